@@ -1,0 +1,152 @@
+"""The kernel contract: what every benchmark kernel declares and how the runner drives it.
+
+A kernel is a family of measurements (``gemm``, ``memcopy`` ...). For one device and dtype it offers *cases*
+(its sizes and variants, as a params dict); for each case it declares the work one call does, as formulas of the
+params: ``flops(params)``, ``bytes_moved(params)`` (bytes read plus written) and ``items(params)`` (samples, images
+or I/Os). The runner turns a median time into ``value`` in ``unit`` from these, so a formula and the code it
+describes live side by side in the kernel's module.
+
+Rules for kernel modules:
+- no torch or numba import at module level (the registry is imported by ``--help`` and by the probe's neighbours);
+  import inside ``prepare``;
+- ``prepare`` allocates fresh random inputs (never zeros) and does every untimed set-up: allocation, compilation,
+  warm caches of code (not of data);
+- ``Prepared.run`` is the timed region: exactly one call of the measured work, nothing else. The runner
+  synchronises the device around it (CUDA events on GPUs);
+- ``Prepared.verify`` checks the result against a float64 (or otherwise independent) reference and raises
+  ``KernelFault`` when it is wrong: a fast wrong answer is a hardware or software fault, not a result;
+- ``Prepared.reset`` (optional) runs untimed before every timed call, for kernels whose inputs must be renewed
+  (the disk kernel drops the page cache of its file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# What `value` means, and how it is computed from one call's declared work and its median time.
+METRICS = {
+    "flops": ("TFLOP/s", lambda k, p, s: k.flops(p) / s / 1e12),
+    "bandwidth": ("GB/s", lambda k, p, s: k.bytes_moved(p) / s / 1e9),
+    "throughput": ("samples/s", lambda k, p, s: k.items(p) / s),
+    "iops": ("IOPS", lambda k, p, s: k.items(p) / s),
+}
+
+
+class KernelFault(Exception):
+    """A kernel computed a wrong result (the measurement is invalid, the device may be faulty)."""
+
+
+class KernelSkip(Exception):
+    """This case cannot run here (no such dtype on this device, no GPU ...); the message says why."""
+
+
+@dataclass
+class RunContext:
+    """What the runner tells a kernel about the run."""
+
+    quick: bool = False
+    data_dir: str | None = None          # where disk_read puts its file
+    usable_cores: int = 1                # from the probe
+    llc_bytes: int | None = None         # last-level cache size, for bandwidth buffers larger than it
+    device_memory_bytes: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Prepared:
+    """One case, set up and ready to be timed. Subclass it, or pass callables to ``Prepared.of``."""
+
+    #: facts the kernel learned while preparing (compile time, threads used ...), copied into the result
+    info: dict
+
+    def __init__(self) -> None:
+        self.info = {}
+
+    def run(self) -> None:  # the timed region
+        raise NotImplementedError
+
+    def verify(self) -> None:  # raise KernelFault if the last run computed something wrong
+        pass
+
+    def reset(self) -> None:  # untimed, before every timed call; only kernels that need it override
+        pass
+
+    def close(self) -> None:  # free buffers, remove files
+        pass
+
+    @property
+    def needs_reset(self) -> bool:
+        return type(self).reset is not Prepared.reset
+
+    @classmethod
+    def of(cls, run: Callable[[], Any], verify: Callable[[], Any] | None = None,
+           close: Callable[[], Any] | None = None, info: dict | None = None) -> "Prepared":
+        p = _FnPrepared(run, verify, close)
+        p.info = dict(info or {})
+        return p
+
+
+class _FnPrepared(Prepared):
+    def __init__(self, run, verify, close):
+        super().__init__()
+        self._run, self._verify, self._close = run, verify, close
+
+    def run(self) -> None:
+        self._run()
+
+    def verify(self) -> None:
+        if self._verify is not None:
+            self._verify()
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+
+
+class Kernel:
+    """Base class of every kernel. Subclasses set the class attributes and implement ``cases`` and ``prepare``."""
+
+    name: str = ""
+    backend: str = "torch"                 # "torch" | "numba" | "io"
+    devices: tuple[str, ...] = ("cpu", "cuda")   # device kinds it runs on
+    dtypes: tuple[str, ...] = ("float32",)
+    metric: str = "flops"                  # a key of METRICS
+    description: str = ""
+
+    @property
+    def unit(self) -> str:
+        return METRICS[self.metric][0]
+
+    def cases(self, device: str, dtype: str, ctx: RunContext) -> list[dict]:
+        """The params of each measurement on ``device`` ("cpu", "cuda:0") in ``dtype``; [] if none apply."""
+        raise NotImplementedError
+
+    def flops(self, params: dict) -> float | None:
+        """Floating-point operations of one call (a multiply-add counts 2)."""
+        return None
+
+    def bytes_moved(self, params: dict) -> float | None:
+        """Bytes one call must read plus write at the least (each input read once, each output written once)."""
+        return None
+
+    def items(self, params: dict) -> float | None:
+        """Samples, images or I/O operations one call processes."""
+        return None
+
+    def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
+        raise NotImplementedError
+
+    def value(self, params: dict, seconds: float) -> float:
+        """The headline figure of one call that took ``seconds``, in ``unit``."""
+        return METRICS[self.metric][1](self, params, seconds)
+
+    def peak_key(self, dtype: str, params: dict) -> str | None:
+        """Which of the device's peaks bounds this measurement: 'flops:<dtype>', 'mem_bw', 'h2d_bw' or None."""
+        if self.metric == "flops":
+            return f"flops:{dtype}"
+        if self.metric == "bandwidth":
+            return "mem_bw"
+        return None
+
+    def __repr__(self) -> str:
+        return f"<kernel {self.name} {self.backend} {self.devices} {self.dtypes}>"

@@ -1,0 +1,12 @@
+"""`rigbench cost` (placeholder until its issue lands)."""
+
+import click
+
+from rigbench.errors import UserError
+
+
+@click.command(name="cost", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def command(args):
+    """Not built yet."""
+    raise UserError("'rigbench cost' is not built yet")

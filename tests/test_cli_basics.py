@@ -1,0 +1,23 @@
+"""The command-line contract shared by every command: help, version, exit codes for bad input."""
+
+from conftest import assert_user_error, run_cli
+
+
+def test_help_lists_every_command():
+    r = run_cli("--help")
+    assert r.code == 0
+    for name in ("probe", "bench", "recommend", "compare", "gpus", "cost"):
+        assert name in r.stdout
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.code == 0 and "rigbench" in r.stdout
+
+
+def test_unknown_command_is_one_line_exit_2():
+    assert_user_error(run_cli("frobnicate"), "frobnicate")
+
+
+def test_unknown_option_is_one_line_exit_2():
+    assert_user_error(run_cli("--no-such-option"), "no-such-option")
