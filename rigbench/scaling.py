@@ -1,0 +1,232 @@
+"""Data-parallel scaling: how fast N cards of one kind train together, predicted from their interconnect.
+
+Two steps, each with its source in ``profiles/interconnects.toml``:
+
+1. **All-reduce bus bandwidth.** A ring all-reduce of S bytes over n ranks moves S x 2(n-1)/n bytes through each
+   rank's link, so at a bus bandwidth B it takes ``t = S x 2(n-1)/n / B`` (nccl-tests, doc/PERFORMANCE.md). B is
+   the link's one-direction bandwidth (PCIe gen x lanes, or the card's NVLink) times the fraction nccl-tests runs
+   achieve on such links.
+2. **DDP step time.** ``step = compute + exposed_comm``: DistributedDataParallel all-reduces gradient buckets while
+   backward still runs, so only what does not fit behind backward, and at least the last bucket, adds to the step:
+   ``exposed_comm = max(comm(last bucket), comm(all gradients) - backward)``. Compute comes from
+   ``rigbench.model.predict`` (or a measured single-card throughput).
+
+Scaling efficiency = throughput_N / (N x throughput_1) = compute / step; ``1 - efficiency`` is what the interconnect
+costs. The prediction covers N cards in one machine; nodes joined by a network are measured, not predicted.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import tomllib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rigbench.errors import UserError
+
+
+@functools.lru_cache(maxsize=1)
+def load_interconnects() -> dict:
+    """``profiles/interconnects.toml`` as a dict."""
+    text = importlib.resources.files("rigbench.profiles").joinpath("interconnects.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+# ---------------------------------------------------------------------------------------------------------- links
+
+def pcie_link_gbps(gen: int, lanes: int) -> float:
+    """Effective one-direction bandwidth of a PCIe link, GB/s: GT/s x encoding / 8 bits x lanes."""
+    gens = load_interconnects()["pcie"]["gen"]
+    spec = gens.get(str(int(gen)))
+    if spec is None:
+        raise UserError(f"unknown PCIe generation {gen!r}; known: {', '.join(sorted(gens))}")
+    if int(lanes) < 1:
+        raise UserError(f"PCIe lanes must be 1 or more, got {lanes!r}")
+    return spec["gt_per_s"] * spec["encoding"] / 8.0 * int(lanes)
+
+
+def _achieved(points: list[dict], n: int) -> tuple[float, str, bool]:
+    """The achieved fraction for a ring of ``n`` cards: the first point covering n, else the last (extrapolated)."""
+    for p in sorted(points, key=lambda p: p["max_cards"]):
+        if n <= p["max_cards"]:
+            return p["fraction"], p["source"], False
+    last = max(points, key=lambda p: p["max_cards"])
+    return last["fraction"], last["source"], True
+
+
+@dataclass(frozen=True)
+class Interconnect:
+    """The link a ring all-reduce between N cards runs over, and what it achieves."""
+
+    kind: str                 # "pcie" | "nvlink"
+    name: str                 # "PCIe 3.0 x16", "NVLink (100 GB/s total)"
+    link_gbps: float          # one direction, GB/s
+    achieved_fraction: float  # of link_gbps, from nccl-tests published runs
+    extrapolated: bool        # True when n is beyond the published runs the fraction comes from
+    source: str
+
+    @property
+    def busbw_gbps(self) -> float:
+        return self.link_gbps * self.achieved_fraction
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.link_gbps:.1f} GB/s each way, all-reduce achieves {self.achieved_fraction:.0%}"
+
+
+def interconnect_for(gpu: Any, n: int) -> Interconnect | None:
+    """The link that bounds a ring of ``n`` cards of ``gpu``'s kind in one machine; None if the catalog lacks it.
+
+    NVLink carries the ring for 2 cards (a bridge) and, for cards whose NVLink is of the data-centre class that
+    connects every card of an 8-card board (``[nvlink] board_min_total_gbps``), for up to 8; otherwise the ring's
+    slowest hop is PCIe through the CPU's root complex.
+    """
+    data = load_interconnects()
+    nv_total = getattr(gpu, "nvlink_gbps", None)
+    nv = data["nvlink"]
+    if nv_total and (n <= nv["bridge_max_cards"] or (nv_total >= nv["board_min_total_gbps"] and n <= nv["board_max_cards"])):
+        per_dir = nv_total / 2.0 if nv.get("spec_is_bidirectional", True) else float(nv_total)
+        frac, src, extra = _achieved(nv["achieved"], n)
+        return Interconnect("nvlink", f"NVLink ({nv_total:g} GB/s total)", per_dir, frac, extra, src)
+    gen, lanes = getattr(gpu, "pcie_gen", None), getattr(gpu, "pcie_lanes", None)
+    if not gen or not lanes:
+        return None
+    frac, src, extra = _achieved(data["pcie"]["achieved"], n)
+    return Interconnect("pcie", f"PCIe {int(gen)}.0 x{int(lanes)}", pcie_link_gbps(gen, lanes), frac, extra, src)
+
+
+# ----------------------------------------------------------------------------------------------- all-reduce, DDP
+
+def allreduce_time_s(size_bytes: float, n: int, busbw_gbps: float) -> float:
+    """Seconds for a ring all-reduce of ``size_bytes`` over ``n`` ranks at bus bandwidth ``busbw_gbps``."""
+    if n <= 1:
+        return 0.0
+    return size_bytes * 2.0 * (n - 1) / n / (busbw_gbps * 1e9)
+
+
+def busbw_from_time(size_bytes: float, n: int, seconds: float) -> tuple[float, float]:
+    """(algbw, busbw) in GB/s of an all-reduce of ``size_bytes`` over ``n`` ranks that took ``seconds``."""
+    algbw = size_bytes / seconds / 1e9
+    return algbw, algbw * 2.0 * (n - 1) / n
+
+
+def ddp_step(compute_s: float, grad_bytes: float, n: int, busbw_gbps: float, *, bucket_bytes: float | None = None,
+             backward_fraction: float | None = None) -> dict:
+    """One DDP step of ``n`` cards: compute, the gradient all-reduce, and the part of it backward cannot hide."""
+    ddp = load_interconnects()["ddp"]
+    bucket = ddp["bucket_cap_bytes"] if bucket_bytes is None else bucket_bytes
+    bwd = ddp["backward_fraction"] if backward_fraction is None else backward_fraction
+    comm_s = allreduce_time_s(grad_bytes, n, busbw_gbps)
+    last_bucket_s = allreduce_time_s(min(grad_bytes, bucket), n, busbw_gbps)
+    exposed_s = max(last_bucket_s, comm_s - compute_s * bwd) if n > 1 else 0.0
+    step_s = compute_s + exposed_s
+    return {"compute_s": compute_s, "comm_s": comm_s, "exposed_comm_s": exposed_s, "step_s": step_s,
+            "scaling_efficiency": compute_s / step_s}
+
+
+# ------------------------------------------------------------------------------------------------- workloads
+
+def workload_params(workload_id: str) -> tuple[int, str]:
+    """(parameter count, source) of a workload: from the profile, or counted from the suite's own model."""
+    table = load_interconnects()["workloads"]
+    if workload_id in table:
+        return int(table[workload_id]["params"]), table[workload_id]["source"]
+    kinds = {"train_cnn": "cnn", "train_transformer": "transformer"}
+    if workload_id in kinds:
+        try:
+            from rigbench.kernels.train import build_workload
+        except ImportError:
+            raise UserError(f"parameter count of {workload_id} needs rigbench.kernels.train, which is not installed") from None
+        w = build_workload(kinds[workload_id], quick=False, device="cpu")
+        return sum(p.numel() for p in w.model.parameters()), "counted from rigbench.kernels.train"
+    valid = sorted([*table, *kinds])
+    raise UserError(f"unknown workload {workload_id!r}; valid: {', '.join(valid)}")
+
+
+def workload_batch(workload_id: str) -> tuple[int | None, str]:
+    """The per-card batch a data-parallel run of this workload uses by reference, with its source."""
+    table = load_interconnects()["workloads"]
+    if workload_id in table and "batch_per_gpu" in table[workload_id]:
+        return int(table[workload_id]["batch_per_gpu"]), table[workload_id]["batch_source"]
+    return None, "no reference batch: the model's largest batch that fits"
+
+
+def _single_card(gpu: Any, workload_id: str, precision: str) -> tuple[float, str, int | None]:
+    """(samples/s of one card, unit, max batch) from rigbench.model."""
+    try:
+        from rigbench.model import capability_from_gpu, predict
+    except ImportError:
+        raise UserError("predicting compute time needs rigbench.model, which is not installed") from None
+    p = predict(capability_from_gpu(gpu), workload_id, precision)
+    return float(p.throughput), p.unit, getattr(p, "max_batch", None)
+
+
+def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "fp32", *,
+                          batch_per_gpu: int | None = None, single_throughput: float | None = None) -> dict:
+    """Predicted training throughput of ``n`` cards of ``gpu``'s kind under DistributedDataParallel.
+
+    ``gpu``: a catalog ``Gpu`` (or a name for ``rigbench.catalog.resolve``). ``single_throughput``: one card's
+    samples/s if known (measured); otherwise ``rigbench.model.predict``. Returns ``throughput`` (samples/s of all n
+    cards), ``unit``, ``throughput_1``, ``scaling_efficiency``, ``interconnect_cost`` (1 - efficiency),
+    ``allreduce_busbw_gbps``, ``interconnect`` (text), ``comm_s_per_step`` (the whole gradient all-reduce),
+    ``exposed_comm_s_per_step`` (the part backward does not hide), ``compute_s_per_step``, ``batch_per_gpu``,
+    ``grad_bytes``, ``sources``; unknowable values are None with ``reason``.
+    """
+    if isinstance(gpu, str):
+        from rigbench.catalog import resolve
+
+        gpu = resolve(gpu)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise UserError(f"number of cards must be a whole number >= 1, got {n!r}")
+    data = load_interconnects()
+    grad_per_param = data["ddp"]["grad_bytes_per_param"]
+    if precision not in grad_per_param or precision == "source":
+        valid = [k for k in grad_per_param if k != "source"]
+        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(valid)}")
+    params, params_src = workload_params(workload_id)
+
+    unit, max_batch = "samples/s", None
+    if single_throughput is None:
+        single_throughput, unit, max_batch = _single_card(gpu, workload_id, precision)
+    if batch_per_gpu is None:
+        batch_per_gpu, batch_src = workload_batch(workload_id)
+        if max_batch:
+            batch_per_gpu = min(batch_per_gpu, max_batch) if batch_per_gpu else max_batch
+    else:
+        batch_src = "given"
+    name = getattr(gpu, "name", str(gpu))
+    out: dict[str, Any] = {
+        "gpu": name, "n": n, "workload": workload_id, "precision": precision, "unit": unit,
+        "throughput_1": single_throughput, "batch_per_gpu": batch_per_gpu, "params": params,
+        "grad_bytes": params * grad_per_param[precision],
+        "sources": {"params": params_src, "batch": batch_src, "grad_bytes": grad_per_param["source"],
+                    "overlap": data["ddp"]["overlap_source"], "bucket": data["ddp"]["bucket_source"],
+                    "backward": data["ddp"]["backward_source"]},
+        "reason": None,
+    }
+    if n == 1:
+        out.update(throughput=single_throughput, scaling_efficiency=1.0, interconnect_cost=0.0,
+                   allreduce_busbw_gbps=None, interconnect="none (one card)", comm_s_per_step=0.0,
+                   exposed_comm_s_per_step=0.0,
+                   compute_s_per_step=batch_per_gpu / single_throughput if batch_per_gpu else None)
+        return out
+    link = interconnect_for(gpu, n)
+    if link is None or not batch_per_gpu or not single_throughput:
+        why = ("the catalog has no PCIe generation/width or NVLink figure for " + name) if link is None else \
+              "no per-card batch size or single-card throughput to size a step"
+        out.update(throughput=None, scaling_efficiency=None, interconnect_cost=None, allreduce_busbw_gbps=None,
+                   interconnect=None if link is None else link.describe(), comm_s_per_step=None,
+                   exposed_comm_s_per_step=None, compute_s_per_step=None, reason=why)
+        return out
+    compute_s = batch_per_gpu / single_throughput
+    step = ddp_step(compute_s, out["grad_bytes"], n, link.busbw_gbps)
+    out.update(
+        throughput=n * batch_per_gpu / step["step_s"], scaling_efficiency=step["scaling_efficiency"],
+        interconnect_cost=1.0 - step["scaling_efficiency"], allreduce_busbw_gbps=link.busbw_gbps,
+        interconnect=link.describe(), interconnect_detail=asdict(link), comm_s_per_step=step["comm_s"],
+        exposed_comm_s_per_step=step["exposed_comm_s"], compute_s_per_step=compute_s,
+    )
+    out["sources"]["allreduce"] = link.source
+    if link.extrapolated:
+        out["reason"] = f"all-reduce efficiency for {n} cards extrapolated from smaller published runs"
+    return out
