@@ -1,0 +1,90 @@
+"""stream_triad: the STREAM byte count, the CPU kernel against float64, the CUDA kernel under Numba's simulator."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from rigbench.kernels import REGISTRY, KernelFault, RunContext
+from rigbench.kernels.stream_triad import array_elements
+
+K = REGISTRY["stream_triad"]
+MIB = 1 << 20
+
+
+def test_bytes_are_two_reads_and_one_write():
+    # 1000 float64 elements: read b (8000 B), read c (8000 B), write a (8000 B); no write-allocate read of a
+    assert K.bytes_moved({"n": 1000, "itemsize": 8}) == 24000
+    assert K.flops({"n": 1000, "itemsize": 8}) == 2000
+    assert K.peak_key("float64", {"n": 1000, "itemsize": 8}) == "mem_bw"
+
+
+def test_each_array_is_at_least_four_times_the_llc():
+    ctx = RunContext(quick=True, llc_bytes=32 * MIB)
+    (case,) = K.cases("cpu", "float64", ctx)
+    assert case["n"] * 8 >= 4 * 32 * MIB
+    big = RunContext(quick=True, llc_bytes=96 * MIB)  # e.g. a 96 MiB L3 (AMD 3D V-Cache)
+    (case,) = K.cases("cpu", "float64", big)
+    assert case["n"] * 8 >= 4 * 96 * MIB
+    assert array_elements(8, None, 0) * 8 == 4 * 32 * MIB  # unknown LLC: the 32 MiB assumption, said in info
+
+
+def test_cpu_triad_matches_float64():
+    ctx = RunContext(usable_cores=2)
+    p = K.prepare("cpu", "float64", {"n": 100_003, "itemsize": 8}, ctx)
+    p.run()
+    p.verify()
+    assert np.array_equal(p.a, p.b + 3.0 * p.c)
+    assert p.info["max_rel_err"] <= 4 * np.finfo(np.float64).eps
+    assert p.info["compile_s"] > 0 and p.info["threads"] >= 1
+    assert p.info["write_allocate_counted"] is False
+    p.close()
+
+
+def test_cpu_triad_wrong_result_is_a_fault():
+    p = K.prepare("cpu", "float64", {"n": 1000, "itemsize": 8}, RunContext())
+    p.run()
+    p.a[500] += 1e-6
+    with pytest.raises(KernelFault):
+        p.verify()
+
+
+def test_cpu_triad_inputs_are_random_and_nonzero():
+    p = K.prepare("cpu", "float64", {"n": 1000, "itemsize": 8}, RunContext())
+    assert p.b.min() >= 1.0 and p.c.min() >= 1.0 and len(np.unique(p.b)) > 990
+
+
+def test_cuda_kernel_under_numba_simulator():
+    # NUMBA_ENABLE_CUDASIM must be set before numba.cuda is first imported: a fresh process.
+    # 9000 elements with 1 simulated SM -> 32 blocks x 256 threads = 8192 threads, so the grid-stride loop runs twice.
+    code = textwrap.dedent("""
+        import json
+        import numpy as np
+        from rigbench.kernels import REGISTRY, RunContext
+        k = REGISTRY["stream_triad"]
+        p = k.prepare("cuda:0", "float64", {"n": 9000, "itemsize": 8}, RunContext())
+        p.run()
+        p.verify()
+        a = p.a.copy_to_host()
+        print(json.dumps({"equal": bool(np.array_equal(a, p.b_host + 3.0 * p.c_host)), "blocks": p.info["blocks"],
+                          "min": float(a.min())}))
+    """)
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res == {"equal": True, "blocks": 32, "min": pytest.approx(res["min"])} and res["min"] >= 4.0
+
+
+def test_real_gpu_triad():
+    from numba import cuda
+
+    if not cuda.is_available():
+        pytest.skip("no CUDA GPU for numba on this machine: the real-device triad needs one (simulated above)")
+    p = K.prepare("cuda:0", "float64", {"n": 1 << 20, "itemsize": 8}, RunContext())
+    p.run()
+    p.verify()
