@@ -1,0 +1,846 @@
+"""Buy or rent: the cloud price list, the cost of owning a rig, and the arithmetic that compares them.
+
+Three layers, each usable on its own:
+
+1. Data: ``load_prices()`` reads ``profiles/cloud_prices.csv`` (or a user's list in the same format) into a
+   ``PriceList``; ``load_ownership()`` reads ``profiles/ownership.toml`` (electricity, power, resale, machine price).
+2. Arithmetic: pure functions of explicit numbers (USD, watts, hours, samples per second). No catalog, no model.
+3. Planning: ``compare()`` turns a ``CostRequest`` (cards, instances, work) into a ``CostReport`` using the GPU
+   catalog and the performance model; ``break_even_hours()`` answers one buy-vs-rent pair for other modules.
+
+The same amount of work costs each option a different number of hours: work is counted in samples (images,
+sequences), and every option's hours are ``samples / its throughput``. Owning costs a fixed amount (purchase minus
+resale) plus electricity per hour; renting costs the instance price per hour. Where the two lines cross is the
+break-even usage, reported in hours per month on the reference device.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from rigbench.errors import UserError
+
+SCHEMA = "rigbench.cost/1"
+SECONDS_PER_HOUR = 3600.0
+PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
+                 "spot_usd_per_hour", "region", "price_date", "source")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The price list
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One rentable GPU instance and its hourly prices (USD)."""
+
+    provider: str
+    name: str
+    gpu_id: str
+    gpu_count: int
+    vcpus: int
+    ram_gb: float
+    on_demand_usd_per_hour: float
+    spot_usd_per_hour: float | None
+    region: str
+    price_date: _dt.date
+    source: str
+
+    @property
+    def key(self) -> str:
+        """``aws:p3.2xlarge``: how the command line names it."""
+        return f"{self.provider}:{self.name}"
+
+    def usd_per_hour(self, spot: bool = False) -> float | None:
+        """The hourly price; with ``spot``, the spot price or None where none is published."""
+        return self.spot_usd_per_hour if spot else self.on_demand_usd_per_hour
+
+
+@dataclass
+class PriceList:
+    """The instances of one price file. ``date`` is its oldest row's price date (what staleness is judged by)."""
+
+    instances: list[Instance]
+    date: _dt.date
+    source: str
+
+    def age_days(self, today: _dt.date | None = None) -> int:
+        return ((today or _dt.date.today()) - self.date).days
+
+    def is_stale(self, max_age_days: int, today: _dt.date | None = None) -> bool:
+        return self.age_days(today) > max_age_days
+
+
+def _profile_text(name: str) -> str:
+    from importlib.resources import files
+
+    return files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8")
+
+
+def _parse_number(text: str, where: str, column: str, *, integer: bool = False, optional: bool = False):
+    text = (text or "").strip()
+    if not text:
+        if optional:
+            return None
+        raise UserError(f"{where}: column '{column}' is empty; a number is required")
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise UserError(f"{where}: column '{column}' is {text!r}, not {kind}") from None
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"{where}: column '{column}' is {text}; it must be zero or more")
+    return value
+
+
+def parse_prices(text: str, source: str) -> PriceList:
+    """Parse price-list CSV text. Lines starting with '#' are comments. Every error names the line and column."""
+    rows = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.lstrip().startswith("#")]
+    if not rows:
+        raise UserError(f"{source}: no header and no instances; expected columns {', '.join(PRICE_COLUMNS)}")
+    header_line, header = rows[0]
+    columns = next(csv.reader([header]))
+    columns = [c.strip() for c in columns]
+    missing = [c for c in PRICE_COLUMNS if c not in columns]
+    if missing:
+        raise UserError(f"{source}:{header_line}: header lacks column(s) {', '.join(missing)}; "
+                        f"expected {', '.join(PRICE_COLUMNS)}")
+    instances: list[Instance] = []
+    seen: dict[str, int] = {}
+    for line_no, line in rows[1:]:
+        where = f"{source}:{line_no}"
+        values = next(csv.reader(io.StringIO(line)))
+        if len(values) != len(columns):
+            raise UserError(f"{where}: {len(values)} fields, the header has {len(columns)}")
+        row = {c: v.strip() for c, v in zip(columns, values)}
+        for col in ("provider", "instance", "gpu_id", "region", "source"):
+            if not row[col]:
+                raise UserError(f"{where}: column '{col}' is empty")
+        gpu_count = _parse_number(row["gpu_count"], where, "gpu_count", integer=True)
+        if gpu_count < 1:
+            raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
+        on_demand = _parse_number(row["on_demand_usd_per_hour"], where, "on_demand_usd_per_hour")
+        spot = _parse_number(row["spot_usd_per_hour"], where, "spot_usd_per_hour", optional=True)
+        if spot is not None and spot > on_demand:
+            raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
+        try:
+            price_date = _dt.date.fromisoformat(row["price_date"])
+        except ValueError:
+            raise UserError(f"{where}: column 'price_date' is {row['price_date']!r}; write it as YYYY-MM-DD") from None
+        inst = Instance(
+            provider=row["provider"].lower(), name=row["instance"], gpu_id=row["gpu_id"], gpu_count=gpu_count,
+            vcpus=_parse_number(row["vcpus"], where, "vcpus", integer=True),
+            ram_gb=_parse_number(row["ram_gb"], where, "ram_gb"),
+            on_demand_usd_per_hour=on_demand, spot_usd_per_hour=spot, region=row["region"], price_date=price_date,
+            source=row["source"],
+        )
+        if inst.key.lower() in seen:
+            raise UserError(f"{where}: instance {inst.key} is listed twice (first on line {seen[inst.key.lower()]})")
+        seen[inst.key.lower()] = line_no
+        instances.append(inst)
+    if not instances:
+        raise UserError(f"{source}: the header is there but no instances follow")
+    return PriceList(instances=instances, date=min(i.price_date for i in instances), source=source)
+
+
+def load_prices(path: str | Path | None = None) -> PriceList:
+    """The shipped price list, or a user's file in the same format (``--prices FILE``)."""
+    if path is None:
+        return parse_prices(_profile_text("cloud_prices.csv"), "profiles/cloud_prices.csv")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such price file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read price file {p}: {exc}") from None
+    return parse_prices(text, str(p))
+
+
+def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:
+    """``aws:p3.2xlarge`` (or a bare ``p3.2xlarge`` when only one provider has it), case-insensitive."""
+    prices = prices or load_prices()
+    wanted = name.strip().lower()
+    by_key = {i.key.lower(): i for i in prices.instances}
+    if wanted in by_key:
+        return by_key[wanted]
+    bare = [i for i in prices.instances if i.name.lower() == wanted]
+    if len(bare) == 1:
+        return bare[0]
+    if len(bare) > 1:
+        raise UserError(f"instance {name!r} is offered by several providers: {', '.join(i.key for i in bare)}; "
+                        f"name one")
+    close = difflib.get_close_matches(wanted, list(by_key) + [i.name.lower() for i in prices.instances], n=3, cutoff=0.5)
+    keys = []
+    for c in close:
+        inst = by_key.get(c) or next(i for i in prices.instances if i.name.lower() == c)
+        if inst.key not in keys:
+            keys.append(inst.key)
+    hint = f"did you mean {', '.join(keys)}?" if keys else "see the list with 'rigbench cost --list'"
+    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance)")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Ownership defaults
+
+
+@dataclass
+class Ownership:
+    """The assumptions of owning a machine, with their sources (``profiles/ownership.toml``)."""
+
+    electricity_usd_per_kwh: float
+    gpu_load_fraction: float
+    rest_of_system_w: float
+    psu_efficiency: float
+    rest_of_machine_usd: float
+    basic_band_usd: tuple[float, float]
+    high_end_band_usd: tuple[float, float]
+    resale_months: tuple[float, ...]
+    resale_fractions: tuple[float, ...]
+    data_parallel_efficiency: float
+    stale_after_days: int
+    sources: dict = field(default_factory=dict)
+
+
+def _load_toml(text: str, source: str) -> dict:
+    try:
+        import tomllib  # Python 3.11+
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise UserError("reading profiles/ownership.toml needs Python 3.11+ or the 'tomli' package") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{source}: not valid TOML ({exc})") from None
+
+
+def load_ownership(path: str | Path | None = None) -> Ownership:
+    """The shipped ownership defaults, or a file in the same format."""
+    if path is None:
+        text, source = _profile_text("ownership.toml"), "profiles/ownership.toml"
+    else:
+        try:
+            text, source = Path(path).read_text(encoding="utf-8"), str(path)
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc}") from None
+    d = _load_toml(text, source)
+    try:
+        power, machine, resale = d["power"], d["machine"], d["resale"]
+        own = Ownership(
+            electricity_usd_per_kwh=float(d["electricity"]["usd_per_kwh"]),
+            gpu_load_fraction=float(power["gpu_load_fraction"]),
+            rest_of_system_w=float(power["cpu_w"]) + float(power["other_components_w"]),
+            psu_efficiency=float(power["psu_efficiency"]),
+            rest_of_machine_usd=float(machine["rest_of_machine_usd"]),
+            basic_band_usd=tuple(machine["basic_band_usd"]),
+            high_end_band_usd=tuple(machine["high_end_band_usd"]),
+            resale_months=tuple(float(m) for m in resale["months"]),
+            resale_fractions=tuple(float(f) for f in resale["fraction"]),
+            data_parallel_efficiency=float(d["scaling"]["data_parallel_efficiency"]),
+            stale_after_days=int(d["prices"]["stale_after_days"]),
+            sources={
+                "electricity": d["electricity"].get("source"),
+                "power": f"{power.get('gpu_load_fraction_source')}; {power.get('rest_of_system_source')}; "
+                         f"{power.get('psu_source')}",
+                "rest_of_machine": machine.get("rest_of_machine_source"),
+                "resale": resale.get("source"),
+                "scaling": d["scaling"].get("source"),
+            },
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{source}: missing or malformed entry ({exc})") from None
+    if len(own.resale_months) != len(own.resale_fractions) or len(own.resale_months) < 1:
+        raise UserError(f"{source}: [resale] months and fraction must be lists of the same length")
+    return own
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Arithmetic: pure functions of explicit numbers
+
+
+def resale_fraction(months: float, table_months: Sequence[float], table_fractions: Sequence[float]) -> float:
+    """Linear interpolation in the resale table; the last point is held beyond its end."""
+    if months < 0:
+        raise UserError(f"months is {months}; it must be zero or more")
+    pts = sorted(zip(table_months, table_fractions))
+    if months <= pts[0][0]:
+        return pts[0][1]
+    for (m0, f0), (m1, f1) in zip(pts, pts[1:]):
+        if months <= m1:
+            return f0 + (f1 - f0) * (months - m0) / (m1 - m0)
+    return pts[-1][1]
+
+
+def system_power_w(gpu_tdp_w: float, gpu_count: int, gpu_load_fraction: float, rest_of_system_w: float,
+                   psu_efficiency: float) -> float:
+    """Wall power while training: (GPU TDP x count x load + rest of system) / PSU efficiency."""
+    if not 0 < psu_efficiency <= 1:
+        raise UserError(f"power supply efficiency {psu_efficiency} must be in (0, 1]")
+    return (gpu_tdp_w * gpu_count * gpu_load_fraction + rest_of_system_w) / psu_efficiency
+
+
+def electricity_usd_per_hour(power_w: float, usd_per_kwh: float) -> float:
+    """What one hour at ``power_w`` costs at ``usd_per_kwh``."""
+    return power_w / 1000.0 * usd_per_kwh
+
+
+def hours_for_samples(samples: float, throughput_per_s: float) -> float:
+    """Hours a device at ``throughput_per_s`` needs for ``samples``."""
+    if throughput_per_s <= 0:
+        raise UserError(f"throughput {throughput_per_s}/s must be positive")
+    return samples / throughput_per_s / SECONDS_PER_HOUR
+
+
+def owning_total_usd(purchase_usd: float, resale_usd: float, power_w: float, usd_per_kwh: float,
+                     hours: float) -> float:
+    """Purchase - resale + electricity for ``hours`` of use."""
+    return purchase_usd - resale_usd + electricity_usd_per_hour(power_w, usd_per_kwh) * hours
+
+
+def renting_total_usd(usd_per_hour: float, hours: float) -> float:
+    """Instance hours x price."""
+    return usd_per_hour * hours
+
+
+def crossover_hours_per_month(fixed_usd: float, buy_usd_per_ref_hour: float, rent_usd_per_ref_hour: float,
+                              months: float) -> float | None:
+    """Reference-device hours per month at which owning and renting cost the same over ``months``.
+
+    Owning costs ``fixed_usd + months * H * buy_usd_per_ref_hour``; renting costs ``months * H * rent_usd_per_ref_hour``
+    (both per hour of work measured on the reference device). They cross at
+    ``H = fixed / (months * (rent - buy))``. None when renting costs no more per hour than owning's running cost (the
+    lines never cross: renting stays cheaper at any usage) or when ``months`` is zero.
+    """
+    if months <= 0 or rent_usd_per_ref_hour <= buy_usd_per_ref_hour:
+        return None
+    return max(fixed_usd, 0.0) / (months * (rent_usd_per_ref_hour - buy_usd_per_ref_hour))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Planning: options, work, and the report
+
+
+@dataclass
+class Work:
+    """How much work per month, in samples, and how it was given."""
+
+    samples_per_month: float
+    unit: str                          # "images", "sequences" ...
+    description: str
+    reference_name: str
+    reference_throughput_per_s: float
+    samples_per_job: float | None = None   # one training run, when given as a job
+    samples_per_epoch: float | None = None
+
+    @property
+    def reference_hours_per_month(self) -> float:
+        return hours_for_samples(self.samples_per_month, self.reference_throughput_per_s)
+
+
+@dataclass
+class CostOption:
+    """One way to do the work: buy a card (and the machine around it) or rent an instance."""
+
+    name: str
+    kind: str                          # "buy" or "rent"
+    gpu_id: str
+    gpu_count: int
+    throughput_per_s: float
+    throughput_source: str
+    hours_per_month: float
+    months: float
+    purchase_usd: float = 0.0
+    resale_usd: float = 0.0
+    power_w: float | None = None
+    power_source: str | None = None
+    usd_per_hour: float = 0.0          # electricity (buy) or instance price (rent)
+    price_date: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fixed_usd(self) -> float:
+        return self.purchase_usd - self.resale_usd
+
+    @property
+    def running_usd(self) -> float:
+        return self.usd_per_hour * self.hours_per_month * self.months
+
+    @property
+    def total_usd(self) -> float:
+        return self.fixed_usd + self.running_usd
+
+    def cumulative_usd(self, month: float) -> float:
+        """Spent by ``month`` (resale comes back at the horizon's end only)."""
+        spent = self.purchase_usd + self.usd_per_hour * self.hours_per_month * month
+        return spent - (self.resale_usd if month >= self.months else 0.0)
+
+    def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
+        """Running cost of one reference-device hour of work on this option."""
+        return self.usd_per_hour * reference_throughput_per_s / self.throughput_per_s
+
+
+@dataclass
+class CostRequest:
+    """Everything ``compare`` needs; every None takes the documented default."""
+
+    buy: Sequence[str] = ()
+    rent: Sequence[str] = ()           # instance keys, or ["all"]
+    months: float = 24
+    hours_per_month: float | None = None
+    reference: str | None = None
+    workload: str = "resnet50"
+    precision: str = "amp"
+    epochs: float | None = None
+    dataset_size: float | None = None
+    jobs_per_month: float = 1.0
+    results_doc: dict | None = None
+    results_device: str = "cuda:0"
+    gpu_price_usd: float | None = None
+    build_price_usd: float | None = None
+    buy_count: int = 1
+    electricity_usd_per_kwh: float | None = None
+    power_w: float | None = None
+    resale: float | None = None
+    spot: bool = False
+    prices_path: str | None = None
+    today: _dt.date | None = None
+
+
+@dataclass
+class CostReport:
+    options: list[CostOption]
+    work: Work
+    months: float
+    prices: PriceList
+    stale_after_days: int
+    assumptions: dict
+    warnings: list[str]
+    today: _dt.date
+
+    @property
+    def buys(self) -> list[CostOption]:
+        return [o for o in self.options if o.kind == "buy"]
+
+    @property
+    def rents(self) -> list[CostOption]:
+        return [o for o in self.options if o.kind == "rent"]
+
+    def break_even(self, buy: CostOption, rent: CostOption) -> float | None:
+        """Reference-device hours per month above which ``buy`` is cheaper than ``rent``."""
+        ref = self.work.reference_throughput_per_s
+        return crossover_hours_per_month(buy.fixed_usd, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref),
+                                         self.months)
+
+    def usd_per_million(self, option: CostOption) -> float | None:
+        samples = self.work.samples_per_month * self.months
+        return option.total_usd / samples * 1e6 if samples > 0 else None
+
+    def cheapest(self, kind: str | None = None) -> CostOption | None:
+        pool = [o for o in self.options if kind is None or o.kind == kind]
+        return min(pool, key=lambda o: o.total_usd) if pool else None
+
+    @property
+    def prices_stale(self) -> bool:
+        return self.prices.is_stale(self.stale_after_days, self.today)
+
+    def recommendation(self) -> str:
+        best = self.cheapest()
+        if best is None:
+            return "nothing to compare"
+        ref_h = self.work.reference_hours_per_month
+        months = f"{self.months:g} months"
+        if best.kind == "buy":
+            rent = self.cheapest("rent")
+            if rent is None:
+                return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}"
+            be = self.break_even(best, rent)
+            saving = rent.total_usd - best.total_usd
+            return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
+                    f"{ref_h:,.0f} h/month on {self.work.reference_name}; buying wins above "
+                    f"{be:,.0f} h/month" if be is not None else
+                    f"buy {best.name}: cheaper than renting {rent.name} over {months}")
+        buy = self.cheapest("buy")
+        tail = f"; {self._drivers()}"
+        if buy is None:
+            return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{tail}"
+        be = self.break_even(buy, best)
+        crossing = (f"buying {buy.name} pays off only above {be:,.0f} h/month" if be is not None else
+                    f"buying {buy.name} never pays off against it at these prices")
+        return (f"rent {best.name}: {buy.total_usd - best.total_usd:,.0f} USD cheaper than buying {buy.name} over "
+                f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}{tail}")
+
+    def _drivers(self) -> str:
+        a = self.assumptions
+        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {a['resale_fraction']:.0%} after "
+                f"{self.months:g} months, {'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+
+    def to_doc(self) -> dict:
+        """The ``rigbench.cost/1`` JSON document."""
+        best_rent = self.cheapest("rent")
+        buy = self.cheapest("buy")
+        top_be = self.break_even(buy, best_rent) if buy and best_rent else None
+        opts = []
+        for o in sorted(self.options, key=lambda o: o.total_usd):
+            be = None
+            if o.kind == "rent" and buy is not None:
+                be = self.break_even(buy, o)
+            opts.append({
+                "name": o.name, "kind": o.kind, "gpu": o.gpu_id, "gpu_count": o.gpu_count,
+                "throughput_per_s": o.throughput_per_s, "throughput_unit": f"{self.work.unit}/s",
+                "throughput_source": o.throughput_source,
+                "hours_per_month": o.hours_per_month, "total_usd": o.total_usd,
+                "usd_per_unit_work": self.usd_per_million(o), "unit_of_work": f"1M {self.work.unit}",
+                "usd_per_epoch": (o.total_usd / (self.work.samples_per_month * self.months) * self.work.samples_per_epoch
+                                  if self.work.samples_per_epoch else None),
+                "purchase_usd": o.purchase_usd if o.kind == "buy" else None,
+                "resale_usd": o.resale_usd if o.kind == "buy" else None,
+                "power_w": o.power_w, "power_source": o.power_source,
+                "usd_per_hour": o.usd_per_hour,
+                "usd_per_hour_means": "electricity" if o.kind == "buy" else ("spot" if self.assumptions["spot"] else "on-demand"),
+                "break_even_hours_per_month": be,
+                "price_date": o.price_date, **o.extra,
+            })
+        return {
+            "schema": SCHEMA,
+            "prices_date": self.prices.date.isoformat(),
+            "prices_source": self.prices.source,
+            "prices_age_days": self.prices.age_days(self.today),
+            "prices_stale": self.prices_stale,
+            "months": self.months,
+            "work": {
+                "description": self.work.description, "unit": self.work.unit,
+                "samples_per_month": self.work.samples_per_month,
+                "reference": self.work.reference_name,
+                "reference_throughput_per_s": self.work.reference_throughput_per_s,
+                "reference_hours_per_month": self.work.reference_hours_per_month,
+            },
+            "options": opts,
+            "break_even_hours_per_month": top_be,
+            "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            "break_even_hours_are_on": self.work.reference_name,
+            "recommendation": self.recommendation(),
+            "assumptions": self.assumptions,
+            "warnings": self.warnings,
+        }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Wiring to the catalog and the performance model
+
+
+def _catalog_resolve(name: str):
+    try:
+        from rigbench import catalog
+    except ImportError:
+        raise UserError("the GPU catalog (rigbench.catalog) is not installed; it is needed to price a card") from None
+    return catalog.resolve(name)
+
+
+def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]:
+    """(samples/s, unit) predicted for one catalog GPU."""
+    try:
+        from rigbench import model
+    except ImportError:
+        raise UserError("the performance model (rigbench.model) is not installed; it is needed to scale hours "
+                        "between devices") from None
+    pred = model.predict(model.capability_from_gpu(gpu), workload, precision)
+    return float(pred.throughput), str(getattr(pred, "unit", "samples"))
+
+
+def _instance_throughput(inst: Instance, gpu, one_gpu_per_s: float, workload: str, precision: str,
+                         own: Ownership, use_scaling: bool) -> tuple[float, str]:
+    """N-GPU instance throughput: rigbench.scaling where installed and able, else N x one GPU x the documented
+    efficiency (profiles/ownership.toml [scaling])."""
+    if inst.gpu_count == 1:
+        return one_gpu_per_s, "predicted"
+    if use_scaling:
+        try:
+            from rigbench import scaling
+        except ImportError:
+            scaling = None
+        if scaling is not None and hasattr(scaling, "predict_data_parallel"):
+            try:
+                out = scaling.predict_data_parallel(gpu, inst.gpu_count, workload, precision,
+                                                    single_throughput=one_gpu_per_s)
+            except UserError:
+                out = {}
+            if out.get("throughput"):
+                return float(out["throughput"]), (f"predicted, rigbench.scaling: efficiency "
+                                                  f"{out.get('scaling_efficiency', 0):.2f} over {out.get('interconnect')}")
+    eff = own.data_parallel_efficiency
+    return one_gpu_per_s * inst.gpu_count * eff, f"predicted, {inst.gpu_count} x 1 GPU x {eff:g} scaling efficiency"
+
+
+def _measured_power_w(doc: dict | None, device: str) -> float | None:
+    """Mean GPU board power recorded in a results file (measurements' ``power_w``), or None."""
+    if not doc:
+        return None
+    values = []
+    for m in doc.get("measurements", []) or []:
+        if m.get("device") != device or m.get("status", "ok") != "ok":
+            continue
+        for holder in (m, m.get("info") or {}, m.get("conditions") or {}):
+            v = holder.get("power_w") if isinstance(holder, dict) else None
+            if isinstance(v, (int, float)) and v > 0:
+                values.append(float(v))
+                break
+    return sum(values) / len(values) if values else None
+
+
+def _check_request(req: CostRequest) -> None:
+    if req.months is None or req.months <= 0:
+        raise UserError(f"--months is {req.months}; give the horizon as a positive number of months")
+    if req.hours_per_month is not None and req.hours_per_month < 0:
+        raise UserError(f"--hours-per-month is {req.hours_per_month}; it must be zero or more")
+    if req.hours_per_month is not None and req.epochs is not None:
+        raise UserError("give the work either as --hours-per-month or as a training job (--epochs/--dataset-size), not both")
+    if (req.epochs is None) != (req.dataset_size is None):
+        raise UserError("a training job needs both --epochs and --dataset-size")
+    if req.epochs is not None and (req.epochs <= 0 or req.dataset_size <= 0):
+        raise UserError("--epochs and --dataset-size must be positive")
+    if req.jobs_per_month is not None and req.jobs_per_month <= 0:
+        raise UserError(f"--jobs-per-month is {req.jobs_per_month}; it must be positive")
+    if req.resale is not None and not 0 <= req.resale <= 1:
+        raise UserError(f"--resale is {req.resale}; give a fraction between 0 and 1 (0.5 = half the price back)")
+    if req.electricity_usd_per_kwh is not None and req.electricity_usd_per_kwh < 0:
+        raise UserError("--electricity must be zero or more (USD per kWh)")
+    if req.buy_count < 1:
+        raise UserError("--buy-count must be at least 1")
+    if not req.buy and not req.rent:
+        raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
+
+
+def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
+            predict: Callable = _predict_throughput, ownership: Ownership | None = None,
+            use_scaling: bool = True) -> CostReport:
+    """Cost every option in ``req`` for the same work over ``req.months``.
+
+    ``resolve_gpu(name) -> Gpu`` and ``predict(gpu, workload, precision) -> (samples/s, unit)`` default to the catalog
+    and the performance model; tests and other modules may pass their own. ``use_scaling``: size multi-GPU
+    instances with ``rigbench.scaling`` when it is installed (else the documented efficiency).
+    """
+    _check_request(req)
+    own = ownership or load_ownership()
+    prices = load_prices(req.prices_path)
+    today = req.today or _dt.date.today()
+    warnings: list[str] = []
+    usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh
+    fraction = resale_fraction(req.months, own.resale_months, own.resale_fractions) if req.resale is None else req.resale
+
+    # Rented instances.
+    if any(r.strip().lower() == "all" for r in req.rent):
+        instances = list(prices.instances)
+    else:
+        instances = [resolve_instance(r, prices) for r in req.rent]
+    if req.spot:
+        no_spot = [i.key for i in instances if i.spot_usd_per_hour is None]
+        if no_spot and any(r.strip().lower() == "all" for r in req.rent):
+            instances = [i for i in instances if i.spot_usd_per_hour is not None]
+            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out")
+        elif no_spot:
+            raise UserError(f"--spot: no spot price listed for {', '.join(no_spot)}; drop --spot or pick another instance")
+
+    # Bought cards.
+    buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
+
+    # Throughputs (samples/s) of every option, and the unit of work.
+    unit = "samples"
+    through: dict[str, tuple[float, str]] = {}
+    measured_buy = None
+    if req.results_doc is not None and buy_gpus:
+        try:
+            from rigbench import model
+        except ImportError:
+            raise UserError("--results needs the performance model (rigbench.model)") from None
+        cap = model.capability_from_results(req.results_doc, req.results_device)
+        pred = model.predict(cap, req.workload, req.precision)
+        measured_buy = (float(pred.throughput), "measured (results file)")
+        unit = str(getattr(pred, "unit", unit))
+    for name, gpu in buy_gpus:
+        if measured_buy is not None and name == buy_gpus[0][0]:
+            t = measured_buy[0]
+            src = measured_buy[1]
+        else:
+            t, unit = predict(gpu, req.workload, req.precision)
+            src = "predicted"
+        if req.buy_count > 1:
+            t = t * req.buy_count * own.data_parallel_efficiency
+            src += f", {req.buy_count} x 1 GPU x {own.data_parallel_efficiency:g} scaling efficiency"
+        through[f"buy:{name}"] = (t, src)
+    gpu_cache: dict[str, object] = {}
+    for inst in instances:
+        if inst.gpu_id not in gpu_cache:
+            gpu_cache[inst.gpu_id] = resolve_gpu(inst.gpu_id)
+        gpu = gpu_cache[inst.gpu_id]
+        one, unit = predict(gpu, req.workload, req.precision)
+        t, src = _instance_throughput(inst, gpu, one, req.workload, req.precision, own, use_scaling)
+        through[f"rent:{inst.key}"] = (t, src)
+
+    # The work, in samples per month.
+    if req.epochs is not None:
+        per_epoch = float(req.dataset_size)
+        per_job = float(req.epochs) * per_epoch
+        samples = per_job * req.jobs_per_month
+        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+        work = Work(samples, unit, f"{req.jobs_per_month:g} x ({req.epochs:g} epochs x {per_epoch:,.0f} {unit}) "
+                    f"of {req.workload} per month", ref_name, ref_t, per_job, per_epoch)
+    else:
+        if req.hours_per_month is None:
+            raise UserError("say how much work: --hours-per-month H (on the reference device) or a training job "
+                            "(--epochs N --dataset-size SAMPLES)")
+        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+        samples = req.hours_per_month * SECONDS_PER_HOUR * ref_t
+        work = Work(samples, unit, f"{req.hours_per_month:g} h/month of {req.workload} ({req.precision}) on {ref_name}",
+                    ref_name, ref_t)
+
+    options: list[CostOption] = []
+    for name, gpu in buy_gpus:
+        t, src = through[f"buy:{name}"]
+        if req.build_price_usd is not None:
+            purchase = float(req.build_price_usd)
+            purchase_src = "--build-price (whole machine)"
+        else:
+            gpu_price = req.gpu_price_usd if req.gpu_price_usd is not None else getattr(gpu, "launch_price_usd", None)
+            if gpu_price is None:
+                raise UserError(f"the catalog has no price for {getattr(gpu, 'name', name)}; give one with "
+                                f"--gpu-price USD or the whole machine with --build-price USD")
+            purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
+            purchase_src = (f"{'--gpu-price' if req.gpu_price_usd is not None else 'catalog launch price'} "
+                            f"{float(gpu_price):,.0f} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}")
+        if req.power_w is not None:
+            power, power_src = float(req.power_w), "--power-w"
+        else:
+            measured = _measured_power_w(req.results_doc, req.results_device) if name == (buy_gpus[0][0]) else None
+            if measured is not None:
+                power = system_power_w(measured, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
+                power_src = f"GPU {measured:.0f} W measured (results file) + rest of system, / PSU efficiency"
+            else:
+                tdp = getattr(gpu, "tdp_w", None)
+                if tdp is None:
+                    raise UserError(f"the catalog has no TDP for {getattr(gpu, 'name', name)}; give the machine's draw "
+                                    f"with --power-w WATTS")
+                power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
+                                       own.psu_efficiency)
+                power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
+                             f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+        label = getattr(gpu, "id", name) + (f" x{req.buy_count}" if req.buy_count > 1 else "")
+        options.append(CostOption(
+            name=label, kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
+            throughput_per_s=t, throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t),
+            months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
+            power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
+            extra={"purchase_source": purchase_src},
+        ))
+    for inst in instances:
+        t, src = through[f"rent:{inst.key}"]
+        options.append(CostOption(
+            name=inst.key, kind="rent", gpu_id=inst.gpu_id, gpu_count=inst.gpu_count, throughput_per_s=t,
+            throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t), months=req.months,
+            usd_per_hour=float(inst.usd_per_hour(req.spot)), price_date=inst.price_date.isoformat(),
+            extra={"region": inst.region, "price_source": inst.source},
+        ))
+
+    if prices.is_stale(own.stale_after_days, today):
+        warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
+                           f"{own.stale_after_days} days): check current prices or pass --prices FILE")
+    assumptions = {
+        "months": req.months,
+        "workload": req.workload,
+        "precision": req.precision,
+        "electricity_usd_per_kwh": usd_per_kwh,
+        "electricity_source": "--electricity" if req.electricity_usd_per_kwh is not None else own.sources["electricity"],
+        "resale_fraction": fraction,
+        "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
+        "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
+        "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
+        "desktop_price_bands_usd": {"basic": list(own.basic_band_usd), "high_end": list(own.high_end_band_usd)},
+        "power_source": own.sources["power"],
+        "multi_gpu_scaling": own.sources["scaling"],
+        "spot": req.spot,
+        "prices_date": prices.date.isoformat(),
+    }
+    return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+
+
+def _reference(req: CostRequest, buy_gpus, instances, through, resolve_gpu, predict) -> tuple[str, float]:
+    """The device the work is measured on: --reference, else the first bought card, else the first instance."""
+    if req.reference:
+        for key, (t, _) in through.items():
+            kind, _, name = key.partition(":")
+            if name.lower() == req.reference.strip().lower():
+                return name, t
+        gpu = resolve_gpu(req.reference)
+        t, _ = predict(gpu, req.workload, req.precision)
+        return getattr(gpu, "id", req.reference), t
+    if buy_gpus:
+        name = buy_gpus[0][0]
+        return getattr(buy_gpus[0][1], "id", name), through[f"buy:{name}"][0]
+    inst = instances[0]
+    return inst.key, through[f"rent:{inst.key}"][0]
+
+
+def break_even_hours(buy_gpu_id: str, rent_instance: str, months: float = 24, *, workload: str = "resnet50",
+                     precision: str = "amp", electricity_usd_per_kwh: float | None = None,
+                     gpu_price_usd: float | None = None, build_price_usd: float | None = None,
+                     resale: float | None = None, spot: bool = False,
+                     prices_path: str | None = None) -> float | None:
+    """Hours per month, on the bought card, above which buying ``buy_gpu_id`` costs less than renting ``rent_instance``
+    over ``months`` for the same work. None when renting stays cheaper at any usage (the lines never cross).
+
+    Example: ``break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24)`` -> "a GTX 1080 Ti desktop pays for itself
+    after N hours a month against a T4 instance".
+    """
+    report = compare(CostRequest(buy=[buy_gpu_id], rent=[rent_instance], months=months, hours_per_month=1.0,
+                                 workload=workload, precision=precision, gpu_price_usd=gpu_price_usd,
+                                 build_price_usd=build_price_usd, electricity_usd_per_kwh=electricity_usd_per_kwh,
+                                 resale=resale, spot=spot, prices_path=prices_path))
+    return report.break_even(report.buys[0], report.rents[0])
+
+
+def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -> Path:
+    """Cumulative cost against months, one line per option (the bought ones and the cheapest rented ones)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = report.buys + sorted(report.rents, key=lambda o: o.total_usd)[: max(1, max_lines - len(report.buys))]
+    months = report.months
+    steps = max(2, int(math.ceil(months)) * 4)
+    xs = [months * i / steps for i in range(steps + 1)]
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for o in chosen:
+        ys = [o.cumulative_usd(x) if x < months else o.total_usd for x in xs]
+        style = "-" if o.kind == "buy" else "--"
+        ax.plot(xs, ys, style, label=f"{o.name} ({o.total_usd:,.0f} USD)", linewidth=2 if o.kind == "buy" else 1.3)
+    ax.set_xlabel("months")
+    ax.set_ylabel("cumulative cost (USD)")
+    ax.set_title(f"{report.work.description}\nprices of {report.prices.date}; resale returned at month {months:g}",
+                 fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+    return path
+
+
+def format_instances(prices: PriceList) -> Iterable[tuple]:
+    """Rows for listing a price list."""
+    for i in sorted(prices.instances, key=lambda i: (i.provider, i.on_demand_usd_per_hour)):
+        yield (i.key, i.gpu_id, i.gpu_count, i.vcpus, f"{i.ram_gb:g}", f"{i.on_demand_usd_per_hour:.4g}",
+               "-" if i.spot_usd_per_hour is None else f"{i.spot_usd_per_hour:.4g}", i.region, i.price_date.isoformat())

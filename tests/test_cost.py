@@ -1,0 +1,277 @@
+"""The cost model: hand-worked arithmetic, break-even where the lines cross, the price list's validity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rigbench import cost
+from rigbench.errors import UserError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
+
+
+# ---------------------------------------------------------------------------------------------- pure arithmetic
+
+
+def test_system_power_hand_worked():
+    """RTX 2080 Ti (250 W TDP) + 145 W rest of system, 90% PSU: (250 + 145) / 0.9 = 438.888... W."""
+    assert cost.system_power_w(250, 1, 1.0, 145, 0.9) == pytest.approx(438.8888889)
+
+
+def test_owning_total_hand_worked():
+    """Purchase 2,500, resale 1,625 (65%), 400 W at 0.15 USD/kWh for 24 x 80 h = 1,920 h.
+
+    electricity = 0.4 kW x 0.15 x 1920 = 115.2; total = 2500 - 1625 + 115.2 = 990.2 USD.
+    """
+    assert cost.owning_total_usd(2500, 1625, 400, 0.15, 1920) == pytest.approx(990.2)
+
+
+def test_renting_total_hand_worked():
+    """p3.2xlarge 3.06 USD/h x 1,920 h = 5,875.2 USD."""
+    assert cost.renting_total_usd(3.06, 1920) == pytest.approx(5875.2)
+
+
+def test_hours_for_samples_hand_worked():
+    """ResNet-50, 90 epochs of ImageNet (1,281,167 images) at 1,000 images/s:
+    90 x 1,281,167 / 1000 / 3600 = 32.029175 h."""
+    assert cost.hours_for_samples(90 * 1281167, 1000) == pytest.approx(32.029175)
+
+
+def test_resale_fraction_interpolates_and_holds_last_point():
+    """Table 0:1.0, 12:0.75, 24:0.65: at 18 months 0.75 + (0.65-0.75) x 6/12 = 0.70; beyond 24 the last point holds."""
+    months, fracs = (0, 12, 24), (1.0, 0.75, 0.65)
+    assert cost.resale_fraction(18, months, fracs) == pytest.approx(0.70)
+    assert cost.resale_fraction(0, months, fracs) == 1.0
+    assert cost.resale_fraction(99, months, fracs) == 0.65
+    with pytest.raises(UserError):
+        cost.resale_fraction(-1, months, fracs)
+
+
+def test_crossover_hand_worked_and_lines_cross_there():
+    """Fixed 875 USD; owning runs at 0.06 USD per reference hour, renting at 3.06; 24 months.
+
+    H = 875 / (24 x (3.06 - 0.06)) = 875 / 72 = 12.152777... h/month. At H both totals are equal:
+    own = 875 + 24 x H x 0.06 = 892.5, rent = 24 x H x 3.06 = 892.5.
+    """
+    h = cost.crossover_hours_per_month(875, 0.06, 3.06, 24)
+    assert h == pytest.approx(12.1527778)
+    own = 875 + 24 * h * 0.06
+    rent = 24 * h * 3.06
+    assert own == pytest.approx(892.5) and rent == pytest.approx(892.5)
+    # Above the crossover owning is cheaper, below it renting is.
+    assert 875 + 24 * (h * 2) * 0.06 < 24 * (h * 2) * 3.06
+    assert 875 + 24 * (h / 2) * 0.06 > 24 * (h / 2) * 3.06
+
+
+def test_crossover_none_when_renting_runs_cheaper_than_electricity():
+    assert cost.crossover_hours_per_month(1000, 0.5, 0.4, 24) is None
+    assert cost.crossover_hours_per_month(1000, 0.5, 0.5, 24) is None
+    assert cost.crossover_hours_per_month(1000, 0.1, 1.0, 0) is None
+
+
+# ---------------------------------------------------------------------------------------------- the price list
+
+
+def test_shipped_price_list_is_valid_and_covers_the_generations():
+    prices = cost.load_prices()
+    assert len(prices.instances) >= 25
+    providers = {i.provider for i in prices.instances}
+    assert {"aws", "gcp", "azure"} <= providers
+    for inst in prices.instances:
+        assert inst.on_demand_usd_per_hour > 0
+        assert inst.spot_usd_per_hour is None or 0 < inst.spot_usd_per_hour <= inst.on_demand_usd_per_hour
+        assert inst.price_date <= dt.date.today()
+        assert inst.source
+        assert inst.gpu_count >= 1 and inst.vcpus >= 1 and inst.ram_gb > 0
+    ids = " ".join(i.gpu_id for i in prices.instances)
+    for generation in ("v100", "t4", "a10g", "l4", "a100", "h100"):
+        assert generation in ids, generation
+    # The cheapest single-GPU option of each big provider is there.
+    keys = {i.key for i in prices.instances}
+    assert {"aws:g4dn.xlarge", "gcp:n1-standard-4+t4", "azure:NC4as_T4_v3"} <= keys
+    assert prices.date == min(i.price_date for i in prices.instances)
+
+
+def test_every_gpu_id_in_the_price_list_resolves_in_the_catalog():
+    catalog = pytest.importorskip("rigbench.catalog", reason="the GPU catalog (issue: catalog) has not landed yet")
+    for inst in cost.load_prices().instances:
+        gpu = catalog.resolve(inst.gpu_id)
+        assert gpu.memory_gb, inst.key
+
+
+def test_resolve_instance_exact_bare_and_case_insensitive():
+    prices = cost.load_prices()
+    assert cost.resolve_instance("aws:p3.2xlarge", prices).on_demand_usd_per_hour == 3.06
+    assert cost.resolve_instance("AZURE:nc6s_v3", prices).name == "NC6s_v3"
+    assert cost.resolve_instance("p3.2xlarge", prices).provider == "aws"
+
+
+def test_unknown_instance_suggests_close_names():
+    with pytest.raises(UserError, match=r"aws:p3\.2xlarge"):
+        cost.resolve_instance("aws:p3.2xlarg")
+
+
+@pytest.mark.parametrize("fixture, fragment", [
+    ("negative_price.csv", ":3: column 'on_demand_usd_per_hour' is -1;"),
+    ("spot_above_on_demand.csv", ":3: column 'spot_usd_per_hour'"),
+    ("bad_date.csv", ":4: column 'price_date'"),
+    ("missing_column.csv", ":1: header lacks column(s) spot_usd_per_hour"),
+    ("not_a_number.csv", ":2: column 'gpu_count' is 'one'"),
+    ("short_row.csv", ":3: 9 fields, the header has 11"),
+])
+def test_malformed_price_file_names_line_and_column(fixture, fragment):
+    with pytest.raises(UserError) as exc:
+        cost.load_prices(FIXTURES / fixture)
+    assert fragment in str(exc.value)
+
+
+def test_stale_list_is_flagged_from_its_oldest_row():
+    prices = cost.load_prices(FIXTURES / "tiny_prices.csv")
+    assert prices.date == dt.date(2024, 1, 15)
+    assert prices.is_stale(180, today=dt.date(2024, 9, 1))       # 230 days
+    assert not prices.is_stale(180, today=dt.date(2024, 3, 1))   # 46 days
+
+
+def test_ownership_defaults_have_sources():
+    own = cost.load_ownership()
+    assert 0.05 < own.electricity_usd_per_kwh < 0.5
+    assert own.basic_band_usd == (2000, 3000) and own.high_end_band_usd == (8897, 23000)
+    assert own.rest_of_machine_usd == 2500 - 999
+    assert all(own.sources.values())
+
+
+# ---------------------------------------------------------------------------------------------- planning (stubbed GPUs)
+
+
+@dataclass
+class FakeGpu:
+    id: str
+    launch_price_usd: float | None
+    tdp_w: float | None
+    memory_gb: float = 16
+
+
+FAKE = {
+    "card-a": FakeGpu("card-a", 1000.0, 250.0),
+    "tesla-t4": FakeGpu("tesla-t4", None, 70.0),
+    "tesla-v100-sxm2-16gb": FakeGpu("tesla-v100-sxm2-16gb", None, 300.0),
+}
+SPEED = {"card-a": 400.0, "tesla-t4": 200.0, "tesla-v100-sxm2-16gb": 800.0}  # images/s, made-up round numbers for arithmetic
+
+
+def fake_resolve(name):
+    try:
+        return FAKE[name]
+    except KeyError:
+        raise UserError(f"unknown GPU {name!r}") from None
+
+
+def fake_predict(gpu, workload, precision):
+    return SPEED[gpu.id], "images"
+
+
+def own_fixture() -> cost.Ownership:
+    return cost.Ownership(electricity_usd_per_kwh=0.15, gpu_load_fraction=1.0, rest_of_system_w=110,
+                          psu_efficiency=0.9, rest_of_machine_usd=1500, basic_band_usd=(2000, 3000),
+                          high_end_band_usd=(8897, 23000), resale_months=(0, 24), resale_fractions=(1.0, 0.5),
+                          data_parallel_efficiency=0.9, stale_after_days=180, sources={
+                              "electricity": "t", "power": "t", "rest_of_machine": "t", "resale": "t", "scaling": "t"})
+
+
+def run(**kw):
+    req = cost.CostRequest(prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2024, 2, 1), **kw)
+    return cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(),
+                        use_scaling=False)
+
+
+def test_compare_hand_worked_buy_vs_rent():
+    """Buy card-a (400 img/s, 1,000 USD + 1,500 rest), rent test:v100 (800 img/s, 3.00 USD/h), 80 h/month on card-a, 24 months.
+
+    work = 80 h x 3600 x 400 = 115,200,000 images/month.
+    buy: 80 h/month; power (250 + 110)/0.9 = 400 W -> 0.06 USD/h; purchase 2,500, resale 50% = 1,250;
+         total = 2500 - 1250 + 0.06 x 80 x 24 = 1,365.2 USD.
+    rent v100: 115.2M / 800 / 3600 = 40 h/month; total = 3.00 x 40 x 24 = 2,880 USD.
+    break-even (card-a hours): rent per card-a hour = 3.00 x 400/800 = 1.50; buy per hour = 0.06;
+         H = 1250 / (24 x 1.44) = 36.1690 h/month.
+    """
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24)
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert buy.power_w == pytest.approx(400.0)
+    assert buy.hours_per_month == pytest.approx(80)
+    assert buy.total_usd == pytest.approx(1365.2)
+    assert rent.hours_per_month == pytest.approx(40)
+    assert rent.total_usd == pytest.approx(2880.0)
+    be = rep.break_even(buy, rent)
+    assert be == pytest.approx(1250 / (24 * 1.44))
+    # The two cost lines meet at the break-even usage.
+    at = run(buy=["card-a"], rent=["test:v100"], hours_per_month=be, months=24)
+    assert at.buys[0].total_usd == pytest.approx(at.rents[0].total_usd, rel=1e-9)
+    doc = rep.to_doc()
+    assert doc["schema"] == "rigbench.cost/1"
+    assert doc["break_even_hours_per_month"] == pytest.approx(be)
+    assert doc["recommendation"].startswith("buy card-a")
+    kinds = {o["name"]: o["kind"] for o in doc["options"]}
+    assert kinds == {"card-a": "buy", "test:v100": "rent"}
+    # 1M images cost: 1365.2 / (115.2M x 24) x 1e6
+    first = doc["options"][0]
+    assert first["usd_per_unit_work"] == pytest.approx(1365.2 / (115.2e6 * 24) * 1e6)
+
+
+def test_light_use_recommends_renting():
+    """At 5 h/month renting the V100 (2.5 h x 3.00 x 24 = 180 USD) beats owning (1,250 + 0.06 x 5 x 24 = 1,257.2)."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=5, months=24)
+    assert rep.rents[0].total_usd == pytest.approx(180.0)
+    assert rep.buys[0].total_usd == pytest.approx(1257.2)
+    assert rep.recommendation().startswith("rent test:v100")
+    assert "USD/kWh" in rep.recommendation()
+
+
+def test_training_job_work_and_per_epoch_cost():
+    """90 epochs x 1,000,000 images, once a month, for 12 months on a rented 4 x T4 (200 img/s each, 0.9 efficiency).
+
+    throughput = 4 x 200 x 0.9 = 720 img/s; hours/month = 90e6 / 720 / 3600 = 34.7222 h;
+    total = 2.00 x 34.7222 x 12 = 833.333 USD; per epoch = 833.333 / (12 x 90) = 0.771605 USD.
+    """
+    rep = run(rent=["test:t4x4"], epochs=90, dataset_size=1_000_000, months=12)
+    opt = rep.rents[0]
+    assert opt.throughput_per_s == pytest.approx(720)
+    assert opt.hours_per_month == pytest.approx(34.7222222)
+    assert opt.total_usd == pytest.approx(833.333333)
+    doc = rep.to_doc()
+    assert doc["options"][0]["usd_per_epoch"] == pytest.approx(0.7716049)
+
+
+def test_spot_uses_spot_price_and_refuses_instances_without_one():
+    rep = run(rent=["test:v100"], hours_per_month=10, months=1, spot=True, reference="test:v100")
+    assert rep.rents[0].usd_per_hour == 1.00
+    with pytest.raises(UserError, match="no spot price"):
+        run(rent=["test:t4x4"], hours_per_month=10, months=1, spot=True)
+
+
+def test_stale_prices_warn():
+    req = cost.CostRequest(rent=["test:v100"], hours_per_month=10, months=1,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    assert rep.prices_stale
+    assert "days old" in rep.warnings[0]
+    assert rep.to_doc()["prices_stale"] is True
+
+
+@pytest.mark.parametrize("kw, fragment", [
+    (dict(buy=["card-a"], hours_per_month=-1), "--hours-per-month"),
+    (dict(buy=["card-a"], hours_per_month=10, months=0), "--months"),
+    (dict(buy=["card-a"], hours_per_month=10, resale=1.5), "--resale"),
+    (dict(buy=["card-a"], epochs=90), "--dataset-size"),
+    (dict(buy=["card-a"]), "how much work"),
+    (dict(buy=["no-such-card"], hours_per_month=10), "unknown GPU"),
+    (dict(rent=["test:nope"], hours_per_month=10), "unknown instance"),
+    (dict(buy=["tesla-t4"], hours_per_month=10), "--gpu-price"),
+])
+def test_bad_requests_are_user_errors(kw, fragment):
+    with pytest.raises(UserError, match=fragment):
+        run(**kw)
