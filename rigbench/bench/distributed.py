@@ -1,0 +1,642 @@
+"""``rigbench bench --distributed``: the multi-process, multi-node suite on torch.distributed.
+
+Three layers, three processes:
+
+1. **rigbench** (``run_distributed``): checks the options, starts the launcher in a process group of its own,
+   waits at most ``timeout`` seconds, then kills that whole group (SIGTERM, then SIGKILL): no orphans. It then
+   writes ONE ``rigbench.results/1`` file from what the workers reported, complete or not.
+2. **the launcher** (``_launch_main``): torchrun's own machinery, ``torch.distributed.launcher.api.elastic_launch``
+   with a ``LaunchConfig``: the same rendezvous (``static`` with ``--master-addr/--master-port`` and
+   ``--node-rank``, ``c10d`` with ``--rdzv-endpoint``, or a private ``c10d`` store on 127.0.0.1 on one machine),
+   the same per-worker environment (RANK, LOCAL_RANK, WORLD_SIZE ...), ``max_restarts=0``.
+3. **the workers** (``_worker``): one per GPU (NCCL) or, without GPUs, per CPU share (Gloo). Each records which
+   host and card it runs on, runs the ``DISTRIBUTED_KERNELS`` (``allreduce``, ``ddp_train``), and rewrites its own
+   ``rank-N.json`` after every measurement, so a run that dies keeps what was measured. At the end rank 0 collects
+   every worker's record with ``gather_object``.
+
+Collective timing: all ranks agree on the repeat count (the slowest rank's calibration, by an all-reduce MAX), meet
+at a barrier before each call, and the time of a call is the slowest rank's (an all-reduce MAX of the samples).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from rigbench.errors import UserError
+
+DEFAULT_TIMEOUT_S = 300
+DEFAULT_MASTER_PORT = 29500
+KERNEL_NAMES = ("allreduce", "ddp_train")
+_KERNEL_MODULES = {"allreduce": "rigbench.kernels.allreduce", "ddp_train": "rigbench.kernels.ddp_train"}
+_TERM_GRACE_S = 5.0          # SIGTERM -> SIGKILL
+_MIN_TIME_S = {True: 0.2, False: 1.0}     # timed work per measurement, quick / full
+_REPS = {True: (3, 20), False: (5, 100)}  # min, max calls per measurement
+
+
+# ------------------------------------------------------------------------------------------------ options
+
+def default_nproc() -> int:
+    """One worker per visible GPU, or 2 on a machine without one."""
+    try:
+        import torch
+
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # a broken CUDA install is a CPU machine for this purpose
+        n = 0
+    return n if n > 0 else 2
+
+
+def join_timeout_for(timeout_s: float) -> int:
+    """The rendezvous (join) timeout: a quarter of the run's, between 2 and 60 s."""
+    return int(max(2, min(60, timeout_s // 4)))
+
+
+def _whole(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= lo and (hi is None or value <= hi)
+    if not ok:
+        rng = f"{lo}..{hi}" if hi is not None else f"{lo} or more"
+        raise UserError(f"{name} must be a whole number {rng}, got {value!r}")
+    return value
+
+
+def _resolve(host: str, option: str) -> None:
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        raise UserError(f"{option} {host!r} does not resolve to an address; give a reachable host name or IP") from None
+
+
+def _split_endpoint(endpoint: str) -> tuple[str, int]:
+    host, sep, port = endpoint.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UserError(f"--rdzv-endpoint must be HOST:PORT (e.g. 10.0.0.1:29400), got {endpoint!r}")
+    return host.strip("[]"), int(port)
+
+
+def _reachable(host: str, port: int, within_s: float) -> bool:
+    """True once a TCP connection to host:port succeeds, retrying until ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=min(2.0, within_s)):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.25)
+
+
+def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, master_addr: str | None = None,
+         master_port: int | None = None, rdzv_endpoint: str | None = None, timeout: float | None = None,
+         only: Any = None, quick: bool = False) -> dict:
+    """Check the options and turn them into the launch spec; bad input is a ``UserError`` before anything starts."""
+    nproc = default_nproc() if nproc is None else _whole("--nproc", nproc, 1)
+    nnodes = _whole("--nnodes", 1 if nnodes is None else nnodes, 1)
+    node_rank = _whole("--node-rank", 0 if node_rank is None else node_rank, 0, nnodes - 1)
+    timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise UserError(f"--timeout must be a number of seconds > 0, got {timeout!r}")
+    if master_port is not None:
+        _whole("--master-port", master_port, 1, 65535)
+    if isinstance(only, str):
+        only = [s.strip() for s in only.split(",") if s.strip()]
+    kernels = [k for k in (only or KERNEL_NAMES) if k in KERNEL_NAMES]
+    if only and (not kernels or len(kernels) != len(only)):
+        bad = [k for k in only if k not in KERNEL_NAMES]
+        raise UserError(f"--only {','.join(bad) or only!r}: a distributed run measures {', '.join(KERNEL_NAMES)}")
+    join_s = join_timeout_for(timeout)
+
+    if rdzv_endpoint:
+        host, port = _split_endpoint(rdzv_endpoint)
+        _resolve(host, "--rdzv-endpoint")
+        backend, endpoint = "c10d", f"{host}:{port}"
+    elif master_addr or master_port or nnodes > 1:
+        if nnodes > 1 and not master_addr:
+            raise UserError("--nnodes > 1 needs --master-addr (node 0's address) or --rdzv-endpoint HOST:PORT")
+        host = master_addr or "127.0.0.1"
+        _resolve(host, "--master-addr")
+        port = master_port or DEFAULT_MASTER_PORT
+        backend, endpoint = "static", f"{host}:{port}"
+    else:  # one machine, nothing given: a private store on loopback, like torchrun --standalone
+        host, port = "127.0.0.1", 0
+        backend, endpoint = "c10d", "127.0.0.1:0"
+    return {
+        "nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "timeout_s": float(timeout),
+        "join_timeout_s": join_s, "rdzv_backend": backend, "rdzv_endpoint": endpoint, "master_host": host,
+        "master_port": port, "kernels": kernels, "quick": bool(quick), "run_id": f"rigbench-{uuid.uuid4().hex[:12]}",
+    }
+
+
+# ------------------------------------------------------------------------------------------------ rigbench side
+
+def _results_path(out: Any, host: str, stamp: str) -> Path:
+    if out is not None and str(out).endswith(".json"):
+        return Path(out)
+    return Path(out or "results") / f"{host}-{stamp}-distributed.json"
+
+
+def _kill_group(proc: subprocess.Popen, pids: list[int]) -> None:
+    """SIGTERM the launcher's process group (the agent stops its workers), then SIGKILL what is left."""
+    for sig, wait_s in ((signal.SIGTERM, _TERM_GRACE_S), (signal.SIGKILL, 2.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # workers outliving their agent
+            except ProcessLookupError:
+                pass
+        break
+    for pid in pids:  # a worker that left the group (setsid) still goes
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0,
+                    master_addr: str | None = None, master_port: int | None = None, rdzv_endpoint: str | None = None,
+                    timeout: float | None = None, only: Any = None, quick: bool = False, out: Any = None,
+                    json_output: bool = False, *, on_event: Callable[[str], None] | None = None,
+                    _fault: dict | None = None) -> dict:
+    """Run the distributed suite on this node and return the ``rigbench.results/1`` document it wrote.
+
+    Options mirror torchrun's (``nproc`` per node, ``nnodes``, ``node_rank``, ``master_addr``/``master_port``
+    or ``rdzv_endpoint``). ``timeout``: seconds for the whole run (default 300); a worker that dies or hangs is
+    reported by rank and the run ends by then, with ``status`` "failed" or "interrupted" and what was measured.
+    ``out``: a ``.json`` path or a folder (default ``results/``); the path written is ``doc["distributed"]
+    ["results_file"]`` (null on a node that does not host rank 0 when the run completed: rank 0's node writes it).
+    ``on_event``: called with one line per stage (for a progress display). ``json_output`` changes nothing here:
+    this function never prints; worker output goes to log files.
+    """
+    if not distributed:
+        raise UserError("run_distributed needs distributed=True (use the normal runner for one process)")
+    spec = plan(nproc=nproc, nnodes=nnodes, node_rank=node_rank, master_addr=master_addr, master_port=master_port,
+                rdzv_endpoint=rdzv_endpoint, timeout=timeout, only=only, quick=quick)
+    event = on_event or (lambda line: None)
+    if spec["node_rank"] > 0 and spec["rdzv_backend"] == "static":
+        host, port = spec["master_host"], spec["master_port"]
+        event(f"waiting up to {spec['join_timeout_s']} s for the master at {host}:{port}")
+        if not _reachable(host, port, spec["join_timeout_s"]):
+            raise UserError(f"cannot reach the master at {host}:{port} within {spec['join_timeout_s']} s: start node 0 "
+                            "first, or check --master-addr/--master-port and the firewall")
+    spec["fault"] = _fault
+    spec["out"] = None if out is None else str(out)
+    started = datetime.now(timezone.utc)
+    run_dir = Path(tempfile.mkdtemp(prefix="rigbench-dist-"))
+    spec["run_dir"] = str(run_dir)
+    spec_path = run_dir / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    env = dict(os.environ)
+    if spec["nnodes"] == 1 and spec["master_host"] in ("127.0.0.1", "localhost"):
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+        env.setdefault("NCCL_SOCKET_IFNAME", "lo")
+    cmd = [sys.executable, "-c", "import sys; from rigbench.bench.distributed import _launch_main; "
+                                 "sys.exit(_launch_main(sys.argv[1]))", str(spec_path)]
+    event(f"starting {spec['nproc']} worker(s) on node {spec['node_rank']} of {spec['nnodes']} "
+          f"({spec['rdzv_backend']} rendezvous at {spec['rdzv_endpoint']}, timeout {spec['timeout_s']:g} s)")
+    t0 = time.monotonic()
+    with open(run_dir / "launcher.log", "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+        timed_out = interrupted = False
+        try:
+            proc.wait(timeout=spec["timeout_s"])
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc, _worker_pids(run_dir))
+            else:
+                _kill_group(proc, [p for p in _worker_pids(run_dir) if _alive(p)])
+    elapsed = time.monotonic() - t0
+    doc = _assemble(spec, run_dir, started, elapsed, timed_out=timed_out, interrupted=interrupted,
+                    launcher_rc=proc.returncode)
+    if doc["distributed"]["results_file"] is not None:
+        from rigbench.files import write_json_atomic
+
+        write_json_atomic(doc["distributed"]["results_file"], doc)
+    _cleanup(run_dir)
+    event(f"{doc['status']} after {elapsed:.1f} s")
+    if interrupted:
+        raise KeyboardInterrupt
+    return doc
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _worker_pids(run_dir: Path) -> list[int]:
+    pids = []
+    for f in run_dir.glob("pid-*"):
+        try:
+            pids.append(int(f.read_text()))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _cleanup(run_dir: Path) -> None:
+    import shutil
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _log_tail(run_dir: Path, rank: int | None = None, lines: int = 3) -> str:
+    """The last lines of a worker's error output (or the launcher's), for a failure reason."""
+    candidates = sorted((run_dir / "logs").glob(f"**/{rank}/error.json" if rank is not None else "none"))
+    for c in candidates:
+        doc = _read_json(c) or {}
+        msg = (doc.get("message") or {}).get("message") if isinstance(doc.get("message"), dict) else doc.get("message")
+        if msg:
+            return str(msg).strip().splitlines()[-1][:300]
+    try:
+        text = (run_dir / "launcher.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    keep = [ln for ln in text.splitlines() if ln.strip() and "warn" not in ln.lower()]
+    return " | ".join(keep[-lines:])[:400]
+
+
+def _probe_doc() -> tuple[Any, str | None]:
+    try:
+        from rigbench.probe import probe
+    except ImportError:
+        return None, "rigbench.probe is not installed in this checkout"
+    try:
+        return probe(), None
+    except Exception as exc:  # the probe must not cost the measurements
+        return None, f"probe failed: {exc}"
+
+
+def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, timed_out: bool, interrupted: bool,
+              launcher_rc: int | None) -> dict:
+    """The results document, from rank 0's gathered records or, failing that, from each worker's own file."""
+    launcher = _read_json(run_dir / "launcher.json") or {}
+    gathered = _read_json(run_dir / "gathered.json")
+    records = gathered if isinstance(gathered, list) else [
+        r for r in (_read_json(p) for p in sorted(run_dir.glob("rank-*.json"))) if isinstance(r, dict)]
+    records = sorted([r for r in records if r], key=lambda r: r["worker"]["rank"])
+    world = spec["nproc"] * spec["nnodes"]
+    reasons: list[str] = []
+    status = "complete"
+    if timed_out or interrupted:
+        status = "interrupted"
+        seen = {r["worker"]["rank"] for r in records}
+        for r in records:
+            if r.get("status") == "running":
+                w = r["worker"]
+                reasons.append(f"rank {w['rank']} ({w['host']}, pid {w['pid']}) was still running at "
+                               f"{r.get('stage') or 'start'} when the run was stopped")
+        if timed_out:
+            reasons.insert(0, f"timed out after {spec['timeout_s']:g} s: killed the launcher's process group")
+        else:
+            reasons.insert(0, "interrupted by the user")
+        if not gathered and len(seen) < spec["nproc"]:
+            reasons.append(f"{spec['nproc'] - len(seen)} local worker(s) never started (rendezvous not complete)")
+    elif launcher_rc != 0 or not launcher.get("ok", False):
+        status = "failed"
+        for rank, f in sorted((launcher.get("failures") or {}).items(), key=lambda kv: int(kv[0])):
+            rec = next((r for r in records if r["worker"]["rank"] == int(rank)), None)
+            where = f" ({rec['worker']['host']}, pid {rec['worker']['pid']})" if rec else ""
+            why = (rec or {}).get("error") or f.get("message") or _log_tail(run_dir, int(rank))
+            reasons.append(f"rank {rank}{where} failed with exit code {f.get('exitcode')}: {why}")
+        if launcher.get("error"):
+            reasons.append(launcher["error"])
+        if not reasons:
+            reasons.append(f"the launcher exited with code {launcher_rc}: {_log_tail(run_dir)}")
+    for r in records:
+        if r.get("error") and not any(f"rank {r['worker']['rank']} " in x for x in reasons):
+            reasons.append(f"rank {r['worker']['rank']}: {r['error']}")
+
+    lead = records[0] if records else None
+    measurements = _job_measurements(records)
+    workers = []
+    for r in records:
+        w = dict(r["worker"])
+        w["status"] = r.get("status")
+        w["measurements"] = [{"kernel": m["kernel"], "params": m["params"], "median_s": m.get("local_median_s"),
+                              "status": m["status"]} for m in r.get("measurements", [])]
+        workers.append(w)
+    host = socket.gethostname()
+    hosts_rank0 = bool(lead and lead["worker"]["rank"] == 0 and gathered is not None)
+    write_here = status != "complete" or hosts_rank0 or spec["node_rank"] == 0 and not records
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    probe, probe_reason = _probe_doc()
+    doc = {
+        "schema": "rigbench.results/1",
+        "status": status,
+        "created_utc": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "host": host,
+        "probe": probe,
+        "measurements": measurements,
+        "distributed": {
+            "backend": lead["worker"]["backend"] if lead else None,
+            "world_size": world,
+            "nnodes": spec["nnodes"],
+            "nproc_per_node": spec["nproc"],
+            "node_rank": spec["node_rank"],
+            "rdzv_backend": spec["rdzv_backend"],
+            "rdzv_endpoint": spec["rdzv_endpoint"],
+            "timeout_s": spec["timeout_s"],
+            "join_timeout_s": spec["join_timeout_s"],
+            "elapsed_s": round(elapsed, 3),
+            "launcher": "torch.distributed.launcher.api.elastic_launch",
+            "workers": workers,
+            "reasons": reasons,
+            "results_file": None,
+            "gathered_by_rank0": gathered is not None,
+        },
+    }
+    if probe_reason:
+        doc["probe_reason"] = probe_reason
+    if write_here:
+        doc["distributed"]["results_file"] = str(_results_path(spec.get("out"), host, stamp))
+    return doc
+
+
+def _job_measurements(records: list[dict]) -> list[dict]:
+    """The lowest rank's measurements (collective times are already the slowest rank's), each with every rank's
+    own median, and, for ddp_train at N workers, the scaling efficiency against the 1-worker run."""
+    if not records:
+        return []
+    lead = records[0]
+    key = lambda m: (m["kernel"], json.dumps({k: v for k, v in m["params"].items() if k != "model"}, sort_keys=True))
+    by_rank = {r["worker"]["rank"]: {key(m): m for m in r.get("measurements", [])} for r in records}
+    out = []
+    for m in lead.get("measurements", []):
+        m = dict(m)
+        m["per_rank_median_s"] = {str(rk): (ms.get(key(m)) or {}).get("local_median_s") for rk, ms in by_rank.items()}
+        out.append(m)
+    for m in out:
+        if m["kernel"] != "ddp_train" or m["params"]["workers"] <= 1 or m["status"] != "ok":
+            continue
+        one = next((o for o in out if o["kernel"] == "ddp_train" and o["params"]["workload"] == m["params"]["workload"]
+                    and o["params"]["workers"] == 1 and o["status"] == "ok"), None)
+        if one:
+            n = m["params"]["workers"]
+            m["throughput_1"] = one["value"]
+            m["scaling_efficiency"] = m["value"] / (n * one["value"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ launcher side
+
+def _launch_main(spec_path: str) -> int:
+    """The launcher process: elastic_launch the workers and record how it went in ``launcher.json``."""
+    from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    run_dir = Path(spec["run_dir"])
+    if spec["rdzv_backend"] == "static":
+        rdzv_configs = {"rank": spec["node_rank"], "timeout": spec["join_timeout_s"]}
+    else:
+        rdzv_configs = {"join_timeout": spec["join_timeout_s"], "last_call_timeout": 1, "close_timeout": 5}
+    config = LaunchConfig(
+        min_nodes=spec["nnodes"], max_nodes=spec["nnodes"], nproc_per_node=spec["nproc"], run_id=spec["run_id"],
+        role="rigbench", rdzv_endpoint=spec["rdzv_endpoint"], rdzv_backend=spec["rdzv_backend"],
+        rdzv_configs=rdzv_configs, max_restarts=0, monitor_interval=0.1, start_method="spawn",
+        logs_specs=DefaultLogsSpecs(log_dir=str(run_dir / "logs")),
+        local_addr="127.0.0.1" if spec["nnodes"] == 1 and spec["master_host"] == "127.0.0.1" else None,
+    )
+    result: dict[str, Any] = {"ok": False, "failures": {}, "error": None}
+    rc = 1
+    try:
+        elastic_launch(config, _worker)(spec_path)
+        result["ok"], rc = True, 0
+    except ChildFailedError as exc:
+        for rank, f in exc.failures.items():
+            result["failures"][str(rank)] = {"exitcode": f.exitcode, "message": f.message if f.message else None,
+                                             "pid": f.pid}
+    except Exception as exc:  # rendezvous errors and the like: recorded, reported by rigbench
+        result["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    tmp = run_dir / "launcher.json.tmp"
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, run_dir / "launcher.json")
+    return rc
+
+
+# ------------------------------------------------------------------------------------------------ worker side
+
+class _Record:
+    """One worker's record, rewritten atomically after each change."""
+
+    def __init__(self, run_dir: Path, worker: dict):
+        self.path = run_dir / f"rank-{worker['rank']}.json"
+        self.doc = {"worker": worker, "status": "running", "stage": "init", "error": None, "measurements": []}
+        self.flush()
+
+    def flush(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.doc, default=str), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _gpu_facts(torch, index: int) -> dict:
+    props = torch.cuda.get_device_properties(index)
+    uuid_ = getattr(props, "uuid", None)
+    return {"gpu_name": props.name, "gpu_uuid": f"GPU-{uuid_}" if uuid_ is not None else None,
+            "gpu_memory_bytes": int(props.total_memory)}
+
+
+def _worker(spec_path: str) -> None:
+    """One worker: probe summary, kernels, gather on rank 0."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    run_dir = Path(spec["run_dir"])
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
+    world, local_world = int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_WORLD_SIZE"])
+    (run_dir / f"pid-{rank}").write_text(str(os.getpid()))
+    import torch
+    import torch.distributed as dist
+
+    use_cuda = torch.cuda.is_available() and torch.cuda.device_count() > local_rank
+    device = f"cuda:{local_rank}" if use_cuda else "cpu"
+    backend = "nccl" if use_cuda else "gloo"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if not use_cuda:
+        torch.set_num_threads(max(1, cores // local_world))
+    worker = {"rank": rank, "local_rank": local_rank, "node_rank": int(os.environ.get("GROUP_RANK", 0)),
+              "host": socket.gethostname(), "pid": os.getpid(), "device": device, "backend": backend,
+              "gpu_name": None, "gpu_uuid": None, "torch": torch.__version__, "threads": torch.get_num_threads(),
+              "usable_cores": cores}
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+        worker.update(_gpu_facts(torch, local_rank))
+    rec = _Record(run_dir, worker)
+    kwargs = {"device_id": torch.device(device)} if use_cuda else {}
+    dist.init_process_group(backend, timeout=timedelta(seconds=spec["timeout_s"]), **kwargs)
+    if backend == "nccl":
+        worker["nccl_version"] = ".".join(map(str, torch.cuda.nccl.version()))
+    fault = spec.get("fault") or {}
+    try:
+        for name in spec["kernels"]:
+            rec.doc["stage"] = name
+            rec.flush()
+            if fault.get("rank") == rank and fault.get("before") == name:
+                if fault.get("kind") == "hang":
+                    time.sleep(10 ** 6)
+                os._exit(int(fault.get("exitcode", 3)))
+            _run_kernel(name, spec, rec, device, rank, world)
+        rec.doc["status"], rec.doc["stage"] = "done", "gather"
+    except Exception as exc:
+        rec.doc["status"] = "failed"
+        rec.doc["error"] = f"{type(exc).__name__}: {exc}"
+        rec.doc["traceback"] = traceback.format_exc()[-2000:]
+        rec.flush()
+        raise
+    rec.flush()
+    gathered = [None] * world if rank == 0 else None
+    dist.gather_object(rec.doc, gathered, dst=0)
+    if rank == 0:
+        tmp = run_dir / "gathered.json.tmp"
+        tmp.write_text(json.dumps(gathered, default=str), encoding="utf-8")
+        os.replace(tmp, run_dir / "gathered.json")
+    dist.destroy_process_group()
+
+
+def _sync_fn(device: str) -> Callable[[], None]:
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def _barrier(device: str) -> None:
+    import torch.distributed as dist
+
+    if device.startswith("cuda"):
+        dist.barrier(device_ids=[int(device.split(":")[1])])
+    else:
+        dist.barrier()
+
+
+def _max_over_ranks(values: list[float], device: str) -> list[float]:
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.tolist()
+
+
+def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[float], list[float]]:
+    """(local per-call times, job per-call times). ``collective``: every rank calls; times are the slowest's."""
+    sync = _sync_fn(device)
+    lo, hi = _REPS[quick]
+
+    def once() -> float:
+        prep.reset()
+        sync()
+        if collective:
+            _barrier(device)
+        t0 = time.perf_counter()
+        prep.run()
+        sync()
+        return time.perf_counter() - t0
+
+    for _ in range(2):  # warm-up: first-call costs (connections, allocator, kernels)
+        once()
+    first = once()
+    if collective:
+        first = _max_over_ranks([first], device)[0]
+    reps = int(min(hi, max(lo, math.ceil(_MIN_TIME_S[quick] / max(first, 1e-9)))))
+    local = [once() for _ in range(reps)]
+    return local, (_max_over_ranks(local, device) if collective else list(local))
+
+
+def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
+                 info: dict, rank: int) -> dict:
+    from rigbench.bench.timing import Measurement
+
+    job_m, local_m = Measurement(samples_s=job), Measurement(samples_s=local)
+    median = job_m.median_s
+    t = job_m.to_dict()
+    t.pop("samples_s", None)
+    m = {"kernel": kernel.name, "device": device, "dtype": dtype, "params": dict(params), "median_s": median,
+         "repeats": job_m.repeats, "metric": kernel.metric, "unit": kernel.unit, "value": kernel.value(params, median),
+         "peak": None, "fraction_of_peak": None, "status": "ok", "reason": None, "valid": True, "invalid_reasons": [],
+         "timing": t, "local_median_s": local_m.median_s, "rank": rank, "info": info}
+    if kernel.name == "allreduce":
+        from rigbench.scaling import busbw_from_time
+
+        algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
+        m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
+    if job_m.spread > 0.1:
+        m["warnings"] = [f"noisy: IQR is {job_m.spread:.0%} of the median"]
+    return m
+
+
+def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
+    return {"kernel": kernel.name, "device": device, "dtype": dtype, "params": dict(params), "median_s": None,
+            "repeats": 0, "metric": kernel.metric, "unit": kernel.unit, "value": None, "peak": None,
+            "fraction_of_peak": None, "status": status, "reason": reason, "valid": status != "failed",
+            "invalid_reasons": [reason] if status == "failed" else [], "local_median_s": None, "rank": rank}
+
+
+def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, world: int) -> None:
+    import importlib
+
+    from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
+
+    module = importlib.import_module(_KERNEL_MODULES[name])
+    ctx = RunContext(quick=spec["quick"], extra={"world_size": world, **(spec.get("extra") or {})})
+    for kernel in module.DISTRIBUTED_KERNELS:
+        dtype = kernel.dtypes[0]
+        for params in kernel.cases(device, dtype, ctx):
+            alone = params.get("workers", world) == 1 and world > 1  # ddp_train's 1-worker baseline
+            if alone and rank != 0:
+                _barrier(device)
+                continue
+            rec.doc["stage"] = f"{name} {json.dumps(params, sort_keys=True)}"
+            rec.flush()
+            try:
+                prep = kernel.prepare(device, dtype, params, ctx)
+                try:
+                    local, job = _time_calls(prep, device, spec["quick"], collective=not alone)
+                    prep.verify()
+                    m = _measurement(kernel, device, dtype, params, local, job, dict(prep.info), rank)
+                finally:
+                    prep.close()
+            except KernelSkip as exc:
+                m = _failed(kernel, device, dtype, params, rank, "skipped", str(exc))
+            except KernelFault as exc:
+                m = _failed(kernel, device, dtype, params, rank, "failed", str(exc))
+            rec.doc["measurements"].append(m)
+            rec.flush()
+            if alone:
+                _barrier(device)
