@@ -29,6 +29,7 @@ from rigbench.errors import UserError
 
 SCHEMA = "rigbench.cost/1"
 SECONDS_PER_HOUR = 3600.0
+HOURS_PER_MONTH = 365.25 * 24 / 12  # 730.5: the most a machine can run in an average month
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
 
@@ -461,20 +462,24 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}"
+                return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}; {self._drivers()}"
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
+            crossing = f"buying wins above {be:,.0f} h/month" if be is not None else "buying wins at any usage"
             return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
-                    f"{ref_h:,.0f} h/month on {self.work.reference_name}; buying wins above "
-                    f"{be:,.0f} h/month" if be is not None else
-                    f"buy {best.name}: cheaper than renting {rent.name} over {months}")
+                    f"{ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}; {self._drivers()}")
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
             return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{tail}"
         be = self.break_even(buy, best)
-        crossing = (f"buying {buy.name} pays off only above {be:,.0f} h/month" if be is not None else
-                    f"buying {buy.name} never pays off against it at these prices")
+        if be is None:
+            crossing = f"buying {buy.name} never pays off against it at these prices"
+        elif be * buy.hours_per_month / max(ref_h, 1e-12) > HOURS_PER_MONTH:
+            crossing = (f"buying {buy.name} would pay off only above {be:,.0f} h/month, more than "
+                        f"{buy.name} can run in a month")
+        else:
+            crossing = f"buying {buy.name} pays off only above {be:,.0f} h/month"
         return (f"rent {best.name}: {buy.total_usd - best.total_usd:,.0f} USD cheaper than buying {buy.name} over "
                 f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}{tail}")
 
@@ -553,7 +558,13 @@ def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]
         raise UserError("the performance model (rigbench.model) is not installed; it is needed to scale hours "
                         "between devices") from None
     pred = model.predict(model.capability_from_gpu(gpu), workload, precision)
-    return float(pred.throughput), str(getattr(pred, "unit", "samples"))
+    return float(pred.throughput), _unit_of(pred)
+
+
+def _unit_of(pred) -> str:
+    """'images/s' -> 'images': what one sample of work is called."""
+    unit = str(getattr(pred, "unit", "samples") or "samples")
+    return unit[:-2] if unit.endswith("/s") else unit
 
 
 def _instance_throughput(inst: Instance, gpu, one_gpu_per_s: float, workload: str, precision: str,
@@ -664,7 +675,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         cap = model.capability_from_results(req.results_doc, req.results_device)
         pred = model.predict(cap, req.workload, req.precision)
         measured_buy = (float(pred.throughput), "measured (results file)")
-        unit = str(getattr(pred, "unit", unit))
+        unit = _unit_of(pred)
     for name, gpu in buy_gpus:
         if measured_buy is not None and name == buy_gpus[0][0]:
             t = measured_buy[0]
@@ -816,10 +827,11 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
     chosen = report.buys + sorted(report.rents, key=lambda o: o.total_usd)[: max(1, max_lines - len(report.buys))]
     months = report.months
     steps = max(2, int(math.ceil(months)) * 4)
-    xs = [months * i / steps for i in range(steps + 1)]
+    xs = [months * i / steps for i in range(steps)] + [months, months]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     for o in chosen:
-        ys = [o.cumulative_usd(x) if x < months else o.total_usd for x in xs]
+        # Spending up to the horizon, then the resale coming back as a vertical step.
+        ys = [o.cumulative_usd(x) for x in xs[:-2]] + [o.total_usd + o.resale_usd, o.total_usd]
         style = "-" if o.kind == "buy" else "--"
         ax.plot(xs, ys, style, label=f"{o.name} ({o.total_usd:,.0f} USD)", linewidth=2 if o.kind == "buy" else 1.3)
     ax.set_xlabel("months")

@@ -1,12 +1,171 @@
-"""`rigbench cost` (placeholder until its issue lands)."""
+"""`rigbench cost`: buy a rig or rent the cloud? Parses, calls ``rigbench.cost``, renders."""
+
+from __future__ import annotations
 
 import click
 
 from rigbench.errors import UserError
 
 
-@click.command(name="cost", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args):
-    """Not built yet."""
-    raise UserError("'rigbench cost' is not built yet")
+def _fmt(x, digits: int = 3):
+    from rigbench.units import fmt_num
+
+    return fmt_num(x, digits)
+
+
+def _render_list(prices, as_json: bool) -> None:
+    from rigbench import cost, report
+
+    if as_json:
+        report.emit_json({"schema": "rigbench.cloud_prices/1", "prices_date": prices.date.isoformat(),
+                          "source": prices.source,
+                          "instances": [{"name": i.key, "gpu": i.gpu_id, "gpu_count": i.gpu_count, "vcpus": i.vcpus,
+                                         "ram_gb": i.ram_gb, "on_demand_usd_per_hour": i.on_demand_usd_per_hour,
+                                         "spot_usd_per_hour": i.spot_usd_per_hour, "region": i.region,
+                                         "price_date": i.price_date.isoformat(), "source": i.source}
+                                        for i in prices.instances]})
+        return
+    report.show(report.table(f"Cloud GPU instances ({prices.source})",
+                             ["instance", "GPU", "GPUs", "vCPUs", "RAM GB", "USD/h", "spot USD/h", "region", "price date"],
+                             list(cost.format_instances(prices))))
+
+
+def _render(rep, as_json: bool, plot_path: str | None) -> None:
+    from rigbench import report
+
+    doc = rep.to_doc()
+    if plot_path:
+        from rigbench.cost import plot_cumulative
+
+        plot_cumulative(rep, plot_path)
+        doc["plot"] = str(plot_path)
+    if as_json:
+        for w in doc["warnings"]:
+            click.echo(f"rigbench: warning: {w}", err=True)
+        report.emit_json(doc)
+        return
+    unit = doc["work"]["unit"]
+    ref = doc["work"]["reference"]
+    rows = []
+    for o in doc["options"]:
+        rows.append((
+            o["name"], o["kind"], o["gpu_count"],
+            _fmt(o["throughput_per_s"]),
+            _fmt(o["hours_per_month"]),
+            _fmt(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
+            f"{o['total_usd']:,.0f}",
+            _fmt(o["usd_per_unit_work"]),
+            "-" if o["usd_per_epoch"] is None else _fmt(o["usd_per_epoch"]),
+            "-" if o["break_even_hours_per_month"] is None and o["kind"] == "rent" else
+            ("" if o["kind"] == "buy" else _fmt(o["break_even_hours_per_month"])),
+        ))
+    title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
+    caption = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
+               f"a bought machine, the instance price for a rented one; break-even = hours/month on {ref} above which "
+               f"buying beats that instance")
+    columns = ["option", "kind", "GPUs", f"{unit}/s", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
+               "USD/epoch", "break-even h/mo"]
+    if not any(o["usd_per_epoch"] for o in doc["options"]):
+        columns.pop(8)
+        rows = [r[:8] + r[9:] for r in rows]
+    t = report.table(title, columns, rows, caption=caption)
+    t.columns[0].no_wrap = True
+    report.show(t)
+    lines = []
+    for o in doc["options"]:
+        if o["kind"] == "buy":
+            lines.append(f"{o['name']}: purchase {o['purchase_usd']:,.0f} USD ({o['purchase_source']}), resale "
+                         f"{o['resale_usd']:,.0f} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
+                         f"({o['power_source']})")
+    be = doc["break_even_hours_per_month"]
+    if doc["break_even_between"]:
+        b, r = doc["break_even_between"]
+        lines.append(f"Break-even: {b} beats {r} above {_fmt(be)} h/month on {ref}" if be is not None else
+                     f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+    lines.append(f"Recommendation: {doc['recommendation']}")
+    a = doc["assumptions"]
+    lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
+                 f"resale {a['resale_fraction']:.0%} ({a['resale_source']}); "
+                 f"{'spot' if a['spot'] else 'on-demand'} prices; change them with --electricity, --resale, "
+                 f"--gpu-price, --build-price, --power-w, --spot")
+    lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {doc['prices_source']}")
+    for w in doc["warnings"]:
+        lines.append(f"WARNING: {w}")
+    if plot_path:
+        lines.append(f"Plot written to {plot_path}")
+    from rich.text import Text
+
+    report.show(*[Text(ln, style="bold yellow" if ln.startswith("WARNING") else None) for ln in lines])
+
+
+@click.command(name="cost")
+@click.option("--buy", "buy", multiple=True, metavar="CARD",
+              help="A card to buy (catalog name, e.g. rtx-2080-ti); repeat to compare several.")
+@click.option("--buy-count", type=int, default=1, show_default=True, help="Cards in the bought machine.")
+@click.option("--rent", "rent", multiple=True, metavar="PROVIDER:INSTANCE",
+              help="An instance to rent (aws:p3.2xlarge), repeatable; 'all' ranks every instance in the list.")
+@click.option("--months", type=float, default=24, show_default=True, help="Horizon: how long you will do this work.")
+@click.option("--hours-per-month", type=float, help="Work: hours per month on the reference device.")
+@click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy card).")
+@click.option("--workload", default="resnet50", show_default=True,
+              help="Workload of the performance model: resnet50, bert-base, train_cnn, train_transformer.")
+@click.option("--precision", default="amp", show_default=True, type=click.Choice(["fp32", "amp"]))
+@click.option("--epochs", type=float, help="Work as a training job: epochs per run (with --dataset-size).")
+@click.option("--dataset-size", type=float, help="Samples per epoch (ImageNet-1k: 1281167).")
+@click.option("--jobs-per-month", type=float, default=1, show_default=True, help="Training runs per month.")
+@click.option("--results", "results_path", type=click.Path(), help="Results file: measured throughput (and power) "
+              "of the bought card instead of the prediction.")
+@click.option("--device", default="cuda:0", show_default=True, help="Device of the results file.")
+@click.option("--gpu-price", type=str, metavar="USD", help="Price of one card (default: catalog launch price).")
+@click.option("--build-price", type=str, metavar="USD", help="Price of the whole machine, GPU included.")
+@click.option("--electricity", type=float, metavar="USD/kWh", help="Electricity price (default: US EIA average).")
+@click.option("--power-w", type=float, metavar="WATTS", help="Wall power of the machine while training.")
+@click.option("--resale", type=float, metavar="FRACTION", help="Share of the purchase price back at the end (0..1).")
+@click.option("--spot", is_flag=True, help="Rent at spot/preemptible prices (where published).")
+@click.option("--prices", "prices_path", type=click.Path(), metavar="FILE", help="Your own price list (same CSV format).")
+@click.option("--plot", "plot_path", type=click.Path(), metavar="FILE.png", help="Cumulative cost vs months.")
+@click.option("--list", "list_only", is_flag=True, help="List the instances of the price list and exit.")
+@click.option("--json", "as_json", is_flag=True, help="One rigbench.cost/1 JSON document on stdout.")
+def command(buy, buy_count, rent, months, hours_per_month, reference, workload, precision, epochs, dataset_size,
+            jobs_per_month, results_path, device, gpu_price, build_price, electricity, power_w, resale, spot,
+            prices_path, plot_path, list_only, as_json):
+    """Buy a rig or rent the cloud? Total cost of each option for the same work, cost per unit of work, the
+    break-even usage, and a recommendation with the assumptions behind it.
+
+    Every option does the same work: hours on one device become more or fewer hours on a faster or slower one
+    (performance model, or your measured results). Owning = card(s) + rest of machine + electricity - resale;
+    renting = instance hours x price.
+
+    \b
+    Examples:
+      rigbench cost --buy rtx-2080-ti --rent aws:p3.2xlarge --rent azure:NC6s_v3 --hours-per-month 80 --months 24
+      rigbench cost --buy rtx-2080-ti --rent all --hours-per-month 40
+      rigbench cost --buy gtx-1080-ti --rent aws:g4dn.xlarge --workload resnet50 --epochs 90 --dataset-size 1281167
+      rigbench cost --buy rtx-3090 --rent all --hours-per-month 100 --electricity 0.30 --resale 0.4 --plot cost.png
+      rigbench cost --list
+    """
+    from rigbench import cost
+    from rigbench.units import parse_usd
+
+    if list_only:
+        _render_list(cost.load_prices(prices_path), as_json)
+        return
+    results_doc = None
+    if results_path:
+        try:
+            from rigbench.bench.schema import load_results
+        except ImportError:  # pragma: no cover - the bench package is part of rigbench
+            raise UserError("--results needs rigbench.bench.schema") from None
+        results_doc = load_results(results_path)
+    req = cost.CostRequest(
+        buy=list(buy), rent=list(rent), months=months, hours_per_month=hours_per_month, reference=reference,
+        workload=workload, precision=precision, epochs=epochs, dataset_size=dataset_size,
+        jobs_per_month=jobs_per_month, results_doc=results_doc, results_device=device,
+        gpu_price_usd=parse_usd(gpu_price) if gpu_price is not None else None,
+        build_price_usd=parse_usd(build_price) if build_price is not None else None,
+        buy_count=buy_count, electricity_usd_per_kwh=electricity, power_w=power_w, resale=resale, spot=spot,
+        prices_path=prices_path,
+    )
+    if power_w is not None and power_w <= 0:
+        raise UserError(f"--power-w is {power_w}; give the machine's wall power in watts (> 0)")
+    _render(cost.compare(req), as_json, plot_path)
