@@ -1,0 +1,433 @@
+"""The suite runner: every kernel x device x dtype x case, timed, verified, judged, written down.
+
+For each case: ``prepare`` (untimed; its duration is reported as ``prepare_s``), warm up, calibrate, sample
+(:mod:`rigbench.bench.timing`), then ``verify``. Every failure stays inside its own measurement: a kernel that
+raises is ``failed`` with the reason, ``KernelSkip`` is ``skipped``, a wrong result is ``failed`` and invalid, out of
+memory shrinks the case (the kernel's ``shrink(params)``) and retries, and a lost GPU or a sticky CUDA error marks
+that device lost so the rest of the suite goes on. The results file is rewritten atomically after every
+measurement, marked ``interrupted`` until the end: Ctrl-C, a crash or a kill leaves what was measured, marked so.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from rigbench.bench import conditions, peaks as peaks_mod, schema
+from rigbench.bench.timing import Timer
+from rigbench.errors import UserError
+from rigbench.files import write_json_atomic
+
+MAX_SPREAD = 0.10          # IQR over median above this: unstable (pyperf warns at 10% std dev / mean)
+MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead
+MAX_SHRINKS = 4            # out-of-memory retries, each with the case's largest dimension halved
+
+# Messages of CUDA errors after which the context is unusable (sticky errors) or the GPU is gone.
+_LOST_MARKERS = ("illegal memory access", "device-side assert", "unspecified launch failure", "gpu is lost",
+                 "fallen off the bus", "ecc error", "uncorrectable", "cuda error: unknown error",
+                 "cuda error: launch failed", "misaligned address", "illegal instruction", "hardware stack error",
+                 "no cuda gpus are available", "cudaerrordevicesunavailable")
+
+
+@dataclass
+class Settings:
+    """How hard to try per measurement. Quick mode: small sizes and a time budget, for a whole suite under a minute."""
+
+    quick: bool = False
+    min_sample_s: float = 0.01
+    min_samples: int = 7
+    max_samples: int = 50
+    min_total_s: float = 0.5
+    warmup_s: float = 0.1
+    budget_s: float | None = 15.0
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> "Settings":
+        if quick:
+            return cls(quick=True, min_sample_s=0.002, min_samples=5, max_samples=30, min_total_s=0.05,
+                       warmup_s=0.02, budget_s=1.5)
+        return cls()
+
+    def timer(self, sync=None, clock=time.perf_counter) -> Timer:
+        return Timer(clock=clock, sync=sync, min_sample_s=self.min_sample_s, min_samples=self.min_samples,
+                     max_samples=self.max_samples, min_total_s=self.min_total_s, warmup_s=self.warmup_s,
+                     budget_s=self.budget_s)
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a run; ``path`` holds the partial results file."""
+
+    def __init__(self, path: Path, doc: dict):
+        super().__init__(f"interrupted: partial results in {path}")
+        self.path, self.doc = path, doc
+
+
+# ---------------------------------------------------------------- input
+
+def cuda_count() -> int:
+    try:
+        import torch
+    except ImportError:
+        return 0
+    try:
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except RuntimeError:
+        return 0
+
+
+def resolve_devices(spec: str | None, n_cuda: int | None = None) -> list[str]:
+    """``cpu``, ``cuda`` (every GPU), ``cuda:N``, ``all`` or None (every device found) -> device names."""
+    n_cuda = cuda_count() if n_cuda is None else n_cuda
+    gpus = [f"cuda:{i}" for i in range(n_cuda)]
+    valid = ["cpu", "cuda", *gpus, "all"]
+    if spec is None or spec == "all":
+        return ["cpu", *gpus]
+    out: list[str] = []
+    for part in [p.strip() for p in spec.split(",") if p.strip()]:
+        if part == "cpu":
+            out.append("cpu")
+        elif part == "cuda" and gpus:
+            out.extend(gpus)
+        elif part in gpus:
+            out.append(part)
+        else:
+            why = "no CUDA GPU is visible here" if part.startswith("cuda") and not gpus else "unknown device"
+            raise UserError(f"{why}: {part!r}; valid devices here: {', '.join(valid)}")
+    return list(dict.fromkeys(out))
+
+
+def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
+    """``--only gemm,memcopy`` (repeatable) -> kernels in suite order; unknown names list the valid ones."""
+    if not only:
+        return list(registry.values())
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise UserError(f"unknown kernel {', '.join(map(repr, unknown))}; valid kernels: {', '.join(registry)}")
+    return [k for name, k in registry.items() if name in names]
+
+
+def check_writable(path: Path) -> None:
+    """Fail fast, before a long run, if the results file cannot be written there."""
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise UserError(f"--out {path} is a directory: give a file name such as {path / 'run.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UserError(f"cannot write results to {path}: {exc.strerror or exc}; choose another --out") from None
+
+
+# ---------------------------------------------------------------- the machine
+
+def run_probe(data_dir: str | None) -> dict:
+    """The probe document; a minimal stand-in (with the reason) if the probe is not importable."""
+    try:
+        from rigbench.probe import probe
+    except ImportError as exc:
+        probe = None
+        why = f"rigbench.probe.probe is not available ({exc})"
+    if probe is not None:
+        return probe(data_dir)
+    cpu: dict = {}
+    try:
+        from rigbench.probe.cpu import probe_cpu
+
+        cpu = probe_cpu()
+    except ImportError:
+        pass
+    cpu.setdefault("usable_cores", len(os.sched_getaffinity(0)))
+    if not cpu.get("usable_cores"):
+        cpu["usable_cores"] = len(os.sched_getaffinity(0))
+    return {"schema": None, "probe_error": why, "cpu": cpu, "gpus": [], "data_dir": data_dir}
+
+
+def on_battery(probe: dict) -> bool | None:
+    for where in (probe.get("host") or {}, probe):
+        power = where.get("power") if isinstance(where, dict) else None
+        if isinstance(power, dict) and "on_battery" in power:
+            return power["on_battery"]
+    return None
+
+
+def device_info(device: str) -> dict:
+    if device == "cpu":
+        return {}
+    import torch
+
+    idx = torch.device(device).index or 0
+    props = torch.cuda.get_device_properties(idx)
+    uuid = getattr(props, "uuid", None)
+    return {"index": idx, "name": props.name, "memory_bytes": props.total_memory,
+            "uuid": f"GPU-{uuid}" if uuid is not None and not str(uuid).startswith("GPU-") else uuid,
+            "compute_capability": f"{props.major}.{props.minor}"}
+
+
+def measure_peaks(devices: list[str], probe: dict) -> dict:
+    out: dict = {}
+    for dev in devices:
+        if dev == "cpu":
+            clock = peaks_mod.measure_cpu_clock()
+            out["cpu"] = peaks_mod.cpu_peaks(probe.get("cpu") or {}, clock, peaks_mod.cpu_family())
+        else:
+            out[dev] = peaks_mod.gpu_peaks(device_info(dev).get("name"))
+    return out
+
+
+# ---------------------------------------------------------------- one measurement
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+
+
+def _is_lost(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(m in text for m in _LOST_MARKERS)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class SuiteState:
+    """What the runner learns as it goes: lost devices, the GPU monitor."""
+
+    def __init__(self, monitor=None):
+        self.lost: dict[str, str] = {}
+        self._monitor = monitor
+
+    def monitor(self):
+        if self._monitor is None:
+            self._monitor = conditions.GpuMonitor()
+        return self._monitor
+
+
+def _gpu_state(state: SuiteState, device: str) -> dict | None:
+    if device == "cpu":
+        return None
+    info = device_info(device)
+    return state.monitor().state(info["index"], info.get("uuid"))
+
+
+def _sync_for(device: str):
+    if device == "cpu":
+        return None
+    import torch
+
+    dev = torch.device(device)
+    return lambda: torch.cuda.synchronize(dev)
+
+
+def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: Settings, device_peaks: dict,
+                 state: SuiteState, probe: dict | None = None, clock=time.perf_counter) -> dict:
+    """Prepare, time and verify one case; never raises except KeyboardInterrupt."""
+    rec = schema.empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
+    if device in state.lost:
+        rec.update(status="skipped", reason=f"device {device} was lost earlier in this run: {state.lost[device]}")
+        return rec
+    original = dict(params)
+    shrinks = 0
+    while True:
+        prepared = None
+        try:
+            cpu_before = conditions.cpu_state()
+            gpu_before = _gpu_state(state, device)
+            t0 = time.perf_counter()
+            prepared = kernel.prepare(device, dtype, params, ctx)
+            rec["prepare_s"] = time.perf_counter() - t0
+            timer = settings.timer(sync=_sync_for(device), clock=clock)
+            m = timer.measure(prepared.run, reset=prepared.reset if prepared.needs_reset else None)
+            gpu_after = _gpu_state(state, device)
+            cpu_after = conditions.cpu_state()
+            prepared.verify()
+            info = dict(prepared.info or {})
+            break
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one failing kernel never stops the suite
+            from rigbench.kernels.base import KernelFault, KernelSkip
+
+            if isinstance(exc, KernelSkip):
+                rec.update(status="skipped", reason=str(exc) or "skipped by the kernel")
+                return rec
+            if isinstance(exc, KernelFault):
+                where = " (a wrong result on a GPU is a hardware fault)" if device != "cpu" else ""
+                rec.update(status="failed", reason=f"wrong result: {exc}{where}", valid=False,
+                           invalid_reasons=["wrong result"])
+                return rec
+            if _is_oom(exc):
+                _free_cuda(device)
+                shrink = getattr(kernel, "shrink", None)
+                smaller = shrink(dict(params)) if callable(shrink) and shrinks < MAX_SHRINKS else None
+                if smaller:
+                    params, shrinks = smaller, shrinks + 1
+                    continue
+                rec.update(status="skipped", reason=f"out of memory at {params} ({_one_line(exc)})"
+                           + ("" if callable(shrink) else "; the kernel offers no smaller size"))
+                return rec
+            if device != "cpu" and _is_lost(exc):
+                state.lost[device] = _one_line(exc)
+                rec.update(status="failed", reason=f"device {device} lost: {_one_line(exc)}")
+                return rec
+            rec.update(status="failed", reason=_one_line(exc))
+            return rec
+        finally:
+            if prepared is not None:
+                try:
+                    prepared.close()
+                except Exception:  # noqa: BLE001 - a failing close must not hide the measurement
+                    pass
+    return _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks, probe or {},
+                   {"cpu_before": cpu_before, "cpu_after": cpu_after, "gpu_before": gpu_before, "gpu_after": gpu_after})
+
+
+def _free_cuda(device: str) -> None:
+    if device == "cpu":
+        return
+    try:
+        import torch
+
+        torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001 - best effort after OOM
+        pass
+
+
+def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks, probe, cond) -> dict:
+    def formula(fn):
+        try:
+            return fn(params)
+        except Exception:  # noqa: BLE001 - a formula that cannot apply is simply absent
+            return None
+
+    rec["params"] = dict(params)
+    rec.update(m.to_dict())
+    rec["flops"], rec["bytes"], rec["items"] = formula(kernel.flops), formula(kernel.bytes_moved), formula(kernel.items)
+    try:
+        rec["value"] = kernel.value(params, m.median_s)
+    except (TypeError, ZeroDivisionError):
+        rec["value"] = None
+    rec["peak"], rec["fraction_of_peak"], rec["peak_source"] = peaks_mod.fraction(
+        device_peaks, kernel.peak_key(dtype, params), rec["value"], rec["unit"])
+    rec["conditions"] = cond
+    rec["info"] = info
+    rec["status"], rec["reason"] = "ok", None
+    reasons = []
+    if m.spread > MAX_SPREAD:
+        reasons.append(f"spread {m.spread:.0%} of the median (IQR over median above {MAX_SPREAD:.0%})")
+    if m.sample_s < MIN_SAMPLE_S:
+        reasons.append(f"timed sample {m.sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms")
+    throttle = conditions.throttled(cond.get("gpu_before"), cond.get("gpu_after"))
+    if throttle:
+        reasons.append(f"GPU throttled during the run: {', '.join(throttle)}")
+    if shrinks:
+        reasons.append(f"size reduced after out of memory ({original} -> {params})")
+    if on_battery(probe):
+        reasons.append("on battery power")
+    if rec["fraction_of_peak"] is not None and rec["fraction_of_peak"] > 1.0:
+        reasons.append(f"{rec['fraction_of_peak']:.0%} of the peak: the peak or the timing is wrong")
+    rec["valid"], rec["invalid_reasons"] = not reasons, reasons
+    return rec
+
+
+# ---------------------------------------------------------------- the suite
+
+def make_context(device: str, probe: dict, quick: bool, data_dir: str | None):
+    from rigbench.kernels.base import RunContext
+
+    cpu = probe.get("cpu") or {}
+    mem = device_info(device).get("memory_bytes") if device != "cpu" else None
+    return RunContext(quick=quick, data_dir=data_dir, usable_cores=cpu.get("usable_cores") or 1,
+                      llc_bytes=cpu.get("llc_bytes"), device_memory_bytes=mem)
+
+
+def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple], list[dict]]:
+    """(kernel, device, dtype, params) for every case, and records for kernels whose ``cases`` failed."""
+    todo, failed = [], []
+    for k in kernels:
+        for dev in devices:
+            if dev.split(":")[0] not in k.devices:
+                continue
+            for dtype in k.dtypes:
+                try:
+                    cases = k.cases(dev, dtype, contexts[dev])
+                except Exception as exc:  # noqa: BLE001 - a broken kernel never stops the suite
+                    from rigbench.kernels.base import KernelSkip
+
+                    rec = schema.empty_measurement(k.name, dev, dtype, {}, k.metric, k.unit)
+                    status = "skipped" if isinstance(exc, KernelSkip) else "failed"
+                    rec.update(status=status, reason=str(exc) if status == "skipped" else _one_line(exc))
+                    failed.append(rec)
+                    continue
+                todo.extend((k, dev, dtype, dict(p)) for p in cases)
+    return todo, failed
+
+
+def case_label(kernel_name: str, device: str, dtype: str, params: dict) -> str:
+    size = ",".join(f"{k}={v}" for k, v in params.items())
+    return f"{kernel_name} {device} {dtype} {size}".strip()
+
+
+def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, quick: bool = False,
+              data_dir: str | None = None, out: str | os.PathLike | None = None, argv: list[str] | None = None,
+              registry: dict | None = None, progress: Callable | None = None, probe: dict | None = None,
+              peaks: dict | None = None, settings: Settings | None = None) -> tuple[dict, Path]:
+    """Run the suite and write the results file; returns (document, path).
+
+    ``progress(total)`` returns a context manager whose value has ``step(label)`` (``rigbench.report.progress``).
+    ``probe``/``peaks`` may be given (tests); otherwise they are measured here. Raises :class:`Interrupted` on Ctrl-C
+    after writing the partial file.
+    """
+    if registry is None:
+        from rigbench.kernels import REGISTRY as registry
+    kernels = resolve_kernels(only, registry)
+    devices = resolve_devices(device)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise UserError(f"--data-dir {data_dir} is not a directory")
+    created = schema.utc_now()
+    path = Path(out) if out else schema.default_path(created=created)
+    check_writable(path)
+    settings = settings or Settings.for_mode(quick)
+    doc = schema.new_document(probe=None, quick=quick, argv=argv, created=created)
+    try:
+        t0 = time.perf_counter()
+        doc["probe"] = probe if probe is not None else run_probe(data_dir)
+        doc["probe_s"] = time.perf_counter() - t0
+        doc["conditions"] = {"start": conditions.cpu_state()}
+        t0 = time.perf_counter()
+        doc["peaks"] = peaks if peaks is not None else measure_peaks(devices, doc["probe"])
+        doc["peaks_s"] = time.perf_counter() - t0
+        write_json_atomic(path, doc)
+        contexts = {d: make_context(d, doc["probe"], quick, data_dir) for d in devices}
+        todo, broken = plan(kernels, devices, contexts)
+        doc["measurements"].extend(broken)
+        state = SuiteState()
+        started = time.perf_counter()
+        from contextlib import nullcontext
+
+        with (progress(len(todo)) if progress else nullcontext(None)) as bar:
+            for k, dev, dtype, params in todo:
+                rec = measure_case(k, dev, dtype, params, contexts[dev], settings, doc["peaks"].get(dev, {}),
+                                   state, doc["probe"])
+                doc["measurements"].append(rec)
+                write_json_atomic(path, doc)
+                if bar is not None:
+                    bar.step(case_label(k.name, dev, dtype, params))
+        doc["suite_s"] = time.perf_counter() - started
+        doc["lost_devices"] = state.lost
+        doc["conditions"]["end"] = conditions.cpu_state()
+        doc["status"] = "complete"
+        write_json_atomic(path, doc)
+    except KeyboardInterrupt:
+        doc["status"] = "interrupted"
+        doc["reason"] = "interrupted by the user (Ctrl-C) before the suite finished"
+        write_json_atomic(path, doc)
+        raise Interrupted(path, doc) from None
+    return doc, path
