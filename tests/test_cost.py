@@ -275,3 +275,15 @@ def test_stale_prices_warn():
 def test_bad_requests_are_user_errors(kw, fragment):
     with pytest.raises(UserError, match=fragment):
         run(**kw)
+
+
+def test_measured_power_is_the_mean_of_recorded_board_power():
+    """Two ok measurements on cuda:0 recorded 240 W and 260 W (mean 250); a failed one and a cpu one are ignored."""
+    doc = {"measurements": [
+        {"device": "cuda:0", "status": "ok", "power_w": 240.0},
+        {"device": "cuda:0", "status": "ok", "info": {"power_w": 260.0}},
+        {"device": "cuda:0", "status": "failed", "power_w": 999.0},
+        {"device": "cpu", "status": "ok", "power_w": 65.0},
+    ]}
+    assert cost._measured_power_w(doc, "cuda:0") == pytest.approx(250.0)
+    assert cost._measured_power_w({"measurements": []}, "cuda:0") is None

@@ -125,3 +125,28 @@ def test_stale_price_list_warns_visibly(tmp_path):
                 "--prices", str(FIXTURES / "tiny_prices.csv"))
     assert json.loads(r.stdout)["prices_stale"] is True
     assert "warning: prices are" in r.stderr
+
+
+@needs_model
+def test_break_even_hours_api_is_where_the_lines_cross():
+    """break_even_hours(card, instance, months) is in hours/month on the card: at that usage both options cost the same."""
+    from rigbench import cost
+
+    be = cost.break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24)
+    assert be is not None and be > 0
+    rep = cost.compare(cost.CostRequest(buy=["gtx-1080-ti"], rent=["aws:g4dn.xlarge"], months=24, hours_per_month=be))
+    assert rep.buys[0].total_usd == pytest.approx(rep.rents[0].total_usd, rel=1e-9)
+    # Cheaper electricity can only lower the usage at which owning pays off.
+    assert cost.break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24, electricity_usd_per_kwh=0.05) < be
+
+
+@needs_model
+def test_training_job_reports_cost_per_epoch():
+    r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:g4dn.xlarge", "--epochs", "90", "--dataset-size",
+                "1281167", "--months", "12", "--json")
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    for o in doc["options"]:
+        # Every option does 90 x 1,281,167 images a month: hours x throughput x 3600 is that many images.
+        assert o["hours_per_month"] * o["throughput_per_s"] * 3600 == pytest.approx(90 * 1281167)
+        assert o["usd_per_epoch"] == pytest.approx(o["total_usd"] / (12 * 90))
