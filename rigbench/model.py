@@ -1,0 +1,492 @@
+"""The performance model: a device's capability x a workload's demand -> training throughput and memory fit.
+
+Demand (per training sample, counted from the model's layer shapes in ``profiles/workloads.toml``):
+  * ``tensor_flops`` - convolution and matrix-multiply FLOPs, the work tensor cores can take (training = 3 x forward);
+  * ``elementwise_elements`` - elements of the tensors that norm/activation/residual/softmax layers read and write;
+    times ``passes_per_element`` accesses and the bytes per element (4 in fp32, 2 under AMP) they give the bytes
+    those memory-bound layers move;
+  * memory: saved activations per sample and fixed bytes (weights, gradients, optimizer state).
+
+Capability (per precision): the peak FLOP/s of the units that run the tensor work, times the efficiency factor of
+the card's ARCHITECTURE and the PRECISION (``profiles/efficiency.toml``, each factor fitted to one published
+measurement named there), and the memory bandwidth times a measured achievable fraction.
+
+  fp32: "FP32 training" as NVIDIA's published numbers run it: TF32 tensor cores on Ampere and newer (cuDNN
+        convolutions use TF32 by default; NVIDIA's NGC containers and DeepLearningExamples also run matrix
+        multiplies in TF32 and label A100 results "TF32"), FP32 CUDA cores on earlier cards. Plain PyTorch
+        leaves matmul TF32 off by default (since 1.12): set torch.backends.cuda.matmul.allow_tf32 to match.
+  amp:  FP16/BF16 tensor cores with FP32 accumulate; a card without tensor cores runs autocast FP16 at its FP32
+        rate at best (consumer Pascal's native FP16 is 1/64 of FP32, so frameworks compute in FP32), so AMP
+        only halves its memory traffic.
+
+Time per sample = compute time + memory time (a sum, not a max): the tensor work and the element-wise layers are
+different kernels that run one after the other on one stream, each bound by its own resource; the max of the two
+would claim they overlap, which a training step's serial layer sequence does not allow. ``bound`` says which term
+is larger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from rigbench.errors import UserError
+
+PRECISIONS = ("fp32", "amp")
+BYTES_PER_ELEMENT = {"fp32": 4, "amp": 2}
+
+# results-file dtypes -> model precision
+_DTYPE_PRECISION = {"float32": "fp32", "fp32": "fp32", "tf32": "fp32", "float16": "amp", "fp16": "amp",
+                    "bfloat16": "amp", "bf16": "amp", "amp": "amp"}
+
+
+def _toml(name: str) -> dict:
+    return tomllib.loads(resources.files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_workloads_profile() -> dict:
+    return _toml("workloads.toml")
+
+
+@lru_cache(maxsize=1)
+def load_efficiency() -> dict:
+    return _toml("efficiency.toml")
+
+
+# ------------------------------------------------------------------------------------------------ demand
+
+@dataclass(frozen=True)
+class Demand:
+    """What one training sample of a workload needs."""
+
+    workload_id: str
+    name: str
+    unit: str
+    tensor_flops: float            # conv + matmul FLOPs per sample, training
+    conv_flops: float              # the part that is convolution (TF32 by default on Ampere+)
+    elementwise_elements: float    # elements of memory-bound tensors per sample
+    passes_per_element: float
+    saved_elements: float          # activation elements kept for backward, per sample
+    params: int
+    optimizer_bytes_per_param: int
+    source: str
+
+    @property
+    def matmul_flops(self) -> float:
+        return self.tensor_flops - self.conv_flops
+
+    def traffic_bytes(self, precision: str) -> float:
+        """Bytes the memory-bound layers move per sample."""
+        return self.elementwise_elements * self.passes_per_element * BYTES_PER_ELEMENT[precision]
+
+    def sample_bytes(self, precision: str) -> float:
+        """Device memory one more sample of batch needs (saved activations)."""
+        return self.saved_elements * BYTES_PER_ELEMENT[precision]
+
+    @property
+    def fixed_bytes(self) -> float:
+        """Weights, gradients and optimizer state."""
+        return float(self.params * self.optimizer_bytes_per_param)
+
+
+def _resnet_counts(spec: dict) -> tuple[float, float, int]:
+    """(forward MACs, element-wise elements, parameters) of a ResNet from its block counts (per image).
+
+    Element-wise elements: every conv output feeds a BatchNorm (and most a ReLU); counted once per conv output,
+    plus the residual add of each block.
+    """
+    h = spec["image"] // 2
+    macs = 0.0
+    elems = 0.0
+    params = 0
+
+    def conv(cin, cout, k, hout):
+        nonlocal macs, elems, params
+        macs += cin * cout * k * k * hout * hout
+        elems += cout * hout * hout
+        params += cin * cout * k * k + 2 * cout      # weights + BN scale/shift
+
+    conv(3, 64, 7, h)                                # stem, stride 2
+    h //= 2                                          # max-pool, stride 2
+    cin = 64
+    expansion = 4 if spec["bottleneck"] else 1
+    for stage, nblocks in enumerate(spec["blocks"]):
+        width = 64 * 2**stage
+        for b in range(nblocks):
+            stride = 2 if (b == 0 and stage > 0) else 1
+            hout = h // stride
+            cout = width * expansion
+            if spec["bottleneck"]:
+                conv(cin, width, 1, h)
+                conv(width, width, 3, hout)          # v1.5: stride on the 3x3
+                conv(width, cout, 1, hout)
+            else:
+                conv(cin, width, 3, hout)
+                conv(width, width, 3, hout)
+            if stride != 1 or cin != cout:
+                conv(cin, cout, 1, hout)             # projection shortcut
+            elems += cout * hout * hout              # residual add
+            cin, h = cout, hout
+    macs += cin * spec["classes"]                    # final fully connected layer
+    params += cin * spec["classes"] + spec["classes"]
+    return macs, elems, params
+
+
+def _transformer_counts(spec: dict) -> tuple[float, float, int]:
+    """(forward MACs, element-wise elements, parameters) of a BERT-style encoder per sequence."""
+    L, hdim, heads, ffn, s, vocab = (spec[k] for k in ("layers", "hidden", "heads", "ffn", "seq", "vocab"))
+    per_layer_token_macs = 4 * hdim * hdim + 2 * hdim * ffn + 2 * s * hdim   # QKV+out, FFN, scores+context
+    macs = L * s * per_layer_token_macs
+    macs += spec["masked_per_sequence"] * (hdim * hdim + hdim * vocab)       # language-model head
+    # per token per layer: softmax + dropout on heads x s scores (2 tensors), GELU on ffn, and 6 hidden-size
+    # tensors (QKV/out/FFN bias-adds folded in; 2 dropouts, 2 residual adds, 2 LayerNorms)
+    elems = L * s * (2 * heads * s + ffn + 6 * hdim) + s * hdim * 2         # + embedding sum and LayerNorm
+    params = L * (4 * hdim * hdim + 4 * hdim + 2 * hdim * ffn + ffn + hdim + 4 * hdim)
+    params += (vocab + spec["max_position"] + 2) * hdim + 2 * hdim           # embeddings + LayerNorm
+    params += hdim * hdim + hdim                                             # pooler
+    params += hdim * hdim + hdim + 2 * hdim + vocab                          # MLM transform, LayerNorm, bias
+    return float(macs), float(elems), int(params)
+
+
+@lru_cache(maxsize=None)
+def demand(workload_id: str) -> Demand:
+    """The demand of a built-in workload; unknown id -> UserError listing the valid ones."""
+    prof = load_workloads_profile()
+    table = prof["workloads"]
+    if workload_id not in table:
+        raise UserError(f"unknown workload {workload_id!r}; valid: {', '.join(table)}")
+    spec = table[workload_id]
+    if spec["kind"] == "resnet":
+        macs, elems, params = _resnet_counts(spec)
+        conv_share = 1.0 - (spec["classes"] * 64 * 2**(len(spec["blocks"]) - 1) * (4 if spec["bottleneck"] else 1)) / macs
+    else:
+        macs, elems, params = _transformer_counts(spec)
+        conv_share = 0.0
+    tensor_flops = 3 * 2 * macs
+    opt = prof["memory"]["adam_bytes_per_param" if spec["optimizer"] == "adam" else "sgd_bytes_per_param"]
+    return Demand(
+        workload_id=workload_id, name=spec["name"], unit=spec["unit"], tensor_flops=tensor_flops,
+        conv_flops=tensor_flops * conv_share, elementwise_elements=elems,
+        passes_per_element=prof["traffic"]["passes_per_element"],
+        saved_elements=elems * prof["traffic"]["saved_tensors_per_element"], params=params,
+        optimizer_bytes_per_param=opt, source=spec["source"],
+    )
+
+
+def workload_ids() -> tuple[str, ...]:
+    return tuple(load_workloads_profile()["workloads"])
+
+
+WORKLOADS = ("resnet50", "bert-base", "train_cnn", "train_transformer")
+
+
+# ------------------------------------------------------------------------------------------------ capability
+
+@dataclass
+class Capability:
+    """What a device can do: effective (achievable) rates per precision, memory, and any measured throughputs."""
+
+    id: str
+    name: str
+    architecture: str | None
+    source: str                                  # "catalog" or "measured"
+    conv_tflops: dict[str, float]                # effective, per precision
+    matmul_tflops: dict[str, float]
+    bandwidth_gbps: float                        # effective
+    memory_bytes: int | None
+    peak: dict[str, float | None] = field(default_factory=dict)       # spec/measured peaks, for display
+    factors: dict[str, Any] = field(default_factory=dict)            # which efficiency factors were used
+    measured: dict[tuple[str, str], float] = field(default_factory=dict)  # (workload, precision) -> samples/s
+    gpu: Any = None                              # the catalog card, when known
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("gpu", "measured")}
+        d["measured"] = [{"workload": w, "precision": p, "throughput": v} for (w, p), v in self.measured.items()]
+        return d
+
+
+def _peaks(gpu) -> dict[str, dict[str, float]]:
+    """Peak TFLOP/s of the units that run conv and matmul work, per precision, from spec-sheet numbers."""
+    fp32_conv = gpu.tf32_tflops if gpu.tf32_tflops else gpu.fp32_tflops
+    if gpu.has_tensor_cores and gpu.fp16_tensor_tflops:
+        amp = gpu.fp16_tensor_tflops
+    else:
+        amp = max(gpu.fp32_tflops, gpu.fp16_tflops or 0.0)
+    return {"conv": {"fp32": fp32_conv, "amp": amp}, "matmul": {"fp32": fp32_conv, "amp": amp}}
+
+
+def compute_factor(architecture: str, precision: str, compute_capability: str | None = None) -> tuple[float, str]:
+    """(efficiency, where it came from) for an architecture (optionally one SM version of it) and a precision.
+
+    Looks up ``<arch>-<cc>`` (e.g. ``ampere-8.6``: GA10x's SM differs from GA100's) before ``<arch>``; a key with
+    no fitted factor follows its documented ``[fallback]`` (``use`` or ``use_<precision>``).
+    """
+    eff = load_efficiency()
+    comp, fb = eff["compute"], eff.get("fallback", {})
+    start = [f"{architecture}-{compute_capability}", architecture] if compute_capability else [architecture]
+    seen: list[str] = []
+    queue = list(start)
+    while queue:
+        key = queue.pop(0)
+        if key in seen:
+            continue
+        seen.append(key)
+        entry = comp.get(key, {}).get(precision)
+        if entry is not None:
+            how = entry["fit"] if key in start else f"borrowed from {key}: " + "; ".join(
+                fb[k]["why"] for k in seen if k in fb)
+            return float(entry["factor"]), how
+        if key in fb:
+            nxt = fb[key].get(f"use_{precision}") or fb[key].get("use")
+            if nxt:
+                queue.insert(0, nxt)
+    raise UserError(f"no efficiency factor for {architecture} {precision} in profiles/efficiency.toml")
+
+
+def memory_factor() -> tuple[float, str]:
+    m = load_efficiency()["memory"]
+    return float(m["factor"]), m["source"]
+
+
+def capability_from_gpu(gpu) -> Capability:
+    """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors."""
+    peaks = _peaks(gpu)
+    mem_f, mem_src = memory_factor()
+    conv, mm, factors = {}, {}, {"memory": {"factor": mem_f, "source": mem_src}}
+    for p in PRECISIONS:
+        f, how = compute_factor(gpu.architecture, p, gpu.compute_capability)
+        conv[p] = peaks["conv"][p] * f
+        mm[p] = peaks["matmul"][p] * f
+        factors[p] = {"factor": f, "source": how}
+    return Capability(
+        id=gpu.id, name=gpu.name, architecture=gpu.architecture, source="catalog", conv_tflops=conv,
+        matmul_tflops=mm, bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f, memory_bytes=gpu.memory_bytes,
+        peak={"fp32_tflops": gpu.fp32_tflops, "tf32_tflops": gpu.tf32_tflops,
+              "fp16_tensor_tflops": gpu.fp16_tensor_tflops, "memory_bandwidth_gbps": gpu.memory_bandwidth_gbps},
+        factors=factors, gpu=gpu,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ prediction
+
+@dataclass
+class Prediction:
+    workload: str
+    precision: str
+    throughput: float            # samples per second
+    unit: str
+    bound: str                   # "compute" or "memory"
+    source: str                  # "predicted" or "measured"
+    max_batch: int | None        # largest batch that fits in device memory
+    compute_s: float | None = None   # per sample
+    memory_s: float | None = None    # per sample
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def max_batch(d: Demand, precision: str, memory_bytes: int | None) -> int | None:
+    """Largest batch whose saved activations fit beside the fixed state; 0 if even the weights do not fit."""
+    if not memory_bytes:
+        return None
+    mem = load_workloads_profile()["memory"]
+    usable = memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3 - d.fixed_bytes
+    return max(0, int(usable // d.sample_bytes(precision)))
+
+
+def times_per_sample(cap: Capability, d: Demand, precision: str) -> tuple[float, float]:
+    """(compute seconds, memory seconds) per sample."""
+    compute_s = d.conv_flops / (cap.conv_tflops[precision] * 1e12) + d.matmul_flops / (cap.matmul_tflops[precision] * 1e12)
+    memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
+    return compute_s, memory_s
+
+
+def predict(capability: Capability, workload_id: str, precision: str) -> Prediction:
+    """Training throughput of ``workload_id`` at ``precision`` on ``capability`` (measured if the capability has it)."""
+    if precision not in PRECISIONS:
+        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    d = demand(workload_id)
+    compute_s, memory_s = times_per_sample(capability, d, precision)
+    bound = "compute" if compute_s >= memory_s else "memory"
+    mb = max_batch(d, precision, capability.memory_bytes)
+    measured = capability.measured.get((workload_id, precision))
+    if measured is not None:
+        return Prediction(workload_id, precision, measured, d.unit, bound, "measured", mb, compute_s, memory_s)
+    return Prediction(workload_id, precision, 1.0 / (compute_s + memory_s), d.unit, bound, "predicted", mb,
+                      compute_s, memory_s)
+
+
+def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: float) -> float:
+    """The architecture efficiency that makes the model reproduce ``measured_per_s`` on ``gpu``.
+
+    Inverts time = tensor_flops / (peak x f) + traffic / (bandwidth x memory factor) for f. Raises if the
+    measured time is below the memory time alone (the model cannot explain it).
+    """
+    d = demand(workload_id)
+    mem_f, _ = memory_factor()
+    memory_s = d.traffic_bytes(precision) / (gpu.memory_bandwidth_gbps * mem_f * 1e9)
+    left = 1.0 / measured_per_s - memory_s
+    if left <= 0:
+        raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
+    peaks = _peaks(gpu)
+    unit_time = d.conv_flops / (peaks["conv"][precision] * 1e12) + d.matmul_flops / (peaks["matmul"][precision] * 1e12)
+    return unit_time / left
+
+
+# ------------------------------------------------------------------------------------------------ measured
+
+def _measurements_for(doc: dict, device: str) -> list[dict]:
+    ms = doc.get("measurements")
+    if not isinstance(ms, list):
+        raise UserError("results document has no 'measurements' list; is it a rigbench.results file?")
+    out = []
+    for m in ms:
+        if not isinstance(m, dict) or m.get("device") != device:
+            continue
+        if m.get("status", "ok") != "ok" or m.get("valid") is False:
+            continue
+        if not isinstance(m.get("value"), (int, float)) or not math.isfinite(m["value"]) or m["value"] <= 0:
+            continue
+        out.append(m)
+    return out
+
+
+def _probe_gpu(doc: dict, device: str) -> dict | None:
+    if not device.startswith("cuda"):
+        return None
+    try:
+        index = int(device.partition(":")[2] or 0)
+    except ValueError:
+        return None
+    gpus = ((doc.get("probe") or {}).get("gpus")) or []
+    for g in gpus:
+        if isinstance(g, dict) and g.get("index") == index:
+            return g
+    return gpus[index] if index < len(gpus) and isinstance(gpus[index], dict) else None
+
+
+def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
+    """A device's capability from a ``rigbench.results/1`` document.
+
+    Measured numbers replace the spec sheet: the median of the valid ``gemm`` TFLOP/s per precision becomes the
+    device's peak (it already includes its real clocks and power limit) and is multiplied by the architecture's
+    factor, the median ``memcopy`` GB/s is the achieved bandwidth (no factor), and measured ``train_cnn`` /
+    ``train_transformer`` samples/s are returned as measured throughput. A training measurement also calibrates
+    the architecture's factor for that precision (the model is inverted on it, as for the published fit set).
+    Distributed files carry per-worker measurements: the median over the matching ones is used.
+    """
+    from rigbench import catalog
+
+    ms = _measurements_for(doc, device)
+    if not ms:
+        raise UserError(f"results file has no valid measurements for device {device!r}")
+    pg = _probe_gpu(doc, device) or {}
+    gpu = catalog.find(pg["catalog_id"]) if pg.get("catalog_id") else None
+    if gpu is None and pg.get("name"):
+        gpu = catalog.find(pg["name"])
+
+    def med(kernel: str, precision: str | None = None) -> float | None:
+        vals = [m["value"] for m in ms if m.get("kernel") == kernel
+                and (precision is None or _DTYPE_PRECISION.get(str(m.get("dtype"))) == precision)]
+        return statistics.median(vals) if vals else None
+
+    if gpu is not None:
+        cap = capability_from_gpu(gpu)
+    else:
+        fp32 = med("gemm", "fp32")
+        bw = med("memcopy")
+        if fp32 is None or bw is None:
+            raise UserError(f"device {device!r} is not in the catalog and the results file lacks a gemm fp32 and a "
+                            "memcopy measurement to stand in for its specs")
+        f, how = compute_factor("ampere", "fp32")
+        cap = Capability(id=device, name=pg.get("name") or device, architecture=None, source="measured",
+                         conv_tflops={"fp32": fp32 * f, "amp": (med("gemm", "amp") or fp32) * f},
+                         matmul_tflops={"fp32": fp32 * f, "amp": (med("gemm", "amp") or fp32) * f},
+                         bandwidth_gbps=bw, memory_bytes=pg.get("memory_total_bytes"),
+                         factors={"fp32": {"factor": f, "source": f"unknown architecture; {how}"}})
+    cap.source = "measured"
+    host = (doc.get("host") or "results")
+    cap.id = f"{gpu.id if gpu else device}@{host}" if isinstance(host, str) else cap.id
+    for p in PRECISIONS:
+        g = med("gemm", p)
+        if g is not None and gpu is not None:
+            f = cap.factors[p]["factor"]
+            share = cap.conv_tflops[p] / cap.matmul_tflops[p] if cap.matmul_tflops[p] else 1.0
+            cap.matmul_tflops[p] = g * f
+            cap.conv_tflops[p] = g * f * share
+            cap.peak[f"measured_gemm_{p}_tflops"] = g
+    bw = med("memcopy")
+    if bw is not None:
+        cap.bandwidth_gbps = bw
+        cap.peak["measured_bandwidth_gbps"] = bw
+        cap.factors["memory"] = {"factor": None, "source": "measured memcopy bandwidth"}
+    for kernel in ("train_cnn", "train_transformer"):
+        for p in PRECISIONS:
+            v = med(kernel, p)
+            if v is not None:
+                cap.measured[(kernel, p)] = v
+                if gpu is not None:
+                    cal = calibrate_factor(cap, kernel, p, v)
+                    if cal is not None:
+                        cap.factors[f"calibrated_{p}"] = {"factor": cal, "source": f"{kernel} measured {v:.4g}/s"}
+    return cap
+
+
+def calibrate_factor(cap: Capability, workload_id: str, precision: str, measured_per_s: float) -> float | None:
+    """The compute factor (relative to the capability's peak) that reproduces a measured throughput, or None."""
+    d = demand(workload_id)
+    memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
+    left = 1.0 / measured_per_s - memory_s
+    if left <= 0:
+        return None
+    f = cap.factors.get(precision, {}).get("factor") or 1.0
+    unit_time = (d.conv_flops / (cap.conv_tflops[precision] / f * 1e12)
+                 + d.matmul_flops / (cap.matmul_tflops[precision] / f * 1e12))
+    return unit_time / left
+
+
+# ------------------------------------------------------------------------------------------------ validation
+
+def refit_factors() -> dict[tuple[str, str], float]:
+    """Recompute every fitted factor of ``profiles/efficiency.toml`` from the measurement written beside it."""
+    from rigbench import catalog
+
+    out = {}
+    for arch, precs in load_efficiency()["compute"].items():
+        for p, e in precs.items():
+            if "fit_gpu" in e:
+                out[(arch, p)] = fit_compute_factor(catalog.resolve(e["fit_gpu"]), e["fit_workload"], p,
+                                                    e["fit_throughput"])
+    return out
+
+
+def fit_set_cards() -> set[str]:
+    return {e["fit_gpu"] for precs in load_efficiency()["compute"].values() for e in precs.values() if "fit_gpu" in e}
+
+
+def validation_table() -> list[dict]:
+    """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv`` (none of them in the fit set
+    for the precision compared), with the signed relative error of each."""
+    import csv
+
+    from rigbench import catalog
+
+    text = resources.files("rigbench.profiles").joinpath("validation.csv").read_text(encoding="utf-8")
+    rows = []
+    for r in csv.DictReader(text.splitlines()):
+        a, b = catalog.resolve(r["gpu_a"]), catalog.resolve(r["gpu_b"])
+        ta = predict(capability_from_gpu(a), r["workload"], r["precision"]).throughput
+        tb = predict(capability_from_gpu(b), r["workload"], r["precision"]).throughput
+        measured = float(r["measured_speedup"])
+        predicted = ta / tb
+        rows.append({"gpu_a": a.id, "gpu_b": b.id, "workload": r["workload"], "precision": r["precision"],
+                     "measured": measured, "predicted": predicted, "error": (predicted - measured) / measured,
+                     "source": r["source"]})
+    return rows
