@@ -1,0 +1,234 @@
+"""Disks: one entry per real mounted filesystem, with its disk's kind (nvme, ssd, hdd, unknown), and the disk behind
+a path (``--data-dir``).
+
+Reads (under ``root``, default "/"):
+- ``/proc/self/mountinfo``: mount point, MAJ:MIN, fstype, source of every mount this process sees.
+- ``/sys/dev/block/MAJ:MIN`` (a link to the device's sysfs directory; a partition has a ``partition`` file and its
+  parent directory is the disk) and ``/sys/class/block/NAME`` for sources such as ``/dev/nvme0n1p2`` on filesystems
+  whose MAJ:MIN is anonymous (btrfs).
+- ``/sys/block/DISK/queue/rotational`` and ``/sys/block/DISK/slaves/`` (device-mapper and md: the disks beneath).
+
+Which mounts are "real": filesystems that hold files a user may read or write. Kernel and pseudo filesystems
+(proc, sysfs, cgroup, devpts, mqueue, ...), read-only images (squashfs snaps) and anything mounted under /proc, /sys
+or /dev are left out, except ``/dev/shm`` (PyTorch's DataLoader workers pass batches through it, so its size
+matters). overlay (a container's root), NFS/CIFS and btrfs are kept; tmpfs is kept only at ``/dev/shm`` and ``/tmp``.
+A filesystem mounted at several places (bind mounts, btrfs subvolumes) is listed once, at its shortest mount point.
+
+``kind`` is a label from sysfs, not a measurement: ``rotational`` defaults to 1 for many virtual and USB disks,
+so an "hdd" there may be fast. ``rigbench bench``'s disk_read measures the truth.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import Callable
+
+from rigbench.errors import UserError
+from rigbench.probe._files import list_dir, read_int, read_line, read_text, under
+
+MOUNTINFO = "/proc/self/mountinfo"
+
+PSEUDO_FSTYPES = frozenset({
+    "proc", "sysfs", "cgroup", "cgroup2", "devpts", "devtmpfs", "mqueue", "securityfs", "debugfs", "tracefs",
+    "configfs", "fusectl", "pstore", "bpf", "autofs", "binfmt_misc", "hugetlbfs", "rpc_pipefs", "nsfs", "efivarfs",
+    "selinuxfs", "ramfs", "squashfs", "fuse.gvfsd-fuse", "fuse.portal", "fuse.lxcfs", "nfsd", "binder",
+})
+NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.sshfs", "9p", "virtiofs",
+                   "lustre", "fuse.s3fs", "fuse.gcsfuse", "fuse.juicefs")
+TMPFS_KEPT = ("/dev/shm", "/tmp")
+
+NOTE_ROTATIONAL = ("sysfs says rotational=1, which is the default for many virtual and USB disks: the label may be "
+                   "wrong; rigbench bench's disk_read measures the real speed")
+NOTE_VIRTUAL = ("a virtual disk (virtio/Xen/VMware): its speed depends on the host's storage; rotational in sysfs "
+                "is unreliable here; rigbench bench's disk_read measures the real speed")
+
+
+def parse_mountinfo(text: str) -> list[dict]:
+    """``/proc/self/mountinfo`` text -> [{mount, root, major, minor, fstype, source, options}], in mount order."""
+    mounts = []
+    for line in text.splitlines():
+        pre, sep, post = line.partition(" - ")
+        fields, tail = pre.split(), post.split()
+        if not sep or len(fields) < 6 or len(tail) < 2:
+            continue
+        major, _, minor = fields[2].partition(":")
+        try:
+            mounts.append({
+                "mount": _unescape(fields[4]), "root": _unescape(fields[3]), "major": int(major), "minor": int(minor),
+                "fstype": tail[0], "source": _unescape(tail[1]), "options": tail[2] if len(tail) > 2 else "",
+            })
+        except ValueError:
+            continue
+    return mounts
+
+
+def _unescape(field: str) -> str:
+    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def is_real(m: dict) -> bool:
+    """Does this mount hold files a user may use (see the module docstring for the rule)?"""
+    fstype, mount = m["fstype"], m["mount"]
+    if fstype in PSEUDO_FSTYPES:
+        return False
+    if fstype == "tmpfs":
+        return mount in TMPFS_KEPT
+    if mount == "/dev/shm":
+        return True
+    return not any(mount == p or mount.startswith(p + "/") for p in ("/proc", "/sys", "/dev", "/run", "/snap"))
+
+
+def _sysfs_device_dir(root, major: int, minor: int, source: str) -> str | None:
+    """The device's sysfs directory (absolute, inside ``root``), from MAJ:MIN or from a /dev/NAME source."""
+    candidates = []
+    if major != 0:
+        candidates.append(under(root, f"/sys/dev/block/{major}:{minor}"))
+    if source.startswith("/dev/"):
+        name = posixpath.basename(os.path.realpath(under(root, source))) if os.path.islink(under(root, source)) \
+            else posixpath.basename(source)
+        candidates.append(under(root, f"/sys/class/block/{name}"))
+    for c in candidates:
+        if os.path.exists(c):
+            return os.path.realpath(c)
+    return None
+
+
+def _disk_of(device_dir: str) -> str:
+    """A partition's directory -> its disk's directory (a disk maps to itself)."""
+    if os.path.exists(os.path.join(device_dir, "partition")):
+        return os.path.dirname(device_dir)
+    return device_dir
+
+
+def _leaf_disks(root, name: str, depth: int = 0) -> list[str]:
+    """Disks beneath a device-mapper or md device (LVM, dm-crypt, RAID), via /sys/block/NAME/slaves."""
+    slaves = list_dir(root, f"/sys/block/{name}/slaves")
+    if not slaves or depth > 8:
+        return [name]
+    out: list[str] = []
+    for s in slaves:
+        d = _disk_of(os.path.realpath(under(root, f"/sys/class/block/{s}")))
+        out.extend(_leaf_disks(root, os.path.basename(d), depth + 1))
+    return out
+
+
+def _kind_of_disk(root, name: str) -> tuple[str, int | None, str | None]:
+    """(kind, rotational, note) of one whole disk by name."""
+    rotational = read_int(root, f"/sys/block/{name}/queue/rotational")
+    if name.startswith("nvme"):
+        return "nvme", rotational, None
+    if name.startswith(("loop", "zram", "ram", "nbd")):
+        what = {"loop": "a loop device (a file on another disk)", "zram": "a compressed RAM disk",
+                "ram": "a RAM disk", "nbd": "a network block device"}[next(p for p in ("loop", "zram", "ram", "nbd")
+                                                                        if name.startswith(p))]
+        return "unknown", rotational, f"{name} is {what}"
+    virtual = name.startswith(("vd", "xvd")) or "virtio" in os.path.realpath(under(root, f"/sys/block/{name}"))
+    if rotational is None:
+        return "unknown", None, f"no /sys/block/{name}/queue/rotational"
+    if rotational == 0:
+        return "ssd", 0, NOTE_VIRTUAL if virtual else None
+    return "hdd", rotational, NOTE_VIRTUAL if virtual else NOTE_ROTATIONAL
+
+
+def classify_mount(root, m: dict) -> dict:
+    """{disk, kind, rotational, kind_note} for one mount."""
+    fstype = m["fstype"]
+    if fstype == "tmpfs":
+        return {"disk": None, "kind": "unknown", "rotational": None, "kind_note": "tmpfs lives in RAM (and swap)"}
+    if fstype in NETWORK_FSTYPES or fstype.startswith("nfs"):
+        return {"disk": None, "kind": "unknown", "rotational": None,
+                "kind_note": f"a network filesystem ({fstype}): its speed is the network's and the server's"}
+    dev_dir = _sysfs_device_dir(root, m["major"], m["minor"], m["source"])
+    if dev_dir is None:
+        if fstype == "overlay":
+            note = "overlay filesystem (a container's layers): the disk beneath is not visible from here"
+        else:
+            note = f"{fstype} has no block device this process can see (source {m['source']!r})"
+        return {"disk": None, "kind": "unknown", "rotational": None, "kind_note": note}
+    disk = os.path.basename(_disk_of(dev_dir))
+    leaves = _leaf_disks(root, disk)
+    kinds = [_kind_of_disk(root, leaf) for leaf in leaves]
+    labels = {k[0] for k in kinds}
+    if len(labels) == 1:
+        kind, rotational, note = kinds[0]
+    else:
+        kind, rotational = "unknown", None
+        note = f"{disk} spans disks of different kinds: {', '.join(sorted(f'{l}={k[0]}' for l, k in zip(leaves, kinds)))}"
+    if leaves != [disk] and len(labels) == 1:
+        note = (note + "; " if note else "") + f"{disk} is built on {', '.join(leaves)}"
+    return {"disk": disk, "kind": kind, "rotational": rotational, "kind_note": note}
+
+
+def _space(path: str, statvfs: Callable) -> tuple[int | None, int | None]:
+    try:
+        st = statvfs(path)
+    except OSError:
+        return None, None
+    # free_bytes: what a normal user may still write (f_bavail), not counting the blocks reserved for root.
+    return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+
+
+def real_mounts(root: str | os.PathLike = "/") -> list[dict]:
+    """The real mounts, each filesystem once (the latest mount on a mount point hides earlier ones)."""
+    mounts = [m for m in parse_mountinfo(read_text(root, MOUNTINFO) or "")]
+    by_point: dict[str, dict] = {}
+    for m in mounts:
+        by_point[m["mount"]] = m  # a later mount on the same point hides the earlier one
+    seen: dict[tuple, dict] = {}
+    for m in sorted(by_point.values(), key=lambda m: (len(m["mount"]), m["mount"])):
+        if not is_real(m):
+            continue
+        # Same MAJ:MIN = same filesystem (bind mounts, btrfs subvolumes); tmpfs/overlay/NFS each get their own.
+        key = (m["major"], m["minor"])
+        if key in seen:
+            seen[key]["also_mounted_at"].append(m["mount"])
+        else:
+            seen[key] = {**m, "also_mounted_at": []}
+    return sorted(seen.values(), key=lambda m: m["mount"])
+
+
+def probe_disks(root: str | os.PathLike = "/", statvfs: Callable = os.statvfs) -> list[dict]:
+    """One entry per real mounted filesystem: mount, device, fstype, total_bytes, free_bytes, kind, kind_note."""
+    out = []
+    for m in real_mounts(root):
+        total, free = _space(m["mount"] if os.fspath(root) == "/" else under(root, m["mount"]), statvfs)
+        out.append({"mount": m["mount"], "device": m["source"], "fstype": m["fstype"], "total_bytes": total,
+                    "free_bytes": free, **classify_mount(root, m), "also_mounted_at": m["also_mounted_at"]})
+    return out
+
+
+def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable = os.statvfs,
+                   stat: Callable = os.stat) -> dict:
+    """Which filesystem and disk hold ``path``: {path, mount, device, fstype, kind, kind_note, free_bytes, ...}.
+
+    The mount is the longest mount point that contains the path; the disk comes from the path's ``st_dev`` through
+    ``/sys/dev/block/MAJ:MIN`` when it has a block device, else from the mount's source (overlay, NFS, tmpfs, btrfs).
+    """
+    real = os.path.realpath(path)
+    try:
+        st = stat(real)
+    except FileNotFoundError:
+        raise UserError(f"--data-dir {path}: no such file or directory; give the directory that holds your datasets") \
+            from None
+    except OSError as exc:
+        raise UserError(f"--data-dir {path}: cannot read it ({exc.strerror}); give a directory you can read") from None
+    mounts = parse_mountinfo(read_text(root, MOUNTINFO) or "")
+    holding = None
+    for m in mounts:  # later mounts hide earlier ones on the same point: keep the last, longest match
+        mp = m["mount"]
+        if real == mp or real.startswith(mp.rstrip("/") + "/"):
+            if holding is None or len(mp) >= len(holding["mount"]):
+                holding = m
+    major, minor = os.major(st.st_dev), os.minor(st.st_dev)
+    if holding is None:
+        holding = {"mount": None, "root": "/", "major": major, "minor": minor, "fstype": None, "source": None}
+    if major != 0:
+        classified = classify_mount(root, {**holding, "major": major, "minor": minor,
+                                           "fstype": holding["fstype"] or "unknown", "source": holding["source"] or ""})
+    else:
+        classified = classify_mount(root, {**holding, "fstype": holding["fstype"] or "unknown",
+                                           "source": holding["source"] or ""})
+    total, free = _space(real, statvfs)
+    return {"path": real, "mount": holding["mount"], "device": holding["source"], "fstype": holding["fstype"],
+            "st_dev": f"{major}:{minor}", "total_bytes": total, "free_bytes": free, **classified}

@@ -1,0 +1,92 @@
+"""Disks: which mounts are real, kinds from sysfs (partitions to disks, LVM to its disks), and --data-dir."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from fixtures.probe.trees import materialize
+from rigbench.errors import UserError
+from rigbench.probe import disks
+
+
+def by_mount(entries):
+    return {d["mount"]: d for d in entries}
+
+
+def test_laptop_nvme_partitions_map_to_their_disk_and_pseudo_mounts_are_skipped(tmp_path):
+    root = materialize("laptop-i7-8750h", tmp_path)
+    d = by_mount(disks.probe_disks(root))
+    # proc, sysfs, devtmpfs, devpts, cgroup2, securityfs, /run tmpfs, squashfs snap, fuse portal: all left out
+    assert sorted(d) == ["/", "/boot/efi", "/dev/shm"]
+    assert d["/"]["disk"] == "nvme0n1" and d["/"]["kind"] == "nvme" and d["/"]["device"] == "/dev/nvme0n1p2"
+    assert d["/boot/efi"]["kind"] == "nvme" and d["/boot/efi"]["fstype"] == "vfat"
+    assert d["/dev/shm"]["kind"] == "unknown" and "RAM" in d["/dev/shm"]["kind_note"]
+
+
+def test_rotational_hdd_label_carries_a_note(tmp_path):
+    root = materialize("docker-v1-ryzen-5800x", tmp_path)
+    d = by_mount(disks.probe_disks(root))
+    assert d["/models"]["kind"] == "hdd" and d["/models"]["rotational"] == 1
+    assert "rotational=1" in d["/models"]["kind_note"] and "disk_read" in d["/models"]["kind_note"]
+    assert d["/models"]["also_mounted_at"] == ["/etc/hostname"]       # a bind mount of the same filesystem
+
+
+def test_lvm_volume_takes_the_kind_of_the_disk_beneath(tmp_path):
+    root = materialize("docker-v1-ryzen-5800x", tmp_path)
+    d = by_mount(disks.probe_disks(root))["/data"]
+    assert d["disk"] == "dm-0" and d["kind"] == "ssd" and "sdb" in d["kind_note"]
+
+
+def test_btrfs_anonymous_device_resolved_from_source_and_subvolumes_listed_once(tmp_path):
+    root = materialize("docker-v1-ryzen-5800x", tmp_path)
+    d = by_mount(disks.probe_disks(root))
+    assert "/datasets" not in d
+    assert d["/home"]["disk"] == "sdc" and d["/home"]["kind"] == "ssd" and d["/home"]["also_mounted_at"] == ["/datasets"]
+
+
+def test_overlay_nfs_and_virtual_disk_in_a_pod(tmp_path):
+    root = materialize("k8s-xeon-8481c-cgroup2", tmp_path)
+    d = by_mount(disks.probe_disks(root))
+    assert sorted(d) == ["/", "/data", "/datasets", "/dev/shm"]       # /dev/mqueue, /proc, /sys ... left out
+    assert d["/"]["fstype"] == "overlay" and d["/"]["kind"] == "unknown" and "overlay" in d["/"]["kind_note"]
+    assert d["/datasets"]["kind"] == "unknown" and "network" in d["/datasets"]["kind_note"]
+    # GCP persistent disk: virtio-scsi with rotational=1; the note says the label is unreliable
+    assert d["/data"]["kind"] == "hdd" and "virtual disk" in d["/data"]["kind_note"]
+
+
+def test_parse_mountinfo_unescapes_spaces():
+    line = "36 35 98:0 /mnt1 /mnt/my\\040data rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
+    (m,) = disks.parse_mountinfo(line)
+    assert m["mount"] == "/mnt/my data" and (m["major"], m["minor"]) == (98, 0) and m["fstype"] == "ext3"
+
+
+def test_real_root_filesystem_is_listed_with_space():
+    d = by_mount(disks.probe_disks())
+    assert "/" in d
+    st = os.statvfs("/")
+    assert d["/"]["total_bytes"] == st.f_blocks * st.f_frsize
+    assert 0 < d["/"]["free_bytes"] <= d["/"]["total_bytes"]
+    assert d["/"]["kind"] in ("nvme", "ssd", "hdd", "unknown")
+
+
+def test_data_dir_found_from_st_dev(tmp_path):
+    dd = disks.probe_data_dir(str(tmp_path))
+    st = os.stat(tmp_path)
+    assert dd["st_dev"] == f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    assert dd["path"] == os.path.realpath(tmp_path)
+    assert str(tmp_path).startswith(dd["mount"])
+    assert dd["free_bytes"] > 0 and dd["kind"] in ("nvme", "ssd", "hdd", "unknown")
+
+
+def test_data_dir_on_tmpfs_uses_mountinfo():
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm on this machine")
+    dd = disks.probe_data_dir("/dev/shm")
+    assert dd["fstype"] == "tmpfs" and dd["mount"] == "/dev/shm" and dd["disk"] is None
+
+
+def test_nonexistent_data_dir_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no such file or directory"):
+        disks.probe_data_dir(str(tmp_path / "missing"))
