@@ -1,12 +1,158 @@
-"""`rigbench compare` (placeholder until its issue lands)."""
+"""`rigbench compare`: GPUs side by side (catalog names, results files, or Nx NAME), predicted or measured."""
+
+from __future__ import annotations
+
+import re
 
 import click
 
-from rigbench.errors import UserError
+_NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
 
 
-@click.command(name="compare", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args):
-    """Not built yet."""
-    raise UserError("'rigbench compare' is not built yet")
+def _device(arg: str):
+    """(label, capability, gpu or None, n, scaling dict or None) for one argument."""
+    from pathlib import Path
+
+    from rigbench import catalog, model
+    from rigbench.errors import UserError
+
+    if arg.endswith(".json") or Path(arg).is_file():
+        from rigbench.files import read_json
+
+        doc = read_json(arg, "results", 1)
+        cap = model.capability_from_results(doc, "cuda:0")
+        return cap.id, cap, cap.gpu, 1
+    m = _NX.match(arg)
+    if m and int(m.group(1)) > 1:
+        return None, None, catalog.resolve(m.group(2)), int(m.group(1))
+    gpu = catalog.resolve(arg)
+    return gpu.id, model.capability_from_gpu(gpu), gpu, 1
+
+
+def build_comparison(args, workloads, precisions) -> dict:
+    """The rigbench.compare/1 document: devices in order, then throughput per workload and precision."""
+    from rigbench import model
+    from rigbench.errors import UserError
+
+    devices, rows = [], []
+    entries = []
+    for arg in args:
+        label, cap, gpu, n = _device(arg)
+        if n > 1:
+            try:
+                from rigbench import scaling
+            except ImportError:
+                raise UserError("multi-GPU prediction is unavailable (rigbench.scaling is not installed)") from None
+            label = f"{n}x-{gpu.id}"
+        entries.append((label, cap, gpu, n))
+        spec = gpu.to_dict() if gpu is not None else {}
+        spec.pop("aliases", None)
+        devices.append({"id": label, "count": n, "source": "measured" if cap is not None and cap.source == "measured"
+                        else "catalog", **{k: v for k, v in spec.items() if k != "id"}, "catalog_id": gpu.id if gpu else None})
+    for w in workloads:
+        for p in precisions:
+            thr, src, mb, bound = {}, {}, {}, {}
+            unit = model.demand(w).unit
+            for label, cap, gpu, n in entries:
+                if n > 1:
+                    from rigbench import scaling
+
+                    r = scaling.predict_data_parallel(gpu, n, w, p)
+                    thr[label], src[label] = float(r["throughput"]), "predicted"
+                    mb[label], bound[label] = model.predict(model.capability_from_gpu(gpu), w, p).max_batch, None
+                else:
+                    pr = model.predict(cap, w, p)
+                    thr[label], src[label], mb[label], bound[label] = pr.throughput, pr.source, pr.max_batch, pr.bound
+            first = thr[entries[0][0]]
+            price = {d["id"]: (d.get("launch_price_usd") or 0) * d["count"] for d in devices}
+            watts = {d["id"]: (d.get("tdp_w") or 0) * d["count"] for d in devices}
+            rows.append({"workload": w, "precision": p, "unit": unit, "throughput": thr,
+                         "ratio": {k: v / first for k, v in thr.items()}, "source": src, "max_batch": mb, "bound": bound,
+                         "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
+                         "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
+    return {"schema": "rigbench.compare/1", "devices": devices, "workloads": rows,
+            "model": "rigbench.model: roofline sum of tensor-work time and memory time, per-architecture efficiency "
+                     "factors fitted to published ResNet-50 results (profiles/efficiency.toml, docs/model.md)"}
+
+
+def _plot(doc: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = [d["id"] for d in doc["devices"]]
+    groups = [f"{r['workload']}\n{r['precision']}" for r in doc["workloads"]]
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(groups) + 2), 4.8))
+    width = 0.8 / len(ids)
+    for i, dev in enumerate(ids):
+        vals = [r["ratio"][dev] for r in doc["workloads"]]
+        bars = ax.bar([g + i * width for g in range(len(groups))], vals, width, label=dev)
+        for b, r in zip(bars, doc["workloads"]):
+            ax.annotate(f"{r['throughput'][dev]:,.0f}", (b.get_x() + b.get_width() / 2, b.get_height()),
+                        ha="center", va="bottom", fontsize=7)
+    ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
+    ax.set_ylabel(f"training throughput relative to {ids[0]} (x)")
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_title(" vs ".join(ids) + ": training speed")
+    ax.legend()
+    fig.text(0.01, 0.01, "Labels: samples/s (images/s or sequences/s). Predicted by rigbench.model from spec sheets "
+             "and published benchmarks; measured where a results file was given.", fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+@click.command(name="compare")
+@click.argument("devices", nargs=-1, required=True)
+@click.option("--workload", "workloads", multiple=True, help="Workload id (repeatable): resnet50, bert-base, train_cnn, train_transformer.")
+@click.option("--precision", default="both", help="fp32, amp or both (default).")
+@click.option("--json", "as_json", is_flag=True, help="Print one rigbench.compare/1 JSON document.")
+@click.option("--plot", "plot", default=None, metavar="FILE.png", help="Also write a grouped bar chart.")
+def command(devices, workloads, precision, as_json, plot):
+    """Compare GPUs on training workloads: catalog names, results files, or 'Nx NAME'.
+
+    \b
+    Examples:
+      rigbench compare gtx-1080-ti rtx-2080-ti
+      rigbench compare rtx-3090 a100-sxm4-80gb --workload bert-base --precision amp
+      rigbench compare results/my-run.json rtx-4090 --plot cmp.png
+      rigbench compare "2x gtx-1080-ti" rtx-2080-ti
+    """
+    from rigbench import model, report
+    from rigbench.errors import UserError
+    from rigbench.units import fmt_num
+
+    if len(devices) < 2:
+        raise UserError("compare needs at least two devices, e.g. 'rigbench compare gtx-1080-ti rtx-2080-ti'")
+    valid = model.workload_ids()
+    for w in workloads:
+        if w not in valid:
+            raise UserError(f"unknown workload {w!r}; valid: {', '.join(valid)}")
+    if precision not in ("fp32", "amp", "both"):
+        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp, both")
+    precs = model.PRECISIONS if precision == "both" else (precision,)
+    doc = build_comparison(devices, list(workloads) or ["resnet50", "bert-base"], precs)
+    if plot:
+        _plot(doc, plot)
+    if as_json:
+        report.emit_json(doc)
+        return
+    ids = [d["id"] for d in doc["devices"]]
+    spec_rows = [(k, *[d.get(k) for d in doc["devices"]]) for k in
+                 ("architecture", "fp32_tflops", "fp16_tensor_tflops", "tf32_tflops", "memory_gb",
+                  "memory_bandwidth_gbps", "tdp_w", "launch_price_usd", "launch_year")]
+    out = [report.table("Specs (spec sheets; profiles/gpus.csv)", ["", *ids], spec_rows)]
+    rows = []
+    for r in doc["workloads"]:
+        for i in ids:
+            rows.append((f"{r['workload']} {r['precision']}", i, fmt_num(r["throughput"][i]), r["unit"],
+                         f"{r['ratio'][i]:.2f}x", r["source"][i], fmt_num(r["per_1000_usd"][i]),
+                         fmt_num(r["per_watt"][i]), r["max_batch"][i], r["bound"][i]))
+    out.append(report.table("Training throughput", ["workload", "device", "throughput", "unit", f"vs {ids[0]}",
+                                                    "source", "per $1000", "per W", "max batch", "bound"], rows,
+                            caption="predicted: rigbench.model (docs/model.md); measured: from a results file. "
+                                    "per $1000: launch price; per W: TDP."))
+    report.show(*out)
+    if plot:
+        click.echo(f"wrote {plot}", err=True)

@@ -1,12 +1,47 @@
-"""`rigbench gpus` (placeholder until its issue lands)."""
+"""`rigbench gpus`: list the GPU catalog, filtered by architecture, memory or price."""
+
+from __future__ import annotations
 
 import click
 
-from rigbench.errors import UserError
 
+@click.command(name="gpus")
+@click.option("--arch", "arch", default=None, help="Only this architecture (pascal, volta, turing, ampere, ada, hopper, blackwell).")
+@click.option("--min-memory", default=None, help="Only cards with at least this much memory, e.g. 16GB.")
+@click.option("--max-price", default=None, help="Only cards with a launch price up to this, e.g. 1500 or $1,500.")
+@click.option("--json", "as_json", is_flag=True, help="Print one rigbench.gpus/1 JSON document.")
+def command(arch, min_memory, max_price, as_json):
+    """List the GPU catalog (spec-sheet numbers with their sources).
 
-@click.command(name="gpus", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(args):
-    """Not built yet."""
-    raise UserError("'rigbench gpus' is not built yet")
+    \b
+    Examples:
+      rigbench gpus
+      rigbench gpus --arch turing
+      rigbench gpus --min-memory 24GB --max-price 2000
+      rigbench gpus --json
+    """
+    from rigbench import catalog, report
+    from rigbench.errors import UserError
+    from rigbench.units import parse_size, parse_usd
+
+    cards = catalog.load_catalog()
+    if arch is not None:
+        if arch.lower() not in catalog.ARCHITECTURES:
+            raise UserError(f"unknown architecture {arch!r}; valid: {', '.join(catalog.ARCHITECTURES)}")
+        cards = [g for g in cards if g.architecture == arch.lower()]
+    if min_memory is not None:
+        need = parse_size(min_memory, binary=True)
+        cards = [g for g in cards if g.memory_bytes >= need]
+    if max_price is not None:
+        limit = parse_usd(max_price)
+        cards = [g for g in cards if g.launch_price_usd is not None and g.launch_price_usd <= limit]
+    if as_json:
+        report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
+        return
+    rows = [(g.id, g.architecture, g.fp32_tflops, g.fp16_tensor_tflops, g.tf32_tflops, f"{g.memory_gb:g} {g.memory_type}",
+             g.memory_bandwidth_gbps, g.tdp_w, g.launch_year,
+             None if g.launch_price_usd is None else f"${g.launch_price_usd:,.0f}") for g in cards]
+    report.show(report.table(
+        f"GPU catalog ({len(cards)} cards)",
+        ["id", "arch", "FP32 TFLOP/s", "FP16 tensor TFLOP/s", "TF32 TFLOP/s", "memory", "GB/s", "TDP W", "year", "launch price"],
+        rows, caption="Tensor figures: dense, FP32 accumulate. Sources: profiles/gpus.csv ('source' column); --json shows them."))

@@ -1,0 +1,73 @@
+"""`rigbench compare` and `rigbench gpus` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import assert_user_error
+
+
+def test_compare_1080_ti_and_2080_ti_json_has_the_contract_fields(cli):
+    r = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json")
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert doc["schema"] == "rigbench.compare/1"
+    assert [d["id"] for d in doc["devices"]] == ["gtx-1080-ti", "rtx-2080-ti"]
+    assert doc["devices"][1]["fp16_tensor_tflops"] == 53.8
+    rows = {(w["workload"], w["precision"]): w for w in doc["workloads"]}
+    assert set(rows) == {("resnet50", "fp32"), ("resnet50", "amp"), ("bert-base", "fp32"), ("bert-base", "amp")}
+    fp32 = rows[("resnet50", "fp32")]
+    assert fp32["unit"] == "images/s" and fp32["source"] == {"gtx-1080-ti": "predicted", "rtx-2080-ti": "predicted"}
+    assert fp32["ratio"]["gtx-1080-ti"] == 1.0
+    # Lambda (2019): 2080 Ti = 1.41x a 1080 Ti on ResNet-50 FP32; much more with FP16
+    assert 1.25 < fp32["ratio"]["rtx-2080-ti"] < 1.5
+    assert rows[("resnet50", "amp")]["ratio"]["rtx-2080-ti"] > 1.5
+
+
+def test_compare_plot_writes_a_png(cli, tmp_path):
+    out = tmp_path / "cmp.png"
+    r = cli("compare", "rtx-3090", "a100-sxm4-80gb", "--workload", "resnet50", "--precision", "amp", "--plot", str(out))
+    assert r.code == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
+    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+           "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
+           "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
+                             "unit": "samples/s", "status": "ok", "valid": True}]}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    r = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json")
+    assert r.code == 0, r.stderr
+    row = r.json()["workloads"][0]
+    first = r.json()["devices"][0]["id"]
+    assert row["source"][first] == "measured" and row["throughput"][first] == 650.0
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("gtx-1080-ti", "rtx-9090"), "unknown GPU"),
+    (("gtx-1080-ti", "rtx-2080-ti", "--workload", "vgg"), "unknown workload"),
+    (("gtx-1080-ti", "rtx-2080-ti", "--precision", "int8"), "unknown precision"),
+    (("gtx-1080-ti",), "at least two"),
+])
+def test_bad_input_is_one_line_and_exit_2(cli, args, fragment):
+    assert_user_error(cli("compare", *args), fragment)
+
+
+def test_a_file_that_is_not_a_results_file_or_is_newer_is_refused(cli, tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"schema": "rigbench.probe/1"}')
+    assert_user_error(cli("compare", str(bad), "gtx-1080-ti"), "not a rigbench.results file")
+    newer = tmp_path / "n.json"
+    newer.write_text('{"schema": "rigbench.results/9", "measurements": []}')
+    assert_user_error(cli("compare", str(newer), "gtx-1080-ti"), "upgrade rigbench")
+
+
+def test_gpus_filters_by_architecture_memory_and_price(cli):
+    r = cli("gpus", "--arch", "turing", "--min-memory", "11GB", "--max-price", "1500", "--json")
+    assert r.code == 0, r.stderr
+    assert [g["id"] for g in r.json()["gpus"]] == ["rtx-2080-ti"]
+    assert_user_error(cli("gpus", "--arch", "kepler"), "unknown architecture")
