@@ -22,17 +22,22 @@ def _size(params: dict) -> str:
     return " ".join(parts)
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """Table cells stay one line or two; the results file has the whole reason."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _rows(doc: dict):
     from rigbench.units import fmt_num
 
     for m in doc["measurements"]:
         if m.get("status") != "ok":
             yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}), "-", "-", "-",
-                   f"{m['status']}: {m.get('reason') or ''}")
+                   _short(f"{m['status']}: {m.get('reason') or ''}"))
             continue
         spread = m["iqr_s"] / m["median_s"] if m.get("median_s") else None
         frac = m.get("fraction_of_peak")
-        flags = "valid" if m.get("valid") else "INVALID: " + "; ".join(m.get("invalid_reasons") or [])
+        flags = "valid" if m.get("valid") else _short("INVALID: " + "; ".join(m.get("invalid_reasons") or []))
         yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}),
                f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
                f"{frac:.0%}" if frac is not None else "-", flags)
@@ -47,8 +52,25 @@ def _peak_caption(doc: dict) -> str:
                     f"{clock.get('after_vector_load_mhz') or '-'} MHz after vector load; peak uses {clock['used_mhz']} MHz")
     f32 = cpu.get("flops:float32") or {}
     if f32.get("value"):
-        bits.append(f"CPU fp32 peak {f32['value'] * 1000:.0f} GFLOP/s = {f32['source']}")
+        src = f32["source"].split(" (")[0]
+        bits.append(f"CPU fp32 peak {f32['value'] * 1000:.0f} GFLOP/s = {src} ({cpu.get('cpu_class')}; sources in "
+                    "the results file)")
     return "\n".join(bits)
+
+
+def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
+    from rigbench import report
+
+    if json_output:
+        report.emit_json(doc)
+        return
+    report.show(report.table(
+        f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}",
+        ["kernel", "device", "dtype", "size", "value", "spread", "of peak", "valid"],
+        _rows(doc), caption=_peak_caption(doc),
+        justify=["left", "left", "left", "left", "right", "right", "right", "left"]))
+    if path:
+        click.echo(f"results: {path}")
 
 
 @click.command(name="bench")
@@ -94,10 +116,12 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
         except ImportError:
             raise UserError("distributed mode is not available in this rigbench (rigbench.bench.distributed "
                             "is missing)") from None
-        return run_distributed(distributed=True, nproc=nproc, nnodes=nnodes, node_rank=node_rank,
-                               master_addr=master_addr, master_port=master_port, rdzv_endpoint=rdzv_endpoint,
-                               timeout=timeout, only=list(only) or None, quick=quick, out=out,
-                               json_output=json_output)
+        given = {"nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "master_addr": master_addr,
+                 "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout}
+        doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
+                              only=list(only) or None, quick=quick, out=out, json_output=json_output)
+        _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
+        return
 
     from rigbench import report
     from rigbench.bench.runner import Interrupted, run_suite
@@ -112,12 +136,4 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
         n = len(exc.doc.get("measurements") or [])
         click.echo(f"rigbench: interrupted after {n} measurements; partial results in {exc.path}", err=True)
         sys.exit(130)
-    if json_output:
-        report.emit_json(doc)
-        return
-    report.show(report.table(
-        f"rigbench bench{' --quick' if quick else ''}: {doc['host']}",
-        ["kernel", "device", "dtype", "size", "value", "spread", "of peak", "valid"],
-        _rows(doc), caption=_peak_caption(doc),
-        justify=["left", "left", "left", "left", "right", "right", "right", "left"]))
-    click.echo(f"results: {path}")
+    _render(doc, quick, json_output, path)
