@@ -47,8 +47,10 @@ def build_comparison(args, workloads, precisions) -> dict:
         entries.append((label, cap, gpu, n))
         spec = gpu.to_dict() if gpu is not None else {}
         spec.pop("aliases", None)
-        devices.append({"id": label, "count": n, "source": "measured" if cap is not None and cap.source == "measured"
-                        else "catalog", **{k: v for k, v in spec.items() if k != "id"}, "catalog_id": gpu.id if gpu else None})
+        spec["spec_source"] = spec.pop("source", None)
+        devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
+                        "catalog_id": gpu.id if gpu else None,
+                        "source": "measured" if cap is not None and cap.source == "measured" else "catalog"})
     for w in workloads:
         for p in precisions:
             thr, src, mb, bound = {}, {}, {}, {}
