@@ -435,6 +435,9 @@ def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
                 if gpu is not None:
                     cal = calibrate_factor(cap, kernel, p, v)
                     if cal is not None:
+                        scale = cal / (cap.factors[p]["factor"] or 1.0)
+                        cap.conv_tflops[p] *= scale
+                        cap.matmul_tflops[p] *= scale
                         cap.factors[f"calibrated_{p}"] = {"factor": cal, "source": f"{kernel} measured {v:.4g}/s"}
     return cap
 

@@ -122,12 +122,14 @@ def test_capability_from_results_uses_measured_numbers_and_ignores_invalid_ones(
     cap = model.capability_from_results(_results_doc(), "cuda:0")
     assert cap.source == "measured"
     assert cap.bandwidth_gbps == 520.0
-    f = model.load_efficiency()["compute"]["turing"]["fp32"]["factor"]
-    assert cap.matmul_tflops["fp32"] == pytest.approx(12.0 * f)
+    assert cap.peak["measured_gemm_fp32_tflops"] == 12.0
     pred = model.predict(cap, "train_cnn", "fp32")
     assert pred.source == "measured" and pred.throughput == 700.0
     assert model.predict(cap, "resnet50", "fp32").source == "predicted"
     assert "calibrated_fp32" in cap.factors
+    # the calibrated capability reproduces the measurement it was calibrated on
+    compute_s, memory_s = model.times_per_sample(cap, model.demand("train_cnn"), "fp32")
+    assert 1 / (compute_s + memory_s) == pytest.approx(700.0, rel=1e-6)
 
 
 def test_results_without_the_device_is_a_user_error():
