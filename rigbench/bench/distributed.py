@@ -112,7 +112,9 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
     if master_port is not None:
         _whole("--master-port", master_port, 1, 65535)
     if isinstance(only, str):
-        only = [s.strip() for s in only.split(",") if s.strip()]
+        only = [only]
+    if only:
+        only = [k.strip() for item in only for k in str(item).split(",") if k.strip()]
     kernels = [k for k in (only or KERNEL_NAMES) if k in KERNEL_NAMES]
     if only and (not kernels or len(kernels) != len(only)):
         bad = [k for k in only if k not in KERNEL_NAMES]
@@ -142,10 +144,14 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
 
 # ------------------------------------------------------------------------------------------------ rigbench side
 
-def _results_path(out: Any, host: str, stamp: str) -> Path:
-    if out is not None and str(out).endswith(".json"):
+def _results_path(out: Any, host: str, started: datetime) -> Path:
+    """``--out`` as given (a file), or ``results/<host>-<UTC time>-distributed.json``; a folder takes that name."""
+    from rigbench.bench.schema import default_path
+
+    if out is not None and not Path(out).is_dir():
         return Path(out)
-    return Path(out or "results") / f"{host}-{stamp}-distributed.json"
+    path = default_path(host, started, folder=out or "results")
+    return path.with_name(path.stem + "-distributed.json")
 
 
 def _kill_group(proc: subprocess.Popen, pids: list[int]) -> None:
@@ -290,6 +296,15 @@ def _log_tail(run_dir: Path, rank: int | None = None, lines: int = 3) -> str:
     return " | ".join(keep[-lines:])[:400]
 
 
+def _exit_meaning(code: Any) -> str:
+    if isinstance(code, int) and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code} without a Python error (crashed, out of memory, or os._exit)"
+
+
 def _probe_doc() -> tuple[Any, str | None]:
     try:
         from rigbench.probe import probe
@@ -331,10 +346,12 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
         for rank, f in sorted((launcher.get("failures") or {}).items(), key=lambda kv: int(kv[0])):
             rec = next((r for r in records if r["worker"]["rank"] == int(rank)), None)
             where = f" ({rec['worker']['host']}, pid {rec['worker']['pid']})" if rec else ""
-            why = (rec or {}).get("error") or f.get("message") or _log_tail(run_dir, int(rank))
-            reasons.append(f"rank {rank}{where} failed with exit code {f.get('exitcode')}: {why}")
+            why = (rec or {}).get("error") or f.get("message") or ""
+            if not why or why.startswith("To enable traceback"):
+                why = _exit_meaning(f.get("exitcode"))
+            reasons.append(f"rank {rank}{where} failed: {why}")
         if launcher.get("error"):
-            reasons.append(launcher["error"])
+            reasons.append(f"rendezvous/launch failed (join timeout {spec['join_timeout_s']} s): {launcher['error']}")
         if not reasons:
             reasons.append(f"the launcher exited with code {launcher_rc}: {_log_tail(run_dir)}")
     for r in records:
@@ -353,15 +370,12 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
     host = socket.gethostname()
     hosts_rank0 = bool(lead and lead["worker"]["rank"] == 0 and gathered is not None)
     write_here = status != "complete" or hosts_rank0 or spec["node_rank"] == 0 and not records
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    from rigbench.bench.schema import new_document
+
     probe, probe_reason = _probe_doc()
-    doc = {
-        "schema": "rigbench.results/1",
-        "status": status,
-        "created_utc": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "host": host,
-        "probe": probe,
-        "measurements": measurements,
+    doc = new_document(probe=probe, quick=spec["quick"], created=started)
+    doc.update(status=status, measurements=measurements)
+    doc.update({
         "distributed": {
             "backend": lead["worker"]["backend"] if lead else None,
             "world_size": world,
@@ -379,11 +393,11 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
             "results_file": None,
             "gathered_by_rank0": gathered is not None,
         },
-    }
+    })
     if probe_reason:
         doc["probe_reason"] = probe_reason
     if write_here:
-        doc["distributed"]["results_file"] = str(_results_path(spec.get("out"), host, stamp))
+        doc["distributed"]["results_file"] = str(_results_path(spec.get("out"), host, started))
     return doc
 
 
@@ -581,31 +595,36 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
 
 def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
                  info: dict, rank: int) -> dict:
+    from rigbench.bench.schema import empty_measurement
     from rigbench.bench.timing import Measurement
 
     job_m, local_m = Measurement(samples_s=job), Measurement(samples_s=local)
     median = job_m.median_s
     t = job_m.to_dict()
     t.pop("samples_s", None)
-    m = {"kernel": kernel.name, "device": device, "dtype": dtype, "params": dict(params), "median_s": median,
-         "repeats": job_m.repeats, "metric": kernel.metric, "unit": kernel.unit, "value": kernel.value(params, median),
-         "peak": None, "fraction_of_peak": None, "status": "ok", "reason": None, "valid": True, "invalid_reasons": [],
-         "timing": t, "local_median_s": local_m.median_s, "rank": rank, "info": info}
+    m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
+    m.update(median_s=median, iqr_s=job_m.iqr_s, min_s=job_m.min_s, max_s=job_m.max_s, repeats=job_m.repeats,
+             inner=1, value=kernel.value(params, median), flops=kernel.flops(params), bytes=kernel.bytes_moved(params),
+             items=kernel.items(params), status="ok", valid=True, info=info, timing=t,
+             local_median_s=local_m.median_s, rank=rank, samples_s=list(job))
     if kernel.name == "allreduce":
         from rigbench.scaling import busbw_from_time
 
         algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
         m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
     if job_m.spread > 0.1:
-        m["warnings"] = [f"noisy: IQR is {job_m.spread:.0%} of the median"]
+        m["valid"] = False
+        m["invalid_reasons"] = [f"noisy: IQR is {job_m.spread:.0%} of the median"]
     return m
 
 
 def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
-    return {"kernel": kernel.name, "device": device, "dtype": dtype, "params": dict(params), "median_s": None,
-            "repeats": 0, "metric": kernel.metric, "unit": kernel.unit, "value": None, "peak": None,
-            "fraction_of_peak": None, "status": status, "reason": reason, "valid": status != "failed",
-            "invalid_reasons": [reason] if status == "failed" else [], "local_median_s": None, "rank": rank}
+    from rigbench.bench.schema import empty_measurement
+
+    m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
+    m.update(status=status, reason=reason, valid=False, invalid_reasons=[reason] if status == "failed" else [],
+             repeats=0, local_median_s=None, rank=rank)
+    return m
 
 
 def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, world: int) -> None:
