@@ -1,0 +1,1181 @@
+"""The guidelines engine: judge a machine against the brief's laptop, desktop, DIY and cloud profiles.
+
+The profiles are data (``profiles/laptop.toml``, ``desktop.toml``, ``diy.toml``, ``cloud.toml``): each rule quotes the
+guideline sentence it checks, names a check function of this module (``check = "ram_min"``) and carries its
+thresholds. A guideline software cannot check is listed with ``checkable = false`` and why, never dropped.
+
+A :class:`Machine` is what the rules look at. It comes from a probe (:meth:`Machine.from_probe`), a results file
+(:meth:`Machine.from_results`, which adds measurements: preprocess rate, throttling), a ``--spec`` string for a machine
+not yet bought (:meth:`Machine.from_spec`), or a cloud instance of the price list (:meth:`Machine.from_instance`).
+A field nobody reported is ``None``, and a rule that needs it says ``unknown`` with why.
+
+Each rule gives ``pass``, ``warn``, ``fail`` or ``unknown``; a profile's verdict is its worst status in the order
+fail > warn > unknown > pass, so an unchecked rule never passes silently. Rules marked ``optional`` judge an input that
+only a person can give (a price): without it they say so and stay out of the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable
+
+from rigbench.errors import UserError
+from rigbench.units import fmt_bytes, fmt_num, parse_size, parse_usd
+
+PROFILES = ("laptop", "desktop", "diy", "cloud")
+STATUSES = ("fail", "warn", "unknown", "pass")   # worst first
+GIB = 1024**3
+TB = 1000**4
+
+# ---------------------------------------------------------------------------------------------------------------- data
+
+
+@lru_cache(maxsize=None)
+def _toml(name: str) -> dict:
+    try:
+        text = resources.files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"profile data {name} is missing from this rigbench installation") from None
+    return tomllib.loads(text)
+
+
+@dataclass
+class Profile:
+    id: str
+    title: str
+    source: str
+    rules: list[dict]               # checkable rules, in file order
+    not_checkable: list[dict]
+    inherited: set[str] = field(default_factory=set)   # rule ids taken from another profile
+    extra: dict = field(default_factory=dict)          # the rest of the file ([parts_prices], [[providers]])
+
+
+def load_profile(profile_id: str) -> Profile:
+    """The rules of one profile; ``diy`` inherits the desktop's rules (renamed ``diy.*``) except those it replaces."""
+    if profile_id not in PROFILES:
+        raise UserError(f"unknown profile {profile_id!r}: valid profiles are {', '.join(PROFILES)} or all")
+    doc = _toml(f"{profile_id}.toml")
+    meta = doc["profile"]
+    rules: list[dict] = []
+    inherited: set[str] = set()
+    parent_id = meta.get("inherits")
+    if parent_id:
+        parent = load_profile(parent_id)
+        replaced = set(meta.get("replaces", []))
+        for rule in parent.rules:
+            if rule["id"] in replaced:
+                continue
+            new = dict(rule, id=profile_id + rule["id"][len(parent_id):], inherited_from=rule["id"])
+            rules.append(new)
+            inherited.add(new["id"])
+    own = doc.get("rules", [])
+    rules += [dict(r) for r in own if r.get("checkable", True)]
+    not_checkable = [dict(r) for r in own if not r.get("checkable", True)]
+    if parent_id:
+        not_checkable = [dict(r, id=profile_id + r["id"][len(parent_id):]) for r in load_profile(parent_id).not_checkable] + not_checkable
+    extra = {k: v for k, v in doc.items() if k not in ("profile", "rules")}
+    return Profile(profile_id, meta["title"], meta["source"], rules, not_checkable, inherited, extra)
+
+
+@dataclass
+class CpuClass:
+    value: int | None          # 3 = i3 class, 5 = i5, 7 = i7, 9 = i9
+    family: str | None         # the cpu_tiers.toml entry that decided
+    why: str
+
+
+def cpu_class(brand: str | None, tier: str | None, usable_cores: int | None) -> CpuClass:
+    """The brief's Intel class of a CPU, by the fair equivalence of ``profiles/cpu_tiers.toml``."""
+    table = _toml("cpu_tiers.toml")
+    if tier is None and brand:
+        tier = _probe_tier(brand)
+    entry = None
+    if tier is not None:
+        entry = next((e for e in table["tiers"] if tier in e.get("tiers", [])), None)
+    if entry is None and brand:
+        entry = next((e for e in table["tiers"] if e.get("pattern") and re.search(e["pattern"], brand, re.I)), None)
+    if entry is None:
+        what = brand or tier
+        if not what:
+            return CpuClass(None, None, "the CPU is not known (give --spec cpu=\"Intel Core i7-9700K\")")
+        return CpuClass(None, None, f"{what!r} is not in profiles/cpu_tiers.toml")
+    if entry.get("server"):
+        sc = table["server_classes"]
+        if usable_cores is None:
+            return CpuClass(None, entry["name"], f"{entry['name']}: class depends on the cores you get, not known here "
+                                                 "(give --spec cores=N)")
+        value = 7 if usable_cores >= sc["i7_min_logical"] else 5 if usable_cores >= sc["i5_min_logical"] else 3
+        return CpuClass(value, entry["name"],
+                        f"{entry['name']} with {usable_cores} usable CPUs: i7 class needs >= {sc['i7_min_logical']}, "
+                        f"i5 >= {sc['i5_min_logical']}")
+    return CpuClass(int(entry["class"]), entry["name"], entry["why"])
+
+
+def _probe_tier(brand: str) -> str | None:
+    try:
+        from rigbench.probe.cpu import classify_tier
+    except ImportError:  # the probe is another module; the patterns of cpu_tiers.toml still decide
+        return None
+    return classify_tier(brand)[0]
+
+
+def class_name(value: int | None) -> str:
+    return "-" if value is None else {1: "below i3", 3: "i3 class", 5: "i5 class", 7: "i7 class", 9: "i9 class"}.get(value, f"class {value}")
+
+
+# -------------------------------------------------------------------------------------------------------------- machine
+
+
+@dataclass
+class GpuUnit:
+    """One GPU of a machine: its name, the catalog card it is (if known) and its memory."""
+
+    name: str
+    catalog_id: str | None = None
+    memory_bytes: int | None = None
+
+
+@dataclass
+class DiskUnit:
+    mount: str
+    device: str | None = None
+    fstype: str | None = None
+    total_bytes: int | None = None
+    kind: str | None = None       # nvme, ssd, hdd, unknown
+    note: str | None = None       # the probe's caveat about the kind (virtual disks)
+
+
+@dataclass
+class Machine:
+    """What the rules look at. ``None`` means not known; ``unknown`` maps a field name to why."""
+
+    source: str                                   # "probe", "results", "spec", "instance"
+    label: str                                    # what a person reads: "this machine (host)", "spec: ..."
+    cpu_brand: str | None = None
+    cpu_tier: str | None = None
+    usable_cores: int | None = None               # logical CPUs this process may use (vCPUs for an instance)
+    ram_bytes: int | None = None
+    ram_reported: bool = False                    # True: the OS's figure (below the installed size)
+    gpus: list[GpuUnit] | None = None             # None = not known; [] = none
+    gpu_error: str | None = None
+    disks: list[DiskUnit] | None = None
+    disks_reported: bool = False                  # True: filesystems the probe measured
+    data_disk_mount: str | None = None
+    os_system: str | None = None                  # "Linux", "Windows", "Darwin" ...
+    os_detail: str | None = None
+    virtualization: str | None = None
+    cloud_provider: str | None = None
+    instance: dict | None = None                  # a price-list row: provider, instance, gpu_id, usd_per_hour ...
+    price_usd: float | None = None
+    results: dict | None = None
+    results_path: str | None = None
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    # --- constructors
+
+    @classmethod
+    def from_probe(cls, doc: dict, label: str | None = None) -> "Machine":
+        """From a ``rigbench.probe/1`` document."""
+        cpu = doc.get("cpu") or {}
+        mem = doc.get("memory") or {}
+        osd = doc.get("os") or {}
+        ram = mem.get("usable_bytes") or mem.get("total_bytes")
+        limit = mem.get("limit_bytes")
+        if ram is not None and limit is not None and limit < ram:
+            ram = limit
+        gpus = [GpuUnit(g.get("name") or "GPU", g.get("catalog_id"), g.get("memory_total_bytes"))
+                for g in (doc.get("gpus") or [])]
+        disks = [DiskUnit(d.get("mount"), d.get("device"), d.get("fstype"), d.get("total_bytes"), d.get("kind"),
+                          d.get("kind_note"))
+                 for d in (doc.get("disks") or [])]
+        data_dir = doc.get("data_dir")
+        host = (doc.get("host") or {}).get("hostname") if isinstance(doc.get("host"), dict) else doc.get("host")
+        virt = osd.get("virtualization") or osd.get("virtualisation") or osd.get("container")
+        system = osd.get("system")
+        detail = " ".join(str(x) for x in (osd.get("distribution"), osd.get("release")) if x)
+        return cls(
+            source="probe", label=label or f"this machine{f' ({host})' if host else ''}",
+            cpu_brand=cpu.get("brand"), cpu_tier=cpu.get("tier"), usable_cores=cpu.get("usable_cores"),
+            ram_bytes=ram, ram_reported=True, gpus=gpus, gpu_error=doc.get("gpu_error"),
+            disks=disks if doc.get("disks") is not None else None, disks_reported=True,
+            data_disk_mount=(data_dir or {}).get("mount") if isinstance(data_dir, dict) else None,
+            os_system=system, os_detail=detail or None, virtualization=virt,
+            cloud_provider=_cloud_from_probe(doc),
+        )
+
+    @classmethod
+    def from_results(cls, doc: dict, path: str) -> "Machine":
+        """From a ``rigbench.results/1`` document: its probe, plus the measurements."""
+        m = cls.from_probe(doc.get("probe") or {}, label=f"results file {path}")
+        m.source, m.results, m.results_path = "results", doc, str(path)
+        return m
+
+    @classmethod
+    def from_spec(cls, text: str) -> "Machine":
+        """A machine described by ``key=value,...`` (see :data:`SPEC_KEYS`); keys not given are not known."""
+        values = parse_spec(text)
+        if "instance" in values:
+            m = cls.from_instance(values.pop("instance"))
+        else:
+            m = cls(source="spec", label=f"spec: {text}")
+            for key in ("cpu", "cores", "ram", "gpu", "disk", "disk_kind", "os"):
+                m.unknown.setdefault(key, f"not in the spec (add {key}=...)")
+        apply_spec(m, values)
+        return m
+
+    @classmethod
+    def from_instance(cls, name: str) -> "Machine":
+        """A cloud instance of the price list (``aws:p3.2xlarge``)."""
+        row = _resolve_instance(name)
+        gpu = _catalog_gpu(row["gpu_id"]) if row.get("gpu_id") else None
+        count = int(row.get("gpu_count") or 0)
+        gpus = [GpuUnit(gpu.name if gpu else row["gpu_id"], row.get("gpu_id"), gpu.memory_bytes if gpu else None)
+                for _ in range(count)]
+        ram = row.get("ram_gb")
+        return cls(
+            source="instance", label=f"cloud instance {row['provider']}:{row['instance']}",
+            usable_cores=int(row["vcpus"]) if row.get("vcpus") else None,
+            ram_bytes=int(float(ram) * GIB) if ram else None, gpus=gpus,
+            os_system="Linux", os_detail="the price list's Linux images", cloud_provider=row["provider"],
+            instance=row,
+            unknown={"cpu": "the price list does not name the instance's CPU model",
+                     "disk": "instance storage is bought separately (EBS, persistent disk)"},
+        )
+
+    def describe(self) -> dict:
+        """The machine as the JSON document shows it."""
+        d = asdict(self)
+        d.pop("results")
+        d["gpus"] = None if self.gpus is None else [asdict(g) for g in self.gpus]
+        d["disks"] = None if self.disks is None else [asdict(x) for x in self.disks]
+        return d
+
+
+def _cloud_from_probe(doc: dict) -> str | None:
+    """The cloud provider a probe was taken on, from the DMI vendor or product the probe reports (if it does)."""
+    osd = doc.get("os") or {}
+    texts = " ".join(str(v) for k, v in {**osd, **(doc.get("host") or {} if isinstance(doc.get("host"), dict) else {})}.items()
+                     if any(w in k for w in ("dmi", "vendor", "product", "cloud", "virtual")) and v)
+    low = texts.lower()
+    for word, provider in (("amazon", "aws"), ("ec2", "aws"), ("google", "gcp"), ("microsoft", "azure")):
+        if word in low:
+            return provider
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------------ --spec
+
+SPEC_KEYS = {
+    "ram": "RAM, like 32GB",
+    "gpu": "GPUs, like rtx-2080-ti, 2x rtx-2080-ti, rtx-3090+gtx-1080-ti or none",
+    "cpu": "the CPU brand, like \"Intel Core i7-9700K\"",
+    "cores": "logical CPUs, like 8",
+    "disk": "total local disk, like 4TB or 1TB+2TB",
+    "disk_kind": "nvme, ssd or hdd",
+    "os": "linux, windows, macos, chromeos or wsl",
+    "price": "the machine's price in USD, like 2500",
+    "instance": "a cloud instance of the price list, like aws:p3.2xlarge",
+}
+SPEC_FORMS = "key=value pairs separated by commas; keys: " + ", ".join(f"{k} ({v})" for k, v in SPEC_KEYS.items())
+
+_OS_NAMES = {"linux": "Linux", "ubuntu": "Linux", "debian": "Linux", "fedora": "Linux", "wsl": "Linux",
+             "windows": "Windows", "win": "Windows", "macos": "Darwin", "mac": "Darwin", "osx": "Darwin",
+             "darwin": "Darwin", "chromeos": "ChromeOS"}
+
+
+def parse_spec(text: str) -> dict[str, str]:
+    """``ram=32GB,cpu="Intel Core i7-9700K"`` -> ``{"ram": "32GB", "cpu": "Intel Core i7-9700K"}``; bad forms are UserError."""
+    parts: list[str] = []
+    buf, quote = "", None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                buf += ch
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            parts.append(buf)
+            buf = ""
+        else:
+            buf += ch
+    if quote:
+        raise UserError(f"--spec {text!r}: a quote is not closed; write it like {SPEC_EXAMPLE}")
+    parts.append(buf)
+    values: dict[str, str] = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not sep or not value.strip():
+            raise UserError(f"--spec: {part!r} is not key=value; {SPEC_FORMS}")
+        if key not in SPEC_KEYS:
+            raise UserError(f"--spec: unknown key {key!r}; valid keys: {', '.join(SPEC_KEYS)} (e.g. {SPEC_EXAMPLE})")
+        if key in values:
+            raise UserError(f"--spec: {key} is given twice")
+        values[key] = value.strip()
+    if not values:
+        raise UserError(f"--spec is empty; {SPEC_FORMS}")
+    return values
+
+
+SPEC_EXAMPLE = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
+HARDWARE_KEYS = {"ram", "gpu", "cpu", "cores", "disk", "disk_kind", "os", "instance"}
+
+
+def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
+    """Set the fields a spec gives on ``m`` (a spec machine, or a probe/results machine given a price)."""
+    for key, value in values.items():
+        m.unknown.pop(key, None)
+        if key == "ram":
+            m.ram_bytes, m.ram_reported = parse_size(value, binary=True), False
+        elif key == "cores":
+            try:
+                cores = int(value)
+            except ValueError:
+                cores = 0
+            if cores < 1:
+                raise UserError(f"--spec cores={value!r}: give a whole number of logical CPUs, like cores=8")
+            m.usable_cores = cores
+        elif key == "cpu":
+            m.cpu_brand, m.cpu_tier = value, None
+        elif key == "gpu":
+            m.gpus, m.gpu_error = _parse_gpus(value), None
+        elif key == "disk":
+            total = sum(parse_size(p, binary=False, default_unit="T") for p in value.split("+"))
+            kind = m.disks[0].kind if m.disks else None
+            m.disks, m.disks_reported = [DiskUnit("(spec)", total_bytes=total, kind=kind)], False
+        elif key == "disk_kind":
+            kind = value.lower()
+            if kind not in ("nvme", "ssd", "hdd"):
+                raise UserError(f"--spec disk_kind={value!r}: valid kinds are nvme, ssd, hdd")
+            if m.disks is None or m.disks_reported:
+                m.disks, m.disks_reported = [DiskUnit("(spec)", kind=kind)], False
+            for d in m.disks:
+                d.kind = kind
+        elif key == "os":
+            name = _OS_NAMES.get(value.lower())
+            if name is None:
+                raise UserError(f"--spec os={value!r}: valid values are {', '.join(sorted(_OS_NAMES))}")
+            m.os_system, m.os_detail = name, ("WSL" if value.lower() == "wsl" else value)
+        elif key == "price":
+            m.price_usd = parse_usd(value)
+    if m.disks is not None and any(d.total_bytes is None for d in m.disks) and "disk" not in values and m.source == "spec":
+        m.unknown["disk"] = "not in the spec (add disk=...)"
+    return m
+
+
+def _parse_gpus(value: str) -> list[GpuUnit]:
+    if value.strip().lower() in ("none", "0", "no"):
+        return []
+    gpus: list[GpuUnit] = []
+    for part in value.split("+"):
+        part = part.strip()
+        m = re.match(r"^(\d+)\s*[x×*]\s*(.+)$", part, re.I)
+        count, name = (int(m.group(1)), m.group(2)) if m else (1, part)
+        if count < 1 or count > 64:
+            raise UserError(f"--spec gpu={value!r}: a count must be 1 to 64, like gpu=2x rtx-2080-ti")
+        gpu = _catalog_gpu(name)   # unknown name -> UserError with the closest matches
+        gpus += [GpuUnit(gpu.name, gpu.id, gpu.memory_bytes) for _ in range(count)]
+    return gpus
+
+
+# -------------------------------------------------------------------------------- the other modules this one consumes
+
+
+def _catalog_gpu(name: str):
+    from rigbench import catalog
+
+    return catalog.resolve(name)
+
+
+@lru_cache(maxsize=None)
+def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> tuple[float, str, str]:
+    """Predicted training throughput of a catalog card: (value, unit, precision). ``precision=None``: the better one."""
+    from rigbench import model
+
+    cap = model.capability_from_gpu(_catalog_gpu(gpu_id))
+    best = None
+    for p in ([precision] if precision else list(model.PRECISIONS)):
+        pred = model.predict(cap, workload, p)
+        if best is None or pred.throughput > best[0]:
+            best = (float(pred.throughput), pred.unit, p)
+    return best
+
+
+def _model_missing(exc: Exception) -> str:
+    return f"the performance model is not available ({exc.__class__.__name__}: {exc})"
+
+
+def _instance_field(row: Any, *names: str):
+    for n in names:
+        v = row.get(n) if isinstance(row, dict) else getattr(row, n, None)
+        if v not in (None, ""):
+            return v
+    return None
+
+
+def _row(inst: Any) -> dict:
+    """A price-list instance as a plain dict with the names this module uses."""
+    provider = _instance_field(inst, "provider")
+    name = _instance_field(inst, "instance", "name")
+    return {
+        "provider": provider, "instance": name,
+        "gpu_id": _instance_field(inst, "gpu_id", "gpu"),
+        "gpu_count": _instance_field(inst, "gpu_count", "gpus"),
+        "vcpus": _instance_field(inst, "vcpus"),
+        "ram_gb": _instance_field(inst, "ram_gb", "ram_gib", "memory_gb"),
+        "usd_per_hour": _instance_field(inst, "on_demand_usd_per_hour", "usd_per_hour", "price_usd_per_hour"),
+        "region": _instance_field(inst, "region"),
+        "price_date": str(_instance_field(inst, "price_date", "date") or ""),
+    }
+
+
+def _resolve_instance(name: str) -> dict:
+    from rigbench import cost
+
+    return _row(cost.resolve_instance(name))
+
+
+def _price_rows() -> tuple[list[dict], str | None]:
+    from rigbench import cost
+
+    prices = cost.load_prices()
+    return [_row(i) for i in prices.instances], str(getattr(prices, "date", None) or "") or None
+
+
+# ------------------------------------------------------------------------------------------------------------- checks
+
+
+@dataclass
+class Check:
+    """One rule judged on one machine."""
+
+    id: str
+    status: str                      # pass, warn, fail, unknown
+    measured: str                    # for a person
+    required: str
+    why: str                         # the reasoning behind the status, one sentence
+    guideline: str                   # the quoted sentence
+    short: str                       # the guideline shortened for a table
+    severity: str
+    measured_value: float | None = None
+    required_value: float | None = None
+    unit: str | None = None
+    optional: bool = False
+    change: dict | None = None       # what would make it pass: {kind, amount, unit}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check(rule: dict, status: str, measured: str, required: str, why: str, mv=None, rv=None, unit=None,
+           change: dict | None = None) -> Check:
+    return Check(rule["id"], status, measured, required, why, rule["guideline"], rule.get("short", rule["guideline"]),
+                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change)
+
+
+def _below(rule: dict) -> str:
+    """The status when a machine misses the rule's threshold."""
+    return rule.get("severity", "fail")
+
+
+def check_ram_min(rule: dict, m: Machine) -> Check:
+    need = rule["min_gib"] * GIB
+    req = f">= {rule['min_gib']} GB"
+    if m.ram_bytes is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("ram", "RAM not reported"), rv=rule["min_gib"], unit="GiB")
+    tol = rule.get("os_reported_tolerance", 0.0) if m.ram_reported else 0.0
+    have = m.ram_bytes / GIB
+    ok = m.ram_bytes >= need * (1 - tol)
+    how = " as the OS reports it" if m.ram_reported else ""
+    why = (f"{have:.1f} GiB{how}" + (f" (counts as {rule['min_gib']} GB installed: the OS keeps up to {tol:.0%})"
+                                     if ok and m.ram_bytes < need else ""))
+    return _check(rule, "pass" if ok else _below(rule), fmt_bytes(m.ram_bytes), req,
+                  why if ok else f"{have:.1f} GiB{how}, {rule['min_gib'] - have:.1f} GiB short",
+                  round(have, 2), rule["min_gib"], "GiB",
+                  None if ok else {"kind": "ram", "gib": rule["min_gib"], "have_gib": have})
+
+
+def check_nvidia_gpu(rule: dict, m: Machine) -> Check:
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", ">= 1 NVIDIA GPU", m.unknown.get("gpu", "GPUs not reported"), rv=1, unit="GPUs")
+    if m.gpus:
+        names = _gpu_summary(m.gpus)
+        return _check(rule, "pass", names, ">= 1 NVIDIA GPU", "CUDA-capable: the ML libraries run on it",
+                      len(m.gpus), 1, "GPUs")
+    why = "no NVIDIA GPU" + (f": {m.gpu_error}" if m.gpu_error else "") + "; training runs on the CPU, hours become weeks"
+    return _check(rule, _below(rule), "none", ">= 1 NVIDIA GPU", why, 0, 1, "GPUs", {"kind": "gpu"})
+
+
+def _gpu_summary(gpus: list[GpuUnit]) -> str:
+    counts: dict[str, int] = {}
+    for g in gpus:
+        counts[g.name] = counts.get(g.name, 0) + 1
+    return ", ".join(f"{n}x {name}" if n > 1 else name for name, n in counts.items())
+
+
+def check_cpu_class(rule: dict, m: Machine) -> Check:
+    target, floor = rule["target_class"], rule["floor_class"]
+    req = f"{class_name(target)} (floor {class_name(floor)})"
+    cc = cpu_class(m.cpu_brand, m.cpu_tier, m.usable_cores)
+    shown = m.cpu_brand or m.cpu_tier or "-"
+    if cc.value is None:
+        return _check(rule, "unknown", shown, req, m.unknown.get("cpu", cc.why), rv=target, unit="class")
+    measured = f"{shown} = {class_name(cc.value)}"
+    if cc.value >= target:
+        status = "pass"
+    elif cc.value >= floor:
+        status = "warn"
+    else:
+        status = _below(rule)
+    return _check(rule, status, measured, req, cc.why, cc.value, target, "class",
+                  None if status == "pass" else {"kind": "cpu", "class": target})
+
+
+def _disk_total(m: Machine) -> tuple[int | None, str]:
+    """Sum of real local disks: each device once; memory and network filesystems left out."""
+    if m.disks is None:
+        return None, m.unknown.get("disk", "disks not reported")
+    seen: dict[str, int] = {}
+    skipped = []
+    for d in m.disks:
+        fs = (d.fstype or "").lower()
+        if fs in ("tmpfs", "ramfs", "devtmpfs", "squashfs") or fs.startswith(("nfs", "cifs", "smb", "fuse", "9p", "ceph")):
+            skipped.append(d.mount)
+            continue
+        if d.total_bytes is None:
+            continue
+        key = d.device or d.mount
+        seen[key] = max(seen.get(key, 0), d.total_bytes)
+    if not seen:
+        return None, "no local disk with a known size"
+    return sum(seen.values()), f"{len(seen)} local disk(s)"
+
+
+def check_storage_min(rule: dict, m: Machine) -> Check:
+    need = rule["min_tb"] * TB
+    req = f">= {rule['min_tb']} TB"
+    total, how = _disk_total(m)
+    if total is None:
+        return _check(rule, "unknown", "-", req, how, rv=rule["min_tb"], unit="TB")
+    tol = rule.get("formatted_tolerance", 0.0) if m.disks_reported else 0.0
+    ok = total >= need * (1 - tol)
+    have = total / TB
+    why = f"{how}: {have:.2f} TB" + (f" (a formatted {rule['min_tb']} TB disk: filesystems keep up to {tol:.0%})"
+                                      if ok and total < need else "")
+    return _check(rule, "pass" if ok else _below(rule), fmt_bytes(total, binary=False), req,
+                  why if ok else f"{how}: {have:.2f} TB, {rule['min_tb'] - have:.2f} TB short",
+                  round(have, 3), rule["min_tb"], "TB",
+                  None if ok else {"kind": "storage", "tb": rule["min_tb"] - have})
+
+
+def check_storage_ssd(rule: dict, m: Machine) -> Check:
+    req = "solid-state (nvme/ssd)"
+    iops = _measured_random_iops(m)
+    if iops is not None:
+        ok = iops >= rule["solid_state_min_iops"]
+        return _check(rule, "pass" if ok else _below(rule), f"{fmt_num(iops)} random-read IOPS (measured)",
+                      f">= {rule['solid_state_min_iops']:,} IOPS",
+                      ("behaves like a solid-state drive" if ok else "random reads as slow as a spinning disk"),
+                      iops, rule["solid_state_min_iops"], "IOPS", None if ok else {"kind": "ssd"})
+    if not m.disks:
+        return _check(rule, "unknown", "-", req, m.unknown.get("disk_kind", "disks not reported"))
+    disk = next((d for d in m.disks if m.data_disk_mount and d.mount == m.data_disk_mount), None)
+    if disk is None:
+        disk = max(m.disks, key=lambda d: d.total_bytes or 0)
+    kind = (disk.kind or "unknown").lower()
+    where = "" if disk.mount == "(spec)" else f" ({disk.mount})"
+    if kind in ("nvme", "ssd"):
+        return _check(rule, "pass", kind + where, req, "solid-state by its sysfs label" if m.disks_reported else "as specified")
+    if kind == "hdd" and disk.note and "unreliable" in disk.note:
+        return _check(rule, "unknown", "hdd?" + where, req, f"{disk.note}: run `rigbench bench --only disk_iops`")
+    if kind == "hdd":
+        return _check(rule, _below(rule), "hdd" + where, req,
+                      "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
+                      if m.disks_reported else "a spinning disk", change={"kind": "ssd"})
+    return _check(rule, "unknown", kind + where, req, m.unknown.get("disk_kind", "the disk's kind is not known; "
+                                                                  "`rigbench bench --only disk_iops` measures it"))
+
+
+def _measurements(m: Machine, kernel: str) -> list[dict]:
+    if not m.results:
+        return []
+    return [x for x in m.results.get("measurements", []) if x.get("kernel") == kernel and x.get("status", "ok") == "ok"
+            and isinstance(x.get("value"), (int, float))]
+
+
+def _measured_random_iops(m: Machine) -> float | None:
+    vals = [x["value"] for x in _measurements(m, "disk_iops")]
+    return max(vals) if vals else None
+
+
+def check_os_linux(rule: dict, m: Machine) -> Check:
+    req = "Linux"
+    if m.os_system is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("os", "operating system not reported"))
+    shown = m.os_system + (f" ({m.os_detail})" if m.os_detail else "")
+    detail = (m.os_detail or "").lower()
+    if m.os_system == "Linux":
+        why = "Linux under Windows (WSL): fine for training, deploy targets are Linux too" if "wsl" in detail or "microsoft" in detail \
+            else "what servers and the ML stack run on"
+        return _check(rule, "pass", shown, req, why)
+    return _check(rule, _below(rule), shown, req,
+                  "the brief's stopgap: an Ubuntu virtual machine (or WSL on Windows) until Linux is the main OS",
+                  change={"kind": "linux"})
+
+
+def check_cloud_path(rule: dict, m: Machine) -> Check:
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", "an NVIDIA GPU, or cloud time", m.unknown.get("gpu", "GPUs not reported"))
+    if m.gpus:
+        return _check(rule, "pass", "trains locally", "an NVIDIA GPU, or cloud time", "this laptop has a GPU; cloud only for big jobs")
+    spent = f"; ${m.price_usd:,.0f} spent where the brief's path spends ${rule['chromebook_usd']}" if m.price_usd is not None else ""
+    return _check(rule, _below(rule), "no GPU: the cloud path", "an NVIDIA GPU, or cloud time",
+                  f"a GPU-less laptop is the brief's ${rule['chromebook_usd']}-Chromebook path: train on rented GPUs "
+                  f"(`rigbench cost --rent all`){spent}", m.price_usd, rule["chromebook_usd"], "USD",
+                  {"kind": "cloud"})
+
+
+def check_gpu_class(rule: dict, m: Machine) -> Check:
+    wl = rule["workload"]
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", f">= {rule['pass_reference']}", m.unknown.get("gpu", "GPUs not reported"))
+    if not m.gpus:
+        return _check(rule, _below(rule), "no GPU", f">= {rule['pass_reference']}", "no GPU to judge",
+                      change={"kind": "gpu"})
+    try:
+        ref_pass = gpu_throughput(rule["pass_reference"], wl)
+        ref_warn = gpu_throughput(rule["warn_reference"], wl)
+    except (ImportError, AttributeError) as exc:
+        return _check(rule, "unknown", _gpu_summary(m.gpus), f">= {rule['pass_reference']}", _model_missing(exc))
+    req = f">= {rule['pass_reference']} ({fmt_num(ref_pass[0])} {ref_pass[1]}, {ref_pass[2]})"
+    worst = None   # (rank, value, gpu, why)
+    for g in m.gpus:
+        if g.catalog_id is None:
+            cand = (0, None, g, f"{g.name} is not in the catalog: the model cannot judge it")
+        else:
+            value, unit, prec = gpu_throughput(g.catalog_id, wl)
+            rank = 3 if value >= ref_pass[0] else 2 if value >= ref_warn[0] else 1
+            listed = 3 if g.catalog_id in rule.get("listed_pass", []) else 2 if g.catalog_id in rule.get("listed_warn", []) else 0
+            why = (f"{g.name}: {fmt_num(value)} {unit} predicted ({prec}) vs {rule['pass_reference']} "
+                   f"{fmt_num(ref_pass[0])}, {rule['warn_reference']} {fmt_num(ref_warn[0])}")
+            if listed > rank:
+                why += "; a card the brief names" + (" as its budget option" if listed == 2 else "")
+            cand = (max(rank, listed), value, g, why)
+        if worst is None or cand[0] < worst[0] or (cand[0] == worst[0] and (cand[1] or 0) < (worst[1] or 0)):
+            worst = cand
+    rank, value, g, why = worst
+    status = {3: "pass", 2: "warn", 1: _below(rule), 0: "unknown"}[rank]
+    return _check(rule, status, f"{g.name}" + (f" {fmt_num(value)} {ref_pass[1]}" if value else ""), req, why,
+                  value, ref_pass[0], ref_pass[1], None if status == "pass" else {"kind": "gpu"})
+
+
+def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
+    lo, hi = rule["fail_below"], rule["pass_at"]
+    req = f">= {hi:g} per GPU (floor {lo:g})"
+    if m.gpus is None or m.usable_cores is None:
+        why = m.unknown.get("cores") if m.usable_cores is None else m.unknown.get("gpu", "GPUs not reported")
+        return _check(rule, "unknown", "-", req, why or "cores or GPUs not known", rv=hi, unit="CPUs/GPU")
+    if not m.gpus:
+        return _check(rule, "unknown", f"{m.usable_cores} CPUs, no GPU", req, "no GPU to feed: judged once there is one",
+                      rv=hi, unit="CPUs/GPU")
+    ratio = m.usable_cores / len(m.gpus)
+    status = "pass" if ratio >= hi else "warn" if ratio >= lo else _below(rule)
+    why = f"{m.usable_cores} usable CPUs for {len(m.gpus)} GPU(s)"
+    if status != "pass":
+        why += f": {hi:g} per GPU needs {int(hi * len(m.gpus))}"
+    return _check(rule, status, f"{ratio:.2g} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
+                  None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
+
+
+def _preprocess_rate(m: Machine) -> tuple[float | None, str]:
+    """images/s of the preprocess benchmark on the most threads it ran with (all usable cores)."""
+    rows = [x for x in _measurements(m, "preprocess") if x.get("device", "cpu") == "cpu"]
+    if not rows:
+        return None, ("no preprocess measurement in " + m.results_path if m.results
+                      else "needs a results file: run `rigbench bench --only preprocess`")
+    # the best rate over the thread counts measured: the usable cores can do at least what any subset of them did
+    best = max(rows, key=lambda x: x["value"])
+    threads = (best.get("params") or {}).get("threads")
+    flag = "" if best.get("valid", True) else f" (marked invalid: {'; '.join(best.get('invalid_reasons') or [])})"
+    return float(best["value"]), f"preprocess on {threads or '?'} CPU thread(s){flag}"
+
+
+def check_preprocess_feed(rule: dict, m: Machine) -> Check:
+    req = f">= {rule['min_ratio']:g}x what the GPUs consume"
+    if not m.gpus:
+        return _check(rule, "unknown", "-", req, "no GPU to feed" if m.gpus == [] else m.unknown.get("gpu", "GPUs not reported"))
+    rate, how = _preprocess_rate(m)
+    if rate is None:
+        return _check(rule, "unknown", "-", req, how)
+    try:
+        per_gpu = [gpu_throughput(g.catalog_id, rule["workload"], rule["precision"]) if g.catalog_id else None
+                   for g in m.gpus]
+    except (ImportError, AttributeError) as exc:
+        return _check(rule, "unknown", f"{fmt_num(rate)} images/s", req, _model_missing(exc))
+    if any(p is None for p in per_gpu):
+        return _check(rule, "unknown", f"{fmt_num(rate)} images/s", req, "a GPU is not in the catalog: its appetite is unknown")
+    demand = sum(p[0] for p in per_gpu)
+    ratio = rate / demand
+    status = "pass" if ratio >= rule["min_ratio"] else _below(rule)
+    why = (f"{how}: {fmt_num(rate)} images/s; {len(m.gpus)} GPU(s) train {fmt_num(demand)} images/s "
+           f"({rule['workload']}, {rule['precision']}, predicted)")
+    return _check(rule, status, f"{fmt_num(rate)} images/s ({ratio:.2f}x)", req, why, round(ratio, 3), rule["min_ratio"],
+                  "x", None if status == "pass" else {"kind": "cores"})
+
+
+def check_ram_vs_gpu(rule: dict, m: Machine) -> Check:
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", ">= largest GPU memory", m.unknown.get("gpu", "GPUs not reported"))
+    if not m.gpus:
+        return _check(rule, "unknown", fmt_bytes(m.ram_bytes), ">= largest GPU memory", "no GPU: nothing to match")
+    mems = [g.memory_bytes for g in m.gpus if g.memory_bytes]
+    if not mems:
+        return _check(rule, "unknown", fmt_bytes(m.ram_bytes), ">= largest GPU memory", "GPU memory not known")
+    need = max(mems)
+    req = f">= {fmt_bytes(need)} (largest GPU)"
+    if m.ram_bytes is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("ram", "RAM not reported"), rv=need / GIB, unit="GiB")
+    tol = rule.get("os_reported_tolerance", 0.0) if m.ram_reported else 0.0
+    ok = m.ram_bytes >= need * (1 - tol)
+    why = f"{m.ram_bytes / GIB:.1f} GiB RAM vs {need / GIB:.1f} GiB on the largest GPU"
+    return _check(rule, "pass" if ok else _below(rule), fmt_bytes(m.ram_bytes), req,
+                  why if ok else why + f": {(need - m.ram_bytes) / GIB:.1f} GiB short",
+                  round(m.ram_bytes / GIB, 2), round(need / GIB, 2), "GiB",
+                  None if ok else {"kind": "ram", "gib": need / GIB, "have_gib": m.ram_bytes / GIB})
+
+
+# NVML clock-event reasons as rigbench.bench.conditions records them (nvml.h): heat, or a power limit.
+_THERMAL_REASONS = ("sw_thermal_slowdown", "hw_thermal_slowdown", "hw_slowdown")   # hw_slowdown: heat or power brake
+_POWER_REASONS = ("sw_power_cap", "hw_power_brake_slowdown")
+
+
+def _clock_events(x: dict) -> set[str]:
+    cond = x.get("conditions") or {}
+    seen: set[str] = set()
+    for key in ("gpu_before", "gpu_after"):
+        seen.update((cond.get(key) or {}).get("clock_event_reasons") or [])
+    return seen
+
+
+def check_cooling(rule: dict, m: Machine) -> Check:
+    req = "no thermal throttling under load"
+    if not m.results:
+        return _check(rule, "unknown", "-", req, "needs a sustained-load run: `rigbench bench`, then "
+                                                  "`rigbench recommend RESULTS.json`")
+    rows = [x for x in m.results.get("measurements", []) if x.get("status") == "ok"
+            and str(x.get("device", "")).startswith("cuda")]
+    if not rows:
+        return _check(rule, "unknown", "no GPU measurements", req,
+                      f"{m.results_path} has no GPU measurement, and rigbench bench does not track CPU clocks during a run")
+    thermal = [x for x in rows if _clock_events(x) & set(_THERMAL_REASONS)]
+    power = [x for x in rows if _clock_events(x) & set(_POWER_REASONS)]
+    n = len(rows)
+
+    def names(xs):
+        kinds = sorted({f"{x.get('kernel')} on {x.get('device')}" for x in xs})
+        events = sorted(set().union(*(_clock_events(x) for x in xs)) & set(_THERMAL_REASONS + _POWER_REASONS))
+        return f"{', '.join(events)} during {', '.join(kinds[:3])}" + (" ..." if len(kinds) > 3 else "")
+
+    if thermal:
+        return _check(rule, _below(rule), f"thermal throttling in {len(thermal)} of {n}", req,
+                      f"the GPU slowed for heat: {names(thermal)}", len(thermal), 0, "measurements", {"kind": "cooling"})
+    if power:
+        return _check(rule, "warn", f"power-capped in {len(power)} of {n}", req,
+                      f"{names(power)} (capping at the power limit is normal under full load, but the card runs at "
+                      "its edge: check the power supply and airflow)", len(power), 0, "measurements", {"kind": "cooling"})
+    return _check(rule, "pass", f"no throttling in {n} GPU measurements", req,
+                  f"{m.results_path}: no heat or power throttle reason before or after {n} GPU measurements"
+                  + ("" if m.results.get("status") == "complete" else " (run interrupted)"), 0, 0, "measurements")
+
+
+def check_price_band(rule: dict, m: Machine) -> Check:
+    bands = rule["bands"]
+    req = "; ".join(f"{b['name']} ${b['min_usd']:,}-{b['max_usd']:,}" for b in bands)
+    if m.price_usd is None:
+        return _check(rule, "unknown", "-", req, "no price given (--spec price=USD)")
+    p = m.price_usd
+    inside = next((b for b in bands if b["min_usd"] <= p <= b["max_usd"]), None)
+    if inside:
+        return _check(rule, "pass", f"${p:,.0f}", req, f"in the brief's {inside['name']} band", p, inside["max_usd"], "USD")
+    lo, hi = bands[0], bands[-1]
+    if p < lo["min_usd"]:
+        why = f"below the basic band: check the parts against the rules above (a ${p:,.0f} desktop rarely meets them all)"
+    elif p > hi["max_usd"]:
+        why = "above the high-end band: at this price renting may be cheaper (`rigbench cost`)"
+    else:
+        why = "between the basic and high-end bands"
+        return _check(rule, "pass", f"${p:,.0f}", req, why, p, None, "USD")
+    return _check(rule, _below(rule), f"${p:,.0f}", req, why, p, None, "USD")
+
+
+def check_price_max(rule: dict, m: Machine) -> Check:
+    req = f"<= ${rule['max_usd']:,}"
+    if m.price_usd is None:
+        return _check(rule, "unknown", "-", req, "no price given (--spec price=USD)")
+    ok = m.price_usd <= rule["max_usd"]
+    why = rule["compare_to"] + ("" if ok else f": this build costs ${m.price_usd - rule['max_usd']:,.0f} more")
+    return _check(rule, "pass" if ok else _below(rule), f"${m.price_usd:,.0f}", req, why, m.price_usd, rule["max_usd"], "USD")
+
+
+def check_cheapest_provider(rule: dict, m: Machine) -> Check:
+    req = "cheapest USD per GPU-hour for its GPU"
+    if not m.instance:
+        return _check(rule, "unknown", "-", req, "judged only for an instance of the price list (--instance aws:p3.2xlarge)")
+    try:
+        rows, date = _price_rows()
+    except (ImportError, AttributeError) as exc:
+        return _check(rule, "unknown", "-", req, f"the price list is not available ({exc})")
+    inst = m.instance
+    per = _per_gpu_hour(inst)
+    same = [r for r in rows if r["gpu_id"] == inst["gpu_id"] and _per_gpu_hour(r) is not None]
+    if per is None or not same:
+        return _check(rule, "unknown", "-", req, "no price for this instance's GPU")
+    best = min(same, key=_per_gpu_hour)
+    bp = _per_gpu_hour(best)
+    ok = per <= bp + 1e-9
+    why = (f"{inst['gpu_id']}: cheapest is {best['provider']}:{best['instance']} at ${bp:.3f}/GPU-hour "
+           f"(price list {date or 'undated'})")
+    return _check(rule, "pass" if ok else _below(rule), f"${per:.3f}/GPU-hour ({inst['provider']})", req,
+                  why if not ok else f"the cheapest {inst['gpu_id']} GPU-hour in the price list ({date or 'undated'})",
+                  round(per, 4), round(bp, 4), "USD/GPU-hour", None if ok else {"kind": "instance", "to": f"{best['provider']}:{best['instance']}"})
+
+
+def _per_gpu_hour(r: dict) -> float | None:
+    try:
+        return float(r["usd_per_hour"]) / int(r["gpu_count"])
+    except (TypeError, ValueError, ZeroDivisionError, KeyError):
+        return None
+
+
+CHECKS: dict[str, Callable[[dict, Machine], Check]] = {
+    "ram_min": check_ram_min, "nvidia_gpu": check_nvidia_gpu, "cpu_class": check_cpu_class,
+    "storage_min": check_storage_min, "storage_ssd": check_storage_ssd, "os_linux": check_os_linux,
+    "cloud_path": check_cloud_path, "gpu_class": check_gpu_class, "cores_per_gpu": check_cores_per_gpu,
+    "preprocess_feed": check_preprocess_feed, "ram_vs_gpu": check_ram_vs_gpu, "cooling": check_cooling,
+    "price_band": check_price_band, "price_max": check_price_max, "cheapest_provider": check_cheapest_provider,
+}
+
+
+# ------------------------------------------------------------------------------------------------------------ verdicts
+
+
+@dataclass
+class ProfileVerdict:
+    profile: str
+    title: str
+    verdict: str                    # fail, warn, unknown, pass
+    checks: list[Check]
+    not_checkable: list[dict]
+    inherited: set[str] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for c in self.checks if c.status == s) for s in STATUSES}
+
+    def to_dict(self) -> dict:
+        return {
+            "profile": self.profile, "title": self.title, "verdict": self.verdict, "counts": self.counts(),
+            "checks": [c.to_dict() for c in self.checks],
+            "not_checkable": [{"id": r["id"], "guideline": r["guideline"], "why": r["why"], "checkable": False}
+                              for r in self.not_checkable],
+        }
+
+
+def verdict_of(checks: list[Check]) -> str:
+    """The worst status (fail > warn > unknown > pass); optional rules without their input do not count."""
+    counted = [c.status for c in checks if not (c.optional and c.status == "unknown")]
+    for s in STATUSES:
+        if s in counted:
+            return s
+    return "pass"
+
+
+def evaluate(profile_id: str, machine: Machine) -> ProfileVerdict:
+    """Judge ``machine`` by every rule of one profile."""
+    prof = load_profile(profile_id)
+    checks = []
+    for rule in prof.rules:
+        fn = CHECKS.get(rule["check"])
+        if fn is None:  # a data error in profiles/, not user input
+            raise ValueError(f"profiles/{profile_id}.toml rule {rule['id']}: unknown check {rule['check']!r}")
+        checks.append(fn(rule, machine))
+    return ProfileVerdict(profile_id, prof.title, verdict_of(checks), checks, prof.not_checkable, prof.inherited)
+
+
+def profile_ids(choice: str) -> list[str]:
+    if choice == "all":
+        return list(PROFILES)
+    if choice not in PROFILES:
+        raise UserError(f"unknown profile {choice!r}: valid profiles are {', '.join(PROFILES)} or all")
+    return [choice]
+
+
+# ---------------------------------------------------------------------------------------------------- what to change
+
+
+def _parts_prices() -> dict:
+    return load_profile("desktop").extra.get("parts_prices", {})
+
+
+def gpu_options(budget_usd: float | None = None, limit: int = 5) -> tuple[list[dict], str | None]:
+    """Catalog cards that reach the desktop GPU bar, within ``budget_usd`` (launch price), best throughput per dollar first."""
+    rule = next(r for r in load_profile("desktop").rules if r["check"] == "gpu_class")
+    try:
+        from rigbench import catalog
+
+        bar = gpu_throughput(rule["pass_reference"], rule["workload"])
+        cards = catalog.load_catalog()
+        rows = []
+        for g in cards:
+            if not g.launch_price_usd:
+                continue
+            value, unit, prec = gpu_throughput(g.id, rule["workload"])
+            if value < bar[0]:
+                continue
+            if budget_usd is not None and g.launch_price_usd > budget_usd:
+                continue
+            rows.append({"id": g.id, "name": g.name, "launch_price_usd": g.launch_price_usd, "memory_gb": g.memory_gb,
+                         "throughput": round(value, 1), "unit": unit, "precision": prec,
+                         "throughput_per_kusd": round(value / g.launch_price_usd * 1000, 1)})
+    except (ImportError, AttributeError) as exc:
+        return [], _model_missing(exc)
+    rows.sort(key=lambda r: -r["throughput_per_kusd"])
+    note = None if rows else (f"no catalog card reaching {rule['pass_reference']} fits a budget of ${budget_usd:,.0f}"
+                              if budget_usd is not None else "no catalog card has a launch price")
+    return rows[:limit], note
+
+
+def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | None = None) -> list[dict]:
+    """What to change, cheapest first (changes with an unknown cost last), merged across profiles."""
+    merged: dict[str, dict] = {}
+    for v in verdicts:
+        for c in v.checks:
+            if c.status not in ("fail", "warn") or not c.change:
+                continue
+            k = c.change["kind"]
+            entry = merged.setdefault(k, {"kind": k, "rules": [], "change": dict(c.change)})
+            entry["rules"].append(c.id)
+            for num in ("gib", "tb", "cores", "class"):
+                if num in c.change:
+                    entry["change"][num] = max(entry["change"].get(num, 0), c.change[num])
+    prices = _parts_prices()
+    out = []
+    for k, e in merged.items():
+        ch = e["change"]
+        s = {"kind": k, "rules": sorted(set(e["rules"])), "cost_usd": None, "cost_source": None}
+        if k == "ram":
+            add = max(8, -(-(ch["gib"] - ch["have_gib"]) // 8) * 8)
+            s["change"] = f"add {add:.0f} GB of RAM (to at least {ch['gib']:.0f} GB; the cheapest RAM will do)"
+            s["cost_usd"] = round(add * prices["ram_usd_per_gib"], 2)
+            s["cost_source"] = prices["ram_source"]
+        elif k == "storage":
+            tb = max(1, -(-ch["tb"] // 1))
+            s["change"] = f"add a {tb:.0f} TB solid-state drive"
+            s["cost_usd"] = round(tb * prices["ssd_usd_per_tb"], 2)
+            s["cost_source"] = prices["ssd_source"]
+        elif k == "ssd":
+            total, _ = _disk_total(m)
+            tb = max(1, -(-(total or TB) // TB))
+            s["change"] = f"move the datasets to a {tb:.0f} TB SSD"
+            s["cost_usd"] = round(tb * prices["ssd_usd_per_tb"], 2)
+            s["cost_source"] = prices["ssd_source"]
+        elif k == "linux":
+            s["change"] = "install Linux (Ubuntu), or run it in a VM / WSL meanwhile"
+            s["cost_usd"], s["cost_source"] = float(prices["linux_usd"]), prices["linux_source"]
+        elif k == "cloud":
+            s["change"] = "train on rented GPUs: `rigbench cost --rent all --hours-per-month 40` ranks the instances"
+            s["cost_usd"], s["cost_source"] = 0.0, "no upfront cost; pay per GPU-hour"
+            s.update(_cheapest_gpu_hour())
+        elif k == "instance":
+            s["change"] = f"rent the same GPU cheaper: {ch['to']}"
+            s["cost_usd"], s["cost_source"] = 0.0, "saves money per hour"
+        elif k == "gpu":
+            opts, note = gpu_options(budget_usd)
+            s["options"] = opts
+            if opts:
+                cheapest = min(opts, key=lambda o: o["launch_price_usd"])
+                s["change"] = (f"a GPU at least as fast as the RTX 2070; best throughput per dollar: {opts[0]['name']} "
+                               f"(${opts[0]['launch_price_usd']:,.0f}); cheapest: {cheapest['name']} "
+                               f"(${cheapest['launch_price_usd']:,.0f})")
+                s["cost_usd"] = float(cheapest["launch_price_usd"])
+                s["cost_source"] = "launch prices from the GPU catalog (profiles/gpus.csv), not today's street prices"
+            else:
+                s["change"] = f"a GPU at least as fast as the RTX 2070 ({note})"
+        elif k == "cpu":
+            s["change"] = f"a CPU of {class_name(ch.get('class'))} or above (usually a new board too)"
+        elif k == "cores":
+            s["change"] = (f"more CPU cores: {ch['cores']} for these GPUs" if "cores" in ch
+                           else "more CPU cores for preprocessing (or fewer GPUs per machine)")
+        elif k == "cooling":
+            s["change"] = "improve cooling (case airflow, fan curve, a blower card in multi-GPU builds), then `rigbench bench` again"
+        else:  # pragma: no cover - every change kind above
+            s["change"] = k
+        out.append(s)
+    out.sort(key=lambda s: (s["cost_usd"] is None, s["cost_usd"] or 0.0))
+    return out
+
+
+def _cheapest_gpu_hour() -> dict:
+    try:
+        rows, date = _price_rows()
+    except (ImportError, AttributeError):
+        return {}
+    priced = [r for r in rows if _per_gpu_hour(r) is not None]
+    if not priced:
+        return {}
+    best = min(priced, key=lambda r: float(r["usd_per_hour"]))
+    return {"cheapest_instance": f"{best['provider']}:{best['instance']}", "cheapest_usd_per_hour": float(best["usd_per_hour"]),
+            "cheapest_gpu": best["gpu_id"], "price_date": date or best.get("price_date")}
+
+
+# ---------------------------------------------------------------------------------------------------- provider notes
+
+
+def provider_notes() -> dict:
+    """What the brief says each cloud is for, checked against the current price list where it can be."""
+    claims = load_profile("cloud").extra.get("providers", [])
+    try:
+        rows, date = _price_rows()
+    except (ImportError, AttributeError) as exc:
+        return {"price_list": None, "why": f"the price list is not available ({exc})",
+                "claims": [dict(c, verdict="unknown") for c in claims]}
+    by_gpu: dict[str, dict[str, float]] = {}
+    types: dict[str, int] = {}
+    for r in rows:
+        types[r["provider"]] = types.get(r["provider"], 0) + 1
+        p = _per_gpu_hour(r)
+        if p is None:
+            continue
+        cur = by_gpu.setdefault(r["gpu_id"], {})
+        cur[r["provider"]] = min(cur.get(r["provider"], p), p)
+    out = []
+    for c in claims:
+        note = dict(c)
+        if c["check"] == "cheapest_per_gpu_hour":
+            shared = {g: prov for g, prov in by_gpu.items() if c["provider"] in prov and len(prov) > 1}
+            wins = sorted(g for g, prov in shared.items() if min(prov, key=prov.get) == c["provider"])
+            detail = {g: {"cheapest": min(prov, key=prov.get), "usd_per_gpu_hour": round(min(prov.values()), 4),
+                          c["provider"]: round(prov[c["provider"]], 4)} for g, prov in sorted(shared.items())}
+            note["measured"] = f"cheapest for {len(wins)} of {len(shared)} GPU types offered by it and another provider"
+            note["verdict"] = "agrees" if shared and len(wins) * 2 > len(shared) else ("unknown" if not shared else "disagrees")
+            note["wins"], note["by_gpu"] = wins, detail
+        elif c["check"] == "most_instance_types":
+            top = max(types, key=types.get) if types else None
+            note["measured"] = ", ".join(f"{p} {n}" for p, n in sorted(types.items(), key=lambda kv: -kv[1])) + " GPU instance types listed"
+            note["verdict"] = "agrees" if top == c["provider"] else "disagrees"
+            note["caveat"] = "counts only the GPU instances in rigbench's price list, not every service"
+        else:
+            note["measured"] = "not in the price list (TPUs are not GPUs)"
+            note["verdict"] = "unknown"
+        out.append(note)
+    return {"price_list_date": date, "claims": out}
+
+
+# ------------------------------------------------------------------------------------------------------- the document
+
+
+def is_override_only(values: dict[str, str]) -> bool:
+    """A spec with no hardware key (only ``price``) adds to the probe or results file instead of describing a machine."""
+    return not (set(values) & HARDWARE_KEYS)
+
+
+def recommend(machine: Machine, profile_choice: str = "all", budget_usd: float | None = None) -> dict:
+    """The ``rigbench.recommend/1`` document for one machine."""
+    verdicts = [evaluate(p, machine) for p in profile_ids(profile_choice)]
+    doc = {
+        "schema": "rigbench.recommend/1",
+        "machine": machine.describe(),
+        "results_file": machine.results_path,
+        "profiles": [v.to_dict() for v in verdicts],
+        "suggestions": suggestions(verdicts, machine, budget_usd),
+        "budget_usd": budget_usd,
+    }
+    if "cloud" in profile_ids(profile_choice):
+        doc["providers"] = provider_notes()
+    for v, d in zip(verdicts, doc["profiles"]):
+        d["inherited"] = sorted(v.inherited)
+    return doc
+
+
+def _newest_results(results_dir: str) -> str | None:
+    try:
+        from rigbench.bench.schema import newest_results
+    except ImportError:
+        newest_results = None
+    if newest_results is not None:
+        found = newest_results(results_dir)
+        return None if found is None else str(found)
+    from pathlib import Path
+
+    files = sorted(Path(results_dir).glob("*.json"), key=lambda p: p.stat().st_mtime) if Path(results_dir).is_dir() else []
+    return str(files[-1]) if files else None
+
+
+def _load_results(path: str) -> dict:
+    try:
+        from rigbench.bench.schema import load_results
+    except ImportError:
+        from rigbench.files import read_json
+
+        return read_json(path, "results", 1)
+    doc = load_results(path)
+    return doc if isinstance(doc, dict) else getattr(doc, "doc", doc)
+
+
+def _host_of(probe_doc: dict) -> str | None:
+    host = probe_doc.get("host")
+    if isinstance(host, dict):
+        return host.get("hostname") or host.get("name")
+    return host if isinstance(host, str) else None
+
+
+def load_machine(results_path: str | None = None, spec: str | None = None, instance: str | None = None,
+                 results_dir: str = "results") -> tuple[Machine, list[str]]:
+    """The machine the inputs name, and notes saying where it came from (for the person reading)."""
+    notes: list[str] = []
+    values = parse_spec(spec) if spec else {}
+    hardware = not is_override_only(values) if values else False
+    if instance and hardware:
+        raise UserError("give --instance or a --spec describing hardware, not both (--spec price=... may go with it)")
+    if results_path and (hardware or instance):
+        raise UserError("a results file describes a measured machine; --spec hardware keys and --instance describe "
+                        "another: give one (--spec price=USD may go with a results file)")
+    if instance:
+        m = Machine.from_instance(instance)
+        notes.append(f"judging {m.label} from the price list")
+    elif hardware:
+        m = Machine.from_spec(spec)
+        values = {}
+        notes.append("judging a planned machine; keys not in --spec are unknown")
+    elif results_path:
+        m = Machine.from_results(_load_results(results_path), results_path)
+        notes.append(f"judging the machine measured in {results_path}")
+    else:
+        from rigbench.probe import probe
+
+        doc = probe()
+        m = Machine.from_probe(doc)
+        newest = _newest_results(results_dir)
+        if newest:
+            rdoc = _load_results(newest)
+            here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
+            if here and there and here != there:
+                notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
+            else:
+                m = Machine.from_results(rdoc, newest)
+                m.label = f"this machine{f' ({here})' if here else ''}"
+                notes.append(f"probed this machine; measurements from the newest results file {newest}")
+        else:
+            notes.append(f"probed this machine; no results file in {results_dir}/ (run `rigbench bench` for the "
+                         "cooling and preprocessing checks)")
+    if values:
+        apply_spec(m, values)
+    return m, notes
