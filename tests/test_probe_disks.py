@@ -90,3 +90,22 @@ def test_data_dir_on_tmpfs_uses_mountinfo():
 def test_nonexistent_data_dir_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no such file or directory"):
         disks.probe_data_dir(str(tmp_path / "missing"))
+
+
+def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):
+    """statvfs on a hard-mounted NFS share whose server is gone blocks forever; the probe gives up on it."""
+    import threading
+
+    root = materialize("k8s-xeon-8481c-cgroup2", tmp_path)
+    never = threading.Event()
+
+    def statvfs(path):
+        if path.endswith("datasets"):
+            never.wait(30)           # the kernel would block here
+        return os.statvfs(tmp_path)
+
+    monkeypatch.setattr(disks, "NETWORK_STATVFS_TIMEOUT_S", 0.2)
+    d = by_mount(disks.probe_disks(root, statvfs=statvfs))
+    never.set()
+    assert d["/datasets"]["free_bytes"] is None and d["/datasets"]["total_bytes"] is None
+    assert d["/data"]["free_bytes"] is not None

@@ -76,6 +76,7 @@ def test_lost_gpu_is_reported_and_the_others_still_listed():
     assert error is None and len(gpus) == 2
     assert gpus[0]["name"] == "NVIDIA GeForce GTX 1080 Ti" and gpus[0]["error"] is None
     assert gpus[1]["uuid"] is None and "lost" in gpus[1]["error"] and "reboot" in gpus[1]["error"]
+    assert set(gpu.GPU_FIELDS) <= set(gpus[1]) and gpus[1]["memory_total_bytes"] is None   # same keys, all null
 
 
 def test_gpu_lost_while_reading_fields():

@@ -57,7 +57,7 @@ def _render(doc: dict) -> None:
                  for d in doc["disks"]]
     notes = sorted({f"{d['mount']}: {d['kind_note']}" for d in doc["disks"] if d.get("kind_note")})
     out.append(table("Disks", ["mount", "device", "fs", "kind", "free", "total"], disk_rows,
-                     caption="\n".join(notes) or None))
+                     caption="\n".join(notes) or None, justify=["left", "left", "left", "left", "right", "right"]))
     dd = doc.get("data_dir")
     if dd:
         out.append(table("Data directory", ["path", "mount", "device", "kind", "free"],
@@ -76,8 +76,9 @@ def _render(doc: dict) -> None:
                                  None, None, None, None, "instance", ""))
         first = doc["gpus"][0]
         out.append(table("NVIDIA GPUs", ["#", "name", "memory", "CC", "power limit", "PCIe", "temp", "MIG", "error"],
-                         gpu_rows, caption=f"driver {first.get('driver_version')}, "
-                                           f"CUDA (driver) {first.get('cuda_driver_version')}"))
+                         gpu_rows, justify=["left", "left"] + ["right"] * 7,
+                         caption=f"driver {first.get('driver_version')}, "
+                                 f"CUDA (driver) {first.get('cuda_driver_version')}"))
     else:
         out.append(f"[bold]NVIDIA GPUs:[/bold] none. {doc['gpu_error']}")
     if doc.get("gpu_binding_warning"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
 from typing import Callable
 
 from rigbench.errors import UserError
@@ -40,7 +41,7 @@ TMPFS_KEPT = ("/dev/shm", "/tmp")
 
 NOTE_ROTATIONAL = ("sysfs says rotational=1, which is the default for many virtual and USB disks: the label may be "
                    "wrong; rigbench bench's disk_read measures the real speed")
-NOTE_VIRTUAL = ("a virtual disk (virtio/Xen/VMware): its speed depends on the host's storage; rotational in sysfs "
+NOTE_VIRTUAL = ("a virtual disk (virtio or Xen): its speed depends on the host's storage; rotational in sysfs "
                 "is unreliable here; rigbench bench's disk_read measures the real speed")
 
 
@@ -160,10 +161,33 @@ def classify_mount(root, m: dict) -> dict:
     return {"disk": disk, "kind": kind, "rotational": rotational, "kind_note": note}
 
 
-def _space(path: str, statvfs: Callable) -> tuple[int | None, int | None]:
+NETWORK_STATVFS_TIMEOUT_S = 2.0
+
+
+def _statvfs_with_timeout(path: str, statvfs: Callable, timeout_s: float):
+    """statvfs in a daemon thread: a dead NFS server makes statvfs block forever, the probe must not."""
+    result: list = []
+
+    def work():
+        try:
+            result.append(statvfs(path))
+        except OSError as exc:
+            result.append(exc)
+
+    t = threading.Thread(target=work, name="rigbench-statvfs", daemon=True)
+    t.start()
+    t.join(timeout_s)
+    if not result:
+        raise TimeoutError(f"no answer in {timeout_s:g} s")
+    if isinstance(result[0], OSError):
+        raise result[0]
+    return result[0]
+
+
+def _space(path: str, statvfs: Callable, network: bool = False) -> tuple[int | None, int | None]:
     try:
-        st = statvfs(path)
-    except OSError:
+        st = _statvfs_with_timeout(path, statvfs, NETWORK_STATVFS_TIMEOUT_S) if network else statvfs(path)
+    except (OSError, TimeoutError):
         return None, None
     # free_bytes: what a normal user may still write (f_bavail), not counting the blocks reserved for root.
     return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
@@ -192,7 +216,8 @@ def probe_disks(root: str | os.PathLike = "/", statvfs: Callable = os.statvfs) -
     """One entry per real mounted filesystem: mount, device, fstype, total_bytes, free_bytes, kind, kind_note."""
     out = []
     for m in real_mounts(root):
-        total, free = _space(m["mount"] if os.fspath(root) == "/" else under(root, m["mount"]), statvfs)
+        network = m["fstype"] in NETWORK_FSTYPES or m["fstype"].startswith("nfs")
+        total, free = _space(m["mount"] if os.fspath(root) == "/" else under(root, m["mount"]), statvfs, network)
         out.append({"mount": m["mount"], "device": m["source"], "fstype": m["fstype"], "total_bytes": total,
                     "free_bytes": free, **classify_mount(root, m), "also_mounted_at": m["also_mounted_at"]})
     return out

@@ -146,13 +146,13 @@ def probe_gpus(lib: Any = None) -> tuple[list[dict], str | None, dict]:
         if not count:
             return [], nvml_mod.MSG_NO_DEVICE, info
         gpus = []
-        lost = []
         for index in range(count):
             handle, reason = nv.get("nvmlDeviceGetHandleByIndex", index)
             if reason:
-                lost.append(f"GPU {index}: {reason}")
-                gpus.append({"index": index, "uuid": None, "name": None, "error": reason,
-                             "reasons": {"handle": reason}})
+                entry = {key: None for key in GPU_FIELDS}
+                entry.update(index=index, driver_version=driver, cuda_driver_version=_cuda_version(cuda_raw),
+                             mig_devices=[], error=reason, reasons={"handle": reason})
+                gpus.append(entry)
                 continue
             gpus.append(_device_entry(nv, index, handle, driver, _cuda_version(cuda_raw)))
     return gpus, None, info

@@ -6,6 +6,7 @@ build): importing torch costs seconds and must work where torch is broken.
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 from importlib import metadata
@@ -53,4 +54,6 @@ def probe_software() -> dict:
         doc[key] = _version(dist)
     doc["torch_cuda_runtime"] = cuda
     doc["torch_cuda_runtime_reason"] = cuda_reason
+    # NVML lists every GPU; CUDA (torch) sees only these, renumbered from 0: match GPUs by UUID.
+    doc["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
     return doc
