@@ -48,8 +48,8 @@ class Settings:
     @classmethod
     def for_mode(cls, quick: bool) -> "Settings":
         if quick:
-            return cls(quick=True, min_sample_s=0.002, min_samples=5, max_samples=30, min_total_s=0.05,
-                       warmup_s=0.02, budget_s=1.5)
+            return cls(quick=True, min_sample_s=0.002, min_samples=5, max_samples=30, min_total_s=0.25,
+                       warmup_s=0.05, budget_s=1.5)
         return cls()
 
     def timer(self, sync=None, clock=time.perf_counter) -> Timer:
