@@ -836,13 +836,15 @@ def check_cheapest_provider(rule: dict, m: Machine) -> Check:
         return _check(rule, "unknown", "-", req, f"the price list is not available ({exc})")
     inst = m.instance
     per = _per_gpu_hour(inst)
-    same = [r for r in rows if r["gpu_id"] == inst["gpu_id"] and _per_gpu_hour(r) is not None]
+    # the same GPU in the same count: an 8-GPU box is not a cheaper way to rent one GPU
+    same = [r for r in rows if r["gpu_id"] == inst["gpu_id"] and r["gpu_count"] == inst["gpu_count"]
+            and _per_gpu_hour(r) is not None]
     if per is None or not same:
         return _check(rule, "unknown", "-", req, "no price for this instance's GPU")
     best = min(same, key=_per_gpu_hour)
     bp = _per_gpu_hour(best)
     ok = per <= bp + 1e-9
-    why = (f"{inst['gpu_id']}: cheapest is {best['provider']}:{best['instance']} at ${bp:.3f}/GPU-hour "
+    why = (f"{inst['gpu_count']}x {inst['gpu_id']}: cheapest is {best['provider']}:{best['instance']} at ${bp:.3f}/GPU-hour "
            f"(price list {date or 'undated'})")
     return _check(rule, "pass" if ok else _below(rule), f"${per:.3f}/GPU-hour ({inst['provider']})", req,
                   why if not ok else f"the cheapest {inst['gpu_id']} GPU-hour in the price list ({date or 'undated'})",

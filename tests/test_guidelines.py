@@ -313,7 +313,7 @@ def test_cloud_instance_from_the_price_list():
     assert by["cloud.gpu"].status == "pass"
     assert by["cloud.vcpus_per_gpu"].measured_value == inst.vcpus / inst.gpu_count
     assert by["cloud.ram_vs_gpu"].status == "pass"                      # 61 GB for a 16 GB V100
-    same_gpu = [i for i in cost.load_prices().instances if i.gpu_id == inst.gpu_id]
+    same_gpu = [i for i in cost.load_prices().instances if i.gpu_id == inst.gpu_id and i.gpu_count == inst.gpu_count]
     cheapest = min(i.on_demand_usd_per_hour / i.gpu_count for i in same_gpu)
     assert by["cloud.cheapest_provider"].required_value == pytest.approx(cheapest, abs=1e-4)
     expected = "pass" if inst.on_demand_usd_per_hour / inst.gpu_count <= cheapest + 1e-9 else "warn"
