@@ -273,8 +273,10 @@ def probe_cpu(root: str | os.PathLike = "/", blocks: list[dict[str, str]] | None
         "sockets": sockets,
         "physical_cores": physical,
         "logical_cores": len(logical_ids) or None,
-        "usable_cores": None,
+        "usable_cores": None,          # filled by rigbench.probe.probe (needs the limits probe)
+        "affinity_cores": None,
         "cpu_quota_cores": None,
+        "cpu_quota_source": None,
         **_clocks(root, brand),
         "current_mhz": round(sum(mhz) / len(mhz)) if mhz else None,
         **_caches(root, logical_ids),
