@@ -43,7 +43,8 @@ def test_btrfs_anonymous_device_resolved_from_source_and_subvolumes_listed_once(
     root = materialize("docker-v1-ryzen-5800x", tmp_path)
     d = by_mount(disks.probe_disks(root))
     assert "/datasets" not in d
-    assert d["/home"]["disk"] == "sdc" and d["/home"]["kind"] == "ssd" and d["/home"]["also_mounted_at"] == ["/datasets"]
+    assert d["/home"]["disk"] == "sdc" and d["/home"]["kind"] == "ssd"
+    assert d["/home"]["also_mounted_at"] == ["/datasets"]
 
 
 def test_overlay_nfs_and_virtual_disk_in_a_pod(tmp_path):

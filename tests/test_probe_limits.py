@@ -67,8 +67,8 @@ def test_cgroup_namespace_path_is_relative_to_the_mount(tmp_path):
 
 
 @pytest.mark.parametrize("logical, affinity, quota, expected", [
-    (16, 16, None, 16), (16, 4, None, 4), (16, 16, 2.0, 2), (16, 4, 8.0, 4), (2, None, None, 2), (None, None, None, None),
-    (16, 16, 0.1, 1),
+    (16, 16, None, 16), (16, 4, None, 4), (16, 16, 2.0, 2), (16, 4, 8.0, 4), (2, None, None, 2),
+    (None, None, None, None), (16, 16, 0.1, 1),
 ])
 def test_usable_cores_is_the_smallest_bound(logical, affinity, quota, expected):
     assert limits.usable_cores(logical, affinity, quota) == expected

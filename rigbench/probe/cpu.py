@@ -171,8 +171,8 @@ def _topology(root, logical_ids: list[int]) -> tuple[int | None, int | None]:
     packages: set[int] = set()
     for cpu in logical_ids:
         base = f"{CPU_SYS}/cpu{cpu}/topology"
-        siblings = parse_cpu_list(read_line(root, f"{base}/core_cpus_list") or read_line(root,
-                                                                                         f"{base}/thread_siblings_list"))
+        text = read_line(root, f"{base}/core_cpus_list") or read_line(root, f"{base}/thread_siblings_list")
+        siblings = parse_cpu_list(text)
         if not siblings:
             return None, None
         cores.add(frozenset(siblings))

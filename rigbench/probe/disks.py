@@ -26,7 +26,7 @@ import threading
 from typing import Callable
 
 from rigbench.errors import UserError
-from rigbench.probe._files import list_dir, read_int, read_line, read_text, under
+from rigbench.probe._files import list_dir, read_int, read_text, under
 
 MOUNTINFO = "/proc/self/mountinfo"
 
@@ -155,7 +155,8 @@ def classify_mount(root, m: dict) -> dict:
         kind, rotational, note = kinds[0]
     else:
         kind, rotational = "unknown", None
-        note = f"{disk} spans disks of different kinds: {', '.join(sorted(f'{l}={k[0]}' for l, k in zip(leaves, kinds)))}"
+        parts = sorted(f"{leaf}={k[0]}" for leaf, k in zip(leaves, kinds))
+        note = f"{disk} spans disks of different kinds: {', '.join(parts)}"
     if leaves != [disk] and len(labels) == 1:
         note = (note + "; " if note else "") + f"{disk} is built on {', '.join(leaves)}"
     return {"disk": disk, "kind": kind, "rotational": rotational, "kind_note": note}

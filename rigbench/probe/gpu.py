@@ -64,7 +64,8 @@ def _device_entry(nv: nvml_mod.Nvml, index: int, handle: Any, driver: str | None
     entry: dict[str, Any] = {"index": index}
     entry["name"] = field("name", "nvmlDeviceGetName")
     entry["uuid"] = field("uuid", "nvmlDeviceGetUUID")
-    entry["pci_bus_id"] = field("pci_bus_id", "nvmlDeviceGetPciInfo", convert=lambda p: _decode(getattr(p, "busId", None)))
+    entry["pci_bus_id"] = field("pci_bus_id", "nvmlDeviceGetPciInfo",
+                                convert=lambda p: _decode(getattr(p, "busId", None)))
     entry["memory_total_bytes"] = field("memory_total_bytes", "nvmlDeviceGetMemoryInfo", convert=lambda m: int(m.total))
     entry["compute_capability"] = field("compute_capability", "nvmlDeviceGetCudaComputeCapability",
                                         convert=lambda cc: f"{cc[0]}.{cc[1]}")
