@@ -45,6 +45,7 @@ def test_docker_and_ec2(tmp_path):
     ec2 = materialize("aws-graviton2-c6g", tmp_path / "e")
     o = host.probe_os(ec2, set(), environ={})
     assert o["virtualization"] == "amazon" and o["distribution"] == "Amazon Linux 2023"
+    assert o["dmi_product_name"] == "c6g.large"
 
 
 def test_hypervisor_flag_without_dmi(tmp_path):

@@ -111,6 +111,8 @@ def probe_os(root: str | os.PathLike = "/", cpu_flags: set[str] | None = None, e
         "virtualization_source": virt_how,
         "container": container,
         "container_source": container_how,
+        # The machine model: a laptop's name, or the instance type on AWS ("p3.2xlarge"); null where DMI is hidden.
+        "dmi_product_name": read_line(root, "/sys/class/dmi/id/product_name"),
     }
 
 
