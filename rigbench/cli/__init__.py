@@ -64,6 +64,7 @@ def cli():
 
 def fail(message: str, code: int = 2) -> None:
     """One line on stderr, then exit."""
+    message = " ".join(str(message).split())  # one line, whatever the message held
     click.echo(f"rigbench: error: {message}", err=True)
     sys.exit(code)
 
@@ -81,10 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.NoSuchOption as exc:
         hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
         cmd = exc.ctx.command_path if exc.ctx else "rigbench"
-        fail(f"{exc.format_message()}{hint}; see '{cmd} --help'")
+        fail(f"{exc.format_message().rstrip('.')}{hint}; see '{cmd} --help'")
     except click.ClickException as exc:
         cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else "rigbench"
-        fail(f"{exc.format_message()}; see '{cmd} --help'", exc.exit_code)
+        fail(f"{exc.format_message().rstrip('.')}; see '{cmd} --help'", exc.exit_code)
     except click.exceptions.Abort:
         click.echo("rigbench: aborted", err=True)
         sys.exit(130)
