@@ -189,7 +189,8 @@ def cpu_peaks(cpu: dict, clock: dict | None, family: int | None) -> dict:
             peaks[key] = _null("usable cores or the measured clock is unknown")
         else:
             value = cores * mhz * 1e6 * per_cycle / 1e12
-            peaks[key] = {"value": value, "unit": "TFLOP/s", "reason": None,
+            peaks[key] = {"value": value, "unit": "TFLOP/s", "reason": None, "cores": cores, "mhz": mhz,
+                          "flop_per_cycle": per_cycle,
                           "source": f"{cores} usable cores x {mhz} MHz (measured) x {per_cycle} FLOP/cycle ({source})"}
     peaks["mem_bw"] = _null("DRAM speed and channel count are not readable here (dmidecode needs root; a VM hides them)")
     peaks["h2d_bw"] = _null("no host-to-device link on the CPU")

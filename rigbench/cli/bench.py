@@ -19,7 +19,7 @@ def _size(params: dict) -> str:
             parts.append(f"n={v / 2 ** 20:.0f}Mi")
         else:
             parts.append(f"{k}={v}")
-    return " ".join(parts)
+    return " ".join(parts[:4]) + (" …" if len(parts) > 4 else "")
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -33,11 +33,12 @@ def _rows(doc: dict):
     for m in doc["measurements"]:
         if m.get("status") != "ok":
             yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}), "-", "-", "-",
-                   _short(f"{m['status']}: {m.get('reason') or ''}"))
+                   _short(f"{m['status']}: {m.get('reason') or ''}", 50))
             continue
         spread = m["iqr_s"] / m["median_s"] if m.get("median_s") else None
         frac = m.get("fraction_of_peak")
-        flags = "valid" if m.get("valid") else _short("INVALID: " + "; ".join(m.get("invalid_reasons") or []))
+        brief = [r.split(" (")[0] for r in m.get("invalid_reasons") or []]
+        flags = "valid" if m.get("valid") else _short("INVALID: " + "; ".join(brief), 40)
         yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}),
                f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
                f"{frac:.0%}" if frac is not None else "-", flags)
@@ -52,8 +53,8 @@ def _peak_caption(doc: dict) -> str:
                     f"{clock.get('after_vector_load_mhz') or '-'} MHz after vector load; peak uses {clock['used_mhz']} MHz")
     f32 = cpu.get("flops:float32") or {}
     if f32.get("value"):
-        src = f32["source"].split(" (")[0]
-        bits.append(f"CPU fp32 peak {f32['value'] * 1000:.0f} GFLOP/s = {src} ({cpu.get('cpu_class')}; sources in "
+        bits.append(f"CPU fp32 peak {f32['value'] * 1000:.0f} GFLOP/s = {f32.get('cores')} cores x {f32.get('mhz')} "
+                    f"MHz (measured) x {f32.get('flop_per_cycle')} FLOP/cycle ({cpu.get('cpu_class')}; sources in "
                     "the results file)")
     return "\n".join(bits)
 
