@@ -72,7 +72,7 @@ class Demand:
     tensor_flops: float            # conv + matmul FLOPs per sample, training
     conv_flops: float              # the part that is convolution (TF32 by default on Ampere+)
     elementwise_elements: float    # elements of memory-bound tensors per sample
-    passes_per_element: float
+    accesses: float                # DRAM element accesses those tensors cost per sample, per training step
     saved_elements: float          # activation elements kept for backward, per sample
     params: int
     optimizer_bytes_per_param: int
@@ -82,9 +82,14 @@ class Demand:
     def matmul_flops(self) -> float:
         return self.tensor_flops - self.conv_flops
 
+    @property
+    def passes_per_element(self) -> float:
+        """Average accesses per element-wise element (13/8/11 by tensor type on a ResNet; 12 on a transformer)."""
+        return self.accesses / self.elementwise_elements
+
     def traffic_bytes(self, precision: str) -> float:
         """Bytes the memory-bound layers move per sample."""
-        return self.elementwise_elements * self.passes_per_element * BYTES_PER_ELEMENT[precision]
+        return self.accesses * BYTES_PER_ELEMENT[precision]
 
     def sample_bytes(self, precision: str) -> float:
         """Device memory one more sample of batch needs (saved activations)."""
@@ -96,63 +101,113 @@ class Demand:
         return float(self.params * self.optimizer_bytes_per_param)
 
 
-def _resnet_counts(spec: dict) -> tuple[float, float, int]:
-    """(forward MACs, element-wise elements, parameters) of a ResNet from its block counts (per image).
+@dataclass
+class _Counts:
+    macs: float = 0.0              # forward multiply-adds
+    conv_macs: float = 0.0
+    params: int = 0
+    elements: float = 0.0          # element-wise tensor elements
+    accesses: float = 0.0          # their DRAM accesses per training step
+    saved: float = 0.0             # their elements kept for backward
 
-    Element-wise elements: every conv output feeds a BatchNorm (and most a ReLU); counted once per conv output,
-    plus the residual add of each block.
+    def tensor(self, n: float, accesses: float, saved: float) -> None:
+        self.elements += n
+        self.accesses += n * accesses
+        self.saved += n * saved
+
+
+def _resnet_counts(spec: dict, traffic: dict) -> _Counts:
+    """Forward MACs, parameters and element-wise traffic of a ResNet from its block counts (per image).
+
+    Every conv output feeds a BatchNorm; the BN is followed by a ReLU except on the last conv of a block and on the
+    projection shortcut, whose outputs go to the residual add (then a ReLU). ``stem = "imagenet"``: 7x7 stride-2
+    conv and 3x3 stride-2 max-pool (He et al. 2016); ``stem = "cifar"``: one 3x3 stride-1 conv, no pool (the
+    suite's own train_cnn). The projection shortcut is used when the stride or the width changes.
     """
-    h = spec["image"] // 2
-    macs = 0.0
-    elems = 0.0
-    params = 0
+    c = _Counts()
+    bn_relu = (traffic["bn_relu_accesses"], traffic["bn_relu_saved"])
+    bn_only = (traffic["bn_accesses"], traffic["bn_saved"])
+    add_relu = (traffic["add_relu_accesses"], traffic["add_relu_saved"])
+    widths = spec.get("widths") or [64 * 2**i for i in range(len(spec["blocks"]))]
+    imagenet = spec.get("stem", "imagenet") == "imagenet"
 
-    def conv(cin, cout, k, hout):
-        nonlocal macs, elems, params
-        macs += cin * cout * k * k * hout * hout
-        elems += cout * hout * hout
-        params += cin * cout * k * k + 2 * cout      # weights + BN scale/shift
+    def conv(cin, cout, k, hout, kind):
+        macs = cin * cout * k * k * hout * hout
+        c.macs += macs
+        c.conv_macs += macs
+        c.params += cin * cout * k * k + 2 * cout          # weights (no bias) + BN scale/shift
+        c.tensor(cout * hout * hout, *kind)
 
-    conv(3, 64, 7, h)                                # stem, stride 2
-    h //= 2                                          # max-pool, stride 2
-    cin = 64
+    h = spec["image"]
+    if imagenet:
+        h //= 2
+        conv(3, 64, 7, h, bn_relu)                          # stem, stride 2
+        h //= 2                                             # max-pool, stride 2
+        cin = 64
+    else:
+        cin = widths[0]
+        conv(3, cin, 3, h, bn_relu)                         # 3x3 stem at full resolution
     expansion = 4 if spec["bottleneck"] else 1
     for stage, nblocks in enumerate(spec["blocks"]):
-        width = 64 * 2**stage
+        width = widths[stage]
         for b in range(nblocks):
             stride = 2 if (b == 0 and stage > 0) else 1
             hout = h // stride
             cout = width * expansion
             if spec["bottleneck"]:
-                conv(cin, width, 1, h)
-                conv(width, width, 3, hout)          # v1.5: stride on the 3x3
-                conv(width, cout, 1, hout)
+                conv(cin, width, 1, h, bn_relu)
+                conv(width, width, 3, hout, bn_relu)        # v1.5: stride on the 3x3
+                conv(width, cout, 1, hout, bn_only)
             else:
-                conv(cin, width, 3, hout)
-                conv(width, width, 3, hout)
+                conv(cin, width, 3, hout, bn_relu)
+                conv(width, width, 3, hout, bn_only)
             if stride != 1 or cin != cout:
-                conv(cin, cout, 1, hout)             # projection shortcut
-            elems += cout * hout * hout              # residual add
+                conv(cin, cout, 1, hout, bn_only)           # projection shortcut
+            c.tensor(cout * hout * hout, *add_relu)         # residual add + ReLU
             cin, h = cout, hout
-    macs += cin * spec["classes"]                    # final fully connected layer
-    params += cin * spec["classes"] + spec["classes"]
-    return macs, elems, params
+    c.macs += cin * spec["classes"]                         # final fully connected layer
+    c.params += cin * spec["classes"] + spec["classes"]
+    return c
 
 
-def _transformer_counts(spec: dict) -> tuple[float, float, int]:
-    """(forward MACs, element-wise elements, parameters) of a BERT-style encoder per sequence."""
+def _transformer_counts(spec: dict, traffic: dict) -> _Counts:
+    """Forward MACs, parameters and element-wise traffic of a BERT-style encoder per sequence."""
     L, hdim, heads, ffn, s, vocab = (spec[k] for k in ("layers", "hidden", "heads", "ffn", "seq", "vocab"))
+    c = _Counts()
     per_layer_token_macs = 4 * hdim * hdim + 2 * hdim * ffn + 2 * s * hdim   # QKV+out, FFN, scores+context
-    macs = L * s * per_layer_token_macs
-    macs += spec["masked_per_sequence"] * (hdim * hdim + hdim * vocab)       # language-model head
+    c.macs = L * s * per_layer_token_macs
+    c.macs += spec["masked_per_sequence"] * (hdim * hdim + hdim * vocab)     # language-model head
     # per token per layer: softmax + dropout on heads x s scores (2 tensors), GELU on ffn, and 6 hidden-size
     # tensors (QKV/out/FFN bias-adds folded in; 2 dropouts, 2 residual adds, 2 LayerNorms)
-    elems = L * s * (2 * heads * s + ffn + 6 * hdim) + s * hdim * 2         # + embedding sum and LayerNorm
-    params = L * (4 * hdim * hdim + 4 * hdim + 2 * hdim * ffn + ffn + hdim + 4 * hdim)
-    params += (vocab + spec["max_position"] + 2) * hdim + 2 * hdim           # embeddings + LayerNorm
-    params += hdim * hdim + hdim                                             # pooler
-    params += hdim * hdim + hdim + 2 * hdim + vocab                          # MLM transform, LayerNorm, bias
-    return float(macs), float(elems), int(params)
+    elems = L * s * (2 * heads * s + ffn + 6 * hdim) + s * hdim * 2          # + embedding sum and LayerNorm
+    c.tensor(elems, traffic["transformer_accesses"], traffic["transformer_saved"])
+    p = L * (4 * hdim * hdim + 4 * hdim + 2 * hdim * ffn + ffn + hdim + 4 * hdim)
+    p += (vocab + spec["max_position"] + 2) * hdim + 2 * hdim                # embeddings + LayerNorm
+    p += hdim * hdim + hdim                                                  # pooler
+    p += hdim * hdim + hdim + 2 * hdim + vocab                               # MLM transform, LayerNorm, bias
+    c.params = int(p)
+    return c
+
+
+def _gpt_counts(spec: dict, traffic: dict) -> _Counts:
+    """Forward MACs, parameters and element-wise traffic of a pre-norm GPT decoder per sequence.
+
+    Matmuls per token per layer: QKV (3 d^2), output projection (d^2), 4x MLP (8 d^2); causal attention's two
+    s x s products over half the square (s d MACs per token; a fused scaled_dot_product_attention kernel skips the
+    masked half and never writes the scores to memory); the vocabulary head (d V). Element-wise tensors per token
+    per layer: 2 LayerNorms and 2 residual adds (d each), GELU (4 d); then the final LayerNorm (d), the embedding
+    sum (d) and the logits' log-softmax (V), the cross-entropy's memory-bound part.
+    """
+    L, d, s, V = (spec[k] for k in ("layers", "hidden", "seq", "vocab"))
+    c = _Counts()
+    c.macs = L * s * (12 * d * d + s * d) + s * d * V   # causal: 2 s d per token over half the square
+    c.tensor(L * s * (4 * d + 4 * d) + s * (2 * d + V), traffic["transformer_accesses"], traffic["transformer_saved"])
+    per_layer = 2 * 2 * d + (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d)
+    c.params = int(L * per_layer + V * d + s * d + 2 * d + d * V)          # + embeddings, final LN, head
+    return c
+
+
+_COUNTERS = {"resnet": _resnet_counts, "transformer": _transformer_counts, "gpt": _gpt_counts}
 
 
 @lru_cache(maxsize=None)
@@ -163,20 +218,12 @@ def demand(workload_id: str) -> Demand:
     if workload_id not in table:
         raise UserError(f"unknown workload {workload_id!r}; valid: {', '.join(table)}")
     spec = table[workload_id]
-    if spec["kind"] == "resnet":
-        macs, elems, params = _resnet_counts(spec)
-        conv_share = 1.0 - (spec["classes"] * 64 * 2**(len(spec["blocks"]) - 1) * (4 if spec["bottleneck"] else 1)) / macs
-    else:
-        macs, elems, params = _transformer_counts(spec)
-        conv_share = 0.0
-    tensor_flops = 3 * 2 * macs
+    c = _COUNTERS[spec["kind"]](spec, prof["traffic"])
     opt = prof["memory"]["adam_bytes_per_param" if spec["optimizer"] == "adam" else "sgd_bytes_per_param"]
     return Demand(
-        workload_id=workload_id, name=spec["name"], unit=spec["unit"], tensor_flops=tensor_flops,
-        conv_flops=tensor_flops * conv_share, elementwise_elements=elems,
-        passes_per_element=prof["traffic"]["passes_per_element"],
-        saved_elements=elems * prof["traffic"]["saved_tensors_per_element"], params=params,
-        optimizer_bytes_per_param=opt, source=spec["source"],
+        workload_id=workload_id, name=spec["name"], unit=spec["unit"], tensor_flops=3 * 2 * c.macs,
+        conv_flops=3 * 2 * c.conv_macs, elementwise_elements=c.elements, accesses=c.accesses,
+        saved_elements=c.saved, params=c.params, optimizer_bytes_per_param=opt, source=spec["source"],
     )
 
 
@@ -219,6 +266,11 @@ def _peaks(gpu) -> dict[str, dict[str, float]]:
         amp = gpu.fp16_tensor_tflops
     else:
         amp = max(gpu.fp32_tflops, gpu.fp16_tflops or 0.0)
+    sm_rate = load_efficiency().get("peak", {}).get("sm_rate_bound", {})
+    if gpu.compute_capability in sm_rate:
+        # GeForce and workstation parts of one SM version train at the rate their SMs x clock set, not at the
+        # doubled FP32-accumulate tensor rate the workstation spec sheet adds (profiles/efficiency.toml [peak]).
+        fp32_conv, amp = gpu.fp32_tflops, sm_rate[gpu.compute_capability] * gpu.fp32_tflops
     return {"conv": {"fp32": fp32_conv, "amp": amp}, "matmul": {"fp32": fp32_conv, "amp": amp}}
 
 
@@ -239,6 +291,8 @@ def compute_factor(architecture: str, precision: str, compute_capability: str | 
             continue
         seen.append(key)
         entry = comp.get(key, {}).get(precision)
+        if entry is not None and "same_as" in entry:
+            entry = {**comp[key][entry["same_as"]], "fit": entry["fit"]}
         if entry is not None:
             how = entry["fit"] if key in start else f"borrowed from {key}: " + "; ".join(
                 fb[k]["why"] for k in seen if k in fb)
@@ -475,8 +529,9 @@ def fit_set_cards() -> set[str]:
 
 
 def validation_table() -> list[dict]:
-    """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv`` (none of them in the fit set
-    for the precision compared), with the signed relative error of each."""
+    """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv``, with the signed relative
+    error of each. A pair either comes from another source family than the fit set or uses only cards no factor
+    was fitted to (tests/test_model.py checks it)."""
     import csv
 
     from rigbench import catalog
@@ -491,5 +546,5 @@ def validation_table() -> list[dict]:
         predicted = ta / tb
         rows.append({"gpu_a": a.id, "gpu_b": b.id, "workload": r["workload"], "precision": r["precision"],
                      "measured": measured, "predicted": predicted, "error": (predicted - measured) / measured,
-                     "source": r["source"]})
+                     "family": r["family"], "source": r["source"]})
     return rows
