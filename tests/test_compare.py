@@ -71,3 +71,17 @@ def test_gpus_filters_by_architecture_memory_and_price(cli):
     assert r.code == 0, r.stderr
     assert [g["id"] for g in r.json()["gpus"]] == ["rtx-2080-ti"]
     assert_user_error(cli("gpus", "--arch", "kepler"), "unknown architecture")
+
+
+@pytest.mark.parametrize("devices", [("gtx-1080-ti", "rtx-2080-ti"),
+                                     ("gtx-1080-ti", "rtx-2080-ti", "a100-sxm4-80gb", "rtx-4090", "h100-sxm")])
+def test_compare_terminal_output_fits_100_columns(cli, devices):
+    r = cli("compare", *devices, "--workload", "resnet50", "--workload", "train_transformer")
+    assert r.code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "…" not in r.stdout                        # nothing truncated
+    # one table per workload, one row per device and precision, ratio to the first device
+    assert "resnet50: training throughput in images/s; ratio to gtx-1080-ti" in r.stdout
+    rows = [line.split() for line in lines if line.strip().startswith(devices[-1])]
+    assert [row[1] for row in rows] == ["fp32", "amp", "fp32", "amp"]

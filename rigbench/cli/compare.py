@@ -140,21 +140,44 @@ def command(devices, workloads, precision, as_json, plot):
     if as_json:
         report.emit_json(doc)
         return
-    ids = [d["id"] for d in doc["devices"]]
-    spec_rows = [(k, *[d.get(k) for d in doc["devices"]]) for k in
-                 ("architecture", "fp32_tflops", "fp16_tensor_tflops", "tf32_tflops", "memory_gb",
-                  "memory_bandwidth_gbps", "tdp_w", "launch_price_usd", "launch_year")]
-    out = [report.table("Specs (spec sheets; profiles/gpus.csv)", ["", *ids], spec_rows)]
-    rows = []
-    for r in doc["workloads"]:
-        for i in ids:
-            rows.append((f"{r['workload']} {r['precision']}", i, fmt_num(r["throughput"][i]), r["unit"],
-                         f"{r['ratio'][i]:.2f}x", r["source"][i], fmt_num(r["per_1000_usd"][i]),
-                         fmt_num(r["per_watt"][i]), r["max_batch"][i], r["bound"][i]))
-    out.append(report.table("Training throughput", ["workload", "device", "throughput", "unit", f"vs {ids[0]}",
-                                                    "source", "per $1000", "per W", "max batch", "bound"], rows,
-                            caption="predicted: rigbench.model (docs/model.md); measured: from a results file. "
-                                    "per $1000: launch price; per W: TDP."))
-    report.show(*out)
+    report.show(*render_tables(doc))
     if plot:
         click.echo(f"wrote {plot}", err=True)
+
+
+_SPEC_ROWS = (("architecture", "architecture"), ("FP32 TFLOP/s", "fp32_tflops"),
+              ("FP16 tensor TFLOP/s", "fp16_tensor_tflops"), ("TF32 TFLOP/s", "tf32_tflops"), ("memory GB", "memory_gb"),
+              ("bandwidth GB/s", "memory_bandwidth_gbps"), ("TDP W", "tdp_w"), ("launch price USD", "launch_price_usd"),
+              ("launch year", "launch_year"))
+
+
+def render_tables(doc: dict) -> list:
+    """Terminal tables that fit 100 columns: the specs (one column per device), then one table per workload with
+    one row per device and precision."""
+    from rigbench import report
+    from rigbench.units import fmt_num
+
+    devs = doc["devices"]
+    ids = [d["id"] for d in devs]
+    first = ids[0]
+
+    def num(v):
+        return None if v is None else (v if isinstance(v, str) else fmt_num(v))
+
+    spec_rows = [(label, *[d.get(key) for d in devs]) for label, key in _SPEC_ROWS]   # as the spec sheet says
+    out = [report.table("Specs (spec sheets: profiles/gpus.csv)", ["", *ids], spec_rows)]
+    by_workload: dict[str, list[dict]] = {}
+    for r in doc["workloads"]:
+        by_workload.setdefault(r["workload"], []).append(r)
+    for w, rs in by_workload.items():
+        rows = []
+        for r in rs:
+            for i in ids:
+                rows.append((i, r["precision"], fmt_num(r["throughput"][i]), f"{r['ratio'][i]:.2f}x",
+                             num(r["per_1000_usd"][i]), num(r["per_watt"][i]), r["max_batch"][i], r["source"][i]))
+        out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
+                                ["device", "prec.", "per s", "ratio", "per $1000", "per W", "max batch", "source"],
+                                rows))
+    out.append("predicted: rigbench.model (docs/model.md); measured: from a results file. per $1000: launch price;\n"
+               "per W: TDP; max batch: largest batch that fits in device memory.")
+    return out
