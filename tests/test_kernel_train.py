@@ -96,8 +96,10 @@ def test_gradients_match_float64_copy(kind):
     wl = _workload_from_config(kind, dict(cfg), "cpu", 3)
     x, y = wl.sample_batch()
     assert gradient_rel_error(wl, x, y) < 1e-5
-    # a step with bfloat16 autocast is further off, but still close
-    assert gradient_rel_error(wl, x, y, torch.bfloat16) < 0.1
+    if kind == "transformer":
+        # bfloat16 autocast: layer norm and softmax run in float32, about 0.3% off here (the CNN's batch norm is
+        # much noisier at this tiny size; its amp check is the default-size test below)
+        assert gradient_rel_error(wl, x, y, torch.bfloat16) < 0.02
 
 
 def test_gradient_check_catches_a_wrong_model():
