@@ -339,13 +339,15 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
 
 # ---------------------------------------------------------------- the suite
 
-def make_context(device: str, probe: dict, quick: bool, data_dir: str | None):
+def make_context(device: str, probe: dict, quick: bool, data_dir: str | None, results_dir: str | None = None):
+    """What a kernel is told about the run; ``results_dir`` is where the disk kernels work without --data-dir."""
     from rigbench.kernels.base import RunContext
 
     cpu = probe.get("cpu") or {}
     mem = device_info(device).get("memory_bytes") if device != "cpu" else None
+    extra = {"results_dir": str(results_dir)} if results_dir is not None else {}
     return RunContext(quick=quick, data_dir=data_dir, usable_cores=cpu.get("usable_cores") or 1,
-                      llc_bytes=cpu.get("llc_bytes"), device_memory_bytes=mem)
+                      llc_bytes=cpu.get("llc_bytes"), device_memory_bytes=mem, extra=extra)
 
 
 def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple], list[dict]]:
@@ -405,7 +407,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["peaks"] = peaks if peaks is not None else measure_peaks(devices, doc["probe"])
         doc["peaks_s"] = time.perf_counter() - t0
         write_json_atomic(path, doc)
-        contexts = {d: make_context(d, doc["probe"], quick, data_dir) for d in devices}
+        contexts = {d: make_context(d, doc["probe"], quick, data_dir, results_dir=path.parent) for d in devices}
         todo, broken = plan(kernels, devices, contexts)
         doc["measurements"].extend(broken)
         state = SuiteState()
