@@ -392,9 +392,19 @@ class _TrainPrepared(Prepared):
         self.info["first_loss"], self.info["last_loss"] = self.losses[0], self.losses[-1]
         dev_kind = self.wl.device.split(":")[0]
         bound = _GRAD_REL_ERR[(self.dtype, dev_kind)]
-        x, y = self.wl.sample_batch(2)  # a tiny batch keeps the float64 copy cheap
-        err = gradient_rel_error(self.wl, x, y, self.amp_dtype)
+        # A tiny batch keeps the float64 copy cheap. Rounding can put a ReLU input on the other side of zero in one
+        # of the two copies, which changes that unit's gradient discretely (seen here in about 1 batch in 20 of the
+        # float32 CNN: 1e-3 instead of 1e-6). Such a crossing is rare per batch while a faulty kernel is wrong on
+        # every batch, so the check takes the best of up to three fresh batches.
+        errors = []
+        for _ in range(3):
+            x, y = self.wl.sample_batch(2)
+            errors.append(gradient_rel_error(self.wl, x, y, self.amp_dtype))
+            if errors[-1] <= bound:
+                break
+        err = min(errors)
         self.info["grad_rel_err_vs_float64"] = err
+        self.info["grad_rel_err_batches"] = errors
         if not err <= bound:
             raise KernelFault(f"{self.name} {self.dtype}: gradients differ from a float64 copy by {err:.3g} "
                               f"(bound {bound})")
