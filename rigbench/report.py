@@ -35,18 +35,27 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence], *
     from rich.table import Table
 
     t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
+    rows = [["-" if v is None else str(v) for v in row] for row in rows]
     for i, col in enumerate(columns):
-        t.add_column(col, justify=(justify[i] if justify else ("left" if i == 0 else "right")))
+        # The first column names the row (a GPU id, a kernel): it is never wrapped or cut.
+        first = {"no_wrap": True, "min_width": max((len(r[0]) for r in rows), default=0)} if i == 0 else {}
+        t.add_column(col, justify=(justify[i] if justify else ("left" if i == 0 else "right")), **first)
     for row in rows:
-        t.add_row(*["-" if v is None else str(v) for v in row])
+        t.add_row(*row)
     return t
 
 
 def show(*renderables) -> None:
-    """Print rich renderables (tables, text) to stdout."""
+    """Print rich renderables (tables, text) to stdout; piped output carries no trailing padding."""
     out = console()
-    for r in renderables:
-        out.print(r)
+    if sys.stdout.isatty():
+        for r in renderables:
+            out.print(r)
+        return
+    with out.capture() as captured:
+        for r in renderables:
+            out.print(r)
+    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 class Progress:

@@ -22,7 +22,7 @@ def command(arch, min_memory, max_price, as_json):
     """
     from rigbench import catalog, report
     from rigbench.errors import UserError
-    from rigbench.units import parse_size, parse_usd
+    from rigbench.units import fmt_num, parse_size, parse_usd
 
     cards = catalog.load_catalog()
     if arch is not None:
@@ -38,10 +38,10 @@ def command(arch, min_memory, max_price, as_json):
     if as_json:
         report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
         return
-    rows = [(g.id, g.architecture, g.fp32_tflops, g.fp16_tensor_tflops, g.tf32_tflops, f"{g.memory_gb:g} {g.memory_type}",
-             g.memory_bandwidth_gbps, g.tdp_w, g.launch_year,
+    rows = [(g.id, g.architecture, fmt_num(g.fp32_tflops), fmt_num(g.fp16_tensor_tflops), fmt_num(g.tf32_tflops),
+             f"{g.memory_gb:g} GB {g.memory_type}", fmt_num(g.memory_bandwidth_gbps), fmt_num(g.tdp_w), g.launch_year,
              None if g.launch_price_usd is None else f"${g.launch_price_usd:,.0f}") for g in cards]
     report.show(report.table(
         f"GPU catalog ({len(cards)} cards)",
-        ["id", "arch", "FP32 TFLOP/s", "FP16 tensor TFLOP/s", "TF32 TFLOP/s", "memory", "GB/s", "TDP W", "year", "launch price"],
+        ["id", "arch", "FP32 TFLOP/s", "FP16 tensor", "TF32", "memory", "GB/s", "TDP W", "year", "launch"],
         rows, caption="Tensor figures: dense, FP32 accumulate. Sources: profiles/gpus.csv ('source' column); --json shows them."))
