@@ -83,5 +83,38 @@ def test_compare_terminal_output_fits_100_columns(cli, devices):
     assert "…" not in r.stdout                        # nothing truncated
     # one table per workload, one row per device and precision, ratio to the first device
     assert "resnet50: training throughput in images/s; ratio to gtx-1080-ti" in r.stdout
-    rows = [line.split() for line in lines if line.strip().startswith(devices[-1])]
+    tables = lines[:next(i for i, line in enumerate(lines) if line.startswith("Verdict"))]
+    rows = [line.split() for line in tables if line.strip().startswith(devices[-1])]
     assert [row[1] for row in rows] == ["fp32", "amp", "fp32", "amp"]
+
+
+def test_verdict_states_the_ratios_and_per_dollar_figures_of_the_json(cli):
+    doc = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()
+    table = cli("compare", "gtx-1080-ti", "rtx-2080-ti")
+    assert table.code == 0, table.stderr
+    rows = {(w["workload"], w["precision"]): w for w in doc["workloads"]}
+    fp32, amp = rows[("resnet50", "fp32")], rows[("resnet50", "amp")]
+    # the JSON's own numbers, written as the tables write them (ratio 2 decimals; per $1000 by fmt_num)
+    ratio32, ratio_amp = f"{fp32['ratio']['rtx-2080-ti']:.2f}x", f"{amp['ratio']['rtx-2080-ti']:.2f}x"
+    assert ratio32 == "1.33x"                      # 262 / 197 images/s, both predicted (the ResNet-50 table above)
+    per = [round(fp32["per_1000_usd"][d]) for d in ("gtx-1080-ti", "rtx-2080-ti")]
+    assert per == [round(fp32["throughput"]["gtx-1080-ti"] / 0.699), round(fp32["throughput"]["rtx-2080-ti"] / 0.999)]
+    expected = (f"On ResNet-50 (predicted), rtx-2080-ti is {ratio32} as fast as gtx-1080-ti in fp32 and {ratio_amp} "
+                f"with mixed precision (amp); per $1000 of launch price (fp32 / amp): gtx-1080-ti {per[0]} / "
+                f"{round(amp['per_1000_usd']['gtx-1080-ti'])}, rtx-2080-ti {per[1]} / "
+                f"{round(amp['per_1000_usd']['rtx-2080-ti'])} images/s.")
+    assert doc["summary"].startswith(expected)
+    assert "On BERT-base (predicted)" in doc["summary"]
+    flat = " ".join(table.stdout.split())
+    assert "Verdict (from the tables above):" in flat and expected in flat
+    assert flat.index("Verdict") > flat.index("bert-base: training throughput")   # under the per-workload tables
+
+
+def test_verdict_with_three_devices_and_one_without_a_launch_price(cli):
+    doc = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "a100-sxm4-80gb", "--workload", "resnet50",
+              "--precision", "fp32", "--json").json()
+    row = doc["workloads"][0]
+    assert row["per_1000_usd"]["a100-sxm4-80gb"] is None           # data-centre parts have no list price
+    assert (f"relative to gtx-1080-ti: rtx-2080-ti {row['ratio']['rtx-2080-ti']:.2f}x, "
+            f"a100-sxm4-80gb {row['ratio']['a100-sxm4-80gb']:.2f}x in fp32") in doc["summary"]
+    assert "(a100-sxm4-80gb: no launch price)" in doc["summary"]

@@ -72,9 +72,56 @@ def build_comparison(args, workloads, precisions) -> dict:
                          "ratio": {k: v / first for k, v in thr.items()}, "source": src, "max_batch": mb, "bound": bound,
                          "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
                          "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
-    return {"schema": "rigbench.compare/1", "devices": devices, "workloads": rows,
+    return {"schema": "rigbench.compare/1", "devices": devices, "workloads": rows, "summary": summarize(devices, rows),
             "model": "rigbench.model: roofline sum of tensor-work time and memory time, per-architecture efficiency "
                      "factors fitted to published ResNet-50 results (profiles/efficiency.toml, docs/model.md)"}
+
+
+def _workload_label(workload: str) -> str:
+    """'ResNet-50' for resnet50 (the first word of the workload's name), the id for rigbench's own workloads."""
+    from rigbench import model
+
+    first = model.demand(workload).name.split(" ")[0]
+    return workload if first == "rigbench" else first
+
+
+def summarize(devices: list[dict], rows: list[dict]) -> str:
+    """A buyer's verdict in plain words, from the numbers of the tables (ratios and throughput per $1000), no others."""
+    return " ".join(summary_sentences(devices, rows))
+
+
+def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
+    """One sentence per workload: the ratio of each device to the first per precision, then throughput per $1000."""
+    from rigbench.units import fmt_num
+
+    ids = [d["id"] for d in devices]
+    first, others = ids[0], ids[1:]
+    prec_words = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
+    by_workload: dict[str, list[dict]] = {}
+    for r in rows:
+        by_workload.setdefault(r["workload"], []).append(r)
+    sentences = []
+    for w, rs in by_workload.items():
+        sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
+        if len(others) == 1:
+            speed = " and ".join(f"{r['ratio'][others[0]]:.2f}x" + (f" as fast as {first}" if n == 0 else "")
+                                 + f" {prec_words.get(r['precision'], r['precision'])}" for n, r in enumerate(rs))
+            text = f"On {_workload_label(w)} ({sources}), {others[0]} is {speed}"
+        else:
+            speed = "; ".join(", ".join(f"{i} {r['ratio'][i]:.2f}x" for i in others) + " "
+                              + prec_words.get(r["precision"], r["precision"]) for r in rs)
+            text = f"On {_workload_label(w)} ({sources}), relative to {first}: {speed}"
+        priced = [i for i in ids if any(r["per_1000_usd"][i] is not None for r in rs)]
+        if priced:
+            per = ", ".join(f"{i} " + " / ".join("-" if r["per_1000_usd"][i] is None
+                                                 else fmt_num(r["per_1000_usd"][i]) for r in rs) for i in priced)
+            text += (f"; per $1000 of launch price ({' / '.join(r['precision'] for r in rs)}): {per} "
+                     f"{rs[0]['unit']}")
+        unpriced = [i for i in ids if i not in priced]
+        if unpriced:
+            text += f" ({', '.join(unpriced)}: no launch price)"
+        sentences.append(text + ".")
+    return sentences
 
 
 def _plot(doc: dict, path: str) -> None:
@@ -180,4 +227,17 @@ def render_tables(doc: dict) -> list:
                                 rows))
     out.append("predicted: rigbench.model (docs/model.md); measured: from a results file. per $1000: launch price;\n"
                "per W: TDP; max batch: largest batch that fits in device memory.")
+    if doc.get("summary"):
+        import textwrap
+
+        from rich.text import Text
+
+        width = min(report.console().width, 100)
+        lines = ["Verdict (from the tables above):"]
+        for sentence in summary_sentences(doc["devices"], doc["workloads"]):
+            lines += textwrap.wrap(sentence, width, initial_indent="  ", subsequent_indent="    ",
+                                   break_long_words=False, break_on_hyphens=False)
+        text = Text("\n".join(lines))
+        text.stylize("bold", 0, len(lines[0]))
+        out.append(text)
     return out

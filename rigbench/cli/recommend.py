@@ -6,8 +6,10 @@ import click
 
 from rigbench.errors import CheckFailed
 
-_MARK = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]", "unknown": "[dim]?[/]"}
+_WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?"}
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim"}
 _ORDER = {"fail": 0, "warn": 1, "unknown": 2, "pass": 3}
+_MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wider terminal
 
 
 @click.command(name="recommend")
@@ -19,13 +21,17 @@ _ORDER = {"fail": 0, "warn": 1, "unknown": 2, "pass": 3}
 @click.option("--budget", metavar="USD", help="Suggest only GPUs whose launch price fits, e.g. 1500.")
 @click.option("--results-dir", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Where to look for the newest results file when no RESULTS is given.")
+@click.option("-v", "--verbose", is_flag=True, help="Every rule with its quoted guideline and why, and the guidelines "
+              "software cannot check.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any rule fails.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.recommend/1 JSON document on stdout.")
-def command(results, spec, instance, profile_choice, budget, results_dir, strict, as_json):
+def command(results, spec, instance, profile_choice, budget, results_dir, verbose, strict, as_json):
     """Check a machine against the brief's laptop, desktop, DIY and cloud guidelines.
 
-    Each rule quotes its guideline and says pass, warn, FAIL or ? (cannot be
-    checked here, with why); then what to change, cheapest first.
+    One screen: a verdict per profile, each failing or warning rule with
+    measured vs required and why, passes and unknowns collapsed (with the one
+    thing to do), then what to change, cheapest first. --verbose lists every
+    rule with the guideline it quotes.
 
     \b
     With no argument it probes this machine and uses the newest results file
@@ -35,6 +41,7 @@ def command(results, spec, instance, profile_choice, budget, results_dir, strict
     \b
     Examples:
       rigbench recommend
+      rigbench recommend -v                 (every rule, quoting the guideline)
       rigbench recommend results/myhost-20250101T120000Z.json --profile desktop
       rigbench recommend --spec 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
       rigbench recommend --spec price=2500 --profile desktop    (this machine, at that price)
@@ -58,96 +65,262 @@ def command(results, spec, instance, profile_choice, budget, results_dir, strict
     if as_json:
         report.emit_json(doc)
     else:
-        _render(doc)
+        _render(doc, verbose)
     failed = [c["id"] for p in doc["profiles"] for c in p["checks"] if c["status"] == "fail"]
     if strict and failed:
         raise CheckFailed(f"{len(failed)} rule(s) failed: {', '.join(failed)}")
 
 
-def _render(doc: dict) -> None:
-    from rich.text import Text
 
+# ------------------------------------------------------------------------------------------------------------ rendering
+# Plain lines wrapped here rather than rich tables: nothing is cut with "…", and no line is wider than the screen.
+
+
+class _Lines:
+    """Text lines no wider than ``width``; continuation lines indented; a styled head (the status word)."""
+
+    def __init__(self, width: int):
+        self.width, self.items = width, []
+
+    def add(self, body: str, *, head: str = "", indent: int | None = None, style: str = "",
+            head_style: tuple[int, int, str] | None = None) -> None:
+        import textwrap
+
+        from rich.text import Text
+
+        indent = len(head) if indent is None else indent
+        lines = textwrap.wrap(body, self.width, initial_indent=head, subsequent_indent=" " * indent,
+                              break_long_words=False, break_on_hyphens=False) or [head.rstrip()]
+        for n, line in enumerate(lines):
+            t = Text(line, style=style)
+            if n == 0 and head_style:
+                t.stylize(head_style[2], head_style[0], head_style[1])
+            self.items.append(t)
+
+    def status(self, status: str, label: str, body: str, label_width: int = 0) -> None:
+        head = f"  {_WORD[status]:<4} " + (f"{label:<{label_width}}  " if label else "")
+        self.add(body, head=head, indent=7, head_style=(2, 2 + len(_WORD[status]), _STYLE[status]))
+
+    def title(self, text: str, status: str | None = None, rest: str = "") -> None:
+        """A bold title, then (optionally) a coloured verdict word and plain text after it."""
+        from rich.text import Text
+
+        body = text + (f" {_WORD[status]}" if status else "") + rest
+        before = len(self.items)
+        self.add(body, indent=2)
+        first: Text = self.items[before]
+        first.stylize("bold", 0, min(len(text), len(first)))
+        if status and len(first) >= len(text) + 1 + len(_WORD[status]):
+            first.stylize(_STYLE[status], len(text) + 1, len(text) + 1 + len(_WORD[status]))
+
+    def blank(self) -> None:
+        from rich.text import Text
+
+        self.items.append(Text(""))
+
+
+def _short(rule_id: str) -> str:
+    return rule_id.split(".", 1)[1]
+
+
+def _bare(measured: str) -> str:
+    """A measured value without its trailing parenthesis: 'Linux (Debian GNU/Linux 12 ...)' -> 'Linux'."""
+    text = str(measured)
+    if text.endswith(")") and " (" in text:
+        return text[:text.index(" (")]
+    return text
+
+
+def _counts(p: dict) -> str:
+    return ", ".join(f"{n} {s}" for s, n in p["counts"].items() if n)
+
+
+def _unknown_action(why: str) -> str:
+    """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
+    if "no gpu" in why.lower():
+        return "need a GPU to judge"
+    if "`rigbench bench" in why:
+        return "need measurements: run `rigbench bench`"
+    return why
+
+
+def _visible(p: dict, desktop_shown: bool) -> tuple[list[dict], int]:
+    """The checks a profile shows itself (DIY hides the rules it inherits when desktop is shown) and how many hid."""
+    checks = sorted(p["checks"], key=lambda c: _ORDER[c["status"]])
+    if not desktop_shown or not p["inherited"]:
+        return checks, 0
+    own = [c for c in checks if c["id"] not in p["inherited"]]
+    return own, len(checks) - len(own)
+
+
+def _render(doc: dict, verbose: bool = False) -> None:
     from rigbench import report
 
-    out = []
+    width = min(report.console().width, _MAX_WIDTH)
+    report.show(*render_lines(doc, verbose, width))
+
+
+def render_lines(doc: dict, verbose: bool = False, width: int = _MAX_WIDTH) -> list:
+    """The terminal output as rich Text lines, none wider than ``width``."""
+    out = _Lines(width)
     m = doc["machine"]
-    out.append(Text.from_markup(f"[bold]{m['label']}[/] — " + "; ".join(doc["notes"])))
-    desktop = next((p for p in doc["profiles"] if p["profile"] == "desktop"), None)
-    for p in doc["profiles"]:
-        checks = sorted(p["checks"], key=lambda c: _ORDER[c["status"]])
-        counts = ", ".join(f"{n} {s}" for s, n in p["counts"].items() if n)
-        title = f"[bold]{p['profile']}[/]: {p['title']} — verdict {_MARK[p['verdict']]} ({counts})"
-        own = [c for c in checks if c["id"] not in p["inherited"]]
-        hidden = len(checks) - len(own) if desktop is not None else 0
+    notes = "; ".join(doc["notes"])
+    if m["label"].split()[-1] in notes:      # "results file X" and "judging the machine measured in X": X once
+        out.add(notes[:1].upper() + notes[1:], indent=2)
+    else:
+        out.title(f"{m['label']}:", rest=" " + notes)
+    profiles = doc["profiles"]
+    desktop_shown = any(p["profile"] == "desktop" for p in profiles)
+    _summary(out, profiles, desktop_shown)
+    seen_why: dict[str, str] = {}
+    if len(profiles) > 1:
+        out.blank()
+    for p in profiles:
+        if verbose and p is not profiles[0]:
+            out.blank()
+        (_profile_verbose if verbose else _profile_compact)(out, p, desktop_shown, seen_why)
+    if not verbose:
+        _left_out(out, profiles)
+    _suggestions(out, doc, verbose)
+    _providers(out, doc.get("providers"), verbose)
+    return out.items
+
+
+def _summary(out: _Lines, profiles: list[dict], desktop_shown: bool) -> None:
+    """One line per profile: its verdict, the rules it misses, warns on and meets."""
+    if len(profiles) < 2:
+        return
+    w = max(len(p["profile"]) for p in profiles)
+    for p in profiles:
+        checks, hidden = _visible(p, desktop_shown)
+        parts = []
+        for status, word in (("fail", "misses"), ("warn", "warns"), ("pass", "meets")):
+            names = [_short(c["id"]) for c in checks if c["status"] == status]
+            if names:
+                parts.append(f"{word} {', '.join(names)}")
+        unknown = [c for c in checks if c["status"] == "unknown" and not c["optional"]]
+        if unknown:
+            parts.append(f"{len(unknown)} unknown")
         if hidden:
-            checks = own
-        skipped = [c for c in checks if c["optional"] and c["status"] == "unknown"]
-        no_gpu = [c for c in checks if c["status"] == "unknown" and c["why"].startswith("no GPU")]
-        checks = [c for c in checks if c not in skipped and c not in no_gpu]
-        notes = []
-        if hidden:
-            notes.append(f"+ {hidden} rules as for desktop (--json lists them as {p['profile']}.*)")
-        if skipped:
-            notes.append("not judged: " + "; ".join(f"{c['id']} ({c['why']})" for c in skipped))
-        if p["not_checkable"]:
-            notes.append(f"not checkable by software: {', '.join(r['id'].split('.', 1)[1] for r in p['not_checkable'])}"
-                         " (why: --json)")
-        if not checks and not no_gpu:
-            out.append(Text.from_markup(title + "\n  " + _esc("; ".join(notes))))
-            continue
-        rows = []
-        for c in checks:
-            text = f"“{_esc(c['short'])}”"
-            if c["status"] != "pass":
-                text += f"\n[dim]  {_esc(c['why'])}[/]"
-            rows.append((_MARK[c["status"]], c["id"], text, _esc(c["measured"]), _esc(c["required"])))
-        if no_gpu:
-            names = ", ".join(c["id"].split(".", 1)[1] for c in no_gpu)
-            rows.append((_MARK["unknown"], f"{len(no_gpu)} rules", f"need a GPU to judge: {names}", "", ""))
-        t = report.table(title, ["", "rule", "guideline (and why, when not pass)", "measured", "required"], rows,
-                         caption="\n".join(_esc(n) for n in notes) or None,
-                         justify=["left", "left", "left", "right", "right"])
-        for col, width in zip(t.columns, (4, 25, 41, 20, 20)):
-            col.no_wrap, col.overflow, col.max_width = True, "ellipsis", width
-        t.columns[0].min_width = 4
-        t.show_edge, t.padding = False, (0, 1)
-        out.append(t)
-    if doc["suggestions"]:
-        rows = []
-        for s in doc["suggestions"]:
-            cost = "?" if s["cost_usd"] is None else f"${s['cost_usd']:,.0f}"
-            change = s["change"]
-            if s.get("cheapest_instance"):
-                change += f" (cheapest: {s['cheapest_instance']}, {s['cheapest_gpu']}, ${s['cheapest_usd_per_hour']:.3f}/h)"
-            rows.append((cost, _esc(change), ", ".join(sorted({r.split('.', 1)[1] for r in s["rules"]}))))
-        t = report.table("What to change, cheapest first", ["cost", "change", "rules"], rows,
-                         justify=["right", "left", "left"],
-                         caption="sources of the costs: profiles/desktop.toml \\[parts_prices], GPU launch prices in "
-                                 "profiles/gpus.csv; ? = no cited price")
-        for col, width in zip(t.columns, (7, 90, 22)):
-            col.no_wrap, col.overflow, col.max_width = True, "ellipsis", width
-        t.show_edge, t.padding = False, (0, 1)
-        out.append(t)
-        gpu = next((s for s in doc["suggestions"] if s["kind"] == "gpu" and s.get("options")), None)
-        if gpu:
-            budget = f" within ${doc['budget_usd']:,.0f}" if doc.get("budget_usd") is not None else ""
-            rows = [(o["name"], f"${o['launch_price_usd']:,.0f}", f"{o['memory_gb']:g} GB",
-                     f"{o['throughput']:,.0f} {o['unit']} ({o['precision']})", f"{o['throughput_per_kusd']:,.0f}")
-                    for o in gpu["options"][:3]]
-            t = report.table(f"GPUs at least as fast as the RTX 2070{budget}, most ResNet-50 images/s per launch dollar",
-                             ["card", "launch price", "memory", "predicted", "per $1k"], rows)
-            t.show_edge, t.padding = False, (0, 1)
-            out.append(t)
-    prov = doc.get("providers")
-    if prov and prov.get("claims"):
-        lines = [f"[bold]Clouds[/] (price list {prov.get('price_list_date') or 'not available'}):"]
-        for c in prov["claims"]:
-            lines.append(f"  {c['provider']}: the brief says {c['for']} — {c.get('measured', '-')} → {c['verdict']}")
-        out.append(Text.from_markup("\n".join(lines)))
-    report.show(*out)
+            parts.insert(0, "as desktop")
+        head = f"  {p['profile']:<{w}}  {_WORD[p['verdict']]:<4}  "
+        out.add("; ".join(parts) or "no rules", head=head, indent=len(head),
+                head_style=(w + 4, w + 4 + len(_WORD[p["verdict"]]), _STYLE[p["verdict"]]))
 
 
-def _esc(text) -> str:
-    from rich.markup import escape
+def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[str, str]) -> None:
+    checks, hidden = _visible(p, desktop_shown)
+    shown = [c for c in checks if not (c["optional"] and c["status"] == "unknown")]
+    if hidden and not shown:
+        return                    # the summary line says "as desktop"; its optional rules go under "Not judged"
+    rest = f": {hidden} rules and results as desktop" if hidden else f" ({_counts(p)})"
+    out.title(f"{p['profile']}: {p['title']} —", p["verdict"], rest)
+    bad = [c for c in checks if c["status"] in ("fail", "warn")]
+    width = max((len(c["id"]) for c in bad), default=0)
+    for c in bad:
+        body = f"{c['measured']}, needs {c['required']}"
+        if c["why"] in seen_why:
+            body += f" (as {seen_why[c['why']]})"
+        else:
+            body += f" — {c['why']}"
+            seen_why[c["why"]] = c["id"]
+        out.status(c["status"], c["id"], body, width)
+    groups: dict[str, list[str]] = {}
+    for c in checks:
+        if c["status"] == "unknown" and not c["optional"]:
+            groups.setdefault(_unknown_action(c["why"]), []).append(_short(c["id"]))
+    for action, names in groups.items():
+        out.status("unknown", "", f"{', '.join(names)}: {action}")
+    passed = [f"{_short(c['id'])} {_bare(c['measured'])}" for c in checks if c["status"] == "pass"]
+    if passed:
+        out.status("pass", "", ", ".join(passed))
 
-    return escape(str(text))
+
+def _left_out(out: _Lines, profiles: list[dict]) -> None:
+    """One line for the optional rules nobody gave input for, one for the guidelines software cannot check."""
+    by_why: dict[str, list[str]] = {}
+    for p in profiles:
+        for c in p["checks"]:
+            if c["optional"] and c["status"] == "unknown":
+                by_why.setdefault(c["why"], []).append(c["id"])
+    if by_why:
+        out.add("; ".join(f"{', '.join(ids)} ({why})" for why, ids in by_why.items()), head="Not judged: ",
+                indent=2, head_style=(0, 11, "bold"))
+    nc = [f"{p['profile']} {len(p['not_checkable'])}" for p in profiles if p["not_checkable"]]
+    if nc:
+        out.add(f"{', '.join(nc)} guidelines, quoted by --verbose",
+                head="Not checkable by software: ", indent=2, head_style=(0, 26, "bold"))
+
+
+def _profile_verbose(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[str, str]) -> None:
+    checks, hidden = _visible(p, desktop_shown)
+    rest = f" ({_counts(p)})" + (f"; + {hidden} rules as for desktop, same guideline and result "
+                                 f"(--json lists them as {p['profile']}.*)" if hidden else "")
+    out.title(f"{p['profile']}: {p['title']} —", p["verdict"], rest)
+    for c in checks:
+        label = c["id"] + (" (optional)" if c["optional"] else "")
+        out.status(c["status"], "", f"{label}: {c['measured']}; required {c['required']}")
+        out.add(f"“{c['guideline']}”", head=" " * 7)
+        out.add(f"why: {c['why']}", head=" " * 7, indent=12, style="dim")
+    nc = p["not_checkable"]
+    if hidden:                    # DIY repeats the desktop's uncheckable guidelines: quoted once, under desktop
+        inherited_nc = [r for r in nc if r["id"] in _desktop_nc_ids(p)]
+        nc = [r for r in nc if r not in inherited_nc]
+        if inherited_nc:
+            out.add(f"{', '.join(_short(r['id']) for r in inherited_nc)}: as for desktop", head="  n/a  ",
+                    head_style=(2, 5, "dim"))
+    for r in nc:
+        head = "  n/a  "
+        out.add(f"{r['id']} (not checkable by software)", head=head, head_style=(2, 5, "dim"))
+        out.add(f"“{r['guideline']}”", head=" " * 7)
+        out.add(f"why: {r['why']}", head=" " * 7, indent=12, style="dim")
+
+
+def _desktop_nc_ids(p: dict) -> set[str]:
+    """DIY ids of the uncheckable guidelines DIY takes from the desktop profile."""
+    from rigbench import guidelines
+
+    return {p["profile"] + "." + _short(r["id"]) for r in guidelines.load_profile("desktop").not_checkable}
+
+
+def _suggestions(out: _Lines, doc: dict, verbose: bool) -> None:
+    if not doc["suggestions"]:
+        return
+    out.blank()
+    out.title("What to change, cheapest first", rest=" (prices: profiles/desktop.toml, profiles/gpus.csv; "
+                                                      "? = none cited)")
+    budget = f" within ${doc['budget_usd']:,.0f}" if doc.get("budget_usd") is not None else ""
+    for s in doc["suggestions"]:
+        cost = "?" if s["cost_usd"] is None else f"${s['cost_usd']:,.0f}"
+        change = s["change"]
+        if s.get("cheapest_instance"):
+            change += f" (cheapest: {s['cheapest_instance']}, {s['cheapest_gpu']}, ${s['cheapest_usd_per_hour']:.3f}/h)"
+        change += f" [{', '.join(sorted({_short(r) for r in s['rules']}))}]"
+        out.add(change, head=f"  {cost:>6}  ", indent=10)
+        if verbose and s.get("cost_source"):
+            out.add(f"cost: {s['cost_source']}", head=" " * 10, style="dim")
+        if s["kind"] == "gpu" and s.get("options"):
+            opts = s["options"][:3]
+            nw = max(len(o["name"]) for o in opts)
+            for n, o in enumerate(opts):
+                price = f"${o['launch_price_usd']:,.0f}"
+                what = f"ResNet-50 {o['unit']}" if n == 0 else o["unit"]
+                out.add(f"{o['name']:<{nw}} {price:>6} {o['memory_gb']:>3g} GB  {o['throughput_per_kusd']:>5,.0f} "
+                        f"per $1k{budget}: {o['throughput']:,.0f} {what} ({o['precision']}, predicted)",
+                        head=" " * 10)
+
+
+def _providers(out: _Lines, prov: dict | None, verbose: bool) -> None:
+    """The brief's claims about the clouds, checked against the price list: one line each."""
+    if not prov or not prov.get("claims"):
+        return
+    if verbose:
+        out.blank()
+    date = prov.get("price_list_date") or "(not available)"
+    out.title("Clouds:", rest=f" the brief's claims vs the price list of {date}")
+    for c in prov["claims"]:
+        claim = c["for"] if verbose else c["for"].split(",")[0]
+        measured = c.get("measured", "-")
+        if not verbose and c.get("check") == "cheapest_per_gpu_hour" and "by_gpu" in c:
+            measured = f"cheapest for {len(c.get('wins') or [])} of {len(c['by_gpu'])} GPU types it shares"
+        out.add(f"{c['verdict']}: {measured}", head=f"  {c['provider']} ({claim}): ", indent=4)
