@@ -52,6 +52,12 @@ class AllReduce(Kernel):
         max_bytes = int(ctx.extra.get("allreduce_max_bytes") or (QUICK_MAX_BYTES if ctx.quick else FULL_MAX_BYTES))
         return [{"size_bytes": s, "world_size": world} for s in message_sizes(max_bytes)]
 
+    def label(self, params: dict) -> str:
+        from rigbench.units import fmt_bytes
+
+        world = params["world_size"]
+        return f"{fmt_bytes(params['size_bytes']).replace('.0 ', ' ')}, {world} rank" + ("" if world == 1 else "s")
+
     def bytes_moved(self, params: dict) -> float:
         return params["size_bytes"] * bus_factor(params["world_size"])
 

@@ -64,6 +64,9 @@ class Attention(Kernel):
         base["itemsize"] = _ITEMSIZE[dtype]
         return [dict(base, **{"pass": "forward"}), dict(base, **{"pass": "backward"})]
 
+    def label(self, params: dict) -> str:
+        return f"{'fwd' if params['pass'] == 'forward' else 'bwd'} L={params['l']} d={params['d']}"
+
     def forward_flops(self, params: dict) -> float:
         return 4.0 * params["b"] * params["h"] * params["l"] * params["l"] * params["d"]
 

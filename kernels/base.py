@@ -148,5 +148,15 @@ class Kernel:
             return "mem_bw"
         return None
 
+    def label(self, params: dict) -> str:
+        """A short human name of one case for tables ("1024³", "fwd L=512 d=64"); kernels override it.
+
+        The default lists up to four of the params as ``key=value``, leaving out bookkeeping (item sizes, cache
+        sizes) and anything that is not a plain number or word."""
+        parts = [f"{k}={v}" for k, v in params.items()
+                 if k not in ("itemsize", "llc_bytes", "llc_known") and isinstance(v, (int, float, str))
+                 and not isinstance(v, bool)]
+        return " ".join(parts[:4]) + (" …" if len(parts) > 4 else "")
+
     def __repr__(self) -> str:
         return f"<kernel {self.name} {self.backend} {self.devices} {self.dtypes}>"

@@ -58,6 +58,11 @@ class Conv2d(Kernel):
         return [dict(base, **{"pass": "forward"}), dict(base, **{"pass": "backward"})]
 
     # --- the work of one call -------------------------------------------------------------------------------
+    def label(self, params: dict) -> str:
+        chans = f"{params['c']}ch" if params["c"] == params["k"] else f"{params['c']}→{params['k']}ch"
+        image = f"{params['h']}²" if params["h"] == params["w"] else f"{params['h']}×{params['w']}"
+        return f"{'fwd' if params['pass'] == 'forward' else 'bwd'} {chans} {image}"
+
     @staticmethod
     def _pq(params: dict) -> tuple[int, int]:
         # stride 1, padding (R-1)/2: same spatial size

@@ -88,6 +88,12 @@ class DdpTrain(Kernel):
                 out.append({"workload": wl, "workers": world, "world_size": world})
         return out
 
+    def label(self, params: dict) -> str:
+        model = params["workload"].replace("train_", "")
+        batch = f" batch {params['batch_size']}" if params.get("batch_size") else ""
+        workers = params["workers"]
+        return f"{model}{batch}, {workers} worker" + ("" if workers == 1 else "s")
+
     def items(self, params: dict) -> float:
         return params["batch_size"] * params["workers"]
 

@@ -59,6 +59,14 @@ class _DiskKernel(Kernel):
     def peak_key(self, dtype: str, params: dict) -> str | None:
         return None  # no physical peak known for a disk (the probe does not read one)
 
+    def label(self, params: dict) -> str:
+        from rigbench.units import fmt_bytes
+
+        block = fmt_bytes(params["block_bytes"]).replace(".0 ", " ")
+        if params.get("access") == "random":
+            return f"random {block}, QD{params.get('queue_depth', 1)}"
+        return f"seq {block} blocks, {fmt_bytes(params['file_bytes']).replace('.0 ', ' ')} file"
+
     def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
         if device != "cpu":
             raise KernelSkip(f"{self.name} reads from a disk through the host: device 'cpu' only")

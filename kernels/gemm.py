@@ -67,6 +67,10 @@ class Gemm(Kernel):
                 sizes[0] //= 2
         return [{"m": s, "n": s, "k": s, "itemsize": _ITEMSIZE[dtype]} for s in sizes]
 
+    def label(self, params: dict) -> str:
+        m, n, k = params["m"], params["n"], params["k"]
+        return f"{m}³" if m == n == k else f"{m}×{n}×{k}"
+
     def flops(self, params: dict) -> float:
         return 2.0 * params["m"] * params["n"] * params["k"]
 

@@ -39,6 +39,11 @@ class Memcopy(Kernel):
         size = buffer_bytes(device.split(":")[0], ctx)
         return [{"n": size // _ITEMSIZE, "itemsize": _ITEMSIZE, "llc_bytes": ctx.llc_bytes}]
 
+    def label(self, params: dict) -> str:
+        from rigbench.units import fmt_bytes
+
+        return fmt_bytes(params["n"] * params["itemsize"]).replace(".0 ", " ")
+
     def bytes_moved(self, params: dict) -> float:
         return 2.0 * params["n"] * params["itemsize"]
 

@@ -80,6 +80,10 @@ class Preprocess(Kernel):
         threads = sorted({1, max(1, ctx.usable_cores)})
         return [dict(base, threads=t) for t in threads]
 
+    def label(self, params: dict) -> str:
+        t = params["threads"]
+        return f"{t} thread" + ("" if t == 1 else "s")
+
     def items(self, params: dict) -> float:
         return float(params["images"])
 

@@ -91,6 +91,11 @@ class StreamTriad(Kernel):
             n = array_elements(item, ctx.llc_bytes, 64 * _MIB if ctx.quick else 256 * _MIB)
         return [{"n": n, "itemsize": item, "llc_known": ctx.llc_bytes is not None}]
 
+    def label(self, params: dict) -> str:
+        from rigbench.units import fmt_bytes
+
+        return f"3×{fmt_bytes(params['n'] * params['itemsize']).replace('.0 ', ' ')}"
+
     def bytes_moved(self, params: dict) -> float:
         return 3.0 * params["n"] * params["itemsize"]
 

@@ -323,6 +323,10 @@ class TrainKernel(Kernel):
         cfg = (CNN_CONFIGS if self.kind == "cnn" else TRANSFORMER_CONFIGS)[bool(ctx.quick)]
         return [dict(cfg, model=self.kind, batch_size=BATCH[(self.kind, bool(ctx.quick), kind)])]
 
+    def label(self, params: dict) -> str:
+        seq = f" seq {params['seq']}" if self.kind == "transformer" and "seq" in params else ""
+        return f"batch {params['batch_size']}{seq}"
+
     @staticmethod
     def _cfg(params: dict) -> dict:
         return {k: v for k, v in params.items() if k not in ("model", "batch_size")}

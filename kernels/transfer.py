@@ -36,6 +36,11 @@ class Transfer(Kernel):
                 size //= 2
         return [{"memory": "pinned", "size_bytes": size}, {"memory": "pageable", "size_bytes": size}]
 
+    def label(self, params: dict) -> str:
+        from rigbench.units import fmt_bytes
+
+        return f"{params['memory']} {fmt_bytes(params['size_bytes']).replace('.0 ', ' ')}"
+
     def bytes_moved(self, params: dict) -> float:
         return float(params["size_bytes"])
 

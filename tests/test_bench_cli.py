@@ -36,6 +36,8 @@ def test_json_prints_exactly_the_document(tmp_path):
     doc = json.loads(r.stdout)
     assert doc["schema"] == "rigbench.results/1" and doc["measurements"][0]["kernel"] == "memcopy"
     assert doc == json.loads(out.read_text())
+    m = doc["measurements"][0]
+    assert m["label"] == f"{m['params']['n'] * 4 / 2 ** 20:.0f} MiB"     # the buffer, as the table shows it
 
 
 def test_unknown_kernel_lists_the_valid_ones():
@@ -106,3 +108,97 @@ def test_quick_suite_end_to_end(tmp_path):
         else:
             assert m["reason"], m
     print(f"quick suite: {elapsed:.1f} s wall, {doc['suite_s']:.1f} s measuring")
+
+
+# ---------------------------------------------------------------- the table, rendered from a small results document
+
+SKIP_REASON = ("float16 matrix product on this CPU has no native half arithmetic (no AVX512-FP16 or AMX): PyTorch "
+               "runs a conversion path about 1000x slower than float32 (measured 0.4 GFLOP/s at 2048), not a "
+               "capability worth timing")
+
+
+def _ok(kernel, dtype, label, value, unit, median, iqr, frac=None, reasons=()):
+    return {"kernel": kernel, "device": "cpu", "dtype": dtype, "label": label, "params": {"x": 1}, "status": "ok",
+            "reason": None, "value": value, "unit": unit, "median_s": median, "iqr_s": iqr,
+            "fraction_of_peak": frac, "valid": not reasons, "invalid_reasons": list(reasons)}
+
+
+def _fake_doc():
+    return {
+        "schema": "rigbench.results/1", "host": "testhost", "quick": True, "status": "complete",
+        "peaks": {"cpu": {"cpu_class": "amd-zen4", "clock": {"scalar_mhz": 3555, "after_vector_load_mhz": 3392,
+                                                             "used_mhz": 3392},
+                          "flops:float32": {"value": 0.217, "cores": 2, "mhz": 3392, "flop_per_cycle": 32}}},
+        "measurements": [
+            {"kernel": "gemm", "device": "cpu", "dtype": "float16", "label": None, "params": {}, "status": "skipped",
+             "reason": SKIP_REASON, "value": None, "unit": "TFLOP/s", "valid": False, "invalid_reasons": []},
+            _ok("gemm", "float32", "1024³", 0.175, "TFLOP/s", 0.0123, 0.0045, 0.81,
+                ["spread 37% of the median (IQR over median above 10%)", "timed sample 0.50 ms is under 1 ms"]),
+            _ok("gemm", "bfloat16", "1024³", 0.404, "TFLOP/s", 0.0053, 0.0001, 0.93),
+            _ok("disk_read", "uint8", "seq 1 MiB blocks, 64 MiB file", 1.27, "GB/s", 0.05, 0.002),
+            _ok("preprocess", "float32", "2 threads", 10153, "images/s", 0.00315, 0.00029),
+            _ok("train_transformer", "float32", "batch 16 seq 64", 440.4, "samples/s", 0.03634, 0.00121),
+        ],
+    }
+
+
+def _rendered(monkeypatch, capsys, width, doc=None):
+    import io
+
+    from rich.console import Console
+
+    from rigbench import report
+    from rigbench.cli import bench
+
+    buf = io.StringIO()
+    monkeypatch.setattr(report, "console", lambda stderr=False: Console(file=buf, width=width, soft_wrap=False,
+                                                                         highlight=False, color_system=None))
+    bench._render(doc or _fake_doc(), True, False, "/tmp/results/testhost-20250101T000000Z.json")
+    return buf.getvalue() + capsys.readouterr().out
+
+
+def test_table_fits_100_columns_one_line_per_row_and_notes_below(monkeypatch, capsys):
+    text = _rendered(monkeypatch, capsys, 100)
+    lines = text.splitlines()
+    assert max(len(ln.rstrip()) for ln in lines) <= 100, text
+    header = next(ln for ln in lines if ln.startswith("kernel"))
+    assert header.split() == ["kernel", "device", "dtype", "case", "value", "spread", "of", "peak", "status"]
+    rows = lines[lines.index(header) + 2:lines.index(next(ln for ln in lines if ln.startswith("[1] ")))]
+    # one line per measurement; only the longest case (disk_read's) wraps, in its own column, at this width
+    starts = [i for i, ln in enumerate(rows) if not ln.startswith(" ")]
+    assert len(starts) == 6 and len(rows) <= 8, text
+    for i, ln in enumerate(rows):
+        if ln.startswith(" "):
+            assert rows[starts[3]].startswith("disk_read") and starts[3] < i < starts[4], text
+            assert ln[:header.index("case")].strip() == "", text
+            assert set(ln.split()) <= set("seq 1 MiB blocks, 64 MiB file".split()), text
+    assert rows[0].split() == ["gemm", "cpu", "float16", "-", "-", "-", "-", "skipped", "[1]"]
+    assert rows[1].split() == ["gemm", "cpu", "float32", "1024³", "0.175", "TFLOP/s", "36.6%", "81%", "INVALID", "[2]"]
+    assert rows[2].split() == ["gemm", "cpu", "bfloat16", "1024³", "0.404", "TFLOP/s", "1.9%", "93%", "valid"]
+    body = [ln for ln in rows if ln.split() and ln.split()[0] in {"preprocess", "train_transformer"}]
+    assert body[0].split() == ["preprocess", "cpu", "float32", "2", "threads", "10,153", "images/s", "9.2%", "-", "valid"]
+    assert body[1].split()[:6] == ["train_transformer", "cpu", "float32", "batch", "16", "seq"]
+    notes = " ".join(text[text.index("[1] gemm"):].split())     # wrapped notes, read as one text
+    assert f"[1] gemm float16 skipped: {SKIP_REASON}" in notes
+    assert ("[2] gemm float32 1024³ invalid: spread 37% of the median (IQR over median above 10%); timed sample "
+            "0.50 ms is under 1 ms") in notes
+    assert "[3]" not in notes
+    assert "CPU clock measured: 3555 MHz scalar, 3392 MHz after vector load; peak uses 3392 MHz" in notes
+    assert "CPU fp32 peak 217 GFLOP/s = 2 cores x 3392 MHz (measured) x 32 FLOP/cycle" in notes
+    assert lines[-1] == "results: /tmp/results/testhost-20250101T000000Z.json"
+
+
+def test_a_wide_console_shows_the_short_reason_in_the_status(monkeypatch, capsys):
+    text = _rendered(monkeypatch, capsys, 160)
+    row = next(ln for ln in text.splitlines() if ln.startswith("gemm") and "float32" in ln)
+    assert row.split()[-5:] == ["INVALID:", "spread", "37%", "+1", "[2]"]
+    assert "seq 1 MiB blocks, 64 MiB file" in text                # the longest case on one line
+    assert max(len(ln.rstrip()) for ln in text.splitlines()) <= 160
+
+
+def test_a_record_without_label_is_named_by_its_kernel(monkeypatch, capsys):
+    doc = _fake_doc()
+    doc["measurements"] = [dict(_ok("attention", "float32", None, 0.142, "TFLOP/s", 0.0076, 0.0007, 0.64),
+                                params={"b": 2, "h": 8, "l": 512, "d": 64, "pass": "forward"})]
+    row = next(ln for ln in _rendered(monkeypatch, capsys, 100, doc).splitlines() if ln.startswith("attention"))
+    assert "fwd L=512 d=64" in row

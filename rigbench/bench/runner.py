@@ -310,6 +310,7 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
     rec["params"] = dict(params)
     rec.update(m.to_dict())
     rec["flops"], rec["bytes"], rec["items"] = formula(kernel.flops), formula(kernel.bytes_moved), formula(kernel.items)
+    rec["label"] = formula(getattr(kernel, "label", lambda p: None))   # the case as a person reads it ("1024³")
     try:
         rec["value"] = kernel.value(params, m.median_s)
     except (TypeError, ZeroDivisionError):

@@ -64,6 +64,16 @@ def empty_measurement(kernel: str, device: str, dtype: str, params: dict, metric
     rec = {k: None for k in MEASUREMENT_KEYS}
     rec.update(kernel=kernel, device=device, dtype=dtype, params=dict(params), metric=metric, unit=unit,
                status="failed", reason=None, valid=False, invalid_reasons=[], conditions={}, info={})
+    rec["label"] = None  # the case as a person reads it ("1024³"), from the kernel's own ``label``
+    if params:
+        try:
+            from rigbench.kernels import REGISTRY, allreduce, ddp_train
+
+            known = {k.name: k for k in [*REGISTRY.values(), *allreduce.DISTRIBUTED_KERNELS,
+                                         *ddp_train.DISTRIBUTED_KERNELS]}
+            rec["label"] = known[kernel].label(params)
+        except Exception:  # noqa: BLE001 - an unknown kernel, or params it cannot name: no label
+            pass
     return rec
 
 

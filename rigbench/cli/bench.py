@@ -10,7 +10,8 @@ from rigbench.errors import UserError
 
 
 def _size(params: dict) -> str:
-    skip = {"itemsize", "llc_bytes"}
+    """The case of a record that has no ``label`` (written before labels existed): its first params."""
+    skip = {"itemsize", "llc_bytes", "llc_known"}
     parts = []
     for k, v in params.items():
         if k in skip or v is None:
@@ -19,29 +20,78 @@ def _size(params: dict) -> str:
             parts.append(f"n={v / 2 ** 20:.0f}Mi")
         else:
             parts.append(f"{k}={v}")
-    return " ".join(parts[:4]) + (" …" if len(parts) > 4 else "")
+    return " ".join(parts[:3]) + (" …" if len(parts) > 3 else "")
+
+
+def _label(m: dict) -> str:
+    """The case as a person reads it: the record's ``label``, else the kernel's, else the raw params."""
+    if m.get("label"):
+        return m["label"]
+    params = m.get("params") or {}
+    if not params:
+        return ""
+    try:
+        from rigbench.kernels import REGISTRY
+
+        return REGISTRY[m["kernel"]].label(params)
+    except Exception:  # noqa: BLE001 - a kernel this rigbench does not know, or params it cannot name
+        return _size(params)
 
 
 def _short(text: str, limit: int = 60) -> str:
-    """Table cells stay one line or two; the results file has the whole reason."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _rows(doc: dict):
+def _brief(reason: str) -> str:
+    """One invalid reason in a few words, for the status cell (the full text goes to the notes)."""
+    import re
+
+    r = reason.strip()
+    spread = re.match(r"(?:spread|noisy: IQR is) (\d+%)", r)
+    if spread:
+        return f"spread {spread.group(1)}"
+    for start, words in (("timed sample", "sample < 1 ms"), ("GPU throttled", "throttled"),
+                         ("size reduced", "size reduced"), ("on battery", "on battery"),
+                         ("wrong result", "wrong result")):
+        if r.startswith(start):
+            return words
+    if "of the peak" in r:
+        return "above peak"
+    return _short(r.split(" (")[0].split(":")[0], 18)
+
+
+def _rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
+    """Table rows with the short reason in the status cell, the same rows with only a note number there
+    (for narrow terminals), and the numbered notes with every full reason."""
     from rigbench.units import fmt_num
 
+    several_devices = len({m.get("device") for m in doc["measurements"]}) > 1
+    full, compact, notes = [], [], []
     for m in doc["measurements"]:
+        label = _label(m)
+        who = " ".join(x for x in (m["kernel"], m["device"] if several_devices else "", m["dtype"], label) if x)
+        head = (m["kernel"], m["device"], m["dtype"], label or "-")
         if m.get("status") != "ok":
-            yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}), "-", "-", "-",
-                   _short(f"{m['status']}: {m.get('reason') or ''}", 50))
+            status = m.get("status") or "failed"
+            notes.append(f"[{len(notes) + 1}] {who} {status}: {m.get('reason') or 'no reason recorded'}")
+            cell = f"{'skipped' if status == 'skipped' else status.upper()} [{len(notes)}]"
+            full.append((*head, "-", "-", "-", cell))
+            compact.append(full[-1])
             continue
-        spread = m["iqr_s"] / m["median_s"] if m.get("median_s") else None
+        spread = m["iqr_s"] / m["median_s"] if m.get("median_s") and m.get("iqr_s") is not None else None
         frac = m.get("fraction_of_peak")
-        brief = [r.split(" (")[0] for r in m.get("invalid_reasons") or []]
-        flags = "valid" if m.get("valid") else _short("INVALID: " + "; ".join(brief), 40)
-        yield (m["kernel"], m["device"], m["dtype"], _size(m.get("params") or {}),
-               f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
-               f"{frac:.0%}" if frac is not None else "-", flags)
+        body = (f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
+                f"{frac:.0%}" if frac is not None else "-")
+        if m.get("valid"):
+            full.append((*head, *body, "valid"))
+            compact.append(full[-1])
+            continue
+        reasons = m.get("invalid_reasons") or ["not judged valid (no reason recorded)"]
+        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(reasons)}")
+        more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
+        full.append((*head, *body, f"INVALID: {_brief(reasons[0])}{more} [{len(notes)}]"))
+        compact.append((*head, *body, f"INVALID [{len(notes)}]"))
+    return full, compact, notes
 
 
 def _peak_caption(doc: dict) -> str:
@@ -59,17 +109,48 @@ def _peak_caption(doc: dict) -> str:
     return "\n".join(bits)
 
 
+_COLUMNS = ["kernel", "device", "dtype", "case", "value", "spread", "of peak", "status"]
+_JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "left"]
+
+
+def _table(title: str, rows: list[tuple]):
+    """The bench table: two spaces between columns, no margins; only the case column may wrap."""
+    from rigbench import report
+
+    t = report.table(title, _COLUMNS, rows, justify=_JUSTIFY)
+    t.show_edge, t.pad_edge, t.collapse_padding = False, False, True
+    for col in t.columns:
+        col.no_wrap = col.header != "case"
+    return t
+
+
+def _wrapped(text: str, width: int) -> str:
+    """A note or footer line wrapped to the console, continuation lines indented under its text."""
+    import textwrap
+
+    indent = " " * (text.index("] ") + 2) if text.startswith("[") and "] " in text else "  "
+    return textwrap.fill(text, width=max(width - 1, 40), subsequent_indent=indent, break_long_words=True,
+                         break_on_hyphens=False)
+
+
 def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
+    from rich.text import Text
+
     from rigbench import report
 
     if json_output:
         report.emit_json(doc)
         return
-    report.show(report.table(
-        f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}",
-        ["kernel", "device", "dtype", "size", "value", "spread", "of peak", "valid"],
-        _rows(doc), caption=_peak_caption(doc),
-        justify=["left", "left", "left", "left", "right", "right", "right", "left"]))
+    out = report.console()
+    title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
+    full, compact, notes = _rows(doc)
+    table = _table(title, full)
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    if natural > out.width:  # the short reasons do not fit on one line: note numbers only
+        table = _table(title, compact)
+    out.print(table)
+    for line in [*notes, *(_peak_caption(doc).splitlines())]:
+        out.print(Text(_wrapped(line, out.width)), soft_wrap=True)
     if path:
         click.echo(f"results: {path}")
 
