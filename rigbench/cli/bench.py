@@ -113,11 +113,13 @@ _COLUMNS = ["kernel", "device", "dtype", "case", "value", "spread", "of peak", "
 _JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "left"]
 
 
-def _table(title: str, rows: list[tuple]):
-    """The bench table: two spaces between columns, no margins; only the case column may wrap."""
+def _table(title: str, rows: list[tuple], *, narrow: bool = False):
+    """The bench table: two spaces between columns, no margins; only the case column may wrap. ``narrow`` puts
+    the "of peak" header on two lines (its cells are at most 4 wide)."""
     from rigbench import report
 
-    t = report.table(title, _COLUMNS, rows, justify=_JUSTIFY)
+    columns = [("of\npeak" if narrow and c == "of peak" else c) for c in _COLUMNS]
+    t = report.table(title, columns, rows, justify=_JUSTIFY)
     t.show_edge, t.pad_edge, t.collapse_padding = False, False, True
     for col in t.columns:
         col.no_wrap = col.header != "case"
@@ -145,9 +147,12 @@ def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
     full, compact, notes = _rows(doc)
     table = _table(title, full)
-    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
-    if natural > out.width:  # the short reasons do not fit on one line: note numbers only
-        table = _table(title, compact)
+    wide = out.options.update_width(10_000)
+    for rows, narrow in ((full, False), (compact, False), (compact, True)):
+        # the first that fits: short reasons in the status cell; note numbers only; "of peak" on two lines
+        table = _table(title, rows, narrow=narrow)
+        if out.measure(table, options=wide).maximum <= out.width:
+            break
     out.print(table)
     for line in [*notes, *(_peak_caption(doc).splitlines())]:
         out.print(Text(_wrapped(line, out.width)), soft_wrap=True)
