@@ -14,7 +14,7 @@ math); ``info`` records which ones were enabled.
 
 from __future__ import annotations
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, require_torch_device
 
 # Relative error (Frobenius norm) against a float64 softmax(Q K^T / sqrt(D)) V. Flash kernels keep the
 # softmax in float32; the inputs are already rounded to the dtype, so the bound covers only the arithmetic.
@@ -91,15 +91,7 @@ class Attention(Kernel):
         return None
 
     def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
-        import torch
-
-        kind = device.split(":")[0]
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise KernelSkip("torch sees no CUDA device (CPU-only torch build or no GPU)")
-        if dtype not in _REL_ERR:
-            raise KernelSkip(f"attention has no dtype {dtype!r}; valid: {', '.join(_REL_ERR)}")
-        if dtype == "bfloat16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
-            raise KernelSkip("this GPU has no bfloat16 support (needs compute capability 8.0 or later)")
+        require_torch_device(self.name, device, dtype, tuple(_REL_ERR))
         return _AttnPrepared(device, _torch_dtype(dtype), dtype, params)
 
 

@@ -53,6 +53,21 @@ class RunContext:
     extra: dict = field(default_factory=dict)
 
 
+def require_torch_device(kernel_name: str, device: str, dtype: str, valid_dtypes) -> None:
+    """Raise ``KernelSkip`` for what a torch kernel cannot run here: a CUDA device torch does not see (CPU-only
+    build, no GPU), a dtype the kernel does not offer, or bfloat16 on a GPU without it (before compute capability 8.0).
+    """
+    import torch
+
+    kind = device.split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise KernelSkip("torch sees no CUDA device (CPU-only torch build or no GPU)")
+    if dtype not in valid_dtypes:
+        raise KernelSkip(f"{kernel_name} has no dtype {dtype!r}; valid: {', '.join(valid_dtypes)}")
+    if dtype == "bfloat16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
+        raise KernelSkip("this GPU has no bfloat16 support (needs compute capability 8.0 or later)")
+
+
 class Prepared:
     """One case, set up and ready to be timed. Subclass it, or pass callables to ``Prepared.of``."""
 

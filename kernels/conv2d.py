@@ -13,7 +13,7 @@ for this layer in training; the forward output and the incoming gradient are mad
 
 from __future__ import annotations
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, require_torch_device
 
 # Relative error (Frobenius norm of the difference over the reference's norm) allowed against float64.
 # float32 on CUDA may run on TF32 tensor cores (torch.backends.cudnn.allow_tf32 is on by default): 10-bit mantissa.
@@ -97,15 +97,7 @@ class Conv2d(Kernel):
 
     # --- set-up and the timed region ------------------------------------------------------------------------
     def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
-        import torch
-
-        kind = device.split(":")[0]
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise KernelSkip("torch sees no CUDA device (CPU-only torch build or no GPU)")
-        if dtype not in _REL_ERR:
-            raise KernelSkip(f"conv2d has no dtype {dtype!r}; valid: {', '.join(_REL_ERR)}")
-        if dtype == "bfloat16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
-            raise KernelSkip("this GPU has no bfloat16 support (needs compute capability 8.0 or later)")
+        require_torch_device(self.name, device, dtype, tuple(_REL_ERR))
         return _ConvPrepared(device, _torch_dtype(dtype), dtype, params)
 
 

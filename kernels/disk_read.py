@@ -26,7 +26,6 @@ from __future__ import annotations
 import mmap
 import os
 import shutil
-import statistics
 import tempfile
 import time
 

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, require_torch_device
 
 # --- model configurations (sizes, not data: no source needed) -----------------------------------------------------
 CNN_CONFIGS = {
@@ -350,10 +350,7 @@ class TrainKernel(Kernel):
         import torch
 
         kind = device.split(":")[0]
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise KernelSkip("torch sees no CUDA device (CPU-only torch build or no GPU)")
-        if dtype not in self.dtypes:
-            raise KernelSkip(f"{self.name} has no dtype {dtype!r}; valid: {', '.join(self.dtypes)}")
+        require_torch_device(self.name, device, dtype, self.dtypes)
         amp_dtype, scaler = None, None
         if dtype == "amp":
             if kind == "cuda":

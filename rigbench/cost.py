@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from rigbench.errors import UserError
+from rigbench.files import read_text
 
 SCHEMA = "rigbench.cost/1"
 SECONDS_PER_HOUR = 3600.0
@@ -155,14 +156,7 @@ def load_prices(path: str | Path | None = None) -> PriceList:
     """The shipped price list, or a user's file in the same format (``--prices FILE``)."""
     if path is None:
         return parse_prices(_profile_text("cloud_prices.csv"), "profiles/cloud_prices.csv")
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{p}: no such price file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read price file {p}: {exc}") from None
-    return parse_prices(text, str(p))
+    return parse_prices(read_text(path, "price file"), str(path))
 
 
 def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:

@@ -69,15 +69,21 @@ def parse_schema(schema: Any) -> tuple[str, int] | None:
         return None
 
 
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """The text of a user-given file; a missing or unreadable one is a ``UserError`` naming ``what`` it should be."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such {what}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {what} {path}: {exc}") from None
+
+
 def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
     """Read a rigbench document of ``kind``; refuse other kinds and versions newer than ``max_version``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
+    text = read_text(path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -16,7 +16,6 @@ only a person can give (a price): without it they say so and stay out of the ver
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field

@@ -373,9 +373,9 @@ def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple]
     return todo, failed
 
 
-def case_label(kernel_name: str, device: str, dtype: str, params: dict) -> str:
-    size = ",".join(f"{k}={v}" for k, v in params.items())
-    return f"{kernel_name} {device} {dtype} {size}".strip()
+def case_label(kernel, device: str, dtype: str, params: dict) -> str:
+    """'gemm cpu float32 1024³': what the progress line says about a case."""
+    return f"{kernel.name} {device} {dtype} {kernel.label(params)}".strip()
 
 
 def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, quick: bool = False,
@@ -422,7 +422,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                 doc["measurements"].append(rec)
                 write_json_atomic(path, doc)
                 if bar is not None:
-                    bar.step(case_label(k.name, dev, dtype, params))
+                    bar.step(case_label(k, dev, dtype, params))
         doc["suite_s"] = time.perf_counter() - started
         doc["lost_devices"] = state.lost
         doc["conditions"]["end"] = conditions.cpu_state()

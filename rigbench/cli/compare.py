@@ -14,12 +14,10 @@ def _device(arg: str):
     from pathlib import Path
 
     from rigbench import catalog, model
-    from rigbench.errors import UserError
+    from rigbench.bench.schema import load_results
 
     if arg.endswith(".json") or Path(arg).is_file():
-        from rigbench.files import read_json
-
-        doc = read_json(arg, "results", 1)
+        doc = load_results(arg)
         cap = model.capability_from_results(doc, "cuda:0")
         return cap.id, cap, cap.gpu, 1
     m = _NX.match(arg)
@@ -31,18 +29,13 @@ def _device(arg: str):
 
 def build_comparison(args, workloads, precisions) -> dict:
     """The rigbench.compare/1 document: devices in order, then throughput per workload and precision."""
-    from rigbench import model
-    from rigbench.errors import UserError
+    from rigbench import model, scaling
 
     devices, rows = [], []
     entries = []
     for arg in args:
         label, cap, gpu, n = _device(arg)
         if n > 1:
-            try:
-                from rigbench import scaling
-            except ImportError:
-                raise UserError("multi-GPU prediction is unavailable (rigbench.scaling is not installed)") from None
             label = f"{n}x-{gpu.id}"
         entries.append((label, cap, gpu, n))
         spec = gpu.to_dict() if gpu is not None else {}
@@ -57,8 +50,6 @@ def build_comparison(args, workloads, precisions) -> dict:
             unit = model.demand(w).unit
             for label, cap, gpu, n in entries:
                 if n > 1:
-                    from rigbench import scaling
-
                     r = scaling.predict_data_parallel(gpu, n, w, p)
                     thr[label], src[label] = float(r["throughput"]), "predicted"
                     mb[label], bound[label] = model.predict(model.capability_from_gpu(gpu), w, p).max_batch, None
@@ -170,7 +161,6 @@ def command(devices, workloads, precision, as_json, plot):
     """
     from rigbench import model, report
     from rigbench.errors import UserError
-    from rigbench.units import fmt_num
 
     if len(devices) < 2:
         raise UserError("compare needs at least two devices, e.g. 'rigbench compare gtx-1080-ti rtx-2080-ti'")
