@@ -8,14 +8,26 @@ K = REGISTRY["conv2d"]
 SMALL = {"n": 2, "c": 8, "k": 16, "h": 10, "w": 12, "r": 3, "s": 3, "itemsize": 4}
 
 
-def test_forward_flops_is_two_per_multiply_add():
-    # each of the 2*16*10*12 outputs sums 8*3*3 = 72 products: 72 multiply-adds -> 144 FLOPs
-    outputs = 2 * 16 * 10 * 12
-    assert K.flops(dict(SMALL, **{"pass": "forward"})) == outputs * 72 * 2 == 552960
+def test_forward_flops_is_two_per_multiply_add_on_real_input():
+    # 3x3, padding 1: along the 10 rows, the first and last output row lose one filter row to the padding:
+    # 10*3 - 2 = 28 taps; along the 12 columns 12*3 - 2 = 34. Per (n, k, c): 28*34 = 952 multiply-adds
+    # (the textbook count with padding would be 10*12*9 = 1080). 2*16*8 pairs x 952 x 2 FLOPs = 487,424.
+    assert K.taps(10, 3) == 28 and K.taps(12, 3) == 34
+    assert K.flops(dict(SMALL, **{"pass": "forward"})) == 2 * 16 * 8 * 952 * 2 == 487424
 
 
 def test_backward_flops_is_twice_forward():
-    assert K.flops(dict(SMALL, **{"pass": "backward"})) == 2 * 552960
+    assert K.flops(dict(SMALL, **{"pass": "backward"})) == 2 * 487424
+
+
+def test_taps_by_brute_force():
+    # count the taps that land inside the input by walking a padded grid, for a few sizes and kernels
+    for size in (1, 2, 5, 14):
+        for kernel in (1, 3, 5):
+            pad = (kernel - 1) // 2
+            inside = sum(1 for out in range(size) for tap in range(kernel) if pad <= out + tap < size + pad)
+            assert K.taps(size, kernel) == inside
+    assert K.taps(14, 1) == 14   # a 1x1 convolution has no padding: every tap is real
 
 
 def test_bytes_count_each_tensor_once():
@@ -25,8 +37,9 @@ def test_bytes_count_each_tensor_once():
 
 
 def test_resnet50_conv4_flops():
-    # ResNet-50 conv4_x 3x3: 256 -> 256 at 14x14, per image 2*256*256*9*196 = 231,211,008 FLOPs
-    assert K.flops({"n": 1, "c": 256, "k": 256, "h": 14, "w": 14, "r": 3, "s": 3, "pass": "forward"}) == 231211008
+    # ResNet-50 conv4_x 3x3: 256 -> 256 at 14x14: the textbook 2*256*256*9*196 = 231,211,008 FLOPs per image counts
+    # the padding; on real input 40 x 40 taps per channel pair: 2*256*256*1600 = 209,715,200
+    assert K.flops({"n": 1, "c": 256, "k": 256, "h": 14, "w": 14, "r": 3, "s": 3, "pass": "forward"}) == 209715200
 
 
 def test_cases_quick_cpu_is_float32_forward_and_backward():
