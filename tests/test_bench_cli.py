@@ -107,7 +107,11 @@ def test_quick_suite_end_to_end(tmp_path):
             assert m["valid"] == (not m["invalid_reasons"])
         else:
             assert m["reason"], m
-    print(f"quick suite: {elapsed:.1f} s wall, {doc['suite_s']:.1f} s measuring")
+    # the CPU clock is measured before (for the peak) and after the suite (for the cooling guideline)
+    start = doc["peaks"]["cpu"]["clock"]["scalar_mhz"]
+    end = doc["conditions"]["cpu_clock_end"]["scalar_mhz"]
+    assert 500 < start < 7000 and 500 < end < 7000
+    print(f"quick suite: {elapsed:.1f} s wall, {doc['suite_s']:.1f} s measuring; clock {start} -> {end} MHz")
 
 
 # ---------------------------------------------------------------- the table, rendered from a small results document

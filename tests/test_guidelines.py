@@ -414,3 +414,24 @@ def test_suggestions_cheapest_first_and_within_budget():
     assert per == sorted(per, reverse=True)
     ram = next(x for x in s if x["kind"] == "ram")
     assert ram["cost_usd"] == pytest.approx(8 * 11.72)   # 8 GB more to reach 16 GB, at the cited price per GiB
+
+
+def _cpu_only_run(start_mhz, end_mhz):
+    """A CPU-only results file whose bench measured the scalar clock before and after its suite."""
+    doc = json.loads((FX / "results_cool_fed.json").read_text())
+    doc["measurements"] = [x for x in doc["measurements"] if not str(x.get("device", "")).startswith("cuda")]
+    doc.setdefault("peaks", {}).setdefault("cpu", {})["clock"] = {"scalar_mhz": start_mhz}
+    doc.setdefault("conditions", {})["cpu_clock_end"] = {"scalar_mhz": end_mhz} if end_mhz else None
+    return g.Machine.from_results(doc, "cpu-run.json")
+
+
+def test_cooling_on_a_cpu_only_run_judges_the_cpu_clock_drop():
+    # 3600 -> 3100 MHz is a 13.9% drop (over the 10% threshold); 3600 -> 3450 MHz is 4.2%.
+    hot = check("desktop", "desktop.cooling", _cpu_only_run(3600, 3100))
+    assert hot.status == "fail" and hot.measured_value == pytest.approx(0.139, abs=1e-3)
+    assert "3,600 -> 3,100 MHz" in hot.measured
+    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, 3450)).status == "pass"
+    # the clock at the threshold's edge: 3600 * 0.9 = 3240 MHz is a drop of exactly 10%, not over it
+    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, 3240)).status == "pass"
+    old_file = check("desktop", "desktop.cooling", _cpu_only_run(3600, None))
+    assert old_file.status == "unknown" and "CPU clock" in old_file.why

@@ -426,6 +426,10 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["suite_s"] = time.perf_counter() - started
         doc["lost_devices"] = state.lost
         doc["conditions"]["end"] = conditions.cpu_state()
+        if peaks is None and "cpu" in devices:
+            # The same clock measurement as at the start, after the suite's load: a clock that fell says the CPU
+            # slowed down under sustained work (heat or power), which the cooling guideline asks about.
+            doc["conditions"]["cpu_clock_end"] = peaks_mod.measure_cpu_clock()
         doc["status"] = "complete"
         write_json_atomic(path, doc)
     except KeyboardInterrupt:
