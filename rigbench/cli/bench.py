@@ -153,9 +153,7 @@ def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
         table = _table(title, rows, narrow=narrow)
         if out.measure(table, options=wide).maximum <= out.width:
             break
-    out.print(table)
-    for line in [*notes, *(_peak_caption(doc).splitlines())]:
-        out.print(Text(_wrapped(line, out.width)), soft_wrap=True)
+    report.show(table, *(Text(_wrapped(line, out.width)) for line in [*notes, *_peak_caption(doc).splitlines()]))
     if path:
         click.echo(f"results: {path}")
 
