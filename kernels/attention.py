@@ -14,25 +14,12 @@ math); ``info`` records which ones were enabled.
 
 from __future__ import annotations
 
-from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, require_torch_device
+from rigbench.kernels.base import (ITEMSIZE, Kernel, KernelFault, Prepared, RunContext, rel_error,
+                                   require_torch_device, torch_dtype)
 
 # Relative error (Frobenius norm) against a float64 softmax(Q K^T / sqrt(D)) V. Flash kernels keep the
 # softmax in float32; the inputs are already rounded to the dtype, so the bound covers only the arithmetic.
 _REL_ERR = {"float32": 1e-3, "bfloat16": 3e-2, "float16": 5e-3}
-_ITEMSIZE = {"float32": 4, "bfloat16": 2, "float16": 2}
-
-
-def _torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
-def _rel_err(got, ref) -> float:
-    import torch
-
-    got, ref = got.double(), ref.double()
-    return float(torch.linalg.vector_norm(got - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-300))
 
 
 def reference_attention(q, k, v):
@@ -61,7 +48,7 @@ class Attention(Kernel):
             base = {"b": 2, "h": 8, "l": 512, "d": 64} if ctx.quick else {"b": 4, "h": 16, "l": 1024, "d": 64}
         else:
             base = {"b": 4, "h": 16, "l": 1024, "d": 64} if ctx.quick else {"b": 8, "h": 16, "l": 4096, "d": 128}
-        base["itemsize"] = _ITEMSIZE[dtype]
+        base["itemsize"] = ITEMSIZE[dtype]
         return [dict(base, **{"pass": "forward"}), dict(base, **{"pass": "backward"})]
 
     def label(self, params: dict) -> str:
@@ -92,7 +79,7 @@ class Attention(Kernel):
 
     def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
         require_torch_device(self.name, device, dtype, tuple(_REL_ERR))
-        return _AttnPrepared(device, _torch_dtype(dtype), dtype, params)
+        return _AttnPrepared(device, torch_dtype(dtype), dtype, params)
 
 
 class _AttnPrepared(Prepared):
@@ -145,12 +132,12 @@ class _AttnPrepared(Prepared):
         q, k, v = (t.detach()[sl].double() for t in (self.q, self.k, self.v))
         bound = _REL_ERR[self.dtype]
         if not self.backward:
-            errs = {"output": _rel_err(self.out[sl], reference_attention(q, k, v))}
+            errs = {"output": rel_error(self.out[sl], reference_attention(q, k, v))}
         else:
             for t in (q, k, v):
                 t.requires_grad_(True)
             ref = torch.autograd.grad(reference_attention(q, k, v), (q, k, v), self.dout[sl].double())
-            errs = {f"grad_{n}": _rel_err(g[sl], r) for n, g, r in zip("qkv", self.out, ref)}
+            errs = {f"grad_{n}": rel_error(g[sl], r) for n, g, r in zip("qkv", self.out, ref)}
         self.info["rel_err"] = errs
         bad = {k: v for k, v in errs.items() if not v <= bound}
         if bad:

@@ -53,6 +53,26 @@ class RunContext:
     extra: dict = field(default_factory=dict)
 
 
+#: bytes per element of the floating-point dtypes the torch kernels run
+ITEMSIZE = {"float32": 4, "bfloat16": 2, "float16": 2}
+
+
+def torch_dtype(name: str):
+    """The torch dtype of a kernel dtype name ("float32", "bfloat16", "float16")."""
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+def rel_error(got, ref) -> float:
+    """Relative error of a result against its reference: Frobenius norm of the difference over the reference's norm,
+    computed in float64."""
+    import torch
+
+    got, ref = got.double(), ref.double()
+    return float(torch.linalg.vector_norm(got - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-300))
+
+
 def require_torch_device(kernel_name: str, device: str, dtype: str, valid_dtypes) -> None:
     """Raise ``KernelSkip`` for what a torch kernel cannot run here: a CUDA device torch does not see (CPU-only
     build, no GPU), a dtype the kernel does not offer, or bfloat16 on a GPU without it (before compute capability 8.0).

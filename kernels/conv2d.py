@@ -20,25 +20,12 @@ for this layer in training; the forward output and the incoming gradient are mad
 
 from __future__ import annotations
 
-from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, require_torch_device
+from rigbench.kernels.base import (ITEMSIZE, Kernel, KernelFault, Prepared, RunContext, rel_error,
+                                   require_torch_device, torch_dtype)
 
 # Relative error (Frobenius norm of the difference over the reference's norm) allowed against float64.
 # float32 on CUDA may run on TF32 tensor cores (torch.backends.cudnn.allow_tf32 is on by default): 10-bit mantissa.
 _REL_ERR = {"float32": 2e-3, "bfloat16": 2e-2, "float16": 5e-3}
-_ITEMSIZE = {"float32": 4, "bfloat16": 2, "float16": 2}
-
-
-def _torch_dtype(name: str):
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
-def _rel_err(got, ref) -> float:
-    import torch
-
-    got, ref = got.double(), ref.double()
-    return float(torch.linalg.vector_norm(got - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-300))
 
 
 class Conv2d(Kernel):
@@ -61,7 +48,7 @@ class Conv2d(Kernel):
         else:
             # ResNet-50 conv4_x: 256 channels at 14 x 14
             base = {"n": 32 if kind == "cpu" else 256, "c": 256, "k": 256, "h": 14, "w": 14, "r": 3, "s": 3}
-        base["itemsize"] = _ITEMSIZE[dtype]
+        base["itemsize"] = ITEMSIZE[dtype]
         return [dict(base, **{"pass": "forward"}), dict(base, **{"pass": "backward"})]
 
     # --- the work of one call -------------------------------------------------------------------------------
@@ -112,7 +99,7 @@ class Conv2d(Kernel):
     # --- set-up and the timed region ------------------------------------------------------------------------
     def prepare(self, device: str, dtype: str, params: dict, ctx: RunContext) -> Prepared:
         require_torch_device(self.name, device, dtype, tuple(_REL_ERR))
-        return _ConvPrepared(device, _torch_dtype(dtype), dtype, params)
+        return _ConvPrepared(device, torch_dtype(dtype), dtype, params)
 
 
 class _ConvPrepared(Prepared):
@@ -160,13 +147,13 @@ class _ConvPrepared(Prepared):
         if not self.backward:
             n_check = min(2, x64.shape[0])  # samples are independent: check the first ones
             ref = F.conv2d(x64[:n_check], w64, padding=self.padding)
-            errs = {"output": _rel_err(self.out[:n_check], ref)}
+            errs = {"output": rel_error(self.out[:n_check], ref)}
         else:
             x64.requires_grad_(True)
             w64.requires_grad_(True)
             y = F.conv2d(x64, w64, padding=self.padding)
             gx, gw = torch.autograd.grad(y, (x64, w64), self.dy.double())
-            errs = {"grad_input": _rel_err(self.out[0], gx), "grad_weight": _rel_err(self.out[1], gw)}
+            errs = {"grad_input": rel_error(self.out[0], gx), "grad_weight": rel_error(self.out[1], gw)}
         bad = {k: v for k, v in errs.items() if not v <= bound}
         self.info["rel_err"] = errs
         if bad:
