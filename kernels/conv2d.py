@@ -24,7 +24,7 @@ from rigbench.kernels.base import (ITEMSIZE, Kernel, KernelFault, Prepared, RunC
                                    require_torch_device, torch_dtype)
 
 # Relative error (Frobenius norm of the difference over the reference's norm) allowed against float64.
-# float32 on CUDA may run on TF32 tensor cores (torch.backends.cudnn.allow_tf32 is on by default): 10-bit mantissa.
+# float32 is IEEE float32 on every device (cuDNN's TF32 default is switched off while the kernel runs).
 _REL_ERR = {"float32": 2e-3, "bfloat16": 2e-2, "float16": 5e-3}
 
 
@@ -123,8 +123,14 @@ class _ConvPrepared(Prepared):
         if self.backward:
             self.dy = torch.randn(n, k, h, w, generator=gen).to(device=device, dtype=tdtype, memory_format=cl)
             self._bwd = torch.ops.aten.convolution_backward
+        # float32 means IEEE float32 arithmetic, as for gemm: cuDNN's default lets float32 convolutions run on TF32
+        # tensor cores, which would be judged against the float32 peak (several times lower on Ampere and later).
+        self._prior_tf32 = None
+        if device.startswith("cuda"):
+            self._prior_tf32 = torch.backends.cudnn.allow_tf32
+            torch.backends.cudnn.allow_tf32 = False
         self.info = {"layout": "channels_last (NHWC)", "padding": list(self.padding), "stride": 1,
-                     "tf32_allowed": bool(torch.backends.cudnn.allow_tf32) if device.startswith("cuda") else None}
+                     "tf32_allowed": False if device.startswith("cuda") else None}
 
     def run(self) -> None:
         import torch.nn.functional as F
@@ -162,6 +168,10 @@ class _ConvPrepared(Prepared):
 
     def close(self) -> None:
         self.x = self.w = self.out = self.dy = None
+        if self._prior_tf32 is not None:
+            import torch
+
+            torch.backends.cudnn.allow_tf32 = self._prior_tf32
 
 
 KERNELS = [Conv2d()]

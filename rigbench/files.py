@@ -33,6 +33,12 @@ def dumps(doc: Any, indent: int | None = 2) -> str:
     return json.dumps(_clean(doc), indent=indent, sort_keys=False, default=str)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: str | os.PathLike, doc: Any) -> Path:
     """Write ``doc`` to ``path`` atomically; an unwritable directory or a full disk is a ``UserError``."""
     path = Path(path)
@@ -45,6 +51,7 @@ def write_json_atomic(path: str | os.PathLike, doc: Any) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a results file is as readable as any other
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:

@@ -175,8 +175,14 @@ def test_only_and_device_names_are_checked():
     with pytest.raises(UserError, match="valid kernels: sleepy"):
         runner.resolve_kernels(["nope"], reg)
     assert [k.name for k in runner.resolve_kernels(["sleepy"], reg)] == ["sleepy"]
-    with pytest.raises(UserError, match="valid devices here: cpu, cuda, all"):
-        runner.resolve_devices("cuda:3", n_cuda=0)
+    with pytest.raises(UserError, match="no CUDA GPU is visible here: 'cuda:3'; valid devices here: cpu, all$"):
+        runner.resolve_devices("cuda:3", n_cuda=0)          # without a GPU, no cuda name is offered as valid
+    with pytest.raises(UserError, match="valid devices here: cpu, cuda, cuda:0, cuda:1, all"):
+        runner.resolve_devices("cuda:3", n_cuda=2)
+    with pytest.raises(UserError, match="--only names no kernel; valid kernels: sleepy"):
+        runner.resolve_kernels([""], reg)                   # `--only ""` is a mistake, not "run nothing"
+    with pytest.raises(UserError, match="--device is empty"):
+        runner.resolve_devices(" , ", n_cuda=0)
     assert runner.resolve_devices("cuda", n_cuda=2) == ["cuda:0", "cuda:1"]
     assert runner.resolve_devices(None, n_cuda=1) == ["cpu", "cuda:0"]
 

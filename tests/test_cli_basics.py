@@ -21,3 +21,17 @@ def test_unknown_command_is_one_line_exit_2():
 
 def test_unknown_option_is_one_line_exit_2():
     assert_user_error(run_cli("--no-such-option"), "no-such-option")
+
+
+def test_json_files_are_written_readable_like_any_other_file(tmp_path):
+    """mkstemp creates 0600 files; a results file follows the umask like a file the user saved."""
+    import os
+
+    from rigbench.files import write_json_atomic
+
+    old = os.umask(0o022)
+    try:
+        path = write_json_atomic(tmp_path / "r.json", {"schema": "rigbench.results/1"})
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -83,11 +83,14 @@ def resolve_devices(spec: str | None, n_cuda: int | None = None) -> list[str]:
     """``cpu``, ``cuda`` (every GPU), ``cuda:N``, ``all`` or None (every device found) -> device names."""
     n_cuda = cuda_count() if n_cuda is None else n_cuda
     gpus = [f"cuda:{i}" for i in range(n_cuda)]
-    valid = ["cpu", "cuda", *gpus, "all"]
+    valid = ["cpu", *(["cuda", *gpus] if gpus else []), "all"]
     if spec is None or spec == "all":
         return ["cpu", *gpus]
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if not parts:
+        raise UserError(f"--device is empty; valid devices here: {', '.join(valid)}")
     out: list[str] = []
-    for part in [p.strip() for p in spec.split(",") if p.strip()]:
+    for part in parts:
         if part == "cpu":
             out.append("cpu")
         elif part == "cuda" and gpus:
@@ -105,6 +108,8 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
     if not only:
         return list(registry.values())
     names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    if not names:
+        raise UserError(f"--only names no kernel; valid kernels: {', '.join(registry)}")
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise UserError(f"unknown kernel {', '.join(map(repr, unknown))}; valid kernels: {', '.join(registry)}")
