@@ -335,6 +335,8 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
         m.unknown.pop(key, None)
         if key == "ram":
             m.ram_bytes, m.ram_reported = parse_size(value, binary=True), False
+            if m.ram_bytes <= 0:
+                raise UserError(f"--spec ram={value!r}: give the RAM as a size above zero, like ram=32GB")
         elif key == "cores":
             try:
                 cores = int(value)
@@ -349,6 +351,8 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
             m.gpus, m.gpu_error = _parse_gpus(value), None
         elif key == "disk":
             total = sum(parse_size(p, binary=False, default_unit="T") for p in value.split("+"))
+            if total <= 0:
+                raise UserError(f"--spec disk={value!r}: give the storage as a size above zero, like disk=4TB")
             kind = m.disks[0].kind if m.disks else None
             m.disks, m.disks_reported = [DiskUnit("(spec)", total_bytes=total, kind=kind)], False
         elif key == "disk_kind":
@@ -1092,10 +1096,16 @@ def provider_notes() -> dict:
         note = dict(c)
         if c["check"] == "cheapest_per_gpu_hour":
             shared = {g: prov for g, prov in by_gpu.items() if c["provider"] in prov and len(prov) > 1}
-            wins = sorted(g for g, prov in shared.items() if min(prov, key=prov.get) == c["provider"])
-            detail = {g: {"cheapest": min(prov, key=prov.get), "usd_per_gpu_hour": round(min(prov.values()), 4),
+            # cheapest = at the lowest per-GPU-hour price of that GPU, to the cent: a tie counts for every provider in it
+            def cheapest(prov: dict[str, float]) -> list[str]:
+                low = round(min(prov.values()), 2)
+                return sorted(p for p, v in prov.items() if round(v, 2) == low)
+
+            wins = sorted(g for g, prov in shared.items() if c["provider"] in cheapest(prov))
+            detail = {g: {"cheapest": ", ".join(cheapest(prov)), "usd_per_gpu_hour": round(min(prov.values()), 4),
                           c["provider"]: round(prov[c["provider"]], 4)} for g, prov in sorted(shared.items())}
-            note["measured"] = f"cheapest for {len(wins)} of {len(shared)} GPU types offered by it and another provider"
+            note["measured"] = (f"cheapest (ties included) for {len(wins)} of {len(shared)} GPU types offered by it "
+                                "and another provider")
             note["verdict"] = "agrees" if shared and len(wins) * 2 > len(shared) else ("unknown" if not shared else "disagrees")
             note["wins"], note["by_gpu"] = wins, detail
         elif c["check"] == "most_instance_types":
