@@ -30,7 +30,10 @@ from rigbench.files import read_text
 
 SCHEMA = "rigbench.cost/1"
 SECONDS_PER_HOUR = 3600.0
-HOURS_PER_MONTH = 365.25 * 24 / 12  # 730.5: the most a machine can run in an average month
+# 730.5 h: the most one machine can run in an average month (a 365.25-day year of 24 h / 12 months; cloud price
+# calculators use the same convention rounded to 730 h/month, e.g. the AWS Pricing Calculator).
+HOURS_PER_MONTH = 365.25 * 24 / 12
+TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
 
@@ -378,6 +381,24 @@ class CostOption:
         spent = self.purchase_usd + self.usd_per_hour * self.hours_per_month * month
         return spent - (self.resale_usd if month >= self.months else 0.0)
 
+    @property
+    def feasible(self) -> bool:
+        """Can one machine (one instance) do the month's work in the hours a month has (HOURS_PER_MONTH)?"""
+        return self.hours_per_month <= HOURS_PER_MONTH * (1 + 1e-9)
+
+    @property
+    def machines_needed(self) -> int:
+        """How many such machines (instances) running all month the work would take."""
+        return max(1, math.ceil(self.hours_per_month / HOURS_PER_MONTH - 1e-9))
+
+    def infeasible_note(self) -> str | None:
+        if self.feasible:
+            return None
+        what = ("machines" if self.gpu_count > 1 else "cards") if self.kind == "buy" else "instances"
+        return (f"{self.name} would need {self.hours_per_month:,.0f} h/month, {self.hours_per_month / HOURS_PER_MONTH:.1f}x "
+                f"the {HOURS_PER_MONTH:g} h in a month: it would take {self.machines_needed} {what} running all month; "
+                f"left out of the recommendation and break-even")
+
     def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
         """Running cost of one reference-device hour of work on this option."""
         return self.usd_per_hour * reference_throughput_per_s / self.throughput_per_s
@@ -440,7 +461,8 @@ class CostReport:
         return option.total_usd / samples * 1e6 if samples > 0 else None
 
     def cheapest(self, kind: str | None = None) -> CostOption | None:
-        pool = [o for o in self.options if kind is None or o.kind == kind]
+        """The cheapest option (of ``kind``) that one machine can run within a month; infeasible ones never win."""
+        pool = [o for o in self.options if (kind is None or o.kind == kind) and o.feasible]
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
     @property
@@ -450,6 +472,10 @@ class CostReport:
     def recommendation(self) -> str:
         best = self.cheapest()
         if best is None:
+            if self.options:
+                return (f"none of the options can do {self.work.reference_hours_per_month:,.0f} h/month on "
+                        f"{self.work.reference_name} within the {HOURS_PER_MONTH:g} h of a month on one machine: "
+                        f"see the notes for how many each would take")
             return "nothing to compare"
         ref_h = self.work.reference_hours_per_month
         months = f"{self.months:g} months"
@@ -465,7 +491,9 @@ class CostReport:
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
-            return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{tail}"
+            cannot = [o.name for o in self.buys if not o.feasible]
+            why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
+            return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{why}{tail}"
         be = self.break_even(buy, best)
         if be is None:
             crossing = f"buying {buy.name} never pays off against it at these prices"
@@ -476,6 +504,17 @@ class CostReport:
             crossing = f"buying {buy.name} pays off only above {be:,.0f} h/month"
         return (f"rent {best.name}: {buy.total_usd - best.total_usd:,.0f} USD cheaper than buying {buy.name} over "
                 f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}{tail}")
+
+    def notes(self) -> list[str]:
+        """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
+        buys = [o.infeasible_note() for o in self.buys if not o.feasible]
+        rents = [o for o in self.rents if not o.feasible]
+        if len(rents) > 3:
+            rents.sort(key=lambda o: o.hours_per_month)
+            return buys + [f"{len(rents)} instances would need more than the {HOURS_PER_MONTH:g} h in a month (from "
+                           f"{rents[0].name}, {rents[0].machines_needed} instances, to {rents[-1].name}, "
+                           f"{rents[-1].machines_needed}); left out of the recommendation and break-even"]
+        return buys + [o.infeasible_note() for o in rents]
 
     def _drivers(self) -> str:
         a = self.assumptions
@@ -488,9 +527,9 @@ class CostReport:
         buy = self.cheapest("buy")
         top_be = self.break_even(buy, best_rent) if buy and best_rent else None
         opts = []
-        for o in sorted(self.options, key=lambda o: o.total_usd):
+        for o in sorted(self.options, key=lambda o: (not o.feasible, o.total_usd)):
             be = None
-            if o.kind == "rent" and buy is not None:
+            if o.kind == "rent" and buy is not None and o.feasible:
                 be = self.break_even(buy, o)
             opts.append({
                 "name": o.name, "kind": o.kind, "gpu": o.gpu_id, "gpu_count": o.gpu_count,
@@ -506,6 +545,7 @@ class CostReport:
                 "usd_per_hour": o.usd_per_hour,
                 "usd_per_hour_means": "electricity" if o.kind == "buy" else ("spot" if self.assumptions["spot"] else "on-demand"),
                 "break_even_hours_per_month": be,
+                "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
                 "price_date": o.price_date, **o.extra,
             })
         return {
@@ -525,6 +565,9 @@ class CostReport:
             "options": opts,
             "break_even_hours_per_month": top_be,
             "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            "break_even_rent_options_against": buy.name if buy else None,
+            "hours_in_a_month": HOURS_PER_MONTH,
+            "notes": self.notes(),
             "break_even_hours_are_on": self.work.reference_name,
             "recommendation": self.recommendation(),
             "assumptions": self.assumptions,
@@ -561,12 +604,14 @@ def _unit_of(pred) -> str:
     return unit[:-2] if unit.endswith("/s") else unit
 
 
-def _instance_throughput(inst: Instance, gpu, one_gpu_per_s: float, workload: str, precision: str,
-                         own: Ownership, use_scaling: bool) -> tuple[float, str]:
-    """N-GPU instance throughput: rigbench.scaling where installed and able, else N x one GPU x the documented
-    efficiency (profiles/ownership.toml [scaling])."""
-    if inst.gpu_count == 1:
+def _multi_gpu_throughput(gpu, count: int, one_gpu_per_s: float, workload: str, precision: str,
+                          own: Ownership, use_scaling: bool) -> tuple[float, str]:
+    """Throughput of ``count`` cards of ``gpu`` training data-parallel (a rented instance or a bought machine):
+    rigbench.scaling.predict_data_parallel where installed and able, else N x one GPU x the documented efficiency
+    (profiles/ownership.toml [scaling])."""
+    if count == 1:
         return one_gpu_per_s, "predicted"
+    why = "rigbench.scaling not used"
     if use_scaling:
         try:
             from rigbench import scaling
@@ -574,34 +619,67 @@ def _instance_throughput(inst: Instance, gpu, one_gpu_per_s: float, workload: st
             scaling = None
         if scaling is not None and hasattr(scaling, "predict_data_parallel"):
             try:
-                out = scaling.predict_data_parallel(gpu, inst.gpu_count, workload, precision,
-                                                    single_throughput=one_gpu_per_s)
-            except UserError:
-                out = {}
+                out = scaling.predict_data_parallel(gpu, count, workload, precision, single_throughput=one_gpu_per_s)
+            except UserError as exc:
+                out = {"reason": str(exc)}
             if out.get("throughput"):
                 return float(out["throughput"]), (f"predicted, rigbench.scaling: efficiency "
                                                   f"{out.get('scaling_efficiency', 0):.2f} over {out.get('interconnect')}")
+            why = f"rigbench.scaling cannot say: {out.get('reason') or 'no throughput'}"
+        else:
+            why = "rigbench.scaling not installed"
     eff = own.data_parallel_efficiency
-    return one_gpu_per_s * inst.gpu_count * eff, f"predicted, {inst.gpu_count} x 1 GPU x {eff:g} scaling efficiency"
+    return (one_gpu_per_s * count * eff,
+            f"predicted, {count} x 1 GPU x {eff:g} scaling efficiency (fallback: {why})")
 
 
-def _measured_power_w(doc: dict | None, device: str) -> float | None:
-    """Mean GPU board power recorded in a results file (measurements' ``power_w``), or None."""
+def _instance_throughput(inst: Instance, gpu, one_gpu_per_s: float, workload: str, precision: str,
+                         own: Ownership, use_scaling: bool) -> tuple[float, str]:
+    """N-GPU instance throughput (see ``_multi_gpu_throughput``)."""
+    return _multi_gpu_throughput(gpu, inst.gpu_count, one_gpu_per_s, workload, precision, own, use_scaling)
+
+
+def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None:
+    """GPU board power read by NVML in a results file, for the training measurements on ``device``, or None.
+
+    The bench runner reads NVML power just before and just after each measurement
+    (``conditions.gpu_before.power_w`` / ``conditions.gpu_after.power_w``), outside the timed region: the "after"
+    reading is taken right at the end of sustained load, the "before" one closer to idle. The larger of the two of
+    every ok training measurement (train_cnn, train_transformer) is taken, and the largest of those: an instantaneous
+    reading at the end of a kernel, not an average over the run. Returns (watts, where it came from).
+    """
     if not doc:
         return None
-    values = []
+    best: tuple[float, str] | None = None
     for m in doc.get("measurements", []) or []:
-        if m.get("device") != device or m.get("status", "ok") != "ok":
+        if not isinstance(m, dict) or m.get("device") != device or m.get("status", "ok") != "ok":
             continue
-        for holder in (m, m.get("info") or {}, m.get("conditions") or {}):
-            v = holder.get("power_w") if isinstance(holder, dict) else None
-            if isinstance(v, (int, float)) and v > 0:
-                values.append(float(v))
-                break
-    return sum(values) / len(values) if values else None
+        if m.get("kernel") not in TRAINING_KERNELS:
+            continue
+        cond = m.get("conditions") or {}
+        for when in ("gpu_after", "gpu_before"):
+            state = cond.get(when) if isinstance(cond, dict) else None
+            v = state.get("power_w") if isinstance(state, dict) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
+                if best is None or v > best[0]:
+                    best = (float(v), f"{m.get('kernel')} {m.get('dtype') or ''}".strip() + f", {when}")
+    return best
+
+
+_NUMERIC_OPTIONS = (("months", "--months"), ("hours_per_month", "--hours-per-month"), ("epochs", "--epochs"),
+                    ("dataset_size", "--dataset-size"), ("jobs_per_month", "--jobs-per-month"),
+                    ("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"),
+                    ("buy_count", "--buy-count"), ("electricity_usd_per_kwh", "--electricity"),
+                    ("power_w", "--power-w"), ("resale", "--resale"))
 
 
 def _check_request(req: CostRequest) -> None:
+    for attr, flag in _NUMERIC_OPTIONS:
+        v = getattr(req, attr)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise UserError(f"{flag} is {v}; give a finite number, zero or more")
     if req.months is None or req.months <= 0:
         raise UserError(f"--months is {req.months}; give the horizon as a positive number of months")
     if req.hours_per_month is not None and req.hours_per_month < 0:
@@ -678,8 +756,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             t, unit = predict(gpu, req.workload, req.precision)
             src = "predicted"
         if req.buy_count > 1:
-            t = t * req.buy_count * own.data_parallel_efficiency
-            src += f", {req.buy_count} x 1 GPU x {own.data_parallel_efficiency:g} scaling efficiency"
+            t, how = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload, req.precision, own, use_scaling)
+            src = src + how.removeprefix("predicted")
         through[f"buy:{name}"] = (t, src)
     gpu_cache: dict[str, object] = {}
     for inst in instances:
@@ -708,6 +786,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
                     ref_name, ref_t)
 
     options: list[CostOption] = []
+    power_basis: list[str] = []
     for name, gpu in buy_gpus:
         t, src = through[f"buy:{name}"]
         if req.build_price_usd is not None:
@@ -723,11 +802,17 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
                             f"{float(gpu_price):,.0f} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}")
         if req.power_w is not None:
             power, power_src = float(req.power_w), "--power-w"
+            power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
         else:
             measured = _measured_power_w(req.results_doc, req.results_device) if name == (buy_gpus[0][0]) else None
             if measured is not None:
-                power = system_power_w(measured, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
-                power_src = f"GPU {measured:.0f} W measured (results file) + rest of system, / PSU efficiency"
+                watts, where = measured
+                power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
+                power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
+                             f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
+                             f"efficiency {own.psu_efficiency:g}")
+                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
+                                   f"training kernel ({where}), not an average over the run")
             else:
                 tdp = getattr(gpu, "tdp_w", None)
                 if tdp is None:
@@ -737,6 +822,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
                                        own.psu_efficiency)
                 power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
                              f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+                why = "TDP, an upper bound on sustained board power"
+                if req.results_doc is not None and name == buy_gpus[0][0]:
+                    why += (f" (the results file has no NVML power reading of a training kernel, "
+                            f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
+                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")
         label = getattr(gpu, "id", name) + (f" x{req.buy_count}" if req.buy_count > 1 else "")
         options.append(CostOption(
             name=label, kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
@@ -769,6 +859,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
         "desktop_price_bands_usd": {"basic": list(own.basic_band_usd), "high_end": list(own.high_end_band_usd)},
         "power_source": own.sources["power"],
+        "power_basis": power_basis,
         "multi_gpu_scaling": own.sources["scaling"],
         "spot": req.spot,
         "prices_date": prices.date.isoformat(),
@@ -811,8 +902,28 @@ def break_even_hours(buy_gpu_id: str, rent_instance: str, months: float = 24, *,
     return report.break_even(report.buys[0], report.rents[0])
 
 
+def check_plot_path(path: str | Path) -> Path:
+    """Refuse, before any work, a plot file matplotlib cannot write: an unsupported suffix or a missing folder."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(path)
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise UserError(f"--plot {path}: {'no' if not suffix else 'unsupported'} file type"
+                        f"{'' if not suffix else ' .' + suffix}; end the name with one of "
+                        f"{', '.join('.' + f for f in formats)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"cannot write plot {path}: folder {parent} does not exist")
+    if path.is_dir():
+        raise UserError(f"cannot write plot {path}: it is a folder")
+    return path
+
+
 def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -> Path:
     """Cumulative cost against months, one line per option (the bought ones and the cheapest rented ones)."""
+    path = check_plot_path(path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -835,11 +946,12 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
     try:
         fig.savefig(path)
     except OSError as exc:
         raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     finally:
         plt.close(fig)
     return path

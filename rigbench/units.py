@@ -7,6 +7,7 @@ argument; ``GiB``/``TiB`` written out are always binary and ``GB``/``TB`` follow
 
 from __future__ import annotations
 
+import math
 import re
 
 from rigbench.errors import UserError
@@ -34,6 +35,8 @@ def parse_usd(text: str) -> float:
         value = float(cleaned)
     except ValueError:
         raise UserError(f"cannot read amount {text!r}: write it like 2500 or $2,500") from None
+    if not math.isfinite(value):
+        raise UserError(f"amount {text!r} is not a finite number: write it like 2500 or $2,500")
     if value < 0:
         raise UserError(f"amount {text!r} is negative")
     return value
@@ -53,10 +56,13 @@ def fmt_bytes(n: float | None, *, binary: bool = True) -> str:
 
 
 def fmt_num(x: float | None, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits and thousands separators; None -> '-'."""
+    """A number with ``digits`` significant digits and thousands separators; None -> '-'; NaN/infinity -> 'nan',
+    'inf', '-inf' (never an exception)."""
     if x is None:
         return "-"
     x = float(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     if x == 0:
         return "0"
     mag = abs(x)

@@ -158,10 +158,11 @@ class FakeGpu:
 
 FAKE = {
     "card-a": FakeGpu("card-a", 1000.0, 250.0),
+    "card-b": FakeGpu("card-b", 2000.0, 300.0),
     "tesla-t4": FakeGpu("tesla-t4", None, 70.0),
     "tesla-v100-sxm2-16gb": FakeGpu("tesla-v100-sxm2-16gb", None, 300.0),
 }
-SPEED = {"card-a": 400.0, "tesla-t4": 200.0, "tesla-v100-sxm2-16gb": 800.0}  # images/s, made-up round numbers for arithmetic
+SPEED = {"card-a": 400.0, "card-b": 500.0, "tesla-t4": 200.0, "tesla-v100-sxm2-16gb": 800.0}  # images/s, made-up round numbers for arithmetic
 
 
 def fake_resolve(name):
@@ -277,13 +278,177 @@ def test_bad_requests_are_user_errors(kw, fragment):
         run(**kw)
 
 
-def test_measured_power_is_the_mean_of_recorded_board_power():
-    """Two ok measurements on cuda:0 recorded 240 W and 260 W (mean 250); a failed one and a cpu one are ignored."""
-    doc = {"measurements": [
-        {"device": "cuda:0", "status": "ok", "power_w": 240.0},
-        {"device": "cuda:0", "status": "ok", "info": {"power_w": 260.0}},
-        {"device": "cuda:0", "status": "failed", "power_w": 999.0},
-        {"device": "cpu", "status": "ok", "power_w": 65.0},
-    ]}
-    assert cost._measured_power_w(doc, "cuda:0") == pytest.approx(250.0)
+def _train(kernel, before, after, device="cuda:0", status="ok", dtype="amp"):
+    """A measurement as the bench runner stores it: NVML readings under conditions.gpu_before / gpu_after."""
+    return {"kernel": kernel, "device": device, "status": status, "dtype": dtype,
+            "conditions": {"cpu_before": {}, "cpu_after": {},
+                           "gpu_before": {"sm_clock_mhz": 1350, "temperature_c": 45, "power_w": before},
+                           "gpu_after": {"sm_clock_mhz": 1545, "temperature_c": 71, "power_w": after}}}
+
+
+# Readings of the kind NVML returns on an RTX 2080 Ti (250 W TDP): ~55-70 W near idle, ~230-260 W at the end of
+# sustained training load.
+RESULTS = {"measurements": [
+    _train("train_cnn", 58.2, 243.7),
+    _train("train_transformer", 61.0, 251.3),
+    _train("matmul", 60.0, 280.0),                       # not a training kernel: ignored
+    _train("train_cnn", 60.0, 999.0, status="failed"),   # failed: ignored
+    _train("train_cnn", 10.0, 65.0, device="cpu"),       # another device: ignored
+]}
+
+
+def test_measured_power_reads_the_nvml_conditions_of_training_kernels():
+    """The runner stores power at conditions.gpu_before/gpu_after.power_w; the larger (after, end of load) of the
+    training measurements is used: 251.3 W from train_transformer."""
+    watts, where = cost._measured_power_w(RESULTS, "cuda:0")
+    assert watts == pytest.approx(251.3)
+    assert "train_transformer" in where and "gpu_after" in where
+    # The larger of before/after, even if a (strange) record has them the other way round.
+    watts, where = cost._measured_power_w({"measurements": [_train("train_cnn", 240.0, 90.0)]}, "cuda:0")
+    assert watts == pytest.approx(240.0) and "gpu_before" in where
     assert cost._measured_power_w({"measurements": []}, "cuda:0") is None
+    assert cost._measured_power_w({"measurements": [_train("train_cnn", None, None)]}, "cuda:0") is None
+
+
+class _Pred:
+    throughput, unit = 400.0, "images/s"
+
+
+def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(monkeypatch):
+    """Wall power = (251.3 W measured + 110 W rest) / 0.9 = 401.444 W; the assumptions say how it was read."""
+    from rigbench import model
+
+    monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
+    monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=RESULTS)
+    assert rep.buys[0].power_w == pytest.approx((251.3 + 110) / 0.9)
+    basis = " ".join(rep.assumptions["power_basis"])
+    assert "NVML reading at the end of a training kernel" in basis and "not an average" in basis
+    assert "NVML" in rep.buys[0].power_source
+    # A results file without a training kernel's power falls back to TDP, saying why: (250 + 110) / 0.9 = 400 W.
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24,
+              results_doc={"measurements": [_train("matmul", 60.0, 280.0)]})
+    assert rep.buys[0].power_w == pytest.approx(400.0)
+    assert "no NVML power reading of a training kernel" in " ".join(rep.assumptions["power_basis"])
+
+
+# ---------------------------------------------------------------------------------------------- more hours than a month
+
+
+def test_bought_card_needing_more_than_a_month_is_infeasible():
+    """500 h/month on test:v100 (800 img/s) = 1,000 h/month on card-a (400 img/s): 1000 / 730.5 = 1.37 months of
+    hours, 2 cards. Before the fix it was recommended (total 1,250 + 0.06 x 1000 x 24 = 2,690 USD < 36,000)."""
+    assert cost.HOURS_PER_MONTH == pytest.approx(730.5)
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=500, months=24, reference="test:v100")
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert buy.hours_per_month == pytest.approx(1000) and buy.total_usd == pytest.approx(2690)
+    assert not buy.feasible and buy.machines_needed == 2
+    assert rent.feasible and rent.total_usd == pytest.approx(3.00 * 500 * 24)
+    assert rep.recommendation().startswith("rent test:v100")
+    doc = rep.to_doc()
+    assert doc["break_even_hours_per_month"] is None and doc["break_even_between"] is None
+    opts = {o["name"]: o for o in doc["options"]}
+    assert opts["card-a"]["feasible"] is False and opts["test:v100"]["break_even_hours_per_month"] is None
+    assert doc["options"][-1]["name"] == "card-a"          # shown, after the feasible ones
+    assert len(doc["notes"]) == 1 and "2 cards" in doc["notes"][0] and "1.4x" in doc["notes"][0]
+
+
+def test_rented_instance_needing_more_than_a_month_is_infeasible():
+    """800 h/month on test:v100 itself: 800 / 730.5 = 1.10, 2 instances; card-a (1,600 h) also infeasible."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=800, months=24, reference="test:v100")
+    assert not rep.rents[0].feasible and rep.rents[0].machines_needed == 2
+    assert rep.rents[0].infeasible_note().endswith("left out of the recommendation and break-even")
+    assert "2 instances" in rep.rents[0].infeasible_note()
+    assert rep.recommendation().startswith("none of the options")
+    # Exactly a month's hours is still feasible.
+    rep = run(rent=["test:v100"], hours_per_month=cost.HOURS_PER_MONTH, months=1, reference="test:v100")
+    assert rep.rents[0].feasible
+
+
+# ---------------------------------------------------------------------------------------------- non-finite input
+
+
+@pytest.mark.parametrize("kw, flag", [
+    (dict(hours_per_month=math.nan), "--hours-per-month"),
+    (dict(hours_per_month=math.inf), "--hours-per-month"),
+    (dict(hours_per_month=10, months=math.nan), "--months"),
+    (dict(hours_per_month=10, months=math.inf), "--months"),
+    (dict(hours_per_month=10, electricity_usd_per_kwh=math.nan), "--electricity"),
+    (dict(hours_per_month=10, power_w=math.inf), "--power-w"),
+    (dict(hours_per_month=10, gpu_price_usd=-5.0), "--gpu-price"),
+    (dict(epochs=math.nan, dataset_size=1000), "--epochs"),
+    (dict(epochs=90, dataset_size=math.inf), "--dataset-size"),
+    (dict(hours_per_month=10, resale=math.nan), "--resale"),
+])
+def test_non_finite_or_negative_numbers_are_user_errors(kw, flag):
+    with pytest.raises(UserError, match=flag):
+        run(buy=["card-a"], rent=["test:v100"], **kw)
+
+
+def test_fmt_num_and_parse_usd_handle_non_finite_values():
+    from rigbench.units import fmt_num, parse_usd
+
+    assert fmt_num(math.nan) == "nan" and fmt_num(math.inf) == "inf" and fmt_num(-math.inf) == "-inf"
+    assert fmt_num(1234.5) == "1,234" and fmt_num(0.0723, 3) == "0.0723"
+    for text in ("nan", "inf", "-inf"):
+        with pytest.raises(UserError, match="finite"):
+            parse_usd(text)
+
+
+# ---------------------------------------------------------------------------------------------- bought multi-GPU machines
+
+
+def test_bought_multi_gpu_machine_uses_rigbench_scaling_like_instances():
+    """2 x RTX 2080 Ti at 400 img/s each: rigbench.scaling.predict_data_parallel (the same function, the same card
+    as a rented instance) gives the throughput, not the flat 2 x 400 x 0.9 = 720."""
+    catalog = pytest.importorskip("rigbench.catalog", reason="the GPU catalog is needed to size the interconnect")
+    scaling = pytest.importorskip("rigbench.scaling", reason="rigbench.scaling sizes multi-GPU machines")
+    gpu = catalog.resolve("rtx-2080-ti")
+    want = scaling.predict_data_parallel(gpu, 2, "resnet50", "amp", single_throughput=400.0)["throughput"]
+    assert want and want != pytest.approx(720)
+    req = cost.CostRequest(buy=["rtx-2080-ti"], buy_count=2, hours_per_month=10, months=24,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2024, 2, 1))
+    rep = cost.compare(req, resolve_gpu=catalog.resolve, predict=lambda g, w, p: (400.0, "images"),
+                       ownership=own_fixture(), use_scaling=True)
+    assert rep.buys[0].throughput_per_s == pytest.approx(want)
+    assert "rigbench.scaling" in rep.buys[0].throughput_source
+    # Without rigbench.scaling, the documented fallback: 2 x 400 x 0.9 = 720, saying it is the fallback.
+    rep = cost.compare(req, resolve_gpu=catalog.resolve, predict=lambda g, w, p: (400.0, "images"),
+                       ownership=own_fixture(), use_scaling=False)
+    assert rep.buys[0].throughput_per_s == pytest.approx(720)
+    assert "fallback" in rep.buys[0].throughput_source
+
+
+# ---------------------------------------------------------------------------------------------- plot paths
+
+
+def test_plot_refuses_unsupported_suffix_and_unwritable_paths(tmp_path):
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24)
+    with pytest.raises(UserError, match=r"unsupported file type \.txt.*\.png"):
+        cost.plot_cumulative(rep, tmp_path / "x.txt")
+    with pytest.raises(UserError, match="no file type"):
+        cost.plot_cumulative(rep, tmp_path / "plot")
+    with pytest.raises(UserError, match="does not exist"):
+        cost.plot_cumulative(rep, tmp_path / "missing" / "x.png")
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(UserError, match="folder"):
+        cost.plot_cumulative(rep, tmp_path / "d.png")
+    out = cost.plot_cumulative(rep, tmp_path / "ok.svg")
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+# ---------------------------------------------------------------------------------------------- the table caption
+
+
+def test_caption_names_the_bought_card_break_even_is_against():
+    """With two bought cards the break-even column is against the cheapest one (card-a: 1,365 USD vs card-b), and
+    the caption says so."""
+    from rigbench.cli.cost import _caption
+
+    rep = run(buy=["card-b", "card-a"], rent=["test:v100"], hours_per_month=80, months=24)
+    doc = rep.to_doc()
+    assert rep.cheapest("buy").name == "card-a"
+    assert doc["break_even_rent_options_against"] == "card-a"
+    assert "above which buying card-a (the cheapest bought card) beats that instance" in _caption(doc)
+    one = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24).to_doc()
+    assert "above which buying card-a beats that instance" in _caption(one)

@@ -150,3 +150,37 @@ def test_training_job_reports_cost_per_epoch():
         # Every option does 90 x 1,281,167 images a month: hours x throughput x 3600 is that many images.
         assert o["hours_per_month"] * o["throughput_per_s"] * 3600 == pytest.approx(90 * 1281167)
         assert o["usd_per_epoch"] == pytest.approx(o["total_usd"] / (12 * 90))
+
+
+@pytest.mark.parametrize("args, flag", [
+    (("--hours-per-month", "nan"), "--hours-per-month"),
+    (("--hours-per-month", "inf"), "--hours-per-month"),
+    (("--hours-per-month", "10", "--months", "nan"), "--months"),
+    (("--hours-per-month", "10", "--months", "inf"), "--months"),
+    (("--hours-per-month", "10", "--electricity", "nan"), "--electricity"),
+    (("--hours-per-month", "10", "--gpu-price", "nan"), "nan"),
+])
+def test_non_finite_numbers_are_one_line_errors(args, flag):
+    assert_user_error(run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", *args), flag, "finite")
+
+
+def test_plot_with_unsupported_suffix_or_missing_folder(tmp_path):
+    assert_user_error(run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10",
+                              "--plot", str(tmp_path / "x.txt")), "unsupported file type .txt", ".png")
+    assert_user_error(run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10",
+                              "--plot", str(tmp_path / "no" / "x.png")), "does not exist")
+
+
+@needs_model
+def test_card_that_would_need_more_than_a_month_is_not_recommended():
+    """The reviewer's case: 100 h/month on a p5.48xlarge (8 x H100) is thousands of hours on one GTX 1080 Ti."""
+    r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:p5.48xlarge", "--hours-per-month", "100",
+                "--reference", "aws:p5.48xlarge", "--json")
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    card = next(o for o in doc["options"] if o["kind"] == "buy")
+    assert card["hours_per_month"] > 730.5 and card["feasible"] is False
+    assert card["machines_needed"] == -(-card["hours_per_month"] // 730.5)
+    assert doc["recommendation"].startswith("rent aws:p5.48xlarge")
+    assert doc["break_even_hours_per_month"] is None
+    assert any("gtx-1080-ti would need" in n and "cards" in n for n in doc["notes"])

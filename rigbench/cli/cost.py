@@ -30,6 +30,25 @@ def _render_list(prices, as_json: bool) -> None:
                              list(cost.format_instances(prices))))
 
 
+def _caption(doc: dict) -> str:
+    """The table's caption: what each column means, and which bought card the break-even column is against."""
+    unit, ref = doc["work"]["unit"], doc["work"]["reference"]
+    against = doc.get("break_even_rent_options_against")
+    n_buy = sum(1 for o in doc["options"] if o["kind"] == "buy")
+    if against is None:
+        be = "break-even: no bought card to compare with" if n_buy == 0 else \
+             "break-even: none (no bought card can do the work within a month)"
+    else:
+        which = f"buying {against}" + (" (the cheapest bought card)" if n_buy > 1 else "")
+        be = f"break-even = hours/month on {ref} above which {which} beats that instance"
+    text = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
+            f"a bought machine, the instance price for a rented one; {be}")
+    if any(not o["feasible"] for o in doc["options"]):
+        text += (f"; ! = more hours than a month has ({doc['hours_in_a_month']:g} h): one machine cannot do the "
+                 f"work, left out of the recommendation")
+    return text
+
+
 def _render(rep, as_json: bool, plot_path: str | None) -> None:
     from rigbench import report
 
@@ -51,18 +70,15 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
         rows.append((
             o["name"], o["kind"], o["gpu_count"],
             _fmt(o["throughput_per_s"]),
-            _fmt(o["hours_per_month"]),
+            _fmt(o["hours_per_month"]) + ("" if o["feasible"] else " !"),
             _fmt(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
             f"{o['total_usd']:,.0f}",
             _fmt(o["usd_per_unit_work"]),
             "-" if o["usd_per_epoch"] is None else _fmt(o["usd_per_epoch"]),
-            "-" if o["break_even_hours_per_month"] is None and o["kind"] == "rent" else
-            ("" if o["kind"] == "buy" else _fmt(o["break_even_hours_per_month"])),
+            "" if o["kind"] == "buy" else ("infeasible" if not o["feasible"] else _fmt(o["break_even_hours_per_month"])),
         ))
     title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
-    caption = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
-               f"a bought machine, the instance price for a rented one; break-even = hours/month on {ref} above which "
-               f"buying beats that instance")
+    caption = _caption(doc)
     columns = ["option", "kind", "GPUs", f"{unit}/s", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
                "USD/epoch", "break-even h/mo"]
     if not any(o["usd_per_epoch"] for o in doc["options"]):
@@ -82,11 +98,15 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
         b, r = doc["break_even_between"]
         lines.append(f"Break-even: {b} beats {r} above {_fmt(be)} h/month on {ref}" if be is not None else
                      f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+    for n in doc["notes"]:
+        lines.append(f"NOTE: {n}")
     lines.append(f"Recommendation: {doc['recommendation']}")
     a = doc["assumptions"]
     lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
                  f"resale {a['resale_fraction']:.0%} ({a['resale_source']}); "
-                 f"{'spot' if a['spot'] else 'on-demand'} prices; change them with --electricity, --resale, "
+                 f"{'spot' if a['spot'] else 'on-demand'} prices; "
+                 + "".join(f"{p}; " for p in a.get("power_basis") or [])
+                 + f"change them with --electricity, --resale, "
                  f"--gpu-price, --build-price, --power-w, --spot")
     lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {doc['prices_source']}")
     for w in doc["warnings"]:
@@ -150,6 +170,8 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
     if list_only:
         _render_list(cost.load_prices(prices_path), as_json)
         return
+    if plot_path:
+        cost.check_plot_path(plot_path)
     results_doc = None
     if results_path:
         try:
