@@ -8,6 +8,9 @@ import pytest
 
 from conftest import assert_user_error
 
+# kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
+FULL_CNN = {"image": 32, "channels": [64, 128, 256], "blocks": 1, "classes": 100, "model": "cnn", "batch_size": 256}
+
 
 def test_compare_1080_ti_and_2080_ti_json_has_the_contract_fields(cli):
     r = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json")
@@ -37,7 +40,7 @@ def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
     doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box",
            "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
            "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
-                             "unit": "samples/s", "status": "ok", "valid": True}]}
+                             "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
     path = tmp_path / "run.json"
     path.write_text(json.dumps(doc))
     r = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json")
@@ -118,3 +121,69 @@ def test_verdict_with_three_devices_and_one_without_a_launch_price(cli):
     assert (f"relative to gtx-1080-ti: rtx-2080-ti {row['ratio']['rtx-2080-ti']:.2f}x, "
             f"a100-sxm4-80gb {row['ratio']['a100-sxm4-80gb']:.2f}x in fp32") in doc["summary"]
     assert "(a100-sxm4-80gb: no launch price)" in doc["summary"]
+
+
+def _write(tmp_path, measurements, gpus):
+    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box", "probe": {"gpus": gpus},
+           "measurements": [{"status": "ok", "valid": True, "invalid_reasons": [], **m} for m in measurements]}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+CPU_CNN = {"kernel": "train_cnn", "device": "cpu", "dtype": "float32", "value": 1387.7, "unit": "samples/s",
+           "params": {**FULL_CNN, "batch_size": 32}}
+
+
+def test_a_cpu_only_results_file_is_one_clear_line_listing_its_devices(cli, tmp_path):
+    path = _write(tmp_path, [CPU_CNN], [])
+    r = cli("compare", path, "rtx-3090")
+    assert_user_error(r, "has only CPU measurements (devices in it: cpu); compare predicts GPU training workloads")
+    assert_user_error(cli("compare", path, "rtx-3090", "--device", "cpu"), "compare predicts GPU training workloads")
+
+
+def test_compare_reads_the_first_gpu_of_a_results_file_or_the_one_device_names(cli, tmp_path):
+    gpus = [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"},
+            {"index": 1, "name": "NVIDIA GeForce RTX 3090", "catalog_id": "rtx-3090"}]
+    ms = [CPU_CNN, {**CPU_CNN, "device": "cuda:1", "value": 900.0}, {**CPU_CNN, "device": "cuda:0", "value": 650.0}]
+    path = _write(tmp_path, ms, gpus)
+    args = ("compare", path, "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json")
+    doc = cli(*args).json()                                   # cuda:1 is the first GPU the file measured
+    assert doc["devices"][0]["id"] == "rtx-3090@box" and doc["workloads"][0]["throughput"]["rtx-3090@box"] == 900.0
+    doc = cli(*args, "--device", "cuda:0").json()
+    assert doc["workloads"][0]["throughput"]["rtx-2080-ti@box"] == 650.0
+    assert_user_error(cli(*args, "--device", "cuda:5"), "no measurements for it (devices in it: cpu, cuda:1, cuda:0)")
+
+
+def test_1x_is_the_bare_card(cli):
+    one = cli("compare", "1x rtx-3090", "gtx-1080-ti", "--json").json()
+    bare = cli("compare", "rtx-3090", "gtx-1080-ti", "--json").json()
+    assert one == bare
+
+
+@pytest.mark.parametrize("arg, fragment", [
+    ("0x rtx-3090", "number of cards must be 1 to 8"),
+    ("9x rtx-3090", "one machine holds at most 8 cards"),
+    ("100000x rtx-3090", "multi-node) is measured, not predicted: rigbench bench --distributed"),
+])
+def test_nx_outside_one_machine_is_refused(cli, arg, fragment):
+    assert_user_error(cli("compare", arg, "gtx-1080-ti"), fragment)
+
+
+def test_scaling_reason_and_interconnect_are_shown_under_the_tables(cli):
+    r = cli("compare", "4x a100-sxm4-80gb", "rtx-3090", "--workload", "resnet50")
+    assert r.code == 0, r.stderr
+    flat = " ".join(r.stdout.split())
+    assert ("4x-a100-sxm4-80gb: predicted over NVLink (600 GB/s total): 300.0 GB/s each way, all-reduce achieves "
+            "43%; all-reduce efficiency for 4 cards extrapolated from smaller published runs") in flat
+    assert flat.index("Multi-GPU (rigbench.scaling):") < flat.index("Verdict")
+    doc = cli("compare", "4x a100-sxm4-80gb", "rtx-3090", "--workload", "resnet50", "--json").json()
+    assert any("extrapolated" in n for n in doc["notes"])
+
+
+def test_plot_with_an_unsupported_format_or_an_unwritable_path_is_one_line(cli, tmp_path):
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "x.txt"))
+    assert_user_error(r, "unsupported image format .txt; valid: ")
+    assert ".png" in r.stderr
+    assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "no" / "x.png")),
+                      "cannot write it")

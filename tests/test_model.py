@@ -222,7 +222,8 @@ def _results_doc():
         {"kernel": "gemm", "device": "cuda:0", "dtype": "float32", "value": 12.0, "unit": "TFLOP/s", "status": "ok", "valid": True},
         {"kernel": "gemm", "device": "cuda:0", "dtype": "float16", "value": 80.0, "unit": "TFLOP/s", "status": "ok", "valid": True},
         {"kernel": "memcopy", "device": "cuda:0", "dtype": "float32", "value": 520.0, "unit": "GB/s", "status": "ok", "valid": True},
-        {"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 700.0, "unit": "samples/s", "status": "ok", "valid": True},
+        {"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 700.0, "unit": "samples/s", "status": "ok", "valid": True,
+         "params": {"image": 32, "channels": [64, 128, 256], "blocks": 1, "classes": 100, "model": "cnn", "batch_size": 256}},
         {"kernel": "gemm", "device": "cuda:0", "dtype": "float32", "value": 1.0, "unit": "TFLOP/s", "status": "failed", "valid": False},
         {"kernel": "gemm", "device": "cpu", "dtype": "float32", "value": 0.5, "unit": "TFLOP/s", "status": "ok", "valid": True},
     ]
@@ -239,12 +240,125 @@ def test_capability_from_results_uses_measured_numbers_and_ignores_invalid_ones(
     pred = model.predict(cap, "train_cnn", "fp32")
     assert pred.source == "measured" and pred.throughput == 700.0
     assert model.predict(cap, "resnet50", "fp32").source == "predicted"
-    assert "calibrated_fp32" in cap.factors
-    # the calibrated capability reproduces the measurement it was calibrated on
-    compute_s, memory_s = model.times_per_sample(cap, model.demand("train_cnn"), "fp32")
+    # the factor the measurement implies is recorded (it reproduces the measurement), never applied elsewhere
+    cal = cap.factors["calibrated_fp32"]
+    assert cal["applied"] is False
+    f = cap.factors["fp32"]["factor"]
+    scaled = model.dataclasses.replace(cap, conv_tflops={k: v * cal["factor"] / f for k, v in cap.conv_tflops.items()},
+                                       matmul_tflops={k: v * cal["factor"] / f for k, v in cap.matmul_tflops.items()})
+    compute_s, memory_s = model.times_per_sample(scaled, model.demand("train_cnn"), "fp32")
     assert 1 / (compute_s + memory_s) == pytest.approx(700.0, rel=1e-6)
 
 
 def test_results_without_the_device_is_a_user_error():
     with pytest.raises(UserError, match="cuda:3"):
         model.capability_from_results(_results_doc(), "cuda:3")
+
+
+# ---------------------------------------------------------------------------- measured capability (review findings)
+
+def _doc(card: str, *ms: dict, name: str | None = None) -> dict:
+    """A hand-made rigbench.results/1 document for one catalog card on cuda:0."""
+    full = [{"device": "cuda:0", "status": "ok", "valid": True, "invalid_reasons": [], **m} for m in ms]
+    return {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+            "probe": {"gpus": [{"index": 0, "name": name or card, "catalog_id": card}]}, "measurements": full}
+
+
+def _gemm(dtype: str, tflops: float, size: int = 8192) -> dict:
+    return {"kernel": "gemm", "dtype": dtype, "value": tflops, "unit": "TFLOP/s",
+            "params": {"m": size, "n": size, "k": size, "itemsize": 4}}
+
+
+QUICK_CNN = {"image": 32, "channels": [16, 32, 64], "blocks": 1, "classes": 10, "model": "cnn", "batch_size": 128}
+FULL_CNN = {"image": 32, "channels": [64, 128, 256], "blocks": 1, "classes": 100, "model": "cnn", "batch_size": 256}
+
+
+def test_measured_fp32_gemm_is_tf32_on_ga100_and_float32_on_ga10x_never_a_median_across_dtypes():
+    # A100 SXM4 spec: 19.5 TFLOP/s FP32, 156 TF32, 312 FP16/BF16 tensor; the model's fp32 there is TF32
+    a100 = model.capability_from_results(_doc("a100-sxm4-80gb", _gemm("float32", 19.0), _gemm("tf32", 140.0),
+                                              _gemm("float16", 250.0), _gemm("bfloat16", 200.0)))
+    assert a100.peak["measured_gemm_fp32_tflops"] == 140.0 and a100.peak["measured_gemm_fp32_dtype"] == "tf32"
+    assert a100.peak["measured_gemm_amp_tflops"] == 250.0 and a100.peak["measured_gemm_amp_dtype"] == "float16"
+    # RTX 3090 (GA102): the model's fp32 is the FP32 CUDA-core rate, so the float32 gemm measures it
+    r3090 = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 30.0), _gemm("tf32", 33.0)))
+    assert r3090.peak["measured_gemm_fp32_tflops"] == 30.0 and r3090.peak["measured_gemm_fp32_dtype"] == "float32"
+    # only bfloat16 measured on an A100 (BF16 = FP16 tensor rate there): it stands in for amp
+    bf = model.capability_from_results(_doc("a100-sxm4-80gb", _gemm("bfloat16", 260.0)))
+    assert bf.peak["measured_gemm_amp_dtype"] == "bfloat16"
+
+
+def test_the_largest_gemm_case_is_used_not_a_median_over_sizes():
+    cap = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 10.0, 1024), _gemm("float32", 25.0, 4096),
+                                             _gemm("float32", 29.0, 8192)))
+    assert cap.peak["measured_gemm_fp32_tflops"] == 29.0
+
+
+def test_a_quick_train_cnn_is_not_reported_as_measured_and_does_not_move_resnet50():
+    catalog_cap = model.capability_from_gpu(catalog.resolve("a100-sxm4-80gb"))
+    doc = _doc("a100-sxm4-80gb", {"kernel": "train_cnn", "dtype": "amp", "value": 9000.0, "unit": "samples/s",
+                                  "params": QUICK_CNN})
+    cap = model.capability_from_results(doc)
+    assert ("train_cnn", "amp") not in cap.measured and "ignored_train_cnn_amp" in cap.factors
+    assert model.predict(cap, "train_cnn", "amp").source == "predicted"
+    for w in ("resnet50", "bert-base"):
+        assert model.predict(cap, w, "amp").throughput == model.predict(catalog_cap, w, "amp").throughput
+    assert round(model.predict(cap, "resnet50", "amp").throughput) == 1582        # the Lambda fit, untouched
+
+
+def test_a_full_size_train_cnn_is_measured_but_still_does_not_calibrate_resnet50():
+    catalog_cap = model.capability_from_gpu(catalog.resolve("a100-sxm4-80gb"))
+    doc = _doc("a100-sxm4-80gb", {"kernel": "train_cnn", "dtype": "amp", "value": 9000.0, "unit": "samples/s",
+                                  "params": FULL_CNN})
+    cap = model.capability_from_results(doc)
+    assert model.predict(cap, "train_cnn", "amp").throughput == 9000.0
+    assert model.predict(cap, "train_cnn", "amp").source == "measured"
+    assert cap.factors["calibrated_amp"]["applied"] is False
+    assert model.predict(cap, "resnet50", "amp").throughput == model.predict(catalog_cap, "resnet50", "amp").throughput
+
+
+def test_suite_config_is_what_the_kernel_runs_by_default():
+    from kernels.train import CNN_CONFIGS, TRANSFORMER_CONFIGS
+
+    cnn = dict(CNN_CONFIGS[False])
+    assert model.suite_config("train_cnn") == {**cnn, "channels": list(cnn["channels"])}
+    t = TRANSFORMER_CONFIGS[False]
+    assert model.suite_config("train_transformer") == t
+
+
+def test_measured_gemm_without_a_typical_fraction_is_recorded_not_double_counted():
+    gpu = catalog.resolve("rtx-3090")
+    cat = model.predict(model.capability_from_gpu(gpu), "resnet50", "fp32").throughput
+    # 90 % of the model's fp32 peak (35.58 TFLOP/s): the old g x f form predicted below the catalog
+    cap = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 0.9 * 35.58)))
+    assert model.predict(cap, "resnet50", "fp32").throughput == pytest.approx(cat, rel=1e-12)
+    assert cap.factors["measured_gemm_fp32"]["applied"] is False
+    assert cap.factors["measured_gemm_fp32"]["fraction_of_peak"] == pytest.approx(0.9)
+
+
+def test_measured_gemm_scales_the_catalog_by_measured_over_typical_fraction(monkeypatch):
+    eff = dict(model.load_efficiency())
+    eff["gemm_reference"] = {"ampere-8.6": {"fp32": {"fraction": 0.8, "source": "test"}}}
+    monkeypatch.setattr(model, "load_efficiency", lambda: eff)
+    gpu = catalog.resolve("rtx-3090")
+    cat = model.capability_from_gpu(gpu)
+    typical = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 0.8 * 35.58)))
+    assert typical.matmul_tflops["fp32"] == pytest.approx(cat.matmul_tflops["fp32"], rel=1e-12)
+    assert model.predict(typical, "resnet50", "fp32").throughput == pytest.approx(
+        model.predict(cat, "resnet50", "fp32").throughput, rel=1e-12)
+    slow = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 0.72 * 35.58)))   # 10 % under typical
+    c_cat, m_cat = model.times_per_sample(cat, model.demand("resnet50"), "fp32")
+    c_slow, m_slow = model.times_per_sample(slow, model.demand("resnet50"), "fp32")
+    assert c_slow == pytest.approx(c_cat / 0.9, rel=1e-12) and m_slow == m_cat
+
+
+def test_measurements_that_are_all_invalid_are_named_invalid_not_missing():
+    bad = {"status": "ok", "valid": False, "invalid_reasons": ["spread 20% of the median (IQR over median above 10%)"]}
+    doc = _doc("rtx-3090", {"kernel": "memcopy", "dtype": "float32", "value": 800.0, **bad})
+    with pytest.raises(UserError, match=r"present but INVALID \(spread 20% of the median"):
+        model.capability_from_results(doc)
+    # an unknown card: a valid memcopy, but its gemm is present-and-invalid
+    doc = _doc("x", {"kernel": "memcopy", "dtype": "float32", "value": 800.0},
+               {**_gemm("float32", 20.0), **bad}, name="NVIDIA Mystery GPU")
+    doc["probe"]["gpus"][0]["catalog_id"] = None
+    with pytest.raises(UserError, match=r"gemm fp32 present but INVALID \(spread 20%"):
+        model.capability_from_results(doc)

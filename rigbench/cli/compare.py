@@ -9,32 +9,83 @@ import click
 _NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
 
 
-def _device(arg: str):
-    """(label, capability, gpu or None, n, scaling dict or None) for one argument."""
+def gpu_devices(doc: dict) -> list[str]:
+    """The devices a results file has measurements for, in first-seen order."""
+    seen: list[str] = []
+    for m in doc.get("measurements") or []:
+        d = m.get("device") if isinstance(m, dict) else None
+        if isinstance(d, str) and d not in seen:
+            seen.append(d)
+    return seen
+
+
+def _results_device(doc: dict, path: str, device: str | None) -> str:
+    """``device`` if given, else the first GPU (cuda:N) the file measured; a CPU-only file is a UserError."""
+    from rigbench.errors import UserError
+
+    devices = gpu_devices(doc)
+    listed = ", ".join(devices) or "none"
+    if device is not None:
+        if not device.startswith("cuda"):
+            raise UserError(f"--device {device}: compare predicts GPU training workloads; pick a GPU device of "
+                            f"{path} (devices in it: {listed})")
+        if device not in devices:
+            raise UserError(f"--device {device}: {path} has no measurements for it (devices in it: {listed})")
+        return device
+    gpus = [d for d in devices if d.startswith("cuda")]
+    if not gpus:
+        raise UserError(f"{path} has only CPU measurements (devices in it: {listed}); compare predicts GPU "
+                        "training workloads: run rigbench bench on a machine with an NVIDIA GPU")
+    return gpus[0]
+
+
+def max_cards() -> int:
+    """The most cards of one kind one machine holds, as scaling predicts them (an 8-card board)."""
+    from rigbench import scaling
+
+    return int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
+
+
+def _device(arg: str, device: str | None = None):
+    """(label, capability, gpu or None, n) for one argument."""
     from pathlib import Path
 
     from rigbench import catalog, model
     from rigbench.bench.schema import load_results
+    from rigbench.errors import UserError
 
     if arg.endswith(".json") or Path(arg).is_file():
         doc = load_results(arg)
-        cap = model.capability_from_results(doc, "cuda:0")
+        cap = model.capability_from_results(doc, _results_device(doc, arg, device))
         return cap.id, cap, cap.gpu, 1
     m = _NX.match(arg)
-    if m and int(m.group(1)) > 1:
-        return None, None, catalog.resolve(m.group(2)), int(m.group(1))
+    if m:
+        n, top = int(m.group(1)), max_cards()
+        if n < 1:
+            raise UserError(f"{arg!r}: the number of cards must be 1 to {top}")
+        if n > top:
+            raise UserError(f"{arg!r}: one machine holds at most {top} cards; more than one machine (multi-node) is "
+                            "measured, not predicted: rigbench bench --distributed")
+        gpu = catalog.resolve(m.group(2))
+        if n > 1:
+            return None, None, gpu, n
+        arg = m.group(2)
     gpu = catalog.resolve(arg)
     return gpu.id, model.capability_from_gpu(gpu), gpu, 1
 
 
-def build_comparison(args, workloads, precisions) -> dict:
-    """The rigbench.compare/1 document: devices in order, then throughput per workload and precision."""
-    from rigbench import model, scaling
+def build_comparison(args, workloads, precisions, device: str | None = None) -> dict:
+    """The rigbench.compare/1 document: devices in order, then throughput per workload and precision.
 
-    devices, rows = [], []
+    ``device``: which device of a results file to read (default: its first GPU). ``notes``: what scaling says about
+    an 'Nx NAME' prediction (extrapolation, the interconnect it assumes)."""
+    from rigbench import model, scaling
+    from rigbench.errors import UserError
+
+    devices, rows, notes = [], [], []
     entries = []
     for arg in args:
-        label, cap, gpu, n = _device(arg)
+        label, cap, gpu, n = _device(arg, device)
         if n > 1:
             label = f"{n}x-{gpu.id}"
         entries.append((label, cap, gpu, n))
@@ -51,6 +102,11 @@ def build_comparison(args, workloads, precisions) -> dict:
             for label, cap, gpu, n in entries:
                 if n > 1:
                     r = scaling.predict_data_parallel(gpu, n, w, p)
+                    if r["throughput"] is None:
+                        raise UserError(f"cannot predict {n}x {gpu.id}: {r['reason']}")
+                    note = f"{label}: predicted over {r['interconnect']}" + (f"; {r['reason']}" if r.get("reason") else "")
+                    if note not in notes:
+                        notes.append(note)
                     thr[label], src[label] = float(r["throughput"]), "predicted"
                     mb[label], bound[label] = model.predict(model.capability_from_gpu(gpu), w, p).max_batch, None
                 else:
@@ -64,6 +120,7 @@ def build_comparison(args, workloads, precisions) -> dict:
                          "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
                          "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
     return {"schema": "rigbench.compare/1", "devices": devices, "workloads": rows, "summary": summarize(devices, rows),
+            "notes": notes,
             "model": "rigbench.model: roofline sum of tensor-work time and memory time, per-architecture efficiency "
                      "factors fitted to published ResNet-50 results (profiles/efficiency.toml, docs/model.md)"}
 
@@ -115,8 +172,25 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     return sentences
 
 
+def check_plot_path(path: str) -> None:
+    """UserError unless matplotlib can write ``path``'s format (checked before anything is computed)."""
+    from pathlib import Path
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rigbench.errors import UserError
+
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise UserError(f"--plot {path}: unsupported image format {('.' + suffix) if suffix else '(no extension)'}; "
+                        f"valid: {', '.join('.' + f for f in sorted(formats))}")
+
+
 def _plot(doc: dict, path: str) -> None:
     import matplotlib
+
+    from rigbench.errors import UserError
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -139,8 +213,12 @@ def _plot(doc: dict, path: str) -> None:
     fig.text(0.01, 0.01, "Labels: samples/s (images/s or sequences/s). Predicted by rigbench.model from spec sheets "
              "and published benchmarks; measured where a results file was given.", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as e:
+        raise UserError(f"--plot {path}: cannot write it ({e.strerror or e}); give a path in a writable folder") from None
+    finally:
+        plt.close(fig)
 
 
 @click.command(name="compare")
@@ -148,8 +226,10 @@ def _plot(doc: dict, path: str) -> None:
 @click.option("--workload", "workloads", multiple=True, help="Workload id (repeatable): resnet50, bert-base, train_cnn, train_transformer.")
 @click.option("--precision", default="both", help="fp32, amp or both (default).")
 @click.option("--json", "as_json", is_flag=True, help="Print one rigbench.compare/1 JSON document.")
-@click.option("--plot", "plot", default=None, metavar="FILE.png", help="Also write a grouped bar chart.")
-def command(devices, workloads, precision, as_json, plot):
+@click.option("--plot", "plot", default=None, metavar="FILE.png", help="Also write a grouped bar chart (.png, .svg, .pdf ...).")
+@click.option("--device", "device", default=None, metavar="cuda:N",
+              help="Which device of a results file to read (default: its first GPU).")
+def command(devices, workloads, precision, as_json, plot, device):
     """Compare GPUs on training workloads: catalog names, results files, or 'Nx NAME'.
 
     \b
@@ -158,6 +238,11 @@ def command(devices, workloads, precision, as_json, plot):
       rigbench compare rtx-3090 a100-sxm4-80gb --workload bert-base --precision amp
       rigbench compare results/my-run.json rtx-4090 --plot cmp.png
       rigbench compare "2x gtx-1080-ti" rtx-2080-ti
+      rigbench compare results/two-gpus.json rtx-3090 --device cuda:1
+
+    \b
+    'Nx NAME' predicts N cards of one kind in one machine (1 to 8) from their interconnect
+    (rigbench.scaling); several machines are measured, not predicted: rigbench bench --distributed.
     """
     from rigbench import model, report
     from rigbench.errors import UserError
@@ -171,7 +256,9 @@ def command(devices, workloads, precision, as_json, plot):
     if precision not in ("fp32", "amp", "both"):
         raise UserError(f"unknown precision {precision!r}; valid: fp32, amp, both")
     precs = model.PRECISIONS if precision == "both" else (precision,)
-    doc = build_comparison(devices, list(workloads) or ["resnet50", "bert-base"], precs)
+    if plot:
+        check_plot_path(plot)
+    doc = build_comparison(devices, list(workloads) or ["resnet50", "bert-base"], precs, device)
     if plot:
         _plot(doc, plot)
     if as_json:
@@ -217,6 +304,15 @@ def render_tables(doc: dict) -> list:
                                 rows))
     out.append("predicted: rigbench.model (docs/model.md); measured: from a results file. per $1000: launch price;\n"
                "per W: TDP; max batch: largest batch that fits in device memory.")
+    if doc.get("notes"):
+        import textwrap
+
+        width = min(report.console().width, 100)
+        lines = ["Multi-GPU (rigbench.scaling):"]
+        for note in doc["notes"]:
+            lines += textwrap.wrap(note, width, initial_indent="  ", subsequent_indent="    ",
+                                   break_long_words=False, break_on_hyphens=False)
+        out.append("\n".join(lines))
     if doc.get("summary"):
         import textwrap
 
