@@ -38,6 +38,19 @@ _CHUNK = 8 * _MIB            # the unit the file is written and checked in
 _FREE_MARGIN = 1.10          # leave 10% beyond the file free on the disk
 
 
+_RAM_FSTYPES = ("tmpfs", "ramfs")
+
+
+def _fstype(folder: str) -> str | None:
+    """The filesystem type that holds ``folder`` (from /proc/self/mountinfo, through the probe's reader)."""
+    try:
+        from rigbench.probe.disks import probe_data_dir
+
+        return probe_data_dir(folder).get("fstype")
+    except Exception:  # noqa: BLE001 - no mount table: the cache-bypass check below still guards the figure
+        return None
+
+
 def target_dir(ctx: RunContext) -> str:
     """Where the file goes: ``--data-dir``, else the results folder the runner names, else ./results."""
     return ctx.data_dir or ctx.extra.get("results_dir") or os.path.join(os.getcwd(), "results")
@@ -126,6 +139,10 @@ class _DiskPrepared(Prepared):
             free = shutil.disk_usage(folder).free
         except OSError as exc:
             raise KernelSkip(f"{kernel}: cannot use {folder}: {exc.strerror or exc}") from None
+        fstype = _fstype(folder)
+        if fstype in _RAM_FSTYPES:
+            raise KernelSkip(f"{kernel}: {folder} is on {fstype}, which lives in RAM: its reads measure memory, not "
+                             "a disk (give --data-dir on the disk that holds your datasets)")
         if free < self.file_bytes * _FREE_MARGIN:
             raise KernelSkip(f"{kernel}: {folder} has {free / 2**30:.2f} GiB free, needs "
                              f"{self.file_bytes * _FREE_MARGIN / 2**30:.2f} GiB for its test file")
@@ -207,6 +224,9 @@ class _DiskPrepared(Prepared):
                            "a cache kept the first read")
         if cold < 2 * cached:
             reasons.append(f"cold reads ({cold * 1e6:.1f} us) are as fast as page-cache reads "
+                           f"({cached * 1e6:.1f} us): the reads are served from a cache")
+        if repeat < 2 * cached:
+            reasons.append(f"repeated reads ({repeat * 1e6:.1f} us) are as fast as page-cache reads "
                            f"({cached * 1e6:.1f} us): the reads are served from a cache")
         self.info.update({
             "cold_read_us": round(cold * 1e6, 2), "repeat_read_us": round(repeat * 1e6, 2),

@@ -209,3 +209,19 @@ def test_keyboard_interrupt_keeps_a_partial_file(tmp_path):
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["status"] == "interrupted" and info.value.path == tmp_path / "r.json"
     assert [m["kernel"] for m in doc["measurements"]] == ["sleepy"]
+
+
+class CacheServed(Sleepy):
+    """A disk-like kernel whose own check found that a cache, not the disk, served its reads."""
+
+    name = "cached"
+
+    def prepare(self, device, dtype, params, ctx):
+        return Prepared.of(lambda: time.sleep(0.002), info={"cache_bypass_verified": False,
+                                                             "cache_bypass_reason": "repeated reads as fast as RAM"})
+
+
+def test_a_figure_read_from_a_cache_is_invalid():
+    rec = measure_case(CacheServed(), "cpu", "float32", {"n": 1}, RunContext(), FAST, {}, SuiteState(), PROBE)
+    assert rec["status"] == "ok" and rec["valid"] is False
+    assert any("page cache was not kept out: repeated reads as fast as RAM" in r for r in rec["invalid_reasons"])

@@ -126,3 +126,14 @@ def test_not_enough_space_is_a_skip(monkeypatch, tmp_path):
         SEQ.prepare("cpu", "uint8", {"access": "sequential", "block_bytes": MIB, "file_bytes": 64 * MIB},
                     RunContext(data_dir=str(tmp_path)))
     assert _files(tmp_path) == []
+
+
+def test_a_folder_in_ram_is_not_measured_as_a_disk():
+    from rigbench.probe.disks import probe_data_dir
+
+    if probe_data_dir("/dev/shm").get("fstype") != "tmpfs":
+        pytest.skip("/dev/shm is not tmpfs on this machine: no RAM-backed folder to try")
+    k = REGISTRY["disk_read"]
+    ctx = RunContext(quick=True, data_dir="/dev/shm")
+    with pytest.raises(KernelSkip, match="lives in RAM"):
+        k.prepare("cpu", "uint8", k.cases("cpu", "uint8", ctx)[0], ctx)

@@ -110,3 +110,14 @@ def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):
     never.set()
     assert d["/datasets"]["free_bytes"] is None and d["/datasets"]["total_bytes"] is None
     assert d["/data"]["free_bytes"] is not None
+
+
+def test_data_dir_must_be_a_directory_that_stores_files(tmp_path):
+    from rigbench.errors import UserError
+
+    afile = tmp_path / "data.bin"
+    afile.write_bytes(b"x")
+    with pytest.raises(UserError, match="is a file, not a directory"):
+        disks.probe_data_dir(str(afile))
+    with pytest.raises(UserError, match="pseudo filesystem"):
+        disks.probe_data_dir("/proc")       # proc reports 0 bytes of space: not a disk that is full

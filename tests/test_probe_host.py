@@ -78,3 +78,12 @@ def test_torch_cuda_runtime_read_from_version_file_without_importing_torch():
 def test_real_os_matches_uname():
     o = host.probe_os()
     assert o["system"] == os.uname().sysname and o["release"] == os.uname().release
+
+
+def test_hypervisor_named_by_its_clock_source_when_dmi_is_absent(tmp_path):
+    # A Firecracker micro-VM (this project's machines): no DMI, but the kernel offers KVM's paravirtual clock.
+    clocks = tmp_path / "sys/devices/system/clocksource/clocksource0"
+    clocks.mkdir(parents=True)
+    (clocks / "available_clocksource").write_text("tsc kvm-clock \n")
+    o = host.probe_os(tmp_path, cpu_flags={"hypervisor", "avx2"}, environ={})
+    assert o["virtualization"] == "kvm" and "kvm-clock" in o["virtualization_source"]

@@ -337,6 +337,8 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
         reasons.append(f"size reduced after out of memory ({original} -> {params})")
     if on_battery(probe):
         reasons.append("on battery power")
+    if info.get("cache_bypass_verified") is False:
+        reasons.append(f"the page cache was not kept out: {info.get('cache_bypass_reason')}")
     if rec["fraction_of_peak"] is not None and rec["fraction_of_peak"] > 1.0:
         reasons.append(f"{rec['fraction_of_peak']:.0%} of the peak: the peak or the timing is wrong")
     rec["valid"], rec["invalid_reasons"] = not reasons, reasons

@@ -224,6 +224,12 @@ def probe_disks(root: str | os.PathLike = "/", statvfs: Callable = os.statvfs) -
     return out
 
 
+def stat_is_dir(st) -> bool:
+    import stat as _stat
+
+    return _stat.S_ISDIR(st.st_mode)
+
+
 def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable = os.statvfs,
                    stat: Callable = os.stat) -> dict:
     """Which filesystem and disk hold ``path``: {path, mount, device, fstype, kind, kind_note, free_bytes, ...}.
@@ -239,6 +245,8 @@ def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable =
             from None
     except OSError as exc:
         raise UserError(f"--data-dir {path}: cannot read it ({exc.strerror}); give a directory you can read") from None
+    if not stat_is_dir(st):
+        raise UserError(f"--data-dir {path} is a file, not a directory; give the directory that holds your datasets")
     mounts = parse_mountinfo(read_text(root, MOUNTINFO) or "")
     holding = None
     for m in mounts:  # later mounts hide earlier ones on the same point: keep the last, longest match
@@ -246,6 +254,9 @@ def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable =
         if real == mp or real.startswith(mp.rstrip("/") + "/"):
             if holding is None or len(mp) >= len(holding["mount"]):
                 holding = m
+    if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
+        raise UserError(f"--data-dir {path} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
+                        "files; give the directory that holds your datasets")
     major, minor = os.major(st.st_dev), os.minor(st.st_dev)
     if holding is None:
         holding = {"mount": None, "root": "/", "major": major, "minor": minor, "fstype": None, "source": None}

@@ -4,7 +4,8 @@ Reads (under ``root``, default "/"):
 - ``/etc/os-release`` (or ``/usr/lib/os-release``): the distribution's PRETTY_NAME, ID and VERSION_ID.
 - ``/proc/sys/kernel/{ostype,osrelease,hostname}``: system, kernel release, host name.
 - ``/sys/class/dmi/id/{sys_vendor,product_name,board_vendor,bios_vendor}`` and the ``hypervisor`` flag of
-  ``/proc/cpuinfo`` (parsed once, by :mod:`rigbench.probe.cpu`): virtualisation, like systemd-detect-virt.
+  ``/proc/cpuinfo`` (parsed once, by :mod:`rigbench.probe.cpu`), then the paravirtual clock sources in
+  ``/sys/devices/system/clocksource/clocksource0/available_clocksource``: virtualisation, like systemd-detect-virt.
 - ``/.dockerenv``, ``/run/.containerenv``, ``/proc/1/cgroup``, ``/proc/self/cgroup`` and ``KUBERNETES_SERVICE_HOST``:
   containers.
 - ``/sys/class/power_supply/*/{type,online,status}``: on battery or on mains.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import os
 
 from rigbench.probe._files import list_dir, read_line, read_text, under
+
+CLOCKSOURCES = "/sys/devices/system/clocksource/clocksource0/available_clocksource"
 
 # DMI vendor/product strings -> virtualisation name (as systemd-detect-virt names them).
 DMI_VIRT = (
@@ -45,6 +48,11 @@ def _virtualization(root, cpu_flags: set[str]) -> tuple[str | None, str | None]:
         if needle in text:
             return name, "/sys/class/dmi/id"
     if "hypervisor" in cpu_flags:
+        # No DMI (micro-VMs such as Firecracker have none): the paravirtual clock a hypervisor offers names it.
+        clocks = (read_line(root, CLOCKSOURCES) or "").split()
+        for clock, name in (("kvm-clock", "kvm"), ("xen", "xen"), ("hyperv_clocksource_tsc_page", "microsoft")):
+            if clock in clocks:
+                return name, f"the '{clock}' clock source in {CLOCKSOURCES} (no DMI vendor)"
         return "unknown-vm", "the 'hypervisor' CPU flag in /proc/cpuinfo (the hypervisor hides its name)"
     if any(dmi) or cpu_flags:
         return "none", "no hypervisor flag in /proc/cpuinfo and no virtual-machine vendor in DMI"
