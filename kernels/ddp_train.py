@@ -11,6 +11,9 @@ processes N x batch_size samples:
 
 Scaling efficiency = throughput_N / (N x throughput_1), computed by ``rigbench.bench.distributed``.
 
+With one rank there is nothing to scale to: the N-worker case is still listed (``workers`` 2, ``world_size`` 1) and
+skipped with that reason, so the results say why it is missing.
+
 ``verify`` checks what DDP promises: after the timed steps every rank holds the same parameters (rank 0's initial
 weights were broadcast, and every step applied the same averaged gradient), and the loss is finite.
 """
@@ -84,8 +87,7 @@ class DdpTrain(Kernel):
         out = []
         for wl in WORKLOADS:
             out.append({"workload": wl, "workers": 1, "world_size": world})
-            if world > 1:
-                out.append({"workload": wl, "workers": world, "world_size": world})
+            out.append({"workload": wl, "workers": max(world, 2), "world_size": world})
         return out
 
     def label(self, params: dict) -> str:
@@ -107,6 +109,9 @@ class DdpTrain(Kernel):
 
         if not dist.is_available() or not dist.is_initialized():
             raise KernelSkip("ddp_train needs a torch.distributed process group (run with rigbench bench --distributed)")
+        if params["workers"] > 1 and (dist.get_world_size() < 2 or params["workers"] > dist.get_world_size()):
+            raise KernelSkip(f"the {params['workers']}-worker DDP case needs 2 or more ranks (this run has "
+                             f"{dist.get_world_size()}): one process exchanges no gradients; run with --nproc 2 or more")
         kind = "cnn" if params["workload"] == "train_cnn" else "transformer"
         torch.manual_seed(1234 + dist.get_rank())  # different data per rank; DDP broadcasts rank 0's weights
         workload, suite_step = _suite_workload(kind, ctx.quick, device, params.get("batch_size"))

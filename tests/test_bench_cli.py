@@ -208,3 +208,65 @@ def test_a_record_without_label_is_named_by_its_kernel(monkeypatch, capsys):
                                 params={"b": 2, "h": 8, "l": 512, "d": 64, "pass": "forward"})]
     row = next(ln for ln in _rendered(monkeypatch, capsys, 100, doc).splitlines() if ln.startswith("attention"))
     assert "fwd L=512 d=64" in row
+
+
+# ---------------------------------------------------------------- --distributed: options, table, exit codes
+
+@pytest.mark.parametrize("args,fragments", [
+    (("--nproc", "2", "--timeout", "60"), ("--nproc, --timeout apply only to a distributed run", "--distributed")),
+    (("--master-port", "29500"), ("--master-port applies only to a distributed run",)),
+    (("--only", "gemm,allreduce"), ("allreduce runs under --distributed",)),
+    (("--distributed", "--device", "cpu"), ("--device does not apply with --distributed",)),
+    (("--distributed", "--data-dir", "."), ("--data-dir does not apply with --distributed",)),
+])
+def test_options_of_the_other_mode_are_refused(args, fragments):
+    assert_user_error(run_cli("bench", *args), *fragments)
+
+
+def _dist_doc(status="complete", reasons=()):
+    def m(kernel, label, params, value, unit, median, **extra):
+        rec = _ok(kernel, "float32", label, value, unit, median, median * 0.02)
+        rec.update(params=params, **extra)
+        return rec
+
+    return {
+        "schema": "rigbench.results/1", "host": "testhost", "quick": True, "status": status, "peaks": {},
+        "measurements": [
+            m("allreduce", "1 KiB, 2 ranks", {"size_bytes": 1024, "world_size": 2}, 0.0026, "GB/s", 3.9e-4,
+              latency_us=390.0),
+            m("allreduce", "64 KiB, 2 ranks", {"size_bytes": 65536, "world_size": 2}, 0.09, "GB/s", 7.3e-4,
+              latency_us=730.0),
+            m("allreduce", "256 KiB, 2 ranks", {"size_bytes": 262144, "world_size": 2}, 0.3, "GB/s", 8.7e-4,
+              latency_us=870.0),
+            m("ddp_train", "transformer batch 16, 1 worker", {"workload": "train_transformer", "workers": 1}, 106.0,
+              "samples/s", 0.15),
+            m("ddp_train", "transformer batch 16, 2 workers", {"workload": "train_transformer", "workers": 2}, 185.0,
+              "samples/s", 0.17, throughput_1=106.0, scaling_efficiency=185.0 / 212.0),
+        ],
+        "distributed": {"world_size": 2, "backend": "gloo", "elapsed_s": 16.5, "reasons": list(reasons)},
+    }
+
+
+def test_distributed_table_shows_latency_efficiency_and_the_run_status(monkeypatch, capsys):
+    from rigbench.cli import bench
+
+    reasons = ["timed out after 15 s: killed the launcher's process group",
+               "rank 1 (vm, pid 4242) was still running at ddp_train when the run was stopped"]
+    text = _rendered(monkeypatch, capsys, 100, _dist_doc("interrupted", reasons))
+    assert max(len(ln.rstrip()) for ln in text.splitlines()) <= 100, text
+    flat = " ".join(text.split())
+    assert "1 KiB, 2 ranks; latency 390 µs" in flat and "64 KiB, 2 ranks; latency 730 µs" in flat
+    assert "256 KiB, 2 ranks" in flat and "870 µs" not in flat        # latency only up to 64 KiB
+    # the case column may wrap: its two lines, each as the table shows it
+    assert "transformer batch 16, 2 workers;" in flat and "efficiency 87% of 2 x 106" in flat
+    assert "run status: interrupted (2 ranks, gloo, 16.5 s)" in flat
+    assert all(r in flat for r in reasons)
+    assert bench._exit_code(_dist_doc("interrupted")) == 1 and bench._exit_code(_dist_doc("failed")) == 1
+    assert bench._exit_code(_dist_doc("complete")) == 0
+
+
+def test_a_failed_run_without_measurements_still_shows_why(monkeypatch, capsys):
+    doc = dict(_dist_doc("failed", ["rank 0 (vm, pid 7) failed: RuntimeError: Unable to find address for: eth9"]),
+               measurements=[])
+    flat = " ".join(_rendered(monkeypatch, capsys, 100, doc).split())
+    assert "run status: failed (2 ranks, gloo, 16.5 s)" in flat and "Unable to find address for: eth9" in flat

@@ -5,8 +5,12 @@ The two-worker job runs once per module (about 10 s on 2 cores); the failure pat
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -60,10 +64,35 @@ def test_two_gloo_workers_write_one_results_file(two_workers):
     assert (d["backend"], d["world_size"], d["nnodes"], d["nproc_per_node"]) == ("gloo", 2, 1, 2)
     assert d["timeout_s"] == 120 and d["gathered_by_rank0"] is True
     assert [w["rank"] for w in d["workers"]] == [0, 1]
+    from rigbench.probe import limits
+
+    usable = limits.usable_cores(os.cpu_count(), limits.affinity_size(), limits.cpu_quota()["cpu_quota_cores"])
     for w in d["workers"]:
         assert w["host"] == socket.gethostname() and w["device"] == "cpu" and w["pid"] > 0
         assert w["status"] == "done" and w["measurements"]
+        # the probe's usable cores, shared by the 2 local workers
+        assert w["usable_cores"] == usable and w["threads"] == max(1, usable // 2)
+    assert on_disk["conditions"]["start"]["loadavg_1m"] is not None and on_disk["conditions"]["end"]
+    assert d["warnings"] == []
     assert_no_orphans(doc)
+
+
+def test_timing_follows_the_runner_minimums(two_workers):
+    """At least the runner's sample count; a sample is enough back-to-back calls to last 1 ms or is flagged."""
+    from rigbench.bench.runner import MIN_SAMPLE_S, Settings
+
+    doc, _ = two_workers
+    for m in doc["measurements"]:
+        assert m["repeats"] >= Settings.for_mode(True).min_samples, m["label"]
+        assert m["inner"] >= 1 and len(m["samples_s"]) == m["repeats"]
+        sample = m["median_s"] * m["inner"]
+        assert (sample >= MIN_SAMPLE_S) or any(r.startswith("timed sample") for r in m["invalid_reasons"]), m
+        assert m["valid"] == (not m["invalid_reasons"])
+        assert m["peak"] is None and m["peak_source"] == "no physical peak bounds this metric"
+        assert set(m["conditions"]) == {"cpu_before", "cpu_after"} and "loadavg_1m" in m["conditions"]["cpu_after"]
+        assert m["label"]
+    small = next(m for m in doc["measurements"] if m["kernel"] == "allreduce")
+    assert small["params"]["size_bytes"] == 1024 and small["inner"] > 1   # a 1 KiB all-reduce is far under 1 ms
 
 
 def test_allreduce_is_checked_and_uses_the_bus_bandwidth_convention(two_workers):
@@ -101,27 +130,62 @@ def test_ddp_scaling_efficiency_is_computed(two_workers):
             assert m["scaling_efficiency"] > 0
 
 
-def test_allreduce_verification_catches_a_wrong_sum(tmp_path):
-    """One-rank Gloo group in this process: the exact sum passes, one element off by 1 is a KernelFault."""
+def test_allreduce_verification_catches_a_wrong_sum():
+    """Two ranks' inputs summed by hand: the exact sum passes, one element off by 1 is a KernelFault."""
+    import torch
+
+    from rigbench.kernels.allreduce import check_sum, expected_sum, rank_input
+    from rigbench.kernels.base import KernelFault
+
+    cpu = torch.device("cpu")
+    a, b = rank_input(0, 1024, cpu), rank_input(1, 1024, cpu)
+    assert a.abs().sum() > 0 and not torch.equal(a, b)       # random whole numbers, different per rank
+    assert torch.equal(a, rank_input(0, 1024, cpu))          # and every rank rebuilds them alike
+    reduced = (a.double() + b.double()).float()               # float64 reference of the sum
+    check_sum(reduced, expected_sum(2, 1024, cpu), 4096, 0)
+    reduced[17] += 1
+    with pytest.raises(KernelFault, match="1 of 1024 elements differ from the exact sum"):
+        check_sum(reduced, expected_sum(2, 1024, cpu), 4096, 0)
+
+
+def test_one_rank_skips_the_exchange(tmp_path):
+    """A 1-rank group: all-reduce and the N-worker DDP case are skipped (nothing exchanged), not "0 GB/s valid"."""
     import torch.distributed as dist
 
     from rigbench.kernels.allreduce import AllReduce
-    from rigbench.kernels.base import KernelFault, RunContext
+    from rigbench.kernels.base import KernelSkip, RunContext
+    from rigbench.kernels.ddp_train import DdpTrain
 
+    ctx = RunContext(quick=True, extra={"world_size": 1})
+    assert AllReduce().cases("cpu", "float32", ctx) == [{"size_bytes": 1024, "world_size": 1}]
+    assert [(c["workload"], c["workers"]) for c in DdpTrain().cases("cpu", "float32", ctx)] == [
+        ("train_cnn", 1), ("train_cnn", 2), ("train_transformer", 1), ("train_transformer", 2)]
     dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1,
                             timeout=timedelta(seconds=30))
     try:
-        prep = AllReduce().prepare("cpu", "float32", {"size_bytes": 4096, "world_size": 1},
-                                   RunContext(quick=True, extra={"world_size": 1}))
-        prep.reset()
-        prep.run()
-        prep.verify()
-        assert prep.buffer.abs().sum() > 0  # random whole numbers, not zeros
-        prep.buffer[17] += 1
-        with pytest.raises(KernelFault, match="1 of 1024 elements differ from the exact sum"):
-            prep.verify()
+        with pytest.raises(KernelSkip, match="all-reduce needs 2 or more ranks"):
+            AllReduce().prepare("cpu", "float32", {"size_bytes": 1024, "world_size": 1}, ctx)
+        with pytest.raises(KernelSkip, match="2-worker DDP case needs 2 or more ranks"):
+            DdpTrain().prepare("cpu", "float32", {"workload": "train_cnn", "workers": 2, "world_size": 1}, ctx)
     finally:
         dist.destroy_process_group()
+    assert D.plan(nproc=1)["warnings"] == [D.SINGLE_RANK_WARNING] and D.plan(nproc=2)["warnings"] == []
+
+
+def _ddp(workers, value, valid=True, reasons=()):
+    return {"kernel": "ddp_train", "params": {"workload": "train_cnn", "workers": workers, "world_size": 2},
+            "status": "ok", "value": value, "valid": valid, "invalid_reasons": list(reasons), "local_median_s": 0.1}
+
+
+def test_an_invalid_baseline_makes_the_scaling_efficiency_invalid():
+    rec = {"worker": {"rank": 0}, "measurements": [_ddp(1, 400.0, False, ["spread 75% of the median (IQR over "
+                                                                         "median above 10%)"]), _ddp(2, 700.0)]}
+    one, two = D._job_measurements([rec])
+    assert two["scaling_efficiency"] == pytest.approx(700 / (2 * 400)) and two["throughput_1"] == 400.0
+    assert two["valid"] is False
+    assert two["invalid_reasons"] == ["scaling baseline invalid (spread 75% of the median (IQR over median above 10%))"]
+    rec["measurements"][0] = _ddp(1, 400.0)
+    assert D._job_measurements([rec])[1]["valid"] is True
 
 
 @pytest.mark.slow
@@ -170,6 +234,7 @@ def test_a_crashed_worker_is_reported_with_its_rank(tmp_path):
     ({"master_addr": "no-such-host.invalid"}, "does not resolve"),
     ({"rdzv_endpoint": "127.0.0.1"}, "HOST:PORT"),
     ({"timeout": 0}, "--timeout"),
+    ({"timeout": 1e300}, "--timeout must be a number of seconds > 0 and at most 604800"),
     ({"only": "gemm"}, "a distributed run measures allreduce, ddp_train"),
 ])
 def test_bad_options_are_refused_before_launch(kwargs, fragment):
@@ -182,6 +247,61 @@ def test_an_unreachable_master_fails_fast():
     with pytest.raises(UserError, match="cannot reach the master at 127.0.0.1"):
         D.run_distributed(nproc=1, nnodes=2, node_rank=1, master_addr="127.0.0.1", master_port=free_port(), timeout=8)
     assert time.monotonic() - t0 < 8
+
+
+def test_an_unwritable_out_is_refused_before_launch(tmp_path):
+    (tmp_path / "file").write_text("x")
+    t0 = time.monotonic()
+    with pytest.raises(UserError, match="cannot write results"):
+        D.run_distributed(nproc=2, quick=True, out=str(tmp_path / "file" / "r.json"))
+    assert time.monotonic() - t0 < 5      # nothing was started
+
+
+def test_a_worker_failing_in_init_is_exit_1_with_a_results_file(tmp_path):
+    """Gloo cannot find the interface: every worker dies in init_process_group, before any kernel. The run is
+    reported (status, every reason) and written; exit code 1; the temporary run folder is gone."""
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "r.json"
+    env = {**os.environ, "GLOO_SOCKET_IFNAME": "eth9", "TMPDIR": str(tmp_path / "tmp")}
+    r = run_cli("bench", "--distributed", "--quick", "--only", "allreduce", "--json", "--out", str(out), env=env,
+                timeout=120)
+    assert r.code == 1, r.stderr
+    doc = json.loads(r.stdout)                                # stdout is the document alone
+    assert doc["status"] == "failed" and load_results(out)["status"] == "failed"
+    reasons = doc["distributed"]["reasons"]
+    assert reasons and all("eth9" in x for x in reasons), reasons
+    assert "Traceback" not in r.stderr and "run status: failed (2 ranks, gloo" in r.stderr
+    assert all(x in r.stderr for x in reasons)
+    assert not list((tmp_path / "tmp").glob("rigbench-dist-*"))
+    assert_no_orphans(doc)
+
+
+def test_cli_one_process_warns_and_skips_the_allreduce(tmp_path):
+    out = tmp_path / "r.json"
+    r = run_cli("bench", "--distributed", "--nproc", "1", "--quick", "--only", "allreduce", "--out", str(out),
+                timeout=120)
+    assert r.code == 0, r.stderr
+    assert "warning: a distributed run with 1 process measures no exchange" in r.stderr
+    doc = load_results(out)
+    (m,) = doc["measurements"]
+    assert m["status"] == "skipped" and m["reason"].startswith("all-reduce needs 2 or more ranks"), m
+    assert doc["distributed"]["warnings"] == [D.SINGLE_RANK_WARNING]
+    assert "run status: complete (1 rank, gloo" in r.stdout and "skipped" in r.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_names_the_partial_results_file(tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "rigbench", "bench", "--distributed", "--nproc", "2", "--quick",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)        # the launcher is up and the workers are measuring
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert f"partial results in {out}" in stderr and "Traceback" not in stderr
+    doc = load_results(out)
+    assert doc["status"] == "interrupted" and doc["distributed"]["reasons"][0] == "interrupted by the user"
+    assert_no_orphans(doc)
 
 
 def test_cli_nproc_zero_is_exit_code_2():

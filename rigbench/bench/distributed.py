@@ -14,8 +14,10 @@ Three layers, three processes:
    ``rank-N.json`` after every measurement, so a run that dies keeps what was measured. At the end rank 0 collects
    every worker's record with ``gather_object``.
 
-Collective timing: all ranks agree on the repeat count (the slowest rank's calibration, by an all-reduce MAX), meet
-at a barrier before each call, and the time of a call is the slowest rank's (an all-reduce MAX of the samples).
+Collective timing: all ranks agree on the calls per sample and the sample count (the slowest rank's calibration, by
+an all-reduce MAX), meet at a barrier before each sample, and a sample's time is the slowest rank's (an all-reduce MAX).
+A sample is ``inner`` back-to-back calls, enough to last the single-process runner's minimum sample time (1 ms or
+more), and there are at least as many samples as that runner takes (``Settings.for_mode(quick).min_samples``).
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ from typing import Any, Callable
 from rigbench.errors import UserError
 
 DEFAULT_TIMEOUT_S = 300
+MAX_TIMEOUT_S = 7 * 24 * 3600  # --timeout above a week is a typo (and overflows torch's timedelta arithmetic)
 DEFAULT_MASTER_PORT = 29500
 KERNEL_NAMES = ("allreduce", "ddp_train")
 _KERNEL_MODULES = {"allreduce": "rigbench.kernels.allreduce", "ddp_train": "rigbench.kernels.ddp_train"}
 _TERM_GRACE_S = 5.0          # SIGTERM -> SIGKILL
-_MIN_TIME_S = {True: 0.2, False: 1.0}     # timed work per measurement, quick / full
-_REPS = {True: (3, 20), False: (5, 100)}  # min, max calls per measurement
+_MAX_INNER = 10_000          # calls per timed sample, at most
+MIN_WORLD_FOR_EXCHANGE = 2
+SINGLE_RANK_WARNING = ("warning: a distributed run with 1 process measures no exchange between ranks "
+                       "(all-reduce and the N-worker DDP case are skipped); use --nproc 2 or more")
 
 
 # ------------------------------------------------------------------------------------------------ options
@@ -107,8 +112,10 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
     nnodes = _whole("--nnodes", 1 if nnodes is None else nnodes, 1)
     node_rank = _whole("--node-rank", 0 if node_rank is None else node_rank, 0, nnodes - 1)
     timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
-        raise UserError(f"--timeout must be a number of seconds > 0, got {timeout!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0 \
+            or timeout > MAX_TIMEOUT_S:
+        raise UserError(f"--timeout must be a number of seconds > 0 and at most {MAX_TIMEOUT_S} (7 days), "
+                        f"got {timeout!r}")
     if master_port is not None:
         _whole("--master-port", master_port, 1, 65535)
     if isinstance(only, str):
@@ -135,7 +142,9 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
     else:  # one machine, nothing given: a private store on loopback, like torchrun --standalone
         host, port = "127.0.0.1", 0
         backend, endpoint = "c10d", "127.0.0.1:0"
+    world = nproc * nnodes
     return {
+        "warnings": [SINGLE_RANK_WARNING] if world < MIN_WORLD_FOR_EXCHANGE else [],
         "nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "timeout_s": float(timeout),
         "join_timeout_s": join_s, "rdzv_backend": backend, "rdzv_endpoint": endpoint, "master_host": host,
         "master_port": port, "kernels": kernels, "quick": bool(quick), "run_id": f"rigbench-{uuid.uuid4().hex[:12]}",
@@ -190,14 +199,25 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
     reported by rank and the run ends by then, with ``status`` "failed" or "interrupted" and what was measured.
     ``out``: a ``.json`` path or a folder (default ``results/``); the path written is ``doc["distributed"]
     ["results_file"]`` (null on a node that does not host rank 0 when the run completed: rank 0's node writes it).
-    ``on_event``: called with one line per stage (for a progress display). ``json_output`` changes nothing here:
-    this function never prints; worker output goes to log files.
+    ``on_event``: called with one line per stage (for a progress display); lines that start with "warning:" are
+    worth showing to the user (a 1-process run measures no exchange). ``json_output`` changes nothing here: this
+    function never prints; worker output goes to log files.
+
+    ``out`` is checked writable before anything starts (``UserError``). The temporary run folder is always removed,
+    and what the workers reported is written even when assembling it partly fails. Ctrl-C: the results so far are
+    written and ``rigbench.bench.runner.Interrupted`` (``path``, ``doc``) is raised.
     """
     if not distributed:
         raise UserError("run_distributed needs distributed=True (use the normal runner for one process)")
     spec = plan(nproc=nproc, nnodes=nnodes, node_rank=node_rank, master_addr=master_addr, master_port=master_port,
                 rdzv_endpoint=rdzv_endpoint, timeout=timeout, only=only, quick=quick)
     event = on_event or (lambda line: None)
+    for line in spec["warnings"]:
+        event(line)
+    started = datetime.now(timezone.utc)
+    from rigbench.bench.runner import check_writable
+
+    check_writable(_results_path(out, socket.gethostname(), started))
     if spec["node_rank"] > 0 and spec["rdzv_backend"] == "static":
         host, port = spec["master_host"], spec["master_port"]
         event(f"waiting up to {spec['join_timeout_s']} s for the master at {host}:{port}")
@@ -206,7 +226,6 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
                             "first, or check --master-addr/--master-port and the firewall")
     spec["fault"] = _fault
     spec["out"] = None if out is None else str(out)
-    started = datetime.now(timezone.utc)
     run_dir = Path(tempfile.mkdtemp(prefix="rigbench-dist-"))
     spec["run_dir"] = str(run_dir)
     spec_path = run_dir / "spec.json"
@@ -236,16 +255,30 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
             else:
                 _kill_group(proc, [p for p in _worker_pids(run_dir) if _alive(p)])
     elapsed = time.monotonic() - t0
-    doc = _assemble(spec, run_dir, started, elapsed, timed_out=timed_out, interrupted=interrupted,
-                    launcher_rc=proc.returncode)
-    if doc["distributed"]["results_file"] is not None:
-        from rigbench.files import write_json_atomic
+    try:
+        try:
+            doc = _assemble(spec, run_dir, started, elapsed, timed_out=timed_out, interrupted=interrupted,
+                            launcher_rc=proc.returncode)
+        except Exception as exc:  # noqa: BLE001 - a malformed worker record must not cost the run its file
+            doc = _document(spec, started, elapsed, status="interrupted" if timed_out or interrupted else "failed",
+                            measurements=[], workers=[], backend=None, gathered=False, write_here=True,
+                            reasons=[f"rigbench could not assemble the workers' records: {type(exc).__name__}: {exc}"])
+        path = doc["distributed"]["results_file"]
+        if path is not None:
+            from rigbench.files import write_json_atomic
 
-        write_json_atomic(doc["distributed"]["results_file"], doc)
-    _cleanup(run_dir)
+            try:
+                write_json_atomic(path, doc)
+            except OSError as exc:
+                raise UserError(f"cannot write results to {path}: {exc.strerror or exc}; choose another --out") \
+                    from None
+    finally:
+        _cleanup(run_dir)
     event(f"{doc['status']} after {elapsed:.1f} s")
     if interrupted:
-        raise KeyboardInterrupt
+        from rigbench.bench.runner import Interrupted
+
+        raise Interrupted(path, doc)
     return doc
 
 
@@ -296,6 +329,13 @@ def _log_tail(run_dir: Path, rank: int | None = None, lines: int = 3) -> str:
     return " | ".join(keep[-lines:])[:400]
 
 
+def _text(message: Any) -> str:
+    """torch's ProcessFailure.message is a str or, from an error file, a dict with a "message" (and timestamp)."""
+    if isinstance(message, dict):
+        message = message.get("message")
+    return "" if message is None else str(message).strip()
+
+
 def _exit_meaning(code: Any) -> str:
     if isinstance(code, int) and code < 0:
         try:
@@ -324,7 +364,6 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
     records = gathered if isinstance(gathered, list) else [
         r for r in (_read_json(p) for p in sorted(run_dir.glob("rank-*.json"))) if isinstance(r, dict)]
     records = sorted([r for r in records if r], key=lambda r: r["worker"]["rank"])
-    world = spec["nproc"] * spec["nnodes"]
     reasons: list[str] = []
     status = "complete"
     if timed_out or interrupted:
@@ -346,7 +385,7 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
         for rank, f in sorted((launcher.get("failures") or {}).items(), key=lambda kv: int(kv[0])):
             rec = next((r for r in records if r["worker"]["rank"] == int(rank)), None)
             where = f" ({rec['worker']['host']}, pid {rec['worker']['pid']})" if rec else ""
-            why = (rec or {}).get("error") or f.get("message") or ""
+            why = _text((rec or {}).get("error")) or _text(f.get("message"))
             if not why or why.startswith("To enable traceback"):
                 why = _exit_meaning(f.get("exitcode"))
             reasons.append(f"rank {rank}{where} failed: {why}")
@@ -356,7 +395,7 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
             reasons.append(f"the launcher exited with code {launcher_rc}: {_log_tail(run_dir)}")
     for r in records:
         if r.get("error") and not any(f"rank {r['worker']['rank']} " in x for x in reasons):
-            reasons.append(f"rank {r['worker']['rank']}: {r['error']}")
+            reasons.append(f"rank {r['worker']['rank']}: {_text(r['error'])}")
 
     lead = records[0] if records else None
     measurements = _job_measurements(records)
@@ -367,9 +406,17 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
         w["measurements"] = [{"kernel": m["kernel"], "params": m["params"], "median_s": m.get("local_median_s"),
                               "status": m["status"]} for m in r.get("measurements", [])]
         workers.append(w)
-    host = socket.gethostname()
     hosts_rank0 = bool(lead and lead["worker"]["rank"] == 0 and gathered is not None)
     write_here = status != "complete" or hosts_rank0 or spec["node_rank"] == 0 and not records
+    doc = _document(spec, started, elapsed, status=status, measurements=measurements, workers=workers,
+                    backend=lead["worker"]["backend"] if lead else None, gathered=gathered is not None,
+                    write_here=write_here, reasons=reasons)
+    doc["conditions"] = {"start": (lead or {}).get("conditions_start"), "end": (lead or {}).get("conditions_end")}
+    return doc
+
+
+def _document(spec: dict, started: datetime, elapsed: float, *, status: str, measurements: list, workers: list,
+              backend: str | None, gathered: bool, write_here: bool, reasons: list[str]) -> dict:
     from rigbench.bench.schema import new_document
 
     probe, probe_reason = _probe_doc()
@@ -377,8 +424,8 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
     doc.update(status=status, measurements=measurements)
     doc.update({
         "distributed": {
-            "backend": lead["worker"]["backend"] if lead else None,
-            "world_size": world,
+            "backend": backend,
+            "world_size": spec["nproc"] * spec["nnodes"],
             "nnodes": spec["nnodes"],
             "nproc_per_node": spec["nproc"],
             "node_rank": spec["node_rank"],
@@ -390,14 +437,15 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
             "launcher": "torch.distributed.launcher.api.elastic_launch",
             "workers": workers,
             "reasons": reasons,
+            "warnings": list(spec.get("warnings") or []),
             "results_file": None,
-            "gathered_by_rank0": gathered is not None,
+            "gathered_by_rank0": gathered,
         },
     })
     if probe_reason:
         doc["probe_reason"] = probe_reason
     if write_here:
-        doc["distributed"]["results_file"] = str(_results_path(spec.get("out"), host, started))
+        doc["distributed"]["results_file"] = str(_results_path(spec.get("out"), socket.gethostname(), started))
     return doc
 
 
@@ -423,6 +471,10 @@ def _job_measurements(records: list[dict]) -> list[dict]:
             n = m["params"]["workers"]
             m["throughput_1"] = one["value"]
             m["scaling_efficiency"] = m["value"] / (n * one["value"])
+            if not one.get("valid"):
+                why = "; ".join(one.get("invalid_reasons") or ["not judged valid"])
+                m["valid"] = False
+                m["invalid_reasons"] = [*(m.get("invalid_reasons") or []), f"scaling baseline invalid ({why})"]
     return out
 
 
@@ -454,7 +506,7 @@ def _launch_main(spec_path: str) -> int:
         result["ok"], rc = True, 0
     except ChildFailedError as exc:
         for rank, f in exc.failures.items():
-            result["failures"][str(rank)] = {"exitcode": f.exitcode, "message": f.message if f.message else None,
+            result["failures"][str(rank)] = {"exitcode": f.exitcode, "message": _text(f.message) or None,
                                              "pid": f.pid}
     except Exception as exc:  # rendezvous errors and the like: recorded, reported by rigbench
         result["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -500,9 +552,9 @@ def _worker(spec_path: str) -> None:
     use_cuda = torch.cuda.is_available() and torch.cuda.device_count() > local_rank
     device = f"cuda:{local_rank}" if use_cuda else "cpu"
     backend = "nccl" if use_cuda else "gloo"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = _usable_cores()
     if not use_cuda:
-        torch.set_num_threads(max(1, cores // local_world))
+        torch.set_num_threads(max(1, cores // local_world))  # the node's usable cores shared by its workers
     worker = {"rank": rank, "local_rank": local_rank, "node_rank": int(os.environ.get("GROUP_RANK", 0)),
               "host": socket.gethostname(), "pid": os.getpid(), "device": device, "backend": backend,
               "gpu_name": None, "gpu_uuid": None, "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -511,12 +563,16 @@ def _worker(spec_path: str) -> None:
         torch.cuda.set_device(local_rank)
         worker.update(_gpu_facts(torch, local_rank))
     rec = _Record(run_dir, worker)
+    from rigbench.bench.conditions import cpu_state
+
+    rec.doc["conditions_start"] = cpu_state()
     kwargs = {"device_id": torch.device(device)} if use_cuda else {}
-    dist.init_process_group(backend, timeout=timedelta(seconds=spec["timeout_s"]), **kwargs)
-    if backend == "nccl":
-        worker["nccl_version"] = ".".join(map(str, torch.cuda.nccl.version()))
     fault = spec.get("fault") or {}
     try:
+        rec.doc["stage"] = "init_process_group"
+        dist.init_process_group(backend, timeout=timedelta(seconds=spec["timeout_s"]), **kwargs)
+        if backend == "nccl":
+            worker["nccl_version"] = ".".join(map(str, torch.cuda.nccl.version()))
         for name in spec["kernels"]:
             rec.doc["stage"] = name
             rec.flush()
@@ -526,6 +582,7 @@ def _worker(spec_path: str) -> None:
                 os._exit(int(fault.get("exitcode", 3)))
             _run_kernel(name, spec, rec, device, rank, world)
         rec.doc["status"], rec.doc["stage"] = "done", "gather"
+        rec.doc["conditions_end"] = cpu_state()
     except Exception as exc:
         rec.doc["status"] = "failed"
         rec.doc["error"] = f"{type(exc).__name__}: {exc}"
@@ -540,6 +597,17 @@ def _worker(spec_path: str) -> None:
         tmp.write_text(json.dumps(gathered, default=str), encoding="utf-8")
         os.replace(tmp, run_dir / "gathered.json")
     dist.destroy_process_group()
+
+
+def _usable_cores() -> int:
+    """The cores this process may use, as the probe counts them (logical CPUs, affinity mask, cgroup quota)."""
+    try:
+        from rigbench.probe import limits
+
+        n = limits.usable_cores(os.cpu_count(), limits.affinity_size(), limits.cpu_quota()["cpu_quota_cores"])
+    except Exception:  # noqa: BLE001 - a probe that cannot read limits: the OS's count
+        n = None
+    return int(n or os.cpu_count() or 1)
 
 
 def _sync_fn(device: str) -> Callable[[], None]:
@@ -568,53 +636,69 @@ def _max_over_ranks(values: list[float], device: str) -> list[float]:
     return t.tolist()
 
 
-def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[float], list[float]]:
-    """(local per-call times, job per-call times). ``collective``: every rank calls; times are the slowest's."""
-    sync = _sync_fn(device)
-    lo, hi = _REPS[quick]
+def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[float], list[float], int]:
+    """(local per-call times, job per-call times, calls per sample). ``collective``: every rank calls; a sample's
+    time is the slowest rank's. A sample is ``inner`` back-to-back calls lasting at least the runner's minimum
+    sample time; the sample count is the runner's minimum or more (up to its maximum, to fill ``min_total_s``)."""
+    from rigbench.bench.runner import Settings
 
-    def once() -> float:
+    settings = Settings.for_mode(quick)
+    sync = _sync_fn(device)
+
+    def sample(inner: int) -> float:
         prep.reset()
         sync()
         if collective:
             _barrier(device)
         t0 = time.perf_counter()
-        prep.run()
+        for _ in range(inner):
+            prep.run()
         sync()
         return time.perf_counter() - t0
 
     for _ in range(2):  # warm-up: first-call costs (connections, allocator, kernels)
-        once()
-    first = once()
+        sample(1)
+    first = sample(1)
     if collective:
         first = _max_over_ranks([first], device)[0]
-    reps = int(min(hi, max(lo, math.ceil(_MIN_TIME_S[quick] / max(first, 1e-9)))))
-    local = [once() for _ in range(reps)]
-    return local, (_max_over_ranks(local, device) if collective else list(local))
+    inner = int(min(_MAX_INNER, max(1, math.ceil(1.2 * settings.min_sample_s / max(first, 1e-9)))))
+    reps = int(min(settings.max_samples,
+                   max(settings.min_samples, math.ceil(settings.min_total_s / max(first * inner, 1e-9)))))
+    local = [sample(inner) / inner for _ in range(reps)]
+    job = _max_over_ranks(local, device) if collective else list(local)
+    return local, job, inner
 
 
 def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
-                 info: dict, rank: int) -> dict:
+                 info: dict, rank: int, inner: int = 1, cond: dict | None = None) -> dict:
+    from rigbench.bench import peaks as peaks_mod
+    from rigbench.bench.runner import MAX_SPREAD, MIN_SAMPLE_S
     from rigbench.bench.schema import empty_measurement
     from rigbench.bench.timing import Measurement
 
-    job_m, local_m = Measurement(samples_s=job), Measurement(samples_s=local)
+    job_m, local_m = Measurement(samples_s=job, inner=inner), Measurement(samples_s=local, inner=inner)
     median = job_m.median_s
     t = job_m.to_dict()
     t.pop("samples_s", None)
     m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
     m.update(median_s=median, iqr_s=job_m.iqr_s, min_s=job_m.min_s, max_s=job_m.max_s, repeats=job_m.repeats,
-             inner=1, value=kernel.value(params, median), flops=kernel.flops(params), bytes=kernel.bytes_moved(params),
-             items=kernel.items(params), status="ok", valid=True, info=info, timing=t,
-             local_median_s=local_m.median_s, rank=rank, samples_s=list(job))
+             inner=inner, value=kernel.value(params, median), flops=kernel.flops(params),
+             bytes=kernel.bytes_moved(params), items=kernel.items(params), status="ok", valid=True, info=info,
+             timing=t, local_median_s=local_m.median_s, rank=rank, samples_s=list(job), conditions=cond or {})
+    m["label"] = kernel.label(params)
+    m["peak"], m["fraction_of_peak"], m["peak_source"] = peaks_mod.fraction(
+        {}, kernel.peak_key(dtype, params), m["value"], m["unit"])
     if kernel.name == "allreduce":
         from rigbench.scaling import busbw_from_time
 
         algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
         m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
-    if job_m.spread > 0.1:
-        m["valid"] = False
-        m["invalid_reasons"] = [f"noisy: IQR is {job_m.spread:.0%} of the median"]
+    reasons = []
+    if job_m.spread > MAX_SPREAD:
+        reasons.append(f"spread {job_m.spread:.0%} of the median (IQR over median above {MAX_SPREAD:.0%})")
+    if job_m.sample_s < MIN_SAMPLE_S:
+        reasons.append(f"timed sample {job_m.sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms")
+    m["valid"], m["invalid_reasons"] = not reasons, reasons
     return m
 
 
@@ -624,12 +708,17 @@ def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
     m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
     m.update(status=status, reason=reason, valid=False, invalid_reasons=[reason] if status == "failed" else [],
              repeats=0, local_median_s=None, rank=rank)
+    try:
+        m["label"] = kernel.label(params)
+    except Exception:  # noqa: BLE001 - params the kernel cannot name: no label
+        pass
     return m
 
 
 def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, world: int) -> None:
     import importlib
 
+    from rigbench.bench.conditions import cpu_state
     from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 
     module = importlib.import_module(_KERNEL_MODULES[name])
@@ -644,11 +733,14 @@ def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, wor
             rec.doc["stage"] = f"{name} {json.dumps(params, sort_keys=True)}"
             rec.flush()
             try:
+                before = cpu_state()
                 prep = kernel.prepare(device, dtype, params, ctx)
                 try:
-                    local, job = _time_calls(prep, device, spec["quick"], collective=not alone)
+                    local, job, inner = _time_calls(prep, device, spec["quick"], collective=not alone)
+                    after = cpu_state()
                     prep.verify()
-                    m = _measurement(kernel, device, dtype, params, local, job, dict(prep.info), rank)
+                    m = _measurement(kernel, device, dtype, params, local, job, dict(prep.info), rank, inner,
+                                     {"cpu_before": before, "cpu_after": after})
                 finally:
                     prep.close()
             except KernelSkip as exc:

@@ -60,6 +60,28 @@ def _brief(reason: str) -> str:
     return _short(r.split(" (")[0].split(":")[0], 18)
 
 
+def _case(m: dict) -> str:
+    """The case column: the label, plus what a distributed record adds (latency of small all-reduces; a DDP run's
+    scaling efficiency and its 1-worker throughput)."""
+    from rigbench.units import fmt_num
+
+    label = _label(m)
+    if m.get("status") != "ok":
+        return label
+    size = (m.get("params") or {}).get("size_bytes")
+    if m.get("kernel") == "allreduce" and m.get("latency_us") is not None and size is not None \
+            and size <= LATENCY_MAX_BYTES:
+        return f"{label}; latency {fmt_num(m['latency_us'])} µs"
+    if m.get("kernel") == "ddp_train" and m.get("scaling_efficiency") is not None:
+        one = m.get("throughput_1")
+        base = f" of {(m.get('params') or {}).get('workers')} x {fmt_num(one)}" if one is not None else ""
+        return f"{label}; efficiency {m['scaling_efficiency']:.0%}{base}"
+    return label
+
+
+LATENCY_MAX_BYTES = 64 * 1024   # all-reduce messages up to this size show their latency (the time is the figure)
+
+
 def _rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
     """Table rows with the short reason in the status cell, the same rows with only a note number there
     (for narrow terminals), and the numbered notes with every full reason."""
@@ -68,7 +90,7 @@ def _rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
     several_devices = len({m.get("device") for m in doc["measurements"]}) > 1
     full, compact, notes = [], [], []
     for m in doc["measurements"]:
-        label = _label(m)
+        label = _case(m)
         who = " ".join(x for x in (m["kernel"], m["device"] if several_devices else "", m["dtype"], label) if x)
         head = (m["kernel"], m["device"], m["dtype"], label or "-")
         if m.get("status") != "ok":
@@ -153,9 +175,27 @@ def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
         table = _table(title, rows, narrow=narrow)
         if out.measure(table, options=wide).maximum <= out.width:
             break
-    report.show(table, *(Text(_wrapped(line, out.width)) for line in [*notes, *_peak_caption(doc).splitlines()]))
+    report.show(table, *(Text(_wrapped(line, out.width)) for line in [*notes, *_peak_caption(doc).splitlines(),
+                                                                     *_run_lines(doc)]))
     if path:
         click.echo(f"results: {path}")
+
+
+def _run_lines(doc: dict) -> list[str]:
+    """A distributed run's status and every reason it gives (a failed run may have no measurement to show)."""
+    d = doc.get("distributed")
+    if not d:
+        return []
+    world = d.get("world_size")
+    ranks = f"{world} rank{'' if world == 1 else 's'}"
+    head = f"run status: {doc.get('status')} ({ranks}, {d.get('backend') or 'no backend'}"
+    head += f", {d['elapsed_s']:g} s)" if d.get("elapsed_s") is not None else ")"
+    return [head, *(f"  {r}" for r in d.get("reasons") or [])]
+
+
+def _exit_code(doc: dict) -> int:
+    """1 when a distributed run failed or was stopped at its timeout; 0 otherwise (Ctrl-C is 130 elsewhere)."""
+    return 1 if doc.get("status") in ("failed", "interrupted") else 0
 
 
 @click.command(name="bench")
@@ -194,19 +234,30 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
     Every figure is the median of at least 5 timed samples; a figure whose spread is over 10%, whose timed
     sample is under 1 ms, that ran throttled or on battery, or at a reduced size is marked INVALID with why.
     Ctrl-C keeps what was measured (the file says "interrupted", exit code 130).
+
+    \b
+    Several processes or machines (torch.distributed, see docs/distributed.md):
+      rigbench bench --distributed --quick             one worker per GPU (2 on a CPU-only machine)
+      rigbench bench --distributed --nproc 4 --only allreduce
+      rigbench bench --distributed --nnodes 2 --node-rank 0 --master-addr 10.0.0.1
+    --device and --data-dir do not apply there (each worker takes its own GPU, or the CPU); the options
+    --nproc ... --timeout apply only there. Exit codes: 0 complete, 1 failed or stopped at --timeout,
+    2 bad input (before anything starts), 130 Ctrl-C.
     """
+    given = {"nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "master_addr": master_addr,
+             "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout}
     if distributed:
-        try:
-            from rigbench.bench.distributed import run_distributed
-        except ImportError:
-            raise UserError("distributed mode is not available in this rigbench (rigbench.bench.distributed "
-                            "is missing)") from None
-        given = {"nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "master_addr": master_addr,
-                 "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout}
-        doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
-                              only=list(only) or None, quick=quick, out=out, json_output=json_output)
-        _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
+        _run_distributed(given, only, quick, out, json_output, device, data_dir)
         return
+    flags = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
+    if flags:
+        raise UserError(f"{', '.join(flags)} appl{'ies' if len(flags) == 1 else 'y'} only to a distributed run: "
+                        "add --distributed")
+    wanted = [k.strip() for item in only for k in item.split(",") if k.strip()]
+    dist_only = [k for k in wanted if k in ("allreduce", "ddp_train")]
+    if dist_only:
+        raise UserError(f"{', '.join(dist_only)} runs under --distributed: rigbench bench --distributed "
+                        f"--only {','.join(dist_only)}")
 
     from rigbench import report
     from rigbench.bench.runner import Interrupted, run_suite
@@ -222,3 +273,36 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
         click.echo(f"rigbench: interrupted after {n} measurements; partial results in {exc.path}", err=True)
         sys.exit(130)
     _render(doc, quick, json_output, path)
+
+
+def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, device, data_dir) -> None:
+    ignored = [name for name, v in (("--device", device), ("--data-dir", data_dir)) if v is not None]
+    if ignored:
+        raise UserError(f"{' and '.join(ignored)} do{'es' if len(ignored) == 1 else ''} not apply with --distributed (each worker takes its own GPU, "
+                        "or the CPU without one, and no disk is measured); leave them out")
+    try:
+        from rigbench.bench.distributed import run_distributed
+    except ImportError:
+        raise UserError("distributed mode is not available in this rigbench (rigbench.bench.distributed "
+                        "is missing)") from None
+    from rigbench.bench.runner import Interrupted
+
+    def event(line: str) -> None:
+        if line.startswith("warning:"):
+            click.echo(f"rigbench: {line}", err=True)
+
+    try:
+        doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
+                              only=list(only) or None, quick=quick, out=out, json_output=json_output, on_event=event)
+    except Interrupted as exc:
+        n = len(exc.doc.get("measurements") or [])
+        where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
+        click.echo(f"rigbench: interrupted after {n} measurements; {where}", err=True)
+        sys.exit(130)
+    _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
+    if json_output:  # stdout holds only the document: the status and reasons go to stderr
+        for line in _run_lines(doc):
+            click.echo(line, err=True)
+    code = _exit_code(doc)
+    if code:
+        sys.exit(code)
