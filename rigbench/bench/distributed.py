@@ -627,12 +627,12 @@ def _barrier(device: str) -> None:
         dist.barrier()
 
 
-def _max_over_ranks(values: list[float], device: str) -> list[float]:
+def _max_over_ranks(values: list[float], device: str, op: str = "MAX") -> list[float]:
     import torch
     import torch.distributed as dist
 
     t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
     return t.tolist()
 
 
@@ -658,9 +658,9 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
 
     for _ in range(2):  # warm-up: first-call costs (connections, allocator, kernels)
         sample(1)
-    first = sample(1)
-    if collective:
-        first = _max_over_ranks([first], device)[0]
+    first = min(sample(1) for _ in range(3))  # the fastest of 3 calls: one slow call must not leave inner at 1
+    if collective:  # the same calls on every rank: the fastest rank's time, so every rank agrees on inner
+        first = _max_over_ranks([first], device, "MIN")[0]
     inner = int(min(_MAX_INNER, max(1, math.ceil(1.2 * settings.min_sample_s / max(first, 1e-9)))))
     reps = int(min(settings.max_samples,
                    max(settings.min_samples, math.ceil(settings.min_total_s / max(first * inner, 1e-9)))))
