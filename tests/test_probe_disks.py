@@ -9,6 +9,7 @@ import pytest
 from fixtures.probe.trees import materialize
 from rigbench.errors import UserError
 from rigbench.probe import disks
+from rigbench.probe._files import parse_mountinfo
 
 
 def by_mount(entries):
@@ -59,7 +60,7 @@ def test_overlay_nfs_and_virtual_disk_in_a_pod(tmp_path):
 
 def test_parse_mountinfo_unescapes_spaces():
     line = "36 35 98:0 /mnt1 /mnt/my\\040data rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
-    (m,) = disks.parse_mountinfo(line)
+    (m,) = parse_mountinfo(line)
     assert m["mount"] == "/mnt/my data" and (m["major"], m["minor"]) == (98, 0) and m["fstype"] == "ext3"
 
 

@@ -50,6 +50,42 @@ def list_dir(root: str | os.PathLike, path: str) -> list[str]:
         return []
 
 
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def parse_mountinfo(text: str) -> list[dict]:
+    """``/proc/self/mountinfo`` text -> [{mount, root, major, minor, fstype, source, options}], in mount order.
+
+    Format: proc(5). Fields before " - " are mount ID, parent ID, MAJ:MIN, root, mount point, mount options and
+    optional tags; after it come the filesystem type, the source and the super-block options.
+    """
+    mounts = []
+    for line in text.splitlines():
+        pre, sep, post = line.partition(" - ")
+        fields, tail = pre.split(), post.split()
+        if not sep or len(fields) < 6 or len(tail) < 2:
+            continue
+        major, _, minor = fields[2].partition(":")
+        try:
+            mounts.append({
+                "mount": _unescape(fields[4]), "root": _unescape(fields[3]), "major": int(major), "minor": int(minor),
+                "fstype": tail[0], "source": _unescape(tail[1]), "options": tail[2] if len(tail) > 2 else "",
+            })
+        except ValueError:
+            continue
+    return mounts
+
+
+def read_mountinfo(root: str | os.PathLike) -> list[dict]:
+    """The mounts this process sees (``/proc/self/mountinfo`` under ``root``); [] when unreadable."""
+    return parse_mountinfo(read_text(root, MOUNTINFO) or "")
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal (\\040 ...)."""
+    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
 def parse_cpu_list(text: str | None) -> set[int]:
     """``"0-3,8,10-11"`` (the kernel's cpulist format) -> {0, 1, 2, 3, 8, 10, 11}."""
     cpus: set[int] = set()

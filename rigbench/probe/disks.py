@@ -26,9 +26,8 @@ import threading
 from typing import Callable
 
 from rigbench.errors import UserError
-from rigbench.probe._files import list_dir, read_int, read_text, under
+from rigbench.probe._files import list_dir, read_int, read_mountinfo, read_text, under
 
-MOUNTINFO = "/proc/self/mountinfo"
 
 PSEUDO_FSTYPES = frozenset({
     "proc", "sysfs", "cgroup", "cgroup2", "devpts", "devtmpfs", "mqueue", "securityfs", "debugfs", "tracefs",
@@ -43,29 +42,6 @@ NOTE_ROTATIONAL = ("sysfs says rotational=1, which is the default for many virtu
                    "wrong; rigbench bench's disk_read measures the real speed")
 NOTE_VIRTUAL = ("a virtual disk (virtio or Xen): its speed depends on the host's storage; rotational in sysfs "
                 "is unreliable here; rigbench bench's disk_read measures the real speed")
-
-
-def parse_mountinfo(text: str) -> list[dict]:
-    """``/proc/self/mountinfo`` text -> [{mount, root, major, minor, fstype, source, options}], in mount order."""
-    mounts = []
-    for line in text.splitlines():
-        pre, sep, post = line.partition(" - ")
-        fields, tail = pre.split(), post.split()
-        if not sep or len(fields) < 6 or len(tail) < 2:
-            continue
-        major, _, minor = fields[2].partition(":")
-        try:
-            mounts.append({
-                "mount": _unescape(fields[4]), "root": _unescape(fields[3]), "major": int(major), "minor": int(minor),
-                "fstype": tail[0], "source": _unescape(tail[1]), "options": tail[2] if len(tail) > 2 else "",
-            })
-        except ValueError:
-            continue
-    return mounts
-
-
-def _unescape(field: str) -> str:
-    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
 def is_real(m: dict) -> bool:
@@ -196,7 +172,7 @@ def _space(path: str, statvfs: Callable, network: bool = False) -> tuple[int | N
 
 def real_mounts(root: str | os.PathLike = "/") -> list[dict]:
     """The real mounts, each filesystem once (the latest mount on a mount point hides earlier ones)."""
-    mounts = [m for m in parse_mountinfo(read_text(root, MOUNTINFO) or "")]
+    mounts = read_mountinfo(root)
     by_point: dict[str, dict] = {}
     for m in mounts:
         by_point[m["mount"]] = m  # a later mount on the same point hides the earlier one
@@ -247,7 +223,7 @@ def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable =
         raise UserError(f"--data-dir {path}: cannot read it ({exc.strerror}); give a directory you can read") from None
     if not stat_is_dir(st):
         raise UserError(f"--data-dir {path} is a file, not a directory; give the directory that holds your datasets")
-    mounts = parse_mountinfo(read_text(root, MOUNTINFO) or "")
+    mounts = read_mountinfo(root)
     holding = None
     for m in mounts:  # later mounts hide earlier ones on the same point: keep the last, longest match
         mp = m["mount"]

@@ -18,7 +18,7 @@ import math
 import os
 import posixpath
 
-from rigbench.probe._files import read_line, read_text
+from rigbench.probe._files import read_line, read_mountinfo, read_text
 
 # cgroup v1 writes "no limit" as PAGE_COUNTER_MAX * PAGE_SIZE (9223372036854771712 with 4 KiB pages); anything
 # this large is no limit on any real machine.
@@ -43,22 +43,8 @@ def _cgroup_paths(root) -> dict[str, str]:
 
 def _cgroup_mounts(root) -> list[tuple[str, str, str, set[str]]]:
     """(fstype, cgroup root, mount point, controllers) for every cgroup/cgroup2 mount in mountinfo."""
-    mounts = []
-    for line in (read_text(root, "/proc/self/mountinfo") or "").splitlines():
-        pre, sep, post = line.partition(" - ")
-        if not sep:
-            continue
-        fields, tail = pre.split(), post.split()
-        if len(fields) < 5 or len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
-            continue
-        options = set(tail[2].split(","))
-        mounts.append((tail[0], _unescape(fields[3]), _unescape(fields[4]), options))
-    return mounts
-
-
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as octal (\\040 ...)."""
-    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+    return [(m["fstype"], m["root"], m["mount"], set(m["options"].split(",")))
+            for m in read_mountinfo(root) if m["fstype"] in ("cgroup", "cgroup2")]
 
 
 def _dirs_up(root, fstype: str, controller: str | None) -> list[str]:
