@@ -12,17 +12,16 @@ are one card (:func:`resolve`); the probe asks :func:`match_nvml_name`, which ne
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import difflib
-import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from rigbench import data
 from rigbench.errors import UserError
+from rigbench.files import read_text
 
 ARCHITECTURES = ("pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
 
@@ -100,18 +99,13 @@ def _parse_row(row: dict, where: str) -> Gpu:
     return Gpu(**values)
 
 
-def _catalog_text(path: str | Path | None) -> tuple[str, str]:
-    if path is not None:
-        return Path(path).read_text(encoding="utf-8"), str(path)
-    res = resources.files("rigbench.profiles").joinpath("gpus.csv")
-    return res.read_text(encoding="utf-8"), "rigbench.profiles/gpus.csv"
-
-
 @lru_cache(maxsize=4)
 def _load(path: str | None) -> tuple[Gpu, ...]:
-    text, where = _catalog_text(path)
-    reader = csv.DictReader(io.StringIO(text))
-    return tuple(_parse_row(row, f"{where} line {i + 2}") for i, row in enumerate(reader))
+    if path is None:
+        rows = data.load_csv("gpus.csv")
+    else:
+        rows = data.parse_csv(read_text(path, "GPU catalog"), path)
+    return tuple(_parse_row(row.values, row.where) for row in rows)
 
 
 def load_catalog(path: str | Path | None = None) -> list[Gpu]:

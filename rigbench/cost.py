@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
 
@@ -84,9 +85,7 @@ class PriceList:
 
 
 def _profile_text(name: str) -> str:
-    from importlib.resources import files
-
-    return files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8")
+    return data.shipped_text(name)
 
 
 def _parse_number(text: str, where: str, column: str, *, integer: bool = False, optional: bool = False):
@@ -208,17 +207,7 @@ class Ownership:
 
 
 def _load_toml(text: str, source: str) -> dict:
-    try:
-        import tomllib  # Python 3.11+
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        try:
-            import tomli as tomllib
-        except ModuleNotFoundError:
-            raise UserError("reading profiles/ownership.toml needs Python 3.11+ or the 'tomli' package") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{source}: not valid TOML ({exc})") from None
+    return data.parse_toml(text, source)
 
 
 def load_ownership(path: str | Path | None = None) -> Ownership:

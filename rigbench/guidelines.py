@@ -17,12 +17,11 @@ only a person can give (a price): without it they say so and stay out of the ver
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable
 
+from rigbench import data
 from rigbench.errors import UserError
 from rigbench.units import fmt_bytes, fmt_num, parse_size, parse_usd
 
@@ -36,11 +35,7 @@ TB = 1000**4
 
 @lru_cache(maxsize=None)
 def _toml(name: str) -> dict:
-    try:
-        text = resources.files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"profile data {name} is missing from this rigbench installation") from None
-    return tomllib.loads(text)
+    return data.load_toml(name)
 
 
 @dataclass

@@ -30,12 +30,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from rigbench import data
 from rigbench.errors import UserError
 
 PRECISIONS = ("fp32", "amp")
@@ -47,7 +46,7 @@ _DTYPE_PRECISION = {"float32": "fp32", "fp32": "fp32", "tf32": "fp32", "float16"
 
 
 def _toml(name: str) -> dict:
-    return tomllib.loads(resources.files("rigbench.profiles").joinpath(name).read_text(encoding="utf-8"))
+    return data.load_toml(name)
 
 
 @lru_cache(maxsize=1)
@@ -663,13 +662,10 @@ def validation_table() -> list[dict]:
     """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv``, with the signed relative
     error of each. A pair either comes from another source family than the fit set or uses only cards no factor
     was fitted to (tests/test_model.py checks it)."""
-    import csv
-
     from rigbench import catalog
 
-    text = resources.files("rigbench.profiles").joinpath("validation.csv").read_text(encoding="utf-8")
     rows = []
-    for r in csv.DictReader(text.splitlines()):
+    for r in data.load_csv("validation.csv"):
         a, b = catalog.resolve(r["gpu_a"]), catalog.resolve(r["gpu_b"])
         ta = predict(capability_from_gpu(a), r["workload"], r["precision"]).throughput
         tb = predict(capability_from_gpu(b), r["workload"], r["precision"]).throughput

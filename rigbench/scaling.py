@@ -18,19 +18,17 @@ costs. The prediction covers N cards in one machine; nodes joined by a network a
 from __future__ import annotations
 
 import functools
-import importlib.resources
-import tomllib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rigbench import data
 from rigbench.errors import UserError
 
 
 @functools.lru_cache(maxsize=1)
 def load_interconnects() -> dict:
     """``profiles/interconnects.toml`` as a dict."""
-    text = importlib.resources.files("rigbench.profiles").joinpath("interconnects.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return data.load_toml("interconnects.toml")
 
 
 # ---------------------------------------------------------------------------------------------------------- links

@@ -1,0 +1,98 @@
+"""The one loader for the data under ``profiles/`` (and user files in the same formats).
+
+Every module that needs a profile, the GPU catalog, a price list or the validation table asks here; none opens a
+file under ``profiles/`` itself. TOML files come back as dicts, CSV files as rows (dicts of strings) that know their
+file and line, so a caller that finds a bad value can say where it is (``gpus.csv line 14: ...``). A file that is
+missing or malformed is a :class:`~rigbench.errors.UserError` naming the file and, for TOML, the line.
+
+User files in the same formats (``--prices FILE``) are read by :mod:`rigbench.files` (size caps, regular files
+only) and handed to the same parsers, :func:`parse_csv` and :func:`parse_toml`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from rigbench.errors import UserError
+
+PACKAGE = "rigbench.profiles"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One CSV row: its values by column name, and where it came from (``gpus.csv line 14``)."""
+
+    values: dict[str, str]
+    where: str
+
+    def __getitem__(self, column: str) -> str:
+        return self.values[column]
+
+    def get(self, column: str, default: str | None = None) -> str | None:
+        return self.values.get(column, default)
+
+
+def shipped_text(name: str) -> str:
+    """The text of ``profiles/<name>`` as installed with rigbench."""
+    try:
+        return resources.files(PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"profile data {name} is missing from this rigbench installation; reinstall rigbench") from None
+
+
+def shipped_path(name: str) -> str:
+    """A readable name for a shipped file in messages (``rigbench.profiles/gpus.csv``)."""
+    return f"{PACKAGE}/{name}"
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """TOML text -> dict; a syntax error names the file and the line (tomllib puts "at line N" in its message)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{where}: not valid TOML ({exc})") from None
+
+
+def parse_csv(text: str, where: str, required: tuple[str, ...] = ()) -> list[Row]:
+    """CSV text with a header line -> rows; ``required`` columns missing from the header are an error.
+
+    Lines are numbered as an editor shows them (the header is line 1); blank lines and lines starting with ``#``
+    are comments.
+    """
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise UserError(f"{where}: empty file (a CSV header line is needed)")
+    try:
+        reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)))
+        parsed = list(reader)
+    except csv.Error as exc:
+        raise UserError(f"{where}: not valid CSV ({exc})") from None
+    header = [h.strip() for h in parsed[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise UserError(f"{where} line {lines[0][0]}: missing column(s) {', '.join(missing)}")
+    rows = []
+    for (number, _), cells in zip(lines[1:], parsed[1:]):
+        if len(cells) > len(header):
+            raise UserError(f"{where} line {number}: {len(cells)} values for {len(header)} columns")
+        cells = cells + [""] * (len(header) - len(cells))
+        rows.append(Row(dict(zip(header, (c.strip() for c in cells))), f"{where} line {number}"))
+    return rows
+
+
+@lru_cache(maxsize=None)
+def load_toml(name: str) -> dict:
+    """``profiles/<name>`` (TOML) as a dict. Cached: callers must not change what they get."""
+    return parse_toml(shipped_text(name), shipped_path(name))
+
+
+@lru_cache(maxsize=None)
+def load_csv(name: str, required: tuple[str, ...] = ()) -> tuple[Row, ...]:
+    """``profiles/<name>`` (CSV) as rows. Cached."""
+    return tuple(parse_csv(shipped_text(name), shipped_path(name), required))

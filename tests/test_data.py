@@ -1,0 +1,49 @@
+"""The one loader of profiles/ data: rows know their line, errors name the file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigbench import data
+from rigbench.errors import UserError
+
+
+def test_csv_rows_carry_the_line_an_editor_shows():
+    text = "# a comment line\nid,price\n\nrtx-2080-ti,999\n# another\ngtx-1080-ti,699\n"
+    rows = data.parse_csv(text, "prices.csv", required=("id", "price"))
+    assert [r["id"] for r in rows] == ["rtx-2080-ti", "gtx-1080-ti"]
+    assert [r.where for r in rows] == ["prices.csv line 4", "prices.csv line 6"]
+
+
+def test_csv_short_rows_are_padded_and_long_rows_refused():
+    rows = data.parse_csv("a,b,c\n1,2\n", "x.csv")
+    assert rows[0].values == {"a": "1", "b": "2", "c": ""}
+    with pytest.raises(UserError, match=r"x\.csv line 3: 3 values for 2 columns"):
+        data.parse_csv("a,b\n1,2\n1,2,3\n", "x.csv")
+
+
+def test_csv_missing_column_is_named():
+    with pytest.raises(UserError, match="missing column.*price"):
+        data.parse_csv("id,name\n", "p.csv", required=("id", "price"))
+
+
+def test_toml_error_names_file_and_line():
+    with pytest.raises(UserError, match=r"laptop\.toml: not valid TOML .*line 2"):
+        data.parse_toml('a = 1\nb = = 2\n', "laptop.toml")
+
+
+def test_every_shipped_profile_loads():
+    from importlib import resources
+
+    names = [p.name for p in resources.files(data.PACKAGE).iterdir()]
+    assert "gpus.csv" in names and "laptop.toml" in names
+    for name in names:
+        if name.endswith(".toml"):
+            assert isinstance(data.load_toml(name), dict)
+        elif name.endswith(".csv"):
+            assert len(data.load_csv(name)) > 0
+
+
+def test_a_missing_profile_is_a_user_error():
+    with pytest.raises(UserError, match="missing from this rigbench installation"):
+        data.shipped_text("no-such-profile.toml")
