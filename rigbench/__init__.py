@@ -6,8 +6,19 @@ The library is importable on its own; ``rigbench.cli`` only parses, calls and re
 - ``rigbench.bench``: the timing engine, the runner and the results-file schema.
 - ``rigbench.kernels``: the benchmark kernels (PyTorch, Numba, I/O).
 - ``rigbench.catalog`` / ``rigbench.model``: GPU spec catalog and the capability x demand model.
-- ``rigbench.guidelines``: the laptop/desktop/DIY/cloud rules of the brief.
+- ``rigbench.guidelines``: the laptop/desktop/DIY/cloud rules of the hardware guide.
 - ``rigbench.cost``: buy-or-rent arithmetic.
+
+The commands are functions too, returning the documents ``--json`` prints (docs/api.md)::
+
+    import rigbench
+    machine = rigbench.probe()                  # rigbench.probe/1
+    run = rigbench.bench(quick=True)            # rigbench.results/1
 """
 
 __version__ = "0.1.0"
+
+# The command modules, so that ``import rigbench`` is enough to call them. None imports torch or numba.
+from rigbench import bench, probe  # noqa: E402  (after __version__, which they read)
+
+__all__ = ["__version__", "bench", "probe"]

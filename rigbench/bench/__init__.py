@@ -3,12 +3,16 @@ peaks (``peaks``) and the conditions that bend a number (``conditions``).
 
 Library use::
 
-    from rigbench.bench import run_suite, load_results
-    doc, path = run_suite(only=["gemm"], quick=True)
+    import rigbench
+    doc = rigbench.bench(only=["gemm"], quick=True)       # as `rigbench bench --quick --only gemm --json`
+
+    from rigbench.bench import run_suite
+    doc, path = run_suite(only=["gemm"], quick=True)    # the document and the file it was written to
 """
 
 from __future__ import annotations
 
+from rigbench.api import callable_module
 from rigbench.bench.schema import SCHEMA, load_results, newest_results
 from rigbench.bench.timing import Measurement, Timer
 
@@ -20,4 +24,17 @@ def run_suite(**kwargs):
     return _run(**kwargs)
 
 
-__all__ = ["SCHEMA", "Measurement", "Timer", "load_results", "newest_results", "run_suite"]
+def bench(**kwargs) -> dict:
+    """Run the suite as ``rigbench bench`` does and return its results document (the file is written as well).
+
+    Keyword arguments are those of :func:`rigbench.bench.runner.run_suite` (``only``, ``device``, ``quick``,
+    ``data_dir``, ``out`` ...).
+    """
+    doc, _path = run_suite(**kwargs)
+    return doc
+
+
+# ``rigbench.bench(...)`` is :func:`bench`.
+callable_module(__name__, bench)
+
+__all__ = ["SCHEMA", "bench", "Measurement", "Timer", "load_results", "newest_results", "run_suite"]

@@ -15,6 +15,7 @@ import datetime as _dt
 import os
 from typing import Any
 
+from rigbench.api import callable_module
 from rigbench.probe import cpu as _cpu
 from rigbench.probe._files import read_line as _read_line
 from rigbench.probe import disks as _disks
@@ -75,3 +76,6 @@ def _arch_of(blocks: list[dict[str, str]]) -> str:
 
 
 __all__ = ["probe", "SCHEMA"]
+
+# ``rigbench.probe()`` is ``rigbench.probe.probe()``.
+callable_module(__name__, probe)
