@@ -1,4 +1,4 @@
-"""The GPU catalog: NVIDIA cards from Pascal to Blackwell, read from ``profiles/gpus.csv``.
+"""The GPU catalog: NVIDIA cards from Kepler (Tesla K80) to Blackwell, read from ``profiles/gpus.csv``.
 
 Every row is one card with its spec-sheet numbers and the source they came from. Tensor-core figures are dense (no
 2:4 sparsity) FP16/BF16 with FP32 accumulate, the mode mixed-precision training uses: GeForce cards run it at half
@@ -7,7 +7,12 @@ rate (1/64 of FP32 on consumer Pascal), used only for cards without tensor cores
 without NVLink; an empty cell (``None``) means the figure is not published.
 
 Names resolve leniently: ``1080ti``, ``GTX 1080 Ti``, ``gtx-1080-ti`` and the NVML name ``NVIDIA GeForce GTX 1080 Ti``
-are one card (:func:`resolve`); the probe asks :func:`match_nvml_name`, which never raises.
+are one card (:func:`resolve`); the probe asks :func:`match_nvml_name`, which never raises. A short name that
+several cards share (``a100``, ``v100``, ``h100``, ``4090``) resolves to the card whose alias it is, and
+:func:`lookup` says which others it could have meant (``Resolution.variants``), so a caller can tell the user.
+
+Laptop parts (``form_factor = "laptop"``) carry the top of NVIDIA's power range as ``tdp_w`` (with the boost
+clock NVIDIA quotes for it) and the bottom as ``tdp_min_w``: the laptop maker picks the power limit.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
 
-ARCHITECTURES = ("pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
+ARCHITECTURES = ("kepler", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
+FORM_FACTORS = ("desktop", "workstation", "datacenter", "laptop")
 
 # words a vendor puts in front of a model name; dropped before matching
 _NOISE_WORDS = re.compile(r"\b(nvidia|geforce|tesla)\b")
@@ -57,6 +63,8 @@ class Gpu:
     nvlink_gbps: float                 # total bidirectional NVLink bandwidth; 0 = none
     launch_year: int
     launch_price_usd: float | None
+    form_factor: str                   # desktop | workstation | datacenter | laptop
+    tdp_min_w: float | None            # lowest power limit the maker may set (laptops, configurable parts)
     source: str
 
     @property
@@ -77,7 +85,7 @@ def normalize(name: str) -> str:
 
 _INT_FIELDS = {"sm_count", "cuda_cores", "boost_clock_mhz", "pcie_gen", "pcie_lanes", "launch_year"}
 _FLOAT_FIELDS = {"fp32_tflops", "fp16_tflops", "fp16_tensor_tflops", "bf16_tensor_tflops", "tf32_tflops",
-                 "memory_gb", "memory_bandwidth_gbps", "tdp_w", "nvlink_gbps", "launch_price_usd"}
+                 "memory_gb", "memory_bandwidth_gbps", "tdp_w", "nvlink_gbps", "launch_price_usd", "tdp_min_w"}
 
 
 def _parse_row(row: dict, where: str) -> Gpu:
@@ -94,6 +102,10 @@ def _parse_row(row: dict, where: str) -> Gpu:
             values[f.name] = int(raw) if raw else None
         elif f.name in _FLOAT_FIELDS:
             values[f.name] = float(raw) if raw else None
+        elif f.name == "form_factor":
+            if raw not in FORM_FACTORS:
+                raise ValueError(f"{where}: form_factor must be one of {', '.join(FORM_FACTORS)}, not {raw!r}")
+            values[f.name] = raw
         else:
             values[f.name] = raw
     return Gpu(**values)
@@ -152,11 +164,67 @@ def closest(name: str, n: int = 3) -> list[str]:
     return ids[:n]
 
 
-def resolve(name: str) -> Gpu:
-    """The card called ``name``; an unknown name is a ``UserError`` naming the closest matches."""
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _token_prefixes(text: str) -> set[str]:
+    """'Tesla V100-SXM2-16GB' -> {'v100', 'v100sxm2'}: the name's leading words joined, vendor words dropped,
+    every proper prefix on a word boundary (so 'a10' is not a prefix of 'a100-sxm4-80gb')."""
+    words = _TOKEN.findall(_NOISE_WORDS.sub(" ", str(text).lower()))
+    return {"".join(words[:k]) for k in range(1, len(words))}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a name resolved to: the card taken, and the other cards the same short name also names."""
+
+    gpu: Gpu
+    query: str
+    variants: tuple[str, ...]          # ids of the other cards the name could mean ('a100' -> the other A100s)
+
+    def note(self) -> str | None:
+        """'a100 is one of 4 cards: took a100-sxm4-40gb; the others: ...' or None when the name was unambiguous."""
+        if not self.variants:
+            return None
+        return (f"{self.query!r} names {len(self.variants) + 1} cards: took {self.gpu.id}; the others are "
+                f"{', '.join(self.variants)} (name one of them to choose)")
+
+
+def _variants(key: str, taken: Gpu | None) -> list[str]:
+    """Ids of the cards whose id, name or an alias starts with the normalised ``key`` on a word boundary."""
+    out = []
+    for gpu in _load(None):
+        if taken is not None and gpu.id == taken.id:
+            continue
+        if any(key in _token_prefixes(x) for x in (gpu.id, gpu.name, *gpu.aliases)):
+            out.append(gpu.id)
+    return out
+
+
+def lookup(name: str) -> Resolution:
+    """The card called ``name`` and the other cards a short name also matches (``Resolution.variants``).
+
+    An exact spelling of a card's id or full name has no variants. A short alias shared by a family ('a100',
+    'v100', 'h100', 'rtx 4090' for the desktop card and its laptop namesake) resolves to the card it is an alias
+    of and lists the rest. A name that is no card's but starts several ('titan x') is a ``UserError`` listing
+    them; one that starts exactly one card resolves to it. Unknown names: ``UserError`` with the closest ids.
+    """
+    key = normalize(name)
     gpu = find(name)
     if gpu is not None:
-        return gpu
+        exact = key in {normalize(gpu.id), normalize(gpu.name)}
+        return Resolution(gpu, str(name), () if exact else tuple(_variants(key, gpu)))
+    starts = _variants(key, None) if key else []
+    if len(starts) == 1:
+        return Resolution(_index(None)[normalize(starts[0])], str(name), ())
+    if starts:
+        raise UserError(f"GPU name {name!r} matches {len(starts)} cards: {', '.join(starts)}; name one of them")
     near = closest(name)
     hint = f"did you mean {', '.join(near)}?" if near else "no close match"
     raise UserError(f"unknown GPU {name!r}: {hint} ('rigbench gpus' lists all {len(_load(None))} cards)")
+
+
+def resolve(name: str) -> Gpu:
+    """The card called ``name``; an unknown name is a ``UserError`` naming the closest matches (see :func:`lookup`
+    for the variants a short name also matches)."""
+    return lookup(name).gpu

@@ -266,7 +266,7 @@ def _peaks(gpu) -> dict[str, dict[str, float]]:
     else:
         amp = max(gpu.fp32_tflops, gpu.fp16_tflops or 0.0)
     sm_rate = load_efficiency().get("peak", {}).get("sm_rate_bound", {})
-    if gpu.compute_capability in sm_rate:
+    if gpu.compute_capability in sm_rate and gpu.has_tensor_cores:
         # GeForce and workstation parts of one SM version train at the rate their SMs x clock set, not at the
         # doubled FP32-accumulate tensor rate the workstation spec sheet adds (profiles/efficiency.toml [peak]).
         fp32_conv, amp = gpu.fp32_tflops, sm_rate[gpu.compute_capability] * gpu.fp32_tflops
@@ -666,12 +666,14 @@ def validation_table() -> list[dict]:
 
     rows = []
     for r in data.load_csv("validation.csv"):
+        if r["split"] != "validation":
+            continue
         a, b = catalog.resolve(r["gpu_a"]), catalog.resolve(r["gpu_b"])
         ta = predict(capability_from_gpu(a), r["workload"], r["precision"]).throughput
         tb = predict(capability_from_gpu(b), r["workload"], r["precision"]).throughput
-        measured = float(r["measured_speedup"])
+        measured = float(r["measured"])
         predicted = ta / tb
         rows.append({"gpu_a": a.id, "gpu_b": b.id, "workload": r["workload"], "precision": r["precision"],
                      "measured": measured, "predicted": predicted, "error": (predicted - measured) / measured,
-                     "family": r["family"], "source": r["source"]})
+                     "family": r["family"], "source": r["source"], "url": r["url"]})
     return rows

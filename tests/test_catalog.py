@@ -19,8 +19,8 @@ GUIDELINE_CARDS = ["gtx-1070", "gtx-1070-ti", "gtx-1080", "gtx-1080-ti", "rtx-20
                    "tesla-v100-pcie-16gb", "tesla-v100-sxm2-16gb"]
 
 
-def test_catalog_has_at_least_35_cards_from_pascal_to_blackwell():
-    assert len(CARDS) >= 35
+def test_catalog_has_at_least_70_cards_from_kepler_to_blackwell():
+    assert len(CARDS) >= 70
     assert {g.architecture for g in CARDS} == set(catalog.ARCHITECTURES)
 
 
@@ -29,6 +29,70 @@ def test_catalog_has_at_least_35_cards_from_pascal_to_blackwell():
                                                        "h100-pcie", "h200-sxm", "b200"])
 def test_card_people_buy_or_rent_is_in_the_catalog(card_id):
     assert card_id in BY_ID
+
+
+# Cards a buyer names (workstation, older, data-centre and laptop parts): each must resolve, each row has a source.
+BUYER_NAMES = {
+    "Quadro RTX 8000": "quadro-rtx-8000", "Quadro RTX 6000": "quadro-rtx-6000", "Quadro RTX 5000": "quadro-rtx-5000",
+    "RTX A5000": "rtx-a5000", "RTX A4500": "rtx-a4500", "RTX A5500": "rtx-a5500", "RTX A4000": "rtx-a4000",
+    "RTX 2060": "rtx-2060", "RTX 2070 SUPER": "rtx-2070-super", "RTX 2080 SUPER": "rtx-2080-super",
+    "GTX 1660 Ti": "gtx-1660-ti", "GTX 1660": "gtx-1660", "GTX 1060": "gtx-1060", "TITAN X (Pascal)": "titan-x-pascal",
+    "TITAN Xp": "titan-xp", "Tesla K80": "tesla-k80", "k80": "tesla-k80", "Tesla P100": "tesla-p100-pcie-16gb",
+    "Tesla P40": "tesla-p40", "Tesla P4": "tesla-p4", "Tesla V100-SXM3-32GB": "tesla-v100-sxm3-32gb",
+    "GH200": "gh200", "L40S": "l40s", "GTX 1060 Max-Q": "gtx-1060-max-q", "GTX 1070 Max-Q": "gtx-1070-max-q",
+    "RTX 2060 Max-Q": "rtx-2060-max-q", "RTX 2070 Max-Q": "rtx-2070-max-q", "RTX 2080 Max-Q": "rtx-2080-max-q",
+    "RTX 3060 Laptop": "rtx-3060-laptop", "RTX 3070 Laptop": "rtx-3070-laptop", "RTX 3080 Laptop": "rtx-3080-laptop",
+    "NVIDIA GeForce RTX 3080 Laptop GPU": "rtx-3080-laptop", "RTX 4060 Laptop": "rtx-4060-laptop",
+    "RTX 4070 Laptop": "rtx-4070-laptop", "RTX 4080 Laptop": "rtx-4080-laptop", "RTX 4090 Laptop": "rtx-4090-laptop",
+}
+
+
+@pytest.mark.parametrize("name, card_id", sorted(BUYER_NAMES.items()))
+def test_every_card_a_buyer_names_resolves(name, card_id):
+    assert catalog.resolve(name).id == card_id
+
+
+def test_laptop_rows_carry_their_power_range():
+    laptops = [g for g in CARDS if g.form_factor == "laptop"]
+    assert len(laptops) >= 13
+    for g in laptops:
+        assert g.tdp_min_w is not None and 30 <= g.tdp_min_w <= g.tdp_w <= 175, g.id
+    # the RTX 4090 Laptop is an AD103 (the desktop RTX 4080's chip) at 80-150 W, not the desktop 4090
+    lap = BY_ID["rtx-4090-laptop"]
+    assert (lap.sm_count, lap.tdp_min_w, lap.tdp_w, lap.memory_gb) == (76, 80, 150, 16)
+
+
+@pytest.mark.parametrize("short, taken, others", [
+    ("a100", "a100-sxm4-40gb", {"a100-pcie-40gb", "a100-pcie-80gb", "a100-sxm4-80gb"}),
+    ("v100", "tesla-v100-sxm2-16gb", {"tesla-v100-pcie-16gb", "tesla-v100-sxm2-32gb", "tesla-v100-sxm3-32gb"}),
+    ("h100", "h100-sxm", {"h100-pcie"}),
+    ("p100", "tesla-p100-pcie-16gb", {"tesla-p100-sxm2-16gb"}),
+    ("4090", "rtx-4090", {"rtx-4090-laptop"}),
+])
+def test_a_short_name_shared_by_variants_says_which_was_taken_and_lists_the_others(short, taken, others):
+    r = catalog.lookup(short)
+    assert r.gpu.id == taken
+    assert others <= set(r.variants) and taken not in r.variants
+    assert f"took {taken}" in r.note()
+
+
+@pytest.mark.parametrize("exact", ["a100-sxm4-80gb", "rtx-4090", "NVIDIA GeForce RTX 4090", "gtx-1080-ti", "a10"])
+def test_an_exact_id_or_name_has_no_variants(exact):
+    assert catalog.lookup(exact).variants == () and catalog.lookup(exact).note() is None
+
+
+def test_k80_resolves_to_the_tesla_k80_and_never_suggests_an_rtx_5080():
+    assert catalog.resolve("k80").id == "tesla-k80"
+    with pytest.raises(UserError) as exc:
+        catalog.resolve("tesla k8")
+    assert "5080" not in str(exc.value)
+
+
+def test_a_name_that_starts_several_cards_lists_them():
+    with pytest.raises(UserError, match="'quadro rtx' matches 3 cards: quadro-rtx-5000, quadro-rtx-6000, "
+                                        "quadro-rtx-8000; name one of them"):
+        catalog.resolve("quadro rtx")
+
 
 
 def test_ids_and_names_and_aliases_are_unique_across_cards():
@@ -58,24 +122,33 @@ def test_every_field_is_typed_and_in_a_sane_range(gpu):
     assert isinstance(gpu.has_tensor_cores, bool)
     assert 1 < gpu.fp32_tflops < 200                     # TFLOP/s, not GFLOP/s
     assert 4 <= gpu.memory_gb <= 200                     # GB, not bytes or MB
-    assert 200 <= gpu.memory_bandwidth_gbps <= 10_000    # GB/s
+    assert 150 <= gpu.memory_bandwidth_gbps <= 10_000    # GB/s (GTX 1060 / 1660 / P4: 192)
     assert gpu.tdp_w is None or 50 <= gpu.tdp_w <= 1200
+    assert gpu.tdp_min_w is None or (gpu.tdp_w is not None and 30 <= gpu.tdp_min_w <= gpu.tdp_w)
+    assert gpu.form_factor in catalog.FORM_FACTORS
     assert gpu.pcie_gen in (3, 4, 5) and gpu.pcie_lanes in (8, 16)
-    assert 2016 <= gpu.launch_year <= 2026
-    assert gpu.launch_price_usd is None or 300 <= gpu.launch_price_usd <= 50_000
+    assert 2014 <= gpu.launch_year <= 2026               # Tesla K80: 2014
+    assert gpu.launch_price_usd is None or 200 <= gpu.launch_price_usd <= 50_000   # GTX 1660: 219
     assert gpu.nvlink_gbps >= 0
     assert len(gpu.source) > 20
     major, minor = gpu.compute_capability.split(".")
-    assert int(major) in (6, 7, 8, 9, 10, 12) and minor.isdigit()
+    assert int(major) in (3, 6, 7, 8, 9, 10, 12) and minor.isdigit()
 
 
 @pytest.mark.parametrize("gpu", CARDS, ids=lambda g: g.id)
 def test_tensor_core_figures_follow_the_architecture(gpu):
+    if gpu.architecture == "kepler":
+        assert not gpu.has_tensor_cores and gpu.fp16_tflops is None      # no FP16 arithmetic on GK210
+        return
     if gpu.architecture == "pascal":
         assert not gpu.has_tensor_cores and gpu.fp16_tensor_tflops is None
         # consumer Pascal runs FP16 at 1/64 of FP32; GP100 (P100) at 2x
         ratio = 2.0 if gpu.compute_capability == "6.0" else 1 / 64
         assert gpu.fp16_tflops == pytest.approx(gpu.fp32_tflops * ratio, rel=0.02)
+        return
+    if gpu.id in ("gtx-1660-ti", "gtx-1660"):
+        # TU116: no tensor cores, dedicated FP16 units at 2x FP32
+        assert not gpu.has_tensor_cores and gpu.fp16_tflops == pytest.approx(2 * gpu.fp32_tflops, rel=0.01)
         return
     assert gpu.has_tensor_cores and gpu.fp16_tensor_tflops >= 1.9 * gpu.fp32_tflops
     if gpu.architecture in ("volta", "turing"):

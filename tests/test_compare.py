@@ -73,7 +73,7 @@ def test_gpus_filters_by_architecture_memory_and_price(cli):
     r = cli("gpus", "--arch", "turing", "--min-memory", "11GB", "--max-price", "1500", "--json")
     assert r.code == 0, r.stderr
     assert [g["id"] for g in r.json()["gpus"]] == ["rtx-2080-ti"]
-    assert_user_error(cli("gpus", "--arch", "kepler"), "unknown architecture")
+    assert_user_error(cli("gpus", "--arch", "maxwell"), "unknown architecture")
 
 
 @pytest.mark.parametrize("devices", [("gtx-1080-ti", "rtx-2080-ti"),
@@ -176,7 +176,7 @@ def test_scaling_reason_and_interconnect_are_shown_under_the_tables(cli):
     flat = " ".join(r.stdout.split())
     assert ("4x-a100-sxm4-80gb: predicted over NVLink (600 GB/s total): 300.0 GB/s each way, all-reduce achieves "
             "43%; all-reduce efficiency for 4 cards extrapolated from smaller published runs") in flat
-    assert flat.index("Multi-GPU (rigbench.scaling):") < flat.index("Verdict")
+    assert flat.index("Notes (names, multi-GPU scaling):") < flat.index("Verdict")
     doc = cli("compare", "4x a100-sxm4-80gb", "rtx-3090", "--workload", "resnet50", "--json").json()
     assert any("extrapolated" in n for n in doc["notes"])
 
@@ -187,3 +187,13 @@ def test_plot_with_an_unsupported_format_or_an_unwritable_path_is_one_line(cli, 
     assert ".png" in r.stderr
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "no" / "x.png")),
                       "cannot write it")
+
+
+def test_a_short_name_shared_by_variants_is_named_in_the_notes(cli):
+    doc = cli("compare", "a100", "v100", "--workload", "resnet50", "--json").json()
+    assert [d["id"] for d in doc["devices"]] == ["a100-sxm4-40gb", "tesla-v100-sxm2-16gb"]
+    assert any(n.startswith("'a100' names 4 cards: took a100-sxm4-40gb; the others are a100-pcie-40gb") for n in doc["notes"])
+    assert any("'v100' names 5 cards: took tesla-v100-sxm2-16gb" in n for n in doc["notes"])
+    text = cli("compare", "a100", "k80", "--workload", "resnet50")
+    assert text.code == 0, text.stderr
+    assert "took a100-sxm4-40gb" in " ".join(text.stdout.split()) and "5080" not in text.stdout

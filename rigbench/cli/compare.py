@@ -47,7 +47,8 @@ def max_cards() -> int:
 
 
 def _device(arg: str, device: str | None = None):
-    """(label, capability, gpu or None, n) for one argument."""
+    """(label, capability, gpu or None, n, note) for one argument; note says which card a short name shared by
+    several variants was taken as ('a100' -> a100-sxm4-40gb, and the others), else None."""
     from pathlib import Path
 
     from rigbench import catalog, model
@@ -57,7 +58,7 @@ def _device(arg: str, device: str | None = None):
     if arg.endswith(".json") or Path(arg).is_file():
         doc = load_results(arg)
         cap = model.capability_from_results(doc, _results_device(doc, arg, device))
-        return cap.id, cap, cap.gpu, 1
+        return cap.id, cap, cap.gpu, 1, None
     m = _NX.match(arg)
     if m:
         n, top = int(m.group(1)), max_cards()
@@ -66,12 +67,12 @@ def _device(arg: str, device: str | None = None):
         if n > top:
             raise UserError(f"{arg!r}: one machine holds at most {top} cards; more than one machine (multi-node) is "
                             "measured, not predicted: rigbench bench --distributed")
-        gpu = catalog.resolve(m.group(2))
+        found = catalog.lookup(m.group(2))
         if n > 1:
-            return None, None, gpu, n
+            return None, None, found.gpu, n, found.note()
         arg = m.group(2)
-    gpu = catalog.resolve(arg)
-    return gpu.id, model.capability_from_gpu(gpu), gpu, 1
+    found = catalog.lookup(arg)
+    return found.gpu.id, model.capability_from_gpu(found.gpu), found.gpu, 1, found.note()
 
 
 def build_comparison(args, workloads, precisions, device: str | None = None) -> dict:
@@ -85,7 +86,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None) -> 
     devices, rows, notes = [], [], []
     entries = []
     for arg in args:
-        label, cap, gpu, n = _device(arg, device)
+        label, cap, gpu, n, picked = _device(arg, device)
+        if picked and picked not in notes:
+            notes.append(picked)
         if n > 1:
             label = f"{n}x-{gpu.id}"
         entries.append((label, cap, gpu, n))
@@ -308,7 +311,7 @@ def render_tables(doc: dict) -> list:
         import textwrap
 
         width = min(report.console().width, 100)
-        lines = ["Multi-GPU (rigbench.scaling):"]
+        lines = ["Notes (names, multi-GPU scaling):"]
         for note in doc["notes"]:
             lines += textwrap.wrap(note, width, initial_indent="  ", subsequent_indent="    ",
                                    break_long_words=False, break_on_hyphens=False)

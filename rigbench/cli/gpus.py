@@ -6,7 +6,7 @@ import click
 
 
 @click.command(name="gpus")
-@click.option("--arch", "arch", default=None, help="Only this architecture (pascal, volta, turing, ampere, ada, hopper, blackwell).")
+@click.option("--arch", "arch", default=None, help="Only this architecture (kepler, pascal, volta, turing, ampere, ada, hopper, blackwell).")
 @click.option("--min-memory", default=None, help="Only cards with at least this much memory, e.g. 16GB.")
 @click.option("--max-price", default=None, help="Only cards with a launch price up to this, e.g. 1500 or $1,500.")
 @click.option("--json", "as_json", is_flag=True, help="Print one rigbench.gpus/1 JSON document.")
