@@ -24,6 +24,7 @@ COMMANDS = {
     "compare": ("rigbench.cli.compare", "Compare GPUs (catalog names or results files) on training workloads."),
     "gpus": ("rigbench.cli.gpus", "List the GPU catalog, filtered by architecture, memory or price."),
     "cost": ("rigbench.cli.cost", "Buy a rig or rent the cloud? Total cost, cost per unit of work, break-even."),
+    "results": ("rigbench.cli.results", "Saved runs: list them, show one again, diff them (--fail-above for CI)."),
 }
 
 

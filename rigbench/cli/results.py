@@ -1,0 +1,286 @@
+"""`rigbench results`: list the saved runs, show one again, diff several (with a regression gate for CI)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import click
+
+from rigbench import diff as diff_mod, runs as runs_mod
+from rigbench.errors import CheckFailed, UserError
+from rigbench.units import fmt_num
+
+FORMATS = ("table", "csv", "markdown", "json")
+
+
+def _format_option(fn):
+    fn = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                      help="table for a person; csv or markdown to paste; json for a program.")(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(fn)
+
+
+def _fmt(fmt: str, as_json: bool) -> str:
+    return "json" if as_json else fmt
+
+
+def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str, notes: list[str] = (),
+               justify: list[str] | None = None, wrap: str = "case") -> None:
+    """Rows as a terminal table, CSV (header line, no notes) or a Markdown table (notes below it)."""
+    from rigbench import report
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([["" if v is None else v for v in row] for row in rows])
+        click.echo(buf.getvalue(), nl=False)
+        return
+    if fmt == "markdown":
+        def cell(v):
+            return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+
+        lines = ([f"**{cell(title)}**", ""] if title else [])
+        lines += ["| " + " | ".join(columns) + " |",
+                  "|" + "|".join("---:" if (justify and justify[i] == "right") else "---"
+                                 for i in range(len(columns))) + "|"]
+        lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+        click.echo("\n".join(lines + ([""] + list(notes) if notes else [])))
+        return
+    from rich.text import Text
+
+    t = report.table(title, columns, rows, justify=justify)
+    for col in t.columns:   # as in the bench table: only the case may wrap
+        col.no_wrap = col.header != wrap
+    report.show(t, *(Text(n) for n in notes))
+
+
+# ---------------------------------------------------------------- list
+
+def _list(fmt: str) -> None:
+    from rigbench import report
+
+    found, skipped = runs_mod.find_runs()
+    summaries = [runs_mod.summary(r) for r in found]
+    if fmt == "json":
+        report.emit_json({"schema": "rigbench.runs/1",
+                          "folders": [str(f) for f, _ in runs_mod.folders()],
+                          "runs": summaries, "skipped": [{"path": str(p), "reason": why} for p, why in skipped]})
+        return
+    if fmt == "csv":
+        columns = ["run", "origin", "machine", "created_utc", "devices", "status", "quick", "valid", "ok",
+                   "measurements", "path"]
+        rows = [[s[c] if c != "devices" else " ".join(s[c]) for c in columns] for s in summaries]
+        _emit_rows(None, columns, rows, fmt)
+        return
+    rows = [[s["run"], s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
+             ", ".join(s["devices"]) or "-", f"{s['valid']}/{s['measurements']}",
+             s["status"] + (", quick" if s["quick"] else ""), s["origin"]] for s in summaries]
+    folders = " and ".join(str(f) for f, _ in runs_mod.folders())
+    notes = [f"valid: figures valid / measurements; runs from {folders}, newest first"]
+    notes += [f"passed over {p}: {why}" for p, why in skipped]
+    if not summaries:
+        notes.insert(0, "no runs yet: `rigbench bench` writes one")
+    _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
+               justify=["left", "left", "left", "left", "right", "left", "left"])
+
+
+# ---------------------------------------------------------------- show
+
+def _show(run: runs_mod.Run, fmt: str) -> None:
+    from rigbench import report
+
+    if fmt == "json":
+        report.emit_json(run.doc)
+        return
+    if fmt == "table":
+        from rigbench.cli import bench
+
+        bench._render(run.doc, bool(run.doc.get("quick")), False, run.path)
+        if run.doc.get("status") == "interrupted":
+            click.echo(f"run status: interrupted ({run.doc.get('reason') or 'the suite did not finish'})")
+        return
+    frame = runs_mod.to_frame(run)
+    columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",
+               "reasons"]
+    rows = []
+    for r in frame.itertuples(index=False):
+        status = r.status if r.status != "ok" else ("valid" if r.valid else "INVALID")
+        if fmt == "csv":
+            vals = [_num(r.value), _num(r.low), _num(r.high), r.unit, _num(r.spread), _num(r.fraction_of_peak)]
+        else:
+            vals = [fmt_num(_num(r.value)), fmt_num(_num(r.low)), fmt_num(_num(r.high)), r.unit,
+                    _pct(_num(r.spread), 1), _pct(_num(r.fraction_of_peak), 0)]
+        rows.append([r.kernel, r.device, r.dtype, r.case, *vals, status, r.reasons or None])
+    _emit_rows(f"{run.path.name}: {runs_mod.machine(run.doc)}, {run.doc.get('created_utc')}", columns, rows, fmt,
+               ["low, high: 95% confidence interval of the median (order statistics of the timed samples)"])
+
+
+def _num(x):
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def _pct(x, digits: int) -> str | None:
+    return None if x is None else f"{x:.{digits}%}"
+
+
+# ---------------------------------------------------------------- diff
+
+def parse_percent(text: str) -> float:
+    """'5%' or '5' -> 0.05; anything else (negative, not a number) is a ``UserError``."""
+    raw = str(text).strip().rstrip("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"--fail-above {text!r} is not a percentage: write it like 5%") from None
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"--fail-above {text!r} must be a percentage of 0 or more, like 5%")
+    return value / 100.0
+
+
+def _cell(f, unit: str | None = None) -> str:
+    if f is None:
+        return "-"
+    if f.value is None:
+        return f.status
+    iv = f" [{fmt_num(f.low)}–{fmt_num(f.high)}]" if f.low is not None else ""
+    star = "" if f.valid else "*"
+    return f"{fmt_num(f.value)}{star}{iv}" + (f" {unit}" if unit else "")
+
+
+def _signed(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.1%}"
+
+
+def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
+    from rigbench import report
+
+    loaded = [runs_mod.resolve(p) for p in paths]
+    names = [r.path.resolve() for r in loaded]
+    if len(set(names)) < len(names):
+        raise UserError("the same run is given twice: name different runs (`rigbench results list` shows them)")
+    changes = diff_mod.diff(loaded, fail_above)
+    bad = diff_mod.failed(changes)
+    if fmt == "json":
+        report.emit_json(diff_mod.document(loaded, changes, fail_above))
+    elif fmt == "csv":
+        columns = ["kernel", "device", "dtype", "case", "unit", "baseline", "run", "base_value", "base_low",
+                   "base_high", "base_valid", "value", "low", "high", "valid", "change", "slower_by", "beyond_noise",
+                   "verdict", "regression", "over_limit"]
+        rows = []
+        for c in changes:
+            b, n = c.base, c.new
+            rows.append([c.kernel, c.device, c.dtype, c.case, c.unit, loaded[0].path.name, c.run,
+                         *(_fig_cols(b)), *(_fig_cols(n)), c.change, c.slower_by, c.beyond_noise, c.verdict,
+                         c.regression, c.over_limit])
+        _emit_rows(None, columns, rows, fmt)
+    else:
+        base_name = loaded[0].path.name
+        for run in loaded[1:]:
+            mine = [c for c in changes if c.run == run.path.name]
+            several = len({c.device for c in mine}) > 1
+            rows = [[c.kernel, *([c.device] if several else []), c.dtype, c.case or "-", _cell(c.base), _cell(c.new),
+                     c.unit, _signed(c.change), c.verdict + (", over limit" if c.over_limit else "")] for c in mine]
+            columns = ["kernel", *(["device"] if several else []), "dtype", "case", "A (baseline)", "B", "unit",
+                       "change", "verdict"]
+            justify = ["left"] * (len(columns) - 5) + ["right", "right", "left", "right", "left"]
+            title = f"B = {run.path.name} against A = {base_name}" + ("" if several else f" ({mine[0].device})"
+                                                                      if mine else "")
+            _emit_rows(title, columns, rows, fmt, _diff_notes(mine, fail_above), justify=justify)
+    if bad:
+        what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
+                         for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise CheckFailed(f"{len(bad)} valid figure{'s' if len(bad) != 1 else ''} slower by more than "
+                          f"{fail_above:.1%} beyond the noise: {what}")
+
+
+def _fig_cols(f) -> list:
+    if f is None:
+        return [None, None, None, None]
+    return [f.value, f.low, f.high, f.valid]
+
+
+def _diff_notes(changes, fail_above) -> list[str]:
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    notes = [f"{summary}.",
+             "value [interval]: the median and its 95% confidence interval; * INVALID in that run (never judged)",
+             "change = B / A - 1 (work per second: negative is slower); slower or faster only when the two "
+             "intervals do not overlap"]
+    if fail_above is not None:
+        n = sum(1 for c in changes if c.over_limit)
+        notes.append(f"--fail-above {fail_above:.1%}: {n} valid figure{'s take' if n != 1 else ' takes'} more than "
+                     f"{fail_above:.1%} longer per unit of work, beyond the noise")
+    return notes
+
+
+# ---------------------------------------------------------------- the group
+
+@click.group(name="results")
+def command():
+    """Saved runs: list them, show one again, compare several.
+
+    \b
+    A run is a results file that `rigbench bench` wrote. RUN is a path, a unique prefix of a file
+    name in ./results or results/reference (the runs of real machines shipped with rigbench), or
+    `latest`.
+
+    \b
+    Examples:
+      rigbench results list
+      rigbench results show latest
+      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff old.json new.json --fail-above 5%    exit 1 on a regression (for CI)
+    """
+
+
+@command.command(name="list")
+@_format_option
+def list_command(fmt, as_json):
+    """The runs in the results folders, newest first: machine, date, devices, how many figures are valid."""
+    _list(_fmt(fmt, as_json))
+
+
+@command.command(name="show")
+@click.argument("run")
+@_format_option
+def show_command(run, fmt, as_json):
+    """One run again: the table `rigbench bench` printed, read from its file.
+
+    \b
+    Examples:
+      rigbench results show latest
+      rigbench results show vm-2026                     a unique prefix of the file name
+      rigbench results show results/run.json --format csv > run.csv
+    """
+    _show(runs_mod.resolve(run), _fmt(fmt, as_json))
+
+
+@command.command(name="diff")
+@click.argument("runs", nargs=-1, required=True)
+@click.option("--fail-above", "fail_above", default=None, metavar="PERCENT",
+              help="Exit 1 when a valid figure takes more than this much longer per unit of work (e.g. 5%), "
+                   "beyond the noise of both runs.")
+@_format_option
+def diff_command(runs, fail_above, fmt, as_json):
+    """Compare runs figure by figure: A is the baseline, B (and C ...) are compared with it.
+
+    \b
+    For each figure: both values with their 95% confidence intervals, the change, and whether it is
+    beyond the noise of both runs (the two intervals do not overlap). A regression is a figure valid
+    in both runs, slower, beyond the noise; INVALID figures are shown and never decide.
+
+    \b
+    Examples:
+      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff before.json after.json --fail-above 5%
+      rigbench results diff a.json b.json c.json --format markdown
+    Exit codes: 0 no regression over the limit; 1 one or more (with --fail-above); 2 bad input.
+    """
+    if len(runs) < 2:
+        raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
+    limit = parse_percent(fail_above) if fail_above is not None else None
+    _diff(tuple(runs), limit, _fmt(fmt, as_json))

@@ -1,0 +1,152 @@
+"""Two or more runs side by side, figure by figure: the change, whether it is beyond the noise, and the gate.
+
+The first run is the baseline; every later run is compared with it. Figures are matched by kernel, device, dtype and
+case (the ``case`` label, which names the size). For each pair:
+
+- **change** is ``new / base - 1`` of the figure's value: every rigbench figure is work per second, so -10% is
+  slower. **slower by** is the growth of the time one unit of work takes, ``base / new - 1`` (a planted 20%
+  slowdown, every call taking 1.2x as long, is "slower by 20%"; its value change is -16.7%), the quantity
+  ``--fail-above`` is compared with, as pytest-benchmark's ``--benchmark-compare-fail`` compares times.
+- **beyond the noise** when the two figures' intervals do not overlap (:mod:`rigbench.intervals`: each the 95%
+  confidence interval of that run's median). Two intervals that do not overlap differ at a level well under 5%
+  (N. Schenker and J. F. Gentleman, "On judging the significance of differences by examining the overlap between
+  confidence intervals", The American Statistician 55(3), 2001): a conservative rule, chosen because a false alarm
+  in a CI gate costs more than a small change seen one run late. Each interval comes from its own run's samples,
+  so a noisy run widens its own interval and cannot make the other look changed.
+- a **regression** is a figure valid in both runs, slower, beyond the noise; ``fail_above`` turns the ones slower
+  by more than that fraction into a failed check. A figure invalid in either run is shown with its values and never
+  decides the gate: its noise is already known to be too large to judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from rigbench import intervals
+from rigbench.runs import Run, case_label
+
+KIND = "diff"
+VERSION = 1
+SCHEMA = f"rigbench.{KIND}/{VERSION}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of one run, as a diff reads it."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    valid: bool
+    status: str
+    why: str | None          # the first invalid reason, or why there is no value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure of a later run against the baseline."""
+
+    kernel: str
+    device: str
+    dtype: str
+    case: str
+    unit: str
+    run: str                 # the later run's file name
+    base: Figure | None
+    new: Figure | None
+    change: float | None     # new / base - 1 of the value
+    slower_by: float | None  # base / new - 1: how much longer one unit of work takes
+    beyond_noise: bool | None
+    verdict: str             # faster | slower | within noise | INVALID in A/B | not measured (in A/B) | only in ...
+    regression: bool
+    over_limit: bool
+
+
+def _key(m: dict) -> tuple[str, str, str, str]:
+    return (str(m.get("kernel")), str(m.get("device")), str(m.get("dtype")), case_label(m))
+
+
+def _figure(m: dict) -> Figure:
+    ok = m.get("status") == "ok" and m.get("value") is not None
+    iv = intervals.of_measurement(m) if ok else None
+    reasons = m.get("invalid_reasons") or []
+    first = reasons[0] if reasons else None
+    if isinstance(first, dict):
+        first = first.get("text")
+    why = None if ok and m.get("valid") else (first if ok else (m.get("reason") or m.get("status")))
+    return Figure(value=m.get("value") if ok else None, low=iv.low if iv else None, high=iv.high if iv else None,
+                  valid=bool(ok and m.get("valid")), status=str(m.get("status")), why=why)
+
+
+def figures(doc: dict) -> dict[tuple, tuple[dict, Figure]]:
+    """Key -> (measurement, figure) for every measurement of a run (the last one wins if a key repeats)."""
+    return {_key(m): (m, _figure(m)) for m in doc.get("measurements") or []}
+
+
+def compare_pair(base: Figure | None, new: Figure | None, fail_above: float | None) -> dict:
+    """change, slower_by, beyond_noise, verdict, regression, over_limit of one figure (see the module docstring)."""
+    out = {"change": None, "slower_by": None, "beyond_noise": None, "regression": False, "over_limit": False}
+    if new is None:
+        return {**out, "verdict": "only in A"}
+    if base is None:
+        return {**out, "verdict": "only in B"}
+    missing = [side for side, f in (("A", base), ("B", new)) if not f.value or f.value <= 0]
+    if missing:
+        return {**out, "verdict": f"not measured in {' and '.join(missing)}" if len(missing) == 1
+                else "not measured"}
+    out["change"] = new.value / base.value - 1.0
+    out["slower_by"] = base.value / new.value - 1.0
+    if None not in (base.low, base.high, new.low, new.high):
+        out["beyond_noise"] = new.high < base.low or new.low > base.high
+    invalid = [side for side, f in (("A", base), ("B", new)) if not f.valid]
+    if invalid:
+        out["verdict"] = f"INVALID in {' and '.join(invalid)}"
+        return out
+    if out["beyond_noise"] is None:
+        out["verdict"] = "no interval"
+        return out
+    if not out["beyond_noise"]:
+        out["verdict"] = "within noise"
+        return out
+    slower = out["slower_by"] > 0
+    out["verdict"] = "slower" if slower else "faster"
+    out["regression"] = slower
+    out["over_limit"] = slower and fail_above is not None and out["slower_by"] > fail_above
+    return out
+
+
+def diff(runs: list[Run], fail_above: float | None = None) -> list[Change]:
+    """Every figure of every later run against the first run, in the baseline's order (new figures last)."""
+    if len(runs) < 2:
+        raise ValueError("a diff needs at least two runs")
+    base = figures(runs[0].doc)
+    changes: list[Change] = []
+    for run in runs[1:]:
+        new = figures(run.doc)
+        for key in [*base, *(k for k in new if k not in base)]:
+            bm, bf = base.get(key, (None, None))
+            nm, nf = new.get(key, (None, None))
+            unit = (bm or nm).get("unit") or ""
+            res = compare_pair(bf, nf, fail_above)
+            changes.append(Change(*key, unit=unit, run=run.path.name, base=bf, new=nf, **res))
+    return changes
+
+
+def failed(changes: list[Change]) -> list[Change]:
+    """The regressions over the ``fail_above`` limit (what makes ``rigbench results diff --fail-above`` exit 1)."""
+    return [c for c in changes if c.over_limit]
+
+
+def document(runs: list[Run], changes: list[Change], fail_above: float | None) -> dict:
+    """The ``rigbench.diff/1`` JSON document."""
+    return {
+        "schema": SCHEMA,
+        "baseline": str(runs[0].path),
+        "runs": [str(r.path) for r in runs[1:]],
+        "fail_above": fail_above,
+        "rule": "beyond the noise when the two 95% confidence intervals of the median do not overlap; a regression "
+                "is valid in both runs, slower and beyond the noise; slower_by = base / new - 1",
+        "figures": [asdict(c) for c in changes],
+        "regressions": sum(1 for c in changes if c.regression),
+        "over_limit": sum(1 for c in changes if c.over_limit),
+    }

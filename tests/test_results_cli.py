@@ -1,0 +1,219 @@
+"""`rigbench results list|show|diff` on crafted runs whose changes are known, and the interval rule they use."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_user_error, run_cli
+from rigbench import diff as diff_mod, intervals, runs as runs_mod
+from rigbench.bench import schema
+from rigbench.files import write_json_atomic
+
+GEMM_FLOPS = 2 * 1024 ** 3          # one 1024³ matrix product
+COPY_BYTES = 2 * 64 * 2 ** 20       # 64 MiB read and written
+
+
+def _samples(median_s: float, n: int = 20, jitter: float = 0.02) -> list[float]:
+    """n per-call times spread evenly over median x (1 +- jitter): a figure with a known median and spread."""
+    return [median_s * (1 - jitter + 2 * jitter * i / (n - 1)) for i in range(n)]
+
+
+def _measurement(kernel: str, dtype: str, params: dict, label: str, metric: str, unit: str, work: float,
+                 samples: list[float] | None, *, valid: bool = True, status: str = "ok") -> dict:
+    m = schema.empty_measurement(kernel, "cpu", dtype, {}, metric, unit)
+    m.update(params=params, label=label, status=status)
+    if status != "ok":
+        m.update(reason="skipped for the test", valid=False)
+        return m
+    times = sorted(samples)
+    median = (times[(len(times) - 1) // 2] + times[len(times) // 2]) / 2
+    q1, q3 = times[len(times) // 4], times[(3 * len(times)) // 4]
+    scale = 1e12 if metric == "flops" else 1e9
+    m.update(samples_s=list(samples), median_s=median, iqr_s=q3 - q1, min_s=times[0], max_s=times[-1],
+             repeats=len(times), value=work / median / scale, valid=valid,
+             invalid_reasons=[] if valid else ["spread 12% of the median (IQR over median above 10%)"])
+    return m
+
+
+def craft_run(path: Path, created: str, *, gemm_s: float = 0.01, copy_s: float = 0.02, copy_valid: bool = True,
+              host: str = "testbox") -> Path:
+    """A results file of one gemm and one memcopy figure with the given median times per call."""
+    doc = schema.new_document(probe={"cpu": {"brand": "AMD EPYC 7B13", "usable_cores": 2}, "gpus": []}, quick=True,
+                              argv=["rigbench", "bench", "--quick"])
+    doc.update(status="complete", created_utc=created, host=host)
+    doc["measurements"] = [
+        _measurement("gemm", "float32", {"m": 1024, "n": 1024, "k": 1024}, "1024³", "flops", "TFLOP/s", GEMM_FLOPS,
+                     _samples(gemm_s)),
+        _measurement("memcopy", "float32", {"n": 2 ** 24}, "64 MiB", "bandwidth", "GB/s", COPY_BYTES,
+                     _samples(copy_s), valid=copy_valid),
+        _measurement("gemm", "float16", {}, "", "flops", "TFLOP/s", 0, None, status="skipped"),
+    ]
+    write_json_atomic(path, doc)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A working directory with ./results holding a baseline and four crafted later runs."""
+    res = tmp_path / "results"
+    craft_run(res / "box-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    # the same machine 10 minutes later, 1% slower on gemm: well inside a 2% jitter
+    craft_run(res / "box-20260101T001000Z.json", "2026-01-01T00:10:00Z", gemm_s=0.0101)
+    # a planted slowdown: every gemm call takes 1.2x as long
+    craft_run(res / "slow-20260102T000000Z.json", "2026-01-02T00:00:00Z", gemm_s=0.012)
+    # memcopy 50% slower but INVALID in that run: shown, never decides
+    craft_run(res / "noisy-20260103T000000Z.json", "2026-01-03T00:00:00Z", copy_s=0.03, copy_valid=False)
+    # gemm 25% faster
+    craft_run(res / "fast-20260104T000000Z.json", "2026-01-04T00:00:00Z", gemm_s=0.008)
+    return tmp_path
+
+
+# ---------------------------------------------------------------- the interval
+
+@pytest.mark.parametrize("n, rank, coverage", [
+    (5, 1, 1 - 2 / 32),                        # no pair of ranks reaches 95%: min..max, 93.75%
+    (6, 1, 1 - 2 / 64),                        # 96.9%
+    (9, 2, 1 - 2 * (1 + 9) / 512),             # [x(2), x(8)]: 96.1%
+    (20, 6, 1 - 2 * (1 + 20 + 190 + 1140 + 4845 + 15504) / 2 ** 20),   # [x(6), x(15)]: 95.9%
+])
+def test_median_interval_ranks_follow_the_binomial_table(n, rank, coverage):
+    r, cov = intervals.median_ranks(n)
+    assert r == rank
+    assert cov == pytest.approx(coverage, rel=1e-12)
+
+
+def test_interval_of_a_figure_maps_slow_samples_to_the_low_value():
+    samples = [0.010, 0.011, 0.012, 0.013, 0.014, 0.015, 0.016, 0.017, 0.018]   # n = 9: ranks 2 and 8
+    iv = intervals.of_samples(samples, value=100.0, median_s=0.014)
+    assert iv.low == pytest.approx(100 * 0.014 / 0.017)
+    assert iv.high == pytest.approx(100 * 0.014 / 0.011)
+    assert iv.samples == 9 and iv.coverage == pytest.approx(1 - 20 / 512)
+
+
+# ---------------------------------------------------------------- diff on crafted runs
+
+def _runs(folder: Path, *names: str) -> list:
+    return [runs_mod.resolve(n, cwd=folder) for n in names]
+
+
+def test_one_percent_inside_the_noise_is_no_regression(folder):
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "box-20260101T0010"), fail_above=0.005)
+    gemm = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
+    assert gemm.slower_by == pytest.approx(0.01)
+    assert gemm.beyond_noise is False and gemm.verdict == "within noise"
+    assert diff_mod.failed(changes) == []
+
+
+def test_planted_twenty_percent_slowdown_is_a_regression(folder):
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "slow"), fail_above=0.05)
+    gemm = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
+    assert gemm.slower_by == pytest.approx(0.20)
+    assert gemm.change == pytest.approx(1 / 1.2 - 1)
+    assert gemm.beyond_noise and gemm.verdict == "slower" and gemm.regression and gemm.over_limit
+    copy = next(c for c in changes if c.kernel == "memcopy")
+    assert copy.verdict == "within noise" and copy.change == pytest.approx(0.0)
+    skipped = next(c for c in changes if c.dtype == "float16")
+    assert skipped.verdict == "not measured" and not skipped.regression
+
+
+def test_invalid_figure_never_decides_the_gate(folder):
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "noisy"), fail_above=0.05)
+    copy = next(c for c in changes if c.kernel == "memcopy")
+    assert copy.slower_by == pytest.approx(0.5) and copy.beyond_noise is True
+    assert copy.verdict == "INVALID in B" and not copy.regression and not copy.over_limit
+
+
+def test_faster_is_beyond_noise_but_no_regression(folder):
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "fast"), fail_above=0.0)
+    gemm = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
+    assert gemm.verdict == "faster" and gemm.change == pytest.approx(0.25) and not gemm.regression
+
+
+def test_cli_diff_exits_1_on_the_planted_slowdown(folder):
+    r = run_cli("results", "diff", "box-20260101T0000", "slow", "--fail-above", "5%", cwd=folder)
+    assert r.code == 1, r.stderr
+    assert "slower by 20.0%" in r.stderr and "gemm cpu float32 1024³" in r.stderr
+    assert "slower, over limit" in r.stdout
+    # a limit above the slowdown passes
+    assert run_cli("results", "diff", "box-20260101T0000", "slow", "--fail-above", "25%", cwd=folder).code == 0
+
+
+def test_cli_diff_inside_the_noise_exits_0(folder):
+    r = run_cli("results", "diff", "box-20260101T0000", "box-20260101T0010", "--fail-above", "0.5%", cwd=folder)
+    assert r.code == 0, r.stderr
+    gemm = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("gemm") and "float32" in ln)
+    assert gemm.split()[-2:] == ["within", "noise"] and "-1.0%" in gemm
+
+
+def test_cli_diff_json_and_csv_carry_the_numbers(folder):
+    r = run_cli("results", "diff", "box-20260101T0000", "slow", "fast", "--json", cwd=folder)
+    assert r.code == 0
+    doc = r.json()
+    assert doc["schema"] == "rigbench.diff/1" and len(doc["runs"]) == 2
+    slow = [f for f in doc["figures"] if f["kernel"] == "gemm" and f["dtype"] == "float32"]
+    assert [round(f["slower_by"], 6) for f in slow] == [0.2, -0.2]
+    assert slow[0]["base"]["low"] < slow[0]["base"]["value"] < slow[0]["base"]["high"]
+    r = run_cli("results", "diff", "box-20260101T0000", "slow", "--format", "csv", cwd=folder)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    gemm = next(row for row in rows if row["kernel"] == "gemm" and row["dtype"] == "float32")
+    assert float(gemm["slower_by"]) == pytest.approx(0.2) and gemm["verdict"] == "slower"
+    r = run_cli("results", "diff", "box-20260101T0000", "slow", "--format", "markdown", cwd=folder)
+    assert "| kernel | dtype | case | A (baseline) | B | unit | change | verdict |" in r.stdout
+    assert "| TFLOP/s | -16.7% | slower |" in r.stdout
+
+
+# ---------------------------------------------------------------- list, show, naming a run
+
+def test_list_is_newest_first_with_valid_counts(folder):
+    r = run_cli("results", "list", "--json", cwd=folder)
+    doc = r.json()
+    names = [s["run"] for s in doc["runs"]]
+    assert names[0].startswith("fast-") and names[-1] == "box-20260101T000000Z.json"
+    noisy = next(s for s in doc["runs"] if s["run"].startswith("noisy"))
+    assert (noisy["valid"], noisy["ok"], noisy["measurements"]) == (1, 2, 3)
+    assert noisy["machine"] == "AMD EPYC 7B13 (2 cores)"
+    table = run_cli("results", "list", cwd=folder).stdout
+    assert table.index("fast-") < table.index("box-20260101T000000Z")
+
+
+def test_show_prints_the_bench_table_from_the_file(folder):
+    r = run_cli("results", "show", "noisy", cwd=folder)
+    assert r.code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1].split() == ["kernel", "device", "dtype", "case", "value", "spread", "of", "peak", "status"]
+    gemm = next(ln for ln in lines if ln.startswith("gemm") and "float32" in ln)
+    assert f"{GEMM_FLOPS / 0.01 / 1e12:.3f} TFLOP/s" in gemm and "valid" in gemm
+    assert any(ln.startswith("memcopy") and "INVALID" in ln for ln in lines)
+    r = run_cli("results", "show", "latest", "--format", "csv", cwd=folder)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    gemm = next(row for row in rows if row["kernel"] == "gemm" and row["dtype"] == "float32")
+    assert float(gemm["value"]) == pytest.approx(GEMM_FLOPS / 0.008 / 1e12)   # latest is the fast run
+    assert float(gemm["low"]) < float(gemm["value"]) < float(gemm["high"])
+
+
+def test_bad_run_names_are_one_line_errors(folder):
+    assert_user_error(run_cli("results", "show", "box", cwd=folder), "matches 2 runs", "more of the file name")
+    assert_user_error(run_cli("results", "show", "nothing", cwd=folder), "no run matches", "results list")
+    assert_user_error(run_cli("results", "show", "missing/run.json", cwd=folder), "no such file")
+    assert_user_error(run_cli("results", "diff", "slow", cwd=folder), "at least two runs")
+    assert_user_error(run_cli("results", "diff", "slow", "slow", cwd=folder), "same run")
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "five", cwd=folder),
+                      "not a percentage")
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "0 or more")
+
+
+def test_frame_has_one_row_per_measurement_with_intervals(folder):
+    run = runs_mod.resolve("slow", cwd=folder)
+    frame = runs_mod.to_frame(run)
+    assert list(frame.columns) == runs_mod.FRAME_COLUMNS and len(frame) == 3
+    gemm = frame[(frame.kernel == "gemm") & (frame.dtype == "float32")].iloc[0]
+    assert gemm.value == pytest.approx(GEMM_FLOPS / 0.012 / 1e12) and gemm.case == "1024³"
+    assert gemm.low < gemm.value < gemm.high and gemm.coverage > 0.95
+    skipped = frame[frame.dtype == "float16"].iloc[0]
+    assert math.isnan(skipped.value) and skipped.reasons == "skipped for the test" and not skipped.valid
