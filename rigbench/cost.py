@@ -2,8 +2,8 @@
 
 Three layers, each usable on its own:
 
-1. Data: ``load_prices()`` reads ``profiles/cloud_prices.csv`` (or a user's list in the same format) into a
-   ``PriceList``; ``load_ownership()`` reads ``profiles/ownership.toml`` (electricity, power, resale, machine price).
+1. Data: the price list is ``rigbench.prices`` (``load_prices()``: the user's own list or the shipped one);
+   ``load_ownership()`` reads ``profiles/ownership.toml`` (electricity, power, resale, machine price).
 2. Arithmetic: pure functions of explicit numbers (USD, watts, hours, samples per second). No catalog, no model.
 3. Planning: ``compare()`` turns a ``CostRequest`` (cards, instances, work) into a ``CostReport`` using the GPU
    catalog and the performance model; ``break_even_hours()`` answers one buy-vs-rent pair for other modules.
@@ -16,10 +16,7 @@ break-even usage, reported in hours per month on the reference device.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import difflib
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,10 @@ from typing import Callable, Iterable, Sequence
 
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.files import read_text
+from rigbench.prices import (PRICE_COLUMNS, Instance, PriceList, format_instances, load_prices, parse_prices,
+                             resolve_instance, select_instances)
+
+# The price list lives in rigbench.prices; its names stay importable from here for existing callers.
 
 SCHEMA = "rigbench.cost/1"
 SECONDS_PER_HOUR = 3600.0
@@ -35,153 +35,6 @@ SECONDS_PER_HOUR = 3600.0
 # calculators use the same convention rounded to 730 h/month, e.g. the AWS Pricing Calculator).
 HOURS_PER_MONTH = 365.25 * 24 / 12
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
-PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
-                 "spot_usd_per_hour", "region", "price_date", "source")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The price list
-
-
-@dataclass(frozen=True)
-class Instance:
-    """One rentable GPU instance and its hourly prices (USD)."""
-
-    provider: str
-    name: str
-    gpu_id: str
-    gpu_count: int
-    vcpus: int
-    ram_gb: float
-    on_demand_usd_per_hour: float
-    spot_usd_per_hour: float | None
-    region: str
-    price_date: _dt.date
-    source: str
-
-    @property
-    def key(self) -> str:
-        """``aws:p3.2xlarge``: how the command line names it."""
-        return f"{self.provider}:{self.name}"
-
-    def usd_per_hour(self, spot: bool = False) -> float | None:
-        """The hourly price; with ``spot``, the spot price or None where none is published."""
-        return self.spot_usd_per_hour if spot else self.on_demand_usd_per_hour
-
-
-@dataclass
-class PriceList:
-    """The instances of one price file. ``date`` is its oldest row's price date (what staleness is judged by)."""
-
-    instances: list[Instance]
-    date: _dt.date
-    source: str
-
-    def age_days(self, today: _dt.date | None = None) -> int:
-        return ((today or _dt.date.today()) - self.date).days
-
-    def is_stale(self, max_age_days: int, today: _dt.date | None = None) -> bool:
-        return self.age_days(today) > max_age_days
-
-
-def _profile_text(name: str) -> str:
-    return data.shipped_text(name)
-
-
-def _parse_number(text: str, where: str, column: str, *, integer: bool = False, optional: bool = False):
-    text = (text or "").strip()
-    if not text:
-        if optional:
-            return None
-        raise UserError(f"{where}: column '{column}' is empty; a number is required")
-    try:
-        value = int(text) if integer else float(text)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise UserError(f"{where}: column '{column}' is {text!r}, not {kind}") from None
-    if not math.isfinite(value) or value < 0:
-        raise UserError(f"{where}: column '{column}' is {text}; it must be zero or more")
-    return value
-
-
-def parse_prices(text: str, source: str) -> PriceList:
-    """Parse price-list CSV text. Lines starting with '#' are comments. Every error names the line and column."""
-    rows = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.lstrip().startswith("#")]
-    if not rows:
-        raise UserError(f"{source}: no header and no instances; expected columns {', '.join(PRICE_COLUMNS)}")
-    header_line, header = rows[0]
-    columns = next(csv.reader([header]))
-    columns = [c.strip() for c in columns]
-    missing = [c for c in PRICE_COLUMNS if c not in columns]
-    if missing:
-        raise UserError(f"{source}:{header_line}: header lacks column(s) {', '.join(missing)}; "
-                        f"expected {', '.join(PRICE_COLUMNS)}")
-    instances: list[Instance] = []
-    seen: dict[str, int] = {}
-    for line_no, line in rows[1:]:
-        where = f"{source}:{line_no}"
-        values = next(csv.reader(io.StringIO(line)))
-        if len(values) != len(columns):
-            raise UserError(f"{where}: {len(values)} fields, the header has {len(columns)}")
-        row = {c: v.strip() for c, v in zip(columns, values)}
-        for col in ("provider", "instance", "gpu_id", "region", "source"):
-            if not row[col]:
-                raise UserError(f"{where}: column '{col}' is empty")
-        gpu_count = _parse_number(row["gpu_count"], where, "gpu_count", integer=True)
-        if gpu_count < 1:
-            raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
-        on_demand = _parse_number(row["on_demand_usd_per_hour"], where, "on_demand_usd_per_hour")
-        spot = _parse_number(row["spot_usd_per_hour"], where, "spot_usd_per_hour", optional=True)
-        if spot is not None and spot > on_demand:
-            raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
-        try:
-            price_date = _dt.date.fromisoformat(row["price_date"])
-        except ValueError:
-            raise UserError(f"{where}: column 'price_date' is {row['price_date']!r}; write it as YYYY-MM-DD") from None
-        inst = Instance(
-            provider=row["provider"].lower(), name=row["instance"], gpu_id=row["gpu_id"], gpu_count=gpu_count,
-            vcpus=_parse_number(row["vcpus"], where, "vcpus", integer=True),
-            ram_gb=_parse_number(row["ram_gb"], where, "ram_gb"),
-            on_demand_usd_per_hour=on_demand, spot_usd_per_hour=spot, region=row["region"], price_date=price_date,
-            source=row["source"],
-        )
-        if inst.key.lower() in seen:
-            raise UserError(f"{where}: instance {inst.key} is listed twice (first on line {seen[inst.key.lower()]})")
-        seen[inst.key.lower()] = line_no
-        instances.append(inst)
-    if not instances:
-        raise UserError(f"{source}: the header is there but no instances follow")
-    return PriceList(instances=instances, date=min(i.price_date for i in instances), source=source)
-
-
-def load_prices(path: str | Path | None = None) -> PriceList:
-    """The shipped price list, or a user's file in the same format (``--prices FILE``)."""
-    if path is None:
-        return parse_prices(_profile_text("cloud_prices.csv"), "profiles/cloud_prices.csv")
-    return parse_prices(read_text(path, "price file"), str(path))
-
-
-def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:
-    """``aws:p3.2xlarge`` (or a bare ``p3.2xlarge`` when only one provider has it), case-insensitive."""
-    prices = prices or load_prices()
-    wanted = name.strip().lower()
-    by_key = {i.key.lower(): i for i in prices.instances}
-    if wanted in by_key:
-        return by_key[wanted]
-    bare = [i for i in prices.instances if i.name.lower() == wanted]
-    if len(bare) == 1:
-        return bare[0]
-    if len(bare) > 1:
-        raise UserError(f"instance {name!r} is offered by several providers: {', '.join(i.key for i in bare)}; "
-                        f"name one")
-    close = difflib.get_close_matches(wanted, list(by_key) + [i.name.lower() for i in prices.instances], n=3, cutoff=0.5)
-    keys = []
-    for c in close:
-        inst = by_key.get(c) or next(i for i in prices.instances if i.name.lower() == c)
-        if inst.key not in keys:
-            keys.append(inst.key)
-    hint = f"did you mean {', '.join(keys)}?" if keys else "see the list with 'rigbench cost --list'"
-    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance)")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -213,7 +66,7 @@ def _load_toml(text: str, source: str) -> dict:
 def load_ownership(path: str | Path | None = None) -> Ownership:
     """The shipped ownership defaults, or a file in the same format."""
     if path is None:
-        text, source = _profile_text("ownership.toml"), "profiles/ownership.toml"
+        text, source = data.shipped_text("ownership.toml"), "profiles/ownership.toml"
     else:
         try:
             text, source = Path(path).read_text(encoding="utf-8"), str(path)
@@ -541,6 +394,7 @@ class CostReport:
             "schema": SCHEMA,
             "prices_date": self.prices.date.isoformat(),
             "prices_source": self.prices.source,
+            "prices_origin": self.prices.origin,
             "prices_age_days": self.prices.age_days(self.today),
             "prices_stale": self.prices_stale,
             "months": self.months,
@@ -708,23 +562,28 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
     usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh
     fraction = resale_fraction(req.months, own.resale_months, own.resale_fractions) if req.resale is None else req.resale
 
-    # Rented instances.
-    if any(r.strip().lower() == "all" for r in req.rent):
-        instances = list(prices.instances)
-    else:
-        instances = [resolve_instance(r, prices) for r in req.rent]
+    # Rented instances: named ones, or every instance of a provider / a GPU / the list.
+    instances, selectors = select_instances(req.rent, prices)
     if req.spot:
         no_spot = [i.key for i in instances if i.spot_usd_per_hour is None]
-        if no_spot and any(r.strip().lower() == "all" for r in req.rent):
+        named_without = [k for k in no_spot if any(r.strip().lower() == k.lower() or r.strip().lower() ==
+                                                   k.split(":", 1)[1].lower() for r in req.rent)]
+        if named_without:
+            raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
+                            f"another instance")
+        if no_spot:
             instances = [i for i in instances if i.spot_usd_per_hour is not None]
-            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out")
-        elif no_spot:
-            raise UserError(f"--spot: no spot price listed for {', '.join(no_spot)}; drop --spot or pick another instance")
+            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
+                            f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
+            if not instances and not req.buy:
+                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
+                                f"{prices.source}")
 
     # Bought cards.
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
 
     # Throughputs (samples/s) of every option, and the unit of work.
+    efficiency: dict[str, float | None] = {}   # throughput / (N x one GPU): what a multi-GPU option keeps
     unit = "samples"
     through: dict[str, tuple[float, str]] = {}
     measured_buy = None
@@ -744,10 +603,12 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         else:
             t, unit = predict(gpu, req.workload, req.precision)
             src = "predicted"
+        one = t
         if req.buy_count > 1:
             t, how = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload, req.precision, own, use_scaling)
             src = src + how.removeprefix("predicted")
         through[f"buy:{name}"] = (t, src)
+        efficiency[f"buy:{name}"] = t / (one * req.buy_count) if one > 0 else None
     gpu_cache: dict[str, object] = {}
     for inst in instances:
         if inst.gpu_id not in gpu_cache:
@@ -756,6 +617,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         one, unit = predict(gpu, req.workload, req.precision)
         t, src = _instance_throughput(inst, gpu, one, req.workload, req.precision, own, use_scaling)
         through[f"rent:{inst.key}"] = (t, src)
+        efficiency[f"rent:{inst.key}"] = t / (one * inst.gpu_count) if one > 0 else None
 
     # The work, in samples per month.
     if req.epochs is not None:
@@ -822,7 +684,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             throughput_per_s=t, throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t),
             months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
             power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
-            extra={"purchase_source": purchase_src},
+            extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}")},
         ))
     for inst in instances:
         t, src = through[f"rent:{inst.key}"]
@@ -830,12 +692,24 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             name=inst.key, kind="rent", gpu_id=inst.gpu_id, gpu_count=inst.gpu_count, throughput_per_s=t,
             throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t), months=req.months,
             usd_per_hour=float(inst.usd_per_hour(req.spot)), price_date=inst.price_date.isoformat(),
-            extra={"region": inst.region, "price_source": inst.source},
+            extra={"region": inst.region, "price_source": inst.source, "price_date_basis": inst.date_basis,
+                   "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
         ))
 
     if prices.is_stale(own.stale_after_days, today):
         warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
-                           f"{own.stale_after_days} days): check current prices or pass --prices FILE")
+                           f"{own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
+    fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
+    if fetched:
+        warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
+                        f"the source states: they may be older than shown")
+    multi = [o for o in options if o.gpu_count > 1]
+    if multi:
+        effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
+        span = (f" (predicted efficiency {min(effs):.0%}-{max(effs):.0%})" if len(effs) > 1 and min(effs) != max(effs)
+                else f" (predicted efficiency {effs[0]:.0%})" if effs else "")
+        warnings.append(f"{len(multi)} multi-GPU option(s) assume the job trains data-parallel on all their GPUs"
+                        f"{span}, column 'scaling'; a job that runs on one GPU pays for the idle ones")
     assumptions = {
         "months": req.months,
         "workload": req.workload,
@@ -944,10 +818,3 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
     finally:
         plt.close(fig)
     return path
-
-
-def format_instances(prices: PriceList) -> Iterable[tuple]:
-    """Rows for listing a price list."""
-    for i in sorted(prices.instances, key=lambda i: (i.provider, i.on_demand_usd_per_hour)):
-        yield (i.key, i.gpu_id, i.gpu_count, i.vcpus, f"{i.ram_gb:g}", f"{i.on_demand_usd_per_hour:.4g}",
-               "-" if i.spot_usd_per_hour is None else f"{i.spot_usd_per_hour:.4g}", i.region, i.price_date.isoformat())

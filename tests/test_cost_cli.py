@@ -184,3 +184,30 @@ def test_card_that_would_need_more_than_a_month_is_not_recommended():
     assert doc["recommendation"].startswith("rent aws:p5.48xlarge")
     assert doc["break_even_hours_per_month"] is None
     assert any("gtx-1080-ti would need" in n and "cards" in n for n in doc["notes"])
+
+
+@needs_model
+def test_rent_a_provider_prices_all_its_instances(tmp_path):
+    r = run_cli("cost", "--rent", "aws", "--hours-per-month", "10", "--json", env={"RIGBENCH_DATA_DIR": str(tmp_path)})
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    names = {o["name"] for o in doc["options"]}
+    assert len(names) == 9 and all(n.startswith("aws:") for n in names)
+    multi = [o for o in doc["options"] if o["gpu_count"] > 1]
+    assert multi and all(0 < o["scaling_efficiency"] <= 1 for o in multi)
+    assert all(o["scaling_efficiency"] is None or o["gpu_count"] > 1 or o["scaling_efficiency"] == 1
+               for o in doc["options"])
+    assert any("multi-GPU option" in w for w in doc["warnings"])
+
+
+@needs_model
+def test_rent_every_v100_shows_the_scaling_column(tmp_path):
+    r = run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "gpu=V100", "--hours-per-month", "80",
+                env={"RIGBENCH_DATA_DIR": str(tmp_path)})
+    assert r.code == 0, r.stderr
+    assert "scaling" in r.stdout and "lambda:gpu_8x_v100" in r.stdout and "azure:NC6s_v3" in r.stdout
+    assert "from the list shipped with rigbench" in r.stdout
+
+
+def test_rent_unknown_gpu_is_one_line():
+    assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")

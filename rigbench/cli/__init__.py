@@ -25,6 +25,7 @@ COMMANDS = {
     "gpus": ("rigbench.cli.gpus", "List the GPU catalog, filtered by architecture, memory or price."),
     "cost": ("rigbench.cli.cost", "Buy a rig or rent the cloud? Total cost, cost per unit of work, break-even."),
     "results": ("rigbench.cli.results", "Saved runs: list them, show one again, diff them (--fail-above for CI)."),
+    "prices": ("rigbench.cli.prices", "The cloud price list cost and recommend use: list it, refresh it."),
 }
 
 

@@ -13,21 +13,12 @@ def _fmt(x, digits: int = 3):
     return fmt_num(x, digits)
 
 
-def _render_list(prices, as_json: bool) -> None:
-    from rigbench import cost, report
-
-    if as_json:
-        report.emit_json({"schema": "rigbench.cloud_prices/1", "prices_date": prices.date.isoformat(),
-                          "source": prices.source,
-                          "instances": [{"name": i.key, "gpu": i.gpu_id, "gpu_count": i.gpu_count, "vcpus": i.vcpus,
-                                         "ram_gb": i.ram_gb, "on_demand_usd_per_hour": i.on_demand_usd_per_hour,
-                                         "spot_usd_per_hour": i.spot_usd_per_hour, "region": i.region,
-                                         "price_date": i.price_date.isoformat(), "source": i.source}
-                                        for i in prices.instances]})
-        return
-    report.show(report.table(f"Cloud GPU instances ({prices.source})",
-                             ["instance", "GPU", "GPUs", "vCPUs", "RAM GB", "USD/h", "spot USD/h", "region", "price date"],
-                             list(cost.format_instances(prices))))
+def _scaling(o: dict) -> str:
+    """'0.87' for a multi-GPU option: its throughput over N x one GPU's (rigbench.scaling's prediction)."""
+    eff = o.get("scaling_efficiency")
+    if o["gpu_count"] <= 1 or eff is None:
+        return ""
+    return f"{eff:.2f}"
 
 
 def _caption(doc: dict) -> str:
@@ -43,6 +34,9 @@ def _caption(doc: dict) -> str:
         be = f"break-even = hours/month on {ref} above which {which} beats that instance"
     text = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
             f"a bought machine, the instance price for a rented one; {be}")
+    if any(o["gpu_count"] > 1 for o in doc["options"]):
+        text += ("; scaling = a multi-GPU option's throughput / (GPUs x one GPU), data-parallel over all its GPUs as "
+                 "rigbench.scaling predicts")
     if any(not o["feasible"] for o in doc["options"]):
         text += (f"; ! = more hours than a month has ({doc['hours_in_a_month']:g} h): one machine cannot do the "
                  f"work, left out of the recommendation")
@@ -75,15 +69,18 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
             f"{o['total_usd']:,.0f}",
             _fmt(o["usd_per_unit_work"]),
             "-" if o["usd_per_epoch"] is None else _fmt(o["usd_per_epoch"]),
+            _scaling(o),
             "" if o["kind"] == "buy" else ("infeasible" if not o["feasible"] else _fmt(o["break_even_hours_per_month"])),
         ))
     title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
     caption = _caption(doc)
     columns = ["option", "kind", "GPUs", f"{unit}/s", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
-               "USD/epoch", "break-even h/mo"]
-    if not any(o["usd_per_epoch"] for o in doc["options"]):
-        columns.pop(8)
-        rows = [r[:8] + r[9:] for r in rows]
+               "USD/epoch", "scaling", "break-even h/mo"]
+    keep = [i for i in range(len(columns))
+            if not (i == 8 and not any(o["usd_per_epoch"] for o in doc["options"]))
+            and not (i == 9 and not any(o["gpu_count"] > 1 for o in doc["options"]))]
+    columns = [columns[i] for i in keep]
+    rows = [tuple(r[i] for i in keep) for r in rows]
     t = report.table(title, columns, rows, caption=caption)
     t.columns[0].no_wrap = True
     report.show(t)
@@ -108,7 +105,10 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
                  + "".join(f"{p}; " for p in a.get("power_basis") or [])
                  + f"change them with --electricity, --resale, "
                  f"--gpu-price, --build-price, --power-w, --spot")
-    lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {doc['prices_source']}")
+    origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
+              "file": "--prices"}.get(doc.get("prices_origin"), "the list")
+    lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {origin}: "
+                 f"{doc['prices_source']}")
     for w in doc["warnings"]:
         lines.append(f"WARNING: {w}")
     if plot_path:
@@ -122,8 +122,9 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
 @click.option("--buy", "buy", multiple=True, metavar="CARD",
               help="A card to buy (catalog name, e.g. rtx-2080-ti); repeat to compare several.")
 @click.option("--buy-count", type=int, default=1, show_default=True, help="Cards in the bought machine.")
-@click.option("--rent", "rent", multiple=True, metavar="PROVIDER:INSTANCE",
-              help="An instance to rent (aws:p3.2xlarge), repeatable; 'all' ranks every instance in the list.")
+@click.option("--rent", "rent", multiple=True, metavar="WHAT",
+              help="What to rent, repeatable: an instance (aws:p3.2xlarge), a provider (aws, azure, gcp, lambda: all "
+                   "its instances), gpu=NAME (every instance with that GPU: gpu=V100, gpu=A100-80GB) or all.")
 @click.option("--months", type=float, default=24, show_default=True, help="Horizon: how long you will do this work.")
 @click.option("--hours-per-month", type=float, help="Work: hours per month on the reference device.")
 @click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy card).")
@@ -144,7 +145,7 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
 @click.option("--spot", is_flag=True, help="Rent at spot/preemptible prices (where published).")
 @click.option("--prices", "prices_path", type=click.Path(), metavar="FILE", help="Your own price list (same CSV format).")
 @click.option("--plot", "plot_path", type=click.Path(), metavar="FILE.png", help="Cumulative cost vs months.")
-@click.option("--list", "list_only", is_flag=True, help="List the instances of the price list and exit.")
+@click.option("--list", "list_only", is_flag=True, help="List the price list (as rigbench prices list) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.cost/1 JSON document on stdout.")
 def command(buy, buy_count, rent, months, hours_per_month, reference, workload, precision, epochs, dataset_size,
             jobs_per_month, results_path, device, gpu_price, build_price, electricity, power_w, resale, spot,
@@ -160,6 +161,8 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
     Examples:
       rigbench cost --buy rtx-2080-ti --rent aws:p3.2xlarge --rent azure:NC6s_v3 --hours-per-month 80 --months 24
       rigbench cost --buy rtx-2080-ti --rent all --hours-per-month 40
+      rigbench cost --buy rtx-2080-ti --rent aws --hours-per-month 40
+      rigbench cost --buy rtx-3090 --rent gpu=V100 --rent gpu=A100 --hours-per-month 80
       rigbench cost --buy gtx-1080-ti --rent aws:g4dn.xlarge --workload resnet50 --epochs 90 --dataset-size 1281167
       rigbench cost --buy rtx-3090 --rent all --hours-per-month 100 --electricity 0.30 --resale 0.4 --plot cost.png
       rigbench cost --list
@@ -168,7 +171,9 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
     from rigbench.units import parse_usd
 
     if list_only:
-        _render_list(cost.load_prices(prices_path), as_json)
+        from rigbench.cli.prices import render_list
+
+        render_list(cost.load_prices(prices_path), as_json)
         return
     if plot_path:
         cost.check_plot_path(plot_path)

@@ -1,0 +1,153 @@
+"""`rigbench prices`: the cloud price list `cost` and `recommend` use: list it, refresh it. Parses, calls, renders."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import click
+
+from rigbench.errors import UserError
+
+
+def render_list(prices, as_json: bool) -> None:
+    """The instances of a price list, and the services it leaves out (with why)."""
+    from rigbench import prices as price_list, report, services
+
+    svc = services.load_services()
+    if as_json:
+        report.emit_json({
+            "schema": "rigbench.cloud_prices/2", "prices_date": prices.date.isoformat(), "source": prices.source,
+            "origin": prices.origin,
+            "instances": [{"name": i.key, "gpu": i.gpu_id, "gpu_count": i.gpu_count, "vcpus": i.vcpus,
+                           "ram_gb": i.ram_gb, "on_demand_usd_per_hour": i.on_demand_usd_per_hour,
+                           "spot_usd_per_hour": i.spot_usd_per_hour, "region": i.region,
+                           "price_date": i.price_date.isoformat(), "date_basis": i.date_basis, "source": i.source}
+                          for i in prices.instances],
+            "services": [s.to_doc() for s in svc],
+        })
+        return
+    report.show(report.table(f"Cloud GPU instances: {prices.describe()}",
+                             ["instance", "GPU", "GPUs", "vCPUs", "RAM GB", "USD/h", "spot USD/h", "region",
+                              "price date"],
+                             list(price_list.format_instances(prices)),
+                             justify=["left", "left"] + ["right"] * 6 + ["left"],
+                             caption="each instance at its cheapest region; * = dated by the day the data was read (the "
+                                     "source states no date): the prices may be older; sources of every row: "
+                                     "--json, profiles/cloud_prices.md"))
+    report.show(report.table("Services the guide names, and whether the list has them",
+                             ["service", "in the list", "why"],
+                             [(s.name, s.status, s.why) for s in svc], justify=["left", "left", "left"]))
+
+
+def _parse_date(text: str | None) -> _dt.date | None:
+    if text is None:
+        return None
+    try:
+        d = _dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--date is {text!r}; write the snapshot's date as YYYY-MM-DD") from None
+    if d > _dt.date.today():
+        raise UserError(f"--date {d} is in the future; give the date the catalog snapshot was made")
+    return d
+
+
+@click.group(name="prices")
+def command():
+    """The cloud price list behind `rigbench cost` and `rigbench recommend`.
+
+    \b
+    rigbench ships a dated list (profiles/cloud_prices.csv). `rigbench prices refresh` reads SkyPilot's public
+    cloud catalog and writes your own list into rigbench's per-user data folder; `cost` and `recommend` then use
+    it and say so on screen. Pass --prices FILE to `cost` for a one-off list.
+    """
+
+
+@command.command(name="list")
+@click.option("--prices", "prices_path", type=click.Path(), metavar="FILE", help="A price list in the same format.")
+@click.option("--shipped", is_flag=True, help="The list shipped with rigbench, even when you have your own.")
+@click.option("--json", "as_json", is_flag=True, help="One rigbench.cloud_prices/2 JSON document on stdout.")
+def list_command(prices_path, shipped, as_json):
+    """The instances `cost` prices, with each row's date and source, and the services left out (and why).
+
+    \b
+    Examples:
+      rigbench prices list
+      rigbench prices list --shipped --json
+    """
+    from rigbench import prices
+
+    if shipped and prices_path:
+        raise UserError("give --shipped or --prices FILE, not both")
+    render_list(prices.load_shipped_prices() if shipped else prices.load_prices(prices_path), as_json)
+
+
+@command.command(name="refresh")
+@click.option("--from", "source", metavar="PATH_OR_URL", default=None,
+              help="SkyPilot catalog: a folder holding <cloud>/vms.csv (a checkout's catalogs/v7), one vms.csv, or a "
+                   "URL. Default: the catalog's master branch on GitHub.")
+@click.option("--date", "date_text", metavar="YYYY-MM-DD",
+              help="The snapshot's own date (e.g. its commit date). Without it rows are dated today, marked fetched.")
+@click.option("--label", metavar="TEXT", help="How the source column names the data ({cloud} becomes the cloud).")
+@click.option("--out", "out_path", type=click.Path(), metavar="FILE",
+              help="Write here instead of your per-user list (which cost and recommend then use).")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One rigbench.prices_refresh/1 JSON document on stdout.")
+def refresh_command(source, date_text, label, out_path, dry_run, as_json):
+    """Refresh the price list from SkyPilot's public catalog (github.com/skypilot-org/skypilot-catalog).
+
+    Every instance of profiles/price_instances.csv is priced at its cheapest region (spot: the lowest zone's spot
+    price there). Clouds the source lacks keep the rows they had. The catalog files carry no date, so rows are
+    dated by --date (the snapshot's commit date, when you know it) or else by today, marked "fetched".
+
+    \b
+    Examples:
+      rigbench prices refresh
+      rigbench prices refresh --from ~/skypilot-catalog/catalogs/v7 --date 2026-11-30
+      rigbench prices refresh --from tests/fixtures/prices/skypilot --dry-run
+    """
+    from rigbench import prices, report, skypilot_catalog
+
+    price_date = _parse_date(date_text)
+    base = source or skypilot_catalog.DEFAULT_BASE_URL
+    target = prices.user_prices_path() if out_path is None else Path(out_path)
+    previous = prices.load_prices()
+    result = skypilot_catalog.refresh(base, previous, price_date=price_date, label=label)
+    written = None
+    if not dry_run:
+        comments = [f"written by rigbench prices refresh from {base} on {_dt.date.today().isoformat()}",
+                    "same columns as profiles/cloud_prices.csv; see profiles/cloud_prices.md for what they mean"]
+        written = str(prices.write_prices(target, result.instances, comments))
+    doc = {
+        "schema": "rigbench.prices_refresh/1", "from": base, "read": result.read,
+        "price_date": result.price_date.isoformat(), "date_basis": result.date_basis,
+        "refreshed": len(result.refreshed), "carried_over": [i.key for i in result.carried],
+        "missing": result.missing, "written": written, "dry_run": dry_run,
+        "instances": [dict(zip(list(prices.PRICE_COLUMNS) + list(prices.OPTIONAL_COLUMNS), prices.format_row(i)))
+                      for i in result.instances],
+    }
+    if as_json:
+        report.emit_json(doc)
+        return
+    rows = [(i.key, i.gpu_id, i.gpu_count, f"{i.on_demand_usd_per_hour:.4g}",
+             "-" if i.spot_usd_per_hour is None else f"{i.spot_usd_per_hour:.4g}", i.region,
+             i.price_date.isoformat() + ("" if i.date_basis == "published" else "*"),
+             "refreshed" if i in result.refreshed else "kept")
+            for i in result.instances]
+    report.show(report.table(f"Price list from {base}", ["instance", "GPU", "GPUs", "USD/h", "spot USD/h", "region",
+                                                         "price date", ""], rows))
+    lines = [f"Read {', '.join(f'{p}: {w}' for p, w in result.read.items())}"]
+    if result.carried:
+        lines.append(f"Kept from the list in use ({previous.source}), the source has no file for their cloud: "
+                     f"{', '.join(i.key for i in result.carried)}")
+    if result.missing:
+        lines.append(f"Not in the source's files, left out: {', '.join(result.missing)}")
+    if result.date_basis == "fetched":
+        lines.append(f"Dated {result.price_date} (today, the day the files were read): the catalog files carry no "
+                     f"date; pass --date YYYY-MM-DD with the snapshot's commit date when you know it")
+    if written:
+        lines.append(f"Wrote {written}: `rigbench cost` and `rigbench recommend` now use it "
+                     f"(delete it to go back to the shipped list)")
+    else:
+        lines.append("Dry run: nothing written")
+    report.show(*lines)

@@ -1,0 +1,350 @@
+"""The cloud price list: one reader for the shipped list and a user's own, which one applies, and picking instances.
+
+``load_prices()`` answers with the user's own list (written by ``rigbench prices refresh`` into the per-user data
+folder) when there is one, else the list shipped in ``profiles/cloud_prices.csv``; ``PriceList.origin`` says which,
+so every command can name it on screen. ``select_instances()`` turns what a user types after ``--rent`` (an instance,
+a provider, ``gpu=A100`` or ``all``) into instances.
+
+Every row carries the date of its price and how that date is known (``date_basis``): ``published`` when the source
+states it (a dated page, a commit date), ``fetched`` when only the day the data was read is known (SkyPilot's catalog
+files carry no date of their own), so the prices may be older than the row says.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import io
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import platformdirs
+
+from rigbench import data
+from rigbench.errors import UserError
+from rigbench.files import read_text
+
+PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
+                 "spot_usd_per_hour", "region", "price_date", "source")
+OPTIONAL_COLUMNS = ("date_basis",)
+DATE_BASES = ("published", "fetched")
+SHIPPED_NAME = "profiles/cloud_prices.csv"
+USER_FILE_NAME = "cloud_prices.csv"
+DATA_DIR_ENV = "RIGBENCH_DATA_DIR"   # overrides the per-user data folder (tests, shared machines)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One rentable GPU instance and its hourly prices (USD)."""
+
+    provider: str
+    name: str
+    gpu_id: str
+    gpu_count: int
+    vcpus: int
+    ram_gb: float
+    on_demand_usd_per_hour: float
+    spot_usd_per_hour: float | None
+    region: str
+    price_date: _dt.date
+    source: str
+    date_basis: str = "published"
+
+    @property
+    def key(self) -> str:
+        """``aws:p3.2xlarge``: how the command line names it."""
+        return f"{self.provider}:{self.name}"
+
+    def usd_per_hour(self, spot: bool = False) -> float | None:
+        """The hourly price; with ``spot``, the spot price or None where none is published."""
+        return self.spot_usd_per_hour if spot else self.on_demand_usd_per_hour
+
+
+@dataclass
+class PriceList:
+    """The instances of one price file. ``date`` is its oldest row's price date (what staleness is judged by).
+
+    ``origin``: ``shipped`` (profiles/cloud_prices.csv), ``user`` (the list ``rigbench prices refresh`` wrote) or
+    ``file`` (``--prices FILE``).
+    """
+
+    instances: list[Instance]
+    date: _dt.date
+    source: str
+    origin: str = "file"
+
+    @property
+    def providers(self) -> list[str]:
+        return sorted({i.provider for i in self.instances})
+
+    @property
+    def fetched_dated(self) -> list[Instance]:
+        """Rows dated by the day their data was read, not by a date the source states."""
+        return [i for i in self.instances if i.date_basis == "fetched"]
+
+    def age_days(self, today: _dt.date | None = None) -> int:
+        return ((today or _dt.date.today()) - self.date).days
+
+    def is_stale(self, max_age_days: int, today: _dt.date | None = None) -> bool:
+        return self.age_days(today) > max_age_days
+
+    def describe(self) -> str:
+        """One phrase naming the list, for the screen."""
+        what = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
+                "file": "the list you gave"}.get(self.origin, "the list")
+        return f"{what}, {self.source}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Where the lists live
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder (platformdirs), or ``$RIGBENCH_DATA_DIR``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else Path(platformdirs.user_data_dir("rigbench", appauthor=False))
+
+
+def user_prices_path() -> Path:
+    """Where ``rigbench prices refresh`` writes the user's own price list."""
+    return user_data_dir() / USER_FILE_NAME
+
+
+def profile_text(name: str) -> str:
+    return data.shipped_text(name)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def _parse_number(text: str, where: str, column: str, *, integer: bool = False, optional: bool = False):
+    text = (text or "").strip()
+    if not text:
+        if optional:
+            return None
+        raise UserError(f"{where}: column '{column}' is empty; a number is required")
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise UserError(f"{where}: column '{column}' is {text!r}, not {kind}") from None
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"{where}: column '{column}' is {text}; it must be zero or more")
+    return value
+
+
+def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
+    """Parse price-list CSV text. Lines starting with '#' are comments. Every error names the line and column."""
+    rows = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.lstrip().startswith("#")]
+    if not rows:
+        raise UserError(f"{source}: no header and no instances; expected columns {', '.join(PRICE_COLUMNS)}")
+    header_line, header = rows[0]
+    columns = [c.strip() for c in next(csv.reader([header]))]
+    missing = [c for c in PRICE_COLUMNS if c not in columns]
+    if missing:
+        raise UserError(f"{source}:{header_line}: header lacks column(s) {', '.join(missing)}; "
+                        f"expected {', '.join(PRICE_COLUMNS)}")
+    instances: list[Instance] = []
+    seen: dict[str, int] = {}
+    for line_no, line in rows[1:]:
+        where = f"{source}:{line_no}"
+        values = next(csv.reader(io.StringIO(line)))
+        if len(values) != len(columns):
+            raise UserError(f"{where}: {len(values)} fields, the header has {len(columns)}")
+        row = {c: v.strip() for c, v in zip(columns, values)}
+        for col in ("provider", "instance", "gpu_id", "region", "source"):
+            if not row[col]:
+                raise UserError(f"{where}: column '{col}' is empty")
+        gpu_count = _parse_number(row["gpu_count"], where, "gpu_count", integer=True)
+        if gpu_count < 1:
+            raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
+        on_demand = _parse_number(row["on_demand_usd_per_hour"], where, "on_demand_usd_per_hour")
+        spot = _parse_number(row["spot_usd_per_hour"], where, "spot_usd_per_hour", optional=True)
+        if spot is not None and spot > on_demand:
+            raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
+        try:
+            price_date = _dt.date.fromisoformat(row["price_date"])
+        except ValueError:
+            raise UserError(f"{where}: column 'price_date' is {row['price_date']!r}; write it as YYYY-MM-DD") from None
+        basis = row.get("date_basis") or "published"
+        if basis not in DATE_BASES:
+            raise UserError(f"{where}: column 'date_basis' is {basis!r}; write one of {', '.join(DATE_BASES)}")
+        inst = Instance(
+            provider=row["provider"].lower(), name=row["instance"], gpu_id=row["gpu_id"], gpu_count=gpu_count,
+            vcpus=_parse_number(row["vcpus"], where, "vcpus", integer=True),
+            ram_gb=_parse_number(row["ram_gb"], where, "ram_gb"),
+            on_demand_usd_per_hour=on_demand, spot_usd_per_hour=spot, region=row["region"], price_date=price_date,
+            source=row["source"], date_basis=basis,
+        )
+        if inst.key.lower() in seen:
+            raise UserError(f"{where}: instance {inst.key} is listed twice (first on line {seen[inst.key.lower()]})")
+        seen[inst.key.lower()] = line_no
+        instances.append(inst)
+    if not instances:
+        raise UserError(f"{source}: the header is there but no instances follow")
+    return PriceList(instances=instances, date=min(i.price_date for i in instances), source=source, origin=origin)
+
+
+def load_shipped_prices() -> PriceList:
+    """The list shipped with rigbench (``profiles/cloud_prices.csv``)."""
+    return parse_prices(profile_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
+
+
+def load_prices(path: str | Path | None = None) -> PriceList:
+    """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
+    the shipped list."""
+    if path is not None:
+        return parse_prices(read_text(path, "price file"), str(path), "file")
+    own = user_prices_path()
+    if own.is_file():
+        return parse_prices(read_text(own, "price file"), str(own), "user")
+    return load_shipped_prices()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Picking instances
+
+
+def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:
+    """``aws:p3.2xlarge`` (or a bare ``p3.2xlarge`` when only one provider has it), case-insensitive."""
+    prices = prices or load_prices()
+    wanted = name.strip().lower()
+    by_key = {i.key.lower(): i for i in prices.instances}
+    if wanted in by_key:
+        return by_key[wanted]
+    bare = [i for i in prices.instances if i.name.lower() == wanted]
+    if len(bare) == 1:
+        return bare[0]
+    if len(bare) > 1:
+        raise UserError(f"instance {name!r} is offered by several providers: {', '.join(i.key for i in bare)}; "
+                        f"name one")
+    close = difflib.get_close_matches(wanted, list(by_key) + [i.name.lower() for i in prices.instances], n=3, cutoff=0.5)
+    keys = []
+    for c in close:
+        inst = by_key.get(c) or next(i for i in prices.instances if i.name.lower() == c)
+        if inst.key not in keys:
+            keys.append(inst.key)
+    hint = f"did you mean {', '.join(keys)}?" if keys else "see the list with 'rigbench prices list'"
+    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance, a provider "
+                    f"({', '.join(prices.providers)}), gpu=NAME or all)")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+
+
+def gpu_matches(query: str, gpu_id: str) -> bool:
+    """``gpu=V100`` matches every V100 (``tesla-v100-sxm2-16gb``, ``tesla-v100-pcie-16gb``): each word of the query is
+    a word of the catalog id, so ``A10`` is not ``A100`` or ``A10G``, and ``A100-80GB`` is only the 80 GB A100."""
+    want = _tokens(query)
+    have = set(_tokens(gpu_id))
+    return bool(want) and all(t in have for t in want)
+
+
+def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Instance], list[str]]:
+    """The instances ``--rent`` names, in the order given, without repeats, and which specs were selectors.
+
+    A spec is ``all``, a provider (``aws``), ``gpu=NAME`` (every instance with that GPU), or one instance
+    (``aws:p3.2xlarge`` or a bare name one provider has). Returns (instances, the selector specs).
+    """
+    out: list[Instance] = []
+    selectors: list[str] = []
+    seen: set[str] = set()
+
+    def add(items: Iterable[Instance]) -> None:
+        for inst in items:
+            if inst.key not in seen:
+                seen.add(inst.key)
+                out.append(inst)
+
+    providers = set(prices.providers)
+    for raw in specs:
+        spec = raw.strip()
+        low = spec.lower()
+        if low == "all":
+            selectors.append(spec)
+            add(prices.instances)
+        elif low in providers:
+            selectors.append(spec)
+            add(i for i in prices.instances if i.provider == low)
+        elif low.startswith("gpu="):
+            query = spec[4:].strip()
+            hits = [i for i in prices.instances if gpu_matches(query, i.gpu_id)]
+            if not hits:
+                gpus = sorted({i.gpu_id for i in prices.instances})
+                raise UserError(f"--rent {spec}: no instance in {prices.source} has a GPU matching {query!r}; "
+                                f"the list has {', '.join(gpus)}")
+            selectors.append(spec)
+            add(hits)
+        else:
+            add([resolve_instance(spec, prices)])
+    return out, selectors
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def format_row(inst: Instance) -> list[str]:
+    """One CSV row of ``inst`` in the list's column order (PRICE_COLUMNS + date_basis)."""
+    return [inst.provider, inst.name, inst.gpu_id, str(inst.gpu_count), str(inst.vcpus), f"{inst.ram_gb:g}",
+            _num(inst.on_demand_usd_per_hour), "" if inst.spot_usd_per_hour is None else _num(inst.spot_usd_per_hour),
+            inst.region, inst.price_date.isoformat(), inst.source, inst.date_basis]
+
+
+def _num(x: float) -> str:
+    """A price as short as it is exact: 0.54, 29.38708 (sums of catalog rows rounded to 6 decimals)."""
+    return f"{round(x, 6):.12g}"
+
+
+def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> str:
+    buf = io.StringIO()
+    for line in comments:
+        buf.write(f"# {line}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(PRICE_COLUMNS) + list(OPTIONAL_COLUMNS))
+    for inst in instances:
+        w.writerow(format_row(inst))
+    return buf.getvalue()
+
+
+def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = ()) -> Path:
+    """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old."""
+    path = Path(path)
+    text = prices_csv(instances, comments)
+    parse_prices(text, str(path))   # what we write must read back
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return path
+
+
+def format_instances(prices: PriceList) -> Iterable[tuple]:
+    """Rows for listing a price list."""
+    for i in sorted(prices.instances, key=lambda i: (i.provider, i.on_demand_usd_per_hour)):
+        yield (i.key, i.gpu_id, i.gpu_count, i.vcpus, f"{i.ram_gb:g}", f"{i.on_demand_usd_per_hour:.4g}",
+               "-" if i.spot_usd_per_hour is None else f"{i.spot_usd_per_hour:.4g}", i.region,
+               i.price_date.isoformat() + ("" if i.date_basis == "published" else "*"))

@@ -1,0 +1,240 @@
+"""The price list: refreshing it from SkyPilot's catalog format, the user's own list, picking instances with --rent.
+
+The fixture (tests/fixtures/prices/skypilot/<cloud>/vms.csv) holds catalog rows in SkyPilot's layout; see its README
+for where each row comes from. No test touches the network: a URL source is read through a stand-in opener.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_user_error, run_cli
+from rigbench import prices, services, skypilot_catalog as sk
+from rigbench.errors import UserError
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prices" / "skypilot"
+READ_DAY = dt.date(2026, 11, 24)        # the day the stored catalog snapshots were read (profiles/cloud_prices.md)
+AWS_DATE = dt.date(2026, 1, 21)         # the AWS data's own date (commit date of its snapshot)
+
+
+@pytest.fixture(autouse=True)
+def own_data_dir(tmp_path, monkeypatch):
+    """Every test gets an empty per-user data folder, so a real user's list never leaks in."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv(prices.DATA_DIR_ENV, str(folder))
+    return folder
+
+
+def _fields(i: prices.Instance) -> tuple:
+    return (i.key, i.gpu_id, i.gpu_count, i.vcpus, i.ram_gb, i.on_demand_usd_per_hour, i.spot_usd_per_hour, i.region)
+
+
+# ---------------------------------------------------------------------------------------------- refresh (library)
+
+
+@pytest.mark.parametrize("cloud, date", [("aws", AWS_DATE), ("gcp", None), ("azure", None), ("lambda", None)])
+def test_refresh_on_the_fixture_reproduces_the_shipped_rows(cloud, date):
+    shipped = prices.load_shipped_prices()
+    result = sk.refresh(str(FIXTURE / cloud / "vms.csv"), shipped, price_date=date, today=READ_DAY)
+    want = [i for i in shipped.instances if i.provider == cloud]
+    assert [_fields(i) for i in result.refreshed] == [_fields(i) for i in want]
+    assert all(i.price_date == (date or READ_DAY) for i in result.refreshed)
+    assert {i.date_basis for i in result.refreshed} == {"published" if date else "fetched"}
+    assert {i.date_basis for i in want} == {"published" if date else "fetched"}
+    # The other clouds are kept as they were.
+    assert [i.key for i in result.carried] == [i.key for i in shipped.instances if i.provider != cloud]
+    assert not result.missing
+
+
+def test_cheapest_region_wins_and_ties_go_to_a_us_region():
+    result = sk.refresh(str(FIXTURE / "aws" / "vms.csv"), prices.load_shipped_prices(), price_date=AWS_DATE)
+    by = {i.name: i for i in result.refreshed}
+    # p4d.24xlarge: us-east-2 and us-west-2 list 21.95764, us-east-1 21.957642 (fixture rows).
+    assert by["p4d.24xlarge"].region == "us-east-2" and by["p4d.24xlarge"].on_demand_usd_per_hour == 21.95764
+    # p5.48xlarge: 55.04 in us-east-1, us-east-1-atl-1, us-east-2, us-west-2: alphabetical among US regions.
+    assert by["p5.48xlarge"].region == "us-east-1" and by["p5.48xlarge"].on_demand_usd_per_hour == 55.04
+
+
+def test_google_cloud_instance_is_host_row_plus_gpu_row():
+    """n1-standard-4 (0.19, spot 0.04815) + one T4 (0.35, spot 0.14) = 0.54, spot 0.18815."""
+    result = sk.refresh(str(FIXTURE / "gcp" / "vms.csv"), prices.load_shipped_prices())
+    t4 = next(i for i in result.refreshed if i.name == "n1-standard-4+t4")
+    assert t4.on_demand_usd_per_hour == pytest.approx(0.54) and t4.spot_usd_per_hour == pytest.approx(0.18815)
+    assert (t4.vcpus, t4.ram_gb, t4.region) == (4, 15, "us-central1")
+
+
+def test_whole_folder_refreshes_every_cloud_and_counts_a_missing_instance(tmp_path):
+    folder = tmp_path / "v7"
+    for cloud in ("aws", "lambda"):
+        (folder / cloud).mkdir(parents=True)
+        text = (FIXTURE / cloud / "vms.csv").read_text()
+        if cloud == "lambda":   # drop one tracked instance from the source
+            text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("gpu_8x_a100"))
+        (folder / cloud / "vms.csv").write_text(text)
+    result = sk.refresh(str(folder), prices.load_shipped_prices(), today=READ_DAY)
+    assert {i.provider for i in result.refreshed} == {"aws", "lambda"}
+    assert result.missing == ["lambda:gpu_8x_a100"]
+    assert {i.provider for i in result.carried} == {"gcp", "azure"}
+    assert all(i.date_basis == "fetched" and i.price_date == READ_DAY for i in result.refreshed)
+
+
+def test_url_source_is_read_through_the_opener_without_network():
+    calls = []
+
+    def opener(url):
+        calls.append(url)
+        cloud = url.rsplit("/", 2)[-2]
+        path = FIXTURE / cloud / "vms.csv"
+        if not path.is_file():
+            raise urllib.error.HTTPError(url, 404, "Not Found", None, None)
+        return path.read_bytes()
+
+    result = sk.refresh("https://example.invalid/catalogs/v7", prices.load_shipped_prices(), opener=opener,
+                        today=READ_DAY)
+    assert calls == [f"https://example.invalid/catalogs/v7/{c}/vms.csv" for c in sk.PROVIDERS]
+    assert len(result.refreshed) == len(prices.load_shipped_prices().instances)
+
+
+def test_network_failure_is_one_clear_error():
+    def opener(url):
+        raise urllib.error.URLError("no route to host")
+
+    with pytest.raises(UserError, match="cannot fetch .*no route to host"):
+        sk.refresh("https://example.invalid/v7", prices.load_shipped_prices(), opener=opener)
+
+
+def test_a_file_that_is_not_a_catalog_is_refused(tmp_path):
+    bad = tmp_path / "aws" / "vms.csv"
+    bad.parent.mkdir()
+    bad.write_text("name,price\nx,1\n")
+    with pytest.raises(UserError, match="not a SkyPilot vms.csv"):
+        sk.refresh(str(bad), prices.load_shipped_prices())
+
+
+# ---------------------------------------------------------------------------------------------- the user's own list
+
+
+def test_written_list_reads_back_and_is_preferred(own_data_dir):
+    assert prices.load_prices().origin == "shipped"
+    result = sk.refresh(str(FIXTURE / "aws" / "vms.csv"), prices.load_shipped_prices(), price_date=AWS_DATE)
+    prices.write_prices(prices.user_prices_path(), result.instances, ["test"])
+    mine = prices.load_prices()
+    assert mine.origin == "user" and mine.source == str(own_data_dir / "cloud_prices.csv")
+    assert [_fields(i) for i in mine.instances] == [_fields(i) for i in result.instances]
+    assert prices.load_shipped_prices().origin == "shipped"
+
+
+def test_bad_date_basis_is_refused():
+    text = prices.prices_csv(prices.load_shipped_prices().instances[:1]).replace(",published", ",guessed")
+    with pytest.raises(UserError, match=":2: column 'date_basis' is 'guessed'"):
+        prices.parse_prices(text, "x.csv")
+
+
+# ---------------------------------------------------------------------------------------------- --rent selectors
+
+
+def test_rent_provider_selects_all_its_instances():
+    shipped = prices.load_shipped_prices()
+    got, selectors = prices.select_instances(["aws"], shipped)
+    assert selectors == ["aws"]
+    assert [i.key for i in got] == [i.key for i in shipped.instances if i.provider == "aws"]
+    assert len(got) == 9
+
+
+def test_rent_gpu_matches_whole_words_of_the_gpu_id():
+    shipped = prices.load_shipped_prices()
+    v100, _ = prices.select_instances(["gpu=V100"], shipped)
+    assert {i.gpu_id for i in v100} == {"tesla-v100-sxm2-16gb", "tesla-v100-pcie-16gb"}
+    assert {i.provider for i in v100} == {"aws", "gcp", "azure", "lambda"}
+    a10, _ = prices.select_instances(["gpu=A10"], shipped)
+    assert [i.key for i in a10] == ["lambda:gpu_1x_a10"]          # not A100, not A10G
+    a100_80, _ = prices.select_instances(["gpu=A100-80GB"], shipped)
+    assert [i.key for i in a100_80] == ["azure:NC24ads_A100_v4"]
+    with pytest.raises(UserError, match="no instance .* matching 'MI300X'"):
+        prices.select_instances(["gpu=MI300X"], shipped)
+
+
+def test_selectors_and_names_combine_without_repeats():
+    shipped = prices.load_shipped_prices()
+    got, _ = prices.select_instances(["aws:p3.2xlarge", "gpu=V100", "aws"], shipped)
+    keys = [i.key for i in got]
+    assert keys[0] == "aws:p3.2xlarge" and len(keys) == len(set(keys))
+
+
+# ---------------------------------------------------------------------------------------------- the shipped list
+
+
+def test_shipped_list_dates_are_real():
+    shipped = prices.load_shipped_prices()
+    for i in shipped.instances:
+        assert i.date_basis in prices.DATE_BASES
+        assert i.price_date <= dt.date.today()
+    aws = [i for i in shipped.instances if i.provider == "aws"]
+    assert {i.price_date for i in aws} == {AWS_DATE} and {i.date_basis for i in aws} == {"published"}
+    # After AWS's June 2025 P4/P5 on-demand cut: 55.04 (was 98.32) and 21.96 (was 32.77) USD/h.
+    p5 = prices.resolve_instance("aws:p5.48xlarge", shipped)
+    p4d = prices.resolve_instance("aws:p4d.24xlarge", shipped)
+    assert p5.on_demand_usd_per_hour == 55.04 and p4d.on_demand_usd_per_hour == 21.95764
+
+
+def test_services_of_the_guide_are_listed_with_why():
+    svc = {s.name: s for s in services.load_services()}
+    assert svc["FloydHub"].status == "closed" and "2021" in svc["FloydHub"].why
+    tpu = svc["Google Cloud TPUs"]
+    assert tpu.status == "not in the list" and "not a GPU" in tpu.why
+    assert {"Kaggle Notebooks (kernels)", "Google Colab"} <= set(svc)
+    assert all(s.source for s in svc.values())
+
+
+# ---------------------------------------------------------------------------------------------- the CLI
+
+
+def _env(folder: Path) -> dict:
+    return {prices.DATA_DIR_ENV: str(folder)}
+
+
+def test_cli_refresh_writes_the_user_list_and_cost_names_it(own_data_dir):
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--date", "2026-01-21", env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert "Wrote" in r.stdout and (own_data_dir / "cloud_prices.csv").is_file()
+    r = run_cli("prices", "list", "--json", env=_env(own_data_dir))
+    doc = json.loads(r.stdout)
+    assert doc["origin"] == "user" and len(doc["instances"]) == 26
+    assert {i["date_basis"] for i in doc["instances"]} == {"published"}
+    r = run_cli("cost", "--list", env=_env(own_data_dir))
+    assert "your own list" in r.stdout
+
+
+def test_cli_dry_run_writes_nothing(own_data_dir):
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--dry-run", "--json",
+                env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["dry_run"] and doc["written"] is None and doc["date_basis"] == "fetched"
+    assert not (own_data_dir / "cloud_prices.csv").exists()
+
+
+def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_path):
+    own_data_dir.mkdir(parents=True)
+    old = own_data_dir / "cloud_prices.csv"
+    old.write_text(prices.prices_csv(prices.load_shipped_prices().instances))
+    before = old.read_text()
+    assert_user_error(run_cli("prices", "refresh", "--from", str(tmp_path / "nope"), env=_env(own_data_dir)),
+                      "no such file or folder")
+    assert_user_error(run_cli("prices", "refresh", "--from", str(FIXTURE), "--date", "21/01/2026",
+                              env=_env(own_data_dir)), "--date")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_user_error(run_cli("prices", "refresh", "--from", str(empty), env=_env(own_data_dir)),
+                      "no tracked instance", "nothing written")
+    assert old.read_text() == before
+
+
+def test_cli_prices_help_teaches():
+    r = run_cli("prices", "refresh", "--help")
+    assert r.code == 0 and "rigbench prices refresh --from" in r.stdout and "--date" in r.stdout
