@@ -1,7 +1,7 @@
 """Training under DistributedDataParallel: samples/s of one worker alone and of all N workers, and the scaling.
 
-The models are the suite's ``train_cnn`` and ``train_transformer`` (``rigbench.kernels.train.build_workload``);
-where that module is not installed, two small stand-ins of the same kinds are built here. Each worker trains on its
+The models are the suite's ``train_cnn`` and ``train_transformer`` (``rigbench.kernels.train.build_workload``),
+trained with the suite's own step (``train_step``). Each worker trains on its
 own batch of ``batch_size`` samples (weak scaling, as data-parallel training is used), so one step of N workers
 processes N x batch_size samples:
 
@@ -23,55 +23,9 @@ from __future__ import annotations
 import math
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.train import build_workload, train_step
 
 WORKLOADS = ("train_cnn", "train_transformer")
-
-
-def _suite_workload(kind: str, quick: bool, device: str, batch_size: int | None):
-    """The suite's workload from kernels/train.py, or None if that module is not installed."""
-    try:
-        from rigbench.kernels.train import build_workload, train_step
-    except ImportError:
-        return None, None
-    return build_workload(kind, quick=quick, device=device, batch_size=batch_size), train_step
-
-
-def _standin(kind: str, quick: bool, device: str, batch_size: int | None):
-    """A small model of the same kind, for checkouts without kernels/train.py: (model, inputs, targets, batch)."""
-    import torch
-    from torch import nn
-
-    dev = torch.device(device)
-    if kind == "cnn":
-        batch = batch_size or (16 if quick else 64)
-        side = 32
-        model = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, padding=1, stride=2), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.Conv2d(64, 128, 3, padding=1, stride=2), nn.BatchNorm2d(128), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10),
-        ).to(dev)
-        inputs = torch.randn(batch, 3, side, side, device=dev)
-        targets = torch.randint(0, 10, (batch,), device=dev)
-    else:
-        batch = batch_size or (8 if quick else 32)
-        seq, dim, vocab = 64, 128, 1000
-
-        class Tiny(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.emb = nn.Embedding(vocab, dim)
-                layer = nn.TransformerEncoderLayer(dim, 4, 4 * dim, dropout=0.0, batch_first=True)
-                self.enc = nn.TransformerEncoder(layer, 2)
-                self.head = nn.Linear(dim, vocab)
-
-            def forward(self, x):
-                return self.head(self.enc(self.emb(x)))
-
-        model = Tiny().to(dev)
-        inputs = torch.randint(0, vocab, (batch, seq), device=dev)
-        targets = torch.randint(0, vocab, (batch, seq), device=dev)
-    return model, inputs, targets, batch
 
 
 class DdpTrain(Kernel):
@@ -114,34 +68,21 @@ class DdpTrain(Kernel):
                              f"{dist.get_world_size()}): one process exchanges no gradients; run with --nproc 2 or more")
         kind = "cnn" if params["workload"] == "train_cnn" else "transformer"
         torch.manual_seed(1234 + dist.get_rank())  # different data per rank; DDP broadcasts rank 0's weights
-        workload, suite_step = _suite_workload(kind, ctx.quick, device, params.get("batch_size"))
-        if workload is not None:
-            model, batch = workload.model, workload.batch_size
-            inputs, targets = workload.sample_batch()
-        else:
-            model, inputs, targets, batch = _standin(kind, ctx.quick, device, params.get("batch_size"))
+        workload = build_workload(kind, quick=ctx.quick, device=device, batch_size=params.get("batch_size"))
+        model, batch = workload.model, workload.batch_size
+        inputs, targets = workload.sample_batch()
         params["batch_size"] = batch
-        model_src = "kernels.train" if workload is not None else "stand-in (kernels/train.py not installed)"
         model.train()
         distributed = params["workers"] > 1
         if distributed:
             dev_ids = [torch.device(device).index] if device.startswith("cuda") else None
             model = DDP(model, device_ids=dev_ids)
-        if workload is not None:
-            workload.model = model
+        workload.model = model
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
         last_loss = [math.nan]
 
         def step():
-            if workload is not None:
-                loss = suite_step(workload, optimizer, inputs, targets)
-            else:
-                optimizer.zero_grad(set_to_none=True)
-                out = model(inputs)
-                loss = torch.nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), targets.reshape(-1))
-                loss.backward()
-                optimizer.step()
-            last_loss[0] = loss
+            last_loss[0] = train_step(workload, optimizer, inputs, targets)
 
         def verify():
             loss = float(last_loss[0]) if not isinstance(last_loss[0], float) else last_loss[0]
@@ -159,7 +100,7 @@ class DdpTrain(Kernel):
                     raise KernelFault(f"{params['workload']}: DDP replicas diverged: rank {r}'s parameters differ "
                                       f"from rank 0's ({other.tolist()} != {every[0].tolist()})")
 
-        p = Prepared.of(step, verify, info={"batch_size": batch, "ddp": distributed, "model": model_src,
+        p = Prepared.of(step, verify, info={"batch_size": batch, "ddp": distributed, "model": "kernels.train",
                                             "params": sum(x.numel() for x in model.parameters())})
         return p
 

@@ -19,6 +19,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
+from rigbench import catalog
+from rigbench.probe.cpu import read_cpuinfo
+
 # FLOP per cycle per core, by microarchitecture class. A multiply-add counts 2. Each entry: (fp32, bf16, fp16, source).
 # None: no native arithmetic at that precision (the library converts, so no meaningful peak).
 FLOP_PER_CYCLE = {
@@ -69,9 +74,8 @@ def cpu_class(vendor: str | None, family: int | None, flags: dict) -> str | None
 def cpu_family() -> int | None:
     """'cpu family' from /proc/cpuinfo, through the probe's parser."""
     try:
-        from rigbench.probe.cpu import read_cpuinfo
         blocks = read_cpuinfo()
-    except (ImportError, OSError):
+    except OSError:
         return None
     for b in blocks:
         fam = b.get("cpu family")
@@ -102,8 +106,6 @@ def chain_function():
     """The compiled chain (compiled once per process)."""
     global _CHAIN
     if _CHAIN is None:
-        import numpy as np
-
         _CHAIN = _chain_fn()
         _CHAIN(10, np.int64(3), np.int64(0x5DEECE66D))
     return _CHAIN
@@ -111,8 +113,6 @@ def chain_function():
 
 def measure_clock_hz(iterations: int = 4_000_000, repeats: int = 5, clock=time.perf_counter) -> float:
     """The core's clock in Hz from the dependent chain: best (shortest) of ``repeats`` runs."""
-    import numpy as np
-
     chain = chain_function()
     best = float("inf")
     for _ in range(repeats):
@@ -202,11 +202,6 @@ def cpu_peaks(cpu: dict, clock: dict | None, family: int | None) -> dict:
 
 def gpu_peaks(name: str | None) -> dict:
     """Peaks of an NVIDIA GPU from the catalog (spec-sheet values, dense tensor-core rates)."""
-    try:
-        from rigbench import catalog
-    except ImportError:
-        return {k: _null("the GPU catalog (rigbench.catalog) is not available") for k in
-                ("flops:float32", "flops:tf32", "flops:float16", "flops:bfloat16", "mem_bw", "h2d_bw")}
     gid = catalog.match_nvml_name(name) if name else None
     if gid is None:
         return {k: _null(f"GPU {name!r} is not in the catalog") for k in

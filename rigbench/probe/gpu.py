@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rigbench import catalog
 from rigbench.probe import nvml as nvml_mod
 
 # Fields of a GPU entry and what they mean (units in names).
@@ -20,17 +21,10 @@ GPU_FIELDS = ("index", "name", "uuid", "pci_bus_id", "memory_total_bytes", "comp
 
 
 def _catalog_id(name: str | None) -> tuple[str | None, str | None]:
-    """``rigbench.catalog.match_nvml_name(name)``; the catalog is another module and may not be there yet."""
+    """The catalog id of an NVML name (``rigbench.catalog.match_nvml_name``), or None with the reason."""
     if not name:
         return None, "no GPU name"
-    try:
-        from rigbench.catalog import match_nvml_name
-    except (ImportError, AttributeError):
-        return None, "rigbench.catalog is not available"
-    try:
-        found = match_nvml_name(name)
-    except AttributeError:
-        return None, "rigbench.catalog.match_nvml_name is not available"
+    found = catalog.match_nvml_name(name)
     return found, None if found else f"{name!r} is not in the GPU catalog"
 
 
