@@ -1,4 +1,7 @@
-"""The guidelines engine: judge a machine against the brief's laptop, desktop, DIY and cloud profiles.
+"""The guidelines engine: judge a machine against the laptop, desktop, DIY and cloud guidelines.
+
+The guidelines are Part 4 of "Lessons from becoming a ML Engineer in 12 months" (hackernoon, 2019; the author's copy:
+https://matthewmcateer.me/blog/lessons-from-becoming-a-machine-learning-engineer-in-12-months-without-a-cs-math-degree/).
 
 The profiles are data (``profiles/laptop.toml``, ``desktop.toml``, ``diy.toml``, ``cloud.toml``): each rule quotes the
 guideline sentence it checks, names a check function of this module (``check = "ram_min"``) and carries its
@@ -9,9 +12,14 @@ A :class:`Machine` is what the rules look at. It comes from a probe (:meth:`Mach
 not yet bought (:meth:`Machine.from_spec`), or a cloud instance of the price list (:meth:`Machine.from_instance`).
 A field nobody reported is ``None``, and a rule that needs it says ``unknown`` with why.
 
-Each rule gives ``pass``, ``warn``, ``fail`` or ``unknown``; a profile's verdict is its worst status in the order
-fail > warn > unknown > pass, so an unchecked rule never passes silently. Rules marked ``optional`` judge an input that
-only a person can give (a price): without it they say so and stay out of the verdict.
+Each rule gives ``pass``, ``warn``, ``fail``, ``unknown`` or ``n/a``; a profile's verdict is its worst status in the
+order fail > warn > unknown > pass, so an unchecked rule never passes silently. ``n/a`` is a rule that does not apply
+to this machine (a multi-GPU rule on one GPU; the local-training rules of a laptop that trains in the cloud): it says
+why and stays out of the verdict. Rules marked ``optional`` judge an input that only a person can give (a price):
+without it they say so and stay out of the verdict.
+
+Which profiles apply to a machine is decided from what it is (:func:`machine_kind`): a laptop, a desktop, a cloud or
+local VM, a container, a Mac, a planned build or a rented instance; ``--profile`` overrides.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from rigbench.errors import UserError
 from rigbench.units import fmt_bytes, fmt_num, parse_size, parse_usd
 
 PROFILES = ("laptop", "desktop", "diy", "cloud")
-STATUSES = ("fail", "warn", "unknown", "pass")   # worst first
+STATUSES = ("fail", "warn", "unknown", "pass", "n/a")   # worst first; n/a never counts
 GIB = 1024**3
 TB = 1000**4
 
@@ -107,7 +115,35 @@ def cpu_class(brand: str | None, tier: str | None, usable_cores: int | None) -> 
         return CpuClass(value, entry["name"],
                         f"{entry['name']} with {usable_cores} usable CPUs: i7 class needs >= {sc['i7_min_logical']}, "
                         f"i5 >= {sc['i5_min_logical']}")
-    return CpuClass(int(entry["class"]), entry["name"], entry["why"])
+    value, why = int(entry["class"]), entry["why"]
+    if entry["name"].startswith("Intel Core i") and brand:
+        value, why = _generation_class(brand, value, why, table["intel_core_generations"])
+    return CpuClass(value, entry["name"], why)
+
+
+def intel_core_generation(brand: str) -> int | None:
+    """The generation of an Intel Core i3/i5/i7/i9 from its model number (i7-2600 -> 2, i7-8750H -> 8,
+    i7-1165G7 -> 11, i7-12700H -> 12, i7-920 -> 1); None when the brand has no model number."""
+    m = re.search(r"\bi[3579]-?\s*(\d{3,5})", brand, re.I)
+    if not m:
+        return None
+    digits = m.group(1)
+    if len(digits) == 3:
+        return 1                                   # i7-920, i5-750: the first generation (Nehalem, 2008-2010)
+    if len(digits) == 5 or digits[0] == "1":      # i7-10750H, i7-12700K; i7-1065G7, i7-1165G7 (10th, 11th mobile)
+        return int(digits[:2])
+    return int(digits[0])
+
+
+def _generation_class(brand: str, value: int, why: str, gens: dict) -> tuple[int, str]:
+    gen = intel_core_generation(brand)
+    if gen is None or gen >= gens["full_from"]:
+        return value, why + (f" ({gen}th generation)" if gen else "")
+    for band in gens["shifts"]:
+        if gen in band["generations"]:
+            lowered = max(1, value - 2 * band["shift"])
+            return lowered, f"generation {gen}: {band['why']}"
+    return value, why
 
 
 def _probe_tier(brand: str) -> str | None:
@@ -166,6 +202,15 @@ class Machine:
     cloud_provider: str | None = None
     instance: dict | None = None                  # a price-list row: provider, instance, gpu_id, usd_per_hour ...
     price_usd: float | None = None
+    ready_made_usd: float | None = None           # the same machine bought ready-made (DIY price rule)
+    psu_w: float | None = None                    # the power supply's rating (multi-GPU build rules)
+    gpu_cooling: str | None = None                # "blower", "open-air" or "water" (spec), None = not known
+    container: str | None = None                  # docker, podman, kubernetes ... (probe)
+    on_battery: bool | None = None                # None: no battery or mains adapter reported (desktop, server, VM)
+    dmi_product: str | None = None                # the machine model (a laptop's name, an EC2 instance type)
+    kind_hint: str | None = None                  # --spec kind=laptop|desktop|diy|cloud
+    ram_typed_decimal: bool = False               # RAM typed in decimal units (16000MB): judged in those units
+    disk_rounding_bytes: int = 0                  # half the last typed digit of disk= (931GiB means 930.5-931.5)
     results: dict | None = None
     results_path: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
@@ -189,7 +234,8 @@ class Machine:
                  for d in (doc.get("disks") or [])]
         data_dir = doc.get("data_dir")
         host = (doc.get("host") or {}).get("hostname") if isinstance(doc.get("host"), dict) else doc.get("host")
-        virt = osd.get("virtualization") or osd.get("virtualisation") or osd.get("container")
+        virt = osd.get("virtualization") or osd.get("virtualisation")
+        power = ((doc.get("host") or {}).get("power") or {}) if isinstance(doc.get("host"), dict) else {}
         system = osd.get("system")
         detail = " ".join(str(x) for x in (osd.get("distribution"), osd.get("release")) if x)
         return cls(
@@ -199,7 +245,8 @@ class Machine:
             disks=disks if doc.get("disks") is not None else None, disks_reported=True,
             data_disk_mount=(data_dir or {}).get("mount") if isinstance(data_dir, dict) else None,
             os_system=system, os_detail=detail or None, virtualization=virt,
-            cloud_provider=_cloud_from_probe(doc),
+            cloud_provider=_cloud_from_probe(doc), container=osd.get("container"),
+            on_battery=power.get("on_battery"), dmi_product=osd.get("dmi_product_name"),
         )
 
     @classmethod
@@ -265,14 +312,18 @@ def _cloud_from_probe(doc: dict) -> str | None:
 # ------------------------------------------------------------------------------------------------------------ --spec
 
 SPEC_KEYS = {
-    "ram": "RAM, like 32GB",
+    "ram": "RAM, like 32GB (GB of RAM are binary, as sold; 16000MB is decimal)",
     "gpu": "GPUs, like rtx-2080-ti, 2x rtx-2080-ti, rtx-3090+gtx-1080-ti or none",
     "cpu": "the CPU brand, like \"Intel Core i7-9700K\"",
     "cores": "logical CPUs, like 8",
-    "disk": "total local disk, like 4TB or 1TB+2TB",
+    "disk": "total local disk, like 4TB, 931GiB or 1TB+2TB",
     "disk_kind": "nvme, ssd or hdd",
     "os": "linux, windows, macos, chromeos or wsl",
-    "price": "the machine's price in USD, like 2500",
+    "price": "the machine's price in USD, like 2500 or $2,500",
+    "ready_made": "the price of the same machine bought ready-made, in USD (for a DIY build)",
+    "psu": "the power supply's rating, like 1200W",
+    "gpu_cooling": "blower, open-air or water (how the GPUs are cooled)",
+    "kind": "laptop, desktop, diy or cloud (which guidelines apply; guessed from the spec when left out)",
     "instance": "a cloud instance of the price list, like aws:p3.2xlarge",
 }
 SPEC_FORMS = "key=value pairs separated by commas; keys: " + ", ".join(f"{k} ({v})" for k, v in SPEC_KEYS.items())
@@ -302,6 +353,7 @@ def parse_spec(text: str) -> dict[str, str]:
     if quote:
         raise UserError(f"--spec {text!r}: a quote is not closed; write it like {SPEC_EXAMPLE}")
     parts.append(buf)
+    parts = _join_thousands(parts)
     values: dict[str, str] = {}
     for part in (p.strip() for p in parts):
         if not part:
@@ -320,8 +372,40 @@ def parse_spec(text: str) -> dict[str, str]:
     return values
 
 
+def _join_thousands(parts: list[str]) -> list[str]:
+    """``price=$2,500`` unquoted splits at its comma: a part of three digits after a value ending in a digit is the
+    rest of that number (``["price=$2", "500"]`` -> ``["price=$2,500"]``)."""
+    out: list[str] = []
+    for part in parts:
+        if out and "=" in out[-1] and re.fullmatch(r"\d{3}(\.\d+)?\s*[A-Za-z$]*", part.strip()) \
+                and re.search(r"\d$", out[-1].strip()):
+            out[-1] = out[-1].rstrip() + "," + part.strip()
+        else:
+            out.append(part)
+    return out
+
+
 SPEC_EXAMPLE = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
-HARDWARE_KEYS = {"ram", "gpu", "cpu", "cores", "disk", "disk_kind", "os", "instance"}
+HARDWARE_KEYS = {"ram", "gpu", "cpu", "cores", "disk", "disk_kind", "os", "instance", "psu", "gpu_cooling", "kind"}
+KINDS = ("laptop", "desktop", "diy", "cloud")
+_TYPED_SIZE = re.compile(r"^\s*([0-9]*\.?([0-9]*))\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
+
+
+def typed_size(text: str, *, binary: bool, default_unit: str = "G") -> tuple[int, int, bool]:
+    """A size as a person typed it: (bytes, half of its last digit in bytes, typed in decimal units).
+
+    ``931GiB`` is 999,653,638,144 bytes, give or take half a GiB (a 1 TB drive written to the nearest GiB);
+    ``16000MB`` is 16 * 10**9 bytes typed in decimal units. Thousands separators are allowed (``16,000MB``).
+    """
+    cleaned = str(text).replace(",", "").replace("_", "")
+    total = parse_size(cleaned, binary=binary, default_unit=default_unit)   # bad forms: its UserError
+    m = _TYPED_SIZE.match(cleaned)
+    number, decimals, prefix, i, b = m.groups()
+    decimals_n = len(decimals) if "." in number else 0
+    unit = (prefix or ("" if b else default_unit)) + i + (b or "B")
+    per_unit = parse_size("1" + unit, binary=binary, default_unit=default_unit)
+    decimal = not i and (not binary or prefix.lower() in ("k", "m"))
+    return total, int(per_unit * 0.5 * 10 ** -decimals_n), decimal
 
 
 def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
@@ -329,7 +413,12 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
     for key, value in values.items():
         m.unknown.pop(key, None)
         if key == "ram":
-            m.ram_bytes, m.ram_reported = parse_size(value, binary=True), False
+            # RAM is sold in binary units (a "16 GB" kit is 16 GiB), so GB means GiB; MB and kB as typed are decimal:
+            # 16000MB is what a person writes for 16 GB, and is judged against the rule in the same decimal units.
+            m.ram_bytes, _, m.ram_typed_decimal = typed_size(value, binary=True)
+            if m.ram_typed_decimal:
+                m.ram_bytes = typed_size(value, binary=False)[0]
+            m.ram_reported = False
             if m.ram_bytes <= 0:
                 raise UserError(f"--spec ram={value!r}: give the RAM as a size above zero, like ram=32GB")
         elif key == "cores":
@@ -345,7 +434,9 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
         elif key == "gpu":
             m.gpus, m.gpu_error = _parse_gpus(value), None
         elif key == "disk":
-            total = sum(parse_size(p, binary=False, default_unit="T") for p in value.split("+"))
+            sizes = [typed_size(p, binary=False, default_unit="T") for p in value.split("+")]
+            total = sum(x[0] for x in sizes)
+            m.disk_rounding_bytes = sum(x[1] for x in sizes)
             if total <= 0:
                 raise UserError(f"--spec disk={value!r}: give the storage as a size above zero, like disk=4TB")
             kind = m.disks[0].kind if m.disks else None
@@ -365,6 +456,23 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
             m.os_system, m.os_detail = name, ("WSL" if value.lower() == "wsl" else value)
         elif key == "price":
             m.price_usd = parse_usd(value)
+        elif key == "ready_made":
+            m.ready_made_usd = parse_usd(value)
+        elif key == "psu":
+            try:
+                m.psu_w = float(re.sub(r"\s*w(atts?)?$", "", value.strip(), flags=re.I).replace(",", ""))
+            except ValueError:
+                m.psu_w = -1.0
+            if not m.psu_w > 0:
+                raise UserError(f"--spec psu={value!r}: give the power supply's rating in watts, like psu=1200W")
+        elif key == "gpu_cooling":
+            if value.lower() not in ("blower", "open-air", "water"):
+                raise UserError(f"--spec gpu_cooling={value!r}: valid values are blower, open-air, water")
+            m.gpu_cooling = value.lower()
+        elif key == "kind":
+            if value.lower() not in KINDS:
+                raise UserError(f"--spec kind={value!r}: valid kinds are {', '.join(KINDS)}")
+            m.kind_hint = value.lower()
     if m.disks is not None and any(d.total_bytes is None for d in m.disks) and "disk" not in values and m.source == "spec":
         m.unknown["disk"] = "not in the spec (add disk=...)"
     return m
@@ -431,6 +539,7 @@ def _row(inst: Any) -> dict:
         "vcpus": _instance_field(inst, "vcpus"),
         "ram_gb": _instance_field(inst, "ram_gb", "ram_gib", "memory_gb"),
         "usd_per_hour": _instance_field(inst, "on_demand_usd_per_hour", "usd_per_hour", "price_usd_per_hour"),
+        "spot_usd_per_hour": _instance_field(inst, "spot_usd_per_hour"),
         "region": _instance_field(inst, "region"),
         "price_date": str(_instance_field(inst, "price_date", "date") or ""),
     }
@@ -485,15 +594,22 @@ def _below(rule: dict) -> str:
     return rule.get("severity", "fail")
 
 
+def _ram_need_bytes(m: Machine, gib: float) -> float:
+    """The bytes a rule's "N GB" of RAM means for this machine: N GiB (RAM is sold in binary units), or N * 10**9 when
+    the RAM was typed in decimal units (``ram=16000MB`` is a person's 16 GB)."""
+    return gib * 1000**3 if m.ram_typed_decimal else gib * GIB
+
+
 def check_ram_min(rule: dict, m: Machine) -> Check:
-    need = rule["min_gib"] * GIB
+    need = _ram_need_bytes(m, rule["min_gib"])
     req = f">= {rule['min_gib']} GB"
     if m.ram_bytes is None:
         return _check(rule, "unknown", "-", req, m.unknown.get("ram", "RAM not reported"), rv=rule["min_gib"], unit="GiB")
     tol = rule.get("os_reported_tolerance", 0.0) if m.ram_reported else 0.0
     have = m.ram_bytes / GIB
     ok = m.ram_bytes >= need * (1 - tol)
-    how = " as the OS reports it" if m.ram_reported else ""
+    how = " as the OS reports it" if m.ram_reported else (
+        f" (typed as {m.ram_bytes / 1000**3:g} GB in decimal units: judged in those units)" if m.ram_typed_decimal else "")
     why = (f"{have:.1f} GiB{how}" + (f" (counts as {rule['min_gib']} GB installed: the OS keeps up to {tol:.0%})"
                                      if ok and m.ram_bytes < need else ""))
     return _check(rule, "pass" if ok else _below(rule), fmt_bytes(m.ram_bytes), req,
@@ -510,7 +626,7 @@ def check_nvidia_gpu(rule: dict, m: Machine) -> Check:
         return _check(rule, "pass", names, ">= 1 NVIDIA GPU", "CUDA-capable: the ML libraries run on it",
                       len(m.gpus), 1, "GPUs")
     why = "no NVIDIA GPU" + (f": {m.gpu_error}" if m.gpu_error else "") + "; training runs on the CPU, hours become weeks"
-    return _check(rule, _below(rule), "none", ">= 1 NVIDIA GPU", why, 0, 1, "GPUs", {"kind": "gpu"})
+    return _check(rule, _below(rule), "none", ">= 1 NVIDIA GPU", why, 0, 1, "GPUs", {"kind": rule.get("change", "gpu")})
 
 
 def _gpu_summary(gpus: list[GpuUnit]) -> str:
@@ -565,12 +681,17 @@ def check_storage_min(rule: dict, m: Machine) -> Check:
     if total is None:
         return _check(rule, "unknown", "-", req, how, rv=rule["min_tb"], unit="TB")
     tol = rule.get("formatted_tolerance", 0.0) if m.disks_reported else 0.0
-    ok = total >= need * (1 - tol)
+    rounding = 0 if m.disks_reported else m.disk_rounding_bytes
+    ok = total >= need * (1 - tol) or total + rounding >= need
     have = total / TB
-    why = f"{how}: {have:.2f} TB" + (f" (a formatted {rule['min_tb']} TB disk: filesystems keep up to {tol:.0%})"
-                                      if ok and total < need else "")
+    if ok and total < need:
+        why = f"{how}: {have:.4g} TB" + (f" (a formatted {rule['min_tb']} TB disk: filesystems keep up to {tol:.0%})"
+                                         if m.disks_reported else
+                                         f" (as typed, to the nearest {fmt_bytes(2 * rounding)}: a {rule['min_tb']} TB drive)")
+    else:
+        why = f"{how}: {have:.4g} TB"
     return _check(rule, "pass" if ok else _below(rule), fmt_bytes(total, binary=False), req,
-                  why if ok else f"{how}: {have:.2f} TB, {rule['min_tb'] - have:.2f} TB short",
+                  why if ok else f"{how}: {have:.4g} TB, {fmt_bytes(need - total, binary=False)} short",
                   round(have, 3), rule["min_tb"], "TB",
                   None if ok else {"kind": "storage", "tb": rule["min_tb"] - have})
 
@@ -625,21 +746,50 @@ def check_os_linux(rule: dict, m: Machine) -> Check:
         why = "Linux under Windows (WSL): fine for training, deploy targets are Linux too" if "wsl" in detail or "microsoft" in detail \
             else "what servers and the ML stack run on"
         return _check(rule, "pass", shown, req, why)
-    return _check(rule, _below(rule), shown, req,
-                  "the brief's stopgap: an Ubuntu virtual machine (or WSL on Windows) until Linux is the main OS",
-                  change={"kind": "linux"})
+    if m.os_system == "ChromeOS":
+        # ChromeOS runs a Linux kernel and its Linux development environment is a Debian VM: the text's substitute
+        # (a Linux VM) built in, and on the text's Chromebook path the training runs on the cloud VMs' Linux.
+        return _check(rule, "pass", shown, req, "ChromeOS runs Linux in its built-in Linux development environment "
+                                                "(a Debian VM): the text's VM substitute, and the cloud VMs are Linux")
+    why = "the text's stopgap: an Ubuntu virtual machine (or WSL on Windows) until Linux is the main OS"
+    if m.os_system == "Darwin":
+        why += " (its general advice, 'if you're already used to using a Mac you should be fine', holds: a VM covers Linux)"
+    return _check(rule, _below(rule), shown, req, why, change={"kind": "linux"})
+
+
+def check_os_packages(rule: dict, m: Machine) -> Check:
+    """Less common packages (XGBoost) are trickier to install on Windows; Linux, WSL, macOS and ChromeOS's Linux are not."""
+    req = "an OS where the less common packages install (Linux, macOS; WSL on Windows)"
+    if m.os_system is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("os", "operating system not reported"))
+    shown = m.os_system + (f" ({m.os_detail})" if m.os_detail else "")
+    if m.os_system == "Windows":
+        return _check(rule, _below(rule), shown, req, rule["now"], change={"kind": "linux"})
+    why = {"Linux": "Linux builds of every package", "Darwin": "macOS builds of most packages, as the text says",
+           "ChromeOS": "ChromeOS runs Linux packages in its Linux development environment"}.get(m.os_system, "")
+    return _check(rule, "pass", shown, req, why or f"{m.os_system}: not Windows")
+
+
+CLOUD_PATH = "cloud path"
 
 
 def check_cloud_path(rule: dict, m: Machine) -> Check:
+    """A laptop with an NVIDIA GPU trains on itself; one without is on the text's cloud path (a terminal to rented
+    GPUs), which the text endorses for any laptop: "a $249 Chromebook" and "whatever laptop you have"."""
+    req = "an NVIDIA GPU, or cloud time"
     if m.gpus is None:
-        return _check(rule, "unknown", "-", "an NVIDIA GPU, or cloud time", m.unknown.get("gpu", "GPUs not reported"))
+        return _check(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
     if m.gpus:
-        return _check(rule, "pass", "trains locally", "an NVIDIA GPU, or cloud time", "this laptop has a GPU; cloud only for big jobs")
-    spent = f"; ${m.price_usd:,.0f} spent where the brief's path spends ${rule['chromebook_usd']}" if m.price_usd is not None else ""
-    return _check(rule, _below(rule), "no GPU: the cloud path", "an NVIDIA GPU, or cloud time",
-                  f"a GPU-less laptop is the brief's ${rule['chromebook_usd']}-Chromebook path: train on rented GPUs "
-                  f"(`rigbench cost --rent all`){spent}", m.price_usd, rule["chromebook_usd"], "USD",
-                  {"kind": "cloud"})
+        return _check(rule, "pass", "trains locally", req, "this laptop has an NVIDIA GPU; the cloud for big jobs")
+    why = (f"no NVIDIA GPU: the text's cheap-laptop path, training on rented GPUs (`rigbench cost --rent all`); "
+           f"the laptop rules for training on it do not apply")
+    if m.price_usd is not None and m.price_usd > rule["chromebook_usd"]:
+        saved = m.price_usd - rule["chromebook_usd"]
+        hour = _cheapest_gpu_hour()
+        hours = f" = {saved / hour['cheapest_usd_per_hour']:,.0f} hours of {hour['cheapest_instance']}" if hour else ""
+        why += (f"; the text's ${rule['chromebook_usd']} Chromebook would leave ${saved:,.0f} more for cloud "
+                f"time{hours}")
+    return _check(rule, "pass", f"no GPU: the {CLOUD_PATH}", req, why, m.price_usd, rule["chromebook_usd"], "USD")
 
 
 def check_gpu_class(rule: dict, m: Machine) -> Check:
@@ -648,7 +798,7 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
         return _check(rule, "unknown", "-", f">= {rule['pass_reference']}", m.unknown.get("gpu", "GPUs not reported"))
     if not m.gpus:
         return _check(rule, _below(rule), "no GPU", f">= {rule['pass_reference']}", "no GPU to judge",
-                      change={"kind": "gpu"})
+                      change={"kind": rule.get("change", "gpu")})
     try:
         ref_pass = gpu_throughput(rule["pass_reference"], wl)
         ref_warn = gpu_throughput(rule["warn_reference"], wl)
@@ -673,12 +823,12 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
     rank, value, g, why = worst
     status = {3: "pass", 2: "warn", 1: _below(rule), 0: "unknown"}[rank]
     return _check(rule, status, f"{g.name}" + (f" {fmt_num(value)} {ref_pass[1]}" if value else ""), req, why,
-                  value, ref_pass[0], ref_pass[1], None if status == "pass" else {"kind": "gpu"})
+                  value, ref_pass[0], ref_pass[1], None if status == "pass" else {"kind": rule.get("change", "gpu")})
 
 
 def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
     lo, hi = rule["fail_below"], rule["pass_at"]
-    req = f">= {hi:g} per GPU (floor {lo:g})"
+    req = f">= {hi:g} per GPU" if lo == hi else f">= {hi:g} per GPU (floor {lo:g})"
     if m.gpus is None or m.usable_cores is None:
         why = m.unknown.get("cores") if m.usable_cores is None else m.unknown.get("gpu", "GPUs not reported")
         return _check(rule, "unknown", "-", req, why or "cores or GPUs not known", rv=hi, unit="CPUs/GPU")
@@ -690,6 +840,8 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
     why = f"{m.usable_cores} usable CPUs for {len(m.gpus)} GPU(s)"
     if status != "pass":
         why += f": {hi:g} per GPU needs {int(hi * len(m.gpus))}"
+    elif ratio < 2:
+        why += " (inside the text's 1–2; heavy preprocessing wants more: preprocess_feed measures it)"
     return _check(rule, status, f"{ratio:.2g} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
                   None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
 
@@ -743,7 +895,7 @@ def check_ram_vs_gpu(rule: dict, m: Machine) -> Check:
     if m.ram_bytes is None:
         return _check(rule, "unknown", "-", req, m.unknown.get("ram", "RAM not reported"), rv=need / GIB, unit="GiB")
     tol = rule.get("os_reported_tolerance", 0.0) if m.ram_reported else 0.0
-    ok = m.ram_bytes >= need * (1 - tol)
+    ok = m.ram_bytes >= _ram_need_bytes(m, need / GIB) * (1 - tol)
     why = f"{m.ram_bytes / GIB:.1f} GiB RAM vs {need / GIB:.1f} GiB on the largest GPU"
     return _check(rule, "pass" if ok else _below(rule), fmt_bytes(m.ram_bytes), req,
                   why if ok else why + f": {(need - m.ram_bytes) / GIB:.1f} GiB short",
@@ -854,6 +1006,22 @@ def check_price_max(rule: dict, m: Machine) -> Check:
     return _check(rule, "pass" if ok else _below(rule), f"${m.price_usd:,.0f}", req, why, m.price_usd, rule["max_usd"], "USD")
 
 
+def check_price_vs_ready_made(rule: dict, m: Machine) -> Check:
+    """A DIY build saves money when it costs less than the same machine bought ready-made."""
+    req = "below the same machine bought ready-made"
+    if m.price_usd is None or m.ready_made_usd is None:
+        missing = " and ".join(k for k, v in (("price=", m.price_usd), ("ready_made=", m.ready_made_usd)) if v is None)
+        shown = "-" if m.price_usd is None else f"${m.price_usd:,.0f}"
+        return _check(rule, "unknown", shown, req, f"needs {missing}USD: the same machine ready-made from "
+                                                   f"{rule['vendors']}", m.price_usd, m.ready_made_usd, "USD")
+    saved = m.ready_made_usd - m.price_usd
+    ok = saved > 0
+    why = (f"${saved:,.0f} saved against ${m.ready_made_usd:,.0f} ready-made ({saved / m.ready_made_usd:.0%})" if ok
+           else f"${-saved:,.0f} more than the same machine ready-made (${m.ready_made_usd:,.0f}): no saving")
+    return _check(rule, "pass" if ok else _below(rule), f"${m.price_usd:,.0f}", f"< ${m.ready_made_usd:,.0f} ready-made",
+                  why, m.price_usd, m.ready_made_usd, "USD")
+
+
 def check_cheapest_provider(rule: dict, m: Machine) -> Check:
     req = "cheapest USD per GPU-hour for its GPU"
     if not m.instance:
@@ -879,9 +1047,9 @@ def check_cheapest_provider(rule: dict, m: Machine) -> Check:
                   round(per, 4), round(bp, 4), "USD/GPU-hour", None if ok else {"kind": "instance", "to": f"{best['provider']}:{best['instance']}"})
 
 
-def _per_gpu_hour(r: dict) -> float | None:
+def _per_gpu_hour(r: dict, spot: bool = False) -> float | None:
     try:
-        return float(r["usd_per_hour"]) / int(r["gpu_count"])
+        return float(r["spot_usd_per_hour" if spot else "usd_per_hour"]) / int(r["gpu_count"])
     except (TypeError, ValueError, ZeroDivisionError, KeyError):
         return None
 
@@ -892,6 +1060,7 @@ CHECKS: dict[str, Callable[[dict, Machine], Check]] = {
     "cloud_path": check_cloud_path, "gpu_class": check_gpu_class, "cores_per_gpu": check_cores_per_gpu,
     "preprocess_feed": check_preprocess_feed, "ram_vs_gpu": check_ram_vs_gpu, "cooling": check_cooling,
     "price_band": check_price_band, "price_max": check_price_max, "cheapest_provider": check_cheapest_provider,
+    "os_packages": check_os_packages, "price_vs_ready_made": check_price_vs_ready_made,
 }
 
 
@@ -920,12 +1089,31 @@ class ProfileVerdict:
 
 
 def verdict_of(checks: list[Check]) -> str:
-    """The worst status (fail > warn > unknown > pass); optional rules without their input do not count."""
-    counted = [c.status for c in checks if not (c.optional and c.status == "unknown")]
+    """The worst status (fail > warn > unknown > pass); optional rules without their input and rules that do not
+    apply (n/a) do not count; a profile none of whose rules apply is n/a."""
+    counted = [c.status for c in checks if not (c.optional and c.status == "unknown") and c.status != "n/a"]
     for s in STATUSES:
         if s in counted:
             return s
-    return "pass"
+    return "n/a" if checks and all(c.status == "n/a" for c in checks) else "pass"
+
+
+def _apply_cloud_path(checks: list[Check], prof: Profile) -> list[Check]:
+    """On the cloud path (a laptop without an NVIDIA GPU) the rules for training on the laptop do not apply: they
+    become n/a, keeping what they would have said so a person can still read it."""
+    path = next((c for c in checks if c.measured.endswith(CLOUD_PATH)), None)
+    if path is None:
+        return checks
+    local = {r["id"] for r in prof.rules if r.get("local_training")}
+    out = []
+    for c in checks:
+        if c.id in local and c.status != "n/a":
+            before = c.status
+            c = Check(**{**asdict(c), "status": "n/a", "change": None,
+                         "why": f"on the cloud path training runs on rented GPUs; to train on this laptop: "
+                                f"{before}, {c.why}"})
+        out.append(c)
+    return out
 
 
 def evaluate(profile_id: str, machine: Machine) -> ProfileVerdict:
@@ -937,6 +1125,7 @@ def evaluate(profile_id: str, machine: Machine) -> ProfileVerdict:
         if fn is None:  # a data error in profiles/, not user input
             raise ValueError(f"profiles/{profile_id}.toml rule {rule['id']}: unknown check {rule['check']!r}")
         checks.append(fn(rule, machine))
+    checks = _apply_cloud_path(checks, prof)
     return ProfileVerdict(profile_id, prof.title, verdict_of(checks), checks, prof.not_checkable, prof.inherited)
 
 
@@ -956,31 +1145,47 @@ def _parts_prices() -> dict:
 
 
 def gpu_options(budget_usd: float | None = None, limit: int = 5) -> tuple[list[dict], str | None]:
-    """Catalog cards that reach the desktop GPU bar, within ``budget_usd`` (launch price), best throughput per dollar first."""
+    """Catalog cards that reach the desktop GPU bar by the model, within ``budget_usd`` (launch price): the best
+    throughput per dollar first, ``limit`` of them, plus the cheapest card that clears the bar if it is not among them
+    (it is picked from every card that clears the bar, not from the best-value few)."""
+    rows, note = _gpus_over_the_bar(budget_usd)
+    if not rows:
+        return [], note
+    rows.sort(key=lambda r: (-r["throughput_per_kusd"], r["launch_price_usd"]))
+    shown = rows[:limit]
+    cheapest = cheapest_gpu_option(rows)
+    if cheapest not in shown:
+        shown.append(cheapest)
+    return shown, None
+
+
+def cheapest_gpu_option(rows: list[dict]) -> dict:
+    """The cheapest card by launch price; at a tie, the faster one."""
+    return min(rows, key=lambda r: (r["launch_price_usd"], -r["throughput"]))
+
+
+def _gpus_over_the_bar(budget_usd: float | None) -> tuple[list[dict], str | None]:
+    """Every catalog card with a launch price whose predicted throughput reaches the desktop rule's pass reference."""
     rule = next(r for r in load_profile("desktop").rules if r["check"] == "gpu_class")
     try:
         from rigbench import catalog
 
         bar = gpu_throughput(rule["pass_reference"], rule["workload"])
-        cards = catalog.load_catalog()
         rows = []
-        for g in cards:
+        for g in catalog.load_catalog():
             if not g.launch_price_usd:
                 continue
             value, unit, prec = gpu_throughput(g.id, rule["workload"])
-            if value < bar[0]:
-                continue
-            if budget_usd is not None and g.launch_price_usd > budget_usd:
+            if value < bar[0] or (budget_usd is not None and g.launch_price_usd > budget_usd):
                 continue
             rows.append({"id": g.id, "name": g.name, "launch_price_usd": g.launch_price_usd, "memory_gb": g.memory_gb,
                          "throughput": round(value, 1), "unit": unit, "precision": prec,
                          "throughput_per_kusd": round(value / g.launch_price_usd * 1000, 1)})
     except (ImportError, AttributeError) as exc:
         return [], _model_missing(exc)
-    rows.sort(key=lambda r: -r["throughput_per_kusd"])
     note = None if rows else (f"no catalog card reaching {rule['pass_reference']} fits a budget of ${budget_usd:,.0f}"
                               if budget_usd is not None else "no catalog card has a launch price")
-    return rows[:limit], note
+    return rows, note
 
 
 def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | None = None) -> list[dict]:
@@ -1031,7 +1236,7 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
             opts, note = gpu_options(budget_usd)
             s["options"] = opts
             if opts:
-                cheapest = min(opts, key=lambda o: o["launch_price_usd"])
+                cheapest = cheapest_gpu_option(opts)
                 s["change"] = (f"a GPU at least as fast as the RTX 2070; best throughput per dollar: {opts[0]['name']} "
                                f"(${opts[0]['launch_price_usd']:,.0f}); cheapest: {cheapest['name']} "
                                f"(${cheapest['launch_price_usd']:,.0f})")
@@ -1070,49 +1275,69 @@ def _cheapest_gpu_hour() -> dict:
 
 
 def provider_notes() -> dict:
-    """What the brief says each cloud is for, checked against the current price list where it can be."""
+    """What the text says each cloud is for, checked against the current price list where it can be."""
     claims = load_profile("cloud").extra.get("providers", [])
     try:
         rows, date = _price_rows()
     except (ImportError, AttributeError) as exc:
         return {"price_list": None, "why": f"the price list is not available ({exc})",
                 "claims": [dict(c, verdict="unknown") for c in claims]}
-    by_gpu: dict[str, dict[str, float]] = {}
-    types: dict[str, int] = {}
-    for r in rows:
-        types[r["provider"]] = types.get(r["provider"], 0) + 1
-        p = _per_gpu_hour(r)
-        if p is None:
-            continue
-        cur = by_gpu.setdefault(r["gpu_id"], {})
-        cur[r["provider"]] = min(cur.get(r["provider"], p), p)
     out = []
     for c in claims:
         note = dict(c)
         if c["check"] == "cheapest_per_gpu_hour":
-            shared = {g: prov for g, prov in by_gpu.items() if c["provider"] in prov and len(prov) > 1}
-            # cheapest = at the lowest per-GPU-hour price of that GPU, to the cent: a tie counts for every provider in it
-            def cheapest(prov: dict[str, float]) -> list[str]:
-                low = round(min(prov.values()), 2)
-                return sorted(p for p, v in prov.items() if round(v, 2) == low)
-
-            wins = sorted(g for g, prov in shared.items() if c["provider"] in cheapest(prov))
-            detail = {g: {"cheapest": ", ".join(cheapest(prov)), "usd_per_gpu_hour": round(min(prov.values()), 4),
-                          c["provider"]: round(prov[c["provider"]], 4)} for g, prov in sorted(shared.items())}
-            note["measured"] = (f"cheapest (ties included) for {len(wins)} of {len(shared)} GPU types offered by it "
-                                "and another provider")
-            note["verdict"] = "agrees" if shared and len(wins) * 2 > len(shared) else ("unknown" if not shared else "disagrees")
-            note["wins"], note["by_gpu"] = wins, detail
-        elif c["check"] == "most_instance_types":
-            top = max(types, key=types.get) if types else None
-            note["measured"] = ", ".join(f"{p} {n}" for p, n in sorted(types.items(), key=lambda kv: -kv[1])) + " GPU instance types listed"
-            note["verdict"] = "agrees" if top == c["provider"] else "disagrees"
-            note["caveat"] = "counts only the GPU instances in rigbench's price list, not every service"
+            note.update(_cheapest_claim(c, rows))
         else:
-            note["measured"] = "not in the price list (TPUs are not GPUs)"
+            note["measured"] = c.get("why") or "not in the price list (TPUs are not GPUs)"
             note["verdict"] = "unknown"
         out.append(note)
     return {"price_list_date": date, "claims": out}
+
+
+def _per_gpu_prices(rows: list[dict], providers: set[str] | None, spot: bool) -> dict[str, dict[str, float]]:
+    """{gpu_id: {provider: lowest USD per GPU-hour}} over the providers named (all when None)."""
+    by_gpu: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if providers is not None and r["provider"] not in providers:
+            continue
+        p = _per_gpu_hour(r, spot)
+        if p is None:
+            continue
+        cur = by_gpu.setdefault(r["gpu_id"], {})
+        cur[r["provider"]] = min(cur.get(r["provider"], p), p)
+    return by_gpu
+
+
+def _cheapest_claim(claim: dict, rows: list[dict]) -> dict:
+    """"X is usually the cheapest": among the providers the text compares, on demand and on spot, for each GPU type
+    X shares with another of them. A price at the lowest to the cent is a win (ties count for every provider in them)."""
+    who = claim["provider"]
+    among = set(claim.get("compare_with") or []) or None
+
+    def cheapest(prov: dict[str, float]) -> list[str]:
+        low = round(min(prov.values()), 2)
+        return sorted(p for p, v in prov.items() if round(v, 2) == low)
+
+    result: dict[str, Any] = {"among": sorted(among) if among else "all providers in the price list"}
+    tallies = []
+    for label, spot in (("on_demand", False), ("spot", True)):
+        by_gpu = _per_gpu_prices(rows, among, spot)
+        shared = {g: prov for g, prov in by_gpu.items() if who in prov and len(prov) > 1}
+        wins = sorted(g for g, prov in shared.items() if who in cheapest(prov))
+        result[label] = {"wins": wins, "shared": len(shared),
+                         "by_gpu": {g: {"cheapest": ", ".join(cheapest(prov)), "usd_per_gpu_hour": round(min(prov.values()), 4),
+                                        who: round(prov[who], 4)} for g, prov in sorted(shared.items())}}
+        if shared:
+            tallies.append((label, len(wins), len(shared)))
+    result["wins"], result["by_gpu"] = result["on_demand"]["wins"], result["on_demand"]["by_gpu"]
+    result["measured"] = ("cheapest for " + ", ".join(f"{w}/{n} shared GPUs {label.replace('_', ' ')}"
+                                                      for label, w, n in tallies)
+                          + (f" (among {', '.join(sorted(among))})" if among else ""))
+    if not tallies:
+        result["measured"], result["verdict"] = "no GPU type it shares with another provider in the price list", "unknown"
+    else:
+        result["verdict"] = "agrees" if all(w * 2 > n for _, w, n in tallies) else "disagrees"
+    return result
 
 
 # ------------------------------------------------------------------------------------------------------- the document

@@ -6,9 +6,9 @@ import click
 
 from rigbench.errors import CheckFailed
 
-_WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?"}
-_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim"}
-_ORDER = {"fail": 0, "warn": 1, "unknown": 2, "pass": 3}
+_WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?", "n/a": "n/a"}
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim", "n/a": "dim"}
+_ORDER = {"fail": 0, "warn": 1, "unknown": 2, "pass": 3, "n/a": 4}
 _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wider terminal
 
 
@@ -234,6 +234,17 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
     passed = [f"{_short(c['id'])} {_bare(c['measured'])}" for c in checks if c["status"] == "pass"]
     if passed:
         out.status("pass", "", ", ".join(passed))
+    na: dict[str, list[str]] = {}
+    for c in checks:
+        if c["status"] == "n/a":
+            na.setdefault(_na_reason(c["why"]), []).append(_short(c["id"]))
+    for reason, names in na.items():
+        out.status("n/a", "", f"{', '.join(names)}: {reason}")
+
+
+def _na_reason(why: str) -> str:
+    """The shared part of an n/a reason (before what the rule would have said)."""
+    return why.split("; to train on", 1)[0] if why.startswith("on the cloud path") else why
 
 
 def _left_out(out: _Lines, profiles: list[dict]) -> None:
@@ -301,6 +312,9 @@ def _suggestions(out: _Lines, doc: dict, verbose: bool) -> None:
             out.add(f"cost: {s['cost_source']}", head=" " * 10, style="dim")
         if s["kind"] == "gpu" and s.get("options"):
             opts = s["options"][:3]
+            cheapest = min(s["options"], key=lambda o: (o["launch_price_usd"], -o["throughput"]))
+            if cheapest not in opts:
+                opts = opts[:2] + [cheapest]
             nw = max(len(o["name"]) for o in opts)
             for n, o in enumerate(opts):
                 price = f"${o['launch_price_usd']:,.0f}"
@@ -311,16 +325,17 @@ def _suggestions(out: _Lines, doc: dict, verbose: bool) -> None:
 
 
 def _providers(out: _Lines, prov: dict | None, verbose: bool) -> None:
-    """The brief's claims about the clouds, checked against the price list: one line each."""
+    """The text's claims about the clouds, checked against the price list: one line each."""
     if not prov or not prov.get("claims"):
         return
     if verbose:
         out.blank()
     date = prov.get("price_list_date") or "(not available)"
-    out.title("Clouds:", rest=f" the brief's claims vs the price list of {date}")
+    out.title("Clouds:", rest=f" the text's claims vs the price list of {date}")
     for c in prov["claims"]:
         claim = c["for"] if verbose else c["for"].split(",")[0]
         measured = c.get("measured", "-")
-        if not verbose and c.get("check") == "cheapest_per_gpu_hour" and "by_gpu" in c:
-            measured = f"cheapest for {len(c.get('wins') or [])} of {len(c['by_gpu'])} GPU types it shares"
-        out.add(f"{c['verdict']}: {measured}", head=f"  {c['provider']} ({claim}): ", indent=4)
+        verdict = "not judged" if c.get("check") == "not_judged" else c["verdict"]
+        if not verbose and c.get("check") == "not_judged":
+            measured = "the price list is a subset of its GPUs (-v: why)"
+        out.add(f"{verdict}: {measured}", head=f"  {c['provider']} ({claim}): ", indent=4)
