@@ -399,33 +399,36 @@ def test_cloud_instance_from_the_price_list():
     assert by["cloud.cheapest_provider"].status == expected
 
 
-@pytest.mark.parametrize("spot", [False, True])
-def test_azure_is_judged_among_the_three_clouds_the_text_compares(spot):
+def test_azure_is_judged_among_the_three_clouds_the_text_compares():
     """"Microsoft Azure is usually the cheapest": among AWS, Azure and GCP (Lambda is not in the comparison), on
-    demand and on spot, each recomputed here from the price list."""
+    demand and on spot, each recomputed here from the price list; it agrees when Azure wins most shared GPU types
+    on both."""
     from rigbench import cost
 
     notes = g.provider_notes()
     azure = next(c for c in notes["claims"] if c["provider"] == "azure")
     big3 = {"aws", "azure", "gcp"}
-    rows = [i for i in cost.load_prices().instances if i.provider in big3]
-    price = (lambda i: i.spot_usd_per_hour / i.gpu_count if i.spot_usd_per_hour is not None else None) if spot \
-        else (lambda i: i.on_demand_usd_per_hour / i.gpu_count)
-    priced = [i for i in rows if price(i) is not None]
-    shared = {i.gpu_id for i in priced if i.provider == "azure"} & {i.gpu_id for i in priced if i.provider != "azure"}
-    side = azure["spot" if spot else "on_demand"]
-    assert side["shared"] == len(shared)
-    wins = set()
-    for gpu_id in shared:
-        low = round(min(price(i) for i in priced if i.gpu_id == gpu_id), 2)
-        azure_low = round(min(price(i) for i in priced if i.gpu_id == gpu_id and i.provider == "azure"), 2)
-        if azure_low == low:      # a win is a price at the lowest to the cent: ties count
-            wins.add(gpu_id)
-    assert set(side["wins"]) == wins
     assert azure["among"] == sorted(big3)
-    expected = "agrees" if 2 * len(wins) > len(shared) else "disagrees"
-    if shared:
-        assert azure["verdict"] == expected or (spot is False and azure["verdict"] == "disagrees")
+    rows = [i for i in cost.load_prices().instances if i.provider in big3]
+    majority = []
+    for spot in (False, True):
+        def price(i):
+            p = i.spot_usd_per_hour if spot else i.on_demand_usd_per_hour
+            return None if p is None else p / i.gpu_count
+        priced = [i for i in rows if price(i) is not None]
+        shared = {i.gpu_id for i in priced if i.provider == "azure"} & {i.gpu_id for i in priced if i.provider != "azure"}
+        side = azure["spot" if spot else "on_demand"]
+        assert side["shared"] == len(shared)
+        wins = set()
+        for gpu_id in shared:
+            low = round(min(price(i) for i in priced if i.gpu_id == gpu_id), 2)
+            azure_low = round(min(price(i) for i in priced if i.gpu_id == gpu_id and i.provider == "azure"), 2)
+            if azure_low == low:      # a win is a price at the lowest to the cent: ties count
+                wins.add(gpu_id)
+        assert set(side["wins"]) == wins, spot
+        if shared:
+            majority.append(2 * len(wins) > len(shared))
+    assert azure["verdict"] == ("unknown" if not majority else "agrees" if all(majority) else "disagrees")
 
 
 def test_aws_most_options_is_not_judged_from_the_price_lists_rows():
