@@ -5,6 +5,9 @@
 #   make test                     the whole test suite
 #   make bench                    the speed benchmarks (pytest-benchmark tables)
 #   make run TORCH_INDEX=URL      take torch from another index, e.g. a CUDA build (see README)
+#   make gpu-check                prove every GPU path on this machine's NVIDIA card (docs/gpu-check.md);
+#                                 uses the machine's own python3 (torch with CUDA), no .venv, nothing fetched
+#   make gpu-check DRY=1          the same steps and checks with recorded outputs, on any machine
 
 PYTHON      ?= python3
 VENV        ?= .venv
@@ -13,7 +16,7 @@ TORCH_INDEX ?=
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.rigbench-installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean gpu-check
 
 install: $(STAMP)
 
@@ -36,6 +39,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable --benchmark-columns=min,median,iqr,max,rounds
+
+# The GPU machine's python3 already holds torch with CUDA: rigbench goes in beside it, without its dependencies
+# and from this folder only (--no-index: nothing fetched). If that install is refused, gpu_check.py assembles the
+# package in a temporary folder (setup.cfg's package_dir mapping) and runs from there.
+GPU_PYTHON ?= python3
+
+gpu-check:
+ifndef DRY
+	-$(GPU_PYTHON) -m pip install --quiet --no-deps --no-index --no-build-isolation -e .
+endif
+	$(GPU_PYTHON) tests/benchmarks/gpu_check.py $(if $(DRY),--dry-run) $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
