@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from rigbench import data
+from rigbench import card_prices, data
 from rigbench.errors import UserError
 from rigbench.prices import (PRICE_COLUMNS, Instance, PriceList, format_instances, load_prices, parse_prices,
                              resolve_instance, select_instances)
@@ -63,6 +63,20 @@ def _load_toml(text: str, source: str) -> dict:
     return data.parse_toml(text, source)
 
 
+def _resale_fractions(resale: dict) -> tuple[float, ...]:
+    """[resale] fraction when the file gives it, else the card-price fit (rigbench.card_prices) at [resale] months."""
+    if "fraction" in resale:
+        return tuple(float(f) for f in resale["fraction"])
+    fit = card_prices.fit_resale()
+    return tuple(round(fit.fraction(float(m)), 4) for m in resale["months"])
+
+
+def _resale_source(resale: dict) -> str:
+    if "fraction" in resale:
+        return "[resale] fraction of the ownership file"
+    return card_prices.fit_resale().describe()
+
+
 def load_ownership(path: str | Path | None = None) -> Ownership:
     """The shipped ownership defaults, or a file in the same format."""
     if path is None:
@@ -84,7 +98,7 @@ def load_ownership(path: str | Path | None = None) -> Ownership:
             basic_band_usd=tuple(machine["basic_band_usd"]),
             high_end_band_usd=tuple(machine["high_end_band_usd"]),
             resale_months=tuple(float(m) for m in resale["months"]),
-            resale_fractions=tuple(float(f) for f in resale["fraction"]),
+            resale_fractions=_resale_fractions(resale),
             data_parallel_efficiency=float(d["scaling"]["data_parallel_efficiency"]),
             stale_after_days=int(d["prices"]["stale_after_days"]),
             sources={
@@ -92,7 +106,7 @@ def load_ownership(path: str | Path | None = None) -> Ownership:
                 "power": f"{power.get('gpu_load_fraction_source')}; {power.get('rest_of_system_source')}; "
                          f"{power.get('psu_source')}",
                 "rest_of_machine": machine.get("rest_of_machine_source"),
-                "resale": resale.get("source"),
+                "resale": resale.get("source") or _resale_source(resale),
                 "scaling": d["scaling"].get("source"),
             },
         )
@@ -271,6 +285,7 @@ class CostRequest:
     spot: bool = False
     prices_path: str | None = None
     today: _dt.date | None = None
+    price_kind: str = "launch"         # which card price: launch (MSRP), new (street) or used
 
 
 @dataclass
@@ -541,6 +556,8 @@ def _check_request(req: CostRequest) -> None:
         raise UserError("--electricity must be zero or more (USD per kWh)")
     if req.buy_count < 1:
         raise UserError("--buy-count must be at least 1")
+    if req.price_kind not in card_prices.KINDS:
+        raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(card_prices.KINDS)}")
     if not req.buy and not req.rent:
         raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
 
@@ -638,19 +655,24 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
 
     options: list[CostOption] = []
     power_basis: list[str] = []
+    card_notes: list[str] = []
+    listed = card_prices.load_card_prices() if buy_gpus else []
     for name, gpu in buy_gpus:
         t, src = through[f"buy:{name}"]
         if req.build_price_usd is not None:
             purchase = float(req.build_price_usd)
             purchase_src = "--build-price (whole machine)"
         else:
-            gpu_price = req.gpu_price_usd if req.gpu_price_usd is not None else getattr(gpu, "launch_price_usd", None)
-            if gpu_price is None:
-                raise UserError(f"the catalog has no price for {getattr(gpu, 'name', name)}; give one with "
-                                f"--gpu-price USD or the whole machine with --build-price USD")
+            gpu_price, price_what = _card_price(req, gpu, name)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
-            purchase_src = (f"{'--gpu-price' if req.gpu_price_usd is not None else 'catalog launch price'} "
-                            f"{float(gpu_price):,.0f} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}")
+            purchase_src = f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+            gpu_id = getattr(gpu, "id", name)
+            others = [cp for cp in (card_prices.card_price(gpu_id, k, listed) for k in card_prices.KINDS)
+                      if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
+            if others:
+                card_notes.append(f"{gpu_id}: also known: " + "; ".join(
+                    f"{card_prices.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
+                    + " (--price-kind launch|new|used)")
         if req.power_w is not None:
             power, power_src = float(req.power_w), "--power-w"
             power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
@@ -725,9 +747,30 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         "power_basis": power_basis,
         "multi_gpu_scaling": own.sources["scaling"],
         "spot": req.spot,
+        "price_kind": req.price_kind,
+        "card_prices": card_notes,
         "prices_date": prices.date.isoformat(),
     }
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+
+
+def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
+    """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
+    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
+    if req.gpu_price_usd is not None:
+        return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
+    gpu_id = getattr(gpu, "id", name)
+    listed = card_prices.load_card_prices()
+    cp = card_prices.card_price(gpu_id, req.price_kind, listed)
+    if cp is not None:
+        return cp.usd, f"{card_prices.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}, {cp.source})"
+    if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
+        return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
+    known = [c for c in (card_prices.card_price(gpu_id, k, listed) for k in card_prices.KINDS) if c is not None]
+    have = "; ".join(f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known) or "no price at all"
+    raise UserError(f"no {card_prices.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
+                    f"profiles/card_prices.csv (it has: {have}); give the price with --gpu-price USD, the whole "
+                    f"machine with --build-price USD, or pick another --price-kind")
 
 
 def _reference(req: CostRequest, buy_gpus, instances, through, resolve_gpu, predict) -> tuple[str, float]:
@@ -751,7 +794,7 @@ def break_even_hours(buy_gpu_id: str, rent_instance: str, months: float = 24, *,
                      precision: str = "amp", electricity_usd_per_kwh: float | None = None,
                      gpu_price_usd: float | None = None, build_price_usd: float | None = None,
                      resale: float | None = None, spot: bool = False,
-                     prices_path: str | None = None) -> float | None:
+                     prices_path: str | None = None, price_kind: str = "launch") -> float | None:
     """Hours per month, on the bought card, above which buying ``buy_gpu_id`` costs less than renting ``rent_instance``
     over ``months`` for the same work. None when renting stays cheaper at any usage (the lines never cross).
 
@@ -761,7 +804,7 @@ def break_even_hours(buy_gpu_id: str, rent_instance: str, months: float = 24, *,
     report = compare(CostRequest(buy=[buy_gpu_id], rent=[rent_instance], months=months, hours_per_month=1.0,
                                  workload=workload, precision=precision, gpu_price_usd=gpu_price_usd,
                                  build_price_usd=build_price_usd, electricity_usd_per_kwh=electricity_usd_per_kwh,
-                                 resale=resale, spot=spot, prices_path=prices_path))
+                                 resale=resale, spot=spot, prices_path=prices_path, price_kind=price_kind))
     return report.break_even(report.buys[0], report.rents[0])
 
 

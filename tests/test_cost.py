@@ -452,3 +452,25 @@ def test_caption_names_the_bought_card_break_even_is_against():
     assert "above which buying card-a (the cheapest bought card) beats that instance" in _caption(doc)
     one = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24).to_doc()
     assert "above which buying card-a beats that instance" in _caption(one)
+
+
+def test_price_kind_without_a_listed_price_says_what_is_known():
+    with pytest.raises(UserError, match="no used price for card-a"):
+        run(buy=["card-a"], rent=["test:v100"], hours_per_month=10, price_kind="used")
+    with pytest.raises(UserError, match="--price-kind is 'mint'"):
+        run(buy=["card-a"], rent=["test:v100"], hours_per_month=10, price_kind="mint")
+
+
+def test_rent_provider_selector_on_a_small_list():
+    rep = run(buy=["card-a"], rent=["test"], hours_per_month=10)
+    assert sorted(o.name for o in rep.rents) == ["test:t4x4", "test:v100"]
+    t4x4 = next(o for o in rep.rents if o.name == "test:t4x4")
+    # use_scaling=False: 4 x 200 x 0.9 = 720 images/s, efficiency 0.9 shown with the option.
+    assert t4x4.throughput_per_s == pytest.approx(720) and t4x4.extra["scaling_efficiency"] == pytest.approx(0.9)
+    assert any("multi-GPU" in w for w in rep.warnings)
+
+
+def test_spot_with_a_selector_drops_instances_without_spot():
+    rep = run(buy=["card-a"], rent=["test"], hours_per_month=10, spot=True)
+    assert [o.name for o in rep.rents] == ["test:v100"]
+    assert any("--spot: 1 instance(s)" in w for w in rep.warnings)

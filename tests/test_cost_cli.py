@@ -211,3 +211,13 @@ def test_rent_every_v100_shows_the_scaling_column(tmp_path):
 
 def test_rent_unknown_gpu_is_one_line():
     assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")
+
+
+@needs_model
+def test_used_price_is_what_the_card_costs(tmp_path):
+    """RTX 3090 used 600 USD (card_prices.csv, May 2026) + rest of machine 1,501 = 2,101 USD."""
+    r = run_cli("cost", "--buy", "rtx-3090", "--price-kind", "used", "--rent", "aws:p3.2xlarge", "--hours-per-month",
+                "10", "--json", env={"RIGBENCH_DATA_DIR": str(tmp_path)})
+    assert r.code == 0, r.stderr
+    buy = next(o for o in json.loads(r.stdout)["options"] if o["kind"] == "buy")
+    assert buy["purchase_usd"] == 2101 and "used price 600" in buy["purchase_source"]

@@ -97,6 +97,8 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
                      f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
     for n in doc["notes"]:
         lines.append(f"NOTE: {n}")
+    for n in doc["assumptions"].get("card_prices") or []:
+        lines.append(f"Card prices: {n}")
     lines.append(f"Recommendation: {doc['recommendation']}")
     a = doc["assumptions"]
     lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
@@ -137,7 +139,10 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
 @click.option("--results", "results_path", type=click.Path(), help="Results file: measured throughput (and power) "
               "of the bought card instead of the prediction.")
 @click.option("--device", default="cuda:0", show_default=True, help="Device of the results file.")
-@click.option("--gpu-price", type=str, metavar="USD", help="Price of one card (default: catalog launch price).")
+@click.option("--gpu-price", type=str, metavar="USD", help="Price of one card (default: its --price-kind price).")
+@click.option("--price-kind", type=click.Choice(["launch", "new", "used"]), default="launch", show_default=True,
+              help="Which card price to buy at: launch (MSRP), new (street price) or used, each dated and sourced "
+                   "in profiles/card_prices.csv.")
 @click.option("--build-price", type=str, metavar="USD", help="Price of the whole machine, GPU included.")
 @click.option("--electricity", type=float, metavar="USD/kWh", help="Electricity price (default: US EIA average).")
 @click.option("--power-w", type=float, metavar="WATTS", help="Wall power of the machine while training.")
@@ -148,8 +153,8 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
 @click.option("--list", "list_only", is_flag=True, help="List the price list (as rigbench prices list) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.cost/1 JSON document on stdout.")
 def command(buy, buy_count, rent, months, hours_per_month, reference, workload, precision, epochs, dataset_size,
-            jobs_per_month, results_path, device, gpu_price, build_price, electricity, power_w, resale, spot,
-            prices_path, plot_path, list_only, as_json):
+            jobs_per_month, results_path, device, gpu_price, price_kind, build_price, electricity, power_w, resale,
+            spot, prices_path, plot_path, list_only, as_json):
     """Buy a rig or rent the cloud? Total cost of each option for the same work, cost per unit of work, the
     break-even usage, and a recommendation with the assumptions behind it.
 
@@ -165,6 +170,7 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
       rigbench cost --buy rtx-3090 --rent gpu=V100 --rent gpu=A100 --hours-per-month 80
       rigbench cost --buy gtx-1080-ti --rent aws:g4dn.xlarge --workload resnet50 --epochs 90 --dataset-size 1281167
       rigbench cost --buy rtx-3090 --rent all --hours-per-month 100 --electricity 0.30 --resale 0.4 --plot cost.png
+      rigbench cost --buy rtx-3090 --price-kind used --rent gpu=A100 --hours-per-month 60
       rigbench cost --list
     """
     from rigbench import cost
@@ -191,7 +197,7 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
         gpu_price_usd=parse_usd(gpu_price) if gpu_price is not None else None,
         build_price_usd=parse_usd(build_price) if build_price is not None else None,
         buy_count=buy_count, electricity_usd_per_kwh=electricity, power_w=power_w, resale=resale, spot=spot,
-        prices_path=prices_path,
+        prices_path=prices_path, price_kind=price_kind,
     )
     if power_w is not None and power_w <= 0:
         raise UserError(f"--power-w is {power_w}; give the machine's wall power in watts (> 0)")

@@ -1,0 +1,163 @@
+"""What a graphics card costs: launch, street (new) and used prices with dates and sources, and the resale estimate.
+
+``profiles/card_prices.csv`` holds every price with its kind, date and source. ``card_price(gpu_id, kind)`` answers
+with the newest price of that kind; ``resale_points()`` turns each card's used prices into (age in months, used /
+launch price); ``fit_resale()`` fits one depreciation curve through them, ``fraction = exp(-k x months)`` (the
+least-squares fit of ``ln(fraction) = -k x months``, through 1.0 at month 0), and reports each card's own k so the
+spread shows. Prices from the 2021-2022 mining shortage (note ``shortage``) are shown but not fitted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+
+from rigbench import data
+from rigbench.errors import UserError
+
+KINDS = ("launch", "new", "used")
+KIND_WORDS = {"launch": "launch price (MSRP)", "new": "street price, new", "used": "used price"}
+COLUMNS = ("gpu_id", "kind", "usd", "usd_low", "usd_high", "date", "source", "note")
+
+
+@dataclass(frozen=True)
+class CardPrice:
+    gpu_id: str
+    kind: str
+    usd: float
+    usd_low: float | None
+    usd_high: float | None
+    date: str                 # as the source dates it: YYYY-MM-DD or YYYY-MM
+    source: str
+    note: str = ""
+
+    @property
+    def month(self) -> tuple[int, int]:
+        y, m = self.date.split("-")[:2]
+        return int(y), int(m)
+
+    def describe(self) -> str:
+        rng = f" ({self.usd_low:,.0f}-{self.usd_high:,.0f})" if self.usd_low is not None else ""
+        return f"{KIND_WORDS[self.kind]} {self.usd:,.0f} USD{rng}, {self.date}, {self.source}"
+
+
+def _parse_date(text: str, where: str) -> str:
+    text = text.strip()
+    try:
+        if len(text) == 7:
+            _dt.date.fromisoformat(text + "-01")
+        else:
+            _dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{where}: date {text!r}; write YYYY-MM-DD or YYYY-MM") from None
+    return text
+
+
+def _num(text: str | None, where: str, column: str, optional: bool = False) -> float | None:
+    text = (text or "").strip()
+    if not text:
+        if optional:
+            return None
+        raise UserError(f"{where}: column '{column}' is empty")
+    try:
+        v = float(text)
+    except ValueError:
+        raise UserError(f"{where}: column '{column}' is {text!r}, not a number") from None
+    if not math.isfinite(v) or v <= 0:
+        raise UserError(f"{where}: column '{column}' is {text}; a price is positive")
+    return v
+
+
+def parse_card_prices(text: str, where: str) -> list[CardPrice]:
+    out = []
+    for row in data.parse_csv(text, where, required=COLUMNS[:7]):
+        kind = (row.get("kind") or "").strip()
+        if kind not in KINDS:
+            raise UserError(f"{row.where}: kind {kind!r}; use one of {', '.join(KINDS)}")
+        if not (row.get("source") or "").strip():
+            raise UserError(f"{row.where}: column 'source' is empty; every price names its source")
+        low = _num(row.get("usd_low"), row.where, "usd_low", optional=True)
+        high = _num(row.get("usd_high"), row.where, "usd_high", optional=True)
+        usd = _num(row.get("usd"), row.where, "usd")
+        if (low is None) != (high is None) or (low is not None and not low <= usd <= high):
+            raise UserError(f"{row.where}: a range needs usd_low <= usd <= usd_high")
+        out.append(CardPrice(row["gpu_id"].strip(), kind, usd, low, high, _parse_date(row["date"], row.where),
+                             row["source"].strip(), (row.get("note") or "").strip()))
+    return out
+
+
+def load_card_prices() -> list[CardPrice]:
+    """Every price of ``profiles/card_prices.csv``."""
+    return parse_card_prices(data.shipped_text("card_prices.csv"), "profiles/card_prices.csv")
+
+
+def card_price(gpu_id: str, kind: str, prices: list[CardPrice] | None = None) -> CardPrice | None:
+    """The newest price of ``kind`` for ``gpu_id``, or None when the list has none."""
+    if kind not in KINDS:
+        raise UserError(f"price kind {kind!r}; use one of {', '.join(KINDS)}")
+    rows = [p for p in (load_card_prices() if prices is None else prices) if p.gpu_id == gpu_id and p.kind == kind]
+    return max(rows, key=lambda p: p.date) if rows else None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Resale
+
+
+@dataclass(frozen=True)
+class ResalePoint:
+    gpu_id: str
+    months: int               # from the launch month to the used price's month
+    fraction: float           # used / launch price
+    launch: CardPrice
+    used: CardPrice
+
+    @property
+    def k_per_month(self) -> float | None:
+        return -math.log(self.fraction) / self.months if self.months > 0 else None
+
+
+@dataclass(frozen=True)
+class ResaleFit:
+    k_per_month: float
+    points: tuple[ResalePoint, ...]        # fitted
+    left_out: tuple[ResalePoint, ...]      # shown, not fitted (shortage prices)
+
+    def fraction(self, months: float) -> float:
+        return math.exp(-self.k_per_month * months)
+
+    def fraction_range(self, months: float) -> tuple[float, float]:
+        """The fraction after ``months`` by the slowest and the fastest single card's curve."""
+        ks = [p.k_per_month for p in self.points if p.k_per_month is not None]
+        return math.exp(-max(ks) * months), math.exp(-min(ks) * months)
+
+    def describe(self) -> str:
+        cards = "; ".join(f"{p.gpu_id} {p.used.usd:,.0f}/{p.launch.usd:,.0f} USD = {p.fraction:.0%} after "
+                          f"{p.months} months ({p.used.date})" for p in self.points)
+        return (f"fit exp(-{self.k_per_month:.4f} x months) through {len(self.points)} cards' used/launch prices: "
+                f"{cards}; sources: profiles/card_prices.csv")
+
+
+def resale_points(prices: list[CardPrice] | None = None) -> list[ResalePoint]:
+    """Every used price of a card whose launch price is listed, as (age in months, used / launch)."""
+    prices = load_card_prices() if prices is None else prices
+    launches = {p.gpu_id: p for p in prices if p.kind == "launch"}
+    out = []
+    for used in (p for p in prices if p.kind == "used"):
+        launch = launches.get(used.gpu_id)
+        if launch is None:
+            continue
+        (y0, m0), (y1, m1) = launch.month, used.month
+        out.append(ResalePoint(used.gpu_id, (y1 - y0) * 12 + (m1 - m0), used.usd / launch.usd, launch, used))
+    return out
+
+
+def fit_resale(prices: list[CardPrice] | None = None) -> ResaleFit:
+    """Least squares of ln(fraction) = -k x months over the used prices outside the shortage (at least two cards)."""
+    pts = resale_points(prices)
+    fitted = tuple(p for p in pts if p.used.note != "shortage" and p.months > 0)
+    left = tuple(p for p in pts if p not in fitted)
+    if len({p.gpu_id for p in fitted}) < 2:
+        raise UserError("profiles/card_prices.csv: a resale estimate needs used and launch prices of at least two cards")
+    k = sum(p.months * -math.log(p.fraction) for p in fitted) / sum(p.months ** 2 for p in fitted)
+    return ResaleFit(k, fitted, left)
