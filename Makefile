@@ -16,7 +16,7 @@ TORCH_INDEX ?=
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.rigbench-installed
 
-.PHONY: run test bench install clean gpu-check
+.PHONY: run test bench install clean gpu-check browser
 
 install: $(STAMP)
 
@@ -34,8 +34,14 @@ run: $(STAMP)
 	$(BIN)/rigbench bench --quick
 	$(BIN)/rigbench recommend
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The report's tests open it in a real headless browser: Debian's chromium (installed as root, e.g. in CI).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } || \
+	  echo "chromium is not installed (apt-get install chromium as root): the report's browser tests will skip"
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable --benchmark-columns=min,median,iqr,max,rounds

@@ -41,8 +41,12 @@ def _umask() -> int:
 
 def write_json_atomic(path: str | os.PathLike, doc: Any) -> Path:
     """Write ``doc`` to ``path`` atomically; an unwritable directory or a full disk is a ``UserError``."""
+    return write_text_atomic(path, dumps(doc) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically; an unwritable directory or a full disk is a ``UserError``."""
     path = Path(path)
-    text = dumps(doc) + "\n"
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

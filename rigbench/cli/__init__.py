@@ -26,6 +26,7 @@ COMMANDS = {
     "cost": ("rigbench.cli.cost", "Buy a rig or rent the cloud? Total cost, cost per unit of work, break-even."),
     "results": ("rigbench.cli.results", "Saved runs: list them, show one again, diff them (--fail-above for CI)."),
     "prices": ("rigbench.cli.prices", "The cloud price list cost and recommend use: list it, refresh it."),
+    "report": ("rigbench.cli.report", "One HTML page about a run: figures, references, predictions, verdicts, cost."),
 }
 
 

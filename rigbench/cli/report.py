@@ -1,0 +1,74 @@
+"""`rigbench report`: one self-contained HTML page about a run (machine, figures, references, predictions,
+guidelines, cost)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rigbench.errors import UserError
+
+
+@click.command(name="report")
+@click.argument("runs", nargs=-1)
+@click.option("--out", "out", default="report.html", show_default=True, type=click.Path(dir_okay=True),
+              help="The HTML file to write.")
+@click.option("--gpus", default=None, metavar="NAME[,NAME]",
+              help="Catalog cards to predict beside this machine (default: gtx-1080-ti,rtx-2080-ti,rtx-3090,"
+                   "rtx-4090).")
+@click.option("--buy", default=None, metavar="GPU", help="Card bought in the cost chart (default: this machine's "
+                                                          "GPU, else the last of --gpus).")
+@click.option("--rent", default=None, metavar="PROVIDER:INSTANCE",
+              help="Instance rented in the cost chart (default: the cheapest that can do the work).")
+@click.option("--hours-per-month", type=float, default=80.0, show_default=True,
+              help="Hours of work per month on the bought card, for the cost.")
+@click.option("--months", type=float, default=24.0, show_default=True, help="Horizon of the cost comparison.")
+@click.option("--json", "as_json", is_flag=True, help="Print {schema, out, sections} as JSON instead of a line.")
+def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
+    """Write one HTML page about a run: the machine, every figure against its peak with its interval, this
+    run against the reference runs (results/reference/) and the catalog's predictions, the guideline
+    verdicts, and buy-or-rent cost with the break-even point. Self-contained: charts embedded as PNG,
+    nothing fetched; readable on a phone and printable.
+
+    \b
+    RUN: a results file's path, a unique prefix of a file name in the results folders, or `latest`
+    (the default). More runs after the first are compared with it beside the reference runs.
+
+    \b
+    Examples:
+      rigbench report                               the newest run -> report.html
+      rigbench report latest --out ~/rig.html
+      rigbench report my-run.json results/reference/ci-vm.json --gpus rtx-3060,rtx-4090
+    """
+    from rigbench import __version__, html_report, report, runs as runs_mod
+
+    out_path = Path(out)
+    if out_path.is_dir():
+        raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
+    if not out_path.parent.is_dir() and str(out_path.parent):
+        raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
+    for name, value in (("--hours-per-month", hours_per_month), ("--months", months)):
+        if not value > 0 or value == float("inf"):
+            raise UserError(f"{name} {value:g} must be a positive number")
+    chosen = [runs_mod.resolve(r) for r in (runs or ("latest",))]
+    this = chosen[0]
+    found, _ = runs_mod.find_runs()
+    refs = [r for r in found if r.origin == "reference"]
+    seen = {this.path.resolve()}
+    others = []
+    for r in [*chosen[1:], *refs]:
+        if r.path.resolve() not in seen:
+            seen.add(r.path.resolve())
+            others.append(r)
+    opts = html_report.Options(buy=buy, rent=rent, hours_per_month=hours_per_month, months=months)
+    if gpus is not None:
+        opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
+    sections = html_report.build(this, others, opts)
+    path = html_report.write(out_path, html_report.render(this, sections, __version__))
+    if as_json:
+        report.emit_json({"schema": "rigbench.report/1", "out": str(path), "run": str(this.path),
+                          "compared_with": [str(r.path) for r in others], "sections": [s.id for s in sections]})
+    else:
+        click.echo(f"report: {path} ({this.path.name} against {len(others)} other run"
+                   f"{'s' if len(others) != 1 else ''})")

@@ -1,0 +1,479 @@
+"""``rigbench report``: one self-contained HTML page about a run, to read on a screen, a phone or paper.
+
+The page holds, in order: the machine (its probe), every figure against its device's peak with its interval, this
+run against the reference runs of ``results/reference/`` (and any other runs given), this machine against the
+catalog's predictions for GPUs, the guideline verdicts, and buy-or-rent cost with its break-even point. The
+numbers come from the library (:mod:`rigbench.diff`, :mod:`rigbench.model`, :mod:`rigbench.guidelines`,
+:mod:`rigbench.cost`); the charts from :mod:`rigbench.charts`, embedded as base64 PNG. Nothing is fetched from a
+network: no fonts, scripts or images from elsewhere. A part that cannot be computed for this run says why in its
+section instead of stopping the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import statistics
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rigbench import charts, diff as diff_mod, intervals
+from rigbench.errors import UserError
+from rigbench.runs import Run, case_label, machine
+from rigbench.units import fmt_bytes, fmt_num
+
+DEFAULT_GPUS = ("gtx-1080-ti", "rtx-2080-ti", "rtx-3090", "rtx-4090")
+WORKLOADS = ("resnet50", "bert-base")
+
+
+@dataclass
+class Options:
+    """What the page compares against: catalog cards, the card bought and the instance rented for the cost."""
+
+    gpus: tuple[str, ...] = DEFAULT_GPUS
+    buy: str | None = None               # default: this machine's GPU if the catalog knows it, else the last of gpus
+    rent: str | None = None              # default: the cheapest instance that can do the work
+    hours_per_month: float = 80.0
+    months: float = 24.0
+    workload: str = "resnet50"
+    precision: str = "amp"
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    body: list[str] = field(default_factory=list)      # HTML fragments, already escaped
+
+    def add(self, fragment: str) -> None:
+        self.body.append(fragment)
+
+    def note(self, text: str, cls: str = "note") -> None:
+        self.body.append(f'<p class="{cls}">{esc(text)}</p>')
+
+
+def esc(x) -> str:
+    return html.escape("-" if x is None else str(x), quote=True)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) of a PNG from its IHDR chunk."""
+    return struct.unpack(">II", png[16:24])
+
+
+def image(png: bytes, alt: str, caption: str) -> str:
+    w, h = png_size(png)
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}" width="{w}" height="{h}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def table(columns: list[str], rows: list[list], numeric: set[int] = frozenset(), cls: str = "") -> str:
+    head = "".join(f'<th{" class=num" if i in numeric else ""}>{esc(c)}</th>' for i, c in enumerate(columns))
+    body = []
+    for row in rows:
+        cells = []
+        for i, v in enumerate(row):
+            klass = [k for k in ("num" if i in numeric else "", _status_class(v)) if k]
+            attr = f' class="{" ".join(klass)}"' if klass else ""
+            cells.append(f"<td{attr}>{esc(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _status_class(v) -> str:
+    s = str(v).split(" ")[0].split(",")[0].lower() if v is not None else ""
+    return {"valid": "ok", "pass": "ok", "faster": "ok", "invalid": "bad", "fail": "bad", "slower": "bad",
+            "warn": "warn", "unknown": "muted", "skipped": "muted", "failed": "bad"}.get(s, "")
+
+
+def _who(m: dict, several_devices: bool) -> str:
+    return " ".join(x for x in (m.get("kernel"), m.get("device") if several_devices else "", m.get("dtype"),
+                                case_label(m)) if x)
+
+
+# ------------------------------------------------------------------------------------------------ the machine
+
+def machine_section(run: Run) -> Section:
+    s = Section("machine", "The machine")
+    doc = run.doc
+    probe = doc.get("probe") or {}
+    cpu, mem, osd = probe.get("cpu") or {}, probe.get("memory") or {}, probe.get("os") or {}
+    soft = probe.get("software") or {}
+    flags = cpu.get("flags")
+    isa = ", ".join(k for k, v in flags.items() if v) if isinstance(flags, dict) else (flags or None)
+    clocks = ", ".join(f"{k} {cpu[f'{k}_mhz']:.0f} MHz" for k in ("base", "max", "current")
+                       if isinstance(cpu.get(f"{k}_mhz"), (int, float))) or "not reported"
+    rows = [
+        ["CPU", cpu.get("brand")],
+        ["class (tier)", cpu.get("tier") or cpu.get("tier_reason")],
+        ["cores", f"{cpu.get('usable_cores')} usable / {cpu.get('physical_cores')} physical / "
+                  f"{cpu.get('logical_cores')} logical"],
+        ["clocks (OS)", clocks],
+        ["last-level cache", fmt_bytes(cpu.get("llc_bytes")) + (f" ({cpu.get('llc_level')})"
+                                                                 if cpu.get("llc_level") else "")],
+        ["ISA for training", isa],
+        ["memory", f"{fmt_bytes(mem.get('total_bytes'))} total, {fmt_bytes(mem.get('available_bytes'))} available"],
+        ["OS", " ".join(str(x) for x in (osd.get("pretty_name") or osd.get("distribution") or osd.get("system"),
+                                         f"(kernel {osd['kernel']})" if osd.get("kernel") else None,
+                                         osd.get("virtualization")) if x) or None],
+        ["software", ", ".join(f"{k} {v}" for k, v in soft.items() if isinstance(v, (str, int, float)))
+         if isinstance(soft, dict) else None],
+    ]
+    gpus = [g for g in probe.get("gpus") or [] if isinstance(g, dict)]
+    for g in gpus:
+        rows.append([f"GPU {g.get('index', '')}".strip(),
+                     f"{g.get('name')}, {fmt_bytes(g.get('memory_total_bytes'))}, driver {g.get('driver_version')}"])
+    if not gpus:
+        rows.append(["NVIDIA GPUs", f"none: {probe.get('gpu_error') or 'none found'}"])
+    s.add(table(["", ""], rows, cls="kv"))
+    disks = [d for d in probe.get("disks") or [] if isinstance(d, dict)]
+    if disks:
+        s.add(table(["mount", "device", "fs", "kind", "free", "total"],
+                    [[d.get("mount"), d.get("device"), d.get("fstype"), d.get("kind"),
+                      fmt_bytes(d.get("free_bytes")), fmt_bytes(d.get("total_bytes"))] for d in disks], {4, 5}))
+    s.add(table(["run", ""], [
+        ["file", str(run.path)], ["created", run.created_utc], ["host", doc.get("host")],
+        ["status", f"{doc.get('status')}{', quick' if doc.get('quick') else ''}"],
+        ["rigbench", doc.get("rigbench_version")], ["command", " ".join(doc.get("argv") or [])],
+    ], cls="kv"))
+    for line in peak_lines(doc):
+        s.note(line)
+    return s
+
+
+def peak_lines(doc: dict) -> list[str]:
+    """How each device's peak was found, as the results file records it."""
+    out = []
+    for device, peaks in (doc.get("peaks") or {}).items():
+        if not isinstance(peaks, dict):
+            continue
+        clock = peaks.get("clock") or {}
+        if clock.get("used_mhz"):
+            out.append(f"{device}: clock measured {clock.get('scalar_mhz')} MHz scalar, "
+                       f"{clock.get('after_vector_load_mhz') or '-'} MHz after vector load; the peak uses "
+                       f"{clock['used_mhz']} MHz")
+        for key, p in peaks.items():
+            if key.startswith("flops:") and isinstance(p, dict) and p.get("value"):
+                src = p.get("source") or ""
+                out.append(f"{device} {key.split(':')[1]} peak {fmt_num(p['value'])} TFLOP/s"
+                           + (f": {src}" if src else ""))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the figures
+
+def figures_section(run: Run) -> Section:
+    s = Section("figures", "Each figure against its peak")
+    ms = run.doc.get("measurements") or []
+    several = len({m.get("device") for m in ms}) > 1
+    bars, rows = [], []
+    for m in ms:
+        who = _who(m, several)
+        if m.get("status") != "ok" or m.get("value") is None:
+            rows.append([m.get("kernel"), m.get("device"), m.get("dtype"), case_label(m) or "-", "-", "-", "-",
+                         m.get("status"), m.get("reason")])
+            continue
+        iv = intervals.of_measurement(m)
+        frac, peak = m.get("fraction_of_peak"), m.get("peak")
+        reasons = "; ".join(_reason_text(r) for r in m.get("invalid_reasons") or [])
+        rows.append([m.get("kernel"), m.get("device"), m.get("dtype"), case_label(m) or "-",
+                     f"{fmt_num(m['value'])} {m.get('unit')}",
+                     f"{fmt_num(iv.low)}–{fmt_num(iv.high)}" if iv else "-",
+                     f"{frac:.0%}" if frac is not None else "-",
+                     "valid" if m.get("valid") else "INVALID", reasons or None])
+        if frac is not None and peak:
+            bars.append(charts.Bar(who, frac, iv.low / peak if iv else None, iv.high / peak if iv else None,
+                                   bool(m.get("valid"))))
+    if bars:
+        s.add(image(charts.fraction_of_peak(bars, f"{machine(run.doc)}: measured / peak"),
+                    "each figure as a fraction of its device's peak",
+                    "Bars: the median figure over the device's peak (on a CPU: usable cores x measured clock x "
+                    "FLOP/cycle; on a GPU: the catalog's spec). Error bars: the 95% confidence interval of the "
+                    "median. Grey: INVALID in this run. Figures without a peak (disk, training steps) are in the "
+                    "table only."))
+    else:
+        s.note("No figure of this run has a peak to hold it against.")
+    s.add(table(["kernel", "device", "dtype", "case", "value", "95% interval", "of peak", "status", "why"], rows,
+                {4, 5, 6}))
+    return s
+
+
+def _reason_text(r) -> str:
+    return str(r.get("text")) if isinstance(r, dict) else str(r)
+
+
+# ------------------------------------------------------------------------------------------------ reference runs
+
+def reference_section(run: Run, others: list[Run]) -> Section:
+    s = Section("reference", "This run against the reference runs")
+    if not others:
+        s.note("No reference runs to compare with: results/reference/ holds none here, and no other run was given.")
+        return s
+    bars = []
+    for other in others:
+        changes = diff_mod.diff([other, run])
+        rows = []
+        for c in changes:
+            rows.append([" ".join(x for x in (c.kernel, c.device, c.dtype, c.case) if x), c.unit,
+                         _fig(c.base), _fig(c.new), f"{c.change:+.1%}" if c.change is not None else "-", c.verdict])
+            b, n = c.base, c.new
+            if c.change is not None and None not in (b.low, b.high, n.low, n.high):
+                bars.append(charts.Bar(" ".join(x for x in (c.kernel, c.dtype, c.case) if x), 1 + c.change,
+                                       n.low / b.high, n.high / b.low, b.valid and n.valid,
+                                       group=f"vs {other.path.stem} ({machine(other.doc)})"))
+        counts = {}
+        for c in changes:
+            counts[c.verdict] = counts.get(c.verdict, 0) + 1
+        s.add(f"<h3>against {esc(other.path.name)}</h3>")
+        s.note(f"{machine(other.doc)}, {other.created_utc}; {other.origin} run. "
+               + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".")
+        s.add(table(["figure", "unit", f"reference {other.path.stem}", "this run", "change", "verdict"], rows,
+                    {2, 3, 4}))
+    if bars:
+        s.add(image(charts.ratios(bars, "this run / reference, per figure",
+                                  "this run / reference (log scale; 1 = the same; right of 1 = this run is faster)"),
+                    "this run against each reference run",
+                    "Bars: this run's figure over the reference's. Error bars: the ratio's range from the two 95% "
+                    "intervals (this run's low over the reference's high, and the other way). Grey: INVALID in one "
+                    "of the runs. Beyond the noise = the two intervals do not overlap."))
+    return s
+
+
+def _fig(f) -> str:
+    if f is None:
+        return "-"
+    if f.value is None:
+        return f.status
+    iv = f" [{fmt_num(f.low)}–{fmt_num(f.high)}]" if f.low is not None else ""
+    return f"{fmt_num(f.value)}{iv}" + ("" if f.valid else " INVALID")
+
+
+# ------------------------------------------------------------------------------------------------ catalog
+
+def validation_error(precision: str) -> float | None:
+    """Mean absolute relative error of the model's predicted speed-ups at ``precision`` over its validation pairs."""
+    from rigbench import model
+
+    errors = [abs(r["error"]) for r in model.validation_table() if r["precision"] == precision]
+    return statistics.fmean(errors) if errors else None
+
+
+def predictions_section(run: Run, opts: Options) -> Section:
+    from rigbench import catalog, model
+
+    s = Section("predictions", "This machine against the catalog's predictions")
+    entries = []      # (label, capability, measured_here)
+    for device in sorted({str(m.get("device")) for m in run.doc.get("measurements") or []}):
+        try:
+            cap = model.capability_from_results(run.doc, device)
+        except UserError as exc:
+            s.note(f"this machine's {device}: no prediction: {exc}")
+            continue
+        entries.append((f"this machine ({device})", cap, True))
+    for name in opts.gpus:
+        try:
+            gpu = catalog.resolve(name)
+        except UserError as exc:
+            s.note(f"{name}: {exc}")
+            continue
+        entries.append((gpu.id, model.capability_from_gpu(gpu), False))
+    if not entries:
+        s.note("Nothing to predict.")
+        return s
+    bars, rows = [], []
+    errors = {p: validation_error(p) for p in ("fp32", "amp")}
+    for workload in WORKLOADS:
+        for label, cap, here in entries:
+            for p in ("fp32", "amp"):
+                pred = model.predict(cap, workload, p)
+                err = errors[p] if pred.source == "predicted" else None
+                low = pred.throughput * (1 - err) if err is not None else None
+                high = pred.throughput * (1 + err) if err is not None else None
+                rows.append([label, workload, p, f"{fmt_num(pred.throughput)} {pred.unit}",
+                             f"{fmt_num(low)}–{fmt_num(high)}" if err is not None else "-", pred.source,
+                             pred.bound])
+                if workload == opts.workload:
+                    bars.append(charts.Bar(label, pred.throughput, low, high, True, group=p))
+    unit = model.demand(opts.workload).unit
+    s.add(image(charts.throughput(bars, f"{opts.workload} training throughput ({unit}), predicted by rigbench.model",
+                                  f"{unit} (error bars: the model's mean validation error at that precision)"),
+                f"{opts.workload} throughput of this machine and catalog GPUs",
+                f"Predicted {opts.workload} training throughput. Error bars: the model's mean absolute error against "
+                f"published speed-ups at that precision (fp32 {_pct(errors['fp32'])}, mixed precision "
+                f"{_pct(errors['amp'])}; docs/model.md). This machine's devices are predicted from their measured "
+                "gemm and memcopy; a device the catalog does not know (a CPU) borrows a GPU architecture's "
+                "efficiency factor, so its bar is a rough stand-in, not a measurement."))
+    s.add(table(["device", "workload", "precision", "throughput", "band", "source", "bound by"], rows, {3, 4}))
+    return s
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+# ------------------------------------------------------------------------------------------------ guidelines
+
+def guidelines_section(run: Run) -> Section:
+    from rigbench import guidelines
+
+    s = Section("guidelines", "The guideline verdicts")
+    m = guidelines.Machine.from_results(run.doc, str(run.path))
+    doc = guidelines.recommend(m, "all")
+    s.note('Rules from "Lessons from becoming a ML Engineer in 12 months", Part 4 (hackernoon, 2019), as '
+           "profiles/*.toml quote them; measured values come from this run.")
+    summary = [[p["profile"], p["verdict"].upper(),
+                ", ".join(f"{n} {k}" for k, n in p["counts"].items() if n)] for p in doc["profiles"]]
+    s.add(table(["profile", "verdict", "rules"], summary))
+    for p in doc["profiles"]:
+        s.add(f"<h3>{esc(p['title'])}: {esc(p['verdict'].upper())}</h3>")
+        s.add(table(["rule", "status", "measured", "required", "why"],
+                    [[c["id"], c["status"], c["measured"], c["required"], c["why"]] for c in p["checks"]]))
+    return s
+
+
+# ------------------------------------------------------------------------------------------------ cost
+
+def _default_buy(run: Run, opts: Options) -> str:
+    if opts.buy:
+        return opts.buy
+    for g in (run.doc.get("probe") or {}).get("gpus") or []:
+        if isinstance(g, dict) and g.get("catalog_id"):
+            return str(g["catalog_id"])
+    return opts.gpus[-1] if opts.gpus else "rtx-4090"
+
+
+def cost_section(run: Run, opts: Options) -> Section:
+    from rigbench import cost
+
+    s = Section("cost", "Buy or rent: cost and break-even")
+    buy = _default_buy(run, opts)
+    req = cost.CostRequest(buy=[buy], rent=[opts.rent] if opts.rent else ["all"], months=opts.months,
+                           hours_per_month=opts.hours_per_month, workload=opts.workload, precision=opts.precision)
+    try:
+        rep = cost.compare(req)
+    except UserError as exc:
+        s.note(f"no cost comparison: {exc}")
+        return s
+    b = rep.buys[0]
+    r = rep.rents[0] if opts.rent else rep.cheapest("rent")
+    if r is None:
+        s.note("no rented instance can do this work within a month")
+        return s
+    ref = rep.work.reference_throughput_per_s
+    err = validation_error(opts.precision) or 0.0
+    crossing = rep.break_even(b, r)
+    top = max(opts.hours_per_month * 2, (crossing or 0) * 1.6, 10.0)
+    hours = [top * i / 60 for i in range(61)]
+    buy_rate, rent_rate = b.usd_per_ref_hour(ref) * opts.months, r.usd_per_ref_hour(ref) * opts.months
+    buy_usd = [b.fixed_usd + buy_rate * h for h in hours]
+    rent_usd = [rent_rate * h for h in hours]
+    # The instance's hours for the same work scale with its predicted speed relative to the bought card: the
+    # prediction's validation error (a speed-up's error) is the band of its cost.
+    rent_low = [x / (1 + err) for x in rent_usd]
+    rent_high = [x / (1 - err) for x in rent_usd]
+
+    def cross(rate: float) -> float | None:
+        return b.fixed_usd / (rate - buy_rate) if rate > buy_rate else None
+
+    band = (cross(rent_rate / (1 - err)) if err < 1 else None, cross(rent_rate / (1 + err)))
+    where = rep.work.reference_name
+    s.add(image(charts.break_even(hours, buy_usd, rent_usd, rent_low, rent_high, buy_label=b.name, rent_label=r.name,
+                                  xlabel=f"hours of work per month on {where}",
+                                  title=f"{rep.work.description}, over {opts.months:g} months",
+                                  crossing=crossing, crossing_range=band, chosen=opts.hours_per_month),
+                "total cost of buying against renting, by hours per month",
+                f"Total cost over {opts.months:g} months against hours of work per month on {where}. Buying: "
+                f"purchase minus resale, then electricity; renting: instance hours for the same work. Band: the "
+                f"rented instance's speed relative to {b.name} is predicted, its mean validation error "
+                f"({_pct(err)}) moves its hours and so its cost. Dot: the break-even point."))
+    s.note(rep.recommendation())
+    if crossing is not None:
+        lo, hi = band
+        s.note(f"Break-even: {crossing:,.0f} h/month on {where} (within the band: "
+               f"{'-' if lo is None else f'{lo:,.0f}'} to {'never' if hi is None else f'{hi:,.0f}'} h/month).")
+    rows = [[o.name, o.kind, f"{fmt_num(o.throughput_per_s)} {rep.work.unit}/s", o.throughput_source,
+             f"{o.hours_per_month:,.1f}", f"{o.usd_per_hour:.3g}", f"{o.total_usd:,.0f}"] for o in (b, r)]
+    s.add(table(["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"], rows, {2, 4, 5, 6}))
+    for w in rep.warnings:
+        s.note(w, "warn")
+    return s
+
+
+# ------------------------------------------------------------------------------------------------ the page
+
+def build(run: Run, others: list[Run], opts: Options | None = None) -> list[Section]:
+    """Every section of the page for ``run``, compared with ``others`` (reference runs and runs given)."""
+    opts = opts or Options()
+    return [machine_section(run), figures_section(run), reference_section(run, others),
+            predictions_section(run, opts), guidelines_section(run), cost_section(run, opts)]
+
+
+CSS = """
+:root { --fg:#1a202c; --muted:#4a5568; --line:#e2e8f0; --ok:#276749; --bad:#c53030; --warn:#b7791f; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); }
+header, main, footer { max-width: 980px; margin: 0 auto; padding: 0 16px; }
+header { padding-top: 16px; }
+h1 { font-size: 1.5rem; margin: .4rem 0; }
+h2 { font-size: 1.2rem; border-bottom: 2px solid var(--line); padding-bottom: .2rem; margin-top: 2rem; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
+nav a { color: #2b6cb0; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: .5rem 0; }
+table { border-collapse: collapse; font-size: .85rem; min-width: 50%; }
+th, td { padding: .25rem .5rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #f7fafc; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.kv td:first-child { font-weight: 600; white-space: nowrap; }
+td.ok { color: var(--ok); } td.bad { color: var(--bad); font-weight: 600; } td.warn { color: var(--warn); }
+td.muted { color: var(--muted); }
+figure { margin: 1rem 0; }
+img { max-width: 100%; height: auto; display: block; }
+figcaption, .note { color: var(--muted); font-size: .85rem; }
+p.warn { color: var(--warn); }
+footer { color: var(--muted); font-size: .8rem; margin: 2rem auto; }
+@media (max-width: 600px) {
+  body { font-size: 14px; }
+  table { font-size: .78rem; }
+  th, td { padding: .2rem .3rem; }
+}
+@media print {
+  nav { display: none; }
+  body { font-size: 10pt; }
+  header, main, footer { max-width: none; padding: 0; }
+  section { break-before: page; }
+  section:first-of-type { break-before: auto; }
+  figure, tr { break-inside: avoid; }
+  .scroll { overflow: visible; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def render(run: Run, sections: list[Section], version: str) -> str:
+    """The page as one HTML string: CSS inline, images as data: URIs, no script, nothing fetched."""
+    title = f"rigbench report: {machine(run.doc)}, {run.created_utc}"
+    nav = "".join(f'<li><a href="#{s.id}">{esc(s.title)}</a></li>' for s in sections)
+    body = "".join(f'<section id="{s.id}" data-section="{s.id}"><h2>{esc(s.title)}</h2>{"".join(s.body)}</section>'
+                   for s in sections)
+    return ("<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+            f"<header><h1>{esc(title)}</h1><p class=\"note\">{esc(run.path.name)} ({esc(run.doc.get('status'))}"
+            f"{', quick' if run.doc.get('quick') else ''}). Every number is measured on the machine or read from a "
+            "data file that names its source; intervals are 95%.</p>"
+            f"<nav><ul>{nav}</ul></nav></header><main>{body}</main>"
+            f"<footer>rigbench {esc(version)}. Intervals: 95% confidence interval of the median per-call time "
+            "(order statistics of the timed samples). Predictions: rigbench.model (docs/model.md). Prices: "
+            "profiles/cloud_prices.csv with their dates.</footer></body></html>\n")
+
+
+def write(path: str | Path, text: str) -> Path:
+    """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page."""
+    from rigbench.files import write_text_atomic
+
+    return write_text_atomic(path, text)

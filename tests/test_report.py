@@ -1,0 +1,150 @@
+"""`rigbench report`: the page is written, self-contained, and renders in a real headless Chromium: every section
+and every image, on a desktop-wide and a phone-wide window, and printed to PDF."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, assert_user_error, run_cli
+from rigbench import html_report
+from rigbench.probe import probe
+from test_results_cli import craft_run
+
+SECTIONS = ["machine", "figures", "reference", "predictions", "guidelines", "cost"]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (`make test` "
+                                                              "installs it: apt-get install chromium)")
+
+# Run after the page's load event: what rendered, written into the DOM that --dump-dom prints.
+PROBE_SCRIPT = """<script>
+window.addEventListener('load', () => {
+  const out = {
+    images: [...document.images].map(i => [i.alt, i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width]),
+    sections: [...document.querySelectorAll('section')].map(s => [s.id, s.getBoundingClientRect().height,
+                                                                  s.querySelector('h2') ? s.querySelector('h2').textContent : '']),
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+  };
+  const pre = document.createElement('pre'); pre.id = 'rendered'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+           f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)   # a hang guard, not a speed check
+
+
+def _rendered(page: Path, width: int, profile: Path) -> dict:
+    probe_page = page.with_name(f"probe-{width}.html")
+    probe_page.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE_SCRIPT + "</body>"),
+                          encoding="utf-8")
+    r = _chromium(f"--window-size={width},2000", "--virtual-time-budget=5000", "--dump-dom",
+                  probe_page.as_uri(), profile=profile)
+    m = re.search(r'<pre id="rendered">(.*?)</pre>', r.stdout, re.S)
+    assert m, (r.returncode, r.stderr[-2000:])
+    return json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    """A report of a run (this machine's real probe, crafted figures) against a crafted reference run."""
+    root = tmp_path_factory.mktemp("report")
+    this = craft_run(root / "results" / "here-20260201T000000Z.json", "2026-02-01T00:00:00Z")
+    doc = json.loads(this.read_text())
+    doc["probe"] = probe()
+    doc["peaks"] = {"cpu": {"flops:float32": {"value": 0.25, "source": "crafted peak for the test"},
+                            "mem_bw": {"value": 40.0, "source": "crafted"}}}
+    for m in doc["measurements"]:
+        if m["status"] == "ok":
+            m["peak"] = 0.25 if m["kernel"] == "gemm" else None
+            m["fraction_of_peak"] = m["value"] / 0.25 if m["kernel"] == "gemm" else None
+    this.write_text(json.dumps(doc))
+    craft_run(root / "results" / "reference" / "old-box-20250101T000000Z.json", "2025-01-01T00:00:00Z",
+              gemm_s=0.012, host="old-box")
+    r = run_cli("report", "here", "--out", str(root / "report.html"), "--json", cwd=root)
+    assert r.code == 0, r.stderr
+    out = r.json()
+    assert out["sections"] == SECTIONS and len(out["compared_with"]) == 1
+    return root / "report.html"
+
+
+def test_page_is_self_contained(page):
+    text = page.read_text(encoding="utf-8")
+    # nothing is fetched: no remote src/href, no @import or url() in the CSS, no script
+    assert not re.search(r'(src|href)="(?!data:|#)', text)
+    assert "url(" not in text and "@import" not in text and "<script" not in text
+    assert text.count('src="data:image/png;base64,') == 4
+    for section in SECTIONS:
+        assert f'<section id="{section}"' in text
+
+
+def test_page_holds_the_numbers_of_the_run(page):
+    text = page.read_text(encoding="utf-8")
+    gemm = 2 * 1024 ** 3 / 0.01 / 1e12
+    assert f"{gemm:.3f} TFLOP/s" in text                      # the figure
+    assert f"{gemm / 0.25:.0%}" in text                       # its fraction of the (crafted) peak
+    assert "old-box-20250101T000000Z.json" in text and '<td class="ok">faster</td>' in text  # ref: 1.2x slower
+    assert "Break-even" in text and "h/month" in text
+    for profile in ("laptop", "desktop", "cloud"):
+        assert f"<td>{profile}</td>" in text
+
+
+@needs_chromium
+def test_every_section_and_image_renders_in_chromium(page, tmp_path):
+    wide = _rendered(page, 1200, tmp_path / "profile-wide")
+    ids = [s[0] for s in wide["sections"]]
+    assert ids == SECTIONS
+    assert all(height > 50 and title for _, height, title in wide["sections"]), wide["sections"]
+    assert len(wide["images"]) == 4
+    for alt, w, h, shown in wide["images"]:
+        assert w > 0 and h > 0 and shown > 0, alt
+    # a phone-wide window: images shrink to fit and nothing makes the page scroll sideways
+    phone = _rendered(page, 400, tmp_path / "profile-phone")
+    assert phone["scrollWidth"] <= phone["innerWidth"], phone
+    for alt, w, h, shown in phone["images"]:
+        assert 0 < shown <= phone["innerWidth"], alt
+
+
+@needs_chromium
+def test_screenshot_and_print(page, tmp_path):
+    shot = tmp_path / "shot.png"
+    _chromium("--window-size=1000,1400", f"--screenshot={shot}", page.as_uri(), profile=tmp_path / "p1")
+    assert html_report.png_size(shot.read_bytes()) == (1000, 1400)
+    pdf = tmp_path / "page.pdf"
+    _chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri(), profile=tmp_path / "p2")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # print CSS starts each section on a new page: at least one page per section
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", data)) >= len(SECTIONS)
+
+
+def test_bad_output_paths_are_one_line_errors(tmp_path):
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    assert_user_error(run_cli("report", "--out", str(tmp_path), cwd=tmp_path), "is a folder")
+    assert_user_error(run_cli("report", "--out", str(tmp_path / "no" / "r.html"), cwd=tmp_path), "does not exist")
+    assert_user_error(run_cli("report", "nothing", cwd=tmp_path), "no run matches")
+    assert_user_error(run_cli("report", "--months", "0", cwd=tmp_path), "positive")
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_reference_runs_of_the_repository_are_readable():
+    """Every committed reference run loads and renders its figures section (the report and diff use them)."""
+    from rigbench import runs
+
+    refs = sorted((REPO / "results" / "reference").glob("*.json"))
+    if not refs:
+        pytest.skip("results/reference/ holds no run yet")
+    for path in refs:
+        run = runs.load_run(path, "reference")
+        assert (run.doc.get("probe") or {}).get("cpu"), f"{path.name} has no probe"
+        section = html_report.figures_section(run)
+        assert any("<table" in b for b in section.body)
