@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from rigbench import card_prices, data
+from rigbench import card_prices, cloud_extras, data
 from rigbench.errors import UserError
 from rigbench.prices import (PRICE_COLUMNS, Instance, PriceList, format_instances, load_prices, parse_prices,
                              resolve_instance, select_instances)
@@ -217,6 +217,7 @@ class CostOption:
     power_w: float | None = None
     power_source: str | None = None
     usd_per_hour: float = 0.0          # electricity (buy) or instance price (rent)
+    monthly_usd: float = 0.0           # storage + egress per month (rent, with --storage-gb / --egress-gb)
     price_date: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -226,7 +227,7 @@ class CostOption:
 
     @property
     def running_usd(self) -> float:
-        return self.usd_per_hour * self.hours_per_month * self.months
+        return (self.usd_per_hour * self.hours_per_month + self.monthly_usd) * self.months
 
     @property
     def total_usd(self) -> float:
@@ -234,7 +235,7 @@ class CostOption:
 
     def cumulative_usd(self, month: float) -> float:
         """Spent by ``month`` (resale comes back at the horizon's end only)."""
-        spent = self.purchase_usd + self.usd_per_hour * self.hours_per_month * month
+        spent = self.purchase_usd + (self.usd_per_hour * self.hours_per_month + self.monthly_usd) * month
         return spent - (self.resale_usd if month >= self.months else 0.0)
 
     @property
@@ -286,6 +287,9 @@ class CostRequest:
     prices_path: str | None = None
     today: _dt.date | None = None
     price_kind: str = "launch"         # which card price: launch (MSRP), new (street) or used
+    storage_gb: float = 0.0            # block storage kept with a rented instance, GB (per month)
+    egress_gb: float = 0.0             # data sent out to the internet per month, GB
+    storage_usd_per_gb_month: float | None = None   # overrides every provider's storage price
 
 
 @dataclass
@@ -310,8 +314,9 @@ class CostReport:
     def break_even(self, buy: CostOption, rent: CostOption) -> float | None:
         """Reference-device hours per month above which ``buy`` is cheaper than ``rent``."""
         ref = self.work.reference_throughput_per_s
-        return crossover_hours_per_month(buy.fixed_usd, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref),
-                                         self.months)
+        # Monthly charges that do not scale with hours (storage, egress) move the crossover like a fixed cost.
+        fixed = buy.fixed_usd + (buy.monthly_usd - rent.monthly_usd) * self.months
+        return crossover_hours_per_month(fixed, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref), self.months)
 
     def usd_per_million(self, option: CostOption) -> float | None:
         samples = self.work.samples_per_month * self.months
@@ -342,7 +347,8 @@ class CostReport:
                 return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}; {self._drivers()}"
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
-            crossing = f"buying wins above {be:,.0f} h/month" if be is not None else "buying wins at any usage"
+            crossing = (f"buying wins above {be:,.0f} h/month" if be is not None and be > 0
+                        else "buying wins at any usage")
             return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
                     f"{ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}; {self._drivers()}")
         buy = self.cheapest("buy")
@@ -400,6 +406,7 @@ class CostReport:
                 "resale_usd": o.resale_usd if o.kind == "buy" else None,
                 "power_w": o.power_w, "power_source": o.power_source,
                 "usd_per_hour": o.usd_per_hour,
+                "storage_egress_usd_per_month": o.monthly_usd if o.kind == "rent" else None,
                 "usd_per_hour_means": "electricity" if o.kind == "buy" else ("spot" if self.assumptions["spot"] else "on-demand"),
                 "break_even_hours_per_month": be,
                 "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
@@ -528,7 +535,8 @@ _NUMERIC_OPTIONS = (("months", "--months"), ("hours_per_month", "--hours-per-mon
                     ("dataset_size", "--dataset-size"), ("jobs_per_month", "--jobs-per-month"),
                     ("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"),
                     ("buy_count", "--buy-count"), ("electricity_usd_per_kwh", "--electricity"),
-                    ("power_w", "--power-w"), ("resale", "--resale"))
+                    ("power_w", "--power-w"), ("resale", "--resale"), ("storage_gb", "--storage-gb"),
+                    ("egress_gb", "--egress-gb"), ("storage_usd_per_gb_month", "--storage-usd-per-gb-month"))
 
 
 def _check_request(req: CostRequest) -> None:
@@ -595,6 +603,35 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             if not instances and not req.buy:
                 raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
                                 f"{prices.source}")
+
+    # Storage and egress: every rented option pays them per month; a provider without a cited price is left out.
+    extras_monthly: dict[str, tuple[float, str]] = {}
+    billing: dict[str, dict] = {}
+    if instances:
+        facts = cloud_extras.load_extras()
+        for provider in sorted({i.provider for i in instances}):
+            f = facts.get(provider)
+            if f is not None:
+                billing[provider] = {"provider": provider, "increment": f.increment, "billing": f.billing,
+                                     "source": f.billing_source}
+            if not (req.storage_gb or req.egress_gb):
+                continue
+            usd, how = (cloud_extras.monthly_usd(f, req.storage_gb, req.egress_gb, req.storage_usd_per_gb_month)
+                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/cloud_extras.toml"))
+            if usd is None:
+                dropped = [i.key for i in instances if i.provider == provider]
+                named = [k for k in dropped if any(r.strip().lower() in (k.lower(), k.split(":", 1)[1].lower())
+                                                   for r in req.rent)]
+                if named:
+                    raise UserError(f"{how}; give --storage-usd-per-gb-month USD or drop --storage-gb for "
+                                    f"{', '.join(named)}")
+                instances = [i for i in instances if i.provider != provider]
+                warnings.append(f"{how}: its {len(dropped)} instance(s) left out (give --storage-usd-per-gb-month)")
+            else:
+                extras_monthly[provider] = (usd, how)
+        if not instances and not req.buy:
+            raise UserError("--storage-gb/--egress-gb: no selected instance has cited storage and egress prices; "
+                            "give --storage-usd-per-gb-month")
 
     # Bought cards.
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
@@ -714,6 +751,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             name=inst.key, kind="rent", gpu_id=inst.gpu_id, gpu_count=inst.gpu_count, throughput_per_s=t,
             throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t), months=req.months,
             usd_per_hour=float(inst.usd_per_hour(req.spot)), price_date=inst.price_date.isoformat(),
+            monthly_usd=extras_monthly.get(inst.provider, (0.0, ""))[0],
             extra={"region": inst.region, "price_source": inst.source, "price_date_basis": inst.date_basis,
                    "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
         ))
@@ -728,8 +766,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
     multi = [o for o in options if o.gpu_count > 1]
     if multi:
         effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
-        span = (f" (predicted efficiency {min(effs):.0%}-{max(effs):.0%})" if len(effs) > 1 and min(effs) != max(effs)
-                else f" (predicted efficiency {effs[0]:.0%})" if effs else "")
+        lo, hi = (f"{min(effs):.0%}", f"{max(effs):.0%}") if effs else ("", "")
+        span = f" (predicted efficiency {lo}-{hi})" if lo != hi else f" (predicted efficiency {lo})" if effs else ""
         warnings.append(f"{len(multi)} multi-GPU option(s) assume the job trains data-parallel on all their GPUs"
                         f"{span}, column 'scaling'; a job that runs on one GPU pays for the idle ones")
     assumptions = {
@@ -748,6 +786,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
         "multi_gpu_scaling": own.sources["scaling"],
         "spot": req.spot,
         "price_kind": req.price_kind,
+        "storage_gb": req.storage_gb,
+        "egress_gb": req.egress_gb,
+        "extras_per_month": {p: {"usd": u, "how": h} for p, (u, h) in extras_monthly.items()},
+        "extras_sources": "profiles/cloud_extras.toml",
+        "billing_increments": list(billing.values()),
         "card_prices": card_notes,
         "prices_date": prices.date.isoformat(),
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import cost
+from rigbench import cloud_extras, cost
 from rigbench.errors import UserError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
@@ -474,3 +474,39 @@ def test_spot_with_a_selector_drops_instances_without_spot():
     rep = run(buy=["card-a"], rent=["test"], hours_per_month=10, spot=True)
     assert [o.name for o in rep.rents] == ["test:v100"]
     assert any("--spot: 1 instance(s)" in w for w in rep.warnings)
+
+
+def test_storage_and_egress_per_month_hand_worked():
+    """AWS: 500 GB x 0.08 + (200 - 100 free) GB x 0.09 = 40 + 9 = 49 USD/month; GCP: 500 x 0.10 + 200 x 0.12 = 74;
+    Lambda has no cited storage price (None, with the reason) and charges no egress."""
+    facts = cloud_extras.load_extras()
+    assert cloud_extras.monthly_usd(facts["aws"], 500, 200)[0] == pytest.approx(49.0)
+    assert cloud_extras.monthly_usd(facts["gcp"], 500, 200)[0] == pytest.approx(74.0)
+    usd, why = cloud_extras.monthly_usd(facts["lambda"], 500, 0)
+    assert usd is None and "no cited storage price" in why
+    assert cloud_extras.monthly_usd(facts["lambda"], 0, 5000)[0] == 0.0
+    assert cloud_extras.monthly_usd(facts["lambda"], 10, 0, storage_price_override=0.2)[0] == pytest.approx(2.0)
+    assert all(f.billing and f.billing_source for f in facts.values())
+
+
+def test_storage_moves_total_and_break_even(tmp_path):
+    """The hand-worked case above, renting on AWS with 100 GB of storage: 100 x 0.08 = 8 USD/month.
+
+    rent total = 2,880 + 8 x 24 = 3,072 USD. Break-even: owning's fixed 1,250 less renting's 8 x 24 = 192 of monthly
+    charges: H = (1250 - 192) / (24 x (1.50 - 0.06)) = 1058 / 34.56 = 30.6134 h/month (36.169 without storage).
+    """
+    text = (FIXTURES / "tiny_prices.csv").read_text().replace("test,v100", "aws,v100")
+    path = tmp_path / "aws_prices.csv"
+    path.write_text(text)
+    req = cost.CostRequest(prices_path=str(path), today=dt.date(2024, 2, 1), buy=["card-a"], rent=["aws:v100"],
+                           hours_per_month=80, storage_gb=100)
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    rent = rep.rents[0]
+    assert rent.monthly_usd == pytest.approx(8.0) and rent.total_usd == pytest.approx(3072.0)
+    assert rep.break_even(rep.buys[0], rent) == pytest.approx(1058 / 34.56)
+    assert rep.to_doc()["assumptions"]["extras_per_month"]["aws"]["usd"] == pytest.approx(8.0)
+
+
+def test_storage_without_a_cited_price_is_refused_for_a_named_instance():
+    with pytest.raises(UserError, match="no storage or egress prices"):
+        run(buy=["card-a"], rent=["test:v100"], hours_per_month=10, storage_gb=50)

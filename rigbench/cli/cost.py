@@ -34,6 +34,8 @@ def _caption(doc: dict) -> str:
         be = f"break-even = hours/month on {ref} above which {which} beats that instance"
     text = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
             f"a bought machine, the instance price for a rented one; {be}")
+    if doc["assumptions"].get("extras_per_month"):
+        text += "; total USD of a rented option includes its storage and egress each month"
     if any(o["gpu_count"] > 1 for o in doc["options"]):
         text += ("; scaling = a multi-GPU option's throughput / (GPUs x one GPU), data-parallel over all its GPUs as "
                  "rigbench.scaling predicts")
@@ -93,14 +95,24 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
     be = doc["break_even_hours_per_month"]
     if doc["break_even_between"]:
         b, r = doc["break_even_between"]
-        lines.append(f"Break-even: {b} beats {r} above {_fmt(be)} h/month on {ref}" if be is not None else
-                     f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+        if be is None:
+            lines.append(f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+        elif be <= 0:
+            lines.append(f"Break-even: {b} beats {r} at any usage (the rented option's monthly charges alone cost "
+                         f"more than owning)")
+        else:
+            lines.append(f"Break-even: {b} beats {r} above {_fmt(be)} h/month on {ref}")
     for n in doc["notes"]:
         lines.append(f"NOTE: {n}")
     for n in doc["assumptions"].get("card_prices") or []:
         lines.append(f"Card prices: {n}")
     lines.append(f"Recommendation: {doc['recommendation']}")
     a = doc["assumptions"]
+    for p, e in (a.get("extras_per_month") or {}).items():
+        lines.append(f"Storage and egress, {p}: {e['usd']:,.2f} USD/month ({e['how']}), added to each {p} option")
+    if a.get("billing_increments"):
+        lines.append("Billing increments (a short job pays at least the minimum): "
+                     + "; ".join(f"{b['provider']} {b['increment']}" for b in a["billing_increments"]))
     lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
                  f"resale {a['resale_fraction']:.0%} ({a['resale_source']}); "
                  f"{'spot' if a['spot'] else 'on-demand'} prices; "
@@ -148,13 +160,20 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
 @click.option("--power-w", type=float, metavar="WATTS", help="Wall power of the machine while training.")
 @click.option("--resale", type=float, metavar="FRACTION", help="Share of the purchase price back at the end (0..1).")
 @click.option("--spot", is_flag=True, help="Rent at spot/preemptible prices (where published).")
+@click.option("--storage-gb", type=float, default=0, metavar="GB",
+              help="Block storage kept with each rented instance all month (priced per provider, cited in "
+                   "profiles/cloud_extras.toml).")
+@click.option("--egress-gb", type=float, default=0, metavar="GB",
+              help="Data sent out to the internet per month (each provider's free allowance first).")
+@click.option("--storage-usd-per-gb-month", type=float, metavar="USD",
+              help="Storage price for every provider (for those without a cited one: Azure, Lambda).")
 @click.option("--prices", "prices_path", type=click.Path(), metavar="FILE", help="Your own price list (same CSV format).")
 @click.option("--plot", "plot_path", type=click.Path(), metavar="FILE.png", help="Cumulative cost vs months.")
 @click.option("--list", "list_only", is_flag=True, help="List the price list (as rigbench prices list) and exit.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.cost/1 JSON document on stdout.")
 def command(buy, buy_count, rent, months, hours_per_month, reference, workload, precision, epochs, dataset_size,
             jobs_per_month, results_path, device, gpu_price, price_kind, build_price, electricity, power_w, resale,
-            spot, prices_path, plot_path, list_only, as_json):
+            spot, storage_gb, egress_gb, storage_usd_per_gb_month, prices_path, plot_path, list_only, as_json):
     """Buy a rig or rent the cloud? Total cost of each option for the same work, cost per unit of work, the
     break-even usage, and a recommendation with the assumptions behind it.
 
@@ -197,7 +216,8 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
         gpu_price_usd=parse_usd(gpu_price) if gpu_price is not None else None,
         build_price_usd=parse_usd(build_price) if build_price is not None else None,
         buy_count=buy_count, electricity_usd_per_kwh=electricity, power_w=power_w, resale=resale, spot=spot,
-        prices_path=prices_path, price_kind=price_kind,
+        prices_path=prices_path, price_kind=price_kind, storage_gb=storage_gb, egress_gb=egress_gb,
+        storage_usd_per_gb_month=storage_usd_per_gb_month,
     )
     if power_w is not None and power_w <= 0:
         raise UserError(f"--power-w is {power_w}; give the machine's wall power in watts (> 0)")
