@@ -663,7 +663,7 @@ def plan(work: Path, python: list[str], *, cpu_suite: bool = True) -> list[Step]
              check=lambda ctx, doc: check_compare(doc, model_band(), ctx.get("bench-cuda"))),
     ]
     if cpu_suite:
-        steps.append(Step("bench-cpu", 150, lambda ctx, t: [*rb, "bench", "--device", "cpu", "--out", str(bench_cpu)],
+        steps.append(Step("bench-cpu", 200, lambda ctx, t: [*rb, "bench", "--device", "cpu", "--out", str(bench_cpu)],
                           "default suite on the CPU's cores", out=bench_cpu,
                           check=lambda ctx, doc: check_figures(doc, "bench-cpu", "cpu"), ok_codes=(0, 130)))
     return steps

@@ -16,6 +16,7 @@ Exit codes: 0 every check passed or is explained; 1 a check or a step failed; 2 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shlex
 import shutil
@@ -61,6 +62,7 @@ def importable() -> dict:
     for name in [m for m in sys.modules if m == "rigbench" or m.startswith("rigbench.")]:
         del sys.modules[name]
     top = Path(tempfile.mkdtemp(prefix="rigbench-src-"))
+    atexit.register(shutil.rmtree, top, True)
     assemble_package(top)
     sys.path.insert(0, str(top))
     env["PYTHONPATH"] = os.pathsep.join([str(top), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
