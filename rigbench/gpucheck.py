@@ -590,8 +590,38 @@ def _first_gpu(ctx: dict) -> dict:
     return gpus[0] if gpus else {}
 
 
-def plan(work: Path, python: list[str], *, cpu_suite: bool = True) -> list[Step]:
-    """The steps of one run; ``python`` is the command that runs rigbench ([sys.executable, '-m', 'rigbench'])."""
+_PACKAGES_CODE = ("import importlib.metadata as m, json, sys\n"
+                  "def v(d):\n"
+                  "    try:\n"
+                  "        return m.version(d)\n"
+                  "    except m.PackageNotFoundError:\n"
+                  "        return None\n"
+                  "print(json.dumps({d: v(d) for d in sys.argv[1:]}))")
+
+
+def requirement_names(lines: list[str]) -> list[str]:
+    """Distribution names of requirement lines ('torch>=2.1' -> 'torch'; markers and extras dropped)."""
+    out = []
+    for line in lines:
+        m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split(";")[0])
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def check_packages(found: dict) -> list[dict]:
+    """Every distribution rigbench requires is installed in the interpreter the steps run on."""
+    missing = sorted(d for d, v in found.items() if v is None)
+    present = ", ".join(f"{d} {v}" for d, v in found.items() if v is not None)
+    if missing:
+        return [_check("packages", "rigbench's requirements", _FAIL,
+                       f"missing here: {', '.join(missing)} (the steps that import them fail); present: {present}")]
+    return [_check("packages", "rigbench's requirements", _OK, present)]
+
+
+def plan(work: Path, python: list[str], *, cpu_suite: bool = True, requirements: list[str] | None = None) -> list[Step]:
+    """The steps of one run; ``python`` is the command that runs rigbench ([sys.executable, '-m', 'rigbench']), its
+    first item the interpreter; ``requirements``: distribution names checked first (setup.cfg's install_requires)."""
     rb = list(python)
     bench_cuda, bench_dist, bench_cpu = work / "bench-cuda.json", work / "bench-distributed.json", work / "bench-cpu.json"
 
@@ -648,7 +678,10 @@ def plan(work: Path, python: list[str], *, cpu_suite: bool = True) -> list[Step]
         return [*rb, "compare", cid, str(bench_cuda), "--device", "cuda:0", "--workload", "train_cnn",
                 "--workload", "train_transformer", "--json"]
 
-    steps = [
+    steps = [Step("packages", 30, lambda ctx, t: [rb[0], "-c", _PACKAGES_CODE, *requirements],
+                  "rigbench's requirements in this python", check=lambda ctx, doc: check_packages(doc))] \
+        if requirements else []
+    steps += [
         Step("nvidia-smi", 30, lambda ctx, t: smi_command(), "the driver's view of each GPU", parse="csv",
              check=smi_check, retry=smi_retry),
         Step("probe", 60, lambda ctx, t: [*rb, "probe", "--json"], "rigbench probe: NVML facts vs nvidia-smi",

@@ -400,3 +400,20 @@ def test_package_assembled_like_setup_cfg_maps_it(tmp_path):
     lines = out.stdout.split()
     assert out.returncode == 0, out.stderr
     assert lines[0].startswith(str(tmp_path)) and int(lines[1]) > 5 and lines[2] == "True"
+
+
+# ------------------------------------------------------------------------------------------------ packages
+
+def test_requirement_names_drop_versions_markers_and_extras():
+    assert gpucheck.requirement_names(["click>=8.1", "nvidia-ml-py>=12.535", "torch>=2.1; python_version>'3'",
+                                       "rich[jupyter]>=13", "  "]) == ["click", "nvidia-ml-py", "torch", "rich"]
+
+
+def test_packages_step_finds_what_this_python_has_and_names_what_it_lacks():
+    step = gpucheck.plan(Path("/nonexistent"), [sys.executable, "-m", "rigbench"],
+                         requirements=["click", "psutil", "surely-not-installed-dist"])[0]
+    assert step.name == "packages"
+    rec = gpucheck.run_step(step, {}, 60)
+    (c,) = rec["checks"]
+    assert rec["status"] == "ok" and c["status"] == "fail"
+    assert "missing here: surely-not-installed-dist" in c["detail"] and "click " in c["detail"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import configparser
 import os
 import shlex
 import shutil
@@ -69,6 +70,15 @@ def importable() -> dict:
     return env
 
 
+def requirements() -> list[str]:
+    """setup.cfg's install_requires, as distribution names."""
+    from rigbench.gpucheck import requirement_names
+
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg", encoding="utf-8")
+    return requirement_names([x for x in cfg.get("options", "install_requires", fallback="").splitlines() if x.strip()])
+
+
 def replay(step: str, to: str | None, hang: bool) -> int:
     """The dry run's stand-in for one step's command: print or write the recorded output of ``step``."""
     if hang:
@@ -115,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if not budget > 0:
         print(f"gpu_check.py: error: --budget must be a number of seconds > 0, got {args.budget}", file=sys.stderr)
         return 2
-    steps_known = ["nvidia-smi", "probe", "bench-cuda", "bench-distributed", "recommend", "compare", "bench-cpu"]
+    steps_known = ["packages", "nvidia-smi", "probe", "bench-cuda", "bench-distributed", "recommend", "compare", "bench-cpu"]
     bad = [s for s in args.dry_hang if s not in steps_known]
     if bad or (args.dry_hang and not args.dry_run):
         print(f"gpu_check.py: error: --dry-hang takes a step of a dry run ({', '.join(steps_known)}), got "
@@ -128,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out_dir = REPO / "results" / "reference"
     work = Path(tempfile.mkdtemp(prefix="rigbench-gpu-check-"))
-    steps = gpucheck.plan(work, [sys.executable, "-m", "rigbench"], cpu_suite=not args.no_cpu)
+    steps = gpucheck.plan(work, [sys.executable, "-m", "rigbench"], cpu_suite=not args.no_cpu,
+                          requirements=None if args.dry_run else requirements())
 
     rewrite = None
     if args.dry_run:
@@ -146,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.dry_run:
         say("gpu-check DRY RUN: no GPU is used; recorded outputs stand in for each step. On a GPU it runs, in order:")
+        say(f"  {'packages':<18} rigbench's requirements in this python (not in a dry run: no GPU interpreter here)")
         for s in steps:
             say(f"  {s.name:<18} {s.what}")
     progress_file = work / "gpu-check.json"
