@@ -69,13 +69,16 @@ def image(png: bytes, alt: str, caption: str) -> str:
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def table(columns: list[str], rows: list[list], numeric: set[int] = frozenset(), cls: str = "") -> str:
+def table(columns: list[str], rows: list[list], numeric: set[int] = frozenset(), cls: str = "",
+          prose: set[int] = frozenset()) -> str:
+    """A table in its own horizontally scrolling box; ``numeric`` columns right-aligned, ``prose`` columns (long
+    reasons) given room and a smaller font."""
     head = "".join(f'<th{" class=num" if i in numeric else ""}>{esc(c)}</th>' for i, c in enumerate(columns))
     body = []
     for row in rows:
         cells = []
         for i, v in enumerate(row):
-            klass = [k for k in ("num" if i in numeric else "", _status_class(v)) if k]
+            klass = [k for k in ("num" if i in numeric else "", "prose" if i in prose else "", _status_class(v)) if k]
             attr = f' class="{" ".join(klass)}"' if klass else ""
             cells.append(f"<td{attr}>{esc(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -197,7 +200,7 @@ def figures_section(run: Run) -> Section:
     else:
         s.note("No figure of this run has a peak to hold it against.")
     s.add(table(["kernel", "device", "dtype", "case", "value", "95% interval", "of peak", "status", "why"], rows,
-                {4, 5, 6}))
+                {4, 5, 6}, prose={8}))
     return s
 
 
@@ -330,7 +333,8 @@ def guidelines_section(run: Run) -> Section:
     for p in doc["profiles"]:
         s.add(f"<h3>{esc(p['title'])}: {esc(p['verdict'].upper())}</h3>")
         s.add(table(["rule", "status", "measured", "required", "why"],
-                    [[c["id"], c["status"], c["measured"], c["required"], c["why"]] for c in p["checks"]]))
+                    [[c["id"], c["status"], c["measured"], c["required"], c["why"]] for c in p["checks"]],
+                    prose={2, 4}))
     return s
 
 
@@ -430,6 +434,7 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 table.kv td:first-child { font-weight: 600; white-space: nowrap; }
 td.ok { color: var(--ok); } td.bad { color: var(--bad); font-weight: 600; } td.warn { color: var(--warn); }
 td.muted { color: var(--muted); }
+td.prose { min-width: 16em; font-size: .8rem; }
 figure { margin: 1rem 0; }
 img { max-width: 100%; height: auto; display: block; }
 figcaption, .note { color: var(--muted); font-size: .85rem; }

@@ -62,8 +62,20 @@ def of_samples(samples_s: list[float], value: float, median_s: float) -> Interva
                     samples=len(times), method="order statistics of the median")
 
 
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
 def of_measurement(m: dict) -> Interval | None:
-    """The interval of one results-file measurement (``status`` ok, with ``samples_s``); None when it has none."""
-    if m.get("status") != "ok" or m.get("value") is None:
+    """The interval of one results-file measurement (``status`` ok); None when it has none.
+
+    The interval the runner recorded (``ci_low_s``/``ci_high_s``, files of ``rigbench.results/2``) is taken as it
+    is; an older file's is computed here from its ``samples_s`` by the same rule."""
+    if m.get("status") != "ok" or not _positive(m.get("value")) or not _positive(m.get("median_s")):
         return None
-    return of_samples(m.get("samples_s") or [], m["value"], m.get("median_s"))
+    value, median_s = float(m["value"]), float(m["median_s"])
+    lo_s, hi_s = m.get("ci_low_s"), m.get("ci_high_s")
+    if _positive(lo_s) and _positive(hi_s):
+        return Interval(low=value * median_s / hi_s, high=value * median_s / lo_s, coverage=CONFIDENCE,
+                        samples=int(m.get("repeats") or 0), method="recorded by the runner")
+    return of_samples(m.get("samples_s") or [], value, median_s)

@@ -217,3 +217,49 @@ def test_frame_has_one_row_per_measurement_with_intervals(folder):
     assert gemm.low < gemm.value < gemm.high and gemm.coverage > 0.95
     skipped = frame[frame.dtype == "float16"].iloc[0]
     assert math.isnan(skipped.value) and skipped.reasons == "skipped for the test" and not skipped.valid
+
+
+def test_interval_recorded_by_the_runner_is_used_as_it_is():
+    m = {"status": "ok", "value": 2.0, "median_s": 0.5, "ci_low_s": 0.4, "ci_high_s": 0.625, "repeats": 9,
+         "samples_s": [0.1, 0.9]}
+    iv = intervals.of_measurement(m)
+    assert (iv.low, iv.high) == (pytest.approx(1.6), pytest.approx(2.5))
+    assert iv.method == "recorded by the runner"
+
+
+def slowed(doc: dict, factor: float) -> dict:
+    """A copy of a run in which every call took ``factor`` times as long: every time scaled, every value divided."""
+    out = json.loads(json.dumps(doc))
+    for m in out["measurements"]:
+        if m.get("status") != "ok":
+            continue
+        for key in ("median_s", "iqr_s", "min_s", "max_s", "ci_low_s", "ci_high_s"):
+            if isinstance(m.get(key), (int, float)):
+                m[key] *= factor
+        m["samples_s"] = [t * factor for t in m.get("samples_s") or []]
+        m["value"] /= factor
+        if m.get("fraction_of_peak") is not None:
+            m["fraction_of_peak"] /= factor
+    return out
+
+
+REFERENCE = Path(__file__).resolve().parent.parent / "results" / "reference"
+
+
+@pytest.mark.parametrize("path", sorted(REFERENCE.glob("*.json")), ids=lambda p: p.name)
+def test_planted_slowdown_of_a_real_run_fails_the_gate(path, tmp_path):
+    """This machine's committed run against a copy of it where every call takes 1.2x as long."""
+    slow = tmp_path / "slow.json"
+    write_json_atomic(slow, slowed(json.loads(path.read_text()), 1.2))
+    base = runs_mod.load_run(path, "reference")
+    changes = diff_mod.diff([base, runs_mod.load_run(slow)], fail_above=0.05)
+    judged = [c for c in changes if c.base and c.base.valid]
+    assert judged, "the reference run has no valid figure"
+    for c in judged:
+        assert c.slower_by == pytest.approx(0.2)
+        # beyond the noise exactly when the interval is narrower than the slowdown (high/low < 1.2)
+        assert c.beyond_noise == (c.base.high / c.base.low < 1.2)
+        assert c.over_limit == c.beyond_noise
+    assert diff_mod.failed(changes)
+    r = run_cli("results", "diff", str(path), str(slow), "--fail-above", "5%", cwd=tmp_path)
+    assert r.code == 1 and "slower by 20.0%" in r.stderr
