@@ -74,6 +74,7 @@ def table(columns: list[str], rows: list[list], numeric: set[int] = frozenset(),
     """A table in its own horizontally scrolling box; ``numeric`` columns right-aligned, ``prose`` columns (long
     reasons) given room and a smaller font."""
     head = "".join(f'<th{" class=num" if i in numeric else ""}>{esc(c)}</th>' for i, c in enumerate(columns))
+    thead = f"<thead><tr>{head}</tr></thead>" if any(columns) else ""
     body = []
     for row in rows:
         cells = []
@@ -82,8 +83,7 @@ def table(columns: list[str], rows: list[list], numeric: set[int] = frozenset(),
             attr = f' class="{" ".join(klass)}"' if klass else ""
             cells.append(f"<td{attr}>{esc(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return f'<div class="scroll"><table class="{cls}">{thead}<tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _status_class(v) -> str:
@@ -122,7 +122,8 @@ def machine_section(run: Run) -> Section:
         ["OS", " ".join(str(x) for x in (osd.get("pretty_name") or osd.get("distribution") or osd.get("system"),
                                          f"(kernel {osd['kernel']})" if osd.get("kernel") else None,
                                          osd.get("virtualization")) if x) or None],
-        ["software", ", ".join(f"{k} {v}" for k, v in soft.items() if isinstance(v, (str, int, float)))
+        ["software", ", ".join(f"{k} {v}" for k, v in soft.items()
+                               if isinstance(v, (str, int, float)) and "reason" not in k and "implementation" not in k)
          if isinstance(soft, dict) else None],
     ]
     gpus = [g for g in probe.get("gpus") or [] if isinstance(g, dict)]
@@ -460,7 +461,8 @@ footer { color: var(--muted); font-size: .8rem; margin: 2rem auto; }
 
 def render(run: Run, sections: list[Section], version: str) -> str:
     """The page as one HTML string: CSS inline, images as data: URIs, no script, nothing fetched."""
-    title = f"rigbench report: {machine(run.doc)}, {run.created_utc}"
+    when = run.created_utc.replace("T", " ").replace("Z", " UTC") if run.created_utc else "date unknown"
+    title = f"rigbench report: {machine(run.doc)}, {when}"
     nav = "".join(f'<li><a href="#{s.id}">{esc(s.title)}</a></li>' for s in sections)
     body = "".join(f'<section id="{s.id}" data-section="{s.id}"><h2>{esc(s.title)}</h2>{"".join(s.body)}</section>'
                    for s in sections)
