@@ -551,6 +551,13 @@ def _resolve_instance(name: str) -> dict:
     return _row(cost.resolve_instance(name))
 
 
+def _price_source() -> str:
+    """Which price list applies (the user's own from `rigbench prices refresh`, or the shipped one), for the screen."""
+    from rigbench import cost
+
+    return cost.load_prices().origin_label
+
+
 def _price_rows() -> tuple[list[dict], str | None]:
     from rigbench import cost
 
@@ -1291,7 +1298,7 @@ def provider_notes() -> dict:
             note["measured"] = c.get("why") or "not in the price list (TPUs are not GPUs)"
             note["verdict"] = "unknown"
         out.append(note)
-    return {"price_list_date": date, "claims": out}
+    return {"price_list_date": date, "price_list_source": _price_source(), "claims": out}
 
 
 def _per_gpu_prices(rows: list[dict], providers: set[str] | None, spot: bool) -> dict[str, dict[str, float]]:

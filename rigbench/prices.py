@@ -94,6 +94,11 @@ class PriceList:
     def is_stale(self, max_age_days: int, today: _dt.date | None = None) -> bool:
         return self.age_days(today) > max_age_days
 
+    @property
+    def origin_label(self) -> str:
+        """A short name of where the list comes from: 'shipped', 'your own', '--prices'."""
+        return {"shipped": "shipped", "user": "your own", "file": "--prices"}.get(self.origin, self.origin)
+
     def describe(self) -> str:
         """One phrase naming the list, for the screen."""
         what = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",

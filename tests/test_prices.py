@@ -238,3 +238,11 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
 def test_cli_prices_help_teaches():
     r = run_cli("prices", "refresh", "--help")
     assert r.code == 0 and "rigbench prices refresh --from" in r.stdout and "--date" in r.stdout
+
+
+def test_recommend_names_the_users_list(own_data_dir):
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    r = run_cli("recommend", "--instance", "aws:p3.2xlarge", "--profile", "cloud", "--json", env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert json.loads(r.stdout)["providers"]["price_list_source"] == "your own"

@@ -331,7 +331,8 @@ def _providers(out: _Lines, prov: dict | None, verbose: bool) -> None:
     if verbose:
         out.blank()
     date = prov.get("price_list_date") or "(not available)"
-    out.title("Clouds:", rest=f" the text's claims vs the price list of {date}")
+    src = f" ({prov['price_list_source']})" if prov.get("price_list_source") else ""
+    out.title("Clouds:", rest=f" the text's claims vs the price list of {date}{src}")
     for c in prov["claims"]:
         claim = c["for"] if verbose else c["for"].split(",")[0]
         measured = c.get("measured", "-")
