@@ -9,9 +9,9 @@ has no ``InstanceType``; an instance's price is its host row plus the GPU row of
 
 Which instances to keep, and which catalog GPU each one has, is data: ``profiles/price_instances.csv``. For each, the
 refresh keeps the cheapest region (lowest on-demand price; spot is the lowest zone's spot price in that region; a tie
-goes to a US region, then alphabetical order). The files carry no date of their own, so each row is dated by
-``--date`` when the caller knows the snapshot's date (``date_basis`` published), else by the day it was read
-(``date_basis`` fetched).
+goes to a US region, then alphabetical order). The files carry no date of their own, so each cloud's rows are dated by
+``--date`` when the caller knows the snapshot's date, else by the file's last commit date when it is read from a git
+checkout of the catalog (both ``date_basis`` published), else by the day it was read (``date_basis`` fetched).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import csv
 import datetime as _dt
 import io
 import math
+import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -102,6 +104,26 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         return candidate.read_text(encoding="utf-8"), str(candidate)
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {candidate}: {exc}") from None
+
+
+def git_commit_date(path: str) -> _dt.date | None:
+    """The commit date of the last commit that changed ``path`` when it is a catalog file (``catalogs/v<N>/<cloud>/
+    vms.csv``) of a git checkout (a clone of skypilot-catalog), else None: the date the data was published, as the
+    catalog's history records it. Files elsewhere (a copy, a test fixture) are not dated by the repository they sit in."""
+    p = Path(path).resolve()
+    if len(p.parts) < 4 or p.parts[-4] != "catalogs" or not p.parts[-3].startswith("v") or not p.is_file():
+        return None
+    if shutil.which("git") is None:
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(p.parent), "log", "-1", "--format=%cs", "--", p.name],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    try:
+        return _dt.date.fromisoformat(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+    except ValueError:
+        return None
 
 
 def _http_get(url: str) -> bytes:
@@ -218,8 +240,9 @@ class RefreshResult:
     carried: list[Instance]            # rows of the previous list whose cloud the source did not have
     missing: list[str]                 # tracked instances the source's files did not list
     read: dict                         # provider -> where its file was read
-    price_date: _dt.date
-    date_basis: str
+    price_date: _dt.date               # the oldest refreshed cloud's date
+    date_basis: str                    # fetched when any cloud is dated by the day it was read
+    dates: dict                        # cloud -> (date, basis)
 
 
 def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = None, label: str | None = None,
@@ -231,9 +254,9 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
     provider. ``price_date``: the snapshot's own date, when known (a commit date); else today, marked fetched.
     """
     tracked = load_tracked() if tracked is None else tracked
-    basis = "published" if price_date is not None else "fetched"
-    date = price_date or today or _dt.datetime.now(_dt.timezone.utc).date()
+    fetched_on = today or _dt.datetime.now(_dt.timezone.utc).date()
     refreshed: list[Instance] = []
+    dates: dict[str, tuple[_dt.date, str]] = {}
     missing: list[str] = []
     read: dict[str, str] = {}
     for provider in PROVIDERS:
@@ -246,7 +269,17 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
         text, where = got
         read[provider] = where
         rows = parse_vms(text, where)
-        source = label.replace("{cloud}", provider) if label else f"SkyPilot catalog {where}"
+        # The data's date: --date, else the file's commit date in a git checkout, else today (fetched).
+        committed = None if price_date is not None or where.startswith(("http://", "https://")) else git_commit_date(where)
+        if price_date is not None:
+            date, basis = price_date, "published"
+        elif committed is not None:
+            date, basis = committed, "published"
+        else:
+            date, basis = fetched_on, "fetched"
+        dates[provider] = (date, basis)
+        source = label.replace("{cloud}", provider) if label else (
+            f"SkyPilot catalog {where}" + (f", commit date {committed}" if committed else ""))
         for t in wanted:
             inst = cheapest_region(t, rows, date, source, basis)
             if inst is None:
@@ -258,4 +291,6 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
                         f"(expected {', '.join(p + '/vms.csv' for p in PROVIDERS)}); nothing written")
     done = {i.provider for i in refreshed}
     carried = [i for i in previous.instances if i.provider not in done]
-    return RefreshResult(refreshed + carried, refreshed, carried, missing, read, date, basis)
+    oldest = min(dates.values())
+    return RefreshResult(refreshed + carried, refreshed, carried, missing, read, oldest[0],
+                         "fetched" if any(b == "fetched" for _, b in dates.values()) else "published", dates)

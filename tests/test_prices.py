@@ -246,3 +246,23 @@ def test_recommend_names_the_users_list(own_data_dir):
     r = run_cli("recommend", "--instance", "aws:p3.2xlarge", "--profile", "cloud", "--json", env=_env(own_data_dir))
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["providers"]["price_list_source"] == "your own"
+
+
+def test_git_checkout_dates_each_cloud_by_its_commit(tmp_path):
+    """A clone of the catalog dates each file by its last commit (published), without --date."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the commit date cannot be read")
+    repo = tmp_path / "catalog"
+    (repo / "catalogs" / "v7" / "lambda").mkdir(parents=True)
+    (repo / "catalogs" / "v7" / "lambda" / "vms.csv").write_text((FIXTURE / "lambda" / "vms.csv").read_text())
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "GIT_AUTHOR_DATE": "2026-03-04T12:00:00Z", "GIT_COMMITTER_DATE": "2026-03-04T12:00:00Z", "HOME": str(tmp_path)}
+    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "catalog"]):
+        subprocess.run(["git", "-C", str(repo), *cmd], check=True, env=env)
+    result = sk.refresh(str(repo / "catalogs" / "v7"), prices.load_shipped_prices(), today=READ_DAY)
+    assert result.dates == {"lambda": (dt.date(2026, 3, 4), "published")}
+    assert all(i.price_date == dt.date(2026, 3, 4) and i.date_basis == "published" for i in result.refreshed)
+    assert "commit date 2026-03-04" in result.refreshed[0].source

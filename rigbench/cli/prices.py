@@ -87,7 +87,8 @@ def list_command(prices_path, shipped, as_json):
               help="SkyPilot catalog: a folder holding <cloud>/vms.csv (a checkout's catalogs/v7), one vms.csv, or a "
                    "URL. Default: the catalog's master branch on GitHub.")
 @click.option("--date", "date_text", metavar="YYYY-MM-DD",
-              help="The snapshot's own date (e.g. its commit date). Without it rows are dated today, marked fetched.")
+              help="The snapshot's own date. Without it: each file's last commit date when --from is a git checkout of "
+                   "the catalog, else today (marked fetched).")
 @click.option("--label", metavar="TEXT", help="How the source column names the data ({cloud} becomes the cloud).")
 @click.option("--out", "out_path", type=click.Path(), metavar="FILE",
               help="Write here instead of your per-user list (which cost and recommend then use).")
@@ -103,7 +104,8 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
     \b
     Examples:
       rigbench prices refresh
-      rigbench prices refresh --from ~/skypilot-catalog/catalogs/v7 --date 2026-11-30
+      git clone --depth 1 https://github.com/skypilot-org/skypilot-catalog
+      rigbench prices refresh --from skypilot-catalog/catalogs/v7
       rigbench prices refresh --from tests/fixtures/prices/skypilot --dry-run
     """
     from rigbench import prices, report, skypilot_catalog
@@ -121,6 +123,7 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
     doc = {
         "schema": "rigbench.prices_refresh/1", "from": base, "read": result.read,
         "price_date": result.price_date.isoformat(), "date_basis": result.date_basis,
+        "dates": {c: {"date": d.isoformat(), "date_basis": b} for c, (d, b) in result.dates.items()},
         "refreshed": len(result.refreshed), "carried_over": [i.key for i in result.carried],
         "missing": result.missing, "written": written, "dry_run": dry_run,
         "instances": [dict(zip(list(prices.PRICE_COLUMNS) + list(prices.OPTIONAL_COLUMNS), prices.format_row(i)))
@@ -142,9 +145,11 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
                      f"{', '.join(i.key for i in result.carried)}")
     if result.missing:
         lines.append(f"Not in the source's files, left out: {', '.join(result.missing)}")
-    if result.date_basis == "fetched":
-        lines.append(f"Dated {result.price_date} (today, the day the files were read): the catalog files carry no "
-                     f"date; pass --date YYYY-MM-DD with the snapshot's commit date when you know it")
+    for cloud, (d, basis) in result.dates.items():
+        how = ("the day its file was read: the catalog files carry no date; pass --date YYYY-MM-DD, or refresh "
+               "from a git checkout of the catalog" if basis == "fetched" else
+               "--date" if price_date is not None else "its file's last commit in the git checkout")
+        lines.append(f"{cloud} dated {d} ({how})")
     if written:
         lines.append(f"Wrote {written}: `rigbench cost` and `rigbench recommend` now use it "
                      f"(delete it to go back to the shipped list)")
