@@ -24,13 +24,19 @@ local VM, a container, a Mac, a planned build or a rented instance; ``--profile`
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from rigbench import data
+from rigbench import catalog, cost, data, model
+from rigbench.bench.schema import load_results, newest_results
 from rigbench.errors import UserError
+from rigbench.files import parse_schema, read_json, read_text
+from rigbench.probe import probe as probe_this_machine
+from rigbench.probe.cpu import classify_tier
 from rigbench.units import fmt_bytes, fmt_num, parse_size, parse_usd
 
 PROFILES = ("laptop", "desktop", "diy", "cloud")
@@ -92,7 +98,7 @@ class CpuClass:
 
 
 def cpu_class(brand: str | None, tier: str | None, usable_cores: int | None) -> CpuClass:
-    """The brief's Intel class of a CPU, by the fair equivalence of ``profiles/cpu_tiers.toml``."""
+    """The text's Intel class of a CPU, by the fair equivalence of ``profiles/cpu_tiers.toml``."""
     table = _toml("cpu_tiers.toml")
     if tier is None and brand:
         tier = _probe_tier(brand)
@@ -147,11 +153,14 @@ def _generation_class(brand: str, value: int, why: str, gens: dict) -> tuple[int
 
 
 def _probe_tier(brand: str) -> str | None:
-    try:
-        from rigbench.probe.cpu import classify_tier
-    except ImportError:  # the probe is another module; the patterns of cpu_tiers.toml still decide
-        return None
     return classify_tier(brand)[0]
+
+
+def cpu_model(brand: str | None) -> dict | None:
+    """The PCIe lanes and rated power of a CPU model (``profiles/cpu_tiers.toml`` [[models]]), or None."""
+    if not brand:
+        return None
+    return next((e for e in _toml("cpu_tiers.toml").get("models", []) if re.search(e["pattern"], brand, re.I)), None)
 
 
 def class_name(value: int | None) -> str:
@@ -168,6 +177,7 @@ class GpuUnit:
     name: str
     catalog_id: str | None = None
     memory_bytes: int | None = None
+    pcie_width: int | None = None       # the link width NVML reports (probe), None for a planned card
 
 
 @dataclass
@@ -227,7 +237,7 @@ class Machine:
         limit = mem.get("limit_bytes")
         if ram is not None and limit is not None and limit < ram:
             ram = limit
-        gpus = [GpuUnit(g.get("name") or "GPU", g.get("catalog_id"), g.get("memory_total_bytes"))
+        gpus = [GpuUnit(g.get("name") or "GPU", g.get("catalog_id"), g.get("memory_total_bytes"), g.get("pcie_width"))
                 for g in (doc.get("gpus") or [])]
         disks = [DiskUnit(d.get("mount"), d.get("device"), d.get("fstype"), d.get("total_bytes"), d.get("kind"),
                           d.get("kind_note"))
@@ -307,6 +317,98 @@ def _cloud_from_probe(doc: dict) -> str | None:
         if word in low:
             return provider
     return None
+
+
+# ------------------------------------------------------------------------------------------------------ machine kind
+
+# Hypervisors of servers and clouds (a VM of these is judged as a cloud machine: its hardware is rented, not bought)
+# and of desktops (VirtualBox, Parallels, VMware Workstation/Fusion: the text's "virtual machine with Ubuntu on either
+# your Mac or Windows machine"). Names as rigbench.probe.host reports them (systemd-detect-virt's).
+SERVER_HYPERVISORS = {"amazon", "google", "microsoft", "alibaba", "openstack", "kvm", "qemu", "xen", "bochs", "bhyve",
+                      "unknown-vm"}
+DESKTOP_HYPERVISORS = {"oracle", "parallels", "vmware"}
+# Words of laptop model names in DMI product_name (Dell, Lenovo, HP, Apple, ASUS, Acer, MSI, Razer, Framework ...).
+_LAPTOP_PRODUCTS = re.compile(r"xps|latitude|inspiron|precision \d{4}|thinkpad|ideapad|yoga|legion|elitebook|probook|"
+                              r"zbook|spectre|envy|omen|pavilion|macbook|zenbook|vivobook|rog |zephyrus|tuf |aspire|"
+                              r"swift|predator|nitro|blade|stealth|raider|framework laptop|surface laptop|chromebook|"
+                              r"notebook|laptop", re.I)
+# Laptop CPUs by model suffix (Intel U/H/HK/HS/HX/G7/P/Y, AMD U/H/HS/HX) and the laptop-only families.
+_LAPTOP_CPU = re.compile(r"\b(i[3579]-\d{4,5}(u|h|hk|hs|hx|hq|y|p|g\d)|ryzen\s*\d\s+\d{4}(u|h|hs|hx))\b|"
+                         r"core(\(tm\))?\s*ultra\s*\d\s+\d{3}[uhvp]|celeron\s*n\d|pentium\s*(silver|gold)\s*n?\d|"
+                         r"\bn(100|200|50|95|97|300|305)\b|mediatek|kompanio|snapdragon|\bsc7[12]80\b", re.I)
+
+
+@dataclass
+class MachineKind:
+    """What a machine is, which guideline profiles apply to it, and what can be added to it."""
+
+    kind: str                  # laptop, desktop, cloud-vm, local-vm, instance, planned
+    profiles: list[str]        # the profiles that apply, in PROFILES order
+    why: str                   # what was seen, for a person
+    takes_parts: bool          # a GPU, RAM or a disk can be added (a desktop or a planned build)
+    takes_nvidia_gpu: bool     # False on a Mac (Apple Silicon takes no eGPU; NVIDIA's macOS drivers end at 10.13)
+    container: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def is_mac(m: Machine) -> bool:
+    return m.os_system == "Darwin" or bool(m.cpu_brand and re.match(r"\s*apple\s+m\d", m.cpu_brand, re.I))
+
+
+def _is_laptop_hardware(m: Machine) -> tuple[bool, str]:
+    if m.on_battery is not None:
+        return True, "a battery or mains adapter in /sys/class/power_supply"
+    if m.dmi_product and _LAPTOP_PRODUCTS.search(m.dmi_product):
+        return True, f"the model {m.dmi_product!r}"
+    if m.cpu_brand and _LAPTOP_CPU.search(m.cpu_brand):
+        return True, f"a laptop CPU ({m.cpu_brand})"
+    return False, "no battery, no laptop model name or CPU"
+
+
+def machine_kind(m: Machine) -> MachineKind:
+    """Which guidelines apply: a laptop's, a desktop's (bought or built), or the cloud's; and what can be added."""
+    mac = is_mac(m)
+    nvidia_ok = not mac
+    if m.kind_hint:
+        profiles = {"laptop": ["laptop"], "desktop": ["desktop", "diy"], "diy": ["diy"], "cloud": ["cloud"]}[m.kind_hint]
+        return MachineKind("planned" if m.source == "spec" else m.kind_hint, profiles,
+                           f"kind={m.kind_hint} given", m.kind_hint in ("desktop", "diy") and nvidia_ok, nvidia_ok)
+    if m.source == "instance":
+        return MachineKind("instance", ["cloud"], f"a rented instance ({m.label.split()[-1]})", False, False)
+    if m.source == "spec":
+        laptop, why = _is_laptop_hardware(m)
+        if m.os_system == "ChromeOS":
+            laptop, why = True, "ChromeOS (a Chromebook)"
+        elif mac:
+            laptop, why = True, "an Apple Silicon Mac, most of them MacBooks (give kind=desktop for a Mac mini or Studio)"
+        if laptop:
+            return MachineKind("planned", ["laptop"], f"a planned laptop: {why}", False, nvidia_ok)
+        if m.gpus or m.cpu_brand or m.psu_w:
+            return MachineKind("planned", ["desktop", "diy"], "a planned desktop: bought ready-made (desktop) or "
+                               "built (diy)", nvidia_ok, nvidia_ok)
+        return MachineKind("planned", ["laptop", "desktop", "diy"], "a planned machine of no stated kind "
+                           "(give kind=laptop|desktop|diy|cloud)", nvidia_ok, nvidia_ok)
+    virt = (m.virtualization or "none").lower()
+    where = f"a {m.container} container" if m.container else ""
+    if virt in SERVER_HYPERVISORS or m.cloud_provider:
+        name = {"unknown-vm": "an unnamed hypervisor"}.get(virt, virt)
+        on = f"a virtual machine on {name}" + (f" ({m.cloud_provider}" + (f" {m.dmi_product}" if m.instance else "")
+                                               + ")" if m.cloud_provider else "")
+        why = (f"{where} on {on}" if where else on) + ": rented or server hardware, judged as a cloud machine"
+        return MachineKind("cloud-vm", ["cloud"], why, False, False, m.container)
+    laptop, how = _is_laptop_hardware(m)
+    if virt in DESKTOP_HYPERVISORS:
+        profile = "laptop" if laptop else "desktop"
+        return MachineKind("local-vm", [profile], f"{where + ' in ' if where else ''}a {virt} virtual machine on a "
+                           f"{profile} ({how}): judged by the slice it gets", False, nvidia_ok, m.container)
+    if laptop:
+        return MachineKind("laptop", ["laptop"], (f"{where} on " if where else "") + f"a laptop: {how}"
+                           + (" (a Mac)" if mac else ""), False, nvidia_ok, m.container)
+    return MachineKind("desktop", ["desktop"], (f"{where} on " if where else "") + "a desktop or workstation: no "
+                       "battery, no virtualisation" + (" (a Mac)" if mac else ""), not m.container and nvidia_ok,
+                       nvidia_ok, m.container)
 
 
 # ------------------------------------------------------------------------------------------------------------ --spec
@@ -497,16 +599,12 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
 
 
 def _catalog_gpu(name: str):
-    from rigbench import catalog
-
     return catalog.resolve(name)
 
 
 @lru_cache(maxsize=None)
 def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> tuple[float, str, str]:
     """Predicted training throughput of a catalog card: (value, unit, precision). ``precision=None``: the better one."""
-    from rigbench import model
-
     cap = model.capability_from_gpu(_catalog_gpu(gpu_id))
     best = None
     for p in ([precision] if precision else list(model.PRECISIONS)):
@@ -514,10 +612,6 @@ def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> 
         if best is None or pred.throughput > best[0]:
             best = (float(pred.throughput), pred.unit, p)
     return best
-
-
-def _model_missing(exc: Exception) -> str:
-    return f"the performance model is not available ({exc.__class__.__name__}: {exc})"
 
 
 def _instance_field(row: Any, *names: str):
@@ -546,8 +640,6 @@ def _row(inst: Any) -> dict:
 
 
 def _resolve_instance(name: str) -> dict:
-    from rigbench import cost
-
     return _row(cost.resolve_instance(name))
 
 
@@ -559,8 +651,6 @@ def _price_source() -> str:
 
 
 def _price_rows() -> tuple[list[dict], str | None]:
-    from rigbench import cost
-
     prices = cost.load_prices()
     return [_row(i) for i in prices.instances], str(getattr(prices, "date", None) or "") or None
 
@@ -806,11 +896,8 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
     if not m.gpus:
         return _check(rule, _below(rule), "no GPU", f">= {rule['pass_reference']}", "no GPU to judge",
                       change={"kind": rule.get("change", "gpu")})
-    try:
-        ref_pass = gpu_throughput(rule["pass_reference"], wl)
-        ref_warn = gpu_throughput(rule["warn_reference"], wl)
-    except (ImportError, AttributeError) as exc:
-        return _check(rule, "unknown", _gpu_summary(m.gpus), f">= {rule['pass_reference']}", _model_missing(exc))
+    ref_pass = gpu_throughput(rule["pass_reference"], wl)
+    ref_warn = gpu_throughput(rule["warn_reference"], wl)
     req = f">= {rule['pass_reference']} ({fmt_num(ref_pass[0])} {ref_pass[1]}, {ref_pass[2]})"
     worst = None   # (rank, value, gpu, why)
     for g in m.gpus:
@@ -823,7 +910,7 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
             why = (f"{g.name}: {fmt_num(value)} {unit} predicted ({prec}) vs {rule['pass_reference']} "
                    f"{fmt_num(ref_pass[0])}, {rule['warn_reference']} {fmt_num(ref_warn[0])}")
             if listed > rank:
-                why += "; a card the brief names" + (" as its budget option" if listed == 2 else "")
+                why += "; a card the text names" + (" as its budget option" if listed == 2 else "")
             cand = (max(rank, listed), value, g, why)
         if worst is None or cand[0] < worst[0] or (cand[0] == worst[0] and (cand[1] or 0) < (worst[1] or 0)):
             worst = cand
@@ -873,11 +960,8 @@ def check_preprocess_feed(rule: dict, m: Machine) -> Check:
     rate, how = _preprocess_rate(m)
     if rate is None:
         return _check(rule, "unknown", "-", req, how)
-    try:
-        per_gpu = [gpu_throughput(g.catalog_id, rule["workload"], rule["precision"]) if g.catalog_id else None
-                   for g in m.gpus]
-    except (ImportError, AttributeError) as exc:
-        return _check(rule, "unknown", f"{fmt_num(rate)} images/s", req, _model_missing(exc))
+    per_gpu = [gpu_throughput(g.catalog_id, rule["workload"], rule["precision"]) if g.catalog_id else None
+               for g in m.gpus]
     if any(p is None for p in per_gpu):
         return _check(rule, "unknown", f"{fmt_num(rate)} images/s", req, "a GPU is not in the catalog: its appetite is unknown")
     demand = sum(p[0] for p in per_gpu)
@@ -992,7 +1076,7 @@ def check_price_band(rule: dict, m: Machine) -> Check:
     p = m.price_usd
     inside = next((b for b in bands if b["min_usd"] <= p <= b["max_usd"]), None)
     if inside:
-        return _check(rule, "pass", f"${p:,.0f}", req, f"in the brief's {inside['name']} band", p, inside["max_usd"], "USD")
+        return _check(rule, "pass", f"${p:,.0f}", req, f"in the text's {inside['name']} band", p, inside["max_usd"], "USD")
     lo, hi = bands[0], bands[-1]
     if p < lo["min_usd"]:
         why = f"below the basic band: check the parts against the rules above (a ${p:,.0f} desktop rarely meets them all)"
@@ -1033,10 +1117,7 @@ def check_cheapest_provider(rule: dict, m: Machine) -> Check:
     req = "cheapest USD per GPU-hour for its GPU"
     if not m.instance:
         return _check(rule, "unknown", "-", req, "judged only for an instance of the price list (--instance aws:p3.2xlarge)")
-    try:
-        rows, date = _price_rows()
-    except (ImportError, AttributeError) as exc:
-        return _check(rule, "unknown", "-", req, f"the price list is not available ({exc})")
+    rows, date = _price_rows()
     inst = m.instance
     per = _per_gpu_hour(inst)
     # the same GPU in the same count: an 8-GPU box is not a cheaper way to rent one GPU
@@ -1061,6 +1142,146 @@ def _per_gpu_hour(r: dict, spot: bool = False) -> float | None:
         return None
 
 
+def check_mac_egpu(rule: dict, m: Machine) -> Check:
+    """"if you insist on using a Mac, ... an external GPU": where that route still works."""
+    req = "an external NVIDIA GPU the Mac can drive, or the cloud"
+    if not is_mac(m):
+        return _check(rule, "n/a", "not a Mac", req, "applies to a Mac only")
+    apple = bool(m.cpu_brand and re.match(r"\s*apple", m.cpu_brand, re.I)) or (m.cpu_brand is None and m.os_system == "Darwin")
+    why = rule["apple_silicon"] if apple else rule["intel_mac"]
+    return _check(rule, _below(rule), "Apple Silicon Mac" if apple else "Intel Mac", req, why, change={"kind": "cloud"})
+
+
+def _gpu_catalog(g: GpuUnit):
+    return _catalog_gpu(g.catalog_id) if g.catalog_id else None
+
+
+def check_pcie_lanes(rule: dict, m: Machine) -> Check:
+    """Multi-GPU: does every card get PCIe lanes from the CPU, x8 each for four (Dettmers)?"""
+    req = f"a CPU lane split for every GPU, >= x{rule['min_lanes_multi']} each"
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    n = len(m.gpus)
+    if n < 2:
+        return _check(rule, "n/a", f"{n} GPU", req, "one GPU takes the CPU's x16 slot: lanes decide little")
+    widths = [g.pcie_width for g in m.gpus if g.pcie_width]
+    if len(widths) == n:                           # a running machine: the widths NVML reports decide
+        narrow = min(widths)
+        ok = narrow >= rule["min_lanes_multi"]
+        return _check(rule, "pass" if ok else "warn", f"x{narrow} narrowest of {n} GPUs (NVML)", req,
+                      f"link widths {', '.join(f'x{w}' for w in widths)}" + ("" if ok else
+                      ": below x8 per card costs maybe 5-10% when training across all of them (Dettmers)"),
+                      narrow, rule["min_lanes_multi"], "lanes")
+    model_ = cpu_model(m.cpu_brand)
+    if model_ is None:
+        return _check(rule, "unknown", f"{n} GPUs", req,
+                      m.unknown.get("cpu") or f"{m.cpu_brand or 'the CPU'}: its PCIe lanes are not in "
+                                              "profiles/cpu_tiers.toml [[models]]")
+    lanes, cards = model_["gpu_lanes"], model_["max_cards"]
+    configs = ", ".join(model_["configs"])
+    if n > cards:
+        return _check(rule, _below(rule), f"{n} GPUs on {lanes} CPU lanes", req,
+                      f"{model_['name']}: {lanes} graphics lanes split at most {cards} ways ({configs}; "
+                      f"{model_['source'].split(':')[0]}): GPU {cards + 1} onwards get no CPU lanes (a chipset x4 "
+                      "link shared with disks and network, or a board with a PCIe switch)",
+                      lanes / n, rule["min_lanes_multi"], "lanes/GPU",
+                      {"kind": "lanes", "text": f"a CPU with more PCIe lanes for {n} GPUs (Threadripper, Core X, "
+                                                f"Xeon W: 44-64 lanes), or {cards} GPUs on this one"})
+    per = 1 << int(math.log2(lanes // n)) if lanes // n >= 1 else 0
+    ok = per >= rule["min_lanes_multi"]
+    why = f"{model_['name']}: {lanes} graphics lanes ({configs}) give x{per} per GPU"
+    if not ok:
+        why += "; below x8 per card costs maybe 5-10% when training across all of them (Dettmers)"
+    return _check(rule, "pass" if ok else "warn", f"x{per} per GPU ({n} GPUs)", req, why, per,
+                  rule["min_lanes_multi"], "lanes/GPU")
+
+
+def psu_needed_w(rule: dict, m: Machine) -> tuple[float | None, str]:
+    """Watts a power supply needs for the GPUs and the CPU (Dettmers' sum plus two 10% margins), and how."""
+    tdps = []
+    for g in m.gpus or []:
+        card = _gpu_catalog(g)
+        if card is None or not card.tdp_w:
+            return None, f"{g.name}: no TDP in the GPU catalog"
+        tdps.append(float(card.tdp_w))
+    model_ = cpu_model(m.cpu_brand)
+    if model_ is None:
+        return None, f"{m.cpu_brand or 'the CPU'}: its TDP is not in profiles/cpu_tiers.toml [[models]]"
+    base = sum(tdps) + model_["tdp_w"]
+    need = base * (1 + rule["margin_parts"]) * (1 + rule["margin_safety"])
+    return need, (f"GPUs {' + '.join(f'{t:.0f}' for t in tdps)} W + CPU {model_['tdp_w']} W = {base:,.0f} W, "
+                  f"+{rule['margin_parts']:.0%} other parts and spikes, +{rule['margin_safety']:.0%} margin")
+
+
+def check_psu(rule: dict, m: Machine) -> Check:
+    req = "a PSU for the GPUs' and the CPU's TDP, with margins"
+    if not m.gpus:
+        return _check(rule, "n/a" if m.gpus == [] else "unknown", "-", req,
+                      "no GPU" if m.gpus == [] else m.unknown.get("gpu", "GPUs not reported"))
+    need, how = psu_needed_w(rule, m)
+    if need is None:
+        return _check(rule, "unknown", "-", req, how)
+    req = f">= {need:,.0f} W"
+    if m.psu_w is None:
+        if m.source != "spec":
+            return _check(rule, "unknown", "-", req, f"a power supply's rating is not visible to software ({how}; "
+                                                      "--spec psu=W judges it)", rv=round(need), unit="W")
+        if len(m.gpus) < 2:
+            return _check(rule, "unknown", "-", req, f"no psu= given ({how})", rv=round(need), unit="W")
+        return _check(rule, "warn", "not given", req, f"{len(m.gpus)} GPUs need a PSU of {need:,.0f} W ({how}): "
+                      "give psu=W to judge it", None, round(need), "W", {"kind": "psu", "watts": need})
+    ok = m.psu_w >= need
+    return _check(rule, "pass" if ok else _below(rule), f"{m.psu_w:,.0f} W", req,
+                  how + ("" if ok else f": {need - m.psu_w:,.0f} W short"), m.psu_w, round(need), "W",
+                  None if ok else {"kind": "psu", "watts": need})
+
+
+def _gpu_boards() -> dict:
+    return load_profile("desktop").extra.get("gpu_boards", {})
+
+
+def check_gpu_fit(rule: dict, m: Machine) -> Check:
+    """Multi-GPU: do the cards fit the slots of an ATX board and case, and are side-by-side cards cooled?"""
+    req = f"<= {rule['atx_slots']} slots; blower or water cooling for 3+ cards side by side"
+    if m.gpus is None:
+        return _check(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    n = len(m.gpus)
+    if n < 2:
+        return _check(rule, "n/a", f"{n} GPU", req, "one GPU: nothing side by side")
+    if m.source in ("probe", "results"):
+        return _check(rule, "n/a", f"{n} GPUs installed", req, "a running machine: its cards fit; the heat of cards "
+                                                               "side by side is what the cooling rule measures")
+    boards = _gpu_boards()
+    known = [boards.get(g.catalog_id or "") for g in m.gpus]
+    if any(b is None for b in known):
+        missing = sorted({g.name for g, b in zip(m.gpus, known) if b is None})
+        return _check(rule, "unknown", f"{n} GPUs", req, f"slot width not known for {', '.join(missing)}")
+    slots = sum(b["slots"] for b in known)
+    coolers = {m.gpu_cooling} if m.gpu_cooling else {b["cooler"] for b in known}
+    open_air = "open-air" in coolers
+    src = "--spec gpu_cooling" if m.gpu_cooling else "reference boards"
+    problems, status = [], "pass"
+    if slots > rule["max_slots"]:
+        status = _below(rule) if rule.get("severity") == "fail" else "fail"
+        problems.append(f"{slots} slots of cards: more than an ATX board and case hold ({rule['atx_slots']}; "
+                        f"{rule['max_slots']} in cases for four double-width cards): risers or an open frame")
+    elif slots > rule["atx_slots"]:
+        status = "warn"
+        problems.append(f"{slots} slots of cards: a case with {rule['max_slots']} expansion slots (ATX has "
+                        f"{rule['atx_slots']})")
+    if open_air and n >= 3:
+        status = "fail" if status == "fail" else "warn"
+        problems.append(f"{n} open-air cards ({src}) side by side blow heat into each other: blower-style cards or "
+                        "water for 3+ GPUs (Dettmers)")
+    measured = f"{n} GPUs, {slots} slots, {'/'.join(sorted(coolers))} ({src})"
+    if not problems:
+        return _check(rule, "pass", measured, req, f"{slots} slots fit an ATX board; {'/'.join(sorted(coolers))} "
+                                                   "cooling", slots, rule["atx_slots"], "slots")
+    return _check(rule, status, measured, req, "; ".join(problems), slots, rule["atx_slots"], "slots",
+                  {"kind": "gpu_fit", "text": "blower-style cards (or water cooling) and a case with 8 slots for "
+                                              f"{n} GPUs" if open_air else f"a case with room for {slots} slots"})
+
+
 CHECKS: dict[str, Callable[[dict, Machine], Check]] = {
     "ram_min": check_ram_min, "nvidia_gpu": check_nvidia_gpu, "cpu_class": check_cpu_class,
     "storage_min": check_storage_min, "storage_ssd": check_storage_ssd, "os_linux": check_os_linux,
@@ -1068,6 +1289,7 @@ CHECKS: dict[str, Callable[[dict, Machine], Check]] = {
     "preprocess_feed": check_preprocess_feed, "ram_vs_gpu": check_ram_vs_gpu, "cooling": check_cooling,
     "price_band": check_price_band, "price_max": check_price_max, "cheapest_provider": check_cheapest_provider,
     "os_packages": check_os_packages, "price_vs_ready_made": check_price_vs_ready_made,
+    "mac_egpu": check_mac_egpu, "pcie_lanes": check_pcie_lanes, "psu": check_psu, "gpu_fit": check_gpu_fit,
 }
 
 
@@ -1136,11 +1358,16 @@ def evaluate(profile_id: str, machine: Machine) -> ProfileVerdict:
     return ProfileVerdict(profile_id, prof.title, verdict_of(checks), checks, prof.not_checkable, prof.inherited)
 
 
-def profile_ids(choice: str) -> list[str]:
+def profile_ids(choice: str, machine: Machine | None = None) -> list[str]:
+    """The profiles to judge: ``auto`` (those that apply to the machine's kind), ``all`` or one by name."""
+    if choice == "auto":
+        if machine is None:
+            return list(PROFILES)
+        return machine_kind(machine).profiles
     if choice == "all":
         return list(PROFILES)
     if choice not in PROFILES:
-        raise UserError(f"unknown profile {choice!r}: valid profiles are {', '.join(PROFILES)} or all")
+        raise UserError(f"unknown profile {choice!r}: valid profiles are {', '.join(PROFILES)}, auto or all")
     return [choice]
 
 
@@ -1174,38 +1401,52 @@ def cheapest_gpu_option(rows: list[dict]) -> dict:
 def _gpus_over_the_bar(budget_usd: float | None) -> tuple[list[dict], str | None]:
     """Every catalog card with a launch price whose predicted throughput reaches the desktop rule's pass reference."""
     rule = next(r for r in load_profile("desktop").rules if r["check"] == "gpu_class")
-    try:
-        from rigbench import catalog
-
-        bar = gpu_throughput(rule["pass_reference"], rule["workload"])
-        rows = []
-        for g in catalog.load_catalog():
-            if not g.launch_price_usd:
-                continue
-            value, unit, prec = gpu_throughput(g.id, rule["workload"])
-            if value < bar[0] or (budget_usd is not None and g.launch_price_usd > budget_usd):
-                continue
-            rows.append({"id": g.id, "name": g.name, "launch_price_usd": g.launch_price_usd, "memory_gb": g.memory_gb,
-                         "throughput": round(value, 1), "unit": unit, "precision": prec,
-                         "throughput_per_kusd": round(value / g.launch_price_usd * 1000, 1)})
-    except (ImportError, AttributeError) as exc:
-        return [], _model_missing(exc)
+    bar = gpu_throughput(rule["pass_reference"], rule["workload"])
+    rows = []
+    for g in catalog.load_catalog():
+        if not g.launch_price_usd:
+            continue
+        value, unit, prec = gpu_throughput(g.id, rule["workload"])
+        if value < bar[0] or (budget_usd is not None and g.launch_price_usd > budget_usd):
+            continue
+        rows.append({"id": g.id, "name": g.name, "launch_price_usd": g.launch_price_usd, "memory_gb": g.memory_gb,
+                     "throughput": round(value, 1), "unit": unit, "precision": prec,
+                     "throughput_per_kusd": round(value / g.launch_price_usd * 1000, 1)})
     note = None if rows else (f"no catalog card reaching {rule['pass_reference']} fits a budget of ${budget_usd:,.0f}"
                               if budget_usd is not None else "no catalog card has a launch price")
     return rows, note
 
 
-def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | None = None) -> list[dict]:
-    """What to change, cheapest first (changes with an unknown cost last), merged across profiles."""
+def fit_change(kind: str, mk: MachineKind) -> str:
+    """The change a machine of this kind can take instead of one it cannot: a cloud VM or a container is not told to
+    buy a GPU (it rents one), a Mac takes no NVIDIA card (the cloud), a laptop's CPU and GPU are soldered."""
+    if kind == "gpu" and (not mk.takes_nvidia_gpu or mk.kind in ("cloud-vm", "instance", "local-vm", "laptop")):
+        return "cloud"
+    if mk.kind in ("cloud-vm", "instance") and kind in ("ram", "cores", "cpu"):
+        return "bigger_instance"
+    if mk.kind in ("cloud-vm", "instance") and kind in ("storage", "ssd"):
+        return "volume"
+    if mk.kind == "local-vm" and kind in ("ram", "cores", "cpu", "storage", "ssd"):
+        return "vm_share"
+    if mk.kind == "laptop" and kind == "cpu":
+        return "other_laptop"
+    return kind
+
+
+def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | None = None,
+                kind: MachineKind | None = None) -> list[dict]:
+    """What to change, cheapest first (changes with an unknown cost last), merged across profiles, each one a change
+    this kind of machine can take (:func:`fit_change`)."""
+    mk = kind or machine_kind(m)
     merged: dict[str, dict] = {}
     for v in verdicts:
         for c in v.checks:
             if c.status not in ("fail", "warn") or not c.change:
                 continue
-            k = c.change["kind"]
+            k = fit_change(c.change["kind"], mk)
             entry = merged.setdefault(k, {"kind": k, "rules": [], "change": dict(c.change)})
             entry["rules"].append(c.id)
-            for num in ("gib", "tb", "cores", "class"):
+            for num in ("gib", "tb", "cores", "class", "watts"):
                 if num in c.change:
                     entry["change"][num] = max(entry["change"].get(num, 0), c.change[num])
     prices = _parts_prices()
@@ -1216,6 +1457,8 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
         if k == "ram":
             add = max(8, -(-(ch["gib"] - ch["have_gib"]) // 8) * 8)
             s["change"] = f"add {add:.0f} GB of RAM (to at least {ch['gib']:.0f} GB; the cheapest RAM will do)"
+            if mk.kind == "laptop":
+                s["change"] += ", if the laptop has a free memory slot (many have it soldered)"
             s["cost_usd"] = round(add * prices["ram_usd_per_gib"], 2)
             s["cost_source"] = prices["ram_source"]
         elif k == "storage":
@@ -1257,7 +1500,25 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
             s["change"] = (f"more CPU cores: {ch['cores']} for these GPUs" if "cores" in ch
                            else "more CPU cores for preprocessing (or fewer GPUs per machine)")
         elif k == "cooling":
-            s["change"] = "improve cooling (case airflow, fan curve, a blower card in multi-GPU builds), then `rigbench bench` again"
+            s["change"] = ("keep it on a hard surface, raised for airflow, on mains power, then `rigbench bench` again"
+                           if mk.kind == "laptop" else
+                           "improve cooling (case airflow, fan curve, a blower card in multi-GPU builds), then "
+                           "`rigbench bench` again")
+        elif k == "bigger_instance":
+            s["change"] = "a VM size with more vCPUs and RAM (parts cannot be added to a rented machine)"
+        elif k == "volume":
+            s["change"] = "attach a larger SSD volume for the datasets (a rented machine takes no disks)"
+        elif k == "vm_share":
+            s["change"] = "give the VM more of its host's cores, RAM or disk (or judge the host itself)"
+        elif k == "other_laptop":
+            s["change"] = (f"a laptop with a CPU of {class_name(ch.get('class'))} or above (a laptop's CPU is "
+                           "soldered), or the cloud path")
+        elif k == "psu":
+            s["change"] = f"a power supply of at least {ch['watts']:,.0f} W"
+        elif k == "lanes":
+            s["change"] = ch["text"]
+        elif k == "gpu_fit":
+            s["change"] = ch["text"]
         else:  # pragma: no cover - every change kind above
             s["change"] = k
         out.append(s)
@@ -1266,10 +1527,7 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
 
 
 def _cheapest_gpu_hour() -> dict:
-    try:
-        rows, date = _price_rows()
-    except (ImportError, AttributeError):
-        return {}
+    rows, date = _price_rows()
     priced = [r for r in rows if _per_gpu_hour(r) is not None]
     if not priced:
         return {}
@@ -1284,11 +1542,7 @@ def _cheapest_gpu_hour() -> dict:
 def provider_notes() -> dict:
     """What the text says each cloud is for, checked against the current price list where it can be."""
     claims = load_profile("cloud").extra.get("providers", [])
-    try:
-        rows, date = _price_rows()
-    except (ImportError, AttributeError) as exc:
-        return {"price_list": None, "why": f"the price list is not available ({exc})",
-                "claims": [dict(c, verdict="unknown") for c in claims]}
+    rows, date = _price_rows()
     out = []
     for c in claims:
         note = dict(c)
@@ -1355,47 +1609,58 @@ def is_override_only(values: dict[str, str]) -> bool:
     return not (set(values) & HARDWARE_KEYS)
 
 
-def recommend(machine: Machine, profile_choice: str = "all", budget_usd: float | None = None) -> dict:
-    """The ``rigbench.recommend/1`` document for one machine."""
-    verdicts = [evaluate(p, machine) for p in profile_ids(profile_choice)]
+def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float | None = None) -> dict:
+    """The ``rigbench.recommend/1`` document for one machine: the profiles that apply to its kind (``auto``), or
+    those chosen."""
+    mk = machine_kind(machine)
+    chosen = profile_ids(profile_choice, machine)
+    verdicts = [evaluate(p, machine) for p in chosen]
     doc = {
         "schema": "rigbench.recommend/1",
         "machine": machine.describe(),
+        "kind": dict(mk.to_dict(), chosen_by="the machine's kind" if profile_choice == "auto" else f"--profile {profile_choice}"),
         "results_file": machine.results_path,
         "profiles": [v.to_dict() for v in verdicts],
-        "suggestions": suggestions(verdicts, machine, budget_usd),
+        "suggestions": suggestions(verdicts, machine, budget_usd, mk),
         "budget_usd": budget_usd,
     }
-    if "cloud" in profile_ids(profile_choice):
+    if "cloud" in chosen:
         doc["providers"] = provider_notes()
     for v, d in zip(verdicts, doc["profiles"]):
         d["inherited"] = sorted(v.inherited)
     return doc
 
 
-def _newest_results(results_dir: str) -> str | None:
-    try:
-        from rigbench.bench.schema import newest_results
-    except ImportError:
-        newest_results = None
-    if newest_results is not None:
-        found = newest_results(results_dir)
-        return None if found is None else str(found)
-    from pathlib import Path
+def verdict_summary(machine: Machine) -> dict:
+    """The short answer for a probe screen: the machine's kind, and per profile that applies its verdict and the
+    rules it misses (fail) and warns on."""
+    mk = machine_kind(machine)
+    out = []
+    for p in mk.profiles:
+        v = evaluate(p, machine)
+        out.append({"profile": p, "verdict": v.verdict,
+                    "fails": [c.id.split(".", 1)[1] for c in v.checks if c.status == "fail"],
+                    "warns": [c.id.split(".", 1)[1] for c in v.checks if c.status == "warn"]})
+    return {"kind": mk.kind, "why": mk.why, "profiles": out}
 
-    files = sorted(Path(results_dir).glob("*.json"), key=lambda p: p.stat().st_mtime) if Path(results_dir).is_dir() else []
-    return str(files[-1]) if files else None
+
+def _newest_results(results_dir: str) -> str | None:
+    found = newest_results(results_dir)
+    return None if found is None else str(found)
+
+
+def _document_kind(path: str) -> str | None:
+    """"probe" or "results" from a rigbench JSON file's schema; None when it cannot be read (the reader says why)."""
+    try:
+        doc = json.loads(read_text(path))
+    except (UserError, ValueError):
+        return None
+    parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
+    return parsed[0] if parsed else None
 
 
 def _load_results(path: str) -> dict:
-    try:
-        from rigbench.bench.schema import load_results
-    except ImportError:
-        from rigbench.files import read_json
-
-        return read_json(path, "results", 1)
-    doc = load_results(path)
-    return doc if isinstance(doc, dict) else getattr(doc, "doc", doc)
+    return load_results(path)
 
 
 def _host_of(probe_doc: dict) -> str | None:
@@ -1423,13 +1688,14 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         m = Machine.from_spec(spec)
         values = {}
         notes.append("judging a planned machine; keys not in --spec are unknown")
+    elif results_path and _document_kind(results_path) == "probe":
+        m = Machine.from_probe(read_json(results_path, "probe", 1), label=f"probe file {results_path}")
+        notes.append(f"judging the machine probed in {results_path} (no measurements)")
     elif results_path:
         m = Machine.from_results(_load_results(results_path), results_path)
         notes.append(f"judging the machine measured in {results_path}")
     else:
-        from rigbench.probe import probe
-
-        doc = probe()
+        doc = probe_this_machine()
         m = Machine.from_probe(doc)
         newest = _newest_results(results_dir)
         if newest:
@@ -1446,4 +1712,17 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
                          "cooling and preprocessing checks)")
     if values:
         apply_spec(m, values)
+    if m.source in ("probe", "results"):
+        attach_instance(m)
     return m, notes
+
+
+def attach_instance(m: Machine) -> Machine:
+    """A probed cloud VM whose DMI product name is an instance type of the price list (AWS writes it there, e.g.
+    "g4dn.xlarge") gets that row, so the cloud's price rule can judge it."""
+    if m.cloud_provider and m.dmi_product and m.instance is None:
+        try:
+            m.instance = _resolve_instance(f"{m.cloud_provider}:{m.dmi_product.strip()}")
+        except UserError:
+            pass                    # not in the price list: the hardware rules still judge the VM
+    return m

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
@@ -9,9 +10,12 @@ from importlib import resources
 
 import pytest
 from conftest import FIXTURES, REPO
+from fixtures.probe.fake_nvml import FakeNvml
+from fixtures.probe.trees import materialize
 
 from rigbench import guidelines as g
 from rigbench.errors import UserError
+from rigbench.probe import probe
 
 FX = FIXTURES / "guidelines"
 BRIEF = REPO.parent / "shared" / "sources" / "hardware-guidelines-2019.md"
@@ -46,14 +50,37 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+QUOTES = FX / "guidelines-2019-quotes.md"     # shipped: the sentences quoted, and the digest of the whole text
+
+
+def _shipped_quotes() -> tuple[list[str], str]:
+    text = QUOTES.read_text(encoding="utf-8")
+    quotes = [_norm(line[2:]) for line in text.splitlines() if line.startswith("> ")]
+    digest = re.search(r"sha256 of the text[^`]*`([0-9a-f]{64})`", text).group(1)
+    return quotes, digest
+
+
 @pytest.mark.parametrize("profile", g.PROFILES)
-def test_every_rule_quotes_the_brief_word_for_word(profile):
-    if not BRIEF.exists():
-        pytest.skip(f"the brief is not beside this checkout ({BRIEF})")
-    brief = _norm(BRIEF.read_text(encoding="utf-8"))
+def test_every_rule_quotes_the_guidelines_word_for_word(profile):
+    """Every quote is one of the sentences shipped in the repo (checked against the whole text where it is beside the
+    checkout): no quote is a paraphrase, and the test runs everywhere."""
+    quotes, _ = _shipped_quotes()
+    shipped = "\n".join(quotes)
     prof = g.load_profile(profile)
-    for rule in prof.rules + prof.not_checkable:
-        assert _norm(rule["guideline"]) in brief, rule["id"]
+    for rule in prof.rules + prof.not_checkable + prof.extra.get("providers", []):
+        assert _norm(rule["guideline"]) in shipped, rule.get("id", rule.get("provider"))
+
+
+def test_the_shipped_quotes_are_the_texts_own_words():
+    quotes, digest = _shipped_quotes()
+    assert len(quotes) >= 30
+    if not BRIEF.exists():   # the whole text is not part of the repo; the shipped quotes were checked against it
+        pytest.skip(f"the whole guidelines text is not beside this checkout ({BRIEF}); the quotes test above ran on "
+                    f"the {len(quotes)} sentences shipped in {QUOTES.name}")
+    text = _norm(BRIEF.read_text(encoding="utf-8"))
+    assert hashlib.sha256(text.encode()).hexdigest() == digest, "the guidelines text changed: re-check the quotes"
+    for q in quotes:
+        assert q in text, q
 
 
 @pytest.mark.parametrize("profile", g.PROFILES)
@@ -457,14 +484,20 @@ def test_verdict_order_and_unknown_never_passes_silently():
 # ------------------------------------------------------------------------------------------------ machines and --spec
 
 
+ISSUE_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
+
+
 def test_spec_of_the_issue():
-    m = spec('ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux')
+    m = spec(ISSUE_SPEC)
     assert m.ram_bytes == 32 * GIB and m.usable_cores == 8 and m.os_system == "Linux"
     assert [x.catalog_id for x in m.gpus] == ["rtx-2080-ti", "rtx-2080-ti"]
     assert m.cpu_brand == "Intel Core i7-9700K" and m.disks[0].total_bytes == 4 * TB and m.disks[0].kind == "ssd"
     v = g.evaluate("desktop", m)
-    assert v.verdict == "unknown"   # all hardware rules pass; cooling and preprocessing need a bench run
+    by = {c.id: c for c in v.checks}
+    # every hardware rule passes; cooling and preprocessing need a bench run; two GPUs ask for the PSU's rating
+    assert by["desktop.psu"].status == "warn" and by["desktop.psu"].required_value == round((2 * 250 + 95) * 1.21)
     assert {c.status for c in v.checks if not c.optional} == {"pass", "unknown"}
+    assert g.evaluate("desktop", spec(ISSUE_SPEC + ",psu=850W")).verdict == "unknown"
 
 
 def test_spec_quotes_protect_commas():
@@ -593,3 +626,160 @@ def test_16000mb_of_ram_is_16_gb_and_931gib_of_disk_is_1_tb():
     assert short.status == "fail" and "33.6 GB short" in short.why   # 10**12 - 900 * 2**30 = 33.6e9 bytes
     # the RAM-vs-GPU rule reads typed RAM the same way: 8000MB is a person's 8 GB for an 8 GB card
     assert status("desktop", "desktop.ram_vs_gpu", "ram=8000MB,gpu=gtx-1070") == "pass"
+
+
+# ------------------------------------------------------------------------------------------ multi-GPU build feasibility
+
+RIG = "cpu=i7-9700K,cores=8,ram=64GB,disk=4TB,disk_kind=ssd,os=linux"
+
+
+def test_four_2080ti_on_an_i7_9700k_fail_on_lanes_and_psu():
+    """16 CPU lanes split at most x8+x4+x4 (Intel ARK): a fourth card gets none. 4 x 250 W + 95 W = 1,095 W,
+    +10% +10% (Dettmers) = 1,324.95 W: a 1,000 W supply is short; two-slot open-air cards side by side need blowers."""
+    m = spec(f"gpu=4x rtx-2080-ti,{RIG},psu=1000W")
+    by = {c.id: c for c in g.evaluate("diy", m).checks}
+    assert by["diy.pcie_lanes"].status == "fail" and "3 ways" in by["diy.pcie_lanes"].why
+    assert by["diy.psu"].status == "fail" and by["diy.psu"].required_value == 1325
+    assert "325 W short" in by["diy.psu"].why
+    assert by["diy.gpu_fit"].status == "warn" and "8 slots" in by["diy.gpu_fit"].why and "blower" in by["diy.gpu_fit"].why
+    assert by["diy.cores_per_gpu"].status == "pass"          # 8 CPUs for 4 GPUs: 2 each
+    kinds = {s["kind"] for s in g.suggestions([g.evaluate("diy", m)], m)}
+    assert {"lanes", "psu", "gpu_fit"} <= kinds
+    # without a PSU rating four GPUs still warn, naming the watts
+    assert check("diy", "diy.psu", spec(f"gpu=4x rtx-2080-ti,{RIG}")).status == "warn"
+    assert status("diy", "diy.psu", f"gpu=4x rtx-2080-ti,{RIG},psu=1350W") == "pass"
+
+
+def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
+    two = {c.id: c.status for c in g.evaluate("desktop", spec(f"gpu=2x rtx-2080-ti,{RIG},psu=850W")).checks}
+    assert two["desktop.pcie_lanes"] == "pass" and two["desktop.psu"] == "pass" and two["desktop.gpu_fit"] == "pass"
+    four = {c.id: c.status for c in g.evaluate("desktop", spec(
+        "gpu=4x rtx-2080-ti,cpu=AMD Ryzen Threadripper 2950X,cores=32,ram=64GB,psu=1600W,gpu_cooling=blower")).checks}
+    assert four["desktop.pcie_lanes"] == "pass"             # 64 lanes: x16 each
+    assert four["desktop.psu"] == "pass"                    # (1000 + 180) * 1.21 = 1,428 W
+    assert four["desktop.gpu_fit"] == "warn"                # 8 slots: a case with 8 expansion slots
+    three_3090 = check("desktop", "desktop.gpu_fit", spec(f"gpu=3x rtx-3090,{RIG}"))
+    assert three_3090.status == "fail" and "9 slots" in three_3090.why
+    one = {c.id: c.status for c in g.evaluate("desktop", spec(f"gpu=rtx-2080-ti,{RIG}")).checks}
+    assert one["desktop.pcie_lanes"] == "n/a" and one["desktop.gpu_fit"] == "n/a"
+
+
+def test_lanes_of_a_running_machine_come_from_nvml():
+    m = probe_machine("probe_desktop_2x2080ti.json")       # two RTX 2080 Ti at PCIe 3 x16 as NVML reports them
+    c = check("desktop", "desktop.pcie_lanes", m)
+    assert c.status == "pass" and "NVML" in c.measured
+    assert check("desktop", "desktop.psu", m).status == "unknown"   # software cannot read a PSU; not guessed
+
+
+# ------------------------------------------------------------------------------------------------------ Macs, laptops
+
+
+MACBOOK = 'cpu="Apple M2",cores=8,ram=16GB,disk=512GB,disk_kind=ssd,gpu=none,os=macos'
+
+
+def test_a_macbook_is_on_the_cloud_path_and_is_never_told_to_buy_an_nvidia_card():
+    m = spec(MACBOOK)
+    kind = g.machine_kind(m)
+    assert kind.profiles == ["laptop"] and not kind.takes_nvidia_gpu
+    v = g.evaluate("laptop", m)
+    by = {c.id: c for c in v.checks}
+    assert by["laptop.mac_egpu"].status == "warn" and "Apple Silicon" in by["laptop.mac_egpu"].why
+    assert by["laptop.cloud_path"].status == "pass" and by["laptop.gpu"].status == "n/a"
+    assert v.verdict == "warn"                               # the text's Linux preference: an Ubuntu VM meanwhile
+    # judged as a desktop on request, its GPU rule still advises the cloud, never a card
+    verdicts = [g.evaluate(p, m) for p in ("laptop", "desktop")]
+    kinds = {s["kind"] for s in g.suggestions(verdicts, m, kind=kind)}
+    assert "gpu" not in kinds and "cloud" in kinds
+    intel_mac = check("laptop", "laptop.mac_egpu", spec('cpu="Intel Core i7-8850H",os=macos,gpu=none'))
+    assert intel_mac.status == "warn" and "10.13" in intel_mac.why
+    assert status("laptop", "laptop.mac_egpu", "cpu=i7-8750H,os=linux") == "n/a"
+
+
+def test_laptop_throttling_under_sustained_load_from_the_bench_clock():
+    hot = _cpu_only_run(3600, 3100)
+    hot.gpus, hot.on_battery = [g.GpuUnit("GeForce GTX 1070", "gtx-1070", 8 * GIB)], False
+    c = check("laptop", "laptop.heat", hot)
+    assert c.status == "warn" and c.measured_value == pytest.approx(0.139, abs=1e-3)
+    cool = _cpu_only_run(3600, 3450)
+    cool.gpus = hot.gpus
+    assert check("laptop", "laptop.heat", cool).status == "pass"
+    planned = check("laptop", "laptop.heat", spec("gpu=gtx-1070"))
+    assert planned.status == "unknown" and planned.optional          # needs a run; stays out of the verdict
+
+
+# --------------------------------------------------------------------------------------------- the machine's kind
+
+
+def _tree_machine(tmp_path, tree, cards=(), affinity=None, environ=None):
+    """A machine from the probe run on a recorded /proc and /sys tree (tests/fixtures/probe/trees)."""
+    nvml = FakeNvml(list(cards)) if cards else FakeNvml(init_error="LIBRARY_NOT_FOUND")
+    doc = probe(root=materialize(tree, tmp_path / tree), nvml_lib=nvml, environ=environ or {}, affinity=affinity)
+    return g.attach_instance(g.Machine.from_probe(doc))
+
+
+def test_kind_of_recorded_machines(tmp_path):
+    laptop = _tree_machine(tmp_path, "laptop-i7-8750h", affinity=12)          # XPS 15 9570, on battery
+    k = g.machine_kind(laptop)
+    assert (k.kind, k.profiles) == ("laptop", ["laptop"]) and "battery" in k.why
+    ec2 = _tree_machine(tmp_path, "aws-graviton2-c6g", affinity=2)           # DMI: Amazon EC2, c6g.large
+    k = g.machine_kind(ec2)
+    assert (k.kind, k.profiles) == ("cloud-vm", ["cloud"]) and "amazon" in k.why and not k.takes_parts
+    gke = _tree_machine(tmp_path, "k8s-xeon-8481c-cgroup2", environ={"KUBERNETES_SERVICE_HOST": "10.96.0.1"})
+    k = g.machine_kind(gke)
+    assert k.profiles == ["cloud"] and k.container == "kubernetes" and "google" in k.why
+    docker = _tree_machine(tmp_path, "docker-v1-ryzen-5800x")                # a container on a Ryzen desktop
+    k = g.machine_kind(docker)
+    assert k.profiles == ["desktop"] and k.container == "docker" and not k.takes_parts
+    vm = probe_machine("probe_vm_2cpu_nogpu.json")                          # docker on an unnamed hypervisor
+    k = g.machine_kind(vm)
+    assert k.profiles == ["cloud"] and "docker" in k.why
+
+
+def test_a_cloud_vm_or_container_is_never_told_to_buy_a_gpu_or_disk(tmp_path):
+    for m in (probe_machine("probe_vm_2cpu_nogpu.json"), _tree_machine(tmp_path, "aws-graviton2-c6g", affinity=2)):
+        kind = g.machine_kind(m)
+        verdicts = [g.evaluate(p, m) for p in g.PROFILES]        # even judged by every profile
+        kinds = {s["kind"] for s in g.suggestions(verdicts, m, kind=kind)}
+        assert "cloud" in kinds and not kinds & {"gpu", "storage", "ssd", "ram", "cpu"}, kinds
+
+
+def test_an_aws_gpu_vm_is_matched_to_its_price_list_row():
+    """AWS writes the instance type into DMI product_name; the probe reports it, the price list has the row."""
+    m = g.Machine(source="probe", label="t", virtualization="amazon", cloud_provider="aws", dmi_product="g4dn.xlarge",
+                  gpus=[g.GpuUnit("Tesla T4", "tesla-t4", 15 * GIB)], usable_cores=4, ram_bytes=15 * GIB,
+                  ram_reported=True, os_system="Linux")
+    g.attach_instance(m)
+    assert m.instance and m.instance["instance"] == "g4dn.xlarge"
+    assert g.machine_kind(m).profiles == ["cloud"]
+    assert check("cloud", "cloud.cheapest_provider", m).status in ("pass", "warn")
+
+
+@pytest.mark.parametrize("text, profiles", [
+    (CHROMEBOOK, ["laptop"]),
+    (MACBOOK, ["laptop"]),
+    ("cpu=i7-8750H,gpu=gtx-1070-max-q,ram=16GB", ["laptop"]),
+    (ISSUE_SPEC, ["desktop", "diy"]),
+    ("gpu=rtx-4090,kind=diy", ["diy"]),
+    ("ram=16GB", ["laptop", "desktop", "diy"]),
+    ("instance=aws:g4dn.xlarge", ["cloud"]),
+])
+def test_kind_of_planned_machines(text, profiles):
+    assert g.machine_kind(spec(text)).profiles == profiles
+
+
+def test_planned_machines_the_text_endorses_never_fail():
+    """The text's own examples, as --spec: none fails, whatever applies to them."""
+    endorsed = [
+        CHROMEBOOK,                                                                     # the $249 Chromebook + cloud
+        'cpu=i7-8750H,cores=12,ram=16GB,gpu=gtx-1070,disk=1TB,disk_kind=nvme,os=linux',  # an i7 laptop, GTX, 1 TB
+        'cpu=i5-8250U,cores=8,ram=16GB,gpu=none,disk=256GB,os=windows',                  # whatever laptop + cloud
+        ISSUE_SPEC + ",psu=850W,price=2800",                                           # an RTX 2080 Ti desktop
+        'gpu=gtx-1070,cpu=i7-9700K,cores=8,ram=16GB,disk=3TB,disk_kind=ssd,os=linux',    # the budget GTX option
+        'gpu=rtx-2070,cpu=i7-9700K,cores=8,ram=16GB,disk=3TB,disk_kind=ssd,os=windows,price=2900,ready_made=3400',
+        "instance=aws:g4dn.xlarge",                                                     # a rented GPU
+    ]
+    for text in endorsed:
+        m = spec(text)
+        for p in g.machine_kind(m).profiles:
+            v = g.evaluate(p, m)
+            assert v.verdict != "fail", (text, p, [(c.id, c.status, c.why) for c in v.checks if c.status == "fail"])

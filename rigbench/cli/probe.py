@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from rigbench import guidelines
+
 
 def _gib(n) -> str | None:
     return None if n is None else f"{n / 1024 ** 3:.1f} GiB"
@@ -83,7 +85,22 @@ def _render(doc: dict) -> None:
         out.append(f"[bold]NVIDIA GPUs:[/bold] none. {doc['gpu_error']}")
     if doc.get("gpu_binding_warning"):
         out.append(f"[yellow]warning:[/yellow] {doc['gpu_binding_warning']}")
+    out.append(_closing_line(guidelines.verdict_summary(guidelines.Machine.from_probe(doc))))
     show(*out)
+
+
+_WORD = {"fail": "[bold red]FAIL[/bold red]", "warn": "[yellow]warn[/yellow]", "pass": "[green]pass[/green]",
+         "unknown": "?", "n/a": "n/a"}
+
+
+def _closing_line(summary: dict) -> str:
+    """One line: the verdict per guideline profile that applies to this kind of machine, and where to read more."""
+    parts = []
+    for p in summary["profiles"]:
+        misses = ", ".join(p["fails"] or p["warns"])
+        parts.append(f"{p['profile']} {_WORD[p['verdict']]}" + (f" ({misses})" if misses else ""))
+    return (f"[bold]Guidelines[/bold] for {summary['why'].split(':')[0]}: {'; '.join(parts)}. "
+            "`rigbench recommend` says why and what to change.")
 
 
 @click.command(name="probe")

@@ -16,8 +16,10 @@ _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wide
 @click.argument("results", required=False, type=click.Path(dir_okay=False))
 @click.option("--spec", metavar="KEY=VALUE,...", help="A machine not yet bought, or price=USD for this one (see below).")
 @click.option("--instance", metavar="PROVIDER:NAME", help="A cloud instance of the price list, e.g. aws:p3.2xlarge.")
-@click.option("--profile", "profile_choice", default="all", show_default=True,
-              type=click.Choice(["laptop", "desktop", "diy", "cloud", "all"]), help="Which guidelines to check.")
+@click.option("--profile", "profile_choice", default="auto", show_default=True,
+              type=click.Choice(["auto", "laptop", "desktop", "diy", "cloud", "all"]),
+              help="Which guidelines to check: auto picks those that apply to the machine's kind (laptop, desktop, "
+                   "cloud VM, container, Mac, planned build) and says why.")
 @click.option("--budget", metavar="USD", help="Suggest only GPUs whose launch price fits, e.g. 1500.")
 @click.option("--results-dir", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Where to look for the newest results file when no RESULTS is given.")
@@ -26,12 +28,17 @@ _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wide
 @click.option("--strict", is_flag=True, help="Exit 1 if any rule fails.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.recommend/1 JSON document on stdout.")
 def command(results, spec, instance, profile_choice, budget, results_dir, verbose, strict, as_json):
-    """Check a machine against the brief's laptop, desktop, DIY and cloud guidelines.
+    """Check a machine against the laptop, desktop, DIY and cloud guidelines of
+    "Lessons from becoming a ML Engineer in 12 months" (Part 4, hackernoon 2019).
 
-    One screen: a verdict per profile, each failing or warning rule with
-    measured vs required and why, passes and unknowns collapsed (with the one
-    thing to do), then what to change, cheapest first. --verbose lists every
-    rule with the guideline it quotes.
+    It first says what the machine is (a laptop, a desktop, a cloud or local
+    VM, a container, a Mac, a planned build, a rented instance) and judges it
+    by the guidelines that apply to that kind; --profile overrides. One
+    screen: a verdict per profile, each failing or warning rule with measured
+    vs required and why, passes, unknowns and rules that do not apply (n/a)
+    collapsed, then what to change, cheapest first, only changes this kind of
+    machine can take (a cloud VM rents a GPU, it is not told to buy one).
+    --verbose lists every rule with the guideline it quotes.
 
     \b
     With no argument it probes this machine and uses the newest results file
@@ -45,15 +52,21 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
       rigbench recommend results/myhost-20250101T120000Z.json --profile desktop
       rigbench recommend --spec 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
       rigbench recommend --spec price=2500 --profile desktop    (this machine, at that price)
+      rigbench recommend --spec 'cpu="Celeron N4020",ram=4GB,disk=64GB,gpu=none,os=chromeos,price=249'
+      rigbench recommend --spec 'gpu=4x rtx-2080-ti,cpu=i7-9700K,cores=8,ram=64GB,disk=4TB,psu=1200W'
+      rigbench recommend --profile all      (every profile, whatever the machine is)
       rigbench recommend --instance aws:p3.2xlarge --profile cloud
       rigbench recommend --budget 1500 --strict --json
 
     \b
-    --spec keys: ram (32GB), gpu (rtx-2080-ti, 2x rtx-2080-ti, a+b, none),
-    cpu ("Intel Core i7-9700K"), cores (logical CPUs), disk (4TB, 1TB+2TB),
-    disk_kind (nvme|ssd|hdd), os (linux|windows|macos|chromeos|wsl),
-    price (USD), instance (aws:p3.2xlarge). A spec with only price= applies
-    to this machine (or RESULTS) instead of describing another.
+    --spec keys: ram (32GB; 16000MB is decimal), gpu (rtx-2080-ti,
+    2x rtx-2080-ti, a+b, none), cpu (i7-9700K, "Intel Core i7-9700K"),
+    cores (logical CPUs), disk (4TB, 931GiB, 1TB+2TB), disk_kind
+    (nvme|ssd|hdd), os (linux|windows|macos|chromeos|wsl), price ($2,500),
+    ready_made (USD, the same machine bought ready-made), psu (1200W),
+    gpu_cooling (blower|open-air|water), kind (laptop|desktop|diy|cloud),
+    instance (aws:p3.2xlarge). A spec with only price= applies to this
+    machine (or RESULTS) instead of describing another.
     """
     from rigbench import guidelines, report
     from rigbench.units import parse_usd
@@ -169,6 +182,11 @@ def render_lines(doc: dict, verbose: bool = False, width: int = _MAX_WIDTH) -> l
         out.add(notes[:1].upper() + notes[1:], indent=2)
     else:
         out.title(f"{m['label']}:", rest=" " + notes)
+    kind = doc.get("kind")
+    if kind:
+        chosen = ", ".join(p["profile"] for p in doc["profiles"])
+        how = ("--profile all for every one" if kind["chosen_by"] == "the machine's kind" else kind["chosen_by"])
+        out.add(f"{kind['why']}: {chosen} ({how})", head="Judged as: ", indent=2, head_style=(0, 10, "bold"))
     profiles = doc["profiles"]
     desktop_shown = any(p["profile"] == "desktop" for p in profiles)
     _summary(out, profiles, desktop_shown)
