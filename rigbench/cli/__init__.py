@@ -27,6 +27,7 @@ COMMANDS = {
     "results": ("rigbench.cli.results", "Saved runs: list them, show one again, diff them (--fail-above for CI)."),
     "prices": ("rigbench.cli.prices", "The cloud price list cost and recommend use: list it, refresh it."),
     "report": ("rigbench.cli.report", "One HTML page about a run: figures, references, predictions, verdicts, cost."),
+    "size": ("rigbench.cli.size", "Will my model fit, how long will it train, what will it cost, on every card and cloud."),
 }
 
 

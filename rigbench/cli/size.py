@@ -1,0 +1,162 @@
+"""`rigbench size MODEL`: will it fit, how long will it train, what will it cost, on every card and instance."""
+
+from __future__ import annotations
+
+import click
+
+
+def _fmt_h(h: float | None) -> str:
+    """Hours for a person: 0.42 h -> '25 min', 30 h -> '30.0 h', 200 h -> '8.3 d'."""
+    if h is None:
+        return "-"
+    if h < 1 / 60:
+        return f"{h * 3600:.2g} s"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
+
+
+def _range_h(rep, h):
+    if h is None:
+        return "-"
+    lo, hi = rep.band(h)
+    return f"{_fmt_h(h)} ({_fmt_h(lo)}-{_fmt_h(hi)})"
+
+
+def render(rep, show_all: bool) -> list:
+    from rigbench import model as perf_model
+    from rigbench import report
+    from rigbench.size import demand
+    from rigbench.units import fmt_bytes, fmt_num
+
+    md, b = rep.demand, rep.batch
+    parts = md.breakdown(b)
+    mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
+    ctx = perf_model.load_workloads_profile()["memory"]
+    out = [
+        f"{rep.name}: {md.params / 1e6:.3g} M parameters, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
+        f"step {fmt_num(md.flops.at(b) / 1e9)} GFLOP of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
+        f"through memory-bound layers",
+        f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
+        f"{ctx['context_gib']:g} GiB for the CUDA context and {ctx['reserve_fraction']:.0%} free",
+        f"Counted from real steps at batches {demand.TRACE_BATCHES[0]} and {demand.TRACE_BATCHES[1]} on this CPU, "
+        f"affine in the batch ({'memory moment by moment' if md.moments else 'memory per phase'}).",
+    ]
+    cards = sorted(rep.cards, key=lambda o: -(o.samples_per_s or 0))
+    fit = [o for o in cards if o.fits]
+    shown = cards if show_all else fit[:12]
+    run_col = "run (±%.0f%%)" % (rep.error * 100) if rep.samples is not None else "per 1M"
+    rows = []
+    for o in shown:
+        per = o.total_h if rep.samples is not None else (1e6 / o.samples_per_s / 3600 if o.samples_per_s else None)
+        rows.append((o.id, fmt_bytes(o.memory_bytes), "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
+                     o.max_batch if o.max_batch < 2**31 - 1 else "any", fmt_num(o.step_s * 1e3) if o.step_s else "-",
+                     fmt_num(o.samples_per_s) if o.samples_per_s else "-", _fmt_h(o.epoch_h) if rep.samples else "-",
+                     _range_h(rep, per) if per else "-"))
+    title = (f"Cards: {len(fit)} of {len(cards)} fit batch {b}" +
+             ("" if show_all or len(fit) <= 12 else f"; the fastest 12 (all: --all)"))
+    out.append(report.table(title, ["card", "memory", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
+                                    run_col], rows))
+    not_fit = [o for o in cards if not o.fits]
+    if not_fit and not show_all:
+        out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +
+                   (f" and {len(not_fit) - 8} more" if len(not_fit) > 8 else "")))
+    insts = sorted(rep.instances, key=lambda o: (o.total_usd is None, o.total_usd or 0,
+                                                  -(o.samples_per_s or 0)))
+    shown_i = insts if show_all else insts[:10]
+    irows = []
+    for o in shown_i:
+        irows.append((o.id, o.gpu_count, "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
+                      fmt_num(o.samples_per_s) if o.samples_per_s else "-", f"{o.usd_per_hour:.3g}",
+                      _range_h(rep, o.total_h) if o.total_h else "-",
+                      fmt_num(o.total_usd) if o.total_usd is not None else "-",
+                      "-" if o.meets_deadline is None else ("yes" if o.meets_deadline else "no")))
+    by = f"by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else "deadline"
+    out.append(report.table(f"Cloud, on-demand prices of {rep.prices_date}" +
+                            ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
+                            ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run", "USD", by], irows))
+    best = rep.cheapest
+    if rep.samples is None:
+        out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the table shows hours per "
+                   f"1M {rep.unit}).")
+    elif best is None:
+        out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
+    else:
+        lo, hi = rep.band(best.total_usd)
+        when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
+        out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(rep, best.total_h)}, "
+                   f"{best.total_usd:,.2f} USD ({lo:,.2f}-{hi:,.2f}) for {rep.samples:,.0f} {rep.unit}.")
+    out.append(f"±{rep.error:.0%}: {rep.error_source}.")
+    out.extend(f"WARNING: {w}" for w in rep.warnings)
+    return out
+
+
+@click.command(name="size")
+@click.argument("model_arg", metavar="MODEL")
+@click.option("--batch", type=int, default=None, help="Batch per GPU (default: the example batch's size).")
+@click.option("--seq", type=int, default=None, help="Sequence length (bert-base, train_transformer, or a factory "
+                                                      "that takes seq_len).")
+@click.option("--precision", default="fp32", help="fp32 or amp (mixed precision).")
+@click.option("--optimizer", default=None, help="adam or sgd, when the factory brings no optimizer (default adam).")
+@click.option("--dataset-size", type=int, default=None, help="Samples in one epoch.")
+@click.option("--epochs", type=float, default=None, help="Epochs of the run.")
+@click.option("--deadline", default=None, help="Finish within this time: 36h, 3d, 2w.")
+@click.option("--gpus", default=None, metavar="ID,...", help="Only these cards (catalog ids; '2x rtx-3090' for "
+                                                               "several in one machine).")
+@click.option("--prices", "prices", default=None, metavar="FILE", help="Another price list in the format of "
+                                                                        "profiles/cloud_prices.csv.")
+@click.option("--all", "show_all", is_flag=True, help="List every card and instance, not the first screenful.")
+@click.option("--json", "as_json", is_flag=True, help="Print one rigbench.size/1 JSON document.")
+@click.option("--plot", default=None, metavar="FILE.png", help="Also draw time against cost, one point per instance.")
+def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, deadline, gpus, prices, show_all,
+            as_json, plot):
+    """Will MODEL fit, how fast will it train, and what will a run cost, on every card and cloud instance.
+
+    \b
+    MODEL is a built-in workload (resnet50, bert-base, train_cnn, train_transformer), your own
+    package.module:factory, or path/to/file.py[:factory]. A factory returns
+    (model, example_batch[, loss_fn[, optimizer]]), built on the CPU, with the batch first in
+    every tensor (docs/size.md).
+
+    \b
+    Examples:
+      rigbench size resnet50 --dataset-size 1281167 --epochs 90 --deadline 3d
+      rigbench size docs/examples/tiny_model.py --batch 256 --gpus rtx-3060,rtx-4090,2x-rtx-3090
+      rigbench size mypkg.models:build --precision amp --json
+
+    \b
+    rigbench runs two real training steps on this CPU (batches 2 and 4) and counts FLOPs with
+    torch, bytes moved, and the bytes alive at every moment; the rest is rigbench.model,
+    rigbench.scaling and the cloud price list.
+    """
+    from rigbench import report
+    from rigbench.errors import UserError
+    from rigbench.size import demand, load, plan as planner
+
+    if precision not in ("fp32", "amp"):
+        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp")
+    if plot:
+        from rigbench.size.plot import check_plot_path
+
+        check_plot_path(plot)
+    if deadline is not None:
+        planner.parse_deadline(deadline)
+    names = [g.strip() for g in gpus.split(",") if g.strip()] if gpus is not None else None
+    if gpus is not None and not names:
+        raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
+    if names:
+        planner.resolve_cards(names)
+    job = load.load(model_arg, seq=seq, optimizer=optimizer)
+    md = demand.measure(job, precision, "cuda")
+    rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
+                       deadline=deadline, prices_path=prices)
+    if plot:
+        from rigbench.size.plot import plot_time_vs_cost
+
+        plot_time_vs_cost(rep, plot)
+    if as_json:
+        report.emit_json(rep.to_doc())
+    else:
+        report.show(*render(rep, show_all))
+    if plot:
+        click.echo(f"wrote {plot}", err=True)

@@ -1,0 +1,257 @@
+"""A model's demand from two traced steps: FLOPs, bytes moved and memory as functions of the batch.
+
+Rule (stated on screen and in docs/size.md): every count of a training step is affine in the batch,
+``count(B) = fixed + per_sample x B``, fitted exactly from real steps at batches 2 and 4 on this CPU. FLOPs, traffic
+and saved activations grow with the batch; weights, gradients, optimizer state and the optimizer's own traffic do
+not. Memory is fitted moment by moment: the bytes alive after each operator of the step (the same operators run in
+the same order at any batch) are affine in the batch, and the peak at B is the largest of those lines at B. The peak
+moves: at a small batch it can be the optimizer step (weights + gradients + state + temporaries), at a large one the
+start of backward (every saved activation alive); fitting the peak itself from two small batches would miss that.
+When the two steps run different operator sequences (control flow that depends on the batch), the peak of each
+phase (forward, backward, optimizer) is fitted instead, and ``rule`` says so. ``tests/test_size_memory.py`` checks
+the rule against real steps at other batches.
+
+The per-sample demand at a batch becomes a ``rigbench.model.Demand``, so time comes from the one performance model
+that ``compare`` and ``cost`` use.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from typing import Any
+
+from rigbench import model as perf_model
+from rigbench.errors import UserError
+from rigbench.size import load as loader
+from rigbench.size.trace import StepTrace, describe_failure, is_out_of_memory, trace_step
+
+TRACE_BATCHES = (2, 4)
+PHASES = ("forward", "backward", "optimizer")
+
+
+@dataclass(frozen=True)
+class Affine:
+    """``fixed + per_sample x batch``."""
+
+    fixed: float
+    per_sample: float
+
+    def at(self, batch: float) -> float:
+        return self.fixed + self.per_sample * batch
+
+    @classmethod
+    def through(cls, b1: int, v1: float, b2: int, v2: float) -> "Affine":
+        per = (v2 - v1) / (b2 - b1)
+        return cls(v1 - per * b1, per)
+
+    def to_dict(self) -> dict:
+        return {"fixed": self.fixed, "per_sample": self.per_sample}
+
+
+@dataclass
+class ModelDemand:
+    """What training a model needs at any batch, on one target ("cuda": the cards; "cpu": this machine)."""
+
+    name: str
+    unit: str
+    precision: str
+    target: str
+    optimizer: str
+    params: int
+    flops: Affine
+    conv_flops: Affine
+    traffic_bytes: Affine
+    elements: Affine
+    saved_bytes: Affine
+    phase_peak: dict[str, Affine]
+    param_bytes: float
+    buffer_bytes: float
+    grad_bytes: float
+    optimizer_bytes: float
+    input_bytes: Affine
+    moments: list[tuple[str, Affine]] = field(default_factory=list)   # bytes alive after each operator
+    traces: list[StepTrace] = field(default_factory=list)
+
+    @property
+    def rule(self) -> str:
+        how = "each moment of the step" if self.moments else "the peak of each phase (the two steps ran different operators)"
+        return (f"affine in the batch, fitted from real steps at batches {TRACE_BATCHES[0]} and {TRACE_BATCHES[1]}; "
+                f"memory: {how}")
+
+    def _lines(self) -> list[tuple[str, Affine]]:
+        return self.moments or list(self.phase_peak.items())
+
+    def peak_bytes(self, batch: int) -> float:
+        """Most bytes alive at once in a step at ``batch``."""
+        return max(a.at(batch) for _, a in self._lines())
+
+    def peak_phase(self, batch: int) -> str:
+        return max(self._lines(), key=lambda m: m[1].at(batch))[0]
+
+    def max_batch(self, budget_bytes: float) -> int:
+        """Largest batch whose peak fits in ``budget_bytes``; 0 if none does."""
+        best = None
+        for _, a in self._lines():
+            if a.per_sample <= 0:
+                if a.fixed > budget_bytes:
+                    return 0
+                continue
+            n = int((budget_bytes - a.fixed) // a.per_sample)
+            best = n if best is None else min(best, n)
+        if best is None:                     # nothing grows with the batch: any batch fits
+            return 2**31 - 1
+        return max(0, best)
+
+    def breakdown(self, batch: int) -> dict[str, float]:
+        """The peak at ``batch`` in parts: weights (and buffers), optimizer state, input batch, saved activations,
+        and the rest (gradients and temporaries alive at that moment)."""
+        peak = self.peak_bytes(batch)
+        parts = {"weights": self.param_bytes + self.buffer_bytes, "optimizer_state": self.optimizer_bytes,
+                 "input": self.input_bytes.at(batch)}
+        if self.peak_phase(batch) != "optimizer":
+            parts["activations"] = self.saved_bytes.at(batch)
+        else:
+            parts["gradients"] = self.grad_bytes
+        parts["other"] = max(0.0, peak - sum(parts.values()))
+        parts["peak"] = peak
+        return parts
+
+    def demand(self, batch: int) -> perf_model.Demand:
+        """The per-sample ``rigbench.model.Demand`` of a step at ``batch`` (batch-independent work spread over it)."""
+        bpe = perf_model.BYTES_PER_ELEMENT[self.precision]
+        mem = perf_model.load_workloads_profile()["memory"]
+        opt_bpp = mem["sgd_bytes_per_param" if self.optimizer == "sgd" else "adam_bytes_per_param"]
+        return perf_model.Demand(
+            workload_id=self.name, name=self.name, unit=f"{self.unit}/s",
+            tensor_flops=self.flops.at(batch) / batch, conv_flops=self.conv_flops.at(batch) / batch,
+            elementwise_elements=max(self.elements.at(batch) / batch, 1e-30),
+            accesses=self.traffic_bytes.at(batch) / batch / bpe, saved_elements=self.saved_bytes.per_sample / bpe,
+            params=self.params, optimizer_bytes_per_param=opt_bpp,
+            source="counted from the model by rigbench size (torch FlopCounterMode, operator traffic, live bytes)")
+
+    def to_dict(self, batch: int) -> dict:
+        return {
+            "params": self.params, "optimizer": self.optimizer, "precision": self.precision, "target": self.target,
+            "flops_per_step": self.flops.at(batch), "conv_flops_per_step": self.conv_flops.at(batch),
+            "traffic_bytes_per_step": self.traffic_bytes.at(batch),
+            "memory_bytes": self.breakdown(batch), "peak_phase": self.peak_phase(batch),
+            "fits": {"flops": self.flops.to_dict(), "traffic_bytes": self.traffic_bytes.to_dict(),
+                     "saved_bytes": self.saved_bytes.to_dict(),
+                     "phase_peak_bytes": {k: v.to_dict() for k, v in self.phase_peak.items()}},
+            "rule": self.rule,
+        }
+
+
+def _step_fn(job: loader.Job, precision: str):
+    import contextlib
+
+    import torch
+
+    def step(model, batch, optimizer, phase, after_backward):
+        amp = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "amp" else contextlib.nullcontext()
+        with phase("forward"), amp:
+            out = loader.forward(model, batch)
+            loss = loader.loss_of(job, out, batch)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
+            raise UserError(f"{job.name}: the loss is not a scalar tensor that depends on the parameters "
+                            f"(got {type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else ' of shape ' + str(tuple(loss.shape))})")
+        phase("backward")
+        loss.backward()
+        after_backward()
+        phase("optimizer")
+        optimizer.step()
+
+    return step
+
+
+def _check_room(job: loader.Job) -> None:
+    """Refuse, before running it, a model whose weights, gradients and optimizer state do not fit in this machine's
+    free memory (the trace runs real steps)."""
+    import psutil
+
+    params = [p for p in job.model.parameters()]
+    param_bytes = sum(p.numel() * p.element_size() for p in params)
+    # weights (already allocated) + gradients + up to two optimizer moments + one foreach temporary
+    need = param_bytes * 4
+    free = psutil.virtual_memory().available
+    if need > free:
+        raise UserError(f"{job.name} is too large to trace on this machine: {sum(p.numel() for p in params):,} "
+                        f"parameters need about {need / 2**30:.1f} GiB for gradients and optimizer state, "
+                        f"{free / 2**30:.1f} GiB is free")
+
+
+def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> ModelDemand:
+    """Trace two steps of ``job`` at batches 2 and 4 (after one untraced step that creates the optimizer state)."""
+    import torch
+
+    if precision not in perf_model.PRECISIONS:
+        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(perf_model.PRECISIONS)}")
+    _check_room(job)
+    job.model.train()
+    optimizer = loader.make_optimizer(job, target)
+    step = _step_fn(job, precision)
+    traces: list[StepTrace] = []
+    try:
+        _null = lambda name: _NullCtx()      # noqa: E731
+        optimizer.zero_grad(set_to_none=True)
+        step(job.model, job.resized(TRACE_BATCHES[0]), optimizer, _null, lambda: None)
+        for b in TRACE_BATCHES:
+            optimizer.zero_grad(set_to_none=True)
+            batch = job.resized(b)
+            gc.collect()
+            traces.append(trace_step(job.model, batch, step, optimizer, precision=precision, target=target))
+            del batch
+        optimizer.zero_grad(set_to_none=True)
+    except UserError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        if is_out_of_memory(exc):
+            raise UserError(f"{job.name} is too large to trace on this machine: a training step at batch "
+                            f"{TRACE_BATCHES[-1]} ran out of memory ({describe_failure(exc)})") from None
+        raise UserError(f"{job.name}: a training step fails: {describe_failure(exc)}") from None
+    (b1, t1), (b2, t2) = [(t.batch, t) for t in traces]
+
+    def fit(attr: str) -> Affine:
+        return Affine.through(b1, getattr(t1, attr), b2, getattr(t2, attr))
+
+    phases = {p: Affine.through(b1, t1.phase_peak_bytes.get(p, 0.0), b2, t2.phase_peak_bytes.get(p, 0.0))
+              for p in PHASES if p in t1.phase_peak_bytes or p in t2.phase_peak_bytes}
+    del torch
+    moments: list[tuple[str, Affine]] = []
+    if [p for p, _ in t1.timeline] == [p for p, _ in t2.timeline]:
+        moments = _upper_lines([(p, Affine.through(b1, v1, b2, v2))
+                                for (p, v1), (_, v2) in zip(t1.timeline, t2.timeline)])
+    return ModelDemand(
+        name=job.name, unit=job.unit, precision=precision, target=target, optimizer=job.optimizer_name,
+        params=t2.params, flops=fit("tensor_flops"), conv_flops=fit("conv_flops"), traffic_bytes=fit("traffic_bytes"),
+        elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
+        param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,
+        optimizer_bytes=t2.optimizer_bytes, input_bytes=fit("input_bytes"), moments=moments, traces=traces)
+
+
+def _upper_lines(lines: list[tuple[str, Affine]]) -> list[tuple[str, Affine]]:
+    """The lines that can be the maximum for some batch >= 1 (the rest never are): the largest fixed part for each
+    slope, then only lines steeper than every line above them at batch 1."""
+    best: dict[float, tuple[str, Affine]] = {}
+    for p, a in lines:
+        if a.per_sample not in best or a.fixed > best[a.per_sample][1].fixed:
+            best[a.per_sample] = (p, a)
+    kept: list[tuple[str, Affine]] = []
+    top_at_1 = -float("inf")
+    for slope in sorted(best, reverse=True):       # steepest first: it wins at large batches
+        p, a = best[slope]
+        if a.at(1) > top_at_1:
+            kept.append((p, a))
+            top_at_1 = a.at(1)
+    return kept
+
+
+class _NullCtx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,256 @@
+"""What ``rigbench size MODEL`` trains: a built-in workload, ``package.module:factory`` or ``path/to/file.py[:factory]``.
+
+A factory is a function that returns ``(model, example_batch)``, optionally followed by ``loss_fn`` and
+``optimizer`` (``(model, batch, loss_fn, optimizer)``):
+
+* ``model``: a ``torch.nn.Module``;
+* ``example_batch``: a tensor (the model's input), a dict (keyword inputs), or ``(inputs, targets)`` where
+  ``inputs`` is a tensor or a tuple of positional inputs. Every tensor in it has the batch as its first dimension:
+  rigbench resizes the batch by repeating or dropping rows;
+* ``loss_fn(outputs, targets)`` (or ``loss_fn(outputs)`` without targets); without one: cross-entropy for integer
+  targets, mean squared error for float targets, the mean of the outputs without targets;
+* ``optimizer``: a ``torch.optim.Optimizer`` over the model's parameters, or a function ``params -> Optimizer``;
+  without one, ``--optimizer`` (Adam by default).
+
+A factory may take ``seq_len`` (passed from ``--seq``). Every failure to get a model is a ``UserError`` naming the
+cause: the CLI prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from rigbench import model as perf_model
+from rigbench.errors import UserError
+from rigbench.size import builtin
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class Job:
+    """A model ready to train: its example batch, how to compute its loss, and its optimizer."""
+
+    name: str
+    model: Any
+    batch: Any
+    batch_size: int
+    loss_fn: Callable | None
+    optimizer: Any                  # an Optimizer, a function params -> Optimizer, or None (use --optimizer)
+    optimizer_name: str             # "adam", "sgd" or the class name of the user's optimizer
+    unit: str                       # what one sample is called: images, sequences, samples
+    builtin: bool
+
+    def resized(self, n: int):
+        """The example batch with ``n`` samples (rows repeated or dropped; fresh storage)."""
+        return resize_batch(self.batch, n)
+
+
+def resize_batch(batch, n: int):
+    import torch
+    from torch.utils._pytree import tree_map
+
+    def one(t):
+        if not isinstance(t, torch.Tensor) or t.dim() == 0:
+            return t
+        idx = torch.arange(n) % t.shape[0]
+        out = t.index_select(0, idx)
+        if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
+            out = out.contiguous(memory_format=torch.channels_last)
+        return out
+
+    return tree_map(one, batch)
+
+
+def split_batch(batch) -> tuple[Any, Any, bool]:
+    """(inputs, targets, has_targets) of an example batch."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1], True
+    return batch, None, False
+
+
+def forward(model, batch):
+    inputs, _, _ = split_batch(batch)
+    if isinstance(inputs, dict):
+        return model(**inputs)
+    if isinstance(inputs, (tuple, list)):
+        return model(*inputs)
+    return model(inputs)
+
+
+def loss_of(job: Job, outputs, batch):
+    """The scalar loss of one step."""
+    import torch
+    import torch.nn.functional as F
+
+    _, targets, has_targets = split_batch(batch)
+    if job.loss_fn is not None:
+        return job.loss_fn(outputs, targets) if has_targets else job.loss_fn(outputs)
+    from torch.utils._pytree import tree_leaves
+
+    outs = [t for t in tree_leaves(outputs) if isinstance(t, torch.Tensor) and t.is_floating_point()]
+    if not outs:
+        raise UserError(f"{job.name}: the model returned no floating-point tensor to compute a loss from; "
+                        "return a loss_fn from the factory")
+    if has_targets and isinstance(targets, torch.Tensor) and len(outs) == 1:
+        out = outs[0]
+        if not targets.is_floating_point():
+            return F.cross_entropy(out.reshape(-1, out.shape[-1]).float(), targets.reshape(-1))
+        return F.mse_loss(out.float(), targets.float())
+    return sum(t.float().mean() for t in outs)
+
+
+def _import_factory(spec: str) -> tuple[Callable, str]:
+    """The factory function named by ``spec``; a clear UserError for every way it can be missing."""
+    path_part, sep, attr = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    if path_part.endswith(".py") or (not sep and spec.endswith(".py")):
+        file = Path(path_part if sep else spec)
+        if not file.is_file():
+            raise UserError(f"model file {file} does not exist")
+        mod_name = f"rigbench_user_model_{abs(hash(str(file.resolve())))}"
+        loader_spec = importlib.util.spec_from_file_location(mod_name, file)
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[mod_name] = module
+        where = str(file)
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException as exc:                 # the user's code: any failure is the user's to fix
+            sys.modules.pop(mod_name, None)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise UserError(f"model file {file} does not import: {_describe(exc)}") from None
+        if not attr:
+            attr = _only_factory(module, where)
+    else:
+        if not sep or not attr or not path_part:
+            raise UserError(f"model {spec!r}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
+                            "package.module:factory, or path/to/file.py[:factory]")
+        where = path_part
+        try:
+            module = importlib.import_module(path_part)
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise UserError(f"module {path_part} does not import: {_describe(exc)}") from None
+    factory = getattr(module, attr, None)
+    if factory is None:
+        raise UserError(f"{where} has no function {attr!r}")
+    if not callable(factory):
+        raise UserError(f"{where}:{attr} is not a function")
+    return factory, f"{where}:{attr}"
+
+
+def _only_factory(module, where: str) -> str:
+    """The factory of a file named without ``:factory``: a function called ``build``, ``make_model`` or ``factory``."""
+    for name in ("build", "make_model", "factory"):
+        if callable(getattr(module, name, None)):
+            return name
+    raise UserError(f"{where}: name the factory as {where}:FUNCTION (no function called build, make_model or factory)")
+
+
+def _describe(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> Job:
+    """The ``Job`` for a MODEL argument. ``optimizer`` (``--optimizer``) is refused when the factory brings one."""
+    if optimizer is not None and optimizer not in OPTIMIZERS:
+        raise UserError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+    if seq is not None and seq < 1:
+        raise UserError(f"--seq {seq}: a sequence length is 1 or more")
+    if spec in builtin.BUILTINS:
+        wl = perf_model.load_workloads_profile()["workloads"][spec]
+        opt = optimizer or wl["optimizer"]
+        model, batch, loss_fn, _ = builtin.build(spec, builtin.default_batch(spec), seq)
+        unit = wl["unit"].removesuffix("/s")
+        return Job(spec, model, batch, builtin.default_batch(spec), loss_fn, None, opt, unit, True)
+    factory, name = _import_factory(spec)
+    kwargs = {}
+    if seq is not None:
+        try:
+            accepts = "seq_len" in inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            accepts = False
+        if not accepts:
+            raise UserError(f"--seq: {name} takes no seq_len argument; drop --seq or add seq_len to the factory")
+        kwargs["seq_len"] = seq
+    try:
+        got = factory(**kwargs)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise UserError(f"factory {name} raised {_describe(exc)}") from None
+    return _job_from(name, got, optimizer)
+
+
+def _job_from(name: str, got, optimizer: str | None) -> Job:
+    import torch
+
+    shape = "(model, example_batch[, loss_fn[, optimizer]])"
+    if not isinstance(got, (tuple, list)) or not 2 <= len(got) <= 4:
+        raise UserError(f"factory {name} returned {type(got).__name__}; expected {shape}")
+    model, batch = got[0], got[1]
+    loss_fn = got[2] if len(got) > 2 else None
+    opt = got[3] if len(got) > 3 else None
+    if not isinstance(model, torch.nn.Module):
+        raise UserError(f"factory {name} returned a {type(model).__name__} as the model; expected a torch.nn.Module "
+                        f"first in {shape}")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise UserError(f"factory {name}: the model has no trainable parameters")
+    from torch.utils._pytree import tree_leaves
+
+    tensors = [t for t in tree_leaves(batch) if isinstance(t, torch.Tensor)]
+    if not tensors:
+        raise UserError(f"factory {name}: the example batch holds no tensor; expected a tensor, a dict of tensors or "
+                        "(inputs, targets)")
+    if any(t.dim() == 0 for t in tensors):
+        raise UserError(f"factory {name}: a tensor of the example batch is a scalar; every tensor needs the batch as "
+                        "its first dimension")
+    sizes = {int(t.shape[0]) for t in tensors}
+    if len(sizes) != 1:
+        raise UserError(f"factory {name}: the example batch's tensors disagree on the batch size (first dimensions "
+                        f"{sorted(sizes)}); every tensor needs the batch as its first dimension")
+    devices = {t.device.type for t in tensors} | {p.device.type for p in model.parameters()}
+    if devices != {"cpu"}:
+        raise UserError(f"factory {name}: build the model and the batch on the CPU (found {', '.join(sorted(devices))}); "
+                        "rigbench counts on the CPU and predicts for every card")
+    if loss_fn is not None and not callable(loss_fn):
+        raise UserError(f"factory {name}: the third item (loss_fn) is a {type(loss_fn).__name__}, not a function")
+    if opt is not None:
+        if optimizer is not None:
+            raise UserError(f"--optimizer {optimizer}: factory {name} brings its own optimizer; drop --optimizer")
+        if not (isinstance(opt, torch.optim.Optimizer) or callable(opt)):
+            raise UserError(f"factory {name}: the fourth item (optimizer) is a {type(opt).__name__}; expected a "
+                            "torch.optim.Optimizer or a function params -> Optimizer")
+        opt_name = type(opt).__name__ if isinstance(opt, torch.optim.Optimizer) else getattr(opt, "__name__", "custom")
+    else:
+        opt_name = optimizer or "adam"
+    return Job(name, model, batch, sizes.pop(), loss_fn, opt, opt_name, "samples", False)
+
+
+def make_optimizer(job: Job, target: str):
+    """The optimizer of a step: the factory's, or --optimizer with the implementation torch picks on ``target``
+    (``foreach`` on CUDA, one tensor at a time on a CPU: torch.optim's defaults)."""
+    import torch
+
+    params = [p for p in job.model.parameters() if p.requires_grad]
+    foreach = target == "cuda"
+    if isinstance(job.optimizer, torch.optim.Optimizer):
+        return job.optimizer
+    if job.optimizer is not None:
+        opt = job.optimizer(params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise UserError(f"{job.name}: the optimizer function returned {type(opt).__name__}, not a torch.optim.Optimizer")
+        return opt
+    if job.optimizer_name == "sgd":
+        return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=foreach)
+    if job.builtin and job.name in ("train_cnn", "train_transformer", "bert-base"):
+        return torch.optim.AdamW(params, lr=1e-3, foreach=foreach)
+    return torch.optim.Adam(params, lr=1e-3, foreach=foreach)

@@ -1,0 +1,250 @@
+"""Every card and every cloud instance for one model: fits or not, largest batch, step time, time and cost of the run.
+
+Nothing here is a second performance model:
+
+* time per sample: ``rigbench.model.times_per_sample`` (what ``predict`` and therefore ``compare`` and ``cost`` use)
+  on the card's ``capability_from_gpu``, for the ``Demand`` the model's traced step gives at the batch it runs;
+* memory: the traced peak at that batch beside the model's memory assumptions (``profiles/workloads.toml
+  [memory]``: CUDA context and the share kept free for workspaces and fragmentation);
+* several cards: ``rigbench.scaling`` (interconnect of the card, DDP step with the gradient all-reduce);
+* instances: the price list of ``rigbench.cost`` (``load_prices``, ``hours_for_samples``, ``renting_total_usd``);
+* uncertainty: the model's validation error (``rigbench.model.validation_table``: mean absolute error of the
+  predicted speed-ups against published ones, per precision), applied to every time as a relative band.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from rigbench import catalog, cost, scaling
+from rigbench import model as perf_model
+from rigbench.errors import UserError
+from rigbench.size.demand import ModelDemand
+
+SCHEMA = "rigbench.size/1"
+_NX = re.compile(r"^\s*(\d+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m|min|h|d|w)?\s*$", re.IGNORECASE)
+_HOURS = {"m": 1 / 60, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0, None: 1.0}
+# Where the CUDA context figure comes from (the amount is the model's [memory] context_gib).
+CONTEXT_SOURCE = ("PyTorch pull request 86509 (pytorch/pytorch, 2022): a CUDA context took 287 MB with lazy module "
+                  "loading and 667 MB without; profiles/workloads.toml [memory] keeps 0.5 GiB and 10% of the card "
+                  "for the context, cuDNN/cuBLAS workspaces and fragmentation")
+
+
+def parse_deadline(text: str) -> float:
+    """'3d' -> 72.0 hours; also 36h, 90m, 2w; a bare number is hours."""
+    m = _DURATION.match(str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise UserError(f"--deadline {text!r}: write a positive duration like 36h, 3d or 2w")
+    return float(m.group(1)) * _HOURS[(m.group(2) or "h").lower() if m.group(2) else None]
+
+
+@lru_cache(maxsize=None)
+def model_error(precision: str) -> tuple[float, str]:
+    """(relative error, where it comes from): the model's mean absolute validation error at ``precision``."""
+    rows = [r for r in perf_model.validation_table() if r["precision"] == precision]
+    mae = statistics.fmean(abs(r["error"]) for r in rows)
+    return mae, (f"rigbench.model validation: mean absolute error {mae:.1%} over {len(rows)} published {precision} "
+                 "speed-ups (profiles/validation.csv); the efficiency factors are fitted on ResNet-50, so another "
+                 "model's error can be larger")
+
+
+def memory_budget(memory_bytes: float) -> float:
+    """Bytes a training step may use on a card of ``memory_bytes``: the model's context and reserve taken off."""
+    mem = perf_model.load_workloads_profile()["memory"]
+    return memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3
+
+
+@dataclass
+class Option:
+    """One card (or N of one card in one machine), or one cloud instance."""
+
+    id: str
+    kind: str                      # "card" or "instance"
+    gpu_id: str
+    gpu_count: int
+    memory_bytes: int
+    fits: bool                     # at the requested batch per card
+    max_batch: int                 # per card
+    batch: int | None              # per card, the batch it runs (the requested one, or its largest if smaller)
+    peak_bytes: float | None       # at that batch, per card
+    step_s: float | None
+    samples_per_s: float | None
+    bound: str | None
+    scaling_efficiency: float | None = None
+    interconnect: str | None = None
+    epoch_h: float | None = None
+    total_h: float | None = None
+    usd_per_hour: float | None = None
+    total_usd: float | None = None
+    meets_deadline: bool | None = None
+    price_date: str | None = None
+    note: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def time_per_sample(cap, d: perf_model.Demand, precision: str) -> tuple[float, str]:
+    """(seconds per sample, bound) from the one performance model."""
+    compute_s, memory_s = perf_model.times_per_sample(cap, d, precision)
+    return compute_s + memory_s, ("compute" if compute_s >= memory_s else "memory")
+
+
+def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
+    budget = memory_budget(gpu.memory_bytes)
+    mb = md.max_batch(budget)
+    fits = md.peak_bytes(batch) <= budget
+    run = batch if fits else mb
+    label = gpu.id if n == 1 else f"{n}x-{gpu.id}"
+    opt = Option(id=label, kind="card", gpu_id=gpu.id, gpu_count=n, memory_bytes=gpu.memory_bytes, fits=fits,
+                 max_batch=mb, batch=run or None, peak_bytes=None, step_s=None, samples_per_s=None, bound=None,
+                 extra={"launch_price_usd": gpu.launch_price_usd, "architecture": gpu.architecture})
+    if not run:
+        opt.note = "does not fit even one sample"
+        return opt
+    opt.peak_bytes = md.peak_bytes(run)
+    per_sample_s, opt.bound = time_per_sample(perf_model.capability_from_gpu(gpu), md.demand(run), md.precision)
+    step_1 = run * per_sample_s
+    if n == 1:
+        opt.step_s, opt.samples_per_s = step_1, run / step_1
+        return opt
+    link = scaling.interconnect_for(gpu, n)
+    if link is None:
+        opt.note = f"the catalog has no PCIe or NVLink figure for {gpu.name}: {n} cards not predicted"
+        return opt
+    grad_bytes = md.params * scaling.load_interconnects()["ddp"]["grad_bytes_per_param"][md.precision]
+    step = scaling.ddp_step(step_1, grad_bytes, n, link.busbw_gbps)
+    opt.step_s, opt.samples_per_s = step["step_s"], n * run / step["step_s"]
+    opt.scaling_efficiency, opt.interconnect = step["scaling_efficiency"], link.describe()
+    if link.extrapolated:
+        opt.note = f"all-reduce efficiency for {n} cards extrapolated from smaller published runs"
+    return opt
+
+
+def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:
+    """[(Gpu, count)]: every catalog card, or the ones named ('rtx-3090', '2x rtx-3090')."""
+    if not names:
+        return [(g, 1) for g in catalog.load_catalog()]
+    top = int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
+    out = []
+    for name in names:
+        m = _NX.match(name)
+        n, card = (int(m.group(1)), m.group(2)) if m else (1, name)
+        if not 1 <= n <= top:
+            raise UserError(f"--gpus {name!r}: one machine holds 1 to {top} cards")
+        out.append((catalog.resolve(card), n))
+    return out
+
+
+@dataclass
+class SizeReport:
+    name: str
+    unit: str
+    precision: str
+    optimizer: str
+    batch: int
+    demand: ModelDemand
+    cards: list[Option]
+    instances: list[Option]
+    samples: float | None           # the whole run (dataset x epochs), None when not given
+    dataset_size: int | None
+    epochs: float | None
+    deadline_h: float | None
+    error: float
+    error_source: str
+    prices_date: str
+    prices_age_days: int
+    stale_after_days: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def cheapest(self) -> Option | None:
+        """The cheapest instance that finishes the run by the deadline (or at all, without one)."""
+        ok = [o for o in self.instances if o.total_usd is not None and o.meets_deadline is not False]
+        return min(ok, key=lambda o: o.total_usd) if ok else None
+
+    def band(self, x: float | None) -> list[float] | None:
+        return None if x is None else [x * (1 - self.error), x * (1 + self.error)]
+
+    def to_doc(self) -> dict:
+        md = self.demand
+        cheapest = self.cheapest
+
+        def opt_doc(o: Option) -> dict:
+            d = o.to_dict()
+            d.update({"step_s_band": self.band(o.step_s), "samples_per_s_band": self.band(o.samples_per_s),
+                      "epoch_h_band": self.band(o.epoch_h), "total_h_band": self.band(o.total_h),
+                      "total_usd_band": self.band(o.total_usd)})
+            return d
+
+        return {
+            "schema": SCHEMA,
+            "model": {"name": self.name, "unit": self.unit, "batch": self.batch, **md.to_dict(self.batch)},
+            "work": {"dataset_size": self.dataset_size, "epochs": self.epochs, "samples": self.samples,
+                     "deadline_h": self.deadline_h},
+            "memory_assumptions": {**{k: v for k, v in perf_model.load_workloads_profile()["memory"].items()
+                                      if k in ("context_gib", "reserve_fraction")},
+                                   "source": CONTEXT_SOURCE,
+                                   "counted_for": "CUDA: allocations rounded to 512-byte blocks, optimizer with "
+                                                  "foreach kernels (torch.optim's CUDA default)"},
+            "uncertainty": {"relative": self.error, "source": self.error_source},
+            "cards": [opt_doc(o) for o in self.cards],
+            "instances": [opt_doc(o) for o in self.instances],
+            "cheapest_by_deadline": None if cheapest is None else cheapest.id,
+            "prices": {"date": self.prices_date, "age_days": self.prices_age_days},
+            "warnings": self.warnings,
+        }
+
+
+def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_size: int | None = None,
+         epochs: float | None = None, deadline: str | None = None, prices_path: str | None = None) -> SizeReport:
+    """Size ``md`` at ``batch`` per card on every card (or ``gpus``) and every instance of the price list."""
+    if batch < 1:
+        raise UserError(f"--batch {batch}: a batch is 1 sample or more")
+    if (dataset_size is None) != (epochs is None):
+        raise UserError("give --dataset-size and --epochs together (the run is dataset size x epochs samples)")
+    if dataset_size is not None and (dataset_size < 1 or not (epochs > 0 and math.isfinite(epochs))):
+        raise UserError("--dataset-size must be 1 or more and --epochs a positive number")
+    deadline_h = parse_deadline(deadline) if deadline is not None else None
+    if deadline_h is not None and dataset_size is None:
+        raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
+    samples = float(dataset_size) * float(epochs) if dataset_size is not None else None
+    error, error_src = model_error(md.precision)
+
+    def finish(o: Option) -> Option:
+        if o.samples_per_s and samples is not None:
+            o.epoch_h = cost.hours_for_samples(float(dataset_size), o.samples_per_s)
+            o.total_h = cost.hours_for_samples(samples, o.samples_per_s)
+            if deadline_h is not None:
+                o.meets_deadline = o.total_h <= deadline_h
+        return o
+
+    cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
+    prices = cost.load_prices(prices_path)
+    own = cost.load_ownership()
+    instances = []
+    for inst in prices.instances:
+        gpu = catalog.resolve(inst.gpu_id)
+        o = _card(gpu, inst.gpu_count, md, batch)
+        o.id, o.kind, o.usd_per_hour, o.price_date = inst.key, "instance", inst.on_demand_usd_per_hour, \
+            inst.price_date.isoformat()
+        o.extra = {"region": inst.region, "price_source": inst.source}
+        finish(o)
+        if o.total_h is not None:
+            o.total_usd = cost.renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
+        instances.append(o)
+    warnings = []
+    if prices.is_stale(own.stale_after_days):
+        warnings.append(f"prices are {prices.age_days()} days old (list dated {prices.date}): check current prices "
+                        "or pass --prices FILE")
+    return SizeReport(name=md.name, unit=md.unit, precision=md.precision, optimizer=md.optimizer, batch=batch,
+                      demand=md, cards=cards, instances=instances, samples=samples, dataset_size=dataset_size,
+                      epochs=epochs, deadline_h=deadline_h, error=error, error_source=error_src,
+                      prices_date=prices.date.isoformat(), prices_age_days=prices.age_days(),
+                      stale_after_days=own.stale_after_days, warnings=warnings)

@@ -1,0 +1,53 @@
+"""Time against cost of the run, one point per cloud instance, the deadline as a line (matplotlib, imported here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rigbench import cost
+from rigbench.errors import UserError
+from rigbench.size.plan import SizeReport
+
+check_plot_path = cost.check_plot_path
+
+
+def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
+    """Hours of the run (x) against dollars (y) for every instance that can run it, with the model's error band as
+    error bars, the deadline as a vertical line and the cheapest option by the deadline marked."""
+    path = check_plot_path(path)
+    if rep.samples is None:
+        raise UserError("--plot needs the size of the run: add --dataset-size N --epochs E")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = [o for o in rep.instances if o.total_h is not None and o.total_usd is not None]
+    if not pts:
+        raise UserError("--plot: no instance can run this model at this batch, nothing to draw")
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    best = rep.cheapest
+    for o in pts:
+        color = "tab:green" if o is best else ("tab:blue" if o.meets_deadline is not False else "tab:gray")
+        ax.errorbar(o.total_h, o.total_usd, xerr=[[o.total_h * rep.error], [o.total_h * rep.error]],
+                    yerr=[[o.total_usd * rep.error], [o.total_usd * rep.error]], fmt="o", color=color, ms=5,
+                    elinewidth=0.8, capsize=2)
+        ax.annotate(o.id, (o.total_h, o.total_usd), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    if rep.deadline_h is not None:
+        ax.axvline(rep.deadline_h, color="tab:red", ls="--", lw=1.2, label=f"deadline {rep.deadline_h:g} h")
+        ax.legend(fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("hours for the run (log)")
+    ax.set_ylabel("on-demand cost of the run, USD (log)")
+    ax.set_title(f"{rep.name}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
+                 f"error bars: +/-{rep.error:.0%} (model validation error); prices of {rep.prices_date}", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot write plot {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,143 @@
+"""rigbench size: the command, its JSON, its bad-input lines, and that it predicts through the one model."""
+
+from __future__ import annotations
+
+import pytest
+
+from rigbench import catalog
+from rigbench import model as perf_model
+from rigbench.size import plan
+from tests.conftest import REPO
+
+TINY = str(REPO / "docs" / "examples" / "tiny_model.py")
+
+
+@pytest.fixture(scope="module")
+def tiny_doc():
+    from tests.conftest import run_cli
+
+    r = run_cli("size", TINY, "--gpus", "gtx-1080-ti,rtx-3090,2x rtx-3090", "--dataset-size", "50000", "--epochs",
+                "10", "--deadline", "2h", "--json")
+    assert r.code == 0, r.stderr
+    return r.json()
+
+
+def test_json_has_the_schema_cards_instances_and_bands(tiny_doc):
+    doc = tiny_doc
+    assert doc["schema"] == "rigbench.size/1"
+    assert [c["id"] for c in doc["cards"]] == ["gtx-1080-ti", "rtx-3090", "2x-rtx-3090"]
+    assert len(doc["instances"]) == len(__import__("rigbench.cost", fromlist=["x"]).load_prices().instances)
+    card = doc["cards"][0]
+    assert card["fits"] is True and card["batch"] == 128
+    lo, hi = card["total_h_band"]
+    assert lo < card["total_h"] < hi
+    # run = dataset x epochs / throughput, in hours
+    assert card["total_h"] == pytest.approx(50000 * 10 / card["samples_per_s"] / 3600, rel=1e-9)
+    two = doc["cards"][2]
+    assert two["samples_per_s"] < 2 * doc["cards"][1]["samples_per_s"]
+    assert 0 < two["scaling_efficiency"] <= 1 and two["interconnect"]
+    assert doc["model"]["params"] == 896 + 64 + 18496 + 128 + 73856 + 256 + 295168 + 512 + 2570   # by hand
+
+
+def test_cheapest_by_deadline_is_the_cheapest_instance_that_meets_it(tiny_doc):
+    ok = [i for i in tiny_doc["instances"] if i["meets_deadline"]]
+    assert tiny_doc["cheapest_by_deadline"] == min(ok, key=lambda i: i["total_usd"])["id"]
+
+
+def test_instance_cost_is_hours_times_the_on_demand_price(tiny_doc):
+    for i in tiny_doc["instances"]:
+        if i["total_usd"] is not None:
+            assert i["total_usd"] == pytest.approx(i["total_h"] * i["usd_per_hour"], rel=1e-12)
+
+
+@pytest.mark.parametrize("card", ["gtx-1080-ti", "rtx-3090", "a100-sxm4-80gb", "h100-sxm"])
+@pytest.mark.parametrize("precision", ["fp32", "amp"])
+def test_a_demand_gets_the_same_time_through_size_as_through_compare(card, precision):
+    """size's per-card time is rigbench.model's: for the demand compare uses, identical to compare's throughput."""
+    cap = perf_model.capability_from_gpu(catalog.resolve(card))
+    for w in ("resnet50", "bert-base"):
+        per_sample_s, bound = plan.time_per_sample(cap, perf_model.demand(w), precision)
+        pred = perf_model.predict(cap, w, precision)
+        assert 1 / per_sample_s == pred.throughput
+        assert bound == pred.bound
+
+
+def test_deadline_parsing():
+    assert plan.parse_deadline("3d") == 72
+    assert plan.parse_deadline("36h") == 36
+    assert plan.parse_deadline("90m") == 1.5
+    assert plan.parse_deadline("2w") == 336
+    assert plan.parse_deadline("5") == 5
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "m.py"
+    p.write_text(text)
+    return str(p)
+
+
+BAD = {
+    "syntax": ("def build(:\n", "does not import: SyntaxError"),
+    "import": ("import no_such_module_xyz\ndef build():\n    pass\n", "does not import: ModuleNotFoundError"),
+    "raises": ("def build():\n    raise ValueError('no data here')\n", "raised ValueError: no data here"),
+    "shape": ("def build():\n    return 3\n", "returned int; expected (model, example_batch"),
+    "not_module": ("import torch\ndef build():\n    return 'x', torch.zeros(2, 3)\n", "expected a torch.nn.Module"),
+    "no_factory": ("x = 1\n", "name the factory"),
+    "batch_mismatch": ("import torch\ndef build():\n    return torch.nn.Linear(3, 2), (torch.zeros(4, 3), torch.zeros(5))\n",
+                       "disagree on the batch size"),
+    "forward_fails": ("import torch\ndef build():\n    return torch.nn.Linear(3, 2), torch.zeros(4, 7)\n",
+                      "a training step fails: RuntimeError"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
+    text, fragment = BAD[case]
+    r = cli("size", _write(tmp_path, text), "--gpus", "rtx-3090")
+    assert r.code == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["no_such_pkg_xyz.models:build"], "module no_such_pkg_xyz.models does not import"),
+    (["json:nope"], "has no function 'nope'"),
+    (["/no/such/file.py"], "does not exist"),
+    (["resnet50", "--seq", "64"], "takes images, not sequences"),
+    ([TINY, "--deadline", "3d"], "--deadline needs the size of the run"),
+    ([TINY, "--deadline", "soon", "--dataset-size", "10", "--epochs", "1"], "positive duration"),
+    ([TINY, "--gpus", "rtx-9999"], "unknown GPU"),
+    ([TINY, "--precision", "fp8"], "unknown precision"),
+    ([TINY, "--optimizer", "lion"], "unknown optimizer"),
+    ([TINY, "--dataset-size", "10"], "together"),
+    ([TINY, "--plot", "out.txt"], "--plot"),
+])
+def test_bad_options_are_one_line_and_exit_2(cli, args, fragment):
+    r = cli("size", *args)
+    assert r.code == 2, (r.stdout, r.stderr)
+    assert fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatch):
+    """psutil is the boundary: a machine with 1 MiB free cannot hold the gradients of a 1 M-parameter model."""
+    import psutil
+    import torch
+
+    from rigbench.errors import UserError
+    from rigbench.size import demand, load
+
+    class Free:
+        available = 2**20
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Free())
+    job = load._job_from("big", (torch.nn.Linear(1000, 1000), torch.zeros(2, 1000)), None)
+    with pytest.raises(UserError, match="too large to trace on this machine"):
+        demand.measure(job)
+
+
+def test_terminal_output_names_the_cheapest_option_and_the_error_band(cli):
+    r = cli("size", TINY, "--gpus", "rtx-3090", "--dataset-size", "50000", "--epochs", "10")
+    assert r.code == 0, r.stderr
+    assert "Cheapest:" in r.stdout and "validation" in r.stdout and "rtx-3090" in r.stdout
+    assert len(r.stdout.splitlines()) < 50
