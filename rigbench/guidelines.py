@@ -722,7 +722,10 @@ def check_nvidia_gpu(rule: dict, m: Machine) -> Check:
         names = _gpu_summary(m.gpus)
         return _check(rule, "pass", names, ">= 1 NVIDIA GPU", "CUDA-capable: the ML libraries run on it",
                       len(m.gpus), 1, "GPUs")
-    why = "no NVIDIA GPU" + (f": {m.gpu_error}" if m.gpu_error else "") + "; training runs on the CPU, hours become weeks"
+    if rule.get("change") == "cloud":          # a rented machine: the driver's words are not the point
+        why = "a CPU-only machine: training runs on the CPU, hours become weeks; rent one with a GPU"
+    else:
+        why = "no NVIDIA GPU" + (f": {m.gpu_error}" if m.gpu_error else "") + "; training runs on the CPU, hours become weeks"
     return _check(rule, _below(rule), "none", ">= 1 NVIDIA GPU", why, 0, 1, "GPUs", {"kind": rule.get("change", "gpu")})
 
 
@@ -833,11 +836,18 @@ def _measured_random_iops(m: Machine) -> float | None:
     return max(vals) if vals else None
 
 
+def _os_shown(m: Machine) -> str:
+    name = {"Darwin": "macOS"}.get(m.os_system or "", m.os_system or "-")
+    detail = m.os_detail if m.os_detail and m.os_detail.lower() not in (name.lower(), "macos", "windows", "linux",
+                                                                       "chromeos") else None
+    return name + (f" ({detail})" if detail else "")
+
+
 def check_os_linux(rule: dict, m: Machine) -> Check:
     req = "Linux"
     if m.os_system is None:
         return _check(rule, "unknown", "-", req, m.unknown.get("os", "operating system not reported"))
-    shown = m.os_system + (f" ({m.os_detail})" if m.os_detail else "")
+    shown = _os_shown(m)
     detail = (m.os_detail or "").lower()
     if m.os_system == "Linux":
         why = "Linux under Windows (WSL): fine for training, deploy targets are Linux too" if "wsl" in detail or "microsoft" in detail \
@@ -859,7 +869,7 @@ def check_os_packages(rule: dict, m: Machine) -> Check:
     req = "an OS where the less common packages install (Linux, macOS; WSL on Windows)"
     if m.os_system is None:
         return _check(rule, "unknown", "-", req, m.unknown.get("os", "operating system not reported"))
-    shown = m.os_system + (f" ({m.os_detail})" if m.os_detail else "")
+    shown = _os_shown(m)
     if m.os_system == "Windows":
         return _check(rule, _below(rule), shown, req, rule["now"], change={"kind": "linux"})
     why = {"Linux": "Linux builds of every package", "Darwin": "macOS builds of most packages, as the text says",
@@ -1227,7 +1237,7 @@ def check_psu(rule: dict, m: Machine) -> Check:
             return _check(rule, "unknown", "-", req, f"a power supply's rating is not visible to software ({how}; "
                                                       "--spec psu=W judges it)", rv=round(need), unit="W")
         if len(m.gpus) < 2:
-            return _check(rule, "unknown", "-", req, f"no psu= given ({how})", rv=round(need), unit="W")
+            return _check(rule, "unknown", "-", req, f"no psu= given; needs {need:,.0f} W: {how}", rv=round(need), unit="W")
         return _check(rule, "warn", "not given", req, f"{len(m.gpus)} GPUs need a PSU of {need:,.0f} W ({how}): "
                       "give psu=W to judge it", None, round(need), "W", {"kind": "psu", "watts": need})
     ok = m.psu_w >= need
@@ -1476,7 +1486,9 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
             s["change"] = "install Linux (Ubuntu), or run it in a VM / WSL meanwhile"
             s["cost_usd"], s["cost_source"] = float(prices["linux_usd"]), prices["linux_source"]
         elif k == "cloud":
-            s["change"] = "train on rented GPUs: `rigbench cost --rent all --hours-per-month 40` ranks the instances"
+            has_gpu = bool(m.gpus) and mk.kind in ("cloud-vm", "instance")
+            s["change"] = ("rent an instance whose GPU reaches the RTX 2070 bar" if has_gpu else "train on rented GPUs") \
+                + ": `rigbench cost --rent all --hours-per-month 40` ranks the instances"
             s["cost_usd"], s["cost_source"] = 0.0, "no upfront cost; pay per GPU-hour"
             s.update(_cheapest_gpu_hour())
         elif k == "instance":
@@ -1527,13 +1539,30 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
 
 
 def _cheapest_gpu_hour() -> dict:
+    """The cheapest instance of the price list by the hour, and the cheapest whose GPU reaches the desktop GPU bar."""
     rows, date = _price_rows()
     priced = [r for r in rows if _per_gpu_hour(r) is not None]
     if not priced:
         return {}
     best = min(priced, key=lambda r: float(r["usd_per_hour"]))
-    return {"cheapest_instance": f"{best['provider']}:{best['instance']}", "cheapest_usd_per_hour": float(best["usd_per_hour"]),
-            "cheapest_gpu": best["gpu_id"], "price_date": date or best.get("price_date")}
+    out = {"cheapest_instance": f"{best['provider']}:{best['instance']}", "cheapest_usd_per_hour": float(best["usd_per_hour"]),
+           "cheapest_gpu": best["gpu_id"], "price_date": date or best.get("price_date")}
+    rule = next(r for r in load_profile("desktop").rules if r["check"] == "gpu_class")
+    bar = gpu_throughput(rule["pass_reference"], rule["workload"])[0]
+    over = [r for r in priced if r["gpu_id"] and _known_gpu(r["gpu_id"]) and gpu_throughput(r["gpu_id"], rule["workload"])[0] >= bar]
+    if over:
+        top = min(over, key=lambda r: float(r["usd_per_hour"]))
+        out.update({"bar_instance": f"{top['provider']}:{top['instance']}", "bar_gpu": top["gpu_id"],
+                    "bar_usd_per_hour": float(top["usd_per_hour"])})
+    return out
+
+
+def _known_gpu(gpu_id: str) -> bool:
+    try:
+        _catalog_gpu(gpu_id)
+    except UserError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------- provider notes

@@ -254,7 +254,7 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
         out.status("pass", "", ", ".join(passed))
     na: dict[str, list[str]] = {}
     for c in checks:
-        if c["status"] == "n/a":
+        if c["status"] == "n/a" and c["why"].startswith("on the cloud path"):   # other n/a rules: --verbose
             na.setdefault(_na_reason(c["why"]), []).append(_short(c["id"]))
     for reason, names in na.items():
         out.status("n/a", "", f"{', '.join(names)}: {reason}")
@@ -323,7 +323,10 @@ def _suggestions(out: _Lines, doc: dict, verbose: bool) -> None:
         cost = "?" if s["cost_usd"] is None else f"${s['cost_usd']:,.0f}"
         change = s["change"]
         if s.get("cheapest_instance"):
-            change += f" (cheapest: {s['cheapest_instance']}, {s['cheapest_gpu']}, ${s['cheapest_usd_per_hour']:.3f}/h)"
+            change += f" (cheapest: {s['cheapest_instance']}, {s['cheapest_gpu']}, ${s['cheapest_usd_per_hour']:.3f}/h"
+            if s.get("bar_instance") and s["bar_instance"] != s["cheapest_instance"]:
+                change += f"; reaching the RTX 2070: {s['bar_instance']}, {s['bar_gpu']}, ${s['bar_usd_per_hour']:.3f}/h"
+            change += ")"
         change += f" [{', '.join(sorted({_short(r) for r in s['rules']}))}]"
         out.add(change, head=f"  {cost:>6}  ", indent=10)
         if verbose and s.get("cost_source"):
