@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from rigbench import card_prices, cloud_extras, data
+from rigbench import card_prices, cloud_extras, data, results
 from rigbench.errors import UserError
 from rigbench.prices import (PRICE_COLUMNS, Instance, PriceList, format_instances, load_prices, parse_prices,
                              resolve_instance, select_instances)
@@ -510,25 +510,39 @@ def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None
     The bench runner reads NVML power just before and just after each measurement
     (``conditions.gpu_before.power_w`` / ``conditions.gpu_after.power_w``), outside the timed region: the "after"
     reading is taken right at the end of sustained load, the "before" one closer to idle. The larger of the two of
-    every ok training measurement (train_cnn, train_transformer) is taken, and the largest of those: an instantaneous
-    reading at the end of a kernel, not an average over the run. Returns (watts, where it came from).
+    every valid training measurement (train_cnn, train_transformer) of ``device`` is taken, and the largest of those:
+    an instantaneous reading at the end of a kernel, not an average over the run. Returns (watts, where it came from).
     """
     if not doc:
         return None
     best: tuple[float, str] | None = None
-    for m in doc.get("measurements", []) or []:
-        if not isinstance(m, dict) or m.get("device") != device or m.get("status", "ok") != "ok":
-            continue
-        if m.get("kernel") not in TRAINING_KERNELS:
-            continue
-        cond = m.get("conditions") or {}
-        for when in ("gpu_after", "gpu_before"):
-            state = cond.get(when) if isinstance(cond, dict) else None
-            v = state.get("power_w") if isinstance(state, dict) else None
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
-                if best is None or v > best[0]:
-                    best = (float(v), f"{m.get('kernel')} {m.get('dtype') or ''}".strip() + f", {when}")
+    for f in results.Results.of(doc).ok(TRAINING_KERNELS, device=device):
+        got = f.power_w()
+        if got is not None and (best is None or got[0] > best[0]):
+            best = (got[0], f"{f.kernel} {f.dtype or ''}".strip() + f", {got[1]}")
     return best
+
+
+def _measured_card(view: results.Results, device: str, buy_gpus: list, resolve_gpu: Callable) -> str:
+    """The ``--buy`` name that is the card ``device`` of the results file measured. A measurement of one card is
+    never used for another: a results file of no bought card is refused, saying which card it measured."""
+    probed = view.device_measured(device)
+    if probed is None:
+        raise UserError(f"--results: the file does not say which GPU {device} is (no probe record of it), so its "
+                        "figures cannot be matched to a --buy card; drop --results, or give a file measured on a GPU")
+    measured_id = probed.get("catalog_id")
+    if not measured_id and probed.get("name"):
+        try:
+            measured_id = getattr(resolve_gpu(str(probed["name"])), "id", None)
+        except UserError:
+            measured_id = None
+    for name, gpu in buy_gpus:
+        if measured_id is not None and getattr(gpu, "id", name) == measured_id:
+            return name
+    shown = probed.get("name") or measured_id or device
+    raise UserError(f"--results measured {shown} ({device}), not {', '.join(n for n, _ in buy_gpus)}: a measurement "
+                    f"of one card is never used for another; add --buy {measured_id or 'THAT-CARD'} to cost the "
+                    "measured card, or drop --results")
 
 
 _NUMERIC_OPTIONS = (("months", "--months"), ("hours_per_month", "--hours-per-month"), ("epochs", "--epochs"),
@@ -641,17 +655,23 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
     unit = "samples"
     through: dict[str, tuple[float, str]] = {}
     measured_buy = None
+    measured_name = None      # the --buy card the results file measured; its figures are used for it alone
     if req.results_doc is not None and buy_gpus:
-        try:
-            from rigbench import model
-        except ImportError:
-            raise UserError("--results needs the performance model (rigbench.model)") from None
-        cap = model.capability_from_results(req.results_doc, req.results_device)
-        pred = model.predict(cap, req.workload, req.precision)
-        measured_buy = (float(pred.throughput), "measured (results file)")
-        unit = _unit_of(pred)
+        from rigbench import model
+
+        view = results.Results.of(req.results_doc)
+        measured_name = _measured_card(view, req.results_device, buy_gpus, resolve_gpu)
+        if view.ok(device=req.results_device):
+            cap = model.capability_from_results(view, req.results_device)
+            pred = model.predict(cap, req.workload, req.precision)
+            measured_buy = (float(pred.throughput), "measured (results file)")
+            unit = _unit_of(pred)
+        else:
+            warnings.append(f"--results: the figures of {req.results_device} are "
+                            f"{view.invalid_note(view.all(device=req.results_device))}: {measured_name} is predicted, "
+                            "not measured")
     for name, gpu in buy_gpus:
-        if measured_buy is not None and name == buy_gpus[0][0]:
+        if measured_buy is not None and name == measured_name:
             t = measured_buy[0]
             src = measured_buy[1]
         else:
@@ -714,7 +734,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
             power, power_src = float(req.power_w), "--power-w"
             power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
         else:
-            measured = _measured_power_w(req.results_doc, req.results_device) if name == (buy_gpus[0][0]) else None
+            measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
             if measured is not None:
                 watts, where = measured
                 power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
@@ -733,7 +753,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = _catalog_resolve,
                 power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
                              f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
                 why = "TDP, an upper bound on sustained board power"
-                if req.results_doc is not None and name == buy_gpus[0][0]:
+                if req.results_doc is not None and name == measured_name:
                     why += (f" (the results file has no NVML power reading of a training kernel, "
                             f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
                 power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rigbench import data
+from rigbench import data, results
 from rigbench.errors import UserError
 
 PRECISIONS = ("fp32", "amp")
@@ -395,48 +395,6 @@ def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: fl
 
 # ------------------------------------------------------------------------------------------------ measured
 
-def _device_measurements(doc: dict, device: str) -> list[dict]:
-    ms = doc.get("measurements")
-    if not isinstance(ms, list):
-        raise UserError("results document has no 'measurements' list; is it a rigbench.results file?")
-    return [m for m in ms if isinstance(m, dict) and m.get("device") == device]
-
-
-def _is_valid(m: dict) -> bool:
-    if m.get("status", "ok") != "ok" or m.get("valid") is False:
-        return False
-    v = m.get("value")
-    return isinstance(v, (int, float)) and math.isfinite(v) and v > 0
-
-
-def _measurements_for(doc: dict, device: str) -> list[dict]:
-    return [m for m in _device_measurements(doc, device) if _is_valid(m)]
-
-
-def _invalid_note(ms: list[dict]) -> str:
-    """'present but INVALID (spread 20% of the median ...)' for measurements that were run but failed the checks."""
-    reasons: list[str] = []
-    for m in ms:
-        for r in (m.get("invalid_reasons") or []) or ([m["reason"]] if m.get("reason") else []):
-            if str(r) not in reasons:
-                reasons.append(str(r))
-    return "present but INVALID" + (f" ({'; '.join(reasons[:3])})" if reasons else "")
-
-
-def _probe_gpu(doc: dict, device: str) -> dict | None:
-    if not device.startswith("cuda"):
-        return None
-    try:
-        index = int(device.partition(":")[2] or 0)
-    except ValueError:
-        return None
-    gpus = ((doc.get("probe") or {}).get("gpus")) or []
-    for g in gpus:
-        if isinstance(g, dict) and g.get("index") == index:
-            return g
-    return gpus[index] if index < len(gpus) and isinstance(gpus[index], dict) else None
-
-
 def fp32_is_tf32(gpu) -> bool:
     """Whether the model's fp32 on this card means TF32 tensor cores (GA100, Hopper, B200) rather than FP32 CUDA
     cores: the card has a TF32 rate and its SM version is not one whose peak is set by SMs x clock (``_peaks``)."""
@@ -514,7 +472,7 @@ def _same_model(params: Any, want: dict) -> bool:
     return all(norm(params.get(k)) == norm(v) for k, v in want.items())
 
 
-def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
+def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0") -> Capability:
     """A device's capability from a ``rigbench.results/1`` document (docs/model.md, "Measured capability").
 
     * gemm: of the dtype that measures what the model's precision means on this card (``gemm_dtypes``), the largest
@@ -532,14 +490,15 @@ def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
     """
     from rigbench import catalog
 
-    everything = _device_measurements(doc, device)
-    ms = [m for m in everything if _is_valid(m)]
+    view = results.Results.of(doc)
+    everything = view.all(device=device)
+    ms = [f.raw for f in view.ok(device=device)]   # valid figures of this device only
     if not ms:
         if everything:
-            raise UserError(f"results file's measurements for device {device!r} are {_invalid_note(everything)}: "
+            raise UserError(f"results file's measurements for device {device!r} are {view.invalid_note(everything)}: "
                             "rerun rigbench bench on a quiet machine")
         raise UserError(f"results file has no valid measurements for device {device!r}")
-    pg = _probe_gpu(doc, device) or {}
+    pg = view.device_measured(device) or {}
     gpu = catalog.find(pg["catalog_id"]) if pg.get("catalog_id") else None
     if gpu is None and pg.get("name"):
         gpu = catalog.find(pg["name"])
@@ -557,8 +516,8 @@ def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
             lacking = []
             for kernel, have in (("gemm fp32", fp32), ("memcopy", bw)):
                 if have is None:
-                    ran = [m for m in everything if m.get("kernel") == kernel.split()[0]]
-                    lacking.append(f"{kernel} {_invalid_note(ran)}" if ran else f"no {kernel}")
+                    ran = [f for f in everything if f.kernel == kernel.split()[0]]
+                    lacking.append(f"{kernel} {view.invalid_note(ran)}" if ran else f"no {kernel}")
             raise UserError(f"device {device!r} is not in the catalog and the results file's measurements cannot "
                             f"stand in for its specs: {'; '.join(lacking)}")
         amp = _gemm_rate(ms, gemm_dtypes(None, "amp")) or fp32
@@ -572,7 +531,7 @@ def capability_from_results(doc: dict, device: str = "cuda:0") -> Capability:
                          conv_tflops=conv, matmul_tflops=mm, bandwidth_gbps=bw,
                          memory_bytes=pg.get("memory_total_bytes"), factors=factors)
     cap.source = "measured"
-    host = (doc.get("host") or "results")
+    host = (view.host or "results")
     cap.id = f"{gpu.id if gpu else device}@{host}" if isinstance(host, str) else cap.id
     if gpu is not None:
         peaks = _peaks(gpu)

@@ -48,3 +48,10 @@ def assert_user_error(result: CliResult, *fragments: str) -> None:
     assert "Traceback" not in result.stderr
     for frag in fragments:
         assert frag.lower() in lines[0].lower(), (frag, lines[0])
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(tmp_path_factory, monkeypatch):
+    """Runs without --out go to the per-user data folder (platformdirs honours XDG_DATA_HOME): in the tests, a
+    temporary one, so no test reads or fills the real user's results."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_json_prints_exactly_the_document(tmp_path):
     r = run_cli("bench", "--quick", "--only", "memcopy", "--device", "cpu", "--out", str(out), "--json")
     assert r.code == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "rigbench.results/1" and doc["measurements"][0]["kernel"] == "memcopy"
+    assert doc["schema"] == "rigbench.results/2" and doc["measurements"][0]["kernel"] == "memcopy"
     assert doc == json.loads(out.read_text())
     m = doc["measurements"][0]
     assert m["label"] == f"{m['params']['n'] * 4 / 2 ** 20:.0f} MiB"     # the buffer, as the table shows it
@@ -92,8 +93,11 @@ def test_quick_suite_end_to_end(tmp_path):
     r = run_cli("bench", "--quick", "--device", "cpu", cwd=tmp_path)
     elapsed = time.perf_counter() - t0
     assert r.code == 0, r.stderr
-    files = list((tmp_path / "results").glob("*.json"))
-    assert len(files) == 1                                  # ./results/<host>-<UTC time>.json
+    # without --out: the per-user data folder (XDG_DATA_HOME here, see conftest), never the working directory
+    folder = Path(os.environ["XDG_DATA_HOME"]) / "rigbench" / "results"
+    files = list(folder.glob("*.json"))
+    assert len(files) == 1 and not (tmp_path / "results").exists()      # <host>-<UTC time>.json
+    assert str(files[0]) in r.stdout
     doc = load_results(files[0])
     assert doc["status"] == "complete" and doc["probe"]["cpu"]
     names = {m["kernel"] for m in doc["measurements"]}
@@ -129,7 +133,7 @@ def _ok(kernel, dtype, label, value, unit, median, iqr, frac=None, reasons=()):
 
 def _fake_doc():
     return {
-        "schema": "rigbench.results/1", "host": "testhost", "quick": True, "status": "complete",
+        "schema": "rigbench.results/2", "host": "testhost", "quick": True, "status": "complete",
         "peaks": {"cpu": {"cpu_class": "amd-zen4", "clock": {"scalar_mhz": 3555, "after_vector_load_mhz": 3392,
                                                              "used_mhz": 3392},
                           "flops:float32": {"value": 0.217, "cores": 2, "mhz": 3392, "flop_per_cycle": 32}}},
@@ -137,7 +141,10 @@ def _fake_doc():
             {"kernel": "gemm", "device": "cpu", "dtype": "float16", "label": None, "params": {}, "status": "skipped",
              "reason": SKIP_REASON, "value": None, "unit": "TFLOP/s", "valid": False, "invalid_reasons": []},
             _ok("gemm", "float32", "1024³", 0.175, "TFLOP/s", 0.0123, 0.0045, 0.81,
-                ["spread 37% of the median (IQR over median above 10%)", "timed sample 0.50 ms is under 1 ms"]),
+                [{"code": "spread", "value": 0.37, "limit": 0.1,
+                  "text": "spread 37% of the median (IQR over median above 10%)"},
+                 {"code": "short_sample", "value": 0.0005, "limit": 0.001,
+                  "text": "timed sample 0.50 ms is under 1 ms"}]),
             _ok("gemm", "bfloat16", "1024³", 0.404, "TFLOP/s", 0.0053, 0.0001, 0.93),
             _ok("disk_read", "uint8", "seq 1 MiB blocks, 64 MiB file", 1.27, "GB/s", 0.05, 0.002),
             _ok("preprocess", "float32", "2 threads", 10153, "images/s", 0.00315, 0.00029),
@@ -230,7 +237,7 @@ def _dist_doc(status="complete", reasons=()):
         return rec
 
     return {
-        "schema": "rigbench.results/1", "host": "testhost", "quick": True, "status": status, "peaks": {},
+        "schema": "rigbench.results/2", "host": "testhost", "quick": True, "status": status, "peaks": {},
         "measurements": [
             m("allreduce", "1 KiB, 2 ranks", {"size_bytes": 1024, "world_size": 2}, 0.0026, "GB/s", 3.9e-4,
               latency_us=390.0),

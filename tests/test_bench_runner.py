@@ -102,7 +102,7 @@ def test_a_raising_kernel_is_failed_with_one_line_reason():
 
 def test_a_wrong_result_is_failed_and_invalid():
     rec = measure(Wrong())
-    assert rec["status"] == "failed" and "wrong result" in rec["reason"] and rec["invalid_reasons"] == ["wrong result"]
+    assert rec["status"] == "failed" and "wrong result" in rec["reason"] and [r["code"] for r in rec["invalid_reasons"]] == ["wrong_result"]
 
 
 def test_a_skip_says_why():
@@ -116,7 +116,7 @@ def test_out_of_memory_shrinks_then_measures_and_flags_the_reduced_size():
     assert k.seen == [8, 4, 2]
     assert rec["status"] == "ok" and rec["params"] == {"n": 2}
     assert rec["valid"] is False
-    assert any("size reduced after out of memory" in r for r in rec["invalid_reasons"])
+    assert any("size reduced after out of memory" in r["text"] and r["code"] == "shrunk" for r in rec["invalid_reasons"])
 
 
 def test_out_of_memory_without_shrink_is_skipped_with_the_reason():
@@ -146,8 +146,11 @@ def test_a_lost_gpu_marks_the_device_and_later_kernels_skip_it(monkeypatch):
 def test_validity_flags_battery_and_above_peak():
     probe = dict(PROBE, host={"power": {"on_battery": True}})
     rec = measure(Sleepy(), probe=probe, peaks={"flops:float32": {"value": 1e-6, "unit": "TFLOP/s", "source": "t"}})
-    reasons = " | ".join(rec["invalid_reasons"])
+    reasons = " | ".join(r["text"] for r in rec["invalid_reasons"])
     assert rec["valid"] is False and "on battery" in reasons and "of the peak" in reasons
+    above = next(r for r in rec["invalid_reasons"] if r["code"] == "above_peak")
+    assert {r["code"] for r in rec["invalid_reasons"]} >= {"battery", "above_peak"} and above["limit"] == 1.0
+    assert above["value"] == pytest.approx(rec["fraction_of_peak"], rel=1e-3) and above["value"] > 1
 
 
 def test_throttling_reported_by_nvml_invalidates(monkeypatch):
@@ -157,7 +160,8 @@ def test_throttling_reported_by_nvml_invalidates(monkeypatch):
     k = Sleepy()
     k.devices = ("cuda",)
     rec = measure(k, device="cuda:0")
-    assert any("throttled during the run: hw_thermal_slowdown" in r for r in rec["invalid_reasons"])
+    assert any("throttled during the run: hw_thermal_slowdown" in r["text"] and r["code"] == "throttled"
+               for r in rec["invalid_reasons"])
 
 
 def test_suite_goes_on_after_failures_and_writes_a_complete_file(tmp_path):
@@ -166,7 +170,7 @@ def test_suite_goes_on_after_failures_and_writes_a_complete_file(tmp_path):
     doc, path = run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
     assert path == out
     on_disk = schema.load_results(out)
-    assert on_disk["status"] == "complete" and on_disk["schema"] == "rigbench.results/1"
+    assert on_disk["status"] == "complete" and on_disk["schema"] == "rigbench.results/2"
     assert [m["status"] for m in on_disk["measurements"]] == ["failed", "ok", "skipped", "failed"]
 
 
@@ -224,4 +228,5 @@ class CacheServed(Sleepy):
 def test_a_figure_read_from_a_cache_is_invalid():
     rec = measure_case(CacheServed(), "cpu", "float32", {"n": 1}, RunContext(), FAST, {}, SuiteState(), PROBE)
     assert rec["status"] == "ok" and rec["valid"] is False
-    assert any("page cache was not kept out: repeated reads as fast as RAM" in r for r in rec["invalid_reasons"])
+    assert any("page cache was not kept out: repeated reads as fast as RAM" in r["text"] and r["code"] == "cache"
+               for r in rec["invalid_reasons"])

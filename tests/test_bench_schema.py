@@ -21,7 +21,7 @@ def test_new_document_has_the_contract_keys():
     for key in ("schema", "status", "created_utc", "host", "rigbench_version", "argv", "quick", "probe", "peaks",
                 "measurements"):
         assert key in doc
-    assert doc["schema"] == "rigbench.results/1" and doc["status"] == "interrupted"
+    assert doc["schema"] == "rigbench.results/2" and doc["status"] == "interrupted"
 
 
 def test_round_trip(tmp_path):
@@ -33,7 +33,7 @@ def test_round_trip(tmp_path):
 
 
 def test_newer_version_is_refused(tmp_path):
-    (tmp_path / "r.json").write_text(json.dumps({"schema": "rigbench.results/2", "measurements": []}))
+    (tmp_path / "r.json").write_text(json.dumps({"schema": "rigbench.results/3", "measurements": []}))
     with pytest.raises(UserError, match="upgrade rigbench"):
         schema.load_results(tmp_path / "r.json")
 
@@ -54,9 +54,10 @@ def test_version_0_is_migrated(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(old))
     doc = schema.load_results(tmp_path / "old.json")
     m = doc["measurements"][0]
-    assert doc["schema"] == "rigbench.results/1" and doc["migrated_from"] == "rigbench.results/0"
+    assert doc["schema"] == "rigbench.results/2" and doc["migrated_from"] == "rigbench.results/0"
     assert m["median_s"] == 0.5 and m["repeats"] == 7 and m["valid"] is True
-    assert "validity not checked" in m["invalid_reasons"][0]
+    assert m["invalid_reasons"][0]["code"] == "unchecked"
+    assert "validity not checked" in m["invalid_reasons"][0]["text"]
 
 
 def test_newest_results_picks_by_creation_time_and_skips_other_files(tmp_path):

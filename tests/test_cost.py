@@ -278,9 +278,11 @@ def test_bad_requests_are_user_errors(kw, fragment):
         run(**kw)
 
 
-def _train(kernel, before, after, device="cuda:0", status="ok", dtype="amp"):
+def _train(kernel, before, after, device="cuda:0", status="ok", dtype="amp", valid=True):
     """A measurement as the bench runner stores it: NVML readings under conditions.gpu_before / gpu_after."""
-    return {"kernel": kernel, "device": device, "status": status, "dtype": dtype,
+    reasons = [] if valid else [{"code": "spread", "value": 0.2, "limit": 0.1, "text": "spread 20% of the median"}]
+    return {"kernel": kernel, "device": device, "status": status, "dtype": dtype, "value": 100.0,
+            "valid": valid and status == "ok", "invalid_reasons": reasons,
             "conditions": {"cpu_before": {}, "cpu_after": {},
                            "gpu_before": {"sm_clock_mhz": 1350, "temperature_c": 45, "power_w": before},
                            "gpu_after": {"sm_clock_mhz": 1545, "temperature_c": 71, "power_w": after}}}
@@ -288,13 +290,20 @@ def _train(kernel, before, after, device="cuda:0", status="ok", dtype="amp"):
 
 # Readings of the kind NVML returns on an RTX 2080 Ti (250 W TDP): ~55-70 W near idle, ~230-260 W at the end of
 # sustained training load.
-RESULTS = {"measurements": [
+def _doc(measurements, gpu="card-a"):
+    """A results document whose cuda:0 is the catalog card ``gpu`` (the probe's record of it)."""
+    return {"schema": "rigbench.results/2", "status": "complete", "host": "rig",
+            "probe": {"gpus": [{"index": 0, "name": gpu.upper(), "catalog_id": gpu}]}, "measurements": measurements}
+
+
+RESULTS = _doc([
     _train("train_cnn", 58.2, 243.7),
     _train("train_transformer", 61.0, 251.3),
     _train("matmul", 60.0, 280.0),                       # not a training kernel: ignored
     _train("train_cnn", 60.0, 999.0, status="failed"),   # failed: ignored
+    _train("train_cnn", 70.0, 777.0, valid=False),       # not valid: ignored
     _train("train_cnn", 10.0, 65.0, device="cpu"),       # another device: ignored
-]}
+])
 
 
 def test_measured_power_reads_the_nvml_conditions_of_training_kernels():
@@ -304,10 +313,10 @@ def test_measured_power_reads_the_nvml_conditions_of_training_kernels():
     assert watts == pytest.approx(251.3)
     assert "train_transformer" in where and "gpu_after" in where
     # The larger of before/after, even if a (strange) record has them the other way round.
-    watts, where = cost._measured_power_w({"measurements": [_train("train_cnn", 240.0, 90.0)]}, "cuda:0")
+    watts, where = cost._measured_power_w(_doc([_train("train_cnn", 240.0, 90.0)]), "cuda:0")
     assert watts == pytest.approx(240.0) and "gpu_before" in where
-    assert cost._measured_power_w({"measurements": []}, "cuda:0") is None
-    assert cost._measured_power_w({"measurements": [_train("train_cnn", None, None)]}, "cuda:0") is None
+    assert cost._measured_power_w(_doc([]), "cuda:0") is None
+    assert cost._measured_power_w(_doc([_train("train_cnn", None, None)]), "cuda:0") is None
 
 
 class _Pred:
@@ -327,9 +336,40 @@ def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(mon
     assert "NVML" in rep.buys[0].power_source
     # A results file without a training kernel's power falls back to TDP, saying why: (250 + 110) / 0.9 = 400 W.
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24,
-              results_doc={"measurements": [_train("matmul", 60.0, 280.0)]})
+              results_doc=_doc([_train("matmul", 60.0, 280.0)]))
     assert rep.buys[0].power_w == pytest.approx(400.0)
     assert "no NVML power reading of a training kernel" in " ".join(rep.assumptions["power_basis"])
+
+
+def test_results_of_one_card_are_never_used_for_another(monkeypatch):
+    """--buy card-b --results F with F measured on card-a: refused, naming the card measured (before the fix the
+    bought card-b was shown at card-a's measured speed, "measured"). With both bought, F is used for card-a only."""
+    from rigbench import model
+
+    monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
+    monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())   # 400 images/s "measured"
+    measured_a = _doc([_train("train_cnn", 58.2, 243.7)], gpu="card-a")
+    with pytest.raises(UserError, match=r"measured CARD-A \(cuda:0\), not card-b.*--buy card-a"):
+        run(buy=["card-b"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=measured_a)
+    rep = run(buy=["card-b", "card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=measured_a)
+    by = {o.gpu_id: o for o in rep.buys}
+    assert by["card-a"].throughput_source.startswith("measured") and by["card-a"].throughput_per_s == 400.0
+    assert by["card-b"].throughput_source == "predicted" and by["card-b"].throughput_per_s == SPEED["card-b"]
+    # card-a's power is its measured 243.7 W (+ 110 W rest, / 0.9 PSU); card-b's comes from its TDP, not from F
+    assert by["card-a"].power_w == pytest.approx((243.7 + 110) / 0.9)
+    assert "NVML" not in by["card-b"].power_source
+
+
+def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
+    """Every figure of cuda:0 INVALID: the card is costed from the prediction, and a warning says why."""
+    from rigbench import model
+
+    monkeypatch.setattr(model, "capability_from_results", lambda doc, device: pytest.fail("must not be used"))
+    doc = _doc([_train("train_cnn", 58.2, 243.7, valid=False)], gpu="card-a")
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=doc)
+    assert rep.buys[0].throughput_source == "predicted" and rep.buys[0].throughput_per_s == SPEED["card-a"]
+    assert any("INVALID" in w and "spread 20%" in w and "predicted" in w for w in rep.warnings)
+    assert "NVML" not in rep.buys[0].power_source      # nor is the invalid figure's power reading used
 
 
 # ---------------------------------------------------------------------------------------------- more hours than a month

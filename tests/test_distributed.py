@@ -59,7 +59,7 @@ def test_two_gloo_workers_write_one_results_file(two_workers):
     doc, out = two_workers
     assert doc["status"] == "complete", doc["distributed"]["reasons"]
     on_disk = load_results(out)
-    assert on_disk["schema"] == "rigbench.results/1" and on_disk["status"] == "complete"
+    assert on_disk["schema"] == "rigbench.results/2" and on_disk["status"] == "complete"
     d = on_disk["distributed"]
     assert (d["backend"], d["world_size"], d["nnodes"], d["nproc_per_node"]) == ("gloo", 2, 1, 2)
     assert d["timeout_s"] == 120 and d["gathered_by_rank0"] is True
@@ -86,7 +86,7 @@ def test_timing_follows_the_runner_minimums(two_workers):
         assert m["repeats"] >= Settings.for_mode(True).min_samples, m["label"]
         assert m["inner"] >= 1 and len(m["samples_s"]) == m["repeats"]
         sample = m["median_s"] * m["inner"]
-        assert (sample >= MIN_SAMPLE_S) or any(r.startswith("timed sample") for r in m["invalid_reasons"]), m
+        assert (sample >= MIN_SAMPLE_S) or any(r["code"] == "short_sample" for r in m["invalid_reasons"]), m
         assert m["valid"] == (not m["invalid_reasons"])
         assert m["peak"] is None and m["peak_source"] == "no physical peak bounds this metric"
         assert set(m["conditions"]) == {"cpu_before", "cpu_after"} and "loadavg_1m" in m["conditions"]["cpu_after"]
@@ -178,12 +178,15 @@ def _ddp(workers, value, valid=True, reasons=()):
 
 
 def test_an_invalid_baseline_makes_the_scaling_efficiency_invalid():
-    rec = {"worker": {"rank": 0}, "measurements": [_ddp(1, 400.0, False, ["spread 75% of the median (IQR over "
-                                                                         "median above 10%)"]), _ddp(2, 700.0)]}
+    spread = {"code": "spread", "value": 0.75, "limit": 0.10,
+              "text": "spread 75% of the median (IQR over median above 10%)"}
+    rec = {"worker": {"rank": 0}, "measurements": [_ddp(1, 400.0, False, [spread]), _ddp(2, 700.0)]}
     one, two = D._job_measurements([rec])
     assert two["scaling_efficiency"] == pytest.approx(700 / (2 * 400)) and two["throughput_1"] == 400.0
     assert two["valid"] is False
-    assert two["invalid_reasons"] == ["scaling baseline invalid (spread 75% of the median (IQR over median above 10%))"]
+    assert two["invalid_reasons"] == [{"code": "baseline", "value": None, "limit": None,
+                                       "text": "scaling baseline invalid (spread 75% of the median (IQR over median "
+                                               "above 10%))"}]
     rec["measurements"][0] = _ddp(1, 400.0)
     assert D._job_measurements([rec])[1]["valid"] is True
 

@@ -261,8 +261,21 @@ def test_ssd_label_and_measured_iops():
     c = check("desktop", "desktop.ssd", m)
     assert c.status == "pass" and c.measured_value == pytest.approx(11536.29, rel=1e-4)
     slow = g.Machine(source="results", label="t", results={"measurements": [
-        {"kernel": "disk_iops", "device": "cpu", "status": "ok", "value": 95.0, "unit": "IOPS"}]})
+        {"kernel": "disk_iops", "device": "cpu", "status": "ok", "value": 95.0, "unit": "IOPS", "valid": True}]})
     assert check("desktop", "desktop.ssd", slow).status == "warn"
+
+
+def test_ssd_is_never_judged_from_an_invalid_disk_iops_figure():
+    """A run that marked its disk_iops INVALID (the page cache was not kept out: 41,000 'IOPS' from RAM) must not
+    pass the SSD rule on it: the answer is unknown, naming the figure and why it is not used."""
+    cached = {"code": "cache", "value": None, "limit": None,
+              "text": "the page cache was not kept out: repeated reads as fast as RAM"}
+    m = g.Machine(source="results", label="t", results_path="run.json", results={"measurements": [
+        {"kernel": "disk_iops", "device": "cpu", "status": "ok", "value": 41000.0, "unit": "IOPS", "valid": False,
+         "invalid_reasons": [cached]}]})
+    c = check("desktop", "desktop.ssd", m)
+    assert c.status == "unknown" and c.measured_value is None
+    assert "41,000" in c.why and "INVALID" in c.why and "page cache was not kept out" in c.why
 
 
 def test_ssd_on_a_virtual_disk_is_unknown_not_hdd():
@@ -345,7 +358,9 @@ def test_preprocess_can_feed_the_gpus():
     starved = check("desktop", "desktop.preprocess_feed", results_machine("results_thermal_starved.json"))
     two_2080ti = 2 * g.gpu_throughput("rtx-2080-ti", "resnet50", "amp")[0]
     four_4090 = 4 * g.gpu_throughput("rtx-4090", "resnet50", "amp")[0]
-    best = 3384.635236783919   # the fixture's best measured preprocess rate (1 thread of this VM)
+    # the fixture's best VALID preprocess rate (2 threads of this VM); its 1-thread figure (3,384.6 images/s) is
+    # higher but INVALID (spread 41%), and a verdict never rests on an invalid figure
+    best = 2010.590660635974
     assert fed.measured_value == pytest.approx(best / two_2080ti, rel=1e-3)
     assert starved.measured_value == pytest.approx(best / four_4090, rel=1e-3)
     assert (fed.status, starved.status) == (("pass" if best >= two_2080ti else "warn"),
@@ -557,23 +572,28 @@ def test_suggestions_cheapest_first_and_within_budget():
     assert ram["cost_usd"] == pytest.approx(8 * 11.72)   # 8 GB more to reach 16 GB, at the cited price per GiB
 
 
-def _cpu_only_run(start_mhz, end_mhz):
-    """A CPU-only results file whose bench measured the scalar clock before and after its suite."""
+def _cpu_only_run(start_mhz, ends_mhz, machine=None):
+    """A CPU-only results file whose bench measured the scalar clock before its suite and after each round of load
+    (``ends_mhz`` a list), or once at the end as older files did (``ends_mhz`` a number; None: no reading)."""
     doc = json.loads((FX / "results_cool_fed.json").read_text())
     doc["measurements"] = [x for x in doc["measurements"] if not str(x.get("device", "")).startswith("cuda")]
     doc.setdefault("peaks", {}).setdefault("cpu", {})["clock"] = {"scalar_mhz": start_mhz}
-    doc.setdefault("conditions", {})["cpu_clock_end"] = {"scalar_mhz": end_mhz} if end_mhz else None
+    if isinstance(ends_mhz, list):
+        doc.setdefault("conditions", {})["cpu_clock_rounds"] = [
+            {"scalar_mhz": e, "machine": machine or {"drift": None, "steal": 0.0, "others": 0.01}} for e in ends_mhz]
+    else:
+        doc.setdefault("conditions", {})["cpu_clock_end"] = {"scalar_mhz": ends_mhz} if ends_mhz else None
     return g.Machine.from_results(doc, "cpu-run.json")
 
 
-def test_cooling_on_a_cpu_only_run_judges_the_cpu_clock_drop():
+def test_cooling_on_a_cpu_only_run_judges_a_repeatable_clock_drop():
     # 3600 -> 3100 MHz is a 13.9% drop (over the 10% threshold); 3600 -> 3450 MHz is 4.2%.
-    hot = check("desktop", "desktop.cooling", _cpu_only_run(3600, 3100))
+    hot = check("desktop", "desktop.cooling", _cpu_only_run(3600, [3150, 3100, 3120]))
     assert hot.status == "fail" and hot.measured_value == pytest.approx(0.139, abs=1e-3)
-    assert "3,600 -> 3,100 MHz" in hot.measured
-    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, 3450)).status == "pass"
+    assert "3,600 -> 3,150, 3,100, 3,120 MHz" in hot.measured and "all 3 readings" in hot.why
+    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, [3450, 3500])).status == "pass"
     # the clock at the threshold's edge: 3600 * 0.9 = 3240 MHz is a drop of exactly 10%, not over it
-    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, 3240)).status == "pass"
+    assert check("desktop", "desktop.cooling", _cpu_only_run(3600, [3240, 3240])).status == "pass"
     old_file = check("desktop", "desktop.cooling", _cpu_only_run(3600, None))
     assert old_file.status == "unknown" and "CPU clock" in old_file.why
 
@@ -783,3 +803,18 @@ def test_planned_machines_the_text_endorses_never_fail():
         for p in g.machine_kind(m).profiles:
             v = g.evaluate(p, m)
             assert v.verdict != "fail", (text, p, [(c.id, c.status, c.why) for c in v.checks if c.status == "fail"])
+
+
+def test_cooling_is_not_failed_on_a_drop_a_neighbour_explains():
+    """The shared-VM case: 3,494 -> 1,898 MHz once, then back. A drop seen once (or in one file's single end
+    reading), or seen while the hypervisor stole time or other programs were busy, is unknown, never a fail with
+    advice about airflow."""
+    once = check("desktop", "desktop.cooling", _cpu_only_run(3494, [1898, 3480, 3470]))
+    assert once.status == "unknown" and "1 of 3 readings" in once.why and "not repeatable" in once.why
+    single = check("desktop", "desktop.cooling", _cpu_only_run(3494, 1898))
+    assert single.status == "unknown" and "one reading" in single.why
+    stolen = check("desktop", "desktop.cooling", _cpu_only_run(3494, [1898, 1900, 1910],
+                                                               machine={"steal": 0.31, "others": 0.0}))
+    assert stolen.status == "unknown" and "steal" in stolen.why and stolen.change is None
+    busy = check("desktop", "desktop.cooling", _cpu_only_run(3494, [1898, 1900], machine={"others": 0.45}))
+    assert busy.status == "unknown" and "other programs used 45%" in busy.why

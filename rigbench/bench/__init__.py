@@ -1,5 +1,6 @@
-"""The benchmark engine: timing (``timing``), the suite runner (``runner``), the results file (``schema``), device
-peaks (``peaks``) and the conditions that bend a number (``conditions``).
+"""The benchmark engine: timing (``timing``), the suite runner (``runner``), validity (``validity``), the results
+file's writer side (``schema``; its reader is :mod:`rigbench.results`), device peaks (``peaks``) and the conditions
+that bend a number (``conditions``).
 
 Library use::
 
@@ -7,14 +8,17 @@ Library use::
     doc = rigbench.bench(only=["gemm"], quick=True)       # as `rigbench bench --quick --only gemm --json`
 
     from rigbench.bench import run_suite
+    from rigbench import results
     doc, path = run_suite(only=["gemm"], quick=True)    # the document and the file it was written to
+    results.load(path).ok(kernel="gemm", device="cpu")  # its valid figures only
+
+``SCHEMA``, ``load_results``, ``newest_results``, ``Measurement`` and ``Timer`` are imported on first use, so
+``rigbench.results`` can use ``rigbench.bench.validity`` without loading the whole engine.
 """
 
 from __future__ import annotations
 
 from rigbench.api import callable_module
-from rigbench.bench.schema import SCHEMA, load_results, newest_results
-from rigbench.bench.timing import Measurement, Timer
 
 
 def run_suite(**kwargs):
@@ -32,6 +36,18 @@ def bench(**kwargs) -> dict:
     """
     doc, _path = run_suite(**kwargs)
     return doc
+
+
+def __getattr__(name: str):
+    if name in ("SCHEMA", "load_results", "newest_results"):
+        from rigbench.bench import schema
+
+        return getattr(schema, name)
+    if name in ("Measurement", "Timer"):
+        from rigbench.bench import timing
+
+        return getattr(timing, name)
+    raise AttributeError(f"module 'rigbench.bench' has no attribute {name!r}")
 
 
 # ``rigbench.bench(...)`` is :func:`bench`.

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from rigbench.bench import validity
 from rigbench.errors import UserError
 
 DEFAULT_TIMEOUT_S = 300
@@ -472,9 +473,10 @@ def _job_measurements(records: list[dict]) -> list[dict]:
             m["throughput_1"] = one["value"]
             m["scaling_efficiency"] = m["value"] / (n * one["value"])
             if not one.get("valid"):
-                why = "; ".join(one.get("invalid_reasons") or ["not judged valid"])
+                why = "; ".join(validity.texts(one.get("invalid_reasons") or [])) or "not judged valid"
                 m["valid"] = False
-                m["invalid_reasons"] = [*(m.get("invalid_reasons") or []), f"scaling baseline invalid ({why})"]
+                m["invalid_reasons"] = [*(m.get("invalid_reasons") or []),
+                                        validity.reason("baseline", f"scaling baseline invalid ({why})")]
     return out
 
 
@@ -672,7 +674,6 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
 def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
                  info: dict, rank: int, inner: int = 1, cond: dict | None = None) -> dict:
     from rigbench.bench import peaks as peaks_mod
-    from rigbench.bench.runner import MAX_SPREAD, MIN_SAMPLE_S
     from rigbench.bench.schema import empty_measurement
     from rigbench.bench.timing import Measurement
 
@@ -693,11 +694,7 @@ def _measurement(kernel, device: str, dtype: str, params: dict, local: list[floa
 
         algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
         m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
-    reasons = []
-    if job_m.spread > MAX_SPREAD:
-        reasons.append(f"spread {job_m.spread:.0%} of the median (IQR over median above {MAX_SPREAD:.0%})")
-    if job_m.sample_s < MIN_SAMPLE_S:
-        reasons.append(f"timed sample {job_m.sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms")
+    reasons = validity.judge(spread=job_m.spread, sample_s=job_m.sample_s)
     m["valid"], m["invalid_reasons"] = not reasons, reasons
     return m
 
@@ -706,7 +703,8 @@ def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
     from rigbench.bench.schema import empty_measurement
 
     m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
-    m.update(status=status, reason=reason, valid=False, invalid_reasons=[reason] if status == "failed" else [],
+    m.update(status=status, reason=reason, valid=False,
+             invalid_reasons=[validity.reason("wrong_result", reason)] if status == "failed" else [],
              repeats=0, local_median_s=None, rank=rank)
     try:
         m["label"] = kernel.label(params)

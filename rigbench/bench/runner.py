@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rigbench.bench import conditions, peaks as peaks_mod, schema
+from rigbench import results
+from rigbench.bench import conditions, peaks as peaks_mod, schema, validity
 from rigbench.bench.timing import Timer
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 
-MAX_SPREAD = 0.10          # IQR over median above this: unstable (pyperf warns at 10% std dev / mean)
-MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead
+MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.bench.validity
+MIN_SAMPLE_S = validity.MIN_SAMPLE_S
 MAX_SHRINKS = 4            # out-of-memory retries, each with the case's largest dimension halved
 
 # Messages of CUDA errors after which the context is unusable (sticky errors) or the GPU is gone.
@@ -266,7 +267,7 @@ def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: S
             if isinstance(exc, KernelFault):
                 where = " (a wrong result on a GPU is a hardware fault)" if device != "cpu" else ""
                 rec.update(status="failed", reason=f"wrong result: {exc}{where}", valid=False,
-                           invalid_reasons=["wrong result"])
+                           invalid_reasons=[validity.reason("wrong_result", f"wrong result: {exc}")])
                 return rec
             if _is_oom(exc):
                 _free_cuda(device)
@@ -325,22 +326,11 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
     rec["conditions"] = cond
     rec["info"] = info
     rec["status"], rec["reason"] = "ok", None
-    reasons = []
-    if m.spread > MAX_SPREAD:
-        reasons.append(f"spread {m.spread:.0%} of the median (IQR over median above {MAX_SPREAD:.0%})")
-    if m.sample_s < MIN_SAMPLE_S:
-        reasons.append(f"timed sample {m.sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms")
-    throttle = conditions.throttled(cond.get("gpu_before"), cond.get("gpu_after"))
-    if throttle:
-        reasons.append(f"GPU throttled during the run: {', '.join(throttle)}")
-    if shrinks:
-        reasons.append(f"size reduced after out of memory ({original} -> {params})")
-    if on_battery(probe):
-        reasons.append("on battery power")
-    if info.get("cache_bypass_verified") is False:
-        reasons.append(f"the page cache was not kept out: {info.get('cache_bypass_reason')}")
-    if rec["fraction_of_peak"] is not None and rec["fraction_of_peak"] > 1.0:
-        reasons.append(f"{rec['fraction_of_peak']:.0%} of the peak: the peak or the timing is wrong")
+    reasons = validity.judge(
+        spread=m.spread, sample_s=m.sample_s,
+        throttle=conditions.throttled(cond.get("gpu_before"), cond.get("gpu_after")),
+        shrunk=(original, dict(params)) if shrinks else None, on_battery=on_battery(probe), info=info,
+        fraction_of_peak=rec["fraction_of_peak"])
     rec["valid"], rec["invalid_reasons"] = not reasons, reasons
     return rec
 
@@ -402,10 +392,15 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir} is not a directory")
     created = schema.utc_now()
-    path = Path(out) if out else schema.default_path(created=created)
-    check_writable(path)
     settings = settings or Settings.for_mode(quick)
     doc = schema.new_document(probe=None, quick=quick, argv=argv, created=created)
+    if out:
+        path = Path(out)
+        check_writable(path)
+    else:
+        # the per-user data folder, under a name no other run holds (two runs in the same second keep both files)
+        path = results.reserve_path(created=created)
+        write_json_atomic(path, doc)
     try:
         t0 = time.perf_counter()
         doc["probe"] = probe if probe is not None else run_probe(data_dir)

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from rigbench import results
+from rigbench.bench import validity
 from rigbench.errors import UserError
 
 
@@ -42,24 +44,6 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _brief(reason: str) -> str:
-    """One invalid reason in a few words, for the status cell (the full text goes to the notes)."""
-    import re
-
-    r = reason.strip()
-    spread = re.match(r"(?:spread|noisy: IQR is) (\d+%)", r)
-    if spread:
-        return f"spread {spread.group(1)}"
-    for start, words in (("timed sample", "sample < 1 ms"), ("GPU throttled", "throttled"),
-                         ("size reduced", "size reduced"), ("on battery", "on battery"),
-                         ("wrong result", "wrong result")):
-        if r.startswith(start):
-            return words
-    if "of the peak" in r:
-        return "above peak"
-    return _short(r.split(" (")[0].split(":")[0], 18)
-
-
 def _case(m: dict) -> str:
     """The case column: the label, plus what a distributed record adds (latency of small all-reduces; a DDP run's
     scaling efficiency and its 1-worker throughput)."""
@@ -87,9 +71,11 @@ def _rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
     (for narrow terminals), and the numbered notes with every full reason."""
     from rigbench.units import fmt_num
 
-    several_devices = len({m.get("device") for m in doc["measurements"]}) > 1
+    view = results.Results.of(doc)
+    several_devices = len(view.devices()) > 1
     full, compact, notes = [], [], []
-    for m in doc["measurements"]:
+    for f in view.all():
+        m = f.raw
         label = _case(m)
         who = " ".join(x for x in (m["kernel"], m["device"] if several_devices else "", m["dtype"], label) if x)
         head = (m["kernel"], m["device"], m["dtype"], label or "-")
@@ -104,14 +90,14 @@ def _rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
         frac = m.get("fraction_of_peak")
         body = (f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
                 f"{frac:.0%}" if frac is not None else "-")
-        if m.get("valid"):
+        if f.valid:
             full.append((*head, *body, "valid"))
             compact.append(full[-1])
             continue
-        reasons = m.get("invalid_reasons") or ["not judged valid (no reason recorded)"]
-        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(reasons)}")
+        reasons = f.reasons or [validity.reason("recorded", "not judged valid (no reason recorded)")]
+        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(validity.texts(reasons))}")
         more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
-        full.append((*head, *body, f"INVALID: {_brief(reasons[0])}{more} [{len(notes)}]"))
+        full.append((*head, *body, f"INVALID: {validity.brief(reasons[0])}{more} [{len(notes)}]"))
         compact.append((*head, *body, f"INVALID [{len(notes)}]"))
     return full, compact, notes
 
@@ -269,7 +255,7 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
         doc, path = run_suite(only=list(only) or None, device=device, quick=quick, data_dir=data_dir, out=out,
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress)
     except Interrupted as exc:
-        n = len(exc.doc.get("measurements") or [])
+        n = len(results.Results(exc.doc).all())
         click.echo(f"rigbench: interrupted after {n} measurements; partial results in {exc.path}", err=True)
         sys.exit(130)
     _render(doc, quick, json_output, path)
@@ -295,7 +281,7 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
         doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
                               only=list(only) or None, quick=quick, out=out, json_output=json_output, on_event=event)
     except Interrupted as exc:
-        n = len(exc.doc.get("measurements") or [])
+        n = len(results.Results(exc.doc).all())
         where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
         click.echo(f"rigbench: interrupted after {n} measurements; {where}", err=True)
         sys.exit(130)

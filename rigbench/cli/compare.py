@@ -6,17 +6,14 @@ import re
 
 import click
 
+from rigbench import results
+
 _NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
 
 
 def gpu_devices(doc: dict) -> list[str]:
     """The devices a results file has measurements for, in first-seen order."""
-    seen: list[str] = []
-    for m in doc.get("measurements") or []:
-        d = m.get("device") if isinstance(m, dict) else None
-        if isinstance(d, str) and d not in seen:
-            seen.append(d)
-    return seen
+    return results.Results.of(doc).devices()
 
 
 def _results_device(doc: dict, path: str, device: str | None) -> str:
@@ -52,11 +49,10 @@ def _device(arg: str, device: str | None = None):
     from pathlib import Path
 
     from rigbench import catalog, model
-    from rigbench.bench.schema import load_results
     from rigbench.errors import UserError
 
     if arg.endswith(".json") or Path(arg).is_file():
-        doc = load_results(arg)
+        doc = results.load_document(arg)
         cap = model.capability_from_results(doc, _results_device(doc, arg, device))
         return cap.id, cap, cap.gpu, 1, None
     m = _NX.match(arg)

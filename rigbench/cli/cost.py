@@ -204,11 +204,9 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
         cost.check_plot_path(plot_path)
     results_doc = None
     if results_path:
-        try:
-            from rigbench.bench.schema import load_results
-        except ImportError:  # pragma: no cover - the bench package is part of rigbench
-            raise UserError("--results needs rigbench.bench.schema") from None
-        results_doc = load_results(results_path)
+        from rigbench import results
+
+        results_doc = results.load_document(results_path)
     req = cost.CostRequest(
         buy=list(buy), rent=list(rent), months=months, hours_per_month=hours_per_month, reference=reference,
         workload=workload, precision=precision, epochs=epochs, dataset_size=dataset_size,

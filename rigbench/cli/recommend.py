@@ -21,8 +21,9 @@ _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wide
               help="Which guidelines to check: auto picks those that apply to the machine's kind (laptop, desktop, "
                    "cloud VM, container, Mac, planned build) and says why.")
 @click.option("--budget", metavar="USD", help="Suggest only GPUs whose launch price fits, e.g. 1500.")
-@click.option("--results-dir", default="results", show_default=True, type=click.Path(file_okay=False),
-              help="Where to look for the newest results file when no RESULTS is given.")
+@click.option("--results-dir", default=None, type=click.Path(file_okay=False),
+              help="Where to look for the newest results file when no RESULTS is given (default: the per-user "
+                   "data folder `rigbench bench` writes to, then ./results).")
 @click.option("-v", "--verbose", is_flag=True, help="Every rule with its quoted guideline and why, and the guidelines "
               "software cannot check.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any rule fails.")
@@ -42,8 +43,8 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
 
     \b
     With no argument it probes this machine and uses the newest results file
-    in ./results/ (from `rigbench bench`) for the cooling and preprocessing
-    checks. With RESULTS.json it judges the machine measured there.
+    of `rigbench bench` (from any folder you run it in) for the cooling and
+    preprocessing checks. With RESULTS.json it judges the machine measured there.
 
     \b
     Examples:

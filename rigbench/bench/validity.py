@@ -1,0 +1,141 @@
+"""Whether a measured figure can be trusted: one place, shared by the suite runner and the distributed worker.
+
+A figure is judged on two things: its own timings (the spread of its samples, how far its rounds moved apart, how
+long a timed sample lasted) and the machine around it (how far the fixed reference workload moved while the figure
+was measured, how much CPU time the hypervisor stole, how much other programs used). Add what else can bend a number
+(a throttled GPU, a size cut after out of memory, battery power, a page cache not kept out, a rate above the
+device's peak) and every reason is a structured record::
+
+    {"code": "spread", "value": 0.16, "limit": 0.10, "text": "spread 16% of the median (limit 10%)"}
+
+Code reads ``code``/``value``/``limit``; people read ``text``. Nothing parses ``text`` back.
+
+The limits. A buyer compares figures that differ by 10-20% (one card generation, one CPU tier), so a figure is kept
+only when it is good to 10%: the sample spread (IQR over median) is held to 10%, the threshold at which pyperf warns
+that a benchmark looks unstable (std dev over 10% of the mean; pyperf documentation, "Analyze benchmark results").
+Movement between rounds and of the reference workload is held to the same 10%: a figure cannot be better than the
+machine it was measured on. CPU time lost to the hypervisor (steal) or taken by other programs comes straight out of
+a kernel that uses every usable core, so each is held to 5%: half the 10% budget, leaving the other half for the
+timing noise itself.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+MAX_SPREAD = 0.10          # IQR over median of the samples
+MAX_ROUND_MOVE = 0.10      # (slowest - fastest round median) over the median
+MAX_DRIFT = 0.10           # (slowest - fastest reference round) over the reference median
+MAX_STEAL = 0.05           # CPU time stolen by the hypervisor, share of the usable CPUs' time
+MAX_OTHERS = 0.05          # CPU time used by other programs, share of the usable CPUs' time
+MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead
+
+# Every code a reason may carry, with the few words the bench table shows for it.
+CODES = {
+    "spread": "spread",
+    "rounds": "rounds moved",
+    "drift": "machine moved",
+    "steal": "CPU stolen",
+    "busy": "machine busy",
+    "short_sample": "sample < 1 ms",
+    "throttled": "throttled",
+    "shrunk": "size reduced",
+    "battery": "on battery",
+    "cache": "page cache",
+    "above_peak": "above peak",
+    "wrong_result": "wrong result",
+    "baseline": "baseline invalid",
+    "unchecked": "not checked",
+    "recorded": "see notes",
+}
+
+# Codes that say the machine, not the figure, was the problem: the screen says it once, above the table.
+MACHINE_CODES = ("drift", "steal", "busy")
+
+
+def reason(code: str, text: str, value=None, limit=None) -> dict:
+    """One structured reason; ``code`` must be one of :data:`CODES`."""
+    if code not in CODES:
+        raise ValueError(f"unknown validity code {code!r}")
+    return {"code": code, "value": value, "limit": limit, "text": text}
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def timing_reasons(spread: float | None, sample_s: float | None, round_move: float | None = None) -> list[dict]:
+    """Reasons from the figure's own timings: sample spread, movement between rounds, sample length."""
+    out = []
+    if spread is None or not _finite(spread) or spread > MAX_SPREAD:
+        shown = f"{spread:.0%}" if _finite(spread) else "unknown"
+        out.append(reason("spread", f"spread {shown} of the median (IQR over median above {MAX_SPREAD:.0%})",
+                          round(spread, 4) if _finite(spread) else None, MAX_SPREAD))
+    if _finite(round_move) and round_move > MAX_ROUND_MOVE:
+        out.append(reason("rounds", f"its rounds moved {round_move:.0%} apart (slowest vs fastest round, limit "
+                                    f"{MAX_ROUND_MOVE:.0%})", round(round_move, 4), MAX_ROUND_MOVE))
+    if _finite(sample_s) and sample_s < MIN_SAMPLE_S:
+        out.append(reason("short_sample", f"timed sample {sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms",
+                          sample_s, MIN_SAMPLE_S))
+    return out
+
+
+def machine_reasons(machine: dict | None) -> list[dict]:
+    """Reasons from the machine during the figure: ``{"drift", "steal", "others"}`` as fractions (None: unknown)."""
+    machine = machine or {}
+    out = []
+    drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
+    if _finite(drift) and drift > MAX_DRIFT:
+        out.append(reason("drift", f"the machine itself moved {drift:.0%} (reference workload, slowest vs fastest "
+                                   f"round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
+    if _finite(steal) and steal > MAX_STEAL:
+        out.append(reason("steal", f"the hypervisor took {steal:.0%} of the CPU time (steal, limit {MAX_STEAL:.0%})",
+                          round(steal, 4), MAX_STEAL))
+    if _finite(others) and others > MAX_OTHERS:
+        out.append(reason("busy", f"other programs used {others:.0%} of the usable CPUs (limit {MAX_OTHERS:.0%})",
+                          round(others, 4), MAX_OTHERS))
+    return out
+
+
+def judge(*, spread: float | None, sample_s: float | None, round_move: float | None = None,
+          machine: dict | None = None, throttle: Iterable[str] = (), shrunk: tuple | None = None,
+          on_battery: bool | None = None, info: dict | None = None,
+          fraction_of_peak: float | None = None) -> list[dict]:
+    """Every reason a figure is not to be trusted; empty means valid."""
+    out = timing_reasons(spread, sample_s, round_move)
+    out += machine_reasons(machine)
+    throttle = list(throttle)
+    if throttle:
+        out.append(reason("throttled", f"GPU throttled during the run: {', '.join(throttle)}", ", ".join(throttle)))
+    if shrunk:
+        original, params = shrunk
+        out.append(reason("shrunk", f"size reduced after out of memory ({original} -> {params})"))
+    if on_battery:
+        out.append(reason("battery", "on battery power"))
+    info = info or {}
+    if info.get("cache_bypass_verified") is False:
+        out.append(reason("cache", f"the page cache was not kept out: {info.get('cache_bypass_reason')}"))
+    if _finite(fraction_of_peak) and fraction_of_peak > 1.0:
+        out.append(reason("above_peak", f"{fraction_of_peak:.0%} of the peak: the peak or the timing is wrong",
+                          round(fraction_of_peak, 4), 1.0))
+    return out
+
+
+def brief(r: dict) -> str:
+    """A reason in a few words, for a table cell (the full ``text`` goes to the notes)."""
+    code = r.get("code")
+    words = CODES.get(code, "see notes")
+    value = r.get("value")
+    if code in ("spread", "rounds", "drift", "steal", "busy") and _finite(value):
+        return f"{words} {value:.0%}"
+    return words
+
+
+def texts(reasons: Iterable[dict]) -> list[str]:
+    return [str(r.get("text") or r.get("code")) for r in reasons]
+
+
+def recorded(text: str) -> dict:
+    """A reason an older file wrote as prose: kept as written, under a code that claims nothing about it."""
+    return reason("recorded", str(text))

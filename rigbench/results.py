@@ -1,0 +1,487 @@
+"""The results document, with one owner: everything that reads a ``rigbench bench`` file goes through here.
+
+:func:`load` reads a file (older versions migrated, newer ones refused, every field's type checked), :class:`Results`
+is the typed view the model, the guidelines, the cost planner, ``compare`` and the bench table read, and
+:func:`newest`/:func:`results_dir`/:func:`reserve_path` say where results live. Which figure may be used is decided
+here, from the structured reasons :mod:`rigbench.bench.validity` wrote: ``Results.ok(kernel=..., device=...)`` gives
+only valid figures unless asked otherwise, and a figure of one device is never handed out for another.
+
+Version history of ``rigbench.results``:
+
+- **/0** (development snapshots before the first release): measurements carried ``time_s`` (the median) and
+  ``samples`` (the repeat count) and no ``valid``/``invalid_reasons``; the top level had no ``status``. Migrated on
+  read: ``time_s`` -> ``median_s``, ``samples`` -> ``repeats``, ``valid`` = (status == "ok") with the reason
+  "written by rigbench.results/0, validity not checked", ``status`` = "complete".
+- **/1**: top level ``schema, status ("complete"|"interrupted"|"failed"), created_utc, host, rigbench_version, argv,
+  quick, probe, peaks, conditions, measurements`` (distributed runs add ``distributed``). Each measurement: ``kernel,
+  device, dtype, params, label, median_s, iqr_s, min_s, max_s, repeats, inner, metric, unit, value, peak,
+  peak_source, fraction_of_peak, flops, bytes, items, status ("ok"|"skipped"|"failed"), reason, valid,
+  invalid_reasons (prose), prepare_s, conditions, info``. Migrated on read: each prose reason becomes
+  ``{"code": "recorded", "value": null, "limit": null, "text": <the prose>}``.
+- **/2** (current): ``invalid_reasons`` are structured (``code, value, limit, text``; codes in
+  :data:`rigbench.bench.validity.CODES`). A measurement adds ``ci_low_s``/``ci_high_s`` (95% confidence interval of
+  the median per-call time), ``rounds_s`` (its median in each round of the suite) and ``machine`` (the machine
+  during it: reference ``drift``, hypervisor ``steal``, ``others``' CPU use, as fractions); the top level adds
+  ``machine`` (the reference workload's time in every round and the run's summary) and
+  ``conditions.cpu_clock_rounds`` (the CPU clock after each round of load).
+
+A file from a newer version is refused ("upgrade rigbench"), never misread. The published JSON Schema of the
+current version is ``docs/results.schema.json``, generated from :data:`TYPES` by :func:`json_schema`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from rigbench.bench import validity
+from rigbench.errors import UserError
+from rigbench.files import read_json
+
+KIND = "results"
+VERSION = 2
+SCHEMA = f"rigbench.{KIND}/{VERSION}"
+
+# ------------------------------------------------------------------------------------------------ the types
+
+# One description of the document's types, used both to check a file on load and to publish the JSON Schema.
+# A type is a JSON type name, a tuple of them, or a dict {"type": ..., "items": ..., "properties": ...,
+# "required": ...}. Keys not listed are allowed (a newer minor writer, a distributed run's extra fields).
+_NUM = ("number", "null")
+_STR = ("string", "null")
+_OBJ = ("object", "null")
+
+REASON = {"type": "object", "required": ["code", "text"], "properties": {
+    "code": "string", "text": "string", "value": ("number", "string", "null"), "limit": _NUM}}
+
+MEASUREMENT = {"type": "object", "required": ["kernel", "device", "status"], "properties": {
+    "kernel": "string", "device": "string", "dtype": _STR, "params": _OBJ, "label": _STR,
+    "median_s": _NUM, "iqr_s": _NUM, "min_s": _NUM, "max_s": _NUM, "ci_low_s": _NUM, "ci_high_s": _NUM,
+    "repeats": ("integer", "null"), "inner": ("integer", "null"), "metric": _STR, "unit": _STR, "value": _NUM,
+    "peak": _NUM, "peak_source": _STR, "fraction_of_peak": _NUM, "flops": _NUM, "bytes": _NUM, "items": _NUM,
+    "status": {"type": "string", "enum": ["ok", "skipped", "failed"]}, "reason": _STR, "valid": ("boolean", "null"),
+    "invalid_reasons": {"type": ("array", "null"), "items": REASON}, "prepare_s": _NUM, "conditions": _OBJ,
+    "info": _OBJ, "rounds_s": {"type": ("array", "null"), "items": _NUM}, "machine": _OBJ,
+    "samples_s": {"type": ("array", "null"), "items": _NUM}}}
+
+PROBE = {"type": ("object", "null"), "properties": {
+    "cpu": _OBJ, "memory": _OBJ, "os": _OBJ, "host": ("object", "string", "null"),
+    "gpus": {"type": ("array", "null"), "items": {"type": "object"}},
+    "disks": {"type": ("array", "null"), "items": {"type": "object"}}}}
+
+TYPES = {"type": "object", "required": ["schema", "measurements"], "properties": {
+    "schema": "string", "status": _STR, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
+    "argv": {"type": ("array", "null"), "items": "string"}, "quick": ("boolean", "null"), "probe": PROBE,
+    "peaks": _OBJ, "conditions": _OBJ, "machine": _OBJ, "distributed": _OBJ, "lost_devices": _OBJ, "reason": _STR,
+    "measurements": {"type": "array", "items": MEASUREMENT}}}
+
+_PY = {"string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,), "object": (dict,),
+       "array": (list,), "null": (type(None),)}
+
+
+def _spec(t) -> dict:
+    return t if isinstance(t, dict) else {"type": t}
+
+
+def _names(t) -> tuple[str, ...]:
+    t = _spec(t)["type"]
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _is(value, name: str) -> bool:
+    if isinstance(value, bool) and name in ("number", "integer"):
+        return False
+    return isinstance(value, _PY[name])
+
+
+def _describe(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _check(value, t, where: str) -> str | None:
+    """The first type error under ``where``, or None."""
+    spec = _spec(t)
+    names = _names(spec)
+    if not any(_is(value, n) for n in names):
+        want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
+        return f"{where} is {_describe(value)}, expected {want}"
+    if "enum" in spec and value not in spec["enum"]:
+        return f"{where} is {value!r}, expected one of {', '.join(spec['enum'])}"
+    if isinstance(value, dict):
+        for key in spec.get("required", []):
+            if key not in value:
+                return f"{where or 'the document'} has no {key!r}"
+        for key, sub in spec.get("properties", {}).items():
+            if key in value:
+                err = _check(value[key], sub, f"{where}.{key}" if where else key)
+                if err:
+                    return err
+    if isinstance(value, list) and "items" in spec:
+        for i, item in enumerate(value):
+            err = _check(item, spec["items"], f"{where}[{i}]")
+            if err:
+                return err
+    return None
+
+
+def validate(doc: dict, path: str | os.PathLike = "results document") -> dict:
+    """Raise a one-line ``UserError`` naming the first field whose type is wrong; return ``doc``."""
+    err = _check(doc, TYPES, "")
+    if err:
+        raise UserError(f"{path}: {err}: not a valid rigbench.results file")
+    return doc
+
+
+def json_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of the current version, from :data:`TYPES`."""
+
+    def conv(t) -> dict:
+        spec = _spec(t)
+        names = list(_names(spec))
+        out: dict = {"type": names[0] if len(names) == 1 else names}
+        if "enum" in spec:
+            out["enum"] = list(spec["enum"])
+        if "properties" in spec:
+            out["properties"] = {k: conv(v) for k, v in spec["properties"].items()}
+        if spec.get("required"):
+            out["required"] = list(spec["required"])
+        if "items" in spec:
+            out["items"] = conv(spec["items"])
+        return out
+
+    schema = conv(TYPES)
+    schema["properties"]["schema"] = {"const": SCHEMA}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://github.com/rigbench/rigbench/docs/results.schema.json",
+            "title": SCHEMA, "description": "A rigbench bench results file (see rigbench/results.py for the version "
+                                            "history; older versions are migrated on read).", **schema}
+
+
+# ------------------------------------------------------------------------------------------------ migration
+
+def migrate(doc: dict) -> dict:
+    """Bring an older results document up to the current version (in place, returned)."""
+    first = doc.get("schema")
+    ms = doc.get("measurements") if isinstance(doc.get("measurements"), list) else []
+    if doc.get("schema") == f"rigbench.{KIND}/0":
+        doc.setdefault("status", "complete")
+        for m in ms:
+            if not isinstance(m, dict):
+                continue
+            if "median_s" not in m and "time_s" in m:
+                m["median_s"] = m.pop("time_s")
+            if "repeats" not in m and "samples" in m:
+                m["repeats"] = m.pop("samples")
+            if "valid" not in m:
+                m["valid"] = m.get("status") == "ok"
+                m["invalid_reasons"] = [validity.reason("unchecked", "written by rigbench.results/0, validity not "
+                                                                     "checked")]
+        doc["schema"] = f"rigbench.{KIND}/1"
+    if doc.get("schema") == f"rigbench.{KIND}/1":
+        for m in ms:
+            if isinstance(m, dict) and isinstance(m.get("invalid_reasons"), list):
+                m["invalid_reasons"] = [validity.recorded(r) if isinstance(r, str) else r
+                                        for r in m["invalid_reasons"]]
+        doc["schema"] = SCHEMA
+    if first != doc.get("schema"):
+        doc["migrated_from"] = first
+    return doc
+
+
+def load_document(path: str | os.PathLike) -> dict:
+    """The document of a results file, migrated and type-checked; anything wrong with it is a ``UserError``."""
+    return validate(migrate(read_json(path, KIND, VERSION)), path)
+
+
+def load(path: str | os.PathLike) -> "Results":
+    """A results file as a :class:`Results` view."""
+    return Results(load_document(path), Path(path))
+
+
+# ------------------------------------------------------------------------------------------------ the view
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measurement of the file, read-only; ``raw`` is its record as written."""
+
+    raw: dict
+
+    def _get(self, key, default=None):
+        v = self.raw.get(key)
+        return default if v is None else v
+
+    kernel = property(lambda self: str(self.raw.get("kernel")))
+    device = property(lambda self: str(self.raw.get("device")))
+    dtype = property(lambda self: self.raw.get("dtype"))
+    params = property(lambda self: self._get("params", {}))
+    label = property(lambda self: self.raw.get("label"))
+    unit = property(lambda self: self.raw.get("unit"))
+    status = property(lambda self: self.raw.get("status") or "failed")
+    reason = property(lambda self: self.raw.get("reason"))
+    conditions = property(lambda self: self._get("conditions", {}))
+    info = property(lambda self: self._get("info", {}))
+    machine = property(lambda self: self._get("machine", {}))
+
+    @property
+    def value(self) -> float | None:
+        v = self.raw.get("value")
+        return float(v) if _finite(v) else None
+
+    @property
+    def measured(self) -> bool:
+        """It ran, and gave a finite positive figure (valid or not)."""
+        return self.status == "ok" and self.value is not None and self.value > 0
+
+    @property
+    def valid(self) -> bool:
+        """Measured and judged trustworthy."""
+        return self.measured and self.raw.get("valid") is True
+
+    @property
+    def reasons(self) -> list[dict]:
+        """Why it is not valid, structured (empty when valid)."""
+        return [r for r in (self.raw.get("invalid_reasons") or []) if isinstance(r, dict)]
+
+    def why_not(self) -> str:
+        """The reasons as one line; a figure not marked valid without a recorded reason says so."""
+        if self.status != "ok":
+            return f"{self.status}: {self.reason or 'no reason recorded'}"
+        if self.value is None or self.value <= 0:
+            return "no figure recorded"
+        return "; ".join(validity.texts(self.reasons)) or ("" if self.valid else "not judged valid")
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        """95% confidence interval of the figure (in its unit), from that of the median time; None if not known."""
+        lo, hi, med, v = self.raw.get("ci_low_s"), self.raw.get("ci_high_s"), self.raw.get("median_s"), self.value
+        if not all(_finite(x) and x > 0 for x in (lo, hi, med)) or v is None:
+            return None
+        # the figure is work / time: the slow end of the time is the low end of the figure
+        return v * med / hi, v * med / lo
+
+    @property
+    def spread(self) -> float | None:
+        med, iqr = self.raw.get("median_s"), self.raw.get("iqr_s")
+        return iqr / med if _finite(med) and med > 0 and _finite(iqr) else None
+
+    def gpu_states(self) -> Iterator[tuple[str, dict]]:
+        for when in ("gpu_before", "gpu_after"):
+            st = self.conditions.get(when) if isinstance(self.conditions, dict) else None
+            if isinstance(st, dict):
+                yield when, st
+
+    def clock_events(self) -> set[str]:
+        """NVML clock-event (throttle) reasons seen before or after the figure."""
+        seen: set[str] = set()
+        for _, st in self.gpu_states():
+            seen.update(r for r in (st.get("clock_event_reasons") or []) if isinstance(r, str))
+        return seen
+
+    def power_w(self) -> tuple[float, str] | None:
+        """The larger NVML board power reading around the figure (before or after), with which one."""
+        best = None
+        for when, st in self.gpu_states():
+            v = st.get("power_w")
+            if _finite(v) and v > 0 and (best is None or v > best[0]):
+                best = (float(v), when)
+        return best
+
+
+def _match(value: str, want: str | Iterable[str] | None) -> bool:
+    if want is None:
+        return True
+    return value == want if isinstance(want, str) else value in tuple(want)
+
+
+def _device_match(device: str, want: str | None) -> bool:
+    """``cuda`` matches every GPU (cuda:N); anything else matches exactly."""
+    if want is None:
+        return True
+    if want == "cuda":
+        return device.startswith("cuda")
+    return device == want
+
+
+class Results:
+    """A read-only view over one results document (``doc``), with the path it came from."""
+
+    def __init__(self, doc: dict, path: str | os.PathLike | None = None):
+        self.doc = doc
+        self.path = Path(path) if path is not None else None
+        self.figures = [Figure(m) for m in doc.get("measurements") or [] if isinstance(m, dict)]
+
+    @classmethod
+    def of(cls, doc: "dict | Results", path=None) -> "Results":
+        """The view of a document (a dict checked and migrated here), or the view itself. A document a program
+        built in memory without ``schema`` is taken as the current version (a file always needs one: :func:`load`)."""
+        if isinstance(doc, Results):
+            return doc
+        if not isinstance(doc, dict):
+            raise UserError("results document is not a JSON object: not a rigbench.results file")
+        if "schema" not in doc:
+            doc = {"schema": SCHEMA, **doc}
+        elif doc.get("schema") != SCHEMA:
+            doc = migrate(doc)
+        return cls(validate(doc, path or "results document"), path)
+
+    # --- the run
+    status = property(lambda self: self.doc.get("status"))
+    host = property(lambda self: self.doc.get("host"))
+    created_utc = property(lambda self: self.doc.get("created_utc"))
+    quick = property(lambda self: bool(self.doc.get("quick")))
+    probe = property(lambda self: self.doc.get("probe") or {})
+    peaks = property(lambda self: self.doc.get("peaks") or {})
+    conditions = property(lambda self: self.doc.get("conditions") or {})
+
+    @property
+    def machine(self) -> dict:
+        """The machine's movement over the run: ``drift`` of the reference, ``steal``, ``others``, ``loadavg_1m``."""
+        return self.doc.get("machine") or {}
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    # --- the figures
+    def all(self, kernel: str | Iterable[str] | None = None, device: str | None = None) -> list[Figure]:
+        """Every record, skipped and failed ones too, in file order."""
+        return [f for f in self.figures if _match(f.kernel, kernel) and _device_match(f.device, device)]
+
+    def ok(self, kernel: str | Iterable[str] | None = None, device: str | None = None, dtype: str | None = None,
+           valid_only: bool = True) -> list[Figure]:
+        """Measured figures (a finite positive value), only valid ones unless ``valid_only`` is False.
+
+        ``device``: ``cpu``, ``cuda:N``, or ``cuda`` for every GPU; None for every device."""
+        return [f for f in self.all(kernel, device) if f.measured and (f.valid or not valid_only)
+                and (dtype is None or str(f.dtype) == dtype)]
+
+    def invalid(self, kernel: str | Iterable[str] | None = None, device: str | None = None) -> list[Figure]:
+        """Measured figures that were judged not to be trusted."""
+        return [f for f in self.all(kernel, device) if f.measured and not f.valid]
+
+    def devices(self) -> list[str]:
+        """The devices measured, in first-seen order."""
+        return list(dict.fromkeys(f.device for f in self.figures))
+
+    def invalid_note(self, figures: Iterable[Figure]) -> str:
+        """'present but INVALID (reason; reason)' for figures that ran but may not be used."""
+        reasons: list[str] = []
+        for f in figures:
+            for r in ([*validity.texts(f.reasons)] or [f.why_not()]):
+                if r and r not in reasons:
+                    reasons.append(r)
+        return "present but INVALID" + (f" ({'; '.join(reasons[:3])})" if reasons else "")
+
+    # --- the device a figure belongs to
+    def device_measured(self, device: str) -> dict | None:
+        """The probe's record of the GPU behind ``cuda:N`` (name, catalog_id, memory ...), or None."""
+        if not device.startswith("cuda"):
+            return None
+        try:
+            index = int(device.partition(":")[2] or 0)
+        except ValueError:
+            return None
+        gpus = self.probe.get("gpus") or []
+        for g in gpus:
+            if isinstance(g, dict) and g.get("index") == index:
+                return g
+        return gpus[index] if index < len(gpus) and isinstance(gpus[index], dict) else None
+
+    def device_name(self, device: str) -> str:
+        g = self.device_measured(device) or {}
+        return str(g.get("name") or g.get("catalog_id") or device)
+
+    # --- the CPU clock before and after load (cooling)
+    def cpu_clock(self) -> tuple[float | None, list[dict]]:
+        """(scalar MHz before the suite, the readings after load), each reading ``{"scalar_mhz", "machine"}``.
+
+        Files of /2 carry a reading after every round (``conditions.cpu_clock_rounds``); older ones one at the end."""
+        start = (((self.peaks.get("cpu") or {}).get("clock")) or {}).get("scalar_mhz")
+        cond = self.conditions
+        after = cond.get("cpu_clock_rounds")
+        if not isinstance(after, list):
+            end = cond.get("cpu_clock_end")
+            after = [end] if isinstance(end, dict) else []
+        readings = [r for r in after if isinstance(r, dict) and _finite(r.get("scalar_mhz"))]
+        return (float(start) if _finite(start) else None), readings
+
+
+# ------------------------------------------------------------------------------------------------ where results live
+
+def results_dir() -> Path:
+    """The per-user folder runs go to without ``--out`` (platformdirs: ``~/.local/share/rigbench/results`` on
+    Linux, honouring ``XDG_DATA_HOME``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rigbench", appauthor=False)) / "results"
+
+
+def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Where :func:`newest` looks: ``folder`` if given; else the per-user folder, then ``./results`` (runs made
+    with older versions, or with ``--out results/...``)."""
+    if folder is not None:
+        return [Path(folder)]
+    return [results_dir(), Path("results")]
+
+
+def newest(folder: str | os.PathLike | None = None) -> Path | None:
+    """The most recently created results file (by ``created_utc``, then mtime); None if there is none.
+
+    Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over."""
+    best: tuple[str, float, Path] | None = None
+    for where in search_dirs(folder):
+        if not where.is_dir():
+            continue
+        for path in where.glob("*.json"):
+            if path.name.startswith("."):
+                continue
+            try:
+                doc = load_document(path)
+            except UserError:
+                continue
+            key = (str(doc.get("created_utc") or ""), path.stat().st_mtime, path)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    return best[2] if best else None
+
+
+def file_stem(host: str | None = None, created: datetime | None = None) -> str:
+    """``<host>-<UTC time>``: the name of a run's file before any suffix."""
+    host = (host or socket.gethostname()).replace(os.sep, "_") or "host"
+    created = created or datetime.now(timezone.utc)
+    return f"{host}-{created.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def reserve_path(folder: str | os.PathLike | None = None, host: str | None = None,
+                 created: datetime | None = None) -> Path:
+    """A new, empty results file in ``folder`` (default :func:`results_dir`) that no other run holds.
+
+    The name is created exclusively (``O_EXCL``): two runs started in the same second get ``…Z.json`` and
+    ``…Z-2.json``, never the same file. The run then replaces it atomically as it writes."""
+    folder = Path(folder) if folder is not None else results_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the results folder {folder}: {exc.strerror or exc}; give --out FILE") from None
+    stem = file_stem(host, created)
+    for n in range(1, 10_000):
+        path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(f"cannot write results to {folder}: {exc.strerror or exc}; give --out FILE") from None
+        os.close(fd)
+        return path
+    raise UserError(f"{folder} holds 9,999 runs named {stem}: give --out FILE")

@@ -1,0 +1,195 @@
+"""The results document's one owner: every reader goes through rigbench.results; types are checked on load; a
+figure is handed out only when valid and only for its own device; runs never overwrite each other."""
+
+import ast
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, assert_user_error, run_cli
+from rigbench import results
+from rigbench.bench import validity
+from rigbench.errors import UserError
+from rigbench.files import write_json_atomic
+
+# Modules that WRITE measurements (build the list a run produces) may touch the key; nobody else reads it.
+WRITERS = {"rigbench/results.py", "rigbench/bench/runner.py", "rigbench/bench/distributed.py",
+           "rigbench/bench/schema.py"}
+
+
+def _reads_of_measurements(tree: ast.AST) -> list[int]:
+    """Line numbers of ``x["measurements"]`` and ``x.get("measurements")`` in a module."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and node.slice.value == "measurements":
+            lines.append(node.lineno)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "measurements":
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_but_the_owner_reads_measurements_directly():
+    offenders = []
+    for path in sorted((REPO / "rigbench").rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel in WRITERS:
+            continue
+        for line in _reads_of_measurements(ast.parse(path.read_text(encoding="utf-8"))):
+            offenders.append(f"{rel}:{line}")
+    assert not offenders, f"read the results document through rigbench.results, not directly: {offenders}"
+
+
+def test_the_reader_test_would_catch_a_direct_read():
+    """The scan above is only worth something if it sees the two ways a module reads the list."""
+    tree = ast.parse("a = doc['measurements']\nb = doc.get('measurements', [])\nc = {'measurements': []}\n")
+    assert _reads_of_measurements(tree) == [1, 2]
+
+
+def test_no_module_parses_validity_reasons_back_from_text():
+    """Reasons are read by code (``code``/``value``/``limit``); the bench table's regex over the prose is gone."""
+    for path in (REPO / "rigbench").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import re\n" not in text or "invalid_reasons" not in text, path
+
+
+# ------------------------------------------------------------------------------------------------ documents
+
+def _doc(measurements, **top):
+    return {"schema": results.SCHEMA, "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "rig",
+            "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
+            "measurements": measurements, **top}
+
+
+def _m(kernel, device, value, valid=True, reasons=(), dtype="float32", status="ok"):
+    return {"kernel": kernel, "device": device, "dtype": dtype, "status": status, "value": value, "unit": "x",
+            "valid": valid, "invalid_reasons": list(reasons)}
+
+
+SPREAD = validity.reason("spread", "spread 16% of the median (IQR over median above 10%)", 0.16, 0.10)
+
+
+def test_ok_hands_out_valid_figures_of_the_device_asked_for_only():
+    view = results.Results.of(_doc([
+        _m("gemm", "cuda:0", 10.0), _m("gemm", "cuda:0", 12.0, valid=False, reasons=[SPREAD]),
+        _m("gemm", "cuda:1", 99.0), _m("gemm", "cpu", 0.2), _m("memcopy", "cuda:0", 500.0),
+        _m("gemm", "cuda:0", None, valid=False, status="skipped"), _m("gemm", "cuda:0", float("nan"))]))
+    assert [f.value for f in view.ok("gemm", device="cuda:0")] == [10.0]
+    assert [f.value for f in view.ok("gemm", device="cuda:0", valid_only=False)] == [10.0, 12.0]
+    assert [f.value for f in view.ok("gemm", device="cuda")] == [10.0, 99.0]
+    assert [f.value for f in view.invalid("gemm", device="cuda:0")] == [12.0]
+    assert len(view.all("gemm", device="cuda:0")) == 4 and view.devices() == ["cuda:0", "cuda:1", "cpu"]
+    assert view.invalid_note(view.invalid("gemm")) == "present but INVALID (spread 16% of the median (IQR over " \
+                                                      "median above 10%))"
+    assert view.device_measured("cuda:0")["catalog_id"] == "rtx-2080-ti" and view.device_measured("cpu") is None
+
+
+def test_a_figure_not_marked_valid_is_not_valid():
+    """``valid`` missing is not ``valid: true``: only a figure the runner judged is handed out as valid."""
+    f = results.Results.of(_doc([{"kernel": "gemm", "device": "cpu", "status": "ok", "value": 1.0}])).figures[0]
+    assert f.measured and not f.valid and f.why_not() == "not judged valid"
+
+
+def test_confidence_interval_of_a_rate_is_from_the_interval_of_its_time():
+    """value 100/s at a median 10 ms; time CI [9.5, 12.5] ms -> rate CI [100 x 10/12.5, 100 x 10/9.5] = [80, 105.26]."""
+    rec = {**_m("gemm", "cpu", 100.0), "median_s": 0.010, "ci_low_s": 0.0095, "ci_high_s": 0.0125}
+    lo, hi = results.Results.of(_doc([rec])).figures[0].ci
+    assert lo == pytest.approx(80.0) and hi == pytest.approx(1000 / 9.5)
+
+
+def test_version_1_prose_reasons_are_kept_under_a_code_that_claims_nothing(tmp_path):
+    old = _doc([_m("gemm", "cpu", 0.2, valid=False, reasons=["spread 16% of the median"])],
+               schema="rigbench.results/1")
+    (tmp_path / "v1.json").write_text(json.dumps(old))
+    doc = results.load_document(tmp_path / "v1.json")
+    assert doc["schema"] == "rigbench.results/2" and doc["migrated_from"] == "rigbench.results/1"
+    assert doc["measurements"][0]["invalid_reasons"] == [
+        {"code": "recorded", "value": None, "limit": None, "text": "spread 16% of the median"}]
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda d: d.update(measurements={"a": 1}), "measurements is an object, expected an array"),
+    (lambda d: d["measurements"].append("gemm"), "measurements[1] is a string, expected an object"),
+    (lambda d: d.update(probe=[1, 2]), "probe is a list, expected an object or null"),
+    (lambda d: d["probe"].update(gpus={"0": {}}), "probe.gpus is an object, expected an array or null"),
+    (lambda d: d["probe"].update(gpus=["RTX"]), "probe.gpus[0] is a string, expected an object"),
+    (lambda d: d["measurements"][0].update(value="fast"), "measurements[0].value is a string, expected a number"),
+    (lambda d: d["measurements"][0].update(valid="yes"), "measurements[0].valid is a string, expected a boolean"),
+    (lambda d: d["measurements"][0].update(status="great"), "measurements[0].status is 'great', expected one of"),
+    (lambda d: d["measurements"][0].update(invalid_reasons=[3]), "measurements[0].invalid_reasons[0] is a number"),
+    (lambda d: d["measurements"][0].pop("kernel"), "measurements[0] has no 'kernel'"),
+    (lambda d: d["measurements"][0].update(params=[1]), "measurements[0].params is a list, expected an object"),
+    (lambda d: d.pop("measurements"), "has no 'measurements'"),
+])
+def test_malformed_files_are_one_line_user_errors(tmp_path, mutate, fragment):
+    doc = _doc([_m("gemm", "cpu", 0.2)])
+    mutate(doc)
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(UserError) as err:
+        results.load(tmp_path / "bad.json")
+    text = str(err.value)
+    assert fragment in text and "\n" not in text and str(tmp_path / "bad.json") in text
+
+
+@pytest.mark.parametrize("args", [("recommend", "{f}"), ("compare", "{f}", "rtx-3090"),
+                                  ("cost", "--buy", "rtx-2080-ti", "--hours-per-month", "10", "--results", "{f}")])
+def test_every_command_refuses_a_malformed_file_with_exit_2(tmp_path, args):
+    doc = _doc([_m("gemm", "cuda:0", 12.0)])
+    doc["probe"]["gpus"] = [["not", "a", "record"]]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    assert_user_error(run_cli(*(a.format(f=bad) for a in args)), "probe.gpus[0] is a list, expected an object")
+
+
+def test_published_json_schema_is_the_one_the_loader_checks():
+    published = json.loads((REPO / "docs" / "results.schema.json").read_text(encoding="utf-8"))
+    assert published == results.json_schema(), "regenerate docs/results.schema.json from rigbench.results.json_schema()"
+
+
+def test_a_real_run_and_the_reference_files_validate_against_the_published_schema(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra (pip install -e '.[test]')")
+    from rigbench.bench.runner import run_suite
+
+    doc, _ = run_suite(only=["memcopy"], device="cpu", quick=True, out=tmp_path / "r.json",
+                       probe={"cpu": {"usable_cores": 1}, "gpus": []}, peaks={"cpu": {}})
+    jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), results.json_schema())
+    bad = json.loads((tmp_path / "r.json").read_text())
+    bad["measurements"][0]["value"] = "fast"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, results.json_schema())
+
+
+# ------------------------------------------------------------------------------------------------ where results live
+
+def test_runs_in_the_same_second_keep_both_files(tmp_path):
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    a = results.reserve_path(tmp_path, host="box", created=created)
+    b = results.reserve_path(tmp_path, host="box", created=created)
+    assert (a.name, b.name) == ("box-20260102T030405Z.json", "box-20260102T030405Z-2.json")
+    assert a.exists() and b.exists()
+
+
+def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert results.results_dir() == tmp_path / "data" / "rigbench" / "results"
+    path = results.reserve_path(created=datetime(2026, 5, 1, tzinfo=timezone.utc))
+    write_json_atomic(path, _doc([_m("gemm", "cpu", 0.2)], created_utc="2026-05-01T00:00:00Z"))
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    assert results.newest() == path
+    # a run left in ./results by an older version is still found, and the newer of the two wins
+    write_json_atomic(elsewhere / "results" / "old.json", _doc([], created_utc="2025-01-01T00:00:00Z"))
+    assert results.newest() == path
+    write_json_atomic(elsewhere / "results" / "new.json", _doc([], created_utc="2027-01-01T00:00:00Z"))
+    assert results.newest() == Path("results") / "new.json"
+
+
+def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
+    results.reserve_path(tmp_path, host="box")          # empty: a run that died before its first write
+    write_json_atomic(tmp_path / "ok.json", _doc([]))
+    assert results.newest(tmp_path) == tmp_path / "ok.json"
