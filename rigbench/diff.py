@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rigbench import intervals
+from rigbench import intervals, results
 from rigbench.runs import Run, case_label
 
 KIND = "diff"
@@ -80,7 +80,7 @@ def _figure(m: dict) -> Figure:
 
 def figures(doc: dict) -> dict[tuple, tuple[dict, Figure]]:
     """Key -> (measurement, figure) for every measurement of a run (the last one wins if a key repeats)."""
-    return {_key(m): (m, _figure(m)) for m in doc.get("measurements") or []}
+    return {_key(m): (m, _figure(m)) for m in results.records(doc)}
 
 
 def compare_pair(base: Figure | None, new: Figure | None, fail_above: float | None) -> dict:

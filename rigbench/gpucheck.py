@@ -41,7 +41,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from rigbench import model
+from rigbench import model, results
+from rigbench.bench import validity
 from rigbench.files import write_json_atomic
 from rigbench.units import fmt_num
 
@@ -235,7 +236,7 @@ def _who(m: dict) -> str:
 def check_figures(doc: dict, step: str, device: str | None = None) -> list[dict]:
     """Every figure valid or explained, 0 < fraction of peak <= 1 where there is a peak, none verified wrong."""
     checks = []
-    ms = [m for m in doc.get("measurements") or [] if device is None or m.get("device") == device]
+    ms = [m for m in results.records(doc) if device is None or m.get("device") == device]
     if not ms:
         return [_check(step, "figures", _FAIL, f"no measurements{f' on {device}' if device else ''}")]
     for m in ms:
@@ -262,7 +263,7 @@ def check_figures(doc: dict, step: str, device: str | None = None) -> list[dict]
                                  + (f", {frac:.0%} of peak" if frac is not None else "")))
         elif m.get("invalid_reasons"):
             checks.append(_check(step, who, _EXPLAINED, f"{value:.4g} {m.get('unit')} invalid: "
-                                 + "; ".join(m["invalid_reasons"])))
+                                 + "; ".join(validity.texts(m["invalid_reasons"]))))
         else:
             checks.append(_check(step, who, _FAIL, "invalid with no reason recorded"))
     return checks
@@ -292,7 +293,7 @@ def check_gpu_paths(doc: dict, device: str, compute_capability: str | None) -> l
     """The GPU paths the default suite must have exercised on ``device``: each supported gemm dtype, memcopy beside
     the Numba CUDA triad, training in fp32 and amp (GradScaler), and a float64 (or exact) verification recorded."""
     step = "bench-cuda"
-    ms = [m for m in doc.get("measurements") or [] if m.get("device") == device]
+    ms = [m for m in results.records(doc) if m.get("device") == device]
     checks = []
     for dt in supported_gemm_dtypes(compute_capability):
         got = _ok(ms, "gemm", dt)
@@ -378,7 +379,7 @@ def compare_ratios(doc: dict) -> list[dict]:
 def _train_note(bench: dict | None, workload: str, precision: str) -> str:
     """Why a training figure is missing from compare: what the results file holds for it."""
     dtype = "float32" if precision == "fp32" else "amp"
-    ms = [m for m in (bench or {}).get("measurements") or [] if m.get("kernel") == workload
+    ms = [m for m in results.records(bench) if m.get("kernel") == workload
           and m.get("dtype") == dtype and m.get("device") == "cuda:0"]
     if not ms:
         return f"the results file has no {workload} {dtype} on cuda:0"
@@ -386,7 +387,7 @@ def _train_note(bench: dict | None, workload: str, precision: str) -> str:
     if m.get("status") != "ok":
         return f"{workload} {dtype} {m.get('status')}: {m.get('reason')}"
     if not m.get("valid"):
-        return f"{workload} {dtype} is present but INVALID ({'; '.join(m.get('invalid_reasons') or [])})"
+        return f"{workload} {dtype} is present but INVALID ({'; '.join(validity.texts(m.get('invalid_reasons') or []))})"
     return f"{workload} {dtype} ran at other params than the model's workload ({m.get('params')})"
 
 
@@ -758,7 +759,7 @@ def key_figures(ctx: dict) -> list[dict]:
                and (dtype is None or m.get("dtype") == dtype)]
         return max(got, key=lambda m: m.get("value") or 0) if got else None
 
-    cuda = [m for m in (ctx.get("bench-cuda") or {}).get("measurements") or [] if m.get("device") == "cuda:0"]
+    cuda = [m for m in results.records(ctx.get("bench-cuda")) if m.get("device") == "cuda:0"]
     order = [("gemm", d) for d in ("float32", "tf32", "float16", "bfloat16")] + \
             [("conv2d", None), ("attention", None), ("memcopy", None), ("stream_triad", None), ("h2d", None),
              ("d2h", None)]
@@ -778,11 +779,11 @@ def key_figures(ctx: dict) -> list[dict]:
                              "fraction_of_peak": None, "valid": m.get("valid"), "predicted": r.get("predicted"),
                              "ratio": r.get("ratio")})
     dist = ctx.get("bench-distributed") or {}
-    for m in dist.get("measurements") or []:
+    for m in results.records(dist):
         if m.get("status") == "ok" and m.get("kernel") == "ddp_train":
             rows.append({"device": m.get("device"), "what": f"ddp_train {m.get('label') or ''}".strip(),
                          "value": m["value"], "unit": m["unit"], "fraction_of_peak": None, "valid": m.get("valid")})
-    cpu = [m for m in (ctx.get("bench-cpu") or {}).get("measurements") or [] if m.get("device") == "cpu"]
+    cpu = [m for m in results.records(ctx.get("bench-cpu")) if m.get("device") == "cpu"]
     for kernel, dt in (("gemm", "float32"), ("memcopy", None), ("train_cnn", "float32")):
         m = best(cpu, kernel, dt)
         if m:

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigbench import charts, diff as diff_mod, intervals
+from rigbench import charts, diff as diff_mod, intervals, results
 from rigbench.errors import UserError
 from rigbench.runs import Run, case_label, machine
 from rigbench.units import fmt_bytes, fmt_num
@@ -171,7 +171,7 @@ def peak_lines(doc: dict) -> list[str]:
 
 def figures_section(run: Run) -> Section:
     s = Section("figures", "Each figure against its peak")
-    ms = run.doc.get("measurements") or []
+    ms = results.records(run.doc)
     several = len({m.get("device") for m in ms}) > 1
     bars, rows = [], []
     for m in ms:
@@ -270,7 +270,7 @@ def predictions_section(run: Run, opts: Options) -> Section:
 
     s = Section("predictions", "This machine against the catalog's predictions")
     entries = []      # (label, capability, measured_here)
-    for device in sorted({str(m.get("device")) for m in run.doc.get("measurements") or []}):
+    for device in sorted({str(m.get("device")) for m in results.records(run.doc)}):
         try:
             cap = model.capability_from_results(run.doc, device)
         except UserError as exc:

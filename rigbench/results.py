@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from rigbench import intervals
 from rigbench.bench import validity
 from rigbench.errors import UserError
 from rigbench.files import read_json
@@ -262,12 +263,9 @@ class Figure:
 
     @property
     def ci(self) -> tuple[float, float] | None:
-        """95% confidence interval of the figure (in its unit), from that of the median time; None if not known."""
-        lo, hi, med, v = self.raw.get("ci_low_s"), self.raw.get("ci_high_s"), self.raw.get("median_s"), self.value
-        if not all(_finite(x) and x > 0 for x in (lo, hi, med)) or v is None:
-            return None
-        # the figure is work / time: the slow end of the time is the low end of the figure
-        return v * med / hi, v * med / lo
+        """95% confidence interval of the figure in its unit (:mod:`rigbench.intervals`); None if not known."""
+        iv = intervals.of_measurement(self.raw)
+        return (iv.low, iv.high) if iv is not None else None
 
     @property
     def spread(self) -> float | None:
@@ -414,6 +412,17 @@ class Results:
             after = [end] if isinstance(end, dict) else []
         readings = [r for r in after if isinstance(r, dict) and _finite(r.get("scalar_mhz"))]
         return (float(start) if _finite(start) else None), readings
+
+
+def records(doc: "dict | Results | None") -> list[dict]:
+    """Every measurement record of a document as written (skipped, failed and invalid ones too), in file order: for
+    listings and checks that show each record. A verdict takes its figures from :meth:`Results.ok` instead.
+    A document without a measurement list (a run that stopped before its first) has none."""
+    if isinstance(doc, Results):
+        return [f.raw for f in doc.figures]
+    if not isinstance(doc, dict) or not isinstance(doc.get("measurements"), list):
+        return []
+    return [f.raw for f in Results(doc).figures]
 
 
 # ------------------------------------------------------------------------------------------------ where results live

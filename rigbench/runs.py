@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigbench import intervals
+from rigbench import intervals, results
 from rigbench.bench import schema
 from rigbench.errors import UserError
 
@@ -36,9 +36,11 @@ class Run:
 
 
 def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
-    """(folder, origin) of every results folder, the user's own first, in the order a name is looked up."""
+    """(folder, origin) of every results folder, the user's own first, in the order a name is looked up: the
+    per-user data folder ``rigbench bench`` writes to (found from any working directory), ./results, and the
+    reference runs."""
     base = Path(cwd) if cwd is not None else Path.cwd()
-    return [(base / "results", "yours"), (base / "results" / "reference", "reference")]
+    return [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
 
 
 def _candidates(cwd=None) -> list[tuple[Path, str]]:
@@ -115,7 +117,7 @@ def machine(doc: dict) -> str:
 
 def summary(run: Run) -> dict:
     """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid."""
-    ms = run.doc.get("measurements") or []
+    ms = results.records(run.doc)
     ok = [m for m in ms if m.get("status") == "ok"]
     devices = sorted({str(m.get("device")) for m in ms if m.get("device")})
     return {
@@ -154,7 +156,7 @@ def to_frame(runs) -> "pandas.DataFrame":
     rows = []
     for run in runs if isinstance(runs, (list, tuple)) else [runs]:
         doc, name = (run.doc, run.path.name) if isinstance(run, Run) else (run, run.get("host"))
-        for m in doc.get("measurements") or []:
+        for m in results.records(doc):
             iv = intervals.of_measurement(m)
             ok = m.get("status") == "ok"
             reasons = m.get("invalid_reasons") or []

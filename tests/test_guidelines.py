@@ -716,11 +716,11 @@ def test_a_macbook_is_on_the_cloud_path_and_is_never_told_to_buy_an_nvidia_card(
 
 
 def test_laptop_throttling_under_sustained_load_from_the_bench_clock():
-    hot = _cpu_only_run(3600, 3100)
+    hot = _cpu_only_run(3600, [3100, 3120])
     hot.gpus, hot.on_battery = [g.GpuUnit("GeForce GTX 1070", "gtx-1070", 8 * GIB)], False
     c = check("laptop", "laptop.heat", hot)
     assert c.status == "warn" and c.measured_value == pytest.approx(0.139, abs=1e-3)
-    cool = _cpu_only_run(3600, 3450)
+    cool = _cpu_only_run(3600, [3450, 3460])
     cool.gpus = hot.gpus
     assert check("laptop", "laptop.heat", cool).status == "pass"
     planned = check("laptop", "laptop.heat", spec("gpu=gtx-1070"))

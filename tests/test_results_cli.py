@@ -37,7 +37,8 @@ def _measurement(kernel: str, dtype: str, params: dict, label: str, metric: str,
     scale = 1e12 if metric == "flops" else 1e9
     m.update(samples_s=list(samples), median_s=median, iqr_s=q3 - q1, min_s=times[0], max_s=times[-1],
              repeats=len(times), value=work / median / scale, valid=valid,
-             invalid_reasons=[] if valid else ["spread 12% of the median (IQR over median above 10%)"])
+             invalid_reasons=[] if valid else [{"code": "spread", "value": 0.12, "limit": 0.10,
+                                                "text": "spread 12% of the median (IQR over median above 10%)"}])
     return m
 
 

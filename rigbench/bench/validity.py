@@ -132,8 +132,9 @@ def brief(r: dict) -> str:
     return words
 
 
-def texts(reasons: Iterable[dict]) -> list[str]:
-    return [str(r.get("text") or r.get("code")) for r in reasons]
+def texts(reasons: Iterable[dict | str]) -> list[str]:
+    """The reasons' texts (a reason still held as prose, in a document not read through rigbench.results, as is)."""
+    return [str(r.get("text") or r.get("code")) if isinstance(r, dict) else str(r) for r in reasons]
 
 
 def recorded(text: str) -> dict:
