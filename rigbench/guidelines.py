@@ -348,6 +348,7 @@ class MachineKind:
     takes_parts: bool          # a GPU, RAM or a disk can be added (a desktop or a planned build)
     takes_nvidia_gpu: bool     # False on a Mac (Apple Silicon takes no eGPU; NVIDIA's macOS drivers end at 10.13)
     container: str | None = None
+    memory_on_package: bool = False   # Apple Silicon: the RAM is in the chip's package, nothing to add
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -369,6 +370,12 @@ def _is_laptop_hardware(m: Machine) -> tuple[bool, str]:
 
 def machine_kind(m: Machine) -> MachineKind:
     """Which guidelines apply: a laptop's, a desktop's (bought or built), or the cloud's; and what can be added."""
+    mk = _machine_kind(m)
+    mk.memory_on_package = bool(m.cpu_brand and re.match(r"\s*apple\s+m\d", m.cpu_brand, re.I))
+    return mk
+
+
+def _machine_kind(m: Machine) -> MachineKind:
     mac = is_mac(m)
     nvidia_ok = not mac
     if m.kind_hint:
@@ -1118,15 +1125,6 @@ def check_price_band(rule: dict, m: Machine) -> Check:
     return _check(rule, _below(rule), f"${p:,.0f}", req, why, p, None, "USD")
 
 
-def check_price_max(rule: dict, m: Machine) -> Check:
-    req = f"<= ${rule['max_usd']:,}"
-    if m.price_usd is None:
-        return _check(rule, "unknown", "-", req, "no price given (--spec price=USD)")
-    ok = m.price_usd <= rule["max_usd"]
-    why = rule["compare_to"] + ("" if ok else f": this build costs ${m.price_usd - rule['max_usd']:,.0f} more")
-    return _check(rule, "pass" if ok else _below(rule), f"${m.price_usd:,.0f}", req, why, m.price_usd, rule["max_usd"], "USD")
-
-
 def check_price_vs_ready_made(rule: dict, m: Machine) -> Check:
     """A DIY build saves money when it costs less than the same machine bought ready-made."""
     req = "below the same machine bought ready-made"
@@ -1317,7 +1315,7 @@ CHECKS: dict[str, Callable[[dict, Machine], Check]] = {
     "storage_min": check_storage_min, "storage_ssd": check_storage_ssd, "os_linux": check_os_linux,
     "cloud_path": check_cloud_path, "gpu_class": check_gpu_class, "cores_per_gpu": check_cores_per_gpu,
     "preprocess_feed": check_preprocess_feed, "ram_vs_gpu": check_ram_vs_gpu, "cooling": check_cooling,
-    "price_band": check_price_band, "price_max": check_price_max, "cheapest_provider": check_cheapest_provider,
+    "price_band": check_price_band, "cheapest_provider": check_cheapest_provider,
     "os_packages": check_os_packages, "price_vs_ready_made": check_price_vs_ready_made,
     "mac_egpu": check_mac_egpu, "pcie_lanes": check_pcie_lanes, "psu": check_psu, "gpu_fit": check_gpu_fit,
 }
@@ -1460,6 +1458,8 @@ def fit_change(kind: str, mk: MachineKind) -> str:
         return "vm_share"
     if mk.kind == "laptop" and kind == "cpu":
         return "other_laptop"
+    if mk.memory_on_package and kind == "ram":
+        return "mac_memory"
     return kind
 
 
@@ -1542,6 +1542,9 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
             s["change"] = "attach a larger SSD volume for the datasets (a rented machine takes no disks)"
         elif k == "vm_share":
             s["change"] = "give the VM more of its host's cores, RAM or disk (or judge the host itself)"
+        elif k == "mac_memory":
+            s["change"] = (f"a Mac with at least {ch['gib']:.0f} GB of memory (Apple Silicon's memory is in the chip's "
+                           "package: none can be added), or the cloud path")
         elif k == "other_laptop":
             s["change"] = (f"a laptop with a CPU of {class_name(ch.get('class'))} or above (a laptop's CPU is "
                            "soldered), or the cloud path")
@@ -1553,6 +1556,8 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
             s["change"] = ch["text"]
         else:  # pragma: no cover - every change kind above
             s["change"] = k
+        if mk.container and k in ("gpu", "ram", "storage", "ssd", "cpu", "cores", "psu", "lanes", "gpu_fit"):
+            s["change"] += f" (for the host: a {mk.container} container takes no parts itself)"
         out.append(s)
     out.sort(key=lambda s: (s["cost_usd"] is None, s["cost_usd"] or 0.0))
     return out
@@ -1659,13 +1664,18 @@ def is_override_only(values: dict[str, str]) -> bool:
 
 
 def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float | None = None) -> dict:
-    """The ``rigbench.recommend/1`` document for one machine: the profiles that apply to its kind (``auto``), or
-    those chosen."""
+    """The ``rigbench.recommend/2`` document for one machine: the profiles that apply to its kind (``auto``), or
+    those chosen.
+
+    Schema history: ``/1`` judged every profile by default, statuses pass/warn/fail/unknown. ``/2`` adds ``kind`` (what
+    the machine is, which profiles apply and why, ``chosen_by``), the status ``n/a`` (a rule that does not apply, with
+    why), and per-side (on demand, spot) results in the providers' cheapest-cloud claim.
+    """
     mk = machine_kind(machine)
     chosen = profile_ids(profile_choice, machine)
     verdicts = [evaluate(p, machine) for p in chosen]
     doc = {
-        "schema": "rigbench.recommend/1",
+        "schema": "rigbench.recommend/2",
         "machine": machine.describe(),
         "kind": dict(mk.to_dict(), chosen_by="the machine's kind" if profile_choice == "auto" else f"--profile {profile_choice}"),
         "results_file": machine.results_path,

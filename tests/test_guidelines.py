@@ -710,6 +710,17 @@ def test_a_macbook_is_on_the_cloud_path_and_is_never_told_to_buy_an_nvidia_card(
     verdicts = [g.evaluate(p, m) for p in ("laptop", "desktop")]
     kinds = {s["kind"] for s in g.suggestions(verdicts, m, kind=kind)}
     assert "gpu" not in kinds and "cloud" in kinds
+    # a Mac mini with 8 GB judged as a desktop: more memory means another Mac, never "add RAM"
+    mini = spec('cpu="Apple M2",ram=8GB,gpu=none,os=macos,kind=desktop')
+    mini_kind = g.machine_kind(mini)
+    assert mini_kind.profiles == ["desktop", "diy"] and mini_kind.memory_on_package and not mini_kind.takes_nvidia_gpu
+    kinds = {s["kind"] for s in g.suggestions([g.evaluate("desktop", mini)], mini, kind=mini_kind)}
+    assert "gpu" not in kinds and "cloud" in kinds
+    ram_short = g.Check("desktop.ram_vs_gpu", "fail", "8 GiB", ">= 16 GiB", "", "", "", "fail",
+                        change={"kind": "ram", "gib": 16, "have_gib": 8})
+    verdict = g.ProfileVerdict("desktop", "t", "fail", [ram_short], [])
+    (ram,) = g.suggestions([verdict], mini, kind=mini_kind)
+    assert ram["kind"] == "mac_memory" and "a Mac with at least 16 GB" in ram["change"]
     intel_mac = check("laptop", "laptop.mac_egpu", spec('cpu="Intel Core i7-8850H",os=macos,gpu=none'))
     assert intel_mac.status == "warn" and "10.13" in intel_mac.why
     assert status("laptop", "laptop.mac_egpu", "cpu=i7-8750H,os=linux") == "n/a"
@@ -761,6 +772,14 @@ def test_a_cloud_vm_or_container_is_never_told_to_buy_a_gpu_or_disk(tmp_path):
         verdicts = [g.evaluate(p, m) for p in g.PROFILES]        # even judged by every profile
         kinds = {s["kind"] for s in g.suggestions(verdicts, m, kind=kind)}
         assert "cloud" in kinds and not kinds & {"gpu", "storage", "ssd", "ram", "cpu"}, kinds
+
+
+def test_a_container_on_a_desktop_is_told_parts_are_for_its_host(tmp_path):
+    docker = _tree_machine(tmp_path, "docker-v1-ryzen-5800x")
+    kind = g.machine_kind(docker)
+    out = g.suggestions([g.evaluate("desktop", docker)], docker, kind=kind)
+    parts = [s for s in out if s["kind"] in ("gpu", "ram", "storage", "ssd")]
+    assert parts and all("for the host: a docker container takes no parts itself" in s["change"] for s in parts)
 
 
 def test_an_aws_gpu_vm_is_matched_to_its_price_list_row():

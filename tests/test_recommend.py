@@ -24,7 +24,7 @@ def test_this_machine_json(tmp_path):
     r = run_cli("recommend", "--json", cwd=tmp_path)          # no ./results here: probe only
     assert r.code == 0, r.stderr
     doc = r.json()
-    assert doc["schema"] == "rigbench.recommend/1"
+    assert doc["schema"] == "rigbench.recommend/2"
     # the profiles that apply to this machine's kind, and why
     kind = doc["kind"]
     assert [p["profile"] for p in doc["profiles"]] == kind["profiles"] and kind["why"]

@@ -27,7 +27,7 @@ _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wide
 @click.option("-v", "--verbose", is_flag=True, help="Every rule with its quoted guideline and why, and the guidelines "
               "software cannot check.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any rule fails.")
-@click.option("--json", "as_json", is_flag=True, help="One rigbench.recommend/1 JSON document on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="One rigbench.recommend/2 JSON document on stdout.")
 def command(results, spec, instance, profile_choice, budget, results_dir, verbose, strict, as_json):
     """Check a machine against the laptop, desktop, DIY and cloud guidelines of
     "Lessons from becoming a ML Engineer in 12 months" (Part 4, hackernoon 2019).
