@@ -165,6 +165,21 @@ def closest(name: str, n: int = 3) -> list[str]:
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_POWER_LIMIT = re.compile(r"^(.*?)\s*@\s*([0-9]+(?:\.[0-9]+)?)\s*w\s*$", re.IGNORECASE)
+
+
+def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
+    """The card run at a lower power limit (a laptop's TGP as its maker set it, or ``nvidia-smi -pl``): the same
+    chip with ``tdp_w = watts``; the model's power term lowers its sustained clock. ``watts`` must lie in the card's
+    range: ``tdp_min_w`` (or half the TDP where none is published) up to ``tdp_w``."""
+    if gpu.tdp_w is None:
+        raise UserError(f"{gpu.id}: no board power published, so no power limit can be applied")
+    low = gpu.tdp_min_w if gpu.tdp_min_w is not None else gpu.tdp_w / 2
+    if not low <= watts <= gpu.tdp_w:
+        raise UserError(f"{gpu.id}@{watts:g}W: power limit outside the card's range {low:g}-{gpu.tdp_w:g} W")
+    if watts == gpu.tdp_w:
+        return gpu
+    return dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}w", name=f"{gpu.name} at {watts:g} W", tdp_w=float(watts))
 
 
 def _token_prefixes(text: str) -> set[str]:
@@ -208,7 +223,12 @@ def lookup(name: str) -> Resolution:
     'v100', 'h100', 'rtx 4090' for the desktop card and its laptop namesake) resolves to the card it is an alias
     of and lists the rest. A name that is no card's but starts several ('titan x') is a ``UserError`` listing
     them; one that starts exactly one card resolves to it. Unknown names: ``UserError`` with the closest ids.
+    ``NAME@80W`` is the card at an 80 W power limit (:func:`with_power_limit`): a laptop's TGP, say.
     """
+    limited = _POWER_LIMIT.match(str(name))
+    if limited:
+        base = lookup(limited.group(1))
+        return Resolution(with_power_limit(base.gpu, float(limited.group(2))), str(name), base.variants)
     key = normalize(name)
     gpu = find(name)
     if gpu is not None:

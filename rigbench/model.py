@@ -34,10 +34,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rigbench import data, results
+from rigbench import catalog, data, results
 from rigbench.errors import UserError
 
 PRECISIONS = ("fp32", "amp")
+# Workload families: each has its own efficiency factors (profiles/efficiency.toml [compute] for convolutional
+# networks, [transformer] for transformers), fitted on measurements of that family only.
+FAMILIES = ("conv", "transformer")
+_FAMILY_SECTION = {"conv": "compute", "transformer": "transformer"}
 BYTES_PER_ELEMENT = {"fp32": 4, "amp": 2}
 
 # results-file dtypes -> model precision
@@ -76,6 +80,7 @@ class Demand:
     params: int
     optimizer_bytes_per_param: int
     source: str
+    family: str = "conv"           # "conv" or "transformer": which efficiency factors apply
 
     @property
     def matmul_flops(self) -> float:
@@ -170,16 +175,30 @@ def _resnet_counts(spec: dict, traffic: dict) -> _Counts:
 
 
 def _transformer_counts(spec: dict, traffic: dict) -> _Counts:
-    """Forward MACs, parameters and element-wise traffic of a BERT-style encoder per sequence."""
+    """Forward MACs, parameters and element-wise traffic of a BERT-style encoder per sequence.
+
+    Element-wise tensors per token per layer, each with its own access count (``[traffic.bert]``, counted for the
+    NVIDIA DeepLearningExamples BERT that the transformer factors are fitted on: apex FusedLayerNorm, jit-fused
+    bias+GELU, unfused scale / mask-add / softmax / dropout on the attention scores): per head ``s`` attention
+    scores (scale, mask-add, softmax) and ``s`` probabilities (dropout); ``ffn`` GELU outputs; 2 LayerNorms, 2
+    dropouts and 2 residual adds of ``hidden`` each; then the embedding sum and its LayerNorm.
+    """
     L, hdim, heads, ffn, s, vocab = (spec[k] for k in ("layers", "hidden", "heads", "ffn", "seq", "vocab"))
+    t = traffic["bert"]
+    saved = traffic["transformer_saved"]
     c = _Counts()
     per_layer_token_macs = 4 * hdim * hdim + 2 * hdim * ffn + 2 * s * hdim   # QKV+out, FFN, scores+context
     c.macs = L * s * per_layer_token_macs
     c.macs += spec["masked_per_sequence"] * (hdim * hdim + hdim * vocab)     # language-model head
-    # per token per layer: softmax + dropout on heads x s scores (2 tensors), GELU on ffn, and 6 hidden-size
-    # tensors (QKV/out/FFN bias-adds folded in; 2 dropouts, 2 residual adds, 2 LayerNorms)
-    elems = L * s * (2 * heads * s + ffn + 6 * hdim) + s * hdim * 2          # + embedding sum and LayerNorm
-    c.tensor(elems, traffic["transformer_accesses"], traffic["transformer_saved"])
+    tokens = L * s
+    c.tensor(tokens * heads * s, t["scores_accesses"], saved)                 # scores: scale, mask-add, softmax
+    c.tensor(tokens * heads * s, t["dropout_accesses"], saved)                # probabilities: dropout
+    c.tensor(tokens * ffn, t["gelu_accesses"], saved)                         # fused bias + GELU
+    c.tensor(tokens * 2 * hdim, t["layernorm_accesses"], saved)
+    c.tensor(tokens * 2 * hdim, t["dropout_accesses"], saved)
+    c.tensor(tokens * 2 * hdim, t["residual_add_accesses"], saved)
+    c.tensor(s * hdim, t["residual_add_accesses"], saved)                     # embedding sum
+    c.tensor(s * hdim, t["layernorm_accesses"], saved)                        # embedding LayerNorm
     p = L * (4 * hdim * hdim + 4 * hdim + 2 * hdim * ffn + ffn + hdim + 4 * hdim)
     p += (vocab + spec["max_position"] + 2) * hdim + 2 * hdim                # embeddings + LayerNorm
     p += hdim * hdim + hdim                                                  # pooler
@@ -223,6 +242,7 @@ def demand(workload_id: str) -> Demand:
         workload_id=workload_id, name=spec["name"], unit=spec["unit"], tensor_flops=3 * 2 * c.macs,
         conv_flops=3 * 2 * c.conv_macs, elementwise_elements=c.elements, accesses=c.accesses,
         saved_elements=c.saved, params=c.params, optimizer_bytes_per_param=opt, source=spec["source"],
+        family=spec.get("family", "conv"),
     )
 
 
@@ -251,6 +271,8 @@ class Capability:
     factors: dict[str, Any] = field(default_factory=dict)            # which efficiency factors were used
     measured: dict[tuple[str, str], float] = field(default_factory=dict)  # (workload, precision) -> samples/s
     gpu: Any = None                              # the catalog card, when known
+    transformer_tflops: dict[str, float] = field(default_factory=dict)  # effective, transformer family
+    clock_fraction: float = 1.0                  # sustained / boost clock from the power term (1 = not limited)
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("gpu", "measured")}
@@ -273,14 +295,13 @@ def _peaks(gpu) -> dict[str, dict[str, float]]:
     return {"conv": {"fp32": fp32_conv, "amp": amp}, "matmul": {"fp32": fp32_conv, "amp": amp}}
 
 
-def compute_factor(architecture: str, precision: str, compute_capability: str | None = None) -> tuple[float, str]:
-    """(efficiency, where it came from) for an architecture (optionally one SM version of it) and a precision.
-
-    Looks up ``<arch>-<cc>`` (e.g. ``ampere-8.6``: GA10x's SM differs from GA100's) before ``<arch>``; a key with
-    no fitted factor follows its documented ``[fallback]`` (``use`` or ``use_<precision>``).
-    """
+def _factor_lookup(architecture: str, precision: str, compute_capability: str | None,
+                   family: str) -> tuple[dict, str, list[str], bool]:
+    """(entry, key it came from, keys walked, borrowed?) for a factor of ``family`` (see compute_factor)."""
     eff = load_efficiency()
-    comp, fb = eff["compute"], eff.get("fallback", {})
+    if family not in _FAMILY_SECTION:
+        raise UserError(f"unknown workload family {family!r}; valid: {', '.join(FAMILIES)}")
+    comp, fb = eff.get(_FAMILY_SECTION[family], {}), eff.get("fallback", {})
     start = [f"{architecture}-{compute_capability}", architecture] if compute_capability else [architecture]
     seen: list[str] = []
     queue = list(start)
@@ -293,14 +314,61 @@ def compute_factor(architecture: str, precision: str, compute_capability: str | 
         if entry is not None and "same_as" in entry:
             entry = {**comp[key][entry["same_as"]], "fit": entry["fit"]}
         if entry is not None:
-            how = entry["fit"] if key in start else f"borrowed from {key}: " + "; ".join(
-                fb[k]["why"] for k in seen if k in fb)
-            return float(entry["factor"]), how
+            return entry, key, seen, key not in start
         if key in fb:
             nxt = fb[key].get(f"use_{precision}") or fb[key].get("use")
             if nxt:
                 queue.insert(0, nxt)
-    raise UserError(f"no efficiency factor for {architecture} {precision} in profiles/efficiency.toml")
+    raise UserError(f"no {family} efficiency factor for {architecture} {precision} in profiles/efficiency.toml")
+
+
+def compute_factor(architecture: str, precision: str, compute_capability: str | None = None,
+                   family: str = "conv") -> tuple[float, str]:
+    """(efficiency, where it came from) for an architecture (optionally one SM version of it), a precision and a
+    workload family ("conv": ResNet-50 fits, ``[compute]``; "transformer": BERT fits, ``[transformer]``).
+
+    Looks up ``<arch>-<cc>`` (e.g. ``ampere-8.6``: GA10x's SM differs from GA100's) before ``<arch>``; a key with
+    no fitted factor follows its documented ``[fallback]`` (``use`` or ``use_<precision>``).
+    """
+    entry, key, seen, borrowed = _factor_lookup(architecture, precision, compute_capability, family)
+    fb = load_efficiency().get("fallback", {})
+    how = entry["fit"] if not borrowed else f"borrowed from {key}: " + "; ".join(
+        fb[k]["why"] for k in seen if k in fb)
+    return float(entry["factor"]), how
+
+
+def factor_key(gpu) -> tuple[str, bool]:
+    """(the efficiency key whose factors ``gpu`` uses, whether they are borrowed from another architecture):
+    ('ampere-8.6', False) for an RTX 3090, ('ada', True) for an RTX 5090, ('pascal', True) for a Tesla K80."""
+    _, key, _, borrowed = _factor_lookup(gpu.architecture, "fp32", gpu.compute_capability, "conv")
+    return key, borrowed
+
+
+def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, str]:
+    """(sustained / boost clock, how) from the card's board power per SM against its architecture's fit card.
+
+    The efficiency factors are fitted on cards that run near their boost clock (the GeForce flagship or the
+    data-centre card of each architecture). A card with less power per SM cannot hold that clock under tensor
+    load: dynamic power grows faster than linearly with clock (P ~ f V^2, and V rises with f), so its clock falls
+    to ``(W/SM / W/SM of the fit card) ** alpha`` of boost, never above 1. ``alpha`` is fitted on the named rows of
+    ``[power]`` in ``profiles/efficiency.toml`` and nowhere else."""
+    pw = load_efficiency().get("power")
+    if not pw:
+        return 1.0, "no power term"
+    if not gpu.tdp_w or not gpu.sm_count:
+        return 1.0, "no power term: board power or SM count not published"
+    key, _ = factor_key(gpu)
+    ref_id = load_efficiency()["compute"][key]["fp32"].get("fit_gpu")
+    if ref_id is None:
+        return 1.0, f"no power term: {key} has no fit card"
+    ref = catalog.resolve(ref_id)
+    w, w_ref = gpu.tdp_w / gpu.sm_count, ref.tdp_w / ref.sm_count
+    if w >= w_ref:
+        return 1.0, f"{w:.2f} W/SM >= {w_ref:.2f} W/SM of {ref.id} (the {key} fit card): boost clock held"
+    a = float(pw["alpha"]) if alpha is None else alpha
+    frac = (w / w_ref) ** a
+    return frac, (f"{gpu.tdp_w:g} W / {gpu.sm_count} SMs = {w:.2f} W/SM vs {w_ref:.2f} of {ref.id}: sustained clock "
+                  f"{frac:.0%} of boost (alpha {a:.3f})")
 
 
 def memory_factor() -> tuple[float, str]:
@@ -308,22 +376,28 @@ def memory_factor() -> tuple[float, str]:
     return float(m["factor"]), m["source"]
 
 
-def capability_from_gpu(gpu) -> Capability:
-    """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors."""
+def capability_from_gpu(gpu, *, alpha: float | None = None) -> Capability:
+    """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors (per workload family)
+    x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml)."""
     peaks = _peaks(gpu)
     mem_f, mem_src = memory_factor()
-    conv, mm, factors = {}, {}, {"memory": {"factor": mem_f, "source": mem_src}}
+    clock, clock_how = sustained_clock_fraction(gpu, alpha)
+    conv, mm, tr = {}, {}, {}
+    factors = {"memory": {"factor": mem_f, "source": mem_src}, "clock": {"factor": clock, "source": clock_how}}
     for p in PRECISIONS:
         f, how = compute_factor(gpu.architecture, p, gpu.compute_capability)
-        conv[p] = peaks["conv"][p] * f
-        mm[p] = peaks["matmul"][p] * f
+        conv[p] = peaks["conv"][p] * f * clock
+        mm[p] = peaks["matmul"][p] * f * clock
         factors[p] = {"factor": f, "source": how}
+        ft, how_t = compute_factor(gpu.architecture, p, gpu.compute_capability, "transformer")
+        tr[p] = peaks["matmul"][p] * ft * clock
+        factors[f"transformer_{p}"] = {"factor": ft, "source": how_t}
     return Capability(
         id=gpu.id, name=gpu.name, architecture=gpu.architecture, source="catalog", conv_tflops=conv,
         matmul_tflops=mm, bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f, memory_bytes=gpu.memory_bytes,
         peak={"fp32_tflops": gpu.fp32_tflops, "tf32_tflops": gpu.tf32_tflops,
               "fp16_tensor_tflops": gpu.fp16_tensor_tflops, "memory_bandwidth_gbps": gpu.memory_bandwidth_gbps},
-        factors=factors, gpu=gpu,
+        factors=factors, gpu=gpu, transformer_tflops=tr, clock_fraction=clock,
     )
 
 
@@ -340,6 +414,8 @@ class Prediction:
     max_batch: int | None        # largest batch that fits in device memory
     compute_s: float | None = None   # per sample
     memory_s: float | None = None    # per sample
+    uncertainty: float | None = None     # relative (0.08 = +-8 %), from the validation error of the card's cell
+    uncertainty_basis: str | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -355,14 +431,29 @@ def max_batch(d: Demand, precision: str, memory_bytes: int | None) -> int | None
 
 
 def times_per_sample(cap: Capability, d: Demand, precision: str) -> tuple[float, float]:
-    """(compute seconds, memory seconds) per sample."""
-    compute_s = d.conv_flops / (cap.conv_tflops[precision] * 1e12) + d.matmul_flops / (cap.matmul_tflops[precision] * 1e12)
+    """(compute seconds, memory seconds) per sample. A transformer's tensor work runs at the transformer-family
+    rate where the capability has one (catalog cards), else at the matmul rate."""
+    if d.family == "transformer" and cap.transformer_tflops:
+        compute_s = d.tensor_flops / (cap.transformer_tflops[precision] * 1e12)
+    else:
+        compute_s = (d.conv_flops / (cap.conv_tflops[precision] * 1e12)
+                     + d.matmul_flops / (cap.matmul_tflops[precision] * 1e12))
     memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
     return compute_s, memory_s
 
 
 def predict(capability: Capability, workload_id: str, precision: str) -> Prediction:
-    """Training throughput of ``workload_id`` at ``precision`` on ``capability`` (measured if the capability has it)."""
+    """Training throughput of ``workload_id`` at ``precision`` on ``capability`` (measured if the capability has it),
+    with the uncertainty of a predicted figure (:func:`uncertainty`)."""
+    pred = _predict(capability, workload_id, precision)
+    if pred.source == "predicted" and capability.gpu is not None:
+        u = uncertainty(capability.gpu, workload_id)
+        pred.uncertainty, pred.uncertainty_basis = u["fraction"], u["basis"]
+    return pred
+
+
+def _predict(capability: Capability, workload_id: str, precision: str) -> Prediction:
+    """``predict`` without the uncertainty (which the validation table, computed from predictions, sets)."""
     if precision not in PRECISIONS:
         raise UserError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     d = demand(workload_id)
@@ -389,7 +480,12 @@ def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: fl
     if left <= 0:
         raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
     peaks = _peaks(gpu)
-    unit_time = d.conv_flops / (peaks["conv"][precision] * 1e12) + d.matmul_flops / (peaks["matmul"][precision] * 1e12)
+    clock, _ = sustained_clock_fraction(gpu)
+    if d.family == "transformer":
+        unit_time = d.tensor_flops / (peaks["matmul"][precision] * clock * 1e12)
+    else:
+        unit_time = (d.conv_flops / (peaks["conv"][precision] * clock * 1e12)
+                     + d.matmul_flops / (peaks["matmul"][precision] * clock * 1e12))
     return unit_time / left
 
 
@@ -488,8 +584,6 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
       established about a 224x224 ResNet-50's).
     Distributed files carry per-worker measurements: the median over the matching ones is used.
     """
-    from rigbench import catalog
-
     view = results.Results.of(doc)
     everything = view.all(device=device)
     ms = [f.raw for f in view.ok(device=device)]   # valid figures of this device only
@@ -554,6 +648,8 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
             scale = achieved / typical
             cap.conv_tflops[p] *= scale
             cap.matmul_tflops[p] *= scale
+            if p in cap.transformer_tflops:
+                cap.transformer_tflops[p] *= scale
             cap.factors[f"measured_gemm_{p}"] = {
                 "fraction_of_peak": achieved, "typical_fraction": typical, "scale": scale, "applied": True,
                 "source": f"gemm {dt} {g:.4g} TFLOP/s = {achieved:.0%} of the model's peak, typical {typical:.0%} "
@@ -600,39 +696,137 @@ def calibrate_factor(cap: Capability, workload_id: str, precision: str, measured
 
 # ------------------------------------------------------------------------------------------------ validation
 
-def refit_factors() -> dict[tuple[str, str], float]:
-    """Recompute every fitted factor of ``profiles/efficiency.toml`` from the measurement written beside it."""
-    from rigbench import catalog
+def fit_target(entry: dict) -> float:
+    """The throughput a factor is fitted to. ``fit_throughput`` as published; with ``fit_anchor_gpu`` the fit is
+    to the RATIO against an anchor card measured in the same table, carried onto the anchor's own fit stack:
+    target = fit_throughput x (the model's anchor prediction / fit_anchor_throughput). Used where a card's only
+    published run is on a newer software stack than its neighbours' fits (B200: NGC 24.10 vs 22.10)."""
+    t = float(entry["fit_throughput"])
+    if "fit_anchor_gpu" not in entry:
+        return t
+    anchor = _predict(capability_from_gpu(catalog.resolve(entry["fit_anchor_gpu"])), entry["fit_workload"],
+                     entry["fit_precision"]).throughput
+    return t * anchor / float(entry["fit_anchor_throughput"])
 
+
+def refit_factors(family: str = "conv") -> dict[tuple[str, str], float]:
+    """Recompute every fitted factor of one family (``[compute]`` = conv, ``[transformer]``) of
+    ``profiles/efficiency.toml`` from the measurement written beside it."""
     out = {}
-    for arch, precs in load_efficiency()["compute"].items():
+    for arch, precs in load_efficiency().get(_FAMILY_SECTION[family], {}).items():
         for p, e in precs.items():
             if "fit_gpu" in e:
                 out[(arch, p)] = fit_compute_factor(catalog.resolve(e["fit_gpu"]), e["fit_workload"], p,
-                                                    e["fit_throughput"])
+                                                    fit_target({**e, "fit_precision": p}))
     return out
 
 
+def fit_entries() -> list[dict]:
+    """Every fitted factor as a row: family, key, precision, card, workload, throughput, source family."""
+    out = []
+    for family, section in _FAMILY_SECTION.items():
+        for arch, precs in load_efficiency().get(section, {}).items():
+            for p, e in precs.items():
+                if "fit_gpu" in e:
+                    out.append({"family": family, "key": arch, "precision": p, "gpu": e["fit_gpu"],
+                                "workload": e["fit_workload"], "throughput": float(e["fit_throughput"]),
+                                "source_family": e["fit_family"], "anchor": e.get("fit_anchor_gpu")})
+    return out
+
+
+def fit_power_alpha(step: float = 0.001) -> float:
+    """The power exponent that best reproduces the ``[power] fit_rows`` (least squares of log(predicted /
+    measured)), searched over 0 .. 1; the efficiency factors stay as fitted (their fit cards hold boost clock)."""
+    rows = load_efficiency()["power"]["fit_rows"]
+    cards = {r["gpu"]: catalog.resolve(r["gpu"]) for r in rows}
+
+    def loss(a: float) -> float:
+        return sum(math.log(_predict(capability_from_gpu(cards[r["gpu"]], alpha=a), r["workload"],
+                                    r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
+
+    grid = [i * step for i in range(int(round(1 / step)) + 1)]
+    return min(grid, key=loss)
+
+
 def fit_set_cards() -> set[str]:
-    return {e["fit_gpu"] for precs in load_efficiency()["compute"].values() for e in precs.values() if "fit_gpu" in e}
+    return {e["gpu"] for e in fit_entries()}
 
 
 def validation_table() -> list[dict]:
     """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv``, with the signed relative
     error of each. A pair either comes from another source family than the fit set or uses only cards no factor
     was fitted to (tests/test_model.py checks it)."""
-    from rigbench import catalog
-
     rows = []
     for r in data.load_csv("validation.csv"):
         if r["split"] != "validation":
             continue
         a, b = catalog.resolve(r["gpu_a"]), catalog.resolve(r["gpu_b"])
-        ta = predict(capability_from_gpu(a), r["workload"], r["precision"]).throughput
-        tb = predict(capability_from_gpu(b), r["workload"], r["precision"]).throughput
+        ta = _predict(capability_from_gpu(a), r["workload"], r["precision"]).throughput
+        tb = _predict(capability_from_gpu(b), r["workload"], r["precision"]).throughput
         measured = float(r["measured"])
         predicted = ta / tb
         rows.append({"gpu_a": a.id, "gpu_b": b.id, "workload": r["workload"], "precision": r["precision"],
                      "measured": measured, "predicted": predicted, "error": (predicted - measured) / measured,
                      "family": r["family"], "source": r["source"], "url": r["url"]})
     return rows
+
+
+# ------------------------------------------------------------------------------------------------ uncertainty
+
+# A cell needs this many validation pairs before its own error is trusted as its band; below it, and for cards whose
+# factors are borrowed from another architecture, the band is the family's validation error times EXTRAPOLATION.
+MIN_CELL_PAIRS = 3
+EXTRAPOLATION = 2.0
+
+
+def validation_cell(gpu) -> str:
+    """The cell a card's predictions are validated in: its efficiency key ('ampere-8.6', 'ada' ...), with laptop
+    parts in a cell of their own ('turing-laptop'): their power limit is set by the laptop maker."""
+    key, borrowed = factor_key(gpu)
+    if borrowed:   # its own key ('blackwell-12.0', 'kepler'), so its pairs do not count as the lender's
+        fb = load_efficiency().get("fallback", {})
+        cc_key = f"{gpu.architecture}-{gpu.compute_capability}"
+        key = cc_key if cc_key in fb else gpu.architecture
+    return key + ("-laptop" if getattr(gpu, "form_factor", None) == "laptop" else "")
+
+
+@lru_cache(maxsize=1)
+def validation_summary() -> dict:
+    """Mean absolute ratio error of the validation pairs: overall, per workload family, per source family and per
+    (cell, workload family); a pair counts in the cell of each of its two cards."""
+    rows = validation_table()
+    cells: dict[tuple[str, str], list[float]] = {}
+    fams: dict[str, list[float]] = {}
+    sources: dict[str, list[float]] = {}
+    for r in rows:
+        fam = demand(r["workload"]).family
+        fams.setdefault(fam, []).append(abs(r["error"]))
+        sources.setdefault(r["family"], []).append(abs(r["error"]))
+        for c in {r["gpu_a"], r["gpu_b"]}:
+            cells.setdefault((validation_cell(catalog.resolve(c)), fam), []).append(abs(r["error"]))
+
+    def mae(v: list[float]) -> dict:
+        return {"mae": sum(v) / len(v), "pairs": len(v)}
+
+    return {"all": mae([abs(r["error"]) for r in rows]), "families": {k: mae(v) for k, v in fams.items()},
+            "sources": {k: mae(v) for k, v in sources.items()}, "cells": {k: mae(v) for k, v in cells.items()}}
+
+
+def uncertainty(gpu, workload_id: str) -> dict:
+    """The relative uncertainty of a catalog card's predicted throughput on a workload: the validation MAE of its
+    (cell, workload family) when the cell has MIN_CELL_PAIRS pairs or more and the card's factors are its own; else
+    EXTRAPOLATION x the family's MAE, marked extrapolated (Blackwell GeForce, Tesla K80, Ada laptops, B200 ...)."""
+    fam = demand(workload_id).family
+    summary = validation_summary()
+    cell = validation_cell(gpu)
+    _, borrowed = factor_key(gpu)
+    own = summary["cells"].get((cell, fam))
+    family_mae = summary["families"][fam]["mae"]
+    if own is not None and own["pairs"] >= MIN_CELL_PAIRS and not borrowed:
+        return {"fraction": own["mae"], "cell": f"{cell} x {fam}", "pairs": own["pairs"], "extrapolated": False,
+                "basis": f"validation MAE of {cell} x {fam} over {own['pairs']} published pairs"}
+    why = ("factors borrowed from another architecture" if borrowed else
+           f"{own['pairs'] if own else 0} validation pairs in {cell} x {fam}")
+    return {"fraction": EXTRAPOLATION * family_mae, "cell": f"{cell} x {fam}", "pairs": own["pairs"] if own else 0,
+            "extrapolated": True,
+            "basis": f"extrapolated ({why}): {EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}"}

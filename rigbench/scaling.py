@@ -12,7 +12,9 @@ Two steps, each with its source in ``profiles/interconnects.toml``:
    ``rigbench.model.predict`` (or a measured single-card throughput).
 
 Scaling efficiency = throughput_N / (N x throughput_1) = compute / step; ``1 - efficiency`` is what the interconnect
-costs. The prediction covers N cards in one machine; nodes joined by a network are measured, not predicted.
+costs. Past ``[network] cards_per_node`` (8) the cards sit in several machines: the ring leaves each node over its
+network adapters (InfiniBand or Ethernet, ``[network.links]``), and its bus bandwidth is the smaller of the in-node
+link's and the node's total adapter bandwidth times the fraction nccl-tests runs achieve on such a fabric.
 """
 
 from __future__ import annotations
@@ -93,6 +95,32 @@ def interconnect_for(gpu: Any, n: int) -> Interconnect | None:
     return Interconnect("pcie", f"PCIe {int(gen)}.0 x{int(lanes)}", pcie_link_gbps(gen, lanes), frac, extra, src)
 
 
+def network_names() -> tuple[str, ...]:
+    """The fabrics ``[network.links]`` describes (ib-ndr-8x, ib-hdr-8x, ..., ethernet-10g)."""
+    return tuple(load_interconnects()["network"]["links"])
+
+
+def default_network(gpu: Any) -> str:
+    """The fabric a multi-node run of ``gpu``'s kind is predicted over when none is named: the DGX fabric of its
+    generation for data-centre boards (NVLink across the board), else one 100 Gb/s Ethernet adapter per node."""
+    net = load_interconnects()["network"]
+    nv = load_interconnects()["nvlink"]
+    board = (getattr(gpu, "nvlink_gbps", None) or 0) >= nv["board_min_total_gbps"]
+    arch = getattr(gpu, "architecture", None)
+    if board and arch in net["default_for"]:
+        return net["default_for"][arch]
+    return net["default_for"]["other"]
+
+
+def network_link(name: str) -> Interconnect:
+    """The inter-node part of a ring over fabric ``name``: the node's adapters in GB/s, and their achieved fraction."""
+    links = load_interconnects()["network"]["links"]
+    if name not in links:
+        raise UserError(f"unknown network {name!r}; valid: {', '.join(links)}")
+    spec = links[name]
+    return Interconnect("network", spec["name"], spec["node_gbit_per_s"] / 8.0, spec["fraction"], False, spec["source"])
+
+
 # ----------------------------------------------------------------------------------------------- all-reduce, DDP
 
 def allreduce_time_s(size_bytes: float, n: int, busbw_gbps: float) -> float:
@@ -160,7 +188,8 @@ def _single_card(gpu: Any, workload_id: str, precision: str) -> tuple[float, str
 
 
 def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "fp32", *,
-                          batch_per_gpu: int | None = None, single_throughput: float | None = None) -> dict:
+                          batch_per_gpu: int | None = None, single_throughput: float | None = None,
+                          network: str | None = None) -> dict:
     """Predicted training throughput of ``n`` cards of ``gpu``'s kind under DistributedDataParallel.
 
     ``gpu``: a catalog ``Gpu`` (or a name for ``rigbench.catalog.resolve``). ``single_throughput``: one card's
@@ -168,7 +197,9 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
     cards), ``unit``, ``throughput_1``, ``scaling_efficiency``, ``interconnect_cost`` (1 - efficiency),
     ``allreduce_busbw_gbps``, ``interconnect`` (text), ``comm_s_per_step`` (the whole gradient all-reduce),
     ``exposed_comm_s_per_step`` (the part backward does not hide), ``compute_s_per_step``, ``batch_per_gpu``,
-    ``grad_bytes``, ``sources``; unknowable values are None with ``reason``.
+    ``grad_bytes``, ``sources``; unknowable values are None with ``reason``. Past ``[network] cards_per_node``
+    cards: ``nodes``, ``network`` (the fabric, ``network`` or :func:`default_network`) and the ring's bus bandwidth
+    as the smaller of the in-node and the inter-node one.
     """
     if isinstance(gpu, str):
         from rigbench.catalog import resolve
@@ -208,7 +239,16 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
                    exposed_comm_s_per_step=0.0,
                    compute_s_per_step=batch_per_gpu / single_throughput if batch_per_gpu else None)
         return out
-    link = interconnect_for(gpu, n)
+    per_node = int(data["network"]["cards_per_node"])
+    nodes = -(-n // per_node)
+    link = interconnect_for(gpu, min(n, per_node))
+    net = None
+    if nodes > 1:
+        net_name = network or default_network(gpu)
+        net = network_link(net_name)
+        out.update(nodes=nodes, network=net_name)
+    elif network is not None:
+        network_link(network)                       # a bad name is an error even when one node needs no network
     if link is None or not batch_per_gpu or not single_throughput:
         why = ("the catalog has no PCIe generation/width or NVLink figure for " + name) if link is None else \
               "no per-card batch size or single-card throughput to size a step"
@@ -217,14 +257,25 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
                    exposed_comm_s_per_step=None, compute_s_per_step=None, reason=why)
         return out
     compute_s = batch_per_gpu / single_throughput
-    step = ddp_step(compute_s, out["grad_bytes"], n, link.busbw_gbps)
+    busbw = link.busbw_gbps if net is None else min(link.busbw_gbps, net.busbw_gbps)
+    step = ddp_step(compute_s, out["grad_bytes"], n, busbw)
+    text = link.describe() if net is None else (
+        f"{nodes} nodes of up to {per_node}: in each, {link.describe()}; between them {net.name}: "
+        f"{net.link_gbps:.1f} GB/s per node, all-reduce achieves {net.achieved_fraction:.0%}")
     out.update(
         throughput=n * batch_per_gpu / step["step_s"], scaling_efficiency=step["scaling_efficiency"],
-        interconnect_cost=1.0 - step["scaling_efficiency"], allreduce_busbw_gbps=link.busbw_gbps,
-        interconnect=link.describe(), interconnect_detail=asdict(link), comm_s_per_step=step["comm_s"],
+        interconnect_cost=1.0 - step["scaling_efficiency"], allreduce_busbw_gbps=busbw,
+        interconnect=text, interconnect_detail=asdict(link), comm_s_per_step=step["comm_s"],
         exposed_comm_s_per_step=step["exposed_comm_s"], compute_s_per_step=compute_s,
     )
     out["sources"]["allreduce"] = link.source
+    if net is not None:
+        out["network_detail"] = asdict(net)
+        out["sources"]["network"] = net.source
     if link.extrapolated:
-        out["reason"] = f"all-reduce efficiency for {n} cards extrapolated from smaller published runs"
+        out["reason"] = f"all-reduce efficiency for {min(n, per_node)} cards in a node extrapolated from smaller published runs"
+    if net is not None:
+        extra = "multi-node data parallel: predicted from the fabric's published all-reduce rate, not validated " \
+                "against a published multi-node training run"
+        out["reason"] = f"{out['reason']}; {extra}" if out["reason"] else extra
     return out

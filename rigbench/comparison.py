@@ -1,0 +1,286 @@
+"""GPUs side by side: predicted (or measured) training throughput, its uncertainty, per dollar and per watt, and a
+buying answer that calls a difference inside the model's error a tie.
+
+``build_comparison`` makes the ``rigbench.compare/1`` document the ``compare`` command renders. Devices are catalog
+names (``gtx-1080-ti``, ``a100``: a short name shared by variants is answered with the variants and the one taken),
+``Nx NAME`` (N cards of one kind: one machine up to ``[network] cards_per_node``, several machines past it, joined
+by ``network``), ``NAME@80W`` (a power-limited card, a laptop's TGP) or results files (measured).
+
+Uncertainty: a predicted throughput carries the validation error of its card's architecture x workload-family cell
+(``rigbench.model.uncertainty``). A ratio between two devices is uncertain by the larger of their two bands (each
+band was measured on ratios already); a difference within it is a tie.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from rigbench import catalog, model, results, scaling
+from rigbench.errors import UserError
+from rigbench.units import fmt_num, parse_usd
+
+SCHEMA = "rigbench.compare/1"
+NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
+MAX_CARDS = 4096
+PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
+
+
+def gpu_devices(doc: dict) -> list[str]:
+    """The devices a results file has measurements for, in first-seen order."""
+    return results.Results.of(doc).devices()
+
+
+def results_device(doc: dict, path: str, device: str | None) -> str:
+    """``device`` if given, else the first GPU (cuda:N) the file measured; a CPU-only file is a UserError."""
+    devices = gpu_devices(doc)
+    listed = ", ".join(devices) or "none"
+    if device is not None:
+        if not device.startswith("cuda"):
+            raise UserError(f"--device {device}: compare predicts GPU training workloads; pick a GPU device of "
+                            f"{path} (devices in it: {listed})")
+        if device not in devices:
+            raise UserError(f"--device {device}: {path} has no measurements for it (devices in it: {listed})")
+        return device
+    gpus = [d for d in devices if d.startswith("cuda")]
+    if not gpus:
+        raise UserError(f"{path} has only CPU measurements (devices in it: {listed}); compare predicts GPU "
+                        "training workloads: run rigbench bench on a machine with an NVIDIA GPU")
+    return gpus[0]
+
+
+def cards_per_node() -> int:
+    """The most cards of one kind one machine holds, as scaling predicts them (an 8-card board)."""
+    return int(scaling.load_interconnects()["network"]["cards_per_node"])
+
+
+def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, usd = str(item).partition("=")
+        if not sep or not name.strip() or not usd.strip():
+            raise UserError(f"--price {item!r}: write it as CARD=USD, e.g. --price gtx-1080-ti=350")
+        value = parse_usd(usd)
+        if value <= 0:
+            raise UserError(f"--price {item!r}: the price must be above 0")
+        out[catalog.resolve(name.strip()).id] = value
+    return out
+
+
+def _device(arg: str, device: str | None):
+    """(label, capability, gpu or None, n, note) for one argument."""
+    if arg.endswith(".json") or Path(arg).is_file():
+        doc = results.load_document(arg)
+        cap = model.capability_from_results(doc, results_device(doc, arg, device))
+        return cap.id, cap, cap.gpu, 1, None
+    m = NX.match(arg)
+    if m:
+        n = int(m.group(1))
+        if not 1 <= n <= MAX_CARDS:
+            raise UserError(f"{arg!r}: the number of cards must be 1 to {MAX_CARDS}")
+        found = catalog.lookup(m.group(2))
+        if n > 1:
+            return f"{n}x-{found.gpu.id}", None, found.gpu, n, found.note()
+        arg = m.group(2)
+    found = catalog.lookup(arg)
+    return found.gpu.id, model.capability_from_gpu(found.gpu), found.gpu, 1, found.note()
+
+
+def ratio_band(u_a: float | None, u_b: float | None) -> float | None:
+    """The uncertainty of a ratio between two figures: the larger band; None when both are measured."""
+    known = [u for u in (u_a, u_b) if u is not None]
+    return max(known) if known else None
+
+
+def build_comparison(args, workloads, precisions, device: str | None = None, prices: dict[str, float] | None = None,
+                     network: str | None = None) -> dict:
+    """The rigbench.compare/1 document: devices in order, throughput per workload and precision with its
+    uncertainty, per $1000 (``prices``: USD per card by catalog id, else the launch price) and per watt, notes
+    (names taken, multi-GPU scaling, laptop power), and the verdict: ratio sentences and the buying answer."""
+    prices = dict(prices or {})
+    devices, entries, notes = [], [], []
+    for arg in args:
+        label, cap, gpu, n, picked = _device(arg, device)
+        if picked and picked not in notes:
+            notes.append(picked)
+        entries.append((label, cap, gpu, n))
+        spec = gpu.to_dict() if gpu is not None else {}
+        spec.pop("aliases", None)
+        spec["spec_source"] = spec.pop("source", None)
+        price, price_src = None, None
+        if gpu is not None and gpu.id in prices:
+            price, price_src = prices[gpu.id], "your price"
+        elif gpu is not None and gpu.launch_price_usd:
+            price, price_src = gpu.launch_price_usd, "launch price"
+        devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
+                        "catalog_id": gpu.id if gpu else None,
+                        "source": "measured" if cap is not None and cap.source == "measured" else "catalog",
+                        "price_usd": price, "price_source": price_src,
+                        "total_price_usd": price * n if price else None,
+                        "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None})
+        if gpu is not None and gpu.form_factor == "laptop" and gpu.tdp_min_w and "@" not in gpu.id:
+            notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
+                         f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
+                         f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
+    unknown = set(prices) - {e[2].id for e in entries if e[2] is not None}
+    if unknown:
+        raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
+                        f"({', '.join(d['id'] for d in devices)})")
+    rows = []
+    for w in workloads:
+        for p in precisions:
+            thr, src, mb, bound, unc = {}, {}, {}, {}, {}
+            unit = model.demand(w).unit
+            for label, cap, gpu, n in entries:
+                if n > 1:
+                    r = scaling.predict_data_parallel(gpu, n, w, p, network=network)
+                    if r["throughput"] is None:
+                        raise UserError(f"cannot predict {n}x {gpu.id}: {r['reason']}")
+                    note = f"{label}: predicted over {r['interconnect']}" + (f"; {r['reason']}" if r.get("reason") else "")
+                    if note not in notes:
+                        notes.append(note)
+                    single = model.predict(model.capability_from_gpu(gpu), w, p)
+                    thr[label], src[label] = float(r["throughput"]), "predicted"
+                    mb[label], bound[label], unc[label] = single.max_batch, None, single.uncertainty
+                else:
+                    pr = model.predict(cap, w, p)
+                    thr[label], src[label], mb[label], bound[label] = pr.throughput, pr.source, pr.max_batch, pr.bound
+                    unc[label] = pr.uncertainty
+            first = entries[0][0]
+            price = {d["id"]: d["total_price_usd"] for d in devices}
+            watts = {d["id"]: d["total_tdp_w"] for d in devices}
+            band = {k: ratio_band(unc[k], unc[first]) for k in thr}
+            rows.append({
+                "workload": w, "precision": p, "unit": unit, "throughput": thr,
+                "uncertainty": unc,
+                "throughput_low": {k: (v * (1 - unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
+                "throughput_high": {k: (v * (1 + unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
+                "ratio": {k: v / thr[first] for k, v in thr.items()},
+                "ratio_band": band,
+                "tie_with_first": {k: (k != first and band[k] is not None and abs(thr[k] / thr[first] - 1) <= band[k])
+                                   for k in thr},
+                "source": src, "max_batch": mb, "bound": bound,
+                "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
+                "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
+    verdict = buying_verdict(devices, rows)
+    return {"schema": SCHEMA, "devices": devices, "workloads": rows,
+            "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
+            "verdict": verdict, "notes": notes,
+            "model": "rigbench.model: roofline sum of tensor-work time and memory time; efficiency factors per "
+                     "architecture, precision and workload family fitted to named published results, a sustained-"
+                     "clock term from board power per SM, uncertainty from the validation error of each card's "
+                     "cell (profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
+
+
+def workload_label(workload: str) -> str:
+    """'ResNet-50' for resnet50 (the first word of the workload's name), the id for rigbench's own workloads."""
+    first = model.demand(workload).name.split(" ")[0]
+    return workload if first == "rigbench" else first
+
+
+def _pm(u: float | None) -> str:
+    return "" if u is None else f" (+-{u:.0%})"
+
+
+def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
+    """One sentence per workload: each device's ratio to the first per precision with its band, a tie named."""
+    ids = [d["id"] for d in devices]
+    first, others = ids[0], ids[1:]
+    by_workload: dict[str, list[dict]] = {}
+    for r in rows:
+        by_workload.setdefault(r["workload"], []).append(r)
+    sentences = []
+    for w, rs in by_workload.items():
+        sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
+
+        def one(r, i, lead=""):
+            tie = ": a tie" if r["tie_with_first"][i] else ""
+            return f"{r['ratio'][i]:.2f}x{_pm(r['ratio_band'][i])}{lead}{tie}"
+
+        if len(others) == 1:
+            o = others[0]
+            speed = " and ".join(one(r, o, f" as fast as {first}" if n == 0 else "")
+                                 + f" {PREC_WORDS.get(r['precision'], r['precision'])}" for n, r in enumerate(rs))
+            text = f"On {workload_label(w)} ({sources}), {o} is {speed}"
+        else:
+            speed = "; ".join(", ".join(f"{i} {one(r, i)}" for i in others) + " "
+                              + PREC_WORDS.get(r["precision"], r["precision"]) for r in rs)
+            text = f"On {workload_label(w)} ({sources}), relative to {first}: {speed}"
+        sentences.append(text + ".")
+    return sentences
+
+
+def _best(r: dict, metric: str) -> dict | None:
+    """The device with the most of ``metric`` in row ``r``, the runner-up, their gap and whether it is a tie."""
+    vals = {k: v for k, v in r[metric].items() if v is not None and v > 0}
+    if not vals:
+        return None
+    order = sorted(vals, key=vals.get, reverse=True)
+    top = order[0]
+    if len(order) == 1:
+        return {"best": top, "second": None, "gap": None, "band": None, "tie": False}
+    second = order[1]
+    gap = vals[top] / vals[second] - 1
+    band = ratio_band(r["uncertainty"][top], r["uncertainty"][second])
+    return {"best": top, "second": second, "gap": gap, "band": band, "tie": band is not None and gap <= band}
+
+
+def _clause(pick: dict | None, what: str) -> str:
+    if pick is None:
+        return f"no {what} figure (no price: give --price CARD=USD)" if what == "per dollar" else f"no {what} figure"
+    if pick["second"] is None:
+        return f"{pick['best']} is the only one with a {what} figure"
+    if pick["tie"]:
+        return (f"{pick['best']} and {pick['second']} tie {what} ({pick['gap']:.0%} apart, inside the "
+                f"+-{pick['band']:.0%} model error)")
+    return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']})"
+
+
+def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
+    """Which to buy, for fp32 and for mixed precision, per dollar and per watt: one plain sentence per workload,
+    naming a tie where the gap is inside the model's error. ``picks[workload][precision][metric]`` keeps the
+    numbers (best, second, gap, band, tie) behind each clause."""
+    picks: dict[str, dict] = {}
+    sentences = []
+    by_workload: dict[str, list[dict]] = {}
+    for r in rows:
+        by_workload.setdefault(r["workload"], []).append(r)
+    for w, rs in by_workload.items():
+        picks[w] = {}
+        clauses = []
+        for r in rs:
+            per_dollar, per_watt = _best(r, "per_1000_usd"), _best(r, "per_watt")
+            fastest = _best(r, "throughput")
+            picks[w][r["precision"]] = {"per_dollar": per_dollar, "per_watt": per_watt, "fastest": fastest}
+            if per_dollar and per_watt and per_dollar["best"] == per_watt["best"] and not per_dollar["tie"] \
+                    and not per_watt["tie"] and per_dollar["second"] is not None:
+                body = (f"buy {per_dollar['best']} (most per dollar, {1 + per_dollar['gap']:.2f}x "
+                        f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']})")
+            else:
+                body = f"{_clause(per_dollar, 'per dollar')}; {_clause(per_watt, 'per watt')}"
+            clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
+        sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")
+    return {"sentences": sentences, "picks": picks}
+
+
+def spec_cell(device: dict, key: str):
+    """A specs-table value as it counts: for 'Nx NAME' the total of N cards with the per-card figure beside it."""
+    n = device.get("count", 1)
+    if key == "price":
+        v, src = device.get("price_usd"), device.get("price_source")
+        if v is None:
+            return None
+        mark = "*" if src == "your price" else ""
+        return f"{fmt_num(v * n)}{mark}" + (f" ({n}x {fmt_num(v)})" if n > 1 else "")
+    v = device.get(key)
+    if v is None or isinstance(v, str) or key == "launch_year":
+        return v
+    if n > 1 and key in ("fp32_tflops", "fp16_tensor_tflops", "tf32_tflops", "memory_gb", "tdp_w"):
+        return f"{fmt_num(v * n)} ({n}x {fmt_num(v)})"
+    return fmt_num(v)
+
+
+def plottable(doc: dict) -> bool:
+    return any(math.isfinite(v) for r in doc["workloads"] for v in r["ratio"].values())
