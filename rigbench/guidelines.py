@@ -342,7 +342,7 @@ _LAPTOP_CPU = re.compile(r"\b(i[3579]-\d{4,5}(u|h|hk|hs|hx|hq|y|p|g\d)|ryzen\s*\
 class MachineKind:
     """What a machine is, which guideline profiles apply to it, and what can be added to it."""
 
-    kind: str                  # laptop, desktop, cloud-vm, local-vm, instance, planned
+    kind: str                  # laptop, desktop, cloud-vm, local-vm, wsl, instance, planned
     profiles: list[str]        # the profiles that apply, in PROFILES order
     why: str                   # what was seen, for a person
     takes_parts: bool          # a GPU, RAM or a disk can be added (a desktop or a planned build)
@@ -389,7 +389,7 @@ def _machine_kind(m: Machine) -> MachineKind:
         if m.os_system == "ChromeOS":
             laptop, why = True, "ChromeOS (a Chromebook)"
         elif mac:
-            laptop, why = True, "an Apple Silicon Mac, most of them MacBooks (give kind=desktop for a Mac mini or Studio)"
+            laptop, why = True, "a Mac, most of them MacBooks (give kind=desktop for a Mac mini or Studio)"
         if laptop:
             return MachineKind("planned", ["laptop"], f"a planned laptop: {why}", False, nvidia_ok)
         if m.gpus or m.cpu_brand or m.psu_w:
@@ -399,6 +399,13 @@ def _machine_kind(m: Machine) -> MachineKind:
                            "(give kind=laptop|desktop|diy|cloud)", nvidia_ok, nvidia_ok)
     virt = (m.virtualization or "none").lower()
     where = f"a {m.container} container" if m.container else ""
+    if "microsoft-standard-wsl" in (m.os_detail or "").lower():
+        # WSL2 runs Linux in a Hyper-V VM on the user's own Windows PC (its kernel release says so): the PC is what
+        # is judged, and it takes parts (and CUDA reaches its NVIDIA GPU); laptop or desktop cannot be told from inside.
+        laptop, how = _is_laptop_hardware(m)
+        return MachineKind("wsl", ["laptop"] if laptop else ["laptop", "desktop"], "WSL2 on a Windows PC (its kernel "
+                           "release): judged as that PC" + (f", a laptop ({how})" if laptop else ""), not laptop, True,
+                           m.container)
     if virt in SERVER_HYPERVISORS or m.cloud_provider:
         name = {"unknown-vm": "an unnamed hypervisor"}.get(virt, virt)
         on = f"a virtual machine on {name}" + (f" ({m.cloud_provider}" + (f" {m.dmi_product}" if m.instance else "")
@@ -682,6 +689,7 @@ class Check:
     unit: str | None = None
     optional: bool = False
     change: dict | None = None       # what would make it pass: {kind, amount, unit}
+    implied: str | None = None       # how the rule follows from a quote that does not say it outright
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -690,7 +698,7 @@ class Check:
 def _check(rule: dict, status: str, measured: str, required: str, why: str, mv=None, rv=None, unit=None,
            change: dict | None = None) -> Check:
     return Check(rule["id"], status, measured, required, why, rule["guideline"], rule.get("short", rule["guideline"]),
-                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change)
+                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change, rule.get("implied"))
 
 
 def _below(rule: dict) -> str:

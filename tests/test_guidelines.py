@@ -774,6 +774,15 @@ def test_a_cloud_vm_or_container_is_never_told_to_buy_a_gpu_or_disk(tmp_path):
         assert "cloud" in kinds and not kinds & {"gpu", "storage", "ssd", "ram", "cpu"}, kinds
 
 
+def test_wsl2_is_the_users_own_pc_not_a_cloud_vm():
+    """WSL2's hypervisor is Hyper-V ("microsoft", like Azure), but its kernel release names WSL: a person's PC."""
+    m = g.Machine(source="probe", label="t", virtualization="microsoft", os_system="Linux",
+                  os_detail="Ubuntu 22.04.4 LTS 5.15.153.1-microsoft-standard-WSL2", gpus=[])
+    k = g.machine_kind(m)
+    assert k.kind == "wsl" and k.profiles == ["laptop", "desktop"] and k.takes_nvidia_gpu
+    assert check("laptop", "laptop.os", m).status == "pass"      # WSL counts as Linux
+
+
 def test_a_container_on_a_desktop_is_told_parts_are_for_its_host(tmp_path):
     docker = _tree_machine(tmp_path, "docker-v1-ryzen-5800x")
     kind = g.machine_kind(docker)

@@ -291,6 +291,8 @@ def _profile_verbose(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
         label = c["id"] + (" (optional)" if c["optional"] else "")
         out.status(c["status"], "", f"{label}: {c['measured']}; required {c['required']}")
         out.add(f"“{c['guideline']}”", head=" " * 7)
+        if c.get("implied"):
+            out.add(f"the text implies: {c['implied']}", head=" " * 7, indent=9)
         out.add(f"why: {c['why']}", head=" " * 7, indent=12, style="dim")
     nc = p["not_checkable"]
     if hidden:                    # DIY repeats the desktop's uncheckable guidelines: quoted once, under desktop
