@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from rigbench import card_prices, cloud_extras, data, results
+from rigbench import card_prices, catalog, cloud_extras, data, model, results
 from rigbench.errors import UserError
 from rigbench.prices import (PRICE_COLUMNS, Instance, PriceList, format_instances, load_prices, parse_prices,
                              resolve_instance, select_instances)
@@ -350,7 +350,8 @@ class CostReport:
             crossing = (f"buying wins above {be:,.0f} h/month" if be is not None and be > 0
                         else "buying wins at any usage")
             return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
-                    f"{ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}; {self._drivers()}")
+                    f"{ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; {crossing}; "
+                    f"{self._drivers()}")
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
@@ -365,8 +366,27 @@ class CostReport:
                         f"{buy.name} can run in a month")
         else:
             crossing = f"buying {buy.name} pays off only above {be:,.0f} h/month"
-        return (f"rent {best.name}: {buy.total_usd - best.total_usd:,.0f} USD cheaper than buying {buy.name} over "
-                f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}; {crossing}{tail}")
+        saving = buy.total_usd - best.total_usd
+        return (f"rent {best.name}: {saving:,.0f} USD cheaper than buying {buy.name} over "
+                f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
+                f"{crossing}{tail}")
+
+    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
+        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
+        hours = samples / speed, so an error of +-u on speed moves each option's hour-priced cost (instance hours,
+        electricity) by up to u x that cost; purchase and resale do not move. Else ''."""
+        bands = []
+        for o in (a, b):
+            if "predicted" in str(o.throughput_source):
+                gpu = catalog.find(o.gpu_id)
+                if gpu is not None:
+                    bands.append(model.uncertainty(gpu, self.assumptions["workload"])["fraction"])
+        if not bands:
+            return ""
+        band = max(bands)
+        movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
+        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed, which moves the hour-priced costs by "
+                f"up to {movable:,.0f} USD)" if abs(saving_usd) <= movable else "")
 
     def notes(self) -> list[str]:
         """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
