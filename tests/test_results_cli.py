@@ -264,3 +264,22 @@ def test_planted_slowdown_of_a_real_run_fails_the_gate(path, tmp_path):
     assert diff_mod.failed(changes)
     r = run_cli("results", "diff", str(path), str(slow), "--fail-above", "5%", cwd=tmp_path)
     assert r.code == 1 and "slower by 20.0%" in r.stderr
+
+
+def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_run(folder):
+    res = folder / "results"
+    (res / "notes.json").write_text('{"hello": 1}')
+    (res / "future.json").write_text('{"schema": "rigbench.results/99", "measurements": []}')
+    cut = json.loads((res / "slow-20260102T000000Z.json").read_text())
+    cut.update(status="interrupted", reason="interrupted by the user (Ctrl-C) before the suite finished",
+               created_utc="2026-01-05T00:00:00Z")
+    cut["measurements"] = cut["measurements"][:1]
+    write_json_atomic(res / "cut-20260105T000000Z.json", cut)
+    doc = run_cli("results", "list", "--json", cwd=folder).json()
+    assert sorted(Path(s["path"]).name for s in doc["skipped"]) == ["future.json", "notes.json"]
+    assert any("upgrade rigbench" in s["reason"] for s in doc["skipped"])
+    assert doc["runs"][0]["run"].startswith("cut-") and doc["runs"][0]["status"] == "interrupted"
+    r = run_cli("results", "show", "latest", cwd=folder)
+    assert r.code == 0
+    assert "gemm" in r.stdout and "memcopy" not in r.stdout
+    assert "run status: interrupted (interrupted by the user (Ctrl-C)" in r.stdout
