@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rigbench import intervals, results
-from rigbench.runs import Run, case_label
+from rigbench import results
+from rigbench.results import case_label
+from rigbench.runs import Run
 
 KIND = "diff"
 VERSION = 1
@@ -62,25 +63,19 @@ class Change:
     over_limit: bool
 
 
-def _key(m: dict) -> tuple[str, str, str, str]:
-    return (str(m.get("kernel")), str(m.get("device")), str(m.get("dtype")), case_label(m))
+def _key(f: results.Figure) -> tuple[str, str, str, str]:
+    return (f.kernel, f.device, str(f.dtype), case_label(f))
 
 
-def _figure(m: dict) -> Figure:
-    ok = m.get("status") == "ok" and m.get("value") is not None
-    iv = intervals.of_measurement(m) if ok else None
-    reasons = m.get("invalid_reasons") or []
-    first = reasons[0] if reasons else None
-    if isinstance(first, dict):
-        first = first.get("text")
-    why = None if ok and m.get("valid") else (first if ok else (m.get("reason") or m.get("status")))
-    return Figure(value=m.get("value") if ok else None, low=iv.low if iv else None, high=iv.high if iv else None,
-                  valid=bool(ok and m.get("valid")), status=str(m.get("status")), why=why)
+def _figure(f: results.Figure) -> Figure:
+    ci = f.ci if f.measured else None
+    return Figure(value=f.value if f.measured else None, low=ci[0] if ci else None, high=ci[1] if ci else None,
+                  valid=f.valid, status=f.status, why=None if f.valid else (f.why_not() or None))
 
 
-def figures(doc: dict) -> dict[tuple, tuple[dict, Figure]]:
-    """Key -> (measurement, figure) for every measurement of a run (the last one wins if a key repeats)."""
-    return {_key(m): (m, _figure(m)) for m in results.records(doc)}
+def figures(view: results.Results) -> dict[tuple, tuple[results.Figure, Figure]]:
+    """Key -> (figure of the view, as a diff reads it) for every record of a run (the last wins if a key repeats)."""
+    return {_key(f): (f, _figure(f)) for f in view.all()}
 
 
 def compare_pair(base: Figure | None, new: Figure | None, fail_above: float | None) -> dict:
@@ -119,14 +114,14 @@ def diff(runs: list[Run], fail_above: float | None = None) -> list[Change]:
     """Every figure of every later run against the first run, in the baseline's order (new figures last)."""
     if len(runs) < 2:
         raise ValueError("a diff needs at least two runs")
-    base = figures(runs[0].doc)
+    base = figures(runs[0].view)
     changes: list[Change] = []
     for run in runs[1:]:
-        new = figures(run.doc)
+        new = figures(run.view)
         for key in [*base, *(k for k in new if k not in base)]:
             bm, bf = base.get(key, (None, None))
             nm, nf = new.get(key, (None, None))
-            unit = (bm or nm).get("unit") or ""
+            unit = (bm or nm).unit or ""
             res = compare_pair(bf, nf, fail_above)
             changes.append(Change(*key, unit=unit, run=run.path.name, base=bf, new=nf, **res))
     return changes

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import base64
 import html
-import statistics
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigbench import charts, diff as diff_mod, intervals, results
+from rigbench import charts, diff as diff_mod
 from rigbench.errors import UserError
-from rigbench.runs import Run, case_label, machine
+from rigbench.results import case_label
+from rigbench.runs import Run, machine
 from rigbench.units import fmt_bytes, fmt_num
 
 DEFAULT_GPUS = ("gtx-1080-ti", "rtx-2080-ti", "rtx-3090", "rtx-4090")
@@ -90,11 +90,6 @@ def _status_class(v) -> str:
     s = str(v).split(" ")[0].split(",")[0].lower() if v is not None else ""
     return {"valid": "ok", "pass": "ok", "faster": "ok", "invalid": "bad", "fail": "bad", "slower": "bad",
             "warn": "warn", "unknown": "muted", "skipped": "muted", "failed": "bad"}.get(s, "")
-
-
-def _who(m: dict, several_devices: bool) -> str:
-    return " ".join(x for x in (m.get("kernel"), m.get("device") if several_devices else "", m.get("dtype"),
-                                case_label(m)) if x)
 
 
 # ------------------------------------------------------------------------------------------------ the machine
@@ -171,26 +166,22 @@ def peak_lines(doc: dict) -> list[str]:
 
 def figures_section(run: Run) -> Section:
     s = Section("figures", "Each figure against its peak")
-    ms = results.records(run.doc)
-    several = len({m.get("device") for m in ms}) > 1
+    figs = run.view.all()
+    several = len(run.view.devices()) > 1
     bars, rows = [], []
-    for m in ms:
-        who = _who(m, several)
-        if m.get("status") != "ok" or m.get("value") is None:
-            rows.append([m.get("kernel"), m.get("device"), m.get("dtype"), case_label(m) or "-", "-", "-", "-",
-                         m.get("status"), m.get("reason")])
+    for f in figs:
+        head = [f.kernel, f.device, f.dtype, case_label(f) or "-"]
+        if not f.measured:
+            rows.append([*head, "-", "-", "-", f.status, f.reason])
             continue
-        iv = intervals.of_measurement(m)
-        frac, peak = m.get("fraction_of_peak"), m.get("peak")
-        reasons = "; ".join(_reason_text(r) for r in m.get("invalid_reasons") or [])
-        rows.append([m.get("kernel"), m.get("device"), m.get("dtype"), case_label(m) or "-",
-                     f"{fmt_num(m['value'])} {m.get('unit')}",
-                     f"{fmt_num(iv.low)}–{fmt_num(iv.high)}" if iv else "-",
-                     f"{frac:.0%}" if frac is not None else "-",
-                     "valid" if m.get("valid") else "INVALID", reasons or None])
+        ci = f.ci
+        frac, peak = f.raw.get("fraction_of_peak"), f.raw.get("peak")
+        rows.append([*head, f"{fmt_num(f.value)} {f.unit}", f"{fmt_num(ci[0])}–{fmt_num(ci[1])}" if ci else "-",
+                     f"{frac:.0%}" if frac is not None else "-", "valid" if f.valid else "INVALID",
+                     None if f.valid else f.why_not()])
         if frac is not None and peak:
-            bars.append(charts.Bar(who, frac, iv.low / peak if iv else None, iv.high / peak if iv else None,
-                                   bool(m.get("valid"))))
+            who = " ".join(x for x in (f.kernel, f.device if several else "", f.dtype, case_label(f)) if x)
+            bars.append(charts.Bar(who, frac, ci[0] / peak if ci else None, ci[1] / peak if ci else None, f.valid))
     if bars:
         s.add(image(charts.fraction_of_peak(bars, f"{machine(run.doc)}: measured / peak"),
                     "each figure as a fraction of its device's peak",
@@ -203,10 +194,6 @@ def figures_section(run: Run) -> Section:
     s.add(table(["kernel", "device", "dtype", "case", "value", "95% interval", "of peak", "status", "why"], rows,
                 {4, 5, 6}, prose={8}))
     return s
-
-
-def _reason_text(r) -> str:
-    return str(r.get("text")) if isinstance(r, dict) else str(r)
 
 
 # ------------------------------------------------------------------------------------------------ reference runs
@@ -257,12 +244,15 @@ def _fig(f) -> str:
 
 # ------------------------------------------------------------------------------------------------ catalog
 
-def validation_error(precision: str) -> float | None:
-    """Mean absolute relative error of the model's predicted speed-ups at ``precision`` over its validation pairs."""
+def predicted(cap, workload: str, precision: str):
+    """The model's prediction and its band (low, high), from the prediction's own uncertainty (the validation error
+    of its cell, rigbench.model); no band for a measured figure or one the model gives no uncertainty."""
     from rigbench import model
 
-    errors = [abs(r["error"]) for r in model.validation_table() if r["precision"] == precision]
-    return statistics.fmean(errors) if errors else None
+    pred = model.predict(cap, workload, precision)
+    u = pred.uncertainty if pred.source == "predicted" else None
+    band = (pred.throughput * (1 - u), pred.throughput * (1 + u)) if u is not None else (None, None)
+    return pred, band
 
 
 def predictions_section(run: Run, opts: Options) -> Section:
@@ -270,9 +260,9 @@ def predictions_section(run: Run, opts: Options) -> Section:
 
     s = Section("predictions", "This machine against the catalog's predictions")
     entries = []      # (label, capability, measured_here)
-    for device in sorted({str(m.get("device")) for m in results.records(run.doc)}):
+    for device in run.view.devices():
         try:
-            cap = model.capability_from_results(run.doc, device)
+            cap = model.capability_from_results(run.view, device)
         except UserError as exc:
             s.note(f"this machine's {device}: no prediction: {exc}")
             continue
@@ -288,29 +278,26 @@ def predictions_section(run: Run, opts: Options) -> Section:
         s.note("Nothing to predict.")
         return s
     bars, rows = [], []
-    errors = {p: validation_error(p) for p in ("fp32", "amp")}
     for workload in WORKLOADS:
         for label, cap, here in entries:
             for p in ("fp32", "amp"):
-                pred = model.predict(cap, workload, p)
-                err = errors[p] if pred.source == "predicted" else None
-                low = pred.throughput * (1 - err) if err is not None else None
-                high = pred.throughput * (1 + err) if err is not None else None
+                pred, (low, high) = predicted(cap, workload, p)
                 rows.append([label, workload, p, f"{fmt_num(pred.throughput)} {pred.unit}",
-                             f"{fmt_num(low)}–{fmt_num(high)}" if err is not None else "-", pred.source,
-                             pred.bound])
+                             f"{fmt_num(low)}–{fmt_num(high)}" if low is not None else "-", pred.source,
+                             pred.uncertainty_basis or "-"])
                 if workload == opts.workload:
                     bars.append(charts.Bar(label, pred.throughput, low, high, True, group=p))
     unit = model.demand(opts.workload).unit
     s.add(image(charts.throughput(bars, f"{opts.workload} training throughput ({unit}), predicted by rigbench.model",
-                                  f"{unit} (error bars: the model's mean validation error at that precision)"),
+                                  f"{unit} (error bars: each prediction's validation error)"),
                 f"{opts.workload} throughput of this machine and catalog GPUs",
-                f"Predicted {opts.workload} training throughput. Error bars: the model's mean absolute error against "
-                f"published speed-ups at that precision (fp32 {_pct(errors['fp32'])}, mixed precision "
-                f"{_pct(errors['amp'])}; docs/model.md). This machine's devices are predicted from their measured "
-                "gemm and memcopy; a device the catalog does not know (a CPU) borrows a GPU architecture's "
-                "efficiency factor, so its bar is a rough stand-in, not a measurement."))
-    s.add(table(["device", "workload", "precision", "throughput", "band", "source", "bound by"], rows, {3, 4}))
+                f"Predicted {opts.workload} training throughput. Error bars: each prediction's uncertainty, the "
+                "model's validation error against published speed-ups for that architecture and precision (the "
+                "table names it; docs/model.md). This machine's devices are predicted from their measured gemm and "
+                "memcopy; a device the catalog does not know (a CPU) borrows a GPU architecture's efficiency "
+                "factor, so its bar is a rough stand-in, not a measurement."))
+    s.add(table(["device", "workload", "precision", "throughput", "band", "source", "band from"], rows, {3, 4},
+                prose={6}))
     return s
 
 
@@ -350,6 +337,16 @@ def _default_buy(run: Run, opts: Options) -> str:
     return opts.gpus[-1] if opts.gpus else "rtx-4090"
 
 
+def _uncertainty(gpu_id: str, opts: Options) -> float | None:
+    from rigbench import catalog, model
+
+    try:
+        gpu = catalog.resolve(gpu_id)
+    except UserError:
+        return None
+    return predicted(model.capability_from_gpu(gpu), opts.workload, opts.precision)[0].uncertainty
+
+
 def cost_section(run: Run, opts: Options) -> Section:
     from rigbench import cost
 
@@ -368,15 +365,16 @@ def cost_section(run: Run, opts: Options) -> Section:
         s.note("no rented instance can do this work within a month")
         return s
     ref = rep.work.reference_throughput_per_s
-    err = validation_error(opts.precision) or 0.0
+    # The instance's hours for the same work scale with its predicted speed relative to the bought card: the larger
+    # of the two predictions' uncertainties (each a validation error of predicted speed-ups) is the band of its cost.
+    errs = [_uncertainty(o.gpu_id, opts) for o in (b, r)]
+    err = max((e for e in errs if e is not None), default=0.0)
     crossing = rep.break_even(b, r)
     top = max(opts.hours_per_month * 2, (crossing or 0) * 1.6, 10.0)
     hours = [top * i / 60 for i in range(61)]
     buy_rate, rent_rate = b.usd_per_ref_hour(ref) * opts.months, r.usd_per_ref_hour(ref) * opts.months
     buy_usd = [b.fixed_usd + buy_rate * h for h in hours]
     rent_usd = [rent_rate * h for h in hours]
-    # The instance's hours for the same work scale with its predicted speed relative to the bought card: the
-    # prediction's validation error (a speed-up's error) is the band of its cost.
     rent_low = [x / (1 + err) for x in rent_usd]
     rent_high = [x / (1 - err) for x in rent_usd]
 
@@ -392,8 +390,9 @@ def cost_section(run: Run, opts: Options) -> Section:
                 "total cost of buying against renting, by hours per month",
                 f"Total cost over {opts.months:g} months against hours of work per month on {where}. Buying: "
                 f"purchase minus resale, then electricity; renting: instance hours for the same work. Band: the "
-                f"rented instance's speed relative to {b.name} is predicted, its mean validation error "
-                f"({_pct(err)}) moves its hours and so its cost. Dot: the break-even point."))
+                f"rented instance's speed relative to {b.name} is predicted; the prediction's uncertainty "
+                f"({_pct(err)}, the larger of the two cards' validation errors) moves its hours and so its cost. "
+                "Dot: the break-even point."))
     s.note(rep.recommendation())
     if crossing is not None:
         lo, hi = band

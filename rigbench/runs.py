@@ -11,8 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigbench import intervals, results
-from rigbench.bench import schema
+from rigbench import results
 from rigbench.errors import UserError
 
 LATEST = "latest"
@@ -20,11 +19,18 @@ LATEST = "latest"
 
 @dataclass(frozen=True)
 class Run:
-    """One results file and its document."""
+    """One results file: its typed view (:class:`rigbench.results.Results`) and where it was found."""
 
-    path: Path
-    doc: dict
+    view: results.Results
     origin: str          # "yours" (a user's run) or "reference" (committed with rigbench)
+
+    @property
+    def path(self) -> Path:
+        return self.view.path
+
+    @property
+    def doc(self) -> dict:
+        return self.view.doc
 
     @property
     def name(self) -> str:
@@ -32,7 +38,7 @@ class Run:
 
     @property
     def created_utc(self) -> str:
-        return str(self.doc.get("created_utc") or "")
+        return str(self.view.created_utc or "")
 
 
 def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
@@ -63,7 +69,7 @@ def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
     runs, skipped = [], []
     for path, origin in _candidates(cwd):
         try:
-            runs.append(Run(path, schema.load_results(path), origin))
+            runs.append(Run(results.load(path), origin))
         except UserError as exc:
             skipped.append((path, str(exc)))
     runs.sort(key=lambda r: (r.created_utc, r.path.stat().st_mtime), reverse=True)
@@ -71,7 +77,7 @@ def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
 
 
 def load_run(path: str | os.PathLike, origin: str = "yours") -> Run:
-    return Run(Path(path), schema.load_results(path), origin)
+    return Run(results.load(path), origin)
 
 
 def resolve(arg: str, cwd=None) -> Run:
@@ -117,64 +123,10 @@ def machine(doc: dict) -> str:
 
 def summary(run: Run) -> dict:
     """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid."""
-    ms = results.records(run.doc)
-    ok = [m for m in ms if m.get("status") == "ok"]
-    devices = sorted({str(m.get("device")) for m in ms if m.get("device")})
+    v = run.view
     return {
-        "run": run.path.name, "path": str(run.path), "origin": run.origin, "host": run.doc.get("host"),
-        "machine": machine(run.doc), "created_utc": run.created_utc or None, "devices": devices,
-        "status": run.doc.get("status"), "quick": bool(run.doc.get("quick")), "measurements": len(ms),
-        "ok": len(ok), "valid": sum(1 for m in ok if m.get("valid")),
+        "run": run.path.name, "path": str(run.path), "origin": run.origin, "host": v.host,
+        "machine": machine(run.doc), "created_utc": run.created_utc or None, "devices": sorted(v.devices()),
+        "status": v.status, "quick": v.quick, "measurements": len(v.all()),
+        "ok": len(v.ok(valid_only=False)), "valid": len(v.ok()),
     }
-
-
-def case_label(m: dict) -> str:
-    """The case as a person reads it ("1024³"): the record's own label, else its kernel's, else its params."""
-    if m.get("label"):
-        return str(m["label"])
-    params = m.get("params") or {}
-    if not params:
-        return ""
-    from rigbench.kernels import REGISTRY
-
-    kernel = REGISTRY.get(m.get("kernel"))
-    try:
-        return kernel.label(params) if kernel is not None else ""
-    except (KeyError, TypeError, ValueError):
-        return ""
-
-
-FRAME_COLUMNS = ["run", "host", "created_utc", "kernel", "device", "dtype", "case", "metric", "unit", "value", "low",
-                 "high", "coverage", "spread", "fraction_of_peak", "peak", "repeats", "status", "valid", "reasons"]
-
-
-def to_frame(runs) -> "pandas.DataFrame":
-    """One row per measurement of every run (a :class:`Run`, or a results document): the figure, its interval and
-    validity, in the columns of ``FRAME_COLUMNS``. Figures that were not measured (skipped, failed) have no value."""
-    import pandas as pd
-
-    rows = []
-    for run in runs if isinstance(runs, (list, tuple)) else [runs]:
-        doc, name = (run.doc, run.path.name) if isinstance(run, Run) else (run, run.get("host"))
-        for m in results.records(doc):
-            iv = intervals.of_measurement(m)
-            ok = m.get("status") == "ok"
-            reasons = m.get("invalid_reasons") or []
-            if not ok and m.get("reason"):
-                reasons = [m["reason"]]
-            rows.append({
-                "run": name, "host": doc.get("host"), "created_utc": doc.get("created_utc"),
-                "kernel": m.get("kernel"), "device": m.get("device"), "dtype": m.get("dtype"), "case": case_label(m),
-                "metric": m.get("metric"), "unit": m.get("unit"), "value": m.get("value") if ok else None,
-                "low": iv.low if iv else None, "high": iv.high if iv else None,
-                "coverage": iv.coverage if iv else None,
-                "spread": (m["iqr_s"] / m["median_s"]) if ok and m.get("median_s") and m.get("iqr_s") is not None
-                else None,
-                "fraction_of_peak": m.get("fraction_of_peak"), "peak": m.get("peak"), "repeats": m.get("repeats"),
-                "status": m.get("status"), "valid": bool(ok and m.get("valid")),
-                "reasons": "; ".join(str(r.get("text", r)) if isinstance(r, dict) else str(r) for r in reasons),
-            })
-    frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
-    for col in ("value", "low", "high", "coverage", "spread", "fraction_of_peak", "peak"):
-        frame[col] = frame[col].astype("float64")
-    return frame

@@ -70,7 +70,9 @@ def page(tmp_path_factory) -> Path:
     this.write_text(json.dumps(doc))
     craft_run(root / "results" / "reference" / "old-box-20250101T000000Z.json", "2025-01-01T00:00:00Z",
               gemm_s=0.012, host="old-box")
-    r = run_cli("report", "here", "--out", str(root / "report.html"), "--json", cwd=root)
+    # a module-wide fixture runs before the per-test data folder is set: give the command its own here
+    r = run_cli("report", "here", "--out", str(root / "report.html"), "--json", cwd=root,
+                env={"XDG_DATA_HOME": str(root / "xdg-data")})
     assert r.code == 0, r.stderr
     out = r.json()
     assert out["sections"] == SECTIONS and len(out["compared_with"]) == 1

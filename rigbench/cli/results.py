@@ -8,7 +8,7 @@ import math
 
 import click
 
-from rigbench import diff as diff_mod, runs as runs_mod
+from rigbench import diff as diff_mod, results, runs as runs_mod
 from rigbench.errors import CheckFailed, UserError
 from rigbench.units import fmt_num
 
@@ -101,7 +101,7 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         if run.doc.get("status") == "interrupted":
             click.echo(f"run status: interrupted ({run.doc.get('reason') or 'the suite did not finish'})")
         return
-    frame = runs_mod.to_frame(run)
+    frame = results.to_frame(run.view)
     columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",
                "reasons"]
     rows = []
@@ -225,8 +225,8 @@ def command():
 
     \b
     A run is a results file that `rigbench bench` wrote. RUN is a path, a unique prefix of a file
-    name in ./results or results/reference (the runs of real machines shipped with rigbench), or
-    `latest`.
+    name in the results folders (your per-user data folder, ./results, and results/reference: the
+    runs of real machines shipped with rigbench), or `latest`.
 
     \b
     Examples:
