@@ -345,30 +345,34 @@ def factor_key(gpu) -> tuple[str, bool]:
 
 
 def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, str]:
-    """(sustained / boost clock, how) from the card's board power per SM against its architecture's fit card.
+    """(sustained / boost clock, how) from the card's board power per CUDA core against its architecture's fit card.
 
     The efficiency factors are fitted on cards that run near their boost clock (the GeForce flagship or the
-    data-centre card of each architecture). A card with less power per SM cannot hold that clock under tensor
+    data-centre card of each architecture). A card with less power per core cannot hold that clock under tensor
     load: dynamic power grows faster than linearly with clock (P ~ f V^2, and V rises with f), so its clock falls
-    to ``(W/SM / W/SM of the fit card) ** alpha`` of boost, never above 1. ``alpha`` is fitted on the named rows of
-    ``[power]`` in ``profiles/efficiency.toml`` and nowhere else."""
+    to ``(W/core / W/core of the fit card) ** alpha`` of boost, never above 1. Per CUDA core rather than per SM, so
+    that GP100's 64-core SMs compare with GP102's 128-core ones (within one SM design the two are the same ratio).
+    ``alpha`` is fitted on the named rows of ``[power]`` in ``profiles/efficiency.toml`` and nowhere else."""
     pw = load_efficiency().get("power")
     if not pw:
         return 1.0, "no power term"
-    if not gpu.tdp_w or not gpu.sm_count:
-        return 1.0, "no power term: board power or SM count not published"
+    units = gpu.cuda_cores or gpu.sm_count
+    if not gpu.tdp_w or not units:
+        return 1.0, "no power term: board power or core count not published"
     key, _ = factor_key(gpu)
     ref_id = load_efficiency()["compute"][key]["fp32"].get("fit_gpu")
     if ref_id is None:
         return 1.0, f"no power term: {key} has no fit card"
     ref = catalog.resolve(ref_id)
-    w, w_ref = gpu.tdp_w / gpu.sm_count, ref.tdp_w / ref.sm_count
+    ref_units = ref.cuda_cores if gpu.cuda_cores else ref.sm_count
+    w, w_ref = gpu.tdp_w / units, ref.tdp_w / ref_units
+    per = "CUDA core" if gpu.cuda_cores else "SM"
     if w >= w_ref:
-        return 1.0, f"{w:.2f} W/SM >= {w_ref:.2f} W/SM of {ref.id} (the {key} fit card): boost clock held"
+        return 1.0, f"{w * 1000:.1f} mW/{per} >= {w_ref * 1000:.1f} of {ref.id} (the {key} fit card): boost clock held"
     a = float(pw["alpha"]) if alpha is None else alpha
     frac = (w / w_ref) ** a
-    return frac, (f"{gpu.tdp_w:g} W / {gpu.sm_count} SMs = {w:.2f} W/SM vs {w_ref:.2f} of {ref.id}: sustained clock "
-                  f"{frac:.0%} of boost (alpha {a:.3f})")
+    return frac, (f"{gpu.tdp_w:g} W / {units} {per}s = {w * 1000:.1f} mW per {per} vs {w_ref * 1000:.1f} of {ref.id}: "
+                  f"sustained clock {frac:.0%} of boost (alpha {a:.3f})")
 
 
 def memory_factor() -> tuple[float, str]:

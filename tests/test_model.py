@@ -199,15 +199,19 @@ def test_the_power_exponent_is_fitted_on_its_named_rows_only():
 
 
 def test_sustained_clock_from_power_per_sm_worked_by_hand():
-    """RTX 6000 Ada: 300 W / 142 SMs against the RTX 4090 (the Ada fit card) 450 W / 128 SMs."""
+    """RTX 6000 Ada: 300 W / 18176 CUDA cores against the RTX 4090 (the Ada fit card) 450 W / 16384 (the same ratio as
+    per SM: 142 and 128 SMs of 128 cores). GP100 (Tesla P100, 64-core SMs) at 250 W / 3584 cores has the GTX 1080
+    Ti's power per core exactly: no penalty, where a per-SM count (56 against 28 SMs) would halve it."""
     alpha = model.load_efficiency()["power"]["alpha"]
     frac, how = model.sustained_clock_fraction(catalog.resolve("rtx-6000-ada"))
+    assert frac == pytest.approx(((300 / 18176) / (450 / 16384)) ** alpha, rel=1e-12)
     assert frac == pytest.approx(((300 / 142) / (450 / 128)) ** alpha, rel=1e-12)
+    assert model.sustained_clock_fraction(catalog.resolve("tesla-p100-pcie-16gb"))[0] == 1.0
     assert "rtx-4090" in how
     assert model.sustained_clock_fraction(catalog.resolve("rtx-4090"))[0] == 1.0   # the fit card holds boost
     assert model.sustained_clock_fraction(catalog.resolve("rtx-5080"))[0] == 1.0   # more W/SM than the 4090
     laptop = model.capability_from_gpu(catalog.resolve("rtx-4090-laptop@80W"))
-    assert laptop.clock_fraction == pytest.approx(((80 / 76) / (450 / 128)) ** alpha, rel=1e-12)
+    assert laptop.clock_fraction == pytest.approx(((80 / 9728) / (450 / 16384)) ** alpha, rel=1e-12)
 
 
 def test_a_lower_laptop_power_limit_predicts_a_slower_card():
