@@ -31,7 +31,7 @@ def _caption(doc: dict) -> str:
              "break-even: none (no bought card can do the work within a month)"
     else:
         which = f"buying {against}" + (" (the cheapest bought card)" if n_buy > 1 else "")
-        be = f"break-even = hours/month on {ref} above which {which} beats that instance"
+        be = f"breakeven = hours/month on {ref} above which {which} beats that instance"
     text = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
             f"a bought machine, the instance price for a rented one; {be}")
     if doc["assumptions"].get("extras_per_month"):
@@ -77,7 +77,7 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
     title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
     caption = _caption(doc)
     columns = ["option", "kind", "GPUs", f"{unit}/s", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
-               "USD/epoch", "scaling", "break-even h/mo"]
+               "USD/epoch", "scaling", "breakeven"]
     keep = [i for i in range(len(columns))
             if not (i == 8 and not any(o["usd_per_epoch"] for o in doc["options"]))
             and not (i == 9 and not any(o["gpu_count"] > 1 for o in doc["options"]))]

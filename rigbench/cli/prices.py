@@ -141,8 +141,9 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
                                                          "price date", ""], rows))
     lines = [f"Read {', '.join(f'{p}: {w}' for p, w in result.read.items())}"]
     if result.carried:
-        lines.append(f"Kept from the list in use ({previous.source}), the source has no file for their cloud: "
-                     f"{', '.join(i.key for i in result.carried)}")
+        clouds = sorted({i.provider for i in result.carried})
+        lines.append(f"Kept {len(result.carried)} rows of {', '.join(clouds)} from the list in use ({previous.source}): "
+                     f"the source has no file for their cloud")
     if result.missing:
         lines.append(f"Not in the source's files, left out: {', '.join(result.missing)}")
     for cloud, (d, basis) in result.dates.items():
