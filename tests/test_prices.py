@@ -266,3 +266,9 @@ def test_git_checkout_dates_each_cloud_by_its_commit(tmp_path):
     assert result.dates == {"lambda": (dt.date(2026, 3, 4), "published")}
     assert all(i.price_date == dt.date(2026, 3, 4) and i.date_basis == "published" for i in result.refreshed)
     assert "commit date 2026-03-04" in result.refreshed[0].source
+
+
+def test_prices_without_a_subcommand_lists(own_data_dir):
+    r = run_cli("prices", env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert "aws:p5.48xlarge" in r.stdout and "FloydHub" in r.stdout and "the list shipped with rigbench" in r.stdout

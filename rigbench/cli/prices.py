@@ -52,15 +52,20 @@ def _parse_date(text: str | None) -> _dt.date | None:
     return d
 
 
-@click.group(name="prices")
-def command():
-    """The cloud price list behind `rigbench cost` and `rigbench recommend`.
+@click.group(name="prices", invoke_without_command=True)
+@click.pass_context
+def command(ctx):
+    """The cloud price list behind `rigbench cost` and `rigbench recommend` (without a sub-command: `list`).
 
     \b
     rigbench ships a dated list (profiles/cloud_prices.csv). `rigbench prices refresh` reads SkyPilot's public
     cloud catalog and writes your own list into rigbench's per-user data folder; `cost` and `recommend` then use
     it and say so on screen. Pass --prices FILE to `cost` for a one-off list.
     """
+    if ctx.invoked_subcommand is None:
+        from rigbench import prices
+
+        render_list(prices.load_prices(), as_json=False)
 
 
 @command.command(name="list")
