@@ -135,7 +135,8 @@ def _bert(spec: dict, batch: int, seq: int):
     class Bert(nn.Module):
         def __init__(self):
             super().__init__()
-            self.word, self.pos, self.type = nn.Embedding(vocab, h), nn.Embedding(spec["max_position"], h), nn.Embedding(2, h)
+            self.word, self.pos = nn.Embedding(vocab, h), nn.Embedding(spec["max_position"], h)
+            self.segment = nn.Embedding(2, h)
             self.ln, self.drop = nn.LayerNorm(h), nn.Dropout(0.1)
             self.layers = nn.Sequential(*[Layer() for _ in range(spec["layers"])])
             self.pooler, self.nsp = nn.Linear(h, h), nn.Linear(h, 2)
@@ -144,7 +145,7 @@ def _bert(spec: dict, batch: int, seq: int):
 
         def forward(self, tokens, masked_at):
             pos = torch.arange(tokens.shape[1])
-            x = self.drop(self.ln(self.word(tokens) + self.pos(pos) + self.type(torch.zeros_like(tokens))))
+            x = self.drop(self.ln(self.word(tokens) + self.pos(pos) + self.segment(torch.zeros_like(tokens))))
             x = self.layers(x)
             nsp = self.nsp(torch.tanh(self.pooler(x[:, 0])))
             picked = torch.gather(x, 1, masked_at.unsqueeze(-1).expand(-1, -1, h))

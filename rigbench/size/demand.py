@@ -181,8 +181,20 @@ def _check_room(job: loader.Job) -> None:
                         f"{free / 2**30:.1f} GiB is free")
 
 
+def _create_state(model, optimizer) -> None:
+    """Let the optimizer create its state (moments, momentum) with one step on zero gradients, so the traced steps
+    are steady ones, without the cost of a forward and backward pass."""
+    import torch
+
+    for p in model.parameters():
+        if p.requires_grad:
+            p.grad = torch.zeros_like(p)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> ModelDemand:
-    """Trace two steps of ``job`` at batches 2 and 4 (after one untraced step that creates the optimizer state)."""
+    """Trace two steps of ``job`` at batches 2 and 4, after its optimizer has created its state."""
     import torch
 
     if precision not in perf_model.PRECISIONS:
@@ -193,9 +205,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     step = _step_fn(job, precision)
     traces: list[StepTrace] = []
     try:
-        _null = lambda name: _NullCtx()      # noqa: E731
-        optimizer.zero_grad(set_to_none=True)
-        step(job.model, job.resized(TRACE_BATCHES[0]), optimizer, _null, lambda: None)
+        _create_state(job.model, optimizer)
         for b in TRACE_BATCHES:
             optimizer.zero_grad(set_to_none=True)
             batch = job.resized(b)
