@@ -16,10 +16,12 @@ def _fmt_h(h: float | None) -> str:
     return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
 
 
-def _range_h(rep, h):
+def _range_h(o, h):
     if h is None:
         return "-"
-    lo, hi = rep.band(h)
+    if o.uncertainty is None:
+        return _fmt_h(h)
+    lo, hi = h * (1 - o.uncertainty), h * (1 + o.uncertainty)
     return f"{_fmt_h(h)} ({_fmt_h(lo)}-{_fmt_h(hi)})"
 
 
@@ -45,14 +47,14 @@ def render(rep, show_all: bool) -> list:
     cards = sorted(rep.cards, key=lambda o: -(o.samples_per_s or 0))
     fit = [o for o in cards if o.fits]
     shown = cards if show_all else fit[:12]
-    run_col = "run (±%.0f%%)" % (rep.error * 100) if rep.samples is not None else "per 1M"
+    run_col = "run (range)" if rep.samples is not None else f"h per 1M (range)"
     rows = []
     for o in shown:
         per = o.total_h if rep.samples is not None else (1e6 / o.samples_per_s / 3600 if o.samples_per_s else None)
         rows.append((o.id, fmt_bytes(o.memory_bytes), "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
                      o.max_batch if o.max_batch < 2**31 - 1 else "any", fmt_num(o.step_s * 1e3) if o.step_s else "-",
                      fmt_num(o.samples_per_s) if o.samples_per_s else "-", _fmt_h(o.epoch_h) if rep.samples else "-",
-                     _range_h(rep, per) if per else "-"))
+                     _range_h(o, per) if per else "-"))
     title = (f"Cards: {len(fit)} of {len(cards)} fit batch {b}" +
              ("" if show_all or len(fit) <= 12 else f"; the fastest 12 (all: --all)"))
     out.append(report.table(title, ["card", "memory", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
@@ -68,7 +70,7 @@ def render(rep, show_all: bool) -> list:
     for o in shown_i:
         irows.append((o.id, o.gpu_count, "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
                       fmt_num(o.samples_per_s) if o.samples_per_s else "-", f"{o.usd_per_hour:.3g}",
-                      _range_h(rep, o.total_h) if o.total_h else "-",
+                      _range_h(o, o.total_h) if o.total_h else "-",
                       fmt_num(o.total_usd) if o.total_usd is not None else "-",
                       "-" if o.meets_deadline is None else ("yes" if o.meets_deadline else "no")))
     by = f"by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else "deadline"
@@ -82,11 +84,16 @@ def render(rep, show_all: bool) -> list:
     elif best is None:
         out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
     else:
-        lo, hi = rep.band(best.total_usd)
+        lo, hi = rep.band(best, best.total_usd)
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
-        out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(rep, best.total_h)}, "
+        out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
                    f"{best.total_usd:,.2f} USD ({lo:,.2f}-{hi:,.2f}) for {rep.samples:,.0f} {rep.unit}.")
-    out.append(f"±{rep.error:.0%}: {rep.error_source}.")
+    us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
+    if us:
+        ref = "ResNet-50" if md.family == "conv" else "BERT-base"
+        out.append(f"Ranges: rigbench.model's uncertainty per card, {min(us):.0%} to {max(us):.0%} (validation error of "
+                   f"its cell on {ref}, the family this model's tensor work is counted in; another model can miss by "
+                   "more).")
     out.extend(f"WARNING: {w}" for w in rep.warnings)
     return out
 

@@ -70,6 +70,7 @@ class ModelDemand:
     grad_bytes: float
     optimizer_bytes: float
     input_bytes: Affine
+    family: str = "conv"            # rigbench.model's workload family: which efficiency factors apply
     moments: list[tuple[str, Affine]] = field(default_factory=list)   # bytes alive after each operator
     traces: list[StepTrace] = field(default_factory=list)
 
@@ -127,13 +128,13 @@ class ModelDemand:
             tensor_flops=self.flops.at(batch) / batch, conv_flops=self.conv_flops.at(batch) / batch,
             elementwise_elements=max(self.elements.at(batch) / batch, 1e-30),
             accesses=self.traffic_bytes.at(batch) / batch / bpe, saved_elements=self.saved_bytes.per_sample / bpe,
-            params=self.params, optimizer_bytes_per_param=opt_bpp,
+            params=self.params, optimizer_bytes_per_param=opt_bpp, family=self.family,
             source="counted from the model by rigbench size (torch FlopCounterMode, operator traffic, live bytes)")
 
     def to_dict(self, batch: int) -> dict:
         return {
             "params": self.params, "optimizer": self.optimizer, "precision": self.precision, "target": self.target,
-            "flops_per_step": self.flops.at(batch), "conv_flops_per_step": self.conv_flops.at(batch),
+            "family": self.family, "flops_per_step": self.flops.at(batch), "conv_flops_per_step": self.conv_flops.at(batch),
             "traffic_bytes_per_step": self.traffic_bytes.at(batch),
             "memory_bytes": self.breakdown(batch), "peak_phase": self.peak_phase(batch),
             "fits": {"flops": self.flops.to_dict(), "traffic_bytes": self.traffic_bytes.to_dict(),
@@ -230,6 +231,9 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     phases = {p: Affine.through(b1, t1.phase_peak_bytes.get(p, 0.0), b2, t2.phase_peak_bytes.get(p, 0.0))
               for p in PHASES if p in t1.phase_peak_bytes or p in t2.phase_peak_bytes}
     del torch
+    conv = fit("conv_flops").at(TRACE_BATCHES[1])
+    tensor = fit("tensor_flops").at(TRACE_BATCHES[1])
+    family = job.family or ("conv" if tensor and conv >= tensor / 2 else "transformer")
     moments: list[tuple[str, Affine]] = []
     if [p for p, _ in t1.timeline] == [p for p, _ in t2.timeline]:
         moments = _upper_lines([(p, Affine.through(b1, v1, b2, v2))
@@ -239,7 +243,8 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         params=t2.params, flops=fit("tensor_flops"), conv_flops=fit("conv_flops"), traffic_bytes=fit("traffic_bytes"),
         elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
         param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,
-        optimizer_bytes=t2.optimizer_bytes, input_bytes=fit("input_bytes"), moments=moments, traces=traces)
+        optimizer_bytes=t2.optimizer_bytes, input_bytes=fit("input_bytes"), family=family, moments=moments,
+        traces=traces)
 
 
 def _upper_lines(lines: list[tuple[str, Affine]]) -> list[tuple[str, Affine]]:

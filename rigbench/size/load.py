@@ -46,6 +46,7 @@ class Job:
     optimizer_name: str             # "adam", "sgd" or the class name of the user's optimizer
     unit: str                       # what one sample is called: images, sequences, samples
     builtin: bool
+    family: str | None = None       # rigbench.model's workload family; None: decided from the traced FLOPs
 
     def resized(self, n: int):
         """The example batch with ``n`` samples (rows repeated or dropped; fresh storage)."""
@@ -170,7 +171,8 @@ def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> 
         opt = optimizer or wl["optimizer"]
         model, batch, loss_fn, _ = builtin.build(spec, builtin.default_batch(spec), seq)
         unit = wl["unit"].removesuffix("/s")
-        return Job(spec, model, batch, builtin.default_batch(spec), loss_fn, None, opt, unit, True)
+        return Job(spec, model, batch, builtin.default_batch(spec), loss_fn, None, opt, unit, True,
+                   wl.get("family", "conv"))
     factory, name = _import_factory(spec)
     kwargs = {}
     if seq is not None:

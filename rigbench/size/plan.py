@@ -8,17 +8,15 @@ Nothing here is a second performance model:
   [memory]``: CUDA context and the share kept free for workspaces and fragmentation);
 * several cards: ``rigbench.scaling`` (interconnect of the card, DDP step with the gradient all-reduce);
 * instances: the price list of ``rigbench.cost`` (``load_prices``, ``hours_for_samples``, ``renting_total_usd``);
-* uncertainty: the model's validation error (``rigbench.model.validation_table``: mean absolute error of the
-  predicted speed-ups against published ones, per precision), applied to every time as a relative band.
+* uncertainty: ``rigbench.model.uncertainty`` of each card (the validation error of its cell for the workload
+  family), applied to every time and cost of the option as a relative band.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import statistics
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 from rigbench import catalog, cost, scaling
 from rigbench import model as perf_model
@@ -43,14 +41,16 @@ def parse_deadline(text: str) -> float:
     return float(m.group(1)) * _HOURS[(m.group(2) or "h").lower() if m.group(2) else None]
 
 
-@lru_cache(maxsize=None)
-def model_error(precision: str) -> tuple[float, str]:
-    """(relative error, where it comes from): the model's mean absolute validation error at ``precision``."""
-    rows = [r for r in perf_model.validation_table() if r["precision"] == precision]
-    mae = statistics.fmean(abs(r["error"]) for r in rows)
-    return mae, (f"rigbench.model validation: mean absolute error {mae:.1%} over {len(rows)} published {precision} "
-                 "speed-ups (profiles/validation.csv); the efficiency factors are fitted on ResNet-50, so another "
-                 "model's error can be larger")
+# The built-in workload whose validation stands for each workload family's uncertainty.
+_FAMILY_REFERENCE = {"conv": "resnet50", "transformer": "bert-base"}
+
+
+def uncertainty(gpu, family: str) -> tuple[float, str]:
+    """(relative band, basis) of a card's predicted time: ``rigbench.model.uncertainty`` of the card for the
+    workload family's validated workload (its cell's validation MAE, or the family's x2 where the cell is thin or
+    its factors borrowed). The validation has ResNet-50 and BERT-base only: another model's error can be larger."""
+    u = perf_model.uncertainty(gpu, _FAMILY_REFERENCE[family])
+    return float(u["fraction"]), u["basis"] + f" ({_FAMILY_REFERENCE[family]}; another model's error can be larger)"
 
 
 def memory_budget(memory_bytes: float) -> float:
@@ -75,6 +75,8 @@ class Option:
     step_s: float | None
     samples_per_s: float | None
     bound: str | None
+    uncertainty: float | None = None   # relative band of every time and cost of this option
+    uncertainty_basis: str | None = None
     scaling_efficiency: float | None = None
     interconnect: str | None = None
     epoch_h: float | None = None
@@ -105,6 +107,7 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
     opt = Option(id=label, kind="card", gpu_id=gpu.id, gpu_count=n, memory_bytes=gpu.memory_bytes, fits=fits,
                  max_batch=mb, batch=run or None, peak_bytes=None, step_s=None, samples_per_s=None, bound=None,
                  extra={"launch_price_usd": gpu.launch_price_usd, "architecture": gpu.architecture})
+    opt.uncertainty, opt.uncertainty_basis = uncertainty(gpu, md.family)
     if not run:
         opt.note = "does not fit even one sample"
         return opt
@@ -156,8 +159,6 @@ class SizeReport:
     dataset_size: int | None
     epochs: float | None
     deadline_h: float | None
-    error: float
-    error_source: str
     prices_date: str
     prices_age_days: int
     stale_after_days: int
@@ -169,8 +170,11 @@ class SizeReport:
         ok = [o for o in self.instances if o.total_usd is not None and o.meets_deadline is not False]
         return min(ok, key=lambda o: o.total_usd) if ok else None
 
-    def band(self, x: float | None) -> list[float] | None:
-        return None if x is None else [x * (1 - self.error), x * (1 + self.error)]
+    @staticmethod
+    def band(o: Option, x: float | None) -> list[float] | None:
+        if x is None or o.uncertainty is None:
+            return None
+        return [x * (1 - o.uncertainty), x * (1 + o.uncertainty)]
 
     def to_doc(self) -> dict:
         md = self.demand
@@ -178,9 +182,9 @@ class SizeReport:
 
         def opt_doc(o: Option) -> dict:
             d = o.to_dict()
-            d.update({"step_s_band": self.band(o.step_s), "samples_per_s_band": self.band(o.samples_per_s),
-                      "epoch_h_band": self.band(o.epoch_h), "total_h_band": self.band(o.total_h),
-                      "total_usd_band": self.band(o.total_usd)})
+            d.update({"step_s_band": self.band(o, o.step_s), "samples_per_s_band": self.band(o, o.samples_per_s),
+                      "epoch_h_band": self.band(o, o.epoch_h), "total_h_band": self.band(o, o.total_h),
+                      "total_usd_band": self.band(o, o.total_usd)})
             return d
 
         return {
@@ -193,7 +197,7 @@ class SizeReport:
                                    "source": CONTEXT_SOURCE,
                                    "counted_for": "CUDA: allocations rounded to 512-byte blocks, optimizer with "
                                                   "foreach kernels (torch.optim's CUDA default)"},
-            "uncertainty": {"relative": self.error, "source": self.error_source},
+            "uncertainty": "per option: uncertainty (relative) and uncertainty_basis; every *_band is value x (1 -/+ it)",
             "cards": [opt_doc(o) for o in self.cards],
             "instances": [opt_doc(o) for o in self.instances],
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
@@ -215,8 +219,6 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
     if deadline_h is not None and dataset_size is None:
         raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
     samples = float(dataset_size) * float(epochs) if dataset_size is not None else None
-    error, error_src = model_error(md.precision)
-
     def finish(o: Option) -> Option:
         if o.samples_per_s and samples is not None:
             o.epoch_h = cost.hours_for_samples(float(dataset_size), o.samples_per_s)
@@ -245,6 +247,6 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
                         "or pass --prices FILE")
     return SizeReport(name=md.name, unit=md.unit, precision=md.precision, optimizer=md.optimizer, batch=batch,
                       demand=md, cards=cards, instances=instances, samples=samples, dataset_size=dataset_size,
-                      epochs=epochs, deadline_h=deadline_h, error=error, error_source=error_src,
+                      epochs=epochs, deadline_h=deadline_h,
                       prices_date=prices.date.isoformat(), prices_age_days=prices.age_days(),
                       stale_after_days=own.stale_after_days, warnings=warnings)

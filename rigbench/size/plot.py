@@ -29,8 +29,9 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     best = rep.cheapest
     for o in pts:
         color = "tab:green" if o is best else ("tab:blue" if o.meets_deadline is not False else "tab:gray")
-        ax.errorbar(o.total_h, o.total_usd, xerr=[[o.total_h * rep.error], [o.total_h * rep.error]],
-                    yerr=[[o.total_usd * rep.error], [o.total_usd * rep.error]], fmt="o", color=color, ms=5,
+        u = o.uncertainty or 0.0
+        ax.errorbar(o.total_h, o.total_usd, xerr=[[o.total_h * u], [o.total_h * u]],
+                    yerr=[[o.total_usd * u], [o.total_usd * u]], fmt="o", color=color, ms=5,
                     elinewidth=0.8, capsize=2)
         ax.annotate(o.id, (o.total_h, o.total_usd), fontsize=6, xytext=(3, 3), textcoords="offset points")
     if rep.deadline_h is not None:
@@ -41,7 +42,7 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     ax.set_xlabel("hours for the run (log)")
     ax.set_ylabel("on-demand cost of the run, USD (log)")
     ax.set_title(f"{rep.name}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
-                 f"error bars: +/-{rep.error:.0%} (model validation error); prices of {rep.prices_date}", fontsize=9)
+                 f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     try:
