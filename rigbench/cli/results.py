@@ -95,11 +95,14 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         report.emit_json(run.doc)
         return
     if fmt == "table":
-        from rigbench.cli import bench
+        from rigbench.bench import table
 
-        bench._render(run.doc, bool(run.doc.get("quick")), False, run.path)
-        if run.doc.get("status") == "interrupted":
-            click.echo(f"run status: interrupted ({run.doc.get('reason') or 'the suite did not finish'})")
+        v = run.view
+        title = f"{run.path.name}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
+        report.show(*table.renderables(run.doc, title, report.console()))
+        if v.status == "interrupted" and not v.doc.get("distributed"):
+            click.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
+        click.echo(f"results: {run.path}")
         return
     frame = results.to_frame(run.view)
     columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",

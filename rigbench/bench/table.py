@@ -1,0 +1,153 @@
+"""The bench table: one row per measurement of a results document, numbered notes with every reason, the peak
+caption. ``rigbench bench`` prints it after a run and ``rigbench results show`` prints it again from the file; both
+call :func:`renderables` and print what it returns (library code never prints).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from rigbench import report, results
+from rigbench.bench import validity
+from rigbench.units import fmt_num
+
+
+def _size(params: dict) -> str:
+    """The case of a record that has no ``label`` (written before labels existed): its first params."""
+    skip = {"itemsize", "llc_bytes", "llc_known"}
+    parts = []
+    for k, v in params.items():
+        if k in skip or v is None:
+            continue
+        if k == "n" and isinstance(v, int) and v >= 2 ** 20:
+            parts.append(f"n={v / 2 ** 20:.0f}Mi")
+        else:
+            parts.append(f"{k}={v}")
+    return " ".join(parts[:3]) + (" …" if len(parts) > 3 else "")
+
+
+def label_of(m: dict) -> str:
+    """The case as a person reads it: the record's ``label``, else the kernel's, else the raw params."""
+    return results.case_label(m) or _size(m.get("params") or {})
+
+
+def case(m: dict) -> str:
+    """The case column: the label, plus what a distributed record adds (latency of small all-reduces; a DDP run's
+    scaling efficiency and its 1-worker throughput)."""
+    label = label_of(m)
+    if m.get("status") != "ok":
+        return label
+    size = (m.get("params") or {}).get("size_bytes")
+    if m.get("kernel") == "allreduce" and m.get("latency_us") is not None and size is not None \
+            and size <= LATENCY_MAX_BYTES:
+        return f"{label}; latency {fmt_num(m['latency_us'])} µs"
+    if m.get("kernel") == "ddp_train" and m.get("scaling_efficiency") is not None:
+        one = m.get("throughput_1")
+        base = f" of {(m.get('params') or {}).get('workers')} x {fmt_num(one)}" if one is not None else ""
+        return f"{label}; efficiency {m['scaling_efficiency']:.0%}{base}"
+    return label
+
+
+LATENCY_MAX_BYTES = 64 * 1024   # all-reduce messages up to this size show their latency (the time is the figure)
+
+
+def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
+    """Table rows with the short reason in the status cell, the same rows with only a note number there
+    (for narrow terminals), and the numbered notes with every full reason."""
+    view = results.Results.of(doc)
+    several_devices = len(view.devices()) > 1
+    full, compact, notes = [], [], []
+    for f in view.all():
+        m = f.raw
+        label = case(m)
+        who = " ".join(x for x in (m["kernel"], m["device"] if several_devices else "", m["dtype"], label) if x)
+        head = (m["kernel"], m["device"], m["dtype"], label or "-")
+        if m.get("status") != "ok":
+            status = m.get("status") or "failed"
+            notes.append(f"[{len(notes) + 1}] {who} {status}: {m.get('reason') or 'no reason recorded'}")
+            cell = f"{'skipped' if status == 'skipped' else status.upper()} [{len(notes)}]"
+            full.append((*head, "-", "-", "-", cell))
+            compact.append(full[-1])
+            continue
+        spread = m["iqr_s"] / m["median_s"] if m.get("median_s") and m.get("iqr_s") is not None else None
+        frac = m.get("fraction_of_peak")
+        body = (f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
+                f"{frac:.0%}" if frac is not None else "-")
+        if f.valid:
+            full.append((*head, *body, "valid"))
+            compact.append(full[-1])
+            continue
+        reasons = f.reasons or [validity.reason("recorded", "not judged valid (no reason recorded)")]
+        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(validity.texts(reasons))}")
+        more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
+        full.append((*head, *body, f"INVALID: {validity.brief(reasons[0])}{more} [{len(notes)}]"))
+        compact.append((*head, *body, f"INVALID [{len(notes)}]"))
+    return full, compact, notes
+
+
+def peak_caption(doc: dict) -> str:
+    cpu = (doc.get("peaks") or {}).get("cpu") or {}
+    clock = cpu.get("clock") or {}
+    bits = []
+    if clock.get("used_mhz"):
+        bits.append(f"CPU clock measured: {clock['scalar_mhz']} MHz scalar, "
+                    f"{clock.get('after_vector_load_mhz') or '-'} MHz after vector load; peak uses {clock['used_mhz']} MHz")
+    f32 = cpu.get("flops:float32") or {}
+    if f32.get("value"):
+        bits.append(f"CPU fp32 peak {f32['value'] * 1000:.0f} GFLOP/s = {f32.get('cores')} cores x {f32.get('mhz')} "
+                    f"MHz (measured) x {f32.get('flop_per_cycle')} FLOP/cycle ({cpu.get('cpu_class')}; sources in "
+                    "the results file)")
+    return "\n".join(bits)
+
+
+_COLUMNS = ["kernel", "device", "dtype", "case", "value", "spread", "of peak", "status"]
+_JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "left"]
+
+
+def make_table(title: str, rows: list[tuple], *, narrow: bool = False):
+    """The bench table: two spaces between columns, no margins; only the case column may wrap. ``narrow`` puts
+    the "of peak" header on two lines (its cells are at most 4 wide)."""
+    columns = [("of\npeak" if narrow and c == "of peak" else c) for c in _COLUMNS]
+    t = report.table(title, columns, rows, justify=_JUSTIFY)
+    t.show_edge, t.pad_edge, t.collapse_padding = False, False, True
+    for col in t.columns:
+        col.no_wrap = col.header != "case"
+    return t
+
+
+def wrapped(text: str, width: int) -> str:
+    """A note or footer line wrapped to the console, continuation lines indented under its text."""
+    indent = " " * (text.index("] ") + 2) if text.startswith("[") and "] " in text else "  "
+    return textwrap.fill(text, width=max(width - 1, 40), subsequent_indent=indent, break_long_words=True,
+                         break_on_hyphens=False)
+
+
+def renderables(doc: dict, title: str, out) -> list:
+    """The table (the widest form that fits ``out``, a rich Console: short reasons in the status cell, else note
+    numbers only, else "of peak" on two lines), then the notes, the peak caption and a distributed run's status,
+    each wrapped to the console."""
+    from rich.text import Text
+
+    full, compact, notes = rows(doc)
+    table = make_table(title, full)
+    wide = out.options.update_width(10_000)
+    for body, narrow in ((full, False), (compact, False), (compact, True)):
+        table = make_table(title, body, narrow=narrow)
+        if out.measure(table, options=wide).maximum <= out.width:
+            break
+    lines = [*notes, *peak_caption(doc).splitlines(), *run_lines(doc)]
+    return [table, *(Text(wrapped(line, out.width)) for line in lines)]
+
+
+def run_lines(doc: dict) -> list[str]:
+    """A distributed run's status and every reason it gives (a failed run may have no measurement to show)."""
+    d = doc.get("distributed")
+    if not d:
+        return []
+    world = d.get("world_size")
+    ranks = f"{world} rank{'' if world == 1 else 's'}"
+    head = f"run status: {doc.get('status')} ({ranks}, {d.get('backend') or 'no backend'}"
+    head += f", {d['elapsed_s']:g} s)" if d.get("elapsed_s") is not None else ")"
+    return [head, *(f"  {r}" for r in d.get("reasons") or [])]
+
+
