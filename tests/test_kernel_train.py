@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from rigbench.kernels import REGISTRY, KernelFault, RunContext  # noqa: E402
 from rigbench.kernels.train import (  # noqa: E402
-    CNN_CONFIGS, TRANSFORMER_CONFIGS, _workload_from_config, build_workload, cnn_forward_flops, gradient_rel_error,
+    CNN_CONFIGS, TRANSFORMER_CONFIGS, _workload_from_config, build_workload, channels_last_fault, cnn_forward_flops, gradient_rel_error,
     make_optimizer, train_step, transformer_forward_flops,
 )
 
@@ -178,3 +178,16 @@ def test_amp_cnn_at_default_size_passes_its_gross_error_check():
     p.run()
     p.verify()
     assert 1e-3 < p.info["grad_rel_err_vs_float64"] < 0.25
+
+
+def test_cnn_trains_in_channels_last_only_where_its_gradients_are_right():
+    # The layout check runs the case a ResNet shortcut needs (strided 1x1 convolution) against float64; where the
+    # library gets it wrong the CNN falls back to the contiguous layout and says why.
+    wl = build_workload("cnn", quick=True, device="cpu", batch_size=4)
+    note = channels_last_fault("cpu")
+    assert wl.channels_last == (note is None)
+    assert wl.layout_note == note
+    if note is not None:
+        assert "contiguous layout" in note and "relative error" in note
+    x, y = wl.sample_batch()
+    assert x.is_contiguous(memory_format=torch.channels_last) == wl.channels_last
