@@ -346,6 +346,20 @@ class Results:
         """The machine's movement over the run: ``drift`` of the reference, ``steal``, ``others``, ``loadavg_1m``."""
         return self.doc.get("machine") or {}
 
+    def machine_verdict(self) -> dict:
+        """Whether the machine was quiet enough over the run, with the numbers: the run's ``steal``, ``others``,
+        reference ``drift``, the load average at start and end, the reasons over the limits (structured), and how
+        many measured figures a machine reason flagged (``flagged`` of ``measured``)."""
+        mach = self.machine
+        measured = [f for f in self.figures if f.measured]
+        flagged = [f for f in measured if any(r.get("code") in validity.MACHINE_CODES for r in f.reasons)]
+        run_reasons = validity.machine_reasons(mach)
+        load = mach.get("loadavg_1m") if isinstance(mach.get("loadavg_1m"), dict) else {}
+        return {"quiet": not run_reasons and not flagged, "steal": mach.get("steal"), "others": mach.get("others"),
+                "drift": mach.get("drift"), "rounds": mach.get("rounds"), "loadavg_start": load.get("start"),
+                "loadavg_end": load.get("end"), "reasons": run_reasons, "flagged": len(flagged),
+                "measured": len(measured)}
+
     @property
     def complete(self) -> bool:
         return self.status == "complete"

@@ -277,3 +277,51 @@ def test_a_failed_run_without_measurements_still_shows_why(monkeypatch, capsys):
                measurements=[])
     flat = " ".join(_rendered(monkeypatch, capsys, 100, doc).split())
     assert "run status: failed (2 ranks, gloo, 16.5 s)" in flat and "Unable to find address for: eth9" in flat
+
+
+# ---------------------------------------------------------------- a busy machine, said once
+
+
+def _busy_doc():
+    doc = _fake_doc()
+    drift = {"code": "drift", "value": 0.14, "limit": 0.1, "text": "the machine itself moved 14% (reference ...)"}
+    busy = {"code": "busy", "value": 0.38, "limit": 0.05, "text": "other programs used 38% of the usable CPUs"}
+    for m in doc["measurements"][1:]:
+        if m["status"] == "ok":
+            m["invalid_reasons"] = [*m["invalid_reasons"], drift, busy]
+            m["valid"] = False
+    doc["machine"] = {"rounds": 3, "steal": 0.02, "others": 0.38, "drift": 0.14,
+                      "loadavg_1m": {"start": 2.1, "end": 3.4}}
+    return doc
+
+
+def test_a_busy_machine_is_one_sentence_above_the_table_not_a_note_per_figure(monkeypatch, capsys):
+    text = _rendered(monkeypatch, capsys, 120, _busy_doc())
+    flat = " ".join(text.split())
+    head = flat[:flat.index("kernel device")]
+    assert ("The machine was busy while measuring: other programs used 38% of the usable CPUs, the hypervisor took "
+            "2% (steal), the reference workload moved 14% between rounds (load average 2.1 -> 3.4)") in head
+    assert "5 of 5 figures are flagged for it" in head and "--rounds 5" in head
+    assert flat.count("other programs used 38%") == 1 and "moved 14% (reference" not in flat
+    # the figure with its own reasons keeps its note, and says the machine is the rest
+    assert "[2] gemm float32 1024³ invalid: spread 37% of the median (IQR over median above 10%); timed sample " \
+           "0.50 ms is under 1 ms (and the machine, above)" in flat
+    assert "[3]" not in flat
+    row = next(ln for ln in text.splitlines() if ln.startswith("train_transformer"))
+    assert row.endswith("INVALID (above)")
+    wide = _rendered(monkeypatch, capsys, 180, _busy_doc())
+    row = next(ln for ln in wide.splitlines() if ln.startswith("train_transformer"))
+    assert row.endswith("INVALID: machine moved 14%")
+
+
+def test_a_quiet_machine_gets_no_sentence(monkeypatch, capsys):
+    doc = _fake_doc()
+    doc["machine"] = {"rounds": 3, "steal": 0.0, "others": 0.01, "drift": 0.03}
+    text = _rendered(monkeypatch, capsys, 120, doc)
+    assert "The machine was" not in text and text.lstrip().startswith("rigbench bench --quick")
+
+
+@pytest.mark.parametrize("args,fragment", [(("--rounds", "0"), "--rounds 0: give 1 to 20"),
+                                           (("--rounds", "2", "--distributed"), "--rounds does not apply")])
+def test_bad_rounds_are_refused(args, fragment, tmp_path):
+    assert_user_error(run_cli("bench", "--only", "gemm", "--out", str(tmp_path / "r.json"), *args), fragment)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from rigbench.bench import runner, schema
+from rigbench.bench import runner, schema, validity
 from rigbench.bench.runner import Settings, SuiteState, measure_case, run_suite
 from rigbench.errors import UserError
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
@@ -230,3 +230,84 @@ def test_a_figure_read_from_a_cache_is_invalid():
     assert rec["status"] == "ok" and rec["valid"] is False
     assert any("page cache was not kept out: repeated reads as fast as RAM" in r["text"] and r["code"] == "cache"
                for r in rec["invalid_reasons"])
+
+
+# ---------------------------------------------------------------- rounds and the machine
+
+
+class Logged(Sleepy):
+    """Sleepy that writes down each prepare: the order the suite visits its cases in."""
+
+    log: list = []
+
+    def __init__(self, name):
+        self.name = name
+
+    def prepare(self, device, dtype, params, ctx):
+        Logged.log.append(self.name)
+        return super().prepare(device, dtype, params, ctx)
+
+
+def test_the_suite_runs_in_interleaved_rounds_with_the_reference_between_them(tmp_path):
+    """Three rounds over two kernels: a, b, a, b, a, b (never a, a, a); four reference readings (before the first
+    round and after each); every figure keeps its three round medians and the drift of the readings around it."""
+    pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
+    Logged.log = []
+    reg = {"a": Logged("a"), "b": Logged("b")}
+    rounds3 = Settings(quick=True, min_sample_s=0.001, min_samples=9, max_samples=30, min_total_s=0.0, warmup_s=0.0,
+                       budget_s=3.0, rounds=3)
+    doc, path = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS,
+                          settings=rounds3)
+    assert Logged.log == ["a", "b", "a", "b", "a", "b"]
+    readings = doc["machine"]["reference"]["readings"]
+    assert len(readings) == 4 and all(r["median_s"] > 0 and r["inner"] == readings[0]["inner"] for r in readings)
+    times = sorted(r["median_s"] for r in readings)
+    assert doc["machine"]["drift"] == pytest.approx((times[-1] - times[0]) / ((times[1] + times[2]) / 2), abs=1e-4)
+    for m in doc["measurements"]:
+        assert len(m["rounds_s"]) == 3 and m["repeats"] >= 9 and m["machine"]["rounds"] == 3
+        assert m["machine"]["drift"] == doc["machine"]["drift"]
+        assert 0 <= m["machine"]["others"] <= 1 and 0 <= m["machine"]["steal"] <= 1
+        assert m["ci_low_s"] <= m["median_s"] <= m["ci_high_s"]
+        codes = {r["code"] for r in m["invalid_reasons"]}
+        assert ("drift" in codes) == (m["machine"]["drift"] > 0.10)      # judged against the recorded numbers
+        assert ("busy" in codes) == (m["machine"]["others"] > 0.05)
+
+
+def test_machine_reasons_are_structured_and_judged_for_cpu_figures_only(monkeypatch):
+    busy = {"drift": 0.14, "steal": 0.01, "others": 0.31}
+    reasons = validity.judge(spread=0.02, sample_s=0.01, round_move=0.03, machine=busy)
+    assert [(r["code"], r["value"], r["limit"]) for r in reasons] == [("drift", 0.14, 0.10), ("busy", 0.31, 0.05)]
+    assert "other programs used 31% of the usable CPUs" in reasons[1]["text"]
+    moved = validity.judge(spread=0.02, sample_s=0.01, round_move=0.16)
+    assert [(r["code"], r["value"]) for r in moved] == [("rounds", 0.16)]
+    # a GPU figure records the machine but is judged on its own timing and the GPU's state
+    monkeypatch.setattr(runner, "_gpu_state", lambda state, device: {"clock_event_reasons": []})
+    monkeypatch.setattr(runner, "_sync_for", lambda device: None)
+    monkeypatch.setattr(runner.conditions.MachineSampler, "result",
+                        lambda self: {"steal": 0.0, "others": 0.9, "sampled_s": 1.0})
+    k = Sleepy()
+    k.devices = ("cuda", "cpu")
+    gpu = measure(k, device="cuda:0")
+    cpu = measure(k, device="cpu")
+    assert gpu["machine"]["others"] == 0.9 and "busy" not in {r["code"] for r in gpu["invalid_reasons"]}
+    assert "busy" in {r["code"] for r in cpu["invalid_reasons"]} and cpu["valid"] is False
+
+
+def test_the_sampler_sees_another_program_on_the_cpus():
+    """A process spinning on one of this process's CPUs for 0.6 s: other programs' share is well above zero (on an
+    idle 2-CPU machine about 50%; more when other programs run too), and this process's own time is not counted."""
+    import subprocess
+    import sys
+
+    sampler = runner.conditions.MachineSampler()
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 5\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.3)
+        with sampler.window():
+            time.sleep(0.6)
+    finally:
+        spin.kill()
+        spin.wait()
+    got = sampler.result()
+    assert got["others"] > 0.2 * 2 / max(2, len(sampler.cpus or [0, 0])), got
+    assert got["sampled_s"] >= 0.6

@@ -115,3 +115,34 @@ def test_sync_is_called_around_every_timed_region():
     t = Timer(clock=clock, sync=lambda: events.append("sync"), min_sample_s=0.01, min_total_s=0.0, warmup_s=0.0)
     m = t.measure(fn)
     assert events.count("sync") == 2 * (1 + m.repeats)
+
+
+def test_rounds_pool_their_samples_and_keep_each_rounds_median():
+    """Three rounds of 3 samples: medians 10, 11 and 13 ms; pooled median 11 ms; the rounds moved (13-10)/11 = 27%."""
+    from rigbench.bench.timing import Measurement
+
+    parts = [Measurement(samples_s=[0.009, 0.010, 0.011], inner=4), Measurement(samples_s=[0.011, 0.011, 0.012]),
+             Measurement(samples_s=[0.013, 0.012, 0.014])]
+    m = Measurement.combine(parts)
+    assert m.repeats == 9 and m.inner == 4 and m.rounds_s == [0.010, 0.011, 0.013]
+    assert m.median_s == 0.011 and m.round_move == pytest.approx(0.003 / 0.011)
+    assert Measurement(samples_s=[1.0, 2.0]).round_move is None
+
+
+def test_confidence_interval_of_the_median_from_order_statistics():
+    """n = 9: P(Bin(9, 1/2) <= 1) = 10/512, coverage 1 - 20/512 = 96.1% >= 95% with r = 2 (r = 3 gives 82%): the
+    interval is the 2nd smallest to the 2nd largest sample. Under 6 samples no pair reaches 95%: None."""
+    from rigbench.bench.timing import Measurement
+
+    m = Measurement(samples_s=[0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6])
+    assert m.ci_s == (0.2, 0.8)
+    d = m.to_dict()
+    assert (d["ci_low_s"], d["ci_high_s"]) == (0.2, 0.8)
+    assert Measurement(samples_s=[0.1, 0.2, 0.3, 0.4, 0.5]).ci_s is None
+
+
+def test_a_later_round_reuses_the_first_rounds_calls_per_sample():
+    clock = FakeClock()
+    t = Timer(clock=clock, min_sample_s=0.01, min_samples=3, min_total_s=0.0, warmup_s=0.0)
+    m = t.measure(work(clock, [0.001]), inner=7)
+    assert m.inner == 7 and all(s == pytest.approx(0.001) for s in m.samples_s)

@@ -1,14 +1,25 @@
-"""What can bend a number, recorded before and after each measurement.
+"""What can bend a number, recorded before and after each measurement, and how much the machine itself moved.
 
-CPU side: torch and Numba thread counts, the load average (other programs on a shared machine), the current clock
-as Linux reports it (``/proc/cpuinfo`` "cpu MHz"; in a VM this is the nominal rate, said so). GPU side, through the
+CPU side: torch and Numba thread counts, the load average (other programs on a shared machine). GPU side, through the
 one NVML module (``rigbench.probe.nvml``): SM clock, temperature, power draw and the clocks-event (throttle) reasons.
 A GPU whose clocks were held down for power or heat during a kernel makes that measurement invalid.
+
+The machine during a measurement (:class:`MachineSampler`): CPU time stolen by the hypervisor and CPU time other
+programs used, on the CPUs this process may run on, from the kernel's per-CPU counters (``/proc/stat`` through
+psutil) less this process's own CPU time. A load average says how many programs wanted a CPU over the last minute;
+these say what happened in the very seconds a figure was timed.
+
+The machine between rounds (:class:`Reference`): a fixed workload (a float32 matrix product on every usable core,
+the suite's most common kind of work) timed at the start of every round and at the end. Its per-call time moves when
+the machine does (a neighbour on the host, a clock that falls), whatever the kernels do; pyperf's advice to check
+the system before trusting a benchmark ("pyperf system tune") cannot be followed on a shared VM, so rigbench
+measures the machine instead of assuming it quiet.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 # Clock-event reasons that mean "slower than it could be because of heat or power" (nvml.h).
 THROTTLE_REASONS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown",
@@ -83,3 +94,162 @@ def throttled(before: dict | None, after: dict | None) -> list[str]:
             if r in THROTTLE_REASONS and r not in seen:
                 seen.append(r)
     return seen
+
+
+# ------------------------------------------------------------------------------------------------ the machine
+
+
+def _cpu_counters(cpus: list[int] | None) -> tuple[float, float, float] | None:
+    """(busy, steal, total) CPU seconds so far over ``cpus`` (all CPUs if None), from psutil's /proc/stat reading."""
+    try:
+        import psutil
+
+        per = psutil.cpu_times(percpu=True)
+    except (ImportError, OSError, RuntimeError):
+        return None
+    chosen = [per[i] for i in cpus if i < len(per)] if cpus else per
+    busy = steal = total = 0.0
+    for t in chosen:
+        st = getattr(t, "steal", 0.0)
+        # guest time is already inside user on Linux (proc(5)); idle and iowait are not busy
+        b = t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
+        busy += b
+        steal += st
+        total += b + st + t.idle + getattr(t, "iowait", 0.0)
+    return busy, steal, total
+
+
+def _own_cpu_s() -> float | None:
+    try:
+        import psutil
+
+        t = psutil.Process().cpu_times()
+    except (ImportError, OSError, RuntimeError):
+        return None
+    return t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+
+
+def _usable_cpus() -> list[int] | None:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+class MachineSampler:
+    """CPU steal and other programs' CPU use over windows of time, summed over every window sampled.
+
+    ``with sampler.window(): ...`` around each timed stretch; ``result()`` gives the fractions of the usable CPUs'
+    time (``steal``, ``others``) over all windows so far, and the seconds sampled. Counters tick every 10 ms
+    (USER_HZ), so a fraction is good to about 0.02 s over the windows' CPU time."""
+
+    def __init__(self, cpus: list[int] | None = None):
+        self.cpus = cpus if cpus is not None else _usable_cpus()
+        self.busy = self.steal = self.total = self.own = 0.0
+        self.seconds = 0.0
+        self.known = True
+
+    def window(self):
+        return _Window(self)
+
+    def add(self, other: "MachineSampler") -> None:
+        self.busy += other.busy
+        self.steal += other.steal
+        self.total += other.total
+        self.own += other.own
+        self.seconds += other.seconds
+        self.known = self.known and other.known
+
+    def result(self) -> dict:
+        if not self.known or self.total <= 0:
+            return {"steal": None, "others": None, "sampled_s": round(self.seconds, 3),
+                    "reason": "CPU counters not readable here (psutil / /proc/stat)"}
+        return {"steal": round(self.steal / self.total, 4),
+                "others": round(max(0.0, self.busy - self.own) / self.total, 4),
+                "sampled_s": round(self.seconds, 3)}
+
+
+class _Window:
+    def __init__(self, sampler: MachineSampler):
+        self.s = sampler
+
+    def __enter__(self):
+        self.c0, self.o0, self.t0 = _cpu_counters(self.s.cpus), _own_cpu_s(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        c1, o1 = _cpu_counters(self.s.cpus), _own_cpu_s()
+        self.s.seconds += time.perf_counter() - self.t0
+        if None in (self.c0, c1, self.o0, o1):
+            self.s.known = False
+            return False
+        self.s.busy += c1[0] - self.c0[0]
+        self.s.steal += c1[1] - self.c0[1]
+        self.s.total += c1[2] - self.c0[2]
+        self.s.own += o1 - self.o0
+        return False
+
+
+def loadavg_1m() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+REFERENCE_N = 512      # the reference product is n x n x n float32: 2 n^3 = 0.27 GFLOP, about 1 ms on two cores
+
+
+class Reference:
+    """The fixed reference workload, timed once per round (see the module docstring)."""
+
+    workload = f"float32 matrix product {REFERENCE_N}x{REFERENCE_N}x{REFERENCE_N} on the usable cores (torch)"
+
+    def __init__(self, timer=None):
+        from rigbench.bench.timing import Timer
+
+        self.timer = timer or Timer(min_sample_s=0.02, min_samples=5, max_samples=5, min_total_s=0.0,
+                                    warmup_s=0.02)
+        self._fn = None
+        self.inner: int | None = None
+
+    def _work(self):
+        if self._fn is None:
+            import torch
+
+            gen = torch.Generator().manual_seed(0)
+            a = torch.randn(REFERENCE_N, REFERENCE_N, generator=gen)
+            b = torch.randn(REFERENCE_N, REFERENCE_N, generator=gen)
+            out = torch.empty(REFERENCE_N, REFERENCE_N)
+            self._fn = lambda: torch.mm(a, b, out=out)
+        return self._fn
+
+    def measure(self) -> dict:
+        """One reading: the median per-call time, with the machine during it."""
+        sampler = MachineSampler()
+        with sampler.window():
+            m = self.timer.measure(self._work(), inner=self.inner)
+        self.inner = m.inner        # the same calls per sample in every round, so readings compare like for like
+        return {"median_s": m.median_s, "spread": round(m.spread, 4), "inner": m.inner,
+                "loadavg_1m": loadavg_1m(), **sampler.result()}
+
+
+def drift(readings: list[dict]) -> float | None:
+    """(slowest - fastest) reference reading over their median: how far the machine moved; None with under two."""
+    times = sorted(r["median_s"] for r in readings if isinstance(r.get("median_s"), (int, float)) and r["median_s"] > 0)
+    if len(times) < 2:
+        return None
+    mid = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+    return round((times[-1] - times[0]) / mid, 4)
+
+
+def cpu_clock_reading() -> dict:
+    """The scalar CPU clock right now (the chain of :mod:`rigbench.bench.peaks`), with the machine during it: after
+    every round of load, for the cooling guideline, which must tell heat from a neighbour."""
+    from rigbench.bench import peaks
+
+    sampler = MachineSampler()
+    with sampler.window():
+        hz = peaks.measure_clock_hz(iterations=2_000_000, repeats=5)
+    return {"scalar_mhz": round(hz / 1e6), "machine": sampler.result()}
+

@@ -66,23 +66,64 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             status = m.get("status") or "failed"
             notes.append(f"[{len(notes) + 1}] {who} {status}: {m.get('reason') or 'no reason recorded'}")
             cell = f"{'skipped' if status == 'skipped' else status.upper()} [{len(notes)}]"
-            full.append((*head, "-", "-", "-", cell))
+            full.append((*head, "-", "-", "-", "-", cell))
             compact.append(full[-1])
             continue
         spread = m["iqr_s"] / m["median_s"] if m.get("median_s") and m.get("iqr_s") is not None else None
         frac = m.get("fraction_of_peak")
-        body = (f"{fmt_num(m['value'])} {m['unit']}", f"{spread:.1%}" if spread is not None else "-",
+        body = (f"{fmt_num(m['value'])} {m['unit']}", _ci(f), f"{spread:.1%}" if spread is not None else "-",
                 f"{frac:.0%}" if frac is not None else "-")
         if f.valid:
             full.append((*head, *body, "valid"))
             compact.append(full[-1])
             continue
         reasons = f.reasons or [validity.reason("recorded", "not judged valid (no reason recorded)")]
-        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(validity.texts(reasons))}")
+        # the machine's reasons are said once, above the table (machine_sentence); a note carries the figure's own
+        own = [r for r in reasons if r.get("code") not in validity.MACHINE_CODES]
+        if not own:
+            full.append((*head, *body, f"INVALID: {validity.brief(reasons[0])}"))
+            compact.append((*head, *body, "INVALID (above)"))
+            continue
+        also = " (and the machine, above)" if len(own) < len(reasons) else ""
+        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(validity.texts(own))}{also}")
         more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
-        full.append((*head, *body, f"INVALID: {validity.brief(reasons[0])}{more} [{len(notes)}]"))
+        full.append((*head, *body, f"INVALID: {validity.brief(own[0])}{more} [{len(notes)}]"))
         compact.append((*head, *body, f"INVALID [{len(notes)}]"))
     return full, compact, notes
+
+
+def _ci(f) -> str:
+    """The figure's 95% confidence interval as the larger of its two sides, relative: '±2.1%'."""
+    ci, v = f.ci, f.value
+    if ci is None or not v:
+        return "-"
+    return f"±{max(v - ci[0], ci[1] - v) / v:.1%}"
+
+
+def machine_sentence(doc: dict) -> str | None:
+    """One sentence above the table when the machine was busy or moving, with its numbers and what to do (as pyperf
+    warns when a benchmark looks unstable); None when it was quiet."""
+    v = results.Results.of(doc).machine_verdict()
+    if v["quiet"]:
+        return None
+    busy = any(r["code"] in ("busy", "steal") for r in v["reasons"]) or (v["others"] or 0) > validity.MAX_OTHERS
+    said = []
+    if v["others"] is not None:
+        said.append(f"other programs used {v['others']:.0%} of the usable CPUs")
+    if v["steal"] is not None:
+        said.append(f"the hypervisor took {v['steal']:.0%} (steal)")
+    if v["drift"] is not None:
+        said.append(f"the reference workload moved {v['drift']:.0%} between rounds")
+    load = ""
+    if v["loadavg_start"] is not None and v["loadavg_end"] is not None:
+        load = f" (load average {v['loadavg_start']:.1f} -> {v['loadavg_end']:.1f})"
+    limits = f"limits {validity.MAX_OTHERS:.0%}, {validity.MAX_STEAL:.0%} and {validity.MAX_DRIFT:.0%}"
+    flagged = (f"{v['flagged']} of {v['measured']} figures are flagged for it" if v["flagged"]
+               else "no figure was flagged for it")
+    more = (v["rounds"] or 1) + 2
+    return (f"The machine was {'busy' if busy else 'moving'} while measuring: {', '.join(said) or 'not measured'}"
+            f"{load}; {limits}; {flagged}. Close other programs, run again with more rounds (rigbench bench "
+            f"--rounds {more}), or measure on a dedicated machine.")
 
 
 def peak_caption(doc: dict) -> str:
@@ -100,15 +141,18 @@ def peak_caption(doc: dict) -> str:
     return "\n".join(bits)
 
 
-_COLUMNS = ["kernel", "device", "dtype", "case", "value", "spread", "of peak", "status"]
-_JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "left"]
+_COLUMNS = ["kernel", "device", "dtype", "case", "value", "95% CI", "spread", "of peak", "status"]
+_JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "right", "left"]
 
 
-def make_table(title: str, rows: list[tuple], *, narrow: bool = False):
+def make_table(title: str, rows: list[tuple], *, narrow: bool = False, ci: bool = True):
     """The bench table: two spaces between columns, no margins; only the case column may wrap. ``narrow`` puts
-    the "of peak" header on two lines (its cells are at most 4 wide)."""
-    columns = [("of\npeak" if narrow and c == "of peak" else c) for c in _COLUMNS]
-    t = report.table(title, columns, rows, justify=_JUSTIFY)
+    the "of peak" header on two lines (its cells are at most 4 wide); ``ci`` False leaves the 95% interval out
+    (it stays in the file and --json)."""
+    keep = [i for i, c in enumerate(_COLUMNS) if ci or c != "95% CI"]
+    columns = [("of\npeak" if narrow and _COLUMNS[i] == "of peak" else _COLUMNS[i]) for i in keep]
+    rows = [tuple(r[i] for i in keep) for r in rows]
+    t = report.table(title, columns, rows, justify=[_JUSTIFY[i] for i in keep])
     t.show_edge, t.pad_edge, t.collapse_padding = False, False, True
     for col in t.columns:
         col.no_wrap = col.header != "case"
@@ -123,20 +167,23 @@ def wrapped(text: str, width: int) -> str:
 
 
 def renderables(doc: dict, title: str, out) -> list:
-    """The table (the widest form that fits ``out``, a rich Console: short reasons in the status cell, else note
-    numbers only, else "of peak" on two lines), then the notes, the peak caption and a distributed run's status,
-    each wrapped to the console."""
+    """The machine's sentence when it was busy or moving, the table (the widest form that fits ``out``, a rich
+    Console: short reasons and the 95% interval, else without the interval, else note numbers only, else "of peak"
+    on two lines), then the notes, the peak caption and a distributed run's status, each wrapped to the console."""
     from rich.text import Text
 
     full, compact, notes = rows(doc)
     table = make_table(title, full)
     wide = out.options.update_width(10_000)
-    for body, narrow in ((full, False), (compact, False), (compact, True)):
-        table = make_table(title, body, narrow=narrow)
+    for body, narrow, ci in ((full, False, True), (full, False, False), (compact, False, False),
+                             (compact, True, False)):
+        table = make_table(title, body, narrow=narrow, ci=ci)
         if out.measure(table, options=wide).maximum <= out.width:
             break
+    sentence = machine_sentence(doc)
     lines = [*notes, *peak_caption(doc).splitlines(), *run_lines(doc)]
-    return [table, *(Text(wrapped(line, out.width)) for line in lines)]
+    return [*([Text(wrapped(sentence, out.width))] if sentence else []), table,
+            *(Text(wrapped(line, out.width)) for line in lines)]
 
 
 def run_lines(doc: dict) -> list[str]:

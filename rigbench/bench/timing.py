@@ -7,6 +7,13 @@ samples are taken, more until ``min_total_s`` of timed work, never more than ``m
 never past ``budget_s``. The result is the median with its inter-quartile range: robust to the odd slow sample a
 shared machine produces. Outliers (beyond 1.5 IQR of the quartiles) are counted, not dropped.
 
+A figure is measured in *rounds* (the runner interleaves the suite: every case once per round, so slow drift of the
+machine spreads over all of them instead of hitting one): :meth:`Measurement.combine` pools the rounds' samples and
+keeps each round's median (``rounds_s``). The later rounds reuse the first round's calls per sample, so every
+sample of a figure times the same amount of work. The 95% confidence interval of the median comes from the order
+statistics of the pooled samples (:mod:`rigbench.intervals`); how far the rounds moved apart is judged separately
+(:mod:`rigbench.bench.validity`), since samples within one round are not independent of each other.
+
 The clock and the device synchronisation are injected: tests drive a fake clock; on CUDA the runner passes
 ``torch.cuda.synchronize`` so the timed region ends when the GPU's work does, not when the launch returns.
 """
@@ -39,6 +46,37 @@ class Measurement:
     warmup_s: float = 0.0
     first_call_s: float | None = None  # the first (cold) call, which carries one-off costs
     budget_hit: bool = False        # sampling stopped at the time budget, not at min_total_s
+    rounds_s: list[float] | None = None   # the median per-call time of each round (None: one round)
+
+    @classmethod
+    def combine(cls, parts: list["Measurement"]) -> "Measurement":
+        """The rounds of one figure as one measurement: pooled samples, each round's median kept."""
+        if not parts:
+            raise ValueError("no rounds")
+        first = parts[0]
+        return cls(samples_s=[t for p in parts for t in p.samples_s], inner=first.inner,
+                   warmup_calls=sum(p.warmup_calls for p in parts), warmup_s=sum(p.warmup_s for p in parts),
+                   first_call_s=first.first_call_s, budget_hit=any(p.budget_hit for p in parts),
+                   rounds_s=[p.median_s for p in parts])
+
+    @property
+    def round_move(self) -> float | None:
+        """(slowest - fastest round median) over the median: how far the figure moved between rounds."""
+        if not self.rounds_s or len(self.rounds_s) < 2 or self.median_s <= 0:
+            return None
+        return (max(self.rounds_s) - min(self.rounds_s)) / self.median_s
+
+    @property
+    def ci_s(self) -> tuple[float, float] | None:
+        """95% confidence interval of the median per-call time (order statistics, :mod:`rigbench.intervals`);
+        None under 6 samples, where no pair of ranks reaches 95%."""
+        from rigbench import intervals
+
+        times = sorted(self.samples_s)
+        if len(times) < 6:
+            return None
+        r, _ = intervals.median_ranks(len(times))
+        return times[r - 1], times[len(times) - r]
 
     @property
     def repeats(self) -> int:
@@ -84,11 +122,14 @@ class Measurement:
         return sum(1 for s in self.samples_s if s < lo or s > hi)
 
     def to_dict(self) -> dict:
+        ci = self.ci_s
         return {
             "median_s": self.median_s, "iqr_s": self.iqr_s, "min_s": self.min_s, "max_s": self.max_s,
+            "ci_low_s": ci[0] if ci else None, "ci_high_s": ci[1] if ci else None,
             "repeats": self.repeats, "inner": self.inner, "spread": self.spread, "outliers": self.outliers,
             "warmup_calls": self.warmup_calls, "first_call_s": self.first_call_s, "budget_hit": self.budget_hit,
-            "samples_s": list(self.samples_s),
+            "samples_s": list(self.samples_s), "rounds_s": list(self.rounds_s) if self.rounds_s else None,
+            "round_move": self.round_move,
         }
 
 
@@ -124,8 +165,10 @@ class Timer:
             return self.max_inner
         return max(1, min(self.max_inner, math.ceil(self.min_sample_s / per_call_s)))
 
-    def measure(self, fn: Callable[[], object], reset: Callable[[], object] | None = None) -> Measurement:
-        """Warm up, calibrate, sample. With ``reset`` every sample is one call, preceded by an untimed reset."""
+    def measure(self, fn: Callable[[], object], reset: Callable[[], object] | None = None,
+                inner: int | None = None) -> Measurement:
+        """Warm up, calibrate, sample. With ``reset`` every sample is one call, preceded by an untimed reset.
+        ``inner`` given (a later round of the same figure): that many calls per sample, no calibration."""
         start = self.clock()
         # Warm-up: at least one call; the first is reported on its own (it pays one-off costs).
         if reset is not None:
@@ -140,7 +183,8 @@ class Timer:
             warm_calls += n
             warm_total += t
             estimate = t / n
-        inner = 1 if reset is not None else self.calibrate(estimate)
+        if inner is None:
+            inner = 1 if reset is not None else self.calibrate(estimate)
         samples: list[float] = []
         timed_total = 0.0
         budget_hit = False

@@ -38,7 +38,10 @@ def _exit_code(doc: dict) -> int:
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder on the disk to measure (disk_read); default: the results folder's disk.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Results file (default: ./results/<host>-<UTC time>.json).")
+              help="Results file (default: <host>-<UTC time>.json in the per-user data folder, e.g. "
+                   "~/.local/share/rigbench/results; `rigbench recommend` finds it from any folder).")
+@click.option("--rounds", type=int, default=None, metavar="N",
+              help="Interleaved rounds over the suite (default 3): more rounds, steadier figures on a busy machine.")
 @click.option("--json", "json_output", is_flag=True, help="Print the results document as JSON on stdout.")
 @click.option("--distributed", is_flag=True, help="Multi-process / multi-node run on torch.distributed.")
 @click.option("--nproc", type=int, default=None, help="Processes per node (distributed).")
@@ -48,22 +51,27 @@ def _exit_code(doc: dict) -> int:
 @click.option("--master-port", type=int, default=None, metavar="PORT", help="Rank 0's port (distributed).")
 @click.option("--rdzv-endpoint", default=None, metavar="HOST:PORT", help="Rendezvous endpoint (distributed).")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS", help="Give up after this long (distributed).")
-def command(quick, only, device, data_dir, out, json_output, distributed, nproc, nnodes, node_rank, master_addr,
-            master_port, rdzv_endpoint, timeout):
+def command(quick, only, device, data_dir, out, rounds, json_output, distributed, nproc, nnodes, node_rank,
+            master_addr, master_port, rdzv_endpoint, timeout):
     """Measure how fast this machine trains: matrix products, convolutions, attention, memory and disk
     bandwidth, preprocessing and whole training steps, each with its spread and fraction of the device's peak.
 
     \b
     Examples:
-      rigbench bench --quick                 the whole suite at small sizes (about a minute)
+      rigbench bench --quick                 the whole suite at small sizes (under 30 s on 2 idle cores)
       rigbench bench                         the default suite (a few minutes)
       rigbench bench --only gemm,memcopy     just these kernels
       rigbench bench --device cuda:0 --out run.json
       rigbench bench --quick --json > run.json
+      rigbench bench --quick --rounds 5      steadier figures on a busy machine
 
     \b
-    Every figure is the median of at least 5 timed samples; a figure whose spread is over 10%, whose timed
-    sample is under 1 ms, that ran throttled or on battery, or at a reduced size is marked INVALID with why.
+    The suite runs in 3 interleaved rounds (--rounds N), every case once per round, with a fixed reference
+    workload timed between rounds to measure how far the machine itself moved; CPU steal and other programs'
+    CPU use are read during every figure. Each figure is the median of its samples over all rounds, with a 95%
+    confidence interval. It is INVALID, with why, when its spread or its movement between rounds is over 10%,
+    the machine moved over 10% or was busy (steal or other programs over 5% of the CPUs), a timed sample was
+    under 1 ms, it ran throttled, on battery or at a reduced size. A busy machine is said once, above the table.
     Ctrl-C keeps what was measured (the file says "interrupted", exit code 130).
 
     \b
@@ -78,6 +86,9 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
     given = {"nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "master_addr": master_addr,
              "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout}
     if distributed:
+        if rounds is not None:
+            raise UserError("--rounds does not apply with --distributed (each worker times its own samples); leave "
+                            "it out")
         _run_distributed(given, only, quick, out, json_output, device, data_dir)
         return
     flags = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
@@ -98,7 +109,7 @@ def command(quick, only, device, data_dir, out, json_output, distributed, nproc,
 
     try:
         doc, path = run_suite(only=list(only) or None, device=device, quick=quick, data_dir=data_dir, out=out,
-                              argv=["rigbench", "bench", *sys.argv[2:]], progress=progress)
+                              argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds)
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
         click.echo(f"rigbench: interrupted after {n} measurements; partial results in {exc.path}", err=True)
