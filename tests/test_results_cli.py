@@ -187,9 +187,14 @@ def test_show_prints_the_bench_table_from_the_file(folder):
     r = run_cli("results", "show", "noisy", cwd=folder)
     assert r.code == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[1].split() == ["kernel", "device", "dtype", "case", "value", "spread", "of", "peak", "status"]
+    assert lines[1].split() == ["kernel", "device", "dtype", "case", "value", "95%", "CI", "spread", "of", "peak",
+                                "status"]
     gemm = next(ln for ln in lines if ln.startswith("gemm") and "float32" in ln)
     assert f"{GEMM_FLOPS / 0.01 / 1e12:.3f} TFLOP/s" in gemm and "valid" in gemm
+    # 20 samples evenly over 0.98-1.02 x the median: the 95% interval of the median is ranks 6 and 15 of 20
+    # (P(Bin(20, 1/2) <= 5) = 0.0207), times 0.98 + 0.04 x 5/19 = 0.99053 and 0.98 + 0.04 x 14/19 = 1.00947 of it;
+    # as a rate the larger side is 1/0.99053 - 1 = 0.96%
+    assert "±1.0%" in gemm
     assert any(ln.startswith("memcopy") and "INVALID" in ln for ln in lines)
     r = run_cli("results", "show", "latest", "--format", "csv", cwd=folder)
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
