@@ -56,8 +56,10 @@ def test_the_reader_test_would_catch_a_direct_read():
 
 def test_the_bench_table_reads_reason_codes_not_prose():
     """The status cell comes from each reason's ``code`` (validity.brief); nothing parses the prose back."""
-    source = (REPO / "rigbench" / "cli" / "bench.py").read_text(encoding="utf-8")
-    assert not re.search(r"^\s*import re$", source, re.M) and "_brief" not in source and "validity.brief(" in source
+    for name in ("cli/bench.py", "bench/table.py"):
+        source = (REPO / "rigbench" / name).read_text(encoding="utf-8")
+        assert not re.search(r"^\s*import re$", source, re.M) and "_brief" not in source, name
+    assert "validity.brief(" in (REPO / "rigbench" / "bench" / "table.py").read_text(encoding="utf-8")
     assert validity.brief(SPREAD) == "spread 16%"
     assert validity.brief(validity.reason("drift", "the machine moved", 0.12, 0.10)) == "machine moved 12%"
 
