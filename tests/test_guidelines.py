@@ -1,4 +1,4 @@
-"""The guidelines engine: every rule on both sides of its threshold, the CPU equivalence, the brief's own examples."""
+"""The guidelines engine: every rule on both sides of its threshold, the CPU equivalence, the text's own examples."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_every_rule_names_a_check_and_every_uncheckable_one_says_why(profile):
     assert len(ids) == len(set(ids))
 
 
-def test_the_issue_minimum_rules_exist():
+def test_the_minimum_rules_exist():
     ids = {r["id"] for p in g.PROFILES for r in g.load_profile(p).rules}
     for rid in ("laptop.ram", "laptop.gpu", "laptop.cpu", "laptop.storage", "laptop.os", "laptop.cloud_path",
                 "desktop.gpu", "desktop.cores_per_gpu", "desktop.preprocess_feed", "desktop.ram_vs_gpu",
@@ -346,7 +346,7 @@ def test_cores_per_gpu_one_to_two_inclusive():
 
 
 def test_ram_vs_largest_gpu():
-    # the brief's example: a GTX 1080 Ti (11 GB) with 8 GB of RAM fails
+    # the text's example: a GTX 1080 Ti (11 GB) with 8 GB of RAM fails
     c = check("desktop", "desktop.ram_vs_gpu", spec("ram=8GB,gpu=gtx-1080-ti"))
     assert c.status == "fail" and c.required_value == 11 and "3.0 GiB short" in c.why
     assert status("desktop", "desktop.ram_vs_gpu", "ram=16GB,gpu=gtx-1080-ti") == "pass"
@@ -478,10 +478,10 @@ def test_aws_most_options_is_not_judged_from_the_price_lists_rows():
     assert aws["verdict"] == "unknown" and "subset" in aws["measured"] and "Kinesis" in aws["measured"]
 
 
-# ------------------------------------------------------------------------------------------ the brief's examples
+# ------------------------------------------------------------------------------------------- the text's examples
 
 
-def test_the_briefs_laptop_passes():
+def test_the_texts_laptop_passes():
     m = spec('ram=16GB,cpu="Intel Core i7-8750H",gpu=gtx-1070,disk=1TB,os=linux')
     v = g.evaluate("laptop", m)
     assert v.verdict == "pass", [(c.id, c.status, c.why) for c in v.checks]
@@ -499,11 +499,11 @@ def test_verdict_order_and_unknown_never_passes_silently():
 # ------------------------------------------------------------------------------------------------ machines and --spec
 
 
-ISSUE_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
+TWO_GPU_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
 
 
-def test_spec_of_the_issue():
-    m = spec(ISSUE_SPEC)
+def test_a_two_gpu_desktop_spec():
+    m = spec(TWO_GPU_SPEC)
     assert m.ram_bytes == 32 * GIB and m.usable_cores == 8 and m.os_system == "Linux"
     assert [x.catalog_id for x in m.gpus] == ["rtx-2080-ti", "rtx-2080-ti"]
     assert m.cpu_brand == "Intel Core i7-9700K" and m.disks[0].total_bytes == 4 * TB and m.disks[0].kind == "ssd"
@@ -512,7 +512,7 @@ def test_spec_of_the_issue():
     # every hardware rule passes; cooling and preprocessing need a bench run; two GPUs ask for the PSU's rating
     assert by["desktop.psu"].status == "warn" and by["desktop.psu"].required_value == round((2 * 250 + 95) * 1.21)
     assert {c.status for c in v.checks if not c.optional} == {"pass", "unknown"}
-    assert g.evaluate("desktop", spec(ISSUE_SPEC + ",psu=850W")).verdict == "unknown"
+    assert g.evaluate("desktop", spec(TWO_GPU_SPEC + ",psu=850W")).verdict == "unknown"
 
 
 def test_spec_quotes_protect_commas():
@@ -806,7 +806,7 @@ def test_an_aws_gpu_vm_is_matched_to_its_price_list_row():
     (CHROMEBOOK, ["laptop"]),
     (MACBOOK, ["laptop"]),
     ("cpu=i7-8750H,gpu=gtx-1070-max-q,ram=16GB", ["laptop"]),
-    (ISSUE_SPEC, ["desktop", "diy"]),
+    (TWO_GPU_SPEC, ["desktop", "diy"]),
     ("gpu=rtx-4090,kind=diy", ["diy"]),
     ("ram=16GB", ["laptop", "desktop", "diy"]),
     ("instance=aws:g4dn.xlarge", ["cloud"]),
@@ -821,7 +821,7 @@ def test_planned_machines_the_text_endorses_never_fail():
         CHROMEBOOK,                                                                     # the $249 Chromebook + cloud
         'cpu=i7-8750H,cores=12,ram=16GB,gpu=gtx-1070,disk=1TB,disk_kind=nvme,os=linux',  # an i7 laptop, GTX, 1 TB
         'cpu=i5-8250U,cores=8,ram=16GB,gpu=none,disk=256GB,os=windows',                  # whatever laptop + cloud
-        ISSUE_SPEC + ",psu=850W,price=2800",                                           # an RTX 2080 Ti desktop
+        TWO_GPU_SPEC + ",psu=850W,price=2800",                                           # an RTX 2080 Ti desktop
         'gpu=gtx-1070,cpu=i7-9700K,cores=8,ram=16GB,disk=3TB,disk_kind=ssd,os=linux',    # the budget GTX option
         'gpu=rtx-2070,cpu=i7-9700K,cores=8,ram=16GB,disk=3TB,disk_kind=ssd,os=windows,price=2900,ready_made=3400',
         "instance=aws:g4dn.xlarge",                                                     # a rented GPU

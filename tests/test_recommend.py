@@ -12,7 +12,7 @@ import pytest
 from conftest import FIXTURES, assert_user_error, run_cli
 
 FX = FIXTURES / "guidelines"
-ISSUE_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
+TWO_GPU_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
 
 
 def _checks(doc, profile):
@@ -151,8 +151,8 @@ def test_results_file_argument():
     assert r.json()["results_file"].endswith("results_thermal_starved.json")
 
 
-def test_issue_spec_judges_a_planned_build():
-    r = run_cli("recommend", "--spec", ISSUE_SPEC, "--profile", "desktop", "--json")
+def test_a_planned_two_gpu_build_is_judged():
+    r = run_cli("recommend", "--spec", TWO_GPU_SPEC, "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr
     checks = _checks(r.json(), "desktop")
     for rid in ("desktop.gpu", "desktop.cores_per_gpu", "desktop.ram_vs_gpu", "desktop.storage", "desktop.ssd",
@@ -223,7 +223,7 @@ def test_a_probe_file_can_be_judged(tmp_path):
     assert "probed in" in r.json()["notes"][0] and r.json()["results_file"] is None
 
 
-def test_the_issue_gtx_1070_build_is_pointed_at_the_cheapest_card_over_the_bar():
+def test_a_gtx_1070_build_is_pointed_at_the_cheapest_card_over_the_bar():
     r = run_cli("recommend", "--spec", 'ram=32GB,gpu=gtx-1070,cpu="Intel Core i7-9700K",cores=8,disk=4TB,'
                 "disk_kind=ssd,os=linux", "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr
