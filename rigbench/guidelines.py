@@ -690,6 +690,7 @@ class Check:
     optional: bool = False
     change: dict | None = None       # what would make it pass: {kind, amount, unit}
     implied: str | None = None       # how the rule follows from a quote that does not say it outright
+    path: str | None = None          # the laptop's path: "local" (trains on itself) or "cloud" (n/a on the cloud path)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -913,7 +914,9 @@ def check_cloud_path(rule: dict, m: Machine) -> Check:
     if m.gpus is None:
         return _check(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
     if m.gpus:
-        return _check(rule, "pass", "trains locally", req, "this laptop has an NVIDIA GPU; the cloud for big jobs")
+        c = _check(rule, "pass", "trains locally", req, "this laptop has an NVIDIA GPU; the cloud for big jobs")
+        c.path = "local"
+        return c
     why = (f"no NVIDIA GPU: the text's cheap-laptop path, training on rented GPUs (`rigbench cost --rent all`); "
            f"the laptop rules for training on it do not apply")
     if m.price_usd is not None and m.price_usd > rule["chromebook_usd"]:
@@ -922,7 +925,9 @@ def check_cloud_path(rule: dict, m: Machine) -> Check:
         hours = f" = {saved / hour['cheapest_usd_per_hour']:,.0f} hours of {hour['cheapest_instance']}" if hour else ""
         why += (f"; the text's ${rule['chromebook_usd']} Chromebook would leave ${saved:,.0f} more for cloud "
                 f"time{hours}")
-    return _check(rule, "pass", f"no GPU: the {CLOUD_PATH}", req, why, m.price_usd, rule["chromebook_usd"], "USD")
+    c = _check(rule, "pass", f"no GPU: the {CLOUD_PATH}", req, why, m.price_usd, rule["chromebook_usd"], "USD")
+    c.path = "cloud"
+    return c
 
 
 def check_gpu_class(rule: dict, m: Machine) -> Check:
@@ -1366,15 +1371,14 @@ def verdict_of(checks: list[Check]) -> str:
 def _apply_cloud_path(checks: list[Check], prof: Profile) -> list[Check]:
     """On the cloud path (a laptop without an NVIDIA GPU) the rules for training on the laptop do not apply: they
     become n/a, keeping what they would have said so a person can still read it."""
-    path = next((c for c in checks if c.measured.endswith(CLOUD_PATH)), None)
-    if path is None:
+    if not any(c.path == "cloud" for c in checks):
         return checks
     local = {r["id"] for r in prof.rules if r.get("local_training")}
     out = []
     for c in checks:
         if c.id in local and c.status != "n/a":
             before = c.status
-            c = Check(**{**asdict(c), "status": "n/a", "change": None,
+            c = Check(**{**asdict(c), "status": "n/a", "change": None, "path": "cloud",
                          "why": f"on the cloud path training runs on rented GPUs; to train on this laptop: "
                                 f"{before}, {c.why}"})
         out.append(c)

@@ -255,7 +255,7 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
         out.status("pass", "", ", ".join(passed))
     na: dict[str, list[str]] = {}
     for c in checks:
-        if c["status"] == "n/a" and c["why"].startswith("on the cloud path"):   # other n/a rules: --verbose
+        if c["status"] == "n/a" and c.get("path") == "cloud":   # other n/a rules: --verbose
             na.setdefault(_na_reason(c["why"]), []).append(_short(c["id"]))
     for reason, names in na.items():
         out.status("n/a", "", f"{', '.join(names)}: {reason}")
