@@ -58,7 +58,7 @@ class Change:
     change: float | None     # new / base - 1 of the value
     slower_by: float | None  # base / new - 1: how much longer one unit of work takes
     beyond_noise: bool | None
-    verdict: str             # faster | slower | within noise | INVALID in A/B | not measured (in A/B) | only in ...
+    verdict: str             # faster | slower | within noise | INVALID in A/B/both | not measured (in A/B) | only in A/B
     regression: bool
     over_limit: bool
 
@@ -95,7 +95,7 @@ def compare_pair(base: Figure | None, new: Figure | None, fail_above: float | No
         out["beyond_noise"] = new.high < base.low or new.low > base.high
     invalid = [side for side, f in (("A", base), ("B", new)) if not f.valid]
     if invalid:
-        out["verdict"] = f"INVALID in {' and '.join(invalid)}"
+        out["verdict"] = f"INVALID in {'both' if len(invalid) == 2 else invalid[0]}"
         return out
     if out["beyond_noise"] is None:
         out["verdict"] = "no interval"

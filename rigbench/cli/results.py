@@ -26,7 +26,7 @@ def _fmt(fmt: str, as_json: bool) -> str:
 
 
 def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str, notes: list[str] = (),
-               justify: list[str] | None = None, wrap: str = "case") -> None:
+               justify: list[str] | None = None, wrap: tuple[str, ...] = ("case",)) -> None:
     """Rows as a terminal table, CSV (header line, no notes) or a Markdown table (notes below it)."""
     from rigbench import report
 
@@ -51,8 +51,11 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
     from rich.text import Text
 
     t = report.table(title, columns, rows, justify=justify)
-    for col in t.columns:   # as in the bench table: only the case may wrap
-        col.no_wrap = col.header != wrap
+    t.show_edge, t.pad_edge, t.collapse_padding = False, False, True   # as the bench table
+    for i, col in enumerate(t.columns):   # only the named columns may wrap, at a space: no number is ever cut
+        col.no_wrap = col.header not in wrap
+        if not col.no_wrap:
+            col.min_width = max((len(word) for row in rows for word in str(row[i]).split()), default=1)
     report.show(t, *(Text(n) for n in notes))
 
 
@@ -143,13 +146,14 @@ def parse_percent(text: str) -> float:
 
 
 def _cell(f, unit: str | None = None) -> str:
+    """'0.215 TFLOP/s [0.213–0.217]': the value, its unit, its interval; * when INVALID in that run."""
     if f is None:
         return "-"
     if f.value is None:
         return f.status
     iv = f" [{fmt_num(f.low)}–{fmt_num(f.high)}]" if f.low is not None else ""
     star = "" if f.valid else "*"
-    return f"{fmt_num(f.value)}{star}{iv}" + (f" {unit}" if unit else "")
+    return f"{fmt_num(f.value)}{star}" + (f" {unit}" if unit else "") + iv
 
 
 def _signed(x: float | None) -> str:
@@ -183,14 +187,16 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
         for run in loaded[1:]:
             mine = [c for c in changes if c.run == run.path.name]
             several = len({c.device for c in mine}) > 1
-            rows = [[c.kernel, *([c.device] if several else []), c.dtype, c.case or "-", _cell(c.base), _cell(c.new),
-                     c.unit, _signed(c.change), c.verdict + (", over limit" if c.over_limit else "")] for c in mine]
-            columns = ["kernel", *(["device"] if several else []), "dtype", "case", "A (baseline)", "B", "unit",
-                       "change", "verdict"]
-            justify = ["left"] * (len(columns) - 5) + ["right", "right", "left", "right", "left"]
+            rows = [[c.kernel, *([c.device] if several else []), c.dtype, c.case or "-", _cell(c.base, c.unit),
+                     _cell(c.new, c.unit), _signed(c.change), c.verdict + (", over limit" if c.over_limit else "")]
+                    for c in mine]
+            columns = ["kernel", *(["device"] if several else []), "dtype", "case", "A (baseline)", "B", "change",
+                       "verdict"]
+            justify = ["left"] * (len(columns) - 4) + ["right", "right", "right", "left"]
             title = f"B = {run.path.name} against A = {base_name}" + ("" if several else f" ({mine[0].device})"
                                                                       if mine else "")
-            _emit_rows(title, columns, rows, fmt, _diff_notes(mine, fail_above), justify=justify)
+            _emit_rows(title, columns, rows, fmt, _diff_notes(mine, fail_above), justify=justify,
+                       wrap=("case", "A (baseline)", "B", "verdict"))
     if bad:
         what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
                          for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
