@@ -288,3 +288,13 @@ def test_cost_calls_a_difference_inside_the_models_error_a_tie(cli):
     assert "(a tie: inside the +-" in rec and "error of the predicted speed" in rec
     far = cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:g4dn.xlarge", "--hours-per-month", "20", "--json")
     assert "a tie" not in far.json()["recommendation"]
+
+
+def test_gpus_lists_laptop_parts_with_their_power_range(cli):
+    r = cli("gpus", "--arch", "ada")
+    assert r.code == 0, r.stderr
+    line = next(l for l in r.stdout.splitlines() if l.strip().startswith("rtx-4090-laptop"))
+    assert "80-150" in line
+    doc = cli("gpus", "--arch", "ada", "--json").json()
+    lap = next(g for g in doc["gpus"] if g["id"] == "rtx-4090-laptop")
+    assert (lap["form_factor"], lap["tdp_min_w"], lap["tdp_w"]) == ("laptop", 80, 150)

@@ -39,9 +39,12 @@ def command(arch, min_memory, max_price, as_json):
         report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
         return
     rows = [(g.id, g.architecture, fmt_num(g.fp32_tflops), fmt_num(g.fp16_tensor_tflops), fmt_num(g.tf32_tflops),
-             f"{g.memory_gb:g} GB {g.memory_type}", fmt_num(g.memory_bandwidth_gbps), fmt_num(g.tdp_w), g.launch_year,
+             f"{g.memory_gb:g} GB {g.memory_type}", fmt_num(g.memory_bandwidth_gbps),
+             f"{g.tdp_min_w:g}-{g.tdp_w:g}" if g.tdp_min_w is not None and g.tdp_w is not None else fmt_num(g.tdp_w),
+             g.launch_year,
              None if g.launch_price_usd is None else f"${g.launch_price_usd:,.0f}") for g in cards]
     report.show(report.table(
         f"GPU catalog ({len(cards)} cards)",
         ["id", "arch", "FP32 TFLOP/s", "FP16 tensor", "TF32", "memory", "GB/s", "TDP W", "year", "launch"],
-        rows, caption="Tensor figures: dense, FP32 accumulate. Sources: profiles/gpus.csv ('source' column); --json shows them."))
+        rows, caption="Tensor figures: dense, FP32 accumulate. TDP a-b: the power range a laptop maker (or the card's "
+                      "configuration) may set. Sources: profiles/gpus.csv ('source' column); --json shows them."))
