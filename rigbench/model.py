@@ -8,8 +8,11 @@ Demand (per training sample, counted from the model's layer shapes in ``profiles
   * memory: saved activations per sample and fixed bytes (weights, gradients, optimizer state).
 
 Capability (per precision): the peak FLOP/s of the units that run the tensor work, times the efficiency factor of
-the card's ARCHITECTURE and the PRECISION (``profiles/efficiency.toml``, each factor fitted to one published
-measurement named there), and the memory bandwidth times a measured achievable fraction.
+the card's ARCHITECTURE, the PRECISION and the workload FAMILY (convolutional or transformer;
+``profiles/efficiency.toml``, each factor fitted to one published measurement named there), times the card's
+sustained clock fraction (board power per core against its architecture's fit card, ``sustained_clock_fraction``),
+and the memory bandwidth times a measured achievable fraction. Every predicted throughput carries its uncertainty,
+the validation error of the card's (architecture, workload family) cell (``uncertainty``, ``validation_summary``).
 
   fp32: "FP32 training" as NVIDIA's published numbers run it: TF32 tensor cores on Ampere and newer (cuDNN
         convolutions use TF32 by default; NVIDIA's NGC containers and DeepLearningExamples also run matrix
