@@ -44,7 +44,8 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
     \b
     With no argument it probes this machine and uses the newest results file
     of `rigbench bench` (from any folder you run it in) for the cooling and
-    preprocessing checks. With RESULTS.json it judges the machine measured there.
+    preprocessing checks. With RESULTS.json it judges the machine measured there
+    (a `rigbench probe --json` file works too: the machine without measurements).
 
     \b
     Examples:
