@@ -7,18 +7,19 @@ The library is importable on its own; ``rigbench.cli`` only parses, calls and re
 - ``rigbench.kernels``: the benchmark kernels (PyTorch, Numba, I/O).
 - ``rigbench.catalog`` / ``rigbench.model``: GPU spec catalog and the capability x demand model.
 - ``rigbench.guidelines``: the laptop/desktop/DIY/cloud rules of the hardware guide.
-- ``rigbench.cost``: buy-or-rent arithmetic.
+- ``rigbench.cost`` / ``rigbench.prices``: buy-or-rent arithmetic and the price lists it reads.
 
 The commands are functions too, returning the documents ``--json`` prints (docs/api.md)::
 
     import rigbench
     machine = rigbench.probe()                  # rigbench.probe/1
     run = rigbench.bench(quick=True)            # rigbench.results/1
+    plan = rigbench.cost(buy="rtx-2080-ti", rent="aws:p3.2xlarge", hours_per_month=80)   # rigbench.cost/1
 """
 
 __version__ = "0.1.0"
 
 # The command modules, so that ``import rigbench`` is enough to call them. None imports torch or numba.
-from rigbench import bench, probe  # noqa: E402  (after __version__, which they read)
+from rigbench import bench, cost, probe  # noqa: E402  (after __version__, which they read)
 
-__all__ = ["__version__", "bench", "probe"]
+__all__ = ["__version__", "bench", "cost", "probe"]

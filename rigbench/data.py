@@ -58,11 +58,12 @@ def parse_toml(text: str, where: str) -> dict:
         raise UserError(f"{where}: not valid TOML ({exc})") from None
 
 
-def parse_csv(text: str, where: str, required: tuple[str, ...] = ()) -> list[Row]:
+def parse_csv(text: str, where: str, required: tuple[str, ...] = (), exact_width: bool = False) -> list[Row]:
     """CSV text with a header line -> rows; ``required`` columns missing from the header are an error.
 
     Lines are numbered as an editor shows them (the header is line 1); blank lines and lines starting with ``#``
-    are comments.
+    are comments. A row with fewer values than the header gets empty trailing ones, unless ``exact_width`` (then,
+    as a row with more values always is, it is an error).
     """
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
              if line.strip() and not line.lstrip().startswith("#")]
@@ -79,7 +80,7 @@ def parse_csv(text: str, where: str, required: tuple[str, ...] = ()) -> list[Row
         raise UserError(f"{where} line {lines[0][0]}: missing column(s) {', '.join(missing)}")
     rows = []
     for (number, _), cells in zip(lines[1:], parsed[1:]):
-        if len(cells) > len(header):
+        if len(cells) > len(header) or (exact_width and len(cells) < len(header)):
             raise UserError(f"{where} line {number}: {len(cells)} values for {len(header)} columns")
         cells = cells + [""] * (len(header) - len(cells))
         rows.append(Row(dict(zip(header, (c.strip() for c in cells))), f"{where} line {number}"))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rigbench import card_prices as cp
+from rigbench.prices import cards as cp
 from rigbench.errors import UserError
 
 HEADER = "gpu_id,kind,usd,usd_low,usd_high,date,source,note\n"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import cloud_extras, cost
+from rigbench import cost
+from rigbench.cost import arithmetic, ownership, plan
+from rigbench.prices import cloud, extras
 from rigbench.errors import UserError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
@@ -20,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
 def test_system_power_hand_worked():
     """RTX 2080 Ti (250 W TDP) + 145 W rest of system, 90% PSU: (250 + 145) / 0.9 = 438.888... W."""
-    assert cost.system_power_w(250, 1, 1.0, 145, 0.9) == pytest.approx(438.8888889)
+    assert arithmetic.system_power_w(250, 1, 1.0, 145, 0.9) == pytest.approx(438.8888889)
 
 
 def test_owning_total_hand_worked():
@@ -28,28 +30,28 @@ def test_owning_total_hand_worked():
 
     electricity = 0.4 kW x 0.15 x 1920 = 115.2; total = 2500 - 1625 + 115.2 = 990.2 USD.
     """
-    assert cost.owning_total_usd(2500, 1625, 400, 0.15, 1920) == pytest.approx(990.2)
+    assert arithmetic.owning_total_usd(2500, 1625, 400, 0.15, 1920) == pytest.approx(990.2)
 
 
 def test_renting_total_hand_worked():
     """p3.2xlarge 3.06 USD/h x 1,920 h = 5,875.2 USD."""
-    assert cost.renting_total_usd(3.06, 1920) == pytest.approx(5875.2)
+    assert arithmetic.renting_total_usd(3.06, 1920) == pytest.approx(5875.2)
 
 
 def test_hours_for_samples_hand_worked():
     """ResNet-50, 90 epochs of ImageNet (1,281,167 images) at 1,000 images/s:
     90 x 1,281,167 / 1000 / 3600 = 32.029175 h."""
-    assert cost.hours_for_samples(90 * 1281167, 1000) == pytest.approx(32.029175)
+    assert arithmetic.hours_for_samples(90 * 1281167, 1000) == pytest.approx(32.029175)
 
 
 def test_resale_fraction_interpolates_and_holds_last_point():
     """Table 0:1.0, 12:0.75, 24:0.65: at 18 months 0.75 + (0.65-0.75) x 6/12 = 0.70; beyond 24 the last point holds."""
     months, fracs = (0, 12, 24), (1.0, 0.75, 0.65)
-    assert cost.resale_fraction(18, months, fracs) == pytest.approx(0.70)
-    assert cost.resale_fraction(0, months, fracs) == 1.0
-    assert cost.resale_fraction(99, months, fracs) == 0.65
+    assert arithmetic.resale_fraction(18, months, fracs) == pytest.approx(0.70)
+    assert arithmetic.resale_fraction(0, months, fracs) == 1.0
+    assert arithmetic.resale_fraction(99, months, fracs) == 0.65
     with pytest.raises(UserError):
-        cost.resale_fraction(-1, months, fracs)
+        arithmetic.resale_fraction(-1, months, fracs)
 
 
 def test_crossover_hand_worked_and_lines_cross_there():
@@ -58,7 +60,7 @@ def test_crossover_hand_worked_and_lines_cross_there():
     H = 875 / (24 x (3.06 - 0.06)) = 875 / 72 = 12.152777... h/month. At H both totals are equal:
     own = 875 + 24 x H x 0.06 = 892.5, rent = 24 x H x 3.06 = 892.5.
     """
-    h = cost.crossover_hours_per_month(875, 0.06, 3.06, 24)
+    h = arithmetic.crossover_hours_per_month(875, 0.06, 3.06, 24)
     assert h == pytest.approx(12.1527778)
     own = 875 + 24 * h * 0.06
     rent = 24 * h * 3.06
@@ -69,16 +71,16 @@ def test_crossover_hand_worked_and_lines_cross_there():
 
 
 def test_crossover_none_when_renting_runs_cheaper_than_electricity():
-    assert cost.crossover_hours_per_month(1000, 0.5, 0.4, 24) is None
-    assert cost.crossover_hours_per_month(1000, 0.5, 0.5, 24) is None
-    assert cost.crossover_hours_per_month(1000, 0.1, 1.0, 0) is None
+    assert arithmetic.crossover_hours_per_month(1000, 0.5, 0.4, 24) is None
+    assert arithmetic.crossover_hours_per_month(1000, 0.5, 0.5, 24) is None
+    assert arithmetic.crossover_hours_per_month(1000, 0.1, 1.0, 0) is None
 
 
 # ---------------------------------------------------------------------------------------------- the price list
 
 
 def test_shipped_price_list_is_valid_and_covers_the_generations():
-    prices = cost.load_prices()
+    prices = cloud.load_prices()
     assert len(prices.instances) >= 25
     providers = {i.provider for i in prices.instances}
     assert {"aws", "gcp", "azure"} <= providers
@@ -99,46 +101,46 @@ def test_shipped_price_list_is_valid_and_covers_the_generations():
 
 def test_every_gpu_id_in_the_price_list_resolves_in_the_catalog():
     catalog = pytest.importorskip("rigbench.catalog", reason="the GPU catalog (issue: catalog) has not landed yet")
-    for inst in cost.load_prices().instances:
+    for inst in cloud.load_prices().instances:
         gpu = catalog.resolve(inst.gpu_id)
         assert gpu.memory_gb, inst.key
 
 
 def test_resolve_instance_exact_bare_and_case_insensitive():
-    prices = cost.load_prices()
-    assert cost.resolve_instance("aws:p3.2xlarge", prices).on_demand_usd_per_hour == 3.06
-    assert cost.resolve_instance("AZURE:nc6s_v3", prices).name == "NC6s_v3"
-    assert cost.resolve_instance("p3.2xlarge", prices).provider == "aws"
+    prices = cloud.load_prices()
+    assert cloud.resolve_instance("aws:p3.2xlarge", prices).on_demand_usd_per_hour == 3.06
+    assert cloud.resolve_instance("AZURE:nc6s_v3", prices).name == "NC6s_v3"
+    assert cloud.resolve_instance("p3.2xlarge", prices).provider == "aws"
 
 
 def test_unknown_instance_suggests_close_names():
     with pytest.raises(UserError, match=r"aws:p3\.2xlarge"):
-        cost.resolve_instance("aws:p3.2xlarg")
+        cloud.resolve_instance("aws:p3.2xlarg")
 
 
 @pytest.mark.parametrize("fixture, fragment", [
-    ("negative_price.csv", ":3: column 'on_demand_usd_per_hour' is -1;"),
-    ("spot_above_on_demand.csv", ":3: column 'spot_usd_per_hour'"),
-    ("bad_date.csv", ":4: column 'price_date'"),
-    ("missing_column.csv", ":1: header lacks column(s) spot_usd_per_hour"),
-    ("not_a_number.csv", ":2: column 'gpu_count' is 'one'"),
-    ("short_row.csv", ":3: 9 fields, the header has 11"),
+    ("negative_price.csv", " line 3: column 'on_demand_usd_per_hour' is -1;"),
+    ("spot_above_on_demand.csv", " line 3: column 'spot_usd_per_hour'"),
+    ("bad_date.csv", " line 4: column 'price_date'"),
+    ("missing_column.csv", " line 1: missing column(s) spot_usd_per_hour"),
+    ("not_a_number.csv", " line 2: column 'gpu_count' is 'one'"),
+    ("short_row.csv", " line 3: 9 values for 11 columns"),
 ])
 def test_malformed_price_file_names_line_and_column(fixture, fragment):
     with pytest.raises(UserError) as exc:
-        cost.load_prices(FIXTURES / fixture)
+        cloud.load_prices(FIXTURES / fixture)
     assert fragment in str(exc.value)
 
 
 def test_stale_list_is_flagged_from_its_oldest_row():
-    prices = cost.load_prices(FIXTURES / "tiny_prices.csv")
+    prices = cloud.load_prices(FIXTURES / "tiny_prices.csv")
     assert prices.date == dt.date(2024, 1, 15)
     assert prices.is_stale(180, today=dt.date(2024, 9, 1))       # 230 days
     assert not prices.is_stale(180, today=dt.date(2024, 3, 1))   # 46 days
 
 
 def test_ownership_defaults_have_sources():
-    own = cost.load_ownership()
+    own = ownership.load_ownership()
     assert 0.05 < own.electricity_usd_per_kwh < 0.5
     assert own.basic_band_usd == (2000, 3000) and own.high_end_band_usd == (8897, 23000)
     assert own.rest_of_machine_usd == 2500 - 999
@@ -176,8 +178,8 @@ def fake_predict(gpu, workload, precision):
     return SPEED[gpu.id], "images"
 
 
-def own_fixture() -> cost.Ownership:
-    return cost.Ownership(electricity_usd_per_kwh=0.15, gpu_load_fraction=1.0, rest_of_system_w=110,
+def own_fixture() -> ownership.Ownership:
+    return ownership.Ownership(electricity_usd_per_kwh=0.15, gpu_load_fraction=1.0, rest_of_system_w=110,
                           psu_efficiency=0.9, rest_of_machine_usd=1500, basic_band_usd=(2000, 3000),
                           high_end_band_usd=(8897, 23000), resale_months=(0, 24), resale_fractions=(1.0, 0.5),
                           data_parallel_efficiency=0.9, stale_after_days=180, sources={
@@ -309,14 +311,14 @@ RESULTS = _doc([
 def test_measured_power_reads_the_nvml_conditions_of_training_kernels():
     """The runner stores power at conditions.gpu_before/gpu_after.power_w; the larger (after, end of load) of the
     training measurements is used: 251.3 W from train_transformer."""
-    watts, where = cost._measured_power_w(RESULTS, "cuda:0")
+    watts, where = plan._measured_power_w(RESULTS, "cuda:0")
     assert watts == pytest.approx(251.3)
     assert "train_transformer" in where and "gpu_after" in where
     # The larger of before/after, even if a (strange) record has them the other way round.
-    watts, where = cost._measured_power_w(_doc([_train("train_cnn", 240.0, 90.0)]), "cuda:0")
+    watts, where = plan._measured_power_w(_doc([_train("train_cnn", 240.0, 90.0)]), "cuda:0")
     assert watts == pytest.approx(240.0) and "gpu_before" in where
-    assert cost._measured_power_w(_doc([]), "cuda:0") is None
-    assert cost._measured_power_w(_doc([_train("train_cnn", None, None)]), "cuda:0") is None
+    assert plan._measured_power_w(_doc([]), "cuda:0") is None
+    assert plan._measured_power_w(_doc([_train("train_cnn", None, None)]), "cuda:0") is None
 
 
 class _Pred:
@@ -378,7 +380,7 @@ def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
 def test_bought_card_needing_more_than_a_month_is_infeasible():
     """500 h/month on test:v100 (800 img/s) = 1,000 h/month on card-a (400 img/s): 1000 / 730.5 = 1.37 months of
     hours, 2 cards. Before the fix it was recommended (total 1,250 + 0.06 x 1000 x 24 = 2,690 USD < 36,000)."""
-    assert cost.HOURS_PER_MONTH == pytest.approx(730.5)
+    assert arithmetic.HOURS_PER_MONTH == pytest.approx(730.5)
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=500, months=24, reference="test:v100")
     buy, rent = rep.buys[0], rep.rents[0]
     assert buy.hours_per_month == pytest.approx(1000) and buy.total_usd == pytest.approx(2690)
@@ -401,7 +403,7 @@ def test_rented_instance_needing_more_than_a_month_is_infeasible():
     assert "2 instances" in rep.rents[0].infeasible_note()
     assert rep.recommendation().startswith("none of the options")
     # Exactly a month's hours is still feasible.
-    rep = run(rent=["test:v100"], hours_per_month=cost.HOURS_PER_MONTH, months=1, reference="test:v100")
+    rep = run(rent=["test:v100"], hours_per_month=arithmetic.HOURS_PER_MONTH, months=1, reference="test:v100")
     assert rep.rents[0].feasible
 
 
@@ -519,13 +521,13 @@ def test_spot_with_a_selector_drops_instances_without_spot():
 def test_storage_and_egress_per_month_hand_worked():
     """AWS: 500 GB x 0.08 + (200 - 100 free) GB x 0.09 = 40 + 9 = 49 USD/month; GCP: 500 x 0.10 + 200 x 0.12 = 74;
     Lambda has no cited storage price (None, with the reason) and charges no egress."""
-    facts = cloud_extras.load_extras()
-    assert cloud_extras.monthly_usd(facts["aws"], 500, 200)[0] == pytest.approx(49.0)
-    assert cloud_extras.monthly_usd(facts["gcp"], 500, 200)[0] == pytest.approx(74.0)
-    usd, why = cloud_extras.monthly_usd(facts["lambda"], 500, 0)
+    facts = extras.load_extras()
+    assert extras.monthly_usd(facts["aws"], 500, 200)[0] == pytest.approx(49.0)
+    assert extras.monthly_usd(facts["gcp"], 500, 200)[0] == pytest.approx(74.0)
+    usd, why = extras.monthly_usd(facts["lambda"], 500, 0)
     assert usd is None and "no cited storage price" in why
-    assert cloud_extras.monthly_usd(facts["lambda"], 0, 5000)[0] == 0.0
-    assert cloud_extras.monthly_usd(facts["lambda"], 10, 0, storage_price_override=0.2)[0] == pytest.approx(2.0)
+    assert extras.monthly_usd(facts["lambda"], 0, 5000)[0] == 0.0
+    assert extras.monthly_usd(facts["lambda"], 10, 0, storage_price_override=0.2)[0] == pytest.approx(2.0)
     assert all(f.billing and f.billing_source for f in facts.values())
 
 

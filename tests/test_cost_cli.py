@@ -61,7 +61,7 @@ def test_negative_hours():
 
 def test_malformed_price_file_names_line_and_column():
     assert_user_error(run_cli("cost", "--rent", "all", "--hours-per-month", "10", "--prices",
-                              str(FIXTURES / "negative_price.csv")), "negative_price.csv:3", "on_demand_usd_per_hour")
+                              str(FIXTURES / "negative_price.csv")), "negative_price.csv line 3", "on_demand_usd_per_hour")
 
 
 def test_missing_price_file():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import prices, services, skypilot_catalog as sk
+from rigbench.prices import cloud as prices, services, skypilot as sk
 from rigbench.errors import UserError
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prices" / "skypilot"
@@ -131,7 +131,7 @@ def test_written_list_reads_back_and_is_preferred(own_data_dir):
 
 def test_bad_date_basis_is_refused():
     text = prices.prices_csv(prices.load_shipped_prices().instances[:1]).replace(",published", ",guessed")
-    with pytest.raises(UserError, match=":2: column 'date_basis' is 'guessed'"):
+    with pytest.raises(UserError, match=" line 2: column 'date_basis' is 'guessed'"):
         prices.parse_prices(text, "x.csv")
 
 

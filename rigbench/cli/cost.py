@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import click
+from rich.text import Text
 
-from rigbench.errors import UserError
-
-
-def _fmt(x, digits: int = 3):
-    from rigbench.units import fmt_num
-
-    return fmt_num(x, digits)
+from rigbench import cost, report
+from rigbench.cli.prices import render_list
+from rigbench.prices.cloud import load_prices
+from rigbench.units import fmt_num
 
 
 def _scaling(o: dict) -> str:
@@ -45,15 +43,7 @@ def _caption(doc: dict) -> str:
     return text
 
 
-def _render(rep, as_json: bool, plot_path: str | None) -> None:
-    from rigbench import report
-
-    doc = rep.to_doc()
-    if plot_path:
-        from rigbench.cost import plot_cumulative
-
-        plot_cumulative(rep, plot_path)
-        doc["plot"] = str(plot_path)
+def _render(doc: dict, as_json: bool) -> None:
     if as_json:
         for w in doc["warnings"]:
             click.echo(f"rigbench: warning: {w}", err=True)
@@ -65,14 +55,14 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
     for o in doc["options"]:
         rows.append((
             o["name"], o["kind"], o["gpu_count"],
-            _fmt(o["throughput_per_s"]),
-            _fmt(o["hours_per_month"]) + ("" if o["feasible"] else " !"),
-            _fmt(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
+            fmt_num(o["throughput_per_s"]),
+            fmt_num(o["hours_per_month"]) + ("" if o["feasible"] else " !"),
+            fmt_num(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
             f"{o['total_usd']:,.0f}",
-            _fmt(o["usd_per_unit_work"]),
-            "-" if o["usd_per_epoch"] is None else _fmt(o["usd_per_epoch"]),
+            fmt_num(o["usd_per_unit_work"]),
+            "-" if o["usd_per_epoch"] is None else fmt_num(o["usd_per_epoch"]),
             _scaling(o),
-            "" if o["kind"] == "buy" else ("infeasible" if not o["feasible"] else _fmt(o["break_even_hours_per_month"])),
+            "" if o["kind"] == "buy" else ("infeasible" if not o["feasible"] else fmt_num(o["break_even_hours_per_month"])),
         ))
     title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
     caption = _caption(doc)
@@ -101,7 +91,7 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
             lines.append(f"Break-even: {b} beats {r} at any usage (the rented option's monthly charges alone cost "
                          f"more than owning)")
         else:
-            lines.append(f"Break-even: {b} beats {r} above {_fmt(be)} h/month on {ref}")
+            lines.append(f"Break-even: {b} beats {r} above {fmt_num(be)} h/month on {ref}")
     for n in doc["notes"]:
         lines.append(f"NOTE: {n}")
     for n in doc["assumptions"].get("card_prices") or []:
@@ -117,18 +107,16 @@ def _render(rep, as_json: bool, plot_path: str | None) -> None:
                  f"resale {a['resale_fraction']:.0%} ({a['resale_source']}); "
                  f"{'spot' if a['spot'] else 'on-demand'} prices; "
                  + "".join(f"{p}; " for p in a.get("power_basis") or [])
-                 + f"change them with --electricity, --resale, "
-                 f"--gpu-price, --build-price, --power-w, --spot")
+                 + "change them with --electricity, --resale, "
+                 "--gpu-price, --build-price, --power-w, --spot")
     origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
               "file": "--prices"}.get(doc.get("prices_origin"), "the list")
     lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {origin}: "
                  f"{doc['prices_source']}")
     for w in doc["warnings"]:
         lines.append(f"WARNING: {w}")
-    if plot_path:
-        lines.append(f"Plot written to {plot_path}")
-    from rich.text import Text
-
+    if doc.get("plot"):
+        lines.append(f"Plot written to {doc['plot']}")
     report.show(*[Text(ln, style="bold yellow" if ln.startswith("WARNING") else None) for ln in lines])
 
 
@@ -192,31 +180,13 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
       rigbench cost --buy rtx-3090 --price-kind used --rent gpu=A100 --hours-per-month 60
       rigbench cost --list
     """
-    from rigbench import cost
-    from rigbench.units import parse_usd
-
     if list_only:
-        from rigbench.cli.prices import render_list
-
-        render_list(cost.load_prices(prices_path), as_json)
+        render_list(load_prices(prices_path), as_json)
         return
-    if plot_path:
-        cost.check_plot_path(plot_path)
-    results_doc = None
-    if results_path:
-        from rigbench import results
-
-        results_doc = results.load_document(results_path)
-    req = cost.CostRequest(
-        buy=list(buy), rent=list(rent), months=months, hours_per_month=hours_per_month, reference=reference,
-        workload=workload, precision=precision, epochs=epochs, dataset_size=dataset_size,
-        jobs_per_month=jobs_per_month, results_doc=results_doc, results_device=device,
-        gpu_price_usd=parse_usd(gpu_price) if gpu_price is not None else None,
-        build_price_usd=parse_usd(build_price) if build_price is not None else None,
-        buy_count=buy_count, electricity_usd_per_kwh=electricity, power_w=power_w, resale=resale, spot=spot,
-        prices_path=prices_path, price_kind=price_kind, storage_gb=storage_gb, egress_gb=egress_gb,
-        storage_usd_per_gb_month=storage_usd_per_gb_month,
-    )
-    if power_w is not None and power_w <= 0:
-        raise UserError(f"--power-w is {power_w}; give the machine's wall power in watts (> 0)")
-    _render(cost.compare(req), as_json, plot_path)
+    _render(cost.cost(buy=buy, rent=rent, buy_count=buy_count, months=months, hours_per_month=hours_per_month,
+                      reference=reference, workload=workload, precision=precision, epochs=epochs,
+                      dataset_size=dataset_size, jobs_per_month=jobs_per_month, results=results_path, device=device,
+                      gpu_price=gpu_price, price_kind=price_kind, build_price=build_price, electricity=electricity,
+                      power_w=power_w, resale=resale, spot=spot, storage_gb=storage_gb, egress_gb=egress_gb,
+                      storage_usd_per_gb_month=storage_usd_per_gb_month, prices=prices_path, plot=plot_path),
+            as_json)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
+from rigbench import report
 from rigbench.errors import UserError
+from rigbench.prices import cloud, services, skypilot
 
 
 def render_list(prices, as_json: bool) -> None:
     """The instances of a price list, and the services it leaves out (with why)."""
-    from rigbench import prices as price_list, report, services
-
     svc = services.load_services()
     if as_json:
         report.emit_json({
@@ -30,7 +30,7 @@ def render_list(prices, as_json: bool) -> None:
     report.show(report.table(f"Cloud GPU instances: {prices.describe()}",
                              ["instance", "GPU", "GPUs", "vCPUs", "RAM GB", "USD/h", "spot USD/h", "region",
                               "price date"],
-                             list(price_list.format_instances(prices)),
+                             list(cloud.format_instances(prices)),
                              justify=["left", "left"] + ["right"] * 6 + ["left"],
                              caption="each instance at its cheapest region; * = dated by the day the data was read (the "
                                      "source states no date): the prices may be older; sources of every row: "
@@ -63,9 +63,7 @@ def command(ctx):
     it and say so on screen. Pass --prices FILE to `cost` for a one-off list.
     """
     if ctx.invoked_subcommand is None:
-        from rigbench import prices
-
-        render_list(prices.load_prices(), as_json=False)
+        render_list(cloud.load_prices(), as_json=False)
 
 
 @command.command(name="list")
@@ -80,11 +78,9 @@ def list_command(prices_path, shipped, as_json):
       rigbench prices list
       rigbench prices list --shipped --json
     """
-    from rigbench import prices
-
     if shipped and prices_path:
         raise UserError("give --shipped or --prices FILE, not both")
-    render_list(prices.load_shipped_prices() if shipped else prices.load_prices(prices_path), as_json)
+    render_list(cloud.load_shipped_prices() if shipped else cloud.load_prices(prices_path), as_json)
 
 
 @command.command(name="refresh")
@@ -113,25 +109,23 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
       rigbench prices refresh --from skypilot-catalog/catalogs/v7
       rigbench prices refresh --from tests/fixtures/prices/skypilot --dry-run
     """
-    from rigbench import prices, report, skypilot_catalog
-
     price_date = _parse_date(date_text)
-    base = source or skypilot_catalog.DEFAULT_BASE_URL
-    target = prices.user_prices_path() if out_path is None else Path(out_path)
-    previous = prices.load_prices()
-    result = skypilot_catalog.refresh(base, previous, price_date=price_date, label=label)
+    base = source or skypilot.DEFAULT_BASE_URL
+    target = cloud.user_prices_path() if out_path is None else Path(out_path)
+    previous = cloud.load_prices()
+    result = skypilot.refresh(base, previous, price_date=price_date, label=label)
     written = None
     if not dry_run:
         comments = [f"written by rigbench prices refresh from {base} on {_dt.date.today().isoformat()}",
                     "same columns as profiles/cloud_prices.csv; see profiles/cloud_prices.md for what they mean"]
-        written = str(prices.write_prices(target, result.instances, comments))
+        written = str(cloud.write_prices(target, result.instances, comments))
     doc = {
         "schema": "rigbench.prices_refresh/1", "from": base, "read": result.read,
         "price_date": result.price_date.isoformat(), "date_basis": result.date_basis,
         "dates": {c: {"date": d.isoformat(), "date_basis": b} for c, (d, b) in result.dates.items()},
         "refreshed": len(result.refreshed), "carried_over": [i.key for i in result.carried],
         "missing": result.missing, "written": written, "dry_run": dry_run,
-        "instances": [dict(zip(list(prices.PRICE_COLUMNS) + list(prices.OPTIONAL_COLUMNS), prices.format_row(i)))
+        "instances": [dict(zip(list(cloud.PRICE_COLUMNS) + list(cloud.OPTIONAL_COLUMNS), cloud.format_row(i)))
                       for i in result.instances],
     }
     if as_json:
@@ -151,11 +145,11 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
                      f"the source has no file for their cloud")
     if result.missing:
         lines.append(f"Not in the source's files, left out: {', '.join(result.missing)}")
-    for cloud, (d, basis) in result.dates.items():
+    for provider, (d, basis) in result.dates.items():
         how = ("the day its file was read: the catalog files carry no date; pass --date YYYY-MM-DD, or refresh "
                "from a git checkout of the catalog" if basis == "fetched" else
                "--date" if price_date is not None else "its file's last commit in the git checkout")
-        lines.append(f"{cloud} dated {d} ({how})")
+        lines.append(f"{provider} dated {d} ({how})")
     if written:
         lines.append(f"Wrote {written}: `rigbench cost` and `rigbench recommend` now use it "
                      f"(delete it to go back to the shipped list)")

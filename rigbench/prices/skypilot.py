@@ -28,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from rigbench import data
 from rigbench.errors import UserError
-from rigbench.prices import Instance, PriceList, profile_text
+from rigbench.files import read_text
+from rigbench.prices.cloud import Instance, PriceList
 
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v7"
 PROVIDERS = ("aws", "gcp", "azure", "lambda")
@@ -48,18 +50,20 @@ class Tracked:
     catalog_accelerator: str   # AcceleratorName
 
 
+TRACKED_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "catalog_instance", "catalog_accelerator")
+
+
 def load_tracked(text: str | None = None, source: str = "profiles/price_instances.csv") -> list[Tracked]:
     """The instances to keep (``profiles/price_instances.csv``)."""
-    text = profile_text("price_instances.csv") if text is None else text
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    rows = (data.load_csv("price_instances.csv", TRACKED_COLUMNS) if text is None
+            else data.parse_csv(text, source, TRACKED_COLUMNS))
     out = []
-    for n, row in enumerate(csv.DictReader(lines), start=2):
+    for row in rows:
         try:
-            out.append(Tracked(row["provider"].strip().lower(), row["instance"].strip(), row["gpu_id"].strip(),
-                               int(row["gpu_count"]), row["catalog_instance"].strip(),
-                               row["catalog_accelerator"].strip()))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{source}: row {n} is malformed ({exc})") from None
+            out.append(Tracked(row["provider"].lower(), row["instance"], row["gpu_id"], int(row["gpu_count"]),
+                               row["catalog_instance"], row["catalog_accelerator"]))
+        except ValueError as exc:
+            raise UserError(f"{row.where}: malformed ({exc})") from None
     return out
 
 
@@ -76,7 +80,7 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
     if base.startswith(("http://", "https://")):
         url = f"{base.rstrip('/')}/{provider}/vms.csv"
         try:
-            data = (opener or _http_get)(url)
+            body = (opener or _http_get)(url)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
@@ -84,7 +88,7 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise UserError(f"cannot fetch {url}: {reason}; check the network or pass --from FOLDER") from None
-        return data.decode("utf-8", errors="replace"), url
+        return body.decode("utf-8", errors="replace"), url
     path = Path(base)
     if path.is_file():
         if path.parent.name.lower() != provider:
@@ -100,10 +104,7 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
     else:
         raise UserError(f"--from {base}: no such file or folder; give a folder holding <cloud>/vms.csv "
                         f"(a checkout's catalogs/v7) or a URL")
-    try:
-        return candidate.read_text(encoding="utf-8"), str(candidate)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {candidate}: {exc}") from None
+    return read_text(candidate, "SkyPilot catalog file"), str(candidate)
 
 
 def git_commit_date(path: str) -> _dt.date | None:

@@ -23,7 +23,7 @@ class Service:
 
 def load_services(text: str | None = None, source: str = "profiles/cloud_services.toml") -> list[Service]:
     """Every service with its status and why; a malformed file names the entry."""
-    doc = data.parse_toml(data.shipped_text("cloud_services.toml") if text is None else text, source)
+    doc = data.load_toml("cloud_services.toml") if text is None else data.parse_toml(text, source)
     out = []
     for n, entry in enumerate(doc.get("service", []), start=1):
         try:

@@ -19,7 +19,6 @@ import io
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -28,7 +27,7 @@ import platformdirs
 
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.files import read_text
+from rigbench.files import read_text, write_text_atomic
 
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
@@ -121,10 +120,6 @@ def user_prices_path() -> Path:
     return user_data_dir() / USER_FILE_NAME
 
 
-def profile_text(name: str) -> str:
-    return data.shipped_text(name)
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Reading
 
@@ -146,24 +141,12 @@ def _parse_number(text: str, where: str, column: str, *, integer: bool = False, 
 
 
 def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
-    """Parse price-list CSV text. Lines starting with '#' are comments. Every error names the line and column."""
-    rows = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.lstrip().startswith("#")]
-    if not rows:
-        raise UserError(f"{source}: no header and no instances; expected columns {', '.join(PRICE_COLUMNS)}")
-    header_line, header = rows[0]
-    columns = [c.strip() for c in next(csv.reader([header]))]
-    missing = [c for c in PRICE_COLUMNS if c not in columns]
-    if missing:
-        raise UserError(f"{source}:{header_line}: header lacks column(s) {', '.join(missing)}; "
-                        f"expected {', '.join(PRICE_COLUMNS)}")
+    """Parse price-list CSV text (through :func:`rigbench.data.parse_csv`: lines starting with '#' are comments).
+    Every error names the line and column."""
     instances: list[Instance] = []
-    seen: dict[str, int] = {}
-    for line_no, line in rows[1:]:
-        where = f"{source}:{line_no}"
-        values = next(csv.reader(io.StringIO(line)))
-        if len(values) != len(columns):
-            raise UserError(f"{where}: {len(values)} fields, the header has {len(columns)}")
-        row = {c: v.strip() for c, v in zip(columns, values)}
+    seen: dict[str, str] = {}
+    for row in data.parse_csv(text, source, required=PRICE_COLUMNS, exact_width=True):
+        where = row.where
         for col in ("provider", "instance", "gpu_id", "region", "source"):
             if not row[col]:
                 raise UserError(f"{where}: column '{col}' is empty")
@@ -189,8 +172,8 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             source=row["source"], date_basis=basis,
         )
         if inst.key.lower() in seen:
-            raise UserError(f"{where}: instance {inst.key} is listed twice (first on line {seen[inst.key.lower()]})")
-        seen[inst.key.lower()] = line_no
+            raise UserError(f"{where}: instance {inst.key} is listed twice (first at {seen[inst.key.lower()]})")
+        seen[inst.key.lower()] = where
         instances.append(inst)
     if not instances:
         raise UserError(f"{source}: the header is there but no instances follow")
@@ -199,7 +182,7 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
 
 def load_shipped_prices() -> PriceList:
     """The list shipped with rigbench (``profiles/cloud_prices.csv``)."""
-    return parse_prices(profile_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
+    return parse_prices(data.shipped_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
 
 
 def load_prices(path: str | Path | None = None) -> PriceList:
@@ -322,29 +305,9 @@ def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> s
 
 def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = ()) -> Path:
     """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old."""
-    path = Path(path)
     text = prices_csv(instances, comments)
     parse_prices(text, str(path))   # what we write must read back
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return path
+    return write_text_atomic(path, text)
 
 
 def format_instances(prices: PriceList) -> Iterable[tuple]:

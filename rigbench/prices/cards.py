@@ -70,8 +70,13 @@ def _num(text: str | None, where: str, column: str, optional: bool = False) -> f
 
 
 def parse_card_prices(text: str, where: str) -> list[CardPrice]:
+    """Card-price CSV text in the format of ``profiles/card_prices.csv``."""
+    return _card_prices(data.parse_csv(text, where, required=COLUMNS[:7]))
+
+
+def _card_prices(rows) -> list[CardPrice]:
     out = []
-    for row in data.parse_csv(text, where, required=COLUMNS[:7]):
+    for row in rows:
         kind = (row.get("kind") or "").strip()
         if kind not in KINDS:
             raise UserError(f"{row.where}: kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -89,7 +94,7 @@ def parse_card_prices(text: str, where: str) -> list[CardPrice]:
 
 def load_card_prices() -> list[CardPrice]:
     """Every price of ``profiles/card_prices.csv``."""
-    return parse_card_prices(data.shipped_text("card_prices.csv"), "profiles/card_prices.csv")
+    return _card_prices(data.load_csv("card_prices.csv", COLUMNS[:7]))
 
 
 def card_price(gpu_id: str, kind: str, prices: list[CardPrice] | None = None) -> CardPrice | None:

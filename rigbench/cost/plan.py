@@ -1,0 +1,459 @@
+"""Planning: a ``CostRequest`` (cards to buy, instances to rent, the work) becomes a ``CostReport``, using the price
+lists, the GPU catalog, the performance model (and :mod:`rigbench.scaling` for multi-GPU options) and, when given,
+a results file's measured throughput and power.
+
+The same amount of work costs each option a different number of hours: work is counted in samples (images,
+sequences), and every option's hours are ``samples / its throughput``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from rigbench import catalog, model, results, scaling
+from rigbench.cost.arithmetic import (SECONDS_PER_HOUR, electricity_usd_per_hour, hours_for_samples, resale_fraction,
+                                      system_power_w)
+from rigbench.cost.ownership import Ownership, load_ownership
+from rigbench.cost.report import CostOption, CostReport, Work
+from rigbench.errors import UserError
+from rigbench.prices import cards, extras
+from rigbench.prices.cloud import load_prices, select_instances
+
+TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
+
+
+@dataclass
+class CostRequest:
+    """Everything ``compare`` needs; every None takes the documented default."""
+
+    buy: Sequence[str] = ()
+    rent: Sequence[str] = ()           # instance keys, or ["all"]
+    months: float = 24
+    hours_per_month: float | None = None
+    reference: str | None = None
+    workload: str = "resnet50"
+    precision: str = "amp"
+    epochs: float | None = None
+    dataset_size: float | None = None
+    jobs_per_month: float = 1.0
+    results_doc: dict | None = None
+    results_device: str = "cuda:0"
+    gpu_price_usd: float | None = None
+    build_price_usd: float | None = None
+    buy_count: int = 1
+    electricity_usd_per_kwh: float | None = None
+    power_w: float | None = None
+    resale: float | None = None
+    spot: bool = False
+    prices_path: str | None = None
+    today: _dt.date | None = None
+    price_kind: str = "launch"         # which card price: launch (MSRP), new (street) or used
+    storage_gb: float = 0.0            # block storage kept with a rented instance, GB (per month)
+    egress_gb: float = 0.0             # data sent out to the internet per month, GB
+    storage_usd_per_gb_month: float | None = None   # overrides every provider's storage price
+
+
+
+def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]:
+    """(samples/s, unit) predicted for one catalog GPU."""
+    pred = model.predict(model.capability_from_gpu(gpu), workload, precision)
+    return float(pred.throughput), _unit_of(pred)
+
+
+def _unit_of(pred) -> str:
+    """'images/s' -> 'images': what one sample of work is called."""
+    unit = str(getattr(pred, "unit", "samples") or "samples")
+    return unit[:-2] if unit.endswith("/s") else unit
+
+
+def _multi_gpu_throughput(gpu, count: int, one_gpu_per_s: float, workload: str, precision: str,
+                          own: Ownership, use_scaling: bool) -> tuple[float, str]:
+    """Throughput of ``count`` cards of ``gpu`` training data-parallel (a rented instance or a bought machine):
+    rigbench.scaling.predict_data_parallel where it can say, else N x one GPU x the documented efficiency
+    (profiles/ownership.toml [scaling])."""
+    if count == 1:
+        return one_gpu_per_s, "predicted"
+    why = "rigbench.scaling not used"
+    if use_scaling:
+        try:
+            out = scaling.predict_data_parallel(gpu, count, workload, precision, single_throughput=one_gpu_per_s)
+        except UserError as exc:
+            out = {"reason": str(exc)}
+        if out.get("throughput"):
+            return float(out["throughput"]), (f"predicted, rigbench.scaling: efficiency "
+                                              f"{out.get('scaling_efficiency', 0):.2f} over {out.get('interconnect')}")
+        why = f"rigbench.scaling cannot say: {out.get('reason') or 'no throughput'}"
+    eff = own.data_parallel_efficiency
+    return (one_gpu_per_s * count * eff,
+            f"predicted, {count} x 1 GPU x {eff:g} scaling efficiency (fallback: {why})")
+
+
+def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None:
+    """GPU board power read by NVML in a results file, for the training measurements on ``device``, or None.
+
+    The bench runner reads NVML power just before and just after each measurement
+    (``conditions.gpu_before.power_w`` / ``conditions.gpu_after.power_w``), outside the timed region: the "after"
+    reading is taken right at the end of sustained load, the "before" one closer to idle. The larger of the two of
+    every valid training measurement (train_cnn, train_transformer) of ``device`` is taken, and the largest of those:
+    an instantaneous reading at the end of a kernel, not an average over the run. Returns (watts, where it came from).
+    """
+    if not doc:
+        return None
+    best: tuple[float, str] | None = None
+    for f in results.Results.of(doc).ok(TRAINING_KERNELS, device=device):
+        got = f.power_w()
+        if got is not None and (best is None or got[0] > best[0]):
+            best = (got[0], f"{f.kernel} {f.dtype or ''}".strip() + f", {got[1]}")
+    return best
+
+
+def _measured_card(view: results.Results, device: str, buy_gpus: list, resolve_gpu: Callable) -> str:
+    """The ``--buy`` name that is the card ``device`` of the results file measured. A measurement of one card is
+    never used for another: a results file of no bought card is refused, saying which card it measured."""
+    probed = view.device_measured(device)
+    if probed is None:
+        raise UserError(f"--results: the file does not say which GPU {device} is (no probe record of it), so its "
+                        "figures cannot be matched to a --buy card; drop --results, or give a file measured on a GPU")
+    measured_id = probed.get("catalog_id")
+    if not measured_id and probed.get("name"):
+        try:
+            measured_id = getattr(resolve_gpu(str(probed["name"])), "id", None)
+        except UserError:
+            measured_id = None
+    for name, gpu in buy_gpus:
+        if measured_id is not None and getattr(gpu, "id", name) == measured_id:
+            return name
+    shown = probed.get("name") or measured_id or device
+    raise UserError(f"--results measured {shown} ({device}), not {', '.join(n for n, _ in buy_gpus)}: a measurement "
+                    f"of one card is never used for another; add --buy {measured_id or 'THAT-CARD'} to cost the "
+                    "measured card, or drop --results")
+
+
+_NUMERIC_OPTIONS = (("months", "--months"), ("hours_per_month", "--hours-per-month"), ("epochs", "--epochs"),
+                    ("dataset_size", "--dataset-size"), ("jobs_per_month", "--jobs-per-month"),
+                    ("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"),
+                    ("buy_count", "--buy-count"), ("electricity_usd_per_kwh", "--electricity"),
+                    ("power_w", "--power-w"), ("resale", "--resale"), ("storage_gb", "--storage-gb"),
+                    ("egress_gb", "--egress-gb"), ("storage_usd_per_gb_month", "--storage-usd-per-gb-month"))
+
+
+def _check_request(req: CostRequest) -> None:
+    if req.power_w is not None and req.power_w <= 0:
+        raise UserError(f"--power-w is {req.power_w}; give the machine's wall power in watts (> 0)")
+    for attr, flag in _NUMERIC_OPTIONS:
+        v = getattr(req, attr)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise UserError(f"{flag} is {v}; give a finite number, zero or more")
+    if req.months is None or req.months <= 0:
+        raise UserError(f"--months is {req.months}; give the horizon as a positive number of months")
+    if req.hours_per_month is not None and req.hours_per_month < 0:
+        raise UserError(f"--hours-per-month is {req.hours_per_month}; it must be zero or more")
+    if req.hours_per_month is not None and req.epochs is not None:
+        raise UserError("give the work either as --hours-per-month or as a training job (--epochs/--dataset-size), not both")
+    if (req.epochs is None) != (req.dataset_size is None):
+        raise UserError("a training job needs both --epochs and --dataset-size")
+    if req.epochs is not None and (req.epochs <= 0 or req.dataset_size <= 0):
+        raise UserError("--epochs and --dataset-size must be positive")
+    if req.jobs_per_month is not None and req.jobs_per_month <= 0:
+        raise UserError(f"--jobs-per-month is {req.jobs_per_month}; it must be positive")
+    if req.resale is not None and not 0 <= req.resale <= 1:
+        raise UserError(f"--resale is {req.resale}; give a fraction between 0 and 1 (0.5 = half the price back)")
+    if req.electricity_usd_per_kwh is not None and req.electricity_usd_per_kwh < 0:
+        raise UserError("--electricity must be zero or more (USD per kWh)")
+    if req.buy_count < 1:
+        raise UserError("--buy-count must be at least 1")
+    if req.price_kind not in cards.KINDS:
+        raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(cards.KINDS)}")
+    if not req.buy and not req.rent:
+        raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
+
+
+def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
+            predict: Callable = _predict_throughput, ownership: Ownership | None = None,
+            use_scaling: bool = True) -> CostReport:
+    """Cost every option in ``req`` for the same work over ``req.months``.
+
+    ``resolve_gpu(name) -> Gpu`` and ``predict(gpu, workload, precision) -> (samples/s, unit)`` default to the catalog
+    and the performance model; tests and other modules may pass their own. ``use_scaling``: size multi-GPU
+    options with ``rigbench.scaling`` (else the documented efficiency).
+    """
+    _check_request(req)
+    own = ownership or load_ownership()
+    prices = load_prices(req.prices_path)
+    today = req.today or _dt.date.today()
+    warnings: list[str] = []
+    usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh
+    fraction = resale_fraction(req.months, own.resale_months, own.resale_fractions) if req.resale is None else req.resale
+
+    # Rented instances: named ones, or every instance of a provider / a GPU / the list.
+    instances, selectors = select_instances(req.rent, prices)
+    if req.spot:
+        no_spot = [i.key for i in instances if i.spot_usd_per_hour is None]
+        named_without = [k for k in no_spot if any(r.strip().lower() == k.lower() or r.strip().lower() ==
+                                                   k.split(":", 1)[1].lower() for r in req.rent)]
+        if named_without:
+            raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
+                            f"another instance")
+        if no_spot:
+            instances = [i for i in instances if i.spot_usd_per_hour is not None]
+            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
+                            f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
+            if not instances and not req.buy:
+                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
+                                f"{prices.source}")
+
+    # Storage and egress: every rented option pays them per month; a provider without a cited price is left out.
+    extras_monthly: dict[str, tuple[float, str]] = {}
+    billing: dict[str, dict] = {}
+    if instances:
+        facts = extras.load_extras()
+        for provider in sorted({i.provider for i in instances}):
+            f = facts.get(provider)
+            if f is not None:
+                billing[provider] = {"provider": provider, "increment": f.increment, "billing": f.billing,
+                                     "source": f.billing_source}
+            if not (req.storage_gb or req.egress_gb):
+                continue
+            usd, how = (extras.monthly_usd(f, req.storage_gb, req.egress_gb, req.storage_usd_per_gb_month)
+                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/extras.toml"))
+            if usd is None:
+                dropped = [i.key for i in instances if i.provider == provider]
+                named = [k for k in dropped if any(r.strip().lower() in (k.lower(), k.split(":", 1)[1].lower())
+                                                   for r in req.rent)]
+                if named:
+                    raise UserError(f"{how}; give --storage-usd-per-gb-month USD or drop --storage-gb for "
+                                    f"{', '.join(named)}")
+                instances = [i for i in instances if i.provider != provider]
+                warnings.append(f"{how}: its {len(dropped)} instance(s) left out (give --storage-usd-per-gb-month)")
+            else:
+                extras_monthly[provider] = (usd, how)
+        if not instances and not req.buy:
+            raise UserError("--storage-gb/--egress-gb: no selected instance has cited storage and egress prices; "
+                            "give --storage-usd-per-gb-month")
+
+    # Bought cards.
+    buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
+
+    # Throughputs (samples/s) of every option, and the unit of work.
+    efficiency: dict[str, float | None] = {}   # throughput / (N x one GPU): what a multi-GPU option keeps
+    unit = "samples"
+    through: dict[str, tuple[float, str]] = {}
+    measured_buy = None
+    measured_name = None      # the --buy card the results file measured; its figures are used for it alone
+    if req.results_doc is not None and buy_gpus:
+        view = results.Results.of(req.results_doc)
+        measured_name = _measured_card(view, req.results_device, buy_gpus, resolve_gpu)
+        if view.ok(device=req.results_device):
+            cap = model.capability_from_results(view, req.results_device)
+            pred = model.predict(cap, req.workload, req.precision)
+            measured_buy = (float(pred.throughput), "measured (results file)")
+            unit = _unit_of(pred)
+        else:
+            warnings.append(f"--results: the figures of {req.results_device} are "
+                            f"{view.invalid_note(view.all(device=req.results_device))}: {measured_name} is predicted, "
+                            "not measured")
+    for name, gpu in buy_gpus:
+        if measured_buy is not None and name == measured_name:
+            t = measured_buy[0]
+            src = measured_buy[1]
+        else:
+            t, unit = predict(gpu, req.workload, req.precision)
+            src = "predicted"
+        one = t
+        if req.buy_count > 1:
+            t, how = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload, req.precision, own, use_scaling)
+            src = src + how.removeprefix("predicted")
+        through[f"buy:{name}"] = (t, src)
+        efficiency[f"buy:{name}"] = t / (one * req.buy_count) if one > 0 else None
+    gpu_cache: dict[str, object] = {}
+    for inst in instances:
+        if inst.gpu_id not in gpu_cache:
+            gpu_cache[inst.gpu_id] = resolve_gpu(inst.gpu_id)
+        gpu = gpu_cache[inst.gpu_id]
+        one, unit = predict(gpu, req.workload, req.precision)
+        t, src = _multi_gpu_throughput(gpu, inst.gpu_count, one, req.workload, req.precision, own, use_scaling)
+        through[f"rent:{inst.key}"] = (t, src)
+        efficiency[f"rent:{inst.key}"] = t / (one * inst.gpu_count) if one > 0 else None
+
+    # The work, in samples per month.
+    if req.epochs is not None:
+        per_epoch = float(req.dataset_size)
+        per_job = float(req.epochs) * per_epoch
+        samples = per_job * req.jobs_per_month
+        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+        work = Work(samples, unit, f"{req.jobs_per_month:g} x ({req.epochs:g} epochs x {per_epoch:,.0f} {unit}) "
+                    f"of {req.workload} per month", ref_name, ref_t, per_job, per_epoch)
+    else:
+        if req.hours_per_month is None:
+            raise UserError("say how much work: --hours-per-month H (on the reference device) or a training job "
+                            "(--epochs N --dataset-size SAMPLES)")
+        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+        samples = req.hours_per_month * SECONDS_PER_HOUR * ref_t
+        work = Work(samples, unit, f"{req.hours_per_month:g} h/month of {req.workload} ({req.precision}) on {ref_name}",
+                    ref_name, ref_t)
+
+    options: list[CostOption] = []
+    power_basis: list[str] = []
+    card_notes: list[str] = []
+    listed = cards.load_card_prices() if buy_gpus else []
+    for name, gpu in buy_gpus:
+        t, src = through[f"buy:{name}"]
+        if req.build_price_usd is not None:
+            purchase = float(req.build_price_usd)
+            purchase_src = "--build-price (whole machine)"
+        else:
+            gpu_price, price_what = _card_price(req, gpu, name)
+            purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
+            purchase_src = f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+            gpu_id = getattr(gpu, "id", name)
+            others = [cp for cp in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS)
+                      if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
+            if others:
+                card_notes.append(f"{gpu_id}: also known: " + "; ".join(
+                    f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
+                    + " (--price-kind launch|new|used)")
+        if req.power_w is not None:
+            power, power_src = float(req.power_w), "--power-w"
+            power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
+        else:
+            measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
+            if measured is not None:
+                watts, where = measured
+                power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
+                power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
+                             f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
+                             f"efficiency {own.psu_efficiency:g}")
+                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
+                                   f"training kernel ({where}), not an average over the run")
+            else:
+                tdp = getattr(gpu, "tdp_w", None)
+                if tdp is None:
+                    raise UserError(f"the catalog has no TDP for {getattr(gpu, 'name', name)}; give the machine's draw "
+                                    f"with --power-w WATTS")
+                power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
+                                       own.psu_efficiency)
+                power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
+                             f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+                why = "TDP, an upper bound on sustained board power"
+                if req.results_doc is not None and name == measured_name:
+                    why += (f" (the results file has no NVML power reading of a training kernel, "
+                            f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
+                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")
+        label = getattr(gpu, "id", name) + (f" x{req.buy_count}" if req.buy_count > 1 else "")
+        options.append(CostOption(
+            name=label, kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
+            throughput_per_s=t, throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t),
+            months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
+            power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
+            extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}")},
+        ))
+    for inst in instances:
+        t, src = through[f"rent:{inst.key}"]
+        options.append(CostOption(
+            name=inst.key, kind="rent", gpu_id=inst.gpu_id, gpu_count=inst.gpu_count, throughput_per_s=t,
+            throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t), months=req.months,
+            usd_per_hour=float(inst.usd_per_hour(req.spot)), price_date=inst.price_date.isoformat(),
+            monthly_usd=extras_monthly.get(inst.provider, (0.0, ""))[0],
+            extra={"region": inst.region, "price_source": inst.source, "price_date_basis": inst.date_basis,
+                   "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
+        ))
+
+    if prices.is_stale(own.stale_after_days, today):
+        warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
+                           f"{own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
+    fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
+    if fetched:
+        warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
+                        f"the source states: they may be older than shown")
+    multi = [o for o in options if o.gpu_count > 1]
+    if multi:
+        effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
+        lo, hi = (f"{min(effs):.0%}", f"{max(effs):.0%}") if effs else ("", "")
+        span = f" (predicted efficiency {lo}-{hi})" if lo != hi else f" (predicted efficiency {lo})" if effs else ""
+        warnings.append(f"{len(multi)} multi-GPU option(s) assume the job trains data-parallel on all their GPUs"
+                        f"{span}, column 'scaling'; a job that runs on one GPU pays for the idle ones")
+    assumptions = {
+        "months": req.months,
+        "workload": req.workload,
+        "precision": req.precision,
+        "electricity_usd_per_kwh": usd_per_kwh,
+        "electricity_source": "--electricity" if req.electricity_usd_per_kwh is not None else own.sources["electricity"],
+        "resale_fraction": fraction,
+        "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
+        "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
+        "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
+        "desktop_price_bands_usd": {"basic": list(own.basic_band_usd), "high_end": list(own.high_end_band_usd)},
+        "power_source": own.sources["power"],
+        "power_basis": power_basis,
+        "multi_gpu_scaling": own.sources["scaling"],
+        "spot": req.spot,
+        "price_kind": req.price_kind,
+        "storage_gb": req.storage_gb,
+        "egress_gb": req.egress_gb,
+        "extras_per_month": {p: {"usd": u, "how": h} for p, (u, h) in extras_monthly.items()},
+        "extras_sources": "profiles/extras.toml",
+        "billing_increments": list(billing.values()),
+        "card_prices": card_notes,
+        "prices_date": prices.date.isoformat(),
+    }
+    return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+
+
+def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
+    """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
+    profiles/cards.csv (for launch, the catalog's launch price when the list has none)."""
+    if req.gpu_price_usd is not None:
+        return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
+    gpu_id = getattr(gpu, "id", name)
+    listed = cards.load_card_prices()
+    cp = cards.card_price(gpu_id, req.price_kind, listed)
+    if cp is not None:
+        return cp.usd, f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}, {cp.source})"
+    if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
+        return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
+    known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]
+    have = "; ".join(f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known) or "no price at all"
+    raise UserError(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
+                    f"profiles/cards.csv (it has: {have}); give the price with --gpu-price USD, the whole "
+                    f"machine with --build-price USD, or pick another --price-kind")
+
+
+def _reference(req: CostRequest, buy_gpus, instances, through, resolve_gpu, predict) -> tuple[str, float]:
+    """The device the work is measured on: --reference, else the first bought card, else the first instance."""
+    if req.reference:
+        for key, (t, _) in through.items():
+            kind, _, name = key.partition(":")
+            if name.lower() == req.reference.strip().lower():
+                return name, t
+        gpu = resolve_gpu(req.reference)
+        t, _ = predict(gpu, req.workload, req.precision)
+        return getattr(gpu, "id", req.reference), t
+    if buy_gpus:
+        name = buy_gpus[0][0]
+        return getattr(buy_gpus[0][1], "id", name), through[f"buy:{name}"][0]
+    inst = instances[0]
+    return inst.key, through[f"rent:{inst.key}"][0]
+
+
+def break_even_hours(buy_gpu_id: str, rent_instance: str, months: float = 24, *, workload: str = "resnet50",
+                     precision: str = "amp", electricity_usd_per_kwh: float | None = None,
+                     gpu_price_usd: float | None = None, build_price_usd: float | None = None,
+                     resale: float | None = None, spot: bool = False,
+                     prices_path: str | None = None, price_kind: str = "launch") -> float | None:
+    """Hours per month, on the bought card, above which buying ``buy_gpu_id`` costs less than renting ``rent_instance``
+    over ``months`` for the same work. None when renting stays cheaper at any usage (the lines never cross).
+
+    Example: ``break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24)`` -> "a GTX 1080 Ti desktop pays for itself
+    after N hours a month against a T4 instance".
+    """
+    report = compare(CostRequest(buy=[buy_gpu_id], rent=[rent_instance], months=months, hours_per_month=1.0,
+                                 workload=workload, precision=precision, gpu_price_usd=gpu_price_usd,
+                                 build_price_usd=build_price_usd, electricity_usd_per_kwh=electricity_usd_per_kwh,
+                                 resale=resale, spot=spot, prices_path=prices_path, price_kind=price_kind))
+    return report.break_even(report.buys[0], report.rents[0])
+

@@ -1,0 +1,262 @@
+"""The cost report: the work, each option's costs, break-even, the recommendation and the ``rigbench.cost/1``
+document. Built by :func:`rigbench.cost.plan.compare`; rendering is the command line's."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+
+from rigbench import catalog, model
+from rigbench.cost.arithmetic import HOURS_PER_MONTH, crossover_hours_per_month, hours_for_samples
+from rigbench.prices.cloud import PriceList
+
+SCHEMA = "rigbench.cost/1"
+
+
+@dataclass
+class Work:
+    """How much work per month, in samples, and how it was given."""
+
+    samples_per_month: float
+    unit: str                          # "images", "sequences" ...
+    description: str
+    reference_name: str
+    reference_throughput_per_s: float
+    samples_per_job: float | None = None   # one training run, when given as a job
+    samples_per_epoch: float | None = None
+
+    @property
+    def reference_hours_per_month(self) -> float:
+        return hours_for_samples(self.samples_per_month, self.reference_throughput_per_s)
+
+
+@dataclass
+class CostOption:
+    """One way to do the work: buy a card (and the machine around it) or rent an instance."""
+
+    name: str
+    kind: str                          # "buy" or "rent"
+    gpu_id: str
+    gpu_count: int
+    throughput_per_s: float
+    throughput_source: str
+    hours_per_month: float
+    months: float
+    purchase_usd: float = 0.0
+    resale_usd: float = 0.0
+    power_w: float | None = None
+    power_source: str | None = None
+    usd_per_hour: float = 0.0          # electricity (buy) or instance price (rent)
+    monthly_usd: float = 0.0           # storage + egress per month (rent, with --storage-gb / --egress-gb)
+    price_date: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fixed_usd(self) -> float:
+        return self.purchase_usd - self.resale_usd
+
+    @property
+    def running_usd(self) -> float:
+        return (self.usd_per_hour * self.hours_per_month + self.monthly_usd) * self.months
+
+    @property
+    def total_usd(self) -> float:
+        return self.fixed_usd + self.running_usd
+
+    def cumulative_usd(self, month: float) -> float:
+        """Spent by ``month`` (resale comes back at the horizon's end only)."""
+        spent = self.purchase_usd + (self.usd_per_hour * self.hours_per_month + self.monthly_usd) * month
+        return spent - (self.resale_usd if month >= self.months else 0.0)
+
+    @property
+    def feasible(self) -> bool:
+        """Can one machine (one instance) do the month's work in the hours a month has (HOURS_PER_MONTH)?"""
+        return self.hours_per_month <= HOURS_PER_MONTH * (1 + 1e-9)
+
+    @property
+    def machines_needed(self) -> int:
+        """How many such machines (instances) running all month the work would take."""
+        return max(1, math.ceil(self.hours_per_month / HOURS_PER_MONTH - 1e-9))
+
+    def infeasible_note(self) -> str | None:
+        if self.feasible:
+            return None
+        what = ("machines" if self.gpu_count > 1 else "cards") if self.kind == "buy" else "instances"
+        return (f"{self.name} would need {self.hours_per_month:,.0f} h/month, {self.hours_per_month / HOURS_PER_MONTH:.1f}x "
+                f"the {HOURS_PER_MONTH:g} h in a month: it would take {self.machines_needed} {what} running all month; "
+                f"left out of the recommendation and break-even")
+
+    def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
+        """Running cost of one reference-device hour of work on this option."""
+        return self.usd_per_hour * reference_throughput_per_s / self.throughput_per_s
+
+
+
+@dataclass
+class CostReport:
+    options: list[CostOption]
+    work: Work
+    months: float
+    prices: PriceList
+    stale_after_days: int
+    assumptions: dict
+    warnings: list[str]
+    today: _dt.date
+
+    @property
+    def buys(self) -> list[CostOption]:
+        return [o for o in self.options if o.kind == "buy"]
+
+    @property
+    def rents(self) -> list[CostOption]:
+        return [o for o in self.options if o.kind == "rent"]
+
+    def break_even(self, buy: CostOption, rent: CostOption) -> float | None:
+        """Reference-device hours per month above which ``buy`` is cheaper than ``rent``."""
+        ref = self.work.reference_throughput_per_s
+        # Monthly charges that do not scale with hours (storage, egress) move the crossover like a fixed cost.
+        fixed = buy.fixed_usd + (buy.monthly_usd - rent.monthly_usd) * self.months
+        return crossover_hours_per_month(fixed, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref), self.months)
+
+    def usd_per_million(self, option: CostOption) -> float | None:
+        samples = self.work.samples_per_month * self.months
+        return option.total_usd / samples * 1e6 if samples > 0 else None
+
+    def cheapest(self, kind: str | None = None) -> CostOption | None:
+        """The cheapest option (of ``kind``) that one machine can run within a month; infeasible ones never win."""
+        pool = [o for o in self.options if (kind is None or o.kind == kind) and o.feasible]
+        return min(pool, key=lambda o: o.total_usd) if pool else None
+
+    @property
+    def prices_stale(self) -> bool:
+        return self.prices.is_stale(self.stale_after_days, self.today)
+
+    def recommendation(self) -> str:
+        best = self.cheapest()
+        if best is None:
+            if self.options:
+                return (f"none of the options can do {self.work.reference_hours_per_month:,.0f} h/month on "
+                        f"{self.work.reference_name} within the {HOURS_PER_MONTH:g} h of a month on one machine: "
+                        f"see the notes for how many each would take")
+            return "nothing to compare"
+        ref_h = self.work.reference_hours_per_month
+        months = f"{self.months:g} months"
+        if best.kind == "buy":
+            rent = self.cheapest("rent")
+            if rent is None:
+                return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}; {self._drivers()}"
+            be = self.break_even(best, rent)
+            saving = rent.total_usd - best.total_usd
+            crossing = (f"buying wins above {be:,.0f} h/month" if be is not None and be > 0
+                        else "buying wins at any usage")
+            return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
+                    f"{ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; {crossing}; "
+                    f"{self._drivers()}")
+        buy = self.cheapest("buy")
+        tail = f"; {self._drivers()}"
+        if buy is None:
+            cannot = [o.name for o in self.buys if not o.feasible]
+            why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
+            return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{why}{tail}"
+        be = self.break_even(buy, best)
+        if be is None:
+            crossing = f"buying {buy.name} never pays off against it at these prices"
+        elif be * buy.hours_per_month / max(ref_h, 1e-12) > HOURS_PER_MONTH:
+            crossing = (f"buying {buy.name} would pay off only above {be:,.0f} h/month, more than "
+                        f"{buy.name} can run in a month")
+        else:
+            crossing = f"buying {buy.name} pays off only above {be:,.0f} h/month"
+        saving = buy.total_usd - best.total_usd
+        return (f"rent {best.name}: {saving:,.0f} USD cheaper than buying {buy.name} over "
+                f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
+                f"{crossing}{tail}")
+
+    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
+        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
+        hours = samples / speed, so an error of +-u on speed moves each option's hour-priced cost (instance hours,
+        electricity) by up to u x that cost; purchase and resale do not move. Else ''."""
+        bands = []
+        for o in (a, b):
+            if "predicted" in str(o.throughput_source):
+                gpu = catalog.find(o.gpu_id)
+                if gpu is not None:
+                    bands.append(model.uncertainty(gpu, self.assumptions["workload"])["fraction"])
+        if not bands:
+            return ""
+        band = max(bands)
+        movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
+        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed, which moves the hour-priced costs by "
+                f"up to {movable:,.0f} USD)" if abs(saving_usd) <= movable else "")
+
+    def notes(self) -> list[str]:
+        """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
+        buys = [o.infeasible_note() for o in self.buys if not o.feasible]
+        rents = [o for o in self.rents if not o.feasible]
+        if len(rents) > 3:
+            rents.sort(key=lambda o: o.hours_per_month)
+            return buys + [f"{len(rents)} instances would need more than the {HOURS_PER_MONTH:g} h in a month (from "
+                           f"{rents[0].name}, {rents[0].machines_needed} instances, to {rents[-1].name}, "
+                           f"{rents[-1].machines_needed}); left out of the recommendation and break-even"]
+        return buys + [o.infeasible_note() for o in rents]
+
+    def _drivers(self) -> str:
+        a = self.assumptions
+        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {a['resale_fraction']:.0%} after "
+                f"{self.months:g} months, {'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+
+    def to_doc(self) -> dict:
+        """The ``rigbench.cost/1`` JSON document."""
+        best_rent = self.cheapest("rent")
+        buy = self.cheapest("buy")
+        top_be = self.break_even(buy, best_rent) if buy and best_rent else None
+        opts = []
+        for o in sorted(self.options, key=lambda o: (not o.feasible, o.total_usd)):
+            be = None
+            if o.kind == "rent" and buy is not None and o.feasible:
+                be = self.break_even(buy, o)
+            opts.append({
+                "name": o.name, "kind": o.kind, "gpu": o.gpu_id, "gpu_count": o.gpu_count,
+                "throughput_per_s": o.throughput_per_s, "throughput_unit": f"{self.work.unit}/s",
+                "throughput_source": o.throughput_source,
+                "hours_per_month": o.hours_per_month, "total_usd": o.total_usd,
+                "usd_per_unit_work": self.usd_per_million(o), "unit_of_work": f"1M {self.work.unit}",
+                "usd_per_epoch": (o.total_usd / (self.work.samples_per_month * self.months) * self.work.samples_per_epoch
+                                  if self.work.samples_per_epoch else None),
+                "purchase_usd": o.purchase_usd if o.kind == "buy" else None,
+                "resale_usd": o.resale_usd if o.kind == "buy" else None,
+                "power_w": o.power_w, "power_source": o.power_source,
+                "usd_per_hour": o.usd_per_hour,
+                "storage_egress_usd_per_month": o.monthly_usd if o.kind == "rent" else None,
+                "usd_per_hour_means": "electricity" if o.kind == "buy" else ("spot" if self.assumptions["spot"] else "on-demand"),
+                "break_even_hours_per_month": be,
+                "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
+                "price_date": o.price_date, **o.extra,
+            })
+        return {
+            "schema": SCHEMA,
+            "prices_date": self.prices.date.isoformat(),
+            "prices_source": self.prices.source,
+            "prices_origin": self.prices.origin,
+            "prices_age_days": self.prices.age_days(self.today),
+            "prices_stale": self.prices_stale,
+            "months": self.months,
+            "work": {
+                "description": self.work.description, "unit": self.work.unit,
+                "samples_per_month": self.work.samples_per_month,
+                "reference": self.work.reference_name,
+                "reference_throughput_per_s": self.work.reference_throughput_per_s,
+                "reference_hours_per_month": self.work.reference_hours_per_month,
+            },
+            "options": opts,
+            "break_even_hours_per_month": top_be,
+            "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            "break_even_rent_options_against": buy.name if buy else None,
+            "hours_in_a_month": HOURS_PER_MONTH,
+            "notes": self.notes(),
+            "break_even_hours_are_on": self.work.reference_name,
+            "recommendation": self.recommendation(),
+            "assumptions": self.assumptions,
+            "warnings": self.warnings,
+        }
+
