@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import gpucheck, model
+from rigbench import model
+from rigbench.gpucheck import checks as gpu_checks
+from rigbench.gpucheck import smi, summary
+from rigbench.gpucheck import runner as gpu_runner
+from rigbench.gpucheck.plan import plan, requirement_names
 
 REPO = Path(__file__).resolve().parents[1]
 DOUBLES = REPO / "tests" / "fixtures" / "gpu_check"
@@ -30,7 +34,7 @@ def _double(name: str) -> dict:
 
 
 def _smi() -> list[dict]:
-    return gpucheck.parse_smi_csv((DOUBLES / "nvidia-smi.csv").read_text(encoding="utf-8"))
+    return smi.parse_smi_csv((DOUBLES / "nvidia-smi.csv").read_text(encoding="utf-8"))
 
 
 def _statuses(checks: list[dict]) -> dict[str, str]:
@@ -53,7 +57,7 @@ def test_smi_csv_unreadable_values_become_none_and_two_gpus_two_rows():
     text = ("index, name, power.limit [W], pcie.link.gen.max, mig.mode.current\n"
             "0, NVIDIA GeForce RTX 2080 Ti, [N/A], 3, [N/A]\n"
             "1, NVIDIA GeForce GTX 1080 Ti, 250.00 W, [Not Supported], [Insufficient Permissions]\n")
-    a, b = gpucheck.parse_smi_csv(text)
+    a, b = smi.parse_smi_csv(text)
     assert a["power.limit"] is None and a["pcie.link.gen.max"] == 3 and a["mig.mode.current"] is None
     assert b["power.limit"] == 250.0 and b["pcie.link.gen.max"] is None and b["mig.mode.current"] is None
 
@@ -62,18 +66,18 @@ def test_smi_csv_unreadable_values_become_none_and_two_gpus_two_rows():
                                   "index, name\n0, A, extra\n"])
 def test_smi_csv_that_is_not_the_query_output_is_refused(text):
     with pytest.raises(ValueError):
-        gpucheck.parse_smi_csv(text)
+        smi.parse_smi_csv(text)
 
 
 def test_a_field_an_older_driver_refuses_is_dropped_and_the_query_retried():
-    argv = gpucheck.smi_command()
-    refused = gpucheck.Outcome(2, "", 'Field "compute_cap" is not a valid field to query.\n', 0.1)
-    narrower = gpucheck.smi_retry(argv, refused)
+    argv = smi.smi_command()
+    refused = gpu_runner.Outcome(2, "", 'Field "compute_cap" is not a valid field to query.\n', 0.1)
+    narrower = smi.smi_retry(argv, refused)
     assert narrower is not None and "compute_cap" not in narrower[1] and "clocks.max.sm" in narrower[1]
-    core = gpucheck.Outcome(2, "", 'Field "name" is not a valid field to query.\n', 0.1)
-    assert gpucheck.smi_retry(argv, core) is None     # the name is never dropped
-    other = gpucheck.Outcome(9, "", "NVIDIA-SMI has failed\n", 0.1)
-    assert gpucheck.smi_retry(argv, other) is None
+    core = gpu_runner.Outcome(2, "", 'Field "name" is not a valid field to query.\n', 0.1)
+    assert smi.smi_retry(argv, core) is None     # the name is never dropped
+    other = gpu_runner.Outcome(9, "", "NVIDIA-SMI has failed\n", 0.1)
+    assert smi.smi_retry(argv, other) is None
 
 
 def test_nvidia_smi_step_retries_without_the_refused_field():
@@ -82,16 +86,16 @@ def test_nvidia_smi_step_retries_without_the_refused_field():
     def runner(argv, timeout_s, env=None):
         calls.append(argv)
         if "compute_cap" in argv[1]:
-            return gpucheck.Outcome(2, "", 'Field "compute_cap" is not a valid field to query.\n', 0.01)
+            return gpu_runner.Outcome(2, "", 'Field "compute_cap" is not a valid field to query.\n', 0.01)
         sample = (DOUBLES / "nvidia-smi.csv").read_text(encoding="utf-8").splitlines()
         cols = [c.strip() for c in sample[0].split(",")]
         keep = [i for i, c in enumerate(cols) if not c.startswith("compute_cap")]
         text = "\n".join(", ".join(line.split(", ")[i] for i in keep) for line in sample)
-        return gpucheck.Outcome(0, text + "\n", "", 0.01)
+        return gpu_runner.Outcome(0, text + "\n", "", 0.01)
 
-    step = gpucheck.plan(Path("/nonexistent"), ["python"])[0]
+    step = plan(Path("/nonexistent"), ["python"])[0]
     ctx: dict = {}
-    rec = gpucheck.run_step(step, ctx, 30, runner=runner)
+    rec = gpu_runner.run_step(step, ctx, 30, runner=runner)
     assert len(calls) == 2 and rec["status"] == "ok" and "compute_cap" not in rec["command"][1]
     assert "compute_cap" not in ctx["nvidia-smi"][0] and rec["dropped"]
 
@@ -99,7 +103,7 @@ def test_nvidia_smi_step_retries_without_the_refused_field():
 # ------------------------------------------------------------------------------------------------ probe vs nvidia-smi
 
 def test_probe_facts_match_the_recorded_smi_sample():
-    checks = gpucheck.check_probe_against_smi(_double("probe.json")["gpus"], _smi())
+    checks = gpu_checks.check_probe_against_smi(_double("probe.json")["gpus"], _smi())
     st = _statuses(checks)
     assert set(st.values()) == {"pass"}
     for f in ("name", "uuid", "pci.bus_id", "memory.total", "clocks.max.sm", "enforced.power.limit",
@@ -113,11 +117,11 @@ def test_probe_fact_that_differs_from_smi_fails_within_tolerance_passes():
     off[0]["max_sm_clock_mhz"] = 1755                     # an H100 PCIe's clock on an H200
     off[0]["memory_total_bytes"] = 143771 * 2 ** 20 + 2 ** 19   # half a MiB more: nvidia-smi rounds it away
     off[0]["pci_bus_id"] = "0000:19:00.0"                 # the legacy 4-digit domain is the same bus
-    st = _statuses(gpucheck.check_probe_against_smi(off, _smi()))
+    st = _statuses(gpu_checks.check_probe_against_smi(off, _smi()))
     assert st["GPU 0 clocks.max.sm"] == "fail"
     assert st["GPU 0 memory.total"] == "pass" and st["GPU 0 pci.bus_id"] == "pass"
     off[0]["memory_total_bytes"] = (143771 + 2) * 2 ** 20
-    assert _statuses(gpucheck.check_probe_against_smi(off, _smi()))["GPU 0 memory.total"] == "fail"
+    assert _statuses(gpu_checks.check_probe_against_smi(off, _smi()))["GPU 0 memory.total"] == "fail"
 
 
 def test_a_field_neither_tool_reads_is_explained_one_side_only_fails():
@@ -127,13 +131,13 @@ def test_a_field_neither_tool_reads_is_explained_one_side_only_fails():
     gpus[0]["pcie_generation"] = None
     gpus[0]["reasons"]["pcie_generation"] = "not supported by this GPU or driver"
     smi[0]["pcie.link.width.max"] = None                  # the probe still reads 16
-    st = _statuses(gpucheck.check_probe_against_smi(gpus, smi))
+    st = _statuses(gpu_checks.check_probe_against_smi(gpus, smi))
     assert st["GPU 0 pcie.link.gen.max"] == "explained"
     assert st["GPU 0 pcie.link.width.max"] == "fail"
 
 
 def test_gpu_missing_from_the_probe_fails():
-    checks = gpucheck.check_probe_against_smi([], _smi())
+    checks = gpu_checks.check_probe_against_smi([], _smi())
     assert {c["status"] for c in checks} == {"fail"}
 
 
@@ -155,25 +159,25 @@ def test_every_figure_valid_or_explained():
         _rec(kernel="memcopy", valid=False, invalid_reasons=[]),
         _rec(kernel="h2d", status="skipped", reason=None, value=None),
     ]}
-    st = [c["status"] for c in gpucheck.check_figures(doc, "bench-cuda", "cuda:0")]
+    st = [c["status"] for c in gpu_checks.check_figures(doc, "bench-cuda", "cuda:0")]
     assert st == ["pass", "explained", "explained", "fail", "fail", "fail"]
 
 
 @pytest.mark.parametrize("frac,status", [(1.07, "fail"), (0.0, "fail"), (-0.1, "fail"), (1.0, None), (None, None)])
 def test_fraction_of_peak_must_lie_in_zero_to_one(frac, status):
-    checks = gpucheck.check_figures({"measurements": [_rec(fraction_of_peak=frac)]}, "bench-cuda")
+    checks = gpu_checks.check_figures({"measurements": [_rec(fraction_of_peak=frac)]}, "bench-cuda")
     frac_checks = [c for c in checks if c["check"].endswith("fraction of peak")]
     assert (frac_checks[0]["status"] if frac_checks else None) == status
 
 
 def test_no_measurements_on_the_device_fails():
-    checks = gpucheck.check_figures({"measurements": [_rec(device="cpu")]}, "bench-cuda", "cuda:0")
+    checks = gpu_checks.check_figures({"measurements": [_rec(device="cpu")]}, "bench-cuda", "cuda:0")
     assert [c["status"] for c in checks] == ["fail"]
 
 
 def test_recorded_cuda_double_exercises_every_gpu_path():
     doc = _double("bench-cuda.json")
-    st = _statuses(gpucheck.check_gpu_paths(doc, "cuda:0", "9.0"))
+    st = _statuses(gpu_checks.check_gpu_paths(doc, "cuda:0", "9.0"))
     assert set(st.values()) == {"pass"}
     assert {"gemm float32 ran", "gemm tf32 ran", "gemm float16 ran", "gemm bfloat16 ran", "Numba triad vs memcopy",
             "train_cnn float32 ran", "train_cnn amp ran", "train_transformer float32 ran", "train_transformer amp ran",
@@ -181,10 +185,10 @@ def test_recorded_cuda_double_exercises_every_gpu_path():
 
 
 def test_supported_gemm_dtypes_follow_compute_capability():
-    assert gpucheck.supported_gemm_dtypes("6.1") == ("float32",)
-    assert gpucheck.supported_gemm_dtypes("7.5") == ("float32", "float16")
-    assert set(gpucheck.supported_gemm_dtypes("9.0")) == {"float32", "float16", "tf32", "bfloat16"}
-    assert gpucheck.supported_gemm_dtypes(None) == ("float32",)
+    assert gpu_checks.supported_gemm_dtypes("6.1") == ("float32",)
+    assert gpu_checks.supported_gemm_dtypes("7.5") == ("float32", "float16")
+    assert set(gpu_checks.supported_gemm_dtypes("9.0")) == {"float32", "float16", "tf32", "bfloat16"}
+    assert gpu_checks.supported_gemm_dtypes(None) == ("float32",)
 
 
 def test_missing_dtype_broken_triad_amp_without_scaler_and_wrong_result_fail():
@@ -198,25 +202,25 @@ def test_missing_dtype_broken_triad_amp_without_scaler_and_wrong_result_fail():
             m["value"] = 0.3 * next(x for x in ms if x["kernel"] == "memcopy")["value"]
         if m["kernel"] == "train_cnn" and m["dtype"] == "amp":
             m["info"]["grad_scaler"] = False
-    st = _statuses(gpucheck.check_gpu_paths(doc, "cuda:0", "9.0"))
+    st = _statuses(gpu_checks.check_gpu_paths(doc, "cuda:0", "9.0"))
     assert st["gemm bfloat16 ran"] == "fail"
     assert st["Numba triad vs memcopy"] == "fail"
     assert st["train_cnn amp GradScaler"] == "fail"
     assert st["results verified"] == "fail"
     # a Turing card has no bfloat16: not asked for
-    assert "gemm bfloat16 ran" not in _statuses(gpucheck.check_gpu_paths(doc, "cuda:0", "7.5"))
+    assert "gemm bfloat16 ran" not in _statuses(gpu_checks.check_gpu_paths(doc, "cuda:0", "7.5"))
 
 
 def test_distributed_double_one_rank_nccl_skips_explained():
-    checks = gpucheck.check_distributed(_double("bench-distributed.json"), n_gpus=1)
+    checks = gpu_checks.check_distributed(_double("bench-distributed.json"), n_gpus=1)
     st = [c["status"] for c in checks]
     assert "fail" not in st and st.count("explained") == 3
     assert _statuses(checks)["one rank per GPU"] == "pass"
-    assert _statuses(gpucheck.check_distributed(_double("bench-distributed.json"), n_gpus=2))["one rank per GPU"] \
+    assert _statuses(gpu_checks.check_distributed(_double("bench-distributed.json"), n_gpus=2))["one rank per GPU"] \
         == "fail"
     gloo = copy.deepcopy(_double("bench-distributed.json"))
     gloo["distributed"]["backend"] = "gloo"
-    assert _statuses(gpucheck.check_distributed(gloo, 1))["backend"] == "fail"
+    assert _statuses(gpu_checks.check_distributed(gloo, 1))["backend"] == "fail"
 
 
 # ------------------------------------------------------------------------------------------------ model band
@@ -225,13 +229,13 @@ def test_model_band_is_the_largest_validation_error_per_precision(monkeypatch):
     rows = [{"precision": "fp32", "error": 0.10}, {"precision": "fp32", "error": -0.20},
             {"precision": "amp", "error": 0.05}]
     monkeypatch.setattr(model, "validation_table", lambda: rows)
-    band = gpucheck.model_band()
+    band = gpu_checks.model_band()
     assert band["fp32"]["band"] == pytest.approx(0.20) and band["fp32"]["pairs"] == 2
     assert band["amp"]["band"] == pytest.approx(0.05) and band["amp"]["pairs"] == 1
 
 
 def test_model_band_of_the_real_validation_table_is_a_fraction():
-    band = gpucheck.model_band()
+    band = gpu_checks.model_band()
     assert set(band) == {"fp32", "amp"}
     assert all(0 < b["band"] < 1 for b in band.values())
     assert sum(b["pairs"] for b in band.values()) == len(model.validation_table())
@@ -246,16 +250,16 @@ def _compare_doc(measured: float, predicted: float, precision: str) -> dict:
 def test_measured_vs_predicted_inside_and_outside_the_band():
     band = {"fp32": {"band": 0.161, "source": "s"}, "amp": {"band": 0.269, "source": "s"}}
     # measured 80, predicted 100: error (100 - 80) / 80 = +25 %: inside ±26.9 %, outside ±16.1 %
-    (amp,) = gpucheck.check_compare(_compare_doc(80.0, 100.0, "amp"), band)
-    (fp32,) = gpucheck.check_compare(_compare_doc(80.0, 100.0, "fp32"), band)
+    (amp,) = gpu_checks.check_compare(_compare_doc(80.0, 100.0, "amp"), band)
+    (fp32,) = gpu_checks.check_compare(_compare_doc(80.0, 100.0, "fp32"), band)
     assert amp["status"] == "pass" and fp32["status"] == "fail"
     assert "= 0.80" in amp["detail"] and "+25%" in amp["detail"]
-    (row,) = gpucheck.compare_ratios(_compare_doc(80.0, 100.0, "amp"))
+    (row,) = gpu_checks.compare_ratios(_compare_doc(80.0, 100.0, "amp"))
     assert row["ratio"] == pytest.approx(0.8)
 
 
 def test_compare_double_is_the_real_model_on_the_recorded_run():
-    rows = gpucheck.compare_ratios(_double("compare.json"))
+    rows = gpu_checks.compare_ratios(_double("compare.json"))
     assert {(r["workload"], r["precision"]) for r in rows} == {
         ("train_cnn", "fp32"), ("train_cnn", "amp"), ("train_transformer", "fp32"), ("train_transformer", "amp")}
     # the double's training figures were set at 0.9 of the model's prediction (make_doubles.py)
@@ -267,7 +271,7 @@ def test_missing_measured_training_figure_says_why():
     doc["workloads"][0]["source"] = {"h200-sxm": "predicted", "h200-sxm@host": "predicted"}
     bench = {"measurements": [_rec(kernel="train_cnn", dtype="amp", valid=False,
                                    invalid_reasons=["spread 14% of the median"])]}
-    (c,) = gpucheck.check_compare(doc, {"amp": {"band": 0.3, "source": "s"}}, bench)
+    (c,) = gpu_checks.check_compare(doc, {"amp": {"band": 0.3, "source": "s"}}, bench)
     assert c["status"] == "fail" and "INVALID (spread 14% of the median)" in c["detail"]
 
 
@@ -279,7 +283,7 @@ def test_a_step_past_its_timeout_is_stopped_with_its_whole_process_group(tmp_pat
             "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
             f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(600)")
     t0 = time.monotonic()
-    out = gpucheck.run_command([sys.executable, "-c", code], timeout_s=3)
+    out = gpu_runner.run_command([sys.executable, "-c", code], timeout_s=3)
     assert out.timed_out and time.monotonic() - t0 < 60
     pid = int(pidfile.read_text())
     for _ in range(50):  # the grandchild is reaped by init once killed; give it a moment
@@ -293,14 +297,14 @@ def test_a_step_past_its_timeout_is_stopped_with_its_whole_process_group(tmp_pat
 
 
 def test_a_command_that_cannot_start_is_a_failed_step_not_a_crash():
-    step = gpucheck.Step("x", 5, lambda ctx, t: ["/nonexistent/nvidia-smi"], "x", parse="csv")
-    rec = gpucheck.run_step(step, {}, 5)
+    step = gpu_runner.Step("x", 5, lambda ctx, t: ["/nonexistent/nvidia-smi"], "x", parse="csv")
+    rec = gpu_runner.run_step(step, {}, 5)
     assert rec["status"] == "failed" and "nonexistent" in rec["reason"]
     assert [c["status"] for c in rec["checks"]] == ["fail"]
 
 
-def _echo_step(name: str, payload: dict, check=None) -> gpucheck.Step:
-    return gpucheck.Step(name, 30, lambda ctx, t: [sys.executable, "-c", f"print({json.dumps(json.dumps(payload))})"],
+def _echo_step(name: str, payload: dict, check=None) -> gpu_runner.Step:
+    return gpu_runner.Step(name, 30, lambda ctx, t: [sys.executable, "-c", f"print({json.dumps(json.dumps(payload))})"],
                          name, check=check)
 
 
@@ -314,21 +318,21 @@ def test_one_step_crashing_loses_no_other_step_and_budget_skips_the_rest():
 
     def runner(argv, timeout_s, env=None):
         clock_t[0] += 40.0   # each step "takes" 40 s of a 100 s budget: c starts with 20 s left, d with none
-        return gpucheck.run_command(argv, timeout_s, env)
+        return gpu_runner.run_command(argv, timeout_s, env)
 
     seen = []
-    records, ctx = gpucheck.execute(steps, budget_s=100, runner=runner, clock=lambda: clock_t[0],
+    records, ctx = gpu_runner.execute(steps, budget_s=100, runner=runner, clock=lambda: clock_t[0],
                                     on_step=lambda rec, recs, ctx: seen.append(rec["step"]))
     assert [r["status"] for r in records] == ["ok", "crashed", "ok", "skipped"]
     assert "KeyError" in records[1]["reason"] and ctx["b"] == {"x": 2} and ctx["c"] == {"x": 3}
     assert records[2]["timeout_s"] == 20
     assert "budget is spent" in records[3]["reason"]
     assert seen == ["a", "b", "c", "d"]
-    assert gpucheck.verdict(records)[0] == "fail"
+    assert summary.verdict(records)[0] == "fail"
 
 
 def test_a_step_whose_input_did_not_come_is_skipped_with_the_reason(tmp_path):
-    steps = gpucheck.plan(tmp_path, [sys.executable, "-m", "rigbench"])
+    steps = plan(tmp_path, [sys.executable, "-m", "rigbench"])
     by = {s.name: s for s in steps}
     assert "bench-cuda" in by["recommend"].build({}, 60)
     why = by["compare"].build({"probe": {"gpus": [{"name": "NVIDIA Mystery"}]}, "bench-cuda": {}}, 60)
@@ -405,15 +409,15 @@ def test_package_assembled_like_setup_cfg_maps_it(tmp_path):
 # ------------------------------------------------------------------------------------------------ packages
 
 def test_requirement_names_drop_versions_markers_and_extras():
-    assert gpucheck.requirement_names(["click>=8.1", "nvidia-ml-py>=12.535", "torch>=2.1; python_version>'3'",
+    assert requirement_names(["click>=8.1", "nvidia-ml-py>=12.535", "torch>=2.1; python_version>'3'",
                                        "rich[jupyter]>=13", "  "]) == ["click", "nvidia-ml-py", "torch", "rich"]
 
 
 def test_packages_step_finds_what_this_python_has_and_names_what_it_lacks():
-    step = gpucheck.plan(Path("/nonexistent"), [sys.executable, "-m", "rigbench"],
+    step = plan(Path("/nonexistent"), [sys.executable, "-m", "rigbench"],
                          requirements=["click", "psutil", "surely-not-installed-dist"])[0]
     assert step.name == "packages"
-    rec = gpucheck.run_step(step, {}, 60)
+    rec = gpu_runner.run_step(step, {}, 60)
     (c,) = rec["checks"]
     assert rec["status"] == "ok" and c["status"] == "fail"
     assert "missing here: surely-not-installed-dist" in c["detail"] and "click " in c["detail"]

@@ -8,7 +8,7 @@ It needs no virtual environment and fetches nothing: it runs rigbench from this 
 runs it (the machine's own python3, which holds torch with CUDA). When rigbench is not installed there, the package
 is assembled in a temporary folder the way setup.cfg's ``package_dir`` maps it (``rigbench.kernels`` from
 ``kernels/``, ``rigbench.profiles`` from ``profiles/``) and put on PYTHONPATH. The logic lives in
-``rigbench/gpucheck.py``; this file only starts it, and holds the dry run's replay of recorded outputs.
+``rigbench/gpucheck/``; this file only starts it, and holds the dry run's replay of recorded outputs.
 
 Exit codes: 0 every check passed or is explained; 1 a check or a step failed; 2 bad input; 130 Ctrl-C.
 """
@@ -72,7 +72,7 @@ def importable() -> dict:
 
 def requirements() -> list[str]:
     """setup.cfg's install_requires, as distribution names."""
-    from rigbench.gpucheck import requirement_names
+    from rigbench.gpucheck.plan import requirement_names
 
     cfg = configparser.ConfigParser()
     cfg.read(REPO / "setup.cfg", encoding="utf-8")
@@ -118,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         return replay(args.replay, args.to, args.hang)
 
     env = importable()
-    from rigbench import gpucheck
-    from rigbench.files import dumps
+    from rigbench.files import dumps, write_json_atomic
+    from rigbench.gpucheck import runner, summary
+    from rigbench.gpucheck.plan import plan
 
-    budget = gpucheck.DEFAULT_BUDGET_S if args.budget is None else args.budget
+    budget = runner.DEFAULT_BUDGET_S if args.budget is None else args.budget
     if not budget > 0:
         print(f"gpu_check.py: error: --budget must be a number of seconds > 0, got {args.budget}", file=sys.stderr)
         return 2
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out_dir = REPO / "results" / "reference"
     work = Path(tempfile.mkdtemp(prefix="rigbench-gpu-check-"))
-    steps = gpucheck.plan(work, [sys.executable, "-m", "rigbench"], cpu_suite=not args.no_cpu,
+    steps = plan(work, [sys.executable, "-m", "rigbench"], cpu_suite=not args.no_cpu,
                           requirements=None if args.dry_run else requirements())
 
     rewrite = None
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return [sys.executable, str(Path(__file__).resolve()), "--replay", step.name,
                     *(["--to", str(step.out)] if step.out else []), *(["--hang"] if step.name in hang else [])]
 
-    started = gpucheck.now_utc()
+    started = summary.now_utc()
     t0 = time.monotonic()
 
     def say(line: str) -> None:
@@ -169,18 +170,18 @@ def main(argv: list[str] | None = None) -> int:
             + (f"  {fails} failed check(s)" if fails else "") + (f"  ({rec['reason']})" if rec.get("reason") else ""))
         if args.dry_run and rec.get("command"):
             say(f"      on a GPU: {shlex.join(rec['command'])}")
-        partial = gpucheck.build_report(records, ctx, dry_run=args.dry_run, budget_s=budget,
+        partial = summary.build_report(records, ctx, dry_run=args.dry_run, budget_s=budget,
                                         elapsed_s=time.monotonic() - t0, started=started, complete=False)
-        gpucheck.write_json_atomic(progress_file, partial)
+        write_json_atomic(progress_file, partial)
 
     try:
-        records, ctx = gpucheck.execute(steps, budget_s=budget, rewrite=rewrite, env=env, on_step=on_step)
+        records, ctx = runner.execute(steps, budget_s=budget, rewrite=rewrite, env=env, on_step=on_step)
     except KeyboardInterrupt:
         say(f"gpu-check: interrupted; the steps done so far are in {progress_file}")
         return 130
-    report = gpucheck.build_report(records, ctx, dry_run=args.dry_run, budget_s=budget,
+    report = summary.build_report(records, ctx, dry_run=args.dry_run, budget_s=budget,
                                    elapsed_s=time.monotonic() - t0, started=started)
-    written = gpucheck.write_outputs(report, ctx, out_dir, started)
+    written = summary.write_outputs(report, ctx, out_dir, started)
     shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(dumps(report))
