@@ -72,8 +72,16 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
 def _device(arg: str, device: str | None):
     """(label, capability, gpu or None, n, note) for one argument."""
     if arg.endswith(".json") or Path(arg).is_file():
-        doc = results.load_document(arg)
-        cap = model.capability_from_results(doc, results_device(doc, arg, device))
+        view = results.load(arg)
+        dev = results_device(view.doc, arg, device)
+        probed = view.device_measured(dev) or {}
+        known = catalog.find(probed.get("catalog_id") or probed.get("name") or "") if probed else None
+        if not view.ok(device=dev) and known is not None:
+            # no valid figure of this card: compare it as the catalog predicts it, never from a doubtful figure
+            return known.id, model.capability_from_gpu(known), known, 1, (
+                f"{arg}: the figures of {dev} ({probed.get('name') or known.id}) are "
+                f"{view.invalid_note(view.all(device=dev))}: {known.id} is predicted from the catalog, not measured")
+        cap = model.capability_from_results(view, dev)
         return cap.id, cap, cap.gpu, 1, None
     m = NX.match(arg)
     if m:

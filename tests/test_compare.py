@@ -298,3 +298,23 @@ def test_gpus_lists_laptop_parts_with_their_power_range(cli):
     doc = cli("gpus", "--arch", "ada", "--json").json()
     lap = next(g for g in doc["gpus"] if g["id"] == "rtx-4090-laptop")
     assert (lap["form_factor"], lap["tdp_min_w"], lap["tdp_w"]) == ("laptop", 80, 150)
+
+
+def test_a_results_file_whose_figures_are_all_invalid_compares_as_predicted_saying_why(cli, tmp_path):
+    """No valid figure of cuda:0 (a 2080 Ti): the card is compared as the catalog predicts it, never from the
+    doubtful figure, and a note names the figure and its reason."""
+    spread = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
+    gpus = [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]
+    doc = {"schema": "rigbench.results/2", "status": "complete", "host": "box", "probe": {"gpus": gpus},
+           "measurements": [{**CPU_CNN, "device": "cuda:0", "value": 650.0, "status": "ok", "valid": False,
+                             "invalid_reasons": [spread]}]}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    args = ("--workload", "train_cnn", "--precision", "fp32", "--json")
+    got = cli("compare", str(path), "gtx-1080-ti", *args).json()
+    predicted = cli("compare", "rtx-2080-ti", "gtx-1080-ti", *args).json()
+    row, want = got["workloads"][0], predicted["workloads"][0]
+    assert got["devices"][0]["id"] == "rtx-2080-ti" and got["devices"][0]["source"] == "catalog"
+    assert row["throughput"]["rtx-2080-ti"] == want["throughput"]["rtx-2080-ti"] != 650.0
+    assert any("present but INVALID (spread 31% of the median)" in n and "predicted from the catalog" in n
+               for n in got["notes"])

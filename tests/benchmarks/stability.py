@@ -40,6 +40,7 @@ def bench(out: Path) -> tuple[dict, float, str]:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"bench failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    out.with_suffix(".txt").write_text(proc.stdout, encoding="utf-8")      # the screen, kept beside the file
     return results.load_document(out), wall, proc.stdout
 
 
