@@ -145,7 +145,7 @@ _COLUMNS = ["kernel", "device", "dtype", "case", "value", "95% CI", "spread", "o
 _JUSTIFY = ["left", "left", "left", "left", "right", "right", "right", "right", "left"]
 
 
-def make_table(title: str, rows: list[tuple], *, narrow: bool = False, ci: bool = True):
+def make_table(title: str, rows: list[tuple], *, narrow: bool = False, ci: bool = True, wrap_case: bool = False):
     """The bench table: two spaces between columns, no margins; only the case column may wrap. ``narrow`` puts
     the "of peak" header on two lines (its cells are at most 4 wide); ``ci`` False leaves the 95% interval out
     (it stays in the file and --json)."""
@@ -156,7 +156,12 @@ def make_table(title: str, rows: list[tuple], *, narrow: bool = False, ci: bool 
     t.show_edge, t.pad_edge, t.collapse_padding = False, False, True
     for col in t.columns:
         col.no_wrap = col.header != "case"
+        if wrap_case and col.header == "case":
+            col.max_width = CASE_WRAP   # room for the interval: a long case wraps onto a second line
     return t
+
+
+CASE_WRAP = 22   # the case column's width when it wraps to make room for the 95% interval
 
 
 def wrapped(text: str, width: int) -> str:
@@ -167,17 +172,23 @@ def wrapped(text: str, width: int) -> str:
 
 
 def renderables(doc: dict, title: str, out) -> list:
-    """The machine's sentence when it was busy or moving, the table (the widest form that fits ``out``, a rich
-    Console: short reasons and the 95% interval, else without the interval, else note numbers only, else "of peak"
-    on two lines), then the notes, the peak caption and a distributed run's status, each wrapped to the console."""
+    """The machine's sentence when it was busy or moving, the table (the first form that fits ``out``, a rich
+    Console: with the 95% interval, short reasons or note numbers in the status cell, the case on one line or
+    wrapped; then without the interval; then "of peak" on two lines), then the notes, the peak caption and a
+    distributed run's status, each wrapped to the console."""
     from rich.text import Text
 
     full, compact, notes = rows(doc)
     table = make_table(title, full)
     wide = out.options.update_width(10_000)
-    for body, narrow, ci in ((full, False, True), (full, False, False), (compact, False, False),
-                             (compact, True, False)):
-        table = make_table(title, body, narrow=narrow, ci=ci)
+    has_ci = any(r[5] != "-" for r in full)               # a column of dashes is not worth its width
+    long_cases = sum(len(r[3]) > CASE_WRAP for r in full)   # wrapping is worth it for one long case, not many
+    forms = [f for f in ((full, False, True, False), (compact, False, True, False), (full, False, True, True),
+                         (compact, False, True, True), (full, False, False, False), (compact, False, False, False),
+                         (compact, True, False, False))
+             if (has_ci or not f[2]) and (long_cases <= 1 or not f[3])]
+    for body, narrow, ci, wrap_case in forms:
+        table = make_table(title, body, narrow=narrow, ci=ci, wrap_case=wrap_case)
         if out.measure(table, options=wide).maximum <= out.width:
             break
     sentence = machine_sentence(doc)
