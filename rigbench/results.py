@@ -273,10 +273,14 @@ class Figure:
         return iqr / med if _finite(med) and med > 0 and _finite(iqr) else None
 
     def gpu_states(self) -> Iterator[tuple[str, dict]]:
+        """(when, NVML state) before the figure, after it, and after each of its rounds."""
+        cond = self.conditions if isinstance(self.conditions, dict) else {}
         for when in ("gpu_before", "gpu_after"):
-            st = self.conditions.get(when) if isinstance(self.conditions, dict) else None
+            if isinstance(cond.get(when), dict):
+                yield when, cond[when]
+        for i, st in enumerate(cond.get("gpu_rounds") or []):
             if isinstance(st, dict):
-                yield when, st
+                yield f"gpu_after_round_{i + 1}", st
 
     def clock_events(self) -> set[str]:
         """NVML clock-event (throttle) reasons seen before or after the figure."""

@@ -200,3 +200,14 @@ def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
     results.reserve_path(tmp_path, host="box")          # empty: a run that died before its first write
     write_json_atomic(tmp_path / "ok.json", _doc([]))
     assert results.newest(tmp_path) == tmp_path / "ok.json"
+
+
+def test_clock_events_and_power_come_from_every_nvml_reading_of_the_figure():
+    """Before, after, and after each round: the highest board power and every clock-event reason seen."""
+    rec = {**_m("train_cnn", "cuda:0", 400.0), "conditions": {
+        "gpu_before": {"power_w": 60.0, "clock_event_reasons": []},
+        "gpu_after": {"power_w": 240.0, "clock_event_reasons": ["sw_power_cap"]},
+        "gpu_rounds": [{"power_w": 251.5, "clock_event_reasons": ["hw_thermal_slowdown"]}, {"power_w": 240.0}]}}
+    f = results.Results.of(_doc([rec])).figures[0]
+    assert f.power_w() == (251.5, "gpu_after_round_1")
+    assert f.clock_events() == {"sw_power_cap", "hw_thermal_slowdown"}
