@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,25 @@ class Row:
 
     def get(self, column: str, default: str | None = None) -> str | None:
         return self.values.get(column, default)
+
+    def number(self, column: str, *, integer: bool = False, optional: bool = False,
+               positive: str | None = None) -> float | int | None:
+        """The value of ``column`` as a finite number, zero or more; an empty cell is None when ``optional``.
+        ``positive``: zero is refused too, and this text says why ("a price is positive"). Errors name file, line
+        and column."""
+        text = (self.get(column) or "").strip()
+        if not text:
+            if optional:
+                return None
+            raise UserError(f"{self.where}: column '{column}' is empty; a number is required")
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise UserError(f"{self.where}: column '{column}' is {text!r}, not "
+                            f"{'a whole number' if integer else 'a number'}") from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise UserError(f"{self.where}: column '{column}' is {text}; {positive or 'it must be zero or more'}")
+        return value
 
 
 def shipped_text(name: str) -> str:

@@ -22,6 +22,35 @@ def test_csv_short_rows_are_padded_and_long_rows_refused():
         data.parse_csv("a,b\n1,2\n1,2,3\n", "x.csv")
 
 
+def test_csv_short_rows_are_refused_when_the_width_must_match():
+    with pytest.raises(UserError, match=r"x\.csv line 2: 2 values for 3 columns"):
+        data.parse_csv("a,b,c\n1,2\n", "x.csv", exact_width=True)
+
+
+@pytest.mark.parametrize("cell, kwargs, expected", [
+    ("2.5", {}, 2.5), ("0", {}, 0.0), ("7", {"integer": True}, 7), ("", {"optional": True}, None),
+])
+def test_row_number_reads_a_cell(cell, kwargs, expected):
+    row = data.parse_csv(f"n\n{cell}\n" if cell else "n,m\n,1\n", "t.csv")[0]
+    got = row.number("n", **kwargs)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize("cell, kwargs, fragment", [
+    ("", {}, "t.csv line 2: column 'n' is empty; a number is required"),
+    ("one", {}, "t.csv line 2: column 'n' is 'one', not a number"),
+    ("1.5", {"integer": True}, "column 'n' is '1.5', not a whole number"),
+    ("-1", {}, "column 'n' is -1; it must be zero or more"),
+    ("nan", {}, "column 'n' is nan; it must be zero or more"),
+    ("0", {"positive": "a price is positive"}, "column 'n' is 0; a price is positive"),
+])
+def test_row_number_names_file_line_and_column(cell, kwargs, fragment):
+    row = data.parse_csv(f"n,m\n{cell},1\n", "t.csv")[0]
+    with pytest.raises(UserError) as exc:
+        row.number("n", **kwargs)
+    assert fragment in str(exc.value)
+
+
 def test_csv_missing_column_is_named():
     with pytest.raises(UserError, match="missing column.*price"):
         data.parse_csv("id,name\n", "p.csv", required=("id", "price"))

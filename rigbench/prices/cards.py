@@ -18,6 +18,7 @@ from rigbench.errors import UserError
 
 KINDS = ("launch", "new", "used")
 KIND_WORDS = {"launch": "launch price (MSRP)", "new": "street price, new", "used": "used price"}
+POSITIVE = "a price is positive"
 COLUMNS = ("gpu_id", "kind", "usd", "usd_low", "usd_high", "date", "source", "note")
 
 
@@ -54,21 +55,6 @@ def _parse_date(text: str, where: str) -> str:
     return text
 
 
-def _num(text: str | None, where: str, column: str, optional: bool = False) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        if optional:
-            return None
-        raise UserError(f"{where}: column '{column}' is empty")
-    try:
-        v = float(text)
-    except ValueError:
-        raise UserError(f"{where}: column '{column}' is {text!r}, not a number") from None
-    if not math.isfinite(v) or v <= 0:
-        raise UserError(f"{where}: column '{column}' is {text}; a price is positive")
-    return v
-
-
 def parse_card_prices(text: str, where: str) -> list[CardPrice]:
     """Card-price CSV text in the format of ``profiles/card_prices.csv``."""
     return _card_prices(data.parse_csv(text, where, required=COLUMNS[:7]))
@@ -82,9 +68,9 @@ def _card_prices(rows) -> list[CardPrice]:
             raise UserError(f"{row.where}: kind {kind!r}; use one of {', '.join(KINDS)}")
         if not (row.get("source") or "").strip():
             raise UserError(f"{row.where}: column 'source' is empty; every price names its source")
-        low = _num(row.get("usd_low"), row.where, "usd_low", optional=True)
-        high = _num(row.get("usd_high"), row.where, "usd_high", optional=True)
-        usd = _num(row.get("usd"), row.where, "usd")
+        low = row.number("usd_low", optional=True, positive=POSITIVE)
+        high = row.number("usd_high", optional=True, positive=POSITIVE)
+        usd = row.number("usd", positive=POSITIVE)
         if (low is None) != (high is None) or (low is not None and not low <= usd <= high):
             raise UserError(f"{row.where}: a range needs usd_low <= usd <= usd_high")
         out.append(CardPrice(row["gpu_id"].strip(), kind, usd, low, high, _parse_date(row["date"], row.where),

@@ -16,7 +16,6 @@ import csv
 import datetime as _dt
 import difflib
 import io
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -124,22 +123,6 @@ def user_prices_path() -> Path:
 # Reading
 
 
-def _parse_number(text: str, where: str, column: str, *, integer: bool = False, optional: bool = False):
-    text = (text or "").strip()
-    if not text:
-        if optional:
-            return None
-        raise UserError(f"{where}: column '{column}' is empty; a number is required")
-    try:
-        value = int(text) if integer else float(text)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise UserError(f"{where}: column '{column}' is {text!r}, not {kind}") from None
-    if not math.isfinite(value) or value < 0:
-        raise UserError(f"{where}: column '{column}' is {text}; it must be zero or more")
-    return value
-
-
 def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
     """Parse price-list CSV text (through :func:`rigbench.data.parse_csv`: lines starting with '#' are comments).
     Every error names the line and column."""
@@ -150,11 +133,11 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         for col in ("provider", "instance", "gpu_id", "region", "source"):
             if not row[col]:
                 raise UserError(f"{where}: column '{col}' is empty")
-        gpu_count = _parse_number(row["gpu_count"], where, "gpu_count", integer=True)
+        gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
-        on_demand = _parse_number(row["on_demand_usd_per_hour"], where, "on_demand_usd_per_hour")
-        spot = _parse_number(row["spot_usd_per_hour"], where, "spot_usd_per_hour", optional=True)
+        on_demand = row.number("on_demand_usd_per_hour")
+        spot = row.number("spot_usd_per_hour", optional=True)
         if spot is not None and spot > on_demand:
             raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
         try:
@@ -166,8 +149,7 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             raise UserError(f"{where}: column 'date_basis' is {basis!r}; write one of {', '.join(DATE_BASES)}")
         inst = Instance(
             provider=row["provider"].lower(), name=row["instance"], gpu_id=row["gpu_id"], gpu_count=gpu_count,
-            vcpus=_parse_number(row["vcpus"], where, "vcpus", integer=True),
-            ram_gb=_parse_number(row["ram_gb"], where, "ram_gb"),
+            vcpus=row.number("vcpus", integer=True), ram_gb=row.number("ram_gb"),
             on_demand_usd_per_hour=on_demand, spot_usd_per_hour=spot, region=row["region"], price_date=price_date,
             source=row["source"], date_basis=basis,
         )
