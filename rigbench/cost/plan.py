@@ -220,7 +220,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             if not (req.storage_gb or req.egress_gb):
                 continue
             usd, how = (extras.monthly_usd(f, req.storage_gb, req.egress_gb, req.storage_usd_per_gb_month)
-                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/extras.toml"))
+                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/cloud_extras.toml"))
             if usd is None:
                 dropped = [i.key for i in instances if i.provider == provider]
                 named = [k for k in dropped if any(r.strip().lower() in (k.lower(), k.split(":", 1)[1].lower())
@@ -396,7 +396,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "storage_gb": req.storage_gb,
         "egress_gb": req.egress_gb,
         "extras_per_month": {p: {"usd": u, "how": h} for p, (u, h) in extras_monthly.items()},
-        "extras_sources": "profiles/extras.toml",
+        "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
         "prices_date": prices.date.isoformat(),
@@ -406,7 +406,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
 def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
-    profiles/cards.csv (for launch, the catalog's launch price when the list has none)."""
+    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
     if req.gpu_price_usd is not None:
         return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
     gpu_id = getattr(gpu, "id", name)
@@ -419,7 +419,7 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]
     have = "; ".join(f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known) or "no price at all"
     raise UserError(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
-                    f"profiles/cards.csv (it has: {have}); give the price with --gpu-price USD, the whole "
+                    f"profiles/card_prices.csv (it has: {have}); give the price with --gpu-price USD, the whole "
                     f"machine with --build-price USD, or pick another --price-kind")
 
 
