@@ -28,7 +28,7 @@ def test_json_has_the_schema_cards_instances_and_bands(tiny_doc):
     assert [c["id"] for c in doc["cards"]] == ["gtx-1080-ti", "rtx-3090", "2x-rtx-3090"]
     assert len(doc["instances"]) == len(__import__("rigbench.cost", fromlist=["x"]).load_prices().instances)
     card = doc["cards"][0]
-    assert card["fits"] is True and card["batch"] == 128
+    assert card["fits"] is True and card["batch"] == 256
     lo, hi = card["total_h_band"]
     assert lo < card["total_h"] < hi
     # run = dataset x epochs / throughput, in hours
@@ -36,7 +36,21 @@ def test_json_has_the_schema_cards_instances_and_bands(tiny_doc):
     two = doc["cards"][2]
     assert two["samples_per_s"] < 2 * doc["cards"][1]["samples_per_s"]
     assert 0 < two["scaling_efficiency"] <= 1 and two["interconnect"]
-    assert doc["model"]["params"] == 896 + 64 + 18496 + 128 + 73856 + 256 + 295168 + 512 + 2570   # by hand
+    assert doc["model"]["params"] == _tiny_resnet_params()
+
+
+def _tiny_resnet_params() -> int:
+    """docs/examples/tiny_model.py by hand: 3x3 stem, two basic blocks per stage, 1x1 projection where the width
+    changes, BatchNorm scale and shift per channel, a 512 -> 200 classifier."""
+    def block(cin, cout):
+        proj = cin * cout + 2 * cout if cin != cout else 0
+        return cin * cout * 9 + 2 * cout + cout * cout * 9 + 2 * cout + proj
+
+    total, cin = 3 * 64 * 9 + 2 * 64, 64
+    for c in (64, 128, 256, 512):
+        total += block(cin, c) + block(c, c)
+        cin = c
+    return total + 512 * 200 + 200
 
 
 def test_cheapest_by_deadline_is_the_cheapest_instance_that_meets_it(tiny_doc):
@@ -137,7 +151,8 @@ def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatc
 
 
 def test_terminal_output_names_the_cheapest_option_and_the_error_band(cli):
-    r = cli("size", TINY, "--gpus", "rtx-3090", "--dataset-size", "50000", "--epochs", "10")
+    mlp = str(REPO / "docs" / "examples" / "shapes.py") + ":mlp"
+    r = cli("size", mlp, "--gpus", "rtx-3090", "--dataset-size", "50000", "--epochs", "10")
     assert r.code == 0, r.stderr
     assert "Cheapest:" in r.stdout and "validation" in r.stdout and "rtx-3090" in r.stdout
     assert len(r.stdout.splitlines()) < 50

@@ -12,8 +12,8 @@ def _fmt_h(h: float | None) -> str:
     if h < 1 / 60:
         return f"{h * 3600:.2g} s"
     if h < 1:
-        return f"{h * 60:.0f} min"
-    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
+        return f"{h * 60:.2g} min"
+    return f"{h:.3g} h" if h < 48 else f"{h / 24:.3g} d"
 
 
 def _range_h(o, h):
@@ -146,8 +146,7 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
         from rigbench.size.plot import check_plot_path
 
         check_plot_path(plot)
-    if deadline is not None:
-        planner.parse_deadline(deadline)
+    planner.check_request(batch, dataset_size, epochs, deadline)
     names = [g.strip() for g in gpus.split(",") if g.strip()] if gpus is not None else None
     if gpus is not None and not names:
         raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")

@@ -206,10 +206,10 @@ class SizeReport:
         }
 
 
-def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_size: int | None = None,
-         epochs: float | None = None, deadline: str | None = None, prices_path: str | None = None) -> SizeReport:
-    """Size ``md`` at ``batch`` per card on every card (or ``gpus``) and every instance of the price list."""
-    if batch < 1:
+def check_request(batch: int | None, dataset_size: int | None, epochs: float | None,
+                  deadline: str | None) -> float | None:
+    """Refuse an impossible request before any work; the deadline in hours (None without one)."""
+    if batch is not None and batch < 1:
         raise UserError(f"--batch {batch}: a batch is 1 sample or more")
     if (dataset_size is None) != (epochs is None):
         raise UserError("give --dataset-size and --epochs together (the run is dataset size x epochs samples)")
@@ -218,6 +218,13 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
     deadline_h = parse_deadline(deadline) if deadline is not None else None
     if deadline_h is not None and dataset_size is None:
         raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
+    return deadline_h
+
+
+def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_size: int | None = None,
+         epochs: float | None = None, deadline: str | None = None, prices_path: str | None = None) -> SizeReport:
+    """Size ``md`` at ``batch`` per card on every card (or ``gpus``) and every instance of the price list."""
+    deadline_h = check_request(batch, dataset_size, epochs, deadline)
     samples = float(dataset_size) * float(epochs) if dataset_size is not None else None
     def finish(o: Option) -> Option:
         if o.samples_per_s and samples is not None:

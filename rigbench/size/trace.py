@@ -31,6 +31,7 @@ from rigbench.errors import UserError
 CUDA_BLOCK_BYTES = 512
 _NORM_OPS = ("native_batch_norm", "_native_batch_norm_legit", "native_layer_norm", "native_group_norm",
              "batch_norm", "layer_norm", "group_norm", "rms_norm", "_fused_rms_norm")
+_MARK = "rigbench.size.op."
 _NO_WRITE_OPS = ("empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "_local_scalar_dense",
                  "lift_fresh", "set_", "resize_", "detach_")
 
@@ -136,6 +137,8 @@ class _Counter:
         self.traffic = 0.0
         self.elements = 0.0
         self.timeline: list[tuple[str, int]] = []
+        self.before: list[int] = []        # bytes alive just before each operator ran (when marking operators)
+        self.mark_ops = False
         self._finalizers: list = []
 
     def track(self, t) -> None:
@@ -194,12 +197,20 @@ class _Counter:
 
 
 def _dispatch_mode(counter: _Counter):
+    from torch.autograd.profiler import record_function
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Mode(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            out = func(*args, **kwargs)
+            if counter.mark_ops:
+                for t in _tensors((args, kwargs)):
+                    counter.track(t)
+                counter.before.append(counter.now)
+                with record_function(f"{_MARK}{len(counter.timeline)}"):
+                    out = func(*args, **kwargs)
+            else:
+                out = func(*args, **kwargs)
             counter.on_op(func, args, kwargs, out)
             return out
 
@@ -240,12 +251,16 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         counter.track(t)
     counter.reset_peak()
     grads_after: list[float] = []
+    counter.mark_ops = target == "cpu"
+    profiler = _allocator_profile() if counter.mark_ops else _Null()
     try:
-        with flops, _dispatch_mode(counter):
+        with profiler, flops, _dispatch_mode(counter):
             step(model, batch, optimizer, phase, lambda: grads_after.append(
                 _unique_bytes([p.grad for p in param_list if p.grad is not None], round_to=round_to)))
     finally:
         counter.close()
+    if counter.mark_ops:
+        _add_scratch(counter, _scratch_by_op(profiler))
     counts = flops.get_flop_counts().get("Global", {})
     conv = float(sum(v for k, v in counts.items() if "conv" in str(k)))
     opt_after = _tensors([list(s.values()) for s in optimizer.state.values()])
@@ -262,6 +277,56 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         optimizer_bytes=_unique_bytes(opt_after, skip=param_keys, round_to=round_to),
         params=sum(p.numel() for p in {id(p): p for p in param_list}.values()),
     )
+
+
+def _allocator_profile():
+    from torch.profiler import ProfilerActivity, profile
+
+    return profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+
+
+def _scratch_by_op(prof) -> dict[int, int]:
+    """{operator index: the most bytes the CPU allocator held inside it beyond what it held when it began}, from the
+    allocation events inside each operator's marker (oneDNN's convolution and RNN scratch space is allocated and
+    freed inside one operator, where no counter above the kernel sees it). Events are matched by time: the marker
+    and the allocations come from one profiler and one clock."""
+    import bisect
+
+    from torch._C._profiler import _EventType
+
+    marks, allocs = [], []
+    stack = list(prof.profiler.kineto_results.experimental_event_tree())
+    while stack:
+        e = stack.pop()
+        if e.tag == _EventType.Allocation and e.extra_fields.device.type == "cpu":
+            allocs.append((e.start_time_ns, e.extra_fields.alloc_size))
+        elif e.name.startswith(_MARK):
+            marks.append((e.start_time_ns, e.end_time_ns, int(e.name[len(_MARK):])))
+        stack.extend(e.children)
+    allocs.sort()
+    times = [t for t, _ in allocs]
+    out: dict[int, int] = {}
+    for start, end, idx in marks:
+        run = top = 0
+        for _, n in allocs[bisect.bisect_left(times, start):bisect.bisect_right(times, end)]:
+            run += n
+            top = max(top, run)
+        out[idx] = top
+    return out
+
+
+def _add_scratch(counter: _Counter, scratch: dict[int, int]) -> None:
+    """Raise each moment of the timeline to what was alive inside its operator, and the peaks with it."""
+    for i, extra in scratch.items():
+        if i >= len(counter.timeline) or i >= len(counter.before):
+            continue
+        phase, after = counter.timeline[i]
+        inside = counter.before[i] + extra
+        if inside > after:
+            counter.timeline[i] = (phase, inside)
+            counter.phase_peak[phase] = max(counter.phase_peak.get(phase, 0), inside)
+            if inside > counter.peak:
+                counter.peak, counter.peak_phase = inside, phase
 
 
 def _extra_tensor_ops() -> set:
