@@ -156,3 +156,34 @@ def test_terminal_output_names_the_cheapest_option_and_the_error_band(cli):
     assert r.code == 0, r.stderr
     assert "Cheapest:" in r.stdout and "validation" in r.stdout and "rtx-3090" in r.stdout
     assert len(r.stdout.splitlines()) < 50
+
+
+SHAPES = str(REPO / "docs" / "examples" / "shapes.py")
+
+
+def test_plot_writes_a_png_of_time_against_cost(cli, tmp_path):
+    out = tmp_path / "size.png"
+    r = cli("size", SHAPES + ":mlp", "--gpus", "rtx-3090", "--dataset-size", "60000", "--epochs", "5",
+            "--deadline", "1h", "--plot", str(out))
+    assert r.code == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_seq_reaches_a_factory_that_takes_seq_len_and_scales_its_flops():
+    """The encoder's tensor FLOPs per sequence grow with the sequence: linear layers in L, attention in L^2."""
+    from rigbench.size import demand, load
+
+    short = demand.measure(load.load(SHAPES + ":encoder", seq=16), "fp32", "cpu")
+    long = demand.measure(load.load(SHAPES + ":encoder", seq=32), "fp32", "cpu")
+    ratio = long.flops.per_sample / short.flops.per_sample
+    assert 2.0 < ratio < 4.0
+
+
+def test_amp_keeps_fp32_weights_and_adam_state_and_saves_smaller_activations():
+    from rigbench.size import demand, load
+
+    fp32 = demand.measure(load.load(SHAPES + ":mlp"), "fp32", "cpu")
+    amp = demand.measure(load.load(SHAPES + ":mlp"), "amp", "cpu")
+    assert amp.param_bytes == fp32.param_bytes == 4 * fp32.params        # fp32 master weights
+    assert amp.optimizer_bytes == fp32.optimizer_bytes                    # two fp32 moments
+    assert amp.saved_bytes.per_sample < fp32.saved_bytes.per_sample
