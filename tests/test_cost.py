@@ -547,8 +547,9 @@ def test_storage_moves_total_and_break_even(tmp_path):
     assert rent.monthly_usd == pytest.approx(8.0) and rent.total_usd == pytest.approx(3072.0)
     assert rep.break_even(rep.buys[0], rent) == pytest.approx(1058 / 34.56)
     assert rep.to_doc()["assumptions"]["extras_per_month"]["aws"]["usd"] == pytest.approx(8.0)
+    assert rep.to_doc()["assumptions"]["extras_sources"] == "profiles/cloud_extras.toml"
 
 
 def test_storage_without_a_cited_price_is_refused_for_a_named_instance():
-    with pytest.raises(UserError, match="no storage or egress prices"):
+    with pytest.raises(UserError, match="test: no storage or egress prices in profiles/cloud_extras.toml"):
         run(buy=["card-a"], rent=["test:v100"], hours_per_month=10, storage_gb=50)

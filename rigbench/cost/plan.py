@@ -20,7 +20,7 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import load_prices, select_instances
+from rigbench.prices.cloud import Instance, PriceList, load_prices, select_instances
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 
@@ -173,6 +173,116 @@ def _check_request(req: CostRequest) -> None:
         raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
 
 
+def _named(key: str, rent: Sequence[str]) -> bool:
+    """Whether ``--rent`` names instance ``key`` itself (``aws:p3.2xlarge`` or ``p3.2xlarge``), not by a selector."""
+    return any(r.strip().lower() in (key.lower(), key.split(":", 1)[1].lower()) for r in rent)
+
+
+def _rented_instances(req: CostRequest, prices: PriceList, warnings: list[str]) -> list[Instance]:
+    """The instances ``--rent`` names (one, or every instance of a provider / a GPU / the list); with ``--spot``, those
+    without a spot price are left out (a named one is an error)."""
+    instances, _ = select_instances(req.rent, prices)
+    if req.spot:
+        no_spot = [i.key for i in instances if i.spot_usd_per_hour is None]
+        named_without = [k for k in no_spot if _named(k, req.rent)]
+        if named_without:
+            raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
+                            f"another instance")
+        if no_spot:
+            instances = [i for i in instances if i.spot_usd_per_hour is not None]
+            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
+                            f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
+            if not instances and not req.buy:
+                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
+                                f"{prices.source}")
+    return instances
+
+
+def _storage_and_egress(req: CostRequest, instances: list[Instance], warnings: list[str]
+                        ) -> tuple[list[Instance], dict[str, tuple[float, str]], dict[str, dict]]:
+    """Storage and egress: every rented option pays them per month; a provider without a cited price is left out.
+    Returns (the instances kept, provider -> (USD per month, how), provider -> its billing increment)."""
+    extras_monthly: dict[str, tuple[float, str]] = {}
+    billing: dict[str, dict] = {}
+    if instances:
+        facts = extras.load_extras()
+        for provider in sorted({i.provider for i in instances}):
+            f = facts.get(provider)
+            if f is not None:
+                billing[provider] = {"provider": provider, "increment": f.increment, "billing": f.billing,
+                                     "source": f.billing_source}
+            if not (req.storage_gb or req.egress_gb):
+                continue
+            usd, how = (extras.monthly_usd(f, req.storage_gb, req.egress_gb, req.storage_usd_per_gb_month)
+                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/cloud_extras.toml"))
+            if usd is None:
+                dropped = [i.key for i in instances if i.provider == provider]
+                named = [k for k in dropped if _named(k, req.rent)]
+                if named:
+                    raise UserError(f"{how}; give --storage-usd-per-gb-month USD or drop --storage-gb for "
+                                    f"{', '.join(named)}")
+                instances = [i for i in instances if i.provider != provider]
+                warnings.append(f"{how}: its {len(dropped)} instance(s) left out (give --storage-usd-per-gb-month)")
+            else:
+                extras_monthly[provider] = (usd, how)
+        if not instances and not req.buy:
+            raise UserError("--storage-gb/--egress-gb: no selected instance has cited storage and egress prices; "
+                            "give --storage-usd-per-gb-month")
+    return instances, extras_monthly, billing
+
+
+def _work(req: CostRequest, unit: str, buy_gpus, instances, through, resolve_gpu, predict) -> Work:
+    """The work, in samples per month: a training job (epochs x dataset size x jobs), or hours on the reference."""
+    if req.epochs is not None:
+        per_epoch = float(req.dataset_size)
+        per_job = float(req.epochs) * per_epoch
+        samples = per_job * req.jobs_per_month
+        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+        return Work(samples, unit, f"{req.jobs_per_month:g} x ({req.epochs:g} epochs x {per_epoch:,.0f} {unit}) "
+                    f"of {req.workload} per month", ref_name, ref_t, per_job, per_epoch)
+    if req.hours_per_month is None:
+        raise UserError("say how much work: --hours-per-month H (on the reference device) or a training job "
+                        "(--epochs N --dataset-size SAMPLES)")
+    ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
+    samples = req.hours_per_month * SECONDS_PER_HOUR * ref_t
+    return Work(samples, unit, f"{req.hours_per_month:g} h/month of {req.workload} ({req.precision}) on {ref_name}",
+                ref_name, ref_t)
+
+
+def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own: Ownership,
+               power_basis: list[str]) -> tuple[float, str]:
+    """Wall power of a bought machine while training, and how it was found: --power-w, else the results file's NVML
+    reading of a training kernel (for the card it measured), else the catalog's TDP x the load fraction."""
+    if req.power_w is not None:
+        power, power_src = float(req.power_w), "--power-w"
+        power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
+    else:
+        measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
+        if measured is not None:
+            watts, where = measured
+            power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
+            power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
+                         f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
+                         f"efficiency {own.psu_efficiency:g}")
+            power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
+                               f"training kernel ({where}), not an average over the run")
+        else:
+            tdp = getattr(gpu, "tdp_w", None)
+            if tdp is None:
+                raise UserError(f"the catalog has no TDP for {getattr(gpu, 'name', name)}; give the machine's draw "
+                                f"with --power-w WATTS")
+            power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
+                                   own.psu_efficiency)
+            power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
+                         f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+            why = "TDP, an upper bound on sustained board power"
+            if req.results_doc is not None and name == measured_name:
+                why += (f" (the results file has no NVML power reading of a training kernel, "
+                        f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
+            power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")
+    return power, power_src
+
+
 def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             predict: Callable = _predict_throughput, ownership: Ownership | None = None,
             use_scaling: bool = True) -> CostReport:
@@ -190,51 +300,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh
     fraction = resale_fraction(req.months, own.resale_months, own.resale_fractions) if req.resale is None else req.resale
 
-    # Rented instances: named ones, or every instance of a provider / a GPU / the list.
-    instances, selectors = select_instances(req.rent, prices)
-    if req.spot:
-        no_spot = [i.key for i in instances if i.spot_usd_per_hour is None]
-        named_without = [k for k in no_spot if any(r.strip().lower() == k.lower() or r.strip().lower() ==
-                                                   k.split(":", 1)[1].lower() for r in req.rent)]
-        if named_without:
-            raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
-                            f"another instance")
-        if no_spot:
-            instances = [i for i in instances if i.spot_usd_per_hour is not None]
-            warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
-                            f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
-            if not instances and not req.buy:
-                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
-                                f"{prices.source}")
-
-    # Storage and egress: every rented option pays them per month; a provider without a cited price is left out.
-    extras_monthly: dict[str, tuple[float, str]] = {}
-    billing: dict[str, dict] = {}
-    if instances:
-        facts = extras.load_extras()
-        for provider in sorted({i.provider for i in instances}):
-            f = facts.get(provider)
-            if f is not None:
-                billing[provider] = {"provider": provider, "increment": f.increment, "billing": f.billing,
-                                     "source": f.billing_source}
-            if not (req.storage_gb or req.egress_gb):
-                continue
-            usd, how = (extras.monthly_usd(f, req.storage_gb, req.egress_gb, req.storage_usd_per_gb_month)
-                        if f is not None else (None, f"{provider}: no storage or egress prices in profiles/cloud_extras.toml"))
-            if usd is None:
-                dropped = [i.key for i in instances if i.provider == provider]
-                named = [k for k in dropped if any(r.strip().lower() in (k.lower(), k.split(":", 1)[1].lower())
-                                                   for r in req.rent)]
-                if named:
-                    raise UserError(f"{how}; give --storage-usd-per-gb-month USD or drop --storage-gb for "
-                                    f"{', '.join(named)}")
-                instances = [i for i in instances if i.provider != provider]
-                warnings.append(f"{how}: its {len(dropped)} instance(s) left out (give --storage-usd-per-gb-month)")
-            else:
-                extras_monthly[provider] = (usd, how)
-        if not instances and not req.buy:
-            raise UserError("--storage-gb/--egress-gb: no selected instance has cited storage and egress prices; "
-                            "give --storage-usd-per-gb-month")
+    instances = _rented_instances(req, prices, warnings)
+    instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)
 
     # Bought cards.
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
@@ -280,22 +347,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         through[f"rent:{inst.key}"] = (t, src)
         efficiency[f"rent:{inst.key}"] = t / (one * inst.gpu_count) if one > 0 else None
 
-    # The work, in samples per month.
-    if req.epochs is not None:
-        per_epoch = float(req.dataset_size)
-        per_job = float(req.epochs) * per_epoch
-        samples = per_job * req.jobs_per_month
-        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
-        work = Work(samples, unit, f"{req.jobs_per_month:g} x ({req.epochs:g} epochs x {per_epoch:,.0f} {unit}) "
-                    f"of {req.workload} per month", ref_name, ref_t, per_job, per_epoch)
-    else:
-        if req.hours_per_month is None:
-            raise UserError("say how much work: --hours-per-month H (on the reference device) or a training job "
-                            "(--epochs N --dataset-size SAMPLES)")
-        ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
-        samples = req.hours_per_month * SECONDS_PER_HOUR * ref_t
-        work = Work(samples, unit, f"{req.hours_per_month:g} h/month of {req.workload} ({req.precision}) on {ref_name}",
-                    ref_name, ref_t)
+    work = _work(req, unit, buy_gpus, instances, through, resolve_gpu, predict)
 
     options: list[CostOption] = []
     power_basis: list[str] = []
@@ -317,33 +369,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                 card_notes.append(f"{gpu_id}: also known: " + "; ".join(
                     f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
                     + " (--price-kind launch|new|used)")
-        if req.power_w is not None:
-            power, power_src = float(req.power_w), "--power-w"
-            power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
-        else:
-            measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
-            if measured is not None:
-                watts, where = measured
-                power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
-                power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
-                             f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
-                             f"efficiency {own.psu_efficiency:g}")
-                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
-                                   f"training kernel ({where}), not an average over the run")
-            else:
-                tdp = getattr(gpu, "tdp_w", None)
-                if tdp is None:
-                    raise UserError(f"the catalog has no TDP for {getattr(gpu, 'name', name)}; give the machine's draw "
-                                    f"with --power-w WATTS")
-                power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
-                                       own.psu_efficiency)
-                power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
-                             f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
-                why = "TDP, an upper bound on sustained board power"
-                if req.results_doc is not None and name == measured_name:
-                    why += (f" (the results file has no NVML power reading of a training kernel, "
-                            f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
-                power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")
+        power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         label = getattr(gpu, "id", name) + (f" x{req.buy_count}" if req.buy_count > 1 else "")
         options.append(CostOption(
             name=label, kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
