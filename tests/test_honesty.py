@@ -3,11 +3,12 @@
 - fp32 GEMM GFLOP/s from the suite vs ``torch.utils.benchmark.Timer`` on the same product: within 5%;
 - ``memcopy`` (torch copy) vs ``stream_triad`` (Numba prange): two independent bandwidth paths, within 15%.
 
-Each comparison is made of paired rounds (suite, then independent, under the same load), and the median of the
-per-round ratios is compared, so a neighbour loading this shared machine for a few seconds hits both sides alike.
+Each side is measured in several rounds, alternating (suite, then independent), and each side's best rate is
+compared: on a shared machine a neighbour's load only ever slows a measurement down, so the fastest sample of each
+side over several rounds is the estimate that load disturbs least (the same rule the CPU clock measurement follows).
+A median would compare two moments of the machine: with the other core busy, memcopy and the Numba triad lose
+different amounts (a median ratio of 0.67 was seen under a load average of 10 on 2 cores).
 """
-
-import statistics
 
 import pytest
 
@@ -15,6 +16,24 @@ from rigbench.bench.runner import Settings, SuiteState, make_context, measure_ca
 from rigbench.kernels import REGISTRY
 
 PROBE = None
+
+# Above this many runnable threads per usable core (the 1-minute load average, this test's own threads included)
+# the cores are time-shared so finely that two timing methods are no longer compared, only two moments of the
+# scheduler: measured here, fp32 GEMM fell from ~180 to ~15 GFLOP/s at a load average of 10 on 2 cores, and the
+# two bandwidth paths lost different amounts.
+BUSY_LOAD_PER_CORE = 1.5
+
+
+@pytest.fixture(autouse=True)
+def quiet_enough():
+    """Skip, saying why, when other programs hold the cores: the comparison needs the machine to itself."""
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0]
+    if load > BUSY_LOAD_PER_CORE * cores:
+        pytest.skip(f"the machine is busy (1-minute load average {load:.1f} on {cores} usable cores): two timing "
+                    "methods cannot be compared while other programs share the cores; run it on a quiet machine")
 
 
 def _probe():
@@ -35,15 +54,19 @@ def _suite(kernel_name, dtype, params=None, quick=True):
     return rec
 
 
-def _paired_ratio(ours, theirs, rounds: int) -> tuple[float, list[tuple[float, float]]]:
-    """Median over ``rounds`` of ours()/theirs(), each round measuring both sides back to back.
+def _best_rate(rec: dict) -> float:
+    """The figure at the record's fastest sample (the kernel's own formula, applied to ``min_s``)."""
+    return REGISTRY[rec["kernel"]].value(rec["params"], rec["min_s"])
 
-    The two vCPUs of this machine are shared with neighbours whose load comes and goes over seconds (single
-    measurements here range over 2x). Pairing puts both sides of a round under the same load, so the median of the
-    per-round ratios compares the two methods, not two moments of the machine.
+
+def _best_ratio(ours, theirs, rounds: int) -> tuple[float, list[tuple[float, float]]]:
+    """Best of ``rounds`` of ours() over best of ``rounds`` of theirs(), the sides alternating round by round.
+
+    Each call returns a rate (higher is faster) at its fastest sample; load can only lower a rate, so the best of
+    each side is the least disturbed estimate of what that method measures.
     """
     pairs = [(ours(), theirs()) for _ in range(rounds)]
-    return statistics.median(a / b for a, b in pairs), pairs
+    return max(a for a, _ in pairs) / max(b for _, b in pairs), pairs
 
 
 @pytest.mark.slow
@@ -55,16 +78,16 @@ def test_gemm_agrees_with_torch_utils_benchmark_within_5_percent():
     params = {"m": n, "n": n, "k": n, "itemsize": 4}
 
     def suite() -> float:
-        return _suite("gemm", "float32", params, quick=True)["value"] * 1e3
+        return _best_rate(_suite("gemm", "float32", params, quick=True)) * 1e3
 
     def independent() -> float:
         a, b, c = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
         t = benchmark.Timer("torch.matmul(a, b, out=c)", globals={"a": a, "b": b, "c": c, "torch": torch},
                             num_threads=torch.get_num_threads())
-        return 2 * n ** 3 / t.blocked_autorange(min_run_time=0.25).median / 1e9
+        return 2 * n ** 3 / min(t.blocked_autorange(min_run_time=0.25).times) / 1e9
 
-    ratio, pairs = _paired_ratio(suite, independent, rounds=15)
-    print(f"gemm fp32 {n}: suite/torch.utils.benchmark median ratio {ratio:.3f}; GFLOP/s pairs "
+    ratio, pairs = _best_ratio(suite, independent, rounds=15)
+    print(f"gemm fp32 {n}: suite/torch.utils.benchmark best-rate ratio {ratio:.3f}; GFLOP/s pairs "
           + ", ".join(f"{a:.0f}/{b:.0f}" for a, b in pairs))
     assert ratio == pytest.approx(1.0, rel=0.05)
 
@@ -74,12 +97,12 @@ def test_memcopy_and_stream_triad_agree_within_15_percent():
     """Two independent bandwidth paths (torch copy_, Numba prange triad), both counting each array once per pass."""
 
     def copy() -> float:
-        return _suite("memcopy", "float32")["value"]
+        return _best_rate(_suite("memcopy", "float32"))
 
     def triad() -> float:
-        return _suite("stream_triad", REGISTRY["stream_triad"].dtypes[0])["value"]
+        return _best_rate(_suite("stream_triad", REGISTRY["stream_triad"].dtypes[0]))
 
-    ratio, pairs = _paired_ratio(copy, triad, rounds=7)
-    print(f"memcopy/stream_triad median ratio {ratio:.3f}; GB/s pairs "
+    ratio, pairs = _best_ratio(copy, triad, rounds=7)
+    print(f"memcopy/stream_triad best-rate ratio {ratio:.3f}; GB/s pairs "
           + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in pairs))
     assert ratio == pytest.approx(1.0, rel=0.15)
