@@ -427,14 +427,14 @@ h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
 nav a { color: #2b6cb0; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: .5rem 0; }
-table { border-collapse: collapse; font-size: .85rem; min-width: 50%; }
+table { border-collapse: collapse; font-size: .85rem; width: 100%; }
 th, td { padding: .25rem .5rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: #f7fafc; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.kv td:first-child { font-weight: 600; white-space: nowrap; }
 td.ok { color: var(--ok); } td.bad { color: var(--bad); font-weight: 600; } td.warn { color: var(--warn); }
 td.muted { color: var(--muted); }
-td.prose { min-width: 16em; font-size: .8rem; }
+td.prose { min-width: 12em; font-size: .78rem; }
 figure { margin: 1rem 0; }
 img { max-width: 100%; height: auto; display: block; }
 figcaption, .note { color: var(--muted); font-size: .85rem; }

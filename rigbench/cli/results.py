@@ -86,7 +86,8 @@ def _list(fmt: str) -> None:
     if not summaries:
         notes.insert(0, "no runs yet: `rigbench bench` writes one")
     _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
-               justify=["left", "left", "left", "left", "right", "left", "left"])
+               justify=["left", "left", "left", "left", "right", "left", "left"],
+               wrap=("machine", "date", "devices", "status"))
 
 
 # ---------------------------------------------------------------- show
