@@ -13,9 +13,11 @@ from conftest import FIXTURES, REPO
 from fixtures.probe.fake_nvml import FakeNvml
 from fixtures.probe.trees import materialize
 
+from rigbench import catalog, cost, model
 from rigbench import guidelines as g
 from rigbench.errors import UserError
 from rigbench.probe import probe
+from rigbench.probe.cpu import TIERS
 
 FX = FIXTURES / "guidelines"
 BRIEF = REPO.parent / "shared" / "sources" / "hardware-guidelines-2019.md"
@@ -116,8 +118,6 @@ def test_diy_inherits_the_desktop_rules_but_its_own_price_rule():
 
 
 def test_every_probe_tier_has_a_class():
-    from rigbench.probe.cpu import TIERS
-
     mapped = {t for e in tomllib.loads(resources.files("rigbench.profiles").joinpath("cpu_tiers.toml")
                                        .read_text())["tiers"] for t in e.get("tiers", [])}
     assert set(TIERS) <= mapped, set(TIERS) - mapped
@@ -308,8 +308,6 @@ def test_desktop_os_choice_is_free_and_only_windows_costs_packages():
 
 
 def test_desktop_gpu_by_the_model():
-    from rigbench import model
-
     assert status("desktop", "desktop.gpu", "gpu=rtx-2070") == "pass"
     assert status("desktop", "desktop.gpu", "gpu=rtx-2080-ti") == "pass"
     assert status("desktop", "desktop.gpu", "gpu=gtx-1080-ti") == "warn"
@@ -319,18 +317,18 @@ def test_desktop_gpu_by_the_model():
     # the weakest card decides, and the numbers are the model's
     c = check("desktop", "desktop.gpu", spec("gpu=rtx-4090+gtx-1070"))
     assert c.status == "warn"
-    ref = model.predict(model.capability_from_gpu(g._catalog_gpu("rtx-2070")), "resnet50", "amp").throughput
+    ref = model.predict(model.capability_from_gpu(catalog.resolve("rtx-2070")), "resnet50", "amp").throughput
     assert c.required_value == pytest.approx(max(ref, model.predict(model.capability_from_gpu(
-        g._catalog_gpu("rtx-2070")), "resnet50", "fp32").throughput))
+        catalog.resolve("rtx-2070")), "resnet50", "fp32").throughput))
 
 
 def test_gpu_below_the_warn_reference_fails():
     """No catalog card is slower than a GTX 1070, so the fail side is shown with the bar raised: same engine, real model."""
     rule = dict(next(r for r in g.load_profile("desktop").rules if r["id"] == "desktop.gpu"),
                 pass_reference="rtx-4090", warn_reference="rtx-3090", listed_pass=[], listed_warn=[])
-    assert g.check_gpu_class(rule, spec("gpu=gtx-1070")).status == "fail"
-    assert g.check_gpu_class(rule, spec("gpu=rtx-3090")).status == "warn"
-    assert g.check_gpu_class(rule, spec("gpu=rtx-4090")).status == "pass"
+    assert g.CHECKS["gpu_class"](rule, spec("gpu=gtx-1070")).status == "fail"
+    assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-3090")).status == "warn"
+    assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-4090")).status == "pass"
 
 
 def test_cores_per_gpu_one_to_two_inclusive():
@@ -424,8 +422,6 @@ def test_the_249_chromebook_plus_cloud_path_the_text_endorses_passes():
 
 
 def test_cloud_instance_from_the_price_list():
-    from rigbench import cost
-
     m = g.Machine.from_instance("aws:p3.2xlarge")
     inst = cost.resolve_instance("aws:p3.2xlarge")
     assert m.usable_cores == inst.vcpus and len(m.gpus) == inst.gpu_count
@@ -445,8 +441,6 @@ def test_azure_is_judged_among_the_three_clouds_the_text_compares():
     """"Microsoft Azure is usually the cheapest": among AWS, Azure and GCP (Lambda is not in the comparison), on
     demand and on spot, each recomputed here from the price list; it agrees when Azure wins most shared GPU types
     on both."""
-    from rigbench import cost
-
     notes = g.provider_notes()
     azure = next(c for c in notes["claims"] if c["provider"] == "azure")
     big3 = {"aws", "azure", "gcp"}
@@ -601,8 +595,6 @@ def test_cooling_on_a_cpu_only_run_judges_a_repeatable_clock_drop():
 def test_the_cheapest_gpu_is_picked_from_every_card_that_clears_the_bar():
     """The i7-9700K / GTX 1070 build: by rigbench's own model the RTX 4060 Ti ($399) clears the RTX 2070 bar; the
     cheapest pick must come from every card over the bar, not from the five best-value ones."""
-    from rigbench import catalog, model
-
     m = spec('ram=32GB,gpu=gtx-1070,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux')
     s = g.suggestions([g.evaluate("desktop", m)], m)
     gpu = next(x for x in s if x["kind"] == "gpu")
@@ -797,7 +789,7 @@ def test_an_aws_gpu_vm_is_matched_to_its_price_list_row():
                   gpus=[g.GpuUnit("Tesla T4", "tesla-t4", 15 * GIB)], usable_cores=4, ram_bytes=15 * GIB,
                   ram_reported=True, os_system="Linux")
     g.attach_instance(m)
-    assert m.instance and m.instance["instance"] == "g4dn.xlarge"
+    assert m.instance and m.instance.key == "aws:g4dn.xlarge"
     assert g.machine_kind(m).profiles == ["cloud"]
     assert check("cloud", "cloud.cheapest_provider", m).status in ("pass", "warn")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from rigbench import guidelines
+from rigbench.probe import probe
+from rigbench.report import emit_json, show, table
 
 
 def _gib(n) -> str | None:
@@ -16,8 +18,6 @@ def _yes(flag) -> str:
 
 
 def _render(doc: dict) -> None:
-    from rigbench.report import show, table
-
     cpu, mem = doc["cpu"], doc["memory"]
     tier = cpu["tier"] or f"unknown ({cpu['tier_reason']})"
     isa = ", ".join(name for name, present in cpu["flags"].items() if present) or "none of the listed"
@@ -122,9 +122,6 @@ def command(as_json: bool, data_dir: str | None) -> None:
     container's CPU quota. A disk's kind (nvme/ssd/hdd) is sysfs's label;
     virtual disks often claim "hdd": 'rigbench bench' measures the truth.
     """
-    from rigbench.probe import probe
-    from rigbench.report import emit_json
-
     doc = probe(data_dir=data_dir)
     if as_json:
         emit_json(doc)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import click
+import textwrap
 
+import click
+from rich.text import Text
+
+from rigbench import guidelines, report
 from rigbench.errors import CheckFailed
+from rigbench.units import parse_usd
 
 _WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?", "n/a": "n/a"}
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim", "n/a": "dim"}
@@ -70,9 +75,6 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
     instance (aws:p3.2xlarge). A spec with only price= applies to this
     machine (or RESULTS) instead of describing another.
     """
-    from rigbench import guidelines, report
-    from rigbench.units import parse_usd
-
     budget_usd = parse_usd(budget) if budget is not None else None
     machine, notes = guidelines.load_machine(results, spec, instance, results_dir)
     doc = guidelines.recommend(machine, profile_choice, budget_usd)
@@ -99,10 +101,6 @@ class _Lines:
 
     def add(self, body: str, *, head: str = "", indent: int | None = None, style: str = "",
             head_style: tuple[int, int, str] | None = None) -> None:
-        import textwrap
-
-        from rich.text import Text
-
         indent = len(head) if indent is None else indent
         lines = textwrap.wrap(body, self.width, initial_indent=head, subsequent_indent=" " * indent,
                               break_long_words=False, break_on_hyphens=False) or [head.rstrip()]
@@ -118,8 +116,6 @@ class _Lines:
 
     def title(self, text: str, status: str | None = None, rest: str = "") -> None:
         """A bold title, then (optionally) a coloured verdict word and plain text after it."""
-        from rich.text import Text
-
         body = text + (f" {_WORD[status]}" if status else "") + rest
         before = len(self.items)
         self.add(body, indent=2)
@@ -129,8 +125,6 @@ class _Lines:
             first.stylize(_STYLE[status], len(text) + 1, len(text) + 1 + len(_WORD[status]))
 
     def blank(self) -> None:
-        from rich.text import Text
-
         self.items.append(Text(""))
 
 
@@ -169,8 +163,6 @@ def _visible(p: dict, desktop_shown: bool) -> tuple[list[dict], int]:
 
 
 def _render(doc: dict, verbose: bool = False) -> None:
-    from rigbench import report
-
     width = min(report.console().width, _MAX_WIDTH)
     report.show(*render_lines(doc, verbose, width))
 
@@ -311,8 +303,6 @@ def _profile_verbose(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
 
 def _desktop_nc_ids(p: dict) -> set[str]:
     """DIY ids of the uncheckable guidelines DIY takes from the desktop profile."""
-    from rigbench import guidelines
-
     return {p["profile"] + "." + _short(r["id"]) for r in guidelines.load_profile("desktop").not_checkable}
 
 

@@ -1,0 +1,58 @@
+"""What every rule returns (:class:`Check`) and the helpers the rules share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from rigbench import results
+from rigbench.guidelines.machine import GIB, Machine
+
+TB = 1000**4
+
+
+@dataclass
+class Check:
+    """One rule judged on one machine."""
+
+    id: str
+    status: str                      # pass, warn, fail, unknown
+    measured: str                    # for a person
+    required: str
+    why: str                         # the reasoning behind the status, one sentence
+    guideline: str                   # the quoted sentence
+    short: str                       # the guideline shortened for a table
+    severity: str
+    measured_value: float | None = None
+    required_value: float | None = None
+    unit: str | None = None
+    optional: bool = False
+    change: dict | None = None       # what would make it pass: {kind, amount, unit}
+    implied: str | None = None       # how the rule follows from a quote that does not say it outright
+    path: str | None = None          # the laptop's path: "local" (trains on itself) or "cloud" (n/a on the cloud path)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def judged(rule: dict, status: str, measured: str, required: str, why: str, mv=None, rv=None, unit=None,
+           change: dict | None = None) -> Check:
+    return Check(rule["id"], status, measured, required, why, rule["guideline"], rule.get("short", rule["guideline"]),
+                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change, rule.get("implied"))
+
+
+def below(rule: dict) -> str:
+    """The status when a machine misses the rule's threshold."""
+    return rule.get("severity", "fail")
+
+
+def ram_need_bytes(m: Machine, gib: float) -> float:
+    """The bytes a rule's "N GB" of RAM means for this machine: N GiB (RAM is sold in binary units), or N * 10**9 when
+    the RAM was typed in decimal units (``ram=16000MB`` is a person's 16 GB)."""
+    return gib * 1000**3 if m.ram_typed_decimal else gib * GIB
+
+
+def results_view(m: Machine) -> results.Results | None:
+    """The results file's view (the one reader of measurements), or None without a results file."""
+    return results.Results.of(m.results, m.results_path) if m.results else None
+
+

@@ -1,0 +1,133 @@
+"""The ``rigbench.recommend/2`` document: the machine the inputs name (:func:`load_machine`), judged by the profiles
+that apply to its kind, with what to change and the providers' notes (:func:`recommend`); and the probe screen's
+short verdict (:func:`verdict_summary`)."""
+
+from __future__ import annotations
+
+import json
+
+from rigbench import results
+from rigbench.errors import UserError
+from rigbench.files import parse_schema, read_json, read_text
+from rigbench.guidelines.advice import suggestions
+from rigbench.guidelines.kind import machine_kind
+from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
+from rigbench.guidelines.providers import provider_notes
+from rigbench.guidelines.spec import is_override_only, parse_spec
+from rigbench.guidelines.verdicts import evaluate, profile_ids
+from rigbench.probe import probe as probe_this_machine
+
+
+
+def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float | None = None) -> dict:
+    """The ``rigbench.recommend/2`` document for one machine: the profiles that apply to its kind (``auto``), or
+    those chosen.
+
+    Schema history: ``/1`` judged every profile by default, statuses pass/warn/fail/unknown. ``/2`` adds ``kind`` (what
+    the machine is, which profiles apply and why, ``chosen_by``), the status ``n/a`` (a rule that does not apply, with
+    why), and per-side (on demand, spot) results in the providers' cheapest-cloud claim.
+    """
+    mk = machine_kind(machine)
+    chosen = profile_ids(profile_choice, machine)
+    verdicts = [evaluate(p, machine) for p in chosen]
+    doc = {
+        "schema": "rigbench.recommend/2",
+        "machine": machine.describe(),
+        "kind": dict(mk.to_dict(), chosen_by="the machine's kind" if profile_choice == "auto" else f"--profile {profile_choice}"),
+        "results_file": machine.results_path,
+        "profiles": [v.to_dict() for v in verdicts],
+        "suggestions": suggestions(verdicts, machine, budget_usd, mk),
+        "budget_usd": budget_usd,
+    }
+    if "cloud" in chosen:
+        doc["providers"] = provider_notes()
+    for v, d in zip(verdicts, doc["profiles"]):
+        d["inherited"] = sorted(v.inherited)
+    return doc
+
+
+def verdict_summary(machine: Machine) -> dict:
+    """The short answer for a probe screen: the machine's kind, and per profile that applies its verdict and the
+    rules it misses (fail) and warns on."""
+    mk = machine_kind(machine)
+    out = []
+    for p in mk.profiles:
+        v = evaluate(p, machine)
+        out.append({"profile": p, "verdict": v.verdict,
+                    "fails": [c.id.split(".", 1)[1] for c in v.checks if c.status == "fail"],
+                    "warns": [c.id.split(".", 1)[1] for c in v.checks if c.status == "warn"]})
+    return {"kind": mk.kind, "why": mk.why, "profiles": out}
+
+
+def _newest_results(results_dir: str | None) -> str | None:
+    found = results.newest(results_dir)
+    return None if found is None else str(found)
+
+
+def _document_kind(path: str) -> str | None:
+    """"probe" or "results" from a rigbench JSON file's schema; None when it cannot be read (the reader says why)."""
+    try:
+        doc = json.loads(read_text(path))
+    except (UserError, ValueError):
+        return None
+    parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
+    return parsed[0] if parsed else None
+
+
+def _load_results(path: str) -> dict:
+    return results.load_document(path)
+
+
+def _host_of(probe_doc: dict) -> str | None:
+    host = probe_doc.get("host")
+    if isinstance(host, dict):
+        return host.get("hostname") or host.get("name")
+    return host if isinstance(host, str) else None
+
+
+def load_machine(results_path: str | None = None, spec: str | None = None, instance: str | None = None,
+                 results_dir: str | None = None) -> tuple[Machine, list[str]]:
+    """The machine the inputs name, and notes saying where it came from (for the person reading)."""
+    notes: list[str] = []
+    values = parse_spec(spec) if spec else {}
+    hardware = not is_override_only(values) if values else False
+    if instance and hardware:
+        raise UserError("give --instance or a --spec describing hardware, not both (--spec price=... may go with it)")
+    if results_path and (hardware or instance):
+        raise UserError("a results file describes a measured machine; --spec hardware keys and --instance describe "
+                        "another: give one (--spec price=USD may go with a results file)")
+    if instance:
+        m = Machine.from_instance(instance)
+        notes.append(f"judging {m.label} from the price list")
+    elif hardware:
+        m = Machine.from_spec(spec)
+        values = {}
+        notes.append("judging a planned machine; keys not in --spec are unknown")
+    elif results_path and _document_kind(results_path) == "probe":
+        m = Machine.from_probe(read_json(results_path, "probe", 1), label=f"probe file {results_path}")
+        notes.append(f"judging the machine probed in {results_path} (no measurements)")
+    elif results_path:
+        m = Machine.from_results(_load_results(results_path), results_path)
+        notes.append(f"judging the machine measured in {results_path}")
+    else:
+        doc = probe_this_machine()
+        m = Machine.from_probe(doc)
+        newest = _newest_results(results_dir)
+        if newest:
+            rdoc = _load_results(newest)
+            here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
+            if here and there and here != there:
+                notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
+            else:
+                m = Machine.from_results(rdoc, newest)
+                m.label = f"this machine{f' ({here})' if here else ''}"
+                notes.append(f"probed this machine; measurements from the newest results file {newest}")
+        else:
+            where = " or ".join(f"{d}/" for d in results.search_dirs(results_dir))
+            notes.append(f"probed this machine; no results file in {where} (run `rigbench bench` for the "
+                         "cooling and preprocessing checks)")
+    if values:
+        apply_spec(m, values)
+    if m.source in ("probe", "results"):
+        attach_instance(m)
+    return m, notes
