@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from rigbench import catalog, prices
+from rigbench import catalog
+from rigbench.prices.cloud import Instance, resolve_instance
 from rigbench.errors import UserError
 from rigbench.guidelines.rentals import instance_row
 from rigbench.guidelines.spec import KINDS, OS_NAMES, parse_spec, typed_size
@@ -55,7 +56,7 @@ class Machine:
     os_detail: str | None = None
     virtualization: str | None = None
     cloud_provider: str | None = None
-    instance: prices.Instance | None = None       # the price list's row of a rented instance
+    instance: Instance | None = None       # the price list's row of a rented instance
     price_usd: float | None = None
     ready_made_usd: float | None = None           # the same machine bought ready-made (DIY price rule)
     psu_w: float | None = None                    # the power supply's rating (multi-GPU build rules)
@@ -127,7 +128,7 @@ class Machine:
     @classmethod
     def from_instance(cls, name: str) -> "Machine":
         """A cloud instance of the price list (``aws:p3.2xlarge``)."""
-        inst = prices.resolve_instance(name)
+        inst = resolve_instance(name)
         gpu = catalog.resolve(inst.gpu_id) if inst.gpu_id else None
         gpus = [GpuUnit(gpu.name if gpu else inst.gpu_id, inst.gpu_id, gpu.memory_bytes if gpu else None)
                 for _ in range(inst.gpu_count)]
@@ -251,7 +252,7 @@ def attach_instance(m: Machine) -> Machine:
     "g4dn.xlarge") gets that row, so the cloud's price rule can judge it."""
     if m.cloud_provider and m.dmi_product and m.instance is None:
         try:
-            m.instance = prices.resolve_instance(f"{m.cloud_provider}:{m.dmi_product.strip()}")
+            m.instance = resolve_instance(f"{m.cloud_provider}:{m.dmi_product.strip()}")
         except UserError:
             pass                    # not in the price list: the hardware rules still judge the VM
     return m

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rigbench import prices
+from rigbench.prices.cloud import Instance
 from rigbench.guidelines.profiles import load_profile
 from rigbench.guidelines.rentals import per_gpu_hour, price_list, price_source
 
@@ -26,7 +26,7 @@ def provider_notes() -> dict:
     return {"price_list_date": date, "price_list_source": price_source(), "claims": out}
 
 
-def _per_gpu_prices(rows: list[prices.Instance], providers: set[str] | None, spot: bool) -> dict[str, dict[str, float]]:
+def _per_gpu_prices(rows: list[Instance], providers: set[str] | None, spot: bool) -> dict[str, dict[str, float]]:
     """{gpu_id: {provider: lowest USD per GPU-hour}} over the providers named (all when None)."""
     by_gpu: dict[str, dict[str, float]] = {}
     for r in rows:
@@ -40,7 +40,7 @@ def _per_gpu_prices(rows: list[prices.Instance], providers: set[str] | None, spo
     return by_gpu
 
 
-def _cheapest_claim(claim: dict, rows: list[prices.Instance]) -> dict:
+def _cheapest_claim(claim: dict, rows: list[Instance]) -> dict:
     """"X is usually the cheapest": among the providers the text compares, on demand and on spot, for each GPU type
     X shares with another of them. A price at the lowest to the cent is a win (ties count for every provider in them)."""
     who = claim["provider"]

@@ -1,13 +1,13 @@
-"""Rented GPUs: the price list's typed rows (:class:`rigbench.prices.Instance`) as the rules and the advice use them,
+"""Rented GPUs: the price list's typed rows (:class:`rigbench.prices.cloud.Instance`) as the rules and the advice use them,
 per GPU-hour, and the row as the recommend document shows it."""
 
 from __future__ import annotations
 
-from rigbench import prices
+from rigbench.prices.cloud import Instance, load_prices
 from rigbench.guidelines.cards import reaches_bar
 
 
-def instance_row(inst: prices.Instance) -> dict:
+def instance_row(inst: Instance) -> dict:
     """A price-list row as the recommend document's ``machine.instance`` shows it."""
     return {
         "provider": inst.provider, "instance": inst.name, "gpu_id": inst.gpu_id, "gpu_count": inst.gpu_count,
@@ -16,18 +16,18 @@ def instance_row(inst: prices.Instance) -> dict:
     }
 
 
-def price_list() -> tuple[list[prices.Instance], str]:
+def price_list() -> tuple[list[Instance], str]:
     """The instances of the price list that applies (the user's own or the shipped one), and its date."""
-    plist = prices.load_prices()
+    plist = load_prices()
     return plist.instances, str(plist.date)
 
 
 def price_source() -> str:
     """Which price list applies (the user's own from `rigbench prices refresh`, or the shipped one), for the screen."""
-    return prices.load_prices().origin_label
+    return load_prices().origin_label
 
 
-def per_gpu_hour(inst: prices.Instance, spot: bool = False) -> float | None:
+def per_gpu_hour(inst: Instance, spot: bool = False) -> float | None:
     """USD per GPU-hour on demand (or on spot); None without a price or a GPU."""
     usd = inst.usd_per_hour(spot)
     return None if usd is None or not inst.gpu_count else usd / inst.gpu_count
