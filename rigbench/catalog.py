@@ -125,6 +125,23 @@ def load_catalog(path: str | Path | None = None) -> list[Gpu]:
     return list(_load(str(path) if path is not None else None))
 
 
+def select(architecture: str | None = None, min_memory_bytes: int | None = None,
+           max_launch_price_usd: float | None = None) -> list[Gpu]:
+    """The cards of one architecture, with at least this much memory, launched at up to this price (each filter
+    only when given; a card without a published launch price never passes a price limit). An unknown
+    architecture is a ``UserError`` listing the valid ones."""
+    cards = load_catalog()
+    if architecture is not None:
+        if architecture.lower() not in ARCHITECTURES:
+            raise UserError(f"unknown architecture {architecture!r}; valid: {', '.join(ARCHITECTURES)}")
+        cards = [g for g in cards if g.architecture == architecture.lower()]
+    if min_memory_bytes is not None:
+        cards = [g for g in cards if g.memory_bytes >= min_memory_bytes]
+    if max_launch_price_usd is not None:
+        cards = [g for g in cards if g.launch_price_usd is not None and g.launch_price_usd <= max_launch_price_usd]
+    return cards
+
+
 def match_keys(gpu: Gpu) -> set[str]:
     """The normalised names a card answers to: its id, name and aliases."""
     return {k for k in (normalize(x) for x in (gpu.id, gpu.name, *gpu.aliases)) if k}

@@ -13,11 +13,11 @@ band was measured on ratios already); a difference within it is a tie.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
+from typing import Mapping, Sequence
 
-from rigbench import catalog, model, results, scaling
+from rigbench import catalog, model, plots, results, scaling
 from rigbench.errors import UserError
 from rigbench.units import fmt_num, parse_usd
 
@@ -25,6 +25,40 @@ SCHEMA = "rigbench.compare/1"
 NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
+DEFAULT_WORKLOADS = ("resnet50", "bert-base")
+
+
+def compare(gpus: Sequence[str], *, workload: str | Sequence[str] = DEFAULT_WORKLOADS, precision: str = "both",
+            price: Mapping[str, float | str] | Sequence[str] = (), network: str | None = None,
+            device: str | None = None, plot: str | Path | None = None) -> dict:
+    """``rigbench compare`` as a function: the ``rigbench.compare/1`` document ``rigbench compare --json`` prints.
+
+    ``gpus``: two or more catalog names, ``"Nx NAME"``, ``"NAME@80W"`` or results files. The keywords are the
+    command's options: ``workload`` one id or a list; ``precision`` fp32, amp or both; ``price`` your price per
+    card, ``{"gtx-1080-ti": 350}`` or ``["gtx-1080-ti=350"]``; ``network`` the fabric between machines;
+    ``device`` which device of a results file; ``plot`` a chart file to write. Bad input raises
+    :class:`~rigbench.errors.UserError`.
+    """
+    gpus = [gpus] if isinstance(gpus, str) else list(gpus)
+    if len(gpus) < 2:
+        raise UserError("compare needs at least two devices, e.g. 'rigbench compare gtx-1080-ti rtx-2080-ti'")
+    workloads = [workload] if isinstance(workload, str) else list(workload) or list(DEFAULT_WORKLOADS)
+    valid = model.workload_ids()
+    for w in workloads:
+        if w not in valid:
+            raise UserError(f"unknown workload {w!r}; valid: {', '.join(valid)}")
+    if precision not in ("fp32", "amp", "both"):
+        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp, both")
+    if network is not None and network not in scaling.network_names():
+        raise UserError(f"unknown network {network!r}; valid: {', '.join(scaling.network_names())}")
+    precisions = model.PRECISIONS if precision == "both" else (precision,)
+    items = [f"{k}={v}" for k, v in price.items()] if isinstance(price, Mapping) else list(price)
+    if plot:
+        plots.check_plot_path(plot)
+    doc = build_comparison(gpus, workloads, precisions, device, parse_prices(items), network)
+    if plot:
+        plots.comparison_chart(doc, plot)
+    return doc
 
 
 def gpu_devices(doc: dict) -> list[str]:
@@ -289,6 +323,3 @@ def spec_cell(device: dict, key: str):
         return f"{fmt_num(v * n)} ({n}x {fmt_num(v)})"
     return fmt_num(v)
 
-
-def plottable(doc: dict) -> bool:
-    return any(math.isfinite(v) for r in doc["workloads"] for v in r["ratio"].values())

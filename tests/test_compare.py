@@ -262,10 +262,10 @@ def test_scaling_reason_and_interconnect_are_shown_under_the_tables(cli):
 
 def test_plot_with_an_unsupported_format_or_an_unwritable_path_is_one_line(cli, tmp_path):
     r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "x.txt"))
-    assert_user_error(r, "unsupported image format .txt; valid: ")
+    assert_user_error(r, "unsupported file type .txt; end the name with one of ")
     assert ".png" in r.stderr
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "no" / "x.png")),
-                      "cannot write it")
+                      "folder " + str(tmp_path / "no") + " does not exist")
 
 
 def test_a_short_name_shared_by_variants_is_named_in_the_notes(cli):
@@ -318,3 +318,13 @@ def test_a_results_file_whose_figures_are_all_invalid_compares_as_predicted_sayi
     assert row["throughput"]["rtx-2080-ti"] == want["throughput"]["rtx-2080-ti"] != 650.0
     assert any("present but INVALID (spread 31% of the median)" in n and "predicted from the catalog" in n
                for n in got["notes"])
+def test_the_python_api_returns_the_json_document(cli):
+    import rigbench
+    from rigbench.files import dumps
+
+    args = ("gtx-1080-ti", "rtx-2080-ti", "--workload", "resnet50", "--price", "gtx-1080-ti=350", "--precision", "amp")
+    doc = rigbench.compare(["gtx-1080-ti", "rtx-2080-ti"], workload="resnet50", price={"gtx-1080-ti": 350},
+                           precision="amp")
+    assert json.loads(dumps(doc)) == cli("compare", *args, "--json").json()
+    assert rigbench.compare(["gtx-1080-ti", "rtx-2080-ti"], workload=["resnet50"], price=["gtx-1080-ti=350"],
+                            precision="amp") == doc

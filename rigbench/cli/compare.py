@@ -4,73 +4,13 @@ Parses and renders; the comparison, its uncertainty and the buying answer are ``
 
 from __future__ import annotations
 
+import textwrap
+
 import click
+from rich.text import Text
 
-def check_plot_path(path: str) -> None:
-    """UserError unless matplotlib can write ``path``'s format (checked before anything is computed)."""
-    from pathlib import Path
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from rigbench.errors import UserError
-
-    formats = FigureCanvasAgg.get_supported_filetypes()
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in formats:
-        raise UserError(f"--plot {path}: unsupported image format {('.' + suffix) if suffix else '(no extension)'}; "
-                        f"valid: {', '.join('.' + f for f in sorted(formats))}")
-
-
-def _plot(doc: dict, path: str) -> None:
-    """Two panels: training speed relative to the first device, and samples/s per $1000; bars carry the model's
-    uncertainty as error bars (none on measured figures)."""
-    import matplotlib
-
-    from rigbench.errors import UserError
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ids = [d["id"] for d in doc["devices"]]
-    rows = doc["workloads"]
-    groups = [f"{r['workload']}\n{r['precision']}" for r in rows]
-    fig, (ax, ax_usd) = plt.subplots(1, 2, figsize=(max(9, 3.0 * len(groups) + 3), 4.8))
-    width = 0.8 / len(ids)
-    priced = any(r["per_1000_usd"][i] is not None for r in rows for i in ids)
-    for i, dev in enumerate(ids):
-        xs = [g + i * width for g in range(len(groups))]
-        vals = [r["ratio"][dev] for r in rows]
-        err = [v * (r["ratio_band"][dev] or 0) for v, r in zip(vals, rows)]
-        bars = ax.bar(xs, vals, width, yerr=err, capsize=3, label=dev)
-        for b, r in zip(bars, rows):
-            ax.annotate(f"{r['throughput'][dev]:,.0f}", (b.get_x() + b.get_width() / 2, b.get_height()),
-                        ha="center", va="bottom", fontsize=7)
-        if priced:
-            usd = [r["per_1000_usd"][dev] or 0 for r in rows]
-            uerr = [v * (r["uncertainty"][dev] or 0) for v, r in zip(usd, rows)]
-            ax_usd.bar(xs, usd, width, yerr=uerr, capsize=3, label=dev)
-    for a in (ax, ax_usd):
-        a.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
-    ax.set_ylabel(f"training throughput relative to {ids[0]} (x)")
-    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
-    ax.set_title("training speed (labels: samples/s)")
-    ax.legend(fontsize=8)
-    if priced:
-        ax_usd.set_ylabel("samples/s per $1000")
-        ax_usd.set_title("per dollar (" + ", ".join(sorted({d["price_source"] for d in doc["devices"]
-                                                              if d["price_source"]})) + ")")
-    else:
-        ax_usd.set_title("per dollar: no prices (give --price CARD=USD)")
-    fig.suptitle(" vs ".join(ids))
-    fig.text(0.01, 0.01, "Error bars: the model's validation error for each card's architecture and workload "
-             "family (docs/model.md); a difference inside them is a tie. Measured figures have none.", fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as e:
-        raise UserError(f"--plot {path}: cannot write it ({e.strerror or e}); give a path in a writable folder") from None
-    finally:
-        plt.close(fig)
+from rigbench import comparison, report
+from rigbench.units import fmt_num
 
 
 @click.command(name="compare")
@@ -109,26 +49,8 @@ def command(devices, workloads, precision, prices, network, as_json, plot, devic
     kind: in one machine up to 8, over --network between machines past that. NAME@80W is the card at an
     80 W power limit (a laptop's TGP).
     """
-    from rigbench import comparison, model, report, scaling
-    from rigbench.errors import UserError
-
-    if len(devices) < 2:
-        raise UserError("compare needs at least two devices, e.g. 'rigbench compare gtx-1080-ti rtx-2080-ti'")
-    valid = model.workload_ids()
-    for w in workloads:
-        if w not in valid:
-            raise UserError(f"unknown workload {w!r}; valid: {', '.join(valid)}")
-    if precision not in ("fp32", "amp", "both"):
-        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp, both")
-    if network is not None and network not in scaling.network_names():
-        raise UserError(f"unknown network {network!r}; valid: {', '.join(scaling.network_names())}")
-    precs = model.PRECISIONS if precision == "both" else (precision,)
-    if plot:
-        check_plot_path(plot)
-    doc = comparison.build_comparison(devices, list(workloads) or ["resnet50", "bert-base"], precs, device,
-                                      comparison.parse_prices(prices), network)
-    if plot:
-        _plot(doc, plot)
+    doc = comparison.compare(devices, workload=workloads, precision=precision, price=prices, network=network,
+                             device=device, plot=plot)
     if as_json:
         report.emit_json(doc)
         return
@@ -147,13 +69,6 @@ def render_tables(doc: dict) -> list:
     """Terminal tables that fit 100 columns: the specs (one column per device; 'Nx' devices show totals), then one
     table per workload with one row per device and precision (+- is the model's error), notes, and the verdict,
     ending with the buying answer."""
-    import textwrap
-
-    from rich.text import Text
-
-    from rigbench import comparison, report
-    from rigbench.units import fmt_num
-
     devs = doc["devices"]
     ids = [d["id"] for d in devs]
     first = ids[0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from rigbench import catalog, report
+from rigbench.units import fmt_num, parse_size, parse_usd
+
 
 @click.command(name="gpus")
 @click.option("--arch", "arch", default=None, help="Only this architecture (kepler, pascal, volta, turing, ampere, ada, hopper, blackwell).")
@@ -20,21 +23,9 @@ def command(arch, min_memory, max_price, as_json):
       rigbench gpus --min-memory 24GB --max-price 2000
       rigbench gpus --json
     """
-    from rigbench import catalog, report
-    from rigbench.errors import UserError
-    from rigbench.units import fmt_num, parse_size, parse_usd
-
-    cards = catalog.load_catalog()
-    if arch is not None:
-        if arch.lower() not in catalog.ARCHITECTURES:
-            raise UserError(f"unknown architecture {arch!r}; valid: {', '.join(catalog.ARCHITECTURES)}")
-        cards = [g for g in cards if g.architecture == arch.lower()]
-    if min_memory is not None:
-        need = parse_size(min_memory, binary=True)
-        cards = [g for g in cards if g.memory_bytes >= need]
-    if max_price is not None:
-        limit = parse_usd(max_price)
-        cards = [g for g in cards if g.launch_price_usd is not None and g.launch_price_usd <= limit]
+    cards = catalog.select(architecture=arch,
+                           min_memory_bytes=None if min_memory is None else parse_size(min_memory, binary=True),
+                           max_launch_price_usd=None if max_price is None else parse_usd(max_price))
     if as_json:
         report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
         return

@@ -6,36 +6,13 @@ import math
 from pathlib import Path
 
 from rigbench.cost.report import CostReport
-from rigbench.errors import UserError
-
-
-def check_plot_path(path: str | Path) -> Path:
-    """Refuse, before any work, a plot file matplotlib cannot write: an unsupported suffix or a missing folder."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    path = Path(path)
-    formats = sorted(FigureCanvasBase.get_supported_filetypes())
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in formats:
-        raise UserError(f"--plot {path}: {'no' if not suffix else 'unsupported'} file type"
-                        f"{'' if not suffix else ' .' + suffix}; end the name with one of "
-                        f"{', '.join('.' + f for f in formats)}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserError(f"cannot write plot {path}: folder {parent} does not exist")
-    if path.is_dir():
-        raise UserError(f"cannot write plot {path}: it is a folder")
-    return path
+from rigbench.plots import check_plot_path, pyplot, save
 
 
 def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -> Path:
     """Cumulative cost against months, one line per option (the bought ones and the cheapest rented ones)."""
     path = check_plot_path(path)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     chosen = report.buys + sorted(report.rents, key=lambda o: o.total_usd)[: max(1, max_lines - len(report.buys))]
     months = report.months
     steps = max(2, int(math.ceil(months)) * 4)
@@ -53,12 +30,4 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
-    finally:
-        plt.close(fig)
-    return path
+    return save(fig, path)
