@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rigbench import catalog, model
@@ -325,7 +327,7 @@ def test_capability_from_results_uses_measured_numbers_and_ignores_invalid_ones(
     cal = cap.factors["calibrated_fp32"]
     assert cal["applied"] is False
     f = cap.factors["fp32"]["factor"]
-    scaled = model.dataclasses.replace(cap, conv_tflops={k: v * cal["factor"] / f for k, v in cap.conv_tflops.items()},
+    scaled = dataclasses.replace(cap, conv_tflops={k: v * cal["factor"] / f for k, v in cap.conv_tflops.items()},
                                        matmul_tflops={k: v * cal["factor"] / f for k, v in cap.matmul_tflops.items()})
     compute_s, memory_s = model.times_per_sample(scaled, model.demand("train_cnn"), "fp32")
     assert 1 / (compute_s + memory_s) == pytest.approx(700.0, rel=1e-6)
@@ -419,7 +421,7 @@ def test_measured_gemm_without_a_typical_fraction_is_recorded_not_double_counted
 def test_measured_gemm_scales_the_catalog_by_measured_over_typical_fraction(monkeypatch):
     eff = dict(model.load_efficiency())
     eff["gemm_reference"] = {"ampere-8.6": {"fp32": {"fraction": 0.8, "source": "test"}}}
-    monkeypatch.setattr(model, "load_efficiency", lambda: eff)
+    monkeypatch.setattr(model.efficiency, "load_efficiency", lambda: eff)
     gpu = catalog.resolve("rtx-3090")
     cat = model.capability_from_gpu(gpu)
     typical = model.capability_from_results(_doc("rtx-3090", _gemm("float32", 0.8 * 35.58)))

@@ -1,0 +1,41 @@
+"""The performance model: a device's capability x a workload's demand -> training throughput and memory fit.
+
+One module per step, in the order a prediction runs through them:
+
+* :mod:`~rigbench.model.demand`: what one training sample of a workload needs, counted from its layer shapes
+  (``profiles/workloads.toml``), and the largest batch that fits a card's memory;
+* :mod:`~rigbench.model.efficiency`: how much of a card's spec-sheet peak training reaches: efficiency factors per
+  architecture, precision and workload family, and the power term (``profiles/efficiency.toml``);
+* :mod:`~rigbench.model.capability`: a catalog card's effective rates; :mod:`~rigbench.model.measured`: a device's
+  from a results file;
+* :mod:`~rigbench.model.roofline`: time per sample = compute time + memory time;
+* :mod:`~rigbench.model.validation`: the factors fitted to published measurements, the predictions validated on
+  pairs they were not fitted to (``profiles/validation.csv``);
+* :mod:`~rigbench.model.predict`: the prediction every command shows, with its uncertainty (the validation error
+  of the card's architecture x workload-family cell).
+
+docs/model.md explains each step with its sources. Everything a caller needs is importable from ``rigbench.model``.
+"""
+
+from __future__ import annotations
+
+from rigbench.model.capability import Capability, capability_from_gpu
+from rigbench.model.demand import (BYTES_PER_ELEMENT, FAMILIES, PRECISIONS, WORKLOADS, Demand, demand,
+                                   load_workloads_profile, max_batch, workload_ids)
+from rigbench.model.efficiency import (compute_factor, factor_key, fp32_is_tf32, gemm_reference, load_efficiency,
+                                       memory_factor, peak_tflops, sustained_clock_fraction)
+from rigbench.model.measured import calibrate_factor, capability_from_results, gemm_dtypes, suite_config
+from rigbench.model.predict import EXTRAPOLATION, MIN_CELL_PAIRS, predict, uncertainty
+from rigbench.model.roofline import Prediction, point_prediction, times_per_sample
+from rigbench.model.validation import (fit_compute_factor, fit_entries, fit_power_alpha, fit_set_cards, fit_target,
+                                       refit_factors, validation_cell, validation_summary, validation_table)
+
+__all__ = [
+    "BYTES_PER_ELEMENT", "EXTRAPOLATION", "FAMILIES", "MIN_CELL_PAIRS", "PRECISIONS", "WORKLOADS", "Capability",
+    "Demand", "Prediction", "calibrate_factor", "capability_from_gpu", "capability_from_results", "compute_factor",
+    "demand", "factor_key", "fit_compute_factor", "fit_entries", "fit_power_alpha", "fit_set_cards", "fit_target",
+    "fp32_is_tf32", "gemm_dtypes", "gemm_reference", "load_efficiency", "load_workloads_profile", "max_batch",
+    "memory_factor", "peak_tflops", "point_prediction", "predict", "refit_factors", "suite_config",
+    "sustained_clock_fraction", "times_per_sample", "uncertainty", "validation_cell", "validation_summary",
+    "validation_table", "workload_ids",
+]

@@ -1,0 +1,155 @@
+"""How much of a card's spec-sheet peak training reaches: efficiency factors and the power term.
+
+Capability per precision = the peak FLOP/s of the units that run the tensor work (:func:`peak_tflops`), times the
+efficiency factor of the card's ARCHITECTURE, the PRECISION and the workload FAMILY (convolutional or transformer;
+``profiles/efficiency.toml``, each factor fitted to one published measurement named there: :func:`compute_factor`),
+times the card's sustained clock fraction (board power per CUDA core against its architecture's fit card:
+:func:`sustained_clock_fraction`); memory bandwidth times a measured achievable fraction (:func:`memory_factor`).
+
+  fp32: "FP32 training" as NVIDIA's published numbers run it: TF32 tensor cores on Ampere and newer (cuDNN
+        convolutions use TF32 by default; NVIDIA's NGC containers and DeepLearningExamples also run matrix
+        multiplies in TF32 and label A100 results "TF32"), FP32 CUDA cores on earlier cards. Plain PyTorch
+        leaves matmul TF32 off by default (since 1.12): set torch.backends.cuda.matmul.allow_tf32 to match.
+  amp:  FP16/BF16 tensor cores with FP32 accumulate; a card without tensor cores runs autocast FP16 at its FP32
+        rate at best (consumer Pascal's native FP16 is 1/64 of FP32, so frameworks compute in FP32), so AMP
+        only halves its memory traffic.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rigbench import catalog, data
+from rigbench.errors import UserError
+from rigbench.model.demand import FAMILIES
+
+# workload family -> its section of profiles/efficiency.toml
+FAMILY_SECTION = {"conv": "compute", "transformer": "transformer"}
+
+
+@lru_cache(maxsize=1)
+def load_efficiency() -> dict:
+    """``profiles/efficiency.toml`` as a dict."""
+    return data.load_toml("efficiency.toml")
+
+
+def _sm_rate_bound() -> dict[str, float]:
+    """SM versions whose training peak is set by SMs x clock: version -> tensor rate as a multiple of FP32."""
+    return load_efficiency().get("peak", {}).get("sm_rate_bound", {})
+
+
+def peak_tflops(gpu) -> dict[str, dict[str, float]]:
+    """Peak TFLOP/s of the units that run conv and matmul work, per precision, from spec-sheet numbers."""
+    fp32_conv = gpu.tf32_tflops if gpu.tf32_tflops else gpu.fp32_tflops
+    if gpu.has_tensor_cores and gpu.fp16_tensor_tflops:
+        amp = gpu.fp16_tensor_tflops
+    else:
+        amp = max(gpu.fp32_tflops, gpu.fp16_tflops or 0.0)
+    sm_rate = _sm_rate_bound()
+    if gpu.compute_capability in sm_rate and gpu.has_tensor_cores:
+        # GeForce and workstation parts of one SM version train at the rate their SMs x clock set, not at the
+        # doubled FP32-accumulate tensor rate the workstation spec sheet adds (profiles/efficiency.toml [peak]).
+        fp32_conv, amp = gpu.fp32_tflops, sm_rate[gpu.compute_capability] * gpu.fp32_tflops
+    return {"conv": {"fp32": fp32_conv, "amp": amp}, "matmul": {"fp32": fp32_conv, "amp": amp}}
+
+
+def fp32_is_tf32(gpu) -> bool:
+    """Whether the model's fp32 on this card means TF32 tensor cores (GA100, Hopper, B200) rather than FP32 CUDA
+    cores: the card has a TF32 rate and its SM version is not one whose peak is set by SMs x clock (``peak_tflops``)."""
+    return bool(gpu.tf32_tflops) and gpu.compute_capability not in _sm_rate_bound()
+
+
+def _factor_lookup(architecture: str, precision: str, compute_capability: str | None,
+                   family: str) -> tuple[dict, str, list[str], bool]:
+    """(entry, key it came from, keys walked, borrowed?) for a factor of ``family`` (see compute_factor)."""
+    eff = load_efficiency()
+    if family not in FAMILY_SECTION:
+        raise UserError(f"unknown workload family {family!r}; valid: {', '.join(FAMILIES)}")
+    comp, fb = eff.get(FAMILY_SECTION[family], {}), eff.get("fallback", {})
+    start = [f"{architecture}-{compute_capability}", architecture] if compute_capability else [architecture]
+    seen: list[str] = []
+    queue = list(start)
+    while queue:
+        key = queue.pop(0)
+        if key in seen:
+            continue
+        seen.append(key)
+        entry = comp.get(key, {}).get(precision)
+        if entry is not None and "same_as" in entry:
+            entry = {**comp[key][entry["same_as"]], "fit": entry["fit"]}
+        if entry is not None:
+            return entry, key, seen, key not in start
+        if key in fb:
+            nxt = fb[key].get(f"use_{precision}") or fb[key].get("use")
+            if nxt:
+                queue.insert(0, nxt)
+    raise UserError(f"no {family} efficiency factor for {architecture} {precision} in profiles/efficiency.toml")
+
+
+def compute_factor(architecture: str, precision: str, compute_capability: str | None = None,
+                   family: str = "conv") -> tuple[float, str]:
+    """(efficiency, where it came from) for an architecture (optionally one SM version of it), a precision and a
+    workload family ("conv": ResNet-50 fits, ``[compute]``; "transformer": BERT fits, ``[transformer]``).
+
+    Looks up ``<arch>-<cc>`` (e.g. ``ampere-8.6``: GA10x's SM differs from GA100's) before ``<arch>``; a key with
+    no fitted factor follows its documented ``[fallback]`` (``use`` or ``use_<precision>``).
+    """
+    entry, key, seen, borrowed = _factor_lookup(architecture, precision, compute_capability, family)
+    fb = load_efficiency().get("fallback", {})
+    how = entry["fit"] if not borrowed else f"borrowed from {key}: " + "; ".join(
+        fb[k]["why"] for k in seen if k in fb)
+    return float(entry["factor"]), how
+
+
+def factor_key(gpu) -> tuple[str, bool]:
+    """(the efficiency key whose factors ``gpu`` uses, whether they are borrowed from another architecture):
+    ('ampere-8.6', False) for an RTX 3090, ('ada', True) for an RTX 5090, ('pascal', True) for a Tesla K80."""
+    _, key, _, borrowed = _factor_lookup(gpu.architecture, "fp32", gpu.compute_capability, "conv")
+    return key, borrowed
+
+
+def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, str]:
+    """(sustained / boost clock, how) from the card's board power per CUDA core against its architecture's fit card.
+
+    The efficiency factors are fitted on cards that run near their boost clock (the GeForce flagship or the
+    data-centre card of each architecture). A card with less power per core cannot hold that clock under tensor
+    load: dynamic power grows faster than linearly with clock (P ~ f V^2, and V rises with f), so its clock falls
+    to ``(W/core / W/core of the fit card) ** alpha`` of boost, never above 1. Per CUDA core rather than per SM, so
+    that GP100's 64-core SMs compare with GP102's 128-core ones (within one SM design the two are the same ratio).
+    ``alpha`` is fitted on the named rows of ``[power]`` in ``profiles/efficiency.toml`` and nowhere else."""
+    pw = load_efficiency().get("power")
+    if not pw:
+        return 1.0, "no power term"
+    units = gpu.cuda_cores or gpu.sm_count
+    if not gpu.tdp_w or not units:
+        return 1.0, "no power term: board power or core count not published"
+    key, _ = factor_key(gpu)
+    ref_id = load_efficiency()["compute"][key]["fp32"].get("fit_gpu")
+    if ref_id is None:
+        return 1.0, f"no power term: {key} has no fit card"
+    ref = catalog.resolve(ref_id)
+    ref_units = ref.cuda_cores if gpu.cuda_cores else ref.sm_count
+    w, w_ref = gpu.tdp_w / units, ref.tdp_w / ref_units
+    per = "CUDA core" if gpu.cuda_cores else "SM"
+    if w >= w_ref:
+        return 1.0, f"{w * 1000:.1f} mW/{per} >= {w_ref * 1000:.1f} of {ref.id} (the {key} fit card): boost clock held"
+    a = float(pw["alpha"]) if alpha is None else alpha
+    frac = (w / w_ref) ** a
+    return frac, (f"{gpu.tdp_w:g} W / {units} {per}s = {w * 1000:.1f} mW per {per} vs {w_ref * 1000:.1f} of {ref.id}: "
+                  f"sustained clock {frac:.0%} of boost (alpha {a:.3f})")
+
+
+def memory_factor() -> tuple[float, str]:
+    m = load_efficiency()["memory"]
+    return float(m["factor"]), m["source"]
+
+
+def gemm_reference(gpu, precision: str) -> tuple[float, str] | None:
+    """(fraction of the model's peak a typical card of this architecture reaches in a large gemm, source), from
+    ``[gemm_reference.<arch>[-<cc>].<precision>]`` in ``profiles/efficiency.toml``; None where none is published."""
+    ref = load_efficiency().get("gemm_reference", {})
+    for key in (f"{gpu.architecture}-{gpu.compute_capability}", gpu.architecture):
+        e = ref.get(key, {}).get(precision)
+        if e is not None:
+            return float(e["fraction"]), str(e["source"])
+    return None

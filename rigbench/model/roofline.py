@@ -1,0 +1,61 @@
+"""Time per sample from a capability and a demand: compute time + memory time, and the largest batch that fits.
+
+A sum, not a max: the tensor work and the element-wise layers are different kernels that run one after the other
+on one stream, each bound by its own resource; the max of the two would claim they overlap, which a training step's
+serial layer sequence does not allow. ``bound`` says which term is larger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from rigbench.errors import UserError
+from rigbench.model.capability import Capability
+from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch
+
+
+@dataclass
+class Prediction:
+    workload: str
+    precision: str
+    throughput: float            # samples per second
+    unit: str
+    bound: str                   # "compute" or "memory"
+    source: str                  # "predicted" or "measured"
+    max_batch: int | None        # largest batch that fits in device memory
+    compute_s: float | None = None   # per sample
+    memory_s: float | None = None    # per sample
+    uncertainty: float | None = None     # relative (0.08 = +-8 %), from the validation error of the card's cell
+    uncertainty_basis: str | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def times_per_sample(cap: Capability, d: Demand, precision: str) -> tuple[float, float]:
+    """(compute seconds, memory seconds) per sample. A transformer's tensor work runs at the transformer-family
+    rate where the capability has one (catalog cards), else at the matmul rate."""
+    if d.family == "transformer" and cap.transformer_tflops:
+        compute_s = d.tensor_flops / (cap.transformer_tflops[precision] * 1e12)
+    else:
+        compute_s = (d.conv_flops / (cap.conv_tflops[precision] * 1e12)
+                     + d.matmul_flops / (cap.matmul_tflops[precision] * 1e12))
+    memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
+    return compute_s, memory_s
+
+
+def point_prediction(capability: Capability, workload_id: str, precision: str) -> Prediction:
+    """Training throughput without its uncertainty: the bare roofline (measured where the capability has it).
+    ``rigbench.model.predict`` adds the uncertainty, which the validation table, computed from these, sets."""
+    if precision not in PRECISIONS:
+        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    d = demand(workload_id)
+    compute_s, memory_s = times_per_sample(capability, d, precision)
+    bound = "compute" if compute_s >= memory_s else "memory"
+    mb = max_batch(d, precision, capability.memory_bytes)
+    measured = capability.measured.get((workload_id, precision))
+    if measured is not None:
+        return Prediction(workload_id, precision, measured, d.unit, bound, "measured", mb, compute_s, memory_s)
+    return Prediction(workload_id, precision, 1.0 / (compute_s + memory_s), d.unit, bound, "predicted", mb,
+                      compute_s, memory_s)

@@ -1,0 +1,150 @@
+"""The model against published measurements: its factors fitted (``fit_*``), its predictions validated.
+
+Each efficiency factor in ``profiles/efficiency.toml`` is fitted to one published measurement written beside it
+(:func:`fit_compute_factor` inverts the roofline; :func:`refit_factors` recomputes them all; the power exponent
+from the ``[power]`` rows, :func:`fit_power_alpha`). The pairs of ``profiles/validation.csv``, from other sources
+or of cards no factor was fitted to, give the validation error (:func:`validation_table`), summarised per
+(cell, workload family) in :func:`validation_summary`: the uncertainty every prediction carries.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from rigbench import catalog, data
+from rigbench.model.capability import capability_from_gpu
+from rigbench.model.demand import demand
+from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, load_efficiency, memory_factor, peak_tflops,
+                                       sustained_clock_fraction)
+from rigbench.model.roofline import point_prediction
+
+
+def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: float) -> float:
+    """The architecture efficiency that makes the model reproduce ``measured_per_s`` on ``gpu``.
+
+    Inverts time = tensor_flops / (peak x f) + traffic / (bandwidth x memory factor) for f. Raises if the
+    measured time is below the memory time alone (the model cannot explain it).
+    """
+    d = demand(workload_id)
+    mem_f, _ = memory_factor()
+    memory_s = d.traffic_bytes(precision) / (gpu.memory_bandwidth_gbps * mem_f * 1e9)
+    left = 1.0 / measured_per_s - memory_s
+    if left <= 0:
+        raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
+    peaks = peak_tflops(gpu)
+    clock, _ = sustained_clock_fraction(gpu)
+    if d.family == "transformer":
+        unit_time = d.tensor_flops / (peaks["matmul"][precision] * clock * 1e12)
+    else:
+        unit_time = (d.conv_flops / (peaks["conv"][precision] * clock * 1e12)
+                     + d.matmul_flops / (peaks["matmul"][precision] * clock * 1e12))
+    return unit_time / left
+
+
+def fit_target(entry: dict) -> float:
+    """The throughput a factor is fitted to. ``fit_throughput`` as published; with ``fit_anchor_gpu`` the fit is
+    to the RATIO against an anchor card measured in the same table, carried onto the anchor's own fit stack:
+    target = fit_throughput x (the model's anchor prediction / fit_anchor_throughput). Used where a card's only
+    published run is on a newer software stack than its neighbours' fits (B200: NGC 24.10 vs 22.10)."""
+    t = float(entry["fit_throughput"])
+    if "fit_anchor_gpu" not in entry:
+        return t
+    anchor = point_prediction(capability_from_gpu(catalog.resolve(entry["fit_anchor_gpu"])), entry["fit_workload"],
+                     entry["fit_precision"]).throughput
+    return t * anchor / float(entry["fit_anchor_throughput"])
+
+
+def refit_factors(family: str = "conv") -> dict[tuple[str, str], float]:
+    """Recompute every fitted factor of one family (``[compute]`` = conv, ``[transformer]``) of
+    ``profiles/efficiency.toml`` from the measurement written beside it."""
+    out = {}
+    for arch, precs in load_efficiency().get(FAMILY_SECTION[family], {}).items():
+        for p, e in precs.items():
+            if "fit_gpu" in e:
+                out[(arch, p)] = fit_compute_factor(catalog.resolve(e["fit_gpu"]), e["fit_workload"], p,
+                                                    fit_target({**e, "fit_precision": p}))
+    return out
+
+
+def fit_entries() -> list[dict]:
+    """Every fitted factor as a row: family, key, precision, card, workload, throughput, source family."""
+    out = []
+    for family, section in FAMILY_SECTION.items():
+        for arch, precs in load_efficiency().get(section, {}).items():
+            for p, e in precs.items():
+                if "fit_gpu" in e:
+                    out.append({"family": family, "key": arch, "precision": p, "gpu": e["fit_gpu"],
+                                "workload": e["fit_workload"], "throughput": float(e["fit_throughput"]),
+                                "source_family": e["fit_family"], "anchor": e.get("fit_anchor_gpu")})
+    return out
+
+
+def fit_power_alpha(step: float = 0.001) -> float:
+    """The power exponent that best reproduces the ``[power] fit_rows`` (least squares of log(predicted /
+    measured)), searched over 0 .. 1; the efficiency factors stay as fitted (their fit cards hold boost clock)."""
+    rows = load_efficiency()["power"]["fit_rows"]
+    cards = {r["gpu"]: catalog.resolve(r["gpu"]) for r in rows}
+
+    def loss(a: float) -> float:
+        return sum(math.log(point_prediction(capability_from_gpu(cards[r["gpu"]], alpha=a), r["workload"],
+                                    r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
+
+    grid = [i * step for i in range(int(round(1 / step)) + 1)]
+    return min(grid, key=loss)
+
+
+def fit_set_cards() -> set[str]:
+    return {e["gpu"] for e in fit_entries()}
+
+
+def validation_table() -> list[dict]:
+    """Predicted vs published speed-ups of the pairs in ``profiles/validation.csv``, with the signed relative
+    error of each. A pair either comes from another source family than the fit set or uses only cards no factor
+    was fitted to (tests/test_model.py checks it)."""
+    rows = []
+    for r in data.load_csv("validation.csv"):
+        if r["split"] != "validation":
+            continue
+        a, b = catalog.resolve(r["gpu_a"]), catalog.resolve(r["gpu_b"])
+        ta = point_prediction(capability_from_gpu(a), r["workload"], r["precision"]).throughput
+        tb = point_prediction(capability_from_gpu(b), r["workload"], r["precision"]).throughput
+        measured = float(r["measured"])
+        predicted = ta / tb
+        rows.append({"gpu_a": a.id, "gpu_b": b.id, "workload": r["workload"], "precision": r["precision"],
+                     "measured": measured, "predicted": predicted, "error": (predicted - measured) / measured,
+                     "family": r["family"], "source": r["source"], "url": r["url"]})
+    return rows
+
+
+def validation_cell(gpu) -> str:
+    """The cell a card's predictions are validated in: its efficiency key ('ampere-8.6', 'ada' ...), with laptop
+    parts in a cell of their own ('turing-laptop'): their power limit is set by the laptop maker."""
+    key, borrowed = factor_key(gpu)
+    if borrowed:   # its own key ('blackwell-12.0', 'kepler'), so its pairs do not count as the lender's
+        fb = load_efficiency().get("fallback", {})
+        cc_key = f"{gpu.architecture}-{gpu.compute_capability}"
+        key = cc_key if cc_key in fb else gpu.architecture
+    return key + ("-laptop" if getattr(gpu, "form_factor", None) == "laptop" else "")
+
+
+@lru_cache(maxsize=1)
+def validation_summary() -> dict:
+    """Mean absolute ratio error of the validation pairs: overall, per workload family, per source family and per
+    (cell, workload family); a pair counts in the cell of each of its two cards."""
+    rows = validation_table()
+    cells: dict[tuple[str, str], list[float]] = {}
+    fams: dict[str, list[float]] = {}
+    sources: dict[str, list[float]] = {}
+    for r in rows:
+        fam = demand(r["workload"]).family
+        fams.setdefault(fam, []).append(abs(r["error"]))
+        sources.setdefault(r["family"], []).append(abs(r["error"]))
+        for c in {r["gpu_a"], r["gpu_b"]}:
+            cells.setdefault((validation_cell(catalog.resolve(c)), fam), []).append(abs(r["error"]))
+
+    def mae(v: list[float]) -> dict:
+        return {"mae": sum(v) / len(v), "pairs": len(v)}
+
+    return {"all": mae([abs(r["error"]) for r in rows]), "families": {k: mae(v) for k, v in fams.items()},
+            "sources": {k: mae(v) for k, v in sources.items()}, "cells": {k: mae(v) for k, v in cells.items()}}
