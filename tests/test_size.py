@@ -187,3 +187,15 @@ def test_amp_keeps_fp32_weights_and_adam_state_and_saves_smaller_activations():
     assert amp.param_bytes == fp32.param_bytes == 4 * fp32.params        # fp32 master weights
     assert amp.optimizer_bytes == fp32.optimizer_bytes                    # two fp32 moments
     assert amp.saved_bytes.per_sample < fp32.saved_bytes.per_sample
+
+
+def test_a_package_module_factory_in_the_current_folder_is_found(cli, tmp_path):
+    (tmp_path / "mymodels.py").write_text(
+        "import torch\n\ndef build():\n    return torch.nn.Linear(16, 4), (torch.randn(8, 16), torch.randint(0, 4, (8,)))\n")
+    r = cli("size", "mymodels:build", "--gpus", "rtx-3090", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert doc["model"]["params"] == 16 * 4 + 4
+    assert doc["model"]["batch"] == 8
+    # per sample: forward 2*16*4 FLOPs; backward computes the weight gradient only (the input needs none), 2*16*4
+    assert doc["model"]["flops_per_step"] == 8 * (2 * 16 * 4 + 2 * 16 * 4)

@@ -47,7 +47,7 @@ def render(rep, show_all: bool) -> list:
     cards = sorted(rep.cards, key=lambda o: -(o.samples_per_s or 0))
     fit = [o for o in cards if o.fits]
     shown = cards if show_all else fit[:12]
-    run_col = "run (range)" if rep.samples is not None else f"h per 1M (range)"
+    run_col = "run (range)" if rep.samples is not None else "per 1M (range)"
     rows = []
     for o in shown:
         per = o.total_h if rep.samples is not None else (1e6 / o.samples_per_s / 3600 if o.samples_per_s else None)
@@ -63,20 +63,24 @@ def render(rep, show_all: bool) -> list:
     if not_fit and not show_all:
         out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +
                    (f" and {len(not_fit) - 8} more" if len(not_fit) > 8 else "")))
-    insts = sorted(rep.instances, key=lambda o: (o.total_usd is None, o.total_usd or 0,
-                                                  -(o.samples_per_s or 0)))
+    run = rep.samples is not None
+    insts = sorted(rep.instances, key=lambda o: (o.usd_per_million is None, o.usd_per_million or 0))
     shown_i = insts if show_all else insts[:10]
     irows = []
     for o in shown_i:
-        irows.append((o.id, o.gpu_count, "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
-                      fmt_num(o.samples_per_s) if o.samples_per_s else "-", f"{o.usd_per_hour:.3g}",
-                      _range_h(o, o.total_h) if o.total_h else "-",
-                      fmt_num(o.total_usd) if o.total_usd is not None else "-",
-                      "-" if o.meets_deadline is None else ("yes" if o.meets_deadline else "no")))
-    by = f"by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else "deadline"
+        per_1m_h = 1e6 / o.samples_per_s / 3600 if o.samples_per_s else None
+        row = [o.id, o.gpu_count, "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
+               fmt_num(o.samples_per_s) if o.samples_per_s else "-", f"{o.usd_per_hour:.3g}",
+               _range_h(o, o.total_h if run else per_1m_h) if o.samples_per_s else "-",
+               fmt_num(o.total_usd if run else o.usd_per_million) if o.samples_per_s else "-"]
+        if rep.deadline_h is not None:
+            row.append("yes" if o.meets_deadline else "no")
+        irows.append(row)
+    cols = ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run" if run else "per 1M",
+            "USD" if run else "USD per 1M"] + ([f"by {_fmt_h(rep.deadline_h)}"] if rep.deadline_h is not None else [])
     out.append(report.table(f"Cloud, on-demand prices of {rep.prices_date}" +
                             ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
-                            ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run", "USD", by], irows))
+                            cols, irows))
     best = rep.cheapest
     if rep.samples is None:
         out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the table shows hours per "

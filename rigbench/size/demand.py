@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Any
 
 from rigbench import model as perf_model
 from rigbench.errors import UserError
@@ -196,8 +195,6 @@ def _create_state(model, optimizer) -> None:
 
 def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> ModelDemand:
     """Trace two steps of ``job`` at batches 2 and 4, after its optimizer has created its state."""
-    import torch
-
     if precision not in perf_model.PRECISIONS:
         raise UserError(f"unknown precision {precision!r}; valid: {', '.join(perf_model.PRECISIONS)}")
     _check_room(job)
@@ -230,7 +227,6 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
 
     phases = {p: Affine.through(b1, t1.phase_peak_bytes.get(p, 0.0), b2, t2.phase_peak_bytes.get(p, 0.0))
               for p in PHASES if p in t1.phase_peak_bytes or p in t2.phase_peak_bytes}
-    del torch
     conv = fit("conv_flops").at(TRACE_BATCHES[1])
     tensor = fit("tensor_flops").at(TRACE_BATCHES[1])
     family = job.family or ("conv" if tensor and conv >= tensor / 2 else "transformer")
@@ -262,11 +258,3 @@ def _upper_lines(lines: list[tuple[str, Affine]]) -> list[tuple[str, Affine]]:
             kept.append((p, a))
             top_at_1 = a.at(1)
     return kept
-
-
-class _NullCtx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

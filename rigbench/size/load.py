@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,12 +134,19 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
             raise UserError(f"model {spec!r}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
                             "package.module:factory, or path/to/file.py[:factory]")
         where = path_part
+        # The current folder is where a user's package lives; the console script does not put it on the path.
+        added = os.getcwd() not in sys.path
+        if added:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(path_part)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             raise UserError(f"module {path_part} does not import: {_describe(exc)}") from None
+        finally:
+            if added:
+                sys.path.remove(os.getcwd())
     factory = getattr(module, attr, None)
     if factory is None:
         raise UserError(f"{where} has no function {attr!r}")
@@ -169,6 +177,8 @@ def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> 
     if spec in builtin.BUILTINS:
         wl = perf_model.load_workloads_profile()["workloads"][spec]
         opt = optimizer or wl["optimizer"]
+        if opt == "adam" and spec != "resnet50":
+            opt = "adamw"               # the suite's models and BERT train with AdamW (decoupled weight decay)
         model, batch, loss_fn, _ = builtin.build(spec, builtin.default_batch(spec), seq)
         unit = wl["unit"].removesuffix("/s")
         return Job(spec, model, batch, builtin.default_batch(spec), loss_fn, None, opt, unit, True,
@@ -253,6 +263,6 @@ def make_optimizer(job: Job, target: str):
         return opt
     if job.optimizer_name == "sgd":
         return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=foreach)
-    if job.builtin and job.name in ("train_cnn", "train_transformer", "bert-base"):
+    if job.optimizer_name == "adamw":
         return torch.optim.AdamW(params, lr=1e-3, foreach=foreach)
     return torch.optim.Adam(params, lr=1e-3, foreach=foreach)

@@ -83,6 +83,7 @@ class Option:
     total_h: float | None = None
     usd_per_hour: float | None = None
     total_usd: float | None = None
+    usd_per_million: float | None = None   # instances: on-demand dollars per million samples
     meets_deadline: bool | None = None
     price_date: str | None = None
     note: str | None = None
@@ -184,7 +185,8 @@ class SizeReport:
             d = o.to_dict()
             d.update({"step_s_band": self.band(o, o.step_s), "samples_per_s_band": self.band(o, o.samples_per_s),
                       "epoch_h_band": self.band(o, o.epoch_h), "total_h_band": self.band(o, o.total_h),
-                      "total_usd_band": self.band(o, o.total_usd)})
+                      "total_usd_band": self.band(o, o.total_usd),
+                      "usd_per_million_band": self.band(o, o.usd_per_million)})
             return d
 
         return {
@@ -245,6 +247,9 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
             inst.price_date.isoformat()
         o.extra = {"region": inst.region, "price_source": inst.source}
         finish(o)
+        if o.samples_per_s:
+            o.usd_per_million = cost.renting_total_usd(inst.on_demand_usd_per_hour,
+                                                       cost.hours_for_samples(1e6, o.samples_per_s))
         if o.total_h is not None:
             o.total_usd = cost.renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
         instances.append(o)

@@ -18,12 +18,11 @@ A trace is one step at one batch; ``rigbench.size.demand`` fits the batch depend
 
 from __future__ import annotations
 
-import math
+import contextlib
 import weakref
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-from rigbench.errors import UserError
 
 # The CUDA caching allocator hands out blocks in multiples of 512 bytes (kMinBlockSize and round_size in
 # c10/cuda/CUDACachingAllocator.cpp), and torch.cuda.max_memory_allocated counts those blocks; the CPU allocator
@@ -245,14 +244,14 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
 
     def phase(name: str) -> Any:
         counter.enter(name)
-        return torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if name == "forward" else _Null()
+        return torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if name == "forward" else contextlib.nullcontext()
 
     for t in [*param_list, *buffers, *opt_tensors, *_tensors(batch)]:
         counter.track(t)
     counter.reset_peak()
     grads_after: list[float] = []
     counter.mark_ops = target == "cpu"
-    profiler = _allocator_profile() if counter.mark_ops else _Null()
+    profiler = _allocator_profile() if counter.mark_ops else contextlib.nullcontext()
     try:
         with profiler, flops, _dispatch_mode(counter):
             step(model, batch, optimizer, phase, lambda: grads_after.append(
@@ -343,14 +342,6 @@ def _batch_size(batch) -> int:
     return int(ts[0].shape[0]) if ts and ts[0].dim() else 1
 
 
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def is_out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, MemoryError) or "out of memory" in text or "can't allocate memory" in text or \
@@ -360,7 +351,3 @@ def is_out_of_memory(exc: BaseException) -> bool:
 def describe_failure(exc: BaseException) -> str:
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def finite(x: float) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
