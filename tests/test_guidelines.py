@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import tomllib
 from importlib import resources
 
@@ -738,6 +739,30 @@ def _tree_machine(tmp_path, tree, cards=(), affinity=None, environ=None):
     nvml = FakeNvml(list(cards)) if cards else FakeNvml(init_error="LIBRARY_NOT_FOUND")
     doc = probe(root=materialize(tree, tmp_path / tree), nvml_lib=nvml, environ=environ or {}, affinity=affinity)
     return g.attach_instance(g.Machine.from_probe(doc))
+
+
+def _chassis_machine(tmp_path, chassis_type: int | None, battery: bool) -> "g.Machine":
+    """The recorded XPS 15 tree with an SMBIOS chassis type written, and its battery and adapter kept or removed."""
+    root = materialize("laptop-i7-8750h", tmp_path / f"t{chassis_type}{battery}")
+    if chassis_type is not None:
+        (root / "sys/class/dmi/id/chassis_type").write_text(f"{chassis_type}\n")
+    if not battery:
+        shutil.rmtree(root / "sys/class/power_supply")
+    doc = probe(root=root, nvml_lib=FakeNvml(init_error="LIBRARY_NOT_FOUND"), environ={}, affinity=12)
+    return g.Machine.from_probe(doc)
+
+
+def test_the_dmi_chassis_type_decides_before_the_model_name_and_the_cpu(tmp_path):
+    # a notebook chassis without a battery reported: a laptop by its chassis
+    k = g.machine_kind(_chassis_machine(tmp_path, 10, battery=False))
+    assert k.kind == "laptop" and "chassis type 10 (Notebook)" in k.why
+    # a Mini PC chassis with the same laptop CPU and model name: a desktop (its CPU alone would say laptop)
+    k = g.machine_kind(_chassis_machine(tmp_path, 35, battery=False))
+    assert (k.kind, k.profiles) == ("desktop", ["desktop"]) and "chassis type 35 (Mini PC)" in k.why
+    # a chassis type naming no kind of machine (1, Other) leaves the decision to the battery, the name, the CPU
+    k = g.machine_kind(_chassis_machine(tmp_path, 1, battery=False))
+    assert k.kind == "laptop" and "XPS 15 9570" in k.why
+    assert g.machine_kind(_chassis_machine(tmp_path, None, battery=True)).kind == "laptop"
 
 
 def test_kind_of_recorded_machines(tmp_path):

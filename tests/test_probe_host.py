@@ -87,3 +87,25 @@ def test_hypervisor_named_by_its_clock_source_when_dmi_is_absent(tmp_path):
     (clocks / "available_clocksource").write_text("tsc kvm-clock \n")
     o = host.probe_os(tmp_path, cpu_flags={"hypervisor", "avx2"}, environ={})
     assert o["virtualization"] == "kvm" and "kvm-clock" in o["virtualization_source"]
+
+
+def test_chassis_type_is_null_with_a_reason_on_the_recorded_trees(tmp_path):
+    """None of the recorded trees holds /sys/class/dmi/id/chassis_type: the probe says so instead of guessing."""
+    for tree in ("laptop-i7-8750h", "aws-graviton2-c6g", "k8s-xeon-8481c-cgroup2", "docker-v1-ryzen-5800x"):
+        c = host.probe_os(materialize(tree, tmp_path / tree), set(), environ={})["chassis"]
+        assert c["type"] is None and c["class"] is None and "chassis_type" in c["reason"], tree
+
+
+def test_chassis_type_by_the_smbios_table(tmp_path):
+    root = materialize("laptop-i7-8750h", tmp_path)
+    path = root / "sys/class/dmi/id/chassis_type"
+    for value, name, cls in ((10, "Notebook", "laptop"), (9, "Laptop", "laptop"), (31, "Convertible", "laptop"),
+                             (3, "Desktop", "desktop"), (7, "Tower", "desktop"), (35, "Mini PC", "desktop"),
+                             (23, "Rack Mount Chassis", "server"), (17, "Main Server Chassis", "server")):
+        path.write_text(f"{value}\n")
+        assert host.chassis(root) == {"type": value, "name": name, "class": cls, "reason": None}
+    path.write_text("1\n")                  # "Other": what many hypervisors write; names no kind of machine
+    c = host.chassis(root)
+    assert (c["type"], c["name"], c["class"]) == (1, "Other", None) and "no kind of machine" in c["reason"]
+    path.write_text("notebook\n")
+    assert host.chassis(root)["type"] is None and "not a number" in host.chassis(root)["reason"]

@@ -46,6 +46,12 @@ def is_mac(m: Machine) -> bool:
 
 
 def _is_laptop_hardware(m: Machine) -> tuple[bool, str]:
+    """Laptop or not, and what was seen: the DMI chassis type decides where it names a kind of machine (a mini PC
+    with a laptop CPU is a desktop); then a battery, the model name, the CPU."""
+    chassis = m.chassis or {}
+    if chassis.get("class"):
+        seen = f"the DMI chassis type {chassis['type']} ({chassis['name']})"
+        return chassis["class"] == "laptop", seen
     if m.on_battery is not None:
         return True, "a battery or mains adapter in /sys/class/power_supply"
     if m.dmi_product and _LAPTOP_PRODUCTS.search(m.dmi_product):
@@ -107,7 +113,8 @@ def _machine_kind(m: Machine) -> MachineKind:
     if laptop:
         return MachineKind("laptop", ["laptop"], (f"{where} on " if where else "") + f"a laptop: {how}"
                            + (" (a Mac)" if mac else ""), False, nvidia_ok, m.container)
-    return MachineKind("desktop", ["desktop"], (f"{where} on " if where else "") + "a desktop or workstation: no "
-                       "battery, no virtualisation" + (" (a Mac)" if mac else ""), not m.container and nvidia_ok,
+    seen = how if (m.chassis or {}).get("class") else "no battery, no virtualisation"
+    return MachineKind("desktop", ["desktop"], (f"{where} on " if where else "") + f"a desktop or workstation: {seen}"
+                       + (" (a Mac)" if mac else ""), not m.container and nvidia_ok,
                        nvidia_ok, m.container)
 

@@ -64,6 +64,7 @@ class Machine:
     container: str | None = None                  # docker, podman, kubernetes ... (probe)
     on_battery: bool | None = None                # None: no battery or mains adapter reported (desktop, server, VM)
     dmi_product: str | None = None                # the machine model (a laptop's name, an EC2 instance type)
+    chassis: dict | None = None                   # the probe's SMBIOS chassis: {type, name, class, reason}
     kind_hint: str | None = None                  # --spec kind=laptop|desktop|diy|cloud
     ram_typed_decimal: bool = False               # RAM typed in decimal units (16000MB): judged in those units
     disk_rounding_bytes: int = 0                  # half the last typed digit of disk= (931GiB means 930.5-931.5)
@@ -102,7 +103,7 @@ class Machine:
             data_disk_mount=(data_dir or {}).get("mount") if isinstance(data_dir, dict) else None,
             os_system=system, os_detail=detail or None, virtualization=virt,
             cloud_provider=_cloud_from_probe(doc), container=osd.get("container"),
-            on_battery=power.get("on_battery"), dmi_product=osd.get("dmi_product_name"),
+            on_battery=power.get("on_battery"), dmi_product=osd.get("dmi_product_name"), chassis=osd.get("chassis"),
         )
 
     @classmethod

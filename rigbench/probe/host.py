@@ -3,6 +3,7 @@
 Reads (under ``root``, default "/"):
 - ``/etc/os-release`` (or ``/usr/lib/os-release``): the distribution's PRETTY_NAME, ID and VERSION_ID.
 - ``/proc/sys/kernel/{ostype,osrelease,hostname}``: system, kernel release, host name.
+- ``/sys/class/dmi/id/chassis_type``: the SMBIOS enclosure type (a laptop, a desktop, a server).
 - ``/sys/class/dmi/id/{sys_vendor,product_name,board_vendor,bios_vendor}`` and the ``hypervisor`` flag of
   ``/proc/cpuinfo`` (parsed once, by :mod:`rigbench.probe.cpu`), then the paravirtual clock sources in
   ``/sys/devices/system/clocksource/clocksource0/available_clocksource``: virtualisation, like systemd-detect-virt.
@@ -78,6 +79,44 @@ def _container(root, environ) -> tuple[str | None, str | None]:
     return None, "no container marker found"
 
 
+# SMBIOS System Enclosure or Chassis Types (DMTF DSP0134, SMBIOS Reference Specification 3.x, section 7.4.1), as the
+# kernel writes them (a decimal number) to /sys/class/dmi/id/chassis_type; the class is what the guidelines ask.
+CHASSIS_TYPES = {
+    1: "Other", 2: "Unknown", 3: "Desktop", 4: "Low Profile Desktop", 5: "Pizza Box", 6: "Mini Tower", 7: "Tower",
+    8: "Portable", 9: "Laptop", 10: "Notebook", 11: "Hand Held", 12: "Docking Station", 13: "All in One",
+    14: "Sub Notebook", 15: "Space-saving", 16: "Lunch Box", 17: "Main Server Chassis", 18: "Expansion Chassis",
+    19: "SubChassis", 20: "Bus Expansion Chassis", 21: "Peripheral Chassis", 22: "RAID Chassis",
+    23: "Rack Mount Chassis", 24: "Sealed-case PC", 25: "Multi-system chassis", 26: "Compact PCI",
+    27: "Advanced TCA", 28: "Blade", 29: "Blade Enclosure", 30: "Tablet", 31: "Convertible", 32: "Detachable",
+    33: "IoT Gateway", 34: "Embedded PC", 35: "Mini PC", 36: "Stick PC",
+}
+CHASSIS_CLASSES = {
+    "laptop": {8, 9, 10, 14, 31, 32},            # portable, laptop, notebook, sub notebook, convertible, detachable
+    "desktop": {3, 4, 5, 6, 7, 13, 15, 16, 24, 35, 36},
+    "server": {17, 23, 25, 28, 29},              # main server, rack mount, multi-system, blade
+}
+
+
+def chassis(root: str | os.PathLike = "/") -> dict:
+    """``{"type": 10, "name": "Notebook", "class": "laptop" | "desktop" | "server" | None, "reason": ...}`` from
+    /sys/class/dmi/id/chassis_type; type null with the reason where the file is absent or unreadable (no DMI: ARM
+    boards, some VMs and containers), class null for a type that names no kind of machine (Other, Unknown ...)."""
+    text = read_line(root, "/sys/class/dmi/id/chassis_type")
+    if text is None:
+        return {"type": None, "name": None, "class": None,
+                "reason": "/sys/class/dmi/id/chassis_type is absent (no DMI tables, or hidden from this container)"}
+    try:
+        value = int(text)
+    except ValueError:
+        return {"type": None, "name": None, "class": None,
+                "reason": f"/sys/class/dmi/id/chassis_type reads {text!r}, not a number"}
+    name = CHASSIS_TYPES.get(value)
+    cls = next((c for c, types in CHASSIS_CLASSES.items() if value in types), None)
+    reason = None if cls else (f"SMBIOS chassis type {value} ({name or 'not in the SMBIOS 3.x list'}) names no kind "
+                               "of machine")
+    return {"type": value, "name": name, "class": cls, "reason": reason}
+
+
 def power(root: str | os.PathLike = "/") -> dict:
     """``{"on_battery": True | False | None, "reason": ...}`` from /sys/class/power_supply."""
     supplies = list_dir(root, "/sys/class/power_supply")
@@ -121,6 +160,8 @@ def probe_os(root: str | os.PathLike = "/", cpu_flags: set[str] | None = None, e
         "container_source": container_how,
         # The machine model: a laptop's name, or the instance type on AWS ("p3.2xlarge"); null where DMI is hidden.
         "dmi_product_name": read_line(root, "/sys/class/dmi/id/product_name"),
+        # The enclosure: a laptop, a desktop or a server by its SMBIOS chassis type; null with a reason without DMI.
+        "chassis": chassis(root),
     }
 
 
