@@ -23,7 +23,7 @@ import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rigbench import data
+from rigbench import catalog, data, model
 from rigbench.errors import UserError
 
 
@@ -81,9 +81,9 @@ def interconnect_for(gpu: Any, n: int) -> Interconnect | None:
     connects every card of an 8-card board (``[nvlink] board_min_total_gbps``), for up to 8; otherwise the ring's
     slowest hop is PCIe through the CPU's root complex.
     """
-    data = load_interconnects()
+    ic = load_interconnects()
     nv_total = getattr(gpu, "nvlink_gbps", None)
-    nv = data["nvlink"]
+    nv = ic["nvlink"]
     if nv_total and (n <= nv["bridge_max_cards"] or (nv_total >= nv["board_min_total_gbps"] and n <= nv["board_max_cards"])):
         per_dir = nv_total / 2.0 if nv.get("spec_is_bidirectional", True) else float(nv_total)
         frac, src, extra = _achieved(nv["achieved"], n)
@@ -91,7 +91,7 @@ def interconnect_for(gpu: Any, n: int) -> Interconnect | None:
     gen, lanes = getattr(gpu, "pcie_gen", None), getattr(gpu, "pcie_lanes", None)
     if not gen or not lanes:
         return None
-    frac, src, extra = _achieved(data["pcie"]["achieved"], n)
+    frac, src, extra = _achieved(ic["pcie"]["achieved"], n)
     return Interconnect("pcie", f"PCIe {int(gen)}.0 x{int(lanes)}", pcie_link_gbps(gen, lanes), frac, extra, src)
 
 
@@ -159,10 +159,8 @@ def workload_params(workload_id: str) -> tuple[int, str]:
         return int(table[workload_id]["params"]), table[workload_id]["source"]
     kinds = {"train_cnn": "cnn", "train_transformer": "transformer"}
     if workload_id in kinds:
-        try:
-            from rigbench.kernels.train import build_workload
-        except ImportError:
-            raise UserError(f"parameter count of {workload_id} needs rigbench.kernels.train, which is not installed") from None
+        from rigbench.kernels.train import build_workload   # here, not at the top: it imports torch
+
         w = build_workload(kinds[workload_id], quick=False, device="cpu")
         return sum(p.numel() for p in w.model.parameters()), "counted from rigbench.kernels.train"
     valid = sorted([*table, *kinds])
@@ -179,12 +177,8 @@ def workload_batch(workload_id: str) -> tuple[int | None, str]:
 
 def _single_card(gpu: Any, workload_id: str, precision: str) -> tuple[float, str, int | None]:
     """(samples/s of one card, unit, max batch) from rigbench.model."""
-    try:
-        from rigbench.model import capability_from_gpu, predict
-    except ImportError:
-        raise UserError("predicting compute time needs rigbench.model, which is not installed") from None
-    p = predict(capability_from_gpu(gpu), workload_id, precision)
-    return float(p.throughput), p.unit, getattr(p, "max_batch", None)
+    p = model.predict(model.capability_from_gpu(gpu), workload_id, precision)
+    return float(p.throughput), p.unit, p.max_batch
 
 
 def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "fp32", *,
@@ -202,13 +196,11 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
     as the smaller of the in-node and the inter-node one.
     """
     if isinstance(gpu, str):
-        from rigbench.catalog import resolve
-
-        gpu = resolve(gpu)
+        gpu = catalog.resolve(gpu)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise UserError(f"number of cards must be a whole number >= 1, got {n!r}")
-    data = load_interconnects()
-    grad_per_param = data["ddp"]["grad_bytes_per_param"]
+    ic = load_interconnects()
+    grad_per_param = ic["ddp"]["grad_bytes_per_param"]
     if precision not in grad_per_param or precision == "source":
         valid = [k for k in grad_per_param if k != "source"]
         raise UserError(f"unknown precision {precision!r}; valid: {', '.join(valid)}")
@@ -229,8 +221,8 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
         "throughput_1": single_throughput, "batch_per_gpu": batch_per_gpu, "params": params,
         "grad_bytes": params * grad_per_param[precision],
         "sources": {"params": params_src, "batch": batch_src, "grad_bytes": grad_per_param["source"],
-                    "overlap": data["ddp"]["overlap_source"], "bucket": data["ddp"]["bucket_source"],
-                    "backward": data["ddp"]["backward_source"]},
+                    "overlap": ic["ddp"]["overlap_source"], "bucket": ic["ddp"]["bucket_source"],
+                    "backward": ic["ddp"]["backward_source"]},
         "reason": None,
     }
     if n == 1:
@@ -239,7 +231,7 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
                    exposed_comm_s_per_step=0.0,
                    compute_s_per_step=batch_per_gpu / single_throughput if batch_per_gpu else None)
         return out
-    per_node = int(data["network"]["cards_per_node"])
+    per_node = int(ic["network"]["cards_per_node"])
     nodes = -(-n // per_node)
     link = interconnect_for(gpu, min(n, per_node))
     net = None

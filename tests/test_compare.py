@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+import rigbench
 from conftest import assert_user_error
+from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
 FULL_CNN = {"image": 32, "channels": [64, 128, 256], "blocks": 1, "classes": 100, "model": "cnn", "batch_size": 256}
@@ -319,9 +321,6 @@ def test_a_results_file_whose_figures_are_all_invalid_compares_as_predicted_sayi
     assert any("present but INVALID (spread 31% of the median)" in n and "predicted from the catalog" in n
                for n in got["notes"])
 def test_the_python_api_returns_the_json_document(cli):
-    import rigbench
-    from rigbench.files import dumps
-
     args = ("gtx-1080-ti", "rtx-2080-ti", "--workload", "resnet50", "--price", "gtx-1080-ti=350", "--precision", "amp")
     doc = rigbench.compare(["gtx-1080-ti", "rtx-2080-ti"], workload="resnet50", price={"gtx-1080-ti": 350},
                            precision="amp")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 
-from rigbench import catalog, model
+from rigbench import catalog, data, model
 from rigbench.errors import UserError
 
 
@@ -144,9 +146,6 @@ def test_geforce_fit_reproduces_lambdas_4090_over_3090_ratio():
 
 
 def _documented_mae() -> dict[str, float]:
-    import re
-    from pathlib import Path
-
     text = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text(encoding="utf-8")
     m = re.search(r"MAE ([0-9.]+) % over (\d+) pairs \(convolutional: ([0-9.]+) %; transformer: ([0-9.]+) %\)", text)
     assert m, "docs/model.md must state 'MAE x % over n pairs (convolutional: y %; transformer: z %)'"
@@ -173,8 +172,6 @@ def test_validation_spans_five_publishers_and_both_families():
 
 
 def test_every_fit_is_a_split_fit_row_of_the_data_and_no_fit_row_is_validated():
-    from rigbench import data
-
     csv_rows = data.load_csv("validation.csv")
     fit_rows = {(r["gpu_a"], r["workload"], r["precision"], r["family"], float(r["measured"]))
                 for r in csv_rows if r["split"] == "fit"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from types import SimpleNamespace
 
 import pytest
@@ -146,8 +145,6 @@ def test_every_profile_number_names_its_source():
 
 
 def test_catalog_card_through_the_model():
-    if importlib.util.find_spec("rigbench.catalog") is None or importlib.util.find_spec("rigbench.model") is None:
-        pytest.skip("rigbench.catalog / rigbench.model (issues 4-5) not in this checkout yet")
     p = scaling.predict_data_parallel("gtx-1080-ti", 2, "resnet50", "fp32")
     one = scaling.predict_data_parallel("gtx-1080-ti", 1, "resnet50", "fp32")
     assert p["throughput"] is None or one["throughput"] < p["throughput"] <= 2 * one["throughput"]
