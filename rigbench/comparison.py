@@ -216,6 +216,14 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                      "cell (profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
 
 
+def rows_by_workload(rows: list[dict]) -> dict[str, list[dict]]:
+    """A document's rows grouped by workload (first-seen order), each group in its precision order."""
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["workload"], []).append(r)
+    return out
+
+
 def workload_label(workload: str) -> str:
     """'ResNet-50' for resnet50 (the first word of the workload's name), the id for rigbench's own workloads."""
     first = model.demand(workload).name.split(" ")[0]
@@ -230,9 +238,7 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     """One sentence per workload: each device's ratio to the first per precision with its band, a tie named."""
     ids = [d["id"] for d in devices]
     first, others = ids[0], ids[1:]
-    by_workload: dict[str, list[dict]] = {}
-    for r in rows:
-        by_workload.setdefault(r["workload"], []).append(r)
+    by_workload = rows_by_workload(rows)
     sentences = []
     for w, rs in by_workload.items():
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
@@ -286,10 +292,7 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
     numbers (best, second, gap, band, tie) behind each clause."""
     picks: dict[str, dict] = {}
     sentences = []
-    by_workload: dict[str, list[dict]] = {}
-    for r in rows:
-        by_workload.setdefault(r["workload"], []).append(r)
-    for w, rs in by_workload.items():
+    for w, rs in rows_by_workload(rows).items():
         picks[w] = {}
         clauses = []
         for r in rs:

@@ -80,10 +80,7 @@ def render_tables(doc: dict) -> list:
     own = any(d.get("price_source") == "your price" for d in devs)
     out = [report.table("Specs (spec sheets: profiles/gpus.csv; Nx devices: totals)", ["", *ids], spec_rows,
                         caption="price: launch price" + ("; * your price (--price)" if own else ""))]
-    by_workload: dict[str, list[dict]] = {}
-    for r in doc["workloads"]:
-        by_workload.setdefault(r["workload"], []).append(r)
-    for w, rs in by_workload.items():
+    for w, rs in comparison.rows_by_workload(doc["workloads"]).items():
         rows = []
         for r in rs:
             for i in ids:

@@ -15,6 +15,7 @@ from rigbench.errors import UserError
 from rigbench.model.capability import Capability, capability_from_gpu
 from rigbench.model.demand import PRECISIONS, demand, load_workloads_profile
 from rigbench.model.efficiency import compute_factor, fp32_is_tf32, gemm_reference, peak_tflops
+from rigbench.model.roofline import efficiency_for
 
 # results-file dtypes -> model precision
 _DTYPE_PRECISION = {"float32": "fp32", "fp32": "fp32", "tf32": "fp32", "float16": "amp", "fp16": "amp",
@@ -195,12 +196,6 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
 
 def calibrate_factor(cap: Capability, workload_id: str, precision: str, measured_per_s: float) -> float | None:
     """The compute factor (relative to the capability's peak) that reproduces a measured throughput, or None."""
-    d = demand(workload_id)
-    memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
-    left = 1.0 / measured_per_s - memory_s
-    if left <= 0:
-        return None
     f = cap.factors.get(precision, {}).get("factor") or 1.0
-    unit_time = (d.conv_flops / (cap.conv_tflops[precision] / f * 1e12)
-                 + d.matmul_flops / (cap.matmul_tflops[precision] / f * 1e12))
-    return unit_time / left
+    return efficiency_for(demand(workload_id), precision, measured_per_s, conv_tflops=cap.conv_tflops[precision] / f,
+                          matmul_tflops=cap.matmul_tflops[precision] / f, bandwidth_gbps=cap.bandwidth_gbps)

@@ -33,14 +33,30 @@ class Prediction:
         return dataclasses.asdict(self)
 
 
+def tensor_seconds(d: Demand, conv_tflops: float, matmul_tflops: float) -> float:
+    """Seconds per sample of the tensor work: convolutions at ``conv_tflops``, matrix multiplies at
+    ``matmul_tflops``."""
+    return d.conv_flops / (conv_tflops * 1e12) + d.matmul_flops / (matmul_tflops * 1e12)
+
+
+def efficiency_for(d: Demand, precision: str, measured_per_s: float, *, conv_tflops: float, matmul_tflops: float,
+                   bandwidth_gbps: float) -> float | None:
+    """The roofline inverted: the efficiency f that makes tensor time at (rates x f) + memory time equal one
+    measured sample's time; None when the measured time is below the memory time alone (nothing is left to
+    explain)."""
+    left = 1.0 / measured_per_s - d.traffic_bytes(precision) / (bandwidth_gbps * 1e9)
+    if left <= 0:
+        return None
+    return tensor_seconds(d, conv_tflops, matmul_tflops) / left
+
+
 def times_per_sample(cap: Capability, d: Demand, precision: str) -> tuple[float, float]:
     """(compute seconds, memory seconds) per sample. A transformer's tensor work runs at the transformer-family
     rate where the capability has one (catalog cards), else at the matmul rate."""
     if d.family == "transformer" and cap.transformer_tflops:
         compute_s = d.tensor_flops / (cap.transformer_tflops[precision] * 1e12)
     else:
-        compute_s = (d.conv_flops / (cap.conv_tflops[precision] * 1e12)
-                     + d.matmul_flops / (cap.matmul_tflops[precision] * 1e12))
+        compute_s = tensor_seconds(d, cap.conv_tflops[precision], cap.matmul_tflops[precision])
     memory_s = d.traffic_bytes(precision) / (cap.bandwidth_gbps * 1e9)
     return compute_s, memory_s
 

@@ -17,7 +17,7 @@ from rigbench.model.capability import capability_from_gpu
 from rigbench.model.demand import demand
 from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, load_efficiency, memory_factor, peak_tflops,
                                        sustained_clock_fraction)
-from rigbench.model.roofline import point_prediction
+from rigbench.model.roofline import efficiency_for, point_prediction
 
 
 def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: float) -> float:
@@ -26,20 +26,17 @@ def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: fl
     Inverts time = tensor_flops / (peak x f) + traffic / (bandwidth x memory factor) for f. Raises if the
     measured time is below the memory time alone (the model cannot explain it).
     """
-    d = demand(workload_id)
     mem_f, _ = memory_factor()
-    memory_s = d.traffic_bytes(precision) / (gpu.memory_bandwidth_gbps * mem_f * 1e9)
-    left = 1.0 / measured_per_s - memory_s
-    if left <= 0:
-        raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
     peaks = peak_tflops(gpu)
     clock, _ = sustained_clock_fraction(gpu)
-    if d.family == "transformer":
-        unit_time = d.tensor_flops / (peaks["matmul"][precision] * clock * 1e12)
-    else:
-        unit_time = (d.conv_flops / (peaks["conv"][precision] * clock * 1e12)
-                     + d.matmul_flops / (peaks["matmul"][precision] * clock * 1e12))
-    return unit_time / left
+    # a transformer's tensor work is all matrix multiplies (no convolution FLOPs): both rates are the matmul peak
+    conv = "matmul" if demand(workload_id).family == "transformer" else "conv"
+    f = efficiency_for(demand(workload_id), precision, measured_per_s,
+                       conv_tflops=peaks[conv][precision] * clock, matmul_tflops=peaks["matmul"][precision] * clock,
+                       bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f)
+    if f is None:
+        raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
+    return f
 
 
 def fit_target(entry: dict) -> float:
