@@ -21,6 +21,7 @@ Only ``rigbench.bench.distributed`` runs this kernel: it needs an initialised pr
 from __future__ import annotations
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.units import fmt_bytes
 
 KIB, MIB = 1024, 1024 * 1024
 FULL_MAX_BYTES = 256 * MIB
@@ -87,8 +88,6 @@ class AllReduce(Kernel):
         return [{"size_bytes": s, "world_size": world} for s in message_sizes(max_bytes)]
 
     def label(self, params: dict) -> str:
-        from rigbench.units import fmt_bytes
-
         world = params["world_size"]
         return f"{fmt_bytes(params['size_bytes']).replace('.0 ', ' ')}, {world} rank" + ("" if world == 1 else "s")
 

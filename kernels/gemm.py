@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.probe.cpu import probe_cpu
 
 _ITEMSIZE = {"float32": 4, "tf32": 4, "float16": 2, "bfloat16": 2}
 # Unit round-off of the precision the products are computed in: 2^-24 (fp32), 2^-11 (fp16, tf32: 10+1 bits),
@@ -34,8 +35,6 @@ def rel_error_bound(dtype: str, k: int) -> float:
 
 def _fp16_native_on_cpu() -> bool:
     try:
-        from rigbench.probe.cpu import probe_cpu
-
         flags = probe_cpu().get("flags") or {}
         return bool(flags.get("avx512_fp16") or flags.get("amx_tile"))
     except Exception:  # noqa: BLE001 - no probe: assume no native half arithmetic

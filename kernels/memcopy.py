@@ -11,6 +11,7 @@ from DRAM and not from cache. On a GPU the buffers are sized from its memory (1/
 from __future__ import annotations
 
 from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext
+from rigbench.units import fmt_bytes
 
 _ITEMSIZE = 4  # float32
 _DEFAULT_LLC_BYTES = 32 * 2 ** 20
@@ -40,8 +41,6 @@ class Memcopy(Kernel):
         return [{"n": size // _ITEMSIZE, "itemsize": _ITEMSIZE, "llc_bytes": ctx.llc_bytes}]
 
     def label(self, params: dict) -> str:
-        from rigbench.units import fmt_bytes
-
         return fmt_bytes(params["n"] * params["itemsize"]).replace(".0 ", " ")
 
     def bytes_moved(self, params: dict) -> float:

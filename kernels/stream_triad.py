@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.units import fmt_bytes
 
 _MIB = 1 << 20
 _ITEMSIZE = {"float64": 8, "float32": 4}
@@ -92,8 +93,6 @@ class StreamTriad(Kernel):
         return [{"n": n, "itemsize": item, "llc_known": ctx.llc_bytes is not None}]
 
     def label(self, params: dict) -> str:
-        from rigbench.units import fmt_bytes
-
         return f"3×{fmt_bytes(params['n'] * params['itemsize']).replace('.0 ', ' ')}"
 
     def bytes_moved(self, params: dict) -> float:

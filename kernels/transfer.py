@@ -9,6 +9,7 @@ the pageable case is not counted). GPU only: on a machine without CUDA there are
 from __future__ import annotations
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.units import fmt_bytes
 
 _MIB = 1 << 20
 
@@ -37,8 +38,6 @@ class Transfer(Kernel):
         return [{"memory": "pinned", "size_bytes": size}, {"memory": "pageable", "size_bytes": size}]
 
     def label(self, params: dict) -> str:
-        from rigbench.units import fmt_bytes
-
         return f"{params['memory']} {fmt_bytes(params['size_bytes']).replace('.0 ', ' ')}"
 
     def bytes_moved(self, params: dict) -> float:
