@@ -7,7 +7,9 @@
 Two kernels rather than one with two cases, because a kernel has one metric (GB/s or IOPS).
 
 The file is written with random bytes (never zeros: a compressing or deduplicating file system would cheat) in
-``prepare``, fsync'ed, and removed in ``close`` (and when ``prepare`` fails). The page cache is kept out of the
+``prepare``, fsync'ed, and removed in ``close`` (and when ``prepare`` fails or is interrupted: Ctrl-C and SIGTERM
+reach it as ``KeyboardInterrupt``). Its name carries the writing process's id, so a file left by a process that
+was killed outright (SIGKILL, power loss) is removed by the next run that uses the folder. The page cache is kept out of the
 way by, in order of preference:
 
 1. ``O_DIRECT`` reads into page-aligned (mmap-allocated) buffers: the page cache is bypassed;
@@ -39,6 +41,39 @@ _FREE_MARGIN = 1.10          # leave 10% beyond the file free on the disk
 
 
 _RAM_FSTYPES = ("tmpfs", "ramfs")
+_PREFIX = ".rigbench-disk-read-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale(folder: str) -> list[str]:
+    """Remove scratch files in ``folder`` whose writing process is gone; returns their paths."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(_PREFIX) and name.endswith(".bin")):
+            continue
+        pid = name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            os.unlink(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
 
 
 def _fstype(folder: str) -> str | None:
@@ -136,6 +171,7 @@ class _DiskPrepared(Prepared):
         self.seed = int(self.rng.integers(1 << 62))
         try:
             os.makedirs(folder, exist_ok=True)
+            remove_stale(folder)
             free = shutil.disk_usage(folder).free
         except OSError as exc:
             raise KernelSkip(f"{kernel}: cannot use {folder}: {exc.strerror or exc}") from None
@@ -152,16 +188,22 @@ class _DiskPrepared(Prepared):
             self.info = {"file": self.path, "file_bytes": self.file_bytes, "method": self.method,
                          "o_direct_refused": self.o_direct_refused}
             self._check_cache_bypass()
-        except BaseException:
+            self.last = None  # (offset, length) of the last read block, for verify
+            self.offsets = None
+            self.reset()
+        except BaseException:  # a failure, Ctrl-C or SIGTERM while preparing: no file left behind
             self.close()
             raise
-        self.last = None  # (offset, length) of the last read block, for verify
-        self.offsets = None
-        self.reset()
+
+    def __del__(self):  # a prepared case dropped without close (interrupted between prepare and its caller)
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit modules may be gone; remove_stale covers it
+            pass
 
     # --- set-up -----------------------------------------------------------------------------------------------
     def _write(self, folder: str) -> None:
-        fd, self.path = tempfile.mkstemp(prefix=".rigbench-disk-read-", suffix=".bin", dir=folder)
+        fd, self.path = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".bin", dir=folder)
         try:
             for i in range(self.file_bytes // _CHUNK):
                 view = memoryview(chunk_bytes(self.seed, i))

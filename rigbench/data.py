@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rigbench.errors import UserError
+from rigbench.units import MAX_NUMBER_CHARS
 
 PACKAGE = "rigbench.profiles"
 
@@ -47,6 +48,8 @@ class Row:
             if optional:
                 return None
             raise UserError(f"{self.where}: column '{column}' is empty; a number is required")
+        if len(text) > MAX_NUMBER_CHARS:  # hundreds of digits: a broken file, never a price or a count
+            raise UserError(f"{self.where}: column '{column}' is {len(text)} characters long, not a number")
         try:
             value = int(text) if integer else float(text)
         except ValueError:

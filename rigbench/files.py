@@ -1,20 +1,41 @@
-"""Reading and writing rigbench's JSON documents.
+"""Reading and writing rigbench's files: one policy for every path a user gives and every file rigbench writes.
 
-Every document carries ``"schema": "rigbench.<kind>/<version>"``. Files are written atomically (a temporary file
-in the same directory, fsync, then rename), so a reader never sees half a file and a crash never destroys the
-previous one. A document from a newer schema version is refused, not misread.
+Writing. rigbench writes regular files only. The last component of an output path must be missing or a regular
+file: a symbolic link, a directory, a device node (``/dev/null``), a FIFO or a socket is refused with one line,
+because the atomic rename that protects a results file would otherwise replace the link or the device node itself
+(``rename(2)`` replaces whatever directory entry holds the name). A path written with a trailing ``/`` names a
+folder. Files are written atomically (a temporary file in the same directory, fsync, then rename), so a reader never
+sees half a file and a crash never destroys the previous one. A new run's file is created exclusively
+(``link(2)`` of the finished temporary file fails with ``EEXIST`` when the name is taken, the classic atomic
+create-if-absent on POSIX), so two runs started in the same second never share a file: the second takes the next
+free name (``-2``, ``-3`` ...).
+
+Reading. A file a user gives (a results file, a price list) is read only if it is a regular file, up to a size
+cap (``MAX_INPUT_BYTES``): ``/dev/zero`` is not read until memory runs out and a FIFO is not waited on. JSON nested
+deeper than Python's parser can follow is refused with a message. Every document carries
+``"schema": "rigbench.<kind>/<version>"``; a document from a newer schema version is refused, not misread.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from rigbench.errors import UserError
+
+# The largest file rigbench reads. A full (not --quick) results file of an 8-GPU machine is a few MB (every
+# measurement keeps its samples and conditions); price lists and catalogs are kilobytes. 64 MiB leaves a wide margin
+# and still fails fast on a wrong file (a disk image, /dev/zero).
+MAX_INPUT_BYTES = 64 * 2 ** 20
+
+_UNIQUE_TRIES = 1000
 
 
 def _clean(obj: Any) -> Any:
@@ -39,27 +60,143 @@ def _umask() -> int:
     return mask
 
 
-def write_json_atomic(path: str | os.PathLike, doc: Any) -> Path:
-    """Write ``doc`` to ``path`` atomically; an unwritable directory or a full disk is a ``UserError``."""
-    return write_text_atomic(path, dumps(doc) + "\n")
+# ------------------------------------------------------------------------------------------------ output paths
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a directory (a folder)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device node"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically; an unwritable directory or a full disk is a ``UserError``."""
-    path = Path(path)
-    tmp_name = None
+def check_output(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
+    """Refuse an output path whose last component exists and is not a regular file; returns it as a Path.
+
+    ``what`` names what is written ("results", "the plot") and ``option`` the option that gave the path, for the
+    message. The parent folder may be missing (it is created on write) but must not be a file.
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise UserError(f"{option} is empty: give a file name")
+    path = Path(text)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise UserError(f"cannot write {what} to {path}: a folder on its path is a file; choose another {option}") \
+            from None
+    except OSError as exc:
+        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{option} {path} is {_kind(st.st_mode)}: rigbench writes {what} to regular files only and "
+                        "never replaces anything else; give a new file name")
+    for parent in path.parents:
+        try:
+            pst = os.stat(parent)  # a link to a folder is a folder here: only the file itself must not be a link
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") \
+                from None
+        if not stat.S_ISDIR(pst.st_mode):
+            raise UserError(f"cannot write {what} to {path}: {parent} is not a folder; choose another {option}")
+        break
+    return path
+
+
+def output_path(out: str | os.PathLike | None, default_name: str, *, default_folder: str | os.PathLike,
+                what: str = "results", option: str = "--out") -> tuple[Path, bool]:
+    """Where a run writes: ``(path, is_default_name)``.
+
+    ``out`` None: ``default_folder/default_name``. ``out`` a folder (an existing directory, or written with a
+    trailing ``/``): ``out/default_name``. Otherwise ``out`` itself. A default name is created exclusively (the next
+    free name if taken); a name the user gave replaces a regular file of that name, and nothing else.
+    """
+    if out is None:
+        return check_output(Path(default_folder) / default_name, what, option), True
+    text = os.fspath(out)
+    if not str(text).strip():
+        raise UserError(f"{option} is empty: give a file name such as run.json, or a folder ending in /")
+    if str(text).endswith(("/", os.sep)) or (Path(text).is_dir() and not Path(text).is_symlink()):
+        return check_output(Path(text) / default_name, what, option), True
+    return check_output(text, what, option), False
+
+
+def _parent_ready(path: Path, what: str, option: str, parents: bool = True) -> None:
+    if not parents:
+        if not path.absolute().parent.is_dir():
+            raise UserError(f"cannot write {what} to {path}: folder {path.parent} does not exist; "
+                            f"choose another {option}")
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"cannot write {what} to {path}: {path.parent} is not a folder; choose another {option}") \
+            from None
+    except OSError as exc:
+        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+
+
+def check_writable(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
+    """Fail fast, before a long run, if a file cannot be written at ``path`` (policy and permissions)."""
+    path = check_output(path, what, option)
+    _parent_ready(path, what, option)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+    return path
+
+
+def _numbered(path: Path, n: int) -> Path:
+    return path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results", option: str = "--out",
+                 create: bool = False, unique: bool = False, parents: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically under the output policy; returns the path written.
+
+    ``create``: the file must not exist yet (exclusive creation); with ``unique`` a taken name moves on to the next
+    free one (``name-2.json`` ...), without it a taken name is a ``UserError``. Otherwise an existing regular file
+    is replaced. ``parents``: create missing folders (else a missing folder is refused). An unwritable folder or
+    a full disk is a ``UserError``.
+    """
+    path = check_output(path, what, option)
+    _parent_ready(path, what, option, parents)
+    tmp_name = None
+    try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a results file is as readable as any other
+        if create:
+            for n in range(1, _UNIQUE_TRIES + 1 if unique else 2):
+                target = _numbered(path, n)
+                try:
+                    os.link(tmp_name, target)  # fails if the name exists, whatever it is: nothing is replaced
+                    return target
+                except FileExistsError:
+                    continue
+            raise UserError(f"{option} {path} already exists (another run took the name): give a new file name")
+        check_output(path, what, option)  # again, just before the rename: the name may have changed meanwhile
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        if create and exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):  # no hard links (FUSE, SMB)
+            return _create_without_link(path, tmp_name, what=what, option=option, unique=unique)
+        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
     finally:
         if tmp_name is not None:
             try:
@@ -69,39 +206,137 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def _create_without_link(path: Path, tmp_name: str, *, what: str, option: str, unique: bool) -> Path:
+    """Exclusive creation where ``link(2)`` is refused: claim the name with O_EXCL, then rename over the claim."""
+    for n in range(1, _UNIQUE_TRIES + 1 if unique else 2):
+        target = _numbered(path, n)
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
+            os.replace(tmp_name, target)
+            return target
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(f"cannot write {what} to {target}: {exc.strerror or exc}; choose another {option}") \
+                from None
+    raise UserError(f"{option} {path} already exists (another run took the name): give a new file name")
+
+
+def write_json_atomic(path: str | os.PathLike, doc: Any, *, what: str = "results", option: str = "--out",
+                      create: bool = False, unique: bool = False) -> Path:
+    """Write the JSON document ``doc`` under the output policy (see ``write_atomic``); returns the path written."""
+    return write_atomic(path, (dumps(doc) + "\n").encode("utf-8"), what=what, option=option, create=create,
+                        unique=unique)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, *, what: str = "the file", option: str = "--out",
+                      create: bool = False, unique: bool = False) -> Path:
+    """Write UTF-8 ``text`` under the output policy (see ``write_atomic``); returns the path written."""
+    return write_atomic(path, text.encode("utf-8"), what=what, option=option, create=create, unique=unique)
+
+
+def save_figure(fig, path: str | os.PathLike, *, option: str = "--plot", **savefig_kw) -> Path:
+    """A matplotlib figure written under the output policy, in the format its suffix names (.png, .svg, .pdf)."""
+    path = check_output(path, "the plot", option)
+    _parent_ready(path, "the plot", option, parents=False)
+    fmt = path.suffix.lstrip(".").lower()
+    if not fmt:
+        raise UserError(f"{option} {path} has no suffix: end it in .png, .svg or .pdf")
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format=fmt, **savefig_kw)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise UserError(f"cannot write the plot to {path}: {first}") from None
+    return write_atomic(path, buf.getvalue(), what="the plot", option=option, parents=False)
+
+
+# ------------------------------------------------------------------------------------------------ input files
+
 def parse_schema(schema: Any) -> tuple[str, int] | None:
     """``"rigbench.results/1"`` -> ``("results", 1)``; anything else -> None."""
     if not isinstance(schema, str) or not schema.startswith("rigbench.") or "/" not in schema:
         return None
     kind, _, version = schema[len("rigbench."):].partition("/")
-    try:
-        return kind, int(version)
-    except ValueError:
+    if not (version.isascii() and version.isdigit()) or len(version) > 6:
         return None
+    return kind, int(version)
 
 
-def read_text(path: str | os.PathLike, what: str = "file") -> str:
-    """The text of a user-given file; a missing or unreadable one is a ``UserError`` naming ``what`` it should be."""
-    path = Path(path)
+def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
+
+    The file is opened without blocking (a FIFO never makes rigbench wait) and checked with ``fstat`` on the open
+    descriptor, so what is read is what was checked.
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise UserError(f"the {what} path is empty: give a file name")
+    path = Path(text)
     try:
-        return path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise UserError(f"{path}: no such {what}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {what} {path}: {exc}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory, not a {what}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UserError(f"{path} is a directory, not a {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path} is {_kind(st.st_mode)}, not a {what}: rigbench reads regular files only")
+        if st.st_size > max_bytes:
+            raise UserError(f"{path} is {st.st_size / 2 ** 20:.1f} MiB, more than a {what} can be "
+                            f"({max_bytes // 2 ** 20} MiB at most): is it the right file?")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = None
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if len(data) > max_bytes:  # grew while being read
+        raise UserError(f"{path} is more than {max_bytes // 2 ** 20} MiB, more than a {what} can be")
+    return data
+
+
+def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of a user-given file, under the reading policy of ``read_bytes``."""
+    data = read_bytes(path, what, max_bytes)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"cannot read {what} {Path(path)}: not UTF-8 text (byte {exc.start})") from None
+
+
+def loads(text: str, source: str, expected: str = "JSON") -> Any:
+    """``json.loads`` whose every failure (syntax, nesting too deep, numbers too long) is one ``UserError`` line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source} is not JSON ({exc.msg} at line {exc.lineno}); expected {expected}") from None
+    except RecursionError:
+        raise UserError(f"{source} nests brackets too deeply to be {expected}") from None
+    except ValueError as exc:  # integers beyond Python's digit limit (sys.set_int_max_str_digits)
+        raise UserError(f"{source} is not usable JSON ({str(exc).split(';')[0]}); expected {expected}") from None
 
 
 def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
     """Read a rigbench document of ``kind``; refuse other kinds and versions newer than ``max_version``."""
     path = Path(path)
     text = read_text(path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); expected a rigbench.{kind} file") from None
+    doc = loads(text, str(path), f"a rigbench.{kind} file")
     parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
     if parsed is None or parsed[0] != kind:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        if isinstance(found, str) and len(found) > 60:
+            found = found[:57] + "..."
+        elif not isinstance(found, (str, type(None))):
+            found = type(found).__name__
         raise UserError(f"{path} is not a rigbench.{kind} file (schema: {found!r})")
     if parsed[1] > max_version:
         raise UserError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rigbench import files
 from rigbench.errors import UserError
 
 
@@ -16,7 +17,7 @@ def check_plot_path(path: str | Path) -> Path:
     """Refuse, before any work, a plot file matplotlib cannot write: an unsupported suffix or a missing folder."""
     from matplotlib.backend_bases import FigureCanvasBase
 
-    path = Path(path)
+    path = files.check_output(path, "the plot", "--plot")   # never through a link, onto a device, a FIFO or a folder
     formats = sorted(FigureCanvasBase.get_supported_filetypes())
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in formats:
@@ -42,17 +43,17 @@ def pyplot():
 
 
 def save(fig, path: str | Path, **savefig_kwargs) -> Path:
-    """Write ``fig`` to ``path`` and close it; a failure to write is a UserError naming the path."""
+    """Write ``fig`` to ``path`` and close it; a failure to write is a UserError naming the path. The file is written
+    under ``rigbench.files``' output policy: a regular file, atomically, never through a link."""
     plt = pyplot()
     try:
-        fig.savefig(path, **savefig_kwargs)
+        return files.save_figure(fig, path, **savefig_kwargs)
     except OSError as exc:
         raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     finally:
         plt.close(fig)
-    return Path(path)
 
 
 def comparison_chart(doc: dict, path: str | Path) -> Path:

@@ -6,13 +6,53 @@ goes to stdout. Progress goes to stderr: a bar on a terminal, one plain line per
 
 from __future__ import annotations
 
+import codecs
+import os
 import sys
+import textwrap
+import unicodedata
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 import click
 
 from rigbench.files import dumps
+
+# Characters rigbench prints that a non-UTF-8 terminal (PYTHONIOENCODING=latin-1, LANG=C) may not have, and the
+# ASCII a person would type for them. Anything else unencodable becomes its NFKD ASCII letters, or '?'.
+_ASCII = {"\u2014": "-", "\u2013": "-", "\u2212": "-", "\u2026": "...", "\u00b3": "^3", "\u00b2": "^2",
+          "\u00b5": "u", "\u03bc": "u", "\u00d7": "x", "\u2265": ">=", "\u2264": "<=", "\u00b1": "+/-",
+          "\u00b0": " deg", "\u2192": "->", "\u2190": "<-", "\u2248": "~", "\u2713": "ok", "\u2717": "x",
+          "\u2022": "*", "\u00b7": ".", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+          "\u00a0": " ", "\u2009": " ", "\u202f": " "}
+ERRORS = "rigbench-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError):
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        sub = _ASCII.get(ch)
+        if sub is None:
+            sub = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii") or "?"
+        out.append(sub)
+    return "".join(out), exc.end
+
+
+codecs.register_error(ERRORS, _ascii_fallback)
+
+
+def setup_streams() -> None:
+    """stdout and stderr print every character: one the encoding cannot show becomes its ASCII stand-in."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            reconfigure(errors=ERRORS)
+        except (ValueError, OSError):  # a closed or detached stream: nothing to print there anyway
+            pass
 
 
 def emit_json(doc) -> None:
@@ -21,39 +61,90 @@ def emit_json(doc) -> None:
 
 
 def console(stderr: bool = False):
-    """A rich console on stdout (or stderr); colour only on a terminal."""
+    """A rich console on stdout (or stderr); colour only on a terminal. Text is always literal: rich markup
+    (``[bold]``) and emoji codes (``:smile:``) in paths, GPU names or file contents are printed as they are.
+    Width: the terminal's, else ``COLUMNS``, else 120."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, highlight=False, soft_wrap=False, width=None if stream.isatty() else 120)
+    columns = os.environ.get("COLUMNS", "")
+    width = None if stream.isatty() or (columns.isdigit() and int(columns) > 0) else 120
+    return Console(file=stream, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in str(text).split()), default=0)
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence], *, caption: str | None = None,
           justify: Sequence[str] | None = None):
-    """A rich Table; ``justify`` per column ('left'/'right'), numbers right-aligned by default."""
+    """A rich Table; ``justify`` per column ('left'/'right'), numbers right-aligned by default.
+
+    Every cell is literal text. No column is narrower than its longest word, so a number is never cut: a table
+    that cannot fit the terminal that way is printed stacked by ``show`` (one block per row).
+    """
     from rich import box
     from rich.table import Table
 
-    t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     rows = [["-" if v is None else str(v) for v in row] for row in rows]
+    # Plain strings are literal: the console has markup and emoji codes off.
+    t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     for i, col in enumerate(columns):
-        # The first column names the row (a GPU id, a kernel): it is never wrapped or cut.
-        first = {"no_wrap": True, "min_width": max((len(r[0]) for r in rows), default=0)} if i == 0 else {}
+        words = max([_longest_word(col), *(_longest_word(r[i]) for r in rows if i < len(r))])
+        # The first column names the row (a GPU id, a kernel): it is never wrapped.
+        first = {"no_wrap": True, "min_width": max((len(r[0]) for r in rows), default=0)} if i == 0 else \
+            {"min_width": words, "overflow": "fold"}
         t.add_column(col, justify=(justify[i] if justify else ("left" if i == 0 else "right")), **first)
     for row in rows:
         t.add_row(*row)
+    t.rigbench_cells = (list(columns), rows, title, caption)
     return t
 
 
+def fits(renderable, out=None) -> bool:
+    """True when a table can be printed at the console's width without cutting a word or a number."""
+    out = out or console()
+    wide = out.options.update_width(1_000_000)
+    return out.measure(renderable, options=wide).minimum <= out.width
+
+
+def stacked(t, width: int) -> list[str]:
+    """A table as blocks of lines, one per row ("name" then "  column: value"), for terminals too narrow for it."""
+    columns, rows, title, caption = t.rigbench_cells
+    lines = [str(title)] if title else []
+    label = max((len(str(c)) for c in columns[1:]), default=0)
+    for row in rows:
+        lines.append(row[0] if row else "")
+        for col, value in zip(columns[1:], row[1:]):
+            head = f"  {str(col).replace(chr(10), ' ')}:".ljust(label + 4)
+            lines.extend(textwrap.wrap(f"{head}{value}", width=max(width, 20), subsequent_indent=" " * (label + 4),
+                                       break_long_words=False, break_on_hyphens=False) or [head])
+    if caption:
+        lines.extend(textwrap.wrap(str(caption), width=max(width, 20), break_long_words=False) or [""])
+    return lines
+
+
 def show(*renderables) -> None:
-    """Print rich renderables (tables, text) to stdout; piped output carries no trailing padding."""
+    """Print rich renderables (tables, text) to stdout; strings are literal text; a table too wide for the
+    terminal is stacked rather than cut; piped output carries no trailing padding."""
+    from rich.table import Table
+    from rich.text import Text
+
     out = console()
+    items = []
+    for r in renderables:
+        if isinstance(r, str):
+            items.append(Text(r))
+        elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and not fits(r, out):
+            items.append(Text("\n".join(stacked(r, out.width))))
+        else:
+            items.append(r)
     if sys.stdout.isatty():
-        for r in renderables:
+        for r in items:
             out.print(r)
         return
     with out.capture() as captured:
-        for r in renderables:
+        for r in items:
             out.print(r)
     click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 

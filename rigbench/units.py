@@ -1,6 +1,7 @@
 """Units: parsing what people type ("32GB", "4 TB", "$2,500") and printing numbers with their unit.
 
-Sizes follow the convention of the thing measured: RAM and GPU memory are sold in binary units (16 GB of RAM is
+Every parser here is bounded (``MAX_*`` below) and refuses with one line what it cannot read: hundreds of digits,
+1e308, NaN, '1.500,00'. Sizes follow the convention of the thing measured: RAM and GPU memory are sold in binary units (16 GB of RAM is
 16 GiB), disks in decimal units (a 1 TB drive holds 10**12 bytes). ``parse_size`` takes the convention as an
 argument; ``GiB``/``TiB`` written out are always binary and ``GB``/``TB`` follow ``binary``.
 """
@@ -12,33 +13,116 @@ import re
 
 from rigbench.errors import UserError
 
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
+# Bounds every number a person types must respect. A value past them is a typo (an extra zero, a pasted hash) or an
+# attack (hundreds of digits, 1e308), never a machine or a plan: refused with a message, never an overflow.
+MAX_NUMBER_CHARS = 32            # characters of one number as typed ("1,000,000,000.00" is 16)
+MAX_SIZE_BYTES = 2 ** 50         # 1 PiB: more RAM, GPU memory or local disk than one machine holds
+MAX_USD = 10 ** 9                # a billion dollars: more than any one build or price rigbench is asked about
+MAX_COUNT = 10 ** 6              # a count (jobs, samples) of a million
+MAX_CORES = 8192                 # logical CPUs of one machine: Linux's largest NR_CPUS (x86_64 MAXSMP, arch/x86/Kconfig)
+
+_SIZE = re.compile(r"^\s*([0-9]{1,18}(?:\.[0-9]{1,12})?|\.[0-9]{1,12})\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
 _POW = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+# Amounts: digits with optional thousands commas (1,500 or 1500) and optional cents after a dot. "1.500,00" (a
+# European decimal comma) is refused rather than read as 1.5.
+_USD = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$|^\.[0-9]+$")
 
 
-def parse_size(text: str, *, binary: bool, default_unit: str = "G") -> int:
-    """'32GB' -> bytes. ``binary`` decides what GB/TB mean; 'GiB' is always binary. A bare number takes ``default_unit``."""
+def _shown(text) -> str:
+    """The value as the message quotes it: at most 40 characters of it."""
+    text = str(text)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def parse_number(text, *, what: str, lo: float | None = None, hi: float | None = None, integer: bool = False,
+                 lo_open: bool = False, example: str = "") -> float | int:
+    """A number a person typed, as float (or int with ``integer``), within [lo, hi] (``lo_open``: above ``lo``).
+
+    Refused with one line naming ``what``: empty text, more than ``MAX_NUMBER_CHARS`` characters, anything
+    ``float()`` does not read, NaN, infinity, a fraction where a whole number is needed, a value outside the bounds.
+    """
+    raw = "" if text is None else str(text).strip()
+    hint = f" (e.g. {example})" if example else ""
+    if not raw:
+        raise UserError(f"{what} is empty: give a number{hint}")
+    if len(raw) > MAX_NUMBER_CHARS:
+        raise UserError(f"{what} is {_shown(raw)}, {len(raw)} characters long: not a number rigbench takes{hint}")
+    try:
+        value = float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise UserError(f"{what} is {_shown(raw)}, not {kind}{hint}") from None
+    if not math.isfinite(value):
+        raise UserError(f"{what} is {_shown(raw)}, not a finite number{hint}")
+    if integer:
+        if value != int(value):
+            raise UserError(f"{what} is {_shown(raw)}, not a whole number{hint}")
+        value = int(value)
+    rng = _range(lo, hi, lo_open)
+    if lo is not None and (value < lo or (lo_open and value == lo)):
+        raise UserError(f"{what} is {raw}; it must be {rng}{hint}")
+    if hi is not None and value > hi:
+        raise UserError(f"{what} is {raw}; it must be {rng}{hint}")
+    return value
+
+
+def _range(lo, hi, lo_open: bool) -> str:
+    def f(x):
+        return f"{x:,}" if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1e4 else f"{x:g}"
+
+    low = None if lo is None else (f"above {f(lo)}" if lo_open else f"at least {f(lo)}")
+    high = None if hi is None else f"at most {f(hi)}"
+    return " and ".join(x for x in (low, high) if x) or "a number"
+
+
+def parse_count(text, *, what: str, lo: int = 1, hi: int = MAX_COUNT, example: str = "") -> int:
+    """A whole number of things (cores, cards, jobs), within [lo, hi]."""
+    return parse_number(text, what=what, lo=lo, hi=hi, integer=True, example=example)
+
+
+def parse_size(text: str, *, binary: bool, default_unit: str = "G", what: str = "size",
+               maximum: int = MAX_SIZE_BYTES) -> int:
+    """'32GB' -> bytes. ``binary`` decides what GB/TB mean; 'GiB' is always binary. A bare number takes ``default_unit``.
+
+    At most ``maximum`` bytes (1 PiB by default); more digits than a size has, or another form, is a ``UserError``.
+    """
     m = _SIZE.match(str(text))
     if not m:
-        raise UserError(f"cannot read size {text!r}: write it like 16GB, 512GiB or 4TB")
+        who = "" if what == "size" else f" for {what}"
+        raise UserError(f"cannot read size {_shown(text)}{who}: write it like 16GB, 512GiB or 4TB")
     number, prefix, i, b = m.groups()
     if not prefix and not b:
         prefix = default_unit
     base = 1024 if (i or binary) else 1000
-    return int(round(float(number) * base ** _POW[prefix.lower()]))
+    value = int(round(float(number) * base ** _POW[prefix.lower()]))
+    if value > maximum:
+        raise UserError(f"{what} {_shown(text)} is more than {fmt_bytes(maximum, binary=binary)}: "
+                        "no single machine holds that much")
+    return value
 
 
-def parse_usd(text: str) -> float:
-    """'$2,500' or '2500' -> 2500.0; negative amounts are refused."""
-    cleaned = str(text).strip().replace("$", "").replace(",", "").replace("USD", "").strip()
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise UserError(f"cannot read amount {text!r}: write it like 2500 or $2,500") from None
-    if not math.isfinite(value):
-        raise UserError(f"amount {text!r} is not a finite number: write it like 2500 or $2,500")
-    if value < 0:
-        raise UserError(f"amount {text!r} is negative")
+def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> float:
+    """'$2,500', '2500' or '2500.00' -> 2500.0: a dot for cents, commas only between thousands; at most ``maximum``.
+
+    Negative, non-finite, European-style ('1.500,00') and over-long amounts are refused.
+    """
+    raw = str(text).strip()
+    cleaned = raw.replace("$", "").replace("USD", "").replace("usd", "").strip()
+    example = "write it like 2500, 2500.00 or $2,500"
+    if len(cleaned) > MAX_NUMBER_CHARS:
+        raise UserError(f"cannot read {what} {_shown(raw)}: too long for an amount; {example}")
+    if cleaned.lstrip("+-").lower() in ("nan", "inf", "infinity"):
+        raise UserError(f"{what} {_shown(raw)} is not a finite number: {example}")
+    if cleaned.startswith("-"):
+        raise UserError(f"{what} {_shown(raw)} is negative")
+    if not _USD.match(cleaned):
+        if re.match(r"^[0-9.]+,[0-9]{1,2}$", cleaned):
+            raise UserError(f"cannot read {what} {_shown(raw)}: a comma separates thousands and a dot the cents "
+                            f"here; {example}")
+        raise UserError(f"cannot read {what} {_shown(raw)}: {example}")
+    value = float(cleaned.replace(",", ""))
+    if not math.isfinite(value) or value > maximum:
+        raise UserError(f"{what} {_shown(raw)} is more than ${maximum:,.0f}: check the number")
     return value
 
 

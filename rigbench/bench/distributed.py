@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from rigbench import files, proctree, signals
 from rigbench.bench import validity
 from rigbench.errors import UserError
 
@@ -46,8 +47,14 @@ DEFAULT_MASTER_PORT = 29500
 KERNEL_NAMES = ("allreduce", "ddp_train")
 _KERNEL_MODULES = {"allreduce": "rigbench.kernels.allreduce", "ddp_train": "rigbench.kernels.ddp_train"}
 _TERM_GRACE_S = 5.0          # SIGTERM -> SIGKILL
+# Memory each worker adds: the peak of its unique set size (USS, pages no other process shares; psutil's
+# memory_full_info) sampled every 0.2 s over 3 quick runs of 2 CPU workers, torch 2.13 CPU build: 362 to 440 MB
+# (its resident set, 0.45 to 0.53 GB, also counts the torch libraries the workers share). Rounded up from the
+# largest: --nproc is bounded by available memory / this.
+WORKER_MEMORY_BYTES = 450 * 10 ** 6
 _MAX_INNER = 10_000          # calls per timed sample, at most
 MIN_WORLD_FOR_EXCHANGE = 2
+MAX_NPROC = 1024             # workers per node, even with --oversubscribe (a typo, not a plan, above that)
 SINGLE_RANK_WARNING = ("warning: a distributed run with 1 process measures no exchange between ranks "
                        "(all-reduce and the N-worker DDP case are skipped); use --nproc 2 or more")
 
@@ -63,6 +70,56 @@ def default_nproc() -> int:
     except Exception:  # a broken CUDA install is a CPU machine for this purpose
         n = 0
     return n if n > 0 else 2
+
+
+def nproc_limit() -> tuple[int, str]:
+    """How many workers this node can run side by side, and why: one per visible GPU or per usable core, whichever
+    is more, and no more than fit in available memory (``WORKER_MEMORY_BYTES`` each). Cheap: torch is not imported."""
+    import psutil
+
+    gpus, cores = _visible_gpus(), _usable_cores()
+    if gpus > cores:
+        limit, why = gpus, f"{gpus} visible GPUs (one worker each)"
+    else:
+        limit, why = cores, f"{cores} usable core{'s' if cores > 1 else ''} (one worker each)"
+    available = psutil.virtual_memory().available
+    try:
+        from rigbench.probe import limits
+
+        cap = limits.memory_limit()["limit_bytes"]
+    except Exception:  # noqa: BLE001 - unreadable cgroup files: the machine's own figure stands
+        cap = None
+    if cap:
+        available = min(available, cap)
+    by_memory = max(1, available // WORKER_MEMORY_BYTES)
+    if by_memory < limit:
+        limit, why = by_memory, (f"{available / 1e9:.1f} GB of available memory at about "
+                                 f"{WORKER_MEMORY_BYTES / 1e9:.2f} GB per worker")
+    return int(limit), why
+
+
+def _visible_gpus() -> int:
+    """NVIDIA GPUs this process may use: torch's count once torch is loaded, else the driver's list
+    (/proc/driver/nvidia/gpus) narrowed by CUDA_VISIBLE_DEVICES."""
+    if "torch" in sys.modules:
+        return default_nproc() if _has_gpu() else 0
+    try:
+        n = len(os.listdir("/proc/driver/nvidia/gpus"))
+    except OSError:
+        return 0
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        n = min(n, len([v for v in visible.split(",") if v.strip() and not v.strip().startswith("-")]))
+    return n
+
+
+def _has_gpu() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available() and torch.cuda.device_count() > 0)
+    except Exception:  # a broken CUDA install is a CPU machine for this purpose
+        return False
 
 
 def join_timeout_for(timeout_s: float) -> int:
@@ -107,9 +164,19 @@ def _reachable(host: str, port: int, within_s: float) -> bool:
 
 def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, master_addr: str | None = None,
          master_port: int | None = None, rdzv_endpoint: str | None = None, timeout: float | None = None,
-         only: Any = None, quick: bool = False) -> dict:
-    """Check the options and turn them into the launch spec; bad input is a ``UserError`` before anything starts."""
-    nproc = default_nproc() if nproc is None else _whole("--nproc", nproc, 1)
+         only: Any = None, quick: bool = False, oversubscribe: bool = False) -> dict:
+    """Check the options and turn them into the launch spec; bad input is a ``UserError`` before anything starts.
+
+    ``nproc`` is bounded by ``nproc_limit()`` (usable cores or GPUs, and memory) unless ``oversubscribe``.
+    """
+    if nproc is None:
+        nproc = min(default_nproc(), nproc_limit()[0]) if not oversubscribe else default_nproc()
+    nproc = _whole("--nproc", nproc, 1, MAX_NPROC)
+    if not oversubscribe:
+        limit, why = nproc_limit()
+        if nproc > limit:
+            raise UserError(f"--nproc {nproc} is more workers than this node can run side by side: {why} allow "
+                            f"{limit}; use --nproc {limit} or less, or add --oversubscribe to start them anyway")
     nnodes = _whole("--nnodes", 1 if nnodes is None else nnodes, 1)
     node_rank = _whole("--node-rank", 0 if node_rank is None else node_rank, 0, nnodes - 1)
     timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
@@ -154,45 +221,41 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
 
 # ------------------------------------------------------------------------------------------------ rigbench side
 
-def _results_path(out: Any, host: str, started: datetime) -> Path:
-    """``--out`` as given (a file), or ``results/<host>-<UTC time>-distributed.json``; a folder takes that name."""
+def _results_target(out: Any, host: str, started: datetime) -> tuple[Path, bool]:
+    """(path, is_default_name): ``--out`` as given (a file), or ``<host>-<UTC time>-distributed.json`` in
+    ``results/`` or in the folder ``--out`` names (an existing folder, or one written with a trailing ``/``)."""
     from rigbench.bench.schema import default_path
 
-    if out is not None and not Path(out).is_dir():
-        return Path(out)
-    path = default_path(host, started, folder=out or "results")
-    return path.with_name(path.stem + "-distributed.json")
+    name = default_path(host, started).stem + "-distributed.json"
+    return files.output_path(out, name, default_folder="results")
+
+
+def _results_path(out: Any, host: str, started: datetime) -> Path:
+    return _results_target(out, host, started)[0]
 
 
 def _kill_group(proc: subprocess.Popen, pids: list[int]) -> None:
-    """SIGTERM the launcher's process group (the agent stops its workers), then SIGKILL what is left."""
-    for sig, wait_s in ((signal.SIGTERM, _TERM_GRACE_S), (signal.SIGKILL, 2.0)):
+    """Stop the launcher, every process below it and every worker that wrote its pid: SIGTERM (the agent stops its
+    workers), ``_TERM_GRACE_S`` of grace (none after a second Ctrl-C), then SIGKILL; the launcher is reaped."""
+    def group(sig: int) -> None:  # the launcher's session, orphans included (it was started in a session of its own)
         try:
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=wait_s)
-        except subprocess.TimeoutExpired:
-            continue
-        if sig == signal.SIGTERM:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # workers outliving their agent
-            except ProcessLookupError:
-                pass
-        break
-    for pid in pids:  # a worker that left the group (setsid) still goes
-        try:
-            os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+    proctree.stop_tree(proc.pid, pids, grace_s=_TERM_GRACE_S, hurry=signals.hurry, also=group)
+    group(signal.SIGKILL)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was sent; the kernel reaps it eventually
+        pass
 
 
 def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0,
                     master_addr: str | None = None, master_port: int | None = None, rdzv_endpoint: str | None = None,
                     timeout: float | None = None, only: Any = None, quick: bool = False, out: Any = None,
                     json_output: bool = False, *, on_event: Callable[[str], None] | None = None,
-                    _fault: dict | None = None) -> dict:
+                    oversubscribe: bool = False, _fault: dict | None = None) -> dict:
     """Run the distributed suite on this node and return the ``rigbench.results/1`` document it wrote.
 
     Options mirror torchrun's (``nproc`` per node, ``nnodes``, ``node_rank``, ``master_addr``/``master_port``
@@ -211,14 +274,13 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
     if not distributed:
         raise UserError("run_distributed needs distributed=True (use the normal runner for one process)")
     spec = plan(nproc=nproc, nnodes=nnodes, node_rank=node_rank, master_addr=master_addr, master_port=master_port,
-                rdzv_endpoint=rdzv_endpoint, timeout=timeout, only=only, quick=quick)
+                rdzv_endpoint=rdzv_endpoint, timeout=timeout, only=only, quick=quick, oversubscribe=oversubscribe)
     event = on_event or (lambda line: None)
     for line in spec["warnings"]:
         event(line)
     started = datetime.now(timezone.utc)
-    from rigbench.bench.runner import check_writable
-
-    check_writable(_results_path(out, socket.gethostname(), started))
+    target, default_name = _results_target(out, socket.gethostname(), started)
+    files.check_writable(target)
     if spec["node_rank"] > 0 and spec["rdzv_backend"] == "static":
         host, port = spec["master_host"], spec["master_port"]
         event(f"waiting up to {spec['join_timeout_s']} s for the master at {host}:{port}")
@@ -226,8 +288,24 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
             raise UserError(f"cannot reach the master at {host}:{port} within {spec['join_timeout_s']} s: start node 0 "
                             "first, or check --master-addr/--master-port and the firewall")
     spec["fault"] = _fault
-    spec["out"] = None if out is None else str(out)
+    spec["out"] = str(target)
     run_dir = Path(tempfile.mkdtemp(prefix="rigbench-dist-"))
+    try:
+        doc, path, elapsed, interrupted = _launch_and_collect(spec, run_dir, started, event, target, default_name)
+    finally:
+        _cleanup(run_dir)
+    event(f"{doc['status']} after {elapsed:.1f} s")
+    if interrupted:
+        from rigbench.bench.runner import Interrupted
+
+        raise Interrupted(path, doc)
+    return doc
+
+
+def _launch_and_collect(spec: dict, run_dir: Path, started: datetime, event: Callable[[str], None], target: Path,
+                        default_name: bool) -> tuple[dict, Path | None, float, bool]:
+    """Start the launcher, wait for it (or the timeout, or a stop signal), stop its whole tree, write the results
+    file. Returns (document, path written or None, seconds, interrupted)."""
     spec["run_dir"] = str(run_dir)
     spec_path = run_dir / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -240,47 +318,63 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
     event(f"starting {spec['nproc']} worker(s) on node {spec['node_rank']} of {spec['nnodes']} "
           f"({spec['rdzv_backend']} rendezvous at {spec['rdzv_endpoint']}, timeout {spec['timeout_s']:g} s)")
     t0 = time.monotonic()
+    proc = None
+    timed_out = interrupted = False
     with open(run_dir / "launcher.log", "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-        timed_out = interrupted = False
         try:
-            proc.wait(timeout=spec["timeout_s"])
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        except KeyboardInterrupt:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                    start_new_session=True)
+            timed_out = not _wait(proc, spec, run_dir, t0)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP (rigbench.signals)
             interrupted = True
         finally:
-            if proc.poll() is None:
-                _kill_group(proc, _worker_pids(run_dir))
-            else:
-                _kill_group(proc, [p for p in _worker_pids(run_dir) if _alive(p)])
+            if proc is not None:
+                if proc.poll() is None:
+                    _kill_group(proc, _worker_pids(run_dir))
+                else:
+                    _kill_group(proc, [p for p in _worker_pids(run_dir) if _alive(p)])
     elapsed = time.monotonic() - t0
     try:
+        doc = _assemble(spec, run_dir, started, elapsed, timed_out=timed_out, interrupted=interrupted,
+                        launcher_rc=proc.returncode if proc is not None else None)
+    except Exception as exc:  # noqa: BLE001 - a malformed worker record must not cost the run its file
+        doc = _document(spec, started, elapsed, status="interrupted" if timed_out or interrupted else "failed",
+                        measurements=[], workers=[], backend=None, gathered=False, write_here=True,
+                        reasons=[f"rigbench could not assemble the workers' records: {type(exc).__name__}: {exc}"])
+    if doc["status"] != "complete" and doc["distributed"]["reasons"]:
+        doc["reason"] = doc["distributed"]["reasons"][0]
+    path = None
+    if doc["distributed"]["results_file"] is not None:
+        path = files.write_json_atomic(target, doc, create=default_name or not target.exists(),
+                                       unique=default_name)
+        doc["distributed"]["results_file"] = str(path)
+        if path != target:  # a run started in the same second took the name: the file says where it is
+            files.write_json_atomic(path, doc)
+    return doc, path, elapsed, interrupted
+
+
+def _wait(proc: subprocess.Popen, spec: dict, run_dir: Path, t0: float) -> bool:
+    """Wait for the launcher until the run's timeout; False when the timeout came first.
+
+    Test hook: a ``hang`` fault with ``timeout_when_hung_s`` moves the timeout to that many seconds after the worker
+    reports it is hanging (the file ``hung`` in the run folder), and records that as the run's ``timeout_s``, so a
+    test of the timeout does not depend on how long the machine takes to reach the hang.
+    """
+    deadline = t0 + spec["timeout_s"]
+    hung_s = (spec.get("fault") or {}).get("timeout_when_hung_s")
+    while True:
         try:
-            doc = _assemble(spec, run_dir, started, elapsed, timed_out=timed_out, interrupted=interrupted,
-                            launcher_rc=proc.returncode)
-        except Exception as exc:  # noqa: BLE001 - a malformed worker record must not cost the run its file
-            doc = _document(spec, started, elapsed, status="interrupted" if timed_out or interrupted else "failed",
-                            measurements=[], workers=[], backend=None, gathered=False, write_here=True,
-                            reasons=[f"rigbench could not assemble the workers' records: {type(exc).__name__}: {exc}"])
-        path = doc["distributed"]["results_file"]
-        if path is not None:
-            from rigbench.files import write_json_atomic
-
-            try:
-                write_json_atomic(path, doc)
-            except OSError as exc:
-                raise UserError(f"cannot write results to {path}: {exc.strerror or exc}; choose another --out") \
-                    from None
-    finally:
-        _cleanup(run_dir)
-    event(f"{doc['status']} after {elapsed:.1f} s")
-    if interrupted:
-        from rigbench.bench.runner import Interrupted
-
-        raise Interrupted(path, doc)
-    return doc
+            proc.wait(timeout=0.2)
+            return True
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if hung_s is not None and (run_dir / "hung").exists():
+            deadline = min(deadline, now + hung_s)
+            spec["timeout_s"] = round(deadline - t0, 1)
+            hung_s = None
+        if now >= deadline:
+            return False
 
 
 def _alive(pid: int) -> bool:
@@ -378,7 +472,7 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
         if timed_out:
             reasons.insert(0, f"timed out after {spec['timeout_s']:g} s: killed the launcher's process group")
         else:
-            reasons.insert(0, "interrupted by the user")
+            reasons.insert(0, signals.reason())
         if not gathered and len(seen) < spec["nproc"]:
             reasons.append(f"{spec['nproc'] - len(seen)} local worker(s) never started (rendezvous not complete)")
     elif launcher_rc != 0 or not launcher.get("ok", False):
@@ -488,6 +582,7 @@ def _launch_main(spec_path: str) -> int:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
+    proctree.die_with_parent()  # rigbench killed outright (SIGKILL): the agent still stops its workers
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     run_dir = Path(spec["run_dir"])
     if spec["rdzv_backend"] == "static":
@@ -543,6 +638,7 @@ def _gpu_facts(torch, index: int) -> dict:
 
 def _worker(spec_path: str) -> None:
     """One worker: probe summary, kernels, gather on rank 0."""
+    proctree.die_with_parent()  # an agent that dies without stopping its workers (SIGKILL) still takes them along
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     run_dir = Path(spec["run_dir"])
     rank, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
@@ -580,6 +676,7 @@ def _worker(spec_path: str) -> None:
             rec.flush()
             if fault.get("rank") == rank and fault.get("before") == name:
                 if fault.get("kind") == "hang":
+                    (run_dir / "hung").write_text(str(rank))
                     time.sleep(10 ** 6)
                 os._exit(int(fault.get("exitcode", 3)))
             _run_kernel(name, spec, rec, device, rank, world)

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rigbench import results
+from rigbench import files, results, signals
 from rigbench.bench import conditions, peaks as peaks_mod, schema, validity
 from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
@@ -145,17 +144,8 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
 
 
 def check_writable(path: Path) -> None:
-    """Fail fast, before a long run, if the results file cannot be written there."""
-    path = Path(path)
-    if path.exists() and path.is_dir():
-        raise UserError(f"--out {path} is a directory: give a file name such as {path / 'run.json'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".check", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        raise UserError(f"cannot write results to {path}: {exc.strerror or exc}; choose another --out") from None
+    """Fail fast, before a long run, if the results file cannot be written there (``rigbench.files`` policy)."""
+    files.check_writable(path)
 
 
 # ---------------------------------------------------------------- the machine
@@ -510,13 +500,20 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         raise UserError(f"--rounds {rounds}: give 1 to {MAX_ROUNDS} (3 by default; more rounds, steadier figures)")
     settings = settings or Settings.for_mode(quick, rounds)
     doc = schema.new_document(probe=None, quick=quick, argv=argv, created=created)
-    if out:
-        path = Path(out)
-        check_writable(path)
-    else:
-        # the per-user data folder, under a name no other run holds (two runs in the same second keep both files)
-        path = results.reserve_path(created=created)
+    # Until the suite ends the file says why it is incomplete (a run killed outright leaves it so).
+    doc["reason"] = "the run stopped before the suite finished"
+    path, in_folder = (None, True) if out is None else \
+        files.output_path(out, f"{results.file_stem(created=created)}.json", default_folder=".")
+    if in_folder:
+        # the per-user data folder (or the folder --out names), under a name no other run holds: two runs in the
+        # same second keep both files
+        if path is not None:
+            check_writable(path)
+        path = results.reserve_path(folder=None if path is None else path.parent, created=created)
         write_json_atomic(path, doc)
+    else:
+        check_writable(path)
+        path = write_json_atomic(path, doc, create=not path.exists())  # a new name is created exclusively
     try:
         t0 = time.perf_counter()
         doc["probe"] = probe if probe is not None else run_probe(data_dir)
@@ -581,11 +578,11 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["conditions"]["end"] = conditions.cpu_state()
         doc["machine"]["loadavg_1m"] = {"start": (doc["conditions"]["start"] or {}).get("loadavg_1m"),
                                         "end": doc["conditions"]["end"].get("loadavg_1m")}
-        doc["status"] = "complete"
+        doc["status"], doc["reason"] = "complete", None
         write_json_atomic(path, doc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
-        doc["reason"] = "interrupted by the user (Ctrl-C) before the suite finished"
+        doc["reason"] = f"{signals.reason()} before the suite finished"
         write_json_atomic(path, doc)
         raise Interrupted(path, doc) from None
     return doc, path

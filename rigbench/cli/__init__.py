@@ -3,17 +3,21 @@
 Each sub-command lives in its own module (``rigbench/cli/probe.py`` holds ``rigbench probe``) and is imported only
 when it runs, so ``rigbench probe`` never pays for torch, numba or pandas.
 
-Exit codes: 0 success; 1 a check failed under ``--strict``; 2 bad input, with one line on stderr.
+Exit codes: 0 success; 1 a check failed under ``--strict``; 2 bad input, with one line on stderr; 128 + N when
+stopped by signal N (SIGINT, SIGTERM, SIGHUP: see ``rigbench.signals``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
+import signal
 import sys
 
 import click
 
-from rigbench import __version__
+from rigbench import __version__, report, signals, units
 from rigbench.errors import CheckFailed, UserError
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
@@ -31,6 +35,49 @@ COMMANDS = {
 }
 
 
+class Bounded(click.ParamType):
+    """A number option with bounds, read by ``rigbench.units.parse_number``: finite, within [lo, hi] (above ``lo``
+    with ``lo_open``), whole with ``integer``. ``--help`` shows the range."""
+
+    def __init__(self, lo: float | None = None, hi: float | None = None, *, integer: bool = False,
+                 lo_open: bool = False, example: str = ""):
+        self.lo, self.hi, self.integer, self.lo_open, self.example = lo, hi, integer, lo_open, example
+        self.name = "integer" if integer else "float"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = repr(value)
+        what = param.opts[-1] if param is not None and param.opts else "value"
+        return units.parse_number(value, what=what, lo=self.lo, hi=self.hi, integer=self.integer,
+                                  lo_open=self.lo_open, example=self.example)
+
+
+def _refusing_empty(command: click.Command) -> click.Command:
+    """Every option or argument given as an empty string (``--out ''``, ``--spec ''``) is refused with one line:
+    an empty value is a script's unset variable, never a choice, and must not silently mean "not given"."""
+    if getattr(command, "_refuses_empty", False) or command.callback is None:
+        return command
+    labels = {}
+    for p in command.params:
+        if isinstance(p, click.Option):
+            labels[p.name] = next((o for o in p.opts if o.startswith("--")), p.opts[0])
+        elif isinstance(p, click.Argument):
+            labels[p.name] = p.human_readable_name.upper()
+    inner = command.callback
+
+    @functools.wraps(inner)
+    def callback(*args, **kwargs):
+        for name, value in kwargs.items():
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            if any(isinstance(v, str) and not v.strip() for v in values):
+                raise UserError(f"{labels.get(name, name)} is empty: give a value or leave it out")
+        return inner(*args, **kwargs)
+
+    command.callback = callback
+    command._refuses_empty = True
+    return command
+
+
 class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use."""
 
@@ -41,7 +88,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
-        return getattr(module, "command")
+        return _refusing_empty(getattr(module, "command"))
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
@@ -70,31 +117,80 @@ def fail(message: str, code: int = 2) -> None:
     """One line on stderr, then exit."""
     message = " ".join(str(message).split())  # one line, whatever the message held
     click.echo(f"rigbench: error: {message}", err=True)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Exit with ``code``; a stop signal arriving from here on changes nothing and prints nothing."""
+    signals.finishing()
+    _flush_quietly()
     sys.exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script: maps errors to exit codes, never a traceback for user error."""
+def _flush_quietly() -> None:
+    """Flush stdout; a reader that went away (``rigbench ... | head``) is not an error worth a message."""
     try:
-        rv = cli.main(args=argv, prog_name="rigbench", standalone_mode=False)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    # Python flushes stdout again at exit: point it at /dev/null so that flush cannot fail (Python docs,
+    # "Note on SIGPIPE" in the signal module).
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
+    """click's message already carries its own "Did you mean" hint: say it once."""
+    cmd = exc.ctx.command_path if exc.ctx else "rigbench"
+    return f"{exc.format_message().rstrip('.').replace('. Did you mean', ' (did you mean').rstrip('?')}" \
+           f"{'?)' if exc.possibilities else ''}; see '{cmd} --help'"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: maps errors to exit codes, never a traceback for user error.
+
+    Exit codes: 0 success; 1 a check failed where the user asked for strictness (``--strict``, a failed
+    distributed run); 2 bad input; 128 + N stopped by signal N (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM), 141 the
+    output pipe was closed (as if by SIGPIPE, quietly).
+    """
+    signals.install()
+    report.setup_streams()
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:  # plain `rigbench`: the usage, not an error line
+        click.echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
+        _exit(0)
+    try:
+        # click's own main() is not used: it turns a closed output pipe into exit code 1, the code of a failed
+        # --strict check; here a closed pipe is 141, as if SIGPIPE had ended the process, and nothing is printed.
+        with cli.make_context("rigbench", args) as ctx:
+            rv = cli.invoke(ctx)
     except UserError as exc:
         fail(str(exc), exc.exit_code)
     except CheckFailed as exc:
         if str(exc):
             click.echo(f"rigbench: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code)
     except click.exceptions.NoSuchOption as exc:
-        hint = f" (did you mean {', '.join(exc.possibilities)}?)" if exc.possibilities else ""
-        cmd = exc.ctx.command_path if exc.ctx else "rigbench"
-        fail(f"{exc.format_message().rstrip('.')}{hint}; see '{cmd} --help'")
+        fail(_no_such_option(exc))
     except click.ClickException as exc:
         cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else "rigbench"
         fail(f"{exc.format_message().rstrip('.')}; see '{cmd} --help'", exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("rigbench: aborted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns KeyboardInterrupt into Abort
+        signals.finishing()
+        click.echo(f"rigbench: {signals.reason()}", err=True)
+        _exit(signals.exit_code())
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code)
     except BrokenPipeError:
-        sys.exit(0)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        signals.finishing()
+        _stdout_to_devnull()
+        _exit(128 + signal.SIGPIPE)
+    except RecursionError:  # input nested too deeply for some parser below: bad input, not a crash
+        fail("the input nests too deeply to be read (thousands of brackets); check the file or value given")
+    _exit(rv if isinstance(rv, int) else 0)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from rigbench import results
+from rigbench import results, signals
 from rigbench.bench import table
 from rigbench.errors import UserError
 
@@ -25,7 +25,7 @@ def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
 
 
 def _exit_code(doc: dict) -> int:
-    """1 when a distributed run failed or was stopped at its timeout; 0 otherwise (Ctrl-C is 130 elsewhere)."""
+    """1 when a distributed run failed or was stopped at its timeout; 0 otherwise (a stop signal is 128 + N elsewhere)."""
     return 1 if doc.get("status") in ("failed", "interrupted") else 0
 
 
@@ -51,8 +51,10 @@ def _exit_code(doc: dict) -> int:
 @click.option("--master-port", type=int, default=None, metavar="PORT", help="Rank 0's port (distributed).")
 @click.option("--rdzv-endpoint", default=None, metavar="HOST:PORT", help="Rendezvous endpoint (distributed).")
 @click.option("--timeout", type=float, default=None, metavar="SECONDS", help="Give up after this long (distributed).")
+@click.option("--oversubscribe", is_flag=True, default=None,
+              help="Start more workers than usable cores/GPUs or memory allow (distributed).")
 def command(quick, only, device, data_dir, out, rounds, json_output, distributed, nproc, nnodes, node_rank,
-            master_addr, master_port, rdzv_endpoint, timeout):
+            master_addr, master_port, rdzv_endpoint, timeout, oversubscribe):
     """Measure how fast this machine trains: matrix products, convolutions, attention, memory and disk
     bandwidth, preprocessing and whole training steps, each with its spread and fraction of the device's peak.
 
@@ -72,7 +74,9 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     confidence interval. It is INVALID, with why, when its spread or its movement between rounds is over 10%,
     the machine moved over 10% or was busy (steal or other programs over 5% of the CPUs), a timed sample was
     under 1 ms, it ran throttled, on battery or at a reduced size. A busy machine is said once, above the table.
-    Ctrl-C keeps what was measured (the file says "interrupted", exit code 130).
+    Ctrl-C, SIGTERM or SIGHUP keeps what was measured (the file says "interrupted" and why; exit code 128 +
+    the signal: 130, 143, 129). --out names a file, or a folder when it ends in / (the default name goes there);
+    it is never a link, a device or a FIFO, and a run never takes another run's file.
 
     \b
     Several processes or machines (torch.distributed, see docs/distributed.md):
@@ -80,11 +84,13 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
       rigbench bench --distributed --nproc 4 --only allreduce
       rigbench bench --distributed --nnodes 2 --node-rank 0 --master-addr 10.0.0.1
     --device and --data-dir do not apply there (each worker takes its own GPU, or the CPU); the options
-    --nproc ... --timeout apply only there. Exit codes: 0 complete, 1 failed or stopped at --timeout,
-    2 bad input (before anything starts), 130 Ctrl-C.
+    --nproc ... --oversubscribe apply only there; --nproc is at most one worker per GPU or usable core
+    (whichever is more) and what memory holds, unless --oversubscribe. Exit codes: 0 complete, 1 failed or
+    stopped at --timeout, 2 bad input (before anything starts), 128 + N stopped by signal N (130 Ctrl-C).
     """
     given = {"nproc": nproc, "nnodes": nnodes, "node_rank": node_rank, "master_addr": master_addr,
-             "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout}
+             "master_port": master_port, "rdzv_endpoint": rdzv_endpoint, "timeout": timeout,
+             "oversubscribe": oversubscribe}
     if distributed:
         if rounds is not None:
             raise UserError("--rounds does not apply with --distributed (each worker times its own samples); leave "
@@ -112,8 +118,8 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds)
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
-        click.echo(f"rigbench: interrupted after {n} measurements; partial results in {exc.path}", err=True)
-        sys.exit(130)
+        click.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}", err=True)
+        sys.exit(signals.exit_code())
     _render(doc, quick, json_output, path)
 
 
@@ -139,8 +145,8 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
         where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
-        click.echo(f"rigbench: interrupted after {n} measurements; {where}", err=True)
-        sys.exit(130)
+        click.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
+        sys.exit(signals.exit_code())
     _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
     if json_output:  # stdout holds only the document: the status and reasons go to stderr
         for line in table.run_lines(doc):

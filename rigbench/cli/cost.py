@@ -6,9 +6,17 @@ import click
 from rich.text import Text
 
 from rigbench import cost, report
+from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
 from rigbench.prices.cloud import load_prices
 from rigbench.units import fmt_num
+
+
+def _max_cards() -> int:
+    """The most cards one machine holds for --buy-count: the largest NVLink board (profiles/interconnects.toml)."""
+    from rigbench import scaling
+
+    return int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
 
 
 def _scaling(o: dict) -> str:
@@ -123,19 +131,22 @@ def _render(doc: dict, as_json: bool) -> None:
 @click.command(name="cost")
 @click.option("--buy", "buy", multiple=True, metavar="CARD",
               help="A card to buy (catalog name, e.g. rtx-2080-ti); repeat to compare several.")
-@click.option("--buy-count", type=int, default=1, show_default=True, help="Cards in the bought machine.")
+@click.option("--buy-count", type=Bounded(1, _max_cards(), integer=True), default=1, show_default=True,
+              help="Cards in the bought machine (1 to the largest NVLink board, 8).")
 @click.option("--rent", "rent", multiple=True, metavar="WHAT",
               help="What to rent, repeatable: an instance (aws:p3.2xlarge), a provider (aws, azure, gcp, lambda: all "
                    "its instances), gpu=NAME (every instance with that GPU: gpu=V100, gpu=A100-80GB) or all.")
-@click.option("--months", type=float, default=24, show_default=True, help="Horizon: how long you will do this work.")
-@click.option("--hours-per-month", type=float, help="Work: hours per month on the reference device.")
+@click.option("--months", type=Bounded(0, 600, lo_open=True), default=24, show_default=True,
+              help="Horizon: how long you will do this work (at most 600 months).")
+@click.option("--hours-per-month", type=Bounded(0, 100_000),
+              help="Work: hours per month on the reference device (at most 100,000).")
 @click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy card).")
 @click.option("--workload", default="resnet50", show_default=True,
               help="Workload of the performance model: resnet50, bert-base, train_cnn, train_transformer.")
 @click.option("--precision", default="amp", show_default=True, type=click.Choice(["fp32", "amp"]))
-@click.option("--epochs", type=float, help="Work as a training job: epochs per run (with --dataset-size).")
-@click.option("--dataset-size", type=float, help="Samples per epoch (ImageNet-1k: 1281167).")
-@click.option("--jobs-per-month", type=float, default=1, show_default=True, help="Training runs per month.")
+@click.option("--epochs", type=Bounded(0, 1e6, lo_open=True), help="Work as a training job: epochs per run (with --dataset-size).")
+@click.option("--dataset-size", type=Bounded(0, 1e12, lo_open=True), help="Samples per epoch (ImageNet-1k: 1281167).")
+@click.option("--jobs-per-month", type=Bounded(0, 1e6, lo_open=True), default=1, show_default=True, help="Training runs per month.")
 @click.option("--results", "results_path", type=click.Path(), help="Results file: measured throughput (and power) "
               "of the bought card instead of the prediction.")
 @click.option("--device", default="cuda:0", show_default=True, help="Device of the results file.")
@@ -144,16 +155,16 @@ def _render(doc: dict, as_json: bool) -> None:
               help="Which card price to buy at: launch (MSRP), new (street price) or used, each dated and sourced "
                    "in profiles/card_prices.csv.")
 @click.option("--build-price", type=str, metavar="USD", help="Price of the whole machine, GPU included.")
-@click.option("--electricity", type=float, metavar="USD/kWh", help="Electricity price (default: US EIA average).")
-@click.option("--power-w", type=float, metavar="WATTS", help="Wall power of the machine while training.")
-@click.option("--resale", type=float, metavar="FRACTION", help="Share of the purchase price back at the end (0..1).")
+@click.option("--electricity", type=Bounded(0, 10), metavar="USD/kWh", help="Electricity price (default: US EIA average).")
+@click.option("--power-w", type=Bounded(0, 100_000, lo_open=True), metavar="WATTS", help="Wall power of the machine while training.")
+@click.option("--resale", type=Bounded(0, 1), metavar="FRACTION", help="Share of the purchase price back at the end (0..1).")
 @click.option("--spot", is_flag=True, help="Rent at spot/preemptible prices (where published).")
-@click.option("--storage-gb", type=float, default=0, metavar="GB",
+@click.option("--storage-gb", type=Bounded(0, 10 ** 7), default=0, metavar="GB",
               help="Block storage kept with each rented instance all month (priced per provider, cited in "
                    "profiles/cloud_extras.toml).")
-@click.option("--egress-gb", type=float, default=0, metavar="GB",
+@click.option("--egress-gb", type=Bounded(0, 10 ** 7), default=0, metavar="GB",
               help="Data sent out to the internet per month (each provider's free allowance first).")
-@click.option("--storage-usd-per-gb-month", type=float, metavar="USD",
+@click.option("--storage-usd-per-gb-month", type=Bounded(0, 10), metavar="USD",
               help="Storage price for every provider (for those without a cited one: Azure, Lambda).")
 @click.option("--prices", "prices_path", type=click.Path(), metavar="FILE", help="Your own price list (same CSV format).")
 @click.option("--plot", "plot_path", type=click.Path(), metavar="FILE.png", help="Cumulative cost vs months.")

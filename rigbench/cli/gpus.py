@@ -24,8 +24,9 @@ def command(arch, min_memory, max_price, as_json):
       rigbench gpus --json
     """
     cards = catalog.select(architecture=arch,
-                           min_memory_bytes=None if min_memory is None else parse_size(min_memory, binary=True),
-                           max_launch_price_usd=None if max_price is None else parse_usd(max_price))
+                           min_memory_bytes=None if min_memory is None else parse_size(min_memory, binary=True,
+                                                                                    what="--min-memory"),
+                           max_launch_price_usd=None if max_price is None else parse_usd(max_price, what="--max-price"))
     if as_json:
         report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.text import Text
 
 from rigbench import guidelines
 from rigbench.probe import probe
@@ -82,25 +83,26 @@ def _render(doc: dict) -> None:
                          caption=f"driver {first.get('driver_version')}, "
                                  f"CUDA (driver) {first.get('cuda_driver_version')}"))
     else:
-        out.append(f"[bold]NVIDIA GPUs:[/bold] none. {doc['gpu_error']}")
+        out.append(Text.assemble(("NVIDIA GPUs:", "bold"), f" none. {doc['gpu_error']}"))
     if doc.get("gpu_binding_warning"):
-        out.append(f"[yellow]warning:[/yellow] {doc['gpu_binding_warning']}")
+        out.append(Text.assemble(("warning:", "yellow"), f" {doc['gpu_binding_warning']}"))
     out.append(_closing_line(guidelines.verdict_summary(guidelines.Machine.from_probe(doc))))
     show(*out)
 
 
-_WORD = {"fail": "[bold red]FAIL[/bold red]", "warn": "[yellow]warn[/yellow]", "pass": "[green]pass[/green]",
-         "unknown": "?", "n/a": "n/a"}
+_WORD = {"fail": ("FAIL", "bold red"), "warn": ("warn", "yellow"), "pass": ("pass", "green"),
+         "unknown": ("?", None), "n/a": ("n/a", None)}
 
 
-def _closing_line(summary: dict) -> str:
-    """One line: the verdict per guideline profile that applies to this kind of machine, and where to read more."""
-    parts = []
-    for p in summary["profiles"]:
+def _closing_line(summary: dict):
+    """One line: the verdict per guideline profile that applies to this kind of machine, and where to read more.
+    A rich Text: the words are styled, never read as markup."""
+    parts: list = [("Guidelines", "bold"), f" for {summary['why'].split(':')[0]}: "]
+    for i, p in enumerate(summary["profiles"]):
         misses = ", ".join(p["fails"] or p["warns"])
-        parts.append(f"{p['profile']} {_WORD[p['verdict']]}" + (f" ({misses})" if misses else ""))
-    return (f"[bold]Guidelines[/bold] for {summary['why'].split(':')[0]}: {'; '.join(parts)}. "
-            "`rigbench recommend` says why and what to change.")
+        parts += [("; " if i else "") + f"{p['profile']} ", _WORD[p["verdict"]], f" ({misses})" if misses else ""]
+    parts.append(". `rigbench recommend` says why and what to change.")
+    return Text.assemble(*parts)
 
 
 @click.command(name="probe")

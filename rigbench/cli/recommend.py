@@ -75,7 +75,7 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
     instance (aws:p3.2xlarge). A spec with only price= applies to this
     machine (or RESULTS) instead of describing another.
     """
-    budget_usd = parse_usd(budget) if budget is not None else None
+    budget_usd = parse_usd(budget, what="--budget") if budget is not None else None
     machine, notes = guidelines.load_machine(results, spec, instance, results_dir)
     doc = guidelines.recommend(machine, profile_choice, budget_usd)
     doc["notes"] = notes

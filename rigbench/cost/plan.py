@@ -356,6 +356,14 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     for name, gpu in buy_gpus:
         t, src = through[f"buy:{name}"]
         if req.build_price_usd is not None:
+            try:
+                card_usd, whose = _card_price(req, gpu, name)
+            except UserError:  # no price known for the card: nothing to hold the build price against
+                card_usd, whose = None, ""
+            if card_usd is not None and req.build_price_usd < card_usd * req.buy_count:
+                raise UserError(f"--build-price {req.build_price_usd:,.2f} is below the price of the card(s) it holds "
+                                f"({req.buy_count} x {whose}): the whole machine costs at least its cards; give the "
+                                "price of the whole machine, or the card's real price with --gpu-price or --price-kind")
             purchase = float(req.build_price_usd)
             purchase_src = "--build-price (whole machine)"
         else:

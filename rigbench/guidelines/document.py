@@ -74,6 +74,26 @@ def _document_kind(path: str) -> str | None:
     return parsed[0] if parsed else None
 
 
+def _refused_results(results_dir: str | None) -> str:
+    """When no results file was usable: how many ``*.json`` files were passed over, and why the first was."""
+    candidates = []
+    for folder in results.search_dirs(results_dir):
+        try:
+            candidates += sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() \
+                else []
+        except OSError:
+            continue
+    if not candidates:
+        return ""
+    try:
+        _load_results(str(candidates[0]))
+        why = f"{candidates[0]} is not usable"
+    except UserError as exc:
+        why = str(exc)
+    n = len(candidates)
+    return f"; passed over {n} file{'s' if n > 1 else ''} there that {'are' if n > 1 else 'is'} not usable, e.g. {why}"
+
+
 def _load_results(path: str) -> dict:
     return results.load_document(path)
 
@@ -125,7 +145,7 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         else:
             where = " or ".join(f"{d}/" for d in results.search_dirs(results_dir))
             notes.append(f"probed this machine; no results file in {where} (run `rigbench bench` for the "
-                         "cooling and preprocessing checks)")
+                         "cooling and preprocessing checks)" + _refused_results(results_dir))
     if values:
         apply_spec(m, values)
     if m.source in ("probe", "results"):

@@ -11,7 +11,7 @@ from rigbench.prices.cloud import Instance, resolve_instance
 from rigbench.errors import UserError
 from rigbench.guidelines.rentals import instance_row
 from rigbench.guidelines.spec import KINDS, OS_NAMES, parse_spec, typed_size
-from rigbench.units import parse_usd
+from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd
 
 GIB = 1024**3
 
@@ -170,26 +170,20 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
         if key == "ram":
             # RAM is sold in binary units (a "16 GB" kit is 16 GiB), so GB means GiB; MB and kB as typed are decimal:
             # 16000MB is what a person writes for 16 GB, and is judged against the rule in the same decimal units.
-            m.ram_bytes, _, m.ram_typed_decimal = typed_size(value, binary=True)
+            m.ram_bytes, _, m.ram_typed_decimal = typed_size(value, binary=True, what="--spec ram")
             if m.ram_typed_decimal:
-                m.ram_bytes = typed_size(value, binary=False)[0]
+                m.ram_bytes = typed_size(value, binary=False, what="--spec ram")[0]
             m.ram_reported = False
             if m.ram_bytes <= 0:
                 raise UserError(f"--spec ram={value!r}: give the RAM as a size above zero, like ram=32GB")
         elif key == "cores":
-            try:
-                cores = int(value)
-            except ValueError:
-                cores = 0
-            if cores < 1:
-                raise UserError(f"--spec cores={value!r}: give a whole number of logical CPUs, like cores=8")
-            m.usable_cores = cores
+            m.usable_cores = parse_count(value, what="--spec cores", lo=1, hi=MAX_CORES, example="cores=8")
         elif key == "cpu":
             m.cpu_brand, m.cpu_tier = value, None
         elif key == "gpu":
             m.gpus, m.gpu_error = _parse_gpus(value), None
         elif key == "disk":
-            sizes = [typed_size(p, binary=False, default_unit="T") for p in value.split("+")]
+            sizes = [typed_size(p, binary=False, default_unit="T", what="--spec disk") for p in value.split("+")]
             total = sum(x[0] for x in sizes)
             m.disk_rounding_bytes = sum(x[1] for x in sizes)
             if total <= 0:
@@ -210,16 +204,12 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
                 raise UserError(f"--spec os={value!r}: valid values are {', '.join(sorted(OS_NAMES))}")
             m.os_system, m.os_detail = name, ("WSL" if value.lower() == "wsl" else value)
         elif key == "price":
-            m.price_usd = parse_usd(value)
+            m.price_usd = parse_usd(value, what="--spec price")
         elif key == "ready_made":
-            m.ready_made_usd = parse_usd(value)
+            m.ready_made_usd = parse_usd(value, what="--spec ready_made")
         elif key == "psu":
-            try:
-                m.psu_w = float(re.sub(r"\s*w(atts?)?$", "", value.strip(), flags=re.I).replace(",", ""))
-            except ValueError:
-                m.psu_w = -1.0
-            if not m.psu_w > 0:
-                raise UserError(f"--spec psu={value!r}: give the power supply's rating in watts, like psu=1200W")
+            m.psu_w = float(parse_number(re.sub(r"\s*w(atts?)?$", "", value.strip(), flags=re.I).replace(",", ""),
+                                         what="--spec psu", lo=0, lo_open=True, hi=100_000, example="psu=1200W"))
         elif key == "gpu_cooling":
             if value.lower() not in ("blower", "open-air", "water"):
                 raise UserError(f"--spec gpu_cooling={value!r}: valid values are blower, open-air, water")

@@ -81,14 +81,14 @@ KINDS = ("laptop", "desktop", "diy", "cloud")
 _TYPED_SIZE = re.compile(r"^\s*([0-9]*\.?([0-9]*))\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
 
 
-def typed_size(text: str, *, binary: bool, default_unit: str = "G") -> tuple[int, int, bool]:
+def typed_size(text: str, *, binary: bool, default_unit: str = "G", what: str = "size") -> tuple[int, int, bool]:
     """A size as a person typed it: (bytes, half of its last digit in bytes, typed in decimal units).
 
     ``931GiB`` is 999,653,638,144 bytes, give or take half a GiB (a 1 TB drive written to the nearest GiB);
     ``16000MB`` is 16 * 10**9 bytes typed in decimal units. Thousands separators are allowed (``16,000MB``).
     """
     cleaned = str(text).replace(",", "").replace("_", "")
-    total = parse_size(cleaned, binary=binary, default_unit=default_unit)   # bad forms: its UserError
+    total = parse_size(cleaned, binary=binary, default_unit=default_unit, what=what)   # bad forms: its UserError
     m = _TYPED_SIZE.match(cleaned)
     number, decimals, prefix, i, b = m.groups()
     decimals_n = len(decimals) if "." in number else 0

@@ -144,6 +144,9 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             price_date = _dt.date.fromisoformat(row["price_date"])
         except ValueError:
             raise UserError(f"{where}: column 'price_date' is {row['price_date']!r}; write it as YYYY-MM-DD") from None
+        if price_date > _dt.date.today() + _dt.timedelta(days=1):  # a day of slack for time zones
+            raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, in the future; give the date "
+                            "the price was read")
         basis = row.get("date_basis") or "published"
         if basis not in DATE_BASES:
             raise UserError(f"{where}: column 'date_basis' is {basis!r}; write one of {', '.join(DATE_BASES)}")

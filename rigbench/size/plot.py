@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rigbench import cost
+from rigbench import cost, files
 from rigbench.errors import UserError
 from rigbench.size.plan import SizeReport
 
@@ -46,9 +46,6 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     try:
-        fig.savefig(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot write plot {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        return files.save_figure(fig, path)  # the output policy: a regular file, written atomically
     finally:
         plt.close(fig)
-    return path

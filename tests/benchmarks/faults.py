@@ -1,0 +1,425 @@
+"""Fault drills: run rigbench as a careless user or an attacker would and count what held.
+
+    .venv/bin/python tests/benchmarks/faults.py            # every drill, 2 at a time
+    .venv/bin/python tests/benchmarks/faults.py -k cost    # drills whose name contains "cost"
+    .venv/bin/python tests/benchmarks/faults.py --slow     # also the signal drills on real runs (a few minutes)
+
+Each drill is a real ``rigbench`` process with one bad thing in it: a number with hundreds of digits, a FIFO where a
+results file should be, a symbolic link as --out, a terminal that cannot show UTF-8, a closed output pipe, a stop
+signal in the middle of a run. A drill HOLDS when rigbench answers as its contract says (exit 0 with the work done,
+or exit 2 with one line on stderr, 128+N after signal N, 141 on a closed pipe, nothing damaged); it FAILS otherwise.
+A traceback on stderr is always a failure. The table lists every failure; the last lines give the counts.
+Not a pytest module (its name does not start with test_): tests/test_faults.py holds one test per fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+PY = sys.executable
+GUARD_S = 300
+
+
+@dataclass
+class Result:
+    code: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+@dataclass
+class Drill:
+    name: str
+    args: list[str] = field(default_factory=list)
+    expect: str = "refused"        # refused (2 + one line) | ok (0) | quiet-pipe (141, no stderr) | custom
+    env: dict = field(default_factory=dict)
+    setup: Callable[[Path], list[str]] | None = None      # returns extra args (paths made in the drill's folder)
+    check: Callable[[Result, Path], str | None] | None = None   # None when it held, else why not
+    run: Callable[[Path], Result] | None = None           # a drill that runs rigbench its own way
+    slow: bool = False
+
+
+def rigbench(args, cwd: Path, env: dict | None = None, stdin=None) -> Result:
+    t0 = time.monotonic()
+    p = subprocess.run([PY, "-m", "rigbench", *args], capture_output=True, text=True, cwd=cwd,
+                       env={**os.environ, "XDG_DATA_HOME": str(cwd / "data"), **(env or {})}, timeout=GUARD_S,
+                       stdin=stdin or subprocess.DEVNULL)
+    return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+
+
+def judge(d: Drill, r: Result, folder: Path) -> str | None:
+    if "Traceback" in r.stderr or "Exception ignored" in r.stderr:
+        return "traceback"
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    if d.expect == "refused":
+        if r.code != 2:
+            return f"exit {r.code}, expected 2"
+        if len(lines) != 1 or not lines[0].startswith("rigbench: error: "):
+            return f"{len(lines)} stderr lines, expected one 'rigbench: error:' line"
+    elif d.expect == "ok" and r.code != 0:
+        return f"exit {r.code}: {lines[-1] if lines else ''}"
+    elif d.expect == "quiet-pipe" and (r.code != 141 or r.stderr):
+        return f"exit {r.code}, stderr {r.stderr[:80]!r}; expected 141 and nothing"
+    return d.check(r, folder) if d.check else None
+
+
+# ------------------------------------------------------------------------------------------------ building blocks
+
+def fifo(name="r.json"):
+    def make(folder: Path) -> list[str]:
+        os.mkfifo(folder / name)
+        return [str(folder / name)]
+    return make
+
+
+def symlink(name="r.json"):
+    def make(folder: Path) -> list[str]:
+        (folder / "target").write_text("keep")
+        (folder / name).symlink_to(folder / "target")
+        return [str(folder / name)]
+    return make
+
+
+def device(name="r.json"):
+    def make(folder: Path) -> list[str]:
+        os.mknod(folder / name, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        return [str(folder / name)]
+    return make
+
+
+def a_dir(name="r.json"):
+    def make(folder: Path) -> list[str]:
+        (folder / name).mkdir()
+        return [str(folder / name)]
+    return make
+
+
+def file_with(text: str | bytes, name="r.json"):
+    def make(folder: Path) -> list[str]:
+        p = folder / name
+        p.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+        return [str(p)]
+    return make
+
+
+def sparse(size: int, name="r.json"):
+    def make(folder: Path) -> list[str]:
+        with open(folder / name, "wb") as fh:
+            fh.truncate(size)
+        return [str(folder / name)]
+    return make
+
+
+def kept(kind: str, name="r.json"):
+    """The thing at ``name`` is still what it was (nothing replaced it)."""
+    def check(r: Result, folder: Path) -> str | None:
+        st = os.lstat(folder / name)
+        ok = {"fifo": stat.S_ISFIFO, "link": stat.S_ISLNK, "device": stat.S_ISCHR, "dir": stat.S_ISDIR}[kind](st.st_mode)
+        if kind == "link" and (folder / "target").read_text() != "keep":
+            return "the link's target was changed"
+        return None if ok else f"the {kind} was replaced"
+    return check
+
+
+def no_ellipsis(r: Result, folder: Path) -> str | None:
+    return "a cell was cut with '…'" if "\u2026" in r.stdout else None
+
+
+PRICES = ("provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+          "price_date,source\n")
+
+
+def price_row(**over) -> str:
+    row = {"provider": "aws", "instance": "x1", "gpu_id": "tesla-v100-sxm2-16gb", "gpu_count": "1", "vcpus": "8",
+           "ram_gb": "61", "on_demand_usd_per_hour": "3.06", "spot_usd_per_hour": "", "region": "us-east-1",
+           "price_date": "2020-01-01", "source": "drill"}
+    row.update(over)
+    return PRICES + ",".join(row.values()) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ the drills
+
+BAD_NUMBERS = {"300 digits": "9" * 300, "1e308": "1e308", "nan": "nan", "inf": "inf", "-1": "-1",
+               "1.500,00": "1.500,00", "empty": "", "abc": "abc"}
+COST = ["cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge"]
+NUMERIC_OPTIONS = [
+    ("gpus --min-memory", ["gpus", "--min-memory"], []),
+    ("gpus --max-price", ["gpus", "--max-price"], []),
+    ("recommend --budget", ["recommend", "--spec", "ram=16GB", "--budget"], []),
+    ("cost --hours-per-month", [*COST, "--hours-per-month"], []),
+    ("cost --months", [*COST, "--hours-per-month", "10", "--months"], []),
+    ("cost --buy-count", [*COST, "--hours-per-month", "10", "--buy-count"], []),
+    ("cost --epochs", [*COST, "--dataset-size", "1000", "--epochs"], []),
+    ("cost --dataset-size", [*COST, "--epochs", "10", "--dataset-size"], []),
+    ("cost --jobs-per-month", [*COST, "--hours-per-month", "10", "--jobs-per-month"], []),
+    ("cost --electricity", [*COST, "--hours-per-month", "10", "--electricity"], []),
+    ("cost --power-w", [*COST, "--hours-per-month", "10", "--power-w"], []),
+    ("cost --resale", [*COST, "--hours-per-month", "10", "--resale"], []),
+    ("cost --gpu-price", [*COST, "--hours-per-month", "10", "--gpu-price"], []),
+    ("cost --build-price", [*COST, "--hours-per-month", "10", "--build-price"], []),
+    ("bench --timeout", ["bench", "--distributed", "--timeout"], []),
+    ("bench --nproc", ["bench", "--distributed", "--nproc"], []),
+]
+SPEC_KEYS_NUMERIC = ["ram", "cores", "disk", "price"]
+
+SLOW_KERNEL = textwrap.dedent("""
+    import sys, time
+    import rigbench.kernels as K
+    from rigbench.kernels.base import Kernel, Prepared
+
+    class Slow(Kernel):
+        name, devices, dtypes, metric = "slow", ("cpu",), ("float32",), "flops"
+        def cases(self, device, dtype, ctx):
+            return [{"n": i} for i in range(1, 100_000)]
+        def flops(self, params):
+            return 1e6
+        def prepare(self, device, dtype, params, ctx):
+            return Prepared.of(lambda: time.sleep(0.001))
+
+    K.REGISTRY = {"slow": Slow()}
+    from rigbench.cli import main
+    main(["bench", "--device", "cpu", "--out", sys.argv[1]])
+""")
+
+
+def signalled(sigs: list[int], gap_s: float = 0.02) -> Callable[[Path], Result]:
+    """A bench run (one slow kernel, so it is surely running) stopped by ``sigs`` once it has a measurement."""
+    def run(folder: Path) -> Result:
+        out = folder / "r.json"
+        t0 = time.monotonic()
+        p = subprocess.Popen([PY, "-c", SLOW_KERNEL, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=folder)
+        deadline = time.monotonic() + GUARD_S
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                if json.loads(out.read_text())["measurements"]:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.1)
+        for s in sigs:
+            if p.poll() is None:
+                p.send_signal(s)
+                time.sleep(gap_s)
+        stdout, stderr = p.communicate(timeout=GUARD_S)
+        return Result(p.returncode, stdout, stderr, time.monotonic() - t0)
+    return run
+
+
+def partial_file(sig: int) -> Callable[[Result, Path], str | None]:
+    def check(r: Result, folder: Path) -> str | None:
+        if r.code != 128 + sig:
+            return f"exit {r.code}, expected {128 + sig}"
+        doc = json.loads((folder / "r.json").read_text())
+        if doc.get("status") != "interrupted" or not doc.get("reason"):
+            return f"file status {doc.get('status')!r}, reason {doc.get('reason')!r}"
+        return None if "partial results in" in r.stderr else "no message naming the partial file"
+    return check
+
+
+def distributed_sigterm(folder: Path) -> Result:
+    script = textwrap.dedent("""
+        import sys
+        import rigbench.bench.distributed as D
+        run = D.run_distributed
+        D.run_distributed = lambda *a, **k: run(*a, _fault={"rank": 1, "kind": "hang", "before": "allreduce"}, **k)
+        from rigbench.cli import main
+        main(["bench", "--distributed", "--nproc", "2", "--quick", "--timeout", "600", "--out", sys.argv[1]])
+    """)
+    (folder / "tmp").mkdir()
+    t0 = time.monotonic()
+    p = subprocess.Popen([PY, "-c", script, str(folder / "run.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, "TMPDIR": str(folder / "tmp")})
+    deadline = time.monotonic() + GUARD_S
+    pids: list[int] = []
+    while time.monotonic() < deadline and p.poll() is None and len(pids) < 2:
+        pids = [int(f.read_text()) for f in (folder / "tmp").glob("rigbench-dist-*/pid-*") if f.read_text()]
+        time.sleep(0.1)
+    p.send_signal(signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=GUARD_S)
+    time.sleep(1)
+    left = [pid for pid in pids if Path(f"/proc/{pid}").exists()
+            and Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"]
+    if left or list((folder / "tmp").glob("rigbench-dist-*")):
+        stderr += f"\nleft behind: workers {left}, run folders {list((folder / 'tmp').glob('rigbench-dist-*'))}"
+        return Result(-1, stdout, stderr, time.monotonic() - t0)
+    return Result(p.returncode, stdout, stderr, time.monotonic() - t0)
+
+
+def closed_pipe(args: list[str]) -> Callable[[Path], Result]:
+    def run(folder: Path) -> Result:
+        t0 = time.monotonic()
+        p = subprocess.Popen([PY, "-m", "rigbench", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder)
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        p.wait(timeout=GUARD_S)
+        return Result(p.returncode, "", err, time.monotonic() - t0)
+    return run
+
+
+def drills() -> list[Drill]:
+    out: list[Drill] = []
+    root = os.geteuid() == 0
+    # --- output paths: never through a link, onto a device, a FIFO or a folder
+    writers = [("bench --out", ["bench", "--quick", "--only", "memcopy", "--out"]),
+               ("bench --distributed --out", ["bench", "--distributed", "--out"]),
+               ("cost --plot", [*COST, "--hours-per-month", "10", "--plot"]),
+               ("compare --plot", ["compare", "rtx-3090", "gtx-1080-ti", "--plot"])]
+    for label, args in writers:
+        suffix = "r.png" if "plot" in label else "r.json"
+        out.append(Drill(f"{label} onto a FIFO", args, setup=fifo(suffix), check=kept("fifo", suffix)))
+        out.append(Drill(f"{label} through a symlink", args, setup=symlink(suffix), check=kept("link", suffix)))
+        if root:
+            out.append(Drill(f"{label} onto a device node", args, setup=device(suffix), check=kept("device", suffix)))
+        out.append(Drill(f"{label} empty", [*args, ""]))
+    out.append(Drill("cost --plot onto a folder", [*COST, "--hours-per-month", "10", "--plot"], setup=a_dir("p.png"),
+                     check=kept("dir", "p.png")))
+    out.append(Drill("bench --out whose folder is a file", ["bench", "--only", "gemm", "--out"],
+                     setup=lambda f: [(f / "file").write_text("x") and str(f / "file" / "r.json")]))
+    out.append(Drill("bench --out newdir/ makes the file inside", ["bench", "--quick", "--only", "memcopy", "--out"],
+                     expect="ok", setup=lambda f: [str(f / "newdir") + "/"],
+                     check=lambda r, f: None if len(list((f / "newdir").glob("*.json"))) == 1
+                     else f"newdir holds {list((f / 'newdir').iterdir()) if (f / 'newdir').is_dir() else 'nothing'}"))
+    # --- numbers
+    for label, args, _ in NUMERIC_OPTIONS:
+        for vname, value in BAD_NUMBERS.items():
+            if label in ("cost --resale",) and vname in ("empty",):
+                pass
+            out.append(Drill(f"{label} {vname}", [*args, value]))
+    for key in SPEC_KEYS_NUMERIC:
+        for vname, value in BAD_NUMBERS.items():
+            if vname in ("-1",) and key in ("ram", "disk"):
+                pass
+            out.append(Drill(f"recommend --spec {key}={vname}", ["recommend", "--spec", f"{key}={value}"]))
+    out.append(Drill("recommend --spec 100 GPUs", ["recommend", "--spec", "gpu=100x rtx-2080-ti"]))
+    out.append(Drill("bench --nproc 1000", ["bench", "--distributed", "--nproc", "1000"]))
+    out.append(Drill("cost --buy-count 1000", [*COST, "--hours-per-month", "10", "--buy-count", "1000"]))
+    out.append(Drill("cost build price below the card", [*COST, "--hours-per-month", "10", "--build-price", "100"]))
+    # --- files read
+    readers = [("recommend RESULTS", ["recommend"]), ("cost --results", [*COST, "--hours-per-month", "10", "--results"]),
+               ("compare RESULTS", ["compare", "rtx-3090"])]
+    bad_files = [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo()), ("a folder", a_dir()),
+                 ("65 MiB", sparse(65 * 2 ** 20)), ("100000 brackets", file_with("[" * 100_000 + "]" * 100_000)),
+                 ("not JSON", file_with("{not json")), ("binary", file_with(bytes(range(256)))),
+                 ("empty", file_with("")), ("another schema", file_with('{"schema": "rigbench.probe/1"}')),
+                 ("a newer version", file_with('{"schema": "rigbench.results/99", "measurements": []}')),
+                 ("a missing file", lambda f: [str(f / "missing.json")]),
+                 ("a 400-digit number", file_with('{"schema": "rigbench.results/1", "measurements": [' + "9" * 400
+                                                  + "]}"))]
+    for rlabel, args in readers:
+        for flabel, make in bad_files:
+            out.append(Drill(f"{rlabel}: {flabel}", args, setup=make))
+    wrong_types = [("measurements of wrong types", '{"schema": "rigbench.results/1", "measurements": [1, "x", null]}'),
+                   ("probe a string", '{"schema": "rigbench.results/1", "probe": "x", "measurements": []}'),
+                   ("gpus a dict", '{"schema": "rigbench.results/1", "probe": {"gpus": {"a": 1}}, "measurements": []}'),
+                   ("gpus strings", '{"schema": "rigbench.results/1", "probe": {"gpus": ["x"]}, "measurements": []}'),
+                   ("a numeric GPU name", '{"schema": "rigbench.results/1", "probe": {"gpus": [{"name": 5}]}, '
+                                          '"measurements": []}')]
+    for flabel, text in wrong_types:
+        out.append(Drill(f"recommend RESULTS: {flabel}", ["recommend"], setup=file_with(text), expect="any-clean"))
+    out.append(Drill("recommend with a FIFO in results/", ["recommend", "--json"], expect="ok",
+                     setup=lambda f: [(f / "results").mkdir(), os.mkfifo(f / "results" / "a.json")] and [],
+                     check=lambda r, f: None if "passed over" in r.stdout else "the refused file is not mentioned"))
+    price_files = [("a future date", price_row(price_date="2099-01-01")),
+                   ("a 300-digit price", price_row(on_demand_usd_per_hour="9" * 300)),
+                   ("a nan price", price_row(on_demand_usd_per_hour="nan")),
+                   ("a 5000-digit count", price_row(gpu_count="9" * 5000)),
+                   ("a bad date", price_row(price_date="2020-02-30")),
+                   ("no rows", PRICES), ("not CSV", "\x00\x01\x02")]
+    for flabel, text in price_files:
+        out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=file_with(text, "p.csv")))
+    for flabel, make in [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo("p.csv"))]:
+        out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=make))
+    # --- text shown literally, any terminal, any width
+    out.append(Drill("cost --prices: an instance named with markup", ["cost", "--list", "--prices"], expect="ok",
+                     env={"COLUMNS": "200"}, setup=file_with(price_row(instance="x[/]1", source="[bold]s"), "p.csv"),
+                     check=lambda r, f: None if "x[/]1" in r.stdout else "markup was eaten"))
+    for name in ("a[/]b", "[bold]x", ":smile:"):
+        out.append(Drill(f"probe --data-dir {name}", ["probe", "--data-dir"], expect="ok", env={"COLUMNS": "300"},
+                         setup=lambda f, n=name: [(f / n).mkdir(parents=True) or str(f / n)],
+                         check=lambda r, f, n=name: None if str(f / n) in r.stdout else "the path is not shown as is"))
+    screens = [["gpus"], ["compare", "gtx-1080-ti", "rtx-2080-ti"], [*COST, "--hours-per-month", "80"],
+               ["cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "80"],
+               ["recommend", "--spec", "ram=32GB,gpu=rtx-2080-ti,os=linux"], ["cost", "--list"]]
+    for args in screens:
+        for cols in ("40", "80"):
+            out.append(Drill(f"{' '.join(args[:2])} at {cols} columns", args, expect="ok", env={"COLUMNS": cols},
+                             check=no_ellipsis))
+        for enc in ("latin-1", "ascii"):
+            out.append(Drill(f"{' '.join(args[:2])} on a {enc} terminal", args, expect="ok",
+                             env={"PYTHONIOENCODING": enc}))
+        out.append(Drill(f"{' '.join(args[:2])} into a closed pipe", expect="quiet-pipe", run=closed_pipe(args)))
+    # --- rough edges
+    for args in (["recommend", "--spec", ""], ["recommend", "--instance", ""], ["bench", "--out", ""],
+                 ["bench", "--data-dir", ""], ["probe", "--data-dir", ""], ["recommend", "--results-dir", ""],
+                 ["bench", "--device", ""], ["compare", ""], ["gpus", "--arch", ""]):
+        out.append(Drill(f"empty: {' '.join(a or repr(a) for a in args)}", args))
+    out.append(Drill("plain rigbench", [], expect="ok",
+                     check=lambda r, f: None if r.stdout.startswith("Usage:") and not r.stderr else "no usage"))
+    out.append(Drill("did you mean, once", ["gpus", "--jsn"],
+                     check=lambda r, f: None if r.stderr.lower().count("did you mean") == 1 else "hint not once"))
+    out.append(Drill("unknown command", ["benchh"]))
+    # --- stop signals on real runs
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
+                         check=partial_file(sig), slow=True))
+    out.append(Drill("bench: Ctrl-C twice", expect="custom", run=signalled([signal.SIGINT, signal.SIGINT]),
+                     check=partial_file(signal.SIGINT), slow=True))
+    out.append(Drill("bench --distributed stopped by SIGTERM", expect="custom", run=distributed_sigterm,
+                     check=lambda r, f: None if r.code == 143 else f"exit {r.code}: {r.stderr[-300:]}", slow=True))
+    return out
+
+
+def run_one(d: Drill) -> tuple[Drill, Result, str | None]:
+    with tempfile.TemporaryDirectory(prefix="rigbench-drill-") as tmp:
+        folder = Path(tmp)
+        try:
+            extra = d.setup(folder) if d.setup else []
+            r = d.run(folder) if d.run else rigbench([*d.args, *extra], folder, d.env)
+        except subprocess.TimeoutExpired:
+            return d, Result(None, "", "", GUARD_S), f"no answer within {GUARD_S} s"
+        if d.expect == "any-clean":
+            lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+            ok = "Traceback" not in r.stderr and (r.code == 0 or (r.code == 2 and len(lines) == 1))
+            return d, r, None if ok else ("traceback" if "Traceback" in r.stderr else f"exit {r.code}")
+        return d, r, judge(d, r, folder)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", default="", help="only drills whose name contains this")
+    ap.add_argument("--slow", action="store_true", help="also the signal drills on real runs")
+    ap.add_argument("-j", type=int, default=2, help="drills at a time (default 2)")
+    opts = ap.parse_args()
+    chosen = [d for d in drills() if opts.k.lower() in d.name.lower() and (opts.slow or not d.slow)]
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, opts.j)) as pool:
+        results = list(pool.map(run_one, chosen))
+    failed = [(d, r, why) for d, r, why in results if why]
+    tracebacks = sum(1 for _, r, why in results if "Traceback" in r.stderr)
+    width = max((len(d.name) for d, _, _ in results), default=10)
+    for d, r, why in failed:
+        print(f"FAILED  {d.name:<{width}}  {why}")
+        tail = (r.stderr.strip().splitlines() or [""])[-1]
+        print(f"        {'':<{width}}  stderr: {tail[:160]}")
+    print(f"{len(results)} drills in {time.monotonic() - t0:.0f} s: {len(results) - len(failed)} held, "
+          f"{len(failed)} failed, {tracebacks} tracebacks")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

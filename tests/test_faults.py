@@ -1,0 +1,543 @@
+"""Fault drills: bad input, stop signals, odd files and odd terminals, each answered without a traceback and without
+losing or damaging anything. One test per way rigbench was found to fail; names say what must hold.
+
+Runs that must still be going when a signal arrives use a driver (``DRIVER``) whose suite is one slow kernel with
+thousands of cases, so the test never depends on how fast the machine is: it waits (with a generous guard) until
+the run has written a measurement, then signals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from rigbench import files, proctree, signals
+from rigbench.bench import distributed as D
+from rigbench.bench import runner
+from rigbench.bench.schema import load_results
+from rigbench.errors import UserError
+from rigbench.kernels import disk_read
+from rigbench.kernels.base import Kernel, Prepared, RunContext
+from conftest import assert_user_error, run_cli
+
+GUARD_S = 300           # a hang guard only: every wait below ends as soon as its condition holds
+
+# A bench run that lasts as long as needed: one kernel of 100,000 one-millisecond cases, through the real CLI.
+DRIVER = textwrap.dedent("""
+    import sys, time
+    import rigbench.kernels as K
+    from rigbench.kernels.base import Kernel, Prepared
+
+    class Slow(Kernel):
+        name, devices, dtypes, metric = "slow", ("cpu",), ("float32",), "flops"
+        def cases(self, device, dtype, ctx):
+            return [{"n": i} for i in range(1, 100_000)]
+        def flops(self, params):
+            return 1e6
+        def prepare(self, device, dtype, params, ctx):
+            return Prepared.of(lambda: time.sleep(0.001))
+
+    K.REGISTRY = {"slow": Slow()}
+    from rigbench.cli import main
+    main(["bench", "--device", "cpu", "--out", sys.argv[1]])
+""")
+
+# A distributed run whose rank 1 hangs before its first kernel: it runs until it is stopped.
+DIST_DRIVER = textwrap.dedent("""
+    import sys
+    import rigbench.bench.distributed as D
+    run = D.run_distributed
+    D.run_distributed = lambda *a, **k: run(*a, _fault={"rank": 1, "kind": "hang", "before": "allreduce"}, **k)
+    from rigbench.cli import main
+    main(["bench", "--distributed", "--nproc", "2", "--quick", "--timeout", "600", "--out", sys.argv[1]])
+""")
+
+
+def _start(script: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+def _wait_for(condition, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + GUARD_S
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the run ended before {what}: rc {proc.returncode}\n{err[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {GUARD_S} s")
+        time.sleep(0.1)
+
+
+def _measured(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text())["measurements"])
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------------------------------------------ output paths
+
+def test_out_onto_a_fifo_is_refused_and_the_fifo_kept(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = run_cli("bench", "--quick", "--only", "memcopy", "--out", str(fifo))
+    assert_user_error(r, "is a FIFO", "regular files only")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node (mknod) needs root")
+def test_out_onto_a_device_node_is_refused_and_the_node_kept(tmp_path):
+    node = tmp_path / "null"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a second /dev/null
+    r = run_cli("bench", "--quick", "--only", "memcopy", "--out", str(node))
+    assert_user_error(r, "is a device node")
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+
+
+def test_out_through_a_symlink_is_refused_and_link_and_target_kept(tmp_path):
+    target = tmp_path / "target.json"
+    target.write_text("keep me")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    r = run_cli("bench", "--quick", "--only", "memcopy", "--out", str(link))
+    assert_user_error(r, "is a symbolic link")
+    assert link.is_symlink() and target.read_text() == "keep me"
+
+
+def test_out_folder_with_a_slash_gets_the_default_name_inside(tmp_path):
+    path, default = files.output_path(str(tmp_path / "newdir") + "/", "host-20250101T000000Z.json",
+                                      default_folder="results")
+    assert default and path == tmp_path / "newdir" / "host-20250101T000000Z.json"
+    written = files.write_json_atomic(path, {"a": 1}, create=True, unique=True)
+    assert written == path and (tmp_path / "newdir").is_dir()
+
+
+def test_an_existing_folder_as_out_gets_the_default_name_inside(tmp_path):
+    path, default = files.output_path(str(tmp_path), "x.json", default_folder="results")
+    assert default and path == tmp_path / "x.json"
+
+
+def test_two_runs_in_the_same_second_get_two_files(tmp_path):
+    first = files.write_json_atomic(tmp_path / "vm-20250101T000000Z.json", {"run": 1}, create=True, unique=True)
+    second = files.write_json_atomic(tmp_path / "vm-20250101T000000Z.json", {"run": 2}, create=True, unique=True)
+    assert first != second and second.name == "vm-20250101T000000Z-2.json"
+    assert json.loads(first.read_text()) == {"run": 1} and json.loads(second.read_text()) == {"run": 2}
+
+
+def test_two_suite_runs_started_in_the_same_second_keep_both_files(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from rigbench.bench import schema
+
+    fixed = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    monkeypatch.setattr(schema, "utc_now", lambda: fixed)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))   # the per-user results folder, here
+    monkeypatch.chdir(tmp_path)
+    kw = dict(registry={"noop": _Noop()}, device="cpu", probe={"cpu": {"usable_cores": 1}}, peaks={"cpu": {}},
+              settings=runner.Settings(min_sample_s=0.0001, min_samples=3, max_samples=3, min_total_s=0,
+                                       warmup_s=0, budget_s=1))
+    _, a = runner.run_suite(**kw)
+    _, b = runner.run_suite(**kw)
+    assert a != b and a.exists() and b.exists() and a.parent == b.parent
+    assert b.name == a.name.replace(".json", "-2.json")
+    assert json.loads(a.read_text())["status"] == json.loads(b.read_text())["status"] == "complete"
+
+
+def test_a_run_never_replaces_a_non_regular_file_even_if_it_appears_meanwhile(tmp_path):
+    path = tmp_path / "r.json"
+    os.mkfifo(path)
+    with pytest.raises(UserError, match="FIFO"):
+        files.write_json_atomic(path, {"a": 1})
+    with pytest.raises(UserError, match="FIFO"):
+        files.write_json_atomic(path, {"a": 1}, create=True)
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+def test_a_plot_through_a_symlink_is_refused(tmp_path):
+    (tmp_path / "real.png").write_bytes(b"x")
+    (tmp_path / "p.png").symlink_to(tmp_path / "real.png")
+    r = run_cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "p.png"))
+    assert_user_error(r, "--plot", "symbolic link")
+    assert (tmp_path / "real.png").read_bytes() == b"x"
+
+
+class _Noop(Kernel):
+    name, devices, dtypes, metric = "noop", ("cpu",), ("float32",), "flops"
+
+    def cases(self, device, dtype, ctx):
+        return [{"n": 1}]
+
+    def flops(self, params):
+        return 1.0
+
+    def prepare(self, device, dtype, params, ctx):
+        return Prepared.of(lambda: None)
+
+
+# ------------------------------------------------------------------------------------------------ signals
+
+class _SignalsItself(_Noop):
+    """Sends ``sig`` to this process while preparing its third case: a stop in the middle of a suite."""
+
+    name = "signals_itself"
+
+    def __init__(self, sig):
+        self.sig, self.calls = sig, 0
+
+    def cases(self, device, dtype, ctx):
+        return [{"n": i} for i in range(1, 10)]
+
+    def prepare(self, device, dtype, params, ctx):
+        self.calls += 1
+        if self.calls == 3:
+            os.kill(os.getpid(), self.sig)
+            time.sleep(5)   # the handler interrupts this sleep
+        return Prepared.of(lambda: None)
+
+
+@pytest.fixture
+def stop_handlers():
+    saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
+    signals.reset()
+    signals.install()
+    yield
+    for s, h in saved.items():
+        signal.signal(s, h)
+    signals.reset()
+
+
+@pytest.mark.parametrize("sig, words", [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGHUP, "stopped by SIGHUP"),
+                                        (signal.SIGINT, "interrupted by the user (Ctrl-C)")])
+def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_path, stop_handlers, sig, words):
+    out = tmp_path / "r.json"
+    with pytest.raises(runner.Interrupted) as info:
+        runner.run_suite(registry={"s": _SignalsItself(sig)}, device="cpu", out=str(out),
+                         probe={"cpu": {"usable_cores": 1}}, peaks={"cpu": {}},
+                         settings=runner.Settings(min_sample_s=0.0001, min_samples=3, max_samples=3, min_total_s=0,
+                                                  warmup_s=0, budget_s=1))
+    doc = load_results(out)
+    assert info.value.path == out
+    assert doc["status"] == "interrupted" and doc["reason"].startswith(words)
+    assert len(doc["measurements"]) == 2
+    assert signals.exit_code() == 128 + sig
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_cli_stopped_by_a_signal_says_so_and_exits_128_plus_n(tmp_path, sig):
+    out = tmp_path / "r.json"
+    proc = _start(DRIVER, str(out))
+    _wait_for(lambda: _measured(out), "first measurement", proc)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=GUARD_S)
+    name = signal.Signals(sig).name
+    assert proc.returncode == 128 + sig, stderr
+    assert f"stopped by {name}" in stderr and f"partial results in {out}" in stderr and "Traceback" not in stderr
+    doc = load_results(out)
+    assert doc["status"] == "interrupted" and name in doc["reason"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_prints_no_interpreter_traceback(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _start(DRIVER, str(out))
+    _wait_for(lambda: _measured(out), "first measurement", proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.02)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=GUARD_S)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert load_results(out)["status"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_distributed_launcher_and_workers_and_cleans_up(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "run.json"
+    proc = _start(DIST_DRIVER, str(out), env={"TMPDIR": str(tmp_path / "tmp")})
+
+    def workers():
+        return [int(p.read_text()) for p in (tmp_path / "tmp").glob("rigbench-dist-*/pid-*") if p.read_text()]
+
+    _wait_for(lambda: len(workers()) == 2, "2 running workers", proc)
+    pids = workers()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=GUARD_S)
+    assert proc.returncode == 143, stderr
+    assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)], "workers outlived rigbench"
+    assert not list((tmp_path / "tmp").glob("rigbench-dist-*")), "the run folder was left behind"
+    doc = load_results(out)
+    assert doc["status"] == "interrupted" and doc["reason"] == "stopped by SIGTERM"
+
+
+def test_stop_tree_ends_a_child_that_ignores_sigterm_and_its_grandchild():
+    code = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)']); print('up', flush=True); "
+            "time.sleep(600)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "up"
+    import psutil
+
+    _wait_for(lambda: psutil.Process(child.pid).children(), "the grandchild")
+    grandchild = psutil.Process(child.pid).children()[0].pid
+    left = proctree.stop_tree(child.pid, grace_s=0.5)
+    child.wait(timeout=10)
+    assert left == [] and not _alive(grandchild)
+
+
+def test_disk_scratch_file_is_removed_when_prepare_is_interrupted(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = disk_read.chunk_bytes
+
+    def interrupted(seed, index):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # what SIGTERM becomes under rigbench.signals
+        return real(seed, index)
+
+    monkeypatch.setattr(disk_read, "chunk_bytes", interrupted)
+    kernel = disk_read.DiskRead()
+    params = {"file_bytes": 16 * 2 ** 20, "block_bytes": 2 ** 20, "access": "sequential", "reads": 16}
+    monkeypatch.setattr(disk_read, "_fstype", lambda folder: "ext4")
+    with pytest.raises(KeyboardInterrupt):
+        kernel.prepare("cpu", "float32", params, RunContext(data_dir=str(tmp_path)))
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".rigbench-disk-read-")]
+
+
+def test_disk_scratch_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".rigbench-disk-read-{dead.pid}-abc.bin"
+    stale.write_bytes(b"x")
+    mine = tmp_path / f".rigbench-disk-read-{os.getpid()}-abc.bin"
+    mine.write_bytes(b"x")
+    assert disk_read.remove_stale(str(tmp_path)) == [str(stale)]
+    assert not stale.exists() and mine.exists()
+
+
+# ------------------------------------------------------------------------------------------------ --nproc
+
+def test_nproc_beyond_cores_or_memory_is_refused_unless_oversubscribed():
+    limit, why = D.nproc_limit()
+    assert limit >= 1 and why
+    with pytest.raises(UserError, match="--oversubscribe"):
+        D.plan(nproc=limit + 1)
+    assert D.plan(nproc=limit + 1, oversubscribe=True)["nproc"] == limit + 1
+    with pytest.raises(UserError, match="1..1024"):
+        D.plan(nproc=10 ** 6, oversubscribe=True)
+
+
+def test_cli_nproc_1000_is_one_line_and_starts_nothing():
+    t0 = time.monotonic()
+    assert_user_error(run_cli("bench", "--distributed", "--nproc", "1000"), "--nproc 1000", "--oversubscribe")
+    assert time.monotonic() - t0 < GUARD_S
+
+
+def test_nproc_limit_counts_memory(monkeypatch):
+    import psutil
+
+    class Little:
+        available = 3 * D.WORKER_MEMORY_BYTES // 2
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Little())
+    monkeypatch.setattr(D, "_usable_cores", lambda: 64)
+    monkeypatch.setattr(D, "_visible_gpus", lambda: 0)
+    assert D.nproc_limit()[0] == 1
+
+
+# ------------------------------------------------------------------------------------------------ bad numbers
+
+NINES = "9" * 300
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("gpus", "--min-memory", NINES), "--min-memory"),
+    (("gpus", "--min-memory", f"{NINES}GB"), "--min-memory"),
+    (("gpus", "--max-price", "1.500,00"), "a comma separates thousands"),
+    (("gpus", "--max-price", NINES), "--max-price"),
+    (("recommend", "--spec", f"ram={NINES}GB"), "--spec ram"),
+    (("recommend", "--spec", f"cores={NINES}"), "--spec cores"),
+    (("recommend", "--spec", f"disk={NINES}TB"), "--spec disk"),
+    (("recommend", "--spec", f"price={NINES}"), "--spec price"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "1e308"), "at most 100,000"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "nan"), "finite"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--months", "inf"), "finite"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "10", "--buy-count", "1000"),
+     "--buy-count is 1000"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "10", "--build-price", "100"),
+     "below the price of the card"),
+    (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "10", "--gpu-price", "1.500,00"),
+     "--gpu-price"),
+    (("bench", "--distributed", "--timeout", "1e308"), "--timeout"),
+])
+def test_bad_numbers_are_one_line_and_exit_2(args, fragment):
+    assert_user_error(run_cli(*args), fragment)
+
+
+def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        "price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,3.06,,us-east-1,2099-01-01,me\n")
+    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "2099-01-01", "future")
+
+
+# ------------------------------------------------------------------------------------------------ odd files
+
+def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert_user_error(run_cli("recommend", str(tmp_path / "deep.json")), "nests")
+
+
+def test_recommend_dev_zero_is_refused_at_once():
+    assert_user_error(run_cli("recommend", "/dev/zero", timeout=GUARD_S), "device node")
+
+
+def test_a_fifo_given_as_results_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "r.json")
+    assert_user_error(run_cli("recommend", str(tmp_path / "r.json"), timeout=GUARD_S), "FIFO")
+
+
+def test_a_fifo_in_the_results_folder_is_passed_over_and_mentioned(tmp_path):
+    (tmp_path / "results").mkdir()
+    os.mkfifo(tmp_path / "results" / "a.json")
+    r = run_cli("recommend", "--json", cwd=tmp_path, timeout=GUARD_S, env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    assert any("passed over 1 file" in n and "FIFO" in n for n in r.json()["notes"]), r.json()["notes"]
+
+
+def test_a_file_over_the_size_cap_is_refused_without_reading_it(tmp_path):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(files.MAX_INPUT_BYTES + 1)   # sparse: no disk used
+    assert_user_error(run_cli("recommend", str(big)), "MiB")
+
+
+# ------------------------------------------------------------------------------------------------ odd text, odd terminals
+
+@pytest.mark.parametrize("name", ["a[/]b", "x[bold]y[/bold]", "e:smile:f"])
+def test_paths_with_markup_are_printed_literally(tmp_path, name):
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    r = run_cli("probe", "--data-dir", str(folder), env={"COLUMNS": "400"})
+    assert r.code == 0, r.stderr
+    assert str(folder) in r.stdout
+
+
+def test_a_price_list_instance_with_markup_is_printed_literally(tmp_path):
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        "price_date,source\naws,x[/]1,tesla-v100-sxm2-16gb,1,8,61,3.06,,us-east-1,2020-01-01,[bold]me\n")
+    r = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"), env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    assert "x[/]1" in r.stdout
+
+
+def test_a_latin_1_terminal_gets_ascii_stand_ins_not_an_encoding_error():
+    r = run_cli("recommend", "--spec", "ram=32GB,gpu=rtx-2080-ti", env={"PYTHONIOENCODING": "latin-1"})
+    assert r.code == 0, r.stderr
+    assert "Traceback" not in r.stderr and "\u2014" not in r.stdout
+
+
+def test_an_ascii_terminal_gets_ascii_stand_ins():
+    r = run_cli("bench", "--help", env={"PYTHONIOENCODING": "ascii"})
+    assert r.code == 0 and "Traceback" not in r.stderr
+
+
+def _numbers(doc) -> list[str]:
+    return [f"{o['total_usd']:,.0f}" for o in doc["options"]]
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_cost_totals_are_never_cut(columns):
+    args = ("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "80")
+    doc = run_cli(*args, "--json").json()
+    r = run_cli(*args, env={"COLUMNS": columns})
+    assert r.code == 0, r.stderr
+    assert "\u2026" not in r.stdout
+    for total in _numbers(doc):
+        assert total in r.stdout, total
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_compare_throughputs_are_never_cut(columns):
+    r = run_cli("compare", "gtx-1080-ti", "rtx-2080-ti", env={"COLUMNS": columns})
+    assert r.code == 0, r.stderr
+    assert "\u2026" not in r.stdout
+    doc = run_cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()
+    from rigbench.units import fmt_num
+
+    for w in doc["workloads"]:
+        for v in w["throughput"].values():
+            assert fmt_num(v) in r.stdout, fmt_num(v)
+
+
+def test_a_closed_output_pipe_is_quiet_and_exit_141():
+    proc = subprocess.Popen([sys.executable, "-m", "rigbench", "gpus"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()          # the reader went away (rigbench gpus | head -0)
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=GUARD_S)
+    assert proc.returncode == 141 and stderr == "", (proc.returncode, stderr)
+
+
+def test_plain_rigbench_prints_the_usage():
+    r = run_cli()
+    assert r.code == 0 and r.stderr == ""
+    assert r.stdout.startswith("Usage: rigbench") and "Commands:" in r.stdout
+
+
+# ------------------------------------------------------------------------------------------------ rough edges
+
+@pytest.mark.parametrize("args, fragment", [
+    (("recommend", "--spec", ""), "--spec is empty"),
+    (("recommend", "--instance", ""), "--instance is empty"),
+    (("bench", "--out", ""), "--out is empty"),
+    (("bench", "--data-dir", ""), "--data-dir is empty"),
+    (("probe", "--data-dir", ""), "--data-dir is empty"),
+    (("bench", "--distributed", "--out", " "), "--out is empty"),
+])
+def test_empty_values_are_refused(args, fragment):
+    assert_user_error(run_cli(*args), fragment)
+
+
+def test_did_you_mean_is_said_once():
+    r = run_cli("gpus", "--jsn")
+    assert_user_error(r, "did you mean '--json'")
+    assert r.stderr.lower().count("did you mean") == 1
+
+
+def test_refused_results_files_are_mentioned_when_none_is_left(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "old.json").write_text('{"schema": "rigbench.results/99", "measurements": []}')
+    r = run_cli("recommend", "--json", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    assert any("passed over 1 file" in n and "upgrade rigbench" in n for n in r.json()["notes"])
