@@ -16,6 +16,7 @@ The commands are functions too, returning the documents ``--json`` prints (docs/
     run = rigbench.bench(quick=True)            # rigbench.results/1
     plan = rigbench.cost(buy="rtx-2080-ti", rent="aws:p3.2xlarge", hours_per_month=80)   # rigbench.cost/1
     cards = rigbench.compare(["gtx-1080-ti", "rtx-2080-ti"])   # rigbench.compare/1
+    verdict = rigbench.recommend(spec="ram=32GB,gpu=rtx-2070")   # rigbench.recommend/2
 """
 
 __version__ = "0.1.0"
@@ -23,5 +24,6 @@ __version__ = "0.1.0"
 # The command modules, so that ``import rigbench`` is enough to call them. None imports torch or numba.
 from rigbench import bench, cost, probe  # noqa: E402  (after __version__, which they read)
 from rigbench.comparison import compare  # noqa: E402
+from rigbench.guidelines import recommendation as recommend  # noqa: E402
 
-__all__ = ["__version__", "bench", "compare", "cost", "probe"]
+__all__ = ["__version__", "bench", "compare", "cost", "probe", "recommend"]

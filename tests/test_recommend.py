@@ -11,6 +11,9 @@ import pytest
 
 from conftest import FIXTURES, assert_user_error, run_cli
 
+import rigbench
+from rigbench.errors import UserError
+
 FX = FIXTURES / "guidelines"
 TWO_GPU_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
 
@@ -249,3 +252,14 @@ def test_a_rented_instance_is_not_told_to_buy_parts():
     doc = r.json()
     assert doc["kind"]["kind"] == "instance" and [p["profile"] for p in doc["profiles"]] == ["cloud"]
     assert not {s["kind"] for s in doc["suggestions"]} & {"gpu", "ram", "storage", "ssd", "cpu"}
+
+
+def test_the_python_api_returns_what_json_prints():
+    """rigbench.recommend(...) and `rigbench recommend --json` give the same document for the same inputs."""
+    spec = 'ram=16GB,cpu="Intel Core i7-8750H",gpu=gtx-1070,disk=1TB,os=linux'
+    r = run_cli("recommend", "--spec", spec, "--profile", "all", "--budget", "$1,500", "--json")
+    assert r.code == 0, r.stderr
+    assert rigbench.recommend(spec=spec, profile="all", budget="$1,500") == r.json()
+    assert rigbench.recommend(instance="aws:p3.2xlarge")["kind"]["kind"] == "instance"
+    with pytest.raises(UserError, match="unknown key 'ramm'"):
+        rigbench.recommend(spec="ramm=16GB")

@@ -9,7 +9,6 @@ from rich.text import Text
 
 from rigbench import guidelines, report
 from rigbench.errors import CheckFailed
-from rigbench.units import parse_usd
 
 _WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?", "n/a": "n/a"}
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "dim", "n/a": "dim"}
@@ -75,10 +74,7 @@ def command(results, spec, instance, profile_choice, budget, results_dir, verbos
     instance (aws:p3.2xlarge). A spec with only price= applies to this
     machine (or RESULTS) instead of describing another.
     """
-    budget_usd = parse_usd(budget, what="--budget") if budget is not None else None
-    machine, notes = guidelines.load_machine(results, spec, instance, results_dir)
-    doc = guidelines.recommend(machine, profile_choice, budget_usd)
-    doc["notes"] = notes
+    doc = guidelines.recommendation(results, spec, instance, profile_choice, budget, results_dir)
     if as_json:
         report.emit_json(doc)
     else:

@@ -33,7 +33,7 @@ from rigbench.guidelines.checks import CHECKS
 from rigbench.guidelines.checks.base import TB, Check
 from rigbench.guidelines.checks.build import psu_needed_w
 from rigbench.guidelines.checks.hardware import CLOUD_PATH
-from rigbench.guidelines.document import load_machine, recommend, verdict_summary
+from rigbench.guidelines.document import load_machine, recommend, recommendation, verdict_summary
 from rigbench.guidelines.kind import MachineKind, is_mac, machine_kind
 from rigbench.guidelines.machine import GIB, DiskUnit, GpuUnit, Machine, apply_spec, attach_instance
 from rigbench.guidelines.profiles import (PROFILES, CpuClass, Profile, class_name, cpu_class, cpu_model,
@@ -47,6 +47,6 @@ __all__ = [
     "CpuClass", "DiskUnit", "GpuUnit", "Machine", "MachineKind", "Profile", "ProfileVerdict", "apply_spec",
     "attach_instance", "cheapest_gpu_option", "class_name", "cpu_class", "cpu_model", "evaluate", "fit_change",
     "gpu_options", "gpu_throughput", "intel_core_generation", "is_mac", "is_override_only", "load_machine",
-    "load_profile", "machine_kind", "parse_spec", "profile_ids", "provider_notes", "psu_needed_w", "recommend",
+    "load_profile", "machine_kind", "parse_spec", "profile_ids", "provider_notes", "psu_needed_w", "recommend", "recommendation",
     "suggestions", "typed_size", "verdict_of", "verdict_summary",
 ]

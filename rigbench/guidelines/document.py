@@ -16,6 +16,7 @@ from rigbench.guidelines.providers import provider_notes
 from rigbench.guidelines.spec import is_override_only, parse_spec
 from rigbench.guidelines.verdicts import evaluate, profile_ids
 from rigbench.probe import probe as probe_this_machine
+from rigbench.units import parse_usd
 
 
 
@@ -43,6 +44,20 @@ def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float 
         doc["providers"] = provider_notes()
     for v, d in zip(verdicts, doc["profiles"]):
         d["inherited"] = sorted(v.inherited)
+    return doc
+
+
+def recommendation(results: str | None = None, spec: str | None = None, instance: str | None = None,
+                   profile: str = "auto", budget: float | str | None = None,
+                   results_dir: str | None = None) -> dict:
+    """What ``rigbench recommend --json`` prints, from the same inputs: a results or probe file (``results``), a
+    planned machine (``spec``, the ``--spec`` text), a price-list instance (``instance``), else this machine (probed,
+    with the newest results file of ``results_dir``); ``profile`` is ``auto``, ``all`` or one profile; ``budget`` caps
+    the GPU options in USD (a number or ``"$1,500"``). Bad input raises :class:`rigbench.errors.UserError`."""
+    budget_usd = parse_usd(budget, what="--budget") if budget is not None else None
+    machine, notes = load_machine(results, spec, instance, results_dir)
+    doc = recommend(machine, profile, budget_usd)
+    doc["notes"] = notes
     return doc
 
 
