@@ -51,14 +51,21 @@ def _gpu_catalog(g: GpuUnit):
     return catalog.resolve(g.catalog_id) if g.catalog_id else None
 
 
+def _multi_gpu_only(rule: dict, m: Machine, req: str, one_gpu_why: str) -> Check | None:
+    """The answer of a multi-GPU rule before it looks further: unknown without the GPUs, n/a for fewer than two."""
+    if m.gpus is None:
+        return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    if len(m.gpus) < 2:
+        return judged(rule, "n/a", f"{len(m.gpus)} GPU", req, one_gpu_why)
+    return None
+
+
 def check_pcie_lanes(rule: dict, m: Machine) -> Check:
     """Multi-GPU: does every card get PCIe lanes from the CPU, x8 each for four (Dettmers)?"""
     req = f"a CPU lane split for every GPU, >= x{rule['min_lanes_multi']} each"
-    if m.gpus is None:
-        return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    if early := _multi_gpu_only(rule, m, req, "one GPU takes the CPU's x16 slot: lanes decide little"):
+        return early
     n = len(m.gpus)
-    if n < 2:
-        return judged(rule, "n/a", f"{n} GPU", req, "one GPU takes the CPU's x16 slot: lanes decide little")
     widths = [g.pcie_width for g in m.gpus if g.pcie_width]
     if len(widths) == n:                           # a running machine: the widths NVML reports decide
         narrow = min(widths)
@@ -134,11 +141,9 @@ def check_psu(rule: dict, m: Machine) -> Check:
 def check_gpu_fit(rule: dict, m: Machine) -> Check:
     """Multi-GPU: do the cards fit the slots of an ATX board and case, and are side-by-side cards cooled?"""
     req = f"<= {rule['atx_slots']} slots; blower or water cooling for 3+ cards side by side"
-    if m.gpus is None:
-        return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    if early := _multi_gpu_only(rule, m, req, "one GPU: nothing side by side"):
+        return early
     n = len(m.gpus)
-    if n < 2:
-        return judged(rule, "n/a", f"{n} GPU", req, "one GPU: nothing side by side")
     if m.source in ("probe", "results"):
         return judged(rule, "n/a", f"{n} GPUs installed", req, "a running machine: its cards fit; the heat of cards "
                                                                "side by side is what the cooling rule measures")
