@@ -3,6 +3,9 @@ machine can take (:func:`fit_change`), merged across profiles, costed where a pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from rigbench import catalog
 from rigbench.guidelines.cards import bar_card_name, gpu_throughput
 from rigbench.guidelines.checks.base import TB
@@ -90,80 +93,8 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
     prices = parts_prices()
     out = []
     for k, e in merged.items():
-        ch = e["change"]
         s = {"kind": k, "rules": sorted(set(e["rules"])), "cost_usd": None, "cost_source": None}
-        if k == "ram":
-            add = max(8, -(-(ch["gib"] - ch["have_gib"]) // 8) * 8)
-            s["change"] = f"add {add:.0f} GB of RAM (to at least {ch['gib']:.0f} GB; the cheapest RAM will do)"
-            if mk.kind == "laptop":
-                s["change"] += ", if the laptop has a free memory slot (many have it soldered)"
-            s["cost_usd"] = round(add * prices["ram_usd_per_gib"], 2)
-            s["cost_source"] = prices["ram_source"]
-        elif k == "storage":
-            tb = max(1, -(-ch["tb"] // 1))
-            s["change"] = f"add a {tb:.0f} TB solid-state drive"
-            s["cost_usd"] = round(tb * prices["ssd_usd_per_tb"], 2)
-            s["cost_source"] = prices["ssd_source"]
-        elif k == "ssd":
-            total, _ = disk_total(m)
-            tb = max(1, -(-(total or TB) // TB))
-            s["change"] = f"move the datasets to a {tb:.0f} TB SSD"
-            s["cost_usd"] = round(tb * prices["ssd_usd_per_tb"], 2)
-            s["cost_source"] = prices["ssd_source"]
-        elif k == "linux":
-            s["change"] = "install Linux (Ubuntu), or run it in a VM / WSL meanwhile"
-            s["cost_usd"], s["cost_source"] = float(prices["linux_usd"]), prices["linux_source"]
-        elif k == "cloud":
-            has_gpu = bool(m.gpus) and mk.kind in ("cloud-vm", "instance")
-            s["change"] = (f"rent an instance whose GPU reaches the {bar_card_name()} bar" if has_gpu else "train on rented GPUs") \
-                + ": `rigbench cost --rent all --hours-per-month 40` ranks the instances"
-            s["cost_usd"], s["cost_source"] = 0.0, "no upfront cost; pay per GPU-hour"
-            s.update(cheapest_gpu_hour())
-        elif k == "instance":
-            s["change"] = f"rent the same GPU cheaper: {ch['to']}"
-            s["cost_usd"], s["cost_source"] = 0.0, "saves money per hour"
-        elif k == "gpu":
-            opts, note = gpu_options(budget_usd)
-            s["options"] = opts
-            if opts:
-                cheapest = cheapest_gpu_option(opts)
-                s["change"] = (f"a GPU at least as fast as the {bar_card_name()}; best throughput per dollar: {opts[0]['name']} "
-                               f"(${opts[0]['launch_price_usd']:,.0f}); cheapest: {cheapest['name']} "
-                               f"(${cheapest['launch_price_usd']:,.0f})")
-                s["cost_usd"] = float(cheapest["launch_price_usd"])
-                s["cost_source"] = "launch prices from the GPU catalog (profiles/gpus.csv), not today's street prices"
-            else:
-                s["change"] = f"a GPU at least as fast as the {bar_card_name()} ({note})"
-        elif k == "cpu":
-            s["change"] = f"a CPU of {class_name(ch.get('class'))} or above (usually a new board too)"
-        elif k == "cores":
-            s["change"] = (f"more CPU cores: {ch['cores']} for these GPUs" if "cores" in ch
-                           else "more CPU cores for preprocessing (or fewer GPUs per machine)")
-        elif k == "cooling":
-            s["change"] = ("keep it on a hard surface, raised for airflow, on mains power, then `rigbench bench` again"
-                           if mk.kind == "laptop" else
-                           "improve cooling (case airflow, fan curve, a blower card in multi-GPU builds), then "
-                           "`rigbench bench` again")
-        elif k == "bigger_instance":
-            s["change"] = "a VM size with more vCPUs and RAM (parts cannot be added to a rented machine)"
-        elif k == "volume":
-            s["change"] = "attach a larger SSD volume for the datasets (a rented machine takes no disks)"
-        elif k == "vm_share":
-            s["change"] = "give the VM more of its host's cores, RAM or disk (or judge the host itself)"
-        elif k == "mac_memory":
-            s["change"] = (f"a Mac with at least {ch['gib']:.0f} GB of memory (Apple Silicon's memory is in the chip's "
-                           "package: none can be added), or the cloud path")
-        elif k == "other_laptop":
-            s["change"] = (f"a laptop with a CPU of {class_name(ch.get('class'))} or above (a laptop's CPU is "
-                           "soldered), or the cloud path")
-        elif k == "psu":
-            s["change"] = f"a power supply of at least {ch['watts']:,.0f} W"
-        elif k == "lanes":
-            s["change"] = ch["text"]
-        elif k == "gpu_fit":
-            s["change"] = ch["text"]
-        else:  # pragma: no cover - every change kind above
-            s["change"] = k
+        s.update(_CHANGES[k](_Ask(e["change"], m, mk, budget_usd, prices)))
         if mk.container and k in ("gpu", "ram", "storage", "ssd", "cpu", "cores", "psu", "lanes", "gpu_fit"):
             s["change"] += f" (for the host: a {mk.container} container takes no parts itself)"
         out.append(s)
@@ -171,3 +102,99 @@ def suggestions(verdicts: list[ProfileVerdict], m: Machine, budget_usd: float | 
     return out
 
 
+# ------------------------------------------------------------------------------------------- one change, for a person
+
+
+@dataclass
+class _Ask:
+    """What a change is written from: the merged change, the machine, its kind, the budget and the parts' prices."""
+
+    change: dict
+    machine: Machine
+    kind: MachineKind
+    budget_usd: float | None
+    prices: dict
+
+
+def _ram(a: _Ask) -> dict:
+    add = max(8, -(-(a.change["gib"] - a.change["have_gib"]) // 8) * 8)
+    text = f"add {add:.0f} GB of RAM (to at least {a.change['gib']:.0f} GB; the cheapest RAM will do)"
+    if a.kind.kind == "laptop":
+        text += ", if the laptop has a free memory slot (many have it soldered)"
+    return {"change": text, "cost_usd": round(add * a.prices["ram_usd_per_gib"], 2),
+            "cost_source": a.prices["ram_source"]}
+
+
+def _storage(a: _Ask) -> dict:
+    tb = max(1, -(-a.change["tb"] // 1))
+    return {"change": f"add a {tb:.0f} TB solid-state drive", "cost_usd": round(tb * a.prices["ssd_usd_per_tb"], 2),
+            "cost_source": a.prices["ssd_source"]}
+
+
+def _ssd(a: _Ask) -> dict:
+    total, _ = disk_total(a.machine)
+    tb = max(1, -(-(total or TB) // TB))
+    return {"change": f"move the datasets to a {tb:.0f} TB SSD", "cost_usd": round(tb * a.prices["ssd_usd_per_tb"], 2),
+            "cost_source": a.prices["ssd_source"]}
+
+
+def _linux(a: _Ask) -> dict:
+    return {"change": "install Linux (Ubuntu), or run it in a VM / WSL meanwhile",
+            "cost_usd": float(a.prices["linux_usd"]), "cost_source": a.prices["linux_source"]}
+
+
+def _cloud(a: _Ask) -> dict:
+    has_gpu = bool(a.machine.gpus) and a.kind.kind in ("cloud-vm", "instance")
+    text = (f"rent an instance whose GPU reaches the {bar_card_name()} bar" if has_gpu else "train on rented GPUs") \
+        + ": `rigbench cost --rent all --hours-per-month 40` ranks the instances"
+    return {"change": text, "cost_usd": 0.0, "cost_source": "no upfront cost; pay per GPU-hour", **cheapest_gpu_hour()}
+
+
+def _instance(a: _Ask) -> dict:
+    return {"change": f"rent the same GPU cheaper: {a.change['to']}", "cost_usd": 0.0,
+            "cost_source": "saves money per hour"}
+
+
+def _gpu(a: _Ask) -> dict:
+    opts, note = gpu_options(a.budget_usd)
+    if not opts:
+        return {"options": opts, "change": f"a GPU at least as fast as the {bar_card_name()} ({note})"}
+    cheapest = cheapest_gpu_option(opts)
+    return {"options": opts,
+            "change": (f"a GPU at least as fast as the {bar_card_name()}; best throughput per dollar: {opts[0]['name']} "
+                       f"(${opts[0]['launch_price_usd']:,.0f}); cheapest: {cheapest['name']} "
+                       f"(${cheapest['launch_price_usd']:,.0f})"),
+            "cost_usd": float(cheapest["launch_price_usd"]),
+            "cost_source": "launch prices from the GPU catalog (profiles/gpus.csv), not today's street prices"}
+
+
+def _cooling(a: _Ask) -> dict:
+    if a.kind.kind == "laptop":
+        return {"change": "keep it on a hard surface, raised for airflow, on mains power, then `rigbench bench` again"}
+    return {"change": "improve cooling (case airflow, fan curve, a blower card in multi-GPU builds), then "
+                      "`rigbench bench` again"}
+
+
+def _text(make) -> Callable[[_Ask], dict]:
+    """A change with no cost to estimate: only its sentence."""
+    return lambda a: {"change": make(a.change)}
+
+
+# Each change kind a rule or fit_change can give, and how it is written.
+_CHANGES: dict[str, Callable[[_Ask], dict]] = {
+    "ram": _ram, "storage": _storage, "ssd": _ssd, "linux": _linux, "cloud": _cloud, "instance": _instance,
+    "gpu": _gpu, "cooling": _cooling,
+    "cpu": _text(lambda ch: f"a CPU of {class_name(ch.get('class'))} or above (usually a new board too)"),
+    "cores": _text(lambda ch: f"more CPU cores: {ch['cores']} for these GPUs" if "cores" in ch
+                   else "more CPU cores for preprocessing (or fewer GPUs per machine)"),
+    "bigger_instance": _text(lambda ch: "a VM size with more vCPUs and RAM (parts cannot be added to a rented machine)"),
+    "volume": _text(lambda ch: "attach a larger SSD volume for the datasets (a rented machine takes no disks)"),
+    "vm_share": _text(lambda ch: "give the VM more of its host's cores, RAM or disk (or judge the host itself)"),
+    "mac_memory": _text(lambda ch: f"a Mac with at least {ch['gib']:.0f} GB of memory (Apple Silicon's memory is in the "
+                        "chip's package: none can be added), or the cloud path"),
+    "other_laptop": _text(lambda ch: f"a laptop with a CPU of {class_name(ch.get('class'))} or above (a laptop's CPU "
+                          "is soldered), or the cloud path"),
+    "psu": _text(lambda ch: f"a power supply of at least {ch['watts']:,.0f} W"),
+    "lanes": _text(lambda ch: ch["text"]),
+    "gpu_fit": _text(lambda ch: ch["text"]),
+}
