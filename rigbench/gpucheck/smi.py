@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:   # an annotation only: the runner reads nvidia-smi's output through this module
-    from rigbench.gpucheck.runner import Outcome
+from typing import Any
 
 # What nvidia-smi is asked, in the order of its CSV columns (``nvidia-smi --help-query-gpu`` lists every field).
 SMI_FIELDS = ("index", "name", "uuid", "pci.bus_id", "driver_version", "memory.total", "clocks.max.sm",
@@ -48,8 +45,10 @@ def _smi_value(name: str, text: str, unit: str | None) -> Any:
     return text
 
 
-def smi_retry(argv: list[str], outcome: "Outcome") -> list[str] | None:
-    """After an older driver refused a field: the same query without it (None when that was not the error)."""
+def smi_retry(argv: list[str], outcome: Any) -> list[str] | None:
+    """After an older driver refused a field: the same query without it (None when that was not the error).
+    ``outcome``: what the refused command did (a :class:`rigbench.gpucheck.runner.Outcome`; its stdout and stderr
+    are read)."""
     fields = tuple(argv[1].split("=", 1)[1].split(","))
     bad = invalid_smi_field(outcome.stderr + outcome.stdout, fields)
     return smi_command(tuple(f for f in fields if f != bad)) if bad else None
