@@ -60,7 +60,7 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
 
     \b
     Examples:
-      rigbench bench --quick                 the whole suite at small sizes (under 30 s on 2 idle cores)
+      rigbench bench --quick                 the whole suite at small sizes, 3 short rounds
       rigbench bench                         the default suite (a few minutes)
       rigbench bench --only gemm,memcopy     just these kernels
       rigbench bench --device cuda:0 --out run.json
