@@ -110,9 +110,9 @@ def loaded_report(runs: list[dict], medians: dict, walls: list[float], sentences
     rows, missed = [], 0
     for k, figs in series(runs).items():
         med = medians.get(k)
-        moved = [abs(f.value - med) / med if f is not None and med else None for f in figs]
+        moved = [(f.value - med) / med if f is not None and med else None for f in figs]
         for f, mv in zip(figs, moved):
-            missed += f is not None and mv is not None and mv > TOLERANCE and f.valid
+            missed += f is not None and mv is not None and abs(mv) > TOLERANCE and f.valid
         rows.append([*k, "-" if med is None else fmt_num(med),
                      *(f"{cell(f)} ({mv:+.0%})" if mv is not None else cell(f) for f, mv in zip(figs, moved))])
     header = ["kernel", "dtype", "case", "idle median", *(f"loaded run {i + 1}" for i in range(len(runs)))]
