@@ -315,7 +315,7 @@ def drills() -> list[Drill]:
     bad_files = [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo()), ("a folder", a_dir()),
                  ("65 MiB", sparse(65 * 2 ** 20)), ("100000 brackets", file_with("[" * 100_000 + "]" * 100_000)),
                  ("not JSON", file_with("{not json")), ("binary", file_with(bytes(range(256)))),
-                 ("empty", file_with("")), ("another schema", file_with('{"schema": "rigbench.probe/1"}')),
+                 ("empty", file_with("")), ("another schema", file_with('{"schema": "rigbench.cost/1"}')),
                  ("a newer version", file_with('{"schema": "rigbench.results/99", "measurements": []}')),
                  ("a missing file", lambda f: [str(f / "missing.json")]),
                  ("a 400-digit number", file_with('{"schema": "rigbench.results/1", "measurements": [' + "9" * 400
