@@ -33,8 +33,8 @@ from rigbench.cost.report import SCHEMA, CostReport
 from rigbench.prices.cloud import load_prices, resolve_instance
 from rigbench.units import parse_usd
 
-# hours_for_samples, renting_total_usd, load_ownership, load_prices, resolve_instance: still reached through
-# rigbench.cost by rigbench.guidelines and rigbench.size.plan.
+# hours_for_samples, renting_total_usd, load_ownership, load_prices, resolve_instance, check_plot_path: still reached
+# through rigbench.cost by rigbench.size (plan, plot) and tests/test_guidelines.py.
 
 
 def cost(buy: str | Sequence[str] = (), rent: str | Sequence[str] = (), *, buy_count: int = 1, months: float = 24,
