@@ -21,7 +21,7 @@ from rigbench.probe import probe
 from rigbench.probe.cpu import TIERS
 
 FX = FIXTURES / "guidelines"
-BRIEF = REPO.parent / "shared" / "sources" / "hardware-guidelines-2019.md"
+WHOLE_TEXT = REPO.parent / "shared" / "sources" / "hardware-guidelines-2019.md"
 GIB, TB = 1024**3, 1000**4
 
 
@@ -77,10 +77,10 @@ def test_every_rule_quotes_the_guidelines_word_for_word(profile):
 def test_the_shipped_quotes_are_the_texts_own_words():
     quotes, digest = _shipped_quotes()
     assert len(quotes) >= 30
-    if not BRIEF.exists():   # the whole text is not part of the repo; the shipped quotes were checked against it
-        pytest.skip(f"the whole guidelines text is not beside this checkout ({BRIEF}); the quotes test above ran on "
+    if not WHOLE_TEXT.exists():   # the whole text is not part of the repo; the shipped quotes were checked against it
+        pytest.skip(f"the whole guidelines text is not beside this checkout ({WHOLE_TEXT}); the quotes test above ran on "
                     f"the {len(quotes)} sentences shipped in {QUOTES.name}")
-    text = _norm(BRIEF.read_text(encoding="utf-8"))
+    text = _norm(WHOLE_TEXT.read_text(encoding="utf-8"))
     assert hashlib.sha256(text.encode()).hexdigest() == digest, "the guidelines text changed: re-check the quotes"
     for q in quotes:
         assert q in text, q
