@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -442,3 +443,26 @@ def test_measurements_that_are_all_invalid_are_named_invalid_not_missing():
     doc["probe"]["gpus"][0]["catalog_id"] = None
     with pytest.raises(UserError, match=r"gemm fp32 present but INVALID \(spread 20%"):
         model.capability_from_results(doc)
+
+
+# The model and the views over it import the package's own modules at the top of the file; only the suite's
+# training models (rigbench.kernels: torch) are imported inside a function, where they are used.
+_TOP_IMPORT_FILES = ["model/__init__.py", "model/demand.py", "model/efficiency.py", "model/capability.py",
+                     "model/measured.py", "model/roofline.py", "model/validation.py", "model/predict.py",
+                     "comparison.py", "catalog.py", "scaling.py", "plots.py", "cli/compare.py", "cli/gpus.py"]
+
+
+@pytest.mark.parametrize("name", _TOP_IMPORT_FILES)
+def test_own_light_modules_are_imported_at_the_top_of_the_file(name):
+    path = Path(model.__file__).resolve().parents[1] / name
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    local = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            mods = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            local += [f"{fn.name}: {m}" for m in mods
+                      if m.split(".")[0] == "rigbench" and not m.startswith("rigbench.kernels")]
+    assert local == [], f"{name} imports the package's own modules inside functions"
