@@ -21,9 +21,32 @@ The commands are functions too, returning the documents ``--json`` prints (docs/
 
 __version__ = "0.1.0"
 
-# The command modules, so that ``import rigbench`` is enough to call them. None imports torch or numba.
-from rigbench import bench, cost, probe  # noqa: E402  (after __version__, which they read)
-from rigbench.comparison import compare  # noqa: E402
-from rigbench.guidelines import recommendation as recommend  # noqa: E402
+import importlib
+
+# The commands as functions, loaded on first use (PEP 562 module ``__getattr__``) so that ``import rigbench`` and
+# ``rigbench probe`` do not pay for the benchmark engine, the model and the price lists: name -> (module, attribute);
+# attribute None means the module itself, which is callable (rigbench.api.callable_module).
+COMMANDS = {
+    "probe": ("rigbench.probe", None),
+    "bench": ("rigbench.bench", None),
+    "cost": ("rigbench.cost", None),
+    "compare": ("rigbench.comparison", "compare"),
+    "recommend": ("rigbench.guidelines", "recommendation"),
+}
+
+
+def __getattr__(name: str):
+    if name not in COMMANDS:
+        raise AttributeError(f"module 'rigbench' has no attribute {name!r}")
+    module_name, attribute = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *COMMANDS])
+
 
 __all__ = ["__version__", "bench", "compare", "cost", "probe", "recommend"]

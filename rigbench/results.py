@@ -3,7 +3,7 @@
 :func:`load` reads a file (older versions migrated, newer ones refused, every field's type checked), :class:`Results`
 is the typed view the model, the guidelines, the cost planner, ``compare`` and the bench table read, and
 :func:`newest`/:func:`results_dir`/:func:`reserve_path` say where results live. Which figure may be used is decided
-here, from the structured reasons :mod:`rigbench.bench.validity` wrote: ``Results.ok(kernel=..., device=...)`` gives
+here, from the structured reasons :mod:`rigbench.validity` wrote: ``Results.ok(kernel=..., device=...)`` gives
 only valid figures unless asked otherwise, and a figure of one device is never handed out for another.
 
 Version history of ``rigbench.results``:
@@ -19,7 +19,7 @@ Version history of ``rigbench.results``:
   invalid_reasons (prose), prepare_s, conditions, info``. Migrated on read: each prose reason becomes
   ``{"code": "recorded", "value": null, "limit": null, "text": <the prose>}``.
 - **/2** (current): ``invalid_reasons`` are structured (``code, value, limit, text``; codes in
-  :data:`rigbench.bench.validity.CODES`). A measurement adds ``ci_low_s``/``ci_high_s`` (95% confidence interval of
+  :data:`rigbench.validity.CODES`). A measurement adds ``ci_low_s``/``ci_high_s`` (95% confidence interval of
   the median per-call time), ``rounds_s`` (its median in each round of the suite) and ``machine`` (the machine
   during it: reference ``drift``, hypervisor ``steal``, ``others``' CPU use, as fractions); the top level adds
   ``machine`` (the reference workload's time in every round and the run's summary) and
@@ -39,8 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from rigbench import intervals
-from rigbench.bench import validity
+from rigbench import intervals, validity
 from rigbench.errors import UserError
 from rigbench.files import read_json
 

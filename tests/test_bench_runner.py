@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from rigbench.bench import runner, schema, validity
+from rigbench import validity
+from rigbench.bench import runner, schema
 from rigbench.bench.runner import Settings, SuiteState, measure_case, run_suite
 from rigbench.errors import UserError
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext

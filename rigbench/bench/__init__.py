@@ -11,21 +11,14 @@ Library use::
     from rigbench import results
     doc, path = run_suite(only=["gemm"], quick=True)    # the document and the file it was written to
     results.load(path).ok(kernel="gemm", device="cpu")  # its valid figures only
-
-``SCHEMA``, ``load_results``, ``newest_results``, ``Measurement`` and ``Timer`` are imported on first use, so
-``rigbench.results`` can use ``rigbench.bench.validity`` without loading the whole engine.
 """
 
 from __future__ import annotations
 
 from rigbench.api import callable_module
-
-
-def run_suite(**kwargs):
-    """See :func:`rigbench.bench.runner.run_suite`."""
-    from rigbench.bench.runner import run_suite as _run
-
-    return _run(**kwargs)
+from rigbench.bench.runner import run_suite
+from rigbench.bench.schema import SCHEMA, load_results, newest_results
+from rigbench.bench.timing import Measurement, Timer
 
 
 def bench(**kwargs) -> dict:
@@ -36,18 +29,6 @@ def bench(**kwargs) -> dict:
     """
     doc, _path = run_suite(**kwargs)
     return doc
-
-
-def __getattr__(name: str):
-    if name in ("SCHEMA", "load_results", "newest_results"):
-        from rigbench.bench import schema
-
-        return getattr(schema, name)
-    if name in ("Measurement", "Timer"):
-        from rigbench.bench import timing
-
-        return getattr(timing, name)
-    raise AttributeError(f"module 'rigbench.bench' has no attribute {name!r}")
 
 
 # ``rigbench.bench(...)`` is :func:`bench`.

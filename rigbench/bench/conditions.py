@@ -21,6 +21,11 @@ from __future__ import annotations
 import os
 import time
 
+from rigbench.bench import peaks
+from rigbench.bench.timing import Timer
+from rigbench.probe import nvml as nvml_mod
+from rigbench.probe.nvml import CLOCK_SM, TEMPERATURE_GPU, clock_event_names
+
 # Clock-event reasons that mean "slower than it could be because of heat or power" (nvml.h).
 THROTTLE_REASONS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown",
                     "hw_power_brake_slowdown")
@@ -55,11 +60,7 @@ class GpuMonitor:
         self._nvml = nvml
         if nvml is None:
             try:
-                from rigbench.probe import nvml as nvml_mod
-
                 self._nvml = nvml_mod.load()
-            except ImportError:
-                self.reason = "rigbench.probe.nvml is not available"
             except Exception as exc:  # NvmlUnavailable: the message says what to do
                 self.reason = str(exc)
 
@@ -72,7 +73,6 @@ class GpuMonitor:
             handle, why = n.get("nvmlDeviceGetHandleByIndex", index)
         if handle is None:
             return {"nvml": None, "reason": why}
-        from rigbench.probe.nvml import CLOCK_SM, TEMPERATURE_GPU, clock_event_names
 
         sm, _ = n.get("nvmlDeviceGetClockInfo", handle, CLOCK_SM)
         temp, _ = n.get("nvmlDeviceGetTemperature", handle, TEMPERATURE_GPU)
@@ -206,8 +206,6 @@ class Reference:
     workload = f"float32 matrix product {REFERENCE_N}x{REFERENCE_N}x{REFERENCE_N} on the usable cores (torch)"
 
     def __init__(self, timer=None):
-        from rigbench.bench.timing import Timer
-
         self.timer = timer or Timer(min_sample_s=0.02, min_samples=5, max_samples=5, min_total_s=0.0,
                                     warmup_s=0.02)
         self._fn = None
@@ -246,7 +244,6 @@ def drift(readings: list[dict]) -> float | None:
 def cpu_clock_reading() -> dict:
     """The scalar CPU clock right now (the chain of :mod:`rigbench.bench.peaks`), with the machine during it: after
     every round of load, for the cooling guideline, which must tell heat from a neighbour."""
-    from rigbench.bench import peaks
 
     sampler = MachineSampler()
     with sampler.window():

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rigbench import files, proctree, signals
-from rigbench.bench import validity
+from rigbench import validity
 from rigbench.errors import UserError
 
 DEFAULT_TIMEOUT_S = 300

@@ -6,7 +6,7 @@ round and after each one measures how far the machine itself moved (:mod:`rigben
 round a case is prepared (untimed; the first round's duration is ``prepare_s``), warmed up and timed
 (:mod:`rigbench.bench.timing`); the first round also calibrates the calls per sample and verifies the result. CPU
 steal and other programs' CPU use are read around every timed stretch. The figure is the median over all rounds'
-samples, with its 95% confidence interval, and :mod:`rigbench.bench.validity` judges it.
+samples, with its 95% confidence interval, and :mod:`rigbench.validity` judges it.
 
 Every failure stays inside its own measurement: a kernel that raises is ``failed`` with the reason, ``KernelSkip``
 is ``skipped``, a wrong result is ``failed`` and invalid, out of memory shrinks the case (the kernel's
@@ -24,13 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rigbench import files, results, signals
-from rigbench.bench import conditions, peaks as peaks_mod, schema, validity
+from rigbench import files, results, signals, validity
+from rigbench.bench import conditions, schema
+from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
+from rigbench.kernels import REGISTRY as KERNELS
+from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
+from rigbench.probe import probe as probe_machine
 
-MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.bench.validity
+MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
 MAX_SHRINKS = 4            # out-of-memory retries, each with the case's largest dimension halved
 DEFAULT_ROUNDS = 3         # the suite runs in this many interleaved rounds (--rounds N)
@@ -151,25 +155,8 @@ def check_writable(path: Path) -> None:
 # ---------------------------------------------------------------- the machine
 
 def run_probe(data_dir: str | None) -> dict:
-    """The probe document; a minimal stand-in (with the reason) if the probe is not importable."""
-    try:
-        from rigbench.probe import probe
-    except ImportError as exc:
-        probe = None
-        why = f"rigbench.probe.probe is not available ({exc})"
-    if probe is not None:
-        return probe(data_dir)
-    cpu: dict = {}
-    try:
-        from rigbench.probe.cpu import probe_cpu
-
-        cpu = probe_cpu()
-    except ImportError:
-        pass
-    cpu.setdefault("usable_cores", len(os.sched_getaffinity(0)))
-    if not cpu.get("usable_cores"):
-        cpu["usable_cores"] = len(os.sched_getaffinity(0))
-    return {"schema": None, "probe_error": why, "cpu": cpu, "gpus": [], "data_dir": data_dir}
+    """The probe document of this machine (``rigbench.probe``), with ``data_dir``'s disk."""
+    return probe_machine(data_dir)
 
 
 def on_battery(probe: dict) -> bool | None:
@@ -333,7 +320,6 @@ class CaseRun:
 
     def _first_round_failed(self, exc: BaseException) -> bool:
         """Record why the first round failed; True when a smaller size is to be tried."""
-        from rigbench.kernels.base import KernelFault, KernelSkip
 
         rec, device = self.rec, self.device
         if isinstance(exc, KernelSkip):
@@ -440,7 +426,6 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
 
 def make_context(device: str, probe: dict, quick: bool, data_dir: str | None, results_dir: str | None = None):
     """What a kernel is told about the run; ``results_dir`` is where the disk kernels work without --data-dir."""
-    from rigbench.kernels.base import RunContext
 
     cpu = probe.get("cpu") or {}
     mem = device_info(device).get("memory_bytes") if device != "cpu" else None
@@ -460,7 +445,6 @@ def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple]
                 try:
                     cases = k.cases(dev, dtype, contexts[dev])
                 except Exception as exc:  # noqa: BLE001 - a broken kernel never stops the suite
-                    from rigbench.kernels.base import KernelSkip
 
                     rec = schema.empty_measurement(k.name, dev, dtype, {}, k.metric, k.unit)
                     status = "skipped" if isinstance(exc, KernelSkip) else "failed"
@@ -490,7 +474,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     after writing the partial file.
     """
     if registry is None:
-        from rigbench.kernels import REGISTRY as registry
+        registry = KERNELS
     kernels = resolve_kernels(only, registry)
     devices = resolve_devices(device)
     if data_dir is not None and not Path(data_dir).is_dir():

@@ -12,8 +12,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rigbench.results import (KIND, SCHEMA, VERSION, file_stem, load_document as load_results, migrate,
-                              newest as newest_results)
+from rigbench import __version__
+from rigbench.kernels import REGISTRY, allreduce, ddp_train
+from rigbench.results import KIND, SCHEMA, VERSION, file_stem, migrate
+from rigbench.results import load_document as load_results
+from rigbench.results import newest as newest_results
 
 __all__ = ["KIND", "SCHEMA", "VERSION", "MEASUREMENT_KEYS", "new_document", "empty_measurement", "default_path",
            "load_results", "migrate", "newest_results", "utc_now"]
@@ -31,7 +34,6 @@ def utc_now() -> datetime:
 def new_document(*, probe: dict | None, quick: bool, argv: list[str] | None = None, peaks: dict | None = None,
                  created: datetime | None = None) -> dict:
     """An empty results document, marked interrupted until the run completes."""
-    from rigbench import __version__
 
     created = created or utc_now()
     return {
@@ -56,8 +58,6 @@ def empty_measurement(kernel: str, device: str, dtype: str, params: dict, metric
     rec["label"] = None  # the case as a person reads it ("1024³"), from the kernel's own ``label``
     if params:
         try:
-            from rigbench.kernels import REGISTRY, allreduce, ddp_train
-
             known = {k.name: k for k in [*REGISTRY.values(), *allreduce.DISTRIBUTED_KERNELS,
                                          *ddp_train.DISTRIBUTED_KERNELS]}
             rec["label"] = known[kernel].label(params)

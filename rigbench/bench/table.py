@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import textwrap
 
-from rigbench import report, results
-from rigbench.bench import validity
+from rigbench import report, results, validity
 from rigbench.units import fmt_num
 
 

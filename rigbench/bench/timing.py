@@ -12,7 +12,7 @@ machine spreads over all of them instead of hitting one): :meth:`Measurement.com
 keeps each round's median (``rounds_s``). The later rounds reuse the first round's calls per sample, so every
 sample of a figure times the same amount of work. The 95% confidence interval of the median comes from the order
 statistics of the pooled samples (:mod:`rigbench.intervals`); how far the rounds moved apart is judged separately
-(:mod:`rigbench.bench.validity`), since samples within one round are not independent of each other.
+(:mod:`rigbench.validity`), since samples within one round are not independent of each other.
 
 The clock and the device synchronisation are injected: tests drive a fake clock; on CUDA the runner passes
 ``torch.cuda.synchronize`` so the timed region ends when the GPU's work does, not when the launch returns.
@@ -25,6 +25,8 @@ import statistics
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+from rigbench import intervals
 
 
 def quantile(sorted_values: list[float], q: float) -> float:
@@ -70,7 +72,6 @@ class Measurement:
     def ci_s(self) -> tuple[float, float] | None:
         """95% confidence interval of the median per-call time (order statistics, :mod:`rigbench.intervals`);
         None under 6 samples, where no pair of ranks reaches 95%."""
-        from rigbench import intervals
 
         times = sorted(self.samples_s)
         if len(times) < 6:

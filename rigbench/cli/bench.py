@@ -6,14 +6,15 @@ import sys
 
 import click
 
-from rigbench import results, signals
+from rigbench import report, results, signals
 from rigbench.bench import table
+from rigbench.bench.distributed import run_distributed
+from rigbench.bench.runner import Interrupted, run_suite
 from rigbench.errors import UserError
 
 
 def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
     """The bench table (rigbench.bench.table) on stdout, then where the results file is; or the document as JSON."""
-    from rigbench import report
 
     if json_output:
         report.emit_json(doc)
@@ -107,9 +108,6 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
         raise UserError(f"{', '.join(dist_only)} runs under --distributed: rigbench bench --distributed "
                         f"--only {','.join(dist_only)}")
 
-    from rigbench import report
-    from rigbench.bench.runner import Interrupted, run_suite
-
     def progress(total):
         return report.progress(total, "bench")
 
@@ -128,12 +126,6 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
     if ignored:
         raise UserError(f"{' and '.join(ignored)} do{'es' if len(ignored) == 1 else ''} not apply with --distributed (each worker takes its own GPU, "
                         "or the CPU without one, and no disk is measured); leave them out")
-    try:
-        from rigbench.bench.distributed import run_distributed
-    except ImportError:
-        raise UserError("distributed mode is not available in this rigbench (rigbench.bench.distributed "
-                        "is missing)") from None
-    from rigbench.bench.runner import Interrupted
 
     def event(line: str) -> None:
         if line.startswith("warning:"):

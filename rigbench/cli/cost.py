@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from rigbench import cost, report
+from rigbench import cost, report, scaling
 from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
 from rigbench.prices.cloud import load_prices
@@ -14,7 +14,6 @@ from rigbench.units import fmt_num
 
 def _max_cards() -> int:
     """The most cards one machine holds for --buy-count: the largest NVLink board (profiles/interconnects.toml)."""
-    from rigbench import scaling
 
     return int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
 

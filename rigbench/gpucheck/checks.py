@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rigbench import model, results
-from rigbench.bench import validity
+from rigbench import model, results, validity
 
 PASS, FAIL, EXPLAINED, SKIP = "pass", "fail", "explained", "skip"
 STATUSES = (PASS, EXPLAINED, FAIL, SKIP)

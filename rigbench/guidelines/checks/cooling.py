@@ -3,7 +3,7 @@ clock before and after the run where no GPU was measured)."""
 
 from __future__ import annotations
 
-from rigbench.bench import validity
+from rigbench import validity
 from rigbench.guidelines.checks.base import Check, below, judged, results_view
 from rigbench.guidelines.machine import Machine
 
@@ -22,7 +22,7 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
     """The CPU clock before the suite and after each round of load. On a shared or virtual machine a neighbour's
     load reads exactly like heat (the clock is timed, and a stolen core runs fewer iterations), so a fall is judged
     only when every reading after load shows it and no reading had CPU steal or other programs' load over the
-    limits of :mod:`rigbench.bench.validity`; otherwise the answer is unknown, saying why."""
+    limits of :mod:`rigbench.validity`; otherwise the answer is unknown, saying why."""
     start, after = results_view(m).cpu_clock()
     if start is None or not after:
         return judged(rule, "unknown", "no GPU measurements", req,
