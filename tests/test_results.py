@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import results
-from rigbench.bench import validity
+from rigbench import validity
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 

@@ -157,7 +157,7 @@ def recommend_report(path: Path) -> str:
 
 
 def _machine(reading: dict) -> list[dict]:
-    from rigbench.bench import validity
+    from rigbench import validity
 
     return validity.machine_reasons(reading.get("machine"))
 
