@@ -32,6 +32,8 @@ import tempfile
 import time
 
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.probe.disks import probe_data_dir
+from rigbench.units import fmt_bytes
 
 _MIB = 1 << 20
 _BLOCK_SEQ = _MIB
@@ -79,8 +81,6 @@ def remove_stale(folder: str) -> list[str]:
 def _fstype(folder: str) -> str | None:
     """The filesystem type that holds ``folder`` (from /proc/self/mountinfo, through the probe's reader)."""
     try:
-        from rigbench.probe.disks import probe_data_dir
-
         return probe_data_dir(folder).get("fstype")
     except Exception:  # noqa: BLE001 - no mount table: the cache-bypass check below still guards the figure
         return None
@@ -107,8 +107,6 @@ class _DiskKernel(Kernel):
         return None  # no physical peak known for a disk (the probe does not read one)
 
     def label(self, params: dict) -> str:
-        from rigbench.units import fmt_bytes
-
         block = fmt_bytes(params["block_bytes"]).replace(".0 ", " ")
         if params.get("access") == "random":
             return f"random {block}, QD{params.get('queue_depth', 1)}"

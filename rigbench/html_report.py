@@ -17,8 +17,10 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigbench import charts, diff as diff_mod
+from rigbench import catalog, charts, cost, guidelines, model
+from rigbench import diff as diff_mod
 from rigbench.errors import UserError
+from rigbench.files import write_text_atomic
 from rigbench.results import case_label
 from rigbench.runs import Run, machine
 from rigbench.units import fmt_bytes, fmt_num
@@ -247,7 +249,6 @@ def _fig(f) -> str:
 def predicted(cap, workload: str, precision: str):
     """The model's prediction and its band (low, high), from the prediction's own uncertainty (the validation error
     of its cell, rigbench.model); no band for a measured figure or one the model gives no uncertainty."""
-    from rigbench import model
 
     pred = model.predict(cap, workload, precision)
     u = pred.uncertainty if pred.source == "predicted" else None
@@ -256,8 +257,6 @@ def predicted(cap, workload: str, precision: str):
 
 
 def predictions_section(run: Run, opts: Options) -> Section:
-    from rigbench import catalog, model
-
     s = Section("predictions", "This machine against the catalog's predictions")
     entries = []      # (label, capability, measured_here)
     for device in run.view.devices():
@@ -308,8 +307,6 @@ def _pct(x) -> str:
 # ------------------------------------------------------------------------------------------------ guidelines
 
 def guidelines_section(run: Run) -> Section:
-    from rigbench import guidelines
-
     s = Section("guidelines", "The guideline verdicts")
     m = guidelines.Machine.from_results(run.doc, str(run.path))
     doc = guidelines.recommend(m, "all")
@@ -338,8 +335,6 @@ def _default_buy(run: Run, opts: Options) -> str:
 
 
 def _uncertainty(gpu_id: str, opts: Options) -> float | None:
-    from rigbench import catalog, model
-
     try:
         gpu = catalog.resolve(gpu_id)
     except UserError:
@@ -348,8 +343,6 @@ def _uncertainty(gpu_id: str, opts: Options) -> float | None:
 
 
 def cost_section(run: Run, opts: Options) -> Section:
-    from rigbench import cost
-
     s = Section("cost", "Buy or rent: cost and break-even")
     buy = _default_buy(run, opts)
     req = cost.CostRequest(buy=[buy], rent=[opts.rent] if opts.rent else ["all"], months=opts.months,
@@ -480,6 +473,5 @@ def render(run: Run, sections: list[Section], version: str) -> str:
 
 def write(path: str | Path, text: str) -> Path:
     """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page."""
-    from rigbench.files import write_text_atomic
 
     return write_text_atomic(path, text)

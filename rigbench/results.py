@@ -42,6 +42,7 @@ from typing import Iterable, Iterator
 from rigbench import intervals, validity
 from rigbench.errors import UserError
 from rigbench.files import read_json
+from rigbench.kernels import REGISTRY
 
 KIND = "results"
 VERSION = 2
@@ -522,7 +523,6 @@ def case_label(f: "Figure | dict") -> str:
         return str(f.label)
     if not f.params:
         return ""
-    from rigbench.kernels import REGISTRY
 
     kernel = REGISTRY.get(f.kernel)
     try:

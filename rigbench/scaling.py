@@ -25,6 +25,7 @@ from typing import Any
 
 from rigbench import catalog, data, model
 from rigbench.errors import UserError
+from rigbench.kernels.train import build_workload
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,8 +160,6 @@ def workload_params(workload_id: str) -> tuple[int, str]:
         return int(table[workload_id]["params"]), table[workload_id]["source"]
     kinds = {"train_cnn": "cnn", "train_transformer": "transformer"}
     if workload_id in kinds:
-        from rigbench.kernels.train import build_workload   # here, not at the top: it imports torch
-
         w = build_workload(kinds[workload_id], quick=False, device="cpu")
         return sum(p.numel() for p in w.model.parameters()), "counted from rigbench.kernels.train"
     valid = sorted([*table, *kinds])

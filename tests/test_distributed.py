@@ -244,18 +244,17 @@ def test_bad_options_are_refused_before_launch(kwargs, fragment):
 
 
 def test_an_unreachable_master_fails_fast():
-    t0 = time.monotonic()
-    with pytest.raises(UserError, match="cannot reach the master at 127.0.0.1"):
+    # A worker node gives up on a master nobody listens at after the join timeout (a quarter of --timeout), with a
+    # message saying what to do, before starting any worker.
+    with pytest.raises(UserError, match=r"cannot reach the master at 127.0.0.1:\d+ within 2 s"):
         D.run_distributed(nproc=1, nnodes=2, node_rank=1, master_addr="127.0.0.1", master_port=free_port(), timeout=8)
-    assert time.monotonic() - t0 < 8
 
 
 def test_an_unwritable_out_is_refused_before_launch(tmp_path):
     (tmp_path / "file").write_text("x")
-    t0 = time.monotonic()
     with pytest.raises(UserError, match="cannot write results"):
         D.run_distributed(nproc=2, quick=True, out=str(tmp_path / "file" / "r.json"))
-    assert time.monotonic() - t0 < 5      # nothing was started
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["file"]      # nothing was started or written
 
 
 def test_a_worker_failing_in_init_is_exit_1_with_a_results_file(tmp_path):

@@ -37,9 +37,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from rigbench import files, proctree, signals
-from rigbench import validity
+from rigbench import files, proctree, signals, validity
+from rigbench.bench import peaks as peaks_mod
+from rigbench.bench.conditions import cpu_state
+from rigbench.bench.runner import Interrupted, Settings
+from rigbench.bench.schema import default_path, empty_measurement, new_document
+from rigbench.bench.timing import Measurement
 from rigbench.errors import UserError
+from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
+from rigbench.probe import limits
+from rigbench.probe import probe as probe_machine
+from rigbench.scaling import busbw_from_time
 
 DEFAULT_TIMEOUT_S = 300
 MAX_TIMEOUT_S = 7 * 24 * 3600  # --timeout above a week is a typo (and overflows torch's timedelta arithmetic)
@@ -84,8 +92,6 @@ def nproc_limit() -> tuple[int, str]:
         limit, why = cores, f"{cores} usable core{'s' if cores > 1 else ''} (one worker each)"
     available = psutil.virtual_memory().available
     try:
-        from rigbench.probe import limits
-
         cap = limits.memory_limit()["limit_bytes"]
     except Exception:  # noqa: BLE001 - unreadable cgroup files: the machine's own figure stands
         cap = None
@@ -224,7 +230,6 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
 def _results_target(out: Any, host: str, started: datetime) -> tuple[Path, bool]:
     """(path, is_default_name): ``--out`` as given (a file), or ``<host>-<UTC time>-distributed.json`` in
     ``results/`` or in the folder ``--out`` names (an existing folder, or one written with a trailing ``/``)."""
-    from rigbench.bench.schema import default_path
 
     name = default_path(host, started).stem + "-distributed.json"
     return files.output_path(out, name, default_folder="results")
@@ -296,8 +301,6 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
         _cleanup(run_dir)
     event(f"{doc['status']} after {elapsed:.1f} s")
     if interrupted:
-        from rigbench.bench.runner import Interrupted
-
         raise Interrupted(path, doc)
     return doc
 
@@ -442,11 +445,7 @@ def _exit_meaning(code: Any) -> str:
 
 def _probe_doc() -> tuple[Any, str | None]:
     try:
-        from rigbench.probe import probe
-    except ImportError:
-        return None, "rigbench.probe is not installed in this checkout"
-    try:
-        return probe(), None
+        return probe_machine(), None
     except Exception as exc:  # the probe must not cost the measurements
         return None, f"probe failed: {exc}"
 
@@ -512,8 +511,6 @@ def _assemble(spec: dict, run_dir: Path, started: datetime, elapsed: float, *, t
 
 def _document(spec: dict, started: datetime, elapsed: float, *, status: str, measurements: list, workers: list,
               backend: str | None, gathered: bool, write_here: bool, reasons: list[str]) -> dict:
-    from rigbench.bench.schema import new_document
-
     probe, probe_reason = _probe_doc()
     doc = new_document(probe=probe, quick=spec["quick"], created=started)
     doc.update(status=status, measurements=measurements)
@@ -661,7 +658,6 @@ def _worker(spec_path: str) -> None:
         torch.cuda.set_device(local_rank)
         worker.update(_gpu_facts(torch, local_rank))
     rec = _Record(run_dir, worker)
-    from rigbench.bench.conditions import cpu_state
 
     rec.doc["conditions_start"] = cpu_state()
     kwargs = {"device_id": torch.device(device)} if use_cuda else {}
@@ -701,8 +697,6 @@ def _worker(spec_path: str) -> None:
 def _usable_cores() -> int:
     """The cores this process may use, as the probe counts them (logical CPUs, affinity mask, cgroup quota)."""
     try:
-        from rigbench.probe import limits
-
         n = limits.usable_cores(os.cpu_count(), limits.affinity_size(), limits.cpu_quota()["cpu_quota_cores"])
     except Exception:  # noqa: BLE001 - a probe that cannot read limits: the OS's count
         n = None
@@ -739,7 +733,6 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
     """(local per-call times, job per-call times, calls per sample). ``collective``: every rank calls; a sample's
     time is the slowest rank's. A sample is ``inner`` back-to-back calls lasting at least the runner's minimum
     sample time; the sample count is the runner's minimum or more (up to its maximum, to fill ``min_total_s``)."""
-    from rigbench.bench.runner import Settings
 
     settings = Settings.for_mode(quick)
     sync = _sync_fn(device)
@@ -770,10 +763,6 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
 
 def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
                  info: dict, rank: int, inner: int = 1, cond: dict | None = None) -> dict:
-    from rigbench.bench import peaks as peaks_mod
-    from rigbench.bench.schema import empty_measurement
-    from rigbench.bench.timing import Measurement
-
     job_m, local_m = Measurement(samples_s=job, inner=inner), Measurement(samples_s=local, inner=inner)
     median = job_m.median_s
     t = job_m.to_dict()
@@ -787,8 +776,6 @@ def _measurement(kernel, device: str, dtype: str, params: dict, local: list[floa
     m["peak"], m["fraction_of_peak"], m["peak_source"] = peaks_mod.fraction(
         {}, kernel.peak_key(dtype, params), m["value"], m["unit"])
     if kernel.name == "allreduce":
-        from rigbench.scaling import busbw_from_time
-
         algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
         m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
     reasons = validity.judge(spread=job_m.spread, sample_s=job_m.sample_s)
@@ -797,8 +784,6 @@ def _measurement(kernel, device: str, dtype: str, params: dict, local: list[floa
 
 
 def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
-    from rigbench.bench.schema import empty_measurement
-
     m = empty_measurement(kernel.name, device, dtype, params, kernel.metric, kernel.unit)
     m.update(status=status, reason=reason, valid=False,
              invalid_reasons=[validity.reason("wrong_result", reason)] if status == "failed" else [],
@@ -812,9 +797,6 @@ def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
 
 def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, world: int) -> None:
     import importlib
-
-    from rigbench.bench.conditions import cpu_state
-    from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 
     module = importlib.import_module(_KERNEL_MODULES[name])
     ctx = RunContext(quick=spec["quick"], extra={"world_size": world, **(spec.get("extra") or {})})

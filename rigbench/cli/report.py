@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from rigbench import __version__, html_report, report
+from rigbench import runs as runs_mod
 from rigbench.errors import UserError
 
 
@@ -41,7 +43,6 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
       rigbench report latest --out ~/rig.html
       rigbench report my-run.json results/reference/ci-vm.json --gpus rtx-3060,rtx-4090
     """
-    from rigbench import __version__, html_report, report, runs as runs_mod
 
     out_path = Path(out)
     if out_path.is_dir():

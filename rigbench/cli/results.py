@@ -8,7 +8,10 @@ import math
 
 import click
 
-from rigbench import diff as diff_mod, results, runs as runs_mod
+from rigbench import diff as diff_mod
+from rigbench import report, results
+from rigbench import runs as runs_mod
+from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
 from rigbench.units import fmt_num
 
@@ -28,7 +31,6 @@ def _fmt(fmt: str, as_json: bool) -> str:
 def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str, notes: list[str] = (),
                justify: list[str] | None = None, wrap: tuple[str, ...] = ("case",)) -> None:
     """Rows as a terminal table, CSV (header line, no notes) or a Markdown table (notes below it)."""
-    from rigbench import report
 
     if fmt == "csv":
         buf = io.StringIO()
@@ -62,8 +64,6 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
 # ---------------------------------------------------------------- list
 
 def _list(fmt: str) -> None:
-    from rigbench import report
-
     found, skipped = runs_mod.find_runs()
     summaries = [runs_mod.summary(r) for r in found]
     if fmt == "json":
@@ -93,14 +93,10 @@ def _list(fmt: str) -> None:
 # ---------------------------------------------------------------- show
 
 def _show(run: runs_mod.Run, fmt: str) -> None:
-    from rigbench import report
-
     if fmt == "json":
         report.emit_json(run.doc)
         return
     if fmt == "table":
-        from rigbench.bench import table
-
         v = run.view
         title = f"{run.path.name}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
         report.show(*table.renderables(run.doc, title, report.console()))
@@ -162,8 +158,6 @@ def _signed(x: float | None) -> str:
 
 
 def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
-    from rigbench import report
-
     loaded = [runs_mod.resolve(p) for p in paths]
     names = [r.path.resolve() for r in loaded]
     if len(set(names)) < len(names):

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import click
 
+from rigbench import model as perf_model
+from rigbench import report
+from rigbench.errors import UserError
+from rigbench.size import demand, load
+from rigbench.size import plan as planner
+from rigbench.size.plot import check_plot_path, plot_time_vs_cost
+from rigbench.units import fmt_bytes, fmt_num
+
 
 def _fmt_h(h: float | None) -> str:
     """Hours for a person: 0.42 h -> '25 min', 30 h -> '30.0 h', 200 h -> '8.3 d'."""
@@ -26,11 +34,6 @@ def _range_h(o, h):
 
 
 def render(rep, show_all: bool) -> list:
-    from rigbench import model as perf_model
-    from rigbench import report
-    from rigbench.size import demand
-    from rigbench.units import fmt_bytes, fmt_num
-
     md, b = rep.demand, rep.batch
     parts = md.breakdown(b)
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
@@ -140,15 +143,10 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     torch, bytes moved, and the bytes alive at every moment; the rest is rigbench.model,
     rigbench.scaling and the cloud price list.
     """
-    from rigbench import report
-    from rigbench.errors import UserError
-    from rigbench.size import demand, load, plan as planner
 
     if precision not in ("fp32", "amp"):
         raise UserError(f"unknown precision {precision!r}; valid: fp32, amp")
     if plot:
-        from rigbench.size.plot import check_plot_path
-
         check_plot_path(plot)
     planner.check_request(batch, dataset_size, epochs, deadline)
     names = [g.strip() for g in gpus.split(",") if g.strip()] if gpus is not None else None
@@ -161,8 +159,6 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
                        deadline=deadline, prices_path=prices)
     if plot:
-        from rigbench.size.plot import plot_time_vs_cost
-
         plot_time_vs_cost(rep, plot)
     if as_json:
         report.emit_json(rep.to_doc())

@@ -1,0 +1,83 @@
+"""The house rules a newcomer can rely on: every module imports, its own dependencies are named at its top,
+and nothing guards against the package's own modules being missing."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import rigbench
+from rigbench import kernels, profiles
+
+# Imported inside functions on purpose: heavy, and not every command needs them.
+LAZY = ("torch", "numba", "matplotlib")
+
+ROOT = Path(rigbench.__file__).resolve().parent
+
+
+def _modules() -> list[str]:
+    names = []
+    for pkg in (rigbench, kernels, profiles):
+        names.append(pkg.__name__)
+        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
+    return sorted(set(names))
+
+
+def _source(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    return Path(spec.origin)
+
+
+@pytest.mark.parametrize("name", [m for m in _modules() if not m.endswith("__main__")])  # __main__ runs the CLI
+def test_every_module_imports(name):
+    importlib.import_module(name)
+
+
+def _local_own_imports(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.ImportFrom) and (sub.level or (sub.module or "").split(".")[0] == "rigbench"):
+                found.append((sub.lineno, f"from {'.' * sub.level}{sub.module or ''} import ..."))
+            elif isinstance(sub, ast.Import):
+                found += [(sub.lineno, f"import {a.name}") for a in sub.names if a.name.split(".")[0] == "rigbench"]
+    return found
+
+
+def test_own_modules_are_imported_at_the_top_of_each_file():
+    offenders = []
+    for name in _modules():
+        path = _source(name)
+        for line, what in _local_own_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            offenders.append(f"{path.relative_to(ROOT.parent) if ROOT.parent in path.parents else path}:{line}: {what}")
+    assert not offenders, "imports of the package's own modules inside functions:\n" + "\n".join(offenders)
+
+
+def test_no_guard_against_the_package_s_own_modules():
+    offenders = []
+    for name in _modules():
+        path = _source(name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Try):
+                continue
+            catches_import = any(
+                isinstance(h.type, (ast.Name, ast.Tuple)) and "ImportError" in ast.dump(h.type) for h in node.handlers)
+            own = any(isinstance(s, ast.ImportFrom) and (s.module or "").startswith("rigbench") for s in node.body)
+            if catches_import and own:
+                offenders.append(f"{path}:{node.lineno}")
+    assert not offenders, "guards against the package's own modules being missing:\n" + "\n".join(offenders)
+
+
+def test_the_heavy_libraries_are_not_imported_by_import_rigbench():
+    import subprocess
+    import sys
+
+    code = "import sys, rigbench; print(sorted(m for m in %r if m in sys.modules))" % (LAZY,)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
