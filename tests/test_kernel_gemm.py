@@ -77,6 +77,24 @@ def test_float16_on_a_cpu_without_native_half_is_skipped_with_the_reason(monkeyp
         gemm.cases("cpu", "float16", RunContext(quick=True))
 
 
+def test_bfloat16_on_a_cpu_without_native_bfloat16_is_skipped_with_the_reason(monkeypatch):
+    from rigbench.kernels import gemm as mod
+
+    monkeypatch.setattr(mod, "_bf16_native_on_cpu", lambda: False)
+    with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic"):
+        gemm.cases("cpu", "bfloat16", RunContext(quick=True))
+    monkeypatch.setattr(mod, "_bf16_native_on_cpu", lambda: True)
+    assert gemm.cases("cpu", "bfloat16", RunContext(quick=True))[0]["m"] == 1024
+
+
+def test_native_arithmetic_follows_the_probe_s_flags():
+    from rigbench.kernels import gemm as mod
+    from rigbench.probe.cpu import probe_cpu
+
+    flags = probe_cpu()["flags"]
+    assert mod._bf16_native_on_cpu() == bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
+
+
 def test_shrink_halves_the_largest_dimension():
     assert gemm.shrink({"m": 8192, "n": 4096, "k": 4096, "itemsize": 4})["m"] == 4096
     assert gemm.shrink({"m": 256, "n": 256, "k": 256, "itemsize": 4}) is None
