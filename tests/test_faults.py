@@ -8,6 +8,7 @@ the run has written a measurement, then signals.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -31,27 +32,14 @@ from conftest import assert_user_error, run_cli
 
 GUARD_S = 300           # a hang guard only: every wait below ends as soon as its condition holds
 
-# A bench run that lasts as long as needed: one kernel of 100,000 one-millisecond cases, through the real CLI.
-DRIVER = textwrap.dedent("""
-    import sys, time
-    import rigbench.kernels as K
-    from rigbench.kernels.base import Kernel, Prepared
+# A bench run that lasts as long as needed: one kernel of 100,000 one-millisecond cases, through the real CLI. The
+# fault-drill script uses the same driver; it is read from there so the two cannot drift apart.
+_DRILLS = importlib.util.spec_from_file_location("fault_drills", Path(__file__).parent / "benchmarks" / "faults.py")
+_drills = importlib.util.module_from_spec(_DRILLS)
+sys.modules[_DRILLS.name] = _drills   # its dataclasses look their module up there
+_DRILLS.loader.exec_module(_drills)
+DRIVER = _drills.SLOW_KERNEL
 
-    class Slow(Kernel):
-        name, devices, dtypes, metric = "slow", ("cpu",), ("float32",), "flops"
-        def cases(self, device, dtype, ctx):
-            return [{"n": i} for i in range(1, 100_000)]
-        def flops(self, params):
-            return 1e6
-        def prepare(self, device, dtype, params, ctx):
-            return Prepared.of(lambda: time.sleep(0.001))
-
-    K.REGISTRY = {"slow": Slow()}
-    from rigbench.cli import main
-    main(["bench", "--device", "cpu", "--out", sys.argv[1]])
-""")
-
-# A distributed run whose rank 1 hangs before its first kernel: it runs until it is stopped.
 DIST_DRIVER = textwrap.dedent("""
     import sys
     import rigbench.bench.distributed as D

@@ -25,7 +25,7 @@ def test_pcie_link_bandwidth_from_rate_encoding_and_lanes():
 
 
 def test_busbw_convention_matches_nccl_tests():
-    # 64 MiB over 2 ranks in 3.1216 ms: algbw 21.5 GB/s, busbw = algbw x 2(n-1)/n = 21.5 (nccl-tests issue 44 row)
+    # 64 MiB over 2 ranks in 3.1216 ms: algbw 21.5 GB/s, busbw = algbw x 2(n-1)/n = 21.5 (github.com/NVIDIA/nccl-tests/issues/44 row)
     algbw, busbw = scaling.busbw_from_time(67108864, 2, 67108864 / 21.5e9)
     assert algbw == pytest.approx(21.5)
     assert busbw == pytest.approx(21.5)
@@ -155,7 +155,7 @@ def test_sixteen_cards_over_10_gbit_ethernet_hand_worked():
     per card, 32 per card.
 
     in-node ring (8 cards, PCIe 3.0 x16): 15.75 GB/s x 0.444 = 6.993 GB/s
-    between nodes: 10 Gb/s = 1.25 GB/s x 0.6 (nccl-tests issue 22)   = 0.75 GB/s  -> the ring runs at 0.75 GB/s
+    between nodes: 10 Gb/s = 1.25 GB/s x 0.6 (github.com/NVIDIA/nccl-tests/issues/22)   = 0.75 GB/s  -> the ring runs at 0.75 GB/s
     comm    = 102,228,128 B x 2 x 15/16 / 0.75e9      = 0.255570 s
     compute = 32 / 200 = 0.16 s; backward 2/3 = 0.106672 s
     exposed = max(26,214,400 x 1.875 / 0.75e9 = 0.065536, 0.255570 - 0.106672 = 0.148898) = 0.148898 s
