@@ -72,19 +72,30 @@ def fraction_of_peak(bars: list[Bar], title: str) -> bytes:
     return _png(fig)
 
 
-def ratios(bars: list[Bar], title: str, xlabel: str) -> bytes:
-    """Horizontal bars of ratios around 1 (this run over another), grouped by ``group`` (one colour each), on a
-    log scale so 2x faster and 2x slower look alike."""
-    plt = _plt()
+def _layout(bars: list[Bar]) -> tuple[list[str], list[str], float]:
+    """Groups and labels in first-seen order, and the height of one bar when each label holds one bar per group."""
     groups = list(dict.fromkeys(b.group for b in bars))
-    palette = [VALID, OTHER, "#38a169", "#805ad5", "#d53f8c"]
     labels = list(dict.fromkeys(b.label for b in bars))
-    height = 0.8 / max(1, len(groups))
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.3 * max(1, len(labels)) * max(1, len(groups))))
+    return groups, labels, 0.8 / max(1, len(groups))
+
+
+def _rows(bars: list[Bar], groups: list[str], labels: list[str], height: float):
+    """(group index, group, its bars, their y positions): the first label on top, a label's groups side by side."""
     for gi, g in enumerate(groups):
         mine = [b for b in bars if b.group == g]
         ys = [len(labels) - 1 - labels.index(b.label) + (len(groups) - 1 - gi - (len(groups) - 1) / 2) * height
               for b in mine]
+        yield gi, g, mine, ys
+
+
+def ratios(bars: list[Bar], title: str, xlabel: str) -> bytes:
+    """Horizontal bars of ratios around 1 (this run over another), grouped by ``group`` (one colour each), on a
+    log scale so 2x faster and 2x slower look alike."""
+    plt = _plt()
+    groups, labels, height = _layout(bars)
+    palette = [VALID, OTHER, "#38a169", "#805ad5", "#d53f8c"]
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.3 * max(1, len(labels)) * max(1, len(groups))))
+    for gi, g, mine, ys in _rows(bars, groups, labels, height):
         colour = palette[gi % len(palette)]
         ax.barh(ys, [b.value - 1 for b in mine], left=1, height=height * 0.95, xerr=_xerr(mine),
                 color=[colour if b.valid else INVALID for b in mine], capsize=2, label=g,
@@ -104,15 +115,10 @@ def throughput(bars: list[Bar], title: str, xlabel: str) -> bytes:
     """Training throughput of devices (predicted or measured), one colour per ``group`` (the precision), error
     bars from the model's validation error; log scale when the devices span more than 20x."""
     plt = _plt()
-    groups = list(dict.fromkeys(b.group for b in bars))
-    labels = list(dict.fromkeys(b.label for b in bars))
+    groups, labels, height = _layout(bars)
     palette = [VALID, OTHER, "#38a169", "#805ad5"]
-    height = 0.8 / max(1, len(groups))
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.32 * max(1, len(labels)) * max(1, len(groups))))
-    for gi, g in enumerate(groups):
-        mine = [b for b in bars if b.group == g]
-        ys = [len(labels) - 1 - labels.index(b.label) + (len(groups) - 1 - gi - (len(groups) - 1) / 2) * height
-              for b in mine]
+    for gi, g, mine, ys in _rows(bars, groups, labels, height):
         ax.barh(ys, [b.value for b in mine], height=height * 0.95, xerr=_xerr(mine), capsize=2, label=g,
                 color=palette[gi % len(palette)], hatch=None, error_kw={"elinewidth": 1, "ecolor": "#1a202c"})
         for y, b in zip(ys, mine):
