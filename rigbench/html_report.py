@@ -4,7 +4,7 @@ The page holds, in order: the machine (its probe), every figure against its devi
 run against the reference runs of ``results/reference/`` (and any other runs given), this machine against the
 catalog's predictions for GPUs, the guideline verdicts, and buy-or-rent cost with its break-even point. The
 numbers come from the library (:mod:`rigbench.diff`, :mod:`rigbench.model`, :mod:`rigbench.guidelines`,
-:mod:`rigbench.cost`); the charts from :mod:`rigbench.charts`, embedded as base64 PNG. Nothing is fetched from a
+:mod:`rigbench.cost`); the charts from :mod:`rigbench.plots`, embedded as base64 PNG. Nothing is fetched from a
 network: no fonts, scripts or images from elsewhere. A part that cannot be computed for this run says why in its
 section instead of stopping the page.
 """
@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rigbench import catalog, charts, cost, guidelines, model
+from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.errors import UserError
 from rigbench.files import write_text_atomic
@@ -183,9 +183,9 @@ def figures_section(run: Run) -> Section:
                      None if f.valid else f.why_not()])
         if frac is not None and peak:
             who = " ".join(x for x in (f.kernel, f.device if several else "", f.dtype, case_label(f)) if x)
-            bars.append(charts.Bar(who, frac, ci[0] / peak if ci else None, ci[1] / peak if ci else None, f.valid))
+            bars.append(plots.Bar(who, frac, ci[0] / peak if ci else None, ci[1] / peak if ci else None, f.valid))
     if bars:
-        s.add(image(charts.fraction_of_peak(bars, f"{machine(run.doc)}: measured / peak"),
+        s.add(image(plots.fraction_of_peak(bars, f"{machine(run.doc)}: measured / peak"),
                     "each figure as a fraction of its device's peak",
                     "Bars: the median figure over the device's peak (on a CPU: usable cores x measured clock x "
                     "FLOP/cycle; on a GPU: the catalog's spec). Error bars: the 95% confidence interval of the "
@@ -214,7 +214,7 @@ def reference_section(run: Run, others: list[Run]) -> Section:
                          _fig(c.base), _fig(c.new), f"{c.change:+.1%}" if c.change is not None else "-", c.verdict])
             b, n = c.base, c.new
             if c.change is not None and None not in (b.low, b.high, n.low, n.high):
-                bars.append(charts.Bar(" ".join(x for x in (c.kernel, c.dtype, c.case) if x), 1 + c.change,
+                bars.append(plots.Bar(" ".join(x for x in (c.kernel, c.dtype, c.case) if x), 1 + c.change,
                                        n.low / b.high, n.high / b.low, b.valid and n.valid,
                                        group=f"vs {other.path.stem} ({machine(other.doc)})"))
         counts = {}
@@ -226,7 +226,7 @@ def reference_section(run: Run, others: list[Run]) -> Section:
         s.add(table(["figure", "unit", f"reference {other.path.stem}", "this run", "change", "verdict"], rows,
                     {2, 3, 4}))
     if bars:
-        s.add(image(charts.ratios(bars, "this run / reference, per figure",
+        s.add(image(plots.ratios(bars, "this run / reference, per figure",
                                   "this run / reference (log scale; 1 = the same; right of 1 = this run is faster)"),
                     "this run against each reference run",
                     "Bars: this run's figure over the reference's. Error bars: the ratio's range from the two 95% "
@@ -285,9 +285,9 @@ def predictions_section(run: Run, opts: Options) -> Section:
                              f"{fmt_num(low)}–{fmt_num(high)}" if low is not None else "-", pred.source,
                              pred.uncertainty_basis or "-"])
                 if workload == opts.workload:
-                    bars.append(charts.Bar(label, pred.throughput, low, high, True, group=p))
+                    bars.append(plots.Bar(label, pred.throughput, low, high, True, group=p))
     unit = model.demand(opts.workload).unit
-    s.add(image(charts.throughput(bars, f"{opts.workload} training throughput ({unit}), predicted by rigbench.model",
+    s.add(image(plots.throughput(bars, f"{opts.workload} training throughput ({unit}), predicted by rigbench.model",
                                   f"{unit} (error bars: each prediction's validation error)"),
                 f"{opts.workload} throughput of this machine and catalog GPUs",
                 f"Predicted {opts.workload} training throughput. Error bars: each prediction's uncertainty, the "
@@ -376,7 +376,7 @@ def cost_section(run: Run, opts: Options) -> Section:
 
     band = (cross(rent_rate / (1 - err)) if err < 1 else None, cross(rent_rate / (1 + err)))
     where = rep.work.reference_name
-    s.add(image(charts.break_even(hours, buy_usd, rent_usd, rent_low, rent_high, buy_label=b.name, rent_label=r.name,
+    s.add(image(plots.break_even(hours, buy_usd, rent_usd, rent_low, rent_high, buy_label=b.name, rent_label=r.name,
                                   xlabel=f"hours of work per month on {where}",
                                   title=f"{rep.work.description}, over {opts.months:g} months",
                                   crossing=crossing, crossing_range=band, chosen=opts.hours_per_month),

@@ -7,9 +7,10 @@ import click
 from rigbench import model as perf_model
 from rigbench import report
 from rigbench.errors import UserError
+from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
 from rigbench.size import plan as planner
-from rigbench.size.plot import check_plot_path, plot_time_vs_cost
+from rigbench.size.plot import plot_time_vs_cost
 from rigbench.units import fmt_bytes, fmt_num
 
 

@@ -1,14 +1,12 @@
-"""Time against cost of the run, one point per cloud instance, the deadline as a line (matplotlib, imported here)."""
+"""Time against cost of the run, one point per cloud instance, the deadline as a line (``rigbench size --plot``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rigbench import cost, files
 from rigbench.errors import UserError
+from rigbench.plots import check_plot_path, pyplot, save
 from rigbench.size.plan import SizeReport
-
-check_plot_path = cost.check_plot_path
 
 
 def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
@@ -17,14 +15,10 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     path = check_plot_path(path)
     if rep.samples is None:
         raise UserError("--plot needs the size of the run: add --dataset-size N --epochs E")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     pts = [o for o in rep.instances if o.total_h is not None and o.total_usd is not None]
     if not pts:
         raise UserError("--plot: no instance can run this model at this batch, nothing to draw")
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
     best = rep.cheapest
     for o in pts:
@@ -45,7 +39,4 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
                  f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    try:
-        return files.save_figure(fig, path)  # the output policy: a regular file, written atomically
-    finally:
-        plt.close(fig)
+    return save(fig, path)
