@@ -14,6 +14,9 @@ Reading. A file a user gives (a results file, a price list) is read only if it i
 cap (``MAX_INPUT_BYTES``): ``/dev/zero`` is not read until memory runs out and a FIFO is not waited on. JSON nested
 deeper than Python's parser can follow is refused with a message. Every document carries
 ``"schema": "rigbench.<kind>/<version>"``; a document from a newer schema version is refused, not misread.
+
+Where. A user's own files (runs without ``--out``, a refreshed price list) live in one per-user data folder:
+:func:`user_data_dir`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from rigbench.errors import UserError
 
 # The largest file rigbench reads. A full (not --quick) results file of an 8-GPU machine is a few MB (every
@@ -36,6 +41,16 @@ from rigbench.errors import UserError
 MAX_INPUT_BYTES = 64 * 2 ** 20
 
 _UNIQUE_TRIES = 1000
+
+DATA_DIR_ENV = "RIGBENCH_DATA_DIR"   # overrides the per-user data folder (tests, shared machines)
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder every command keeps a user's own files in: ``$RIGBENCH_DATA_DIR`` when set, else
+    platformdirs' ``user_data_dir("rigbench")`` (``~/.local/share/rigbench`` on Linux, honouring
+    ``XDG_DATA_HOME``)."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else Path(platformdirs.user_data_dir("rigbench", appauthor=False))
 
 
 def _clean(obj: Any) -> Any:

@@ -41,7 +41,7 @@ from typing import Iterable, Iterator
 
 from rigbench import intervals, validity
 from rigbench.errors import UserError
-from rigbench.files import read_json
+from rigbench.files import read_json, user_data_dir
 from rigbench.kernels import REGISTRY
 
 KIND = "results"
@@ -446,11 +446,8 @@ def records(doc: "dict | Results | None") -> list[dict]:
 # ------------------------------------------------------------------------------------------------ where results live
 
 def results_dir() -> Path:
-    """The per-user folder runs go to without ``--out`` (platformdirs: ``~/.local/share/rigbench/results`` on
-    Linux, honouring ``XDG_DATA_HOME``)."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("rigbench", appauthor=False)) / "results"
+    """The per-user folder runs go to without ``--out``: ``results/`` in :func:`rigbench.files.user_data_dir`."""
+    return user_data_dir() / "results"
 
 
 def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:

@@ -55,3 +55,4 @@ def _own_data_folder(tmp_path_factory, monkeypatch):
     """Runs without --out go to the per-user data folder (platformdirs honours XDG_DATA_HOME): in the tests, a
     temporary one, so no test reads or fills the real user's results."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.delenv("RIGBENCH_DATA_DIR", raising=False)   # it would move the folder elsewhere

@@ -16,6 +16,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from rigbench.prices import cloud as prices, services, skypilot as sk
 from rigbench.errors import UserError
+from rigbench.files import DATA_DIR_ENV
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prices" / "skypilot"
 READ_DAY = dt.date(2026, 11, 24)        # the day the stored catalog snapshots were read (profiles/cloud_prices.md)
@@ -26,7 +27,7 @@ AWS_DATE = dt.date(2026, 1, 21)         # the AWS data's own date (commit date o
 def own_data_dir(tmp_path, monkeypatch):
     """Every test gets an empty per-user data folder, so a real user's list never leaks in."""
     folder = tmp_path / "data"
-    monkeypatch.setenv(prices.DATA_DIR_ENV, str(folder))
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
     return folder
 
 
@@ -195,7 +196,7 @@ def test_services_of_the_guide_are_listed_with_why():
 
 
 def _env(folder: Path) -> dict:
-    return {prices.DATA_DIR_ENV: str(folder)}
+    return {DATA_DIR_ENV: str(folder)}
 
 
 def test_cli_refresh_writes_the_user_list_and_cost_names_it(own_data_dir):

@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import results
 from rigbench import validity
+from rigbench.prices import cloud
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 
@@ -178,6 +179,12 @@ def test_runs_in_the_same_second_keep_both_files(tmp_path):
     b = results.reserve_path(tmp_path, host="box", created=created)
     assert (a.name, b.name) == ("box-20260102T030405Z.json", "box-20260102T030405Z-2.json")
     assert a.exists() and b.exists()
+
+
+def test_rigbench_data_dir_moves_the_results_folder_as_it_moves_the_price_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("RIGBENCH_DATA_DIR", str(tmp_path / "mine"))
+    assert results.results_dir() == tmp_path / "mine" / "results"
+    assert cloud.user_prices_path() == tmp_path / "mine" / "cloud_prices.csv"
 
 
 def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_path, monkeypatch):

@@ -16,17 +16,14 @@ import csv
 import datetime as _dt
 import difflib
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import platformdirs
-
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.files import read_text, write_text_atomic
+from rigbench.files import read_text, user_data_dir, write_text_atomic
 
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
@@ -34,7 +31,6 @@ OPTIONAL_COLUMNS = ("date_basis",)
 DATE_BASES = ("published", "fetched")
 SHIPPED_NAME = "profiles/cloud_prices.csv"
 USER_FILE_NAME = "cloud_prices.csv"
-DATA_DIR_ENV = "RIGBENCH_DATA_DIR"   # overrides the per-user data folder (tests, shared machines)
 
 
 @dataclass(frozen=True)
@@ -106,12 +102,6 @@ class PriceList:
 
 # --------------------------------------------------------------------------------------------------------------------
 # Where the lists live
-
-
-def user_data_dir() -> Path:
-    """The per-user data folder (platformdirs), or ``$RIGBENCH_DATA_DIR``."""
-    env = os.environ.get(DATA_DIR_ENV)
-    return Path(env) if env else Path(platformdirs.user_data_dir("rigbench", appauthor=False))
 
 
 def user_prices_path() -> Path:
