@@ -96,14 +96,14 @@ def test_validation_pairs_are_disjoint_from_the_fit_set():
     fit family holds at most one card a factor of that precision was fitted to: the model reproduces that card
     exactly, so the pair's error is the other card's own (two fit cards would make a fit relation, not a test)."""
     fits = {(r["gpu"], r["workload"], r["precision"], r["family"]) for r in _fit_rows()}
-    fits |= {(r["gpu"], r["workload"], r["precision"], "lambda-pytorch-2023")
-             for r in model.load_efficiency()["power"]["fit_rows"]}
+    fits |= {(r["gpu"], r["workload"], r["precision"], "lambda-pytorch-2023") for r in model.extra_fit_rows()}
     rows = model.validation_table()
     assert len(rows) >= 60
     for r in rows:
         fitted = [c for c in (r["gpu_a"], r["gpu_b"]) if (c, r["workload"], r["precision"], r["family"]) in fits]
         assert len(fitted) <= 1, (r["gpu_a"], r["gpu_b"], r["precision"], r["family"])
-        # the power exponent's fit rows (RTX 6000 Ada, A10 ResNet-50 in the 2023 table) are never validation rows
+        # the power exponent's and the tensor share's fit rows (RTX 6000 Ada, A10 in the 2023 table) are never
+        # validation rows
         for c in (r["gpu_a"], r["gpu_b"]):
             power_fit = (c, r["workload"], r["precision"], r["family"]) in fits and c in ("rtx-6000-ada", "a10")
             assert not power_fit, r
@@ -133,8 +133,10 @@ def test_fit_cards_follow_the_geforce_flagship_rule():
         for arch in ("ampere-8.6", "ada"):
             assert catalog.resolve(fits[(arch, p)]).name.startswith("GeForce")
     cards = {c for r in model.validation_table() for c in (r["gpu_a"], r["gpu_b"])}
-    assert {"rtx-a6000", "rtx-6000-ada", "a10"} <= cards
+    assert "rtx-a6000" in cards
     assert not {"rtx-a6000", "rtx-6000-ada", "a10"} & model.fit_set_cards()
+    # A10 and RTX 6000 Ada fit the power exponent and the tensor share, never a factor
+    assert {r["gpu"] for r in model.extra_fit_rows()} == {"rtx-6000-ada", "a10"}
 
 
 def test_geforce_fit_reproduces_lambdas_4090_over_3090_ratio():
@@ -178,7 +180,7 @@ def test_every_fit_is_a_split_fit_row_of_the_data_and_no_fit_row_is_validated():
                 for r in csv_rows if r["split"] == "fit"}
     for e in model.fit_entries():
         assert (e["gpu"], e["workload"], e["precision"], e["source_family"], e["throughput"]) in fit_rows, e
-    for r in model.load_efficiency()["power"]["fit_rows"]:
+    for r in model.extra_fit_rows():
         assert (r["gpu"], r["workload"], r["precision"], "lambda-pytorch-2023", float(r["throughput"])) in fit_rows
     assert {r["split"] for r in csv_rows} == {"fit", "validation"}
 
@@ -224,10 +226,27 @@ def test_a_lower_laptop_power_limit_predicts_a_slower_card():
 
 @pytest.mark.parametrize("card", ["rtx-5090", "tesla-k80", "b200", "rtx-4090-laptop"])
 def test_extrapolated_cards_carry_the_wider_band_and_say_so(card):
-    pred = model.predict(model.capability_from_gpu(catalog.resolve(card)), "resnet50", "fp32")
-    fam = model.validation_summary()["families"]["conv"]["mae"]
-    assert pred.uncertainty == pytest.approx(model.EXTRAPOLATION * fam)
+    """2 x the family's MAE, or the MAE of the cell's own few pairs where larger (RTX 5090: its two Falaleev pairs)."""
+    gpu = catalog.resolve(card)
+    pred = model.predict(model.capability_from_gpu(gpu), "resnet50", "fp32")
+    s = model.validation_summary()
+    own = s["cells"].get((model.validation_cell(gpu), "conv"))
+    assert pred.uncertainty == pytest.approx(max(model.EXTRAPOLATION * s["families"]["conv"]["mae"],
+                                                 own["mae"] if own else 0.0))
+    assert pred.uncertainty >= model.EXTRAPOLATION * s["families"]["conv"]["mae"]
     assert pred.uncertainty_basis.startswith("extrapolated")
+
+
+def test_an_extrapolated_band_is_never_narrower_than_its_cells_own_error():
+    """GA10x laptops have 2 validation pairs per family, fewer than MIN_CELL_PAIRS: the band is the extrapolated one,
+    widened to those pairs' own MAE where that is larger."""
+    gpu = catalog.resolve("rtx-3080-laptop")
+    s = model.validation_summary()
+    own = s["cells"][("ampere-8.6-laptop", "conv")]
+    assert own["pairs"] < model.MIN_CELL_PAIRS
+    u = model.uncertainty(gpu, "resnet50")
+    assert u["extrapolated"]
+    assert u["fraction"] == pytest.approx(max(own["mae"], model.EXTRAPOLATION * s["families"]["conv"]["mae"]))
 
 
 def test_a_validated_card_carries_its_cells_error():
@@ -466,3 +485,38 @@ def test_own_light_modules_are_imported_at_the_top_of_the_file(name):
             local += [f"{fn.name}: {m}" for m in mods
                       if m.split(".")[0] == "rigbench" and not m.startswith("rigbench.kernels")]
     assert local == [], f"{name} imports the package's own modules inside functions"
+
+
+def test_full_rate_tensor_gain_worked_by_hand():
+    """RTX A6000 amp: SM-rate peak 2 x 38.71 = 77.42 TFLOP/s (profiles [peak]), spec FP16 tensor with FP32 accumulate
+    154.8 (GA102 whitepaper V2.0), GA10x share s = 0.418: gain = 1 / (1 - s + s x 77.42 / 154.8). fp32 (TF32):
+    77.4 against 38.71. GeForce (RTX 3090: TF32 35.6 printed for 35.58), GA100, Hopper: no gain; Ada's share is 0."""
+    s = model.load_efficiency()["tensor_share"]["ampere-8.6"]["share"]
+    a6000 = catalog.resolve("rtx-a6000")
+    gain, how = model.full_rate_gain(a6000, "amp")
+    assert gain == pytest.approx(1 / (1 - s + s * (2 * 38.71) / 154.8), rel=1e-12)
+    assert model.full_rate_gain(a6000, "fp32")[0] == pytest.approx(1 / (1 - s + s * 38.71 / 77.4), rel=1e-12)
+    assert "ampere-8.6" in how
+    for card in ("rtx-3090", "rtx-3070", "a100-sxm4-80gb", "h100-sxm", "gtx-1080-ti", "rtx-2080-ti"):
+        for p in ("fp32", "amp"):
+            assert model.full_rate_gain(catalog.resolve(card), p)[0] == 1.0, (card, p)
+    assert model.full_rate_gain(catalog.resolve("rtx-6000-ada"), "amp")[0] == 1.0       # fitted share 0
+    assert model.full_rate_gain(catalog.resolve("titan-rtx"), "amp")[0] == 1.0          # Turing: not fitted
+
+
+def test_full_rate_gain_scales_only_the_transformer_rate():
+    """The A6000's BERT tensor rate carries the gain, its ResNet-50 rate does not, and the gain is recorded."""
+    a6000 = catalog.resolve("rtx-a6000")
+    with_gain = model.capability_from_gpu(a6000)
+    without = model.capability_from_gpu(a6000, share=0.0)
+    gain = model.full_rate_gain(a6000, "amp")[0]
+    assert with_gain.transformer_tflops["amp"] == pytest.approx(without.transformer_tflops["amp"] * gain, rel=1e-12)
+    assert with_gain.conv_tflops == without.conv_tflops
+    assert with_gain.factors["transformer_full_rate_amp"]["factor"] == pytest.approx(gain)
+
+
+@pytest.mark.parametrize("key", ["ampere-8.6", "ada"])
+def test_the_tensor_share_is_fitted_on_its_named_rows_only(key):
+    share = model.load_efficiency()["tensor_share"][key]["share"]
+    assert model.fit_tensor_share(key) == pytest.approx(share, abs=1e-3)
+    assert 0.0 <= share <= 1.0

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rigbench.model.demand import PRECISIONS
-from rigbench.model.efficiency import compute_factor, memory_factor, peak_tflops, sustained_clock_fraction
+from rigbench.model.efficiency import (compute_factor, full_rate_gain, memory_factor, peak_tflops,
+                                       sustained_clock_fraction)
 
 
 @dataclass
@@ -39,9 +40,10 @@ class Capability:
         return d
 
 
-def capability_from_gpu(gpu, *, alpha: float | None = None) -> Capability:
+def capability_from_gpu(gpu, *, alpha: float | None = None, share: float | None = None) -> Capability:
     """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors (per workload family)
-    x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml)."""
+    x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml); the
+    transformer family's rate also x the full-rate tensor gain of workstation parts (``share``: default fitted)."""
     peaks = peak_tflops(gpu)
     mem_f, mem_src = memory_factor()
     clock, clock_how = sustained_clock_fraction(gpu, alpha)
@@ -53,8 +55,10 @@ def capability_from_gpu(gpu, *, alpha: float | None = None) -> Capability:
         mm[p] = peaks["matmul"][p] * f * clock
         factors[p] = {"factor": f, "source": how}
         ft, how_t = compute_factor(gpu.architecture, p, gpu.compute_capability, "transformer")
-        tr[p] = peaks["matmul"][p] * ft * clock
+        gain, how_g = full_rate_gain(gpu, p, share)
+        tr[p] = peaks["matmul"][p] * ft * clock * gain
         factors[f"transformer_{p}"] = {"factor": ft, "source": how_t}
+        factors[f"transformer_full_rate_{p}"] = {"factor": gain, "source": how_g}
     return Capability(
         id=gpu.id, name=gpu.name, architecture=gpu.architecture, source="catalog", conv_tflops=conv,
         matmul_tflops=mm, bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f, memory_bytes=gpu.memory_bytes,

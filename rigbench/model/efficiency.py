@@ -4,7 +4,9 @@ Capability per precision = the peak FLOP/s of the units that run the tensor work
 efficiency factor of the card's ARCHITECTURE, the PRECISION and the workload FAMILY (convolutional or transformer;
 ``profiles/efficiency.toml``, each factor fitted to one published measurement named there: :func:`compute_factor`),
 times the card's sustained clock fraction (board power per CUDA core against its architecture's fit card:
-:func:`sustained_clock_fraction`); memory bandwidth times a measured achievable fraction (:func:`memory_factor`).
+:func:`sustained_clock_fraction`), and for the transformer family times the gain of a workstation part's full-rate
+FP32-accumulate tensor path (:func:`full_rate_gain`); memory bandwidth times a measured achievable fraction
+(:func:`memory_factor`).
 
   fp32: "FP32 training" as NVIDIA's published numbers run it: TF32 tensor cores on Ampere and newer (cuDNN
         convolutions use TF32 by default; NVIDIA's NGC containers and DeepLearningExamples also run matrix
@@ -137,6 +139,37 @@ def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, st
     frac = (w / w_ref) ** a
     return frac, (f"{gpu.tdp_w:g} W / {units} {per}s = {w * 1000:.1f} mW per {per} vs {w_ref * 1000:.1f} of {ref.id}: "
                   f"sustained clock {frac:.0%} of boost (alpha {a:.3f})")
+
+
+def spec_tensor_tflops(gpu, precision: str) -> float | None:
+    """The spec sheet's tensor rate with FP32 accumulate for a precision: TF32 for fp32, FP16 for amp; None on a card
+    without tensor cores or without the figure."""
+    if not gpu.has_tensor_cores:
+        return None
+    return gpu.tf32_tflops if precision == "fp32" else gpu.fp16_tensor_tflops
+
+
+def full_rate_gain(gpu, precision: str, share: float | None = None) -> tuple[float, str]:
+    """(speed-up of the transformer family's tensor work, how) on a card whose spec tensor rate with FP32 accumulate
+    is above the SM-and-clock rate its architecture's factors are fitted against (:func:`peak_tflops`): the
+    workstation and data-centre parts of Turing, GA10x and Ada. Only ``share`` of the tensor time runs in the tensor
+    pipe, so the gain is ``1 / (1 - share + share x SM-rate peak / spec peak)``: 1 where the two peaks are equal
+    (GeForce, GA100, Hopper, B200). ``share`` per architecture is fitted on the rows of ``[tensor_share]`` in
+    ``profiles/efficiency.toml`` (default the fitted value; 0 for an architecture not fitted)."""
+    spec = spec_tensor_tflops(gpu, precision)
+    sm_rate = peak_tflops(gpu)["matmul"][precision]
+    # GeForce spec sheets print TF32 rounded (RTX 3090: 35.6 against 35.58 FP32): equal within 1 % is equal
+    if not spec or spec <= sm_rate * 1.01:
+        return 1.0, "spec tensor rate = the SM-rate peak: no full-rate gain"
+    key, _ = factor_key(gpu)
+    if share is None:
+        entry = load_efficiency().get("tensor_share", {}).get(key)
+        if entry is None:
+            return 1.0, f"full-rate tensor path not fitted for {key}: no gain"
+        share = float(entry["share"])
+    gain = 1.0 / (1.0 - share + share * sm_rate / spec)
+    return gain, (f"spec tensor {spec:g} vs SM-rate {sm_rate:g} TFLOP/s, {share:.3f} of the tensor time in the tensor "
+                  f"pipe ({key}): x{gain:.3f}")
 
 
 def memory_factor() -> tuple[float, str]:

@@ -15,8 +15,8 @@ from functools import lru_cache
 from rigbench import catalog, data
 from rigbench.model.capability import capability_from_gpu
 from rigbench.model.demand import demand
-from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, load_efficiency, memory_factor, peak_tflops,
-                                       sustained_clock_fraction)
+from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, full_rate_gain, load_efficiency, memory_factor,
+                                       peak_tflops, sustained_clock_fraction)
 from rigbench.model.roofline import efficiency_for, point_prediction
 
 
@@ -29,10 +29,14 @@ def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: fl
     mem_f, _ = memory_factor()
     peaks = peak_tflops(gpu)
     clock, _ = sustained_clock_fraction(gpu)
-    # a transformer's tensor work is all matrix multiplies (no convolution FLOPs): both rates are the matmul peak
-    conv = "matmul" if demand(workload_id).family == "transformer" else "conv"
+    # a transformer's tensor work is all matrix multiplies (no convolution FLOPs): both rates are the matmul peak,
+    # with the full-rate tensor gain of a workstation part (1 on every fit card of today: GeForce or data centre)
+    transformer = demand(workload_id).family == "transformer"
+    conv = "matmul" if transformer else "conv"
+    gain = full_rate_gain(gpu, precision)[0] if transformer else 1.0
     f = efficiency_for(demand(workload_id), precision, measured_per_s,
-                       conv_tflops=peaks[conv][precision] * clock, matmul_tflops=peaks["matmul"][precision] * clock,
+                       conv_tflops=peaks[conv][precision] * clock * gain,
+                       matmul_tflops=peaks["matmul"][precision] * clock * gain,
                        bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f)
     if f is None:
         raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
@@ -89,6 +93,31 @@ def fit_power_alpha(step: float = 0.001) -> float:
 
     grid = [i * step for i in range(int(round(1 / step)) + 1)]
     return min(grid, key=loss)
+
+
+def fit_tensor_share(key: str, step: float = 0.001) -> float:
+    """The share of the transformer family's tensor time that runs in the tensor pipe on architecture ``key``: the
+    value that best reproduces the ``[tensor_share.<key>] fit_rows`` (least squares of log(predicted / measured)),
+    searched over 0 .. 1; factors and the power exponent stay as fitted (their rows hold no full-rate card)."""
+    rows = load_efficiency()["tensor_share"][key]["fit_rows"]
+    cards = {r["gpu"]: catalog.resolve(r["gpu"]) for r in rows}
+
+    def loss(s: float) -> float:
+        return sum(math.log(point_prediction(capability_from_gpu(cards[r["gpu"]], share=s), r["workload"],
+                                             r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
+
+    grid = [i * step for i in range(int(round(1 / step)) + 1)]
+    return min(grid, key=loss)
+
+
+def extra_fit_rows() -> list[dict]:
+    """The rows that fit a constant other than a factor ([power] alpha, [tensor_share]): gpu, workload, precision,
+    throughput, what they fit. All from the fit family's 2023 table (lambda-pytorch-2023)."""
+    eff = load_efficiency()
+    out = [{**r, "fits": "power"} for r in eff["power"]["fit_rows"]]
+    for key, entry in eff.get("tensor_share", {}).items():
+        out += [{**r, "fits": f"tensor_share.{key}"} for r in entry["fit_rows"]]
+    return out
 
 
 def fit_set_cards() -> set[str]:
