@@ -3,7 +3,9 @@
 A launcher's workers may outlive it: once it dies they are re-parented (to PID 1) and can no longer be found as
 its children. So the tree is
 collected before anything is signalled, then again after each round (a process may have started more meanwhile),
-and every process ever seen is followed to its end. ``extra_pids`` adds processes known some other way (workers that
+and every process ever seen is followed to its end. Each process gets each signal once, as torchrun's agent sends
+them: a second SIGTERM would interrupt the cleanup the first one started (``rigbench.signals`` reads a second stop
+signal as "hurry" and a third as "quit at once"). ``extra_pids`` adds processes known some other way (workers that
 wrote their pid to a file). Linux's ``PR_SET_PDEATHSIG`` (``die_with_parent``) covers the one case no parent can
 handle: the parent killed with SIGKILL.
 """
@@ -62,22 +64,23 @@ def _process(pid: int) -> psutil.Process | None:
 def stop_tree(root_pid: int, extra_pids: Iterable[int] = (), *, grace_s: float = 5.0, kill_wait_s: float = 5.0,
               hurry: Callable[[], bool] = lambda: False, also: Callable[[int], None] | None = None) -> list[int]:
     """SIGTERM ``root_pid``, its descendants and ``extra_pids``; SIGKILL what is left after ``grace_s`` (at once when
-    ``hurry()`` turns true). ``also(sig)`` is called after each round of signals (to signal a process group too).
-    Returns the pids still alive at the end (empty when all are gone)."""
+    ``hurry()`` turns true). ``also(sig)`` is called once per signal, after the first round (to signal a process
+    group too). Returns the pids still alive at the end (empty when all are gone)."""
     roots = [p for p in (_process(pid) for pid in [root_pid, *extra_pids]) if p is not None]
     seen: dict[int, psutil.Process] = {}
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, kill_wait_s)):
         deadline = time.monotonic() + wait_s
+        signalled: set[int] = set()
+        first_round = True
         while True:
-            tree = _tree([*roots, *seen.values()])
-            for pid, p in tree.items():
+            for pid, p in _tree([*roots, *seen.values()]).items():
                 seen.setdefault(pid, p)
-                try:
-                    p.send_signal(sig)
-                except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-                    pass
-            if also is not None:
+                if pid not in signalled:
+                    signalled.add(pid)
+                    _send(p, sig)
+            if first_round and also is not None:
                 also(sig)
+            first_round = False
             alive = [p for p in seen.values() if _running(p)]
             if not alive:
                 return []
@@ -85,6 +88,13 @@ def stop_tree(root_pid: int, extra_pids: Iterable[int] = (), *, grace_s: float =
                 break
             time.sleep(0.05)  # not psutil.wait_procs: it would reap a child whose exit status its Popen still needs
     return [p.pid for p in seen.values() if _running(p)]
+
+
+def _send(p: psutil.Process, sig: int) -> None:
+    try:
+        p.send_signal(sig)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        pass
 
 
 def _running(p: psutil.Process) -> bool:

@@ -302,6 +302,21 @@ def test_stop_tree_ends_a_child_that_ignores_sigterm_and_its_grandchild():
     assert left == [] and not _alive(grandchild)
 
 
+
+def test_stop_tree_sends_each_signal_once_so_a_program_s_cleanup_is_not_interrupted(tmp_path):
+    # rigbench.signals reads a second SIGTERM as "hurry" and a third as "quit at once": one is a request to stop
+    counts = tmp_path / "sigterms"
+    code = ("import signal, sys, time; n = []; "
+            f"signal.signal(signal.SIGTERM, lambda *a: (n.append(1), open({str(counts)!r}, 'w').write(str(len(n))))); "
+            "print('up', flush=True); time.sleep(600)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "up"
+    groups = []
+    left = proctree.stop_tree(child.pid, grace_s=1.0, also=groups.append)
+    child.wait(timeout=10)
+    assert left == [] and child.returncode == -signal.SIGKILL
+    assert counts.read_text() == "1" and groups == [signal.SIGTERM, signal.SIGKILL]
+
 def test_disk_scratch_file_is_removed_when_prepare_is_interrupted(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = disk_read.chunk_bytes

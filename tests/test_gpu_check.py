@@ -296,6 +296,29 @@ def test_a_step_past_its_timeout_is_stopped_with_its_whole_process_group(tmp_pat
         pytest.fail(f"grandchild {pid} outlived the step's timeout")
 
 
+
+def test_a_step_that_ignores_ctrl_c_and_sigterm_is_killed_with_a_child_that_left_its_group(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_runner, "KILL_GRACE_S", (0.5, 0.5))
+    pidfile = tmp_path / "escaped.pid"
+    ignore = "import signal; [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]; "
+    code = (f"{ignore}import subprocess, sys, time; "
+            f"p = subprocess.Popen([sys.executable, '-c', {ignore + 'import time; time.sleep(600)'!r}], "
+            "start_new_session=True); "
+            f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(600)")
+    out = gpu_runner.run_command([sys.executable, "-c", code], timeout_s=3)
+    assert out.timed_out and out.returncode == -9
+    pid = int(pidfile.read_text())
+    for _ in range(50):  # killed: gone, or a zombie until init reaps it
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().split(")")[-1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"child {pid}, in a session of its own, outlived the step's timeout")
+
 def test_a_command_that_cannot_start_is_a_failed_step_not_a_crash():
     step = gpu_runner.Step("x", 5, lambda ctx, t: ["/nonexistent/nvidia-smi"], "x", parse="csv")
     rec = gpu_runner.run_step(step, {}, 5)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from rigbench import proctree
 from rigbench.gpucheck.checks import FAIL, SKIP, make_check
 from rigbench.gpucheck.smi import parse_smi_csv
 
@@ -35,18 +36,23 @@ class Outcome:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """SIGINT (rigbench writes its partial results and stops its own workers), then SIGTERM, then SIGKILL, to the
-    command's whole process group."""
-    for sig, wait_s in ((signal.SIGINT, KILL_GRACE_S[0]), (signal.SIGTERM, KILL_GRACE_S[1]), (signal.SIGKILL, 5.0)):
+    """SIGINT to the command's process group, as Ctrl-C in a terminal (rigbench writes its partial results and stops
+    its own workers); what is still running after the grace period is stopped by :func:`rigbench.proctree.stop_tree`
+    (SIGTERM, then SIGKILL, to the whole tree and the group)."""
+    def group(sig: int) -> None:
         try:
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    group(signal.SIGINT)
+    try:
+        proc.wait(timeout=KILL_GRACE_S[0])
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    proctree.stop_tree(proc.pid, grace_s=KILL_GRACE_S[1], also=group)
+    proc.poll()         # reaped here (stop_tree leaves that to its Popen): its exit status is the step's
 
 
 def run_command(argv: list[str], timeout_s: float, env: dict | None = None, cwd: str | None = None) -> Outcome:
