@@ -19,7 +19,7 @@ EXTRAPOLATION = 2.0
 def uncertainty(gpu, workload_id: str) -> dict:
     """The relative uncertainty of a catalog card's predicted throughput on a workload: the validation MAE of its
     (cell, workload family) when the cell has MIN_CELL_PAIRS pairs or more and the card's factors are its own; else
-    EXTRAPOLATION x the family's MAE, or the cell's own MAE over its few pairs where that is larger, marked
+    EXTRAPOLATION x the family's MAE, or the largest error of the cell's few pairs where that is larger, marked
     extrapolated (Blackwell GeForce, Tesla K80, Ada laptops, B200 ...)."""
     fam = demand(workload_id).family
     summary = validation_summary()
@@ -34,11 +34,11 @@ def uncertainty(gpu, workload_id: str) -> dict:
            f"{own['pairs'] if own else 0} validation pairs in {cell} x {fam}")
     basis = f"extrapolated ({why}): {EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}"
     fraction = EXTRAPOLATION * family_mae
-    if own is not None and own["mae"] > fraction:
-        # never a band narrower than the error already seen on the cell's few published pairs
-        fraction = own["mae"]
-        basis = (f"extrapolated ({why}): the MAE of those pairs, {own['mae']:.1%}, above {EXTRAPOLATION:g} x the "
-                 f"{fam} family's validation MAE {family_mae:.1%}")
+    if own is not None and own["max"] > fraction:
+        # never a band narrower than an error already seen on the cell's few published pairs (too few for a mean)
+        fraction = own["max"]
+        basis = (f"extrapolated ({why}): the largest error of those pairs, {own['max']:.1%}, above "
+                 f"{EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}")
     return {"fraction": fraction, "cell": f"{cell} x {fam}", "pairs": own["pairs"] if own else 0,
             "extrapolated": True, "basis": basis}
 
