@@ -11,8 +11,9 @@ import pytest
 
 from rigbench import cost
 from rigbench.cost import arithmetic, ownership, plan
-from rigbench.prices import cloud, extras
+from rigbench.cost.plot import plot_cumulative
 from rigbench.errors import UserError
+from rigbench.prices import cloud, extras
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -467,15 +468,15 @@ def test_bought_multi_gpu_machine_uses_rigbench_scaling_like_instances():
 def test_plot_refuses_unsupported_suffix_and_unwritable_paths(tmp_path):
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24)
     with pytest.raises(UserError, match=r"unsupported file type \.txt.*\.png"):
-        cost.plot_cumulative(rep, tmp_path / "x.txt")
+        plot_cumulative(rep, tmp_path / "x.txt")
     with pytest.raises(UserError, match="no file type"):
-        cost.plot_cumulative(rep, tmp_path / "plot")
+        plot_cumulative(rep, tmp_path / "plot")
     with pytest.raises(UserError, match="does not exist"):
-        cost.plot_cumulative(rep, tmp_path / "missing" / "x.png")
+        plot_cumulative(rep, tmp_path / "missing" / "x.png")
     (tmp_path / "d.png").mkdir()
     with pytest.raises(UserError, match="folder"):
-        cost.plot_cumulative(rep, tmp_path / "d.png")
-    out = cost.plot_cumulative(rep, tmp_path / "ok.svg")
+        plot_cumulative(rep, tmp_path / "d.png")
+    out = plot_cumulative(rep, tmp_path / "ok.svg")
     assert out.read_text().lstrip().startswith("<?xml")
 
 

@@ -14,9 +14,10 @@ from conftest import FIXTURES, REPO
 from fixtures.probe.fake_nvml import FakeNvml
 from fixtures.probe.trees import materialize
 
-from rigbench import catalog, cost, model
+from rigbench import catalog, model
 from rigbench import guidelines as g
 from rigbench.errors import UserError
+from rigbench.prices.cloud import load_prices, resolve_instance
 from rigbench.probe import probe
 from rigbench.probe.cpu import TIERS
 
@@ -424,14 +425,14 @@ def test_the_249_chromebook_plus_cloud_path_the_text_endorses_passes():
 
 def test_cloud_instance_from_the_price_list():
     m = g.Machine.from_instance("aws:p3.2xlarge")
-    inst = cost.resolve_instance("aws:p3.2xlarge")
+    inst = resolve_instance("aws:p3.2xlarge")
     assert m.usable_cores == inst.vcpus and len(m.gpus) == inst.gpu_count
     v = g.evaluate("cloud", m)
     by = {c.id: c for c in v.checks}
     assert by["cloud.gpu"].status == "pass"
     assert by["cloud.vcpus_per_gpu"].measured_value == inst.vcpus / inst.gpu_count
     assert by["cloud.ram_vs_gpu"].status == "pass"                      # 61 GB for a 16 GB V100
-    same_gpu = [i for i in cost.load_prices().instances if i.gpu_id == inst.gpu_id and i.gpu_count == inst.gpu_count]
+    same_gpu = [i for i in load_prices().instances if i.gpu_id == inst.gpu_id and i.gpu_count == inst.gpu_count]
     cheapest = min(i.on_demand_usd_per_hour / i.gpu_count for i in same_gpu)
     assert by["cloud.cheapest_provider"].required_value == pytest.approx(cheapest, abs=1e-4)
     expected = "pass" if inst.on_demand_usd_per_hour / inst.gpu_count <= cheapest + 1e-9 else "warn"
@@ -446,7 +447,7 @@ def test_azure_is_judged_among_the_three_clouds_the_text_compares():
     azure = next(c for c in notes["claims"] if c["provider"] == "azure")
     big3 = {"aws", "azure", "gcp"}
     assert azure["among"] == sorted(big3)
-    rows = [i for i in cost.load_prices().instances if i.provider in big3]
+    rows = [i for i in load_prices().instances if i.provider in big3]
     majority = []
     for spot in (False, True):
         def price(i):

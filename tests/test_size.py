@@ -6,6 +6,7 @@ import pytest
 
 from rigbench import catalog
 from rigbench import model as perf_model
+from rigbench.prices.cloud import load_prices
 from rigbench.size import plan
 from tests.conftest import REPO
 
@@ -26,7 +27,7 @@ def test_json_has_the_schema_cards_instances_and_bands(tiny_doc):
     doc = tiny_doc
     assert doc["schema"] == "rigbench.size/1"
     assert [c["id"] for c in doc["cards"]] == ["gtx-1080-ti", "rtx-3090", "2x-rtx-3090"]
-    assert len(doc["instances"]) == len(__import__("rigbench.cost", fromlist=["x"]).load_prices().instances)
+    assert len(doc["instances"]) == len(load_prices().instances)
     card = doc["cards"][0]
     assert card["fits"] is True and card["batch"] == 256
     lo, hi = card["total_h_band"]

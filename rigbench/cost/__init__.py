@@ -25,16 +25,11 @@ from typing import Sequence
 
 from rigbench import results as results_file
 from rigbench.api import callable_module
-from rigbench.cost.arithmetic import hours_for_samples, renting_total_usd
-from rigbench.cost.ownership import load_ownership
 from rigbench.cost.plan import CostRequest, break_even_hours, compare
-from rigbench.cost.plot import check_plot_path, plot_cumulative
+from rigbench.cost.plot import plot_cumulative
 from rigbench.cost.report import SCHEMA, CostReport
-from rigbench.prices.cloud import load_prices, resolve_instance
+from rigbench.plots import check_plot_path
 from rigbench.units import parse_usd
-
-# hours_for_samples, renting_total_usd, load_ownership, load_prices, resolve_instance, check_plot_path: still reached
-# through rigbench.cost by rigbench.size (plan, plot) and tests/test_guidelines.py.
 
 
 def cost(buy: str | Sequence[str] = (), rent: str | Sequence[str] = (), *, buy_count: int = 1, months: float = 24,
@@ -76,6 +71,6 @@ def cost(buy: str | Sequence[str] = (), rent: str | Sequence[str] = (), *, buy_c
 # ``rigbench.cost(...)`` is :func:`cost`.
 callable_module(__name__, cost)
 
-__all__ = ["SCHEMA", "CostReport", "CostRequest", "break_even_hours", "check_plot_path", "compare", "cost",
-           "hours_for_samples", "load_ownership", "load_prices", "plot_cumulative", "renting_total_usd",
-           "resolve_instance"]
+# The package's public surface (docs/cost.md, "Library API"): the command as a function, the planner and its report.
+# Everything else is imported from the module that defines it (rigbench.cost.arithmetic, rigbench.prices.cloud ...).
+__all__ = ["SCHEMA", "CostReport", "CostRequest", "break_even_hours", "compare", "cost"]

@@ -7,7 +7,7 @@ Nothing here is a second performance model:
 * memory: the traced peak at that batch beside the model's memory assumptions (``profiles/workloads.toml
   [memory]``: CUDA context and the share kept free for workspaces and fragmentation);
 * several cards: ``rigbench.scaling`` (interconnect of the card, DDP step with the gradient all-reduce);
-* instances: the price list of ``rigbench.cost`` (``load_prices``, ``hours_for_samples``, ``renting_total_usd``);
+* instances: the price list of ``rigbench.prices.cloud`` and the arithmetic of ``rigbench.cost.arithmetic``;
 * uncertainty: ``rigbench.model.uncertainty`` of each card (the validation error of its cell for the workload
   family), applied to every time and cost of the option as a relative band.
 """
@@ -18,9 +18,12 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from rigbench import catalog, cost, scaling
+from rigbench import catalog, scaling
 from rigbench import model as perf_model
+from rigbench.cost.arithmetic import hours_for_samples, renting_total_usd
+from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
+from rigbench.prices.cloud import load_prices
 from rigbench.size.demand import ModelDemand
 
 SCHEMA = "rigbench.size/1"
@@ -230,15 +233,15 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
     samples = float(dataset_size) * float(epochs) if dataset_size is not None else None
     def finish(o: Option) -> Option:
         if o.samples_per_s and samples is not None:
-            o.epoch_h = cost.hours_for_samples(float(dataset_size), o.samples_per_s)
-            o.total_h = cost.hours_for_samples(samples, o.samples_per_s)
+            o.epoch_h = hours_for_samples(float(dataset_size), o.samples_per_s)
+            o.total_h = hours_for_samples(samples, o.samples_per_s)
             if deadline_h is not None:
                 o.meets_deadline = o.total_h <= deadline_h
         return o
 
     cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
-    prices = cost.load_prices(prices_path)
-    own = cost.load_ownership()
+    prices = load_prices(prices_path)
+    own = load_ownership()
     instances = []
     for inst in prices.instances:
         gpu = catalog.resolve(inst.gpu_id)
@@ -248,10 +251,9 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
         o.extra = {"region": inst.region, "price_source": inst.source}
         finish(o)
         if o.samples_per_s:
-            o.usd_per_million = cost.renting_total_usd(inst.on_demand_usd_per_hour,
-                                                       cost.hours_for_samples(1e6, o.samples_per_s))
+            o.usd_per_million = renting_total_usd(inst.on_demand_usd_per_hour, hours_for_samples(1e6, o.samples_per_s))
         if o.total_h is not None:
-            o.total_usd = cost.renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
+            o.total_usd = renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
         instances.append(o)
     warnings = []
     if prices.is_stale(own.stale_after_days):
