@@ -15,7 +15,7 @@ math); ``info`` records which ones were enabled.
 from __future__ import annotations
 
 from rigbench.kernels.base import (ITEMSIZE, Kernel, KernelFault, Prepared, RunContext, rel_error,
-                                   require_torch_device, torch_dtype)
+                                   require_torch_device, skip_without_native, torch_dtype)
 
 # Relative error (Frobenius norm) against a float64 softmax(Q K^T / sqrt(D)) V. Flash kernels keep the
 # softmax in float32; the inputs are already rounded to the dtype, so the bound covers only the arithmetic.
@@ -45,6 +45,7 @@ class Attention(Kernel):
         if kind == "cpu":
             if ctx.quick and dtype != "float32":
                 return []
+            skip_without_native(self.name, device, dtype)
             base = {"b": 2, "h": 8, "l": 512, "d": 64} if ctx.quick else {"b": 4, "h": 16, "l": 1024, "d": 64}
         else:
             base = {"b": 4, "h": 16, "l": 1024, "d": 64} if ctx.quick else {"b": 8, "h": 16, "l": 4096, "d": 128}

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
-from rigbench.probe.cpu import probe_cpu
+from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, skip_without_native
 
 _ITEMSIZE = {"float32": 4, "tf32": 4, "float16": 2, "bfloat16": 2}
 # Unit round-off of the precision the products are computed in: 2^-24 (fp32), 2^-11 (fp16, tf32: 10+1 bits),
@@ -31,25 +30,6 @@ def rel_error_bound(dtype: str, k: int) -> float:
     """Allowed relative error of a product with inner size k: rounding of the inputs (two roundings) plus a
     random-walk accumulation error growing as sqrt(k) in float32, with a safety factor of 4."""
     return 4 * (2 * _UNIT_ROUNDOFF[dtype] + math.sqrt(k) * 2.0 ** -24)
-
-
-def _cpu_has(*names: str) -> bool:
-    """Does this CPU report any of these instruction-set flags (the probe's /proc/cpuinfo reading)?"""
-    try:
-        flags = probe_cpu().get("flags") or {}
-    except Exception:  # noqa: BLE001 - no probe: assume the instructions are absent
-        return False
-    return any(flags.get(n) for n in names)
-
-
-def _fp16_native_on_cpu() -> bool:
-    return _cpu_has("avx512_fp16", "amx_tile")
-
-
-def _bf16_native_on_cpu() -> bool:
-    # AVX512-BF16 (Cooper Lake, Zen 4 and later) or AMX-BF16 (Sapphire Rapids): without either, oneDNN converts
-    # bfloat16 to float32 element by element.
-    return _cpu_has("avx512_bf16", "amx_bf16")
 
 
 class Gemm(Kernel):
@@ -65,14 +45,7 @@ class Gemm(Kernel):
         if dtype == "tf32" and kind != "cuda":
             return []  # TF32 is a tensor-core mode of NVIDIA GPUs
         if kind == "cpu":
-            if dtype == "float16" and not _fp16_native_on_cpu():
-                raise KernelSkip("float16 matrix product on this CPU has no native half arithmetic (no AVX512-FP16 "
-                                 "or AMX): PyTorch runs a conversion path about 1000x slower than float32 (measured "
-                                 "0.4 GFLOP/s at 2048), not a capability worth timing")
-            if dtype == "bfloat16" and not _bf16_native_on_cpu():
-                raise KernelSkip("bfloat16 matrix product on this CPU has no native bfloat16 arithmetic (no "
-                                 "AVX512-BF16 or AMX-BF16): PyTorch converts each element (measured 0.75 GFLOP/s "
-                                 "at 1024 on an AVX2 processor, 0.6% of float32), not a capability worth timing")
+            skip_without_native(self.name, device, dtype)
             sizes = [1024] if ctx.quick else [2048, 4096]
         else:
             sizes = [4096] if ctx.quick else [8192]

@@ -27,7 +27,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, require_torch_device
+from rigbench.kernels.base import (Kernel, KernelFault, KernelSkip, Prepared, RunContext, require_torch_device,
+                                   skip_without_native)
 
 # --- model configurations (sizes, not data: no source needed) -----------------------------------------------------
 CNN_CONFIGS = {
@@ -358,6 +359,8 @@ class TrainKernel(Kernel):
             return []
         if ctx.quick and kind == "cpu" and dtype == "amp":
             return []  # keep the quick suite short: CPU bfloat16 autocast runs in the default suite
+        if kind == "cpu" and dtype == "amp":
+            skip_without_native(self.name + " amp (bfloat16 autocast)", device, "bfloat16")
         cfg = (CNN_CONFIGS if self.kind == "cnn" else TRANSFORMER_CONFIGS)[bool(ctx.quick)]
         return [dict(cfg, model=self.kind, batch_size=BATCH[(self.kind, bool(ctx.quick), kind)])]
 

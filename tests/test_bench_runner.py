@@ -312,3 +312,14 @@ def test_the_sampler_sees_another_program_on_the_cpus():
     got = sampler.result()
     assert got["others"] > 0.2 * 2 / max(2, len(sampler.cpus or [0, 0])), got
     assert got["sampled_s"] >= 0.6
+
+
+def test_each_round_gets_its_share_and_the_first_round_warms_up_longer():
+    quick = Settings.for_mode(quick=True)            # 9 samples, 0.3 s timed, 1.5 s budget over 3 rounds
+    first, later = quick.round_timer(first=True), quick.round_timer()
+    assert (later.min_samples, later.max_samples, later.warmup_s) == (3, 10, 0.03)
+    assert later.min_total_s == pytest.approx(0.1) and later.budget_s == pytest.approx(0.5)
+    # the first round warms up 0.15 s instead of 0.03 s, and its budget grows by the 0.12 s difference
+    assert first.warmup_s == 0.15 and first.budget_s == pytest.approx(0.62)
+    one = Settings.for_mode(quick=False, rounds=1)
+    assert (one.round_timer().min_samples, one.round_timer(first=True).warmup_s) == (9, 0.5)

@@ -69,30 +69,51 @@ def test_cases_on_the_cpu():
     assert all(c["m"] >= 2048 for c in gemm.cases("cpu", "float32", RunContext()))
 
 
-def test_float16_on_a_cpu_without_native_half_is_skipped_with_the_reason(monkeypatch):
-    from rigbench.kernels import gemm as mod
+def _cpu_flags(monkeypatch, **flags):
+    """The CPU's instruction-set flags as /proc/cpuinfo would give them (the hardware boundary)."""
+    from rigbench.kernels import base
 
-    monkeypatch.setattr(mod, "_fp16_native_on_cpu", lambda: False)
-    with pytest.raises(KernelSkip, match="no native half arithmetic"):
+    monkeypatch.setattr(base, "probe_cpu", lambda: {"flags": flags})
+
+
+# An AVX2 processor (AMD EPYC Zen 3 / Intel Haswell and later) has neither; Zen 4 has avx512_bf16, Sapphire Rapids
+# amx_bf16 and amx_tile, and avx512_fp16.
+AVX2_ONLY = {"avx2": True, "fma": True}
+
+
+def test_float16_on_a_cpu_without_native_half_is_skipped_with_the_reason(monkeypatch):
+    _cpu_flags(monkeypatch, **AVX2_ONLY)
+    with pytest.raises(KernelSkip, match="no native float16 arithmetic .no AVX512-FP16 or AMX"):
         gemm.cases("cpu", "float16", RunContext(quick=True))
 
 
 def test_bfloat16_on_a_cpu_without_native_bfloat16_is_skipped_with_the_reason(monkeypatch):
-    from rigbench.kernels import gemm as mod
-
-    monkeypatch.setattr(mod, "_bf16_native_on_cpu", lambda: False)
-    with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic"):
+    _cpu_flags(monkeypatch, **AVX2_ONLY)
+    with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic .no AVX512-BF16 or AMX-BF16"):
         gemm.cases("cpu", "bfloat16", RunContext(quick=True))
-    monkeypatch.setattr(mod, "_bf16_native_on_cpu", lambda: True)
+    _cpu_flags(monkeypatch, **AVX2_ONLY, avx512f=True, avx512_bf16=True)
     assert gemm.cases("cpu", "bfloat16", RunContext(quick=True))[0]["m"] == 1024
 
 
+def test_conv2d_and_attention_in_bfloat16_follow_the_same_rule(monkeypatch):
+    from rigbench.kernels import attention, conv2d
+
+    _cpu_flags(monkeypatch, **AVX2_ONLY)
+    for kernel in (conv2d.KERNELS[0], attention.KERNELS[0]):
+        with pytest.raises(KernelSkip, match="no native bfloat16"):
+            kernel.cases("cpu", "bfloat16", RunContext())
+        assert kernel.cases("cpu", "bfloat16", RunContext(quick=True)) == []   # quick runs float32 only on a CPU
+        assert kernel.cases("cpu", "float32", RunContext())
+    _cpu_flags(monkeypatch, **AVX2_ONLY, amx_bf16=True)
+    assert conv2d.KERNELS[0].cases("cpu", "bfloat16", RunContext())
+
+
 def test_native_arithmetic_follows_the_probe_s_flags():
-    from rigbench.kernels import gemm as mod
+    from rigbench.kernels import base
     from rigbench.probe.cpu import probe_cpu
 
     flags = probe_cpu()["flags"]
-    assert mod._bf16_native_on_cpu() == bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
+    assert base.cpu_has("avx512_bf16", "amx_bf16") == bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
 
 
 def test_shrink_halves_the_largest_dimension():

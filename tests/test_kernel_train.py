@@ -57,12 +57,20 @@ def test_kernel_flops_are_three_forwards_per_sample():
     assert k.items(case) == case["batch_size"] and k.metric == "throughput"
 
 
-def test_quick_cpu_cases_are_float32_only():
+def test_quick_cpu_cases_are_float32_only(monkeypatch):
+    from rigbench.kernels import KernelSkip, base
+
     ctx = RunContext(quick=True)
     for name in ("train_cnn", "train_transformer"):
         assert len(REGISTRY[name].cases("cpu", "float32", ctx)) == 1
         assert REGISTRY[name].cases("cpu", "amp", ctx) == []
+        # the default suite trains with bfloat16 autocast where the CPU has native bfloat16 (the /proc/cpuinfo flags
+        # of a Zen 4), and says why not on an AVX2-only CPU
+        monkeypatch.setattr(base, "probe_cpu", lambda: {"flags": {"avx2": True, "avx512f": True, "avx512_bf16": True}})
         assert len(REGISTRY[name].cases("cpu", "amp", RunContext())) == 1
+        monkeypatch.setattr(base, "probe_cpu", lambda: {"flags": {"avx2": True, "fma": True}})
+        with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic"):
+            REGISTRY[name].cases("cpu", "amp", RunContext())
 
 
 @pytest.mark.parametrize("kind", ["cnn", "transformer"])
@@ -134,7 +142,7 @@ def test_kernel_runs_and_verifies_on_cpu(name):
 
 def test_amp_on_cpu_is_bfloat16_autocast():
     k = REGISTRY["train_transformer"]
-    case = dict(k.cases("cpu", "amp", RunContext(quick=False))[0], **TINY_GPT, batch_size=4)
+    case = dict(k.cases("cpu", "float32", RunContext(quick=False))[0], **TINY_GPT, batch_size=4)  # same sizes as amp
     p = k.prepare("cpu", "amp", case, RunContext())
     p.run()
     p.verify()
@@ -173,7 +181,7 @@ def test_cuda_amp_step():
 def test_amp_cnn_at_default_size_passes_its_gross_error_check():
     # bfloat16 batch-norm backward loses about 10% here (see _GRAD_REL_ERR); a wrong kernel would be off by ~1
     k = REGISTRY["train_cnn"]
-    case = dict(k.cases("cpu", "amp", RunContext(quick=False))[0], batch_size=4)
+    case = dict(k.cases("cpu", "float32", RunContext(quick=False))[0], batch_size=4)  # same sizes as amp
     p = k.prepare("cpu", "amp", case, RunContext())
     p.run()
     p.verify()

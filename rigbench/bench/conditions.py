@@ -197,17 +197,24 @@ def loadavg_1m() -> float | None:
         return None
 
 
-REFERENCE_N = 512      # the reference product is n x n x n float32: 2 n^3 = 0.27 GFLOP, about 1 ms on two cores
+REFERENCE_N = 512      # the reference product is n x n x n float32: 2 n^3 = 0.27 GFLOP, about 1-2 ms on two cores
+REFERENCE_WARMUP_S = 0.3   # untimed calls before the first reading: thread pools, page faults, the clock ramping up
+REFERENCE_SAMPLES = 9      # per reading; the median of nine ignores up to four samples hit by a neighbour
 
 
 class Reference:
-    """The fixed reference workload, timed once per round (see the module docstring)."""
+    """The fixed reference workload, timed once per round (see the module docstring).
+
+    The first reading is taken only after :data:`REFERENCE_WARMUP_S` of untimed calls: the very first matrix
+    products of a process start the thread pool and fault in their pages, and a cold first reading would show the
+    machine "moving" between the first round and the next when only the process warmed up."""
 
     workload = f"float32 matrix product {REFERENCE_N}x{REFERENCE_N}x{REFERENCE_N} on the usable cores (torch)"
 
-    def __init__(self, timer=None):
-        self.timer = timer or Timer(min_sample_s=0.02, min_samples=5, max_samples=5, min_total_s=0.0,
-                                    warmup_s=0.02)
+    def __init__(self, timer=None, warmup_s: float = REFERENCE_WARMUP_S):
+        self.timer = timer or Timer(min_sample_s=0.005, min_samples=REFERENCE_SAMPLES,
+                                    max_samples=REFERENCE_SAMPLES, min_total_s=0.0, warmup_s=0.02)
+        self.warmup_s = warmup_s
         self._fn = None
         self.inner: int | None = None
 
@@ -220,13 +227,17 @@ class Reference:
             b = torch.randn(REFERENCE_N, REFERENCE_N, generator=gen)
             out = torch.empty(REFERENCE_N, REFERENCE_N)
             self._fn = lambda: torch.mm(a, b, out=out)
+            deadline = time.perf_counter() + self.warmup_s
+            while time.perf_counter() < deadline:
+                self._fn()
         return self._fn
 
     def measure(self) -> dict:
         """One reading: the median per-call time, with the machine during it."""
+        work = self._work()
         sampler = MachineSampler()
         with sampler.window():
-            m = self.timer.measure(self._work(), inner=self.inner)
+            m = self.timer.measure(work, inner=self.inner)
         self.inner = m.inner        # the same calls per sample in every round, so readings compare like for like
         return {"median_s": m.median_s, "spread": round(m.spread, 4), "inner": m.inner,
                 "loadavg_1m": loadavg_1m(), **sampler.result()}
@@ -247,6 +258,6 @@ def cpu_clock_reading() -> dict:
 
     sampler = MachineSampler()
     with sampler.window():
-        hz = peaks.measure_clock_hz(iterations=2_000_000, repeats=5)
+        hz = peaks.measure_clock_hz(iterations=500_000, repeats=20)
     return {"scalar_mhz": round(hz / 1e6), "machine": sampler.result()}
 

@@ -111,8 +111,13 @@ def chain_function():
     return _CHAIN
 
 
-def measure_clock_hz(iterations: int = 4_000_000, repeats: int = 5, clock=time.perf_counter) -> float:
-    """The core's clock in Hz from the dependent chain: best (shortest) of ``repeats`` runs."""
+def measure_clock_hz(iterations: int = 1_000_000, repeats: int = 40, clock=time.perf_counter) -> float:
+    """The core's clock in Hz from the dependent chain: best (shortest) of ``repeats`` runs.
+
+    Many short runs rather than a few long ones: another program or the hypervisor can only make a run slower, and
+    a run of about a millisecond (1,000,000 iterations at 4 GHz) is short against a scheduler time slice (several
+    ms), so on a busy machine some runs still go uninterrupted and the best of them is the clock. A few long runs
+    are all interrupted there, and read the clock far too low."""
     chain = chain_function()
     best = float("inf")
     for _ in range(repeats):
@@ -143,7 +148,7 @@ def measure_cpu_clock() -> dict:
                 end = time.perf_counter() + 0.02
                 while time.perf_counter() < end:
                     a @ b
-                hz.append(measure_clock_hz(iterations=400_000, repeats=1))
+                hz.append(measure_clock_hz(iterations=400_000, repeats=3))
             # A neighbour or an interrupt can only make the chain slower, never faster: like the scalar clock, the
             # best (highest) reading is the clock (a median here read 6% low on this shared VM, and peaks from it
             # let measured kernels pass 100%).
@@ -158,9 +163,9 @@ def measure_cpu_clock() -> dict:
         "after_vector_load_mhz": round(vector_hz / 1e6) if vector_hz else None,
         "after_vector_load_reason": vector_reason,
         "used_mhz": round(used / 1e6),
-        "method": (f"dependent imul+xor chain in Numba ({CHAIN_CYCLES_PER_ITER} cycles/iteration), best of 5 on one "
-                   "core; also measured right after 20 ms of single-thread fp32 matrix products (AVX-512 clock "
-                   "licence), best of 5; the lower is used"),
+        "method": (f"dependent imul+xor chain in Numba ({CHAIN_CYCLES_PER_ITER} cycles/iteration), best of 40 runs "
+                   "of about 1 ms on one core; also measured right after 20 ms of single-thread fp32 matrix products "
+                   "(AVX-512 clock licence), best of 5 x 3 runs; the lower is used"),
         "compile_s": compile_s,
     }
 
