@@ -32,13 +32,14 @@ from conftest import assert_user_error, run_cli
 
 GUARD_S = 300           # a hang guard only: every wait below ends as soon as its condition holds
 
-# A bench run that lasts as long as needed: one kernel of 100,000 one-millisecond cases, through the real CLI. The
-# fault-drill script uses the same driver; it is read from there so the two cannot drift apart.
+# A bench run that lasts as long as needed: one kernel of 100,000 one-millisecond cases, through the real CLI, and
+# whether its results file holds a measurement yet. The fault-drill script uses the same driver and test; they are
+# read from there so the two cannot drift apart.
 _DRILLS = importlib.util.spec_from_file_location("fault_drills", Path(__file__).parent / "benchmarks" / "faults.py")
 _drills = importlib.util.module_from_spec(_DRILLS)
 sys.modules[_DRILLS.name] = _drills   # its dataclasses look their module up there
 _DRILLS.loader.exec_module(_drills)
-DRIVER = _drills.SLOW_KERNEL
+DRIVER, measured = _drills.SLOW_KERNEL, _drills.measured
 
 DIST_DRIVER = textwrap.dedent("""
     import sys
@@ -64,13 +65,6 @@ def _wait_for(condition, what: str, proc: subprocess.Popen | None = None) -> Non
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {GUARD_S} s")
         time.sleep(0.1)
-
-
-def _measured(path: Path) -> bool:
-    try:
-        return bool(json.loads(path.read_text())["measurements"])
-    except (OSError, ValueError, KeyError):
-        return False
 
 
 def _alive(pid: int) -> bool:
@@ -233,11 +227,24 @@ def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_
 
 
 @pytest.mark.slow
+def test_ctrl_c_keeps_a_partial_file_marked_interrupted(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _start(DRIVER, str(out))
+    _wait_for(lambda: measured(out), "first measurement", proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=GUARD_S)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and f"partial results in {out}" in stderr
+    doc = load_results(out)
+    assert doc["status"] == "interrupted" and len(doc["measurements"]) >= 1
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_cli_stopped_by_a_signal_says_so_and_exits_128_plus_n(tmp_path, sig):
     out = tmp_path / "r.json"
     proc = _start(DRIVER, str(out))
-    _wait_for(lambda: _measured(out), "first measurement", proc)
+    _wait_for(lambda: measured(out), "first measurement", proc)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=GUARD_S)
     name = signal.Signals(sig).name
@@ -251,7 +258,7 @@ def test_cli_stopped_by_a_signal_says_so_and_exits_128_plus_n(tmp_path, sig):
 def test_ctrl_c_twice_prints_no_interpreter_traceback(tmp_path):
     out = tmp_path / "r.json"
     proc = _start(DRIVER, str(out))
-    _wait_for(lambda: _measured(out), "first measurement", proc)
+    _wait_for(lambda: measured(out), "first measurement", proc)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.02)
     if proc.poll() is None:

@@ -196,6 +196,14 @@ SLOW_KERNEL = textwrap.dedent("""
 """)
 
 
+def measured(path: Path) -> bool:
+    """True once the results file a running bench writes holds a measurement (read back after each one)."""
+    try:
+        return bool(json.loads(path.read_text())["measurements"])
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def signalled(sigs: list[int], gap_s: float = 0.02) -> Callable[[Path], Result]:
     """A bench run (one slow kernel, so it is surely running) stopped by ``sigs`` once it has a measurement."""
     def run(folder: Path) -> Result:
@@ -204,12 +212,7 @@ def signalled(sigs: list[int], gap_s: float = 0.02) -> Callable[[Path], Result]:
         p = subprocess.Popen([PY, "-c", SLOW_KERNEL, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=folder)
         deadline = time.monotonic() + GUARD_S
-        while time.monotonic() < deadline and p.poll() is None:
-            try:
-                if json.loads(out.read_text())["measurements"]:
-                    break
-            except (OSError, ValueError, KeyError):
-                pass
+        while time.monotonic() < deadline and p.poll() is None and not measured(out):
             time.sleep(0.1)
         for s in sigs:
             if p.poll() is None:
