@@ -15,6 +15,12 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+from rich.text import Text
 
 from rigbench.files import dumps
 
@@ -64,8 +70,6 @@ def console(stderr: bool = False):
     """A rich console on stdout (or stderr); colour only on a terminal. Text is always literal: rich markup
     (``[bold]``) and emoji codes (``:smile:``) in paths, GPU names or file contents are printed as they are.
     Width: the terminal's, else ``COLUMNS``, else 120."""
-    from rich.console import Console
-
     stream = sys.stderr if stderr else sys.stdout
     columns = os.environ.get("COLUMNS", "")
     width = None if stream.isatty() or (columns.isdigit() and int(columns) > 0) else 120
@@ -83,9 +87,6 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence], *
     Every cell is literal text. No column is narrower than its longest word, so a number is never cut: a table
     that cannot fit the terminal that way is printed stacked by ``show`` (one block per row).
     """
-    from rich import box
-    from rich.table import Table
-
     rows = [["-" if v is None else str(v) for v in row] for row in rows]
     # Plain strings are literal: the console has markup and emoji codes off.
     t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
@@ -127,9 +128,6 @@ def stacked(t, width: int) -> list[str]:
 def show(*renderables) -> None:
     """Print rich renderables (tables, text) to stdout; strings are literal text; a table too wide for the
     terminal is stacked rather than cut; piped output carries no trailing padding."""
-    from rich.table import Table
-    from rich.text import Text
-
     out = console()
     items = []
     for r in renderables:
@@ -171,8 +169,6 @@ def progress(total: int, label: str, *, enabled: bool = True) -> Iterator[Progre
         yield _Silent()
         return
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
         with RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console(stderr=True), transient=True) as bar:
             yield Progress(total, label, bar)

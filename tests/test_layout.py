@@ -59,6 +59,17 @@ def test_own_modules_are_imported_at_the_top_of_each_file():
     assert not offenders, "imports of the package's own modules inside functions:\n" + "\n".join(offenders)
 
 
+def _imports_own(node: ast.AST) -> bool:
+    """An import of a rigbench module: a statement, or importlib.import_module("rigbench...")."""
+    if isinstance(node, ast.ImportFrom):
+        return bool(node.level) or (node.module or "").startswith("rigbench")
+    if isinstance(node, ast.Import):
+        return any(a.name.startswith("rigbench") for a in node.names)
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module":
+        return bool(node.args) and "rigbench" in ast.dump(node.args[0])
+    return False
+
+
 def test_no_guard_against_the_package_s_own_modules():
     offenders = []
     for name in _modules():
@@ -66,9 +77,10 @@ def test_no_guard_against_the_package_s_own_modules():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Try):
                 continue
-            catches_import = any(
-                isinstance(h.type, (ast.Name, ast.Tuple)) and "ImportError" in ast.dump(h.type) for h in node.handlers)
-            own = any(isinstance(s, ast.ImportFrom) and (s.module or "").startswith("rigbench") for s in node.body)
+            catches_import = any(isinstance(h.type, (ast.Name, ast.Tuple)) and
+                                 any(e in ast.dump(h.type) for e in ("ImportError", "ModuleNotFoundError"))
+                                 for h in node.handlers)
+            own = any(_imports_own(sub) for stmt in node.body for sub in ast.walk(stmt))
             if catches_import and own:
                 offenders.append(f"{path}:{node.lineno}")
     assert not offenders, "guards against the package's own modules being missing:\n" + "\n".join(offenders)

@@ -7,6 +7,7 @@ import io
 import math
 
 import click
+from rich.text import Text
 
 from rigbench import diff as diff_mod
 from rigbench import report, results
@@ -50,8 +51,6 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
         lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
         click.echo("\n".join(lines + ([""] + list(notes) if notes else [])))
         return
-    from rich.text import Text
-
     t = report.table(title, columns, rows, justify=justify)
     t.show_edge, t.pad_edge, t.collapse_padding = False, False, True   # as the bench table
     for i, col in enumerate(t.columns):   # only the named columns may wrap, at a space: no number is ever cut

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
+from stat import S_ISDIR
 from typing import Callable
 
 from rigbench.errors import UserError
@@ -201,9 +202,7 @@ def probe_disks(root: str | os.PathLike = "/", statvfs: Callable = os.statvfs) -
 
 
 def stat_is_dir(st) -> bool:
-    import stat as _stat
-
-    return _stat.S_ISDIR(st.st_mode)
+    return S_ISDIR(st.st_mode)
 
 
 def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable = os.statvfs,

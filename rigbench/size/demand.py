@@ -17,8 +17,11 @@ that ``compare`` and ``cost`` use.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from dataclasses import dataclass, field
+
+import psutil
 
 from rigbench import model as perf_model
 from rigbench.errors import UserError
@@ -144,8 +147,6 @@ class ModelDemand:
 
 
 def _step_fn(job: loader.Job, precision: str):
-    import contextlib
-
     import torch
 
     def step(model, batch, optimizer, phase, after_backward):
@@ -168,8 +169,6 @@ def _step_fn(job: loader.Job, precision: str):
 def _check_room(job: loader.Job) -> None:
     """Refuse, before running it, a model whose weights, gradients and optimizer state do not fit in this machine's
     free memory (the trace runs real steps)."""
-    import psutil
-
     params = [p for p in job.model.parameters()]
     param_bytes = sum(p.numel() * p.element_size() for p in params)
     # weights (already allocated) + gradients + up to two optimizer moments + one foreach temporary

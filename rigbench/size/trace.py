@@ -18,6 +18,7 @@ A trace is one step at one batch; ``rigbench.size.demand`` fits the batch depend
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import weakref
 from dataclasses import asdict, dataclass
@@ -289,8 +290,6 @@ def _scratch_by_op(prof) -> dict[int, int]:
     allocation events inside each operator's marker (oneDNN's convolution and RNN scratch space is allocated and
     freed inside one operator, where no counter above the kernel sees it). Events are matched by time: the marker
     and the allocations come from one profiler and one clock."""
-    import bisect
-
     from torch._C._profiler import _EventType
 
     marks, allocs = [], []
