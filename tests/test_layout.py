@@ -4,13 +4,16 @@ and nothing guards against the package's own modules being missing."""
 from __future__ import annotations
 
 import ast
+import configparser
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
 
 import rigbench
+from conftest import REPO
 from rigbench import kernels, profiles
 
 # Imported inside functions on purpose: heavy, and not every command needs them.
@@ -93,3 +96,24 @@ def test_the_heavy_libraries_are_not_imported_by_import_rigbench():
     code = "import sys, rigbench; print(sorted(m for m in %r if m in sys.modules))" % (LAZY,)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# A distribution whose module has another name.
+_MODULE_OF = {"nvidia-ml-py": "pynvml"}
+
+
+def test_every_dependency_is_named_once_and_imported_by_the_package():
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    names = [re.split(r"[<>=!~;\[ ]", line.strip())[0].lower()
+             for line in cfg.get("options", "install_requires").splitlines() if line.strip()]
+    assert len(names) == len(set(names)), f"named twice in setup.cfg: {sorted({n for n in names if names.count(n) > 1})}"
+    imported = set()
+    for name in _modules():
+        for node in ast.walk(ast.parse(_source(name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    unused = [n for n in names if _MODULE_OF.get(n, n) not in imported]
+    assert not unused, f"dependencies nothing in the package imports: {unused}"
