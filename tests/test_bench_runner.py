@@ -1,6 +1,7 @@
 """The runner with stand-in kernels: failures stay inside their measurement, OOM shrinks, lost GPUs, validity."""
 
 import json
+import os
 import time
 
 import pytest
@@ -323,3 +324,27 @@ def test_each_round_gets_its_share_and_the_first_round_warms_up_longer():
     assert first.warmup_s == 0.15 and first.budget_s == pytest.approx(0.62)
     one = Settings.for_mode(quick=False, rounds=1)
     assert (one.round_timer().min_samples, one.round_timer(first=True).warmup_s) == (9, 0.5)
+
+
+def test_a_job_s_process_tree_is_not_another_program():
+    """A live child's CPU time is in its parent's tree (a distributed job's ranks are the job, not "others"), while
+    this process's own time leaves it out until the child is waited for."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 60\nwhile time.time() < end: pass"])
+    try:
+        proc = psutil.Process(child.pid)
+        deadline = time.time() + 60
+        while sum(proc.cpu_times()[:2]) < 0.2 and time.time() < deadline:   # hang guard only
+            time.sleep(0.05)
+        own = runner.conditions._own_cpu_s()
+        tree = runner.conditions.tree_cpu_s(os.getpid())
+        child_s = sum(proc.cpu_times()[:2])
+        assert child_s >= 0.2
+        assert tree >= own + child_s - 0.05, (tree, own, child_s)     # counters tick in 10 ms steps
+    finally:
+        child.kill()
+        child.wait()

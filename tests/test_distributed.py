@@ -311,3 +311,19 @@ def test_cli_nproc_zero_is_exit_code_2():
 def test_cli_unresolvable_master_is_exit_code_2():
     assert_user_error(run_cli("bench", "--distributed", "--nnodes", "2", "--node-rank", "1",
                               "--master-addr", "no-such-host.invalid"), "does not resolve")
+
+
+def test_a_cpu_figure_of_the_job_is_judged_on_the_machine_too():
+    """The same machine rules as the single-machine runner: other programs' CPU time over the limit flags a CPU
+    figure; a GPU figure records it without being judged on it."""
+    from rigbench.kernels.allreduce import DISTRIBUTED_KERNELS
+
+    kernel = DISTRIBUTED_KERNELS[0]
+    params = {"size_bytes": 2 ** 20, "world_size": 2}
+    times = [0.010, 0.0101, 0.0099, 0.0100, 0.0102, 0.0100, 0.0099]
+    busy = {"steal": 0.0, "others": 0.30, "sampled_s": 1.0}
+    cpu = D._measurement(kernel, "cpu", "float32", params, times, times, {}, 0, 1, None, busy)
+    assert cpu["valid"] is False and [r["code"] for r in cpu["invalid_reasons"]] == ["busy"]
+    assert cpu["machine"]["others"] == 0.30
+    gpu = D._measurement(kernel, "cuda:0", "float32", params, times, times, {}, 0, 1, None, busy)
+    assert gpu["valid"] is True and gpu["machine"]["others"] == 0.30

@@ -129,6 +129,26 @@ def _own_cpu_s() -> float | None:
     return t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
 
 
+def tree_cpu_s(root_pid: int) -> float | None:
+    """CPU seconds used so far by a process and every live descendant (and the children they waited for): a job
+    of several processes on one machine, whose ranks are not "other programs" to each other."""
+    try:
+        import psutil
+
+        root = psutil.Process(root_pid)
+        procs = [root, *root.children(recursive=True)]
+    except (ImportError, OSError, RuntimeError):
+        return None
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except (OSError, RuntimeError):    # psutil.NoSuchProcess is an OSError: a process that just ended
+            continue
+        total += t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+    return total
+
+
 def _usable_cpus() -> list[int] | None:
     try:
         return sorted(os.sched_getaffinity(0))
@@ -143,8 +163,9 @@ class MachineSampler:
     time (``steal``, ``others``) over all windows so far, and the seconds sampled. Counters tick every 10 ms
     (USER_HZ), so a fraction is good to about 0.02 s over the windows' CPU time."""
 
-    def __init__(self, cpus: list[int] | None = None):
+    def __init__(self, cpus: list[int] | None = None, own=None):
         self.cpus = cpus if cpus is not None else _usable_cpus()
+        self.own_cpu_s = own or _own_cpu_s      # what counts as "us": this process, or a job's process tree
         self.busy = self.steal = self.total = self.own = 0.0
         self.seconds = 0.0
         self.known = True
@@ -174,11 +195,11 @@ class _Window:
         self.s = sampler
 
     def __enter__(self):
-        self.c0, self.o0, self.t0 = _cpu_counters(self.s.cpus), _own_cpu_s(), time.perf_counter()
+        self.c0, self.o0, self.t0 = _cpu_counters(self.s.cpus), self.s.own_cpu_s(), time.perf_counter()
         return self
 
     def __exit__(self, *exc):
-        c1, o1 = _cpu_counters(self.s.cpus), _own_cpu_s()
+        c1, o1 = _cpu_counters(self.s.cpus), self.s.own_cpu_s()
         self.s.seconds += time.perf_counter() - self.t0
         if None in (self.c0, c1, self.o0, o1):
             self.s.known = False

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from rigbench import files, proctree, signals, validity
 from rigbench.bench import peaks as peaks_mod
-from rigbench.bench.conditions import cpu_state
+from rigbench.bench.conditions import MachineSampler, cpu_state, tree_cpu_s
 from rigbench.bench.runner import Interrupted, Settings
 from rigbench.bench.schema import default_path, empty_measurement, new_document
 from rigbench.bench.timing import Measurement
@@ -48,6 +48,9 @@ from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import limits
 from rigbench.probe import probe as probe_machine
 from rigbench.scaling import busbw_from_time
+
+# The launcher process id, handed to the workers: their process tree is the job, whose CPU time is "ours"
+JOB_PID_ENV = "RIGBENCH_JOB_PID"
 
 DEFAULT_TIMEOUT_S = 300
 MAX_TIMEOUT_S = 7 * 24 * 3600  # --timeout above a week is a typo (and overflows torch's timedelta arithmetic)
@@ -580,6 +583,7 @@ def _launch_main(spec_path: str) -> int:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     proctree.die_with_parent()  # rigbench killed outright (SIGKILL): the agent still stops its workers
+    os.environ[JOB_PID_ENV] = str(os.getpid())  # the workers' machine sampler counts this tree as the job, not others
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     run_dir = Path(spec["run_dir"])
     if spec["rdzv_backend"] == "static":
@@ -761,8 +765,14 @@ def _time_calls(prep, device: str, quick: bool, collective: bool) -> tuple[list[
     return local, job, inner
 
 
+def _job_cpu_s() -> float | None:
+    """CPU seconds of this job on this machine: the launcher, its agent and every rank (not "other programs")."""
+    return tree_cpu_s(int(os.environ.get(JOB_PID_ENV) or os.getpid()))
+
+
 def _measurement(kernel, device: str, dtype: str, params: dict, local: list[float], job: list[float],
-                 info: dict, rank: int, inner: int = 1, cond: dict | None = None) -> dict:
+                 info: dict, rank: int, inner: int = 1, cond: dict | None = None,
+                 machine: dict | None = None) -> dict:
     job_m, local_m = Measurement(samples_s=job, inner=inner), Measurement(samples_s=local, inner=inner)
     median = job_m.median_s
     t = job_m.to_dict()
@@ -778,7 +788,11 @@ def _measurement(kernel, device: str, dtype: str, params: dict, local: list[floa
     if kernel.name == "allreduce":
         algbw, busbw = busbw_from_time(params["size_bytes"], params["world_size"], median)
         m.update(algbw_gbps=algbw, busbw_gbps=busbw, latency_us=median * 1e6)
-    reasons = validity.judge(spread=job_m.spread, sample_s=job_m.sample_s)
+    # the machine during the timed calls (steal, other programs' CPU time) is judged for CPU figures, as in the
+    # single-machine runner; there is no reference workload between rounds here, so no drift
+    m["machine"] = machine or {}
+    reasons = validity.judge(spread=job_m.spread, sample_s=job_m.sample_s,
+                             machine=machine if device == "cpu" else None)
     m["valid"], m["invalid_reasons"] = not reasons, reasons
     return m
 
@@ -813,11 +827,13 @@ def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, wor
                 before = cpu_state()
                 prep = kernel.prepare(device, dtype, params, ctx)
                 try:
-                    local, job, inner = _time_calls(prep, device, spec["quick"], collective=not alone)
+                    sampler = MachineSampler(own=_job_cpu_s)
+                    with sampler.window():
+                        local, job, inner = _time_calls(prep, device, spec["quick"], collective=not alone)
                     after = cpu_state()
                     prep.verify()
                     m = _measurement(kernel, device, dtype, params, local, job, dict(prep.info), rank, inner,
-                                     {"cpu_before": before, "cpu_after": after})
+                                     {"cpu_before": before, "cpu_after": after}, sampler.result())
                 finally:
                     prep.close()
             except KernelSkip as exc:
