@@ -45,7 +45,7 @@ class Attention(Kernel):
         if kind == "cpu":
             if ctx.quick and dtype != "float32":
                 return []
-            skip_without_native(self.name, device, dtype)
+            skip_without_native(device, dtype)
             base = {"b": 2, "h": 8, "l": 512, "d": 64} if ctx.quick else {"b": 4, "h": 16, "l": 1024, "d": 64}
         else:
             base = {"b": 4, "h": 16, "l": 1024, "d": 64} if ctx.quick else {"b": 8, "h": 16, "l": 4096, "d": 128}

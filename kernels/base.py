@@ -93,15 +93,15 @@ NATIVE_ON_CPU = {
 }
 
 
-def skip_without_native(kernel_name: str, device: str, dtype: str) -> None:
+def skip_without_native(device: str, dtype: str) -> None:
     """Raise ``KernelSkip`` for a 16-bit dtype on a CPU without native arithmetic at that precision."""
     if device.split(":")[0] != "cpu" or dtype not in NATIVE_ON_CPU:
         return
     flags, names = NATIVE_ON_CPU[dtype]
     if not cpu_has(*flags):
-        raise KernelSkip(f"{kernel_name} in {dtype} on this CPU: no native {dtype} arithmetic (no {names}), so "
-                         "PyTorch converts every element to float32 and back; that conversion path is not a "
-                         "capability worth timing")
+        # the same words for every kernel, so the bench table says it once for all of them
+        raise KernelSkip(f"no native {dtype} arithmetic on this CPU (no {names}): PyTorch converts every element "
+                         "to float32 and back, a conversion path that says nothing of the hardware")
 
 
 def require_torch_device(kernel_name: str, device: str, dtype: str, valid_dtypes) -> None:

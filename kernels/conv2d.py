@@ -46,7 +46,7 @@ class Conv2d(Kernel):
             # ResNet-50 conv2_x: 64 channels at 56 x 56
             base = {"n": 8 if kind == "cpu" else 64, "c": 64, "k": 64, "h": 56, "w": 56, "r": 3, "s": 3}
         else:
-            skip_without_native(self.name, device, dtype)
+            skip_without_native(device, dtype)
             # ResNet-50 conv4_x: 256 channels at 14 x 14
             base = {"n": 32 if kind == "cpu" else 256, "c": 256, "k": 256, "h": 14, "w": 14, "r": 3, "s": 3}
         base["itemsize"] = ITEMSIZE[dtype]

@@ -45,7 +45,7 @@ class Gemm(Kernel):
         if dtype == "tf32" and kind != "cuda":
             return []  # TF32 is a tensor-core mode of NVIDIA GPUs
         if kind == "cpu":
-            skip_without_native(self.name, device, dtype)
+            skip_without_native(device, dtype)
             sizes = [1024] if ctx.quick else [2048, 4096]
         else:
             sizes = [4096] if ctx.quick else [8192]

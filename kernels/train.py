@@ -360,7 +360,7 @@ class TrainKernel(Kernel):
         if ctx.quick and kind == "cpu" and dtype == "amp":
             return []  # keep the quick suite short: CPU bfloat16 autocast runs in the default suite
         if kind == "cpu" and dtype == "amp":
-            skip_without_native(self.name + " amp (bfloat16 autocast)", device, "bfloat16")
+            skip_without_native(device, "bfloat16")  # amp on a CPU is bfloat16 autocast
         cfg = (CNN_CONFIGS if self.kind == "cnn" else TRANSFORMER_CONFIGS)[bool(ctx.quick)]
         return [dict(cfg, model=self.kind, batch_size=BATCH[(self.kind, bool(ctx.quick), kind)])]
 

@@ -302,3 +302,20 @@ def test_a_quiet_machine_gets_no_sentence(monkeypatch, capsys):
                                            (("--rounds", "2", "--distributed"), "--rounds does not apply")])
 def test_bad_rounds_are_refused(args, fragment, tmp_path):
     assert_user_error(run_cli("bench", "--only", "gemm", "--out", str(tmp_path / "r.json"), *args), fragment)
+
+
+def test_figures_skipped_for_the_same_reason_share_one_note():
+    from rigbench.bench import table
+
+    doc = _fake_doc()
+    why = "no native bfloat16 arithmetic on this CPU (no AVX512-BF16 or AMX-BF16): a conversion path"
+    for kernel in ("conv2d", "attention"):
+        doc["measurements"].append({"kernel": kernel, "device": "cpu", "dtype": "bfloat16", "label": None,
+                                    "params": {}, "status": "skipped", "reason": why, "value": None,
+                                    "unit": "TFLOP/s", "valid": False, "invalid_reasons": []})
+    full, _, notes = table.rows(doc)
+    cells = {(r[0], r[2]): r[-1] for r in full}
+    assert cells[("gemm", "float16")] == "skipped [1]"
+    assert cells[("conv2d", "bfloat16")] == cells[("attention", "bfloat16")] == "skipped [3]"
+    assert notes[2] == f"[3] conv2d bfloat16; attention bfloat16 skipped: {why}"
+    assert len(notes) == 3 and notes[1].startswith("[2] gemm float32 1024³ invalid: spread 37%")

@@ -83,13 +83,13 @@ AVX2_ONLY = {"avx2": True, "fma": True}
 
 def test_float16_on_a_cpu_without_native_half_is_skipped_with_the_reason(monkeypatch):
     _cpu_flags(monkeypatch, **AVX2_ONLY)
-    with pytest.raises(KernelSkip, match="no native float16 arithmetic .no AVX512-FP16 or AMX"):
+    with pytest.raises(KernelSkip, match="no native float16 arithmetic on this CPU .no AVX512-FP16 or AMX"):
         gemm.cases("cpu", "float16", RunContext(quick=True))
 
 
 def test_bfloat16_on_a_cpu_without_native_bfloat16_is_skipped_with_the_reason(monkeypatch):
     _cpu_flags(monkeypatch, **AVX2_ONLY)
-    with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic .no AVX512-BF16 or AMX-BF16"):
+    with pytest.raises(KernelSkip, match="no native bfloat16 arithmetic on this CPU .no AVX512-BF16 or AMX-BF16"):
         gemm.cases("cpu", "bfloat16", RunContext(quick=True))
     _cpu_flags(monkeypatch, **AVX2_ONLY, avx512f=True, avx512_bf16=True)
     assert gemm.cases("cpu", "bfloat16", RunContext(quick=True))[0]["m"] == 1024

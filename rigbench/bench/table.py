@@ -56,15 +56,23 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
     view = results.Results.of(doc)
     several_devices = len(view.devices()) > 1
     full, compact, notes = [], [], []
+    shared: dict[tuple, int] = {}       # (status, reason) -> index of the note that already says it
     for f in view.all():
         m = f.raw
         label = case(m)
         who = " ".join(x for x in (m["kernel"], m["device"] if several_devices else "", m["dtype"], label) if x)
         head = (m["kernel"], m["device"], m["dtype"], label or "-")
         if m.get("status") != "ok":
-            status = m.get("status") or "failed"
-            notes.append(f"[{len(notes) + 1}] {who} {status}: {m.get('reason') or 'no reason recorded'}")
-            cell = f"{'skipped' if status == 'skipped' else status.upper()} [{len(notes)}]"
+            status, why = m.get("status") or "failed", m.get("reason") or "no reason recorded"
+            # one note for every figure that stopped for the same reason (bfloat16 on a CPU without it, ...)
+            at = shared.get((status, why))
+            if at is None:
+                notes.append(f"{who} {status}: {why}")
+                at = shared[(status, why)] = len(notes) - 1
+            else:
+                head_text, rest = notes[at].split(f" {status}: ", 1)
+                notes[at] = f"{head_text}; {who} {status}: {rest}"
+            cell = f"{'skipped' if status == 'skipped' else status.upper()} [{at + 1}]"
             full.append((*head, "-", "-", "-", "-", cell))
             compact.append(full[-1])
             continue
@@ -84,11 +92,11 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             compact.append((*head, *body, "INVALID (above)"))
             continue
         also = " (and the machine, above)" if len(own) < len(reasons) else ""
-        notes.append(f"[{len(notes) + 1}] {who} invalid: {'; '.join(validity.texts(own))}{also}")
+        notes.append(f"{who} invalid: {'; '.join(validity.texts(own))}{also}")
         more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
         full.append((*head, *body, f"INVALID: {validity.brief(own[0])}{more} [{len(notes)}]"))
         compact.append((*head, *body, f"INVALID [{len(notes)}]"))
-    return full, compact, notes
+    return full, compact, [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
 
 
 def _ci(f) -> str:
