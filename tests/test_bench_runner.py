@@ -348,3 +348,16 @@ def test_a_job_s_process_tree_is_not_another_program():
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_heap_keeps_freed_memory_on_glibc():
+    import platform
+
+    from rigbench.bench import heap
+
+    got = heap.keep_freed_memory()
+    if platform.libc_ver()[0] != "glibc":
+        assert got["set"] is False and "glibc" in got["reason"]
+        return
+    assert got == {**got, "set": True, "mmap_threshold_bytes": 32 * 2 ** 20, "trim_threshold_bytes": 2 ** 30}
+    assert heap.keep_freed_memory()["set"] is True     # setting it again is harmless

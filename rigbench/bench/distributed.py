@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rigbench import files, proctree, signals, validity
+from rigbench.bench import heap
 from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.conditions import MachineSampler, cpu_state, tree_cpu_s
 from rigbench.bench.runner import Interrupted, Settings
@@ -663,7 +664,7 @@ def _worker(spec_path: str) -> None:
         worker.update(_gpu_facts(torch, local_rank))
     rec = _Record(run_dir, worker)
 
-    rec.doc["conditions_start"] = cpu_state()
+    rec.doc["conditions_start"] = {**cpu_state(), "heap": heap.keep_freed_memory()}
     kwargs = {"device_id": torch.device(device)} if use_cuda else {}
     fault = spec.get("fault") or {}
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from rigbench import files, results, signals, validity
-from rigbench.bench import conditions, schema
+from rigbench.bench import conditions, heap, schema
 from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
@@ -502,7 +502,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         t0 = time.perf_counter()
         doc["probe"] = probe if probe is not None else run_probe(data_dir)
         doc["probe_s"] = time.perf_counter() - t0
-        doc["conditions"] = {"start": conditions.cpu_state()}
+        doc["conditions"] = {"start": conditions.cpu_state(), "heap": heap.keep_freed_memory()}
         t0 = time.perf_counter()
         doc["peaks"] = peaks if peaks is not None else measure_peaks(devices, doc["probe"])
         doc["peaks_s"] = time.perf_counter() - t0
