@@ -27,6 +27,7 @@ from typing import Iterable
 MAX_SPREAD = 0.10          # IQR over median of the samples
 MAX_ROUND_MOVE = 0.10      # (slowest - fastest round median) over the median
 MAX_DRIFT = 0.10           # (slowest - fastest reference round) over the reference median
+MAX_SLOWER = 0.10          # reference cycles over this machine's best earlier run, less one
 MAX_STEAL = 0.05           # CPU time stolen by the hypervisor, share of the usable CPUs' time
 MAX_OTHERS = 0.05          # CPU time used by other programs, share of the usable CPUs' time
 MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead
@@ -36,6 +37,7 @@ CODES = {
     "spread": "spread",
     "rounds": "rounds moved",
     "drift": "machine moved",
+    "slower": "machine slower",
     "steal": "CPU stolen",
     "busy": "machine busy",
     "short_sample": "sample < 1 ms",
@@ -51,7 +53,7 @@ CODES = {
 }
 
 # Codes that say the machine, not the figure, was the problem: the screen says it once, above the table.
-MACHINE_CODES = ("drift", "steal", "busy")
+MACHINE_CODES = ("drift", "slower", "steal", "busy")
 
 
 def reason(code: str, text: str, value=None, limit=None) -> dict:
@@ -82,13 +84,19 @@ def timing_reasons(spread: float | None, sample_s: float | None, round_move: flo
 
 
 def machine_reasons(machine: dict | None) -> list[dict]:
-    """Reasons from the machine during the figure: ``{"drift", "steal", "others"}`` as fractions (None: unknown)."""
+    """Reasons from the machine during the figure: ``{"drift", "slower", "steal", "others"}`` as fractions (None:
+    unknown)."""
     machine = machine or {}
     out = []
     drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
     if _finite(drift) and drift > MAX_DRIFT:
         out.append(reason("drift", f"the machine itself moved {drift:.0%} (reference workload, slowest vs fastest "
                                    f"round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
+    slower = machine.get("slower")
+    if _finite(slower) and slower > MAX_SLOWER:
+        out.append(reason("slower", f"the reference workload took {slower:.0%} more CPU cycles than on this machine's "
+                                    f"best earlier run: its cores were shared for the whole stretch (limit "
+                                    f"{MAX_SLOWER:.0%})", round(slower, 4), MAX_SLOWER))
     if _finite(steal) and steal > MAX_STEAL:
         out.append(reason("steal", f"the hypervisor took {steal:.0%} of the CPU time (steal, limit {MAX_STEAL:.0%})",
                           round(steal, 4), MAX_STEAL))
@@ -127,7 +135,7 @@ def brief(r: dict) -> str:
     code = r.get("code")
     words = CODES.get(code, "see notes")
     value = r.get("value")
-    if code in ("spread", "rounds", "drift", "steal", "busy") and _finite(value):
+    if code in ("spread", "rounds", "drift", "slower", "steal", "busy") and _finite(value):
         return f"{words} {value:.0%}"
     return words
 

@@ -361,3 +361,25 @@ def test_the_heap_keeps_freed_memory_on_glibc():
         return
     assert got == {**got, "set": True, "mmap_threshold_bytes": 32 * 2 ** 20, "trim_threshold_bytes": 2 ** 30}
     assert heap.keep_freed_memory()["set"] is True     # setting it again is harmless
+
+
+def test_a_second_run_in_the_same_folder_is_held_against_the_first(tmp_path):
+    """Each reference reading carries the clock beside it; the second run of the machine finds the first as its
+    baseline and records how many more cycles its readings took (judged against the recorded numbers)."""
+    pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
+    reg = {"a": Logged("a")}
+    peaks = {"cpu": {**PEAKS["cpu"], "clock": {"scalar_mhz": 3000, "used_mhz": 3000}}}
+    first, first_path = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "one.json", probe=PROBE,
+                                  peaks=peaks, settings=FAST)
+    assert first["machine"]["baseline"]["mcycles"] is None
+    assert all(r["clock_mhz"] == 3000 for r in first["machine"]["reference"]["readings"])
+    second, _ = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "two.json", probe=PROBE, peaks=peaks,
+                          settings=FAST)
+    base = second["machine"]["baseline"]
+    assert base["file"] == str(first_path) and base["runs"] == 1
+    best = min(r["median_s"] * 3000 for r in first["machine"]["reference"]["readings"])
+    assert base["mcycles"] == pytest.approx(best)
+    (m,) = second["measurements"]
+    mine = sorted(r["median_s"] * 3000 for r in second["machine"]["reference"]["readings"])
+    assert m["machine"]["slower"] == pytest.approx(((mine[0] + mine[1]) / 2) / best - 1, abs=1e-3)
+    assert ("slower" in {r["code"] for r in m["invalid_reasons"]}) == (m["machine"]["slower"] > 0.10)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from rigbench import files, results, signals, validity
-from rigbench.bench import conditions, heap, schema
+from rigbench.bench import baseline, conditions, heap, schema
 from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
@@ -347,8 +347,9 @@ class CaseRun:
         rec.update(status="failed", reason=_one_line(exc))
         return False
 
-    def record(self, readings: list[dict] | None = None) -> dict:
-        """The measurement so far; ``readings``: the reference readings of the run, one per round boundary."""
+    def record(self, readings: list[dict] | None = None, base: dict | None = None) -> dict:
+        """The measurement so far; ``readings``: the reference readings of the run, one per round boundary;
+        ``base``: this machine's baseline from its earlier runs (:mod:`rigbench.bench.baseline`)."""
         if not self.parts:
             return self.rec
         m = self.parts[0] if len(self.parts) == 1 else Measurement.combine(self.parts)
@@ -357,6 +358,8 @@ class CaseRun:
             # the readings that bracket the rounds this figure was timed in
             span = readings[self.first_round: self.first_round + len(self.parts) + 1]
             machine["drift"] = conditions.drift(span)
+            if base is not None:
+                machine["slower"] = baseline.slower(span, base)
         machine["rounds"] = len(self.parts)
         if self.stopped:
             machine["stopped"] = self.stopped
@@ -522,21 +525,28 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         clocks: list[dict] = []
         machine = conditions.MachineSampler()
         doc["machine"] = {"rounds": rounds, "reference": {"workload": reference.workload, "readings": readings},
-                          "limits": {"drift": validity.MAX_DRIFT, "steal": validity.MAX_STEAL,
+                          "limits": {"drift": validity.MAX_DRIFT, "slower": validity.MAX_SLOWER,
+                                     "steal": validity.MAX_STEAL,
                                      "others": validity.MAX_OTHERS}}
+
+        # the clock beside each reading turns its time into cycles: this run against the machine's earlier runs
+        clock_mhz = ((doc["peaks"].get("cpu") or {}).get("clock") or {}).get("scalar_mhz")
+        base = baseline.find(baseline.signature(doc), [path.parent, results.results_dir()], exclude=path)
+        doc["machine"]["baseline"] = base
 
         def read_reference() -> None:
             try:
-                readings.append(reference.measure())
+                readings.append({**reference.measure(), "clock_mhz": clock_mhz})
             except ImportError as exc:    # no torch: the machine's movement is not measured, and says why
                 doc["machine"]["reference"]["reason"] = f"not measured: {exc}"
 
         def publish() -> None:
-            doc["measurements"] = [*broken, *(c.record(readings) for c in cases if c.parts or c.done)]
+            doc["measurements"] = [*broken, *(c.record(readings, base) for c in cases if c.parts or c.done)]
             total = conditions.MachineSampler(machine.cpus)
             for c in cases:
                 total.add(c.machine)
-            doc["machine"].update(total.result(), drift=conditions.drift(readings))
+            doc["machine"].update(total.result(), drift=conditions.drift(readings),
+                                  slower=baseline.slower(readings, base))
             write_json_atomic(path, doc)
 
         with (progress(len(cases) * rounds) if progress else nullcontext(None)) as bar:
@@ -555,6 +565,8 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                     # guideline judges a fall only when it repeats and no neighbour explains it
                     clocks.append(conditions.cpu_clock_reading())
                     doc["conditions"]["cpu_clock_rounds"] = clocks
+                    if readings:
+                        readings[-1]["clock_mhz"] = clocks[-1]["scalar_mhz"]   # measured right after the reading
                     doc["conditions"]["cpu_clock_end"] = clocks[-1]
                 publish()
         doc["suite_s"] = time.perf_counter() - started

@@ -121,6 +121,9 @@ def machine_sentence(doc: dict) -> str | None:
         said.append(f"the hypervisor took {v['steal']:.0%} (steal)")
     if v["drift"] is not None:
         said.append(f"the reference workload moved {v['drift']:.0%} between rounds")
+    if (v["slower"] or 0) > validity.MAX_SLOWER:
+        said.append(f"and took {v['slower']:.0%} more CPU cycles than in this machine's best earlier run (its cores "
+                    "shared with someone else the whole time)")
     load = ""
     if v["loadavg_start"] is not None and v["loadavg_end"] is not None:
         load = f" (load average {v['loadavg_start']:.1f} -> {v['loadavg_end']:.1f})"
@@ -128,7 +131,9 @@ def machine_sentence(doc: dict) -> str | None:
     flagged = (f"{v['flagged']} of {v['measured']} figures are flagged for it" if v["flagged"]
                else "no figure was flagged for it")
     more = (v["rounds"] or 1) + 2
-    return (f"The machine was {'busy' if busy else 'moving'} while measuring: {', '.join(said) or 'not measured'}"
+    slower = (v["slower"] or 0) > validity.MAX_SLOWER
+    state = "busy" if busy else "slower than usual" if slower else "moving"
+    return (f"The machine was {state} while measuring: {', '.join(said) or 'not measured'}"
             f"{load}; {limits}; {flagged}. Close other programs, run again with more rounds (rigbench bench "
             f"--rounds {more}), or measure on a dedicated machine.")
 

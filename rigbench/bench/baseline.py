@@ -1,0 +1,92 @@
+"""The machine against its own past: is this whole run slower than the same machine has been?
+
+Movement inside a run (the reference workload between rounds, steal, other programs' CPU time) cannot see a machine
+that is slower for the whole run: on a VM whose cores are shared with another tenant (an SMT sibling, a shared cache
+or memory controller on the host), every kernel and every reference reading may run a third slower for minutes,
+with nothing in the guest to show it. Measured on this project's 2-vCPU VM: one of three back-to-back quick runs had
+every figure 20-35% below the other two, the reference 35% slower than in them and steady within the run (so no
+drift), steal 1%, other programs 2%.
+
+The fixed reference workload is the yardstick across runs too. Its time times the measured clock is its cost in
+cycles: a slower clock (heat, a power limit) lowers every figure but not the cycles, while a core shared with
+someone else costs more cycles for the same work. The best (fewest) cycles of this machine's earlier runs are its
+baseline (interference only ever adds cycles). Earlier runs are those in the folder this run is written to and in
+the per-user data folder, made on the same machine (host, CPU, usable cores), with the same reference workload,
+torch version and threads; the newest :data:`HISTORY` of them are read. A first run has no baseline and says so.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from rigbench import results
+from rigbench.errors import UserError
+
+HISTORY = 50      # earlier runs read at most (the newest)
+
+
+def signature(doc: dict) -> dict:
+    """What must match for two runs' reference readings to be compared."""
+    probe = doc.get("probe") or {}
+    cpu = probe.get("cpu") or {}
+    machine = doc.get("machine") or {}
+    start = (doc.get("conditions") or {}).get("start") or {}
+    return {"host": doc.get("host"), "cpu": cpu.get("brand"), "usable_cores": cpu.get("usable_cores"),
+            "torch": (probe.get("software") or {}).get("torch"), "threads": start.get("torch_threads"),
+            "workload": (machine.get("reference") or {}).get("workload")}
+
+
+def reading_mcycles(reading: dict) -> float | None:
+    """Millions of cycles of one reference reading: its per-call time times the clock measured beside it."""
+    t, mhz = reading.get("median_s"), reading.get("clock_mhz")
+    if not isinstance(t, (int, float)) or not isinstance(mhz, (int, float)) or t <= 0 or mhz <= 0:
+        return None
+    return t * mhz
+
+
+def best_of(doc: dict) -> float | None:
+    """The fewest cycles of any reference reading in a results document."""
+    readings = ((doc.get("machine") or {}).get("reference") or {}).get("readings") or []
+    cycles = [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
+    return min(cycles) if cycles else None
+
+
+def find(sig: dict, folders: list[Path], exclude: Path | None = None) -> dict:
+    """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``."""
+    if not sig.get("workload") or not sig.get("host"):
+        return {"mcycles": None, "reason": "no reference workload or host recorded for this run"}
+    paths: dict[Path, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for p in folder.glob("*.json"):
+                if not p.name.startswith("."):
+                    paths.setdefault(p.resolve(), p)
+    skip = exclude.resolve() if exclude is not None else None
+    newest = sorted((p for real, p in paths.items() if real != skip), key=lambda p: p.stat().st_mtime)[-HISTORY:]
+    best, runs = None, 0
+    for path in newest:
+        try:
+            doc = results.load_document(path)
+        except (UserError, OSError):
+            continue
+        if signature(doc) != sig:
+            continue
+        cycles = best_of(doc)
+        if cycles is None:
+            continue
+        runs += 1
+        if best is None or cycles < best[0]:
+            best = (cycles, path)
+    if best is None:
+        where = ", ".join(str(f) for f in folders)
+        return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference in {where}"}
+    return {"mcycles": best[0], "file": str(best[1]), "runs": runs}
+
+
+def slower(readings: list[dict], base: dict) -> float | None:
+    """How many more cycles than the baseline the median of ``readings`` took (0.35 = 35% more); None unknown."""
+    cycles = [c for c in (reading_mcycles(r) for r in readings) if c is not None]
+    if not cycles or not base.get("mcycles"):
+        return None
+    return round(statistics.median(cycles) / base["mcycles"] - 1.0, 4)

@@ -1,0 +1,57 @@
+"""The machine against its own past: reference cycles against the best earlier run of the same machine."""
+
+import json
+
+import pytest
+
+from rigbench import validity
+from rigbench.bench import baseline
+
+WORKLOAD = "float32 matrix product 512x512x512 on the usable cores (torch)"
+
+
+def _run(host="vm", readings=((0.00190, 3200),), torch="2.13.0+cpu", cores=2):
+    return {"schema": "rigbench.results/2", "host": host, "created_utc": "2026-12-02T16:00:00Z", "status": "complete",
+            "probe": {"cpu": {"brand": "AMD EPYC", "usable_cores": cores}, "software": {"torch": torch}},
+            "conditions": {"start": {"torch_threads": 2}}, "measurements": [],
+            "machine": {"reference": {"workload": WORKLOAD,
+                                      "readings": [{"median_s": t, "clock_mhz": mhz} for t, mhz in readings]}}}
+
+
+def _write(folder, name, doc):
+    (folder / name).write_text(json.dumps(doc), encoding="utf-8")
+
+
+def test_cycles_are_time_times_clock():
+    assert baseline.reading_mcycles({"median_s": 0.002, "clock_mhz": 3000}) == pytest.approx(6.0)
+    assert baseline.reading_mcycles({"median_s": 0.002, "clock_mhz": None}) is None
+    assert baseline.best_of(_run(readings=((0.0020, 3000), (0.0019, 3000), (0.0021, 2800)))) == pytest.approx(5.7)
+
+
+def test_the_baseline_is_the_fewest_cycles_of_the_same_machine(tmp_path):
+    _write(tmp_path, "a.json", _run(readings=((0.00200, 3200),)))           # 6.40 Mcycles
+    _write(tmp_path, "b.json", _run(readings=((0.00190, 3200),)))           # 6.08: the best
+    _write(tmp_path, "c.json", _run(readings=((0.00100, 3200),), host="other"))       # another machine
+    _write(tmp_path, "d.json", _run(readings=((0.00100, 3200),), torch="2.14.0"))     # another torch
+    _write(tmp_path, "e.json", _run(readings=((0.00100, 3200),), cores=4))            # other cores
+    _write(tmp_path, "broken.json", {"not": "a results file"})
+    base = baseline.find(baseline.signature(_run()), [tmp_path])
+    assert base["mcycles"] == pytest.approx(6.08) and base["file"].endswith("b.json") and base["runs"] == 2
+
+
+def test_a_run_slower_for_all_its_length_is_flagged_and_a_lower_clock_is_not(tmp_path):
+    base = {"mcycles": 6.08}
+    # the same work took 35% more time at the same clock: 35% more cycles, another tenant on the cores
+    shared = baseline.slower([{"median_s": 0.00190 * 1.35, "clock_mhz": 3200}] * 4, base)
+    assert shared == pytest.approx(0.35, abs=1e-3)
+    (r,) = validity.machine_reasons({"slower": shared})
+    assert (r["code"], r["limit"]) == ("slower", validity.MAX_SLOWER)
+    # 20% slower because the clock fell 20% (heat, a power limit): the same cycles, not a shared machine
+    hot = baseline.slower([{"median_s": 0.00190 / 0.8, "clock_mhz": 3200 * 0.8}] * 4, base)
+    assert hot == pytest.approx(0.0, abs=1e-3) and validity.machine_reasons({"slower": hot}) == []
+
+
+def test_a_first_run_has_no_baseline_and_says_why(tmp_path):
+    base = baseline.find(baseline.signature(_run()), [tmp_path, tmp_path / "missing"])
+    assert base["mcycles"] is None and "no earlier run of this machine" in base["reason"]
+    assert baseline.slower([{"median_s": 0.002, "clock_mhz": 3000}], base) is None
