@@ -185,10 +185,48 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _POWER_LIMIT = re.compile(r"^(.*?)\s*@\s*([0-9]+(?:\.[0-9]+)?)\s*w\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def laptop_configs() -> dict[str, list[tuple[float, float, float, str]]]:
+    """NVIDIA's published configurations of a laptop GPU (``profiles/laptop_gpu_configs.csv``): card id ->
+    [(TGP W, boost MHz, memory bandwidth GB/s, source)], by TGP. A laptop maker picks one; below the top TGP the
+    boost clock (and on the Max-Q steps the memory speed) is lower than the catalog row's."""
+    out: dict[str, list[tuple[float, float, float, str]]] = {}
+    for r in data.load_csv("laptop_gpu_configs.csv", required=("gpu", "tgp_w", "boost_clock_mhz",
+                                                                "memory_bandwidth_gbps", "source")):
+        out.setdefault(r["gpu"], []).append((float(r.number("tgp_w", positive="a TGP is positive")),
+                                             float(r.number("boost_clock_mhz", positive="a clock is positive")),
+                                             float(r.number("memory_bandwidth_gbps", positive="a bandwidth is positive")),
+                                             r["source"]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _configured(gpu: Gpu, watts: float) -> tuple[float, float] | None:
+    """(boost MHz, memory GB/s) of ``gpu`` at a TGP of ``watts`` from its published configurations (the catalog
+    row itself is the top one): a listed TGP gives its own; between two listed ones the boost clock is interpolated
+    linearly and the memory is the lower one's (a configuration's memory speed is fixed; the laptop maker can only
+    have picked a step at or below its TGP). None where none are published."""
+    steps = laptop_configs().get(gpu.id)
+    if not steps or gpu.boost_clock_mhz is None or gpu.tdp_w is None:
+        return None
+    points = [(w, mhz, bw) for w, mhz, bw, _ in steps] + [(gpu.tdp_w, float(gpu.boost_clock_mhz),
+                                                           gpu.memory_bandwidth_gbps)]
+    points.sort()
+    below = [p for p in points if p[0] <= watts]
+    above = [p for p in points if p[0] >= watts]
+    if not below:                        # under the lowest published step: its clocks, the power term does the rest
+        return points[0][1], points[0][2]
+    lo, hi = below[-1], above[0]
+    mhz = lo[1] if hi[0] == lo[0] else lo[1] + (hi[1] - lo[1]) * (watts - lo[0]) / (hi[0] - lo[0])
+    return mhz, lo[2]
+
+
 def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
     """The card run at a lower power limit (a laptop's TGP as its maker set it, or ``nvidia-smi -pl``): the same
-    chip with ``tdp_w = watts``; the model's power term lowers its sustained clock. ``watts`` must lie in the card's
-    range: ``tdp_min_w`` (or half the TDP where none is published) up to ``tdp_w``."""
+    chip with ``tdp_w = watts``; the model's power term lowers its sustained clock. Where NVIDIA publishes the
+    laptop configurations of the card (``profiles/laptop_gpu_configs.csv``), the card also takes the boost clock
+    and memory bandwidth of the configuration at that TGP, and its peak rates scale with the boost clock.
+    ``watts`` must lie in the card's range: ``tdp_min_w`` (or half the TDP where none is published) up to
+    ``tdp_w``."""
     if gpu.tdp_w is None:
         raise UserError(f"{gpu.id}: no board power published, so no power limit can be applied")
     low = gpu.tdp_min_w if gpu.tdp_min_w is not None else gpu.tdp_w / 2
@@ -196,7 +234,24 @@ def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
         raise UserError(f"{gpu.id}@{watts:g}W: power limit outside the card's range {low:g}-{gpu.tdp_w:g} W")
     if watts == gpu.tdp_w:
         return gpu
-    return dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}w", name=f"{gpu.name} at {watts:g} W", tdp_w=float(watts))
+    limited = dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}w", name=f"{gpu.name} at {watts:g} W",
+                                  tdp_w=float(watts))
+    config = _configured(gpu, watts)
+    if config is None:
+        return limited
+    mhz, bandwidth = config
+    k = mhz / gpu.boost_clock_mhz
+
+    def scaled(v: float | None) -> float | None:
+        return None if v is None else round(v * k, 3)
+
+    return dataclasses.replace(
+        limited, boost_clock_mhz=int(round(mhz)), fp32_tflops=scaled(gpu.fp32_tflops),
+        fp16_tflops=scaled(gpu.fp16_tflops), fp16_tensor_tflops=scaled(gpu.fp16_tensor_tflops),
+        bf16_tensor_tflops=scaled(gpu.bf16_tensor_tflops), tf32_tflops=scaled(gpu.tf32_tflops),
+        memory_bandwidth_gbps=bandwidth,
+        source=f"{gpu.source}; at {watts:g} W: the published {mhz:.0f} MHz boost / {bandwidth:g} GB/s configuration "
+               "(profiles/laptop_gpu_configs.csv)")
 
 
 def _token_prefixes(text: str) -> set[str]:

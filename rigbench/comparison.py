@@ -212,8 +212,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             "verdict": verdict, "notes": notes,
             "model": "rigbench.model: roofline sum of tensor-work time and memory time; efficiency factors per "
                      "architecture, precision and workload family fitted to named published results, a sustained-"
-                     "clock term from board power per CUDA core, the full-rate tensor gain of workstation parts on "
-                     "transformers, uncertainty from the validation error of each card's cell "
+                     "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
+                     "workstation parts on transformers, uncertainty from the validation error of each card's cell "
                      "(profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
 
 

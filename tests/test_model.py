@@ -200,20 +200,49 @@ def test_the_power_exponent_is_fitted_on_its_named_rows_only():
     assert 0.1 < alpha < 0.6                             # dynamic power ~ f^3 would give 1/3
 
 
-def test_sustained_clock_from_power_per_sm_worked_by_hand():
-    """RTX 6000 Ada: 300 W / 18176 CUDA cores against the RTX 4090 (the Ada fit card) 450 W / 16384 (the same ratio as
-    per SM: 142 and 128 SMs of 128 cores). GP100 (Tesla P100, 64-core SMs) at 250 W / 3584 cores has the GTX 1080
-    Ti's power per core exactly: no penalty, where a per-SM count (56 against 28 SMs) would halve it."""
+def test_sustained_clock_from_power_per_core_and_boost_mhz_worked_by_hand():
+    """RTX 6000 Ada: 300 W / (18176 CUDA cores x 2505 MHz) against the RTX 4090 (the Ada fit card) 450 W / (16384 x
+    2520 MHz). GP100 (Tesla P100 PCIe, 64-core SMs) at 250 W / (3584 cores x 1329 MHz) has more power per core-cycle
+    than the GTX 1080 Ti's 250 W / (3584 x 1582): no penalty, where a per-SM count (56 against 28 SMs) would halve it.
+    RTX 2070 Max-Q: 90 W / (2304 x 1185 MHz) against the TITAN RTX's 280 W / (4608 x 1770): its spec sheet's low
+    boost clock already spends the power it lacks, so it is charged only 0.96 ** alpha, not the (90/2304 /
+    280/4608) = 0.64 ** alpha a per-core count gives."""
     alpha = model.load_efficiency()["power"]["alpha"]
     frac, how = model.sustained_clock_fraction(catalog.resolve("rtx-6000-ada"))
-    assert frac == pytest.approx(((300 / 18176) / (450 / 16384)) ** alpha, rel=1e-12)
-    assert frac == pytest.approx(((300 / 142) / (450 / 128)) ** alpha, rel=1e-12)
+    assert frac == pytest.approx(((300 / (18176 * 2505)) / (450 / (16384 * 2520))) ** alpha, rel=1e-12)
+    assert frac == pytest.approx(0.847, abs=0.001)
     assert model.sustained_clock_fraction(catalog.resolve("tesla-p100-pcie-16gb"))[0] == 1.0
-    assert "rtx-4090" in how
+    assert "rtx-4090" in how and "2505 MHz" in how
     assert model.sustained_clock_fraction(catalog.resolve("rtx-4090"))[0] == 1.0   # the fit card holds boost
-    assert model.sustained_clock_fraction(catalog.resolve("rtx-5080"))[0] == 1.0   # more W/SM than the 4090
-    laptop = model.capability_from_gpu(catalog.resolve("rtx-4090-laptop@80W"))
-    assert laptop.clock_fraction == pytest.approx(((80 / 9728) / (450 / 16384)) ** alpha, rel=1e-12)
+    assert model.sustained_clock_fraction(catalog.resolve("rtx-5080"))[0] == 1.0   # more W per core-MHz than the 4090
+    maxq = model.sustained_clock_fraction(catalog.resolve("rtx-2070-max-q"))[0]
+    assert maxq == pytest.approx(((90 / (2304 * 1185)) / (280 / (4608 * 1770))) ** alpha, rel=1e-12)
+    assert maxq == pytest.approx(0.987, abs=0.001)
+    laptop = model.capability_from_gpu(catalog.resolve("rtx-4090-laptop@80W"))   # no published configurations
+    assert laptop.clock_fraction == pytest.approx(((80 / (9728 * 2040)) / (450 / (16384 * 2520))) ** alpha,
+                                                  rel=1e-12)
+
+
+def test_a_laptop_at_a_published_tgp_takes_that_configurations_clock_and_memory():
+    """RTX 3080 Laptop at 80 W: NVIDIA's Max-Q configuration, 1245 MHz boost and 12 Gbps x 256 bit = 384 GB/s
+    (profiles/laptop_gpu_configs.csv), where the catalog row is the 150 W one (1710 MHz, 448 GB/s). Peaks scale with
+    the boost clock: 21.01 x 1245 / 1710 = 15.297 TFLOP/s; the power term then compares 80 W / (6144 x 1245 MHz)
+    with the RTX 3090's 350 W / (10496 x 1695 MHz)."""
+    alpha = model.load_efficiency()["power"]["alpha"]
+    g = catalog.resolve("rtx-3080-laptop@80W")
+    assert (g.boost_clock_mhz, g.memory_bandwidth_gbps, g.tdp_w) == (1245, 384.0, 80.0)
+    assert g.fp32_tflops == pytest.approx(21.01 * 1245 / 1710, abs=0.001)
+    assert g.fp16_tensor_tflops == pytest.approx(42.0 * 1245 / 1710, abs=0.001)
+    frac = model.sustained_clock_fraction(g)[0]
+    assert frac == pytest.approx(((80 / (6144 * 1245)) / (350 / (10496 * 1695))) ** alpha, rel=1e-12)
+    # between two published steps: boost interpolated, memory of the step below (a 100 W laptop runs a 90 W step's
+    # 12 Gbps memory or a faster step's clocks, not 14 Gbps memory it was not configured with)
+    mid = catalog.resolve("rtx-3080-laptop@100W")
+    assert mid.boost_clock_mhz == round(1365 + (1545 - 1365) * (100 - 90) / (115 - 90))
+    assert mid.memory_bandwidth_gbps == 384.0
+    assert catalog.resolve("rtx-3080-laptop@115W").memory_bandwidth_gbps == 448.0
+    # the top of the range is the catalog row itself
+    assert catalog.resolve("rtx-3080-laptop@150W") == catalog.resolve("rtx-3080-laptop")
 
 
 def test_a_lower_laptop_power_limit_predicts_a_slower_card():
@@ -227,7 +256,7 @@ def test_a_lower_laptop_power_limit_predicts_a_slower_card():
 @pytest.mark.parametrize("card", ["rtx-5090", "tesla-k80", "b200", "rtx-4090-laptop"])
 def test_extrapolated_cards_carry_the_wider_band_and_say_so(card):
     """2 x the family's MAE, or the largest error of the cell's own few pairs where larger (RTX 5090: its two Falaleev
-    pairs, +1.7 % and +24.4 %)."""
+    pairs, +2.3 % and +25.3 %)."""
     gpu = catalog.resolve(card)
     pred = model.predict(model.capability_from_gpu(gpu), "resnet50", "fp32")
     s = model.validation_summary()
@@ -493,7 +522,7 @@ def test_own_light_modules_are_imported_at_the_top_of_the_file(name):
 
 def test_full_rate_tensor_gain_worked_by_hand():
     """RTX A6000 amp: SM-rate peak 2 x 38.71 = 77.42 TFLOP/s (profiles [peak]), spec FP16 tensor with FP32 accumulate
-    154.8 (GA102 whitepaper V2.0), GA10x share s = 0.418: gain = 1 / (1 - s + s x 77.42 / 154.8). fp32 (TF32):
+    154.8 (GA102 whitepaper V2.0), GA10x share s = 0.419: gain = 1 / (1 - s + s x 77.42 / 154.8). fp32 (TF32):
     77.4 against 38.71. GeForce (RTX 3090: TF32 35.6 printed for 35.58), GA100, Hopper: no gain; Ada's share is 0."""
     s = model.load_efficiency()["tensor_share"]["ampere-8.6"]["share"]
     a6000 = catalog.resolve("rtx-a6000")

@@ -111,34 +111,42 @@ def factor_key(gpu) -> tuple[str, bool]:
 
 
 def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, str]:
-    """(sustained / boost clock, how) from the card's board power per CUDA core against its architecture's fit card.
+    """(sustained / boost clock, how) from the card's board power per CUDA-core cycle at boost clock against its
+    architecture's fit card.
 
     The efficiency factors are fitted on cards that run near their boost clock (the GeForce flagship or the
-    data-centre card of each architecture). A card with less power per core cannot hold that clock under tensor
-    load: dynamic power grows faster than linearly with clock (P ~ f V^2, and V rises with f), so its clock falls
-    to ``(W/core / W/core of the fit card) ** alpha`` of boost, never above 1. Per CUDA core rather than per SM, so
-    that GP100's 64-core SMs compare with GP102's 128-core ones (within one SM design the two are the same ratio).
-    ``alpha`` is fitted on the named rows of ``[power]`` in ``profiles/efficiency.toml`` and nowhere else."""
+    data-centre card of each architecture). Holding a clock f on N cores takes dynamic power ~ N x f x V^2, so what
+    a card has to hold ITS boost clock is its board power per core and per boost-clock cycle, W / (cores x boost
+    MHz). A card with less than the fit card cannot hold boost under tensor load: its clock falls to
+    ``(W per core-cycle / the fit card's) ** alpha`` of boost, never above 1 (alpha below 1 because V falls with
+    f). Per cycle, so that a part whose spec sheet already quotes a lower boost clock for its power (a laptop's
+    Max-Q clocks, a 70 W T4) is not charged again for the power that lower clock saves; per CUDA core rather than
+    per SM, so that GP100's 64-core SMs compare with GP102's 128-core ones. The V^2 saving of a lower clock is not
+    counted (the voltage-frequency curves are not published). ``alpha`` is fitted on the named rows of ``[power]``
+    in ``profiles/efficiency.toml`` and nowhere else."""
     pw = load_efficiency().get("power")
     if not pw:
         return 1.0, "no power term"
     units = gpu.cuda_cores or gpu.sm_count
-    if not gpu.tdp_w or not units:
-        return 1.0, "no power term: board power or core count not published"
+    if not gpu.tdp_w or not units or not gpu.boost_clock_mhz:
+        return 1.0, "no power term: board power, core count or boost clock not published"
     key, _ = factor_key(gpu)
     ref_id = load_efficiency()["compute"][key]["fp32"].get("fit_gpu")
     if ref_id is None:
         return 1.0, f"no power term: {key} has no fit card"
     ref = catalog.resolve(ref_id)
     ref_units = ref.cuda_cores if gpu.cuda_cores else ref.sm_count
-    w, w_ref = gpu.tdp_w / units, ref.tdp_w / ref_units
+    # watts per core per MHz of boost clock (shown in uW per core-MHz)
+    w = gpu.tdp_w / (units * gpu.boost_clock_mhz)
+    w_ref = ref.tdp_w / (ref_units * ref.boost_clock_mhz)
     per = "CUDA core" if gpu.cuda_cores else "SM"
     if w >= w_ref:
-        return 1.0, f"{w * 1000:.1f} mW/{per} >= {w_ref * 1000:.1f} of {ref.id} (the {key} fit card): boost clock held"
+        return 1.0, (f"{w * 1e6:.2f} uW per {per} per boost MHz >= {w_ref * 1e6:.2f} of {ref.id} (the {key} fit card): "
+                     "boost clock held")
     a = float(pw["alpha"]) if alpha is None else alpha
     frac = (w / w_ref) ** a
-    return frac, (f"{gpu.tdp_w:g} W / {units} {per}s = {w * 1000:.1f} mW per {per} vs {w_ref * 1000:.1f} of {ref.id}: "
-                  f"sustained clock {frac:.0%} of boost (alpha {a:.3f})")
+    return frac, (f"{gpu.tdp_w:g} W / ({units} {per}s x {gpu.boost_clock_mhz:g} MHz boost) = {w * 1e6:.2f} uW per "
+                  f"{per} per MHz vs {w_ref * 1e6:.2f} of {ref.id}: sustained clock {frac:.0%} of boost (alpha {a:.3f})")
 
 
 def spec_tensor_tflops(gpu, precision: str) -> float | None:
