@@ -1,6 +1,9 @@
 """The command-line contract shared by every command: help, version, exit codes for bad input."""
 
+import os
+
 from conftest import assert_user_error, run_cli
+from rigbench.files import write_json_atomic
 
 
 def test_help_lists_every_command():
@@ -25,10 +28,6 @@ def test_unknown_option_is_one_line_exit_2():
 
 def test_json_files_are_written_readable_like_any_other_file(tmp_path):
     """mkstemp creates 0600 files; a results file follows the umask like a file the user saved."""
-    import os
-
-    from rigbench.files import write_json_atomic
-
     old = os.umask(0o022)
     try:
         path = write_json_atomic(tmp_path / "r.json", {"schema": "rigbench.results/1"})

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import cost
+from rigbench import cost, model
+from rigbench.cli.cost import _caption
 from rigbench.cost import arithmetic, ownership, plan
 from rigbench.cost.plot import plot_cumulative
 from rigbench.errors import UserError
 from rigbench.prices import cloud, extras
+from rigbench.units import fmt_num, parse_usd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -328,8 +330,6 @@ class _Pred:
 
 def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(monkeypatch):
     """Wall power = (251.3 W measured + 110 W rest) / 0.9 = 401.444 W; the assumptions say how it was read."""
-    from rigbench import model
-
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
     monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=RESULTS)
@@ -347,8 +347,6 @@ def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(mon
 def test_results_of_one_card_are_never_used_for_another(monkeypatch):
     """--buy card-b --results F with F measured on card-a: refused, naming the card measured (before the fix the
     bought card-b was shown at card-a's measured speed, "measured"). With both bought, F is used for card-a only."""
-    from rigbench import model
-
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
     monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())   # 400 images/s "measured"
     measured_a = _doc([_train("train_cnn", 58.2, 243.7)], gpu="card-a")
@@ -365,8 +363,6 @@ def test_results_of_one_card_are_never_used_for_another(monkeypatch):
 
 def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
     """Every figure of cuda:0 INVALID: the card is costed from the prediction, and a warning says why."""
-    from rigbench import model
-
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: pytest.fail("must not be used"))
     doc = _doc([_train("train_cnn", 58.2, 243.7, valid=False)], gpu="card-a")
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=doc)
@@ -429,8 +425,6 @@ def test_non_finite_or_negative_numbers_are_user_errors(kw, flag):
 
 
 def test_fmt_num_and_parse_usd_handle_non_finite_values():
-    from rigbench.units import fmt_num, parse_usd
-
     assert fmt_num(math.nan) == "nan" and fmt_num(math.inf) == "inf" and fmt_num(-math.inf) == "-inf"
     assert fmt_num(1234.5) == "1,234" and fmt_num(0.0723, 3) == "0.0723"
     for text in ("nan", "inf", "-inf"):
@@ -486,8 +480,6 @@ def test_plot_refuses_unsupported_suffix_and_unwritable_paths(tmp_path):
 def test_caption_names_the_bought_card_break_even_is_against():
     """With two bought cards the break-even column is against the cheapest one (card-a: 1,365 USD vs card-b), and
     the caption says so."""
-    from rigbench.cli.cost import _caption
-
     rep = run(buy=["card-b", "card-a"], rent=["test:v100"], hours_per_month=80, months=24)
     doc = rep.to_doc()
     assert rep.cheapest("buy").name == "card-a"

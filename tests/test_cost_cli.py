@@ -1,36 +1,16 @@
-"""`rigbench cost` as a user runs it: bad input is one line and exit 2; real runs when the model is installed."""
+"""`rigbench cost` as a user runs it: bad input is one line and exit 2; real runs through the performance model."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from conftest import assert_user_error, run_cli
+from rigbench import cost
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
-
-
-def _model_problem() -> str | None:
-    """Why the performance model cannot predict the cards these tests use, or None when it can."""
-    if importlib.util.find_spec("rigbench.model") is None or importlib.util.find_spec("rigbench.catalog") is None:
-        return "rigbench.model / rigbench.catalog not installed"
-    from rigbench import catalog, model
-    from rigbench.errors import UserError
-
-    try:
-        for name in ("rtx-2080-ti", "tesla-v100-sxm2-16gb", "tesla-v100-pcie-16gb"):
-            model.predict(model.capability_from_gpu(catalog.resolve(name)), "resnet50", "amp")
-    except (UserError, AttributeError, KeyError) as exc:
-        return f"the performance model cannot predict yet ({exc})"
-    return None
-
-
-MODEL_PROBLEM = _model_problem()
-needs_model = pytest.mark.skipif(MODEL_PROBLEM is not None, reason=f"{MODEL_PROBLEM}: throughput predictions are "
-                                                                   f"needed to scale hours between devices")
 
 
 def test_help_teaches_with_examples():
@@ -79,7 +59,6 @@ def test_bad_resale_and_nothing_to_compare():
     assert_user_error(run_cli("cost", "--hours-per-month", "10"), "nothing to compare")
 
 
-@needs_model
 def test_issue_example_end_to_end_json():
     r = run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--rent", "azure:NC6s_v3",
                 "--hours-per-month", "80", "--months", "24", "--json")
@@ -107,7 +86,6 @@ def test_issue_example_end_to_end_json():
     assert doc["recommendation"] and doc["prices_date"]
 
 
-@needs_model
 def test_rent_all_ranks_and_plots(tmp_path):
     png = tmp_path / "cost.png"
     r = run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "40", "--plot", str(png))
@@ -116,7 +94,6 @@ def test_rent_all_ranks_and_plots(tmp_path):
     assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@needs_model
 def test_stale_price_list_warns_visibly(tmp_path):
     r = run_cli("cost", "--rent", "test:v100", "--hours-per-month", "10", "--prices", str(FIXTURES / "tiny_prices.csv"))
     assert r.code == 0, r.stderr
@@ -127,11 +104,8 @@ def test_stale_price_list_warns_visibly(tmp_path):
     assert "warning: prices are" in r.stderr
 
 
-@needs_model
 def test_break_even_hours_api_is_where_the_lines_cross():
     """break_even_hours(card, instance, months) is in hours/month on the card: at that usage both options cost the same."""
-    from rigbench import cost
-
     be = cost.break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24)
     assert be is not None and be > 0
     rep = cost.compare(cost.CostRequest(buy=["gtx-1080-ti"], rent=["aws:g4dn.xlarge"], months=24, hours_per_month=be))
@@ -140,7 +114,6 @@ def test_break_even_hours_api_is_where_the_lines_cross():
     assert cost.break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24, electricity_usd_per_kwh=0.05) < be
 
 
-@needs_model
 def test_training_job_reports_cost_per_epoch():
     r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:g4dn.xlarge", "--epochs", "90", "--dataset-size",
                 "1281167", "--months", "12", "--json")
@@ -171,7 +144,6 @@ def test_plot_with_unsupported_suffix_or_missing_folder(tmp_path):
                               "--plot", str(tmp_path / "no" / "x.png")), "does not exist")
 
 
-@needs_model
 def test_card_that_would_need_more_than_a_month_is_not_recommended():
     """The reviewer's case: 100 h/month on a p5.48xlarge (8 x H100) is thousands of hours on one GTX 1080 Ti."""
     r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:p5.48xlarge", "--hours-per-month", "100",
@@ -186,7 +158,6 @@ def test_card_that_would_need_more_than_a_month_is_not_recommended():
     assert any("gtx-1080-ti would need" in n and "cards" in n for n in doc["notes"])
 
 
-@needs_model
 def test_rent_a_provider_prices_all_its_instances(tmp_path):
     r = run_cli("cost", "--rent", "aws", "--hours-per-month", "10", "--json", env={"RIGBENCH_DATA_DIR": str(tmp_path)})
     assert r.code == 0, r.stderr
@@ -200,7 +171,6 @@ def test_rent_a_provider_prices_all_its_instances(tmp_path):
     assert any("multi-GPU option" in w for w in doc["warnings"])
 
 
-@needs_model
 def test_rent_every_v100_shows_the_scaling_column(tmp_path):
     r = run_cli("cost", "--buy", "rtx-2080-ti", "--rent", "gpu=V100", "--hours-per-month", "80",
                 env={"RIGBENCH_DATA_DIR": str(tmp_path)})
@@ -213,7 +183,6 @@ def test_rent_unknown_gpu_is_one_line():
     assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")
 
 
-@needs_model
 def test_used_price_is_what_the_card_costs(tmp_path):
     """RTX 3090 used 600 USD (card_prices.csv, May 2026) + rest of machine 1,501 = 2,101 USD."""
     r = run_cli("cost", "--buy", "rtx-3090", "--price-kind", "used", "--rent", "aws:p3.2xlarge", "--hours-per-month",

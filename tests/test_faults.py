@@ -17,17 +17,20 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
 import pytest
 
 from rigbench import files, proctree, signals
 from rigbench.bench import distributed as D
-from rigbench.bench import runner
+from rigbench.bench import runner, schema
 from rigbench.bench.schema import load_results
 from rigbench.errors import UserError
 from rigbench.kernels import disk_read
 from rigbench.kernels.base import Kernel, Prepared, RunContext
+from rigbench.units import fmt_num
 from conftest import assert_user_error, run_cli
 
 GUARD_S = 300           # a hang guard only: every wait below ends as soon as its condition holds
@@ -129,10 +132,6 @@ def test_two_runs_in_the_same_second_get_two_files(tmp_path):
 
 
 def test_two_suite_runs_started_in_the_same_second_keep_both_files(tmp_path, monkeypatch):
-    from datetime import datetime, timezone
-
-    from rigbench.bench import schema
-
     fixed = datetime(2025, 1, 1, tzinfo=timezone.utc)
     monkeypatch.setattr(schema, "utc_now", lambda: fixed)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))   # the per-user results folder, here
@@ -300,8 +299,6 @@ def test_stop_tree_ends_a_child_that_ignores_sigterm_and_its_grandchild():
             "time.sleep(600)")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "up"
-    import psutil
-
     _wait_for(lambda: psutil.Process(child.pid).children(), "the grandchild")
     grandchild = psutil.Process(child.pid).children()[0].pid
     left = proctree.stop_tree(child.pid, grace_s=0.5)
@@ -373,8 +370,6 @@ def test_cli_nproc_1000_is_one_line_and_starts_nothing():
 
 
 def test_nproc_limit_counts_memory(monkeypatch):
-    import psutil
-
     class Little:
         available = 3 * D.WORKER_MEMORY_BYTES // 2
 
@@ -503,8 +498,6 @@ def test_compare_throughputs_are_never_cut(columns):
     assert r.code == 0, r.stderr
     assert "\u2026" not in r.stdout
     doc = run_cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()
-    from rigbench.units import fmt_num
-
     for w in doc["workloads"]:
         for v in w["throughput"].values():
             assert fmt_num(v) in r.stdout, fmt_num(v)

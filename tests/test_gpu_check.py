@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from rigbench import model
+from rigbench.bench.schema import load_results
 from rigbench.gpucheck import checks as gpu_checks
 from rigbench.gpucheck import smi, summary
 from rigbench.gpucheck import runner as gpu_runner
@@ -385,7 +386,6 @@ def test_dry_run_passes_writes_report_summary_and_results_files(tmp_path):
     assert [s["step"] for s in report["steps"]] == ["nvidia-smi", "probe", "bench-cuda", "bench-distributed",
                                                     "recommend", "compare", "bench-cpu"]
     assert all(s["command"] and s["ran"] for s in report["steps"])   # what a GPU runs, and what the dry run ran
-    from rigbench.bench.schema import load_results
 
     assert load_results(tmp_path / f"{stem}-cuda.json")["measurements"]      # complete results documents
     summary = (tmp_path / f"{stem}.txt").read_text()

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rigbench import signals, units
+from rigbench.cli import main
 from rigbench.errors import UserError
 from rigbench.guidelines import SPEC_KEYS
 
@@ -28,7 +29,6 @@ def invoke(capsys, monkeypatch, tmp_path):
 
     def run(*args: str) -> tuple[int, str, str]:
         saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
-        from rigbench.cli import main
 
         try:
             main(list(args))

@@ -3,6 +3,7 @@
 import pytest
 
 from rigbench.kernels import REGISTRY, KernelFault, RunContext
+from rigbench.kernels.attention import reference_attention
 
 K = REGISTRY["attention"]
 SMALL = {"b": 2, "h": 3, "l": 16, "d": 8, "itemsize": 4}
@@ -38,7 +39,6 @@ def test_result_matches_float64(dtype, pass_):
 
 def test_reference_is_the_textbook_formula():
     torch = pytest.importorskip("torch")
-    from rigbench.kernels.attention import reference_attention
 
     # one query, two keys with scores 0 and ln(3)*sqrt(D)/sqrt(D): weights 1/4 and 3/4
     d = 4

@@ -7,6 +7,7 @@ import pytest
 
 import rigbench.kernels.disk_read as dr
 from rigbench.kernels import REGISTRY, KernelFault, KernelSkip, RunContext
+from rigbench.probe.disks import probe_data_dir
 
 MIB = 1 << 20
 SEQ = REGISTRY["disk_read"]
@@ -129,8 +130,6 @@ def test_not_enough_space_is_a_skip(monkeypatch, tmp_path):
 
 
 def test_a_folder_in_ram_is_not_measured_as_a_disk():
-    from rigbench.probe.disks import probe_data_dir
-
     if probe_data_dir("/dev/shm").get("fstype") != "tmpfs":
         pytest.skip("/dev/shm is not tmpfs on this machine: no RAM-backed folder to try")
     k = REGISTRY["disk_read"]

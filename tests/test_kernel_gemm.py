@@ -2,9 +2,10 @@
 
 import pytest
 
-from rigbench.kernels import REGISTRY
+from rigbench.kernels import REGISTRY, attention, base, conv2d
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.kernels.gemm import rel_error_bound
+from rigbench.probe.cpu import probe_cpu
 
 gemm = REGISTRY["gemm"]
 
@@ -71,8 +72,6 @@ def test_cases_on_the_cpu():
 
 def _cpu_flags(monkeypatch, **flags):
     """The CPU's instruction-set flags as /proc/cpuinfo would give them (the hardware boundary)."""
-    from rigbench.kernels import base
-
     monkeypatch.setattr(base, "probe_cpu", lambda: {"flags": flags})
 
 
@@ -96,8 +95,6 @@ def test_bfloat16_on_a_cpu_without_native_bfloat16_is_skipped_with_the_reason(mo
 
 
 def test_conv2d_and_attention_in_bfloat16_follow_the_same_rule(monkeypatch):
-    from rigbench.kernels import attention, conv2d
-
     _cpu_flags(monkeypatch, **AVX2_ONLY)
     for kernel in (conv2d.KERNELS[0], attention.KERNELS[0]):
         with pytest.raises(KernelSkip, match="no native bfloat16"):
@@ -109,9 +106,6 @@ def test_conv2d_and_attention_in_bfloat16_follow_the_same_rule(monkeypatch):
 
 
 def test_native_arithmetic_follows_the_probe_s_flags():
-    from rigbench.kernels import base
-    from rigbench.probe.cpu import probe_cpu
-
     flags = probe_cpu()["flags"]
     assert base.cpu_has("avx512_bf16", "amx_bf16") == bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rigbench.kernels import REGISTRY, KernelFault, RunContext  # noqa: E402
+from rigbench.kernels import REGISTRY, KernelFault, KernelSkip, RunContext, base  # noqa: E402
 from rigbench.kernels.train import (  # noqa: E402
     CNN_CONFIGS, TRANSFORMER_CONFIGS, _workload_from_config, build_workload, channels_last_fault, cnn_forward_flops, gradient_rel_error,
     make_optimizer, train_step, transformer_forward_flops,
@@ -58,8 +58,6 @@ def test_kernel_flops_are_three_forwards_per_sample():
 
 
 def test_quick_cpu_cases_are_float32_only(monkeypatch):
-    from rigbench.kernels import KernelSkip, base
-
     ctx = RunContext(quick=True)
     for name in ("train_cnn", "train_transformer"):
         assert len(REGISTRY[name].cases("cpu", "float32", ctx)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -96,8 +97,6 @@ def test_nonexistent_data_dir_is_a_user_error(tmp_path):
 
 def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):
     """statvfs on a hard-mounted NFS share whose server is gone blocks forever; the probe gives up on it."""
-    import threading
-
     root = materialize("k8s-xeon-8481c-cgroup2", tmp_path)
     never = threading.Event()
 
@@ -114,8 +113,6 @@ def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):
 
 
 def test_data_dir_must_be_a_directory_that_stores_files(tmp_path):
-    from rigbench.errors import UserError
-
     afile = tmp_path / "data.bin"
     afile.write_bytes(b"x")
     with pytest.raises(UserError, match="is a file, not a directory"):

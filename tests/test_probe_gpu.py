@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from fixtures.probe.fake_nvml import FakeNvml
+from rigbench import catalog
 from rigbench.probe import gpu, nvml
 
 
@@ -115,8 +114,6 @@ def test_a_card_outside_the_catalog_gives_null_catalog_id_with_the_reason():
 
 
 def test_catalog_id_comes_from_the_catalog():
-    from rigbench import catalog
-
     (g,), _ = probe(FakeNvml(["rtx_2080_ti"]))
     assert g["catalog_id"] == catalog.match_nvml_name("NVIDIA GeForce RTX 2080 Ti")
 

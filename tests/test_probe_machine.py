@@ -10,6 +10,8 @@ import sys
 import pytest
 
 from conftest import assert_user_error, run_cli
+from fixtures.probe.fake_nvml import FakeNvml
+from rigbench.cli.probe import _render
 from rigbench.probe import SCHEMA, probe
 from rigbench.probe.cpu import TIERS
 
@@ -143,9 +145,6 @@ def test_cli_help_teaches_with_examples():
 
 
 def test_summary_renders_gpus_and_mig_from_the_nvml_stand_in(capsys):
-    from fixtures.probe.fake_nvml import FakeNvml
-    from rigbench.cli.probe import _render
-
     doc = probe(nvml_lib=FakeNvml(["gtx_1080_ti", "h100_sxm_mig"]))
     check_document(doc)
     _render(doc)

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import html_report
+from rigbench import runs
 from rigbench.probe import probe
 from test_results_cli import craft_run
 
@@ -140,8 +141,6 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
 
 def test_reference_runs_of_the_repository_are_readable():
     """Every committed reference run loads and renders its figures section (the report and diff use them)."""
-    from rigbench import runs
-
     refs = sorted((REPO / "results" / "reference").glob("*.json"))
     if not refs:
         pytest.skip("results/reference/ holds no run yet")

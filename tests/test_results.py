@@ -4,7 +4,6 @@ figure is handed out only when valid and only for its own device; runs never ove
 import ast
 import re
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import results
 from rigbench import validity
+from rigbench.bench.runner import run_suite
 from rigbench.prices import cloud
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
@@ -160,7 +160,6 @@ def test_published_json_schema_is_the_one_the_loader_checks():
 
 def test_a_real_run_and_the_reference_files_validate_against_the_published_schema(tmp_path):
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra (pip install -e '.[test]')")
-    from rigbench.bench.runner import run_suite
 
     doc, _ = run_suite(only=["memcopy"], device="cpu", quick=True, out=tmp_path / "r.json",
                        probe={"cpu": {"usable_cores": 1}, "gpus": []}, peaks={"cpu": {}})

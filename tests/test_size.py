@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import REPO, run_cli
 from rigbench import catalog
 from rigbench import model as perf_model
+from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
-from rigbench.size import plan
-from tests.conftest import REPO
+from rigbench.size import demand, load, plan
 
 TINY = str(REPO / "docs" / "examples" / "tiny_model.py")
 
 
 @pytest.fixture(scope="module")
 def tiny_doc():
-    from tests.conftest import run_cli
-
     r = run_cli("size", TINY, "--gpus", "gtx-1080-ti,rtx-3090,2x rtx-3090", "--dataset-size", "50000", "--epochs",
                 "10", "--deadline", "2h", "--json")
     assert r.code == 0, r.stderr
@@ -139,8 +138,6 @@ def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatc
     import psutil
     import torch
 
-    from rigbench.errors import UserError
-    from rigbench.size import demand, load
 
     class Free:
         available = 2**20
@@ -172,8 +169,6 @@ def test_plot_writes_a_png_of_time_against_cost(cli, tmp_path):
 
 def test_seq_reaches_a_factory_that_takes_seq_len_and_scales_its_flops():
     """The encoder's tensor FLOPs per sequence grow with the sequence: linear layers in L, attention in L^2."""
-    from rigbench.size import demand, load
-
     short = demand.measure(load.load(SHAPES + ":encoder", seq=16), "fp32", "cpu")
     long = demand.measure(load.load(SHAPES + ":encoder", seq=32), "fp32", "cpu")
     ratio = long.flops.per_sample / short.flops.per_sample
@@ -181,8 +176,6 @@ def test_seq_reaches_a_factory_that_takes_seq_len_and_scales_its_flops():
 
 
 def test_amp_keeps_fp32_weights_and_adam_state_and_saves_smaller_activations():
-    from rigbench.size import demand, load
-
     fp32 = demand.measure(load.load(SHAPES + ":mlp"), "fp32", "cpu")
     amp = demand.measure(load.load(SHAPES + ":mlp"), "amp", "cpu")
     assert amp.param_bytes == fp32.param_bytes == 4 * fp32.params        # fp32 master weights

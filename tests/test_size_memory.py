@@ -7,8 +7,9 @@ import importlib.util
 
 import pytest
 
+from conftest import REPO
 from rigbench.size import demand, load, measure
-from tests.conftest import REPO
+from rigbench.size.trace import trace_step
 
 torch = pytest.importorskip("torch")
 
@@ -52,7 +53,6 @@ def test_the_affine_rule_reproduces_a_direct_count_at_a_third_batch():
     step = demand._step_fn(job, "fp32")
     step(job.model, job.resized(12), opt, lambda _: contextlib.nullcontext(), lambda: None)
     opt.zero_grad(set_to_none=True)
-    from rigbench.size.trace import trace_step
 
     direct = trace_step(job.model, job.resized(12), step, opt, precision="fp32", target="cpu")
     assert md.peak_bytes(12) == pytest.approx(direct.peak_bytes, rel=1e-9)
