@@ -55,9 +55,10 @@ class Drill:
 
 def rigbench(args, cwd: Path, env: dict | None = None, stdin=None) -> Result:
     t0 = time.monotonic()
+    # the per-user data folder in the drill's own folder, whatever the caller's environment says
+    own = {"XDG_DATA_HOME": str(cwd / "data"), "RIGBENCH_DATA_DIR": str(cwd / "data" / "rigbench")}
     p = subprocess.run([PY, "-m", "rigbench", *args], capture_output=True, text=True, cwd=cwd,
-                       env={**os.environ, "XDG_DATA_HOME": str(cwd / "data"), **(env or {})}, timeout=GUARD_S,
-                       stdin=stdin or subprocess.DEVNULL)
+                       env={**os.environ, **own, **(env or {})}, timeout=GUARD_S, stdin=stdin or subprocess.DEVNULL)
     return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
 
 
