@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from rigbench import catalog
 from rigbench.prices import cards as cp
 from rigbench.errors import UserError
 
@@ -19,7 +20,6 @@ def test_every_price_has_a_kind_a_date_and_a_source():
 
 
 def test_launch_prices_agree_with_the_catalog():
-    catalog = pytest.importorskip("rigbench.catalog")
     for r in cp.load_card_prices():
         if r.kind != "launch":
             continue

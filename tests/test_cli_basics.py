@@ -1,8 +1,14 @@
 """The command-line contract shared by every command: help, version, exit codes for bad input."""
 
+import importlib
 import os
+import signal
+
+import pytest
 
 from conftest import assert_user_error, run_cli
+from rigbench import __version__, signals
+from rigbench.cli import main
 from rigbench.files import write_json_atomic
 
 
@@ -34,3 +40,17 @@ def test_json_files_are_written_readable_like_any_other_file(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_the_entry_point_still_runs_after_the_report_command_was_imported(capsys):
+    # importing rigbench.cli.report makes it the attribute 'report' of the rigbench.cli package
+    importlib.import_module("rigbench.cli.report")
+    saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["--version"])
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+        signals.reset()
+    assert exc.value.code == 0 and __version__ in capsys.readouterr().out

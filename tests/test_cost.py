@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import cost, model
+from rigbench import catalog, cost, model, scaling
 from rigbench.cli.cost import _caption
 from rigbench.cost import arithmetic, ownership, plan
 from rigbench.cost.plot import plot_cumulative
@@ -103,7 +103,6 @@ def test_shipped_price_list_is_valid_and_covers_the_generations():
 
 
 def test_every_gpu_id_in_the_price_list_resolves_in_the_catalog():
-    catalog = pytest.importorskip("rigbench.catalog", reason="the GPU catalog (issue: catalog) has not landed yet")
     for inst in cloud.load_prices().instances:
         gpu = catalog.resolve(inst.gpu_id)
         assert gpu.memory_gb, inst.key
@@ -438,8 +437,6 @@ def test_fmt_num_and_parse_usd_handle_non_finite_values():
 def test_bought_multi_gpu_machine_uses_rigbench_scaling_like_instances():
     """2 x RTX 2080 Ti at 400 img/s each: rigbench.scaling.predict_data_parallel (the same function, the same card
     as a rented instance) gives the throughput, not the flat 2 x 400 x 0.9 = 720."""
-    catalog = pytest.importorskip("rigbench.catalog", reason="the GPU catalog is needed to size the interconnect")
-    scaling = pytest.importorskip("rigbench.scaling", reason="rigbench.scaling sizes multi-GPU machines")
     gpu = catalog.resolve("rtx-2080-ti")
     want = scaling.predict_data_parallel(gpu, 2, "resnet50", "amp", single_throughput=400.0)["throughput"]
     assert want and want != pytest.approx(720)

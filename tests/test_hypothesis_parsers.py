@@ -29,7 +29,6 @@ def invoke(capsys, monkeypatch, tmp_path):
 
     def run(*args: str) -> tuple[int, str, str]:
         saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
-
         try:
             main(list(args))
             code = 0

@@ -17,8 +17,11 @@ import sys
 
 import click
 
-from rigbench import __version__, report, signals, units
+from rigbench import __version__, signals, units
 from rigbench.errors import CheckFailed, UserError
+# By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
+# would replace a module imported here as 'report'.
+from rigbench.report import setup_streams
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     output pipe was closed (as if by SIGPIPE, quietly).
     """
     signals.install()
-    report.setup_streams()
+    setup_streams()
     args = sys.argv[1:] if argv is None else list(argv)
     if not args:  # plain `rigbench`: the usage, not an error line
         click.echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
