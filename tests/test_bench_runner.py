@@ -204,10 +204,16 @@ def test_unwritable_out_fails_before_the_run(tmp_path):
 
 def test_keyboard_interrupt_keeps_a_partial_file(tmp_path):
     class CtrlC(Sleepy):
+        """Ctrl-C in its first timed round (its first prepare is the untimed warm-up just before)."""
+
         name = "ctrlc"
+        prepared = 0
 
         def prepare(self, device, dtype, params, ctx):
-            raise KeyboardInterrupt
+            CtrlC.prepared += 1
+            if CtrlC.prepared == 2:
+                raise KeyboardInterrupt
+            return super().prepare(device, dtype, params, ctx)
 
     reg = {"sleepy": Sleepy(), "ctrlc": CtrlC()}
     with pytest.raises(runner.Interrupted) as info:
@@ -251,8 +257,9 @@ class Logged(Sleepy):
 
 
 def test_the_suite_runs_in_interleaved_rounds_with_the_reference_between_them(tmp_path):
-    """Three rounds over two kernels: a, b, a, b, a, b (never a, a, a); four reference readings (before the first
-    round and after each); every figure keeps its three round medians and the drift of the readings around it."""
+    """Three rounds over two kernels, each case warmed up untimed right before its first round: a, b, a, b, a, b
+    (never a, a, a); four reference readings (before the first round and after each); every figure keeps its three round medians and the
+    drift of the readings around it."""
     pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
     Logged.log = []
     reg = {"a": Logged("a"), "b": Logged("b")}
@@ -260,7 +267,7 @@ def test_the_suite_runs_in_interleaved_rounds_with_the_reference_between_them(tm
                        budget_s=3.0, rounds=3)
     doc, path = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS,
                           settings=rounds3)
-    assert Logged.log == ["a", "b", "a", "b", "a", "b"]
+    assert Logged.log == ["a", "a", "b", "b", "a", "b", "a", "b"]   # each prepared once untimed before its first round
     readings = doc["machine"]["reference"]["readings"]
     assert len(readings) == 4 and all(r["median_s"] > 0 and r["inner"] == readings[0]["inner"] for r in readings)
     times = sorted(r["median_s"] for r in readings)

@@ -2,8 +2,9 @@
 
 The suite runs in interleaved rounds (3 by default): each round visits every case once, so slow drift of a shared
 machine spreads over all figures instead of landing on one, and a fixed reference workload timed before the first
-round and after each one measures how far the machine itself moved (:mod:`rigbench.bench.conditions`). In each
-round a case is prepared (untimed; the first round's duration is ``prepare_s``), warmed up and timed
+round and after each one measures how far the machine itself moved (:mod:`rigbench.bench.conditions`). Right
+before its first round a case is prepared and run once untimed (its warm-up: one-off costs of a first
+preparation); in each round a case is prepared (untimed; the first round's duration is ``prepare_s``), warmed up and timed
 (:mod:`rigbench.bench.timing`); the first round also calibrates the calls per sample and verifies the result. CPU
 steal and other programs' CPU use are read around every timed stretch. The figure is the median over all rounds'
 samples, with its 95% confidence interval, and :mod:`rigbench.validity` judges it.
@@ -254,6 +255,40 @@ class CaseRun:
         self.cond: dict = {}
         self.machine = conditions.MachineSampler()
         self.stopped: str | None = None
+        self.warmed = False             # an untimed warm-up round ran (the suite's): the first round needs no longer one
+
+    def warm_up(self, seconds: float) -> None:
+        """Untimed, right before the first timed round: prepare, run for ``seconds``, close. The first preparation of a case
+        in a process pays one-off costs (fresh pages from the kernel, oneDNN primitives, allocator pools) that
+        every later one finds done; measured here, without it memcopy's and stream_triad's first round ran 13-14%
+        slower than the next two. pyperf likewise discards each worker's first value as a warm-up. A failure here is
+        left to the first timed round, which meets it again and records it."""
+        self.warmed = True
+        if self.done or self.device in self.state.lost:
+            return
+        prepared = None
+        sync = _sync_for(self.device)
+        try:
+            prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
+            end = time.perf_counter() + seconds
+            while True:
+                if prepared.needs_reset:
+                    prepared.reset()
+                prepared.run()
+                if sync is not None:
+                    sync()
+                if time.perf_counter() >= end:
+                    break
+        except KeyboardInterrupt:
+            raise
+        except Exception:  # noqa: BLE001 - the first timed round meets the same failure and records it
+            _free_cuda(self.device)
+        finally:
+            if prepared is not None:
+                try:
+                    prepared.close()
+                except Exception:  # noqa: BLE001 - as in a timed round
+                    pass
 
     def run_round(self, index: int) -> None:
         """Time this case once more (round ``index``); never raises except KeyboardInterrupt."""
@@ -277,7 +312,8 @@ class CaseRun:
                 t0 = time.perf_counter()
                 prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
                 prepare_s = time.perf_counter() - t0
-                timer = self.settings.round_timer(sync=_sync_for(self.device), clock=self.clock, first=first)
+                timer = self.settings.round_timer(sync=_sync_for(self.device), clock=self.clock,
+                                                  first=first and not self.warmed)
                 window = conditions.MachineSampler(self.machine.cpus)
                 with window.window():
                     m = timer.measure(prepared.run, reset=prepared.reset if prepared.needs_reset else None,
@@ -549,12 +585,15 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                                   slower=baseline.slower(readings, base))
             write_json_atomic(path, doc)
 
+        warm_s = settings.first_warmup_s if settings.first_warmup_s is not None else settings.warmup_s
         with (progress(len(cases) * rounds) if progress else nullcontext(None)) as bar:
             read_reference()
             for r in range(rounds):
                 # every case once per round: slow drift of the machine spreads over all of them, and the reference
                 # readings between rounds say how far the machine itself moved
                 for case, (k, dev, dtype, params) in zip(cases, todo):
+                    if r == 0:
+                        case.warm_up(warm_s)    # untimed, right before its first timed round
                     case.run_round(r)
                     publish()
                     if bar is not None:
