@@ -25,6 +25,10 @@ def _write(folder, name, doc):
 def test_cycles_are_time_times_clock():
     assert baseline.reading_mcycles({"median_s": 0.002, "clock_mhz": 3000}) == pytest.approx(6.0)
     assert baseline.reading_mcycles({"median_s": 0.002, "clock_mhz": None}) is None
+    for bad in (True, float("nan"), -1.0, "3000"):
+        assert baseline.reading_mcycles({"median_s": 0.002, "clock_mhz": bad}) is None
+    assert baseline.best_of({"machine": {"reference": {"readings": {"not": "a list"}}}}) is None
+    assert baseline.best_of({"machine": "not an object"}) is None
     assert baseline.best_of(_run(readings=((0.0020, 3000), (0.0019, 3000), (0.0021, 2800)))) == pytest.approx(5.7)
 
 

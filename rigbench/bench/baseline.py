@@ -17,6 +17,7 @@ torch version and threads; the newest :data:`HISTORY` of them are read. A first 
 
 from __future__ import annotations
 
+import math
 import statistics
 from pathlib import Path
 
@@ -40,14 +41,16 @@ def signature(doc: dict) -> dict:
 def reading_mcycles(reading: dict) -> float | None:
     """Millions of cycles of one reference reading: its per-call time times the clock measured beside it."""
     t, mhz = reading.get("median_s"), reading.get("clock_mhz")
-    if not isinstance(t, (int, float)) or not isinstance(mhz, (int, float)) or t <= 0 or mhz <= 0:
-        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in (t, mhz)):
+        return None     # an older or hand-edited file: no clock beside the reading, or not a number
     return t * mhz
 
 
 def best_of(doc: dict) -> float | None:
     """The fewest cycles of any reference reading in a results document."""
-    readings = ((doc.get("machine") or {}).get("reference") or {}).get("readings") or []
+    machine = doc.get("machine") if isinstance(doc.get("machine"), dict) else {}
+    reference = machine.get("reference") if isinstance(machine.get("reference"), dict) else {}
+    readings = reference.get("readings") if isinstance(reference.get("readings"), list) else []
     cycles = [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
     return min(cycles) if cycles else None
 
