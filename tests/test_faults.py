@@ -226,13 +226,19 @@ def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_
     assert signals.exit_code() == 128 + sig
 
 
+def _stopped_once_measuring(out, sig) -> tuple[subprocess.Popen, str]:
+    """A bench run (the slow-kernel driver) sent ``sig`` once it has a measurement: the process and its stderr."""
+    proc = _start(DRIVER, str(out))
+    _wait_for(lambda: measured(out), "first measurement", proc)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=GUARD_S)
+    return proc, stderr
+
+
 @pytest.mark.slow
 def test_ctrl_c_keeps_a_partial_file_marked_interrupted(tmp_path):
     out = tmp_path / "r.json"
-    proc = _start(DRIVER, str(out))
-    _wait_for(lambda: measured(out), "first measurement", proc)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=GUARD_S)
+    proc, stderr = _stopped_once_measuring(out, signal.SIGINT)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and f"partial results in {out}" in stderr
     doc = load_results(out)
@@ -243,10 +249,7 @@ def test_ctrl_c_keeps_a_partial_file_marked_interrupted(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_cli_stopped_by_a_signal_says_so_and_exits_128_plus_n(tmp_path, sig):
     out = tmp_path / "r.json"
-    proc = _start(DRIVER, str(out))
-    _wait_for(lambda: measured(out), "first measurement", proc)
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=GUARD_S)
+    proc, stderr = _stopped_once_measuring(out, sig)
     name = signal.Signals(sig).name
     assert proc.returncode == 128 + sig, stderr
     assert f"stopped by {name}" in stderr and f"partial results in {out}" in stderr and "Traceback" not in stderr

@@ -84,12 +84,18 @@ def fit_entries() -> list[dict]:
 def fit_power_alpha(step: float = 0.001) -> float:
     """The power exponent that best reproduces the ``[power] fit_rows`` (least squares of log(predicted /
     measured)), searched over 0 .. 1; the efficiency factors stay as fitted (their fit cards hold boost clock)."""
-    rows = load_efficiency()["power"]["fit_rows"]
+    return _grid_least_squares(load_efficiency()["power"]["fit_rows"],
+                               lambda gpu, a: capability_from_gpu(gpu, alpha=a), step)
+
+
+def _grid_least_squares(rows: list[dict], capability, step: float) -> float:
+    """The value x in 0 .. 1 (on a grid of ``step``) whose ``capability(gpu, x)`` best reproduces ``rows``' measured
+    throughputs: least squares of log(predicted / measured)."""
     cards = {r["gpu"]: catalog.resolve(r["gpu"]) for r in rows}
 
-    def loss(a: float) -> float:
-        return sum(math.log(point_prediction(capability_from_gpu(cards[r["gpu"]], alpha=a), r["workload"],
-                                    r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
+    def loss(x: float) -> float:
+        return sum(math.log(point_prediction(capability(cards[r["gpu"]], x), r["workload"],
+                                             r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
 
     grid = [i * step for i in range(int(round(1 / step)) + 1)]
     return min(grid, key=loss)
@@ -99,15 +105,8 @@ def fit_tensor_share(key: str, step: float = 0.001) -> float:
     """The share of the transformer family's tensor time that runs in the tensor pipe on architecture ``key``: the
     value that best reproduces the ``[tensor_share.<key>] fit_rows`` (least squares of log(predicted / measured)),
     searched over 0 .. 1; factors and the power exponent stay as fitted (their rows hold no full-rate card)."""
-    rows = load_efficiency()["tensor_share"][key]["fit_rows"]
-    cards = {r["gpu"]: catalog.resolve(r["gpu"]) for r in rows}
-
-    def loss(s: float) -> float:
-        return sum(math.log(point_prediction(capability_from_gpu(cards[r["gpu"]], share=s), r["workload"],
-                                             r["precision"]).throughput / float(r["throughput"])) ** 2 for r in rows)
-
-    grid = [i * step for i in range(int(round(1 / step)) + 1)]
-    return min(grid, key=loss)
+    return _grid_least_squares(load_efficiency()["tensor_share"][key]["fit_rows"],
+                               lambda gpu, x: capability_from_gpu(gpu, share=x), step)
 
 
 def extra_fit_rows() -> list[dict]:
