@@ -360,8 +360,7 @@ class Results:
         run_reasons = validity.machine_reasons(mach)
         load = mach.get("loadavg_1m") if isinstance(mach.get("loadavg_1m"), dict) else {}
         return {"quiet": not run_reasons and not flagged, "steal": mach.get("steal"), "others": mach.get("others"),
-                "drift": mach.get("drift"), "memory_drift": mach.get("memory_drift"), "slower": mach.get("slower"),
-                "rounds": mach.get("rounds"), "loadavg_start": load.get("start"),
+                "drift": mach.get("drift"), "slower": mach.get("slower"), "rounds": mach.get("rounds"), "loadavg_start": load.get("start"),
                 "loadavg_end": load.get("end"), "reasons": run_reasons, "flagged": len(flagged),
                 "measured": len(measured)}
 

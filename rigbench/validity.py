@@ -37,7 +37,6 @@ CODES = {
     "spread": "spread",
     "rounds": "rounds moved",
     "drift": "machine moved",
-    "memory_drift": "memory moved",
     "slower": "machine slower",
     "steal": "CPU stolen",
     "busy": "machine busy",
@@ -54,7 +53,7 @@ CODES = {
 }
 
 # Codes that say the machine, not the figure, was the problem: the screen says it once, above the table.
-MACHINE_CODES = ("drift", "memory_drift", "slower", "steal", "busy")
+MACHINE_CODES = ("drift", "slower", "steal", "busy")
 
 
 def reason(code: str, text: str, value=None, limit=None) -> dict:
@@ -85,19 +84,14 @@ def timing_reasons(spread: float | None, sample_s: float | None, round_move: flo
 
 
 def machine_reasons(machine: dict | None) -> list[dict]:
-    """Reasons from the machine during the figure: ``{"drift", "memory_drift", "slower", "steal", "others"}`` as
-    fractions (None: unknown)."""
+    """Reasons from the machine during the figure: ``{"drift", "slower", "steal", "others"}`` as fractions (None:
+    unknown)."""
     machine = machine or {}
     out = []
     drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
     if _finite(drift) and drift > MAX_DRIFT:
         out.append(reason("drift", f"the machine itself moved {drift:.0%} (reference workload, slowest vs fastest "
                                    f"round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
-    memory = machine.get("memory_drift")
-    if _finite(memory) and memory > MAX_DRIFT:
-        out.append(reason("memory_drift", f"the machine's memory bandwidth moved {memory:.0%} (memory reference, "
-                                          f"slowest vs fastest round, limit {MAX_DRIFT:.0%})", round(memory, 4),
-                          MAX_DRIFT))
     slower = machine.get("slower")
     if _finite(slower) and slower > MAX_SLOWER:
         out.append(reason("slower", f"the reference workload took {slower:.0%} more CPU cycles than on this machine's "
@@ -141,7 +135,7 @@ def brief(r: dict) -> str:
     code = r.get("code")
     words = CODES.get(code, "see notes")
     value = r.get("value")
-    if code in ("spread", "rounds", "drift", "memory_drift", "slower", "steal", "busy") and _finite(value):
+    if code in ("spread", "rounds", "drift", "slower", "steal", "busy") and _finite(value):
         return f"{words} {value:.0%}"
     return words
 

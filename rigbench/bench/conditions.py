@@ -238,7 +238,6 @@ class Reference:
         self.warmup_s = warmup_s
         self._fn = None
         self.inner: int | None = None
-        self.memory = MemoryReference()
 
     def _work(self):
         if self._fn is None:
@@ -255,55 +254,19 @@ class Reference:
         return self._fn
 
     def measure(self) -> dict:
-        """One reading: the median per-call time, with the machine during it; and the memory reference's."""
+        """One reading: the median per-call time, with the machine during it."""
         work = self._work()
         sampler = MachineSampler()
         with sampler.window():
             m = self.timer.measure(work, inner=self.inner)
         self.inner = m.inner        # the same calls per sample in every round, so readings compare like for like
-        memory = self.memory.measure()
         return {"median_s": m.median_s, "spread": round(m.spread, 4), "inner": m.inner,
-                "memory_median_s": memory.median_s, "memory_spread": round(memory.spread, 4),
                 "loadavg_1m": loadavg_1m(), **sampler.result()}
 
 
-MEMORY_REFERENCE_BYTES = 64 * 2 ** 20     # each buffer: four times a 16 MiB last-level cache, as memcopy's quick case
-
-
-class MemoryReference:
-    """A fixed copy of a 64 MiB float32 buffer, timed beside the compute reference.
-
-    The compute reference (a matrix product that lives in cache) does not see the memory system move: on a VM the
-    memory bandwidth is shared with other tenants below the guest, and measured here it moved 10-35% between rounds
-    while the compute reference held within 3% and steal and other programs stayed near 0. The figures bounded by
-    memory bandwidth (memcopy, stream_triad) are judged on this reading's movement as well."""
-
-    workload = f"float32 copy of {MEMORY_REFERENCE_BYTES // 2 ** 20} MiB (torch copy_)"
-
-    def __init__(self, timer=None, warmup_s: float = 0.05):
-        self.timer = timer or Timer(min_sample_s=0.002, min_samples=5, max_samples=5, min_total_s=0.0, warmup_s=0.0)
-        self.warmup_s = warmup_s
-        self._fn = None
-
-    def measure(self):
-        if self._fn is None:
-            import torch
-
-            src = torch.rand(MEMORY_REFERENCE_BYTES // 4, generator=torch.Generator().manual_seed(1))
-            dst = torch.empty_like(src)
-            dst.fill_(0.0)      # every page of dst touched now, not inside a timed copy
-            self._fn = lambda: dst.copy_(src)
-            deadline = time.perf_counter() + self.warmup_s
-            while time.perf_counter() < deadline:
-                self._fn()
-        return self.timer.measure(self._fn, inner=1)
-
-
-def drift(readings: list[dict], key: str = "median_s") -> float | None:
-    """(slowest - fastest) reference reading over their median: how far the machine moved; None with under two.
-    ``key``: ``median_s`` (the compute reference) or ``memory_median_s`` (the memory reference)."""
-    times = sorted(r[key] for r in readings
-                   if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool) and r[key] > 0)
+def drift(readings: list[dict]) -> float | None:
+    """(slowest - fastest) reference reading over their median: how far the machine moved; None with under two."""
+    times = sorted(r["median_s"] for r in readings if isinstance(r.get("median_s"), (int, float)) and r["median_s"] > 0)
     if len(times) < 2:
         return None
     mid = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2

@@ -394,8 +394,6 @@ class CaseRun:
             # the readings that bracket the rounds this figure was timed in
             span = readings[self.first_round: self.first_round + len(self.parts) + 1]
             machine["drift"] = conditions.drift(span)
-            if self.kernel.peak_key(self.dtype, self.params) == "mem_bw":    # bounded by memory bandwidth
-                machine["memory_drift"] = conditions.drift(span, "memory_median_s")
             if base is not None:
                 machine["slower"] = baseline.slower(span, base)
         machine["rounds"] = len(self.parts)
@@ -562,9 +560,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         readings: list[dict] = []
         clocks: list[dict] = []
         machine = conditions.MachineSampler()
-        doc["machine"] = {"rounds": rounds, "reference": {"workload": reference.workload,
-                                                          "memory_workload": reference.memory.workload,
-                                                          "readings": readings},
+        doc["machine"] = {"rounds": rounds, "reference": {"workload": reference.workload, "readings": readings},
                           "limits": {"drift": validity.MAX_DRIFT, "slower": validity.MAX_SLOWER,
                                      "steal": validity.MAX_STEAL,
                                      "others": validity.MAX_OTHERS}}
@@ -586,7 +582,6 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
             for c in cases:
                 total.add(c.machine)
             doc["machine"].update(total.result(), drift=conditions.drift(readings),
-                                  memory_drift=conditions.drift(readings, "memory_median_s"),
                                   slower=baseline.slower(readings, base))
             write_json_atomic(path, doc)
 

@@ -121,8 +121,6 @@ def machine_sentence(doc: dict) -> str | None:
         said.append(f"the hypervisor took {v['steal']:.0%} (steal)")
     if v["drift"] is not None:
         said.append(f"the reference workload moved {v['drift']:.0%} between rounds")
-    if (v["memory_drift"] or 0) > validity.MAX_DRIFT:
-        said.append(f"the memory reference moved {v['memory_drift']:.0%}")
     if (v["slower"] or 0) > validity.MAX_SLOWER:
         said.append(f"and took {v['slower']:.0%} more CPU cycles than in this machine's best earlier run (its cores "
                     "shared with someone else the whole time)")
