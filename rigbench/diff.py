@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from rigbench import results
+from rigbench.bench import baseline
 from rigbench.results import case_label
 from rigbench.runs import Run
 
@@ -132,6 +133,16 @@ def failed(changes: list[Change]) -> list[Change]:
     return [c for c in changes if c.over_limit]
 
 
+def machine_moved(base: Run, new: Run) -> float | None:
+    """How many more CPU cycles ``new``'s reference workload took than ``base``'s (0.06 = 6% more; negative: fewer):
+    the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU, cores, torch,
+    threads, reference workload) and both recorded the clock beside their readings."""
+    if baseline.signature(base.doc) != baseline.signature(new.doc):
+        return None
+    a, b = baseline.median_of(base.doc), baseline.median_of(new.doc)
+    return round(b / a - 1.0, 4) if a and b else None
+
+
 def document(runs: list[Run], changes: list[Change], fail_above: float | None) -> dict:
     """The ``rigbench.diff/1`` JSON document."""
     return {
@@ -142,6 +153,7 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
         "rule": "beyond the noise when the two 95% confidence intervals of the median do not overlap; a regression "
                 "is valid in both runs, slower and beyond the noise; slower_by = base / new - 1",
         "figures": [asdict(c) for c in changes],
+        "machine_moved": {r.path.name: machine_moved(runs[0], r) for r in runs[1:]},
         "regressions": sum(1 for c in changes if c.regression),
         "over_limit": sum(1 for c in changes if c.over_limit),
     }

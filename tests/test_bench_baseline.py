@@ -59,3 +59,16 @@ def test_a_first_run_has_no_baseline_and_says_why(tmp_path):
     base = baseline.find(baseline.signature(_run()), [tmp_path, tmp_path / "missing"])
     assert base["mcycles"] is None and "no earlier run of this machine" in base["reason"]
     assert baseline.slower([{"median_s": 0.002, "clock_mhz": 3000}], base) is None
+
+
+def test_a_diff_says_how_far_the_machine_itself_moved_between_two_runs(tmp_path):
+    from rigbench import diff, runs
+
+    # medians of the readings: 6.0 and 6.6 Mcycles (2.0 and 2.2 ms at 3000 MHz): 10% more in B
+    _write(tmp_path, "a.json", _run(readings=((0.0019, 3000), (0.0020, 3000), (0.0021, 3000))))
+    _write(tmp_path, "b.json", _run(readings=((0.0022, 3000), (0.0022, 3000), (0.0030, 3000))))
+    _write(tmp_path, "c.json", _run(readings=((0.0022, 3000),), host="another"))
+    a, b, c = (runs.load_run(tmp_path / n) for n in ("a.json", "b.json", "c.json"))
+    assert diff.machine_moved(a, b) == pytest.approx(0.10)
+    assert diff.machine_moved(b, a) == pytest.approx(6.0 / 6.6 - 1, abs=1e-4)
+    assert diff.machine_moved(a, c) is None          # another machine: its cycles say nothing of this one

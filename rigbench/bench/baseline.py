@@ -55,6 +55,15 @@ def best_of(doc: dict) -> float | None:
     return min(cycles) if cycles else None
 
 
+def median_of(doc: dict) -> float | None:
+    """The median cycles of a run's reference readings: where the machine stood over that run."""
+    machine = doc.get("machine") if isinstance(doc.get("machine"), dict) else {}
+    reference = machine.get("reference") if isinstance(machine.get("reference"), dict) else {}
+    readings = reference.get("readings") if isinstance(reference.get("readings"), list) else []
+    cycles = [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
+    return statistics.median(cycles) if cycles else None
+
+
 def find(sig: dict, folders: list[Path], exclude: Path | None = None) -> dict:
     """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``."""
     if not sig.get("workload") or not sig.get("host"):

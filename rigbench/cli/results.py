@@ -189,7 +189,13 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             justify = ["left"] * (len(columns) - 4) + ["right", "right", "right", "left"]
             title = f"B = {run.path.name} against A = {base_name}" + ("" if several else f" ({mine[0].device})"
                                                                       if mine else "")
-            _emit_rows(title, columns, rows, fmt, _diff_notes(mine, fail_above), justify=justify,
+            notes = _diff_notes(mine, fail_above)
+            moved = diff_mod.machine_moved(loaded[0], run)
+            if moved is not None:
+                notes.insert(1, f"the machine itself: B's reference workload took {abs(moved):.1%} "
+                                f"{'more' if moved >= 0 else 'fewer'} CPU cycles than A's (a change of about that "
+                                "size in every figure is the machine, not the code)")
+            _emit_rows(title, columns, rows, fmt, notes, justify=justify,
                        wrap=("case", "A (baseline)", "B", "verdict"))
     if bad:
         what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
