@@ -46,21 +46,23 @@ def reading_mcycles(reading: dict) -> float | None:
     return t * mhz
 
 
-def best_of(doc: dict) -> float | None:
-    """The fewest cycles of any reference reading in a results document."""
+def _cycles(doc: dict) -> list[float]:
+    """Millions of cycles of each usable reference reading of a results document (none in an older file)."""
     machine = doc.get("machine") if isinstance(doc.get("machine"), dict) else {}
     reference = machine.get("reference") if isinstance(machine.get("reference"), dict) else {}
     readings = reference.get("readings") if isinstance(reference.get("readings"), list) else []
-    cycles = [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
+    return [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
+
+
+def best_of(doc: dict) -> float | None:
+    """The fewest cycles of any reference reading in a results document."""
+    cycles = _cycles(doc)
     return min(cycles) if cycles else None
 
 
 def median_of(doc: dict) -> float | None:
     """The median cycles of a run's reference readings: where the machine stood over that run."""
-    machine = doc.get("machine") if isinstance(doc.get("machine"), dict) else {}
-    reference = machine.get("reference") if isinstance(machine.get("reference"), dict) else {}
-    readings = reference.get("readings") if isinstance(reference.get("readings"), list) else []
-    cycles = [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
+    cycles = _cycles(doc)
     return statistics.median(cycles) if cycles else None
 
 

@@ -55,7 +55,8 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
     (for narrow terminals), and the numbered notes with every full reason."""
     view = results.Results.of(doc)
     several_devices = len(view.devices()) > 1
-    full, compact, notes = [], [], []
+    full, compact = [], []
+    notes: list[list] = []              # [figures named, text after them]: rendered numbered at the end
     shared: dict[tuple, int] = {}       # (status, reason) -> index of the note that already says it
     for f in view.all():
         m = f.raw
@@ -67,11 +68,10 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             # one note for every figure that stopped for the same reason (bfloat16 on a CPU without it, ...)
             at = shared.get((status, why))
             if at is None:
-                notes.append(f"{who} {status}: {why}")
+                notes.append([[who], f"{status}: {why}"])
                 at = shared[(status, why)] = len(notes) - 1
             else:
-                head_text, rest = notes[at].split(f" {status}: ", 1)
-                notes[at] = f"{head_text}; {who} {status}: {rest}"
+                notes[at][0].append(who)
             cell = f"{'skipped' if status == 'skipped' else status.upper()} [{at + 1}]"
             full.append((*head, "-", "-", "-", "-", cell))
             compact.append(full[-1])
@@ -92,11 +92,11 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             compact.append((*head, *body, "INVALID (above)"))
             continue
         also = " (and the machine, above)" if len(own) < len(reasons) else ""
-        notes.append(f"{who} invalid: {'; '.join(validity.texts(own))}{also}")
+        notes.append([[who], f"invalid: {'; '.join(validity.texts(own))}{also}"])
         more = f" +{len(reasons) - 1}" if len(reasons) > 1 else ""
         full.append((*head, *body, f"INVALID: {validity.brief(own[0])}{more} [{len(notes)}]"))
         compact.append((*head, *body, f"INVALID [{len(notes)}]"))
-    return full, compact, [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
+    return full, compact, [f"[{i}] {'; '.join(whos)} {text}" for i, (whos, text) in enumerate(notes, 1)]
 
 
 def _ci(f) -> str:
