@@ -177,6 +177,9 @@ class Kernel:
     devices: tuple[str, ...] = ("cpu", "cuda")   # device kinds it runs on
     dtypes: tuple[str, ...] = ("float32",)
     metric: str = "flops"                  # a key of METRICS
+    # The runner prepares and runs a case once, untimed, before its first timed round (first-preparation costs of
+    # the process). A kernel whose data must reach its first round cold (a disk read) says False.
+    warm_up: bool = True
     description: str = ""
 
     @property

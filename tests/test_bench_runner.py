@@ -390,3 +390,17 @@ def test_a_second_run_in_the_same_folder_is_held_against_the_first(tmp_path):
     mine = sorted(r["median_s"] * 3000 for r in second["machine"]["reference"]["readings"])
     assert m["machine"]["slower"] == pytest.approx(((mine[0] + mine[1]) / 2) / best - 1, abs=1e-3)
     assert ("slower" in {r["code"] for r in m["invalid_reasons"]}) == (m["machine"]["slower"] > 0.10)
+
+
+def test_a_kernel_whose_data_must_stay_cold_gets_no_untimed_pass(tmp_path):
+    class Cold(Logged):
+        warm_up = False
+
+    Logged.log = []
+    run_suite(registry={"a": Logged("a"), "c": Cold("c")}, device="cpu", quick=True, out=tmp_path / "r.json",
+              probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert Logged.log == ["a", "a", "c"]        # a: its untimed pass, then its round; c: its round only
+    from rigbench.kernels import REGISTRY
+
+    assert REGISTRY["disk_read"].warm_up is False and REGISTRY["disk_iops"].warm_up is False
+    assert REGISTRY["gemm"].warm_up is True

@@ -263,9 +263,9 @@ class CaseRun:
         every later one finds done; measured here, without it memcopy's and stream_triad's first round ran 13-14%
         slower than the next two. pyperf likewise discards each worker's first value as a warm-up. A failure here is
         left to the first timed round, which meets it again and records it."""
-        self.warmed = True
-        if self.done or self.device in self.state.lost:
+        if not self.kernel.warm_up or self.done or self.device in self.state.lost:
             return
+        self.warmed = True
         prepared = None
         sync = _sync_for(self.device)
         try:
