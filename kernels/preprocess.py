@@ -29,7 +29,9 @@ def _kernel():
     if _fn is None:
         from numba import njit, prange
 
-        @njit(parallel=True, cache=False)
+        # cache=True: Numba keeps the machine code (next to this file, or in the user's cache folder when that
+        # is read-only) and later runs load it instead of compiling again, which takes seconds on a small CPU
+        @njit(parallel=True, cache=True)
         def crop_flip_normalize(src, out, ys, xs, flips, scale, shift):
             ch, cw = out.shape[2], out.shape[3]
             for i in prange(out.shape[0]):

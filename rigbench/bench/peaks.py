@@ -89,7 +89,9 @@ def cpu_family() -> int | None:
 def _chain_fn():
     from numba import njit
 
-    @njit(cache=False, nogil=True)
+    # cache=True: Numba keeps the machine code (next to this file, or in the user's cache folder when that
+    # is read-only) and later runs load it instead of compiling again, which takes seconds on a small CPU
+    @njit(cache=True, nogil=True)
     def chain(n, x, m):
         # Each iteration depends on the last: imul (3 cycles) then xor (1 cycle).
         for i in range(n):
