@@ -24,21 +24,24 @@ from rigbench.model.demand import (BYTES_PER_ELEMENT, FAMILIES, PRECISIONS, WORK
                                    load_workloads_profile, max_batch, workload_ids)
 from rigbench.model.efficiency import (compute_factor, factor_key, fp32_is_tf32, full_rate_gain, gemm_reference,
                                        load_efficiency, memory_factor, peak_tflops, spec_tensor_tflops,
-                                       sustained_clock_fraction)
+                                       step_host_seconds, sustained_clock_fraction)
 from rigbench.model.measured import calibrate_factor, capability_from_results, gemm_dtypes, suite_config
 from rigbench.model.predict import EXTRAPOLATION, MIN_CELL_PAIRS, predict, uncertainty
-from rigbench.model.roofline import Prediction, efficiency_for, point_prediction, tensor_seconds, times_per_sample
+from rigbench.model.roofline import (Prediction, capability_step_seconds, efficiency_for, point_prediction,
+                                     step_seconds, tensor_seconds, times_per_sample)
 from rigbench.model.validation import (extra_fit_rows, fit_compute_factor, fit_entries, fit_power_alpha, fit_set_cards,
-                                       fit_target, fit_tensor_share, refit_factors, validation_cell,
+                                       fit_step_host, fit_target, fit_tensor_share, refit_factors, validation_cell,
                                        validation_summary, validation_table)
 
 __all__ = [
     "BYTES_PER_ELEMENT", "EXTRAPOLATION", "FAMILIES", "MIN_CELL_PAIRS", "PRECISIONS", "WORKLOADS", "Capability",
-    "Demand", "Prediction", "calibrate_factor", "capability_from_gpu", "capability_from_results", "compute_factor",
+    "Demand", "Prediction", "calibrate_factor", "capability_from_gpu", "capability_from_results",
+    "capability_step_seconds", "compute_factor",
     "demand", "efficiency_for", "extra_fit_rows", "factor_key", "fit_compute_factor", "fit_entries", "fit_power_alpha",
-    "fit_set_cards", "fit_target", "fit_tensor_share", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
+    "fit_set_cards", "fit_step_host", "fit_target", "fit_tensor_share", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
     "gemm_reference", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "peak_tflops",
-    "point_prediction", "predict", "refit_factors", "spec_tensor_tflops", "suite_config", "sustained_clock_fraction",
+    "point_prediction", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
+    "suite_config", "sustained_clock_fraction",
     "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",
     "workload_ids",
 ]

@@ -7,12 +7,14 @@ rules). Per training sample:
 * ``elementwise_elements``: elements of the tensors that norm/activation/residual/softmax layers read and write;
   times ``passes_per_element`` accesses and the bytes per element (4 in fp32, 2 under AMP) they give the bytes
   those memory-bound layers move;
-* memory: saved activations per sample and fixed bytes (weights, gradients, optimizer state).
+* memory: saved activations per sample and fixed bytes (weights, gradients, optimizer state);
+* the optimizer step, where the workload names one (``step``): bytes per parameter and whether the update waits on
+  the host for every parameter tensor; it runs once per batch (``rigbench.model.roofline.step_seconds``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rigbench import data
@@ -48,6 +50,8 @@ class Demand:
     optimizer_bytes_per_param: int
     source: str
     family: str = "conv"           # "conv" or "transformer": which efficiency factors apply
+    param_tensors: int = 0         # parameter tensors an optimizer loops over
+    step: dict = field(default_factory=dict)   # precision -> {"bytes_per_param", "synced"}; empty: not counted
 
     @property
     def matmul_flops(self) -> float:
@@ -66,6 +70,14 @@ class Demand:
         """Device memory one more sample of batch needs (saved activations)."""
         return self.saved_elements * BYTES_PER_ELEMENT[precision]
 
+    def step_bytes(self, precision: str) -> float:
+        """Bytes one optimizer step moves (0 where the workload names no step)."""
+        return self.params * self.step.get(precision, {}).get("bytes_per_param", 0)
+
+    def synced_tensors(self, precision: str) -> int:
+        """Parameter tensors whose update waits on the host once each (0 for a fused, multi-tensor update)."""
+        return self.param_tensors if self.step.get(precision, {}).get("synced") else 0
+
     @property
     def fixed_bytes(self) -> float:
         """Weights, gradients and optimizer state."""
@@ -77,6 +89,7 @@ class _Counts:
     macs: float = 0.0              # forward multiply-adds
     conv_macs: float = 0.0
     params: int = 0
+    tensors: int = 0               # parameter tensors
     elements: float = 0.0          # element-wise tensor elements
     accesses: float = 0.0          # their DRAM accesses per training step
     saved: float = 0.0             # their elements kept for backward
@@ -171,6 +184,9 @@ def _transformer_counts(spec: dict, traffic: dict) -> _Counts:
     p += hdim * hdim + hdim                                                  # pooler
     p += hdim * hdim + hdim + 2 * hdim + vocab                               # MLM transform, LayerNorm, bias
     c.params = int(p)
+    # what an optimizer loops over: word, position and token-type embeddings and their LayerNorm (5); per layer
+    # Q, K, V, output, two FFN matrices with their biases and two LayerNorms (16); the task head's weight and bias
+    c.tensors = 5 + 16 * L + 2
     return c
 
 
@@ -209,7 +225,7 @@ def demand(workload_id: str) -> Demand:
         workload_id=workload_id, name=spec["name"], unit=spec["unit"], tensor_flops=3 * 2 * c.macs,
         conv_flops=3 * 2 * c.conv_macs, elementwise_elements=c.elements, accesses=c.accesses,
         saved_elements=c.saved, params=c.params, optimizer_bytes_per_param=opt, source=spec["source"],
-        family=spec.get("family", "conv"),
+        family=spec.get("family", "conv"), param_tensors=c.tensors, step=spec.get("step", {}),
     )
 
 

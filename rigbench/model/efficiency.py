@@ -185,6 +185,12 @@ def memory_factor() -> tuple[float, str]:
     return float(m["factor"]), m["source"]
 
 
+def step_host_seconds() -> float:
+    """Host time per parameter tensor of an optimizer update that waits on the host once per tensor
+    (``[step] host_s_per_synced_tensor``, fitted: :func:`rigbench.model.validation.fit_step_host`)."""
+    return float(load_efficiency()["step"]["host_s_per_synced_tensor"])
+
+
 def gemm_reference(gpu, precision: str) -> tuple[float, str] | None:
     """(fraction of the model's peak a typical card of this architecture reaches in a large gemm, source), from
     ``[gemm_reference.<arch>[-<cc>].<precision>]`` in ``profiles/efficiency.toml``; None where none is published."""

@@ -1,8 +1,11 @@
-"""Time per sample from a capability and a demand: compute time + memory time, and the largest batch that fits.
+"""Time per sample from a capability and a demand: compute time + memory time + the optimizer step's share, and
+the largest batch that fits.
 
 A sum, not a max: the tensor work and the element-wise layers are different kernels that run one after the other
 on one stream, each bound by its own resource; the max of the two would claim they overlap, which a training step's
-serial layer sequence does not allow. ``bound`` says which term is larger.
+serial layer sequence does not allow. ``bound`` says which of compute and memory is larger. The optimizer step runs
+once per batch, after the backward pass: its bytes at the card's bandwidth, plus, where the update waits on the host
+once per parameter tensor, that host time per tensor; divided by the largest batch that fits.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Prediction:
     max_batch: int | None        # largest batch that fits in device memory
     compute_s: float | None = None   # per sample
     memory_s: float | None = None    # per sample
+    step_s: float | None = None      # per sample: the optimizer step over the batch
     uncertainty: float | None = None     # relative (0.08 = +-8 %), from the validation error of the card's cell
     uncertainty_basis: str | None = None
 
@@ -40,11 +44,11 @@ def tensor_seconds(d: Demand, conv_tflops: float, matmul_tflops: float) -> float
 
 
 def efficiency_for(d: Demand, precision: str, measured_per_s: float, *, conv_tflops: float, matmul_tflops: float,
-                   bandwidth_gbps: float) -> float | None:
-    """The roofline inverted: the efficiency f that makes tensor time at (rates x f) + memory time equal one
-    measured sample's time; None when the measured time is below the memory time alone (nothing is left to
-    explain)."""
-    left = 1.0 / measured_per_s - d.traffic_bytes(precision) / (bandwidth_gbps * 1e9)
+                   bandwidth_gbps: float, step_s: float = 0.0) -> float | None:
+    """The roofline inverted: the efficiency f that makes tensor time at (rates x f) + memory time + the optimizer
+    step's share (``step_s`` per sample) equal one measured sample's time; None when the measured time is below the
+    memory and step time alone (nothing is left to explain)."""
+    left = 1.0 / measured_per_s - d.traffic_bytes(precision) / (bandwidth_gbps * 1e9) - step_s
     if left <= 0:
         return None
     return tensor_seconds(d, conv_tflops, matmul_tflops) / left
@@ -61,6 +65,26 @@ def times_per_sample(cap: Capability, d: Demand, precision: str) -> tuple[float,
     return compute_s, memory_s
 
 
+def step_seconds(d: Demand, precision: str, *, bandwidth_gbps: float, memory_bytes: int | None,
+                 host_s_per_synced_tensor: float) -> float:
+    """Seconds per sample of the optimizer step: (synced tensors x host time per tensor + the step's bytes at
+    ``bandwidth_gbps``) over the largest batch that fits in ``memory_bytes``. 0 where the workload names no step, or
+    no batch can be worked out (no device memory known, or nothing fits)."""
+    if not d.step:
+        return 0.0
+    batch = max_batch(d, precision, memory_bytes)
+    if not batch:
+        return 0.0
+    step = d.synced_tensors(precision) * host_s_per_synced_tensor + d.step_bytes(precision) / (bandwidth_gbps * 1e9)
+    return step / batch
+
+
+def capability_step_seconds(cap: Capability, d: Demand, precision: str) -> float:
+    """:func:`step_seconds` on a capability's own bandwidth, memory and host time per synced tensor."""
+    return step_seconds(d, precision, bandwidth_gbps=cap.bandwidth_gbps, memory_bytes=cap.memory_bytes,
+                        host_s_per_synced_tensor=cap.host_s_per_synced_tensor)
+
+
 def point_prediction(capability: Capability, workload_id: str, precision: str) -> Prediction:
     """Training throughput without its uncertainty: the bare roofline (measured where the capability has it).
     ``rigbench.model.predict`` adds the uncertainty, which the validation table, computed from these, sets."""
@@ -68,10 +92,12 @@ def point_prediction(capability: Capability, workload_id: str, precision: str) -
         raise UserError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     d = demand(workload_id)
     compute_s, memory_s = times_per_sample(capability, d, precision)
+    step_s = capability_step_seconds(capability, d, precision)
     bound = "compute" if compute_s >= memory_s else "memory"
     mb = max_batch(d, precision, capability.memory_bytes)
     measured = capability.measured.get((workload_id, precision))
     if measured is not None:
-        return Prediction(workload_id, precision, measured, d.unit, bound, "measured", mb, compute_s, memory_s)
-    return Prediction(workload_id, precision, 1.0 / (compute_s + memory_s), d.unit, bound, "predicted", mb,
-                      compute_s, memory_s)
+        return Prediction(workload_id, precision, measured, d.unit, bound, "measured", mb, compute_s, memory_s,
+                          step_s)
+    return Prediction(workload_id, precision, 1.0 / (compute_s + memory_s + step_s), d.unit, bound, "predicted", mb,
+                      compute_s, memory_s, step_s)

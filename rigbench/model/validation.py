@@ -14,10 +14,10 @@ from functools import lru_cache
 
 from rigbench import catalog, data
 from rigbench.model.capability import capability_from_gpu
-from rigbench.model.demand import demand
-from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, full_rate_gain, load_efficiency, memory_factor,
-                                       peak_tflops, sustained_clock_fraction)
-from rigbench.model.roofline import efficiency_for, point_prediction
+from rigbench.model.demand import demand, max_batch
+from rigbench.model.efficiency import (FAMILY_SECTION, factor_key, full_rate_gain, load_efficiency,
+                                       memory_factor, peak_tflops, step_host_seconds, sustained_clock_fraction)
+from rigbench.model.roofline import efficiency_for, point_prediction, step_seconds
 
 
 def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: float) -> float:
@@ -34,10 +34,13 @@ def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: fl
     transformer = demand(workload_id).family == "transformer"
     conv = "matmul" if transformer else "conv"
     gain = full_rate_gain(gpu, precision)[0] if transformer else 1.0
-    f = efficiency_for(demand(workload_id), precision, measured_per_s,
+    d = demand(workload_id)
+    bandwidth = gpu.memory_bandwidth_gbps * mem_f
+    f = efficiency_for(d, precision, measured_per_s,
                        conv_tflops=peaks[conv][precision] * clock * gain,
-                       matmul_tflops=peaks["matmul"][precision] * clock * gain,
-                       bandwidth_gbps=gpu.memory_bandwidth_gbps * mem_f)
+                       matmul_tflops=peaks["matmul"][precision] * clock * gain, bandwidth_gbps=bandwidth,
+                       step_s=step_seconds(d, precision, bandwidth_gbps=bandwidth, memory_bytes=gpu.memory_bytes,
+                                           host_s_per_synced_tensor=step_host_seconds()))
     if f is None:
         raise ValueError(f"{gpu.id} {workload_id} {precision}: measured faster than its memory traffic allows")
     return f
@@ -109,13 +112,42 @@ def fit_tensor_share(key: str, step: float = 0.001) -> float:
                                lambda gpu, x: capability_from_gpu(gpu, share=x), step)
 
 
+def fit_step_host() -> float:
+    """The host time per parameter tensor of an optimizer update that waits on the host once per tensor, from the
+    ``[step] fit_rows``: one card measured in fp32 and with AMP in one run, on an architecture whose AMP runs its
+    tensor work at the fp32 rate with the fp32 factor (Pascal: no tensor cores). The tensor time is then the same
+    in both runs and cancels: what the fp32 run's time per sample has beyond the AMP run's, less the counted memory
+    traffic and optimizer bytes of each, is the host time of the fp32 step's synced tensors over its batch. Closed
+    form, no search."""
+    rows = {r["precision"]: r for r in load_efficiency()["step"]["fit_rows"]}
+    one, two = rows["fp32"], rows["amp"]
+    if one["gpu"] != two["gpu"] or one["workload"] != two["workload"]:
+        raise ValueError("[step] fit_rows: one card and one workload, measured in fp32 and with AMP")
+    gpu, d = catalog.resolve(one["gpu"]), demand(one["workload"])
+    peaks = peak_tflops(gpu)["matmul"]
+    if peaks["fp32"] != peaks["amp"] or "same_as" not in load_efficiency()[FAMILY_SECTION[d.family]].get(
+            gpu.architecture, {}).get("amp", {}):
+        raise ValueError(f"[step] fit card {gpu.id}: its AMP tensor rate and factor must be its fp32 ones")
+    bandwidth = gpu.memory_bandwidth_gbps * memory_factor()[0]
+
+    def known(p: str) -> float:   # the per-sample time of precision p that is not tensor work or synced host time
+        return (d.traffic_bytes(p) / (bandwidth * 1e9)
+                + step_seconds(d, p, bandwidth_gbps=bandwidth, memory_bytes=gpu.memory_bytes,
+                               host_s_per_synced_tensor=0.0))
+
+    per_host_s = {p: d.synced_tensors(p) / max_batch(d, p, gpu.memory_bytes) for p in ("fp32", "amp")}
+    left = (1 / float(one["throughput"]) - known("fp32")) - (1 / float(two["throughput"]) - known("amp"))
+    return left / (per_host_s["fp32"] - per_host_s["amp"])
+
+
 def extra_fit_rows() -> list[dict]:
-    """The rows that fit a constant other than a factor ([power] alpha, [tensor_share]): gpu, workload, precision,
-    throughput, what they fit. All from the fit family's 2023 table (lambda-pytorch-2023)."""
+    """The rows that fit a constant other than a factor ([power] alpha, [tensor_share], [step]): gpu, workload,
+    precision, throughput, source family, what they fit."""
     eff = load_efficiency()
     out = [{**r, "fits": "power"} for r in eff["power"]["fit_rows"]]
     for key, entry in eff.get("tensor_share", {}).items():
         out += [{**r, "fits": f"tensor_share.{key}"} for r in entry["fit_rows"]]
+    out += [{**r, "fits": "step"} for r in eff["step"]["fit_rows"]]
     return out
 
 

@@ -99,7 +99,8 @@ class Option:
 def time_per_sample(cap, d: perf_model.Demand, precision: str) -> tuple[float, str]:
     """(seconds per sample, bound) from the one performance model."""
     compute_s, memory_s = perf_model.times_per_sample(cap, d, precision)
-    return compute_s + memory_s, ("compute" if compute_s >= memory_s else "memory")
+    step_s = perf_model.capability_step_seconds(cap, d, precision)
+    return compute_s + memory_s + step_s, ("compute" if compute_s >= memory_s else "memory")
 
 
 def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
