@@ -75,6 +75,23 @@ def rel_error(got, ref) -> float:
     return float(torch.linalg.vector_norm(got - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-300))
 
 
+def njit_cached(**options):
+    """``numba.njit(cache=True, **options)`` as a decorator: Numba keeps the machine code (next to the source file,
+    or in the user's cache folder when that is read-only) and later runs load it instead of compiling again, which
+    takes seconds on a small CPU. Where neither folder is writable (a read-only install run with a read-only home,
+    as in some containers) Numba refuses ``cache=True`` when decorating; the function is then compiled in every
+    process instead, as without a cache."""
+    from numba import njit
+
+    def decorate(fn):
+        try:
+            return njit(cache=True, **options)(fn)
+        except RuntimeError:    # "cannot cache function ...: no locator available for file ..."
+            return njit(cache=False, **options)(fn)
+
+    return decorate
+
+
 def cpu_has(*names: str) -> bool:
     """Does this CPU report any of these instruction-set flags (the probe's /proc/cpuinfo reading)?"""
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 
 # ImageNet channel statistics (RGB), as used by torchvision's ResNet training reference.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -27,11 +27,9 @@ _fn = None
 def _kernel():
     global _fn
     if _fn is None:
-        from numba import njit, prange
+        from numba import prange
 
-        # cache=True: Numba keeps the machine code (next to this file, or in the user's cache folder when that
-        # is read-only) and later runs load it instead of compiling again, which takes seconds on a small CPU
-        @njit(parallel=True, cache=True)
+        @njit_cached(parallel=True)
         def crop_flip_normalize(src, out, ys, xs, flips, scale, shift):
             ch, cw = out.shape[2], out.shape[3]
             for i in prange(out.shape[0]):

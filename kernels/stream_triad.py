@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 from rigbench.units import fmt_bytes
 
 _MIB = 1 << 20
@@ -33,11 +33,9 @@ def _cpu_triad():
     """The compiled CPU kernel (built once per process; Numba compiles lazily per signature on first call)."""
     global _cpu_fn
     if _cpu_fn is None:
-        from numba import njit, prange
+        from numba import prange
 
-        # cache=True: Numba keeps the machine code (next to this file, or in the user's cache folder when that
-        # is read-only) and later runs load it instead of compiling again, which takes seconds on a small CPU
-        @njit(parallel=True, cache=True)
+        @njit_cached(parallel=True)
         def triad(a, b, c, s):
             for i in prange(a.shape[0]):
                 a[i] = b[i] + s * c[i]

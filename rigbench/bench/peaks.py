@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from rigbench import catalog
+from rigbench.kernels.base import njit_cached
 from rigbench.probe.cpu import read_cpuinfo
 
 # FLOP per cycle per core, by microarchitecture class. A multiply-add counts 2. Each entry: (fp32, bf16, fp16, source).
@@ -87,11 +88,7 @@ def cpu_family() -> int | None:
 # ---------------------------------------------------------------- the clock
 
 def _chain_fn():
-    from numba import njit
-
-    # cache=True: Numba keeps the machine code (next to this file, or in the user's cache folder when that
-    # is read-only) and later runs load it instead of compiling again, which takes seconds on a small CPU
-    @njit(cache=True, nogil=True)
+    @njit_cached(nogil=True)
     def chain(n, x, m):
         # Each iteration depends on the last: imul (3 cycles) then xor (1 cycle).
         for i in range(n):
