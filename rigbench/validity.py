@@ -54,6 +54,8 @@ CODES = {
 
 # Codes that say the machine, not the figure, was the problem: the screen says it once, above the table.
 MACHINE_CODES = ("drift", "slower", "steal", "busy")
+# Codes that say the figure's own timings disagreed: its samples, or its rounds, too far apart.
+TIMING_CODES = ("spread", "rounds")
 
 
 def reason(code: str, text: str, value=None, limit=None) -> dict:

@@ -319,3 +319,21 @@ def test_figures_skipped_for_the_same_reason_share_one_note():
     assert cells[("conv2d", "bfloat16")] == cells[("attention", "bfloat16")] == "skipped [3]"
     assert notes[2] == f"[3] conv2d bfloat16; attention bfloat16 skipped: {why}"
     assert len(notes) == 3 and notes[1].startswith("[2] gemm float32 1024³ invalid: spread 37%")
+
+
+def test_a_quiet_machine_with_many_unsteady_figures_says_so_once(monkeypatch, capsys):
+    """Load and steal within their limits, the reference steady, yet three or more figures flagged for their own
+    spread: one sentence above the table says so and what to do; each figure keeps its own note."""
+    doc = _fake_doc()
+    doc["machine"] = {"rounds": 3, "steal": 0.01, "others": 0.0, "drift": 0.04}
+    spread = {"code": "spread", "value": 0.3, "limit": 0.1, "text": "spread 30% of the median (IQR over median above 10%)"}
+    ok = [m for m in doc["measurements"] if m["status"] == "ok"]
+    for m in ok:
+        m["invalid_reasons"] = [spread]
+        m["valid"] = False
+    flat = " ".join(_rendered(monkeypatch, capsys, 120, doc).split())
+    head = flat[:flat.index("kernel device")]
+    assert (f"{len(ok)} of {len(ok)} figures are flagged for their own timings (samples or rounds more than 10% "
+            "apart) while other programs and the hypervisor's steal stayed within their limits") in head
+    assert "--rounds 5" in head
+    assert flat.count("spread 30% of the median") == len(ok)
