@@ -353,8 +353,9 @@ class Results:
     def machine_verdict(self) -> dict:
         """Whether the machine was quiet enough over the run, with the numbers: the run's ``steal``, ``others``,
         reference ``drift``, the load average at start and end, the reasons over the limits (structured), how
-        many measured figures a machine reason flagged (``flagged`` of ``measured``), and how many were flagged
-        only for their own timing (``unsteady``: samples or rounds too far apart, no machine reason)."""
+        many measured figures a machine reason flagged (``flagged`` of ``measured``), how many were flagged only
+        for their own timing (``unsteady``: samples or rounds too far apart, no machine reason), and the
+        hypervisor the probe found (``virtualization``, None on bare metal or where it could not tell)."""
         mach = self.machine
         measured = [f for f in self.figures if f.measured]
         flagged = [f for f in measured if any(r.get("code") in validity.MACHINE_CODES for r in f.reasons)]
@@ -365,7 +366,8 @@ class Results:
         return {"quiet": not run_reasons and not flagged, "steal": mach.get("steal"), "others": mach.get("others"),
                 "drift": mach.get("drift"), "slower": mach.get("slower"), "rounds": mach.get("rounds"), "loadavg_start": load.get("start"),
                 "loadavg_end": load.get("end"), "reasons": run_reasons, "flagged": len(flagged),
-                "unsteady": len(unsteady), "measured": len(measured)}
+                "unsteady": len(unsteady), "measured": len(measured),
+                "virtualization": (self.probe.get("os") or {}).get("virtualization")}
 
     @property
     def complete(self) -> bool:

@@ -326,6 +326,7 @@ def test_a_quiet_machine_with_many_unsteady_figures_says_so_once(monkeypatch, ca
     spread: one sentence above the table says so and what to do; each figure keeps its own note."""
     doc = _fake_doc()
     doc["machine"] = {"rounds": 3, "steal": 0.01, "others": 0.0, "drift": 0.04}
+    doc.setdefault("probe", {}).setdefault("os", {})["virtualization"] = "kvm"
     spread = {"code": "spread", "value": 0.3, "limit": 0.1, "text": "spread 30% of the median (IQR over median above 10%)"}
     ok = [m for m in doc["measurements"] if m["status"] == "ok"]
     for m in ok:
@@ -335,5 +336,8 @@ def test_a_quiet_machine_with_many_unsteady_figures_says_so_once(monkeypatch, ca
     head = flat[:flat.index("kernel device")]
     assert (f"{len(ok)} of {len(ok)} figures are flagged for their own timings (samples or rounds more than 10% "
             "apart) while other programs and the hypervisor's steal stayed within their limits") in head
-    assert "--rounds 5" in head
+    assert "other guests on this virtual machine's host (kvm) can slow it" in head and "--rounds 5" in head
     assert flat.count("spread 30% of the median") == len(ok)
+    doc["probe"]["os"]["virtualization"] = None     # bare metal: no guess about a host
+    flat = " ".join(_rendered(monkeypatch, capsys, 120, doc).split())
+    assert "within their limits. Run again with more rounds" in flat and "virtual machine" not in flat

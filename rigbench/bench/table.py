@@ -119,11 +119,12 @@ def machine_sentence(doc: dict) -> str | None:
     if v["quiet"]:
         if v["unsteady"] < UNSTEADY_SENTENCE:
             return None
+        why = (f": other guests on this virtual machine's host ({v['virtualization']}) can slow it without "
+               "showing as steal" if v["virtualization"] else "")
         return (f"{v['unsteady']} of {v['measured']} figures are flagged for their own timings (samples or rounds "
                 f"more than {validity.MAX_SPREAD:.0%} apart) while other programs and the hypervisor's steal stayed "
-                "within their limits: other guests on a virtual machine's host can slow it without showing as "
-                f"steal. Run again with more rounds (rigbench bench --rounds {more}), at a quieter time, or on a "
-                "dedicated machine.")
+                f"within their limits{why}. Run again with more rounds (rigbench bench --rounds {more}), at a "
+                "quieter time, or on a dedicated machine.")
     busy = any(r["code"] in ("busy", "steal") for r in v["reasons"]) or (v["others"] or 0) > validity.MAX_OTHERS
     said = []
     if v["others"] is not None:
