@@ -63,6 +63,19 @@ def _best_rate(rec: dict) -> float:
     return REGISTRY[rec["kernel"]].value(rec["params"], rec["min_s"])
 
 
+def _skip_if_a_side_moved(pairs: list[tuple[float, float]], names: tuple[str, str], unit: str, what: str) -> None:
+    """Skip, saying why, when either side's rates moved more than MAX_SIDE_MOVE over the rounds: a shared host moves
+    without any load in the guest, and then each side's best is a different moment of the host, not two methods
+    compared. Each side must be steady to within the test's own tolerance for the comparison to mean anything."""
+    for i, name in enumerate(names):
+        rates = [p[i] for p in pairs]
+        moved = max(rates) / min(rates) - 1
+        if moved > MAX_SIDE_MOVE:
+            pytest.skip(f"the machine's {what} moved during the comparison ({name} {min(rates):.1f}-{max(rates):.1f} "
+                        f"{unit} over {len(pairs)} rounds, {moved:.0%} apart, more than {MAX_SIDE_MOVE:.0%}): two "
+                        "methods cannot be compared while it moves; run it on a quiet machine")
+
+
 def _best_ratio(ours, theirs, rounds: int) -> tuple[float, list[tuple[float, float]]]:
     """Best of ``rounds`` of ours() over best of ``rounds`` of theirs(), the sides alternating round by round.
 
@@ -93,6 +106,9 @@ def test_gemm_agrees_with_torch_utils_benchmark_within_5_percent():
     ratio, pairs = _best_ratio(suite, independent, rounds=15)
     print(f"gemm fp32 {n}: suite/torch.utils.benchmark best-rate ratio {ratio:.3f}; GFLOP/s pairs "
           + ", ".join(f"{a:.0f}/{b:.0f}" for a, b in pairs))
+    # a shared VM's compute rate moves with no load in the guest (one CI run here: the suite 65-129 GFLOP/s and
+    # torch.utils.benchmark 54-103 over 15 rounds, best-rate ratio 1.25)
+    _skip_if_a_side_moved(pairs, ("gemm", "torch.utils.benchmark"), "GFLOP/s", "compute rate")
     assert ratio == pytest.approx(1.0, rel=0.05)
 
 
@@ -111,14 +127,8 @@ def test_memcopy_and_stream_triad_agree_up_to_write_allocate_traffic():
           + ", ".join(f"{a:.1f}/{b:.1f}" for a, b in pairs))
     # A VM's memory bandwidth is shared with other tenants below it, and moves without any load in the guest: in one
     # run here memcopy went 26.6 -> 31.6 GB/s and the triad 29.8 -> 42.7 GB/s within seven rounds (the two kernels
-    # gain differently when the host's memory frees up). Then each side's best is a different moment of the host,
-    # not two methods compared; the comparison needs each side steady to within the test's own 15%.
-    for name, rates in (("memcopy", [a for a, _ in pairs]), ("stream_triad", [b for _, b in pairs])):
-        moved = max(rates) / min(rates) - 1
-        if moved > MAX_SIDE_MOVE:
-            pytest.skip(f"the machine's memory bandwidth moved during the comparison ({name} {min(rates):.1f}-"
-                        f"{max(rates):.1f} GB/s over 7 rounds, {moved:.0%} apart, more than {MAX_SIDE_MOVE:.0%}): "
-                        "two methods cannot be compared while it moves; run it on a quiet machine")
+    # gain differently when the host's memory frees up).
+    _skip_if_a_side_moved(pairs, ("memcopy", "stream_triad"), "GB/s", "memory bandwidth")
     # Both count each array once per pass (the STREAM convention), but a cache that allocates on write also reads
     # each destination line before writing it, unless the library uses streaming stores. Then copy really moves 3
     # array-passes for the 2 it counts and the triad 4 for its 3, so the counted ratio is (2/3)/(3/4) = 8/9 with
