@@ -30,6 +30,16 @@ def test_bert_base_demand_has_110m_parameters_and_12_h2_macs_per_token_per_layer
     assert d.conv_flops == 0
 
 
+def test_bert_large_demand_is_counted_like_bert_base():
+    """BERT-large (Devlin et al. 2019: L=24, H=1024, 340 M parameters) at SQuAD's sequence 384: the same counting as
+    BERT-base, no head MACs (the span head is negligible), and 5 + 16 x 24 + 2 parameter tensors for the update."""
+    d = model.demand("bert-large-squad")
+    assert d.params == pytest.approx(336e6, rel=0.01)
+    h, s, L = 1024, 384, 24
+    assert d.tensor_flops == pytest.approx(3 * 2 * L * s * (12 * h * h + 2 * s * h), rel=1e-9)
+    assert d.param_tensors == 391 and d.family == "transformer"
+
+
 @pytest.mark.parametrize("family, section", [("conv", "compute"), ("transformer", "transformer")])
 def test_every_fitted_factor_is_reproduced_from_its_published_measurement(family, section):
     eff = model.load_efficiency()[section]
