@@ -23,18 +23,18 @@ from rigbench.model.roofline import efficiency_for, point_prediction, step_secon
 def fit_compute_factor(gpu, workload_id: str, precision: str, measured_per_s: float) -> float:
     """The architecture efficiency that makes the model reproduce ``measured_per_s`` on ``gpu``.
 
-    Inverts time = tensor_flops / (peak x f) + traffic / (bandwidth x memory factor) for f. Raises if the
-    measured time is below the memory time alone (the model cannot explain it).
+    Inverts time = tensor_flops / (peak x f) + traffic / (bandwidth x memory factor) + the optimizer step's share
+    for f. Raises if the measured time is below the memory and step time alone (the model cannot explain it).
     """
     mem_f, _ = memory_factor()
     peaks = peak_tflops(gpu)
     clock, _ = sustained_clock_fraction(gpu)
+    d = demand(workload_id)
     # a transformer's tensor work is all matrix multiplies (no convolution FLOPs): both rates are the matmul peak,
     # with the full-rate tensor gain of a workstation part (1 on every fit card of today: GeForce or data centre)
-    transformer = demand(workload_id).family == "transformer"
+    transformer = d.family == "transformer"
     conv = "matmul" if transformer else "conv"
     gain = full_rate_gain(gpu, precision)[0] if transformer else 1.0
-    d = demand(workload_id)
     bandwidth = gpu.memory_bandwidth_gbps * mem_f
     f = efficiency_for(d, precision, measured_per_s,
                        conv_tflops=peaks[conv][precision] * clock * gain,
