@@ -12,7 +12,7 @@ from typing import Any
 
 from rigbench.model.demand import PRECISIONS
 from rigbench.model.efficiency import (compute_factor, full_rate_gain, memory_factor, peak_tflops,
-                                       step_host_seconds, sustained_clock_fraction)
+                                       sustained_clock_fraction)
 
 
 @dataclass
@@ -33,7 +33,6 @@ class Capability:
     gpu: Any = None                              # the catalog card, when known
     transformer_tflops: dict[str, float] = field(default_factory=dict)  # effective, transformer family
     clock_fraction: float = 1.0                  # sustained / boost clock from the power term (1 = not limited)
-    host_s_per_synced_tensor: float = 0.0        # optimizer step's host time per tensor where it waits (catalog cards)
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("gpu", "measured")}
@@ -66,5 +65,4 @@ def capability_from_gpu(gpu, *, alpha: float | None = None, share: float | None 
         peak={"fp32_tflops": gpu.fp32_tflops, "tf32_tflops": gpu.tf32_tflops,
               "fp16_tensor_tflops": gpu.fp16_tensor_tflops, "memory_bandwidth_gbps": gpu.memory_bandwidth_gbps},
         factors=factors, gpu=gpu, transformer_tflops=tr, clock_fraction=clock,
-        host_s_per_synced_tensor=step_host_seconds(),
     )

@@ -51,7 +51,8 @@ class Demand:
     source: str
     family: str = "conv"           # "conv" or "transformer": which efficiency factors apply
     param_tensors: int = 0         # parameter tensors an optimizer loops over
-    step: dict = field(default_factory=dict)   # precision -> {"bytes_per_param", "synced"}; empty: not counted
+    # precision -> {"bytes_per_param", "synced"}; empty: not counted. A dict, so kept out of the hash
+    step: dict = field(default_factory=dict, hash=False)
 
     @property
     def matmul_flops(self) -> float:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rigbench.errors import UserError
 from rigbench.model.capability import Capability
 from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch
+from rigbench.model.efficiency import step_host_seconds
 
 
 @dataclass
@@ -80,9 +81,10 @@ def step_seconds(d: Demand, precision: str, *, bandwidth_gbps: float, memory_byt
 
 
 def capability_step_seconds(cap: Capability, d: Demand, precision: str) -> float:
-    """:func:`step_seconds` on a capability's own bandwidth, memory and host time per synced tensor."""
+    """:func:`step_seconds` on a capability's own bandwidth and memory. The host time per synced tensor is the
+    workload's code's, not the card's: one fitted value for every capability, catalog or measured."""
     return step_seconds(d, precision, bandwidth_gbps=cap.bandwidth_gbps, memory_bytes=cap.memory_bytes,
-                        host_s_per_synced_tensor=cap.host_s_per_synced_tensor)
+                        host_s_per_synced_tensor=step_host_seconds())
 
 
 def point_prediction(capability: Capability, workload_id: str, precision: str) -> Prediction:
