@@ -31,6 +31,8 @@ import shutil
 import tempfile
 import time
 
+import numpy as np
+
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
 from rigbench.probe.disks import probe_data_dir
 from rigbench.units import fmt_bytes
@@ -93,8 +95,6 @@ def target_dir(ctx: RunContext) -> str:
 
 def chunk_bytes(seed: int, index: int) -> bytes:
     """Chunk ``index`` of the file: random bytes regenerated from (seed, index), so any block can be checked."""
-    import numpy as np
-
     return np.random.default_rng([seed, index]).bytes(_CHUNK)
 
 
@@ -160,8 +160,6 @@ class DiskIops(_DiskKernel):
 class _DiskPrepared(Prepared):
     def __init__(self, kernel: str, params: dict, folder: str):
         super().__init__()
-        import numpy as np
-
         self.params, self.kernel = params, kernel
         self.file_bytes = params["file_bytes"]
         if self.file_bytes % _CHUNK:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
+
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 
 # ImageNet channel statistics (RGB), as used by torchvision's ResNet training reference.
@@ -48,8 +50,6 @@ def _kernel():
 
 def reference_preprocess(src, ys, xs, flips, crop: int):
     """The same pipeline in plain NumPy float64: crop, flip, (x/255 - mean)/std, HWC -> CHW."""
-    import numpy as np
-
     mean = np.array(IMAGENET_MEAN, dtype=np.float64)
     std = np.array(IMAGENET_STD, dtype=np.float64)
     out = np.empty((src.shape[0], 3, crop, crop), dtype=np.float64)
@@ -112,7 +112,6 @@ class _PreprocessPrepared(Prepared):
     def __init__(self, params: dict):
         super().__init__()
         import numba
-        import numpy as np
 
         self.params = params
         self.threads = max(1, min(params["threads"], numba.config.NUMBA_NUM_THREADS))
@@ -159,8 +158,6 @@ class _PreprocessPrepared(Prepared):
             self.info["images_per_s_per_core"] = self.params["images"] / med / self.threads
 
     def verify(self) -> None:
-        import numpy as np
-
         if not self.ran:
             raise KernelFault("preprocess: verify called before run")
         ref = reference_preprocess(self.src, self.ys, self.xs, self.flips, self.params["crop"])

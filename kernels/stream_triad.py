@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 from rigbench.units import fmt_bytes
 
@@ -122,8 +124,6 @@ class StreamTriad(Kernel):
 
 
 def _inputs(n: int, dtype: str):
-    import numpy as np
-
     # drawn in the arrays' own dtype and shifted in place: a cast and a "+ 1.0" would each copy every array once
     # more, and every round prepares arrays four times the cache or larger
     rng = np.random.default_rng()
@@ -137,8 +137,6 @@ def _inputs(n: int, dtype: str):
 
 def _check(a, b, c, dtype: str, what: str) -> float:
     """Largest relative error of ``a`` against b + s*c computed in float64; raise KernelFault above the bound."""
-    import numpy as np
-
     # two float64 temporaries, reused in place: the arrays are four times the cache or larger
     ref = c.astype(np.float64)
     ref *= _SCALAR
@@ -158,7 +156,6 @@ class _CpuTriad(Prepared):
     def __init__(self, dtype: str, params: dict, ctx: RunContext):
         super().__init__()
         import numba
-        import numpy as np
 
         self.dtype = dtype
         self.threads = max(1, min(ctx.usable_cores, numba.config.NUMBA_NUM_THREADS))
@@ -199,7 +196,6 @@ class _GpuTriad(Prepared):
     def __init__(self, device: str, dtype: str, params: dict):
         super().__init__()
         from numba import cuda
-        import numpy as np
 
         index = int(device.split(":")[1]) if ":" in device else 0
         cuda.select_device(index)

@@ -62,6 +62,29 @@ def test_own_modules_are_imported_at_the_top_of_each_file():
     assert not offenders, "imports of the package's own modules inside functions:\n" + "\n".join(offenders)
 
 
+def _local_imports(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, module) of every import inside a function, whatever it imports."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import):
+                    found += [(sub.lineno, a.name) for a in sub.names]
+                elif isinstance(sub, ast.ImportFrom) and not sub.level:
+                    found.append((sub.lineno, sub.module or ""))
+    return found
+
+
+def test_only_the_heavy_libraries_are_imported_inside_functions():
+    offenders = []
+    for name in _modules():
+        path = _source(name)
+        offenders += [f"{path}:{line}: import {module}"
+                      for line, module in _local_imports(ast.parse(path.read_text(encoding="utf-8")))
+                      if module.split(".")[0] not in LAZY]
+    assert not offenders, f"imports inside functions of something other than {', '.join(LAZY)}:\n" + "\n".join(offenders)
+
+
 def _imports_own(node: ast.AST) -> bool:
     """An import of a rigbench module: a statement, or importlib.import_module("rigbench...")."""
     if isinstance(node, ast.ImportFrom):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import diff as diff_mod, intervals, results, runs as runs_mod
+from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod
 from rigbench.bench import schema
 from rigbench.files import write_json_atomic
 
@@ -216,15 +216,15 @@ def test_bad_run_names_are_one_line_errors(folder):
 
 def test_frame_has_one_row_per_measurement_with_intervals(folder):
     run = runs_mod.resolve("slow", cwd=folder)
-    frame = results.to_frame(run.view)
-    assert list(frame.columns) == results.FRAME_COLUMNS and len(frame) == 3
+    frame = frames.to_frame(run.view)
+    assert list(frame.columns) == frames.FRAME_COLUMNS and len(frame) == 3
     gemm = frame[(frame.kernel == "gemm") & (frame.dtype == "float32")].iloc[0]
     assert gemm.value == pytest.approx(GEMM_FLOPS / 0.012 / 1e12) and gemm.case == "1024³"
     assert gemm.low < gemm.value < gemm.high
     skipped = frame[frame.dtype == "float16"].iloc[0]
     assert math.isnan(skipped.value) and skipped.reasons == "skipped: skipped for the test" and not skipped.valid
     # several runs in one frame, as pandas reads them
-    both = results.to_frame([run.view, runs_mod.resolve("fast", cwd=folder).view])
+    both = frames.to_frame([run.view, runs_mod.resolve("fast", cwd=folder).view])
     per_run = both[both.dtype == "float32"].pivot_table(index="kernel", columns="run", values="value")
     assert per_run.loc["gemm"].to_dict() == pytest.approx({
         "slow-20260102T000000Z.json": GEMM_FLOPS / 0.012 / 1e12, "fast-20260104T000000Z.json": GEMM_FLOPS / 0.008 / 1e12})

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import time
 
+import psutil
+
 from rigbench.bench import peaks
 from rigbench.bench.timing import Timer
 from rigbench.probe import nvml as nvml_mod
@@ -102,10 +104,8 @@ def throttled(before: dict | None, after: dict | None) -> list[str]:
 def _cpu_counters(cpus: list[int] | None) -> tuple[float, float, float] | None:
     """(busy, steal, total) CPU seconds so far over ``cpus`` (all CPUs if None), from psutil's /proc/stat reading."""
     try:
-        import psutil
-
         per = psutil.cpu_times(percpu=True)
-    except (ImportError, OSError, RuntimeError):
+    except (OSError, RuntimeError):
         return None
     chosen = [per[i] for i in cpus if i < len(per)] if cpus else per
     busy = steal = total = 0.0
@@ -121,10 +121,8 @@ def _cpu_counters(cpus: list[int] | None) -> tuple[float, float, float] | None:
 
 def _own_cpu_s() -> float | None:
     try:
-        import psutil
-
         t = psutil.Process().cpu_times()
-    except (ImportError, OSError, RuntimeError):
+    except (OSError, RuntimeError):
         return None
     return t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
 
@@ -133,11 +131,9 @@ def tree_cpu_s(root_pid: int) -> float | None:
     """CPU seconds used so far by a process and every live descendant (and the children they waited for): a job
     of several processes on one machine, whose ranks are not "other programs" to each other."""
     try:
-        import psutil
-
         root = psutil.Process(root_pid)
         procs = [root, *root.children(recursive=True)]
-    except (ImportError, OSError, RuntimeError):
+    except (OSError, RuntimeError):
         return None
     total = 0.0
     for p in procs:

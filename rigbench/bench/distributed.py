@@ -22,9 +22,11 @@ more), and there are at least as many samples as that runner takes (``Settings.f
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,6 +38,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
+
+import psutil
 
 from rigbench import files, proctree, signals, validity
 from rigbench.bench import heap
@@ -87,8 +91,6 @@ def default_nproc() -> int:
 def nproc_limit() -> tuple[int, str]:
     """How many workers this node can run side by side, and why: one per visible GPU or per usable core, whichever
     is more, and no more than fit in available memory (``WORKER_MEMORY_BYTES`` each). Cheap: torch is not imported."""
-    import psutil
-
     gpus, cores = _visible_gpus(), _usable_cores()
     if gpus > cores:
         limit, why = gpus, f"{gpus} visible GPUs (one worker each)"
@@ -410,8 +412,6 @@ def _read_json(path: Path) -> Any:
 
 
 def _cleanup(run_dir: Path) -> None:
-    import shutil
-
     shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -811,8 +811,6 @@ def _failed(kernel, device, dtype, params, rank, status, reason) -> dict:
 
 
 def _run_kernel(name: str, spec: dict, rec: _Record, device: str, rank: int, world: int) -> None:
-    import importlib
-
     module = importlib.import_module(_KERNEL_MODULES[name])
     ctx = RunContext(quick=spec["quick"], extra={"world_size": world, **(spec.get("extra") or {})})
     for kernel in module.DISTRIBUTED_KERNELS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -551,8 +552,6 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["measurements"].extend(broken)
         state = SuiteState()
         started = time.perf_counter()
-        from contextlib import nullcontext
-
         cases = [CaseRun(k, dev, dtype, params, contexts[dev], settings, doc["peaks"].get(dev, {}), state, doc["probe"])
                  for k, dev, dtype, params in todo]
         rounds = max(1, settings.rounds)

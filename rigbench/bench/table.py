@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import textwrap
 
+from rich.text import Text
+
 from rigbench import report, results, validity
 from rigbench.units import fmt_num
 
@@ -201,8 +203,6 @@ def renderables(doc: dict, title: str, out) -> list:
     Console: with the 95% interval, short reasons or note numbers in the status cell, the case on one line or
     wrapped; then without the interval; then "of peak" on two lines), then the notes, the peak caption and a
     distributed run's status, each wrapped to the console."""
-    from rich.text import Text
-
     full, compact, notes = rows(doc)
     table = make_table(title, full)
     wide = out.options.update_width(10_000)

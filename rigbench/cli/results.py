@@ -10,6 +10,7 @@ import click
 from rich.text import Text
 
 from rigbench import diff as diff_mod
+from rigbench import frames
 from rigbench import report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
@@ -103,7 +104,7 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
             click.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
         click.echo(f"results: {run.path}")
         return
-    frame = results.to_frame(run.view)
+    frame = frames.to_frame(run.view)
     columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",
                "reasons"]
     rows = []

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pynvml  # nvidia-ml-py: importing it loads nothing; nvmlInit opens libnvidia-ml
+
 # NVML return codes (nvml.h, stable across releases).
 NVML_ERROR_NOT_SUPPORTED = 3
 NVML_ERROR_NO_PERMISSION = 4
@@ -46,7 +48,6 @@ MSG_NO_PERMISSION = ("no permission to open the NVIDIA devices (/dev/nvidia*): r
                      "container start it with '--gpus all'")
 MSG_NO_DEVICE = ("the NVIDIA driver is loaded but reports no GPU: check 'nvidia-smi'; in a container start it with "
                  "'--gpus all' (or set NVIDIA_VISIBLE_DEVICES)")
-MSG_NO_BINDING = "the NVML bindings are not installed: pip install nvidia-ml-py"
 
 _REASONS = {
     NVML_ERROR_NOT_SUPPORTED: "not supported by this GPU or driver",
@@ -126,11 +127,7 @@ def load(lib: Any = None) -> Nvml:
 
     ``lib`` is the binding module (``pynvml`` by default); tests pass a stand-in.
     """
-    if lib is None:
-        try:
-            import pynvml as lib  # nvidia-ml-py
-        except ImportError:
-            raise NvmlUnavailable(MSG_NO_BINDING) from None
+    lib = pynvml if lib is None else lib
     try:
         lib.nvmlInit()
     except lib.NVMLError as exc:
