@@ -226,6 +226,22 @@ def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_
     assert signals.exit_code() == 128 + sig
 
 
+def test_an_existing_out_file_is_kept_until_the_run_completes(tmp_path, stop_handlers):
+    out = tmp_path / "r.json"
+    out.write_text("an earlier run")
+    kw = dict(device="cpu", out=str(out), probe={"cpu": {"usable_cores": 1}}, peaks={"cpu": {}},
+              settings=runner.Settings(min_sample_s=0.0001, min_samples=3, max_samples=3, min_total_s=0,
+                                       warmup_s=0, budget_s=1))
+    with pytest.raises(runner.Interrupted) as info:
+        runner.run_suite(registry={"s": _SignalsItself(signal.SIGINT)}, **kw)
+    partial = info.value.path
+    assert out.read_text() == "an earlier run"
+    assert partial.parent == tmp_path and partial != out and load_results(partial)["status"] == "interrupted"
+    _, path = runner.run_suite(registry={"noop": _Noop()}, **kw)
+    assert path == out and load_results(out)["status"] == "complete"
+    assert sorted(tmp_path.iterdir()) == sorted([out, partial])   # the finished run leaves nothing beside it
+
+
 def _stopped_once_measuring(out, sig) -> tuple[subprocess.Popen, str]:
     """A bench run (the slow-kernel driver) sent ``sig`` once it has a measurement: the process and its stderr."""
     proc = _start(DRIVER, str(out))

@@ -528,6 +528,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     doc["reason"] = "the run stopped before the suite finished"
     path, in_folder = (None, True) if out is None else \
         files.output_path(out, f"{results.file_stem(created=created)}.json", default_folder=".")
+    replaces = None    # an existing file --out names, replaced when the run completes
     if in_folder:
         # the per-user data folder (or the folder --out names), under a name no other run holds: two runs in the
         # same second keep both files
@@ -537,7 +538,13 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         write_json_atomic(path, doc)
     else:
         check_writable(path)
-        path = write_json_atomic(path, doc, create=not path.exists())  # a new name is created exclusively
+        if path.exists():
+            # The file named is replaced only by a finished run: until then the run writes beside it, so a run
+            # stopped, killed or failed on the way leaves the earlier file as it was.
+            replaces, path = path, results.reserve_path(folder=path.parent, created=created)
+            write_json_atomic(path, doc)
+        else:
+            path = write_json_atomic(path, doc, create=True)  # a new name is created exclusively
     try:
         t0 = time.perf_counter()
         doc["probe"] = probe if probe is not None else run_probe(data_dir)
@@ -614,6 +621,10 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                                         "end": doc["conditions"]["end"].get("loadavg_1m")}
         doc["status"], doc["reason"] = "complete", None
         write_json_atomic(path, doc)
+        if replaces is not None:
+            write_json_atomic(replaces, doc)
+            path.unlink()
+            path = replaces
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
         doc["reason"] = f"{signals.reason()} before the suite finished"
