@@ -50,7 +50,20 @@ codecs.register_error(ERRORS, _ascii_fallback)
 
 
 def setup_streams() -> None:
-    """stdout and stderr print every character: one the encoding cannot show becomes its ASCII stand-in."""
+    """stdout and stderr print every character: one the encoding cannot show becomes its ASCII stand-in. A standard
+    stream closed when rigbench started (``rigbench ... >&-``) becomes /dev/null: what would go there is dropped,
+    and no file rigbench opens later (a results file) takes its descriptor, where a child process or a stray print
+    would write into it."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if fd:
+                setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is None:

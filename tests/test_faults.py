@@ -532,6 +532,36 @@ def test_a_closed_output_pipe_is_quiet_and_exit_141():
     assert proc.returncode == 141 and stderr == "", (proc.returncode, stderr)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [("gpus",), ("gpus", "--json"), ("compare", "rtx-3090", "rtx-4090")])
+def test_output_to_a_full_disk_is_one_line_and_exit_2(args):
+    with open("/dev/full", "w") as full:   # every write fails with ENOSPC, as on a full disk
+        proc = subprocess.run([sys.executable, "-m", "rigbench", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=GUARD_S)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["rigbench: error: cannot write the output: No space left on device"]
+
+
+def _closed_stdout(*args: str) -> subprocess.CompletedProcess:
+    """rigbench ARGS started with stdout closed (``rigbench ARGS >&-``)."""
+    return subprocess.run(["sh", "-c", 'exec "$0" -m rigbench "$@" >&-', sys.executable, *args],
+                          stderr=subprocess.PIPE, text=True, timeout=GUARD_S)
+
+
+def test_a_closed_stdout_is_no_traceback():
+    ok = _closed_stdout("compare", "rtx-3090", "rtx-4090")
+    assert ok.returncode == 0 and ok.stderr == "", ok.stderr
+    bad = _closed_stdout("compare", "no-such-card", "rtx-4090")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_a_closed_stdout_is_not_taken_by_the_results_file(tmp_path):
+    out = tmp_path / "r.json"
+    r = _closed_stdout("bench", "--quick", "--only", "memcopy", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert load_results(out)["status"] == "complete"
+
+
 def test_plain_rigbench_prints_the_usage():
     r = run_cli()
     assert r.code == 0 and r.stderr == ""

@@ -9,6 +9,7 @@ stopped by signal N (SIGINT, SIGTERM, SIGHUP: see ``rigbench.signals``).
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
@@ -126,16 +127,23 @@ def fail(message: str, code: int = 2) -> None:
 def _exit(code: int) -> None:
     """Exit with ``code``; a stop signal arriving from here on changes nothing and prints nothing."""
     signals.finishing()
-    _flush_quietly()
+    if not _flush_quietly() and code == 0:
+        code = 2
     sys.exit(code)
 
 
-def _flush_quietly() -> None:
-    """Flush stdout; a reader that went away (``rigbench ... | head``) is not an error worth a message."""
+def _flush_quietly() -> bool:
+    """Flush stdout; a reader that went away (``rigbench ... | head``) is not an error worth a message. False when
+    the output could not be written (a full disk, /dev/full), which is said in one line: it is lost."""
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         _stdout_to_devnull()
+    except OSError as exc:
+        _stdout_to_devnull()
+        click.echo(f"rigbench: error: cannot write to standard output: {exc.strerror or exc}", err=True)
+        return False
+    return True
 
 
 def _stdout_to_devnull() -> None:
@@ -153,6 +161,9 @@ def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
     cmd = exc.ctx.command_path if exc.ctx else "rigbench"
     return f"{exc.format_message().rstrip('.').replace('. Did you mean', ' (did you mean').rstrip('?')}" \
            f"{'?)' if exc.possibilities else ''}; see '{cmd} --help'"
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,6 +205,13 @@ def main(argv: list[str] | None = None) -> None:
         signals.finishing()
         _stdout_to_devnull()
         _exit(128 + signal.SIGPIPE)
+    except OSError as exc:
+        # Files rigbench writes say their own errors (rigbench.files); what is left of these is the output itself
+        # (stdout to a full disk or /dev/full). Any other OSError is a bug, and keeps its traceback.
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _stdout_to_devnull()
+        fail(f"cannot write the output: {exc.strerror or exc}")
     except RecursionError:  # input nested too deeply for some parser below: bad input, not a crash
         fail("the input nests too deeply to be read (thousands of brackets); check the file or value given")
     _exit(rv if isinstance(rv, int) else 0)
