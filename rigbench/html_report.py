@@ -21,6 +21,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.errors import UserError
 from rigbench.files import write_text_atomic
+from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.results import case_label
 from rigbench.runs import Run, machine
 from rigbench.units import fmt_bytes, fmt_num
@@ -401,9 +402,19 @@ def cost_section(run: Run, opts: Options) -> Section:
 
 # ------------------------------------------------------------------------------------------------ the page
 
+def check_options(opts: Options) -> None:
+    """The cards and the instance the user named, resolved before any work: a misspelt one is a ``UserError``, not
+    a page that quietly leaves it out (and replaces the page there was)."""
+    for name in (*opts.gpus, *([opts.buy] if opts.buy else [])):
+        catalog.resolve(name)
+    if opts.rent:
+        select_instances([opts.rent], load_prices())
+
+
 def build(run: Run, others: list[Run], opts: Options | None = None) -> list[Section]:
     """Every section of the page for ``run``, compared with ``others`` (reference runs and runs given)."""
     opts = opts or Options()
+    check_options(opts)
     return [machine_section(run), figures_section(run), reference_section(run, others),
             predictions_section(run, opts), guidelines_section(run), cost_section(run, opts)]
 

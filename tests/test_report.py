@@ -139,6 +139,19 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (("--gpus", "rtx-3090,no-such-card"), "unknown GPU 'no-such-card'"),
+    (("--gpus", ","), "--gpus ',' names no card"),
+    (("--buy", "no-such-card"), "unknown GPU 'no-such-card'"),
+    (("--rent", "aws:no-such-instance"), "unknown instance"),
+])
+def test_unknown_cards_and_instances_are_refused_and_the_page_kept(tmp_path, args, fragment):
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    (tmp_path / "report.html").write_text("an earlier page")
+    assert_user_error(run_cli("report", *args, cwd=tmp_path), fragment)
+    assert (tmp_path / "report.html").read_text() == "an earlier page"
+
+
 def test_reference_runs_of_the_repository_are_readable():
     """Every committed reference run loads and renders its figures section (the report and diff use them)."""
     refs = sorted((REPO / "results" / "reference").glob("*.json"))

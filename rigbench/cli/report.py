@@ -65,6 +65,8 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     opts = html_report.Options(buy=buy, rent=rent, hours_per_month=hours_per_month, months=months)
     if gpus is not None:
         opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
+        if not opts.gpus:
+            raise UserError(f"--gpus {gpus!r} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
     sections = html_report.build(this, others, opts)
     path = html_report.write(out_path, html_report.render(this, sections, __version__))
     if as_json:
