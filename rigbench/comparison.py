@@ -143,8 +143,15 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     (names taken, multi-GPU scaling, laptop power), and the verdict: ratio sentences and the buying answer."""
     prices = dict(prices or {})
     devices, entries, notes = [], [], []
+    given: dict[str, str] = {}
     for arg in args:
         label, cap, gpu, n, picked = _device(arg, device)
+        if label in given:
+            # every table and figure is keyed by the device: a second one of the same name would overwrite the first
+            raise UserError(f"{given[label]!r} and {arg!r} are the same device ({label}): name each device once"
+                            + (" (two runs of one machine: rigbench results diff A B)" if cap is not None
+                               and cap.source == "measured" else ""))
+        given[label] = arg
         if picked and picked not in notes:
             notes.append(picked)
         entries.append((label, cap, gpu, n))

@@ -594,3 +594,9 @@ def test_refused_results_files_are_mentioned_when_none_is_left(tmp_path):
     r = run_cli("recommend", "--json", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "data")})
     assert r.code == 0, r.stderr
     assert any("passed over 1 file" in n and "upgrade rigbench" in n for n in r.json()["notes"])
+
+
+@pytest.mark.parametrize("devices", [("rtx-3090", "rtx-3090"), ("rtx-3090", "RTX 3090"), ("2x rtx-3090", "2x rtx-3090")])
+def test_compare_refuses_the_same_device_twice(devices):
+    # each table is keyed by the device: the second would overwrite the first, and the verdict call it "the only one"
+    assert_user_error(run_cli("compare", *devices, "rtx-4090"), "are the same device", "name each device once")
