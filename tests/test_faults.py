@@ -600,3 +600,9 @@ def test_refused_results_files_are_mentioned_when_none_is_left(tmp_path):
 def test_compare_refuses_the_same_device_twice(devices):
     # each table is keyed by the device: the second would overwrite the first, and the verdict call it "the only one"
     assert_user_error(run_cli("compare", *devices, "rtx-4090"), "are the same device", "name each device once")
+
+
+@pytest.mark.parametrize("name", ["rtx-3090@", "rtx-3080-laptop@-5W", "@80W", "rtx-4090-laptop@80W@90W", "a100@80"])
+def test_a_malformed_power_limit_is_refused_not_read_as_the_card(name):
+    # normalize() drops the @: 'rtx-3090@' used to be the RTX 3090 at full power, silently
+    assert_user_error(run_cli("compare", name, "rtx-4090"), "not a card name", "CARD@WATTS W")
