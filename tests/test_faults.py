@@ -124,6 +124,15 @@ def test_an_existing_folder_as_out_gets_the_default_name_inside(tmp_path):
     assert default and path == tmp_path / "x.json"
 
 
+def test_an_existing_folder_as_out_on_the_command_line_gets_the_run_inside(tmp_path):
+    # --help promises it; click's own check (a file, not a directory) used to refuse it first
+    for out in (str(tmp_path), f"{tmp_path}/"):
+        r = run_cli("bench", "--quick", "--only", "memcopy", "--out", out)
+        assert r.code == 0, r.stderr
+    runs = sorted(tmp_path.glob("*.json"))
+    assert len(runs) == 2 and all(load_results(p)["status"] == "complete" for p in runs)
+
+
 def test_two_runs_in_the_same_second_get_two_files(tmp_path):
     first = files.write_json_atomic(tmp_path / "vm-20250101T000000Z.json", {"run": 1}, create=True, unique=True)
     second = files.write_json_atomic(tmp_path / "vm-20250101T000000Z.json", {"run": 2}, create=True, unique=True)

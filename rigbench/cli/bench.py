@@ -38,7 +38,7 @@ def _exit_code(doc: dict) -> int:
               help="Where to run (default: every device found).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Folder on the disk to measure (disk_read); default: the results folder's disk.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(), default=None,
               help="Results file (default: <host>-<UTC time>.json in the per-user data folder, e.g. "
                    "~/.local/share/rigbench/results; `rigbench recommend` finds it from any folder).")
 @click.option("--rounds", type=int, default=None, metavar="N",
