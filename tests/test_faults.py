@@ -437,6 +437,22 @@ def test_bad_numbers_are_one_line_and_exit_2(args, fragment):
     assert_user_error(run_cli(*args), fragment)
 
 
+@pytest.mark.parametrize("args, fragment", [
+    (("--dataset-size", "1000", "--epochs", "1e300"), "--epochs is 1e300"),
+    (("--dataset-size", NINES, "--epochs", "1"), "--dataset-size"),
+    (("--dataset-size", "1000", "--epochs", "nan"), "finite"),
+])
+def test_size_refuses_a_run_too_long_to_print(args, fragment):
+    # 1e300 epochs was costed: a dollar figure hundreds of digits long
+    assert_user_error(run_cli("size", "resnet50", "--gpus", "rtx-3090", *args), fragment)
+
+
+def test_size_check_request_bounds_the_run_for_api_callers():
+    from rigbench.size import plan as size_plan
+    with pytest.raises(UserError, match="at most 1,000,000"):
+        size_plan.check_request(None, 1000, 1e300, None)
+
+
 def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
     (tmp_path / "p.csv").write_text(
         "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"

@@ -14,7 +14,6 @@ Nothing here is a second performance model:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -212,6 +211,12 @@ class SizeReport:
         }
 
 
+# The largest run asked about, as rigbench cost takes it: past these the hours and dollars are hundreds of digits
+# long, and no real job.
+MAX_DATASET_SIZE = 10 ** 12
+MAX_EPOCHS = 1_000_000
+
+
 def check_request(batch: int | None, dataset_size: int | None, epochs: float | None,
                   deadline: str | None) -> float | None:
     """Refuse an impossible request before any work; the deadline in hours (None without one)."""
@@ -219,8 +224,9 @@ def check_request(batch: int | None, dataset_size: int | None, epochs: float | N
         raise UserError(f"--batch {batch}: a batch is 1 sample or more")
     if (dataset_size is None) != (epochs is None):
         raise UserError("give --dataset-size and --epochs together (the run is dataset size x epochs samples)")
-    if dataset_size is not None and (dataset_size < 1 or not (epochs > 0 and math.isfinite(epochs))):
-        raise UserError("--dataset-size must be 1 or more and --epochs a positive number")
+    if dataset_size is not None and (not 1 <= dataset_size <= MAX_DATASET_SIZE or not 0 < epochs <= MAX_EPOCHS):
+        raise UserError(f"--dataset-size must be 1 to {MAX_DATASET_SIZE:,} and --epochs above 0 and at most "
+                        f"{MAX_EPOCHS:,}")
     deadline_h = parse_deadline(deadline) if deadline is not None else None
     if deadline_h is not None and dataset_size is None:
         raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
