@@ -602,6 +602,12 @@ def test_plain_rigbench_prints_the_usage():
     (("bench", "--data-dir", ""), "--data-dir is empty"),
     (("probe", "--data-dir", ""), "--data-dir is empty"),
     (("bench", "--distributed", "--out", " "), "--out is empty"),
+    # sub-commands of a group: 'results show ""' used to mean the newest run, '--out ""' the current folder
+    (("results", "show", ""), "RUN is empty"),
+    (("results", "diff", "", "latest"), "RUNS is empty"),
+    (("prices", "refresh", "--from", "tests/fixtures/prices/skypilot", "--out", ""), "--out is empty"),
+    (("prices", "refresh", "--from", "tests/fixtures/prices/skypilot", "--label", "", "--dry-run"),
+     "--label is empty"),
 ])
 def test_empty_values_are_refused(args, fragment):
     assert_user_error(run_cli(*args), fragment)

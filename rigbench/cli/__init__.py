@@ -58,8 +58,13 @@ class Bounded(click.ParamType):
 
 def _refusing_empty(command: click.Command) -> click.Command:
     """Every option or argument given as an empty string (``--out ''``, ``--spec ''``) is refused with one line:
-    an empty value is a script's unset variable, never a choice, and must not silently mean "not given"."""
-    if getattr(command, "_refuses_empty", False) or command.callback is None:
+    an empty value is a script's unset variable, never a choice, and must not silently mean "not given". The
+    sub-commands of a group (``rigbench results show``, ``rigbench prices refresh``) too."""
+    if getattr(command, "_refuses_empty", False):
+        return command
+    for sub in getattr(command, "commands", {}).values():
+        _refusing_empty(sub)
+    if command.callback is None:
         return command
     labels = {}
     for p in command.params:
