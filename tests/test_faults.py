@@ -637,3 +637,11 @@ def test_compare_refuses_the_same_device_twice(devices):
 def test_a_malformed_power_limit_is_refused_not_read_as_the_card(name):
     # normalize() drops the @: 'rtx-3090@' used to be the RTX 3090 at full power, silently
     assert_user_error(run_cli("compare", name, "rtx-4090"), "not a card name", "CARD@WATTS W")
+
+
+@pytest.mark.parametrize("code", ["import sys\nsys.exit(3)\n",
+                                  "import sys\ndef build():\n    sys.exit(3)\n"])
+def test_a_model_file_calling_sys_exit_is_one_line_and_exit_2(tmp_path, code):
+    # it used to end rigbench with the model's exit code and nothing said
+    (tmp_path / "m.py").write_text(code)
+    assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), "SystemExit: 3")

@@ -124,7 +124,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
             loader_spec.loader.exec_module(module)
         except BaseException as exc:                 # the user's code: any failure is the user's to fix
             sys.modules.pop(mod_name, None)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
                 raise
             raise UserError(f"model file {file} does not import: {_describe(exc)}") from None
         if not attr:
@@ -141,7 +141,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         try:
             module = importlib.import_module(path_part)
         except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
                 raise
             raise UserError(f"module {path_part} does not import: {_describe(exc)}") from None
         finally:
@@ -196,7 +196,7 @@ def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> 
     try:
         got = factory(**kwargs)
     except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
             raise
         raise UserError(f"factory {name} raised {_describe(exc)}") from None
     return _job_from(name, got, optimizer)
