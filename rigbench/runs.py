@@ -85,10 +85,16 @@ def resolve(arg: str, cwd=None) -> Run:
     path = Path(arg)
     if arg != LATEST and (path.is_file() or os.sep in arg or arg.endswith(".json")):
         return load_run(path, "reference" if "reference" in path.parts else "yours")
-    runs, _ = find_runs(cwd)
+    runs, skipped = find_runs(cwd)
     where = " and ".join(str(f) for f, _ in folders(cwd))
+    broken = [why for p, why in skipped if arg != LATEST and p.name.startswith(arg)]
+    if broken and not any(r.path.name.startswith(arg) for r in runs):
+        # the file is there but cannot be read: say why, not that no run has that name
+        raise UserError(broken[0] + (f" ({len(broken) - 1} more unreadable file(s) match {arg!r})"
+                                     if len(broken) > 1 else ""))
     if not runs:
-        raise UserError(f"no runs in {where}: run `rigbench bench` first, or give a results file's path")
+        passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
+        raise UserError(f"no runs in {where}{passed}: run `rigbench bench` first, or give a results file's path")
     if arg == LATEST:
         return runs[0]
     matches = [r for r in runs if r.path.name.startswith(arg)]

@@ -467,6 +467,15 @@ def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):
     assert_user_error(run_cli("recommend", str(tmp_path / "deep.json")), "nests")
 
 
+def test_a_run_named_by_a_prefix_that_cannot_be_read_says_why(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "broken.json").write_text("{not json")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    # it used to say no run matches 'broken', with the file right there
+    assert_user_error(run_cli("results", "show", "broken", cwd=tmp_path, env=env), "broken.json is not JSON")
+    assert_user_error(run_cli("results", "show", "latest", cwd=tmp_path, env=env), "1 unreadable file(s) passed over")
+
+
 def test_recommend_dev_zero_is_refused_at_once():
     assert_user_error(run_cli("recommend", "/dev/zero", timeout=GUARD_S), "device node")
 
