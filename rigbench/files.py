@@ -346,13 +346,19 @@ def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
     text = read_text(path)
     doc = loads(text, str(path), f"a rigbench.{kind} file")
     parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        # the type of what it holds, as JSON names it: "(schema: 'list')" read as if the file said so
+        json_type = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
+            type(doc), "a number")
+        raise UserError(f"{path} is not a rigbench.{kind} file: it holds {json_type}, not a JSON object")
     if parsed is None or parsed[0] != kind:
-        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        found = doc.get("schema")
         if isinstance(found, str) and len(found) > 60:
             found = found[:57] + "..."
         elif not isinstance(found, (str, type(None))):
             found = type(found).__name__
-        raise UserError(f"{path} is not a rigbench.{kind} file (schema: {found!r})")
+        raise UserError(f"{path} is not a rigbench.{kind} file "
+                        + ("(it has no 'schema')" if found is None else f"(schema: {found!r})"))
     if parsed[1] > max_version:
         raise UserError(
             f"{path} is rigbench.{kind}/{parsed[1]}, newer than this rigbench reads "

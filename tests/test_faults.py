@@ -654,3 +654,11 @@ def test_a_model_file_calling_sys_exit_is_one_line_and_exit_2(tmp_path, code):
     # it used to end rigbench with the model's exit code and nothing said
     (tmp_path / "m.py").write_text(code)
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), "SystemExit: 3")
+
+
+@pytest.mark.parametrize("text, fragment", [("[]", "it holds an array, not a JSON object"),
+                                            ("5", "it holds a number"), ("{}", "it has no 'schema'")])
+def test_a_results_file_of_the_wrong_shape_says_what_it_holds(tmp_path, text, fragment):
+    # it used to say "(schema: 'list')", as if the file had named a schema
+    (tmp_path / "r.json").write_text(text)
+    assert_user_error(run_cli("results", "show", str(tmp_path / "r.json")), "not a rigbench.results file", fragment)
