@@ -96,7 +96,7 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
         name, sep, usd = str(item).partition("=")
         if not sep or not name.strip() or not usd.strip():
             raise UserError(f"--price {item!r}: write it as CARD=USD, e.g. --price gtx-1080-ti=350")
-        value = parse_usd(usd)
+        value = parse_usd(usd, what=f"--price {name.strip()}")
         if value <= 0:
             raise UserError(f"--price {item!r}: the price must be above 0")
         out[catalog.resolve(name.strip()).id] = value

@@ -432,6 +432,8 @@ NINES = "9" * 300
     (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "10", "--gpu-price", "1.500,00"),
      "--gpu-price"),
     (("bench", "--distributed", "--timeout", "1e308"), "--timeout"),
+    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=abc"), "--price rtx-3090 'abc'"),
+    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=nan"), "--price rtx-3090 'nan' is not a finite"),
 ])
 def test_bad_numbers_are_one_line_and_exit_2(args, fragment):
     assert_user_error(run_cli(*args), fragment)
