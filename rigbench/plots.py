@@ -151,7 +151,9 @@ def fraction_of_peak(bars: list[Bar], title: str) -> bytes:
     ax.barh(ys, [b.value for b in bars], xerr=_xerr(bars), color=[VALID if b.valid else INVALID for b in bars],
             hatch=None, edgecolor="white", capsize=3, error_kw={"elinewidth": 1, "ecolor": "#1a202c"})
     for y, b in zip(ys, bars):
-        ax.text(b.value + 0.01, y, f" {b.value:.0%}{'' if b.valid else ' INVALID'}", va="center", fontsize=8)
+        # past the error bar's end, as the compare panel does, so the whisker never crosses the words
+        ax.text(max(b.value, b.high or b.value) + 0.01, y, f" {b.value:.0%}{'' if b.valid else ' INVALID'}",
+                va="center", fontsize=8)
     ax.axvline(1.0, color="#c53030", linewidth=1, linestyle="--")
     ax.set_yticks(ys, [b.label for b in bars], fontsize=8)
     ax.set_xlim(0, max(1.15, max((b.high or b.value) for b in bars) * 1.15) if bars else 1.15)
