@@ -622,8 +622,9 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["status"], doc["reason"] = "complete", None
         write_json_atomic(path, doc)
         if replaces is not None:
-            write_json_atomic(replaces, doc)
-            path.unlink()
+            # one rename, in one folder: the earlier file is the finished run or itself, never neither or both
+            files.check_output(replaces)
+            os.replace(path, replaces)
             path = replaces
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
