@@ -92,3 +92,17 @@ def test_a_linear_layer_flops_and_saved_input_by_hand():
     md = demand.measure(job, "fp32", "cpu")
     assert md.flops.per_sample == pytest.approx(2 * 64 * 32 * 2, rel=1e-12)
     assert md.flops.fixed == pytest.approx(0, abs=1e-6)
+
+
+def test_a_tiny_input_still_grows_with_the_batch_under_cuda_block_rounding():
+    """Linear(10, 10) on float32 inputs: 40 bytes a sample, so batches 2 and 4 both round up to one 512-byte CUDA
+    block and the fitted lines do not grow; the weights-and-input floor still does (40 bytes a sample, by hand)."""
+    torch.manual_seed(0)
+    job = load._job_from("tiny", (torch.nn.Linear(10, 10), torch.randn(4, 10)), None)
+    md = demand.measure(job, "fp32", "cuda")
+    assert md.input_bytes.per_sample == 0                  # the rounded input: the same block at both batches
+    assert md.input_exact.per_sample == pytest.approx(40)  # 10 float32 a sample
+    budget = 24 * 2**30
+    assert md.max_batch(budget) == (budget - (md.param_bytes + md.buffer_bytes)) // 40
+    assert md.max_batch(budget) != demand.ANY_BATCH
+    assert md.peak_bytes(10**14) >= 40 * 10**14 and md.breakdown(10**14)["input"] == pytest.approx(40 * 10**14)

@@ -57,7 +57,7 @@ def render(rep, show_all: bool) -> list:
     for o in shown:
         per = o.total_h if rep.samples is not None else (1e6 / o.samples_per_s / 3600 if o.samples_per_s else None)
         rows.append((o.id, fmt_bytes(o.memory_bytes), "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
-                     o.max_batch if o.max_batch < 2**31 - 1 else "any", fmt_num(o.step_s * 1e3) if o.step_s else "-",
+                     o.max_batch if o.max_batch != demand.ANY_BATCH else "any", fmt_num(o.step_s * 1e3) if o.step_s else "-",
                      fmt_num(o.samples_per_s) if o.samples_per_s else "-", _fmt_h(o.epoch_h) if rep.samples else "-",
                      _range_h(o, per) if per else "-"))
     title = (f"Cards: {len(fit)} of {len(cards)} fit batch {b}" +

@@ -58,6 +58,7 @@ class StepTrace:
     optimizer_bytes: float        # optimizer state after the step
     params: int
     timeline: tuple = ()          # (phase, bytes alive) after each operator, in order
+    input_exact_bytes: float = 0.0  # the input batch at its own size, without the allocator's rounding
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -271,6 +272,7 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         phase_peak_bytes={k: float(v) for k, v in counter.phase_peak.items() if k != "setup"},
         timeline=tuple(counter.timeline),
         input_bytes=_unique_bytes(_tensors(batch), round_to=round_to),
+        input_exact_bytes=_unique_bytes(_tensors(batch)),
         param_bytes=_unique_bytes(param_list, round_to=round_to),
         buffer_bytes=_unique_bytes(buffers, skip={_storage_key(p) for p in param_list}, round_to=round_to),
         grad_bytes=grads_after[0] if grads_after else 0.0,
