@@ -70,10 +70,22 @@ MEASUREMENT = {"type": "object", "required": ["kernel", "device", "status"], "pr
     "info": _OBJ, "rounds_s": {"type": ("array", "null"), "items": _NUM}, "machine": _OBJ,
     "samples_s": {"type": ("array", "null"), "items": _NUM}}}
 
+# The probe's fields that the guidelines, the report and the model compute with are typed down to the leaf: a
+# probe file edited by hand ("usable_bytes": "lots") is refused on load instead of failing in arithmetic later.
+_INT = ("integer", "null")
 PROBE = {"type": ("object", "null"), "properties": {
-    "cpu": _OBJ, "memory": _OBJ, "os": _OBJ, "host": ("object", "string", "null"),
-    "gpus": {"type": ("array", "null"), "items": {"type": "object"}},
-    "disks": {"type": ("array", "null"), "items": {"type": "object"}}}}
+    "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _INT,
+                                         "logical_cores": _INT, "physical_cores": _INT}},
+    "memory": {"type": _OBJ, "properties": {"total_bytes": _NUM, "usable_bytes": _NUM, "limit_bytes": _NUM,
+                                            "available_bytes": _NUM}},
+    "os": {"type": _OBJ, "properties": {"system": _STR, "release": _STR, "distribution": _STR,
+                                        "virtualization": _STR, "container": _STR, "dmi_product_name": _STR}},
+    "host": {"type": ("object", "string", "null"), "properties": {"hostname": _STR, "power": _OBJ}},
+    "data_dir": _OBJ,
+    "gpus": {"type": ("array", "null"), "items": {"type": "object", "properties": {
+        "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
+    "disks": {"type": ("array", "null"), "items": {"type": "object", "properties": {
+        "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _NUM, "kind": _STR, "kind_note": _STR}}}}}
 
 TYPES = {"type": "object", "required": ["schema", "measurements"], "properties": {
     "schema": "string", "status": _STR, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
@@ -136,6 +148,14 @@ def validate(doc: dict, path: str | os.PathLike = "results document") -> dict:
     err = _check(doc, TYPES, "")
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
+    return doc
+
+
+def validate_probe(doc: dict, path: str | os.PathLike = "probe document") -> dict:
+    """The ``probe`` part of :func:`validate` for a ``rigbench probe --json`` file; return ``doc``."""
+    err = _check(doc, PROBE, "")
+    if err:
+        raise UserError(f"{path}: {err}: not a valid rigbench.probe file")
     return doc
 
 

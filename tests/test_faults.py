@@ -664,3 +664,25 @@ def test_a_results_file_of_the_wrong_shape_says_what_it_holds(tmp_path, text, fr
     # it used to say "(schema: 'list')", as if the file had named a schema
     (tmp_path / "r.json").write_text(text)
     assert_user_error(run_cli("results", "show", str(tmp_path / "r.json")), "not a rigbench.results file", fragment)
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda d: d.__setitem__("cpu", "AMD"), "cpu is a string"),
+    (lambda d: d.__setitem__("disks", [5]), "disks[0] is a number"),
+    (lambda d: d.__setitem__("os", ["linux"]), "os is a list"),
+    (lambda d: d["memory"].update(total_bytes="lots", usable_bytes="lots"), "memory.total_bytes is a string"),
+    (lambda d: d["memory"].__setitem__("limit_bytes", "x"), "memory.limit_bytes is a string"),
+    (lambda d: d["os"].__setitem__("system", 5), "os.system is a number"),
+    (lambda d: d.__setitem__("gpus", [{"name": "x", "memory_total_bytes": "x"}]), "gpus[0].memory_total_bytes"),
+])
+@pytest.mark.parametrize("wrap", ["probe", "results"])
+def test_a_probe_of_the_wrong_shape_is_one_line(tmp_path, edit, fragment, wrap):
+    # a hand-edited probe (a string where the probe writes an object or a number) ended in an interpreter traceback
+    doc = json.loads((Path(__file__).parent / "fixtures" / "guidelines" / "probe_desktop_2x2080ti.json").read_text())
+    edit(doc)
+    if wrap == "results":
+        doc = {"schema": "rigbench.results/2", "status": "complete", "probe": doc, "measurements": []}
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    r = run_cli("recommend", str(tmp_path / "m.json"))
+    assert_user_error(r, fragment, f"not a valid rigbench.{wrap} file")
+

@@ -139,7 +139,8 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         values = {}
         notes.append("judging a planned machine; keys not in --spec are unknown")
     elif results_path and _document_kind(results_path) == "probe":
-        m = Machine.from_probe(read_json(results_path, "probe", 1), label=f"probe file {results_path}")
+        m = Machine.from_probe(results.validate_probe(read_json(results_path, "probe", 1), results_path),
+                               label=f"probe file {results_path}")
         notes.append(f"judging the machine probed in {results_path} (no measurements)")
     elif results_path:
         m = Machine.from_results(_load_results(results_path), results_path)
