@@ -323,7 +323,9 @@ def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_
     """The UTF-8 text of a user-given file, under the reading policy of ``read_bytes``."""
     data = read_bytes(path, what, max_bytes)
     try:
-        return data.decode("utf-8")
+        # utf-8-sig drops the byte-order mark Excel and Notepad put before a CSV saved as UTF-8: it is not text, and
+        # left in place it glues itself to the first column's name ("\ufeffprovider" is then a missing column)
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserError(f"cannot read {what} {Path(path)}: not UTF-8 text (byte {exc.start})") from None
 

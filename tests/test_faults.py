@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -685,4 +686,36 @@ def test_a_probe_of_the_wrong_shape_is_one_line(tmp_path, edit, fragment, wrap):
     (tmp_path / "m.json").write_text(json.dumps(doc))
     r = run_cli("recommend", str(tmp_path / "m.json"))
     assert_user_error(r, fragment, f"not a valid rigbench.{wrap} file")
+
+
+SKYPILOT = Path(__file__).parent / "fixtures" / "prices" / "skypilot"
+
+
+def test_a_price_list_saved_with_a_byte_order_mark_is_read(tmp_path):
+    # Excel's "CSV UTF-8" starts with a BOM, which glued itself to the first column: "missing column provider"
+    shipped = (Path(__file__).parent.parent / "profiles" / "cloud_prices.csv").read_bytes()
+    (tmp_path / "p.csv").write_bytes(b"\xef\xbb\xbf" + shipped)
+    r = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    assert r.code == 0, r.stderr
+
+
+def test_a_skypilot_vms_csv_with_a_byte_order_mark_is_read(tmp_path):
+    shutil.copytree(SKYPILOT, tmp_path / "cat")
+    aws = tmp_path / "cat" / "aws" / "vms.csv"
+    aws.write_bytes(b"\xef\xbb\xbf" + aws.read_bytes())
+    r = run_cli("prices", "refresh", "--from", str(tmp_path / "cat"), "--dry-run", "--json")
+    assert r.code == 0, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "link to /dev/zero"])
+def test_a_vms_csv_that_is_no_regular_file_is_refused_not_passed_over(tmp_path, kind):
+    # it was taken for a missing file: that cloud silently kept its old rows, "the source has no file for their cloud"
+    shutil.copytree(SKYPILOT, tmp_path / "cat")
+    aws = tmp_path / "cat" / "aws" / "vms.csv"
+    aws.unlink()
+    {"fifo": os.mkfifo, "folder": os.mkdir, "link to /dev/zero": lambda p: os.symlink("/dev/zero", p)}[kind](aws)
+    (tmp_path / "out.csv").write_text("kept\n")
+    r = run_cli("prices", "refresh", "--from", str(tmp_path / "cat"), "--out", str(tmp_path / "out.csv"), timeout=60)
+    assert_user_error(r, "aws/vms.csv is a")
+    assert (tmp_path / "out.csv").read_text() == "kept\n"
 

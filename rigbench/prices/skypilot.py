@@ -20,6 +20,7 @@ import csv
 import datetime as _dt
 import io
 import math
+import os
 import shutil
 import subprocess
 import urllib.error
@@ -88,18 +89,20 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise UserError(f"cannot fetch {url}: {reason}; check the network or pass --from FOLDER") from None
-        return body.decode("utf-8", errors="replace"), url
+        return body.decode("utf-8-sig", errors="replace"), url
     path = Path(base)
     if path.is_file():
         if path.parent.name.lower() != provider:
             return None
         candidate = path
     elif path.is_dir():
+        # A vms.csv that is there but is no regular file (a FIFO, a folder, a link to /dev/zero) is read, so that the
+        # reader refuses it by name: passed over, its cloud would keep its old rows as if the source had no file.
         candidate = path / provider / "vms.csv"
-        if not candidate.is_file():
+        if not os.path.lexists(candidate):
             # A cloud's own folder (catalogs/v7/aws) holds its vms.csv directly.
             candidate = path / "vms.csv"
-            if path.name.lower() != provider or not candidate.is_file():
+            if path.name.lower() != provider or not os.path.lexists(candidate):
                 return None
     else:
         raise UserError(f"--from {base}: no such file or folder; give a folder holding <cloud>/vms.csv "
