@@ -719,3 +719,27 @@ def test_a_vms_csv_that_is_no_regular_file_is_refused_not_passed_over(tmp_path, 
     assert_user_error(r, "aws/vms.csv is a")
     assert (tmp_path / "out.csv").read_text() == "kept\n"
 
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = False
+    if os.access(folder, os.W_OK):    # root: mode bits do not stop it, the immutable flag does
+        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        if not immutable:
+            pytest.skip("cannot make a folder read-only for this user")
+    yield folder
+    if immutable:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    folder.chmod(0o755)
+
+
+def test_a_read_only_data_dir_is_refused_before_the_disk_kernels_run(tmp_path, read_only_folder):
+    # every disk case failed on its scratch file ("PermissionError") and the run exited 0 with nothing measured
+    r = run_cli("bench", "--only", "disk_read", "--quick", "--device", "cpu", "--data-dir", str(read_only_folder),
+                "--out", str(tmp_path / "runs") + "/", env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert_user_error(r, "is not writable", "disk_read")
+    assert not (tmp_path / "runs").exists()
+
