@@ -13,6 +13,7 @@ band was measured on ratios already); a difference within it is a tie.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -105,7 +106,9 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
 
 def _device(arg: str, device: str | None):
     """(label, capability, gpu or None, n, note) for one argument."""
-    if arg.endswith(".json") or Path(arg).is_file():
+    # os.path.isfile, not Path.is_file: a card name longer than a file name may be (255 bytes) is "unknown GPU", not
+    # an OSError (ENAMETOOLONG) from the check
+    if arg.endswith(".json") or os.path.isfile(arg):
         view = results.load(arg)
         dev = results_device(view.doc, arg, device)
         probed = view.device_measured(dev) or {}

@@ -743,3 +743,23 @@ def test_a_read_only_data_dir_is_refused_before_the_disk_kernels_run(tmp_path, r
     assert_user_error(r, "is not writable", "disk_read")
     assert not (tmp_path / "runs").exists()
 
+
+LONG = "a" * 300    # longer than a file name may be (255 bytes): Path.is_file() raises ENAMETOOLONG
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("compare", LONG, "rtx-3090"), "unknown GPU"),
+    (("results", "show", LONG), "too long for a file name"),
+    (("results", "diff", LONG, "latest"), "too long for a file name"),
+    (("report", LONG), "too long for a file name"),
+    (("report", "--out", f"{LONG}.html"), "too long for a file name"),
+    (("bench", "--data-dir", LONG), "too long for a file name"),
+    (("prices", "refresh", "--from", LONG, "--dry-run"), "too long for a file name"),
+    (("recommend", "--results-dir", LONG), "too long for a file name"),
+])
+def test_a_name_too_long_for_a_file_is_one_line(tmp_path, args, fragment):
+    # each ended in an interpreter traceback (OSError: File name too long)
+    r = run_cli(*args, cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert_user_error(r, fragment)
+    assert {p.name for p in tmp_path.iterdir()} <= {"data"}     # nothing written
+

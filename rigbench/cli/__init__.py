@@ -211,6 +211,12 @@ def main(argv: list[str] | None = None) -> None:
         _stdout_to_devnull()
         _exit(128 + signal.SIGPIPE)
     except OSError as exc:
+        # Only a path typed by a person can be longer than Linux allows (255 bytes a name, 4096 a path): checks like
+        # Path.is_dir() raise that instead of answering False, wherever a path is looked at.
+        if exc.errno == errno.ENAMETOOLONG:
+            name = str(exc.filename or "")
+            shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"
+            fail(f"the path {shown!r} is too long for a file name: Linux allows 255 bytes a name and 4,096 a path")
         # Files rigbench writes say their own errors (rigbench.files); what is left of these is the output itself
         # (stdout to a full disk or /dev/full). Any other OSError is a bug, and keeps its traceback.
         if exc.errno not in _OUTPUT_ERRNOS:
