@@ -763,3 +763,12 @@ def test_a_name_too_long_for_a_file_is_one_line(tmp_path, args, fragment):
     assert_user_error(r, fragment)
     assert {p.name for p in tmp_path.iterdir()} <= {"data"}     # nothing written
 
+
+@pytest.mark.parametrize("gpu, fragment", [
+    ("+".join(["rtx-3090"] * 65), "more than 64 GPUs in all"),        # passed the bound each "Nx" is held to
+    ("32x rtx-3090+33x rtx-3090", "more than 64 GPUs in all"),
+    ("9" * 5000 + "x rtx-3090", "--spec gpu count"),                   # int() of 5000 digits: a traceback
+    ("rtx-3090+", "a '+' with no card beside it"),                     # was "unknown GPU ''"
+])
+def test_a_spec_gpu_list_is_bounded_and_one_line(gpu, fragment):
+    assert_user_error(run_cli("recommend", "--spec", f"gpu={gpu}"), fragment)

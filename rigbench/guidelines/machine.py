@@ -14,6 +14,7 @@ from rigbench.guidelines.spec import KINDS, OS_NAMES, parse_spec, typed_size
 from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd
 
 GIB = 1024**3
+MAX_SPEC_GPUS = 64      # the most GPUs a --spec machine takes, in all
 
 
 @dataclass
@@ -229,13 +230,24 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
     gpus: list[GpuUnit] = []
     for part in value.split("+"):
         part = part.strip()
+        if not part:
+            raise UserError(f"--spec gpu={_short(value)}: a '+' with no card beside it; write it like "
+                            "gpu=rtx-3090+rtx-3060")
         m = re.match(r"^(\d+)\s*[x×*]\s*(.+)$", part, re.I)
-        count, name = (int(m.group(1)), m.group(2)) if m else (1, part)
-        if count < 1 or count > 64:
-            raise UserError(f"--spec gpu={value!r}: a count must be 1 to 64, like gpu=2x rtx-2080-ti")
+        # the bounded parser: int() of thousands of digits raises ValueError, not a one-line error
+        count, name = (parse_count(m.group(1), what="--spec gpu count", hi=MAX_SPEC_GPUS,
+                                   example="gpu=2x rtx-2080-ti"), m.group(2)) if m else (1, part)
         gpu = catalog.resolve(name)   # unknown name -> UserError with the closest matches
         gpus += [GpuUnit(gpu.name, gpu.id, gpu.memory_bytes) for _ in range(count)]
+        # counted in all, so that rtx-3090+rtx-3090+... cannot pass the bound each "Nx" is held to
+        if len(gpus) > MAX_SPEC_GPUS:
+            raise UserError(f"--spec gpu={_short(value)}: more than {MAX_SPEC_GPUS} GPUs in all; one machine takes "
+                            f"1 to {MAX_SPEC_GPUS}")
     return gpus
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def attach_instance(m: Machine) -> Machine:
