@@ -772,3 +772,15 @@ def test_a_name_too_long_for_a_file_is_one_line(tmp_path, args, fragment):
 ])
 def test_a_spec_gpu_list_is_bounded_and_one_line(gpu, fragment):
     assert_user_error(run_cli("recommend", "--spec", f"gpu={gpu}"), fragment)
+
+
+@pytest.mark.parametrize("name", ["aws", "all", "gpu=tesla-t4"])
+def test_recommend_instance_is_not_told_forms_it_refuses(name):
+    # the hint named "a provider (aws, ...), gpu=NAME or all", which --rent takes and --instance refuses
+    r = run_cli("recommend", "--instance", name)
+    assert_user_error(r, "unknown instance", "e.g. aws:p3.2xlarge")
+    assert "gpu=NAME" not in r.stderr
+
+
+def test_cost_rent_still_lists_its_selectors():
+    assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "zzz"), "gpu=NAME or all")

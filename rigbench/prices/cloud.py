@@ -175,8 +175,11 @@ def load_prices(path: str | Path | None = None) -> PriceList:
 # Picking instances
 
 
-def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:
-    """``aws:p3.2xlarge`` (or a bare ``p3.2xlarge`` when only one provider has it), case-insensitive."""
+def resolve_instance(name: str, prices: PriceList | None = None, *, selectors: bool = False) -> Instance:
+    """``aws:p3.2xlarge`` (or a bare ``p3.2xlarge`` when only one provider has it), case-insensitive.
+
+    ``selectors``: the caller also takes a provider, ``gpu=NAME`` or ``all`` (``--rent``), and the error says so;
+    ``recommend --instance`` takes one instance only, and was told those forms it then refused."""
     prices = prices or load_prices()
     wanted = name.strip().lower()
     by_key = {i.key.lower(): i for i in prices.instances}
@@ -195,8 +198,8 @@ def resolve_instance(name: str, prices: PriceList | None = None) -> Instance:
         if inst.key not in keys:
             keys.append(inst.key)
     hint = f"did you mean {', '.join(keys)}?" if keys else "see the list with 'rigbench prices list'"
-    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance, a provider "
-                    f"({', '.join(prices.providers)}), gpu=NAME or all)")
+    forms = f", a provider ({', '.join(prices.providers)}), gpu=NAME or all" if selectors else ", e.g. aws:p3.2xlarge"
+    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance{forms})")
 
 
 def _tokens(text: str) -> list[str]:
@@ -247,7 +250,7 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             selectors.append(spec)
             add(hits)
         else:
-            add([resolve_instance(spec, prices)])
+            add([resolve_instance(spec, prices, selectors=True)])
     return out, selectors
 
 
