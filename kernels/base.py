@@ -197,6 +197,9 @@ class Kernel:
     # The runner prepares and runs a case once, untimed, before its first timed round (first-preparation costs of
     # the process). A kernel whose data must reach its first round cold (a disk read) says False.
     warm_up: bool = True
+    # A kernel that writes its scratch files in RunContext.data_dir: the runner checks that folder is writable
+    # before the suite starts.
+    writes_data_dir: bool = False
     description: str = ""
 
     @property

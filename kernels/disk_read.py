@@ -100,6 +100,7 @@ def chunk_bytes(seed: int, index: int) -> bytes:
 
 class _DiskKernel(Kernel):
     backend = "io"
+    writes_data_dir = True
     # no untimed pass first: it would write and read one more test file (1 GiB in the default suite) only to warm
     # caches this kernel works to keep out; its first preparation has no one-off cost in the process to absorb
     warm_up = False

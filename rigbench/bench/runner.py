@@ -500,10 +500,6 @@ def case_label(kernel, device: str, dtype: str, params: dict) -> str:
     return f"{kernel.name} {device} {dtype} {kernel.label(params)}".strip()
 
 
-# The kernels that write their scratch file in --data-dir (kernels/disk_read.py); the others only read the probe.
-DATA_DIR_WRITERS = ("disk_read", "disk_iops")
-
-
 def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, quick: bool = False,
               data_dir: str | None = None, out: str | os.PathLike | None = None, argv: list[str] | None = None,
               registry: dict | None = None, progress: Callable | None = None, probe: dict | None = None,
@@ -523,7 +519,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     devices = resolve_devices(device)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UserError(f"--data-dir {data_dir} is not a directory")
-    writers = [k.name for k in kernels if k.name in DATA_DIR_WRITERS]
+    writers = [k.name for k in kernels if k.writes_data_dir]
     if data_dir is not None and writers and not os.access(data_dir, os.W_OK | os.X_OK):
         # said before the suite starts: otherwise every disk case fails on its scratch file and the run exits 0
         raise UserError(f"--data-dir {data_dir} is not writable, and the disk kernels ({', '.join(writers)}) write a "

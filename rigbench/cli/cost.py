@@ -8,6 +8,7 @@ from rich.text import Text
 from rigbench import cost, report, scaling
 from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
+from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH
 from rigbench.prices.cloud import load_prices
 from rigbench.units import fmt_num
 
@@ -143,9 +144,9 @@ def _render(doc: dict, as_json: bool) -> None:
 @click.option("--workload", default="resnet50", show_default=True,
               help="Workload of the performance model: resnet50, bert-base, train_cnn, train_transformer.")
 @click.option("--precision", default="amp", show_default=True, type=click.Choice(["fp32", "amp"]))
-@click.option("--epochs", type=Bounded(0, 1_000_000, lo_open=True), help="Work as a training job: epochs per run (with --dataset-size).")
-@click.option("--dataset-size", type=Bounded(0, 10 ** 12, lo_open=True), help="Samples per epoch (ImageNet-1k: 1281167).")
-@click.option("--jobs-per-month", type=Bounded(0, 1_000_000, lo_open=True), default=1, show_default=True, help="Training runs per month.")
+@click.option("--epochs", type=Bounded(0, MAX_EPOCHS, lo_open=True), help="Work as a training job: epochs per run (with --dataset-size).")
+@click.option("--dataset-size", type=Bounded(0, MAX_DATASET_SIZE, lo_open=True), help="Samples per epoch (ImageNet-1k: 1281167).")
+@click.option("--jobs-per-month", type=Bounded(0, MAX_JOBS_PER_MONTH, lo_open=True), default=1, show_default=True, help="Training runs per month.")
 @click.option("--results", "results_path", type=click.Path(), help="Results file: measured throughput (and power) "
               "of the bought card instead of the prediction.")
 @click.option("--device", default="cuda:0", show_default=True, help="Device of the results file.")

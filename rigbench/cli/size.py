@@ -7,6 +7,7 @@ import click
 from rigbench import model as perf_model
 from rigbench import report
 from rigbench.cli import Bounded
+from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS
 from rigbench.errors import UserError
 from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
@@ -114,9 +115,9 @@ def render(rep, show_all: bool) -> list:
                                                       "that takes seq_len).")
 @click.option("--precision", default="fp32", help="fp32 or amp (mixed precision).")
 @click.option("--optimizer", default=None, help="adam or sgd, when the factory brings no optimizer (default adam).")
-@click.option("--dataset-size", type=Bounded(1, planner.MAX_DATASET_SIZE, integer=True), default=None,
+@click.option("--dataset-size", type=Bounded(1, MAX_DATASET_SIZE, integer=True), default=None,
               help="Samples in one epoch (at most 10^12).")
-@click.option("--epochs", type=Bounded(0, planner.MAX_EPOCHS, lo_open=True), default=None,
+@click.option("--epochs", type=Bounded(0, MAX_EPOCHS, lo_open=True), default=None,
               help="Epochs of the run (at most 1,000,000).")
 @click.option("--deadline", default=None, help="Finish within this time: 36h, 3d, 2w.")
 @click.option("--gpus", default=None, metavar="ID,...", help="Only these cards (catalog ids; '2x rtx-3090' for "

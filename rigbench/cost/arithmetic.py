@@ -13,6 +13,11 @@ SECONDS_PER_HOUR = 3600.0
 # 730.5 h: the most one machine can run in an average month (a 365.25-day year of 24 h / 12 months; cloud price
 # calculators use the same convention rounded to 730 h/month, e.g. the AWS Pricing Calculator).
 HOURS_PER_MONTH = 365.25 * 24 / 12
+# The largest training job cost and size take: past these the hours and dollars run to hundreds of digits and
+# describe no real job (ImageNet-1k is 1.28 M samples; published runs train for tens to hundreds of epochs).
+MAX_EPOCHS = 1_000_000
+MAX_DATASET_SIZE = 10 ** 12
+MAX_JOBS_PER_MONTH = 1_000_000
 
 
 def resale_fraction(months: float, table_months: Sequence[float], table_fractions: Sequence[float]) -> float:

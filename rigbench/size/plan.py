@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from rigbench import catalog, scaling
 from rigbench import model as perf_model
-from rigbench.cost.arithmetic import hours_for_samples, renting_total_usd
+from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS, hours_for_samples, renting_total_usd
 from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
@@ -209,12 +209,6 @@ class SizeReport:
             "prices": {"date": self.prices_date, "age_days": self.prices_age_days},
             "warnings": self.warnings,
         }
-
-
-# The largest run asked about, as rigbench cost takes it: past these the hours and dollars are hundreds of digits
-# long, and no real job.
-MAX_DATASET_SIZE = 10 ** 12
-MAX_EPOCHS = 1_000_000
 
 
 def check_request(batch: int | None, dataset_size: int | None, epochs: float | None,
