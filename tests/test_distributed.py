@@ -92,7 +92,11 @@ def test_timing_follows_the_runner_minimums(two_workers):
         assert set(m["conditions"]) == {"cpu_before", "cpu_after"} and "loadavg_1m" in m["conditions"]["cpu_after"]
         assert m["label"]
     small = next(m for m in doc["measurements"] if m["kernel"] == "allreduce")
-    assert small["params"]["size_bytes"] == 1024 and small["inner"] > 1   # a 1 KiB all-reduce is far under 1 ms
+    assert small["params"]["size_bytes"] == 1024
+    # a call well under the 1 ms sample is batched (on a quiet machine a 1 KiB all-reduce takes microseconds; a busy
+    # one can stretch a call past the sample, and then one call a sample is right)
+    if small["median_s"] * 2 < MIN_SAMPLE_S:
+        assert small["inner"] > 1
 
 
 def test_allreduce_is_checked_and_uses_the_bus_bandwidth_convention(two_workers):
