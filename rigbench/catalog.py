@@ -27,6 +27,7 @@ from pathlib import Path
 from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
+from rigbench.units import shown
 
 ARCHITECTURES = ("kepler", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
 FORM_FACTORS = ("desktop", "workstation", "datacenter", "laptop")
@@ -300,7 +301,7 @@ def lookup(name: str) -> Resolution:
     limited = _POWER_LIMIT.match(str(name))
     if "@" in str(name) and not (limited and limited.group(1).strip() and "@" not in limited.group(1)):
         # no card has an @ in its name: without this, normalize() drops the @ and 'a100@' would quietly be the A100
-        raise UserError(f"{name!r} is not a card name: a card at a power limit is written CARD@WATTS W, one card and "
+        raise UserError(f"{shown(name)} is not a card name: a card at a power limit is written CARD@WATTS W, one card and "
                         f"a number of watts, e.g. rtx-4090-laptop@80W")
     if limited:
         base = lookup(limited.group(1))
@@ -314,10 +315,10 @@ def lookup(name: str) -> Resolution:
     if len(starts) == 1:
         return Resolution(_index(None)[normalize(starts[0])], str(name), ())
     if starts:
-        raise UserError(f"GPU name {name!r} matches {len(starts)} cards: {', '.join(starts)}; name one of them")
+        raise UserError(f"GPU name {shown(name)} matches {len(starts)} cards: {', '.join(starts)}; name one of them")
     near = closest(name)
     hint = f"did you mean {', '.join(near)}?" if near else "no close match"
-    raise UserError(f"unknown GPU {name!r}: {hint} ('rigbench gpus' lists all {len(_load(None))} cards)")
+    raise UserError(f"unknown GPU {shown(name)}: {hint} ('rigbench gpus' lists all {len(_load(None))} cards)")
 
 
 def resolve(name: str) -> Gpu:

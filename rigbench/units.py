@@ -28,8 +28,9 @@ _POW = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _USD = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$|^\.[0-9]+$")
 
 
-def _shown(text) -> str:
-    """The value as the message quotes it: at most 40 characters of it."""
+def shown(text) -> str:
+    """A value a person typed, as an error message quotes it: at most 40 characters of it (a value of thousands of
+    characters would otherwise turn the one-line message into a screenful)."""
     text = str(text)
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -46,17 +47,21 @@ def parse_number(text, *, what: str, lo: float | None = None, hi: float | None =
     if not raw:
         raise UserError(f"{what} is empty: give a number{hint}")
     if len(raw) > MAX_NUMBER_CHARS:
-        raise UserError(f"{what} is {_shown(raw)}, {len(raw)} characters long: not a number rigbench takes{hint}")
+        raise UserError(f"{what} is {shown(raw)}, {len(raw)} characters long: not a number rigbench takes{hint}")
     try:
+        # ASCII digits only: float() also reads other scripts' digits ("٣"), which sizes and prices do not, and a
+        # value read one way in one option and refused in the next is a surprise
+        if not raw.isascii():
+            raise ValueError(raw)
         value = float(raw)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        raise UserError(f"{what} is {_shown(raw)}, not {kind}{hint}") from None
+        raise UserError(f"{what} is {shown(raw)}, not {kind}{hint}") from None
     if not math.isfinite(value):
-        raise UserError(f"{what} is {_shown(raw)}, not a finite number{hint}")
+        raise UserError(f"{what} is {shown(raw)}, not a finite number{hint}")
     if integer:
         if value != int(value):
-            raise UserError(f"{what} is {_shown(raw)}, not a whole number{hint}")
+            raise UserError(f"{what} is {shown(raw)}, not a whole number{hint}")
         value = int(value)
     rng = _range(lo, hi, lo_open)
     if lo is not None and (value < lo or (lo_open and value == lo)):
@@ -89,14 +94,14 @@ def parse_size(text: str, *, binary: bool, default_unit: str = "G", what: str = 
     m = _SIZE.match(str(text))
     if not m:
         who = "" if what == "size" else f" for {what}"
-        raise UserError(f"cannot read size {_shown(text)}{who}: write it like 16GB, 512GiB or 4TB")
+        raise UserError(f"cannot read size {shown(text)}{who}: write it like 16GB, 512GiB or 4TB")
     number, prefix, i, b = m.groups()
     if not prefix and not b:
         prefix = default_unit
     base = 1024 if (i or binary) else 1000
     value = int(round(float(number) * base ** _POW[prefix.lower()]))
     if value > maximum:
-        raise UserError(f"{what} {_shown(text)} is more than {fmt_bytes(maximum, binary=binary)}: "
+        raise UserError(f"{what} {shown(text)} is more than {fmt_bytes(maximum, binary=binary)}: "
                         "no single machine holds that much")
     return value
 
@@ -110,19 +115,19 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
     cleaned = raw.replace("$", "").replace("USD", "").replace("usd", "").strip()
     example = "write it like 2500, 2500.00 or $2,500"
     if len(cleaned) > MAX_NUMBER_CHARS:
-        raise UserError(f"cannot read {what} {_shown(raw)}: too long for an amount; {example}")
+        raise UserError(f"cannot read {what} {shown(raw)}: too long for an amount; {example}")
     if cleaned.lstrip("+-").lower() in ("nan", "inf", "infinity"):
-        raise UserError(f"{what} {_shown(raw)} is not a finite number: {example}")
+        raise UserError(f"{what} {shown(raw)} is not a finite number: {example}")
     if cleaned.startswith("-"):
-        raise UserError(f"{what} {_shown(raw)} is negative")
+        raise UserError(f"{what} {shown(raw)} is negative")
     if not _USD.match(cleaned):
         if re.match(r"^[0-9.]+,[0-9]{1,2}$", cleaned):
-            raise UserError(f"cannot read {what} {_shown(raw)}: a comma separates thousands and a dot the cents "
+            raise UserError(f"cannot read {what} {shown(raw)}: a comma separates thousands and a dot the cents "
                             f"here; {example}")
-        raise UserError(f"cannot read {what} {_shown(raw)}: {example}")
+        raise UserError(f"cannot read {what} {shown(raw)}: {example}")
     value = float(cleaned.replace(",", ""))
     if not math.isfinite(value) or value > maximum:
-        raise UserError(f"{what} {_shown(raw)} is more than ${maximum:,.0f}: check the number")
+        raise UserError(f"{what} {shown(raw)} is more than ${maximum:,.0f}: check the number")
     return value
 
 

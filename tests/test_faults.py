@@ -784,3 +784,30 @@ def test_recommend_instance_is_not_told_forms_it_refuses(name):
 
 def test_cost_rent_still_lists_its_selectors():
     assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "zzz"), "gpu=NAME or all")
+
+
+LONG = "q" * 100_000
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("recommend", "--spec", f"{LONG}=3"), "unknown key"),
+    (("recommend", "--spec", LONG), "is not key=value"),
+    (("recommend", "--spec", f"gpu={LONG}"), "unknown GPU"),
+    (("recommend", "--spec", f"os={LONG}"), "--spec os="),
+    (("recommend", "--spec", f"kind={LONG}"), "--spec kind="),
+    (("recommend", "--spec", f"disk_kind={LONG}"), "--spec disk_kind="),
+    (("recommend", "--spec", f"gpu_cooling={LONG}"), "--spec gpu_cooling="),
+    (("recommend", "--instance", f"aws:{LONG}"), "unknown instance"),
+    (("compare", LONG, "rtx-3090"), "unknown GPU"),
+])
+def test_a_long_value_is_quoted_short_not_echoed_whole(args, fragment):
+    # a 100,000-character value made the "one line" a hundred screens long
+    r = run_cli(*args)
+    assert_user_error(r, fragment)
+    assert len(r.stderr) < 1_000 and "q" * 41 not in r.stderr
+
+
+@pytest.mark.parametrize("option", ["cores=٣", "ram=٣GB", "psu=٣00W", "price=٣00"])
+def test_digits_of_other_scripts_are_refused_alike_in_every_number(option):
+    # float() reads "٣" (ARABIC-INDIC DIGIT THREE) as 3 while the size and price parsers refuse it
+    assert_user_error(run_cli("recommend", "--spec", f"gpu=none,{option}"), option.split("=")[0])

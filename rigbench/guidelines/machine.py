@@ -11,7 +11,7 @@ from rigbench.prices.cloud import Instance, resolve_instance
 from rigbench.errors import UserError
 from rigbench.guidelines.rentals import instance_row
 from rigbench.guidelines.spec import KINDS, OS_NAMES, parse_spec, typed_size
-from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd
+from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd, shown
 
 GIB = 1024**3
 MAX_SPEC_GPUS = 64      # the most GPUs a --spec machine takes, in all
@@ -176,7 +176,7 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
                 m.ram_bytes = typed_size(value, binary=False, what="--spec ram")[0]
             m.ram_reported = False
             if m.ram_bytes <= 0:
-                raise UserError(f"--spec ram={value!r}: give the RAM as a size above zero, like ram=32GB")
+                raise UserError(f"--spec ram={shown(value)}: give the RAM as a size above zero, like ram=32GB")
         elif key == "cores":
             m.usable_cores = parse_count(value, what="--spec cores", lo=1, hi=MAX_CORES, example="cores=8")
         elif key == "cpu":
@@ -188,13 +188,13 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
             total = sum(x[0] for x in sizes)
             m.disk_rounding_bytes = sum(x[1] for x in sizes)
             if total <= 0:
-                raise UserError(f"--spec disk={value!r}: give the storage as a size above zero, like disk=4TB")
+                raise UserError(f"--spec disk={shown(value)}: give the storage as a size above zero, like disk=4TB")
             kind = m.disks[0].kind if m.disks else None
             m.disks, m.disks_reported = [DiskUnit("(spec)", total_bytes=total, kind=kind)], False
         elif key == "disk_kind":
             kind = value.lower()
             if kind not in ("nvme", "ssd", "hdd"):
-                raise UserError(f"--spec disk_kind={value!r}: valid kinds are nvme, ssd, hdd")
+                raise UserError(f"--spec disk_kind={shown(value)}: valid kinds are nvme, ssd, hdd")
             if m.disks is None or m.disks_reported:
                 m.disks, m.disks_reported = [DiskUnit("(spec)", kind=kind)], False
             for d in m.disks:
@@ -202,7 +202,7 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
         elif key == "os":
             name = OS_NAMES.get(value.lower())
             if name is None:
-                raise UserError(f"--spec os={value!r}: valid values are {', '.join(sorted(OS_NAMES))}")
+                raise UserError(f"--spec os={shown(value)}: valid values are {', '.join(sorted(OS_NAMES))}")
             m.os_system, m.os_detail = name, ("WSL" if value.lower() == "wsl" else value)
         elif key == "price":
             m.price_usd = parse_usd(value, what="--spec price")
@@ -213,11 +213,11 @@ def apply_spec(m: Machine, values: dict[str, str]) -> Machine:
                                          what="--spec psu", lo=0, lo_open=True, hi=100_000, example="psu=1200W"))
         elif key == "gpu_cooling":
             if value.lower() not in ("blower", "open-air", "water"):
-                raise UserError(f"--spec gpu_cooling={value!r}: valid values are blower, open-air, water")
+                raise UserError(f"--spec gpu_cooling={shown(value)}: valid values are blower, open-air, water")
             m.gpu_cooling = value.lower()
         elif key == "kind":
             if value.lower() not in KINDS:
-                raise UserError(f"--spec kind={value!r}: valid kinds are {', '.join(KINDS)}")
+                raise UserError(f"--spec kind={shown(value)}: valid kinds are {', '.join(KINDS)}")
             m.kind_hint = value.lower()
     if m.disks is not None and any(d.total_bytes is None for d in m.disks) and "disk" not in values and m.source == "spec":
         m.unknown["disk"] = "not in the spec (add disk=...)"
@@ -231,7 +231,7 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
     for part in value.split("+"):
         part = part.strip()
         if not part:
-            raise UserError(f"--spec gpu={_short(value)}: a '+' with no card beside it; write it like "
+            raise UserError(f"--spec gpu={shown(value)}: a '+' with no card beside it; write it like "
                             "gpu=rtx-3090+rtx-3060")
         m = re.match(r"^(\d+)\s*[x×*]\s*(.+)$", part, re.I)
         # the bounded parser: int() of thousands of digits raises ValueError, not a one-line error
@@ -241,13 +241,9 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
         gpus += [GpuUnit(gpu.name, gpu.id, gpu.memory_bytes) for _ in range(count)]
         # counted in all, so that rtx-3090+rtx-3090+... cannot pass the bound each "Nx" is held to
         if len(gpus) > MAX_SPEC_GPUS:
-            raise UserError(f"--spec gpu={_short(value)}: more than {MAX_SPEC_GPUS} GPUs in all; one machine takes "
+            raise UserError(f"--spec gpu={shown(value)}: more than {MAX_SPEC_GPUS} GPUs in all; one machine takes "
                             f"1 to {MAX_SPEC_GPUS}")
     return gpus
-
-
-def _short(text: str) -> str:
-    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def attach_instance(m: Machine) -> Machine:

@@ -7,7 +7,7 @@ import re
 import shlex
 
 from rigbench.errors import UserError
-from rigbench.units import parse_size
+from rigbench.units import parse_size, shown
 
 SPEC_KEYS = {
     "ram": "RAM, like 32GB (GB of RAM are binary, as sold; 16000MB is decimal)",
@@ -43,7 +43,7 @@ def parse_spec(text: str) -> dict[str, str]:
     try:
         parts = _join_thousands(list(lexer))
     except ValueError:                 # shlex's "No closing quotation"
-        raise UserError(f"--spec {text!r}: a quote is not closed; write it like {SPEC_EXAMPLE}") from None
+        raise UserError(f"--spec {shown(text)}: a quote is not closed; write it like {SPEC_EXAMPLE}") from None
     values: dict[str, str] = {}
     for part in (p.strip() for p in parts):
         if not part:
@@ -51,9 +51,9 @@ def parse_spec(text: str) -> dict[str, str]:
         key, sep, value = part.partition("=")
         key = key.strip().lower().replace("-", "_")
         if not sep or not value.strip():
-            raise UserError(f"--spec: {part!r} is not key=value; {SPEC_FORMS}")
+            raise UserError(f"--spec: {shown(part)} is not key=value; {SPEC_FORMS}")
         if key not in SPEC_KEYS:
-            raise UserError(f"--spec: unknown key {key!r}; valid keys: {', '.join(SPEC_KEYS)} (e.g. {SPEC_EXAMPLE})")
+            raise UserError(f"--spec: unknown key {shown(key)}; valid keys: {', '.join(SPEC_KEYS)} (e.g. {SPEC_EXAMPLE})")
         if key in values:
             raise UserError(f"--spec: {key} is given twice")
         values[key] = value.strip()

@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text, user_data_dir, write_text_atomic
+from rigbench.units import shown
 
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
@@ -189,7 +190,7 @@ def resolve_instance(name: str, prices: PriceList | None = None, *, selectors: b
     if len(bare) == 1:
         return bare[0]
     if len(bare) > 1:
-        raise UserError(f"instance {name!r} is offered by several providers: {', '.join(i.key for i in bare)}; "
+        raise UserError(f"instance {shown(name)} is offered by several providers: {', '.join(i.key for i in bare)}; "
                         f"name one")
     close = difflib.get_close_matches(wanted, list(by_key) + [i.name.lower() for i in prices.instances], n=3, cutoff=0.5)
     keys = []
@@ -199,7 +200,7 @@ def resolve_instance(name: str, prices: PriceList | None = None, *, selectors: b
             keys.append(inst.key)
     hint = f"did you mean {', '.join(keys)}?" if keys else "see the list with 'rigbench prices list'"
     forms = f", a provider ({', '.join(prices.providers)}), gpu=NAME or all" if selectors else ", e.g. aws:p3.2xlarge"
-    raise UserError(f"unknown instance {name!r} in {prices.source}: {hint} (write it as provider:instance{forms})")
+    raise UserError(f"unknown instance {shown(name)} in {prices.source}: {hint} (write it as provider:instance{forms})")
 
 
 def _tokens(text: str) -> list[str]:
