@@ -143,6 +143,17 @@ def machine_moved(base: Run, new: Run) -> float | None:
     return round(b / a - 1.0, 4) if a and b else None
 
 
+SETUP_WORDS = {"host": "host", "cpu": "CPU", "usable_cores": "usable cores", "torch": "torch",
+               "threads": "torch threads"}
+
+
+def setup_differences(base: Run, new: Run) -> dict[str, list]:
+    """What of the setup differs between two runs (``{"host": ["a", "b"], ...}``); empty when one machine and one
+    software stack measured both. A diff between two machines compares the machines, not one machine over time."""
+    a, b = baseline.signature(base.doc), baseline.signature(new.doc)
+    return {k: [a[k], b[k]] for k in SETUP_WORDS if a.get(k) != b.get(k)}
+
+
 def document(runs: list[Run], changes: list[Change], fail_above: float | None) -> dict:
     """The ``rigbench.diff/1`` JSON document."""
     return {
@@ -154,6 +165,7 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
                 "is valid in both runs, slower and beyond the noise; slower_by = base / new - 1",
         "figures": [asdict(c) for c in changes],
         "machine_moved": {r.path.name: machine_moved(runs[0], r) for r in runs[1:]},
+        "setup_differs": {r.path.name: setup_differences(runs[0], r) for r in runs[1:]},
         "regressions": sum(1 for c in changes if c.regression),
         "over_limit": sum(1 for c in changes if c.over_limit),
     }

@@ -169,6 +169,17 @@ def test_cli_diff_json_and_csv_carry_the_numbers(folder):
     assert "TFLOP/s [" in r.stdout and "| -16.7% | slower |" in r.stdout
 
 
+def test_a_diff_across_two_machines_says_so(folder):
+    # "host" names the machine that wrote the file: two of them compare two machines, not one over time
+    craft_run(folder / "results" / "elsewhere-20260105T000000Z.json", "2026-01-05T00:00:00Z", host="otherbox")
+    assert diff_mod.setup_differences(*_runs(folder, "box-20260101T0000", "box-20260101T0010")) == {}
+    r = run_cli("results", "diff", "box-20260101T0000", "elsewhere", cwd=folder, env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    assert "A and B were measured on different setups (host testbox -> otherbox)" in r.stdout
+    doc = run_cli("results", "diff", "box-20260101T0000", "elsewhere", "--json", cwd=folder).json()
+    assert doc["setup_differs"] == {"elsewhere-20260105T000000Z.json": {"host": ["testbox", "otherbox"]}}
+
+
 # ---------------------------------------------------------------- list, show, naming a run
 
 def test_list_is_newest_first_with_valid_counts(folder):

@@ -191,6 +191,11 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             title = f"B = {run.path.name} against A = {base_name}" + ("" if several else f" ({mine[0].device})"
                                                                       if mine else "")
             notes = _diff_notes(mine, fail_above)
+            setup = diff_mod.setup_differences(loaded[0], run)
+            if setup:
+                notes.insert(0, "A and B were measured on different setups ("
+                             + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {a} -> {b}" for k, (a, b) in setup.items())
+                             + "): the changes compare the two setups, not one machine over time")
             moved = diff_mod.machine_moved(loaded[0], run)
             if moved is not None:
                 notes.insert(1, f"the machine itself: B's reference workload took {abs(moved):.1%} "
