@@ -152,6 +152,19 @@ def test_unknown_cards_and_instances_are_refused_and_the_page_kept(tmp_path, arg
     assert (tmp_path / "report.html").read_text() == "an earlier page"
 
 
+def test_an_unreadable_reference_run_is_named_not_passed_over_in_silence(tmp_path):
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    craft_run(tmp_path / "results" / "reference" / "good-20250101T000000Z.json", "2025-01-01T00:00:00Z", host="good")
+    (tmp_path / "results" / "reference" / "broken-20250102T000000Z.json").write_text('{"schema": "rigbench.res')
+    r = run_cli("report", "a", "--out", str(tmp_path / "r.html"), "--json", cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    assert "reference run broken-20250102T000000Z.json left out of the report:" in r.stderr
+    out = r.json()
+    assert [Path(p).name for p in out["compared_with"]] == ["good-20250101T000000Z.json"]
+    assert [Path(s["path"]).name for s in out["passed_over"]] == ["broken-20250102T000000Z.json"]
+
+
 def test_reference_runs_of_the_repository_are_readable():
     """Every committed reference run loads and renders its figures section (the report and diff use them)."""
     refs = sorted((REPO / "results" / "reference").glob("*.json"))

@@ -54,8 +54,11 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
             raise UserError(f"{name} {value:g} must be a positive number")
     chosen = [runs_mod.resolve(r) for r in (runs or ("latest",))]
     this = chosen[0]
-    found, _ = runs_mod.find_runs()
+    found, skipped = runs_mod.find_runs()
     refs = [r for r in found if r.origin == "reference"]
+    reference_dirs = {folder.resolve() for folder, origin in runs_mod.folders() if origin == "reference"}
+    # a reference run that cannot be read is left out of the page; say so rather than compare with fewer in silence
+    passed_over = [(p, why) for p, why in skipped if p.parent.resolve() in reference_dirs]
     seen = {this.path.resolve()}
     others = []
     for r in [*chosen[1:], *refs]:
@@ -67,11 +70,14 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
         if not opts.gpus:
             raise UserError(f"--gpus {gpus!r} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
+    for p, why in passed_over:
+        click.echo(f"rigbench: reference run {p.name} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
     path = html_report.write(out_path, html_report.render(this, sections, __version__))
     if as_json:
         report.emit_json({"schema": "rigbench.report/1", "out": str(path), "run": str(this.path),
-                          "compared_with": [str(r.path) for r in others], "sections": [s.id for s in sections]})
+                          "compared_with": [str(r.path) for r in others],
+                          "passed_over": [{"path": str(p), "why": why} for p, why in passed_over], "sections": [s.id for s in sections]})
     else:
         click.echo(f"report: {path} ({this.path.name} against {len(others)} other run"
                    f"{'s' if len(others) != 1 else ''})")
