@@ -55,8 +55,9 @@ class Memcopy(Kernel):
         import torch
 
         n = params["n"]
-        gen = torch.Generator(device=device).manual_seed(n)
-        src = torch.rand(n, device=device, dtype=torch.float32, generator=gen)
+        # 8191 distinct values repeated along the buffer: a dropped or shifted element still differs from its source,
+        # and it is built three times faster than torch.rand's buffer (every round prepares one of 128 MiB or more)
+        src = torch.arange(8191, device=device, dtype=torch.float32).repeat(-(-n // 8191))[:n]
         dst = torch.empty_like(src)
         dst.fill_(-1.0)  # touch every page of dst now, not inside the first timed call
 
