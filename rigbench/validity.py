@@ -27,7 +27,7 @@ from typing import Iterable
 MAX_SPREAD = 0.10          # IQR over median of the samples
 MAX_ROUND_MOVE = 0.10      # (slowest - fastest round median) over the median
 MAX_DRIFT = 0.10           # (slowest - fastest reference round) over the reference median
-MAX_SLOWER = 0.10          # reference cycles over this machine's best earlier run, less one
+MAX_SLOWER = 0.10          # median reference cycles over this machine's quietest earlier run's median, less one
 MAX_STEAL = 0.05           # CPU time stolen by the hypervisor, share of the usable CPUs' time
 MAX_OTHERS = 0.05          # CPU time used by other programs, share of the usable CPUs' time
 MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead

@@ -9,8 +9,13 @@ drift), steal 1%, other programs 2%.
 
 The fixed reference workload is the yardstick across runs too. Its time times the measured clock is its cost in
 cycles: a slower clock (heat, a power limit) lowers every figure but not the cycles, while a core shared with
-someone else costs more cycles for the same work. The best (fewest) cycles of this machine's earlier runs are its
-baseline (interference only ever adds cycles). Earlier runs are those in the folder this run is written to and in
+someone else costs more cycles for the same work. Each earlier run stands at the median cycles of its readings; the
+lowest of those medians is the baseline (interference only ever adds cycles, so the quietest run is the machine's
+own level), and a figure's span of readings is held against it by their median too: a median against a median. The
+fewest cycles of any single reading would not do: over the readings of many runs it is the low tail of the
+reading-to-reading noise, which reaches lower with every run stored. Measured here, that baseline made an idle run
+read 13 % "slower" (its median 6.05 Mcycles against one reading of 5.34 in an earlier run whose median was 6.68);
+against the quietest run's median (5.78) it is 5 %. Earlier runs are those in the folder this run is written to and in
 the per-user data folder, made on the same machine (host, CPU, usable cores), with the same reference workload,
 torch version and threads; the newest :data:`HISTORY` of them are read. A first run has no baseline and says so.
 """
@@ -54,12 +59,6 @@ def _cycles(doc: dict) -> list[float]:
     return [c for c in (reading_mcycles(r) for r in readings if isinstance(r, dict)) if c is not None]
 
 
-def best_of(doc: dict) -> float | None:
-    """The fewest cycles of any reference reading in a results document."""
-    cycles = _cycles(doc)
-    return min(cycles) if cycles else None
-
-
 def median_of(doc: dict) -> float | None:
     """The median cycles of a run's reference readings: where the machine stood over that run."""
     cycles = _cycles(doc)
@@ -86,7 +85,7 @@ def find(sig: dict, folders: list[Path], exclude: Path | None = None) -> dict:
             continue
         if signature(doc) != sig:
             continue
-        cycles = best_of(doc)
+        cycles = median_of(doc)
         if cycles is None:
             continue
         runs += 1
