@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rigbench import results
+from rigbench import results, validity
 from rigbench.units import fmt_num
 
 TOLERANCE = 0.10
@@ -104,10 +104,24 @@ def idle_report(runs: list[dict], walls: list[float]) -> tuple[str, dict]:
              + f"; valid figures more than {TOLERANCE:.0%} off their median: {bad}"
              + f"\ntarget met: no valid figure off by more than 10%: {'yes' if not bad else 'NO'}; at most 2 figures "
                f"flagged in each run (12 of 14): {'yes' if all(n - v <= 2 for v, n in counts) else 'NO'}"
+             + "\nflagged, by cause, in each run: " + "; ".join(causes(d) for d in runs)
              + "\nthe machine during each run: " + "; ".join(machine_line(d) for d in runs)
              + "\nwall time of each run: " + ", ".join(f"{w:.1f} s" for w in walls)
              + f"; under 30 s: {'yes' if all(w < 30 for w in walls) else 'NO'}")
     return text, medians
+
+
+def causes(doc: dict) -> str:
+    """How many flagged figures of a run were flagged for their own timings (spread, rounds), for the machine (drift,
+    slower, steal, busy), or for both: whether a quieter machine alone would have made them valid."""
+    own = machine = both = 0
+    for f in results.Results.of(doc).ok(valid_only=False):
+        codes = {r.get("code") for r in f.reasons}
+        timing, host = bool(codes & set(validity.TIMING_CODES)), bool(codes & set(validity.MACHINE_CODES))
+        own += timing and not host
+        machine += host and not timing
+        both += timing and host
+    return f"own timings {own}, machine {machine}, both {both}"
 
 
 def machine_line(doc: dict) -> str:
@@ -168,8 +182,6 @@ def recommend_report(path: Path) -> str:
 
 
 def _machine(reading: dict) -> list[dict]:
-    from rigbench import validity
-
     return validity.machine_reasons(reading.get("machine"))
 
 
