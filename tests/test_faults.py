@@ -811,3 +811,9 @@ def test_a_long_value_is_quoted_short_not_echoed_whole(args, fragment):
 def test_digits_of_other_scripts_are_refused_alike_in_every_number(option):
     # float() reads "٣" (ARABIC-INDIC DIGIT THREE) as 3 while the size and price parsers refuse it
     assert_user_error(run_cli("recommend", "--spec", f"gpu=none,{option}"), option.split("=")[0])
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://exa mple.com/v7", "https://a..b/v7", f"https://{'a' * 70}.com/"])
+def test_a_malformed_refresh_url_is_one_line_without_the_network(url):
+    # urllib refuses these when it opens them, with errors that are no OSError: each ended in a traceback
+    assert_user_error(run_cli("prices", "refresh", "--from", url, "--dry-run"), "is not a URL rigbench can fetch")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import http.client
 import io
 import math
 import os
@@ -33,6 +34,7 @@ from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
 from rigbench.prices.cloud import Instance, PriceList
+from rigbench.units import shown
 
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v7"
 PROVIDERS = ("aws", "gcp", "azure", "lambda")
@@ -89,6 +91,12 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise UserError(f"cannot fetch {url}: {reason}; check the network or pass --from FOLDER") from None
+        except (ValueError, http.client.InvalidURL) as exc:
+            # urllib refuses a malformed URL only when it opens it: an unclosed IPv6 bracket, a space in the host,
+            # an empty or over-long host label (UnicodeError of the idna codec) all arrive here, before any network.
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UserError(f"--from {shown(base)} is not a URL rigbench can fetch ({reason[:100]}); write it like "
+                            "https://host/path, or give a folder") from None
         return body.decode("utf-8-sig", errors="replace"), url
     path = Path(base)
     if path.is_file():
