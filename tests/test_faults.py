@@ -817,3 +817,27 @@ def test_digits_of_other_scripts_are_refused_alike_in_every_number(option):
 def test_a_malformed_refresh_url_is_one_line_without_the_network(url):
     # urllib refuses these when it opens them, with errors that are no OSError: each ended in a traceback
     assert_user_error(run_cli("prices", "refresh", "--from", url, "--dry-run"), "is not a URL rigbench can fetch")
+
+
+_UNPRINTABLE = "class E(Exception):\n    def __str__(self):\n        raise ValueError('no message')\n"
+
+
+@pytest.mark.parametrize("code, fragment", [
+    (_UNPRINTABLE + "raise E()\n", "does not import: E"),
+    ("import torch\n" + _UNPRINTABLE + textwrap.dedent("""
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(4, 4)
+
+            def forward(self, x):
+                raise E()
+
+        def build():
+            return M(), torch.randn(8, 4)
+    """), "a training step fails: E"),
+])
+def test_a_model_error_whose_message_itself_fails_is_named_by_its_class(tmp_path, code, fragment):
+    # rigbench read the message with str(), which raised in its own error handler: a traceback
+    (tmp_path / "m.py").write_text(code)
+    assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), fragment)

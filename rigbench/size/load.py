@@ -30,6 +30,7 @@ from typing import Any, Callable
 from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.size import builtin
+from rigbench.size.trace import describe_failure
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -126,7 +127,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
             sys.modules.pop(mod_name, None)
             if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
                 raise
-            raise UserError(f"model file {file} does not import: {_describe(exc)}") from None
+            raise UserError(f"model file {file} does not import: {describe_failure(exc)}") from None
         if not attr:
             attr = _only_factory(module, where)
     else:
@@ -143,7 +144,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
                 raise
-            raise UserError(f"module {path_part} does not import: {_describe(exc)}") from None
+            raise UserError(f"module {path_part} does not import: {describe_failure(exc)}") from None
         finally:
             if added:
                 sys.path.remove(os.getcwd())
@@ -161,11 +162,6 @@ def _only_factory(module, where: str) -> str:
         if callable(getattr(module, name, None)):
             return name
     raise UserError(f"{where}: name the factory as {where}:FUNCTION (no function called build, make_model or factory)")
-
-
-def _describe(exc: BaseException) -> str:
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> Job:
@@ -198,7 +194,7 @@ def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> 
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
             raise
-        raise UserError(f"factory {name} raised {_describe(exc)}") from None
+        raise UserError(f"factory {name} raised {describe_failure(exc)}") from None
     return _job_from(name, got, optimizer)
 
 

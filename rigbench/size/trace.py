@@ -343,12 +343,21 @@ def _batch_size(batch) -> int:
     return int(ts[0].shape[0]) if ts and ts[0].dim() else 1
 
 
+def _text(exc: BaseException) -> str:
+    """The message of an exception the user's code raised; empty when its own ``__str__`` fails (any class can be
+    raised, and a failing ``__str__`` here would replace the user's error with rigbench's traceback)."""
+    try:
+        return str(exc)
+    except Exception:
+        return ""
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
-    text = str(exc).lower()
+    text = _text(exc).lower()
     return isinstance(exc, MemoryError) or "out of memory" in text or "can't allocate memory" in text or \
         "not enough memory" in text
 
 
 def describe_failure(exc: BaseException) -> str:
-    first = (str(exc).strip().splitlines() or [""])[0]
+    first = (_text(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
