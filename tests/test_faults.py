@@ -841,3 +841,18 @@ def test_a_model_error_whose_message_itself_fails_is_named_by_its_class(tmp_path
     # rigbench read the message with str(), which raised in its own error handler: a traceback
     (tmp_path / "m.py").write_text(code)
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), fragment)
+
+
+def test_an_optimizer_function_that_raises_is_one_line(tmp_path):
+    # the factory's own call is guarded, the optimizer function it returns was called bare: a traceback
+    (tmp_path / "m.py").write_text(textwrap.dedent("""
+        import torch
+
+        def opt(params):
+            raise RuntimeError("no optimizer today")
+
+        def build():
+            return torch.nn.Linear(4, 4), torch.randn(8, 4), None, opt
+    """))
+    r = run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090")
+    assert_user_error(r, "the optimizer function raised RuntimeError: no optimizer today")

@@ -253,7 +253,12 @@ def make_optimizer(job: Job, target: str):
     if isinstance(job.optimizer, torch.optim.Optimizer):
         return job.optimizer
     if job.optimizer is not None:
-        opt = job.optimizer(params)
+        try:
+            opt = job.optimizer(params)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
+                raise
+            raise UserError(f"{job.name}: the optimizer function raised {describe_failure(exc)}") from None
         if not isinstance(opt, torch.optim.Optimizer):
             raise UserError(f"{job.name}: the optimizer function returned {type(opt).__name__}, not a torch.optim.Optimizer")
         return opt
