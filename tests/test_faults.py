@@ -856,3 +856,28 @@ def test_an_optimizer_function_that_raises_is_one_line(tmp_path):
     """))
     r = run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090")
     assert_user_error(r, "the optimizer function raised RuntimeError: no optimizer today")
+
+
+def test_a_model_that_prints_leaves_size_json_parseable(tmp_path):
+    # its prints went to stdout ahead of the document: --json output that no program could parse
+    (tmp_path / "m.py").write_text(textwrap.dedent("""
+        import torch
+        print("at import")
+
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(4, 4)
+
+            def forward(self, x):
+                print("in forward")
+                return self.lin(x)
+
+        def build():
+            print("in the factory")
+            return M(), torch.randn(8, 4)
+    """))
+    r = run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090", "--json")
+    assert r.code == 0, r.stderr
+    assert json.loads(r.stdout)["schema"] == "rigbench.size/1"
+    assert "at import" in r.stderr and "in forward" in r.stderr
