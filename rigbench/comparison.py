@@ -100,7 +100,12 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
         value = parse_usd(usd, what=f"--price {name.strip()}")
         if value <= 0:
             raise UserError(f"--price {item!r}: the price must be above 0")
-        out[catalog.resolve(name.strip()).id] = value
+        gpu_id = catalog.resolve(name.strip()).id
+        if gpu_id in out:
+            # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
+            raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
+                            "per card")
+        out[gpu_id] = value
     return out
 
 

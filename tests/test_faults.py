@@ -881,3 +881,10 @@ def test_a_model_that_prints_leaves_size_json_parseable(tmp_path):
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["schema"] == "rigbench.size/1"
     assert "at import" in r.stderr and "in forward" in r.stderr
+
+
+@pytest.mark.parametrize("second", ["rtx-3090=800", "RTX 3090=800"])
+def test_compare_refuses_two_prices_for_one_card(second):
+    # the last one silently won, and the table showed one of two prices the user typed
+    r = run_cli("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=1000", "--price", second)
+    assert_user_error(r, "--price names rtx-3090 twice", "give one price per card")
