@@ -888,3 +888,10 @@ def test_compare_refuses_two_prices_for_one_card(second):
     # the last one silently won, and the table showed one of two prices the user typed
     r = run_cli("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=1000", "--price", second)
     assert_user_error(r, "--price names rtx-3090 twice", "give one price per card")
+
+
+@pytest.mark.parametrize("second", ["rtx-3090", "RTX 3090"])
+def test_cost_refuses_the_same_card_bought_twice(second):
+    # each row, purchase note and card-price line was printed twice, as if two options had been costed
+    r = run_cli("cost", "--buy", "rtx-3090", "--buy", second, "--rent", "all", "--hours-per-month", "10")
+    assert_user_error(r, "are the same card (rtx-3090)", "--buy-count")
