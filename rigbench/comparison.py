@@ -23,7 +23,8 @@ from rigbench.errors import UserError
 from rigbench.units import fmt_num, parse_usd
 
 SCHEMA = "rigbench.compare/1"
-NX = re.compile(r"^\s*(\d+)\s*x\s*(.+)$", re.IGNORECASE)
+# ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
+NX = re.compile(r"^\s*([0-9]+)\s*x\s*(.+)$", re.IGNORECASE)
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")

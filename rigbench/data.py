@@ -51,6 +51,8 @@ class Row:
         if len(text) > MAX_NUMBER_CHARS:  # hundreds of digits: a broken file, never a price or a count
             raise UserError(f"{self.where}: column '{column}' is {len(text)} characters long, not a number")
         try:
+            if not text.isascii():      # int() and float() read other scripts' digits ("٢"); the number parsers do not
+                raise ValueError(text)
             value = int(text) if integer else float(text)
         except ValueError:
             raise UserError(f"{self.where}: column '{column}' is {text!r}, not "

@@ -895,3 +895,22 @@ def test_cost_refuses_the_same_card_bought_twice(second):
     # each row, purchase note and card-price line was printed twice, as if two options had been costed
     r = run_cli("cost", "--buy", "rtx-3090", "--buy", second, "--rent", "all", "--hours-per-month", "10")
     assert_user_error(r, "are the same card (rtx-3090)", "--buy-count")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("compare", "٢x rtx-3090", "rtx-4090"), "unknown GPU"),             # ARABIC-INDIC DIGIT TWO: was 2x rtx-3090
+    (("compare", "２x rtx-3090", "rtx-4090"), "unknown GPU"),             # FULLWIDTH DIGIT TWO
+    (("size", "resnet50", "--gpus", "٢x rtx-3090"), "unknown GPU"),
+])
+def test_card_counts_in_other_scripts_digits_are_refused(args, fragment):
+    # the "Nx" pattern matched with \d, which takes any script's digits; every other number rigbench reads refuses them
+    assert_user_error(run_cli(*args), fragment)
+
+
+def test_a_price_list_count_in_other_scripts_digits_is_refused(tmp_path):
+    shipped = (Path(__file__).parent.parent / "profiles" / "cloud_prices.csv").read_text()
+    head, row = [ln for ln in shipped.splitlines() if not ln.startswith("#")][:2]
+    cells = row.split(",")
+    cells[head.split(",").index("gpu_count")] = "٢"
+    (tmp_path / "p.csv").write_text(head + "\n" + ",".join(cells) + "\n")
+    assert_user_error(run_cli("prices", "list", "--prices", str(tmp_path / "p.csv")), "column 'gpu_count' is '٢'")

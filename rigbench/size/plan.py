@@ -26,7 +26,7 @@ from rigbench.prices.cloud import load_prices
 from rigbench.size.demand import ModelDemand
 
 SCHEMA = "rigbench.size/1"
-_NX = re.compile(r"^\s*(\d+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
+_NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)    # ASCII digits, as comparison.NX
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m|min|h|d|w)?\s*$", re.IGNORECASE)
 _HOURS = {"m": 1 / 60, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0, None: 1.0}
 # Where the CUDA context figure comes from (the amount is the model's [memory] context_gib).
