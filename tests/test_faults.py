@@ -914,3 +914,16 @@ def test_a_price_list_count_in_other_scripts_digits_is_refused(tmp_path):
     cells[head.split(",").index("gpu_count")] = "٢"
     (tmp_path / "p.csv").write_text(head + "\n" + ",".join(cells) + "\n")
     assert_user_error(run_cli("prices", "list", "--prices", str(tmp_path / "p.csv")), "column 'gpu_count' is '٢'")
+
+
+@pytest.mark.parametrize("batch, fragment", [(NINES[:23], "at most 2,147,483,647"), ("2147483648", "at most 2,147,483,647"),
+                                             (NINES, "300 characters long")])
+def test_size_batch_is_bounded(batch, fragment):
+    # --batch was a bare int: 10^23 was sized, with per-step figures dozens of digits long and float rounding in them
+    assert_user_error(run_cli("size", "resnet50", "--gpus", "rtx-3090", "--batch", batch), fragment)
+
+
+def test_size_check_request_bounds_the_batch_for_api_callers():
+    from rigbench.size import plan as size_plan
+    with pytest.raises(UserError, match="at most 2,147,483,647"):
+        size_plan.check_request(10 ** 23, None, None, None)

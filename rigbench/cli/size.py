@@ -113,7 +113,8 @@ def render(rep, show_all: bool) -> list:
 
 @click.command(name="size")
 @click.argument("model_arg", metavar="MODEL")
-@click.option("--batch", type=int, default=None, help="Batch per GPU (default: the example batch's size).")
+@click.option("--batch", type=Bounded(1, planner.MAX_BATCH, integer=True), default=None,
+              help="Batch per GPU (default: the example batch's size).")
 @click.option("--seq", type=int, default=None, help="Sequence length (bert-base, train_transformer, or a factory "
                                                       "that takes seq_len).")
 @click.option("--precision", default="fp32", help="fp32 or amp (mixed precision).")

@@ -23,11 +23,15 @@ from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS, hours_for_sam
 from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
-from rigbench.size.demand import ModelDemand
+from rigbench.size.demand import ANY_BATCH, ModelDemand
+from rigbench.units import shown
 
 SCHEMA = "rigbench.size/1"
 _NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)    # ASCII digits, as comparison.NX
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m|min|h|d|w)?\s*$", re.IGNORECASE)
+# The largest batch sized: the "any batch" a model whose memory does not grow with it fits (past it, a batch typed
+# with hundreds of digits was multiplied out into figures with dozens of digits and float rounding in them).
+MAX_BATCH = ANY_BATCH
 _HOURS = {"m": 1 / 60, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0, None: 1.0}
 # Where the CUDA context figure comes from (the amount is the model's [memory] context_gib).
 CONTEXT_SOURCE = ("PyTorch pull request 86509 (pytorch/pytorch, 2022): a CUDA context took 287 MB with lazy module "
@@ -216,6 +220,8 @@ def check_request(batch: int | None, dataset_size: int | None, epochs: float | N
     """Refuse an impossible request before any work; the deadline in hours (None without one)."""
     if batch is not None and batch < 1:
         raise UserError(f"--batch {batch}: a batch is 1 sample or more")
+    if batch is not None and batch > MAX_BATCH:
+        raise UserError(f"--batch is {shown(batch)}; it must be at most {MAX_BATCH:,}")
     if (dataset_size is None) != (epochs is None):
         raise UserError("give --dataset-size and --epochs together (the run is dataset size x epochs samples)")
     if dataset_size is not None and (not 1 <= dataset_size <= MAX_DATASET_SIZE or not 0 < epochs <= MAX_EPOCHS):
