@@ -134,7 +134,7 @@ def select(architecture: str | None = None, min_memory_bytes: int | None = None,
     cards = load_catalog()
     if architecture is not None:
         if architecture.lower() not in ARCHITECTURES:
-            raise UserError(f"unknown architecture {architecture!r}; valid: {', '.join(ARCHITECTURES)}")
+            raise UserError(f"unknown architecture {shown(architecture)}; valid: {', '.join(ARCHITECTURES)}")
         cards = [g for g in cards if g.architecture == architecture.lower()]
     if min_memory_bytes is not None:
         cards = [g for g in cards if g.memory_bytes >= min_memory_bytes]

@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 from rigbench import catalog, model, plots, results, scaling
 from rigbench.errors import UserError
-from rigbench.units import fmt_num, parse_usd
+from rigbench.units import fmt_num, parse_usd, shown
 
 SCHEMA = "rigbench.compare/1"
 # ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
@@ -48,11 +48,11 @@ def compare(gpus: Sequence[str], *, workload: str | Sequence[str] = DEFAULT_WORK
     valid = model.workload_ids()
     for w in workloads:
         if w not in valid:
-            raise UserError(f"unknown workload {w!r}; valid: {', '.join(valid)}")
+            raise UserError(f"unknown workload {shown(w)}; valid: {', '.join(valid)}")
     if precision not in ("fp32", "amp", "both"):
-        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp, both")
+        raise UserError(f"unknown precision {shown(precision)}; valid: fp32, amp, both")
     if network is not None and network not in scaling.network_names():
-        raise UserError(f"unknown network {network!r}; valid: {', '.join(scaling.network_names())}")
+        raise UserError(f"unknown network {shown(network)}; valid: {', '.join(scaling.network_names())}")
     precisions = model.PRECISIONS if precision == "both" else (precision,)
     items = [f"{k}={v}" for k, v in price.items()] if isinstance(price, Mapping) else list(price)
     if plot:
@@ -97,10 +97,10 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
     for item in items:
         name, sep, usd = str(item).partition("=")
         if not sep or not name.strip() or not usd.strip():
-            raise UserError(f"--price {item!r}: write it as CARD=USD, e.g. --price gtx-1080-ti=350")
+            raise UserError(f"--price {shown(item)}: write it as CARD=USD, e.g. --price gtx-1080-ti=350")
         value = parse_usd(usd, what=f"--price {name.strip()}")
         if value <= 0:
-            raise UserError(f"--price {item!r}: the price must be above 0")
+            raise UserError(f"--price {shown(item)}: the price must be above 0")
         gpu_id = catalog.resolve(name.strip()).id
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)

@@ -26,6 +26,7 @@ from typing import Any
 from rigbench import catalog, data, model
 from rigbench.errors import UserError
 from rigbench.kernels.train import build_workload
+from rigbench.units import shown
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,7 +118,7 @@ def network_link(name: str) -> Interconnect:
     """The inter-node part of a ring over fabric ``name``: the node's adapters in GB/s, and their achieved fraction."""
     links = load_interconnects()["network"]["links"]
     if name not in links:
-        raise UserError(f"unknown network {name!r}; valid: {', '.join(links)}")
+        raise UserError(f"unknown network {shown(name)}; valid: {', '.join(links)}")
     spec = links[name]
     return Interconnect("network", spec["name"], spec["node_gbit_per_s"] / 8.0, spec["fraction"], False, spec["source"])
 
@@ -163,7 +164,7 @@ def workload_params(workload_id: str) -> tuple[int, str]:
         w = build_workload(kinds[workload_id], quick=False, device="cpu")
         return sum(p.numel() for p in w.model.parameters()), "counted from rigbench.kernels.train"
     valid = sorted([*table, *kinds])
-    raise UserError(f"unknown workload {workload_id!r}; valid: {', '.join(valid)}")
+    raise UserError(f"unknown workload {shown(workload_id)}; valid: {', '.join(valid)}")
 
 
 def workload_batch(workload_id: str) -> tuple[int | None, str]:
@@ -202,7 +203,7 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
     grad_per_param = ic["ddp"]["grad_bytes_per_param"]
     if precision not in grad_per_param or precision == "source":
         valid = [k for k in grad_per_param if k != "source"]
-        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(valid)}")
+        raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(valid)}")
     params, params_src = workload_params(workload_id)
 
     unit, max_batch = "samples/s", None

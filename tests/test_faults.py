@@ -927,3 +927,27 @@ def test_size_check_request_bounds_the_batch_for_api_callers():
     from rigbench.size import plan as size_plan
     with pytest.raises(UserError, match="at most 2,147,483,647"):
         size_plan.check_request(10 ** 23, None, None, None)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("gpus", "--arch", LONG), "unknown architecture"),
+    (("compare", "rtx-3090", "rtx-4090", "--workload", LONG), "unknown workload"),
+    (("compare", "rtx-3090", "rtx-4090", "--precision", LONG), "unknown precision"),
+    (("compare", "16x rtx-3090", "rtx-4090", "--network", LONG), "unknown network"),
+    (("compare", "rtx-3090", "rtx-4090", "--price", LONG), "write it as CARD=USD"),
+    (("cost", "--buy", "rtx-3090", "--rent", f"gpu={LONG}", "--hours-per-month", "10"), "no instance"),
+    (("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10", "--workload", LONG), "unknown workload"),
+    (("size", LONG), "write a built-in workload"),
+    (("size", "resnet50", "--precision", LONG), "unknown precision"),
+    (("size", "resnet50", "--optimizer", LONG), "unknown optimizer"),
+    (("size", "resnet50", "--dataset-size", "10", "--epochs", "1", "--deadline", LONG), "--deadline"),
+    (("results", "diff", "a", "b", "--fail-above", LONG), "--fail-above"),
+    (("bench", "--only", LONG), "unknown kernel"),
+    (("bench", "--device", LONG), "unknown device"),
+    (("prices", "refresh", "--date", LONG, "--dry-run"), "--date"),
+])
+def test_a_long_value_of_any_option_is_quoted_short(args, fragment):
+    # these messages quoted the value whole (repr): a 100,000-character line
+    r = run_cli(*args)
+    assert_user_error(r, fragment)
+    assert len(r.stderr) < 1_000 and "q" * 41 not in r.stderr

@@ -35,6 +35,7 @@ from rigbench.files import write_json_atomic
 from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
+from rigbench.units import shown
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
@@ -132,7 +133,7 @@ def resolve_devices(spec: str | None, n_cuda: int | None = None) -> list[str]:
             out.append(part)
         else:
             why = "no CUDA GPU is visible here" if part.startswith("cuda") and not gpus else "unknown device"
-            raise UserError(f"{why}: {part!r}; valid devices here: {', '.join(valid)}")
+            raise UserError(f"{why}: {shown(part)}; valid devices here: {', '.join(valid)}")
     return list(dict.fromkeys(out))
 
 
@@ -145,7 +146,7 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
         raise UserError(f"--only names no kernel; valid kernels: {', '.join(registry)}")
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise UserError(f"unknown kernel {', '.join(map(repr, unknown))}; valid kernels: {', '.join(registry)}")
+        raise UserError(f"unknown kernel {', '.join(map(shown, unknown))}; valid kernels: {', '.join(registry)}")
     return [k for name, k in registry.items() if name in names]
 
 

@@ -10,6 +10,7 @@ import click
 from rigbench import report
 from rigbench.errors import UserError
 from rigbench.prices import cloud, services, skypilot
+from rigbench.units import shown
 
 
 def render_list(prices, as_json: bool) -> None:
@@ -46,7 +47,7 @@ def _parse_date(text: str | None) -> _dt.date | None:
     try:
         d = _dt.date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"--date is {text!r}; write the snapshot's date as YYYY-MM-DD") from None
+        raise UserError(f"--date is {shown(text)}; write the snapshot's date as YYYY-MM-DD") from None
     if d > _dt.date.today():
         raise UserError(f"--date {d} is in the future; give the date the catalog snapshot was made")
     return d

@@ -15,7 +15,7 @@ from rigbench import report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
-from rigbench.units import fmt_num
+from rigbench.units import fmt_num, shown
 
 FORMATS = ("table", "csv", "markdown", "json")
 
@@ -136,9 +136,9 @@ def parse_percent(text: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise UserError(f"--fail-above {text!r} is not a percentage: write it like 5%") from None
+        raise UserError(f"--fail-above {shown(text)} is not a percentage: write it like 5%") from None
     if not math.isfinite(value) or value < 0:
-        raise UserError(f"--fail-above {text!r} must be a percentage of 0 or more, like 5%")
+        raise UserError(f"--fail-above {shown(text)} must be a percentage of 0 or more, like 5%")
     return value / 100.0
 
 

@@ -16,7 +16,7 @@ from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
 from rigbench.size import plan as planner
 from rigbench.size.plot import plot_time_vs_cost
-from rigbench.units import fmt_bytes, fmt_num
+from rigbench.units import fmt_bytes, fmt_num, shown
 
 
 def _fmt_h(h: float | None) -> str:
@@ -154,7 +154,7 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     """
 
     if precision not in ("fp32", "amp"):
-        raise UserError(f"unknown precision {precision!r}; valid: fp32, amp")
+        raise UserError(f"unknown precision {shown(precision)}; valid: fp32, amp")
     if plot:
         check_plot_path(plot)
     planner.check_request(batch, dataset_size, epochs, deadline)

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from rigbench import data
 from rigbench.errors import UserError
+from rigbench.units import shown
 
 PRECISIONS = ("fp32", "amp")
 # Workload families: each has its own efficiency factors (profiles/efficiency.toml [compute] for convolutional
@@ -218,7 +219,7 @@ def demand(workload_id: str) -> Demand:
     prof = load_workloads_profile()
     table = prof["workloads"]
     if workload_id not in table:
-        raise UserError(f"unknown workload {workload_id!r}; valid: {', '.join(table)}")
+        raise UserError(f"unknown workload {shown(workload_id)}; valid: {', '.join(table)}")
     spec = table[workload_id]
     c = _COUNTERS[spec["kind"]](spec, prof["traffic"])
     opt = prof["memory"]["adam_bytes_per_param" if spec["optimizer"] == "adam" else "sgd_bytes_per_param"]

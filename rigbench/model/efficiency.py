@@ -24,6 +24,7 @@ from functools import lru_cache
 from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.model.demand import FAMILIES
+from rigbench.units import shown
 
 # workload family -> its section of profiles/efficiency.toml
 FAMILY_SECTION = {"conv": "compute", "transformer": "transformer"}
@@ -66,7 +67,7 @@ def _factor_lookup(architecture: str, precision: str, compute_capability: str | 
     """(entry, key it came from, keys walked, borrowed?) for a factor of ``family`` (see compute_factor)."""
     eff = load_efficiency()
     if family not in FAMILY_SECTION:
-        raise UserError(f"unknown workload family {family!r}; valid: {', '.join(FAMILIES)}")
+        raise UserError(f"unknown workload family {shown(family)}; valid: {', '.join(FAMILIES)}")
     comp, fb = eff.get(FAMILY_SECTION[family], {}), eff.get("fallback", {})
     start = [f"{architecture}-{compute_capability}", architecture] if compute_capability else [architecture]
     seen: list[str] = []

@@ -17,6 +17,7 @@ from rigbench.errors import UserError
 from rigbench.model.capability import Capability
 from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch
 from rigbench.model.efficiency import step_host_seconds
+from rigbench.units import shown
 
 
 @dataclass
@@ -91,7 +92,7 @@ def point_prediction(capability: Capability, workload_id: str, precision: str) -
     """Training throughput without its uncertainty: the bare roofline (measured where the capability has it).
     ``rigbench.model.predict`` adds the uncertainty, which the validation table, computed from these, sets."""
     if precision not in PRECISIONS:
-        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+        raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(PRECISIONS)}")
     d = demand(workload_id)
     compute_s, memory_s = times_per_sample(capability, d, precision)
     step_s = capability_step_seconds(capability, d, precision)

@@ -246,7 +246,7 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             hits = [i for i in prices.instances if gpu_matches(query, i.gpu_id)]
             if not hits:
                 gpus = sorted({i.gpu_id for i in prices.instances})
-                raise UserError(f"--rent {spec}: no instance in {prices.source} has a GPU matching {query!r}; "
+                raise UserError(f"--rent {shown(spec)}: no instance in {prices.source} has a GPU matching {shown(query)}; "
                                 f"the list has {', '.join(gpus)}")
             selectors.append(spec)
             add(hits)

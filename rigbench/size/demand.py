@@ -27,6 +27,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.size import load as loader
 from rigbench.size.trace import StepTrace, describe_failure, is_out_of_memory, trace_step
+from rigbench.units import shown
 
 TRACE_BATCHES = (2, 4)
 ANY_BATCH = 2**31 - 1       # max_batch when nothing in the step grows with the batch
@@ -203,7 +204,7 @@ def _create_state(model, optimizer) -> None:
 def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> ModelDemand:
     """Trace two steps of ``job`` at batches 2 and 4, after its optimizer has created its state."""
     if precision not in perf_model.PRECISIONS:
-        raise UserError(f"unknown precision {precision!r}; valid: {', '.join(perf_model.PRECISIONS)}")
+        raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(perf_model.PRECISIONS)}")
     _check_room(job)
     job.model.train()
     optimizer = loader.make_optimizer(job, target)

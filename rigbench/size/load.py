@@ -31,6 +31,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.size import builtin
 from rigbench.size.trace import describe_failure
+from rigbench.units import shown
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -132,7 +133,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
             attr = _only_factory(module, where)
     else:
         if not sep or not attr or not path_part:
-            raise UserError(f"model {spec!r}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
+            raise UserError(f"model {shown(spec)}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
                             "package.module:factory, or path/to/file.py[:factory]")
         where = path_part
         # The current folder is where a user's package lives; the console script does not put it on the path.
@@ -167,7 +168,7 @@ def _only_factory(module, where: str) -> str:
 def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> Job:
     """The ``Job`` for a MODEL argument. ``optimizer`` (``--optimizer``) is refused when the factory brings one."""
     if optimizer is not None and optimizer not in OPTIMIZERS:
-        raise UserError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+        raise UserError(f"unknown optimizer {shown(optimizer)}; valid: {', '.join(OPTIMIZERS)}")
     if seq is not None and seq < 1:
         raise UserError(f"--seq {seq}: a sequence length is 1 or more")
     if spec in builtin.BUILTINS:
