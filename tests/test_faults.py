@@ -951,3 +951,10 @@ def test_a_long_value_of_any_option_is_quoted_short(args, fragment):
     r = run_cli(*args)
     assert_user_error(r, fragment)
     assert len(r.stderr) < 1_000 and "q" * 41 not in r.stderr
+
+
+@pytest.mark.parametrize("gpus, fragment", [("rtx-3090,RTX 3090", "are the same (rtx-3090)"),
+                                            ("2x rtx-3090,2x-rtx-3090", "are the same (2x rtx-3090)")])
+def test_size_refuses_the_same_card_named_twice(gpus, fragment):
+    # the card was sized twice: two identical rows in the table and in the JSON
+    assert_user_error(run_cli("size", "resnet50", "--gpus", gpus), fragment, "name each card once")

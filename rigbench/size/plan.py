@@ -144,12 +144,20 @@ def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:
         return [(g, 1) for g in catalog.load_catalog()]
     top = int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
     out = []
+    given: dict[tuple[str, int], str] = {}
     for name in names:
         m = _NX.match(name)
         n, card = (int(m.group(1)), m.group(2)) if m else (1, name)
         if not 1 <= n <= top:
-            raise UserError(f"--gpus {name!r}: one machine holds 1 to {top} cards")
-        out.append((catalog.resolve(card), n))
+            raise UserError(f"--gpus {shown(name)}: one machine holds 1 to {top} cards")
+        gpu = catalog.resolve(card)
+        if (gpu.id, n) in given:
+            # each row is the same card sized again: the table and the JSON would list it twice
+            same = gpu.id if n == 1 else f"{n}x {gpu.id}"
+            raise UserError(f"--gpus {shown(given[gpu.id, n])} and {shown(name)} are the same ({same}): name each "
+                            "card once")
+        given[gpu.id, n] = name
+        out.append((gpu, n))
     return out
 
 
