@@ -958,3 +958,10 @@ def test_a_long_value_of_any_option_is_quoted_short(args, fragment):
 def test_size_refuses_the_same_card_named_twice(gpus, fragment):
     # the card was sized twice: two identical rows in the table and in the JSON
     assert_user_error(run_cli("size", "resnet50", "--gpus", gpus), fragment, "name each card once")
+
+
+@pytest.mark.parametrize("kind, fragment", [("folder", "is a folder"), ("fifo", "is not a regular file")])
+def test_a_model_path_that_is_no_file_says_what_it_is(tmp_path, kind, fragment):
+    # it said "model file m.py does not exist" of a folder or FIFO that was there
+    {"folder": os.mkdir, "fifo": os.mkfifo}[kind](tmp_path / "m.py")
+    assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), fragment)

@@ -116,6 +116,12 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
     if path_part.endswith(".py") or (not sep and spec.endswith(".py")):
         file = Path(path_part if sep else spec)
         if not file.is_file():
+            # a folder, FIFO or device named *.py is there but is no file to import: "does not exist" would mislead
+            if os.path.isdir(file):
+                raise UserError(f"model file {file} is a folder; give the Python file in it")
+            if os.path.exists(file):
+                raise UserError(f"model file {file} is not a regular file (a FIFO or a device node); give a Python "
+                                "file")
             raise UserError(f"model file {file} does not exist")
         mod_name = f"rigbench_user_model_{abs(hash(str(file.resolve())))}"
         loader_spec = importlib.util.spec_from_file_location(mod_name, file)
