@@ -965,3 +965,11 @@ def test_a_model_path_that_is_no_file_says_what_it_is(tmp_path, kind, fragment):
     # it said "model file m.py does not exist" of a folder or FIFO that was there
     {"folder": os.mkdir, "fifo": os.mkfifo}[kind](tmp_path / "m.py")
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), fragment)
+
+
+def test_a_model_file_with_a_colon_in_its_name_is_read_as_a_file(tmp_path):
+    # "run:3.py" was split at the colon into module "run" and factory "3.py": "module ... does not import"
+    (tmp_path / "run:3.py").write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.randn(8, 4)\n")
+    r = run_cli("size", str(tmp_path / "run:3.py"), "--gpus", "rtx-3090", "--json")
+    assert r.code == 0, r.stderr
+    assert json.loads(r.stdout)["model"]["name"].endswith("run:3.py:build")

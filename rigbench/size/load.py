@@ -113,6 +113,8 @@ def loss_of(job: Job, outputs, batch):
 def _import_factory(spec: str) -> tuple[Callable, str]:
     """The factory function named by ``spec``; a clear UserError for every way it can be missing."""
     path_part, sep, attr = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    if spec.endswith(".py") and os.path.isfile(spec):
+        path_part, sep, attr = spec, "", ""          # a file whose own name holds a colon (run:3.py)
     if path_part.endswith(".py") or (not sep and spec.endswith(".py")):
         file = Path(path_part if sep else spec)
         if not file.is_file():
