@@ -973,3 +973,18 @@ def test_a_model_file_with_a_colon_in_its_name_is_read_as_a_file(tmp_path):
     r = run_cli("size", str(tmp_path / "run:3.py"), "--gpus", "rtx-3090", "--json")
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["model"]["name"].endswith("run:3.py:build")
+
+
+@pytest.mark.parametrize("option", ["--months", "--hours-per-month"])
+def test_report_bounds_its_cost_numbers_as_cost_does(tmp_path, option):
+    # report read them as bare floats: 1e308 months drew the chart (matplotlib overflow warnings) and wrote the page
+    run = Path(__file__).parent.parent / "results" / "reference"
+    r = run_cli("report", str(next(run.glob("*.json"))), option, "1e308", "--out", str(tmp_path / "r.html"))
+    assert_user_error(r, option, "at most")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cost_requests_are_bounded_for_api_callers():
+    from rigbench import cost
+    with pytest.raises(UserError, match="at most 600"):
+        cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=["all"], months=1e308, hours_per_month=10))

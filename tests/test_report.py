@@ -135,7 +135,7 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
     assert_user_error(run_cli("report", "--out", str(tmp_path), cwd=tmp_path), "is a folder")
     assert_user_error(run_cli("report", "--out", str(tmp_path / "no" / "r.html"), cwd=tmp_path), "does not exist")
     assert_user_error(run_cli("report", "nothing", cwd=tmp_path), "no run matches")
-    assert_user_error(run_cli("report", "--months", "0", cwd=tmp_path), "positive")
+    assert_user_error(run_cli("report", "--months", "0", cwd=tmp_path), "above 0")
     assert not (tmp_path / "report.html").exists()
 
 

@@ -8,7 +8,8 @@ from rich.text import Text
 from rigbench import cost, report, scaling
 from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
-from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH
+from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH, MAX_MONTHS,
+                                      MAX_WORK_HOURS_PER_MONTH)
 from rigbench.prices.cloud import load_prices
 from rigbench.units import fmt_num
 
@@ -136,9 +137,9 @@ def _render(doc: dict, as_json: bool) -> None:
 @click.option("--rent", "rent", multiple=True, metavar="WHAT",
               help="What to rent, repeatable: an instance (aws:p3.2xlarge), a provider (aws, azure, gcp, lambda: all "
                    "its instances), gpu=NAME (every instance with that GPU: gpu=V100, gpu=A100-80GB) or all.")
-@click.option("--months", type=Bounded(0, 600, lo_open=True), default=24, show_default=True,
+@click.option("--months", type=Bounded(0, MAX_MONTHS, lo_open=True), default=24, show_default=True,
               help="Horizon: how long you will do this work (at most 600 months).")
-@click.option("--hours-per-month", type=Bounded(0, 100_000),
+@click.option("--hours-per-month", type=Bounded(0, MAX_WORK_HOURS_PER_MONTH),
               help="Work: hours per month on the reference device (at most 100,000).")
 @click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy card).")
 @click.option("--workload", default="resnet50", show_default=True,

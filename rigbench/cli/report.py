@@ -9,6 +9,8 @@ import click
 
 from rigbench import __version__, html_report, report
 from rigbench import runs as runs_mod
+from rigbench.cli import Bounded
+from rigbench.cost.arithmetic import MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH
 from rigbench.errors import UserError
 
 
@@ -23,9 +25,11 @@ from rigbench.errors import UserError
                                                           "GPU, else the last of --gpus).")
 @click.option("--rent", default=None, metavar="PROVIDER:INSTANCE",
               help="Instance rented in the cost chart (default: the cheapest that can do the work).")
-@click.option("--hours-per-month", type=float, default=80.0, show_default=True,
+@click.option("--hours-per-month", type=Bounded(0, MAX_WORK_HOURS_PER_MONTH, lo_open=True), default=80.0,
+              show_default=True,
               help="Hours of work per month on the bought card, for the cost.")
-@click.option("--months", type=float, default=24.0, show_default=True, help="Horizon of the cost comparison.")
+@click.option("--months", type=Bounded(0, MAX_MONTHS, lo_open=True), default=24.0, show_default=True,
+              help="Horizon of the cost comparison.")
 @click.option("--json", "as_json", is_flag=True, help="Print {schema, out, sections} as JSON instead of a line.")
 def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     """Write one HTML page about a run: the machine, every figure against its peak with its interval, this
@@ -49,9 +53,6 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
     if not out_path.parent.is_dir() and str(out_path.parent):
         raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
-    for name, value in (("--hours-per-month", hours_per_month), ("--months", months)):
-        if not value > 0 or value == float("inf"):
-            raise UserError(f"{name} {value:g} must be a positive number")
     chosen = [runs_mod.resolve(r) for r in (runs or ("latest",))]
     this = chosen[0]
     found, skipped = runs_mod.find_runs()

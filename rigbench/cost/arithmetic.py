@@ -18,6 +18,10 @@ HOURS_PER_MONTH = 365.25 * 24 / 12
 MAX_EPOCHS = 1_000_000
 MAX_DATASET_SIZE = 10 ** 12
 MAX_JOBS_PER_MONTH = 1_000_000
+# The horizon and the monthly work cost and report take (50 years; hours of work on the reference card, which may
+# exceed a month's 730.5 when a faster option does the work): past these the totals describe no real purchase.
+MAX_MONTHS = 600
+MAX_WORK_HOURS_PER_MONTH = 100_000
 
 
 def resale_fraction(months: float, table_months: Sequence[float], table_fractions: Sequence[float]) -> float:

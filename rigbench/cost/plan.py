@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.cost.arithmetic import (SECONDS_PER_HOUR, electricity_usd_per_hour, hours_for_samples, resale_fraction,
-                                      system_power_w)
+from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
+                                      hours_for_samples, resale_fraction, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
@@ -154,6 +154,12 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"--months is {req.months}; give the horizon as a positive number of months")
     if req.hours_per_month is not None and req.hours_per_month < 0:
         raise UserError(f"--hours-per-month is {req.hours_per_month}; it must be zero or more")
+    # the CLI's bounds, for every caller (rigbench report passed 1e308 months through to the chart)
+    if req.months > MAX_MONTHS:
+        raise UserError(f"--months is {req.months:g}; it must be at most {MAX_MONTHS}")
+    if req.hours_per_month is not None and req.hours_per_month > MAX_WORK_HOURS_PER_MONTH:
+        raise UserError(f"--hours-per-month is {req.hours_per_month:g}; it must be at most "
+                        f"{MAX_WORK_HOURS_PER_MONTH:,}")
     if req.hours_per_month is not None and req.epochs is not None:
         raise UserError("give the work either as --hours-per-month or as a training job (--epochs/--dataset-size), not both")
     if (req.epochs is None) != (req.dataset_size is None):
