@@ -988,3 +988,11 @@ def test_cost_requests_are_bounded_for_api_callers():
     from rigbench import cost
     with pytest.raises(UserError, match="at most 600"):
         cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=["all"], months=1e308, hours_per_month=10))
+
+
+def test_report_refuses_the_same_card_named_twice(tmp_path):
+    # the page predicted it twice: two rows per workload and two bars side by side
+    run = Path(__file__).parent.parent / "results" / "reference"
+    r = run_cli("report", str(next(run.glob("*.json"))), "--gpus", "rtx-3090,RTX 3090", "--out", str(tmp_path / "r.html"))
+    assert_user_error(r, "are the same card (rtx-3090)")
+    assert not (tmp_path / "r.html").exists()

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from rigbench import __version__, html_report, report
+from rigbench import __version__, catalog, html_report, report
 from rigbench import runs as runs_mod
 from rigbench.cli import Bounded
 from rigbench.cost.arithmetic import MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH
 from rigbench.errors import UserError
+from rigbench.units import shown
 
 
 @click.command(name="report")
@@ -70,7 +71,15 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     if gpus is not None:
         opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
         if not opts.gpus:
-            raise UserError(f"--gpus {gpus!r} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
+            raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
+        given: dict[str, str] = {}
+        for name in opts.gpus:
+            gpu_id = catalog.resolve(name).id
+            if gpu_id in given:
+                # the page would predict it twice: two rows per workload and two bars side by side
+                raise UserError(f"--gpus {shown(given[gpu_id])} and {shown(name)} are the same card ({gpu_id}): name "
+                                "each card once")
+            given[gpu_id] = name
     for p, why in passed_over:
         click.echo(f"rigbench: reference run {p.name} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
