@@ -342,6 +342,12 @@ def loads(text: str, source: str, expected: str = "JSON") -> Any:
         raise UserError(f"{source} is not usable JSON ({str(exc).split(';')[0]}); expected {expected}") from None
 
 
+def _json_type(value: Any) -> str:
+    """What a parsed JSON value is, as JSON names it."""
+    return {list: "an array", dict: "an object", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
+
+
 def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
     """Read a rigbench document of ``kind``; refuse other kinds and versions newer than ``max_version``."""
     path = Path(path)
@@ -350,17 +356,16 @@ def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
     parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
     if not isinstance(doc, dict):
         # the type of what it holds, as JSON names it: "(schema: 'list')" read as if the file said so
-        json_type = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
-            type(doc), "a number")
-        raise UserError(f"{path} is not a rigbench.{kind} file: it holds {json_type}, not a JSON object")
+        raise UserError(f"{path} is not a rigbench.{kind} file: it holds {_json_type(doc)}, not a JSON object")
     if parsed is None or parsed[0] != kind:
         found = doc.get("schema")
-        if isinstance(found, str) and len(found) > 60:
-            found = found[:57] + "..."
-        elif not isinstance(found, (str, type(None))):
-            found = type(found).__name__
-        raise UserError(f"{path} is not a rigbench.{kind} file "
-                        + ("(it has no 'schema')" if found is None else f"(schema: {found!r})"))
+        if found is None:
+            why = "(it has no 'schema')"
+        elif not isinstance(found, str):       # as above: the Python type's name read as if the file had said it
+            why = f"(its 'schema' is {_json_type(found)}, not a name like 'rigbench.{kind}/{max_version}')"
+        else:
+            why = f"(schema: {found if len(found) <= 60 else found[:57] + '...'!r})"
+        raise UserError(f"{path} is not a rigbench.{kind} file {why}")
     if parsed[1] > max_version:
         raise UserError(
             f"{path} is rigbench.{kind}/{parsed[1]}, newer than this rigbench reads "

@@ -996,3 +996,13 @@ def test_report_refuses_the_same_card_named_twice(tmp_path):
     r = run_cli("report", str(next(run.glob("*.json"))), "--gpus", "rtx-3090,RTX 3090", "--out", str(tmp_path / "r.html"))
     assert_user_error(r, "are the same card (rtx-3090)")
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("schema, fragment", [(["rigbench.results/2"], "its 'schema' is an array"),
+                                              ({"v": 2}, "its 'schema' is an object"), (2, "its 'schema' is a number")])
+def test_a_schema_that_is_no_string_says_what_it_holds(tmp_path, schema, fragment):
+    # it said "(schema: 'list')", the Python type's name, as if the file had named a schema 'list'
+    (tmp_path / "r.json").write_text(json.dumps({"schema": schema, "measurements": []}))
+    r = run_cli("results", "show", str(tmp_path / "r.json"))
+    assert_user_error(r, "not a rigbench.results file", fragment)
+    assert "'list'" not in r.stderr and "'dict'" not in r.stderr
