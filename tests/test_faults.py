@@ -1006,3 +1006,15 @@ def test_a_schema_that_is_no_string_says_what_it_holds(tmp_path, schema, fragmen
     r = run_cli("results", "show", str(tmp_path / "r.json"))
     assert_user_error(r, "not a rigbench.results file", fragment)
     assert "'list'" not in r.stderr and "'dict'" not in r.stderr
+
+
+def test_a_price_list_card_not_in_the_catalog_is_named_with_its_line(tmp_path):
+    # 'prices list' showed it, and cost or size then stopped with "unknown GPU 'nonexistent-gpu'", naming no file
+    shipped = (Path(__file__).parent.parent / "profiles" / "cloud_prices.csv").read_text()
+    head, row = [ln for ln in shipped.splitlines() if not ln.startswith("#")][:2]
+    cells = row.split(",")
+    cells[head.split(",").index("gpu_id")] = "nonexistent-gpu"
+    (tmp_path / "p.csv").write_text(head + "\n" + ",".join(cells) + "\n")
+    for args in (("prices", "list"), ("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10")):
+        r = run_cli(*args, "--prices", str(tmp_path / "p.csv"))
+        assert_user_error(r, "p.csv line 2: column 'gpu_id' is 'nonexistent-gpu', not a card of the catalog")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from rigbench import data
+from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.files import read_text, user_data_dir, write_text_atomic
 from rigbench.units import shown
@@ -124,6 +124,13 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         for col in ("provider", "instance", "gpu_id", "region", "source"):
             if not row[col]:
                 raise UserError(f"{where}: column '{col}' is empty")
+        try:
+            catalog.resolve(row["gpu_id"])
+        except UserError:
+            # found here, the error names the file and line; found when a command costs the instance, it named
+            # only the card ("unknown GPU"), as if the user had typed it
+            raise UserError(f"{where}: column 'gpu_id' is {shown(row['gpu_id'])}, not a card of the catalog "
+                            "('rigbench gpus' lists them)") from None
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
