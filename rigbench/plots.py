@@ -14,6 +14,8 @@ Two kinds of chart are drawn here:
 from __future__ import annotations
 
 import io
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,21 @@ from rigbench import files
 from rigbench.errors import UserError
 
 
+def _matplotlib():
+    """The matplotlib package. It checks MPLBACKEND when first imported and stops there on a name it does not know
+    (MPLBACKEND=nonexistent); rigbench draws on Agg whatever it says, so the variable is set aside meanwhile."""
+    backend = os.environ.pop("MPLBACKEND", None) if "matplotlib" not in sys.modules else None
+    try:
+        import matplotlib
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
+    return matplotlib
+
+
 def check_plot_path(path: str | Path) -> Path:
     """Refuse, before any work, a plot file matplotlib cannot write: an unsupported suffix or a missing folder."""
+    _matplotlib()
     from matplotlib.backend_bases import FigureCanvasBase
 
     path = files.check_output(path, "the plot", "--plot")   # never through a link, onto a device, a FIFO or a folder
@@ -42,8 +57,7 @@ def check_plot_path(path: str | Path) -> Path:
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (files only, no display needed)."""
-    import matplotlib
-
+    matplotlib = _matplotlib()
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -1018,3 +1018,10 @@ def test_a_price_list_card_not_in_the_catalog_is_named_with_its_line(tmp_path):
     for args in (("prices", "list"), ("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10")):
         r = run_cli(*args, "--prices", str(tmp_path / "p.csv"))
         assert_user_error(r, "p.csv line 2: column 'gpu_id' is 'nonexistent-gpu', not a card of the catalog")
+
+
+def test_an_unknown_mplbackend_does_not_stop_a_plot(tmp_path):
+    # matplotlib raised on it when first imported (ValueError: Key backend): a traceback, though rigbench draws on Agg
+    r = run_cli("compare", "rtx-3090", "rtx-4090", "--plot", str(tmp_path / "c.png"), env={"MPLBACKEND": "nonexistent"})
+    assert r.code == 0 and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "c.png").stat().st_size > 0
