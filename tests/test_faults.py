@@ -1025,3 +1025,9 @@ def test_an_unknown_mplbackend_does_not_stop_a_plot(tmp_path):
     r = run_cli("compare", "rtx-3090", "rtx-4090", "--plot", str(tmp_path / "c.png"), env={"MPLBACKEND": "nonexistent"})
     assert r.code == 0 and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_an_empty_example_batch_is_named_as_such(tmp_path):
+    # batches 2 and 4 are made by repeating the example's rows; with none the step failed as "ZeroDivisionError"
+    (tmp_path / "m.py").write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.randn(0, 4)\n")
+    assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), "the example batch has 0 samples")

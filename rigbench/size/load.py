@@ -231,6 +231,10 @@ def _job_from(name: str, got, optimizer: str | None) -> Job:
         raise UserError(f"factory {name}: a tensor of the example batch is a scalar; every tensor needs the batch as "
                         "its first dimension")
     sizes = {int(t.shape[0]) for t in tensors}
+    if 0 in sizes:
+        # rigbench repeats the example's rows to make batches 2 and 4: with none there is nothing to repeat, and the
+        # step failed as "RuntimeError: ZeroDivisionError"
+        raise UserError(f"factory {name}: the example batch has 0 samples (a first dimension of 0); give at least one")
     if len(sizes) != 1:
         raise UserError(f"factory {name}: the example batch's tensors disagree on the batch size (first dimensions "
                         f"{sorted(sizes)}); every tensor needs the batch as its first dimension")
