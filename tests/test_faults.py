@@ -1031,3 +1031,32 @@ def test_an_empty_example_batch_is_named_as_such(tmp_path):
     # batches 2 and 4 are made by repeating the example's rows; with none the step failed as "ZeroDivisionError"
     (tmp_path / "m.py").write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.randn(0, 4)\n")
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), "the example batch has 0 samples")
+
+
+def test_a_refresh_url_that_sends_without_end_is_refused_at_the_cap(tmp_path):
+    # the body was read whole: a server sending without end filled the memory (files are capped at 64 MiB)
+    import http.server
+    import threading
+
+    class Endless(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            chunk = b"x" * 2 ** 20
+            try:
+                for _ in range(files.MAX_INPUT_BYTES // len(chunk) + 8):
+                    self.wfile.write(chunk)
+            except OSError:         # the reader stopped at the cap and went away
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        r = run_cli("prices", "refresh", "--from", f"http://127.0.0.1:{server.server_port}/v7", "--dry-run",
+                    timeout=GUARD_S)
+    finally:
+        server.shutdown()
+    assert_user_error(r, "sends more than 64 MiB")

@@ -32,7 +32,7 @@ from typing import Callable
 
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.files import read_text
+from rigbench.files import MAX_INPUT_BYTES, read_text
 from rigbench.prices.cloud import Instance, PriceList
 from rigbench.units import shown
 
@@ -141,7 +141,12 @@ def git_commit_date(path: str) -> _dt.date | None:
 def _http_get(url: str) -> bytes:
     req = urllib.request.Request(url, headers={"User-Agent": "rigbench prices refresh"})
     with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:
-        return resp.read()
+        # the cap of every file rigbench reads: a server that sends without end would fill the memory
+        body = resp.read(MAX_INPUT_BYTES + 1)
+    if len(body) > MAX_INPUT_BYTES:
+        raise UserError(f"{url} sends more than {MAX_INPUT_BYTES // 2 ** 20} MiB; a SkyPilot vms.csv is a few MB: "
+                        "check the URL")
+    return body
 
 
 def _float(text: str | None) -> float | None:
