@@ -83,6 +83,13 @@ def parse_toml(text: str, where: str) -> dict:
         raise UserError(f"{where}: not valid TOML ({exc})") from None
 
 
+def repeated_columns(header: list[str]) -> list[str]:
+    """The column names a CSV header gives more than once: a row read by name would keep the last one's value and lose
+    the other's in silence, so such a file is refused."""
+    names = [h.strip() for h in header]
+    return sorted({n for n in names if n and names.count(n) > 1})
+
+
 def parse_csv(text: str, where: str, required: tuple[str, ...] = (), exact_width: bool = False) -> list[Row]:
     """CSV text with a header line -> rows; ``required`` columns missing from the header are an error.
 
@@ -100,6 +107,9 @@ def parse_csv(text: str, where: str, required: tuple[str, ...] = (), exact_width
     except csv.Error as exc:
         raise UserError(f"{where}: not valid CSV ({exc})") from None
     header = [h.strip() for h in parsed[0]]
+    twice = repeated_columns(header)
+    if twice:
+        raise UserError(f"{where} line {lines[0][0]}: column(s) {', '.join(twice)} given twice in the header")
     missing = [c for c in required if c not in header]
     if missing:
         raise UserError(f"{where} line {lines[0][0]}: missing column(s) {', '.join(missing)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rigbench import data
+from rigbench.prices import skypilot
 from rigbench.errors import UserError
 
 
@@ -25,6 +26,19 @@ def test_csv_short_rows_are_padded_and_long_rows_refused():
 def test_csv_short_rows_are_refused_when_the_width_must_match():
     with pytest.raises(UserError, match=r"x\.csv line 2: 2 values for 3 columns"):
         data.parse_csv("a,b,c\n1,2\n", "x.csv", exact_width=True)
+
+
+def test_a_column_given_twice_is_refused_not_read_as_the_last():
+    # a price list with two "price" columns was read with the second one's values, the first lost in silence
+    with pytest.raises(UserError, match=r"x\.csv line 2: column\(s\) price given twice in the header"):
+        data.parse_csv("# list\nid,price, price\nrtx-3090,1,2\n", "x.csv")
+    assert data.repeated_columns(["a", "b", " a", "c", "b"]) == ["a", "b"]
+
+
+def test_a_skypilot_vms_csv_with_a_column_given_twice_is_refused():
+    header = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region,Price\n"
+    with pytest.raises(UserError, match=r"aws/vms\.csv: column\(s\) Price given twice"):
+        skypilot.parse_vms(header + "p3.2xlarge,V100,1,8,61,3.06,us-east-1,9.99\n", "aws/vms.csv")
 
 
 @pytest.mark.parametrize("cell, kwargs, expected", [

@@ -164,6 +164,9 @@ def parse_vms(text: str, where: str) -> list[dict]:
     """Rows of one ``vms.csv`` as dicts (columns by name); a file without the needed columns is refused."""
     reader = csv.DictReader(io.StringIO(text))
     need = {"InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "Price", "Region"}
+    twice = data.repeated_columns(reader.fieldnames or [])
+    if twice:
+        raise UserError(f"{where}: column(s) {', '.join(twice)} given twice in the header")
     missing = need - set(reader.fieldnames or [])
     if missing:
         raise UserError(f"{where}: not a SkyPilot vms.csv (no column {', '.join(sorted(missing))})")
