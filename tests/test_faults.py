@@ -33,6 +33,7 @@ from rigbench.kernels import disk_read
 from rigbench.kernels.base import Kernel, Prepared, RunContext
 from rigbench.units import fmt_num
 from conftest import assert_user_error, run_cli
+from test_results_cli import craft_run
 
 GUARD_S = 300           # a hang guard only: every wait below ends as soon as its condition holds
 
@@ -1060,3 +1061,17 @@ def test_a_refresh_url_that_sends_without_end_is_refused_at_the_cap(tmp_path):
     finally:
         server.shutdown()
     assert_user_error(r, "sends more than 64 MiB")
+
+
+def test_report_out_must_name_an_html_page(tmp_path):
+    # report --out report.png wrote an HTML page under an image's name
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    assert_user_error(run_cli("report", "--out", str(tmp_path / "report.png"), cwd=tmp_path),
+                      "the report is an HTML page")
+    assert not (tmp_path / "report.png").exists()
+
+
+def test_cost_device_without_a_results_file_is_refused():
+    # --device picks a device of --results FILE; without a file it was set aside without a word
+    assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:g4dn.xlarge", "--hours-per-month", "40",
+                              "--device", "cuda:1"), "--device 'cuda:1'", "--results FILE")

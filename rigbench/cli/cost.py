@@ -10,8 +10,9 @@ from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
 from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH, MAX_MONTHS,
                                       MAX_WORK_HOURS_PER_MONTH)
+from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
-from rigbench.units import fmt_num
+from rigbench.units import fmt_num, shown
 
 
 def _max_cards() -> int:
@@ -195,6 +196,10 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
     if list_only:
         render_list(load_prices(prices_path), as_json)
         return
+    if results_path is None and click.get_current_context().get_parameter_source("device") \
+            is click.core.ParameterSource.COMMANDLINE:
+        # --device picks a device of the results file; without one it would be set aside without a word
+        raise UserError(f"--device {shown(device)} names a device of a results file: give it with --results FILE")
     _render(cost.cost(buy=buy, rent=rent, buy_count=buy_count, months=months, hours_per_month=hours_per_month,
                       reference=reference, workload=workload, precision=precision, epochs=epochs,
                       dataset_size=dataset_size, jobs_per_month=jobs_per_month, results=results_path, device=device,

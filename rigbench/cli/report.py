@@ -18,7 +18,7 @@ from rigbench.units import shown
 @click.command(name="report")
 @click.argument("runs", nargs=-1)
 @click.option("--out", "out", default="report.html", show_default=True, type=click.Path(dir_okay=True),
-              help="The HTML file to write.")
+              help="The HTML file to write (a name ending in .html or .htm).")
 @click.option("--gpus", default=None, metavar="NAME[,NAME]",
               help="Catalog cards to predict beside this machine (default: gtx-1080-ti,rtx-2080-ti,rtx-3090,"
                    "rtx-4090).")
@@ -54,6 +54,9 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
     if not out_path.parent.is_dir() and str(out_path.parent):
         raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
+    if out_path.suffix.lower() not in (".html", ".htm"):
+        # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
+        raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")
     chosen = [runs_mod.resolve(r) for r in (runs or ("latest",))]
     this = chosen[0]
     found, skipped = runs_mod.find_runs()
