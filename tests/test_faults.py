@@ -464,6 +464,16 @@ def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
     assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "2099-01-01", "future")
 
 
+@pytest.mark.parametrize("on_demand, spot", [("0", ""), ("0.00", ""), ("3.06", "0")])
+def test_a_price_list_price_of_zero_is_refused(tmp_path, on_demand, spot):
+    # a free instance won every comparison (and the break-even divided by its price)
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,2026-01-01,me\n")
+    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "p.csv line 2",
+                      "an hourly price is above zero")
+
+
 # ------------------------------------------------------------------------------------------------ odd files
 
 def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):

@@ -134,8 +134,9 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
-        on_demand = row.number("on_demand_usd_per_hour")
-        spot = row.number("spot_usd_per_hour", optional=True)
+        # zero is no price: a free instance would win every comparison and break-even would divide by it
+        on_demand = row.number("on_demand_usd_per_hour", positive="an hourly price is above zero")
+        spot = row.number("spot_usd_per_hour", optional=True, positive="an hourly price is above zero")
         if spot is not None and spot > on_demand:
             raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
         try:

@@ -212,7 +212,7 @@ def _offers(t: Tracked, rows: list[dict]) -> list[_Offer]:
         for key, h in hosts.items():
             g = gpus.get(key)
             hp, gp = _float(h["Price"]), _float(g["Price"]) if g else None
-            if g is None or hp is None or gp is None:
+            if g is None or hp is None or gp is None or hp + gp <= 0:   # no price: a price list refuses zero
                 continue
             hs, gs = _float(h.get("SpotPrice")), _float(g.get("SpotPrice"))
             offers.append(_Offer(h["Region"], hp + gp, None if hs is None or gs is None else hs + gs,
