@@ -1085,3 +1085,14 @@ def test_cost_device_without_a_results_file_is_refused():
     # --device picks a device of --results FILE; without a file it was set aside without a word
     assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:g4dn.xlarge", "--hours-per-month", "40",
                               "--device", "cuda:1"), "--device 'cuda:1'", "--results FILE")
+
+
+@pytest.mark.parametrize("command", ["size", "bench"])
+def test_a_torch_setting_torch_refuses_at_import_is_one_line(tmp_path, command):
+    # torch reads TORCH_LOGS when imported and raises ValueError on a name it does not know: a traceback before
+    out = tmp_path / "r.json"
+    args = {"size": ("size", "resnet50", "--gpus", "rtx-3090", "--json"),
+            "bench": ("bench", "--quick", "--only", "gemm", "--device", "cpu", "--out", str(out))}[command]
+    r = run_cli(*args, env={"TORCH_LOGS": "no-such-log"})
+    assert_user_error(r, "torch cannot be imported in this environment", "Invalid log settings", "TORCH_*")
+    assert not out.exists()

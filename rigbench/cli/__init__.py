@@ -15,6 +15,7 @@ import importlib
 import os
 import signal
 import sys
+import traceback
 
 import click
 
@@ -225,4 +226,20 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"cannot write the output: {exc.strerror or exc}")
     except RecursionError:  # input nested too deeply for some parser below: bad input, not a crash
         fail("the input nests too deeply to be read (thousands of brackets); check the file or value given")
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless torch itself failed to import
+        if not _torch_failed_to_import(exc):
+            raise
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        fail(f"torch cannot be imported in this environment ({type(exc).__name__}: {first[:200]}); check the TORCH_* "
+             "and CUDA_* environment variables")
     _exit(rv if isinstance(rv, int) else 0)
+
+
+def _torch_failed_to_import(exc: BaseException) -> bool:
+    """The exception came out of torch's own package while it was being imported: a setting of the environment it
+    reads at import (TORCH_LOGS=garbage raises ValueError there), not a fault of rigbench. A failed import leaves
+    no ``torch`` in sys.modules."""
+    if "torch" in sys.modules:
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f"{os.sep}torch{os.sep}" in f.filename for f in frames)
