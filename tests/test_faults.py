@@ -918,13 +918,20 @@ def test_card_counts_in_other_scripts_digits_are_refused(args, fragment):
     assert_user_error(run_cli(*args), fragment)
 
 
-def test_a_price_list_count_in_other_scripts_digits_is_refused(tmp_path):
+def _shipped_price_row(path: Path, **cells: str) -> Path:
+    """A price list of the shipped list's header and first row, with ``cells`` (column=value) put in that row."""
     shipped = (Path(__file__).parent.parent / "profiles" / "cloud_prices.csv").read_text()
     head, row = [ln for ln in shipped.splitlines() if not ln.startswith("#")][:2]
-    cells = row.split(",")
-    cells[head.split(",").index("gpu_count")] = "٢"
-    (tmp_path / "p.csv").write_text(head + "\n" + ",".join(cells) + "\n")
-    assert_user_error(run_cli("prices", "list", "--prices", str(tmp_path / "p.csv")), "column 'gpu_count' is '٢'")
+    values = row.split(",")
+    for column, value in cells.items():
+        values[head.split(",").index(column)] = value
+    path.write_text(head + "\n" + ",".join(values) + "\n")
+    return path
+
+
+def test_a_price_list_count_in_other_scripts_digits_is_refused(tmp_path):
+    prices = _shipped_price_row(tmp_path / "p.csv", gpu_count="٢")
+    assert_user_error(run_cli("prices", "list", "--prices", str(prices)), "column 'gpu_count' is '٢'")
 
 
 @pytest.mark.parametrize("batch, fragment", [(NINES[:23], "at most 2,147,483,647"), ("2147483648", "at most 2,147,483,647"),
@@ -1021,11 +1028,7 @@ def test_a_schema_that_is_no_string_says_what_it_holds(tmp_path, schema, fragmen
 
 def test_a_price_list_card_not_in_the_catalog_is_named_with_its_line(tmp_path):
     # 'prices list' showed it, and cost or size then stopped with "unknown GPU 'nonexistent-gpu'", naming no file
-    shipped = (Path(__file__).parent.parent / "profiles" / "cloud_prices.csv").read_text()
-    head, row = [ln for ln in shipped.splitlines() if not ln.startswith("#")][:2]
-    cells = row.split(",")
-    cells[head.split(",").index("gpu_id")] = "nonexistent-gpu"
-    (tmp_path / "p.csv").write_text(head + "\n" + ",".join(cells) + "\n")
+    _shipped_price_row(tmp_path / "p.csv", gpu_id="nonexistent-gpu")
     for args in (("prices", "list"), ("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10")):
         r = run_cli(*args, "--prices", str(tmp_path / "p.csv"))
         assert_user_error(r, "p.csv line 2: column 'gpu_id' is 'nonexistent-gpu', not a card of the catalog")

@@ -18,6 +18,7 @@ cause: the CLI prints one line and exits 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -110,6 +111,18 @@ def loss_of(job: Job, outputs, batch):
     return sum(t.float().mean() for t in outs)
 
 
+@contextlib.contextmanager
+def _users_code(failed: str):
+    """Run code of the user's model: whatever it raises, a sys.exit() too, is the user's to fix and becomes one
+    UserError, ``failed`` followed by the exception's type and first line. Ctrl-C stays Ctrl-C."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise UserError(f"{failed} {describe_failure(exc)}") from None
+
+
 def _import_factory(spec: str) -> tuple[Callable, str]:
     """The factory function named by ``spec``; a clear UserError for every way it can be missing."""
     path_part, sep, attr = spec.rpartition(":") if ":" in spec else (spec, "", "")
@@ -131,12 +144,11 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         sys.modules[mod_name] = module
         where = str(file)
         try:
-            loader_spec.loader.exec_module(module)
-        except BaseException as exc:                 # the user's code: any failure is the user's to fix
-            sys.modules.pop(mod_name, None)
-            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
-                raise
-            raise UserError(f"model file {file} does not import: {describe_failure(exc)}") from None
+            with _users_code(f"model file {file} does not import:"):
+                loader_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(mod_name, None)          # a half-imported module is not kept
+            raise
         if not attr:
             attr = _only_factory(module, where)
     else:
@@ -149,11 +161,8 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         if added:
             sys.path.insert(0, os.getcwd())
         try:
-            module = importlib.import_module(path_part)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
-                raise
-            raise UserError(f"module {path_part} does not import: {describe_failure(exc)}") from None
+            with _users_code(f"module {path_part} does not import:"):
+                module = importlib.import_module(path_part)
         finally:
             if added:
                 sys.path.remove(os.getcwd())
@@ -198,12 +207,8 @@ def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> 
         if not accepts:
             raise UserError(f"--seq: {name} takes no seq_len argument; drop --seq or add seq_len to the factory")
         kwargs["seq_len"] = seq
-    try:
+    with _users_code(f"factory {name} raised"):
         got = factory(**kwargs)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
-            raise
-        raise UserError(f"factory {name} raised {describe_failure(exc)}") from None
     return _job_from(name, got, optimizer)
 
 
@@ -266,12 +271,8 @@ def make_optimizer(job: Job, target: str):
     if isinstance(job.optimizer, torch.optim.Optimizer):
         return job.optimizer
     if job.optimizer is not None:
-        try:
+        with _users_code(f"{job.name}: the optimizer function raised"):
             opt = job.optimizer(params)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):   # Ctrl-C; a sys.exit() in the user's code is its failure
-                raise
-            raise UserError(f"{job.name}: the optimizer function raised {describe_failure(exc)}") from None
         if not isinstance(opt, torch.optim.Optimizer):
             raise UserError(f"{job.name}: the optimizer function returned {type(opt).__name__}, not a torch.optim.Optimizer")
         return opt
