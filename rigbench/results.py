@@ -20,8 +20,10 @@ Version history of ``rigbench.results``:
   ``{"code": "recorded", "value": null, "limit": null, "text": <the prose>}``.
 - **/2** (current): ``invalid_reasons`` are structured (``code, value, limit, text``; codes in
   :data:`rigbench.validity.CODES`). A measurement adds ``ci_low_s``/``ci_high_s`` (95% confidence interval of
-  the median per-call time), ``rounds_s`` (its median in each round of the suite) and ``machine`` (the machine
-  during it: reference ``drift``, hypervisor ``steal``, ``others``' CPU use, as fractions); the top level adds
+  the median per-call time), ``rounds_s`` (its median in each round of the suite), ``round_sizes`` (how many of
+  ``samples_s`` each round took, in order: a round's samples can be told apart) and ``machine`` (the machine
+  during it: reference ``drift``, hypervisor ``steal``, ``others``' CPU use, as fractions; ``earlier``, the figure
+  against this machine's earlier runs of it); the top level adds
   ``machine`` (the reference workload's time in every round and the run's summary) and
   ``conditions.cpu_clock_rounds`` (the CPU clock after each round of load).
 
@@ -67,7 +69,8 @@ MEASUREMENT = {"type": "object", "required": ["kernel", "device", "status"], "pr
     "peak": _NUM, "peak_source": _STR, "fraction_of_peak": _NUM, "flops": _NUM, "bytes": _NUM, "items": _NUM,
     "status": {"type": "string", "enum": ["ok", "skipped", "failed"]}, "reason": _STR, "valid": ("boolean", "null"),
     "invalid_reasons": {"type": ("array", "null"), "items": REASON}, "prepare_s": _NUM, "conditions": _OBJ,
-    "info": _OBJ, "rounds_s": {"type": ("array", "null"), "items": _NUM}, "machine": _OBJ,
+    "info": _OBJ, "rounds_s": {"type": ("array", "null"), "items": _NUM},
+    "round_sizes": {"type": ("array", "null"), "items": "integer"}, "machine": _OBJ,
     "samples_s": {"type": ("array", "null"), "items": _NUM}}}
 
 # The probe's fields that the guidelines, the report and the model compute with are typed down to the leaf: a

@@ -24,7 +24,7 @@ __all__ = ["KIND", "SCHEMA", "VERSION", "MEASUREMENT_KEYS", "new_document", "emp
 MEASUREMENT_KEYS = ("kernel", "device", "dtype", "params", "median_s", "iqr_s", "min_s", "max_s", "ci_low_s",
                     "ci_high_s", "repeats", "inner", "metric", "unit", "value", "peak", "peak_source",
                     "fraction_of_peak", "flops", "bytes", "items", "status", "reason", "valid", "invalid_reasons",
-                    "prepare_s", "conditions", "info", "rounds_s", "machine")
+                    "prepare_s", "conditions", "info", "rounds_s", "round_sizes", "machine")
 
 
 def utc_now() -> datetime:

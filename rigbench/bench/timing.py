@@ -49,6 +49,7 @@ class Measurement:
     first_call_s: float | None = None  # the first (cold) call, which carries one-off costs
     budget_hit: bool = False        # sampling stopped at the time budget, not at min_total_s
     rounds_s: list[float] | None = None   # the median per-call time of each round (None: one round)
+    round_sizes: list[int] | None = None  # how many of ``samples_s`` each round took, in order (None: one round)
 
     @classmethod
     def combine(cls, parts: list["Measurement"]) -> "Measurement":
@@ -59,7 +60,7 @@ class Measurement:
         return cls(samples_s=[t for p in parts for t in p.samples_s], inner=first.inner,
                    warmup_calls=sum(p.warmup_calls for p in parts), warmup_s=sum(p.warmup_s for p in parts),
                    first_call_s=first.first_call_s, budget_hit=any(p.budget_hit for p in parts),
-                   rounds_s=[p.median_s for p in parts])
+                   rounds_s=[p.median_s for p in parts], round_sizes=[len(p.samples_s) for p in parts])
 
     @property
     def round_move(self) -> float | None:
@@ -130,6 +131,7 @@ class Measurement:
             "repeats": self.repeats, "inner": self.inner, "spread": self.spread, "outliers": self.outliers,
             "warmup_calls": self.warmup_calls, "first_call_s": self.first_call_s, "budget_hit": self.budget_hit,
             "samples_s": list(self.samples_s), "rounds_s": list(self.rounds_s) if self.rounds_s else None,
+            "round_sizes": list(self.round_sizes) if self.round_sizes else None,
             "round_move": self.round_move,
         }
 
