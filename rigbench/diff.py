@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 
 from rigbench import results
 from rigbench.bench import baseline
-from rigbench.results import case_label
 from rigbench.runs import Run
 
 KIND = "diff"
@@ -64,10 +63,6 @@ class Change:
     over_limit: bool
 
 
-def _key(f: results.Figure) -> tuple[str, str, str, str]:
-    return (f.kernel, f.device, str(f.dtype), case_label(f))
-
-
 def _figure(f: results.Figure) -> Figure:
     ci = f.ci if f.measured else None
     return Figure(value=f.value if f.measured else None, low=ci[0] if ci else None, high=ci[1] if ci else None,
@@ -76,7 +71,7 @@ def _figure(f: results.Figure) -> Figure:
 
 def figures(view: results.Results) -> dict[tuple, tuple[results.Figure, Figure]]:
     """Key -> (figure of the view, as a diff reads it) for every record of a run (the last wins if a key repeats)."""
-    return {_key(f): (f, _figure(f)) for f in view.all()}
+    return {f.key: (f, _figure(f)) for f in view.all()}
 
 
 def compare_pair(base: Figure | None, new: Figure | None, fail_above: float | None) -> dict:

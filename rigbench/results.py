@@ -257,6 +257,11 @@ class Figure:
     machine = property(lambda self: self._get("machine", {}))
 
     @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What makes records of two runs the same figure: kernel, device, dtype and the case as a person reads it."""
+        return self.kernel, self.device, str(self.dtype), case_label(self)
+
+    @property
     def value(self) -> float | None:
         v = self.raw.get("value")
         return float(v) if _finite(v) else None
@@ -377,19 +382,21 @@ class Results:
         """Whether the machine was quiet enough over the run, with the numbers: the run's ``steal``, ``others``,
         reference ``drift``, the load average at start and end, the reasons over the limits (structured), how
         many measured figures a machine reason flagged (``flagged`` of ``measured``), how many were flagged only
-        for their own timing (``unsteady``: samples or rounds too far apart, no machine reason), and the
+        for their own timing (``unsteady``: samples or rounds too far apart, no machine reason), how many were
+        more than their limit from this machine's earlier runs of them (``unlike``), and the
         hypervisor the probe found (``virtualization``, None on bare metal or where it could not tell)."""
         mach = self.machine
         measured = [f for f in self.figures if f.measured]
         flagged = [f for f in measured if any(r.get("code") in validity.MACHINE_CODES for r in f.reasons)]
         unsteady = [f for f in measured if f not in flagged
                     and any(r.get("code") in validity.TIMING_CODES for r in f.reasons)]
+        unlike = [f for f in measured if any(r.get("code") == "earlier" for r in f.reasons)]
         run_reasons = validity.machine_reasons(mach)
         load = mach.get("loadavg_1m") if isinstance(mach.get("loadavg_1m"), dict) else {}
         return {"quiet": not run_reasons and not flagged, "steal": mach.get("steal"), "others": mach.get("others"),
                 "drift": mach.get("drift"), "slower": mach.get("slower"), "rounds": mach.get("rounds"), "loadavg_start": load.get("start"),
                 "loadavg_end": load.get("end"), "reasons": run_reasons, "flagged": len(flagged),
-                "unsteady": len(unsteady), "measured": len(measured),
+                "unsteady": len(unsteady), "unlike": len(unlike), "measured": len(measured),
                 "virtualization": (self.probe.get("os") or {}).get("virtualization")}
 
     @property

@@ -17,6 +17,13 @@ Movement between rounds and of the reference workload is held to the same 10%: a
 machine it was measured on. CPU time lost to the hypervisor (steal) or taken by other programs comes straight out of
 a kernel that uses every usable core, so each is held to 5%: half the 10% budget, leaving the other half for the
 timing noise itself.
+
+Everything above is seen inside one run. A virtual machine can also move between runs with nothing inside a run
+to show it (a neighbour on the host for minutes, a vCPU moved to a busier core), so a figure whose rounds agreed can
+still be far from the same machine's other runs (docs/bench.md has the measurements). A figure is therefore held
+also against the same machine's earlier runs of it (:mod:`rigbench.bench.baseline`): more than 10% from the median of
+its newest five earlier values, the machine did not repeat its own number, and the figure is flagged with how far.
+A first run has no history and is judged on the rest alone.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ MAX_DRIFT = 0.10           # (slowest - fastest reference round) over the refere
 MAX_SLOWER = 0.10          # median reference cycles over this machine's quietest earlier run's median, less one
 MAX_STEAL = 0.05           # CPU time stolen by the hypervisor, share of the usable CPUs' time
 MAX_OTHERS = 0.05          # CPU time used by other programs, share of the usable CPUs' time
+MAX_EARLIER = 0.10         # |value over the median of this machine's earlier runs of the figure, less one|
 MIN_SAMPLE_S = 0.001       # a timed sample shorter than this is dominated by clock and call overhead
 
 # Every code a reason may carry, with the few words the bench table shows for it.
@@ -40,6 +48,7 @@ CODES = {
     "slower": "machine slower",
     "steal": "CPU stolen",
     "busy": "machine busy",
+    "earlier": "unlike earlier runs",
     "short_sample": "sample < 1 ms",
     "throttled": "throttled",
     "shrunk": "size reduced",
@@ -87,7 +96,8 @@ def timing_reasons(spread: float | None, sample_s: float | None, round_move: flo
 
 def machine_reasons(machine: dict | None) -> list[dict]:
     """Reasons from the machine during the figure: ``{"drift", "slower", "steal", "others"}`` as fractions (None:
-    unknown)."""
+    unknown), and ``earlier`` (the figure against this machine's earlier runs of it, ``{"median", "runs",
+    "off"}``)."""
     machine = machine or {}
     out = []
     drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
@@ -105,6 +115,13 @@ def machine_reasons(machine: dict | None) -> list[dict]:
     if _finite(others) and others > MAX_OTHERS:
         out.append(reason("busy", f"other programs used {others:.0%} of the usable CPUs (limit {MAX_OTHERS:.0%})",
                           round(others, 4), MAX_OTHERS))
+    earlier = machine.get("earlier") if isinstance(machine.get("earlier"), dict) else {}
+    off, runs = earlier.get("off"), earlier.get("runs")
+    if _finite(off) and abs(off) > MAX_EARLIER:
+        of = f"{runs} earlier run{'' if runs == 1 else 's'}" if isinstance(runs, int) else "earlier runs"
+        out.append(reason("earlier", f"{off:+.0%} against this machine's earlier runs of it (median of {of}, limit "
+                                     f"±{MAX_EARLIER:.0%}): the machine did not repeat its own figure",
+                          round(off, 4), MAX_EARLIER))
     return out
 
 
@@ -139,6 +156,8 @@ def brief(r: dict) -> str:
     value = r.get("value")
     if code in ("spread", "rounds", "drift", "slower", "steal", "busy") and _finite(value):
         return f"{words} {value:.0%}"
+    if code == "earlier" and _finite(value):
+        return f"{words} {value:+.0%}"
     return words
 
 

@@ -87,3 +87,37 @@ def test_a_diff_says_how_far_the_machine_itself_moved_between_two_runs(tmp_path)
     assert diff.machine_moved(a, b) == pytest.approx(0.10)
     assert diff.machine_moved(b, a) == pytest.approx(6.0 / 6.6 - 1, abs=1e-4)
     assert diff.machine_moved(a, c) is None          # another machine: its cycles say nothing of this one
+
+
+def _figure(value, codes=(), kernel="gemm", label="1024³"):
+    return {"kernel": kernel, "device": "cpu", "dtype": "float32", "label": label, "status": "ok", "value": value,
+            "valid": not codes, "invalid_reasons": [{"code": c, "text": c} for c in codes]}
+
+
+def test_a_figure_is_held_against_its_own_earlier_values_not_those_of_a_moving_or_shared_machine():
+    runs = [(None, {**_run(), "measurements": [_figure(v), _figure(9.0, kernel="memcopy", label="128 MiB")]})
+            for v in (0.150, 0.170, 0.160)]
+    # measured while other programs used the CPUs, or while the reference moved: that, not the machine's level
+    runs.append((None, {**_run(), "measurements": [_figure(0.080, codes=("busy", "spread"))]}))
+    runs.append((None, {**_run(), "measurements": [_figure(0.090, codes=("drift",))]}))
+    # a figure flagged for its own timings alone is still this machine's level (its median)
+    runs.append((None, {**_run(), "measurements": [_figure(0.180, codes=("spread", "rounds"))]}))
+    history = baseline.figure_history(runs)
+    assert history[("gemm", "cpu", "float32", "1024³")] == [0.150, 0.170, 0.160, 0.180]
+    assert history[("memcopy", "cpu", "float32", "128 MiB")] == [9.0, 9.0, 9.0]
+    # median of 0.150, 0.160, 0.170, 0.180 is 0.165; 0.140 is 15.2% below it: flagged, with the sign
+    earlier = baseline.against(0.140, history[("gemm", "cpu", "float32", "1024³")])
+    assert earlier == {"median": pytest.approx(0.165), "runs": 4, "off": pytest.approx(0.140 / 0.165 - 1, abs=1e-4)}
+    (r,) = validity.machine_reasons({"earlier": earlier})
+    assert (r["code"], r["limit"], r["value"]) == ("earlier", validity.MAX_EARLIER, pytest.approx(-0.1515, abs=1e-4))
+    assert "4 earlier runs" in r["text"] and validity.brief(r) == "unlike earlier runs -15%"
+    # 0.155 is 6.1% below: the machine repeated its figure
+    assert validity.machine_reasons({"earlier": baseline.against(0.155, [0.150, 0.170, 0.160, 0.180])}) == []
+    # a first run has nothing to be held against
+    assert baseline.against(0.140, None) is None and baseline.against(0.140, []) is None
+
+
+def test_only_the_newest_earlier_values_of_a_figure_count():
+    runs = [(None, {**_run(), "measurements": [_figure(float(v))]}) for v in range(1, 9)]
+    assert baseline.figure_history(runs)[("gemm", "cpu", "float32", "1024³")] == [4.0, 5.0, 6.0, 7.0, 8.0]
+    assert baseline.FIGURE_HISTORY == 5

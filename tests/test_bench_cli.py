@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
+from rigbench import validity
 from rigbench.bench.schema import load_results
 
 
@@ -341,3 +342,34 @@ def test_a_quiet_machine_with_many_unsteady_figures_says_so_once(monkeypatch, ca
     doc["probe"]["os"]["virtualization"] = None     # bare metal: no guess about a host
     flat = " ".join(_rendered(monkeypatch, capsys, 120, doc).split())
     assert "within their limits. Run again with more rounds" in flat and "virtual machine" not in flat
+
+
+def test_figures_unlike_the_machines_earlier_runs_are_said_once_above_and_each_in_its_row(monkeypatch, capsys):
+    """A quiet run whose figures sit far from this machine's earlier runs of them: the sentence above the table says
+    how many and what to trust; each row shows its own distance (the figure's, not the run's)."""
+    doc = _fake_doc()
+    doc["machine"] = {"rounds": 3, "steal": 0.0, "others": 0.01, "drift": 0.03}
+    ok = [m for m in doc["measurements"] if m["status"] == "ok"]
+    for m in ok[:2]:
+        m["machine"] = {"earlier": {"median": m["value"] / 0.82, "runs": 3, "off": -0.18}}
+        m["invalid_reasons"] = validity.machine_reasons(m["machine"])
+        m["valid"] = False
+    text = _rendered(monkeypatch, capsys, 180, doc)
+    flat = " ".join(text.split())
+    head = flat[:flat.index("kernel device")]
+    assert head.startswith(f"2 of {len(ok)} figures are more than 10% from this machine's earlier runs of them: it "
+                           "does not repeat its own numbers from run to run")
+    assert "The machine was" not in head       # inside the run it was quiet
+    assert flat.count("INVALID: unlike earlier runs -18%") == 2
+
+
+def test_on_a_busy_machine_figures_unlike_earlier_runs_are_put_down_to_the_load(monkeypatch, capsys):
+    doc = _busy_doc()
+    ok = [m for m in doc["measurements"] if m["status"] == "ok"]
+    ok[1]["machine"] = {"earlier": {"median": ok[1]["value"] * 2, "runs": 5, "off": -0.5}}
+    ok[1]["invalid_reasons"] = [*ok[1]["invalid_reasons"], *validity.machine_reasons(ok[1]["machine"])]
+    flat = " ".join(_rendered(monkeypatch, capsys, 120, doc).split())
+    head = flat[:flat.index("rigbench bench --quick:")].strip()
+    assert head.startswith("The machine was busy while measuring")
+    assert head.endswith(f"1 of {len(ok)} figures are also more than 10% from this machine's earlier runs of them.")
+    assert "does not repeat" not in head

@@ -393,6 +393,26 @@ def test_a_second_run_in_the_same_folder_is_held_against_the_first(tmp_path):
     assert ("slower" in {r["code"] for r in m["invalid_reasons"]}) == (m["machine"]["slower"] > 0.10)
 
 
+def test_a_figure_unlike_the_machines_earlier_runs_of_it_is_flagged(tmp_path):
+    """The second run in a folder holds each figure against the first run's value of it; a first run whose figure
+    reads a hundred times higher (edited here) flags the second one, which says how far and against how many."""
+    reg = {"a": Logged("a")}
+    first, first_path = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "one.json", probe=PROBE,
+                                  peaks=PEAKS, settings=FAST)
+    assert "earlier" not in first["measurements"][0]["machine"]       # nothing to be held against
+    doc = json.loads(first_path.read_text(encoding="utf-8"))
+    # a hundred times the value, and no flag: a figure flagged for a busy machine would not count as its history
+    doc["measurements"][0].update(value=doc["measurements"][0]["value"] * 100, valid=True, invalid_reasons=[])
+    first_path.write_text(json.dumps(doc), encoding="utf-8")
+    second, _ = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "two.json", probe=PROBE,
+                          peaks=PEAKS, settings=FAST)
+    (m,) = second["measurements"]
+    earlier = m["machine"]["earlier"]
+    assert earlier["runs"] == 1 and earlier["median"] == pytest.approx(doc["measurements"][0]["value"])
+    assert earlier["off"] == pytest.approx(m["value"] / earlier["median"] - 1, abs=1e-4) and earlier["off"] < -0.9
+    assert m["valid"] is False and "earlier" in {r["code"] for r in m["invalid_reasons"]}
+
+
 def test_a_kernel_whose_data_must_stay_cold_gets_no_untimed_pass(tmp_path):
     class Cold(Logged):
         warm_up = False

@@ -18,6 +18,12 @@ read 13 % "slower" (its median 6.05 Mcycles against one reading of 5.34 in an ea
 against the quietest run's median (5.78) it is 5 %. Earlier runs are those in the folder this run is written to and in
 the per-user data folder, made on the same machine (host, CPU, usable cores), with the same reference workload,
 torch version and threads; the newest :data:`HISTORY` of them are read. A first run has no baseline and says so.
+
+The same earlier runs hold each figure against itself (:func:`figure_history`, :func:`against`): the reference is
+one small workload, read for a moment at each round boundary, and a machine can move between runs in ways it does
+not show (measured, docs/bench.md). A figure more than 10% from the median of its own newest
+:data:`FIGURE_HISTORY` earlier values is flagged (:mod:`rigbench.validity`). The median, because one odd earlier
+run must not decide; values measured while the machine moved or was shared are left out, because they show that.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ import math
 import statistics
 from pathlib import Path
 
-from rigbench import results
+from rigbench import results, validity
 from rigbench.errors import UserError
 
 HISTORY = 50      # earlier runs read at most (the newest)
+FIGURE_HISTORY = 5    # a figure is held against the median of its newest this many earlier values
+
 
 
 def signature(doc: dict) -> dict:
@@ -65,10 +73,11 @@ def median_of(doc: dict) -> float | None:
     return statistics.median(cycles) if cycles else None
 
 
-def find(sig: dict, folders: list[Path], exclude: Path | None = None) -> dict:
-    """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``."""
+def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list[tuple[Path, dict]]:
+    """This machine's earlier runs, oldest first: the newest :data:`HISTORY` files of ``folders`` whose
+    :func:`signature` is ``sig`` (``exclude``, this run's own file, left out)."""
     if not sig.get("workload") or not sig.get("host"):
-        return {"mcycles": None, "reason": "no reference workload or host recorded for this run"}
+        return []
     paths: dict[Path, Path] = {}
     for folder in folders:
         if folder.is_dir():
@@ -77,24 +86,35 @@ def find(sig: dict, folders: list[Path], exclude: Path | None = None) -> dict:
                     paths.setdefault(p.resolve(), p)
     skip = exclude.resolve() if exclude is not None else None
     newest = sorted((p for real, p in paths.items() if real != skip), key=lambda p: p.stat().st_mtime)[-HISTORY:]
-    best, runs = None, 0
+    out = []
     for path in newest:
         try:
             doc = results.load_document(path)
         except (UserError, OSError):
             continue
-        if signature(doc) != sig:
-            continue
+        if signature(doc) == sig:
+            out.append((path, doc))
+    return out
+
+
+def find(sig: dict, folders: list[Path], exclude: Path | None = None,
+         runs: list[tuple[Path, dict]] | None = None) -> dict:
+    """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``; ``runs``:
+    its earlier runs when already read (:func:`earlier`)."""
+    if not sig.get("workload") or not sig.get("host"):
+        return {"mcycles": None, "reason": "no reference workload or host recorded for this run"}
+    best, count = None, 0
+    for path, doc in earlier(sig, folders, exclude) if runs is None else runs:
         cycles = median_of(doc)
         if cycles is None:
             continue
-        runs += 1
+        count += 1
         if best is None or cycles < best[0]:
             best = (cycles, path)
     if best is None:
         where = ", ".join(str(f) for f in folders)
         return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference in {where}"}
-    return {"mcycles": best[0], "file": str(best[1]), "runs": runs}
+    return {"mcycles": best[0], "file": str(best[1]), "runs": count}
 
 
 def slower(readings: list[dict], base: dict) -> float | None:
@@ -103,3 +123,27 @@ def slower(readings: list[dict], base: dict) -> float | None:
     if not cycles or not base.get("mcycles"):
         return None
     return round(statistics.median(cycles) / base["mcycles"] - 1.0, 4)
+
+
+def figure_history(runs: list[tuple[Path, dict]]) -> dict[tuple, list[float]]:
+    """Each figure's values in this machine's earlier runs (:func:`earlier`), oldest first, at most the newest
+    :data:`FIGURE_HISTORY`, keyed as :attr:`rigbench.results.Figure.key`. A value flagged for its own timings counts
+    (its median is still the machine's level); one flagged for the machine (:data:`rigbench.validity.MACHINE_CODES`:
+    moving, slower, stolen from or busy) does not, since it shows that and not the machine's level."""
+    out: dict[tuple, list[float]] = {}
+    for _, doc in runs:
+        for f in results.Results.of(doc).ok(valid_only=False):
+            if not any(r.get("code") in validity.MACHINE_CODES for r in f.reasons):
+                out.setdefault(f.key, []).append(f.value)
+    return {k: v[-FIGURE_HISTORY:] for k, v in out.items()}
+
+
+def against(value: float | None, earlier_values: list[float] | None) -> dict | None:
+    """A figure against its own earlier values: ``{"median", "runs", "off"}``, ``off`` its value over their median
+    less one (-0.14: 14% below what this machine gave before); None with no earlier value or no value."""
+    if not earlier_values or value is None or not math.isfinite(value):
+        return None
+    med = statistics.median(earlier_values)
+    if med <= 0:
+        return None
+    return {"median": med, "runs": len(earlier_values), "off": round(value / med - 1.0, 4)}

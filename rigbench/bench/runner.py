@@ -385,9 +385,11 @@ class CaseRun:
         rec.update(status="failed", reason=_one_line(exc))
         return False
 
-    def record(self, readings: list[dict] | None = None, base: dict | None = None) -> dict:
+    def record(self, readings: list[dict] | None = None, base: dict | None = None,
+               history: dict | None = None) -> dict:
         """The measurement so far; ``readings``: the reference readings of the run, one per round boundary;
-        ``base``: this machine's baseline from its earlier runs (:mod:`rigbench.bench.baseline`)."""
+        ``base``: this machine's baseline from its earlier runs, ``history``: their figures
+        (:mod:`rigbench.bench.baseline`)."""
         if not self.parts:
             return self.rec
         m = self.parts[0] if len(self.parts) == 1 else Measurement.combine(self.parts)
@@ -403,7 +405,7 @@ class CaseRun:
             machine["stopped"] = self.stopped
         cond = dict(self.cond)
         return _finish(self.rec, self.kernel, self.dtype, self.params, self.original, self.shrinks, m, self.info,
-                       self.device_peaks, self.probe, cond, machine)
+                       self.device_peaks, self.probe, cond, machine, history)
 
 
 def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: Settings, device_peaks: dict,
@@ -428,7 +430,7 @@ def _free_cuda(device: str) -> None:
 
 
 def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks, probe, cond,
-            machine: dict | None = None) -> dict:
+            machine: dict | None = None, history: dict | None = None) -> dict:
     def formula(fn):
         try:
             return fn(params)
@@ -447,7 +449,11 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
         device_peaks, kernel.peak_key(dtype, params), rec["value"], rec["unit"])
     rec["conditions"] = cond
     rec["info"] = info
-    rec["machine"] = machine or {}
+    rec["machine"] = machine = dict(machine or {})
+    if history is not None:
+        earlier = baseline.against(rec["value"], history.get(results.Figure(rec).key))
+        if earlier is not None:
+            machine["earlier"] = earlier
     rec["status"], rec["reason"] = "ok", None
     gpu_states = [cond.get("gpu_before"), cond.get("gpu_after"), *(cond.get("gpu_rounds") or [])]
     throttle = [r for st in gpu_states for r in conditions.throttled(st, None)]
@@ -579,7 +585,10 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
 
         # the clock beside each reading turns its time into cycles: this run against the machine's earlier runs
         clock_mhz = ((doc["peaks"].get("cpu") or {}).get("clock") or {}).get("scalar_mhz")
-        base = baseline.find(baseline.signature(doc), [path.parent, results.results_dir()], exclude=path)
+        sig, folders = baseline.signature(doc), [path.parent, results.results_dir()]
+        earlier_runs = baseline.earlier(sig, folders, exclude=path)
+        base = baseline.find(sig, folders, runs=earlier_runs)
+        history = baseline.figure_history(earlier_runs)
         doc["machine"]["baseline"] = base
 
         def read_reference() -> None:
@@ -589,7 +598,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                 doc["machine"]["reference"]["reason"] = f"not measured: {exc}"
 
         def publish() -> None:
-            doc["measurements"] = [*broken, *(c.record(readings, base) for c in cases if c.parts or c.done)]
+            doc["measurements"] = [*broken, *(c.record(readings, base, history) for c in cases if c.parts or c.done)]
             total = conditions.MachineSampler(machine.cpus)
             for c in cases:
                 total.add(c.machine)

@@ -117,6 +117,20 @@ def machine_sentence(doc: dict) -> str | None:
     """One sentence above the table when the machine was busy or moving, with its numbers and what to do (as pyperf
     warns when a benchmark looks unstable); None when it was quiet."""
     v = results.Results.of(doc).machine_verdict()
+    inside = _inside_sentence(v)
+    if not v["unlike"]:
+        return inside
+    if v["flagged"]:     # the machine was busy or moving inside this run: the sentence above already says why
+        return (f"{inside} {v['unlike']} of {v['measured']} figures are also more than {validity.MAX_EARLIER:.0%} "
+                "from this machine's earlier runs of them.")
+    across = (f"{v['unlike']} of {v['measured']} figures are more than {validity.MAX_EARLIER:.0%} from this "
+              "machine's earlier runs of them: it does not repeat its own numbers from run to run, so trust a figure "
+              "only once it repeats (rigbench results diff compares runs).")
+    return f"{inside} {across}" if inside else across
+
+
+def _inside_sentence(v: dict) -> str | None:
+    """What the machine did inside this run (``v``: :meth:`rigbench.results.Results.machine_verdict`)."""
     more = (v["rounds"] or 1) + 2
     if v["quiet"]:
         if v["unsteady"] < UNSTEADY_SENTENCE:

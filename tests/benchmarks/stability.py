@@ -112,16 +112,17 @@ def idle_report(runs: list[dict], walls: list[float]) -> tuple[str, dict]:
 
 
 def causes(doc: dict) -> str:
-    """How many flagged figures of a run were flagged for their own timings (spread, rounds), for the machine (drift,
-    slower, steal, busy), or for both: whether a quieter machine alone would have made them valid."""
-    own = machine = both = 0
+    """Why the flagged figures of a run were flagged: their own timings (spread, rounds), the machine inside the run
+    (drift, slower, steal, busy), the machine across runs (more than 10% from its earlier runs of the figure), or
+    more than one of these: whether a quieter machine alone would have made them valid."""
+    counts = {"own timings": 0, "machine": 0, "earlier runs": 0, "several": 0}
     for f in results.Results.of(doc).ok(valid_only=False):
         codes = {r.get("code") for r in f.reasons}
-        timing, host = bool(codes & set(validity.TIMING_CODES)), bool(codes & set(validity.MACHINE_CODES))
-        own += timing and not host
-        machine += host and not timing
-        both += timing and host
-    return f"own timings {own}, machine {machine}, both {both}"
+        hit = [name for name, group in (("own timings", validity.TIMING_CODES), ("machine", validity.MACHINE_CODES),
+                                        ("earlier runs", ("earlier",))) if codes & set(group)]
+        if hit:
+            counts[hit[0] if len(hit) == 1 else "several"] += 1
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
 
 
 def machine_line(doc: dict) -> str:
