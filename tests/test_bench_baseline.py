@@ -113,8 +113,9 @@ def test_a_figure_is_held_against_its_own_earlier_values_not_those_of_a_moving_o
     assert "4 earlier runs" in r["text"] and validity.brief(r) == "unlike earlier runs -15%"
     # 0.155 is 6.1% below: the machine repeated its figure
     assert validity.machine_reasons({"earlier": baseline.against(0.155, [0.150, 0.170, 0.160, 0.180])}) == []
-    # a first run has nothing to be held against
+    # a first run has nothing to be held against, nor has a figure whose earlier values are (edited) next to zero
     assert baseline.against(0.140, None) is None and baseline.against(0.140, []) is None
+    assert baseline.against(1.0, [5e-324]) is None
 
 
 def test_only_the_newest_earlier_values_of_a_figure_count():

@@ -144,6 +144,7 @@ def against(value: float | None, earlier_values: list[float] | None) -> dict | N
     if not earlier_values or value is None or not math.isfinite(value):
         return None
     med = statistics.median(earlier_values)
-    if med <= 0:
+    ratio = value / med if med > 0 else math.inf
+    if not math.isfinite(ratio):    # an earlier file edited to a value near zero: nothing to hold this one against
         return None
-    return {"median": med, "runs": len(earlier_values), "off": round(value / med - 1.0, 4)}
+    return {"median": med, "runs": len(earlier_values), "off": round(ratio - 1.0, 4)}
