@@ -436,6 +436,9 @@ NINES = "9" * 300
     (("bench", "--distributed", "--timeout", "1e308"), "--timeout"),
     (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=abc"), "--price rtx-3090 'abc'"),
     (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=nan"), "--price rtx-3090 'nan' is not a finite"),
+    # a job of 1e-297 samples printed its hours per month as a 300-digit string
+    (("cost", "--buy", "rtx-3090", "--rent", "all", "--epochs", "1e-300", "--dataset-size", "1000"),
+     "is 1e-297 samples: a job trains on one sample or more"),
 ])
 def test_bad_numbers_are_one_line_and_exit_2(args, fragment):
     assert_user_error(run_cli(*args), fragment)
@@ -445,6 +448,10 @@ def test_bad_numbers_are_one_line_and_exit_2(args, fragment):
     (("--dataset-size", "1000", "--epochs", "1e300"), "--epochs is 1e300"),
     (("--dataset-size", NINES, "--epochs", "1"), "--dataset-size"),
     (("--dataset-size", "1000", "--epochs", "nan"), "finite"),
+    # 1e-300 epochs was sized as a run of "0 images" taking 1.8e-298 s
+    (("--dataset-size", "1000", "--epochs", "1e-300"), "1e-297 samples: a run trains on one sample or more"),
+    # a 35-digit deadline was taken as a real one
+    (("--dataset-size", "1000", "--epochs", "1", "--deadline", "9" * 35 + "h"), "is more than 50 years"),
 ])
 def test_size_refuses_a_run_too_long_to_print(args, fragment):
     # 1e300 epochs was costed: a dollar figure hundreds of digits long

@@ -166,6 +166,9 @@ def _check_request(req: CostRequest) -> None:
         raise UserError("a training job needs both --epochs and --dataset-size")
     if req.epochs is not None and (req.epochs <= 0 or req.dataset_size <= 0):
         raise UserError("--epochs and --dataset-size must be positive")
+    if req.epochs is not None and req.epochs * req.dataset_size < 1:
+        raise UserError(f"--epochs {req.epochs:g} x --dataset-size {req.dataset_size:,.0f} is "
+                        f"{req.epochs * req.dataset_size:.3g} samples: a job trains on one sample or more")
     if req.jobs_per_month is not None and req.jobs_per_month <= 0:
         raise UserError(f"--jobs-per-month is {req.jobs_per_month}; it must be positive")
     if req.resale is not None and not 0 <= req.resale <= 1:

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 
 from rigbench import catalog, scaling
 from rigbench import model as perf_model
-from rigbench.cost.arithmetic import MAX_DATASET_SIZE, MAX_EPOCHS, hours_for_samples, renting_total_usd
+from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, hours_for_samples,
+                                      renting_total_usd)
 from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
@@ -44,7 +45,12 @@ def parse_deadline(text: str) -> float:
     m = _DURATION.match(str(text))
     if not m or float(m.group(1)) <= 0:
         raise UserError(f"--deadline {shown(text)}: write a positive duration like 36h, 3d or 2w")
-    return float(m.group(1)) * _HOURS[(m.group(2) or "h").lower() if m.group(2) else None]
+    hours = float(m.group(1)) * _HOURS[(m.group(2) or "h").lower() if m.group(2) else None]
+    # cost's horizon: a deadline further out than any purchase is costed over is no deadline
+    if hours > MAX_MONTHS * HOURS_PER_MONTH:
+        raise UserError(f"--deadline {shown(text)} is more than {MAX_MONTHS // 12} years: leave it out to size the "
+                        "run without one")
+    return hours
 
 
 # The built-in workload whose validation stands for each workload family's uncertainty.
@@ -235,6 +241,9 @@ def check_request(batch: int | None, dataset_size: int | None, epochs: float | N
     if dataset_size is not None and (not 1 <= dataset_size <= MAX_DATASET_SIZE or not 0 < epochs <= MAX_EPOCHS):
         raise UserError(f"--dataset-size must be 1 to {MAX_DATASET_SIZE:,} and --epochs above 0 and at most "
                         f"{MAX_EPOCHS:,}")
+    if dataset_size is not None and dataset_size * epochs < 1:
+        raise UserError(f"--dataset-size {dataset_size:,} x --epochs {epochs:g} is {dataset_size * epochs:.3g} "
+                        "samples: a run trains on one sample or more")
     deadline_h = parse_deadline(deadline) if deadline is not None else None
     if deadline_h is not None and dataset_size is None:
         raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
