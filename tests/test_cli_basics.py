@@ -32,6 +32,29 @@ def test_unknown_option_is_one_line_exit_2():
     assert_user_error(run_cli("--no-such-option"), "no-such-option")
 
 
+@pytest.mark.parametrize("args, option", [
+    (("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10", "--plot", "a.png", "--plot", "b.png"),
+     "--plot"),
+    (("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10", "--months=5", "--months", "6"),
+     "--months"),
+    (("bench", "--only", "gemm", "--out", "a.json", "--out", "b.json"), "--out"),
+    (("results", "diff", "a.json", "b.json", "--fail-above", "5", "--fail-above", "6"), "--fail-above"),
+])
+def test_an_option_of_one_value_given_twice_is_refused(args, option, tmp_path):
+    """Click keeps the last of a repeated option without a word; a script that sets one twice has a mistake in it.
+    Nothing runs and nothing is written."""
+    got = run_cli(*args, cwd=tmp_path)
+    assert_user_error(got, f"{option} is given 2 times: give it once")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_that_collect_values_and_flags_may_repeat():
+    got = run_cli("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=900", "--price", "rtx-4090=1500")
+    assert got.code == 0, got.stderr
+    got = run_cli("gpus", "--json", "--json")
+    assert got.code == 0 and got.stdout.lstrip().startswith("{"), got.stderr
+
+
 def test_json_files_are_written_readable_like_any_other_file(tmp_path):
     """mkstemp creates 0600 files; a results file follows the umask like a file the user saved."""
     old = os.umask(0o022)

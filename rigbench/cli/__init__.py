@@ -88,6 +88,39 @@ def _refusing_empty(command: click.Command) -> click.Command:
     return command
 
 
+def _refusing_repeats(command: click.Command) -> click.Command:
+    """An option that takes one value, given twice (``--out a.json --out b.json``), is refused with one line: click
+    would keep the last without a word, and a script that sets an option twice has a mistake in it. Options that
+    collect values (``--price``, ``--only``) and on/off flags are not affected. Sub-commands of a group too."""
+    if getattr(command, "_refuses_repeats", False):
+        return command
+    for sub in getattr(command, "commands", {}).values():
+        _refusing_repeats(sub)
+    single = {p.name: next((o for o in p.opts if o.startswith("--")), p.opts[0]) for p in command.params
+              if isinstance(p, click.Option) and not p.multiple and not p.count and not p.is_flag}
+    parse = command.parse_args
+
+    def parse_args(ctx, args):
+        if single:
+            try:
+                _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+            except click.UsageError:
+                order = []          # the real parse below reports it, as click words it
+            seen: dict[str, int] = {}
+            for param in order:
+                if param.name in single:
+                    seen[param.name] = seen.get(param.name, 0) + 1
+            twice = [name for name, n in seen.items() if n > 1]
+            if twice:
+                raise UserError(f"{single[twice[0]]} is given {seen[twice[0]]} times: give it once (only the last "
+                                "would count)")
+        return parse(ctx, args)
+
+    command.parse_args = parse_args
+    command._refuses_repeats = True
+    return command
+
+
 class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use."""
 
@@ -98,7 +131,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
-        return _refusing_empty(getattr(module, "command"))
+        return _refusing_repeats(_refusing_empty(getattr(module, "command")))
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
