@@ -118,8 +118,8 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
         raise UserError(f"cannot read {what} {shown(raw)}: too long for an amount; {example}")
     if cleaned.lstrip("+-").lower() in ("nan", "inf", "infinity"):
         raise UserError(f"{what} {shown(raw)} is not a finite number: {example}")
-    if cleaned.startswith("-"):
-        raise UserError(f"{what} {shown(raw)} is negative")
+    if cleaned.startswith("-"):     # '-0' too: an amount is written without a sign
+        raise UserError(f"{what} {shown(raw)} has a minus sign: an amount is zero or more, written without one")
     if not _USD.match(cleaned):
         if re.match(r"^[0-9.]+,[0-9]{1,2}$", cleaned):
             raise UserError(f"cannot read {what} {shown(raw)}: a comma separates thousands and a dot the cents "

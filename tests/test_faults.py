@@ -436,6 +436,9 @@ NINES = "9" * 300
     (("bench", "--distributed", "--timeout", "1e308"), "--timeout"),
     (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=abc"), "--price rtx-3090 'abc'"),
     (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=nan"), "--price rtx-3090 'nan' is not a finite"),
+    # '-0' was "negative"
+    (("gpus", "--max-price", "-0"), "--max-price '-0' has a minus sign: an amount is zero or more"),
+    (("gpus", "--max-price", "-5"), "--max-price '-5' has a minus sign"),
     # a job of 1e-297 samples printed its hours per month as a 300-digit string
     (("cost", "--buy", "rtx-3090", "--rent", "all", "--epochs", "1e-300", "--dataset-size", "1000"),
      "is 1e-297 samples: a job trains on one sample or more"),
