@@ -278,6 +278,39 @@ def parse_schema(schema: Any) -> tuple[str, int] | None:
     return kind, int(version)
 
 
+def json_files(folder: str | os.PathLike,
+               passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, os.stat_result]]:
+    """The ``*.json`` files of ``folder`` worth opening, by name, each with its ``stat`` (a link followed): not
+    hidden, regular files. A link that leads nowhere or in a circle, a folder, a FIFO or a device named ``*.json``
+    is passed over, with why, into ``passed_over`` when given: one odd entry must not stop every reader of the
+    folder. A folder that does not exist or cannot be listed has no files."""
+    folder = Path(folder)
+    try:
+        names = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    except OSError:
+        return []
+    out = []
+    for path in names:
+        if path.name.startswith("."):
+            continue
+        try:
+            st = path.stat()
+        except RuntimeError:    # a link loop (Python before 3.13; later ones raise OSError ELOOP)
+            why = "a symbolic link that leads in a circle"
+        except OSError as exc:
+            why = ("a symbolic link that leads in a circle" if exc.errno == errno.ELOOP else
+                   "a symbolic link that leads nowhere" if exc.errno == errno.ENOENT else
+                   f"not readable ({exc.strerror or exc})")
+        else:
+            if stat.S_ISREG(st.st_mode):
+                out.append((path, st))
+                continue
+            why = _kind(st.st_mode)
+        if passed_over is not None:
+            passed_over.append((path, f"{path} is {why}, not a results file"))
+    return out
+
+
 def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
 

@@ -43,7 +43,7 @@ from typing import Iterable, Iterator
 
 from rigbench import intervals, validity
 from rigbench.errors import UserError
-from rigbench.files import read_json, user_data_dir
+from rigbench.files import json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY
 
 KIND = "results"
@@ -499,16 +499,12 @@ def newest(folder: str | os.PathLike | None = None) -> Path | None:
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over."""
     best: tuple[str, float, Path] | None = None
     for where in search_dirs(folder):
-        if not where.is_dir():
-            continue
-        for path in where.glob("*.json"):
-            if path.name.startswith("."):
-                continue
+        for path, st in json_files(where):
             try:
                 doc = load_document(path)
             except UserError:
                 continue
-            key = (str(doc.get("created_utc") or ""), path.stat().st_mtime, path)
+            key = (str(doc.get("created_utc") or ""), st.st_mtime, path)
             if best is None or key[:2] > best[:2]:
                 best = key
     return best[2] if best else None

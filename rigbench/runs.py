@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rigbench import results
+from rigbench import files, results
 from rigbench.errors import UserError
 
 LATEST = "latest"
@@ -49,17 +49,14 @@ def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     return [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
 
 
-def _candidates(cwd=None) -> list[tuple[Path, str]]:
-    seen: set[Path] = set()
+def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, str]]:
+    seen: set[tuple[int, int]] = set()
     out = []
     for folder, origin in folders(cwd):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.json")):
-            real = path.resolve()
-            if path.name.startswith(".") or real in seen:
+        for path, st in files.json_files(folder, passed_over):
+            if (st.st_dev, st.st_ino) in seen:       # one file under two names (a link): listed once
                 continue
-            seen.add(real)
+            seen.add((st.st_dev, st.st_ino))
             out.append((path, origin))
     return out
 
@@ -67,7 +64,7 @@ def _candidates(cwd=None) -> list[tuple[Path, str]]:
 def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
     """Every readable run in the results folders, newest first; and (path, why) of the files passed over."""
     runs, skipped = [], []
-    for path, origin in _candidates(cwd):
+    for path, origin in _candidates(cwd, skipped):
         try:
             runs.append(Run(results.load(path), origin))
         except UserError as exc:

@@ -517,6 +517,53 @@ def test_a_fifo_in_the_results_folder_is_passed_over_and_mentioned(tmp_path):
     assert any("passed over 1 file" in n and "FIFO" in n for n in r.json()["notes"]), r.json()["notes"]
 
 
+def _odd_entries(folder: Path) -> None:
+    """A results folder as a careless disk leaves it: a link to a deleted file, two links to each other, a folder
+    and a FIFO, each named *.json, and a hidden file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dangling.json").symlink_to(folder / "deleted.json")
+    (folder / "loop-a.json").symlink_to(folder / "loop-b.json")
+    (folder / "loop-b.json").symlink_to(folder / "loop-a.json")
+    (folder / "dir.json").mkdir()
+    os.mkfifo(folder / "fifo.json")
+    (folder / ".hidden.json").write_text("{}", encoding="utf-8")
+
+
+def test_a_folder_listing_passes_over_odd_entries_and_says_why(tmp_path):
+    _odd_entries(tmp_path)
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "alias.json").symlink_to(tmp_path / "run.json")
+    odd: list = []
+    got = files.json_files(tmp_path, odd)
+    assert [p.name for p, _ in got] == ["alias.json", "run.json"]       # a link to a file is that file
+    assert got[0][1].st_ino == got[1][1].st_ino
+    why = {p.name: w for p, w in odd}
+    assert set(why) == {"dangling.json", "loop-a.json", "loop-b.json", "dir.json", "fifo.json"}
+    assert "leads nowhere" in why["dangling.json"] and "in a circle" in why["loop-a.json"]
+    assert "a directory" in why["dir.json"] and "FIFO" in why["fifo.json"]
+    assert files.json_files(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize("args", [("results", "list"), ("report", "--out", "r.html"), ("recommend",)])
+def test_odd_entries_in_the_results_folder_stop_no_reader(tmp_path, args):
+    # a link loop in ./results was a RuntimeError traceback from `results list` and `report`
+    _odd_entries(tmp_path / "results")
+    r = run_cli(*args, cwd=tmp_path, timeout=GUARD_S, env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    assert "Traceback" not in r.stderr and r.code in (0, 2), r.stderr
+    if args == ("results", "list"):
+        assert "dangling.json is a symbolic link that leads nowhere" in " ".join(r.stdout.split()), r.stdout
+
+
+def test_a_bench_run_beside_odd_entries_still_reads_its_history(tmp_path):
+    # a link to a deleted file beside --out was a FileNotFoundError traceback before the first kernel ran
+    from test_bench_runner import FAST, PEAKS, PROBE, Logged
+
+    _odd_entries(tmp_path)
+    doc, path = runner.run_suite(registry={"a": Logged("a")}, device="cpu", quick=True, out=tmp_path / "one.json",
+                                 probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert doc["status"] == "complete" and path == tmp_path / "one.json"
+
+
 def test_a_file_over_the_size_cap_is_refused_without_reading_it(tmp_path):
     big = tmp_path / "big.json"
     with open(big, "wb") as fh:

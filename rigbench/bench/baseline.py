@@ -29,10 +29,11 @@ run must not decide; values measured while the machine moved or was shared are l
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from pathlib import Path
 
-from rigbench import results, validity
+from rigbench import files, results, validity
 from rigbench.errors import UserError
 
 HISTORY = 50      # earlier runs read at most (the newest)
@@ -78,14 +79,17 @@ def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list
     :func:`signature` is ``sig`` (``exclude``, this run's own file, left out)."""
     if not sig.get("workload") or not sig.get("host"):
         return []
-    paths: dict[Path, Path] = {}
+    found: dict[tuple[int, int], tuple[float, Path]] = {}     # one entry per file, however many names lead to it
     for folder in folders:
-        if folder.is_dir():
-            for p in folder.glob("*.json"):
-                if not p.name.startswith("."):
-                    paths.setdefault(p.resolve(), p)
-    skip = exclude.resolve() if exclude is not None else None
-    newest = sorted((p for real, p in paths.items() if real != skip), key=lambda p: p.stat().st_mtime)[-HISTORY:]
+        for p, st in files.json_files(folder):
+            found.setdefault((st.st_dev, st.st_ino), (st.st_mtime, p))
+    try:
+        skip = os.stat(exclude) if exclude is not None else None
+    except OSError:
+        skip = None
+    if skip is not None:
+        found.pop((skip.st_dev, skip.st_ino), None)
+    newest = [p for _, p in sorted(found.values(), key=lambda t: t[0])][-HISTORY:]
     out = []
     for path in newest:
         try:

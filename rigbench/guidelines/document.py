@@ -5,10 +5,11 @@ short verdict (:func:`verdict_summary`)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rigbench import results
 from rigbench.errors import UserError
-from rigbench.files import parse_schema, read_json, read_text
+from rigbench.files import json_files, parse_schema, read_json, read_text
 from rigbench.guidelines.advice import suggestions
 from rigbench.guidelines.kind import machine_kind
 from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
@@ -91,21 +92,21 @@ def _document_kind(path: str) -> str | None:
 
 def _refused_results(results_dir: str | None) -> str:
     """When no results file was usable: how many ``*.json`` files were passed over, and why the first was."""
-    candidates = []
+    regular: list[Path] = []
+    odd: list[tuple[Path, str]] = []        # links leading nowhere, folders, FIFOs named *.json
     for folder in results.search_dirs(results_dir):
-        try:
-            candidates += sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() \
-                else []
-        except OSError:
-            continue
-    if not candidates:
+        regular += [p for p, _ in json_files(folder, odd)]
+    n = len(regular) + len(odd)
+    if not n:
         return ""
-    try:
-        _load_results(str(candidates[0]))
-        why = f"{candidates[0]} is not usable"
-    except UserError as exc:
-        why = str(exc)
-    n = len(candidates)
+    if odd:
+        why = odd[0][1]
+    else:
+        try:
+            _load_results(str(regular[0]))
+            why = f"{regular[0]} is not usable"
+        except UserError as exc:
+            why = str(exc)
     return f"; passed over {n} file{'s' if n > 1 else ''} there that {'are' if n > 1 else 'is'} not usable, e.g. {why}"
 
 
