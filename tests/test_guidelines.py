@@ -525,7 +525,7 @@ def test_spec_quotes_protect_commas():
     ("os=beos", "linux"),
     ("ram", "key=value"),
     ('cpu="Intel', "quote"),
-    ("price=-5", "negative"),
+    ("price=-5", "has a minus sign"),
     ("ram=0GB", "above zero"),
     ("disk=0TB", "above zero"),
 ])
