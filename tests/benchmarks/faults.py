@@ -338,6 +338,25 @@ def drills() -> list[Drill]:
     out.append(Drill("recommend with a FIFO in results/", ["recommend", "--json"], expect="ok",
                      setup=lambda f: [(f / "results").mkdir(), os.mkfifo(f / "results" / "a.json")] and [],
                      check=lambda r, f: None if "passed over" in r.stdout else "the refused file is not mentioned"))
+
+    def odd_results(f: Path) -> list[str]:
+        """results/ holding a link to a deleted file, two links to each other and a folder, each named *.json."""
+        (f / "results").mkdir()
+        (f / "results" / "gone.json").symlink_to(f / "results" / "deleted.json")
+        (f / "results" / "a.json").symlink_to(f / "results" / "b.json")
+        (f / "results" / "b.json").symlink_to(f / "results" / "a.json")
+        (f / "results" / "dir.json").mkdir()
+        return []
+
+    for cmd in (["results", "list"], ["recommend"], ["report", "--out", "r.html"]):
+        out.append(Drill(f"{' '.join(cmd[:2])} with links to nowhere and in a circle in results/", cmd,
+                         expect="any-clean", setup=odd_results))
+    out.append(Drill("bench --out beside links to nowhere and in a circle", ["bench", "--quick", "--only", "gemm",
+                     "--out", "results/run.json"], expect="ok", setup=odd_results))
+    for opt, args in [("--out", ["bench", "--only", "gemm", "--out", "a.json", "--out", "b.json"]),
+                      ("--plot", ["cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "5", "--plot",
+                                  "a.png", "--plot", "b.png"])]:
+        out.append(Drill(f"{args[0]} {opt} given twice", args))
     price_files = [("a future date", price_row(price_date="2099-01-01")),
                    ("a 300-digit price", price_row(on_demand_usd_per_hour="9" * 300)),
                    ("a nan price", price_row(on_demand_usd_per_hour="nan")),
