@@ -295,8 +295,6 @@ def json_files(folder: str | os.PathLike,
             continue
         try:
             st = path.stat()
-        except RuntimeError:    # a link loop (Python before 3.13; later ones raise OSError ELOOP)
-            why = "a symbolic link that leads in a circle"
         except OSError as exc:
             why = ("a symbolic link that leads in a circle" if exc.errno == errno.ELOOP else
                    "a symbolic link that leads nowhere" if exc.errno == errno.ENOENT else

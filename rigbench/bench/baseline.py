@@ -40,7 +40,6 @@ HISTORY = 50      # earlier runs read at most (the newest)
 FIGURE_HISTORY = 5    # a figure is held against the median of its newest this many earlier values
 
 
-
 def signature(doc: dict) -> dict:
     """What must match for two runs' reference readings to be compared."""
     probe = doc.get("probe") or {}
