@@ -1035,10 +1035,16 @@ def test_size_refuses_the_same_card_named_twice(gpus, fragment):
     assert_user_error(run_cli("size", "resnet50", "--gpus", gpus), fragment, "name each card once")
 
 
-@pytest.mark.parametrize("kind, fragment", [("folder", "is a folder"), ("fifo", "is not a regular file")])
+def _link_loop(path: Path) -> None:
+    path.symlink_to(path.with_name("other.py"))
+    path.with_name("other.py").symlink_to(path)
+
+
+@pytest.mark.parametrize("kind, fragment", [("folder", "is a folder"), ("fifo", "is not a regular file"),
+                                            ("loop", "a symbolic link that leads nowhere or in a circle")])
 def test_a_model_path_that_is_no_file_says_what_it_is(tmp_path, kind, fragment):
-    # it said "model file m.py does not exist" of a folder or FIFO that was there
-    {"folder": os.mkdir, "fifo": os.mkfifo}[kind](tmp_path / "m.py")
+    # it said "model file m.py does not exist" of a folder, FIFO or link loop that was there
+    {"folder": os.mkdir, "fifo": os.mkfifo, "loop": _link_loop}[kind](tmp_path / "m.py")
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), fragment)
 
 

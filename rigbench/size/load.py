@@ -137,6 +137,9 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
             if os.path.exists(file):
                 raise UserError(f"model file {file} is not a regular file (a FIFO or a device node); give a Python "
                                 "file")
+            if os.path.islink(file):
+                raise UserError(f"model file {file} is a symbolic link that leads nowhere or in a circle; give the "
+                                "Python file itself")
             raise UserError(f"model file {file} does not exist")
         mod_name = f"rigbench_user_model_{abs(hash(str(file.resolve())))}"
         loader_spec = importlib.util.spec_from_file_location(mod_name, file)
