@@ -193,3 +193,19 @@ def test_a_package_module_factory_in_the_current_folder_is_found(cli, tmp_path):
     assert doc["model"]["batch"] == 8
     # per sample: forward 2*16*4 FLOPs; backward computes the weight gradient only (the input needs none), 2*16*4
     assert doc["model"]["flops_per_step"] == 8 * (2 * 16 * 4 + 2 * 16 * 4)
+
+
+def test_a_loss_that_is_not_a_number_is_sized_and_warned_about(cli, tmp_path):
+    """Memory and work do not depend on the values, so a model whose loss is NaN is still sized; the warning says the
+    model as given would not learn. A finite loss gets no such warning."""
+    nan = _write(tmp_path, "import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), "
+                           "torch.full((8, 4), float('nan'))\n")
+    r = cli("size", nan, "--gpus", "rtx-3090", "--json")
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert doc["cards"][0]["fits"] is True
+    assert any("the loss was not a finite number" in w for w in doc["warnings"]), doc["warnings"]
+    ok = tmp_path / "ok.py"
+    ok.write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.ones(8, 4)\n")
+    r = cli("size", str(ok), "--gpus", "rtx-3090", "--json")
+    assert r.code == 0 and not any("finite" in w for w in r.json()["warnings"]), r.stderr

@@ -50,7 +50,7 @@ def test_the_affine_rule_reproduces_a_direct_count_at_a_third_batch():
     md = demand.measure(job, "fp32", "cpu")
     assert md.moments, "the two steps ran the same operators"
     opt = load.make_optimizer(job, "cpu")
-    step = demand._step_fn(job, "fp32")
+    step = demand._step_fn(job, "fp32", [])
     step(job.model, job.resized(12), opt, lambda _: contextlib.nullcontext(), lambda: None)
     opt.zero_grad(set_to_none=True)
 

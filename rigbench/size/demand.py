@@ -78,6 +78,7 @@ class ModelDemand:
     moments: list[tuple[str, Affine]] = field(default_factory=list)   # bytes alive after each operator
     traces: list[StepTrace] = field(default_factory=list)
     input_exact: Affine | None = None   # the input batch without allocator rounding
+    loss_finite: bool = True            # every traced step's loss was a finite number
 
     @property
     def rule(self) -> str:
@@ -155,7 +156,8 @@ class ModelDemand:
         }
 
 
-def _step_fn(job: loader.Job, precision: str):
+def _step_fn(job: loader.Job, precision: str, losses: list[bool]):
+    """One training step of ``job``; whether each step's loss was finite is appended to ``losses``."""
     import torch
 
     def step(model, batch, optimizer, phase, after_backward):
@@ -166,6 +168,7 @@ def _step_fn(job: loader.Job, precision: str):
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
             raise UserError(f"{job.name}: the loss is not a scalar tensor that depends on the parameters "
                             f"(got {type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else ' of shape ' + str(tuple(loss.shape))})")
+        losses.append(bool(torch.isfinite(loss.detach()).item()))
         phase("backward")
         loss.backward()
         after_backward()
@@ -208,7 +211,8 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     _check_room(job)
     job.model.train()
     optimizer = loader.make_optimizer(job, target)
-    step = _step_fn(job, precision)
+    losses: list[bool] = []
+    step = _step_fn(job, precision, losses)
     traces: list[StepTrace] = []
     try:
         _create_state(job.model, optimizer)
@@ -248,7 +252,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
         param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,
         optimizer_bytes=t2.optimizer_bytes, input_bytes=fit("input_bytes"), family=family, moments=moments,
-        traces=traces, input_exact=fit("input_exact_bytes"))
+        traces=traces, input_exact=fit("input_exact_bytes"), loss_finite=all(losses))
 
 
 def _upper_lines(lines: list[tuple[str, Affine]]) -> list[tuple[str, Affine]]:

@@ -280,6 +280,10 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
             o.total_usd = renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
         instances.append(o)
     warnings = []
+    if not md.loss_finite:
+        warnings.append("the loss was not a finite number (nan or inf) in the traced steps: the sizes hold, since "
+                        "memory and work do not depend on the values, but the model as given would not learn; check "
+                        "its example batch, its loss and the precision")
     if prices.is_stale(own.stale_after_days):
         warnings.append(f"prices are {prices.age_days()} days old (list dated {prices.date}): check current prices "
                         "or pass --prices FILE")
