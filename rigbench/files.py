@@ -283,12 +283,10 @@ def json_files(folder: str | os.PathLike,
     """The ``*.json`` files of ``folder`` worth opening, by name, each with its ``stat`` (a link followed): not
     hidden, regular files. A link that leads nowhere or in a circle, a folder, a FIFO or a device named ``*.json``
     is passed over, with why, into ``passed_over`` when given: one odd entry must not stop every reader of the
-    folder. A folder that does not exist or cannot be listed has no files."""
+    folder. A folder that does not exist has no files; one whose name cannot be a folder's (too long) raises, as
+    any bad path does, for the command to say so."""
     folder = Path(folder)
-    try:
-        names = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    except OSError:
-        return []
+    names = sorted(folder.glob("*.json")) if folder.is_dir() else []
     out = []
     for path in names:
         if path.name.startswith("."):
