@@ -15,7 +15,9 @@ case (the ``case`` label, which names the size). For each pair:
   so a noisy run widens its own interval and cannot make the other look changed.
 - a **regression** is a figure valid in both runs, slower, beyond the noise; ``fail_above`` turns the ones slower
   by more than that fraction into a failed check. A figure invalid in either run is shown with its values and never
-  decides the gate: its noise is already known to be too large to judge.
+  decides the gate: its noise is already known to be too large to judge. A figure flagged only for lying far from
+  the machine's earlier runs (``earlier``) counts as valid here: that distance is what a diff measures, and a
+  steady slowdown, the thing the gate is for, is exactly what gets a figure that flag.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Change:
 def _figure(f: results.Figure) -> Figure:
     ci = f.ci if f.measured else None
     return Figure(value=f.value if f.measured else None, low=ci[0] if ci else None, high=ci[1] if ci else None,
-                  valid=f.valid, status=f.status, why=None if f.valid else (f.why_not() or None))
+                  valid=f.valid_in_its_run, status=f.status, why=None if f.valid_in_its_run else (f.why_not() or None))
 
 
 def figures(view: results.Results) -> dict[tuple, tuple[results.Figure, Figure]]:

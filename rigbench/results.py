@@ -277,6 +277,17 @@ class Figure:
         return self.measured and self.raw.get("valid") is True
 
     @property
+    def valid_in_its_run(self) -> bool:
+        """Valid on everything judged inside its own run, the check against this machine's earlier runs set aside
+        (:data:`rigbench.validity.ACROSS_RUNS_CODES`): what a comparison of runs reads, since it compares runs
+        itself. A figure flagged only for being unlike earlier runs is the change such a comparison is for."""
+        if self.valid:
+            return True
+        raw = self.raw.get("invalid_reasons") or []
+        return self.measured and bool(raw) and all(isinstance(r, dict) and r.get("code") in validity.ACROSS_RUNS_CODES
+                                                   for r in raw)
+
+    @property
     def reasons(self) -> list[dict]:
         """Why it is not valid, structured (empty when valid)."""
         return [r for r in (self.raw.get("invalid_reasons") or []) if isinstance(r, dict)]

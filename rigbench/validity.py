@@ -65,6 +65,9 @@ CODES = {
 MACHINE_CODES = ("drift", "slower", "steal", "busy")
 # Codes that say the figure's own timings disagreed: its samples, or its rounds, too far apart.
 TIMING_CODES = ("spread", "rounds")
+# Codes that hold a figure against other runs: a comparison of runs (results diff) sets them aside, since it makes
+# that comparison itself, and a slowdown it is there to catch must not hide behind them.
+ACROSS_RUNS_CODES = ("earlier",)
 
 
 def reason(code: str, text: str, value=None, limit=None) -> dict:

@@ -130,6 +130,25 @@ def test_invalid_figure_never_decides_the_gate(folder):
     assert copy.verdict == "INVALID in B" and not copy.regression and not copy.over_limit
 
 
+def test_a_slowdown_flagged_only_as_unlike_earlier_runs_still_fails_the_gate(folder):
+    """A steady 20% slowdown is exactly what bench flags as unlike this machine's earlier runs; the diff makes that
+    comparison itself, so the flag must not hide the regression. Any other reason beside it still does."""
+    path = folder / "results" / "slow-20260102T000000Z.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    gemm = next(m for m in doc["measurements"] if m["kernel"] == "gemm" and m["dtype"] == "float32")
+    gemm.update(valid=False, invalid_reasons=[{"code": "earlier", "value": -0.1667, "limit": 0.1,
+                                               "text": "-17% against this machine's earlier runs of it"}])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "slow"), fail_above=0.05)
+    c = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
+    assert c.verdict == "slower" and c.regression and c.over_limit
+    gemm["invalid_reasons"].append({"code": "spread", "value": 0.12, "limit": 0.1, "text": "spread 12%"})
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "slow"), fail_above=0.05)
+    c = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
+    assert c.verdict == "INVALID in B" and not c.over_limit
+
+
 def test_faster_is_beyond_noise_but_no_regression(folder):
     changes = diff_mod.diff(_runs(folder, "box-20260101T0000", "fast"), fail_above=0.0)
     gemm = next(c for c in changes if c.kernel == "gemm" and c.dtype == "float32")
