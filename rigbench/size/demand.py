@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 from dataclasses import dataclass, field
 
 import psutil
@@ -168,7 +169,7 @@ def _step_fn(job: loader.Job, precision: str, losses: list[bool]):
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
             raise UserError(f"{job.name}: the loss is not a scalar tensor that depends on the parameters "
                             f"(got {type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else ' of shape ' + str(tuple(loss.shape))})")
-        losses.append(bool(torch.isfinite(loss.detach()).item()))
+        losses.append(math.isfinite(loss.item()))   # read, not computed on: no tensor for the trace to count
         phase("backward")
         loss.backward()
         after_backward()
