@@ -325,3 +325,15 @@ def resolve(name: str) -> Gpu:
     """The card called ``name``; an unknown name is a ``UserError`` naming the closest matches (see :func:`lookup`
     for the variants a short name also matches)."""
     return lookup(name).gpu
+
+
+def refuse_repeats(named: list[tuple[str, str]], option: str, hint: str = "") -> None:
+    """``(name as given, card id)`` pairs of one option: two names of one card ("RTX 3090" and "rtx-3090") are
+    refused with one line naming both, since every row, note and bar is keyed by the card and the second would
+    repeat the first."""
+    given: dict[str, str] = {}
+    for name, gpu_id in named:
+        if gpu_id in given:
+            raise UserError(f"{option} {shown(given[gpu_id])} and {option} {shown(name)} are the same card ({gpu_id}): "
+                            f"name each card once{hint}")
+        given[gpu_id] = name

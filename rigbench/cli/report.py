@@ -75,14 +75,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
         if not opts.gpus:
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
-        given: dict[str, str] = {}
-        for name in opts.gpus:
-            gpu_id = catalog.resolve(name).id
-            if gpu_id in given:
-                # the page would predict it twice: two rows per workload and two bars side by side
-                raise UserError(f"--gpus {shown(given[gpu_id])} and {shown(name)} are the same card ({gpu_id}): name "
-                                "each card once")
-            given[gpu_id] = name
+        catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
     for p, why in passed_over:
         click.echo(f"rigbench: reference run {p.name} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)

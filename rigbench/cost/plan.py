@@ -21,7 +21,6 @@ from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
 from rigbench.prices.cloud import Instance, PriceList, load_prices, select_instances
-from rigbench.units import shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 
@@ -315,14 +314,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
     # Bought cards.
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
-    given: dict[str, str] = {}
-    for name, gpu in buy_gpus:
-        key = getattr(gpu, "id", name)
-        if key in given:
-            # every row, note and break-even is keyed by the card: the second would repeat the first line for line
-            raise UserError(f"--buy {shown(given[key])} and --buy {shown(name)} are the same card ({key}): name each "
-                            "card once (--buy-count N for several in one machine)")
-        given[key] = name
+    catalog.refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy",
+                           " (--buy-count N for several in one machine)")
 
     # Throughputs (samples/s) of every option, and the unit of work.
     efficiency: dict[str, float | None] = {}   # throughput / (N x one GPU): what a multi-GPU option keeps
