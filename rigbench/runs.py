@@ -49,7 +49,8 @@ def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     return [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
 
 
-def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, str]]:
+def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, str, float]]:
+    """(path, origin, mtime) of every results file of the folders, one entry per file however many names lead to it."""
     seen: set[tuple[int, int]] = set()
     out = []
     for folder, origin in folders(cwd):
@@ -57,20 +58,21 @@ def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> 
             if (st.st_dev, st.st_ino) in seen:       # one file under two names (a link): listed once
                 continue
             seen.add((st.st_dev, st.st_ino))
-            out.append((path, origin))
+            out.append((path, origin, st.st_mtime))
     return out
 
 
 def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
     """Every readable run in the results folders, newest first; and (path, why) of the files passed over."""
-    runs, skipped = [], []
-    for path, origin in _candidates(cwd, skipped):
+    found, skipped = [], []
+    for path, origin, mtime in _candidates(cwd, skipped):
         try:
-            runs.append(Run(results.load(path), origin))
+            found.append((Run(results.load(path), origin), mtime))
         except UserError as exc:
             skipped.append((path, str(exc)))
-    runs.sort(key=lambda r: (r.created_utc, r.path.stat().st_mtime), reverse=True)
-    return runs, skipped
+    # the mtime read when listed: a file removed since cannot stop the sort
+    found.sort(key=lambda rm: (rm[0].created_utc, rm[1]), reverse=True)
+    return [r for r, _ in found], skipped
 
 
 def load_run(path: str | os.PathLike, origin: str = "yours") -> Run:
