@@ -127,11 +127,11 @@ def load_catalog(path: str | Path | None = None) -> list[Gpu]:
 
 
 def select(architecture: str | None = None, min_memory_bytes: int | None = None,
-           max_launch_price_usd: float | None = None) -> list[Gpu]:
+           max_launch_price_usd: float | None = None, cards: list[Gpu] | None = None) -> list[Gpu]:
     """The cards of one architecture, with at least this much memory, launched at up to this price (each filter
-    only when given; a card without a published launch price never passes a price limit). An unknown
-    architecture is a ``UserError`` listing the valid ones."""
-    cards = load_catalog()
+    only when given; a card without a published launch price never passes a price limit), from ``cards`` (the
+    whole catalog by default). An unknown architecture is a ``UserError`` listing the valid ones."""
+    cards = load_catalog() if cards is None else list(cards)
     if architecture is not None:
         if architecture.lower() not in ARCHITECTURES:
             raise UserError(f"unknown architecture {shown(architecture)}; valid: {', '.join(ARCHITECTURES)}")
@@ -319,6 +319,24 @@ def lookup(name: str) -> Resolution:
     near = closest(name)
     hint = f"did you mean {', '.join(near)}?" if near else "no close match"
     raise UserError(f"unknown GPU {shown(name)}: {hint} ('rigbench gpus' lists all {len(_load(None))} cards)")
+
+
+def named(name: str) -> list[Gpu]:
+    """Every card ``name`` names, for a listing: the card alone for its id or full name, the whole family for a short
+    one ('a100' -> the four A100s, 'titan x' -> the TITAN X cards), in catalog order. ``NAME@W`` is that one card at
+    that power limit. Unknown names: ``UserError`` with the closest ids, as :func:`lookup`."""
+    if "@" in str(name):
+        return [lookup(name).gpu]
+    key = normalize(name)
+    gpu = find(name)
+    if gpu is not None and key in {normalize(gpu.id), normalize(gpu.name)}:
+        return [gpu]
+    ids = set(_variants(key, None)) if key else set()
+    if gpu is not None:
+        ids.add(gpu.id)
+    if not ids:
+        lookup(name)  # raises, naming the closest cards
+    return [g for g in _load(None) if g.id in ids]
 
 
 def resolve(name: str) -> Gpu:

@@ -327,3 +327,21 @@ def test_the_python_api_returns_the_json_document(cli):
     assert json.loads(dumps(doc)) == cli("compare", *args, "--json").json()
     assert rigbench.compare(["gtx-1080-ti", "rtx-2080-ti"], workload=["resnet50"], price=["gtx-1080-ti=350"],
                             precision="amp") == doc
+
+
+def test_gpus_named_cards_show_only_them_with_their_sources(cli):
+    """A full name is that card alone; a short name is its family (every A100); CARD@W is the card at that limit."""
+    doc = cli("gpus", "a100", "--json").json()
+    assert [g["id"] for g in doc["gpus"]] == ["a100-pcie-40gb", "a100-sxm4-40gb", "a100-pcie-80gb", "a100-sxm4-80gb"]
+    assert [g["id"] for g in cli("gpus", "rtx-4090", "--json").json()["gpus"]] == ["rtx-4090"]
+    assert [g["id"] for g in cli("gpus", "4090", "rtx-4090", "--json").json()["gpus"]] == ["rtx-4090",
+                                                                                          "rtx-4090-laptop"]
+    r = cli("gpus", "GTX 1080 Ti")
+    assert r.code == 0, r.stderr
+    assert "gtx-1080-ti: NVIDIA GeForce GTX 1080 Ti product page" in r.stdout and "GPU catalog (1 card)" in r.stdout
+    limited = cli("gpus", "rtx-3080-laptop@80W")
+    line = next(l for l in limited.stdout.splitlines() if l.strip().startswith("rtx-3080-laptop@80w"))
+    # NVIDIA's 80 W configuration: 384 GB/s (profiles/laptop_gpu_configs.csv), one power limit, not a range
+    assert line.split()[-4:-1] == ["384", "80", "2021"]
+    assert [g["id"] for g in cli("gpus", "a100", "--max-price", "100", "--json").json()["gpus"]] == []
+    assert_user_error(cli("gpus", "rtx-9999"), "unknown GPU 'rtx-9999'")

@@ -9,21 +9,33 @@ from rigbench.units import fmt_num, parse_size, parse_usd
 
 
 @click.command(name="gpus")
+@click.argument("names", nargs=-1, metavar="[CARD]...")
 @click.option("--arch", "arch", default=None, help="Only this architecture (kepler, pascal, volta, turing, ampere, ada, hopper, blackwell).")
 @click.option("--min-memory", default=None, help="Only cards with at least this much memory, e.g. 16GB.")
 @click.option("--max-price", default=None, help="Only cards with a launch price up to this, e.g. 1500 or $1,500.")
 @click.option("--json", "as_json", is_flag=True, help="Print one rigbench.gpus/1 JSON document.")
-def command(arch, min_memory, max_price, as_json):
+def command(names, arch, min_memory, max_price, as_json):
     """List the GPU catalog (spec-sheet numbers with their sources).
+
+    Name cards to see only them, each with its source: a short name lists its family ("a100" gives the four
+    A100s), CARD@WATTS the card at that power limit (a laptop's TGP).
 
     \b
     Examples:
       rigbench gpus
+      rigbench gpus rtx-4090 "GTX 1080 Ti"
+      rigbench gpus a100
+      rigbench gpus rtx-3080-laptop@80W
       rigbench gpus --arch turing
       rigbench gpus --min-memory 24GB --max-price 2000
       rigbench gpus --json
     """
-    cards = catalog.select(architecture=arch,
+    chosen = None
+    if names:
+        chosen = []
+        for name in names:
+            chosen += [g for g in catalog.named(name) if g not in chosen]
+    cards = catalog.select(cards=chosen, architecture=arch,
                            min_memory_bytes=None if min_memory is None else parse_size(min_memory, binary=True,
                                                                                     what="--min-memory"),
                            max_launch_price_usd=None if max_price is None else parse_usd(max_price, what="--max-price"))
@@ -32,11 +44,14 @@ def command(arch, min_memory, max_price, as_json):
         return
     rows = [(g.id, g.architecture, fmt_num(g.fp32_tflops), fmt_num(g.fp16_tensor_tflops), fmt_num(g.tf32_tflops),
              f"{g.memory_gb:g} GB {g.memory_type}", fmt_num(g.memory_bandwidth_gbps),
-             f"{g.tdp_min_w:g}-{g.tdp_w:g}" if g.tdp_min_w is not None and g.tdp_w is not None else fmt_num(g.tdp_w),
+             f"{g.tdp_min_w:g}-{g.tdp_w:g}" if g.tdp_min_w is not None and g.tdp_w is not None and g.tdp_min_w != g.tdp_w
+             else None if g.tdp_w is None else f"{g.tdp_w:g}",
              g.launch_year,
              None if g.launch_price_usd is None else f"${g.launch_price_usd:,.0f}") for g in cards]
     report.show(report.table(
-        f"GPU catalog ({len(cards)} cards)",
+        f"GPU catalog ({len(cards)} card{'' if len(cards) == 1 else 's'})",
         ["id", "arch", "FP32 TFLOP/s", "FP16 tensor", "TF32", "memory", "GB/s", "TDP W", "year", "launch"],
         rows, caption="Tensor figures: dense, FP32 accumulate. TDP a-b: the power range a laptop maker (or the card's "
                       "configuration) may set. Sources: profiles/gpus.csv ('source' column); --json shows them."))
+    if names:
+        report.show(*[f"{g.id}: {g.source}" for g in cards])
