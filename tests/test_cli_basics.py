@@ -24,6 +24,13 @@ def test_version():
     assert r.code == 0 and "rigbench" in r.stdout
 
 
+def test_a_group_named_alone_prints_its_help():
+    """As plain `rigbench` does: the usage with its sub-commands on stdout, not the help folded into one error line."""
+    r = run_cli("results")
+    assert r.code == 0 and r.stderr == "", r.stderr
+    assert r.stdout.startswith("Usage: rigbench results [OPTIONS] COMMAND") and "\n  diff " in r.stdout
+
+
 def test_unknown_command_is_one_line_exit_2():
     assert_user_error(run_cli("frobnicate"), "frobnicate")
 

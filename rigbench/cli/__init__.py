@@ -203,6 +203,9 @@ def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
 
 
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+# `rigbench results` with no sub-command: click 8.1 printed the group's help and exited 0; 8.2 raises this instead,
+# whose message is the whole help, which one error line would flatten into a paragraph
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -231,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
         _exit(exc.exit_code)
     except click.exceptions.NoSuchOption as exc:
         fail(_no_such_option(exc))
+    except _NO_ARGS_IS_HELP as exc:  # a group named alone: its help, as plain `rigbench` prints its own
+        click.echo(exc.ctx.get_help())
+        _exit(0)
     except click.ClickException as exc:
         cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else "rigbench"
         fail(f"{exc.format_message().rstrip('.')}; see '{cmd} --help'", exc.exit_code)
