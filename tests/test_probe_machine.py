@@ -36,7 +36,7 @@ def meminfo_total_bytes() -> int:
 
 
 def check_document(doc: dict) -> None:
-    """The document has every key issue 2 names, with the right types."""
+    """The document has every key of the probe contract (docs/probe.md), with the right types."""
     assert doc["schema"] == SCHEMA
     for key in ("cpu", "memory", "disks", "gpus", "gpu_error", "os", "software", "host", "data_dir"):
         assert key in doc

@@ -8,7 +8,7 @@ Reads (under ``root``, default "/"):
 - ``/sys/devices/system/cpu/cpu*/cache/index*/{level,type,size,shared_cpu_list}``: L3 and last-level cache.
 
 ``tier`` is the guideline's CPU class, one of :data:`TIERS` (stable strings: the guidelines engine maps them to the
-brief's i5/i7 classes), or None with ``tier_reason``.
+guide's i5/i7 classes), or None with ``tier_reason``.
 """
 
 from __future__ import annotations
