@@ -638,7 +638,7 @@ def test_a_closed_output_pipe_is_quiet_and_exit_141():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
-@pytest.mark.parametrize("args", [("gpus",), ("gpus", "--json"), ("compare", "rtx-3090", "rtx-4090")])
+@pytest.mark.parametrize("args", [("gpus",), ("gpus", "--json"), ("compare", "rtx-3090", "rtx-4090"), (), ("results",)])
 def test_output_to_a_full_disk_is_one_line_and_exit_2(args):
     with open("/dev/full", "w") as full:   # every write fails with ENOSPC, as on a full disk
         proc = subprocess.run([sys.executable, "-m", "rigbench", *args], stdout=full, stderr=subprocess.PIPE,
@@ -654,8 +654,9 @@ def _closed_stdout(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_closed_stdout_is_no_traceback():
-    ok = _closed_stdout("compare", "rtx-3090", "rtx-4090")
-    assert ok.returncode == 0 and ok.stderr == "", ok.stderr
+    for args in (("compare", "rtx-3090", "rtx-4090"), (), ("results",)):   # a command, the usage, a group's help
+        ok = _closed_stdout(*args)
+        assert ok.returncode == 0 and ok.stderr == "", (args, ok.stderr)
     bad = _closed_stdout("compare", "no-such-card", "rtx-4090")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
 

@@ -218,14 +218,18 @@ def main(argv: list[str] | None = None) -> None:
     signals.install()
     setup_streams()
     args = sys.argv[1:] if argv is None else list(argv)
-    if not args:  # plain `rigbench`: the usage, not an error line
-        click.echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
-        _exit(0)
+    rv = 0
     try:
         # click's own main() is not used: it turns a closed output pipe into exit code 1, the code of a failed
         # --strict check; here a closed pipe is 141, as if SIGPIPE had ended the process, and nothing is printed.
-        with cli.make_context("rigbench", args) as ctx:
-            rv = cli.invoke(ctx)
+        if not args:  # plain `rigbench`: the usage, not an error line
+            click.echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
+        else:
+            try:
+                with cli.make_context("rigbench", args) as ctx:
+                    rv = cli.invoke(ctx)
+            except _NO_ARGS_IS_HELP as exc:  # a group named alone: its help, as plain `rigbench` prints its own
+                click.echo(exc.ctx.get_help())
     except UserError as exc:
         fail(str(exc), exc.exit_code)
     except CheckFailed as exc:
@@ -234,9 +238,6 @@ def main(argv: list[str] | None = None) -> None:
         _exit(exc.exit_code)
     except click.exceptions.NoSuchOption as exc:
         fail(_no_such_option(exc))
-    except _NO_ARGS_IS_HELP as exc:  # a group named alone: its help, as plain `rigbench` prints its own
-        click.echo(exc.ctx.get_help())
-        _exit(0)
     except click.ClickException as exc:
         cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else "rigbench"
         fail(f"{exc.format_message().rstrip('.')}; see '{cmd} --help'", exc.exit_code)
