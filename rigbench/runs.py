@@ -82,10 +82,15 @@ def load_run(path: str | os.PathLike, origin: str = "yours") -> Run:
 def resolve(arg: str, cwd=None) -> Run:
     """The run ``arg`` names: an existing path, ``latest``, or a unique prefix of a file name in the results folders."""
     path = Path(arg)
-    if arg != LATEST and (path.is_file() or os.sep in arg or arg.endswith(".json")):
+    # a file name as `results list` prints it, with no such file here: the run of that name in the results folders
+    listed = arg.endswith(".json") and os.sep not in arg and not path.exists()
+    if arg != LATEST and not listed and (path.is_file() or os.sep in arg or arg.endswith(".json")):
         return load_run(path, "reference" if "reference" in path.parts else "yours")
     runs, skipped = find_runs(cwd)
     where = " and ".join(str(f) for f, _ in folders(cwd))
+    if listed and not any(r.path.name == arg for r in runs) and not any(p.name == arg for p, _ in skipped):
+        raise UserError(f"no file {arg!r} here and no run of that name in {where}; `rigbench results list` shows "
+                        "the runs")
     broken = [why for p, why in skipped if arg != LATEST and p.name.startswith(arg)]
     if broken and not any(r.path.name.startswith(arg) for r in runs):
         # the file is there but cannot be read: say why, not that no run has that name

@@ -233,6 +233,18 @@ def test_show_prints_the_bench_table_from_the_file(folder):
     assert float(gemm["low"]) < float(gemm["value"]) < float(gemm["high"])
 
 
+def test_a_run_named_as_results_list_prints_it_is_found(folder):
+    """`results list` prints the file name with .json; given back from a folder where no such file lies, it is the
+    run of that name in the results folders, not a missing file."""
+    name = run_cli("results", "list", "--json", cwd=folder).json()["runs"][-1]["run"]
+    assert name == "box-20260101T000000Z.json"
+    r = run_cli("results", "show", name, "--json", cwd=folder)
+    assert r.code == 0, r.stderr
+    assert r.json()["created_utc"] == "2026-01-01T00:00:00Z"
+    assert_user_error(run_cli("results", "show", "box-2027.json", cwd=folder), "no file 'box-2027.json' here",
+                      "no run of that name")
+
+
 def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "show", "box", cwd=folder), "matches 2 runs", "more of the file name")
     assert_user_error(run_cli("results", "show", "nothing", cwd=folder), "no run matches", "results list")
