@@ -528,6 +528,9 @@ def test_spec_quotes_protect_commas():
     ("price=-5", "has a minus sign"),
     ("ram=0GB", "above zero"),
     ("disk=0TB", "above zero"),
+    # an instance's hardware is the price list's; a GPU beside it would be judged as if the instance had it
+    ("instance=aws:p3.2xlarge,gpu=rtx-3090", "give it or gpu=..., not both"),
+    ("instance=aws:p3.2xlarge,ram=1TB,cores=4", "give it or cores=..., ram=..., not both"),
 ])
 def test_bad_spec_is_a_user_error(text, fragment):
     with pytest.raises(UserError, match=re.escape(fragment) if fragment != "unknown key" else "unknown key"):

@@ -10,7 +10,7 @@ from rigbench import catalog
 from rigbench.prices.cloud import Instance, resolve_instance
 from rigbench.errors import UserError
 from rigbench.guidelines.rentals import instance_row
-from rigbench.guidelines.spec import KINDS, OS_NAMES, parse_spec, typed_size
+from rigbench.guidelines.spec import HARDWARE_KEYS, KINDS, OS_NAMES, parse_spec, typed_size
 from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd, shown
 
 GIB = 1024**3
@@ -119,6 +119,11 @@ class Machine:
         """A machine described by ``key=value,...`` (see :data:`SPEC_KEYS`); keys not given are not known."""
         values = parse_spec(text)
         if "instance" in values:
+            others = sorted(set(values) & HARDWARE_KEYS - {"instance"})
+            if others:
+                # the instance fixes its hardware: a second description would be judged as if it were the instance
+                raise UserError(f"--spec instance=... names a cloud instance, whose hardware is the price list's: give "
+                                f"it or {', '.join(k + '=...' for k in others)}, not both (price=... may go with it)")
             m = cls.from_instance(values.pop("instance"))
         else:
             m = cls(source="spec", label=f"spec: {text}")
