@@ -1111,6 +1111,23 @@ def test_an_empty_example_batch_is_named_as_such(tmp_path):
     assert_user_error(run_cli("size", str(tmp_path / "m.py"), "--gpus", "rtx-3090"), "the example batch has 0 samples")
 
 
+def test_a_model_with_lazy_modules_is_shaped_by_a_dry_run_and_sized(tmp_path):
+    # nn.LazyLinear has no shape until it sees an input: counting its parameters raised ValueError, a traceback
+    (tmp_path / "lazy.py").write_text("import torch\n\ndef build():\n"
+                                      "    return torch.nn.Sequential(torch.nn.LazyLinear(4)), "
+                                      "(torch.randn(16, 8), torch.randint(0, 4, (16,)))\n")
+    r = run_cli("size", str(tmp_path / "lazy.py"), "--gpus", "rtx-3090", "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["model"]["params"] == 8 * 4 + 4          # the weight and bias the dry run gave it
+    (tmp_path / "unused.py").write_text(
+        "import torch\n\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a, self.b = torch.nn.Linear(8, 4), torch.nn.LazyLinear(3)\n\n"
+        "    def forward(self, x):\n        return self.a(x)\n\n"
+        "def build():\n    return M(), (torch.randn(16, 8), torch.randint(0, 4, (16,)))\n")
+    assert_user_error(run_cli("size", str(tmp_path / "unused.py"), "--gpus", "rtx-3090"),
+                      "a lazy module of the model is not used by its forward pass")
+
+
 def test_a_refresh_url_that_sends_without_end_is_refused_at_the_cap(tmp_path):
     # the body was read whole: a server sending without end filled the memory (files are capped at 64 MiB)
     import http.server

@@ -252,6 +252,14 @@ def _job_from(name: str, got, optimizer: str | None) -> Job:
                         "rigbench counts on the CPU and predicts for every card")
     if loss_fn is not None and not callable(loss_fn):
         raise UserError(f"factory {name}: the third item (loss_fn) is a {type(loss_fn).__name__}, not a function")
+    if any(torch.nn.parameter.is_lazy(p) for p in model.parameters()):
+        # lazy modules (nn.LazyLinear...) have no shape until they see an input: PyTorch's documented way to
+        # initialise them is one dry run on a real batch, before an optimizer or a count reads the parameters
+        with torch.no_grad(), _users_code(f"factory {name}: the dry run that shapes its lazy modules raised"):
+            forward(model, batch)
+        if any(torch.nn.parameter.is_lazy(p) for p in model.parameters()):
+            raise UserError(f"factory {name}: a lazy module of the model is not used by its forward pass, so it has "
+                            "no shape to size")
     if opt is not None:
         if optimizer is not None:
             raise UserError(f"--optimizer {optimizer}: factory {name} brings its own optimizer; drop --optimizer")
