@@ -360,6 +360,17 @@ def test_results_of_one_card_are_never_used_for_another(monkeypatch):
     assert "NVML" not in by["card-b"].power_source
 
 
+def test_a_device_the_results_file_never_measured_is_refused_naming_those_it_did():
+    """--device cuda:7 on a file of cuda:0 and cpu figures: not "no probe record", which sends a user looking for
+    a probe, but the devices that are there, and the GPU to give."""
+    doc = _doc([_train("train_cnn", 58.2, 243.7), _train("train_cnn", 10.0, 65.0, device="cpu")])
+    with pytest.raises(UserError, match=r"no figure of cuda:7; it measured cuda:0, cpu: give --device cuda:0$"):
+        run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=doc, results_device="cuda:7")
+    cpu_only = _doc([_train("train_cnn", 10.0, 65.0, device="cpu")])
+    with pytest.raises(UserError, match=r"no figure of cuda:0; it measured cpu: drop --results, or give a file measured"):
+        run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=cpu_only)
+
+
 def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
     """Every figure of cuda:0 INVALID: the card is costed from the prediction, and a warning says why."""
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: pytest.fail("must not be used"))

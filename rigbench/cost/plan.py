@@ -113,6 +113,11 @@ def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None
 def _measured_card(view: results.Results, device: str, buy_gpus: list, resolve_gpu: Callable) -> str:
     """The ``--buy`` name that is the card ``device`` of the results file measured. A measurement of one card is
     never used for another: a results file of no bought card is refused, saying which card it measured."""
+    measured = [d for d in view.devices() if d]
+    if device not in measured:
+        gpus = [d for d in measured if d.startswith("cuda")]
+        raise UserError(f"--results: the file has no figure of {device}; it measured {', '.join(measured) or 'nothing'}"
+                        + (f": give --device {gpus[0]}" if gpus else ": drop --results, or give a file measured on a GPU"))
     probed = view.device_measured(device)
     if probed is None:
         raise UserError(f"--results: the file does not say which GPU {device} is (no probe record of it), so its "
