@@ -133,9 +133,10 @@ def select(architecture: str | None = None, min_memory_bytes: int | None = None,
     whole catalog by default). An unknown architecture is a ``UserError`` listing the valid ones."""
     cards = load_catalog() if cards is None else list(cards)
     if architecture is not None:
-        if architecture.lower() not in ARCHITECTURES:
+        arch = architecture.strip().lower()     # spaces around a value are trimmed, as around sizes and amounts
+        if arch not in ARCHITECTURES:
             raise UserError(f"unknown architecture {shown(architecture)}; valid: {', '.join(ARCHITECTURES)}")
-        cards = [g for g in cards if g.architecture == architecture.lower()]
+        cards = [g for g in cards if g.architecture == arch]
     if min_memory_bytes is not None:
         cards = [g for g in cards if g.memory_bytes >= min_memory_bytes]
     if max_launch_price_usd is not None:

@@ -85,6 +85,8 @@ def test_gpus_filters_by_architecture_memory_and_price(cli):
     assert r.code == 0, r.stderr
     assert [g["id"] for g in r.json()["gpus"]] == ["rtx-2080-ti"]
     assert_user_error(cli("gpus", "--arch", "maxwell"), "unknown architecture")
+    assert [g["id"] for g in cli("gpus", "--arch", " Turing ", "--min-memory", "11GB", "--max-price", "1500",
+                                 "--json").json()["gpus"]] == ["rtx-2080-ti"]
 
 
 @pytest.mark.parametrize("devices", [("gtx-1080-ti", "rtx-2080-ti"),

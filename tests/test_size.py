@@ -121,6 +121,8 @@ def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
     (["resnet50", "--seq", "64"], "takes images, not sequences"),
     ([TINY, "--deadline", "3d"], "--deadline needs the size of the run"),
     ([TINY, "--deadline", "soon", "--dataset-size", "10", "--epochs", "1"], "positive duration"),
+    # seconds are no unit a deadline takes: the message names the units, not "positive"
+    ([TINY, "--deadline", "1s", "--dataset-size", "10", "--epochs", "1"], "minutes (m or min), hours (h, or a bare"),
     ([TINY, "--gpus", "rtx-9999"], "unknown GPU"),
     ([TINY, "--precision", "fp8"], "unknown precision"),
     ([TINY, "--optimizer", "lion"], "unknown optimizer"),

@@ -44,7 +44,8 @@ def parse_deadline(text: str) -> float:
     """'3d' -> 72.0 hours; also 36h, 90m, 2w; a bare number is hours."""
     m = _DURATION.match(str(text))
     if not m or float(m.group(1)) <= 0:
-        raise UserError(f"--deadline {shown(text)}: write a positive duration like 36h, 3d or 2w")
+        raise UserError(f"--deadline {shown(text)}: write a positive duration in minutes (m or min), hours (h, or a bare "
+                        "number), days (d) or weeks (w), like 90m, 36h, 3d or 2w")
     hours = float(m.group(1)) * _HOURS[(m.group(2) or "h").lower() if m.group(2) else None]
     # cost's horizon: a deadline further out than any purchase is costed over is no deadline
     if hours > MAX_MONTHS * HOURS_PER_MONTH:
