@@ -113,6 +113,16 @@ def resolve(arg: str, cwd=None) -> Run:
     return matches[0]
 
 
+def resolve_all(args, cwd=None) -> list[Run]:
+    """The runs ``args`` name (:func:`resolve`), each once: one run named twice (two spellings of one file, or a
+    prefix and a path) is a ``UserError``, since a run set beside itself says nothing."""
+    loaded = [resolve(a, cwd) for a in args]
+    names = [r.path.resolve() for r in loaded]
+    if len(set(names)) < len(names):
+        raise UserError("the same run is given twice: name different runs (`rigbench results list` shows them)")
+    return loaded
+
+
 def machine(doc: dict) -> str:
     """The machine in a few words: its CPU brand and GPUs from the probe (the host name when the probe says nothing)."""
     probe = doc.get("probe") or {}

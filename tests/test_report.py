@@ -136,6 +136,9 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
     assert_user_error(run_cli("report", "--out", str(tmp_path / "no" / "r.html"), cwd=tmp_path), "does not exist")
     assert_user_error(run_cli("report", "nothing", cwd=tmp_path), "no run matches")
     assert_user_error(run_cli("report", "--months", "0", cwd=tmp_path), "above 0")
+    # one run by a prefix and by its path: a page of it "against 0 other runs" said nothing of the mistake
+    assert_user_error(run_cli("report", "a-2026", "results/a-20260101T000000Z.json", cwd=tmp_path),
+                      "the same run is given twice")
     assert not (tmp_path / "report.html").exists()
 
 

@@ -57,7 +57,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     if out_path.suffix.lower() not in (".html", ".htm"):
         # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
         raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")
-    chosen = [runs_mod.resolve(r) for r in (runs or ("latest",))]
+    chosen = runs_mod.resolve_all(runs or ("latest",))
     this = chosen[0]
     found, skipped = runs_mod.find_runs()
     refs = [r for r in found if r.origin == "reference"]

@@ -158,10 +158,7 @@ def _signed(x: float | None) -> str:
 
 
 def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
-    loaded = [runs_mod.resolve(p) for p in paths]
-    names = [r.path.resolve() for r in loaded]
-    if len(set(names)) < len(names):
-        raise UserError("the same run is given twice: name different runs (`rigbench results list` shows them)")
+    loaded = runs_mod.resolve_all(paths)
     changes = diff_mod.diff(loaded, fail_above)
     bad = diff_mod.failed(changes)
     if fmt == "json":
