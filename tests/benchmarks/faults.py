@@ -396,6 +396,18 @@ def drills() -> list[Drill]:
     out.append(Drill("did you mean, once", ["gpus", "--jsn"],
                      check=lambda r, f: None if r.stderr.lower().count("did you mean") == 1 else "hint not once"))
     out.append(Drill("unknown command", ["benchh"]))
+    out.append(Drill("a group named alone", ["results"], expect="ok",
+                     check=lambda r, f: None if r.stdout.startswith("Usage: rigbench results") and not r.stderr
+                     else "no usage"))
+    out.append(Drill("recommend --spec an instance and a GPU beside it", ["recommend", "--spec",
+                                                                            "instance=aws:p3.2xlarge,gpu=rtx-3090"]))
+    reference = sorted((Path(__file__).resolve().parents[2] / "results" / "reference").glob("*.json"))[:1]
+    out.append(Drill("report: one run named twice", ["report", *map(str, reference * 2), "--out", "r.html"],
+                     check=lambda r, f: "a report was written" if (f / "r.html").exists() else None))
+    lazy = ("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.LazyLinear(4)), "
+            "(torch.randn(16, 8), torch.randint(0, 4, (16,)))\n")
+    out.append(Drill("size: a model with lazy modules", ["size", "--gpus", "rtx-3090"], expect="ok",
+                     setup=lambda f: [(f / "lazy.py").write_text(lazy) and str(f / "lazy.py")]))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
