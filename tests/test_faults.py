@@ -1104,6 +1104,34 @@ def test_an_unknown_mplbackend_does_not_stop_a_plot(tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 0
 
 
+@pytest.mark.parametrize("args", [
+    ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"),
+    ("compare", "rtx-3090", "rtx-4090")])
+def test_a_pgf_plot_without_its_tex_program_is_refused_before_any_work(tmp_path, args):
+    # matplotlib lists .pgf as a format, but draws it by running xelatex: without it the command did its work and
+    # then ended in a traceback (RuntimeError: 'xelatex' not found)
+    (tmp_path / "bin").mkdir()
+    r = run_cli(*args, "--plot", str(tmp_path / "p.pgf"), env={"PATH": str(tmp_path / "bin")})
+    assert_user_error(r, "--plot", "a .pgf plot needs xelatex", "not installed", ".png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+def test_every_plot_format_offered_is_written(tmp_path):
+    # each suffix the --plot error lists must save with what is installed here, none only at the end of the work
+    from rigbench import plots
+
+    formats, missing = plots.plot_formats()
+    assert "png" in formats and "svg" in formats and "pdf" in formats
+    assert not set(formats) & set(missing)
+    plt = plots.pyplot()
+    for fmt in formats:
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label="price")
+        ax.set_title("USD per hour")
+        path = plots.save(fig, plots.check_plot_path(tmp_path / f"p.{fmt}"))
+        assert path.stat().st_size > 0, fmt
+
+
 def test_an_empty_example_batch_is_named_as_such(tmp_path):
     # batches 2 and 4 are made by repeating the example's rows; with none the step failed as "ZeroDivisionError"
     (tmp_path / "m.py").write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.randn(0, 4)\n")
