@@ -236,6 +236,48 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     assert old.read_text() == before
 
 
+@pytest.mark.parametrize("out", [False, True])
+def test_cli_refresh_rebuilds_an_own_list_it_cannot_read(own_data_dir, out):
+    # refresh read the list in use first, for the rows of clouds its source lacks: a corrupt own list stopped the one
+    # command that rebuilds it, even with --out naming that same file
+    own_data_dir.mkdir(parents=True)
+    own = own_data_dir / "cloud_prices.csv"
+    own.write_text("garbage\n")
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), *(["--out", str(own)] if out else []),
+                env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert "Your own list could not be read, so it was not used" in " ".join(r.stdout.split())
+    doc = json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)
+    assert doc["origin"] == "user" and len(doc["instances"]) == len(prices.load_shipped_prices().instances)
+
+
+def test_refresh_keeps_the_shipped_rows_when_the_own_list_cannot_be_read(own_data_dir):
+    own_data_dir.mkdir(parents=True)
+    (own_data_dir / "cloud_prices.csv").write_text("garbage\n")
+    previous, why = prices.load_prices_to_refresh()
+    assert previous.origin == "shipped" and "cloud_prices.csv line 1: missing column(s) provider" in why
+    (own_data_dir / "cloud_prices.csv").write_text(prices.prices_csv(prices.load_shipped_prices().instances))
+    previous, why = prices.load_prices_to_refresh()
+    assert previous.origin == "user" and why is None
+
+
+@pytest.mark.parametrize("args, way_out", [
+    (("prices", "list"), "pass --shipped"),
+    (("prices",), "'rigbench prices list --shipped'"),
+    (("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"), "pass --prices FILE"),
+    (("recommend", "--instance", "aws:p3.2xlarge"), "delete the file"),
+    (("size", "resnet50", "--gpus", "rtx-3090"), "pass --prices FILE")])
+def test_an_own_list_that_cannot_be_read_says_whose_it_is_and_the_ways_out(own_data_dir, args, way_out):
+    # the error named only the file and its line: not that rigbench wrote it, nor how to get going again
+    own_data_dir.mkdir(parents=True)
+    own = own_data_dir / "cloud_prices.csv"
+    own.write_text("garbage\n")
+    assert_user_error(run_cli(*args, env=_env(own_data_dir)), "cloud_prices.csv line 1: missing column(s) provider",
+                      "it is your own price list, written by 'rigbench prices refresh': run that again to rebuild it",
+                      "delete the file to go back to the shipped list", way_out)
+    assert own.read_text() == "garbage\n"
+
+
 def test_cli_prices_help_teaches():
     r = run_cli("prices", "refresh", "--help")
     assert r.code == 0 and "rigbench prices refresh --from" in r.stdout and "--date" in r.stdout

@@ -169,15 +169,45 @@ def load_shipped_prices() -> PriceList:
     return parse_prices(data.shipped_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
 
 
-def load_prices(path: str | Path | None = None) -> PriceList:
+def load_prices(path: str | Path | None = None, *, instead: str | None = None) -> PriceList:
     """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
-    the shipped list."""
+    the shipped list.
+
+    An own list that cannot be read stops the command with why and the ways out; ``instead`` adds the caller's own
+    ("pass --prices FILE to use another list"), where it has one."""
     if path is not None:
         return parse_prices(read_text(path, "price file"), str(path), "file")
     own = user_prices_path()
     if own.is_file():
-        return parse_prices(read_text(own, "price file"), str(own), "user")
+        try:
+            return _load_own(own)
+        except UserError as exc:
+            # rigbench found and read this file without being asked: a user who never opened the data folder would
+            # not know where the file came from, nor that the command it names is the one that rebuilds it
+            ways = ["run that again to rebuild it", "delete the file to go back to the shipped list",
+                    *([instead] if instead else [])]
+            raise UserError(f"{exc}; it is your own price list, written by 'rigbench prices refresh': "
+                            f"{', '.join(ways[:-1])}{',' if len(ways) > 2 else ''} or {ways[-1]}") from None
     return load_shipped_prices()
+
+
+def load_prices_to_refresh() -> tuple[PriceList, str | None]:
+    """The list whose rows a refresh keeps for the clouds its source has no file for: the user's own when there is
+    one, else the shipped list; and why the own list was set aside, or None.
+
+    A refresh builds a new list, so an own list that cannot be read (cut short, edited by hand) must not stop it:
+    rebuilding it is the way out the other commands point to. Its rows are not trusted then; the shipped ones are."""
+    own = user_prices_path()
+    if own.is_file():
+        try:
+            return _load_own(own), None
+        except UserError as exc:
+            return load_shipped_prices(), str(exc)
+    return load_shipped_prices(), None
+
+
+def _load_own(own: Path) -> PriceList:
+    return parse_prices(read_text(own, "price file"), str(own), "user")
 
 
 # --------------------------------------------------------------------------------------------------------------------
