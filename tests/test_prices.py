@@ -278,6 +278,41 @@ def test_an_own_list_that_cannot_be_read_says_whose_it_is_and_the_ways_out(own_d
     assert own.read_text() == "garbage\n"
 
 
+@pytest.mark.parametrize("label", ["x\n# y", "a\tb", "a\rb", "a\u2028b"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_cli_refresh_refuses_a_label_with_a_control_character_up_front(own_data_dir, tmp_path, label, dry_run):
+    # the label is every row's source column: a line break split each row in two, and the error came from reading
+    # the finished list back, as "rt.csv line 4: 11 values for 12 columns", naming a file never written
+    out = tmp_path / "rt.csv"
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(out), "--label", label,
+                *(["--dry-run"] if dry_run else []), env=_env(own_data_dir))
+    assert_user_error(r, "--label", "holds a control character", "one line of text")
+    assert "rt.csv" not in r.stderr and not out.exists()
+
+
+def test_a_source_path_with_a_line_break_is_named_escaped_and_the_list_reads_back(tmp_path):
+    folder = tmp_path / "cat\nx"
+    (folder / "lambda").mkdir(parents=True)
+    (folder / "lambda" / "vms.csv").write_bytes((FIXTURE / "lambda" / "vms.csv").read_bytes())
+    result = sk.refresh(str(folder), prices.load_shipped_prices())
+    out = prices.write_prices(tmp_path / "p.csv", result.instances, [f"written from {folder}"])
+    assert "cat\\nx" in out.read_text().splitlines()[0]
+    back = prices.load_prices(out)
+    assert {i.source for i in back.instances if i.provider == "lambda"} == {
+        f"SkyPilot catalog {tmp_path}/cat\\nx/lambda/vms.csv"}
+
+
+def test_a_list_that_would_not_read_back_is_not_written_nor_named_as_the_file(tmp_path):
+    import dataclasses
+
+    # a quoted value may span lines, but one of its lines that starts with '#' is read as a comment
+    inst = dataclasses.replace(prices.load_shipped_prices().instances[0], region="us\n# east")
+    with pytest.raises(UserError, match=r"nothing written to .*p\.csv: the new price list would not read back "
+                                        r"\(the new list line "):
+        prices.write_prices(tmp_path / "p.csv", [inst])
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_cli_prices_help_teaches():
     r = run_cli("prices", "refresh", "--help")
     assert r.code == 0 and "rigbench prices refresh --from" in r.stdout and "--date" in r.stdout

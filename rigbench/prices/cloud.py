@@ -17,6 +17,7 @@ import datetime as _dt
 import difflib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -297,6 +298,19 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
 # Writing
 
 
+def control_character(text: str) -> str | None:
+    """The first control character of ``text`` (a line break, a tab, an escape) or line separator, or None. A price
+    list is read line by line, and ``str.splitlines`` ends a line at any of these, quoted or not: one inside a value
+    splits its row in two."""
+    return next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Zl", "Zp")), None)
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character written as its escape (a line break as ``\\n``): how a path, which may
+    hold one, is named inside a price list."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if control_character(ch) else ch for ch in text)
+
+
 def format_row(inst: Instance) -> list[str]:
     """One CSV row of ``inst`` in the list's column order (PRICE_COLUMNS + date_basis)."""
     return [inst.provider, inst.name, inst.gpu_id, str(inst.gpu_count), str(inst.vcpus), f"{inst.ram_gb:g}",
@@ -312,7 +326,7 @@ def _num(x: float) -> str:
 def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> str:
     buf = io.StringIO()
     for line in comments:
-        buf.write(f"# {line}\n")
+        buf.write(f"# {one_line(line)}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(list(PRICE_COLUMNS) + list(OPTIONAL_COLUMNS))
     for inst in instances:
@@ -323,7 +337,11 @@ def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> s
 def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = ()) -> Path:
     """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old."""
     text = prices_csv(instances, comments)
-    parse_prices(text, str(path))   # what we write must read back
+    try:
+        parse_prices(text, "the new list")   # what we write must read back
+    except UserError as exc:
+        # named as the file, the error blamed a file that was never written
+        raise UserError(f"nothing written to {path}: the new price list would not read back ({exc})") from None
     return write_text_atomic(path, text)
 
 
