@@ -57,7 +57,10 @@ class Row:
         except ValueError:
             raise UserError(f"{self.where}: column '{column}' is {text!r}, not "
                             f"{'a whole number' if integer else 'a number'}") from None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        if not math.isfinite(value):
+            # 1e309 is read as infinity: "above zero" or "zero or more" would say the wrong thing about it
+            raise UserError(f"{self.where}: column '{column}' is {text}, not a finite number")
+        if value < 0 or (positive and value == 0):
             raise UserError(f"{self.where}: column '{column}' is {text}; {positive or 'it must be zero or more'}")
         return value
 

@@ -484,6 +484,17 @@ def test_a_price_list_price_of_zero_is_refused(tmp_path, on_demand, spot):
                       "an hourly price is above zero")
 
 
+@pytest.mark.parametrize("on_demand", ["1e309", "inf", "nan"])
+def test_a_price_list_price_that_is_not_finite_is_named_so(tmp_path, on_demand):
+    # 1e309 is read as infinity, and was refused as "an hourly price is above zero"
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},,us-east-1,2026-01-01,me\n")
+    r = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    assert_user_error(r, f"p.csv line 2: column 'on_demand_usd_per_hour' is {on_demand}, not a finite number")
+    assert "above zero" not in r.stderr
+
+
 # ------------------------------------------------------------------------------------------------ odd files
 
 def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):
