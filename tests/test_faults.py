@@ -495,6 +495,16 @@ def test_a_price_list_price_that_is_not_finite_is_named_so(tmp_path, on_demand):
     assert "above zero" not in r.stderr
 
 
+@pytest.mark.parametrize("on_demand, spot", [("1e308", ""), ("2000000000", ""), ("3.06", "1e300")])
+def test_a_price_list_price_beyond_the_amount_bound_is_refused(tmp_path, on_demand, spot):
+    # the bound of every amount was not applied to the list: 1e308 USD/h printed as 300 digits and totalled to inf
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,2026-01-01,me\n")
+    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "p.csv line 2",
+                      "usd_per_hour' is", "it must be at most 1,000,000,000")
+
+
 # ------------------------------------------------------------------------------------------------ odd files
 
 def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):

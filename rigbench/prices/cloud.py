@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.files import read_text, user_data_dir, write_text_atomic
-from rigbench.units import shown
+from rigbench.units import MAX_USD, shown
 
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
@@ -135,9 +135,11 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
-        # zero is no price: a free instance would win every comparison and break-even would divide by it
-        on_demand = row.number("on_demand_usd_per_hour", positive="an hourly price is above zero")
-        spot = row.number("spot_usd_per_hour", optional=True, positive="an hourly price is above zero")
+        # zero is no price: a free instance would win every comparison and break-even would divide by it; the bound
+        # of every amount typed keeps 1e308 from printing as hundreds of digits and totalling to inf
+        on_demand = row.number("on_demand_usd_per_hour", positive="an hourly price is above zero", at_most=MAX_USD)
+        spot = row.number("spot_usd_per_hour", optional=True, positive="an hourly price is above zero",
+                          at_most=MAX_USD)
         if spot is not None and spot > on_demand:
             raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
         try:
