@@ -39,10 +39,10 @@ class Row:
         return self.values.get(column, default)
 
     def number(self, column: str, *, integer: bool = False, optional: bool = False,
-               positive: str | None = None) -> float | int | None:
+               positive: str | None = None, at_most: int | None = None) -> float | int | None:
         """The value of ``column`` as a finite number, zero or more; an empty cell is None when ``optional``.
-        ``positive``: zero is refused too, and this text says why ("a price is positive"). Errors name file, line
-        and column."""
+        ``positive``: zero is refused too, and this text says why ("a price is positive"). ``at_most``: the largest
+        value taken. Errors name file, line and column."""
         text = (self.get(column) or "").strip()
         if not text:
             if optional:
@@ -57,8 +57,13 @@ class Row:
         except ValueError:
             raise UserError(f"{self.where}: column '{column}' is {text!r}, not "
                             f"{'a whole number' if integer else 'a number'}") from None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        if not math.isfinite(value):
+            # 1e309 is read as infinity: "above zero" or "zero or more" would say the wrong thing about it
+            raise UserError(f"{self.where}: column '{column}' is {text}, not a finite number")
+        if value < 0 or (positive and value == 0):
             raise UserError(f"{self.where}: column '{column}' is {text}; {positive or 'it must be zero or more'}")
+        if at_most is not None and value > at_most:
+            raise UserError(f"{self.where}: column '{column}' is {text}; it must be at most {at_most:,}")
         return value
 
 

@@ -37,12 +37,12 @@ def _matplotlib():
 
 def check_plot_path(path: str | Path) -> Path:
     """Refuse, before any work, a plot file matplotlib cannot write: an unsupported suffix or a missing folder."""
-    _matplotlib()
-    from matplotlib.backend_bases import FigureCanvasBase
-
     path = files.check_output(path, "the plot", "--plot")   # never through a link, onto a device, a FIFO or a folder
-    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    formats, missing = plot_formats()
     suffix = path.suffix.lower().lstrip(".")
+    if suffix in missing:
+        raise UserError(f"--plot {path}: a .{suffix} plot needs {missing[suffix]}, which is not installed here; "
+                        f"install it or end the name with one of {', '.join('.' + f for f in formats)}")
     if suffix not in formats:
         raise UserError(f"--plot {path}: {'no' if not suffix else 'unsupported'} file type"
                         f"{'' if not suffix else ' .' + suffix}; end the name with one of "
@@ -53,6 +53,33 @@ def check_plot_path(path: str | Path) -> Path:
     if path.is_dir():
         raise UserError(f"cannot write plot {path}: it is a folder")
     return path
+
+
+def plot_formats() -> tuple[list[str], dict[str, str]]:
+    """The file types a plot can be written in here, sorted, and those matplotlib knows but cannot write here, each
+    with what it needs."""
+    _matplotlib()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = FigureCanvasBase.get_supported_filetypes()
+    missing = {fmt: why for fmt in known if (why := _missing_tool(fmt))}
+    return sorted(fmt for fmt in known if fmt not in missing), missing
+
+
+def _missing_tool(fmt: str) -> str | None:
+    """What writing ``fmt`` needs that this machine lacks, or None. matplotlib lists every format it knows, but a
+    few are drawn by a program or a Pillow codec it does not ship, and it only finds out at the end, with a
+    traceback, after the command's work is done."""
+    if fmt == "pgf":
+        import shutil
+
+        tex = _matplotlib().rcParams["pgf.texsystem"]   # the TeX program the pgf backend runs to measure its text
+        return None if shutil.which(tex) else f"{tex} (the TeX program matplotlib lays out its text with)"
+    if fmt in ("avif", "webp"):
+        from PIL import features
+
+        return None if features.check(fmt) else f"Pillow built with {fmt.upper()} support"
+    return None
 
 
 def pyplot():

@@ -55,7 +55,9 @@ def test_row_number_reads_a_cell(cell, kwargs, expected):
     ("one", {}, "t.csv line 2: column 'n' is 'one', not a number"),
     ("1.5", {"integer": True}, "column 'n' is '1.5', not a whole number"),
     ("-1", {}, "column 'n' is -1; it must be zero or more"),
-    ("nan", {}, "column 'n' is nan; it must be zero or more"),
+    ("nan", {}, "column 'n' is nan, not a finite number"),
+    ("1e309", {"positive": "a price is positive"}, "column 'n' is 1e309, not a finite number"),
+    ("-inf", {}, "column 'n' is -inf, not a finite number"),
     ("0", {"positive": "a price is positive"}, "column 'n' is 0; a price is positive"),
 ])
 def test_row_number_names_file_line_and_column(cell, kwargs, fragment):

@@ -484,6 +484,27 @@ def test_a_price_list_price_of_zero_is_refused(tmp_path, on_demand, spot):
                       "an hourly price is above zero")
 
 
+@pytest.mark.parametrize("on_demand", ["1e309", "inf", "nan"])
+def test_a_price_list_price_that_is_not_finite_is_named_so(tmp_path, on_demand):
+    # 1e309 is read as infinity, and was refused as "an hourly price is above zero"
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},,us-east-1,2026-01-01,me\n")
+    r = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    assert_user_error(r, f"p.csv line 2: column 'on_demand_usd_per_hour' is {on_demand}, not a finite number")
+    assert "above zero" not in r.stderr
+
+
+@pytest.mark.parametrize("on_demand, spot", [("1e308", ""), ("2000000000", ""), ("3.06", "1e300")])
+def test_a_price_list_price_beyond_the_amount_bound_is_refused(tmp_path, on_demand, spot):
+    # the bound of every amount was not applied to the list: 1e308 USD/h printed as 300 digits and totalled to inf
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,2026-01-01,me\n")
+    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "p.csv line 2",
+                      "usd_per_hour' is", "it must be at most 1,000,000,000")
+
+
 # ------------------------------------------------------------------------------------------------ odd files
 
 def test_a_results_file_of_100000_nested_brackets_is_one_line(tmp_path):
@@ -1103,6 +1124,34 @@ def test_an_unknown_mplbackend_does_not_stop_a_plot(tmp_path):
     r = run_cli("compare", "rtx-3090", "rtx-4090", "--plot", str(tmp_path / "c.png"), env={"MPLBACKEND": "nonexistent"})
     assert r.code == 0 and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args", [
+    ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"),
+    ("compare", "rtx-3090", "rtx-4090")])
+def test_a_pgf_plot_without_its_tex_program_is_refused_before_any_work(tmp_path, args):
+    # matplotlib lists .pgf as a format, but draws it by running xelatex: without it the command did its work and
+    # then ended in a traceback (RuntimeError: 'xelatex' not found)
+    (tmp_path / "bin").mkdir()
+    r = run_cli(*args, "--plot", str(tmp_path / "p.pgf"), env={"PATH": str(tmp_path / "bin")})
+    assert_user_error(r, "--plot", "a .pgf plot needs xelatex", "not installed", ".png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+def test_every_plot_format_offered_is_written(tmp_path):
+    # each suffix the --plot error lists must save with what is installed here, none only at the end of the work
+    from rigbench import plots
+
+    formats, missing = plots.plot_formats()
+    assert "png" in formats and "svg" in formats and "pdf" in formats
+    assert not set(formats) & set(missing)
+    plt = plots.pyplot()
+    for fmt in formats:
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label="price")
+        ax.set_title("USD per hour")
+        path = plots.save(fig, plots.check_plot_path(tmp_path / f"p.{fmt}"))
+        assert path.stat().st_size > 0, fmt
 
 
 def test_an_empty_example_batch_is_named_as_such(tmp_path):

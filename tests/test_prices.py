@@ -236,6 +236,83 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     assert old.read_text() == before
 
 
+@pytest.mark.parametrize("out", [False, True])
+def test_cli_refresh_rebuilds_an_own_list_it_cannot_read(own_data_dir, out):
+    # refresh read the list in use first, for the rows of clouds its source lacks: a corrupt own list stopped the one
+    # command that rebuilds it, even with --out naming that same file
+    own_data_dir.mkdir(parents=True)
+    own = own_data_dir / "cloud_prices.csv"
+    own.write_text("garbage\n")
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), *(["--out", str(own)] if out else []),
+                env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert "Your own list could not be read, so it was not used" in " ".join(r.stdout.split())
+    doc = json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)
+    assert doc["origin"] == "user" and len(doc["instances"]) == len(prices.load_shipped_prices().instances)
+
+
+def test_refresh_keeps_the_shipped_rows_when_the_own_list_cannot_be_read(own_data_dir):
+    own_data_dir.mkdir(parents=True)
+    (own_data_dir / "cloud_prices.csv").write_text("garbage\n")
+    previous, why = prices.load_prices_to_refresh()
+    assert previous.origin == "shipped" and "cloud_prices.csv line 1: missing column(s) provider" in why
+    (own_data_dir / "cloud_prices.csv").write_text(prices.prices_csv(prices.load_shipped_prices().instances))
+    previous, why = prices.load_prices_to_refresh()
+    assert previous.origin == "user" and why is None
+
+
+@pytest.mark.parametrize("args, way_out", [
+    (("prices", "list"), "pass --shipped"),
+    (("prices",), "'rigbench prices list --shipped'"),
+    (("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"), "pass --prices FILE"),
+    (("recommend", "--instance", "aws:p3.2xlarge"), "delete the file"),
+    (("size", "resnet50", "--gpus", "rtx-3090"), "pass --prices FILE")])
+def test_an_own_list_that_cannot_be_read_says_whose_it_is_and_the_ways_out(own_data_dir, args, way_out):
+    # the error named only the file and its line: not that rigbench wrote it, nor how to get going again
+    own_data_dir.mkdir(parents=True)
+    own = own_data_dir / "cloud_prices.csv"
+    own.write_text("garbage\n")
+    assert_user_error(run_cli(*args, env=_env(own_data_dir)), "cloud_prices.csv line 1: missing column(s) provider",
+                      "it is your own price list, written by 'rigbench prices refresh': run that again to rebuild it",
+                      "delete the file to go back to the shipped list", way_out)
+    assert own.read_text() == "garbage\n"
+
+
+@pytest.mark.parametrize("label", ["x\n# y", "a\tb", "a\rb", "a\u2028b"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_cli_refresh_refuses_a_label_with_a_control_character_up_front(own_data_dir, tmp_path, label, dry_run):
+    # the label is every row's source column: a line break split each row in two, and the error came from reading
+    # the finished list back, as "rt.csv line 4: 11 values for 12 columns", naming a file never written
+    out = tmp_path / "rt.csv"
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(out), "--label", label,
+                *(["--dry-run"] if dry_run else []), env=_env(own_data_dir))
+    assert_user_error(r, "--label", "holds a control character", "one line of text")
+    assert "rt.csv" not in r.stderr and not out.exists()
+
+
+def test_a_source_path_with_a_line_break_is_named_escaped_and_the_list_reads_back(tmp_path):
+    folder = tmp_path / "cat\nx"
+    (folder / "lambda").mkdir(parents=True)
+    (folder / "lambda" / "vms.csv").write_bytes((FIXTURE / "lambda" / "vms.csv").read_bytes())
+    result = sk.refresh(str(folder), prices.load_shipped_prices())
+    out = prices.write_prices(tmp_path / "p.csv", result.instances, [f"written from {folder}"])
+    assert "cat\\nx" in out.read_text().splitlines()[0]
+    back = prices.load_prices(out)
+    assert {i.source for i in back.instances if i.provider == "lambda"} == {
+        f"SkyPilot catalog {tmp_path}/cat\\nx/lambda/vms.csv"}
+
+
+def test_a_list_that_would_not_read_back_is_not_written_nor_named_as_the_file(tmp_path):
+    import dataclasses
+
+    # a quoted value may span lines, but one of its lines that starts with '#' is read as a comment
+    inst = dataclasses.replace(prices.load_shipped_prices().instances[0], region="us\n# east")
+    with pytest.raises(UserError, match=r"nothing written to .*p\.csv: the new price list would not read back "
+                                        r"\(the new list line "):
+        prices.write_prices(tmp_path / "p.csv", [inst])
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_cli_prices_help_teaches():
     r = run_cli("prices", "refresh", "--help")
     assert r.code == 0 and "rigbench prices refresh --from" in r.stdout and "--date" in r.stdout

@@ -194,7 +194,7 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
       rigbench cost --list
     """
     if list_only:
-        render_list(load_prices(prices_path), as_json)
+        render_list(load_prices(prices_path, instead="pass --prices FILE to use another list"), as_json)
         return
     if results_path is None and click.get_current_context().get_parameter_source("device") \
             is click.core.ParameterSource.COMMANDLINE:

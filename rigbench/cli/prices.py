@@ -64,7 +64,8 @@ def command(ctx):
     it and say so on screen. Pass --prices FILE to `cost` for a one-off list.
     """
     if ctx.invoked_subcommand is None:
-        render_list(cloud.load_prices(), as_json=False)
+        render_list(cloud.load_prices(instead="see the shipped one with 'rigbench prices list --shipped'"),
+                    as_json=False)
 
 
 @command.command(name="list")
@@ -81,7 +82,8 @@ def list_command(prices_path, shipped, as_json):
     """
     if shipped and prices_path:
         raise UserError("give --shipped or --prices FILE, not both")
-    render_list(cloud.load_shipped_prices() if shipped else cloud.load_prices(prices_path), as_json)
+    render_list(cloud.load_shipped_prices() if shipped
+                else cloud.load_prices(prices_path, instead="pass --shipped to list the shipped one"), as_json)
 
 
 @command.command(name="refresh")
@@ -113,7 +115,7 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
     price_date = _parse_date(date_text)
     base = source or skypilot.DEFAULT_BASE_URL
     target = cloud.user_prices_path() if out_path is None else Path(out_path)
-    previous = cloud.load_prices()
+    previous, set_aside = cloud.load_prices_to_refresh()
     result = skypilot.refresh(base, previous, price_date=price_date, label=label)
     written = None
     if not dry_run:
@@ -125,7 +127,7 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
         "price_date": result.price_date.isoformat(), "date_basis": result.date_basis,
         "dates": {c: {"date": d.isoformat(), "date_basis": b} for c, (d, b) in result.dates.items()},
         "refreshed": len(result.refreshed), "carried_over": [i.key for i in result.carried],
-        "missing": result.missing, "written": written, "dry_run": dry_run,
+        "missing": result.missing, "written": written, "dry_run": dry_run, "set_aside": set_aside,
         "instances": [dict(zip(list(cloud.PRICE_COLUMNS) + list(cloud.OPTIONAL_COLUMNS), cloud.format_row(i)))
                       for i in result.instances],
     }
@@ -140,6 +142,8 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
     report.show(report.table(f"Price list from {base}", ["instance", "GPU", "GPUs", "USD/h", "spot USD/h", "region",
                                                          "price date", ""], rows))
     lines = [f"Read {', '.join(f'{p}: {w}' for p, w in result.read.items())}"]
+    if set_aside:
+        lines.append(f"Your own list could not be read, so it was not used ({set_aside})")
     if result.carried:
         clouds = sorted({i.provider for i in result.carried})
         lines.append(f"Kept {len(result.carried)} rows of {', '.join(clouds)} from the list in use ({previous.source}): "

@@ -308,7 +308,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     """
     _check_request(req)
     own = ownership or load_ownership()
-    prices = load_prices(req.prices_path)
+    prices = load_prices(req.prices_path, instead="pass --prices FILE to use another list")
     today = req.today or _dt.date.today()
     warnings: list[str] = []
     usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh

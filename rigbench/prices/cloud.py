@@ -17,6 +17,7 @@ import datetime as _dt
 import difflib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -24,7 +25,7 @@ from typing import Iterable, Sequence
 from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.files import read_text, user_data_dir, write_text_atomic
-from rigbench.units import shown
+from rigbench.units import MAX_USD, shown
 
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
@@ -134,9 +135,11 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
-        # zero is no price: a free instance would win every comparison and break-even would divide by it
-        on_demand = row.number("on_demand_usd_per_hour", positive="an hourly price is above zero")
-        spot = row.number("spot_usd_per_hour", optional=True, positive="an hourly price is above zero")
+        # zero is no price: a free instance would win every comparison and break-even would divide by it; the bound
+        # of every amount typed keeps 1e308 from printing as hundreds of digits and totalling to inf
+        on_demand = row.number("on_demand_usd_per_hour", positive="an hourly price is above zero", at_most=MAX_USD)
+        spot = row.number("spot_usd_per_hour", optional=True, positive="an hourly price is above zero",
+                          at_most=MAX_USD)
         if spot is not None and spot > on_demand:
             raise UserError(f"{where}: column 'spot_usd_per_hour' ({spot}) is above on-demand ({on_demand})")
         try:
@@ -169,15 +172,45 @@ def load_shipped_prices() -> PriceList:
     return parse_prices(data.shipped_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
 
 
-def load_prices(path: str | Path | None = None) -> PriceList:
+def load_prices(path: str | Path | None = None, *, instead: str | None = None) -> PriceList:
     """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
-    the shipped list."""
+    the shipped list.
+
+    An own list that cannot be read stops the command with why and the ways out; ``instead`` adds the caller's own
+    ("pass --prices FILE to use another list"), where it has one."""
     if path is not None:
         return parse_prices(read_text(path, "price file"), str(path), "file")
     own = user_prices_path()
     if own.is_file():
-        return parse_prices(read_text(own, "price file"), str(own), "user")
+        try:
+            return _load_own(own)
+        except UserError as exc:
+            # rigbench found and read this file without being asked: a user who never opened the data folder would
+            # not know where the file came from, nor that the command it names is the one that rebuilds it
+            ways = ["run that again to rebuild it", "delete the file to go back to the shipped list",
+                    *([instead] if instead else [])]
+            raise UserError(f"{exc}; it is your own price list, written by 'rigbench prices refresh': "
+                            f"{', '.join(ways[:-1])}{',' if len(ways) > 2 else ''} or {ways[-1]}") from None
     return load_shipped_prices()
+
+
+def load_prices_to_refresh() -> tuple[PriceList, str | None]:
+    """The list whose rows a refresh keeps for the clouds its source has no file for: the user's own when there is
+    one, else the shipped list; and why the own list was set aside, or None.
+
+    A refresh builds a new list, so an own list that cannot be read (cut short, edited by hand) must not stop it:
+    rebuilding it is the way out the other commands point to. Its rows are not trusted then; the shipped ones are."""
+    own = user_prices_path()
+    if own.is_file():
+        try:
+            return _load_own(own), None
+        except UserError as exc:
+            return load_shipped_prices(), str(exc)
+    return load_shipped_prices(), None
+
+
+def _load_own(own: Path) -> PriceList:
+    return parse_prices(read_text(own, "price file"), str(own), "user")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -267,6 +300,19 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
 # Writing
 
 
+def control_character(text: str) -> str | None:
+    """The first control character of ``text`` (a line break, a tab, an escape) or line separator, or None. A price
+    list is read line by line, and ``str.splitlines`` ends a line at any of these, quoted or not: one inside a value
+    splits its row in two."""
+    return next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Zl", "Zp")), None)
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character written as its escape (a line break as ``\\n``): how a path, which may
+    hold one, is named inside a price list."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if control_character(ch) else ch for ch in text)
+
+
 def format_row(inst: Instance) -> list[str]:
     """One CSV row of ``inst`` in the list's column order (PRICE_COLUMNS + date_basis)."""
     return [inst.provider, inst.name, inst.gpu_id, str(inst.gpu_count), str(inst.vcpus), f"{inst.ram_gb:g}",
@@ -282,7 +328,7 @@ def _num(x: float) -> str:
 def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> str:
     buf = io.StringIO()
     for line in comments:
-        buf.write(f"# {line}\n")
+        buf.write(f"# {one_line(line)}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(list(PRICE_COLUMNS) + list(OPTIONAL_COLUMNS))
     for inst in instances:
@@ -293,7 +339,11 @@ def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> s
 def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = ()) -> Path:
     """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old."""
     text = prices_csv(instances, comments)
-    parse_prices(text, str(path))   # what we write must read back
+    try:
+        parse_prices(text, "the new list")   # what we write must read back
+    except UserError as exc:
+        # named as the file, the error blamed a file that was never written
+        raise UserError(f"nothing written to {path}: the new price list would not read back ({exc})") from None
     return write_text_atomic(path, text)
 
 

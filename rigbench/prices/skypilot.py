@@ -33,7 +33,7 @@ from typing import Callable
 from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import MAX_INPUT_BYTES, read_text
-from rigbench.prices.cloud import Instance, PriceList
+from rigbench.prices.cloud import Instance, PriceList, control_character, one_line
 from rigbench.units import shown
 
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/v7"
@@ -273,6 +273,11 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
     Clouds the source lacks keep the rows of ``previous`` (the list in use), so a partial source never drops a
     provider. ``price_date``: the snapshot's own date, when known (a commit date); else today, marked fetched.
     """
+    if label is not None and (bad := control_character(label)) is not None:
+        # the label is every row's source column: a line break there splits each row in two, and the error came
+        # only from reading back the finished list, naming a file that was never written
+        raise UserError(f"--label {shown(label)} holds a control character ({bad!r}); the label is one line of "
+                        "text: write it without line breaks, tabs or escapes")
     tracked = load_tracked() if tracked is None else tracked
     fetched_on = today or _dt.datetime.now(_dt.timezone.utc).date()
     refreshed: list[Instance] = []
@@ -299,7 +304,7 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
             date, basis = fetched_on, "fetched"
         dates[provider] = (date, basis)
         source = label.replace("{cloud}", provider) if label else (
-            f"SkyPilot catalog {where}" + (f", commit date {committed}" if committed else ""))
+            f"SkyPilot catalog {one_line(where)}" + (f", commit date {committed}" if committed else ""))
         for t in wanted:
             inst = cheapest_region(t, rows, date, source, basis)
             if inst is None:

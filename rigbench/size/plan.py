@@ -265,7 +265,7 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
         return o
 
     cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
-    prices = load_prices(prices_path)
+    prices = load_prices(prices_path, instead="pass --prices FILE to use another list")
     own = load_ownership()
     instances = []
     for inst in prices.instances:
