@@ -756,6 +756,32 @@ def test_a_probe_of_the_wrong_shape_is_one_line(tmp_path, edit, fragment, wrap):
     assert_user_error(r, fragment, f"not a valid rigbench.{wrap} file")
 
 
+REFERENCE_RUN = next((Path(__file__).parent.parent / "results" / "reference").glob("*.json"))
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda d: d["peaks"].__setitem__("cpu", "x"), "peaks.cpu is a string, expected an object or null"),
+    (lambda d: d["peaks"].__setitem__("cpu", float("nan")), "peaks.cpu is a number"),
+    (lambda d: d["peaks"]["cpu"].__setitem__("clock", True), "peaks.cpu.clock is true/false"),
+    (lambda d: d["peaks"]["cpu"]["flops:float32"].__setitem__("value", "fast"), "peaks.cpu.flops:float32.value"),
+    (lambda d: d["machine"].__setitem__("rounds", "3"), "machine.rounds is a string, expected an integer or null"),
+    (lambda d: d["machine"]["loadavg_1m"].__setitem__("start", "high"), "machine.loadavg_1m.start is a string"),
+    (lambda d: d["machine"].__setitem__("reference", 3), "machine.reference is a number"),
+    (lambda d: d["probe"].__setitem__("software", "torch 2"), "probe.software is a string"),
+    (lambda d: d["conditions"].__setitem__("start", True), "conditions.start is true/false"),
+])
+@pytest.mark.parametrize("command", ["show", "diff", "report"])
+def test_a_run_s_sections_of_the_wrong_shape_are_one_line(tmp_path, edit, fragment, command):
+    # a string, a number or true where the run writes an object ended the table, the page or the diff in a traceback
+    doc = json.loads(REFERENCE_RUN.read_text())
+    edit(doc)
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    args = {"show": ("results", "show", "m.json"), "diff": ("results", "diff", str(REFERENCE_RUN), "m.json"),
+            "report": ("report", "m.json", "--out", "r.html")}[command]
+    assert_user_error(run_cli(*args, cwd=tmp_path), f"m.json: {fragment}", "not a valid rigbench.results file")
+    assert not (tmp_path / "r.html").exists()
+
+
 SKYPILOT = Path(__file__).parent / "fixtures" / "prices" / "skypilot"
 
 
