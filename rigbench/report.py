@@ -74,6 +74,37 @@ def setup_streams() -> None:
             pass
 
 
+# Control characters (C0 but newline and tab, DEL, C1) in text from files, names or arguments would reach the
+# terminal as commands: ESC starts a sequence that recolours, retitles the window or moves the cursor, CR returns
+# over what was printed. Every line rigbench prints for a person goes through echo() or console(), which show each
+# as the escape a Python string would (ESC as \x1b): harmless, and visible for what it is.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0)) if chr(c) not in "\n\t"}
+
+
+def literal(text) -> str:
+    """``text`` with every control character but newline and tab written out as its escape (ESC as ``\\x1b``)."""
+    return str(text).translate(_CONTROLS)
+
+
+def echo(message="", *, err: bool = False, nl: bool = True) -> None:
+    """Print a line for a person to stdout (or stderr), its control characters made harmless (:func:`literal`)."""
+    click.echo(literal(message), err=err, nl=nl)
+
+
+class _LiteralConsole(Console):
+    """A rich console whose text (strings it renders and :class:`rich.text.Text`) is :func:`literal`: the escape
+    sequences rich writes for its own colours are unaffected, those inside the text are shown as text."""
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(literal(text), **kwargs)
+
+    def render(self, renderable, options=None):
+        if isinstance(renderable, Text) and literal(renderable.plain) != renderable.plain:
+            renderable = renderable.copy()
+            renderable.plain = literal(renderable.plain)
+        return super().render(renderable, options)
+
+
 def emit_json(doc) -> None:
     """Write one JSON document to stdout (nothing else goes to stdout under --json)."""
     click.echo(dumps(doc))
@@ -86,7 +117,7 @@ def console(stderr: bool = False):
     stream = sys.stderr if stderr else sys.stdout
     columns = os.environ.get("COLUMNS", "")
     width = None if stream.isatty() or (columns.isdigit() and int(columns) > 0) else 120
-    return Console(file=stream, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
+    return _LiteralConsole(file=stream, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False)
 
 
 def _longest_word(text: str) -> int:
@@ -145,7 +176,7 @@ def show(*renderables) -> None:
     items = []
     for r in renderables:
         if isinstance(r, str):
-            items.append(Text(r))
+            items.append(Text(literal(r)))
         elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and not fits(r, out):
             items.append(Text("\n".join(stacked(r, out.width))))
         else:
@@ -157,6 +188,7 @@ def show(*renderables) -> None:
     with out.capture() as captured:
         for r in items:
             out.print(r)
+    # the console made the text literal already; what else is there is its own styling (FORCE_COLOR), kept
     click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
@@ -172,7 +204,7 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=f"{self.label}: {what}")
         else:
-            click.echo(f"[{self._done}/{self.total}] {what}", err=True)
+            echo(f"[{self._done}/{self.total}] {what}", err=True)
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -54,7 +55,9 @@ SCHEMA = f"rigbench.{KIND}/{VERSION}"
 
 # One description of the document's types, used both to check a file on load and to publish the JSON Schema.
 # A type is a JSON type name, a tuple of them, or a dict {"type": ..., "items": ..., "properties": ...,
-# "required": ...}. Keys not listed are allowed (a newer minor writer, a distributed run's extra fields).
+# "patterns": ..., "values": ..., "required": ...}; "patterns" types the keys that match a regular expression (every
+# ``flops:<dtype>`` peak, whatever the dtype), "values" every key that neither names (a device of ``peaks``). Other
+# keys are allowed (a newer minor writer, a distributed run's extra fields).
 _NUM = ("number", "null")
 _STR = ("string", "null")
 _OBJ = ("object", "null")
@@ -84,16 +87,41 @@ PROBE = {"type": ("object", "null"), "properties": {
     "os": {"type": _OBJ, "properties": {"system": _STR, "release": _STR, "distribution": _STR,
                                         "virtualization": _STR, "container": _STR, "dmi_product_name": _STR}},
     "host": {"type": ("object", "string", "null"), "properties": {"hostname": _STR, "power": _OBJ}},
-    "data_dir": _OBJ,
+    "data_dir": _OBJ, "software": {"type": _OBJ, "properties": {"python": _STR, "torch": _STR}},
     "gpus": {"type": ("array", "null"), "items": {"type": "object", "properties": {
         "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
     "disks": {"type": ("array", "null"), "items": {"type": "object", "properties": {
         "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _NUM, "kind": _STR, "kind_note": _STR}}}}}
 
+# The run's sections that the bench table, the report, the guidelines and the baseline read are typed down to the
+# fields they compute with or format, as the probe is: a hand-edited ``"peaks": {"cpu": "x"}`` or ``"rounds": "3"``
+# is refused on load with the field named, instead of failing later inside a renderer.
+_PEAK = {"type": _OBJ, "properties": {"value": _NUM, "unit": _STR, "source": _STR, "reason": _STR, "cores": _INT,
+                                      "mhz": _NUM, "flop_per_cycle": _NUM}}
+PEAKS = {"type": _OBJ, "values": {"type": _OBJ, "properties": {
+    "clock": {"type": _OBJ, "properties": {"scalar_mhz": _NUM, "after_vector_load_mhz": _NUM, "used_mhz": _NUM,
+                                           "after_vector_load_reason": _STR, "method": _STR}},
+    "cpu_class": _STR, "catalog_id": _STR, "mem_bw": _PEAK, "h2d_bw": _PEAK}, "patterns": {"^flops:": _PEAK}}}
+
+_STATE = {"type": _OBJ, "properties": {"loadavg_1m": _NUM, "torch_threads": _INT, "numba_threads": _INT}}
+_CLOCK_READING = {"type": _OBJ, "properties": {"scalar_mhz": _NUM, "machine": _OBJ}}
+CONDITIONS = {"type": _OBJ, "properties": {
+    "start": _STATE, "end": _STATE, "heap": _OBJ, "cpu_clock_end": _CLOCK_READING,
+    "cpu_clock_rounds": {"type": ("array", "null"), "items": _CLOCK_READING}}}
+
+MACHINE = {"type": _OBJ, "properties": {
+    "rounds": _INT, "drift": _NUM, "slower": _NUM, "steal": _NUM, "others": _NUM, "sampled_s": _NUM, "reason": _STR,
+    "loadavg_1m": {"type": _OBJ, "properties": {"start": _NUM, "end": _NUM}},
+    "reference": {"type": _OBJ, "properties": {"workload": _STR, "reason": _STR, "readings": {
+        "type": ("array", "null"), "items": {"type": "object", "properties": {"median_s": _NUM, "clock_mhz": _NUM}}}}},
+    "baseline": {"type": _OBJ, "properties": {"mcycles": _NUM, "file": _STR, "runs": _INT, "reason": _STR}},
+    "limits": _OBJ, "earlier": _OBJ}}
+
 TYPES = {"type": "object", "required": ["schema", "measurements"], "properties": {
     "schema": "string", "status": _STR, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
     "argv": {"type": ("array", "null"), "items": "string"}, "quick": ("boolean", "null"), "probe": PROBE,
-    "peaks": _OBJ, "conditions": _OBJ, "machine": _OBJ, "distributed": _OBJ, "lost_devices": _OBJ, "reason": _STR,
+    "peaks": PEAKS, "conditions": CONDITIONS, "machine": MACHINE, "distributed": _OBJ, "lost_devices": _OBJ,
+    "reason": _STR,
     "measurements": {"type": "array", "items": MEASUREMENT}}}
 
 _PY = {"string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,), "object": (dict,),
@@ -120,6 +148,21 @@ def _describe(value) -> str:
             int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
+def _members(spec: dict, value: dict) -> Iterator[tuple[str, object]]:
+    """(key, type) of each key of ``value`` that ``spec`` types: named, matching a pattern, else ``values``."""
+    props, patterns = spec.get("properties", {}), spec.get("patterns", {})
+    for key, sub in props.items():
+        if key in value:
+            yield key, sub
+    for key in value:
+        if not isinstance(key, str) or key in props:
+            continue
+        matched = [sub for pattern, sub in patterns.items() if re.search(pattern, key)]
+        yield from ((key, sub) for sub in matched)
+        if not matched and "values" in spec:
+            yield key, spec["values"]
+
+
 def _check(value, t, where: str) -> str | None:
     """The first type error under ``where``, or None."""
     spec = _spec(t)
@@ -133,11 +176,10 @@ def _check(value, t, where: str) -> str | None:
         for key in spec.get("required", []):
             if key not in value:
                 return f"{where or 'the document'} has no {key!r}"
-        for key, sub in spec.get("properties", {}).items():
-            if key in value:
-                err = _check(value[key], sub, f"{where}.{key}" if where else key)
-                if err:
-                    return err
+        for key, sub in _members(spec, value):
+            err = _check(value[key], sub, f"{where}.{key}" if where else key)
+            if err:
+                return err
     if isinstance(value, list) and "items" in spec:
         for i, item in enumerate(value):
             err = _check(item, spec["items"], f"{where}[{i}]")
@@ -175,6 +217,10 @@ def json_schema() -> dict:
             out["properties"] = {k: conv(v) for k, v in spec["properties"].items()}
         if spec.get("required"):
             out["required"] = list(spec["required"])
+        if "patterns" in spec:
+            out["patternProperties"] = {k: conv(v) for k, v in spec["patterns"].items()}
+        if "values" in spec:
+            out["additionalProperties"] = conv(spec["values"])
         if "items" in spec:
             out["items"] = conv(spec["items"])
         return out

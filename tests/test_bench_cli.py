@@ -178,6 +178,13 @@ def test_table_fits_100_columns_one_line_per_row_and_notes_below(monkeypatch, ca
     assert lines[-1] == "results: /tmp/results/testhost-20250101T000000Z.json"
 
 
+def test_a_peak_clock_without_its_scalar_reading_is_captioned_with_a_dash():
+    from rigbench.bench import table
+
+    caption = table.peak_caption({"peaks": {"cpu": {"clock": {"used_mhz": 3000}}}})
+    assert caption == "CPU clock measured: - MHz scalar, - MHz after vector load; peak uses 3000 MHz"
+
+
 def test_a_wide_console_shows_the_short_reason_in_the_status(monkeypatch, capsys):
     text = _rendered(monkeypatch, capsys, 160)
     row = next(ln for ln in text.splitlines() if ln.startswith("gemm") and "float32" in ln)

@@ -612,6 +612,61 @@ def test_a_price_list_instance_with_markup_is_printed_literally(tmp_path):
     assert "x[/]1" in r.stdout
 
 
+CONTROLS = [chr(c) for c in (*range(0x20), *range(0x7f, 0xa0)) if chr(c) not in "\n"]
+EVIL_HOST = "evil\x1b]0;pwned\x07\x1b[31mRED\x1b[0m\rOVER"
+
+
+@pytest.mark.parametrize("command", ["show", "diff", "show-markdown"])
+def test_control_characters_from_a_results_file_reach_the_terminal_as_text(tmp_path, command):
+    # click stripped colour codes from piped output and rich dropped BEL and CR, but a lone ESC (and all of them on
+    # a terminal) went through: a file could retitle the window or rewrite what was printed
+    doc = json.loads(REFERENCE_RUN.read_text())
+    doc["host"] = doc["probe"]["cpu"]["brand"] = EVIL_HOST
+    (tmp_path / "esc.json").write_text(json.dumps(doc))
+    args = {"show": ("results", "show", "esc.json"), "diff": ("results", "diff", str(REFERENCE_RUN), "esc.json"),
+            "show-markdown": ("results", "show", "esc.json", "--format", "markdown")}[command]
+    r = run_cli(*args, cwd=tmp_path, env={"COLUMNS": "250"})
+    assert r.code == 0, r.stderr
+    assert not [ch for ch in CONTROLS if ch in r.stdout + r.stderr], r.stdout
+    assert "evil\\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m" in r.stdout
+
+
+def test_control_characters_in_an_error_line_are_shown_as_text(tmp_path):
+    r = run_cli("results", "show", str(tmp_path / "a\x1b]0;x\x07b.json"))
+    assert_user_error(r, "a\\x1b]0;x\\x07b.json")
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+
+
+def test_lines_for_a_person_are_printed_through_report_echo_or_the_console():
+    """report.echo and report.console make control characters harmless; a bare click.echo would bypass them. The
+    JSON document (control characters escaped by JSON) and CSV (data, kept as the file has it) are printed as is."""
+    allowed = {("rigbench/report.py", "click.echo(dumps(doc))"), ("rigbench/report.py", "click.echo(literal(message)"),
+               ("rigbench/report.py", "click.echo(\"\\n\".join(line.rstrip()"),
+               ("rigbench/cli/results.py", "click.echo(buf.getvalue(), nl=False)")}
+    root = Path(__file__).parent.parent
+    found = [(p.relative_to(root).as_posix(), line.strip()) for p in sorted((root / "rigbench").rglob("*.py"))
+             for line in p.read_text(encoding="utf-8").splitlines() if "click.echo(" in line]
+    assert [f for f in found if not any(f[0] == a and f[1].startswith(b) for a, b in allowed)] == []
+
+
+def test_the_console_keeps_its_own_colours_and_shows_the_text_s_escapes():
+    import io
+
+    from rich.text import Text
+
+    from rigbench import report
+
+    buf = io.StringIO()
+    out = report._LiteralConsole(file=buf, force_terminal=True, color_system="standard", width=200)
+    out.print(Text("host " + EVIL_HOST, style="bold"))
+    out.print(report.table("t " + EVIL_HOST, ["a"], [[EVIL_HOST]]))
+    text = buf.getvalue()
+    assert "\x1b[1m" in text                                       # rich's own bold
+    assert "\x1b]" not in text and "\x1b[31m" not in text and "\x07" not in text and "\r" not in text
+    assert text.count("evil\\x1b]0;pwned") == 3
+    assert report.literal("a\x9bb\x7fc\td\ne") == "a\\x9bb\\x7fc\td\ne"
+
+
 def test_a_latin_1_terminal_gets_ascii_stand_ins_not_an_encoding_error():
     r = run_cli("recommend", "--spec", "ram=32GB,gpu=rtx-2080-ti", env={"PYTHONIOENCODING": "latin-1"})
     assert r.code == 0, r.stderr
@@ -776,6 +831,32 @@ def test_a_probe_of_the_wrong_shape_is_one_line(tmp_path, edit, fragment, wrap):
     (tmp_path / "m.json").write_text(json.dumps(doc))
     r = run_cli("recommend", str(tmp_path / "m.json"))
     assert_user_error(r, fragment, f"not a valid rigbench.{wrap} file")
+
+
+REFERENCE_RUN = next((Path(__file__).parent.parent / "results" / "reference").glob("*.json"))
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda d: d["peaks"].__setitem__("cpu", "x"), "peaks.cpu is a string, expected an object or null"),
+    (lambda d: d["peaks"].__setitem__("cpu", float("nan")), "peaks.cpu is a number"),
+    (lambda d: d["peaks"]["cpu"].__setitem__("clock", True), "peaks.cpu.clock is true/false"),
+    (lambda d: d["peaks"]["cpu"]["flops:float32"].__setitem__("value", "fast"), "peaks.cpu.flops:float32.value"),
+    (lambda d: d["machine"].__setitem__("rounds", "3"), "machine.rounds is a string, expected an integer or null"),
+    (lambda d: d["machine"]["loadavg_1m"].__setitem__("start", "high"), "machine.loadavg_1m.start is a string"),
+    (lambda d: d["machine"].__setitem__("reference", 3), "machine.reference is a number"),
+    (lambda d: d["probe"].__setitem__("software", "torch 2"), "probe.software is a string"),
+    (lambda d: d["conditions"].__setitem__("start", True), "conditions.start is true/false"),
+])
+@pytest.mark.parametrize("command", ["show", "diff", "report"])
+def test_a_run_s_sections_of_the_wrong_shape_are_one_line(tmp_path, edit, fragment, command):
+    # a string, a number or true where the run writes an object ended the table, the page or the diff in a traceback
+    doc = json.loads(REFERENCE_RUN.read_text())
+    edit(doc)
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    args = {"show": ("results", "show", "m.json"), "diff": ("results", "diff", str(REFERENCE_RUN), "m.json"),
+            "report": ("report", "m.json", "--out", "r.html")}[command]
+    assert_user_error(run_cli(*args, cwd=tmp_path), f"m.json: {fragment}", "not a valid rigbench.results file")
+    assert not (tmp_path / "r.html").exists()
 
 
 SKYPILOT = Path(__file__).parent / "fixtures" / "prices" / "skypilot"

@@ -172,7 +172,7 @@ def peak_caption(doc: dict) -> str:
     clock = cpu.get("clock") or {}
     bits = []
     if clock.get("used_mhz"):
-        bits.append(f"CPU clock measured: {clock['scalar_mhz']} MHz scalar, "
+        bits.append(f"CPU clock measured: {clock.get('scalar_mhz') or '-'} MHz scalar, "
                     f"{clock.get('after_vector_load_mhz') or '-'} MHz after vector load; peak uses {clock['used_mhz']} MHz")
     f32 = cpu.get("flops:float32") or {}
     if f32.get("value"):

@@ -23,7 +23,7 @@ from rigbench import __version__, signals, units
 from rigbench.errors import CheckFailed, UserError
 # By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
 # would replace a module imported here as 'report'.
-from rigbench.report import setup_streams
+from rigbench.report import echo, setup_streams
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -159,7 +159,7 @@ def cli():
 def fail(message: str, code: int = 2) -> None:
     """One line on stderr, then exit."""
     message = " ".join(str(message).split())  # one line, whatever the message held
-    click.echo(f"rigbench: error: {message}", err=True)
+    echo(f"rigbench: error: {message}", err=True)
     _exit(code)
 
 
@@ -180,7 +180,7 @@ def _flush_quietly() -> bool:
         _stdout_to_devnull()
     except OSError as exc:
         _stdout_to_devnull()
-        click.echo(f"rigbench: error: cannot write to standard output: {exc.strerror or exc}", err=True)
+        echo(f"rigbench: error: cannot write to standard output: {exc.strerror or exc}", err=True)
         return False
     return True
 
@@ -223,18 +223,18 @@ def main(argv: list[str] | None = None) -> None:
         # click's own main() is not used: it turns a closed output pipe into exit code 1, the code of a failed
         # --strict check; here a closed pipe is 141, as if SIGPIPE had ended the process, and nothing is printed.
         if not args:  # plain `rigbench`: the usage, not an error line
-            click.echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
+            echo(cli.get_help(click.Context(cli, info_name="rigbench", **cli.context_settings)))
         else:
             try:
                 with cli.make_context("rigbench", args) as ctx:
                     rv = cli.invoke(ctx)
             except _NO_ARGS_IS_HELP as exc:  # a group named alone: its help, as plain `rigbench` prints its own
-                click.echo(exc.ctx.get_help())
+                echo(exc.ctx.get_help())
     except UserError as exc:
         fail(str(exc), exc.exit_code)
     except CheckFailed as exc:
         if str(exc):
-            click.echo(f"rigbench: {exc}", err=True)
+            echo(f"rigbench: {exc}", err=True)
         _exit(exc.exit_code)
     except click.exceptions.NoSuchOption as exc:
         fail(_no_such_option(exc))
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"{exc.format_message().rstrip('.')}; see '{cmd} --help'", exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns KeyboardInterrupt into Abort
         signals.finishing()
-        click.echo(f"rigbench: {signals.reason()}", err=True)
+        echo(f"rigbench: {signals.reason()}", err=True)
         _exit(signals.exit_code())
     except click.exceptions.Exit as exc:
         _exit(exc.exit_code)

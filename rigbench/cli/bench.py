@@ -22,7 +22,7 @@ def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
     report.show(*table.renderables(doc, title, report.console()))
     if path:
-        click.echo(f"results: {path}")
+        report.echo(f"results: {path}")
 
 
 def _exit_code(doc: dict) -> int:
@@ -117,7 +117,7 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds)
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
-        click.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}", err=True)
+        report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}", err=True)
         sys.exit(signals.exit_code())
     _render(doc, quick, json_output, path)
 
@@ -130,7 +130,7 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
 
     def event(line: str) -> None:
         if line.startswith("warning:"):
-            click.echo(f"rigbench: {line}", err=True)
+            report.echo(f"rigbench: {line}", err=True)
 
     try:
         doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
@@ -138,12 +138,12 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
         where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
-        click.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
+        report.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
         sys.exit(signals.exit_code())
     _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
     if json_output:  # stdout holds only the document: the status and reasons go to stderr
         for line in table.run_lines(doc):
-            click.echo(line, err=True)
+            report.echo(line, err=True)
     code = _exit_code(doc)
     if code:
         sys.exit(code)

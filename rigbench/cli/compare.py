@@ -56,7 +56,7 @@ def command(devices, workloads, precision, prices, network, as_json, plot, devic
         return
     report.show(*render_tables(doc))
     if plot:
-        click.echo(f"wrote {plot}", err=True)
+        report.echo(f"wrote {plot}", err=True)
 
 
 _SPEC_ROWS = (("architecture", "architecture"), ("FP32 TFLOP/s", "fp32_tflops"),

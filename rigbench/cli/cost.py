@@ -56,7 +56,7 @@ def _caption(doc: dict) -> str:
 def _render(doc: dict, as_json: bool) -> None:
     if as_json:
         for w in doc["warnings"]:
-            click.echo(f"rigbench: warning: {w}", err=True)
+            report.echo(f"rigbench: warning: {w}", err=True)
         report.emit_json(doc)
         return
     unit = doc["work"]["unit"]

@@ -7,7 +7,6 @@ import io
 import math
 
 import click
-from rich.text import Text
 
 from rigbench import diff as diff_mod
 from rigbench import frames
@@ -50,7 +49,7 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
                   "|" + "|".join("---:" if (justify and justify[i] == "right") else "---"
                                  for i in range(len(columns))) + "|"]
         lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-        click.echo("\n".join(lines + ([""] + list(notes) if notes else [])))
+        report.echo("\n".join(lines + ([""] + list(notes) if notes else [])))
         return
     t = report.table(title, columns, rows, justify=justify)
     t.show_edge, t.pad_edge, t.collapse_padding = False, False, True   # as the bench table
@@ -58,7 +57,7 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
         col.no_wrap = col.header not in wrap
         if not col.no_wrap:
             col.min_width = max((len(word) for row in rows for word in str(row[i]).split()), default=1)
-    report.show(t, *(Text(n) for n in notes))
+    report.show(t, *notes)
 
 
 # ---------------------------------------------------------------- list
@@ -101,8 +100,8 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         title = f"{run.path.name}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
         report.show(*table.renderables(run.doc, title, report.console()))
         if v.status == "interrupted" and not v.doc.get("distributed"):
-            click.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
-        click.echo(f"results: {run.path}")
+            report.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
+        report.echo(f"results: {run.path}")
         return
     frame = frames.to_frame(run.view)
     columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",

@@ -177,4 +177,4 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     else:
         report.show(*render(rep, show_all))
     if plot:
-        click.echo(f"wrote {plot}", err=True)
+        report.echo(f"wrote {plot}", err=True)
