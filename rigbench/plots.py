@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,18 +68,12 @@ def plot_formats() -> tuple[list[str], dict[str, str]]:
 
 
 def _missing_tool(fmt: str) -> str | None:
-    """What writing ``fmt`` needs that this machine lacks, or None. matplotlib lists every format it knows, but a
-    few are drawn by a program or a Pillow codec it does not ship, and it only finds out at the end, with a
-    traceback, after the command's work is done."""
+    """What writing ``fmt`` needs that this machine lacks, or None. matplotlib lists every format it knows, but pgf
+    is laid out by a TeX program it does not ship, and it only finds that missing at the end, with a traceback,
+    after the command's work is done. (WebP and AVIF come with the Pillow wheels matplotlib installs.)"""
     if fmt == "pgf":
-        import shutil
-
         tex = _matplotlib().rcParams["pgf.texsystem"]   # the TeX program the pgf backend runs to measure its text
         return None if shutil.which(tex) else f"{tex} (the TeX program matplotlib lays out its text with)"
-    if fmt in ("avif", "webp"):
-        from PIL import features
-
-        return None if features.check(fmt) else f"Pillow built with {fmt.upper()} support"
     return None
 
 
@@ -99,7 +94,8 @@ def save(fig, path: str | Path, **savefig_kwargs) -> Path:
         return files.save_figure(fig, path, **savefig_kwargs)
     except OSError as exc:
         raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:
+        # RuntimeError: the program a format is drawn by failed (a TeX that is there but cannot lay out the text)
         raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     finally:
         plt.close(fig)
