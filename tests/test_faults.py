@@ -474,6 +474,19 @@ def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
     assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "2099-01-01", "future")
 
 
+@pytest.mark.parametrize("day, refused", [("0001-01-01", True), ("2010-11-14", True), ("2010-11-15", False)])
+def test_a_price_list_dated_before_any_gpu_could_be_rented_is_refused(tmp_path, day, refused):
+    # 0001-01-01 was read, then warned about as 739,952 days old; the first GPU instance was announced 2010-11-15
+    (tmp_path / "p.csv").write_text(
+        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,3.06,,us-east-1,{day},me\n")
+    got = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    if refused:
+        assert_user_error(got, day, "before any GPU could be rented (2010-11-15, AWS cg1.4xlarge)")
+    else:
+        assert got.code == 0, got.stderr
+
+
 @pytest.mark.parametrize("on_demand, spot", [("0", ""), ("0.00", ""), ("3.06", "0")])
 def test_a_price_list_price_of_zero_is_refused(tmp_path, on_demand, spot):
     # a free instance won every comparison (and the break-even divided by its price)

@@ -27,6 +27,9 @@ from rigbench.errors import UserError
 from rigbench.files import read_text, user_data_dir, write_text_atomic
 from rigbench.units import MAX_USD, shown
 
+# The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
+# Blog, "Announcing Cluster GPU Instances for Amazon EC2"). A price dated before it is a typo (0001-01-01).
+FIRST_GPU_INSTANCE = _dt.date(2010, 11, 15)
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
 OPTIONAL_COLUMNS = ("date_basis",)
@@ -149,6 +152,9 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
         if price_date > _dt.date.today() + _dt.timedelta(days=1):  # a day of slack for time zones
             raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, in the future; give the date "
                             "the price was read")
+        if price_date < FIRST_GPU_INSTANCE:
+            raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, before any GPU could be rented "
+                            f"({FIRST_GPU_INSTANCE.isoformat()}, AWS cg1.4xlarge); give the date the price was read")
         basis = row.get("date_basis") or "published"
         if basis not in DATE_BASES:
             raise UserError(f"{where}: column 'date_basis' is {basis!r}; write one of {', '.join(DATE_BASES)}")

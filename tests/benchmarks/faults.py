@@ -358,6 +358,7 @@ def drills() -> list[Drill]:
                                   "a.png", "--plot", "b.png"])]:
         out.append(Drill(f"{args[0]} {opt} given twice", args))
     price_files = [("a future date", price_row(price_date="2099-01-01")),
+                   ("a date before GPUs were rented", price_row(price_date="0001-01-01")),
                    ("a 300-digit price", price_row(on_demand_usd_per_hour="9" * 300)),
                    ("a nan price", price_row(on_demand_usd_per_hour="nan")),
                    ("a 5000-digit count", price_row(gpu_count="9" * 5000)),
