@@ -183,6 +183,13 @@ def test_rent_unknown_gpu_is_one_line():
     assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")
 
 
+@pytest.mark.parametrize("selector", ["gpu=v100,gpu=a100", "gpu=", "gpu=v100,a100"])
+def test_rent_gpu_names_one_gpu_and_says_how_to_give_several(selector):
+    # 'gpu=v100,gpu=a100' was looked up as one GPU called 'v100,gpu=a100'
+    assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", selector, "--hours-per-month", "10"),
+                      "gpu= names one GPU", "--rent gpu=v100 --rent gpu=a100")
+
+
 def test_used_price_is_what_the_card_costs(tmp_path):
     """RTX 3090 used 600 USD (card_prices.csv, May 2026) + rest of machine 1,501 = 2,101 USD."""
     r = run_cli("cost", "--buy", "rtx-3090", "--price-kind", "used", "--rent", "aws:p3.2xlarge", "--hours-per-month",

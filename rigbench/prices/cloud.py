@@ -290,6 +290,10 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             add(i for i in prices.instances if i.provider == low)
         elif low.startswith("gpu="):
             query = spec[4:].strip()
+            if not query or "," in query or "=" in query:
+                # one selector names one GPU: 'gpu=v100,gpu=a100' was read as a GPU called 'v100,gpu=a100'
+                raise UserError(f"--rent {shown(spec)}: gpu= names one GPU (gpu=v100); give one --rent per selector "
+                                "(--rent gpu=v100 --rent gpu=a100)")
             hits = [i for i in prices.instances if gpu_matches(query, i.gpu_id)]
             if not hits:
                 gpus = sorted({i.gpu_id for i in prices.instances})
