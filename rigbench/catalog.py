@@ -300,6 +300,8 @@ def lookup(name: str) -> Resolution:
     ``NAME@80W`` is the card at an 80 W power limit (:func:`with_power_limit`): a laptop's TGP, say.
     """
     limited = _POWER_LIMIT.match(str(name))
+    if re.search(r"@\s*-", str(name)):
+        raise UserError(f"{shown(name)}: a power limit is a number of watts above zero, e.g. rtx-4090-laptop@80W")
     if "@" in str(name) and not (limited and limited.group(1).strip() and "@" not in limited.group(1)):
         # no card has an @ in its name: without this, normalize() drops the @ and 'a100@' would quietly be the A100
         raise UserError(f"{shown(name)} is not a card name: a card at a power limit is written CARD@WATTS W, one card and "
