@@ -117,10 +117,16 @@ MACHINE = {"type": _OBJ, "properties": {
     "baseline": {"type": _OBJ, "properties": {"mcycles": _NUM, "file": _STR, "runs": _INT, "reason": _STR}},
     "limits": _OBJ, "earlier": _OBJ}}
 
+# A distributed run's own section, down to what its screen and the GPU check print (status line, reasons).
+DISTRIBUTED = {"type": _OBJ, "properties": {
+    "backend": _STR, "world_size": _INT, "nnodes": _INT, "nproc_per_node": _INT, "elapsed_s": _NUM,
+    "results_file": _STR, "reasons": {"type": ("array", "null"), "items": "string"},
+    "warnings": {"type": ("array", "null"), "items": "string"}}}
+
 TYPES = {"type": "object", "required": ["schema", "measurements"], "properties": {
     "schema": "string", "status": _STR, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
     "argv": {"type": ("array", "null"), "items": "string"}, "quick": ("boolean", "null"), "probe": PROBE,
-    "peaks": PEAKS, "conditions": CONDITIONS, "machine": MACHINE, "distributed": _OBJ, "lost_devices": _OBJ,
+    "peaks": PEAKS, "conditions": CONDITIONS, "machine": MACHINE, "distributed": DISTRIBUTED, "lost_devices": _OBJ,
     "reason": _STR,
     "measurements": {"type": "array", "items": MEASUREMENT}}}
 

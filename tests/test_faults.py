@@ -864,6 +864,11 @@ REFERENCE_RUN = next((Path(__file__).parent.parent / "results" / "reference").gl
     (lambda d: d["machine"].__setitem__("reference", 3), "machine.reference is a number"),
     (lambda d: d["probe"].__setitem__("software", "torch 2"), "probe.software is a string"),
     (lambda d: d["conditions"].__setitem__("start", True), "conditions.start is true/false"),
+    # a distributed run's status line formats elapsed_s as a number
+    (lambda d: d.__setitem__("distributed", {"backend": "gloo", "world_size": 2, "elapsed_s": "12"}),
+     "distributed.elapsed_s is a string"),
+    (lambda d: d.__setitem__("distributed", {"world_size": 2, "reasons": "rank 1 failed"}),
+     "distributed.reasons is a string"),
 ])
 @pytest.mark.parametrize("command", ["show", "diff", "report"])
 def test_a_run_s_sections_of_the_wrong_shape_are_one_line(tmp_path, edit, fragment, command):
