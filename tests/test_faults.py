@@ -467,20 +467,23 @@ def test_size_check_request_bounds_the_run_for_api_callers():
         size_plan.check_request(None, 1000, 1e300, None)
 
 
-def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
+def _one_row_prices(tmp_path, on_demand="3.06", spot="", day="2026-01-01") -> str:
+    """A price list of one V100 instance, with the price and date cells given; its path."""
     (tmp_path / "p.csv").write_text(
         "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
-        "price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,3.06,,us-east-1,2099-01-01,me\n")
-    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "2099-01-01", "future")
+        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,{day},me\n")
+    return str(tmp_path / "p.csv")
+
+
+def test_a_price_list_dated_in_the_future_is_refused(tmp_path):
+    assert_user_error(run_cli("cost", "--list", "--prices", _one_row_prices(tmp_path, day="2099-01-01")), "2099-01-01",
+                      "future")
 
 
 @pytest.mark.parametrize("day, refused", [("0001-01-01", True), ("2010-11-14", True), ("2010-11-15", False)])
 def test_a_price_list_dated_before_any_gpu_could_be_rented_is_refused(tmp_path, day, refused):
     # 0001-01-01 was read, then warned about as 739,952 days old; the first GPU instance was announced 2010-11-15
-    (tmp_path / "p.csv").write_text(
-        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
-        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,3.06,,us-east-1,{day},me\n")
-    got = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    got = run_cli("cost", "--list", "--prices", _one_row_prices(tmp_path, day=day))
     if refused:
         assert_user_error(got, day, "before any GPU could be rented (2010-11-15, AWS cg1.4xlarge)")
     else:
@@ -490,20 +493,14 @@ def test_a_price_list_dated_before_any_gpu_could_be_rented_is_refused(tmp_path, 
 @pytest.mark.parametrize("on_demand, spot", [("0", ""), ("0.00", ""), ("3.06", "0")])
 def test_a_price_list_price_of_zero_is_refused(tmp_path, on_demand, spot):
     # a free instance won every comparison (and the break-even divided by its price)
-    (tmp_path / "p.csv").write_text(
-        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
-        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,2026-01-01,me\n")
-    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "p.csv line 2",
+    assert_user_error(run_cli("cost", "--list", "--prices", _one_row_prices(tmp_path, on_demand, spot)), "p.csv line 2",
                       "an hourly price is above zero")
 
 
 @pytest.mark.parametrize("on_demand", ["1e309", "inf", "nan"])
 def test_a_price_list_price_that_is_not_finite_is_named_so(tmp_path, on_demand):
     # 1e309 is read as infinity, and was refused as "an hourly price is above zero"
-    (tmp_path / "p.csv").write_text(
-        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
-        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},,us-east-1,2026-01-01,me\n")
-    r = run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv"))
+    r = run_cli("cost", "--list", "--prices", _one_row_prices(tmp_path, on_demand))
     assert_user_error(r, f"p.csv line 2: column 'on_demand_usd_per_hour' is {on_demand}, not a finite number")
     assert "above zero" not in r.stderr
 
@@ -511,10 +508,7 @@ def test_a_price_list_price_that_is_not_finite_is_named_so(tmp_path, on_demand):
 @pytest.mark.parametrize("on_demand, spot", [("1e308", ""), ("2000000000", ""), ("3.06", "1e300")])
 def test_a_price_list_price_beyond_the_amount_bound_is_refused(tmp_path, on_demand, spot):
     # the bound of every amount was not applied to the list: 1e308 USD/h printed as 300 digits and totalled to inf
-    (tmp_path / "p.csv").write_text(
-        "provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
-        f"price_date,source\naws,x1,tesla-v100-sxm2-16gb,1,8,61,{on_demand},{spot},us-east-1,2026-01-01,me\n")
-    assert_user_error(run_cli("cost", "--list", "--prices", str(tmp_path / "p.csv")), "p.csv line 2",
+    assert_user_error(run_cli("cost", "--list", "--prices", _one_row_prices(tmp_path, on_demand, spot)), "p.csv line 2",
                       "usd_per_hour' is", "it must be at most 1,000,000,000")
 
 
