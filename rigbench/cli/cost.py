@@ -11,7 +11,7 @@ from rigbench.cli.prices import render_list
 from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH, MAX_MONTHS,
                                       MAX_WORK_HOURS_PER_MONTH)
 from rigbench.errors import UserError
-from rigbench.prices.cloud import load_prices
+from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
 from rigbench.units import fmt_num, shown
 
 
@@ -194,7 +194,7 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
       rigbench cost --list
     """
     if list_only:
-        render_list(load_prices(prices_path, instead="pass --prices FILE to use another list"), as_json)
+        render_list(load_prices(prices_path, instead=WITH_PRICES_OPTION), as_json)
         return
     if results_path is None and click.get_current_context().get_parameter_source("device") \
             is click.core.ParameterSource.COMMANDLINE:

@@ -20,7 +20,7 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import Instance, PriceList, load_prices, select_instances
+from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 
@@ -308,7 +308,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     """
     _check_request(req)
     own = ownership or load_ownership()
-    prices = load_prices(req.prices_path, instead="pass --prices FILE to use another list")
+    prices = load_prices(req.prices_path, instead=WITH_PRICES_OPTION)
     today = req.today or _dt.date.today()
     warnings: list[str] = []
     usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh

@@ -178,12 +178,16 @@ def load_shipped_prices() -> PriceList:
     return parse_prices(data.shipped_text("cloud_prices.csv"), SHIPPED_NAME, "shipped")
 
 
+# The way out of an unreadable own list for the commands that take --prices (cost, size)
+WITH_PRICES_OPTION = "pass --prices FILE to use another list"
+
+
 def load_prices(path: str | Path | None = None, *, instead: str | None = None) -> PriceList:
     """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
     the shipped list.
 
     An own list that cannot be read stops the command with why and the ways out; ``instead`` adds the caller's own
-    ("pass --prices FILE to use another list"), where it has one."""
+    (:data:`WITH_PRICES_OPTION`), where it has one."""
     if path is not None:
         return parse_prices(read_text(path, "price file"), str(path), "file")
     own = user_prices_path()

@@ -23,7 +23,7 @@ from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPO
                                       renting_total_usd)
 from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
-from rigbench.prices.cloud import load_prices
+from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
 from rigbench.size.demand import ANY_BATCH, ModelDemand
 from rigbench.units import shown
 
@@ -265,7 +265,7 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
         return o
 
     cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
-    prices = load_prices(prices_path, instead="pass --prices FILE to use another list")
+    prices = load_prices(prices_path, instead=WITH_PRICES_OPTION)
     own = load_ownership()
     instances = []
     for inst in prices.instances:
