@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rigbench import files, proctree, signals
+from rigbench import files, proctree, report, signals
 from rigbench.bench import distributed as D
 from rigbench.bench import runner, schema
 from rigbench.bench.schema import load_results
@@ -638,6 +638,19 @@ def test_control_characters_from_a_results_file_reach_the_terminal_as_text(tmp_p
     assert "evil\\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m" in r.stdout
 
 
+def test_bidirectional_overrides_from_a_results_file_are_shown_as_escapes(tmp_path):
+    # U+202E (RIGHT-TO-LEFT OVERRIDE) printed as is makes "exe.json" read "nosj.exe": the reader sees one name and
+    # the file holds another (CVE-2021-42574); every bidi formatting character of UAX #9 is shown as its escape
+    doc = json.loads(REFERENCE_RUN.read_text())
+    doc["host"] = "box\u202egnp.exe\u2066x\u2069\u200f"
+    (tmp_path / "bidi.json").write_text(json.dumps(doc))
+    r = run_cli("results", "show", "bidi.json", cwd=tmp_path, env={"COLUMNS": "250"})
+    assert r.code == 0, r.stderr
+    assert "box\\u202egnp.exe\\u2066x\\u2069\\u200f" in r.stdout
+    assert not set("\u202e\u2066\u2069\u200f") & set(r.stdout + r.stderr)
+    assert report.literal("\u061c\u200e\u202a\u202d\u2068 ok") == "\\u061c\\u200e\\u202a\\u202d\\u2068 ok"
+
+
 def test_control_characters_in_an_error_line_are_shown_as_text(tmp_path):
     r = run_cli("results", "show", str(tmp_path / "a\x1b]0;x\x07b.json"))
     assert_user_error(r, "a\\x1b]0;x\\x07b.json")
@@ -660,8 +673,6 @@ def test_the_console_keeps_its_own_colours_and_shows_the_text_s_escapes():
     import io
 
     from rich.text import Text
-
-    from rigbench import report
 
     buf = io.StringIO()
     out = report._LiteralConsole(file=buf, force_terminal=True, color_system="standard", width=200)
