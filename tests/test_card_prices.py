@@ -67,6 +67,7 @@ def test_resale_needs_two_cards():
     ("a,used,100,,,2020/01,s,", "date '2020/01'"),
     ("a,used,100,,,2020-01,,", "every price names its source"),
     ("a,used,-5,,,2020-01,s,", "a price is positive"),
+    ("a,used,2e9,,,2020-01,s,", "at most 1,000,000,000"),
 ])
 def test_bad_rows_name_the_line(row, fragment):
     with pytest.raises(UserError) as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rigbench import data
 from rigbench.errors import UserError
+from rigbench.units import MAX_USD
 
 KINDS = ("launch", "new", "used")
 KIND_WORDS = {"launch": "launch price (MSRP)", "new": "street price, new", "used": "used price"}
@@ -68,9 +69,9 @@ def _card_prices(rows) -> list[CardPrice]:
             raise UserError(f"{row.where}: kind {kind!r}; use one of {', '.join(KINDS)}")
         if not (row.get("source") or "").strip():
             raise UserError(f"{row.where}: column 'source' is empty; every price names its source")
-        low = row.number("usd_low", optional=True, positive=POSITIVE)
-        high = row.number("usd_high", optional=True, positive=POSITIVE)
-        usd = row.number("usd", positive=POSITIVE)
+        low = row.number("usd_low", optional=True, positive=POSITIVE, at_most=MAX_USD)
+        high = row.number("usd_high", optional=True, positive=POSITIVE, at_most=MAX_USD)
+        usd = row.number("usd", positive=POSITIVE, at_most=MAX_USD)
         if (low is None) != (high is None) or (low is not None and not low <= usd <= high):
             raise UserError(f"{row.where}: a range needs usd_low <= usd <= usd_high")
         out.append(CardPrice(row["gpu_id"].strip(), kind, usd, low, high, _parse_date(row["date"], row.where),
