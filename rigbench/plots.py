@@ -90,12 +90,20 @@ def save(fig, path: str | Path, **savefig_kwargs) -> Path:
     """Write ``fig`` to ``path`` and close it; a failure to write is a UserError naming the path. The file is written
     under ``rigbench.files``' output policy: a regular file, atomically, never through a link."""
     plt = pyplot()
+    from matplotlib.backends.backend_pgf import LatexError
+
     try:
         return files.save_figure(fig, path, **savefig_kwargs)
     except OSError as exc:
         raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
+    except LatexError as exc:
+        # the TeX program is there but failed (a broken install, a missing font package): matplotlib's message
+        # goes on with the whole LaTeX preamble; the start of its first line says what happened
+        tex = _matplotlib().rcParams["pgf.texsystem"]
+        raise UserError(f"cannot write plot {path}: {tex} failed ({str(exc).splitlines()[0].split(' while ')[0].rstrip(': ')}); "
+                        "write another format instead, e.g. .png or .svg") from None
     except (ValueError, RuntimeError) as exc:
-        # RuntimeError: the program a format is drawn by failed (a TeX that is there but cannot lay out the text)
+        # RuntimeError: the program a format is drawn by failed to start or ended abnormally
         raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     finally:
         plt.close(fig)

@@ -1247,6 +1247,22 @@ def test_a_pgf_plot_without_its_tex_program_is_refused_before_any_work(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
 
 
+@pytest.mark.parametrize("args", [
+    ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"),
+    ("compare", "rtx-3090", "rtx-4090")])
+def test_a_pgf_plot_whose_tex_program_fails_is_one_line_and_no_file(tmp_path, args):
+    # a TeX that is installed but cannot lay out the text (a missing font package) raised matplotlib's LatexError
+    # with the whole LaTeX preamble, after the command's work; the stand-in fails as such a TeX does, with exit 1
+    (tmp_path / "bin").mkdir()
+    tex = tmp_path / "bin" / "xelatex"
+    tex.write_text("#!/bin/sh\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n")
+    tex.chmod(0o755)
+    r = run_cli(*args, "--plot", str(tmp_path / "p.pgf"), env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"})
+    assert_user_error(r, "cannot write plot", "xelatex failed", ".png")
+    assert "documentclass" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
 def test_every_plot_format_offered_is_written(tmp_path):
     # each suffix the --plot error lists must save with what is installed here, none only at the end of the work
     from rigbench import plots
