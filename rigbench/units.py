@@ -159,3 +159,9 @@ def fmt_num(x: float | None, digits: int = 3) -> str:
         return f"{x:,.0f}"
     decimals = max(0, digits - 1 - int(f"{mag:e}".split("e")[1]))
     return f"{x:,.{decimals}f}"
+
+
+def fmt_pct(fraction: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage with ``digits`` significant digits: 0.7395 -> '74%', 0.00053 -> '0.053%' (a
+    fixed '.0%' would show the second as '0%')."""
+    return "-" if fraction is None else fmt_num(fraction * 100, digits) + "%"

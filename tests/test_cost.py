@@ -47,14 +47,31 @@ def test_hours_for_samples_hand_worked():
     assert arithmetic.hours_for_samples(90 * 1281167, 1000) == pytest.approx(32.029175)
 
 
-def test_resale_fraction_interpolates_and_holds_last_point():
-    """Table 0:1.0, 12:0.75, 24:0.65: at 18 months 0.75 + (0.65-0.75) x 6/12 = 0.70; beyond 24 the last point holds."""
+def test_resale_fraction_interpolates_and_refuses_past_the_table():
+    """Table 0:1.0, 12:0.75, 24:0.65: at 18 months 0.75 + (0.65-0.75) x 6/12 = 0.70; past 24 months the table says
+    nothing, so it is refused (holding 0.65 would keep the machine's value flat for decades)."""
     months, fracs = (0, 12, 24), (1.0, 0.75, 0.65)
     assert arithmetic.resale_fraction(18, months, fracs) == pytest.approx(0.70)
     assert arithmetic.resale_fraction(0, months, fracs) == 1.0
-    assert arithmetic.resale_fraction(99, months, fracs) == 0.65
+    assert arithmetic.resale_fraction(24, months, fracs) == pytest.approx(0.65)
+    with pytest.raises(UserError, match=r"99 months is past the last point of the resale table \(24 months\).*--resale"):
+        arithmetic.resale_fraction(99, months, fracs)
     with pytest.raises(UserError):
         arithmetic.resale_fraction(-1, months, fracs)
+
+
+def test_shipped_resale_follows_the_fit_at_every_horizon():
+    """The shipped defaults give no fractions of their own: resale is the card-price fit exp(-k x months) at every
+    horizon, with k = (43 ln(1599/1025) + 68 ln(1499/600)) / (43^2 + 68^2) = 0.0125728 (tests/test_card_prices.py).
+    60 months: exp(-0.75437) = 0.4703; 68 months: exp(-0.85483) = 0.4253 (not the 0.4703 the old table held from 60
+    months on); 600 months: exp(-7.5437) = 0.000529."""
+    own = ownership.load_ownership()
+    assert own.resale_k_per_month == pytest.approx(0.0125728, abs=1e-7)
+    assert own.resale_at(60) == pytest.approx(0.4703, abs=1e-4)
+    assert own.resale_at(68) == pytest.approx(0.4253, abs=1e-4)
+    assert own.resale_at(600) == pytest.approx(0.000529, abs=1e-6)
+    assert own.resale_at(30) == pytest.approx(math.exp(-own.resale_k_per_month * 30))   # the curve, not a chord
+    assert own.sources["resale"].startswith("fit exp(-0.0126 x months)")
 
 
 def test_crossover_hand_worked_and_lines_cross_there():

@@ -197,3 +197,19 @@ def test_used_price_is_what_the_card_costs(tmp_path):
     assert r.code == 0, r.stderr
     buy = next(o for o in json.loads(r.stdout)["options"] if o["kind"] == "buy")
     assert buy["purchase_usd"] == 2101 and "used price 600" in buy["purchase_source"]
+
+
+def test_resale_follows_the_printed_fit_past_five_years(tmp_path):
+    """600 months: the Assumptions line prints the fit exp(-0.0126 x months), and that is what is used:
+    exp(-0.0125728 x 600) = 0.000529 of the 2,500 USD machine = 1.32 USD back (the table held 47% = 1,176 USD)."""
+    args = ("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "80", "--months", "600")
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    r = run_cli(*args, "--json", env=env)
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["assumptions"]["resale_fraction"] == pytest.approx(0.000529, abs=1e-6)
+    buy = next(o for o in doc["options"] if o["kind"] == "buy")
+    assert buy["resale_usd"] == pytest.approx(1.32, abs=0.01)
+    screen = " ".join(run_cli(*args, env=env, input=None).stdout.split())
+    assert "resale 1.32 USD back after 600 months" in screen
+    assert "resale 0.053% (fit exp(-0.0126 x months)" in screen and "resale 0.053% after 600 months" in screen

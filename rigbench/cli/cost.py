@@ -12,7 +12,7 @@ from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER
                                       MAX_WORK_HOURS_PER_MONTH)
 from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
-from rigbench.units import fmt_num, shown
+from rigbench.units import fmt_num, fmt_pct, shown
 
 
 def _max_cards() -> int:
@@ -90,7 +90,7 @@ def _render(doc: dict, as_json: bool) -> None:
     for o in doc["options"]:
         if o["kind"] == "buy":
             lines.append(f"{o['name']}: purchase {o['purchase_usd']:,.0f} USD ({o['purchase_source']}), resale "
-                         f"{o['resale_usd']:,.0f} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
+                         f"{fmt_num(o['resale_usd'])} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
                          f"({o['power_source']})")
     be = doc["break_even_hours_per_month"]
     if doc["break_even_between"]:
@@ -114,7 +114,7 @@ def _render(doc: dict, as_json: bool) -> None:
         lines.append("Billing increments (a short job pays at least the minimum): "
                      + "; ".join(f"{b['provider']} {b['increment']}" for b in a["billing_increments"]))
     lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
-                 f"resale {a['resale_fraction']:.0%} ({a['resale_source']}); "
+                 f"resale {fmt_pct(a['resale_fraction'])} ({a['resale_source']}); "
                  f"{'spot' if a['spot'] else 'on-demand'} prices; "
                  + "".join(f"{p}; " for p in a.get("power_basis") or [])
                  + "change them with --electricity, --resale, "

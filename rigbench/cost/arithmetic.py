@@ -5,6 +5,7 @@ No catalog, no model, no files: every input is an argument, so each function can
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from rigbench.errors import UserError
@@ -25,7 +26,8 @@ MAX_WORK_HOURS_PER_MONTH = 100_000
 
 
 def resale_fraction(months: float, table_months: Sequence[float], table_fractions: Sequence[float]) -> float:
-    """Linear interpolation in the resale table; the last point is held beyond its end."""
+    """Linear interpolation in a resale table of one's own. A horizon past its last point is refused: the table says
+    nothing about it, and holding the last point would keep the machine's value flat for decades."""
     if months < 0:
         raise UserError(f"months is {months}; it must be zero or more")
     pts = sorted(zip(table_months, table_fractions))
@@ -34,7 +36,15 @@ def resale_fraction(months: float, table_months: Sequence[float], table_fraction
     for (m0, f0), (m1, f1) in zip(pts, pts[1:]):
         if months <= m1:
             return f0 + (f1 - f0) * (months - m0) / (m1 - m0)
-    return pts[-1][1]
+    raise UserError(f"a horizon of {months:g} months is past the last point of the resale table ({pts[-1][0]:g} "
+                    f"months); give the fraction back with --resale FRACTION, or extend the table")
+
+
+def resale_exponential(months: float, k_per_month: float) -> float:
+    """The fitted depreciation curve: the fraction of the price back after ``months`` is exp(-k x months)."""
+    if months < 0:
+        raise UserError(f"months is {months}; it must be zero or more")
+    return math.exp(-k_per_month * months)
 
 
 def system_power_w(gpu_tdp_w: float, gpu_count: int, gpu_load_fraction: float, rest_of_system_w: float,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rigbench import data
+from rigbench.cost.arithmetic import resale_exponential, resale_fraction
 from rigbench.errors import UserError
 from rigbench.files import read_text
 from rigbench.prices import cards
@@ -28,6 +29,17 @@ class Ownership:
     data_parallel_efficiency: float
     stale_after_days: int
     sources: dict = field(default_factory=dict)
+    # k of the card-price fit (rigbench.prices.cards.fit_resale) when the file gives no [resale] fraction of its own:
+    # then resale is exp(-k x months) at every horizon, and resale_fractions only show the curve at resale_months
+    resale_k_per_month: float | None = None
+
+    def resale_at(self, months: float) -> float:
+        """The fraction of the purchase price back after ``months``: the fitted curve exp(-k x months) at every
+        horizon, or, for a file with its own [resale] fraction table, linear between its points (a horizon past
+        its last point is refused)."""
+        if self.resale_k_per_month is not None:
+            return resale_exponential(months, self.resale_k_per_month)
+        return resale_fraction(months, self.resale_months, self.resale_fractions)
 
 
 def _resale_fractions(resale: dict) -> tuple[float, ...]:
@@ -38,9 +50,15 @@ def _resale_fractions(resale: dict) -> tuple[float, ...]:
     return tuple(round(fit.fraction(float(m)), 4) for m in resale["months"])
 
 
-def _resale_source(resale: dict) -> str:
+def _resale_k(resale: dict) -> float | None:
+    """The fit's k when the file gives no fractions of its own (resale follows the fit at every horizon), else None."""
+    return None if "fraction" in resale else cards.fit_resale().k_per_month
+
+
+def _resale_source(resale: dict, months: tuple[float, ...]) -> str:
     if "fraction" in resale:
-        return "[resale] fraction of the ownership file"
+        return (f"[resale] fraction of the ownership file, linear between its months (to {max(months):g}; a longer "
+                f"horizon needs --resale)")
     return cards.fit_resale().describe()
 
 
@@ -63,6 +81,7 @@ def load_ownership(path: str | Path | None = None) -> Ownership:
             high_end_band_usd=tuple(machine["high_end_band_usd"]),
             resale_months=tuple(float(m) for m in resale["months"]),
             resale_fractions=_resale_fractions(resale),
+            resale_k_per_month=_resale_k(resale),
             data_parallel_efficiency=float(d["scaling"]["data_parallel_efficiency"]),
             stale_after_days=int(d["prices"]["stale_after_days"]),
             sources={
@@ -70,7 +89,7 @@ def load_ownership(path: str | Path | None = None) -> Ownership:
                 "power": f"{power.get('gpu_load_fraction_source')}; {power.get('rest_of_system_source')}; "
                          f"{power.get('psu_source')}",
                 "rest_of_machine": machine.get("rest_of_machine_source"),
-                "resale": resale.get("source") or _resale_source(resale),
+                "resale": resale.get("source") or _resale_source(resale, tuple(float(m) for m in resale["months"])),
                 "scaling": d["scaling"].get("source"),
             },
         )

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
-                                      hours_for_samples, resale_fraction, system_power_w)
+                                      hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
@@ -312,7 +312,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     today = req.today or _dt.date.today()
     warnings: list[str] = []
     usd_per_kwh = own.electricity_usd_per_kwh if req.electricity_usd_per_kwh is None else req.electricity_usd_per_kwh
-    fraction = resale_fraction(req.months, own.resale_months, own.resale_fractions) if req.resale is None else req.resale
+    fraction = own.resale_at(req.months) if req.resale is None else req.resale
 
     instances = _rented_instances(req, prices, warnings)
     instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)

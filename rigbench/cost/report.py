@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from rigbench import catalog, model
 from rigbench.cost.arithmetic import HOURS_PER_MONTH, crossover_hours_per_month, hours_for_samples
 from rigbench.prices.cloud import PriceList
+from rigbench.units import fmt_pct
 
 SCHEMA = "rigbench.cost/1"
 
@@ -202,7 +203,7 @@ class CostReport:
 
     def _drivers(self) -> str:
         a = self.assumptions
-        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {a['resale_fraction']:.0%} after "
+        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {fmt_pct(a['resale_fraction'])} after "
                 f"{self.months:g} months, {'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
 
     def to_doc(self) -> dict:
