@@ -244,6 +244,25 @@ def test_compare_hand_worked_buy_vs_rent():
     assert first["usd_per_unit_work"] == pytest.approx(1365.2 / (115.2e6 * 24) * 1e6)
 
 
+def test_hours_of_a_multi_card_machine_are_named_on_that_machine():
+    """--buy card-a --buy-count 4: the hours are on the 4-card machine, and every place says so ('card-a x4').
+
+    throughput 4 x 400 x 0.9 (the fixture's scaling efficiency) = 1,440 img/s; purchase 4 x 1,000 + 1,500 = 5,500,
+    resale 50% -> fixed 2,750; power (4 x 250 + 110) / 0.9 = 1,233.33 W -> 0.185 USD/h; renting one card-a x4 hour
+    costs 3.00 x 1440/800 = 5.40 USD; break-even 2750 / (24 x (5.40 - 0.185)) = 21.972 h/month on card-a x4."""
+    rep = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, months=24)
+    doc = rep.to_doc()
+    assert doc["work"]["reference"] == doc["break_even_hours_are_on"] == rep.buys[0].name == "card-a x4"
+    assert doc["work"]["reference_throughput_per_s"] == pytest.approx(1440.0)
+    assert doc["work"]["description"] == "80 h/month of resnet50 (amp) on card-a x4"
+    assert doc["break_even_hours_per_month"] == pytest.approx(2750 / (24 * (5.40 - 0.185)))
+    assert "h/month on card-a x4;" in doc["recommendation"]
+    # --reference naming the bought card is the bought machine too, by either name
+    for ref in ("card-a", "card-a x4"):
+        again = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, months=24, reference=ref)
+        assert (again.work.reference_name, again.work.reference_throughput_per_s) == ("card-a x4", 1440.0)
+
+
 def test_light_use_recommends_renting():
     """At 5 h/month renting the V100 (2.5 h x 3.00 x 24 = 180 USD) beats owning (1,250 + 0.06 x 5 x 24 = 1,257.2)."""
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=5, months=24)

@@ -142,7 +142,8 @@ def _render(doc: dict, as_json: bool) -> None:
               help="Horizon: how long you will do this work (at most 600 months).")
 @click.option("--hours-per-month", type=Bounded(0, MAX_WORK_HOURS_PER_MONTH),
               help="Work: hours per month on the reference device (at most 100,000).")
-@click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy card).")
+@click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy machine, all its "
+              "--buy-count cards).")
 @click.option("--workload", default="resnet50", show_default=True,
               help="Workload of the performance model: resnet50, bert-base, train_cnn, train_transformer.")
 @click.option("--precision", default="amp", show_default=True, type=click.Choice(["fp32", "amp"]))

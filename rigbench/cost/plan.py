@@ -394,9 +394,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                     f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
                     + " (--price-kind launch|new|used)")
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
-        label = getattr(gpu, "id", name) + (f" x{req.buy_count}" if req.buy_count > 1 else "")
         options.append(CostOption(
-            name=label, kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
+            name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
             throughput_per_s=t, throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t),
             months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
             power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
@@ -473,19 +472,29 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
                     f"machine with --build-price USD, or pick another --price-kind")
 
 
+def _buy_label(gpu, name: str, count: int) -> str:
+    """How a bought machine is named everywhere (its row, the reference, break-even): 'rtx-2080-ti', or
+    'rtx-2080-ti x8' for eight cards in one machine."""
+    return getattr(gpu, "id", name) + (f" x{count}" if count > 1 else "")
+
+
 def _reference(req: CostRequest, buy_gpus, instances, through, resolve_gpu, predict) -> tuple[str, float]:
-    """The device the work is measured on: --reference, else the first bought card, else the first instance."""
+    """The device the work is measured on: --reference, else the first bought machine (all its --buy-count cards),
+    else the first instance. The name returned is what the hours are on: 'rtx-2080-ti x8' for an 8-card machine."""
+    labels = {f"buy:{name}": _buy_label(gpu, name, req.buy_count) for name, gpu in buy_gpus}
     if req.reference:
+        want = req.reference.strip().lower()
         for key, (t, _) in through.items():
             kind, _, name = key.partition(":")
-            if name.lower() == req.reference.strip().lower():
-                return name, t
+            label = labels.get(key, name)
+            if want in (name.lower(), label.lower()):
+                return label, t
         gpu = resolve_gpu(req.reference)
         t, _ = predict(gpu, req.workload, req.precision)
         return getattr(gpu, "id", req.reference), t
     if buy_gpus:
         name = buy_gpus[0][0]
-        return getattr(buy_gpus[0][1], "id", name), through[f"buy:{name}"][0]
+        return labels[f"buy:{name}"], through[f"buy:{name}"][0]
     inst = instances[0]
     return inst.key, through[f"rent:{inst.key}"][0]
 
