@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from rigbench import catalog, cost, model, scaling
 from rigbench.cli.cost import _caption
+from rigbench.comparison import build_comparison
 from rigbench.cost import arithmetic, ownership, plan
 from rigbench.cost.plot import plot_cumulative
 from rigbench.errors import UserError
@@ -360,7 +362,7 @@ def test_measured_power_reads_the_nvml_conditions_of_training_kernels():
 
 
 class _Pred:
-    throughput, unit = 400.0, "images/s"
+    throughput, unit, source = 400.0, "images/s", "measured"
 
 
 def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(monkeypatch):
@@ -415,6 +417,50 @@ def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
     assert rep.buys[0].throughput_source == "predicted" and rep.buys[0].throughput_per_s == SPEED["card-a"]
     assert any("INVALID" in w and "spread 20%" in w and "predicted" in w for w in rep.warnings)
     assert "NVML" not in rep.buys[0].power_source      # nor is the invalid figure's power reading used
+
+
+MAIN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _results_source(workload: str, buy: str, results: str):
+    """The bought card's option with --results FILE, and what rigbench compare says of the same figure."""
+    doc = json.loads((MAIN_FIXTURES / results).read_text(encoding="utf-8"))
+    rep = cost.compare(cost.CostRequest(buy=[buy], rent=["aws:p3.2xlarge"], hours_per_month=80, workload=workload,
+                                        gpu_price_usd=30000, results_doc=doc))
+    row = build_comparison([str(MAIN_FIXTURES / results)], [workload], ["amp"])["workloads"][0]
+    label = next(k for k in row["source"] if "@" in k)
+    return rep, rep.buys[0], row["throughput"][label], row["source"][label]
+
+
+def test_results_label_is_the_models_as_in_compare():
+    """bench-cuda.json (an H200) has no resnet50 run: its measured gemm moves the prediction (2,953 against the
+    catalog's 2,896 images/s), which compare shows as 'predicted', and so does cost. Its train_cnn amp run is
+    'measured' in both."""
+    rep, opt, thr, src = _results_source("resnet50", "h200-sxm", "gpu_check/bench-cuda.json")
+    assert src == opt.throughput_kind == "predicted" and opt.throughput_per_s == pytest.approx(thr)
+    assert opt.throughput_source == "predicted from the results file's measured kernels"
+    assert opt.throughput_per_s != pytest.approx(plan._predict_throughput(catalog.resolve("h200-sxm"), "resnet50",
+                                                                          "amp")[0])
+    assert rep.to_doc()["options"][0]["throughput_kind"] == "predicted"
+    rep, opt, thr, src = _results_source("train_cnn", "h200-sxm", "gpu_check/bench-cuda.json")
+    assert src == opt.throughput_kind == "measured" and opt.throughput_per_s == pytest.approx(thr)
+    assert opt.throughput_source == "measured (results file)"
+
+
+def test_results_that_change_nothing_say_so():
+    """results_cool_fed.json measured only gemm on an RTX 2080 Ti, which the model records but does not apply
+    (no published typical gemm fraction for Turing amp): the card stays predicted from the catalog, and a warning
+    says --results changed nothing."""
+    doc = json.loads((MAIN_FIXTURES / "guidelines/results_cool_fed.json").read_text(encoding="utf-8"))
+    rep = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=80,
+                                        results_doc=doc))
+    opt = rep.buys[0]
+    catalog_t, _ = plan._predict_throughput(catalog.resolve("rtx-2080-ti"), "resnet50", "amp")
+    assert opt.throughput_per_s == catalog_t
+    assert (opt.throughput_kind, opt.throughput_source) == ("predicted", "predicted")
+    said = [w for w in rep.warnings if w.startswith("--results changes nothing for rtx-2080-ti")]
+    assert len(said) == 1 and "no published typical gemm fraction for turing amp" in said[0]
+    assert said[0].endswith("it stays predicted from the catalog")
 
 
 # ---------------------------------------------------------------------------------------------- more hours than a month

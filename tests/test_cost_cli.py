@@ -213,3 +213,24 @@ def test_resale_follows_the_printed_fit_past_five_years(tmp_path):
     screen = " ".join(run_cli(*args, env=env, input=None).stdout.split())
     assert "resale 1.32 USD back after 600 months" in screen
     assert "resale 0.053% (fit exp(-0.0126 x months)" in screen and "resale 0.053% after 600 months" in screen
+
+
+def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp_path):
+    """cost --results: each throughput's source is a column (and the bought card's in full under the table); a
+    results file that moves nothing (gemm only, not applied on Turing) is one warning, on stderr with --json."""
+    cool = str(Path(__file__).resolve().parent / "fixtures" / "guidelines" / "results_cool_fed.json")
+    args = ("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "80", "--results", cool)
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    r = run_cli(*args, env=env)
+    assert r.code == 0, r.stderr
+    header = next(ln for ln in r.stdout.splitlines() if "option" in ln and "kind" in ln)
+    assert header.split()[:5] == ["option", "kind", "GPUs", "images/s", "source"]
+    row = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("rtx-2080-ti") and "buy" in ln)
+    assert row.split()[4] == "predicted"
+    screen = " ".join(r.stdout.split())
+    assert "rtx-2080-ti: images/s predicted; purchase" in screen
+    assert "WARNING: --results changes nothing for rtx-2080-ti" in screen
+    r = run_cli(*args, "--json", env=env)
+    assert r.code == 0 and "warning: --results changes nothing for rtx-2080-ti" in r.stderr
+    buy = next(o for o in json.loads(r.stdout)["options"] if o["kind"] == "buy")
+    assert (buy["throughput_kind"], buy["throughput_source"]) == ("predicted", "predicted")

@@ -40,7 +40,8 @@ def _caption(doc: dict) -> str:
     else:
         which = f"buying {against}" + (" (the cheapest bought card)" if n_buy > 1 else "")
         be = f"breakeven = hours/month on {ref} above which {which} beats that instance"
-    text = (f"throughput in {unit}/s; h/month = hours each option needs for the same work; USD/h is electricity for "
+    text = (f"throughput in {unit}/s, its source measured (a results file's training run of the workload) or "
+            f"predicted (rigbench.model); h/month = hours each option needs for the same work; USD/h is electricity for "
             f"a bought machine, the instance price for a rented one; {be}")
     if doc["assumptions"].get("extras_per_month"):
         text += "; total USD of a rented option includes its storage and egress each month"
@@ -65,7 +66,7 @@ def _render(doc: dict, as_json: bool) -> None:
     for o in doc["options"]:
         rows.append((
             o["name"], o["kind"], o["gpu_count"],
-            fmt_num(o["throughput_per_s"]),
+            fmt_num(o["throughput_per_s"]), o["throughput_kind"],
             fmt_num(o["hours_per_month"]) + ("" if o["feasible"] else " !"),
             fmt_num(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
             f"{o['total_usd']:,.0f}",
@@ -76,11 +77,11 @@ def _render(doc: dict, as_json: bool) -> None:
         ))
     title = f"Buy or rent: {doc['work']['description']}, over {doc['months']:g} months"
     caption = _caption(doc)
-    columns = ["option", "kind", "GPUs", f"{unit}/s", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
+    columns = ["option", "kind", "GPUs", f"{unit}/s", "source", "h/month", "USD/h", "total USD", f"USD per 1M {unit}",
                "USD/epoch", "scaling", "breakeven"]
     keep = [i for i in range(len(columns))
-            if not (i == 8 and not any(o["usd_per_epoch"] for o in doc["options"]))
-            and not (i == 9 and not any(o["gpu_count"] > 1 for o in doc["options"]))]
+            if not (columns[i] == "USD/epoch" and not any(o["usd_per_epoch"] for o in doc["options"]))
+            and not (columns[i] == "scaling" and not any(o["gpu_count"] > 1 for o in doc["options"]))]
     columns = [columns[i] for i in keep]
     rows = [tuple(r[i] for i in keep) for r in rows]
     t = report.table(title, columns, rows, caption=caption)
@@ -89,7 +90,7 @@ def _render(doc: dict, as_json: bool) -> None:
     lines = []
     for o in doc["options"]:
         if o["kind"] == "buy":
-            lines.append(f"{o['name']}: purchase {o['purchase_usd']:,.0f} USD ({o['purchase_source']}), resale "
+            lines.append(f"{o['name']}: {unit}/s {o['throughput_source']}; purchase {o['purchase_usd']:,.0f} USD ({o['purchase_source']}), resale "
                          f"{fmt_num(o['resale_usd'])} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
                          f"({o['power_source']})")
     be = doc["break_even_hours_per_month"]

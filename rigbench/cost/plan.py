@@ -110,6 +110,15 @@ def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None
     return best
 
 
+def _unapplied(cap, precision: str) -> list[str]:
+    """Why a results file's figures left a capability's ``precision`` as the catalog has it: the model's own notes
+    (``Capability.factors``) on the figures it recorded but did not apply."""
+    factors = getattr(cap, "factors", None) or {}
+    return [str(f["source"]) for key, f in factors.items()
+            if key.endswith(f"_{precision}") and isinstance(f, dict) and f.get("source")
+            and (f.get("applied") is False or key.startswith("ignored_"))]
+
+
 def _measured_card(view: results.Results, device: str, buy_gpus: list, resolve_gpu: Callable) -> str:
     """The ``--buy`` name that is the card ``device`` of the results file measured. A measurement of one card is
     never used for another: a results file of no bought card is refused, saying which card it measured."""
@@ -334,19 +343,32 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         if view.ok(device=req.results_device):
             cap = model.capability_from_results(view, req.results_device)
             pred = model.predict(cap, req.workload, req.precision)
-            measured_buy = (float(pred.throughput), "measured (results file)")
+            # measured or predicted is the model's word (Prediction.source), as in rigbench compare: a results file
+            # without a training run of this workload only corrects the prediction through its measured kernels
+            measured_buy = (float(pred.throughput), pred.source, _unapplied(cap, req.precision))
             unit = _unit_of(pred)
         else:
             warnings.append(f"--results: the figures of {req.results_device} are "
                             f"{view.invalid_note(view.all(device=req.results_device))}: {measured_name} is predicted, "
                             "not measured")
+    kinds: dict[str, str] = {}   # option key -> "measured" or "predicted"
     for name, gpu in buy_gpus:
+        kind = "predicted"
         if measured_buy is not None and name == measured_name:
-            t = measured_buy[0]
-            src = measured_buy[1]
+            t, kind, unapplied = measured_buy
+            src = "measured (results file)" if kind == "measured" else \
+                "predicted from the results file's measured kernels"
+            catalog_t, _ = predict(gpu, req.workload, req.precision)
+            if kind != "measured" and math.isclose(t, catalog_t, rel_tol=1e-9):
+                src = "predicted"
+                warnings.append(f"--results changes nothing for {name}: the file has no {req.workload} "
+                                f"({req.precision}) training run of it, and none of its figures moves the prediction"
+                                + (f" ({'; '.join(unapplied)})" if unapplied else "") + "; it stays predicted from "
+                                "the catalog")
         else:
             t, unit = predict(gpu, req.workload, req.precision)
             src = "predicted"
+        kinds[f"buy:{name}"] = kind
         one = t
         if req.buy_count > 1:
             t, how = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload, req.precision, own, use_scaling)
@@ -396,7 +418,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         options.append(CostOption(
             name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
-            throughput_per_s=t, throughput_source=src, hours_per_month=hours_for_samples(work.samples_per_month, t),
+            throughput_per_s=t, throughput_source=src, throughput_kind=kinds[f"buy:{name}"],
+            hours_per_month=hours_for_samples(work.samples_per_month, t),
             months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
             power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
             extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}")},

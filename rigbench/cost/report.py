@@ -52,6 +52,7 @@ class CostOption:
     monthly_usd: float = 0.0           # storage + egress per month (rent, with --storage-gb / --egress-gb)
     price_date: str | None = None
     extra: dict = field(default_factory=dict)
+    throughput_kind: str = "predicted"  # "measured" or "predicted": the model's Prediction.source, as compare shows it
 
     @property
     def fixed_usd(self) -> float:
@@ -219,7 +220,7 @@ class CostReport:
             opts.append({
                 "name": o.name, "kind": o.kind, "gpu": o.gpu_id, "gpu_count": o.gpu_count,
                 "throughput_per_s": o.throughput_per_s, "throughput_unit": f"{self.work.unit}/s",
-                "throughput_source": o.throughput_source,
+                "throughput_source": o.throughput_source, "throughput_kind": o.throughput_kind,
                 "hours_per_month": o.hours_per_month, "total_usd": o.total_usd,
                 "usd_per_unit_work": self.usd_per_million(o), "unit_of_work": f"1M {self.work.unit}",
                 "usd_per_epoch": (o.total_usd / (self.work.samples_per_month * self.months) * self.work.samples_per_epoch
