@@ -265,6 +265,22 @@ def test_hours_of_a_multi_card_machine_are_named_on_that_machine():
         assert (again.work.reference_name, again.work.reference_throughput_per_s) == ("card-a x4", 1440.0)
 
 
+def test_small_amounts_in_the_verdict_keep_their_significant_digits():
+    """Amounts and hours in the recommendation have three significant digits, never rounded to 0.
+
+    A 1 USD machine (--gpu-price 1 --build-price 1): fixed 1 - 50% resale = 0.5 USD; break-even
+    0.5 / (24 x (1.50 - 0.06)) = 0.0144676 h/month, shown 0.0145 (it was 'above 0 h/month').
+    0.001 months of 80 h/month: resale 1 - 0.5 x 0.001/24, so fixed 2500 x 0.5 x 0.001/24 = 0.0520833; owning
+    0.0520833 + 0.06 x 80 x 0.001 = 0.0568833, renting 3.00 x 40 x 0.001 = 0.12: 0.0631167 USD cheaper, shown 0.0631
+    (it was '0 USD cheaper'); break-even 0.0520833 / (0.001 x 1.44) = 36.169 h/month, shown 36.2."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, gpu_price_usd=1, build_price_usd=1)
+    assert rep.break_even(rep.buys[0], rep.rents[0]) == pytest.approx(0.5 / (24 * 1.44))
+    assert "buying wins above 0.0145 h/month" in rep.recommendation()
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=0.001)
+    assert rep.rents[0].total_usd - rep.buys[0].total_usd == pytest.approx(0.0631167, abs=1e-7)
+    assert rep.recommendation().startswith("buy card-a: 0.0631 USD cheaper than renting test:v100 over 0.001 months "
+                                           "at 80.0 h/month on card-a; buying wins above 36.2 h/month;")
+
 def test_light_use_recommends_renting():
     """At 5 h/month renting the V100 (2.5 h x 3.00 x 24 = 180 USD) beats owning (1,250 + 0.06 x 5 x 24 = 1,257.2)."""
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=5, months=24)

@@ -90,7 +90,8 @@ def _render(doc: dict, as_json: bool) -> None:
     lines = []
     for o in doc["options"]:
         if o["kind"] == "buy":
-            lines.append(f"{o['name']}: {unit}/s {o['throughput_source']}; purchase {o['purchase_usd']:,.0f} USD ({o['purchase_source']}), resale "
+            lines.append(f"{o['name']}: {unit}/s {o['throughput_source']}; purchase {o['purchase_usd']:,.0f} USD "
+                         f"({o['purchase_source']}), resale "
                          f"{fmt_num(o['resale_usd'])} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
                          f"({o['power_source']})")
     be = doc["break_even_hours_per_month"]
@@ -143,8 +144,8 @@ def _render(doc: dict, as_json: bool) -> None:
               help="Horizon: how long you will do this work (at most 600 months).")
 @click.option("--hours-per-month", type=Bounded(0, MAX_WORK_HOURS_PER_MONTH),
               help="Work: hours per month on the reference device (at most 100,000).")
-@click.option("--reference", metavar="NAME", help="Device the hours are measured on (default: the first --buy machine, all its "
-              "--buy-count cards).")
+@click.option("--reference", metavar="NAME",
+              help="Device the hours are measured on (default: the first --buy machine, all its --buy-count cards).")
 @click.option("--workload", default="resnet50", show_default=True,
               help="Workload of the performance model: resnet50, bert-base, train_cnn, train_transformer.")
 @click.option("--precision", default="amp", show_default=True, type=click.Choice(["fp32", "amp"]))

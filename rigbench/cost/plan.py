@@ -417,7 +417,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                     + " (--price-kind launch|new|used)")
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         options.append(CostOption(
-            name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name), gpu_count=req.buy_count,
+            name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name),
+            gpu_count=req.buy_count,
             throughput_per_s=t, throughput_source=src, throughput_kind=kinds[f"buy:{name}"],
             hours_per_month=hours_for_samples(work.samples_per_month, t),
             months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rigbench import catalog, model
 from rigbench.cost.arithmetic import HOURS_PER_MONTH, crossover_hours_per_month, hours_for_samples
 from rigbench.prices.cloud import PriceList
-from rigbench.units import fmt_pct
+from rigbench.units import fmt_num, fmt_pct
 
 SCHEMA = "rigbench.cost/1"
 
@@ -138,7 +138,7 @@ class CostReport:
         best = self.cheapest()
         if best is None:
             if self.options:
-                return (f"none of the options can do {self.work.reference_hours_per_month:,.0f} h/month on "
+                return (f"none of the options can do {fmt_num(self.work.reference_hours_per_month)} h/month on "
                         f"{self.work.reference_name} within the {HOURS_PER_MONTH:g} h of a month on one machine: "
                         f"see the notes for how many each would take")
             return "nothing to compare"
@@ -147,31 +147,31 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                return f"buy {best.name}: {best.total_usd:,.0f} USD over {months}; {self._drivers()}"
+                return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
-            crossing = (f"buying wins above {be:,.0f} h/month" if be is not None and be > 0
+            crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
                         else "buying wins at any usage")
-            return (f"buy {best.name}: {saving:,.0f} USD cheaper than renting {rent.name} over {months} at "
-                    f"{ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; {crossing}; "
-                    f"{self._drivers()}")
+            return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
+                    f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
+                    f"{crossing}; {self._drivers()}")
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
             cannot = [o.name for o in self.buys if not o.feasible]
             why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
-            return f"rent {best.name}: {best.total_usd:,.0f} USD over {months}{why}{tail}"
+            return f"rent {best.name}: {fmt_num(best.total_usd)} USD over {months}{why}{tail}"
         be = self.break_even(buy, best)
         if be is None:
             crossing = f"buying {buy.name} never pays off against it at these prices"
         elif be * buy.hours_per_month / max(ref_h, 1e-12) > HOURS_PER_MONTH:
-            crossing = (f"buying {buy.name} would pay off only above {be:,.0f} h/month, more than "
+            crossing = (f"buying {buy.name} would pay off only above {fmt_num(be)} h/month, more than "
                         f"{buy.name} can run in a month")
         else:
-            crossing = f"buying {buy.name} pays off only above {be:,.0f} h/month"
+            crossing = f"buying {buy.name} pays off only above {fmt_num(be)} h/month"
         saving = buy.total_usd - best.total_usd
-        return (f"rent {best.name}: {saving:,.0f} USD cheaper than buying {buy.name} over "
-                f"{months} at {ref_h:,.0f} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
+        return (f"rent {best.name}: {fmt_num(saving)} USD cheaper than buying {buy.name} over "
+                f"{months} at {fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
                 f"{crossing}{tail}")
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
@@ -189,7 +189,7 @@ class CostReport:
         band = max(bands)
         movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
         return (f" (a tie: inside the +-{band:.0%} error of the predicted speed, which moves the hour-priced costs by "
-                f"up to {movable:,.0f} USD)" if abs(saving_usd) <= movable else "")
+                f"up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
 
     def notes(self) -> list[str]:
         """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
