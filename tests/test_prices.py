@@ -136,6 +136,20 @@ def test_bad_date_basis_is_refused():
         prices.parse_prices(text, "x.csv")
 
 
+def test_an_instance_of_more_gpus_than_any_cloud_rents_is_refused():
+    """gpu_count 100 was priced as one machine; the most one instance has is 16 (AWS p2.16xlarge, 16 K80s). 16 is
+    taken, 17 is not, and the shipped list (at most 8 per instance) still loads."""
+    header = ",".join(prices.PRICE_COLUMNS)
+    row = "t,big,tesla-v100-sxm2-16gb,{n},8,61,3.00,,test-1,2024-01-15,hand-made test row"
+    assert prices.parse_prices(f"{header}\n{row.format(n=16)}\n", "x.csv").instances[0].gpu_count == 16
+    for n in (17, 100):
+        with pytest.raises(UserError, match=f"x.csv line 2: column 'gpu_count' is {n}; one cloud instance has at "
+                                            "most 16 GPUs"):
+            prices.parse_prices(f"{header}\n{row.format(n=n)}\n", "x.csv")
+    shipped = prices.load_shipped_prices().instances
+    assert len(shipped) == 26 and max(i.gpu_count for i in shipped) == 8
+
+
 # ---------------------------------------------------------------------------------------------- --rent selectors
 
 
