@@ -216,18 +216,26 @@ def test_resale_follows_the_printed_fit_past_five_years(tmp_path):
 
 
 def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp_path):
-    """cost --results: each throughput's source is a column (and the bought card's in full under the table); a
-    results file that moves nothing (gemm only, not applied on Turing) is one warning, on stderr with --json."""
-    cool = str(Path(__file__).resolve().parent / "fixtures" / "guidelines" / "results_cool_fed.json")
-    args = ("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "80", "--results", cool)
+    """cost --results: the source of each throughput is on screen (a column when the options differ, else the caption,
+    and in full under the table for a bought card); a results file that moves nothing (gemm only, not applied on
+    Turing) is one warning, on stderr with --json."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
     env = {"RIGBENCH_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
-    r = run_cli(*args, env=env)
+    r = run_cli("cost", "--buy", "h200-sxm", "--gpu-price", "30000", "--rent", "aws:p3.2xlarge", "--hours-per-month",
+                "80", "--workload", "train_cnn", "--results", str(fixtures / "gpu_check" / "bench-cuda.json"), env=env)
     assert r.code == 0, r.stderr
     header = next(ln for ln in r.stdout.splitlines() if "option" in ln and "kind" in ln)
     assert header.split()[:5] == ["option", "kind", "GPUs", "images/s", "source"]
-    row = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("rtx-2080-ti") and "buy" in ln)
-    assert row.split()[4] == "predicted"
+    rows = {ln.split()[0]: ln.split()[4] for ln in r.stdout.splitlines() if ln.strip().startswith(("h200-sxm ", "aws:"))}
+    assert rows == {"h200-sxm": "measured", "aws:p3.2xlarge": "predicted"}
+    assert "h200-sxm: images/s measured (results file); purchase" in " ".join(r.stdout.split())
+
+    args = ("cost", "--buy", "rtx-2080-ti", "--rent", "aws:p3.2xlarge", "--hours-per-month", "80", "--results",
+            str(fixtures / "guidelines" / "results_cool_fed.json"))
+    r = run_cli(*args, env=env)
+    assert r.code == 0, r.stderr
     screen = " ".join(r.stdout.split())
+    assert "throughput in images/s (predicted by rigbench.model)" in screen
     assert "rtx-2080-ti: images/s predicted; purchase" in screen
     assert "WARNING: --results changes nothing for rtx-2080-ti" in screen
     r = run_cli(*args, "--json", env=env)

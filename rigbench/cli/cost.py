@@ -40,9 +40,11 @@ def _caption(doc: dict) -> str:
     else:
         which = f"buying {against}" + (" (the cheapest bought card)" if n_buy > 1 else "")
         be = f"breakeven = hours/month on {ref} above which {which} beats that instance"
-    text = (f"throughput in {unit}/s, its source measured (a results file's training run of the workload) or "
-            f"predicted (rigbench.model); h/month = hours each option needs for the same work; USD/h is electricity for "
-            f"a bought machine, the instance price for a rented one; {be}")
+    kinds = {o["throughput_kind"] for o in doc["options"]}
+    source = ("source: measured in a results file, or predicted by rigbench.model" if len(kinds) > 1 else
+              "measured in a results file" if kinds == {"measured"} else "predicted by rigbench.model")
+    text = (f"throughput in {unit}/s ({source}); h/month = hours each option needs for the same work; USD/h is "
+            f"electricity for a bought machine, the instance price for a rented one; {be}")
     if doc["assumptions"].get("extras_per_month"):
         text += "; total USD of a rented option includes its storage and egress each month"
     if any(o["gpu_count"] > 1 for o in doc["options"]):
@@ -81,6 +83,8 @@ def _render(doc: dict, as_json: bool) -> None:
                "USD/epoch", "scaling", "breakeven"]
     keep = [i for i in range(len(columns))
             if not (columns[i] == "USD/epoch" and not any(o["usd_per_epoch"] for o in doc["options"]))
+            # one source for every option: the caption says it once, and the table keeps its width
+            and not (columns[i] == "source" and len({o["throughput_kind"] for o in doc["options"]}) == 1)
             and not (columns[i] == "scaling" and not any(o["gpu_count"] > 1 for o in doc["options"]))]
     columns = [columns[i] for i in keep]
     rows = [tuple(r[i] for i in keep) for r in rows]
