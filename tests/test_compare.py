@@ -272,6 +272,13 @@ def test_plot_with_an_unsupported_format_or_an_unwritable_path_is_one_line(cli, 
                       "folder " + str(tmp_path / "no") + " does not exist")
 
 
+def test_plot_naming_a_folder_is_refused_and_nothing_written(cli, tmp_path):
+    # 'new.png/' was written as the file new.png, and said "wrote new.png/"
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", "new.png/", cwd=tmp_path)
+    assert_user_error(r, "--plot new.png/ names a folder", "give a file name")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_short_name_shared_by_variants_is_named_in_the_notes(cli):
     doc = cli("compare", "a100", "v100", "--workload", "resnet50", "--json").json()
     assert [d["id"] for d in doc["devices"]] == ["a100-sxm4-40gb", "tesla-v100-sxm2-16gb"]
