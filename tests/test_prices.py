@@ -236,6 +236,65 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     assert old.read_text() == before
 
 
+def test_cli_refresh_out_says_how_to_use_the_file_and_leaves_the_list_in_use(own_data_dir, tmp_path):
+    # with --out it said "`rigbench cost` and `rigbench recommend` now use it" while they kept the shipped list
+    out = tmp_path / "lab.csv"
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(out), env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert f"Wrote {out}: to use it, pass `--prices {out}` to `rigbench cost`" in said and "now use it" not in said
+    assert out.is_file() and not (own_data_dir / "cloud_prices.csv").exists()
+    assert json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)["origin"] == "shipped"
+    # --out naming the per-user list itself is the default, and says so
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(own_data_dir / "cloud_prices.csv"),
+                env=_env(own_data_dir))
+    assert "`rigbench cost` and `rigbench recommend` now use it" in " ".join(r.stdout.split())
+    assert json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)["origin"] == "user"
+
+
+def _huge_price_source(tmp_path) -> Path:
+    """A catalog folder whose one AWS row prices p3.2xlarge at 9,999,999,999,999 USD/h."""
+    header = (FIXTURE / "aws" / "vms.csv").read_text().splitlines()[0]
+    (tmp_path / "s_huge" / "aws").mkdir(parents=True)
+    (tmp_path / "s_huge" / "aws" / "vms.csv").write_text(
+        f"{header}\np3.2xlarge,V100,1.0,8.0,61.0,,9999999999999,,us-east-1,\n")
+    return tmp_path / "s_huge"
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_cli_dry_run_refuses_what_the_real_run_refuses(own_data_dir, tmp_path, dry_run):
+    # the dry run showed USD/h 1e+13 and exited 0; the real run refused the list it would write
+    out = tmp_path / "x.csv"
+    r = run_cli("prices", "refresh", "--from", str(_huge_price_source(tmp_path)), "--out", str(out),
+                *(["--dry-run"] if dry_run else []), env=_env(own_data_dir))
+    assert_user_error(r, f"nothing written to {out}", "'on_demand_usd_per_hour' is 1e+13",
+                      "must be at most 1,000,000,000")
+    assert not out.exists()
+
+
+def test_cli_dry_run_checks_the_path_the_real_run_would_write(own_data_dir, tmp_path):
+    assert_user_error(run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", str(tmp_path),
+                              "--dry-run", env=_env(own_data_dir)), "is a directory", "regular files only")
+
+
+def test_cli_refresh_out_naming_a_folder_is_refused(own_data_dir, tmp_path):
+    # 'lab2/' was written as the file lab2
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", "lab2/", cwd=tmp_path,
+                env=_env(own_data_dir))
+    assert_user_error(r, "--out lab2/ names a folder", "give a file name")
+    assert not (tmp_path / "lab2").exists()
+
+
+def test_cli_refresh_date_before_any_gpu_instance_names_the_option(own_data_dir):
+    # it blamed "the new list line 4: column 'price_date'" for the date typed
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--date", "2010-01-01", env=_env(own_data_dir))
+    assert_user_error(r, "--date 2010-01-01 is before any GPU could be rented (2010-11-15, AWS cg1.4xlarge)")
+    assert "line" not in r.stderr
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--date", "2010-11-15", "--dry-run",
+                env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+
+
 @pytest.mark.parametrize("out", [False, True])
 def test_cli_refresh_rebuilds_an_own_list_it_cannot_read(own_data_dir, out):
     # refresh read the list in use first, for the rows of clouds its source lacks: a corrupt own list stopped the one
