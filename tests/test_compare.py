@@ -279,6 +279,15 @@ def test_plot_naming_a_folder_is_refused_and_nothing_written(cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_postscript_plot_prints_no_transparency_note(cli, tmp_path):
+    # matplotlib's "The PostScript backend does not support transparency; partially transparent artists will be
+    # rendered opaque." came on stderr before "wrote c.eps"
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "c.eps"))
+    assert r.code == 0, r.stderr
+    assert r.stderr.strip() == f"wrote {tmp_path / 'c.eps'}"
+    assert (tmp_path / "c.eps").read_bytes().startswith(b"%!PS-Adobe")
+
+
 def test_a_short_name_shared_by_variants_is_named_in_the_notes(cli):
     doc = cli("compare", "a100", "v100", "--workload", "resnet50", "--json").json()
     assert [d["id"] for d in doc["devices"]] == ["a100-sxm4-40gb", "tesla-v100-sxm2-16gb"]

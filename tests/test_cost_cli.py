@@ -152,6 +152,14 @@ def test_plot_naming_a_folder_is_refused_and_nothing_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_postscript_plot_prints_no_transparency_note(tmp_path):
+    # matplotlib's "The PostScript backend does not support transparency ..." came on stderr, the plot was written
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--plot",
+                str(tmp_path / "c.ps"))
+    assert r.code == 0, r.stderr
+    assert "transparency" not in r.stderr and (tmp_path / "c.ps").read_bytes().startswith(b"%!PS-Adobe")
+
+
 def test_card_that_would_need_more_than_a_month_is_not_recommended():
     """The reviewer's case: 100 h/month on a p5.48xlarge (8 x H100) is thousands of hours on one GTX 1080 Ti."""
     r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:p5.48xlarge", "--hours-per-month", "100",
