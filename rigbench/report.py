@@ -7,6 +7,7 @@ goes to stdout. Progress goes to stderr: a bar on a terminal, one plain line per
 from __future__ import annotations
 
 import codecs
+import copy
 import os
 import sys
 import textwrap
@@ -211,6 +212,13 @@ def show(*renderables) -> None:
             # already broken between words: rich must not fold a line a word keeps longer than the width
             # (print's own options: rich joins a Text with its neighbours into a new one, without its settings)
             items.append(_Unwrapped("\n".join(stacked(r, out.width))))
+        elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and r.title:
+            # rich wraps a table's title at the table's width: a narrow table folded a one-line title in two on
+            # a wide terminal. Printed above it, the title wraps at the terminal's width
+            items.append(Text(literal(r.title), style="table.title"))
+            r = copy.copy(r)
+            r.title = None
+            items.append(r)
         else:
             items.append(r)
 
