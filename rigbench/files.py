@@ -92,7 +92,8 @@ def _kind(mode: int) -> str:
 
 
 def check_output(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
-    """Refuse an output path whose last component exists and is not a regular file; returns it as a Path.
+    """Refuse an output path whose last component exists and is not a regular file, or that is written as a folder
+    (a trailing ``/``); returns it as a Path.
 
     ``what`` names what is written ("results", "the plot") and ``option`` the option that gave the path, for the
     message. The parent folder may be missing (it is created on write) but must not be a file.
@@ -100,6 +101,10 @@ def check_output(path: str | os.PathLike, what: str = "results", option: str = "
     text = os.fspath(path)
     if not str(text).strip():
         raise UserError(f"{option} is empty: give a file name")
+    if str(text).endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
+        # a name written as a folder: Path() drops the trailing /, and 'new.png/' was written as the file new.png.
+        # Runs, which have a default name to put in a folder, resolve 'runs/' before this (output_path)
+        raise UserError(f"{option} {text} names a folder: rigbench writes {what} to one file; give a file name")
     path = Path(text)
     try:
         st = os.lstat(path)

@@ -20,11 +20,11 @@ from pathlib import Path
 from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.errors import UserError
-from rigbench.files import write_text_atomic
+from rigbench.files import check_output, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.results import case_label
 from rigbench.runs import Run, machine
-from rigbench.units import fmt_bytes, fmt_num
+from rigbench.units import fmt_bytes, fmt_num, shown
 
 DEFAULT_GPUS = ("gtx-1080-ti", "rtx-2080-ti", "rtx-3090", "rtx-4090")
 WORKLOADS = ("resnet50", "bert-base")
@@ -480,6 +480,21 @@ def render(run: Run, sections: list[Section], version: str) -> str:
             f"<footer>rigbench {esc(version)}. Intervals: 95% confidence interval of the median per-call time "
             "(order statistics of the timed samples). Predictions: rigbench.model (docs/model.md). Prices: "
             "profiles/cloud_prices.csv with their dates.</footer></body></html>\n")
+
+
+def check_out(out: str) -> Path:
+    """Refuse, before any work, a page path that cannot be written: a folder (existing, or written with a trailing
+    ``/``), a missing folder (a mistyped path), a link or device, or a name that does not end in .html."""
+    out_path = Path(out)
+    if out_path.is_dir():
+        raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
+    out_path = check_output(out, "the report", "--out")   # the string: Path() would drop a trailing /
+    if not out_path.parent.is_dir() and str(out_path.parent):
+        raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
+    if out_path.suffix.lower() not in (".html", ".htm"):
+        # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
+        raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")
+    return out_path
 
 
 def write(path: str | Path, text: str) -> Path:

@@ -13,7 +13,9 @@ Two kinds of chart are drawn here:
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import shutil
 import sys
@@ -93,7 +95,8 @@ def save(fig, path: str | Path, **savefig_kwargs) -> Path:
     from matplotlib.backends.backend_pgf import LatexError
 
     try:
-        return files.save_figure(fig, path, **savefig_kwargs)
+        with _postscript_alpha_note_silenced():
+            return files.save_figure(fig, path, **savefig_kwargs)
     except OSError as exc:
         raise UserError(f"cannot write plot {path}: {exc.strerror or exc}") from None
     except LatexError as exc:
@@ -107,6 +110,30 @@ def save(fig, path: str | Path, **savefig_kwargs) -> Path:
         raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
     finally:
         plt.close(fig)
+
+
+class _PostScriptAlphaNote(logging.Filter):
+    """Drops matplotlib's "The PostScript backend does not support transparency ..." note. PostScript has no alpha
+    channel, so matplotlib draws the partly transparent parts (error bands, shaded areas) opaque; the figure still
+    shows the same numbers. Printed to stderr before "wrote c.eps", the note read as a failure the user could not
+    act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "does not support transparency" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _postscript_alpha_note_silenced():
+    """While a figure is saved, that one note of matplotlib's PostScript backend (.eps, .ps) is not printed; every
+    other message is."""
+    # matplotlib logs it (logging, not warnings) on its backend's module logger
+    logger = logging.getLogger("matplotlib.backends.backend_ps")
+    note = _PostScriptAlphaNote()
+    logger.addFilter(note)
+    try:
+        yield
+    finally:
+        logger.removeFilter(note)
 
 
 def comparison_chart(doc: dict, path: str | Path) -> Path:

@@ -7,6 +7,7 @@ goes to stdout. Progress goes to stderr: a bar on a terminal, one plain line per
 from __future__ import annotations
 
 import codecs
+import copy
 import os
 import sys
 import textwrap
@@ -159,20 +160,44 @@ def fits(renderable, out=None) -> bool:
     return out.measure(renderable, options=wide).minimum <= out.width
 
 
+def _wrapped(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
+    """``text`` in lines of at most ``width``, broken only between words: a word (a number, a path) longer than a
+    line runs past the width whole."""
+    return textwrap.wrap(text, width=width, initial_indent=indent,
+                         subsequent_indent=indent if subsequent is None else subsequent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _stacked_cell(head: str, indent: int, value: str, width: int) -> list[str]:
+    """The lines of one cell of a stacked table: the value beside its label when it fits there, else whole on its
+    own line under the label ("24.0 GiB" is not parted from its unit); only a value longer than a line (a sentence)
+    is broken, between words. No word is split: at a very narrow width a line runs past it rather than cut a number
+    in two."""
+    if "\n" not in value and indent + len(value) <= width:
+        return [f"{head.ljust(indent)}{value}".rstrip() or head]
+    return _wrapped(head, width, subsequent="    ") + (_wrapped(value, width, "    ") or [])
+
+
 def stacked(t, width: int) -> list[str]:
-    """A table as blocks of lines, one per row ("name" then "  column: value"), for terminals too narrow for it."""
+    """A table as blocks of lines, one per row ("name" then "  column: value"), for terminals too narrow for it.
+
+    Lines are broken between words only; print them unwrapped (``show`` does), or the console would fold a number
+    that runs past a very narrow width."""
     columns, rows, title, caption = t.rigbench_cells
-    lines = [str(title)] if title else []
+    width = max(width, 20)
+    lines = _wrapped(str(title), width) if title else []
     label = max((len(str(c)) for c in columns[1:]), default=0)
     for row in rows:
         lines.append(row[0] if row else "")
         for col, value in zip(columns[1:], row[1:]):
-            head = f"  {str(col).replace(chr(10), ' ')}:".ljust(label + 4)
-            lines.extend(textwrap.wrap(f"{head}{value}", width=max(width, 20), subsequent_indent=" " * (label + 4),
-                                       break_long_words=False, break_on_hyphens=False) or [head])
+            lines.extend(_stacked_cell(f"  {str(col).replace(chr(10), ' ')}:", label + 4, str(value), width))
     if caption:
-        lines.extend(textwrap.wrap(str(caption), width=max(width, 20), break_long_words=False) or [""])
+        lines.extend(_wrapped(str(caption), width) or [""])
     return lines
+
+
+class _Unwrapped(str):
+    """Lines ``show`` prints as they are: neither wrapped nor cut at the console's width."""
 
 
 def show(*renderables) -> None:
@@ -184,16 +209,32 @@ def show(*renderables) -> None:
         if isinstance(r, str):
             items.append(Text(literal(r)))
         elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and not fits(r, out):
-            items.append(Text("\n".join(stacked(r, out.width))))
+            # already broken between words: rich must not fold a line a word keeps longer than the width
+            # (print's own options: rich joins a Text with its neighbours into a new one, without its settings)
+            items.append(_Unwrapped("\n".join(stacked(r, out.width))))
+        elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and r.title:
+            # rich wraps a table's title at the table's width: a narrow table folded a one-line title in two on
+            # a wide terminal. Printed above it, the title wraps at the terminal's width
+            items.append(Text(literal(r.title), style="table.title"))
+            r = copy.copy(r)
+            r.title = None
+            items.append(r)
         else:
             items.append(r)
+
+    def emit(r):
+        if isinstance(r, _Unwrapped):
+            out.print(Text(r), soft_wrap=True)
+        else:
+            out.print(r)
+
     if sys.stdout.isatty():
         for r in items:
-            out.print(r)
+            emit(r)
         return
     with out.capture() as captured:
         for r in items:
-            out.print(r)
+            emit(r)
     # the console made the text literal already; what else is there is its own styling (FORCE_COLOR), kept
     click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import __version__, signals
+from rigbench import __version__, report, signals
 from rigbench.cli import main
 from rigbench.files import write_json_atomic
 
@@ -84,3 +84,34 @@ def test_the_entry_point_still_runs_after_the_report_command_was_imported(capsys
             signal.signal(s, h)
         signals.reset()
     assert exc.value.code == 0 and __version__ in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------- narrow terminals
+
+
+def test_a_stacked_value_that_does_not_fit_beside_its_label_goes_whole_under_it():
+    # at 20 columns a value was wrapped at the width, inside itself: "1,00" then "8"
+    t = report.table("T", ["", "FP32 TFLOP/s", "GB/s", "memory", "GPU"],
+                     [("rtx-4090", "82.6", "1,008", "24 GB GDDR6X", "tesla-v100-sxm2-16gb-xxl")])
+    # labels pad to 2 + 12 ("FP32 TFLOP/s") + 2 = 16 columns: 16 + 4 ("82.6") fits 20, 16 + 5 ("1,008") does not
+    assert report.stacked(t, 20) == ["T", "rtx-4090", "  FP32 TFLOP/s: 82.6", "  GB/s:", "    1,008", "  memory:",
+                                     "    24 GB GDDR6X", "  GPU:", "    tesla-v100-sxm2-16gb-xxl"]
+
+
+def _printed(args, columns) -> str:
+    r = run_cli(*args, env={"COLUMNS": str(columns)})
+    assert r.code == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("columns", [20, 24])
+@pytest.mark.parametrize("args, whole", [
+    (("gpus", "rtx-4090"), ["1,008", "$1,599"]),
+    (("compare", "gtx-1080-ti", "2x rtx-2080-ti"), ["11.3", "1,998 (2x 999)", "26.9 (2x 13.4)"])])
+def test_no_word_of_a_table_is_cut_at_a_narrow_width(columns, args, whole):
+    # COLUMNS=20 split about 30 values in two ('1,00' / '8', '$1,5' / '99', '11' / '.3', '1,' / '998')
+    narrow = _printed(args, columns)
+    wide = set(_printed(args, 400).split())
+    assert [w for w in narrow.split() if w not in wide and not w.endswith(":")] == []
+    for value in whole:
+        assert any(line.endswith(f" {value}") for line in narrow.splitlines()), value

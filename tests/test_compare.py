@@ -7,7 +7,7 @@ import json
 import pytest
 
 import rigbench
-from conftest import assert_user_error
+from conftest import assert_user_error, run_cli
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -270,6 +270,30 @@ def test_plot_with_an_unsupported_format_or_an_unwritable_path_is_one_line(cli, 
     assert ".png" in r.stderr
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "no" / "x.png")),
                       "folder " + str(tmp_path / "no") + " does not exist")
+
+
+def test_plot_naming_a_folder_is_refused_and_nothing_written(cli, tmp_path):
+    # 'new.png/' was written as the file new.png, and said "wrote new.png/"
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", "new.png/", cwd=tmp_path)
+    assert_user_error(r, "--plot new.png/ names a folder", "give a file name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_specs_title_wraps_at_the_terminals_width_not_the_tables(cli):
+    # at 200 columns it was folded at the 46-column table's width: "Specs (...; Nx devices:" then "totals)"
+    r = run_cli("compare", "rtx-3090", "gtx-1080-ti", env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "Specs (spec sheets: profiles/gpus.csv; Nx devices: totals)"
+    assert r.stdout.splitlines()[1] == ""
+
+
+def test_a_postscript_plot_prints_no_transparency_note(cli, tmp_path):
+    # matplotlib's "The PostScript backend does not support transparency; partially transparent artists will be
+    # rendered opaque." came on stderr before "wrote c.eps"
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "c.eps"))
+    assert r.code == 0, r.stderr
+    assert r.stderr.strip() == f"wrote {tmp_path / 'c.eps'}"
+    assert (tmp_path / "c.eps").read_bytes().startswith(b"%!PS-Adobe")
 
 
 def test_a_short_name_shared_by_variants_is_named_in_the_notes(cli):

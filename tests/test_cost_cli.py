@@ -144,6 +144,22 @@ def test_plot_with_unsupported_suffix_or_missing_folder(tmp_path):
                               "--plot", str(tmp_path / "no" / "x.png")), "does not exist")
 
 
+def test_plot_naming_a_folder_is_refused_and_nothing_written(tmp_path):
+    # 'cost.png/' was written as the file cost.png, and said "wrote cost.png/"
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--plot",
+                "cost.png/", cwd=tmp_path)
+    assert_user_error(r, "--plot cost.png/ names a folder", "give a file name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_postscript_plot_prints_no_transparency_note(tmp_path):
+    # matplotlib's "The PostScript backend does not support transparency ..." came on stderr, the plot was written
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--plot",
+                str(tmp_path / "c.ps"))
+    assert r.code == 0, r.stderr
+    assert "transparency" not in r.stderr and (tmp_path / "c.ps").read_bytes().startswith(b"%!PS-Adobe")
+
+
 def test_card_that_would_need_more_than_a_month_is_not_recommended():
     """The reviewer's case: 100 h/month on a p5.48xlarge (8 x H100) is thousands of hours on one GTX 1080 Ti."""
     r = run_cli("cost", "--buy", "gtx-1080-ti", "--rent", "aws:p5.48xlarge", "--hours-per-month", "100",

@@ -700,7 +700,7 @@ def _numbers(doc) -> list[str]:
     return [f"{o['total_usd']:,.0f}" for o in doc["options"]]
 
 
-@pytest.mark.parametrize("columns", ["80", "40"])
+@pytest.mark.parametrize("columns", ["80", "40", "24", "20"])
 def test_cost_totals_are_never_cut(columns):
     args = ("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "80")
     doc = run_cli(*args, "--json").json()
@@ -711,7 +711,7 @@ def test_cost_totals_are_never_cut(columns):
         assert total in r.stdout, total
 
 
-@pytest.mark.parametrize("columns", ["80", "40"])
+@pytest.mark.parametrize("columns", ["80", "40", "24", "20"])
 def test_compare_throughputs_are_never_cut(columns):
     r = run_cli("compare", "gtx-1080-ti", "rtx-2080-ti", env={"COLUMNS": columns})
     assert r.code == 0, r.stderr

@@ -246,8 +246,118 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     empty = tmp_path / "empty"
     empty.mkdir()
     assert_user_error(run_cli("prices", "refresh", "--from", str(empty), env=_env(own_data_dir)),
-                      "no tracked instance", "nothing written")
+                      "no cloud's vms.csv there", "nothing written")
     assert old.read_text() == before
+
+
+def test_cli_refresh_out_says_how_to_use_the_file_and_leaves_the_list_in_use(own_data_dir, tmp_path):
+    # with --out it said "`rigbench cost` and `rigbench recommend` now use it" while they kept the shipped list
+    out = tmp_path / "lab.csv"
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(out), env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert f"Wrote {out}: to use it, pass `--prices {out}` to `rigbench cost`" in said and "now use it" not in said
+    assert out.is_file() and not (own_data_dir / "cloud_prices.csv").exists()
+    assert json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)["origin"] == "shipped"
+    # --out naming the per-user list itself is the default, and says so
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE), "--out", str(own_data_dir / "cloud_prices.csv"),
+                env=_env(own_data_dir))
+    assert "`rigbench cost` and `rigbench recommend` now use it" in " ".join(r.stdout.split())
+    assert json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)["origin"] == "user"
+
+
+def _huge_price_source(tmp_path) -> Path:
+    """A catalog folder whose one AWS row prices p3.2xlarge at 9,999,999,999,999 USD/h."""
+    header = (FIXTURE / "aws" / "vms.csv").read_text().splitlines()[0]
+    (tmp_path / "s_huge" / "aws").mkdir(parents=True)
+    (tmp_path / "s_huge" / "aws" / "vms.csv").write_text(
+        f"{header}\np3.2xlarge,V100,1.0,8.0,61.0,,9999999999999,,us-east-1,\n")
+    return tmp_path / "s_huge"
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_cli_dry_run_refuses_what_the_real_run_refuses(own_data_dir, tmp_path, dry_run):
+    # the dry run showed USD/h 1e+13 and exited 0; the real run refused the list it would write
+    out = tmp_path / "x.csv"
+    r = run_cli("prices", "refresh", "--from", str(_huge_price_source(tmp_path)), "--out", str(out),
+                *(["--dry-run"] if dry_run else []), env=_env(own_data_dir))
+    assert_user_error(r, f"nothing written to {out}", "'on_demand_usd_per_hour' is 1e+13",
+                      "must be at most 1,000,000,000")
+    assert not out.exists()
+
+
+def test_cli_dry_run_checks_the_path_the_real_run_would_write(own_data_dir, tmp_path):
+    assert_user_error(run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", str(tmp_path),
+                              "--dry-run", env=_env(own_data_dir)), "is a directory", "regular files only")
+
+
+def test_cli_refresh_out_naming_a_folder_is_refused(own_data_dir, tmp_path):
+    # 'lab2/' was written as the file lab2
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", "lab2/", cwd=tmp_path,
+                env=_env(own_data_dir))
+    assert_user_error(r, "--out lab2/ names a folder", "give a file name")
+    assert not (tmp_path / "lab2").exists()
+
+
+def _aws_source(tmp_path, *rows: str) -> Path:
+    header = (FIXTURE / "aws" / "vms.csv").read_text().splitlines()[0]
+    (tmp_path / "src" / "aws").mkdir(parents=True)
+    (tmp_path / "src" / "aws" / "vms.csv").write_text("\n".join([header, *rows]) + "\n")
+    return tmp_path / "src"
+
+
+def test_a_source_with_no_usable_row_says_what_it_found_and_dropped(tmp_path):
+    # it said "no tracked instance found in any cloud's vms.csv there (expected aws/vms.csv, ...)" of a folder
+    # holding aws/vms.csv
+    src = _aws_source(tmp_path, *(f"p3.2xlarge,V100,1.0,8.0,61.0,,{p},,us-east-{n},"
+                                  for n, p in enumerate(["-3", "nan", "inf", "0"], 1)),
+                      "p3.2xlarge,V100,2.0,8.0,61.0,,3.06,,eu-west-1,",   # p3.2xlarge has 1 GPU, not 2
+                      "x9.large,,,8.0,61.0,,3.06,,eu-west-1,")
+    with pytest.raises(UserError) as got:
+        sk.refresh(str(src), prices.load_shipped_prices())
+    assert str(got.value) == (
+        f"--from {src}: no tracked instance could be priced; {src}/aws/vms.csv: 6 rows, none usable: 4 without a "
+        "positive price, 1 whose GPU count (AcceleratorCount) disagrees with profiles/price_instances.csv, 1 of no "
+        "instance profiles/price_instances.csv tracks; nothing written")
+
+
+def test_a_header_without_rows_and_a_folder_without_files_are_named_as_such(tmp_path):
+    with pytest.raises(UserError, match=r"aws/vms.csv: a header and no rows; nothing written"):
+        sk.refresh(str(_aws_source(tmp_path)), prices.load_shipped_prices())
+    (tmp_path / "none").mkdir()
+    with pytest.raises(UserError, match=r"none: no cloud's vms.csv there \(expected aws/vms.csv, gcp/vms.csv"):
+        sk.refresh(str(tmp_path / "none"), prices.load_shipped_prices())
+
+
+def test_google_cloud_rows_that_pair_in_no_zone_are_named(tmp_path):
+    # the n1-standard-4 host priced in us-central1-a, its T4 in us-central1-b: no instance of either
+    head = (FIXTURE / "gcp" / "vms.csv").read_text().splitlines()[0]
+    (tmp_path / "gcp").mkdir()
+    (tmp_path / "gcp" / "vms.csv").write_text(
+        f"{head}\nn1-standard-4,4.0,15.0,,,,us-central1,us-central1-a,0.19,0.04815\n"
+        ",,,T4,1.0,,us-central1,us-central1-b,0.35,0.14\n,,,T4,2.0,,us-central1,us-central1-a,0.70,0.28\n")
+    with pytest.raises(UserError, match=r"gcp/vms.csv: 3 rows, none usable: 1 whose GPU count .* 2 of a machine "
+                                        r"type or a GPU with no partner row in its zone; nothing written"):
+        sk.refresh(str(tmp_path), prices.load_shipped_prices())
+
+
+@pytest.mark.parametrize("content", ["", "provider,instance\n"])
+def test_cli_a_file_outside_a_clouds_folder_is_refused_as_such(own_data_dir, tmp_path, content):
+    # an empty file was "no tracked instance found in any cloud's vms.csv there (expected aws/vms.csv, ...)"
+    f = tmp_path / "empty.csv"
+    f.write_text(content)
+    assert_user_error(run_cli("prices", "refresh", "--from", str(f), env=_env(own_data_dir)),
+                      "is a file outside a cloud's folder", "give a file there, or the folder holding <cloud>/vms.csv")
+
+
+def test_cli_refresh_date_before_any_gpu_instance_names_the_option(own_data_dir):
+    # it blamed "the new list line 4: column 'price_date'" for the date typed
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--date", "2010-01-01", env=_env(own_data_dir))
+    assert_user_error(r, "--date 2010-01-01 is before any GPU could be rented (2010-11-15, AWS cg1.4xlarge)")
+    assert "line" not in r.stderr
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--date", "2010-11-15", "--dry-run",
+                env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
 
 
 @pytest.mark.parametrize("out", [False, True])

@@ -142,6 +142,14 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_an_out_path_written_as_a_folder_is_refused_before_any_work(tmp_path):
+    # 'x.html/' was written as the file x.html
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    assert_user_error(run_cli("report", "--out", "x.html/", cwd=tmp_path), "--out x.html/ names a folder",
+                      "give a file name")
+    assert not (tmp_path / "x.html").exists()
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("--gpus", "rtx-3090,no-such-card"), "unknown GPU 'no-such-card'"),
     (("--gpus", ","), "--gpus ',' names no card"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
+import shlex
 
 import click
 
@@ -50,6 +50,10 @@ def _parse_date(text: str | None) -> _dt.date | None:
         raise UserError(f"--date is {shown(text)}; write the snapshot's date as YYYY-MM-DD") from None
     if d > _dt.date.today():
         raise UserError(f"--date {d} is in the future; give the date the catalog snapshot was made")
+    if d < cloud.FIRST_GPU_INSTANCE:
+        # the bound every row of a price list is held to: found only when the new list was read back, the error
+        # blamed "the new list line 4" for the date typed here
+        raise UserError(f"--date {d} is {cloud.BEFORE_ANY_GPU}; give the date the catalog snapshot was made")
     return d
 
 
@@ -95,7 +99,8 @@ def list_command(prices_path, shipped, as_json):
                    "the catalog, else today (marked fetched).")
 @click.option("--label", metavar="TEXT", help="How the source column names the data ({cloud} becomes the cloud).")
 @click.option("--out", "out_path", type=click.Path(), metavar="FILE",
-              help="Write here instead of your per-user list (which cost and recommend then use).")
+              help="Write here instead of your per-user list. cost and recommend keep the list they use; pass this "
+                   "one to cost with --prices FILE.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One rigbench.prices_refresh/1 JSON document on stdout.")
 def refresh_command(source, date_text, label, out_path, dry_run, as_json):
@@ -114,14 +119,14 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
     """
     price_date = _parse_date(date_text)
     base = source or skypilot.DEFAULT_BASE_URL
-    target = cloud.user_prices_path() if out_path is None else Path(out_path)
+    target = cloud.user_prices_path() if out_path is None else out_path   # a str: a trailing / names a folder
     previous, set_aside = cloud.load_prices_to_refresh()
     result = skypilot.refresh(base, previous, price_date=price_date, label=label)
-    written = None
-    if not dry_run:
-        comments = [f"written by rigbench prices refresh from {base} on {_dt.date.today().isoformat()}",
-                    "same columns as profiles/cloud_prices.csv; see profiles/cloud_prices.md for what they mean"]
-        written = str(cloud.write_prices(target, result.instances, comments))
+    comments = [f"written by rigbench prices refresh from {base} on {_dt.date.today().isoformat()}",
+                "same columns as profiles/cloud_prices.csv; see profiles/cloud_prices.md for what they mean"]
+    # one path for the dry run and the real one: the dry run makes every check of the write, then writes nothing
+    done = cloud.write_prices(target, result.instances, comments, dry_run=dry_run)
+    written = None if done is None else str(done)
     doc = {
         "schema": "rigbench.prices_refresh/1", "from": base, "read": result.read,
         "price_date": result.price_date.isoformat(), "date_basis": result.date_basis,
@@ -155,9 +160,13 @@ def refresh_command(source, date_text, label, out_path, dry_run, as_json):
                "from a git checkout of the catalog" if basis == "fetched" else
                "--date" if price_date is not None else "its file's last commit in the git checkout")
         lines.append(f"{provider} dated {d} ({how})")
-    if written:
+    if written and cloud.is_user_prices_path(written):
         lines.append(f"Wrote {written}: `rigbench cost` and `rigbench recommend` now use it "
                      f"(delete it to go back to the shipped list)")
+    elif written:
+        # another file is read only when named: the list in use has not changed
+        lines.append(f"Wrote {written}: to use it, pass `--prices {shlex.quote(written)}` to `rigbench cost`, "
+                     "`rigbench size` or `rigbench prices list`; the list they use unasked is unchanged")
     else:
         lines.append("Dry run: nothing written")
     report.show(*lines)

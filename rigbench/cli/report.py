@@ -3,8 +3,6 @@ guidelines, cost)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from rigbench import __version__, catalog, html_report, report
@@ -49,14 +47,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
       rigbench report my-run.json results/reference/ci-vm.json --gpus rtx-3060,rtx-4090
     """
 
-    out_path = Path(out)
-    if out_path.is_dir():
-        raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
-    if not out_path.parent.is_dir() and str(out_path.parent):
-        raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
-    if out_path.suffix.lower() not in (".html", ".htm"):
-        # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
-        raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")
+    out_path = html_report.check_out(out)
     chosen = runs_mod.resolve_all(runs or ("latest",))
     this = chosen[0]
     found, skipped = runs_mod.find_runs()

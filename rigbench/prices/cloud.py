@@ -16,6 +16,7 @@ import csv
 import datetime as _dt
 import difflib
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Iterable, Sequence
 
 from rigbench import catalog, data
 from rigbench.errors import UserError
-from rigbench.files import read_text, user_data_dir, write_text_atomic
+from rigbench.files import check_output, read_text, user_data_dir, write_text_atomic
 from rigbench.units import MAX_USD, shown
 
 # The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
@@ -33,6 +34,7 @@ FIRST_GPU_INSTANCE = _dt.date(2010, 11, 15)
 # The most GPUs one cloud instance has: 16 (Amazon EC2 P2, p2.16xlarge: 16 NVIDIA K80 GPUs, AWS's P2 instance table;
 # Google Cloud A2, a2-megagpu-16g: 16 A100 GPUs). A row with more is a typo, and would be costed as one machine.
 MAX_GPUS_PER_INSTANCE = 16
+BEFORE_ANY_GPU = f"before any GPU could be rented ({FIRST_GPU_INSTANCE.isoformat()}, AWS cg1.4xlarge)"
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
                  "spot_usd_per_hour", "region", "price_date", "source")
 OPTIONAL_COLUMNS = ("date_basis",)
@@ -160,8 +162,8 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, in the future; give the date "
                             "the price was read")
         if price_date < FIRST_GPU_INSTANCE:
-            raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, before any GPU could be rented "
-                            f"({FIRST_GPU_INSTANCE.isoformat()}, AWS cg1.4xlarge); give the date the price was read")
+            raise UserError(f"{where}: column 'price_date' is {price_date.isoformat()}, {BEFORE_ANY_GPU}; give the date "
+                            "the price was read")
         basis = row.get("date_basis") or "published"
         if basis not in DATE_BASES:
             raise UserError(f"{where}: column 'date_basis' is {basis!r}; write one of {', '.join(DATE_BASES)}")
@@ -357,15 +359,31 @@ def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> s
     return buf.getvalue()
 
 
-def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = ()) -> Path:
-    """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old."""
+def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = (), *,
+                 dry_run: bool = False) -> Path | None:
+    """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old.
+
+    ``dry_run``: every check of a real write (the list reads back, the path may be written to), then nothing is
+    written and None is returned: a dry run that passes a list the real run then refuses tells the user nothing."""
     text = prices_csv(instances, comments)
     try:
         parse_prices(text, "the new list")   # what we write must read back
     except UserError as exc:
         # named as the file, the error blamed a file that was never written
         raise UserError(f"nothing written to {path}: the new price list would not read back ({exc})") from None
-    return write_text_atomic(path, text)
+    if dry_run:
+        check_output(path, "the price list")
+        return None
+    return write_text_atomic(path, text, what="the price list")
+
+
+def is_user_prices_path(path: str | Path) -> bool:
+    """Whether ``path`` is the user's own list (:func:`user_prices_path`), the one cost and recommend read unasked."""
+    own = user_prices_path()
+    try:
+        return Path(path).resolve() == own.resolve() or (own.exists() and os.path.samefile(path, own))
+    except OSError:
+        return False
 
 
 def format_instances(prices: PriceList) -> Iterable[tuple]:

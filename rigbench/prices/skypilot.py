@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -100,7 +100,13 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         return body.decode("utf-8-sig", errors="replace"), url
     path = Path(base)
     if path.is_file():
-        if path.parent.name.lower() != provider:
+        if path.absolute().parent.name.lower() not in PROVIDERS:
+            # passed over for every cloud, the file (an empty one, a price list) was reported as a folder with no
+            # cloud's vms.csv in it
+            raise UserError(f"--from {shown(base)} is a file outside a cloud's folder: one vms.csv is read as the cloud "
+                            f"its folder names ({', '.join(p + '/vms.csv' for p in PROVIDERS)}); give a file "
+                            "there, or the folder holding <cloud>/vms.csv (a checkout's catalogs/v7), or a URL")
+        if path.absolute().parent.name.lower() != provider:
             return None
         candidate = path
     elif path.is_dir():
@@ -200,40 +206,85 @@ def _count_matches(row: dict, count: int) -> bool:
     return c is not None and abs(c - count) < 1e-9
 
 
-def _offers(t: Tracked, rows: list[dict]) -> list[_Offer]:
-    """Per-zone offers of one tracked instance (host + GPU rows on Google Cloud)."""
+@dataclass
+class _Sift:
+    """Which rows of one ``vms.csv`` name a tracked instance, and why those were passed over (row indices): what the
+    error says when a file yields no instance at all, instead of blaming the file's name or place."""
+
+    priced: set = field(default_factory=set)         # a tracked instance's row with a price the list takes
+    no_price: set = field(default_factory=set)       # ... without a positive, finite price (-3, nan, inf, 0, empty)
+    wrong_count: set = field(default_factory=set)    # ... whose AcceleratorCount is not the instance's GPU count
+
+    def summary(self, rows: list[dict], where: str) -> str:
+        """``aws/vms.csv: 3 rows, none usable: 2 without a positive price, 1 whose GPU count ...`` (a file that gave
+        no instance)."""
+        if not rows:
+            return f"{where}: a header and no rows"
+        # a Google Cloud GPU row serves every machine type with that GPU: of the right count for one, of the wrong
+        # count for another (A100 x1 and x8), it is counted by the best use it had
+        no_price = self.no_price
+        unpaired = self.priced - no_price
+        wrong_count = self.wrong_count - no_price - unpaired
+        other = len(rows) - len(no_price | wrong_count | unpaired)
+        parts = [f"{len(no_price)} without a positive price" if no_price else "",
+                 f"{len(wrong_count)} whose GPU count (AcceleratorCount) disagrees with profiles/price_instances.csv"
+                 if wrong_count else "",
+                 # Google Cloud: a machine type and its GPU are priced in two rows, which must share a zone
+                 f"{len(unpaired)} of a machine type or a GPU with no partner row in its zone" if unpaired else "",
+                 f"{other} of no instance profiles/price_instances.csv tracks" if other else ""]
+        return f"{where}: {len(rows)} row{'s' * (len(rows) != 1)}, none usable: {', '.join(p for p in parts if p)}"
+
+
+def _offers(t: Tracked, rows: list[dict], sift: _Sift | None = None) -> list[_Offer]:
+    """Per-zone offers of one tracked instance (host + GPU rows on Google Cloud); ``sift`` records the rows of this
+    instance, priced or passed over and why."""
+    sift = _Sift() if sift is None else sift
     offers = []
     if t.provider == "gcp":
-        hosts = {(r["Region"], _zone(r)): r for r in rows
+        hosts = {(r["Region"], _zone(r)): (n, r) for n, r in enumerate(rows)
                  if r["InstanceType"] == t.catalog_instance and not r["AcceleratorName"]}
-        gpus = {(r["Region"], _zone(r)): r for r in rows
-                if not r["InstanceType"] and r["AcceleratorName"] == t.catalog_accelerator
-                and _count_matches(r, t.gpu_count)}
-        for key, h in hosts.items():
-            g = gpus.get(key)
+        gpus = {}
+        for n, r in enumerate(rows):
+            if not r["InstanceType"] and r["AcceleratorName"] == t.catalog_accelerator:
+                if _count_matches(r, t.gpu_count):
+                    gpus[(r["Region"], _zone(r))] = (n, r)
+                else:
+                    sift.wrong_count.add(n)
+        for n, r in [*hosts.values(), *gpus.values()]:
+            (sift.no_price if _float(r["Price"]) is None else sift.priced).add(n)
+        for key, (hn, h) in hosts.items():
+            gn, g = gpus.get(key, (None, None))
             hp, gp = _float(h["Price"]), _float(g["Price"]) if g else None
-            if g is None or hp is None or gp is None or hp + gp <= 0:   # no price: a price list refuses zero
+            if g is None or hp is None or gp is None:
+                continue
+            if hp + gp <= 0:   # no price: a price list refuses zero
+                sift.no_price.update((hn, gn))
                 continue
             hs, gs = _float(h.get("SpotPrice")), _float(g.get("SpotPrice"))
             offers.append(_Offer(h["Region"], hp + gp, None if hs is None or gs is None else hs + gs,
                                  _float(h["vCPUs"]) or 0, _float(h["MemoryGiB"]) or 0))
         return offers
-    for r in rows:
+    for n, r in enumerate(rows):
         if r["InstanceType"] != t.catalog_instance or r["AcceleratorName"] != t.catalog_accelerator:
             continue
         if not _count_matches(r, t.gpu_count):
+            sift.wrong_count.add(n)
             continue
         price = _float(r["Price"])
         if price is None or price <= 0:
+            sift.no_price.add(n)
             continue
+        sift.priced.add(n)
         offers.append(_Offer(r["Region"], price, _float(r.get("SpotPrice")), _float(r["vCPUs"]) or 0,
                              _float(r["MemoryGiB"]) or 0))
     return offers
 
 
-def cheapest_region(t: Tracked, rows: list[dict], price_date: _dt.date, source: str, date_basis: str) -> Instance | None:
-    """The tracked instance at its cheapest region, or None when the catalog does not list it."""
-    offers = _offers(t, rows)
+def cheapest_region(t: Tracked, rows: list[dict], price_date: _dt.date, source: str, date_basis: str,
+                    sift: _Sift | None = None) -> Instance | None:
+    """The tracked instance at its cheapest region, or None when the catalog does not list it (``sift``: see
+    :class:`_Sift`)."""
+    offers = _offers(t, rows, sift)
     if not offers:
         return None
     best = min(offers, key=_region_key)
@@ -284,6 +335,7 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
     dates: dict[str, tuple[_dt.date, str]] = {}
     missing: list[str] = []
     read: dict[str, str] = {}
+    passed_over: list[str] = []    # why each file read gave no instance
     for provider in PROVIDERS:
         wanted = [t for t in tracked if t.provider == provider]
         if not wanted:
@@ -305,15 +357,23 @@ def refresh(base: str, previous: PriceList, *, price_date: _dt.date | None = Non
         dates[provider] = (date, basis)
         source = label.replace("{cloud}", provider) if label else (
             f"SkyPilot catalog {one_line(where)}" + (f", commit date {committed}" if committed else ""))
+        sift = _Sift()
+        found = 0
         for t in wanted:
-            inst = cheapest_region(t, rows, date, source, basis)
+            inst = cheapest_region(t, rows, date, source, basis, sift)
             if inst is None:
                 missing.append(f"{t.provider}:{t.name}")
             else:
                 refreshed.append(inst)
+                found += 1
+        if not found:
+            passed_over.append(sift.summary(rows, where))
+    if not read:
+        raise UserError(f"--from {base}: no cloud's vms.csv there (expected "
+                        f"{', '.join(p + '/vms.csv' for p in PROVIDERS)}); nothing written")
     if not refreshed:
-        raise UserError(f"--from {base}: no tracked instance found in any cloud's vms.csv there "
-                        f"(expected {', '.join(p + '/vms.csv' for p in PROVIDERS)}); nothing written")
+        raise UserError(f"--from {base}: no tracked instance could be priced; {'; '.join(passed_over)}; "
+                        "nothing written")
     done = {i.provider for i in refreshed}
     carried = [i for i in previous.instances if i.provider not in done]
     oldest = min(dates.values())
