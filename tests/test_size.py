@@ -211,3 +211,37 @@ def test_a_loss_that_is_not_a_number_is_sized_and_warned_about(cli, tmp_path):
     ok.write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.ones(8, 4)\n")
     r = cli("size", str(ok), "--gpus", "rtx-3090", "--json")
     assert r.code == 0 and not any("finite" in w for w in r.json()["warnings"]), r.stderr
+
+
+MLP_8 = ("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), "
+         "torch.nn.Linear(64, 4)), (torch.randn(8, 32), torch.randint(0, 4, (8,)))\n")
+
+
+def test_the_launch_floor_is_the_kernels_times_the_launch_time():
+    """21 kernels at 5 us are 105 us: a roofline step shorter than that is raised to it, a longer one kept."""
+    assert perf_model.launch_floor_seconds(21) == pytest.approx(105e-6)
+    assert perf_model.floored_step_seconds(1e-6, 21) == (pytest.approx(105e-6), True)
+    assert perf_model.floored_step_seconds(1e-3, 21) == (1e-3, False)
+
+
+def test_a_small_model_is_launch_bound_never_faster_than_its_kernel_launches(tmp_path, cli):
+    """A 2,372-parameter MLP at batch 8: the roofline gives an H200 35 ns a step, faster than one kernel launch.
+    Counted by hand, its step launches 21 kernels: forward addmm, relu, addmm; the loss _log_softmax and nll_loss;
+    backward ones_like (the loss's gradient), nll_loss and log_softmax backward, mm twice (the second layer's weight
+    and input gradients) and sum (its bias), threshold_backward (the ReLU), mm and sum (the first layer: no input
+    gradient); Adam's foreach update lerp, mul, addcmul, sqrt, div, add, addcdiv (the step counts stay on the host).
+    21 x 5 us = 105 us a step, 8 / 105 us = 76,190 samples/s on every card, with no validation range."""
+    path = _write(tmp_path, MLP_8)
+    md = demand.measure(load.load(path), "fp32", "cuda")
+    assert md.kernels_at(8) == 21
+    rep = plan.plan(md, batch=8, gpus=["h200", "rtx-3090"], dataset_size=10, epochs=1)
+    for o in rep.cards:
+        assert o.bound == "launch" and o.uncertainty is None and "launch-bound" in o.uncertainty_basis
+        assert o.step_s == pytest.approx(105e-6)
+        assert o.samples_per_s == pytest.approx(76_190.476, rel=1e-6)
+        assert rep.band(o, o.total_h) is None
+    r = cli("size", path, "--gpus", "h200,rtx-3090", "--dataset-size", "10", "--epochs", "1")
+    assert r.code == 0, r.stderr
+    assert "0.105" in r.stdout and "76,190" in r.stdout and "or more" in r.stdout
+    assert "Launch-bound" in r.stdout and "21 kernels" in r.stdout
+    assert "Ranges:" not in r.stdout          # no card's range applies

@@ -33,6 +33,8 @@ def _fmt_h(h: float | None) -> str:
 def _range_h(o, h):
     if h is None:
         return "-"
+    if o.bound == "launch":
+        return f"{_fmt_h(h)} or more"
     if o.uncertainty is None:
         return _fmt_h(h)
     lo, hi = h * (1 - o.uncertainty), h * (1 + o.uncertainty)
@@ -97,16 +99,28 @@ def render(rep, show_all: bool) -> list:
     elif best is None:
         out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
     else:
-        lo, hi = rep.band(best, best.total_usd)
+        band = rep.band(best, best.total_usd)
+        usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
+               f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
         out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
-                   f"{best.total_usd:,.2f} USD ({lo:,.2f}-{hi:,.2f}) for {rep.samples:,.0f} {rep.unit}.")
+                   f"{usd} for {rep.samples:,.0f} {rep.unit}.")
     us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
     if us:
         ref = "ResNet-50" if md.family == "conv" else "BERT-base"
         out.append(f"Ranges: rigbench.model's uncertainty per card, {min(us):.0%} to {max(us):.0%} (validation error of "
                    f"its cell on {ref}, the family this model's tensor work is counted in; another model can miss by "
                    "more).")
+    launched = [o for o in [*shown, *shown_i] if o.bound == "launch"]
+    if launched:
+        per, _ = perf_model.launch_seconds()
+        k = md.kernels_at(b)
+        out.append(f"Launch-bound ({len(launched)} of the rows above, those marked 'or more'): a step launches {k:.0f} "
+                   f"kernels, each at least {per * 1e6:g} us of host time (Holistic Trace Analysis documentation: 5-20 "
+                   f"us), {k * per * 1e3:g} ms a step at batch {b}, more than the card needs for the work. Their times "
+                   "and costs are that floor, with no range: the validation error does not apply to them, and eager "
+                   "PyTorch adds its own dispatch to each launch. A larger --batch spreads the launches over more "
+                   "samples.")
     out.extend(f"WARNING: {w}" for w in rep.warnings)
     return out
 
