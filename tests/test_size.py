@@ -245,3 +245,16 @@ def test_a_small_model_is_launch_bound_never_faster_than_its_kernel_launches(tmp
     assert "0.105" in r.stdout and "76,190" in r.stdout and "or more" in r.stdout
     assert "Launch-bound" in r.stdout and "21 kernels" in r.stdout
     assert "Ranges:" not in r.stdout          # no card's range applies
+
+
+def test_what_a_model_file_prints_is_shown_on_stderr_with_its_control_characters_escaped(cli, tmp_path):
+    path = _write(tmp_path, 'import sys\nimport torch\nprint("HELLO \\x1b[31mred")\n'
+                            'def build():\n    print("built \\x07", file=sys.stderr)\n'
+                            '    return torch.nn.Linear(8, 2), torch.randn(4, 8)\n')
+    for extra in ([], ["--json"]):
+        r = cli("size", path, "--gpus", "rtx-3090", *extra)
+        assert r.code == 0, r.stderr
+        assert "HELLO" not in r.stdout and "\x1b" not in r.stdout and "\x07" not in r.stdout
+        assert "HELLO \\x1b[31mred" in r.stderr and "built \\x07" in r.stderr
+        assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    r.json()                               # --json: stdout is one JSON document

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-
 import click
 
 from rigbench import model as perf_model
@@ -177,9 +174,9 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
         raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
     if names:
         planner.resolve_cards(names)
-    # The model's own code runs while it is loaded and traced; what it prints goes to stderr, so stdout holds only
-    # rigbench's output (a --json document a program parses).
-    with contextlib.redirect_stdout(sys.stderr):
+    # The model's own code runs while it is loaded and traced; what it prints is shown on stderr, its control
+    # characters escaped, so stdout holds only rigbench's output (a --json document a program parses).
+    with report.others_output():
         job = load.load(model_arg, seq=seq, optimizer=optimizer)
         md = demand.measure(job, precision, "cuda")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
