@@ -10,6 +10,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
 from rigbench.size import demand, load, plan
+from rigbench.units import fmt_flops, fmt_params
 
 TINY = str(REPO / "docs" / "examples" / "tiny_model.py")
 
@@ -124,6 +125,9 @@ def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
     # seconds are no unit a deadline takes: the message names the units, not "positive"
     ([TINY, "--deadline", "1s", "--dataset-size", "10", "--epochs", "1"], "minutes (m or min), hours (h, or a bare"),
     ([TINY, "--gpus", "rtx-9999"], "unknown GPU"),
+    ([TINY, "--gpus", "rtx-3090,,rtx-4090"], "--gpus 'rtx-3090,,rtx-4090' has an empty item"),
+    ([TINY, "--gpus", "rtx-3090,"], "has an empty item"),
+    ([TINY, "--gpus", " , "], "--gpus is empty"),
     ([TINY, "--precision", "fp8"], "unknown precision"),
     ([TINY, "--optimizer", "lion"], "unknown optimizer"),
     ([TINY, "--dataset-size", "10"], "together"),
@@ -258,3 +262,17 @@ def test_what_a_model_file_prints_is_shown_on_stderr_with_its_control_characters
         assert "HELLO \\x1b[31mred" in r.stderr and "built \\x07" in r.stderr
         assert "\x1b" not in r.stderr and "\x07" not in r.stderr
     r.json()                               # --json: stdout is one JSON document
+
+
+def test_counts_are_shown_in_a_unit_that_fits_their_size(cli, tmp_path):
+    """Parameters whole below a million, FLOPs by prefix. Linear(8, 2) at batch 4: 18 parameters; forward
+    2 x 8 x 2 x 4 = 128 FLOPs, backward the weight gradient only, 128: 256 FLOP a step."""
+    assert [fmt_params(n) for n in (1, 18, 2372, 999_999, 11.3e6, 1.5e9)] == [
+        "1 parameter", "18 parameters", "2,372 parameters", "999,999 parameters", "11.3 M parameters",
+        "1.5 B parameters"]
+    assert [fmt_flops(x) for x in (256, 77_824, 999.6, 3.409e12)] == ["256 FLOP", "77.8 kFLOP", "1.00 kFLOP",
+                                                                       "3.41 TFLOP"]
+    path = _write(tmp_path, "import torch\ndef build():\n    return torch.nn.Linear(8, 2), torch.randn(4, 8)\n")
+    r = cli("size", path, "--gpus", "rtx-3090")
+    assert r.code == 0, r.stderr
+    assert "18 parameters," in r.stdout and "per step 256 FLOP of tensor work" in r.stdout

@@ -13,7 +13,7 @@ from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
 from rigbench.size import plan as planner
 from rigbench.size.plot import plot_time_vs_cost
-from rigbench.units import fmt_bytes, fmt_num, shown
+from rigbench.units import fmt_bytes, fmt_flops, fmt_num, fmt_params, shown
 
 
 def _fmt_h(h: float | None) -> str:
@@ -44,8 +44,8 @@ def render(rep, show_all: bool) -> list:
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
     ctx = perf_model.load_workloads_profile()["memory"]
     out = [
-        f"{rep.name}: {md.params / 1e6:.3g} M parameters, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
-        f"step {fmt_num(md.flops.at(b) / 1e9)} GFLOP of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
+        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
+        f"step {fmt_flops(md.flops.at(b))} of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
         f"through memory-bound layers",
         f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
         f"{ctx['context_gib']:g} GiB for the CUDA context and {ctx['reserve_fraction']:.0%} free",
@@ -169,9 +169,7 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     if plot:
         check_plot_path(plot)
     planner.check_request(batch, dataset_size, epochs, deadline)
-    names = [g.strip() for g in gpus.split(",") if g.strip()] if gpus is not None else None
-    if gpus is not None and not names:
-        raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
+    names = planner.parse_gpus(gpus)
     if names:
         planner.resolve_cards(names)
     # The model's own code runs while it is loaded and traced; what it prints is shown on stderr, its control

@@ -158,6 +158,21 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
     return opt
 
 
+def parse_gpus(text: str | None) -> list[str] | None:
+    """``--gpus`` as the list of cards it names ('rtx-3090, 2x rtx-4090' -> ['rtx-3090', '2x rtx-4090']); None when
+    not given (every card). Nothing named, or an empty item between commas, is refused: a doubled comma is a typo
+    whose card would otherwise be left out in silence."""
+    if text is None:
+        return None
+    names = [g.strip() for g in text.split(",")]
+    if not any(names):
+        raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
+    if not all(names):
+        raise UserError(f"--gpus {shown(text)} has an empty item: name one card between each two commas, e.g. "
+                        "--gpus rtx-3090,rtx-4090")
+    return names
+
+
 def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:
     """[(Gpu, count)]: every catalog card, or the ones named ('rtx-3090', '2x rtx-3090')."""
     if not names:
