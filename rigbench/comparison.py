@@ -114,6 +114,16 @@ def _device(arg: str, device: str | None):
     """(label, capability, gpu or None, n, note) for one argument."""
     # os.path.isfile, not Path.is_file: a card name longer than a file name may be (255 bytes) is "unknown GPU", not
     # an OSError (ENAMETOOLONG) from the check
+    m = NX.match(arg)
+    if m and not os.path.isfile(arg):
+        rest = m.group(2).strip()
+        if not rest:
+            raise UserError(f"{shown(arg)}: the card name is missing after {m.group(1)}x; write it like "
+                            f"'{m.group(1)}x rtx-3090'")
+        if rest.endswith(".json") or os.path.isfile(rest):
+            # a results file is one measured machine: N of it would be a prediction rigbench has no basis for
+            raise UserError(f"{shown(arg)}: {m.group(1)}x takes a catalog card, not a results file; compare the file "
+                            f"as {shown(rest)}, or its card from the catalog as '{m.group(1)}x CARD'")
     if arg.endswith(".json") or os.path.isfile(arg):
         view = results.load(arg)
         dev = results_device(view.doc, arg, device)
@@ -126,7 +136,6 @@ def _device(arg: str, device: str | None):
                 f"{view.invalid_note(view.all(device=dev))}: {known.id} is predicted from the catalog, not measured")
         cap = model.capability_from_results(view, dev)
         return cap.id, cap, cap.gpu, 1, None
-    m = NX.match(arg)
     if m:
         n = int(m.group(1))
         if not 1 <= n <= MAX_CARDS:

@@ -253,6 +253,15 @@ def test_nx_out_of_range_is_refused(cli, arg, fragment):
     assert_user_error(cli("compare", arg, "gtx-1080-ti"), fragment)
 
 
+def test_nx_of_a_results_file_or_of_nothing_says_so(cli, tmp_path):
+    """'2x ref.json' with ref.json there is not a missing file: Nx takes catalog cards only. '2x ' names no card."""
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps({"schema": "rigbench.results/1", "status": "complete", "measurements": []}))
+    assert_user_error(cli("compare", "2x ref.json", "rtx-3090", cwd=tmp_path),
+                      "'2x ref.json': 2x takes a catalog card, not a results file; compare the file as 'ref.json'")
+    assert_user_error(cli("compare", "2x ", "gtx-1080-ti"), "'2x ': the card name is missing after 2x")
+
+
 def test_scaling_reason_and_interconnect_are_shown_under_the_tables(cli):
     r = cli("compare", "4x a100-sxm4-80gb", "rtx-3090", "--workload", "resnet50")
     assert r.code == 0, r.stderr
