@@ -7,7 +7,7 @@ import json
 import pytest
 
 import rigbench
-from conftest import assert_user_error
+from conftest import FIXTURES, assert_user_error
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -356,3 +356,23 @@ def test_gpus_named_cards_show_only_them_with_their_sources(cli):
     assert line.split()[-4:-1] == ["384", "80", "2021"]
     assert [g["id"] for g in cli("gpus", "a100", "--max-price", "100", "--json").json()["gpus"]] == []
     assert_user_error(cli("gpus", "rtx-9999"), "unknown GPU 'rtx-9999'")
+
+
+def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second_card(cli):
+    """bench-cuda.json measured an H200 on host 'vm': beside h200-sxm the verdict is that measurement against the
+    model's prediction (11,129 / 19,123 sequences/s = 0.58x in fp32), not 'h200-sxm is 1.72x as fast as
+    h200-sxm@vm' and a card to buy; and --price takes the id the output shows for it."""
+    path = str(FIXTURES / "gpu_check" / "bench-cuda.json")
+    r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--precision", "fp32", "--json")
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    thr = doc["workloads"][0]["throughput"]
+    got = thr["h200-sxm@vm"] / thr["h200-sxm"]
+    u = doc["workloads"][0]["uncertainty"]["h200-sxm"]
+    assert f"the measured h200-sxm@vm does {got:.2f}x what the model predicts for h200-sxm in fp32 (outside the " \
+           f"model's +-{u:.0%})" in doc["summary"]
+    assert "as fast as" not in doc["summary"] and "most per" not in doc["summary"]
+    assert "one card compared (h200-sxm@vm is a measurement of h200-sxm)" in doc["summary"]
+    r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--price", "h200-sxm@vm=30000", "--json")
+    assert r.code == 0, r.stderr
+    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
