@@ -191,7 +191,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                         "source": "measured" if cap is not None and cap.source == "measured" else "catalog",
                         "price_usd": price, "price_source": price_src,
                         "total_price_usd": price * n if price else None,
-                        "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None})
+                        "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None,
+                        # NAME@W: the limit given, which per watt uses instead of the TDP
+                        "power_limit_w": gpu.tdp_w if gpu is not None and "@" in gpu.id else None})
         if gpu is not None and gpu.form_factor == "laptop" and gpu.tdp_min_w and "@" not in gpu.id:
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
