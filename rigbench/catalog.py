@@ -224,7 +224,7 @@ def _configured(gpu: Gpu, watts: float) -> tuple[float, float] | None:
 
 def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
     """The card run at a lower power limit (a laptop's TGP as its maker set it, or ``nvidia-smi -pl``): the same
-    chip with ``tdp_w = watts``; the model's power term lowers its sustained clock. Where NVIDIA publishes the
+    chip with ``tdp_w = tdp_min_w = watts``; the model's power term lowers its sustained clock. Where NVIDIA publishes the
     laptop configurations of the card (``profiles/laptop_gpu_configs.csv``), the card also takes the boost clock
     and memory bandwidth of the configuration at that TGP, and its peak rates scale with the boost clock.
     ``watts`` must lie in the card's range: ``tdp_min_w`` (or half the TDP where none is published) up to
@@ -236,8 +236,9 @@ def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
         raise UserError(f"{gpu.id}@{watts:g}W: power limit outside the card's range {low:g}-{gpu.tdp_w:g} W")
     if watts == gpu.tdp_w:
         return gpu
+    # at a set limit the power is one number, no longer a range a maker may choose from
     limited = dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}w", name=f"{gpu.name} at {watts:g} W",
-                                  tdp_w=float(watts))
+                                  tdp_w=float(watts), tdp_min_w=float(watts))
     config = _configured(gpu, watts)
     if config is None:
         return limited

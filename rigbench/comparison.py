@@ -57,7 +57,7 @@ def compare(gpus: Sequence[str], *, workload: str | Sequence[str] = DEFAULT_WORK
     items = [f"{k}={v}" for k, v in price.items()] if isinstance(price, Mapping) else list(price)
     if plot:
         plots.check_plot_path(plot)
-    doc = build_comparison(gpus, workloads, precisions, device, parse_prices(items), network)
+    doc = build_comparison(gpus, workloads, precisions, device, items, network)
     if plot:
         plots.comparison_chart(doc, plot)
     return doc
@@ -91,8 +91,11 @@ def cards_per_node() -> int:
     return int(scaling.load_interconnects()["network"]["cards_per_node"])
 
 
-def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError."""
+def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None) -> dict[str, float]:
+    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
+    ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
+    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it."""
+    shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
     out: dict[str, float] = {}
     for item in items:
         name, sep, usd = str(item).partition("=")
@@ -101,7 +104,7 @@ def parse_prices(items: tuple[str, ...] | list[str]) -> dict[str, float]:
         value = parse_usd(usd, what=f"--price {name.strip()}")
         if value <= 0:
             raise UserError(f"--price {shown(item)}: the price must be above 0")
-        gpu_id = catalog.resolve(name.strip()).id
+        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
             raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
@@ -114,6 +117,16 @@ def _device(arg: str, device: str | None):
     """(label, capability, gpu or None, n, note) for one argument."""
     # os.path.isfile, not Path.is_file: a card name longer than a file name may be (255 bytes) is "unknown GPU", not
     # an OSError (ENAMETOOLONG) from the check
+    m = NX.match(arg)
+    if m and not os.path.isfile(arg):
+        rest = m.group(2).strip()
+        if not rest:
+            raise UserError(f"{shown(arg)}: the card name is missing after {m.group(1)}x; write it like "
+                            f"'{m.group(1)}x rtx-3090'")
+        if rest.endswith(".json") or os.path.isfile(rest):
+            # a results file is one measured machine: N of it would be a prediction rigbench has no basis for
+            raise UserError(f"{shown(arg)}: {m.group(1)}x takes a catalog card, not a results file; compare the file "
+                            f"as {shown(rest)}, or its card from the catalog as '{m.group(1)}x CARD'")
     if arg.endswith(".json") or os.path.isfile(arg):
         view = results.load(arg)
         dev = results_device(view.doc, arg, device)
@@ -126,7 +139,6 @@ def _device(arg: str, device: str | None):
                 f"{view.invalid_note(view.all(device=dev))}: {known.id} is predicted from the catalog, not measured")
         cap = model.capability_from_results(view, dev)
         return cap.id, cap, cap.gpu, 1, None
-    m = NX.match(arg)
     if m:
         n = int(m.group(1))
         if not 1 <= n <= MAX_CARDS:
@@ -145,16 +157,18 @@ def ratio_band(u_a: float | None, u_b: float | None) -> float | None:
     return max(known) if known else None
 
 
-def build_comparison(args, workloads, precisions, device: str | None = None, prices: dict[str, float] | None = None,
+def build_comparison(args, workloads, precisions, device: str | None = None, price_items: Sequence[str] = (),
                      network: str | None = None) -> dict:
     """The rigbench.compare/1 document: devices in order, throughput per workload and precision with its
-    uncertainty, per $1000 (``prices``: USD per card by catalog id, else the launch price) and per watt, notes
-    (names taken, multi-GPU scaling, laptop power), and the verdict: ratio sentences and the buying answer."""
-    prices = dict(prices or {})
+    uncertainty, per $1000 (``price_items``: CARD=USD, the card by catalog name or by the id a measured device is
+    shown with; else the launch price) and per watt, notes (names taken, multi-GPU scaling, laptop power), and the
+    verdict: ratio sentences and the buying answer."""
+    resolved = [(arg, _device(arg, device)) for arg in args]
+    prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
+                                        if gpu is not None and n == 1 and label != gpu.id})
     devices, entries, notes = [], [], []
     given: dict[str, str] = {}
-    for arg in args:
-        label, cap, gpu, n, picked = _device(arg, device)
+    for arg, (label, cap, gpu, n, picked) in resolved:
         if label in given:
             # every table and figure is keyed by the device: a second one of the same name would overwrite the first
             raise UserError(f"{given[label]!r} and {arg!r} are the same device ({label}): name each device once"
@@ -177,7 +191,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                         "source": "measured" if cap is not None and cap.source == "measured" else "catalog",
                         "price_usd": price, "price_source": price_src,
                         "total_price_usd": price * n if price else None,
-                        "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None})
+                        "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None,
+                        # NAME@W: the limit given, which per watt uses instead of the TDP
+                        "power_limit_w": gpu.tdp_w if gpu is not None and "@" in gpu.id else None})
         if gpu is not None and gpu.form_factor == "laptop" and gpu.tdp_min_w and "@" not in gpu.id:
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
@@ -251,13 +267,37 @@ def _pm(u: float | None) -> str:
     return "" if u is None else f" (+-{u:.0%})"
 
 
+def measured_twins(devices: list[dict]) -> dict[str, str]:
+    """{measured device: the catalog device of the same card in the comparison}: a results file's card beside its
+    own catalog prediction is the measurement against the model, not a second card to buy."""
+    predicted = {d["catalog_id"]: d["id"] for d in devices if d["source"] == "catalog" and d["count"] == 1}
+    return {d["id"]: predicted[d["catalog_id"]] for d in devices
+            if d["source"] == "measured" and d["catalog_id"] in predicted}
+
+
+def _measured_sentence(w: str, rs: list[dict], measured: str, card: str) -> str:
+    """The measurement of a card against the model's prediction for it, per precision, with the model's error."""
+    parts = []
+    for n, r in enumerate(rs):
+        got = r["throughput"][measured] / r["throughput"][card]
+        u = r["uncertainty"][card]
+        what = f" what the model predicts for {card}" if n == 0 else ""
+        inside = "" if u is None else f" ({'inside' if abs(got - 1) <= u else 'outside'} the model's +-{u:.0%})"
+        parts.append(f"{got:.2f}x{what} {PREC_WORDS.get(r['precision'], r['precision'])}{inside}")
+    return f"On {workload_label(w)}, the measured {measured} does " + " and ".join(parts) + "."
+
+
 def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     """One sentence per workload: each device's ratio to the first per precision with its band, a tie named."""
     ids = [d["id"] for d in devices]
     first, others = ids[0], ids[1:]
+    twins = measured_twins(devices)
     by_workload = rows_by_workload(rows)
     sentences = []
     for w, rs in by_workload.items():
+        sentences += [_measured_sentence(w, rs, m, c) for m, c in twins.items()]
+        if len(ids) == 2 and twins:
+            continue                   # the card and its own measurement: the sentence above is the comparison
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
 
         def one(r, i, lead=""):
@@ -277,9 +317,10 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     return sentences
 
 
-def _best(r: dict, metric: str) -> dict | None:
-    """The device with the most of ``metric`` in row ``r``, the runner-up, their gap and whether it is a tie."""
-    vals = {k: v for k, v in r[metric].items() if v is not None and v > 0}
+def _best(r: dict, metric: str, skip=()) -> dict | None:
+    """The device with the most of ``metric`` in row ``r`` (``skip`` left out), the runner-up, their gap and whether
+    it is a tie."""
+    vals = {k: v for k, v in r[metric].items() if v is not None and v > 0 and k not in skip}
     if not vals:
         return None
     order = sorted(vals, key=vals.get, reverse=True)
@@ -309,12 +350,18 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
     numbers (best, second, gap, band, tie) behind each clause."""
     picks: dict[str, dict] = {}
     sentences = []
+    twins = measured_twins(devices)        # a measurement of a card compared beside it is no second card to buy
     for w, rs in rows_by_workload(rows).items():
         picks[w] = {}
         clauses = []
+        if len(devices) - len(twins) < 2:
+            cards = ", ".join(f"{m} is a measurement of {c}" for m, c in twins.items())
+            sentences.append(f"Which to buy for {workload_label(w)}: one card compared ({cards}); name another card "
+                             "to choose between.")
+            continue
         for r in rs:
-            per_dollar, per_watt = _best(r, "per_1000_usd"), _best(r, "per_watt")
-            fastest = _best(r, "throughput")
+            per_dollar, per_watt = _best(r, "per_1000_usd", twins), _best(r, "per_watt", twins)
+            fastest = _best(r, "throughput", twins)
             picks[w][r["precision"]] = {"per_dollar": per_dollar, "per_watt": per_watt, "fastest": fastest}
             if per_dollar and per_watt and per_dollar["best"] == per_watt["best"] and not per_dollar["tie"] \
                     and not per_watt["tie"] and per_dollar["second"] is not None:

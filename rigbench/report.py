@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import codecs
 import copy
+import io
 import os
 import sys
 import textwrap
 import unicodedata
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Iterable, Iterator, Sequence
 
 import click
@@ -110,6 +111,21 @@ class _LiteralConsole(Console):
             renderable = renderable.copy()
             renderable.plain = literal(renderable.plain)
         return super().render(renderable, options)
+
+
+@contextmanager
+def others_output() -> Iterator[None]:
+    """Run code that is not rigbench's (a model file a person gave) with what it prints to stdout and stderr held back,
+    then shown on stderr through :func:`echo`: stdout stays rigbench's own (a ``--json`` document a program parses),
+    and an escape sequence the code prints reaches the terminal as text. Shown when the block ends, also on error."""
+    held = io.StringIO()
+    try:
+        with redirect_stdout(held), redirect_stderr(held):
+            yield
+    finally:
+        text = held.getvalue()
+        if text:
+            echo(text, err=True, nl=not text.endswith("\n"))
 
 
 def emit_json(doc) -> None:

@@ -165,3 +165,29 @@ def fmt_pct(fraction: float | None, digits: int = 2) -> str:
     """A fraction as a percentage with ``digits`` significant digits: 0.7395 -> '74%', 0.00053 -> '0.053%' (a
     fixed '.0%' would show the second as '0%')."""
     return "-" if fraction is None else fmt_num(fraction * 100, digits) + "%"
+
+
+def fmt_params(n: float) -> str:
+    """A parameter count for a person: whole below a million ('18 parameters', '2,372 parameters'), then in millions
+    or billions with 3 significant digits ('11.3 M parameters', '1.5 B parameters')."""
+    n = float(n)
+    if abs(n) < 1e6:
+        return f"{n:,.0f} parameter{'' if n == 1 else 's'}"
+    n = float(f"{n:.3g}")                  # rounded first: 999,999,999 is 1 B, not 1,000 M
+    if abs(n) < 1e9:
+        return f"{n / 1e6:.3g} M parameters"
+    return f"{n / 1e9:,.3g} B parameters" if abs(n) < 1e12 else f"{n / 1e9:,.0f} B parameters"
+
+
+_FLOP_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
+
+
+def fmt_flops(x: float) -> str:
+    """FLOPs in the unit their magnitude fits, 3 significant digits: 256 -> '256 FLOP', 77,824 -> '77.8 kFLOP',
+    3.409e12 -> '3.41 TFLOP'."""
+    x = float(f"{float(x):.3g}")           # rounded first: 999.6 is 1 kFLOP, not 1,000 FLOP
+    i = 0
+    while i < len(_FLOP_PREFIXES) - 1 and abs(x) >= 1000:
+        x /= 1000.0
+        i += 1
+    return f"{fmt_num(x)} {_FLOP_PREFIXES[i]}FLOP"

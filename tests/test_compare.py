@@ -7,7 +7,7 @@ import json
 import pytest
 
 import rigbench
-from conftest import assert_user_error, run_cli
+from conftest import FIXTURES, assert_user_error, run_cli
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -253,6 +253,15 @@ def test_nx_out_of_range_is_refused(cli, arg, fragment):
     assert_user_error(cli("compare", arg, "gtx-1080-ti"), fragment)
 
 
+def test_nx_of_a_results_file_or_of_nothing_says_so(cli, tmp_path):
+    """'2x ref.json' with ref.json there is not a missing file: Nx takes catalog cards only. '2x ' names no card."""
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps({"schema": "rigbench.results/1", "status": "complete", "measurements": []}))
+    assert_user_error(cli("compare", "2x ref.json", "rtx-3090", cwd=tmp_path),
+                      "'2x ref.json': 2x takes a catalog card, not a results file; compare the file as 'ref.json'")
+    assert_user_error(cli("compare", "2x ", "gtx-1080-ti"), "'2x ': the card name is missing after 2x")
+
+
 def test_scaling_reason_and_interconnect_are_shown_under_the_tables(cli):
     r = cli("compare", "4x a100-sxm4-80gb", "rtx-3090", "--workload", "resnet50")
     assert r.code == 0, r.stderr
@@ -323,6 +332,24 @@ def test_gpus_lists_laptop_parts_with_their_power_range(cli):
     assert r.code == 0, r.stderr
     line = next(l for l in r.stdout.splitlines() if l.strip().startswith("rtx-4090-laptop"))
     assert "80-150" in line
+
+
+def test_a_power_limit_is_shown_as_one_number_and_named_in_the_per_watt_legend(cli):
+    """rtx-3080-laptop (80-150 W) at 120 W: the TDP column shows 120, not 80-120, as at 80 W it shows 80; compare's
+    legend says per W uses the limit given with @W, and only when one is given."""
+    for watts in ("120", "80"):
+        r = cli("gpus", f"rtx-3080-laptop@{watts}W")
+        assert r.code == 0, r.stderr
+        line = next(l for l in r.stdout.splitlines() if l.strip().startswith(f"rtx-3080-laptop@{watts}w"))
+        assert line.split()[9] == watts and " 80-" not in line, line     # after "16 GB GDDR6" and GB/s
+    limited = cli("compare", "rtx-3080-laptop@120W", "rtx-3090", "--precision", "fp32")
+    assert limited.code == 0, limited.stderr
+    assert "per W: TDP, or the power limit\ngiven with @W;" in limited.stdout
+    doc = cli("compare", "rtx-3080-laptop@120W", "rtx-3090", "--json").json()
+    assert [d["power_limit_w"] for d in doc["devices"]] == [120, None]
+    assert doc["devices"][0]["tdp_min_w"] == doc["devices"][0]["tdp_w"] == 120
+    plain = cli("compare", "rtx-3080-laptop", "rtx-3090", "--precision", "fp32")
+    assert "per W: TDP; max batch" in plain.stdout and "@W" not in plain.stdout.split("Verdict")[0]
     doc = cli("gpus", "--arch", "ada", "--json").json()
     lap = next(g for g in doc["gpus"] if g["id"] == "rtx-4090-laptop")
     assert (lap["form_factor"], lap["tdp_min_w"], lap["tdp_w"]) == ("laptop", 80, 150)
@@ -371,3 +398,23 @@ def test_gpus_named_cards_show_only_them_with_their_sources(cli):
     assert line.split()[-4:-1] == ["384", "80", "2021"]
     assert [g["id"] for g in cli("gpus", "a100", "--max-price", "100", "--json").json()["gpus"]] == []
     assert_user_error(cli("gpus", "rtx-9999"), "unknown GPU 'rtx-9999'")
+
+
+def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second_card(cli):
+    """bench-cuda.json measured an H200 on host 'vm': beside h200-sxm the verdict is that measurement against the
+    model's prediction (11,129 / 19,123 sequences/s = 0.58x in fp32), not 'h200-sxm is 1.72x as fast as
+    h200-sxm@vm' and a card to buy; and --price takes the id the output shows for it."""
+    path = str(FIXTURES / "gpu_check" / "bench-cuda.json")
+    r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--precision", "fp32", "--json")
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    thr = doc["workloads"][0]["throughput"]
+    got = thr["h200-sxm@vm"] / thr["h200-sxm"]
+    u = doc["workloads"][0]["uncertainty"]["h200-sxm"]
+    assert f"the measured h200-sxm@vm does {got:.2f}x what the model predicts for h200-sxm in fp32 (outside the " \
+           f"model's +-{u:.0%})" in doc["summary"]
+    assert "as fast as" not in doc["summary"] and "most per" not in doc["summary"]
+    assert "one card compared (h200-sxm@vm is a measurement of h200-sxm)" in doc["summary"]
+    r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--price", "h200-sxm@vm=30000", "--json")
+    assert r.code == 0, r.stderr
+    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2

@@ -10,6 +10,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
 from rigbench.size import demand, load, plan
+from rigbench.units import fmt_flops, fmt_params
 
 TINY = str(REPO / "docs" / "examples" / "tiny_model.py")
 
@@ -124,6 +125,9 @@ def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
     # seconds are no unit a deadline takes: the message names the units, not "positive"
     ([TINY, "--deadline", "1s", "--dataset-size", "10", "--epochs", "1"], "minutes (m or min), hours (h, or a bare"),
     ([TINY, "--gpus", "rtx-9999"], "unknown GPU"),
+    ([TINY, "--gpus", "rtx-3090,,rtx-4090"], "--gpus 'rtx-3090,,rtx-4090' has an empty item"),
+    ([TINY, "--gpus", "rtx-3090,"], "has an empty item"),
+    ([TINY, "--gpus", " , "], "--gpus is empty"),
     ([TINY, "--precision", "fp8"], "unknown precision"),
     ([TINY, "--optimizer", "lion"], "unknown optimizer"),
     ([TINY, "--dataset-size", "10"], "together"),
@@ -211,3 +215,64 @@ def test_a_loss_that_is_not_a_number_is_sized_and_warned_about(cli, tmp_path):
     ok.write_text("import torch\n\ndef build():\n    return torch.nn.Linear(4, 4), torch.ones(8, 4)\n")
     r = cli("size", str(ok), "--gpus", "rtx-3090", "--json")
     assert r.code == 0 and not any("finite" in w for w in r.json()["warnings"]), r.stderr
+
+
+MLP_8 = ("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), "
+         "torch.nn.Linear(64, 4)), (torch.randn(8, 32), torch.randint(0, 4, (8,)))\n")
+
+
+def test_the_launch_floor_is_the_kernels_times_the_launch_time():
+    """21 kernels at 5 us are 105 us: a roofline step shorter than that is raised to it, a longer one kept."""
+    assert perf_model.launch_floor_seconds(21) == pytest.approx(105e-6)
+    assert perf_model.floored_step_seconds(1e-6, 21) == (pytest.approx(105e-6), True)
+    assert perf_model.floored_step_seconds(1e-3, 21) == (1e-3, False)
+
+
+def test_a_small_model_is_launch_bound_never_faster_than_its_kernel_launches(tmp_path, cli):
+    """A 2,372-parameter MLP at batch 8: the roofline gives an H200 35 ns a step, faster than one kernel launch.
+    Counted by hand, its step launches 21 kernels: forward addmm, relu, addmm; the loss _log_softmax and nll_loss;
+    backward ones_like (the loss's gradient), nll_loss and log_softmax backward, mm twice (the second layer's weight
+    and input gradients) and sum (its bias), threshold_backward (the ReLU), mm and sum (the first layer: no input
+    gradient); Adam's foreach update lerp, mul, addcmul, sqrt, div, add, addcdiv (the step counts stay on the host).
+    21 x 5 us = 105 us a step, 8 / 105 us = 76,190 samples/s on every card, with no validation range."""
+    path = _write(tmp_path, MLP_8)
+    md = demand.measure(load.load(path), "fp32", "cuda")
+    assert md.kernels_at(8) == 21
+    rep = plan.plan(md, batch=8, gpus=["h200", "rtx-3090"], dataset_size=10, epochs=1)
+    for o in rep.cards:
+        assert o.bound == "launch" and o.uncertainty is None and "launch-bound" in o.uncertainty_basis
+        assert o.step_s == pytest.approx(105e-6)
+        assert o.samples_per_s == pytest.approx(76_190.476, rel=1e-6)
+        assert rep.band(o, o.total_h) is None
+    r = cli("size", path, "--gpus", "h200,rtx-3090", "--dataset-size", "10", "--epochs", "1")
+    assert r.code == 0, r.stderr
+    assert "0.105" in r.stdout and "76,190" in r.stdout and "or more" in r.stdout
+    assert "Launch-bound" in r.stdout and "21 kernels" in r.stdout
+    assert "Ranges:" not in r.stdout          # no card's range applies
+
+
+def test_what_a_model_file_prints_is_shown_on_stderr_with_its_control_characters_escaped(cli, tmp_path):
+    path = _write(tmp_path, 'import sys\nimport torch\nprint("HELLO \\x1b[31mred")\n'
+                            'def build():\n    print("built \\x07", file=sys.stderr)\n'
+                            '    return torch.nn.Linear(8, 2), torch.randn(4, 8)\n')
+    for extra in ([], ["--json"]):
+        r = cli("size", path, "--gpus", "rtx-3090", *extra)
+        assert r.code == 0, r.stderr
+        assert "HELLO" not in r.stdout and "\x1b" not in r.stdout and "\x07" not in r.stdout
+        assert "HELLO \\x1b[31mred" in r.stderr and "built \\x07" in r.stderr
+        assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    r.json()                               # --json: stdout is one JSON document
+
+
+def test_counts_are_shown_in_a_unit_that_fits_their_size(cli, tmp_path):
+    """Parameters whole below a million, FLOPs by prefix. Linear(8, 2) at batch 4: 18 parameters; forward
+    2 x 8 x 2 x 4 = 128 FLOPs, backward the weight gradient only, 128: 256 FLOP a step."""
+    assert [fmt_params(n) for n in (1, 18, 2372, 999_999, 11.3e6, 1.5e9)] == [
+        "1 parameter", "18 parameters", "2,372 parameters", "999,999 parameters", "11.3 M parameters",
+        "1.5 B parameters"]
+    assert [fmt_flops(x) for x in (256, 77_824, 999.6, 3.409e12)] == ["256 FLOP", "77.8 kFLOP", "1.00 kFLOP",
+                                                                       "3.41 TFLOP"]
+    path = _write(tmp_path, "import torch\ndef build():\n    return torch.nn.Linear(8, 2), torch.randn(4, 8)\n")
+    r = cli("size", path, "--gpus", "rtx-3090")
+    assert r.code == 0, r.stderr
+    assert "18 parameters," in r.stdout and "per step 256 FLOP of tensor work" in r.stdout

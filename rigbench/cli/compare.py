@@ -91,9 +91,15 @@ def render_tables(doc: dict) -> list:
         out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
                                 ["device", "prec.", "per s", "+-", "ratio", "per $1000", "per W", "max batch",
                                  "source"], rows))
-    out.append("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its\n"
-               "architecture and workload family); tie: the ratio is inside it. per W: TDP; max batch: largest\n"
-               "batch that fits in device memory; measured: from a results file.")
+    head = ("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its\n"
+            "architecture and workload family); tie: the ratio is inside it. ")
+    if any(d.get("power_limit_w") for d in doc["devices"]):
+        legend = head + ("per W: TDP, or the power limit\ngiven with @W; max batch: largest batch that fits in device "
+                         "memory; measured: from a results file.")
+    else:
+        legend = head + ("per W: TDP; max batch: largest\nbatch that fits in device memory; measured: from a results "
+                         "file.")
+    out.append(legend)
     width = min(report.console().width, 100)
     if doc.get("notes"):
         lines = ["Notes (names, multi-GPU scaling, power):"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-
 import click
 
 from rigbench import model as perf_model
@@ -16,7 +13,7 @@ from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
 from rigbench.size import plan as planner
 from rigbench.size.plot import plot_time_vs_cost
-from rigbench.units import fmt_bytes, fmt_num, shown
+from rigbench.units import fmt_bytes, fmt_flops, fmt_num, fmt_params, shown
 
 
 def _fmt_h(h: float | None) -> str:
@@ -33,6 +30,8 @@ def _fmt_h(h: float | None) -> str:
 def _range_h(o, h):
     if h is None:
         return "-"
+    if o.bound == "launch":
+        return f"{_fmt_h(h)} or more"
     if o.uncertainty is None:
         return _fmt_h(h)
     lo, hi = h * (1 - o.uncertainty), h * (1 + o.uncertainty)
@@ -45,8 +44,8 @@ def render(rep, show_all: bool) -> list:
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
     ctx = perf_model.load_workloads_profile()["memory"]
     out = [
-        f"{rep.name}: {md.params / 1e6:.3g} M parameters, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
-        f"step {fmt_num(md.flops.at(b) / 1e9)} GFLOP of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
+        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
+        f"step {fmt_flops(md.flops.at(b))} of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
         f"through memory-bound layers",
         f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
         f"{ctx['context_gib']:g} GiB for the CUDA context and {ctx['reserve_fraction']:.0%} free",
@@ -97,16 +96,28 @@ def render(rep, show_all: bool) -> list:
     elif best is None:
         out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
     else:
-        lo, hi = rep.band(best, best.total_usd)
+        band = rep.band(best, best.total_usd)
+        usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
+               f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
         out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
-                   f"{best.total_usd:,.2f} USD ({lo:,.2f}-{hi:,.2f}) for {rep.samples:,.0f} {rep.unit}.")
+                   f"{usd} for {rep.samples:,.0f} {rep.unit}.")
     us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
     if us:
         ref = "ResNet-50" if md.family == "conv" else "BERT-base"
         out.append(f"Ranges: rigbench.model's uncertainty per card, {min(us):.0%} to {max(us):.0%} (validation error of "
                    f"its cell on {ref}, the family this model's tensor work is counted in; another model can miss by "
                    "more).")
+    launched = [o for o in [*shown, *shown_i] if o.bound == "launch"]
+    if launched:
+        per, _ = perf_model.launch_seconds()
+        k = md.kernels_at(b)
+        out.append(f"Launch-bound ({len(launched)} of the rows above, those marked 'or more'): a step launches {k:.0f} "
+                   f"kernels, each at least {per * 1e6:g} us of host time (Holistic Trace Analysis documentation: 5-20 "
+                   f"us), {k * per * 1e3:g} ms a step at batch {b}, more than the card needs for the work. Their times "
+                   "and costs are that floor, with no range: the validation error does not apply to them, and eager "
+                   "PyTorch adds its own dispatch to each launch. A larger --batch spreads the launches over more "
+                   "samples.")
     out.extend(f"WARNING: {w}" for w in rep.warnings)
     return out
 
@@ -158,14 +169,12 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     if plot:
         check_plot_path(plot)
     planner.check_request(batch, dataset_size, epochs, deadline)
-    names = [g.strip() for g in gpus.split(",") if g.strip()] if gpus is not None else None
-    if gpus is not None and not names:
-        raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
+    names = planner.parse_gpus(gpus)
     if names:
         planner.resolve_cards(names)
-    # The model's own code runs while it is loaded and traced; what it prints goes to stderr, so stdout holds only
-    # rigbench's output (a --json document a program parses).
-    with contextlib.redirect_stdout(sys.stderr):
+    # The model's own code runs while it is loaded and traced; what it prints is shown on stderr, its control
+    # characters escaped, so stdout holds only rigbench's output (a --json document a program parses).
+    with report.others_output():
         job = load.load(model_arg, seq=seq, optimizer=optimizer)
         md = demand.measure(job, precision, "cuda")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,

@@ -5,7 +5,9 @@ A sum, not a max: the tensor work and the element-wise layers are different kern
 on one stream, each bound by its own resource; the max of the two would claim they overlap, which a training step's
 serial layer sequence does not allow. ``bound`` says which of compute and memory is larger. The optimizer step runs
 once per batch, after the backward pass: its bytes at the card's bandwidth, plus, where the update waits on the host
-once per parameter tensor, that host time per tensor; divided by the largest batch that fits.
+once per parameter tensor, that host time per tensor; divided by the largest batch that fits. Where the kernels of
+a step are counted (``rigbench size``), a step is never shorter than the host's launches of them
+(:func:`floored_step_seconds`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from rigbench.errors import UserError
 from rigbench.model.capability import Capability
 from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch
-from rigbench.model.efficiency import step_host_seconds
+from rigbench.model.efficiency import launch_seconds, step_host_seconds
 from rigbench.units import shown
 
 
@@ -86,6 +88,20 @@ def capability_step_seconds(cap: Capability, d: Demand, precision: str) -> float
     workload's code's, not the card's: one fitted value for every capability, catalog or measured."""
     return step_seconds(d, precision, bandwidth_gbps=cap.bandwidth_gbps, memory_bytes=cap.memory_bytes,
                         host_s_per_synced_tensor=step_host_seconds())
+
+
+def launch_floor_seconds(kernels: float) -> float:
+    """The shortest a training step of ``kernels`` kernels can take: the host launches them one after another, each
+    for at least ``efficiency.LAUNCH_S_PER_KERNEL`` (a cited lower bound), and the step ends after its last one."""
+    return max(0.0, kernels) * launch_seconds()[0]
+
+
+def floored_step_seconds(step_s: float, kernels: float) -> tuple[float, bool]:
+    """(seconds of one step, whether the launch floor set them): the roofline's ``step_s``, or
+    :func:`launch_floor_seconds` of the step's kernels where that is longer (a small model at a small batch: the card
+    waits on the host, and the roofline's time, which the validation measured on large models, does not hold)."""
+    floor = launch_floor_seconds(kernels)
+    return (floor, True) if floor > step_s else (step_s, False)
 
 
 def point_prediction(capability: Capability, workload_id: str, precision: str) -> Prediction:

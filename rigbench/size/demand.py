@@ -80,6 +80,7 @@ class ModelDemand:
     traces: list[StepTrace] = field(default_factory=list)
     input_exact: Affine | None = None   # the input batch without allocator rounding
     loss_finite: bool = True            # every traced step's loss was a finite number
+    kernels: Affine | None = None       # operators of a step that launch a kernel on a GPU (trace.StepTrace.kernels)
 
     @property
     def rule(self) -> str:
@@ -131,6 +132,10 @@ class ModelDemand:
         parts["peak"] = peak
         return parts
 
+    def kernels_at(self, batch: int) -> float:
+        """Kernels a step at ``batch`` launches (0 where they were not counted)."""
+        return max(0.0, self.kernels.at(batch)) if self.kernels is not None else 0.0
+
     def demand(self, batch: int) -> perf_model.Demand:
         """The per-sample ``rigbench.model.Demand`` of a step at ``batch`` (batch-independent work spread over it)."""
         bpe = perf_model.BYTES_PER_ELEMENT[self.precision]
@@ -148,7 +153,7 @@ class ModelDemand:
         return {
             "params": self.params, "optimizer": self.optimizer, "precision": self.precision, "target": self.target,
             "family": self.family, "flops_per_step": self.flops.at(batch), "conv_flops_per_step": self.conv_flops.at(batch),
-            "traffic_bytes_per_step": self.traffic_bytes.at(batch),
+            "traffic_bytes_per_step": self.traffic_bytes.at(batch), "kernels_per_step": self.kernels_at(batch),
             "memory_bytes": self.breakdown(batch), "peak_phase": self.peak_phase(batch),
             "fits": {"flops": self.flops.to_dict(), "traffic_bytes": self.traffic_bytes.to_dict(),
                      "saved_bytes": self.saved_bytes.to_dict(),
@@ -253,7 +258,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
         param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,
         optimizer_bytes=t2.optimizer_bytes, input_bytes=fit("input_bytes"), family=family, moments=moments,
-        traces=traces, input_exact=fit("input_exact_bytes"), loss_finite=all(losses))
+        traces=traces, input_exact=fit("input_exact_bytes"), loss_finite=all(losses), kernels=fit("kernels"))
 
 
 def _upper_lines(lines: list[tuple[str, Affine]]) -> list[tuple[str, Affine]]:

@@ -9,7 +9,8 @@ Nothing here is a second performance model:
 * several cards: ``rigbench.scaling`` (interconnect of the card, DDP step with the gradient all-reduce);
 * instances: the price list of ``rigbench.prices.cloud`` and the arithmetic of ``rigbench.cost.arithmetic``;
 * uncertainty: ``rigbench.model.uncertainty`` of each card (the validation error of its cell for the workload
-  family), applied to every time and cost of the option as a relative band.
+  family), applied to every time and cost of the option as a relative band; none where the step is launch-bound
+  (``rigbench.model.floored_step_seconds``: the host's kernel launches, not the card, set the time, a floor).
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def uncertainty(gpu, family: str) -> tuple[float, str]:
     return float(u["fraction"]), u["basis"] + f" ({_FAMILY_REFERENCE[family]}; another model's error can be larger)"
 
 
+def launch_basis(kernels: float) -> str:
+    """Why a launch-bound option has no range, and what its time is."""
+    per, source = perf_model.launch_seconds()
+    return (f"launch-bound: the step's {kernels:.0f} kernels x {per * 1e6:g} us of host time to launch each "
+            f"({source}) is longer than the roofline's time, so the time is a floor (eager PyTorch adds its own "
+            "dispatch to each launch) and the validation error, measured on large models, does not apply")
+
+
 def memory_budget(memory_bytes: float) -> float:
     """Bytes a training step may use on a card of ``memory_bytes``: the model's context and reserve taken off."""
     mem = perf_model.load_workloads_profile()["memory"]
@@ -87,7 +96,7 @@ class Option:
     peak_bytes: float | None       # at that batch, per card
     step_s: float | None
     samples_per_s: float | None
-    bound: str | None
+    bound: str | None              # "compute", "memory", or "launch" (the host's kernel launches set the time)
     uncertainty: float | None = None   # relative band of every time and cost of this option
     uncertainty_basis: str | None = None
     scaling_efficiency: float | None = None
@@ -128,7 +137,11 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
         return opt
     opt.peak_bytes = md.peak_bytes(run)
     per_sample_s, opt.bound = time_per_sample(perf_model.capability_from_gpu(gpu), md.demand(run), md.precision)
-    step_1 = run * per_sample_s
+    step_1, launch_bound = perf_model.floored_step_seconds(run * per_sample_s, md.kernels_at(run))
+    if launch_bound:
+        # the host's launches set the time: a floor (real launches take longer), and not what the validation measured
+        opt.bound, opt.uncertainty = "launch", None
+        opt.uncertainty_basis = launch_basis(md.kernels_at(run))
     if n == 1:
         opt.step_s, opt.samples_per_s = step_1, run / step_1
         return opt
@@ -143,6 +156,21 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
     if link.extrapolated:
         opt.note = f"all-reduce efficiency for {n} cards extrapolated from smaller published runs"
     return opt
+
+
+def parse_gpus(text: str | None) -> list[str] | None:
+    """``--gpus`` as the list of cards it names ('rtx-3090, 2x rtx-4090' -> ['rtx-3090', '2x rtx-4090']); None when
+    not given (every card). Nothing named, or an empty item between commas, is refused: a doubled comma is a typo
+    whose card would otherwise be left out in silence."""
+    if text is None:
+        return None
+    names = [g.strip() for g in text.split(",")]
+    if not any(names):
+        raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
+    if not all(names):
+        raise UserError(f"--gpus {shown(text)} has an empty item: name one card between each two commas, e.g. "
+                        "--gpus rtx-3090,rtx-4090")
+    return names
 
 
 def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:

@@ -33,7 +33,9 @@ _NORM_OPS = ("native_batch_norm", "_native_batch_norm_legit", "native_layer_norm
              "batch_norm", "layer_norm", "group_norm", "rms_norm", "_fused_rms_norm")
 _MARK = "rigbench.size.op."
 _NO_WRITE_OPS = ("empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "_local_scalar_dense",
-                 "lift_fresh", "set_", "resize_", "detach_")
+                 "lift_fresh", "set_", "resize_", "detach_",
+                 # the profiler's markers (torch.optim wraps its step in one): bookkeeping on the host, no kernel
+                 "_record_function_enter", "_record_function_enter_new", "_record_function_exit")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class StepTrace:
     params: int
     timeline: tuple = ()          # (phase, bytes alive) after each operator, in order
     input_exact_bytes: float = 0.0  # the input batch at its own size, without the allocator's rounding
+    kernels: int = 0              # operators that launch at least one kernel on a GPU (launch_ops lists them)
+    launch_ops: tuple = ()        # their names, in order
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -141,6 +145,8 @@ class _Counter:
         self.before: list[int] = []        # bytes alive just before each operator ran (when marking operators)
         self.mark_ops = False
         self._finalizers: list = []
+        self.launches: list[str] = []      # operators that launch a kernel on a GPU, in order
+        self.host_keys: set[int] = set()   # storages a CUDA step keeps on the host (the optimizer's step counts)
 
     def track(self, t) -> None:
         st = t.untyped_storage()
@@ -180,15 +186,18 @@ class _Counter:
         for t in outs:
             self.track(t)
         self.timeline.append((self.phase, self.now))
-        if func.overloadpacket in self.tensor_ops:
-            return
         name = _op_name(func)
+        if func.overloadpacket in self.tensor_ops:
+            self.launches.append(name)
+            return
         if name in _NO_WRITE_OPS:
             return
         in_keys = {_storage_key(t) for t in ins}
         mutable = func._schema.is_mutable
         if getattr(func, "is_view", False) or (outs and not mutable and all(_storage_key(t) in in_keys for t in outs)):
             return                                     # a view or alias: no data moves
+        if not (in_keys & self.host_keys and all(t.dim() == 0 for t in ins)):
+            self.launches.append(name)
         reads = sum(t.numel() * t.element_size() for t in ins)
         if name.removesuffix("_backward") in _NORM_OPS:
             reads *= 2                                 # statistics pass + normalise (or reduce + dx) pass
@@ -248,6 +257,10 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         counter.enter(name)
         return torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t) if name == "forward" else contextlib.nullcontext()
 
+    # torch.optim keeps each parameter's step count on the host unless asked for a capturable or fused update
+    # (torch/optim/adam.py: ``state["step"]`` is a CPU tensor by default), so an operator on those counts and other
+    # single numbers runs on the host in a CUDA step, without a kernel
+    counter.host_keys = {_storage_key(t) for t in opt_tensors if t.dim() == 0}
     for t in [*param_list, *buffers, *opt_tensors, *_tensors(batch)]:
         counter.track(t)
     counter.reset_peak()
@@ -278,6 +291,7 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         grad_bytes=grads_after[0] if grads_after else 0.0,
         optimizer_bytes=_unique_bytes(opt_after, skip=param_keys, round_to=round_to),
         params=sum(p.numel() for p in {id(p): p for p in param_list}.values()),
+        kernels=len(counter.launches), launch_ops=tuple(counter.launches),
     )
 
 
