@@ -13,7 +13,7 @@ from rigbench.errors import UserError
 CARDS = catalog.load_catalog()
 BY_ID = {g.id: g for g in CARDS}
 
-# The cards the hardware guidelines brief names (desktop: RTX 2070 / 2080 Ti, cheaper GTX 1070 / 1070 Ti / 1080 /
+# The cards the 2019 hardware guide names (desktop: RTX 2070 / 2080 Ti, cheaper GTX 1070 / 1070 Ti / 1080 /
 # 1080 Ti; the custom-rig story: a Tesla V100).
 GUIDELINE_CARDS = ["gtx-1070", "gtx-1070-ti", "gtx-1080", "gtx-1080-ti", "rtx-2070", "rtx-2080-ti",
                    "tesla-v100-pcie-16gb", "tesla-v100-sxm2-16gb"]

@@ -192,18 +192,11 @@ def step_host_seconds() -> float:
     return float(load_efficiency()["step"]["host_s_per_synced_tensor"])
 
 
-# KERNEL LAUNCH: an eager training step is a sequence of kernels the host launches one at a time, so no step is
-# shorter than its launches, however little work each kernel does. A FLOOR, not a fit: the low end of the launch time
-# PyTorch's trace tooling reports, without Python's and the dispatcher's time around each launch. The [step] host
-# time of profiles/efficiency.toml counts some 19 kernels at 5-10 us in each synced tensor's 157.5 us: the same scale.
-LAUNCH_S_PER_KERNEL = 5e-6
-LAUNCH_SOURCE = ("Holistic Trace Analysis documentation (facebookresearch/HolisticTraceAnalysis, 'CUDA Kernel Launch "
-                 "Statistics'): the CPU side of a kernel launch usually takes 5-20 us; the low end")
-
-
 def launch_seconds() -> tuple[float, str]:
-    """(host seconds one kernel launch takes at least, source): :data:`LAUNCH_S_PER_KERNEL`, a cited lower bound."""
-    return LAUNCH_S_PER_KERNEL, LAUNCH_SOURCE
+    """(host seconds one kernel launch takes at least, source): ``[launch]`` of ``profiles/efficiency.toml``, a cited
+    lower bound, not a fit."""
+    e = load_efficiency()["launch"]
+    return float(e["s_per_kernel"]), e["source"]
 
 
 def gemm_reference(gpu, precision: str) -> tuple[float, str] | None:

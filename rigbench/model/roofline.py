@@ -92,7 +92,8 @@ def capability_step_seconds(cap: Capability, d: Demand, precision: str) -> float
 
 def launch_floor_seconds(kernels: float) -> float:
     """The shortest a training step of ``kernels`` kernels can take: the host launches them one after another, each
-    for at least ``efficiency.LAUNCH_S_PER_KERNEL`` (a cited lower bound), and the step ends after its last one."""
+    for at least ``[launch] s_per_kernel`` of profiles/efficiency.toml (a cited lower bound), and the step ends after
+    its last one."""
     return max(0.0, kernels) * launch_seconds()[0]
 
 
