@@ -333,6 +333,15 @@ def test_gpu_below_the_warn_reference_fails():
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-4090")).status == "pass"
 
 
+def test_no_gpu_fails_the_gpu_class_and_says_the_guideline_asks_for_one():
+    # "For the GPU, go with an RTX 2070 or RTX 2080 Ti": a machine without a GPU misses it, and says so, rather than
+    # failing while claiming there is nothing to judge
+    for profile, rule in (("desktop", "desktop.gpu"), ("cloud", "cloud.gpu_class")):
+        c = check(profile, rule, spec("gpu=none,kind=" + profile))
+        assert c.status == "fail" and c.measured == "no GPU" and c.required == ">= rtx-2070"
+        assert c.why == "no GPU; the guideline asks for one at least as fast as rtx-2070 (gtx-1070 on a budget)"
+
+
 def test_cores_per_gpu_one_to_two_inclusive():
     """"1–2 GPU cores per GPU": 1 and 1.5 are inside the range and pass; below 1 fails."""
     assert status("desktop", "desktop.cores_per_gpu", "cores=2,gpu=4x gtx-1080-ti") == "fail"   # 0.5 per GPU
