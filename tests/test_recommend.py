@@ -188,6 +188,21 @@ def test_strict_exit_codes():
     assert passing.json()["profiles"][0]["verdict"] == "pass"
 
 
+@pytest.mark.parametrize("args, words", [
+    (("RESULTS", "--results-dir", "/tmp"), "--results-dir and RESULTS do not go together"),
+    (("--spec", "ram=32GB", "--results-dir", "somewhere"), "--results-dir and a --spec describing hardware do not go"),
+    (("--instance", "aws:p3.2xlarge", "--results-dir", "somewhere"), "--results-dir and --instance do not go"),
+    (("--spec", "price=2500", "--instance", "aws:p3.2xlarge"),
+     "--spec price=... and --instance do not go together: a rented instance is priced by the hour"),
+    (("--spec", "price=2500,ready_made=3000", "--instance", "aws:p3.2xlarge"), "leave out price=..., ready_made=..."),
+    (("--spec", "instance=aws:p3.2xlarge,price=2500"), "--spec price=... and instance=... do not go together"),
+])
+def test_options_that_contradict_each_other_are_refused_with_one_line(args, words):
+    # each was accepted and one of them ignored without a word
+    args = tuple(str(FX / "results_cool_fed.json") if a == "RESULTS" else a for a in args)
+    assert_user_error(run_cli("recommend", *args), words)
+
+
 def test_bad_spec_values_exit_2():
     assert_user_error(run_cli("recommend", "--spec", "ramm=16GB"), "unknown key", "ram")
     assert_user_error(run_cli("recommend", "--spec", "ram=sixteen"), "16GB")
