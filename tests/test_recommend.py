@@ -145,6 +145,21 @@ def test_newest_results_file_is_used_and_named(tmp_path):
     assert "rig-20250601T123000Z.json" in doc["notes"][0]
 
 
+def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path):
+    # a run killed before its first measurement (probe null, no figure): it was read as the machine, "a desktop or
+    # workstation: no battery, no virtualisation", instead of the machine probed here
+    (tmp_path / "results").mkdir()
+    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2030-01-01T00:00:00Z",
+             "probe": None, "measurements": [], "reason": "the run stopped before the suite finished"}
+    (tmp_path / "results" / "box-20300101T000000Z.json").write_text(json.dumps(empty))
+    here = run_cli("recommend", "--json", "--results-dir", "/nonexistent-folder", cwd=tmp_path).json()
+    r = run_cli("recommend", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert "ignored results/box-20300101T000000Z.json (it holds no measurement" in doc["notes"][0]
+    assert doc["results_file"] is None and doc["kind"]["why"] == here["kind"]["why"]
+
+
 def test_results_file_argument():
     r = run_cli("recommend", str(FX / "results_thermal_starved.json"), "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

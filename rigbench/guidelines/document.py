@@ -165,6 +165,10 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
             here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
             if here and there and here != there:
                 notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
+            elif not results.records(rdoc):
+                # a run killed before its first measurement: nothing to judge by, and its probe may be missing
+                notes.append(f"probed this machine; ignored {newest} (it holds no measurement: the run stopped "
+                             "before its first; run `rigbench bench`)")
             else:
                 m = Machine.from_results(rdoc, newest)
                 m.label = f"this machine{f' ({here})' if here else ''}"
