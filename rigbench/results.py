@@ -380,6 +380,19 @@ class Figure:
             seen.update(r for r in (st.get("clock_event_reasons") or []) if isinstance(r, str))
         return seen
 
+    def clock_events_read(self) -> bool:
+        """NVML's clock-event (throttle) reasons were read at least once around the figure. Without a reading, no
+        clock event seen says nothing about throttling (NVML was missing, or could not read that GPU)."""
+        return any(isinstance(st.get("clock_event_reasons"), list) for _, st in self.gpu_states())
+
+    def clock_events_unread(self) -> str | None:
+        """Why the clock-event reasons were not read, as the file recorded it (None if it recorded no reason)."""
+        for _, st in self.gpu_states():
+            why = st.get("reason") or st.get("clock_event_reason_error")
+            if isinstance(why, str) and why.strip():
+                return why.strip()
+        return None
+
     def power_w(self) -> tuple[float, str] | None:
         """The larger NVML board power reading around the figure (before or after), with which one."""
         best = None

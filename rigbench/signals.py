@@ -63,10 +63,15 @@ def install() -> None:
 
 
 def finishing() -> None:
-    """From here to the end of the process, stop signals are recorded but raise nothing: an exit in progress is
-    not turned into interpreter-shutdown tracebacks."""
+    """From here to the end of the process, stop signals change nothing: an exit in progress is not turned into
+    interpreter-shutdown tracebacks, nor into a death by signal. They are ignored by the OS (``SIG_IGN``), not only
+    by the handler: while the interpreter shuts down Python puts back the default action of every signal it handled
+    (``_PySignal_Fini``), and a Ctrl-C after the output was complete would then end the process with 130."""
     global _finishing
     _finishing = True
+    if threading.current_thread() is threading.main_thread():
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def received() -> int | None:

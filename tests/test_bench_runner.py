@@ -224,6 +224,53 @@ def test_keyboard_interrupt_keeps_a_partial_file(tmp_path):
     assert [m["kernel"] for m in doc["measurements"]] == ["sleepy"]
 
 
+def test_a_run_stopped_before_its_first_measurement_keeps_no_file(tmp_path, monkeypatch):
+    """Ctrl-C in the very first (untimed) prepare: nothing was measured, so no empty run is left to become the
+    newest one that `recommend` and `latest` read; one measurement in, the file is kept (the test above)."""
+
+    class CtrlCAtOnce(Sleepy):
+        name = "ctrlc"
+
+        def prepare(self, device, dtype, params, ctx):
+            raise KeyboardInterrupt
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for out in (None, tmp_path / "r.json", str(tmp_path / "runs") + "/"):
+        with pytest.raises(runner.Interrupted) as info:
+            run_suite(registry={"ctrlc": CtrlCAtOnce()}, device="cpu", out=out, probe=PROBE, peaks=PEAKS,
+                      settings=FAST)
+        assert info.value.path is None and info.value.doc["measurements"] == []
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    # an earlier file --out names is left as it was
+    (tmp_path / "r.json").write_text("an earlier run")
+    with pytest.raises(runner.Interrupted):
+        run_suite(registry={"ctrlc": CtrlCAtOnce()}, device="cpu", out=tmp_path / "r.json", probe=PROBE,
+                  peaks=PEAKS, settings=FAST)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["r.json"]
+    assert (tmp_path / "r.json").read_text() == "an earlier run"
+
+
+def test_a_run_that_fails_before_its_first_measurement_keeps_no_file(tmp_path, monkeypatch):
+    def refused(data_dir):
+        raise UserError("refused late")
+
+    monkeypatch.setattr(runner, "run_probe", refused)
+    with pytest.raises(UserError, match="refused late"):
+        run_suite(registry={"sleepy": Sleepy()}, device="cpu", out=tmp_path / "r.json", peaks=PEAKS, settings=FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("data_dir, words", [("/proc", "is on proc, a kernel pseudo filesystem"),
+                                             ("/dev/null", "is a character device, not a directory")])
+def test_a_bad_data_dir_is_refused_before_the_results_file_exists(tmp_path, data_dir, words):
+    if not os.path.exists(data_dir):
+        pytest.skip(f"no {data_dir} here")
+    with pytest.raises(UserError, match=words):
+        run_suite(registry={"sleepy": Sleepy()}, device="cpu", out=tmp_path / "r.json", data_dir=data_dir,
+                  settings=FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
 class CacheServed(Sleepy):
     """A disk-like kernel whose own check found that a cache, not the disk, served its reads."""
 

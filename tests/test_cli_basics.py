@@ -1,12 +1,15 @@
 """The command-line contract shared by every command: help, version, exit codes for bad input."""
 
 import importlib
+import json
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
-from conftest import assert_user_error, run_cli
+from conftest import REPO, assert_user_error, run_cli
 from rigbench import __version__, report, signals
 from rigbench.cli import main
 from rigbench.files import write_json_atomic
@@ -70,6 +73,35 @@ def test_json_files_are_written_readable_like_any_other_file(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+_LATE_CTRL_C = """
+import os, signal, sys, time
+
+class Late:
+    # a global of __main__: deleted while the interpreter shuts down, after Python has put back the default action
+    # of the signals it handled; the names it needs are bound now, before the module's globals are cleared
+    def __del__(self, kill=os.kill, pid=os.getpid(), sig=int(sys.argv[1]), sleep=time.sleep):
+        kill(pid, sig)
+        sleep(0.3)
+
+holder = Late()
+from rigbench.cli import main
+main(["gpus", "--json"])
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_after_the_output_is_complete_changes_nothing(tmp_path, sig):
+    # the whole document was printed, then Ctrl-C while the interpreter shut down: the process died of the signal
+    # (exit 130 in a shell, nothing said) although the command had done everything
+    script = tmp_path / "late.py"
+    script.write_text(_LATE_CTRL_C)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, str(script), str(int(sig))], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    assert proc.stderr == "" and json.loads(proc.stdout)["schema"].startswith("rigbench.gpus/")
 
 
 def test_the_entry_point_still_runs_after_the_report_command_was_imported(capsys):

@@ -333,6 +333,15 @@ def test_gpu_below_the_warn_reference_fails():
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-4090")).status == "pass"
 
 
+def test_no_gpu_fails_the_gpu_class_and_says_the_guideline_asks_for_one():
+    # "For the GPU, go with an RTX 2070 or RTX 2080 Ti": a machine without a GPU misses it, and says so, rather than
+    # failing while claiming there is nothing to judge
+    for profile, rule in (("desktop", "desktop.gpu"), ("cloud", "cloud.gpu_class")):
+        c = check(profile, rule, spec("gpu=none,kind=" + profile))
+        assert c.status == "fail" and c.measured == "no GPU" and c.required == ">= rtx-2070"
+        assert c.why == "no GPU; the guideline asks for one at least as fast as rtx-2070 (gtx-1070 on a budget)"
+
+
 def test_cores_per_gpu_one_to_two_inclusive():
     """"1–2 GPU cores per GPU": 1 and 1.5 are inside the range and pass; below 1 fails."""
     assert status("desktop", "desktop.cores_per_gpu", "cores=2,gpu=4x gtx-1080-ti") == "fail"   # 0.5 per GPU
@@ -595,6 +604,52 @@ def test_cooling_on_a_cpu_only_run_judges_a_repeatable_clock_drop():
     assert check("desktop", "desktop.cooling", _cpu_only_run(3600, [3240, 3240])).status == "pass"
     old_file = check("desktop", "desktop.cooling", _cpu_only_run(3600, None))
     assert old_file.status == "unknown" and "CPU clock" in old_file.why
+
+
+def test_cooling_without_the_machine_s_load_during_the_clock_readings_is_unknown():
+    # 3600 -> 3100 MHz in all three readings is a 13.9% drop, but with "machine": null (or only one of steal and
+    # others measured) nobody knows whether a neighbour slowed the clock chain
+    for machine in (None, {"steal": 0.0}, {"others": 0.01}):
+        doc_machine = _cpu_only_run(3600, [3150, 3100, 3120])
+        for r in doc_machine.results["conditions"]["cpu_clock_rounds"]:
+            r["machine"] = machine
+        c = check("desktop", "desktop.cooling", doc_machine)
+        assert c.status == "unknown" and c.change is None, machine
+        assert "steal and other programs' load during 3 of the 3 readings after load were not recorded" in c.why
+        assert c.measured_value == pytest.approx(0.139, abs=1e-3)
+
+
+def _gpu_run(states):
+    """The cool-fed results file with every GPU figure's NVML readings replaced by ``states`` (a function of the
+    record's index among the GPU figures, giving its conditions)."""
+    doc = json.loads((FX / "results_cool_fed.json").read_text())
+    gpu = [x for x in doc["measurements"] if str(x.get("device", "")).startswith("cuda") and x.get("status") == "ok"]
+    for i, x in enumerate(gpu):
+        x["conditions"] = states(i)
+    return g.Machine.from_results(doc, "gpu-run.json"), len(gpu)
+
+
+def test_cooling_is_unknown_when_no_gpu_throttle_reason_was_read():
+    nvml_gone = {"nvml": None, "reason": "NVML not available: libnvidia-ml.so.1 not found"}
+    m, n = _gpu_run(lambda i: {"gpu_before": nvml_gone, "gpu_after": nvml_gone})
+    for profile, rule in (("desktop", "desktop.cooling"), ("laptop", "laptop.heat")):
+        c = check(profile, rule, m)
+        assert c.status == "unknown", (rule, c.status, c.why)
+        assert c.measured == f"throttle reasons not recorded for {n} of {n} GPU measurements"
+        assert "libnvidia-ml.so.1 not found" in c.why and "not known" in c.why
+    bare, n = _gpu_run(lambda i: {})            # no gpu_before/gpu_after/gpu_rounds at all
+    assert check("desktop", "desktop.cooling", bare).status == "unknown"
+    # one figure unread among readings that show no throttling: still not a pass
+    read = {"clock_event_reasons": [], "power_w": 200.0}
+    some, n = _gpu_run(lambda i: {} if i == 0 else {"gpu_before": read, "gpu_after": read})
+    c = check("desktop", "desktop.cooling", some)
+    assert c.status == "unknown" and c.measured == f"throttle reasons not recorded for 1 of {n} GPU measurements"
+    # heat seen in a figure that was read is the evidence, whatever the others lack
+    hot = {"clock_event_reasons": ["hw_thermal_slowdown"]}
+    c = check("desktop", "desktop.cooling", _gpu_run(lambda i: {"gpu_after": hot} if i == 1 else {})[0])
+    assert c.status == "fail" and c.measured.startswith("thermal throttling in 1 of")
+    all_read, n = _gpu_run(lambda i: {"gpu_before": read, "gpu_after": read})
+    assert check("desktop", "desktop.cooling", all_read).status == "pass"
 
 
 def test_the_cheapest_gpu_is_picked_from_every_card_that_clears_the_bar():

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from conftest import assert_user_error, run_cli
 from fixtures.probe.trees import materialize
 from rigbench.errors import UserError
 from rigbench.probe import disks
@@ -115,7 +116,29 @@ def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):
 def test_data_dir_must_be_a_directory_that_stores_files(tmp_path):
     afile = tmp_path / "data.bin"
     afile.write_bytes(b"x")
-    with pytest.raises(UserError, match="is a file, not a directory"):
+    with pytest.raises(UserError, match="is a regular file, not a directory"):
         disks.probe_data_dir(str(afile))
     with pytest.raises(UserError, match="pseudo filesystem"):
         disks.probe_data_dir("/proc")       # proc reports 0 bytes of space: not a disk that is full
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda d: d / "missing", "no such file or directory"),
+    (lambda d: d / "afile" / "x", "a part of the path before the last is a file"),
+    (lambda d: d / "afile", "is a regular file, not a directory"),
+    (lambda d: d / "fifo", "is a FIFO (named pipe), not a directory"),
+    (lambda d: "/dev/null", "is a character device, not a directory"),
+])
+def test_probe_and_bench_say_the_same_about_a_data_dir_and_name_what_it_is(tmp_path, make, words):
+    (tmp_path / "afile").write_text("x")
+    os.mkfifo(tmp_path / "fifo")
+    path = str(make(tmp_path))
+    if not os.path.exists(path) and path == "/dev/null":
+        pytest.skip("no /dev/null here")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    probe_says = run_cli("probe", "--data-dir", path, env=env)
+    bench_says = run_cli("bench", "--quick", "--only", "gemm", "--data-dir", path, env=env)
+    assert_user_error(probe_says, words)
+    assert_user_error(bench_says, words)
+    assert probe_says.stderr == bench_says.stderr
+    assert not (tmp_path / "data").exists()      # exit 2: nothing written

@@ -145,6 +145,21 @@ def test_newest_results_file_is_used_and_named(tmp_path):
     assert "rig-20250601T123000Z.json" in doc["notes"][0]
 
 
+def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path):
+    # a run killed before its first measurement (probe null, no figure): it was read as the machine, "a desktop or
+    # workstation: no battery, no virtualisation", instead of the machine probed here
+    (tmp_path / "results").mkdir()
+    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2030-01-01T00:00:00Z",
+             "probe": None, "measurements": [], "reason": "the run stopped before the suite finished"}
+    (tmp_path / "results" / "box-20300101T000000Z.json").write_text(json.dumps(empty))
+    here = run_cli("recommend", "--json", "--results-dir", "/nonexistent-folder", cwd=tmp_path).json()
+    r = run_cli("recommend", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert "ignored results/box-20300101T000000Z.json (it holds no measurement" in doc["notes"][0]
+    assert doc["results_file"] is None and doc["kind"]["why"] == here["kind"]["why"]
+
+
 def test_results_file_argument():
     r = run_cli("recommend", str(FX / "results_thermal_starved.json"), "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr
@@ -186,6 +201,21 @@ def test_strict_exit_codes():
                       "--profile", "laptop", "--strict", "--json")
     assert passing.code == 0, passing.stderr
     assert passing.json()["profiles"][0]["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("args, words", [
+    (("RESULTS", "--results-dir", "/tmp"), "--results-dir and RESULTS do not go together"),
+    (("--spec", "ram=32GB", "--results-dir", "somewhere"), "--results-dir and a --spec describing hardware do not go"),
+    (("--instance", "aws:p3.2xlarge", "--results-dir", "somewhere"), "--results-dir and --instance do not go"),
+    (("--spec", "price=2500", "--instance", "aws:p3.2xlarge"),
+     "--spec price=... and --instance do not go together: a rented instance is priced by the hour"),
+    (("--spec", "price=2500,ready_made=3000", "--instance", "aws:p3.2xlarge"), "leave out price=..., ready_made=..."),
+    (("--spec", "instance=aws:p3.2xlarge,price=2500"), "--spec price=... and instance=... do not go together"),
+])
+def test_options_that_contradict_each_other_are_refused_with_one_line(args, words):
+    # each was accepted and one of them ignored without a word
+    args = tuple(str(FX / "results_cool_fed.json") if a == "RESULTS" else a for a in args)
+    assert_user_error(run_cli("recommend", *args), words)
 
 
 def test_bad_spec_values_exit_2():

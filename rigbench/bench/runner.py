@@ -35,6 +35,7 @@ from rigbench.files import write_json_atomic
 from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
+from rigbench.probe.disks import check_data_dir
 from rigbench.units import shown
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
@@ -93,10 +94,11 @@ class Settings:
 
 
 class Interrupted(Exception):
-    """Ctrl-C during a run; ``path`` holds the partial results file."""
+    """Ctrl-C during a run; ``path`` holds the partial results file (None when nothing was measured yet, and so
+    no file was kept)."""
 
-    def __init__(self, path: Path, doc: dict):
-        super().__init__(f"interrupted: partial results in {path}")
+    def __init__(self, path: Path | None, doc: dict):
+        super().__init__(f"interrupted: partial results in {path}" if path else "interrupted before any measurement")
         self.path, self.doc = path, doc
 
 
@@ -524,8 +526,9 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         registry = KERNELS
     kernels = resolve_kernels(only, registry)
     devices = resolve_devices(device)
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise UserError(f"--data-dir {data_dir} is not a directory")
+    if data_dir is not None:
+        # every check of the options comes before the results file exists: exit 2 means nothing was written
+        check_data_dir(data_dir)
     writers = [k.name for k in kernels if k.writes_data_dir]
     if data_dir is not None and writers and not os.access(data_dir, os.W_OK | os.X_OK):
         # said before the suite starts: otherwise every disk case fails on its scratch file and the run exits 0
@@ -644,6 +647,23 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
         doc["reason"] = f"{signals.reason()} before the suite finished"
+        if not doc["measurements"]:
+            # stopped before its first record: a file with a machine and no figure would only become the newest
+            # run that `recommend` and `latest` read; the file is this run's own (created exclusively above)
+            _remove_quietly(path)
+            raise Interrupted(None, doc) from None
         write_json_atomic(path, doc)
         raise Interrupted(path, doc) from None
+    except BaseException:
+        # a run that failed before its first record (a bad input found late, a bug) leaves no empty run behind
+        if not doc["measurements"]:
+            _remove_quietly(path)
+        raise
     return doc, path
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

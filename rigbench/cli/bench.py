@@ -36,7 +36,7 @@ def _exit_code(doc: dict) -> int:
               help="Run only these kernels (comma-separated, repeatable).")
 @click.option("--device", "device", default=None, metavar="cpu|cuda|cuda:N|all",
               help="Where to run (default: every device found).")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--data-dir", type=str, default=None, metavar="PATH",
               help="Folder on the disk to measure (disk_read); default: the results folder's disk.")
 @click.option("--out", type=click.Path(), default=None,
               help="Results file (default: <host>-<UTC time>.json in the per-user data folder, e.g. "
@@ -116,8 +116,13 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
         doc, path = run_suite(only=list(only) or None, device=device, quick=quick, data_dir=data_dir, out=out,
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds)
     except Interrupted as exc:
-        n = len(results.Results(exc.doc).all())
-        report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}", err=True)
+        if exc.path is None:
+            report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
+                        err=True)
+        else:
+            n = len(results.Results(exc.doc).all())
+            report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}",
+                        err=True)
         sys.exit(signals.exit_code())
     _render(doc, quick, json_output, path)
 

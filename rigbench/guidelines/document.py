@@ -14,7 +14,7 @@ from rigbench.guidelines.advice import suggestions
 from rigbench.guidelines.kind import machine_kind
 from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
 from rigbench.guidelines.providers import provider_notes
-from rigbench.guidelines.spec import is_override_only, parse_spec
+from rigbench.guidelines.spec import PURCHASE_KEYS, is_override_only, parse_spec
 from rigbench.guidelines.verdicts import evaluate, profile_ids
 from rigbench.probe import probe as probe_this_machine
 from rigbench.units import parse_usd
@@ -128,10 +128,20 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
     values = parse_spec(spec) if spec else {}
     hardware = not is_override_only(values) if values else False
     if instance and hardware:
-        raise UserError("give --instance or a --spec describing hardware, not both (--spec price=... may go with it)")
+        raise UserError("give --instance or a --spec describing hardware, not both: the instance's hardware is the "
+                        "price list's")
     if results_path and (hardware or instance):
         raise UserError("a results file describes a measured machine; --spec hardware keys and --instance describe "
                         "another: give one (--spec price=USD may go with a results file)")
+    bought = sorted(k for k in values if k in PURCHASE_KEYS)
+    if bought and (instance or "instance" in values):
+        keys = ", ".join(k + "=..." for k in bought)
+        raise UserError(f"--spec {keys} and {'--instance' if instance else 'instance=...'} do not go together: a "
+                        f"rented instance is priced by the hour from the price list, not bought; leave out {keys}")
+    if results_dir is not None and (results_path or hardware or instance):
+        given = "RESULTS" if results_path else "--instance" if instance else "a --spec describing hardware"
+        raise UserError(f"--results-dir and {given} do not go together: --results-dir is where this machine's newest "
+                        f"run is looked for when no machine is named, and {given} names one; leave out --results-dir")
     if instance:
         m = Machine.from_instance(instance)
         notes.append(f"judging {m.label} from the price list")
@@ -155,6 +165,10 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
             here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
             if here and there and here != there:
                 notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
+            elif not results.records(rdoc):
+                # a run killed before its first measurement: nothing to judge by, and its probe may be missing
+                notes.append(f"probed this machine; ignored {newest} (it holds no measurement: the run stopped "
+                             "before its first; run `rigbench bench`)")
             else:
                 m = Machine.from_results(rdoc, newest)
                 m.label = f"this machine{f' ({here})' if here else ''}"

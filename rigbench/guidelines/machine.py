@@ -123,7 +123,7 @@ class Machine:
             if others:
                 # the instance fixes its hardware: a second description would be judged as if it were the instance
                 raise UserError(f"--spec instance=... names a cloud instance, whose hardware is the price list's: give "
-                                f"it or {', '.join(k + '=...' for k in others)}, not both (price=... may go with it)")
+                                f"it or {', '.join(k + '=...' for k in others)}, not both")
             m = cls.from_instance(values.pop("instance"))
         else:
             m = cls(source="spec", label=f"spec: {text}")

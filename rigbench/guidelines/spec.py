@@ -77,6 +77,8 @@ def _join_thousands(parts: list[str]) -> list[str]:
 
 SPEC_EXAMPLE = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
 HARDWARE_KEYS = {"ram", "gpu", "cpu", "cores", "disk", "disk_kind", "os", "instance", "psu", "gpu_cooling", "kind"}
+# The prices of a machine that is bought: a rented instance has none (the price list prices it by the hour).
+PURCHASE_KEYS = {"price", "ready_made"}
 KINDS = ("laptop", "desktop", "diy", "cloud")
 _TYPED_SIZE = re.compile(r"^\s*([0-9]*\.?([0-9]*))\s*([kmgtp]?)(i?)(b?)\s*$", re.IGNORECASE)
 

@@ -20,10 +20,11 @@ so an "hdd" there may be fast. ``rigbench bench``'s disk_read measures the truth
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import threading
-from stat import S_ISDIR
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import Callable
 
 from rigbench.errors import UserError
@@ -205,33 +206,56 @@ def stat_is_dir(st) -> bool:
     return S_ISDIR(st.st_mode)
 
 
-def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable = os.statvfs,
-                   stat: Callable = os.stat) -> dict:
-    """Which filesystem and disk hold ``path``: {path, mount, device, fstype, kind, kind_note, free_bytes, ...}.
+def _not_a_directory(mode: int) -> str:
+    """What a path that is not a directory is, in words."""
+    for test, words in ((S_ISREG, "a regular file"), (S_ISCHR, "a character device"), (S_ISBLK, "a block device"),
+                        (S_ISFIFO, "a FIFO (named pipe)"), (S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a directory"
 
-    The mount is the longest mount point that contains the path; the disk comes from the path's ``st_dev`` through
-    ``/sys/dev/block/MAJ:MIN`` when it has a block device, else from the mount's source (overlay, NFS, tmpfs, btrfs).
-    """
+
+def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os.stat) -> tuple[str, os.stat_result,
+                                                                                              dict | None]:
+    """The one check of a ``--data-dir`` (``probe`` and ``bench`` alike): it exists, is a directory, and is on a
+    filesystem that stores files. Returns (the real path, its stat, the mount holding it or None); anything else is a
+    one-line ``UserError`` naming what the path is (missing, a regular file, a device, a FIFO ...). A path longer
+    than Linux allows is left to the caller's one line for every path (``OSError`` ENAMETOOLONG)."""
     real = os.path.realpath(path)
     try:
         st = stat(real)
     except FileNotFoundError:
-        raise UserError(f"--data-dir {path}: no such file or directory; give the directory that holds your datasets") \
-            from None
+        raise UserError(f"--data-dir {path}: no such file or directory; give an existing directory") from None
+    except NotADirectoryError:
+        raise UserError(f"--data-dir {path}: a part of the path before the last is a file, not a directory; give an "
+                        "existing directory") from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise OSError(exc.errno, exc.strerror, path) from None
         raise UserError(f"--data-dir {path}: cannot read it ({exc.strerror}); give a directory you can read") from None
     if not stat_is_dir(st):
-        raise UserError(f"--data-dir {path} is a file, not a directory; give the directory that holds your datasets")
-    mounts = read_mountinfo(root)
+        raise UserError(f"--data-dir {path} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
     holding = None
-    for m in mounts:  # later mounts hide earlier ones on the same point: keep the last, longest match
+    for m in read_mountinfo(root):  # later mounts hide earlier ones on the same point: keep the last, longest match
         mp = m["mount"]
         if real == mp or real.startswith(mp.rstrip("/") + "/"):
             if holding is None or len(mp) >= len(holding["mount"]):
                 holding = m
     if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
         raise UserError(f"--data-dir {path} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
-                        "files; give the directory that holds your datasets")
+                        "files; give a directory on a disk")
+    return real, st, holding
+
+
+def probe_data_dir(path: str, root: str | os.PathLike = "/", statvfs: Callable = os.statvfs,
+                   stat: Callable = os.stat) -> dict:
+    """Which filesystem and disk hold ``path``: {path, mount, device, fstype, kind, kind_note, free_bytes, ...}.
+
+    The mount is the longest mount point that contains the path; the disk comes from the path's ``st_dev`` through
+    ``/sys/dev/block/MAJ:MIN`` when it has a block device, else from the mount's source (overlay, NFS, tmpfs, btrfs).
+    The path is checked by :func:`check_data_dir`.
+    """
+    real, st, holding = check_data_dir(path, root, stat)
     major, minor = os.major(st.st_dev), os.minor(st.st_dev)
     if holding is None:
         holding = {"mount": None, "root": "/", "major": major, "minor": minor, "fstype": None, "source": None}

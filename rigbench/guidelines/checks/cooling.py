@@ -3,6 +3,8 @@ clock before and after the run where no GPU was measured)."""
 
 from __future__ import annotations
 
+import math
+
 from rigbench import validity
 from rigbench.guidelines.checks.base import Check, below, judged, results_view
 from rigbench.guidelines.machine import Machine
@@ -18,11 +20,19 @@ _POWER_REASONS = ("sw_power_cap", "hw_power_brake_slowdown")
 CPU_CLOCK_DROP = 0.10
 
 
+def _quiet_measured(machine) -> bool:
+    """Both CPU steal and other programs' load were measured during a clock reading (as fractions)."""
+    if not isinstance(machine, dict):
+        return False
+    return all(isinstance(machine.get(k), (int, float)) and not isinstance(machine.get(k), bool)
+               and math.isfinite(machine[k]) for k in ("steal", "others"))
+
+
 def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
     """The CPU clock before the suite and after each round of load. On a shared or virtual machine a neighbour's
     load reads exactly like heat (the clock is timed, and a stolen core runs fewer iterations), so a fall is judged
-    only when every reading after load shows it and no reading had CPU steal or other programs' load over the
-    limits of :mod:`rigbench.validity`; otherwise the answer is unknown, saying why."""
+    only when every reading after load shows it and every reading recorded CPU steal and other programs' load, none
+    over the limits of :mod:`rigbench.validity`; otherwise the answer is unknown, saying why."""
     start, after = results_view(m).cpu_clock()
     if start is None or not after:
         return judged(rule, "unknown", "no GPU measurements", req,
@@ -56,6 +66,14 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
                       f"the CPU clock fell {worst:.0%} {seen}: not repeatable, so not judged (heat holds the clock "
                       "down in every reading; a neighbour or a burst does not); rerun `rigbench bench`",
                       round(worst, 3), CPU_CLOCK_DROP, "clock drop")
+    unwatched = [r for r in after if not _quiet_measured(r.get("machine"))]
+    if unwatched:
+        # no steal or load recorded is not a quiet machine: a neighbour could explain the fall as well as heat
+        return judged(rule, "unknown", measured, req,
+                      f"the CPU clock fell {worst:.0%}, but the machine's CPU steal and other programs' load during "
+                      f"{len(unwatched)} of the {len(ends)} readings after load were not recorded, so heat cannot be "
+                      "told from a neighbour; rerun `rigbench bench`", round(worst, 3),
+                      CPU_CLOCK_DROP, "clock drop")
     return judged(rule, below(rule), measured, req,
                   f"the CPU clock fell {min(drops):.0%}-{worst:.0%} in all {len(ends)} readings after load, with "
                   "no CPU steal or other load to explain it: heat or a power limit", round(worst, 3), CPU_CLOCK_DROP,
@@ -63,6 +81,9 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
 
 
 def check_cooling(rule: dict, m: Machine) -> Check:
+    """GPU clock-event reasons around every GPU figure: heat seen fails, a power cap warns, and it passes only when
+    the reasons were read for every GPU figure (none read is not "no throttling"). Without GPU figures, the CPU
+    clock (:func:`_check_cpu_cooling`)."""
     req = "no thermal throttling under load"
     if not m.results:
         return judged(rule, "unknown", "-", req, "needs a sustained-load run: `rigbench bench`, then "
@@ -87,6 +108,15 @@ def check_cooling(rule: dict, m: Machine) -> Check:
         return judged(rule, "warn", f"power-capped in {len(power)} of {n}", req,
                       f"{names(power)} (capping at the power limit is normal under full load, but the card runs at "
                       "its edge: check the power supply and airflow)", len(power), 0, "measurements", {"kind": "cooling"})
+    unread = [x for x in rows if not x.clock_events_read()]
+    if unread:
+        # a throttle reason nobody read is not "no throttling": the verdict waits for readings
+        why = next((w for w in (x.clock_events_unread() for x in unread) if w), None)
+        return judged(rule, "unknown", f"throttle reasons not recorded for {len(unread)} of {n} GPU measurements",
+                      req, f"{m.results_path} records neither the GPU's clock nor its throttle reasons (NVML) around "
+                      f"{len(unread)} of its {n} GPU measurements" + (f" ({why})" if why else "") + ", so whether the GPU slowed for "
+                      "heat is not known; rerun the benchmark where NVML can read the GPU (nvidia-ml-py and the "
+                      "NVIDIA driver)", len(unread), 0, "measurements")
     return judged(rule, "pass", f"no throttling in {n} GPU measurements", req,
                   f"{m.results_path}: no heat or power throttle reason before or after {n} GPU measurements"
                   + ("" if results_view(m).complete else " (run interrupted)"), 0, 0, "measurements")

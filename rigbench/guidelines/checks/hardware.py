@@ -231,8 +231,10 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
     if m.gpus is None:
         return judged(rule, "unknown", "-", f">= {rule['pass_reference']}", m.unknown.get("gpu", "GPUs not reported"))
     if not m.gpus:
-        return judged(rule, below(rule), "no GPU", f">= {rule['pass_reference']}", "no GPU to judge",
-                      change={"kind": rule.get("change", "gpu")})
+        # the guideline asks for a card of this class ("go with an RTX 2070 or RTX 2080 Ti"): none misses it
+        return judged(rule, below(rule), "no GPU", f">= {rule['pass_reference']}",
+                      f"no GPU; the guideline asks for one at least as fast as {rule['pass_reference']} "
+                      f"({rule['warn_reference']} on a budget)", change={"kind": rule.get("change", "gpu")})
     ref_pass = gpu_throughput(rule["pass_reference"], wl)
     ref_warn = gpu_throughput(rule["warn_reference"], wl)
     req = f">= {rule['pass_reference']} ({fmt_num(ref_pass[0])} {ref_pass[1]}, {ref_pass[2]})"
