@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod
+from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod, units
 from rigbench.bench import schema
 from rigbench.files import write_json_atomic
 
@@ -204,7 +204,7 @@ def test_a_diff_across_two_machines_says_so(folder):
 def test_list_is_newest_first_with_valid_counts(folder):
     r = run_cli("results", "list", "--json", cwd=folder)
     doc = r.json()
-    names = [s["run"] for s in doc["runs"]]
+    names = [s["run"] for s in doc["runs"] if s["origin"] == "yours"]     # the shipped reference runs are listed too
     assert names[0].startswith("fast-") and names[-1] == "box-20260101T000000Z.json"
     noisy = next(s for s in doc["runs"] if s["run"].startswith("noisy"))
     assert (noisy["valid"], noisy["ok"], noisy["measurements"]) == (1, 2, 3)
@@ -252,8 +252,8 @@ def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "diff", "slow", cwd=folder), "at least two runs")
     assert_user_error(run_cli("results", "diff", "slow", "slow", cwd=folder), "same run")
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "five", cwd=folder),
-                      "not a percentage")
-    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "0 or more")
+                      "--fail-above is 'five', not a number")
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "at least 0")
 
 
 def test_frame_has_one_row_per_measurement_with_intervals(folder):
@@ -330,8 +330,29 @@ def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_
     doc = run_cli("results", "list", "--json", cwd=folder).json()
     assert sorted(Path(s["path"]).name for s in doc["skipped"]) == ["future.json", "notes.json"]
     assert any("upgrade rigbench" in s["reason"] for s in doc["skipped"])
-    assert doc["runs"][0]["run"].startswith("cut-") and doc["runs"][0]["status"] == "interrupted"
+    mine = [s for s in doc["runs"] if s["origin"] == "yours"]
+    assert mine[0]["run"].startswith("cut-") and mine[0]["status"] == "interrupted"
     r = run_cli("results", "show", "latest", cwd=folder)
     assert r.code == 0
     assert "gemm" in r.stdout and "memcopy" not in r.stdout
     assert "run status: interrupted (interrupted by the user (Ctrl-C)" in r.stdout
+
+
+# ---------------------------------------------------------------- odd text in files and names
+
+@pytest.mark.parametrize("value, fragment", [
+    ("5%%", "--fail-above is '5%%': write a percentage with one % sign"),
+    ("5_0", "--fail-above is '5_0', not a number"),                    # float() reads it as 50
+    ("\u0661\u0660", "not a number"),                                   # Arabic-Indic 10: float() reads it
+    ("1e400", "--fail-above is '1e400', not a finite number"),
+    ("1" * 400, "400 characters long"),
+])
+def test_fail_above_is_read_by_the_bounded_number_parser(folder, value, fragment):
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", value, cwd=folder), fragment)
+
+
+def test_a_bare_fail_above_number_is_a_percentage():
+    assert units.parse_percent("5%", what="x") == pytest.approx(0.05)
+    assert units.parse_percent("5", what="x") == pytest.approx(0.05)
+    assert units.parse_percent(" 0.5 % ", what="x") == pytest.approx(0.005)
+    assert units.parse_percent("0", what="x") == 0.0

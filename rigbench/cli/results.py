@@ -14,7 +14,7 @@ from rigbench import report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
-from rigbench.units import fmt_num, shown
+from rigbench.units import fmt_num, parse_percent
 
 FORMATS = ("table", "csv", "markdown", "json")
 
@@ -128,18 +128,6 @@ def _pct(x, digits: int) -> str | None:
 
 
 # ---------------------------------------------------------------- diff
-
-def parse_percent(text: str) -> float:
-    """'5%' or '5' -> 0.05; anything else (negative, not a number) is a ``UserError``."""
-    raw = str(text).strip().rstrip("%").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UserError(f"--fail-above {shown(text)} is not a percentage: write it like 5%") from None
-    if not math.isfinite(value) or value < 0:
-        raise UserError(f"--fail-above {shown(text)} must be a percentage of 0 or more, like 5%")
-    return value / 100.0
-
 
 def _cell(f, unit: str | None = None) -> str:
     """'0.215 TFLOP/s [0.213–0.217]': the value, its unit, its interval; * when INVALID in that run."""
@@ -293,5 +281,5 @@ def diff_command(runs, fail_above, fmt, as_json):
     """
     if len(runs) < 2:
         raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
-    limit = parse_percent(fail_above) if fail_above is not None else None
+    limit = parse_percent(fail_above, what="--fail-above") if fail_above is not None else None
     _diff(tuple(runs), limit, _fmt(fmt, as_json))
