@@ -356,3 +356,27 @@ def test_a_bare_fail_above_number_is_a_percentage():
     assert units.parse_percent("5", what="x") == pytest.approx(0.05)
     assert units.parse_percent(" 0.5 % ", what="x") == pytest.approx(0.005)
     assert units.parse_percent("0", what="x") == 0.0
+
+
+def test_the_reference_runs_are_found_from_any_folder(tmp_path):
+    # they were looked for in ./results/reference only: from any other folder, "no runs yet" and a report
+    # "against 0 other runs"
+    shipped = sorted(p.name for p in REFERENCE.glob("*.json"))
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    doc = run_cli("results", "list", "--json", cwd=tmp_path, env=env).json()
+    assert sorted(s["run"] for s in doc["runs"] if s["origin"] == "reference") == shipped
+    assert str(REFERENCE) in doc["folders"]
+    # named by its file name from here; `latest` stays the newest of your own runs, and there is none here
+    r = run_cli("results", "diff", shipped[0], str(REFERENCE / shipped[0]), cwd=tmp_path, env=env)
+    assert_user_error(r, "the same run is given twice")
+    assert_user_error(run_cli("results", "show", "latest", cwd=tmp_path, env=env), "no runs of yours in",
+                      "rigbench bench")
+
+
+def test_help_examples_name_reference_runs_that_exist():
+    names = set()
+    for args in (("results", "--help"), ("results", "diff", "--help"), ("report", "--help")):
+        r = run_cli(*args)
+        assert r.code == 0, r.stderr
+        names |= {w for w in r.stdout.split() if w.startswith(("vm-", "results/reference/")) and w.endswith(".json")}
+    assert names and all((REFERENCE / Path(n).name).is_file() for n in names), names

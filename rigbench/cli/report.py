@@ -38,13 +38,14 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
 
     \b
     RUN: a results file's path, a unique prefix of a file name in the results folders, or `latest`
-    (the default). More runs after the first are compared with it beside the reference runs.
+    (your newest run, the default). More runs after the first are compared with it beside the
+    reference runs.
 
     \b
     Examples:
-      rigbench report                               the newest run -> report.html
+      rigbench report                               your newest run -> report.html
       rigbench report latest --out ~/rig.html
-      rigbench report my-run.json results/reference/ci-vm.json --gpus rtx-3060,rtx-4090
+      rigbench report my-run.json vm-amd-epyc-2vcpu-20261202T170550Z.json --gpus rtx-3060,rtx-4090
     """
 
     out_path = html_report.check_out(out)

@@ -225,13 +225,13 @@ def command():
     \b
     A run is a results file that `rigbench bench` wrote. RUN is a path, a unique prefix of a file
     name in the results folders (your per-user data folder, ./results, and results/reference: the
-    runs of real machines shipped with rigbench), or `latest`.
+    runs of real machines shipped with rigbench), or `latest` (your newest run).
 
     \b
     Examples:
       rigbench results list
       rigbench results show latest
-      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest    against a reference run
       rigbench results diff old.json new.json --fail-above 5%    exit 1 on a regression (for CI)
     """
 
@@ -274,7 +274,7 @@ def diff_command(runs, fail_above, fmt, as_json):
 
     \b
     Examples:
-      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest
       rigbench results diff before.json after.json --fail-above 5%
       rigbench results diff a.json b.json c.json --format markdown
     Exit codes: 0 no regression over the limit; 1 one or more (with --fail-above); 2 bad input.
