@@ -253,3 +253,12 @@ def test_the_machine_table_names_the_cache_level_and_a_missing_driver(tmp_path):
     assert "<td>16.0 MiB (L3)</td>" in body
     assert "<td>NVIDIA GeForce RTX 4090, 24.0 GiB, driver not reported</td>" in body and "None" not in body
 
+
+def test_a_newline_in_the_out_path_stays_on_the_line(tmp_path):
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    r = run_cli("report", str(run), "--out", "a\nb.html", cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    assert (tmp_path / "a\nb.html").is_file()
+    assert r.stdout.splitlines() == [f"report: a\\nb.html (a-20260101T000000Z.json against {len(SHIPPED)} other "
+                                     f"run{'s' if len(SHIPPED) != 1 else ''})"]

@@ -340,6 +340,63 @@ def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_
 
 # ---------------------------------------------------------------- odd text in files and names
 
+EVIL_NAME = "evil\x1b]0;PWN\x07\x1b[2J.json"
+EVIL_SHOWN = "evil\\x1b]0;PWN\\x07\\x1b[2J.json"
+
+
+def _with_kernel(tmp_path: Path, kernel: str) -> Path:
+    """A copy of a committed reference run whose gemm float32 figures are named ``kernel``."""
+    doc = json.loads(next(REFERENCE.glob("*.json")).read_text())
+    for m in doc["measurements"]:
+        if m["kernel"] == "gemm" and m["dtype"] == "float32":
+            m["kernel"] = kernel
+    path = tmp_path / "k.json"
+    write_json_atomic(path, doc)
+    return path
+
+
+def test_csv_shows_control_characters_as_their_escapes(tmp_path):
+    # ESC, BEL and CR from a file reached the terminal raw in CSV (the table and markdown escaped them), and click
+    # dropped a CSI sequence like ESC[2J from piped output, so the cell did not even say what the file held
+    k = _with_kernel(tmp_path, "gemm\x1b[2J\r\x85")
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / EVIL_NAME, json.loads(k.read_text()))
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    shows = [run_cli("results", "show", str(k), "--format", "csv", cwd=tmp_path, env=env),
+             run_cli("results", "diff", str(next(REFERENCE.glob("*.json"))), str(k), "--format", "csv", cwd=tmp_path,
+                     env=env)]
+    for r in shows:
+        assert r.code == 0, r.stderr
+        assert not any(ch in r.stdout for ch in "\x1b\x07\r\x85"), r.stdout
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        assert "gemm\\x1b[2J\\x0d\\x85" in {row["kernel"] for row in rows}
+    listed = run_cli("results", "list", "--format", "csv", cwd=tmp_path, env=env)
+    assert listed.code == 0 and "\x1b" not in listed.stdout and "\x07" not in listed.stdout
+    row = next(row for row in csv.DictReader(io.StringIO(listed.stdout)) if row["origin"] == "yours")
+    assert row["run"] == EVIL_SHOWN and row["path"] == str(tmp_path / "results" / EVIL_SHOWN)
+
+
+def test_a_stacked_list_shows_a_bel_in_a_file_name_as_its_escape(tmp_path):
+    # at 60 columns the list is stacked; rich's Text dropped the BEL before the console could escape it, showing
+    # evil\x1b]0;PWN\x1b[2J.json, a name that is not the file's
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / EVIL_NAME, json.loads(next(REFERENCE.glob("*.json")).read_text()))
+    r = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "60", "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    assert EVIL_SHOWN in r.stdout.splitlines() and "\x07" not in r.stdout
+
+
+def test_a_newline_in_a_run_s_file_name_stays_on_its_row(tmp_path):
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / "a\nb.json", json.loads(next(REFERENCE.glob("*.json")).read_text()))
+    r = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "200", "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if "a\\nb.json" in line)
+    assert row.split()[-1] == "yours" and not any(line.startswith("b.json") for line in r.stdout.splitlines())
+    shown = run_cli("results", "show", str(tmp_path / "results" / "a\nb.json"), cwd=tmp_path)
+    assert f"results: {tmp_path}/results/a\\nb.json" in shown.stdout.splitlines()
+
+
 @pytest.mark.parametrize("value, fragment", [
     ("5%%", "--fail-above is '5%%': write a percentage with one % sign"),
     ("5_0", "--fail-above is '5_0', not a number"),                    # float() reads it as 50

@@ -69,7 +69,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
         catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
     for p, why in passed_over:
-        report.echo(f"rigbench: reference run {p.name} left out of the report: {why}", err=True)
+        report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
     path = html_report.write(out_path, html_report.render(this, sections, __version__))
     if as_json:
@@ -77,5 +77,5 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
                           "compared_with": [str(r.path) for r in others],
                           "passed_over": [{"path": str(p), "why": why} for p, why in passed_over], "sections": [s.id for s in sections]})
     else:
-        report.echo(f"report: {path} ({this.path.name} against {len(others)} other run"
-                   f"{'s' if len(others) != 1 else ''})")
+        report.echo(f"report: {report.one_line(path)} ({report.one_line(this.path.name)} against {len(others)} "
+                    f"other run{'s' if len(others) != 1 else ''})")
