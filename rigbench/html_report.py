@@ -22,6 +22,7 @@ from rigbench import diff as diff_mod
 from rigbench.errors import UserError
 from rigbench.files import check_output, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
+from rigbench.report import literal
 from rigbench.results import case_label
 from rigbench.runs import Run, machine
 from rigbench.units import fmt_bytes, fmt_num, shown
@@ -57,7 +58,10 @@ class Section:
 
 
 def esc(x) -> str:
-    return html.escape("-" if x is None else str(x), quote=True)
+    """Text for the page, HTML-escaped; control and bidirectional characters from files shown as their escapes
+    (``report.literal``: ESC as \\x1b, RIGHT-TO-LEFT OVERRIDE as \\u202e), as the terminal shows them. HTML
+    has no use for them, and a bidi override would reorder a name on the page as on a terminal."""
+    return html.escape(literal("-" if x is None else x), quote=True)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -113,7 +117,7 @@ def machine_section(run: Run) -> Section:
         ["cores", f"{cpu.get('usable_cores')} usable / {cpu.get('physical_cores')} physical / "
                   f"{cpu.get('logical_cores')} logical"],
         ["clocks (OS)", clocks],
-        ["last-level cache", fmt_bytes(cpu.get("llc_bytes")) + (f" ({cpu.get('llc_level')})"
+        ["last-level cache", fmt_bytes(cpu.get("llc_bytes")) + (f" (L{cpu.get('llc_level')})"
                                                                  if cpu.get("llc_level") else "")],
         ["ISA for training", isa],
         ["memory", f"{fmt_bytes(mem.get('total_bytes'))} total, {fmt_bytes(mem.get('available_bytes'))} available"],
@@ -127,7 +131,8 @@ def machine_section(run: Run) -> Section:
     gpus = [g for g in probe.get("gpus") or [] if isinstance(g, dict)]
     for g in gpus:
         rows.append([f"GPU {g.get('index', '')}".strip(),
-                     f"{g.get('name')}, {fmt_bytes(g.get('memory_total_bytes'))}, driver {g.get('driver_version')}"])
+                     f"{g.get('name')}, {fmt_bytes(g.get('memory_total_bytes'))}, "
+                     + (f"driver {g['driver_version']}" if g.get("driver_version") else "driver not reported")])
     if not gpus:
         rows.append(["NVIDIA GPUs", f"none: {probe.get('gpu_error') or 'none found'}"])
     s.add(table(["", ""], rows, cls="kv"))

@@ -19,11 +19,13 @@ import logging
 import os
 import shutil
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from rigbench import files
 from rigbench.errors import UserError
+from rigbench.report import literal
 
 
 def _matplotlib():
@@ -186,11 +188,30 @@ INVALID = "#a0aec0"
 OTHER = "#dd6b20"
 
 
+# The most characters of one label, title or legend entry drawn into a report chart: a label from a results file
+# (a case, a host) can be any length, and a 100,000-character one leaves no room for the bars. Past it the text is
+# cut with an ellipsis; the page's table beside the chart shows it whole.
+MAX_LABEL = 40
+MAX_TITLE = 100
+
+
+def _text(text, limit: int = MAX_LABEL) -> str:
+    """Text drawn into a chart: control and bidirectional characters as their escapes (``report.literal``; the
+    font has no glyph for ESC and matplotlib warns of each), at most ``limit`` characters (cut with an ellipsis)."""
+    text = literal(text)
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def _png(fig) -> bytes:
     plt = pyplot()
     buf = io.BytesIO()
     try:
-        fig.tight_layout()
+        with warnings.catch_warnings():
+            # When the labels leave the axes no room, tight_layout keeps the figure as it is and warns; the chart is
+            # still drawn (labels are shortened to MAX_LABEL first, so this is rare), and a warning on stderr of a
+            # report that was written reads as a failure the reader cannot act on
+            warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+            fig.tight_layout()
         fig.savefig(buf, format="png", dpi=DPI)
     finally:
         plt.close(fig)
@@ -227,10 +248,10 @@ def fraction_of_peak(bars: list[Bar], title: str) -> bytes:
         ax.text(max(b.value, b.high or b.value) + 0.01, y, f" {b.value:.0%}{'' if b.valid else ' INVALID'}",
                 va="center", fontsize=8)
     ax.axvline(1.0, color="#c53030", linewidth=1, linestyle="--")
-    ax.set_yticks(ys, [b.label for b in bars], fontsize=8)
+    ax.set_yticks(ys, [_text(b.label) for b in bars], fontsize=8)
     ax.set_xlim(0, max(1.15, max((b.high or b.value) for b in bars) * 1.15) if bars else 1.15)
     ax.set_xlabel("fraction of the device's peak (dashed: the peak); error bars: 95% interval")
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, axis="x", alpha=0.3)
     return _png(fig)
 
@@ -261,13 +282,13 @@ def ratios(bars: list[Bar], title: str, xlabel: str) -> bytes:
     for gi, g, mine, ys in _rows(bars, groups, labels, height):
         colour = palette[gi % len(palette)]
         ax.barh(ys, [b.value - 1 for b in mine], left=1, height=height * 0.95, xerr=_xerr(mine),
-                color=[colour if b.valid else INVALID for b in mine], capsize=2, label=g,
+                color=[colour if b.valid else INVALID for b in mine], capsize=2, label=_text(g),
                 error_kw={"elinewidth": 1, "ecolor": "#1a202c"})
     ax.set_xscale("log")
     ax.axvline(1.0, color="#1a202c", linewidth=1)
-    ax.set_yticks(range(len(labels))[::-1], labels, fontsize=8)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_yticks(range(len(labels))[::-1], [_text(label) for label in labels], fontsize=8)
+    ax.set_xlabel(_text(xlabel, MAX_TITLE))
+    ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, axis="x", which="both", alpha=0.3)
     if len(groups) > 1 or groups[0]:
         ax.legend(fontsize=7, loc="best")
@@ -282,16 +303,16 @@ def throughput(bars: list[Bar], title: str, xlabel: str) -> bytes:
     palette = [VALID, OTHER, "#38a169", "#805ad5"]
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.32 * max(1, len(labels)) * max(1, len(groups))))
     for gi, g, mine, ys in _rows(bars, groups, labels, height):
-        ax.barh(ys, [b.value for b in mine], height=height * 0.95, xerr=_xerr(mine), capsize=2, label=g,
+        ax.barh(ys, [b.value for b in mine], height=height * 0.95, xerr=_xerr(mine), capsize=2, label=_text(g),
                 color=palette[gi % len(palette)], hatch=None, error_kw={"elinewidth": 1, "ecolor": "#1a202c"})
         for y, b in zip(ys, mine):
             ax.text(b.high or b.value, y, f"  {b.value:,.3g}", va="center", fontsize=7)
     values = [b.value for b in bars if b.value > 0]
     if values and max(values) / min(values) > 20:
         ax.set_xscale("log")
-    ax.set_yticks(range(len(labels))[::-1], labels, fontsize=8)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_yticks(range(len(labels))[::-1], [_text(label) for label in labels], fontsize=8)
+    ax.set_xlabel(_text(xlabel, MAX_TITLE))
+    ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, axis="x", which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     return _png(fig)
@@ -304,8 +325,8 @@ def break_even(hours: list[float], buy_usd: list[float], rent_usd: list[float], 
     electricity) and the rented instance (with the band of its predicted speed), the break-even point marked."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.6))
-    ax.plot(hours, buy_usd, color=VALID, linewidth=2, label=f"buy {buy_label}")
-    ax.plot(hours, rent_usd, color=OTHER, linewidth=2, linestyle="--", label=f"rent {rent_label}")
+    ax.plot(hours, buy_usd, color=VALID, linewidth=2, label=_text(f"buy {buy_label}"))
+    ax.plot(hours, rent_usd, color=OTHER, linewidth=2, linestyle="--", label=_text(f"rent {rent_label}"))
     ax.fill_between(hours, rent_low, rent_high, color=OTHER, alpha=0.18, linewidth=0,
                     label="rent: band of the speed prediction")
     lo, hi = crossing_range
@@ -321,9 +342,9 @@ def break_even(hours: list[float], buy_usd: list[float], rent_usd: list[float], 
         ax.axvline(chosen, color="#1a202c", linewidth=0.8, linestyle=":")
         ax.annotate(f"{chosen:g} h/month asked", (chosen, ax.get_ylim()[1]), textcoords="offset points",
                     xytext=(3, -12), fontsize=7)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(_text(xlabel, MAX_TITLE))
     ax.set_ylabel("total cost over the horizon (USD)")
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     return _png(fig)

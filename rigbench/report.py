@@ -94,6 +94,13 @@ def literal(text) -> str:
     return str(text).translate(_CONTROLS)
 
 
+def one_line(text) -> str:
+    """``text`` (a path, a file name) for a table cell or a one-line message: :func:`literal`, and a newline or tab
+    in it written as ``\\n`` or ``\\t``. Printed as they are, a newline in a file name would split its cell across two
+    rows, or one message across two lines, each showing a path that is not the one meant."""
+    return literal(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def echo(message="", *, err: bool = False, nl: bool = True) -> None:
     """Print a line for a person to stdout (or stderr), its control characters made harmless (:func:`literal`)."""
     click.echo(literal(message), err=err, nl=nl)
@@ -240,7 +247,9 @@ def show(*renderables) -> None:
 
     def emit(r):
         if isinstance(r, _Unwrapped):
-            out.print(Text(r), soft_wrap=True)
+            # literal before Text(): rich's Text drops BEL, backspace, CR and form feeds as it is made, so a
+            # name holding them would be shown as another name, not with its escapes
+            out.print(Text(literal(r)), soft_wrap=True)
         else:
             out.print(r)
 

@@ -2,7 +2,8 @@
 
 A run is one results file. They are looked for in the results folders (:func:`folders`): the user's own runs and
 ``results/reference/``, the runs of real machines committed with rigbench. A name given on the command line
-(``RUN``) is a path, a unique prefix of a file name in those folders, or ``latest`` (the newest run).
+(``RUN``) is a path, a unique prefix of a file name in those folders, or ``latest`` (the newest of the user's own
+runs).
 """
 
 from __future__ import annotations
@@ -41,12 +42,29 @@ class Run:
         return str(self.view.created_utc or "")
 
 
+# The reference runs committed with rigbench: results/reference/ of the repository, beside the package. It is there
+# in a source checkout and an editable install (``make install``), which is how rigbench is installed; where it is
+# absent (a wheel), no reference runs are shipped and none are looked for there.
+SHIPPED_REFERENCE = Path(__file__).resolve().parent.parent / "results" / "reference"
+
+
 def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     """(folder, origin) of every results folder, the user's own first, in the order a name is looked up: the
-    per-user data folder ``rigbench bench`` writes to (found from any working directory), ./results, and the
-    reference runs."""
+    per-user data folder ``rigbench bench`` writes to (found from any working directory), ./results,
+    ./results/reference, and the reference runs shipped with rigbench (:data:`SHIPPED_REFERENCE`, found from any
+    working directory; once when it is ./results/reference)."""
     base = Path(cwd) if cwd is not None else Path.cwd()
-    return [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
+    out = [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
+    if SHIPPED_REFERENCE.is_dir() and not any(_same(SHIPPED_REFERENCE, folder) for folder, _ in out):
+        out.append((SHIPPED_REFERENCE, "reference"))
+    return out
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:       # b does not exist (or cannot be reached): not the same folder
+        return False
 
 
 def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, str, float]]:
@@ -96,11 +114,16 @@ def resolve(arg: str, cwd=None) -> Run:
         # the file is there but cannot be read: say why, not that no run has that name
         raise UserError(broken[0] + (f" ({len(broken) - 1} more unreadable file(s) match {arg!r})"
                                      if len(broken) > 1 else ""))
-    if not runs:
+    # latest is the newest of your own runs: a reference run is another machine's, shipped with rigbench, and
+    # newer than a run of yours from before it was committed; it is named by its file name
+    mine = [r for r in runs if r.origin == "yours"] if arg == LATEST else runs
+    if not mine:
         passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
-        raise UserError(f"no runs in {where}{passed}: run `rigbench bench` first, or give a results file's path")
+        searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours") if arg == LATEST else where
+        raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
+                        "first, or give a results file's path")
     if arg == LATEST:
-        return runs[0]
+        return mine[0]
     matches = [r for r in runs if r.path.name.startswith(arg)]
     exact = [r for r in matches if r.name == arg or r.path.name == arg]
     if len(exact) == 1:

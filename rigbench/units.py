@@ -50,8 +50,9 @@ def parse_number(text, *, what: str, lo: float | None = None, hi: float | None =
         raise UserError(f"{what} is {shown(raw)}, {len(raw)} characters long: not a number rigbench takes{hint}")
     try:
         # ASCII digits only: float() also reads other scripts' digits ("٣"), which sizes and prices do not, and a
-        # value read one way in one option and refused in the next is a surprise
-        if not raw.isascii():
+        # value read one way in one option and refused in the next is a surprise. No underscores either: float()
+        # reads "5_0" as 50 (PEP 515 digit grouping), where a person most likely mistyped 5.0 or 50
+        if not raw.isascii() or "_" in raw:
             raise ValueError(raw)
         value = float(raw)
     except ValueError:
@@ -83,6 +84,17 @@ def _range(lo, hi, lo_open: bool) -> str:
 def parse_count(text, *, what: str, lo: int = 1, hi: int = MAX_COUNT, example: str = "") -> int:
     """A whole number of things (cores, cards, jobs), within [lo, hi]."""
     return parse_number(text, what=what, lo=lo, hi=hi, integer=True, example=example)
+
+
+def parse_percent(text, *, what: str, example: str = "5%") -> float:
+    """A percentage a person typed, '5%' or a bare '5', as a fraction (0.05): 0 or more, read by
+    :func:`parse_number` (ASCII digits, at most ``MAX_NUMBER_CHARS`` characters, finite). One trailing % sign at
+    most: '5%%' is refused, not read as 5 %."""
+    raw = "" if text is None else str(text).strip()
+    number = raw[:-1].rstrip() if raw.endswith("%") else raw
+    if "%" in number:
+        raise UserError(f"{what} is {shown(raw)}: write a percentage with one % sign (e.g. {example})")
+    return parse_number(number, what=what, lo=0, example=example) / 100.0
 
 
 def parse_size(text: str, *, binary: bool, default_unit: str = "G", what: str = "size",

@@ -380,3 +380,19 @@ def test_on_a_busy_machine_figures_unlike_earlier_runs_are_put_down_to_the_load(
     assert head.startswith("The machine was busy while measuring")
     assert head.endswith(f"1 of {len(ok)} figures are also more than 10% from this machine's earlier runs of them.")
     assert "does not repeat" not in head
+
+
+def test_the_busy_machine_note_is_wrapped_once_at_a_narrow_width():
+    # it was wrapped at 40 columns by textwrap, then again at 20 by rich: "(samples or rounds\nmore\n  than 10% apart)"
+    import textwrap
+
+    from rigbench.bench import table
+
+    path = next((Path(__file__).parent.parent / "results" / "reference").glob("*.json"))
+    sentence = table.machine_sentence(load_results(path))
+    assert sentence, "the reference run's machine was busy: its note is what this checks"
+    r = run_cli("results", "show", str(path), env={"COLUMNS": "20"})
+    assert r.code == 0, r.stderr
+    once = textwrap.fill(sentence, 19, subsequent_indent="  ", break_long_words=True, break_on_hyphens=False)
+    assert r.stdout.startswith(once + "\n"), r.stdout[:600]
+    assert all(len(line) <= 19 for line in once.splitlines())

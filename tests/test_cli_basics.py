@@ -121,6 +121,12 @@ def test_the_entry_point_still_runs_after_the_report_command_was_imported(capsys
 # ---------------------------------------------------------------------------------------------- narrow terminals
 
 
+def test_a_path_on_one_line_shows_its_newline_and_tab_as_escapes():
+    # a newline in a path split its table cell over two rows, and a one-line message over two lines
+    assert report.one_line("/tmp/a\nb\tc\x1bd.json") == "/tmp/a\\nb\\tc\\x1bd.json"
+    assert report.literal("two\nlines") == "two\nlines"      # text that is meant to be on two lines stays so
+
+
 def test_a_stacked_value_that_does_not_fit_beside_its_label_goes_whole_under_it():
     # at 20 columns a value was wrapped at the width, inside itself: "1,00" then "8"
     t = report.table("T", ["", "FP32 TFLOP/s", "GB/s", "memory", "GPU"],

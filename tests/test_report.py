@@ -18,6 +18,7 @@ from rigbench.probe import probe
 from test_results_cli import craft_run
 
 SECTIONS = ["machine", "figures", "reference", "predictions", "guidelines", "cost"]
+SHIPPED = [p.name for p in (REPO / "results" / "reference").glob("*.json")]     # the reference runs of the repository
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (`make test` "
                                                               "installs it: apt-get install chromium)")
@@ -76,7 +77,9 @@ def page(tmp_path_factory) -> Path:
                 env={"XDG_DATA_HOME": str(root / "xdg-data")})
     assert r.code == 0, r.stderr
     out = r.json()
-    assert out["sections"] == SECTIONS and len(out["compared_with"]) == 1
+    assert out["sections"] == SECTIONS
+    # the crafted reference run, and the ones shipped with rigbench (found from any folder)
+    assert sorted(Path(p).name for p in out["compared_with"]) == sorted(["old-box-20250101T000000Z.json", *SHIPPED])
     return root / "report.html"
 
 
@@ -172,7 +175,7 @@ def test_an_unreadable_reference_run_is_named_not_passed_over_in_silence(tmp_pat
     assert r.code == 0, r.stderr
     assert "reference run broken-20250102T000000Z.json left out of the report:" in r.stderr
     out = r.json()
-    assert [Path(p).name for p in out["compared_with"]] == ["good-20250101T000000Z.json"]
+    assert sorted(Path(p).name for p in out["compared_with"]) == sorted(["good-20250101T000000Z.json", *SHIPPED])
     assert [Path(s["path"]).name for s in out["passed_over"]] == ["broken-20250102T000000Z.json"]
 
 
@@ -186,3 +189,76 @@ def test_reference_runs_of_the_repository_are_readable():
         assert (run.doc.get("probe") or {}).get("cpu"), f"{path.name} has no probe"
         section = html_report.figures_section(run)
         assert any("<table" in b for b in section.body)
+
+
+def _reference_copy(path: Path, change) -> Path:
+    doc = json.loads(sorted((REPO / "results" / "reference").glob("*.json"))[0].read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _gemm(doc: dict) -> dict:
+    return next(m for m in doc["measurements"] if (m["kernel"], m["dtype"], m["label"]) == ("gemm", "float32", "2048³"))
+
+
+def test_odd_text_in_a_run_is_escaped_on_the_page_and_in_its_charts_without_warnings(tmp_path):
+    # matplotlib warned on stderr of the glyphs of ESC and CR, with the raw ESC, and a 100,000-character label left
+    # tight_layout no room; the page held the raw ESC
+    def change(doc):
+        _gemm(doc)["kernel"] = "gemm\x1b[2J\r\u202e"
+        next(m for m in doc["measurements"] if m["kernel"] == "conv2d")["label"] = "x" * 100_000
+
+    run = _reference_copy(tmp_path / "odd.json", change)
+    r = run_cli("report", str(run), "--out", str(tmp_path / "odd.html"), cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    assert r.stderr == ""
+    text = (tmp_path / "odd.html").read_text(encoding="utf-8")
+    assert not any(ch in text for ch in "\x1b\r\u202e")
+    assert "gemm\\x1b[2J\\x0d\\u202e" in text
+    assert "x" * 100_000 in text                                   # whole in the page's table
+
+
+def test_chart_text_is_literal_and_a_long_label_is_shortened():
+    from rigbench import plots
+
+    assert plots._text("gemm\x1b[2J") == "gemm\\x1b[2J"
+    assert plots._text("x" * 100_000) == "x" * (plots.MAX_LABEL - 1) + "\u2026"
+    assert plots._text("y" * plots.MAX_LABEL) == "y" * plots.MAX_LABEL
+
+
+def test_a_chart_whose_labels_leave_no_room_is_drawn_without_a_warning():
+    import warnings
+
+    from rigbench import plots
+
+    fig, ax = plots.pyplot().subplots(figsize=(8, 2))
+    ax.barh([0], [1.0])
+    ax.set_yticks([0], ["z" * 400])                       # wider than the figure: tight_layout cannot apply
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = plots._png(fig)
+    assert png.startswith(b"\x89PNG")
+
+
+def test_the_machine_table_names_the_cache_level_and_a_missing_driver(tmp_path):
+    # it said "16.0 MiB (3)" where probe says (L3), and "driver None" for a GPU whose driver was not reported
+    def change(doc):
+        doc["probe"]["cpu"].update(llc_bytes=16 * 2 ** 20, llc_level=3)
+        doc["probe"]["gpus"] = [{"index": 0, "name": "NVIDIA GeForce RTX 4090", "memory_total_bytes": 24 * 2 ** 30}]
+
+    run = runs.load_run(_reference_copy(tmp_path / "gpu.json", change), "yours")
+    body = "".join(html_report.machine_section(run).body)
+    assert "<td>16.0 MiB (L3)</td>" in body
+    assert "<td>NVIDIA GeForce RTX 4090, 24.0 GiB, driver not reported</td>" in body and "None" not in body
+
+
+def test_a_newline_in_the_out_path_stays_on_the_line(tmp_path):
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    r = run_cli("report", str(run), "--out", "a\nb.html", cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    assert (tmp_path / "a\nb.html").is_file()
+    assert r.stdout.splitlines() == [f"report: a\\nb.html (a-20260101T000000Z.json against {len(SHIPPED)} other "
+                                     f"run{'s' if len(SHIPPED) != 1 else ''})"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod
+from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod, units
 from rigbench.bench import schema
 from rigbench.files import write_json_atomic
 
@@ -204,7 +204,7 @@ def test_a_diff_across_two_machines_says_so(folder):
 def test_list_is_newest_first_with_valid_counts(folder):
     r = run_cli("results", "list", "--json", cwd=folder)
     doc = r.json()
-    names = [s["run"] for s in doc["runs"]]
+    names = [s["run"] for s in doc["runs"] if s["origin"] == "yours"]     # the shipped reference runs are listed too
     assert names[0].startswith("fast-") and names[-1] == "box-20260101T000000Z.json"
     noisy = next(s for s in doc["runs"] if s["run"].startswith("noisy"))
     assert (noisy["valid"], noisy["ok"], noisy["measurements"]) == (1, 2, 3)
@@ -252,8 +252,8 @@ def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "diff", "slow", cwd=folder), "at least two runs")
     assert_user_error(run_cli("results", "diff", "slow", "slow", cwd=folder), "same run")
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "five", cwd=folder),
-                      "not a percentage")
-    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "0 or more")
+                      "--fail-above is 'five', not a number")
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "at least 0")
 
 
 def test_frame_has_one_row_per_measurement_with_intervals(folder):
@@ -330,8 +330,110 @@ def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_
     doc = run_cli("results", "list", "--json", cwd=folder).json()
     assert sorted(Path(s["path"]).name for s in doc["skipped"]) == ["future.json", "notes.json"]
     assert any("upgrade rigbench" in s["reason"] for s in doc["skipped"])
-    assert doc["runs"][0]["run"].startswith("cut-") and doc["runs"][0]["status"] == "interrupted"
+    mine = [s for s in doc["runs"] if s["origin"] == "yours"]
+    assert mine[0]["run"].startswith("cut-") and mine[0]["status"] == "interrupted"
     r = run_cli("results", "show", "latest", cwd=folder)
     assert r.code == 0
     assert "gemm" in r.stdout and "memcopy" not in r.stdout
     assert "run status: interrupted (interrupted by the user (Ctrl-C)" in r.stdout
+
+
+# ---------------------------------------------------------------- odd text in files and names
+
+EVIL_NAME = "evil\x1b]0;PWN\x07\x1b[2J.json"
+EVIL_SHOWN = "evil\\x1b]0;PWN\\x07\\x1b[2J.json"
+
+
+def _with_kernel(tmp_path: Path, kernel: str) -> Path:
+    """A copy of a committed reference run whose gemm float32 figures are named ``kernel``."""
+    doc = json.loads(next(REFERENCE.glob("*.json")).read_text())
+    for m in doc["measurements"]:
+        if m["kernel"] == "gemm" and m["dtype"] == "float32":
+            m["kernel"] = kernel
+    path = tmp_path / "k.json"
+    write_json_atomic(path, doc)
+    return path
+
+
+def test_csv_shows_control_characters_as_their_escapes(tmp_path):
+    # ESC, BEL and CR from a file reached the terminal raw in CSV (the table and markdown escaped them), and click
+    # dropped a CSI sequence like ESC[2J from piped output, so the cell did not even say what the file held
+    k = _with_kernel(tmp_path, "gemm\x1b[2J\r\x85")
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / EVIL_NAME, json.loads(k.read_text()))
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    shows = [run_cli("results", "show", str(k), "--format", "csv", cwd=tmp_path, env=env),
+             run_cli("results", "diff", str(next(REFERENCE.glob("*.json"))), str(k), "--format", "csv", cwd=tmp_path,
+                     env=env)]
+    for r in shows:
+        assert r.code == 0, r.stderr
+        assert not any(ch in r.stdout for ch in "\x1b\x07\r\x85"), r.stdout
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        assert "gemm\\x1b[2J\\x0d\\x85" in {row["kernel"] for row in rows}
+    listed = run_cli("results", "list", "--format", "csv", cwd=tmp_path, env=env)
+    assert listed.code == 0 and "\x1b" not in listed.stdout and "\x07" not in listed.stdout
+    row = next(row for row in csv.DictReader(io.StringIO(listed.stdout)) if row["origin"] == "yours")
+    assert row["run"] == EVIL_SHOWN and row["path"] == str(tmp_path / "results" / EVIL_SHOWN)
+
+
+def test_a_stacked_list_shows_a_bel_in_a_file_name_as_its_escape(tmp_path):
+    # at 60 columns the list is stacked; rich's Text dropped the BEL before the console could escape it, showing
+    # evil\x1b]0;PWN\x1b[2J.json, a name that is not the file's
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / EVIL_NAME, json.loads(next(REFERENCE.glob("*.json")).read_text()))
+    r = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "60", "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    assert EVIL_SHOWN in r.stdout.splitlines() and "\x07" not in r.stdout
+
+
+def test_a_newline_in_a_run_s_file_name_stays_on_its_row(tmp_path):
+    (tmp_path / "results").mkdir()
+    write_json_atomic(tmp_path / "results" / "a\nb.json", json.loads(next(REFERENCE.glob("*.json")).read_text()))
+    r = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "200", "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert r.code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if "a\\nb.json" in line)
+    assert row.split()[-1] == "yours" and not any(line.startswith("b.json") for line in r.stdout.splitlines())
+    shown = run_cli("results", "show", str(tmp_path / "results" / "a\nb.json"), cwd=tmp_path)
+    assert f"results: {tmp_path}/results/a\\nb.json" in shown.stdout.splitlines()
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("5%%", "--fail-above is '5%%': write a percentage with one % sign"),
+    ("5_0", "--fail-above is '5_0', not a number"),                    # float() reads it as 50
+    ("\u0661\u0660", "not a number"),                                   # Arabic-Indic 10: float() reads it
+    ("1e400", "--fail-above is '1e400', not a finite number"),
+    ("1" * 400, "400 characters long"),
+])
+def test_fail_above_is_read_by_the_bounded_number_parser(folder, value, fragment):
+    assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", value, cwd=folder), fragment)
+
+
+def test_a_bare_fail_above_number_is_a_percentage():
+    assert units.parse_percent("5%", what="x") == pytest.approx(0.05)
+    assert units.parse_percent("5", what="x") == pytest.approx(0.05)
+    assert units.parse_percent(" 0.5 % ", what="x") == pytest.approx(0.005)
+    assert units.parse_percent("0", what="x") == 0.0
+
+
+def test_the_reference_runs_are_found_from_any_folder(tmp_path):
+    # they were looked for in ./results/reference only: from any other folder, "no runs yet" and a report
+    # "against 0 other runs"
+    shipped = sorted(p.name for p in REFERENCE.glob("*.json"))
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    doc = run_cli("results", "list", "--json", cwd=tmp_path, env=env).json()
+    assert sorted(s["run"] for s in doc["runs"] if s["origin"] == "reference") == shipped
+    assert str(REFERENCE) in doc["folders"]
+    # named by its file name from here; `latest` stays the newest of your own runs, and there is none here
+    r = run_cli("results", "diff", shipped[0], str(REFERENCE / shipped[0]), cwd=tmp_path, env=env)
+    assert_user_error(r, "the same run is given twice")
+    assert_user_error(run_cli("results", "show", "latest", cwd=tmp_path, env=env), "no runs of yours in",
+                      "rigbench bench")
+
+
+def test_help_examples_name_reference_runs_that_exist():
+    names = set()
+    for args in (("results", "--help"), ("results", "diff", "--help"), ("report", "--help")):
+        r = run_cli(*args)
+        assert r.code == 0, r.stderr
+        names |= {w for w in r.stdout.split() if w.startswith(("vm-", "results/reference/")) and w.endswith(".json")}
+    assert names and all((REFERENCE / Path(n).name).is_file() for n in names), names

@@ -206,9 +206,12 @@ CASE_WRAP = 22   # the case column's width when it wraps to make room for the 95
 
 
 def wrapped(text: str, width: int) -> str:
-    """A note or footer line wrapped to the console, continuation lines indented under its text."""
+    """A note or footer line wrapped to the console, continuation lines indented under its text.
+
+    Wrapped here only, at the console's own width (a column spare): rich wraps a line longer than the console
+    again, and a note wrapped at a wider floor came out re-broken mid-line, ragged, on a narrow terminal."""
     indent = " " * (text.index("] ") + 2) if text.startswith("[") and "] " in text else "  "
-    return textwrap.fill(text, width=max(width - 1, 40), subsequent_indent=indent, break_long_words=True,
+    return textwrap.fill(text, width=max(width - 1, 1), subsequent_indent=indent, break_long_words=True,
                          break_on_hyphens=False)
 
 
@@ -232,8 +235,10 @@ def renderables(doc: dict, title: str, out) -> list:
             break
     sentence = machine_sentence(doc)
     lines = [*notes, *peak_caption(doc).splitlines(), *run_lines(doc)]
-    return [*([Text(wrapped(sentence, out.width))] if sentence else []), table,
-            *(Text(wrapped(line, out.width)) for line in lines)]
+    # literal before Text(), and before wrapping so an escape counts its width: rich's Text drops BEL and CR as it
+    # is made, before the console could show their escapes
+    return [*([Text(wrapped(report.literal(sentence), out.width))] if sentence else []), table,
+            *(Text(wrapped(report.literal(line), out.width)) for line in lines)]
 
 
 def run_lines(doc: dict) -> list[str]:

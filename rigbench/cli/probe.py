@@ -7,7 +7,7 @@ from rich.text import Text
 
 from rigbench import guidelines
 from rigbench.probe import probe
-from rigbench.report import emit_json, show, table
+from rigbench.report import emit_json, one_line, show, table
 
 
 def _gib(n) -> str | None:
@@ -64,7 +64,8 @@ def _render(doc: dict) -> None:
     dd = doc.get("data_dir")
     if dd:
         out.append(table("Data directory", ["path", "mount", "device", "kind", "free"],
-                         [(dd["path"], dd["mount"], dd["device"], dd["kind"], _gib(dd["free_bytes"]))]))
+                         [(one_line(dd["path"]), one_line(dd["mount"]), dd["device"], dd["kind"],
+                           _gib(dd["free_bytes"]))]))
     if doc["gpus"]:
         gpu_rows = []
         for g in doc["gpus"]:

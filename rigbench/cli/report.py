@@ -38,13 +38,14 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
 
     \b
     RUN: a results file's path, a unique prefix of a file name in the results folders, or `latest`
-    (the default). More runs after the first are compared with it beside the reference runs.
+    (your newest run, the default). More runs after the first are compared with it beside the
+    reference runs.
 
     \b
     Examples:
-      rigbench report                               the newest run -> report.html
+      rigbench report                               your newest run -> report.html
       rigbench report latest --out ~/rig.html
-      rigbench report my-run.json results/reference/ci-vm.json --gpus rtx-3060,rtx-4090
+      rigbench report my-run.json vm-amd-epyc-2vcpu-20261202T170550Z.json --gpus rtx-3060,rtx-4090
     """
 
     out_path = html_report.check_out(out)
@@ -68,7 +69,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
         catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
     for p, why in passed_over:
-        report.echo(f"rigbench: reference run {p.name} left out of the report: {why}", err=True)
+        report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
     path = html_report.write(out_path, html_report.render(this, sections, __version__))
     if as_json:
@@ -76,5 +77,5 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
                           "compared_with": [str(r.path) for r in others],
                           "passed_over": [{"path": str(p), "why": why} for p, why in passed_over], "sections": [s.id for s in sections]})
     else:
-        report.echo(f"report: {path} ({this.path.name} against {len(others)} other run"
-                   f"{'s' if len(others) != 1 else ''})")
+        report.echo(f"report: {report.one_line(path)} ({report.one_line(this.path.name)} against {len(others)} "
+                    f"other run{'s' if len(others) != 1 else ''})")

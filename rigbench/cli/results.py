@@ -14,7 +14,7 @@ from rigbench import report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
-from rigbench.units import fmt_num, shown
+from rigbench.units import fmt_num, parse_percent
 
 FORMATS = ("table", "csv", "markdown", "json")
 
@@ -34,11 +34,13 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
     """Rows as a terminal table, CSV (header line, no notes) or a Markdown table (notes below it)."""
 
     if fmt == "csv":
+        # each cell literal (ESC as \x1b) before it is quoted: a kernel name or file name holding escape sequences
+        # must not drive the terminal the CSV is printed on, and CSV quotes what is left (commas, newlines)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows([["" if v is None else v for v in row] for row in rows])
-        click.echo(buf.getvalue(), nl=False)
+        w.writerow([report.literal(c) for c in columns])
+        w.writerows([["" if v is None else report.literal(v) for v in row] for row in rows])
+        report.echo(buf.getvalue(), nl=False)
         return
     if fmt == "markdown":
         def cell(v):
@@ -76,12 +78,12 @@ def _list(fmt: str) -> None:
         rows = [[s[c] if c != "devices" else " ".join(s[c]) for c in columns] for s in summaries]
         _emit_rows(None, columns, rows, fmt)
         return
-    rows = [[s["run"], s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
+    rows = [[report.one_line(s["run"]), s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
              ", ".join(s["devices"]) or "-", f"{s['valid']}/{s['measurements']}",
              s["status"] + (", quick" if s["quick"] else ""), s["origin"]] for s in summaries]
-    folders = " and ".join(str(f) for f, _ in runs_mod.folders())
+    folders = " and ".join(report.one_line(f) for f, _ in runs_mod.folders())
     notes = [f"valid: figures valid / measurements; runs from {folders}, newest first"]
-    notes += [f"passed over {p}: {why}" for p, why in skipped]
+    notes += [f"passed over {report.one_line(p)}: {why}" for p, why in skipped]
     if not summaries:
         notes.insert(0, "no runs yet: `rigbench bench` writes one")
     _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
@@ -97,11 +99,11 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         return
     if fmt == "table":
         v = run.view
-        title = f"{run.path.name}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
+        title = f"{report.one_line(run.path.name)}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
         report.show(*table.renderables(run.doc, title, report.console()))
         if v.status == "interrupted" and not v.doc.get("distributed"):
             report.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
-        report.echo(f"results: {run.path}")
+        report.echo(f"results: {report.one_line(run.path)}")
         return
     frame = frames.to_frame(run.view)
     columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",
@@ -115,7 +117,7 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
             vals = [fmt_num(_num(r.value)), fmt_num(_num(r.low)), fmt_num(_num(r.high)), r.unit,
                     _pct(_num(r.spread), 1), _pct(_num(r.fraction_of_peak), 0)]
         rows.append([r.kernel, r.device, r.dtype, r.case, *vals, status, r.reasons or None])
-    _emit_rows(f"{run.path.name}: {runs_mod.machine(run.doc)}, {run.doc.get('created_utc')}", columns, rows, fmt,
+    _emit_rows(f"{report.one_line(run.path.name)}: {runs_mod.machine(run.doc)}, {run.doc.get('created_utc')}", columns, rows, fmt,
                ["low, high: 95% confidence interval of the median (order statistics of the timed samples)"])
 
 
@@ -128,18 +130,6 @@ def _pct(x, digits: int) -> str | None:
 
 
 # ---------------------------------------------------------------- diff
-
-def parse_percent(text: str) -> float:
-    """'5%' or '5' -> 0.05; anything else (negative, not a number) is a ``UserError``."""
-    raw = str(text).strip().rstrip("%").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UserError(f"--fail-above {shown(text)} is not a percentage: write it like 5%") from None
-    if not math.isfinite(value) or value < 0:
-        raise UserError(f"--fail-above {shown(text)} must be a percentage of 0 or more, like 5%")
-    return value / 100.0
-
 
 def _cell(f, unit: str | None = None) -> str:
     """'0.215 TFLOP/s [0.213–0.217]': the value, its unit, its interval; * when INVALID in that run."""
@@ -184,7 +174,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             columns = ["kernel", *(["device"] if several else []), "dtype", "case", "A (baseline)", "B", "change",
                        "verdict"]
             justify = ["left"] * (len(columns) - 4) + ["right", "right", "right", "left"]
-            title = f"B = {run.path.name} against A = {base_name}" + ("" if several else f" ({mine[0].device})"
+            title = f"B = {report.one_line(run.path.name)} against A = {report.one_line(base_name)}" + ("" if several else f" ({mine[0].device})"
                                                                       if mine else "")
             notes = _diff_notes(mine, fail_above)
             setup = diff_mod.setup_differences(loaded[0], run)
@@ -237,13 +227,13 @@ def command():
     \b
     A run is a results file that `rigbench bench` wrote. RUN is a path, a unique prefix of a file
     name in the results folders (your per-user data folder, ./results, and results/reference: the
-    runs of real machines shipped with rigbench), or `latest`.
+    runs of real machines shipped with rigbench), or `latest` (your newest run).
 
     \b
     Examples:
       rigbench results list
       rigbench results show latest
-      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest    against a reference run
       rigbench results diff old.json new.json --fail-above 5%    exit 1 on a regression (for CI)
     """
 
@@ -286,12 +276,12 @@ def diff_command(runs, fail_above, fmt, as_json):
 
     \b
     Examples:
-      rigbench results diff results/reference/ci-vm.json latest
+      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest
       rigbench results diff before.json after.json --fail-above 5%
       rigbench results diff a.json b.json c.json --format markdown
     Exit codes: 0 no regression over the limit; 1 one or more (with --fail-above); 2 bad input.
     """
     if len(runs) < 2:
         raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
-    limit = parse_percent(fail_above) if fail_above is not None else None
+    limit = parse_percent(fail_above, what="--fail-above") if fail_above is not None else None
     _diff(tuple(runs), limit, _fmt(fmt, as_json))
