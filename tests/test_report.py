@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
-from rigbench import html_report
+from rigbench import html_report, plots
 from rigbench import runs
 from rigbench.probe import probe
 from test_results_cli import craft_run
@@ -186,3 +186,14 @@ def test_reference_runs_of_the_repository_are_readable():
         assert (run.doc.get("probe") or {}).get("cpu"), f"{path.name} has no probe"
         section = html_report.figures_section(run)
         assert any("<table" in b for b in section.body)
+
+
+@pytest.mark.parametrize("value", [10.0, 1e6, 1e20])
+def test_the_fraction_of_peak_plot_holds_any_value(value, recwarn):
+    # a recorded fraction beyond its interval over the peak was drawn past the axis's end: at 1e6 matplotlib failed
+    # to rasterise the label (RuntimeError), at 10 (the most a file may hold) the layout gave up with a warning
+    png = plots.fraction_of_peak([plots.Bar("gemm", value, 0.60, 0.64, valid=False), plots.Bar("conv", 0.5, 0.4, 0.6)],
+                                 "t")
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in recwarn if "Tight layout not applied" in str(w.message)]
+
