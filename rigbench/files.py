@@ -12,7 +12,8 @@ free name (``-2``, ``-3`` ...).
 
 Reading. A file a user gives (a results file, a price list) is read only if it is a regular file, up to a size
 cap (``MAX_INPUT_BYTES``): ``/dev/zero`` is not read until memory runs out and a FIFO is not waited on. JSON nested
-deeper than Python's parser can follow is refused with a message. Every document carries
+deeper than Python's parser can follow is refused with a message, and so is a rigbench document nested deeper than
+:data:`MAX_JSON_DEPTH`. Every document carries
 ``"schema": "rigbench.<kind>/<version>"``; a document from a newer schema version is refused, not misread.
 
 Where. A user's own files (runs without ``--out``, a refreshed price list) live in one per-user data folder:
@@ -41,6 +42,13 @@ from rigbench.errors import UserError
 MAX_INPUT_BYTES = 64 * 2 ** 20
 
 _UNIQUE_TRIES = 1000
+
+# The deepest nesting of objects and lists a rigbench document may have. Every file rigbench writes nests 6 levels
+# (a results file: measurements, a record, its conditions, a GPU state, its list of reasons); 100 leaves room for any
+# later field and stays far under the depth where Python's own recursive walkers of a document (its JSON writer,
+# dataclasses.asdict) pass the interpreter's default limit of 1,000 frames: near 500 levels, measured on
+# `results show --json`. Refused on reading, every command agrees on such a file instead of some failing later.
+MAX_JSON_DEPTH = 100
 
 DATA_DIR_ENV = "RIGBENCH_DATA_DIR"   # overrides the per-user data folder (tests, shared machines)
 
@@ -376,6 +384,20 @@ def loads(text: str, source: str, expected: str = "JSON") -> Any:
         raise UserError(f"{source} is not usable JSON ({str(exc).split(';')[0]}); expected {expected}") from None
 
 
+def json_depth(doc: Any, stop: int = MAX_JSON_DEPTH) -> int:
+    """How deep objects and lists nest in ``doc`` (``{}`` is 1, a number 0), counted without recursion; the count
+    stops at the first level past ``stop``."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > stop:
+                break
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _json_type(value: Any) -> str:
     """What a parsed JSON value is, as JSON names it."""
     return {list: "an array", dict: "an object", str: "a string", bool: "true or false", type(None): "null"}.get(
@@ -405,4 +427,7 @@ def read_json(path: str | os.PathLike, kind: str, max_version: int) -> dict:
             f"{path} is rigbench.{kind}/{parsed[1]}, newer than this rigbench reads "
             f"(up to /{max_version}): upgrade rigbench"
         )
+    if json_depth(doc) > MAX_JSON_DEPTH:
+        raise UserError(f"{path} nests objects and lists more than {MAX_JSON_DEPTH} levels deep, more than a "
+                        f"rigbench.{kind} file can (rigbench writes 6): is it the right file?")
     return doc

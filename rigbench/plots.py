@@ -249,7 +249,10 @@ def fraction_of_peak(bars: list[Bar], title: str) -> bytes:
                 va="center", fontsize=8)
     ax.axvline(1.0, color="#c53030", linewidth=1, linestyle="--")
     ax.set_yticks(ys, [_text(b.label) for b in bars], fontsize=8)
-    ax.set_xlim(0, max(1.15, max((b.high or b.value) for b in bars) * 1.15) if bars else 1.15)
+    # the axis holds each bar's end and its whisker's, whichever is further: a recorded fraction need not lie inside
+    # its interval over the peak (a file edited by hand), and a label drawn past the axis's end made matplotlib
+    # rasterise text millions of pixels out and fail
+    ax.set_xlim(0, max(1.15, max(max(b.value, b.high or 0.0) for b in bars) * 1.15) if bars else 1.15)
     ax.set_xlabel("fraction of the device's peak (dashed: the peak); error bars: 95% interval")
     ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, axis="x", alpha=0.3)

@@ -1,6 +1,7 @@
 """The results document, with one owner: everything that reads a ``rigbench bench`` file goes through here.
 
-:func:`load` reads a file (older versions migrated, newer ones refused, every field's type checked), :class:`Results`
+:func:`load` reads a file (older versions migrated, newer ones refused, every field's type checked, values no run
+writes refused: :func:`validate`), :class:`Results`
 is the typed view the model, the guidelines, the cost planner, ``compare`` and the bench table read, and
 :func:`newest`/:func:`results_dir`/:func:`reserve_path` say where results live. Which figure may be used is decided
 here, from the structured reasons :mod:`rigbench.validity` wrote: ``Results.ok(kernel=..., device=...)`` gives
@@ -42,9 +43,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from rigbench import intervals, validity
+from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
-from rigbench.files import json_files, read_json, user_data_dir
+from rigbench.files import dumps, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY
 
 KIND = "results"
@@ -85,11 +86,15 @@ PROBE = {"type": ("object", "null"), "properties": {
     "memory": {"type": _OBJ, "properties": {"total_bytes": _NUM, "usable_bytes": _NUM, "limit_bytes": _NUM,
                                             "available_bytes": _NUM}},
     "os": {"type": _OBJ, "properties": {"system": _STR, "release": _STR, "distribution": _STR,
-                                        "virtualization": _STR, "container": _STR, "dmi_product_name": _STR}},
-    "host": {"type": ("object", "string", "null"), "properties": {"hostname": _STR, "power": _OBJ}},
+                                        "virtualization": _STR, "virtualisation": _STR, "container": _STR,
+                                        "dmi_product_name": _STR, "chassis": {"type": _OBJ, "properties": {
+                                            "type": _INT, "name": _STR, "class": _STR, "reason": _STR}}}},
+    "host": {"type": ("object", "string", "null"), "properties": {"hostname": _STR, "power": {
+        "type": _OBJ, "properties": {"on_battery": ("boolean", "null"), "reason": _STR}}}},
+    "gpu_error": _STR, "gpu_binding_warning": _STR,
     "data_dir": _OBJ, "software": {"type": _OBJ, "properties": {"python": _STR, "torch": _STR}},
     "gpus": {"type": ("array", "null"), "items": {"type": "object", "properties": {
-        "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
+        "index": _INT, "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
     "disks": {"type": ("array", "null"), "items": {"type": "object", "properties": {
         "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _NUM, "kind": _STR, "kind_note": _STR}}}}}
 
@@ -169,10 +174,14 @@ def _members(spec: dict, value: dict) -> Iterator[tuple[str, object]]:
             yield key, spec["values"]
 
 
-def _check(value, t, where: str) -> str | None:
-    """The first type error under ``where``, or None."""
+def _check(value, t, where: str, finite: bool = False) -> str | None:
+    """The first type error under ``where``, or None. ``finite``: a number must be finite, as in a file: Python's
+    JSON reader takes ``NaN`` and ``Infinity``, which no rigbench file holds (:func:`rigbench.files.dumps` writes
+    them as null); a document still in memory (a run being written) may hold them."""
     spec = _spec(t)
     names = _names(spec)
+    if finite and isinstance(value, float) and not math.isfinite(value) and {"number", "integer"} & set(names):
+        return f"{where} is {'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}, not a finite number"
     if not any(_is(value, n) for n in names):
         want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
         return f"{where} is {_describe(value)}, expected {want}"
@@ -183,30 +192,119 @@ def _check(value, t, where: str) -> str | None:
             if key not in value:
                 return f"{where or 'the document'} has no {key!r}"
         for key, sub in _members(spec, value):
-            err = _check(value[key], sub, f"{where}.{key}" if where else key)
+            err = _check(value[key], sub, f"{where}.{key}" if where else key, finite)
             if err:
                 return err
     if isinstance(value, list) and "items" in spec:
         for i, item in enumerate(value):
-            err = _check(item, spec["items"], f"{where}[{i}]")
+            err = _check(item, spec["items"], f"{where}[{i}]", finite)
             if err:
                 return err
     return None
 
 
-def validate(doc: dict, path: str | os.PathLike = "results document") -> dict:
-    """Raise a one-line ``UserError`` naming the first field whose type is wrong; return ``doc``."""
-    err = _check(doc, TYPES, "")
+# The devices a measurement may name: what the suite runner and the distributed worker write, ``cpu`` and ``cuda:N``
+# (N the index torch and NVML count from 0). Any other name matches no GPU of the probe, or the wrong one.
+DEVICE = re.compile(r"cpu|cuda:[0-9]+", re.ASCII)
+
+# The largest fraction of its device's peak a file may hold. Above 1 a figure is impossible as measured (nothing runs
+# faster than its hardware): the runner marks it invalid ("above_peak", rigbench.validity), and so does the loader
+# for a file that does not, since a peak a little wrong (a clock read low, data a cache held) is a real run's fault.
+# Ten times the peak is not: it is a value or a peak wrong by an order of magnitude (a unit, a digit, a hand edit),
+# and no table, plot or comparison of it means anything, so the file is refused.
+MAX_FRACTION_OF_PEAK = 10.0
+
+# Where the loader leaves what it read otherwise than written (a GPU id this catalog does not know), as lines for a
+# person; the document keeps every other field as written.
+NOTES = "notes_on_reading"
+
+
+def _values_error(doc: dict) -> str | None:
+    """The first measurement value no run can have written (a device that is no device, a negative rate, a fraction
+    of the peak beyond :data:`MAX_FRACTION_OF_PEAK`, an interval that is inverted or leaves out its median), or None.
+    Types are checked before (:func:`_check`); a number that is not finite (a document in memory) is left alone."""
+    for i, m in enumerate(doc.get("measurements") or []):
+        where = f"measurements[{i}]"
+        if not DEVICE.fullmatch(m["device"]):
+            shown = m["device"] if len(m["device"]) <= 40 else m["device"][:37] + "..."
+            return f"{where}.device is {shown!r}, expected cpu or cuda:N (N = 0, 1, ...)"
+        value = m.get("value")
+        if _finite(value) and value < 0:
+            return f"{where}.value is {value:g}, below zero: a rate of work is 0 or more (null when none was measured)"
+        frac = m.get("fraction_of_peak")
+        if _finite(frac) and not 0 <= frac <= MAX_FRACTION_OF_PEAK:
+            return (f"{where}.fraction_of_peak is {frac:g}, expected 0 to {MAX_FRACTION_OF_PEAK:g} (1 is the device's "
+                    "peak; ten times it means a wrong value or a wrong peak)")
+        for key in ("ci_low_s", "ci_high_s"):
+            if _finite(m.get(key)) and m[key] <= 0:
+                return f"{where}.{key} is {m[key]:g}, expected a time above zero"
+        low, high, median = m.get("ci_low_s"), m.get("ci_high_s"), m.get("median_s")
+        if _finite(low) and _finite(high):
+            if low > high:
+                return f"{where}.ci_low_s ({low:g} s) is above ci_high_s ({high:g} s): the interval is inverted"
+            if _finite(median) and not low <= median <= high:
+                # the interval is two order statistics of the samples the median is taken from (rigbench.intervals):
+                # it holds the median by construction
+                return (f"{where}.median_s ({median:g} s) lies outside its confidence interval ci_low_s to ci_high_s "
+                        f"({low:g} to {high:g} s)")
+    return None
+
+
+def _above_peak(doc: dict) -> None:
+    """Mark a measured figure above its device's peak invalid, with the runner's structured reason, where the file
+    does not already: whatever its ``valid`` says, such a figure cannot be trusted."""
+    for m in doc.get("measurements") or []:
+        why = validity.above_peak(m.get("fraction_of_peak"))
+        if m.get("status") != "ok" or why is None:
+            continue
+        reasons = m.get("invalid_reasons") or []
+        if not any(isinstance(r, dict) and r.get("code") == "above_peak" for r in reasons):
+            m["invalid_reasons"] = [*reasons, why]
+        m["valid"] = False
+
+
+def _catalog_ids(probe: dict | None, where: str, path) -> list[str]:
+    """Read each GPU's ``catalog_id`` of a probe through this rigbench's catalog: an id it knows becomes the catalog's
+    own spelling; one it does not (a file from a newer rigbench, a hand edit) becomes null, as for a card that was not
+    in the catalog when probed, so every reader judges it as not in the catalog instead of refusing it as a name
+    typed wrong. Returns a note for each id it set aside."""
+    notes = []
+    gpus = (probe or {}).get("gpus") or []
+    for i, g in enumerate(gpus):
+        cid = g.get("catalog_id")
+        if not cid:
+            continue
+        known = catalog.find(cid)
+        g["catalog_id"] = known.id if known is not None else None
+        if known is None:
+            shown = cid if len(cid) <= 40 else cid[:37] + "..."
+            notes.append(f"{path}: {where}gpus[{i}].catalog_id {shown!r} is not a card of this rigbench's catalog "
+                         f"(written by a newer one?): {g.get('name') or 'the GPU'} is judged as not in the catalog")
+    return notes
+
+
+def validate(doc: dict, path: str | os.PathLike = "results document", from_file: bool = False) -> dict:
+    """Raise a one-line ``UserError`` naming the first field whose type or value is wrong; return ``doc``, a figure
+    above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
+    ``doc`` was read from a file, where every number is finite."""
+    err = _check(doc, TYPES, "", from_file) or _values_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
+    _above_peak(doc)
+    notes = _catalog_ids(doc.get("probe"), "probe.", path)
+    if notes:
+        doc[NOTES] = notes
     return doc
 
 
 def validate_probe(doc: dict, path: str | os.PathLike = "probe document") -> dict:
     """The ``probe`` part of :func:`validate` for a ``rigbench probe --json`` file; return ``doc``."""
-    err = _check(doc, PROBE, "")
+    err = _check(doc, PROBE, "", True)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.probe file")
+    notes = _catalog_ids(doc, "", path)
+    if notes:
+        doc[NOTES] = notes
     return doc
 
 
@@ -272,7 +370,7 @@ def migrate(doc: dict) -> dict:
 
 def load_document(path: str | os.PathLike) -> dict:
     """The document of a results file, migrated and type-checked; anything wrong with it is a ``UserError``."""
-    return validate(migrate(read_json(path, KIND, VERSION)), path)
+    return validate(migrate(read_json(path, KIND, VERSION)), path, from_file=True)
 
 
 def load(path: str | os.PathLike) -> "Results":
@@ -450,6 +548,11 @@ class Results:
     conditions = property(lambda self: self.doc.get("conditions") or {})
 
     @property
+    def notes(self) -> list[str]:
+        """What was read otherwise than written (:func:`validate`), one line each; empty for most files."""
+        return list(self.doc.get(NOTES) or [])
+
+    @property
     def machine(self) -> dict:
         """The machine's movement over the run: ``drift`` of the reference, ``steal``, ``others``, ``loadavg_1m``."""
         return self.doc.get("machine") or {}
@@ -552,6 +655,22 @@ def records(doc: "dict | Results | None") -> list[dict]:
     if not isinstance(doc, dict) or not isinstance(doc.get("measurements"), list):
         return []
     return [f.raw for f in Results(doc).figures]
+
+
+def run_id(doc: "dict | Results") -> tuple[str, str] | None:
+    """Which run a document is: the host it ran on and when it started (``created_utc``), the same in every copy of
+    its file under any name; None where the file says neither. Copies of one run are one run, not many."""
+    doc = doc.doc if isinstance(doc, Results) else doc
+    host, created = doc.get("host"), doc.get("created_utc")
+    return (host, created) if host and created else None
+
+
+def copy_key(doc: "dict | Results") -> tuple | None:
+    """What every copy of one run's file shares: :func:`run_id` and the figures as written (a copy edited to other
+    figures, a planted slowdown to try a gate on, is another run to set beside it); None without a run id."""
+    view = doc if isinstance(doc, Results) else Results.of(doc)
+    rid = run_id(view)
+    return None if rid is None else (rid, dumps([f.raw for f in view.figures], indent=None))
 
 
 # ------------------------------------------------------------------------------------------------ where results live

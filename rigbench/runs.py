@@ -136,12 +136,21 @@ def resolve(arg: str, cwd=None) -> Run:
     return matches[0]
 
 
+def same_run_key(run: Run) -> tuple:
+    """What two names of one run share: its file (two spellings, a link) or, for a copy of the file, the run's
+    identity with the same figures (:func:`rigbench.results.copy_key`)."""
+    key = results.copy_key(run.view)
+    return ("file", run.path.resolve()) if key is None else ("run", key)
+
+
 def resolve_all(args, cwd=None) -> list[Run]:
-    """The runs ``args`` name (:func:`resolve`), each once: one run named twice (two spellings of one file, or a
-    prefix and a path) is a ``UserError``, since a run set beside itself says nothing."""
+    """The runs ``args`` name (:func:`resolve`), each once: one run named twice (two spellings of one file, a prefix
+    and a path, or a copy of its file: :func:`same_run_key`) is a ``UserError``, since a run set beside itself says
+    nothing."""
     loaded = [resolve(a, cwd) for a in args]
-    names = [r.path.resolve() for r in loaded]
-    if len(set(names)) < len(names):
+    paths = [r.path.resolve() for r in loaded]
+    keys = [same_run_key(r) for r in loaded]
+    if len(set(paths)) < len(paths) or len(set(keys)) < len(keys):
         raise UserError("the same run is given twice: name different runs (`rigbench results list` shows them)")
     return loaded
 

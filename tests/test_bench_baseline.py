@@ -1,5 +1,6 @@
 """The machine against its own past: reference cycles against the quietest earlier run of the same machine."""
 
+import itertools
 import json
 
 import pytest
@@ -10,8 +11,13 @@ from rigbench.bench import baseline
 WORKLOAD = "float32 matrix product 512x512x512 on the usable cores (torch)"
 
 
-def _run(host="vm", readings=((0.00190, 3200),), torch="2.13.0+cpu", cores=2):
-    return {"schema": "rigbench.results/2", "host": host, "created_utc": "2026-12-02T16:00:00Z", "status": "complete",
+_STARTED = itertools.count()     # each crafted run starts a second after the one before: runs, not copies of one
+
+
+def _run(host="vm", readings=((0.00190, 3200),), torch="2.13.0+cpu", cores=2, created_utc=None):
+    n = next(_STARTED)
+    created_utc = created_utc or f"2026-12-02T{16 + n // 3600 % 8:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z"
+    return {"schema": "rigbench.results/2", "host": host, "created_utc": created_utc, "status": "complete",
             "probe": {"cpu": {"brand": "AMD EPYC", "usable_cores": cores}, "software": {"torch": torch}},
             "conditions": {"start": {"torch_threads": 2}}, "measurements": [],
             "machine": {"reference": {"workload": WORKLOAD,
@@ -122,3 +128,22 @@ def test_only_the_newest_earlier_values_of_a_figure_count():
     runs = [(None, {**_run(), "measurements": [_figure(float(v))]}) for v in range(1, 9)]
     assert baseline.figure_history(runs)[("gemm", "cpu", "float32", "1024³")] == [4.0, 5.0, 6.0, 7.0, 8.0]
     assert baseline.FIGURE_HISTORY == 5
+
+
+def test_copies_of_one_run_are_one_earlier_run(tmp_path):
+    # ten copies of one reference run (cp a.json b.json ...) counted as ten earlier runs: "runs": 10 in the
+    # baseline, and the same figure ten times in the history a new figure is held against
+    one = _run(readings=((0.00190, 3200),))                                   # 6.08 Mcycles
+    one["measurements"] = [{"kernel": "gemm", "device": "cpu", "dtype": "float32", "label": "2048³", "status": "ok",
+                            "value": 0.132, "unit": "TFLOP/s", "valid": True, "invalid_reasons": []}]
+    for n in range(10):
+        _write(tmp_path, f"copy-{n}.json", one)
+    other = dict(_run(readings=((0.00200, 3200),)), measurements=[dict(one["measurements"][0], value=0.120)])
+    _write(tmp_path, "other.json", other)                                     # 6.40 Mcycles, another run
+    runs = baseline.earlier(baseline.signature(one), [tmp_path])
+    assert len(runs) == 2
+    base = baseline.find(baseline.signature(one), [tmp_path], runs=runs)
+    assert base["runs"] == 2 and base["mcycles"] == pytest.approx(6.08) and "copy-" in base["file"]
+    history = baseline.figure_history(runs)
+    assert sorted(history[("gemm", "cpu", "float32", "2048³")]) == [0.120, 0.132]
+

@@ -824,6 +824,15 @@ def test_the_dmi_chassis_type_decides_before_the_model_name_and_the_cpu(tmp_path
     assert g.machine_kind(_chassis_machine(tmp_path, None, battery=True)).kind == "laptop"
 
 
+def test_a_chassis_class_without_its_type_still_says_what_was_seen():
+    # a file edited to {"class": "laptop"} alone ended `recommend` in KeyError: 'type'
+    m = g.Machine(source="results", label="t", chassis={"class": "laptop"})
+    k = g.machine_kind(m)
+    assert k.kind == "laptop" and "the DMI chassis class laptop" in k.why
+    m = g.Machine(source="results", label="t", chassis={"type": 3, "class": "desktop"})
+    assert "the DMI chassis type 3 (unnamed)" in g.machine_kind(m).why
+
+
 def test_kind_of_recorded_machines(tmp_path):
     laptop = _tree_machine(tmp_path, "laptop-i7-8750h", affinity=12)          # XPS 15 9570, on battery
     k = g.machine_kind(laptop)

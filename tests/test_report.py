@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
-from rigbench import html_report
+from rigbench import html_report, plots
 from rigbench import runs
 from rigbench.probe import probe
 from test_results_cli import craft_run
@@ -262,3 +262,14 @@ def test_a_newline_in_the_out_path_stays_on_the_line(tmp_path):
     assert (tmp_path / "a\nb.html").is_file()
     assert r.stdout.splitlines() == [f"report: a\\nb.html (a-20260101T000000Z.json against {len(SHIPPED)} other "
                                      f"run{'s' if len(SHIPPED) != 1 else ''})"]
+
+
+@pytest.mark.parametrize("value", [10.0, 1e6, 1e20])
+def test_the_fraction_of_peak_plot_holds_any_value(value, recwarn):
+    # a recorded fraction beyond its interval over the peak was drawn past the axis's end: at 1e6 matplotlib failed
+    # to rasterise the label (RuntimeError), at 10 (the most a file may hold) the layout gave up with a warning
+    png = plots.fraction_of_peak([plots.Bar("gemm", value, 0.60, 0.64, valid=False), plots.Bar("conv", 0.5, 0.4, 0.6)],
+                                 "t")
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in recwarn if "Tight layout not applied" in str(w.message)]
+

@@ -15,7 +15,7 @@ from rigbench import validity
 from rigbench.bench.runner import run_suite
 from rigbench.prices import cloud
 from rigbench.errors import UserError
-from rigbench.files import write_json_atomic
+from rigbench.files import json_depth, write_json_atomic
 
 # Modules that WRITE measurements (build the list a run produces) may touch the key; nobody else reads it.
 WRITERS = {"rigbench/results.py", "rigbench/bench/runner.py", "rigbench/bench/distributed.py",
@@ -217,3 +217,149 @@ def test_clock_events_and_power_come_from_every_nvml_reading_of_the_figure():
     f = results.Results.of(_doc([rec])).figures[0]
     assert f.power_w() == (251.5, "gpu_after_round_1")
     assert f.clock_events() == {"sw_power_cap", "hw_thermal_slowdown"}
+
+
+# ------------------------------------------------------------------------------------------------ values no run writes
+
+REFERENCE_RUN = next((REPO / "results" / "reference").glob("*.json"))
+
+
+def _edited(tmp_path, edit, name="m.json") -> Path:
+    """The committed reference run with ``edit`` applied to its document, written to ``tmp_path/name``."""
+    doc = json.loads(REFERENCE_RUN.read_text(encoding="utf-8"))
+    edit(doc)
+    (tmp_path / name).write_text(json.dumps(doc), encoding="utf-8")
+    return tmp_path / name
+
+
+def _gemm(doc) -> dict:
+    """The float32 2048³ matrix product of the reference run, whatever its index."""
+    return next(m for m in doc["measurements"] if m["kernel"] == "gemm" and m.get("label") == "2048³"
+                and m["dtype"] == "float32")
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # fraction_of_peak above ten times the peak, or below zero; NaN and Infinity, which Python's JSON reader takes
+    (lambda m: m.update(fraction_of_peak=1e6), "fraction_of_peak is 1e+06, expected 0 to 10"),
+    (lambda m: m.update(fraction_of_peak=-0.5), "fraction_of_peak is -0.5, expected 0 to 10"),
+    (lambda m: m.update(fraction_of_peak=float("inf")), "fraction_of_peak is Infinity, not a finite number"),
+    (lambda m: m.update(value=float("nan")), "value is NaN, not a finite number"),
+    # a negative rate of work
+    (lambda m: m.update(value=-5.0), "value is -5, below zero"),
+    # devices no runner writes: a negative GPU index passed `index < len(gpus)` and indexed from the end
+    (lambda m: m.update(device="cuda:-1"), "device is 'cuda:-1', expected cpu or cuda:N"),
+    (lambda m: m.update(device="gpu0"), "device is 'gpu0', expected cpu or cuda:N"),
+    # an inverted interval (low twice high), one below zero, one that leaves its median out
+    (lambda m: m.update(ci_low_s=m["ci_high_s"] * 2), "ci_low_s (0.26606 s) is above ci_high_s (0.13303 s)"),
+    (lambda m: m.update(ci_low_s=-1.0), "ci_low_s is -1, expected a time above zero"),
+    (lambda m: m.update(median_s=m["ci_high_s"] * 1.5), "median_s (0.199545 s) lies outside its confidence interval"),
+])
+def test_a_measurement_value_no_run_writes_is_refused_on_load(tmp_path, edit, fragment):
+    path = _edited(tmp_path, lambda d: edit(_gemm(d)))
+    doc = json.loads(path.read_text())
+    index = doc["measurements"].index(_gemm(doc))
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: measurements[{index}].{fragment}")
+    assert str(exc.value).endswith("not a valid rigbench.results file") and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("args", [("results", "show", "m.json"), ("results", "show", "m.json", "--format", "csv"),
+                                  ("report", "m.json", "--out", "r.html")])
+def test_every_command_refuses_a_negative_value_alike(tmp_path, args):
+    # `results show` printed -5.00 TFLOP/s INVALID and its csv "no figure recorded"; `report` drew a plot of a
+    # fraction of the peak of a million (a traceback inside matplotlib)
+    _edited(tmp_path, lambda d: _gemm(d).update(value=-5.0, fraction_of_peak=1e6))
+    assert_user_error(run_cli(*args, cwd=tmp_path), "m.json: measurements[", "value is -5, below zero")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_figure_above_its_peak_is_invalid_whatever_the_file_says(tmp_path):
+    # 3.0 of the peak with "valid": true: shown as a valid figure; now marked as the runner marks it
+    path = _edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=3.0, valid=True, invalid_reasons=[]))
+    view = results.load(path)
+    f = next(f for f in view.figures if f.raw is _gemm(view.doc))
+    assert f.measured and not f.valid
+    assert f.reasons == [{"code": "above_peak", "value": 3.0, "limit": 1.0,
+                          "text": "300% of the peak: the peak or the timing is wrong"}]
+    assert f not in view.ok("gemm") and f in view.invalid("gemm")
+    # at the peak it stays as written
+    at_peak = results.load(_edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=1.0), "p.json"))
+    assert next(f for f in at_peak.figures if f.raw is _gemm(at_peak.doc)).valid
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda os_: os_.update(chassis="x"), "probe.os.chassis is a string, expected an object or null"),
+    (lambda os_: os_.update(chassis={"type": "9", "class": "laptop"}), "probe.os.chassis.type is a string"),
+    (lambda os_: os_.update(chassis={"class": 1}), "probe.os.chassis.class is a number"),
+    (lambda os_: os_.update(virtualisation=5), "probe.os.virtualisation is a number"),
+])
+def test_probe_os_is_typed_down_to_what_the_guidelines_read(tmp_path, edit, fragment):
+    # chassis "x" ended `recommend` in AttributeError: 'str' object has no attribute 'get'
+    _edited(tmp_path, lambda d: edit(d["probe"]["os"]))
+    assert_user_error(run_cli("recommend", "m.json", cwd=tmp_path), f"m.json: {fragment}")
+
+
+def test_a_probe_s_power_and_gpu_fields_are_typed(tmp_path):
+    path = _edited(tmp_path, lambda d: d["probe"]["host"].update(power={"on_battery": "yes"}))
+    with pytest.raises(UserError, match=r"probe\.host\.power\.on_battery is a string, expected a boolean or null"):
+        results.load(path)
+    path = _edited(tmp_path, lambda d: d["probe"].update(gpus=[{"index": "0", "name": "x"}]))
+    with pytest.raises(UserError, match=r"probe\.gpus\[0\]\.index is a string"):
+        results.load(path)
+    path = _edited(tmp_path, lambda d: d["probe"].update(gpu_error=["no", "NVML"]))
+    with pytest.raises(UserError, match=r"probe\.gpu_error is a list"):
+        results.load(path)
+
+
+def test_a_gpu_id_this_catalog_does_not_know_is_read_as_not_in_the_catalog(tmp_path):
+    # the id of a newer catalog was refused by `recommend` as a name the user mistyped ("unknown GPU 'nosuch'")
+    mystery = {"index": 0, "name": "Mystery", "catalog_id": "nosuch"}
+    path = _edited(tmp_path, lambda d: d["probe"].update(gpus=[mystery, {"index": 1, "name": "x",
+                                                                         "catalog_id": "RTX 2080 Ti"}]))
+    view = results.load(path)
+    assert [g["catalog_id"] for g in view.probe["gpus"]] == [None, "rtx-2080-ti"]   # the catalog's own spelling
+    assert view.notes == [f"{path}: probe.gpus[0].catalog_id 'nosuch' is not a card of this rigbench's catalog "
+                          "(written by a newer one?): Mystery is judged as not in the catalog"]
+    assert results.load(REFERENCE_RUN).notes == []
+    r = run_cli("recommend", "m.json", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert "m.json: probe.gpus[0].catalog_id 'nosuch' is not a card of this rigbench's catalog" in doc["notes"][1]
+    assert "Mystery is not in the catalog: the model cannot judge it" in json.dumps(doc["profiles"])
+    # a probe file alike
+    probe = dict(json.loads(path.read_text())["probe"], schema="rigbench.probe/1")
+    (tmp_path / "p.json").write_text(json.dumps(probe))
+    r = run_cli("recommend", "p.json", "--json", cwd=tmp_path)
+    assert r.code == 0 and "p.json: gpus[0].catalog_id 'nosuch' is not a card" in r.json()["notes"][1], r.stderr
+
+
+@pytest.mark.parametrize("args", [("results", "show", "deep.json"), ("results", "show", "--json", "deep.json"),
+                                  ("results", "diff", str(REFERENCE_RUN), "deep.json"), ("recommend", "deep.json"),
+                                  ("report", "deep.json", "--out", "r.html")])
+def test_every_command_refuses_a_file_nested_500_deep_alike(tmp_path, args):
+    # `results show` and `diff` read it (exit 0); `show --json`, `recommend` and `report` hit Python's recursion
+    # limit further on and said "the input nests too deeply to be read (thousands of brackets)", naming no file
+    _edited(tmp_path, lambda d: d.update(junk=json.loads("[" * 500 + "]" * 500)), "deep.json")
+    assert_user_error(run_cli(*args, cwd=tmp_path), "deep.json nests objects and lists more than 100 levels deep",
+                      "rigbench writes 6")
+
+
+def test_a_file_nested_100_deep_is_read(tmp_path):
+    # the limit counts the document's own level too: {"junk": [[...]]} with 99 lists is 100 deep
+    path = _edited(tmp_path, lambda d: d.update(junk=json.loads("[" * 99 + "]" * 99)))
+    assert results.load(path).doc["junk"] is not None
+    deeper = _edited(tmp_path, lambda d: d.update(junk=json.loads("[" * 100 + "]" * 100)), "d.json")
+    with pytest.raises(UserError, match="more than 100 levels deep"):
+        results.load(deeper)
+    assert max(json_depth(json.loads(p.read_text())) for p in (REPO / "results" / "reference").glob("*.json")) == 6
+
+
+def test_a_run_is_its_host_and_start_in_every_copy(tmp_path):
+    doc = json.loads(REFERENCE_RUN.read_text())
+    assert results.run_id(doc) == (doc["host"], doc["created_utc"])
+    assert results.run_id({"host": "vm"}) is None
+    copy = _edited(tmp_path, lambda d: None)
+    slowed = _edited(tmp_path, lambda d: _gemm(d).update(value=_gemm(d)["value"] / 2), "s.json")
+    assert results.copy_key(results.load(copy)) == results.copy_key(results.load(REFERENCE_RUN))
+    assert results.copy_key(results.load(slowed)) != results.copy_key(results.load(REFERENCE_RUN))

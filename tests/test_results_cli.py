@@ -13,6 +13,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from rigbench import diff as diff_mod, frames, intervals, results, runs as runs_mod, units
 from rigbench.bench import schema
+from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 
 GEMM_FLOPS = 2 * 1024 ** 3          # one 1024³ matrix product
@@ -254,6 +255,24 @@ def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "five", cwd=folder),
                       "--fail-above is 'five', not a number")
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "at least 0")
+
+
+def test_a_copy_of_a_run_is_the_same_run_but_an_edited_copy_is_another(folder):
+    # `report run.json copy.json` made a page "against 1 other run": the run beside its own copy
+    res = folder / "results"
+    (folder / "copy.json").write_bytes((res / "slow-20260102T000000Z.json").read_bytes())
+    names = [runs_mod.resolve("slow", cwd=folder), runs_mod.load_run(folder / "copy.json")]
+    assert runs_mod.same_run_key(names[0]) == runs_mod.same_run_key(names[1])
+    with pytest.raises(UserError, match="the same run is given twice"):
+        runs_mod.resolve_all(["slow", str(folder / "copy.json")], cwd=folder)
+    assert_user_error(run_cli("report", "slow", "copy.json", "--out", "r.html", cwd=folder),
+                      "the same run is given twice")
+    assert not (folder / "r.html").exists()
+    # a copy planted with other figures (a slowdown to try the gate on) is set beside the run it came from
+    doc = json.loads((folder / "copy.json").read_text())
+    results.Results.of(doc).figures[0].raw["median_s"] *= 1.2
+    (folder / "copy.json").write_text(json.dumps(doc))
+    assert len(runs_mod.resolve_all(["slow", str(folder / "copy.json")], cwd=folder)) == 2
 
 
 def test_frame_has_one_row_per_measurement_with_intervals(folder):

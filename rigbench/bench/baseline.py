@@ -74,8 +74,9 @@ def median_of(doc: dict) -> float | None:
 
 
 def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list[tuple[Path, dict]]:
-    """This machine's earlier runs, oldest first: the newest :data:`HISTORY` files of ``folders`` whose
-    :func:`signature` is ``sig`` (``exclude``, this run's own file, left out)."""
+    """This machine's earlier runs, oldest first: of the newest :data:`HISTORY` runs in ``folders``, those whose
+    :func:`signature` is ``sig`` (``exclude``, this run's own file, left out). A run is read once however many
+    files hold it (:func:`rigbench.results.run_id`): copies of one run are not a history."""
     if not sig.get("workload") or not sig.get("host"):
         return []
     found: dict[tuple[int, int], tuple[float, Path]] = {}     # one entry per file, however many names lead to it
@@ -88,16 +89,21 @@ def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list
         skip = None
     if skip is not None:
         found.pop((skip.st_dev, skip.st_ino), None)
-    newest = [p for _, p in sorted(found.values(), key=lambda t: t[0])][-HISTORY:]
-    out = []
-    for path in newest:
+    out, read = [], set()
+    for _, path in sorted(found.values(), key=lambda t: t[0], reverse=True):
+        if len(read) >= HISTORY:
+            break
         try:
             doc = results.load_document(path)
         except (UserError, OSError):
             continue
+        run = results.run_id(doc) or path
+        if run in read:     # a copy of a run already read (cp a.json b.json): one run of the machine, counted once
+            continue
+        read.add(run)
         if signature(doc) == sig:
             out.append((path, doc))
-    return out
+    return out[::-1]
 
 
 def find(sig: dict, folders: list[Path], exclude: Path | None = None,

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         _stdout_to_devnull()
         fail(f"cannot write the output: {exc.strerror or exc}")
     except RecursionError:  # input nested too deeply for some parser below: bad input, not a crash
-        fail("the input nests too deeply to be read (thousands of brackets); check the file or value given")
+        fail("the input nests too deeply to be read; check the file or value given")
     except Exception as exc:  # noqa: BLE001 - re-raised below unless torch itself failed to import
         if not _torch_failed_to_import(exc):
             raise

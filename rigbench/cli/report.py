@@ -56,11 +56,12 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     reference_dirs = {folder.resolve() for folder, origin in runs_mod.folders() if origin == "reference"}
     # a reference run that cannot be read is left out of the page; say so rather than compare with fewer in silence
     passed_over = [(p, why) for p, why in skipped if p.parent.resolve() in reference_dirs]
-    seen = {this.path.resolve()}
+    seen = {this.path.resolve(), runs_mod.same_run_key(this)}
     others = []
     for r in [*chosen[1:], *refs]:
-        if r.path.resolve() not in seen:
-            seen.add(r.path.resolve())
+        # a reference run that is this run's own file, or a copy of it, is not another run to compare with
+        if r.path.resolve() not in seen and runs_mod.same_run_key(r) not in seen:
+            seen.update((r.path.resolve(), runs_mod.same_run_key(r)))
             others.append(r)
     opts = html_report.Options(buy=buy, rent=rent, hours_per_month=hours_per_month, months=months)
     if gpus is not None:
@@ -68,6 +69,8 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         if not opts.gpus:
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
         catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
+    for note in (n for r in chosen for n in r.view.notes):
+        report.echo(f"rigbench: note: {note}", err=True)
     for p, why in passed_over:
         report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)

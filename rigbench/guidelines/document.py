@@ -84,7 +84,7 @@ def _document_kind(path: str) -> str | None:
     """"probe" or "results" from a rigbench JSON file's schema; None when it cannot be read (the reader says why)."""
     try:
         doc = json.loads(read_text(path))
-    except (UserError, ValueError):
+    except (UserError, ValueError, RecursionError):
         return None
     parsed = parse_schema(doc.get("schema")) if isinstance(doc, dict) else None
     return parsed[0] if parsed else None
@@ -125,6 +125,7 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
                  results_dir: str | None = None) -> tuple[Machine, list[str]]:
     """The machine the inputs name, and notes saying where it came from (for the person reading)."""
     notes: list[str] = []
+    probe_doc: dict = {}
     values = parse_spec(spec) if spec else {}
     hardware = not is_override_only(values) if values else False
     if instance and hardware:
@@ -150,8 +151,8 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         values = {}
         notes.append("judging a planned machine; keys not in --spec are unknown")
     elif results_path and _document_kind(results_path) == "probe":
-        m = Machine.from_probe(results.validate_probe(read_json(results_path, "probe", 1), results_path),
-                               label=f"probe file {results_path}")
+        probe_doc = results.validate_probe(read_json(results_path, "probe", 1), results_path)
+        m = Machine.from_probe(probe_doc, label=f"probe file {results_path}")
         notes.append(f"judging the machine probed in {results_path} (no measurements)")
     elif results_path:
         m = Machine.from_results(_load_results(results_path), results_path)
@@ -177,6 +178,9 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
             where = " or ".join(f"{d}/" for d in results.search_dirs(results_dir))
             notes.append(f"probed this machine; no results file in {where} (run `rigbench bench` for the "
                          "cooling and preprocessing checks)" + _refused_results(results_dir))
+    if m.results is not None or m.source == "probe":
+        # what the loader read otherwise than written (a GPU id this catalog does not know), said beside the verdict
+        notes += (m.results if m.results is not None else probe_doc).get(results.NOTES) or []
     if values:
         apply_spec(m, values)
     if m.source in ("probe", "results"):

@@ -50,7 +50,9 @@ def _is_laptop_hardware(m: Machine) -> tuple[bool, str]:
     with a laptop CPU is a desktop); then a battery, the model name, the CPU."""
     chassis = m.chassis or {}
     if chassis.get("class"):
-        seen = f"the DMI chassis type {chassis['type']} ({chassis['name']})"
+        # a hand-edited file may give the class without the type it comes from: say what there is
+        seen = (f"the DMI chassis type {chassis['type']} ({chassis.get('name') or 'unnamed'})"
+                if chassis.get("type") is not None else f"the DMI chassis class {chassis['class']}")
         return chassis["class"] == "laptop", seen
     if m.on_battery is not None:
         return True, "a battery or mains adapter in /sys/class/power_supply"
