@@ -1254,7 +1254,7 @@ def test_a_pgf_plot_whose_tex_program_fails_is_one_line_and_no_file(tmp_path, ar
     # with the whole LaTeX preamble, after the command's work; the stand-in fails as such a TeX does, with exit 1
     (tmp_path / "bin").mkdir()
     tex = tmp_path / "bin" / "xelatex"
-    tex.write_text("#!/bin/sh\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n")
+    tex.write_text("#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n")
     tex.chmod(0o755)
     r = run_cli(*args, "--plot", str(tmp_path / "p.pgf"), env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"})
     assert_user_error(r, "cannot write plot", "xelatex failed", ".png")

@@ -409,6 +409,57 @@ def drills() -> list[Drill]:
             "(torch.randn(16, 8), torch.randint(0, 4, (16,)))\n")
     out.append(Drill("size: a model with lazy modules", ["size", "--gpus", "rtx-3090"], expect="ok",
                      setup=lambda f: [(f / "lazy.py").write_text(lazy) and str(f / "lazy.py")]))
+    # --- hand-edited results files: every reader refuses what the owner cannot type, in one line
+    def mutated(change: Callable[[dict], None], name: str = "m.json") -> Callable[[Path], list[str]]:
+        def make(folder: Path) -> list[str]:
+            doc = json.loads(reference[0].read_text())
+            change(doc)
+            (folder / name).write_text(json.dumps(doc))
+            return [str(folder / name)]
+        return make
+
+    def first(doc: dict, **fields) -> None:
+        doc["measurements"][0].update(fields)
+
+    edits = {"fraction of peak 1e6": lambda d: [m.update(fraction_of_peak=1e6) for m in d["measurements"]
+                                                 if m.get("fraction_of_peak") is not None],
+             "device cuda:-1": lambda d: [m.update(device="cuda:-1") for m in d["measurements"]],
+             "chassis a string": lambda d: d["probe"]["os"].update(chassis="x"),
+             "a negative value": lambda d: next(m for m in d["measurements"]
+                                                if m.get("value") is not None).update(value=-5.0),
+             "an interval upside down": lambda d: (lambda m: m.update(ci_low_s=2 * m["ci_high_s"]))(
+                 next(m for m in d["measurements"] if m.get("ci_high_s")))}
+    for what, change in edits.items():
+        for cmd in (["results", "show"], ["recommend"]):
+            out.append(Drill(f"{' '.join(cmd)}: a results file with {what}", cmd, setup=mutated(change)))
+        out.append(Drill(f"report: a results file with {what}", ["report", "--out", "r.html"], setup=mutated(change),
+                         check=lambda r, f: "a report was written" if (f / "r.html").exists() else None))
+    out.append(Drill("results show --format csv: a kernel name with ESC and CR", ["results", "show", "--format",
+                                                                                  "csv"], expect="ok",
+                     setup=mutated(lambda d: first(d, kernel="gemm\x1b[2J\r")),
+                     check=lambda r, f: "a raw control character" if "\x1b" in r.stdout or "\r" in r.stdout else None))
+    out.append(Drill("results diff --fail-above 5_0", ["results", "diff", "--fail-above", "5_0", str(reference[0]),
+                                                       str(reference[0])]))
+    out.append(Drill("bench --data-dir /proc leaves no file", ["bench", "--quick", "--only", "gemm", "--data-dir",
+                                                               "/proc"],
+                     check=lambda r, f: "a results file was left" if list((f / "data").rglob("*.json")) else None))
+    out.append(Drill("compare --plot naming a folder with a slash", ["compare", "rtx-3090", "gtx-1080-ti", "--plot",
+                                                                     "new.png/"],
+                     check=lambda r, f: "a plot was written" if (f / "new.png").exists() else None))
+    noisy = "import torch\nprint('HELLO \\x1b[31mred')\n\ndef build():\n    return torch.nn.Linear(8, 2), torch.randn(4, 8)\n"
+    out.append(Drill("size: a model file that prints an escape", ["size", "--gpus", "rtx-3090"], expect="ok",
+                     setup=lambda f: [(f / "noisy.py").write_text(noisy) and str(f / "noisy.py")],
+                     check=lambda r, f: "a raw ESC" if "\x1b[31m" in r.stdout + r.stderr else None))
+    tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
+
+    def failing_tex(folder: Path) -> list[str]:
+        (folder / "bin").mkdir()
+        (folder / "bin" / "xelatex").write_text(tex)
+        (folder / "bin" / "xelatex").chmod(0o755)
+        return [str(folder / "p.pgf")]
+    out.append(Drill("compare --plot .pgf with a TeX that fails", run=lambda f: rigbench(
+        ["compare", "rtx-3090", "gtx-1080-ti", "--plot", *failing_tex(f)], f, {"PATH": f"{f / 'bin'}:/usr/bin:/bin"}),
+        check=lambda r, f: None if "xelatex failed" in r.stderr else f"not the TeX's failure: {r.stderr[:120]}"))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
