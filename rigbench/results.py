@@ -34,6 +34,7 @@ current version is ``docs/results.schema.json``, generated from :data:`TYPES` by
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -532,6 +533,9 @@ class Results:
             return doc
         if not isinstance(doc, dict):
             raise UserError("results document is not a JSON object: not a rigbench.results file")
+        # checking reads the document its own way (a figure above its peak marked invalid, catalog ids this catalog
+        # does not know set aside): on a copy, so the caller's document (a run still being written) stays as it is
+        doc = copy.deepcopy(doc)
         if "schema" not in doc:
             doc = {"schema": SCHEMA, **doc}
         elif doc.get("schema") != SCHEMA:

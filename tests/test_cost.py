@@ -178,6 +178,10 @@ class FakeGpu:
     tdp_w: float | None
     memory_gb: float = 16
 
+    @property
+    def name(self) -> str:   # the catalog's full name; these made-up cards have none but their id
+        return self.id
+
 
 FAKE = {
     "card-a": FakeGpu("card-a", 1000.0, 250.0),
@@ -205,6 +209,14 @@ def own_fixture() -> ownership.Ownership:
                           high_end_band_usd=(8897, 23000), resale_months=(0, 24), resale_fractions=(1.0, 0.5),
                           data_parallel_efficiency=0.9, stale_after_days=180, sources={
                               "electricity": "t", "power": "t", "rest_of_machine": "t", "resale": "t", "scaling": "t"})
+
+
+@pytest.fixture
+def fake_ids(monkeypatch):
+    """The results owner reads a probe's catalog_id through the catalog (an id it does not know is read as not in
+    the catalog): the made-up cards of these tests are known to it, as the rest of the catalog is."""
+    real = catalog.find
+    monkeypatch.setattr(catalog, "find", lambda name: FAKE.get(name) or real(name))
 
 
 def run(**kw):
@@ -381,7 +393,7 @@ class _Pred:
     throughput, unit, source = 400.0, "images/s", "measured"
 
 
-def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(monkeypatch):
+def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(monkeypatch, fake_ids):
     """Wall power = (251.3 W measured + 110 W rest) / 0.9 = 401.444 W; the assumptions say how it was read."""
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
     monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())
@@ -397,7 +409,7 @@ def test_compare_uses_measured_power_and_says_it_is_an_end_of_kernel_reading(mon
     assert "no NVML power reading of a training kernel" in " ".join(rep.assumptions["power_basis"])
 
 
-def test_results_of_one_card_are_never_used_for_another(monkeypatch):
+def test_results_of_one_card_are_never_used_for_another(monkeypatch, fake_ids):
     """--buy card-b --results F with F measured on card-a: refused, naming the card measured (before the fix the
     bought card-b was shown at card-a's measured speed, "measured"). With both bought, F is used for card-a only."""
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
@@ -425,7 +437,7 @@ def test_a_device_the_results_file_never_measured_is_refused_naming_those_it_did
         run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, results_doc=cpu_only)
 
 
-def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch):
+def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch, fake_ids):
     """Every figure of cuda:0 INVALID: the card is costed from the prediction, and a warning says why."""
     monkeypatch.setattr(model, "capability_from_results", lambda doc, device: pytest.fail("must not be used"))
     doc = _doc([_train("train_cnn", 58.2, 243.7, valid=False)], gpu="card-a")
