@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from rigbench import signals
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 
 # ImageNet channel statistics (RGB), as used by torchvision's ResNet training reference.
@@ -126,7 +127,8 @@ class _PreprocessPrepared(Prepared):
         numba.set_num_threads(self.threads)
         t0 = time.perf_counter()
         self._draw()
-        self.fn(self.src[:1], self.out[:1], self.ys, self.xs, self.flips, self.scale, self.shift)
+        with signals.deferred():   # a stop signal inside Numba's compiler would be swallowed there
+            self.fn(self.src[:1], self.out[:1], self.ys, self.xs, self.flips, self.scale, self.shift)
         compile_s = time.perf_counter() - t0
         self.times_s: list[float] = []
         self.ran = False

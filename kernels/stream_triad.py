@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from rigbench import signals
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
 from rigbench.units import fmt_bytes
 
@@ -163,7 +164,8 @@ class _CpuTriad(Prepared):
         self.fn = _cpu_triad()
         t0 = time.perf_counter()
         small = _inputs(16, dtype)
-        self.fn(*small, np.dtype(dtype).type(_SCALAR))  # compiles for this signature
+        with signals.deferred():   # a stop signal inside Numba's compiler would be swallowed there
+            self.fn(*small, np.dtype(dtype).type(_SCALAR))  # compiles for this signature
         compile_s = time.perf_counter() - t0
         self.a, self.b, self.c = _inputs(params["n"], dtype)
         self.s = np.dtype(dtype).type(_SCALAR)
@@ -204,8 +206,9 @@ class _GpuTriad(Prepared):
         self.s = np.dtype(dtype).type(_SCALAR)
         t0 = time.perf_counter()
         small = [cuda.to_device(x) for x in _inputs(16, dtype)]
-        self.fn[1, 32](*small, self.s)
-        cuda.synchronize()
+        with signals.deferred():   # a stop signal inside Numba's compiler would be swallowed there
+            self.fn[1, 32](*small, self.s)
+            cuda.synchronize()
         compile_s = time.perf_counter() - t0
         a, b, c = _inputs(params["n"], dtype)
         self.b_host, self.c_host = b, c

@@ -17,11 +17,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 _received: list[int] = []
 _finishing = False
+_deferring = 0           # depth of deferred() blocks the main thread is in
+_held: int | None = None  # the first stop signal, held back by deferred() until its block ends
 
 
 class Stopped(KeyboardInterrupt):
@@ -42,10 +45,14 @@ def signal_name(signum: int) -> str:
 
 
 def _handler(signum, frame) -> None:
+    global _held
     _received.append(signum)
     if _finishing:
         return
     if len(_received) == 1:
+        if _deferring:
+            _held = signum       # raised where the deferred() block ends
+            return
         raise Stopped(signum)
     if len(_received) == 2:
         os.write(2, b"rigbench: stopping: saving what was measured and stopping worker processes "
@@ -74,6 +81,24 @@ def finishing() -> None:
             signal.signal(sig, signal.SIG_IGN)
 
 
+@contextmanager
+def deferred():
+    """A block a stop signal must not interrupt: the first one is held back and raised (:class:`Stopped`) when the
+    block ends; a second asks to hurry and a third ends the process at once, as everywhere. For a compiler that
+    calls back into Python from C: Numba's LLVM passes run Python callbacks, and a KeyboardInterrupt raised inside
+    one is swallowed there and leaves the function half-built ("no compiled object yet"), so a Ctrl-C during the
+    first compile of a run ended in a traceback instead of the partial results and exit 130."""
+    global _deferring, _held
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring and _held is not None:
+        signum, _held = _held, None
+        raise Stopped(signum)
+
+
 def received() -> int | None:
     """The first stop signal received, or None."""
     return _received[0] if _received else None
@@ -100,6 +125,7 @@ def reason(signum: int | None = None) -> str:
 
 def reset() -> None:
     """Forget received signals (tests that run several commands in one process)."""
-    global _finishing
+    global _finishing, _deferring, _held
     _received.clear()
     _finishing = False
+    _deferring, _held = 0, None

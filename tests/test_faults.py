@@ -221,6 +221,23 @@ def stop_handlers():
     signals.reset()
 
 
+def test_a_stop_signal_inside_a_deferred_block_is_raised_where_the_outer_block_ends(stop_handlers):
+    # Numba's compiler runs Python callbacks from C and swallows a KeyboardInterrupt raised in one, leaving the
+    # function half-built: a Ctrl-C during a first compile ended in a traceback. Compiles run in deferred() blocks.
+    reached = []
+    with pytest.raises(signals.Stopped) as info:
+        with signals.deferred():
+            with signals.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)                     # the handler runs here and holds the signal back
+                reached.append("inner block ended")
+            reached.append("outer block ended")
+    assert reached == ["inner block ended", "outer block ended"] and info.value.signum == signal.SIGTERM
+    with signals.deferred():                         # no signal: nothing raised
+        reached.append("quiet")
+    assert reached[-1] == "quiet"
+
+
 @pytest.mark.parametrize("sig, words", [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGHUP, "stopped by SIGHUP"),
                                         (signal.SIGINT, "interrupted by the user (Ctrl-C)")])
 def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_path, stop_handlers, sig, words):

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from rigbench import catalog
+from rigbench import catalog, signals
 from rigbench.kernels.base import njit_cached
 from rigbench.probe.cpu import read_cpuinfo
 
@@ -105,8 +105,10 @@ def chain_function():
     """The compiled chain (compiled once per process)."""
     global _CHAIN
     if _CHAIN is None:
-        _CHAIN = _chain_fn()
-        _CHAIN(10, np.int64(3), np.int64(0x5DEECE66D))
+        chain = _chain_fn()
+        with signals.deferred():   # a stop signal inside Numba's compiler would be swallowed there
+            chain(10, np.int64(3), np.int64(0x5DEECE66D))
+        _CHAIN = chain
     return _CHAIN
 
 
