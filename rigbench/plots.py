@@ -105,8 +105,9 @@ def save(fig, path: str | Path, **savefig_kwargs) -> Path:
         # the TeX program is there but failed (a broken install, a missing font package): matplotlib's message
         # goes on with the whole LaTeX preamble; the start of its first line says what happened
         tex = _matplotlib().rcParams["pgf.texsystem"]
-        raise UserError(f"cannot write plot {path}: {tex} failed ({str(exc).splitlines()[0].split(' while ')[0].rstrip(': ')}); "
-                        "write another format instead, e.g. .png or .svg") from None
+        what = str(exc).splitlines()[0].split(" while ")[0].rstrip(": ")
+        raise UserError(f"cannot write plot {path}: {tex} failed ({what}); write another format instead, e.g. .png "
+                        "or .svg") from None
     except (ValueError, RuntimeError) as exc:
         # RuntimeError: the program a format is drawn by failed to start or ended abnormally
         raise UserError(f"cannot write plot {path}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None

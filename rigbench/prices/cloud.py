@@ -31,8 +31,8 @@ from rigbench.units import MAX_USD, shown
 # The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
 # Blog, "Announcing Cluster GPU Instances for Amazon EC2"). A price dated before it is a typo (0001-01-01).
 FIRST_GPU_INSTANCE = _dt.date(2010, 11, 15)
-# The most GPUs one cloud instance has: 16 (Amazon EC2 P2, p2.16xlarge: 16 NVIDIA K80 GPUs, AWS's P2 instance table;
-# Google Cloud A2, a2-megagpu-16g: 16 A100 GPUs). A row with more is a typo, and would be costed as one machine.
+# The most GPUs one cloud instance has: 16 (Amazon EC2 P2, p2.16xlarge: 16 NVIDIA K80 GPUs, AWS's P2 instance
+# table). A row with more is a typo, and would be costed as one machine.
 MAX_GPUS_PER_INSTANCE = 16
 BEFORE_ANY_GPU = f"before any GPU could be rented ({FIRST_GPU_INSTANCE.isoformat()}, AWS cg1.4xlarge)"
 PRICE_COLUMNS = ("provider", "instance", "gpu_id", "gpu_count", "vcpus", "ram_gb", "on_demand_usd_per_hour",
@@ -145,7 +145,7 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
         if gpu_count > MAX_GPUS_PER_INSTANCE:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; one cloud instance has at most "
-                            f"{MAX_GPUS_PER_INSTANCE} GPUs (AWS p2.16xlarge, Google Cloud a2-megagpu-16g): list "
+                            f"{MAX_GPUS_PER_INSTANCE} GPUs (AWS p2.16xlarge): list "
                             "the GPUs of one instance")
         # zero is no price: a free instance would win every comparison and break-even would divide by it; the bound
         # of every amount typed keeps 1e308 from printing as hundreds of digits and totalling to inf

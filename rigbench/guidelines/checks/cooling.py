@@ -114,9 +114,9 @@ def check_cooling(rule: dict, m: Machine) -> Check:
         why = next((w for w in (x.clock_events_unread() for x in unread) if w), None)
         return judged(rule, "unknown", f"throttle reasons not recorded for {len(unread)} of {n} GPU measurements",
                       req, f"{m.results_path} records neither the GPU's clock nor its throttle reasons (NVML) around "
-                      f"{len(unread)} of its {n} GPU measurements" + (f" ({why})" if why else "") + ", so whether the GPU slowed for "
-                      "heat is not known; rerun the benchmark where NVML can read the GPU (nvidia-ml-py and the "
-                      "NVIDIA driver)", len(unread), 0, "measurements")
+                      f"{len(unread)} of its {n} GPU measurements" + (f" ({why})" if why else "")
+                      + ", so whether the GPU slowed for heat is not known; rerun the benchmark where NVML can read "
+                      "the GPU (nvidia-ml-py and the NVIDIA driver)", len(unread), 0, "measurements")
     return judged(rule, "pass", f"no throttling in {n} GPU measurements", req,
                   f"{m.results_path}: no heat or power throttle reason before or after {n} GPU measurements"
                   + ("" if results_view(m).complete else " (run interrupted)"), 0, 0, "measurements")
