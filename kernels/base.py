@@ -141,6 +141,9 @@ class Prepared:
 
     #: facts the kernel learned while preparing (compile time, threads used ...), copied into the result
     info: dict
+    #: bytes of host memory this case holds, set only by a kernel whose runs leave their inputs as they were: the
+    #: runner may then keep it from its warm-up to its last round instead of preparing it again in every round
+    keep_bytes: int | None = None
 
     def __init__(self) -> None:
         self.info = {}

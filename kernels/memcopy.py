@@ -56,7 +56,7 @@ class Memcopy(Kernel):
 
         n = params["n"]
         # 8191 distinct values repeated along the buffer: a dropped or shifted element still differs from its source,
-        # and it is built three times faster than torch.rand's buffer (every round prepares one of 128 MiB or more)
+        # and it is built three times faster than torch.rand's buffer (a buffer of 128 MiB or more)
         src = torch.arange(8191, device=device, dtype=torch.float32).repeat(-(-n // 8191))[:n]
         dst = torch.empty_like(src)
         dst.fill_(-1.0)  # touch every page of dst now, not inside the first timed call
@@ -73,7 +73,9 @@ class Memcopy(Kernel):
                 "llc_multiple": (n * _ITEMSIZE / ctx.llc_bytes) if ctx.llc_bytes else None,
                 "torch_threads": torch.get_num_threads() if device == "cpu" else None,
                 "write_allocate_counted": False}
-        return Prepared.of(run, verify, None, info)
+        prepared = Prepared.of(run, verify, None, info)
+        prepared.keep_bytes = 2 * n * _ITEMSIZE     # a copy leaves its source as it was: the runner may keep both
+        return prepared
 
 
 KERNELS = [Memcopy()]

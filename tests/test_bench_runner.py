@@ -304,6 +304,84 @@ class Logged(Sleepy):
         return super().prepare(device, dtype, params, ctx)
 
 
+class Keeps(Sleepy):
+    """Sleepy whose prepared case may be kept between rounds (as memcopy's and stream_triad's are); counts the
+    preparations and closes; its next call fails once ``fail_now`` is set."""
+
+    def __init__(self, name, keep_bytes=1 << 20):
+        self.name, self.keep_bytes = name, keep_bytes
+        self.prepared = self.closed = 0
+        self.fail_now = False
+
+    def prepare(self, device, dtype, params, ctx):
+        self.prepared += 1
+
+        def run():
+            if self.fail_now:
+                self.fail_now = False
+                raise RuntimeError("fails once")
+
+        def close():
+            self.closed += 1
+
+        p = Prepared.of(run, close=close)
+        p.keep_bytes = self.keep_bytes
+        return p
+
+
+def _three_rounds(tmp_path, reg, progress=None):
+    rounds3 = Settings(quick=True, min_sample_s=0.001, min_samples=5, max_samples=10, min_total_s=0.0, warmup_s=0.0,
+                       budget_s=3.0, rounds=3)
+    return run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS,
+                     settings=rounds3, progress=progress)
+
+
+def test_a_case_that_may_be_kept_is_prepared_once_and_closed_once(tmp_path):
+    """Warm-up and three rounds on one preparation, closed after its last round; a plain case is prepared for the
+    warm-up and for every round, and closed each time."""
+    pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
+    kept, plain = Keeps("kept"), Keeps("plain", keep_bytes=None)
+    doc, _ = _three_rounds(tmp_path, {"kept": kept, "plain": plain})
+    assert (kept.prepared, kept.closed) == (1, 1)
+    assert (plain.prepared, plain.closed) == (4, 4)
+    assert all(len(m["rounds_s"]) == 3 and m["status"] == "ok" for m in doc["measurements"])
+
+
+def test_a_case_is_not_kept_where_memory_is_short_or_on_a_gpu(monkeypatch):
+    class Memory:                       # psutil.virtual_memory() of a machine with 1 GiB available
+        available = 1 << 30
+
+    monkeypatch.setattr(runner.psutil, "virtual_memory", lambda: Memory)
+    p = Prepared.of(lambda: None)
+    assert runner.keep_case(p, "cpu") is False                  # the kernel did not say it may be kept
+    p.keep_bytes = 1 << 30
+    assert runner.keep_case(p, "cpu") is True                   # as much stays available as is kept
+    p.keep_bytes = (1 << 30) + 1
+    assert runner.keep_case(p, "cpu") is False
+    p.keep_bytes = 1 << 20
+    assert runner.keep_case(p, "cuda:0") is False               # a GPU's allocator reuses its blocks already
+
+
+def test_a_kept_case_that_fails_in_a_later_round_is_closed_and_its_figure_stops(tmp_path):
+    pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
+    k = Keeps("k")
+
+    class FailAfterFirstRound:          # the progress bar the suite steps after each case's round
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def step(self, label):
+            k.fail_now = True
+
+    doc, _ = _three_rounds(tmp_path, {"k": k}, progress=lambda total: FailAfterFirstRound())
+    (m,) = doc["measurements"]
+    assert k.prepared == k.closed == 1                          # closed when it failed, not kept or closed twice
+    assert m["machine"]["stopped"] == "round 2 failed: RuntimeError: fails once" and m["machine"]["rounds"] == 1
+
+
 def test_the_suite_runs_in_interleaved_rounds_with_the_reference_between_them(tmp_path):
     """Three rounds over two kernels, each case warmed up untimed right before its first round: a, b, a, b, a, b
     (never a, a, a); four reference readings (before the first round and after each); every figure keeps its three round medians and the

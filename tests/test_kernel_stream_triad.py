@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rigbench.kernels import REGISTRY, KernelFault, RunContext
-from rigbench.kernels.stream_triad import array_elements
+from rigbench.kernels.stream_triad import _CHECK_CHUNK, _check, array_elements
 
 K = REGISTRY["stream_triad"]
 MIB = 1 << 20
@@ -51,6 +51,23 @@ def test_cpu_triad_wrong_result_is_a_fault():
     p.a[500] += 1e-6
     with pytest.raises(KernelFault):
         p.verify()
+
+
+def test_check_compares_every_chunk_and_fails_on_nan():
+    # the check walks the arrays a chunk at a time; an error past the first chunk, in the short last chunk, or a NaN
+    # anywhere must still fail it, and a float32 triad is held to float32's bound in float64 arithmetic
+    n = 2 * _CHECK_CHUNK + 7
+    b = np.full(n, 1.5)
+    c = np.full(n, 2.0)
+    a = b + 3.0 * c                                  # 7.5 exactly
+    assert _check(a, b, c, "float64", "t") == 0.0
+    for where, bad in ((_CHECK_CHUNK + 3, 7.5 * (1 + 1e-12)), (n - 1, 7.5 * (1 + 1e-12)), (n // 2, np.nan)):
+        wrong = a.copy()
+        wrong[where] = bad
+        with pytest.raises(KernelFault, match="relative error"):
+            _check(wrong, b, c, "float64", "t")
+    a32 = (b + 3.0 * c).astype(np.float32)
+    assert _check(a32, b.astype(np.float32), c.astype(np.float32), "float32", "t") == 0.0
 
 
 def test_cpu_triad_inputs_are_random_and_nonzero():

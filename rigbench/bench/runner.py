@@ -5,7 +5,9 @@ machine spreads over all figures instead of landing on one, and a fixed referenc
 round and after each one measures how far the machine itself moved (:mod:`rigbench.bench.conditions`). Right
 before its first round a case is prepared and run once untimed (its warm-up: one-off costs of a first
 preparation); in each round a case is prepared (untimed; the first round's duration is ``prepare_s``), warmed up and timed
-(:mod:`rigbench.bench.timing`); the first round also calibrates the calls per sample and verifies the result. CPU
+(:mod:`rigbench.bench.timing`), except a case whose buffers the runner may keep (``Prepared.keep_bytes``: the
+memory-bandwidth kernels' arrays, four times the last-level cache or more), which is prepared once and kept to its
+last round while memory allows; the first round also calibrates the calls per sample and verifies the result. CPU
 steal and other programs' CPU use are read around every timed stretch. The figure is the median over all rounds'
 samples, with its 95% confidence interval, and :mod:`rigbench.validity` judges it.
 
@@ -25,6 +27,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+import psutil
 
 from rigbench import files, results, signals, validity
 from rigbench.bench import baseline, conditions, heap, schema
@@ -243,7 +247,8 @@ def _sync_for(device: str):
 
 class CaseRun:
     """One case measured over the suite's rounds: the first round prepares (shrinking after out of memory),
-    calibrates, times and verifies; each later round prepares again, warms up and times the same calls per sample.
+    calibrates, times and verifies; each later round prepares again (or takes the case kept since its warm-up,
+    :func:`keep_case`), warms up and times the same calls per sample.
     ``record(readings)`` is the measurement as it stands, judged with the reference readings taken so far."""
 
     def __init__(self, kernel, device: str, dtype: str, params: dict, ctx, settings: Settings, device_peaks: dict,
@@ -260,6 +265,35 @@ class CaseRun:
         self.machine = conditions.MachineSampler()
         self.stopped: str | None = None
         self.warmed = False             # an untimed warm-up round ran (the suite's): the first round needs no longer one
+        self.kept = None                # a prepared case held between rounds (keep_case), with its preparation time
+        self.kept_prepare_s: float | None = None
+
+    def _prepare(self):
+        """(prepared, seconds to prepare): the case kept from an earlier round, or a new preparation."""
+        if self.kept is not None:
+            return self.kept, self.kept_prepare_s
+        t0 = time.perf_counter()
+        prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
+        prepare_s = time.perf_counter() - t0
+        if keep_case(prepared, self.device):
+            self.kept, self.kept_prepare_s = prepared, prepare_s
+        return prepared, prepare_s
+
+    def _put_back(self, prepared, failed: bool = False) -> None:
+        """Close ``prepared`` unless it is kept for the next round; a failure closes a kept case too."""
+        if prepared is None or (prepared is self.kept and not failed):
+            return
+        if prepared is self.kept:
+            self.kept = None
+        try:
+            prepared.close()
+        except Exception:  # noqa: BLE001 - a failing close must not hide the measurement
+            pass
+
+    def release(self) -> None:
+        """Close a case kept between rounds (after its last round, or when the suite stops)."""
+        if self.kept is not None:
+            self._put_back(self.kept, failed=True)
 
     def warm_up(self, seconds: float) -> None:
         """Untimed, right before the first timed round: prepare, run for ``seconds``, close. The first preparation of a case
@@ -271,9 +305,10 @@ class CaseRun:
             return
         self.warmed = True
         prepared = None
+        failed = False
         sync = _sync_for(self.device)
         try:
-            prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
+            prepared, _ = self._prepare()
             end = time.perf_counter() + seconds
             while True:
                 if prepared.needs_reset:
@@ -286,13 +321,10 @@ class CaseRun:
         except KeyboardInterrupt:
             raise
         except Exception:  # noqa: BLE001 - the first timed round meets the same failure and records it
+            failed = True
             _free_cuda(self.device)
         finally:
-            if prepared is not None:
-                try:
-                    prepared.close()
-                except Exception:  # noqa: BLE001 - as in a timed round
-                    pass
+            self._put_back(prepared, failed)
 
     def run_round(self, index: int) -> None:
         """Time this case once more (round ``index``); never raises except KeyboardInterrupt."""
@@ -310,12 +342,11 @@ class CaseRun:
         first = not self.parts
         while True:
             prepared = None
+            failed = True
             try:
                 cpu_before = conditions.cpu_state()
                 gpu_before = _gpu_state(self.state, self.device)
-                t0 = time.perf_counter()
-                prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
-                prepare_s = time.perf_counter() - t0
+                prepared, prepare_s = self._prepare()
                 timer = self.settings.round_timer(sync=_sync_for(self.device), clock=self.clock,
                                                   first=first and not self.warmed)
                 window = conditions.MachineSampler(self.machine.cpus)
@@ -328,6 +359,7 @@ class CaseRun:
                     # a wrong answer is caught once; later rounds run the same code on the same sizes
                     prepared.verify()
                     self.info = dict(prepared.info or {})
+                failed = False
                 break
             except KeyboardInterrupt:
                 raise
@@ -343,11 +375,7 @@ class CaseRun:
                 self.done = True
                 return
             finally:
-                if prepared is not None:
-                    try:
-                        prepared.close()
-                    except Exception:  # noqa: BLE001 - a failing close must not hide the measurement
-                        pass
+                self._put_back(prepared, failed)
         self.machine.add(window)
         self.parts.append(m)
         if first:
@@ -415,9 +443,26 @@ def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: S
     """Prepare, time and verify one case, its rounds back to back (no reference workload between them); never
     raises except KeyboardInterrupt. The suite interleaves the rounds of all cases instead (:func:`run_suite`)."""
     case = CaseRun(kernel, device, dtype, params, ctx, settings, device_peaks, state, probe, clock)
-    for r in range(max(1, settings.rounds)):
-        case.run_round(r)
+    try:
+        for r in range(max(1, settings.rounds)):
+            case.run_round(r)
+    finally:
+        case.release()
     return case.record()
+
+
+def keep_case(prepared, device: str) -> bool:
+    """Whether to keep a prepared case between rounds instead of preparing it again: only host memory (a GPU's
+    allocator already reuses its blocks), only a kernel that says it may be (``Prepared.keep_bytes``), and only while
+    the memory still available is at least as large as what is kept, so the next round can prepare a case as large.
+
+    Preparing again costs the fresh pages of arrays four times the last-level cache: the C heap hands blocks that
+    large back to the kernel when freed (:mod:`rigbench.bench.heap`), and each first touch of a page faults, most
+    slowly in a virtual machine whose host backs guest memory on demand and takes freed pages back."""
+    size = getattr(prepared, "keep_bytes", None)
+    if device != "cpu" or not size:
+        return False
+    return psutil.virtual_memory().available >= size
 
 
 def _free_cuda(device: str) -> None:
@@ -611,27 +656,34 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
 
         warm_s = settings.first_warmup_s if settings.first_warmup_s is not None else settings.warmup_s
         with (progress(len(cases) * rounds) if progress else nullcontext(None)) as bar:
-            read_reference()
-            for r in range(rounds):
-                # every case once per round: slow drift of the machine spreads over all of them, and the reference
-                # readings between rounds say how far the machine itself moved
-                for case, (k, dev, dtype, params) in zip(cases, todo):
-                    if r == 0:
-                        case.warm_up(warm_s)    # untimed, right before its first timed round
-                    case.run_round(r)
-                    publish()
-                    if bar is not None:
-                        bar.step((f"round {r + 1}/{rounds}: " if rounds > 1 else "") + case_label(k, dev, dtype, params))
+            try:
                 read_reference()
-                if peaks is None and "cpu" in devices:
-                    # the CPU clock after each round of load, with the machine during the reading: the cooling
-                    # guideline judges a fall only when it repeats and no neighbour explains it
-                    clocks.append(conditions.cpu_clock_reading())
-                    doc["conditions"]["cpu_clock_rounds"] = clocks
-                    if readings:
-                        readings[-1]["clock_mhz"] = clocks[-1]["scalar_mhz"]   # measured right after the reading
-                    doc["conditions"]["cpu_clock_end"] = clocks[-1]
-                publish()
+                for r in range(rounds):
+                    # every case once per round: slow drift of the machine spreads over all of them, and the reference
+                    # readings between rounds say how far the machine itself moved
+                    for case, (k, dev, dtype, params) in zip(cases, todo):
+                        if r == 0:
+                            case.warm_up(warm_s)    # untimed, right before its first timed round
+                        case.run_round(r)
+                        if r == rounds - 1:
+                            case.release()
+                        publish()
+                        if bar is not None:
+                            where = f"round {r + 1}/{rounds}: " if rounds > 1 else ""
+                            bar.step(where + case_label(k, dev, dtype, params))
+                    read_reference()
+                    if peaks is None and "cpu" in devices:
+                        # the CPU clock after each round of load, with the machine during the reading: the cooling
+                        # guideline judges a fall only when it repeats and no neighbour explains it
+                        clocks.append(conditions.cpu_clock_reading())
+                        doc["conditions"]["cpu_clock_rounds"] = clocks
+                        if readings:
+                            readings[-1]["clock_mhz"] = clocks[-1]["scalar_mhz"]   # measured right after the reading
+                        doc["conditions"]["cpu_clock_end"] = clocks[-1]
+                    publish()
+            finally:
+                for case in cases:
+                    case.release()    # the buffers kept between rounds
         doc["suite_s"] = time.perf_counter() - started
         doc["lost_devices"] = state.lost
         doc["conditions"]["end"] = conditions.cpu_state()
