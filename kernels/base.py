@@ -106,7 +106,8 @@ def cpu_has(*names: str) -> bool:
 # 4% (conv2d) and 12% (attention backward) of float32, which says nothing about the hardware's capability.
 NATIVE_ON_CPU = {
     "bfloat16": (("avx512_bf16", "amx_bf16"), "AVX512-BF16 or AMX-BF16"),
-    "float16": (("avx512_fp16", "amx_tile"), "AVX512-FP16 or AMX"),
+    # AMX tiles multiply float16 only with AMX-FP16 (Granite Rapids); Sapphire Rapids' tiles take bfloat16 and int8
+    "float16": (("avx512_fp16", "amx_fp16"), "AVX512-FP16 or AMX-FP16"),
 }
 
 

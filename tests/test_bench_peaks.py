@@ -36,6 +36,7 @@ def test_cpu_class_from_vendor_family_and_flags():
     assert peaks.cpu_class("AMD", 0x19, zen4) == "amd-zen4"
     assert peaks.cpu_class("AMD", 0x19, {"avx2": True, "fma": True}) == "x86-avx2-fma"   # Zen 3
     assert peaks.cpu_class("Intel", 6, {"avx512f": True, "amx_bf16": True}) == "intel-amx"
+    assert peaks.cpu_class("Intel", 6, {"avx512f": True, "amx_bf16": True, "amx_fp16": True}) == "intel-amx-fp16"
     assert peaks.cpu_class("Intel", 6, {"avx512f": True}) == "x86-avx512"
     assert peaks.cpu_class("ARM", None, {"asimd": True}) is None
 
@@ -49,6 +50,15 @@ def test_cpu_peak_arithmetic_by_hand():
     assert p["mem_bw"]["value"] is None and p["mem_bw"]["reason"]
     intel = peaks.cpu_peaks({"vendor": "Intel", "usable_cores": 4, "flags": {"avx512f": True}}, {"used_mhz": 2000}, 6)
     assert intel["flops:float32"]["value"] == pytest.approx(4 * 2e9 * 64 / 1e12)
+    # Sapphire Rapids (the flags /proc/cpuinfo shows on one): AMX takes bf16, fp16 runs on AVX512-FP16
+    spr = {"avx512f": True, "avx512_bf16": True, "avx512_fp16": True, "amx_tile": True, "amx_bf16": True,
+           "amx_int8": True}
+    p = peaks.cpu_peaks({"vendor": "Intel", "usable_cores": 2, "flags": spr}, {"used_mhz": 4000}, 6)
+    assert p["flops:float32"]["value"] == pytest.approx(2 * 4e9 * 64 / 1e12)        # 0.512 TFLOP/s
+    assert p["flops:bfloat16"]["value"] == pytest.approx(2 * 4e9 * 1024 / 1e12)     # 8.19 TFLOP/s
+    assert p["flops:float16"]["value"] == pytest.approx(2 * 4e9 * 128 / 1e12)       # 1.02 TFLOP/s, not 8.19
+    p = peaks.cpu_peaks({"vendor": "Intel", "usable_cores": 2, "flags": dict(spr, amx_fp16=True)}, {"used_mhz": 4000}, 6)
+    assert p["flops:float16"]["value"] == pytest.approx(2 * 4e9 * 1024 / 1e12)      # Granite Rapids' AMX-FP16
 
 
 def test_unknown_clock_or_cpu_gives_null_with_reason():

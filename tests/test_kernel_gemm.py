@@ -82,8 +82,14 @@ AVX2_ONLY = {"avx2": True, "fma": True}
 
 def test_float16_on_a_cpu_without_native_half_is_skipped_with_the_reason(monkeypatch):
     _cpu_flags(monkeypatch, **AVX2_ONLY)
-    with pytest.raises(KernelSkip, match="no native float16 arithmetic on this CPU .no AVX512-FP16 or AMX"):
+    with pytest.raises(KernelSkip, match="no native float16 arithmetic on this CPU .no AVX512-FP16 or AMX-FP16"):
         gemm.cases("cpu", "float16", RunContext(quick=True))
+    # AMX tiles alone do not multiply float16 (Sapphire Rapids' take bfloat16 and int8): still skipped
+    _cpu_flags(monkeypatch, **AVX2_ONLY, avx512f=True, amx_tile=True, amx_bf16=True)
+    with pytest.raises(KernelSkip, match="no native float16"):
+        gemm.cases("cpu", "float16", RunContext(quick=True))
+    _cpu_flags(monkeypatch, **AVX2_ONLY, avx512f=True, amx_tile=True, amx_bf16=True, avx512_fp16=True)
+    assert gemm.cases("cpu", "float16", RunContext(quick=True))[0]["m"] == 1024
 
 
 def test_bfloat16_on_a_cpu_without_native_bfloat16_is_skipped_with_the_reason(monkeypatch):

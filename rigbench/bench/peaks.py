@@ -35,10 +35,15 @@ FLOP_PER_CYCLE = {
     "amd-zen5": (64, 128, None,
                  "AMD Zen 5 (server/desktop): native 512-bit datapath, two 512-bit FMA pipes (A. Yee, 'Zen5 AVX512 "
                  "teardown', numberworld.org, 2024): 64 fp32 FLOP/cycle; bf16 via VDPBF16PS 128 (assumption)"),
-    "intel-amx": (64, 1024, 1024,
-                  "Intel Xeon with AMX: AVX-512 with two FMA units, 64 fp32 FLOP/cycle (assumes a Gold/Platinum part); "
-                  "AMX TMUL 1024 bf16/fp16 FLOP/cycle per core (Intel, 'Intel Advanced Matrix Extensions overview', "
-                  "intel.com)"),
+    "intel-amx": (64, 1024, 128,
+                  "Intel Xeon with AMX-BF16 (Sapphire/Emerald Rapids): AVX-512 with two FMA units, 64 fp32 FLOP/cycle "
+                  "(assumes a Gold/Platinum part); AMX TMUL 1024 bf16 FLOP/cycle per core (Intel, 'Intel Advanced "
+                  "Matrix Extensions overview', intel.com); its tiles take bf16 and int8 only, so fp16 runs on "
+                  "AVX512-FP16: 32 fp16 lanes x 2 units x 2 = 128 FLOP/cycle"),
+    "intel-amx-fp16": (64, 1024, 1024,
+                       "Intel Xeon with AMX-FP16 (Granite Rapids): AVX-512 with two FMA units, 64 fp32 FLOP/cycle "
+                       "(assumes a Gold/Platinum part); AMX TMUL 1024 bf16 or fp16 FLOP/cycle per core (Intel, 'Intel "
+                       "Architecture Instruction Set Extensions and Future Features', rev. 46: AMX-FP16)"),
     "x86-avx512": (64, None, None,
                    "AVX-512F, two FMA units assumed (Intel Xeon Scalable Gold/Platinum, Skylake-SP and later): 16 fp32 "
                    "lanes x 2 units x 2 = 64; parts with one 512-bit FMA unit (Xeon Silver/Bronze, client Ice/Tiger "
@@ -59,6 +64,8 @@ def cpu_class(vendor: str | None, family: int | None, flags: dict) -> str | None
         return "amd-zen4"
     if vendor == "AMD" and family == 0x1A and has("avx512f"):
         return "amd-zen5"
+    if has("amx_fp16"):
+        return "intel-amx-fp16"
     if has("amx_bf16"):
         return "intel-amx"
     if has("avx512f"):

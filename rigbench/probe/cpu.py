@@ -40,7 +40,7 @@ TIERS: tuple[str, ...] = (
 
 # ISA features that matter for training, by architecture (names as the kernel spells them in /proc/cpuinfo).
 X86_FLAGS = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni",
-             "amx_tile", "amx_bf16", "amx_int8")
+             "amx_tile", "amx_bf16", "amx_int8", "amx_fp16")
 ARM_FLAGS = ("asimd", "asimdhp", "asimddp", "bf16", "i8mm", "sve", "sve2", "sme")
 
 # Arm "CPU implementer" / "CPU part" ids -> names, from Linux arch/arm64/include/asm/cputype.h.
@@ -283,7 +283,7 @@ def probe_cpu(root: str | os.PathLike = "/", blocks: list[dict[str, str]] | None
         "flags": flags,
         "avx2": flags.get("avx2", False),
         "avx512f": flags.get("avx512f", False),
-        "amx": any(flags.get(n, False) for n in ("amx_tile", "amx_bf16", "amx_int8")),
+        "amx": any(flags.get(n, False) for n in ("amx_tile", "amx_bf16", "amx_int8", "amx_fp16")),
         "tier": tier,
         "tier_reason": tier_reason,
     }
