@@ -52,7 +52,22 @@ class RunContext:
     usable_cores: int = 1                # from the probe
     llc_bytes: int | None = None         # last-level cache size, for bandwidth buffers larger than it
     device_memory_bytes: int | None = None
+    host_memory_bytes: int | None = None # usable host memory (RAM, or the cgroup limit below it), from the probe
     extra: dict = field(default_factory=dict)
+
+
+#: the most of the usable host memory one memory-bandwidth case may hold: the runner may keep two such cases between
+#: rounds (memcopy's and stream_triad's), and half of the memory stays for the rest of the suite and the system
+HOST_MEMORY_SHARE = 4
+
+
+def host_memory_cap(ctx: RunContext) -> int | None:
+    """Bytes one CPU memory-bandwidth case may hold in all (None: memory unknown). Sizing from the last-level cache
+    alone can ask for more than the machine has: a virtual machine may report its host's whole L3 (480 MiB seen),
+    and under a cgroup limit the kernel's OOM killer ends the process instead of failing the allocation."""
+    if not ctx.host_memory_bytes:
+        return None
+    return ctx.host_memory_bytes // HOST_MEMORY_SHARE
 
 
 #: bytes per element of the floating-point dtypes the torch kernels run

@@ -10,7 +10,7 @@ from DRAM and not from cache. On a GPU the buffers are sized from its memory (1/
 
 from __future__ import annotations
 
-from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext
+from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, host_memory_cap
 from rigbench.units import fmt_bytes
 
 _ITEMSIZE = 4  # float32
@@ -19,13 +19,18 @@ _MIB = 2 ** 20
 
 
 def buffer_bytes(device_kind: str, ctx: RunContext) -> int:
-    """Size of each buffer: > 4x the last-level cache on a CPU, a large slice of memory on a GPU."""
+    """Size of each buffer: > 4x the last-level cache on a CPU (within :func:`host_memory_cap` for both buffers), a
+    large slice of memory on a GPU."""
     if device_kind == "cuda":
         mem = ctx.device_memory_bytes or 8 * 2 ** 30
         size = min(2 * 2 ** 30, mem // 8)
         return max(64 * _MIB, size // 4 if ctx.quick else size)
     llc = ctx.llc_bytes or _DEFAULT_LLC_BYTES
-    return max(64 * _MIB, (4 if ctx.quick else 8) * llc)
+    size = max(64 * _MIB, (4 if ctx.quick else 8) * llc)
+    cap = host_memory_cap(ctx)
+    if cap is not None and 2 * size > cap:     # two buffers; whole MiB, never under 16 MiB
+        size = max(16 * _MIB, cap // 2 // _MIB * _MIB)
+    return size
 
 
 class Memcopy(Kernel):

@@ -10,7 +10,8 @@ write-allocate read of ``a`` that a CPU cache does before overwriting a line is 
 count it), so on a CPU without streaming stores the memory bus really moves about 4/3 of this figure.
 
 Each array is at least four times the last-level cache (``RunContext.llc_bytes``), the STREAM rule, so the
-arrays cannot live in cache between calls.
+arrays cannot live in cache between calls, unless the three together would pass a quarter of usable host memory
+(:func:`rigbench.kernels.base.host_memory_cap`), which bounds them first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import time
 import numpy as np
 
 from rigbench import signals
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, njit_cached
+from rigbench.kernels.base import (Kernel, KernelFault, KernelSkip, Prepared, RunContext, host_memory_cap,
+                                  njit_cached)
 from rigbench.units import fmt_bytes
 
 _MIB = 1 << 20
@@ -93,6 +95,9 @@ class StreamTriad(Kernel):
                     n //= 2
         else:
             n = array_elements(item, ctx.llc_bytes, 64 * _MIB if ctx.quick else 256 * _MIB)
+            cap = host_memory_cap(ctx)
+            if cap is not None and 3 * n * item > cap:      # three arrays; whole MiB, never under 16 MiB
+                n = max(16 * _MIB, cap // 3 // _MIB * _MIB) // item
         return [{"n": n, "itemsize": item, "llc_known": ctx.llc_bytes is not None}]
 
     def label(self, params: dict) -> str:

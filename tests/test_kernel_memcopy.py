@@ -23,6 +23,22 @@ def test_buffers_are_larger_than_four_times_the_llc():
     assert p["n"] * p["itemsize"] >= 4 * 64 * 2 ** 20
 
 
+def test_buffers_stay_within_a_quarter_of_host_memory():
+    mib = 2 ** 20
+    # a 480 MiB L3 (a VM reporting its host's): 1920 MiB a buffer in --quick, 3840 MiB in the default suite
+    roomy = RunContext(quick=True, llc_bytes=480 * mib, host_memory_bytes=24 << 30)
+    assert memcopy.cases("cpu", "float32", roomy)[0]["n"] * 4 == 1920 * mib
+    # the default suite's two 3840 MiB buffers are more than a quarter of 24 GiB (6 GiB): 3 GiB each
+    full = RunContext(quick=False, llc_bytes=480 * mib, host_memory_bytes=24 << 30)
+    assert memcopy.cases("cpu", "float32", full)[0]["n"] * 4 == 3072 * mib
+    # 4 GiB of usable memory: a quarter is 1 GiB, 512 MiB a buffer
+    small = RunContext(quick=True, llc_bytes=480 * mib, host_memory_bytes=4 << 30)
+    assert memcopy.cases("cpu", "float32", small)[0]["n"] * 4 == 512 * mib
+    # a GPU is sized from its own memory, not the host's
+    gpu = RunContext(quick=True, llc_bytes=480 * mib, host_memory_bytes=1 << 30, device_memory_bytes=80 << 30)
+    assert memcopy.cases("cuda:0", "float32", gpu)[0]["n"] * 4 == 512 * mib
+
+
 def test_copy_is_exact_and_verify_catches_a_corrupt_copy():
     p = {"n": 1 << 16, "itemsize": 4}
     prep = memcopy.prepare("cpu", "float32", p, RunContext())

@@ -33,6 +33,20 @@ def test_each_array_is_at_least_four_times_the_llc():
     assert array_elements(8, None, 0) * 8 == 4 * 32 * MIB  # unknown LLC: the 32 MiB assumption, said in info
 
 
+def test_the_arrays_stay_within_a_quarter_of_host_memory():
+    # a VM may report its host's whole L3 (480 MiB): 4x that is 1920 MiB an array, 5.6 GiB for three; with 4 GiB of
+    # usable memory the three arrays together get a quarter of it, 1 GiB: 341 MiB each (whole MiB)
+    small = RunContext(quick=True, llc_bytes=480 * MIB, host_memory_bytes=4 << 30)
+    (case,) = K.cases("cpu", "float64", small)
+    assert case["n"] * 8 == 341 * MIB
+    roomy = RunContext(quick=True, llc_bytes=480 * MIB, host_memory_bytes=24 << 30)
+    (case,) = K.cases("cpu", "float64", roomy)
+    assert case["n"] * 8 == 1920 * MIB                          # 5.6 GiB of 24: the STREAM rule holds
+    tiny = RunContext(quick=True, llc_bytes=32 * MIB, host_memory_bytes=64 * MIB)
+    (case,) = K.cases("cpu", "float64", tiny)
+    assert case["n"] * 8 == 16 * MIB                            # never under 16 MiB an array
+
+
 def test_cpu_triad_matches_float64():
     ctx = RunContext(usable_cores=2)
     p = K.prepare("cpu", "float64", {"n": 100_003, "itemsize": 8}, ctx)

@@ -524,8 +524,10 @@ def make_context(device: str, probe: dict, quick: bool, data_dir: str | None, re
     cpu = probe.get("cpu") or {}
     mem = device_info(device).get("memory_bytes") if device != "cpu" else None
     extra = {"results_dir": str(results_dir)} if results_dir is not None else {}
+    host = (probe.get("memory") or {}).get("usable_bytes")
     return RunContext(quick=quick, data_dir=data_dir, usable_cores=cpu.get("usable_cores") or 1,
-                      llc_bytes=cpu.get("llc_bytes"), device_memory_bytes=mem, extra=extra)
+                      llc_bytes=cpu.get("llc_bytes"), device_memory_bytes=mem,
+                      host_memory_bytes=host if isinstance(host, int) and host > 0 else None, extra=extra)
 
 
 def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple], list[dict]]:
