@@ -128,6 +128,16 @@ def machine_reasons(machine: dict | None) -> list[dict]:
     return out
 
 
+def shrink_text(original: dict, params: dict) -> str:
+    """'n 251,658,240 -> 125,829,120': the case's parameters that a shrink changed, as a person reads them."""
+    changed = [k for k in params if original.get(k) != params[k]] or list(params)
+
+    def num(v):
+        return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+    return "; ".join(f"{k} {num(original.get(k))} -> {num(params[k])}" for k in changed)
+
+
 def judge(*, spread: float | None, sample_s: float | None, round_move: float | None = None,
           machine: dict | None = None, throttle: Iterable[str] = (), shrunk: tuple | None = None,
           on_battery: bool | None = None, info: dict | None = None,
@@ -139,8 +149,7 @@ def judge(*, spread: float | None, sample_s: float | None, round_move: float | N
     if throttle:
         out.append(reason("throttled", f"GPU throttled during the run: {', '.join(throttle)}", ", ".join(throttle)))
     if shrunk:
-        original, params = shrunk
-        out.append(reason("shrunk", f"size reduced after out of memory ({original} -> {params})"))
+        out.append(reason("shrunk", f"size reduced after out of memory ({shrink_text(*shrunk)})"))
     if on_battery:
         out.append(reason("battery", "on battery power"))
     info = info or {}

@@ -186,6 +186,18 @@ def test_a_peak_clock_without_its_scalar_reading_is_captioned_with_a_dash():
     assert caption == "CPU clock measured: - MHz scalar, - MHz after vector load; peak uses 3000 MHz"
 
 
+def test_an_interval_whose_larger_side_passes_100_percent_shows_both_sides():
+    from types import SimpleNamespace
+
+    from rigbench.bench import table
+
+    # 158 samples/s whose median time's interval reaches down to a fast round: 74.6 .. 1,773 samples/s
+    wide = SimpleNamespace(value=158.0, ci=(74.6, 1773.7))
+    assert table._ci(wide) == "-52.8%/+1022.6%"        # '±1022.6%' would reach below zero samples/s
+    assert table._ci(SimpleNamespace(value=100.0, ci=(97.9, 101.0))) == "±2.1%"
+    assert table._ci(SimpleNamespace(value=100.0, ci=(40.0, 200.0))) == "±100.0%"
+
+
 def test_a_wide_console_shows_the_short_reason_in_the_status(monkeypatch, capsys):
     text = _rendered(monkeypatch, capsys, 160)
     row = next(ln for ln in text.splitlines() if ln.startswith("gemm") and "float32" in ln)

@@ -119,7 +119,10 @@ def test_out_of_memory_shrinks_then_measures_and_flags_the_reduced_size():
     assert k.seen == [8, 4, 2]
     assert rec["status"] == "ok" and rec["params"] == {"n": 2}
     assert rec["valid"] is False
-    assert any("size reduced after out of memory" in r["text"] and r["code"] == "shrunk" for r in rec["invalid_reasons"])
+    assert any(r["text"] == "size reduced after out of memory (n 8 -> 2)" and r["code"] == "shrunk"
+               for r in rec["invalid_reasons"])
+    big = {"n": 251658240, "itemsize": 8, "llc_known": True}
+    assert validity.shrink_text(big, dict(big, n=125829120)) == "n 251,658,240 -> 125,829,120"
 
 
 def test_out_of_memory_without_shrink_is_skipped_with_the_reason():

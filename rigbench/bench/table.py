@@ -106,11 +106,15 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
 
 
 def _ci(f) -> str:
-    """The figure's 95% confidence interval as the larger of its two sides, relative: '±2.1%'."""
+    """The figure's 95% confidence interval as the larger of its two sides, relative: '±2.1%'; both sides
+    ('-52.8%/+1022.6%') when the larger passes 100%, since '±' of that would reach below zero."""
     ci, v = f.ci, f.value
     if ci is None or not v:
         return "-"
-    return f"±{max(v - ci[0], ci[1] - v) / v:.1%}"
+    low, high = (v - ci[0]) / v, (ci[1] - v) / v
+    if max(low, high) > 1:
+        return f"-{low:.1%}/+{high:.1%}"
+    return f"±{max(low, high):.1%}"
 
 
 def machine_sentence(doc: dict) -> str | None:
