@@ -113,8 +113,9 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
     return out
 
 
-def _device(arg: str, device: str | None):
-    """(label, capability, gpu or None, n, note) for one argument."""
+def _device(arg: str, device: str | None, reading: list[str]):
+    """(label, capability, gpu or None, n, note) for one argument; what a results file's owner read otherwise than
+    written (:attr:`rigbench.results.Results.notes`) is added to ``reading``."""
     # os.path.isfile, not Path.is_file: a card name longer than a file name may be (255 bytes) is "unknown GPU", not
     # an OSError (ENAMETOOLONG) from the check
     m = NX.match(arg)
@@ -129,6 +130,7 @@ def _device(arg: str, device: str | None):
                             f"as {shown(rest)}, or its card from the catalog as '{m.group(1)}x CARD'")
     if arg.endswith(".json") or os.path.isfile(arg):
         view = results.load(arg)
+        reading += [n for n in view.notes if n not in reading]
         dev = results_device(view.doc, arg, device)
         probed = view.device_measured(dev) or {}
         known = catalog.find(probed.get("catalog_id") or probed.get("name") or "") if probed else None
@@ -161,9 +163,11 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                      network: str | None = None) -> dict:
     """The rigbench.compare/1 document: devices in order, throughput per workload and precision with its
     uncertainty, per $1000 (``price_items``: CARD=USD, the card by catalog name or by the id a measured device is
-    shown with; else the launch price) and per watt, notes (names taken, multi-GPU scaling, laptop power), and the
-    verdict: ratio sentences and the buying answer."""
-    resolved = [(arg, _device(arg, device)) for arg in args]
+    shown with; else the launch price) and per watt, notes (names taken, multi-GPU scaling, laptop power), the
+    notes on reading its results files (``notes_on_reading``: a GPU id this catalog does not know), and the verdict:
+    ratio sentences and the buying answer."""
+    reading: list[str] = []
+    resolved = [(arg, _device(arg, device, reading)) for arg in args]
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
                                         if gpu is not None and n == 1 and label != gpu.id})
     devices, entries, notes = [], [], []
@@ -241,7 +245,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     verdict = buying_verdict(devices, rows)
     return {"schema": SCHEMA, "devices": devices, "workloads": rows,
             "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
-            "verdict": verdict, "notes": notes,
+            "verdict": verdict, "notes": notes, results.NOTES: reading,
             "model": "rigbench.model: roofline sum of tensor-work time and memory time; efficiency factors per "
                      "architecture, precision and workload family fitted to named published results, a sustained-"
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "

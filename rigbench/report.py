@@ -106,6 +106,14 @@ def echo(message="", *, err: bool = False, nl: bool = True) -> None:
     click.echo(literal(message), err=err, nl=nl)
 
 
+def echo_notes(notes: Iterable[str]) -> None:
+    """Each note on how an input was read (a GPU id the catalog does not know, a run passed over as ``latest``) as
+    one ``rigbench: note: ...`` line on stderr: every command says them alike, and stdout stays its own output
+    (a ``--json`` document a program parses)."""
+    for note in notes:
+        echo(f"rigbench: note: {one_line(note)}", err=True)
+
+
 class _LiteralConsole(Console):
     """A rich console whose text (strings it renders and :class:`rich.text.Text`) is :func:`literal`: the escape
     sequences rich writes for its own colours are unaffected, those inside the text are shown as text."""

@@ -692,11 +692,15 @@ def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
     return [results_dir(), Path("results")]
 
 
-def newest(folder: str | os.PathLike | None = None) -> Path | None:
+def newest(folder: str | os.PathLike | None = None, measured: bool = False,
+           passed_over: list[Path] | None = None) -> Path | None:
     """The most recently created results file (by ``created_utc``, then mtime); None if there is none.
 
-    Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over."""
+    Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
+    ``measured``: only a run that :func:`holds_measurement` (the newest run to read figures from, as ``latest``
+    means); the runs without one that are newer than it are added to ``passed_over``, newest first."""
     best: tuple[str, float, Path] | None = None
+    empty: list[tuple[str, float, Path]] = []
     for where in search_dirs(folder):
         for path, st in json_files(where):
             try:
@@ -704,9 +708,30 @@ def newest(folder: str | os.PathLike | None = None) -> Path | None:
             except UserError:
                 continue
             key = (str(doc.get("created_utc") or ""), st.st_mtime, path)
-            if best is None or key[:2] > best[:2]:
+            if measured and not holds_measurement(doc):
+                empty.append(key)
+            elif best is None or key[:2] > best[:2]:
                 best = key
+    if passed_over is not None:
+        empty.sort(key=lambda k: k[:2], reverse=True)
+        passed_over += [k[2] for k in empty if best is None or k[:2] > best[:2]]
     return best[2] if best else None
+
+
+def holds_measurement(doc: "dict | Results | None") -> bool:
+    """The run wrote at least one measurement record (skipped and failed ones count). A run killed outright
+    (SIGKILL, the kernel's out-of-memory killer) before its first cannot remove its file as a stopped one does: it
+    leaves a run marked interrupted with nothing in it, which is no run to take as the newest (``latest``)."""
+    return bool(records(doc))
+
+
+def no_measurement_note(paths: "list[str] | list[Path]") -> str:
+    """'X (it holds no measurement: ...)': the runs without a measurement passed over for the newest that has one
+    (:func:`holds_measurement`), in the words every command uses."""
+    names = ", ".join(str(p) for p in paths)
+    if len(paths) == 1:
+        return f"{names} (it holds no measurement: the run stopped before its first)"
+    return f"{names} (they hold no measurement: each run stopped before its first)"
 
 
 def file_stem(host: str | None = None, created: datetime | None = None) -> str:

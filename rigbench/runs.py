@@ -3,11 +3,12 @@
 A run is one results file. They are looked for in the results folders (:func:`folders`): the user's own runs and
 ``results/reference/``, the runs of real machines committed with rigbench. A name given on the command line
 (``RUN``) is a path, a unique prefix of a file name in those folders, or ``latest`` (the newest of the user's own
-runs).
+runs that holds a measurement: :func:`rigbench.results.holds_measurement`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ class Run:
 
     view: results.Results
     origin: str          # "yours" (a user's run) or "reference" (committed with rigbench)
+    # found as ``latest``: the newer runs of yours passed over for holding no measurement, newest first
+    passed_over: tuple[Path, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -123,7 +126,15 @@ def resolve(arg: str, cwd=None) -> Run:
         raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
                         "first, or give a results file's path")
     if arg == LATEST:
-        return mine[0]
+        first = next((i for i, r in enumerate(mine) if results.holds_measurement(r.view)), None)
+        if first is None:
+            searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours")
+            names = [r.path.name for r in mine]
+            shown = names[:4] + ([f"{len(names) - 4} more"] if len(names) > 4 else [])
+            raise UserError(f"no run of yours holds a measurement in {searched}: passed over "
+                            f"{results.no_measurement_note(shown)}; run `rigbench bench`, or give a results file's "
+                            "path")
+        return dataclasses.replace(mine[first], passed_over=tuple(r.path for r in mine[:first]))
     matches = [r for r in runs if r.path.name.startswith(arg)]
     exact = [r for r in matches if r.name == arg or r.path.name == arg]
     if len(exact) == 1:
@@ -134,6 +145,16 @@ def resolve(arg: str, cwd=None) -> Run:
         names = ", ".join(r.path.name for r in matches[:4]) + (" ..." if len(matches) > 4 else "")
         raise UserError(f"{arg!r} matches {len(matches)} runs ({names}): give more of the file name")
     return matches[0]
+
+
+def notes(run: Run) -> list[str]:
+    """What a person is told about how the run was read, one line each: what the owner read otherwise than written
+    (:attr:`rigbench.results.Results.notes`) and, for ``latest``, the newer runs without a measurement passed over."""
+    out = list(run.view.notes)
+    if run.passed_over:
+        out.append(f"latest is {run.path.name}, the newest run with a measurement; passed over "
+                   + results.no_measurement_note([p.name for p in run.passed_over]))
+    return out
 
 
 def same_run_key(run: Run) -> tuple:

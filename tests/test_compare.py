@@ -61,6 +61,26 @@ def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
     assert row["source"][first] == "measured" and row["throughput"][first] == 650.0
 
 
+def test_a_results_file_naming_a_card_this_catalog_does_not_know_is_said_as_report_says_it(cli, tmp_path):
+    # the file was read as not in the catalog, as `report` and `recommend` read it, but compare said nothing of it
+    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+           "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti-next"}]},
+           "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
+                             "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    note = (f"{path}: probe.gpus[0].catalog_id 'rtx-2080-ti-next' is not a card of this rigbench's catalog (written "
+            "by a newer one?): NVIDIA GeForce RTX 2080 Ti is judged as not in the catalog")
+    args = ("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32")
+    r = cli(*args, "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["notes_on_reading"] == [note]
+    assert r.stderr.splitlines() == [f"rigbench: note: {note}"]
+    r = cli(*args, env={"COLUMNS": "200"})
+    assert r.code == 0 and r.stderr.splitlines() == [f"rigbench: note: {note}"], r.stderr
+    assert cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()["notes_on_reading"] == []
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("gtx-1080-ti", "rtx-9090"), "unknown GPU"),
     (("gtx-1080-ti", "rtx-2080-ti", "--workload", "vgg"), "unknown workload"),

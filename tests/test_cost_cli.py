@@ -231,6 +231,26 @@ def test_resale_follows_the_printed_fit_past_five_years(tmp_path):
     assert "resale 0.053% (fit exp(-0.0126 x months)" in screen and "resale 0.053% after 600 months" in screen
 
 
+def test_a_results_file_naming_a_card_this_catalog_does_not_know_is_said_as_report_says_it(tmp_path):
+    # --results read the id as not in the catalog, as `report` and `recommend` read it, but cost said nothing of it
+    doc = json.loads((Path(__file__).resolve().parent / "fixtures" / "gpu_check" / "bench-cuda.json").read_text())
+    doc["probe"]["gpus"][0]["catalog_id"] = "h200-sxm-next"
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(doc))
+    note = (f"{path}: probe.gpus[0].catalog_id 'h200-sxm-next' is not a card of this rigbench's catalog (written by "
+            "a newer one?): NVIDIA H200 is judged as not in the catalog")
+    args = ("cost", "--buy", "h200-sxm", "--gpu-price", "30000", "--rent", "aws:p3.2xlarge", "--hours-per-month", "80",
+            "--workload", "train_cnn", "--results", str(path))
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    r = run_cli(*args, "--json", env=env)
+    assert r.code == 0, r.stderr
+    assert r.json()["notes_on_reading"] == [note]
+    # with --json the warnings (old prices) are on stderr too, each on a line of its own
+    assert [ln for ln in r.stderr.splitlines() if "note" in ln] == [f"rigbench: note: {note}"]
+    r = run_cli(*args, env=env)
+    assert r.code == 0 and r.stderr.splitlines() == [f"rigbench: note: {note}"], r.stderr
+
+
 def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp_path):
     """cost --results: the source of each throughput is on screen (a column when the options differ, else the caption,
     and in full under the table for a bought card); a results file that moves nothing (gemm only, not applied on

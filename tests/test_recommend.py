@@ -160,6 +160,25 @@ def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path
     assert doc["results_file"] is None and doc["kind"]["why"] == here["kind"]["why"]
 
 
+def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one(tmp_path):
+    # `recommend` judged the probe alone when the newest run was empty, while an earlier run of this machine held
+    # figures: the newest run with a measurement is the one `results show latest` and `report` read too
+    (tmp_path / "results").mkdir()
+    measured = json.loads((FX / "results_cool_fed.json").read_text())
+    del measured["probe"]["host"]                   # no host to tell it from this machine's
+    (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
+    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2030-01-01T00:00:00Z",
+             "probe": None, "measurements": []}
+    (tmp_path / "results" / "box-20300101T000000Z.json").write_text(json.dumps(empty))
+    r = run_cli("recommend", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    assert doc["results_file"] == "results/box-20250601T123000Z.json"
+    assert "measurements from the newest results file results/box-20250601T123000Z.json" in doc["notes"][0]
+    assert doc["notes"][1] == ("passed over results/box-20300101T000000Z.json (it holds no measurement: the run "
+                               "stopped before its first)")
+
+
 def test_results_file_argument():
     r = run_cli("recommend", str(FX / "results_thermal_starved.json"), "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

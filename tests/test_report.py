@@ -15,7 +15,7 @@ from conftest import REPO, assert_user_error, run_cli
 from rigbench import html_report, plots
 from rigbench import runs
 from rigbench.probe import probe
-from test_results_cli import craft_run
+from test_results_cli import craft_run, killed_run
 
 SECTIONS = ["machine", "figures", "reference", "predictions", "guidelines", "cost"]
 SHIPPED = [p.name for p in (REPO / "results" / "reference").glob("*.json")]     # the reference runs of the repository
@@ -177,6 +177,19 @@ def test_an_unreadable_reference_run_is_named_not_passed_over_in_silence(tmp_pat
     out = r.json()
     assert sorted(Path(p).name for p in out["compared_with"]) == sorted(["good-20250101T000000Z.json", *SHIPPED])
     assert [Path(s["path"]).name for s in out["passed_over"]] == ["broken-20250102T000000Z.json"]
+
+
+def test_the_default_run_is_the_newest_with_a_measurement(tmp_path):
+    # a run killed outright before its first measurement was taken as `latest`: a page of no figure
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    killed_run(tmp_path / "results" / "killed-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    r = run_cli("report", "--out", str(tmp_path / "r.html"), "--json", cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    assert Path(r.json()["run"]).name == "a-20260101T000000Z.json"
+    assert r.stderr.splitlines() == [
+        "rigbench: note: latest is a-20260101T000000Z.json, the newest run with a measurement; passed over "
+        "killed-20260105T000000Z.json (it holds no measurement: the run stopped before its first)"]
 
 
 def test_reference_runs_of_the_repository_are_readable():

@@ -208,6 +208,21 @@ def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
     assert results.newest(tmp_path) == tmp_path / "ok.json"
 
 
+def test_newest_with_a_measurement_passes_over_runs_killed_before_their_first(tmp_path):
+    # a run killed outright (SIGKILL) cannot remove its file: a machine and no figure, and the newest file
+    write_json_atomic(tmp_path / "old.json", _doc([_m("gemm", "cpu", 0.2)], created_utc="2026-01-01T00:00:00Z"))
+    write_json_atomic(tmp_path / "killed.json", _doc([], created_utc="2026-01-03T00:00:00Z"))
+    write_json_atomic(tmp_path / "killed-before.json", _doc([], created_utc="2025-12-01T00:00:00Z"))
+    assert results.newest(tmp_path) == tmp_path / "killed.json"          # any run, as before
+    passed: list = []
+    assert results.newest(tmp_path, measured=True, passed_over=passed) == tmp_path / "old.json"
+    assert passed == [tmp_path / "killed.json"]                          # only those newer than the one taken
+    (tmp_path / "old.json").unlink()
+    passed.clear()
+    assert results.newest(tmp_path, measured=True, passed_over=passed) is None
+    assert passed == [tmp_path / "killed.json", tmp_path / "killed-before.json"]
+
+
 def test_clock_events_and_power_come_from_every_nvml_reading_of_the_figure():
     """Before, after, and after each round: the highest board power and every clock-event reason seen."""
     rec = {**_m("train_cnn", "cuda:0", 400.0), "conditions": {

@@ -357,6 +357,40 @@ def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_
     assert "run status: interrupted (interrupted by the user (Ctrl-C)" in r.stdout
 
 
+def killed_run(path: Path, created: str) -> Path:
+    """The file a run killed outright (SIGKILL) before its first measurement leaves: written when it started, marked
+    interrupted, with no probe and no figure (the runner removes such a file on Ctrl-C, but cannot on SIGKILL)."""
+    doc = schema.new_document(probe=None, quick=False, argv=["rigbench", "bench"])
+    doc["created_utc"] = created
+    write_json_atomic(path, doc)
+    return path
+
+
+def test_latest_passes_over_a_newer_run_killed_before_its_first_measurement(folder):
+    killed = killed_run(folder / "results" / "killed-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    run = runs_mod.resolve("latest", cwd=folder)
+    assert run.name == "fast-20260104T000000Z" and run.passed_over == (killed,)
+    r = run_cli("results", "show", "latest", "--format", "csv", cwd=folder)
+    assert r.code == 0, r.stderr
+    gemm = next(row for row in csv.DictReader(io.StringIO(r.stdout)) if row["kernel"] == "gemm"
+                and row["dtype"] == "float32")
+    assert float(gemm["value"]) == pytest.approx(GEMM_FLOPS / 0.008 / 1e12)   # the fast run, not the empty one
+    assert r.stderr.splitlines() == [
+        "rigbench: note: latest is fast-20260104T000000Z.json, the newest run with a measurement; passed over "
+        "killed-20260105T000000Z.json (it holds no measurement: the run stopped before its first)"]
+    # named, the empty run is still shown, and no note is said
+    r = run_cli("results", "show", "killed", "--format", "csv", cwd=folder)
+    assert r.code == 0 and r.stderr == "" and list(csv.DictReader(io.StringIO(r.stdout))) == []
+
+
+def test_latest_with_only_runs_killed_before_their_first_measurement_is_one_line(tmp_path):
+    killed_run(tmp_path / "results" / "a-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    killed_run(tmp_path / "results" / "b-20260106T000000Z.json", "2026-01-06T00:00:00Z")
+    assert_user_error(run_cli("results", "show", "latest", cwd=tmp_path), "no run of yours holds a measurement",
+                      "passed over b-20260106T000000Z.json, a-20260105T000000Z.json (they hold no measurement",
+                      "rigbench bench")
+
+
 # ---------------------------------------------------------------- odd text in files and names
 
 EVIL_NAME = "evil\x1b]0;PWN\x07\x1b[2J.json"

@@ -9,7 +9,7 @@ import textwrap
 import click
 from rich.text import Text
 
-from rigbench import comparison, report
+from rigbench import comparison, report, results
 from rigbench.units import fmt_num
 
 
@@ -51,6 +51,7 @@ def command(devices, workloads, precision, prices, network, as_json, plot, devic
     """
     doc = comparison.compare(devices, workload=workloads, precision=precision, price=prices, network=network,
                              device=device, plot=plot)
+    report.echo_notes(doc[results.NOTES])
     if as_json:
         report.emit_json(doc)
         return

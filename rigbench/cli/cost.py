@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from rigbench import cost, report, scaling
+from rigbench import cost, report, results, scaling
 from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
 from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH, MAX_MONTHS,
@@ -57,6 +57,7 @@ def _caption(doc: dict) -> str:
 
 
 def _render(doc: dict, as_json: bool) -> None:
+    report.echo_notes(doc[results.NOTES])
     if as_json:
         for w in doc["warnings"]:
             report.echo(f"rigbench: warning: {w}", err=True)

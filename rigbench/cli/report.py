@@ -38,7 +38,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
 
     \b
     RUN: a results file's path, a unique prefix of a file name in the results folders, or `latest`
-    (your newest run, the default). More runs after the first are compared with it beside the
+    (your newest run that holds a measurement, the default). More runs after the first are compared with it beside the
     reference runs.
 
     \b
@@ -69,8 +69,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         if not opts.gpus:
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
         catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
-    for note in (n for r in chosen for n in r.view.notes):
-        report.echo(f"rigbench: note: {note}", err=True)
+    report.echo_notes(n for r in chosen for n in runs_mod.notes(r))
     for p, why in passed_over:
         report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)

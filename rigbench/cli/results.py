@@ -148,6 +148,7 @@ def _signed(x: float | None) -> str:
 
 def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
     loaded = runs_mod.resolve_all(paths)
+    report.echo_notes(n for r in loaded for n in runs_mod.notes(r))
     changes = diff_mod.diff(loaded, fail_above)
     bad = diff_mod.failed(changes)
     if fmt == "json":
@@ -227,7 +228,8 @@ def command():
     \b
     A run is a results file that `rigbench bench` wrote. RUN is a path, a unique prefix of a file
     name in the results folders (your per-user data folder, ./results, and results/reference: the
-    runs of real machines shipped with rigbench), or `latest` (your newest run).
+    runs of real machines shipped with rigbench), or `latest` (your newest run that holds a
+    measurement).
 
     \b
     Examples:
@@ -257,7 +259,9 @@ def show_command(run, fmt, as_json):
       rigbench results show vm-2026                     a unique prefix of the file name
       rigbench results show results/run.json --format csv > run.csv
     """
-    _show(runs_mod.resolve(run), _fmt(fmt, as_json))
+    chosen = runs_mod.resolve(run)
+    report.echo_notes(runs_mod.notes(chosen))
+    _show(chosen, _fmt(fmt, as_json))
 
 
 @command.command(name="diff")

@@ -62,6 +62,8 @@ def cost(buy: str | Sequence[str] = (), rent: str | Sequence[str] = (), *, buy_c
     )
     report = compare(req)
     doc = report.to_doc()
+    # what the results file's owner read otherwise than written (a GPU id this catalog does not know)
+    doc[results_file.NOTES] = list((results_doc or {}).get(results_file.NOTES) or [])
     if plot:
         plot_cumulative(report, plot)
         doc["plot"] = str(plot)

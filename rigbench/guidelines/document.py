@@ -75,8 +75,9 @@ def verdict_summary(machine: Machine) -> dict:
     return {"kind": mk.kind, "why": mk.why, "profiles": out}
 
 
-def _newest_results(results_dir: str | None) -> str | None:
-    found = results.newest(results_dir)
+def _newest_results(results_dir: str | None, passed_over: list[Path]) -> str | None:
+    """The newest run that holds a measurement (as ``latest`` means it); the newer ones without go to ``passed_over``."""
+    found = results.newest(results_dir, measured=True, passed_over=passed_over)
     return None if found is None else str(found)
 
 
@@ -160,20 +161,23 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
     else:
         doc = probe_this_machine()
         m = Machine.from_probe(doc)
-        newest = _newest_results(results_dir)
+        # runs killed before their first measurement are passed over: nothing to judge by, and their probe may be
+        # missing (the machine would be judged as "no battery, no virtualisation")
+        empty: list[Path] = []
+        newest = _newest_results(results_dir, empty)
         if newest:
             rdoc = _load_results(newest)
             here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
             if here and there and here != there:
                 notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
-            elif not results.records(rdoc):
-                # a run killed before its first measurement: nothing to judge by, and its probe may be missing
-                notes.append(f"probed this machine; ignored {newest} (it holds no measurement: the run stopped "
-                             "before its first; run `rigbench bench`)")
             else:
                 m = Machine.from_results(rdoc, newest)
                 m.label = f"this machine{f' ({here})' if here else ''}"
                 notes.append(f"probed this machine; measurements from the newest results file {newest}")
+            if empty:
+                notes.append(f"passed over {results.no_measurement_note(empty)}")
+        elif empty:
+            notes.append(f"probed this machine; ignored {results.no_measurement_note(empty)}; run `rigbench bench`")
         else:
             where = " or ".join(f"{d}/" for d in results.search_dirs(results_dir))
             notes.append(f"probed this machine; no results file in {where} (run `rigbench bench` for the "
