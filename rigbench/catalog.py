@@ -237,7 +237,7 @@ def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
     if watts == gpu.tdp_w:
         return gpu
     # at a set limit the power is one number, no longer a range a maker may choose from
-    limited = dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}w", name=f"{gpu.name} at {watts:g} W",
+    limited = dataclasses.replace(gpu, id=f"{gpu.id}@{watts:g}W", name=f"{gpu.name} at {watts:g} W",
                                   tdp_w=float(watts), tdp_min_w=float(watts))
     config = _configured(gpu, watts)
     if config is None:

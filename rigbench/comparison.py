@@ -7,12 +7,16 @@ names (``gtx-1080-ti``, ``a100``: a short name shared by variants is answered wi
 by ``network``), ``NAME@80W`` (a power-limited card, a laptop's TGP) or results files (measured).
 
 Uncertainty: a predicted throughput carries the validation error of its card's architecture x workload-family cell
-(``rigbench.model.uncertainty``). A ratio between two devices is uncertain by the larger of their two bands (each
-band was measured on ratios already); a difference within it is a tie.
+(``rigbench.model.uncertainty``). A ratio between two devices carries the band of that ratio
+(``rigbench.model.ratio_uncertainty``: the published pairs of those two cells where there are enough, else the two
+bands in quadrature); speed, per dollar and per watt share it (a price or a TDP adds no model error), and a
+difference within it is a tie. Past one machine the data-parallel scaling is not validated: the figure's band is
+EXTRAPOLATION x the card's, marked extrapolated, and no difference involving it is called a win.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -20,7 +24,7 @@ from typing import Mapping, Sequence
 
 from rigbench import catalog, model, plots, results, scaling
 from rigbench.errors import UserError
-from rigbench.units import fmt_num, parse_usd, shown
+from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 
 SCHEMA = "rigbench.compare/1"
 # ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
@@ -94,23 +98,35 @@ def cards_per_node() -> int:
 def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None) -> dict[str, float]:
     """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
-    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it."""
+    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it.
+    A card at a power limit is the same card bought (the limit is a setting): ``rtx-3090`` and ``rtx-3090@175W``
+    are keyed by ``rtx-3090``, as ``2x rtx-3090`` is (:func:`price_key`)."""
     shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
     out: dict[str, float] = {}
     for item in items:
         name, sep, usd = str(item).partition("=")
         if not sep or not name.strip() or not usd.strip():
             raise UserError(f"--price {shown(item)}: write it as CARD=USD, e.g. --price gtx-1080-ti=350")
-        value = parse_usd(usd, what=f"--price {name.strip()}")
+        accepted = (f"--price {shown(item)}: the price must be a positive amount of US dollars per card, at most "
+                    f"{MAX_USD:,}, written like 350, 350.00 or $1,350")
+        try:
+            value = parse_usd(usd, what=f"--price {name.strip()}")
+        except UserError:
+            raise UserError(accepted) from None
         if value <= 0:
-            raise UserError(f"--price {shown(item)}: the price must be above 0")
-        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
+            raise UserError(accepted)
+        gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
             raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
                             "per card")
         out[gpu_id] = value
     return out
+
+
+def price_key(gpu_id: str) -> str:
+    """The catalog id a price is for: a power-limited card's base card (``rtx-3090@175W`` -> ``rtx-3090``)."""
+    return gpu_id.split("@", 1)[0]
 
 
 def _device(arg: str, device: str | None, reading: list[str]):
@@ -153,10 +169,18 @@ def _device(arg: str, device: str | None, reading: list[str]):
     return found.gpu.id, model.capability_from_gpu(found.gpu), found.gpu, 1, found.note()
 
 
-def ratio_band(u_a: float | None, u_b: float | None) -> float | None:
-    """The uncertainty of a ratio between two figures: the larger band; None when both are measured."""
-    known = [u for u in (u_a, u_b) if u is not None]
-    return max(known) if known else None
+def ratio_band(a: dict, b: dict, workload: str) -> float | None:
+    """The uncertainty of the ratio between two devices' figures (``a``, ``b``: {"gpu", "uncertainty",
+    "unvalidated"} of one row): None when both are measured; the predicted one's own band when the other is
+    measured (a measurement carries no model error); the band of the ratio of two catalog predictions
+    (``rigbench.model.ratio_uncertainty``) when both are validated; the two bands in quadrature when either
+    is a multi-node figure (nothing validates its scaling, so no cell's pairs speak for it)."""
+    if a["uncertainty"] is None or b["uncertainty"] is None:
+        known = [u for u in (a["uncertainty"], b["uncertainty"]) if u is not None]
+        return known[0] if known else None
+    if a["unvalidated"] or b["unvalidated"] or a["gpu"] is None or b["gpu"] is None:
+        return math.hypot(a["uncertainty"], b["uncertainty"])
+    return model.ratio_uncertainty(a["gpu"], b["gpu"], workload)["fraction"]
 
 
 def build_comparison(args, workloads, precisions, device: str | None = None, price_items: Sequence[str] = (),
@@ -186,8 +210,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         spec.pop("aliases", None)
         spec["spec_source"] = spec.pop("source", None)
         price, price_src = None, None
-        if gpu is not None and gpu.id in prices:
-            price, price_src = prices[gpu.id], "your price"
+        if gpu is not None and price_key(gpu.id) in prices:
+            price, price_src = prices[price_key(gpu.id)], "your price"
         elif gpu is not None and gpu.launch_price_usd:
             price, price_src = gpu.launch_price_usd, "launch price"
         devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
@@ -202,14 +226,14 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
                          f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
-    unknown = set(prices) - {e[2].id for e in entries if e[2] is not None}
+    unknown = set(prices) - {price_key(e[2].id) for e in entries if e[2] is not None}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
                         f"({', '.join(d['id'] for d in devices)})")
     rows = []
     for w in workloads:
         for p in precisions:
-            thr, src, mb, bound, unc = {}, {}, {}, {}, {}
+            thr, src, mb, bound, unc, extra, unval = {}, {}, {}, {}, {}, {}, {}
             unit = model.demand(w).unit
             for label, cap, gpu, n in entries:
                 if n > 1:
@@ -217,26 +241,39 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                     if r["throughput"] is None:
                         raise UserError(f"cannot predict {n}x {gpu.id}: {r['reason']}")
                     note = f"{label}: predicted over {r['interconnect']}" + (f"; {r['reason']}" if r.get("reason") else "")
-                    if note not in notes:
-                        notes.append(note)
                     single = model.predict(model.capability_from_gpu(gpu), w, p)
                     thr[label], src[label] = float(r["throughput"]), "predicted"
                     mb[label], bound[label], unc[label] = single.max_batch, None, single.uncertainty
+                    extra[label] = bool(single.uncertainty_basis and single.uncertainty_basis.startswith("extrapolated"))
+                    unval[label] = bool(r.get("extrapolated"))
+                    if unval[label] and unc[label] is not None:
+                        # the scaling past one machine (or past the published all-reduce runs) is predicted, never
+                        # checked against a published training run: widened as every extrapolated band is
+                        # (rigbench.model.uncertainty), and no verdict rests on it
+                        unc[label], extra[label] = model.EXTRAPOLATION * unc[label], True
+                        note += (f"; its band is {model.EXTRAPOLATION:g}x the single card's, marked extrapolated, and "
+                                 "no difference involving it is called a win")
+                    if note not in notes:
+                        notes.append(note)
                 else:
                     pr = model.predict(cap, w, p)
                     thr[label], src[label], mb[label], bound[label] = pr.throughput, pr.source, pr.max_batch, pr.bound
-                    unc[label] = pr.uncertainty
+                    unc[label], unval[label] = pr.uncertainty, False
+                    extra[label] = bool(pr.uncertainty_basis and pr.uncertainty_basis.startswith("extrapolated"))
             first = entries[0][0]
             price = {d["id"]: d["total_price_usd"] for d in devices}
             watts = {d["id"]: d["total_tdp_w"] for d in devices}
-            band = {k: ratio_band(unc[k], unc[first]) for k in thr}
+            facts = {label: {"gpu": gpu, "uncertainty": unc[label], "unvalidated": unval[label]}
+                     for label, cap, gpu, n in entries}
+            pair_band = {a: {b: (ratio_band(facts[a], facts[b], w) if a != b else None) for b in thr} for a in thr}
+            band = {k: pair_band[k][first] for k in thr}
             rows.append({
                 "workload": w, "precision": p, "unit": unit, "throughput": thr,
                 "uncertainty": unc,
                 "throughput_low": {k: (v * (1 - unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
                 "throughput_high": {k: (v * (1 + unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
                 "ratio": {k: v / thr[first] for k, v in thr.items()},
-                "ratio_band": band,
+                "ratio_band": band, "pair_band": pair_band, "extrapolated": extra, "unvalidated": unval,
                 "tie_with_first": {k: (k != first and band[k] is not None and abs(thr[k] / thr[first] - 1) <= band[k])
                                    for k in thr},
                 "source": src, "max_batch": mb, "bound": bound,
@@ -305,7 +342,9 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
 
         def one(r, i, lead=""):
-            tie = ": a tie" if r["tie_with_first"][i] else ""
+            tie = ": a tie" if r["tie_with_first"][i] else (
+                ": not called, an extrapolated multi-node figure" if i != first and r["ratio_band"][i] is not None
+                and (r["unvalidated"][i] or r["unvalidated"][first]) else "")
             return f"{r['ratio'][i]:.2f}x{_pm(r['ratio_band'][i])}{lead}{tie}"
 
         if len(others) == 1:
@@ -333,8 +372,13 @@ def _best(r: dict, metric: str, skip=()) -> dict | None:
         return {"best": top, "second": None, "gap": None, "band": None, "tie": False}
     second = order[1]
     gap = vals[top] / vals[second] - 1
-    band = ratio_band(r["uncertainty"][top], r["uncertainty"][second])
-    return {"best": top, "second": second, "gap": gap, "band": band, "tie": band is not None and gap <= band}
+    # the band of the speed ratio of the two (a price or a TDP is exact): one rule for speed, per dollar and per watt
+    band = r["pair_band"][top][second]
+    tie = band is not None and gap <= band
+    # a multi-node figure's scaling is not validated: a gap outside its (widened) band is still no win
+    unvalidated = [k for k in (top, second) if r["unvalidated"][k]]
+    return {"best": top, "second": second, "gap": gap, "band": band, "tie": tie,
+            "unvalidated": bool(unvalidated) and not tie, "extrapolated": unvalidated}
 
 
 def _clause(pick: dict | None, what: str) -> str:
@@ -345,7 +389,12 @@ def _clause(pick: dict | None, what: str) -> str:
     if pick["tie"]:
         return (f"{pick['best']} and {pick['second']} tie {what} ({pick['gap']:.0%} apart, inside the "
                 f"+-{pick['band']:.0%} model error)")
-    return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']})"
+    if pick["unvalidated"]:
+        return (f"{pick['best']} is ahead {what} ({1 + pick['gap']:.2f}x {pick['second']}) but not called: "
+                f"{' and '.join(pick['extrapolated'])} {'is' if len(pick['extrapolated']) == 1 else 'are'} "
+                "extrapolated past one machine")
+    band = "" if pick["band"] is None else f", outside the +-{pick['band']:.0%} model error"
+    return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']}{band})"
 
 
 def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
@@ -368,9 +417,13 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
             fastest = _best(r, "throughput", twins)
             picks[w][r["precision"]] = {"per_dollar": per_dollar, "per_watt": per_watt, "fastest": fastest}
             if per_dollar and per_watt and per_dollar["best"] == per_watt["best"] and not per_dollar["tie"] \
-                    and not per_watt["tie"] and per_dollar["second"] is not None:
+                    and not per_watt["tie"] and not per_dollar["unvalidated"] and not per_watt["unvalidated"] \
+                    and per_dollar["second"] is not None:
+                band = ("" if per_dollar["band"] is None or per_dollar["second"] != per_watt["second"]
+                        else f"; +-{per_dollar['band']:.0%} model error")
                 body = (f"buy {per_dollar['best']} (most per dollar, {1 + per_dollar['gap']:.2f}x "
-                        f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']})")
+                        f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']}"
+                        f"{band})")
             else:
                 body = f"{_clause(per_dollar, 'per dollar')}; {_clause(per_watt, 'per watt')}"
             clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
@@ -379,18 +432,21 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
 
 
 def spec_cell(device: dict, key: str):
-    """A specs-table value as it counts: for 'Nx NAME' the total of N cards with the per-card figure beside it."""
+    """A specs-table value, per card for every row (an 'Nx NAME' device's memory bandwidth is one card's, so
+    every other row is too); ``total_price`` and ``total_tdp`` are the N cards' totals, the figures per dollar and
+    per watt divide by."""
     n = device.get("count", 1)
-    if key == "price":
+    if key == "cards":
+        return str(n)
+    if key in ("price", "total_price"):
         v, src = device.get("price_usd"), device.get("price_source")
         if v is None:
             return None
-        mark = "*" if src == "your price" else ""
-        return f"{fmt_num(v * n)}{mark}" + (f" ({n}x {fmt_num(v)})" if n > 1 else "")
+        return f"{fmt_num(v * (n if key == 'total_price' else 1))}{'*' if src == 'your price' else ''}"
+    if key == "total_tdp":
+        v = device.get("total_tdp_w")
+        return None if v is None else fmt_num(v)
     v = device.get(key)
     if v is None or isinstance(v, str) or key == "launch_year":
         return v
-    if n > 1 and key in ("fp32_tflops", "fp16_tensor_tflops", "tf32_tflops", "memory_gb", "tdp_w"):
-        return f"{fmt_num(v * n)} ({n}x {fmt_num(v)})"
     return fmt_num(v)
-

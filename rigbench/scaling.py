@@ -223,7 +223,7 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
         "sources": {"params": params_src, "batch": batch_src, "grad_bytes": grad_per_param["source"],
                     "overlap": ic["ddp"]["overlap_source"], "bucket": ic["ddp"]["bucket_source"],
                     "backward": ic["ddp"]["backward_source"]},
-        "reason": None,
+        "reason": None, "extrapolated": False,
     }
     if n == 1:
         out.update(throughput=single_throughput, scaling_efficiency=1.0, interconnect_cost=0.0,
@@ -264,6 +264,9 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
     if net is not None:
         out["network_detail"] = asdict(net)
         out["sources"]["network"] = net.source
+    # past one machine, or past the published all-reduce runs in one, the step time is the scaling model's own,
+    # never checked against a published training run
+    out["extrapolated"] = bool(link.extrapolated or net is not None)
     if link.extrapolated:
         out["reason"] = f"all-reduce efficiency for {min(n, per_node)} cards in a node extrapolated from smaller published runs"
     if net is not None:

@@ -8,6 +8,7 @@ import pytest
 
 import rigbench
 from conftest import FIXTURES, assert_user_error, run_cli
+from rigbench import catalog, model
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -156,7 +157,9 @@ def test_a_difference_inside_the_band_is_called_a_tie(cli):
     for row in doc["workloads"]:
         r, band = row["ratio"]["rtx-2080-ti"], row["ratio_band"]["rtx-2080-ti"]
         u = row["uncertainty"]
-        assert band == pytest.approx(max(u["gtx-1080-ti"], u["rtx-2080-ti"]))
+        # the band of the ratio itself: Pascal x Turing pairs published together (model.ratio_uncertainty)
+        assert band == pytest.approx(model.ratio_uncertainty(catalog.resolve("gtx-1080-ti"),
+                                                             catalog.resolve("rtx-2080-ti"), row["workload"])["fraction"])
         assert row["tie_with_first"]["rtx-2080-ti"] == (abs(r - 1) <= band)
         t, lo, hi = row["throughput"]["rtx-2080-ti"], row["throughput_low"]["rtx-2080-ti"], row["throughput_high"]["rtx-2080-ti"]
         assert lo == pytest.approx(t * (1 - u["rtx-2080-ti"])) and hi == pytest.approx(t * (1 + u["rtx-2080-ti"]))
@@ -186,8 +189,8 @@ def test_your_price_replaces_the_launch_price_and_is_marked(cli):
 
 @pytest.mark.parametrize("args, fragment", [
     (("--price", "gtx-1080-ti"), "write it as CARD=USD"),
-    (("--price", "gtx-1080-ti=cheap"), "cannot read --price gtx-1080-ti"),
-    (("--price", "gtx-1080-ti=0"), "must be above 0"),
+    (("--price", "gtx-1080-ti=cheap"), "--price 'gtx-1080-ti=cheap': the price must be a positive amount"),
+    (("--price", "gtx-1080-ti=0"), "must be a positive amount of US dollars per card"),
     (("--price", "rtx-4090=1500"), "not among the devices compared"),
     (("--network", "pigeon"), "unknown network 'pigeon'"),
 ])
@@ -203,8 +206,11 @@ def test_two_cards_count_twice_in_specs_price_and_watts(cli):
     assert row["per_watt"]["2x-gtx-1080-ti"] == pytest.approx(row["throughput"]["2x-gtx-1080-ti"] / 500)
     table = cli("compare", "2x gtx-1080-ti", "rtx-2080-ti", "--workload", "resnet50")
     flat = " ".join(table.stdout.split())
-    assert "TDP W 500 (2x 250) 250" in flat and "price USD 1,398 (2x 699) 999" in flat
-    assert "FP32 TFLOP/s 22.7 (2x 11.3) 13.4" in flat
+    # every spec row per card (as memory bandwidth only can be), the count and the totals labelled rows of their own
+    assert flat.startswith("Specs per card (spec sheets: profiles/gpus.csv)")
+    assert "cards 2 1 " in flat and "FP32 TFLOP/s 11.3 13.4" in flat and "bandwidth GB/s 484 616" in flat
+    assert "TDP W 250 250" in flat and "price USD 699 999" in flat
+    assert "total TDP W 500 250" in flat and "total price USD 1,398 999" in flat
 
 
 def test_32_cards_are_predicted_over_the_network_between_machines(cli):
@@ -222,8 +228,8 @@ def test_32_cards_are_predicted_over_the_network_between_machines(cli):
 
 def test_a_laptop_part_says_its_power_range_and_takes_a_power_limit(cli):
     doc = cli("compare", "rtx-4090-laptop", "rtx-4090-laptop@80W", "--workload", "resnet50", "--json").json()
-    assert [d["id"] for d in doc["devices"]] == ["rtx-4090-laptop", "rtx-4090-laptop@80w"]
-    assert doc["workloads"][0]["ratio"]["rtx-4090-laptop@80w"] < 1
+    assert [d["id"] for d in doc["devices"]] == ["rtx-4090-laptop", "rtx-4090-laptop@80W"]
+    assert doc["workloads"][0]["ratio"]["rtx-4090-laptop@80W"] < 1
     assert any("laptops ship at 80-150 W" in n for n in doc["notes"])
 
 
@@ -309,10 +315,10 @@ def test_plot_naming_a_folder_is_refused_and_nothing_written(cli, tmp_path):
 
 
 def test_the_specs_title_wraps_at_the_terminals_width_not_the_tables(cli):
-    # at 200 columns it was folded at the 46-column table's width: "Specs (...; Nx devices:" then "totals)"
+    # at 200 columns it was folded at the 46-column table's width
     r = run_cli("compare", "rtx-3090", "gtx-1080-ti", env={"COLUMNS": "200"})
     assert r.code == 0, r.stderr
-    assert r.stdout.splitlines()[0] == "Specs (spec sheets: profiles/gpus.csv; Nx devices: totals)"
+    assert r.stdout.splitlines()[0] == "Specs per card (spec sheets: profiles/gpus.csv)"
     assert r.stdout.splitlines()[1] == ""
 
 
@@ -360,7 +366,7 @@ def test_a_power_limit_is_shown_as_one_number_and_named_in_the_per_watt_legend(c
     for watts in ("120", "80"):
         r = cli("gpus", f"rtx-3080-laptop@{watts}W")
         assert r.code == 0, r.stderr
-        line = next(l for l in r.stdout.splitlines() if l.strip().startswith(f"rtx-3080-laptop@{watts}w"))
+        line = next(l for l in r.stdout.splitlines() if l.strip().startswith(f"rtx-3080-laptop@{watts}W"))
         assert line.split()[9] == watts and " 80-" not in line, line     # after "16 GB GDDR6" and GB/s
     limited = cli("compare", "rtx-3080-laptop@120W", "rtx-3090", "--precision", "fp32")
     assert limited.code == 0, limited.stderr
@@ -413,7 +419,7 @@ def test_gpus_named_cards_show_only_them_with_their_sources(cli):
     assert r.code == 0, r.stderr
     assert "gtx-1080-ti: NVIDIA GeForce GTX 1080 Ti product page" in r.stdout and "GPU catalog (1 card)" in r.stdout
     limited = cli("gpus", "rtx-3080-laptop@80W")
-    line = next(l for l in limited.stdout.splitlines() if l.strip().startswith("rtx-3080-laptop@80w"))
+    line = next(l for l in limited.stdout.splitlines() if l.strip().startswith("rtx-3080-laptop@80W"))
     # NVIDIA's 80 W configuration: 384 GB/s (profiles/laptop_gpu_configs.csv), one power limit, not a range
     assert line.split()[-4:-1] == ["384", "80", "2021"]
     assert [g["id"] for g in cli("gpus", "a100", "--max-price", "100", "--json").json()["gpus"]] == []
@@ -438,3 +444,61 @@ def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second
     r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--price", "h200-sxm@vm=30000", "--json")
     assert r.code == 0, r.stderr
     assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
+
+
+def test_a_ratio_carries_the_band_of_the_ratio_and_all_three_verdicts_use_it(cli):
+    # Ada x Turing: no pair published together, so the two cards' bands combine in quadrature: 1.07x is inside
+    doc = cli("compare", "rtx-4060-ti", "rtx-2070", "--workload", "resnet50", "--precision", "amp", "--json").json()
+    row = doc["workloads"][0]
+    u = row["uncertainty"]
+    band = (u["rtx-4060-ti"] ** 2 + u["rtx-2070"] ** 2) ** 0.5
+    assert row["ratio_band"]["rtx-2070"] == pytest.approx(band)
+    assert 1 / row["ratio"]["rtx-2070"] - 1 < band and row["tie_with_first"]["rtx-2070"]
+    assert "a tie" in doc["summary"]
+    picks = doc["verdict"]["picks"]["resnet50"]["amp"]
+    for p in picks.values():                 # speed, per dollar, per watt: one band for the one pair of cards
+        assert p["band"] == pytest.approx(band)
+    # Pascal x Turing: 7 published pairs of the two architectures give the band; the per-dollar win says it
+    doc = cli("compare", "rtx-2080-ti", "gtx-1080-ti", "--workload", "resnet50", "--precision", "fp32", "--json").json()
+    pick = doc["verdict"]["picks"]["resnet50"]["fp32"]["per_dollar"]
+    direct = model.validation_summary()["cell_pairs"][("pascal", "turing", "conv")]
+    assert direct["pairs"] >= model.MIN_CELL_PAIRS and pick["band"] == pytest.approx(direct["mae"])
+    assert not pick["tie"] and f"outside the +-{direct['mae']:.0%} model error" in doc["summary"]
+
+
+def test_a_multi_node_figure_is_extrapolated_and_never_a_win(cli):
+    doc = cli("compare", "16x rtx-3090", "16x rtx-4090", "--network", "ethernet-10g", "--workload", "resnet50",
+              "--precision", "amp", "--json").json()
+    row = doc["workloads"][0]
+    single = model.predict(model.capability_from_gpu(catalog.resolve("rtx-3090")), "resnet50", "amp").uncertainty
+    assert row["uncertainty"]["16x-rtx-3090"] == pytest.approx(model.EXTRAPOLATION * single)
+    assert row["extrapolated"] == {"16x-rtx-3090": True, "16x-rtx-4090": True}
+    assert all(row["unvalidated"].values())
+    watt = doc["verdict"]["picks"]["resnet50"]["amp"]["per_watt"]
+    assert watt["gap"] > watt["band"] and watt["unvalidated"] and not watt["tie"]
+    assert "gives the most" not in doc["summary"] and ", buy " not in doc["summary"]
+    assert "not called" in doc["summary"]
+    table = cli("compare", "9x rtx-3090", "gtx-1080-ti", "--workload", "resnet50", "--precision", "amp")
+    line = next(l for l in table.stdout.splitlines() if l.strip().startswith("9x-rtx-3090") and " amp " in l)
+    assert "~" in line                                   # the band marked extrapolated
+    assert "gives the most" not in " ".join(table.stdout.split())
+    # one machine of published all-reduce runs keeps the card's validated band
+    doc = cli("compare", "2x rtx-3090", "rtx-4090", "--workload", "resnet50", "--precision", "amp", "--json").json()
+    assert doc["workloads"][0]["uncertainty"]["2x-rtx-3090"] == pytest.approx(single)
+    assert not doc["workloads"][0]["unvalidated"]["2x-rtx-3090"]
+
+
+def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_price(cli):
+    doc = cli("compare", "rtx-3090@300W", "rtx-4090-laptop@80W", "--price", "rtx-3090=1000", "--workload",
+              "resnet50", "--json").json()
+    dev = {d["id"]: d for d in doc["devices"]}
+    assert set(dev) == {"rtx-3090@300W", "rtx-4090-laptop@80W"}
+    assert (dev["rtx-3090@300W"]["price_usd"], dev["rtx-3090@300W"]["price_source"]) == (1000, "your price")
+    same = cli("compare", "rtx-3090@300W", "rtx-4090", "--price", "rtx-3090@300W=900", "--json").json()
+    assert same["devices"][0]["price_usd"] == 900
+
+
+@pytest.mark.parametrize("price", ["rtx-3090=0", "rtx-3090=1e-9", "rtx-3090=-5"])
+def test_a_price_that_is_not_a_positive_amount_says_what_is_accepted(cli, price):
+    assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--price", price),
+                      "the price must be a positive amount of US dollars per card")

@@ -332,7 +332,7 @@ def test_an_extrapolated_band_is_never_narrower_than_its_cells_own_error():
     u = model.uncertainty(gpu, "resnet50")
     assert u["extrapolated"]
     assert u["fraction"] == pytest.approx(max(own["max"], model.EXTRAPOLATION * s["families"]["conv"]["mae"]))
-    seen = [r for r in model.validation_table() if "rtx-3080-laptop@80w" in (r["gpu_a"], r["gpu_b"])
+    seen = [r for r in model.validation_table() if "rtx-3080-laptop@80W" in (r["gpu_a"], r["gpu_b"])
             and r["workload"] == "resnet50"]
     assert seen and all(abs(r["error"]) <= u["fraction"] + 1e-12 for r in seen)
 

@@ -19,7 +19,9 @@ from rigbench.units import fmt_num
               help="Workload id (repeatable): resnet50, bert-base, bert-base-squad, train_cnn, train_transformer.")
 @click.option("--precision", default="both", help="fp32, amp or both (default).")
 @click.option("--price", "prices", multiple=True, metavar="CARD=USD",
-              help="Your (street or used) price for a card, per card; repeatable. Default: the launch price.")
+              help="Your (street or used) price per card, a positive amount of US dollars; repeatable. CARD is a "
+                   "catalog card (or a measured device as shown) and prices every device of it: 'Nx CARD' (per card) "
+                   "and CARD@W. Default: the launch price.")
 @click.option("--network", "network", default=None, metavar="NAME",
               help="Fabric between machines for 'Nx NAME' past 8 cards (ib-ndr-8x, ib-hdr-8x, ib-hdr-4x, ib-edr-4x, "
                    "ib-edr-1x, ethernet-100g, ethernet-25g, ethernet-10g). Default: the card's DGX fabric for "
@@ -67,7 +69,8 @@ _SPEC_ROWS = (("architecture", "architecture"), ("FP32 TFLOP/s", "fp32_tflops"),
 
 
 def render_tables(doc: dict) -> list:
-    """Terminal tables that fit 100 columns: the specs (one column per device; 'Nx' devices show totals), then one
+    """Terminal tables that fit 100 columns: the specs (one column per device, per card; 'Nx' devices add their
+    count and total TDP and price), then one
     table per workload with one row per device and precision (+- is the model's error), notes, and the verdict,
     ending with the buying answer."""
     devs = doc["devices"]
@@ -77,23 +80,30 @@ def render_tables(doc: dict) -> list:
     def num(v):
         return None if v is None else (v if isinstance(v, str) else fmt_num(v))
 
-    spec_rows = [(label, *[comparison.spec_cell(d, key) for d in devs]) for label, key in _SPEC_ROWS]
+    # every row per card (memory bandwidth only means something per card); with 'Nx' devices, the count and the
+    # totals that per dollar and per watt divide by are rows of their own, labelled
+    several = any(d.get("count", 1) > 1 for d in devs)
+    keys = ((("cards", "cards"),) if several else ()) + _SPEC_ROWS + (
+        (("total TDP W", "total_tdp"), ("total price USD", "total_price")) if several else ())
+    spec_rows = [(label, *[comparison.spec_cell(d, key) for d in devs]) for label, key in keys]
     own = any(d.get("price_source") == "your price" for d in devs)
-    out = [report.table("Specs (spec sheets: profiles/gpus.csv; Nx devices: totals)", ["", *ids], spec_rows,
+    out = [report.table("Specs per card (spec sheets: profiles/gpus.csv)", ["", *ids], spec_rows,
                         caption="price: launch price" + ("; * your price (--price)" if own else ""))]
     for w, rs in comparison.rows_by_workload(doc["workloads"]).items():
         rows = []
         for r in rs:
             for i in ids:
                 u = r["uncertainty"][i]
-                rows.append((i, r["precision"], fmt_num(r["throughput"][i]), "-" if u is None else f"{u:.0%}",
+                ext = "~" if r.get("extrapolated", {}).get(i) else ""
+                rows.append((i, r["precision"], fmt_num(r["throughput"][i]), "-" if u is None else f"{ext}{u:.0%}",
                              f"{r['ratio'][i]:.2f}x" + (" tie" if r["tie_with_first"][i] else ""),
                              num(r["per_1000_usd"][i]), num(r["per_watt"][i]), r["max_batch"][i], r["source"][i]))
         out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
                                 ["device", "prec.", "per s", "+-", "ratio", "per $1000", "per W", "max batch",
                                  "source"], rows))
     head = ("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its\n"
-            "architecture and workload family); tie: the ratio is inside it. ")
+            "architecture and workload family; ~: extrapolated, wider); tie: the ratio is inside the band of\n"
+            "that ratio (the verdict's +-, from published pairs of the two cards' architectures).\n")
     if any(d.get("power_limit_w") for d in doc["devices"]):
         legend = head + ("per W: TDP, or the power limit\ngiven with @W; max batch: largest batch that fits in device "
                          "memory; measured: from a results file.")

@@ -27,7 +27,7 @@ from rigbench.model.efficiency import (compute_factor, factor_key, fp32_is_tf32,
                                        launch_seconds, load_efficiency, memory_factor, peak_tflops, spec_tensor_tflops,
                                        step_host_seconds, sustained_clock_fraction)
 from rigbench.model.measured import calibrate_factor, capability_from_results, gemm_dtypes, suite_config
-from rigbench.model.predict import EXTRAPOLATION, MIN_CELL_PAIRS, predict, uncertainty
+from rigbench.model.predict import EXTRAPOLATION, MIN_CELL_PAIRS, predict, ratio_uncertainty, uncertainty
 from rigbench.model.roofline import (Prediction, capability_step_seconds, efficiency_for, floored_step_seconds,
                                      launch_floor_seconds, point_prediction, step_seconds, tensor_seconds,
                                      times_per_sample)
@@ -44,6 +44,6 @@ __all__ = [
     "gemm_reference", "launch_floor_seconds", "launch_seconds", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "peak_tflops",
     "point_prediction", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
     "suite_config", "sustained_clock_fraction",
-    "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",
+    "ratio_uncertainty", "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",
     "workload_ids",
 ]

@@ -4,6 +4,8 @@ capability and a demand, banded by the validation error of the card's (cell, wor
 
 from __future__ import annotations
 
+import math
+
 from rigbench.model.capability import Capability
 from rigbench.model.demand import demand
 from rigbench.model.efficiency import factor_key
@@ -41,6 +43,37 @@ def uncertainty(gpu, workload_id: str) -> dict:
                  f"{EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}")
     return {"fraction": fraction, "cell": f"{cell} x {fam}", "pairs": own["pairs"] if own else 0,
             "extrapolated": True, "basis": basis}
+
+
+def ratio_uncertainty(gpu_a, gpu_b, workload_id: str) -> dict:
+    """The relative uncertainty of the ratio of two catalog cards' predicted throughputs on a workload.
+
+    Every validation pair is a ratio (gpu_a / gpu_b of one published run), so a card's band (:func:`uncertainty`)
+    is already a ratio error, but against whichever partners the published tables used. For a ratio between
+    two given cards the evidence that fits best is the pairs whose two cards sit in exactly these two cells
+    (``validation_summary()["cell_pairs"]``): with MIN_CELL_PAIRS of them or more, and neither card extrapolated,
+    their MAE is the band. Two cards of one cell share their factors, so much of their error cancels in the ratio
+    (Turing x Turing, convolutional: 3.3 % over 14 pairs, against 4.4 % for the cell); across architectures the
+    direct pairs say how much is left (Pascal x Turing, convolutional: 3.9 % over 7).
+
+    Otherwise the two bands were measured against different partners and nothing ties one error to the other: they
+    are taken as independent and combined in quadrature, sqrt(u_a^2 + u_b^2), extrapolated if either band is. Not
+    the larger band: that covers 60 % of the 101 validation pairs across two cells, against 55 % for one card's
+    own band; quadrature covers 69 %. Not the sum (90 %): it assumes the two errors always push apart, which the
+    pairs do not show."""
+    fam = demand(workload_id).family
+    ua, ub = uncertainty(gpu_a, workload_id), uncertainty(gpu_b, workload_id)
+    cells = sorted((validation_cell(gpu_a), validation_cell(gpu_b)))
+    direct = validation_summary()["cell_pairs"].get((cells[0], cells[1], fam))
+    if (direct is not None and direct["pairs"] >= MIN_CELL_PAIRS and not ua["extrapolated"]
+            and not ub["extrapolated"]):
+        return {"fraction": direct["mae"], "pairs": direct["pairs"], "extrapolated": False,
+                "basis": f"validation MAE of the {direct['pairs']} published pairs of {cells[0]} x {cells[1]} "
+                         f"on {fam}"}
+    return {"fraction": math.hypot(ua["fraction"], ub["fraction"]), "pairs": direct["pairs"] if direct else 0,
+            "extrapolated": ua["extrapolated"] or ub["extrapolated"],
+            "basis": (f"{direct['pairs'] if direct else 0} published pairs of {cells[0]} x {cells[1]} on {fam}: "
+                      f"the two cards' bands ({ua['fraction']:.1%}, {ub['fraction']:.1%}) combined in quadrature")}
 
 
 def predict(capability: Capability, workload_id: str, precision: str) -> Prediction:

@@ -188,9 +188,12 @@ def validation_cell(gpu) -> str:
 @lru_cache(maxsize=1)
 def validation_summary() -> dict:
     """Mean (and largest) absolute ratio error of the validation pairs: overall, per workload family, per source
-    family and per (cell, workload family); a pair counts in the cell of each of its two cards."""
+    family and per (cell, workload family); a pair counts in the cell of each of its two cards. ``cell_pairs``:
+    per (cell, cell, workload family), the two cells sorted, the pairs whose two cards are in exactly those cells:
+    the error of a ratio between two such cards, measured directly."""
     rows = validation_table()
     cells: dict[tuple[str, str], list[float]] = {}
+    cell_pairs: dict[tuple[str, str, str], list[float]] = {}
     fams: dict[str, list[float]] = {}
     sources: dict[str, list[float]] = {}
     for r in rows:
@@ -199,9 +202,12 @@ def validation_summary() -> dict:
         sources.setdefault(r["family"], []).append(abs(r["error"]))
         for c in {r["gpu_a"], r["gpu_b"]}:
             cells.setdefault((validation_cell(catalog.resolve(c)), fam), []).append(abs(r["error"]))
+        pair = sorted(validation_cell(catalog.resolve(c)) for c in (r["gpu_a"], r["gpu_b"]))
+        cell_pairs.setdefault((pair[0], pair[1], fam), []).append(abs(r["error"]))
 
     def mae(v: list[float]) -> dict:
         return {"mae": sum(v) / len(v), "max": max(v), "pairs": len(v)}
 
     return {"all": mae([abs(r["error"]) for r in rows]), "families": {k: mae(v) for k, v in fams.items()},
-            "sources": {k: mae(v) for k, v in sources.items()}, "cells": {k: mae(v) for k, v in cells.items()}}
+            "sources": {k: mae(v) for k, v in sources.items()}, "cells": {k: mae(v) for k, v in cells.items()},
+            "cell_pairs": {k: mae(v) for k, v in cell_pairs.items()}}
