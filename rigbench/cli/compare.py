@@ -101,17 +101,13 @@ def render_tables(doc: dict) -> list:
         out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
                                 ["device", "prec.", "per s", "+-", "ratio", "per $1000", "per W", "max batch",
                                  "source"], rows))
-    head = ("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its\n"
-            "architecture and workload family; ~: extrapolated, wider); tie: the ratio is inside the band of\n"
-            "that ratio (the verdict's +-, from published pairs of the two cards' architectures).\n")
-    if any(d.get("power_limit_w") for d in doc["devices"]):
-        legend = head + ("per W: TDP, or the power limit\ngiven with @W; max batch: largest batch that fits in device "
-                         "memory; measured: from a results file.")
-    else:
-        legend = head + ("per W: TDP; max batch: largest\nbatch that fits in device memory; measured: from a results "
-                         "file.")
-    out.append(legend)
     width = min(report.console().width, 100)
+    per_w = "TDP, or the power limit given with @W" if any(d.get("power_limit_w") for d in doc["devices"]) else "TDP"
+    legend = ("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its "
+              "architecture and workload family; ~: extrapolated, wider); tie: the ratio is inside the band of that "
+              "ratio (the verdict's +-, from published pairs of the two cards' architectures). "
+              f"per W: {per_w}; max batch: largest batch that fits in device memory; measured: from a results file.")
+    out.append(textwrap.fill(legend, width, break_long_words=False, break_on_hyphens=False))
     if doc.get("notes"):
         lines = ["Notes (names, multi-GPU scaling, power):"]
         for note in doc["notes"]:
