@@ -722,6 +722,21 @@ def test_four_2080ti_on_an_i7_9700k_fail_on_lanes_and_psu():
     assert status("diy", "diy.psu", f"gpu=4x rtx-2080-ti,{RIG},psu=1350W") == "pass"
 
 
+def test_psu_without_the_cpu_fails_on_the_gpus_alone_and_stays_unknown_when_they_fit():
+    """8 x RTX 3090 (350 W each, NVIDIA's board power) = 2,800 W, x 1.1 x 1.1 = 3,388 W before any CPU: a 500 W
+    supply fails whatever the CPU draws; 1,600 W for one card covers the GPU's 424 W, so the unknown CPU decides."""
+    rig = "cores=2,ram=8GB,disk=1TB"
+    for profile in ("desktop", "diy"):
+        c = check(profile, f"{profile}.psu", spec(f"gpu=8x rtx-3090,{rig},psu=500W"))
+        assert c.status == "fail" and c.required_value == 3388 and c.measured_value == 500
+        assert "2,888 W short" in c.why and "not counted" in c.why and "larger" in c.why
+        assert c.change == {"kind": "psu", "watts": pytest.approx(3388)}
+    fits = check("desktop", "desktop.psu", spec(f"gpu=rtx-3090,{rig},psu=1600W"))
+    assert fits.status == "unknown" and fits.required_value == 424 and "CPU" in fits.why
+    assert check("desktop", "desktop.psu", spec(f"gpu=rtx-3090,{rig},psu=400W")).status == "fail"
+    assert check("desktop", "desktop.psu", spec(f"gpu=8x rtx-3090,{rig}")).status == "unknown"  # no psu= given
+
+
 def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
     two = {c.id: c.status for c in g.evaluate("desktop", spec(f"gpu=2x rtx-2080-ti,{RIG},psu=850W")).checks}
     assert two["desktop.pcie_lanes"] == "pass" and two["desktop.psu"] == "pass" and two["desktop.gpu_fit"] == "pass"
