@@ -2,7 +2,8 @@
 
 Reads (under ``root``, default "/"):
 - ``/proc/cpuinfo``: brand ("model name"), vendor ("vendor_id" or the Arm "CPU implementer"/"CPU part"), ISA flags,
-  the current clock ("cpu MHz"; null in a virtual machine, where it is the virtual TSC rate). Parsed once, by :func:`parse_cpuinfo`; the host probe reuses the parsed blocks.
+  the current clock ("cpu MHz"; null in a virtual machine, where it is the virtual TSC rate). Parsed once, by
+  :func:`parse_cpuinfo`; the host probe reuses the parsed blocks.
 - ``/sys/devices/system/cpu/cpu*/topology/{thread_siblings_list,physical_package_id}``: physical cores and sockets.
 - ``/sys/devices/system/cpu/cpufreq/policy*/{base_frequency,cpuinfo_max_freq}`` (kHz): base and maximum clock.
 - ``/sys/devices/system/cpu/cpu*/cache/index*/{level,type,size,shared_cpu_list}``: L3 and last-level cache.
