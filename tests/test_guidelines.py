@@ -751,6 +751,14 @@ def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
     assert one["desktop.pcie_lanes"] == "n/a" and one["desktop.gpu_fit"] == "n/a"
 
 
+def test_multi_gpu_rules_on_a_machine_without_a_gpu_say_no_gpu():
+    for rule in ("desktop.gpu_fit", "desktop.pcie_lanes"):
+        c = check("desktop", rule, spec(f"gpu=none,{RIG}"))
+        assert (c.status, c.measured, c.why) == ("n/a", "no GPU", "no GPU")
+    one = check("desktop", "desktop.gpu_fit", spec(f"gpu=rtx-2080-ti,{RIG}"))
+    assert one.measured == "1 GPU" and one.why == "one GPU: nothing side by side"
+
+
 def test_lanes_of_a_running_machine_come_from_nvml():
     m = probe_machine("probe_desktop_2x2080ti.json")       # two RTX 2080 Ti at PCIe 3 x16 as NVML reports them
     c = check("desktop", "desktop.pcie_lanes", m)

@@ -55,8 +55,10 @@ def _multi_gpu_only(rule: dict, m: Machine, req: str, one_gpu_why: str) -> Check
     """The answer of a multi-GPU rule before it looks further: unknown without the GPUs, n/a for fewer than two."""
     if m.gpus is None:
         return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    if not m.gpus:
+        return judged(rule, "n/a", "no GPU", req, "no GPU")
     if len(m.gpus) < 2:
-        return judged(rule, "n/a", f"{len(m.gpus)} GPU", req, one_gpu_why)
+        return judged(rule, "n/a", "1 GPU", req, one_gpu_why)
     return None
 
 
