@@ -751,6 +751,16 @@ def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
     assert one["desktop.pcie_lanes"] == "n/a" and one["desktop.gpu_fit"] == "n/a"
 
 
+@pytest.mark.parametrize("text, shown", [
+    ('cpu="Intel Xeon w9-3495X",cores=112,gpu=rtx-3090', "112 CPUs/GPU"),    # Intel ARK: 56 cores, 112 threads
+    ("cores=8,gpu=3x rtx-2080-ti", "2.7 CPUs/GPU"),
+    ("cores=2,gpu=8x rtx-3090", "0.25 CPUs/GPU"),
+    ("cores=3,gpu=2x rtx-3090", "1.5 CPUs/GPU"),
+])
+def test_cores_per_gpu_is_written_as_a_plain_number(text, shown):
+    assert check("desktop", "desktop.cores_per_gpu", spec(text)).measured == shown
+
+
 def test_multi_gpu_rules_on_a_machine_without_a_gpu_say_no_gpu():
     for rule in ("desktop.gpu_fit", "desktop.pcie_lanes"):
         c = check("desktop", rule, spec(f"gpu=none,{RIG}"))

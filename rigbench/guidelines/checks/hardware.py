@@ -275,7 +275,8 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
         why += f": {hi:g} per GPU needs {int(hi * len(m.gpus))}"
     elif ratio < 2:
         why += " (inside the text's 1–2; heavy preprocessing wants more: preprocess_feed measures it)"
-    return judged(rule, status, f"{ratio:.2g} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
+    shown = f"{ratio:,.0f}" if ratio == int(ratio) else fmt_num(ratio, 2)   # 112, 2, 1.5, 0.25; never 1.1e+02
+    return judged(rule, status, f"{shown} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
                   None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
 
 
