@@ -281,8 +281,14 @@ def test_ssd_is_never_judged_from_an_invalid_disk_iops_figure():
 
 
 def test_ssd_on_a_virtual_disk_is_unknown_not_hdd():
-    c = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))
+    c = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))   # an older probe: "hdd" + note
     assert c.status == "unknown" and "disk_iops" in c.why
+    doc = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())
+    assert doc["disks"][0]["mount"] == "/" and "unreliable" in doc["disks"][0]["kind_note"]
+    doc["disks"][0]["kind"] = "unknown"                  # what the probe says of a virtio disk now
+    now = check("desktop", "desktop.ssd", g.Machine.from_probe(doc))
+    assert now.status == "unknown" and now.measured == "unknown (/)" and "virtual disk" in now.why
+    assert "disk_iops" in now.why
 
 
 def test_os_linux():

@@ -56,8 +56,9 @@ def test_overlay_nfs_and_virtual_disk_in_a_pod(tmp_path):
     assert sorted(d) == ["/", "/data", "/datasets", "/dev/shm"]       # /dev/mqueue, /proc, /sys ... left out
     assert d["/"]["fstype"] == "overlay" and d["/"]["kind"] == "unknown" and "overlay" in d["/"]["kind_note"]
     assert d["/datasets"]["kind"] == "unknown" and "network" in d["/datasets"]["kind_note"]
-    # GCP persistent disk: virtio-scsi with rotational=1; the note says the label is unreliable
-    assert d["/data"]["kind"] == "hdd" and "virtual disk" in d["/data"]["kind_note"]
+    # GCP persistent disk: virtio-scsi with rotational=1: the label says nothing of the storage, so no "hdd"
+    assert d["/data"]["kind"] == "unknown" and d["/data"]["rotational"] == 1
+    assert "virtual disk" in d["/data"]["kind_note"] and "unreliable" in d["/data"]["kind_note"]
 
 
 def test_parse_mountinfo_unescapes_spaces():

@@ -125,7 +125,8 @@ def command(as_json: bool, data_dir: str | None) -> None:
     \b
     "usable" cores are the fewest of: the CPUs, the affinity mask and the
     container's CPU quota. A disk's kind (nvme/ssd/hdd) is sysfs's label;
-    virtual disks often claim "hdd": 'rigbench bench' measures the truth.
+    a virtual disk that claims to spin is "unknown": 'rigbench bench'
+    measures the truth.
     """
     doc = probe(data_dir=data_dir)
     if as_json:

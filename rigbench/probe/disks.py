@@ -15,7 +15,8 @@ matters). overlay (a container's root), NFS/CIFS and btrfs are kept; tmpfs is ke
 A filesystem mounted at several places (bind mounts, btrfs subvolumes) is listed once, at its shortest mount point.
 
 ``kind`` is a label from sysfs, not a measurement: ``rotational`` defaults to 1 for many virtual and USB disks,
-so an "hdd" there may be fast. ``rigbench bench``'s disk_read measures the truth.
+so an "hdd" there may be fast. A virtual disk (virtio, Xen) that says rotational is "unknown" with the note, not
+"hdd". ``rigbench bench``'s disk_read measures the truth.
 """
 
 from __future__ import annotations
@@ -107,7 +108,11 @@ def _kind_of_disk(root, name: str) -> tuple[str, int | None, str | None]:
         return "unknown", None, f"no /sys/block/{name}/queue/rotational"
     if rotational == 0:
         return "ssd", 0, NOTE_VIRTUAL if virtual else None
-    return "hdd", rotational, NOTE_VIRTUAL if virtual else NOTE_ROTATIONAL
+    if virtual:
+        # a virtio or Xen disk's rotational flag is the guest's block-layer default, not a property of the host's
+        # storage beneath (which may be NVMe or a network volume): "hdd" would be a guess
+        return "unknown", rotational, NOTE_VIRTUAL
+    return "hdd", rotational, NOTE_ROTATIONAL
 
 
 def classify_mount(root, m: dict) -> dict:

@@ -133,8 +133,9 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
     where = "" if disk.mount == "(spec)" else f" ({disk.mount})"
     if kind in ("nvme", "ssd"):
         return judged(rule, "pass", kind + where, req, "solid-state by its sysfs label" if m.disks_reported else "as specified")
-    if kind == "hdd" and disk.note and "unreliable" in disk.note:
-        return judged(rule, "unknown", "hdd?" + where, req, f"{disk.note}: run `rigbench bench --only disk_iops`")
+    if kind in ("hdd", "unknown") and disk.note and "unreliable" in disk.note:   # a virtual disk's label
+        return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
+                      f"{disk.note}: run `rigbench bench --only disk_iops`")
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
