@@ -241,14 +241,25 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     if not stat_is_dir(st):
         raise UserError(f"--data-dir {path} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
     holding = None
+    kernel_tree = None     # proc or sysfs somewhere above the path: a tmpfs or cgroup mounted inside stays the kernel's
     for m in read_mountinfo(root):  # later mounts hide earlier ones on the same point: keep the last, longest match
         mp = m["mount"]
         if real == mp or real.startswith(mp.rstrip("/") + "/"):
             if holding is None or len(mp) >= len(holding["mount"]):
                 holding = m
+            if m["fstype"] in ("proc", "sysfs") and kernel_tree is None:
+                kernel_tree = m
     if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
         raise UserError(f"--data-dir {path} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
                         "files; give a directory on a disk")
+    for top, fstype in (("/proc", "proc"), ("/sys", "sysfs")):   # where they always are, should mountinfo not say
+        if kernel_tree is None and (real == top or real.startswith(top + "/")):
+            kernel_tree = {"mount": top, "fstype": fstype}
+    if kernel_tree is not None:
+        inside = (f" (on a {holding['fstype']} mounted inside it)" if holding is not None and holding is not kernel_tree
+                  else "")
+        raise UserError(f"--data-dir {path} is under {kernel_tree['mount']}{inside}, the kernel's "
+                        f"{kernel_tree['fstype']} pseudo filesystem, which stores no files; give a directory on a disk")
     return real, st, holding
 
 
