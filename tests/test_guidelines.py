@@ -767,6 +767,18 @@ def test_cores_per_gpu_is_written_as_a_plain_number(text, shown):
     assert check("desktop", "desktop.cores_per_gpu", spec(text)).measured == shown
 
 
+def test_the_gpu_fit_change_follows_the_slots_the_cards_take():
+    """RTX 3090 reference boards take 3 slots (NVIDIA's spec sheet): eight take 24, no case holds them."""
+    eight = check("desktop", "desktop.gpu_fit", spec(f"gpu=8x rtx-3090,{RIG}"))
+    assert eight.status == "fail" and eight.measured_value == 24
+    assert eight.change["text"] == ("blower-style cards (or water cooling) for 8 GPUs side by side; risers or an open "
+                                    "frame for 8 GPUs (24 slots of these cards; a case holds 8)")
+    four = check("desktop", "desktop.gpu_fit", spec(f"gpu=4x rtx-2080-ti,{RIG},gpu_cooling=blower"))
+    assert four.change["text"] == "a case with 8 expansion slots for 4 GPUs"
+    three = check("desktop", "desktop.gpu_fit", spec(f"gpu=3x rtx-2080-ti,{RIG}"))   # 6 slots fit; the heat does not
+    assert three.change["text"] == "blower-style cards (or water cooling) for 3 GPUs side by side"
+
+
 def test_multi_gpu_rules_on_a_machine_without_a_gpu_say_no_gpu():
     for rule in ("desktop.gpu_fit", "desktop.pcie_lanes"):
         c = check("desktop", rule, spec(f"gpu=none,{RIG}"))

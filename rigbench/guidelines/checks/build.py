@@ -210,8 +210,15 @@ def check_gpu_fit(rule: dict, m: Machine) -> Check:
     if not problems:
         return judged(rule, "pass", measured, req, f"{slots} slots fit an ATX board; {'/'.join(sorted(coolers))} "
                                                    "cooling", slots, rule["atx_slots"], "slots")
+    # the change follows the slots these cards take: a case only up to max_slots, risers or a frame beyond
+    if slots > rule["max_slots"]:
+        room = f"risers or an open frame for {n} GPUs ({slots} slots of these cards; a case holds {rule['max_slots']})"
+    elif slots > rule["atx_slots"]:
+        room = f"a case with {slots} expansion slots for {n} GPUs"
+    else:
+        room = None
+    cool = f"blower-style cards (or water cooling) for {n} GPUs side by side" if open_air and n >= 3 else None
     return judged(rule, status, measured, req, "; ".join(problems), slots, rule["atx_slots"], "slots",
-                  {"kind": "gpu_fit", "text": "blower-style cards (or water cooling) and a case with 8 slots for "
-                                              f"{n} GPUs" if open_air else f"a case with room for {slots} slots"})
+                  {"kind": "gpu_fit", "text": "; ".join(t for t in (cool, room) if t)})
 
 
