@@ -42,6 +42,22 @@ def test_unknown_option_is_one_line_exit_2():
     assert_user_error(run_cli("--no-such-option"), "no-such-option")
 
 
+@pytest.mark.parametrize("args, line", [
+    (("recommend", "--prices", "x"), "No such option '--prices' (did you mean one of '--profile', '--strict'?); "
+                                     "see 'rigbench recommend --help'"),
+    (("gpus", "--jsn"), "No such option '--jsn' (did you mean '--json'?); see 'rigbench gpus --help'"),
+    (("results", "list", "--jsn"), "No such option '--jsn' (did you mean '--json'?); see 'rigbench results list --help'"),
+    (("probe", "--zzzz"), "No such option '--zzzz'; see 'rigbench probe --help'"),
+    # click's parser raises a missing value without the command: the line still names the command's --help
+    (("cost", "--list", "--prices"), "Option '--prices' requires an argument; see 'rigbench cost --help'"),
+    (("recommend", "--profile"), "Option '--profile' requires an argument; see 'rigbench recommend --help'"),
+])
+def test_a_usage_error_is_one_worded_line_pointing_at_the_commands_help(args, line):
+    r = run_cli(*args)
+    assert_user_error(r, line)
+    assert r.stderr.strip() == f"rigbench: error: {line}"
+
+
 @pytest.mark.parametrize("args, option", [
     (("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10", "--plot", "a.png", "--plot", "b.png"),
      "--plot"),

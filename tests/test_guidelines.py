@@ -281,8 +281,14 @@ def test_ssd_is_never_judged_from_an_invalid_disk_iops_figure():
 
 
 def test_ssd_on_a_virtual_disk_is_unknown_not_hdd():
-    c = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))
+    c = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))   # an older probe: "hdd" + note
     assert c.status == "unknown" and "disk_iops" in c.why
+    doc = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())
+    assert doc["disks"][0]["mount"] == "/" and "unreliable" in doc["disks"][0]["kind_note"]
+    doc["disks"][0]["kind"] = "unknown"                  # what the probe says of a virtio disk now
+    now = check("desktop", "desktop.ssd", g.Machine.from_probe(doc))
+    assert now.status == "unknown" and now.measured == "unknown (/)" and "virtual disk" in now.why
+    assert "disk_iops" in now.why
 
 
 def test_os_linux():
@@ -722,6 +728,21 @@ def test_four_2080ti_on_an_i7_9700k_fail_on_lanes_and_psu():
     assert status("diy", "diy.psu", f"gpu=4x rtx-2080-ti,{RIG},psu=1350W") == "pass"
 
 
+def test_psu_without_the_cpu_fails_on_the_gpus_alone_and_stays_unknown_when_they_fit():
+    """8 x RTX 3090 (350 W each, NVIDIA's board power) = 2,800 W, x 1.1 x 1.1 = 3,388 W before any CPU: a 500 W
+    supply fails whatever the CPU draws; 1,600 W for one card covers the GPU's 424 W, so the unknown CPU decides."""
+    rig = "cores=2,ram=8GB,disk=1TB"
+    for profile in ("desktop", "diy"):
+        c = check(profile, f"{profile}.psu", spec(f"gpu=8x rtx-3090,{rig},psu=500W"))
+        assert c.status == "fail" and c.required_value == 3388 and c.measured_value == 500
+        assert "2,888 W short" in c.why and "not counted" in c.why and "larger" in c.why
+        assert c.change == {"kind": "psu", "watts": pytest.approx(3388)}
+    fits = check("desktop", "desktop.psu", spec(f"gpu=rtx-3090,{rig},psu=1600W"))
+    assert fits.status == "unknown" and fits.required_value == 424 and "CPU" in fits.why
+    assert check("desktop", "desktop.psu", spec(f"gpu=rtx-3090,{rig},psu=400W")).status == "fail"
+    assert check("desktop", "desktop.psu", spec(f"gpu=8x rtx-3090,{rig}")).status == "unknown"  # no psu= given
+
+
 def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
     two = {c.id: c.status for c in g.evaluate("desktop", spec(f"gpu=2x rtx-2080-ti,{RIG},psu=850W")).checks}
     assert two["desktop.pcie_lanes"] == "pass" and two["desktop.psu"] == "pass" and two["desktop.gpu_fit"] == "pass"
@@ -734,6 +755,36 @@ def test_two_cards_fit_and_blowers_or_a_lane_rich_cpu_make_four_work():
     assert three_3090.status == "fail" and "9 slots" in three_3090.why
     one = {c.id: c.status for c in g.evaluate("desktop", spec(f"gpu=rtx-2080-ti,{RIG}")).checks}
     assert one["desktop.pcie_lanes"] == "n/a" and one["desktop.gpu_fit"] == "n/a"
+
+
+@pytest.mark.parametrize("text, shown", [
+    ('cpu="Intel Xeon w9-3495X",cores=112,gpu=rtx-3090', "112 CPUs/GPU"),    # Intel ARK: 56 cores, 112 threads
+    ("cores=8,gpu=3x rtx-2080-ti", "2.7 CPUs/GPU"),
+    ("cores=2,gpu=8x rtx-3090", "0.25 CPUs/GPU"),
+    ("cores=3,gpu=2x rtx-3090", "1.5 CPUs/GPU"),
+])
+def test_cores_per_gpu_is_written_as_a_plain_number(text, shown):
+    assert check("desktop", "desktop.cores_per_gpu", spec(text)).measured == shown
+
+
+def test_the_gpu_fit_change_follows_the_slots_the_cards_take():
+    """RTX 3090 reference boards take 3 slots (NVIDIA's spec sheet): eight take 24, no case holds them."""
+    eight = check("desktop", "desktop.gpu_fit", spec(f"gpu=8x rtx-3090,{RIG}"))
+    assert eight.status == "fail" and eight.measured_value == 24
+    assert eight.change["text"] == ("blower-style cards (or water cooling) for 8 GPUs side by side; risers or an open "
+                                    "frame for 8 GPUs (24 slots of these cards; a case holds 8)")
+    four = check("desktop", "desktop.gpu_fit", spec(f"gpu=4x rtx-2080-ti,{RIG},gpu_cooling=blower"))
+    assert four.change["text"] == "a case with 8 expansion slots for 4 GPUs"
+    three = check("desktop", "desktop.gpu_fit", spec(f"gpu=3x rtx-2080-ti,{RIG}"))   # 6 slots fit; the heat does not
+    assert three.change["text"] == "blower-style cards (or water cooling) for 3 GPUs side by side"
+
+
+def test_multi_gpu_rules_on_a_machine_without_a_gpu_say_no_gpu():
+    for rule in ("desktop.gpu_fit", "desktop.pcie_lanes"):
+        c = check("desktop", rule, spec(f"gpu=none,{RIG}"))
+        assert (c.status, c.measured, c.why) == ("n/a", "no GPU", "no GPU")
+    one = check("desktop", "desktop.gpu_fit", spec(f"gpu=rtx-2080-ti,{RIG}"))
+    assert one.measured == "1 GPU" and one.why == "one GPU: nothing side by side"
 
 
 def test_lanes_of_a_running_machine_come_from_nvml():

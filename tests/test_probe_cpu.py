@@ -56,6 +56,27 @@ def test_laptop_i7_8750h_cores_clocks_cache_isa(tmp_path):
     assert c["flags"]["avx2"] and c["flags"]["fma"] and not c["flags"]["avx512f"]
     assert c["avx2"] is True and c["avx512f"] is False and c["amx"] is False
     assert c["tier"] == "Intel Core i7" and c["current_mhz"] == 900
+    assert c["current_mhz_source"].startswith("/proc/cpuinfo") and c["current_mhz_reason"] is None
+
+
+def test_current_clock_in_a_vm_is_the_tsc_so_null_with_a_reason(tmp_path):
+    # A GCP VM (hypervisor flag, "cpu MHz 2699.998"): the figure is the TSC the hypervisor calibrates, not the clock
+    root = materialize("k8s-xeon-8481c-cgroup2", tmp_path)
+    c = cpu.probe_cpu(root, arch="x86_64")
+    assert c["current_mhz"] is None and c["current_mhz_source"] is None
+    assert "virtual TSC" in c["current_mhz_reason"] and "(2700)" in c["current_mhz_reason"]
+    # this machine's recorded cpuinfo: a KVM guest whose "cpu MHz" is 2596.128 while the cores run above 3.5 GHz
+    blocks = cpu.parse_cpuinfo((FIXTURES / "probe" / "epyc-vm-cpuinfo.txt").read_text(encoding="utf-8"))
+    vm = cpu.probe_cpu(tmp_path / "nothing", blocks, arch="x86_64", virtualization="kvm")
+    assert vm["current_mhz"] is None and vm["current_mhz_reason"].startswith("virtual machine (kvm)")
+    assert "(2596)" in vm["current_mhz_reason"]
+
+
+def test_current_clock_of_a_vm_found_by_dmi_alone_is_null_too(tmp_path):
+    root = materialize("laptop-i7-8750h", tmp_path)
+    c = cpu.probe_cpu(root, arch="x86_64", virtualization="vmware")
+    assert c["current_mhz"] is None and "virtual TSC" in c["current_mhz_reason"]
+    assert cpu.probe_cpu(root, arch="x86_64", virtualization="none")["current_mhz"] == 900
 
 
 def test_sapphire_rapids_vm_has_amx_and_base_clock_from_brand(tmp_path):
@@ -75,6 +96,7 @@ def test_graviton_brand_from_cpu_part_and_dmi(tmp_path):
     assert c["brand"] == "AWS Graviton (ARM Neoverse-N1)" and c["tier"] == "AWS Graviton"
     assert c["flags"]["asimd"] and c["flags"]["asimddp"] and not c["flags"]["sve"]
     assert c["avx2"] is False and c["logical_cores"] == 2
+    assert c["current_mhz"] is None and "no 'cpu MHz'" in c["current_mhz_reason"]
     bare = cpu.probe_cpu(root, arch="aarch64", dmi_sys_vendor=None)
     assert bare["brand"] == "ARM Neoverse-N1" and bare["tier"] is None and "Arm core" in bare["tier_reason"]
 

@@ -56,8 +56,9 @@ def test_overlay_nfs_and_virtual_disk_in_a_pod(tmp_path):
     assert sorted(d) == ["/", "/data", "/datasets", "/dev/shm"]       # /dev/mqueue, /proc, /sys ... left out
     assert d["/"]["fstype"] == "overlay" and d["/"]["kind"] == "unknown" and "overlay" in d["/"]["kind_note"]
     assert d["/datasets"]["kind"] == "unknown" and "network" in d["/datasets"]["kind_note"]
-    # GCP persistent disk: virtio-scsi with rotational=1; the note says the label is unreliable
-    assert d["/data"]["kind"] == "hdd" and "virtual disk" in d["/data"]["kind_note"]
+    # GCP persistent disk: virtio-scsi with rotational=1: the label says nothing of the storage, so no "hdd"
+    assert d["/data"]["kind"] == "unknown" and d["/data"]["rotational"] == 1
+    assert "virtual disk" in d["/data"]["kind_note"] and "unreliable" in d["/data"]["kind_note"]
 
 
 def test_parse_mountinfo_unescapes_spaces():
@@ -120,6 +121,26 @@ def test_data_dir_must_be_a_directory_that_stores_files(tmp_path):
         disks.probe_data_dir(str(afile))
     with pytest.raises(UserError, match="pseudo filesystem"):
         disks.probe_data_dir("/proc")       # proc reports 0 bytes of space: not a disk that is full
+
+
+@pytest.mark.parametrize("tree, path, words", [
+    # Docker with cgroup v1: /sys/fs/cgroup is a tmpfs mounted inside the container's sysfs
+    ("docker-v1-ryzen-5800x", "/sys/fs/cgroup", "under /sys (on a tmpfs mounted inside it)"),
+    ("docker-v1-ryzen-5800x", "/sys/fs/cgroup/memory", "is on cgroup, a kernel pseudo filesystem"),
+    ("laptop-i7-8750h", "/sys/kernel/security", "is on securityfs"),
+    ("laptop-i7-8750h", "/sys/class", "is on sysfs"),
+    ("laptop-i7-8750h", "/proc/sys", "is on proc"),
+])
+def test_a_data_dir_inside_proc_or_sys_is_refused_whatever_is_mounted_there(tmp_path, tree, path, words):
+    root = materialize(tree, tmp_path)
+    a_dir = os.stat(tmp_path)             # what the real path would be: a directory
+    with pytest.raises(UserError, match="pseudo filesystem") as err:
+        disks.check_data_dir(path, root, stat=lambda p: a_dir)
+    assert words in str(err.value)
+    # without mountinfo the path itself says it: /proc and /sys are the kernel's
+    with pytest.raises(UserError, match="pseudo filesystem"):
+        disks.check_data_dir(path, tmp_path / "no-tree", stat=lambda p: a_dir)
+    assert disks.check_data_dir("/dev/shm", root, stat=lambda p: a_dir)[0] == "/dev/shm"   # tmpfs under /dev: kept
 
 
 @pytest.mark.parametrize("make, words", [

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import assert_user_error, run_cli
 from fixtures.probe.fake_nvml import FakeNvml
+from fixtures.probe.trees import materialize
 from rigbench.cli.probe import _render
 from rigbench.probe import SCHEMA, probe
 from rigbench.probe.cpu import TIERS
@@ -152,3 +153,15 @@ def test_summary_renders_gpus_and_mig_from_the_nvml_stand_in(capsys):
     assert "NVIDIA GeForce GTX 1080 Ti" in out and "11.0 GiB" in out and "gen3 x16" in out and "250 W" in out
     assert "MIG 3g.40gb" in out and "gen5 x16" in out and "700 W" in out
     assert "driver 535.183.01" in out
+
+
+def test_vm_current_clock_is_null_and_the_summary_says_it_is_the_tsc(tmp_path, capsys):
+    """A GCP VM (DMI "Google"): cpuinfo's 2699.998 MHz is the TSC rate the hypervisor set, not the core clock."""
+    doc = probe(root=materialize("k8s-xeon-8481c-cgroup2", tmp_path), environ={},
+                nvml_lib=FakeNvml(["gtx_1080_ti"]))
+    assert doc["os"]["virtualization"] == "google"
+    assert doc["cpu"]["current_mhz"] is None
+    assert doc["cpu"]["current_mhz_reason"].startswith("virtual machine (google)")
+    _render(doc)
+    out = " ".join(capsys.readouterr().out.split())   # the table may wrap the clocks cell
+    assert "now not reported" in out and "virtual TSC" in out and "now 2700" not in out

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, assert_user_error, run_cli
+from conftest import FIXTURES, REPO, assert_user_error, run_cli
 
 import rigbench
 from rigbench.errors import UserError
@@ -312,3 +312,14 @@ def test_the_python_api_returns_what_json_prints():
     assert rigbench.recommend(instance="aws:p3.2xlarge")["kind"]["kind"] == "instance"
     with pytest.raises(UserError, match="unknown key 'ramm'"):
         rigbench.recommend(spec="ramm=16GB")
+
+
+def test_an_invalid_measurement_says_rerun_on_the_short_line(tmp_path):
+    """The reference VM run: disk_iops ran but is INVALID (its rounds moved 20% apart): a rerun helps, not a first run."""
+    ref = next((REPO / "results" / "reference").glob("vm-amd-epyc-2vcpu-*.json"))
+    shutil.copy(ref, tmp_path / "run.json")
+    r = run_cli("recommend", str(tmp_path / "run.json"), "--profile", "desktop")
+    assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "ssd: measured but INVALID: rerun `rigbench bench --only disk_iops` on a quiet machine" in text
+    assert "ssd: need measurements" not in text

@@ -114,7 +114,14 @@ def _refusing_repeats(command: click.Command) -> click.Command:
             if twice:
                 raise UserError(f"{single[twice[0]]} is given {seen[twice[0]]} times: give it once (only the last "
                                 "would count)")
-        return parse(ctx, args)
+        try:
+            return parse(ctx, args)
+        except click.UsageError as exc:
+            # click's option parser raises some errors (an option missing its value) without the command's context;
+            # with it the error line points at this command's --help, not the top level's
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
 
     command.parse_args = parse_args
     command._refuses_repeats = True
@@ -196,10 +203,16 @@ def _stdout_to_devnull() -> None:
 
 
 def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
-    """click's message already carries its own "Did you mean" hint: say it once."""
+    """One line from the parts of the error, not click's sentence: click words its hint differently for one and for
+    several close names ("Did you mean '--json'?", "(Did you mean one of: '--a', '--b'?)"), and says it once."""
     cmd = exc.ctx.command_path if exc.ctx else "rigbench"
-    return f"{exc.format_message().rstrip('.').replace('. Did you mean', ' (did you mean').rstrip('?')}" \
-           f"{'?)' if exc.possibilities else ''}; see '{cmd} --help'"
+    names = sorted(exc.possibilities or [])
+    hint = ""
+    if len(names) == 1:
+        hint = f" (did you mean '{names[0]}'?)"
+    elif names:
+        hint = f" (did you mean one of {', '.join(repr(n) for n in names)}?)"
+    return f"No such option '{exc.option_name}'{hint}; see '{cmd} --help'"
 
 
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}

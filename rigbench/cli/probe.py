@@ -25,7 +25,9 @@ def _render(doc: dict) -> None:
     clocks = ", ".join([
         f"base {cpu['base_mhz']} MHz" if cpu["base_mhz"] else "base not reported",
         f"max {cpu['max_mhz']} MHz" if cpu["max_mhz"] else "max not reported",
-    ] + ([f"now {cpu['current_mhz']} MHz"] if cpu.get("current_mhz") else []))
+    ] + ([f"now {cpu['current_mhz']} MHz"] if cpu.get("current_mhz") else
+         ["now not reported (in a VM /proc/cpuinfo gives the virtual TSC rate, not the core clock)"]
+         if "TSC" in (cpu.get("current_mhz_reason") or "") else []))
     quota = f", cgroup quota {cpu['cpu_quota_cores']:g} cores" if cpu.get("cpu_quota_cores") else ""
     rows = [
         ("CPU", cpu["brand"] or "unknown"),
@@ -123,7 +125,8 @@ def command(as_json: bool, data_dir: str | None) -> None:
     \b
     "usable" cores are the fewest of: the CPUs, the affinity mask and the
     container's CPU quota. A disk's kind (nvme/ssd/hdd) is sysfs's label;
-    virtual disks often claim "hdd": 'rigbench bench' measures the truth.
+    a virtual disk that claims to spin is "unknown": 'rigbench bench'
+    measures the truth.
     """
     doc = probe(data_dir=data_dir)
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import click
@@ -144,6 +145,9 @@ def _unknown_action(why: str) -> str:
     """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
     if "no gpu" in why.lower():
         return "need a GPU to judge"
+    rerun = re.search(r"present but INVALID.*rerun (`rigbench bench[^`]*`) on a quiet machine", why)
+    if rerun:   # measured, but the figure may not be used: another run, not a first one, is what helps
+        return f"measured but INVALID: rerun {rerun.group(1)} on a quiet machine"
     if "`rigbench bench" in why:
         return "need measurements: run `rigbench bench`"
     return why

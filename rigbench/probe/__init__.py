@@ -39,7 +39,11 @@ def probe(data_dir: str | None = None, *, root: str | os.PathLike = "/", nvml_li
     real = os.fspath(root) == "/"
     blocks = _cpu.read_cpuinfo(root)
     dmi_vendor = _read_line(root, "/sys/class/dmi/id/sys_vendor")
-    cpu = _cpu.probe_cpu(root, blocks, arch=None if real else _arch_of(blocks), dmi_sys_vendor=dmi_vendor)
+    first = blocks[0] if blocks else {}
+    raw_flags = set((first.get("flags") or first.get("Features") or "").split())
+    os_doc = _host.probe_os(root, raw_flags, environ)
+    cpu = _cpu.probe_cpu(root, blocks, arch=None if real else _arch_of(blocks), dmi_sys_vendor=dmi_vendor,
+                         virtualization=os_doc["virtualization"])
     quota = _limits.cpu_quota(root)
     if affinity is None and real:
         affinity = _limits.affinity_size()
@@ -49,8 +53,6 @@ def probe(data_dir: str | None = None, *, root: str | os.PathLike = "/", nvml_li
     cpu["usable_cores"] = _limits.usable_cores(cpu["logical_cores"], affinity, quota["cpu_quota_cores"])
     data = _disks.probe_data_dir(data_dir, root) if data_dir is not None else None
     gpus, gpu_error, nvml_info = _gpu.probe_gpus(nvml_lib)
-    first = blocks[0] if blocks else {}
-    raw_flags = set((first.get("flags") or first.get("Features") or "").split())
     return {
         "schema": SCHEMA,
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -60,7 +62,7 @@ def probe(data_dir: str | None = None, *, root: str | os.PathLike = "/", nvml_li
         "gpus": gpus,
         "gpu_error": gpu_error,
         "gpu_binding_warning": nvml_info.get("binding_warning"),
-        "os": _host.probe_os(root, raw_flags, environ),
+        "os": os_doc,
         "software": _software.probe_software(),
         "host": _host.probe_host(root),
         "data_dir": data,

@@ -2,7 +2,8 @@
 
 Reads (under ``root``, default "/"):
 - ``/proc/cpuinfo``: brand ("model name"), vendor ("vendor_id" or the Arm "CPU implementer"/"CPU part"), ISA flags,
-  the current clock ("cpu MHz"). Parsed once, by :func:`parse_cpuinfo`; the host probe reuses the parsed blocks.
+  the current clock ("cpu MHz"; null in a virtual machine, where it is the virtual TSC rate). Parsed once, by
+  :func:`parse_cpuinfo`; the host probe reuses the parsed blocks.
 - ``/sys/devices/system/cpu/cpu*/topology/{thread_siblings_list,physical_package_id}``: physical cores and sockets.
 - ``/sys/devices/system/cpu/cpufreq/policy*/{base_frequency,cpuinfo_max_freq}`` (kHz): base and maximum clock.
 - ``/sys/devices/system/cpu/cpu*/cache/index*/{level,type,size,shared_cpu_list}``: L3 and last-level cache.
@@ -245,9 +246,31 @@ def _clocks(root, brand: str | None) -> dict:
     return out
 
 
+def _current_clock(cpu_blocks: list[dict[str, str]], virtualization: str | None) -> dict:
+    """``current_mhz`` with its source, or null with a reason.
+
+    In a virtual machine the kernel fills "cpu MHz" from the TSC calibration (arch/x86/kernel/cpu/proc.c prints
+    ``cpu_khz`` when cpufreq has no reading), so it is the virtual TSC rate, not the clock the cores run at.
+    """
+    mhz = [float(b["cpu MHz"]) for b in cpu_blocks if _is_float(b.get("cpu MHz"))]
+    if not mhz:
+        return {"current_mhz": None, "current_mhz_source": None,
+                "current_mhz_reason": "no 'cpu MHz' in /proc/cpuinfo (Arm kernels do not report one)"}
+    if virtualization:
+        return {"current_mhz": None, "current_mhz_source": None,
+                "current_mhz_reason": f"virtual machine ({virtualization}): /proc/cpuinfo's 'cpu MHz' "
+                                      f"({round(sum(mhz) / len(mhz))}) is the virtual TSC rate, not the core "
+                                      "clock; 'rigbench bench' measures the real one"}
+    return {"current_mhz": round(sum(mhz) / len(mhz)), "current_mhz_reason": None,
+            "current_mhz_source": "/proc/cpuinfo cpu MHz (mean over the CPUs at this moment)"}
+
+
 def probe_cpu(root: str | os.PathLike = "/", blocks: list[dict[str, str]] | None = None, arch: str | None = None,
-              dmi_sys_vendor: str | None = None) -> dict:
+              dmi_sys_vendor: str | None = None, virtualization: str | None = None) -> dict:
     """The CPU facts under ``root``; ``blocks`` is the parsed cpuinfo (read here when not given).
+
+    ``virtualization``: the hypervisor's name when the host probe found one (None: bare metal or not known; the
+    'hypervisor' CPU flag is checked here too).
 
     ``usable_cores`` and ``cpu_quota_cores`` are added by :func:`rigbench.probe.probe` (they need the limits probe).
     """
@@ -263,8 +286,12 @@ def probe_cpu(root: str | os.PathLike = "/", blocks: list[dict[str, str]] | None
     physical, sockets = _topology(root, logical_ids)
     if physical is None:
         physical = _physical_from_cpuinfo(cpu_blocks)
-    mhz = [float(b["cpu MHz"]) for b in cpu_blocks if _is_float(b.get("cpu MHz"))]
     flags = _flags(cpu_blocks or blocks, arch)
+    first = (cpu_blocks or blocks or [{}])[0]
+    if virtualization in (None, "none") and "hypervisor" in (first.get("flags") or "").split():
+        virtualization = "the 'hypervisor' CPU flag"
+    elif virtualization == "none":
+        virtualization = None
     tier, tier_reason = classify_tier(brand)
     doc = {
         "brand": brand,
@@ -278,7 +305,7 @@ def probe_cpu(root: str | os.PathLike = "/", blocks: list[dict[str, str]] | None
         "cpu_quota_cores": None,
         "cpu_quota_source": None,
         **_clocks(root, brand),
-        "current_mhz": round(sum(mhz) / len(mhz)) if mhz else None,
+        **_current_clock(cpu_blocks, virtualization),
         **_caches(root, logical_ids),
         "flags": flags,
         "avx2": flags.get("avx2", False),

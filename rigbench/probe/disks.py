@@ -15,7 +15,8 @@ matters). overlay (a container's root), NFS/CIFS and btrfs are kept; tmpfs is ke
 A filesystem mounted at several places (bind mounts, btrfs subvolumes) is listed once, at its shortest mount point.
 
 ``kind`` is a label from sysfs, not a measurement: ``rotational`` defaults to 1 for many virtual and USB disks,
-so an "hdd" there may be fast. ``rigbench bench``'s disk_read measures the truth.
+so an "hdd" there may be fast. A virtual disk (virtio, Xen) that says rotational is "unknown" with the note, not
+"hdd". ``rigbench bench``'s disk_read measures the truth.
 """
 
 from __future__ import annotations
@@ -107,7 +108,11 @@ def _kind_of_disk(root, name: str) -> tuple[str, int | None, str | None]:
         return "unknown", None, f"no /sys/block/{name}/queue/rotational"
     if rotational == 0:
         return "ssd", 0, NOTE_VIRTUAL if virtual else None
-    return "hdd", rotational, NOTE_VIRTUAL if virtual else NOTE_ROTATIONAL
+    if virtual:
+        # a virtio or Xen disk's rotational flag is the guest's block-layer default, not a property of the host's
+        # storage beneath (which may be NVMe or a network volume): "hdd" would be a guess
+        return "unknown", rotational, NOTE_VIRTUAL
+    return "hdd", rotational, NOTE_ROTATIONAL
 
 
 def classify_mount(root, m: dict) -> dict:
@@ -236,14 +241,25 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     if not stat_is_dir(st):
         raise UserError(f"--data-dir {path} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
     holding = None
+    kernel_tree = None     # proc or sysfs somewhere above the path: a tmpfs or cgroup mounted inside stays the kernel's
     for m in read_mountinfo(root):  # later mounts hide earlier ones on the same point: keep the last, longest match
         mp = m["mount"]
         if real == mp or real.startswith(mp.rstrip("/") + "/"):
             if holding is None or len(mp) >= len(holding["mount"]):
                 holding = m
+            if m["fstype"] in ("proc", "sysfs") and kernel_tree is None:
+                kernel_tree = m
     if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
         raise UserError(f"--data-dir {path} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
                         "files; give a directory on a disk")
+    for top, fstype in (("/proc", "proc"), ("/sys", "sysfs")):   # where they always are, should mountinfo not say
+        if kernel_tree is None and (real == top or real.startswith(top + "/")):
+            kernel_tree = {"mount": top, "fstype": fstype}
+    if kernel_tree is not None:
+        inside = (f" (on a {holding['fstype']} mounted inside it)" if holding is not None and holding is not kernel_tree
+                  else "")
+        raise UserError(f"--data-dir {path} is under {kernel_tree['mount']}{inside}, the kernel's "
+                        f"{kernel_tree['fstype']} pseudo filesystem, which stores no files; give a directory on a disk")
     return real, st, holding
 
 

@@ -55,8 +55,10 @@ def _multi_gpu_only(rule: dict, m: Machine, req: str, one_gpu_why: str) -> Check
     """The answer of a multi-GPU rule before it looks further: unknown without the GPUs, n/a for fewer than two."""
     if m.gpus is None:
         return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    if not m.gpus:
+        return judged(rule, "n/a", "no GPU", req, "no GPU")
     if len(m.gpus) < 2:
-        return judged(rule, "n/a", f"{len(m.gpus)} GPU", req, one_gpu_why)
+        return judged(rule, "n/a", "1 GPU", req, one_gpu_why)
     return None
 
 
@@ -98,14 +100,30 @@ def check_pcie_lanes(rule: dict, m: Machine) -> Check:
                   rule["min_lanes_multi"], "lanes/GPU")
 
 
-def psu_needed_w(rule: dict, m: Machine) -> tuple[float | None, str]:
-    """Watts a power supply needs for the GPUs and the CPU (Dettmers' sum plus two 10% margins), and how."""
+def _gpu_tdps(m: Machine) -> tuple[list[float] | None, str]:
+    """The GPUs' TDPs from the catalog, or None and which card has none."""
     tdps = []
     for g in m.gpus or []:
         card = _gpu_catalog(g)
         if card is None or not card.tdp_w:
             return None, f"{g.name}: no TDP in the GPU catalog"
         tdps.append(float(card.tdp_w))
+    return tdps, ""
+
+
+def _gpu_sum(tdps: list[float]) -> str:
+    """The GPUs' TDP sum as a person checks it: "GPU 350 W", "GPUs 8 x 350 W = 2,800 W", "GPUs 350 + 250 W = 600 W"."""
+    if len(tdps) == 1:
+        return f"GPU {tdps[0]:.0f} W"
+    parts = f"{len(tdps)} x {tdps[0]:.0f} W" if len(set(tdps)) == 1 else " + ".join(f"{t:.0f}" for t in tdps) + " W"
+    return f"GPUs {parts} = {sum(tdps):,.0f} W"
+
+
+def psu_needed_w(rule: dict, m: Machine) -> tuple[float | None, str]:
+    """Watts a power supply needs for the GPUs and the CPU (Dettmers' sum plus two 10% margins), and how."""
+    tdps, why = _gpu_tdps(m)
+    if tdps is None:
+        return None, why
     model_ = cpu_model(m.cpu_brand)
     if model_ is None:
         return None, f"{m.cpu_brand or 'the CPU'}: its TDP is not in profiles/cpu_tiers.toml [[models]]"
@@ -115,6 +133,25 @@ def psu_needed_w(rule: dict, m: Machine) -> tuple[float | None, str]:
                   f"+{rule['margin_parts']:.0%} other parts and spikes, +{rule['margin_safety']:.0%} margin")
 
 
+def _psu_without_cpu(rule: dict, m: Machine, cpu_why: str) -> Check | None:
+    """Without the CPU's TDP the GPUs' share of the sum is still a lower bound on the need: a PSU below it fails
+    whatever the CPU draws; one above it stays unknown (the CPU decides). None without the GPUs' TDPs or a PSU."""
+    tdps, _ = _gpu_tdps(m)
+    if tdps is None or m.psu_w is None:
+        return None
+    floor = sum(tdps) * (1 + rule["margin_parts"]) * (1 + rule["margin_safety"])
+    how = (f"the GPUs alone need {floor:,.0f} W ({_gpu_sum(tdps)}, +{rule['margin_parts']:.0%} other parts and "
+           f"spikes, +{rule['margin_safety']:.0%} margin)")
+    req = f">= {floor:,.0f} W plus the CPU's share"
+    if m.psu_w >= floor:
+        return judged(rule, "unknown", f"{m.psu_w:,.0f} W", req,
+                      f"{how}, which {m.psu_w:,.0f} W covers; the CPU's share decides: {cpu_why}",
+                      m.psu_w, round(floor), "W")
+    return judged(rule, below(rule), f"{m.psu_w:,.0f} W", req,
+                  f"{how}: {floor - m.psu_w:,.0f} W short before the CPU, which is not counted ({cpu_why}), so the "
+                  "real shortfall is larger", m.psu_w, round(floor), "W", {"kind": "psu", "watts": floor})
+
+
 def check_psu(rule: dict, m: Machine) -> Check:
     req = "a PSU for the GPUs' and the CPU's TDP, with margins"
     if not m.gpus:
@@ -122,7 +159,7 @@ def check_psu(rule: dict, m: Machine) -> Check:
                       "no GPU" if m.gpus == [] else m.unknown.get("gpu", "GPUs not reported"))
     need, how = psu_needed_w(rule, m)
     if need is None:
-        return judged(rule, "unknown", "-", req, how)
+        return _psu_without_cpu(rule, m, how) or judged(rule, "unknown", "-", req, how)
     req = f">= {need:,.0f} W"
     if m.psu_w is None:
         if m.source != "spec":
@@ -173,8 +210,15 @@ def check_gpu_fit(rule: dict, m: Machine) -> Check:
     if not problems:
         return judged(rule, "pass", measured, req, f"{slots} slots fit an ATX board; {'/'.join(sorted(coolers))} "
                                                    "cooling", slots, rule["atx_slots"], "slots")
+    # the change follows the slots these cards take: a case only up to max_slots, risers or a frame beyond
+    if slots > rule["max_slots"]:
+        room = f"risers or an open frame for {n} GPUs ({slots} slots of these cards; a case holds {rule['max_slots']})"
+    elif slots > rule["atx_slots"]:
+        room = f"a case with {slots} expansion slots for {n} GPUs"
+    else:
+        room = None
+    cool = f"blower-style cards (or water cooling) for {n} GPUs side by side" if open_air and n >= 3 else None
     return judged(rule, status, measured, req, "; ".join(problems), slots, rule["atx_slots"], "slots",
-                  {"kind": "gpu_fit", "text": "blower-style cards (or water cooling) and a case with 8 slots for "
-                                              f"{n} GPUs" if open_air else f"a case with room for {slots} slots"})
+                  {"kind": "gpu_fit", "text": "; ".join(t for t in (cool, room) if t)})
 
 

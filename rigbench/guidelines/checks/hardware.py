@@ -133,8 +133,9 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
     where = "" if disk.mount == "(spec)" else f" ({disk.mount})"
     if kind in ("nvme", "ssd"):
         return judged(rule, "pass", kind + where, req, "solid-state by its sysfs label" if m.disks_reported else "as specified")
-    if kind == "hdd" and disk.note and "unreliable" in disk.note:
-        return judged(rule, "unknown", "hdd?" + where, req, f"{disk.note}: run `rigbench bench --only disk_iops`")
+    if kind in ("hdd", "unknown") and disk.note and "unreliable" in disk.note:   # a virtual disk's label
+        return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
+                      f"{disk.note}: run `rigbench bench --only disk_iops`")
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
@@ -275,7 +276,8 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
         why += f": {hi:g} per GPU needs {int(hi * len(m.gpus))}"
     elif ratio < 2:
         why += " (inside the text's 1–2; heavy preprocessing wants more: preprocess_feed measures it)"
-    return judged(rule, status, f"{ratio:.2g} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
+    shown = f"{ratio:,.0f}" if ratio == int(ratio) else fmt_num(ratio, 2)   # 112, 2, 1.5, 0.25; never 1.1e+02
+    return judged(rule, status, f"{shown} CPUs/GPU", req, why, round(ratio, 3), hi, "CPUs/GPU",
                   None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
 
 
