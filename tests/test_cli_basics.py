@@ -161,7 +161,7 @@ def _printed(args, columns) -> str:
 @pytest.mark.parametrize("columns", [20, 24])
 @pytest.mark.parametrize("args, whole", [
     (("gpus", "rtx-4090"), ["1,008", "$1,599"]),
-    (("compare", "gtx-1080-ti", "2x rtx-2080-ti"), ["11.3", "1,998 (2x 999)", "26.9 (2x 13.4)"])])
+    (("compare", "gtx-1080-ti", "2x rtx-2080-ti"), ["11.3", "1,998", "13.4"])])
 def test_no_word_of_a_table_is_cut_at_a_narrow_width(columns, args, whole):
     # COLUMNS=20 split about 30 values in two ('1,00' / '8', '$1,5' / '99', '11' / '.3', '1,' / '998')
     narrow = _printed(args, columns)
