@@ -302,6 +302,21 @@ def test_light_use_recommends_renting():
     assert "USD/kWh" in rep.recommendation()
 
 
+def test_two_bought_cards_the_verdict_names_the_margin_and_no_rented_prices():
+    """Buy card-a or card-b, nothing rented, 80 h/month on card-a over 24 months (resale 50%):
+    card-a 1,250 + 0.06 x 80 x 24 = 1,365.2 USD; card-b (2,000 + 1,500) x 0.5 = 1,750 + (300 + 110) / 0.9 W x
+    0.15 USD/kWh = 0.068333 USD/h x 64 h x 24 = 1,854.96 USD: card-a is 489.76 USD cheaper. No instance is rented, so the verdict
+    names no price list date."""
+    rep = run(buy=["card-a", "card-b"], hours_per_month=80, months=24)
+    assert rep.buys[1].total_usd == pytest.approx(1854.96)
+    rec = rep.recommendation()
+    assert rec.startswith("buy card-a: 490 USD cheaper than buying card-b over 24 months at 80.0 h/month on card-a;")
+    assert rec.endswith("driven by 0.150 USD/kWh, resale 50% after 24 months")
+    # renting alone: electricity and resale do not enter any total
+    assert run(rent=["test:v100"], hours_per_month=10).recommendation().endswith(
+        "driven by on-demand prices of 2024-01-15")
+
+
 def test_training_job_work_and_per_epoch_cost():
     """90 epochs x 1,000,000 images, once a month, for 12 months on a rented 4 x T4 (200 img/s each, 0.9 efficiency).
 

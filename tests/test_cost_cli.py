@@ -258,3 +258,18 @@ def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp
     assert r.code == 0 and "warning: --results changes nothing for rtx-2080-ti" in r.stderr
     buy = next(o for o in json.loads(r.stdout)["options"] if o["kind"] == "buy")
     assert (buy["throughput_kind"], buy["throughput_source"]) == ("predicted", "predicted")
+
+
+def test_two_bought_cards_a_few_dollars_apart_are_a_tie_by_the_buy_or_rent_rule(tmp_path):
+    """RTX 3090 against RTX 4090, nothing rented: the verdict says by how much one wins, and calls it a tie when the
+    difference is inside what the model's speed error moves (the rule buy-against-rent uses). At 80 h/month they are
+    2.47 USD apart against up to 20.5 USD of error; at 40 h/month 11.8 USD apart against 10.3: not a tie."""
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--json")
+    r = run_cli(*args, "--hours-per-month", "80", env=env)
+    assert r.code == 0, r.stderr
+    rec = json.loads(r.stdout)["recommendation"]
+    assert rec.startswith("buy rtx-4090: 2.47 USD cheaper than buying rtx-3090 over 24 months") and "(a tie: " in rec
+    assert "prices of" not in rec
+    rec = json.loads(run_cli(*args, "--hours-per-month", "40", env=env).stdout)["recommendation"]
+    assert rec.startswith("buy rtx-3090: 11.8 USD cheaper than buying rtx-4090") and "a tie" not in rec

@@ -147,7 +147,14 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
+                runner_up = self._runner_up(best)
+                if runner_up is None:
+                    return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
+                # the same rule as buy against rent: a difference inside the model's error is called a tie
+                saving = runner_up.total_usd - best.total_usd
+                return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than buying {runner_up.name} over {months} "
+                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}"
+                        f"{self._tie(best, runner_up, saving)}; {self._drivers()}")
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
             crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
@@ -173,6 +180,11 @@ class CostReport:
         return (f"rent {best.name}: {fmt_num(saving)} USD cheaper than buying {buy.name} over "
                 f"{months} at {fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
                 f"{crossing}{tail}")
+
+    def _runner_up(self, best: CostOption) -> CostOption | None:
+        """The next cheapest feasible option of ``best``'s kind, or None."""
+        pool = [o for o in self.options if o.kind == best.kind and o.feasible and o is not best]
+        return min(pool, key=lambda o: o.total_usd) if pool else None
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
         """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
@@ -203,9 +215,16 @@ class CostReport:
         return buys + [o.infeasible_note() for o in rents]
 
     def _drivers(self) -> str:
+        """What moves the verdict: electricity and resale when something is bought, the rented prices' date when
+        something is rented (each only where it enters a total)."""
         a = self.assumptions
-        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {fmt_pct(a['resale_fraction'])} after "
-                f"{self.months:g} months, {'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+        parts = []
+        if self.buys:
+            parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
+                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months"]
+        if self.rents:
+            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+        return "driven by " + ", ".join(parts)
 
     def to_doc(self) -> dict:
         """The ``rigbench.cost/1`` JSON document."""
