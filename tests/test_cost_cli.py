@@ -273,3 +273,13 @@ def test_two_bought_cards_a_few_dollars_apart_are_a_tie_by_the_buy_or_rent_rule(
     assert "prices of" not in rec
     rec = json.loads(run_cli(*args, "--hours-per-month", "40", env=env).stdout)["recommendation"]
     assert rec.startswith("buy rtx-3090: 11.8 USD cheaper than buying rtx-4090") and "a tie" not in rec
+
+
+@pytest.mark.parametrize("prices, named", [(("--gpu-price", "500"), "--gpu-price prices a single --buy card"),
+                                           (("--gpu-price", "500", "--build-price", "900"),
+                                            "--gpu-price and --build-price price a single --buy card")])
+def test_one_price_for_several_bought_cards_is_refused(prices, named):
+    # both cards were priced at the one --build-price given
+    r = run_cli("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10",
+                *prices)
+    assert_user_error(r, named, "2 cards are bought (rtx-3090, rtx-4090)", "run rigbench cost once per card")

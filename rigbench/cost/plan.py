@@ -194,6 +194,13 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(cards.KINDS)}")
     if not req.buy and not req.rent:
         raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
+    one_card = [flag for attr, flag in (("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"))
+                if getattr(req, attr) is not None]
+    if one_card and len(req.buy) > 1:
+        # one price for several cards would price them all alike, whatever each costs
+        raise UserError(f"{' and '.join(one_card)} price{'s' if len(one_card) == 1 else ''} a single --buy card, and "
+                        f"{len(req.buy)} cards are bought ({', '.join(req.buy)}): run rigbench cost once per card, "
+                        f"each with its own {' and '.join(one_card)}")
 
 
 def _named(key: str, rent: Sequence[str]) -> bool:
