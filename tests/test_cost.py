@@ -277,6 +277,31 @@ def test_hours_of_a_multi_card_machine_are_named_on_that_machine():
         assert (again.work.reference_name, again.work.reference_throughput_per_s) == ("card-a x4", 1440.0)
 
 
+def test_several_bought_cards_say_the_rest_of_the_machine_is_a_one_gpu_desktops():
+    """--buy-count 4 prices the rest of the machine (1,500 USD in the fixture) and powers it (110 W) as one desktop:
+    purchase 4 x 1,000 + 1,500 = 5,500, power (4 x 250 + 110) / 0.9 W. No cited figure scales them, so the report
+    says it is an underestimate, in the purchase and power sources, a warning and the assumptions."""
+    rep = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, months=24)
+    buy = rep.buys[0]
+    assert buy.purchase_usd == 5500 and buy.power_w == pytest.approx((4 * 250 + 110) / 0.9)
+    assert buy.extra["purchase_source"].endswith("rest of machine 1,500 (a one-GPU desktop's)")
+    assert "+ rest of system 110 W (a one-GPU desktop's)," in buy.power_source
+    want = ("--buy-count 4: the rest of the machine is priced (1,500 USD) and powered (110 W besides the cards) as a "
+            "one-GPU desktop, an underestimate for 4 cards")
+    doc = rep.to_doc()
+    assert any(w.startswith(want) for w in doc["warnings"])
+    assert doc["assumptions"]["rest_of_machine_underestimate"].startswith(want)
+    # --build-price and --power-w replace both figures: nothing left to say; one card: nothing to say
+    whole = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, build_price_usd=20000, power_w=1500)
+    assert whole.to_doc()["assumptions"]["rest_of_machine_underestimate"] is None
+    assert not any("one-GPU desktop" in w for w in whole.warnings)
+    half = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, power_w=1500)
+    assert "is priced (1,500 USD) as a one-GPU desktop" in half.to_doc()["assumptions"]["rest_of_machine_underestimate"]
+    one = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80)
+    assert one.to_doc()["assumptions"]["rest_of_machine_underestimate"] is None
+    assert "one-GPU" not in one.buys[0].extra["purchase_source"] + one.buys[0].power_source
+
+
 def test_small_amounts_in_the_verdict_keep_their_significant_digits():
     """Amounts and hours in the recommendation have three significant digits, never rounded to 0.
 

@@ -287,13 +287,13 @@ def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own:
         power, power_src = float(req.power_w), "--power-w"
         power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
     else:
+        rest = f"rest of system {own.rest_of_system_w:.0f} W" + (" (a one-GPU desktop's)" if req.buy_count > 1 else "")
         measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
         if measured is not None:
             watts, where = measured
             power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
             power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
-                         f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
-                         f"efficiency {own.psu_efficiency:g}")
+                         f"results file), not an average; + {rest}, / PSU efficiency {own.psu_efficiency:g}")
             power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
                                f"training kernel ({where}), not an average over the run")
         else:
@@ -303,8 +303,8 @@ def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own:
                                 f"with --power-w WATTS")
             power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
                                    own.psu_efficiency)
-            power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
-                         f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+            power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + {rest}, / PSU "
+                         f"efficiency {own.psu_efficiency:g}")
             why = "TDP, an upper bound on sustained board power"
             if req.results_doc is not None and name == measured_name:
                 why += (f" (the results file has no NVML power reading of a training kernel, "
@@ -414,7 +414,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         else:
             gpu_price, price_what = _card_price(req, gpu, name)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
-            purchase_src = f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+            purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+                            + (" (a one-GPU desktop's)" if req.buy_count > 1 else ""))
             gpu_id = getattr(gpu, "id", name)
             others = [cp for cp in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS)
                       if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
@@ -450,6 +451,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
                         f"the source states: they may be older than shown")
+    one_gpu_rest = _one_gpu_desktop_warning(req, own) if buy_gpus else None
+    if one_gpu_rest:
+        warnings.append(one_gpu_rest)
     multi = [o for o in options if o.gpu_count > 1]
     if multi:
         effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
@@ -467,6 +471,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
+        # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when
+        # --build-price and --power-w replace both, else what it leaves out
+        "rest_of_machine_underestimate": one_gpu_rest,
         "desktop_price_bands_usd": {"basic": list(own.basic_band_usd), "high_end": list(own.high_end_band_usd)},
         "power_source": own.sources["power"],
         "power_basis": power_basis,
@@ -482,6 +489,24 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "prices_date": prices.date.isoformat(),
     }
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+
+
+def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:
+    """The rest of the machine is priced and powered as the guide's one-GPU desktop (profiles/ownership.toml): for
+    several cards (a server board, a larger power supply, more cooling) that is an underestimate, and no cited figure
+    scales it. Says so where --build-price / --power-w do not replace it; None for one card or when both do."""
+    if req.buy_count <= 1:
+        return None
+    parts = []
+    if req.build_price_usd is None:
+        parts.append((f"priced ({own.rest_of_machine_usd:,.0f} USD)", "--build-price USD"))
+    if req.power_w is None:
+        parts.append((f"powered ({own.rest_of_system_w:.0f} W besides the cards)", "--power-w WATTS"))
+    if not parts:
+        return None
+    return (f"--buy-count {req.buy_count}: the rest of the machine is {' and '.join(p for p, _ in parts)} as a one-GPU "
+            f"desktop, an underestimate for {req.buy_count} cards (which need a server board and a larger power "
+            f"supply); give the real figures with {' and '.join(f for _, f in parts)}")
 
 
 def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
