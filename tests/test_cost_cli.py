@@ -9,6 +9,7 @@ import pytest
 
 from conftest import assert_user_error, run_cli
 from rigbench import cost
+from rigbench.errors import UserError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -283,3 +284,52 @@ def test_one_price_for_several_bought_cards_is_refused(prices, named):
     r = run_cli("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10",
                 *prices)
     assert_user_error(r, named, "2 cards are bought (rtx-3090, rtx-4090)", "run rigbench cost once per card")
+
+
+RESULTS = Path(__file__).resolve().parent / "fixtures" / "gpu_check" / "bench-cuda.json"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    # nothing bought: the options of a bought machine were set aside, and named as drivers of the verdict
+    (("--rent", "aws:p3.2xlarge", "--electricity", "0.5", "--resale", "0.2", "--power-w", "300"),
+     ("--electricity, --power-w, --resale apply to a bought machine, and nothing is bought", "add --buy CARD")),
+    (("--rent", "aws:p3.2xlarge", "--gpu-price", "100"), ("--gpu-price applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--buy-count", "4"), ("--buy-count applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--price-kind", "used"), ("--price-kind applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--results", str(RESULTS), "--device", "cuda:0"),
+     ("--results applies to a bought machine",)),
+    # nothing rented
+    (("--buy", "rtx-3090", "--spot"), ("--spot applies to rented instances, and nothing is rented", "add --rent WHAT")),
+    (("--buy", "rtx-3090", "--storage-gb", "100"), ("--storage-gb applies to rented instances",)),
+    # one option that makes the other change nothing
+    (("--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--price-kind", "used", "--gpu-price", "100"),
+     ("--price-kind used picks a listed card price, and --gpu-price gives the price itself",)),
+    (("--buy", "rtx-3090", "--rent", "aws", "--storage-usd-per-gb-month", "0.1"),
+     ("--storage-usd-per-gb-month prices the storage of --storage-gb", "add --storage-gb GB")),
+    (("--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--jobs-per-month", "3"),
+     ("--jobs-per-month counts training jobs",)),
+])
+def test_an_option_that_cannot_apply_is_refused(args, fragments):
+    assert_user_error(run_cli("cost", *args, "--hours-per-month", "10"), *fragments)
+
+
+def test_list_takes_only_prices_and_json():
+    assert_user_error(run_cli("cost", "--list", "--buy", "rtx-3090"), "--list shows the price list and takes only "
+                      "--prices and --json: drop --buy")
+    r = run_cli("cost", "--list", "--json", "--prices", str(FIXTURES / "tiny_prices.csv"))
+    assert r.code == 0, r.stderr
+
+
+def test_the_library_refuses_what_cannot_apply_and_a_device_without_results():
+    with pytest.raises(UserError, match="--electricity applies to a bought machine"):
+        cost.cost(rent="aws:p3.2xlarge", hours_per_month=10, electricity=0.5)
+    with pytest.raises(UserError, match="--device 'cuda:1' names a device of a results file"):
+        cost.cost(buy="rtx-3090", hours_per_month=10, device="cuda:1")
+
+
+def test_a_rented_only_verdict_names_only_what_moves_it():
+    r = run_cli("cost", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert "driven by on-demand prices of" in screen and "USD/kWh" not in screen
+    assert "Assumptions: on-demand prices; change them with --spot" in screen

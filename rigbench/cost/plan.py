@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
@@ -21,8 +21,10 @@ from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
 from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
+from rigbench.units import shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
+RESULTS_DEVICE = "cuda:0"   # the device of a results file a request names none of
 
 
 @dataclass
@@ -40,7 +42,7 @@ class CostRequest:
     dataset_size: float | None = None
     jobs_per_month: float = 1.0
     results_doc: dict | None = None
-    results_device: str = "cuda:0"
+    results_device: str | None = None  # a device of results_doc; None: RESULTS_DEVICE
     gpu_price_usd: float | None = None
     build_price_usd: float | None = None
     buy_count: int = 1
@@ -194,6 +196,7 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(cards.KINDS)}")
     if not req.buy and not req.rent:
         raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
+    _refuse_inapplicable(req)
     one_card = [flag for attr, flag in (("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"))
                 if getattr(req, attr) is not None]
     if one_card and len(req.buy) > 1:
@@ -201,6 +204,42 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"{' and '.join(one_card)} price{'s' if len(one_card) == 1 else ''} a single --buy card, and "
                         f"{len(req.buy)} cards are bought ({', '.join(req.buy)}): run rigbench cost once per card, "
                         f"each with its own {' and '.join(one_card)}")
+
+
+# Options that price only a bought machine, or only rented instances: (request field, its default, the option).
+_BUY_ONLY = (("gpu_price_usd", None, "--gpu-price"), ("build_price_usd", None, "--build-price"),
+             ("price_kind", "launch", "--price-kind"), ("buy_count", 1, "--buy-count"),
+             ("electricity_usd_per_kwh", None, "--electricity"), ("power_w", None, "--power-w"),
+             ("resale", None, "--resale"), ("results_doc", None, "--results"))
+_RENT_ONLY = (("spot", False, "--spot"), ("storage_gb", 0, "--storage-gb"), ("egress_gb", 0, "--egress-gb"),
+              ("storage_usd_per_gb_month", None, "--storage-usd-per-gb-month"))
+
+
+def _refuse_inapplicable(req: CostRequest) -> None:
+    """An option that cannot change this request's answer is refused, saying what it needs: set aside without a
+    word, it would read as applied (an electricity price named as a driver while nothing is bought). Every such
+    check is here. A value equal to the option's default changes nothing and is not refused."""
+    if req.results_doc is None and req.results_device is not None:
+        # --device picks a device of the results file; without one it would be set aside without a word
+        raise UserError(f"--device {shown(req.results_device)} names a device of a results file: give it with "
+                        "--results FILE")
+    for present, options, what, add in ((req.buy, _BUY_ONLY, "a bought machine", "--buy CARD"),
+                                        (req.rent, _RENT_ONLY, "rented instances", "--rent WHAT")):
+        given = [flag for attr, default, flag in options if getattr(req, attr) != default]
+        if given and not present:
+            one = len(given) == 1
+            raise UserError(f"{', '.join(given)} appl{'ies' if one else 'y'} to {what}, and nothing is "
+                            f"{'bought' if add.startswith('--buy') else 'rented'}: add {add}, or drop "
+                            f"{'it' if one else 'them'}")
+    if req.gpu_price_usd is not None and req.price_kind != "launch":
+        raise UserError(f"--price-kind {req.price_kind} picks a listed card price, and --gpu-price gives the price "
+                        f"itself: drop one")
+    if req.storage_usd_per_gb_month is not None and not req.storage_gb:
+        raise UserError("--storage-usd-per-gb-month prices the storage of --storage-gb, and none is kept: add "
+                        "--storage-gb GB, or drop it")
+    if req.epochs is None and req.jobs_per_month != 1:
+        raise UserError("--jobs-per-month counts training jobs (--epochs N --dataset-size SAMPLES); with "
+                        "--hours-per-month give the hours of all of them, and drop --jobs-per-month")
 
 
 def _named(key: str, rent: Sequence[str]) -> bool:
@@ -323,6 +362,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     options with ``rigbench.scaling`` (else the documented efficiency).
     """
     _check_request(req)
+    if req.results_device is None:
+        req = replace(req, results_device=RESULTS_DEVICE)
     own = ownership or load_ownership()
     prices = load_prices(req.prices_path, instead=WITH_PRICES_OPTION)
     today = req.today or _dt.date.today()
