@@ -701,6 +701,28 @@ def test_storage_moves_total_and_break_even(tmp_path):
     assert rep.to_doc()["assumptions"]["extras_sources"] == "profiles/cloud_extras.toml"
 
 
+def test_break_even_at_any_usage_says_why_from_the_arithmetic(tmp_path):
+    """--resale 1: the 2,500 USD purchase all comes back, owning's fixed cost is 0 and the break-even 0 h/month: the
+    reason is the free purchase, not monthly charges (there are none). With 100,000 GB of AWS storage (8,000 USD a
+    month, 192,000 over 24 months) against 1,250 USD of purchase less resale, the reason is the storage."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, resale=1.0)
+    assert rep.break_even(rep.buys[0], rep.rents[0]) == 0
+    doc = rep.to_doc()
+    assert doc["break_even_reason"] == ("the purchase, 2,500 USD, all comes back as resale (2,500 USD): owning costs "
+                                        "only its electricity, less per hour than renting")
+    text = (FIXTURES / "tiny_prices.csv").read_text().replace("test,v100", "aws,v100")
+    (tmp_path / "aws.csv").write_text(text)
+    req = cost.CostRequest(prices_path=str(tmp_path / "aws.csv"), today=dt.date(2024, 2, 1), buy=["card-a"],
+                           rent=["aws:v100"], hours_per_month=80, storage_gb=100_000)
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    assert rep.to_doc()["break_even_reason"] == ("the rented option's storage and egress, 192,000 USD over 24 months, "
+                                                 "alone cost more than owning's purchase less resale, 1,250 USD")
+    # electricity dearer per hour than renting: never
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, electricity_usd_per_kwh=10)
+    assert rep.to_doc()["break_even_reason"] == "renting costs less per hour than the electricity"
+    assert run(buy=["card-a"], rent=["test:v100"], hours_per_month=80).to_doc()["break_even_reason"] is None
+
+
 def test_storage_without_a_cited_price_is_refused_for_a_named_instance():
     with pytest.raises(UserError, match="test: no storage or egress prices in profiles/cloud_extras.toml"):
         run(buy=["card-a"], rent=["test:v100"], hours_per_month=10, storage_gb=50)

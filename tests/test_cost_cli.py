@@ -333,3 +333,13 @@ def test_a_rented_only_verdict_names_only_what_moves_it():
     screen = " ".join(r.stdout.split())
     assert "driven by on-demand prices of" in screen and "USD/kWh" not in screen
     assert "Assumptions: on-demand prices; change them with --spot" in screen
+
+
+def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():
+    # it said "the rented option's monthly charges alone cost more than owning", with no monthly charges at all
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--resale", "1")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert ("Break-even: rtx-3090 beats aws:p3.2xlarge at any usage (the purchase, 3,000 USD, all comes back as resale "
+            "(3,000 USD): owning costs only its electricity, less per hour than renting)") in screen
+    assert "monthly charges" not in screen

@@ -102,10 +102,9 @@ def _render(doc: dict, as_json: bool) -> None:
     if doc["break_even_between"]:
         b, r = doc["break_even_between"]
         if be is None:
-            lines.append(f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+            lines.append(f"Break-even: {b} never beats {r} ({doc['break_even_reason']})")
         elif be <= 0:
-            lines.append(f"Break-even: {b} beats {r} at any usage (the rented option's monthly charges alone cost "
-                         f"more than owning)")
+            lines.append(f"Break-even: {b} beats {r} at any usage ({doc['break_even_reason']})")
         else:
             lines.append(f"Break-even: {b} beats {r} above {fmt_num(be)} h/month on {ref}")
     for n in doc["notes"]:

@@ -121,6 +121,23 @@ class CostReport:
         fixed = buy.fixed_usd + (buy.monthly_usd - rent.monthly_usd) * self.months
         return crossover_hours_per_month(fixed, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref), self.months)
 
+    def break_even_reason(self, buy: CostOption, rent: CostOption) -> str | None:
+        """Why ``buy`` and ``rent`` have no break-even above zero, from the arithmetic that decides it: renting runs
+        cheaper per hour than owning's electricity (never), or owning's fixed cost (purchase - resale) is no more than
+        the rented option's monthly charges over the horizon (at any usage: a purchase that all comes back, or storage
+        and egress that alone cost more). None when they cross above zero."""
+        be = self.break_even(buy, rent)
+        if be is None:
+            return "renting costs less per hour than the electricity"
+        if be > 0:
+            return None
+        if buy.fixed_usd <= 0:
+            return (f"the purchase, {fmt_num(buy.purchase_usd)} USD, all comes back as resale "
+                    f"({fmt_num(buy.resale_usd)} USD): owning costs only its electricity, less per hour than renting")
+        return (f"the rented option's storage and egress, {fmt_num(rent.monthly_usd * self.months)} USD over "
+                f"{self.months:g} months, alone cost more than owning's purchase less resale, "
+                f"{fmt_num(buy.fixed_usd)} USD")
+
     def usd_per_million(self, option: CostOption) -> float | None:
         samples = self.work.samples_per_month * self.months
         return option.total_usd / samples * 1e6 if samples > 0 else None
@@ -272,6 +289,7 @@ class CostReport:
             "options": opts,
             "break_even_hours_per_month": top_be,
             "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            "break_even_reason": self.break_even_reason(buy, best_rent) if buy and best_rent else None,
             "break_even_rent_options_against": buy.name if buy else None,
             "hours_in_a_month": HOURS_PER_MONTH,
             "notes": self.notes(),
