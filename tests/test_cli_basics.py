@@ -42,6 +42,21 @@ def test_unknown_option_is_one_line_exit_2():
     assert_user_error(run_cli("--no-such-option"), "no-such-option")
 
 
+@pytest.mark.parametrize("args, fragment", [
+    # click's parser raises "requires an argument" with no command, and the pointer was 'rigbench --help'
+    (("cost", "--list", "--prices"), "Option '--prices' requires an argument; see 'rigbench cost --help'"),
+    (("prices", "refresh", "--from"), "Option '--from' requires an argument; see 'rigbench prices refresh --help'"),
+    # a name cut short is not close enough for click's suggestion: the options it begins are offered
+    (("cost", "--hours", "5"),
+     "No such option '--hours' (did you mean '--hours-per-month'?); see 'rigbench cost --help'"),
+    # several close names: one hint, one form (it read "'--onl'. (Did you mean one of: ...)?)")
+    (("bench", "--onl", "gemm"),
+     "No such option '--onl' (did you mean '--json', '--only' or '--rounds'?); see 'rigbench bench --help'"),
+])
+def test_a_usage_error_points_at_its_own_commands_help(args, fragment):
+    assert_user_error(run_cli(*args), fragment)
+
+
 @pytest.mark.parametrize("args, option", [
     (("cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "10", "--plot", "a.png", "--plot", "b.png"),
      "--plot"),

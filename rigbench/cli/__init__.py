@@ -121,6 +121,29 @@ def _refusing_repeats(command: click.Command) -> click.Command:
     return command
 
 
+def _naming_itself(command: click.Command) -> click.Command:
+    """A usage error click raises without a context (its parser raises "Option '--prices' requires an argument"
+    with none) gets the command's, so that the message points at that command's help ('rigbench cost --help'), not
+    at 'rigbench --help'. Sub-commands of a group too."""
+    if getattr(command, "_names_itself", False):
+        return command
+    for sub in getattr(command, "commands", {}).values():
+        _naming_itself(sub)
+    parse = command.parse_args
+
+    def parse_args(ctx, args):
+        try:
+            return parse(ctx, args)
+        except click.UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
+    command.parse_args = parse_args
+    command._names_itself = True
+    return command
+
+
 class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use."""
 
@@ -131,7 +154,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
-        return _refusing_repeats(_refusing_empty(getattr(module, "command")))
+        return _naming_itself(_refusing_repeats(_refusing_empty(getattr(module, "command"))))
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
@@ -196,10 +219,17 @@ def _stdout_to_devnull() -> None:
 
 
 def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
-    """click's message already carries its own "Did you mean" hint: say it once."""
+    """"No such option '--hours' (did you mean '--hours-per-month'?)": the hint once, in one form. click's close
+    names (difflib, similarity 0.6 or more) miss a name cut short, so without them the command's options that begin
+    with the name given are offered."""
     cmd = exc.ctx.command_path if exc.ctx else "rigbench"
-    return f"{exc.format_message().rstrip('.').replace('. Did you mean', ' (did you mean').rstrip('?')}" \
-           f"{'?)' if exc.possibilities else ''}; see '{cmd} --help'"
+    names = sorted(exc.possibilities or [])
+    if not names and exc.ctx is not None and len(exc.option_name) > 3:
+        names = sorted(o for p in exc.ctx.command.params for o in p.opts
+                       if o.startswith("--") and o.startswith(exc.option_name))
+    said = [repr(n) for n in names[:3]]
+    hint = f" (did you mean {', '.join(said[:-1]) + ' or ' if len(said) > 1 else ''}{said[-1]}?)" if said else ""
+    return f"{exc.message.rstrip('.')}{hint}; see '{cmd} --help'"
 
 
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
