@@ -343,3 +343,25 @@ def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():
     assert ("Break-even: rtx-3090 beats aws:p3.2xlarge at any usage (the purchase, 3,000 USD, all comes back as resale "
             "(3,000 USD): owning costs only its electricity, less per hour than renting)") in screen
     assert "monthly charges" not in screen
+
+
+@pytest.mark.parametrize("card", ["2x rtx-3090", "2 x rtx-3090"])
+def test_a_count_in_buy_points_at_buy_count(card):
+    # it said "unknown GPU '2x rtx-3090': did you mean rtx-3090", and nothing of --buy-count
+    assert_user_error(run_cli("cost", "--buy", card, "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"),
+                      "--buy takes one card", "--buy rtx-3090 --buy-count 2")
+
+
+@pytest.mark.parametrize("kind", ["launch", "used"])
+def test_a_card_with_no_price_at_all_says_to_give_one(kind):
+    # it said "(it has: no price at all) ... or pick another --price-kind", which no kind would find
+    r = run_cli("cost", "--buy", "tesla-v100-sxm2-16gb", "--price-kind", kind, "--rent", "aws:p3.2xlarge",
+                "--hours-per-month", "10")
+    assert_user_error(r, "no price at all for Tesla V100 SXM2 16GB", "--gpu-price USD", "--build-price USD")
+    assert "--price-kind" not in r.stderr
+
+
+def test_a_card_without_the_kind_asked_names_the_kinds_it_has():
+    r = run_cli("cost", "--buy", "rtx-2080-ti", "--price-kind", "used", "--rent", "aws:p3.2xlarge",
+                "--hours-per-month", "10")
+    assert_user_error(r, "no used price for GeForce RTX 2080 Ti", "pick another --price-kind (launch|new)")

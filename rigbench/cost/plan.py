@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
+from rigbench.comparison import NX
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
                                       hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -375,6 +376,12 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)
 
     # Bought cards.
+    for name in req.buy:
+        m = NX.match(name)
+        if m and m.group(2).strip():
+            # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"
+            raise UserError(f"--buy {shown(name)}: --buy takes one card; for {m.group(1)} of them in one machine give "
+                            f"--buy {m.group(2).strip()} --buy-count {m.group(1)}")
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
     catalog.refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy",
                            " (--buy-count N for several in one machine)")
@@ -563,10 +570,21 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
         return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
     known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]
-    have = "; ".join(f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known) or "no price at all"
+    have = [f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known]
+    kinds = [c.kind for c in known]
+    launch = getattr(gpu, "launch_price_usd", None)
+    if launch is not None and "launch" not in kinds:
+        have.append(f"launch {float(launch):,.0f} USD (catalog)")
+        kinds.append("launch")
+    if not have:
+        # no other --price-kind would find one either
+        raise UserError(f"no price at all for {getattr(gpu, 'name', name)}: profiles/card_prices.csv and the catalog "
+                        f"have none; give the card's price with --gpu-price USD, or the whole machine's with "
+                        f"--build-price USD")
     raise UserError(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
-                    f"profiles/card_prices.csv (it has: {have}); give the price with --gpu-price USD, the whole "
-                    f"machine with --build-price USD, or pick another --price-kind")
+                    f"profiles/card_prices.csv (it has: {'; '.join(have)}); pick another --price-kind "
+                    f"({'|'.join(kinds)}), give the price with --gpu-price USD, or the whole machine with "
+                    f"--build-price USD")
 
 
 def _buy_label(gpu, name: str, count: int) -> str:
