@@ -43,7 +43,7 @@ def test_unknown_option_is_one_line_exit_2():
 
 
 @pytest.mark.parametrize("args, line", [
-    (("recommend", "--prices", "x"), "No such option '--prices' (did you mean one of '--profile', '--strict'?); "
+    (("recommend", "--prices", "x"), "No such option '--prices' (did you mean '--profile' or '--strict'?); "
                                      "see 'rigbench recommend --help'"),
     (("gpus", "--jsn"), "No such option '--jsn' (did you mean '--json'?); see 'rigbench gpus --help'"),
     (("results", "list", "--jsn"), "No such option '--jsn' (did you mean '--json'?); see 'rigbench results list --help'"),
@@ -56,6 +56,21 @@ def test_a_usage_error_is_one_worded_line_pointing_at_the_commands_help(args, li
     r = run_cli(*args)
     assert_user_error(r, line)
     assert r.stderr.strip() == f"rigbench: error: {line}"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    # click's parser raises "requires an argument" with no command, and the pointer was 'rigbench --help'
+    (("cost", "--list", "--prices"), "Option '--prices' requires an argument; see 'rigbench cost --help'"),
+    (("prices", "refresh", "--from"), "Option '--from' requires an argument; see 'rigbench prices refresh --help'"),
+    # a name cut short is not close enough for click's suggestion: the options it begins are offered
+    (("cost", "--hours", "5"),
+     "No such option '--hours' (did you mean '--hours-per-month'?); see 'rigbench cost --help'"),
+    # several close names: one hint, one form (it read "'--onl'. (Did you mean one of: ...)?)")
+    (("bench", "--onl", "gemm"),
+     "No such option '--onl' (did you mean '--json', '--only' or '--rounds'?); see 'rigbench bench --help'"),
+])
+def test_a_usage_error_points_at_its_own_commands_help(args, fragment):
+    assert_user_error(run_cli(*args), fragment)
 
 
 @pytest.mark.parametrize("args, option", [

@@ -277,6 +277,31 @@ def test_hours_of_a_multi_card_machine_are_named_on_that_machine():
         assert (again.work.reference_name, again.work.reference_throughput_per_s) == ("card-a x4", 1440.0)
 
 
+def test_several_bought_cards_say_the_rest_of_the_machine_is_a_one_gpu_desktops():
+    """--buy-count 4 prices the rest of the machine (1,500 USD in the fixture) and powers it (110 W) as one desktop:
+    purchase 4 x 1,000 + 1,500 = 5,500, power (4 x 250 + 110) / 0.9 W. No cited figure scales them, so the report
+    says it is an underestimate, in the purchase and power sources, a warning and the assumptions."""
+    rep = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, months=24)
+    buy = rep.buys[0]
+    assert buy.purchase_usd == 5500 and buy.power_w == pytest.approx((4 * 250 + 110) / 0.9)
+    assert buy.extra["purchase_source"].endswith("rest of machine 1,500 (a one-GPU desktop's)")
+    assert "+ rest of system 110 W (a one-GPU desktop's)," in buy.power_source
+    want = ("--buy-count 4: the rest of the machine is priced (1,500 USD) and powered (110 W besides the cards) as a "
+            "one-GPU desktop, an underestimate for 4 cards")
+    doc = rep.to_doc()
+    assert any(w.startswith(want) for w in doc["warnings"])
+    assert doc["assumptions"]["rest_of_machine_underestimate"].startswith(want)
+    # --build-price and --power-w replace both figures: nothing left to say; one card: nothing to say
+    whole = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, build_price_usd=20000, power_w=1500)
+    assert whole.to_doc()["assumptions"]["rest_of_machine_underestimate"] is None
+    assert not any("one-GPU desktop" in w for w in whole.warnings)
+    half = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=80, power_w=1500)
+    assert "is priced (1,500 USD) as a one-GPU desktop" in half.to_doc()["assumptions"]["rest_of_machine_underestimate"]
+    one = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80)
+    assert one.to_doc()["assumptions"]["rest_of_machine_underestimate"] is None
+    assert "one-GPU" not in one.buys[0].extra["purchase_source"] + one.buys[0].power_source
+
+
 def test_small_amounts_in_the_verdict_keep_their_significant_digits():
     """Amounts and hours in the recommendation have three significant digits, never rounded to 0.
 
@@ -300,6 +325,21 @@ def test_light_use_recommends_renting():
     assert rep.buys[0].total_usd == pytest.approx(1257.2)
     assert rep.recommendation().startswith("rent test:v100")
     assert "USD/kWh" in rep.recommendation()
+
+
+def test_two_bought_cards_the_verdict_names_the_margin_and_no_rented_prices():
+    """Buy card-a or card-b, nothing rented, 80 h/month on card-a over 24 months (resale 50%):
+    card-a 1,250 + 0.06 x 80 x 24 = 1,365.2 USD; card-b (2,000 + 1,500) x 0.5 = 1,750 + (300 + 110) / 0.9 W x
+    0.15 USD/kWh = 0.068333 USD/h x 64 h x 24 = 1,854.96 USD: card-a is 489.76 USD cheaper. No instance is rented, so the verdict
+    names no price list date."""
+    rep = run(buy=["card-a", "card-b"], hours_per_month=80, months=24)
+    assert rep.buys[1].total_usd == pytest.approx(1854.96)
+    rec = rep.recommendation()
+    assert rec.startswith("buy card-a: 490 USD cheaper than buying card-b over 24 months at 80.0 h/month on card-a;")
+    assert rec.endswith("driven by 0.150 USD/kWh, resale 50% after 24 months")
+    # renting alone: electricity and resale do not enter any total
+    assert run(rent=["test:v100"], hours_per_month=10).recommendation().endswith(
+        "driven by on-demand prices of 2024-01-15")
 
 
 def test_training_job_work_and_per_epoch_cost():
@@ -659,6 +699,28 @@ def test_storage_moves_total_and_break_even(tmp_path):
     assert rep.break_even(rep.buys[0], rent) == pytest.approx(1058 / 34.56)
     assert rep.to_doc()["assumptions"]["extras_per_month"]["aws"]["usd"] == pytest.approx(8.0)
     assert rep.to_doc()["assumptions"]["extras_sources"] == "profiles/cloud_extras.toml"
+
+
+def test_break_even_at_any_usage_says_why_from_the_arithmetic(tmp_path):
+    """--resale 1: the 2,500 USD purchase all comes back, owning's fixed cost is 0 and the break-even 0 h/month: the
+    reason is the free purchase, not monthly charges (there are none). With 100,000 GB of AWS storage (8,000 USD a
+    month, 192,000 over 24 months) against 1,250 USD of purchase less resale, the reason is the storage."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, resale=1.0)
+    assert rep.break_even(rep.buys[0], rep.rents[0]) == 0
+    doc = rep.to_doc()
+    assert doc["break_even_reason"] == ("the purchase, 2,500 USD, all comes back as resale (2,500 USD): owning costs "
+                                        "only its electricity, less per hour than renting")
+    text = (FIXTURES / "tiny_prices.csv").read_text().replace("test,v100", "aws,v100")
+    (tmp_path / "aws.csv").write_text(text)
+    req = cost.CostRequest(prices_path=str(tmp_path / "aws.csv"), today=dt.date(2024, 2, 1), buy=["card-a"],
+                           rent=["aws:v100"], hours_per_month=80, storage_gb=100_000)
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    assert rep.to_doc()["break_even_reason"] == ("the rented option's storage and egress, 192,000 USD over 24 months, "
+                                                 "alone cost more than owning's purchase less resale, 1,250 USD")
+    # electricity dearer per hour than renting: never
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24, electricity_usd_per_kwh=10)
+    assert rep.to_doc()["break_even_reason"] == "renting costs less per hour than the electricity"
+    assert run(buy=["card-a"], rent=["test:v100"], hours_per_month=80).to_doc()["break_even_reason"] is None
 
 
 def test_storage_without_a_cited_price_is_refused_for_a_named_instance():

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import assert_user_error, run_cli
 from rigbench import cost
+from rigbench.errors import UserError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -278,3 +279,109 @@ def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp
     assert r.code == 0 and "warning: --results changes nothing for rtx-2080-ti" in r.stderr
     buy = next(o for o in json.loads(r.stdout)["options"] if o["kind"] == "buy")
     assert (buy["throughput_kind"], buy["throughput_source"]) == ("predicted", "predicted")
+
+
+def test_two_bought_cards_a_few_dollars_apart_are_a_tie_by_the_buy_or_rent_rule(tmp_path):
+    """RTX 3090 against RTX 4090, nothing rented: the verdict says by how much one wins, and calls it a tie when the
+    difference is inside what the model's speed error moves (the rule buy-against-rent uses). At 80 h/month they are
+    2.47 USD apart against up to 20.5 USD of error; at 40 h/month 11.8 USD apart against 10.3: not a tie."""
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--json")
+    r = run_cli(*args, "--hours-per-month", "80", env=env)
+    assert r.code == 0, r.stderr
+    rec = json.loads(r.stdout)["recommendation"]
+    assert rec.startswith("buy rtx-4090: 2.47 USD cheaper than buying rtx-3090 over 24 months") and "(a tie: " in rec
+    assert "prices of" not in rec
+    rec = json.loads(run_cli(*args, "--hours-per-month", "40", env=env).stdout)["recommendation"]
+    assert rec.startswith("buy rtx-3090: 11.8 USD cheaper than buying rtx-4090") and "a tie" not in rec
+
+
+@pytest.mark.parametrize("prices, named", [(("--gpu-price", "500"), "--gpu-price prices a single --buy card"),
+                                           (("--gpu-price", "500", "--build-price", "900"),
+                                            "--gpu-price and --build-price price a single --buy card")])
+def test_one_price_for_several_bought_cards_is_refused(prices, named):
+    # both cards were priced at the one --build-price given
+    r = run_cli("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10",
+                *prices)
+    assert_user_error(r, named, "2 cards are bought (rtx-3090, rtx-4090)", "run rigbench cost once per card")
+
+
+RESULTS = Path(__file__).resolve().parent / "fixtures" / "gpu_check" / "bench-cuda.json"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    # nothing bought: the options of a bought machine were set aside, and named as drivers of the verdict
+    (("--rent", "aws:p3.2xlarge", "--electricity", "0.5", "--resale", "0.2", "--power-w", "300"),
+     ("--electricity, --power-w, --resale apply to a bought machine, and nothing is bought", "add --buy CARD")),
+    (("--rent", "aws:p3.2xlarge", "--gpu-price", "100"), ("--gpu-price applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--buy-count", "4"), ("--buy-count applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--price-kind", "used"), ("--price-kind applies to a bought machine",)),
+    (("--rent", "aws:p3.2xlarge", "--results", str(RESULTS), "--device", "cuda:0"),
+     ("--results applies to a bought machine",)),
+    # nothing rented
+    (("--buy", "rtx-3090", "--spot"), ("--spot applies to rented instances, and nothing is rented", "add --rent WHAT")),
+    (("--buy", "rtx-3090", "--storage-gb", "100"), ("--storage-gb applies to rented instances",)),
+    # one option that makes the other change nothing
+    (("--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--price-kind", "used", "--gpu-price", "100"),
+     ("--price-kind used picks a listed card price, and --gpu-price gives the price itself",)),
+    (("--buy", "rtx-3090", "--rent", "aws", "--storage-usd-per-gb-month", "0.1"),
+     ("--storage-usd-per-gb-month prices the storage of --storage-gb", "add --storage-gb GB")),
+    (("--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--jobs-per-month", "3"),
+     ("--jobs-per-month counts training jobs",)),
+])
+def test_an_option_that_cannot_apply_is_refused(args, fragments):
+    assert_user_error(run_cli("cost", *args, "--hours-per-month", "10"), *fragments)
+
+
+def test_list_takes_only_prices_and_json():
+    assert_user_error(run_cli("cost", "--list", "--buy", "rtx-3090"), "--list shows the price list and takes only "
+                      "--prices and --json: drop --buy")
+    r = run_cli("cost", "--list", "--json", "--prices", str(FIXTURES / "tiny_prices.csv"))
+    assert r.code == 0, r.stderr
+
+
+def test_the_library_refuses_what_cannot_apply_and_a_device_without_results():
+    with pytest.raises(UserError, match="--electricity applies to a bought machine"):
+        cost.cost(rent="aws:p3.2xlarge", hours_per_month=10, electricity=0.5)
+    with pytest.raises(UserError, match="--device 'cuda:1' names a device of a results file"):
+        cost.cost(buy="rtx-3090", hours_per_month=10, device="cuda:1")
+
+
+def test_a_rented_only_verdict_names_only_what_moves_it():
+    r = run_cli("cost", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert "driven by on-demand prices of" in screen and "USD/kWh" not in screen
+    assert "Assumptions: on-demand prices; change them with --spot" in screen
+
+
+def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():
+    # it said "the rented option's monthly charges alone cost more than owning", with no monthly charges at all
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--resale", "1")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert ("Break-even: rtx-3090 beats aws:p3.2xlarge at any usage (the purchase, 3,000 USD, all comes back as resale "
+            "(3,000 USD): owning costs only its electricity, less per hour than renting)") in screen
+    assert "monthly charges" not in screen
+
+
+@pytest.mark.parametrize("card", ["2x rtx-3090", "2 x rtx-3090"])
+def test_a_count_in_buy_points_at_buy_count(card):
+    # it said "unknown GPU '2x rtx-3090': did you mean rtx-3090", and nothing of --buy-count
+    assert_user_error(run_cli("cost", "--buy", card, "--rent", "aws:p3.2xlarge", "--hours-per-month", "10"),
+                      "--buy takes one card", "--buy rtx-3090 --buy-count 2")
+
+
+@pytest.mark.parametrize("kind", ["launch", "used"])
+def test_a_card_with_no_price_at_all_says_to_give_one(kind):
+    # it said "(it has: no price at all) ... or pick another --price-kind", which no kind would find
+    r = run_cli("cost", "--buy", "tesla-v100-sxm2-16gb", "--price-kind", kind, "--rent", "aws:p3.2xlarge",
+                "--hours-per-month", "10")
+    assert_user_error(r, "no price at all for Tesla V100 SXM2 16GB", "--gpu-price USD", "--build-price USD")
+    assert "--price-kind" not in r.stderr
+
+
+def test_a_card_without_the_kind_asked_names_the_kinds_it_has():
+    r = run_cli("cost", "--buy", "rtx-2080-ti", "--price-kind", "used", "--rent", "aws:p3.2xlarge",
+                "--hours-per-month", "10")
+    assert_user_error(r, "no used price for GeForce RTX 2080 Ti", "pick another --price-kind (launch|new)")

@@ -203,16 +203,17 @@ def _stdout_to_devnull() -> None:
 
 
 def _no_such_option(exc: click.exceptions.NoSuchOption) -> str:
-    """One line from the parts of the error, not click's sentence: click words its hint differently for one and for
-    several close names ("Did you mean '--json'?", "(Did you mean one of: '--a', '--b'?)"), and says it once."""
+    """"No such option '--hours' (did you mean '--hours-per-month'?)": the hint once, in one form. click's close
+    names (difflib, similarity 0.6 or more) miss a name cut short, so without them the command's options that begin
+    with the name given are offered."""
     cmd = exc.ctx.command_path if exc.ctx else "rigbench"
     names = sorted(exc.possibilities or [])
-    hint = ""
-    if len(names) == 1:
-        hint = f" (did you mean '{names[0]}'?)"
-    elif names:
-        hint = f" (did you mean one of {', '.join(repr(n) for n in names)}?)"
-    return f"No such option '{exc.option_name}'{hint}; see '{cmd} --help'"
+    if not names and exc.ctx is not None and len(exc.option_name) > 3:
+        names = sorted(o for p in exc.ctx.command.params for o in p.opts
+                       if o.startswith("--") and o.startswith(exc.option_name))
+    said = [repr(n) for n in names[:3]]
+    hint = f" (did you mean {', '.join(said[:-1]) + ' or ' if len(said) > 1 else ''}{said[-1]}?)" if said else ""
+    return f"{exc.message.rstrip('.')}{hint}; see '{cmd} --help'"
 
 
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}

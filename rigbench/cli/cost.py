@@ -12,7 +12,7 @@ from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER
                                       MAX_WORK_HOURS_PER_MONTH)
 from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
-from rigbench.units import fmt_num, fmt_pct, shown
+from rigbench.units import fmt_num, fmt_pct
 
 
 def _max_cards() -> int:
@@ -103,10 +103,9 @@ def _render(doc: dict, as_json: bool) -> None:
     if doc["break_even_between"]:
         b, r = doc["break_even_between"]
         if be is None:
-            lines.append(f"Break-even: {b} never beats {r} (renting costs less per hour than the electricity)")
+            lines.append(f"Break-even: {b} never beats {r} ({doc['break_even_reason']})")
         elif be <= 0:
-            lines.append(f"Break-even: {b} beats {r} at any usage (the rented option's monthly charges alone cost "
-                         f"more than owning)")
+            lines.append(f"Break-even: {b} beats {r} at any usage ({doc['break_even_reason']})")
         else:
             lines.append(f"Break-even: {b} beats {r} above {fmt_num(be)} h/month on {ref}")
     for n in doc["notes"]:
@@ -120,12 +119,18 @@ def _render(doc: dict, as_json: bool) -> None:
     if a.get("billing_increments"):
         lines.append("Billing increments (a short job pays at least the minimum): "
                      + "; ".join(f"{b['provider']} {b['increment']}" for b in a["billing_increments"]))
-    lines.append(f"Assumptions: electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']}); "
-                 f"resale {fmt_pct(a['resale_fraction'])} ({a['resale_source']}); "
-                 f"{'spot' if a['spot'] else 'on-demand'} prices; "
-                 + "".join(f"{p}; " for p in a.get("power_basis") or [])
-                 + "change them with --electricity, --resale, "
-                 "--gpu-price, --build-price, --power-w, --spot")
+    # only what enters a total, and only the options that may change it (the others are refused)
+    kinds = {o["kind"] for o in doc["options"]}
+    said, flags = [], []
+    if "buy" in kinds:
+        said += [f"electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']})",
+                 f"resale {fmt_pct(a['resale_fraction'])} ({a['resale_source']})"]
+        flags += ["--electricity", "--resale", "--gpu-price", "--build-price", "--power-w"]
+    if "rent" in kinds:
+        said.append(f"{'spot' if a['spot'] else 'on-demand'} prices")
+        flags.append("--spot")
+    said += a.get("power_basis") or []
+    lines.append("Assumptions: " + "; ".join(said) + f"; change them with {', '.join(flags)}")
     origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
               "file": "--prices"}.get(doc.get("prices_origin"), "the list")
     lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {origin}: "
@@ -159,7 +164,7 @@ def _render(doc: dict, as_json: bool) -> None:
 @click.option("--jobs-per-month", type=Bounded(0, MAX_JOBS_PER_MONTH, lo_open=True), default=1, show_default=True, help="Training runs per month.")
 @click.option("--results", "results_path", type=click.Path(), help="Results file: measured throughput (and power) "
               "of the bought card instead of the prediction.")
-@click.option("--device", default="cuda:0", show_default=True, help="Device of the results file.")
+@click.option("--device", help="Device of the results file (default: cuda:0).")
 @click.option("--gpu-price", type=str, metavar="USD", help="Price of one card (default: its --price-kind price).")
 @click.option("--price-kind", type=click.Choice(["launch", "new", "used"]), default="launch", show_default=True,
               help="Which card price to buy at: launch (MSRP), new (street price) or used, each dated and sourced "
@@ -202,12 +207,16 @@ def command(buy, buy_count, rent, months, hours_per_month, reference, workload, 
       rigbench cost --list
     """
     if list_only:
+        ctx = click.get_current_context()
+        others = [next(o for o in p.opts if o.startswith("--")) for p in ctx.command.params
+                  if p.name not in ("list_only", "prices_path", "as_json")
+                  and ctx.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE]
+        if others:
+            # --list prints the price list and nothing else: the other options would be set aside without a word
+            raise UserError(f"--list shows the price list and takes only --prices and --json: drop "
+                            f"{', '.join(others)} (or drop --list to cost them)")
         render_list(load_prices(prices_path, instead=WITH_PRICES_OPTION), as_json)
         return
-    if results_path is None and click.get_current_context().get_parameter_source("device") \
-            is click.core.ParameterSource.COMMANDLINE:
-        # --device picks a device of the results file; without one it would be set aside without a word
-        raise UserError(f"--device {shown(device)} names a device of a results file: give it with --results FILE")
     _render(cost.cost(buy=buy, rent=rent, buy_count=buy_count, months=months, hours_per_month=hours_per_month,
                       reference=reference, workload=workload, precision=precision, epochs=epochs,
                       dataset_size=dataset_size, jobs_per_month=jobs_per_month, results=results_path, device=device,

@@ -35,7 +35,7 @@ from rigbench.units import parse_usd
 def cost(buy: str | Sequence[str] = (), rent: str | Sequence[str] = (), *, buy_count: int = 1, months: float = 24,
          hours_per_month: float | None = None, reference: str | None = None, workload: str = "resnet50",
          precision: str = "amp", epochs: float | None = None, dataset_size: float | None = None,
-         jobs_per_month: float = 1, results: str | Path | None = None, device: str = "cuda:0",
+         jobs_per_month: float = 1, results: str | Path | None = None, device: str | None = None,
          gpu_price: float | str | None = None, price_kind: str = "launch", build_price: float | str | None = None,
          electricity: float | None = None, power_w: float | None = None, resale: float | None = None,
          spot: bool = False, storage_gb: float = 0, egress_gb: float = 0,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
+from rigbench.comparison import NX
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
                                       hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -21,8 +22,10 @@ from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
 from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
+from rigbench.units import shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
+RESULTS_DEVICE = "cuda:0"   # the device of a results file a request names none of
 
 
 @dataclass
@@ -40,7 +43,7 @@ class CostRequest:
     dataset_size: float | None = None
     jobs_per_month: float = 1.0
     results_doc: dict | None = None
-    results_device: str = "cuda:0"
+    results_device: str | None = None  # a device of results_doc; None: RESULTS_DEVICE
     gpu_price_usd: float | None = None
     build_price_usd: float | None = None
     buy_count: int = 1
@@ -194,6 +197,50 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(cards.KINDS)}")
     if not req.buy and not req.rent:
         raise UserError("nothing to compare: give --buy CARD and/or --rent provider:instance (or --rent all)")
+    _refuse_inapplicable(req)
+    one_card = [flag for attr, flag in (("gpu_price_usd", "--gpu-price"), ("build_price_usd", "--build-price"))
+                if getattr(req, attr) is not None]
+    if one_card and len(req.buy) > 1:
+        # one price for several cards would price them all alike, whatever each costs
+        raise UserError(f"{' and '.join(one_card)} price{'s' if len(one_card) == 1 else ''} a single --buy card, and "
+                        f"{len(req.buy)} cards are bought ({', '.join(req.buy)}): run rigbench cost once per card, "
+                        f"each with its own {' and '.join(one_card)}")
+
+
+# Options that price only a bought machine, or only rented instances: (request field, its default, the option).
+_BUY_ONLY = (("gpu_price_usd", None, "--gpu-price"), ("build_price_usd", None, "--build-price"),
+             ("price_kind", "launch", "--price-kind"), ("buy_count", 1, "--buy-count"),
+             ("electricity_usd_per_kwh", None, "--electricity"), ("power_w", None, "--power-w"),
+             ("resale", None, "--resale"), ("results_doc", None, "--results"))
+_RENT_ONLY = (("spot", False, "--spot"), ("storage_gb", 0, "--storage-gb"), ("egress_gb", 0, "--egress-gb"),
+              ("storage_usd_per_gb_month", None, "--storage-usd-per-gb-month"))
+
+
+def _refuse_inapplicable(req: CostRequest) -> None:
+    """An option that cannot change this request's answer is refused, saying what it needs: set aside without a
+    word, it would read as applied (an electricity price named as a driver while nothing is bought). Every such
+    check is here. A value equal to the option's default changes nothing and is not refused."""
+    if req.results_doc is None and req.results_device is not None:
+        # --device picks a device of the results file; without one it would be set aside without a word
+        raise UserError(f"--device {shown(req.results_device)} names a device of a results file: give it with "
+                        "--results FILE")
+    for present, options, what, add in ((req.buy, _BUY_ONLY, "a bought machine", "--buy CARD"),
+                                        (req.rent, _RENT_ONLY, "rented instances", "--rent WHAT")):
+        given = [flag for attr, default, flag in options if getattr(req, attr) != default]
+        if given and not present:
+            one = len(given) == 1
+            raise UserError(f"{', '.join(given)} appl{'ies' if one else 'y'} to {what}, and nothing is "
+                            f"{'bought' if add.startswith('--buy') else 'rented'}: add {add}, or drop "
+                            f"{'it' if one else 'them'}")
+    if req.gpu_price_usd is not None and req.price_kind != "launch":
+        raise UserError(f"--price-kind {req.price_kind} picks a listed card price, and --gpu-price gives the price "
+                        f"itself: drop one")
+    if req.storage_usd_per_gb_month is not None and not req.storage_gb:
+        raise UserError("--storage-usd-per-gb-month prices the storage of --storage-gb, and none is kept: add "
+                        "--storage-gb GB, or drop it")
+    if req.epochs is None and req.jobs_per_month != 1:
+        raise UserError("--jobs-per-month counts training jobs (--epochs N --dataset-size SAMPLES); with "
+                        "--hours-per-month give the hours of all of them, and drop --jobs-per-month")
 
 
 def _named(key: str, rent: Sequence[str]) -> bool:
@@ -280,13 +327,13 @@ def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own:
         power, power_src = float(req.power_w), "--power-w"
         power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
     else:
+        rest = f"rest of system {own.rest_of_system_w:.0f} W" + (" (a one-GPU desktop's)" if req.buy_count > 1 else "")
         measured = _measured_power_w(req.results_doc, req.results_device) if name == measured_name else None
         if measured is not None:
             watts, where = measured
             power = system_power_w(watts, req.buy_count, 1.0, own.rest_of_system_w, own.psu_efficiency)
             power_src = (f"GPU {watts:.0f} W x {req.buy_count}: NVML reading at the end of a kernel ({where}, "
-                         f"results file), not an average; + rest of system {own.rest_of_system_w:.0f} W, / PSU "
-                         f"efficiency {own.psu_efficiency:g}")
+                         f"results file), not an average; + {rest}, / PSU efficiency {own.psu_efficiency:g}")
             power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {watts:.0f} W is an NVML reading at the end of a "
                                f"training kernel ({where}), not an average over the run")
         else:
@@ -296,8 +343,8 @@ def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own:
                                 f"with --power-w WATTS")
             power = system_power_w(float(tdp), req.buy_count, own.gpu_load_fraction, own.rest_of_system_w,
                                    own.psu_efficiency)
-            power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + rest of "
-                         f"system {own.rest_of_system_w:.0f} W, / PSU efficiency {own.psu_efficiency:g}")
+            power_src = (f"GPU TDP {float(tdp):.0f} W x {req.buy_count} x {own.gpu_load_fraction:g} + {rest}, / PSU "
+                         f"efficiency {own.psu_efficiency:g}")
             why = "TDP, an upper bound on sustained board power"
             if req.results_doc is not None and name == measured_name:
                 why += (f" (the results file has no NVML power reading of a training kernel, "
@@ -316,6 +363,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     options with ``rigbench.scaling`` (else the documented efficiency).
     """
     _check_request(req)
+    if req.results_device is None:
+        req = replace(req, results_device=RESULTS_DEVICE)
     own = ownership or load_ownership()
     prices = load_prices(req.prices_path, instead=WITH_PRICES_OPTION)
     today = req.today or _dt.date.today()
@@ -327,6 +376,12 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)
 
     # Bought cards.
+    for name in req.buy:
+        m = NX.match(name)
+        if m and m.group(2).strip():
+            # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"
+            raise UserError(f"--buy {shown(name)}: --buy takes one card; for {m.group(1)} of them in one machine give "
+                            f"--buy {m.group(2).strip()} --buy-count {m.group(1)}")
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
     catalog.refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy",
                            " (--buy-count N for several in one machine)")
@@ -407,7 +462,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         else:
             gpu_price, price_what = _card_price(req, gpu, name)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
-            purchase_src = f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+            purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
+                            + (" (a one-GPU desktop's)" if req.buy_count > 1 else ""))
             gpu_id = getattr(gpu, "id", name)
             others = [cp for cp in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS)
                       if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
@@ -443,6 +499,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
                         f"the source states: they may be older than shown")
+    one_gpu_rest = _one_gpu_desktop_warning(req, own) if buy_gpus else None
+    if one_gpu_rest:
+        warnings.append(one_gpu_rest)
     multi = [o for o in options if o.gpu_count > 1]
     if multi:
         effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
@@ -460,6 +519,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
+        # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when
+        # --build-price and --power-w replace both, else what it leaves out
+        "rest_of_machine_underestimate": one_gpu_rest,
         "desktop_price_bands_usd": {"basic": list(own.basic_band_usd), "high_end": list(own.high_end_band_usd)},
         "power_source": own.sources["power"],
         "power_basis": power_basis,
@@ -477,6 +539,24 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
 
 
+def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:
+    """The rest of the machine is priced and powered as the guide's one-GPU desktop (profiles/ownership.toml): for
+    several cards (a server board, a larger power supply, more cooling) that is an underestimate, and no cited figure
+    scales it. Says so where --build-price / --power-w do not replace it; None for one card or when both do."""
+    if req.buy_count <= 1:
+        return None
+    parts = []
+    if req.build_price_usd is None:
+        parts.append((f"priced ({own.rest_of_machine_usd:,.0f} USD)", "--build-price USD"))
+    if req.power_w is None:
+        parts.append((f"powered ({own.rest_of_system_w:.0f} W besides the cards)", "--power-w WATTS"))
+    if not parts:
+        return None
+    return (f"--buy-count {req.buy_count}: the rest of the machine is {' and '.join(p for p, _ in parts)} as a one-GPU "
+            f"desktop, an underestimate for {req.buy_count} cards (which need a server board and a larger power "
+            f"supply); give the real figures with {' and '.join(f for _, f in parts)}")
+
+
 def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
     profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
@@ -490,10 +570,21 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
         return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
     known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]
-    have = "; ".join(f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known) or "no price at all"
+    have = [f"{c.kind} {c.usd:,.0f} USD ({c.date})" for c in known]
+    kinds = [c.kind for c in known]
+    launch = getattr(gpu, "launch_price_usd", None)
+    if launch is not None and "launch" not in kinds:
+        have.append(f"launch {float(launch):,.0f} USD (catalog)")
+        kinds.append("launch")
+    if not have:
+        # no other --price-kind would find one either
+        raise UserError(f"no price at all for {getattr(gpu, 'name', name)}: profiles/card_prices.csv and the catalog "
+                        f"have none; give the card's price with --gpu-price USD, or the whole machine's with "
+                        f"--build-price USD")
     raise UserError(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
-                    f"profiles/card_prices.csv (it has: {have}); give the price with --gpu-price USD, the whole "
-                    f"machine with --build-price USD, or pick another --price-kind")
+                    f"profiles/card_prices.csv (it has: {'; '.join(have)}); pick another --price-kind "
+                    f"({'|'.join(kinds)}), give the price with --gpu-price USD, or the whole machine with "
+                    f"--build-price USD")
 
 
 def _buy_label(gpu, name: str, count: int) -> str:

@@ -121,6 +121,23 @@ class CostReport:
         fixed = buy.fixed_usd + (buy.monthly_usd - rent.monthly_usd) * self.months
         return crossover_hours_per_month(fixed, buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref), self.months)
 
+    def break_even_reason(self, buy: CostOption, rent: CostOption) -> str | None:
+        """Why ``buy`` and ``rent`` have no break-even above zero, from the arithmetic that decides it: renting runs
+        cheaper per hour than owning's electricity (never), or owning's fixed cost (purchase - resale) is no more than
+        the rented option's monthly charges over the horizon (at any usage: a purchase that all comes back, or storage
+        and egress that alone cost more). None when they cross above zero."""
+        be = self.break_even(buy, rent)
+        if be is None:
+            return "renting costs less per hour than the electricity"
+        if be > 0:
+            return None
+        if buy.fixed_usd <= 0:
+            return (f"the purchase, {fmt_num(buy.purchase_usd)} USD, all comes back as resale "
+                    f"({fmt_num(buy.resale_usd)} USD): owning costs only its electricity, less per hour than renting")
+        return (f"the rented option's storage and egress, {fmt_num(rent.monthly_usd * self.months)} USD over "
+                f"{self.months:g} months, alone cost more than owning's purchase less resale, "
+                f"{fmt_num(buy.fixed_usd)} USD")
+
     def usd_per_million(self, option: CostOption) -> float | None:
         samples = self.work.samples_per_month * self.months
         return option.total_usd / samples * 1e6 if samples > 0 else None
@@ -147,7 +164,14 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
+                runner_up = self._runner_up(best)
+                if runner_up is None:
+                    return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
+                # the same rule as buy against rent: a difference inside the model's error is called a tie
+                saving = runner_up.total_usd - best.total_usd
+                return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than buying {runner_up.name} over {months} "
+                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}"
+                        f"{self._tie(best, runner_up, saving)}; {self._drivers()}")
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
             crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
@@ -173,6 +197,11 @@ class CostReport:
         return (f"rent {best.name}: {fmt_num(saving)} USD cheaper than buying {buy.name} over "
                 f"{months} at {fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
                 f"{crossing}{tail}")
+
+    def _runner_up(self, best: CostOption) -> CostOption | None:
+        """The next cheapest feasible option of ``best``'s kind, or None."""
+        pool = [o for o in self.options if o.kind == best.kind and o.feasible and o is not best]
+        return min(pool, key=lambda o: o.total_usd) if pool else None
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
         """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
@@ -203,9 +232,16 @@ class CostReport:
         return buys + [o.infeasible_note() for o in rents]
 
     def _drivers(self) -> str:
+        """What moves the verdict: electricity and resale when something is bought, the rented prices' date when
+        something is rented (each only where it enters a total)."""
         a = self.assumptions
-        return (f"driven by {a['electricity_usd_per_kwh']:.3f} USD/kWh, resale {fmt_pct(a['resale_fraction'])} after "
-                f"{self.months:g} months, {'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+        parts = []
+        if self.buys:
+            parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
+                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months"]
+        if self.rents:
+            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+        return "driven by " + ", ".join(parts)
 
     def to_doc(self) -> dict:
         """The ``rigbench.cost/1`` JSON document."""
@@ -253,6 +289,7 @@ class CostReport:
             "options": opts,
             "break_even_hours_per_month": top_be,
             "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            "break_even_reason": self.break_even_reason(buy, best_rent) if buy and best_rent else None,
             "break_even_rent_options_against": buy.name if buy else None,
             "hours_in_a_month": HOURS_PER_MONTH,
             "notes": self.notes(),
