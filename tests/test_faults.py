@@ -451,8 +451,8 @@ NINES = "9" * 300
     (("cost", "--buy", "rtx-2080-ti", "--rent", "all", "--hours-per-month", "10", "--gpu-price", "1.500,00"),
      "--gpu-price"),
     (("bench", "--distributed", "--timeout", "1e308"), "--timeout"),
-    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=abc"), "--price rtx-3090 'abc'"),
-    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=nan"), "--price rtx-3090 'nan' is not a finite"),
+    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=abc"), "--price 'rtx-3090=abc': the price must be a positive amount"),
+    (("compare", "rtx-3090", "rtx-4090", "--price", "rtx-3090=nan"), "--price 'rtx-3090=nan': the price must be a positive amount"),
     # '-0' was "negative"
     (("gpus", "--max-price", "-0"), "--max-price '-0' has a minus sign: an amount is zero or more"),
     (("gpus", "--max-price", "-5"), "--max-price '-5' has a minus sign"),
