@@ -18,7 +18,9 @@ from typing import Iterable, Iterator, Sequence
 
 import click
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
@@ -159,7 +161,13 @@ def console(stderr: bool = False):
 
 
 def _longest_word(text: str) -> int:
-    return max((len(w) for w in str(text).split()), default=0)
+    """Columns the longest word of ``text`` takes on screen (control characters as their escapes, East Asian wide
+    characters as two)."""
+    return max((cell_len(w) for w in literal(text).split()), default=0)
+
+
+def _longest_line(text: str) -> int:
+    return max((cell_len(line) for line in literal(text).splitlines()), default=0)
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence], *, caption: str | None = None,
@@ -173,22 +181,70 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence], *
     # Plain strings are literal: the console has markup and emoji codes off.
     t = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, title_justify="left", caption_justify="left")
     for i, col in enumerate(columns):
-        words = max([_longest_word(col), *(_longest_word(r[i]) for r in rows if i < len(r))])
         # The first column names the row (a GPU id, a kernel): it is never wrapped.
-        first = {"no_wrap": True, "min_width": max((len(r[0]) for r in rows), default=0)} if i == 0 else \
-            {"min_width": words, "overflow": "fold"}
-        t.add_column(col, justify=(justify[i] if justify else ("left" if i == 0 else "right")), **first)
+        t.add_column(col, justify=(justify[i] if justify else ("left" if i == 0 else "right")), no_wrap=i == 0,
+                     overflow="fold")
     for row in rows:
         t.add_row(*row)
     t.rigbench_cells = (list(columns), rows, title, caption)
     return t
 
 
+def _bounds(t) -> list[tuple[int, int]]:
+    """(narrowest, widest) text width of each column of a :func:`table`: its longest word, or its longest line for
+    a column that is not wrapped (the first, which names the row), and its longest line, or the column's
+    ``max_width`` when that is narrower and still holds the longest word."""
+    columns, rows, _, _ = t.rigbench_cells
+    bounds = []
+    for i, (col, column) in enumerate(zip(columns, t.columns)):
+        cells = [r[i] for r in rows if i < len(r)]
+        widest = max(_longest_line(c) for c in [col, *cells])
+        whole = _longest_line if column.no_wrap else _longest_word
+        narrowest = max(whole(c) for c in [col, *cells])
+        if column.max_width is not None:
+            widest = max(min(widest, column.max_width), narrowest)
+        bounds.append((narrowest, widest))
+    return bounds
+
+
+def _laid_out(t, width: int):
+    """``t`` with a fixed width for every column, the whole no wider than ``width``, or None when it cannot be: a
+    column keeps its longest word whole. The widest columns give way first, down to their longest word.
+
+    rich's own layout does not keep that promise: past its first shrinking step it takes columns down evenly, then
+    puts those it took below their minimum back, and the table comes out wider than the terminal, which crops the
+    end of every line (the last column's figures lost their last digits). Fixing each column's width here leaves
+    rich nothing to shrink."""
+    bounds = _bounds(t)
+    laid = copy.copy(t)
+    laid.columns = [copy.copy(c) for c in t.columns]
+    for c, (_, widest) in zip(laid.columns, bounds):
+        c.width = max(widest, 1)
+    # what rich adds around the text (padding, borders), measured by rich itself rather than assumed
+    overhead = Measurement.get(_measuring_console(), _measuring_console().options.update_width(1_000_000),
+                               laid).minimum - sum(c.width for c in laid.columns)
+    room = width - overhead
+    widths = [max(widest, 1) for _, widest in bounds]
+    floors = [max(narrowest, 1) for narrowest, _ in bounds]
+    if sum(floors) > room:
+        return None
+    while sum(widths) > room:
+        i = max((j for j in range(len(widths)) if widths[j] > floors[j]), key=lambda j: widths[j])
+        widths[i] -= 1
+    for c, w in zip(laid.columns, widths):
+        c.width = w
+    return laid
+
+
+def _measuring_console():
+    """A console for measuring alone: its width is irrelevant, nothing is printed."""
+    return _LiteralConsole(file=io.StringIO(), width=1_000_000, markup=False, emoji=False, highlight=False)
+
+
 def fits(renderable, out=None) -> bool:
     """True when a table can be printed at the console's width without cutting a word or a number."""
     out = out or console()
-    wide = out.options.update_width(1_000_000)
-    return out.measure(renderable, options=wide).minimum <= out.width
+    return _laid_out(renderable, out.width) is not None
 
 
 def _wrapped(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
@@ -197,6 +253,11 @@ def _wrapped(text: str, width: int, indent: str = "", subsequent: str | None = N
     return textwrap.wrap(text, width=width, initial_indent=indent,
                          subsequent_indent=indent if subsequent is None else subsequent,
                          break_long_words=False, break_on_hyphens=False)
+
+
+def _paragraphs(text: str, width: int) -> list[str]:
+    """``text`` wrapped line by line at ``width`` (:func:`_wrapped`): a caption's own line breaks are kept."""
+    return [w for line in str(text).splitlines() for w in (_wrapped(line, width) or [""])]
 
 
 def _stacked_cell(head: str, indent: int, value: str, width: int) -> list[str]:
@@ -223,7 +284,7 @@ def stacked(t, width: int) -> list[str]:
         for col, value in zip(columns[1:], row[1:]):
             lines.extend(_stacked_cell(f"  {str(col).replace(chr(10), ' ')}:", label + 4, str(value), width))
     if caption:
-        lines.extend(_wrapped(str(caption), width) or [""])
+        lines.extend(_paragraphs(caption, width))
     return lines
 
 
@@ -239,17 +300,22 @@ def show(*renderables) -> None:
     for r in renderables:
         if isinstance(r, str):
             items.append(Text(literal(r)))
-        elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and not fits(r, out):
-            # already broken between words: rich must not fold a line a word keeps longer than the width
-            # (print's own options: rich joins a Text with its neighbours into a new one, without its settings)
-            items.append(_Unwrapped("\n".join(stacked(r, out.width))))
-        elif isinstance(r, Table) and hasattr(r, "rigbench_cells") and r.title:
-            # rich wraps a table's title at the table's width: a narrow table folded a one-line title in two on
-            # a wide terminal. Printed above it, the title wraps at the terminal's width
-            items.append(Text(literal(r.title), style="table.title"))
-            r = copy.copy(r)
-            r.title = None
-            items.append(r)
+        elif isinstance(r, Table) and hasattr(r, "rigbench_cells"):
+            laid = _laid_out(r, out.width)
+            if laid is None:
+                # already broken between words: rich must not fold a line a word keeps longer than the width
+                # (print's own options: rich joins a Text with its neighbours into a new one, without its settings)
+                items.append(_Unwrapped("\n".join(stacked(r, out.width))))
+                continue
+            # rich wraps a table's title and caption at the table's width: a narrow table folded a one-line title
+            # in two on a wide terminal, and cut a caption's word longer than the table. Printed above and below
+            # it, they wrap at the terminal's width, between words
+            if r.title:
+                items.append(Text(literal(r.title), style="table.title"))
+            laid.title = laid.caption = None
+            items.append(laid)
+            if r.caption:
+                items.append(_Unwrapped("\n".join(_paragraphs(r.caption, out.width))))
         else:
             items.append(r)
 

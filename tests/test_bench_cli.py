@@ -409,3 +409,12 @@ def test_the_busy_machine_note_is_wrapped_once_at_a_narrow_width():
     once = textwrap.fill(sentence, 19, subsequent_indent="  ", break_long_words=True, break_on_hyphens=False)
     assert r.stdout.startswith(once + "\n"), r.stdout[:600]
     assert all(len(line) <= 19 for line in once.splitlines())
+
+
+@pytest.mark.parametrize("columns", ["70", "80", "86", "100"])
+def test_results_show_keeps_the_case_that_tells_two_rows_apart_at_any_width(columns):
+    # at 80 columns the case column was squeezed out of the table: the two gemm float32 rows read the same
+    path = Path(__file__).parent.parent / "results" / "reference" / "vm-amd-epyc-2vcpu-20261202T170550Z.json"
+    r = run_cli("results", "show", str(path), env={"COLUMNS": columns})
+    assert r.code == 0, r.stderr
+    assert "2048³" in r.stdout and "4096³" in r.stdout and "bwd L=1024" in " ".join(r.stdout.split()), r.stdout
