@@ -502,7 +502,8 @@ def check_out(out: str) -> Path:
     return out_path
 
 
-def write(path: str | Path, text: str) -> Path:
-    """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page."""
-
-    return write_text_atomic(path, text)
+def write(path: str | Path, text: str, *, unique: bool = False) -> Path:
+    """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page; returns
+    the path written. ``unique`` (a name the user did not give): a taken name is left alone and the page goes to
+    the next free one (report-2.html ...), as a run's default results file does."""
+    return write_text_atomic(path, text, what="the report", create=unique, unique=unique)

@@ -286,3 +286,19 @@ def test_the_fraction_of_peak_plot_holds_any_value(value, recwarn):
     assert png.startswith(b"\x89PNG")
     assert not [w for w in recwarn if "Tight layout not applied" in str(w.message)]
 
+
+def test_a_page_the_user_did_not_name_never_replaces_a_file_already_there(tmp_path):
+    # without --out, the user's own ./report.html was replaced by the page
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    (tmp_path / "report.html").write_text("my own page")
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg-data")}
+    r = run_cli("report", str(run), cwd=tmp_path, env=env)
+    assert r.code == 0, r.stderr
+    assert (tmp_path / "report.html").read_text() == "my own page"
+    assert "<section" in (tmp_path / "report-2.html").read_text(encoding="utf-8")
+    assert r.stdout.startswith("report: report-2.html (a-20260101T000000Z.json against ")
+    # a name the user gives is theirs to replace
+    r = run_cli("report", str(run), "--out", "report.html", cwd=tmp_path, env=env)
+    assert r.code == 0, r.stderr
+    assert "<section" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "report-3.html").exists()

@@ -13,10 +13,14 @@ from rigbench.errors import UserError
 from rigbench.units import shown
 
 
+DEFAULT_OUT = "report.html"
+
+
 @click.command(name="report")
 @click.argument("runs", nargs=-1)
-@click.option("--out", "out", default="report.html", show_default=True, type=click.Path(dir_okay=True),
-              help="The HTML file to write (a name ending in .html or .htm).")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=True),
+              help="The HTML file to write (a name ending in .html or .htm); an existing file of that name is "
+                   "replaced. Default: report.html here, or report-2.html ... when that name is taken.")
 @click.option("--gpus", default=None, metavar="NAME[,NAME]",
               help="Catalog cards to predict beside this machine (default: gtx-1080-ti,rtx-2080-ti,rtx-3090,"
                    "rtx-4090).")
@@ -43,12 +47,12 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
 
     \b
     Examples:
-      rigbench report                               your newest run -> report.html
+      rigbench report                               your newest run -> report.html (or report-2.html ...)
       rigbench report latest --out ~/rig.html
       rigbench report my-run.json vm-amd-epyc-2vcpu-20261202T170550Z.json --gpus rtx-3060,rtx-4090
     """
 
-    out_path = html_report.check_out(out)
+    out_path = html_report.check_out(DEFAULT_OUT if out is None else out)
     chosen = runs_mod.resolve_all(runs or ("latest",))
     this = chosen[0]
     found, skipped = runs_mod.find_runs()
@@ -73,7 +77,8 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     for p, why in passed_over:
         report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
-    path = html_report.write(out_path, html_report.render(this, sections, __version__))
+    # a page the user did not name never replaces a file already there (their own report.html)
+    path = html_report.write(out_path, html_report.render(this, sections, __version__), unique=out is None)
     if as_json:
         report.emit_json({"schema": "rigbench.report/1", "out": str(path), "run": str(this.path),
                           "compared_with": [str(r.path) for r in others],
