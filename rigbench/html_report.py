@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
+from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
 from rigbench.files import check_output, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
@@ -355,6 +356,13 @@ def cost_section(run: Run, opts: Options) -> Section:
                            hours_per_month=opts.hours_per_month, workload=opts.workload, precision=opts.precision)
     try:
         rep = cost.compare(req)
+    except NoCardPrice as exc:
+        # the page takes no price of its own: its advice names rigbench cost, which does, or another --buy
+        kinds = f" (or --price-kind {'|'.join(exc.kinds)})" if exc.kinds else ""
+        s.note(f"no cost comparison: {exc.what}; for this card's cost give its price to `rigbench cost --buy {buy} "
+               f"--gpu-price USD --hours-per-month {opts.hours_per_month:g} --months {opts.months:g}`{kinds}, or "
+               "name a card with a price here with --buy CARD")
+        return s
     except UserError as exc:
         s.note(f"no cost comparison: {exc}")
         return s

@@ -3,6 +3,7 @@ and every image, on a desktop-wide and a phone-wide window, and printed to PDF."
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -302,3 +303,24 @@ def test_a_page_the_user_did_not_name_never_replaces_a_file_already_there(tmp_pa
     assert r.code == 0, r.stderr
     assert "<section" in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert not (tmp_path / "report-3.html").exists()
+
+
+def _cost_text(page: Path) -> str:
+    """The cost section of a page as a person reads it: its words, without tags or images."""
+    text = page.read_text(encoding="utf-8")
+    section = text[text.index('<section id="cost"'):]
+    section = re.sub(r'src="data:[^"]*"', "", section[:section.index("</section>")])
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+
+def test_a_card_without_a_price_is_advised_with_options_that_exist(tmp_path):
+    # the page said "give the price with --gpu-price USD, the whole machine with --build-price USD", which report
+    # does not take
+    r = run_cli("report", str(REPO / "tests" / "fixtures" / "gpu_check" / "bench-cuda.json"), "--out", "g.html",
+                cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    text = _cost_text(tmp_path / "g.html")
+    assert ("no cost comparison: no price at all for H200 SXM 141GB: profiles/card_prices.csv and the catalog have "
+            "none; for this card's cost give its price to `rigbench cost --buy h200-sxm --gpu-price USD "
+            "--hours-per-month 80 --months 24`, or name a card with a price here with --buy CARD") in text
+    assert "--build-price" not in text

@@ -578,13 +578,23 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
         kinds.append("launch")
     if not have:
         # no other --price-kind would find one either
-        raise UserError(f"no price at all for {getattr(gpu, 'name', name)}: profiles/card_prices.csv and the catalog "
-                        f"have none; give the card's price with --gpu-price USD, or the whole machine's with "
-                        f"--build-price USD")
-    raise UserError(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
-                    f"profiles/card_prices.csv (it has: {'; '.join(have)}); pick another --price-kind "
-                    f"({'|'.join(kinds)}), give the price with --gpu-price USD, or the whole machine with "
-                    f"--build-price USD")
+        raise NoCardPrice(f"no price at all for {getattr(gpu, 'name', name)}: profiles/card_prices.csv and the "
+                          "catalog have none", [])
+    raise NoCardPrice(f"no {cards.KIND_WORDS[req.price_kind]} for {getattr(gpu, 'name', name)} in "
+                      f"profiles/card_prices.csv (it has: {'; '.join(have)})", kinds)
+
+
+class NoCardPrice(UserError):
+    """A bought card with no price of the kind asked for. ``what`` says so; ``kinds`` are the price kinds the card
+    has. The message names ``rigbench cost``'s options; a command without them (``report``) words its own advice
+    from ``what`` and ``kinds``."""
+
+    def __init__(self, what: str, kinds: list[str]):
+        self.what, self.kinds = what, list(kinds)
+        other = f"pick another --price-kind ({'|'.join(kinds)}), " if kinds else ""
+        whole = "or the whole machine with" if kinds else "or the whole machine's with"
+        price = "give the price with" if kinds else "give the card's price with"
+        super().__init__(f"{what}; {other}{price} --gpu-price USD, {whole} --build-price USD")
 
 
 def _buy_label(gpu, name: str, count: int) -> str:
