@@ -368,8 +368,12 @@ def cost_section(run: Run, opts: Options) -> Section:
         return s
     b = rep.buys[0]
     r = rep.rents[0] if opts.rent else rep.cheapest("rent")
-    if r is None:
-        s.note("no rented instance can do this work within a month")
+    if r is None or not b.feasible:
+        # as rigbench cost says it: options one machine cannot run within a month take no part in the verdict and
+        # have no break-even to draw; the notes say how many machines each would take
+        s.note(rep.recommendation())
+        for n in rep.notes():
+            s.note(n)
         return s
     ref = rep.work.reference_throughput_per_s
     # The instance's hours for the same work scale with its predicted speed relative to the bought card: the larger

@@ -76,6 +76,23 @@ def test_shipped_resale_follows_the_fit_at_every_horizon():
     assert own.sources["resale"].startswith("fit exp(-0.0126 x months)")
 
 
+def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
+    """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
+    months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""
+    own = ownership.load_ownership()
+    assert own.resale_fit_months == (43, 68)
+    assert own.resale_extrapolated(0.001) == ("extrapolated below the range of the fit, cards 43-68 "
+                                              "months old")
+    assert own.resale_extrapolated(100).startswith("extrapolated above the range of the fit")
+    assert own.resale_extrapolated(43) is None and own.resale_extrapolated(68) is None
+    rep = plan.compare(plan.CostRequest(buy=["rtx-4090"], hours_per_month=80, months=0.001))
+    assert rep.recommendation().endswith("resale 100% after 0.001 months (extrapolated below the range of the fit, "
+                                         "cards 43-68 months old)")
+    # a fraction of one's own is no extrapolation
+    rep = plan.compare(plan.CostRequest(buy=["rtx-4090"], hours_per_month=80, months=0.001, resale=0.9))
+    assert rep.assumptions["resale_extrapolated"] is None and "extrapolated" not in rep.recommendation()
+
+
 def test_crossover_hand_worked_and_lines_cross_there():
     """Fixed 875 USD; owning runs at 0.06 USD per reference hour, renting at 3.06; 24 months.
 

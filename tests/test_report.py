@@ -313,6 +313,22 @@ def _cost_text(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
 
 
+def test_the_cost_says_a_resale_outside_the_fit_is_extrapolated_and_what_a_month_cannot_hold(tmp_path):
+    # --months 0.001: "resale 100% after 0.001 months" as a fact, from a curve fitted on cards 43-68 months old;
+    # --hours-per-month 100000: "no rented instance can do this work", not a word of the bought card
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg-data")}
+    r = run_cli("report", str(run), "--out", "short.html", "--months", "0.001", cwd=tmp_path, env=env)
+    assert r.code == 0, r.stderr
+    assert ("resale 100% after 0.001 months (extrapolated below the range of the fit, cards 43-68 "
+            "months old)") in _cost_text(tmp_path / "short.html")
+    r = run_cli("report", str(run), "--out", "busy.html", "--hours-per-month", "100000", cwd=tmp_path, env=env)
+    assert r.code == 0, r.stderr
+    text = _cost_text(tmp_path / "busy.html")
+    assert "none of the options can do 100,000 h/month on rtx-4090 within the 730.5 h of a month" in text
+    assert "rtx-4090 would need 100,000 h/month, 136.9x the 730.5 h in a month: it would take 137 cards" in text
+
+
 def test_a_card_without_a_price_is_advised_with_options_that_exist(tmp_path):
     # the page said "give the price with --gpu-price USD, the whole machine with --build-price USD", which report
     # does not take

@@ -32,6 +32,20 @@ class Ownership:
     # k of the card-price fit (rigbench.prices.cards.fit_resale) when the file gives no [resale] fraction of its own:
     # then resale is exp(-k x months) at every horizon, and resale_fractions only show the curve at resale_months
     resale_k_per_month: float | None = None
+    # the ages (months) of the cards the fit went through, when resale follows it
+    resale_fit_months: tuple[int, int] | None = None
+
+    def resale_extrapolated(self, months: float) -> str | None:
+        """Where resale at ``months`` follows the card-price fit outside the ages of the cards it was fitted on
+        ("extrapolated below the range of the fit, cards N-M months old"), else None: a few months
+        after purchase the curve gives nearly all the price back, which no used price measured."""
+        if self.resale_k_per_month is None or self.resale_fit_months is None:
+            return None
+        lo, hi = self.resale_fit_months
+        if lo <= months <= hi:
+            return None
+        return (f"extrapolated {'below' if months < lo else 'above'} the range of the fit, cards "
+                f"{lo}-{hi} months old")
 
     def resale_at(self, months: float) -> float:
         """The fraction of the purchase price back after ``months``: the fitted curve exp(-k x months) at every
@@ -53,6 +67,10 @@ def _resale_fractions(resale: dict) -> tuple[float, ...]:
 def _resale_k(resale: dict) -> float | None:
     """The fit's k when the file gives no fractions of its own (resale follows the fit at every horizon), else None."""
     return None if "fraction" in resale else cards.fit_resale().k_per_month
+
+
+def _resale_fit_months(resale: dict) -> tuple[int, int] | None:
+    return None if "fraction" in resale else cards.fit_resale().months_range
 
 
 def _resale_source(resale: dict, months: tuple[float, ...]) -> str:
@@ -82,6 +100,7 @@ def load_ownership(path: str | Path | None = None) -> Ownership:
             resale_months=tuple(float(m) for m in resale["months"]),
             resale_fractions=_resale_fractions(resale),
             resale_k_per_month=_resale_k(resale),
+            resale_fit_months=_resale_fit_months(resale),
             data_parallel_efficiency=float(d["scaling"]["data_parallel_efficiency"]),
             stale_after_days=int(d["prices"]["stale_after_days"]),
             sources={

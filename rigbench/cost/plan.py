@@ -517,6 +517,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "electricity_source": "--electricity" if req.electricity_usd_per_kwh is not None else own.sources["electricity"],
         "resale_fraction": fraction,
         "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
+        # a horizon outside the ages of the cards the resale curve was fitted on: said beside the fraction
+        "resale_extrapolated": None if req.resale is not None else own.resale_extrapolated(req.months),
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
         # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when

@@ -237,8 +237,9 @@ class CostReport:
         a = self.assumptions
         parts = []
         if self.buys:
+            outside = f" ({a['resale_extrapolated']})" if a.get("resale_extrapolated") else ""
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
-                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months"]
+                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
         if self.rents:
             parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
         return "driven by " + ", ".join(parts)

@@ -118,6 +118,12 @@ class ResaleFit:
     def fraction(self, months: float) -> float:
         return math.exp(-self.k_per_month * months)
 
+    @property
+    def months_range(self) -> tuple[int, int]:
+        """The ages of the fitted cards, youngest and oldest: the curve is measured there and extrapolated outside."""
+        ages = [p.months for p in self.points]
+        return min(ages), max(ages)
+
     def fraction_range(self, months: float) -> tuple[float, float]:
         """The fraction after ``months`` by the slowest and the fastest single card's curve."""
         ks = [p.k_per_month for p in self.points if p.k_per_month is not None]
