@@ -207,8 +207,19 @@ def figures_section(run: Run) -> Section:
 
 # ------------------------------------------------------------------------------------------------ reference runs
 
+# what another run is, said by its origin (rigbench.runs): a run of the user's own is not a reference
+_ORIGIN_WORDS = {"reference": "a reference run (results/reference/)", "yours": "one of your runs"}
+
+
+def _against(others: list[Run]) -> str:
+    """"the reference runs", "your other runs", or both: what the runs this one is compared with are."""
+    kinds = [w for origin, w in (("yours", "your other runs"), ("reference", "the reference runs"))
+             if any(o.origin == origin for o in others)]
+    return " and ".join(kinds) or "the reference runs"
+
+
 def reference_section(run: Run, others: list[Run]) -> Section:
-    s = Section("reference", "This run against the reference runs")
+    s = Section("reference", f"This run against {_against(others)}")
     if not others:
         s.note("No reference runs to compare with: results/reference/ holds none here, and no other run was given.")
         return s
@@ -228,16 +239,17 @@ def reference_section(run: Run, others: list[Run]) -> Section:
         for c in changes:
             counts[c.verdict] = counts.get(c.verdict, 0) + 1
         s.add(f"<h3>against {esc(other.path.name)}</h3>")
-        s.note(f"{machine(other.doc)}, {other.created_utc}; {other.origin} run. "
+        s.note(f"{machine(other.doc)}, {other.created_utc}; {_ORIGIN_WORDS.get(other.origin, other.origin + ' run')}. "
                + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".")
-        s.add(table(["figure", "unit", f"reference {other.path.stem}", "this run", "change", "verdict"], rows,
-                    {2, 3, 4}))
+        s.add(table(["figure", "unit", f"{'reference' if other.origin == 'reference' else 'run'} {other.path.stem}",
+                     "this run", "change", "verdict"], rows, {2, 3, 4}))
     if bars:
-        s.add(image(plots.ratios(bars, "this run / reference, per figure",
-                                  "this run / reference (log scale; 1 = the same; right of 1 = this run is faster)"),
-                    "this run against each reference run",
-                    "Bars: this run's figure over the reference's. Error bars: the ratio's range from the two 95% "
-                    "intervals (this run's low over the reference's high, and the other way). Grey: INVALID in one "
+        theirs = "reference" if all(o.origin == "reference" for o in others) else "other run"
+        s.add(image(plots.ratios(bars, f"this run / {theirs}, per figure",
+                                  f"this run / {theirs} (log scale; 1 = the same; right of 1 = this run is faster)"),
+                    f"this run against each {theirs}",
+                    f"Bars: this run's figure over the {theirs}'s. Error bars: the ratio's range from the two 95% "
+                    f"intervals (this run's low over the {theirs}'s high, and the other way). Grey: INVALID in one "
                     "of the runs. Beyond the noise = the two intervals do not overlap."))
     return s
 

@@ -340,3 +340,21 @@ def test_a_card_without_a_price_is_advised_with_options_that_exist(tmp_path):
             "none; for this card's cost give its price to `rigbench cost --buy h200-sxm --gpu-price USD "
             "--hours-per-month 80 --months 24`, or name a card with a price here with --buy CARD") in text
     assert "--build-price" not in text
+
+
+def test_the_runs_compared_with_are_named_by_what_they_are(tmp_path):
+    # a run of the user's own was headed "This run against the reference runs" and said "yours run."
+    def load(name, created, origin="yours", **kw):
+        return runs.load_run(craft_run(tmp_path / name, created, **kw), origin)
+
+    this = load("a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    mine = load("b-20260102T000000Z.json", "2026-01-02T00:00:00Z", gemm_s=0.012)
+    ref = load("old-box-20250101T000000Z.json", "2025-01-01T00:00:00Z", "reference", host="old-box")
+    s = html_report.reference_section(this, [mine])
+    body = "".join(s.body)
+    assert s.title == "This run against your other runs"
+    assert "one of your runs. " in body and "reference" not in body and "yours run" not in body
+    s = html_report.reference_section(this, [mine, ref])
+    assert s.title == "This run against your other runs and the reference runs"
+    assert "a reference run (results/reference/). " in "".join(s.body)
+    assert html_report.reference_section(this, [ref]).title == "This run against the reference runs"
