@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from conftest import run_cli
 from rigbench import catalog
 from rigbench.errors import UserError
 
@@ -202,3 +203,17 @@ def test_unknown_name_is_a_user_error_naming_the_closest_cards():
     msg = str(exc.value)
     assert "gtx-1080-ti" in msg and "\n" not in msg
 
+
+
+def test_gpus_says_how_many_cards_max_price_left_out_for_having_no_launch_price():
+    # "0 cards" for --arch kepler --max-price 10000, with no word of the K80, which has no launch price
+    r = run_cli("gpus", "--arch", "kepler", "--max-price", "10000")
+    assert r.code == 0, r.stderr
+    assert "GPU catalog (0 cards)" in r.stdout
+    assert r.stderr == ("rigbench: note: --max-price left out 1 card without a launch price (tesla-k80): leave "
+                        "--max-price out to list them\n")
+    unpriced = [g for g in catalog.load_catalog() if g.launch_price_usd is None]
+    r = run_cli("gpus", "--max-price", "100000", "--json")
+    assert r.code == 0 and f"left out {len(unpriced)} cards without a launch price ({unpriced[0].id}, " in r.stderr
+    assert len(r.json()["gpus"]) == len(catalog.load_catalog()) - len(unpriced)
+    assert run_cli("gpus", "--arch", "kepler").stderr == ""

@@ -35,12 +35,22 @@ def command(names, arch, min_memory, max_price, as_json):
         chosen = []
         for name in names:
             chosen += [g for g in catalog.named(name) if g not in chosen]
-    cards = catalog.select(cards=chosen, architecture=arch,
-                           min_memory_bytes=None if min_memory is None else parse_size(min_memory, binary=True,
-                                                                                    what="--min-memory"),
-                           max_launch_price_usd=None if max_price is None else parse_usd(max_price, what="--max-price"))
+    min_bytes = None if min_memory is None else parse_size(min_memory, binary=True, what="--min-memory")
+    limit = None if max_price is None else parse_usd(max_price, what="--max-price")
+    cards = catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes, max_launch_price_usd=limit)
+    notes = []
+    if limit is not None:
+        # a card without a launch price never passes --max-price: say how many that left out, or "0 cards" reads
+        # as if none of them existed
+        unpriced = [g.id for g in catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes)
+                    if g.launch_price_usd is None]
+        if unpriced:
+            notes.append(f"--max-price left out {len(unpriced)} card{'' if len(unpriced) == 1 else 's'} "
+                         f"without a launch price ({', '.join(unpriced[:3])}{', ...' if len(unpriced) > 3 else ''}"
+                         "): leave --max-price out to list them")
     if as_json:
         report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
+        report.echo_notes(notes)
         return
     rows = [(g.id, g.architecture, fmt_num(g.fp32_tflops), fmt_num(g.fp16_tensor_tflops), fmt_num(g.tf32_tflops),
              f"{g.memory_gb:g} GB {g.memory_type}", fmt_num(g.memory_bandwidth_gbps),
@@ -55,3 +65,4 @@ def command(names, arch, min_memory, max_price, as_json):
                       "configuration) may set. Sources: profiles/gpus.csv ('source' column); --json shows them."))
     if names:
         report.show(*[f"{g.id}: {g.source}" for g in cards])
+    report.echo_notes(notes)
