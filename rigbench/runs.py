@@ -63,6 +63,18 @@ def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     return out
 
 
+def _not_a_folder(folder: Path) -> Path | None:
+    """The part of ``folder``'s path that exists and is not a folder (a file where the data folder should be), or
+    None: then no run can be found there, and none written."""
+    for part in (folder, *folder.parents):
+        try:
+            if part.exists():
+                return None if part.is_dir() else part
+        except OSError:
+            return None
+    return None
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.samefile(b)
@@ -123,6 +135,12 @@ def resolve(arg: str, cwd=None) -> Run:
     if not mine:
         passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
         searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours") if arg == LATEST else where
+        blocked = next((b for f, origin in folders(cwd) if origin == "yours" for b in [_not_a_folder(f)] if b), None)
+        if blocked is not None:
+            # "run rigbench bench first" would not help: it cannot write its runs there either
+            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {blocked} is a file, not a "
+                            f"folder; move it away (or set {files.DATA_DIR_ENV} to another folder), or give a results "
+                            "file's path")
         raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
                         "first, or give a results file's path")
     if arg == LATEST:

@@ -483,6 +483,16 @@ def test_the_reference_runs_are_found_from_any_folder(tmp_path):
                       "rigbench bench")
 
 
+
+def test_a_data_folder_that_is_a_file_is_named_not_taken_for_no_runs(tmp_path):
+    # "no runs of yours in .../rigbench/results: run `rigbench bench` first", which could not write there either
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "rigbench").write_text("x")
+    r = run_cli("results", "show", "latest", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "share")})
+    assert_user_error(r, f"{tmp_path / 'share' / 'rigbench'} is a file, not a folder",
+                      "move it away (or set RIGBENCH_DATA_DIR to another folder)")
+    assert "rigbench bench" not in r.stderr
+
 def test_help_examples_name_reference_runs_that_exist():
     names = set()
     for args in (("results", "--help"), ("results", "diff", "--help"), ("report", "--help")):
