@@ -276,3 +276,92 @@ def test_counts_are_shown_in_a_unit_that_fits_their_size(cli, tmp_path):
     r = cli("size", path, "--gpus", "rtx-3090")
     assert r.code == 0, r.stderr
     assert "18 parameters," in r.stdout and "per step 256 FLOP of tensor work" in r.stdout
+
+
+RNNS = '''
+import torch, torch.nn as nn
+
+B, T, I, H = 3, 5, 12, 8
+
+
+class Fused(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(I, H, num_layers=2, batch_first=True)
+        self.head = nn.Linear(H, 2)
+
+    def forward(self, x):
+        o, _ = self.rnn(x)
+        return self.head(o[:, -1])
+
+
+class Cells(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.head = nn.LSTMCell(I, H), nn.LSTMCell(H, H), nn.Linear(H, 2)
+
+    def forward(self, x):
+        h1 = c1 = h2 = c2 = x.new_zeros(x.shape[0], H)
+        for t in range(x.shape[1]):
+            h1, c1 = self.c1(x[:, t], (h1, c1))
+            h2, c2 = self.c2(h1, (h2, c2))
+        return self.head(h2)
+
+
+def batch():
+    return torch.randn(B, T, I), torch.randint(0, 2, (B,))
+
+
+def lstm():
+    return Fused("LSTM"), batch()
+
+
+def gru():
+    return Fused("GRU"), batch()
+
+
+def cells():
+    return Cells(), batch()
+'''
+
+
+def _rnn_flops(tmp_path, factory, batch=4):
+    p = tmp_path / "rnns.py"
+    p.write_text(RNNS)
+    return demand.measure(load.load(f"{p}:{factory}"), "fp32", "cuda").flops.at(batch)
+
+
+def test_an_lstm_counts_its_gates_like_the_same_network_of_lstm_cells(tmp_path):
+    # torch.nn.LSTM's documented equations: 4 gates, each W_ih x_t + W_hh h_(t-1), per time step and layer
+    B, T, I, H = 4, 5, 12, 8
+    fused, cells = _rnn_flops(tmp_path, "lstm", B), _rnn_flops(tmp_path, "cells", B)
+    forward = 2 * B * T * 4 * H * (I + H) + 2 * B * T * 4 * H * (H + H)
+    head = 3 * 2 * B * H * 2
+    assert fused == pytest.approx(3 * forward + head, rel=1e-12)
+    # LSTMCell's matrix products, one by one: the same, but there the first layer's input and each layer's initial
+    # (zero) state need no gradient, while the fused kernel computes both anyway
+    assert fused - cells == pytest.approx(2 * B * T * 4 * H * I + 2 * (2 * B * 4 * H * H), rel=1e-12)
+
+
+def test_a_gru_counts_three_gates(tmp_path):
+    B, T, I, H = 4, 5, 12, 8
+    flops = _rnn_flops(tmp_path, "gru", B)
+    forward = 2 * B * T * 3 * H * (I + H) + 2 * B * T * 3 * H * (H + H)
+    # at least the forward and the weights' gradients; at most the input's gradient as well
+    assert 2 * forward <= flops <= 3 * forward + 3 * 2 * B * H * 2
+
+
+def test_a_fused_rnn_operator_without_a_formula_is_refused_not_shown_without_its_work(tmp_path, monkeypatch):
+    import torch
+    from torch.utils import flop_counter as fc
+
+    from rigbench.size import trace
+
+    monkeypatch.setattr(trace, "flop_counter", lambda: fc.FlopCounterMode(display=False))
+    p = tmp_path / "rnns.py"
+    p.write_text(RNNS)
+    job = load.load(f"{p}:lstm")
+    if not hasattr(torch.ops.aten, "mkldnn_rnn_layer"):
+        pytest.skip("this torch runs nn.LSTM without a fused CPU operator")
+    with pytest.raises(UserError, match="cannot count the work of the fused recurrent"):
+        demand.measure(job, "fp32", "cuda")

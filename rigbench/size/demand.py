@@ -238,6 +238,11 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
             raise UserError(f"{job.name} is too large to trace on this machine: a training step at batch "
                             f"{TRACE_BATCHES[-1]} ran out of memory ({describe_failure(exc)})") from None
         raise UserError(f"{job.name}: a training step fails: {describe_failure(exc)}") from None
+    uncounted = sorted({op for t in traces for op in t.uncounted_ops})
+    if uncounted:
+        raise UserError(f"{job.name}: rigbench cannot count the work of the fused recurrent operator(s) "
+                        f"{', '.join(uncounted)} that this torch runs the model's RNN/LSTM/GRU layers with; a "
+                        "prediction without it would leave out most of the step")
     (b1, t1), (b2, t2) = [(t.batch, t) for t in traces]
 
     def fit(attr: str) -> Affine:
