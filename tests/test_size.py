@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog
 from rigbench import model as perf_model
 from rigbench.errors import UserError
@@ -365,3 +365,48 @@ def test_a_fused_rnn_operator_without_a_formula_is_refused_not_shown_without_its
         pytest.skip("this torch runs nn.LSTM without a fused CPU operator")
     with pytest.raises(UserError, match="cannot count the work of the fused recurrent"):
         demand.measure(job, "fp32", "cuda")
+
+
+MLP_DTYPES = '''
+import torch, torch.nn as nn
+
+
+def mlp(dtype):
+    return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 4)).to(dtype), (
+        torch.randn(8, 32, dtype=dtype), torch.randint(0, 4, (8,)))
+
+
+def f64():
+    return mlp(torch.float64)
+
+
+def bf16():
+    return mlp(torch.bfloat16)
+
+
+def f32():
+    return mlp(torch.float32)
+'''
+
+
+def test_a_float64_model_is_refused_the_catalog_has_no_fp64_rates(cli, tmp_path):
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    assert "fp64" not in (REPO / "profiles" / "gpus.csv").read_text().splitlines()[0].lower()
+    r = cli("size", f"{p}:f64", "--gpus", "rtx-4090")
+    assert_user_error(r, "rigbench sizes float32 / mixed-precision training; this model's parameters are float64")
+
+
+def test_a_bfloat16_model_is_timed_and_labelled_on_the_16_bit_path(cli, tmp_path):
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    bf16 = demand.measure(load.load(f"{p}:bf16"), "fp32", "cuda")
+    f32 = demand.measure(load.load(f"{p}:f32"), "fp32", "cuda")
+    assert (bf16.weights_dtype, bf16.precision) == ("bfloat16", "amp")
+    assert (f32.weights_dtype, f32.precision) == ("float32", "fp32")
+    assert bf16.param_bytes < f32.param_bytes       # 2 bytes a weight (each tensor rounded to 512-byte blocks)
+    r = cli("size", f"{p}:bf16", "--gpus", "rtx-4090")
+    assert r.code == 0, r.stderr
+    assert "bfloat16 weights, timed as amp" in " ".join(r.stdout.split())
+    doc = cli("size", f"{p}:bf16", "--gpus", "rtx-4090", "--json").json()
+    assert (doc["model"]["precision"], doc["model"]["weights_dtype"]) == ("amp", "bfloat16")

@@ -44,7 +44,7 @@ def render(rep, show_all: bool) -> list:
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
     ctx = perf_model.load_workloads_profile()["memory"]
     out = [
-        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
+        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {md.precision_label}, batch {b} per GPU; per "
         f"step {fmt_flops(md.flops.at(b))} of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
         f"through memory-bound layers",
         f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
