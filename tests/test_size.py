@@ -55,7 +55,7 @@ def _tiny_resnet_params() -> int:
 
 
 def test_cheapest_by_deadline_is_the_cheapest_instance_that_meets_it(tiny_doc):
-    ok = [i for i in tiny_doc["instances"] if i["meets_deadline"]]
+    ok = [i for i in tiny_doc["instances"] if i["meets_deadline"] is True]
     assert tiny_doc["cheapest_by_deadline"] == min(ok, key=lambda i: i["total_usd"])["id"]
 
 
@@ -410,3 +410,31 @@ def test_a_bfloat16_model_is_timed_and_labelled_on_the_16_bit_path(cli, tmp_path
     assert "bfloat16 weights, timed as amp" in " ".join(r.stdout.split())
     doc = cli("size", f"{p}:bf16", "--gpus", "rtx-4090", "--json").json()
     assert (doc["model"]["precision"], doc["model"]["weights_dtype"]) == ("amp", "bfloat16")
+
+
+def _option(total_h, uncertainty=0.065, bound="compute", usd=1.0):
+    return plan.Option(id=f"x{total_h}", kind="instance", gpu_id="a6000", gpu_count=1, memory_bytes=1, fits=True,
+                       max_batch=1, batch=1, peak_bytes=1, step_s=1, samples_per_s=1, bound=bound,
+                       uncertainty=uncertainty, total_h=total_h, total_usd=usd)
+
+
+def test_a_run_meets_the_deadline_only_when_its_whole_range_does():
+    # 69.7 h +/- 6.5 % is 65.2 to 74.2 h: against 72 h it may or may not finish
+    assert plan.deadline_verdict(_option(69.7), 72.0) == plan.MAYBE
+    assert plan.deadline_verdict(_option(60.0), 72.0) is True          # 63.9 h at most
+    assert plan.deadline_verdict(_option(80.0), 72.0) is False         # 74.8 h at least
+    # a launch-bound time is a floor: under the deadline it is a maybe, over it a no
+    assert plan.deadline_verdict(_option(1.0, None, "launch"), 72.0) == plan.MAYBE
+    assert plan.deadline_verdict(_option(80.0, None, "launch"), 72.0) is False
+
+
+def test_the_cheapest_by_the_deadline_is_a_sure_one_before_a_maybe():
+    sure, maybe = _option(60.0, usd=50.0), _option(69.7, usd=40.0)
+    for o in (sure, maybe):
+        o.meets_deadline = plan.deadline_verdict(o, 72.0)
+    rep = plan.SizeReport(name="m", unit="samples", precision="fp32", optimizer="adam", batch=1, demand=None,
+                          cards=[], instances=[maybe, sure], samples=1.0, dataset_size=1, epochs=1.0, deadline_h=72.0,
+                          prices_date="2026-01-21", prices_age_days=0, stale_after_days=90)
+    assert rep.cheapest is sure
+    rep.instances = [maybe]
+    assert rep.cheapest is maybe

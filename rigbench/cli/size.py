@@ -38,6 +38,11 @@ def _range_h(o, h):
     return f"{_fmt_h(h)} ({_fmt_h(lo)}-{_fmt_h(hi)})"
 
 
+def _verdict(meets) -> str:
+    """meets_deadline on screen: yes (the whole range within it), maybe (the range crosses it), no."""
+    return "-" if meets is None else ("maybe" if meets == planner.MAYBE else ("yes" if meets else "no"))
+
+
 def render(rep, show_all: bool) -> list:
     md, b = rep.demand, rep.batch
     parts = md.breakdown(b)
@@ -82,7 +87,7 @@ def render(rep, show_all: bool) -> list:
                _range_h(o, o.total_h if run else per_1m_h) if o.samples_per_s else "-",
                fmt_num(o.total_usd if run else o.usd_per_million) if o.samples_per_s else "-"]
         if rep.deadline_h is not None:
-            row.append("yes" if o.meets_deadline else "no")
+            row.append(_verdict(o.meets_deadline))
         irows.append(row)
     cols = ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run" if run else "per 1M",
             "USD" if run else "USD per 1M"] + ([f"by {_fmt_h(rep.deadline_h)}"] if rep.deadline_h is not None else [])
@@ -100,8 +105,10 @@ def render(rep, show_all: bool) -> list:
         usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
                f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
+        maybe = (" No instance finishes by then over its whole range; this one may: its range reaches past the "
+                 "deadline." if best.meets_deadline == planner.MAYBE else "")
         out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
-                   f"{usd} for {rep.samples:,.0f} {rep.unit}.")
+                   f"{usd} for {rep.samples:,.0f} {rep.unit}.{maybe}")
     us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
     if us:
         ref = "ResNet-50" if md.family == "conv" else "BERT-base"

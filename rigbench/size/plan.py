@@ -106,13 +106,31 @@ class Option:
     usd_per_hour: float | None = None
     total_usd: float | None = None
     usd_per_million: float | None = None   # instances: on-demand dollars per million samples
-    meets_deadline: bool | None = None
+    meets_deadline: bool | str | None = None   # True, False, MAYBE (the range crosses the deadline), None: no deadline
     price_date: str | None = None
     note: str | None = None
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAYBE = "maybe"
+
+
+def deadline_verdict(o: Option, deadline_h: float) -> bool | str:
+    """True when the whole range of the run's hours is within ``deadline_h``, False when all of it is past it, and
+    ``MAYBE`` when the range crosses it. A launch-bound time is a floor with no upper end: within the deadline it is
+    a maybe."""
+    if o.bound == "launch":
+        lo, hi = o.total_h, float("inf")
+    elif o.uncertainty is not None:
+        lo, hi = o.total_h * (1 - o.uncertainty), o.total_h * (1 + o.uncertainty)
+    else:
+        lo = hi = o.total_h
+    if hi <= deadline_h:
+        return True
+    return False if lo > deadline_h else MAYBE
 
 
 def time_per_sample(cap, d: perf_model.Demand, precision: str) -> tuple[float, str]:
@@ -217,9 +235,14 @@ class SizeReport:
 
     @property
     def cheapest(self) -> Option | None:
-        """The cheapest instance that finishes the run by the deadline (or at all, without one)."""
-        ok = [o for o in self.instances if o.total_usd is not None and o.meets_deadline is not False]
-        return min(ok, key=lambda o: o.total_usd) if ok else None
+        """The cheapest instance that finishes the run by the deadline over its whole range (or at all, without
+        one); where none does, the cheapest whose range crosses the deadline (``meets_deadline`` says ``MAYBE``)."""
+        ran = [o for o in self.instances if o.total_usd is not None]
+        for ok in ([o for o in ran if o.meets_deadline is True or self.deadline_h is None],
+                   [o for o in ran if o.meets_deadline == MAYBE]):
+            if ok:
+                return min(ok, key=lambda o: o.total_usd)
+        return None
 
     @staticmethod
     def band(o: Option, x: float | None) -> list[float] | None:
@@ -289,7 +312,7 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
             o.epoch_h = hours_for_samples(float(dataset_size), o.samples_per_s)
             o.total_h = hours_for_samples(samples, o.samples_per_s)
             if deadline_h is not None:
-                o.meets_deadline = o.total_h <= deadline_h
+                o.meets_deadline = deadline_verdict(o, deadline_h)
         return o
 
     cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
