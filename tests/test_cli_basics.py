@@ -184,3 +184,10 @@ def test_no_word_of_a_table_is_cut_at_a_narrow_width(columns, args, whole):
     assert [w for w in narrow.split() if w not in wide and not w.endswith(":")] == []
     for value in whole:
         assert any(line.endswith(f" {value}") for line in narrow.splitlines()), value
+
+
+def test_gpus_says_which_card_a_short_name_at_a_power_limit_took(cli):
+    r = cli("gpus", "a100@300W")
+    assert r.code == 0, r.stderr
+    assert "rigbench: note: 'a100@300W' names 4 cards: took a100-sxm4-40gb@300W" in r.stderr
+    assert "a100-sxm4-40gb@300W" in r.stdout

@@ -59,10 +59,12 @@ def test_cheapest_by_deadline_is_the_cheapest_instance_that_meets_it(tiny_doc):
     assert tiny_doc["cheapest_by_deadline"] == min(ok, key=lambda i: i["total_usd"])["id"]
 
 
-def test_instance_cost_is_hours_times_the_on_demand_price(tiny_doc):
+def test_instance_cost_is_billed_hours_times_the_on_demand_price(tiny_doc):
     for i in tiny_doc["instances"]:
         if i["total_usd"] is not None:
-            assert i["total_usd"] == pytest.approx(i["total_h"] * i["usd_per_hour"], rel=1e-12)
+            assert i["total_usd"] == pytest.approx(i["billed_h"] * i["usd_per_hour"], rel=1e-12)
+            # hours rounded up to the provider's increment: at most a minute more on these hours-long runs
+            assert i["total_h"] <= i["billed_h"] <= i["total_h"] + 60 / 3600 + 1e-12
 
 
 @pytest.mark.parametrize("card", ["gtx-1080-ti", "rtx-3090", "a100-sxm4-80gb", "h100-sxm"])
@@ -438,3 +440,27 @@ def test_the_cheapest_by_the_deadline_is_a_sure_one_before_a_maybe():
     assert rep.cheapest is sure
     rep.instances = [maybe]
     assert rep.cheapest is maybe
+
+
+def test_a_short_run_costs_at_least_the_providers_billing_minimum(cli, tmp_path):
+    path = _write(tmp_path, MLP_8)
+    doc = cli("size", path, "--gpus", "rtx-3090", "--dataset-size", "1000", "--epochs", "1", "--json").json()
+    price = {i.key: i.on_demand_usd_per_hour for i in load_prices().instances}
+    by = {i["id"]: i for i in doc["instances"]}
+    aws = by["aws:g4dn.xlarge"]
+    assert aws["total_h"] < 1 / 3600                                          # well under a second of work
+    # AWS bills per second with a 60 s minimum: one minute at the hourly price
+    assert aws["billed_h"] == pytest.approx(60 / 3600)
+    assert aws["total_usd"] == pytest.approx(price["aws:g4dn.xlarge"] * 60 / 3600, rel=1e-12)
+    lam = by["lambda:gpu_1x_a10"]                                             # Lambda: whole minutes
+    assert lam["total_usd"] == pytest.approx(price["lambda:gpu_1x_a10"] / 60, rel=1e-12)
+    # the rate per million samples is a rate, not a run: not rounded
+    assert aws["usd_per_million"] == pytest.approx(price["aws:g4dn.xlarge"] * 1e6 / aws["samples_per_s"] / 3600)
+
+
+def test_a_short_card_name_says_which_card_it_took(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8), "--gpus", "a100", "--json")
+    assert r.code == 0, r.stderr
+    note = catalog.lookup("a100").note()
+    assert f"rigbench: note: {note}" in r.stderr and "took a100-sxm4-40gb" in note
+    assert r.json()["notes"] == [note] and r.json()["cards"][0]["id"] == "a100-sxm4-40gb"

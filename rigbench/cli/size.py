@@ -77,7 +77,9 @@ def render(rep, show_all: bool) -> list:
         out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +
                    (f" and {len(not_fit) - 8} more" if len(not_fit) > 8 else "")))
     run = rep.samples is not None
-    insts = sorted(rep.instances, key=lambda o: (o.usd_per_million is None, o.usd_per_million or 0))
+    # by the cost of the run where there is one (billing minimums make a short run's cost no rate x hours)
+    cost = (lambda o: o.total_usd) if run else (lambda o: o.usd_per_million)
+    insts = sorted(rep.instances, key=lambda o: (cost(o) is None, cost(o) or 0))
     shown_i = insts if show_all else insts[:10]
     irows = []
     for o in shown_i:
@@ -94,6 +96,10 @@ def render(rep, show_all: bool) -> list:
     out.append(report.table(f"Cloud, on-demand prices of {rep.prices_date}" +
                             ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
                             cols, irows))
+    billing = sorted({(o.id.split(":")[0], o.billing) for o in shown_i if o.billing})
+    if run and billing:
+        out.append("USD: the run's time rounded up as each provider bills it (profiles/cloud_extras.toml: " +
+                   "; ".join(f"{p} {b}" for p, b in billing) + ").")
     best = rep.cheapest
     if rep.samples is None:
         out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the table shows hours per "
@@ -101,7 +107,7 @@ def render(rep, show_all: bool) -> list:
     elif best is None:
         out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
     else:
-        band = rep.band(best, best.total_usd)
+        band = rep.usd_band(best)
         usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
                f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
@@ -186,6 +192,7 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
         md = demand.measure(job, precision, "cuda")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
                        deadline=deadline, prices_path=prices)
+    report.echo_notes(rep.notes)
     if plot:
         plot_time_vs_cost(rep, plot)
     if as_json:
