@@ -464,3 +464,12 @@ def test_a_short_card_name_says_which_card_it_took(cli, tmp_path):
     note = catalog.lookup("a100").note()
     assert f"rigbench: note: {note}" in r.stderr and "took a100-sxm4-40gb" in note
     assert r.json()["notes"] == [note] and r.json()["cards"][0]["id"] == "a100-sxm4-40gb"
+
+
+@pytest.mark.parametrize("text", [
+    "import torch\n\ndef f():\n    return torch.nn.Embedding(1000, 16, sparse=True), torch.randint(0, 1000, (4, 10))\n",
+    "import torch\n\ndef f():\n    return torch.nn.Linear(8, 2), torch.eye(4, 8).to_sparse()\n",
+])
+def test_sparse_tensors_are_refused_as_the_tracers_limit(cli, tmp_path, text):
+    r = cli("size", _write(tmp_path, text) + ":f", "--optimizer", "sgd", "--gpus", "rtx-3090")
+    assert_user_error(r, "rigbench cannot size models with sparse tensors (sparse=True embeddings or sparse inputs)")

@@ -217,6 +217,21 @@ def _check_dtype(job: loader.Job) -> str:
     return dtype
 
 
+def _check_dense(job: loader.Job) -> None:
+    """Refuse sparse tensors before running: the trace reads every tensor's storage (to count each once), and a
+    sparse tensor has none (torch: "Cannot access storage of SparseTensorImpl"). It is the tracer's limit, not the
+    model's fault."""
+    import torch
+    from torch.utils._pytree import tree_leaves
+
+    sparse_grads = any(getattr(m, "sparse", False) is True for m in job.model.modules()
+                       if isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)))
+    sparse_inputs = any(isinstance(t, torch.Tensor) and t.layout != torch.strided for t in tree_leaves(job.batch))
+    if sparse_grads or sparse_inputs:
+        raise UserError(f"{job.name}: rigbench cannot size models with sparse tensors (sparse=True embeddings or "
+                        "sparse inputs)")
+
+
 def _check_room(job: loader.Job) -> None:
     """Refuse, before running it, a model whose weights, gradients and optimizer state do not fit in this machine's
     free memory (the trace runs real steps)."""
@@ -248,6 +263,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     if precision not in perf_model.PRECISIONS:
         raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(perf_model.PRECISIONS)}")
     dtype = _check_dtype(job)
+    _check_dense(job)
     _check_room(job)
     job.model.train()
     optimizer = loader.make_optimizer(job, target)
