@@ -473,3 +473,38 @@ def test_a_short_card_name_says_which_card_it_took(cli, tmp_path):
 def test_sparse_tensors_are_refused_as_the_tracers_limit(cli, tmp_path, text):
     r = cli("size", _write(tmp_path, text) + ":f", "--optimizer", "sgd", "--gpus", "rtx-3090")
     assert_user_error(r, "rigbench cannot size models with sparse tensors (sparse=True embeddings or sparse inputs)")
+
+
+def test_times_are_written_without_exponents_in_the_unit_that_fits():
+    from rigbench.cli.size import _count, _fmt_h
+
+    assert _fmt_h(1.3e-05 / 3600) == "13 us"
+    assert _fmt_h(0.013 / 3600) == "13 ms"
+    assert _fmt_h(13 / 3600) == "13 s"
+    assert _fmt_h(0.42) == "25 min"
+    assert _fmt_h(18200 * 24) == "18,200 d"
+    assert (_count(1, "samples"), _count(1000, "images")) == ("1 sample", "1,000 images")
+
+
+def test_launch_bound_rows_tie_say_so_and_their_dollars_are_a_floor(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8))
+    assert r.code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "all tie at the launch floor; the first 12 in catalog order" in out and "the fastest 12" not in out
+    assert "the tables show the time and cost per 1M samples" in out
+    rows = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("aws:g4dn.xlarge")]
+    assert rows and rows[0].count("or more") == 2                         # the time and the dollars
+
+
+def test_no_card_fitting_is_said_not_shown_as_an_empty_table(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8), "--batch", "2147483647", "--gpus", "rtx-3090")
+    assert r.code == 0, r.stderr
+    assert "No card fits batch 2147483647" in r.stdout and "step ms" not in r.stdout
+
+
+def test_a_model_with_two_colons_and_an_empty_model_are_refused_clearly(cli, tmp_path):
+    path = _write(tmp_path, MLP_8)
+    assert_user_error(cli("size", f"{path}:build:extra"), "has more than one ':'")
+    r = cli("size", "")
+    assert_user_error(r, "MODEL is empty: give a value")
+    assert "leave it out" not in r.stderr
