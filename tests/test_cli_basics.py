@@ -235,3 +235,10 @@ def test_no_word_of_a_real_table_is_cut_or_lost_at_any_width_from_60_to_200(monk
         # nothing runs past the width but a word too long to share a line (a path)
         assert all(len(line) <= columns or len(line.split()[-1]) > columns // 2 for line in narrow.splitlines()), \
             columns
+
+
+def test_gpus_says_which_card_a_short_name_at_a_power_limit_took(cli):
+    r = cli("gpus", "a100@300W")
+    assert r.code == 0, r.stderr
+    assert "rigbench: note: 'a100@300W' names 4 cards: took a100-sxm4-40gb@300W" in r.stderr
+    assert "a100-sxm4-40gb@300W" in r.stdout

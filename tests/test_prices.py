@@ -474,3 +474,15 @@ def test_prices_without_a_subcommand_lists(own_data_dir):
     r = run_cli("prices", env=_env(own_data_dir))
     assert r.code == 0, r.stderr
     assert "aws:p5.48xlarge" in r.stdout and "FloydHub" in r.stdout and "the list shipped with rigbench" in r.stdout
+
+
+def test_a_run_is_billed_in_whole_increments_and_never_under_the_minimum():
+    from rigbench.prices.extras import load_extras
+
+    facts = load_extras()
+    aws, lam = facts["aws"], facts["lambda"]
+    assert (aws.increment_s, aws.minimum_s, lam.increment_s, lam.minimum_s) == (1, 60, 60, 60)
+    assert aws.billed_hours(0.013 / 3600) * 3600 == pytest.approx(60)        # AWS: 60 s at least
+    assert aws.billed_hours(100.2 / 3600) * 3600 == pytest.approx(101)       # then whole seconds
+    assert lam.billed_hours(61 / 3600) * 3600 == pytest.approx(120)          # Lambda: whole minutes
+    assert lam.billed_hours(2.0) == pytest.approx(2.0)                       # an exact number of them stays

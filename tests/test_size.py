@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog
 from rigbench import model as perf_model
 from rigbench.errors import UserError
@@ -55,14 +55,16 @@ def _tiny_resnet_params() -> int:
 
 
 def test_cheapest_by_deadline_is_the_cheapest_instance_that_meets_it(tiny_doc):
-    ok = [i for i in tiny_doc["instances"] if i["meets_deadline"]]
+    ok = [i for i in tiny_doc["instances"] if i["meets_deadline"] is True]
     assert tiny_doc["cheapest_by_deadline"] == min(ok, key=lambda i: i["total_usd"])["id"]
 
 
-def test_instance_cost_is_hours_times_the_on_demand_price(tiny_doc):
+def test_instance_cost_is_billed_hours_times_the_on_demand_price(tiny_doc):
     for i in tiny_doc["instances"]:
         if i["total_usd"] is not None:
-            assert i["total_usd"] == pytest.approx(i["total_h"] * i["usd_per_hour"], rel=1e-12)
+            assert i["total_usd"] == pytest.approx(i["billed_h"] * i["usd_per_hour"], rel=1e-12)
+            # hours rounded up to the provider's increment: at most a minute more on these hours-long runs
+            assert i["total_h"] <= i["billed_h"] <= i["total_h"] + 60 / 3600 + 1e-12
 
 
 @pytest.mark.parametrize("card", ["gtx-1080-ti", "rtx-3090", "a100-sxm4-80gb", "h100-sxm"])
@@ -276,3 +278,233 @@ def test_counts_are_shown_in_a_unit_that_fits_their_size(cli, tmp_path):
     r = cli("size", path, "--gpus", "rtx-3090")
     assert r.code == 0, r.stderr
     assert "18 parameters," in r.stdout and "per step 256 FLOP of tensor work" in r.stdout
+
+
+RNNS = '''
+import torch, torch.nn as nn
+
+B, T, I, H = 3, 5, 12, 8
+
+
+class Fused(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.rnn = getattr(nn, kind)(I, H, num_layers=2, batch_first=True)
+        self.head = nn.Linear(H, 2)
+
+    def forward(self, x):
+        o, _ = self.rnn(x)
+        return self.head(o[:, -1])
+
+
+class Cells(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.head = nn.LSTMCell(I, H), nn.LSTMCell(H, H), nn.Linear(H, 2)
+
+    def forward(self, x):
+        h1 = c1 = h2 = c2 = x.new_zeros(x.shape[0], H)
+        for t in range(x.shape[1]):
+            h1, c1 = self.c1(x[:, t], (h1, c1))
+            h2, c2 = self.c2(h1, (h2, c2))
+        return self.head(h2)
+
+
+def batch():
+    return torch.randn(B, T, I), torch.randint(0, 2, (B,))
+
+
+def lstm():
+    return Fused("LSTM"), batch()
+
+
+def gru():
+    return Fused("GRU"), batch()
+
+
+def cells():
+    return Cells(), batch()
+'''
+
+
+def _rnn_flops(tmp_path, factory, batch=4):
+    p = tmp_path / "rnns.py"
+    p.write_text(RNNS)
+    return demand.measure(load.load(f"{p}:{factory}"), "fp32", "cuda").flops.at(batch)
+
+
+def test_an_lstm_counts_its_gates_like_the_same_network_of_lstm_cells(tmp_path):
+    # torch.nn.LSTM's documented equations: 4 gates, each W_ih x_t + W_hh h_(t-1), per time step and layer
+    B, T, I, H = 4, 5, 12, 8
+    fused, cells = _rnn_flops(tmp_path, "lstm", B), _rnn_flops(tmp_path, "cells", B)
+    forward = 2 * B * T * 4 * H * (I + H) + 2 * B * T * 4 * H * (H + H)
+    head = 3 * 2 * B * H * 2
+    assert fused == pytest.approx(3 * forward + head, rel=1e-12)
+    # LSTMCell's matrix products, one by one: the same, but there the first layer's input and each layer's initial
+    # (zero) state need no gradient, while the fused kernel computes both anyway
+    assert fused - cells == pytest.approx(2 * B * T * 4 * H * I + 2 * (2 * B * 4 * H * H), rel=1e-12)
+
+
+def test_a_gru_counts_three_gates(tmp_path):
+    B, T, I, H = 4, 5, 12, 8
+    flops = _rnn_flops(tmp_path, "gru", B)
+    forward = 2 * B * T * 3 * H * (I + H) + 2 * B * T * 3 * H * (H + H)
+    # at least the forward and the weights' gradients; at most the input's gradient as well
+    assert 2 * forward <= flops <= 3 * forward + 3 * 2 * B * H * 2
+
+
+def test_a_fused_rnn_operator_without_a_formula_is_refused_not_shown_without_its_work(tmp_path, monkeypatch):
+    import torch
+    from torch.utils import flop_counter as fc
+
+    from rigbench.size import trace
+
+    monkeypatch.setattr(trace, "flop_counter", lambda: fc.FlopCounterMode(display=False))
+    p = tmp_path / "rnns.py"
+    p.write_text(RNNS)
+    job = load.load(f"{p}:lstm")
+    if not hasattr(torch.ops.aten, "mkldnn_rnn_layer"):
+        pytest.skip("this torch runs nn.LSTM without a fused CPU operator")
+    with pytest.raises(UserError, match="cannot count the work of the fused recurrent"):
+        demand.measure(job, "fp32", "cuda")
+
+
+MLP_DTYPES = '''
+import torch, torch.nn as nn
+
+
+def mlp(dtype):
+    return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 4)).to(dtype), (
+        torch.randn(8, 32, dtype=dtype), torch.randint(0, 4, (8,)))
+
+
+def f64():
+    return mlp(torch.float64)
+
+
+def bf16():
+    return mlp(torch.bfloat16)
+
+
+def f32():
+    return mlp(torch.float32)
+'''
+
+
+def test_a_float64_model_is_refused_the_catalog_has_no_fp64_rates(cli, tmp_path):
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    assert "fp64" not in (REPO / "profiles" / "gpus.csv").read_text().splitlines()[0].lower()
+    r = cli("size", f"{p}:f64", "--gpus", "rtx-4090")
+    assert_user_error(r, "rigbench sizes float32 / mixed-precision training; this model's parameters are float64")
+
+
+def test_a_bfloat16_model_is_timed_and_labelled_on_the_16_bit_path(cli, tmp_path):
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    bf16 = demand.measure(load.load(f"{p}:bf16"), "fp32", "cuda")
+    f32 = demand.measure(load.load(f"{p}:f32"), "fp32", "cuda")
+    assert (bf16.weights_dtype, bf16.precision) == ("bfloat16", "amp")
+    assert (f32.weights_dtype, f32.precision) == ("float32", "fp32")
+    assert bf16.param_bytes < f32.param_bytes       # 2 bytes a weight (each tensor rounded to 512-byte blocks)
+    r = cli("size", f"{p}:bf16", "--gpus", "rtx-4090")
+    assert r.code == 0, r.stderr
+    assert "bfloat16 weights, timed as amp" in " ".join(r.stdout.split())
+    doc = cli("size", f"{p}:bf16", "--gpus", "rtx-4090", "--json").json()
+    assert (doc["model"]["precision"], doc["model"]["weights_dtype"]) == ("amp", "bfloat16")
+
+
+def _option(total_h, uncertainty=0.065, bound="compute", usd=1.0):
+    return plan.Option(id=f"x{total_h}", kind="instance", gpu_id="a6000", gpu_count=1, memory_bytes=1, fits=True,
+                       max_batch=1, batch=1, peak_bytes=1, step_s=1, samples_per_s=1, bound=bound,
+                       uncertainty=uncertainty, total_h=total_h, total_usd=usd)
+
+
+def test_a_run_meets_the_deadline_only_when_its_whole_range_does():
+    # 69.7 h +/- 6.5 % is 65.2 to 74.2 h: against 72 h it may or may not finish
+    assert plan.deadline_verdict(_option(69.7), 72.0) == plan.MAYBE
+    assert plan.deadline_verdict(_option(60.0), 72.0) is True          # 63.9 h at most
+    assert plan.deadline_verdict(_option(80.0), 72.0) is False         # 74.8 h at least
+    # a launch-bound time is a floor: under the deadline it is a maybe, over it a no
+    assert plan.deadline_verdict(_option(1.0, None, "launch"), 72.0) == plan.MAYBE
+    assert plan.deadline_verdict(_option(80.0, None, "launch"), 72.0) is False
+
+
+def test_the_cheapest_by_the_deadline_is_a_sure_one_before_a_maybe():
+    sure, maybe = _option(60.0, usd=50.0), _option(69.7, usd=40.0)
+    for o in (sure, maybe):
+        o.meets_deadline = plan.deadline_verdict(o, 72.0)
+    rep = plan.SizeReport(name="m", unit="samples", precision="fp32", optimizer="adam", batch=1, demand=None,
+                          cards=[], instances=[maybe, sure], samples=1.0, dataset_size=1, epochs=1.0, deadline_h=72.0,
+                          prices_date="2026-01-21", prices_age_days=0, stale_after_days=90)
+    assert rep.cheapest is sure
+    rep.instances = [maybe]
+    assert rep.cheapest is maybe
+
+
+def test_a_short_run_costs_at_least_the_providers_billing_minimum(cli, tmp_path):
+    path = _write(tmp_path, MLP_8)
+    doc = cli("size", path, "--gpus", "rtx-3090", "--dataset-size", "1000", "--epochs", "1", "--json").json()
+    price = {i.key: i.on_demand_usd_per_hour for i in load_prices().instances}
+    by = {i["id"]: i for i in doc["instances"]}
+    aws = by["aws:g4dn.xlarge"]
+    assert aws["total_h"] < 1 / 3600                                          # well under a second of work
+    # AWS bills per second with a 60 s minimum: one minute at the hourly price
+    assert aws["billed_h"] == pytest.approx(60 / 3600)
+    assert aws["total_usd"] == pytest.approx(price["aws:g4dn.xlarge"] * 60 / 3600, rel=1e-12)
+    lam = by["lambda:gpu_1x_a10"]                                             # Lambda: whole minutes
+    assert lam["total_usd"] == pytest.approx(price["lambda:gpu_1x_a10"] / 60, rel=1e-12)
+    # the rate per million samples is a rate, not a run: not rounded
+    assert aws["usd_per_million"] == pytest.approx(price["aws:g4dn.xlarge"] * 1e6 / aws["samples_per_s"] / 3600)
+
+
+def test_a_short_card_name_says_which_card_it_took(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8), "--gpus", "a100", "--json")
+    assert r.code == 0, r.stderr
+    note = catalog.lookup("a100").note()
+    assert f"rigbench: note: {note}" in r.stderr and "took a100-sxm4-40gb" in note
+    assert r.json()["notes"] == [note] and r.json()["cards"][0]["id"] == "a100-sxm4-40gb"
+
+
+@pytest.mark.parametrize("text", [
+    "import torch\n\ndef f():\n    return torch.nn.Embedding(1000, 16, sparse=True), torch.randint(0, 1000, (4, 10))\n",
+    "import torch\n\ndef f():\n    return torch.nn.Linear(8, 2), torch.eye(4, 8).to_sparse()\n",
+])
+def test_sparse_tensors_are_refused_as_the_tracers_limit(cli, tmp_path, text):
+    r = cli("size", _write(tmp_path, text) + ":f", "--optimizer", "sgd", "--gpus", "rtx-3090")
+    assert_user_error(r, "rigbench cannot size models with sparse tensors (sparse=True embeddings or sparse inputs)")
+
+
+def test_times_are_written_without_exponents_in_the_unit_that_fits():
+    from rigbench.cli.size import _count, _fmt_h
+
+    assert _fmt_h(1.3e-05 / 3600) == "13 us"
+    assert _fmt_h(0.013 / 3600) == "13 ms"
+    assert _fmt_h(13 / 3600) == "13 s"
+    assert _fmt_h(0.42) == "25 min"
+    assert _fmt_h(18200 * 24) == "18,200 d"
+    assert (_count(1, "samples"), _count(1000, "images")) == ("1 sample", "1,000 images")
+
+
+def test_launch_bound_rows_tie_say_so_and_their_dollars_are_a_floor(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8))
+    assert r.code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "all tie at the launch floor; the first 12 in catalog order" in out and "the fastest 12" not in out
+    assert "the tables show the time and cost per 1M samples" in out
+    rows = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("aws:g4dn.xlarge")]
+    assert rows and rows[0].count("or more") == 2                         # the time and the dollars
+
+
+def test_no_card_fitting_is_said_not_shown_as_an_empty_table(cli, tmp_path):
+    r = cli("size", _write(tmp_path, MLP_8), "--batch", "2147483647", "--gpus", "rtx-3090")
+    assert r.code == 0, r.stderr
+    assert "No card fits batch 2147483647" in r.stdout and "step ms" not in r.stdout
+
+
+def test_a_model_with_two_colons_and_an_empty_model_are_refused_clearly(cli, tmp_path):
+    path = _write(tmp_path, MLP_8)
+    assert_user_error(cli("size", f"{path}:build:extra"), "has more than one ':'")
+    r = cli("size", "")
+    assert_user_error(r, "MODEL is empty: give a value")
+    assert "leave it out" not in r.stderr

@@ -68,6 +68,7 @@ def _refusing_empty(command: click.Command) -> click.Command:
     if command.callback is None:
         return command
     labels = {}
+    required = {p.name for p in command.params if p.required}
     for p in command.params:
         if isinstance(p, click.Option):
             labels[p.name] = next((o for o in p.opts if o.startswith("--")), p.opts[0])
@@ -80,7 +81,9 @@ def _refusing_empty(command: click.Command) -> click.Command:
         for name, value in kwargs.items():
             values = value if isinstance(value, (tuple, list)) else (value,)
             if any(isinstance(v, str) and not v.strip() for v in values):
-                raise UserError(f"{labels.get(name, name)} is empty: give a value or leave it out")
+                # a required argument cannot be left out: saying so would send the user in a circle
+                raise UserError(f"{labels.get(name, name)} is empty: give a value" +
+                                ("" if name in required else " or leave it out"))
         return inner(*args, **kwargs)
 
     command.callback = callback

@@ -32,9 +32,14 @@ def command(names, arch, min_memory, max_price, as_json):
     """
     chosen = None
     if names:
-        chosen = []
+        chosen, taken = [], []
         for name in names:
             chosen += [g for g in catalog.named(name) if g not in chosen]
+            # a short name at a power limit ('a100@300W') is one card: say which, as compare and size do
+            note = catalog.lookup(name).note() if "@" in name else None
+            if note and note not in taken:
+                taken.append(note)
+        report.echo_notes(taken)
     min_bytes = None if min_memory is None else parse_size(min_memory, binary=True, what="--min-memory")
     limit = None if max_price is None else parse_usd(max_price, what="--max-price")
     cards = catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes, max_launch_price_usd=limit)

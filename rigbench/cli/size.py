@@ -17,14 +17,29 @@ from rigbench.units import fmt_bytes, fmt_flops, fmt_num, fmt_params, shown
 
 
 def _fmt_h(h: float | None) -> str:
-    """Hours for a person: 0.42 h -> '25 min', 30 h -> '30.0 h', 200 h -> '8.3 d'."""
+    """Hours for a person, 2-3 significant digits in the unit that fits: 13 us, 0.42 h -> '25 min', 30 h -> '30 h',
+    200 h -> '8.33 d', 436,800 h -> '18,200 d' (never an exponent)."""
     if h is None:
         return "-"
+    if h * 3600 < 1e-3:
+        return f"{fmt_num(h * 3600e6, 2)} us"
+    if h * 3600 < 1:
+        return f"{fmt_num(h * 3600e3, 2)} ms"
     if h < 1 / 60:
-        return f"{h * 3600:.2g} s"
+        return f"{fmt_num(h * 3600, 2)} s"
     if h < 1:
-        return f"{h * 60:.2g} min"
-    return f"{h:.3g} h" if h < 48 else f"{h / 24:.3g} d"
+        return f"{fmt_num(h * 60, 2)} min"
+    return f"{fmt_num(h, 3)} h" if h < 48 else f"{fmt_num(h / 24, 3)} d"
+
+
+def _count(n: float, unit: str) -> str:
+    """'1 sample', '1,000 samples' (the unit is plural: samples, images, sequences)."""
+    return f"{n:,.0f} {unit.removesuffix('s') if n == 1 else unit}"
+
+
+def _usd(o, x) -> str:
+    """Dollars of an option; a launch-bound one's are a floor."""
+    return f"{fmt_num(x)} or more" if o.bound == "launch" else fmt_num(x)
 
 
 def _range_h(o, h):
@@ -38,13 +53,18 @@ def _range_h(o, h):
     return f"{_fmt_h(h)} ({_fmt_h(lo)}-{_fmt_h(hi)})"
 
 
+def _verdict(meets) -> str:
+    """meets_deadline on screen: yes (the whole range within it), maybe (the range crosses it), no."""
+    return "-" if meets is None else ("maybe" if meets == planner.MAYBE else ("yes" if meets else "no"))
+
+
 def render(rep, show_all: bool) -> list:
     md, b = rep.demand, rep.batch
     parts = md.breakdown(b)
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
     ctx = perf_model.load_workloads_profile()["memory"]
     out = [
-        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {rep.precision}, batch {b} per GPU; per "
+        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {md.precision_label}, batch {b} per GPU; per "
         f"step {fmt_flops(md.flops.at(b))} of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
         f"through memory-bound layers",
         f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
@@ -63,16 +83,24 @@ def render(rep, show_all: bool) -> list:
                      o.max_batch if o.max_batch != demand.ANY_BATCH else "any", fmt_num(o.step_s * 1e3) if o.step_s else "-",
                      fmt_num(o.samples_per_s) if o.samples_per_s else "-", _fmt_h(o.epoch_h) if rep.samples else "-",
                      _range_h(o, per) if per else "-"))
+    # every card at the launch floor runs at one speed: no card is faster, the rows are in catalog order
+    tie = len(fit) > 1 and all(o.bound == "launch" for o in fit) and len({o.samples_per_s for o in fit}) == 1
+    order = "all tie at the launch floor; the first 12 in catalog order" if tie else "the fastest 12"
     title = (f"Cards: {len(fit)} of {len(cards)} fit batch {b}" +
-             ("" if show_all or len(fit) <= 12 else f"; the fastest 12 (all: --all)"))
-    out.append(report.table(title, ["card", "memory", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
-                                    run_col], rows))
+             ("" if show_all or len(fit) <= 12 else f"; {order} (all: --all)"))
+    if rows:
+        out.append(report.table(title, ["card", "memory", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
+                                        run_col], rows))
+    else:
+        out.append(f"No card fits batch {b} (give a smaller --batch; --all lists every card).")
     not_fit = [o for o in cards if not o.fits]
     if not_fit and not show_all:
         out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +
                    (f" and {len(not_fit) - 8} more" if len(not_fit) > 8 else "")))
     run = rep.samples is not None
-    insts = sorted(rep.instances, key=lambda o: (o.usd_per_million is None, o.usd_per_million or 0))
+    # by the cost of the run where there is one (billing minimums make a short run's cost no rate x hours)
+    cost = (lambda o: o.total_usd) if run else (lambda o: o.usd_per_million)
+    insts = sorted(rep.instances, key=lambda o: (cost(o) is None, cost(o) or 0))
     shown_i = insts if show_all else insts[:10]
     irows = []
     for o in shown_i:
@@ -80,28 +108,34 @@ def render(rep, show_all: bool) -> list:
         row = [o.id, o.gpu_count, "yes" if o.fits else ("no" if not o.max_batch else f"at {o.batch}"),
                fmt_num(o.samples_per_s) if o.samples_per_s else "-", f"{o.usd_per_hour:.3g}",
                _range_h(o, o.total_h if run else per_1m_h) if o.samples_per_s else "-",
-               fmt_num(o.total_usd if run else o.usd_per_million) if o.samples_per_s else "-"]
+               _usd(o, o.total_usd if run else o.usd_per_million) if o.samples_per_s else "-"]
         if rep.deadline_h is not None:
-            row.append("yes" if o.meets_deadline else "no")
+            row.append(_verdict(o.meets_deadline))
         irows.append(row)
     cols = ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run" if run else "per 1M",
             "USD" if run else "USD per 1M"] + ([f"by {_fmt_h(rep.deadline_h)}"] if rep.deadline_h is not None else [])
     out.append(report.table(f"Cloud, on-demand prices of {rep.prices_date}" +
                             ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
                             cols, irows))
+    billing = sorted({(o.id.split(":")[0], o.billing) for o in shown_i if o.billing})
+    if run and billing:
+        out.append("USD: the run's time rounded up as each provider bills it (profiles/cloud_extras.toml: " +
+                   "; ".join(f"{p} {b}" for p, b in billing) + ").")
     best = rep.cheapest
     if rep.samples is None:
-        out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the table shows hours per "
-                   f"1M {rep.unit}).")
+        out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the tables show the time "
+                   f"and cost per 1M {rep.unit}).")
     elif best is None:
-        out.append(f"No instance finishes {rep.samples:,.0f} {rep.unit} by {_fmt_h(rep.deadline_h)}.")
+        out.append(f"No instance finishes {_count(rep.samples, rep.unit)} by {_fmt_h(rep.deadline_h)}.")
     else:
-        band = rep.band(best, best.total_usd)
+        band = rep.usd_band(best)
         usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
                f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
+        maybe = (" No instance finishes by then over its whole range; this one may: its range reaches past the "
+                 "deadline." if best.meets_deadline == planner.MAYBE else "")
         out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
-                   f"{usd} for {rep.samples:,.0f} {rep.unit}.")
+                   f"{usd} for {_count(rep.samples, rep.unit)}.{maybe}")
     us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
     if us:
         ref = "ResNet-50" if md.family == "conv" else "BERT-base"
@@ -179,6 +213,7 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
         md = demand.measure(job, precision, "cuda")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
                        deadline=deadline, prices_path=prices)
+    report.echo_notes(rep.notes)
     if plot:
         plot_time_vs_cost(rep, plot)
     if as_json:

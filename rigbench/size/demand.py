@@ -31,6 +31,9 @@ from rigbench.size.trace import StepTrace, describe_failure, is_out_of_memory, t
 from rigbench.units import shown
 
 TRACE_BATCHES = (2, 4)
+# Parameters in these dtypes train on the same path as --precision amp in rigbench.model: tensor work at the card's
+# 16-bit tensor-core rate, 2 bytes an element through memory.
+SIXTEEN_BIT = ("bfloat16", "float16")
 ANY_BATCH = 2**31 - 1       # max_batch when nothing in the step grows with the batch
 PHASES = ("forward", "backward", "optimizer")
 
@@ -81,6 +84,14 @@ class ModelDemand:
     input_exact: Affine | None = None   # the input batch without allocator rounding
     loss_finite: bool = True            # every traced step's loss was a finite number
     kernels: Affine | None = None       # operators of a step that launch a kernel on a GPU (trace.StepTrace.kernels)
+    weights_dtype: str = "float32"      # the floating dtype holding most of the model's parameters
+
+    @property
+    def precision_label(self) -> str:
+        """The precision as the screen names it: the option, or the 16-bit weights that put it on the amp path."""
+        if self.weights_dtype in SIXTEEN_BIT:
+            return f"{self.weights_dtype} weights, timed as amp (16-bit tensor cores)"
+        return self.precision
 
     @property
     def rule(self) -> str:
@@ -151,7 +162,8 @@ class ModelDemand:
 
     def to_dict(self, batch: int) -> dict:
         return {
-            "params": self.params, "optimizer": self.optimizer, "precision": self.precision, "target": self.target,
+            "params": self.params, "optimizer": self.optimizer, "precision": self.precision,
+            "weights_dtype": self.weights_dtype, "target": self.target,
             "family": self.family, "flops_per_step": self.flops.at(batch), "conv_flops_per_step": self.conv_flops.at(batch),
             "traffic_bytes_per_step": self.traffic_bytes.at(batch), "kernels_per_step": self.kernels_at(batch),
             "memory_bytes": self.breakdown(batch), "peak_phase": self.peak_phase(batch),
@@ -184,6 +196,42 @@ def _step_fn(job: loader.Job, precision: str, losses: list[bool]):
     return step
 
 
+def weights_dtype(model) -> str:
+    """The floating dtype that holds most of ``model``'s parameter elements ("float32", "bfloat16", ...)."""
+    counts: dict[str, int] = {}
+    for p in model.parameters():
+        if p.is_floating_point():
+            name = str(p.dtype).removeprefix("torch.")
+            counts[name] = counts.get(name, 0) + p.numel()
+    return max(counts, key=counts.get) if counts else "float32"
+
+
+def _check_dtype(job: loader.Job) -> str:
+    """The weights' dtype, refused where rigbench.model has no rates for it. The catalog (profiles/gpus.csv) lists
+    FP32, TF32 and 16-bit rates only: float64 runs at a fraction of FP32 on most cards (1/64 on an RTX 4090), which
+    no column says."""
+    dtype = weights_dtype(job.model)
+    if dtype not in ("float32", *SIXTEEN_BIT):
+        raise UserError(f"{job.name}: rigbench sizes float32 / mixed-precision training; this model's parameters are "
+                        f"{dtype} (the catalog has no {dtype} rates)")
+    return dtype
+
+
+def _check_dense(job: loader.Job) -> None:
+    """Refuse sparse tensors before running: the trace reads every tensor's storage (to count each once), and a
+    sparse tensor has none (torch: "Cannot access storage of SparseTensorImpl"). It is the tracer's limit, not the
+    model's fault."""
+    import torch
+    from torch.utils._pytree import tree_leaves
+
+    sparse_grads = any(getattr(m, "sparse", False) is True for m in job.model.modules()
+                       if isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)))
+    sparse_inputs = any(isinstance(t, torch.Tensor) and t.layout != torch.strided for t in tree_leaves(job.batch))
+    if sparse_grads or sparse_inputs:
+        raise UserError(f"{job.name}: rigbench cannot size models with sparse tensors (sparse=True embeddings or "
+                        "sparse inputs)")
+
+
 def _check_room(job: loader.Job) -> None:
     """Refuse, before running it, a model whose weights, gradients and optimizer state do not fit in this machine's
     free memory (the trace runs real steps)."""
@@ -214,6 +262,8 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     """Trace two steps of ``job`` at batches 2 and 4, after its optimizer has created its state."""
     if precision not in perf_model.PRECISIONS:
         raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(perf_model.PRECISIONS)}")
+    dtype = _check_dtype(job)
+    _check_dense(job)
     _check_room(job)
     job.model.train()
     optimizer = loader.make_optimizer(job, target)
@@ -238,6 +288,11 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
             raise UserError(f"{job.name} is too large to trace on this machine: a training step at batch "
                             f"{TRACE_BATCHES[-1]} ran out of memory ({describe_failure(exc)})") from None
         raise UserError(f"{job.name}: a training step fails: {describe_failure(exc)}") from None
+    uncounted = sorted({op for t in traces for op in t.uncounted_ops})
+    if uncounted:
+        raise UserError(f"{job.name}: rigbench cannot count the work of the fused recurrent operator(s) "
+                        f"{', '.join(uncounted)} that this torch runs the model's RNN/LSTM/GRU layers with; a "
+                        "prediction without it would leave out most of the step")
     (b1, t1), (b2, t2) = [(t.batch, t) for t in traces]
 
     def fit(attr: str) -> Affine:
@@ -253,7 +308,8 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         moments = _upper_lines([(p, Affine.through(b1, v1, b2, v2))
                                 for (p, v1), (_, v2) in zip(t1.timeline, t2.timeline)])
     return ModelDemand(
-        name=job.name, unit=job.unit, precision=precision, target=target, optimizer=job.optimizer_name,
+        name=job.name, unit=job.unit, precision="amp" if dtype in SIXTEEN_BIT else precision, target=target,
+        optimizer=job.optimizer_name, weights_dtype=dtype,
         params=t2.params, flops=fit("tensor_flops"), conv_flops=fit("conv_flops"), traffic_bytes=fit("traffic_bytes"),
         elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
         param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,

@@ -128,6 +128,11 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
     path_part, sep, attr = spec.rpartition(":") if ":" in spec else (spec, "", "")
     if spec.endswith(".py") and os.path.isfile(spec):
         path_part, sep, attr = spec, "", ""          # a file whose own name holds a colon (run:3.py)
+    elif sep and ":" in path_part and not os.path.isfile(path_part):
+        # 'file.py:build:extra': a module name holds no colon and the file is not there; importlib would otherwise
+        # fail with "the 'package' argument is required"
+        raise UserError(f"model {shown(spec)} has more than one ':'; write package.module:factory or "
+                        "path/to/file.py[:factory], with one ':' before the factory")
     if path_part.endswith(".py") or (not sep and spec.endswith(".py")):
         file = Path(path_part if sep else spec)
         if not file.is_file():

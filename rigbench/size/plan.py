@@ -7,7 +7,8 @@ Nothing here is a second performance model:
 * memory: the traced peak at that batch beside the model's memory assumptions (``profiles/workloads.toml
   [memory]``: CUDA context and the share kept free for workspaces and fragmentation);
 * several cards: ``rigbench.scaling`` (interconnect of the card, DDP step with the gradient all-reduce);
-* instances: the price list of ``rigbench.prices.cloud`` and the arithmetic of ``rigbench.cost.arithmetic``;
+* instances: the price list of ``rigbench.prices.cloud`` and the arithmetic of ``rigbench.cost.arithmetic``, the
+  run's hours rounded up to each provider's billing increment and minimum (``rigbench.prices.extras``);
 * uncertainty: ``rigbench.model.uncertainty`` of each card (the validation error of its cell for the workload
   family), applied to every time and cost of the option as a relative band; none where the step is launch-bound
   (``rigbench.model.floored_step_seconds``: the host's kernel launches, not the card, set the time, a floor).
@@ -25,6 +26,7 @@ from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPO
 from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
+from rigbench.prices.extras import load_extras
 from rigbench.size.demand import ANY_BATCH, ModelDemand
 from rigbench.units import shown
 
@@ -105,14 +107,34 @@ class Option:
     total_h: float | None = None
     usd_per_hour: float | None = None
     total_usd: float | None = None
-    usd_per_million: float | None = None   # instances: on-demand dollars per million samples
-    meets_deadline: bool | None = None
+    usd_per_million: float | None = None   # instances: on-demand dollars per million samples (a rate: unrounded)
+    billed_h: float | None = None          # instances: total_h rounded up to the provider's billing increment and minimum
+    billing: str | None = None             # instances: how the provider bills time (profiles/cloud_extras.toml)
+    meets_deadline: bool | str | None = None   # True, False, MAYBE (the range crosses the deadline), None: no deadline
     price_date: str | None = None
     note: str | None = None
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAYBE = "maybe"
+
+
+def deadline_verdict(o: Option, deadline_h: float) -> bool | str:
+    """True when the whole range of the run's hours is within ``deadline_h``, False when all of it is past it, and
+    ``MAYBE`` when the range crosses it. A launch-bound time is a floor with no upper end: within the deadline it is
+    a maybe."""
+    if o.bound == "launch":
+        lo, hi = o.total_h, float("inf")
+    elif o.uncertainty is not None:
+        lo, hi = o.total_h * (1 - o.uncertainty), o.total_h * (1 + o.uncertainty)
+    else:
+        lo = hi = o.total_h
+    if hi <= deadline_h:
+        return True
+    return False if lo > deadline_h else MAYBE
 
 
 def time_per_sample(cap, d: perf_model.Demand, precision: str) -> tuple[float, str]:
@@ -173,8 +195,9 @@ def parse_gpus(text: str | None) -> list[str] | None:
     return names
 
 
-def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:
-    """[(Gpu, count)]: every catalog card, or the ones named ('rtx-3090', '2x rtx-3090')."""
+def resolve_cards(names: list[str] | None, notes: list[str] | None = None) -> list[tuple[object, int]]:
+    """[(Gpu, count)]: every catalog card, or the ones named ('rtx-3090', '2x rtx-3090'). A short name that names
+    several cards ('a100') takes the catalog's choice; ``notes`` receives the line saying which (as compare's)."""
     if not names:
         return [(g, 1) for g in catalog.load_catalog()]
     top = int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
@@ -185,7 +208,10 @@ def resolve_cards(names: list[str] | None) -> list[tuple[object, int]]:
         n, card = (int(m.group(1)), m.group(2)) if m else (1, name)
         if not 1 <= n <= top:
             raise UserError(f"--gpus {shown(name)}: one machine holds 1 to {top} cards")
-        gpu = catalog.resolve(card)
+        found = catalog.lookup(card)
+        gpu = found.gpu
+        if notes is not None and found.note() and found.note() not in notes:
+            notes.append(found.note())
         if (gpu.id, n) in given:
             # each row is the same card sized again: the table and the JSON would list it twice
             same = gpu.id if n == 1 else f"{n}x {gpu.id}"
@@ -214,18 +240,33 @@ class SizeReport:
     prices_age_days: int
     stale_after_days: int
     warnings: list[str] = field(default_factory=list)
+    billed: dict = field(default_factory=dict, repr=False)   # instance id -> hours -> billed hours
+    notes: list[str] = field(default_factory=list)            # how the input was read (a short card name's choice)
 
     @property
     def cheapest(self) -> Option | None:
-        """The cheapest instance that finishes the run by the deadline (or at all, without one)."""
-        ok = [o for o in self.instances if o.total_usd is not None and o.meets_deadline is not False]
-        return min(ok, key=lambda o: o.total_usd) if ok else None
+        """The cheapest instance that finishes the run by the deadline over its whole range (or at all, without
+        one); where none does, the cheapest whose range crosses the deadline (``meets_deadline`` says ``MAYBE``)."""
+        ran = [o for o in self.instances if o.total_usd is not None]
+        for ok in ([o for o in ran if o.meets_deadline is True or self.deadline_h is None],
+                   [o for o in ran if o.meets_deadline == MAYBE]):
+            if ok:
+                return min(ok, key=lambda o: o.total_usd)
+        return None
 
     @staticmethod
     def band(o: Option, x: float | None) -> list[float] | None:
         if x is None or o.uncertainty is None:
             return None
         return [x * (1 - o.uncertainty), x * (1 + o.uncertainty)]
+
+    def usd_band(self, o: Option) -> list[float] | None:
+        """The range of a run's cost: each end of its hours' range billed as the provider bills it."""
+        hours = self.band(o, o.total_h)
+        if hours is None or o.total_usd is None or o.usd_per_hour is None:
+            return None
+        bill = self.billed.get(o.id)
+        return [o.usd_per_hour * (bill(h) if bill else h) for h in hours]
 
     def to_doc(self) -> dict:
         md = self.demand
@@ -235,7 +276,7 @@ class SizeReport:
             d = o.to_dict()
             d.update({"step_s_band": self.band(o, o.step_s), "samples_per_s_band": self.band(o, o.samples_per_s),
                       "epoch_h_band": self.band(o, o.epoch_h), "total_h_band": self.band(o, o.total_h),
-                      "total_usd_band": self.band(o, o.total_usd),
+                      "total_usd_band": self.usd_band(o),
                       "usd_per_million_band": self.band(o, o.usd_per_million)})
             return d
 
@@ -255,6 +296,7 @@ class SizeReport:
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
             "prices": {"date": self.prices_date, "age_days": self.prices_age_days},
             "warnings": self.warnings,
+            "notes": self.notes,
         }
 
 
@@ -289,12 +331,16 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
             o.epoch_h = hours_for_samples(float(dataset_size), o.samples_per_s)
             o.total_h = hours_for_samples(samples, o.samples_per_s)
             if deadline_h is not None:
-                o.meets_deadline = o.total_h <= deadline_h
+                o.meets_deadline = deadline_verdict(o, deadline_h)
         return o
 
-    cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus)]
+    notes: list[str] = []
+    cards = [finish(_card(g, n, md, batch)) for g, n in resolve_cards(gpus, notes)]
     prices = load_prices(prices_path, instead=WITH_PRICES_OPTION)
     own = load_ownership()
+    extras = load_extras()
+    billed: dict = {}
+    unbilled: set[str] = set()
     instances = []
     for inst in prices.instances:
         gpu = catalog.resolve(inst.gpu_id)
@@ -305,14 +351,27 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
         finish(o)
         if o.samples_per_s:
             o.usd_per_million = renting_total_usd(inst.on_demand_usd_per_hour, hours_for_samples(1e6, o.samples_per_s))
+        ex = extras.get(inst.provider)
+        o.billing = ex.increment if ex is not None and ex.increment_s is not None else None
+        if ex is not None and ex.increment_s is not None:
+            billed[o.id] = ex.billed_hours
+        else:
+            unbilled.add(inst.provider)
         if o.total_h is not None:
-            o.total_usd = renting_total_usd(inst.on_demand_usd_per_hour, o.total_h)
+            # a provider bills whole increments and a minimum (AWS: per second, 60 s at least; Lambda: whole
+            # minutes), so a short run costs at least that much
+            o.billed_h = ex.billed_hours(o.total_h) if o.id in billed else None
+            o.total_usd = renting_total_usd(inst.on_demand_usd_per_hour,
+                                            o.billed_h if o.billed_h is not None else o.total_h)
         instances.append(o)
     warnings = []
     if not md.loss_finite:
         warnings.append("the loss was not a finite number (nan or inf) in the traced steps: the sizes hold, since "
                         "memory and work do not depend on the values, but the model as given would not learn; check "
                         "its example batch, its loss and the precision")
+    if unbilled and samples is not None:
+        warnings.append(f"no billing increment or minimum for {', '.join(sorted(unbilled))} in "
+                        "profiles/cloud_extras.toml: those runs are priced by the hour's fraction used, without one")
     if prices.is_stale(own.stale_after_days):
         warnings.append(f"prices are {prices.age_days()} days old (list dated {prices.date}): check current prices "
                         "or pass --prices FILE")
@@ -320,4 +379,4 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
                       demand=md, cards=cards, instances=instances, samples=samples, dataset_size=dataset_size,
                       epochs=epochs, deadline_h=deadline_h,
                       prices_date=prices.date.isoformat(), prices_age_days=prices.age_days(),
-                      stale_after_days=own.stale_after_days, warnings=warnings)
+                      stale_after_days=own.stale_after_days, warnings=warnings, billed=billed, notes=notes)

@@ -22,7 +22,9 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
     best = rep.cheapest
     for o in pts:
-        color = "tab:green" if o is best else ("tab:blue" if o.meets_deadline is not False else "tab:gray")
+        # blue: the whole range within the deadline (or no deadline); orange: the range crosses it; gray: past it
+        color = "tab:green" if o is best else {True: "tab:blue", False: "tab:gray"}.get(
+            o.meets_deadline, "tab:blue" if o.meets_deadline is None else "tab:orange")
         u = o.uncertainty or 0.0
         ax.errorbar(o.total_h, o.total_usd, xerr=[[o.total_h * u], [o.total_h * u]],
                     yerr=[[o.total_usd * u], [o.total_usd * u]], fmt="o", color=color, ms=5,

@@ -63,6 +63,7 @@ class StepTrace:
     input_exact_bytes: float = 0.0  # the input batch at its own size, without the allocator's rounding
     kernels: int = 0              # operators that launch at least one kernel on a GPU (launch_ops lists them)
     launch_ops: tuple = ()        # their names, in order
+    uncounted_ops: tuple = ()     # fused recurrent operators that ran with no FLOP formula (their work is missing)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -117,8 +118,43 @@ def _cpu_flash_backward(grad_out_shape, query_shape, key_shape, value_shape, out
     return flops // 2 if kwargs.get("is_causal", is_causal) else flops
 
 
+def _rnn_layer_flops(input_shape, w_ih_shape, w_hh_shape) -> int:
+    """FLOPs of one fused recurrent layer in one direction, forward: at every time step each gate multiplies the
+    input by its W_ih and the previous hidden state by its W_hh (the gate equations of torch.nn.LSTM, nn.GRU and
+    nn.RNN in PyTorch's documentation: 4 gates for an LSTM, 3 for a GRU, 1 for a plain RNN). The weights are stacked
+    gates first, W_ih (gates x H, I) and W_hh (gates x H, H), so one layer does 2 x B x T x gates*H x (I + H),
+    a multiply-add counted as 2 FLOPs like torch's mm formula. The gates' elementwise work is not tensor work (as
+    for nn.LSTMCell, whose matrix products alone FlopCounterMode counts)."""
+    from math import prod
+
+    steps = prod(input_shape[:-1])                # T x B (or B x T), whichever is first
+    rows, inputs = w_ih_shape
+    return 2 * steps * rows * (inputs + w_hh_shape[1])
+
+
+def _mkldnn_rnn_forward(input_shape, w_ih_shape, w_hh_shape, *args, out_shape=None, **kwargs) -> int:
+    """``mkldnn_rnn_layer``: the fused CPU (oneDNN) kernel nn.LSTM runs one layer and direction with."""
+    return _rnn_layer_flops(input_shape, w_ih_shape, w_hh_shape)
+
+
+def _mkldnn_rnn_backward(input_shape, w_ih_shape, w_hh_shape, *args, out_shape=None, **kwargs) -> int:
+    """``mkldnn_rnn_layer_backward``: twice the forward, as for any matrix product: the gradient of the input and
+    of the previous hidden state (W^T x the gates' gradient) and of both weights (the gates' gradient x the input
+    or hidden state). The fused kernel computes the input's gradient even for a first layer whose input needs none."""
+    return 2 * _rnn_layer_flops(input_shape, w_ih_shape, w_hh_shape)
+
+
+# Fused recurrent kernels (cuDNN, MIOpen, oneDNN, and the whole-network operators that reach Python only when a
+# backend runs them in one piece): their matrix products happen inside, where FlopCounterMode, which has no formula
+# for them, sees nothing. A trace that meets one without a formula below is refused rather than shown without the
+# network's work.
+FUSED_RNN_OPS = ("_cudnn_rnn", "_cudnn_rnn_backward", "miopen_rnn", "miopen_rnn_backward", "mkldnn_rnn",
+                 "mkldnn_rnn_backward", "mkldnn_rnn_layer", "mkldnn_rnn_layer_backward", "lstm", "gru", "rnn_tanh",
+                 "rnn_relu", "quantized_lstm", "quantized_gru")
+
+
 def flop_counter():
-    """A FlopCounterMode that also knows the CPU flash-attention kernels."""
+    """A FlopCounterMode that also knows the CPU flash-attention kernels and oneDNN's fused recurrent layer."""
     import torch
     from torch.utils import flop_counter as fc
 
@@ -127,6 +163,9 @@ def flop_counter():
     if hasattr(aten, "_scaled_dot_product_flash_attention_for_cpu"):
         custom[aten._scaled_dot_product_flash_attention_for_cpu] = _cpu_flash_forward
         custom[aten._scaled_dot_product_flash_attention_for_cpu_backward] = _cpu_flash_backward
+    if hasattr(aten, "mkldnn_rnn_layer"):
+        custom[aten.mkldnn_rnn_layer] = _mkldnn_rnn_forward
+        custom[aten.mkldnn_rnn_layer_backward] = _mkldnn_rnn_backward
     return fc.FlopCounterMode(display=False, custom_mapping=custom)
 
 
@@ -147,6 +186,7 @@ class _Counter:
         self._finalizers: list = []
         self.launches: list[str] = []      # operators that launch a kernel on a GPU, in order
         self.host_keys: set[int] = set()   # storages a CUDA step keeps on the host (the optimizer's step counts)
+        self.uncounted: set[str] = set()   # fused recurrent operators whose work no formula counts
 
     def track(self, t) -> None:
         st = t.untyped_storage()
@@ -187,6 +227,8 @@ class _Counter:
             self.track(t)
         self.timeline.append((self.phase, self.now))
         name = _op_name(func)
+        if name in FUSED_RNN_OPS and func.overloadpacket not in self.tensor_ops:
+            self.uncounted.add(name)
         if func.overloadpacket in self.tensor_ops:
             self.launches.append(name)
             return
@@ -292,6 +334,7 @@ def trace_step(model, batch, step: Callable, optimizer, *, precision: str, targe
         optimizer_bytes=_unique_bytes(opt_after, skip=param_keys, round_to=round_to),
         params=sum(p.numel() for p in {id(p): p for p in param_list}.values()),
         kernels=len(counter.launches), launch_ops=tuple(counter.launches),
+        uncounted_ops=tuple(sorted(counter.uncounted)),
     )
 
 
