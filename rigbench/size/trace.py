@@ -22,6 +22,7 @@ import bisect
 import contextlib
 import weakref
 from dataclasses import asdict, dataclass
+from math import prod
 from typing import Any, Callable
 
 
@@ -125,8 +126,6 @@ def _rnn_layer_flops(input_shape, w_ih_shape, w_hh_shape) -> int:
     gates first, W_ih (gates x H, I) and W_hh (gates x H, H), so one layer does 2 x B x T x gates*H x (I + H),
     a multiply-add counted as 2 FLOPs like torch's mm formula. The gates' elementwise work is not tensor work (as
     for nn.LSTMCell, whose matrix products alone FlopCounterMode counts)."""
-    from math import prod
-
     steps = prod(input_shape[:-1])                # T x B (or B x T), whichever is first
     rows, inputs = w_ih_shape
     return 2 * steps * rows * (inputs + w_hh_shape[1])
