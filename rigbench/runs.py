@@ -92,7 +92,7 @@ def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
         except UserError as exc:
             skipped.append((path, str(exc)))
     # the mtime read when listed: a file removed since cannot stop the sort
-    found.sort(key=lambda rm: (rm[0].created_utc, rm[1]), reverse=True)
+    found.sort(key=lambda rm: (results.created_at(rm[0].view) or results.NEVER, rm[1]), reverse=True)
     return [r for r, _ in found], skipped
 
 

@@ -198,7 +198,7 @@ def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_p
     # a run left in ./results by an older version is still found, and the newer of the two wins
     write_json_atomic(elsewhere / "results" / "old.json", _doc([], created_utc="2025-01-01T00:00:00Z"))
     assert results.newest() == path
-    write_json_atomic(elsewhere / "results" / "new.json", _doc([], created_utc="2027-01-01T00:00:00Z"))
+    write_json_atomic(elsewhere / "results" / "new.json", _doc([], created_utc="2026-09-01T00:00:00Z"))
     assert results.newest() == Path("results") / "new.json"
 
 
@@ -277,6 +277,44 @@ def test_a_measurement_value_no_run_writes_is_refused_on_load(tmp_path, edit, fr
         results.load(path)
     assert str(exc.value).startswith(f"{path}: measurements[{index}].{fragment}")
     assert str(exc.value).endswith("not a valid rigbench.results file") and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # "yesterday" sorted as the newest run (after every "2026-..."); no date showed as "None"
+    (lambda d: d.update(created_utc="yesterday"), "created_utc is 'yesterday', not an ISO 8601 UTC time"),
+    (lambda d: d.update(created_utc="2026-12-02T17:05:50"), "created_utc is '2026-12-02T17:05:50', not an ISO 8601"),
+    (lambda d: d.update(created_utc="2026-13-02T17:05:50Z"), "created_utc is '2026-13-02T17:05:50Z', not an ISO"),
+    (lambda d: d.update(created_utc="2099-01-01T00:00:00Z"), "created_utc is 2099-01-01T00:00:00Z, more than a day "
+                                                             "after this machine's clock"),
+    (lambda d: d.pop("created_utc"), "the document has no 'created_utc'"),
+    (lambda d: d.update(created_utc=None), "the document has no 'created_utc'"),
+    (lambda d: d.update(status="bogus"), "status is 'bogus', expected one of complete, interrupted, failed"),
+    (lambda d: d.pop("status"), "the document has no 'status'"),
+])
+def test_a_run_without_a_real_start_or_status_is_refused(tmp_path, edit, fragment):
+    path = _edited(tmp_path, edit)
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: {fragment}"), str(exc.value)
+    # a copy in ./results is passed over by `results list`, not listed as "yesterday" or "bogus"
+    (tmp_path / "results").mkdir()
+    path.rename(tmp_path / "results" / "m.json")
+    listed = json.loads(run_cli("results", "list", "--json", cwd=tmp_path).stdout)
+    assert [r["run"] for r in listed["runs"] if r["origin"] == "yours"] == []
+    assert [s["reason"].partition(": ")[2][:len(fragment)] for s in listed["skipped"]] == [fragment]
+
+
+def test_a_start_is_read_as_a_time_whatever_its_zone(tmp_path):
+    now = datetime.now(timezone.utc)
+    # 16:00 UTC written with its +02:00 offset is older than 17:00 UTC, though its text sorts after it
+    write_json_atomic(tmp_path / "a.json", _doc([], created_utc="2026-12-02T18:00:00+02:00"))
+    write_json_atomic(tmp_path / "b.json", _doc([], created_utc="2026-12-02T17:00:00Z"))
+    assert results.newest(tmp_path) == tmp_path / "b.json"
+    assert results.created_at(results.load(tmp_path / "a.json")) == datetime(2026, 12, 2, 16, tzinfo=timezone.utc)
+    # a clock some hours ahead of this one (another machine's, a local time written as UTC) is no impossible start
+    ahead = (now.replace(microsecond=0) + results.CREATED_AHEAD / 2).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_json_atomic(tmp_path / "c.json", _doc([], created_utc=ahead))
+    assert results.load(tmp_path / "c.json").created_utc == ahead
 
 
 @pytest.mark.parametrize("args", [("results", "show", "m.json"), ("results", "show", "m.json", "--format", "csv"),
