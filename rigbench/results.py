@@ -29,7 +29,7 @@ Version history of ``rigbench.results``:
   ``conditions.cpu_clock_rounds`` (the CPU clock after each round of load).
 
 Every version carries ``created_utc`` (an ISO 8601 time with its zone) and, once migrated, ``status``: a file without
-either is refused.
+either is refused, as is one whose figures contradict each other (:func:`_consistency_error`).
 
 A file from a newer version is refused ("upgrade rigbench"), never misread. The published JSON Schema of the
 current version is ``docs/results.schema.json``, generated from :data:`TYPES` by :func:`json_schema`.
@@ -42,6 +42,7 @@ import math
 import os
 import re
 import socket
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,7 +51,8 @@ from typing import Iterable, Iterator
 from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
 from rigbench.files import dumps, json_files, read_json, user_data_dir
-from rigbench.kernels import REGISTRY
+from rigbench.kernels import REGISTRY, allreduce, ddp_train
+from rigbench.kernels.base import METRICS
 
 KIND = "results"
 VERSION = 2
@@ -311,6 +313,81 @@ def _run_error(doc: dict, from_file: bool) -> str | None:
     return None
 
 
+# How closely a figure must agree with what it was computed from. The writer computes ``value`` = work per call /
+# ``median_s`` / scale (rigbench.kernels.base.METRICS) and ``fraction_of_peak`` = ``value`` / ``peak``
+# (rigbench.bench.peaks.fraction), and rounds nothing: json writes each float as the shortest text that reads back
+# to the same binary64 number (Python's float repr), so a file read back holds the very numbers computed with, and
+# the same formula gives the same result. A result computed another way (operands in another order) differs by the
+# rounding of each operation, at most half an ulp each (IEEE 754 round to nearest), i.e. a relative 2**-53 per
+# operation: a few operations, and a margin of the same size, stay under 8 machine epsilons (1.8e-15). Any edit of a
+# figure (a value scaled, a time doubled, a fraction typed) is billions of times larger.
+AGREE = 8 * sys.float_info.epsilon
+
+# The work fields of a measurement each metric's formula reads, under the kernel methods that formula calls.
+_WORK = {"flops": "flops", "bytes_moved": "bytes", "items": "items"}
+
+
+class _Recorded:
+    """A kernel whose work per call is what a measurement recorded: the writer's own formula (METRICS) applied to the
+    file's figures, not to a kernel's formulas of today."""
+
+    def __init__(self, m: dict):
+        self.m = m
+        self.used: list[str] = []
+
+    def __getattr__(self, name):
+        if name not in _WORK:
+            raise AttributeError(name)
+        field = _WORK[name]
+
+        def work(params):
+            self.used.append(field)
+            return self.m.get(field)
+        return work
+
+
+# Every kernel that writes measurements: the suite's and the distributed ones.
+_KERNELS = {k.name: k for k in [*REGISTRY.values(), *allreduce.DISTRIBUTED_KERNELS, *ddp_train.DISTRIBUTED_KERNELS]}
+
+
+def _agree(a: float, b: float) -> bool:
+    return abs(a - b) <= AGREE * max(abs(a), abs(b))
+
+
+def _consistency_error(doc: dict) -> str | None:
+    """The first measurement whose figures contradict each other, where the record carries what is needed: its
+    ``metric`` or ``unit`` not its kernel's, its ``value`` not its work per call over ``median_s``, its
+    ``fraction_of_peak`` not ``value`` / ``peak``; or None. A kernel this rigbench does not know (a newer one's) is
+    checked on what it carries, its unit aside."""
+    for i, m in enumerate(doc.get("measurements") or []):
+        where = f"measurements[{i}]"
+        kernel = _KERNELS.get(m["kernel"])
+        metric, unit = m.get("metric"), m.get("unit")
+        if kernel is not None:
+            if metric is not None and metric != kernel.metric:
+                return f"{where}.metric is {metric!r}, but {m['kernel']} measures {kernel.metric!r}"
+            if unit is not None and unit != kernel.unit:
+                return f"{where}.unit is {unit!r}, but {m['kernel']} is measured in {kernel.unit}"
+        value, median = m.get("value"), m.get("median_s")
+        if m.get("status") == "ok" and metric in METRICS and _finite(value) and _finite(median) and median > 0:
+            shim = _Recorded(m)
+            try:
+                expected = METRICS[metric][1](shim, m.get("params") or {}, median)
+            except (TypeError, ZeroDivisionError):      # the record carries no work per call to check against
+                expected = None
+            if _finite(expected) and not _agree(value, expected):
+                field = shim.used[0] if shim.used else "work"
+                return (f"{where}.value is {value:.6g} {unit or ''}, but its {field} ({m[field]:g} per call) over its "
+                        f"median_s ({median:g} s) give {expected:.6g}: the figures contradict each other")
+        frac, peak = m.get("fraction_of_peak"), m.get("peak")
+        if _finite(peak) and peak <= 0:
+            return f"{where}.peak is {peak:g}, expected a peak above zero (null when there is none)"
+        if _finite(frac) and _finite(value) and _finite(peak) and not _agree(frac, value / peak):
+            return (f"{where}.fraction_of_peak is {frac:.6g}, but value / peak is {value / peak:.6g} "
+                    f"({value:g} / {peak:g} {unit or ''}): the figures contradict each other")
+    return None
+
+
 def _above_peak(doc: dict) -> None:
     """Mark a measured figure above its device's peak invalid, with the runner's structured reason, where the file
     does not already: whatever its ``valid`` says, such a figure cannot be trusted."""
@@ -348,7 +425,8 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
     """Raise a one-line ``UserError`` naming the first field whose type or value is wrong; return ``doc``, a figure
     above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
     ``doc`` was read from a file, where every number is finite."""
-    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc)
+    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc) \
+        or _consistency_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
     _above_peak(doc)
