@@ -165,6 +165,27 @@ def test_cli_diff_exits_1_on_the_planted_slowdown(folder):
     assert run_cli("results", "diff", "box-20260101T0000", "slow", "--fail-above", "25%", cwd=folder).code == 0
 
 
+def test_a_gate_that_could_judge_no_figure_fails(folder):
+    # every figure of B invalid: "--fail-above 5.0%: 0 valid figures take more than 5.0% longer" and exit 0
+    path = folder / "results" / "shaky-20260105T000000Z.json"
+    doc = json.loads(craft_run(path, "2026-01-05T00:00:00Z").read_text())
+    for m in doc["measurements"]:
+        if m["status"] == "ok":
+            m.update(valid=False, invalid_reasons=[{"code": "spread", "value": 0.2, "limit": 0.1, "text": "spread 20%"}])
+    write_json_atomic(path, doc)
+    r = run_cli("results", "diff", "box-20260101T0000", "shaky", "--fail-above", "5%", cwd=folder,
+                env={"COLUMNS": "200"})
+    assert r.code == 1, r.stderr
+    assert r.stderr.strip() == ("rigbench: --fail-above 5.0%: shaky-20260105T000000Z.json: 0 of 2 figures could be "
+                                "judged (all invalid in one of the runs); a gate that judged nothing has not passed")
+    assert "--fail-above 5.0%: 0 of 2 figures could be judged (all invalid in one of the runs)" in r.stdout
+    assert run_cli("results", "diff", "box-20260101T0000", "shaky", "--json", "--fail-above", "5%",
+                   cwd=folder).json()["judged"] == {"shaky-20260105T000000Z.json": {"judged": 0, "measured_in_both": 2}}
+    # without a gate the diff only shows; one judged figure is enough for the gate to judge
+    assert run_cli("results", "diff", "box-20260101T0000", "shaky", cwd=folder).code == 0
+    assert run_cli("results", "diff", "box-20260101T0000", "noisy", "--fail-above", "5%", cwd=folder).code == 0
+
+
 def test_cli_diff_inside_the_noise_exits_0(folder):
     r = run_cli("results", "diff", "box-20260101T0000", "box-20260101T0010", "--fail-above", "0.5%", cwd=folder)
     assert r.code == 0, r.stderr
