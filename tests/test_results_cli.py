@@ -477,6 +477,9 @@ def test_a_newline_in_a_run_s_file_name_stays_on_its_row(tmp_path):
     ("\u0661\u0660", "not a number"),                                   # Arabic-Indic 10: float() reads it
     ("1e400", "--fail-above is '1e400', not a finite number"),
     ("1" * 400, "400 characters long"),
+    # "-0" read as 0 and printed "-0.0%"; any sign is refused, as other options refuse '-0'
+    ("-0", "--fail-above is '-0', with a minus sign: it must be at least 0"),
+    ("-0%", "--fail-above is '-0%', with a minus sign"),
 ])
 def test_fail_above_is_read_by_the_bounded_number_parser(folder, value, fragment):
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", value, cwd=folder), fragment)
