@@ -195,11 +195,16 @@ def machine(doc: dict) -> str:
 
 
 def summary(run: Run) -> dict:
-    """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid."""
+    """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid
+    (``valid``) of those measured (``ok``), and the records that are no figure (``skipped``, ``failed``);
+    ``measurements`` counts every record."""
     v = run.view
     return {
         "run": run.path.name, "path": str(run.path), "origin": run.origin, "host": v.host,
         "machine": machine(run.doc), "created_utc": run.created_utc or None, "devices": sorted(v.devices()),
         "status": v.status, "quick": v.quick, "measurements": len(v.all()),
         "ok": len(v.ok(valid_only=False)), "valid": len(v.ok()),
+        # records that are no figure: a case skipped (no such dtype here, out of memory) or failed
+        "skipped": sum(1 for f in v.all() if f.status == "skipped"),
+        "failed": sum(1 for f in v.all() if f.status == "failed"),
     }

@@ -186,6 +186,19 @@ def test_a_gate_that_could_judge_no_figure_fails(folder):
     assert run_cli("results", "diff", "box-20260101T0000", "noisy", "--fail-above", "5%", cwd=folder).code == 0
 
 
+def test_results_list_counts_measured_figures_not_skipped_cases(folder):
+    # "2/3" counted the skipped float16 case as a measurement, for a run whose every figure is valid
+    r = run_cli("results", "list", cwd=folder, env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("box-20260101T000000Z.json"))
+    assert "2/2, 1 skipped" in row
+    noisy = next(line for line in r.stdout.splitlines() if line.startswith("noisy-"))
+    assert "1/2, 1 skipped" in noisy
+    listed = {s["run"]: s for s in run_cli("results", "list", "--json", cwd=folder).json()["runs"]}
+    box = listed["box-20260101T000000Z.json"]
+    assert (box["valid"], box["ok"], box["skipped"], box["failed"], box["measurements"]) == (2, 2, 1, 0, 3)
+
+
 def test_cli_diff_inside_the_noise_exits_0(folder):
     r = run_cli("results", "diff", "box-20260101T0000", "box-20260101T0010", "--fail-above", "0.5%", cwd=folder)
     assert r.code == 0, r.stderr

@@ -74,21 +74,29 @@ def _list(fmt: str) -> None:
         return
     if fmt == "csv":
         columns = ["run", "origin", "machine", "created_utc", "devices", "status", "quick", "valid", "ok",
-                   "measurements", "path"]
+                   "measurements", "path", "skipped", "failed"]
         rows = [[s[c] if c != "devices" else " ".join(s[c]) for c in columns] for s in summaries]
         _emit_rows(None, columns, rows, fmt)
         return
     rows = [[report.one_line(s["run"]), s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
-             ", ".join(s["devices"]) or "-", f"{s['valid']}/{s['measurements']}",
+             ", ".join(s["devices"]) or "-", _counts(s),
              s["status"] + (", quick" if s["quick"] else ""), s["origin"]] for s in summaries]
     folders = " and ".join(report.one_line(f) for f, _ in runs_mod.folders())
-    notes = [f"valid: figures valid / measurements; runs from {folders}, newest first"]
+    notes = [f"valid: figures valid / figures measured (cases skipped or failed apart); runs from {folders}, "
+             "newest first"]
     notes += [f"passed over {report.one_line(p)}: {why}" for p, why in skipped]
     if not summaries:
         notes.insert(0, "no runs yet: `rigbench bench` writes one")
     _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
                justify=["left", "left", "left", "left", "right", "left", "left"],
                wrap=("machine", "date", "devices", "status"))
+
+
+def _counts(s: dict) -> str:
+    """'10/14, 6 skipped': valid of the figures measured, then the cases that gave no figure (never counted as
+    measured: a skipped case is no figure to be valid or not)."""
+    extra = [f"{s[k]} {k}" for k in ("skipped", "failed") if s[k]]
+    return ", ".join([f"{s['valid']}/{s['ok']}", *extra])
 
 
 # ---------------------------------------------------------------- show
