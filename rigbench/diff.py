@@ -15,7 +15,8 @@ case (the ``case`` label, which names the size). For each pair:
   so a noisy run widens its own interval and cannot make the other look changed.
 - a **regression** is a figure valid in both runs, slower, beyond the noise; ``fail_above`` turns the ones slower
   by more than that fraction into a failed check. A figure invalid in either run is shown with its values and never
-  decides the gate: its noise is already known to be too large to judge. A figure flagged only for lying far from
+  decides the gate: its noise is already known to be too large to judge. A gate that could judge no figure of a
+  run (every one invalid or unmeasured in one of them) fails too: it cannot say the run did not slow down. A figure flagged only for lying far from
   the machine's earlier runs (``earlier``) counts as valid here: that distance is what a diff measures, and a
   steady slowdown, the thing the gate is for, is exactly what gets a figure that flag.
 """
@@ -130,6 +131,39 @@ def failed(changes: list[Change]) -> list[Change]:
     return [c for c in changes if c.over_limit]
 
 
+# The verdicts of a figure the rule judged: valid and measured in both runs, with both intervals.
+JUDGED = ("faster", "slower", "within noise")
+
+
+def judged(changes: list[Change]) -> dict[str, tuple[int, int, bool]]:
+    """Per later run: (figures judged, figures measured in both runs, whether every one of those not judged was
+    INVALID in a run). A gate that judged no figure of a run cannot say it did not slow down: ``--fail-above``
+    fails then, as a test suite that ran no test has not passed."""
+    out: dict[str, tuple[int, int, bool]] = {}
+    for c in changes:
+        n, both, invalid = out.get(c.run, (0, 0, True))
+        if c.change is not None:                 # a value in both runs
+            both += 1
+            if c.verdict in JUDGED:
+                n += 1
+            else:
+                invalid = invalid and c.verdict.startswith("INVALID")
+        out[c.run] = (n, both, invalid)
+    return out
+
+
+def unjudged(changes: list[Change]) -> dict[str, str]:
+    """Run -> '0 of N figures could be judged (why)' for each later run of which no figure was judged; N counts the
+    figures measured in both runs."""
+    out = {}
+    for run, (n, both, invalid) in judged(changes).items():
+        if n == 0:
+            why = ("no figure was measured in both runs" if not both else "all invalid in one of the runs" if invalid
+                   else "each invalid or without an interval in one of the runs")
+            out[run] = f"0 of {both} figure{'s' if both != 1 else ''} could be judged ({why})"
+    return out
+
+
 def machine_moved(base: Run, new: Run) -> float | None:
     """How many more CPU cycles ``new``'s reference workload took than ``base``'s (0.06 = 6% more; negative: fewer):
     the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU, cores, torch,
@@ -165,4 +199,6 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
         "setup_differs": {r.path.name: setup_differences(runs[0], r) for r in runs[1:]},
         "regressions": sum(1 for c in changes if c.regression),
         "over_limit": sum(1 for c in changes if c.over_limit),
+        # per later run: figures judged (valid in both runs, with intervals) of those measured in both
+        "judged": {run: {"judged": n, "measured_in_both": both} for run, (n, both, _) in judged(changes).items()},
     }

@@ -28,6 +28,9 @@ Version history of ``rigbench.results``:
   ``machine`` (the reference workload's time in every round and the run's summary) and
   ``conditions.cpu_clock_rounds`` (the CPU clock after each round of load).
 
+Every version carries ``created_utc`` (an ISO 8601 time with its zone) and, once migrated, ``status``: a file without
+either is refused, as is one whose figures contradict each other (:func:`_consistency_error`).
+
 A file from a newer version is refused ("upgrade rigbench"), never misread. The published JSON Schema of the
 current version is ``docs/results.schema.json``, generated from :data:`TYPES` by :func:`json_schema`.
 """
@@ -39,15 +42,17 @@ import math
 import os
 import re
 import socket
+import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
 from rigbench.files import dumps, json_files, read_json, user_data_dir
-from rigbench.kernels import REGISTRY
+from rigbench.kernels import REGISTRY, allreduce, ddp_train
+from rigbench.kernels.base import METRICS
 
 KIND = "results"
 VERSION = 2
@@ -129,8 +134,12 @@ DISTRIBUTED = {"type": _OBJ, "properties": {
     "results_file": _STR, "reasons": {"type": ("array", "null"), "items": "string"},
     "warnings": {"type": ("array", "null"), "items": "string"}}}
 
+# What a run's ``status`` may be: what the suite runner and the distributed launcher write (rigbench.bench.schema
+# starts a run "interrupted"; it ends "complete", or "failed" when a distributed job's ranks failed).
+STATUSES = ("complete", "interrupted", "failed")
+
 TYPES = {"type": "object", "required": ["schema", "measurements"], "properties": {
-    "schema": "string", "status": _STR, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
+    "schema": "string", "status": {"type": _STR, "enum": list(STATUSES)}, "created_utc": _STR, "host": _STR, "rigbench_version": _STR,
     "argv": {"type": ("array", "null"), "items": "string"}, "quick": ("boolean", "null"), "probe": PROBE,
     "peaks": PEAKS, "conditions": CONDITIONS, "machine": MACHINE, "distributed": DISTRIBUTED, "lost_devices": _OBJ,
     "reason": _STR,
@@ -186,7 +195,7 @@ def _check(value, t, where: str, finite: bool = False) -> str | None:
     if not any(_is(value, n) for n in names):
         want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
         return f"{where} is {_describe(value)}, expected {want}"
-    if "enum" in spec and value not in spec["enum"]:
+    if "enum" in spec and value is not None and value not in spec["enum"]:
         return f"{where} is {value!r}, expected one of {', '.join(spec['enum'])}"
     if isinstance(value, dict):
         for key in spec.get("required", []):
@@ -251,6 +260,134 @@ def _values_error(doc: dict) -> str | None:
     return None
 
 
+# When the run started, as the writer spells it (rigbench.bench.schema: 2026-12-02T17:05:50Z): an ISO 8601 date and
+# time in the extended format with its zone, Z or an offset from UTC (the RFC 3339 profile of ISO 8601, which also
+# allows a space for the T). A time without a zone is no point in time; "yesterday" is no date.
+CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+                     re.ASCII)
+
+# How far after this machine's clock a run may say it started. A file from another machine can be ahead by that
+# machine's clock error, and a local time written as UTC by a whole time-zone offset: at most 14 hours (UTC+14, the
+# Line Islands, the largest offset in use). A day covers both; a start later than that cannot be a real run's, and
+# would sort as the newest run (``latest``) until that date came.
+CREATED_AHEAD = timedelta(days=1)
+
+# Before every run: where a document says no start (one built in memory), it sorts as the oldest.
+NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def created_at(doc: "dict | Results") -> datetime | None:
+    """When the run started (``created_utc``) as a UTC datetime; None where the document says nothing readable (a
+    document a program built in memory: a file's is checked on load, :func:`validate`)."""
+    doc = doc.doc if isinstance(doc, Results) else doc
+    text = doc.get("created_utc") if isinstance(doc, dict) else None
+    if not isinstance(text, str) or not CREATED.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:     # a month 13, a 25th hour
+        return None
+
+
+def _run_error(doc: dict, from_file: bool) -> str | None:
+    """The first top-level field of a run that no run can have written (a ``created_utc`` that is not a time, or
+    more than :data:`CREATED_AHEAD` after now), or None. ``from_file``: ``status`` and ``created_utc`` are required,
+    as every writer (and the migration of rigbench.results/0, for ``status``) puts them in every file; a document a
+    program built in memory may leave them out."""
+    if from_file:
+        for key in ("status", "created_utc"):
+            if doc.get(key) is None:
+                return (f"the document has no {key!r} (every rigbench bench run writes it: "
+                        + ("complete, interrupted or failed)" if key == "status" else "when the run started)"))
+    text = doc.get("created_utc")
+    if text is None:
+        return None
+    when = created_at(doc)
+    if when is None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        return f"created_utc is {shown!r}, not an ISO 8601 UTC time such as 2026-12-02T17:05:50Z"
+    now = datetime.now(timezone.utc)
+    if when > now + CREATED_AHEAD:
+        return (f"created_utc is {text}, more than a day after this machine's clock "
+                f"({now.strftime('%Y-%m-%dT%H:%M:%SZ')}): no run can have started then")
+    return None
+
+
+# How closely a figure must agree with what it was computed from. The writer computes ``value`` = work per call /
+# ``median_s`` / scale (rigbench.kernels.base.METRICS) and ``fraction_of_peak`` = ``value`` / ``peak``
+# (rigbench.bench.peaks.fraction), and rounds nothing: json writes each float as the shortest text that reads back
+# to the same binary64 number (Python's float repr), so a file read back holds the very numbers computed with, and
+# the same formula gives the same result. A result computed another way (operands in another order) differs by the
+# rounding of each operation, at most half an ulp each (IEEE 754 round to nearest), i.e. a relative 2**-53 per
+# operation: a few operations, and a margin of the same size, stay under 8 machine epsilons (1.8e-15). Any edit of a
+# figure (a value scaled, a time doubled, a fraction typed) is billions of times larger.
+AGREE = 8 * sys.float_info.epsilon
+
+# The work fields of a measurement each metric's formula reads, under the kernel methods that formula calls.
+_WORK = {"flops": "flops", "bytes_moved": "bytes", "items": "items"}
+
+
+class _Recorded:
+    """A kernel whose work per call is what a measurement recorded: the writer's own formula (METRICS) applied to the
+    file's figures, not to a kernel's formulas of today."""
+
+    def __init__(self, m: dict):
+        self.m = m
+        self.used: list[str] = []
+
+    def __getattr__(self, name):
+        if name not in _WORK:
+            raise AttributeError(name)
+        field = _WORK[name]
+
+        def work(params):
+            self.used.append(field)
+            return self.m.get(field)
+        return work
+
+
+# Every kernel that writes measurements: the suite's and the distributed ones.
+_KERNELS = {k.name: k for k in [*REGISTRY.values(), *allreduce.DISTRIBUTED_KERNELS, *ddp_train.DISTRIBUTED_KERNELS]}
+
+
+def _agree(a: float, b: float) -> bool:
+    return abs(a - b) <= AGREE * max(abs(a), abs(b))
+
+
+def _consistency_error(doc: dict) -> str | None:
+    """The first measurement whose figures contradict each other, where the record carries what is needed: its
+    ``metric`` or ``unit`` not its kernel's, its ``value`` not its work per call over ``median_s``, its
+    ``fraction_of_peak`` not ``value`` / ``peak``; or None. A kernel this rigbench does not know (a newer one's) is
+    checked on what it carries, its unit aside."""
+    for i, m in enumerate(doc.get("measurements") or []):
+        where = f"measurements[{i}]"
+        kernel = _KERNELS.get(m["kernel"])
+        metric, unit = m.get("metric"), m.get("unit")
+        if kernel is not None:
+            if metric is not None and metric != kernel.metric:
+                return f"{where}.metric is {metric!r}, but {m['kernel']} measures {kernel.metric!r}"
+            if unit is not None and unit != kernel.unit:
+                return f"{where}.unit is {unit!r}, but {m['kernel']} is measured in {kernel.unit}"
+        value, median = m.get("value"), m.get("median_s")
+        if m.get("status") == "ok" and metric in METRICS and _finite(value) and _finite(median) and median > 0:
+            shim = _Recorded(m)
+            try:
+                expected = METRICS[metric][1](shim, m.get("params") or {}, median)
+            except (TypeError, ZeroDivisionError):      # the record carries no work per call to check against
+                expected = None
+            if _finite(expected) and not _agree(value, expected):
+                field = shim.used[0] if shim.used else "work"
+                return (f"{where}.value is {value:.6g} {unit or ''}, but its {field} ({m[field]:g} per call) over its "
+                        f"median_s ({median:g} s) give {expected:.6g}: the figures contradict each other")
+        frac, peak = m.get("fraction_of_peak"), m.get("peak")
+        if _finite(peak) and peak <= 0:
+            return f"{where}.peak is {peak:g}, expected a peak above zero (null when there is none)"
+        if _finite(frac) and _finite(value) and _finite(peak) and not _agree(frac, value / peak):
+            return (f"{where}.fraction_of_peak is {frac:.6g}, but value / peak is {value / peak:.6g} "
+                    f"({value:g} / {peak:g} {unit or ''}): the figures contradict each other")
+    return None
+
+
 def _above_peak(doc: dict) -> None:
     """Mark a measured figure above its device's peak invalid, with the runner's structured reason, where the file
     does not already: whatever its ``valid`` says, such a figure cannot be trusted."""
@@ -288,7 +425,8 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
     """Raise a one-line ``UserError`` naming the first field whose type or value is wrong; return ``doc``, a figure
     above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
     ``doc`` was read from a file, where every number is finite."""
-    err = _check(doc, TYPES, "", from_file) or _values_error(doc)
+    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc) \
+        or _consistency_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
     _above_peak(doc)
@@ -317,7 +455,7 @@ def json_schema() -> dict:
         names = list(_names(spec))
         out: dict = {"type": names[0] if len(names) == 1 else names}
         if "enum" in spec:
-            out["enum"] = list(spec["enum"])
+            out["enum"] = list(spec["enum"]) + ([None] if "null" in names else [])
         if "properties" in spec:
             out["properties"] = {k: conv(v) for k, v in spec["properties"].items()}
         if spec.get("required"):
@@ -694,7 +832,7 @@ def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
 
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
            passed_over: list[Path] | None = None) -> Path | None:
-    """The most recently created results file (by ``created_utc``, then mtime); None if there is none.
+    """The most recently created results file (by ``created_utc`` read as a time, then mtime); None if there is none.
 
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
     ``measured``: only a run that :func:`holds_measurement` (the newest run to read figures from, as ``latest``
@@ -707,7 +845,8 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
                 doc = load_document(path)
             except UserError:
                 continue
-            key = (str(doc.get("created_utc") or ""), st.st_mtime, path)
+            # by the time itself: ISO 8601 text with an offset does not sort as the time it names
+            key = (created_at(doc) or NEVER, st.st_mtime, path)
             if measured and not holds_measurement(doc):
                 empty.append(key)
             elif best is None or key[:2] > best[:2]:

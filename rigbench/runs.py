@@ -104,7 +104,7 @@ def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
         except UserError as exc:
             skipped.append((path, str(exc)))
     # the mtime read when listed: a file removed since cannot stop the sort
-    found.sort(key=lambda rm: (rm[0].created_utc, rm[1]), reverse=True)
+    found.sort(key=lambda rm: (results.created_at(rm[0].view) or results.NEVER, rm[1]), reverse=True)
     return [r for r, _ in found], skipped
 
 
@@ -213,11 +213,16 @@ def machine(doc: dict) -> str:
 
 
 def summary(run: Run) -> dict:
-    """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid."""
+    """One line of ``rigbench results list``: the run, its machine, when, which devices, how many figures are valid
+    (``valid``) of those measured (``ok``), and the records that are no figure (``skipped``, ``failed``);
+    ``measurements`` counts every record."""
     v = run.view
     return {
         "run": run.path.name, "path": str(run.path), "origin": run.origin, "host": v.host,
         "machine": machine(run.doc), "created_utc": run.created_utc or None, "devices": sorted(v.devices()),
         "status": v.status, "quick": v.quick, "measurements": len(v.all()),
         "ok": len(v.ok(valid_only=False)), "valid": len(v.ok()),
+        # records that are no figure: a case skipped (no such dtype here, out of memory) or failed
+        "skipped": sum(1 for f in v.all() if f.status == "skipped"),
+        "failed": sum(1 for f in v.all() if f.status == "failed"),
     }

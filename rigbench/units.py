@@ -87,13 +87,16 @@ def parse_count(text, *, what: str, lo: int = 1, hi: int = MAX_COUNT, example: s
 
 
 def parse_percent(text, *, what: str, example: str = "5%") -> float:
-    """A percentage a person typed, '5%' or a bare '5', as a fraction (0.05): 0 or more, read by
+    """A percentage a person typed, '5%' or a bare '5', as a fraction (0.05): 0 or more, without a sign, read by
     :func:`parse_number` (ASCII digits, at most ``MAX_NUMBER_CHARS`` characters, finite). One trailing % sign at
     most: '5%%' is refused, not read as 5 %."""
     raw = "" if text is None else str(text).strip()
     number = raw[:-1].rstrip() if raw.endswith("%") else raw
     if "%" in number:
         raise UserError(f"{what} is {shown(raw)}: write a percentage with one % sign (e.g. {example})")
+    if number.startswith("-"):      # '-0' too: it reads as 0 and prints as -0.0%
+        raise UserError(f"{what} is {shown(raw)}, with a minus sign: it must be at least 0, written without one "
+                        f"(e.g. {example})")
     return parse_number(number, what=what, lo=0, example=example) / 100.0
 
 

@@ -113,6 +113,7 @@ def _ok(kernel, dtype, label, value, unit, median, iqr, frac=None, reasons=()):
 def _fake_doc():
     return {
         "schema": "rigbench.results/2", "host": "testhost", "quick": True, "status": "complete",
+        "created_utc": "2026-01-02T03:04:05Z",
         "peaks": {"cpu": {"cpu_class": "amd-zen4", "clock": {"scalar_mhz": 3555, "after_vector_load_mhz": 3392,
                                                              "used_mhz": 3392},
                           "flops:float32": {"value": 0.217, "cores": 2, "mhz": 3392, "flop_per_cycle": 32}}},
@@ -236,6 +237,7 @@ def _dist_doc(status="complete", reasons=()):
 
     return {
         "schema": "rigbench.results/2", "host": "testhost", "quick": True, "status": status, "peaks": {},
+        "created_utc": "2026-01-02T03:04:05Z",
         "measurements": [
             m("allreduce", "1 KiB, 2 ranks", {"size_bytes": 1024, "world_size": 2}, 0.0026, "GB/s", 3.9e-4,
               latency_us=390.0),

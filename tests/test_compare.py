@@ -49,7 +49,7 @@ def test_plot_has_a_per_dollar_panel_with_error_bars(cli, tmp_path):
 
 
 def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
-    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+    doc = {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
            "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
            "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
                              "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
@@ -64,7 +64,7 @@ def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
 
 def test_a_results_file_naming_a_card_this_catalog_does_not_know_is_said_as_report_says_it(cli, tmp_path):
     # the file was read as not in the catalog, as `report` and `recommend` read it, but compare said nothing of it
-    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+    doc = {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
            "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti-next"}]},
            "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
                              "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
@@ -234,7 +234,8 @@ def test_a_laptop_part_says_its_power_range_and_takes_a_power_limit(cli):
 
 
 def _write(tmp_path, measurements, gpus):
-    doc = {"schema": "rigbench.results/1", "status": "complete", "host": "box", "probe": {"gpus": gpus},
+    doc = {"schema": "rigbench.results/1", "status": "complete",
+           "created_utc": "2026-01-02T03:04:05Z", "host": "box", "probe": {"gpus": gpus},
            "measurements": [{"status": "ok", "valid": True, "invalid_reasons": [], **m} for m in measurements]}
     path = tmp_path / "run.json"
     path.write_text(json.dumps(doc))
@@ -282,7 +283,8 @@ def test_nx_out_of_range_is_refused(cli, arg, fragment):
 def test_nx_of_a_results_file_or_of_nothing_says_so(cli, tmp_path):
     """'2x ref.json' with ref.json there is not a missing file: Nx takes catalog cards only. '2x ' names no card."""
     ref = tmp_path / "ref.json"
-    ref.write_text(json.dumps({"schema": "rigbench.results/1", "status": "complete", "measurements": []}))
+    ref.write_text(json.dumps({"schema": "rigbench.results/1", "status": "complete",
+                               "created_utc": "2026-01-02T03:04:05Z", "measurements": []}))
     assert_user_error(cli("compare", "2x ref.json", "rtx-3090", cwd=tmp_path),
                       "'2x ref.json': 2x takes a catalog card, not a results file; compare the file as 'ref.json'")
     assert_user_error(cli("compare", "2x ", "gtx-1080-ti"), "'2x ': the card name is missing after 2x")
@@ -386,7 +388,8 @@ def test_a_results_file_whose_figures_are_all_invalid_compares_as_predicted_sayi
     doubtful figure, and a note names the figure and its reason."""
     spread = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
     gpus = [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]
-    doc = {"schema": "rigbench.results/2", "status": "complete", "host": "box", "probe": {"gpus": gpus},
+    doc = {"schema": "rigbench.results/2", "status": "complete",
+           "created_utc": "2026-01-02T03:04:05Z", "host": "box", "probe": {"gpus": gpus},
            "measurements": [{**CPU_CNN, "device": "cuda:0", "value": 650.0, "status": "ok", "valid": False,
                              "invalid_reasons": [spread]}]}
     path = tmp_path / "run.json"

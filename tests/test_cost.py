@@ -419,7 +419,7 @@ def _train(kernel, before, after, device="cuda:0", status="ok", dtype="amp", val
 # sustained training load.
 def _doc(measurements, gpu="card-a"):
     """A results document whose cuda:0 is the catalog card ``gpu`` (the probe's record of it)."""
-    return {"schema": "rigbench.results/2", "status": "complete", "host": "rig",
+    return {"schema": "rigbench.results/2", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "rig",
             "probe": {"gpus": [{"index": 0, "name": gpu.upper(), "catalog_id": gpu}]}, "measurements": measurements}
 
 

@@ -165,7 +165,8 @@ def test_price_csv(invoke, tmp_path, rows, header):
 @SETTINGS
 @given(doc=JSON_VALUES, measurements=st.lists(JSON_VALUES, max_size=3), probe=JSON_VALUES)
 def test_results_json(invoke, tmp_path, doc, measurements, probe):
-    body = {"schema": "rigbench.results/1", "status": "complete", "probe": probe, "measurements": measurements}
+    body = {"schema": "rigbench.results/1", "status": "complete",
+            "created_utc": "2026-01-02T03:04:05Z", "probe": probe, "measurements": measurements}
     if isinstance(doc, dict):
         body.update(doc)
     path = tmp_path / "r.json"

@@ -415,7 +415,7 @@ def _results_doc():
         {"kernel": "gemm", "device": "cuda:0", "dtype": "float32", "value": 1.0, "unit": "TFLOP/s", "status": "failed", "valid": False},
         {"kernel": "gemm", "device": "cpu", "dtype": "float32", "value": 0.5, "unit": "TFLOP/s", "status": "ok", "valid": True},
     ]
-    return {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+    return {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
             "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
             "measurements": ms}
 
@@ -448,7 +448,7 @@ def test_results_without_the_device_is_a_user_error():
 def _doc(card: str, *ms: dict, name: str | None = None) -> dict:
     """A hand-made rigbench.results/1 document for one catalog card on cuda:0."""
     full = [{"device": "cuda:0", "status": "ok", "valid": True, "invalid_reasons": [], **m} for m in ms]
-    return {"schema": "rigbench.results/1", "status": "complete", "host": "box",
+    return {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
             "probe": {"gpus": [{"index": 0, "name": name or card, "catalog_id": card}]}, "measurements": full}
 
 

@@ -149,14 +149,14 @@ def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path
     # a run killed before its first measurement (probe null, no figure): it was read as the machine, "a desktop or
     # workstation: no battery, no virtualisation", instead of the machine probed here
     (tmp_path / "results").mkdir()
-    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2030-01-01T00:00:00Z",
+    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": [], "reason": "the run stopped before the suite finished"}
-    (tmp_path / "results" / "box-20300101T000000Z.json").write_text(json.dumps(empty))
+    (tmp_path / "results" / "box-20260601T000000Z.json").write_text(json.dumps(empty))
     here = run_cli("recommend", "--json", "--results-dir", "/nonexistent-folder", cwd=tmp_path).json()
     r = run_cli("recommend", "--json", cwd=tmp_path)
     assert r.code == 0, r.stderr
     doc = r.json()
-    assert "ignored results/box-20300101T000000Z.json (it holds no measurement" in doc["notes"][0]
+    assert "ignored results/box-20260601T000000Z.json (it holds no measurement" in doc["notes"][0]
     assert doc["results_file"] is None and doc["kind"]["why"] == here["kind"]["why"]
 
 
@@ -167,15 +167,15 @@ def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one
     measured = json.loads((FX / "results_cool_fed.json").read_text())
     del measured["probe"]["host"]                   # no host to tell it from this machine's
     (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
-    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2030-01-01T00:00:00Z",
+    empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": []}
-    (tmp_path / "results" / "box-20300101T000000Z.json").write_text(json.dumps(empty))
+    (tmp_path / "results" / "box-20260601T000000Z.json").write_text(json.dumps(empty))
     r = run_cli("recommend", "--json", cwd=tmp_path)
     assert r.code == 0, r.stderr
     doc = r.json()
     assert doc["results_file"] == "results/box-20250601T123000Z.json"
     assert "measurements from the newest results file results/box-20250601T123000Z.json" in doc["notes"][0]
-    assert doc["notes"][1] == ("passed over results/box-20300101T000000Z.json (it holds no measurement: the run "
+    assert doc["notes"][1] == ("passed over results/box-20260601T000000Z.json (it holds no measurement: the run "
                                "stopped before its first)")
 
 

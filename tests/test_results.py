@@ -16,6 +16,7 @@ from rigbench.bench.runner import run_suite
 from rigbench.prices import cloud
 from rigbench.errors import UserError
 from rigbench.files import json_depth, write_json_atomic
+from rigbench.kernels import REGISTRY
 
 # Modules that WRITE measurements (build the list a run produces) may touch the key; nobody else reads it.
 WRITERS = {"rigbench/results.py", "rigbench/bench/runner.py", "rigbench/bench/distributed.py",
@@ -74,8 +75,9 @@ def _doc(measurements, **top):
 
 
 def _m(kernel, device, value, valid=True, reasons=(), dtype="float32", status="ok"):
-    return {"kernel": kernel, "device": device, "dtype": dtype, "status": status, "value": value, "unit": "x",
-            "valid": valid, "invalid_reasons": list(reasons)}
+    return {"kernel": kernel, "device": device, "dtype": dtype, "status": status, "value": value,
+            "unit": REGISTRY[kernel].unit if kernel in REGISTRY else "x", "valid": valid,
+            "invalid_reasons": list(reasons)}
 
 
 SPREAD = validity.reason("spread", "spread 16% of the median (IQR over median above 10%)", 0.16, 0.10)
@@ -198,7 +200,7 @@ def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_p
     # a run left in ./results by an older version is still found, and the newer of the two wins
     write_json_atomic(elsewhere / "results" / "old.json", _doc([], created_utc="2025-01-01T00:00:00Z"))
     assert results.newest() == path
-    write_json_atomic(elsewhere / "results" / "new.json", _doc([], created_utc="2027-01-01T00:00:00Z"))
+    write_json_atomic(elsewhere / "results" / "new.json", _doc([], created_utc="2026-09-01T00:00:00Z"))
     assert results.newest() == Path("results") / "new.json"
 
 
@@ -247,6 +249,16 @@ def _edited(tmp_path, edit, name="m.json") -> Path:
     return tmp_path / name
 
 
+def _slowed(m: dict, factor: float) -> None:
+    """Every call of a measurement taking ``factor`` times as long, its figures kept consistent (value, fraction)."""
+    for key in ("median_s", "iqr_s", "min_s", "max_s", "ci_low_s", "ci_high_s"):
+        m[key] *= factor
+    m["samples_s"] = [t * factor for t in m.get("samples_s") or []]
+    m["rounds_s"] = [t * factor for t in m.get("rounds_s") or []]
+    m["value"] = m["flops"] / m["median_s"] / 1e12
+    m["fraction_of_peak"] = m["value"] / m["peak"]
+
+
 def _gemm(doc) -> dict:
     """The float32 2048³ matrix product of the reference run, whatever its index."""
     return next(m for m in doc["measurements"] if m["kernel"] == "gemm" and m.get("label") == "2048³"
@@ -279,6 +291,93 @@ def test_a_measurement_value_no_run_writes_is_refused_on_load(tmp_path, edit, fr
     assert str(exc.value).endswith("not a valid rigbench.results file") and "\n" not in str(exc.value)
 
 
+def _every_figure(edit):
+    """An edit applied to every measured record of a document."""
+    return lambda d: [edit(m) for m in d["measurements"] if m["status"] == "ok"]
+
+
+def _times(m: dict, factor: float) -> None:
+    for key in ("median_s", "iqr_s", "min_s", "max_s", "ci_low_s", "ci_high_s"):
+        m[key] *= factor
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # every value x1.5, times kept: shown as 0.198 TFLOP/s at 63% of a 0.209 peak, and "+50.0% faster" in a diff
+    (_every_figure(lambda m: m.update(value=m["value"] * 1.5)), "value is 0.198284 TFLOP/s, but its flops "
+                                                                "(1.71799e+10 per call) over its median_s"),
+    # every time x2, values kept: "+0.0% within noise" against the run it was copied from
+    (_every_figure(lambda m: _times(m, 2)), "value is 0.132189 TFLOP/s, but its flops (1.71799e+10 per call) over "
+                                            "its median_s (0.259929 s) give 0.0660945"),
+    # a gemm in GB/s, or measuring bandwidth: the kernel says what it measures
+    (lambda d: d["measurements"][6].update(unit="GB/s"), "unit is 'GB/s', but gemm is measured in TFLOP/s"),
+    (lambda d: d["measurements"][6].update(metric="bandwidth"), "metric is 'bandwidth', but gemm measures 'flops'"),
+    # 1% of the peak where value / peak is 63%; a peak 1,320x below the value beside 63%
+    (lambda d: d["measurements"][6].update(fraction_of_peak=0.01), "fraction_of_peak is 0.01, but value / peak is "
+                                                                    "0.631444 (0.132189 / 0.209344 TFLOP/s)"),
+    (lambda d: d["measurements"][6].update(peak=0.0001), "fraction_of_peak is 0.631444, but value / peak is 1321.89"),
+    (lambda d: d["measurements"][6].update(peak=0), "peak is 0, expected a peak above zero"),
+])
+def test_figures_that_contradict_each_other_are_refused_on_load(tmp_path, edit, fragment):
+    path = _edited(tmp_path, edit)
+    assert json.loads(path.read_text())["measurements"][6]["kernel"] == "gemm"     # the first measured figure
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: measurements[6].{fragment}"), str(exc.value)
+    assert_user_error(run_cli("results", "show", str(path)), f"measurements[6].{fragment}")
+
+
+def test_figures_edited_consistently_still_load(tmp_path):
+    # every figure twice as slow, its value and fraction of the peak computed again: a run, not a contradiction
+    view = results.load(_edited(tmp_path, _every_figure(lambda m: _slowed(m, 2) if m["kernel"] == "gemm" else None)))
+    assert view.ok("gemm")
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "results" / "reference").glob("*.json"))
+                         + sorted(p for p in (REPO / "tests" / "fixtures").rglob("*.json")
+                                  if '"rigbench.results/' in p.read_text(encoding="utf-8")), ids=lambda p: p.name)
+def test_every_committed_run_and_fixture_agrees_with_itself(path):
+    # real runs and fixtures: each value is its work over its median time, each fraction its value over its peak
+    assert results.load(path).figures
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # "yesterday" sorted as the newest run (after every "2026-..."); no date showed as "None"
+    (lambda d: d.update(created_utc="yesterday"), "created_utc is 'yesterday', not an ISO 8601 UTC time"),
+    (lambda d: d.update(created_utc="2026-12-02T17:05:50"), "created_utc is '2026-12-02T17:05:50', not an ISO 8601"),
+    (lambda d: d.update(created_utc="2026-13-02T17:05:50Z"), "created_utc is '2026-13-02T17:05:50Z', not an ISO"),
+    (lambda d: d.update(created_utc="2099-01-01T00:00:00Z"), "created_utc is 2099-01-01T00:00:00Z, more than a day "
+                                                             "after this machine's clock"),
+    (lambda d: d.pop("created_utc"), "the document has no 'created_utc'"),
+    (lambda d: d.update(created_utc=None), "the document has no 'created_utc'"),
+    (lambda d: d.update(status="bogus"), "status is 'bogus', expected one of complete, interrupted, failed"),
+    (lambda d: d.pop("status"), "the document has no 'status'"),
+])
+def test_a_run_without_a_real_start_or_status_is_refused(tmp_path, edit, fragment):
+    path = _edited(tmp_path, edit)
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: {fragment}"), str(exc.value)
+    # a copy in ./results is passed over by `results list`, not listed as "yesterday" or "bogus"
+    (tmp_path / "results").mkdir()
+    path.rename(tmp_path / "results" / "m.json")
+    listed = json.loads(run_cli("results", "list", "--json", cwd=tmp_path).stdout)
+    assert [r["run"] for r in listed["runs"] if r["origin"] == "yours"] == []
+    assert [s["reason"].partition(": ")[2][:len(fragment)] for s in listed["skipped"]] == [fragment]
+
+
+def test_a_start_is_read_as_a_time_whatever_its_zone(tmp_path):
+    now = datetime.now(timezone.utc)
+    # 16:00 UTC written with its +02:00 offset is older than 17:00 UTC, though its text sorts after it
+    write_json_atomic(tmp_path / "a.json", _doc([], created_utc="2026-12-02T18:00:00+02:00"))
+    write_json_atomic(tmp_path / "b.json", _doc([], created_utc="2026-12-02T17:00:00Z"))
+    assert results.newest(tmp_path) == tmp_path / "b.json"
+    assert results.created_at(results.load(tmp_path / "a.json")) == datetime(2026, 12, 2, 16, tzinfo=timezone.utc)
+    # a clock some hours ahead of this one (another machine's, a local time written as UTC) is no impossible start
+    ahead = (now.replace(microsecond=0) + results.CREATED_AHEAD / 2).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_json_atomic(tmp_path / "c.json", _doc([], created_utc=ahead))
+    assert results.load(tmp_path / "c.json").created_utc == ahead
+
+
 @pytest.mark.parametrize("args", [("results", "show", "m.json"), ("results", "show", "m.json", "--format", "csv"),
                                   ("report", "m.json", "--out", "r.html")])
 def test_every_command_refuses_a_negative_value_alike(tmp_path, args):
@@ -291,7 +390,9 @@ def test_every_command_refuses_a_negative_value_alike(tmp_path, args):
 
 def test_a_figure_above_its_peak_is_invalid_whatever_the_file_says(tmp_path):
     # 3.0 of the peak with "valid": true: shown as a valid figure; now marked as the runner marks it
-    path = _edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=3.0, valid=True, invalid_reasons=[]))
+    # (the peak lowered with it: fraction_of_peak is value / peak)
+    path = _edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=3.0, peak=_gemm(d)["value"] / 3.0, valid=True,
+                                                       invalid_reasons=[]))
     view = results.load(path)
     f = next(f for f in view.figures if f.raw is _gemm(view.doc))
     assert f.measured and not f.valid
@@ -299,7 +400,8 @@ def test_a_figure_above_its_peak_is_invalid_whatever_the_file_says(tmp_path):
                           "text": "300% of the peak: the peak or the timing is wrong"}]
     assert f not in view.ok("gemm") and f in view.invalid("gemm")
     # at the peak it stays as written
-    at_peak = results.load(_edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=1.0), "p.json"))
+    at_peak = results.load(_edited(tmp_path, lambda d: _gemm(d).update(fraction_of_peak=1.0, peak=_gemm(d)["value"]),
+                                   "p.json"))
     assert next(f for f in at_peak.figures if f.raw is _gemm(at_peak.doc)).valid
 
 
@@ -375,6 +477,6 @@ def test_a_run_is_its_host_and_start_in_every_copy(tmp_path):
     assert results.run_id(doc) == (doc["host"], doc["created_utc"])
     assert results.run_id({"host": "vm"}) is None
     copy = _edited(tmp_path, lambda d: None)
-    slowed = _edited(tmp_path, lambda d: _gemm(d).update(value=_gemm(d)["value"] / 2), "s.json")
+    slowed = _edited(tmp_path, lambda d: _slowed(_gemm(d), 2), "s.json")
     assert results.copy_key(results.load(copy)) == results.copy_key(results.load(REFERENCE_RUN))
     assert results.copy_key(results.load(slowed)) != results.copy_key(results.load(REFERENCE_RUN))

@@ -165,6 +165,40 @@ def test_cli_diff_exits_1_on_the_planted_slowdown(folder):
     assert run_cli("results", "diff", "box-20260101T0000", "slow", "--fail-above", "25%", cwd=folder).code == 0
 
 
+def test_a_gate_that_could_judge_no_figure_fails(folder):
+    # every figure of B invalid: "--fail-above 5.0%: 0 valid figures take more than 5.0% longer" and exit 0
+    path = folder / "results" / "shaky-20260105T000000Z.json"
+    doc = json.loads(craft_run(path, "2026-01-05T00:00:00Z").read_text())
+    for m in doc["measurements"]:
+        if m["status"] == "ok":
+            m.update(valid=False, invalid_reasons=[{"code": "spread", "value": 0.2, "limit": 0.1, "text": "spread 20%"}])
+    write_json_atomic(path, doc)
+    r = run_cli("results", "diff", "box-20260101T0000", "shaky", "--fail-above", "5%", cwd=folder,
+                env={"COLUMNS": "200"})
+    assert r.code == 1, r.stderr
+    assert r.stderr.strip() == ("rigbench: --fail-above 5.0%: shaky-20260105T000000Z.json: 0 of 2 figures could be "
+                                "judged (all invalid in one of the runs); a gate that judged nothing has not passed")
+    assert "--fail-above 5.0%: 0 of 2 figures could be judged (all invalid in one of the runs)" in r.stdout
+    assert run_cli("results", "diff", "box-20260101T0000", "shaky", "--json", "--fail-above", "5%",
+                   cwd=folder).json()["judged"] == {"shaky-20260105T000000Z.json": {"judged": 0, "measured_in_both": 2}}
+    # without a gate the diff only shows; one judged figure is enough for the gate to judge
+    assert run_cli("results", "diff", "box-20260101T0000", "shaky", cwd=folder).code == 0
+    assert run_cli("results", "diff", "box-20260101T0000", "noisy", "--fail-above", "5%", cwd=folder).code == 0
+
+
+def test_results_list_counts_measured_figures_not_skipped_cases(folder):
+    # "2/3" counted the skipped float16 case as a measurement, for a run whose every figure is valid
+    r = run_cli("results", "list", cwd=folder, env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("box-20260101T000000Z.json"))
+    assert "2/2, 1 skipped" in row
+    noisy = next(line for line in r.stdout.splitlines() if line.startswith("noisy-"))
+    assert "1/2, 1 skipped" in noisy
+    listed = {s["run"]: s for s in run_cli("results", "list", "--json", cwd=folder).json()["runs"]}
+    box = listed["box-20260101T000000Z.json"]
+    assert (box["valid"], box["ok"], box["skipped"], box["failed"], box["measurements"]) == (2, 2, 1, 0, 3)
+
+
 def test_cli_diff_inside_the_noise_exits_0(folder):
     r = run_cli("results", "diff", "box-20260101T0000", "box-20260101T0010", "--fail-above", "0.5%", cwd=folder)
     assert r.code == 0, r.stderr
@@ -456,6 +490,9 @@ def test_a_newline_in_a_run_s_file_name_stays_on_its_row(tmp_path):
     ("\u0661\u0660", "not a number"),                                   # Arabic-Indic 10: float() reads it
     ("1e400", "--fail-above is '1e400', not a finite number"),
     ("1" * 400, "400 characters long"),
+    # "-0" read as 0 and printed "-0.0%"; any sign is refused, as other options refuse '-0'
+    ("-0", "--fail-above is '-0', with a minus sign: it must be at least 0"),
+    ("-0%", "--fail-above is '-0%', with a minus sign"),
 ])
 def test_fail_above_is_read_by_the_bounded_number_parser(folder, value, fragment):
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", value, cwd=folder), fragment)

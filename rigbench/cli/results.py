@@ -74,21 +74,29 @@ def _list(fmt: str) -> None:
         return
     if fmt == "csv":
         columns = ["run", "origin", "machine", "created_utc", "devices", "status", "quick", "valid", "ok",
-                   "measurements", "path"]
+                   "measurements", "path", "skipped", "failed"]
         rows = [[s[c] if c != "devices" else " ".join(s[c]) for c in columns] for s in summaries]
         _emit_rows(None, columns, rows, fmt)
         return
     rows = [[report.one_line(s["run"]), s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
-             ", ".join(s["devices"]) or "-", f"{s['valid']}/{s['measurements']}",
+             ", ".join(s["devices"]) or "-", _counts(s),
              s["status"] + (", quick" if s["quick"] else ""), s["origin"]] for s in summaries]
     folders = " and ".join(report.one_line(f) for f, _ in runs_mod.folders())
-    notes = [f"valid: figures valid / measurements; runs from {folders}, newest first"]
+    notes = [f"valid: figures valid / figures measured (cases skipped or failed apart); runs from {folders}, "
+             "newest first"]
     notes += [f"passed over {report.one_line(p)}: {why}" for p, why in skipped]
     if not summaries:
         notes.insert(0, "no runs yet: `rigbench bench` writes one")
     _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
                justify=["left", "left", "left", "left", "right", "left", "left"],
                wrap=("machine", "date", "devices", "status"))
+
+
+def _counts(s: dict) -> str:
+    """'10/14, 6 skipped': valid of the figures measured, then the cases that gave no figure (never counted as
+    measured: a skipped case is no figure to be valid or not)."""
+    extra = [f"{s[k]} {k}" for k in ("skipped", "failed") if s[k]]
+    return ", ".join([f"{s['valid']}/{s['ok']}", *extra])
 
 
 # ---------------------------------------------------------------- show
@@ -190,11 +198,18 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
                                 "size in every figure is the machine, not the code)")
             _emit_rows(title, columns, rows, fmt, notes, justify=justify,
                        wrap=("case", "A (baseline)", "B", "verdict"))
+    failures = []
     if bad:
         what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
                          for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise CheckFailed(f"{len(bad)} valid figure{'s' if len(bad) != 1 else ''} slower by more than "
-                          f"{fail_above:.1%} beyond the noise: {what}")
+        failures.append(f"{len(bad)} valid figure{'s' if len(bad) != 1 else ''} slower by more than "
+                        f"{fail_above:.1%} beyond the noise: {what}")
+    if fail_above is not None:
+        # a gate that judged nothing has not passed: it cannot say the run did not slow down
+        failures += [f"--fail-above {fail_above:.1%}: {run}: {why}; a gate that judged nothing has not passed"
+                     for run, why in diff_mod.unjudged(changes).items()]
+    if failures:
+        raise CheckFailed("; ".join(failures))
 
 
 def _fig_cols(f) -> list:
@@ -214,8 +229,13 @@ def _diff_notes(changes, fail_above) -> list[str]:
              "intervals do not overlap"]
     if fail_above is not None:
         n = sum(1 for c in changes if c.over_limit)
-        notes.append(f"--fail-above {fail_above:.1%}: {n} valid figure{'s take' if n != 1 else ' takes'} more than "
-                     f"{fail_above:.1%} longer per unit of work, beyond the noise")
+        blind = diff_mod.unjudged(changes)
+        if blind:
+            notes.append(f"--fail-above {fail_above:.1%}: {next(iter(blind.values()))}: the gate fails, as it cannot "
+                         "say the run did not slow down")
+        else:
+            notes.append(f"--fail-above {fail_above:.1%}: {n} valid figure{'s take' if n != 1 else ' takes'} more "
+                         f"than {fail_above:.1%} longer per unit of work, beyond the noise")
     return notes
 
 
@@ -268,7 +288,7 @@ def show_command(run, fmt, as_json):
 @click.argument("runs", nargs=-1, required=True)
 @click.option("--fail-above", "fail_above", default=None, metavar="PERCENT",
               help="Exit 1 when a valid figure takes more than this much longer per unit of work (e.g. 5%), "
-                   "beyond the noise of both runs.")
+                   "beyond the noise of both runs, or when no figure of a run could be judged (0% or more).")
 @_format_option
 def diff_command(runs, fail_above, fmt, as_json):
     """Compare runs figure by figure: A is the baseline, B (and C ...) are compared with it.
@@ -283,7 +303,9 @@ def diff_command(runs, fail_above, fmt, as_json):
       rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest
       rigbench results diff before.json after.json --fail-above 5%
       rigbench results diff a.json b.json c.json --format markdown
-    Exit codes: 0 no regression over the limit; 1 one or more (with --fail-above); 2 bad input.
+    Exit codes: 0 no regression over the limit; 1 one or more, or (with --fail-above) no figure of a
+    run could be judged (each invalid or unmeasured in one of the runs): a gate that judged nothing
+    has not passed; 2 bad input.
     """
     if len(runs) < 2:
         raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
