@@ -414,6 +414,32 @@ def test_a_bfloat16_model_is_timed_and_labelled_on_the_16_bit_path(cli, tmp_path
     assert (doc["model"]["precision"], doc["model"]["weights_dtype"]) == ("amp", "bfloat16")
 
 
+def test_bfloat16_weights_are_not_predicted_on_a_card_without_bfloat16(cli, tmp_path):
+    # the GTX 1080 Ti (Pascal) and RTX 2080 Ti (Turing) have no bfloat16 arithmetic (the catalog's bf16 column is
+    # empty before Ampere); the RTX 4090 has it
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    doc = cli("size", f"{p}:bf16", "--gpus", "gtx-1080-ti,rtx-2080-ti,rtx-4090", "--json").json()
+    cards = {c["id"]: c for c in doc["cards"]}
+    for old in ("gtx-1080-ti", "rtx-2080-ti"):
+        assert cards[old]["samples_per_s"] is None and "no bfloat16" in cards[old]["note"]
+    assert cards["rtx-4090"]["samples_per_s"] > 0
+    # a float16 model runs on each card's 16-bit rate, Pascal's included
+    f16 = (tmp_path / "f16.py")
+    f16.write_text(MLP_DTYPES.replace("def f32():", "def f16():\n    return mlp(torch.float16)\n\n\ndef f32():"))
+    doc = cli("size", f"{f16}:f16", "--gpus", "gtx-1080-ti", "--json").json()
+    assert doc["cards"][0]["samples_per_s"] > 0
+
+
+def test_an_explicit_fp32_is_refused_for_16_bit_weights(cli, tmp_path):
+    p = tmp_path / "dtypes.py"
+    p.write_text(MLP_DTYPES)
+    r = cli("size", f"{p}:bf16", "--gpus", "rtx-4090", "--precision", "fp32")
+    assert_user_error(r, "--precision fp32: ")
+    assert "weights are bfloat16" in r.stderr
+    assert cli("size", f"{p}:bf16", "--gpus", "rtx-4090", "--precision", "amp").code == 0
+
+
 def _option(total_h, uncertainty=0.065, bound="compute", usd=1.0):
     return plan.Option(id=f"x{total_h}", kind="instance", gpu_id="a6000", gpu_count=1, memory_bytes=1, fits=True,
                        max_batch=1, batch=1, peak_bytes=1, step_s=1, samples_per_s=1, bound=bound,

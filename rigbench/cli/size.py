@@ -211,6 +211,10 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     with report.others_output():
         job = load.load(model_arg, seq=seq, optimizer=optimizer)
         md = demand.measure(job, precision, "cuda")
+    given = click.get_current_context().get_parameter_source("precision") == click.core.ParameterSource.COMMANDLINE
+    if given and precision == "fp32" and md.weights_dtype in demand.SIXTEEN_BIT:
+        raise UserError(f"--precision fp32: {job.name}'s weights are {md.weights_dtype}, timed as amp (each card's "
+                        "16-bit rate); leave --precision out, or make the model float32")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
                        deadline=deadline, prices_path=prices)
     report.echo_notes(rep.notes)

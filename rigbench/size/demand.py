@@ -90,7 +90,7 @@ class ModelDemand:
     def precision_label(self) -> str:
         """The precision as the screen names it: the option, or the 16-bit weights that put it on the amp path."""
         if self.weights_dtype in SIXTEEN_BIT:
-            return f"{self.weights_dtype} weights, timed as amp (16-bit tensor cores)"
+            return f"{self.weights_dtype} weights, timed as amp (each card's 16-bit rate)"
         return self.precision
 
     @property

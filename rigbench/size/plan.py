@@ -157,6 +157,12 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
     if not run:
         opt.note = "does not fit even one sample"
         return opt
+    if md.weights_dtype == "bfloat16" and gpu.bf16_tensor_tflops is None:
+        # the catalog gives bfloat16 rates from Ampere on (compute capability 8.0); an older card has no bfloat16
+        # arithmetic to time the model's weights with
+        opt.uncertainty, opt.uncertainty_basis = None, None
+        opt.note = "no bfloat16 arithmetic on this card (Ampere or later): not predicted"
+        return opt
     opt.peak_bytes = md.peak_bytes(run)
     per_sample_s, opt.bound = time_per_sample(perf_model.capability_from_gpu(gpu), md.demand(run), md.precision)
     step_1, launch_bound = perf_model.floored_step_seconds(run * per_sample_s, md.kernels_at(run))

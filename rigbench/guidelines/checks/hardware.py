@@ -214,8 +214,8 @@ def check_cloud_path(rule: dict, m: Machine) -> Check:
         c = judged(rule, "pass", "trains locally", req, "this laptop has an NVIDIA GPU; the cloud for big jobs")
         c.path = "local"
         return c
-    why = ("no NVIDIA GPU: the text's cheap-laptop path, training on rented GPUs (`rigbench cost --rent all`); "
-           "the laptop rules for training on it do not apply")
+    why = ("no NVIDIA GPU: the text's cheap-laptop path, training on rented GPUs (`rigbench cost --rent all "
+           "--hours-per-month 40`); the laptop rules for training on it do not apply")
     if m.price_usd is not None and m.price_usd > rule["chromebook_usd"]:
         saved = m.price_usd - rule["chromebook_usd"]
         hour = cheapest_gpu_hour()
