@@ -342,10 +342,13 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
 
         def one(r, i, lead=""):
-            tie = ": a tie" if r["tie_with_first"][i] else (
-                ": not called, an extrapolated multi-node figure" if i != first and r["ratio_band"][i] is not None
-                and (r["unvalidated"][i] or r["unvalidated"][first]) else "")
-            return f"{r['ratio'][i]:.2f}x{_pm(r['ratio_band'][i])}{lead}{tie}"
+            band = r["ratio_band"][i]
+            if i != first and band is not None and (r["unvalidated"][i] or r["unvalidated"][first]):
+                # the band and why no verdict rests on it, together: "0.10x (+-14%, extrapolated past one machine:
+                # not called) as fast as 16x-rtx-3090 in fp32"
+                return f"{r['ratio'][i]:.2f}x (+-{band:.0%}, extrapolated past one machine: not called){lead}"
+            tie = ": a tie" if r["tie_with_first"][i] else ""
+            return f"{r['ratio'][i]:.2f}x{_pm(band)}{lead}{tie}"
 
         if len(others) == 1:
             o = others[0]

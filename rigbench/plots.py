@@ -155,13 +155,18 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
         vals = [r["ratio"][dev] for r in rows]
         err = [v * (r["ratio_band"][dev] or 0) for v, r in zip(vals, rows)]
         bars = ax.bar(xs, vals, width, yerr=err, capsize=3, label=dev)
-        for b, r in zip(bars, rows):
-            ax.annotate(f"{r['throughput'][dev]:,.0f}", (b.get_x() + b.get_width() / 2, b.get_height()),
-                        ha="center", va="bottom", fontsize=7)
+        extrapolated = [bool((r.get("extrapolated") or {}).get(dev)) for r in rows]
+        for b, r, far in zip(bars, rows, extrapolated):
+            ax.annotate(f"{'~' if far else ''}{r['throughput'][dev]:,.0f}",
+                        (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
+            if far:
+                b.set_hatch("//")     # the table's '~': a wider band, and past one machine no verdict
         if priced:
             usd = [r["per_1000_usd"][dev] or 0 for r in rows]
             uerr = [v * (r["uncertainty"][dev] or 0) for v, r in zip(usd, rows)]
-            ax_usd.bar(xs, usd, width, yerr=uerr, capsize=3, label=dev)
+            for b, far in zip(ax_usd.bar(xs, usd, width, yerr=uerr, capsize=3, label=dev), extrapolated):
+                if far:
+                    b.set_hatch("//")
     for a in (ax, ax_usd):
         a.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
     ax.set_ylabel(f"training throughput relative to {ids[0]} (x)")
@@ -175,8 +180,9 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
     else:
         ax_usd.set_title("per dollar: no prices (give --price CARD=USD)")
     fig.suptitle(" vs ".join(ids))
-    fig.text(0.01, 0.01, "Error bars: the model's validation error for each card's architecture and workload "
-             "family (docs/model.md); a difference inside them is a tie. Measured figures have none.", fontsize=7)
+    fig.text(0.01, 0.01, "Error bars: speed, the band of each ratio to the first device; per dollar, the card's "
+             "validation error (docs/model.md). Hatched, ~: extrapolated, a wider band (past one machine no verdict "
+             "rests on it). Measured figures have none.", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     return save(fig, path, dpi=120)
 

@@ -48,6 +48,21 @@ def test_plot_has_a_per_dollar_panel_with_error_bars(cli, tmp_path):
     assert "samples/s per $1000" in svg and "Error bars" in svg and "per dollar (launch price)" in svg
 
 
+def test_the_plot_hatches_a_multi_node_figure_as_the_table_marks_it(tmp_path, monkeypatch):
+    from rigbench import comparison, plots
+
+    doc = comparison.build_comparison(["16x rtx-3090", "rtx-4090"], ["resnet50"], ["fp32"])
+    assert doc["workloads"][0]["extrapolated"] == {"16x-rtx-3090": True, "rtx-4090": False}
+    drawn = {}
+    monkeypatch.setattr(plots, "save", lambda fig, path, **kw: drawn.setdefault("fig", fig) and path)
+    plots.comparison_chart(doc, tmp_path / "c.png")
+    speed = drawn["fig"].axes[0]
+    hatches = [b.get_hatch() for b in speed.patches]
+    assert hatches == ["//", None]              # the 16-card bar, then the RTX 4090's
+    labels = [t.get_text() for t in speed.texts]
+    assert labels[0].startswith("~") and not labels[1].startswith("~")
+
+
 def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
     doc = {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
            "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},

@@ -46,10 +46,12 @@ def command(devices, workloads, precision, prices, network, as_json, plot, devic
 
     \b
     Every predicted figure carries the model's error for its card (+-, from the published pairs it was
-    validated on, docs/model.md); a difference inside it is called a tie. A short name several cards share
-    (a100, v100, h100) is answered with the one taken and the others. 'Nx NAME' predicts N cards of one
-    kind: in one machine up to 8, over --network between machines past that. NAME@80W is the card at an
-    80 W power limit (a laptop's TGP).
+    validated on, docs/model.md). A ratio between two cards carries its own band: the error of the
+    published pairs of those two architectures where there are enough (it can be narrower than either
+    card's), else the two cards' errors combined; a difference inside it is called a tie. A short name
+    several cards share (a100, v100, h100) is answered with the one taken and the others. 'Nx NAME'
+    predicts N cards of one kind: in one machine up to 8, over --network between machines past that
+    (extrapolated: no verdict rests on it). NAME@80W is the card at an 80 W power limit (a laptop's TGP).
     """
     doc = comparison.compare(devices, workload=workloads, precision=precision, price=prices, network=network,
                              device=device, plot=plot)
