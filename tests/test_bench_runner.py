@@ -529,8 +529,16 @@ def test_a_figure_unlike_the_machines_earlier_runs_of_it_is_flagged(tmp_path):
                                   peaks=PEAKS, settings=FAST)
     assert "earlier" not in first["measurements"][0]["machine"]       # nothing to be held against
     doc = json.loads(first_path.read_text(encoding="utf-8"))
-    # a hundred times the value, and no flag: a figure flagged for a busy machine would not count as its history
-    doc["measurements"][0].update(value=doc["measurements"][0]["value"] * 100, valid=True, invalid_reasons=[])
+    # a hundred times the value, and no flag: a figure flagged for a busy machine would not count as its history;
+    # its times a hundredth and its peak a hundred times higher, or the results owner refuses a figure that
+    # contradicts itself
+    m0 = doc["measurements"][0]
+    for key, v in list(m0.items()):
+        if key.endswith("_s") and isinstance(v, (int, float)) and not isinstance(v, bool):
+            m0[key] = v / 100
+        elif key.endswith("_s") and isinstance(v, list):
+            m0[key] = [x / 100 for x in v]
+    m0.update(value=m0["value"] * 100, peak=m0["peak"] * 100, valid=True, invalid_reasons=[])
     first_path.write_text(json.dumps(doc), encoding="utf-8")
     second, _ = run_suite(registry=reg, device="cpu", quick=True, out=tmp_path / "two.json", probe=PROBE,
                           peaks=PEAKS, settings=FAST)
