@@ -450,6 +450,43 @@ def drills() -> list[Drill]:
     out.append(Drill("size: a model file that prints an escape", ["size", "--gpus", "rtx-3090"], expect="ok",
                      setup=lambda f: [(f / "noisy.py").write_text(noisy) and str(f / "noisy.py")],
                      check=lambda r, f: "a raw ESC" if "\x1b[31m" in r.stdout + r.stderr else None))
+    # --- hand-edited figures that contradict themselves, and runs the owner cannot date
+    more = {"a value not its work over its time": lambda d: next(m for m in d["measurements"]
+                                                                 if m.get("value")).update(
+                                                                     value=next(m for m in d["measurements"]
+                                                                                if m.get("value"))["value"] * 1.5),
+            "a gemm in GB/s": lambda d: next(m for m in d["measurements"] if m["kernel"] == "gemm"
+                                             and m.get("value")).update(unit="GB/s"),
+            "a start time of 'yesterday'": lambda d: d.update(created_utc="yesterday"),
+            "a status of 'bogus'": lambda d: d.update(status="bogus")}
+    for what, change in more.items():
+        out.append(Drill(f"results show: a results file with {what}", ["results", "show"], setup=mutated(change)))
+
+    def all_invalid(d: dict) -> None:
+        d["created_utc"] = "2026-12-02T18:00:00Z"
+        for m in d["measurements"]:
+            if m.get("value") is not None:
+                m.update(valid=False, invalid_reasons=[{"code": "spread", "text": "spread 20% of the median"}])
+    out.append(Drill("results diff --fail-above: nothing could be judged", ["results", "diff", "--fail-above", "5%",
+                                                                             str(reference[0])],
+                     expect="custom", setup=mutated(all_invalid),
+                     check=lambda r, f: None if r.code == 1 and "could be judged" in r.stdout + r.stderr
+                     else f"exit {r.code}: {(r.stdout + r.stderr)[-200:]}"))
+    out.append(Drill("report without --out beside a report.html of the user's", ["report"], expect="ok",
+                     setup=lambda f: [(f / "report.html").write_text("my own page") and str(reference[0])],
+                     check=lambda r, f: None if (f / "report.html").read_text() == "my own page"
+                     else "the user's report.html was replaced"))
+    # --- options that cannot apply, and prices that cannot be one card's
+    out.append(Drill("cost: electricity and resale with nothing bought", ["cost", "--rent", "aws:p3.2xlarge",
+                                                                          "--hours-per-month", "10", "--electricity",
+                                                                          "0.5", "--resale", "0.2"]))
+    out.append(Drill("cost: one --gpu-price for two bought cards", ["cost", "--buy", "rtx-3090", "--buy", "rtx-4090",
+                                                                    "--hours-per-month", "10", "--gpu-price", "500"]))
+    bf16 = ("import torch\n\ndef build():\n    return torch.nn.Linear(8, 2).to(torch.bfloat16), "
+            "(torch.randn(4, 8, dtype=torch.bfloat16), torch.randint(0, 2, (4,)))\n")
+    out.append(Drill("size: --precision fp32 for a bfloat16 model", ["size", "--gpus", "rtx-4090", "--precision",
+                                                                     "fp32"],
+                     setup=lambda f: [(f / "bf16.py").write_text(bf16) and str(f / "bf16.py")]))
     tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
 
     def failing_tex(folder: Path) -> list[str]:
