@@ -63,13 +63,19 @@ def test_the_plot_hatches_a_multi_node_figure_as_the_table_marks_it(tmp_path, mo
     assert labels[0].startswith("~") and not labels[1].startswith("~")
 
 
-def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
+def _measured_2080_ti(tmp_path, catalog_id: str):
+    """A results file of one RTX 2080 Ti train_cnn figure (650 samples/s), its probe naming ``catalog_id``."""
     doc = {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
-           "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]},
+           "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": catalog_id}]},
            "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
                              "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
     path = tmp_path / "run.json"
     path.write_text(json.dumps(doc))
+    return path
+
+
+def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
     r = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json")
     assert r.code == 0, r.stderr
     row = r.json()["workloads"][0]
@@ -79,12 +85,7 @@ def test_compare_reads_a_results_file_as_measured(cli, tmp_path):
 
 def test_a_results_file_naming_a_card_this_catalog_does_not_know_is_said_as_report_says_it(cli, tmp_path):
     # the file was read as not in the catalog, as `report` and `recommend` read it, but compare said nothing of it
-    doc = {"schema": "rigbench.results/1", "status": "complete", "created_utc": "2026-01-02T03:04:05Z", "host": "box",
-           "probe": {"gpus": [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti-next"}]},
-           "measurements": [{"kernel": "train_cnn", "device": "cuda:0", "dtype": "float32", "value": 650.0,
-                             "unit": "samples/s", "status": "ok", "valid": True, "params": FULL_CNN}]}
-    path = tmp_path / "run.json"
-    path.write_text(json.dumps(doc))
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti-next")
     note = (f"{path}: probe.gpus[0].catalog_id 'rtx-2080-ti-next' is not a card of this rigbench's catalog (written "
             "by a newer one?): NVIDIA GeForce RTX 2080 Ti is judged as not in the catalog")
     args = ("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32")
