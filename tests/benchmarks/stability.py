@@ -14,6 +14,11 @@ What it reports, against the targets:
   from its idle median is flagged (INVALID), the screen says why in one sentence, and `recommend` judges no check
   from a flagged figure;
 * wall time of each `bench --quick` run (target: under 30 s).
+
+First it times the suite's reference workload without a break for a few seconds and prints the median of every
+half second: how far the machine moves on its own, at the scale of one round of `--quick` (a case's round lasts
+tens of milliseconds, a round of the suite some seconds). A figure cannot hold to 10% on a machine that moves more
+than that on its own.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import time
 from pathlib import Path
 
 from rigbench import results, validity
+from rigbench.bench.conditions import REFERENCE_N
 from rigbench.units import fmt_num
 
 TOLERANCE = 0.10
@@ -182,6 +188,33 @@ def recommend_report(path: Path) -> str:
         f"\n\nchecks judged from a flagged figure: {wrong}; target met: {'yes' if not wrong else 'NO'}")
 
 
+def machine_profile(seconds: float, bucket_s: float = 0.5) -> str:
+    """The reference product timed back to back for ``seconds``: per ``bucket_s``, the median and the 10th / 90th
+    percentile of its per-call time (8 calls a sample, as the suite's reference takes them)."""
+    import torch
+
+    a, b = torch.randn(REFERENCE_N, REFERENCE_N), torch.randn(REFERENCE_N, REFERENCE_N)
+    out = torch.empty(REFERENCE_N, REFERENCE_N)
+    for _ in range(50):                       # thread pool and pages, as the suite warms its reference up
+        torch.mm(a, b, out=out)
+    buckets: dict[int, list[float]] = {}
+    t0 = time.perf_counter()
+    while (now := time.perf_counter()) - t0 < seconds:
+        for _ in range(8):
+            torch.mm(a, b, out=out)
+        buckets.setdefault(int((now - t0) / bucket_s), []).append((time.perf_counter() - now) / 8)
+    rows, medians = [], []
+    for k in sorted(buckets):
+        v = sorted(buckets[k])
+        medians.append(statistics.median(v))
+        rows.append([f"{k * bucket_s:.1f}", str(len(v)), f"{medians[-1] * 1e3:.3f}",
+                     f"{v[len(v) // 10] * 1e3:.3f}", f"{v[(9 * len(v)) // 10] * 1e3:.3f}"])
+    span = (max(medians) - min(medians)) / statistics.median(medians)
+    return table(rows, ["from s", "samples", "median ms", "p10 ms", "p90 ms"]) + (
+        f"\n\nslowest vs fastest {bucket_s:g} s median: {span:.0%} of their median (the suite's limit on the machine's "
+        f"movement: {validity.MAX_DRIFT:.0%})")
+
+
 def _machine(reading: dict) -> list[dict]:
     return validity.machine_reasons(reading.get("machine"))
 
@@ -191,12 +224,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="keep the results files in this folder")
     ap.add_argument("--idle-only", action="store_true", help="only the runs without added load")
+    ap.add_argument("--machine-seconds", type=float, default=12.0,
+                    help="how long to time the reference workload on its own first (0: skip)")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rigbench-stability-"))
     folder.mkdir(parents=True, exist_ok=True)
     cpus = sorted(os.sched_getaffinity(0))
     print(f"machine: {len(cpus)} usable CPUs; load average at start {os.getloadavg()[0]:.2f}, "
           f"{os.getloadavg()[1]:.2f}, {os.getloadavg()[2]:.2f} (1, 5, 15 min)\n")
+    if args.machine_seconds > 0:
+        print(f"## The reference workload ({REFERENCE_N}x{REFERENCE_N}x{REFERENCE_N} float32 product) back to back "
+              f"for {args.machine_seconds:g} s, per half second\n")
+        print(machine_profile(args.machine_seconds) + "\n")
 
     idle, idle_walls = [], []
     for i in range(args.runs):
