@@ -111,6 +111,11 @@ def parse_size(text: str, *, binary: bool, default_unit: str = "G", what: str = 
         who = "" if what == "size" else f" for {what}"
         raise UserError(f"cannot read size {shown(text)}{who}: write it like 16GB, 512GiB or 4TB")
     number, prefix, i, b = m.groups()
+    if i and not prefix:
+        # "24iB" or "24i": the binary "i" belongs to a prefix (GiB, MiB); alone it read as 24 bytes or 24 GiB
+        who = "" if what == "size" else f" for {what}"
+        raise UserError(f"cannot read size {shown(text)}{who}: 'i' goes with a prefix (KiB, MiB, GiB, TiB); "
+                        "write it like 16GB, 512GiB or 4TB")
     if not prefix and not b:
         prefix = default_unit
     base = 1024 if (i or binary) else 1000
