@@ -151,17 +151,26 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
     return value
 
 
+def _scaled(x: float, base: float, units: tuple[str, ...]) -> tuple[float, str]:
+    """``x`` in the first of ``units`` (each ``base`` times the one before) where it is below ``base``, or in the
+    last: (value, unit). The one rule behind :func:`fmt_bytes` and :func:`fmt_flops`; NaN stays in the first unit."""
+    i = 0
+    while i < len(units) - 1 and abs(x) >= base:
+        x /= base
+        i += 1
+    return x, units[i]
+
+
+_BINARY_BYTES = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+_DECIMAL_BYTES = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
 def fmt_bytes(n: float | None, *, binary: bool = True) -> str:
     """Bytes for a person: 25769803776 -> '24.0 GiB' (binary) or '25.8 GB' (decimal)."""
     if n is None:
         return "-"
-    base, units = (1024.0, ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]) if binary else (1000.0, ["B", "kB", "MB", "GB", "TB", "PB"])
-    value = float(n)
-    for unit in units:
-        if abs(value) < base or unit == units[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= base
-    return f"{value:.1f} {units[-1]}"  # pragma: no cover
+    value, unit = _scaled(float(n), 1024.0, _BINARY_BYTES) if binary else _scaled(float(n), 1000.0, _DECIMAL_BYTES)
+    return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def fmt_num(x: float | None, digits: int = 3) -> str:
@@ -205,9 +214,6 @@ _FLOP_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
 def fmt_flops(x: float) -> str:
     """FLOPs in the unit their magnitude fits, 3 significant digits: 256 -> '256 FLOP', 77,824 -> '77.8 kFLOP',
     3.409e12 -> '3.41 TFLOP'."""
-    x = float(f"{float(x):.3g}")           # rounded first: 999.6 is 1 kFLOP, not 1,000 FLOP
-    i = 0
-    while i < len(_FLOP_PREFIXES) - 1 and abs(x) >= 1000:
-        x /= 1000.0
-        i += 1
-    return f"{fmt_num(x)} {_FLOP_PREFIXES[i]}FLOP"
+    # rounded first: 999.6 is 1 kFLOP, not 1,000 FLOP
+    value, prefix = _scaled(float(f"{float(x):.3g}"), 1000.0, _FLOP_PREFIXES)
+    return f"{fmt_num(value)} {prefix}FLOP"
