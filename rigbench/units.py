@@ -151,11 +151,13 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
     return value
 
 
-def _scaled(x: float, base: float, units: tuple[str, ...]) -> tuple[float, str]:
+def _scaled(x: float, base: float, units: tuple[str, ...], shown=None) -> tuple[float, str]:
     """``x`` in the first of ``units`` (each ``base`` times the one before) where it is below ``base``, or in the
-    last: (value, unit). The one rule behind :func:`fmt_bytes` and :func:`fmt_flops`; NaN stays in the first unit."""
+    last: (value, unit). The one rule behind :func:`fmt_bytes` and :func:`fmt_flops`; NaN stays in the first unit.
+    ``shown(value, unit)``: the value as it will be printed, which must be below ``base`` too (1023.96 KiB prints
+    as 1024.0, so it is 1.0 MiB)."""
     i = 0
-    while i < len(units) - 1 and abs(x) >= base:
+    while i < len(units) - 1 and abs(x if shown is None else shown(x, units[i])) >= base:
         x /= base
         i += 1
     return x, units[i]
@@ -169,7 +171,8 @@ def fmt_bytes(n: float | None, *, binary: bool = True) -> str:
     """Bytes for a person: 25769803776 -> '24.0 GiB' (binary) or '25.8 GB' (decimal)."""
     if n is None:
         return "-"
-    value, unit = _scaled(float(n), 1024.0, _BINARY_BYTES) if binary else _scaled(float(n), 1000.0, _DECIMAL_BYTES)
+    base, units = (1024.0, _BINARY_BYTES) if binary else (1000.0, _DECIMAL_BYTES)
+    value, unit = _scaled(float(n), base, units, lambda v, u: round(v, 0 if u == "B" else 1))
     return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
 
 

@@ -295,6 +295,13 @@ def test_bytes_and_flops_share_one_unit_rule():
     assert (fmt_bytes(math.nan), fmt_flops(math.nan), fmt_bytes(math.inf)) == ("nan B", "nan FLOP", "inf PiB")
 
 
+def test_bytes_are_rounded_before_their_unit_is_chosen():
+    # as FLOPs are: 1023.96 KiB printed '1024.0 KiB', 999,999 MB '1000.0 GB', 1023.6 B '1024 B'
+    assert [fmt_bytes(n) for n in (1023.4, 1023.6, 1023.96 * 1024, 1023.94 * 1024)] == [
+        "1023 B", "1.0 KiB", "1.0 MiB", "1023.9 KiB"]
+    assert [fmt_bytes(n, binary=False) for n in (999_999e6, 999.94e9, -999.96e3)] == ["1.0 TB", "999.9 GB", "-1.0 MB"]
+
+
 RNNS = '''
 import torch, torch.nn as nn
 
