@@ -99,6 +99,16 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def taken_by(path: str | os.PathLike) -> str | None:
+    """What stands at ``path`` when it is something other than a regular file ('a symbolic link', 'a directory (a
+    folder)' ...), the link itself and not what it leads to; None when nothing, or a regular file, is there."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
+
+
 def check_output(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
     """Refuse an output path whose last component exists and is not a regular file, or that is written as a folder
     (a trailing ``/``); returns it as a Path.

@@ -21,7 +21,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
-from rigbench.files import check_output, write_text_atomic
+from rigbench.files import check_output, taken_by, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
 from rigbench.results import case_label
@@ -511,9 +511,20 @@ def render(run: Run, sections: list[Section], version: str) -> str:
             "profiles/cloud_prices.csv with their dates.</footer></body></html>\n")
 
 
-def check_out(out: str) -> Path:
+DEFAULT_OUT = "report.html"
+
+
+def check_out(out: str | None) -> Path:
     """Refuse, before any work, a page path that cannot be written: a folder (existing, or written with a trailing
-    ``/``), a missing folder (a mistyped path), a link or device, or a name that does not end in .html."""
+    ``/``), a missing folder (a mistyped path), a link or device, or a name that does not end in .html. ``None``: the
+    default name, :data:`DEFAULT_OUT` here; a file of that name is left alone (:func:`write` moves on to
+    report-2.html), anything else there (a folder, a link) is refused in words that say no --out was given."""
+    if out is None:
+        taken = taken_by(DEFAULT_OUT)
+        if taken is not None:
+            raise UserError(f"the default name {DEFAULT_OUT} is taken here by {taken}; pass --out FILE.html to "
+                            "name the page")
+        out = DEFAULT_OUT
     out_path = Path(out)
     if out_path.is_dir():
         raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")

@@ -75,6 +75,21 @@ def _not_a_folder(folder: Path) -> Path | None:
     return None
 
 
+def _blocked(path: Path) -> str:
+    """What to say of a file standing where a results folder should be, in the words every command uses."""
+    return f"{path} is a file, not a folder; move it away (or set {files.DATA_DIR_ENV} to another folder)"
+
+
+def check_data_folder() -> None:
+    """A ``UserError`` when a file stands where the per-user results folder (:func:`rigbench.results.results_dir`)
+    or a folder above it should be: no run of yours can be found there and ``rigbench bench`` cannot write one, so
+    a list without them would hide the fault."""
+    folder = results.results_dir()
+    blocked = _not_a_folder(folder)
+    if blocked is not None:
+        raise UserError(f"cannot read your runs in {folder}: {_blocked(blocked)}")
+
+
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.samefile(b)
@@ -138,9 +153,8 @@ def resolve(arg: str, cwd=None) -> Run:
         blocked = next((b for f, origin in folders(cwd) if origin == "yours" for b in [_not_a_folder(f)] if b), None)
         if blocked is not None:
             # "run rigbench bench first" would not help: it cannot write its runs there either
-            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {blocked} is a file, not a "
-                            f"folder; move it away (or set {files.DATA_DIR_ENV} to another folder), or give a results "
-                            "file's path")
+            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {_blocked(blocked)}, or "
+                            "give a results file's path")
         raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
                         "first, or give a results file's path")
     if arg == LATEST:

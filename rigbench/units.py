@@ -111,6 +111,11 @@ def parse_size(text: str, *, binary: bool, default_unit: str = "G", what: str = 
         who = "" if what == "size" else f" for {what}"
         raise UserError(f"cannot read size {shown(text)}{who}: write it like 16GB, 512GiB or 4TB")
     number, prefix, i, b = m.groups()
+    if i and not prefix:
+        # "24iB" or "24i": the binary "i" belongs to a prefix (GiB, MiB); alone it read as 24 bytes or 24 GiB
+        who = "" if what == "size" else f" for {what}"
+        raise UserError(f"cannot read size {shown(text)}{who}: 'i' goes with a prefix (KiB, MiB, GiB, TiB); "
+                        "write it like 16GB, 512GiB or 4TB")
     if not prefix and not b:
         prefix = default_unit
     base = 1024 if (i or binary) else 1000
@@ -146,17 +151,29 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
     return value
 
 
+def _scaled(x: float, base: float, units: tuple[str, ...], shown=None) -> tuple[float, str]:
+    """``x`` in the first of ``units`` (each ``base`` times the one before) where it is below ``base``, or in the
+    last: (value, unit). The one rule behind :func:`fmt_bytes` and :func:`fmt_flops`; NaN stays in the first unit.
+    ``shown(value, unit)``: the value as it will be printed, which must be below ``base`` too (1023.96 KiB prints
+    as 1024.0, so it is 1.0 MiB)."""
+    i = 0
+    while i < len(units) - 1 and abs(x if shown is None else shown(x, units[i])) >= base:
+        x /= base
+        i += 1
+    return x, units[i]
+
+
+_BINARY_BYTES = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+_DECIMAL_BYTES = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
 def fmt_bytes(n: float | None, *, binary: bool = True) -> str:
     """Bytes for a person: 25769803776 -> '24.0 GiB' (binary) or '25.8 GB' (decimal)."""
     if n is None:
         return "-"
-    base, units = (1024.0, ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]) if binary else (1000.0, ["B", "kB", "MB", "GB", "TB", "PB"])
-    value = float(n)
-    for unit in units:
-        if abs(value) < base or unit == units[-1]:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= base
-    return f"{value:.1f} {units[-1]}"  # pragma: no cover
+    base, units = (1024.0, _BINARY_BYTES) if binary else (1000.0, _DECIMAL_BYTES)
+    value, unit = _scaled(float(n), base, units, lambda v, u: round(v, 0 if u == "B" else 1))
+    return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def fmt_num(x: float | None, digits: int = 3) -> str:
@@ -200,9 +217,6 @@ _FLOP_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
 def fmt_flops(x: float) -> str:
     """FLOPs in the unit their magnitude fits, 3 significant digits: 256 -> '256 FLOP', 77,824 -> '77.8 kFLOP',
     3.409e12 -> '3.41 TFLOP'."""
-    x = float(f"{float(x):.3g}")           # rounded first: 999.6 is 1 kFLOP, not 1,000 FLOP
-    i = 0
-    while i < len(_FLOP_PREFIXES) - 1 and abs(x) >= 1000:
-        x /= 1000.0
-        i += 1
-    return f"{fmt_num(x)} {_FLOP_PREFIXES[i]}FLOP"
+    # rounded first: 999.6 is 1 kFLOP, not 1,000 FLOP
+    value, prefix = _scaled(float(f"{float(x):.3g}"), 1000.0, _FLOP_PREFIXES)
+    return f"{fmt_num(value)} {prefix}FLOP"

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_user_error, run_cli
 from rigbench import catalog
 from rigbench.errors import UserError
 
@@ -217,3 +217,23 @@ def test_gpus_says_how_many_cards_max_price_left_out_for_having_no_launch_price(
     assert r.code == 0 and f"left out {len(unpriced)} cards without a launch price ({unpriced[0].id}, " in r.stderr
     assert len(r.json()["gpus"]) == len(catalog.load_catalog()) - len(unpriced)
     assert run_cli("gpus", "--arch", "kepler").stderr == ""
+
+
+def test_gpus_min_memory_reads_the_catalog_gb_and_refuses_a_lone_binary_i():
+    # the memory column is GB as spec sheets write it, which for GPU memory are binary (24 GB GDDR6X is 24 GiB):
+    # a bare number, GB and GiB are one reading, and the help says so
+    def ids(size):
+        r = run_cli("gpus", "--min-memory", size, "--json")
+        assert r.code == 0, r.stderr
+        return [g["id"] for g in r.json()["gpus"]]
+
+    at_least_24 = [g.id for g in CARDS if g.memory_gb >= 24]
+    assert "rtx-4090" in at_least_24 and "rtx-3080" not in at_least_24
+    assert ids("24") == ids("24GB") == ids("24GiB") == ids(" 24 gb ") == at_least_24
+    assert "rtx-4090" not in ids("25GB")
+    help_text = " ".join(run_cli("gpus", "--help").stdout.split())
+    assert "a bare number is GB" in help_text and "24, 24GB and 24GiB" in help_text
+    # 'i' without a prefix read as bytes ('24iB': 24 bytes, every card) or as GiB ('24i')
+    for size in ("24iB", "24i"):
+        assert_user_error(run_cli("gpus", "--min-memory", size), f"cannot read size '{size}' for --min-memory",
+                          "'i' goes with a prefix")

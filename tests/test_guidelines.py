@@ -697,6 +697,11 @@ def test_units_as_people_type_them(text, field, expected):
 def test_16000mb_of_ram_is_16_gb_and_931gib_of_disk_is_1_tb():
     ram = check("laptop", "laptop.ram", spec("ram=16000MB,gpu=rtx-2070"))
     assert ram.status == "pass" and "decimal" in ram.why
+    assert "(typed as 16.0 GB in decimal units" in ram.why
+    # printed by the byte formatter, not :g ('1e-06 GB', '16.3845 GB')
+    assert "(typed as 1.0 kB in decimal units" in check("laptop", "laptop.ram", spec("ram=1kB,gpu=rtx-2070")).why
+    assert "(typed as 16.4 GB in decimal units" in check("laptop", "laptop.ram", spec("ram=16384.5MB,gpu=rtx-2070")).why
+    assert "(typed as 1.0 TB in decimal units" in check("laptop", "laptop.ram", spec("ram=999999MB,gpu=rtx-2070")).why
     assert status("laptop", "laptop.ram", "ram=15000MB,gpu=rtx-2070") == "fail"
     disk = check("laptop", "laptop.storage", spec("disk=931GiB,gpu=rtx-2070"))
     assert disk.status == "pass" and "nearest" in disk.why          # 931.5 GiB reaches 10**12 bytes

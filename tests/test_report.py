@@ -305,6 +305,26 @@ def test_a_page_the_user_did_not_name_never_replaces_a_file_already_there(tmp_pa
     assert not (tmp_path / "report-3.html").exists()
 
 
+
+@pytest.mark.parametrize("kind", ["folder", "link to a page", "link to nowhere"])
+def test_a_default_name_taken_by_a_folder_or_link_is_named_as_the_default(tmp_path, kind):
+    # the refusal read "--out report.html is a folder", of an --out that was never given
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    taken = tmp_path / "report.html"
+    if kind == "folder":
+        taken.mkdir()
+    else:
+        (tmp_path / "page.html").write_text("my own page")
+        taken.symlink_to(tmp_path / ("page.html" if kind == "link to a page" else "nowhere.html"))
+    r = run_cli("report", str(run), cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    what = "a directory (a folder)" if kind == "folder" else "a symbolic link"
+    assert_user_error(r, f"the default name report.html is taken here by {what}", "pass --out FILE.html")
+    assert "--out report.html" not in r.stderr
+    assert not list(tmp_path.glob("report-*.html"))
+    assert taken.is_dir() if kind == "folder" else taken.is_symlink()
+    assert kind == "folder" or (tmp_path / "page.html").read_text() == "my own page"
+
+
 def _cost_text(page: Path) -> str:
     """The cost section of a page as a person reads it: its words, without tags or images."""
     text = page.read_text(encoding="utf-8")

@@ -530,6 +530,21 @@ def test_a_data_folder_that_is_a_file_is_named_not_taken_for_no_runs(tmp_path):
                       "move it away (or set RIGBENCH_DATA_DIR to another folder)")
     assert "rigbench bench" not in r.stderr
 
+
+def test_results_list_names_a_data_folder_that_is_a_file_as_show_does(tmp_path):
+    # it listed the reference runs alone, exit 0, with no word of the file where the user's runs should be
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "rigbench").write_text("x")
+    blocked = tmp_path / "share" / "rigbench"
+    for env in ({"XDG_DATA_HOME": str(tmp_path / "share")}, {"RIGBENCH_DATA_DIR": str(blocked)},
+                {"RIGBENCH_DATA_DIR": str(blocked / "below")}):
+        for fmt in ((), ("--json",), ("--format", "csv")):
+            r = run_cli("results", "list", *fmt, cwd=tmp_path, env=env)
+            assert_user_error(r, "cannot read your runs in ", f"{blocked} is a file, not a folder",
+                              "move it away (or set RIGBENCH_DATA_DIR to another folder)")
+    # the folder there: the list as before
+    assert run_cli("results", "list", "--json", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "data")}).code == 0
+
 def test_help_examples_name_reference_runs_that_exist():
     names = set()
     for args in (("results", "--help"), ("results", "diff", "--help"), ("report", "--help")):

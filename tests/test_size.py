@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
@@ -10,7 +12,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices
 from rigbench.size import demand, load, plan
-from rigbench.units import fmt_flops, fmt_params
+from rigbench.units import fmt_bytes, fmt_flops, fmt_params
 
 TINY = str(REPO / "docs" / "examples" / "tiny_model.py")
 
@@ -278,6 +280,26 @@ def test_counts_are_shown_in_a_unit_that_fits_their_size(cli, tmp_path):
     r = cli("size", path, "--gpus", "rtx-3090")
     assert r.code == 0, r.stderr
     assert "18 parameters," in r.stdout and "per step 256 FLOP of tensor work" in r.stdout
+
+
+def test_bytes_and_flops_share_one_unit_rule():
+    # one helper picks the unit of both: bytes keep their one decimal (none for plain bytes), FLOPs their 3
+    # significant digits, each past its last unit stays in it, and NaN stays in the first
+    assert [fmt_bytes(n) for n in (0, 1023, 1024, 1536, 25_769_803_776, 2**60, -2048)] == [
+        "0 B", "1023 B", "1.0 KiB", "1.5 KiB", "24.0 GiB", "1024.0 PiB", "-2.0 KiB"]
+    assert [fmt_bytes(n, binary=False) for n in (999, 1000, 25_769_803_776, 10**12, 2**60)] == [
+        "999 B", "1.0 kB", "25.8 GB", "1.0 TB", "1152.9 PB"]
+    assert [fmt_flops(x) for x in (0, -5e6, 1e21, 1e25)] == ["0 FLOP", "-5.00 MFLOP", "1,000 EFLOP",
+                                                           "10,000,000 EFLOP"]
+    assert fmt_bytes(None) == "-"
+    assert (fmt_bytes(math.nan), fmt_flops(math.nan), fmt_bytes(math.inf)) == ("nan B", "nan FLOP", "inf PiB")
+
+
+def test_bytes_are_rounded_before_their_unit_is_chosen():
+    # as FLOPs are: 1023.96 KiB printed '1024.0 KiB', 999,999 MB '1000.0 GB', 1023.6 B '1024 B'
+    assert [fmt_bytes(n) for n in (1023.4, 1023.6, 1023.96 * 1024, 1023.94 * 1024)] == [
+        "1023 B", "1.0 KiB", "1.0 MiB", "1023.9 KiB"]
+    assert [fmt_bytes(n, binary=False) for n in (999_999e6, 999.94e9, -999.96e3)] == ["1.0 TB", "999.9 GB", "-1.0 MB"]
 
 
 RNNS = '''

@@ -11,7 +11,10 @@ from rigbench.units import fmt_num, parse_size, parse_usd
 @click.command(name="gpus")
 @click.argument("names", nargs=-1, metavar="[CARD]...")
 @click.option("--arch", "arch", default=None, help="Only this architecture (kepler, pascal, volta, turing, ampere, ada, hopper, blackwell).")
-@click.option("--min-memory", default=None, help="Only cards with at least this much memory, e.g. 16GB.")
+@click.option("--min-memory", default=None,
+              help="Only cards with at least this much memory, in the GB of the memory column: a bare number is GB, "
+                   "and GPU memory is sold in binary units, so 24, 24GB and 24GiB all mean a 24 GB card's memory "
+                   "(e.g. 16GB).")
 @click.option("--max-price", default=None, help="Only cards with a launch price up to this, e.g. 1500 or $1,500.")
 @click.option("--json", "as_json", is_flag=True, help="Print one rigbench.gpus/1 JSON document.")
 def command(names, arch, min_memory, max_price, as_json):
@@ -40,6 +43,7 @@ def command(names, arch, min_memory, max_price, as_json):
             if note and note not in taken:
                 taken.append(note)
         report.echo_notes(taken)
+    # binary, as the catalog counts a card's memory (Gpu.memory_bytes): --min-memory 24GB keeps the 24 GB cards
     min_bytes = None if min_memory is None else parse_size(min_memory, binary=True, what="--min-memory")
     limit = None if max_price is None else parse_usd(max_price, what="--max-price")
     cards = catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes, max_launch_price_usd=limit)

@@ -13,14 +13,12 @@ from rigbench.errors import UserError
 from rigbench.units import shown
 
 
-DEFAULT_OUT = "report.html"
-
-
 @click.command(name="report")
 @click.argument("runs", nargs=-1)
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=True),
               help="The HTML file to write (a name ending in .html or .htm); an existing file of that name is "
-                   "replaced. Default: report.html here, or report-2.html ... when that name is taken.")
+                   "replaced. Default: report.html here, or report-2.html ... when a file has that name (a folder or link "
+                   "of that name is refused: give --out).")
 @click.option("--gpus", default=None, metavar="NAME[,NAME]",
               help="Catalog cards to predict beside this machine (default: gtx-1080-ti,rtx-2080-ti,rtx-3090,"
                    "rtx-4090).")
@@ -52,7 +50,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
       rigbench report my-run.json vm-amd-epyc-2vcpu-20261202T170550Z.json --gpus rtx-3060,rtx-4090
     """
 
-    out_path = html_report.check_out(DEFAULT_OUT if out is None else out)
+    out_path = html_report.check_out(out)
     chosen = runs_mod.resolve_all(runs or ("latest",))
     this = chosen[0]
     found, skipped = runs_mod.find_runs()

@@ -65,6 +65,7 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
 # ---------------------------------------------------------------- list
 
 def _list(fmt: str) -> None:
+    runs_mod.check_data_folder()
     found, skipped = runs_mod.find_runs()
     summaries = [runs_mod.summary(r) for r in found]
     if fmt == "json":
