@@ -548,6 +548,28 @@ def test_results_that_change_nothing_say_so():
     assert said[0].endswith("it stays predicted from the catalog")
 
 
+# ---------------------------------------------------------------------------------------------- ties
+
+
+def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_it():
+    """RTX 3090 (Ampere) against RTX 4090 (Ada), ResNet-50, 120 h/month: the 4090 costs 16.7 USD less over 24 months
+    (1,025.7 against 1,042.5). Their hours are the same work over their speeds, so what the model can move is the
+    ratio of those speeds: its band is model.ratio_uncertainty, the MAE of the 5 published Ada x Ampere pairs,
+    3.2%, which moves the hour-priced costs (218.3 + 261.0 USD of electricity) by up to 15.2 USD: not a tie. The
+    larger of the two cards' own bands (6.4%, each measured against other partners) moved them by 30.8 USD and
+    called it one."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=120))
+    a, b = rep.buys
+    band = model.ratio_uncertainty(catalog.resolve("rtx-3090"), catalog.resolve("rtx-4090"), "resnet50")
+    assert rep.speed_band(a, b) == band and band["pairs"] == 5
+    assert band["fraction"] == pytest.approx(0.03176, abs=1e-5)
+    rec = rep.recommendation()
+    assert rec.startswith("buy rtx-4090: 16.7 USD cheaper than buying rtx-3090") and "a tie" not in rec
+    rec = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=100)).recommendation()
+    assert ("(a tie: inside the +-3% error of the predicted speed ratio, which moves the hour-priced costs by up to "
+            "12.7 USD)") in rec
+
+
 # ---------------------------------------------------------------------------------------------- more hours than a month
 
 

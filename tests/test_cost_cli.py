@@ -283,8 +283,9 @@ def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp
 
 def test_two_bought_cards_a_few_dollars_apart_are_a_tie_by_the_buy_or_rent_rule(tmp_path):
     """RTX 3090 against RTX 4090, nothing rented: the verdict says by how much one wins, and calls it a tie when the
-    difference is inside what the model's speed error moves (the rule buy-against-rent uses). At 80 h/month they are
-    2.47 USD apart against up to 20.5 USD of error; at 40 h/month 11.8 USD apart against 10.3: not a tie."""
+    difference is inside what the model's error on their speed ratio moves (the rule buy-against-rent uses). At 80
+    h/month they are 2.47 USD apart against up to 10.1 USD of error; at 40 h/month 11.8 USD apart against 5.1: not a
+    tie."""
     env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
     args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--json")
     r = run_cli(*args, "--hours-per-month", "80", env=env)

@@ -203,22 +203,36 @@ class CostReport:
         pool = [o for o in self.options if o.kind == best.kind and o.feasible and o is not best]
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
-    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
-        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
-        hours = samples / speed, so an error of +-u on speed moves each option's hour-priced cost (instance hours,
-        electricity) by up to u x that cost; purchase and resale do not move. Else ''."""
-        bands = []
+    def speed_band(self, a: CostOption, b: CostOption) -> dict | None:
+        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}), by the rule
+        ``rigbench compare`` uses for the ratio of two devices (docs/model.md, "Uncertainty"): the band of that ratio,
+        :func:`rigbench.model.ratio_uncertainty`, when both speeds are catalog predictions; the predicted one's own
+        band (:func:`rigbench.model.uncertainty`) when the other is measured, which carries no model error; None when
+        neither is predicted. Every option's hours are the same work over its speed, so this is the band of their
+        hours' ratio too."""
+        gpus = []
         for o in (a, b):
             if "predicted" in str(o.throughput_source):
                 gpu = catalog.find(o.gpu_id)
                 if gpu is not None:
-                    bands.append(model.uncertainty(gpu, self.assumptions["workload"])["fraction"])
-        if not bands:
+                    gpus.append(gpu)
+        workload = self.assumptions["workload"]
+        if len(gpus) == 2:
+            return model.ratio_uncertainty(gpus[0], gpus[1], workload)
+        return model.uncertainty(gpus[0], workload) if gpus else None
+
+    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
+        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
+        speed (:meth:`speed_band`) can move: hours = samples / speed, so an error of +-u on it moves each option's
+        hour-priced cost (instance hours, electricity) by up to u x that cost; purchase and resale do not move.
+        Else ''."""
+        u = self.speed_band(a, b)
+        if u is None:
             return ""
-        band = max(bands)
+        band = u["fraction"]
         movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
-        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed, which moves the hour-priced costs by "
-                f"up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
+        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed ratio, which moves the hour-priced "
+                f"costs by up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
 
     def notes(self) -> list[str]:
         """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
