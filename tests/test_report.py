@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
-from rigbench import html_report, plots
+from rigbench import catalog, cost, html_report, model, plots
 from rigbench import runs
+from rigbench.comparison import build_comparison
 from rigbench.probe import probe
 from test_results_cli import craft_run, killed_run
 
@@ -358,3 +359,24 @@ def test_the_runs_compared_with_are_named_by_what_they_are(tmp_path):
     assert s.title == "This run against your other runs and the reference runs"
     assert "a reference run (results/reference/). " in "".join(s.body)
     assert html_report.reference_section(this, [ref]).title == "This run against the reference runs"
+
+
+def test_the_cost_band_is_the_band_of_the_speed_ratio_that_compare_and_cost_use(tmp_path):
+    """The rented line's band is the error of its speed relative to the bought card: a ratio of two predictions, so
+    its band is model.ratio_uncertainty, as rigbench compare gives a ratio and rigbench cost judges a tie. RTX 2080 Ti
+    (Turing) against aws:p3.2xlarge (a V100, Volta) on ResNet-50: the MAE of the 7 published Turing x Volta pairs,
+    6.7%, not the larger of the two cards' own bands (the V100's 9.3%), which the page said before."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    opts = html_report.Options(buy="rtx-2080-ti", rent="aws:p3.2xlarge")
+    section = html_report.cost_section(run, opts)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", "".join(section.body)))
+                    ).split())
+    band = model.ratio_uncertainty(catalog.resolve("rtx-2080-ti"), catalog.resolve("tesla-v100-sxm2-16gb"), "resnet50")
+    assert band["fraction"] == pytest.approx(0.0668, abs=1e-4) and band["pairs"] == 7
+    rep = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=80))
+    assert rep.speed_band(rep.buys[0], rep.rents[0]) == band
+    row = build_comparison(["rtx-2080-ti", "tesla-v100-sxm2-16gb"], ["resnet50"], ["amp"])["workloads"][0]
+    assert row["ratio_band"]["tesla-v100-sxm2-16gb"] == pytest.approx(band["fraction"])
+    assert ("the error of that ratio (6.7%, validation MAE of the 7 published pairs of turing x volta on conv; the band "
+            "rigbench compare and rigbench cost give it)") in text
+    assert "larger of" not in text
