@@ -380,3 +380,19 @@ def test_the_cost_band_is_the_band_of_the_speed_ratio_that_compare_and_cost_use(
     assert ("the error of that ratio (6.7%, validation MAE of the 7 published pairs of turing x volta on conv; the band "
             "rigbench compare and rigbench cost give it)") in text
     assert "larger of" not in text
+
+
+def test_the_cost_warnings_name_no_column_the_table_beside_them_lacks(tmp_path):
+    """An 8-GPU instance rented: the warning that multi-GPU options assume data-parallel training pointed to a
+    'scaling' column, which rigbench cost's table has and the page's table (option, kind, throughput, source,
+    h/month, USD/h, total USD) does not: the page shows the efficiency in 'source'."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    section = html_report.cost_section(run, html_report.Options(buy="rtx-4090", rent="lambda:gpu_8x_v100"))
+    body = "".join(section.body)
+    header = re.findall(r"<th[^>]*>([^<]*)</th>", body)
+    assert header == ["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"]
+    warnings = [html.unescape(w) for w in re.findall(r'<p class="warn">(.*?)</p>', body)]
+    multi = [w for w in warnings if "multi-GPU option(s) assume the job trains data-parallel" in w]
+    assert len(multi) == 1 and "(predicted efficiency 98%)" in multi[0]
+    assert "column" not in multi[0] and "'scaling'" not in multi[0]
+    assert "rigbench.scaling: efficiency 0.98" in html.unescape(body)    # where the page shows it

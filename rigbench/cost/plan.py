@@ -507,8 +507,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
         lo, hi = (f"{min(effs):.0%}", f"{max(effs):.0%}") if effs else ("", "")
         span = f" (predicted efficiency {lo}-{hi})" if lo != hi else f" (predicted efficiency {lo})" if effs else ""
+        # no column named: rigbench cost's table shows the efficiency as 'scaling', rigbench report's in 'source'
         warnings.append(f"{len(multi)} multi-GPU option(s) assume the job trains data-parallel on all their GPUs"
-                        f"{span}, column 'scaling'; a job that runs on one GPU pays for the idle ones")
+                        f"{span}; a job that runs on one GPU pays for the idle ones")
     assumptions = {
         "months": req.months,
         "workload": req.workload,
