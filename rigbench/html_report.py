@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rigbench import catalog, cost, guidelines, model, plots
@@ -372,6 +372,11 @@ def cost_section(run: Run, opts: Options) -> Section:
         return s
     b = rep.buys[0]
     r = rep.rents[0] if opts.rent else rep.cheapest("rent")
+    if r is not None and len(rep.rents) > 1:
+        # the table shows the bought card and this one instance: its warnings (how many multi-GPU options, whose
+        # prices are dated by the day they were read) speak of those two, not of every instance looked through
+        rep = cost.compare(replace(req, rent=[r.name]))
+        b, r = rep.buys[0], rep.rents[0]
     if r is None or not b.feasible:
         # as rigbench cost says it: options one machine cannot run within a month take no part in the verdict and
         # have no break-even to draw; the notes say how many machines each would take

@@ -396,3 +396,21 @@ def test_the_cost_warnings_name_no_column_the_table_beside_them_lacks(tmp_path):
     assert len(multi) == 1 and "(predicted efficiency 98%)" in multi[0]
     assert "column" not in multi[0] and "'scaling'" not in multi[0]
     assert "rigbench.scaling: efficiency 0.98" in html.unescape(body)    # where the page shows it
+
+
+def test_the_cost_warnings_speak_of_the_two_options_the_table_shows(tmp_path):
+    """With no --rent the page looks through every instance for the cheapest, and showed the warnings of all of them
+    beside a table of two rows ('11 multi-GPU option(s)', the dates of three providers' prices): they are the
+    warnings of the bought card and the instance shown, and the verdict is the same."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    section = html_report.cost_section(run, html_report.Options(buy="rtx-4090"))
+    body = html.unescape("".join(section.body))
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(buy|rent)</td>", body)
+    assert [kind for _, kind in rows] == ["buy", "rent"]
+    rented = rows[1][0]
+    everything = cost.compare(cost.CostRequest(buy=["rtx-4090"], rent=["all"], hours_per_month=80))
+    assert everything.cheapest("rent").name == rented
+    alone = cost.compare(cost.CostRequest(buy=["rtx-4090"], rent=[rented], hours_per_month=80))
+    warnings = re.findall(r'<p class="warn">(.*?)</p>', body)
+    assert warnings == alone.warnings != everything.warnings
+    assert alone.recommendation() == everything.recommendation() in body
