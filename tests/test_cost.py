@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -388,6 +388,25 @@ def test_stale_prices_warn():
     assert rep.prices_stale
     assert "days old" in rep.warnings[0]
     assert rep.to_doc()["prices_stale"] is True
+
+
+def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
+    """The same list, 352 days old, with only a card bought: no rented price is in the answer, so neither its date nor
+    its age is (JSON keeps the keys, null; prices_stale false); with an instance rented beside the card, both are."""
+    req = cost.CostRequest(buy=["card-a"], hours_per_month=10, months=1,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert not rep.prices_stale and not any("days old" in w for w in rep.warnings)
+    assert {k: doc[k] for k in ("prices_date", "prices_source", "prices_origin", "prices_age_days", "prices_stale")} \
+        == {"prices_date": None, "prices_source": None, "prices_origin": None, "prices_age_days": None,
+            "prices_stale": False}
+    assert doc["assumptions"]["prices_date"] is None
+    rep = cost.compare(replace(req, rent=["test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
+                       ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (list dated 2024-01-15")
+    assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
 
 
 @pytest.mark.parametrize("kw, fragment", [

@@ -105,6 +105,19 @@ def test_stale_price_list_warns_visibly(tmp_path):
     assert "warning: prices are" in r.stderr
 
 
+def test_nothing_rented_shows_no_cloud_price_date_nor_its_age():
+    """Two cards bought, nothing rented: the answer uses no price of the cloud list, so the screen has no 'Prices
+    dated' line and no stale-price warning, and the JSON's prices_* keys are null (prices_stale false)."""
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--hours-per-month", "80")
+    r = run_cli(*args)
+    assert r.code == 0, r.stderr
+    assert "Prices dated" not in r.stdout and "days old" not in r.stdout and "WARNING" not in r.stdout
+    r = run_cli(*args, "--json")
+    doc = json.loads(r.stdout)
+    assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == (None, None, False)
+    assert doc["warnings"] == [] and "warning" not in r.stderr
+
+
 def test_break_even_hours_api_is_where_the_lines_cross():
     """break_even_hours(card, instance, months) is in hours/month on the card: at that usage both options cost the same."""
     be = cost.break_even_hours("gtx-1080-ti", "aws:g4dn.xlarge", 24)

@@ -492,7 +492,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                    "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
         ))
 
-    if prices.is_stale(own.stale_after_days, today):
+    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
+    # nobody's concern
+    if instances and prices.is_stale(own.stale_after_days, today):
         warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
                            f"{own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
     fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
@@ -537,7 +539,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
-        "prices_date": prices.date.isoformat(),
+        "prices_date": prices.date.isoformat() if instances else None,
     }
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
 

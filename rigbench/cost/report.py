@@ -149,7 +149,9 @@ class CostReport:
 
     @property
     def prices_stale(self) -> bool:
-        return self.prices.is_stale(self.stale_after_days, self.today)
+        """Whether a rented price in the answer comes from a list older than ``stale_after_days``; False with nothing
+        rented, where no price of the list is used."""
+        return bool(self.rents) and self.prices.is_stale(self.stale_after_days, self.today)
 
     def recommendation(self) -> str:
         best = self.cheapest()
@@ -286,12 +288,13 @@ class CostReport:
                 "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
                 "price_date": o.price_date, **o.extra,
             })
+        rented = bool(self.rents)    # the cloud price list is in the answer only through a rented option
         return {
             "schema": SCHEMA,
-            "prices_date": self.prices.date.isoformat(),
-            "prices_source": self.prices.source,
-            "prices_origin": self.prices.origin,
-            "prices_age_days": self.prices.age_days(self.today),
+            "prices_date": self.prices.date.isoformat() if rented else None,
+            "prices_source": self.prices.source if rented else None,
+            "prices_origin": self.prices.origin if rented else None,
+            "prices_age_days": self.prices.age_days(self.today) if rented else None,
             "prices_stale": self.prices_stale,
             "months": self.months,
             "work": {
