@@ -180,7 +180,7 @@ class CostReport:
                         else "buying wins at any usage")
             return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
                     f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
-                    f"{crossing}; {self._drivers()}")
+                    f"{crossing}{self._against_next_card(best)}; {self._drivers()}")
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
@@ -222,6 +222,16 @@ class CostReport:
         if len(gpus) == 2:
             return model.ratio_uncertainty(gpus[0], gpus[1], workload)
         return model.uncertainty(gpus[0], workload) if gpus else None
+
+    def _against_next_card(self, best: CostOption) -> str:
+        """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
+        is: the margin between the bought cards, judged by the same rule as with nothing rented; else ''."""
+        runner_up = self._runner_up(best)
+        if runner_up is None:
+            return ""
+        saving = runner_up.total_usd - best.total_usd
+        return (f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}"
+                f"{self._tie(best, runner_up, saving)}")
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
         """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
