@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rigbench import catalog, cost, guidelines, model, plots
@@ -353,14 +353,6 @@ def _default_buy(run: Run, opts: Options) -> str:
     return opts.gpus[-1] if opts.gpus else "rtx-4090"
 
 
-def _uncertainty(gpu_id: str, opts: Options) -> float | None:
-    try:
-        gpu = catalog.resolve(gpu_id)
-    except UserError:
-        return None
-    return predicted(model.capability_from_gpu(gpu), opts.workload, opts.precision)[0].uncertainty
-
-
 def cost_section(run: Run, opts: Options) -> Section:
     s = Section("cost", "Buy or rent: cost and break-even")
     buy = _default_buy(run, opts)
@@ -380,6 +372,11 @@ def cost_section(run: Run, opts: Options) -> Section:
         return s
     b = rep.buys[0]
     r = rep.rents[0] if opts.rent else rep.cheapest("rent")
+    if r is not None and len(rep.rents) > 1:
+        # the table shows the bought card and this one instance: its warnings (how many multi-GPU options, whose
+        # prices are dated by the day they were read) speak of those two, not of every instance looked through
+        rep = cost.compare(replace(req, rent=[r.name]))
+        b, r = rep.buys[0], rep.rents[0]
     if r is None or not b.feasible:
         # as rigbench cost says it: options one machine cannot run within a month take no part in the verdict and
         # have no break-even to draw; the notes say how many machines each would take
@@ -388,10 +385,11 @@ def cost_section(run: Run, opts: Options) -> Section:
             s.note(n)
         return s
     ref = rep.work.reference_throughput_per_s
-    # The instance's hours for the same work scale with its predicted speed relative to the bought card: the larger
-    # of the two predictions' uncertainties (each a validation error of predicted speed-ups) is the band of its cost.
-    errs = [_uncertainty(o.gpu_id, opts) for o in (b, r)]
-    err = max((e for e in errs if e is not None), default=0.0)
+    # The instance's hours for the same work scale with its predicted speed relative to the bought card: the band
+    # of that ratio, by the one rule rigbench cost judges a tie with and rigbench compare gives a ratio
+    # (rigbench.model.ratio_uncertainty; docs/model.md "Uncertainty"), is the band of its cost.
+    speed_band = rep.speed_band(b, r)
+    err = speed_band["fraction"] if speed_band else 0.0
     crossing = rep.break_even(b, r)
     top = max(opts.hours_per_month * 2, (crossing or 0) * 1.6, 10.0)
     hours = [top * i / 60 for i in range(61)]
@@ -412,10 +410,11 @@ def cost_section(run: Run, opts: Options) -> Section:
                                   crossing=crossing, crossing_range=band, chosen=opts.hours_per_month),
                 "total cost of buying against renting, by hours per month",
                 f"Total cost over {opts.months:g} months against hours of work per month on {where}. Buying: "
-                f"purchase minus resale, then electricity; renting: instance hours for the same work. Band: the "
-                f"rented instance's speed relative to {b.name} is predicted; the prediction's uncertainty "
-                f"({_pct(err)}, the larger of the two cards' validation errors) moves its hours and so its cost. "
-                "Dot: the break-even point."))
+                f"purchase minus resale, then electricity; renting: instance hours for the same work. "
+                + (f"Band: the rented instance's speed relative to {b.name} is predicted; the error of that ratio "
+                   f"({_pct(err)}, {speed_band['basis']}; the band rigbench compare and rigbench cost give it) moves "
+                   f"its hours and so its cost. " if speed_band else "No band: neither speed is predicted. ")
+                + "Dot: the break-even point."))
     s.note(rep.recommendation())
     if crossing is not None:
         lo, hi = band

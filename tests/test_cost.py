@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -390,6 +390,25 @@ def test_stale_prices_warn():
     assert rep.to_doc()["prices_stale"] is True
 
 
+def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
+    """The same list, 352 days old, with only a card bought: no rented price is in the answer, so neither its date nor
+    its age is (JSON keeps the keys, null; prices_stale false); with an instance rented beside the card, both are."""
+    req = cost.CostRequest(buy=["card-a"], hours_per_month=10, months=1,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert not rep.prices_stale and not any("days old" in w for w in rep.warnings)
+    assert {k: doc[k] for k in ("prices_date", "prices_source", "prices_origin", "prices_age_days", "prices_stale")} \
+        == {"prices_date": None, "prices_source": None, "prices_origin": None, "prices_age_days": None,
+            "prices_stale": False}
+    assert doc["assumptions"]["prices_date"] is None
+    rep = cost.compare(replace(req, rent=["test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
+                       ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (list dated 2024-01-15")
+    assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
+
+
 @pytest.mark.parametrize("kw, fragment", [
     (dict(buy=["card-a"], hours_per_month=-1), "--hours-per-month"),
     (dict(buy=["card-a"], hours_per_month=10, months=0), "--months"),
@@ -546,6 +565,28 @@ def test_results_that_change_nothing_say_so():
     said = [w for w in rep.warnings if w.startswith("--results changes nothing for rtx-2080-ti")]
     assert len(said) == 1 and "no published typical gemm fraction for turing amp" in said[0]
     assert said[0].endswith("it stays predicted from the catalog")
+
+
+# ---------------------------------------------------------------------------------------------- ties
+
+
+def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_it():
+    """RTX 3090 (Ampere) against RTX 4090 (Ada), ResNet-50, 120 h/month: the 4090 costs 16.7 USD less over 24 months
+    (1,025.7 against 1,042.5). Their hours are the same work over their speeds, so what the model can move is the
+    ratio of those speeds: its band is model.ratio_uncertainty, the MAE of the 5 published Ada x Ampere pairs,
+    3.2%, which moves the hour-priced costs (218.3 + 261.0 USD of electricity) by up to 15.2 USD: not a tie. The
+    larger of the two cards' own bands (6.4%, each measured against other partners) moved them by 30.8 USD and
+    called it one."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=120))
+    a, b = rep.buys
+    band = model.ratio_uncertainty(catalog.resolve("rtx-3090"), catalog.resolve("rtx-4090"), "resnet50")
+    assert rep.speed_band(a, b) == band and band["pairs"] == 5
+    assert band["fraction"] == pytest.approx(0.03176, abs=1e-5)
+    rec = rep.recommendation()
+    assert rec.startswith("buy rtx-4090: 16.7 USD cheaper than buying rtx-3090") and "a tie" not in rec
+    rec = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=100)).recommendation()
+    assert ("(a tie: inside the +-3% error of the predicted speed ratio, which moves the hour-priced costs by up to "
+            "12.7 USD)") in rec
 
 
 # ---------------------------------------------------------------------------------------------- more hours than a month

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, assert_user_error, run_cli
-from rigbench import html_report, plots
+from rigbench import catalog, cost, html_report, model, plots
 from rigbench import runs
+from rigbench.comparison import build_comparison
 from rigbench.probe import probe
 from test_results_cli import craft_run, killed_run
 
@@ -378,3 +379,58 @@ def test_the_runs_compared_with_are_named_by_what_they_are(tmp_path):
     assert s.title == "This run against your other runs and the reference runs"
     assert "a reference run (results/reference/). " in "".join(s.body)
     assert html_report.reference_section(this, [ref]).title == "This run against the reference runs"
+
+
+def test_the_cost_band_is_the_band_of_the_speed_ratio_that_compare_and_cost_use(tmp_path):
+    """The rented line's band is the error of its speed relative to the bought card: a ratio of two predictions, so
+    its band is model.ratio_uncertainty, as rigbench compare gives a ratio and rigbench cost judges a tie. RTX 2080 Ti
+    (Turing) against aws:p3.2xlarge (a V100, Volta) on ResNet-50: the MAE of the 7 published Turing x Volta pairs,
+    6.7%, not the larger of the two cards' own bands (the V100's 9.3%), which the page said before."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    opts = html_report.Options(buy="rtx-2080-ti", rent="aws:p3.2xlarge")
+    section = html_report.cost_section(run, opts)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", "".join(section.body)))
+                    ).split())
+    band = model.ratio_uncertainty(catalog.resolve("rtx-2080-ti"), catalog.resolve("tesla-v100-sxm2-16gb"), "resnet50")
+    assert band["fraction"] == pytest.approx(0.0668, abs=1e-4) and band["pairs"] == 7
+    rep = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=80))
+    assert rep.speed_band(rep.buys[0], rep.rents[0]) == band
+    row = build_comparison(["rtx-2080-ti", "tesla-v100-sxm2-16gb"], ["resnet50"], ["amp"])["workloads"][0]
+    assert row["ratio_band"]["tesla-v100-sxm2-16gb"] == pytest.approx(band["fraction"])
+    assert ("the error of that ratio (6.7%, validation MAE of the 7 published pairs of turing x volta on conv; the band "
+            "rigbench compare and rigbench cost give it)") in text
+    assert "larger of" not in text
+
+
+def test_the_cost_warnings_name_no_column_the_table_beside_them_lacks(tmp_path):
+    """An 8-GPU instance rented: the warning that multi-GPU options assume data-parallel training pointed to a
+    'scaling' column, which rigbench cost's table has and the page's table (option, kind, throughput, source,
+    h/month, USD/h, total USD) does not: the page shows the efficiency in 'source'."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    section = html_report.cost_section(run, html_report.Options(buy="rtx-4090", rent="lambda:gpu_8x_v100"))
+    body = "".join(section.body)
+    header = re.findall(r"<th[^>]*>([^<]*)</th>", body)
+    assert header == ["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"]
+    warnings = [html.unescape(w) for w in re.findall(r'<p class="warn">(.*?)</p>', body)]
+    multi = [w for w in warnings if "multi-GPU option(s) assume the job trains data-parallel" in w]
+    assert len(multi) == 1 and "(predicted efficiency 98%)" in multi[0]
+    assert "column" not in multi[0] and "'scaling'" not in multi[0]
+    assert "rigbench.scaling: efficiency 0.98" in html.unescape(body)    # where the page shows it
+
+
+def test_the_cost_warnings_speak_of_the_two_options_the_table_shows(tmp_path):
+    """With no --rent the page looks through every instance for the cheapest, and showed the warnings of all of them
+    beside a table of two rows ('11 multi-GPU option(s)', the dates of three providers' prices): they are the
+    warnings of the bought card and the instance shown, and the verdict is the same."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    section = html_report.cost_section(run, html_report.Options(buy="rtx-4090"))
+    body = html.unescape("".join(section.body))
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(buy|rent)</td>", body)
+    assert [kind for _, kind in rows] == ["buy", "rent"]
+    rented = rows[1][0]
+    everything = cost.compare(cost.CostRequest(buy=["rtx-4090"], rent=["all"], hours_per_month=80))
+    assert everything.cheapest("rent").name == rented
+    alone = cost.compare(cost.CostRequest(buy=["rtx-4090"], rent=[rented], hours_per_month=80))
+    warnings = re.findall(r'<p class="warn">(.*?)</p>', body)
+    assert warnings == alone.warnings != everything.warnings
+    assert alone.recommendation() == everything.recommendation() in body

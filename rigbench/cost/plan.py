@@ -492,7 +492,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                    "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
         ))
 
-    if prices.is_stale(own.stale_after_days, today):
+    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
+    # nobody's concern
+    if instances and prices.is_stale(own.stale_after_days, today):
         warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
                            f"{own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
     fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
@@ -507,8 +509,9 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         effs = [o.extra.get("scaling_efficiency") for o in multi if o.extra.get("scaling_efficiency")]
         lo, hi = (f"{min(effs):.0%}", f"{max(effs):.0%}") if effs else ("", "")
         span = f" (predicted efficiency {lo}-{hi})" if lo != hi else f" (predicted efficiency {lo})" if effs else ""
+        # no column named: rigbench cost's table shows the efficiency as 'scaling', rigbench report's in 'source'
         warnings.append(f"{len(multi)} multi-GPU option(s) assume the job trains data-parallel on all their GPUs"
-                        f"{span}, column 'scaling'; a job that runs on one GPU pays for the idle ones")
+                        f"{span}; a job that runs on one GPU pays for the idle ones")
     assumptions = {
         "months": req.months,
         "workload": req.workload,
@@ -536,7 +539,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
-        "prices_date": prices.date.isoformat(),
+        "prices_date": prices.date.isoformat() if instances else None,
     }
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
 

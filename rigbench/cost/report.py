@@ -149,7 +149,9 @@ class CostReport:
 
     @property
     def prices_stale(self) -> bool:
-        return self.prices.is_stale(self.stale_after_days, self.today)
+        """Whether a rented price in the answer comes from a list older than ``stale_after_days``; False with nothing
+        rented, where no price of the list is used."""
+        return bool(self.rents) and self.prices.is_stale(self.stale_after_days, self.today)
 
     def recommendation(self) -> str:
         best = self.cheapest()
@@ -178,7 +180,7 @@ class CostReport:
                         else "buying wins at any usage")
             return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
                     f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
-                    f"{crossing}; {self._drivers()}")
+                    f"{crossing}{self._against_next_card(best)}; {self._drivers()}")
         buy = self.cheapest("buy")
         tail = f"; {self._drivers()}"
         if buy is None:
@@ -203,22 +205,46 @@ class CostReport:
         pool = [o for o in self.options if o.kind == best.kind and o.feasible and o is not best]
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
-    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
-        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the predicted speed can move:
-        hours = samples / speed, so an error of +-u on speed moves each option's hour-priced cost (instance hours,
-        electricity) by up to u x that cost; purchase and resale do not move. Else ''."""
-        bands = []
+    def speed_band(self, a: CostOption, b: CostOption) -> dict | None:
+        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}), by the rule
+        ``rigbench compare`` uses for the ratio of two devices (docs/model.md, "Uncertainty"): the band of that ratio,
+        :func:`rigbench.model.ratio_uncertainty`, when both speeds are catalog predictions; the predicted one's own
+        band (:func:`rigbench.model.uncertainty`) when the other is measured, which carries no model error; None when
+        neither is predicted. Every option's hours are the same work over its speed, so this is the band of their
+        hours' ratio too."""
+        gpus = []
         for o in (a, b):
             if "predicted" in str(o.throughput_source):
                 gpu = catalog.find(o.gpu_id)
                 if gpu is not None:
-                    bands.append(model.uncertainty(gpu, self.assumptions["workload"])["fraction"])
-        if not bands:
+                    gpus.append(gpu)
+        workload = self.assumptions["workload"]
+        if len(gpus) == 2:
+            return model.ratio_uncertainty(gpus[0], gpus[1], workload)
+        return model.uncertainty(gpus[0], workload) if gpus else None
+
+    def _against_next_card(self, best: CostOption) -> str:
+        """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
+        is: the margin between the bought cards, judged by the same rule as with nothing rented; else ''."""
+        runner_up = self._runner_up(best)
+        if runner_up is None:
             return ""
-        band = max(bands)
+        saving = runner_up.total_usd - best.total_usd
+        return (f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}"
+                f"{self._tie(best, runner_up, saving)}")
+
+    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
+        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
+        speed (:meth:`speed_band`) can move: hours = samples / speed, so an error of +-u on it moves each option's
+        hour-priced cost (instance hours, electricity) by up to u x that cost; purchase and resale do not move.
+        Else ''."""
+        u = self.speed_band(a, b)
+        if u is None:
+            return ""
+        band = u["fraction"]
         movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
-        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed, which moves the hour-priced costs by "
-                f"up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
+        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed ratio, which moves the hour-priced "
+                f"costs by up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
 
     def notes(self) -> list[str]:
         """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
@@ -272,12 +298,13 @@ class CostReport:
                 "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
                 "price_date": o.price_date, **o.extra,
             })
+        rented = bool(self.rents)    # the cloud price list is in the answer only through a rented option
         return {
             "schema": SCHEMA,
-            "prices_date": self.prices.date.isoformat(),
-            "prices_source": self.prices.source,
-            "prices_origin": self.prices.origin,
-            "prices_age_days": self.prices.age_days(self.today),
+            "prices_date": self.prices.date.isoformat() if rented else None,
+            "prices_source": self.prices.source if rented else None,
+            "prices_origin": self.prices.origin if rented else None,
+            "prices_age_days": self.prices.age_days(self.today) if rented else None,
             "prices_stale": self.prices_stale,
             "months": self.months,
             "work": {
