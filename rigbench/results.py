@@ -358,9 +358,24 @@ def _consistency_error(doc: dict) -> str | None:
     """The first measurement whose figures contradict each other, where the record carries what is needed: its
     ``metric`` or ``unit`` not its kernel's, its ``value`` not its work per call over ``median_s``, its
     ``fraction_of_peak`` not ``value`` / ``peak``; or None. A kernel this rigbench does not know (a newer one's) is
-    checked on what it carries, its unit aside."""
+    checked on what it carries, its unit aside; its ``valid`` true beside reasons it is not to be trusted."""
+    from_v0 = doc.get("migrated_from") == f"rigbench.{KIND}/0"
     for i, m in enumerate(doc.get("measurements") or []):
         where = f"measurements[{i}]"
+        # ``valid`` is whether the reasons are empty: the runner and the distributed worker write valid = not reasons
+        # for every measured figure (rigbench.bench.runner, rigbench.bench.distributed), and valid false for a
+        # skipped or failed record, with a reason (a wrong result) or without (a skip says why in ``reason``). So
+        # valid true beside a reason is written by no run: it is an edit, and believing ``valid`` would hand out a
+        # figure its own reasons reject. The one reason that leaves a figure valid is the migration's "unchecked"
+        # (a rigbench.results/0 figure, kept valid as that version wrote it, noted as not checked). The converse,
+        # valid false without a reason, is a skipped or failed record, or an older writer's; it is kept, since a
+        # figure not marked valid is never used (Figure.valid) and says "not judged valid".
+        against = [r for r in m.get("invalid_reasons") or []
+                   if not (from_v0 and isinstance(r, dict) and r.get("code") == "unchecked")]
+        if m.get("valid") is True and against:
+            shown = ", ".join(validity.brief(r) if isinstance(r, dict) else str(r) for r in against)
+            return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) carries "
+                    f"invalid_reasons ({shown}): the figures contradict each other")
         kernel = _KERNELS.get(m["kernel"])
         metric, unit = m.get("metric"), m.get("unit")
         if kernel is not None:
