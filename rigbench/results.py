@@ -224,6 +224,10 @@ DEVICE = re.compile(r"cpu|cuda:[0-9]+", re.ASCII)
 # and no table, plot or comparison of it means anything, so the file is refused.
 MAX_FRACTION_OF_PEAK = 10.0
 
+# What every reader says of what only the probe can tell (the machine's kind, CPU, GPUs, memory, disks, OS) in a file
+# without one (:attr:`Results.probed`).
+NO_PROBE = "the file holds no probe of the machine"
+
 # Where the loader leaves what it read otherwise than written (a GPU id this catalog does not know), as lines for a
 # person; the document keeps every other field as written.
 NOTES = "notes_on_reading"
@@ -703,6 +707,14 @@ class Results:
     probe = property(lambda self: self.doc.get("probe") or {})
     peaks = property(lambda self: self.doc.get("peaks") or {})
     conditions = property(lambda self: self.doc.get("conditions") or {})
+
+    @property
+    def probed(self) -> bool:
+        """The file holds a probe of the machine. Every run writes one (rigbench.bench.schema), but the document
+        requires only ``schema`` and ``measurements`` (:data:`TYPES`): without one, what the machine is (its CPU,
+        memory, GPUs, disks, OS, and so its kind) is not known, and a reader says so (:data:`NO_PROBE`) instead of
+        reading an empty probe as a machine with none of them."""
+        return bool(self.doc.get("probe"))
 
     @property
     def notes(self) -> list[str]:

@@ -179,7 +179,8 @@ def render_lines(doc: dict, verbose: bool = False, width: int = _MAX_WIDTH) -> l
     kind = doc.get("kind")
     if kind:
         chosen = ", ".join(p["profile"] for p in doc["profiles"])
-        how = ("--profile all for every one" if kind["chosen_by"] == "the machine's kind" else kind["chosen_by"])
+        how = (kind["chosen_by"] if kind["chosen_by"] != "the machine's kind" else
+               "every profile" if kind["kind"] == "unknown" else "--profile all for every one")
         out.add(f"{kind['why']}: {chosen} ({how})", head="Judged as: ", indent=2, head_style=(0, 10, "bold"))
     profiles = doc["profiles"]
     desktop_shown = any(p["profile"] == "desktop" for p in profiles)

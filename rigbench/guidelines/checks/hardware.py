@@ -343,6 +343,8 @@ def check_ram_vs_gpu(rule: dict, m: Machine) -> Check:
 def check_mac_egpu(rule: dict, m: Machine) -> Check:
     """"if you insist on using a Mac, ... an external GPU": where that route still works."""
     req = "an external NVIDIA GPU the Mac can drive, or the cloud"
+    if m.unprobed:
+        return judged(rule, "unknown", "-", req, m.unprobed)
     if not is_mac(m):
         return judged(rule, "n/a", "not a Mac", req, "applies to a Mac only")
     apple = bool(m.cpu_brand and re.match(r"\s*apple", m.cpu_brand, re.I)) or (m.cpu_brand is None and m.os_system == "Darwin")
