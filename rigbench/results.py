@@ -228,6 +228,9 @@ MAX_FRACTION_OF_PEAK = 10.0
 # without one (:attr:`Results.probed`).
 NO_PROBE = "the file holds no probe of the machine"
 
+# A run's host as a title shows it where the file names none.
+UNKNOWN_HOST = "unknown host"
+
 # Where the loader leaves what it read otherwise than written (a GPU id this catalog does not know), as lines for a
 # person; the document keeps every other field as written.
 NOTES = "notes_on_reading"
@@ -702,6 +705,9 @@ class Results:
     # --- the run
     status = property(lambda self: self.doc.get("status"))
     host = property(lambda self: self.doc.get("host"))
+    # the host for a person: a file may leave ``host`` out (the schema does not require it), shown as not known,
+    # never as "None"
+    host_shown = property(lambda self: self.host or UNKNOWN_HOST)
     created_utc = property(lambda self: self.doc.get("created_utc"))
     quick = property(lambda self: bool(self.doc.get("quick")))
     probe = property(lambda self: self.doc.get("probe") or {})
