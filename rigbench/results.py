@@ -757,6 +757,22 @@ class Results:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    def stopped_before(self, what: str) -> str | None:
+        """Why ``what`` (a figure, a reading the suite takes) is missing from a run that did not complete: "the run
+        was interrupted before WHAT; run `rigbench bench` again"; None for a complete run, where it is missing for
+        another reason (an older version, an ``--only``)."""
+        if self.complete:
+            return None
+        verb = {"interrupted": "was interrupted", "failed": "failed"}.get(str(self.status), f"ended {self.status}")
+        return f"the run {verb} before {what}; run `rigbench bench` again"
+
+    def status_note(self) -> str | None:
+        """The run's status for a person when it did not complete, with the reason the file gives; None when it did."""
+        if self.complete:
+            return None
+        reason = self.doc.get("reason")
+        return f"that run is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
+
     # --- the figures
     def all(self, kernel: str | Iterable[str] | None = None, device: str | None = None) -> list[Figure]:
         """Every record, skipped and failed ones too, in file order."""

@@ -214,6 +214,34 @@ def test_a_results_file_without_a_probe_is_judged_as_a_machine_of_unknown_kind(t
         assert "no battery" not in screen.stdout and "FAIL" not in screen.stdout and "None" not in screen.stdout
 
 
+def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
+    # it said "no CPU clock before and after the run (re-run `rigbench bench` with this version)" of a run this
+    # version wrote and a Ctrl-C stopped in its first round, and nowhere that the run was interrupted
+    doc = json.loads(next((REPO / "results" / "reference").glob("*.json")).read_text(encoding="utf-8"))
+    doc.update(status="interrupted", reason="interrupted by Ctrl-C before the suite finished")
+    doc["measurements"] = [m for m in doc["measurements"] if m["kernel"] not in ("disk_read", "disk_iops")]
+    for key in ("cpu_clock_rounds", "cpu_clock_end"):
+        del doc["conditions"][key]
+    (tmp_path / "intr.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = run_cli("recommend", "intr.json", "--profile", "desktop", "--json", cwd=tmp_path).json()
+    assert out["results_status"] == "interrupted"
+    assert ("that run is interrupted (interrupted by Ctrl-C before the suite finished): what it did not reach is "
+            "unknown") in out["notes"]
+    checks = _checks(out, "desktop")
+    cooling, ssd = checks["desktop.cooling"], checks["desktop.ssd"]
+    assert cooling["status"] == "unknown" and "with this version" not in cooling["why"]
+    assert cooling["why"].endswith("(the run was interrupted before its CPU clock readings after load; run "
+                                   "`rigbench bench` again)")
+    assert ssd["status"] == "unknown" and ssd["why"].endswith("(the run was interrupted before disk_iops; run "
+                                                              "`rigbench bench` again)")
+    screen = " ".join(run_cli("recommend", "intr.json", "--profile", "desktop", cwd=tmp_path).stdout.split())
+    assert "that run is interrupted (interrupted by Ctrl-C before the suite finished)" in screen
+    assert "ssd, cooling: the run was interrupted before measuring it: run `rigbench bench` again" in screen
+    # a complete run says nothing of the kind
+    done = run_cli("recommend", str(next((REPO / "results" / "reference").glob("*.json"))), "--json").json()
+    assert done["results_status"] == "complete" and not any("that run is" in n for n in done["notes"])
+
+
 def test_a_planned_two_gpu_build_is_judged():
     r = run_cli("recommend", "--spec", TWO_GPU_SPEC, "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

@@ -143,6 +143,9 @@ def _counts(p: dict) -> str:
 
 def _unknown_action(why: str) -> str:
     """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
+    stopped = re.search(r"the run (was interrupted|failed|ended \w+) before", why)
+    if stopped:     # rigbench.results.Results.stopped_before: the run did not reach it
+        return f"the run {stopped.group(1)} before measuring it: run `rigbench bench` again"
     if "no gpu" in why.lower():
         return "need a GPU to judge"
     rerun = re.search(r"present but INVALID.*rerun (`rigbench bench[^`]*`) on a quiet machine", why)
