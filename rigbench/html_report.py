@@ -24,7 +24,7 @@ from rigbench.errors import UserError
 from rigbench.files import check_output, taken_by, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
-from rigbench.results import case_label
+from rigbench.results import NO_PROBE, case_label
 from rigbench.runs import Run, machine
 from rigbench.units import fmt_bytes, fmt_num, shown
 
@@ -105,7 +105,22 @@ def _status_class(v) -> str:
 def machine_section(run: Run) -> Section:
     s = Section("machine", "The machine")
     doc = run.doc
-    probe = doc.get("probe") or {}
+    if run.view.probed:
+        _probe_tables(s, run.view.probe)
+    else:
+        s.note(f"Not known: {NO_PROBE} (its CPU, memory, GPUs, disks and OS).")
+    s.add(table(["run", ""], [
+        ["file", str(run.path)], ["created", run.created_utc], ["host", doc.get("host")],
+        ["status", f"{doc.get('status')}{', quick' if doc.get('quick') else ''}"],
+        ["rigbench", doc.get("rigbench_version")], ["command", " ".join(doc.get("argv") or [])],
+    ], cls="kv"))
+    for line in peak_lines(doc):
+        s.note(line)
+    return s
+
+
+def _probe_tables(s: Section, probe: dict) -> None:
+    """The probe's CPU, memory, OS, software, GPUs and disks; a value it does not report shows as "-"."""
     cpu, mem, osd = probe.get("cpu") or {}, probe.get("memory") or {}, probe.get("os") or {}
     soft = probe.get("software") or {}
     flags = cpu.get("flags")
@@ -115,8 +130,8 @@ def machine_section(run: Run) -> Section:
     rows = [
         ["CPU", cpu.get("brand")],
         ["class (tier)", cpu.get("tier") or cpu.get("tier_reason")],
-        ["cores", f"{cpu.get('usable_cores')} usable / {cpu.get('physical_cores')} physical / "
-                  f"{cpu.get('logical_cores')} logical"],
+        ["cores", " / ".join(f"{'-' if cpu.get(f'{k}_cores') is None else cpu[f'{k}_cores']} {k}"
+                             for k in ("usable", "physical", "logical"))],
         ["clocks (OS)", clocks],
         ["last-level cache", fmt_bytes(cpu.get("llc_bytes")) + (f" (L{cpu.get('llc_level')})"
                                                                  if cpu.get("llc_level") else "")],
@@ -132,7 +147,7 @@ def machine_section(run: Run) -> Section:
     gpus = [g for g in probe.get("gpus") or [] if isinstance(g, dict)]
     for g in gpus:
         rows.append([f"GPU {g.get('index', '')}".strip(),
-                     f"{g.get('name')}, {fmt_bytes(g.get('memory_total_bytes'))}, "
+                     f"{g.get('name') or '-'}, {fmt_bytes(g.get('memory_total_bytes'))}, "
                      + (f"driver {g['driver_version']}" if g.get("driver_version") else "driver not reported")])
     if not gpus:
         rows.append(["NVIDIA GPUs", f"none: {probe.get('gpu_error') or 'none found'}"])
@@ -142,14 +157,6 @@ def machine_section(run: Run) -> Section:
         s.add(table(["mount", "device", "fs", "kind", "free", "total"],
                     [[d.get("mount"), d.get("device"), d.get("fstype"), d.get("kind"),
                       fmt_bytes(d.get("free_bytes")), fmt_bytes(d.get("total_bytes"))] for d in disks], {4, 5}))
-    s.add(table(["run", ""], [
-        ["file", str(run.path)], ["created", run.created_utc], ["host", doc.get("host")],
-        ["status", f"{doc.get('status')}{', quick' if doc.get('quick') else ''}"],
-        ["rigbench", doc.get("rigbench_version")], ["command", " ".join(doc.get("argv") or [])],
-    ], cls="kv"))
-    for line in peak_lines(doc):
-        s.note(line)
-    return s
 
 
 def peak_lines(doc: dict) -> list[str]:

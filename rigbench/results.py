@@ -224,6 +224,13 @@ DEVICE = re.compile(r"cpu|cuda:[0-9]+", re.ASCII)
 # and no table, plot or comparison of it means anything, so the file is refused.
 MAX_FRACTION_OF_PEAK = 10.0
 
+# What every reader says of what only the probe can tell (the machine's kind, CPU, GPUs, memory, disks, OS) in a file
+# without one (:attr:`Results.probed`).
+NO_PROBE = "the file holds no probe of the machine"
+
+# A run's host as a title shows it where the file names none.
+UNKNOWN_HOST = "unknown host"
+
 # Where the loader leaves what it read otherwise than written (a GPU id this catalog does not know), as lines for a
 # person; the document keeps every other field as written.
 NOTES = "notes_on_reading"
@@ -358,9 +365,24 @@ def _consistency_error(doc: dict) -> str | None:
     """The first measurement whose figures contradict each other, where the record carries what is needed: its
     ``metric`` or ``unit`` not its kernel's, its ``value`` not its work per call over ``median_s``, its
     ``fraction_of_peak`` not ``value`` / ``peak``; or None. A kernel this rigbench does not know (a newer one's) is
-    checked on what it carries, its unit aside."""
+    checked on what it carries, its unit aside; its ``valid`` true beside reasons it is not to be trusted."""
+    from_v0 = doc.get("migrated_from") == f"rigbench.{KIND}/0"
     for i, m in enumerate(doc.get("measurements") or []):
         where = f"measurements[{i}]"
+        # ``valid`` is whether the reasons are empty: the runner and the distributed worker write valid = not reasons
+        # for every measured figure (rigbench.bench.runner, rigbench.bench.distributed), and valid false for a
+        # skipped or failed record, with a reason (a wrong result) or without (a skip says why in ``reason``). So
+        # valid true beside a reason is written by no run: it is an edit, and believing ``valid`` would hand out a
+        # figure its own reasons reject. The one reason that leaves a figure valid is the migration's "unchecked"
+        # (a rigbench.results/0 figure, kept valid as that version wrote it, noted as not checked). The converse,
+        # valid false without a reason, is a skipped or failed record, or an older writer's; it is kept, since a
+        # figure not marked valid is never used (Figure.valid) and says "not judged valid".
+        against = [r for r in m.get("invalid_reasons") or []
+                   if not (from_v0 and isinstance(r, dict) and r.get("code") == "unchecked")]
+        if m.get("valid") is True and against:
+            shown = ", ".join(validity.brief(r) if isinstance(r, dict) else str(r) for r in against)
+            return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) carries "
+                    f"invalid_reasons ({shown}): the figures contradict each other")
         kernel = _KERNELS.get(m["kernel"])
         metric, unit = m.get("metric"), m.get("unit")
         if kernel is not None:
@@ -683,11 +705,22 @@ class Results:
     # --- the run
     status = property(lambda self: self.doc.get("status"))
     host = property(lambda self: self.doc.get("host"))
+    # the host for a person: a file may leave ``host`` out (the schema does not require it), shown as not known,
+    # never as "None"
+    host_shown = property(lambda self: self.host or UNKNOWN_HOST)
     created_utc = property(lambda self: self.doc.get("created_utc"))
     quick = property(lambda self: bool(self.doc.get("quick")))
     probe = property(lambda self: self.doc.get("probe") or {})
     peaks = property(lambda self: self.doc.get("peaks") or {})
     conditions = property(lambda self: self.doc.get("conditions") or {})
+
+    @property
+    def probed(self) -> bool:
+        """The file holds a probe of the machine. Every run writes one (rigbench.bench.schema), but the document
+        requires only ``schema`` and ``measurements`` (:data:`TYPES`): without one, what the machine is (its CPU,
+        memory, GPUs, disks, OS, and so its kind) is not known, and a reader says so (:data:`NO_PROBE`) instead of
+        reading an empty probe as a machine with none of them."""
+        return bool(self.doc.get("probe"))
 
     @property
     def notes(self) -> list[str]:
@@ -723,6 +756,22 @@ class Results:
     @property
     def complete(self) -> bool:
         return self.status == "complete"
+
+    def stopped_before(self, what: str) -> str | None:
+        """Why ``what`` (a figure, a reading the suite takes) is missing from a run that did not complete: "the run
+        was interrupted before WHAT; run `rigbench bench` again"; None for a complete run, where it is missing for
+        another reason (an older version, an ``--only``)."""
+        if self.complete:
+            return None
+        verb = {"interrupted": "was interrupted", "failed": "failed"}.get(str(self.status), f"ended {self.status}")
+        return f"the run {verb} before {what}; run `rigbench bench` again"
+
+    def status_note(self) -> str | None:
+        """The run's status for a person when it did not complete, with the reason the file gives; None when it did."""
+        if self.complete:
+            return None
+        reason = self.doc.get("reason")
+        return f"that run is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
 
     # --- the figures
     def all(self, kernel: str | Iterable[str] | None = None, device: str | None = None) -> list[Figure]:

@@ -180,6 +180,18 @@ def test_table_fits_100_columns_one_line_per_row_and_notes_below(monkeypatch, ca
     assert lines[-1] == "results: /tmp/results/testhost-20250101T000000Z.json"
 
 
+def test_the_results_line_says_what_the_run_replaced(monkeypatch, capsys):
+    from rigbench.cli import bench
+
+    what = "replaced the earlier run of testhost started 2026-12-04T01:57:57Z, 15 figures"
+    bench._render(_fake_doc(), True, False, "keep.json", what)
+    assert capsys.readouterr().out.splitlines()[-1] == f"results: keep.json ({what})"
+    # with --json, stdout holds the document alone: the replacement is said on stderr
+    bench._render(_fake_doc(), True, True, "keep.json", what)
+    out, err = capsys.readouterr()
+    assert json.loads(out)["schema"] and err == f"rigbench: note: results: keep.json ({what})\n"
+
+
 def test_a_peak_clock_without_its_scalar_reading_is_captioned_with_a_dash():
     from rigbench.bench import table
 

@@ -180,6 +180,33 @@ def test_suite_goes_on_after_failures_and_writes_a_complete_file(tmp_path):
     assert [m["status"] for m in on_disk["measurements"]] == ["failed", "ok", "skipped", "failed"]
 
 
+def test_a_finished_run_says_what_the_file_it_replaced_held(tmp_path):
+    # `bench --out keep.json` replaced an earlier complete run in silence (docs/faults.md: replaced, atomically)
+    reg = {k.name: k for k in (Sleepy(), Skipping())}
+    out = tmp_path / "keep.json"
+    earlier, _ = run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
+    told: list[str] = []
+    doc, path = run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST,
+                          on_replace=told.append)
+    assert path == out and json.loads(out.read_text())["created_utc"] == doc["created_utc"]
+    assert told == [f"replaced the earlier run of {earlier['host']} started {earlier['created_utc']}, 1 figure"]
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+    # an interrupted run, a file that is no run; a new file replaces nothing
+    interrupted = {**json.loads(out.read_text()), "status": "interrupted"}
+    out.write_text(json.dumps(interrupted))
+    told.clear()
+    run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST, on_replace=told.append)
+    assert told == [f"replaced the earlier interrupted run of {doc['host']} started {doc['created_utc']}, 1 figure"]
+    out.write_text("notes")
+    told.clear()
+    run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST, on_replace=told.append)
+    assert told == ["replaced the earlier file there, which held no readable rigbench run"]
+    told.clear()
+    run_suite(registry=reg, device="cpu", out=tmp_path / "new.json", probe=PROBE, peaks=PEAKS, settings=FAST,
+              on_replace=told.append)
+    assert told == []
+
+
 def test_only_and_device_names_are_checked():
     reg = {"sleepy": Sleepy()}
     with pytest.raises(UserError, match="valid kernels: sleepy"):

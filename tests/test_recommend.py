@@ -188,6 +188,60 @@ def test_results_file_argument():
     assert r.json()["results_file"].endswith("results_thermal_starved.json")
 
 
+def test_a_results_file_without_a_probe_is_judged_as_a_machine_of_unknown_kind(tmp_path):
+    # judged as "a desktop or workstation: no battery, no virtualisation" and "FAIL desktop.gpu no GPU": an empty
+    # probe read as a machine with none of its parts
+    doc = json.loads(next((REPO / "results" / "reference").glob("*.json")).read_text(encoding="utf-8"))
+    del doc["probe"]
+    (tmp_path / "noprobe.json").write_text(json.dumps(doc), encoding="utf-8")
+    r = run_cli("recommend", "noprobe.json", "--json", cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    out = r.json()
+    assert out["kind"]["kind"] == "unknown" and out["machine"]["unprobed"] == "the file holds no probe of the machine"
+    assert "the file holds no probe of the machine" in out["kind"]["why"]
+    assert [p["profile"] for p in out["profiles"]] == ["laptop", "desktop", "diy", "cloud"]
+    checks = {c["id"]: c for p in out["profiles"] for c in p["checks"]}
+    for rid in ("desktop.gpu", "desktop.cores_per_gpu", "desktop.storage", "desktop.os_packages", "laptop.ram",
+                "laptop.cpu", "laptop.mac_egpu", "cloud.gpu", "cloud.os"):
+        assert checks[rid]["status"] == "unknown" and checks[rid]["why"] == "the file holds no probe of the machine"
+    assert not any(c["status"] == "fail" for c in checks.values())
+    # what was measured is still judged: the CPU clock under load
+    assert checks["desktop.cooling"]["status"] == "pass"
+    for args in ((), ("-v",), ("--profile", "desktop")):
+        screen = run_cli("recommend", "noprobe.json", *args, cwd=tmp_path)
+        assert screen.code == 0, screen.stderr
+        assert "a machine of unknown kind (the file holds no probe of the machine)" in screen.stdout
+        assert "no battery" not in screen.stdout and "FAIL" not in screen.stdout and "None" not in screen.stdout
+
+
+def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
+    # it said "no CPU clock before and after the run (re-run `rigbench bench` with this version)" of a run this
+    # version wrote and a Ctrl-C stopped in its first round, and nowhere that the run was interrupted
+    doc = json.loads(next((REPO / "results" / "reference").glob("*.json")).read_text(encoding="utf-8"))
+    doc.update(status="interrupted", reason="interrupted by Ctrl-C before the suite finished")
+    doc["measurements"] = [m for m in doc["measurements"] if m["kernel"] not in ("disk_read", "disk_iops")]
+    for key in ("cpu_clock_rounds", "cpu_clock_end"):
+        del doc["conditions"][key]
+    (tmp_path / "intr.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = run_cli("recommend", "intr.json", "--profile", "desktop", "--json", cwd=tmp_path).json()
+    assert out["results_status"] == "interrupted"
+    assert ("that run is interrupted (interrupted by Ctrl-C before the suite finished): what it did not reach is "
+            "unknown") in out["notes"]
+    checks = _checks(out, "desktop")
+    cooling, ssd = checks["desktop.cooling"], checks["desktop.ssd"]
+    assert cooling["status"] == "unknown" and "with this version" not in cooling["why"]
+    assert cooling["why"].endswith("(the run was interrupted before its CPU clock readings after load; run "
+                                   "`rigbench bench` again)")
+    assert ssd["status"] == "unknown" and ssd["why"].endswith("(the run was interrupted before disk_iops; run "
+                                                              "`rigbench bench` again)")
+    screen = " ".join(run_cli("recommend", "intr.json", "--profile", "desktop", cwd=tmp_path).stdout.split())
+    assert "that run is interrupted (interrupted by Ctrl-C before the suite finished)" in screen
+    assert "ssd, cooling: the run was interrupted before measuring it: run `rigbench bench` again" in screen
+    # a complete run says nothing of the kind
+    done = run_cli("recommend", str(next((REPO / "results" / "reference").glob("*.json"))), "--json").json()
+    assert done["results_status"] == "complete" and not any("that run is" in n for n in done["notes"])
+
+
 def test_a_planned_two_gpu_build_is_judged():
     r = run_cli("recommend", "--spec", TWO_GPU_SPEC, "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

@@ -269,6 +269,25 @@ def test_the_machine_table_names_the_cache_level_and_a_missing_driver(tmp_path):
     assert "<td>NVIDIA GeForce RTX 4090, 24.0 GiB, driver not reported</td>" in body and "None" not in body
 
 
+def test_a_run_without_a_probe_says_so_and_shows_no_none(tmp_path):
+    # "cores None usable / None physical / None logical" and "NVIDIA GPUs none: none found" for a file with no probe
+    path = _reference_copy(tmp_path / "noprobe.json", lambda doc: doc.pop("probe"))
+    r = run_cli("report", str(path), "--out", str(tmp_path / "x.html"), cwd=tmp_path,
+                env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    assert r.code == 0, r.stderr
+    page = (tmp_path / "x.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)))
+    assert "None" not in text
+    assert "Not known: the file holds no probe of the machine" in text
+    assert "none found" not in text and "usable /" not in text
+    assert "desktop.gpu unknown - >= rtx-2070 the file holds no probe of the machine" in " ".join(text.split())
+    # a probe that leaves a core count out shows it as "-"
+    run = runs.load_run(_reference_copy(tmp_path / "cores.json", lambda doc: doc["probe"]["cpu"].update(
+        physical_cores=None)), "yours")
+    body = "".join(html_report.machine_section(run).body)
+    assert "<td>2 usable / - physical / 2 logical</td>" in body and "None" not in body
+
+
 def test_a_newline_in_the_out_path_stays_on_the_line(tmp_path):
     run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
     r = run_cli("report", str(run), "--out", "a\nb.html", cwd=tmp_path,

@@ -326,6 +326,44 @@ def test_figures_that_contradict_each_other_are_refused_on_load(tmp_path, edit, 
     assert_user_error(run_cli("results", "show", str(path)), f"measurements[6].{fragment}")
 
 
+def _disk_iops(doc) -> dict:
+    return next(m for m in doc["measurements"] if m["kernel"] == "disk_iops")
+
+
+@pytest.mark.parametrize("args", [("results", "show", "m.json"), ("recommend", "m.json", "--profile", "desktop", "-v")])
+def test_a_figure_marked_valid_beside_its_invalid_reasons_is_refused(tmp_path, args):
+    # "valid": true typed over a disk_iops figure whose reasons say spread 20%: `results show` listed it valid and
+    # `recommend` passed desktop.ssd from it
+    path = _edited(tmp_path, lambda d: _disk_iops(d).update(valid=True))
+    doc = json.loads(path.read_text())
+    index = doc["measurements"].index(_disk_iops(doc))
+    assert [r["code"] for r in _disk_iops(doc)["invalid_reasons"]] == ["spread", "rounds"]
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: measurements[{index}].valid is true, but the figure (disk_iops on cpu) "
+                                     "carries invalid_reasons (spread 20%, rounds moved"), str(exc.value)
+    assert_user_error(run_cli(*args, cwd=tmp_path), f"m.json: measurements[{index}].valid is true")
+    # what the runner writes stays readable: valid false with its reasons, a skipped figure valid false without one
+    assert not next(f for f in results.load(REFERENCE_RUN).figures if f.kernel == "disk_iops").valid
+    skipped = results.load(_edited(tmp_path, lambda d: d["measurements"][0].update(invalid_reasons=[]), "s.json"))
+    assert skipped.figures[0].status == "skipped" and not skipped.figures[0].valid
+
+
+def test_a_version_0_figure_stays_valid_beside_the_note_that_it_was_not_checked(tmp_path):
+    # the migration keeps a /0 figure valid and notes "unchecked"; a /2 file saying the same is an edit
+    fig = {"kernel": "gemm", "device": "cpu", "dtype": "float32", "params": {}, "time_s": 0.5, "samples": 7,
+           "status": "ok", "value": 0.4, "unit": "TFLOP/s"}
+    old = {"schema": "rigbench.results/0", "created_utc": "2025-01-01T00:00:00Z", "measurements": [fig]}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    view = results.load(tmp_path / "old.json")
+    assert view.figures[0].valid and [r["code"] for r in view.figures[0].reasons] == ["unchecked"]
+    written = {k: v for k, v in view.doc.items() if k != "migrated_from"}     # the same figure, as a /2 run
+    (tmp_path / "new.json").write_text(json.dumps(written))
+    with pytest.raises(UserError, match=r"measurements\[0\].valid is true, but the figure \(gemm on cpu\) carries "
+                                        r"invalid_reasons \(not checked\)"):
+        results.load(tmp_path / "new.json")
+
+
 def test_figures_edited_consistently_still_load(tmp_path):
     # every figure twice as slow, its value and fraction of the peak computed again: a run, not a contradiction
     view = results.load(_edited(tmp_path, _every_figure(lambda m: _slowed(m, 2) if m["kernel"] == "gemm" else None)))

@@ -234,6 +234,20 @@ def test_a_diff_across_two_machines_says_so(folder):
     assert doc["setup_differs"] == {"elsewhere-20260105T000000Z.json": {"host": ["testbox", "otherbox"]}}
 
 
+def test_a_run_without_a_host_shows_it_as_unknown_never_none(folder):
+    # `results show` titled it "nohost-...json: None, 2026-..." and `results diff` said "host None -> testbox"
+    path = craft_run(folder / "results" / "nohost-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    doc = json.loads(path.read_text())
+    del doc["host"]
+    path.write_text(json.dumps(doc))
+    r = run_cli("results", "show", "nohost", cwd=folder)
+    assert r.code == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "nohost-20260105T000000Z.json: unknown host, 2026-01-05T00:00:00Z, quick"
+    r = run_cli("results", "diff", "nohost", "box-20260101T0000", cwd=folder, env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    assert "different setups (host not recorded -> testbox)" in r.stdout and "None" not in r.stdout
+
+
 # ---------------------------------------------------------------- list, show, naming a run
 
 def test_list_is_newest_first_with_valid_counts(folder):

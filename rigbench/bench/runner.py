@@ -560,8 +560,11 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
               data_dir: str | None = None, out: str | os.PathLike | None = None, argv: list[str] | None = None,
               registry: dict | None = None, progress: Callable | None = None, probe: dict | None = None,
               peaks: dict | None = None, settings: Settings | None = None,
-              rounds: int | None = None) -> tuple[dict, Path]:
+              rounds: int | None = None, on_replace: Callable[[str], None] | None = None) -> tuple[dict, Path]:
     """Run the suite and write the results file; returns (document, path).
+
+    A file ``out`` names that exists is replaced when the run completes (docs/faults.md), never in silence:
+    ``on_replace(what)`` is told what it held (:func:`replaced_note`), once the run has replaced it.
 
     The suite runs in ``settings.rounds`` interleaved rounds (each case once per round), with the reference workload
     timed before the first round and after each; the file is rewritten after every case of every round.
@@ -696,8 +699,11 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         if replaces is not None:
             # one rename, in one folder: the earlier file is the finished run or itself, never neither or both
             files.check_output(replaces)
+            what = replaced_note(replaces)
             os.replace(path, replaces)
             path = replaces
+            if on_replace is not None:
+                on_replace(what)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
         doc["reason"] = f"{signals.reason()} before the suite finished"
@@ -714,6 +720,19 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
             _remove_quietly(path)
         raise
     return doc, path
+
+
+def replaced_note(path: Path) -> str:
+    """What a file about to be replaced by a finished run holds, for a person: "replaced the earlier run of HOST
+    started TIME, N figures" (its status too when it did not complete), or that it held no readable run."""
+    try:
+        view = results.load(path)
+    except UserError:
+        return "replaced the earlier file there, which held no readable rigbench run"
+    n = len(view.ok(valid_only=False))
+    status = "" if view.complete else f"{view.status} "
+    return (f"replaced the earlier {status}run of {view.host_shown} started {view.created_utc}, "
+            f"{n} figure{'' if n == 1 else 's'}")
 
 
 def _remove_quietly(path: Path) -> None:

@@ -13,16 +13,19 @@ from rigbench.bench.runner import Interrupted, run_suite
 from rigbench.errors import UserError
 
 
-def _render(doc: dict, quick: bool, json_output: bool, path) -> None:
-    """The bench table (rigbench.bench.table) on stdout, then where the results file is; or the document as JSON."""
+def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | None = None) -> None:
+    """The bench table (rigbench.bench.table) on stdout, then where the results file is and what it replaced; or the
+    document as JSON (what it replaced then said on stderr)."""
 
     if json_output:
         report.emit_json(doc)
+        if replaced:
+            report.echo_notes([f"results: {path} ({replaced})"])
         return
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
     report.show(*table.renderables(doc, title, report.console()))
     if path:
-        report.echo(f"results: {path}")
+        report.echo(f"results: {path}" + (f" ({replaced})" if replaced else ""))
 
 
 def _exit_code(doc: dict) -> int:
@@ -112,9 +115,11 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     def progress(total):
         return report.progress(total, "bench")
 
+    replaced: list[str] = []
     try:
         doc, path = run_suite(only=list(only) or None, device=device, quick=quick, data_dir=data_dir, out=out,
-                              argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds)
+                              argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds,
+                              on_replace=replaced.append)
     except Interrupted as exc:
         if exc.path is None:
             report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
@@ -124,7 +129,7 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
             report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}",
                         err=True)
         sys.exit(signals.exit_code())
-    _render(doc, quick, json_output, path)
+    _render(doc, quick, json_output, path, replaced[0] if replaced else None)
 
 
 def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, device, data_dir) -> None:

@@ -143,6 +143,9 @@ def _counts(p: dict) -> str:
 
 def _unknown_action(why: str) -> str:
     """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
+    stopped = re.search(r"the run (was interrupted|failed|ended \w+) before", why)
+    if stopped:     # rigbench.results.Results.stopped_before: the run did not reach it
+        return f"the run {stopped.group(1)} before measuring it: run `rigbench bench` again"
     if "no gpu" in why.lower():
         return "need a GPU to judge"
     rerun = re.search(r"present but INVALID.*rerun (`rigbench bench[^`]*`) on a quiet machine", why)
@@ -179,7 +182,8 @@ def render_lines(doc: dict, verbose: bool = False, width: int = _MAX_WIDTH) -> l
     kind = doc.get("kind")
     if kind:
         chosen = ", ".join(p["profile"] for p in doc["profiles"])
-        how = ("--profile all for every one" if kind["chosen_by"] == "the machine's kind" else kind["chosen_by"])
+        how = (kind["chosen_by"] if kind["chosen_by"] != "the machine's kind" else
+               "every profile" if kind["kind"] == "unknown" else "--profile all for every one")
         out.add(f"{kind['why']}: {chosen} ({how})", head="Judged as: ", indent=2, head_style=(0, 10, "bold"))
     profiles = doc["profiles"]
     desktop_shown = any(p["profile"] == "desktop" for p in profiles)

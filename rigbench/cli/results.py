@@ -108,7 +108,7 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         return
     if fmt == "table":
         v = run.view
-        title = f"{report.one_line(run.path.name)}: {v.host}, {v.created_utc}{', quick' if v.quick else ''}"
+        title = f"{report.one_line(run.path.name)}: {v.host_shown}, {v.created_utc}{', quick' if v.quick else ''}"
         report.show(*table.renderables(run.doc, title, report.console()))
         if v.status == "interrupted" and not v.doc.get("distributed"):
             report.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
@@ -128,6 +128,11 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         rows.append([r.kernel, r.device, r.dtype, r.case, *vals, status, r.reasons or None])
     _emit_rows(f"{report.one_line(run.path.name)}: {runs_mod.machine(run.doc)}, {run.doc.get('created_utc')}", columns, rows, fmt,
                ["low, high: 95% confidence interval of the median (order statistics of the timed samples)"])
+
+
+def _said(value) -> str:
+    """A setup value as the run recorded it; one it did not record (no host, no probe) as "not recorded"."""
+    return "not recorded" if value is None else report.one_line(value)
 
 
 def _num(x):
@@ -190,7 +195,8 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             setup = diff_mod.setup_differences(loaded[0], run)
             if setup:
                 notes.insert(0, "A and B were measured on different setups ("
-                             + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {a} -> {b}" for k, (a, b) in setup.items())
+                             + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {_said(a)} -> {_said(b)}"
+                                         for k, (a, b) in setup.items())
                              + "): the changes compare the two setups, not one machine over time")
             moved = diff_mod.machine_moved(loaded[0], run)
             if moved is not None:

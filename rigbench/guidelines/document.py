@@ -37,6 +37,9 @@ def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float 
         "machine": machine.describe(),
         "kind": dict(mk.to_dict(), chosen_by="the machine's kind" if profile_choice == "auto" else f"--profile {profile_choice}"),
         "results_file": machine.results_path,
+        # complete, interrupted or failed: a run that stopped early leaves the rules needing what it did not reach
+        # unknown, and says so
+        "results_status": results.Results(machine.results).status if machine.results is not None else None,
         "profiles": [v.to_dict() for v in verdicts],
         "suggestions": suggestions(verdicts, machine, budget_usd, mk),
         "budget_usd": budget_usd,
@@ -185,6 +188,10 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
     if m.results is not None or m.source == "probe":
         # what the loader read otherwise than written (a GPU id this catalog does not know), said beside the verdict
         notes += (m.results if m.results is not None else probe_doc).get(results.NOTES) or []
+    if m.results is not None:
+        stopped = results.Results(m.results).status_note()
+        if stopped:
+            notes.append(stopped)
     if values:
         apply_spec(m, values)
     if m.source in ("probe", "results"):

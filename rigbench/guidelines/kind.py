@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from rigbench.guidelines.machine import Machine
+from rigbench.guidelines.profiles import PROFILES
 
 # Hypervisors of servers and clouds (a VM of these is judged as a cloud machine: its hardware is rented, not bought)
 # and of desktops (VirtualBox, Parallels, VMware Workstation/Fusion: the text's "virtual machine with Ubuntu on either
@@ -29,7 +30,7 @@ _LAPTOP_CPU = re.compile(r"\b(i[3579]-\d{4,5}(u|h|hk|hs|hx|hq|y|p|g\d)|ryzen\s*\
 class MachineKind:
     """What a machine is, which guideline profiles apply to it, and what can be added to it."""
 
-    kind: str                  # laptop, desktop, cloud-vm, local-vm, wsl, instance, planned
+    kind: str                  # laptop, desktop, cloud-vm, local-vm, wsl, instance, planned, unknown
     profiles: list[str]        # the profiles that apply, in PROFILES order
     why: str                   # what was seen, for a person
     takes_parts: bool          # a GPU, RAM or a disk can be added (a desktop or a planned build)
@@ -77,6 +78,10 @@ def _machine_kind(m: Machine) -> MachineKind:
         profiles = {"laptop": ["laptop"], "desktop": ["desktop", "diy"], "diy": ["diy"], "cloud": ["cloud"]}[m.kind_hint]
         return MachineKind("planned" if m.source == "spec" else m.kind_hint, profiles,
                            f"kind={m.kind_hint} given", m.kind_hint in ("desktop", "diy") and nvidia_ok, nvidia_ok)
+    if m.unprobed:
+        # nothing says laptop, desktop or cloud: every profile is judged, and each rule that needs the machine's
+        # parts says they are not known
+        return MachineKind("unknown", list(PROFILES), f"a machine of unknown kind ({m.unprobed})", False, False)
     if m.source == "instance":
         return MachineKind("instance", ["cloud"], f"a rented instance ({m.label.split()[-1]})", False, False)
     if m.source == "spec":

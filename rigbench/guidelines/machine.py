@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from rigbench import catalog
+from rigbench import catalog, results
 from rigbench.prices.cloud import Instance, resolve_instance
 from rigbench.errors import UserError
 from rigbench.guidelines.rentals import instance_row
@@ -14,6 +14,8 @@ from rigbench.guidelines.spec import HARDWARE_KEYS, KINDS, OS_NAMES, parse_spec,
 from rigbench.units import MAX_CORES, parse_count, parse_number, parse_usd, shown
 
 GIB = 1024**3
+# The parts of a machine the rules read that a probe or a spec tells, as the keys of ``Machine.unknown``.
+PARTS = ("cpu", "cores", "ram", "gpu", "disk", "disk_kind", "os")
 MAX_SPEC_GPUS = 64      # the most GPUs a --spec machine takes, in all
 
 
@@ -72,6 +74,7 @@ class Machine:
     results: dict | None = None
     results_path: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
+    unprobed: str | None = None                   # why nothing a probe reports is known (a results file without one)
 
     # --- constructors
 
@@ -109,8 +112,15 @@ class Machine:
 
     @classmethod
     def from_results(cls, doc: dict, path: str) -> "Machine":
-        """From a ``rigbench.results/1`` document: its probe, plus the measurements."""
-        m = cls.from_probe(doc.get("probe") or {}, label=f"results file {path}")
+        """From a ``rigbench.results/1`` document: its probe, plus the measurements. Without a probe, everything
+        the probe reports is unknown (``unprobed`` says why), never read as a machine without a GPU or a battery."""
+        view = results.Results(doc, path)
+        label = f"results file {path}"
+        if view.probed:
+            m = cls.from_probe(view.probe, label=label)
+        else:
+            m = cls(source="results", label=label, unprobed=results.NO_PROBE,
+                    unknown={key: results.NO_PROBE for key in PARTS})
         m.source, m.results, m.results_path = "results", doc, str(path)
         return m
 
@@ -127,7 +137,7 @@ class Machine:
             m = cls.from_instance(values.pop("instance"))
         else:
             m = cls(source="spec", label=f"spec: {text}")
-            for key in ("cpu", "cores", "ram", "gpu", "disk", "disk_kind", "os"):
+            for key in PARTS:
                 m.unknown.setdefault(key, f"not in the spec (add {key}=...)")
         apply_spec(m, values)
         return m

@@ -33,11 +33,16 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
     load reads exactly like heat (the clock is timed, and a stolen core runs fewer iterations), so a fall is judged
     only when every reading after load shows it and every reading recorded CPU steal and other programs' load, none
     over the limits of :mod:`rigbench.validity`; otherwise the answer is unknown, saying why."""
-    start, after = results_view(m).cpu_clock()
+    view = results_view(m)
+    start, after = view.cpu_clock()
     if start is None or not after:
+        # a run stopped early has not reached the readings it takes after each round; a complete one without them
+        # was written by an older version
+        stopped = view.stopped_before("its CPU clock readings after load" if start is not None else
+                                      "its CPU clock readings under load")
         return judged(rule, "unknown", "no GPU measurements", req,
-                      f"{m.results_path} has no GPU measurement and no CPU clock before and after the run "
-                      "(re-run `rigbench bench` with this version)")
+                      f"{m.results_path} has no GPU measurement and no CPU clock before and after the run ("
+                      + (stopped or "re-run `rigbench bench` with this version") + ")")
     ends = [float(r["scalar_mhz"]) for r in after]
     drops = [1 - e / start for e in ends]
     measured = f"CPU clock {start:,.0f} -> {', '.join(f'{e:,.0f}' for e in ends)} MHz"

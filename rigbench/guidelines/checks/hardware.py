@@ -124,8 +124,9 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
                       f">= {rule['solid_state_min_iops']:,} IOPS",
                       ("behaves like a solid-state drive" if ok else "random reads as slow as a spinning disk"),
                       iops, rule["solid_state_min_iops"], "IOPS", None if ok else {"kind": "ssd"})
+    stopped = _not_reached(m, "disk_iops")
     if not m.disks:
-        return judged(rule, "unknown", "-", req, m.unknown.get("disk_kind", "disks not reported"))
+        return judged(rule, "unknown", "-", req, m.unknown.get("disk_kind", "disks not reported") + stopped)
     disk = next((d for d in m.disks if m.data_disk_mount and d.mount == m.data_disk_mount), None)
     if disk is None:
         disk = max(m.disks, key=lambda d: d.total_bytes or 0)
@@ -135,13 +136,24 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
         return judged(rule, "pass", kind + where, req, "solid-state by its sysfs label" if m.disks_reported else "as specified")
     if kind in ("hdd", "unknown") and disk.note and "unreliable" in disk.note:   # a virtual disk's label
         return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
-                      f"{disk.note}: run `rigbench bench --only disk_iops`")
+                      f"{disk.note}: run `rigbench bench --only disk_iops`" + stopped)
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
                       if m.disks_reported else "a spinning disk", change={"kind": "ssd"})
     return judged(rule, "unknown", kind + where, req, m.unknown.get("disk_kind", "the disk's kind is not known; "
-                                                                  "`rigbench bench --only disk_iops` measures it"))
+                                                                  "`rigbench bench --only disk_iops` measures it")
+                  + stopped)
+
+
+def _not_reached(m: Machine, kernel: str) -> str:
+    """' (the run was interrupted before KERNEL; ...)' where the results file has no record of ``kernel`` because
+    its run stopped early; "" otherwise (no results file, a record of it, a complete run)."""
+    view = results_view(m)
+    if view is None or view.all(kernel):
+        return ""
+    stopped = view.stopped_before(kernel)
+    return f" ({stopped})" if stopped else ""
 
 
 def _measured_random_iops(m: Machine) -> tuple[float | None, str | None]:
@@ -292,7 +304,8 @@ def _preprocess_rate(m: Machine) -> tuple[float | None, str]:
         if bad:
             return None, (f"preprocess in {m.results_path} is {view.invalid_note(bad)}: not judged from it; rerun "
                           "`rigbench bench --only preprocess` on a quiet machine")
-        return None, "no preprocess measurement in " + m.results_path
+        stopped = view.stopped_before("preprocess")
+        return None, "no preprocess measurement in " + m.results_path + (f" ({stopped})" if stopped else "")
     # the best rate over the thread counts measured: the usable cores can do at least what any subset of them did
     best = max(rows, key=lambda f: f.value)
     threads = best.params.get("threads")
@@ -343,6 +356,8 @@ def check_ram_vs_gpu(rule: dict, m: Machine) -> Check:
 def check_mac_egpu(rule: dict, m: Machine) -> Check:
     """"if you insist on using a Mac, ... an external GPU": where that route still works."""
     req = "an external NVIDIA GPU the Mac can drive, or the cloud"
+    if m.unprobed:
+        return judged(rule, "unknown", "-", req, m.unprobed)
     if not is_mac(m):
         return judged(rule, "n/a", "not a Mac", req, "applies to a Mac only")
     apple = bool(m.cpu_brand and re.match(r"\s*apple", m.cpu_brand, re.I)) or (m.cpu_brand is None and m.os_system == "Darwin")
