@@ -490,6 +490,44 @@ def test_the_cheapest_by_the_deadline_is_a_sure_one_before_a_maybe():
     assert rep.cheapest is maybe
 
 
+def _report(instances, deadline_h=72.0):
+    return plan.SizeReport(name="m", unit="samples", precision="fp32", optimizer="adam", batch=4000, demand=None,
+                           cards=[], instances=instances, samples=1.0, dataset_size=1, epochs=1.0,
+                           deadline_h=deadline_h, prices_date="2026-01-21", prices_age_days=0, stale_after_days=90)
+
+
+def test_the_cheapest_runs_the_batch_asked_and_a_smaller_batch_is_named_apart():
+    # an instance that cannot hold batch 4000 runs its largest (1993): cheaper, but another run than the one asked
+    small, fit = _option(1.0, usd=1.38), _option(2.0, usd=1.92)
+    small.fits, small.batch = False, 1993
+    for o in (small, fit):
+        o.meets_deadline = plan.deadline_verdict(o, 24.0)
+    rep = _report([small, fit], 24.0)
+    assert rep.cheapest is fit and rep.cheapest_at_smaller_batch is None
+    rep.instances = [small]
+    assert rep.cheapest is None and rep.cheapest_at_smaller_batch is small
+
+
+def test_screen_and_json_name_only_an_instance_that_fits_the_batch(cli):
+    args = ("size", TINY, "--gpus", "rtx-3090", "--dataset-size", "100000", "--epochs", "90", "--deadline", "1d")
+    doc = cli(*args, "--batch", "4000", "--json").json()
+    by = {i["id"]: i for i in doc["instances"]}
+    assert by[doc["cheapest_by_deadline"]]["fits"] is True and doc["cheapest_at_smaller_batch"] is None
+    fits = [i for i in doc["instances"] if i["fits"] and i["meets_deadline"] is True]
+    assert doc["cheapest_by_deadline"] == min(fits, key=lambda i: i["total_usd"])["id"]
+    out = cli(*args, "--batch", "4000").stdout
+    assert f"Cheapest by 24.0 h: {doc['cheapest_by_deadline']} " in " ".join(out.split())
+    # no instance holds batch 100,000: the screen says so and names the cheapest at its own smaller batch
+    doc = cli(*args, "--batch", "100000", "--json").json()
+    smaller = doc["cheapest_at_smaller_batch"]
+    assert doc["cheapest_by_deadline"] is None and smaller["batch"] < 100000
+    assert {i["id"]: i for i in doc["instances"]}[smaller["id"]]["batch"] == smaller["batch"]
+    out = " ".join(cli(*args, "--batch", "100000").stdout.split())
+    assert "No instance fits batch 100000 per GPU." in out and "Cheapest by" not in out
+    assert (f"At a smaller batch (not the one asked), cheapest by 24.0 h: {smaller['id']} " in out
+            and f"at batch {smaller['batch']} per GPU:" in out)
+
+
 def test_a_short_run_costs_at_least_the_providers_billing_minimum(cli, tmp_path):
     path = _write(tmp_path, MLP_8)
     doc = cli("size", path, "--gpus", "rtx-3090", "--dataset-size", "1000", "--epochs", "1", "--json").json()

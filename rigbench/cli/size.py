@@ -58,6 +58,18 @@ def _verdict(meets) -> str:
     return "-" if meets is None else ("maybe" if meets == planner.MAYBE else ("yes" if meets else "no"))
 
 
+def _best_line(rep, best) -> str:
+    """The cheapest option's line: which, at what batch where it is not the one asked, its time and dollars."""
+    band = rep.usd_band(best)
+    usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
+           f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
+    at = "" if best.fits else f" at batch {best.batch} per GPU"
+    maybe = (" No instance finishes by then over its whole range; this one may: its range reaches past the "
+             "deadline." if best.meets_deadline == planner.MAYBE else "")
+    return (f"{best.id} ({best.gpu_count}x {best.gpu_id}){at}: {_range_h(best, best.total_h)}, {usd} for "
+            f"{_count(rep.samples, rep.unit)}.{maybe}")
+
+
 def render(rep, show_all: bool) -> list:
     md, b = rep.demand, rep.batch
     parts = md.breakdown(b)
@@ -126,16 +138,17 @@ def render(rep, show_all: bool) -> list:
         out.append("Give --dataset-size N --epochs E for the hours and dollars of a run (the tables show the time "
                    f"and cost per 1M {rep.unit}).")
     elif best is None:
-        out.append(f"No instance finishes {_count(rep.samples, rep.unit)} by {_fmt_h(rep.deadline_h)}.")
-    else:
-        band = rep.usd_band(best)
-        usd = (f"{fmt_num(best.total_usd)} USD or more" if best.bound == "launch" else
-               f"{fmt_num(best.total_usd)} USD" + (f" ({fmt_num(band[0])}-{fmt_num(band[1])})" if band else ""))
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
-        maybe = (" No instance finishes by then over its whole range; this one may: its range reaches past the "
-                 "deadline." if best.meets_deadline == planner.MAYBE else "")
-        out.append(f"Cheapest{when}: {best.id} ({best.gpu_count}x {best.gpu_id}): {_range_h(best, best.total_h)}, "
-                   f"{usd} for {_count(rep.samples, rep.unit)}.{maybe}")
+        if not any(o.fits for o in rep.instances):
+            out.append(f"No instance fits batch {b} per GPU.")
+        else:
+            out.append(f"No instance that fits batch {b} per GPU finishes {_count(rep.samples, rep.unit)}{when}.")
+        smaller = rep.cheapest_at_smaller_batch
+        if smaller is not None:
+            out.append(f"At a smaller batch (not the one asked), cheapest{when}: {_best_line(rep, smaller)}")
+    else:
+        when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
+        out.append(f"Cheapest{when}: {_best_line(rep, best)}")
     us = [o.uncertainty for o in [*shown, *shown_i] if o.uncertainty is not None]
     if us:
         ref = "ResNet-50" if md.family == "conv" else "BERT-base"

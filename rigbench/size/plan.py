@@ -249,16 +249,30 @@ class SizeReport:
     billed: dict = field(default_factory=dict, repr=False)   # instance id -> hours -> billed hours
     notes: list[str] = field(default_factory=list)            # how the input was read (a short card name's choice)
 
-    @property
-    def cheapest(self) -> Option | None:
-        """The cheapest instance that finishes the run by the deadline over its whole range (or at all, without
-        one); where none does, the cheapest whose range crosses the deadline (``meets_deadline`` says ``MAYBE``)."""
-        ran = [o for o in self.instances if o.total_usd is not None]
+    def _cheapest_of(self, options: list[Option]) -> Option | None:
+        """The cheapest of ``options`` that finishes the run by the deadline over its whole range (or at all,
+        without one); where none does, the cheapest whose range crosses the deadline (``MAYBE``)."""
+        ran = [o for o in options if o.total_usd is not None]
         for ok in ([o for o in ran if o.meets_deadline is True or self.deadline_h is None],
                    [o for o in ran if o.meets_deadline == MAYBE]):
             if ok:
                 return min(ok, key=lambda o: o.total_usd)
         return None
+
+    @property
+    def cheapest(self) -> Option | None:
+        """The cheapest instance that runs the batch asked (``fits``) and finishes by the deadline, as
+        ``_cheapest_of`` ranks them. An instance that does not fit runs its largest batch instead, a different
+        training run (fewer samples a step, another learning-rate schedule), so it is never the answer here."""
+        return self._cheapest_of([o for o in self.instances if o.fits])
+
+    @property
+    def cheapest_at_smaller_batch(self) -> Option | None:
+        """Only where no instance that fits the batch asked is ``cheapest``: the cheapest of those that run a
+        smaller batch per card (``batch`` says which), ranked the same way; None otherwise."""
+        if self.cheapest is not None:
+            return None
+        return self._cheapest_of([o for o in self.instances if not o.fits])
 
     @staticmethod
     def band(o: Option, x: float | None) -> list[float] | None:
@@ -277,6 +291,7 @@ class SizeReport:
     def to_doc(self) -> dict:
         md = self.demand
         cheapest = self.cheapest
+        smaller = self.cheapest_at_smaller_batch
 
         def opt_doc(o: Option) -> dict:
             d = o.to_dict()
@@ -300,6 +315,7 @@ class SizeReport:
             "cards": [opt_doc(o) for o in self.cards],
             "instances": [opt_doc(o) for o in self.instances],
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
+            "cheapest_at_smaller_batch": None if smaller is None else {"id": smaller.id, "batch": smaller.batch},
             "prices": {"date": self.prices_date, "age_days": self.prices_age_days},
             "warnings": self.warnings,
             "notes": self.notes,
