@@ -119,6 +119,28 @@ def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
     assert "Traceback" not in r.stderr and r.stdout == ""
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_a_saved_or_torchscript_model_file_is_refused_with_how_to_wrap_it(cli, tmp_path):
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    ts, full = tmp_path / "ts.pt", tmp_path / "full.pt"
+    torch.jit.script(net).save(str(ts))
+    torch.save(net, str(full))
+    for path, kind, loader in ((ts, "a TorchScript file", f"torch.jit.load({str(ts)!r})"),
+                               (full, "a saved model file", f"torch.load({str(full)!r}, weights_only=False)"),
+                               (f"{full}:build", "a saved model file", "torch.load(")):
+        r = cli("size", str(path), "--gpus", "rtx-3090")
+        assert r.code == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert f"is {kind}; size does not read saved or TorchScript model files" in r.stderr
+        assert "factory that builds or loads the model" in r.stderr and f"def build(): return {loader}" in r.stderr
+    # the factory the line suggests runs
+    wrap = _write(tmp_path, f"import torch\n\ndef build():\n    return torch.jit.load({str(ts)!r}), torch.randn(8, 8)\n")
+    assert cli("size", wrap, "--gpus", "rtx-3090", "--json").json()["model"]["params"] == 8 * 16 + 16 + 16 * 4 + 4
+    # with ':factory', a dotted module path whose last part looks like a suffix is still a module
+    assert "module no_such_pkg_xyz.bin does not import" in cli("size", "no_such_pkg_xyz.bin:build").stderr
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["no_such_pkg_xyz.models:build"], "module no_such_pkg_xyz.models does not import"),
     (["json:nope"], "has no function 'nope'"),

@@ -24,6 +24,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +36,11 @@ from rigbench.size.trace import describe_failure
 from rigbench.units import shown
 
 OPTIMIZERS = ("adam", "sgd")
+# Names of files that hold a trained or exported model rather than Python code: torch.save and TorchScript
+# (.pt, .pth, .ptl), Lightning checkpoints (.ckpt), PyTorch weights of Hugging Face models (.bin), pickles; and
+# formats torch does not load into a module at all (safetensors: weights only; ONNX: another runtime's graph).
+TORCH_SAVED_SUFFIXES = (".pt", ".pth", ".ptl", ".ckpt", ".bin", ".pkl", ".pickle")
+OTHER_SAVED_SUFFIXES = (".safetensors", ".onnx")
 
 
 @dataclass
@@ -160,6 +166,11 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         if not attr:
             attr = _only_factory(module, where)
     else:
+        # with ':factory' the part before it may be a module path ('models.bin:build'): only a file there is one
+        saved = path_part if sep else spec
+        named = saved.lower().endswith(TORCH_SAVED_SUFFIXES + OTHER_SAVED_SUFFIXES)
+        if (named and (not sep or os.path.isfile(saved))) or _torch_archive(saved):
+            raise UserError(_saved_model_message(saved))
         if not sep or not attr or not path_part:
             raise UserError(f"model {shown(spec)}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
                             "package.module:factory, or path/to/file.py[:factory]")
@@ -180,6 +191,37 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
     if not callable(factory):
         raise UserError(f"{where}:{attr} is not a function")
     return factory, f"{where}:{attr}"
+
+
+def _torch_archive(path: str) -> str | None:
+    """"torchscript" or "torch.save" for a file either writes, None for anything else. Both write a zip of one
+    folder (``data.pkl`` and the tensors); TorchScript's also holds the module's code under ``code/`` (PyTorch's
+    serialization notes, torch.jit.save and torch.save)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return None
+    if any("/code/" in n for n in names):
+        return "torchscript"
+    return "torch.save" if any(n.endswith("/data.pkl") for n in names) else None
+
+
+def _saved_model_message(path: str) -> str:
+    """A saved model file is not read: size runs the model's Python code to trace real training steps, and a
+    saved file holds weights (and TorchScript's own code) without the example batch, loss and optimizer a step
+    needs. The one line says how to wrap it in a factory (docs/size.md, MODEL)."""
+    kind = _torch_archive(path)
+    if kind == "torchscript":
+        what, build = "a TorchScript file", f"torch.jit.load({path!r})"
+    elif kind == "torch.save" or path.lower().endswith(TORCH_SAVED_SUFFIXES):
+        what, build = "a saved model file", f"torch.load({path!r}, weights_only=False)"
+    else:
+        what, build = "a saved model file", "MyModel()"
+    return (f"model {shown(path)} is {what}; size does not read saved or TorchScript model files: wrap it in a .py "
+            f"file with a factory that builds or loads the model (a file of weights: build it, then "
+            f"load_state_dict) and returns (model, example_batch), e.g. def build(): return {build}, "
+            "torch.randn(8, 3, 224, 224); then rigbench size that_file.py (docs/size.md)")
 
 
 def _only_factory(module, where: str) -> str:
