@@ -537,6 +537,10 @@ def check_out(out: str | None) -> Path:
     out_path = check_output(out, "the report", "--out")   # the string: Path() would drop a trailing /
     if not out_path.parent.is_dir() and str(out_path.parent):
         raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
+    if out_path.name.lower() in (".html", ".htm"):
+        # '.html' is a hidden file's whole name to pathlib (no suffix): the name before the extension is missing
+        raise UserError(f"--out {shown(out)}: no name before {out_path.name}; give a name such as "
+                        f"{out_path.with_name('report' + out_path.name)}")
     if out_path.suffix.lower() not in (".html", ".htm"):
         # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
         raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")

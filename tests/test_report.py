@@ -147,6 +147,16 @@ def test_bad_output_paths_are_one_line_errors(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize("out, hint", [(".html", "report.html"), ("sub/.HTM", "sub/report.HTM")])
+def test_an_out_path_with_no_name_before_html_says_so(tmp_path, out, hint):
+    # '.html' ends in .html, yet the refusal asked for "a name ending in .html": the name before it is missing
+    craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    (tmp_path / "sub").mkdir()
+    r = run_cli("report", "--out", out, cwd=tmp_path)
+    assert_user_error(r, f"--out {out!r}: no name before {out.rsplit('/', 1)[-1]}; give a name such as {hint}")
+    assert "ending in" not in r.stderr and not (tmp_path / out).exists()
+
+
 def test_an_out_path_written_as_a_folder_is_refused_before_any_work(tmp_path):
     # 'x.html/' was written as the file x.html
     craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
