@@ -18,7 +18,7 @@ from rigbench import catalog, model
 from rigbench import guidelines as g
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices, resolve_instance
-from rigbench.probe import probe
+from rigbench.probe import disks, probe
 from rigbench.probe.cpu import TIERS
 
 FX = FIXTURES / "guidelines"
@@ -289,6 +289,19 @@ def test_ssd_on_a_virtual_disk_is_unknown_not_hdd():
     now = check("desktop", "desktop.ssd", g.Machine.from_probe(doc))
     assert now.status == "unknown" and now.measured == "unknown (/)" and "virtual disk" in now.why
     assert "disk_iops" in now.why
+
+
+def test_ssd_on_a_virtual_disk_names_the_kernel_the_check_reads():
+    # the why read "rigbench bench's disk_read measures the real speed: run `rigbench bench --only disk_iops`"
+    old = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))   # a probe's older note
+    doc = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())
+    doc["disks"][0].update(kind="unknown", kind_note=disks.NOTE_VIRTUAL)                 # today's probe
+    now = check("desktop", "desktop.ssd", g.Machine.from_probe(doc))
+    for c in (old, now):
+        assert c.status == "unknown" and "disk_read" not in c.why
+        assert c.why.startswith("a virtual disk (virtio") and c.why.endswith(
+            "its sysfs label is unreliable here: run `rigbench bench --only disk_iops` (random 4 KiB reads), the "
+            "measurement this check reads")
 
 
 def test_os_linux():

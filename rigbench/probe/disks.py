@@ -16,7 +16,8 @@ A filesystem mounted at several places (bind mounts, btrfs subvolumes) is listed
 
 ``kind`` is a label from sysfs, not a measurement: ``rotational`` defaults to 1 for many virtual and USB disks,
 so an "hdd" there may be fast. A virtual disk (virtio, Xen) that says rotational is "unknown" with the note, not
-"hdd". ``rigbench bench``'s disk_read measures the truth.
+"hdd". ``rigbench bench``'s disk_iops (random reads, what tells a spinning disk from a solid-state one) and
+disk_read (sequential) measure the truth.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ NETWORK_FSTYPES = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", 
 TMPFS_KEPT = ("/dev/shm", "/tmp")
 
 NOTE_ROTATIONAL = ("sysfs says rotational=1, which is the default for many virtual and USB disks: the label may be "
-                   "wrong; rigbench bench's disk_read measures the real speed")
+                   "wrong; rigbench bench's disk_iops (random reads) and disk_read (sequential) measure the real speed")
 NOTE_VIRTUAL = ("a virtual disk (virtio or Xen): its speed depends on the host's storage; rotational in sysfs "
-                "is unreliable here; rigbench bench's disk_read measures the real speed")
+                "is unreliable here; rigbench bench's disk_iops (random reads) and disk_read (sequential) "
+                "measure the real speed")
 
 
 def is_real(m: dict) -> bool:

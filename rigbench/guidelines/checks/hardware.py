@@ -135,8 +135,11 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
     if kind in ("nvme", "ssd"):
         return judged(rule, "pass", kind + where, req, "solid-state by its sysfs label" if m.disks_reported else "as specified")
     if kind in ("hdd", "unknown") and disk.note and "unreliable" in disk.note:   # a virtual disk's label
+        # the probe's note says what the disk is, then (in probes before rigbench named both disk kernels) that
+        # disk_read measures it; this check reads disk_iops, so the why keeps the description and names that one
         return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
-                      f"{disk.note}: run `rigbench bench --only disk_iops`" + stopped)
+                      f"{disk.note.split(';')[0]}; its sysfs label is unreliable here: run `rigbench bench --only "
+                      "disk_iops` (random 4 KiB reads), the measurement this check reads" + stopped)
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
