@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_user_error, run_cli
+from conftest import FIXTURES, assert_user_error, run_cli
 from rigbench import diff as diff_mod, frames, intervals, runs as runs_mod, units
 from rigbench.bench import schema
 from rigbench.errors import UserError
@@ -280,6 +280,19 @@ def test_show_prints_the_bench_table_from_the_file(folder):
     gemm = next(row for row in rows if row["kernel"] == "gemm" and row["dtype"] == "float32")
     assert float(gemm["value"]) == pytest.approx(GEMM_FLOPS / 0.008 / 1e12)   # latest is the fast run
     assert float(gemm["low"]) < float(gemm["value"]) < float(gemm["high"])
+
+
+def test_show_csv_names_its_fractions_as_fractions(tmp_path):
+    # the CSV wrote 4.0199 and 0.7837 under "spread" and "of peak", where the table says 402.0% and 78%
+    run = str(FIXTURES / "gpu_check" / "bench-cuda.json")
+    r = run_cli("results", "show", run, "--format", "csv", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread_fraction",
+                             "fraction_of_peak", "status", "reasons"]
+    gemm = next(row for row in rows if row["kernel"] == "gemm" and row["dtype"] == "float32")
+    assert (gemm["spread_fraction"], gemm["fraction_of_peak"]) == ("0.01", "0.8")    # raw numbers, no % sign
+    md = run_cli("results", "show", run, "--format", "markdown", cwd=tmp_path).stdout
+    assert "| spread | of peak |" in md and "| TFLOP/s | 1.0% | 80% | valid |" in md
 
 
 def test_a_run_named_as_results_list_prints_it_is_found(folder):

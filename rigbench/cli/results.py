@@ -115,7 +115,10 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         report.echo(f"results: {report.one_line(run.path)}")
         return
     frame = frames.to_frame(run.view)
-    columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit", "spread", "of peak", "status",
+    # table and markdown show spread and share of peak as percentages; CSV keeps the raw fractions a spreadsheet
+    # computes with (0.7837, not 78%), and its header says so
+    columns = ["kernel", "device", "dtype", "case", "value", "low", "high", "unit",
+               *(("spread_fraction", "fraction_of_peak") if fmt == "csv" else ("spread", "of peak")), "status",
                "reasons"]
     rows = []
     for r in frame.itertuples(index=False):
