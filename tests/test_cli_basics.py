@@ -23,6 +23,30 @@ def test_help_lists_every_command():
         assert name in r.stdout
 
 
+def _every_command():
+    """(words after rigbench, click command) of every command and sub-command."""
+    out = []
+    for name in cli.list_commands(None):
+        cmd = cli.get_command(None, name)
+        out.append(((name,), cmd))
+        for sub in getattr(cmd, "commands", {}):
+            out.append(((name, sub), cmd.commands[sub]))
+    return out
+
+
+@pytest.mark.parametrize("words", [w for w, _ in _every_command()], ids=" ".join)
+def test_every_help_has_examples_of_that_command(words):
+    # `results list --help` and `prices --help` had none, where the other commands' help shows some
+    r = run_cli(*words, "--help")
+    assert r.code == 0, r.stderr
+    text = r.stdout.split("Examples:", 1)
+    assert len(text) == 2, r.stdout
+    block = text[1].split("\n\n", 1)[0]             # the indented lines up to the first blank one
+    example = [ln.strip() for ln in block.splitlines() if ln.strip().startswith("rigbench ")]
+    assert example and all(ln.startswith("rigbench " + words[0]) for ln in example), text[1]
+    assert any(ln.startswith("rigbench " + " ".join(words)) for ln in example), text[1]
+
+
 def test_version():
     r = run_cli("--version")
     assert r.code == 0 and "rigbench" in r.stdout

@@ -66,6 +66,12 @@ def command(ctx):
     rigbench ships a dated list (profiles/cloud_prices.csv). `rigbench prices refresh` reads SkyPilot's public
     cloud catalog and writes your own list into rigbench's per-user data folder; `cost` and `recommend` then use
     it and say so on screen. Pass --prices FILE to `cost` for a one-off list.
+
+    \b
+    Examples:
+      rigbench prices                              the list in use (the same as `rigbench prices list`)
+      rigbench prices list --shipped               the list shipped with rigbench
+      rigbench prices refresh --dry-run            what a refresh would write
     """
     if ctx.invoked_subcommand is None:
         render_list(cloud.load_prices(instead="see the shipped one with 'rigbench prices list --shipped'"),

@@ -273,7 +273,14 @@ def command():
 @command.command(name="list")
 @_format_option
 def list_command(fmt, as_json):
-    """The runs in the results folders, newest first: machine, date, devices, how many figures are valid."""
+    """The runs in the results folders, newest first: machine, date, devices, how many figures are valid.
+
+    \b
+    Examples:
+      rigbench results list
+      rigbench results list --format markdown            to paste into an issue
+      rigbench results list --json                       with each run's path, for a program
+    """
     _list(_fmt(fmt, as_json))
 
 
