@@ -104,6 +104,14 @@ BAD = {
     "no_factory": ("x = 1\n", "name the factory"),
     "batch_mismatch": ("import torch\ndef build():\n    return torch.nn.Linear(3, 2), (torch.zeros(4, 3), torch.zeros(5))\n",
                        "disagree on the batch size"),
+    # an optimizer over a tensor the model does not have trained nothing, and was shown as "optimizer state 0 B"
+    "foreign_optimizer": ("import torch\ndef build():\n    m = torch.nn.Linear(3, 2)\n    return m, torch.zeros(4, 3), None, "
+                          "torch.optim.SGD([torch.nn.Parameter(torch.zeros(3))], lr=0.1)\n",
+                          "the optimizer (sgd) holds none of the model's parameters (1 tensor of its own); build it "
+                          "over model.parameters()"),
+    "foreign_optimizer_function": ("import torch\ndef build():\n    m = torch.nn.Linear(3, 2)\n    return m, "
+                                   "torch.zeros(4, 3), None, lambda ps: torch.optim.Adam(torch.nn.Linear(3, 2)"
+                                   ".parameters())\n", "the optimizer (adam) holds none of the model's parameters"),
     "forward_fails": ("import torch\ndef build():\n    return torch.nn.Linear(3, 2), torch.zeros(4, 7)\n",
                       "a training step fails: RuntimeError"),
 }
@@ -117,6 +125,17 @@ def test_bad_model_files_are_one_line_and_exit_2(cli, tmp_path, case):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_an_optimizer_is_named_the_same_from_the_factory_as_from_the_option(cli, tmp_path):
+    # the factory's torch.optim.SGD was shown as "SGD" where --optimizer sgd shows "sgd"
+    own = _write(tmp_path, "import torch\ndef build():\n    m = torch.nn.Linear(3, 2)\n    return m, torch.zeros(4, 3), "
+                           "None, torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)\n")
+    plain = str(tmp_path / "plain.py")
+    (tmp_path / "plain.py").write_text("import torch\ndef build():\n    return torch.nn.Linear(3, 2), torch.zeros(4, 3)\n")
+    for args in ((own,), (plain, "--optimizer", "sgd")):
+        assert cli("size", *args, "--gpus", "rtx-3090", "--json").json()["model"]["optimizer"] == "sgd"
+        assert ", sgd, fp32, batch 4 per GPU" in cli("size", *args, "--gpus", "rtx-3090").stdout.splitlines()[0]
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")

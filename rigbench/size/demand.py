@@ -309,7 +309,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
                                 for (p, v1), (_, v2) in zip(t1.timeline, t2.timeline)])
     return ModelDemand(
         name=job.name, unit=job.unit, precision="amp" if dtype in SIXTEEN_BIT else precision, target=target,
-        optimizer=job.optimizer_name, weights_dtype=dtype,
+        optimizer=loader.optimizer_name(optimizer), weights_dtype=dtype,
         params=t2.params, flops=fit("tensor_flops"), conv_flops=fit("conv_flops"), traffic_bytes=fit("traffic_bytes"),
         elements=fit("elementwise_elements"), saved_bytes=fit("saved_bytes"), phase_peak=phases,
         param_bytes=t2.param_bytes, buffer_bytes=t2.buffer_bytes, grad_bytes=t2.grad_bytes,

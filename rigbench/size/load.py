@@ -53,7 +53,7 @@ class Job:
     batch_size: int
     loss_fn: Callable | None
     optimizer: Any                  # an Optimizer, a function params -> Optimizer, or None (use --optimizer)
-    optimizer_name: str             # "adam", "sgd" or the class name of the user's optimizer
+    optimizer_name: str             # "adam", "sgd", or the user's optimizer's class name in lower case ("sgd")
     unit: str                       # what one sample is called: images, sequences, samples
     builtin: bool
     family: str | None = None       # rigbench.model's workload family; None: decided from the traced FLOPs
@@ -313,10 +313,28 @@ def _job_from(name: str, got, optimizer: str | None) -> Job:
         if not (isinstance(opt, torch.optim.Optimizer) or callable(opt)):
             raise UserError(f"factory {name}: the fourth item (optimizer) is a {type(opt).__name__}; expected a "
                             "torch.optim.Optimizer or a function params -> Optimizer")
-        opt_name = type(opt).__name__ if isinstance(opt, torch.optim.Optimizer) else getattr(opt, "__name__", "custom")
+        opt_name = optimizer_name(opt) if isinstance(opt, torch.optim.Optimizer) else \
+            getattr(opt, "__name__", "custom").lower()
     else:
         opt_name = optimizer or "adam"
     return Job(name, model, batch, sizes.pop(), loss_fn, opt, opt_name, "samples", False)
+
+
+def optimizer_name(opt) -> str:
+    """How the screen and the JSON name an optimizer: its class name in lower case, as ``--optimizer`` names the
+    built-in ones (torch.optim.SGD -> "sgd", AdamW -> "adamw")."""
+    return type(opt).__name__.lower()
+
+
+def _check_holds_the_model(job: Job, opt) -> None:
+    """An optimizer over none of the model's parameters (built over another model's, or a stray tensor) would
+    train nothing: its state and its step would be counted for tensors the model does not have."""
+    own = {id(p) for p in job.model.parameters()}
+    held = [p for group in opt.param_groups for p in group["params"]]
+    if not any(id(p) in own for p in held):
+        raise UserError(f"{job.name}: the optimizer ({optimizer_name(opt)}) holds none of the model's parameters "
+                        f"({len(held)} tensor{'s' if len(held) != 1 else ''} of its own); build it over "
+                        "model.parameters()")
 
 
 def make_optimizer(job: Job, target: str):
@@ -327,12 +345,14 @@ def make_optimizer(job: Job, target: str):
     params = [p for p in job.model.parameters() if p.requires_grad]
     foreach = target == "cuda"
     if isinstance(job.optimizer, torch.optim.Optimizer):
+        _check_holds_the_model(job, job.optimizer)
         return job.optimizer
     if job.optimizer is not None:
         with _users_code(f"{job.name}: the optimizer function raised"):
             opt = job.optimizer(params)
         if not isinstance(opt, torch.optim.Optimizer):
             raise UserError(f"{job.name}: the optimizer function returned {type(opt).__name__}, not a torch.optim.Optimizer")
+        _check_holds_the_model(job, opt)
         return opt
     if job.optimizer_name == "sgd":
         return torch.optim.SGD(params, lr=0.01, momentum=0.9, foreach=foreach)
