@@ -497,6 +497,47 @@ def drills() -> list[Drill]:
     out.append(Drill("compare --plot .pgf with a TeX that fails", run=lambda f: rigbench(
         ["compare", "rtx-3090", "gtx-1080-ti", "--plot", *failing_tex(f)], f, {"PATH": f"{f / 'bin'}:/usr/bin:/bin"}),
         check=lambda r, f: None if "xelatex failed" in r.stderr else f"not the TeX's failure: {r.stderr[:120]}"))
+    # --- figures whose validity contradicts their reasons, files without a probe, sizes that do not fit
+    def valid_despite(d: dict) -> None:
+        for m in d["measurements"]:
+            if m.get("invalid_reasons"):
+                m["valid"] = True
+    out.append(Drill("results show: a figure marked valid beside its invalid reasons", ["results", "show"],
+                     setup=mutated(valid_despite)))
+    out.append(Drill("recommend: a figure marked valid beside its invalid reasons", ["recommend", "--profile",
+                                                                                     "desktop"],
+                     setup=mutated(valid_despite)))
+    out.append(Drill("recommend: a results file without a probe", ["recommend", "--profile", "desktop"], expect="ok",
+                     setup=mutated(lambda d: d.pop("probe")),
+                     check=lambda r, f: "judged as a known machine" if "no virtualisation" in r.stdout
+                     else "'None' on screen" if "None" in r.stdout else None))
+    out.append(Drill("results show: a run without a host", ["results", "show"], expect="ok",
+                     setup=mutated(lambda d: d.pop("host", None)),
+                     check=lambda r, f: "'None' on screen" if "None" in r.stdout else None))
+
+    def cheapest_fits(r: Result, folder: Path) -> str | None:
+        doc = json.loads(r.stdout)
+        best = next((o for o in doc["instances"] if o["id"] == doc["cheapest_by_deadline"]), None)
+        return None if best is None or best.get("fits") else f"the cheapest, {best['id']}, does not fit the batch"
+    tiny = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tiny_model.py"
+    out.append(Drill("size: the cheapest instance runs the batch asked", ["size", str(tiny), "--batch", "4000",
+                                                                          "--dataset-size", "100000", "--epochs",
+                                                                          "90", "--deadline", "1d", "--json"],
+                     expect="ok", check=cheapest_fits))
+
+    def torchscript(folder: Path) -> list[str]:
+        import torch
+        torch.jit.script(torch.nn.Linear(4, 2)).save(str(folder / "ts.pt"))
+        return [str(folder / "ts.pt")]
+    out.append(Drill("size: a TorchScript file", ["size"], setup=torchscript))
+    out.append(Drill("gpus --min-memory 24iB", ["gpus", "--min-memory", "24iB"]))
+    out.append(Drill("report --out .html", ["report", "--out", ".html", str(reference[0])]))
+    out.append(Drill("results list with a file where the data folder goes", ["results", "list"],
+                     env={"RIGBENCH_DATA_DIR": "/dev/null/rigbench"}))
+    out.append(Drill("cost with nothing rented shows no price-list date", ["cost", "--buy", "rtx-3090",
+                                                                           "--hours-per-month", "10"], expect="ok",
+                     check=lambda r, f: "a price-list date with nothing rented" if "Prices dated" in r.stdout
+                     else None))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
