@@ -61,6 +61,21 @@ def test_this_machine_fits_a_screen(tmp_path):
     assert len(lines) <= 50, r.stdout
 
 
+def test_a_file_where_the_data_folder_should_be_is_said_as_results_list_says_it(tmp_path):
+    # the note said "no results file in .../rigbench/results/ or results/ (run `rigbench bench` ...)": bench cannot
+    # write there either while a file stands in the way
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rigbench").write_text("x")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    listed = run_cli("results", "list", env=env, cwd=tmp_path)
+    assert_user_error(listed, "is a file, not a folder")
+    r = run_cli("recommend", "--json", env=env, cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    assert r.json()["notes"][0] == ("probed this machine; no results file: "
+                                    + listed.stderr.strip().removeprefix("rigbench: error: "))
+    assert "run `rigbench bench`" not in r.json()["notes"][0]
+
+
 def _gpu_less_vm_results(tmp_path) -> str:
     """A results file of the GPU-less 2-vCPU VM: its probe, and the preprocess and disk_iops rows measured on it."""
     probe = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())
