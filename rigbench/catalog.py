@@ -144,6 +144,37 @@ def select(architecture: str | None = None, min_memory_bytes: int | None = None,
     return cards
 
 
+def left_out(named: list[list[Gpu]] | None = None, architecture: str | None = None,
+             min_memory_bytes: int | None = None, max_launch_price_usd: float | None = None) -> list[str]:
+    """What :func:`select` with these filters leaves out that a person would miss, one line each. ``named``: the
+    cards each name on the command line gives (:func:`named`), None for the whole catalog. For a name none of whose
+    cards is left, each of them with the filter that removed it and why ("--arch ada left out rtx-3090: rtx-3090 is
+    ampere, not ada"; a family a filter narrows, 'a100 --min-memory 80GB', is what was asked); and the cards
+    --max-price leaves out for having no launch price, or "0 cards" reads as if none of them existed."""
+    notes: list[str] = []
+    arch = None if architecture is None else architecture.strip().lower()
+    cards = None if named is None else list(dict.fromkeys(g for group in named for g in group))
+    kept = set(select(architecture, min_memory_bytes, max_launch_price_usd, cards=cards))
+    gone = [g for group in named or [] if not kept & set(group) for g in group]
+    for g in dict.fromkeys(gone):
+        if arch is not None and g.architecture != arch:
+            notes.append(f"--arch {arch} left out {g.id}: {g.id} is {g.architecture}, not {arch}")
+        if min_memory_bytes is not None and g.memory_bytes < min_memory_bytes:
+            notes.append(f"--min-memory left out {g.id}: {g.id}'s {g.memory_gb:g} GB is below "
+                         f"{min_memory_bytes / 1024**3:,.4g} GB")
+        price = g.launch_price_usd
+        if max_launch_price_usd is not None and price is not None and price > max_launch_price_usd:
+            notes.append(f"--max-price left out {g.id}: {g.id}'s launch price {price:,.0f} USD is above "
+                         f"{max_launch_price_usd:,.2f}".removesuffix(".00"))
+    if max_launch_price_usd is not None:
+        unpriced = [g.id for g in select(architecture, min_memory_bytes, cards=cards) if g.launch_price_usd is None]
+        if unpriced:
+            notes.append(f"--max-price left out {len(unpriced)} card{'' if len(unpriced) == 1 else 's'} "
+                         f"without a launch price ({', '.join(unpriced[:3])}{', ...' if len(unpriced) > 3 else ''}"
+                         "): leave --max-price out to list them")
+    return notes
+
+
 def match_keys(gpu: Gpu) -> set[str]:
     """The normalised names a card answers to: its id, name and aliases."""
     return {k for k in (normalize(x) for x in (gpu.id, gpu.name, *gpu.aliases)) if k}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import struct
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -520,17 +521,33 @@ def render(run: Run, sections: list[Section], version: str) -> str:
 DEFAULT_OUT = "report.html"
 
 
+_DEFAULT_TRIES = 1000       # report.html, report-2.html ... report-1000.html, as many as a run's default name gets
+
+
+def default_out() -> Path:
+    """The page's name when no --out is given: the first of :data:`DEFAULT_OUT`, report-2.html, ... with nothing
+    there. One rule for every candidate: a regular file of that name is the user's and is moved past (never
+    replaced); anything else (a folder, a link, even to a page) is refused in words that say no --out was given,
+    rather than moved past in silence."""
+    first = Path(DEFAULT_OUT)
+    for n in range(1, _DEFAULT_TRIES + 1):
+        name = first if n == 1 else first.with_name(f"{first.stem}-{n}{first.suffix}")
+        taken = taken_by(name)
+        if taken is not None:
+            raise UserError(f"the default name {name} is taken here by {taken}; pass --out FILE.html to "
+                            "name the page")
+        if not os.path.lexists(name):
+            return name
+    raise UserError(f"{DEFAULT_OUT} to {first.stem}-{_DEFAULT_TRIES}{first.suffix} are all taken here; pass "
+                    "--out FILE.html to name the page")
+
+
 def check_out(out: str | None) -> Path:
     """Refuse, before any work, a page path that cannot be written: a folder (existing, or written with a trailing
     ``/``), a missing folder (a mistyped path), a link or device, or a name that does not end in .html. ``None``: the
-    default name, :data:`DEFAULT_OUT` here; a file of that name is left alone (:func:`write` moves on to
-    report-2.html), anything else there (a folder, a link) is refused in words that say no --out was given."""
+    default name (:func:`default_out`)."""
     if out is None:
-        taken = taken_by(DEFAULT_OUT)
-        if taken is not None:
-            raise UserError(f"the default name {DEFAULT_OUT} is taken here by {taken}; pass --out FILE.html to "
-                            "name the page")
-        out = DEFAULT_OUT
+        return default_out()
     out_path = Path(out)
     if out_path.is_dir():
         raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
@@ -549,6 +566,16 @@ def check_out(out: str | None) -> Path:
 
 def write(path: str | Path, text: str, *, unique: bool = False) -> Path:
     """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page; returns
-    the path written. ``unique`` (a name the user did not give): a taken name is left alone and the page goes to
-    the next free one (report-2.html ...), as a run's default results file does."""
-    return write_text_atomic(path, text, what="the report", create=unique, unique=unique)
+    the path written. ``unique`` (the default name, :func:`default_out`): the name is created, never replaced; one
+    taken meanwhile moves on by the same rule (past a file, not past a folder or link)."""
+    if not unique:
+        return write_text_atomic(path, text, what="the report")
+    for _ in range(_DEFAULT_TRIES):
+        try:
+            return write_text_atomic(path, text, what="the report", create=True)
+        except UserError:
+            if not os.path.lexists(path):
+                raise                       # not the name being taken: a full disk, an unwritable folder
+            path = default_out()
+    raise UserError(f"{DEFAULT_OUT} and the names after it were taken while the page was written; pass --out "
+                    "FILE.html to name the page")

@@ -50,7 +50,7 @@ from typing import Iterable, Iterator
 
 from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
-from rigbench.files import dumps, json_files, read_json, user_data_dir
+from rigbench.files import DATA_DIR_ENV, dumps, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import METRICS
 
@@ -871,6 +871,35 @@ def results_dir() -> Path:
     return user_data_dir() / "results"
 
 
+def not_a_folder(folder: str | os.PathLike) -> Path | None:
+    """The part of ``folder``'s path that exists and is not a folder (a file where the data folder should be), or
+    None: then no run can be found there, and none written."""
+    folder = Path(folder)
+    for part in (folder, *folder.parents):
+        try:
+            if part.exists():
+                return None if part.is_dir() else part
+        except OSError:
+            return None
+    return None
+
+
+def blocked_note(path: Path, data_folder: bool = True) -> str:
+    """What to say of a file standing where a results folder should be, in the words every command uses; the way
+    round it (another data folder) only where the folder is the per-user one."""
+    return f"{path} is a file, not a folder; move it away" + (
+        f" (or set {DATA_DIR_ENV} to another folder)" if data_folder else "")
+
+
+def data_folder_blocked() -> str | None:
+    """'cannot read your runs in F: X is a file, not a folder; ...' when a file stands where the per-user results
+    folder (:func:`results_dir`) or a folder above it should be, else None: ``results list``/``show``, ``recommend``
+    and ``bench`` all say it in these words."""
+    folder = results_dir()
+    blocked = not_a_folder(folder)
+    return None if blocked is None else f"cannot read your runs in {folder}: {blocked_note(blocked)}"
+
+
 def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
     """Where :func:`newest` looks: ``folder`` if given; else the per-user folder, then ``./results`` (runs made
     with older versions, or with ``--out results/...``)."""
@@ -936,6 +965,10 @@ def reserve_path(folder: str | os.PathLike | None = None, host: str | None = Non
     The name is created exclusively (``O_EXCL``): two runs started in the same second get ``…Z.json`` and
     ``…Z-2.json``, never the same file. The run then replaces it atomically as it writes."""
     folder = Path(folder) if folder is not None else results_dir()
+    blocked = not_a_folder(folder)
+    if blocked is not None:      # said as `results list` says it, not as mkdir's bare "Not a directory"
+        raise UserError(f"cannot create the results folder {folder}: "
+                        f"{blocked_note(blocked, data_folder=folder == results_dir())}, or give --out FILE")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -63,31 +63,13 @@ def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
     return out
 
 
-def _not_a_folder(folder: Path) -> Path | None:
-    """The part of ``folder``'s path that exists and is not a folder (a file where the data folder should be), or
-    None: then no run can be found there, and none written."""
-    for part in (folder, *folder.parents):
-        try:
-            if part.exists():
-                return None if part.is_dir() else part
-        except OSError:
-            return None
-    return None
-
-
-def _blocked(path: Path) -> str:
-    """What to say of a file standing where a results folder should be, in the words every command uses."""
-    return f"{path} is a file, not a folder; move it away (or set {files.DATA_DIR_ENV} to another folder)"
-
-
 def check_data_folder() -> None:
     """A ``UserError`` when a file stands where the per-user results folder (:func:`rigbench.results.results_dir`)
     or a folder above it should be: no run of yours can be found there and ``rigbench bench`` cannot write one, so
     a list without them would hide the fault."""
-    folder = results.results_dir()
-    blocked = _not_a_folder(folder)
+    blocked = results.data_folder_blocked()
     if blocked is not None:
-        raise UserError(f"cannot read your runs in {folder}: {_blocked(blocked)}")
+        raise UserError(blocked)
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -150,10 +132,10 @@ def resolve(arg: str, cwd=None) -> Run:
     if not mine:
         passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
         searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours") if arg == LATEST else where
-        blocked = next((b for f, origin in folders(cwd) if origin == "yours" for b in [_not_a_folder(f)] if b), None)
+        blocked = next((b for f, origin in folders(cwd) if origin == "yours" for b in [results.not_a_folder(f)] if b), None)
         if blocked is not None:
             # "run rigbench bench first" would not help: it cannot write its runs there either
-            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {_blocked(blocked)}, or "
+            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {results.blocked_note(blocked)}, or "
                             "give a results file's path")
         raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
                         "first, or give a results file's path")

@@ -58,6 +58,22 @@ def test_unwritable_out_is_exit_2_before_the_run(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["file"]
 
 
+def test_a_file_where_the_data_folder_should_be_is_said_as_results_list_says_it(tmp_path):
+    # it said "cannot create the results folder ...: Not a directory", where `results list` names the file and
+    # what to do about it
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rigbench").write_text("x")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    r = run_cli("bench", "--quick", "--only", "memcopy", env=env, cwd=tmp_path)
+    blocked = (f"{tmp_path / 'data' / 'rigbench'} is a file, not a folder; move it away (or set RIGBENCH_DATA_DIR "
+               "to another folder)")
+    assert_user_error(r, f"cannot create the results folder {tmp_path / 'data' / 'rigbench' / 'results'}: {blocked}, "
+                         "or give --out FILE")
+    assert blocked in run_cli("results", "list", env=env, cwd=tmp_path).stderr
+    assert "memcopy" not in r.stdout                    # refused before the run: nothing measured or written
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["data", "rigbench"]
+
+
 def test_distributed_options_are_declared():
     r = run_cli("bench", "--help")
     assert r.code == 0

@@ -219,6 +219,25 @@ def test_gpus_says_how_many_cards_max_price_left_out_for_having_no_launch_price(
     assert run_cli("gpus", "--arch", "kepler").stderr == ""
 
 
+def test_gpus_says_which_filter_left_out_a_named_card_and_why():
+    # "GPU catalog (0 cards)" for rtx-3090 --arch ada, and for rtx-3090 --max-price 100, with no word of why
+    r = run_cli("gpus", "rtx-3090", "--arch", "ada")
+    assert r.code == 0, r.stderr
+    assert "GPU catalog (0 cards)" in r.stdout
+    assert r.stderr == "rigbench: note: --arch ada left out rtx-3090: rtx-3090 is ampere, not ada\n"
+    r = run_cli("gpus", "rtx-3090", "--max-price", "100", "--json")
+    assert r.code == 0, r.stderr
+    why = "--max-price left out rtx-3090: rtx-3090's launch price 1,499 USD is above 100"
+    assert r.json() == {"schema": "rigbench.gpus/1", "gpus": [], "notes": [why]}
+    assert r.stderr == f"rigbench: note: {why}\n"
+    assert catalog.left_out([[catalog.resolve("rtx-3090")]], min_memory_bytes=80 * 1024**3) == [
+        "--min-memory left out rtx-3090: rtx-3090's 24 GB is below 80 GB"]
+    # a family a filter narrows is what was asked: the A100 40GBs are not reported
+    r = run_cli("gpus", "a100", "--min-memory", "80GB", "--json")
+    assert [g["id"] for g in r.json()["gpus"]] == ["a100-pcie-80gb", "a100-sxm4-80gb"]
+    assert r.json()["notes"] == [] and r.stderr == ""
+
+
 def test_gpus_min_memory_reads_the_catalog_gb_and_refuses_a_lone_binary_i():
     # the memory column is GB as spec sheets write it, which for GPU memory are binary (24 GB GDDR6X is 24 GiB):
     # a bare number, GB and GiB are one reading, and the help says so

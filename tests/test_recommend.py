@@ -61,6 +61,21 @@ def test_this_machine_fits_a_screen(tmp_path):
     assert len(lines) <= 50, r.stdout
 
 
+def test_a_file_where_the_data_folder_should_be_is_said_as_results_list_says_it(tmp_path):
+    # the note said "no results file in .../rigbench/results/ or results/ (run `rigbench bench` ...)": bench cannot
+    # write there either while a file stands in the way
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rigbench").write_text("x")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    listed = run_cli("results", "list", env=env, cwd=tmp_path)
+    assert_user_error(listed, "is a file, not a folder")
+    r = run_cli("recommend", "--json", env=env, cwd=tmp_path)
+    assert r.code == 0, r.stderr
+    assert r.json()["notes"][0] == ("probed this machine; no results file: "
+                                    + listed.stderr.strip().removeprefix("rigbench: error: "))
+    assert "run `rigbench bench`" not in r.json()["notes"][0]
+
+
 def _gpu_less_vm_results(tmp_path) -> str:
     """A results file of the GPU-less 2-vCPU VM: its probe, and the preprocess and disk_iops rows measured on it."""
     probe = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())
@@ -212,6 +227,48 @@ def test_a_results_file_without_a_probe_is_judged_as_a_machine_of_unknown_kind(t
         assert screen.code == 0, screen.stderr
         assert "a machine of unknown kind (the file holds no probe of the machine)" in screen.stdout
         assert "no battery" not in screen.stdout and "FAIL" not in screen.stdout and "None" not in screen.stdout
+
+
+def _summary_and_headings(stdout: str) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Per profile, the counts its summary line gives ("4 unknown; 1 not judged") and those its heading gives."""
+    summary, heading = {}, {}
+    for line in stdout.splitlines():                   # each fits its line here (at most 100 columns)
+        m = re.match(r"^  (laptop|desktop|diy|cloud) +\S+  (.*)$", line)
+        if m:
+            summary[m.group(1)] = {w: int(n) for n, w in re.findall(r"(\d+) (unknown|not judged)", m.group(2))}
+        m = re.match(r"^(laptop|desktop|diy|cloud): .* — \S+ \((.*)\)$", line)
+        if m:
+            heading[m.group(1)] = {w: int(n) for n, w in re.findall(r"(\d+) ([a-z/ ]+?)(?:,|$)", m.group(2))}
+    return summary, heading
+
+
+def test_summary_headings_and_json_count_unknown_and_not_judged_rules_alike(tmp_path):
+    # the summary said "desktop FAIL ... 4 unknown" and the heading "(2 fail, 5 unknown, ...)": the heading counted
+    # the optional rules left for want of input (desktop.price), listed under "Not judged", as unknown as well
+    ref = next((REPO / "results" / "reference").glob("*.json"))
+    doc = json.loads(ref.read_text(encoding="utf-8"))
+    del doc["probe"]
+    (tmp_path / "noprobe.json").write_text(json.dumps(doc), encoding="utf-8")
+    # desktop: ssd measured but INVALID, three rules that need a GPU; desktop.price not given. Without the probe every
+    # rule on the machine's parts is unknown too, and desktop.psu (its parts' power) is not judged
+    for path, desktop_counts in ((str(ref), (4, 1)), ("noprobe.json", (9, 2))):
+        out = run_cli("recommend", path, "--profile", "all", "--json", cwd=tmp_path).json()
+        screen = run_cli("recommend", path, "--profile", "all", cwd=tmp_path)
+        assert screen.code == 0, screen.stderr
+        summary, heading = _summary_and_headings(screen.stdout)
+        for p in out["profiles"]:
+            c = p["counts"]
+            optional = sum(1 for x in p["checks"] if x["optional"] and x["status"] == "unknown")
+            assert c["not_judged"] == optional
+            assert c["unknown"] == sum(1 for x in p["checks"] if x["status"] == "unknown") - optional
+            assert sum(c.values()) == len(p["checks"])
+            if p["profile"] == "diy":
+                continue                                   # "as desktop": its heading is the desktop's
+            want = {k: v for k, v in (("unknown", c["unknown"]), ("not judged", c["not_judged"])) if v}
+            assert summary[p["profile"]] == want, (path, p["profile"], screen.stdout)
+            assert {k: v for k, v in heading[p["profile"]].items() if k in ("unknown", "not judged")} == want
+        desktop = next(p for p in out["profiles"] if p["profile"] == "desktop")["counts"]
+        assert (desktop["unknown"], desktop["not_judged"]) == desktop_counts
 
 
 def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):

@@ -355,6 +355,26 @@ def test_a_default_name_taken_by_a_folder_or_link_is_named_as_the_default(tmp_pa
     assert kind == "folder" or (tmp_path / "page.html").read_text() == "my own page"
 
 
+@pytest.mark.parametrize("kind", ["folder", "link to a page"])
+def test_the_default_name_moves_past_a_file_only(tmp_path, kind):
+    # report.html a file and report-2.html a folder: the page went to report-3.html in silence, where a folder at
+    # report.html is refused
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    (tmp_path / "report.html").write_text("my own page")
+    taken = tmp_path / "report-2.html"
+    if kind == "folder":
+        taken.mkdir()
+    else:
+        taken.symlink_to(tmp_path / "report.html")
+    r = run_cli("report", str(run), cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "xdg-data")})
+    what = "a directory (a folder)" if kind == "folder" else "a symbolic link"
+    assert_user_error(r, f"the default name report-2.html is taken here by {what}; pass --out FILE.html to name "
+                         "the page")
+    assert not (tmp_path / "report-3.html").exists()
+    assert (tmp_path / "report.html").read_text() == "my own page"
+    assert taken.is_dir() if kind == "folder" else taken.is_symlink()
+
+
 def _cost_text(page: Path) -> str:
     """The cost section of a page as a person reads it: its words, without tags or images."""
     text = page.read_text(encoding="utf-8")

@@ -33,11 +33,12 @@ def command(names, arch, min_memory, max_price, as_json):
       rigbench gpus --min-memory 24GB --max-price 2000
       rigbench gpus --json
     """
-    chosen = None
+    chosen = groups = None
     if names:
-        chosen, taken = [], []
+        chosen, taken, groups = [], [], []
         for name in names:
-            chosen += [g for g in catalog.named(name) if g not in chosen]
+            groups.append(catalog.named(name))
+            chosen += [g for g in groups[-1] if g not in chosen]
             # a short name at a power limit ('a100@300W') is one card: say which, as compare and size do
             note = catalog.lookup(name).note() if "@" in name else None
             if note and note not in taken:
@@ -47,18 +48,10 @@ def command(names, arch, min_memory, max_price, as_json):
     min_bytes = None if min_memory is None else parse_size(min_memory, binary=True, what="--min-memory")
     limit = None if max_price is None else parse_usd(max_price, what="--max-price")
     cards = catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes, max_launch_price_usd=limit)
-    notes = []
-    if limit is not None:
-        # a card without a launch price never passes --max-price: say how many that left out, or "0 cards" reads
-        # as if none of them existed
-        unpriced = [g.id for g in catalog.select(cards=chosen, architecture=arch, min_memory_bytes=min_bytes)
-                    if g.launch_price_usd is None]
-        if unpriced:
-            notes.append(f"--max-price left out {len(unpriced)} card{'' if len(unpriced) == 1 else 's'} "
-                         f"without a launch price ({', '.join(unpriced[:3])}{', ...' if len(unpriced) > 3 else ''}"
-                         "): leave --max-price out to list them")
+    # a named card a filter removes is said, with why: "0 cards" alone reads as if it were not in the catalog
+    notes = catalog.left_out(groups, arch, min_bytes, limit)
     if as_json:
-        report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards]})
+        report.emit_json({"schema": "rigbench.gpus/1", "gpus": [g.to_dict() for g in cards], "notes": notes})
         report.echo_notes(notes)
         return
     rows = [(g.id, g.architecture, fmt_num(g.fp32_tflops), fmt_num(g.fp16_tensor_tflops), fmt_num(g.tf32_tflops),

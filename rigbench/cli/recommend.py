@@ -137,8 +137,8 @@ def _bare(measured: str) -> str:
     return text
 
 
-def _counts(p: dict) -> str:
-    return ", ".join(f"{n} {s}" for s, n in p["counts"].items() if n)
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
 
 
 def _unknown_action(why: str) -> str:
@@ -214,9 +214,11 @@ def _summary(out: _Lines, profiles: list[dict], desktop_shown: bool) -> None:
             names = [_short(c["id"]) for c in checks if c["status"] == status]
             if names:
                 parts.append(f"{word} {', '.join(names)}")
-        unknown = [c for c in checks if c["status"] == "unknown" and not c["optional"]]
-        if unknown:
-            parts.append(f"{len(unknown)} unknown")
+        counts = guidelines.counts_of(checks)     # the same counts as the profile's heading (its own rules for DIY)
+        if counts["unknown"]:
+            parts.append(f"{counts['unknown']} unknown")
+        if counts["not_judged"]:
+            parts.append(f"{counts['not_judged']} not judged")
         if hidden:
             parts.insert(0, "as desktop")
         head = f"  {p['profile']:<{w}}  {_WORD[p['verdict']]:<4}  "
@@ -229,7 +231,7 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
     shown = [c for c in checks if not (c["optional"] and c["status"] == "unknown")]
     if hidden and not shown:
         return                    # the summary line says "as desktop"; its optional rules go under "Not judged"
-    rest = f": {hidden} rules and results as desktop" if hidden else f" ({_counts(p)})"
+    rest = f": {hidden} rules and results as desktop" if hidden else f" ({_counts(p['counts'])})"
     out.title(f"{p['profile']}: {p['title']} —", p["verdict"], rest)
     bad = [c for c in checks if c["status"] in ("fail", "warn")]
     width = max((len(c["id"]) for c in bad), default=0)
@@ -243,7 +245,7 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
         out.status(c["status"], c["id"], body, width)
     groups: dict[str, list[str]] = {}
     for c in checks:
-        if c["status"] == "unknown" and not c["optional"]:
+        if guidelines.category(c) == "unknown":
             groups.setdefault(_unknown_action(c["why"]), []).append(_short(c["id"]))
     for action, names in groups.items():
         out.status("unknown", "", f"{', '.join(names)}: {action}")
@@ -281,7 +283,7 @@ def _left_out(out: _Lines, profiles: list[dict]) -> None:
 
 def _profile_verbose(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[str, str]) -> None:
     checks, hidden = _visible(p, desktop_shown)
-    rest = f" ({_counts(p)})" + (f"; + {hidden} rules as for desktop, same guideline and result "
+    rest = f" ({_counts(p['counts'])})" + (f"; + {hidden} rules as for desktop, same guideline and result "
                                  f"(--json lists them as {p['profile']}.*)" if hidden else "")
     out.title(f"{p['profile']}: {p['title']} —", p["verdict"], rest)
     for c in checks:

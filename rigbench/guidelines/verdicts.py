@@ -12,6 +12,24 @@ from rigbench.guidelines.machine import Machine
 from rigbench.guidelines.profiles import PROFILES, Profile, load_profile
 
 STATUSES = ("fail", "warn", "unknown", "pass", "n/a")   # worst first; n/a never counts
+# What a profile's counts are kept under: the statuses, and "not_judged" for an optional rule without its input (a
+# price, a PSU rating only a person can give). Such a rule stays out of the verdict and is listed apart ("Not judged"),
+# so counting it as unknown too would say one thing in two ways.
+COUNTED = STATUSES + ("not_judged",)
+
+
+def category(check: Check | dict) -> str:
+    """Where a rule is counted: its status, or ``not_judged`` for an optional rule left unknown for want of input."""
+    status, optional = ((check["status"], check["optional"]) if isinstance(check, dict)
+                        else (check.status, check.optional))
+    return "not_judged" if optional and status == "unknown" else status
+
+
+def counts_of(checks: list[Check] | list[dict]) -> dict[str, int]:
+    """How many rules fall in each of :data:`COUNTED` (a profile's ``counts``; the recommend screen's summary line and
+    headings both read this, as Check objects or their dicts)."""
+    cats = [category(c) for c in checks]
+    return {s: cats.count(s) for s in COUNTED}
 
 
 @dataclass
@@ -24,7 +42,7 @@ class ProfileVerdict:
     inherited: set[str] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
-        return {s: sum(1 for c in self.checks if c.status == s) for s in STATUSES}
+        return counts_of(self.checks)
 
     def to_dict(self) -> dict:
         return {
@@ -38,7 +56,7 @@ class ProfileVerdict:
 def verdict_of(checks: list[Check]) -> str:
     """The worst status (fail > warn > unknown > pass); optional rules without their input and rules that do not
     apply (n/a) do not count; a profile none of whose rules apply is n/a."""
-    counted = [c.status for c in checks if not (c.optional and c.status == "unknown") and c.status != "n/a"]
+    counted = [s for s in map(category, checks) if s not in ("not_judged", "n/a")]
     for s in STATUSES:
         if s in counted:
             return s
