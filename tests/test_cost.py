@@ -405,8 +405,34 @@ def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
     rep = cost.compare(replace(req, rent=["test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
                        ownership=own_fixture(), use_scaling=False)
     doc = rep.to_doc()
-    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (list dated 2024-01-15")
+    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
     assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
+
+
+def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path):
+    """A list whose oldest row (test:v100, 2024-01-15) is not rented: the answer's date, age and staleness are the
+    rented row's (test:t4x4, read 2024-12-20, 12 days before 2025-01-01: fresh), and the verdict names that date;
+    the fetched-date caveat stays. Renting both, the oldest of the two (2024-01-15, 352 days) is the answer's."""
+    text = (FIXTURES / "tiny_prices.csv").read_text().replace(
+        "2024-02-01,hand-made test row", "2024-12-20,hand-made test row,fetched").replace(
+        "price_date,source", "price_date,source,date_basis").replace(
+        "2024-01-15,hand-made test row", "2024-01-15,hand-made test row,published")
+    prices = tmp_path / "prices.csv"
+    prices.write_text(text)
+    req = cost.CostRequest(rent=["test:t4x4"], hours_per_month=10, months=1, prices_path=str(prices),
+                           today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == ("2024-12-20", 12, False)
+    assert doc["assumptions"]["prices_date"] == "2024-12-20"
+    assert not any("days old" in w for w in rep.warnings)
+    assert any(w.startswith("test prices are dated by the day their catalog file was read") for w in rep.warnings)
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    rep = cost.compare(replace(req, rent=["test:t4x4", "test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
+                       ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == ("2024-01-15", 352, True)
+    assert rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
 
 
 @pytest.mark.parametrize("kw, fragment", [

@@ -25,7 +25,7 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
         ax.plot(xs, ys, style, label=f"{o.name} ({o.total_usd:,.0f} USD)", linewidth=2 if o.kind == "buy" else 1.3)
     ax.set_xlabel("months")
     ax.set_ylabel("cumulative cost (USD)")
-    dated = f"prices of {report.prices.date}; " if report.rents else ""    # the list is used only for a rented price
+    dated = f"prices of {report.prices_date}; " if report.rents else ""    # the list is used only for a rented price
     ax.set_title(f"{report.work.description}\n{dated}resale returned at month {months:g}", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

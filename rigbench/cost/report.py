@@ -148,10 +148,24 @@ class CostReport:
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
     @property
+    def prices_date(self) -> _dt.date | None:
+        """The date of the rented prices in the answer (the oldest of them), or None with nothing rented. The list's
+        own date is its oldest row's, which may be another provider's, one no option here uses."""
+        dates = [o.price_date for o in self.rents if o.price_date]
+        return _dt.date.fromisoformat(min(dates)) if dates else None
+
+    @property
+    def prices_age_days(self) -> int | None:
+        """How old the rented prices in the answer are (the oldest of them), in days; None with nothing rented."""
+        date = self.prices_date
+        return (self.today - date).days if date is not None else None
+
+    @property
     def prices_stale(self) -> bool:
-        """Whether a rented price in the answer comes from a list older than ``stale_after_days``; False with nothing
-        rented, where no price of the list is used."""
-        return bool(self.rents) and self.prices.is_stale(self.stale_after_days, self.today)
+        """Whether a rented price in the answer is older than ``stale_after_days``; False with nothing rented, where
+        no price of the list is used."""
+        age = self.prices_age_days
+        return age is not None and age > self.stale_after_days
 
     def recommendation(self) -> str:
         best = self.cheapest()
@@ -267,7 +281,7 @@ class CostReport:
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
                       f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
         if self.rents:
-            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices_date}")
         return "driven by " + ", ".join(parts)
 
     def to_doc(self) -> dict:
@@ -301,10 +315,10 @@ class CostReport:
         rented = bool(self.rents)    # the cloud price list is in the answer only through a rented option
         return {
             "schema": SCHEMA,
-            "prices_date": self.prices.date.isoformat() if rented else None,
+            "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None,
             "prices_source": self.prices.source if rented else None,
             "prices_origin": self.prices.origin if rented else None,
-            "prices_age_days": self.prices.age_days(self.today) if rented else None,
+            "prices_age_days": self.prices_age_days,
             "prices_stale": self.prices_stale,
             "months": self.months,
             "work": {
