@@ -213,11 +213,19 @@ def test_rent_unknown_gpu_is_one_line():
     assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")
 
 
-@pytest.mark.parametrize("selector", ["gpu=v100,gpu=a100", "gpu=", "gpu=v100,a100"])
+@pytest.mark.parametrize("selector", ["gpu=v100,gpu=a100", "gpu=v100,a100"])
 def test_rent_gpu_names_one_gpu_and_says_how_to_give_several(selector):
     # 'gpu=v100,gpu=a100' was looked up as one GPU called 'v100,gpu=a100'
     assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", selector, "--hours-per-month", "10"),
                       "gpu= names one GPU", "--rent gpu=v100 --rent gpu=a100")
+
+
+@pytest.mark.parametrize("selector", ["gpu=", "gpu= "])
+def test_rent_gpu_with_no_name_asks_for_one(selector):
+    # an empty selector has no comma list to split: the advice is to name the GPU
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", selector, "--hours-per-month", "10")
+    assert_user_error(r, "gpu= needs a GPU name, e.g. gpu=v100")
+    assert "one --rent per selector" not in r.stderr
 
 
 def test_used_price_is_what_the_card_costs(tmp_path):
