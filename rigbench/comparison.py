@@ -115,6 +115,11 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
+        count = NX.match(name)
+        if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
+            # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
+            raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
+                            f"e.g. {count.group(2).strip()}={usd.strip()}")
         gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)

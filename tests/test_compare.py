@@ -517,6 +517,15 @@ def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_pric
     assert same["devices"][0]["price_usd"] == 900
 
 
+@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500"])
+def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
+    """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
+    form to write, not looked up as a GPU called '2x rtx-3090'."""
+    r = cli("compare", "rtx-3090", "rtx-4090", "--price", price)
+    assert_user_error(r, "give the card's name without the count (the price is per card)", "=500")
+    assert "unknown GPU" not in r.stderr
+
+
 @pytest.mark.parametrize("price", ["rtx-3090=0", "rtx-3090=1e-9", "rtx-3090=-5"])
 def test_a_price_that_is_not_a_positive_amount_says_what_is_accepted(cli, price):
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--price", price),
