@@ -433,6 +433,9 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     doc = rep.to_doc()
     assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == ("2024-01-15", 352, True)
     assert rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
+    # the verdict names test:t4x4 (10 h x 2.00 = 20 USD against 9 h x 3.00 = 27): its price's date drives it
+    assert rep.recommendation().startswith("rent test:t4x4")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
 
 
 @pytest.mark.parametrize("kw, fragment", [

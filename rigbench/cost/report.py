@@ -194,9 +194,9 @@ class CostReport:
                         else "buying wins at any usage")
             return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
                     f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
-                    f"{crossing}{self._against_next_card(best)}; {self._drivers()}")
+                    f"{crossing}{self._against_next_card(best)}; {self._drivers(rent)}")
         buy = self.cheapest("buy")
-        tail = f"; {self._drivers()}"
+        tail = f"; {self._drivers(best)}"
         if buy is None:
             cannot = [o.name for o in self.buys if not o.feasible]
             why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
@@ -271,9 +271,10 @@ class CostReport:
                            f"{rents[-1].machines_needed}); left out of the recommendation and break-even"]
         return buys + [o.infeasible_note() for o in rents]
 
-    def _drivers(self) -> str:
+    def _drivers(self, rented: CostOption | None = None) -> str:
         """What moves the verdict: electricity and resale when something is bought, the rented prices' date when
-        something is rented (each only where it enters a total)."""
+        something is rented (each only where it enters a total): that of ``rented``, the instance the verdict names,
+        else the oldest rented price."""
         a = self.assumptions
         parts = []
         if self.buys:
@@ -281,7 +282,8 @@ class CostReport:
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
                       f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
         if self.rents:
-            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices_date}")
+            date = rented.price_date if rented is not None and rented.price_date else self.prices_date
+            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {date}")
         return "driven by " + ", ".join(parts)
 
     def to_doc(self) -> dict:
