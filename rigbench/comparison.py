@@ -64,6 +64,7 @@ def compare(gpus: Sequence[str], *, workload: str | Sequence[str] = DEFAULT_WORK
     doc = build_comparison(gpus, workloads, precisions, device, items, network)
     if plot:
         plots.comparison_chart(doc, plot)
+        doc["plot"] = str(plot)     # as rigbench.cost/1 says where its chart went
     return doc
 
 

@@ -39,6 +39,14 @@ def test_compare_plot_writes_a_png(cli, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_compare_json_names_the_plot_it_wrote(cli, tmp_path):
+    """As rigbench.cost/1 does: --plot with --json puts the chart's path in the document; without --plot no key."""
+    out = tmp_path / "cmp.png"
+    doc = cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--plot", str(out), "--json").json()
+    assert doc["plot"] == str(out) and out.stat().st_size > 0
+    assert "plot" not in cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--json").json()
+
+
 def test_plot_has_a_per_dollar_panel_with_error_bars(cli, tmp_path):
     """An SVG is text: the per-dollar panel's title and the error-bar caption are in it."""
     out = tmp_path / "cmp.svg"
