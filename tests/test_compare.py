@@ -304,6 +304,19 @@ def test_nx_out_of_range_is_refused(cli, arg, fragment):
     assert_user_error(cli("compare", arg, "gtx-1080-ti"), fragment)
 
 
+@pytest.mark.parametrize("args", [("-1x rtx-3090", "rtx-4090"), ("rtx-4090", "-2 x h100"),
+                                  ("--", "-1x rtx-3090", "rtx-4090")])
+def test_a_negative_count_is_refused_as_0x_is(cli, args):
+    """'-1x rtx-3090' begins with '-': click read it as the option '-1' ("No such option '-1'"), and after '--' it
+    was looked up as a GPU of that name. It is a count below 1, and says so as '0x rtx-3090' does."""
+    arg = next(a for a in args if a != "--" and a.lstrip().startswith("-"))
+    assert_user_error(cli("compare", *args), f"{arg!r}: the number of cards must be 1 to 4096")
+
+
+def test_an_unknown_short_option_is_still_one(cli):
+    assert_user_error(cli("compare", "rtx-3090", "rtx-4090", "-x"), "No such option '-x'")
+
+
 def test_nx_of_a_results_file_or_of_nothing_says_so(cli, tmp_path):
     """'2x ref.json' with ref.json there is not a missing file: Nx takes catalog cards only. '2x ' names no card."""
     ref = tmp_path / "ref.json"
