@@ -10,6 +10,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from rigbench import cost
 from rigbench.errors import UserError
+from rigbench.units import fmt_num
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -207,6 +208,23 @@ def test_rent_every_v100_shows_the_scaling_column(tmp_path):
     assert r.code == 0, r.stderr
     assert "scaling" in r.stdout and "lambda:gpu_8x_v100" in r.stdout and "azure:NC6s_v3" in r.stdout
     assert "from the list shipped with rigbench" in r.stdout
+
+
+def test_a_short_horizons_totals_show_the_difference_the_verdict_names(tmp_path):
+    """Over 0.01 months at 1 h/month the totals are cents (the JSON's), and the table wrote both as '0' beside a
+    verdict of '0.345 USD cheaper': they are printed to fmt_num's significant digits, as the other columns are."""
+    args = ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "1", "--months", "0.01")
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    doc = json.loads(run_cli(*args, "--json", env=env).stdout)
+    totals = {o["name"]: o["total_usd"] for o in doc["options"]}
+    assert all(0 < t < 1 for t in totals.values())
+    r = run_cli(*args, env=env)
+    assert r.code == 0, r.stderr
+    rows = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln.strip().startswith(tuple(totals))}
+    for name, total in totals.items():
+        assert f" {fmt_num(total)} " in rows[name] and fmt_num(total) != "0"
+    saving = fmt_num(totals["rtx-3090"] - totals["aws:p3.2xlarge"])
+    assert f"{saving} USD cheaper" in " ".join(r.stdout.split())
 
 
 def test_rent_unknown_gpu_is_one_line():
