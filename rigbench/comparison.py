@@ -29,6 +29,7 @@ from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 SCHEMA = "rigbench.compare/1"
 # ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
 NX = re.compile(r"^\s*([0-9]+)\s*x\s*(.+)$", re.IGNORECASE)
+NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")
@@ -64,6 +65,7 @@ def compare(gpus: Sequence[str], *, workload: str | Sequence[str] = DEFAULT_WORK
     doc = build_comparison(gpus, workloads, precisions, device, items, network)
     if plot:
         plots.comparison_chart(doc, plot)
+        doc["plot"] = str(plot)     # as rigbench.cost/1 says where its chart went
     return doc
 
 
@@ -115,6 +117,11 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
+        count = NX.match(name)
+        if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
+            # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
+            raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
+                            f"e.g. {count.group(2).strip()}={usd.strip()}")
         gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
@@ -127,6 +134,16 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
 def price_key(gpu_id: str) -> str:
     """The catalog id a price is for: a power-limited card's base card (``rtx-3090@175W`` -> ``rtx-3090``)."""
     return gpu_id.split("@", 1)[0]
+
+
+def count_error(arg: str) -> str | None:
+    """The message for a device argument whose card count is out of range ('0x rtx-3090', '-1x rtx-3090',
+    '5000x rtx-3090'), or None. A negative count is said as 0x is: the command line reads '-1x ...' as an option
+    before any card is looked up, so it asks here (:func:`rigbench.cli.compare`)."""
+    m = NX.match(arg)
+    if NEGATIVE_NX.match(arg) or (m and not 1 <= int(m.group(1)) <= MAX_CARDS):
+        return f"{arg!r}: the number of cards must be 1 to {MAX_CARDS}"
+    return None
 
 
 def _device(arg: str, device: str | None, reading: list[str]):
@@ -157,10 +174,11 @@ def _device(arg: str, device: str | None, reading: list[str]):
                 f"{view.invalid_note(view.all(device=dev))}: {known.id} is predicted from the catalog, not measured")
         cap = model.capability_from_results(view, dev)
         return cap.id, cap, cap.gpu, 1, None
+    error = count_error(arg)
+    if error:
+        raise UserError(error)
     if m:
         n = int(m.group(1))
-        if not 1 <= n <= MAX_CARDS:
-            raise UserError(f"{arg!r}: the number of cards must be 1 to {MAX_CARDS}")
         found = catalog.lookup(m.group(2))
         if n > 1:
             return f"{n}x-{found.gpu.id}", None, found.gpu, n, found.note()

@@ -39,6 +39,14 @@ def test_compare_plot_writes_a_png(cli, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_compare_json_names_the_plot_it_wrote(cli, tmp_path):
+    """As rigbench.cost/1 does: --plot with --json puts the chart's path in the document; without --plot no key."""
+    out = tmp_path / "cmp.png"
+    doc = cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--plot", str(out), "--json").json()
+    assert doc["plot"] == str(out) and out.stat().st_size > 0
+    assert "plot" not in cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--json").json()
+
+
 def test_plot_has_a_per_dollar_panel_with_error_bars(cli, tmp_path):
     """An SVG is text: the per-dollar panel's title and the error-bar caption are in it."""
     out = tmp_path / "cmp.svg"
@@ -296,6 +304,19 @@ def test_nx_out_of_range_is_refused(cli, arg, fragment):
     assert_user_error(cli("compare", arg, "gtx-1080-ti"), fragment)
 
 
+@pytest.mark.parametrize("args", [("-1x rtx-3090", "rtx-4090"), ("rtx-4090", "-2 x h100"),
+                                  ("--", "-1x rtx-3090", "rtx-4090")])
+def test_a_negative_count_is_refused_as_0x_is(cli, args):
+    """'-1x rtx-3090' begins with '-': click read it as the option '-1' ("No such option '-1'"), and after '--' it
+    was looked up as a GPU of that name. It is a count below 1, and says so as '0x rtx-3090' does."""
+    arg = next(a for a in args if a != "--" and a.lstrip().startswith("-"))
+    assert_user_error(cli("compare", *args), f"{arg!r}: the number of cards must be 1 to 4096")
+
+
+def test_an_unknown_short_option_is_still_one(cli):
+    assert_user_error(cli("compare", "rtx-3090", "rtx-4090", "-x"), "No such option '-x'")
+
+
 def test_nx_of_a_results_file_or_of_nothing_says_so(cli, tmp_path):
     """'2x ref.json' with ref.json there is not a missing file: Nx takes catalog cards only. '2x ' names no card."""
     ref = tmp_path / "ref.json"
@@ -515,6 +536,15 @@ def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_pric
     assert (dev["rtx-3090@300W"]["price_usd"], dev["rtx-3090@300W"]["price_source"]) == (1000, "your price")
     same = cli("compare", "rtx-3090@300W", "rtx-4090", "--price", "rtx-3090@300W=900", "--json").json()
     assert same["devices"][0]["price_usd"] == 900
+
+
+@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500"])
+def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
+    """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
+    form to write, not looked up as a GPU called '2x rtx-3090'."""
+    r = cli("compare", "rtx-3090", "rtx-4090", "--price", price)
+    assert_user_error(r, "give the card's name without the count (the price is per card)", "=500")
+    assert "unknown GPU" not in r.stderr
 
 
 @pytest.mark.parametrize("price", ["rtx-3090=0", "rtx-3090=1e-9", "rtx-3090=-5"])

@@ -14,7 +14,7 @@ from rigbench import catalog, cost, model, scaling
 from rigbench.cli.cost import _caption
 from rigbench.comparison import build_comparison
 from rigbench.cost import arithmetic, ownership, plan
-from rigbench.cost.plot import plot_cumulative
+from rigbench.cost.plot import plot_cumulative, plot_lines, plot_title
 from rigbench.errors import UserError
 from rigbench.prices import cloud, extras
 from rigbench.units import fmt_num, parse_usd
@@ -405,8 +405,37 @@ def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
     rep = cost.compare(replace(req, rent=["test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
                        ownership=own_fixture(), use_scaling=False)
     doc = rep.to_doc()
-    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (list dated 2024-01-15")
+    assert rep.prices_stale and rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
     assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
+
+
+def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path):
+    """A list whose oldest row (test:v100, 2024-01-15) is not rented: the answer's date, age and staleness are the
+    rented row's (test:t4x4, read 2024-12-20, 12 days before 2025-01-01: fresh), and the verdict names that date;
+    the fetched-date caveat stays. Renting both, the oldest of the two (2024-01-15, 352 days) is the answer's."""
+    text = (FIXTURES / "tiny_prices.csv").read_text().replace(
+        "2024-02-01,hand-made test row", "2024-12-20,hand-made test row,fetched").replace(
+        "price_date,source", "price_date,source,date_basis").replace(
+        "2024-01-15,hand-made test row", "2024-01-15,hand-made test row,published")
+    prices = tmp_path / "prices.csv"
+    prices.write_text(text)
+    req = cost.CostRequest(rent=["test:t4x4"], hours_per_month=10, months=1, prices_path=str(prices),
+                           today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == ("2024-12-20", 12, False)
+    assert doc["assumptions"]["prices_date"] == "2024-12-20"
+    assert not any("days old" in w for w in rep.warnings)
+    assert any(w.startswith("test prices are dated by the day their catalog file was read") for w in rep.warnings)
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    rep = cost.compare(replace(req, rent=["test:t4x4", "test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
+                       ownership=own_fixture(), use_scaling=False)
+    doc = rep.to_doc()
+    assert (doc["prices_date"], doc["prices_age_days"], doc["prices_stale"]) == ("2024-01-15", 352, True)
+    assert rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
+    # the verdict names test:t4x4 (10 h x 2.00 = 20 USD against 9 h x 3.00 = 27): its price's date drives it
+    assert rep.recommendation().startswith("rent test:t4x4")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
 
 
 @pytest.mark.parametrize("kw, fragment", [
@@ -607,7 +636,7 @@ def test_bought_card_needing_more_than_a_month_is_infeasible():
     opts = {o["name"]: o for o in doc["options"]}
     assert opts["card-a"]["feasible"] is False and opts["test:v100"]["break_even_hours_per_month"] is None
     assert doc["options"][-1]["name"] == "card-a"          # shown, after the feasible ones
-    assert len(doc["notes"]) == 1 and "2 cards" in doc["notes"][0] and "1.4x" in doc["notes"][0]
+    assert len(doc["notes"]) == 1 and "2 cards" in doc["notes"][0] and "1.37x" in doc["notes"][0]
 
 
 def test_rented_instance_needing_more_than_a_month_is_infeasible():
@@ -688,6 +717,35 @@ def test_plot_refuses_unsupported_suffix_and_unwritable_paths(tmp_path):
         plot_cumulative(rep, tmp_path / "d.png")
     out = plot_cumulative(rep, tmp_path / "ok.svg")
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_plot_marks_the_options_that_cannot_run_within_a_month():
+    """100,000 h/month on card-a (400 img/s) is 136.9x the 730.5 h of a month; test:v100 (800 img/s) needs half,
+    50,000 h, 68.4x: neither is a cost anyone can pay, so each is drawn dotted grey and says so in the legend, and
+    the title counts them. The description writes the hours with separators, as the rest of the screen does."""
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=100_000, months=24)
+    lines = plot_lines(rep)
+    assert [(ln["label"], ln["style"], ln["color"]) for ln in lines] == [
+        (f"card-a ({fmt_num(rep.buys[0].total_usd)} USD) (cannot run within a month)", ":", "grey"),
+        (f"test:v100 ({fmt_num(rep.rents[0].total_usd)} USD) (cannot run within a month)", ":", "grey")]
+    title = plot_title(rep)
+    assert title.startswith("100,000 h/month of resnet50 (amp) on card-a\n")
+    assert title.endswith("\n2 option(s) cannot run within a month on one machine (dotted grey): left out of the "
+                          "recommendation")
+    feasible = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24)
+    assert [(ln["style"], ln["color"]) for ln in plot_lines(feasible)] == [("-", None), ("--", None)]
+    assert "cannot run" not in plot_title(feasible)
+
+
+def test_a_huge_job_prints_its_figures_with_separators():
+    """1e7 epochs x 1e6 images a month on card-a (400 img/s): 1e13 / 400 / 3,600 = 6,944,444 h/month, 9,506x the
+    730.5 h of a month (three significant digits, as fmt_num writes), 9,507 cards; never '1e+07' or '9506.4x'."""
+    rep = run(buy=["card-a"], epochs=1e7, dataset_size=1e6, months=24)
+    assert rep.work.description == "1 x (10,000,000 epochs x 1,000,000 images) of resnet50 per month"
+    assert rep.notes() == ["card-a would need 6,944,444 h/month, 9,506x the 730.5 h in a month: it would take 9,507 "
+                           "cards running all month; left out of the recommendation and break-even"]
+    assert run(buy=["card-a"], epochs=2.5, dataset_size=1e6, months=24).work.description.startswith(
+        "1 x (2.50 epochs x 1,000,000 images)")
 
 
 # ---------------------------------------------------------------------------------------------- the table caption

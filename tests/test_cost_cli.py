@@ -10,6 +10,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from rigbench import cost
 from rigbench.errors import UserError
+from rigbench.units import fmt_num
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -209,15 +210,40 @@ def test_rent_every_v100_shows_the_scaling_column(tmp_path):
     assert "from the list shipped with rigbench" in r.stdout
 
 
+def test_a_short_horizons_totals_show_the_difference_the_verdict_names(tmp_path):
+    """Over 0.01 months at 1 h/month the totals are cents (the JSON's), and the table wrote both as '0' beside a
+    verdict of '0.345 USD cheaper': they are printed to fmt_num's significant digits, as the other columns are."""
+    args = ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "1", "--months", "0.01")
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    doc = json.loads(run_cli(*args, "--json", env=env).stdout)
+    totals = {o["name"]: o["total_usd"] for o in doc["options"]}
+    assert all(0 < t < 1 for t in totals.values())
+    r = run_cli(*args, env=env)
+    assert r.code == 0, r.stderr
+    rows = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln.strip().startswith(tuple(totals))}
+    for name, total in totals.items():
+        assert f" {fmt_num(total)} " in rows[name] and fmt_num(total) != "0"
+    saving = fmt_num(totals["rtx-3090"] - totals["aws:p3.2xlarge"])
+    assert f"{saving} USD cheaper" in " ".join(r.stdout.split())
+
+
 def test_rent_unknown_gpu_is_one_line():
     assert_user_error(run_cli("cost", "--rent", "gpu=MI300X", "--hours-per-month", "10"), "gpu=MI300X")
 
 
-@pytest.mark.parametrize("selector", ["gpu=v100,gpu=a100", "gpu=", "gpu=v100,a100"])
+@pytest.mark.parametrize("selector", ["gpu=v100,gpu=a100", "gpu=v100,a100"])
 def test_rent_gpu_names_one_gpu_and_says_how_to_give_several(selector):
     # 'gpu=v100,gpu=a100' was looked up as one GPU called 'v100,gpu=a100'
     assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", selector, "--hours-per-month", "10"),
                       "gpu= names one GPU", "--rent gpu=v100 --rent gpu=a100")
+
+
+@pytest.mark.parametrize("selector", ["gpu=", "gpu= "])
+def test_rent_gpu_with_no_name_asks_for_one(selector):
+    # an empty selector has no comma list to split: the advice is to name the GPU
+    r = run_cli("cost", "--buy", "rtx-3090", "--rent", selector, "--hours-per-month", "10")
+    assert_user_error(r, "gpu= needs a GPU name, e.g. gpu=v100")
+    assert "one --rent per selector" not in r.stderr
 
 
 def test_used_price_is_what_the_card_costs(tmp_path):

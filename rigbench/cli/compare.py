@@ -10,10 +10,29 @@ import click
 from rich.text import Text
 
 from rigbench import comparison, report, results
+from rigbench.errors import UserError
 from rigbench.units import fmt_num
 
 
-@click.command(name="compare")
+class _CompareCommand(click.Command):
+    """click reads an argument that starts with '-' as options: '-1x rtx-3090' became "No such option '-1'". Such
+    an argument is a card count below 1, and is answered as '0x rtx-3090' is."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)      # click's parser consumes the list it is handed
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoSuchOption as exc:
+            for arg in given:
+                if arg == "--":
+                    break
+                error = comparison.count_error(arg) if arg.startswith(exc.option_name) else None
+                if error:
+                    raise UserError(error) from None
+            raise
+
+
+@click.command(name="compare", cls=_CompareCommand)
 @click.argument("devices", nargs=-1, required=True)
 @click.option("--workload", "workloads", multiple=True,
               help="Workload id (repeatable): resnet50, bert-base, bert-base-squad, train_cnn, train_transformer.")

@@ -72,7 +72,7 @@ def _render(doc: dict, as_json: bool) -> None:
             fmt_num(o["throughput_per_s"]), o["throughput_kind"],
             fmt_num(o["hours_per_month"]) + ("" if o["feasible"] else " !"),
             fmt_num(o["usd_per_hour"]) + (" elec" if o["kind"] == "buy" else ""),
-            f"{o['total_usd']:,.0f}",
+            fmt_num(o["total_usd"]),   # significant digits: a short horizon's totals are cents apart, not 0 and 0
             fmt_num(o["usd_per_unit_work"]),
             "-" if o["usd_per_epoch"] is None else fmt_num(o["usd_per_epoch"]),
             _scaling(o),

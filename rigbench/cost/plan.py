@@ -21,8 +21,9 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
-from rigbench.units import shown
+from rigbench.prices.cloud import (WITH_PRICES_OPTION, Instance, PriceList, load_prices, oldest_price_date,
+                                   select_instances)
+from rigbench.units import fmt_num, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 RESULTS_DEVICE = "cuda:0"   # the device of a results file a request names none of
@@ -301,6 +302,13 @@ def _storage_and_egress(req: CostRequest, instances: list[Instance], warnings: l
     return instances, extras_monthly, billing
 
 
+def _as_given(x: float) -> str:
+    """A figure the work was given in, for its description: a whole number as written, with thousands separators
+    ('80', '100,000', '1,000,000'; ':g' wrote '1e+06'), any other to fmt_num's significant digits ('2.50')."""
+    x = float(x)
+    return f"{x:,.0f}" if x.is_integer() else fmt_num(x)
+
+
 def _work(req: CostRequest, unit: str, buy_gpus, instances, through, resolve_gpu, predict) -> Work:
     """The work, in samples per month: a training job (epochs x dataset size x jobs), or hours on the reference."""
     if req.epochs is not None:
@@ -308,14 +316,16 @@ def _work(req: CostRequest, unit: str, buy_gpus, instances, through, resolve_gpu
         per_job = float(req.epochs) * per_epoch
         samples = per_job * req.jobs_per_month
         ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
-        return Work(samples, unit, f"{req.jobs_per_month:g} x ({req.epochs:g} epochs x {per_epoch:,.0f} {unit}) "
+        return Work(samples, unit, f"{_as_given(req.jobs_per_month)} x ({_as_given(req.epochs)} epochs x "
+                    f"{per_epoch:,.0f} {unit}) "
                     f"of {req.workload} per month", ref_name, ref_t, per_job, per_epoch)
     if req.hours_per_month is None:
         raise UserError("say how much work: --hours-per-month H (on the reference device) or a training job "
                         "(--epochs N --dataset-size SAMPLES)")
     ref_name, ref_t = _reference(req, buy_gpus, instances, through, resolve_gpu, predict)
     samples = req.hours_per_month * SECONDS_PER_HOUR * ref_t
-    return Work(samples, unit, f"{req.hours_per_month:g} h/month of {req.workload} ({req.precision}) on {ref_name}",
+    return Work(samples, unit, f"{_as_given(req.hours_per_month)} h/month of {req.workload} ({req.precision}) on "
+                f"{ref_name}",
                 ref_name, ref_t)
 
 
@@ -493,10 +503,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         ))
 
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
-    # nobody's concern
-    if instances and prices.is_stale(own.stale_after_days, today):
-        warnings.insert(0, f"prices are {prices.age_days(today)} days old (list dated {prices.date}, older than "
-                           f"{own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
+    # nobody's concern; with some, theirs are (the oldest of them), not those of the list's other rows
+    rented_date = oldest_price_date(instances)
+    if rented_date is not None and (today - rented_date).days > own.stale_after_days:
+        warnings.insert(0, f"prices are {(today - rented_date).days} days old (rented prices dated {rented_date}, older "
+                           f"than {own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
     fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
@@ -539,7 +550,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
-        "prices_date": prices.date.isoformat() if instances else None,
+        "prices_date": rented_date.isoformat() if rented_date is not None else None,
     }
     return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
 

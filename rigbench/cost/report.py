@@ -85,8 +85,10 @@ class CostOption:
         if self.feasible:
             return None
         what = ("machines" if self.gpu_count > 1 else "cards") if self.kind == "buy" else "instances"
-        return (f"{self.name} would need {self.hours_per_month:,.0f} h/month, {self.hours_per_month / HOURS_PER_MONTH:.1f}x "
-                f"the {HOURS_PER_MONTH:g} h in a month: it would take {self.machines_needed} {what} running all month; "
+        # fmt_num, as the rest of the screen: 1.37x, 137x, 420,181x (not 420180.8x)
+        return (f"{self.name} would need {self.hours_per_month:,.0f} h/month, "
+                f"{fmt_num(self.hours_per_month / HOURS_PER_MONTH)}x the {HOURS_PER_MONTH:g} h in a month: it "
+                f"would take {self.machines_needed:,} {what} running all month; "
                 f"left out of the recommendation and break-even")
 
     def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
@@ -148,10 +150,24 @@ class CostReport:
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
     @property
+    def prices_date(self) -> _dt.date | None:
+        """The date of the rented prices in the answer (the oldest of them), or None with nothing rented. The list's
+        own date is its oldest row's, which may be another provider's, one no option here uses."""
+        dates = [o.price_date for o in self.rents if o.price_date]
+        return _dt.date.fromisoformat(min(dates)) if dates else None
+
+    @property
+    def prices_age_days(self) -> int | None:
+        """How old the rented prices in the answer are (the oldest of them), in days; None with nothing rented."""
+        date = self.prices_date
+        return (self.today - date).days if date is not None else None
+
+    @property
     def prices_stale(self) -> bool:
-        """Whether a rented price in the answer comes from a list older than ``stale_after_days``; False with nothing
-        rented, where no price of the list is used."""
-        return bool(self.rents) and self.prices.is_stale(self.stale_after_days, self.today)
+        """Whether a rented price in the answer is older than ``stale_after_days``; False with nothing rented, where
+        no price of the list is used."""
+        age = self.prices_age_days
+        return age is not None and age > self.stale_after_days
 
     def recommendation(self) -> str:
         best = self.cheapest()
@@ -180,9 +196,9 @@ class CostReport:
                         else "buying wins at any usage")
             return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
                     f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
-                    f"{crossing}{self._against_next_card(best)}; {self._drivers()}")
+                    f"{crossing}{self._against_next_card(best)}; {self._drivers(rent)}")
         buy = self.cheapest("buy")
-        tail = f"; {self._drivers()}"
+        tail = f"; {self._drivers(best)}"
         if buy is None:
             cannot = [o.name for o in self.buys if not o.feasible]
             why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
@@ -257,9 +273,10 @@ class CostReport:
                            f"{rents[-1].machines_needed}); left out of the recommendation and break-even"]
         return buys + [o.infeasible_note() for o in rents]
 
-    def _drivers(self) -> str:
+    def _drivers(self, rented: CostOption | None = None) -> str:
         """What moves the verdict: electricity and resale when something is bought, the rented prices' date when
-        something is rented (each only where it enters a total)."""
+        something is rented (each only where it enters a total): that of ``rented``, the instance the verdict names,
+        else the oldest rented price."""
         a = self.assumptions
         parts = []
         if self.buys:
@@ -267,7 +284,8 @@ class CostReport:
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
                       f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
         if self.rents:
-            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {self.prices.date}")
+            date = rented.price_date if rented is not None and rented.price_date else self.prices_date
+            parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {date}")
         return "driven by " + ", ".join(parts)
 
     def to_doc(self) -> dict:
@@ -301,10 +319,10 @@ class CostReport:
         rented = bool(self.rents)    # the cloud price list is in the answer only through a rented option
         return {
             "schema": SCHEMA,
-            "prices_date": self.prices.date.isoformat() if rented else None,
+            "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None,
             "prices_source": self.prices.source if rented else None,
             "prices_origin": self.prices.origin if rented else None,
-            "prices_age_days": self.prices.age_days(self.today) if rented else None,
+            "prices_age_days": self.prices_age_days,
             "prices_stale": self.prices_stale,
             "months": self.months,
             "work": {

@@ -110,6 +110,14 @@ class PriceList:
         return f"{what}, {self.source}"
 
 
+def oldest_price_date(instances: Iterable[Instance]) -> _dt.date | None:
+    """The oldest price date of ``instances`` (the rows an answer uses), or None for none. A list mixes providers
+    read on different days; what an answer rests on is the prices it uses, so their date, not the list's oldest row,
+    is what that answer's age and staleness are judged by."""
+    dates = [i.price_date for i in instances]
+    return min(dates) if dates else None
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Where the lists live
 
@@ -303,7 +311,9 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             add(i for i in prices.instances if i.provider == low)
         elif low.startswith("gpu="):
             query = spec[4:].strip()
-            if not query or "," in query or "=" in query:
+            if not query:
+                raise UserError(f"--rent {shown(raw)}: gpu= needs a GPU name, e.g. gpu=v100")
+            if "," in query or "=" in query:
                 # one selector names one GPU: 'gpu=v100,gpu=a100' was read as a GPU called 'v100,gpu=a100'
                 raise UserError(f"--rent {shown(spec)}: gpu= names one GPU (gpu=v100); give one --rent per selector "
                                 "(--rent gpu=v100 --rent gpu=a100)")
