@@ -429,7 +429,8 @@ def cost_section(run: Run, opts: Options) -> Section:
         s.note(f"Break-even: {crossing:,.0f} h/month on {where} (within the band: "
                f"{'-' if lo is None else f'{lo:,.0f}'} to {'never' if hi is None else f'{hi:,.0f}'} h/month).")
     rows = [[o.name, o.kind, f"{fmt_num(o.throughput_per_s)} {rep.work.unit}/s", o.throughput_source,
-             f"{o.hours_per_month:,.1f}", f"{o.usd_per_hour:.3g}", f"{o.total_usd:,.0f}"] for o in (b, r)]
+             fmt_num(o.hours_per_month), fmt_num(o.usd_per_hour), fmt_num(o.total_usd)] for o in (b, r)]
+    # fmt_num's significant digits, as rigbench cost prints them: a short horizon's totals are cents apart, not 0 and 0
     s.add(table(["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"], rows, {2, 4, 5, 6}))
     for w in rep.warnings:
         s.note(w, "warn")

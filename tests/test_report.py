@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog, cost, html_report, model, plots
 from rigbench import runs
+from rigbench.units import fmt_num
 from rigbench.comparison import build_comparison
 from rigbench.probe import probe
 from test_results_cli import craft_run, killed_run
@@ -483,3 +484,16 @@ def test_the_cost_warnings_speak_of_the_two_options_the_table_shows(tmp_path):
     warnings = re.findall(r'<p class="warn">(.*?)</p>', body)
     assert warnings == alone.warnings != everything.warnings
     assert alone.recommendation() == everything.recommendation() in body
+
+
+def test_the_cost_table_shows_a_short_horizons_totals_apart(tmp_path):
+    """One hour a month for a hundredth of a month: the totals are cents, and the page printed both as '0' beside a
+    verdict naming the difference; they are printed to significant digits, as rigbench cost prints them."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    opts = html_report.Options(buy="rtx-3090", rent="aws:p3.2xlarge", hours_per_month=1, months=0.01)
+    body = "".join(html_report.cost_section(run, opts).body)
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+    totals = {row[0]: row[-1] for row in rows if row}
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=["aws:p3.2xlarge"], hours_per_month=1, months=0.01))
+    for o in rep.options:
+        assert totals[o.name] == fmt_num(o.total_usd) != "0"
