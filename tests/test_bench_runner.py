@@ -191,20 +191,28 @@ def test_a_finished_run_says_what_the_file_it_replaced_held(tmp_path):
     assert path == out and json.loads(out.read_text())["created_utc"] == doc["created_utc"]
     assert told == [f"replaced the earlier run of {earlier['host']} started {earlier['created_utc']}, 1 figure"]
     assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
-    # an interrupted run, a file that is no run; a new file replaces nothing
+    # an interrupted run; a new file replaces nothing
     interrupted = {**json.loads(out.read_text()), "status": "interrupted"}
     out.write_text(json.dumps(interrupted))
     told.clear()
     run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST, on_replace=told.append)
     assert told == [f"replaced the earlier interrupted run of {doc['host']} started {doc['created_utc']}, 1 figure"]
-    out.write_text("notes")
-    told.clear()
-    run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST, on_replace=told.append)
-    assert told == ["replaced the earlier file there, which held no readable rigbench run"]
     told.clear()
     run_suite(registry=reg, device="cpu", out=tmp_path / "new.json", probe=PROBE, peaks=PEAKS, settings=FAST,
               on_replace=told.append)
     assert told == []
+
+
+@pytest.mark.parametrize("text", ["name,value\nimportant,1\n", '{"keep": 1}', ""])
+def test_out_naming_a_file_that_is_no_run_is_refused_and_left_as_it_was(tmp_path, text):
+    # `bench --out notes.csv` replaced the user's CSV with a results file, saying so only afterwards: only an
+    # earlier run is ours to replace
+    reg = {k.name: k for k in (Sleepy(), Skipping())}
+    out = tmp_path / "notes.csv"
+    out.write_text(text)
+    with pytest.raises(UserError, match=r"--out .*notes.csv exists and is not a rigbench run .* left as it is"):
+        run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert out.read_text() == text and [p.name for p in tmp_path.iterdir()] == ["notes.csv"]
 
 
 def test_only_and_device_names_are_checked():
@@ -272,12 +280,14 @@ def test_a_run_stopped_before_its_first_measurement_keeps_no_file(tmp_path, monk
         assert info.value.path is None and info.value.doc["measurements"] == []
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
     # an earlier file --out names is left as it was
-    (tmp_path / "r.json").write_text("an earlier run")
+    run_suite(registry={"sleepy": Sleepy()}, device="cpu", out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS,
+              settings=FAST)
+    earlier = (tmp_path / "r.json").read_text()
     with pytest.raises(runner.Interrupted):
         run_suite(registry={"ctrlc": CtrlCAtOnce()}, device="cpu", out=tmp_path / "r.json", probe=PROBE,
                   peaks=PEAKS, settings=FAST)
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["r.json"]
-    assert (tmp_path / "r.json").read_text() == "an earlier run"
+    assert (tmp_path / "r.json").read_text() == earlier
 
 
 def test_a_run_that_fails_before_its_first_measurement_keeps_no_file(tmp_path, monkeypatch):

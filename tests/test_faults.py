@@ -256,14 +256,15 @@ def test_sigterm_and_sighup_keep_a_partial_file_with_the_reason_like_ctrl_c(tmp_
 
 def test_an_existing_out_file_is_kept_until_the_run_completes(tmp_path, stop_handlers):
     out = tmp_path / "r.json"
-    out.write_text("an earlier run")
     kw = dict(device="cpu", out=str(out), probe={"cpu": {"usable_cores": 1}}, peaks={"cpu": {}},
               settings=runner.Settings(min_sample_s=0.0001, min_samples=3, max_samples=3, min_total_s=0,
                                        warmup_s=0, budget_s=1))
+    runner.run_suite(registry={"noop": _Noop()}, **kw)          # an earlier run under that name
+    earlier = out.read_text()
     with pytest.raises(runner.Interrupted) as info:
         runner.run_suite(registry={"s": _SignalsItself(signal.SIGINT)}, **kw)
     partial = info.value.path
-    assert out.read_text() == "an earlier run"
+    assert out.read_text() == earlier
     assert partial.parent == tmp_path and partial != out and load_results(partial)["status"] == "interrupted"
     _, path = runner.run_suite(registry={"noop": _Noop()}, **kw)
     assert path == out and load_results(out)["status"] == "complete"

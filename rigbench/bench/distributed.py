@@ -45,7 +45,7 @@ from rigbench import files, proctree, signals, validity
 from rigbench.bench import heap
 from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.conditions import MachineSampler, cpu_state, tree_cpu_s
-from rigbench.bench.runner import Interrupted, Settings
+from rigbench.bench.runner import Interrupted, Settings, refuse_replacing_other_than_a_run
 from rigbench.bench.schema import default_path, empty_measurement, new_document
 from rigbench.bench.timing import Measurement
 from rigbench.errors import UserError
@@ -292,6 +292,8 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
     started = datetime.now(timezone.utc)
     target, default_name = _results_target(out, socket.gethostname(), started)
     files.check_writable(target)
+    if not default_name and target.exists():
+        refuse_replacing_other_than_a_run(target)     # only an earlier run is ours to replace
     if spec["node_rank"] > 0 and spec["rdzv_backend"] == "static":
         host, port = spec["master_host"], spec["master_port"]
         event(f"waiting up to {spec['join_timeout_s']} s for the master at {host}:{port}")

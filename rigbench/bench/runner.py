@@ -604,6 +604,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     else:
         check_writable(path)
         if path.exists():
+            refuse_replacing_other_than_a_run(path)
             # The file named is replaced only by a finished run: until then the run writes beside it, so a run
             # stopped, killed or failed on the way leaves the earlier file as it was.
             replaces, path = path, results.reserve_path(folder=path.parent, created=created)
@@ -720,6 +721,18 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
             _remove_quietly(path)
         raise
     return doc, path
+
+
+def refuse_replacing_other_than_a_run(path: Path) -> None:
+    """``--out`` may name an earlier run to replace it (a re-run under one name); a file that is not a readable
+    rigbench run (notes, a CSV, another tool's JSON, a run this version refuses) is someone's data, not ours to
+    replace, so the run is refused before it starts and the file is left as it was."""
+    try:
+        results.load(path)
+    except UserError as exc:
+        why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
+        raise UserError(f"--out {path} exists and is not a rigbench run ({why}); it is left as it is: give another "
+                        "name, or move it away") from None
 
 
 def replaced_note(path: Path) -> str:

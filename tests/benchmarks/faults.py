@@ -538,6 +538,10 @@ def drills() -> list[Drill]:
                                                                            "--hours-per-month", "10"], expect="ok",
                      check=lambda r, f: "a price-list date with nothing rented" if "Prices dated" in r.stdout
                      else None))
+    out.append(Drill("bench --out naming a CSV of the user's", ["bench", "--quick", "--only", "memcopy", "--out"],
+                     setup=lambda f: [(f / "notes.csv").write_text("name,value\n") and str(f / "notes.csv")],
+                     check=lambda r, f: None if (f / "notes.csv").read_text() == "name,value\n"
+                     else "the user's CSV was replaced"))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
