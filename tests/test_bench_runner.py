@@ -598,3 +598,17 @@ def test_a_kernel_whose_data_must_stay_cold_gets_no_untimed_pass(tmp_path):
 
     assert REGISTRY["disk_read"].warm_up is False and REGISTRY["disk_iops"].warm_up is False
     assert REGISTRY["gemm"].warm_up is True
+
+
+def test_only_naming_a_kernel_that_runs_on_none_of_the_devices_is_refused_before_any_file(tmp_path):
+    # `bench --only h2d` on a machine without a GPU ended as a complete run with no figure and no word why
+    class GpuOnly(Sleepy):
+        name, devices = "gpu_only", ("cuda",)
+    reg = {k.name: k for k in (GpuOnly(), Sleepy())}
+    with pytest.raises(UserError, match=r"--only: gpu_only runs on cuda, and this run measures cpu"):
+        run_suite(registry=reg, only=["gpu_only", "sleepy"], device="cpu", out=tmp_path / "r.json", probe=PROBE,
+                  peaks=PEAKS, settings=FAST)
+    assert list(tmp_path.iterdir()) == []
+    # the whole suite leaves a kernel out where it cannot run, as before
+    doc, _ = run_suite(registry=reg, device="cpu", out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert {m["kernel"] for m in doc["measurements"]} == {"sleepy"}

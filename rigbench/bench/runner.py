@@ -551,6 +551,16 @@ def plan(kernels: list, devices: list[str], contexts: dict) -> tuple[list[tuple]
     return todo, failed
 
 
+def check_kernels_run_here(named: list, devices: list[str]) -> None:
+    """A kernel named with ``--only`` that runs on none of the run's devices (h2d on a machine without a GPU) would
+    end in a complete run with no figure: refused before anything is written, saying where it runs."""
+    idle = [k for k in named if not any(d.split(":")[0] in k.devices for d in devices)]
+    if idle:
+        where = "; ".join(f"{k.name} runs on {' or '.join(sorted(k.devices))}" for k in idle)
+        gpu = "" if any(d.startswith("cuda") for d in devices) or cuda_count() else " (no CUDA GPU is visible here)"
+        raise UserError(f"--only: {where}, and this run measures {', '.join(devices)}{gpu}")
+
+
 def case_label(kernel, device: str, dtype: str, params: dict) -> str:
     """'gemm cpu float32 1024³': what the progress line says about a case."""
     return f"{kernel.name} {device} {dtype} {kernel.label(params)}".strip()
@@ -576,6 +586,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         registry = KERNELS
     kernels = resolve_kernels(only, registry)
     devices = resolve_devices(device)
+    check_kernels_run_here(kernels if only is not None else [], devices)
     if data_dir is not None:
         # every check of the options comes before the results file exists: exit 2 means nothing was written
         check_data_dir(data_dir)
