@@ -542,6 +542,9 @@ def drills() -> list[Drill]:
                      setup=lambda f: [(f / "notes.csv").write_text("name,value\n") and str(f / "notes.csv")],
                      check=lambda r, f: None if (f / "notes.csv").read_text() == "name,value\n"
                      else "the user's CSV was replaced"))
+    out.append(Drill("bench --only h2d --device cpu (a GPU kernel on no GPU)", ["bench", "--quick", "--only", "h2d",
+                                                                            "--device", "cpu"],
+                     check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
