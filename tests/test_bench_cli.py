@@ -206,6 +206,10 @@ def test_the_results_line_says_what_the_run_replaced(monkeypatch, capsys):
     bench._render(_fake_doc(), True, True, "keep.json", what)
     out, err = capsys.readouterr()
     assert json.loads(out)["schema"] and err == f"rigbench: note: results: keep.json ({what})\n"
+    # and where the file went, replacing nothing: without it a --json run never said where its results are
+    bench._render(_fake_doc(), True, True, "r.json")
+    out, err = capsys.readouterr()
+    assert json.loads(out)["schema"] and err == "rigbench: note: results: r.json\n"
 
 
 def test_a_peak_clock_without_its_scalar_reading_is_captioned_with_a_dash():

@@ -15,12 +15,12 @@ from rigbench.errors import UserError
 
 def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | None = None) -> None:
     """The bench table (rigbench.bench.table) on stdout, then where the results file is and what it replaced; or the
-    document as JSON (what it replaced then said on stderr)."""
+    document as JSON (where it is, and what it replaced, then said on stderr)."""
 
     if json_output:
         report.emit_json(doc)
-        if replaced:
-            report.echo_notes([f"results: {path} ({replaced})"])
+        if path:    # stdout is the document alone; where it was written goes beside it, on stderr
+            report.echo_notes([f"results: {path}" + (f" ({replaced})" if replaced else "")])
         return
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
     report.show(*table.renderables(doc, title, report.console()))
