@@ -26,6 +26,7 @@ from pathlib import Path
 from rigbench import files
 from rigbench.errors import UserError
 from rigbench.report import literal
+from rigbench.units import fmt_num
 
 
 def _matplotlib():
@@ -316,15 +317,17 @@ def throughput(bars: list[Bar], title: str, xlabel: str) -> bytes:
         ax.barh(ys, [b.value for b in mine], height=height * 0.95, xerr=_xerr(mine), capsize=2, label=_text(g),
                 color=palette[gi % len(palette)], hatch=None, error_kw={"elinewidth": 1, "ecolor": "#1a202c"})
         for y, b in zip(ys, mine):
-            ax.text(b.high or b.value, y, f"  {b.value:,.3g}", va="center", fontsize=7)
+            # the table's own digits (1,301, not 1.3e+03)
+            ax.text(b.high or b.value, y, f"  {fmt_num(b.value)}", va="center", fontsize=7)
     values = [b.value for b in bars if b.value > 0]
     if values and max(values) / min(values) > 20:
         ax.set_xscale("log")
+    ax.margins(x=0.12)      # room past the longest bar for its label
     ax.set_yticks(range(len(labels))[::-1], [_text(label) for label in labels], fontsize=8)
     ax.set_xlabel(_text(xlabel, MAX_TITLE))
     ax.set_title(_text(title, MAX_TITLE), fontsize=9, loc="left")
     ax.grid(True, axis="x", which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")      # where it covers the fewest bars and labels
     return _png(fig)
 
 

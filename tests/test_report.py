@@ -319,6 +319,19 @@ def test_the_fraction_of_peak_plot_holds_any_value(value, recwarn):
     assert not [w for w in recwarn if "Tight layout not applied" in str(w.message)]
 
 
+def test_the_throughput_plot_labels_bars_with_the_tables_digits(monkeypatch):
+    # a 1,301 images/s bar was labelled '1.3e+03' (format ',.3g'), beside a table saying 1,301
+    import matplotlib.axes
+
+    said: list[str] = []
+    real = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text",
+                        lambda self, x, y, s, *a, **k: said.append(s.strip()) or real(self, x, y, s, *a, **k))
+    png = plots.throughput([plots.Bar("rtx-4090", 1301.0, 1200.0, 1400.0, group="amp"),
+                            plots.Bar("gtx-1080-ti", 105.3, 95.0, 115.0, group="amp")], "t", "images/s")
+    assert png.startswith(b"\x89PNG") and said == ["1,301", "105"]
+
+
 def test_a_page_the_user_did_not_name_never_replaces_a_file_already_there(tmp_path):
     # without --out, the user's own ./report.html was replaced by the page
     run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
