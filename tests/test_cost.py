@@ -618,6 +618,38 @@ def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_i
             "12.7 USD)") in rec
 
 
+def test_the_same_card_bought_and_rented_has_no_tie_band():
+    """A Tesla V100 bought against aws:p3.2xlarge, one V100: both speeds are the one prediction of the same card, so
+    their ratio is exactly 1 and no model error enters it. At 13 h/month buying is 17.4 USD cheaper over 24 months;
+    the +-5% band of the V100's own prediction called that a tie, though nothing the model can get wrong moves it."""
+    rep = cost.compare(cost.CostRequest(buy=["tesla-v100-sxm2-16gb"], rent=["aws:p3.2xlarge"], gpu_price_usd=2000,
+                                        hours_per_month=13))
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert buy.throughput_per_s == rent.throughput_per_s
+    assert rep.speed_band(buy, rent) is None and rep.speed_band(rent, buy) is None
+    rec = rep.recommendation()
+    assert rec.startswith("buy tesla-v100-sxm2-16gb: 17.4 USD cheaper than renting aws:p3.2xlarge") and "a tie" not in rec
+
+
+@pytest.mark.parametrize("instance, count", [("aws:p3.2xlarge", 1), ("aws:p3.8xlarge", 4)])
+def test_cost_and_compare_give_one_pair_the_same_band(instance, count):
+    """RTX 3090 bought against V100 instances: rigbench cost's band on the two speeds is the band rigbench compare
+    gives the ratio of the same two devices, one rule (model.pair_uncertainty). With four V100s the scaling past the
+    published all-reduce runs is unvalidated, so compare widens the V100's band and combines the two in quadrature
+    (19.7%); cost once gave the single cards' ratio band there."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=[instance], hours_per_month=50))
+    band = rep.speed_band(rep.buys[0], rep.rents[0])
+    other = "tesla-v100-sxm2-16gb" if count == 1 else f"{count}x tesla-v100-sxm2-16gb"
+    row = build_comparison(["rtx-3090", other], ["resnet50"], ["amp"])["workloads"][0]
+    label = other.replace(" ", "-")
+    assert band["fraction"] == pytest.approx(row["ratio_band"][label])
+    assert row["unvalidated"][label] is (count > 1)
+    if count > 1:
+        single = model.uncertainty(catalog.resolve("tesla-v100-sxm2-16gb"), "resnet50")["fraction"]
+        own = model.uncertainty(catalog.resolve("rtx-3090"), "resnet50")["fraction"]
+        assert band["fraction"] == pytest.approx(math.hypot(own, model.EXTRAPOLATION * single))
+
+
 # ---------------------------------------------------------------------------------------------- more hours than a month
 
 

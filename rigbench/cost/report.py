@@ -222,22 +222,26 @@ class CostReport:
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
     def speed_band(self, a: CostOption, b: CostOption) -> dict | None:
-        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}), by the rule
-        ``rigbench compare`` uses for the ratio of two devices (docs/model.md, "Uncertainty"): the band of that ratio,
-        :func:`rigbench.model.ratio_uncertainty`, when both speeds are catalog predictions; the predicted one's own
-        band (:func:`rigbench.model.uncertainty`) when the other is measured, which carries no model error; None when
-        neither is predicted. Every option's hours are the same work over its speed, so this is the band of their
-        hours' ratio too."""
-        gpus = []
-        for o in (a, b):
-            if "predicted" in str(o.throughput_source):
-                gpu = catalog.find(o.gpu_id)
-                if gpu is not None:
-                    gpus.append(gpu)
+        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}) by the rule
+        ``rigbench compare`` gives the ratio of two devices, :func:`rigbench.model.pair_uncertainty`: None when
+        neither speed is predicted or both are one prediction (the same card, as many of it). Every option's hours
+        are the same work over its speed, so this is the band of their hours' ratio too."""
         workload = self.assumptions["workload"]
-        if len(gpus) == 2:
-            return model.ratio_uncertainty(gpus[0], gpus[1], workload)
-        return model.uncertainty(gpus[0], workload) if gpus else None
+        return model.pair_uncertainty(self._speed_facts(a, workload), self._speed_facts(b, workload), workload)
+
+    @staticmethod
+    def _speed_facts(o: CostOption, workload: str) -> dict:
+        """What :func:`rigbench.model.pair_uncertainty` needs of an option's speed, as rigbench compare gives it of a
+        device: the catalog card, how many, the predicted figure's band (None when measured), widened by
+        model.EXTRAPOLATION when its multi-GPU scaling is unvalidated."""
+        gpu = catalog.find(o.gpu_id)
+        unvalidated = bool(o.extra.get("scaling_unvalidated"))
+        u = None
+        if o.throughput_kind != "measured" and gpu is not None:
+            u = model.uncertainty(gpu, workload)["fraction"]
+            if unvalidated:
+                u *= model.EXTRAPOLATION
+        return {"gpu": gpu, "count": o.gpu_count, "uncertainty": u, "unvalidated": unvalidated}
 
     def _against_next_card(self, best: CostOption) -> str:
         """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
