@@ -409,6 +409,18 @@ def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
     assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
 
 
+def test_the_json_assumptions_date_the_prices_as_the_report_does():
+    """assumptions.prices_date is the report's prices_date, not a second count kept beside it: a report whose rented
+    option is then dropped (as a caller filtering the options would) dates no price there either."""
+    req = cost.CostRequest(buy=["card-a"], rent=["test:v100"], hours_per_month=10, months=1,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    assert rep.to_doc()["assumptions"]["prices_date"] == rep.prices_date.isoformat() == "2024-01-15"
+    rep.options = rep.buys
+    doc = rep.to_doc()
+    assert doc["prices_date"] is None and doc["assumptions"]["prices_date"] is None
+
+
 def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path):
     """A list whose oldest row (test:v100, 2024-01-15) is not rented: the answer's date, age and staleness are the
     rented row's (test:t4x4, read 2024-12-20, 12 days before 2025-01-01: fresh), and the verdict names that date;

@@ -21,8 +21,7 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import (WITH_PRICES_OPTION, Instance, PriceList, load_prices, oldest_price_date,
-                                   select_instances)
+from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
 from rigbench.units import fmt_num, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
@@ -510,12 +509,6 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                    "scaling_unvalidated": unvalidated.get(f"rent:{inst.key}", False)},
         ))
 
-    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
-    # nobody's concern; with some, theirs are (the oldest of them), not those of the list's other rows
-    rented_date = oldest_price_date(instances)
-    if rented_date is not None and (today - rented_date).days > own.stale_after_days:
-        warnings.insert(0, f"prices are {(today - rented_date).days} days old (rented prices dated {rented_date}, older "
-                           f"than {own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
     fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
@@ -558,9 +551,15 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
-        "prices_date": rented_date.isoformat() if rented_date is not None else None,
     }
-    return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
+    # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
+    if rep.prices_stale:
+        rep.warnings.insert(0, f"prices are {rep.prices_age_days} days old (rented prices dated {rep.prices_date}, "
+                               f"older than {rep.stale_after_days} days): run 'rigbench prices refresh' or pass "
+                               f"--prices FILE")
+    return rep
 
 
 def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:

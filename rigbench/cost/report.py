@@ -345,7 +345,9 @@ class CostReport:
             "notes": self.notes(),
             "break_even_hours_are_on": self.work.reference_name,
             "recommendation": self.recommendation(),
-            "assumptions": self.assumptions,
+            # the rented prices' date beside the other assumptions, from the one place that dates them
+            "assumptions": {**self.assumptions,
+                            "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None},
             "warnings": self.warnings,
         }
 
