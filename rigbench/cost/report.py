@@ -182,14 +182,12 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                runner_up = self._runner_up(best)
-                if runner_up is None:
+                margin = self._next_card_margin(best)
+                if margin is None:
                     return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
-                # the same rule as buy against rent: a difference inside the model's error is called a tie
-                saving = runner_up.total_usd - best.total_usd
+                runner_up, saving, tie = margin
                 return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than buying {runner_up.name} over {months} "
-                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}"
-                        f"{self._tie(best, runner_up, saving)}; {self._drivers()}")
+                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}{tie}; {self._drivers()}")
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
             crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
@@ -243,15 +241,24 @@ class CostReport:
                 u *= model.EXTRAPOLATION
         return {"gpu": gpu, "count": o.gpu_count, "uncertainty": u, "unvalidated": unvalidated}
 
-    def _against_next_card(self, best: CostOption) -> str:
-        """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
-        is: the margin between the bought cards, judged by the same rule as with nothing rented; else ''."""
+    def _next_card_margin(self, best: CostOption) -> tuple[CostOption, float, str] | None:
+        """(the next cheapest option of ``best``'s kind, how much more it costs, ' (a tie: ...)' or ''), or None with
+        no other: the margin between two bought cards, judged by the same rule as buy against rent (a difference
+        inside the model's error is called a tie), whether or not anything is rented."""
         runner_up = self._runner_up(best)
         if runner_up is None:
-            return ""
+            return None
         saving = runner_up.total_usd - best.total_usd
-        return (f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}"
-                f"{self._tie(best, runner_up, saving)}")
+        return runner_up, saving, self._tie(best, runner_up, saving)
+
+    def _against_next_card(self, best: CostOption) -> str:
+        """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
+        is (:meth:`_next_card_margin`); else ''."""
+        margin = self._next_card_margin(best)
+        if margin is None:
+            return ""
+        runner_up, saving, tie = margin
+        return f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}{tie}"
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
         """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
