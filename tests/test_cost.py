@@ -781,6 +781,17 @@ def test_plot_marks_the_options_that_cannot_run_within_a_month():
     assert "cannot run" not in plot_title(feasible)
 
 
+def test_the_plot_title_counts_the_lines_it_draws():
+    """Both rented options cannot run 100,000 h/month within a month, but with max_lines=1 only the cheaper is drawn:
+    the title counts that one dotted grey line, not the option the chart leaves out."""
+    rep = run(rent=["test:v100", "test:t4x4"], hours_per_month=100_000, months=24)
+    assert not any(o.feasible for o in rep.options) and len(rep.options) == 2
+    assert len(plot_lines(rep, max_lines=1)) == 1
+    assert plot_title(rep, max_lines=1).endswith("\n1 option(s) cannot run within a month on one machine (dotted "
+                                                 "grey): left out of the recommendation")
+    assert "\n2 option(s) cannot run" in plot_title(rep)
+
+
 def test_a_huge_job_prints_its_figures_with_separators():
     """1e7 epochs x 1e6 images a month on card-a (400 img/s): 1e13 / 400 / 3,600 = 6,944,444 h/month, 9,506x the
     730.5 h of a month (three significant digits, as fmt_num writes), 9,507 cards; never '1e+07' or '9506.4x'."""
