@@ -16,7 +16,6 @@ EXTRAPOLATION x the card's, marked extrapolated, and no difference involving it 
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -187,20 +186,6 @@ def _device(arg: str, device: str | None, reading: list[str]):
     return found.gpu.id, model.capability_from_gpu(found.gpu), found.gpu, 1, found.note()
 
 
-def ratio_band(a: dict, b: dict, workload: str) -> float | None:
-    """The uncertainty of the ratio between two devices' figures (``a``, ``b``: {"gpu", "uncertainty",
-    "unvalidated"} of one row): None when both are measured; the predicted one's own band when the other is
-    measured (a measurement carries no model error); the band of the ratio of two catalog predictions
-    (``rigbench.model.ratio_uncertainty``) when both are validated; the two bands in quadrature when either
-    is a multi-node figure (nothing validates its scaling, so no cell's pairs speak for it)."""
-    if a["uncertainty"] is None or b["uncertainty"] is None:
-        known = [u for u in (a["uncertainty"], b["uncertainty"]) if u is not None]
-        return known[0] if known else None
-    if a["unvalidated"] or b["unvalidated"] or a["gpu"] is None or b["gpu"] is None:
-        return math.hypot(a["uncertainty"], b["uncertainty"])
-    return model.ratio_uncertainty(a["gpu"], b["gpu"], workload)["fraction"]
-
-
 def build_comparison(args, workloads, precisions, device: str | None = None, price_items: Sequence[str] = (),
                      network: str | None = None) -> dict:
     """The rigbench.compare/1 document: devices in order, throughput per workload and precision with its
@@ -281,9 +266,13 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             first = entries[0][0]
             price = {d["id"]: d["total_price_usd"] for d in devices}
             watts = {d["id"]: d["total_tdp_w"] for d in devices}
-            facts = {label: {"gpu": gpu, "uncertainty": unc[label], "unvalidated": unval[label]}
+            facts = {label: {"gpu": gpu, "count": n, "uncertainty": unc[label], "unvalidated": unval[label]}
                      for label, cap, gpu, n in entries}
-            pair_band = {a: {b: (ratio_band(facts[a], facts[b], w) if a != b else None) for b in thr} for a in thr}
+            # the band of each ratio by the rule rigbench cost judges a tie by (rigbench.model.pair_uncertainty)
+            pair = {a: {b: (model.pair_uncertainty(facts[a], facts[b], w) if a != b else None) for b in thr}
+                    for a in thr}
+            pair_band = {a: {b: (u["fraction"] if u is not None else None) for b, u in row.items()}
+                         for a, row in pair.items()}
             band = {k: pair_band[k][first] for k in thr}
             rows.append({
                 "workload": w, "precision": p, "unit": unit, "throughput": thr,

@@ -421,7 +421,8 @@ def cost_section(run: Run, opts: Options) -> Section:
                 f"purchase minus resale, then electricity; renting: instance hours for the same work. "
                 + (f"Band: the rented instance's speed relative to {b.name} is predicted; the error of that ratio "
                    f"({_pct(err)}, {speed_band['basis']}; the band rigbench compare and rigbench cost give it) moves "
-                   f"its hours and so its cost. " if speed_band else "No band: neither speed is predicted. ")
+                   f"its hours and so its cost. " if speed_band
+                   else "No band: neither speed is predicted, or both are one prediction of the same card. ")
                 + "Dot: the break-even point."))
     s.note(rep.recommendation())
     if crossing is not None:

@@ -409,6 +409,18 @@ def test_a_stale_price_list_is_nobodys_concern_when_nothing_is_rented():
     assert doc["prices_date"] == doc["assumptions"]["prices_date"] == "2024-01-15" and doc["prices_age_days"] == 352
 
 
+def test_the_json_assumptions_date_the_prices_as_the_report_does():
+    """assumptions.prices_date is the report's prices_date, not a second count kept beside it: a report whose rented
+    option is then dropped (as a caller filtering the options would) dates no price there either."""
+    req = cost.CostRequest(buy=["card-a"], rent=["test:v100"], hours_per_month=10, months=1,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2025, 1, 1))
+    rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
+    assert rep.to_doc()["assumptions"]["prices_date"] == rep.prices_date.isoformat() == "2024-01-15"
+    rep.options = rep.buys
+    doc = rep.to_doc()
+    assert doc["prices_date"] is None and doc["assumptions"]["prices_date"] is None
+
+
 def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path):
     """A list whose oldest row (test:v100, 2024-01-15) is not rented: the answer's date, age and staleness are the
     rented row's (test:t4x4, read 2024-12-20, 12 days before 2025-01-01: fresh), and the verdict names that date;
@@ -618,6 +630,38 @@ def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_i
             "12.7 USD)") in rec
 
 
+def test_the_same_card_bought_and_rented_has_no_tie_band():
+    """A Tesla V100 bought against aws:p3.2xlarge, one V100: both speeds are the one prediction of the same card, so
+    their ratio is exactly 1 and no model error enters it. At 13 h/month buying is 17.4 USD cheaper over 24 months;
+    the +-5% band of the V100's own prediction called that a tie, though nothing the model can get wrong moves it."""
+    rep = cost.compare(cost.CostRequest(buy=["tesla-v100-sxm2-16gb"], rent=["aws:p3.2xlarge"], gpu_price_usd=2000,
+                                        hours_per_month=13))
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert buy.throughput_per_s == rent.throughput_per_s
+    assert rep.speed_band(buy, rent) is None and rep.speed_band(rent, buy) is None
+    rec = rep.recommendation()
+    assert rec.startswith("buy tesla-v100-sxm2-16gb: 17.4 USD cheaper than renting aws:p3.2xlarge") and "a tie" not in rec
+
+
+@pytest.mark.parametrize("instance, count", [("aws:p3.2xlarge", 1), ("aws:p3.8xlarge", 4)])
+def test_cost_and_compare_give_one_pair_the_same_band(instance, count):
+    """RTX 3090 bought against V100 instances: rigbench cost's band on the two speeds is the band rigbench compare
+    gives the ratio of the same two devices, one rule (model.pair_uncertainty). With four V100s the scaling past the
+    published all-reduce runs is unvalidated, so compare widens the V100's band and combines the two in quadrature
+    (19.7%); cost once gave the single cards' ratio band there."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=[instance], hours_per_month=50))
+    band = rep.speed_band(rep.buys[0], rep.rents[0])
+    other = "tesla-v100-sxm2-16gb" if count == 1 else f"{count}x tesla-v100-sxm2-16gb"
+    row = build_comparison(["rtx-3090", other], ["resnet50"], ["amp"])["workloads"][0]
+    label = other.replace(" ", "-")
+    assert band["fraction"] == pytest.approx(row["ratio_band"][label])
+    assert row["unvalidated"][label] is (count > 1)
+    if count > 1:
+        single = model.uncertainty(catalog.resolve("tesla-v100-sxm2-16gb"), "resnet50")["fraction"]
+        own = model.uncertainty(catalog.resolve("rtx-3090"), "resnet50")["fraction"]
+        assert band["fraction"] == pytest.approx(math.hypot(own, model.EXTRAPOLATION * single))
+
+
 # ---------------------------------------------------------------------------------------------- more hours than a month
 
 
@@ -735,6 +779,17 @@ def test_plot_marks_the_options_that_cannot_run_within_a_month():
     feasible = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24)
     assert [(ln["style"], ln["color"]) for ln in plot_lines(feasible)] == [("-", None), ("--", None)]
     assert "cannot run" not in plot_title(feasible)
+
+
+def test_the_plot_title_counts_the_lines_it_draws():
+    """Both rented options cannot run 100,000 h/month within a month, but with max_lines=1 only the cheaper is drawn:
+    the title counts that one dotted grey line, not the option the chart leaves out."""
+    rep = run(rent=["test:v100", "test:t4x4"], hours_per_month=100_000, months=24)
+    assert not any(o.feasible for o in rep.options) and len(rep.options) == 2
+    assert len(plot_lines(rep, max_lines=1)) == 1
+    assert plot_title(rep, max_lines=1).endswith("\n1 option(s) cannot run within a month on one machine (dotted "
+                                                 "grey): left out of the recommendation")
+    assert "\n2 option(s) cannot run" in plot_title(rep)
 
 
 def test_a_huge_job_prints_its_figures_with_separators():

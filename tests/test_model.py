@@ -346,6 +346,28 @@ def test_a_validated_card_carries_its_cells_error():
     assert pred.uncertainty == pytest.approx(sum(abs(r["error"]) for r in rows) / len(rows), rel=1e-12)
 
 
+def test_the_pair_uncertainty_band_of_a_ratio():
+    """One rule for the band of a ratio of two speeds: none when both are measured or both are one prediction of the
+    same card (the ratio is 1 by construction); the predicted one's own band against a measurement; the two cells'
+    ratio band for two validated predictions; the two bands in quadrature beside an unvalidated multi-GPU figure."""
+    v100, t4 = catalog.resolve("tesla-v100-sxm2-16gb"), catalog.resolve("tesla-t4")
+    uv, ut = model.uncertainty(v100, "resnet50"), model.uncertainty(t4, "resnet50")
+
+    def side(gpu, u, count=1, unvalidated=False):
+        return {"gpu": gpu, "count": count, "uncertainty": u, "unvalidated": unvalidated}
+
+    assert model.pair_uncertainty(side(v100, None), side(t4, None), "resnet50") is None
+    assert model.pair_uncertainty(side(v100, uv["fraction"]), side(v100, uv["fraction"]), "resnet50") is None
+    assert model.pair_uncertainty(side(v100, uv["fraction"]), side(t4, None), "resnet50") == uv
+    assert model.pair_uncertainty(side(v100, uv["fraction"]), side(t4, ut["fraction"]), "resnet50") \
+        == model.ratio_uncertainty(v100, t4, "resnet50")
+    wide = model.EXTRAPOLATION * uv["fraction"]
+    four = model.pair_uncertainty(side(v100, wide, 4, True), side(t4, ut["fraction"]), "resnet50")
+    assert four["fraction"] == pytest.approx((wide ** 2 + ut["fraction"] ** 2) ** 0.5) and four["extrapolated"]
+    # four V100s against one: the same card, but not one prediction: the scaling's error stays
+    assert model.pair_uncertainty(side(v100, wide, 4, True), side(v100, uv["fraction"]), "resnet50") is not None
+
+
 def test_max_batch_is_worked_by_hand():
     d = model.demand("resnet50")
     mem = 16 * 1024**3

@@ -21,8 +21,7 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import (WITH_PRICES_OPTION, Instance, PriceList, load_prices, oldest_price_date,
-                                   select_instances)
+from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
 from rigbench.units import fmt_num, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
@@ -74,12 +73,14 @@ def _unit_of(pred) -> str:
 
 
 def _multi_gpu_throughput(gpu, count: int, one_gpu_per_s: float, workload: str, precision: str,
-                          own: Ownership, use_scaling: bool) -> tuple[float, str]:
+                          own: Ownership, use_scaling: bool) -> tuple[float, str, bool]:
     """Throughput of ``count`` cards of ``gpu`` training data-parallel (a rented instance or a bought machine):
     rigbench.scaling.predict_data_parallel where it can say, else N x one GPU x the documented efficiency
-    (profiles/ownership.toml [scaling])."""
+    (profiles/ownership.toml [scaling]); with its source and whether that scaling is unvalidated (extrapolated past
+    the published runs, or the documented efficiency, which no published run of this machine checks), as rigbench
+    compare marks a multi-GPU figure."""
     if count == 1:
-        return one_gpu_per_s, "predicted"
+        return one_gpu_per_s, "predicted", False
     why = "rigbench.scaling not used"
     if use_scaling:
         try:
@@ -88,11 +89,12 @@ def _multi_gpu_throughput(gpu, count: int, one_gpu_per_s: float, workload: str, 
             out = {"reason": str(exc)}
         if out.get("throughput"):
             return float(out["throughput"]), (f"predicted, rigbench.scaling: efficiency "
-                                              f"{out.get('scaling_efficiency', 0):.2f} over {out.get('interconnect')}")
+                                              f"{out.get('scaling_efficiency', 0):.2f} over {out.get('interconnect')}"
+                                              ), bool(out.get("extrapolated"))
         why = f"rigbench.scaling cannot say: {out.get('reason') or 'no throughput'}"
     eff = own.data_parallel_efficiency
     return (one_gpu_per_s * count * eff,
-            f"predicted, {count} x 1 GPU x {eff:g} scaling efficiency (fallback: {why})")
+            f"predicted, {count} x 1 GPU x {eff:g} scaling efficiency (fallback: {why})", True)
 
 
 def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None:
@@ -417,6 +419,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                             f"{view.invalid_note(view.all(device=req.results_device))}: {measured_name} is predicted, "
                             "not measured")
     kinds: dict[str, str] = {}   # option key -> "measured" or "predicted"
+    unvalidated: dict[str, bool] = {}   # option key -> its multi-GPU scaling is unvalidated
     for name, gpu in buy_gpus:
         kind = "predicted"
         if measured_buy is not None and name == measured_name:
@@ -436,7 +439,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         kinds[f"buy:{name}"] = kind
         one = t
         if req.buy_count > 1:
-            t, how = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload, req.precision, own, use_scaling)
+            t, how, unvalidated[f"buy:{name}"] = _multi_gpu_throughput(gpu, req.buy_count, t, req.workload,
+                                                                       req.precision, own, use_scaling)
             src = src + how.removeprefix("predicted")
         through[f"buy:{name}"] = (t, src)
         efficiency[f"buy:{name}"] = t / (one * req.buy_count) if one > 0 else None
@@ -446,7 +450,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             gpu_cache[inst.gpu_id] = resolve_gpu(inst.gpu_id)
         gpu = gpu_cache[inst.gpu_id]
         one, unit = predict(gpu, req.workload, req.precision)
-        t, src = _multi_gpu_throughput(gpu, inst.gpu_count, one, req.workload, req.precision, own, use_scaling)
+        t, src, unvalidated[f"rent:{inst.key}"] = _multi_gpu_throughput(gpu, inst.gpu_count, one, req.workload,
+                                                                         req.precision, own, use_scaling)
         through[f"rent:{inst.key}"] = (t, src)
         efficiency[f"rent:{inst.key}"] = t / (one * inst.gpu_count) if one > 0 else None
 
@@ -489,7 +494,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             hours_per_month=hours_for_samples(work.samples_per_month, t),
             months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
             power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
-            extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}")},
+            extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}"),
+                   "scaling_unvalidated": unvalidated.get(f"buy:{name}", False)},
         ))
     for inst in instances:
         t, src = through[f"rent:{inst.key}"]
@@ -499,15 +505,10 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             usd_per_hour=float(inst.usd_per_hour(req.spot)), price_date=inst.price_date.isoformat(),
             monthly_usd=extras_monthly.get(inst.provider, (0.0, ""))[0],
             extra={"region": inst.region, "price_source": inst.source, "price_date_basis": inst.date_basis,
-                   "scaling_efficiency": efficiency.get(f"rent:{inst.key}")},
+                   "scaling_efficiency": efficiency.get(f"rent:{inst.key}"),
+                   "scaling_unvalidated": unvalidated.get(f"rent:{inst.key}", False)},
         ))
 
-    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
-    # nobody's concern; with some, theirs are (the oldest of them), not those of the list's other rows
-    rented_date = oldest_price_date(instances)
-    if rented_date is not None and (today - rented_date).days > own.stale_after_days:
-        warnings.insert(0, f"prices are {(today - rented_date).days} days old (rented prices dated {rented_date}, older "
-                           f"than {own.stale_after_days} days): run 'rigbench prices refresh' or pass --prices FILE")
     fetched = sorted({i.provider for i in instances if i.date_basis == "fetched"})
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
@@ -550,9 +551,15 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
-        "prices_date": rented_date.isoformat() if rented_date is not None else None,
     }
-    return CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+    # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
+    # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
+    if rep.prices_stale:
+        rep.warnings.insert(0, f"prices are {rep.prices_age_days} days old (rented prices dated {rep.prices_date}, "
+                               f"older than {rep.stale_after_days} days): run 'rigbench prices refresh' or pass "
+                               f"--prices FILE")
+    return rep
 
 
 def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:

@@ -31,11 +31,12 @@ def plot_lines(report: CostReport, max_lines: int = 10) -> list[dict]:
     return out
 
 
-def plot_title(report: CostReport) -> str:
+def plot_title(report: CostReport, max_lines: int = 10) -> str:
     """The chart's title: the work, the rented prices' date (only when something is rented), the resale step, and
-    a note when some line is of an option that cannot run within a month."""
+    a note when some line is of an option that cannot run within a month: it counts the lines drawn dotted grey
+    (:func:`plot_lines` with ``max_lines``), not options the chart leaves out."""
     dated = f"prices of {report.prices_date}; " if report.rents else ""    # the list is used only for a rented price
-    cannot = sum(not o.feasible for o in report.options)
+    cannot = sum(not line["option"].feasible for line in plot_lines(report, max_lines))
     note = (f"\n{cannot} option(s) {CANNOT_RUN[1:-1]} on one machine (dotted grey): left out of the recommendation"
             if cannot else "")
     return f"{report.work.description}\n{dated}resale returned at month {report.months:g}{note}"
@@ -57,7 +58,7 @@ def plot_cumulative(report: CostReport, path: str | Path, max_lines: int = 10) -
         ax.plot(xs, ys, line["style"], label=line["label"], linewidth=line["width"], **kw)
     ax.set_xlabel("months")
     ax.set_ylabel("cumulative cost (USD)")
-    ax.set_title(plot_title(report), fontsize=9)
+    ax.set_title(plot_title(report, max_lines), fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

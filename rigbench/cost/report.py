@@ -182,14 +182,12 @@ class CostReport:
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                runner_up = self._runner_up(best)
-                if runner_up is None:
+                margin = self._next_card_margin(best)
+                if margin is None:
                     return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
-                # the same rule as buy against rent: a difference inside the model's error is called a tie
-                saving = runner_up.total_usd - best.total_usd
+                runner_up, saving, tie = margin
                 return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than buying {runner_up.name} over {months} "
-                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}"
-                        f"{self._tie(best, runner_up, saving)}; {self._drivers()}")
+                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}{tie}; {self._drivers()}")
             be = self.break_even(best, rent)
             saving = rent.total_usd - best.total_usd
             crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
@@ -222,32 +220,45 @@ class CostReport:
         return min(pool, key=lambda o: o.total_usd) if pool else None
 
     def speed_band(self, a: CostOption, b: CostOption) -> dict | None:
-        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}), by the rule
-        ``rigbench compare`` uses for the ratio of two devices (docs/model.md, "Uncertainty"): the band of that ratio,
-        :func:`rigbench.model.ratio_uncertainty`, when both speeds are catalog predictions; the predicted one's own
-        band (:func:`rigbench.model.uncertainty`) when the other is measured, which carries no model error; None when
-        neither is predicted. Every option's hours are the same work over its speed, so this is the band of their
-        hours' ratio too."""
-        gpus = []
-        for o in (a, b):
-            if "predicted" in str(o.throughput_source):
-                gpu = catalog.find(o.gpu_id)
-                if gpu is not None:
-                    gpus.append(gpu)
+        """The model's uncertainty on how fast ``a`` is against ``b`` ({"fraction", "basis", ...}) by the rule
+        ``rigbench compare`` gives the ratio of two devices, :func:`rigbench.model.pair_uncertainty`: None when
+        neither speed is predicted or both are one prediction (the same card, as many of it). Every option's hours
+        are the same work over its speed, so this is the band of their hours' ratio too."""
         workload = self.assumptions["workload"]
-        if len(gpus) == 2:
-            return model.ratio_uncertainty(gpus[0], gpus[1], workload)
-        return model.uncertainty(gpus[0], workload) if gpus else None
+        return model.pair_uncertainty(self._speed_facts(a, workload), self._speed_facts(b, workload), workload)
+
+    @staticmethod
+    def _speed_facts(o: CostOption, workload: str) -> dict:
+        """What :func:`rigbench.model.pair_uncertainty` needs of an option's speed, as rigbench compare gives it of a
+        device: the catalog card, how many, the predicted figure's band (None when measured), widened by
+        model.EXTRAPOLATION when its multi-GPU scaling is unvalidated."""
+        gpu = catalog.find(o.gpu_id)
+        unvalidated = bool(o.extra.get("scaling_unvalidated"))
+        u = None
+        if o.throughput_kind != "measured" and gpu is not None:
+            u = model.uncertainty(gpu, workload)["fraction"]
+            if unvalidated:
+                u *= model.EXTRAPOLATION
+        return {"gpu": gpu, "count": o.gpu_count, "uncertainty": u, "unvalidated": unvalidated}
+
+    def _next_card_margin(self, best: CostOption) -> tuple[CostOption, float, str] | None:
+        """(the next cheapest option of ``best``'s kind, how much more it costs, ' (a tie: ...)' or ''), or None with
+        no other: the margin between two bought cards, judged by the same rule as buy against rent (a difference
+        inside the model's error is called a tie), whether or not anything is rented."""
+        runner_up = self._runner_up(best)
+        if runner_up is None:
+            return None
+        saving = runner_up.total_usd - best.total_usd
+        return runner_up, saving, self._tie(best, runner_up, saving)
 
     def _against_next_card(self, best: CostOption) -> str:
         """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
-        is: the margin between the bought cards, judged by the same rule as with nothing rented; else ''."""
-        runner_up = self._runner_up(best)
-        if runner_up is None:
+        is (:meth:`_next_card_margin`); else ''."""
+        margin = self._next_card_margin(best)
+        if margin is None:
             return ""
-        saving = runner_up.total_usd - best.total_usd
-        return (f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}"
-                f"{self._tie(best, runner_up, saving)}")
+        runner_up, saving, tie = margin
+        return f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}{tie}"
 
     def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
         """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
@@ -341,7 +352,9 @@ class CostReport:
             "notes": self.notes(),
             "break_even_hours_are_on": self.work.reference_name,
             "recommendation": self.recommendation(),
-            "assumptions": self.assumptions,
+            # the rented prices' date beside the other assumptions, from the one place that dates them
+            "assumptions": {**self.assumptions,
+                            "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None},
             "warnings": self.warnings,
         }
 

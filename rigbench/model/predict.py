@@ -76,6 +76,42 @@ def ratio_uncertainty(gpu_a, gpu_b, workload_id: str) -> dict:
                       f"the two cards' bands ({ua['fraction']:.1%}, {ub['fraction']:.1%}) combined in quadrature")}
 
 
+def pair_uncertainty(a: dict, b: dict, workload_id: str) -> dict | None:
+    """The relative uncertainty of the ratio between two devices' speeds on a workload, the one rule rigbench compare
+    gives a ratio and rigbench cost judges a tie by (docs/model.md, "Uncertainty"). ``a``, ``b``: {"gpu": the catalog
+    card or None, "count": how many of it (default 1), "uncertainty": the figure's own band, None when measured,
+    "unvalidated": True when its multi-GPU scaling is predicted and never checked against a published run}.
+
+    None when no model error enters the ratio: both figures measured, or one prediction on both sides (the same
+    card, as many of it, both predicted: a bought V100 against a rented one). The ratio is then exactly 1 by
+    construction, so a band would only invent doubt; None, not 0, because every caller reads None as "no band" and
+    a band of 0 would still call an exact 1 a tie. The predicted one's own band when the other is measured (a
+    measurement carries no model error); the two bands in quadrature when either is an unvalidated multi-GPU
+    figure or has no catalog card (no cell's pairs speak for it); else :func:`ratio_uncertainty`."""
+    ua, ub = a.get("uncertainty"), b.get("uncertainty")
+    if ua is None and ub is None:
+        return None
+    ga, gb = a.get("gpu"), b.get("gpu")
+    if (ua is not None and ub is not None and ga is not None and gb is not None and ga.id == gb.id
+            and a.get("count", 1) == b.get("count", 1)):
+        return None
+    if ua is None or ub is None:
+        side = a if ua is not None else b
+        u = side["uncertainty"]
+        gpu = side.get("gpu")
+        if gpu is not None and not side.get("unvalidated"):
+            own = uncertainty(gpu, workload_id)
+            if math.isclose(own["fraction"], u, rel_tol=1e-9):
+                return own
+        return {"fraction": u, "pairs": 0, "extrapolated": bool(side.get("unvalidated")),
+                "basis": "the predicted figure's own band, the other being measured"}
+    if a.get("unvalidated") or b.get("unvalidated") or ga is None or gb is None:
+        return {"fraction": math.hypot(ua, ub), "pairs": 0, "extrapolated": True,
+                "basis": (f"the two figures' bands ({ua:.1%}, {ub:.1%}) combined in quadrature: a multi-GPU "
+                          f"scaling nothing validates, or a card outside the catalog")}
+    return ratio_uncertainty(ga, gb, workload_id)
+
+
 def predict(capability: Capability, workload_id: str, precision: str) -> Prediction:
     """Training throughput of ``workload_id`` at ``precision`` on ``capability`` (measured if the capability has it),
     with the uncertainty of a predicted figure (:func:`uncertainty`)."""
