@@ -558,6 +558,15 @@ def test_a_data_folder_that_is_a_file_is_named_not_taken_for_no_runs(tmp_path):
     assert "rigbench bench" not in r.stderr
 
 
+def test_a_file_named_results_here_is_named_without_data_folder_advice(tmp_path):
+    # it said "set RIGBENCH_DATA_DIR to another folder", which moves the per-user folder, not ./results; and it
+    # dropped "run `rigbench bench`", which still writes to the per-user folder
+    (tmp_path / "results").write_text("x")
+    r = run_cli("results", "show", "latest", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "share")})
+    assert_user_error(r, f"{tmp_path / 'results'} is a file, not a folder; move it away; run `rigbench bench` first")
+    assert "RIGBENCH_DATA_DIR" not in r.stderr
+
+
 def test_results_list_names_a_data_folder_that_is_a_file_as_show_does(tmp_path):
     # it listed the reference runs alone, exit 0, with no word of the file where the user's runs should be
     (tmp_path / "share").mkdir()
