@@ -228,7 +228,7 @@ def _summary(out: _Lines, profiles: list[dict], desktop_shown: bool) -> None:
 
 def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[str, str]) -> None:
     checks, hidden = _visible(p, desktop_shown)
-    shown = [c for c in checks if not (c["optional"] and c["status"] == "unknown")]
+    shown = [c for c in checks if guidelines.category(c) != "not_judged"]
     if hidden and not shown:
         return                    # the summary line says "as desktop"; its optional rules go under "Not judged"
     rest = f": {hidden} rules and results as desktop" if hidden else f" ({_counts(p['counts'])})"
@@ -270,7 +270,7 @@ def _left_out(out: _Lines, profiles: list[dict]) -> None:
     by_why: dict[str, list[str]] = {}
     for p in profiles:
         for c in p["checks"]:
-            if c["optional"] and c["status"] == "unknown":
+            if guidelines.category(c) == "not_judged":
                 by_why.setdefault(c["why"], []).append(c["id"])
     if by_why:
         out.add("; ".join(f"{', '.join(ids)} ({why})" for why, ids in by_why.items()), head="Not judged: ",
