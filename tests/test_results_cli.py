@@ -245,7 +245,7 @@ def test_a_run_without_a_host_shows_it_as_unknown_never_none(folder):
     assert r.stdout.splitlines()[0] == "nohost-20260105T000000Z.json: unknown host, 2026-01-05T00:00:00Z, quick"
     r = run_cli("results", "diff", "nohost", "box-20260101T0000", cwd=folder, env={"COLUMNS": "200"})
     assert r.code == 0, r.stderr
-    assert "different setups (host not recorded -> testbox)" in r.stdout and "None" not in r.stdout
+    assert "different setups (host unknown host -> testbox)" in r.stdout and "None" not in r.stdout
 
 
 # ---------------------------------------------------------------- list, show, naming a run
