@@ -164,6 +164,8 @@ def test_a_saved_or_torchscript_model_file_is_refused_with_how_to_wrap_it(cli, t
     (["no_such_pkg_xyz.models:build"], "module no_such_pkg_xyz.models does not import"),
     (["json:nope"], "has no function 'nope'"),
     (["/no/such/file.py"], "does not exist"),
+    # not "is a saved model file; size does not read saved ... files" for a file that is not there
+    (["/no/such/model.pt"], "model file '/no/such/model.pt' does not exist"),
     (["resnet50", "--seq", "64"], "takes images, not sequences"),
     ([TINY, "--deadline", "3d"], "--deadline needs the size of the run"),
     ([TINY, "--deadline", "soon", "--dataset-size", "10", "--epochs", "1"], "positive duration"),
