@@ -130,7 +130,8 @@ def resolve(arg: str, cwd=None) -> Run:
     # newer than a run of yours from before it was committed; it is named by its file name
     mine = [r for r in runs if r.origin == "yours"] if arg == LATEST else runs
     if not mine:
-        passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
+        passed = (f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped
+                  else "")
         searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours") if arg == LATEST else where
         yours = [f for f, origin in folders(cwd) if origin == "yours"]
         blocked = [b for b in map(results.folder_blocked, yours) if b]

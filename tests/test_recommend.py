@@ -271,6 +271,19 @@ def test_summary_headings_and_json_count_unknown_and_not_judged_rules_alike(tmp_
         assert (desktop["unknown"], desktop["not_judged"]) == desktop_counts
 
 
+def test_a_run_stopped_before_its_first_clock_reading_says_that_one(tmp_path):
+    # it said "before its CPU clock readings under load" where the reading missing is the one taken before load
+    doc = json.loads(next((REPO / "results" / "reference").glob("*.json")).read_text(encoding="utf-8"))
+    doc.update(status="interrupted")
+    doc["peaks"]["cpu"].pop("clock")
+    for key in ("cpu_clock_rounds", "cpu_clock_end"):
+        del doc["conditions"][key]
+    (tmp_path / "intr.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = run_cli("recommend", "intr.json", "--profile", "desktop", "--json", cwd=tmp_path).json()
+    assert _checks(out, "desktop")["desktop.cooling"]["why"].endswith(
+        "(the run was interrupted before its CPU clock reading before load; run `rigbench bench` again)")
+
+
 def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
     # it said "no CPU clock before and after the run (re-run `rigbench bench` with this version)" of a run this
     # version wrote and a Ctrl-C stopped in its first round, and nowhere that the run was interrupted

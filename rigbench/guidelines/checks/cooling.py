@@ -39,7 +39,7 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
         # a run stopped early has not reached the readings it takes after each round; a complete one without them
         # was written by an older version
         stopped = view.stopped_before("its CPU clock readings after load" if start is not None else
-                                      "its CPU clock readings under load")
+                                      "its CPU clock reading before load")
         return judged(rule, "unknown", "no GPU measurements", req,
                       f"{m.results_path} has no GPU measurement and no CPU clock before and after the run ("
                       + (stopped or "re-run `rigbench bench` with this version") + ")")

@@ -23,7 +23,8 @@ def check_ram_min(rule: dict, m: Machine) -> Check:
     have = m.ram_bytes / GIB
     ok = m.ram_bytes >= need * (1 - tol)
     how = " as the OS reports it" if m.ram_reported else (
-        f" (typed as {fmt_bytes(m.ram_bytes, binary=False)} in decimal units: judged in those units)" if m.ram_typed_decimal else "")
+        f" (typed as {fmt_bytes(m.ram_bytes, binary=False)} in decimal units: judged in those units)"
+        if m.ram_typed_decimal else "")
     why = (f"{have:.1f} GiB{how}" + (f" (counts as {rule['min_gib']} GB installed: the OS keeps up to {tol:.0%})"
                                      if ok and m.ram_bytes < need else ""))
     return judged(rule, "pass" if ok else below(rule), fmt_bytes(m.ram_bytes), req,
