@@ -757,18 +757,24 @@ class Results:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    @property
+    def stopped(self) -> str | None:
+        """The status of a run that stopped before the end (``interrupted``, ``failed``, ...); None for a complete
+        run, and for a file that records no status (nothing is known of how its run ended)."""
+        return None if self.complete or self.status is None else str(self.status)
+
     def stopped_before(self, what: str) -> str | None:
         """Why ``what`` (a figure, a reading the suite takes) is missing from a run that did not complete: "the run
-        was interrupted before WHAT; run `rigbench bench` again"; None for a complete run, where it is missing for
-        another reason (an older version, an ``--only``)."""
-        if self.complete:
+        was interrupted before WHAT; run `rigbench bench` again"; None where the run is not known to have stopped
+        (:attr:`stopped`): it is missing for another reason (an older version, an ``--only``)."""
+        if self.stopped is None:
             return None
-        verb = {"interrupted": "was interrupted", "failed": "failed"}.get(str(self.status), f"ended {self.status}")
-        return f"the run {verb} before {what}; run `rigbench bench` again"
+        return f"the run {stopped_verb(self.stopped)} before {what}; run `rigbench bench` again"
 
     def status_note(self) -> str | None:
-        """The run's status for a person when it did not complete, with the reason the file gives; None when it did."""
-        if self.complete:
+        """The run's status for a person when it did not complete, with the reason the file gives; None when it did,
+        or when the file records no status."""
+        if self.stopped is None:
             return None
         reason = self.doc.get("reason")
         return f"that run is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
@@ -835,6 +841,11 @@ class Results:
             after = [end] if isinstance(end, dict) else []
         readings = [r for r in after if isinstance(r, dict) and _finite(r.get("scalar_mhz"))]
         return (float(start) if _finite(start) else None), readings
+
+
+def stopped_verb(status: str) -> str:
+    """How a run with ``status`` stopped, after "the run": "was interrupted", "failed", "ended STATUS"."""
+    return {"interrupted": "was interrupted", "failed": "failed"}.get(status, f"ended {status}")
 
 
 def records(doc: "dict | Results | None") -> list[dict]:

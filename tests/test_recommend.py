@@ -304,6 +304,9 @@ def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
                                    "`rigbench bench` again)")
     assert ssd["status"] == "unknown" and ssd["why"].endswith("(the run was interrupted before disk_iops; run "
                                                               "`rigbench bench` again)")
+    # the fact as data, for the screen to render without reading the sentence back
+    assert (cooling["stopped"], ssd["stopped"]) == ("interrupted", "interrupted")
+    assert all(c["stopped"] is None for c in checks.values() if c["id"] not in ("desktop.cooling", "desktop.ssd"))
     screen = " ".join(run_cli("recommend", "intr.json", "--profile", "desktop", cwd=tmp_path).stdout.split())
     assert "that run is interrupted (interrupted by Ctrl-C before the suite finished)" in screen
     assert "ssd, cooling: the run was interrupted before measuring it: run `rigbench bench` again" in screen

@@ -42,7 +42,8 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
                                       "its CPU clock reading before load")
         return judged(rule, "unknown", "no GPU measurements", req,
                       f"{m.results_path} has no GPU measurement and no CPU clock before and after the run ("
-                      + (stopped or "re-run `rigbench bench` with this version") + ")")
+                      + (stopped or "re-run `rigbench bench` with this version") + ")",
+                      stopped=view.stopped)
     ends = [float(r["scalar_mhz"]) for r in after]
     drops = [1 - e / start for e in ends]
     measured = f"CPU clock {start:,.0f} -> {', '.join(f'{e:,.0f}' for e in ends)} MHz"
