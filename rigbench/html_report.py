@@ -111,7 +111,7 @@ def machine_section(run: Run) -> Section:
     else:
         s.note(f"Not known: {NO_PROBE} (its CPU, memory, GPUs, disks and OS).")
     s.add(table(["run", ""], [
-        ["file", str(run.path)], ["created", run.created_utc], ["host", doc.get("host")],
+        ["file", str(run.path)], ["created", run.created_utc], ["host", run.view.host_shown],
         ["status", f"{doc.get('status')}{', quick' if doc.get('quick') else ''}"],
         ["rigbench", doc.get("rigbench_version")], ["command", " ".join(doc.get("argv") or [])],
     ], cls="kv"))

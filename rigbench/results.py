@@ -757,18 +757,24 @@ class Results:
     def complete(self) -> bool:
         return self.status == "complete"
 
+    @property
+    def stopped(self) -> str | None:
+        """The status of a run that stopped before the end (``interrupted``, ``failed``, ...); None for a complete
+        run, and for a file that records no status (nothing is known of how its run ended)."""
+        return None if self.complete or self.status is None else str(self.status)
+
     def stopped_before(self, what: str) -> str | None:
         """Why ``what`` (a figure, a reading the suite takes) is missing from a run that did not complete: "the run
-        was interrupted before WHAT; run `rigbench bench` again"; None for a complete run, where it is missing for
-        another reason (an older version, an ``--only``)."""
-        if self.complete:
+        was interrupted before WHAT; run `rigbench bench` again"; None where the run is not known to have stopped
+        (:attr:`stopped`): it is missing for another reason (an older version, an ``--only``)."""
+        if self.stopped is None:
             return None
-        verb = {"interrupted": "was interrupted", "failed": "failed"}.get(str(self.status), f"ended {self.status}")
-        return f"the run {verb} before {what}; run `rigbench bench` again"
+        return f"the run {stopped_verb(self.stopped)} before {what}; run `rigbench bench` again"
 
     def status_note(self) -> str | None:
-        """The run's status for a person when it did not complete, with the reason the file gives; None when it did."""
-        if self.complete:
+        """The run's status for a person when it did not complete, with the reason the file gives; None when it did,
+        or when the file records no status."""
+        if self.stopped is None:
             return None
         reason = self.doc.get("reason")
         return f"that run is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
@@ -837,6 +843,11 @@ class Results:
         return (float(start) if _finite(start) else None), readings
 
 
+def stopped_verb(status: str) -> str:
+    """How a run with ``status`` stopped, after "the run": "was interrupted", "failed", "ended STATUS"."""
+    return {"interrupted": "was interrupted", "failed": "failed"}.get(status, f"ended {status}")
+
+
 def records(doc: "dict | Results | None") -> list[dict]:
     """Every measurement record of a document as written (skipped, failed and invalid ones too), in file order: for
     listings and checks that show each record. A verdict takes its figures from :meth:`Results.ok` instead.
@@ -884,10 +895,15 @@ def not_a_folder(folder: str | os.PathLike) -> Path | None:
     return None
 
 
-def blocked_note(path: Path, data_folder: bool = True) -> str:
-    """What to say of a file standing where a results folder should be, in the words every command uses; the way
-    round it (another data folder) only where the folder is the per-user one."""
-    return f"{path} is a file, not a folder; move it away" + (
+def folder_blocked(folder: str | os.PathLike) -> str | None:
+    """'X is a file, not a folder; move it away' when a file stands where ``folder`` or a folder above it should be,
+    else None: in the words every command uses. The way round it (another data folder, :data:`DATA_DIR_ENV`) is
+    offered only where ``folder`` is the per-user one (:func:`results_dir`): it moves no other folder."""
+    blocked = not_a_folder(folder)
+    if blocked is None:
+        return None
+    data_folder = Path(folder) == results_dir()
+    return f"{blocked} is a file, not a folder; move it away" + (
         f" (or set {DATA_DIR_ENV} to another folder)" if data_folder else "")
 
 
@@ -896,8 +912,8 @@ def data_folder_blocked() -> str | None:
     folder (:func:`results_dir`) or a folder above it should be, else None: ``results list``/``show``, ``recommend``
     and ``bench`` all say it in these words."""
     folder = results_dir()
-    blocked = not_a_folder(folder)
-    return None if blocked is None else f"cannot read your runs in {folder}: {blocked_note(blocked)}"
+    blocked = folder_blocked(folder)
+    return None if blocked is None else f"cannot read your runs in {folder}: {blocked}"
 
 
 def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
@@ -965,10 +981,9 @@ def reserve_path(folder: str | os.PathLike | None = None, host: str | None = Non
     The name is created exclusively (``O_EXCL``): two runs started in the same second get ``…Z.json`` and
     ``…Z-2.json``, never the same file. The run then replaces it atomically as it writes."""
     folder = Path(folder) if folder is not None else results_dir()
-    blocked = not_a_folder(folder)
+    blocked = folder_blocked(folder)
     if blocked is not None:      # said as `results list` says it, not as mkdir's bare "Not a directory"
-        raise UserError(f"cannot create the results folder {folder}: "
-                        f"{blocked_note(blocked, data_folder=folder == results_dir())}, or give --out FILE")
+        raise UserError(f"cannot create the results folder {folder}: {blocked}, or give --out FILE")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

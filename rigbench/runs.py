@@ -130,15 +130,20 @@ def resolve(arg: str, cwd=None) -> Run:
     # newer than a run of yours from before it was committed; it is named by its file name
     mine = [r for r in runs if r.origin == "yours"] if arg == LATEST else runs
     if not mine:
-        passed = f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped else ""
+        passed = (f" ({len(skipped)} unreadable file(s) passed over: `rigbench results list` says why)" if skipped
+                  else "")
         searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours") if arg == LATEST else where
-        blocked = next((b for f, origin in folders(cwd) if origin == "yours" for b in [results.not_a_folder(f)] if b), None)
-        if blocked is not None:
-            # "run rigbench bench first" would not help: it cannot write its runs there either
-            raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}: {results.blocked_note(blocked)}, or "
-                            "give a results file's path")
-        raise UserError(f"no runs {'of yours ' if arg == LATEST else ''}in {searched}{passed}: run `rigbench bench` "
-                        "first, or give a results file's path")
+        yours = [f for f, origin in folders(cwd) if origin == "yours"]
+        blocked = [b for b in map(results.folder_blocked, yours) if b]
+        whose = "of yours " if arg == LATEST else ""
+        if results.folder_blocked(yours[0]) is not None:
+            # the per-user folder, where `rigbench bench` writes: "run rigbench bench first" would not help, it
+            # cannot write its runs there either
+            raise UserError(f"no runs {whose}in {searched}: {'; '.join(blocked)}, or give a results file's path")
+        # a file at ./results hides only the runs of older versions there; bench still writes to the per-user folder
+        said = f": {'; '.join(blocked)};" if blocked else ":"
+        raise UserError(f"no runs {whose}in {searched}{passed}{said} run `rigbench bench` first, or give a results "
+                        "file's path")
     if arg == LATEST:
         first = next((i for i, r in enumerate(mine) if results.holds_measurement(r.view)), None)
         if first is None:

@@ -151,13 +151,13 @@ def parse_usd(text: str, *, what: str = "amount", maximum: float = MAX_USD) -> f
     return value
 
 
-def _scaled(x: float, base: float, units: tuple[str, ...], shown=None) -> tuple[float, str]:
+def _scaled(x: float, base: float, units: tuple[str, ...], rounded=None) -> tuple[float, str]:
     """``x`` in the first of ``units`` (each ``base`` times the one before) where it is below ``base``, or in the
     last: (value, unit). The one rule behind :func:`fmt_bytes` and :func:`fmt_flops`; NaN stays in the first unit.
-    ``shown(value, unit)``: the value as it will be printed, which must be below ``base`` too (1023.96 KiB prints
+    ``rounded(value, unit)``: the value as it will be printed, which must be below ``base`` too (1023.96 KiB prints
     as 1024.0, so it is 1.0 MiB)."""
     i = 0
-    while i < len(units) - 1 and abs(x if shown is None else shown(x, units[i])) >= base:
+    while i < len(units) - 1 and abs(x if rounded is None else rounded(x, units[i])) >= base:
         x /= base
         i += 1
     return x, units[i]

@@ -271,6 +271,19 @@ def test_summary_headings_and_json_count_unknown_and_not_judged_rules_alike(tmp_
         assert (desktop["unknown"], desktop["not_judged"]) == desktop_counts
 
 
+def test_a_run_stopped_before_its_first_clock_reading_says_that_one(tmp_path):
+    # it said "before its CPU clock readings under load" where the reading missing is the one taken before load
+    doc = json.loads(next((REPO / "results" / "reference").glob("*.json")).read_text(encoding="utf-8"))
+    doc.update(status="interrupted")
+    doc["peaks"]["cpu"].pop("clock")
+    for key in ("cpu_clock_rounds", "cpu_clock_end"):
+        del doc["conditions"][key]
+    (tmp_path / "intr.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = run_cli("recommend", "intr.json", "--profile", "desktop", "--json", cwd=tmp_path).json()
+    assert _checks(out, "desktop")["desktop.cooling"]["why"].endswith(
+        "(the run was interrupted before its CPU clock reading before load; run `rigbench bench` again)")
+
+
 def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
     # it said "no CPU clock before and after the run (re-run `rigbench bench` with this version)" of a run this
     # version wrote and a Ctrl-C stopped in its first round, and nowhere that the run was interrupted
@@ -291,6 +304,9 @@ def test_an_interrupted_run_says_it_stopped_before_what_it_lacks(tmp_path):
                                    "`rigbench bench` again)")
     assert ssd["status"] == "unknown" and ssd["why"].endswith("(the run was interrupted before disk_iops; run "
                                                               "`rigbench bench` again)")
+    # the fact as data, for the screen to render without reading the sentence back
+    assert (cooling["stopped"], ssd["stopped"]) == ("interrupted", "interrupted")
+    assert all(c["stopped"] is None for c in checks.values() if c["id"] not in ("desktop.cooling", "desktop.ssd"))
     screen = " ".join(run_cli("recommend", "intr.json", "--profile", "desktop", cwd=tmp_path).stdout.split())
     assert "that run is interrupted (interrupted by Ctrl-C before the suite finished)" in screen
     assert "ssd, cooling: the run was interrupted before measuring it: run `rigbench bench` again" in screen

@@ -299,6 +299,13 @@ def test_a_run_without_a_probe_says_so_and_shows_no_none(tmp_path):
     assert "<td>2 usable / - physical / 2 logical</td>" in body and "None" not in body
 
 
+def test_a_run_without_a_host_is_shown_as_every_command_shows_it(tmp_path):
+    # the page showed "-" where `results show` says "unknown host"
+    run = runs.load_run(_reference_copy(tmp_path / "nohost.json", lambda doc: doc.pop("host")), "yours")
+    body = "".join(html_report.machine_section(run).body)
+    assert '<td>host</td><td class="muted">unknown host</td>' in body
+
+
 def test_a_newline_in_the_out_path_stays_on_the_line(tmp_path):
     run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
     r = run_cli("report", str(run), "--out", "a\nb.html", cwd=tmp_path,

@@ -518,3 +518,15 @@ def test_a_run_is_its_host_and_start_in_every_copy(tmp_path):
     slowed = _edited(tmp_path, lambda d: _slowed(_gemm(d), 2), "s.json")
     assert results.copy_key(results.load(copy)) == results.copy_key(results.load(REFERENCE_RUN))
     assert results.copy_key(results.load(slowed)) != results.copy_key(results.load(REFERENCE_RUN))
+
+
+def test_a_file_without_a_status_is_not_said_to_have_stopped():
+    # "the run ended None before preprocess" and "that run is None: what it did not reach is unknown"
+    doc = json.loads(sorted((REPO / "results" / "reference").glob("*.json"))[0].read_text(encoding="utf-8"))
+    doc.pop("status")
+    view = results.Results(doc)
+    assert (view.stopped, view.stopped_before("preprocess"), view.status_note()) == (None, None, None)
+    doc["status"] = "interrupted"
+    view = results.Results(doc)
+    assert view.stopped == "interrupted"
+    assert view.stopped_before("preprocess") == "the run was interrupted before preprocess; run `rigbench bench` again"

@@ -245,7 +245,7 @@ def test_a_run_without_a_host_shows_it_as_unknown_never_none(folder):
     assert r.stdout.splitlines()[0] == "nohost-20260105T000000Z.json: unknown host, 2026-01-05T00:00:00Z, quick"
     r = run_cli("results", "diff", "nohost", "box-20260101T0000", cwd=folder, env={"COLUMNS": "200"})
     assert r.code == 0, r.stderr
-    assert "different setups (host not recorded -> testbox)" in r.stdout and "None" not in r.stdout
+    assert "different setups (host unknown host -> testbox)" in r.stdout and "None" not in r.stdout
 
 
 # ---------------------------------------------------------------- list, show, naming a run
@@ -556,6 +556,15 @@ def test_a_data_folder_that_is_a_file_is_named_not_taken_for_no_runs(tmp_path):
     assert_user_error(r, f"{tmp_path / 'share' / 'rigbench'} is a file, not a folder",
                       "move it away (or set RIGBENCH_DATA_DIR to another folder)")
     assert "rigbench bench" not in r.stderr
+
+
+def test_a_file_named_results_here_is_named_without_data_folder_advice(tmp_path):
+    # it said "set RIGBENCH_DATA_DIR to another folder", which moves the per-user folder, not ./results; and it
+    # dropped "run `rigbench bench`", which still writes to the per-user folder
+    (tmp_path / "results").write_text("x")
+    r = run_cli("results", "show", "latest", cwd=tmp_path, env={"XDG_DATA_HOME": str(tmp_path / "share")})
+    assert_user_error(r, f"{tmp_path / 'results'} is a file, not a folder; move it away; run `rigbench bench` first")
+    assert "RIGBENCH_DATA_DIR" not in r.stderr
 
 
 def test_results_list_names_a_data_folder_that_is_a_file_as_show_does(tmp_path):

@@ -164,6 +164,8 @@ def test_a_saved_or_torchscript_model_file_is_refused_with_how_to_wrap_it(cli, t
     (["no_such_pkg_xyz.models:build"], "module no_such_pkg_xyz.models does not import"),
     (["json:nope"], "has no function 'nope'"),
     (["/no/such/file.py"], "does not exist"),
+    # not "is a saved model file; size does not read saved ... files" for a file that is not there
+    (["/no/such/model.pt"], "model file '/no/such/model.pt' does not exist"),
     (["resnet50", "--seq", "64"], "takes images, not sequences"),
     ([TINY, "--deadline", "3d"], "--deadline needs the size of the run"),
     ([TINY, "--deadline", "soon", "--dataset-size", "10", "--epochs", "1"], "positive duration"),
@@ -544,9 +546,9 @@ def test_the_cheapest_runs_the_batch_asked_and_a_smaller_batch_is_named_apart():
     for o in (small, fit):
         o.meets_deadline = plan.deadline_verdict(o, 24.0)
     rep = _report([small, fit], 24.0)
-    assert rep.cheapest is fit and rep.cheapest_at_smaller_batch is None
+    assert rep.cheapest is fit and rep.cheapest_at_smaller_batch is None and rep.fits_asked
     rep.instances = [small]
-    assert rep.cheapest is None and rep.cheapest_at_smaller_batch is small
+    assert rep.cheapest is None and rep.cheapest_at_smaller_batch is small and not rep.fits_asked
 
 
 def test_screen_and_json_name_only_an_instance_that_fits_the_batch(cli):
@@ -554,6 +556,7 @@ def test_screen_and_json_name_only_an_instance_that_fits_the_batch(cli):
     doc = cli(*args, "--batch", "4000", "--json").json()
     by = {i["id"]: i for i in doc["instances"]}
     assert by[doc["cheapest_by_deadline"]]["fits"] is True and doc["cheapest_at_smaller_batch"] is None
+    assert doc["fits_asked"] is True
     fits = [i for i in doc["instances"] if i["fits"] and i["meets_deadline"] is True]
     assert doc["cheapest_by_deadline"] == min(fits, key=lambda i: i["total_usd"])["id"]
     out = cli(*args, "--batch", "4000").stdout
@@ -561,7 +564,7 @@ def test_screen_and_json_name_only_an_instance_that_fits_the_batch(cli):
     # no instance holds batch 100,000: the screen says so and names the cheapest at its own smaller batch
     doc = cli(*args, "--batch", "100000", "--json").json()
     smaller = doc["cheapest_at_smaller_batch"]
-    assert doc["cheapest_by_deadline"] is None and smaller["batch"] < 100000
+    assert doc["cheapest_by_deadline"] is None and smaller["batch"] < 100000 and doc["fits_asked"] is False
     assert {i["id"]: i for i in doc["instances"]}[smaller["id"]]["batch"] == smaller["batch"]
     out = " ".join(cli(*args, "--batch", "100000").stdout.split())
     assert "No instance fits batch 100000 per GPU." in out and "Cheapest by" not in out

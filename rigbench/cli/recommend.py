@@ -9,6 +9,7 @@ import click
 from rich.text import Text
 
 from rigbench import guidelines, report
+from rigbench import results as results_mod
 from rigbench.errors import CheckFailed
 
 _WORD = {"pass": "pass", "warn": "warn", "fail": "FAIL", "unknown": "?", "n/a": "n/a"}
@@ -141,11 +142,11 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n)
 
 
-def _unknown_action(why: str) -> str:
+def _unknown_action(check: dict) -> str:
     """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
-    stopped = re.search(r"the run (was interrupted|failed|ended \w+) before", why)
-    if stopped:     # rigbench.results.Results.stopped_before: the run did not reach it
-        return f"the run {stopped.group(1)} before measuring it: run `rigbench bench` again"
+    why = check["why"]
+    if check.get("stopped"):     # the results file's run stopped before what the rule reads
+        return f"the run {results_mod.stopped_verb(check['stopped'])} before measuring it: run `rigbench bench` again"
     if "no gpu" in why.lower():
         return "need a GPU to judge"
     rerun = re.search(r"present but INVALID.*rerun (`rigbench bench[^`]*`) on a quiet machine", why)
@@ -228,7 +229,7 @@ def _summary(out: _Lines, profiles: list[dict], desktop_shown: bool) -> None:
 
 def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[str, str]) -> None:
     checks, hidden = _visible(p, desktop_shown)
-    shown = [c for c in checks if not (c["optional"] and c["status"] == "unknown")]
+    shown = [c for c in checks if guidelines.category(c) != "not_judged"]
     if hidden and not shown:
         return                    # the summary line says "as desktop"; its optional rules go under "Not judged"
     rest = f": {hidden} rules and results as desktop" if hidden else f" ({_counts(p['counts'])})"
@@ -246,7 +247,7 @@ def _profile_compact(out: _Lines, p: dict, desktop_shown: bool, seen_why: dict[s
     groups: dict[str, list[str]] = {}
     for c in checks:
         if guidelines.category(c) == "unknown":
-            groups.setdefault(_unknown_action(c["why"]), []).append(_short(c["id"]))
+            groups.setdefault(_unknown_action(c), []).append(_short(c["id"]))
     for action, names in groups.items():
         out.status("unknown", "", f"{', '.join(names)}: {action}")
     passed = [f"{_short(c['id'])} {_bare(c['measured'])}" for c in checks if c["status"] == "pass"]
@@ -270,7 +271,7 @@ def _left_out(out: _Lines, profiles: list[dict]) -> None:
     by_why: dict[str, list[str]] = {}
     for p in profiles:
         for c in p["checks"]:
-            if c["optional"] and c["status"] == "unknown":
+            if guidelines.category(c) == "not_judged":
                 by_why.setdefault(c["why"], []).append(c["id"])
     if by_why:
         out.add("; ".join(f"{', '.join(ids)} ({why})" for why, ids in by_why.items()), head="Not judged: ",

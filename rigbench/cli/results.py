@@ -133,8 +133,11 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
                ["low, high: 95% confidence interval of the median (order statistics of the timed samples)"])
 
 
-def _said(value) -> str:
-    """A setup value as the run recorded it; one it did not record (no host, no probe) as "not recorded"."""
+def _said(key: str, value, run: Run) -> str:
+    """A setup value as the run recorded it; one it did not record (no probe) as "not recorded", and no host as
+    every command shows it (:attr:`rigbench.results.Results.host_shown`)."""
+    if key == "host":
+        return report.one_line(run.view.host_shown)
     return "not recorded" if value is None else report.one_line(value)
 
 
@@ -198,7 +201,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             setup = diff_mod.setup_differences(loaded[0], run)
             if setup:
                 notes.insert(0, "A and B were measured on different setups ("
-                             + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {_said(a)} -> {_said(b)}"
+                             + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {_said(k, a, loaded[0])} -> {_said(k, b, run)}"
                                          for k, (a, b) in setup.items())
                              + "): the changes compare the two setups, not one machine over time")
             moved = diff_mod.machine_moved(loaded[0], run)

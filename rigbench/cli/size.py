@@ -139,7 +139,7 @@ def render(rep, show_all: bool) -> list:
                    f"and cost per 1M {rep.unit}).")
     elif best is None:
         when = f" by {_fmt_h(rep.deadline_h)}" if rep.deadline_h is not None else ""
-        if not any(o.fits for o in rep.instances):
+        if not rep.fits_asked:
             out.append(f"No instance fits batch {b} per GPU.")
         else:
             out.append(f"No instance that fits batch {b} per GPU finishes {_count(rep.samples, rep.unit)}{when}.")

@@ -40,14 +40,14 @@ from rigbench.guidelines.profiles import (PROFILES, CpuClass, Profile, class_nam
                                           intel_core_generation, load_profile)
 from rigbench.guidelines.providers import provider_notes
 from rigbench.guidelines.spec import SPEC_EXAMPLE, SPEC_FORMS, SPEC_KEYS, is_override_only, parse_spec, typed_size
-from rigbench.guidelines.verdicts import (COUNTED, STATUSES, ProfileVerdict, category, counts_of, evaluate, profile_ids,
+from rigbench.guidelines.verdicts import (STATUSES, ProfileVerdict, category, counts_of, evaluate, profile_ids,
                                          verdict_of)
 
 __all__ = [
-    "CHECKS", "CLOUD_PATH", "COUNTED", "GIB", "PROFILES", "SPEC_EXAMPLE", "SPEC_FORMS", "SPEC_KEYS", "STATUSES", "TB", "Check",
+    "CHECKS", "CLOUD_PATH", "GIB", "PROFILES", "SPEC_EXAMPLE", "SPEC_FORMS", "SPEC_KEYS", "STATUSES", "TB", "Check",
     "CpuClass", "DiskUnit", "GpuUnit", "Machine", "MachineKind", "Profile", "ProfileVerdict", "apply_spec",
-    "attach_instance", "category", "cheapest_gpu_option", "class_name", "counts_of", "cpu_class", "cpu_model", "evaluate", "fit_change",
-    "gpu_options", "gpu_throughput", "intel_core_generation", "is_mac", "is_override_only", "load_machine",
-    "load_profile", "machine_kind", "parse_spec", "profile_ids", "provider_notes", "psu_needed_w", "recommend", "recommendation",
-    "suggestions", "typed_size", "verdict_of", "verdict_summary",
+    "attach_instance", "category", "cheapest_gpu_option", "class_name", "counts_of", "cpu_class", "cpu_model",
+    "evaluate", "fit_change", "gpu_options", "gpu_throughput", "intel_core_generation", "is_mac", "is_override_only",
+    "load_machine", "load_profile", "machine_kind", "parse_spec", "profile_ids", "provider_notes", "psu_needed_w",
+    "recommend", "recommendation", "suggestions", "typed_size", "verdict_of", "verdict_summary",
 ]

@@ -181,9 +181,9 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
                 notes.append(f"passed over {results.no_measurement_note(empty)}")
         elif empty:
             notes.append(f"probed this machine; ignored {results.no_measurement_note(empty)}; run `rigbench bench`")
-        elif results_dir is None and results.data_folder_blocked():
+        elif results_dir is None and (blocked := results.data_folder_blocked()):
             # "run `rigbench bench`" would not help: it cannot write its runs there either
-            notes.append(f"probed this machine; no results file: {results.data_folder_blocked()}")
+            notes.append(f"probed this machine; no results file: {blocked}")
         else:
             where = " or ".join(f"{d}/" for d in results.search_dirs(results_dir))
             notes.append(f"probed this machine; no results file in {where} (run `rigbench bench` for the "

@@ -53,7 +53,8 @@ class Job:
     batch_size: int
     loss_fn: Callable | None
     optimizer: Any                  # an Optimizer, a function params -> Optimizer, or None (use --optimizer)
-    optimizer_name: str             # "adam", "sgd", or the user's optimizer's class name in lower case ("sgd")
+    optimizer_name: str             # "adam", "sgd"; the user's Optimizer's class name in lower case ("sgd"), or
+    #                                 the name of the user's function params -> Optimizer, in lower case
     unit: str                       # what one sample is called: images, sequences, samples
     builtin: bool
     family: str | None = None       # rigbench.model's workload family; None: decided from the traced FLOPs
@@ -169,6 +170,9 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         # with ':factory' the part before it may be a module path ('models.bin:build'): only a file there is one
         saved = path_part if sep else spec
         named = saved.lower().endswith(TORCH_SAVED_SUFFIXES + OTHER_SAVED_SUFFIXES)
+        if named and not sep and not os.path.lexists(saved):
+            # no file to be a saved model: a typo in the path, said as the .py branch says it
+            raise UserError(f"model file {shown(saved)} does not exist")
         if (named and (not sep or os.path.isfile(saved))) or _torch_archive(saved):
             raise UserError(_saved_model_message(saved))
         if not sep or not attr or not path_part:

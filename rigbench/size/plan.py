@@ -267,6 +267,12 @@ class SizeReport:
         return self._cheapest_of([o for o in self.instances if o.fits])
 
     @property
+    def fits_asked(self) -> bool:
+        """Some instance runs the batch asked per GPU (``fits``); where none does, no instance can be the answer
+        for that batch, whatever the deadline."""
+        return any(o.fits for o in self.instances)
+
+    @property
     def cheapest_at_smaller_batch(self) -> Option | None:
         """Only where no instance that fits the batch asked is ``cheapest``: the cheapest of those that run a
         smaller batch per card (``batch`` says which), ranked the same way; None otherwise."""
@@ -314,6 +320,7 @@ class SizeReport:
             "uncertainty": "per option: uncertainty (relative) and uncertainty_basis; every *_band is value x (1 -/+ it)",
             "cards": [opt_doc(o) for o in self.cards],
             "instances": [opt_doc(o) for o in self.instances],
+            "fits_asked": self.fits_asked,
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
             "cheapest_at_smaller_batch": None if smaller is None else {"id": smaller.id, "batch": smaller.batch},
             "prices": {"date": self.prices_date, "age_days": self.prices_age_days},

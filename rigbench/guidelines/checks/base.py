@@ -29,15 +29,19 @@ class Check:
     change: dict | None = None       # what would make it pass: {kind, amount, unit}
     implied: str | None = None       # how the rule follows from a quote that does not say it outright
     path: str | None = None          # the laptop's path: "local" (trains on itself) or "cloud" (n/a on the cloud path)
+    # unknown because the results file's run stopped before what the rule reads: that run's status ("interrupted",
+    # "failed"; rigbench.results.Results.stopped), so a screen can say so without reading it back from ``why``
+    stopped: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def judged(rule: dict, status: str, measured: str, required: str, why: str, mv=None, rv=None, unit=None,
-           change: dict | None = None) -> Check:
+           change: dict | None = None, stopped: str | None = None) -> Check:
     return Check(rule["id"], status, measured, required, why, rule["guideline"], rule.get("short", rule["guideline"]),
-                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change, rule.get("implied"))
+                 rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change, rule.get("implied"),
+                 stopped=stopped)
 
 
 def below(rule: dict) -> str:

@@ -39,10 +39,11 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
         # a run stopped early has not reached the readings it takes after each round; a complete one without them
         # was written by an older version
         stopped = view.stopped_before("its CPU clock readings after load" if start is not None else
-                                      "its CPU clock readings under load")
+                                      "its CPU clock reading before load")
         return judged(rule, "unknown", "no GPU measurements", req,
                       f"{m.results_path} has no GPU measurement and no CPU clock before and after the run ("
-                      + (stopped or "re-run `rigbench bench` with this version") + ")")
+                      + (stopped or "re-run `rigbench bench` with this version") + ")",
+                      stopped=view.stopped)
     ends = [float(r["scalar_mhz"]) for r in after]
     drops = [1 - e / start for e in ends]
     measured = f"CPU clock {start:,.0f} -> {', '.join(f'{e:,.0f}' for e in ends)} MHz"

@@ -23,7 +23,8 @@ def check_ram_min(rule: dict, m: Machine) -> Check:
     have = m.ram_bytes / GIB
     ok = m.ram_bytes >= need * (1 - tol)
     how = " as the OS reports it" if m.ram_reported else (
-        f" (typed as {fmt_bytes(m.ram_bytes, binary=False)} in decimal units: judged in those units)" if m.ram_typed_decimal else "")
+        f" (typed as {fmt_bytes(m.ram_bytes, binary=False)} in decimal units: judged in those units)"
+        if m.ram_typed_decimal else "")
     why = (f"{have:.1f} GiB{how}" + (f" (counts as {rule['min_gib']} GB installed: the OS keeps up to {tol:.0%})"
                                      if ok and m.ram_bytes < need else ""))
     return judged(rule, "pass" if ok else below(rule), fmt_bytes(m.ram_bytes), req,
@@ -124,9 +125,10 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
                       f">= {rule['solid_state_min_iops']:,} IOPS",
                       ("behaves like a solid-state drive" if ok else "random reads as slow as a spinning disk"),
                       iops, rule["solid_state_min_iops"], "IOPS", None if ok else {"kind": "ssd"})
-    stopped = _not_reached(m, "disk_iops")
+    stopped, run_stopped = _not_reached(m, "disk_iops")
     if not m.disks:
-        return judged(rule, "unknown", "-", req, m.unknown.get("disk_kind", "disks not reported") + stopped)
+        return judged(rule, "unknown", "-", req, m.unknown.get("disk_kind", "disks not reported") + stopped,
+                      stopped=run_stopped)
     disk = next((d for d in m.disks if m.data_disk_mount and d.mount == m.data_disk_mount), None)
     if disk is None:
         disk = max(m.disks, key=lambda d: d.total_bytes or 0)
@@ -139,24 +141,26 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
         # disk_read measures it; this check reads disk_iops, so the why keeps the description and names that one
         return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
                       f"{disk.note.split(';')[0]}; its sysfs label is unreliable here: run `rigbench bench --only "
-                      "disk_iops` (random 4 KiB reads), the measurement this check reads" + stopped)
+                      "disk_iops` (random 4 KiB reads), the measurement this check reads" + stopped,
+                      stopped=run_stopped)
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
                       if m.disks_reported else "a spinning disk", change={"kind": "ssd"})
     return judged(rule, "unknown", kind + where, req, m.unknown.get("disk_kind", "the disk's kind is not known; "
                                                                   "`rigbench bench --only disk_iops` measures it")
-                  + stopped)
+                  + stopped, stopped=run_stopped)
 
 
-def _not_reached(m: Machine, kernel: str) -> str:
-    """' (the run was interrupted before KERNEL; ...)' where the results file has no record of ``kernel`` because
-    its run stopped early; "" otherwise (no results file, a record of it, a complete run)."""
+def _not_reached(m: Machine, kernel: str) -> tuple[str, str | None]:
+    """(' (the run was interrupted before KERNEL; ...)', the run's status) where the results file has no record of
+    ``kernel`` because its run stopped early; ("", None) otherwise (no results file, a record of it, a complete
+    run)."""
     view = results_view(m)
     if view is None or view.all(kernel):
-        return ""
+        return "", None
     stopped = view.stopped_before(kernel)
-    return f" ({stopped})" if stopped else ""
+    return (f" ({stopped})", view.stopped) if stopped else ("", None)
 
 
 def _measured_random_iops(m: Machine) -> tuple[float | None, str | None]:
@@ -296,32 +300,34 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
                   None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
 
 
-def _preprocess_rate(m: Machine) -> tuple[float | None, str]:
-    """images/s of the preprocess benchmark on the most threads it ran with (all usable cores)."""
+def _preprocess_rate(m: Machine) -> tuple[float | None, str, str | None]:
+    """(images/s of the preprocess benchmark on the most threads it ran with (all usable cores), how it was
+    measured, None); without one (None, why, the run's status where it stopped before preprocess)."""
     view = results_view(m)
     if view is None:
-        return None, "needs a results file: run `rigbench bench --only preprocess`"
+        return None, "needs a results file: run `rigbench bench --only preprocess`", None
     rows = view.ok("preprocess", device="cpu")
     if not rows:
         bad = view.invalid("preprocess", device="cpu")
         if bad:
             return None, (f"preprocess in {m.results_path} is {view.invalid_note(bad)}: not judged from it; rerun "
-                          "`rigbench bench --only preprocess` on a quiet machine")
+                          "`rigbench bench --only preprocess` on a quiet machine"), None
         stopped = view.stopped_before("preprocess")
-        return None, "no preprocess measurement in " + m.results_path + (f" ({stopped})" if stopped else "")
+        return (None, "no preprocess measurement in " + m.results_path + (f" ({stopped})" if stopped else ""),
+                view.stopped if stopped else None)
     # the best rate over the thread counts measured: the usable cores can do at least what any subset of them did
     best = max(rows, key=lambda f: f.value)
     threads = best.params.get("threads")
-    return best.value, f"preprocess on {threads or '?'} CPU thread(s)"
+    return best.value, f"preprocess on {threads or '?'} CPU thread(s)", None
 
 
 def check_preprocess_feed(rule: dict, m: Machine) -> Check:
     req = f">= {rule['min_ratio']:g}x what the GPUs consume"
     if not m.gpus:
         return judged(rule, "unknown", "-", req, "no GPU to feed" if m.gpus == [] else m.unknown.get("gpu", "GPUs not reported"))
-    rate, how = _preprocess_rate(m)
+    rate, how, stopped = _preprocess_rate(m)
     if rate is None:
-        return judged(rule, "unknown", "-", req, how)
+        return judged(rule, "unknown", "-", req, how, stopped=stopped)
     per_gpu = [gpu_throughput(g.catalog_id, rule["workload"], rule["precision"]) if g.catalog_id else None
                for g in m.gpus]
     if any(p is None for p in per_gpu):
