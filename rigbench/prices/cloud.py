@@ -110,14 +110,6 @@ class PriceList:
         return f"{what}, {self.source}"
 
 
-def oldest_price_date(instances: Iterable[Instance]) -> _dt.date | None:
-    """The oldest price date of ``instances`` (the rows an answer uses), or None for none. A list mixes providers
-    read on different days; what an answer rests on is the prices it uses, so their date, not the list's oldest row,
-    is what that answer's age and staleness are judged by."""
-    dates = [i.price_date for i in instances]
-    return min(dates) if dates else None
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Where the lists live
 
