@@ -353,6 +353,17 @@ def test_a_quiet_machine_gets_no_sentence(monkeypatch, capsys):
     assert "The machine was" not in text and text.lstrip().startswith("rigbench bench --quick")
 
 
+def test_the_title_counts_the_rounds_and_one_round_says_what_it_did_not_check(monkeypatch, capsys):
+    doc = _fake_doc()
+    doc["machine"] = {"rounds": 3, "steal": 0.0, "others": 0.01, "drift": 0.03}
+    text = _rendered(monkeypatch, capsys, 120, doc)
+    assert text.lstrip().splitlines()[0].endswith(", 3 rounds") and "1 round:" not in text
+    doc["machine"]["rounds"] = 1
+    flat = " ".join(_rendered(monkeypatch, capsys, 120, doc).split())
+    assert ", 1 round " in flat
+    assert "1 round: no figure's movement between rounds was checked (--rounds 3 or more checks it, against 10%)." in flat
+
+
 @pytest.mark.parametrize("args,fragment", [(("--rounds", "0"), "--rounds 0: give 1 to 20"),
                                            (("--rounds", "2", "--distributed"), "--rounds does not apply")])
 def test_bad_rounds_are_refused(args, fragment, tmp_path):

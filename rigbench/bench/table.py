@@ -238,11 +238,26 @@ def renderables(doc: dict, title: str, out) -> list:
         if out.measure(table, options=wide).maximum <= out.width:
             break
     sentence = machine_sentence(doc)
-    lines = [*notes, *peak_caption(doc).splitlines(), *run_lines(doc)]
+    lines = [*notes, *rounds_note(doc), *peak_caption(doc).splitlines(), *run_lines(doc)]
     # literal before Text(), and before wrapping so an escape counts its width: rich's Text drops BEL and CR as it
     # is made, before the console could show their escapes
     return [*([Text(wrapped(report.literal(sentence), out.width))] if sentence else []), table,
             *(Text(wrapped(report.literal(line), out.width)) for line in lines)]
+
+
+def rounds_label(doc: dict) -> str:
+    """", 3 rounds" for the title; "" where the file does not say (a distributed run, an older file)."""
+    n = (doc.get("machine") or {}).get("rounds")
+    return f", {n} round{'' if n == 1 else 's'}" if isinstance(n, int) and not isinstance(n, bool) else ""
+
+
+def rounds_note(doc: dict) -> list[str]:
+    """With one round nothing shows a figure moving between rounds: the line that says so, or none."""
+    if (doc.get("machine") or {}).get("rounds") != 1 or not any(m.get("median_s") for m in doc.get("measurements")
+                                                                or []):
+        return []
+    return [f"1 round: no figure's movement between rounds was checked (--rounds 3 or more checks it, against "
+            f"{validity.MAX_ROUND_MOVE:.0%})."]
 
 
 def run_lines(doc: dict) -> list[str]:

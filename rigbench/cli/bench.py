@@ -22,7 +22,7 @@ def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | Non
         if path:    # stdout is the document alone; where it was written goes beside it, on stderr
             report.echo_notes([f"results: {path}" + (f" ({replaced})" if replaced else "")])
         return
-    title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}"
+    title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}{table.rounds_label(doc)}"
     report.show(*table.renderables(doc, title, report.console()))
     if path:
         report.echo(f"results: {path}" + (f" ({replaced})" if replaced else ""))

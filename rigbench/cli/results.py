@@ -108,7 +108,7 @@ def _show(run: runs_mod.Run, fmt: str) -> None:
         return
     if fmt == "table":
         v = run.view
-        title = f"{report.one_line(run.path.name)}: {v.host_shown}, {v.created_utc}{', quick' if v.quick else ''}"
+        title = f"{report.one_line(run.path.name)}: {v.host_shown}, {v.created_utc}{', quick' if v.quick else ''}{table.rounds_label(run.doc)}"
         report.show(*table.renderables(run.doc, title, report.console()))
         if v.status == "interrupted" and not v.doc.get("distributed"):
             report.echo(f"run status: interrupted ({v.doc.get('reason') or 'the suite did not finish'})")
