@@ -150,7 +150,7 @@ def _unknown_action(check: dict) -> str:
     code = remedy.get("code")
     if code == guidelines.NEEDS_GPU:
         return "need a GPU to judge"
-    if code == guidelines.NEEDS_RERUN:      # measured, but the figure may not be used: another run, not a first one, is what helps
+    if code == guidelines.NEEDS_RERUN:   # measured, but the figure may not be used: another run, not a first, helps
         return f"measured but INVALID: rerun `{remedy['command']}` on a quiet machine"
     if code == guidelines.NEEDS_BENCH:
         return "need measurements: run `rigbench bench`"
