@@ -280,6 +280,32 @@ def test_ssd_is_never_judged_from_an_invalid_disk_iops_figure():
     assert "41,000" in c.why and "INVALID" in c.why and "page cache was not kept out" in c.why
 
 
+def test_an_unknown_rule_says_what_would_judge_it_in_a_field_not_its_why():
+    """What would make an unknown rule judgeable is the check's ``remedy`` (read by code, never parsed from ``why``):
+    a GPU, a measurement with the command that takes it, or a rerun of an INVALID figure on a quiet machine."""
+    no_gpu = spec("cores=8,ram=16GB,gpu=none")
+    for rule in ("desktop.cores_per_gpu", "desktop.preprocess_feed", "desktop.ram_vs_gpu"):
+        c = check("desktop", rule, no_gpu)
+        assert (c.status, c.remedy, c.to_dict()["remedy"]) == ("unknown", {"code": g.NEEDS_GPU}, {"code": "gpu"}), rule
+    bad = {"code": "cache", "value": None, "limit": None, "text": "the page cache was not kept out"}
+    invalid = g.Machine(source="results", label="t", results_path="run.json", results={"measurements": [
+        {"kernel": "disk_iops", "device": "cpu", "status": "ok", "value": 41000.0, "unit": "IOPS", "valid": False,
+         "invalid_reasons": [bad]}]})
+    assert check("desktop", "desktop.ssd", invalid).remedy == {"code": "rerun",
+                                                                "command": "rigbench bench --only disk_iops"}
+    take = {"code": "bench", "command": "rigbench bench --only preprocess"}
+    assert check("desktop", "desktop.preprocess_feed", spec("gpu=rtx-2070,cores=8")).remedy == take   # no results
+    no_preprocess = g.Machine(source="results", label="t", results_path="run.json", gpus=spec("gpu=rtx-2070").gpus,
+                              results={"measurements": [{"kernel": "disk_iops", "device": "cpu", "status": "ok",
+                                                         "value": 9000.0, "unit": "IOPS", "valid": True}]})
+    assert check("desktop", "desktop.preprocess_feed", no_preprocess).remedy == take
+    # an unknown only a person can settle (a spec without the GPU) has none: its why says what to type
+    assert check("desktop", "desktop.ram_vs_gpu", spec("ram=16GB")).remedy is None
+    assert check("desktop", "desktop.ssd", spec("disk=4TB")).remedy is None
+    # and a judged rule has none
+    assert check("desktop", "desktop.ssd", spec("disk=4TB,disk_kind=ssd")).remedy is None
+
+
 def test_ssd_on_a_virtual_disk_is_unknown_not_hdd():
     c = check("desktop", "desktop.ssd", probe_machine("probe_vm_2cpu_nogpu.json"))   # an older probe: "hdd" + note
     assert c.status == "unknown" and "disk_iops" in c.why

@@ -12,7 +12,10 @@ import pytest
 from conftest import FIXTURES, REPO, assert_user_error, run_cli
 
 import rigbench
+from rigbench.cli.recommend import _unknown_action
 from rigbench.errors import UserError
+from rigbench.guidelines import Check
+from rigbench.guidelines.checks.base import needs_bench, needs_gpu, needs_rerun
 
 FX = FIXTURES / "guidelines"
 TWO_GPU_SPEC = 'ram=32GB,gpu=2x rtx-2080-ti,cpu="Intel Core i7-9700K",cores=8,disk=4TB,disk_kind=ssd,os=linux'
@@ -450,3 +453,22 @@ def test_an_invalid_measurement_says_rerun_on_the_short_line(tmp_path):
     text = " ".join(r.stdout.split())
     assert "ssd: measured but INVALID: rerun `rigbench bench --only disk_iops` on a quiet machine" in text
     assert "ssd: need measurements" not in text
+
+
+def test_unknowns_are_grouped_by_their_remedy_field_not_by_reading_their_why():
+    """The short line's action comes from the check's ``remedy`` (and ``stopped``): rewording a why changes nothing,
+    and a why that merely mentions a GPU or `rigbench bench` is shown as it is, not taken for a remedy."""
+    def unknown(why: str, **fields) -> dict:
+        c = Check("desktop.x", "unknown", "-", "-", why, "a guideline", "x", "fail", **fields)
+        return c.to_dict()
+
+    for why in ("no GPU to feed", "a reworded reason in other words", "present but INVALID; `rigbench bench`"):
+        assert _unknown_action(unknown(why, remedy=needs_gpu())) == "need a GPU to judge"
+        assert (_unknown_action(unknown(why, remedy=needs_rerun("rigbench bench --only disk_iops")))
+                == "measured but INVALID: rerun `rigbench bench --only disk_iops` on a quiet machine")
+        assert _unknown_action(unknown(why, remedy=needs_bench("rigbench bench --only preprocess"))) == \
+            "need measurements: run `rigbench bench`"
+        assert _unknown_action(unknown(why, remedy=needs_gpu(), stopped="interrupted")).startswith("the run ")
+    for why in ("no GPU reported by the spec", "rerun `rigbench bench --only disk_iops`: present but INVALID, rerun "
+                "`rigbench bench --only disk_iops` on a quiet machine"):
+        assert _unknown_action(unknown(why)) == why          # no remedy: the why itself

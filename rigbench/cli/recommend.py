@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import click
@@ -143,18 +142,19 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def _unknown_action(check: dict) -> str:
-    """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line."""
-    why = check["why"]
+    """The one thing to do about an unknown rule, so that unknowns with the same remedy share a line: read from the
+    check's ``stopped`` and ``remedy`` fields; its ``why`` is shown as it is where it has neither."""
     if check.get("stopped"):     # the results file's run stopped before what the rule reads
         return f"the run {results_mod.stopped_verb(check['stopped'])} before measuring it: run `rigbench bench` again"
-    if "no gpu" in why.lower():
+    remedy = check.get("remedy") or {}
+    code = remedy.get("code")
+    if code == guidelines.NEEDS_GPU:
         return "need a GPU to judge"
-    rerun = re.search(r"present but INVALID.*rerun (`rigbench bench[^`]*`) on a quiet machine", why)
-    if rerun:   # measured, but the figure may not be used: another run, not a first one, is what helps
-        return f"measured but INVALID: rerun {rerun.group(1)} on a quiet machine"
-    if "`rigbench bench" in why:
+    if code == guidelines.NEEDS_RERUN:   # measured, but the figure may not be used: another run, not a first, helps
+        return f"measured but INVALID: rerun `{remedy['command']}` on a quiet machine"
+    if code == guidelines.NEEDS_BENCH:
         return "need measurements: run `rigbench bench`"
-    return why
+    return check["why"]
 
 
 def _visible(p: dict, desktop_shown: bool) -> tuple[list[dict], int]:

@@ -30,7 +30,7 @@ throughput, the price list's rows), ``checks/`` (the rules: hardware, cooling, b
 from rigbench.guidelines.advice import cheapest_gpu_option, fit_change, gpu_options, suggestions
 from rigbench.guidelines.cards import gpu_throughput
 from rigbench.guidelines.checks import CHECKS
-from rigbench.guidelines.checks.base import TB, Check
+from rigbench.guidelines.checks.base import NEEDS_BENCH, NEEDS_GPU, NEEDS_RERUN, TB, Check
 from rigbench.guidelines.checks.build import psu_needed_w
 from rigbench.guidelines.checks.hardware import CLOUD_PATH
 from rigbench.guidelines.document import load_machine, recommend, recommendation, verdict_summary
@@ -44,7 +44,8 @@ from rigbench.guidelines.verdicts import (STATUSES, ProfileVerdict, category, co
                                          verdict_of)
 
 __all__ = [
-    "CHECKS", "CLOUD_PATH", "GIB", "PROFILES", "SPEC_EXAMPLE", "SPEC_FORMS", "SPEC_KEYS", "STATUSES", "TB", "Check",
+    "CHECKS", "CLOUD_PATH", "GIB", "NEEDS_BENCH", "NEEDS_GPU", "NEEDS_RERUN", "PROFILES", "SPEC_EXAMPLE", "SPEC_FORMS",
+    "SPEC_KEYS", "STATUSES", "TB", "Check",
     "CpuClass", "DiskUnit", "GpuUnit", "Machine", "MachineKind", "Profile", "ProfileVerdict", "apply_spec",
     "attach_instance", "category", "cheapest_gpu_option", "class_name", "counts_of", "cpu_class", "cpu_model",
     "evaluate", "fit_change", "gpu_options", "gpu_throughput", "intel_core_generation", "is_mac", "is_override_only",

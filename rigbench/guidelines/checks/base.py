@@ -32,16 +32,41 @@ class Check:
     # unknown because the results file's run stopped before what the rule reads: that run's status ("interrupted",
     # "failed"; rigbench.results.Results.stopped), so a screen can say so without reading it back from ``why``
     stopped: str | None = None
+    # unknown, and what would make it judgeable, for code to read (never parsed back from ``why``): {"code": "gpu"} a
+    # GPU in the machine; {"code": "bench", "command": ...} a (new) run of ``command``, for a measurement not taken
+    # or one that cannot be judged; {"code": "rerun", "command": ...} a figure taken but INVALID, which ``command``
+    # on a quiet machine replaces. None: only ``why`` says it (a spec to complete, a catalog without the part ...).
+    remedy: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def judged(rule: dict, status: str, measured: str, required: str, why: str, mv=None, rv=None, unit=None,
-           change: dict | None = None, stopped: str | None = None) -> Check:
+           change: dict | None = None, stopped: str | None = None, remedy: dict | None = None) -> Check:
     return Check(rule["id"], status, measured, required, why, rule["guideline"], rule.get("short", rule["guideline"]),
                  rule.get("severity", "fail"), mv, rv, unit, bool(rule.get("optional")), change, rule.get("implied"),
-                 stopped=stopped)
+                 stopped=stopped, remedy=remedy)
+
+
+NEEDS_GPU = "gpu"
+NEEDS_BENCH = "bench"
+NEEDS_RERUN = "rerun"
+
+
+def needs_gpu() -> dict:
+    """The remedy of a rule that judges a GPU the machine does not have."""
+    return {"code": NEEDS_GPU}
+
+
+def needs_bench(command: str = "rigbench bench") -> dict:
+    """The remedy of a rule that needs a measurement (again): ``command`` takes it."""
+    return {"code": NEEDS_BENCH, "command": command}
+
+
+def needs_rerun(command: str) -> dict:
+    """The remedy of a rule whose measurement ran but is INVALID: ``command`` again, on a quiet machine."""
+    return {"code": NEEDS_RERUN, "command": command}
 
 
 def below(rule: dict) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from rigbench import validity
-from rigbench.guidelines.checks.base import Check, below, judged, results_view
+from rigbench.guidelines.checks.base import Check, below, judged, needs_bench, results_view
 from rigbench.guidelines.machine import Machine
 
 # NVML clock-event reasons as rigbench.bench.conditions records them (nvml.h): heat, or a power limit.
@@ -43,7 +43,7 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
         return judged(rule, "unknown", "no GPU measurements", req,
                       f"{m.results_path} has no GPU measurement and no CPU clock before and after the run ("
                       + (stopped or "re-run `rigbench bench` with this version") + ")",
-                      stopped=view.stopped)
+                      stopped=view.stopped, remedy=needs_bench())
     ends = [float(r["scalar_mhz"]) for r in after]
     drops = [1 - e / start for e in ends]
     measured = f"CPU clock {start:,.0f} -> {', '.join(f'{e:,.0f}' for e in ends)} MHz"
@@ -54,7 +54,8 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
         return judged(rule, "unknown", measured, req,
                       f"the clock before the suite read {start:,.0f} MHz, {-min(drops):.0%} below a reading after load: "
                       "that first reading was slowed by other programs, so a fall cannot be judged; rerun "
-                      "`rigbench bench` when the machine is quiet", round(worst, 3), CPU_CLOCK_DROP, "clock drop")
+                      "`rigbench bench` when the machine is quiet", round(worst, 3), CPU_CLOCK_DROP, "clock drop",
+                      remedy=needs_bench())
     if worst <= CPU_CLOCK_DROP:
         return judged(rule, "pass", measured, req,
                       f"no CPU slow-down over the run ({-worst:+.0%} at most, {len(ends)} reading(s) after load); "
@@ -64,14 +65,14 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
         return judged(rule, "unknown", measured, req,
                       f"the CPU clock fell {worst:.0%}, but not on a quiet machine ({explained[0]['text']}): a "
                       "neighbour's load reads like heat; rerun `rigbench bench` when the machine is quiet",
-                      round(worst, 3), CPU_CLOCK_DROP, "clock drop")
+                      round(worst, 3), CPU_CLOCK_DROP, "clock drop", remedy=needs_bench())
     if len(ends) < 2 or min(drops) <= CPU_CLOCK_DROP:
         seen = (f"in {sum(d > CPU_CLOCK_DROP for d in drops)} of {len(ends)} readings after load" if len(ends) > 1
                 else "in the one reading after load this file has")
         return judged(rule, "unknown", measured, req,
                       f"the CPU clock fell {worst:.0%} {seen}: not repeatable, so not judged (heat holds the clock "
                       "down in every reading; a neighbour or a burst does not); rerun `rigbench bench`",
-                      round(worst, 3), CPU_CLOCK_DROP, "clock drop")
+                      round(worst, 3), CPU_CLOCK_DROP, "clock drop", remedy=needs_bench())
     unwatched = [r for r in after if not _quiet_measured(r.get("machine"))]
     if unwatched:
         # no steal or load recorded is not a quiet machine: a neighbour could explain the fall as well as heat
@@ -79,7 +80,7 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
                       f"the CPU clock fell {worst:.0%}, but the machine's CPU steal and other programs' load during "
                       f"{len(unwatched)} of the {len(ends)} readings after load were not recorded, so heat cannot be "
                       "told from a neighbour; rerun `rigbench bench`", round(worst, 3),
-                      CPU_CLOCK_DROP, "clock drop")
+                      CPU_CLOCK_DROP, "clock drop", remedy=needs_bench())
     return judged(rule, below(rule), measured, req,
                   f"the CPU clock fell {min(drops):.0%}-{worst:.0%} in all {len(ends)} readings after load, with "
                   "no CPU steal or other load to explain it: heat or a power limit", round(worst, 3), CPU_CLOCK_DROP,
@@ -93,7 +94,7 @@ def check_cooling(rule: dict, m: Machine) -> Check:
     req = "no thermal throttling under load"
     if not m.results:
         return judged(rule, "unknown", "-", req, "needs a sustained-load run: `rigbench bench`, then "
-                                                  "`rigbench recommend RESULTS.json`")
+                                                  "`rigbench recommend RESULTS.json`", remedy=needs_bench())
     # clock events are conditions, not figures: an invalid (throttled) figure is exactly the evidence
     rows = results_view(m).ok(device="cuda", valid_only=False)
     if not rows:

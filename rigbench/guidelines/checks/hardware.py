@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 
 from rigbench.guidelines.cards import gpu_throughput
-from rigbench.guidelines.checks.base import GIB, TB, Check, below, judged, ram_need_bytes, results_view
+from rigbench.guidelines.checks.base import (GIB, TB, Check, below, judged, needs_bench, needs_gpu, needs_rerun,
+                                             ram_need_bytes, results_view)
 from rigbench.guidelines.kind import is_mac
 from rigbench.guidelines.machine import GpuUnit, Machine
 from rigbench.guidelines.profiles import class_name, cpu_class
 from rigbench.guidelines.rentals import cheapest_gpu_hour
 from rigbench.units import fmt_bytes, fmt_num
+
+_IOPS_BENCH = "rigbench bench --only disk_iops"       # the random-read measurement check_storage_ssd reads
+_PREPROCESS_BENCH = "rigbench bench --only preprocess"  # the CPU feed check_preprocess_feed reads
 
 
 def check_ram_min(rule: dict, m: Machine) -> Check:
@@ -118,7 +122,7 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
     req = "solid-state (nvme/ssd)"
     iops, not_used = _measured_random_iops(m)
     if not_used:
-        return judged(rule, "unknown", "disk_iops INVALID", req, not_used)
+        return judged(rule, "unknown", "disk_iops INVALID", req, not_used, remedy=needs_rerun(_IOPS_BENCH))
     if iops is not None:
         ok = iops >= rule["solid_state_min_iops"]
         return judged(rule, "pass" if ok else below(rule), f"{fmt_num(iops)} random-read IOPS (measured)",
@@ -140,16 +144,17 @@ def check_storage_ssd(rule: dict, m: Machine) -> Check:
         # the probe's note says what the disk is, then (in probes before rigbench named both disk kernels) that
         # disk_read measures it; this check reads disk_iops, so the why keeps the description and names that one
         return judged(rule, "unknown", ("hdd?" if kind == "hdd" else kind) + where, req,
-                      f"{disk.note.split(';')[0]}; its sysfs label is unreliable here: run `rigbench bench --only "
-                      "disk_iops` (random 4 KiB reads), the measurement this check reads" + stopped,
-                      stopped=run_stopped)
+                      f"{disk.note.split(';')[0]}; its sysfs label is unreliable here: run `{_IOPS_BENCH}` (random "
+                      "4 KiB reads), the measurement this check reads" + stopped,
+                      stopped=run_stopped, remedy=needs_bench(_IOPS_BENCH))
     if kind == "hdd":
         return judged(rule, below(rule), "hdd" + where, req,
                       "rotational by sysfs (virtual and USB disks often claim this falsely: `rigbench bench --only disk_iops` measures it)"
                       if m.disks_reported else "a spinning disk", change={"kind": "ssd"})
-    return judged(rule, "unknown", kind + where, req, m.unknown.get("disk_kind", "the disk's kind is not known; "
-                                                                  "`rigbench bench --only disk_iops` measures it")
-                  + stopped, stopped=run_stopped)
+    if "disk_kind" in m.unknown:    # e.g. a spec without disk_kind=: typing it in judges the rule as well
+        return judged(rule, "unknown", kind + where, req, m.unknown["disk_kind"] + stopped, stopped=run_stopped)
+    return judged(rule, "unknown", kind + where, req, f"the disk's kind is not known; `{_IOPS_BENCH}` measures it"
+                  + stopped, stopped=run_stopped, remedy=needs_bench(_IOPS_BENCH))
 
 
 def _not_reached(m: Machine, kernel: str) -> tuple[str, str | None]:
@@ -175,8 +180,7 @@ def _measured_random_iops(m: Machine) -> tuple[float | None, str | None]:
     if not bad:
         return None, None
     return None, (f"disk_iops measured {fmt_num(max(f.value for f in bad))} IOPS in {m.results_path}, "
-                  f"{view.invalid_note(bad)}: not judged from it; rerun `rigbench bench --only disk_iops` on a quiet "
-                  "machine")
+                  f"{view.invalid_note(bad)}: not judged from it; rerun `{_IOPS_BENCH}` on a quiet machine")
 
 
 def _os_shown(m: Machine) -> str:
@@ -287,7 +291,7 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
         return judged(rule, "unknown", "-", req, why or "cores or GPUs not known", rv=hi, unit="CPUs/GPU")
     if not m.gpus:
         return judged(rule, "unknown", f"{m.usable_cores} CPUs, no GPU", req, "no GPU to feed: judged once there is one",
-                      rv=hi, unit="CPUs/GPU")
+                      rv=hi, unit="CPUs/GPU", remedy=needs_gpu())
     ratio = m.usable_cores / len(m.gpus)
     status = "pass" if ratio >= hi else "warn" if ratio >= lo else below(rule)
     why = f"{m.usable_cores} usable CPUs for {len(m.gpus)} GPU(s)"
@@ -300,34 +304,37 @@ def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
                   None if status == "pass" else {"kind": "cores", "cores": int(hi * len(m.gpus))})
 
 
-def _preprocess_rate(m: Machine) -> tuple[float | None, str, str | None]:
+def _preprocess_rate(m: Machine) -> tuple[float | None, str, str | None, dict | None]:
     """(images/s of the preprocess benchmark on the most threads it ran with (all usable cores), how it was
-    measured, None); without one (None, why, the run's status where it stopped before preprocess)."""
+    measured, None, None); without one (None, why, the run's status where it stopped before preprocess, the
+    remedy)."""
     view = results_view(m)
     if view is None:
-        return None, "needs a results file: run `rigbench bench --only preprocess`", None
+        return None, f"needs a results file: run `{_PREPROCESS_BENCH}`", None, needs_bench(_PREPROCESS_BENCH)
     rows = view.ok("preprocess", device="cpu")
     if not rows:
         bad = view.invalid("preprocess", device="cpu")
         if bad:
             return None, (f"preprocess in {m.results_path} is {view.invalid_note(bad)}: not judged from it; rerun "
-                          "`rigbench bench --only preprocess` on a quiet machine"), None
+                          f"`{_PREPROCESS_BENCH}` on a quiet machine"), None, needs_rerun(_PREPROCESS_BENCH)
         stopped = view.stopped_before("preprocess")
         return (None, "no preprocess measurement in " + m.results_path + (f" ({stopped})" if stopped else ""),
-                view.stopped if stopped else None)
+                view.stopped if stopped else None, needs_bench(_PREPROCESS_BENCH))
     # the best rate over the thread counts measured: the usable cores can do at least what any subset of them did
     best = max(rows, key=lambda f: f.value)
     threads = best.params.get("threads")
-    return best.value, f"preprocess on {threads or '?'} CPU thread(s)", None
+    return best.value, f"preprocess on {threads or '?'} CPU thread(s)", None, None
 
 
 def check_preprocess_feed(rule: dict, m: Machine) -> Check:
     req = f">= {rule['min_ratio']:g}x what the GPUs consume"
     if not m.gpus:
-        return judged(rule, "unknown", "-", req, "no GPU to feed" if m.gpus == [] else m.unknown.get("gpu", "GPUs not reported"))
-    rate, how, stopped = _preprocess_rate(m)
+        if m.gpus == []:
+            return judged(rule, "unknown", "-", req, "no GPU to feed", remedy=needs_gpu())
+        return judged(rule, "unknown", "-", req, m.unknown.get("gpu", "GPUs not reported"))
+    rate, how, stopped, remedy = _preprocess_rate(m)
     if rate is None:
-        return judged(rule, "unknown", "-", req, how, stopped=stopped)
+        return judged(rule, "unknown", "-", req, how, stopped=stopped, remedy=remedy)
     per_gpu = [gpu_throughput(g.catalog_id, rule["workload"], rule["precision"]) if g.catalog_id else None
                for g in m.gpus]
     if any(p is None for p in per_gpu):
@@ -345,7 +352,8 @@ def check_ram_vs_gpu(rule: dict, m: Machine) -> Check:
     if m.gpus is None:
         return judged(rule, "unknown", "-", ">= largest GPU memory", m.unknown.get("gpu", "GPUs not reported"))
     if not m.gpus:
-        return judged(rule, "unknown", fmt_bytes(m.ram_bytes), ">= largest GPU memory", "no GPU: nothing to match")
+        return judged(rule, "unknown", fmt_bytes(m.ram_bytes), ">= largest GPU memory", "no GPU: nothing to match",
+                      remedy=needs_gpu())
     mems = [g.memory_bytes for g in m.gpus if g.memory_bytes]
     if not mems:
         return judged(rule, "unknown", fmt_bytes(m.ram_bytes), ">= largest GPU memory", "GPU memory not known")
