@@ -39,7 +39,7 @@ def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float 
         "results_file": machine.results_path,
         # complete, interrupted or failed: a run that stopped early leaves the rules needing what it did not reach
         # unknown, and says so
-        "results_status": results.Results(machine.results).status if machine.results is not None else None,
+        "results_status": machine.view.status if machine.view is not None else None,
         "profiles": [v.to_dict() for v in verdicts],
         "suggestions": suggestions(verdicts, machine, budget_usd, mk),
         "budget_usd": budget_usd,
@@ -192,7 +192,7 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         # what the loader read otherwise than written (a GPU id this catalog does not know), said beside the verdict
         notes += (m.results if m.results is not None else probe_doc).get(results.NOTES) or []
     if m.results is not None:
-        stopped = results.Results(m.results).status_note()
+        stopped = m.view.status_note()
         if stopped:
             notes.append(stopped)
     if values:

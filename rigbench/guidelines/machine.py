@@ -76,6 +76,12 @@ class Machine:
     unknown: dict[str, str] = field(default_factory=dict)
     unprobed: str | None = None                   # why nothing a probe reports is known (a results file without one)
 
+    @property
+    def view(self) -> results.Results | None:
+        """The results file's view (rigbench.results, the one reader of measurements), or None without a results
+        file. Built on each call, from the document as it is then."""
+        return None if self.results is None else results.Results.of(self.results, self.results_path)
+
     # --- constructors
 
     @classmethod
@@ -114,14 +120,14 @@ class Machine:
     def from_results(cls, doc: dict, path: str) -> "Machine":
         """From a ``rigbench.results/1`` document: its probe, plus the measurements. Without a probe, everything
         the probe reports is unknown (``unprobed`` says why), never read as a machine without a GPU or a battery."""
-        view = results.Results(doc, path)
         label = f"results file {path}"
+        m = cls(source="results", label=label, results=doc, results_path=str(path))
+        view = m.view
         if view.probed:
             m = cls.from_probe(view.probe, label=label)
+            m.source, m.results, m.results_path = "results", doc, str(path)
         else:
-            m = cls(source="results", label=label, unprobed=results.NO_PROBE,
-                    unknown={key: results.NO_PROBE for key in PARTS})
-        m.source, m.results, m.results_path = "results", doc, str(path)
+            m.unprobed, m.unknown = results.NO_PROBE, {key: results.NO_PROBE for key in PARTS}
         return m
 
     @classmethod

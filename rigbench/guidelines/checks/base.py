@@ -80,8 +80,3 @@ def ram_need_bytes(m: Machine, gib: float) -> float:
     return gib * 1000**3 if m.ram_typed_decimal else gib * GIB
 
 
-def results_view(m: Machine) -> results.Results | None:
-    """The results file's view (the one reader of measurements), or None without a results file."""
-    return results.Results.of(m.results, m.results_path) if m.results else None
-
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from rigbench import validity
-from rigbench.guidelines.checks.base import Check, below, judged, needs_bench, results_view
+from rigbench.guidelines.checks.base import Check, below, judged, needs_bench
 from rigbench.guidelines.machine import Machine
 
 # NVML clock-event reasons as rigbench.bench.conditions records them (nvml.h): heat, or a power limit.
@@ -33,7 +33,7 @@ def _check_cpu_cooling(rule: dict, m: Machine, req: str) -> Check:
     load reads exactly like heat (the clock is timed, and a stolen core runs fewer iterations), so a fall is judged
     only when every reading after load shows it and every reading recorded CPU steal and other programs' load, none
     over the limits of :mod:`rigbench.validity`; otherwise the answer is unknown, saying why."""
-    view = results_view(m)
+    view = m.view
     start, after = view.cpu_clock()
     if start is None or not after:
         # a run stopped early has not reached the readings it takes after each round; a complete one without them
@@ -96,7 +96,7 @@ def check_cooling(rule: dict, m: Machine) -> Check:
         return judged(rule, "unknown", "-", req, "needs a sustained-load run: `rigbench bench`, then "
                                                   "`rigbench recommend RESULTS.json`", remedy=needs_bench())
     # clock events are conditions, not figures: an invalid (throttled) figure is exactly the evidence
-    rows = results_view(m).ok(device="cuda", valid_only=False)
+    rows = m.view.ok(device="cuda", valid_only=False)
     if not rows:
         return _check_cpu_cooling(rule, m, req)
     thermal = [x for x in rows if x.clock_events() & set(_THERMAL_REASONS)]
@@ -126,6 +126,6 @@ def check_cooling(rule: dict, m: Machine) -> Check:
                       "the GPU (nvidia-ml-py and the NVIDIA driver)", len(unread), 0, "measurements")
     return judged(rule, "pass", f"no throttling in {n} GPU measurements", req,
                   f"{m.results_path}: no heat or power throttle reason before or after {n} GPU measurements"
-                  + ("" if results_view(m).complete else " (run interrupted)"), 0, 0, "measurements")
+                  + ("" if m.view.complete else " (run interrupted)"), 0, 0, "measurements")
 
 

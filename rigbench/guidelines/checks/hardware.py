@@ -7,7 +7,7 @@ import re
 
 from rigbench.guidelines.cards import gpu_throughput
 from rigbench.guidelines.checks.base import (GIB, TB, Check, below, judged, needs_bench, needs_gpu, needs_rerun,
-                                             ram_need_bytes, results_view)
+                                             ram_need_bytes)
 from rigbench.guidelines.kind import is_mac
 from rigbench.guidelines.machine import GpuUnit, Machine
 from rigbench.guidelines.profiles import class_name, cpu_class
@@ -161,7 +161,7 @@ def _not_reached(m: Machine, kernel: str) -> tuple[str, str | None]:
     """(' (the run was interrupted before KERNEL; ...)', the run's status) where the results file has no record of
     ``kernel`` because its run stopped early; ("", None) otherwise (no results file, a record of it, a complete
     run)."""
-    view = results_view(m)
+    view = m.view
     if view is None or view.all(kernel):
         return "", None
     stopped = view.stopped_before(kernel)
@@ -170,7 +170,7 @@ def _not_reached(m: Machine, kernel: str) -> tuple[str, str | None]:
 
 def _measured_random_iops(m: Machine) -> tuple[float | None, str | None]:
     """(the best valid random-read IOPS, None), or (None, why a disk_iops figure that ran may not be used)."""
-    view = results_view(m)
+    view = m.view
     if view is None:
         return None, None
     vals = [f.value for f in view.ok("disk_iops")]
@@ -308,7 +308,7 @@ def _preprocess_rate(m: Machine) -> tuple[float | None, str, str | None, dict | 
     """(images/s of the preprocess benchmark on the most threads it ran with (all usable cores), how it was
     measured, None, None); without one (None, why, the run's status where it stopped before preprocess, the
     remedy)."""
-    view = results_view(m)
+    view = m.view
     if view is None:
         return None, f"needs a results file: run `{_PREPROCESS_BENCH}`", None, needs_bench(_PREPROCESS_BENCH)
     rows = view.ok("preprocess", device="cpu")
