@@ -640,3 +640,23 @@ def test_a_model_with_two_colons_and_an_empty_model_are_refused_clearly(cli, tmp
     r = cli("size", "")
     assert_user_error(r, "MODEL is empty: give a value")
     assert "leave it out" not in r.stderr
+
+
+def test_the_plot_names_the_instances_worth_renting_and_others_only_where_they_fit():
+    from types import SimpleNamespace
+
+    from rigbench.plots import pyplot
+    from rigbench.size.plot import pareto_front, place_labels
+    # (hours, USD): b is beaten by a on both (faster and cheaper), d by c; a, c and e each win for some deadline
+    opts = {n: SimpleNamespace(id=n, total_h=h, total_usd=u)
+            for n, h, u in [("a", 1.0, 5.0), ("b", 2.0, 6.0), ("c", 3.0, 2.0), ("d", 3.0, 2.5), ("e", 9.0, 1.0)]}
+    assert [o.id for o in pareto_front(list(opts.values()))] == ["a", "c", "e"]
+    fig, ax = pyplot().subplots(figsize=(4, 3))
+    # twenty instances on one spot and two apart: one of the pile is named, with both loners
+    points = [(f"pile-{i}", 1.0, 1.0) for i in range(20)] + [("far-1", 100.0, 100.0), ("far-2", 1.0, 100.0)]
+    for _, x, y in points:
+        ax.plot(x, y, "o")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    assert place_labels(ax, points, keep=["far-1"]) == 3
+    assert sorted(t.get_text() for t in ax.texts) == ["far-1", "far-2", "pile-0"]

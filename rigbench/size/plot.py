@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from rigbench.errors import UserError
@@ -29,16 +30,48 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
         ax.errorbar(o.total_h, o.total_usd, xerr=[[o.total_h * u], [o.total_h * u]],
                     yerr=[[o.total_usd * u], [o.total_usd * u]], fmt="o", color=color, ms=5,
                     elinewidth=0.8, capsize=2)
-        ax.annotate(o.id, (o.total_h, o.total_usd), fontsize=6, xytext=(3, 3), textcoords="offset points")
     if rep.deadline_h is not None:
         ax.axvline(rep.deadline_h, color="tab:red", ls="--", lw=1.2, label=f"deadline {rep.deadline_h:g} h")
         ax.legend(fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.autoscale_view()
+    shown = place_labels(ax, [(o.id, o.total_h, o.total_usd) for o in pts],
+                         keep=[o.id for o in pareto_front(pts)] + ([best.id] if best is not None else []))
     ax.set_xlabel("hours for the run (log)")
     ax.set_ylabel("on-demand cost of the run, USD (log)")
     ax.set_title(f"{rep.name}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
-                 f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}", fontsize=9)
+                 f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}"
+                 + ("" if shown == len(pts) else f"\nnamed: {shown} of {len(pts)} (none faster and cheaper, and "
+                                                 "those with room; all are in the table)"), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     return save(fig, path)
+
+
+def pareto_front(options: list) -> list:
+    """The options no other beats on both time and cost (``total_h``, ``total_usd``): the ones worth renting for
+    some deadline, fastest first."""
+    front, cheapest = [], math.inf
+    for o in sorted(options, key=lambda o: (o.total_h, o.total_usd)):
+        if o.total_usd < cheapest:
+            front.append(o)
+            cheapest = o.total_usd
+    return front
+
+
+def place_labels(ax, points: list[tuple[str, float, float]], keep: list[str]) -> int:
+    """Name points beside them: those in ``keep`` always, the others only where their name overlaps no name
+    already placed (instances of one card at one price sit on one spot, and a pile of names there reads as none).
+    Returns how many are named."""
+    renderer = ax.figure.canvas.get_renderer()
+    order = sorted(points, key=lambda p: (p[0] not in keep, p[1], p[2]))
+    placed = []
+    for name, x, y in order:
+        text = ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        box = text.get_window_extent(renderer=renderer)
+        if name not in keep and any(box.overlaps(other) for other in placed):
+            text.remove()
+            continue
+        placed.append(box)
+    return len(placed)
