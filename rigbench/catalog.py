@@ -27,6 +27,7 @@ from pathlib import Path
 from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
+from rigbench.units import refuse_repeats as units_refuse_repeats
 from rigbench.units import shown
 
 ARCHITECTURES = ("kepler", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
@@ -382,11 +383,5 @@ def resolve(name: str) -> Gpu:
 
 def refuse_repeats(named: list[tuple[str, str]], option: str, hint: str = "") -> None:
     """``(name as given, card id)`` pairs of one option: two names of one card ("RTX 3090" and "rtx-3090") are
-    refused with one line naming both, since every row, note and bar is keyed by the card and the second would
-    repeat the first."""
-    given: dict[str, str] = {}
-    for name, gpu_id in named:
-        if gpu_id in given:
-            raise UserError(f"{option} {shown(given[gpu_id])} and {option} {shown(name)} are the same card ({gpu_id}): "
-                            f"name each card once{hint}")
-        given[gpu_id] = name
+    refused with one line naming both (:func:`rigbench.units.refuse_repeats`)."""
+    units_refuse_repeats(named, option, "card", hint)

@@ -185,6 +185,20 @@ def setup_differences(base: Run, new: Run) -> dict[str, list]:
     return {k: [a[k], b[k]] for k in SETUP_WORDS if a.get(k) != b.get(k)}
 
 
+def stopped(run: Run) -> dict | None:
+    """How a run that did not complete ended (``{"status": "interrupted", "reason": ...}``), as the results owner
+    reads it (:attr:`rigbench.results.Results.stopped`); None for a complete run or a file that records no status.
+    A figure "not measured" in a stopped run may only be one the run never reached."""
+    view = run.view
+    return None if view.stopped is None else {"status": view.stopped, "reason": view.reason}
+
+
+def stopped_notes(base: Run, new: Run) -> list[str]:
+    """One line for A and one for B when that run did not complete (:meth:`rigbench.results.Results.status_note`)."""
+    return [note for side, run in (("A", base), ("B", new))
+            if (note := run.view.status_note(f"{side} ({run.path.name})")) is not None]
+
+
 def document(runs: list[Run], changes: list[Change], fail_above: float | None) -> dict:
     """The ``rigbench.diff/1`` JSON document."""
     return {
@@ -197,6 +211,9 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
         "figures": [asdict(c) for c in changes],
         "machine_moved": {r.path.name: machine_moved(runs[0], r) for r in runs[1:]},
         "setup_differs": {r.path.name: setup_differences(runs[0], r) for r in runs[1:]},
+        # a run that did not complete, per side: None when it did
+        "baseline_stopped": stopped(runs[0]),
+        "stopped": {r.path.name: stopped(r) for r in runs[1:]},
         "regressions": sum(1 for c in changes if c.regression),
         "over_limit": sum(1 for c in changes if c.over_limit),
         # per later run: figures judged (valid in both runs, with intervals) of those measured in both

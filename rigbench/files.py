@@ -30,7 +30,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import platformdirs
 
@@ -196,16 +196,38 @@ def check_writable(path: str | os.PathLike, what: str = "results", option: str =
     return path
 
 
-def _numbered(path: Path, n: int) -> Path:
-    return path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+def free_names(path: str | os.PathLike, hint: str, tries: int = _UNIQUE_TRIES) -> Iterator[Path]:
+    """The names a file rigbench names itself may take, in order: ``path``, ``stem-2.suffix`` ... up to ``tries``,
+    each yielded only while nothing stands there. The one rule for every default name (a run, a report page):
+    a regular file is someone's and is moved past, never replaced; anything else (a folder, a symbolic link, even
+    one to a file, a device) is refused with a ``UserError`` naming it and ending in ``hint``, as the first name
+    is refused by :func:`check_output`, rather than moved past in silence. A caller claims a yielded name
+    exclusively and, if another process took it meanwhile, asks for the next."""
+    path = Path(path)
+    for n in range(1, tries + 1):
+        name = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        taken = taken_by(name)
+        if taken is not None:
+            raise UserError(f"the default name {name} is taken here by {taken}; {hint}")
+        if not os.path.lexists(name):
+            yield name
+    raise UserError(f"{path} to {path.stem}-{tries}{path.suffix} are all taken here; {hint}")
+
+
+def _claim_names(path: Path, unique: bool, hint: str | None, option: str, what: str) -> Iterator[Path]:
+    """The names exclusive creation tries: ``path`` alone, or with ``unique`` the :func:`free_names` after it."""
+    if unique:
+        return free_names(path, hint or f"pass {option} FILE to name {what}")
+    return iter([path])
 
 
 def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results", option: str = "--out",
-                 create: bool = False, unique: bool = False, parents: bool = True) -> Path:
+                 create: bool = False, unique: bool = False, parents: bool = True, hint: str | None = None) -> Path:
     """Write ``data`` to ``path`` atomically under the output policy; returns the path written.
 
     ``create``: the file must not exist yet (exclusive creation); with ``unique`` a taken name moves on to the next
-    free one (``name-2.json`` ...), without it a taken name is a ``UserError``. Otherwise an existing regular file
+    free one by the rule of :func:`free_names` (past a regular file, not past a folder or link; ``hint`` ends that
+    refusal), without it a taken name is a ``UserError``. Otherwise an existing regular file
     is replaced. ``parents``: create missing folders (else a missing folder is refused). An unwritable folder or
     a full disk is a ``UserError``.
     """
@@ -220,8 +242,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
             os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a results file is as readable as any other
         if create:
-            for n in range(1, _UNIQUE_TRIES + 1 if unique else 2):
-                target = _numbered(path, n)
+            for target in _claim_names(path, unique, hint, option, what):
                 try:
                     os.link(tmp_name, target)  # fails if the name exists, whatever it is: nothing is replaced
                     return target
@@ -233,7 +254,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
         tmp_name = None
     except OSError as exc:
         if create and exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):  # no hard links (FUSE, SMB)
-            return _create_without_link(path, tmp_name, what=what, option=option, unique=unique)
+            return _create_without_link(path, tmp_name, what=what, option=option, unique=unique, hint=hint)
         raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
     finally:
         if tmp_name is not None:
@@ -244,10 +265,10 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
     return path
 
 
-def _create_without_link(path: Path, tmp_name: str, *, what: str, option: str, unique: bool) -> Path:
+def _create_without_link(path: Path, tmp_name: str, *, what: str, option: str, unique: bool,
+                         hint: str | None) -> Path:
     """Exclusive creation where ``link(2)`` is refused: claim the name with O_EXCL, then rename over the claim."""
-    for n in range(1, _UNIQUE_TRIES + 1 if unique else 2):
-        target = _numbered(path, n)
+    for target in _claim_names(path, unique, hint, option, what):
         try:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
             os.replace(tmp_name, target)
@@ -268,9 +289,10 @@ def write_json_atomic(path: str | os.PathLike, doc: Any, *, what: str = "results
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, what: str = "the file", option: str = "--out",
-                      create: bool = False, unique: bool = False) -> Path:
+                      create: bool = False, unique: bool = False, hint: str | None = None) -> Path:
     """Write UTF-8 ``text`` under the output policy (see ``write_atomic``); returns the path written."""
-    return write_atomic(path, text.encode("utf-8"), what=what, option=option, create=create, unique=unique)
+    return write_atomic(path, text.encode("utf-8"), what=what, option=option, create=create, unique=unique,
+                        hint=hint)
 
 
 def save_figure(fig, path: str | os.PathLike, *, option: str = "--plot", **savefig_kw) -> Path:

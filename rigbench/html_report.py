@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import struct
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
-from rigbench.files import check_output, taken_by, write_text_atomic
+from rigbench.files import check_output, free_names, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
 from rigbench.results import NO_PROBE, case_label
@@ -523,25 +522,15 @@ def render(run: Run, sections: list[Section], version: str) -> str:
 DEFAULT_OUT = "report.html"
 
 
-_DEFAULT_TRIES = 1000       # report.html, report-2.html ... report-1000.html, as many as a run's default name gets
+_DEFAULT_HINT = "pass --out FILE.html to name the page"
 
 
 def default_out() -> Path:
     """The page's name when no --out is given: the first of :data:`DEFAULT_OUT`, report-2.html, ... with nothing
-    there. One rule for every candidate: a regular file of that name is the user's and is moved past (never
-    replaced); anything else (a folder, a link, even to a page) is refused in words that say no --out was given,
-    rather than moved past in silence."""
-    first = Path(DEFAULT_OUT)
-    for n in range(1, _DEFAULT_TRIES + 1):
-        name = first if n == 1 else first.with_name(f"{first.stem}-{n}{first.suffix}")
-        taken = taken_by(name)
-        if taken is not None:
-            raise UserError(f"the default name {name} is taken here by {taken}; pass --out FILE.html to "
-                            "name the page")
-        if not os.path.lexists(name):
-            return name
-    raise UserError(f"{DEFAULT_OUT} to {first.stem}-{_DEFAULT_TRIES}{first.suffix} are all taken here; pass "
-                    "--out FILE.html to name the page")
+    there, by the rule every default name follows (:func:`rigbench.files.free_names`): a regular file of that name
+    is the user's and is moved past (never replaced); anything else (a folder, a link, even to a page) is refused
+    in words that say no --out was given, rather than moved past in silence."""
+    return next(free_names(DEFAULT_OUT, _DEFAULT_HINT))
 
 
 def check_out(out: str | None) -> Path:
@@ -572,12 +561,5 @@ def write(path: str | Path, text: str, *, unique: bool = False) -> Path:
     taken meanwhile moves on by the same rule (past a file, not past a folder or link)."""
     if not unique:
         return write_text_atomic(path, text, what="the report")
-    for _ in range(_DEFAULT_TRIES):
-        try:
-            return write_text_atomic(path, text, what="the report", create=True)
-        except UserError:
-            if not os.path.lexists(path):
-                raise                       # not the name being taken: a full disk, an unwritable folder
-            path = default_out()
-    raise UserError(f"{DEFAULT_OUT} and the names after it were taken while the page was written; pass --out "
-                    "FILE.html to name the page")
+    # from the first default name: numbering from report-2.html itself would go on to report-2-2.html
+    return write_text_atomic(DEFAULT_OUT, text, what="the report", create=True, unique=True, hint=_DEFAULT_HINT)

@@ -704,6 +704,7 @@ class Results:
 
     # --- the run
     status = property(lambda self: self.doc.get("status"))
+    reason = property(lambda self: self.doc.get("reason"))      # why a run that did not complete stopped
     host = property(lambda self: self.doc.get("host"))
     # the host for a person: a file may leave ``host`` out (the schema does not require it), shown as not known,
     # never as "None"
@@ -771,13 +772,13 @@ class Results:
             return None
         return f"the run {stopped_verb(self.stopped)} before {what}; run `rigbench bench` again"
 
-    def status_note(self) -> str | None:
+    def status_note(self, subject: str = "that run") -> str | None:
         """The run's status for a person when it did not complete, with the reason the file gives; None when it did,
-        or when the file records no status."""
+        or when the file records no status. ``subject`` names the run where "that run" would not say which."""
         if self.stopped is None:
             return None
-        reason = self.doc.get("reason")
-        return f"that run is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
+        reason = self.reason
+        return f"{subject} is {self.status}" + (f" ({reason})" if reason else "") + ": what it did not reach is unknown"
 
     # --- the figures
     def all(self, kernel: str | Iterable[str] | None = None, device: str | None = None) -> list[Figure]:

@@ -35,6 +35,18 @@ def shown(text) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def refuse_repeats(named: list[tuple[str, str]], option: str, what: str, hint: str = "") -> None:
+    """``(name as given, what it names)`` pairs of one option: two names of one thing (a card spelt "RTX 3090" and
+    "rtx-3090", a kernel named twice) are refused with one line naming both, since every row, note and measurement
+    is keyed by the thing and the second would repeat the first. ``what`` is the thing's word ("card", "kernel")."""
+    given: dict[str, str] = {}
+    for name, key in named:
+        if key in given:
+            raise UserError(f"{option} {shown(given[key])} and {option} {shown(name)} are the same {what} ({key}): "
+                            f"name each {what} once{hint}")
+        given[key] = name
+
+
 def parse_number(text, *, what: str, lo: float | None = None, hi: float | None = None, integer: bool = False,
                  lo_open: bool = False, example: str = "") -> float | int:
     """A number a person typed, as float (or int with ``integer``), within [lo, hi] (``lo_open``: above ``lo``).

@@ -45,6 +45,16 @@ def test_unknown_kernel_lists_the_valid_ones():
     assert_user_error(r, "frobnicate", "valid kernels", "gemm", "memcopy")
 
 
+@pytest.mark.parametrize("only", [("memcopy,memcopy",), ("memcopy", "--only", "memcopy"),
+                                  ("allreduce,allreduce", "--distributed")])
+def test_a_kernel_named_twice_is_refused_as_a_card_named_twice_is(tmp_path, only):
+    # --only memcopy,memcopy measured memcopy once without a word, where --gpus rtx-3090,rtx-3090 is refused
+    r = run_cli("bench", "--quick", "--only", *only, "--out", str(tmp_path / "r.json"))
+    name = only[0].split(",")[0]
+    assert_user_error(r, f"--only '{name}' and --only '{name}' are the same kernel ({name}): name each kernel once")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_device_lists_the_valid_ones():
     assert_user_error(run_cli("bench", "--device", "tpu"), "tpu", "valid devices", "cpu")
 

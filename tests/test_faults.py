@@ -142,6 +142,16 @@ def test_two_runs_in_the_same_second_get_two_files(tmp_path):
     assert json.loads(first.read_text()) == {"run": 1} and json.loads(second.read_text()) == {"run": 2}
 
 
+def test_a_default_name_moves_past_a_file_but_not_past_a_folder(tmp_path):
+    # runs moved past anything at name-2, name-3 in silence while the report page refused a folder there: one rule
+    (tmp_path / "vm-20250101T000000Z.json").write_text("{}")
+    (tmp_path / "vm-20250101T000000Z-2.json").mkdir()
+    with pytest.raises(UserError, match="the default name .*vm-20250101T000000Z-2.json is taken here by a directory"):
+        files.write_json_atomic(tmp_path / "vm-20250101T000000Z.json", {"run": 2}, create=True, unique=True)
+    assert not (tmp_path / "vm-20250101T000000Z-3.json").exists()
+    assert (tmp_path / "vm-20250101T000000Z.json").read_text() == "{}"
+
+
 def test_two_suite_runs_started_in_the_same_second_keep_both_files(tmp_path, monkeypatch):
     fixed = datetime(2025, 1, 1, tzinfo=timezone.utc)
     monkeypatch.setattr(schema, "utc_now", lambda: fixed)

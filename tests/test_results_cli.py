@@ -223,6 +223,29 @@ def test_cli_diff_json_and_csv_carry_the_numbers(folder):
     assert "TFLOP/s [" in r.stdout and "| -16.7% | slower |" in r.stdout
 
 
+def test_a_diff_says_which_run_was_interrupted(folder):
+    # a run stopped by Ctrl-C showed its missing figures as "not measured", as if the suite had never had them
+    res = folder / "results"
+    cut = json.loads((res / "slow-20260102T000000Z.json").read_text())
+    reason = "interrupted by the user (Ctrl-C) before the suite finished"
+    cut.update(status="interrupted", reason=reason, created_utc="2026-01-05T00:00:00Z")
+    cut["measurements"] = cut["measurements"][:1]
+    write_json_atomic(res / "cut-20260105T000000Z.json", cut)
+    line = f"is interrupted ({reason}): what it did not reach is unknown"
+    r = run_cli("results", "diff", "box-20260101T0000", "cut", cwd=folder, env={"COLUMNS": "300"})
+    assert r.code == 0, r.stderr
+    assert f"B (cut-20260105T000000Z.json) {line}" in r.stdout and "A (box-" not in r.stdout
+    r = run_cli("results", "diff", "cut", "box-20260101T0000", cwd=folder, env={"COLUMNS": "300"})
+    assert f"A (cut-20260105T000000Z.json) {line}" in r.stdout and "B (box-" not in r.stdout
+    doc = run_cli("results", "diff", "box-20260101T0000", "cut", "slow", "--json", cwd=folder).json()
+    assert doc["baseline_stopped"] is None
+    assert doc["stopped"] == {"cut-20260105T000000Z.json": {"status": "interrupted", "reason": reason},
+                              "slow-20260102T000000Z.json": None}
+    # a complete pair says nothing of the kind
+    r = run_cli("results", "diff", "box-20260101T0000", "slow", cwd=folder, env={"COLUMNS": "300"})
+    assert "interrupted" not in r.stdout
+
+
 def test_a_diff_across_two_machines_says_so(folder):
     # "host" names the machine that wrote the file: two of them compare two machines, not one over time
     craft_run(folder / "results" / "elsewhere-20260105T000000Z.json", "2026-01-05T00:00:00Z", host="otherbox")

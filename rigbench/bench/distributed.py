@@ -53,6 +53,7 @@ from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import limits
 from rigbench.probe import probe as probe_machine
 from rigbench.scaling import busbw_from_time
+from rigbench.units import refuse_repeats
 
 # The launcher process id, handed to the workers: their process tree is the job, whose CPU time is "ours"
 JOB_PID_ENV = "RIGBENCH_JOB_PID"
@@ -206,6 +207,8 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
     if only and (not kernels or len(kernels) != len(only)):
         bad = [k for k in only if k not in KERNEL_NAMES]
         raise UserError(f"--only {','.join(bad) or only!r}: a distributed run measures {', '.join(KERNEL_NAMES)}")
+    if only:
+        refuse_repeats([(k, k) for k in only], "--only", "kernel")   # as a single-process run refuses it
     join_s = join_timeout_for(timeout)
 
     if rdzv_endpoint:

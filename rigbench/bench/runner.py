@@ -40,7 +40,7 @@ from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
 from rigbench.probe.disks import check_data_dir
-from rigbench.units import shown
+from rigbench.units import refuse_repeats, shown
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
@@ -153,6 +153,8 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise UserError(f"unknown kernel {', '.join(map(shown, unknown))}; valid kernels: {', '.join(registry)}")
+    # named twice: refused, as a card named twice is, rather than measured once without a word
+    refuse_repeats([(n, n) for n in names], "--only", "kernel")
     return [k for name, k in registry.items() if name in names]
 
 

@@ -209,6 +209,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
                 notes.insert(1, f"the machine itself: B's reference workload took {abs(moved):.1%} "
                                 f"{'more' if moved >= 0 else 'fewer'} CPU cycles than A's (a change of about that "
                                 "size in every figure is the machine, not the code)")
+            notes[:0] = diff_mod.stopped_notes(loaded[0], run)   # first: it explains the "not measured" rows
             _emit_rows(title, columns, rows, fmt, notes, justify=justify,
                        wrap=("case", "A (baseline)", "B", "verdict"))
     failures = []

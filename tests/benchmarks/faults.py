@@ -542,6 +542,9 @@ def drills() -> list[Drill]:
                      setup=lambda f: [(f / "notes.csv").write_text("name,value\n") and str(f / "notes.csv")],
                      check=lambda r, f: None if (f / "notes.csv").read_text() == "name,value\n"
                      else "the user's CSV was replaced"))
+    for only in (["memcopy,memcopy"], ["memcopy", "--only", "memcopy"], ["allreduce,allreduce", "--distributed"]):
+        out.append(Drill(f"bench --only {' '.join(only)} (a kernel named twice)", ["bench", "--quick", "--only", *only],
+                         check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
     out.append(Drill("bench --only h2d --device cpu (a GPU kernel on no GPU)", ["bench", "--quick", "--only", "h2d",
                                                                             "--device", "cpu"],
                      check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
