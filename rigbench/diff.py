@@ -164,6 +164,20 @@ def unjudged(changes: list[Change]) -> dict[str, str]:
     return out
 
 
+def unreached(runs: list[Run], changes: list[Change]) -> dict[str, str]:
+    """Run -> 'interrupted before N of the baseline's figures' for each later run that did not complete and lacks
+    figures the baseline has: those may only be figures it never reached, and a gate that did not see them cannot
+    say they did not slow down (``--fail-above`` fails then, as it does when it judged nothing)."""
+    out = {}
+    for run in runs[1:]:
+        status = run.view.stopped
+        missing = sum(1 for c in changes if c.run == run.path.name and c.new is None and c.base is not None)
+        if status is not None and missing:
+            out[run.path.name] = (f"{status} before {missing} of the baseline's figure{'s' if missing != 1 else ''} "
+                                  "(never measured in it)")
+    return out
+
+
 def machine_moved(base: Run, new: Run) -> float | None:
     """How many more CPU cycles ``new``'s reference workload took than ``base``'s (0.06 = 6% more; negative: fewer):
     the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU, cores, torch,

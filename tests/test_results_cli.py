@@ -244,6 +244,13 @@ def test_a_diff_says_which_run_was_interrupted(folder):
     # a complete pair says nothing of the kind
     r = run_cli("results", "diff", "box-20260101T0000", "slow", cwd=folder, env={"COLUMNS": "300"})
     assert "interrupted" not in r.stdout
+    # a gate cannot pass figures the later run never reached; a stopped baseline leaves nothing of B unseen
+    missing = len(json.loads((res / "box-20260101T000000Z.json").read_text())["measurements"]) - 1
+    r = run_cli("results", "diff", "box-20260101T0000", "cut", "--fail-above", "50%", cwd=folder)
+    assert r.code == 1 and (f"cut-20260105T000000Z.json: interrupted before {missing} of the baseline's figures "
+                            "(never measured in it); a gate that did not see them has not passed") in r.stderr
+    r = run_cli("results", "diff", "cut", "box-20260101T0000", "--fail-above", "50%", cwd=folder)
+    assert r.code == 0, r.stderr
 
 
 def test_a_diff_across_two_machines_says_so(folder):

@@ -222,6 +222,8 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
         # a gate that judged nothing has not passed: it cannot say the run did not slow down
         failures += [f"--fail-above {fail_above:.1%}: {run}: {why}; a gate that judged nothing has not passed"
                      for run, why in diff_mod.unjudged(changes).items()]
+        failures += [f"--fail-above {fail_above:.1%}: {run}: {why}; a gate that did not see them has not passed"
+                     for run, why in diff_mod.unreached(loaded, changes).items()]
     if failures:
         raise CheckFailed("; ".join(failures))
 
@@ -325,8 +327,8 @@ def diff_command(runs, fail_above, fmt, as_json):
       rigbench results diff before.json after.json --fail-above 5%
       rigbench results diff a.json b.json c.json --format markdown
     Exit codes: 0 no regression over the limit; 1 one or more, or (with --fail-above) no figure of a
-    run could be judged (each invalid or unmeasured in one of the runs): a gate that judged nothing
-    has not passed; 2 bad input.
+    run could be judged (each invalid or unmeasured in one of the runs), or a run stopped before some
+    of the baseline's figures: a gate that did not judge them has not passed; 2 bad input.
     """
     if len(runs) < 2:
         raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
