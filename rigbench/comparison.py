@@ -372,14 +372,16 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
 
 def _best(r: dict, metric: str, skip=()) -> dict | None:
     """The device with the most of ``metric`` in row ``r`` (``skip`` left out), the runner-up, their gap and whether
-    it is a tie."""
+    it is a tie. One shape whether or not there is a runner-up (a card without a price has no per dollar figure):
+    with none, ``second``, ``gap`` and ``band`` are None and nothing is a tie or left uncalled."""
     vals = {k: v for k, v in r[metric].items() if v is not None and v > 0 and k not in skip}
     if not vals:
         return None
     order = sorted(vals, key=vals.get, reverse=True)
     top = order[0]
     if len(order) == 1:
-        return {"best": top, "second": None, "gap": None, "band": None, "tie": False}
+        return {"best": top, "second": None, "gap": None, "band": None, "tie": False, "unvalidated": False,
+                "extrapolated": []}
     second = order[1]
     gap = vals[top] / vals[second] - 1
     # the band of the speed ratio of the two (a price or a TDP is exact): one rule for speed, per dollar and per watt

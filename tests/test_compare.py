@@ -551,3 +551,31 @@ def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
 def test_a_price_that_is_not_a_positive_amount_says_what_is_accepted(cli, price):
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--price", price),
                       "the price must be a positive amount of US dollars per card")
+
+
+def test_every_pair_of_cards_gets_a_buying_answer_priced_or_not():
+    """A card without a launch price (Tesla T4, K80) beside a priced one has no per dollar figure: the verdict
+    still answers for every pair of catalog cards, both precisions, and says which one has the figure."""
+    import itertools
+
+    from rigbench import comparison
+    ids = [g.id for g in catalog.load_catalog()]
+    assert {"tesla-t4", "tesla-k80"} <= set(ids)
+    for a, b in itertools.combinations(ids, 2):
+        doc = comparison.compare([a, b], precision="both")
+        assert len(doc["verdict"]["sentences"]) == 2, (a, b)
+        for picks in doc["verdict"]["picks"].values():
+            for metrics in picks.values():
+                for pick in metrics.values():
+                    # one shape, runner-up or not
+                    assert pick is None or set(pick) == {"best", "second", "gap", "band", "tie", "unvalidated",
+                                                         "extrapolated"}, (a, b, pick)
+
+
+@pytest.mark.parametrize("pair", [("gtx-1080-ti", "k80"), ("rtx-3090", "tesla-t4"), ("rtx-4090", "tesla-k80")])
+def test_a_priced_card_that_also_leads_per_watt_beside_an_unpriced_one_is_answered(cli, pair):
+    r = cli("compare", *pair, "--json")
+    assert r.code == 0, r.stderr
+    assert f"{catalog.resolve(pair[0]).id} is the only one with a per dollar figure" in r.json()["summary"]
+    table = cli("compare", *pair)
+    assert table.code == 0 and "Traceback" not in table.stderr, table.stderr

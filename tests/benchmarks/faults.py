@@ -487,6 +487,8 @@ def drills() -> list[Drill]:
     out.append(Drill("size: --precision fp32 for a bfloat16 model", ["size", "--gpus", "rtx-4090", "--precision",
                                                                      "fp32"],
                      setup=lambda f: [(f / "bf16.py").write_text(bf16) and str(f / "bf16.py")]))
+    out.append(Drill("compare a priced card with one that has no launch price", ["compare", "gtx-1080-ti", "k80"],
+                     expect="ok"))
     tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
 
     def failing_tex(folder: Path) -> list[str]:
