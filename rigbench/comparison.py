@@ -26,8 +26,9 @@ from rigbench.errors import UserError
 from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 
 SCHEMA = "rigbench.compare/1"
-# ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
-NX = re.compile(r"^\s*([0-9]+)\s*x\s*(.+)$", re.IGNORECASE)
+# ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses.
+# '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
+NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
 NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
@@ -116,11 +117,11 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
-        count = NX.match(name)
+        count = split_count(name)
         if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
-                            f"e.g. {count.group(2).strip()}={usd.strip()}")
+                            f"e.g. {count[1]}={usd.strip()}")
         gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
@@ -133,6 +134,13 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
 def price_key(gpu_id: str) -> str:
     """The catalog id a price is for: a power-limited card's base card (``rtx-3090@175W`` -> ``rtx-3090``)."""
     return gpu_id.split("@", 1)[0]
+
+
+def split_count(arg: str) -> tuple[int, str] | None:
+    """``'2x rtx-3090'`` or ``'2x-rtx-3090'`` -> (2, 'rtx-3090'); None for a name without a count. The card name
+    may be empty ('2x '): the caller says what is missing."""
+    m = NX.match(arg)
+    return (int(m.group(1)), m.group(2).strip()) if m else None
 
 
 def count_error(arg: str) -> str | None:

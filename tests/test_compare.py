@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
 import rigbench
 from conftest import FIXTURES, assert_user_error, run_cli
-from rigbench import catalog, model
+from rigbench import catalog, comparison, model
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -538,13 +539,22 @@ def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_pric
     assert same["devices"][0]["price_usd"] == 900
 
 
-@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500"])
+@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])
 def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
     """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
     form to write, not looked up as a GPU called '2x rtx-3090'."""
     r = cli("compare", "rtx-3090", "rtx-4090", "--price", price)
     assert_user_error(r, "give the card's name without the count (the price is per card)", "=500")
     assert "unknown GPU" not in r.stderr
+
+
+def test_the_count_hint_drops_the_dash_of_the_id_compare_shows():
+    """'2x-a100-sxm4-40gb' is how the output shows two cards: the hint names the card, not '-a100-sxm4-40gb'."""
+    r = run_cli("compare", "2x a100", "a100", "--price", "2x-a100-sxm4-40gb=20000")
+    assert_user_error(r, "e.g. a100-sxm4-40gb=20000")
+    assert "e.g. -a100" not in r.stderr
+    assert comparison.split_count("2x-rtx-3090") == comparison.split_count("2x rtx-3090") == (2, "rtx-3090")
+    assert comparison.split_count("rtx-3090") is None
 
 
 @pytest.mark.parametrize("price", ["rtx-3090=0", "rtx-3090=1e-9", "rtx-3090=-5"])
@@ -556,9 +566,6 @@ def test_a_price_that_is_not_a_positive_amount_says_what_is_accepted(cli, price)
 def test_every_pair_of_cards_gets_a_buying_answer_priced_or_not():
     """A card without a launch price (Tesla T4, K80) beside a priced one has no per dollar figure: the verdict
     still answers for every pair of catalog cards, both precisions, and says which one has the figure."""
-    import itertools
-
-    from rigbench import comparison
     ids = [g.id for g in catalog.load_catalog()]
     assert {"tesla-t4", "tesla-k80"} <= set(ids)
     for a, b in itertools.combinations(ids, 2):
