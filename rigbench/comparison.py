@@ -294,6 +294,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                 "source": src, "max_batch": mb, "bound": bound,
                 "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
                 "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
+    for note in _unmeasured_notes(resolved, rows):
+        if note not in notes:
+            notes.append(note)
     verdict = buying_verdict(devices, rows)
     return {"schema": SCHEMA, "devices": devices, "workloads": rows,
             "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
@@ -303,6 +306,24 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
                      "workstation parts on transformers, uncertainty from the validation error of each card's cell "
                      "(profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
+
+
+def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
+    """A note for each results file with training measurements of other workloads than some compared (a suite run
+    measures train_cnn and train_transformer, not ResNet-50 or BERT): without it a table of predicted rows reads as
+    if the file's measurements had been used."""
+    out = []
+    for arg, (label, cap, *_) in resolved:
+        if cap is None or cap.source != "measured" or not cap.measured:
+            continue
+        predicted = list(dict.fromkeys(r["workload"] for r in rows if r["source"].get(label) != "measured"))
+        if not predicted:
+            continue
+        own = list(dict.fromkeys(kernel for kernel, _ in cap.measured))
+        out.append(f"{label}: {arg} has no measured figures for {', '.join(predicted)} (it measured "
+                   f"{', '.join(own)}): those rows are predicted; "
+                   f"{' '.join(f'--workload {k}' for k in own)} compares its measurements")
+    return out
 
 
 def rows_by_workload(rows: list[dict]) -> dict[str, list[dict]]:

@@ -487,6 +487,23 @@ def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second
     assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
 
 
+def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predicted(cli):
+    """bench-cuda.json measured train_cnn and train_transformer only: compared on ResNet-50 and BERT every row of it
+    is predicted, and a note says so and which --workload uses its measurements; compared on its own workloads,
+    no such note."""
+    path = str(FIXTURES / "gpu_check" / "bench-cuda.json")
+    doc = cli("compare", path, "rtx-3090", "--json").json()
+    assert {r["source"]["h200-sxm@vm"] for r in doc["workloads"]} == {"predicted"}
+    (note,) = [n for n in doc["notes"] if n.startswith("h200-sxm@vm:")]
+    assert note == (f"h200-sxm@vm: {path} has no measured figures for resnet50, bert-base (it measured train_cnn, "
+                    "train_transformer): those rows are predicted; --workload train_cnn --workload train_transformer "
+                    "compares its measurements")
+    assert "has no measured figures for" in " ".join(cli("compare", path, "rtx-3090").stdout.split())
+    own = cli("compare", path, "rtx-3090", "--workload", "train_cnn", "--json").json()
+    assert {r["source"]["h200-sxm@vm"] for r in own["workloads"]} == {"measured"}
+    assert not any("no measured figures" in n for n in own["notes"])
+
+
 def test_a_ratio_carries_the_band_of_the_ratio_and_all_three_verdicts_use_it(cli):
     # Ada x Turing: no pair published together, so the two cards' bands combine in quadrature: 1.07x is inside
     doc = cli("compare", "rtx-4060-ti", "rtx-2070", "--workload", "resnet50", "--precision", "amp", "--json").json()
