@@ -203,6 +203,12 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     ratio sentences and the buying answer."""
     reading: list[str] = []
     resolved = [(arg, _device(arg, device, reading)) for arg in args]
+    per_node = cards_per_node()
+    if network is not None and not any(n > per_node for _, (_, _, _, n, _) in resolved):
+        # the fabric joins machines: with every device inside one, the figures would not depend on it at all
+        card = next((gpu.id for _, (_, _, gpu, _, _) in resolved if gpu is not None), "CARD")
+        raise UserError(f"--network applies only to a device past one machine, e.g. '{2 * per_node}x {card}' (one "
+                        f"machine holds up to {per_node} cards)")
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
                                         if gpu is not None and n == 1 and label != gpu.id})
     devices, entries, notes = [], [], []

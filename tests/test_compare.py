@@ -223,6 +223,15 @@ def test_bad_price_or_network_is_one_line_and_exit_2(cli, args, fragment):
     assert_user_error(cli("compare", "gtx-1080-ti", "rtx-2080-ti", *args), fragment)
 
 
+@pytest.mark.parametrize("devices", [("rtx-3090", "rtx-4090"), ("8x rtx-3090", "rtx-4090")])
+def test_network_without_a_device_past_one_machine_is_refused(cli, devices):
+    """The fabric joins machines: with every device inside one machine it changes nothing, so it is refused as
+    every option that cannot apply is, not ignored."""
+    assert_user_error(cli("compare", *devices, "--network", "ib-hdr-8x"),
+                      "--network applies only to a device past one machine, e.g. '16x rtx-3090'")
+    assert cli("compare", "9x rtx-3090", "rtx-4090", "--network", "ib-hdr-8x", "--workload", "resnet50").code == 0
+
+
 def test_two_cards_count_twice_in_specs_price_and_watts(cli):
     doc = cli("compare", "2x gtx-1080-ti", "rtx-2080-ti", "--workload", "resnet50", "--json").json()
     dev = doc["devices"][0]

@@ -480,6 +480,8 @@ def drills() -> list[Drill]:
     out.append(Drill("cost: electricity and resale with nothing bought", ["cost", "--rent", "aws:p3.2xlarge",
                                                                           "--hours-per-month", "10", "--electricity",
                                                                           "0.5", "--resale", "0.2"]))
+    out.append(Drill("compare --network with every device in one machine", ["compare", "rtx-3090", "rtx-4090",
+                                                                            "--network", "ib-hdr-8x"]))
     out.append(Drill("cost: one --gpu-price for two bought cards", ["cost", "--buy", "rtx-3090", "--buy", "rtx-4090",
                                                                     "--hours-per-month", "10", "--gpu-price", "500"]))
     bf16 = ("import torch\n\ndef build():\n    return torch.nn.Linear(8, 2).to(torch.bfloat16), "
