@@ -101,8 +101,8 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
     """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
     ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it.
-    A card at a power limit is the same card bought (the limit is a setting): ``rtx-3090`` and ``rtx-3090@175W``
-    are keyed by ``rtx-3090``, as ``2x rtx-3090`` is (:func:`price_key`)."""
+    A price for ``NAME@W`` is keyed by that power-limited variant, a price for ``NAME`` by the card
+    (:func:`price_of` says which applies to a device)."""
     shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
     out: dict[str, float] = {}
     for item in items:
@@ -122,7 +122,7 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
                             f"e.g. {count[1]}={usd.strip()}")
-        gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
+        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
             raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
@@ -132,8 +132,15 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
 
 
 def price_key(gpu_id: str) -> str:
-    """The catalog id a price is for: a power-limited card's base card (``rtx-3090@175W`` -> ``rtx-3090``)."""
+    """The card a power-limited variant is (``rtx-3090@175W`` -> ``rtx-3090``): the limit is a setting of it."""
     return gpu_id.split("@", 1)[0]
+
+
+def price_of(gpu_id: str, prices: Mapping[str, float]) -> float | None:
+    """The price given for a device of catalog id ``gpu_id``: its own (``rtx-3090@175W=700`` prices that variant
+    only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and, unless priced itself, ``rtx-3090@175W``), else
+    None. ``2x rtx-3090`` is N of the card and takes the card's price per card."""
+    return prices.get(gpu_id, prices.get(price_key(gpu_id)))
 
 
 def split_count(arg: str) -> tuple[int, str] | None:
@@ -227,8 +234,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         spec.pop("aliases", None)
         spec["spec_source"] = spec.pop("source", None)
         price, price_src = None, None
-        if gpu is not None and price_key(gpu.id) in prices:
-            price, price_src = prices[price_key(gpu.id)], "your price"
+        if gpu is not None and price_of(gpu.id, prices) is not None:
+            price, price_src = price_of(gpu.id, prices), "your price"
         elif gpu is not None and gpu.launch_price_usd:
             price, price_src = gpu.launch_price_usd, "launch price"
         devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
@@ -243,7 +250,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
                          f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
-    unknown = set(prices) - {price_key(e[2].id) for e in entries if e[2] is not None}
+    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[2].id, price_key(e[2].id))}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
                         f"({', '.join(d['id'] for d in devices)})")

@@ -565,6 +565,23 @@ def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_pric
     assert same["devices"][0]["price_usd"] == 900
 
 
+def test_a_price_for_a_power_limited_card_is_for_that_one_alone(cli):
+    """NAME@W priced prices that variant only; NAME priced prices NAME and, when it has no price of its own,
+    NAME@W; both priced are two prices, not one card named twice."""
+    def prices(*args):
+        doc = cli("compare", "rtx-4090-laptop@80W", "rtx-4090-laptop", *args, "--workload", "resnet50", "--json")
+        assert doc.code == 0, doc.stderr
+        return [(d["price_usd"], d["price_source"]) for d in doc.json()["devices"]]
+    assert prices("--price", "rtx-4090-laptop@80W=2500") == [(2500, "your price"), (None, None)]
+    assert prices("--price", "rtx-4090-laptop@80W=2500", "--price", "rtx-4090-laptop=3000") == \
+        [(2500, "your price"), (3000, "your price")]
+    assert prices("--price", "rtx-4090-laptop=3000") == [(3000, "your price")] * 2
+    assert_user_error(cli("compare", "rtx-4090-laptop", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500"),
+                      "--price for rtx-4090-laptop@80W: not among the devices compared")
+    assert_user_error(cli("compare", "rtx-4090-laptop@80W", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500",
+                          "--price", "RTX 4090 laptop @ 80 W=2000"), "--price names rtx-4090-laptop@80W twice")
+
+
 @pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])
 def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
     """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
