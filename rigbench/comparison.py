@@ -435,9 +435,13 @@ def _best(r: dict, metric: str, skip=()) -> dict | None:
             "unvalidated": bool(unvalidated) and not tie, "extrapolated": unvalidated}
 
 
-def _clause(pick: dict | None, what: str) -> str:
+def _clause(pick: dict | None, what: str, unpriced: Sequence[str] = ()) -> str:
     if pick is None:
         return f"no {what} figure (no price: give --price CARD=USD)" if what == "per dollar" else f"no {what} figure"
+    if pick["second"] is None and what == "per dollar" and unpriced:
+        # the others have no launch price in the catalog: say which, and how to give one
+        return (f"{pick['best']} is the only one with a price ({', '.join(unpriced)} "
+                f"{'has' if len(unpriced) == 1 else 'have'} none: give --price CARD=USD)")
     if pick["second"] is None:
         return f"{pick['best']} is the only one with a {what} figure"
     if pick["tie"]:
@@ -479,7 +483,8 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
                         f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']}"
                         f"{band})")
             else:
-                body = f"{_clause(per_dollar, 'per dollar')}; {_clause(per_watt, 'per watt')}"
+                unpriced = [d["id"] for d in devices if not d["total_price_usd"] and d["id"] not in twins]
+                body = f"{_clause(per_dollar, 'per dollar', unpriced)}; {_clause(per_watt, 'per watt')}"
             clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
         sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")
     return {"sentences": sentences, "picks": picks}

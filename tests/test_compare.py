@@ -626,6 +626,7 @@ def test_every_pair_of_cards_gets_a_buying_answer_priced_or_not():
 def test_a_priced_card_that_also_leads_per_watt_beside_an_unpriced_one_is_answered(cli, pair):
     r = cli("compare", *pair, "--json")
     assert r.code == 0, r.stderr
-    assert f"{catalog.resolve(pair[0]).id} is the only one with a per dollar figure" in r.json()["summary"]
+    assert (f"{catalog.resolve(pair[0]).id} is the only one with a price ({catalog.resolve(pair[1]).id} has none: "
+            "give --price CARD=USD)") in r.json()["summary"]
     table = cli("compare", *pair)
     assert table.code == 0 and "Traceback" not in table.stderr, table.stderr
