@@ -26,8 +26,9 @@ from rigbench.errors import UserError
 from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 
 SCHEMA = "rigbench.compare/1"
-# ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses
-NX = re.compile(r"^\s*([0-9]+)\s*x\s*(.+)$", re.IGNORECASE)
+# ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses.
+# '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
+NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
 NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
@@ -100,8 +101,8 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
     """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
     ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it.
-    A card at a power limit is the same card bought (the limit is a setting): ``rtx-3090`` and ``rtx-3090@175W``
-    are keyed by ``rtx-3090``, as ``2x rtx-3090`` is (:func:`price_key`)."""
+    A price for ``NAME@W`` is keyed by that power-limited variant, a price for ``NAME`` by the card
+    (:func:`price_of` says which applies to a device)."""
     shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
     out: dict[str, float] = {}
     for item in items:
@@ -116,12 +117,12 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
-        count = NX.match(name)
+        count = split_count(name)
         if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
-                            f"e.g. {count.group(2).strip()}={usd.strip()}")
-        gpu_id = price_key(shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id)
+                            f"e.g. {count[1]}={usd.strip()}")
+        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
         if gpu_id in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
             raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
@@ -131,8 +132,22 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
 
 
 def price_key(gpu_id: str) -> str:
-    """The catalog id a price is for: a power-limited card's base card (``rtx-3090@175W`` -> ``rtx-3090``)."""
+    """The card a power-limited variant is (``rtx-3090@175W`` -> ``rtx-3090``): the limit is a setting of it."""
     return gpu_id.split("@", 1)[0]
+
+
+def price_of(gpu_id: str, prices: Mapping[str, float]) -> float | None:
+    """The price given for a device of catalog id ``gpu_id``: its own (``rtx-3090@175W=700`` prices that variant
+    only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and, unless priced itself, ``rtx-3090@175W``), else
+    None. ``2x rtx-3090`` is N of the card and takes the card's price per card."""
+    return prices.get(gpu_id, prices.get(price_key(gpu_id)))
+
+
+def split_count(arg: str) -> tuple[int, str] | None:
+    """``'2x rtx-3090'`` or ``'2x-rtx-3090'`` -> (2, 'rtx-3090'); None for a name without a count. The card name
+    may be empty ('2x '): the caller says what is missing."""
+    m = NX.match(arg)
+    return (int(m.group(1)), m.group(2).strip()) if m else None
 
 
 def count_error(arg: str) -> str | None:
@@ -195,6 +210,12 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     ratio sentences and the buying answer."""
     reading: list[str] = []
     resolved = [(arg, _device(arg, device, reading)) for arg in args]
+    per_node = cards_per_node()
+    if network is not None and not any(n > per_node for _, (_, _, _, n, _) in resolved):
+        # the fabric joins machines: with every device inside one, the figures would not depend on it at all
+        card = next((gpu.id for _, (_, _, gpu, _, _) in resolved if gpu is not None), "CARD")
+        raise UserError(f"--network applies only to a device past one machine, e.g. '{2 * per_node}x {card}' (one "
+                        f"machine holds up to {per_node} cards)")
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
                                         if gpu is not None and n == 1 and label != gpu.id})
     devices, entries, notes = [], [], []
@@ -213,8 +234,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         spec.pop("aliases", None)
         spec["spec_source"] = spec.pop("source", None)
         price, price_src = None, None
-        if gpu is not None and price_key(gpu.id) in prices:
-            price, price_src = prices[price_key(gpu.id)], "your price"
+        if gpu is not None and price_of(gpu.id, prices) is not None:
+            price, price_src = price_of(gpu.id, prices), "your price"
         elif gpu is not None and gpu.launch_price_usd:
             price, price_src = gpu.launch_price_usd, "launch price"
         devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
@@ -229,7 +250,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
                          f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
-    unknown = set(prices) - {price_key(e[2].id) for e in entries if e[2] is not None}
+    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[2].id, price_key(e[2].id))}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
                         f"({', '.join(d['id'] for d in devices)})")
@@ -286,6 +307,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                 "source": src, "max_batch": mb, "bound": bound,
                 "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
                 "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
+    for note in _unmeasured_notes(resolved, rows):
+        if note not in notes:
+            notes.append(note)
     verdict = buying_verdict(devices, rows)
     return {"schema": SCHEMA, "devices": devices, "workloads": rows,
             "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
@@ -295,6 +319,24 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
                      "workstation parts on transformers, uncertainty from the validation error of each card's cell "
                      "(profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
+
+
+def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
+    """A note for each results file with training measurements of other workloads than some compared (a suite run
+    measures train_cnn and train_transformer, not ResNet-50 or BERT): without it a table of predicted rows reads as
+    if the file's measurements had been used."""
+    out = []
+    for arg, (label, cap, *_) in resolved:
+        if cap is None or cap.source != "measured" or not cap.measured:
+            continue
+        predicted = list(dict.fromkeys(r["workload"] for r in rows if r["source"].get(label) != "measured"))
+        if not predicted:
+            continue
+        own = list(dict.fromkeys(kernel for kernel, _ in cap.measured))
+        out.append(f"{label}: {arg} has no measured figures for {', '.join(predicted)} (it measured "
+                   f"{', '.join(own)}): those rows are predicted; "
+                   f"{' '.join(f'--workload {k}' for k in own)} compares its measurements")
+    return out
 
 
 def rows_by_workload(rows: list[dict]) -> dict[str, list[dict]]:
@@ -372,14 +414,16 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
 
 def _best(r: dict, metric: str, skip=()) -> dict | None:
     """The device with the most of ``metric`` in row ``r`` (``skip`` left out), the runner-up, their gap and whether
-    it is a tie."""
+    it is a tie. One shape whether or not there is a runner-up (a card without a price has no per dollar figure):
+    with none, ``second``, ``gap`` and ``band`` are None and nothing is a tie or left uncalled."""
     vals = {k: v for k, v in r[metric].items() if v is not None and v > 0 and k not in skip}
     if not vals:
         return None
     order = sorted(vals, key=vals.get, reverse=True)
     top = order[0]
     if len(order) == 1:
-        return {"best": top, "second": None, "gap": None, "band": None, "tie": False}
+        return {"best": top, "second": None, "gap": None, "band": None, "tie": False, "unvalidated": False,
+                "extrapolated": []}
     second = order[1]
     gap = vals[top] / vals[second] - 1
     # the band of the speed ratio of the two (a price or a TDP is exact): one rule for speed, per dollar and per watt
@@ -391,9 +435,13 @@ def _best(r: dict, metric: str, skip=()) -> dict | None:
             "unvalidated": bool(unvalidated) and not tie, "extrapolated": unvalidated}
 
 
-def _clause(pick: dict | None, what: str) -> str:
+def _clause(pick: dict | None, what: str, unpriced: Sequence[str] = ()) -> str:
     if pick is None:
         return f"no {what} figure (no price: give --price CARD=USD)" if what == "per dollar" else f"no {what} figure"
+    if pick["second"] is None and what == "per dollar" and unpriced:
+        # the others have no launch price in the catalog: say which, and how to give one
+        return (f"{pick['best']} is the only one with a price ({', '.join(unpriced)} "
+                f"{'has' if len(unpriced) == 1 else 'have'} none: give --price CARD=USD)")
     if pick["second"] is None:
         return f"{pick['best']} is the only one with a {what} figure"
     if pick["tie"]:
@@ -435,7 +483,8 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
                         f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']}"
                         f"{band})")
             else:
-                body = f"{_clause(per_dollar, 'per dollar')}; {_clause(per_watt, 'per watt')}"
+                unpriced = [d["id"] for d in devices if not d["total_price_usd"] and d["id"] not in twins]
+                body = f"{_clause(per_dollar, 'per dollar', unpriced)}; {_clause(per_watt, 'per watt')}"
             clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
         sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")
     return {"sentences": sentences, "picks": picks}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
 import rigbench
 from conftest import FIXTURES, assert_user_error, run_cli
-from rigbench import catalog, model
+from rigbench import catalog, comparison, model
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -220,6 +221,15 @@ def test_your_price_replaces_the_launch_price_and_is_marked(cli):
 ])
 def test_bad_price_or_network_is_one_line_and_exit_2(cli, args, fragment):
     assert_user_error(cli("compare", "gtx-1080-ti", "rtx-2080-ti", *args), fragment)
+
+
+@pytest.mark.parametrize("devices", [("rtx-3090", "rtx-4090"), ("8x rtx-3090", "rtx-4090")])
+def test_network_without_a_device_past_one_machine_is_refused(cli, devices):
+    """The fabric joins machines: with every device inside one machine it changes nothing, so it is refused as
+    every option that cannot apply is, not ignored."""
+    assert_user_error(cli("compare", *devices, "--network", "ib-hdr-8x"),
+                      "--network applies only to a device past one machine, e.g. '16x rtx-3090'")
+    assert cli("compare", "9x rtx-3090", "rtx-4090", "--network", "ib-hdr-8x", "--workload", "resnet50").code == 0
 
 
 def test_two_cards_count_twice_in_specs_price_and_watts(cli):
@@ -486,6 +496,23 @@ def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second
     assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
 
 
+def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predicted(cli):
+    """bench-cuda.json measured train_cnn and train_transformer only: compared on ResNet-50 and BERT every row of it
+    is predicted, and a note says so and which --workload uses its measurements; compared on its own workloads,
+    no such note."""
+    path = str(FIXTURES / "gpu_check" / "bench-cuda.json")
+    doc = cli("compare", path, "rtx-3090", "--json").json()
+    assert {r["source"]["h200-sxm@vm"] for r in doc["workloads"]} == {"predicted"}
+    (note,) = [n for n in doc["notes"] if n.startswith("h200-sxm@vm:")]
+    assert note == (f"h200-sxm@vm: {path} has no measured figures for resnet50, bert-base (it measured train_cnn, "
+                    "train_transformer): those rows are predicted; --workload train_cnn --workload train_transformer "
+                    "compares its measurements")
+    assert "has no measured figures for" in " ".join(cli("compare", path, "rtx-3090").stdout.split())
+    own = cli("compare", path, "rtx-3090", "--workload", "train_cnn", "--json").json()
+    assert {r["source"]["h200-sxm@vm"] for r in own["workloads"]} == {"measured"}
+    assert not any("no measured figures" in n for n in own["notes"])
+
+
 def test_a_ratio_carries_the_band_of_the_ratio_and_all_three_verdicts_use_it(cli):
     # Ada x Turing: no pair published together, so the two cards' bands combine in quadrature: 1.07x is inside
     doc = cli("compare", "rtx-4060-ti", "rtx-2070", "--workload", "resnet50", "--precision", "amp", "--json").json()
@@ -538,7 +565,24 @@ def test_a_power_limited_card_keeps_the_unit_as_written_and_takes_its_cards_pric
     assert same["devices"][0]["price_usd"] == 900
 
 
-@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500"])
+def test_a_price_for_a_power_limited_card_is_for_that_one_alone(cli):
+    """NAME@W priced prices that variant only; NAME priced prices NAME and, when it has no price of its own,
+    NAME@W; both priced are two prices, not one card named twice."""
+    def prices(*args):
+        doc = cli("compare", "rtx-4090-laptop@80W", "rtx-4090-laptop", *args, "--workload", "resnet50", "--json")
+        assert doc.code == 0, doc.stderr
+        return [(d["price_usd"], d["price_source"]) for d in doc.json()["devices"]]
+    assert prices("--price", "rtx-4090-laptop@80W=2500") == [(2500, "your price"), (None, None)]
+    assert prices("--price", "rtx-4090-laptop@80W=2500", "--price", "rtx-4090-laptop=3000") == \
+        [(2500, "your price"), (3000, "your price")]
+    assert prices("--price", "rtx-4090-laptop=3000") == [(3000, "your price")] * 2
+    assert_user_error(cli("compare", "rtx-4090-laptop", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500"),
+                      "--price for rtx-4090-laptop@80W: not among the devices compared")
+    assert_user_error(cli("compare", "rtx-4090-laptop@80W", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500",
+                          "--price", "RTX 4090 laptop @ 80 W=2000"), "--price names rtx-4090-laptop@80W twice")
+
+
+@pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])
 def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
     """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
     form to write, not looked up as a GPU called '2x rtx-3090'."""
@@ -547,7 +591,42 @@ def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
     assert "unknown GPU" not in r.stderr
 
 
+def test_the_count_hint_drops_the_dash_of_the_id_compare_shows():
+    """'2x-a100-sxm4-40gb' is how the output shows two cards: the hint names the card, not '-a100-sxm4-40gb'."""
+    r = run_cli("compare", "2x a100", "a100", "--price", "2x-a100-sxm4-40gb=20000")
+    assert_user_error(r, "e.g. a100-sxm4-40gb=20000")
+    assert "e.g. -a100" not in r.stderr
+    assert comparison.split_count("2x-rtx-3090") == comparison.split_count("2x rtx-3090") == (2, "rtx-3090")
+    assert comparison.split_count("rtx-3090") is None
+
+
 @pytest.mark.parametrize("price", ["rtx-3090=0", "rtx-3090=1e-9", "rtx-3090=-5"])
 def test_a_price_that_is_not_a_positive_amount_says_what_is_accepted(cli, price):
     assert_user_error(cli("compare", "rtx-3090", "gtx-1080-ti", "--price", price),
                       "the price must be a positive amount of US dollars per card")
+
+
+def test_every_pair_of_cards_gets_a_buying_answer_priced_or_not():
+    """A card without a launch price (Tesla T4, K80) beside a priced one has no per dollar figure: the verdict
+    still answers for every pair of catalog cards, both precisions, and says which one has the figure."""
+    ids = [g.id for g in catalog.load_catalog()]
+    assert {"tesla-t4", "tesla-k80"} <= set(ids)
+    for a, b in itertools.combinations(ids, 2):
+        doc = comparison.compare([a, b], precision="both")
+        assert len(doc["verdict"]["sentences"]) == 2, (a, b)
+        for picks in doc["verdict"]["picks"].values():
+            for metrics in picks.values():
+                for pick in metrics.values():
+                    # one shape, runner-up or not
+                    assert pick is None or set(pick) == {"best", "second", "gap", "band", "tie", "unvalidated",
+                                                         "extrapolated"}, (a, b, pick)
+
+
+@pytest.mark.parametrize("pair", [("gtx-1080-ti", "k80"), ("rtx-3090", "tesla-t4"), ("rtx-4090", "tesla-k80")])
+def test_a_priced_card_that_also_leads_per_watt_beside_an_unpriced_one_is_answered(cli, pair):
+    r = cli("compare", *pair, "--json")
+    assert r.code == 0, r.stderr
+    assert (f"{catalog.resolve(pair[0]).id} is the only one with a price ({catalog.resolve(pair[1]).id} has none: "
+            "give --price CARD=USD)") in r.json()["summary"]
+    table = cli("compare", *pair)
+    assert table.code == 0 and "Traceback" not in table.stderr, table.stderr

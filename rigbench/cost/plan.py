@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.comparison import NX
+from rigbench.comparison import split_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
                                       hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -389,11 +389,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
     # Bought cards.
     for name in req.buy:
-        m = NX.match(name)
-        if m and m.group(2).strip():
+        count = split_count(name)
+        if count and count[1]:
             # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"
-            raise UserError(f"--buy {shown(name)}: --buy takes one card; for {m.group(1)} of them in one machine give "
-                            f"--buy {m.group(2).strip()} --buy-count {m.group(1)}")
+            raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine give "
+                            f"--buy {count[1]} --buy-count {count[0]}")
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
     catalog.refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy",
                            " (--buy-count N for several in one machine)")

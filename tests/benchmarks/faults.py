@@ -480,6 +480,8 @@ def drills() -> list[Drill]:
     out.append(Drill("cost: electricity and resale with nothing bought", ["cost", "--rent", "aws:p3.2xlarge",
                                                                           "--hours-per-month", "10", "--electricity",
                                                                           "0.5", "--resale", "0.2"]))
+    out.append(Drill("compare --network with every device in one machine", ["compare", "rtx-3090", "rtx-4090",
+                                                                            "--network", "ib-hdr-8x"]))
     out.append(Drill("cost: one --gpu-price for two bought cards", ["cost", "--buy", "rtx-3090", "--buy", "rtx-4090",
                                                                     "--hours-per-month", "10", "--gpu-price", "500"]))
     bf16 = ("import torch\n\ndef build():\n    return torch.nn.Linear(8, 2).to(torch.bfloat16), "
@@ -487,6 +489,12 @@ def drills() -> list[Drill]:
     out.append(Drill("size: --precision fp32 for a bfloat16 model", ["size", "--gpus", "rtx-4090", "--precision",
                                                                      "fp32"],
                      setup=lambda f: [(f / "bf16.py").write_text(bf16) and str(f / "bf16.py")]))
+    for label, args in (("cost --buy", ["cost", "--buy", "2x-rtx-3090", "--hours-per-month", "10"]),
+                        ("compare --price", ["compare", "2x rtx-3090", "rtx-4090", "--price", "2x-rtx-3090=500"])):
+        out.append(Drill(f"{label} with a count written as the output shows it (2x-rtx-3090)", args,
+                         check=lambda r, f: "the hint keeps the count's dash" if " -rtx-3090" in r.stderr else None))
+    out.append(Drill("compare a priced card with one that has no launch price", ["compare", "gtx-1080-ti", "k80"],
+                     expect="ok"))
     tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
 
     def failing_tex(folder: Path) -> list[str]:
