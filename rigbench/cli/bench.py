@@ -121,15 +121,25 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds,
                               on_replace=replaced.append)
     except Interrupted as exc:
-        if exc.path is None:
-            report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
-                        err=True)
-        else:
-            n = len(results.Results(exc.doc).all())
-            report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}",
-                        err=True)
-        sys.exit(signals.exit_code())
+        _interrupted(exc, json_output)
     _render(doc, quick, json_output, path, replaced[0] if replaced else None)
+
+
+def _interrupted(exc: Interrupted, json_output: bool) -> None:
+    """A run stopped by a signal: with --json its partial document (status "interrupted", with its reason) on
+    stdout, as a finished run prints its own, so `rigbench bench --json > run.json` keeps what was measured; where
+    the file is and why it stopped on stderr; then exit 128 + the signal."""
+    signals.finishing()   # the output below is the last thing the run does: another signal must not cut it short
+    if json_output:
+        report.emit_json(exc.doc)
+    if exc.path is None:
+        report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
+                    err=True)
+    else:
+        n = len(results.Results(exc.doc).all())
+        report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in "
+                    f"{report.one_line(exc.path)}", err=True)
+    sys.exit(signals.exit_code())
 
 
 def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, device, data_dir) -> None:
