@@ -511,3 +511,12 @@ def test_a_stopped_json_run_prints_its_partial_document_on_stdout(monkeypatch, c
 def test_a_stopped_run_names_its_partial_file_on_one_line(monkeypatch, capsys):
     code, out, err = _stopped_run(monkeypatch, capsys, path="nl3\nname.json")
     assert code == 143 and err.count("\n") == 1 and "partial results in nl3\\nname.json" in err
+
+
+def test_the_help_of_only_lists_every_kernel_from_the_registry():
+    from rigbench.bench.distributed import KERNEL_NAMES
+    from rigbench.kernels import REGISTRY
+
+    r = run_cli("bench", "--help")
+    text = " ".join(r.stdout.split("--only KERNEL[,KERNEL]")[1].split("--device")[0].split())
+    assert r.code == 0 and f"repeatable): {', '.join(REGISTRY)}; with --distributed: {', '.join(KERNEL_NAMES)}." in text

@@ -8,9 +8,11 @@ import click
 
 from rigbench import report, results, signals
 from rigbench.bench import table
+from rigbench.bench.distributed import KERNEL_NAMES as DISTRIBUTED_KERNELS
 from rigbench.bench.distributed import run_distributed
 from rigbench.bench.runner import Interrupted, run_suite
 from rigbench.errors import UserError
+from rigbench.kernels import REGISTRY as KERNELS
 
 
 def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | None = None) -> None:
@@ -36,7 +38,8 @@ def _exit_code(doc: dict) -> int:
 @click.command(name="bench")
 @click.option("--quick", is_flag=True, help="Small sizes, short timing: the whole suite in about a minute.")
 @click.option("--only", "only", multiple=True, metavar="KERNEL[,KERNEL]",
-              help="Run only these kernels (comma-separated, repeatable).")
+              help=f"Run only these kernels (comma-separated, repeatable): {', '.join(KERNELS)}; with "
+                   f"--distributed: {', '.join(DISTRIBUTED_KERNELS)}.")
 @click.option("--device", "device", default=None, metavar="cpu|cuda|cuda:N|all",
               help="Where to run (default: every device found).")
 @click.option("--data-dir", type=str, default=None, metavar="PATH",
