@@ -520,3 +520,22 @@ def test_the_help_of_only_lists_every_kernel_from_the_registry():
     r = run_cli("bench", "--help")
     text = " ".join(r.stdout.split("--only KERNEL[,KERNEL]")[1].split("--device")[0].split())
     assert r.code == 0 and f"repeatable): {', '.join(REGISTRY)}; with --distributed: {', '.join(KERNEL_NAMES)}." in text
+
+
+def test_the_results_path_is_shown_on_one_line(capsys):
+    from rigbench.cli import bench
+
+    bench._render(_fake_doc(), True, False, "nl2\nname.json")
+    assert capsys.readouterr().out.splitlines()[-1] == "results: nl2\\nname.json"
+    bench._render(_fake_doc(), True, True, "nl2\nname.json")
+    assert capsys.readouterr().err == "rigbench: note: results: nl2\\nname.json\n"
+
+
+def test_an_out_path_refused_is_named_on_one_line(tmp_path):
+    from rigbench import files
+    from rigbench.errors import UserError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError) as exc:
+        files.check_writable(tmp_path / "file" / "a\nb.json")
+    assert "a\\nb.json" in str(exc.value) and "\n" not in str(exc.value)

@@ -40,7 +40,7 @@ from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
 from rigbench.probe.disks import check_data_dir
-from rigbench.units import shown
+from rigbench.units import one_line, shown
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
@@ -593,7 +593,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     writers = [k.name for k in kernels if k.writes_data_dir]
     if data_dir is not None and writers and not os.access(data_dir, os.W_OK | os.X_OK):
         # said before the suite starts: otherwise every disk case fails on its scratch file and the run exits 0
-        raise UserError(f"--data-dir {data_dir} is not writable, and the disk kernels ({', '.join(writers)}) write a "
+        raise UserError(f"--data-dir {one_line(data_dir)} is not writable, and the disk kernels ({', '.join(writers)}) write a "
                         "scratch file there; give a folder you can write to")
     created = schema.utc_now()
     if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
@@ -742,7 +742,7 @@ def refuse_replacing_other_than_a_run(path: Path) -> None:
         results.load(path)
     except UserError as exc:
         why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
-        raise UserError(f"--out {path} exists and is not a rigbench run ({why}); it is left as it is: give another "
+        raise UserError(f"--out {one_line(path)} exists and is not a rigbench run ({why}); it is left as it is: give another "
                         "name, or move it away") from None
 
 

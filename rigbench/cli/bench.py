@@ -22,12 +22,12 @@ def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | Non
     if json_output:
         report.emit_json(doc)
         if path:    # stdout is the document alone; where it was written goes beside it, on stderr
-            report.echo_notes([f"results: {path}" + (f" ({replaced})" if replaced else "")])
+            report.echo_notes([f"results: {report.one_line(path)}" + (f" ({replaced})" if replaced else "")])
         return
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}{table.rounds_label(doc)}"
     report.show(*table.renderables(doc, title, report.console()))
     if path:
-        report.echo(f"results: {path}" + (f" ({replaced})" if replaced else ""))
+        report.echo(f"results: {report.one_line(path)}" + (f" ({replaced})" if replaced else ""))
 
 
 def _exit_code(doc: dict) -> int:
@@ -160,7 +160,7 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
                               only=list(only) or None, quick=quick, out=out, json_output=json_output, on_event=event)
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
-        where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
+        where = f"partial results in {report.one_line(exc.path)}" if exc.path else "no results file on this node (rank 0's node writes it)"
         report.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
         sys.exit(signals.exit_code())
     _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
