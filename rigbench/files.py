@@ -35,6 +35,7 @@ from typing import Any, Iterator
 import platformdirs
 
 from rigbench.errors import UserError
+from rigbench.units import one_line
 
 # The largest file rigbench reads. A full (not --quick) results file of an 8-GPU machine is a few MB (every
 # measurement keeps its samples and conditions); price lists and catalogs are kilobytes. 64 MiB leaves a wide margin
@@ -122,19 +123,23 @@ def check_output(path: str | os.PathLike, what: str = "results", option: str = "
     if str(text).endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
         # a name written as a folder: Path() drops the trailing /, and 'new.png/' was written as the file new.png.
         # Runs, which have a default name to put in a folder, resolve 'runs/' before this (output_path)
-        raise UserError(f"{option} {text} names a folder: rigbench writes {what} to one file; give a file name")
+        raise UserError(f"{option} {one_line(text)} names a folder: "
+                        f"rigbench writes {what} to one file; give a file name")
     path = Path(text)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        raise UserError(f"cannot write {what} to {path}: a folder on its path is a file; choose another {option}") \
+        raise UserError(f"cannot write {what} to {one_line(path)}: a folder on its path is a file; "
+                        f"choose another {option}") \
             from None
     except OSError as exc:
-        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+        raise UserError(f"cannot write {what} to {one_line(path)}: "
+                        f"{exc.strerror or exc}; choose another {option}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise UserError(f"{option} {path} is {_kind(st.st_mode)}: rigbench writes {what} to regular files only and "
+        raise UserError(f"{option} {one_line(path)} is {_kind(st.st_mode)}: "
+                        f"rigbench writes {what} to regular files only and "
                         "never replaces anything else; give a new file name")
     for parent in path.parents:
         try:
@@ -142,10 +147,12 @@ def check_output(path: str | os.PathLike, what: str = "results", option: str = "
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") \
+            raise UserError(f"cannot write {what} to {one_line(path)}: "
+                            f"{exc.strerror or exc}; choose another {option}") \
                 from None
         if not stat.S_ISDIR(pst.st_mode):
-            raise UserError(f"cannot write {what} to {path}: {parent} is not a folder; choose another {option}")
+            raise UserError(f"cannot write {what} to {one_line(path)}: {one_line(parent)} is not a folder; "
+                            f"choose another {option}")
         break
     return path
 
@@ -171,16 +178,18 @@ def output_path(out: str | os.PathLike | None, default_name: str, *, default_fol
 def _parent_ready(path: Path, what: str, option: str, parents: bool = True) -> None:
     if not parents:
         if not path.absolute().parent.is_dir():
-            raise UserError(f"cannot write {what} to {path}: folder {path.parent} does not exist; "
+            raise UserError(f"cannot write {what} to {one_line(path)}: folder {one_line(path.parent)} does not exist; "
                             f"choose another {option}")
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise UserError(f"cannot write {what} to {path}: {path.parent} is not a folder; choose another {option}") \
+        raise UserError(f"cannot write {what} to {one_line(path)}: {one_line(path.parent)} is not a folder; "
+                        f"choose another {option}") \
             from None
     except OSError as exc:
-        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+        raise UserError(f"cannot write {what} to {one_line(path)}: "
+                        f"{exc.strerror or exc}; choose another {option}") from None
 
 
 def check_writable(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
@@ -192,7 +201,8 @@ def check_writable(path: str | os.PathLike, what: str = "results", option: str =
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+        raise UserError(f"cannot write {what} to {one_line(path)}: "
+                        f"{exc.strerror or exc}; choose another {option}") from None
     return path
 
 
@@ -208,10 +218,11 @@ def free_names(path: str | os.PathLike, hint: str, tries: int = _UNIQUE_TRIES) -
         name = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
         taken = taken_by(name)
         if taken is not None:
-            raise UserError(f"the default name {name} is taken here by {taken}; {hint}")
+            raise UserError(f"the default name {one_line(name)} is taken here by {taken}; {hint}")
         if not os.path.lexists(name):
             yield name
-    raise UserError(f"{path} to {path.stem}-{tries}{path.suffix} are all taken here; {hint}")
+    raise UserError(f"{one_line(path)} to {one_line(path.stem)}-{tries}{one_line(path.suffix)} are all taken here; "
+                    f"{hint}")
 
 
 def _claim_names(path: Path, unique: bool, hint: str | None, option: str, what: str) -> Iterator[Path]:
@@ -248,14 +259,16 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
                     return target
                 except FileExistsError:
                     continue
-            raise UserError(f"{option} {path} already exists (another run took the name): give a new file name")
+            raise UserError(f"{option} {one_line(path)} already exists (another run took the name): "
+                            f"give a new file name")
         check_output(path, what, option)  # again, just before the rename: the name may have changed meanwhile
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:
         if create and exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):  # no hard links (FUSE, SMB)
             return _create_without_link(path, tmp_name, what=what, option=option, unique=unique, hint=hint)
-        raise UserError(f"cannot write {what} to {path}: {exc.strerror or exc}; choose another {option}") from None
+        raise UserError(f"cannot write {what} to {one_line(path)}: "
+                        f"{exc.strerror or exc}; choose another {option}") from None
     finally:
         if tmp_name is not None:
             try:
@@ -276,9 +289,10 @@ def _create_without_link(path: Path, tmp_name: str, *, what: str, option: str, u
         except FileExistsError:
             continue
         except OSError as exc:
-            raise UserError(f"cannot write {what} to {target}: {exc.strerror or exc}; choose another {option}") \
+            raise UserError(f"cannot write {what} to {one_line(target)}: "
+                            f"{exc.strerror or exc}; choose another {option}") \
                 from None
-    raise UserError(f"{option} {path} already exists (another run took the name): give a new file name")
+    raise UserError(f"{option} {one_line(path)} already exists (another run took the name): give a new file name")
 
 
 def write_json_atomic(path: str | os.PathLike, doc: Any, *, what: str = "results", option: str = "--out",

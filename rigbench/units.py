@@ -28,6 +28,32 @@ _POW = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _USD = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$|^\.[0-9]+$")
 
 
+# Control characters (C0 but newline and tab, DEL, C1) in text from files, names or arguments would reach the
+# terminal as commands: ESC starts a sequence that recolours, retitles the window or moves the cursor, CR returns
+# over what was printed. Every line rigbench prints for a person goes through rigbench.report's echo() or console(),
+# which show each as the escape a Python string would (ESC as \x1b): harmless, and visible for what it is; a path in
+# an error message goes through one_line() where it is written (rigbench.files, the probe). The Unicode bidirectional
+# formatting characters (Unicode Standard Annex #9: ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E, the
+# isolates U+2066-U+2069) are shown the same way (as \u202e): printed, they reorder the text around them, so a file
+# name or host could show one thing and be another (the "Trojan Source" attack, CVE-2021-42574).
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_CONTROLS = {**{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0)) if chr(c) not in "\n\t"},
+             **{c: f"\\u{c:04x}" for c in _BIDI}}
+
+
+def literal(text) -> str:
+    """``text`` with every control character but newline and tab, and every bidirectional formatting character,
+    written out as its escape (ESC as ``\\x1b``, RIGHT-TO-LEFT OVERRIDE as ``\\u202e``)."""
+    return str(text).translate(_CONTROLS)
+
+
+def one_line(text) -> str:
+    """``text`` (a path, a file name) for a table cell or a one-line message: :func:`literal`, and a newline or tab
+    in it written as ``\\n`` or ``\\t``. Printed as they are, a newline in a file name would split its cell across two
+    rows, or one message across two lines, each showing a path that is not the one meant."""
+    return literal(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def shown(text) -> str:
     """A value a person typed, as an error message quotes it: at most 40 characters of it (a value of thousands of
     characters would otherwise turn the one-line message into a screenful)."""

@@ -473,3 +473,79 @@ def test_results_show_keeps_the_case_that_tells_two_rows_apart_at_any_width(colu
     r = run_cli("results", "show", str(path), env={"COLUMNS": columns})
     assert r.code == 0, r.stderr
     assert "2048³" in r.stdout and "4096³" in r.stdout and "bwd L=1024" in " ".join(r.stdout.split()), r.stdout
+
+
+def _stopped_run(monkeypatch, capsys, *args, path="r.json", measurements=None):
+    """`rigbench bench ARGS` in this process, its suite stopped by SIGTERM: (exit code, stdout, stderr)."""
+    import signal
+
+    from rigbench import signals
+    from rigbench.bench.runner import Interrupted
+    from rigbench.cli import bench, main
+
+    doc = {"schema": "rigbench.results/2", "status": "interrupted",
+           "reason": "stopped by SIGTERM before the suite finished", "measurements": measurements or []}
+
+    def stopped(**kwargs):
+        signals._received.append(signal.SIGTERM)
+        raise Interrupted(None if path is None else Path(path), doc)
+
+    monkeypatch.setattr(bench, "run_suite", stopped)
+    saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["bench", "--only", "gemm", *args])
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+        signals.reset()
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_a_stopped_json_run_prints_its_partial_document_on_stdout(monkeypatch, capsys):
+    # `rigbench bench --json > run.json` stopped by Ctrl-C or SIGTERM: run.json holds what was measured, as a
+    # finished run's does, not nothing
+    code, out, err = _stopped_run(monkeypatch, capsys, "--json")
+    doc = json.loads(out)
+    assert code == 143 and doc["status"] == "interrupted" and doc["reason"].startswith("stopped by SIGTERM")
+    assert "partial results in r.json" in err
+    # nothing measured yet: the document still comes, and says why it holds nothing
+    code, out, err = _stopped_run(monkeypatch, capsys, "--json", path=None)
+    assert code == 143 and json.loads(out)["status"] == "interrupted" and "no results file was kept" in err
+    # without --json stdout stays the table's: nothing is printed there
+    code, out, err = _stopped_run(monkeypatch, capsys)
+    assert code == 143 and out == "" and "partial results in r.json" in err
+
+
+def test_a_stopped_run_names_its_partial_file_on_one_line(monkeypatch, capsys):
+    code, out, err = _stopped_run(monkeypatch, capsys, path="nl3\nname.json")
+    assert code == 143 and err.count("\n") == 1 and "partial results in nl3\\nname.json" in err
+
+
+def test_the_help_of_only_lists_every_kernel_from_the_registry():
+    from rigbench.bench.distributed import KERNEL_NAMES
+    from rigbench.kernels import REGISTRY
+
+    r = run_cli("bench", "--help")
+    text = " ".join(r.stdout.split("--only KERNEL[,KERNEL]")[1].split("--device")[0].split())
+    assert r.code == 0 and f"repeatable): {', '.join(REGISTRY)}; with --distributed: {', '.join(KERNEL_NAMES)}." in text
+
+
+def test_the_results_path_is_shown_on_one_line(capsys):
+    from rigbench.cli import bench
+
+    bench._render(_fake_doc(), True, False, "nl2\nname.json")
+    assert capsys.readouterr().out.splitlines()[-1] == "results: nl2\\nname.json"
+    bench._render(_fake_doc(), True, True, "nl2\nname.json")
+    assert capsys.readouterr().err == "rigbench: note: results: nl2\\nname.json\n"
+
+
+def test_an_out_path_refused_is_named_on_one_line(tmp_path):
+    from rigbench import files
+    from rigbench.errors import UserError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError) as exc:
+        files.check_writable(tmp_path / "file" / "a\nb.json")
+    assert "a\\nb.json" in str(exc.value) and "\n" not in str(exc.value)

@@ -163,3 +163,10 @@ def test_probe_and_bench_say_the_same_about_a_data_dir_and_name_what_it_is(tmp_p
     assert_user_error(bench_says, words)
     assert probe_says.stderr == bench_says.stderr
     assert not (tmp_path / "data").exists()      # exit 2: nothing written
+
+
+def test_a_data_dir_with_a_newline_is_named_on_one_line(tmp_path):
+    # fail() joins a message's lines with spaces: a raw newline in the path would read as a space ("a b")
+    with pytest.raises(UserError) as exc:
+        disks.check_data_dir(str(tmp_path / "a\nb"))
+    assert "a\\nb: no such file or directory" in str(exc.value) and "\n" not in str(exc.value)

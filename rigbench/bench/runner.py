@@ -37,10 +37,10 @@ from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 from rigbench.kernels import REGISTRY as KERNELS
-from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
+from rigbench.kernels.base import KernelFault, KernelSkip, RunContext, host_memory_cap
 from rigbench.probe import probe as probe_machine
 from rigbench.probe.disks import check_data_dir
-from rigbench.units import refuse_repeats, shown
+from rigbench.units import one_line, refuse_repeats, shown
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
@@ -224,6 +224,7 @@ class SuiteState:
     def __init__(self, monitor=None):
         self.lost: dict[str, str] = {}
         self._monitor = monitor
+        self.kept_bytes = 0     # host memory held by the cases kept between rounds, all of them (keep_case)
 
     def monitor(self):
         if self._monitor is None:
@@ -277,8 +278,9 @@ class CaseRun:
         t0 = time.perf_counter()
         prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
         prepare_s = time.perf_counter() - t0
-        if keep_case(prepared, self.device):
+        if keep_case(prepared, self.device, self.state.kept_bytes, host_memory_cap(self.ctx)):
             self.kept, self.kept_prepare_s = prepared, prepare_s
+            self.state.kept_bytes += prepared.keep_bytes
         return prepared, prepare_s
 
     def _put_back(self, prepared, failed: bool = False) -> None:
@@ -287,6 +289,7 @@ class CaseRun:
             return
         if prepared is self.kept:
             self.kept = None
+            self.state.kept_bytes -= prepared.keep_bytes
         try:
             prepared.close()
         except Exception:  # noqa: BLE001 - a failing close must not hide the measurement
@@ -453,16 +456,28 @@ def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: S
     return case.record()
 
 
-def keep_case(prepared, device: str) -> bool:
+def keep_case(prepared, device: str, kept_bytes: int = 0, limit: int | None = None) -> bool:
     """Whether to keep a prepared case between rounds instead of preparing it again: only host memory (a GPU's
-    allocator already reuses its blocks), only a kernel that says it may be (``Prepared.keep_bytes``), and only while
-    the memory still available is at least as large as what is kept, so the next round can prepare a case as large.
+    allocator already reuses its blocks), only a kernel that says it may be (``Prepared.keep_bytes``), only while
+    the memory still available is at least as large as what is kept, so the next round can prepare a case as large,
+    and only while every case kept, this one with the ``kept_bytes`` the others hold, fits in ``limit``
+    (:func:`rigbench.kernels.base.host_memory_cap`; None: memory unknown, no such limit).
+
+    The limit is the share of memory one memory-bandwidth case may hold, now for all kept cases together: each case
+    alone stays within it, but side by side they need not: memcopy's two and stream_triad's three arrays, each four
+    times a last-level cache that a virtual machine may report as its host's whole L3, can together hold several
+    quarters of the machine's memory, through every other kernel's rounds, where a neighbour or a cgroup limit then
+    ends the run (the OOM killer, not a MemoryError). A case that would take the total over the limit is prepared
+    again in each round, as every case was before cases were kept: slower to prepare, never a reason to run out of
+    memory.
 
     Preparing again costs the fresh pages of arrays four times the last-level cache: the C heap hands blocks that
     large back to the kernel when freed (:mod:`rigbench.bench.heap`), and each first touch of a page faults, most
     slowly in a virtual machine whose host backs guest memory on demand and takes freed pages back."""
     size = getattr(prepared, "keep_bytes", None)
     if device != "cpu" or not size:
+        return False
+    if limit is not None and kept_bytes + size > limit:
         return False
     return psutil.virtual_memory().available >= size
 
@@ -595,7 +610,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     writers = [k.name for k in kernels if k.writes_data_dir]
     if data_dir is not None and writers and not os.access(data_dir, os.W_OK | os.X_OK):
         # said before the suite starts: otherwise every disk case fails on its scratch file and the run exits 0
-        raise UserError(f"--data-dir {data_dir} is not writable, and the disk kernels ({', '.join(writers)}) write a "
+        raise UserError(f"--data-dir {one_line(data_dir)} is not writable, and the disk kernels ({', '.join(writers)}) write a "
                         "scratch file there; give a folder you can write to")
     created = schema.utc_now()
     if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
@@ -744,7 +759,7 @@ def refuse_replacing_other_than_a_run(path: Path) -> None:
         results.load(path)
     except UserError as exc:
         why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
-        raise UserError(f"--out {path} exists and is not a rigbench run ({why}); it is left as it is: give another "
+        raise UserError(f"--out {one_line(path)} exists and is not a rigbench run ({why}); it is left as it is: give another "
                         "name, or move it away") from None
 
 

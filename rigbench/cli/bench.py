@@ -8,9 +8,11 @@ import click
 
 from rigbench import report, results, signals
 from rigbench.bench import table
+from rigbench.bench.distributed import KERNEL_NAMES as DISTRIBUTED_KERNELS
 from rigbench.bench.distributed import run_distributed
 from rigbench.bench.runner import Interrupted, run_suite
 from rigbench.errors import UserError
+from rigbench.kernels import REGISTRY as KERNELS
 
 
 def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | None = None) -> None:
@@ -20,12 +22,12 @@ def _render(doc: dict, quick: bool, json_output: bool, path, replaced: str | Non
     if json_output:
         report.emit_json(doc)
         if path:    # stdout is the document alone; where it was written goes beside it, on stderr
-            report.echo_notes([f"results: {path}" + (f" ({replaced})" if replaced else "")])
+            report.echo_notes([f"results: {report.one_line(path)}" + (f" ({replaced})" if replaced else "")])
         return
     title = f"rigbench bench{' --quick' if quick else ''}: {doc.get('host')}{table.rounds_label(doc)}"
     report.show(*table.renderables(doc, title, report.console()))
     if path:
-        report.echo(f"results: {path}" + (f" ({replaced})" if replaced else ""))
+        report.echo(f"results: {report.one_line(path)}" + (f" ({replaced})" if replaced else ""))
 
 
 def _exit_code(doc: dict) -> int:
@@ -36,7 +38,8 @@ def _exit_code(doc: dict) -> int:
 @click.command(name="bench")
 @click.option("--quick", is_flag=True, help="Small sizes, short timing: the whole suite in about a minute.")
 @click.option("--only", "only", multiple=True, metavar="KERNEL[,KERNEL]",
-              help="Run only these kernels (comma-separated, repeatable).")
+              help=f"Run only these kernels (comma-separated, repeatable): {', '.join(KERNELS)}; with "
+                   f"--distributed: {', '.join(DISTRIBUTED_KERNELS)}.")
 @click.option("--device", "device", default=None, metavar="cpu|cuda|cuda:N|all",
               help="Where to run (default: every device found).")
 @click.option("--data-dir", type=str, default=None, metavar="PATH",
@@ -121,15 +124,25 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
                               argv=["rigbench", "bench", *sys.argv[2:]], progress=progress, rounds=rounds,
                               on_replace=replaced.append)
     except Interrupted as exc:
-        if exc.path is None:
-            report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
-                        err=True)
-        else:
-            n = len(results.Results(exc.doc).all())
-            report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in {exc.path}",
-                        err=True)
-        sys.exit(signals.exit_code())
+        _interrupted(exc, json_output)
     _render(doc, quick, json_output, path, replaced[0] if replaced else None)
+
+
+def _interrupted(exc: Interrupted, json_output: bool) -> None:
+    """A run stopped by a signal: with --json its partial document (status "interrupted", with its reason) on
+    stdout, as a finished run prints its own, so `rigbench bench --json > run.json` keeps what was measured; where
+    the file is and why it stopped on stderr; then exit 128 + the signal."""
+    signals.finishing()   # the output below is the last thing the run does: another signal must not cut it short
+    if json_output:
+        report.emit_json(exc.doc)
+    if exc.path is None:
+        report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
+                    err=True)
+    else:
+        n = len(results.Results(exc.doc).all())
+        report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in "
+                    f"{report.one_line(exc.path)}", err=True)
+    sys.exit(signals.exit_code())
 
 
 def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, device, data_dir) -> None:
@@ -147,7 +160,7 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
                               only=list(only) or None, quick=quick, out=out, json_output=json_output, on_event=event)
     except Interrupted as exc:
         n = len(results.Results(exc.doc).all())
-        where = f"partial results in {exc.path}" if exc.path else "no results file on this node (rank 0's node writes it)"
+        where = f"partial results in {report.one_line(exc.path)}" if exc.path else "no results file on this node (rank 0's node writes it)"
         report.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
         sys.exit(signals.exit_code())
     _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))

@@ -30,6 +30,7 @@ from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 from typing import Callable
 
 from rigbench.errors import UserError
+from rigbench.units import one_line
 from rigbench.probe._files import list_dir, read_int, read_mountinfo, read_text, under
 
 
@@ -232,16 +233,16 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     try:
         st = stat(real)
     except FileNotFoundError:
-        raise UserError(f"--data-dir {path}: no such file or directory; give an existing directory") from None
+        raise UserError(f"--data-dir {one_line(path)}: no such file or directory; give an existing directory") from None
     except NotADirectoryError:
-        raise UserError(f"--data-dir {path}: a part of the path before the last is a file, not a directory; give an "
+        raise UserError(f"--data-dir {one_line(path)}: a part of the path before the last is a file, not a directory; give an "
                         "existing directory") from None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise OSError(exc.errno, exc.strerror, path) from None
-        raise UserError(f"--data-dir {path}: cannot read it ({exc.strerror}); give a directory you can read") from None
+        raise UserError(f"--data-dir {one_line(path)}: cannot read it ({exc.strerror}); give a directory you can read") from None
     if not stat_is_dir(st):
-        raise UserError(f"--data-dir {path} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
+        raise UserError(f"--data-dir {one_line(path)} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
     holding = None
     kernel_tree = None     # proc or sysfs somewhere above the path: a tmpfs or cgroup mounted inside stays the kernel's
     for m in read_mountinfo(root):  # later mounts hide earlier ones on the same point: keep the last, longest match
@@ -252,7 +253,7 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
             if m["fstype"] in ("proc", "sysfs") and kernel_tree is None:
                 kernel_tree = m
     if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
-        raise UserError(f"--data-dir {path} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
+        raise UserError(f"--data-dir {one_line(path)} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
                         "files; give a directory on a disk")
     for top, fstype in (("/proc", "proc"), ("/sys", "sysfs")):   # where they always are, should mountinfo not say
         if kernel_tree is None and (real == top or real.startswith(top + "/")):
@@ -260,7 +261,7 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     if kernel_tree is not None:
         inside = (f" (on a {holding['fstype']} mounted inside it)" if holding is not None and holding is not kernel_tree
                   else "")
-        raise UserError(f"--data-dir {path} is under {kernel_tree['mount']}{inside}, the kernel's "
+        raise UserError(f"--data-dir {one_line(path)} is under {kernel_tree['mount']}{inside}, the kernel's "
                         f"{kernel_tree['fstype']} pseudo filesystem, which stores no files; give a directory on a disk")
     return real, st, holding
 

@@ -193,7 +193,7 @@ SLOW_KERNEL = textwrap.dedent("""
 
     K.REGISTRY = {"slow": Slow()}
     from rigbench.cli import main
-    main(["bench", "--device", "cpu", "--out", sys.argv[1]])
+    main(["bench", "--device", "cpu", "--out", sys.argv[1], *sys.argv[2:]])
 """)
 
 
@@ -205,12 +205,13 @@ def measured(path: Path) -> bool:
         return False
 
 
-def signalled(sigs: list[int], gap_s: float = 0.02) -> Callable[[Path], Result]:
-    """A bench run (one slow kernel, so it is surely running) stopped by ``sigs`` once it has a measurement."""
+def signalled(sigs: list[int], gap_s: float = 0.02, extra: tuple[str, ...] = ()) -> Callable[[Path], Result]:
+    """A bench run (one slow kernel, so it is surely running; ``extra`` options) stopped by ``sigs`` once it has a
+    measurement."""
     def run(folder: Path) -> Result:
         out = folder / "r.json"
         t0 = time.monotonic()
-        p = subprocess.Popen([PY, "-c", SLOW_KERNEL, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        p = subprocess.Popen([PY, "-c", SLOW_KERNEL, str(out), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=folder)
         deadline = time.monotonic() + GUARD_S
         while time.monotonic() < deadline and p.poll() is None and not measured(out):
@@ -232,6 +233,22 @@ def partial_file(sig: int) -> Callable[[Result, Path], str | None]:
         if doc.get("status") != "interrupted" or not doc.get("reason"):
             return f"file status {doc.get('status')!r}, reason {doc.get('reason')!r}"
         return None if "partial results in" in r.stderr else "no message naming the partial file"
+    return check
+
+
+def partial_json(sig: int) -> Callable[[Result, Path], str | None]:
+    """`bench --json > run.json` stopped by ``sig``: stdout holds the partial document, as the file does."""
+    def check(r: Result, folder: Path) -> str | None:
+        why = partial_file(sig)(r, folder)
+        if why:
+            return why
+        try:
+            doc = json.loads(r.stdout)
+        except ValueError:
+            return f"stdout is not the document: {r.stdout[:80]!r}"
+        if doc.get("status") != "interrupted" or not doc.get("reason") or not doc.get("measurements"):
+            return f"stdout status {doc.get('status')!r}, reason {doc.get('reason')!r}"
+        return None
     return check
 
 
@@ -560,6 +577,9 @@ def drills() -> list[Drill]:
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
                          check=partial_file(sig), slow=True))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        out.append(Drill(f"bench --json stopped by {signal.Signals(sig).name}", expect="custom",
+                         run=signalled([sig], extra=("--json",)), check=partial_json(sig), slow=True))
     out.append(Drill("bench: Ctrl-C twice", expect="custom", run=signalled([signal.SIGINT, signal.SIGINT]),
                      check=partial_file(signal.SIGINT), slow=True))
     out.append(Drill("bench --distributed stopped by SIGTERM", expect="custom", run=distributed_sigterm,
