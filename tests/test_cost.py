@@ -840,6 +840,14 @@ def test_spot_with_a_selector_drops_instances_without_spot():
     assert any("--spot: 1 instance(s)" in w for w in rep.warnings)
 
 
+def test_spot_leaving_none_of_the_instances_asked_for_is_refused_even_with_a_card_bought():
+    """--rent test:t4x4 by gpu= has no spot price: with nothing left to rent, "buy card-a" would answer a question
+    nobody asked (buy against no rented option), so it is refused like a named instance without one."""
+    with pytest.raises(UserError, match=r"--spot: none of the 1 gpu=T4 instances has a spot price in the price list "
+                                        r"\(.*tiny_prices.csv, dated 2024-02-01\)"):
+        run(buy=["card-a"], rent=["gpu=T4"], hours_per_month=10, spot=True)
+
+
 def test_storage_and_egress_per_month_hand_worked():
     """AWS: 500 GB x 0.08 + (200 - 100 free) GB x 0.09 = 40 + 9 = 49 USD/month; GCP: 500 x 0.10 + 200 x 0.12 = 74;
     Lambda has no cited storage price (None, with the reason) and charges no egress."""

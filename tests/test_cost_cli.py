@@ -389,6 +389,12 @@ def test_an_option_that_cannot_apply_is_refused(args, fragments):
     assert_user_error(run_cli("cost", *args, "--hours-per-month", "10"), *fragments)
 
 
+def test_spot_with_no_instance_left_is_one_line_and_exit_2():
+    """The shipped AWS rows have no spot price: --rent aws --spot leaves nothing rented, with or without --buy."""
+    assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "aws", "--hours-per-month", "10", "--spot"),
+                      "--spot: none of the 9 aws instances has a spot price in the price list", "dated 2026-01-21")
+
+
 def test_list_takes_only_prices_and_json():
     assert_user_error(run_cli("cost", "--list", "--buy", "rtx-3090"), "--list shows the price list and takes only "
                       "--prices and --json: drop --buy")

@@ -261,13 +261,17 @@ def _rented_instances(req: CostRequest, prices: PriceList, warnings: list[str]) 
         if named_without:
             raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
                             f"another instance")
+        if no_spot and len(no_spot) == len(instances):
+            # nothing asked for is left to rent: answering "buy" (or nothing) would compare against no rented
+            # option at all, so refuse, whatever is bought
+            dates = sorted({i.price_date.isoformat() for i in instances})
+            dated = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+            raise UserError(f"--spot: none of the {len(instances)} {' '.join(req.rent)} instances has a spot price "
+                            f"in the price list ({prices.source}, dated {dated}); drop --spot or rent other instances")
         if no_spot:
             instances = [i for i in instances if i.spot_usd_per_hour is not None]
             warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
                             f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
-            if not instances and not req.buy:
-                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
-                                f"{prices.source}")
     return instances
 
 
