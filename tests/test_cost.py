@@ -439,7 +439,8 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     assert doc["assumptions"]["prices_date"] == "2024-12-20"
     assert not any("days old" in w for w in rep.warnings)
     assert any(w.startswith("test prices are dated by the day their catalog file was read") for w in rep.warnings)
-    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20 (fetched: may be older)")
+    assert doc["prices_dated"] == "2024-12-20 (12 days ago, fetched: may be older)"
     rep = cost.compare(replace(req, rent=["test:t4x4", "test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
                        ownership=own_fixture(), use_scaling=False)
     doc = rep.to_doc()
@@ -447,7 +448,11 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     assert rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
     # the verdict names test:t4x4 (10 h x 2.00 = 20 USD against 9 h x 3.00 = 27): its price's date drives it
     assert rep.recommendation().startswith("rent test:t4x4")
-    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20 (fetched: may be older)")
+    # one statement of the dates: the "Prices dated" line and the plot title span the oldest (which the stale warning
+    # judges) to the newest (the verdict's), each with its caveat, so the verdict's date is one they show
+    assert doc["prices_dated"] == "2024-01-15 (352 days ago) to 2024-12-20 (12 days ago, fetched: may be older)"
+    assert "\nprices of 2024-01-15 to 2024-12-20 (fetched: may be older); " in plot_title(rep)
 
 
 @pytest.mark.parametrize("kw, fragment", [

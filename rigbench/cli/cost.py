@@ -134,7 +134,7 @@ def _render(doc: dict, as_json: bool) -> None:
     origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
               "file": "--prices"}.get(doc.get("prices_origin"), "the list")
     if doc["prices_date"] is not None:     # null with nothing rented: no price of the list is used
-        lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {origin}: "
+        lines.append(f"Prices dated {doc['prices_dated']}, from {origin}: "
                      f"{doc['prices_source']}")
     for w in doc["warnings"]:
         lines.append(f"WARNING: {w}")
