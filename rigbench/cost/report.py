@@ -319,9 +319,15 @@ class CostReport:
         a = self.assumptions
         parts = []
         if self.buys:
-            outside = f" ({a['resale_extrapolated']})" if a.get("resale_extrapolated") else ""
+            # the resale of the bought card the verdict weighs (the cheapest one, feasible first): each card's own,
+            # since a card loses value with its age from launch, not with the months owned alone
+            bought = min(self.buys, key=lambda o: (not o.feasible, o.total_usd))
+            fraction = bought.extra.get("resale_fraction")
+            fraction = a["resale_fraction"] if fraction is None else fraction
+            extrapolated = bought.extra.get("resale_extrapolated", a.get("resale_extrapolated"))
+            outside = f" ({extrapolated})" if extrapolated else ""
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
-                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
+                      f"resale {fmt_pct(fraction)} after {self.months:g} months{outside}"]
         if self.rents:
             # the date of the rented price the verdict rests on, with its caveat; without one named, every rented
             # price's, as the "Prices dated" line gives them
