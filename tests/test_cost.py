@@ -76,6 +76,43 @@ def test_shipped_resale_follows_the_fit_at_every_horizon():
     assert own.sources["resale"].startswith("fit exp(-0.0126 x months)")
 
 
+def test_a_card_loses_value_with_its_age_from_launch_not_with_the_months_owned_alone():
+    """v(t) = exp(-k t), k = 0.0125728 (the card-price fit), v the fraction of the launch price at age t months.
+
+    RTX 3090 (launched 2020-09) bought on 2026-12-04 at its 1,499 launch price: 75 months old, sold at 99 after 24
+    months. 1,499 x v(99) / v(75) = 1,499 x exp(-0.30175) = 1,108.55, but its used price, 600 USD at 68 months
+    (2026-05), says it is worth 600 x exp(-k x 31) = 406.33 then: 406.33 back, not the 1,108.55 the months owned
+    alone gave. The rest of the machine, new: 1,501 x v(24) = 1,110.03. Resale 1,516.36 of 3,000 (51%).
+    GTX 1080 Ti (launched 2017-03, no used price listed) bought at 699 on the same day, 60 months: 117 months old,
+    177 when sold: 699 x v(177) = 75.51 (not 699 x v(60) = 328.74), + 1,501 x v(60) = 705.93: 781.44 of 2,200.
+    A used price typed as the card's price is the purchase price P: --price-kind used (600) gives
+    min(600 x v(24) = 443.71, 406.33) = 406.33; --gpu-price 300 gives 300 x v(24) = 221.86, under the cap.
+    --build-price 2,500 holding the 1,499 card: 406.33 + (2,500 - 1,499) x v(24) = 1,146.60."""
+    today = dt.date(2026, 12, 4)
+
+    def resale(**kw):
+        rep = cost.compare(cost.CostRequest(hours_per_month=80, today=today, **kw))
+        return rep.buys[0]
+
+    o = resale(buy=["rtx-3090"], months=24)
+    assert o.resale_usd == pytest.approx(1516.36, abs=0.01)
+    assert o.extra["resale_fraction"] == pytest.approx(1516.36 / 3000, abs=1e-5)
+    assert o.extra["resale_source"].startswith("rtx-3090 75 months old when bought (launched 2020-09")
+    assert "99 when sold: 406 USD back per card" in o.extra["resale_source"]
+    o = resale(buy=["gtx-1080-ti"], months=60)
+    assert o.resale_usd == pytest.approx(781.44, abs=0.01) and o.purchase_usd == 2200
+    assert resale(buy=["rtx-3090"], months=24, price_kind="used").resale_usd == pytest.approx(406.33 + 1110.03,
+                                                                                               abs=0.01)
+    assert resale(buy=["rtx-3090"], months=24, gpu_price_usd=300).resale_usd == pytest.approx(221.86 + 1110.03,
+                                                                                               abs=0.01)
+    assert resale(buy=["rtx-3090"], months=24, build_price_usd=2500).resale_usd == pytest.approx(1146.60, abs=0.01)
+    # --resale is the fraction of the whole purchase, whatever the card's age
+    assert resale(buy=["rtx-3090"], months=24, resale=0.5).resale_usd == pytest.approx(1500)
+    # the pure rule, by hand: 1,000 bought at 10 months, 12 more, worth at most 500 then
+    assert arithmetic.card_resale_usd(1000, 10, 12, 0.01) == pytest.approx(1000 * math.exp(-0.12))
+    assert arithmetic.card_resale_usd(1000, 10, 12, 0.01, worth_at_sale_usd=500) == 500
+
+
 def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
     """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
     months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""
@@ -85,7 +122,10 @@ def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated()
                                               "months old")
     assert own.resale_extrapolated(100).startswith("extrapolated above the range of the fit")
     assert own.resale_extrapolated(43) is None and own.resale_extrapolated(68) is None
-    rep = plan.compare(plan.CostRequest(buy=["rtx-4090"], hours_per_month=80, months=0.001))
+    # what is extrapolated is the card's age when sold: an RTX 4090 (launched 2022-10) bought in November 2022 and
+    # sold 0.001 months later is 1 month old, below the fitted cards' ages
+    rep = plan.compare(plan.CostRequest(buy=["rtx-4090"], hours_per_month=80, months=0.001,
+                                        today=dt.date(2022, 11, 15)))
     assert rep.recommendation().endswith("resale 100% after 0.001 months (extrapolated below the range of the fit, "
                                          "cards 43-68 months old)")
     # a fraction of one's own is no extrapolation
@@ -439,7 +479,8 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     assert doc["assumptions"]["prices_date"] == "2024-12-20"
     assert not any("days old" in w for w in rep.warnings)
     assert any(w.startswith("test prices are dated by the day their catalog file was read") for w in rep.warnings)
-    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20 (fetched: may be older)")
+    assert doc["prices_dated"] == "2024-12-20 (12 days ago, fetched: may be older)"
     rep = cost.compare(replace(req, rent=["test:t4x4", "test:v100"]), resolve_gpu=fake_resolve, predict=fake_predict,
                        ownership=own_fixture(), use_scaling=False)
     doc = rep.to_doc()
@@ -447,7 +488,11 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     assert rep.warnings[0].startswith("prices are 352 days old (rented prices dated 2024-01-15")
     # the verdict names test:t4x4 (10 h x 2.00 = 20 USD against 9 h x 3.00 = 27): its price's date drives it
     assert rep.recommendation().startswith("rent test:t4x4")
-    assert rep.recommendation().endswith("on-demand prices of 2024-12-20")
+    assert rep.recommendation().endswith("on-demand prices of 2024-12-20 (fetched: may be older)")
+    # one statement of the dates: the "Prices dated" line and the plot title span the oldest (which the stale warning
+    # judges) to the newest (the verdict's), each with its caveat, so the verdict's date is one they show
+    assert doc["prices_dated"] == "2024-01-15 (352 days ago) to 2024-12-20 (12 days ago, fetched: may be older)"
+    assert "\nprices of 2024-01-15 to 2024-12-20 (fetched: may be older); " in plot_title(rep)
 
 
 @pytest.mark.parametrize("kw, fragment", [
@@ -618,14 +663,18 @@ def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_i
     3.2%, which moves the hour-priced costs (218.3 + 261.0 USD of electricity) by up to 15.2 USD: not a tie. The
     larger of the two cards' own bands (6.4%, each measured against other partners) moved them by 30.8 USD and
     called it one."""
-    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=120))
+    # one resale fraction for both (the curve's after 24 months): by their ages they get back different shares,
+    # which is not what this is about
+    resale = ownership.load_ownership().resale_at(24)
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=120, resale=resale))
     a, b = rep.buys
     band = model.ratio_uncertainty(catalog.resolve("rtx-3090"), catalog.resolve("rtx-4090"), "resnet50")
     assert rep.speed_band(a, b) == band and band["pairs"] == 5
     assert band["fraction"] == pytest.approx(0.03176, abs=1e-5)
     rec = rep.recommendation()
     assert rec.startswith("buy rtx-4090: 16.7 USD cheaper than buying rtx-3090") and "a tie" not in rec
-    rec = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=100)).recommendation()
+    rec = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=100,
+                                        resale=resale)).recommendation()
     assert ("(a tie: inside the +-3% error of the predicted speed ratio, which moves the hour-priced costs by up to "
             "12.7 USD)") in rec
 
@@ -838,6 +887,14 @@ def test_spot_with_a_selector_drops_instances_without_spot():
     rep = run(buy=["card-a"], rent=["test"], hours_per_month=10, spot=True)
     assert [o.name for o in rep.rents] == ["test:v100"]
     assert any("--spot: 1 instance(s)" in w for w in rep.warnings)
+
+
+def test_spot_leaving_none_of_the_instances_asked_for_is_refused_even_with_a_card_bought():
+    """--rent test:t4x4 by gpu= has no spot price: with nothing left to rent, "buy card-a" would answer a question
+    nobody asked (buy against no rented option), so it is refused like a named instance without one."""
+    with pytest.raises(UserError, match=r"--spot: none of the 1 gpu=T4 instances has a spot price in the price list "
+                                        r"\(.*tiny_prices.csv, dated 2024-02-01\)"):
+        run(buy=["card-a"], rent=["gpu=T4"], hours_per_month=10, spot=True)
 
 
 def test_storage_and_egress_per_month_hand_worked():

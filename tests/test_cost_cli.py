@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from rigbench import cost
 from rigbench.errors import UserError
-from rigbench.units import fmt_num
+from rigbench.units import fmt_num, fmt_pct
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
 
@@ -207,13 +209,16 @@ def test_rent_every_v100_shows_the_scaling_column(tmp_path):
                 env={"RIGBENCH_DATA_DIR": str(tmp_path)})
     assert r.code == 0, r.stderr
     assert "scaling" in r.stdout and "lambda:gpu_8x_v100" in r.stdout and "azure:NC6s_v3" in r.stdout
-    assert "from the list shipped with rigbench" in r.stdout
+    assert "from the list shipped with rigbench" in " ".join(r.stdout.split())   # wrapped at any word
 
 
 def test_a_short_horizons_totals_show_the_difference_the_verdict_names(tmp_path):
     """Over 0.01 months at 1 h/month the totals are cents (the JSON's), and the table wrote both as '0' beside a
     verdict of '0.345 USD cheaper': they are printed to fmt_num's significant digits, as the other columns are."""
-    args = ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "1", "--months", "0.01")
+    # resale pinned to the new-purchase curve (exp(-k x 0.01)): a card bought at launch price long after launch
+    # loses the gap to its used price at once, which would make the totals dollars, not the cents this is about
+    args = ("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "1", "--months", "0.01",
+            "--resale", "0.99987427")
     env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
     doc = json.loads(run_cli(*args, "--json", env=env).stdout)
     totals = {o["name"]: o["total_usd"] for o in doc["options"]}
@@ -265,10 +270,17 @@ def test_resale_follows_the_printed_fit_past_five_years(tmp_path):
     doc = json.loads(r.stdout)
     assert doc["assumptions"]["resale_fraction"] == pytest.approx(0.000529, abs=1e-6)
     buy = next(o for o in doc["options"] if o["kind"] == "buy")
-    assert buy["resale_usd"] == pytest.approx(1.32, abs=0.01)
+    # the rest of the machine, bought new: 1,501 x 0.000529 = 0.794 USD; the card, launched 2018-09 and a months old
+    # today, bought at its 999 launch price: the lesser of 999 x exp(-k x 600) and 999 x exp(-k x (a + 600)), the
+    # second (it has no used price listed)
+    k, today = 0.0125728, dt.date.today()
+    age = (today.year - 2018) * 12 + today.month - 9
+    back = 1501 * math.exp(-k * 600) + 999 * math.exp(-k * (age + 600))
+    assert buy["resale_usd"] == pytest.approx(back, rel=1e-4) and buy["resale_usd"] < 1.32
     screen = " ".join(run_cli(*args, env=env, input=None).stdout.split())
-    assert "resale 1.32 USD back after 600 months" in screen
-    assert "resale 0.053% (fit exp(-0.0126 x months)" in screen and "resale 0.053% after 600 months" in screen
+    assert f"resale {fmt_num(back)} USD back after 600 months" in screen
+    assert "the rest of the machine, new, 0.053% after 600 months (fit exp(-0.0126 x months)" in screen
+    assert f"resale {fmt_pct(back / 2500)} after 600 months" in screen
 
 
 def test_a_results_file_naming_a_card_this_catalog_does_not_know_is_said_as_report_says_it(tmp_path):
@@ -320,13 +332,18 @@ def test_results_source_is_on_screen_and_a_file_that_changes_nothing_is_said(tmp
     assert (buy["throughput_kind"], buy["throughput_source"]) == ("predicted", "predicted")
 
 
+RESALE_24 = "0.7395249931790762"     # exp(-0.0125728 x 24): the fitted curve after 24 months
+
+
 def test_two_bought_cards_a_few_dollars_apart_are_a_tie_by_the_buy_or_rent_rule(tmp_path):
     """RTX 3090 against RTX 4090, nothing rented: the verdict says by how much one wins, and calls it a tie when the
     difference is inside what the model's error on their speed ratio moves (the rule buy-against-rent uses). At 80
     h/month they are 2.47 USD apart against up to 10.1 USD of error; at 40 h/month 11.8 USD apart against 5.1: not a
     tie."""
     env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
-    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--json")
+    # one resale fraction for both (the curve's 74% after 24 months), so only their speeds and power differ: by
+    # their ages the two cards get back different shares, which is not what this is about
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--json", "--resale", RESALE_24)
     r = run_cli(*args, "--hours-per-month", "80", env=env)
     assert r.code == 0, r.stderr
     rec = json.loads(r.stdout)["recommendation"]
@@ -341,7 +358,8 @@ def test_two_bought_cards_are_a_tie_by_the_same_rule_when_an_instance_is_rented_
     margin between the cards is said and judged as with nothing rented (2.47 USD against up to 10.1 USD of error at
     80 h/month: a tie; 11.8 against 5.1 at 40 h/month: not one). With the rental it was not said at all."""
     env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
-    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--rent", "aws:p3.2xlarge", "--json")
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--rent", "aws:p3.2xlarge", "--json", "--resale",
+            RESALE_24)
     rec = json.loads(run_cli(*args, "--hours-per-month", "80", env=env).stdout)["recommendation"]
     assert rec.startswith("buy rtx-4090: 5,430 USD cheaper than renting aws:p3.2xlarge over 24 months")
     assert ("; buying wins above 10.4 h/month; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: inside the "
@@ -387,6 +405,12 @@ RESULTS = Path(__file__).resolve().parent / "fixtures" / "gpu_check" / "bench-cu
 ])
 def test_an_option_that_cannot_apply_is_refused(args, fragments):
     assert_user_error(run_cli("cost", *args, "--hours-per-month", "10"), *fragments)
+
+
+def test_spot_with_no_instance_left_is_one_line_and_exit_2():
+    """The shipped AWS rows have no spot price: --rent aws --spot leaves nothing rented, with or without --buy."""
+    assert_user_error(run_cli("cost", "--buy", "rtx-3090", "--rent", "aws", "--hours-per-month", "10", "--spot"),
+                      "--spot: none of the 9 aws instances has a spot price in the price list", "dated 2026-01-21")
 
 
 def test_list_takes_only_prices_and_json():

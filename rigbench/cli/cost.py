@@ -97,7 +97,9 @@ def _render(doc: dict, as_json: bool) -> None:
         if o["kind"] == "buy":
             lines.append(f"{o['name']}: {unit}/s {o['throughput_source']}; purchase {o['purchase_usd']:,.0f} USD "
                          f"({o['purchase_source']}), resale "
-                         f"{fmt_num(o['resale_usd'])} USD back after {doc['months']:g} months, {o['power_w']:.0f} W "
+                         f"{fmt_num(o['resale_usd'])} USD back after {doc['months']:g} months"
+                         + (f" ({o['resale_source']})" if o.get("resale_source") and o.get("resale_age_rule") else "")
+                         + f", {o['power_w']:.0f} W "
                          f"({o['power_source']})")
     be = doc["break_even_hours_per_month"]
     if doc["break_even_between"]:
@@ -124,7 +126,7 @@ def _render(doc: dict, as_json: bool) -> None:
     said, flags = [], []
     if "buy" in kinds:
         said += [f"electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']})",
-                 f"resale {fmt_pct(a['resale_fraction'])} ({a['resale_source']})"]
+                 f"resale {a.get('resale_rule') or fmt_pct(a['resale_fraction'])} ({a['resale_source']})"]
         flags += ["--electricity", "--resale", "--gpu-price", "--build-price", "--power-w"]
     if "rent" in kinds:
         said.append(f"{'spot' if a['spot'] else 'on-demand'} prices")
@@ -134,7 +136,7 @@ def _render(doc: dict, as_json: bool) -> None:
     origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
               "file": "--prices"}.get(doc.get("prices_origin"), "the list")
     if doc["prices_date"] is not None:     # null with nothing rented: no price of the list is used
-        lines.append(f"Prices dated {doc['prices_date']} ({doc['prices_age_days']} days ago), from {origin}: "
+        lines.append(f"Prices dated {doc['prices_dated']}, from {origin}: "
                      f"{doc['prices_source']}")
     for w in doc["warnings"]:
         lines.append(f"WARNING: {w}")

@@ -91,3 +91,12 @@ def crossover_hours_per_month(fixed_usd: float, buy_usd_per_ref_hour: float, ren
         return None
     return max(fixed_usd, 0.0) / (months * (rent_usd_per_ref_hour - buy_usd_per_ref_hour))
 
+
+
+def card_resale_usd(price_usd: float, age_months: float, months: float, k_per_month: float,
+                    worth_at_sale_usd: float | None = None) -> float:
+    """What a card bought at ``age_months`` for ``price_usd`` returns after ``months``: price x v(age + months) /
+    v(age) with v(t) = exp(-k x t), never more than ``worth_at_sale_usd`` (what the data says the card is worth at
+    that age, rigbench.prices.cards.value_at_age) when given."""
+    back = price_usd * resale_exponential(age_months + months, k_per_month) / resale_exponential(age_months, k_per_month)
+    return back if worth_at_sale_usd is None else min(back, worth_at_sale_usd)

@@ -15,14 +15,14 @@ from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
 from rigbench.comparison import split_count
-from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, electricity_usd_per_hour,
-                                      hours_for_samples, system_power_w)
+from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
+                                      electricity_usd_per_hour, hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
 from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
-from rigbench.units import fmt_num, shown
+from rigbench.units import fmt_num, fmt_pct, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 RESULTS_DEVICE = "cuda:0"   # the device of a results file a request names none of
@@ -261,13 +261,17 @@ def _rented_instances(req: CostRequest, prices: PriceList, warnings: list[str]) 
         if named_without:
             raise UserError(f"--spot: no spot price listed for {', '.join(named_without)}; drop --spot or pick "
                             f"another instance")
+        if no_spot and len(no_spot) == len(instances):
+            # nothing asked for is left to rent: answering "buy" (or nothing) would compare against no rented
+            # option at all, so refuse, whatever is bought
+            dates = sorted({i.price_date.isoformat() for i in instances})
+            dated = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+            raise UserError(f"--spot: none of the {len(instances)} {' '.join(req.rent)} instances has a spot price "
+                            f"in the price list ({prices.source}, dated {dated}); drop --spot or rent other instances")
         if no_spot:
             instances = [i for i in instances if i.spot_usd_per_hour is not None]
             warnings.append(f"--spot: {len(no_spot)} instance(s) without a published spot price left out "
                             f"({', '.join(no_spot[:4])}{', ...' if len(no_spot) > 4 else ''})")
-            if not instances and not req.buy:
-                raise UserError(f"--spot: none of the instances {' '.join(req.rent)} selects has a spot price in "
-                                f"{prices.source}")
     return instances
 
 
@@ -476,6 +480,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             purchase_src = "--build-price (whole machine)"
         else:
             gpu_price, price_what = _card_price(req, gpu, name)
+            card_usd = float(gpu_price)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
             purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
                             + (" (a one-GPU desktop's)" if req.buy_count > 1 else ""))
@@ -486,15 +491,21 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                 card_notes.append(f"{gpu_id}: also known: " + "; ".join(
                     f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
                     + " (--price-kind launch|new|used)")
+        resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today)
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         options.append(CostOption(
             name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name),
             gpu_count=req.buy_count,
             throughput_per_s=t, throughput_source=src, throughput_kind=kinds[f"buy:{name}"],
             hours_per_month=hours_for_samples(work.samples_per_month, t),
-            months=req.months, purchase_usd=purchase, resale_usd=purchase * fraction, power_w=power,
+            months=req.months, purchase_usd=purchase, resale_usd=resale_usd, power_w=power,
             power_source=power_src, usd_per_hour=electricity_usd_per_hour(power, usd_per_kwh),
             extra={"purchase_source": purchase_src, "scaling_efficiency": efficiency.get(f"buy:{name}"),
+                   "resale_fraction": resale_usd / purchase if purchase > 0 else None, "resale_source": resale_how,
+                   "resale_age_rule": sale_age is not None,
+                   # the card's age at sale outside the ages the resale curve was fitted on (None with --resale)
+                   "resale_extrapolated": None if req.resale is not None else own.resale_extrapolated(
+                       req.months if sale_age is None else sale_age),
                    "scaling_unvalidated": unvalidated.get(f"buy:{name}", False)},
         ))
     for inst in instances:
@@ -532,8 +543,14 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "electricity_source": "--electricity" if req.electricity_usd_per_kwh is not None else own.sources["electricity"],
         "resale_fraction": fraction,
         "resale_source": "--resale" if req.resale is not None else own.sources["resale"],
+        # how resale is counted when a bought card follows its age (None: the fraction alone, by months owned)
+        "resale_rule": (f"by each card's age from launch: the lesser of price x v(age + {req.months:g}) / v(age) and "
+                        f"what its used price says it is worth then, v the fit; the rest of the machine, new, "
+                        f"{fmt_pct(fraction)} after {req.months:g} months"
+                        if any(o.extra.get("resale_age_rule") for o in options) else None),
         # a horizon outside the ages of the cards the resale curve was fitted on: said beside the fraction
-        "resale_extrapolated": None if req.resale is not None else own.resale_extrapolated(req.months),
+        # (the first bought card's age at sale; each option has its own)
+        "resale_extrapolated": next((o.extra["resale_extrapolated"] for o in options if o.kind == "buy"), None),
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
         # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when
@@ -560,6 +577,38 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                                f"older than {rep.stale_after_days} days): run 'rigbench prices refresh' or pass "
                                f"--prices FILE")
     return rep
+
+
+def _resale(req: CostRequest, own: Ownership, gpu, name: str, purchase: float, card_usd: float | None,
+            fraction: float, listed: list, today: _dt.date) -> tuple[float, str, float | None]:
+    """(USD back at the horizon, how, the card's age in months when sold or None).
+
+    With --resale, or an ownership file's own [resale] table, or a card whose price or launch date is unknown: the
+    purchase x ``fraction``, by the months owned. Otherwise the card loses value with its age from launch, as
+    rigbench.prices.cards.value_at_age works out from profiles/card_prices.csv: each card bought at age a for P
+    returns min(P x v(a + m) / v(a), what the data says such a card is worth at a + m), v(t) = exp(-k x t) the
+    card-price fit; the rest of the machine, bought new, returns ``fraction`` = v(m)."""
+    plain = (purchase * fraction, f"{fmt_pct(fraction)} of the purchase after {req.months:g} months", None)
+    k = own.resale_k_per_month
+    if req.resale is not None or k is None or card_usd is None:
+        return plain
+    gpu_id = getattr(gpu, "id", name)
+    launch = cards.launch_month(gpu_id, listed, getattr(gpu, "launch_year", None))
+    if launch is None:
+        return plain
+    listed_launch = cards.card_price(gpu_id, "launch", listed)
+    launch_usd = listed_launch.usd if listed_launch is not None else getattr(gpu, "launch_price_usd", None)
+    age = cards.age_months(launch[0], today)
+    sold = age + req.months
+    worth = cards.value_at_age(gpu_id, sold, k, listed, launch_usd, launch[0])
+    card_back = card_resale_usd(card_usd, age, req.months, k, worth[0] if worth else None)
+    rest = purchase - card_usd * req.buy_count
+    held = (f"the lesser of {card_usd:,.0f} x exp(-{k:.4f} x {req.months:g}) and {worth[1]}" if worth else
+            f"{card_usd:,.0f} x exp(-{k:.4f} x {req.months:g})")
+    how = (f"{getattr(gpu, 'id', name)} {age} months old when bought ({launch[1]}), {sold:g} when sold: "
+           f"{fmt_num(card_back)} USD back per card ({held})"
+           + (f"; rest of machine {fmt_num(rest)} USD x {fmt_pct(fraction)}" if rest > 0 else ""))
+    return card_back * req.buy_count + max(rest, 0.0) * fraction, how, sold
 
 
 def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:

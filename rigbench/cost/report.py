@@ -156,6 +156,34 @@ class CostReport:
         dates = [o.price_date for o in self.rents if o.price_date]
         return _dt.date.fromisoformat(min(dates)) if dates else None
 
+    FETCHED = "fetched: may be older"
+
+    def price_date_of(self, option: CostOption) -> str:
+        """A rented option's price date as it is shown: '2026-11-24', with ' (fetched: may be older)' when the row is
+        dated by the day its catalog file was read rather than by a date its source states."""
+        fetched = option.extra.get("price_date_basis") == "fetched"
+        return f"{option.price_date}" + (f" ({self.FETCHED})" if fetched else "")
+
+    def prices_dated(self, ages: bool = True) -> str | None:
+        """The dates of the rented prices in the answer, as one phrase: the oldest (:attr:`prices_date`, which the
+        stale-price warning judges), and the newest when they differ, each with its age (``ages``) and the
+        fetched-date caveat when a row of that date has it; None with nothing rented. The verdict's date (the
+        rented option it names, :meth:`price_date_of`) is one of these, so the two never disagree."""
+        rents = [o for o in self.rents if o.price_date]
+        if not rents:
+            return None
+        dates = sorted({o.price_date for o in rents})
+
+        def one(date: str) -> str:
+            notes = []
+            if ages:
+                notes.append(f"{(self.today - _dt.date.fromisoformat(date)).days} days ago")
+            if any(o.extra.get("price_date_basis") == "fetched" for o in rents if o.price_date == date):
+                notes.append(self.FETCHED)
+            return date + (f" ({', '.join(notes)})" if notes else "")
+
+        return one(dates[0]) if len(dates) == 1 else f"{one(dates[0])} to {one(dates[-1])}"
+
     @property
     def prices_age_days(self) -> int | None:
         """How old the rented prices in the answer are (the oldest of them), in days; None with nothing rented."""
@@ -291,11 +319,20 @@ class CostReport:
         a = self.assumptions
         parts = []
         if self.buys:
-            outside = f" ({a['resale_extrapolated']})" if a.get("resale_extrapolated") else ""
+            # the resale of the bought card the verdict weighs (the cheapest one, feasible first): each card's own,
+            # since a card loses value with its age from launch, not with the months owned alone
+            bought = min(self.buys, key=lambda o: (not o.feasible, o.total_usd))
+            fraction = bought.extra.get("resale_fraction")
+            fraction = a["resale_fraction"] if fraction is None else fraction
+            extrapolated = bought.extra.get("resale_extrapolated", a.get("resale_extrapolated"))
+            outside = f" ({extrapolated})" if extrapolated else ""
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
-                      f"resale {fmt_pct(a['resale_fraction'])} after {self.months:g} months{outside}"]
+                      f"resale {fmt_pct(fraction)} after {self.months:g} months{outside}"]
         if self.rents:
-            date = rented.price_date if rented is not None and rented.price_date else self.prices_date
+            # the date of the rented price the verdict rests on, with its caveat; without one named, every rented
+            # price's, as the "Prices dated" line gives them
+            date = (self.price_date_of(rented) if rented is not None and rented.price_date
+                    else self.prices_dated(ages=False))
             parts.append(f"{'spot' if a['spot'] else 'on-demand'} prices of {date}")
         return "driven by " + ", ".join(parts)
 
@@ -331,6 +368,7 @@ class CostReport:
         return {
             "schema": SCHEMA,
             "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None,
+            "prices_dated": self.prices_dated(),
             "prices_source": self.prices.source if rented else None,
             "prices_origin": self.prices.origin if rented else None,
             "prices_age_days": self.prices_age_days,

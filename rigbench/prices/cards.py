@@ -159,3 +159,56 @@ def fit_resale(prices: list[CardPrice] | None = None) -> ResaleFit:
         raise UserError("profiles/card_prices.csv: a resale estimate needs used and launch prices of at least two cards")
     k = sum(p.months * -math.log(p.fraction) for p in fitted) / sum(p.months ** 2 for p in fitted)
     return ResaleFit(k, fitted, left)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A card's value by its age
+#
+# A graphics card loses value with its age, counted from its launch, not from the day one buyer bought it: a
+# 2017 card bought in 2026 is already nine years down the curve. With v(age) = exp(-k x age) the fitted fraction of
+# the launch price (fit_resale, through the used/launch prices of profiles/card_prices.csv, each dated and sourced),
+# a card bought at age a for P and sold m months later returns
+#     P x v(a + m) / v(a),
+# and never more than what the data says such a card is worth at age a + m: its newest used price U (age t_U)
+# carried along the curve, U x v(a + m) / v(t_U), or, for a card with no used price listed, its launch price L x
+# v(a + m). The exponential is memoryless, so the first term is P x exp(-k x m) for any age; it is the second that
+# holds an old card to its market: a card bought at its launch price long after launch gets back what old cards
+# sell for, not a share of what was paid. Shortage prices (note "shortage") are not a market to hold it to.
+
+
+def launch_month(gpu_id: str, prices: list[CardPrice] | None = None, launch_year: int | None = None
+                 ) -> tuple[tuple[int, int], str] | None:
+    """The card's launch month and where it comes from: the listed launch price's month, else July of the catalog's
+    launch year (the catalog gives the year only: the middle of it is at most six months off), else None."""
+    prices = load_card_prices() if prices is None else prices
+    listed = [p for p in prices if p.gpu_id == gpu_id and p.kind == "launch"]
+    if listed:
+        first = min(listed, key=lambda p: p.date)
+        return first.month, f"launched {first.date} (profiles/card_prices.csv)"
+    if launch_year:
+        return (int(launch_year), 7), f"launched {int(launch_year)} (catalog; mid-year assumed)"
+    return None
+
+
+def age_months(launch: tuple[int, int], today: _dt.date) -> int:
+    """Whole months from the launch month to ``today``'s month (never below zero)."""
+    return max((today.year - launch[0]) * 12 + (today.month - launch[1]), 0)
+
+
+def value_at_age(gpu_id: str, age: float, k_per_month: float, prices: list[CardPrice] | None = None,
+                 launch_usd: float | None = None, launch: tuple[int, int] | None = None
+                 ) -> tuple[float, str] | None:
+    """What the data says the card is worth at ``age`` months (see above): its newest used price outside the
+    shortage carried along the fitted curve from the age it was seen at, else its launch price down the curve; with
+    how it was worked out. None when neither is known."""
+    prices = load_card_prices() if prices is None else prices
+    used = [p for p in prices if p.gpu_id == gpu_id and p.kind == "used" and p.note != "shortage"]
+    if used and launch is not None:
+        u = max(used, key=lambda p: p.date)
+        seen = age_months(launch, _dt.date(*u.month, 1))
+        return (u.usd * math.exp(-k_per_month * (age - seen)),
+                f"used {u.usd:,.0f} USD at {seen} months ({u.date}) x exp(-{k_per_month:.4f} x ({age:g} - {seen}))")
+    if launch_usd is not None:
+        return (launch_usd * math.exp(-k_per_month * age),
+                f"launch {launch_usd:,.0f} USD x exp(-{k_per_month:.4f} x {age:g})")
+    return None
