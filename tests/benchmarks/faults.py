@@ -555,6 +555,11 @@ def drills() -> list[Drill]:
         torch.jit.script(torch.nn.Linear(4, 2)).save(str(folder / "ts.pt"))
         return [str(folder / "ts.pt")]
     out.append(Drill("size: a TorchScript file", ["size"], setup=torchscript))
+    for flabel, make in [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo("m")),
+                         ("a FIFO named .pt", fifo("m.pt")),
+                         ("a link to /dev/zero named .pt", lambda f: [(f / "m.pt").symlink_to("/dev/zero") or
+                                                                       str(f / "m.pt")])]:
+        out.append(Drill(f"size: {flabel} as the model", ["size", "--gpus", "rtx-3090"], setup=make))
     out.append(Drill("gpus --min-memory 24iB", ["gpus", "--min-memory", "24iB"]))
     out.append(Drill("report --out .html", ["report", "--out", ".html", str(reference[0])]))
     out.append(Drill("results list with a file where the data folder goes", ["results", "list"],
