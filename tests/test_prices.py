@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import urllib.error
 from pathlib import Path
 
@@ -241,6 +242,11 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     before = old.read_text()
     assert_user_error(run_cli("prices", "refresh", "--from", str(tmp_path / "nope"), env=_env(own_data_dir)),
                       "no such file or folder")
+    # a device or a FIFO is there: "no such file" would mislead
+    os.mkfifo(tmp_path / "ff")
+    for there in ("/dev/zero", str(tmp_path / "ff")):
+        assert_user_error(run_cli("prices", "refresh", "--from", there, env=_env(own_data_dir), timeout=60),
+                          "is not a regular file or folder")
     assert_user_error(run_cli("prices", "refresh", "--from", str(FIXTURE), "--date", "21/01/2026",
                               env=_env(own_data_dir)), "--date")
     empty = tmp_path / "empty"

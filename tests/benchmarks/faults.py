@@ -385,6 +385,9 @@ def drills() -> list[Drill]:
         out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=file_with(text, "p.csv")))
     for flabel, make in [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo("p.csv"))]:
         out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=make))
+        out.append(Drill(f"prices refresh --from: {flabel}", ["prices", "refresh", "--from"], setup=make,
+                         check=lambda r, f: "said 'no such file' of a path that is there" if "no such" in r.stderr
+                         else None))
     # --- text shown literally, any terminal, any width
     out.append(Drill("cost --prices: an instance named with markup", ["cost", "--list", "--prices"], expect="ok",
                      env={"COLUMNS": "200"}, setup=file_with(price_row(instance="x[/]1", source="[bold]s"), "p.csv"),
