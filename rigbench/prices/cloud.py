@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.files import check_output, read_text, user_data_dir, write_text_atomic
-from rigbench.units import MAX_USD, shown
+from rigbench.units import MAX_USD, refuse_repeats, shown
 
 # The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
 # Blog, "Announcing Cluster GPU Instances for Amazon EC2"). A price dated before it is a typo (0001-01-01).
@@ -284,6 +284,7 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
     out: list[Instance] = []
     selectors: list[str] = []
     seen: set[str] = set()
+    named: list[tuple[str, str]] = []   # (spec, key) of each instance named itself, as --buy's cards are checked
 
     def add(items: Iterable[Instance]) -> None:
         for inst in items:
@@ -317,7 +318,11 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             selectors.append(spec)
             add(hits)
         else:
-            add([resolve_instance(spec, prices, selectors=True)])
+            inst = resolve_instance(spec, prices, selectors=True)
+            # an instance named twice is a slip, as a card bought twice is (selectors may overlap: aws, gpu=V100)
+            named.append((raw, inst.key))
+            refuse_repeats(named, "--rent", "instance")
+            add([inst])
     return out, selectors
 
 

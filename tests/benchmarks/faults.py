@@ -374,6 +374,9 @@ def drills() -> list[Drill]:
                       ("--plot", ["cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "5", "--plot",
                                   "a.png", "--plot", "b.png"])]:
         out.append(Drill(f"{args[0]} {opt} given twice", args))
+    out.append(Drill("cost --rent the same instance twice", ["cost", "--rent", "aws:p3.2xlarge", "--rent",
+                                                             "p3.2xlarge", "--hours-per-month", "10"],
+                     check=lambda r, f: None if "same instance" in r.stderr else "not refused as a repeat"))
     price_files = [("a future date", price_row(price_date="2099-01-01")),
                    ("a date before GPUs were rented", price_row(price_date="0001-01-01")),
                    ("a 300-digit price", price_row(on_demand_usd_per_hour="9" * 300)),
