@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
+from rigbench import catalog
 from rigbench.prices import cloud as prices, services, skypilot as sk
 from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV
@@ -135,6 +136,21 @@ def test_bad_date_basis_is_refused():
     text = prices.prices_csv(prices.load_shipped_prices().instances[:1]).replace(",published", ",guessed")
     with pytest.raises(UserError, match=" line 2: column 'date_basis' is 'guessed'"):
         prices.parse_prices(text, "x.csv")
+
+
+@pytest.mark.parametrize("gpu_id, refused", [("a100", True), ("v100", True), ("A100-SXM4-40GB", False),
+                                             ("NVIDIA A100-SXM4-40GB", False)])
+def test_a_family_name_as_gpu_id_is_refused_with_its_line_and_its_cards(gpu_id, refused):
+    # 'a100' was priced as a100-sxm4-40gb without a word, where compare and size say which card they took
+    header = ",".join(prices.PRICE_COLUMNS)
+    text = f"{header}\nt,x1,{gpu_id},1,8,61,3.00,,test-1,2024-01-15,hand-made test row\n"
+    if not refused:
+        assert prices.parse_prices(text, "x.csv").instances[0].gpu_id == gpu_id
+        return
+    with pytest.raises(UserError, match=rf"x.csv line 2: column 'gpu_id' is '{gpu_id}', which names \d+ cards \(") as e:
+        prices.parse_prices(text, "x.csv")
+    assert "a price list names one card" in str(e.value)
+    assert all(g.id in str(e.value) for g in catalog.named(gpu_id))
 
 
 def test_an_instance_of_more_gpus_than_any_cloud_rents_is_refused():

@@ -134,12 +134,18 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             if not row[col]:
                 raise UserError(f"{where}: column '{col}' is empty")
         try:
-            catalog.resolve(row["gpu_id"])
+            card = catalog.lookup(row["gpu_id"])
         except UserError:
             # found here, the error names the file and line; found when a command costs the instance, it named
             # only the card ("unknown GPU"), as if the user had typed it
             raise UserError(f"{where}: column 'gpu_id' is {shown(row['gpu_id'])}, not a card of the catalog "
                             "('rigbench gpus' lists them)") from None
+        if card.variants:
+            # a row prices one card: a family name ('a100') was priced as whichever card the alias took first, where
+            # compare and size at least say which they took
+            raise UserError(f"{where}: column 'gpu_id' is {shown(row['gpu_id'])}, which names "
+                            f"{len(card.variants) + 1} cards ({', '.join((card.gpu.id, *card.variants))}); a price "
+                            "list names one card: write its id")
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")

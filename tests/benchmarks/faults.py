@@ -383,6 +383,7 @@ def drills() -> list[Drill]:
                    ("a nan price", price_row(on_demand_usd_per_hour="nan")),
                    ("a 5000-digit count", price_row(gpu_count="9" * 5000)),
                    ("a bad date", price_row(price_date="2020-02-30")),
+                   ("a family name (a100) as gpu_id", price_row(gpu_id="a100")),
                    ("no rows", PRICES), ("not CSV", "\x00\x01\x02")]
     for flabel, text in price_files:
         out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=file_with(text, "p.csv")))
