@@ -366,6 +366,23 @@ def json_files(folder: str | os.PathLike,
     return out
 
 
+def not_a_regular_file(path: str | os.PathLike) -> str | None:
+    """What stands at ``path``, a symbolic link followed, when it is no regular file to read: 'nothing', 'a symbolic
+    link that leads nowhere or in a circle', 'a directory (a folder)', 'a device node', 'a FIFO (named pipe)', 'a
+    socket'; None for a regular file. It only calls ``stat``: a device is not read and a FIFO is not opened (opening
+    one for reading waits for a writer), so a caller checks here before it hands the path to code that opens it
+    itself (zipfile, importlib)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "a symbolic link that leads nowhere or in a circle" if os.path.islink(path) else "nothing"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that leads nowhere or in a circle"
+        return f"not readable ({exc.strerror or exc})"
+    return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
+
+
 def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
 

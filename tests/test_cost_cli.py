@@ -466,3 +466,16 @@ def test_a_card_without_the_kind_asked_names_the_kinds_it_has():
     r = run_cli("cost", "--buy", "rtx-2080-ti", "--price-kind", "used", "--rent", "aws:p3.2xlarge",
                 "--hours-per-month", "10")
     assert_user_error(r, "no used price for GeForce RTX 2080 Ti", "pick another --price-kind (launch|new)")
+
+
+@pytest.mark.parametrize("second", ["aws:p3.2xlarge", "p3.2xlarge", " AWS:p3.2xlarge"])
+def test_the_same_instance_rented_twice_is_refused_as_a_card_bought_twice_is(second):
+    # it was accepted, while --buy X --buy X was refused
+    r = run_cli("cost", "--rent", "aws:p3.2xlarge", "--rent", second, "--hours-per-month", "10")
+    assert_user_error(r, "are the same instance (aws:p3.2xlarge)", "name each instance once")
+
+
+def test_selectors_that_overlap_a_named_instance_are_still_accepted():
+    r = run_cli("cost", "--rent", "aws", "--rent", "aws:p3.2xlarge", "--rent", "gpu=V100", "--hours-per-month", "10",
+                "--json")
+    assert r.code == 0, r.stderr

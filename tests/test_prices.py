@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import urllib.error
 from pathlib import Path
 
 import pytest
 
 from conftest import assert_user_error, run_cli
+from rigbench import catalog
 from rigbench.prices import cloud as prices, services, skypilot as sk
 from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV
@@ -136,6 +138,21 @@ def test_bad_date_basis_is_refused():
         prices.parse_prices(text, "x.csv")
 
 
+@pytest.mark.parametrize("gpu_id, refused", [("a100", True), ("v100", True), ("A100-SXM4-40GB", False),
+                                             ("NVIDIA A100-SXM4-40GB", False)])
+def test_a_family_name_as_gpu_id_is_refused_with_its_line_and_its_cards(gpu_id, refused):
+    # 'a100' was priced as a100-sxm4-40gb without a word, where compare and size say which card they took
+    header = ",".join(prices.PRICE_COLUMNS)
+    text = f"{header}\nt,x1,{gpu_id},1,8,61,3.00,,test-1,2024-01-15,hand-made test row\n"
+    if not refused:
+        assert prices.parse_prices(text, "x.csv").instances[0].gpu_id == gpu_id
+        return
+    with pytest.raises(UserError, match=rf"x.csv line 2: column 'gpu_id' is '{gpu_id}', which names \d+ cards \(") as e:
+        prices.parse_prices(text, "x.csv")
+    assert "a price list names one card" in str(e.value)
+    assert all(g.id in str(e.value) for g in catalog.named(gpu_id))
+
+
 def test_an_instance_of_more_gpus_than_any_cloud_rents_is_refused():
     """gpu_count 100 was priced as one machine; the most one instance has is 16 (AWS p2.16xlarge, 16 K80s). 16 is
     taken, 17 is not, and the shipped list (at most 8 per instance) still loads."""
@@ -241,6 +258,11 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     before = old.read_text()
     assert_user_error(run_cli("prices", "refresh", "--from", str(tmp_path / "nope"), env=_env(own_data_dir)),
                       "no such file or folder")
+    # a device or a FIFO is there: "no such file" would mislead
+    os.mkfifo(tmp_path / "ff")
+    for there in ("/dev/zero", str(tmp_path / "ff")):
+        assert_user_error(run_cli("prices", "refresh", "--from", there, env=_env(own_data_dir), timeout=60),
+                          "is not a regular file or folder")
     assert_user_error(run_cli("prices", "refresh", "--from", str(FIXTURE), "--date", "21/01/2026",
                               env=_env(own_data_dir)), "--date")
     empty = tmp_path / "empty"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import resource
+import subprocess
+import sys
 
 import pytest
 
@@ -184,6 +188,30 @@ def test_bad_options_are_one_line_and_exit_2(cli, args, fragment):
     r = cli("size", *args)
     assert r.code == 2, (r.stdout, r.stderr)
     assert fragment in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def _model_path(tmp_path, kind, name):
+    path = tmp_path / name
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to /dev/zero":
+        path.symlink_to("/dev/zero")
+    else:
+        return kind                                   # a device node itself
+    return str(path)
+
+
+@pytest.mark.parametrize("kind, name", [("/dev/zero", ""), ("/dev/urandom", ""), ("link to /dev/zero", "zz.pt"),
+                                        ("link to /dev/zero", "zz.bin"), ("link to /dev/zero", "z.py"),
+                                        ("fifo", "ff"), ("fifo", "ff2.pt"), ("fifo", "ff.py")])
+def test_a_model_path_that_is_no_regular_file_is_refused_before_it_is_opened(tmp_path, kind, name):
+    # zipfile read /dev/zero until the kernel killed the process, and waited on a FIFO for a writer for ever
+    # (capped at 4 GiB of address space, so that a relapse fails here instead of taking the machine's memory)
+    cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (4 * 2 ** 30, 4 * 2 ** 30))  # noqa: E731
+    p = subprocess.run([sys.executable, "-m", "rigbench", "size", _model_path(tmp_path, kind, name), "--gpus",
+                        "rtx-3090"], capture_output=True, text=True, timeout=60, preexec_fn=cap)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert "is not a regular file but a" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
 
 
 def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatch):

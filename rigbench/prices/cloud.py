@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 from rigbench import catalog, data
 from rigbench.errors import UserError
 from rigbench.files import check_output, read_text, user_data_dir, write_text_atomic
-from rigbench.units import MAX_USD, shown
+from rigbench.units import MAX_USD, refuse_repeats, shown
 
 # The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
 # Blog, "Announcing Cluster GPU Instances for Amazon EC2"). A price dated before it is a typo (0001-01-01).
@@ -134,12 +134,18 @@ def parse_prices(text: str, source: str, origin: str = "file") -> PriceList:
             if not row[col]:
                 raise UserError(f"{where}: column '{col}' is empty")
         try:
-            catalog.resolve(row["gpu_id"])
+            card = catalog.lookup(row["gpu_id"])
         except UserError:
             # found here, the error names the file and line; found when a command costs the instance, it named
             # only the card ("unknown GPU"), as if the user had typed it
             raise UserError(f"{where}: column 'gpu_id' is {shown(row['gpu_id'])}, not a card of the catalog "
                             "('rigbench gpus' lists them)") from None
+        if card.variants:
+            # a row prices one card: a family name ('a100') was priced as whichever card the alias took first, where
+            # compare and size at least say which they took
+            raise UserError(f"{where}: column 'gpu_id' is {shown(row['gpu_id'])}, which names "
+                            f"{len(card.variants) + 1} cards ({', '.join((card.gpu.id, *card.variants))}); a price "
+                            "list names one card: write its id")
         gpu_count = row.number("gpu_count", integer=True)
         if gpu_count < 1:
             raise UserError(f"{where}: column 'gpu_count' is {gpu_count}; a GPU instance has at least 1 GPU")
@@ -284,6 +290,7 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
     out: list[Instance] = []
     selectors: list[str] = []
     seen: set[str] = set()
+    named: list[tuple[str, str]] = []   # (spec, key) of each instance named itself, as --buy's cards are checked
 
     def add(items: Iterable[Instance]) -> None:
         for inst in items:
@@ -317,7 +324,11 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
             selectors.append(spec)
             add(hits)
         else:
-            add([resolve_instance(spec, prices, selectors=True)])
+            inst = resolve_instance(spec, prices, selectors=True)
+            # an instance named twice is a slip, as a card bought twice is (selectors may overlap: aws, gpu=V100)
+            named.append((raw, inst.key))
+            refuse_repeats(named, "--rent", "instance")
+            add([inst])
     return out, selectors
 
 

@@ -32,7 +32,7 @@ from typing import Callable
 
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.files import MAX_INPUT_BYTES, read_text
+from rigbench.files import MAX_INPUT_BYTES, not_a_regular_file, read_text
 from rigbench.prices.cloud import Instance, PriceList, control_character, one_line
 from rigbench.units import shown
 
@@ -119,7 +119,10 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
             if path.name.lower() != provider or not os.path.lexists(candidate):
                 return None
     else:
-        raise UserError(f"--from {base}: no such file or folder; give a folder holding <cloud>/vms.csv "
+        # something there that is neither (a device, a FIFO, a link to nowhere) is named for what it is
+        kind = not_a_regular_file(path)
+        what = ": no such file or folder" if kind == "nothing" else f" is not a regular file or folder but {kind}"
+        raise UserError(f"--from {base}{what}; give a folder holding <cloud>/vms.csv "
                         f"(a checkout's catalogs/v7) or a URL")
     return read_text(candidate, "SkyPilot catalog file"), str(candidate)
 

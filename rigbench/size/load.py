@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from rigbench import model as perf_model
 from rigbench.errors import UserError
+from rigbench.files import not_a_regular_file
 from rigbench.size import builtin
 from rigbench.size.trace import describe_failure
 from rigbench.units import shown
@@ -142,17 +143,9 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
                         "path/to/file.py[:factory], with one ':' before the factory")
     if path_part.endswith(".py") or (not sep and spec.endswith(".py")):
         file = Path(path_part if sep else spec)
-        if not file.is_file():
-            # a folder, FIFO or device named *.py is there but is no file to import: "does not exist" would mislead
-            if os.path.isdir(file):
-                raise UserError(f"model file {file} is a folder; give the Python file in it")
-            if os.path.exists(file):
-                raise UserError(f"model file {file} is not a regular file (a FIFO or a device node); give a Python "
-                                "file")
-            if os.path.islink(file):
-                raise UserError(f"model file {file} is a symbolic link that leads nowhere or in a circle; give the "
-                                "Python file itself")
-            raise UserError(f"model file {file} does not exist")
+        kind = not_a_regular_file(file)
+        if kind is not None:
+            raise UserError(_not_a_model_file(file, kind))
         mod_name = f"rigbench_user_model_{abs(hash(str(file.resolve())))}"
         loader_spec = importlib.util.spec_from_file_location(mod_name, file)
         module = importlib.util.module_from_spec(loader_spec)
@@ -170,10 +163,13 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         # with ':factory' the part before it may be a module path ('models.bin:build'): only a file there is one
         saved = path_part if sep else spec
         named = saved.lower().endswith(TORCH_SAVED_SUFFIXES + OTHER_SAVED_SUFFIXES)
-        if named and not sep and not os.path.lexists(saved):
-            # no file to be a saved model: a typo in the path, said as the .py branch says it
-            raise UserError(f"model file {shown(saved)} does not exist")
-        if (named and (not sep or os.path.isfile(saved))) or _torch_archive(saved):
+        # Checked before anything opens it: zipfile reads /dev/zero until memory runs out and waits on a FIFO for a
+        # writer. Nothing there and a folder are left to the import (a module path, a package).
+        kind = not_a_regular_file(saved)
+        if kind not in (None, "nothing", "a directory (a folder)") or (named and not sep and kind == "nothing"):
+            # "nothing": a typo in the path of a saved model, said as the .py branch says it
+            raise UserError(_not_a_model_file(saved, kind))
+        if (named and (not sep or kind is None)) or (kind is None and _torch_archive(saved)):
             raise UserError(_saved_model_message(saved))
         if not sep or not attr or not path_part:
             raise UserError(f"model {shown(spec)}: write a built-in workload ({', '.join(builtin.BUILTINS)}), "
@@ -195,6 +191,18 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
     if not callable(factory):
         raise UserError(f"{where}:{attr} is not a function")
     return factory, f"{where}:{attr}"
+
+
+def _not_a_model_file(path, kind: str) -> str:
+    """The one line for a model path that is no regular file (``kind`` from files.not_a_regular_file)."""
+    if kind == "nothing":
+        return f"model file {shown(str(path))} does not exist"
+    if kind == "a directory (a folder)":
+        return f"model file {shown(str(path))} is a folder; give the Python file in it"
+    if kind.startswith("a symbolic link"):
+        return f"model file {shown(str(path))} is {kind}; give the Python file itself"
+    return (f"model file {shown(str(path))} is not a regular file but {kind}; give a Python file "
+            "(path/to/file.py[:factory])")
 
 
 def _torch_archive(path: str) -> str | None:

@@ -374,17 +374,24 @@ def drills() -> list[Drill]:
                       ("--plot", ["cost", "--buy", "rtx-3090", "--rent", "all", "--hours-per-month", "5", "--plot",
                                   "a.png", "--plot", "b.png"])]:
         out.append(Drill(f"{args[0]} {opt} given twice", args))
+    out.append(Drill("cost --rent the same instance twice", ["cost", "--rent", "aws:p3.2xlarge", "--rent",
+                                                             "p3.2xlarge", "--hours-per-month", "10"],
+                     check=lambda r, f: None if "same instance" in r.stderr else "not refused as a repeat"))
     price_files = [("a future date", price_row(price_date="2099-01-01")),
                    ("a date before GPUs were rented", price_row(price_date="0001-01-01")),
                    ("a 300-digit price", price_row(on_demand_usd_per_hour="9" * 300)),
                    ("a nan price", price_row(on_demand_usd_per_hour="nan")),
                    ("a 5000-digit count", price_row(gpu_count="9" * 5000)),
                    ("a bad date", price_row(price_date="2020-02-30")),
+                   ("a family name (a100) as gpu_id", price_row(gpu_id="a100")),
                    ("no rows", PRICES), ("not CSV", "\x00\x01\x02")]
     for flabel, text in price_files:
         out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=file_with(text, "p.csv")))
     for flabel, make in [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo("p.csv"))]:
         out.append(Drill(f"cost --prices: {flabel}", ["cost", "--list", "--prices"], setup=make))
+        out.append(Drill(f"prices refresh --from: {flabel}", ["prices", "refresh", "--from"], setup=make,
+                         check=lambda r, f: "said 'no such file' of a path that is there" if "no such" in r.stderr
+                         else None))
     # --- text shown literally, any terminal, any width
     out.append(Drill("cost --prices: an instance named with markup", ["cost", "--list", "--prices"], expect="ok",
                      env={"COLUMNS": "200"}, setup=file_with(price_row(instance="x[/]1", source="[bold]s"), "p.csv"),
@@ -555,6 +562,11 @@ def drills() -> list[Drill]:
         torch.jit.script(torch.nn.Linear(4, 2)).save(str(folder / "ts.pt"))
         return [str(folder / "ts.pt")]
     out.append(Drill("size: a TorchScript file", ["size"], setup=torchscript))
+    for flabel, make in [("/dev/zero", lambda f: ["/dev/zero"]), ("a FIFO", fifo("m")),
+                         ("a FIFO named .pt", fifo("m.pt")),
+                         ("a link to /dev/zero named .pt", lambda f: [(f / "m.pt").symlink_to("/dev/zero") or
+                                                                       str(f / "m.pt")])]:
+        out.append(Drill(f"size: {flabel} as the model", ["size", "--gpus", "rtx-3090"], setup=make))
     out.append(Drill("gpus --min-memory 24iB", ["gpus", "--min-memory", "24iB"]))
     out.append(Drill("report --out .html", ["report", "--out", ".html", str(reference[0])]))
     out.append(Drill("results list with a file where the data folder goes", ["results", "list"],
