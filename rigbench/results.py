@@ -924,15 +924,49 @@ def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
     return [results_dir(), Path("results")]
 
 
+def machine_of(doc: "dict | Results | None") -> dict:
+    """Which machine a run was made on: ``{"host", "cpu"}``, the host name the run recorded (``host``, else its
+    probe's) and its CPU's brand (None where not recorded). Two runs are of the same machine when these are equal: the
+    earlier runs a run is held against (:mod:`rigbench.bench.baseline`), and the run ``recommend`` reads for the
+    machine it has just probed (:func:`probe_machine`). A host name alone is no identity (``localhost``, a VM image
+    cloned under one name), nor a CPU model alone (many machines have one)."""
+    doc = doc.doc if isinstance(doc, Results) else doc if isinstance(doc, dict) else {}
+    probe = doc.get("probe") if isinstance(doc.get("probe"), dict) else {}
+    seen = probe_machine(probe)
+    host = doc.get("host")
+    return {"host": host if isinstance(host, str) and host else seen["host"], "cpu": seen["cpu"]}
+
+
+def probe_machine(probe: dict | None) -> dict:
+    """:func:`machine_of` for a probe (``rigbench probe --json``, or a run's ``probe``)."""
+    probe = probe if isinstance(probe, dict) else {}
+    host = probe.get("host")
+    if isinstance(host, dict):
+        host = host.get("hostname") or host.get("name")
+    cpu = probe.get("cpu") if isinstance(probe.get("cpu"), dict) else {}
+    brand = cpu.get("brand")
+    return {"host": host if isinstance(host, str) and host else None,
+            "cpu": brand if isinstance(brand, str) and brand else None}
+
+
+def machine_shown(machine: dict) -> str:
+    """A machine of :func:`machine_of` for a person: "otherbox, AMD EPYC"."""
+    return ", ".join(str(machine.get(k) or f"{k} not recorded") for k in ("host", "cpu"))
+
+
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
-           passed_over: list[Path] | None = None) -> Path | None:
+           passed_over: list[Path] | None = None, machine: dict | None = None,
+           other_machines: list[Path] | None = None) -> Path | None:
     """The most recently created results file (by ``created_utc`` read as a time, then mtime); None if there is none.
 
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
     ``measured``: only a run that :func:`holds_measurement` (the newest run to read figures from, as ``latest``
-    means); the runs without one that are newer than it are added to ``passed_over``, newest first."""
+    means); the runs without one that are newer than it are added to ``passed_over``, newest first. ``machine``
+    (:func:`machine_of`): only a run of that machine; the newer runs of other machines are added to
+    ``other_machines``, newest first."""
     best: tuple[str, float, Path] | None = None
     empty: list[tuple[str, float, Path]] = []
+    others: list[tuple[str, float, Path]] = []
     for where in search_dirs(folder):
         for path, st in json_files(where):
             try:
@@ -943,11 +977,14 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
             key = (created_at(doc) or NEVER, st.st_mtime, path)
             if measured and not holds_measurement(doc):
                 empty.append(key)
+            elif machine is not None and machine_of(doc) != machine:
+                others.append(key)
             elif best is None or key[:2] > best[:2]:
                 best = key
-    if passed_over is not None:
-        empty.sort(key=lambda k: k[:2], reverse=True)
-        passed_over += [k[2] for k in empty if best is None or k[:2] > best[:2]]
+    for skipped, out in ((empty, passed_over), (others, other_machines)):
+        if out is not None:
+            skipped.sort(key=lambda k: k[:2], reverse=True)
+            out += [k[2] for k in skipped if best is None or k[:2] > best[:2]]
     return best[2] if best else None
 
 

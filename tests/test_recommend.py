@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 
 import pytest
 
@@ -160,7 +161,42 @@ def test_newest_results_file_is_used_and_named(tmp_path):
     assert r.code == 0, r.stderr
     doc = r.json()
     # the fixture was measured on host "rig2080", not here: it is named and left out
-    assert "rig-20250601T123000Z.json" in doc["notes"][0]
+    assert "rig-20250601T123000Z.json (rig2080, Intel(R) Core(TM) i7-9700K" in doc["notes"][0]
+    assert doc["machine"]["source"] == "probe" and doc["results_file"] is None
+
+
+def _this_machine(tmp_path) -> dict:
+    """This machine's host and CPU brand, as `rigbench probe --json` finds them."""
+    probe = json.loads(run_cli("probe", "--json", cwd=tmp_path).stdout)
+    return {"host": (probe.get("host") or {}).get("hostname") or socket.gethostname(),
+            "cpu": (probe.get("cpu") or {}).get("brand")}
+
+
+def test_the_newest_run_of_another_machine_is_passed_over_for_this_machines(tmp_path):
+    # the newest file in the data folder was a run of another machine (its host renamed, or a copied reference run):
+    # recommend read its clocks and CPU as this machine's
+    here = _this_machine(tmp_path)
+    (tmp_path / "results").mkdir()
+    ours = json.loads((FX / "results_cool_fed.json").read_text())
+    ours["host"], ours["probe"]["host"]["hostname"], ours["probe"]["cpu"]["brand"] = here["host"], here["host"], here["cpu"]
+    (tmp_path / "results" / "ours-20250601T123000Z.json").write_text(json.dumps(ours))
+    other = json.loads((FX / "results_cool_fed.json").read_text())
+    other["host"], other["created_utc"] = "otherbox", "2025-07-01T00:00:00Z"
+    other["probe"]["host"]["hostname"] = here["host"]        # the probe says this host; the run says another
+    (tmp_path / "results" / "otherbox-20250701T000000Z.json").write_text(json.dumps(other))
+    doc = run_cli("recommend", "--json", "--profile", "desktop", cwd=tmp_path).json()
+    assert doc["results_file"] == "results/ours-20250601T123000Z.json"
+    assert doc["machine"]["source"] == "results"
+    assert doc["notes"][1].startswith("passed over 1 run of another machine: results/otherbox-20250701T000000Z.json "
+                                      "(otherbox, ")
+    # the same host with another CPU is another machine too
+    other["host"], other["probe"]["cpu"]["brand"] = here["host"], "AMD EPYC"
+    (tmp_path / "results" / "otherbox-20250701T000000Z.json").write_text(json.dumps(other))
+    doc = run_cli("recommend", "--json", "--profile", "desktop", cwd=tmp_path).json()
+    assert doc["results_file"] == "results/ours-20250601T123000Z.json" and "AMD EPYC" in doc["notes"][1]
+    # named as RESULTS, the other machine's run is judged as that machine
+    doc = run_cli("recommend", "results/otherbox-20250701T000000Z.json", "--json", cwd=tmp_path).json()
+    assert doc["machine"]["source"] == "results" and doc["machine"]["cpu_brand"] == "AMD EPYC"
 
 
 def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path):
@@ -183,7 +219,9 @@ def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one
     # figures: the newest run with a measurement is the one `results show latest` and `report` read too
     (tmp_path / "results").mkdir()
     measured = json.loads((FX / "results_cool_fed.json").read_text())
-    del measured["probe"]["host"]                   # no host to tell it from this machine's
+    here = _this_machine(tmp_path)                  # a run of this machine
+    measured["host"], measured["probe"]["host"]["hostname"], measured["probe"]["cpu"]["brand"] = (
+        here["host"], here["host"], here["cpu"])
     (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
     empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": []}

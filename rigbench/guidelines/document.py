@@ -5,6 +5,7 @@ short verdict (:func:`verdict_summary`)."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from rigbench import results
@@ -78,10 +79,26 @@ def verdict_summary(machine: Machine) -> dict:
     return {"kind": mk.kind, "why": mk.why, "profiles": out}
 
 
-def _newest_results(results_dir: str | None, passed_over: list[Path]) -> str | None:
-    """The newest run that holds a measurement (as ``latest`` means it); the newer ones without go to ``passed_over``."""
-    found = results.newest(results_dir, measured=True, passed_over=passed_over)
+def _newest_results(results_dir: str | None, passed_over: list[Path], machine: dict,
+                    other_machines: list[Path]) -> str | None:
+    """The newest run of ``machine`` that holds a measurement (as ``latest`` means it); the newer ones without go to
+    ``passed_over``, the newer ones of other machines to ``other_machines``."""
+    found = results.newest(results_dir, measured=True, passed_over=passed_over, machine=machine,
+                           other_machines=other_machines)
     return None if found is None else str(found)
+
+
+def _other_machines_note(paths: list[Path]) -> str:
+    """'passed over N runs of other machines: F (host, CPU), ...' (the first three named)."""
+    shown = []
+    for p in paths[:3]:
+        try:
+            shown.append(f"{p} ({results.machine_shown(results.machine_of(results.load_document(p)))})")
+        except UserError:
+            shown.append(str(p))
+    n = len(paths)
+    return ((f"passed over {n} runs of other machines: " if n > 1 else "passed over 1 run of another machine: ") + ", ".join(shown)
+            + (f" and {n - 3} more" if n > 3 else "") + "; give the file as RESULTS to judge its machine")
 
 
 def _document_kind(path: str) -> str | None:
@@ -116,13 +133,6 @@ def _refused_results(results_dir: str | None) -> str:
 
 def _load_results(path: str) -> dict:
     return results.load_document(path)
-
-
-def _host_of(probe_doc: dict) -> str | None:
-    host = probe_doc.get("host")
-    if isinstance(host, dict):
-        return host.get("hostname") or host.get("name")
-    return host if isinstance(host, str) else None
 
 
 def load_machine(results_path: str | None = None, spec: str | None = None, instance: str | None = None,
@@ -167,20 +177,25 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         # runs killed before their first measurement are passed over: nothing to judge by, and their probe may be
         # missing (the machine would be judged as "no battery, no virtualisation")
         empty: list[Path] = []
-        newest = _newest_results(results_dir, empty)
+        # only a run of this machine (the host and CPU just probed, as a run's baseline matches its earlier runs):
+        # another machine's clocks and figures say nothing of this one's cooling or preprocessing
+        here = results.probe_machine(doc)
+        here["host"] = here["host"] or socket.gethostname() or None
+        others: list[Path] = []
+        newest = _newest_results(results_dir, empty, here, others)
         if newest:
             rdoc = _load_results(newest)
-            here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
-            if here and there and here != there:
-                notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
-            else:
-                m = Machine.from_results(rdoc, newest)
-                m.label = f"this machine{f' ({here})' if here else ''}"
-                notes.append(f"probed this machine; measurements from the newest results file {newest}")
+            m = Machine.from_results(rdoc, newest)
+            m.label = "this machine" + (f" ({here['host']})" if here["host"] else "")
+            notes.append(f"probed this machine; measurements from the newest results file {newest}")
             if empty:
                 notes.append(f"passed over {results.no_measurement_note(empty)}")
-        elif empty:
-            notes.append(f"probed this machine; ignored {results.no_measurement_note(empty)}; run `rigbench bench`")
+            if others:
+                notes.append(_other_machines_note(others))
+        elif empty or others:
+            notes.append("probed this machine; " + "; ".join(
+                ([f"ignored {results.no_measurement_note(empty)}"] if empty else [])
+                + ([_other_machines_note(others)] if others else [])) + "; run `rigbench bench`")
         elif results_dir is None and (blocked := results.data_folder_blocked()):
             # "run `rigbench bench`" would not help: it cannot write its runs there either
             notes.append(f"probed this machine; no results file: {blocked}")
