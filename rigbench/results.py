@@ -248,6 +248,11 @@ def _values_error(doc: dict) -> str | None:
         value = m.get("value")
         if _finite(value) and value < 0:
             return f"{where}.value is {value:g}, below zero: a rate of work is 0 or more (null when none was measured)"
+        # a figure is a number in a unit: every writer puts its kernel's unit beside the value (rigbench.bench.runner,
+        # rigbench.bench.distributed), and every reader prints them together
+        if m.get("status") == "ok" and _finite(value) and not isinstance(m.get("unit"), str):
+            return (f"{where}.unit is {'missing' if 'unit' not in m else _describe(m['unit'])}, expected a string: "
+                    f"a measured value ({value:g}) needs its unit")
         frac = m.get("fraction_of_peak")
         if _finite(frac) and not 0 <= frac <= MAX_FRACTION_OF_PEAK:
             return (f"{where}.fraction_of_peak is {frac:g}, expected 0 to {MAX_FRACTION_OF_PEAK:g} (1 is the device's "
@@ -404,6 +409,10 @@ def _consistency_error(doc: dict) -> str | None:
         frac, peak = m.get("fraction_of_peak"), m.get("peak")
         if _finite(peak) and peak <= 0:
             return f"{where}.peak is {peak:g}, expected a peak above zero (null when there is none)"
+        if frac is not None and value is None:
+            # the writer computes the fraction from the value (rigbench.bench.peaks.fraction): none without one
+            return (f"{where}.fraction_of_peak is {frac:g}, but its value is null: a fraction of the peak without a "
+                    "value: the figures contradict each other")
         if _finite(frac) and _finite(value) and _finite(peak) and not _agree(frac, value / peak):
             return (f"{where}.fraction_of_peak is {frac:.6g}, but value / peak is {value / peak:.6g} "
                     f"({value:g} / {peak:g} {unit or ''}): the figures contradict each other")

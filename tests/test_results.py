@@ -100,7 +100,8 @@ def test_ok_hands_out_valid_figures_of_the_device_asked_for_only():
 
 def test_a_figure_not_marked_valid_is_not_valid():
     """``valid`` missing is not ``valid: true``: only a figure the runner judged is handed out as valid."""
-    f = results.Results.of(_doc([{"kernel": "gemm", "device": "cpu", "status": "ok", "value": 1.0}])).figures[0]
+    f = results.Results.of(_doc([{"kernel": "gemm", "device": "cpu", "status": "ok", "value": 1.0,
+                                  "unit": "TFLOP/s"}])).figures[0]
     assert f.measured and not f.valid and f.why_not() == "not judged valid"
 
 
@@ -316,6 +317,11 @@ def _times(m: dict, factor: float) -> None:
                                                                     "0.631444 (0.132189 / 0.209344 TFLOP/s)"),
     (lambda d: d["measurements"][6].update(peak=0.0001), "fraction_of_peak is 0.631444, but value / peak is 1321.89"),
     (lambda d: d["measurements"][6].update(peak=0), "peak is 0, expected a peak above zero"),
+    # a figure without its unit: `results show` failed with KeyError 'unit', or showed "0.132 None"
+    (lambda d: d["measurements"][6].pop("unit"), "unit is missing, expected a string: a measured value (0.132189)"),
+    (lambda d: d["measurements"][6].update(unit=None), "unit is null, expected a string"),
+    # no value, yet 63% of the peak shown
+    (lambda d: d["measurements"][6].update(value=None), "fraction_of_peak is 0.631444, but its value is null"),
 ])
 def test_figures_that_contradict_each_other_are_refused_on_load(tmp_path, edit, fragment):
     path = _edited(tmp_path, edit)
