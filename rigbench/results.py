@@ -236,7 +236,7 @@ UNKNOWN_HOST = "unknown host"
 NOTES = "notes_on_reading"
 
 
-def _values_error(doc: dict) -> str | None:
+def _values_error(doc: dict, from_file: bool = False) -> str | None:
     """The first measurement value no run can have written (a device that is no device, a negative rate, a fraction
     of the peak beyond :data:`MAX_FRACTION_OF_PEAK`, an interval that is inverted or leaves out its median), or None.
     Types are checked before (:func:`_check`); a number that is not finite (a document in memory) is left alone."""
@@ -249,8 +249,9 @@ def _values_error(doc: dict) -> str | None:
         if _finite(value) and value < 0:
             return f"{where}.value is {value:g}, below zero: a rate of work is 0 or more (null when none was measured)"
         # a figure is a number in a unit: every writer puts its kernel's unit beside the value (rigbench.bench.runner,
-        # rigbench.bench.distributed), and every reader prints them together
-        if m.get("status") == "ok" and _finite(value) and not isinstance(m.get("unit"), str):
+        # rigbench.bench.distributed), and every reader prints them together. Required of a file; a document a
+        # program built in memory (a test's, a model's) may leave it out, as it may leave out its start
+        if from_file and m.get("status") == "ok" and _finite(value) and not isinstance(m.get("unit"), str):
             return (f"{where}.unit is {'missing' if 'unit' not in m else _describe(m['unit'])}, expected a string: "
                     f"a measured value ({value:g}) needs its unit")
         frac = m.get("fraction_of_peak")
@@ -388,6 +389,16 @@ def _consistency_error(doc: dict) -> str | None:
             shown = ", ".join(validity.brief(r) if isinstance(r, dict) else str(r) for r in against)
             return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) carries "
                     f"invalid_reasons ({shown}): the figures contradict each other")
+        if m.get("valid") is True and not from_v0 and m.get("status") == "ok":
+            # the same writers judge a figure's own timings as they write them (validity.timing_reasons on the
+            # spread, the rounds' movement and the sample length they record): a figure marked valid whose recorded
+            # timings fail those limits is an edit too, as valid beside a reason is. A rigbench.results/0 figure was
+            # never judged (its "unchecked" note says so) and is kept as written.
+            own = recorded_timing_reasons(m)
+            if own:
+                shown = ", ".join(validity.brief(r) for r in own)
+                return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) records timings "
+                        f"over their limits ({shown}): the figures contradict each other")
         kernel = _KERNELS.get(m["kernel"])
         metric, unit = m.get("metric"), m.get("unit")
         if kernel is not None:
@@ -417,6 +428,22 @@ def _consistency_error(doc: dict) -> str | None:
             return (f"{where}.fraction_of_peak is {frac:.6g}, but value / peak is {value / peak:.6g} "
                     f"({value:g} / {peak:g} {unit or ''}): the figures contradict each other")
     return None
+
+
+def recorded_timing_reasons(m: dict) -> list[dict]:
+    """What :func:`rigbench.validity.timing_reasons` says of the timings a measurement records, computed as the
+    writer computes them (rigbench.bench.timing.Measurement): spread = ``iqr_s`` / ``median_s``, rounds' movement =
+    (slowest - fastest of ``rounds_s``) / ``median_s``, sample length = ``median_s`` x ``inner``. A timing the
+    record does not carry (an older writer's) is not judged: only numbers written are held against the limits."""
+    median, iqr, inner = m.get("median_s"), m.get("iqr_s"), m.get("inner")
+    if not (_finite(median) and median > 0):
+        return []
+    rounds = [t for t in m.get("rounds_s") or [] if _finite(t)]
+    spread = iqr / median if _finite(iqr) else None
+    move = (max(rounds) - min(rounds)) / median if len(rounds) >= 2 else None
+    sample = median * inner if _finite(inner) else None
+    return [r for r in validity.timing_reasons(spread, sample, move)
+            if not (r.get("code") == "spread" and spread is None)]
 
 
 def _above_peak(doc: dict) -> None:
@@ -456,7 +483,7 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
     """Raise a one-line ``UserError`` naming the first field whose type or value is wrong; return ``doc``, a figure
     above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
     ``doc`` was read from a file, where every number is finite."""
-    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc) \
+    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc, from_file) \
         or _consistency_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")

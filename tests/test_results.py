@@ -100,8 +100,7 @@ def test_ok_hands_out_valid_figures_of_the_device_asked_for_only():
 
 def test_a_figure_not_marked_valid_is_not_valid():
     """``valid`` missing is not ``valid: true``: only a figure the runner judged is handed out as valid."""
-    f = results.Results.of(_doc([{"kernel": "gemm", "device": "cpu", "status": "ok", "value": 1.0,
-                                  "unit": "TFLOP/s"}])).figures[0]
+    f = results.Results.of(_doc([{"kernel": "gemm", "device": "cpu", "status": "ok", "value": 1.0}])).figures[0]
     assert f.measured and not f.valid and f.why_not() == "not judged valid"
 
 
@@ -355,10 +354,29 @@ def test_a_figure_marked_valid_beside_its_invalid_reasons_is_refused(tmp_path, a
     assert skipped.figures[0].status == "skipped" and not skipped.figures[0].valid
 
 
+@pytest.mark.parametrize("args", [("results", "show", "m.json"), ("recommend", "m.json", "--profile", "desktop", "-v")])
+def test_a_figure_marked_valid_whose_own_timings_fail_the_limits_is_refused(tmp_path, args):
+    # "valid": true and "invalid_reasons": [] typed over the disk_iops figure whose recorded spread is 20% and whose
+    # rounds moved 20%: `results show` listed it valid and `recommend` passed desktop.ssd from it
+    path = _edited(tmp_path, lambda d: _disk_iops(d).update(valid=True, invalid_reasons=[]))
+    index = json.loads(path.read_text())["measurements"].index(_disk_iops(json.loads(path.read_text())))
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: measurements[{index}].valid is true, but the figure (disk_iops on cpu) "
+                                     "records timings over their limits (spread 20%, rounds moved 20%): the figures "
+                                     "contradict each other"), str(exc.value)
+    assert_user_error(run_cli(*args, cwd=tmp_path), f"m.json: measurements[{index}].valid is true")
+    # only what the record carries is judged: without iqr_s and rounds_s (an older writer's), nothing to contradict
+    older = _edited(tmp_path, lambda d: _disk_iops(d).update(valid=True, invalid_reasons=[], iqr_s=None,
+                                                             rounds_s=None), "o.json")
+    assert next(f for f in results.load(older).figures if f.kernel == "disk_iops").valid
+
+
 def test_a_version_0_figure_stays_valid_beside_the_note_that_it_was_not_checked(tmp_path):
     # the migration keeps a /0 figure valid and notes "unchecked"; a /2 file saying the same is an edit
+    # its spread (40%) over today's limit: /0 judged nothing, and its figure is kept as written, noted unchecked
     fig = {"kernel": "gemm", "device": "cpu", "dtype": "float32", "params": {}, "time_s": 0.5, "samples": 7,
-           "status": "ok", "value": 0.4, "unit": "TFLOP/s"}
+           "iqr_s": 0.2, "status": "ok", "value": 0.4, "unit": "TFLOP/s"}
     old = {"schema": "rigbench.results/0", "created_utc": "2025-01-01T00:00:00Z", "measurements": [fig]}
     (tmp_path / "old.json").write_text(json.dumps(old))
     view = results.load(tmp_path / "old.json")
