@@ -53,6 +53,7 @@ from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV, dumps, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import METRICS
+from rigbench.units import MAX_CORES
 
 KIND = "results"
 VERSION = 2
@@ -85,12 +86,18 @@ MEASUREMENT = {"type": "object", "required": ["kernel", "device", "status"], "pr
 
 # The probe's fields that the guidelines, the report and the model compute with are typed down to the leaf: a
 # probe file edited by hand ("usable_bytes": "lots") is refused on load instead of failing in arithmetic later.
+# Counts and sizes are whole numbers the probe reads from the system (sysfs, /proc/meminfo, statvfs, NVML): a size
+# is 0 or more, a machine has at least one core, and at most Linux's largest NR_CPUS (units.MAX_CORES, the bound a
+# typed --spec cores= respects too). No upper bound is put on a size: a mounted network filesystem can be any size.
 _INT = ("integer", "null")
+_BYTES = {"type": _INT, "min": 0}
+_CORES = {"type": _INT, "min": 1, "max": MAX_CORES, "why": "Linux's largest NR_CPUS"}
 PROBE = {"type": ("object", "null"), "properties": {
-    "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _INT,
-                                         "logical_cores": _INT, "physical_cores": _INT}},
-    "memory": {"type": _OBJ, "properties": {"total_bytes": _NUM, "usable_bytes": _NUM, "limit_bytes": _NUM,
-                                            "available_bytes": _NUM}},
+    "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _CORES,
+                                         "logical_cores": _CORES, "physical_cores": _CORES}},
+    "memory": {"type": _OBJ, "properties": {"total_bytes": _BYTES, "usable_bytes": _BYTES, "limit_bytes": _BYTES,
+                                            "available_bytes": _BYTES, "swap_bytes": _BYTES,
+                                            "swap_free_bytes": _BYTES}},
     "os": {"type": _OBJ, "properties": {"system": _STR, "release": _STR, "distribution": _STR,
                                         "virtualization": _STR, "virtualisation": _STR, "container": _STR,
                                         "dmi_product_name": _STR, "chassis": {"type": _OBJ, "properties": {
@@ -100,9 +107,11 @@ PROBE = {"type": ("object", "null"), "properties": {
     "gpu_error": _STR, "gpu_binding_warning": _STR,
     "data_dir": _OBJ, "software": {"type": _OBJ, "properties": {"python": _STR, "torch": _STR}},
     "gpus": {"type": ("array", "null"), "items": {"type": "object", "properties": {
-        "index": _INT, "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
+        "index": {"type": _INT, "min": 0}, "name": _STR, "catalog_id": _STR, "memory_total_bytes": _BYTES,
+        "pcie_width": _INT}}},
     "disks": {"type": ("array", "null"), "items": {"type": "object", "properties": {
-        "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _NUM, "kind": _STR, "kind_note": _STR}}}}}
+        "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _BYTES, "free_bytes": _BYTES, "kind": _STR,
+        "kind_note": _STR}}}}}
 
 # The run's sections that the bench table, the report, the guidelines and the baseline read are typed down to the
 # fields they compute with or format, as the probe is: a hand-edited ``"peaks": {"cpu": "x"}`` or ``"rounds": "3"``
@@ -192,9 +201,17 @@ def _check(value, t, where: str, finite: bool = False) -> str | None:
     names = _names(spec)
     if finite and isinstance(value, float) and not math.isfinite(value) and {"number", "integer"} & set(names):
         return f"{where} is {'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}, not a finite number"
+    if isinstance(value, float) and "integer" in names and "number" not in names and math.isfinite(value):
+        return f"{where} is {value:g}, expected a whole number"
     if not any(_is(value, n) for n in names):
         want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
         return f"{where} is {_describe(value)}, expected {want}"
+    if _is(value, "number") and ("min" in spec or "max" in spec) and math.isfinite(value):
+        low, high = spec.get("min"), spec.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            want = (f"{low:,} to {high:,}" if high is not None else f"{low:,} or more") if low is not None \
+                else f"{high:,} or less"
+            return f"{where} is {value:,}, expected {want}" + (f" ({spec['why']})" if "why" in spec else "")
     if "enum" in spec and value is not None and value not in spec["enum"]:
         return f"{where} is {value!r}, expected one of {', '.join(spec['enum'])}"
     if isinstance(value, dict):
@@ -514,6 +531,10 @@ def json_schema() -> dict:
         out: dict = {"type": names[0] if len(names) == 1 else names}
         if "enum" in spec:
             out["enum"] = list(spec["enum"]) + ([None] if "null" in names else [])
+        if "min" in spec:
+            out["minimum"] = spec["min"]
+        if "max" in spec:
+            out["maximum"] = spec["max"]
         if "properties" in spec:
             out["properties"] = {k: conv(v) for k, v in spec["properties"].items()}
         if spec.get("required"):

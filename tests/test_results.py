@@ -491,6 +491,34 @@ def test_a_probe_s_power_and_gpu_fields_are_typed(tmp_path):
         results.load(path)
 
 
+def _probe_edit(edit):
+    return lambda d: edit(d["probe"])
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # each was judged: "-1.0 TiB" of RAM, -4 cores, a disk with -5 bytes free
+    (lambda p: p["cpu"].update(usable_cores=-4), "cpu.usable_cores is -4, expected 1 to 8,192 (Linux's largest NR_CPUS)"),
+    (lambda p: p["cpu"].update(usable_cores=0), "cpu.usable_cores is 0, expected 1 to 8,192"),
+    (lambda p: p["cpu"].update(usable_cores=10 ** 9), "cpu.usable_cores is 1,000,000,000, expected 1 to 8,192"),
+    (lambda p: p["memory"].update(total_bytes=-1099511627776), "memory.total_bytes is -1,099,511,627,776, expected 0 "
+                                                               "or more"),
+    (lambda p: p["memory"].update(usable_bytes=-1), "memory.usable_bytes is -1, expected 0 or more"),
+    (lambda p: p["memory"].update(total_bytes=1.5), "memory.total_bytes is 1.5, expected a whole number"),
+    (lambda p: p["disks"][0].update(free_bytes=-5), "disks[0].free_bytes is -5, expected 0 or more"),
+    (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": "lots"}]), "gpus[0].memory_total_bytes is a string"),
+    (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": -8}]), "gpus[0].memory_total_bytes is -8"),
+])
+def test_impossible_probe_counts_and_sizes_are_refused(tmp_path, edit, fragment):
+    path = _edited(tmp_path, _probe_edit(edit))
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: probe.{fragment}"), str(exc.value)
+    # the same probe as a `rigbench probe --json` file
+    probe = json.loads(path.read_text())["probe"]
+    (tmp_path / "p.json").write_text(json.dumps({"schema": "rigbench.probe/1", **probe}))
+    assert_user_error(run_cli("recommend", "p.json", "--profile", "desktop", cwd=tmp_path), f"p.json: {fragment}")
+
+
 def test_a_gpu_id_this_catalog_does_not_know_is_read_as_not_in_the_catalog(tmp_path):
     # the id of a newer catalog was refused by `recommend` as a name the user mistyped ("unknown GPU 'nosuch'")
     mystery = {"index": 0, "name": "Mystery", "catalog_id": "nosuch"}
