@@ -206,7 +206,8 @@ def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path
     empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": [], "reason": "the run stopped before the suite finished"}
     (tmp_path / "results" / "box-20260601T000000Z.json").write_text(json.dumps(empty))
-    here = run_cli("recommend", "--json", "--results-dir", "/nonexistent-folder", cwd=tmp_path).json()
+    (tmp_path / "none").mkdir()
+    here = run_cli("recommend", "--json", "--results-dir", "none", cwd=tmp_path).json()
     r = run_cli("recommend", "--json", cwd=tmp_path)
     assert r.code == 0, r.stderr
     doc = r.json()
@@ -403,6 +404,16 @@ def test_options_that_contradict_each_other_are_refused_with_one_line(args, word
     # each was accepted and one of them ignored without a word
     args = tuple(str(FX / "results_cool_fed.json") if a == "RESULTS" else a for a in args)
     assert_user_error(run_cli("recommend", *args), words)
+
+
+def test_a_results_dir_that_is_no_folder_is_refused(tmp_path):
+    # a folder typed wrong was read as one without runs ("no results file in nosuch/"), while a file there was refused
+    assert_user_error(run_cli("recommend", "--results-dir", "nosuch", cwd=tmp_path), "--results-dir nosuch: no such folder")
+    (tmp_path / "afile").write_text("x")
+    assert_user_error(run_cli("recommend", "--results-dir", "afile", cwd=tmp_path), "is a file")
+    (tmp_path / "empty").mkdir()
+    r = run_cli("recommend", "--json", "--results-dir", "empty", cwd=tmp_path)
+    assert r.code == 0 and "no results file in empty/" in r.json()["notes"][0]
 
 
 def test_bad_spec_values_exit_2():

@@ -157,6 +157,10 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         given = "RESULTS" if results_path else "--instance" if instance else "a --spec describing hardware"
         raise UserError(f"--results-dir and {given} do not go together: --results-dir is where this machine's newest "
                         f"run is looked for when no machine is named, and {given} names one; leave out --results-dir")
+    if results_dir is not None and not Path(results_dir).exists():
+        # a folder typed wrong would read as one without runs ("no results file in nosuch/"), as a file there is
+        # refused: both are said
+        raise UserError(f"--results-dir {results_dir}: no such folder")
     if instance:
         m = Machine.from_instance(instance)
         notes.append(f"judging {m.label} from the price list")
