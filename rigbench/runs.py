@@ -113,8 +113,10 @@ def resolve(arg: str, cwd=None) -> Run:
     """The run ``arg`` names: an existing path, ``latest``, or a unique prefix of a file name in the results folders."""
     path = Path(arg)
     # a file name as `results list` prints it, with no such file here: the run of that name in the results folders
-    listed = arg.endswith(".json") and os.sep not in arg and not path.exists()
-    if arg != LATEST and not listed and (path.is_file() or os.sep in arg or arg.endswith(".json")):
+    listed = arg.endswith(".json") and os.sep not in arg and not path.exists() and not path.is_symlink()
+    # anything at that path (a folder, a link leading nowhere) is what was named: read it, to say what it is,
+    # rather than look for a run whose name starts with "."
+    if arg != LATEST and not listed and (path.exists() or path.is_symlink() or os.sep in arg or arg.endswith(".json")):
         return load_run(path, "reference" if "reference" in path.parts else "yours")
     runs, skipped = find_runs(cwd)
     where = " and ".join(str(f) for f, _ in folders(cwd))

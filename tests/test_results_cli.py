@@ -318,6 +318,26 @@ def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "at least 0")
 
 
+def test_json_beside_another_format_is_refused(folder):
+    # `results show --json --format csv` printed JSON without a word of the csv asked for
+    for args in (("--json", "--format", "csv"), ("--format", "markdown", "--json")):
+        assert_user_error(run_cli("results", "show", "latest", *args, cwd=folder),
+                          f"--json and --format {args[2] if args[0] == '--json' else args[1]} do not go together")
+    assert run_cli("results", "show", "latest", "--json", "--format", "json", cwd=folder).code == 0
+    assert_user_error(run_cli("results", "list", "--json", "--format", "csv", cwd=folder), "do not go together")
+
+
+def test_a_folder_or_a_link_leading_nowhere_is_said_as_what_it_is(folder):
+    # `results show .` said "no run matches '.'" while `results show /` said "is a directory"
+    (folder / "adir").mkdir()
+    for arg in (".", "adir", "/", str(folder)):
+        assert_user_error(run_cli("results", "show", arg, cwd=folder), "is a directory")
+    (folder / "gone").symlink_to(folder / "deleted")
+    (folder / "gone.json").symlink_to(folder / "deleted.json")
+    for arg in ("gone", "gone.json"):
+        assert_user_error(run_cli("results", "show", arg, cwd=folder), f"{arg} is a symbolic link that leads nowhere")
+
+
 def test_a_copy_of_a_run_is_the_same_run_but_an_edited_copy_is_another(folder):
     # `report run.json copy.json` made a page "against 1 other run": the run beside its own copy
     res = folder / "results"
