@@ -302,6 +302,14 @@ CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}
 # would sort as the newest run (``latest``) until that date came.
 CREATED_AHEAD = timedelta(days=1)
 
+# How far after this machine's clock a run's start may lie and still be taken as the newest run (``latest``,
+# ``recommend``'s run of this machine). A run within :data:`CREATED_AHEAD` is read (a file from a machine whose clock
+# is off, or a local time written as UTC), but a run that says it started later than now cannot be the one just made:
+# taken as the newest, it would hide every run made until its date came. Five minutes is the clock skew Kerberos
+# tolerates between machines that must agree on the time (MIT krb5's default ``clockskew``, 300 s: krb5.conf(5)),
+# far more than two clocks kept by NTP differ, and less than a run of the suite takes.
+CLOCK_SKEW = timedelta(minutes=5)
+
 # Before every run: where a document says no start (one built in memory), it sorts as the oldest.
 NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -317,6 +325,22 @@ def created_at(doc: "dict | Results") -> datetime | None:
         return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:     # a month 13, a 25th hour
         return None
+
+
+def ahead_of_clock(doc: "dict | Results", now: datetime | None = None) -> bool:
+    """The run says it started more than :data:`CLOCK_SKEW` after this machine's clock: no newest run."""
+    when = created_at(doc)
+    return when is not None and when > (now or datetime.now(timezone.utc)) + CLOCK_SKEW
+
+
+def ahead_note(paths: "list[str] | list[Path]") -> str:
+    """'X (it says it started after this machine's clock ...)': the runs passed over as the newest for starting in
+    the future (:func:`ahead_of_clock`), in the words every command uses."""
+    names = ", ".join(str(p) for p in paths)
+    one = len(paths) == 1
+    return (f"{names} ({'it says it' if one else 'they say they'} started more than {CLOCK_SKEW.seconds // 60} "
+            f"minutes after this machine's clock, so {'it is' if one else 'they are'} not taken as the newest run; "
+            f"give {'its path' if one else 'a path'} to read {'it' if one else 'one'})")
 
 
 def _run_error(doc: dict, from_file: bool) -> str | None:
@@ -1013,17 +1037,20 @@ def machine_shown(machine: dict) -> str:
 
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
            passed_over: list[Path] | None = None, machine: dict | None = None,
-           other_machines: list[Path] | None = None) -> Path | None:
+           other_machines: list[Path] | None = None, ahead: list[Path] | None = None) -> Path | None:
     """The most recently created results file (by ``created_utc`` read as a time, then mtime); None if there is none.
 
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
     ``measured``: only a run that :func:`holds_measurement` (the newest run to read figures from, as ``latest``
     means); the runs without one that are newer than it are added to ``passed_over``, newest first. ``machine``
     (:func:`machine_of`): only a run of that machine; the newer runs of other machines are added to
-    ``other_machines``, newest first."""
+    ``other_machines``, newest first. A run that says it started in the future (:func:`ahead_of_clock`) is never
+    the newest; those runs go to ``ahead``."""
     best: tuple[str, float, Path] | None = None
     empty: list[tuple[str, float, Path]] = []
     others: list[tuple[str, float, Path]] = []
+    future: list[tuple[str, float, Path]] = []
+    now = datetime.now(timezone.utc)
     for where in search_dirs(folder):
         for path, st in json_files(where):
             try:
@@ -1032,13 +1059,15 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
                 continue
             # by the time itself: ISO 8601 text with an offset does not sort as the time it names
             key = (created_at(doc) or NEVER, st.st_mtime, path)
-            if measured and not holds_measurement(doc):
+            if ahead_of_clock(doc, now):
+                future.append(key)
+            elif measured and not holds_measurement(doc):
                 empty.append(key)
             elif machine is not None and machine_of(doc) != machine:
                 others.append(key)
             elif best is None or key[:2] > best[:2]:
                 best = key
-    for skipped, out in ((empty, passed_over), (others, other_machines)):
+    for skipped, out in ((empty, passed_over), (others, other_machines), (future, ahead)):
         if out is not None:
             skipped.sort(key=lambda k: k[:2], reverse=True)
             out += [k[2] for k in skipped if best is None or k[:2] > best[:2]]

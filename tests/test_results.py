@@ -204,6 +204,15 @@ def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_p
     assert results.newest() == Path("results") / "new.json"
 
 
+def test_newest_passes_over_a_run_dated_in_the_future(tmp_path):
+    now = datetime.now(timezone.utc)
+    for name, when in (("ahead.json", now + results.CLOCK_SKEW * 2), ("now.json", now)):
+        _edited(tmp_path, lambda d, w=when: d.update(created_utc=w.strftime("%Y-%m-%dT%H:%M:%SZ")), name)
+    ahead: list = []
+    assert results.newest(tmp_path, measured=True, ahead=ahead) == tmp_path / "now.json"
+    assert ahead == [tmp_path / "ahead.json"]
+
+
 def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
     results.reserve_path(tmp_path, host="box")          # empty: a run that died before its first write
     write_json_atomic(tmp_path / "ok.json", _doc([]))

@@ -80,11 +80,11 @@ def verdict_summary(machine: Machine) -> dict:
 
 
 def _newest_results(results_dir: str | None, passed_over: list[Path], machine: dict,
-                    other_machines: list[Path]) -> str | None:
+                    other_machines: list[Path], ahead: list[Path]) -> str | None:
     """The newest run of ``machine`` that holds a measurement (as ``latest`` means it); the newer ones without go to
-    ``passed_over``, the newer ones of other machines to ``other_machines``."""
+    ``passed_over``, the newer ones of other machines to ``other_machines``, those dated in the future to ``ahead``."""
     found = results.newest(results_dir, measured=True, passed_over=passed_over, machine=machine,
-                           other_machines=other_machines)
+                           other_machines=other_machines, ahead=ahead)
     return None if found is None else str(found)
 
 
@@ -186,7 +186,8 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         here = results.probe_machine(doc)
         here["host"] = here["host"] or socket.gethostname() or None
         others: list[Path] = []
-        newest = _newest_results(results_dir, empty, here, others)
+        ahead: list[Path] = []
+        newest = _newest_results(results_dir, empty, here, others, ahead)
         if newest:
             rdoc = _load_results(newest)
             m = Machine.from_results(rdoc, newest)
@@ -196,10 +197,13 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
                 notes.append(f"passed over {results.no_measurement_note(empty)}")
             if others:
                 notes.append(_other_machines_note(others))
-        elif empty or others:
+            if ahead:
+                notes.append(f"passed over {results.ahead_note(ahead)}")
+        elif empty or others or ahead:
             notes.append("probed this machine; " + "; ".join(
                 ([f"ignored {results.no_measurement_note(empty)}"] if empty else [])
-                + ([_other_machines_note(others)] if others else [])) + "; run `rigbench bench`")
+                + ([_other_machines_note(others)] if others else [])
+                + ([f"passed over {results.ahead_note(ahead)}"] if ahead else [])) + "; run `rigbench bench`")
         elif results_dir is None and (blocked := results.data_folder_blocked()):
             # "run `rigbench bench`" would not help: it cannot write its runs there either
             notes.append(f"probed this machine; no results file: {blocked}")
