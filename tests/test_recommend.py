@@ -178,7 +178,8 @@ def test_the_newest_run_of_another_machine_is_passed_over_for_this_machines(tmp_
     here = _this_machine(tmp_path)
     (tmp_path / "results").mkdir()
     ours = json.loads((FX / "results_cool_fed.json").read_text())
-    ours["host"], ours["probe"]["host"]["hostname"], ours["probe"]["cpu"]["brand"] = here["host"], here["host"], here["cpu"]
+    ours["host"], ours["probe"]["host"]["hostname"] = here["host"], here["host"]
+    ours["probe"]["cpu"]["brand"] = here["cpu"]
     (tmp_path / "results" / "ours-20250601T123000Z.json").write_text(json.dumps(ours))
     other = json.loads((FX / "results_cool_fed.json").read_text())
     other["host"], other["created_utc"] = "otherbox", "2025-07-01T00:00:00Z"
@@ -408,7 +409,8 @@ def test_options_that_contradict_each_other_are_refused_with_one_line(args, word
 
 def test_a_results_dir_that_is_no_folder_is_refused(tmp_path):
     # a folder typed wrong was read as one without runs ("no results file in nosuch/"), while a file there was refused
-    assert_user_error(run_cli("recommend", "--results-dir", "nosuch", cwd=tmp_path), "--results-dir nosuch: no such folder")
+    assert_user_error(run_cli("recommend", "--results-dir", "nosuch", cwd=tmp_path),
+                      "--results-dir nosuch: no such folder")
     (tmp_path / "afile").write_text("x")
     assert_user_error(run_cli("recommend", "--results-dir", "afile", cwd=tmp_path), "is a file")
     (tmp_path / "empty").mkdir()

@@ -506,7 +506,8 @@ def _probe_edit(edit):
 
 @pytest.mark.parametrize("edit, fragment", [
     # each was judged: "-1.0 TiB" of RAM, -4 cores, a disk with -5 bytes free
-    (lambda p: p["cpu"].update(usable_cores=-4), "cpu.usable_cores is -4, expected 1 to 8,192 (Linux's largest NR_CPUS)"),
+    (lambda p: p["cpu"].update(usable_cores=-4),
+     "cpu.usable_cores is -4, expected 1 to 8,192 (Linux's largest NR_CPUS)"),
     (lambda p: p["cpu"].update(usable_cores=0), "cpu.usable_cores is 0, expected 1 to 8,192"),
     (lambda p: p["cpu"].update(usable_cores=10 ** 9), "cpu.usable_cores is 1,000,000,000, expected 1 to 8,192"),
     (lambda p: p["memory"].update(total_bytes=-1099511627776), "memory.total_bytes is -1,099,511,627,776, expected 0 "

@@ -84,7 +84,8 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             continue
         spread = m["iqr_s"] / m["median_s"] if m.get("median_s") and m.get("iqr_s") is not None else None
         frac = m.get("fraction_of_peak")
-        body = (f"{fmt_num(m.get('value'))} {m.get('unit') or ''}".strip(), _ci(f), f"{spread:.1%}" if spread is not None else "-",
+        shown = f"{fmt_num(m.get('value'))} {m.get('unit') or ''}".strip()
+        body = (shown, _ci(f), f"{spread:.1%}" if spread is not None else "-",
                 f"{frac:.0%}" if frac is not None else "-")
         if f.valid:
             full.append((*head, *body, "valid"))

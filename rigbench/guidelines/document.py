@@ -97,8 +97,9 @@ def _other_machines_note(paths: list[Path]) -> str:
         except UserError:
             shown.append(str(p))
     n = len(paths)
-    return ((f"passed over {n} runs of other machines: " if n > 1 else "passed over 1 run of another machine: ") + ", ".join(shown)
-            + (f" and {n - 3} more" if n > 3 else "") + "; give the file as RESULTS to judge its machine")
+    head = f"passed over {n} runs of other machines: " if n > 1 else "passed over 1 run of another machine: "
+    return (head + ", ".join(shown) + (f" and {n - 3} more" if n > 3 else "")
+            + "; give the file as RESULTS to judge its machine")
 
 
 def _document_kind(path: str) -> str | None:

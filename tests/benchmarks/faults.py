@@ -485,8 +485,10 @@ def drills() -> list[Drill]:
                      else "another machine's run was read as this one's"))
     out.append(Drill("results show --json --format csv", ["results", "show", "--json", "--format", "csv",
                                                           str(reference[0])]))
-    for what, make in (("the current folder", lambda f: ["."]),
-                       ("a link to nowhere", lambda f: [(f / "gone.json").symlink_to(f / "deleted.json")] and ["gone.json"])):
+    def dead_link(f: Path) -> list[str]:
+        (f / "gone.json").symlink_to(f / "deleted.json")
+        return ["gone.json"]
+    for what, make in (("the current folder", lambda f: ["."]), ("a link to nowhere", dead_link)):
         out.append(Drill(f"results show: {what}", ["results", "show"], setup=make))
 
     def all_invalid(d: dict) -> None:
