@@ -396,6 +396,8 @@ def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
+        if os.path.islink(path):        # the name is there; what it points to is not
+            raise UserError(f"{path} is a symbolic link that leads nowhere, not a {what}") from None
         raise UserError(f"{path}: no such {what}") from None
     except IsADirectoryError:
         raise UserError(f"{path} is a directory, not a {what}") from None

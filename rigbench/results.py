@@ -53,6 +53,7 @@ from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV, dumps, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import METRICS
+from rigbench.units import MAX_CORES
 
 KIND = "results"
 VERSION = 2
@@ -85,12 +86,18 @@ MEASUREMENT = {"type": "object", "required": ["kernel", "device", "status"], "pr
 
 # The probe's fields that the guidelines, the report and the model compute with are typed down to the leaf: a
 # probe file edited by hand ("usable_bytes": "lots") is refused on load instead of failing in arithmetic later.
+# Counts and sizes are whole numbers the probe reads from the system (sysfs, /proc/meminfo, statvfs, NVML): a size
+# is 0 or more, a machine has at least one core, and at most Linux's largest NR_CPUS (units.MAX_CORES, the bound a
+# typed --spec cores= respects too). No upper bound is put on a size: a mounted network filesystem can be any size.
 _INT = ("integer", "null")
+_BYTES = {"type": _INT, "min": 0}
+_CORES = {"type": _INT, "min": 1, "max": MAX_CORES, "why": "Linux's largest NR_CPUS"}
 PROBE = {"type": ("object", "null"), "properties": {
-    "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _INT,
-                                         "logical_cores": _INT, "physical_cores": _INT}},
-    "memory": {"type": _OBJ, "properties": {"total_bytes": _NUM, "usable_bytes": _NUM, "limit_bytes": _NUM,
-                                            "available_bytes": _NUM}},
+    "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _CORES,
+                                         "logical_cores": _CORES, "physical_cores": _CORES}},
+    "memory": {"type": _OBJ, "properties": {"total_bytes": _BYTES, "usable_bytes": _BYTES, "limit_bytes": _BYTES,
+                                            "available_bytes": _BYTES, "swap_bytes": _BYTES,
+                                            "swap_free_bytes": _BYTES}},
     "os": {"type": _OBJ, "properties": {"system": _STR, "release": _STR, "distribution": _STR,
                                         "virtualization": _STR, "virtualisation": _STR, "container": _STR,
                                         "dmi_product_name": _STR, "chassis": {"type": _OBJ, "properties": {
@@ -100,9 +107,11 @@ PROBE = {"type": ("object", "null"), "properties": {
     "gpu_error": _STR, "gpu_binding_warning": _STR,
     "data_dir": _OBJ, "software": {"type": _OBJ, "properties": {"python": _STR, "torch": _STR}},
     "gpus": {"type": ("array", "null"), "items": {"type": "object", "properties": {
-        "index": _INT, "name": _STR, "catalog_id": _STR, "memory_total_bytes": _NUM, "pcie_width": _INT}}},
+        "index": {"type": _INT, "min": 0}, "name": _STR, "catalog_id": _STR, "memory_total_bytes": _BYTES,
+        "pcie_width": _INT}}},
     "disks": {"type": ("array", "null"), "items": {"type": "object", "properties": {
-        "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _NUM, "kind": _STR, "kind_note": _STR}}}}}
+        "mount": _STR, "device": _STR, "fstype": _STR, "total_bytes": _BYTES, "free_bytes": _BYTES, "kind": _STR,
+        "kind_note": _STR}}}}}
 
 # The run's sections that the bench table, the report, the guidelines and the baseline read are typed down to the
 # fields they compute with or format, as the probe is: a hand-edited ``"peaks": {"cpu": "x"}`` or ``"rounds": "3"``
@@ -192,9 +201,17 @@ def _check(value, t, where: str, finite: bool = False) -> str | None:
     names = _names(spec)
     if finite and isinstance(value, float) and not math.isfinite(value) and {"number", "integer"} & set(names):
         return f"{where} is {'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}, not a finite number"
+    if isinstance(value, float) and "integer" in names and "number" not in names and math.isfinite(value):
+        return f"{where} is {value:g}, expected a whole number"
     if not any(_is(value, n) for n in names):
         want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
         return f"{where} is {_describe(value)}, expected {want}"
+    if _is(value, "number") and ("min" in spec or "max" in spec) and math.isfinite(value):
+        low, high = spec.get("min"), spec.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            want = (f"{low:,} to {high:,}" if high is not None else f"{low:,} or more") if low is not None \
+                else f"{high:,} or less"
+            return f"{where} is {value:,}, expected {want}" + (f" ({spec['why']})" if "why" in spec else "")
     if "enum" in spec and value is not None and value not in spec["enum"]:
         return f"{where} is {value!r}, expected one of {', '.join(spec['enum'])}"
     if isinstance(value, dict):
@@ -236,7 +253,7 @@ UNKNOWN_HOST = "unknown host"
 NOTES = "notes_on_reading"
 
 
-def _values_error(doc: dict) -> str | None:
+def _values_error(doc: dict, from_file: bool = False) -> str | None:
     """The first measurement value no run can have written (a device that is no device, a negative rate, a fraction
     of the peak beyond :data:`MAX_FRACTION_OF_PEAK`, an interval that is inverted or leaves out its median), or None.
     Types are checked before (:func:`_check`); a number that is not finite (a document in memory) is left alone."""
@@ -248,6 +265,12 @@ def _values_error(doc: dict) -> str | None:
         value = m.get("value")
         if _finite(value) and value < 0:
             return f"{where}.value is {value:g}, below zero: a rate of work is 0 or more (null when none was measured)"
+        # a figure is a number in a unit: every writer puts its kernel's unit beside the value (rigbench.bench.runner,
+        # rigbench.bench.distributed), and every reader prints them together. Required of a file; a document a
+        # program built in memory (a test's, a model's) may leave it out, as it may leave out its start
+        if from_file and m.get("status") == "ok" and _finite(value) and not isinstance(m.get("unit"), str):
+            return (f"{where}.unit is {'missing' if 'unit' not in m else _describe(m['unit'])}, expected a string: "
+                    f"a measured value ({value:g}) needs its unit")
         frac = m.get("fraction_of_peak")
         if _finite(frac) and not 0 <= frac <= MAX_FRACTION_OF_PEAK:
             return (f"{where}.fraction_of_peak is {frac:g}, expected 0 to {MAX_FRACTION_OF_PEAK:g} (1 is the device's "
@@ -279,6 +302,14 @@ CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}
 # would sort as the newest run (``latest``) until that date came.
 CREATED_AHEAD = timedelta(days=1)
 
+# How far after this machine's clock a run's start may lie and still be taken as the newest run (``latest``,
+# ``recommend``'s run of this machine). A run within :data:`CREATED_AHEAD` is read (a file from a machine whose clock
+# is off, or a local time written as UTC), but a run that says it started later than now cannot be the one just made:
+# taken as the newest, it would hide every run made until its date came. Five minutes is the clock skew Kerberos
+# tolerates between machines that must agree on the time (MIT krb5's default ``clockskew``, 300 s: krb5.conf(5)),
+# far more than two clocks kept by NTP differ, and less than a run of the suite takes.
+CLOCK_SKEW = timedelta(minutes=5)
+
 # Before every run: where a document says no start (one built in memory), it sorts as the oldest.
 NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -294,6 +325,22 @@ def created_at(doc: "dict | Results") -> datetime | None:
         return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:     # a month 13, a 25th hour
         return None
+
+
+def ahead_of_clock(doc: "dict | Results", now: datetime | None = None) -> bool:
+    """The run says it started more than :data:`CLOCK_SKEW` after this machine's clock: no newest run."""
+    when = created_at(doc)
+    return when is not None and when > (now or datetime.now(timezone.utc)) + CLOCK_SKEW
+
+
+def ahead_note(paths: "list[str] | list[Path]") -> str:
+    """'X (it says it started after this machine's clock ...)': the runs passed over as the newest for starting in
+    the future (:func:`ahead_of_clock`), in the words every command uses."""
+    names = ", ".join(str(p) for p in paths)
+    one = len(paths) == 1
+    return (f"{names} ({'it says it' if one else 'they say they'} started more than {CLOCK_SKEW.seconds // 60} "
+            f"minutes after this machine's clock, so {'it is' if one else 'they are'} not taken as the newest run; "
+            f"give {'its path' if one else 'a path'} to read {'it' if one else 'one'})")
 
 
 def _run_error(doc: dict, from_file: bool) -> str | None:
@@ -383,6 +430,16 @@ def _consistency_error(doc: dict) -> str | None:
             shown = ", ".join(validity.brief(r) if isinstance(r, dict) else str(r) for r in against)
             return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) carries "
                     f"invalid_reasons ({shown}): the figures contradict each other")
+        if m.get("valid") is True and not from_v0 and m.get("status") == "ok":
+            # the same writers judge a figure's own timings as they write them (validity.timing_reasons on the
+            # spread, the rounds' movement and the sample length they record): a figure marked valid whose recorded
+            # timings fail those limits is an edit too, as valid beside a reason is. A rigbench.results/0 figure was
+            # never judged (its "unchecked" note says so) and is kept as written.
+            own = recorded_timing_reasons(m)
+            if own:
+                shown = ", ".join(validity.brief(r) for r in own)
+                return (f"{where}.valid is true, but the figure ({m['kernel']} on {m['device']}) records timings "
+                        f"over their limits ({shown}): the figures contradict each other")
         kernel = _KERNELS.get(m["kernel"])
         metric, unit = m.get("metric"), m.get("unit")
         if kernel is not None:
@@ -404,10 +461,30 @@ def _consistency_error(doc: dict) -> str | None:
         frac, peak = m.get("fraction_of_peak"), m.get("peak")
         if _finite(peak) and peak <= 0:
             return f"{where}.peak is {peak:g}, expected a peak above zero (null when there is none)"
+        if frac is not None and value is None:
+            # the writer computes the fraction from the value (rigbench.bench.peaks.fraction): none without one
+            return (f"{where}.fraction_of_peak is {frac:g}, but its value is null: a fraction of the peak without a "
+                    "value: the figures contradict each other")
         if _finite(frac) and _finite(value) and _finite(peak) and not _agree(frac, value / peak):
             return (f"{where}.fraction_of_peak is {frac:.6g}, but value / peak is {value / peak:.6g} "
                     f"({value:g} / {peak:g} {unit or ''}): the figures contradict each other")
     return None
+
+
+def recorded_timing_reasons(m: dict) -> list[dict]:
+    """What :func:`rigbench.validity.timing_reasons` says of the timings a measurement records, computed as the
+    writer computes them (rigbench.bench.timing.Measurement): spread = ``iqr_s`` / ``median_s``, rounds' movement =
+    (slowest - fastest of ``rounds_s``) / ``median_s``, sample length = ``median_s`` x ``inner``. A timing the
+    record does not carry (an older writer's) is not judged: only numbers written are held against the limits."""
+    median, iqr, inner = m.get("median_s"), m.get("iqr_s"), m.get("inner")
+    if not (_finite(median) and median > 0):
+        return []
+    rounds = [t for t in m.get("rounds_s") or [] if _finite(t)]
+    spread = iqr / median if _finite(iqr) else None
+    move = (max(rounds) - min(rounds)) / median if len(rounds) >= 2 else None
+    sample = median * inner if _finite(inner) else None
+    return [r for r in validity.timing_reasons(spread, sample, move)
+            if not (r.get("code") == "spread" and spread is None)]
 
 
 def _above_peak(doc: dict) -> None:
@@ -447,7 +524,7 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
     """Raise a one-line ``UserError`` naming the first field whose type or value is wrong; return ``doc``, a figure
     above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
     ``doc`` was read from a file, where every number is finite."""
-    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc) \
+    err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc, from_file) \
         or _consistency_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
@@ -478,6 +555,10 @@ def json_schema() -> dict:
         out: dict = {"type": names[0] if len(names) == 1 else names}
         if "enum" in spec:
             out["enum"] = list(spec["enum"]) + ([None] if "null" in names else [])
+        if "min" in spec:
+            out["minimum"] = spec["min"]
+        if "max" in spec:
+            out["maximum"] = spec["max"]
         if "properties" in spec:
             out["properties"] = {k: conv(v) for k, v in spec["properties"].items()}
         if spec.get("required"):
@@ -925,15 +1006,52 @@ def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
     return [results_dir(), Path("results")]
 
 
+def machine_of(doc: "dict | Results | None") -> dict:
+    """Which machine a run was made on: ``{"host", "cpu"}``, the host name the run recorded (``host``, else its
+    probe's) and its CPU's brand (None where not recorded). Two runs are of the same machine when these are equal: the
+    earlier runs a run is held against (:mod:`rigbench.bench.baseline`), and the run ``recommend`` reads for the
+    machine it has just probed (:func:`probe_machine`). A host name alone is no identity (``localhost``, a VM image
+    cloned under one name), nor a CPU model alone (many machines have one)."""
+    doc = doc.doc if isinstance(doc, Results) else doc if isinstance(doc, dict) else {}
+    probe = doc.get("probe") if isinstance(doc.get("probe"), dict) else {}
+    seen = probe_machine(probe)
+    host = doc.get("host")
+    return {"host": host if isinstance(host, str) and host else seen["host"], "cpu": seen["cpu"]}
+
+
+def probe_machine(probe: dict | None) -> dict:
+    """:func:`machine_of` for a probe (``rigbench probe --json``, or a run's ``probe``)."""
+    probe = probe if isinstance(probe, dict) else {}
+    host = probe.get("host")
+    if isinstance(host, dict):
+        host = host.get("hostname") or host.get("name")
+    cpu = probe.get("cpu") if isinstance(probe.get("cpu"), dict) else {}
+    brand = cpu.get("brand")
+    return {"host": host if isinstance(host, str) and host else None,
+            "cpu": brand if isinstance(brand, str) and brand else None}
+
+
+def machine_shown(machine: dict) -> str:
+    """A machine of :func:`machine_of` for a person: "otherbox, AMD EPYC"."""
+    return ", ".join(str(machine.get(k) or f"{k} not recorded") for k in ("host", "cpu"))
+
+
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
-           passed_over: list[Path] | None = None) -> Path | None:
+           passed_over: list[Path] | None = None, machine: dict | None = None,
+           other_machines: list[Path] | None = None, ahead: list[Path] | None = None) -> Path | None:
     """The most recently created results file (by ``created_utc`` read as a time, then mtime); None if there is none.
 
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
     ``measured``: only a run that :func:`holds_measurement` (the newest run to read figures from, as ``latest``
-    means); the runs without one that are newer than it are added to ``passed_over``, newest first."""
+    means); the runs without one that are newer than it are added to ``passed_over``, newest first. ``machine``
+    (:func:`machine_of`): only a run of that machine; the newer runs of other machines are added to
+    ``other_machines``, newest first. A run that says it started in the future (:func:`ahead_of_clock`) is never
+    the newest; those runs go to ``ahead``."""
     best: tuple[str, float, Path] | None = None
     empty: list[tuple[str, float, Path]] = []
+    others: list[tuple[str, float, Path]] = []
+    future: list[tuple[str, float, Path]] = []
+    now = datetime.now(timezone.utc)
     for where in search_dirs(folder):
         for path, st in json_files(where):
             try:
@@ -942,13 +1060,18 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
                 continue
             # by the time itself: ISO 8601 text with an offset does not sort as the time it names
             key = (created_at(doc) or NEVER, st.st_mtime, path)
-            if measured and not holds_measurement(doc):
+            if ahead_of_clock(doc, now):
+                future.append(key)
+            elif measured and not holds_measurement(doc):
                 empty.append(key)
+            elif machine is not None and machine_of(doc) != machine:
+                others.append(key)
             elif best is None or key[:2] > best[:2]:
                 best = key
-    if passed_over is not None:
-        empty.sort(key=lambda k: k[:2], reverse=True)
-        passed_over += [k[2] for k in empty if best is None or k[:2] > best[:2]]
+    for skipped, out in ((empty, passed_over), (others, other_machines), (future, ahead)):
+        if out is not None:
+            skipped.sort(key=lambda k: k[:2], reverse=True)
+            out += [k[2] for k in skipped if best is None or k[:2] > best[:2]]
     return best[2] if best else None
 
 

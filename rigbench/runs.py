@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rigbench import files, results
@@ -27,6 +28,8 @@ class Run:
     origin: str          # "yours" (a user's run) or "reference" (committed with rigbench)
     # found as ``latest``: the newer runs of yours passed over for holding no measurement, newest first
     passed_over: tuple[Path, ...] = ()
+    # found as ``latest``: the newer runs passed over for starting after this machine's clock (results.ahead_of_clock)
+    ahead: tuple[Path, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -113,8 +116,10 @@ def resolve(arg: str, cwd=None) -> Run:
     """The run ``arg`` names: an existing path, ``latest``, or a unique prefix of a file name in the results folders."""
     path = Path(arg)
     # a file name as `results list` prints it, with no such file here: the run of that name in the results folders
-    listed = arg.endswith(".json") and os.sep not in arg and not path.exists()
-    if arg != LATEST and not listed and (path.is_file() or os.sep in arg or arg.endswith(".json")):
+    listed = arg.endswith(".json") and os.sep not in arg and not path.exists() and not path.is_symlink()
+    # anything at that path (a folder, a link leading nowhere) is what was named: read it, to say what it is,
+    # rather than look for a run whose name starts with "."
+    if arg != LATEST and not listed and (path.exists() or path.is_symlink() or os.sep in arg or arg.endswith(".json")):
         return load_run(path, "reference" if "reference" in path.parts else "yours")
     runs, skipped = find_runs(cwd)
     where = " and ".join(str(f) for f, _ in folders(cwd))
@@ -145,7 +150,15 @@ def resolve(arg: str, cwd=None) -> Run:
         raise UserError(f"no runs {whose}in {searched}{passed}{said} run `rigbench bench` first, or give a results "
                         "file's path")
     if arg == LATEST:
-        first = next((i for i, r in enumerate(mine) if results.holds_measurement(r.view)), None)
+        # a run dated in the future is not the newest: it would hide the run just made until its date came
+        now = datetime.now(timezone.utc)
+        first = next((i for i, r in enumerate(mine) if results.holds_measurement(r.view)
+                      and not results.ahead_of_clock(r.view, now)), None)
+        future = [r.path for r in mine if results.ahead_of_clock(r.view, now)]
+        if first is None and future:
+            searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours")
+            raise UserError(f"no run of yours in {searched} to take as latest: passed over "
+                            + results.ahead_note([p.name for p in future]))
         if first is None:
             searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours")
             names = [r.path.name for r in mine]
@@ -153,7 +166,8 @@ def resolve(arg: str, cwd=None) -> Run:
             raise UserError(f"no run of yours holds a measurement in {searched}: passed over "
                             f"{results.no_measurement_note(shown)}; run `rigbench bench`, or give a results file's "
                             "path")
-        return dataclasses.replace(mine[first], passed_over=tuple(r.path for r in mine[:first]))
+        return dataclasses.replace(mine[first], passed_over=tuple(r.path for r in mine[:first] if r.path not in future),
+                                   ahead=tuple(p for p in future if p in {r.path for r in mine[:first]}))
     matches = [r for r in runs if r.path.name.startswith(arg)]
     exact = [r for r in matches if r.name == arg or r.path.name == arg]
     if len(exact) == 1:
@@ -173,6 +187,8 @@ def notes(run: Run) -> list[str]:
     if run.passed_over:
         out.append(f"latest is {run.path.name}, the newest run with a measurement; passed over "
                    + results.no_measurement_note([p.name for p in run.passed_over]))
+    if run.ahead:
+        out.append(f"latest is {run.path.name}; passed over " + results.ahead_note([p.name for p in run.ahead]))
     return out
 
 

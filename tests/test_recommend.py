@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 
 import pytest
 
@@ -160,7 +161,43 @@ def test_newest_results_file_is_used_and_named(tmp_path):
     assert r.code == 0, r.stderr
     doc = r.json()
     # the fixture was measured on host "rig2080", not here: it is named and left out
-    assert "rig-20250601T123000Z.json" in doc["notes"][0]
+    assert "rig-20250601T123000Z.json (rig2080, Intel(R) Core(TM) i7-9700K" in doc["notes"][0]
+    assert doc["machine"]["source"] == "probe" and doc["results_file"] is None
+
+
+def _this_machine(tmp_path) -> dict:
+    """This machine's host and CPU brand, as `rigbench probe --json` finds them."""
+    probe = json.loads(run_cli("probe", "--json", cwd=tmp_path).stdout)
+    return {"host": (probe.get("host") or {}).get("hostname") or socket.gethostname(),
+            "cpu": (probe.get("cpu") or {}).get("brand")}
+
+
+def test_the_newest_run_of_another_machine_is_passed_over_for_this_machines(tmp_path):
+    # the newest file in the data folder was a run of another machine (its host renamed, or a copied reference run):
+    # recommend read its clocks and CPU as this machine's
+    here = _this_machine(tmp_path)
+    (tmp_path / "results").mkdir()
+    ours = json.loads((FX / "results_cool_fed.json").read_text())
+    ours["host"], ours["probe"]["host"]["hostname"] = here["host"], here["host"]
+    ours["probe"]["cpu"]["brand"] = here["cpu"]
+    (tmp_path / "results" / "ours-20250601T123000Z.json").write_text(json.dumps(ours))
+    other = json.loads((FX / "results_cool_fed.json").read_text())
+    other["host"], other["created_utc"] = "otherbox", "2025-07-01T00:00:00Z"
+    other["probe"]["host"]["hostname"] = here["host"]        # the probe says this host; the run says another
+    (tmp_path / "results" / "otherbox-20250701T000000Z.json").write_text(json.dumps(other))
+    doc = run_cli("recommend", "--json", "--profile", "desktop", cwd=tmp_path).json()
+    assert doc["results_file"] == "results/ours-20250601T123000Z.json"
+    assert doc["machine"]["source"] == "results"
+    assert doc["notes"][1].startswith("passed over 1 run of another machine: results/otherbox-20250701T000000Z.json "
+                                      "(otherbox, ")
+    # the same host with another CPU is another machine too
+    other["host"], other["probe"]["cpu"]["brand"] = here["host"], "AMD EPYC"
+    (tmp_path / "results" / "otherbox-20250701T000000Z.json").write_text(json.dumps(other))
+    doc = run_cli("recommend", "--json", "--profile", "desktop", cwd=tmp_path).json()
+    assert doc["results_file"] == "results/ours-20250601T123000Z.json" and "AMD EPYC" in doc["notes"][1]
+    # named as RESULTS, the other machine's run is judged as that machine
+    doc = run_cli("recommend", "results/otherbox-20250701T000000Z.json", "--json", cwd=tmp_path).json()
+    assert doc["machine"]["source"] == "results" and doc["machine"]["cpu_brand"] == "AMD EPYC"
 
 
 def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path):
@@ -170,7 +207,8 @@ def test_a_newest_run_without_measurements_is_passed_over_for_the_probe(tmp_path
     empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": [], "reason": "the run stopped before the suite finished"}
     (tmp_path / "results" / "box-20260601T000000Z.json").write_text(json.dumps(empty))
-    here = run_cli("recommend", "--json", "--results-dir", "/nonexistent-folder", cwd=tmp_path).json()
+    (tmp_path / "none").mkdir()
+    here = run_cli("recommend", "--json", "--results-dir", "none", cwd=tmp_path).json()
     r = run_cli("recommend", "--json", cwd=tmp_path)
     assert r.code == 0, r.stderr
     doc = r.json()
@@ -183,7 +221,9 @@ def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one
     # figures: the newest run with a measurement is the one `results show latest` and `report` read too
     (tmp_path / "results").mkdir()
     measured = json.loads((FX / "results_cool_fed.json").read_text())
-    del measured["probe"]["host"]                   # no host to tell it from this machine's
+    here = _this_machine(tmp_path)                  # a run of this machine
+    measured["host"], measured["probe"]["host"]["hostname"], measured["probe"]["cpu"]["brand"] = (
+        here["host"], here["host"], here["cpu"])
     (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
     empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": []}
@@ -365,6 +405,17 @@ def test_options_that_contradict_each_other_are_refused_with_one_line(args, word
     # each was accepted and one of them ignored without a word
     args = tuple(str(FX / "results_cool_fed.json") if a == "RESULTS" else a for a in args)
     assert_user_error(run_cli("recommend", *args), words)
+
+
+def test_a_results_dir_that_is_no_folder_is_refused(tmp_path):
+    # a folder typed wrong was read as one without runs ("no results file in nosuch/"), while a file there was refused
+    assert_user_error(run_cli("recommend", "--results-dir", "nosuch", cwd=tmp_path),
+                      "--results-dir nosuch: no such folder")
+    (tmp_path / "afile").write_text("x")
+    assert_user_error(run_cli("recommend", "--results-dir", "afile", cwd=tmp_path), "is a file")
+    (tmp_path / "empty").mkdir()
+    r = run_cli("recommend", "--json", "--results-dir", "empty", cwd=tmp_path)
+    assert r.code == 0 and "no results file in empty/" in r.json()["notes"][0]
 
 
 def test_bad_spec_values_exit_2():

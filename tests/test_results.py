@@ -204,6 +204,15 @@ def test_default_folder_is_per_user_and_newest_is_found_from_any_directory(tmp_p
     assert results.newest() == Path("results") / "new.json"
 
 
+def test_newest_passes_over_a_run_dated_in_the_future(tmp_path):
+    now = datetime.now(timezone.utc)
+    for name, when in (("ahead.json", now + results.CLOCK_SKEW * 2), ("now.json", now)):
+        _edited(tmp_path, lambda d, w=when: d.update(created_utc=w.strftime("%Y-%m-%dT%H:%M:%SZ")), name)
+    ahead: list = []
+    assert results.newest(tmp_path, measured=True, ahead=ahead) == tmp_path / "now.json"
+    assert ahead == [tmp_path / "ahead.json"]
+
+
 def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
     results.reserve_path(tmp_path, host="box")          # empty: a run that died before its first write
     write_json_atomic(tmp_path / "ok.json", _doc([]))
@@ -316,6 +325,11 @@ def _times(m: dict, factor: float) -> None:
                                                                     "0.631444 (0.132189 / 0.209344 TFLOP/s)"),
     (lambda d: d["measurements"][6].update(peak=0.0001), "fraction_of_peak is 0.631444, but value / peak is 1321.89"),
     (lambda d: d["measurements"][6].update(peak=0), "peak is 0, expected a peak above zero"),
+    # a figure without its unit: `results show` failed with KeyError 'unit', or showed "0.132 None"
+    (lambda d: d["measurements"][6].pop("unit"), "unit is missing, expected a string: a measured value (0.132189)"),
+    (lambda d: d["measurements"][6].update(unit=None), "unit is null, expected a string"),
+    # no value, yet 63% of the peak shown
+    (lambda d: d["measurements"][6].update(value=None), "fraction_of_peak is 0.631444, but its value is null"),
 ])
 def test_figures_that_contradict_each_other_are_refused_on_load(tmp_path, edit, fragment):
     path = _edited(tmp_path, edit)
@@ -349,10 +363,29 @@ def test_a_figure_marked_valid_beside_its_invalid_reasons_is_refused(tmp_path, a
     assert skipped.figures[0].status == "skipped" and not skipped.figures[0].valid
 
 
+@pytest.mark.parametrize("args", [("results", "show", "m.json"), ("recommend", "m.json", "--profile", "desktop", "-v")])
+def test_a_figure_marked_valid_whose_own_timings_fail_the_limits_is_refused(tmp_path, args):
+    # "valid": true and "invalid_reasons": [] typed over the disk_iops figure whose recorded spread is 20% and whose
+    # rounds moved 20%: `results show` listed it valid and `recommend` passed desktop.ssd from it
+    path = _edited(tmp_path, lambda d: _disk_iops(d).update(valid=True, invalid_reasons=[]))
+    index = json.loads(path.read_text())["measurements"].index(_disk_iops(json.loads(path.read_text())))
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: measurements[{index}].valid is true, but the figure (disk_iops on cpu) "
+                                     "records timings over their limits (spread 20%, rounds moved 20%): the figures "
+                                     "contradict each other"), str(exc.value)
+    assert_user_error(run_cli(*args, cwd=tmp_path), f"m.json: measurements[{index}].valid is true")
+    # only what the record carries is judged: without iqr_s and rounds_s (an older writer's), nothing to contradict
+    older = _edited(tmp_path, lambda d: _disk_iops(d).update(valid=True, invalid_reasons=[], iqr_s=None,
+                                                             rounds_s=None), "o.json")
+    assert next(f for f in results.load(older).figures if f.kernel == "disk_iops").valid
+
+
 def test_a_version_0_figure_stays_valid_beside_the_note_that_it_was_not_checked(tmp_path):
     # the migration keeps a /0 figure valid and notes "unchecked"; a /2 file saying the same is an edit
+    # its spread (40%) over today's limit: /0 judged nothing, and its figure is kept as written, noted unchecked
     fig = {"kernel": "gemm", "device": "cpu", "dtype": "float32", "params": {}, "time_s": 0.5, "samples": 7,
-           "status": "ok", "value": 0.4, "unit": "TFLOP/s"}
+           "iqr_s": 0.2, "status": "ok", "value": 0.4, "unit": "TFLOP/s"}
     old = {"schema": "rigbench.results/0", "created_utc": "2025-01-01T00:00:00Z", "measurements": [fig]}
     (tmp_path / "old.json").write_text(json.dumps(old))
     view = results.load(tmp_path / "old.json")
@@ -465,6 +498,35 @@ def test_a_probe_s_power_and_gpu_fields_are_typed(tmp_path):
     path = _edited(tmp_path, lambda d: d["probe"].update(gpu_error=["no", "NVML"]))
     with pytest.raises(UserError, match=r"probe\.gpu_error is a list"):
         results.load(path)
+
+
+def _probe_edit(edit):
+    return lambda d: edit(d["probe"])
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    # each was judged: "-1.0 TiB" of RAM, -4 cores, a disk with -5 bytes free
+    (lambda p: p["cpu"].update(usable_cores=-4),
+     "cpu.usable_cores is -4, expected 1 to 8,192 (Linux's largest NR_CPUS)"),
+    (lambda p: p["cpu"].update(usable_cores=0), "cpu.usable_cores is 0, expected 1 to 8,192"),
+    (lambda p: p["cpu"].update(usable_cores=10 ** 9), "cpu.usable_cores is 1,000,000,000, expected 1 to 8,192"),
+    (lambda p: p["memory"].update(total_bytes=-1099511627776), "memory.total_bytes is -1,099,511,627,776, expected 0 "
+                                                               "or more"),
+    (lambda p: p["memory"].update(usable_bytes=-1), "memory.usable_bytes is -1, expected 0 or more"),
+    (lambda p: p["memory"].update(total_bytes=1.5), "memory.total_bytes is 1.5, expected a whole number"),
+    (lambda p: p["disks"][0].update(free_bytes=-5), "disks[0].free_bytes is -5, expected 0 or more"),
+    (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": "lots"}]), "gpus[0].memory_total_bytes is a string"),
+    (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": -8}]), "gpus[0].memory_total_bytes is -8"),
+])
+def test_impossible_probe_counts_and_sizes_are_refused(tmp_path, edit, fragment):
+    path = _edited(tmp_path, _probe_edit(edit))
+    with pytest.raises(UserError) as exc:
+        results.load(path)
+    assert str(exc.value).startswith(f"{path}: probe.{fragment}"), str(exc.value)
+    # the same probe as a `rigbench probe --json` file
+    probe = json.loads(path.read_text())["probe"]
+    (tmp_path / "p.json").write_text(json.dumps({"schema": "rigbench.probe/1", **probe}))
+    assert_user_error(run_cli("recommend", "p.json", "--profile", "desktop", cwd=tmp_path), f"p.json: {fragment}")
 
 
 def test_a_gpu_id_this_catalog_does_not_know_is_read_as_not_in_the_catalog(tmp_path):

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -348,6 +349,26 @@ def test_bad_run_names_are_one_line_errors(folder):
     assert_user_error(run_cli("results", "diff", "slow", "fast", "--fail-above", "-5%", cwd=folder), "at least 0")
 
 
+def test_json_beside_another_format_is_refused(folder):
+    # `results show --json --format csv` printed JSON without a word of the csv asked for
+    for args in (("--json", "--format", "csv"), ("--format", "markdown", "--json")):
+        assert_user_error(run_cli("results", "show", "latest", *args, cwd=folder),
+                          f"--json and --format {args[2] if args[0] == '--json' else args[1]} do not go together")
+    assert run_cli("results", "show", "latest", "--json", "--format", "json", cwd=folder).code == 0
+    assert_user_error(run_cli("results", "list", "--json", "--format", "csv", cwd=folder), "do not go together")
+
+
+def test_a_folder_or_a_link_leading_nowhere_is_said_as_what_it_is(folder):
+    # `results show .` said "no run matches '.'" while `results show /` said "is a directory"
+    (folder / "adir").mkdir()
+    for arg in (".", "adir", "/", str(folder)):
+        assert_user_error(run_cli("results", "show", arg, cwd=folder), "is a directory")
+    (folder / "gone").symlink_to(folder / "deleted")
+    (folder / "gone.json").symlink_to(folder / "deleted.json")
+    for arg in ("gone", "gone.json"):
+        assert_user_error(run_cli("results", "show", arg, cwd=folder), f"{arg} is a symbolic link that leads nowhere")
+
+
 def test_a_copy_of_a_run_is_the_same_run_but_an_edited_copy_is_another(folder):
     # `report run.json copy.json` made a page "against 1 other run": the run beside its own copy
     res = folder / "results"
@@ -446,6 +467,28 @@ def test_list_passes_over_files_that_are_not_runs_and_show_reads_an_interrupted_
     assert r.code == 0
     assert "gemm" in r.stdout and "memcopy" not in r.stdout
     assert "run status: interrupted (interrupted by the user (Ctrl-C)" in r.stdout
+
+
+def test_latest_passes_over_a_run_dated_in_the_future(folder):
+    # a run dated hours ahead (a clock set wrong, a local time written as UTC) won `latest` over the run just made,
+    # and would have until its date came
+    now = datetime.now(timezone.utc)
+
+    def stamp(d):
+        return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    craft_run(folder / "results" / "ahead-1.json", stamp(now + timedelta(hours=20)))
+    craft_run(folder / "results" / "just-made.json", stamp(now - timedelta(minutes=1)))
+    r = run_cli("results", "show", "latest", "--json", cwd=folder)
+    assert r.code == 0, r.stderr
+    assert r.json()["created_utc"] == stamp(now - timedelta(minutes=1))
+    assert "latest is just-made.json; passed over ahead-1.json (it says it started more than 5 minutes after this " \
+           "machine's clock" in " ".join(r.stderr.split())
+    # a clock a minute or two ahead is skew, not the future: such a run is still the newest
+    craft_run(folder / "results" / "skewed.json", stamp(now + timedelta(minutes=2)))
+    assert run_cli("results", "show", "latest", "--json", cwd=folder).json()["created_utc"] == stamp(
+        now + timedelta(minutes=2))
+    # given by its path, a run dated ahead is read
+    assert run_cli("results", "show", "results/ahead-1.json", cwd=folder).code == 0
 
 
 def killed_run(path: Path, created: str) -> Path:

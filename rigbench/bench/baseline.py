@@ -46,7 +46,7 @@ def signature(doc: dict) -> dict:
     cpu = probe.get("cpu") or {}
     machine = doc.get("machine") or {}
     start = (doc.get("conditions") or {}).get("start") or {}
-    return {"host": doc.get("host"), "cpu": cpu.get("brand"), "usable_cores": cpu.get("usable_cores"),
+    return {**results.machine_of(doc), "usable_cores": cpu.get("usable_cores"),
             "torch": (probe.get("software") or {}).get("torch"), "threads": start.get("torch_threads"),
             "workload": (machine.get("reference") or {}).get("workload")}
 

@@ -84,7 +84,8 @@ def rows(doc: dict) -> tuple[list[tuple], list[tuple], list[str]]:
             continue
         spread = m["iqr_s"] / m["median_s"] if m.get("median_s") and m.get("iqr_s") is not None else None
         frac = m.get("fraction_of_peak")
-        body = (f"{fmt_num(m['value'])} {m['unit']}", _ci(f), f"{spread:.1%}" if spread is not None else "-",
+        shown = f"{fmt_num(m.get('value'))} {m.get('unit') or ''}".strip()
+        body = (shown, _ci(f), f"{spread:.1%}" if spread is not None else "-",
                 f"{frac:.0%}" if frac is not None else "-")
         if f.valid:
             full.append((*head, *body, "valid"))
@@ -253,8 +254,7 @@ def rounds_label(doc: dict) -> str:
 
 def rounds_note(doc: dict) -> list[str]:
     """With one round nothing shows a figure moving between rounds: the line that says so, or none."""
-    if (doc.get("machine") or {}).get("rounds") != 1 or not any(m.get("median_s") for m in doc.get("measurements")
-                                                                or []):
+    if (doc.get("machine") or {}).get("rounds") != 1 or not any(m.get("median_s") for m in results.records(doc)):
         return []
     return [f"1 round: no figure's movement between rounds was checked (--rounds 3 or more checks it, against "
             f"{validity.MAX_ROUND_MOVE:.0%})."]

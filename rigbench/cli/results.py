@@ -26,6 +26,12 @@ def _format_option(fn):
 
 
 def _fmt(fmt: str, as_json: bool) -> str:
+    """The format asked for; --json beside another --format given on the line is refused, never one of them
+    dropped without a word."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx is not None and ctx.get_parameter_source("fmt") not in (None, click.core.ParameterSource.DEFAULT)
+    if as_json and given and fmt != "json":
+        raise UserError(f"--json and --format {fmt} do not go together: --json is --format json; give one")
     return "json" if as_json else fmt
 
 

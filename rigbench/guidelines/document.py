@@ -5,6 +5,7 @@ short verdict (:func:`verdict_summary`)."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from rigbench import results
@@ -78,10 +79,27 @@ def verdict_summary(machine: Machine) -> dict:
     return {"kind": mk.kind, "why": mk.why, "profiles": out}
 
 
-def _newest_results(results_dir: str | None, passed_over: list[Path]) -> str | None:
-    """The newest run that holds a measurement (as ``latest`` means it); the newer ones without go to ``passed_over``."""
-    found = results.newest(results_dir, measured=True, passed_over=passed_over)
+def _newest_results(results_dir: str | None, passed_over: list[Path], machine: dict,
+                    other_machines: list[Path], ahead: list[Path]) -> str | None:
+    """The newest run of ``machine`` that holds a measurement (as ``latest`` means it); the newer ones without go to
+    ``passed_over``, the newer ones of other machines to ``other_machines``, those dated in the future to ``ahead``."""
+    found = results.newest(results_dir, measured=True, passed_over=passed_over, machine=machine,
+                           other_machines=other_machines, ahead=ahead)
     return None if found is None else str(found)
+
+
+def _other_machines_note(paths: list[Path]) -> str:
+    """'passed over N runs of other machines: F (host, CPU), ...' (the first three named)."""
+    shown = []
+    for p in paths[:3]:
+        try:
+            shown.append(f"{p} ({results.machine_shown(results.machine_of(results.load_document(p)))})")
+        except UserError:
+            shown.append(str(p))
+    n = len(paths)
+    head = f"passed over {n} runs of other machines: " if n > 1 else "passed over 1 run of another machine: "
+    return (head + ", ".join(shown) + (f" and {n - 3} more" if n > 3 else "")
+            + "; give the file as RESULTS to judge its machine")
 
 
 def _document_kind(path: str) -> str | None:
@@ -118,13 +136,6 @@ def _load_results(path: str) -> dict:
     return results.load_document(path)
 
 
-def _host_of(probe_doc: dict) -> str | None:
-    host = probe_doc.get("host")
-    if isinstance(host, dict):
-        return host.get("hostname") or host.get("name")
-    return host if isinstance(host, str) else None
-
-
 def load_machine(results_path: str | None = None, spec: str | None = None, instance: str | None = None,
                  results_dir: str | None = None) -> tuple[Machine, list[str]]:
     """The machine the inputs name, and notes saying where it came from (for the person reading)."""
@@ -147,6 +158,10 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         given = "RESULTS" if results_path else "--instance" if instance else "a --spec describing hardware"
         raise UserError(f"--results-dir and {given} do not go together: --results-dir is where this machine's newest "
                         f"run is looked for when no machine is named, and {given} names one; leave out --results-dir")
+    if results_dir is not None and not Path(results_dir).exists():
+        # a folder typed wrong would read as one without runs ("no results file in nosuch/"), as a file there is
+        # refused: both are said
+        raise UserError(f"--results-dir {results_dir}: no such folder")
     if instance:
         m = Machine.from_instance(instance)
         notes.append(f"judging {m.label} from the price list")
@@ -167,20 +182,29 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         # runs killed before their first measurement are passed over: nothing to judge by, and their probe may be
         # missing (the machine would be judged as "no battery, no virtualisation")
         empty: list[Path] = []
-        newest = _newest_results(results_dir, empty)
+        # only a run of this machine (the host and CPU just probed, as a run's baseline matches its earlier runs):
+        # another machine's clocks and figures say nothing of this one's cooling or preprocessing
+        here = results.probe_machine(doc)
+        here["host"] = here["host"] or socket.gethostname() or None
+        others: list[Path] = []
+        ahead: list[Path] = []
+        newest = _newest_results(results_dir, empty, here, others, ahead)
         if newest:
             rdoc = _load_results(newest)
-            here, there = _host_of(doc), _host_of(rdoc.get("probe") or {})
-            if here and there and here != there:
-                notes.append(f"probed this machine; ignored {newest} (measured on {there}, not {here})")
-            else:
-                m = Machine.from_results(rdoc, newest)
-                m.label = f"this machine{f' ({here})' if here else ''}"
-                notes.append(f"probed this machine; measurements from the newest results file {newest}")
+            m = Machine.from_results(rdoc, newest)
+            m.label = "this machine" + (f" ({here['host']})" if here["host"] else "")
+            notes.append(f"probed this machine; measurements from the newest results file {newest}")
             if empty:
                 notes.append(f"passed over {results.no_measurement_note(empty)}")
-        elif empty:
-            notes.append(f"probed this machine; ignored {results.no_measurement_note(empty)}; run `rigbench bench`")
+            if others:
+                notes.append(_other_machines_note(others))
+            if ahead:
+                notes.append(f"passed over {results.ahead_note(ahead)}")
+        elif empty or others or ahead:
+            notes.append("probed this machine; " + "; ".join(
+                ([f"ignored {results.no_measurement_note(empty)}"] if empty else [])
+                + ([_other_machines_note(others)] if others else [])
+                + ([f"passed over {results.ahead_note(ahead)}"] if ahead else [])) + "; run `rigbench bench`")
         elif results_dir is None and (blocked := results.data_folder_blocked()):
             # "run `rigbench bench`" would not help: it cannot write its runs there either
             notes.append(f"probed this machine; no results file: {blocked}")

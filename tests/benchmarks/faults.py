@@ -482,9 +482,38 @@ def drills() -> list[Drill]:
             "a gemm in GB/s": lambda d: next(m for m in d["measurements"] if m["kernel"] == "gemm"
                                              and m.get("value")).update(unit="GB/s"),
             "a start time of 'yesterday'": lambda d: d.update(created_utc="yesterday"),
-            "a status of 'bogus'": lambda d: d.update(status="bogus")}
+            "a status of 'bogus'": lambda d: d.update(status="bogus"),
+            "a figure without its unit": lambda d: next(m for m in d["measurements"] if m.get("value")).pop("unit"),
+            "a fraction of the peak without a value": lambda d: next(
+                m for m in d["measurements"] if m.get("fraction_of_peak")).update(value=None),
+            "a figure marked valid over its own spread": lambda d: next(
+                m for m in d["measurements"] if m["kernel"] == "disk_iops").update(valid=True, invalid_reasons=[]),
+            "-4 usable cores": lambda d: d["probe"]["cpu"].update(usable_cores=-4),
+            "1.5 bytes of RAM": lambda d: d["probe"]["memory"].update(total_bytes=1.5)}
     for what, change in more.items():
         out.append(Drill(f"results show: a results file with {what}", ["results", "show"], setup=mutated(change)))
+    for what in ("a figure marked valid over its own spread", "-4 usable cores"):
+        out.append(Drill(f"recommend: a results file with {what}", ["recommend"], setup=mutated(more[what])))
+    out.append(Drill("recommend --results-dir naming no folder", ["recommend", "--results-dir", "nosuch"]))
+
+    def other_machine(f: Path) -> list[str]:
+        """The per-user folder holding only a run of another machine, dated newest."""
+        (f / "data" / "rigbench" / "results").mkdir(parents=True)
+        doc = json.loads(reference[0].read_text())
+        doc.update(host="otherbox", created_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        (f / "data" / "rigbench" / "results" / "otherbox.json").write_text(json.dumps(doc))
+        return []
+    out.append(Drill("recommend beside the newest run of another machine", ["recommend", "--json"], expect="ok",
+                     setup=other_machine,
+                     check=lambda r, f: None if json.loads(r.stdout)["results_file"] is None
+                     else "another machine's run was read as this one's"))
+    out.append(Drill("results show --json --format csv", ["results", "show", "--json", "--format", "csv",
+                                                          str(reference[0])]))
+    def dead_link(f: Path) -> list[str]:
+        (f / "gone.json").symlink_to(f / "deleted.json")
+        return ["gone.json"]
+    for what, make in (("the current folder", lambda f: ["."]), ("a link to nowhere", dead_link)):
+        out.append(Drill(f"results show: {what}", ["results", "show"], setup=make))
 
     def all_invalid(d: dict) -> None:
         d["created_utc"] = "2026-12-02T18:00:00Z"
