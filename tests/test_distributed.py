@@ -93,10 +93,8 @@ def test_timing_follows_the_runner_minimums(two_workers):
         assert m["label"]
     small = next(m for m in doc["measurements"] if m["kernel"] == "allreduce")
     assert small["params"]["size_bytes"] == 1024
-    # a call well under the 1 ms sample is batched (on a quiet machine a 1 KiB all-reduce takes microseconds; a busy
-    # one can stretch a call past the sample, and then one call a sample is right)
-    if small["median_s"] * 2 < MIN_SAMPLE_S:
-        assert small["inner"] > 1
+    # whether a 1 KiB all-reduce is batched depends on how long its calls took while calibrating, which a busy
+    # machine stretches: the rule above (a sample of 1 ms or more, or flagged) is what holds at any speed
 
 
 def test_allreduce_is_checked_and_uses_the_bus_bandwidth_convention(two_workers):
