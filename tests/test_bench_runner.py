@@ -230,6 +230,12 @@ def test_only_and_device_names_are_checked():
         runner.resolve_devices(" , ", n_cuda=0)
     assert runner.resolve_devices("cuda", n_cuda=2) == ["cuda:0", "cuda:1"]
     assert runner.resolve_devices(None, n_cuda=1) == ["cpu", "cuda:0"]
+    assert runner.resolve_devices("cuda:1,cpu", n_cuda=2) == ["cuda:1", "cpu"]
+    # one device named twice is refused, as a kernel named twice is, whether spelt alike or not
+    with pytest.raises(UserError, match=r"^--device 'cpu' and --device 'cpu' are the same device \(cpu\)"):
+        runner.resolve_devices("cpu,cpu", n_cuda=0)
+    with pytest.raises(UserError, match=r"^--device 'cuda' and --device 'cuda:1' are the same device \(cuda:1\)"):
+        runner.resolve_devices("cuda,cuda:1", n_cuda=2)
 
 
 def test_unwritable_out_fails_before_the_run(tmp_path):

@@ -129,18 +129,20 @@ def resolve_devices(spec: str | None, n_cuda: int | None = None) -> list[str]:
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     if not parts:
         raise UserError(f"--device is empty; valid devices here: {', '.join(valid)}")
-    out: list[str] = []
+    named: list[tuple[str, str]] = []      # (as given, the device it names)
     for part in parts:
         if part == "cpu":
-            out.append("cpu")
+            named.append((part, "cpu"))
         elif part == "cuda" and gpus:
-            out.extend(gpus)
+            named.extend((part, g) for g in gpus)
         elif part in gpus:
-            out.append(part)
+            named.append((part, part))
         else:
             why = "no CUDA GPU is visible here" if part.startswith("cuda") and not gpus else "unknown device"
             raise UserError(f"{why}: {shown(part)}; valid devices here: {', '.join(valid)}")
-    return list(dict.fromkeys(out))
+    # one device named twice ("cpu,cpu", "cuda,cuda:0"): refused as a kernel named twice is, not measured once
+    refuse_repeats(named, "--device", "device")
+    return [device for _, device in named]
 
 
 def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:

@@ -611,6 +611,9 @@ def drills() -> list[Drill]:
     for only in (["memcopy,memcopy"], ["memcopy", "--only", "memcopy"], ["allreduce,allreduce", "--distributed"]):
         out.append(Drill(f"bench --only {' '.join(only)} (a kernel named twice)", ["bench", "--quick", "--only", *only],
                          check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
+    out.append(Drill("bench --device cpu,cpu (a device named twice)", ["bench", "--quick", "--only", "gemm",
+                                                                     "--device", "cpu,cpu"],
+                     check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
     out.append(Drill("bench --only h2d --device cpu (a GPU kernel on no GPU)", ["bench", "--quick", "--only", "h2d",
                                                                             "--device", "cpu"],
                      check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
