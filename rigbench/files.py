@@ -379,6 +379,8 @@ def not_a_regular_file(path: str | os.PathLike) -> str | None:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "a symbolic link that leads nowhere or in a circle"
+        if exc.errno == errno.ENAMETOOLONG:     # no file can have that name: nothing stands there
+            return "nothing"
         return f"not readable ({exc.strerror or exc})"
     return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
 
