@@ -113,6 +113,28 @@ def test_a_card_loses_value_with_its_age_from_launch_not_with_the_months_owned_a
     assert arithmetic.card_resale_usd(1000, 10, 12, 0.01, worth_at_sale_usd=500) == 500
 
 
+def test_a_power_limited_variant_is_priced_and_aged_as_its_card():
+    """rtx-4090@300W is an RTX 4090 run at a lower power limit: bought, it is the card itself, so its launch month and
+    prices are the card's rows in profiles/card_prices.csv. On 2026-12-04 it is 50 months old (launched 2022-10, not
+    the catalog's year with mid-year assumed, 53), sold at 74 after 24 months: min(1,599 x exp(-0.0125728 x 24) =
+    1,182.50, used 1,025 at 43 months x exp(-k x 31) = 694.15) = 694.15 back, as for rtx-4090 (not launch 1,599 x
+    exp(-k x 77) = 607.30). Rest of machine 1,501 x v(24) = 1,110.03. --price-kind used buys it at 1,025:
+    min(1,025 x v(24) = 758.01, 694.15) = 694.15."""
+    today = dt.date(2026, 12, 4)
+
+    def bought(**kw):
+        return cost.compare(cost.CostRequest(hours_per_month=80, months=24, today=today, **kw)).buys[0]
+
+    limited, card = bought(buy=["rtx-4090@300W"]), bought(buy=["rtx-4090"])
+    assert limited.purchase_usd == card.purchase_usd == 1599 + 1501
+    assert limited.resale_usd == pytest.approx(694.15 + 1110.03, abs=0.01)
+    assert limited.resale_usd == pytest.approx(card.resale_usd)
+    assert "50 months old when bought (launched 2022-10 (profiles/card_prices.csv))" in limited.extra["resale_source"]
+    used = bought(buy=["rtx-4090@300W"], price_kind="used")
+    assert used.purchase_usd == 1025 + 1501
+    assert used.resale_usd == pytest.approx(694.15 + 1110.03, abs=0.01)
+
+
 def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
     """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
     months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""

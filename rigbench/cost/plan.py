@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.comparison import split_count
+from rigbench.comparison import price_key, split_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -485,7 +485,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
                             + (" (a one-GPU desktop's)" if req.buy_count > 1 else ""))
             gpu_id = getattr(gpu, "id", name)
-            others = [cp for cp in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS)
+            others = [cp for cp in (cards.card_price(price_key(gpu_id), k, listed) for k in cards.KINDS)
                       if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
             if others:
                 card_notes.append(f"{gpu_id}: also known: " + "; ".join(
@@ -592,7 +592,8 @@ def _resale(req: CostRequest, own: Ownership, gpu, name: str, purchase: float, c
     k = own.resale_k_per_month
     if req.resale is not None or k is None or card_usd is None:
         return plain
-    gpu_id = getattr(gpu, "id", name)
+    # a power-limited variant (rtx-4090@300W) is the card itself bought: its launch and prices are the card's
+    gpu_id = price_key(getattr(gpu, "id", name))
     launch = cards.launch_month(gpu_id, listed, getattr(gpu, "launch_year", None))
     if launch is None:
         return plain
@@ -634,7 +635,8 @@ def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
     profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
     if req.gpu_price_usd is not None:
         return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
-    gpu_id = getattr(gpu, "id", name)
+    # a power-limited variant (rtx-4090@300W) is bought as the card itself: the card's listed prices apply
+    gpu_id = price_key(getattr(gpu, "id", name))
     listed = cards.load_card_prices()
     cp = cards.card_price(gpu_id, req.price_kind, listed)
     if cp is not None:
