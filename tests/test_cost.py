@@ -135,6 +135,30 @@ def test_a_power_limited_variant_is_priced_and_aged_as_its_card():
     assert used.resale_usd == pytest.approx(694.15 + 1110.03, abs=0.01)
 
 
+def test_a_used_price_of_the_mining_shortage_is_not_bought_at():
+    """The RTX 3080's used prices listed (1,000 USD in 2022-04, 770 in 2022-06) are eBay averages of the mining
+    shortage, above its 699 launch price: resale leaves them out as no market, and buying at them is refused too,
+    naming the newest one and its date. A used price is bought at with its age once it is over a year old: the RTX
+    3090's 600 USD of 2026-05 is 12 months old on 2027-05-04 (not said) and 13 on 2027-06-04."""
+    def bought(today, **kw):
+        rep = cost.compare(cost.CostRequest(hours_per_month=80, months=24, today=today, **kw))
+        return rep.buys[0]
+
+    with pytest.raises(UserError, match=r"^the only used price listed for GeForce RTX 3080 is a mining-shortage one "
+                                        r"\(770 USD, 2022-06\).*--price-kind \(launch\)"):
+        bought(dt.date(2026, 12, 4), buy=["rtx-3080"], price_kind="used")
+    o = bought(dt.date(2027, 5, 4), buy=["rtx-3090"], price_kind="used")
+    assert o.purchase_usd == 600 + 1501
+    assert o.extra["purchase_source"].startswith("used price 600 (2026-05, bestllmfor.com")
+    o = bought(dt.date(2027, 6, 4), buy=["rtx-3090"], price_kind="used")
+    assert o.extra["purchase_source"].startswith("used price 600 (2026-05, 13 months old, bestllmfor.com")
+    # the launch price is still bought at, and the shortage price is shown as one
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3080"], hours_per_month=80, today=dt.date(2026, 12, 4)))
+    assert rep.buys[0].purchase_usd == 699 + 1501
+    assert rep.assumptions["card_prices"] == ["rtx-3080: also known: used price 770 USD (2022-06, mining shortage) "
+                                              "(--price-kind launch|new|used)"]
+
+
 def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
     """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
     months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""

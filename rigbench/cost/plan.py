@@ -469,7 +469,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         t, src = through[f"buy:{name}"]
         if req.build_price_usd is not None:
             try:
-                card_usd, whose = _card_price(req, gpu, name)
+                card_usd, whose = _card_price(req, gpu, name, today)
             except UserError:  # no price known for the card: nothing to hold the build price against
                 card_usd, whose = None, ""
             if card_usd is not None and req.build_price_usd < card_usd * req.buy_count:
@@ -479,7 +479,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             purchase = float(req.build_price_usd)
             purchase_src = "--build-price (whole machine)"
         else:
-            gpu_price, price_what = _card_price(req, gpu, name)
+            gpu_price, price_what = _card_price(req, gpu, name, today)
             card_usd = float(gpu_price)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
             purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
@@ -489,7 +489,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                       if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
             if others:
                 card_notes.append(f"{gpu_id}: also known: " + "; ".join(
-                    f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
+                    f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date}"
+                    + (", mining shortage" if cp.note == "shortage" else "") + ")" for cp in others)
                     + " (--price-kind launch|new|used)")
         resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today)
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
@@ -630,17 +631,30 @@ def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:
             f"supply); give the real figures with {' and '.join(f for _, f in parts)}")
 
 
-def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
+def _card_price(req: CostRequest, gpu, name: str, today: _dt.date) -> tuple[float, str]:
     """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
-    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
+    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none). A used price of the
+    mining shortage (note ``shortage``: cards sold above their launch price) is no price to buy at today, as it is
+    none to sell at (cards.value_at_age): the newest other used price is taken, and with none the request is
+    refused. A used price over a year old says its age."""
     if req.gpu_price_usd is not None:
         return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
     # a power-limited variant (rtx-4090@300W) is bought as the card itself: the card's listed prices apply
     gpu_id = price_key(getattr(gpu, "id", name))
     listed = cards.load_card_prices()
-    cp = cards.card_price(gpu_id, req.price_kind, listed)
+    cp = cards.card_price(gpu_id, req.price_kind, listed, market=True)
     if cp is not None:
-        return cp.usd, f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}, {cp.source})"
+        age = cards.age_months(cp.month, today)
+        old = f", {age} months old" if cp.kind == "used" and age > 12 else ""
+        return cp.usd, f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}{old}, {cp.source})"
+    shortage = cards.card_price(gpu_id, req.price_kind, listed)
+    if shortage is not None:
+        kinds = [k for k in cards.KINDS if k != req.price_kind and (
+            cards.card_price(gpu_id, k, listed, market=True) is not None
+            or (k == "launch" and getattr(gpu, "launch_price_usd", None) is not None))]
+        raise NoCardPrice(f"the only {cards.KIND_WORDS[req.price_kind]} listed for {getattr(gpu, 'name', name)} is a "
+                          f"mining-shortage one ({shortage.usd:,.0f} USD, {shortage.date}), not a market to buy at "
+                          f"today", kinds)
     if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
         return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
     known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]
