@@ -159,6 +159,32 @@ def test_a_used_price_of_the_mining_shortage_is_not_bought_at():
                                               "(--price-kind launch|new|used)"]
 
 
+def test_a_listed_price_above_what_the_card_is_worth_today_is_a_warning():
+    """An RTX 3090 (launched 2020-09) bought on 2026-12-04 is 75 months old: its used price, 600 USD at 68 months
+    (2026-05), says it is worth 600 x exp(-0.0125728 x 7) = 549.45 today. Bought at its 1,499 launch price and sold
+    0.01 months later it returns min(1,499 x exp(-k x 0.01) = 1,498.81, 600 x exp(-k x 7.01) = 549.38): the 950 USD
+    above its value is gone the day it is bought, and a warning says so with both numbers. A used price (what such a
+    card sells for) and a price typed with --gpu-price (what the buyer pays) are not warned about. A GTX 1080 Ti
+    (2017-03, no used price listed) is worth 699 x exp(-k x 117) = 160.55 at 117 months: --price-kind used would be
+    refused, so only --gpu-price is pointed to."""
+    today = dt.date(2026, 12, 4)
+
+    def report(**kw):
+        return cost.compare(cost.CostRequest(hours_per_month=80, today=today, **kw))
+
+    rep = report(buy=["rtx-3090"], months=0.01)
+    assert rep.buys[0].resale_usd == pytest.approx(549.38 + 1501 * math.exp(-0.0125728 * 0.01), abs=0.01)
+    [w] = [w for w in rep.warnings if "worth today" in w]
+    assert w.startswith("rtx-3090 is bought at 1,499 USD per card, above the 549 USD the data says it is worth today "
+                        "at 75 months old (used 600 USD at 68 months (2026-05)")
+    assert w.endswith("price it with --price-kind used or --gpu-price USD")
+    for kw in ({"price_kind": "used"}, {"gpu_price_usd": 1499}):
+        assert not [w for w in report(buy=["rtx-3090"], months=0.01, **kw).warnings if "worth today" in w]
+    [w] = [w for w in report(buy=["gtx-1080-ti"], months=24).warnings if "worth today" in w]
+    assert "above the 161 USD the data says it is worth today at 117 months old" in w
+    assert w.endswith("price it with --gpu-price USD")
+
+
 def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
     """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
     months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""

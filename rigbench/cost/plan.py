@@ -492,7 +492,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                     f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date}"
                     + (", mining shortage" if cp.note == "shortage" else "") + ")" for cp in others)
                     + " (--price-kind launch|new|used)")
-        resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today)
+        resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today,
+                                                   warnings)
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         options.append(CostOption(
             name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name),
@@ -581,14 +582,19 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
 
 def _resale(req: CostRequest, own: Ownership, gpu, name: str, purchase: float, card_usd: float | None,
-            fraction: float, listed: list, today: _dt.date) -> tuple[float, str, float | None]:
+            fraction: float, listed: list, today: _dt.date, warnings: list[str]
+            ) -> tuple[float, str, float | None]:
     """(USD back at the horizon, how, the card's age in months when sold or None).
 
     With --resale, or an ownership file's own [resale] table, or a card whose price or launch date is unknown: the
     purchase x ``fraction``, by the months owned. Otherwise the card loses value with its age from launch, as
     rigbench.prices.cards.value_at_age works out from profiles/card_prices.csv: each card bought at age a for P
     returns min(P x v(a + m) / v(a), what the data says such a card is worth at a + m), v(t) = exp(-k x t) the
-    card-price fit; the rest of the machine, bought new, returns ``fraction`` = v(m)."""
+    card-price fit; the rest of the machine, bought new, returns ``fraction`` = v(m).
+
+    A listed launch or street price above what the data says the card is worth today (value_at_age at its age now)
+    is a warning: the difference is gone the day it is bought (an RTX 3090 bought at its 2020 launch price returns
+    its used value, not the price, however soon it is sold)."""
     plain = (purchase * fraction, f"{fmt_pct(fraction)} of the purchase after {req.months:g} months", None)
     k = own.resale_k_per_month
     if req.resale is not None or k is None or card_usd is None:
@@ -601,6 +607,14 @@ def _resale(req: CostRequest, own: Ownership, gpu, name: str, purchase: float, c
     listed_launch = cards.card_price(gpu_id, "launch", listed)
     launch_usd = listed_launch.usd if listed_launch is not None else getattr(gpu, "launch_price_usd", None)
     age = cards.age_months(launch[0], today)
+    now = cards.value_at_age(gpu_id, age, k, listed, launch_usd, launch[0])
+    if now is not None and card_usd > now[0] and req.gpu_price_usd is None and req.price_kind != "used":
+        # a used price is what such a card sells for; a price typed with --gpu-price is what the buyer pays
+        warnings.append(f"{getattr(gpu, 'id', name)} is bought at {card_usd:,.0f} USD per card, above the "
+                        f"{fmt_num(now[0])} USD the data says it is worth today at {age} months old ({now[1]}): "
+                        f"that difference does not come back at resale; price it with "
+                        + ("--price-kind used or " if cards.card_price(gpu_id, "used", listed, market=True) else "")
+                        + "--gpu-price USD")
     sold = age + req.months
     worth = cards.value_at_age(gpu_id, sold, k, listed, launch_usd, launch[0])
     card_back = card_resale_usd(card_usd, age, req.months, k, worth[0] if worth else None)
