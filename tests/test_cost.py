@@ -159,6 +159,23 @@ def test_a_used_price_of_the_mining_shortage_is_not_bought_at():
                                               "(--price-kind launch|new|used)"]
 
 
+def test_the_top_level_resale_extrapolated_is_that_of_the_card_the_verdict_weighs():
+    """On 2026-12-04, over 12 months: an RTX 3090 (2020-09) is 75 months old, sold at 87, above the fitted cards'
+    43-68 months; an RTX 4090 (2022-10) is 50, sold at 62, inside. Resale: 4090 min(1,599 x exp(-0.0125728 x 12) =
+    1,375.07, 1,025 x exp(-k x 19) = 807.19) + 1,501 x exp(-k x 12) = 1,290.79 -> 2,097.99 of 3,100; 3090 min(1,289.07,
+    600 x exp(-k x 19) = 472.50) + 1,290.79 = 1,763.30 of 3,000. The 4090 is cheaper and the verdict weighs it (no
+    extrapolation said); the top-level JSON field followed the first --buy, the 3090, and said "extrapolated"."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=80, months=12,
+                                        today=dt.date(2026, 12, 4)))
+    by = {o.name: o for o in rep.buys}
+    assert by["rtx-4090"].resale_usd == pytest.approx(2097.99, abs=0.01)
+    assert by["rtx-3090"].resale_usd == pytest.approx(1763.30, abs=0.01)
+    assert by["rtx-3090"].extra["resale_extrapolated"].startswith("extrapolated above")
+    assert rep.verdict_buy() is by["rtx-4090"] and rep.cheapest("buy") is by["rtx-4090"]
+    assert rep.recommendation().startswith("buy rtx-4090") and "extrapolated" not in rep.recommendation()
+    assert rep.to_doc()["assumptions"]["resale_extrapolated"] is None
+
+
 def test_a_listed_price_above_what_the_card_is_worth_today_is_a_warning():
     """An RTX 3090 (launched 2020-09) bought on 2026-12-04 is 75 months old: its used price, 600 USD at 68 months
     (2026-05), says it is worth 600 x exp(-0.0125728 x 7) = 549.45 today. Bought at its 1,499 launch price and sold

@@ -550,9 +550,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                         f"what its used price says it is worth then, v the fit; the rest of the machine, new, "
                         f"{fmt_pct(fraction)} after {req.months:g} months"
                         if any(o.extra.get("resale_age_rule") for o in options) else None),
-        # a horizon outside the ages of the cards the resale curve was fitted on: said beside the fraction
-        # (the first bought card's age at sale; each option has its own)
-        "resale_extrapolated": next((o.extra["resale_extrapolated"] for o in options if o.kind == "buy"), None),
+        # "resale_extrapolated" (a card's age at sale outside the ages the resale curve was fitted on) is that of
+        # the bought card the verdict weighs: CostReport sets it from CostReport.verdict_buy
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
         # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when
