@@ -582,6 +582,11 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     # judges) to the newest (the verdict's), each with its caveat, so the verdict's date is one they show
     assert doc["prices_dated"] == "2024-01-15 (352 days ago) to 2024-12-20 (12 days ago, fetched: may be older)"
     assert "\nprices of 2024-01-15 to 2024-12-20 (fetched: may be older); " in plot_title(rep)
+    # a price dated today is "today", not "0 days ago"; a day old, "1 day ago"
+    for today, said in ((dt.date(2024, 12, 20), "today"), (dt.date(2024, 12, 21), "1 day ago")):
+        rep = cost.compare(replace(req, today=today), resolve_gpu=fake_resolve, predict=fake_predict,
+                           ownership=own_fixture(), use_scaling=False)
+        assert rep.to_doc()["prices_dated"] == f"2024-12-20 ({said}, fetched: may be older)"
 
 
 @pytest.mark.parametrize("kw, fragment", [

@@ -436,6 +436,21 @@ def test_a_rented_only_verdict_names_only_what_moves_it():
     assert "Assumptions: on-demand prices; change them with --spot" in screen
 
 
+def test_the_assumptions_hint_offers_only_the_options_not_given():
+    """"change them with ..." lists what would change the answer and was not given: with --spot, --electricity and
+    --power-w given, the hint is --resale, --gpu-price, --build-price; with every one of them given, no hint."""
+    base = ("cost", "--buy", "rtx-3090", "--rent", "test:v100", "--hours-per-month", "10", "--prices",
+            str(FIXTURES / "tiny_prices.csv"), "--spot")
+    r = run_cli(*base, "--electricity", "0.2", "--power-w", "500")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert "; change them with --resale, --gpu-price, --build-price Prices dated" in screen
+    r = run_cli(*base, "--electricity", "0.2", "--power-w", "500", "--resale", "0.5", "--build-price", "4000",
+                "--gpu-price", "900")
+    assert r.code == 0, r.stderr
+    assert "change them with" not in r.stdout
+
+
 def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():
     # it said "the rented option's monthly charges alone cost more than owning", with no monthly charges at all
     r = run_cli("cost", "--buy", "rtx-3090", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10", "--resale", "1")

@@ -215,6 +215,8 @@ _BUY_ONLY = (("gpu_price_usd", None, "--gpu-price"), ("build_price_usd", None, "
              ("price_kind", "launch", "--price-kind"), ("buy_count", 1, "--buy-count"),
              ("electricity_usd_per_kwh", None, "--electricity"), ("power_w", None, "--power-w"),
              ("resale", None, "--resale"), ("results_doc", None, "--results"))
+# What the Assumptions line offers to change a bought machine's total with, in this order.
+_CHANGE_BUY = ("electricity_usd_per_kwh", "resale", "gpu_price_usd", "build_price_usd", "power_w")
 _RENT_ONLY = (("spot", False, "--spot"), ("storage_gb", 0, "--storage-gb"), ("egress_gb", 0, "--egress-gb"),
               ("storage_usd_per_gb_month", None, "--storage-usd-per-gb-month"))
 
@@ -569,6 +571,10 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
+        # the options that would change this answer and were not given: an option already given is not offered
+        "change_with": ([flag for attr in _CHANGE_BUY for a, default, flag in _BUY_ONLY
+                         if a == attr and getattr(req, attr) == default] if buy_gpus else [])
+                       + (["--spot"] if instances and not req.spot else []),
     }
     rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are

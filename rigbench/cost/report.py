@@ -188,7 +188,8 @@ class CostReport:
         def one(date: str) -> str:
             notes = []
             if ages:
-                notes.append(f"{(self.today - _dt.date.fromisoformat(date)).days} days ago")
+                days = (self.today - _dt.date.fromisoformat(date)).days
+                notes.append("today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago")
             if any(o.extra.get("price_date_basis") == "fetched" for o in rents if o.price_date == date):
                 notes.append(self.FETCHED)
             return date + (f" ({', '.join(notes)})" if notes else "")
