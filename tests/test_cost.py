@@ -113,6 +113,95 @@ def test_a_card_loses_value_with_its_age_from_launch_not_with_the_months_owned_a
     assert arithmetic.card_resale_usd(1000, 10, 12, 0.01, worth_at_sale_usd=500) == 500
 
 
+def test_a_power_limited_variant_is_priced_and_aged_as_its_card():
+    """rtx-4090@300W is an RTX 4090 run at a lower power limit: bought, it is the card itself, so its launch month and
+    prices are the card's rows in profiles/card_prices.csv. On 2026-12-04 it is 50 months old (launched 2022-10, not
+    the catalog's year with mid-year assumed, 53), sold at 74 after 24 months: min(1,599 x exp(-0.0125728 x 24) =
+    1,182.50, used 1,025 at 43 months x exp(-k x 31) = 694.15) = 694.15 back, as for rtx-4090 (not launch 1,599 x
+    exp(-k x 77) = 607.30). Rest of machine 1,501 x v(24) = 1,110.03. --price-kind used buys it at 1,025:
+    min(1,025 x v(24) = 758.01, 694.15) = 694.15."""
+    today = dt.date(2026, 12, 4)
+
+    def bought(**kw):
+        return cost.compare(cost.CostRequest(hours_per_month=80, months=24, today=today, **kw)).buys[0]
+
+    limited, card = bought(buy=["rtx-4090@300W"]), bought(buy=["rtx-4090"])
+    assert limited.purchase_usd == card.purchase_usd == 1599 + 1501
+    assert limited.resale_usd == pytest.approx(694.15 + 1110.03, abs=0.01)
+    assert limited.resale_usd == pytest.approx(card.resale_usd)
+    assert "50 months old when bought (launched 2022-10 (profiles/card_prices.csv))" in limited.extra["resale_source"]
+    used = bought(buy=["rtx-4090@300W"], price_kind="used")
+    assert used.purchase_usd == 1025 + 1501
+    assert used.resale_usd == pytest.approx(694.15 + 1110.03, abs=0.01)
+
+
+def test_a_used_price_of_the_mining_shortage_is_not_bought_at():
+    """The RTX 3080's used prices listed (1,000 USD in 2022-04, 770 in 2022-06) are eBay averages of the mining
+    shortage, above its 699 launch price: resale leaves them out as no market, and buying at them is refused too,
+    naming the newest one and its date. A used price is bought at with its age once it is over a year old: the RTX
+    3090's 600 USD of 2026-05 is 12 months old on 2027-05-04 (not said) and 13 on 2027-06-04."""
+    def bought(today, **kw):
+        rep = cost.compare(cost.CostRequest(hours_per_month=80, months=24, today=today, **kw))
+        return rep.buys[0]
+
+    with pytest.raises(UserError, match=r"^the only used price listed for GeForce RTX 3080 is a mining-shortage one "
+                                        r"\(770 USD, 2022-06\).*--price-kind \(launch\)"):
+        bought(dt.date(2026, 12, 4), buy=["rtx-3080"], price_kind="used")
+    o = bought(dt.date(2027, 5, 4), buy=["rtx-3090"], price_kind="used")
+    assert o.purchase_usd == 600 + 1501
+    assert o.extra["purchase_source"].startswith("used price 600 (2026-05, bestllmfor.com")
+    o = bought(dt.date(2027, 6, 4), buy=["rtx-3090"], price_kind="used")
+    assert o.extra["purchase_source"].startswith("used price 600 (2026-05, 13 months old, bestllmfor.com")
+    # the launch price is still bought at, and the shortage price is shown as one
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3080"], hours_per_month=80, today=dt.date(2026, 12, 4)))
+    assert rep.buys[0].purchase_usd == 699 + 1501
+    assert rep.assumptions["card_prices"] == ["rtx-3080: also known: used price 770 USD (2022-06, mining shortage) "
+                                              "(--price-kind launch|new|used)"]
+
+
+def test_the_top_level_resale_extrapolated_is_that_of_the_card_the_verdict_weighs():
+    """On 2026-12-04, over 12 months: an RTX 3090 (2020-09) is 75 months old, sold at 87, above the fitted cards'
+    43-68 months; an RTX 4090 (2022-10) is 50, sold at 62, inside. Resale: 4090 min(1,599 x exp(-0.0125728 x 12) =
+    1,375.07, 1,025 x exp(-k x 19) = 807.19) + 1,501 x exp(-k x 12) = 1,290.79 -> 2,097.99 of 3,100; 3090 min(1,289.07,
+    600 x exp(-k x 19) = 472.50) + 1,290.79 = 1,763.30 of 3,000. The 4090 is cheaper and the verdict weighs it (no
+    extrapolation said); the top-level JSON field followed the first --buy, the 3090, and said "extrapolated"."""
+    rep = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=80, months=12,
+                                        today=dt.date(2026, 12, 4)))
+    by = {o.name: o for o in rep.buys}
+    assert by["rtx-4090"].resale_usd == pytest.approx(2097.99, abs=0.01)
+    assert by["rtx-3090"].resale_usd == pytest.approx(1763.30, abs=0.01)
+    assert by["rtx-3090"].extra["resale_extrapolated"].startswith("extrapolated above")
+    assert rep.verdict_buy() is by["rtx-4090"] and rep.cheapest("buy") is by["rtx-4090"]
+    assert rep.recommendation().startswith("buy rtx-4090") and "extrapolated" not in rep.recommendation()
+    assert rep.to_doc()["assumptions"]["resale_extrapolated"] is None
+
+
+def test_a_listed_price_above_what_the_card_is_worth_today_is_a_warning():
+    """An RTX 3090 (launched 2020-09) bought on 2026-12-04 is 75 months old: its used price, 600 USD at 68 months
+    (2026-05), says it is worth 600 x exp(-0.0125728 x 7) = 549.45 today. Bought at its 1,499 launch price and sold
+    0.01 months later it returns min(1,499 x exp(-k x 0.01) = 1,498.81, 600 x exp(-k x 7.01) = 549.38): the 950 USD
+    above its value is gone the day it is bought, and a warning says so with both numbers. A used price (what such a
+    card sells for) and a price typed with --gpu-price (what the buyer pays) are not warned about. A GTX 1080 Ti
+    (2017-03, no used price listed) is worth 699 x exp(-k x 117) = 160.55 at 117 months: --price-kind used would be
+    refused, so only --gpu-price is pointed to."""
+    today = dt.date(2026, 12, 4)
+
+    def report(**kw):
+        return cost.compare(cost.CostRequest(hours_per_month=80, today=today, **kw))
+
+    rep = report(buy=["rtx-3090"], months=0.01)
+    assert rep.buys[0].resale_usd == pytest.approx(549.38 + 1501 * math.exp(-0.0125728 * 0.01), abs=0.01)
+    [w] = [w for w in rep.warnings if "worth today" in w]
+    assert w.startswith("rtx-3090 is bought at 1,499 USD per card, above the 549 USD the data says it is worth today "
+                        "at 75 months old (used 600 USD at 68 months (2026-05)")
+    assert w.endswith("price it with --price-kind used or --gpu-price USD")
+    for kw in ({"price_kind": "used"}, {"gpu_price_usd": 1499}):
+        assert not [w for w in report(buy=["rtx-3090"], months=0.01, **kw).warnings if "worth today" in w]
+    [w] = [w for w in report(buy=["gtx-1080-ti"], months=24).warnings if "worth today" in w]
+    assert "above the 161 USD the data says it is worth today at 117 months old" in w
+    assert w.endswith("price it with --gpu-price USD")
+
+
 def test_a_horizon_outside_the_ages_the_resale_fit_saw_says_it_is_extrapolated():
     """The shipped fit goes through used prices of cards 43 and 68 months old (tests/test_card_prices.py): at 0.001
     months it gives 100% back, which no used price measured, and the verdict said "resale 100%" as a fact."""
@@ -493,6 +582,11 @@ def test_the_prices_date_is_the_rented_prices_not_the_lists_oldest_row(tmp_path)
     # judges) to the newest (the verdict's), each with its caveat, so the verdict's date is one they show
     assert doc["prices_dated"] == "2024-01-15 (352 days ago) to 2024-12-20 (12 days ago, fetched: may be older)"
     assert "\nprices of 2024-01-15 to 2024-12-20 (fetched: may be older); " in plot_title(rep)
+    # a price dated today is "today", not "0 days ago"; a day old, "1 day ago"
+    for today, said in ((dt.date(2024, 12, 20), "today"), (dt.date(2024, 12, 21), "1 day ago")):
+        rep = cost.compare(replace(req, today=today), resolve_gpu=fake_resolve, predict=fake_predict,
+                           ownership=own_fixture(), use_scaling=False)
+        assert rep.to_doc()["prices_dated"] == f"2024-12-20 ({said}, fetched: may be older)"
 
 
 @pytest.mark.parametrize("kw, fragment", [

@@ -111,7 +111,8 @@ def test_stale_price_list_warns_visibly(tmp_path):
 def test_nothing_rented_shows_no_cloud_price_date_nor_its_age():
     """Two cards bought, nothing rented: the answer uses no price of the cloud list, so the screen has no 'Prices
     dated' line and no stale-price warning, and the JSON's prices_* keys are null (prices_stale false)."""
-    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--hours-per-month", "80")
+    # at used prices: a launch price above what the card is worth today is a warning of its own
+    args = ("cost", "--buy", "rtx-3090", "--buy", "rtx-4090", "--price-kind", "used", "--hours-per-month", "80")
     r = run_cli(*args)
     assert r.code == 0, r.stderr
     assert "Prices dated" not in r.stdout and "days old" not in r.stdout and "WARNING" not in r.stdout
@@ -433,6 +434,21 @@ def test_a_rented_only_verdict_names_only_what_moves_it():
     screen = " ".join(r.stdout.split())
     assert "driven by on-demand prices of" in screen and "USD/kWh" not in screen
     assert "Assumptions: on-demand prices; change them with --spot" in screen
+
+
+def test_the_assumptions_hint_offers_only_the_options_not_given():
+    """"change them with ..." lists what would change the answer and was not given: with --spot, --electricity and
+    --power-w given, the hint is --resale, --gpu-price, --build-price; with every one of them given, no hint."""
+    base = ("cost", "--buy", "rtx-3090", "--rent", "test:v100", "--hours-per-month", "10", "--prices",
+            str(FIXTURES / "tiny_prices.csv"), "--spot")
+    r = run_cli(*base, "--electricity", "0.2", "--power-w", "500")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert "; change them with --resale, --gpu-price, --build-price Prices dated" in screen
+    r = run_cli(*base, "--electricity", "0.2", "--power-w", "500", "--resale", "0.5", "--build-price", "4000",
+                "--gpu-price", "900")
+    assert r.code == 0, r.stderr
+    assert "change them with" not in r.stdout
 
 
 def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():

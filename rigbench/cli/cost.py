@@ -123,16 +123,16 @@ def _render(doc: dict, as_json: bool) -> None:
                      + "; ".join(f"{b['provider']} {b['increment']}" for b in a["billing_increments"]))
     # only what enters a total, and only the options that may change it (the others are refused)
     kinds = {o["kind"] for o in doc["options"]}
-    said, flags = [], []
+    said = []
     if "buy" in kinds:
         said += [f"electricity {a['electricity_usd_per_kwh']:.4g} USD/kWh ({a['electricity_source']})",
                  f"resale {a.get('resale_rule') or fmt_pct(a['resale_fraction'])} ({a['resale_source']})"]
-        flags += ["--electricity", "--resale", "--gpu-price", "--build-price", "--power-w"]
     if "rent" in kinds:
         said.append(f"{'spot' if a['spot'] else 'on-demand'} prices")
-        flags.append("--spot")
+    # the options that would change this answer and were not given (the library says which)
+    flags = list(a.get("change_with") or [])
     said += a.get("power_basis") or []
-    lines.append("Assumptions: " + "; ".join(said) + f"; change them with {', '.join(flags)}")
+    lines.append("Assumptions: " + "; ".join(said) + (f"; change them with {', '.join(flags)}" if flags else ""))
     origin = {"shipped": "the list shipped with rigbench", "user": "your own list (rigbench prices refresh)",
               "file": "--prices"}.get(doc.get("prices_origin"), "the list")
     if doc["prices_date"] is not None:     # null with nothing rented: no price of the list is used

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.comparison import split_count
+from rigbench.comparison import price_key, split_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -215,6 +215,8 @@ _BUY_ONLY = (("gpu_price_usd", None, "--gpu-price"), ("build_price_usd", None, "
              ("price_kind", "launch", "--price-kind"), ("buy_count", 1, "--buy-count"),
              ("electricity_usd_per_kwh", None, "--electricity"), ("power_w", None, "--power-w"),
              ("resale", None, "--resale"), ("results_doc", None, "--results"))
+# What the Assumptions line offers to change a bought machine's total with, in this order.
+_CHANGE_BUY = ("electricity_usd_per_kwh", "resale", "gpu_price_usd", "build_price_usd", "power_w")
 _RENT_ONLY = (("spot", False, "--spot"), ("storage_gb", 0, "--storage-gb"), ("egress_gb", 0, "--egress-gb"),
               ("storage_usd_per_gb_month", None, "--storage-usd-per-gb-month"))
 
@@ -469,7 +471,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         t, src = through[f"buy:{name}"]
         if req.build_price_usd is not None:
             try:
-                card_usd, whose = _card_price(req, gpu, name)
+                card_usd, whose = _card_price(req, gpu, name, today)
             except UserError:  # no price known for the card: nothing to hold the build price against
                 card_usd, whose = None, ""
             if card_usd is not None and req.build_price_usd < card_usd * req.buy_count:
@@ -479,19 +481,21 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             purchase = float(req.build_price_usd)
             purchase_src = "--build-price (whole machine)"
         else:
-            gpu_price, price_what = _card_price(req, gpu, name)
+            gpu_price, price_what = _card_price(req, gpu, name, today)
             card_usd = float(gpu_price)
             purchase = float(gpu_price) * req.buy_count + own.rest_of_machine_usd
             purchase_src = (f"{price_what} x {req.buy_count} + rest of machine {own.rest_of_machine_usd:,.0f}"
                             + (" (a one-GPU desktop's)" if req.buy_count > 1 else ""))
             gpu_id = getattr(gpu, "id", name)
-            others = [cp for cp in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS)
+            others = [cp for cp in (cards.card_price(price_key(gpu_id), k, listed) for k in cards.KINDS)
                       if cp is not None and (req.gpu_price_usd is not None or cp.kind != req.price_kind)]
             if others:
                 card_notes.append(f"{gpu_id}: also known: " + "; ".join(
-                    f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date})" for cp in others)
+                    f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} USD ({cp.date}"
+                    + (", mining shortage" if cp.note == "shortage" else "") + ")" for cp in others)
                     + " (--price-kind launch|new|used)")
-        resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today)
+        resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today,
+                                                   warnings)
         power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
         options.append(CostOption(
             name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name),
@@ -548,9 +552,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                         f"what its used price says it is worth then, v the fit; the rest of the machine, new, "
                         f"{fmt_pct(fraction)} after {req.months:g} months"
                         if any(o.extra.get("resale_age_rule") for o in options) else None),
-        # a horizon outside the ages of the cards the resale curve was fitted on: said beside the fraction
-        # (the first bought card's age at sale; each option has its own)
-        "resale_extrapolated": next((o.extra["resale_extrapolated"] for o in options if o.kind == "buy"), None),
+        # "resale_extrapolated" (a card's age at sale outside the ages the resale curve was fitted on) is that of
+        # the bought card the verdict weighs: CostReport sets it from CostReport.verdict_buy
         "rest_of_machine_usd": None if req.build_price_usd is not None else own.rest_of_machine_usd,
         "rest_of_machine_source": "--build-price" if req.build_price_usd is not None else own.sources["rest_of_machine"],
         # the rest of the machine (price and power) is a one-GPU desktop's, whatever --buy-count is: None when
@@ -568,6 +571,10 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
         "extras_sources": "profiles/cloud_extras.toml",
         "billing_increments": list(billing.values()),
         "card_prices": card_notes,
+        # the options that would change this answer and were not given: an option already given is not offered
+        "change_with": ([flag for attr in _CHANGE_BUY for a, default, flag in _BUY_ONLY
+                         if a == attr and getattr(req, attr) == default] if buy_gpus else [])
+                       + (["--spot"] if instances and not req.spot else []),
     }
     rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
@@ -580,25 +587,39 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
 
 def _resale(req: CostRequest, own: Ownership, gpu, name: str, purchase: float, card_usd: float | None,
-            fraction: float, listed: list, today: _dt.date) -> tuple[float, str, float | None]:
+            fraction: float, listed: list, today: _dt.date, warnings: list[str]
+            ) -> tuple[float, str, float | None]:
     """(USD back at the horizon, how, the card's age in months when sold or None).
 
     With --resale, or an ownership file's own [resale] table, or a card whose price or launch date is unknown: the
     purchase x ``fraction``, by the months owned. Otherwise the card loses value with its age from launch, as
     rigbench.prices.cards.value_at_age works out from profiles/card_prices.csv: each card bought at age a for P
     returns min(P x v(a + m) / v(a), what the data says such a card is worth at a + m), v(t) = exp(-k x t) the
-    card-price fit; the rest of the machine, bought new, returns ``fraction`` = v(m)."""
+    card-price fit; the rest of the machine, bought new, returns ``fraction`` = v(m).
+
+    A listed launch or street price above what the data says the card is worth today (value_at_age at its age now)
+    is a warning: the difference is gone the day it is bought (an RTX 3090 bought at its 2020 launch price returns
+    its used value, not the price, however soon it is sold)."""
     plain = (purchase * fraction, f"{fmt_pct(fraction)} of the purchase after {req.months:g} months", None)
     k = own.resale_k_per_month
     if req.resale is not None or k is None or card_usd is None:
         return plain
-    gpu_id = getattr(gpu, "id", name)
+    # a power-limited variant (rtx-4090@300W) is the card itself bought: its launch and prices are the card's
+    gpu_id = price_key(getattr(gpu, "id", name))
     launch = cards.launch_month(gpu_id, listed, getattr(gpu, "launch_year", None))
     if launch is None:
         return plain
     listed_launch = cards.card_price(gpu_id, "launch", listed)
     launch_usd = listed_launch.usd if listed_launch is not None else getattr(gpu, "launch_price_usd", None)
     age = cards.age_months(launch[0], today)
+    now = cards.value_at_age(gpu_id, age, k, listed, launch_usd, launch[0])
+    if now is not None and card_usd > now[0] and req.gpu_price_usd is None and req.price_kind != "used":
+        # a used price is what such a card sells for; a price typed with --gpu-price is what the buyer pays
+        warnings.append(f"{getattr(gpu, 'id', name)} is bought at {card_usd:,.0f} USD per card, above the "
+                        f"{fmt_num(now[0])} USD the data says it is worth today at {age} months old ({now[1]}): "
+                        f"that difference does not come back at resale; price it with "
+                        + ("--price-kind used or " if cards.card_price(gpu_id, "used", listed, market=True) else "")
+                        + "--gpu-price USD")
     sold = age + req.months
     worth = cards.value_at_age(gpu_id, sold, k, listed, launch_usd, launch[0])
     card_back = card_resale_usd(card_usd, age, req.months, k, worth[0] if worth else None)
@@ -629,16 +650,30 @@ def _one_gpu_desktop_warning(req: CostRequest, own: Ownership) -> str | None:
             f"supply); give the real figures with {' and '.join(f for _, f in parts)}")
 
 
-def _card_price(req: CostRequest, gpu, name: str) -> tuple[float, str]:
+def _card_price(req: CostRequest, gpu, name: str, today: _dt.date) -> tuple[float, str]:
     """The price of one card and how it was chosen: --gpu-price, else the newest price of --price-kind from
-    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none)."""
+    profiles/card_prices.csv (for launch, the catalog's launch price when the list has none). A used price of the
+    mining shortage (note ``shortage``: cards sold above their launch price) is no price to buy at today, as it is
+    none to sell at (cards.value_at_age): the newest other used price is taken, and with none the request is
+    refused. A used price over a year old says its age."""
     if req.gpu_price_usd is not None:
         return float(req.gpu_price_usd), f"--gpu-price {float(req.gpu_price_usd):,.0f}"
-    gpu_id = getattr(gpu, "id", name)
+    # a power-limited variant (rtx-4090@300W) is bought as the card itself: the card's listed prices apply
+    gpu_id = price_key(getattr(gpu, "id", name))
     listed = cards.load_card_prices()
-    cp = cards.card_price(gpu_id, req.price_kind, listed)
+    cp = cards.card_price(gpu_id, req.price_kind, listed, market=True)
     if cp is not None:
-        return cp.usd, f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}, {cp.source})"
+        age = cards.age_months(cp.month, today)
+        old = f", {age} months old" if cp.kind == "used" and age > 12 else ""
+        return cp.usd, f"{cards.KIND_WORDS[cp.kind]} {cp.usd:,.0f} ({cp.date}{old}, {cp.source})"
+    shortage = cards.card_price(gpu_id, req.price_kind, listed)
+    if shortage is not None:
+        kinds = [k for k in cards.KINDS if k != req.price_kind and (
+            cards.card_price(gpu_id, k, listed, market=True) is not None
+            or (k == "launch" and getattr(gpu, "launch_price_usd", None) is not None))]
+        raise NoCardPrice(f"the only {cards.KIND_WORDS[req.price_kind]} listed for {getattr(gpu, 'name', name)} is a "
+                          f"mining-shortage one ({shortage.usd:,.0f} USD, {shortage.date}), not a market to buy at "
+                          f"today", kinds)
     if req.price_kind == "launch" and getattr(gpu, "launch_price_usd", None) is not None:
         return float(gpu.launch_price_usd), f"catalog launch price {float(gpu.launch_price_usd):,.0f}"
     known = [c for c in (cards.card_price(gpu_id, k, listed) for k in cards.KINDS) if c is not None]

@@ -108,6 +108,17 @@ class CostReport:
     warnings: list[str]
     today: _dt.date
 
+    def __post_init__(self):
+        # the top-level resale_extrapolated is that of the bought card the verdict weighs, not of the first --buy:
+        # the two must not disagree
+        bought = self.verdict_buy()
+        self.assumptions["resale_extrapolated"] = bought.extra.get("resale_extrapolated") if bought else None
+
+    def verdict_buy(self) -> CostOption | None:
+        """The bought card the verdict weighs (its resale): the cheapest one, a feasible one first; None with nothing
+        bought."""
+        return min(self.buys, key=lambda o: (not o.feasible, o.total_usd)) if self.buys else None
+
     @property
     def buys(self) -> list[CostOption]:
         return [o for o in self.options if o.kind == "buy"]
@@ -177,7 +188,8 @@ class CostReport:
         def one(date: str) -> str:
             notes = []
             if ages:
-                notes.append(f"{(self.today - _dt.date.fromisoformat(date)).days} days ago")
+                days = (self.today - _dt.date.fromisoformat(date)).days
+                notes.append("today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago")
             if any(o.extra.get("price_date_basis") == "fetched" for o in rents if o.price_date == date):
                 notes.append(self.FETCHED)
             return date + (f" ({', '.join(notes)})" if notes else "")
@@ -319,12 +331,12 @@ class CostReport:
         a = self.assumptions
         parts = []
         if self.buys:
-            # the resale of the bought card the verdict weighs (the cheapest one, feasible first): each card's own,
-            # since a card loses value with its age from launch, not with the months owned alone
-            bought = min(self.buys, key=lambda o: (not o.feasible, o.total_usd))
+            # the resale of the bought card the verdict weighs: each card's own, since a card loses value with its
+            # age from launch, not with the months owned alone
+            bought = self.verdict_buy()
             fraction = bought.extra.get("resale_fraction")
             fraction = a["resale_fraction"] if fraction is None else fraction
-            extrapolated = bought.extra.get("resale_extrapolated", a.get("resale_extrapolated"))
+            extrapolated = bought.extra.get("resale_extrapolated")
             outside = f" ({extrapolated})" if extrapolated else ""
             parts += [f"{a['electricity_usd_per_kwh']:.3f} USD/kWh",
                       f"resale {fmt_pct(fraction)} after {self.months:g} months{outside}"]

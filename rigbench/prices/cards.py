@@ -84,11 +84,14 @@ def load_card_prices() -> list[CardPrice]:
     return _card_prices(data.load_csv("card_prices.csv", COLUMNS[:7]))
 
 
-def card_price(gpu_id: str, kind: str, prices: list[CardPrice] | None = None) -> CardPrice | None:
-    """The newest price of ``kind`` for ``gpu_id``, or None when the list has none."""
+def card_price(gpu_id: str, kind: str, prices: list[CardPrice] | None = None, *, market: bool = False
+               ) -> CardPrice | None:
+    """The newest price of ``kind`` for ``gpu_id``, or None when the list has none. ``market``: leave out prices of
+    the mining shortage (note ``shortage``), which are no market to buy or sell at today."""
     if kind not in KINDS:
         raise UserError(f"price kind {kind!r}; use one of {', '.join(KINDS)}")
-    rows = [p for p in (load_card_prices() if prices is None else prices) if p.gpu_id == gpu_id and p.kind == kind]
+    rows = [p for p in (load_card_prices() if prices is None else prices) if p.gpu_id == gpu_id and p.kind == kind
+            and not (market and p.note == "shortage")]
     return max(rows, key=lambda p: p.date) if rows else None
 
 
