@@ -98,12 +98,13 @@ def cards_per_node() -> int:
 
 
 def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None) -> dict[str, float]:
-    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
+    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {price key: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
-    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it.
+    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it; such a
+    price is keyed by that id and prices that measured device only (the catalog card beside it keeps its own price).
     A price for ``NAME@W`` is keyed by that power-limited variant, a price for ``NAME`` by the card
     (:func:`price_of` says which applies to a device)."""
-    shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
+    shown_ids = {k.lower(): k for k in (shown_ids or {})}
     out: dict[str, float] = {}
     for item in items:
         name, sep, usd = str(item).partition("=")
@@ -117,17 +118,18 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
+        name = name.strip()
         count = split_count(name)
-        if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
+        if count and name.lower() not in shown_ids and catalog.find(name) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
                             f"e.g. {count[1]}={usd.strip()}")
-        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
-        if gpu_id in out:
+        key = shown_ids.get(name.lower()) or catalog.resolve(name).id
+        if key in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
-            raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
+            raise UserError(f"--price names {key} twice ({out[key]:,.2f} and {value:,.2f} USD): give one price "
                             "per card")
-        out[gpu_id] = value
+        out[key] = value
     return out
 
 
@@ -136,10 +138,14 @@ def price_key(gpu_id: str) -> str:
     return gpu_id.split("@", 1)[0]
 
 
-def price_of(gpu_id: str, prices: Mapping[str, float]) -> float | None:
-    """The price given for a device of catalog id ``gpu_id``: its own (``rtx-3090@175W=700`` prices that variant
-    only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and, unless priced itself, ``rtx-3090@175W``), else
-    None. ``2x rtx-3090`` is N of the card and takes the card's price per card."""
+def price_of(gpu_id: str, prices: Mapping[str, float], shown_id: str | None = None) -> float | None:
+    """The price given for a device of catalog id ``gpu_id``, shown as ``shown_id``: a measured device's own
+    (``rtx-2080-ti@rig2080=400`` prices that device only, never the catalog card), else its own by catalog id
+    (``rtx-3090@175W=700`` prices that variant only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and,
+    unless priced itself, ``rtx-3090@175W`` and a measured rtx-3090), else None. ``2x rtx-3090`` is N of the card
+    and takes the card's price per card."""
+    if shown_id is not None and shown_id != gpu_id and shown_id in prices:
+        return prices[shown_id]
     return prices.get(gpu_id, prices.get(price_key(gpu_id)))
 
 
@@ -234,8 +240,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         spec.pop("aliases", None)
         spec["spec_source"] = spec.pop("source", None)
         price, price_src = None, None
-        if gpu is not None and price_of(gpu.id, prices) is not None:
-            price, price_src = price_of(gpu.id, prices), "your price"
+        own = price_of(gpu.id, prices, label if n == 1 else None) if gpu is not None else None
+        if own is not None:
+            price, price_src = own, "your price"
         elif gpu is not None and gpu.launch_price_usd:
             price, price_src = gpu.launch_price_usd, "launch price"
         devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
@@ -250,7 +257,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
                          f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
-    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[2].id, price_key(e[2].id))}
+    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[0], e[2].id, price_key(e[2].id))}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
                         f"({', '.join(d['id'] for d in devices)})")

@@ -493,7 +493,8 @@ def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second
     assert "one card compared (h200-sxm@vm is a measurement of h200-sxm)" in doc["summary"]
     r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--price", "h200-sxm@vm=30000", "--json")
     assert r.code == 0, r.stderr
-    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
+    # the price names the measured device: the catalog card beside it keeps its own (h200-sxm has no launch price)
+    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price"), (None, None)]
 
 
 def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predicted(cli):
@@ -580,6 +581,27 @@ def test_a_price_for_a_power_limited_card_is_for_that_one_alone(cli):
                       "--price for rtx-4090-laptop@80W: not among the devices compared")
     assert_user_error(cli("compare", "rtx-4090-laptop@80W", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500",
                           "--price", "RTX 4090 laptop @ 80 W=2000"), "--price names rtx-4090-laptop@80W twice")
+
+
+def test_a_price_for_a_measured_device_prices_that_device_only(cli, tmp_path):
+    """CARD@HOST, as the output shows a results file's card, prices that measurement; the catalog card beside it
+    keeps its launch price unless priced itself, and a price for the card prices both."""
+    path = str(_measured_2080_ti(tmp_path, "rtx-2080-ti"))
+    launch = catalog.resolve("rtx-2080-ti").launch_price_usd
+
+    def prices(*args):
+        r = cli("compare", path, "rtx-2080-ti", *args, "--workload", "resnet50", "--precision", "amp", "--json")
+        assert r.code == 0, r.stderr
+        return [(d["id"], d["price_usd"], d["price_source"]) for d in r.json()["devices"]]
+    assert prices("--price", "rtx-2080-ti@box=400") == [("rtx-2080-ti@box", 400, "your price"),
+                                                       ("rtx-2080-ti", launch, "launch price")]
+    assert prices("--price", "RTX-2080-TI@BOX=400", "--price", "rtx-2080-ti=500") == \
+        [("rtx-2080-ti@box", 400, "your price"), ("rtx-2080-ti", 500, "your price")]
+    assert prices("--price", "rtx-2080-ti=500") == [("rtx-2080-ti@box", 500, "your price"),
+                                                   ("rtx-2080-ti", 500, "your price")]
+    table = cli("compare", path, "rtx-2080-ti", "--price", "rtx-2080-ti@box=400", "--workload", "resnet50").stdout
+    (row,) = [ln for ln in table.splitlines() if "price USD" in ln]
+    assert "400*" in row and f"{launch:,.0f}" in row and row.count("*") == 1
 
 
 @pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])
