@@ -97,14 +97,18 @@ def cards_per_node() -> int:
     return int(scaling.load_interconnects()["network"]["cards_per_node"])
 
 
-def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None) -> dict[str, float]:
+def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None,
+                 files: Mapping[str, str] | None = None) -> dict[str, float]:
     """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {price key: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
     ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it; such a
     price is keyed by that id and prices that measured device only (the catalog card beside it keeps its own price).
-    A price for ``NAME@W`` is keyed by that power-limited variant, a price for ``NAME`` by the card
-    (:func:`price_of` says which applies to a device)."""
+    ``files``: the results files compared, as typed -> the id the output shows for each, so a price naming the file
+    is answered with the name to use. A price for ``NAME@W`` is keyed by that power-limited variant, a price for
+    ``NAME`` by the card (:func:`price_of` says which applies to a device)."""
     shown_ids = {k.lower(): k for k in (shown_ids or {})}
+    files = dict(files or {})
+    by_path = {os.path.realpath(f): label for f, label in files.items() if os.path.isfile(f)}
     out: dict[str, float] = {}
     for item in items:
         name, sep, usd = str(item).partition("=")
@@ -124,6 +128,15 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
                             f"e.g. {count[1]}={usd.strip()}")
+        if name.lower() not in shown_ids and catalog.find(name) is None and (name in files or os.path.isfile(name)):
+            # a results file is priced by the device the output shows for it; looked up as a card it was
+            # "unknown GPU" with no hint of the name to use
+            label = files.get(name) or by_path.get(os.path.realpath(name))
+            if label is not None:
+                raise UserError(f"--price {shown(item)}: {shown(name)} is a results file; price it as {label}, as "
+                                f"the output shows it: --price {label}={usd.strip()}")
+            raise UserError(f"--price {shown(item)}: {shown(name)} is a file, not a card; price a device as the "
+                            "output shows it (a catalog card, or CARD@HOST for a results file's)")
         key = shown_ids.get(name.lower()) or catalog.resolve(name).id
         if key in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
@@ -223,7 +236,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         raise UserError(f"--network applies only to a device past one machine, e.g. '{2 * per_node}x {card}' (one "
                         f"machine holds up to {per_node} cards)")
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
-                                        if gpu is not None and n == 1 and label != gpu.id})
+                                        if gpu is not None and n == 1 and label != gpu.id},
+                          {arg: label for arg, (label, *_) in resolved if os.path.isfile(arg)})
     devices, entries, notes = [], [], []
     given: dict[str, str] = {}
     for arg, (label, cap, gpu, n, picked) in resolved:

@@ -604,6 +604,20 @@ def test_a_price_for_a_measured_device_prices_that_device_only(cli, tmp_path):
     assert "400*" in row and f"{launch:,.0f}" in row and row.count("*") == 1
 
 
+def test_a_price_naming_a_file_says_the_name_to_price_it_by(cli, tmp_path):
+    """A results file compared is priced by the id the output shows for its device (CARD@HOST): named by its path,
+    the price says that name instead of "unknown GPU"; another file is no card either."""
+    path = str(_measured_2080_ti(tmp_path, "rtx-2080-ti"))
+    r = cli("compare", path, "rtx-2080-ti", "--price", f"{path}=400")
+    assert_user_error(r, "is a results file; price it as rtx-2080-ti@box, as the output shows it",
+                      "--price rtx-2080-ti@box=400")
+    other = tmp_path / "notes.txt"
+    other.write_text("x")
+    r = cli("compare", path, "rtx-2080-ti", "--price", f"{other}=400")
+    assert_user_error(r, "is a file, not a card", "CARD@HOST")
+    assert "unknown GPU" not in r.stderr
+
+
 @pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])
 def test_a_price_with_a_count_asks_for_the_card_name_alone(cli, price):
     """'2x rtx-3090' is two cards and --price is per card (the totals multiply it): the count is refused with the
