@@ -343,20 +343,47 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
 
 
 def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
-    """A note for each results file with training measurements of other workloads than some compared (a suite run
-    measures train_cnn and train_transformer, not ResNet-50 or BERT): without it a table of predicted rows reads as
-    if the file's measurements had been used."""
+    """A note for each results file whose measurements lack some of the (workload, precision) rows compared (a
+    suite run measures train_cnn and train_transformer, not ResNet-50 or BERT; a run may have an fp32 figure of a
+    workload and no valid amp one): without it a table of predicted rows reads as if the file's measurements had
+    been used. It names what is missing by workload and precision, since measured figures are kept per pair, and
+    which options compare what the file did measure. An 'Nx CARD' device is always predicted from one card by the
+    scaling model, measured or not, so it gets no such note."""
     out = []
-    for arg, (label, cap, *_) in resolved:
-        if cap is None or cap.source != "measured" or not cap.measured:
+    for arg, (label, cap, _gpu, n, _note) in resolved:
+        if n != 1 or cap is None or cap.source != "measured" or not cap.measured:
             continue
-        predicted = list(dict.fromkeys(r["workload"] for r in rows if r["source"].get(label) != "measured"))
-        if not predicted:
+        missing = [(r["workload"], r["precision"]) for r in rows if r["source"].get(label) != "measured"]
+        if not missing:
             continue
-        own = list(dict.fromkeys(kernel for kernel, _ in cap.measured))
-        out.append(f"{label}: {arg} has no measured figures for {', '.join(predicted)} (it measured "
-                   f"{', '.join(own)}): those rows are predicted; "
-                   f"{' '.join(f'--workload {k}' for k in own)} compares its measurements")
+        own = list(cap.measured)                                     # (workload, precision) pairs it measured
+        own_workloads = list(dict.fromkeys(k for k, _ in own))
+        whole, parts = [], []
+        for w in dict.fromkeys(w for w, _ in missing):
+            if w not in own_workloads:
+                whole.append(w)
+                continue
+            for p in (p for mw, p in missing if mw == w):
+                why = (" (its figure was measured with another model than the workload's)"
+                       if f"ignored_{w}_{p}" in cap.factors else "")
+                parts.append(f"no {p} figure for {w}{why}")
+        if whole:
+            parts.insert(0, f"no measured figures for {', '.join(whole)}")
+        # what it measured, each workload with its precisions unless it has them all
+        had = ", ".join(k if {p for kk, p in own if kk == k} >= set(model.PRECISIONS)
+                        else f"{k} in {' and '.join(p for kk, p in own if kk == k)}" for k in own_workloads)
+        text = (f"{label}: {arg} has {'; '.join(parts)} (it measured {had}): "
+                f"{'that row is' if len(missing) == 1 else 'those rows are'} predicted")
+        compared = {(r["workload"], r["precision"]) for r in rows}
+        unshown = [pair for pair in own if pair not in compared]
+        if unshown:
+            ks = list(dict.fromkeys(k for k, _ in unshown))
+            ps = list(dict.fromkeys(p for _, p in unshown))
+            opts = [] if set(ks) == {w for w, _ in compared} else [f"--workload {k}" for k in ks]
+            if not set(ps) <= {p for _, p in compared}:
+                opts.append(f"--precision {ps[0] if len(ps) == 1 else 'both'}")
+            text += f"; {' '.join(opts)} compares its measurement{'s' if len(unshown) > 1 else ''}"
+        out.append(text)
     return out
 
 

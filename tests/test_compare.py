@@ -514,6 +514,43 @@ def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predic
     assert not any("no measured figures" in n for n in own["notes"])
 
 
+@pytest.mark.parametrize("amp", [None, "invalid"])
+def test_a_results_file_missing_one_precision_of_a_workload_names_that_pair(cli, tmp_path, amp):
+    """Measured figures are kept per workload and precision: a file with a train_cnn fp32 figure and no (valid) amp
+    one has its amp row predicted, and the note names that pair, never "no measured figures for train_cnn (it
+    measured train_cnn)"; its measured pair, compared on its own, gets no note."""
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
+    if amp:
+        doc = json.loads(path.read_text())
+        spread = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
+        doc["measurements"].append({**doc["measurements"][0], "dtype": "float16", "value": 900.0, "valid": False,
+                                    "invalid_reasons": [spread]})
+        path.write_text(json.dumps(doc))
+    doc = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--json").json()
+    assert {r["precision"]: r["source"]["rtx-2080-ti@box"] for r in doc["workloads"]} == \
+        {"fp32": "measured", "amp": "predicted"}
+    (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
+    assert note == (f"rtx-2080-ti@box: {path} has no amp figure for train_cnn (it measured train_cnn in fp32): "
+                    "that row is predicted")
+    doc = cli("compare", str(path), "gtx-1080-ti", "--workload", "resnet50", "--precision", "amp", "--json").json()
+    (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
+    assert note.endswith("has no measured figures for resnet50 (it measured train_cnn in fp32): that row is "
+                         "predicted; --workload train_cnn --precision fp32 compares its measurement")
+    own = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json").json()
+    assert not any(n.startswith("rtx-2080-ti@box:") for n in own["notes"])
+
+
+def test_n_cards_beside_a_results_file_get_no_note_on_its_measurements(cli, tmp_path):
+    """'2x CARD' is predicted from one card by the scaling model, whatever was measured: no note calls its rows
+    unmeasured, and N of a results file is refused (one measured machine is no basis for N of it)."""
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
+    doc = cli("compare", str(path), "2x rtx-2080-ti", "--workload", "train_cnn", "--precision", "fp32",
+              "--json").json()
+    assert doc["workloads"][0]["source"] == {"rtx-2080-ti@box": "measured", "2x-rtx-2080-ti": "predicted"}
+    assert not any("figure" in n and "predicted" in n for n in doc["notes"]), doc["notes"]
+    assert_user_error(cli("compare", f"2x {path}", "rtx-2080-ti"), "2x takes a catalog card, not a results file")
+
+
 def test_a_ratio_carries_the_band_of_the_ratio_and_all_three_verdicts_use_it(cli):
     # Ada x Turing: no pair published together, so the two cards' bands combine in quadrature: 1.07x is inside
     doc = cli("compare", "rtx-4060-ti", "rtx-2070", "--workload", "resnet50", "--precision", "amp", "--json").json()
