@@ -27,7 +27,6 @@ from pathlib import Path
 from rigbench import data
 from rigbench.errors import UserError
 from rigbench.files import read_text
-from rigbench.units import refuse_repeats as units_refuse_repeats
 from rigbench.units import shown
 
 ARCHITECTURES = ("kepler", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
@@ -379,9 +378,3 @@ def resolve(name: str) -> Gpu:
     """The card called ``name``; an unknown name is a ``UserError`` naming the closest matches (see :func:`lookup`
     for the variants a short name also matches)."""
     return lookup(name).gpu
-
-
-def refuse_repeats(named: list[tuple[str, str]], option: str, hint: str = "") -> None:
-    """``(name as given, card id)`` pairs of one option: two names of one card ("RTX 3090" and "rtx-3090") are
-    refused with one line naming both (:func:`rigbench.units.refuse_repeats`)."""
-    units_refuse_repeats(named, option, "card", hint)

@@ -97,13 +97,18 @@ def cards_per_node() -> int:
     return int(scaling.load_interconnects()["network"]["cards_per_node"])
 
 
-def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None) -> dict[str, float]:
-    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {catalog id: USD per card}; a bad item is a UserError.
+def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None,
+                 files: Mapping[str, str] | None = None) -> dict[str, float]:
+    """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {price key: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
-    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it.
-    A price for ``NAME@W`` is keyed by that power-limited variant, a price for ``NAME`` by the card
-    (:func:`price_of` says which applies to a device)."""
-    shown_ids = {k.lower(): v for k, v in (shown_ids or {}).items()}
+    ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it; such a
+    price is keyed by that id and prices that measured device only (the catalog card beside it keeps its own price).
+    ``files``: the results files compared, as typed -> the id the output shows for each, so a price naming the file
+    is answered with the name to use. A price for ``NAME@W`` is keyed by that power-limited variant, a price for
+    ``NAME`` by the card (:func:`price_of` says which applies to a device)."""
+    shown_ids = {k.lower(): k for k in (shown_ids or {})}
+    files = dict(files or {})
+    by_path = {os.path.realpath(f): label for f, label in files.items() if os.path.isfile(f)}
     out: dict[str, float] = {}
     for item in items:
         name, sep, usd = str(item).partition("=")
@@ -117,17 +122,27 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
             raise UserError(accepted) from None
         if value <= 0:
             raise UserError(accepted)
+        name = name.strip()
         count = split_count(name)
-        if count and name.strip().lower() not in shown_ids and catalog.find(name.strip()) is None:
+        if count and name.lower() not in shown_ids and catalog.find(name) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
                             f"e.g. {count[1]}={usd.strip()}")
-        gpu_id = shown_ids.get(name.strip().lower()) or catalog.resolve(name.strip()).id
-        if gpu_id in out:
+        if name.lower() not in shown_ids and catalog.find(name) is None and (name in files or os.path.isfile(name)):
+            # a results file is priced by the device the output shows for it; looked up as a card it was
+            # "unknown GPU" with no hint of the name to use
+            label = files.get(name) or by_path.get(os.path.realpath(name))
+            if label is not None:
+                raise UserError(f"--price {shown(item)}: {shown(name)} is a results file; price it as {label}, as "
+                                f"the output shows it: --price {label}={usd.strip()}")
+            raise UserError(f"--price {shown(item)}: {shown(name)} is a file, not a card; price a device as the "
+                            "output shows it (a catalog card, or CARD@HOST for a results file's)")
+        key = shown_ids.get(name.lower()) or catalog.resolve(name).id
+        if key in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
-            raise UserError(f"--price names {gpu_id} twice ({out[gpu_id]:,.2f} and {value:,.2f} USD): give one price "
+            raise UserError(f"--price names {key} twice ({out[key]:,.2f} and {value:,.2f} USD): give one price "
                             "per card")
-        out[gpu_id] = value
+        out[key] = value
     return out
 
 
@@ -136,10 +151,14 @@ def price_key(gpu_id: str) -> str:
     return gpu_id.split("@", 1)[0]
 
 
-def price_of(gpu_id: str, prices: Mapping[str, float]) -> float | None:
-    """The price given for a device of catalog id ``gpu_id``: its own (``rtx-3090@175W=700`` prices that variant
-    only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and, unless priced itself, ``rtx-3090@175W``), else
-    None. ``2x rtx-3090`` is N of the card and takes the card's price per card."""
+def price_of(gpu_id: str, prices: Mapping[str, float], shown_id: str | None = None) -> float | None:
+    """The price given for a device of catalog id ``gpu_id``, shown as ``shown_id``: a measured device's own
+    (``rtx-2080-ti@rig2080=400`` prices that device only, never the catalog card), else its own by catalog id
+    (``rtx-3090@175W=700`` prices that variant only), else its card's (``rtx-3090=800`` prices ``rtx-3090`` and,
+    unless priced itself, ``rtx-3090@175W`` and a measured rtx-3090), else None. ``2x rtx-3090`` is N of the card
+    and takes the card's price per card."""
+    if shown_id is not None and shown_id != gpu_id and shown_id in prices:
+        return prices[shown_id]
     return prices.get(gpu_id, prices.get(price_key(gpu_id)))
 
 
@@ -217,7 +236,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         raise UserError(f"--network applies only to a device past one machine, e.g. '{2 * per_node}x {card}' (one "
                         f"machine holds up to {per_node} cards)")
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
-                                        if gpu is not None and n == 1 and label != gpu.id})
+                                        if gpu is not None and n == 1 and label != gpu.id},
+                          {arg: label for arg, (label, *_) in resolved if os.path.isfile(arg)})
     devices, entries, notes = [], [], []
     given: dict[str, str] = {}
     for arg, (label, cap, gpu, n, picked) in resolved:
@@ -234,8 +254,9 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
         spec.pop("aliases", None)
         spec["spec_source"] = spec.pop("source", None)
         price, price_src = None, None
-        if gpu is not None and price_of(gpu.id, prices) is not None:
-            price, price_src = price_of(gpu.id, prices), "your price"
+        own = price_of(gpu.id, prices, label if n == 1 else None) if gpu is not None else None
+        if own is not None:
+            price, price_src = own, "your price"
         elif gpu is not None and gpu.launch_price_usd:
             price, price_src = gpu.launch_price_usd, "launch price"
         devices.append({"id": label, "count": n, **{k: v for k, v in spec.items() if k != "id"},
@@ -250,7 +271,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
                          f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
-    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[2].id, price_key(e[2].id))}
+    unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[0], e[2].id, price_key(e[2].id))}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
                         f"({', '.join(d['id'] for d in devices)})")
@@ -322,20 +343,47 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
 
 
 def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
-    """A note for each results file with training measurements of other workloads than some compared (a suite run
-    measures train_cnn and train_transformer, not ResNet-50 or BERT): without it a table of predicted rows reads as
-    if the file's measurements had been used."""
+    """A note for each results file whose measurements lack some of the (workload, precision) rows compared (a
+    suite run measures train_cnn and train_transformer, not ResNet-50 or BERT; a run may have an fp32 figure of a
+    workload and no valid amp one): without it a table of predicted rows reads as if the file's measurements had
+    been used. It names what is missing by workload and precision, since measured figures are kept per pair, and
+    which options compare what the file did measure. An 'Nx CARD' device is always predicted from one card by the
+    scaling model, measured or not, so it gets no such note."""
     out = []
-    for arg, (label, cap, *_) in resolved:
-        if cap is None or cap.source != "measured" or not cap.measured:
+    for arg, (label, cap, _gpu, n, _note) in resolved:
+        if n != 1 or cap is None or cap.source != "measured" or not cap.measured:
             continue
-        predicted = list(dict.fromkeys(r["workload"] for r in rows if r["source"].get(label) != "measured"))
-        if not predicted:
+        missing = [(r["workload"], r["precision"]) for r in rows if r["source"].get(label) != "measured"]
+        if not missing:
             continue
-        own = list(dict.fromkeys(kernel for kernel, _ in cap.measured))
-        out.append(f"{label}: {arg} has no measured figures for {', '.join(predicted)} (it measured "
-                   f"{', '.join(own)}): those rows are predicted; "
-                   f"{' '.join(f'--workload {k}' for k in own)} compares its measurements")
+        own = list(cap.measured)                                     # (workload, precision) pairs it measured
+        own_workloads = list(dict.fromkeys(k for k, _ in own))
+        whole, parts = [], []
+        for w in dict.fromkeys(w for w, _ in missing):
+            if w not in own_workloads:
+                whole.append(w)
+                continue
+            for p in (p for mw, p in missing if mw == w):
+                why = (" (its figure was measured with another model than the workload's)"
+                       if f"ignored_{w}_{p}" in cap.factors else "")
+                parts.append(f"no {p} figure for {w}{why}")
+        if whole:
+            parts.insert(0, f"no measured figures for {', '.join(whole)}")
+        # what it measured, each workload with its precisions unless it has them all
+        had = ", ".join(k if {p for kk, p in own if kk == k} >= set(model.PRECISIONS)
+                        else f"{k} in {' and '.join(p for kk, p in own if kk == k)}" for k in own_workloads)
+        text = (f"{label}: {arg} has {'; '.join(parts)} (it measured {had}): "
+                f"{'that row is' if len(missing) == 1 else 'those rows are'} predicted")
+        compared = {(r["workload"], r["precision"]) for r in rows}
+        unshown = [pair for pair in own if pair not in compared]
+        if unshown:
+            ks = list(dict.fromkeys(k for k, _ in unshown))
+            ps = list(dict.fromkeys(p for _, p in unshown))
+            opts = [] if set(ks) == {w for w, _ in compared} else [f"--workload {k}" for k in ks]
+            if not set(ps) <= {p for _, p in compared}:
+                opts.append(f"--precision {ps[0] if len(ps) == 1 else 'both'}")
+            text += f"; {' '.join(opts)} compares its measurement{'s' if len(unshown) > 1 else ''}"
+        out.append(text)
     return out
 
 

@@ -497,7 +497,8 @@ def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second
     assert "one card compared (h200-sxm@vm is a measurement of h200-sxm)" in doc["summary"]
     r = cli("compare", path, "h200-sxm", "--workload", "train_transformer", "--price", "h200-sxm@vm=30000", "--json")
     assert r.code == 0, r.stderr
-    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price")] * 2
+    # the price names the measured device: the catalog card beside it keeps its own (h200-sxm has no launch price)
+    assert [(d["price_usd"], d["price_source"]) for d in r.json()["devices"]] == [(30000, "your price"), (None, None)]
 
 
 def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predicted(cli):
@@ -515,6 +516,43 @@ def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predic
     own = cli("compare", path, "rtx-3090", "--workload", "train_cnn", "--json").json()
     assert {r["source"]["h200-sxm@vm"] for r in own["workloads"]} == {"measured"}
     assert not any("no measured figures" in n for n in own["notes"])
+
+
+@pytest.mark.parametrize("amp", [None, "invalid"])
+def test_a_results_file_missing_one_precision_of_a_workload_names_that_pair(cli, tmp_path, amp):
+    """Measured figures are kept per workload and precision: a file with a train_cnn fp32 figure and no (valid) amp
+    one has its amp row predicted, and the note names that pair, never "no measured figures for train_cnn (it
+    measured train_cnn)"; its measured pair, compared on its own, gets no note."""
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
+    if amp:
+        doc = json.loads(path.read_text())
+        spread = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
+        doc["measurements"].append({**doc["measurements"][0], "dtype": "float16", "value": 900.0, "valid": False,
+                                    "invalid_reasons": [spread]})
+        path.write_text(json.dumps(doc))
+    doc = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--json").json()
+    assert {r["precision"]: r["source"]["rtx-2080-ti@box"] for r in doc["workloads"]} == \
+        {"fp32": "measured", "amp": "predicted"}
+    (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
+    assert note == (f"rtx-2080-ti@box: {path} has no amp figure for train_cnn (it measured train_cnn in fp32): "
+                    "that row is predicted")
+    doc = cli("compare", str(path), "gtx-1080-ti", "--workload", "resnet50", "--precision", "amp", "--json").json()
+    (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
+    assert note.endswith("has no measured figures for resnet50 (it measured train_cnn in fp32): that row is "
+                         "predicted; --workload train_cnn --precision fp32 compares its measurement")
+    own = cli("compare", str(path), "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32", "--json").json()
+    assert not any(n.startswith("rtx-2080-ti@box:") for n in own["notes"])
+
+
+def test_n_cards_beside_a_results_file_get_no_note_on_its_measurements(cli, tmp_path):
+    """'2x CARD' is predicted from one card by the scaling model, whatever was measured: no note calls its rows
+    unmeasured, and N of a results file is refused (one measured machine is no basis for N of it)."""
+    path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
+    doc = cli("compare", str(path), "2x rtx-2080-ti", "--workload", "train_cnn", "--precision", "fp32",
+              "--json").json()
+    assert doc["workloads"][0]["source"] == {"rtx-2080-ti@box": "measured", "2x-rtx-2080-ti": "predicted"}
+    assert not any("figure" in n and "predicted" in n for n in doc["notes"]), doc["notes"]
+    assert_user_error(cli("compare", f"2x {path}", "rtx-2080-ti"), "2x takes a catalog card, not a results file")
 
 
 def test_a_ratio_carries_the_band_of_the_ratio_and_all_three_verdicts_use_it(cli):
@@ -584,6 +622,41 @@ def test_a_price_for_a_power_limited_card_is_for_that_one_alone(cli):
                       "--price for rtx-4090-laptop@80W: not among the devices compared")
     assert_user_error(cli("compare", "rtx-4090-laptop@80W", "rtx-4090", "--price", "rtx-4090-laptop@80W=2500",
                           "--price", "RTX 4090 laptop @ 80 W=2000"), "--price names rtx-4090-laptop@80W twice")
+
+
+def test_a_price_for_a_measured_device_prices_that_device_only(cli, tmp_path):
+    """CARD@HOST, as the output shows a results file's card, prices that measurement; the catalog card beside it
+    keeps its launch price unless priced itself, and a price for the card prices both."""
+    path = str(_measured_2080_ti(tmp_path, "rtx-2080-ti"))
+    launch = catalog.resolve("rtx-2080-ti").launch_price_usd
+
+    def prices(*args):
+        r = cli("compare", path, "rtx-2080-ti", *args, "--workload", "resnet50", "--precision", "amp", "--json")
+        assert r.code == 0, r.stderr
+        return [(d["id"], d["price_usd"], d["price_source"]) for d in r.json()["devices"]]
+    assert prices("--price", "rtx-2080-ti@box=400") == [("rtx-2080-ti@box", 400, "your price"),
+                                                       ("rtx-2080-ti", launch, "launch price")]
+    assert prices("--price", "RTX-2080-TI@BOX=400", "--price", "rtx-2080-ti=500") == \
+        [("rtx-2080-ti@box", 400, "your price"), ("rtx-2080-ti", 500, "your price")]
+    assert prices("--price", "rtx-2080-ti=500") == [("rtx-2080-ti@box", 500, "your price"),
+                                                   ("rtx-2080-ti", 500, "your price")]
+    table = cli("compare", path, "rtx-2080-ti", "--price", "rtx-2080-ti@box=400", "--workload", "resnet50").stdout
+    (row,) = [ln for ln in table.splitlines() if "price USD" in ln]
+    assert "400*" in row and f"{launch:,.0f}" in row and row.count("*") == 1
+
+
+def test_a_price_naming_a_file_says_the_name_to_price_it_by(cli, tmp_path):
+    """A results file compared is priced by the id the output shows for its device (CARD@HOST): named by its path,
+    the price says that name instead of "unknown GPU"; another file is no card either."""
+    path = str(_measured_2080_ti(tmp_path, "rtx-2080-ti"))
+    r = cli("compare", path, "rtx-2080-ti", "--price", f"{path}=400")
+    assert_user_error(r, "is a results file; price it as rtx-2080-ti@box, as the output shows it",
+                      "--price rtx-2080-ti@box=400")
+    other = tmp_path / "notes.txt"
+    other.write_text("x")
+    r = cli("compare", path, "rtx-2080-ti", "--price", f"{other}=400")
+    assert_user_error(r, "is a file, not a card", "CARD@HOST")
+    assert "unknown GPU" not in r.stderr
 
 
 @pytest.mark.parametrize("price", ["2x rtx-3090=500", "2X RTX 3090=500", " 8 x rtx-3090=500", "2x-rtx-3090=500"])

@@ -39,9 +39,10 @@ class _CompareCommand(click.Command):
 @click.option("--precision", default="both", help="fp32, amp or both (default).")
 @click.option("--price", "prices", multiple=True, metavar="CARD=USD",
               help="Your (street or used) price per card, a positive amount of US dollars; repeatable. CARD is a "
-                   "catalog card (or a measured device as shown) and prices every device of it: 'Nx CARD' (per card) "
-                   "and CARD@W unless CARD@W has a price of its own; a price for CARD@W is for that power-limited "
-                   "one only. Default: the launch price.")
+                   "catalog card and prices every device of it: 'Nx CARD' (per card), CARD@W and a measured CARD "
+                   "unless they have a price of their own; a price for CARD@W is for that power-limited one only, "
+                   "and one for a measured device as shown (CARD@HOST) for that device only. Default: the launch "
+                   "price.")
 @click.option("--network", "network", default=None, metavar="NAME",
               help="Fabric between machines for 'Nx NAME' past 8 cards (ib-ndr-8x, ib-hdr-8x, ib-hdr-4x, ib-edr-4x, "
                    "ib-edr-1x, ethernet-100g, ethernet-25g, ethernet-10g). Default: the card's DGX fabric for "

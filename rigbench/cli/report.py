@@ -10,7 +10,7 @@ from rigbench import runs as runs_mod
 from rigbench.cli import Bounded
 from rigbench.cost.arithmetic import MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH
 from rigbench.errors import UserError
-from rigbench.units import shown
+from rigbench.units import refuse_repeats, shown
 
 
 @click.command(name="report")
@@ -70,7 +70,7 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
         opts.gpus = tuple(g.strip() for g in gpus.split(",") if g.strip())
         if not opts.gpus:
             raise UserError(f"--gpus {shown(gpus)} names no card; name catalog cards, e.g. --gpus rtx-3060,rtx-4090")
-        catalog.refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus")
+        refuse_repeats([(name, catalog.resolve(name).id) for name in opts.gpus], "--gpus", "card")
     report.echo_notes(n for r in chosen for n in runs_mod.notes(r))
     for p, why in passed_over:
         report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)

@@ -22,7 +22,7 @@ from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
 from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
-from rigbench.units import fmt_num, fmt_pct, shown
+from rigbench.units import fmt_num, fmt_pct, refuse_repeats, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
 RESULTS_DEVICE = "cuda:0"   # the device of a results file a request names none of
@@ -401,8 +401,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine give "
                             f"--buy {count[1]} --buy-count {count[0]}")
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
-    catalog.refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy",
-                           " (--buy-count N for several in one machine)")
+    refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy", "card",
+                   " (--buy-count N for several in one machine)")
 
     # Throughputs (samples/s) of every option, and the unit of work.
     efficiency: dict[str, float | None] = {}   # throughput / (N x one GPU): what a multi-GPU option keeps
