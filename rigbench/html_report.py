@@ -555,11 +555,15 @@ def check_out(out: str | None) -> Path:
     return out_path
 
 
-def write(path: str | Path, text: str, *, unique: bool = False) -> Path:
-    """Write the page atomically (a temporary file, then rename): a failed run never leaves half a page; returns
-    the path written. ``unique`` (the default name, :func:`default_out`): the name is created, never replaced; one
-    taken meanwhile moves on by the same rule (past a file, not past a folder or link)."""
-    if not unique:
-        return write_text_atomic(path, text, what="the report")
-    # from the first default name: numbering from report-2.html itself would go on to report-2-2.html
+def write(path: str | Path, text: str) -> Path:
+    """Write the page to ``path`` (from --out) atomically (a temporary file, then rename): a failed run never
+    leaves half a page, and an existing page there is replaced; returns ``path``."""
+    return write_text_atomic(path, text, what="the report")
+
+
+def write_default(text: str) -> Path:
+    """Write the page under the default name (no --out), atomically; returns the path written. The name is
+    created, never replaced: one taken meanwhile moves on by the rule of :func:`default_out` (past a file, not
+    past a folder or link). Numbering starts from the first default name, as :func:`default_out`'s did: from a
+    numbered one it would go on to report-2-2.html."""
     return write_text_atomic(DEFAULT_OUT, text, what="the report", create=True, unique=True, hint=_DEFAULT_HINT)

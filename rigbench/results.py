@@ -50,7 +50,7 @@ from typing import Iterable, Iterator
 
 from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
-from rigbench.files import DATA_DIR_ENV, dumps, json_files, read_json, user_data_dir
+from rigbench.files import DATA_DIR_ENV, dumps, free_names, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import METRICS
 from rigbench.units import MAX_CORES
@@ -1102,8 +1102,9 @@ def reserve_path(folder: str | os.PathLike | None = None, host: str | None = Non
                  created: datetime | None = None) -> Path:
     """A new, empty results file in ``folder`` (default :func:`results_dir`) that no other run holds.
 
-    The name is created exclusively (``O_EXCL``): two runs started in the same second get ``…Z.json`` and
-    ``…Z-2.json``, never the same file. The run then replaces it atomically as it writes."""
+    The names tried are :func:`rigbench.files.free_names`' (the one rule for default names: past a regular file,
+    a folder or link there refused), each claimed exclusively (``O_EXCL``): two runs started in the same second get
+    ``…Z.json`` and ``…Z-2.json``, never the same file. The run then replaces it atomically as it writes."""
     folder = Path(folder) if folder is not None else results_dir()
     blocked = folder_blocked(folder)
     if blocked is not None:      # said as `results list` says it, not as mkdir's bare "Not a directory"
@@ -1112,18 +1113,16 @@ def reserve_path(folder: str | os.PathLike | None = None, host: str | None = Non
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the results folder {folder}: {exc.strerror or exc}; give --out FILE") from None
-    stem = file_stem(host, created)
-    for n in range(1, 10_000):
-        path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+    for path in free_names(folder / f"{file_stem(host, created)}.json", "give --out FILE"):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
-            continue
+            continue             # taken since free_names looked: the next name, by the same rule
         except OSError as exc:
             raise UserError(f"cannot write results to {folder}: {exc.strerror or exc}; give --out FILE") from None
         os.close(fd)
         return path
-    raise UserError(f"{folder} holds 9,999 runs named {stem}: give --out FILE")
+    raise AssertionError("free_names ends in a UserError, never by running out")
 
 
 # ------------------------------------------------------------------------------------------------ as a table

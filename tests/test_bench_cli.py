@@ -475,8 +475,9 @@ def test_results_show_keeps_the_case_that_tells_two_rows_apart_at_any_width(colu
     assert "2048³" in r.stdout and "4096³" in r.stdout and "bwd L=1024" in " ".join(r.stdout.split()), r.stdout
 
 
-def _stopped_run(monkeypatch, capsys, *args, path="r.json", measurements=None):
-    """`rigbench bench ARGS` in this process, its suite stopped by SIGTERM: (exit code, stdout, stderr)."""
+def _stopped_run(monkeypatch, capsys, *args, path="r.json", measurements=None, runner="run_suite"):
+    """`rigbench bench ARGS` in this process, its suite (``runner``: run_suite, or run_distributed with
+    --distributed) stopped by SIGTERM: (exit code, stdout, stderr)."""
     import signal
 
     from rigbench import signals
@@ -490,7 +491,7 @@ def _stopped_run(monkeypatch, capsys, *args, path="r.json", measurements=None):
         signals._received.append(signal.SIGTERM)
         raise Interrupted(None if path is None else Path(path), doc)
 
-    monkeypatch.setattr(bench, "run_suite", stopped)
+    monkeypatch.setattr(bench, runner, stopped)
     saved = {s: signal.getsignal(s) for s in signals.STOP_SIGNALS}
     try:
         with pytest.raises(SystemExit) as exc:
@@ -515,6 +516,21 @@ def test_a_stopped_json_run_prints_its_partial_document_on_stdout(monkeypatch, c
     assert code == 143 and json.loads(out)["status"] == "interrupted" and "no results file was kept" in err
     # without --json stdout stays the table's: nothing is printed there
     code, out, err = _stopped_run(monkeypatch, capsys)
+    assert code == 143 and out == "" and "partial results in r.json" in err
+
+
+def test_a_stopped_distributed_json_run_prints_its_partial_document_on_stdout(monkeypatch, capsys):
+    # the same as one process: stdout holds what was measured, stderr says where the file is
+    m = [{"kernel": "allreduce"}]
+    code, out, err = _stopped_run(monkeypatch, capsys, "--distributed", "--json", measurements=m,
+                                  runner="run_distributed")
+    assert code == 143 and json.loads(out)["status"] == "interrupted" and "partial results in r.json" in err
+    # a node that does not host rank 0 has no file, though something was measured
+    code, out, err = _stopped_run(monkeypatch, capsys, "--distributed", "--json", path=None, measurements=m,
+                                  runner="run_distributed")
+    assert code == 143 and json.loads(out)["status"] == "interrupted"
+    assert "no results file on this node (rank 0's node writes it)" in err
+    code, out, err = _stopped_run(monkeypatch, capsys, "--distributed", runner="run_distributed")
     assert code == 143 and out == "" and "partial results in r.json" in err
 
 

@@ -524,3 +524,14 @@ def test_the_cost_table_shows_a_short_horizons_totals_apart(tmp_path):
     rep = cost.compare(cost.CostRequest(buy=["rtx-3090"], rent=["aws:p3.2xlarge"], hours_per_month=1, months=0.01))
     for o in rep.options:
         assert totals[o.name] == fmt_num(o.total_usd) != "0"
+
+
+def test_write_puts_the_page_at_the_path_given_and_write_default_under_the_default_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.html").write_text("mine")
+    assert html_report.write(tmp_path / "rig.html", "<p>a</p>") == tmp_path / "rig.html"
+    assert (tmp_path / "rig.html").read_text() == "<p>a</p>" and not (tmp_path / "report-2.html").exists()
+    # no --out: the user's report.html is kept, the page takes the next free default name
+    written = html_report.write_default("<p>b</p>")
+    assert Path(written).name == "report-2.html" and (tmp_path / "report-2.html").read_text() == "<p>b</p>"
+    assert (tmp_path / "report.html").read_text() == "mine"

@@ -182,6 +182,21 @@ def test_runs_in_the_same_second_keep_both_files(tmp_path):
     assert a.exists() and b.exists()
 
 
+def test_a_run_name_taken_by_a_folder_or_link_is_refused_not_moved_past(tmp_path):
+    # the rule of every default name (rigbench.files.free_names): past a file, never past a folder or a link
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    (tmp_path / "box-20260102T030405Z.json").mkdir()
+    taken = r"box-20260102T030405Z\.json is taken here by a directory \(a folder\); give --out FILE"
+    with pytest.raises(UserError, match=taken):
+        results.reserve_path(tmp_path, host="box", created=created)
+    (tmp_path / "box-20260102T030405Z.json").rmdir()
+    (tmp_path / "box-20260102T030405Z.json").write_text("mine")
+    (tmp_path / "box-20260102T030405Z-2.json").symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(UserError, match="-2.json is taken here by a"):
+        results.reserve_path(tmp_path, host="box", created=created)
+    assert not (tmp_path / "box-20260102T030405Z-3.json").exists()
+
+
 def test_rigbench_data_dir_moves_the_results_folder_as_it_moves_the_price_list(tmp_path, monkeypatch):
     monkeypatch.setenv("RIGBENCH_DATA_DIR", str(tmp_path / "mine"))
     assert results.results_dir() == tmp_path / "mine" / "results"

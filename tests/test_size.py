@@ -164,6 +164,33 @@ def test_a_saved_or_torchscript_model_file_is_refused_with_how_to_wrap_it(cli, t
     assert "module no_such_pkg_xyz.bin does not import" in cli("size", "no_such_pkg_xyz.bin:build").stderr
 
 
+def test_a_state_dict_or_a_text_file_named_pt_is_refused_in_its_own_words(cli, tmp_path):
+    import torch
+
+    sd = tmp_path / "sd.pt"
+    torch.save(torch.nn.Linear(8, 4).state_dict(), str(sd))
+    r = cli("size", str(sd), "--gpus", "rtx-3090")
+    assert_user_error(r, "is a saved state dict or checkpoint (weights without the model)",
+                      f"model = MyModel(); model.load_state_dict(torch.load({str(sd)!r})); return model, ")
+    assert "weights_only=False" not in r.stderr       # torch.load gives the dict, not a module to train
+    # Python code renamed .pt: text, not an archive
+    text = tmp_path / "m.pt"
+    text.write_text("import torch\n\ndef build():\n    return torch.nn.Linear(8, 4), torch.randn(2, 8)\n")
+    r = cli("size", str(text), "--gpus", "rtx-3090")
+    assert_user_error(r, "is text, not a TorchScript archive or a torch.save file (a .py file renamed?)")
+    assert "saved model file" not in r.stderr
+
+
+def test_a_newline_in_the_model_path_is_written_as_backslash_n(cli, tmp_path):
+    odd = tmp_path / "ti\nny.py"
+    odd.write_text("import torch\n\ndef build():\n    return torch.nn.Linear(8, 4), torch.randn(2, 8)\n")
+    r = cli("size", str(odd), "--gpus", "rtx-3090")
+    assert r.code == 0 and r.stdout.startswith(f"{tmp_path}/ti\\nny.py:build: "), r.stdout
+    assert_user_error(cli("size", f"{odd}:nope"), "ti\\nny.py has no function 'nope'")
+    odd.write_text("x\n")
+    assert_user_error(cli("size", str(odd)), "model file", "ti\\nny.py does not import: NameError")
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["no_such_pkg_xyz.models:build"], "module no_such_pkg_xyz.models does not import"),
     (["json:nope"], "has no function 'nope'"),

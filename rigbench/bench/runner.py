@@ -612,8 +612,8 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     writers = [k.name for k in kernels if k.writes_data_dir]
     if data_dir is not None and writers and not os.access(data_dir, os.W_OK | os.X_OK):
         # said before the suite starts: otherwise every disk case fails on its scratch file and the run exits 0
-        raise UserError(f"--data-dir {one_line(data_dir)} is not writable, and the disk kernels ({', '.join(writers)}) write a "
-                        "scratch file there; give a folder you can write to")
+        raise UserError(f"--data-dir {one_line(data_dir)} is not writable, and the disk kernels "
+                        f"({', '.join(writers)}) write a scratch file there; give a folder you can write to")
     created = schema.utc_now()
     if rounds is not None and not 1 <= rounds <= MAX_ROUNDS:
         raise UserError(f"--rounds {rounds}: give 1 to {MAX_ROUNDS} (3 by default; more rounds, steadier figures)")
@@ -761,8 +761,8 @@ def refuse_replacing_other_than_a_run(path: Path) -> None:
         results.load(path)
     except UserError as exc:
         why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
-        raise UserError(f"--out {one_line(path)} exists and is not a rigbench run ({why}); it is left as it is: give another "
-                        "name, or move it away") from None
+        raise UserError(f"--out {one_line(path)} exists and is not a rigbench run ({why}); it is left as it is: "
+                        "give another name, or move it away") from None
 
 
 def replaced_note(path: Path) -> str:

@@ -128,28 +128,33 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     _render(doc, quick, json_output, path, replaced[0] if replaced else None)
 
 
-def _interrupted(exc: Interrupted, json_output: bool) -> None:
+def _interrupted(exc: Interrupted, json_output: bool, distributed: bool = False) -> None:
     """A run stopped by a signal: with --json its partial document (status "interrupted", with its reason) on
     stdout, as a finished run prints its own, so `rigbench bench --json > run.json` keeps what was measured; where
-    the file is and why it stopped on stderr; then exit 128 + the signal."""
+    the file is and why it stopped on stderr; then exit 128 + the signal. ``distributed``: no file (``exc.path``
+    None) means this node does not host rank 0, not that nothing was measured."""
     signals.finishing()   # the output below is the last thing the run does: another signal must not cut it short
     if json_output:
         report.emit_json(exc.doc)
-    if exc.path is None:
-        report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
-                    err=True)
-    else:
-        n = len(results.Results(exc.doc).all())
+    n = len(results.Results(exc.doc).all())
+    if exc.path is not None:
         report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in "
                     f"{report.one_line(exc.path)}", err=True)
+    elif distributed:
+        report.echo(f"rigbench: {signals.reason()} after {n} measurements; no results file on this node "
+                    "(rank 0's node writes it)", err=True)
+    else:
+        report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
+                    err=True)
     sys.exit(signals.exit_code())
 
 
 def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, device, data_dir) -> None:
     ignored = [name for name, v in (("--device", device), ("--data-dir", data_dir)) if v is not None]
     if ignored:
-        raise UserError(f"{' and '.join(ignored)} do{'es' if len(ignored) == 1 else ''} not apply with --distributed (each worker takes its own GPU, "
-                        "or the CPU without one, and no disk is measured); leave them out")
+        raise UserError(f"{' and '.join(ignored)} do{'es' if len(ignored) == 1 else ''} not apply with "
+                        "--distributed (each worker takes its own GPU, or the CPU without one, and no disk is "
+                        "measured); leave them out")
 
     def event(line: str) -> None:
         if line.startswith("warning:"):
@@ -159,10 +164,7 @@ def _run_distributed(given: dict, only, quick: bool, out, json_output: bool, dev
         doc = run_distributed(distributed=True, **{k: v for k, v in given.items() if v is not None},
                               only=list(only) or None, quick=quick, out=out, json_output=json_output, on_event=event)
     except Interrupted as exc:
-        n = len(results.Results(exc.doc).all())
-        where = f"partial results in {report.one_line(exc.path)}" if exc.path else "no results file on this node (rank 0's node writes it)"
-        report.echo(f"rigbench: {signals.reason()} after {n} measurements; {where}", err=True)
-        sys.exit(signals.exit_code())
+        _interrupted(exc, json_output, distributed=True)
     _render(doc, quick, json_output, (doc.get("distributed") or {}).get("results_file"))
     if json_output:  # stdout holds only the document: the status and reasons go to stderr
         for line in table.run_lines(doc):

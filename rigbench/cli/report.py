@@ -75,8 +75,9 @@ def command(runs, out, gpus, buy, rent, hours_per_month, months, as_json):
     for p, why in passed_over:
         report.echo(f"rigbench: reference run {report.one_line(p.name)} left out of the report: {why}", err=True)
     sections = html_report.build(this, others, opts)
+    page = html_report.render(this, sections, __version__)
     # a page the user did not name never replaces a file already there (their own report.html)
-    path = html_report.write(out_path, html_report.render(this, sections, __version__), unique=out is None)
+    path = html_report.write_default(page) if out is None else html_report.write(out_path, page)
     if as_json:
         report.emit_json({"schema": "rigbench.report/1", "out": str(path), "run": str(this.path),
                           "compared_with": [str(r.path) for r in others],

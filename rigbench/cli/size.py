@@ -13,7 +13,7 @@ from rigbench.plots import check_plot_path
 from rigbench.size import demand, load
 from rigbench.size import plan as planner
 from rigbench.size.plot import plot_time_vs_cost
-from rigbench.units import fmt_bytes, fmt_flops, fmt_num, fmt_params, shown
+from rigbench.units import fmt_bytes, fmt_flops, fmt_num, fmt_params, one_line, shown
 
 
 def _fmt_h(h: float | None) -> str:
@@ -76,7 +76,7 @@ def render(rep, show_all: bool) -> list:
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
     ctx = perf_model.load_workloads_profile()["memory"]
     out = [
-        f"{rep.name}: {fmt_params(md.params)}, {rep.optimizer}, {md.precision_label}, batch {b} per GPU; per "
+        f"{one_line(rep.name)}: {fmt_params(md.params)}, {rep.optimizer}, {md.precision_label}, batch {b} per GPU; per "
         f"step {fmt_flops(md.flops.at(b))} of tensor work, {fmt_bytes(md.traffic_bytes.at(b), binary=False)} "
         f"through memory-bound layers",
         f"Peak memory {fmt_bytes(parts['peak'])} in {md.peak_phase(b)} = {mem}; a card also keeps "
@@ -226,8 +226,8 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
         md = demand.measure(job, precision, "cuda")
     given = click.get_current_context().get_parameter_source("precision") == click.core.ParameterSource.COMMANDLINE
     if given and precision == "fp32" and md.weights_dtype in demand.SIXTEEN_BIT:
-        raise UserError(f"--precision fp32: {job.name}'s weights are {md.weights_dtype}, timed as amp (each card's "
-                        "16-bit rate); leave --precision out, or make the model float32")
+        raise UserError(f"--precision fp32: {one_line(job.name)}'s weights are {md.weights_dtype}, timed as amp (each "
+                        "card's 16-bit rate); leave --precision out, or make the model float32")
     rep = planner.plan(md, batch=batch or job.batch_size, gpus=names, dataset_size=dataset_size, epochs=epochs,
                        deadline=deadline, prices_path=prices)
     report.echo_notes(rep.notes)

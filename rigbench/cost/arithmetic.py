@@ -92,7 +92,6 @@ def crossover_hours_per_month(fixed_usd: float, buy_usd_per_ref_hour: float, ren
     return max(fixed_usd, 0.0) / (months * (rent_usd_per_ref_hour - buy_usd_per_ref_hour))
 
 
-
 def card_resale_usd(price_usd: float, age_months: float, months: float, k_per_month: float,
                     worth_at_sale_usd: float | None = None) -> float:
     """What a card bought at ``age_months`` for ``price_usd`` returns after ``months``: price x v(age + months) /

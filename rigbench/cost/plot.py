@@ -35,7 +35,8 @@ def plot_title(report: CostReport, max_lines: int = 10) -> str:
     """The chart's title: the work, the rented prices' date (only when something is rented), the resale step, and
     a note when some line is of an option that cannot run within a month: it counts the lines drawn dotted grey
     (:func:`plot_lines` with ``max_lines``), not options the chart leaves out."""
-    dated = f"prices of {report.prices_dated(ages=False)}; " if report.rents else ""    # the list is used only for a rented price
+    # the price list is used only for a rented price
+    dated = f"prices of {report.prices_dated(ages=False)}; " if report.rents else ""
     cannot = sum(not line["option"].feasible for line in plot_lines(report, max_lines))
     note = (f"\n{cannot} option(s) {CANNOT_RUN[1:-1]} on one machine (dotted grey): left out of the recommendation"
             if cannot else "")

@@ -235,14 +235,16 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     except FileNotFoundError:
         raise UserError(f"--data-dir {one_line(path)}: no such file or directory; give an existing directory") from None
     except NotADirectoryError:
-        raise UserError(f"--data-dir {one_line(path)}: a part of the path before the last is a file, not a directory; give an "
-                        "existing directory") from None
+        raise UserError(f"--data-dir {one_line(path)}: a part of the path before the last is a file, not a "
+                        "directory; give an existing directory") from None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise OSError(exc.errno, exc.strerror, path) from None
-        raise UserError(f"--data-dir {one_line(path)}: cannot read it ({exc.strerror}); give a directory you can read") from None
+        raise UserError(f"--data-dir {one_line(path)}: cannot read it ({exc.strerror}); give a directory you can "
+                        "read") from None
     if not stat_is_dir(st):
-        raise UserError(f"--data-dir {one_line(path)} is {_not_a_directory(st.st_mode)}, not a directory; give a directory")
+        raise UserError(f"--data-dir {one_line(path)} is {_not_a_directory(st.st_mode)}, not a directory; give a "
+                        "directory")
     holding = None
     kernel_tree = None     # proc or sysfs somewhere above the path: a tmpfs or cgroup mounted inside stays the kernel's
     for m in read_mountinfo(root):  # later mounts hide earlier ones on the same point: keep the last, longest match
@@ -253,8 +255,8 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
             if m["fstype"] in ("proc", "sysfs") and kernel_tree is None:
                 kernel_tree = m
     if holding is not None and holding["fstype"] in PSEUDO_FSTYPES - {"ramfs"}:
-        raise UserError(f"--data-dir {one_line(path)} is on {holding['fstype']}, a kernel pseudo filesystem that stores no "
-                        "files; give a directory on a disk")
+        raise UserError(f"--data-dir {one_line(path)} is on {holding['fstype']}, a kernel pseudo filesystem that "
+                        "stores no files; give a directory on a disk")
     for top, fstype in (("/proc", "proc"), ("/sys", "sysfs")):   # where they always are, should mountinfo not say
         if kernel_tree is None and (real == top or real.startswith(top + "/")):
             kernel_tree = {"mount": top, "fstype": fstype}

@@ -28,7 +28,7 @@ from rigbench import model as perf_model
 from rigbench.errors import UserError
 from rigbench.size import load as loader
 from rigbench.size.trace import StepTrace, describe_failure, is_out_of_memory, trace_step
-from rigbench.units import shown
+from rigbench.units import one_line, shown
 
 TRACE_BATCHES = (2, 4)
 # Parameters in these dtypes train on the same path as --precision amp in rigbench.model: tensor work at the card's
@@ -184,7 +184,7 @@ def _step_fn(job: loader.Job, precision: str, losses: list[bool]):
             out = loader.forward(model, batch)
             loss = loader.loss_of(job, out, batch)
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
-            raise UserError(f"{job.name}: the loss is not a scalar tensor that depends on the parameters "
+            raise UserError(f"{one_line(job.name)}: the loss is not a scalar tensor that depends on the parameters "
                             f"(got {type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else ' of shape ' + str(tuple(loss.shape))})")
         losses.append(math.isfinite(loss.item()))   # read, not computed on: no tensor for the trace to count
         phase("backward")
@@ -212,8 +212,8 @@ def _check_dtype(job: loader.Job) -> str:
     no column says."""
     dtype = weights_dtype(job.model)
     if dtype not in ("float32", *SIXTEEN_BIT):
-        raise UserError(f"{job.name}: rigbench sizes float32 / mixed-precision training; this model's parameters are "
-                        f"{dtype} (the catalog has no {dtype} rates)")
+        raise UserError(f"{one_line(job.name)}: rigbench sizes float32 / mixed-precision training; this model's "
+                        f"parameters are {dtype} (the catalog has no {dtype} rates)")
     return dtype
 
 
@@ -228,8 +228,8 @@ def _check_dense(job: loader.Job) -> None:
                        if isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag)))
     sparse_inputs = any(isinstance(t, torch.Tensor) and t.layout != torch.strided for t in tree_leaves(job.batch))
     if sparse_grads or sparse_inputs:
-        raise UserError(f"{job.name}: rigbench cannot size models with sparse tensors (sparse=True embeddings or "
-                        "sparse inputs)")
+        raise UserError(f"{one_line(job.name)}: rigbench cannot size models with sparse tensors (sparse=True "
+                        "embeddings or sparse inputs)")
 
 
 def _check_room(job: loader.Job) -> None:
@@ -241,8 +241,9 @@ def _check_room(job: loader.Job) -> None:
     need = param_bytes * 4
     free = psutil.virtual_memory().available
     if need > free:
-        raise UserError(f"{job.name} is too large to trace on this machine: {sum(p.numel() for p in params):,} "
-                        f"parameters need about {need / 2**30:.1f} GiB for gradients and optimizer state, "
+        raise UserError(f"{one_line(job.name)} is too large to trace on this machine: "
+                        f"{sum(p.numel() for p in params):,} parameters need about {need / 2**30:.1f} GiB for "
+                        "gradients and optimizer state, "
                         f"{free / 2**30:.1f} GiB is free")
 
 
@@ -285,12 +286,12 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         if isinstance(exc, KeyboardInterrupt):
             raise
         if is_out_of_memory(exc):
-            raise UserError(f"{job.name} is too large to trace on this machine: a training step at batch "
+            raise UserError(f"{one_line(job.name)} is too large to trace on this machine: a training step at batch "
                             f"{TRACE_BATCHES[-1]} ran out of memory ({describe_failure(exc)})") from None
-        raise UserError(f"{job.name}: a training step fails: {describe_failure(exc)}") from None
+        raise UserError(f"{one_line(job.name)}: a training step fails: {describe_failure(exc)}") from None
     uncounted = sorted({op for t in traces for op in t.uncounted_ops})
     if uncounted:
-        raise UserError(f"{job.name}: rigbench cannot count the work of the fused recurrent operator(s) "
+        raise UserError(f"{one_line(job.name)}: rigbench cannot count the work of the fused recurrent operator(s) "
                         f"{', '.join(uncounted)} that this torch runs the model's RNN/LSTM/GRU layers with; a "
                         "prediction without it would leave out most of the step")
     (b1, t1), (b2, t2) = [(t.batch, t) for t in traces]

@@ -22,7 +22,9 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import itertools
 import os
+import pickletools
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from rigbench.errors import UserError
 from rigbench.files import not_a_regular_file
 from rigbench.size import builtin
 from rigbench.size.trace import describe_failure
-from rigbench.units import shown
+from rigbench.units import one_line, shown
 
 OPTIMIZERS = ("adam", "sgd")
 # Names of files that hold a trained or exported model rather than Python code: torch.save and TorchScript
@@ -109,7 +111,7 @@ def loss_of(job: Job, outputs, batch):
 
     outs = [t for t in tree_leaves(outputs) if isinstance(t, torch.Tensor) and t.is_floating_point()]
     if not outs:
-        raise UserError(f"{job.name}: the model returned no floating-point tensor to compute a loss from; "
+        raise UserError(f"{one_line(job.name)}: the model returned no floating-point tensor to compute a loss from; "
                         "return a loss_fn from the factory")
     if has_targets and isinstance(targets, torch.Tensor) and len(outs) == 1:
         out = outs[0]
@@ -152,7 +154,7 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         sys.modules[mod_name] = module
         where = str(file)
         try:
-            with _users_code(f"model file {file} does not import:"):
+            with _users_code(f"model file {one_line(file)} does not import:"):
                 loader_spec.loader.exec_module(module)
         except BaseException:
             sys.modules.pop(mod_name, None)          # a half-imported module is not kept
@@ -180,16 +182,16 @@ def _import_factory(spec: str) -> tuple[Callable, str]:
         if added:
             sys.path.insert(0, os.getcwd())
         try:
-            with _users_code(f"module {path_part} does not import:"):
+            with _users_code(f"module {one_line(path_part)} does not import:"):
                 module = importlib.import_module(path_part)
         finally:
             if added:
                 sys.path.remove(os.getcwd())
     factory = getattr(module, attr, None)
     if factory is None:
-        raise UserError(f"{where} has no function {attr!r}")
+        raise UserError(f"{one_line(where)} has no function {attr!r}")
     if not callable(factory):
-        raise UserError(f"{where}:{attr} is not a function")
+        raise UserError(f"{one_line(where)}:{attr} is not a function")
     return factory, f"{where}:{attr}"
 
 
@@ -219,21 +221,62 @@ def _torch_archive(path: str) -> str | None:
     return "torch.save" if any(n.endswith("/data.pkl") for n in names) else None
 
 
+def _saved_state_dict(path: str) -> bool:
+    """Whether a torch.save archive holds a dict at its top (a state_dict, or a checkpoint of several): its pickle
+    then starts with an empty dict or ``collections.OrderedDict``, a saved module with the module's class. Read
+    with pickletools, which only lists the opcodes and runs nothing of the file."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            name = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+            ops = pickletools.genops(z.open(name))
+            first = [(op.name, arg) for op, arg, _ in itertools.islice(ops, 2)]
+    except (OSError, StopIteration, ValueError, zipfile.BadZipFile):
+        return False
+    top = first[-1] if first and first[0][0] == "PROTO" else (first[0] if first else None)
+    return top in (("EMPTY_DICT", None), ("GLOBAL", "collections OrderedDict"))
+
+
+def _text_file(path: str) -> bool:
+    """Whether the file's first 8 KiB are UTF-8 text (no NUL byte): Python code, say, not an archive or pickle."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8192)
+    except OSError:
+        return False
+    if not head or b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3         # a character cut in two at the 8 KiB mark
+    return True
+
+
 def _saved_model_message(path: str) -> str:
     """A saved model file is not read: size runs the model's Python code to trace real training steps, and a
     saved file holds weights (and TorchScript's own code) without the example batch, loss and optimizer a step
     needs. The one line says how to wrap it in a factory (docs/size.md, MODEL)."""
     kind = _torch_archive(path)
+    wrap = ("size does not read saved or TorchScript model files: wrap it in a .py file with a factory that "
+            "builds or loads the model and returns (model, example_batch), e.g. def build(): ")
+    then = "; then rigbench size that_file.py (docs/size.md)"
+    # a pickle of protocol 0 is text too: only the suffixes a pickle does not use
+    if kind is None and not path.lower().endswith((".pkl", ".pickle")) and _text_file(path):
+        return (f"model {shown(path)} is text, not a TorchScript archive or a torch.save file (a .py file renamed?); "
+                f"give the model's Python file, ending in .py, as path/to/file.py[:factory] (docs/size.md)")
+    if kind == "torch.save" and _saved_state_dict(path):
+        # a state_dict is weights by parameter name: torch.load gives a dict, not a module to train
+        return (f"model {shown(path)} is a saved state dict or checkpoint (weights without the model); "
+                f"{wrap}model = MyModel(); model.load_state_dict(torch.load({path!r})); "
+                f"return model, torch.randn(8, 3, 224, 224){then}")
     if kind == "torchscript":
         what, build = "a TorchScript file", f"torch.jit.load({path!r})"
     elif kind == "torch.save" or path.lower().endswith(TORCH_SAVED_SUFFIXES):
         what, build = "a saved model file", f"torch.load({path!r}, weights_only=False)"
     else:
         what, build = "a saved model file", "MyModel()"
-    return (f"model {shown(path)} is {what}; size does not read saved or TorchScript model files: wrap it in a .py "
-            f"file with a factory that builds or loads the model (a file of weights: build it, then "
-            f"load_state_dict) and returns (model, example_batch), e.g. def build(): return {build}, "
-            "torch.randn(8, 3, 224, 224); then rigbench size that_file.py (docs/size.md)")
+    return (f"model {shown(path)} is {what}; {wrap}return {build}, torch.randn(8, 3, 224, 224) (a file of weights: "
+            f"build the model, then load_state_dict){then}")
 
 
 def _only_factory(module, where: str) -> str:
@@ -241,7 +284,8 @@ def _only_factory(module, where: str) -> str:
     for name in ("build", "make_model", "factory"):
         if callable(getattr(module, name, None)):
             return name
-    raise UserError(f"{where}: name the factory as {where}:FUNCTION (no function called build, make_model or factory)")
+    raise UserError(f"{one_line(where)}: name the factory as {one_line(where)}:FUNCTION (no function called build, "
+                    "make_model or factory)")
 
 
 def load(spec: str, *, seq: int | None = None, optimizer: str | None = None) -> Job:
@@ -344,8 +388,8 @@ def _check_holds_the_model(job: Job, opt) -> None:
     own = {id(p) for p in job.model.parameters()}
     held = [p for group in opt.param_groups for p in group["params"]]
     if not any(id(p) in own for p in held):
-        raise UserError(f"{job.name}: the optimizer ({optimizer_name(opt)}) holds none of the model's parameters "
-                        f"({len(held)} tensor{'s' if len(held) != 1 else ''} of its own); build it over "
+        raise UserError(f"{one_line(job.name)}: the optimizer ({optimizer_name(opt)}) holds none of the model's "
+                        f"parameters ({len(held)} tensor{'s' if len(held) != 1 else ''} of its own); build it over "
                         "model.parameters()")
 
 
@@ -360,10 +404,11 @@ def make_optimizer(job: Job, target: str):
         _check_holds_the_model(job, job.optimizer)
         return job.optimizer
     if job.optimizer is not None:
-        with _users_code(f"{job.name}: the optimizer function raised"):
+        with _users_code(f"{one_line(job.name)}: the optimizer function raised"):
             opt = job.optimizer(params)
         if not isinstance(opt, torch.optim.Optimizer):
-            raise UserError(f"{job.name}: the optimizer function returned {type(opt).__name__}, not a torch.optim.Optimizer")
+            raise UserError(f"{one_line(job.name)}: the optimizer function returned {type(opt).__name__}, not a "
+                            "torch.optim.Optimizer")
         _check_holds_the_model(job, opt)
         return opt
     if job.optimizer_name == "sgd":

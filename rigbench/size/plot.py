@@ -8,6 +8,7 @@ from pathlib import Path
 from rigbench.errors import UserError
 from rigbench.plots import check_plot_path, pyplot, save
 from rigbench.size.plan import SizeReport
+from rigbench.units import one_line
 
 
 def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
@@ -40,7 +41,7 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
                          keep=[o.id for o in pareto_front(pts)] + ([best.id] if best is not None else []))
     ax.set_xlabel("hours for the run (log)")
     ax.set_ylabel("on-demand cost of the run, USD (log)")
-    ax.set_title(f"{rep.name}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
+    ax.set_title(f"{one_line(rep.name)}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
                  f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}"
                  + ("" if shown == len(pts) else f"\nnamed: {shown} of {len(pts)} (none faster and cheaper, and "
                                                  "those with room; all are in the table)"), fontsize=9)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from rigbench import results
 from rigbench.guidelines.machine import GIB, Machine
 
 TB = 1000**4
