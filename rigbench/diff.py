@@ -178,6 +178,41 @@ def unreached(runs: list[Run], changes: list[Change]) -> dict[str, str]:
     return out
 
 
+def gate_reasons(runs: list[Run], changes: list[Change], fail_above: float | None) -> list[dict]:
+    """Why ``--fail-above`` fails, one ``{"run": name or None, "kind": ..., "why": ..., "text": ...}`` per reason
+    (``kind`` regression, unjudged or unreached; ``run`` None for the regressions of every later run together;
+    ``text`` the whole line); empty when the gate passes or there is no gate. The exit code, the notes under each table and the JSON document all read this one list, so no output can
+    read as a pass while the exit code says otherwise."""
+    if fail_above is None:
+        return []
+    head = f"--fail-above {fail_above:.1%}"
+    out = []
+    bad = failed(changes)
+    if bad:
+        what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
+                         for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        out.append({"run": None, "kind": "regression", "why": what,
+                    "text": f"{len(bad)} valid figure{'s' if len(bad) != 1 else ''} slower by more than "
+                            f"{fail_above:.1%} beyond the noise: {what}"})
+    # a gate that judged nothing has not passed: it cannot say the run did not slow down
+    out += [{"run": run, "kind": "unjudged", "why": why,
+             "text": f"{head}: {run}: {why}; a gate that judged nothing has not passed"}
+            for run, why in unjudged(changes).items()]
+    out += [{"run": run, "kind": "unreached", "why": why,
+             "text": f"{head}: {run}: {why}; a gate that did not see them has not passed"}
+            for run, why in unreached(runs, changes).items()]
+    return out
+
+
+def gate(runs: list[Run], changes: list[Change], fail_above: float | None) -> dict | None:
+    """The gate's verdict for the JSON document: ``{"limit": 0.05, "passed": false, "reasons": [...]}``; None
+    without ``--fail-above``."""
+    if fail_above is None:
+        return None
+    reasons = [r["text"] for r in gate_reasons(runs, changes, fail_above)]
+    return {"limit": fail_above, "passed": not reasons, "reasons": reasons}
+
+
 def machine_moved(base: Run, new: Run) -> float | None:
     """How many more CPU cycles ``new``'s reference workload took than ``base``'s (0.06 = 6% more; negative: fewer):
     the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU, cores, torch,
@@ -232,4 +267,6 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
         "over_limit": sum(1 for c in changes if c.over_limit),
         # per later run: figures judged (valid in both runs, with intervals) of those measured in both
         "judged": {run: {"judged": n, "measured_in_both": both} for run, (n, both, _) in judged(changes).items()},
+        # the --fail-above verdict (None without a gate): passed, and every reason it did not
+        "gate": gate(runs, changes, fail_above),
     }

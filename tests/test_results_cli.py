@@ -254,6 +254,26 @@ def test_a_diff_says_which_run_was_interrupted(folder):
     assert r.code == 0, r.stderr
 
 
+def test_a_gate_over_an_interrupted_run_never_reads_as_a_pass(folder):
+    # the last line said "0 valid figures take more than 50.0% longer" (a pass) while the exit code was 1, and the
+    # JSON document had no field for the gate's verdict
+    res = folder / "results"
+    cut = json.loads((res / "slow-20260102T000000Z.json").read_text())
+    cut.update(status="interrupted", created_utc="2026-01-05T00:00:00Z", measurements=cut["measurements"][:1])
+    write_json_atomic(res / "cut-20260105T000000Z.json", cut)
+    r = run_cli("results", "diff", "box-20260101T0000", "cut", "--fail-above", "50%", cwd=folder,
+                env={"COLUMNS": "400"})
+    assert r.code == 1
+    last = r.stdout.strip().splitlines()[-1]
+    assert "interrupted before" in last and "the gate fails" in last, last
+    doc = run_cli("results", "diff", "box-20260101T0000", "cut", "--fail-above", "50%", "--json", cwd=folder).json()
+    assert doc["gate"]["limit"] == 0.5 and doc["gate"]["passed"] is False
+    assert len(doc["gate"]["reasons"]) == 1 and "interrupted before" in doc["gate"]["reasons"][0]
+    assert run_cli("results", "diff", "box-20260101T0000", "slow", "--json", cwd=folder).json()["gate"] is None
+    ok = run_cli("results", "diff", "box-20260101T0000", "slow", "--fail-above", "25%", "--json", cwd=folder)
+    assert ok.code == 0 and ok.json()["gate"] == {"limit": 0.25, "passed": True, "reasons": []}
+
+
 def test_a_diff_across_two_machines_says_so(folder):
     # "host" names the machine that wrote the file: two of them compare two machines, not one over time
     craft_run(folder / "results" / "elsewhere-20260105T000000Z.json", "2026-01-05T00:00:00Z", host="otherbox")

@@ -176,7 +176,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
     loaded = runs_mod.resolve_all(paths)
     report.echo_notes(n for r in loaded for n in runs_mod.notes(r))
     changes = diff_mod.diff(loaded, fail_above)
-    bad = diff_mod.failed(changes)
+    reasons = diff_mod.gate_reasons(loaded, changes, fail_above)
     if fmt == "json":
         report.emit_json(diff_mod.document(loaded, changes, fail_above))
     elif fmt == "csv":
@@ -203,7 +203,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             justify = ["left"] * (len(columns) - 4) + ["right", "right", "right", "left"]
             title = f"B = {report.one_line(run.path.name)} against A = {report.one_line(base_name)}" + ("" if several else f" ({mine[0].device})"
                                                                       if mine else "")
-            notes = _diff_notes(mine, fail_above)
+            notes = _diff_notes(mine, fail_above, [r for r in reasons if r["run"] == run.path.name])
             setup = diff_mod.setup_differences(loaded[0], run)
             if setup:
                 notes.insert(0, "A and B were measured on different setups ("
@@ -218,18 +218,7 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
             notes[:0] = diff_mod.stopped_notes(loaded[0], run)   # first: it explains the "not measured" rows
             _emit_rows(title, columns, rows, fmt, notes, justify=justify,
                        wrap=("case", "A (baseline)", "B", "verdict"))
-    failures = []
-    if bad:
-        what = ", ".join(f"{c.kernel} {c.device} {c.dtype} {c.case} slower by {c.slower_by:.1%} in {c.run}"
-                         for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        failures.append(f"{len(bad)} valid figure{'s' if len(bad) != 1 else ''} slower by more than "
-                        f"{fail_above:.1%} beyond the noise: {what}")
-    if fail_above is not None:
-        # a gate that judged nothing has not passed: it cannot say the run did not slow down
-        failures += [f"--fail-above {fail_above:.1%}: {run}: {why}; a gate that judged nothing has not passed"
-                     for run, why in diff_mod.unjudged(changes).items()]
-        failures += [f"--fail-above {fail_above:.1%}: {run}: {why}; a gate that did not see them has not passed"
-                     for run, why in diff_mod.unreached(loaded, changes).items()]
+    failures = [r["text"] for r in reasons]
     if failures:
         raise CheckFailed("; ".join(failures))
 
@@ -240,7 +229,9 @@ def _fig_cols(f) -> list:
     return [f.value, f.low, f.high, f.valid]
 
 
-def _diff_notes(changes, fail_above) -> list[str]:
+def _diff_notes(changes, fail_above, blind: list[dict]) -> list[str]:
+    """The notes under one run's table; ``blind``: the gate's reasons about this run (figures it could not judge or
+    never saw), each of which fails the gate whatever the count of regressions says."""
     counts: dict[str, int] = {}
     for c in changes:
         counts[c.verdict] = counts.get(c.verdict, 0) + 1
@@ -251,13 +242,16 @@ def _diff_notes(changes, fail_above) -> list[str]:
              "intervals do not overlap"]
     if fail_above is not None:
         n = sum(1 for c in changes if c.over_limit)
-        blind = diff_mod.unjudged(changes)
-        if blind:
-            notes.append(f"--fail-above {fail_above:.1%}: {next(iter(blind.values()))}: the gate fails, as it cannot "
+        judged_none = [r for r in blind if r["kind"] == "unjudged"]
+        if judged_none:
+            notes.append(f"--fail-above {fail_above:.1%}: {judged_none[0]['why']}: the gate fails, as it cannot "
                          "say the run did not slow down")
         else:
-            notes.append(f"--fail-above {fail_above:.1%}: {n} valid figure{'s take' if n != 1 else ' takes'} more "
-                         f"than {fail_above:.1%} longer per unit of work, beyond the noise")
+            line = (f"--fail-above {fail_above:.1%}: {n} valid figure{'s take' if n != 1 else ' takes'} more "
+                    f"than {fail_above:.1%} longer per unit of work, beyond the noise")
+            # figures the run never reached: the count above cannot speak for them
+            notes.append(line + "".join(f"; but {r['why']}: the gate fails, as it did not see them"
+                                        for r in blind if r["kind"] == "unreached"))
     return notes
 
 

@@ -525,6 +525,13 @@ def drills() -> list[Drill]:
                      expect="custom", setup=mutated(all_invalid),
                      check=lambda r, f: None if r.code == 1 and "could be judged" in r.stdout + r.stderr
                      else f"exit {r.code}: {(r.stdout + r.stderr)[-200:]}"))
+    def interrupted(d: dict) -> None:
+        d.update(status="interrupted", measurements=d["measurements"][:8])
+    out.append(Drill("results diff --fail-above: B interrupted before the baseline's figures",
+                     ["results", "diff", "--fail-above", "5%", str(reference[0])], expect="custom",
+                     setup=mutated(interrupted),
+                     check=lambda r, f: None if r.code == 1 and "the gate fails" in r.stdout.strip().splitlines()[-1]
+                     else f"exit {r.code}, last line {r.stdout.strip().splitlines()[-1:]}"))
     out.append(Drill("report without --out beside a report.html of the user's", ["report"], expect="ok",
                      setup=lambda f: [(f / "report.html").write_text("my own page") and str(reference[0])],
                      check=lambda r, f: None if (f / "report.html").read_text() == "my own page"
