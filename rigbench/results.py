@@ -1038,7 +1038,8 @@ def machine_shown(machine: dict) -> str:
 
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
            passed_over: list[Path] | None = None, machine: dict | None = None,
-           other_machines: list[Path] | None = None, ahead: list[Path] | None = None) -> Path | None:
+           other_machines: list[Path] | None = None, ahead: list[Path] | None = None,
+           refused: list[tuple[Path, str]] | None = None) -> Path | None:
     """The most recently created results file (by ``created_utc`` read as a time, then mtime); None if there is none.
 
     Files that are not results files (or are unreadable, malformed or newer than this rigbench) are passed over.
@@ -1046,17 +1047,20 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
     means); the runs without one that are newer than it are added to ``passed_over``, newest first. ``machine``
     (:func:`machine_of`): only a run of that machine; the newer runs of other machines are added to
     ``other_machines``, newest first. A run that says it started in the future (:func:`ahead_of_clock`) is never
-    the newest; those runs go to ``ahead``."""
+    the newest; those runs go to ``ahead``. ``refused`` gets (path, why) of each ``*.json`` file that is no usable
+    results file, as ``rigbench results list`` says it: a file passed over without a word could be the run meant."""
     best: tuple[str, float, Path] | None = None
     empty: list[tuple[str, float, Path]] = []
     others: list[tuple[str, float, Path]] = []
     future: list[tuple[str, float, Path]] = []
     now = datetime.now(timezone.utc)
     for where in search_dirs(folder):
-        for path, st in json_files(where):
+        for path, st in json_files(where, refused):
             try:
                 doc = load_document(path)
-            except UserError:
+            except UserError as exc:
+                if refused is not None:
+                    refused.append((path, str(exc)))
                 continue
             # by the time itself: ISO 8601 text with an offset does not sort as the time it names
             key = (created_at(doc) or NEVER, st.st_mtime, path)

@@ -237,6 +237,26 @@ def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one
                                "stopped before its first)")
 
 
+def test_a_run_the_results_owner_refuses_is_noted_as_passed_over(tmp_path):
+    # a run of this machine dated more than a day ahead is no valid results file: `results list` said so, while
+    # recommend took an older run without a word on the newer one it passed over
+    (tmp_path / "results").mkdir()
+    measured = json.loads((FX / "results_cool_fed.json").read_text())
+    here = _this_machine(tmp_path)
+    measured["host"], measured["probe"]["host"]["hostname"], measured["probe"]["cpu"]["brand"] = (
+        here["host"], here["host"], here["cpu"])
+    (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
+    (tmp_path / "results" / "box-29990101T000000Z.json").write_text(
+        json.dumps({**measured, "created_utc": "2999-01-01T00:00:00Z"}))
+    doc = run_cli("recommend", "--json", cwd=tmp_path).json()
+    assert doc["results_file"] == "results/box-20250601T123000Z.json"
+    said = [n for n in doc["notes"] if n.startswith("passed over results/box-29990101T000000Z.json: ")]
+    assert len(said) == 1 and "created_utc is 2999-01-01T00:00:00Z" in said[0], doc["notes"]
+    listed = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "400"}).stdout
+    # in the words `results list` uses (up to the clock reading, a second apart)
+    assert said[0].split(": ", 1)[1].split(" (")[0] in listed.replace("\n", " ")
+
+
 def test_results_file_argument():
     r = run_cli("recommend", str(FX / "results_thermal_starved.json"), "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

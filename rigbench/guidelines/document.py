@@ -80,11 +80,13 @@ def verdict_summary(machine: Machine) -> dict:
 
 
 def _newest_results(results_dir: str | None, passed_over: list[Path], machine: dict,
-                    other_machines: list[Path], ahead: list[Path]) -> str | None:
+                    other_machines: list[Path], ahead: list[Path],
+                    refused: list[tuple[Path, str]] | None = None) -> str | None:
     """The newest run of ``machine`` that holds a measurement (as ``latest`` means it); the newer ones without go to
-    ``passed_over``, the newer ones of other machines to ``other_machines``, those dated in the future to ``ahead``."""
+    ``passed_over``, the newer ones of other machines to ``other_machines``, those dated in the future to ``ahead``,
+    the files that are no usable results file to ``refused`` (with why)."""
     found = results.newest(results_dir, measured=True, passed_over=passed_over, machine=machine,
-                           other_machines=other_machines, ahead=ahead)
+                           other_machines=other_machines, ahead=ahead, refused=refused)
     return None if found is None else str(found)
 
 
@@ -100,6 +102,15 @@ def _other_machines_note(paths: list[Path]) -> str:
     head = f"passed over {n} runs of other machines: " if n > 1 else "passed over 1 run of another machine: "
     return (head + ", ".join(shown) + (f" and {n - 3} more" if n > 3 else "")
             + "; give the file as RESULTS to judge its machine")
+
+
+def _refused_notes(refused: list[tuple[Path, str]]) -> list[str]:
+    """'passed over F: why' for each file that is no usable results file, as `rigbench results list` says it (the
+    first three; the count of the rest): the run meant may be one of them."""
+    out = [f"passed over {path}: {why}" for path, why in refused[:3]]
+    if len(refused) > 3:
+        out.append(f"passed over {len(refused) - 3} more unusable files: `rigbench results list` says why")
+    return out
 
 
 def _document_kind(path: str) -> str | None:
@@ -188,7 +199,8 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         here["host"] = here["host"] or socket.gethostname() or None
         others: list[Path] = []
         ahead: list[Path] = []
-        newest = _newest_results(results_dir, empty, here, others, ahead)
+        refused: list[tuple[Path, str]] = []
+        newest = _newest_results(results_dir, empty, here, others, ahead, refused)
         if newest:
             rdoc = _load_results(newest)
             m = Machine.from_results(rdoc, newest)
@@ -200,11 +212,13 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
                 notes.append(_other_machines_note(others))
             if ahead:
                 notes.append(f"passed over {results.ahead_note(ahead)}")
+            notes += _refused_notes(refused)
         elif empty or others or ahead:
             notes.append("probed this machine; " + "; ".join(
                 ([f"ignored {results.no_measurement_note(empty)}"] if empty else [])
                 + ([_other_machines_note(others)] if others else [])
                 + ([f"passed over {results.ahead_note(ahead)}"] if ahead else [])) + "; run `rigbench bench`")
+            notes += _refused_notes(refused)
         elif results_dir is None and (blocked := results.data_folder_blocked()):
             # "run `rigbench bench`" would not help: it cannot write its runs there either
             notes.append(f"probed this machine; no results file: {blocked}")

@@ -507,6 +507,22 @@ def drills() -> list[Drill]:
                      setup=other_machine,
                      check=lambda r, f: None if json.loads(r.stdout)["results_file"] is None
                      else "another machine's run was read as this one's"))
+    def own_run_ahead(f: Path) -> list[str]:
+        """The per-user folder holding a run of this machine and a copy of it dated in the year 2999."""
+        probe = json.loads(rigbench(["probe", "--json"], f).stdout)
+        doc = json.loads(reference[0].read_text())
+        doc["probe"]["host"]["hostname"] = doc["host"] = (probe.get("host") or {}).get("hostname")
+        doc["probe"]["cpu"]["brand"] = (probe.get("cpu") or {}).get("brand")
+        (f / "data" / "rigbench" / "results").mkdir(parents=True)
+        (f / "data" / "rigbench" / "results" / "mine.json").write_text(json.dumps(doc))
+        doc["created_utc"] = "2999-01-01T00:00:00Z"
+        (f / "data" / "rigbench" / "results" / "ahead.json").write_text(json.dumps(doc))
+        return []
+    out.append(Drill("recommend beside a run of this machine dated in 2999", ["recommend", "--json"], expect="ok",
+                     setup=own_run_ahead,
+                     check=lambda r, f: None if any(n.startswith("passed over") and "ahead.json" in n
+                                                    for n in json.loads(r.stdout)["notes"])
+                     else "the run dated ahead was passed over without a word"))
     out.append(Drill("results show --json --format csv", ["results", "show", "--json", "--format", "csv",
                                                           str(reference[0])]))
     def dead_link(f: Path) -> list[str]:
