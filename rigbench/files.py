@@ -385,6 +385,23 @@ def not_a_regular_file(path: str | os.PathLike) -> str | None:
     return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
 
 
+def not_a_folder(path: str | os.PathLike) -> str | None:
+    """What stands at ``path``, a symbolic link followed, when it is no folder to look in: 'nothing', 'a symbolic
+    link that leads nowhere or in a circle', 'a file', 'a device node', 'a FIFO (named pipe)', 'a socket'; None for a
+    folder. A file or a FIFO given as a folder would read as a folder without runs: the caller says what it is."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "a symbolic link that leads nowhere or in a circle" if os.path.islink(path) else "nothing"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that leads nowhere or in a circle"
+        raise
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    return "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
+
+
 def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
 

@@ -432,7 +432,16 @@ def test_a_results_dir_that_is_no_folder_is_refused(tmp_path):
     assert_user_error(run_cli("recommend", "--results-dir", "nosuch", cwd=tmp_path),
                       "--results-dir nosuch: no such folder")
     (tmp_path / "afile").write_text("x")
-    assert_user_error(run_cli("recommend", "--results-dir", "afile", cwd=tmp_path), "is a file")
+    assert_user_error(run_cli("recommend", "--results-dir", "afile", cwd=tmp_path),
+                      "--results-dir afile is a file, not a folder")
+    # /dev/null and a FIFO were read as folders without runs (exit 0, "no results file in /dev/null/")
+    assert_user_error(run_cli("recommend", "--results-dir", "/dev/null", cwd=tmp_path),
+                      "--results-dir /dev/null is a device node, not a folder")
+    os.mkfifo(tmp_path / "rd.fifo")
+    assert_user_error(run_cli("recommend", "--results-dir", "rd.fifo", cwd=tmp_path),
+                      "--results-dir rd.fifo is a FIFO (named pipe), not a folder")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    assert_user_error(run_cli("recommend", "--results-dir", "gone", cwd=tmp_path), "leads nowhere", "not a folder")
     (tmp_path / "empty").mkdir()
     r = run_cli("recommend", "--json", "--results-dir", "empty", cwd=tmp_path)
     assert r.code == 0 and "no results file in empty/" in r.json()["notes"][0]

@@ -26,7 +26,7 @@ _MAX_WIDTH = 100          # one screen: lines wrap at 100 columns even on a wide
               help="Which guidelines to check: auto picks those that apply to the machine's kind (laptop, desktop, "
                    "cloud VM, container, Mac, planned build) and says why.")
 @click.option("--budget", metavar="USD", help="Suggest only GPUs whose launch price fits, e.g. 1500.")
-@click.option("--results-dir", default=None, type=click.Path(file_okay=False),
+@click.option("--results-dir", default=None,
               help="Where to look for the newest results file when no RESULTS is given (default: the per-user "
                    "data folder `rigbench bench` writes to, then ./results).")
 @click.option("-v", "--verbose", is_flag=True, help="Every rule with its quoted guideline and why, and the guidelines "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rigbench import results
 from rigbench.errors import UserError
-from rigbench.files import json_files, parse_schema, read_json, read_text
+from rigbench.files import json_files, not_a_folder, parse_schema, read_json, read_text
 from rigbench.guidelines.advice import suggestions
 from rigbench.guidelines.kind import machine_kind
 from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
@@ -18,7 +18,7 @@ from rigbench.guidelines.providers import provider_notes
 from rigbench.guidelines.spec import PURCHASE_KEYS, is_override_only, parse_spec
 from rigbench.guidelines.verdicts import evaluate, profile_ids
 from rigbench.probe import probe as probe_this_machine
-from rigbench.units import parse_usd
+from rigbench.units import one_line, parse_usd
 
 
 
@@ -169,10 +169,12 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         given = "RESULTS" if results_path else "--instance" if instance else "a --spec describing hardware"
         raise UserError(f"--results-dir and {given} do not go together: --results-dir is where this machine's newest "
                         f"run is looked for when no machine is named, and {given} names one; leave out --results-dir")
-    if results_dir is not None and not Path(results_dir).exists():
-        # a folder typed wrong would read as one without runs ("no results file in nosuch/"), as a file there is
-        # refused: both are said
-        raise UserError(f"--results-dir {results_dir}: no such folder")
+    if results_dir is not None and (what := not_a_folder(results_dir)) is not None:
+        # a folder typed wrong, a file, /dev/null or a FIFO would each read as a folder without runs ("no results
+        # file in /dev/null/"): each is said
+        if what == "nothing":
+            raise UserError(f"--results-dir {one_line(results_dir)}: no such folder")
+        raise UserError(f"--results-dir {one_line(results_dir)} is {what}, not a folder")
     if instance:
         m = Machine.from_instance(instance)
         notes.append(f"judging {m.label} from the price list")

@@ -495,6 +495,15 @@ def drills() -> list[Drill]:
     for what in ("a figure marked valid over its own spread", "-4 usable cores"):
         out.append(Drill(f"recommend: a results file with {what}", ["recommend"], setup=mutated(more[what])))
     out.append(Drill("recommend --results-dir naming no folder", ["recommend", "--results-dir", "nosuch"]))
+    out.append(Drill("recommend --results-dir /dev/null", ["recommend", "--results-dir", "/dev/null"],
+                     check=lambda r, f: None if "not a folder" in r.stderr else "not said to be no folder"))
+    def fifo_dir(f: Path) -> list[str]:
+        os.mkfifo(f / "rd.fifo")
+        return ["--results-dir", str(f / "rd.fifo")]
+    out.append(Drill("recommend --results-dir a FIFO", ["recommend"], setup=fifo_dir,
+                     check=lambda r, f: None if "not a folder" in r.stderr else "not said to be no folder"))
+    out.append(Drill("recommend --results-dir a file", ["recommend", "--results-dir", str(reference[0])],
+                     check=lambda r, f: None if "is a file, not a folder" in r.stderr else "not said to be a file"))
 
     def other_machine(f: Path) -> list[str]:
         """The per-user folder holding only a run of another machine, dated newest."""
