@@ -94,7 +94,8 @@ _BYTES = {"type": _INT, "min": 0}
 _CORES = {"type": _INT, "min": 1, "max": MAX_CORES, "why": "Linux's largest NR_CPUS"}
 PROBE = {"type": ("object", "null"), "properties": {
     "cpu": {"type": _OBJ, "properties": {"brand": _STR, "tier": _STR, "usable_cores": _CORES,
-                                         "logical_cores": _CORES, "physical_cores": _CORES}},
+                                         "logical_cores": _CORES, "physical_cores": _CORES,
+                                         "affinity_cores": _CORES, "sockets": _CORES, "cpu_quota_cores": _NUM}},
     "memory": {"type": _OBJ, "properties": {"total_bytes": _BYTES, "usable_bytes": _BYTES, "limit_bytes": _BYTES,
                                             "available_bytes": _BYTES, "swap_bytes": _BYTES,
                                             "swap_free_bytes": _BYTES}},
@@ -202,7 +203,7 @@ def _check(value, t, where: str, finite: bool = False) -> str | None:
     if finite and isinstance(value, float) and not math.isfinite(value) and {"number", "integer"} & set(names):
         return f"{where} is {'NaN' if math.isnan(value) else 'Infinity' if value > 0 else '-Infinity'}, not a finite number"
     if isinstance(value, float) and "integer" in names and "number" not in names and math.isfinite(value):
-        return f"{where} is {value:g}, expected a whole number"
+        return f"{where} is {value!r}, expected a whole number"     # 2.0, not 2: the number written
     if not any(_is(value, n) for n in names):
         want = " or ".join("null" if n == "null" else f"{'an' if n[0] in 'aeio' else 'a'} {n}" for n in names)
         return f"{where} is {_describe(value)}, expected {want}"
@@ -408,6 +409,30 @@ def _agree(a: float, b: float) -> bool:
     return abs(a - b) <= AGREE * max(abs(a), abs(b))
 
 
+def _probe_cores_error(probe: dict | None, where: str) -> str | None:
+    """The first of the probe's CPU counts that contradicts another, or None. The probe counts the logical CPUs
+    online (/proc/cpuinfo), then the physical cores and sockets under them (sysfs topology), the affinity mask (a
+    subset of the online CPUs, sched_getaffinity(2)) and the cgroup quota (cpu.max: quota over period, a positive
+    number of cores, or no quota at all); ``usable_cores`` is the least of those. So no count can exceed the logical
+    CPUs, and a quota of 0 or less was never read: such a file is an edit, and ``cores_per_gpu`` or the thread
+    count would be computed from it."""
+    cpu = (probe or {}).get("cpu") if isinstance(probe, dict) else None
+    if not isinstance(cpu, dict):
+        return None
+    quota = cpu.get("cpu_quota_cores")
+    if quota is not None and not quota > 0:
+        return f"{where}cpu.cpu_quota_cores is {quota!r}, expected a number of cores above 0 (or null: no quota)"
+    logical = cpu.get("logical_cores")
+    if logical is None:
+        return None
+    for key in ("usable_cores", "physical_cores", "affinity_cores"):
+        n = cpu.get(key)
+        if n is not None and n > logical:
+            return (f"{where}cpu.{key} is {n:,}, more than {where}cpu.logical_cores ({logical:,}): the probe's CPU "
+                    "counts contradict each other")
+    return None
+
+
 def _consistency_error(doc: dict) -> str | None:
     """The first measurement whose figures contradict each other, where the record carries what is needed: its
     ``metric`` or ``unit`` not its kernel's, its ``value`` not its work per call over ``median_s``, its
@@ -525,7 +550,7 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
     above its peak marked invalid and unknown GPU catalog ids set aside (:data:`NOTES` says which). ``from_file``:
     ``doc`` was read from a file, where every number is finite."""
     err = _check(doc, TYPES, "", from_file) or _run_error(doc, from_file) or _values_error(doc, from_file) \
-        or _consistency_error(doc)
+        or _probe_cores_error(doc.get("probe"), "probe.") or _consistency_error(doc)
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.results file")
     _above_peak(doc)
@@ -537,7 +562,7 @@ def validate(doc: dict, path: str | os.PathLike = "results document", from_file:
 
 def validate_probe(doc: dict, path: str | os.PathLike = "probe document") -> dict:
     """The ``probe`` part of :func:`validate` for a ``rigbench probe --json`` file; return ``doc``."""
-    err = _check(doc, PROBE, "", True)
+    err = _check(doc, PROBE, "", True) or _probe_cores_error(doc, "")
     if err:
         raise UserError(f"{path}: {err}: not a valid rigbench.probe file")
     notes = _catalog_ids(doc, "", path)

@@ -532,6 +532,19 @@ def _probe_edit(edit):
     (lambda p: p["disks"][0].update(free_bytes=-5), "disks[0].free_bytes is -5, expected 0 or more"),
     (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": "lots"}]), "gpus[0].memory_total_bytes is a string"),
     (lambda p: p.update(gpus=[{"name": "x", "memory_total_bytes": -8}]), "gpus[0].memory_total_bytes is -8"),
+    # the number as written: "is 2" read as if 2 were refused as not whole
+    (lambda p: p["cpu"].update(usable_cores=2.0), "cpu.usable_cores is 2.0, expected a whole number"),
+    # counts that contradict each other: 4,096 usable of 8 CPUs passed cores_per_gpu at 2,048 CPUs a GPU
+    (lambda p: p["cpu"].update(usable_cores=4096, logical_cores=8),
+     "cpu.usable_cores is 4,096, more than "),
+    (lambda p: p["cpu"].update(physical_cores=64, logical_cores=2, usable_cores=2),
+     "cpu.physical_cores is 64, more than "),
+    (lambda p: p["cpu"].update(affinity_cores=16, logical_cores=8, usable_cores=8, physical_cores=4),
+     "cpu.affinity_cores is 16, more than "),
+    (lambda p: p["cpu"].update(affinity_cores=-2), "cpu.affinity_cores is -2, expected 1 to 8,192"),
+    (lambda p: p["cpu"].update(sockets=0), "cpu.sockets is 0, expected 1 to 8,192"),
+    (lambda p: p["cpu"].update(cpu_quota_cores=-1.5), "cpu.cpu_quota_cores is -1.5, expected a number of cores above 0"),
+    (lambda p: p["cpu"].update(cpu_quota_cores=0), "cpu.cpu_quota_cores is 0, expected a number of cores above 0"),
 ])
 def test_impossible_probe_counts_and_sizes_are_refused(tmp_path, edit, fragment):
     path = _edited(tmp_path, _probe_edit(edit))
@@ -542,6 +555,12 @@ def test_impossible_probe_counts_and_sizes_are_refused(tmp_path, edit, fragment)
     probe = json.loads(path.read_text())["probe"]
     (tmp_path / "p.json").write_text(json.dumps({"schema": "rigbench.probe/1", **probe}))
     assert_user_error(run_cli("recommend", "p.json", "--profile", "desktop", cwd=tmp_path), f"p.json: {fragment}")
+
+
+def test_a_probe_without_a_cgroup_quota_or_logical_count_loads(tmp_path):
+    # null is "not read" (no quota, no /proc/cpuinfo): nothing to contradict
+    path = _edited(tmp_path, _probe_edit(lambda p: p["cpu"].update(cpu_quota_cores=None, logical_cores=None)))
+    assert results.load(path).doc["probe"]["cpu"]["cpu_quota_cores"] is None
 
 
 def test_a_gpu_id_this_catalog_does_not_know_is_read_as_not_in_the_catalog(tmp_path):

@@ -452,7 +452,10 @@ def drills() -> list[Drill]:
              "a negative value": lambda d: next(m for m in d["measurements"]
                                                 if m.get("value") is not None).update(value=-5.0),
              "an interval upside down": lambda d: (lambda m: m.update(ci_low_s=2 * m["ci_high_s"]))(
-                 next(m for m in d["measurements"] if m.get("ci_high_s")))}
+                 next(m for m in d["measurements"] if m.get("ci_high_s"))),
+             "4,096 usable cores of 8": lambda d: d["probe"]["cpu"].update(usable_cores=4096, logical_cores=8),
+             "a cgroup quota of -1.5 cores": lambda d: d["probe"]["cpu"].update(cpu_quota_cores=-1.5),
+             "0 sockets": lambda d: d["probe"]["cpu"].update(sockets=0)}
     for what, change in edits.items():
         for cmd in (["results", "show"], ["recommend"]):
             out.append(Drill(f"{' '.join(cmd)}: a results file with {what}", cmd, setup=mutated(change)))
