@@ -376,6 +376,13 @@ def test_json_beside_another_format_is_refused(folder):
                           f"--json and --format {args[2] if args[0] == '--json' else args[1]} do not go together")
     assert run_cli("results", "show", "latest", "--json", "--format", "json", cwd=folder).code == 0
     assert_user_error(run_cli("results", "list", "--json", "--format", "csv", cwd=folder), "do not go together")
+    # the conflict is said before any run is looked for: it was "no run matches 'x'", hiding the line's own fault
+    assert_user_error(run_cli("results", "show", "--json", "--format", "csv", "x", cwd=folder),
+                      "--json and --format csv do not go together")
+    assert_user_error(run_cli("results", "diff", "x", "y", "--json", "--format", "csv", cwd=folder),
+                      "--json and --format csv do not go together")
+    assert_user_error(run_cli("results", "diff", "x", "--format", "markdown", "--json", cwd=folder),
+                      "--json and --format markdown do not go together")
 
 
 def test_a_folder_or_a_link_leading_nowhere_is_said_as_what_it_is(folder):

@@ -302,9 +302,10 @@ def show_command(run, fmt, as_json):
       rigbench results show vm-2026                     a unique prefix of the file name
       rigbench results show results/run.json --format csv > run.csv
     """
+    fmt = _fmt(fmt, as_json)          # first: a conflict on the line is said before any run is looked for
     chosen = runs_mod.resolve(run)
     report.echo_notes(runs_mod.notes(chosen))
-    _show(chosen, _fmt(fmt, as_json))
+    _show(chosen, fmt)
 
 
 @command.command(name="diff")
@@ -330,7 +331,8 @@ def diff_command(runs, fail_above, fmt, as_json):
     run could be judged (each invalid or unmeasured in one of the runs), or a run stopped before some
     of the baseline's figures: a gate that did not judge them has not passed; 2 bad input.
     """
+    fmt = _fmt(fmt, as_json)          # first: a conflict on the line is said before any run is looked for
     if len(runs) < 2:
         raise UserError("results diff needs at least two runs: rigbench results diff A B [C ...]")
     limit = parse_percent(fail_above, what="--fail-above") if fail_above is not None else None
-    _diff(tuple(runs), limit, _fmt(fmt, as_json))
+    _diff(tuple(runs), limit, fmt)

@@ -537,6 +537,10 @@ def drills() -> list[Drill]:
                      else "the run dated ahead was passed over without a word"))
     out.append(Drill("results show --json --format csv", ["results", "show", "--json", "--format", "csv",
                                                           str(reference[0])]))
+    for cmd in (["results", "show", "x"], ["results", "diff", "x", "y"]):
+        out.append(Drill(f"{' '.join(cmd)} --json --format csv, naming no run", [*cmd, "--json", "--format", "csv"],
+                         check=lambda r, f: None if "do not go together" in r.stderr
+                         else f"not the options' conflict: {r.stderr.strip()[:120]}"))
     def dead_link(f: Path) -> list[str]:
         (f / "gone.json").symlink_to(f / "deleted.json")
         return ["gone.json"]
