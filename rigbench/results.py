@@ -1089,12 +1089,15 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
                 continue
             # by the time itself: ISO 8601 text with an offset does not sort as the time it names
             key = (created_at(doc) or NEVER, st.st_mtime, path)
-            if ahead_of_clock(doc, now):
+            # another machine's run first, whatever its date: it is passed over as another machine's, not as one
+            # dated ahead of this machine's clock. A run without a measurement may record no probe to tell its
+            # machine by: it is passed over as one without a measurement, as before
+            if machine is not None and holds_measurement(doc) and machine_of(doc) != machine:
+                others.append(key)
+            elif ahead_of_clock(doc, now):
                 future.append(key)
             elif measured and not holds_measurement(doc):
                 empty.append(key)
-            elif machine is not None and machine_of(doc) != machine:
-                others.append(key)
             elif best is None or key[:2] > best[:2]:
                 best = key
     for skipped, out in ((empty, passed_over), (others, other_machines), (future, ahead)):

@@ -157,8 +157,12 @@ def resolve(arg: str, cwd=None) -> Run:
         future = [r.path for r in mine if results.ahead_of_clock(r.view, now)]
         if first is None and future:
             searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours")
+            # the runs without a measurement were passed over too: said beside those dated ahead, or the person
+            # looks for why those were not taken
+            empty = [r.path.name for r in mine if r.path not in future and not results.holds_measurement(r.view)]
             raise UserError(f"no run of yours in {searched} to take as latest: passed over "
-                            + results.ahead_note([p.name for p in future]))
+                            + results.ahead_note([p.name for p in future])
+                            + (f", and {results.no_measurement_note(empty)}" if empty else ""))
         if first is None:
             searched = " and ".join(str(f) for f, origin in folders(cwd) if origin == "yours")
             names = [r.path.name for r in mine]

@@ -228,6 +228,20 @@ def test_newest_passes_over_a_run_dated_in_the_future(tmp_path):
     assert ahead == [tmp_path / "ahead.json"]
 
 
+def test_another_machines_run_dated_ahead_is_passed_over_as_another_machines(tmp_path):
+    # it was classed "dated ahead" before the machine was looked at: the note named it as this machine's run
+    now = datetime.now(timezone.utc)
+    here = results.machine_of(json.loads(REFERENCE_RUN.read_text(encoding="utf-8")))
+    _edited(tmp_path, lambda d: d.update(created_utc=now.strftime("%Y-%m-%dT%H:%M:%SZ")), "mine.json")
+    _edited(tmp_path, lambda d: d.update(host="otherbox", created_utc=(now + results.CLOCK_SKEW * 2).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")), "theirs.json")
+    ahead: list = []
+    others: list = []
+    assert results.newest(tmp_path, measured=True, machine=here, other_machines=others, ahead=ahead) \
+        == tmp_path / "mine.json"
+    assert others == [tmp_path / "theirs.json"] and ahead == []
+
+
 def test_reserved_file_that_the_run_never_wrote_is_passed_over(tmp_path):
     results.reserve_path(tmp_path, host="box")          # empty: a run that died before its first write
     write_json_atomic(tmp_path / "ok.json", _doc([]))

@@ -518,6 +518,18 @@ def test_latest_passes_over_a_run_dated_in_the_future(folder):
     assert run_cli("results", "show", "results/ahead-1.json", cwd=folder).code == 0
 
 
+def test_no_latest_names_the_runs_without_a_measurement_beside_those_dated_ahead(tmp_path):
+    # the error named the run dated ahead only: the runs killed before their first measurement, passed over too,
+    # went unsaid
+    (tmp_path / "results").mkdir()
+    now = datetime.now(timezone.utc)
+    craft_run(tmp_path / "results" / "ahead-1.json", (now + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    killed_run(tmp_path / "results" / "killed-1.json", "2026-01-05T00:00:00Z")
+    r = run_cli("results", "show", "latest", cwd=tmp_path)
+    assert_user_error(r, "to take as latest: passed over ahead-1.json (it says it started",
+                      "and killed-1.json (it holds no measurement")
+
+
 def killed_run(path: Path, created: str) -> Path:
     """The file a run killed outright (SIGKILL) before its first measurement leaves: written when it started, marked
     interrupted, with no probe and no figure (the runner removes such a file on Ctrl-C, but cannot on SIGKILL)."""

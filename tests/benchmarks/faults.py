@@ -519,6 +519,18 @@ def drills() -> list[Drill]:
                      setup=other_machine,
                      check=lambda r, f: None if json.loads(r.stdout)["results_file"] is None
                      else "another machine's run was read as this one's"))
+    def other_machine_ahead(f: Path) -> list[str]:
+        """The per-user folder holding only a run of another machine, dated an hour ahead of the clock."""
+        (f / "data" / "rigbench" / "results").mkdir(parents=True)
+        doc = json.loads(reference[0].read_text())
+        doc.update(host="otherbox", created_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)))
+        (f / "data" / "rigbench" / "results" / "otherbox.json").write_text(json.dumps(doc))
+        return []
+    out.append(Drill("recommend beside another machine's run dated an hour ahead", ["recommend", "--json"],
+                     expect="ok", setup=other_machine_ahead,
+                     check=lambda r, f: None if "another machine" in " ".join(json.loads(r.stdout)["notes"])
+                     else f"not named as another machine's: {json.loads(r.stdout)['notes'][:1]}"))
+
     def own_run_ahead(f: Path) -> list[str]:
         """The per-user folder holding a run of this machine and a copy of it dated in the year 2999."""
         probe = json.loads(rigbench(["probe", "--json"], f).stdout)
