@@ -15,7 +15,9 @@ from conftest import FIXTURES, REPO, assert_user_error, run_cli
 import rigbench
 from rigbench.cli.recommend import _unknown_action
 from rigbench.errors import UserError
+from rigbench import results as results_mod
 from rigbench.guidelines import Check
+from rigbench.guidelines.machine import Machine
 from rigbench.guidelines.checks.base import needs_bench, needs_gpu, needs_rerun
 
 FX = FIXTURES / "guidelines"
@@ -255,6 +257,17 @@ def test_a_run_the_results_owner_refuses_is_noted_as_passed_over(tmp_path):
     listed = run_cli("results", "list", cwd=tmp_path, env={"COLUMNS": "400"}).stdout
     # in the words `results list` uses (up to the clock reading, a second apart)
     assert said[0].split(": ", 1)[1].split(" (")[0] in listed.replace("\n", " ")
+
+
+@pytest.mark.parametrize("host, shown", [({"name": "box"}, "this machine (box)"),
+                                          ({"hostname": "rig", "name": "box"}, "this machine (rig)"),
+                                          ("bare", "this machine (bare)"), ({"hostname": ""}, "this machine"),
+                                          (None, "this machine")])
+def test_the_label_names_the_host_recommend_matches_runs_on(host, shown):
+    # the label read host.hostname only, while the runs of this machine were matched on host.hostname or host.name
+    probe = {"host": host, "cpu": {"brand": "X"}}
+    assert Machine.from_probe(probe).label == shown
+    assert results_mod.probe_machine(probe)["host"] == (shown[len("this machine ("):-1] or None if "(" in shown else None)
 
 
 def test_results_file_argument():

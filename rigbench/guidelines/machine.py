@@ -100,7 +100,9 @@ class Machine:
                           d.get("kind_note"))
                  for d in (doc.get("disks") or [])]
         data_dir = doc.get("data_dir")
-        host = (doc.get("host") or {}).get("hostname") if isinstance(doc.get("host"), dict) else doc.get("host")
+        # the host as recommend matches runs on it (host.hostname or host.name, or a bare string): the label names
+        # the machine whose runs are read
+        host = results.probe_machine(doc)["host"]
         virt = osd.get("virtualization") or osd.get("virtualisation")
         power = ((doc.get("host") or {}).get("power") or {}) if isinstance(doc.get("host"), dict) else {}
         system = osd.get("system")
