@@ -371,7 +371,9 @@ def not_a_regular_file(path: str | os.PathLike) -> str | None:
     link that leads nowhere or in a circle', 'a directory (a folder)', 'a device node', 'a FIFO (named pipe)', 'a
     socket'; None for a regular file. It only calls ``stat``: a device is not read and a FIFO is not opened (opening
     one for reading waits for a writer), so a caller checks here before it hands the path to code that opens it
-    itself (zipfile, importlib)."""
+    itself (zipfile, importlib). A path that cannot be looked at (a folder on the way without search permission:
+    EACCES) is none of those: ``UserError`` "cannot read PATH: Permission denied", as reading it would say, never
+    "not a regular file but not readable"."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -381,7 +383,7 @@ def not_a_regular_file(path: str | os.PathLike) -> str | None:
             return "a symbolic link that leads nowhere or in a circle"
         if exc.errno == errno.ENAMETOOLONG:     # no file can have that name: nothing stands there
             return "nothing"
-        return f"not readable ({exc.strerror or exc})"
+        raise UserError(f"cannot read {one_line(os.fspath(path))}: {exc.strerror or exc}") from None
     return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
 
 
@@ -396,7 +398,9 @@ def not_a_folder(path: str | os.PathLike) -> str | None:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "a symbolic link that leads nowhere or in a circle"
-        raise
+        if exc.errno == errno.ENAMETOOLONG:
+            raise
+        raise UserError(f"cannot read {one_line(os.fspath(path))}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
         return None
     return "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)

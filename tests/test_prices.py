@@ -272,6 +272,22 @@ def test_cli_bad_inputs_are_one_line_and_keep_the_old_list(own_data_dir, tmp_pat
     assert old.read_text() == before
 
 
+
+def test_a_from_path_that_cannot_be_looked_at_says_so(tmp_path, monkeypatch):
+    # "--from X is not a regular file or folder but not readable (Permission denied)": it may be either; EACCES
+    # from stat (a folder on the way without search permission; the tests run as root, so os.stat raises it here)
+    real = os.stat
+    denied = str(tmp_path / "catalogs")
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path) == denied:
+            raise PermissionError(13, "Permission denied", denied)
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(UserError) as exc:
+        sk.read_source(denied, "aws")
+    assert str(exc.value) == f"cannot read {denied}: Permission denied"
+
 def test_cli_refresh_out_says_how_to_use_the_file_and_leaves_the_list_in_use(own_data_dir, tmp_path):
     # with --out it said "`rigbench cost` and `rigbench recommend` now use it" while they kept the shipped list
     out = tmp_path / "lab.csv"

@@ -241,6 +241,29 @@ def test_a_model_path_that_is_no_regular_file_is_refused_before_it_is_opened(tmp
     assert "is not a regular file but a" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
 
 
+def _stat_denied(monkeypatch, denied):
+    """os.stat raising EACCES for the paths in ``denied``, as under a folder without search permission (the tests run
+    as root, for whom chmod denies nothing)."""
+    real = os.stat
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path) in denied:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(os, "stat", stat)
+
+
+@pytest.mark.parametrize("name", ["m.py", "m.pt", "m.py:build"])
+def test_a_model_path_that_cannot_be_looked_at_says_so(tmp_path, monkeypatch, name):
+    # "model file X is not a regular file but not readable (Permission denied)": it may well be a regular file
+    path = tmp_path / name.partition(":")[0]
+    path.write_text("def build():\n    pass\n")
+    _stat_denied(monkeypatch, {str(path)})
+    with pytest.raises(UserError) as exc:
+        load.load(str(tmp_path / name))
+    assert str(exc.value) == f"cannot read {path}: Permission denied"
+
+
 def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatch):
     """psutil is the boundary: a machine with 1 MiB free cannot hold the gradients of a 1 M-parameter model."""
     import psutil

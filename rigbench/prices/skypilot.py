@@ -99,7 +99,14 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
                             "https://host/path, or give a folder") from None
         return body.decode("utf-8-sig", errors="replace"), url
     path = Path(base)
-    if path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except PermissionError:
+        # a path stat cannot look at (EACCES) is neither as far as can be told: said below, by
+        # files.not_a_regular_file ("cannot read PATH: Permission denied"). A name too long still raises, for the
+        # command line to say so
+        is_file = is_dir = False
+    if is_file:
         if path.absolute().parent.name.lower() not in PROVIDERS:
             # passed over for every cloud, the file (an empty one, a price list) was reported as a folder with no
             # cloud's vms.csv in it
@@ -109,7 +116,7 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         if path.absolute().parent.name.lower() != provider:
             return None
         candidate = path
-    elif path.is_dir():
+    elif is_dir:
         # A vms.csv that is there but is no regular file (a FIFO, a folder, a link to /dev/zero) is read, so that the
         # reader refuses it by name: passed over, its cloud would keep its old rows as if the source had no file.
         candidate = path / provider / "vms.csv"
