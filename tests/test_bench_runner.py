@@ -408,40 +408,6 @@ def test_a_case_is_not_kept_where_memory_is_short_or_on_a_gpu(monkeypatch):
     assert runner.keep_case(p, "cuda:0") is False               # a GPU's allocator reuses its blocks already
 
 
-def test_the_cases_kept_together_stay_within_the_host_memory_cap(monkeypatch):
-    """The limit is for every kept case together: a case that would take the total over it is not kept, a smaller
-    one that still fits is (fake sizes: nothing is allocated)."""
-
-    class Memory:                       # plenty available: only the limit decides
-        available = 1 << 40
-
-    monkeypatch.setattr(runner.psutil, "virtual_memory", lambda: Memory)
-    p = Prepared.of(lambda: None)
-    p.keep_bytes = 3 << 30
-    assert runner.keep_case(p, "cpu", kept_bytes=0, limit=6 << 30) is True
-    assert runner.keep_case(p, "cpu", kept_bytes=3 << 30, limit=6 << 30) is True       # exactly the limit
-    assert runner.keep_case(p, "cpu", kept_bytes=(3 << 30) + 1, limit=6 << 30) is False
-    assert runner.keep_case(p, "cpu", kept_bytes=5 << 30, limit=None) is True           # memory unknown: no limit
-
-
-def test_a_suite_keeps_cases_only_while_all_of_them_fit_the_cap(tmp_path, monkeypatch):
-    """A quarter of 16 MiB usable (kernels.base.host_memory_cap) is 4 MiB: the 3 MiB case is kept, the 2 MiB one
-    would make 5 and is prepared every round, the 1 MiB one makes 4 and is kept."""
-    pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
-
-    class Memory:
-        available = 1 << 40
-
-    monkeypatch.setattr(runner.psutil, "virtual_memory", lambda: Memory)
-    big, mid, small = Keeps("big", 3 << 20), Keeps("mid", 2 << 20), Keeps("small", 1 << 20)
-    probe = {**PROBE, "memory": {"usable_bytes": 16 << 20}}
-    rounds3 = Settings(quick=True, min_sample_s=0.001, min_samples=5, max_samples=10, min_total_s=0.0, warmup_s=0.0,
-                       budget_s=3.0, rounds=3)
-    run_suite(registry={"big": big, "mid": mid, "small": small}, device="cpu", quick=True, out=tmp_path / "r.json",
-              probe=probe, peaks=PEAKS, settings=rounds3)
-    assert [(k.prepared, k.closed) for k in (big, mid, small)] == [(1, 1), (4, 4), (1, 1)]
-
-
 def test_a_kept_case_that_fails_in_a_later_round_is_closed_and_its_figure_stops(tmp_path):
     pytest.importorskip("torch", reason="the reference workload is a torch matrix product")
     k = Keeps("k")

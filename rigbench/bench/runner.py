@@ -37,7 +37,7 @@ from rigbench.bench.timing import Measurement, Timer
 from rigbench.errors import UserError
 from rigbench.files import write_json_atomic
 from rigbench.kernels import REGISTRY as KERNELS
-from rigbench.kernels.base import KernelFault, KernelSkip, RunContext, host_memory_cap
+from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
 from rigbench.probe.disks import check_data_dir
 from rigbench.units import one_line, refuse_repeats, shown
@@ -226,7 +226,6 @@ class SuiteState:
     def __init__(self, monitor=None):
         self.lost: dict[str, str] = {}
         self._monitor = monitor
-        self.kept_bytes = 0     # host memory held by the cases kept between rounds, all of them (keep_case)
 
     def monitor(self):
         if self._monitor is None:
@@ -280,9 +279,8 @@ class CaseRun:
         t0 = time.perf_counter()
         prepared = self.kernel.prepare(self.device, self.dtype, self.params, self.ctx)
         prepare_s = time.perf_counter() - t0
-        if keep_case(prepared, self.device, self.state.kept_bytes, host_memory_cap(self.ctx)):
+        if keep_case(prepared, self.device):
             self.kept, self.kept_prepare_s = prepared, prepare_s
-            self.state.kept_bytes += prepared.keep_bytes
         return prepared, prepare_s
 
     def _put_back(self, prepared, failed: bool = False) -> None:
@@ -291,7 +289,6 @@ class CaseRun:
             return
         if prepared is self.kept:
             self.kept = None
-            self.state.kept_bytes -= prepared.keep_bytes
         try:
             prepared.close()
         except Exception:  # noqa: BLE001 - a failing close must not hide the measurement
@@ -458,28 +455,16 @@ def measure_case(kernel, device: str, dtype: str, params: dict, ctx, settings: S
     return case.record()
 
 
-def keep_case(prepared, device: str, kept_bytes: int = 0, limit: int | None = None) -> bool:
+def keep_case(prepared, device: str) -> bool:
     """Whether to keep a prepared case between rounds instead of preparing it again: only host memory (a GPU's
-    allocator already reuses its blocks), only a kernel that says it may be (``Prepared.keep_bytes``), only while
-    the memory still available is at least as large as what is kept, so the next round can prepare a case as large,
-    and only while every case kept, this one with the ``kept_bytes`` the others hold, fits in ``limit``
-    (:func:`rigbench.kernels.base.host_memory_cap`; None: memory unknown, no such limit).
-
-    The limit is the share of memory one memory-bandwidth case may hold, now for all kept cases together: each case
-    alone stays within it, but side by side they need not: memcopy's two and stream_triad's three arrays, each four
-    times a last-level cache that a virtual machine may report as its host's whole L3, can together hold several
-    quarters of the machine's memory, through every other kernel's rounds, where a neighbour or a cgroup limit then
-    ends the run (the OOM killer, not a MemoryError). A case that would take the total over the limit is prepared
-    again in each round, as every case was before cases were kept: slower to prepare, never a reason to run out of
-    memory.
+    allocator already reuses its blocks), only a kernel that says it may be (``Prepared.keep_bytes``), and only while
+    the memory still available is at least as large as what is kept, so the next round can prepare a case as large.
 
     Preparing again costs the fresh pages of arrays four times the last-level cache: the C heap hands blocks that
     large back to the kernel when freed (:mod:`rigbench.bench.heap`), and each first touch of a page faults, most
     slowly in a virtual machine whose host backs guest memory on demand and takes freed pages back."""
     size = getattr(prepared, "keep_bytes", None)
     if device != "cpu" or not size:
-        return False
-    if limit is not None and kept_bytes + size > limit:
         return False
     return psutil.virtual_memory().available >= size
 
