@@ -366,41 +366,47 @@ def json_files(folder: str | os.PathLike,
     return out
 
 
+def _stat_followed(path: str | os.PathLike) -> tuple[os.stat_result | None, str | None]:
+    """(``stat`` of what stands at ``path``, a symbolic link followed, None), or (None, 'nothing' / 'a symbolic
+    link that leads nowhere or in a circle') where nothing does. A path that cannot be looked at (a folder on the way
+    without search permission: EACCES) is ``UserError`` "cannot read PATH: Permission denied", as reading it would
+    say; a name too long for the file system is left to the caller (``OSError`` ENAMETOOLONG)."""
+    try:
+        return os.stat(path), None
+    except (FileNotFoundError, NotADirectoryError):
+        return None, "a symbolic link that leads nowhere or in a circle" if os.path.islink(path) else "nothing"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "a symbolic link that leads nowhere or in a circle"
+        if exc.errno == errno.ENAMETOOLONG:
+            raise
+        raise UserError(f"cannot read {one_line(os.fspath(path))}: {exc.strerror or exc}") from None
+
+
 def not_a_regular_file(path: str | os.PathLike) -> str | None:
     """What stands at ``path``, a symbolic link followed, when it is no regular file to read: 'nothing', 'a symbolic
     link that leads nowhere or in a circle', 'a directory (a folder)', 'a device node', 'a FIFO (named pipe)', 'a
     socket'; None for a regular file. It only calls ``stat``: a device is not read and a FIFO is not opened (opening
     one for reading waits for a writer), so a caller checks here before it hands the path to code that opens it
-    itself (zipfile, importlib). A path that cannot be looked at (a folder on the way without search permission:
-    EACCES) is none of those: ``UserError`` "cannot read PATH: Permission denied", as reading it would say, never
+    itself (zipfile, importlib). A path that cannot be looked at is a ``UserError`` (:func:`_stat_followed`), never
     "not a regular file but not readable"."""
     try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return "a symbolic link that leads nowhere or in a circle" if os.path.islink(path) else "nothing"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a symbolic link that leads nowhere or in a circle"
-        if exc.errno == errno.ENAMETOOLONG:     # no file can have that name: nothing stands there
-            return "nothing"
-        raise UserError(f"cannot read {one_line(os.fspath(path))}: {exc.strerror or exc}") from None
+        st, missing = _stat_followed(path)
+    except OSError:                     # ENAMETOOLONG: no file can have that name, so nothing stands there
+        return "nothing"
+    if st is None:
+        return missing
     return None if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
 
 
 def not_a_folder(path: str | os.PathLike) -> str | None:
     """What stands at ``path``, a symbolic link followed, when it is no folder to look in: 'nothing', 'a symbolic
     link that leads nowhere or in a circle', 'a file', 'a device node', 'a FIFO (named pipe)', 'a socket'; None for a
-    folder. A file or a FIFO given as a folder would read as a folder without runs: the caller says what it is."""
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return "a symbolic link that leads nowhere or in a circle" if os.path.islink(path) else "nothing"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a symbolic link that leads nowhere or in a circle"
-        if exc.errno == errno.ENAMETOOLONG:
-            raise
-        raise UserError(f"cannot read {one_line(os.fspath(path))}: {exc.strerror or exc}") from None
+    folder. A file or a FIFO given as a folder would read as a folder without runs: the caller says what it is. A
+    name too long for the file system is left to the command line's handler, which says so."""
+    st, missing = _stat_followed(path)
+    if st is None:
+        return missing
     if stat.S_ISDIR(st.st_mode):
         return None
     return "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
