@@ -220,6 +220,8 @@ def test_only_and_device_names_are_checked():
     with pytest.raises(UserError, match="valid kernels: sleepy"):
         runner.resolve_kernels(["nope"], reg)
     assert [k.name for k in runner.resolve_kernels(["sleepy"], reg)] == ["sleepy"]
+    with pytest.raises(UserError, match=r"unknown kernel 'SLEEPY' \(did you mean sleepy\?\)"):
+        runner.resolve_kernels(["SLEEPY"], reg)             # names are lower case: the one meant is named
     with pytest.raises(UserError, match="no CUDA GPU is visible here: 'cuda:3'; valid devices here: cpu, all$"):
         runner.resolve_devices("cuda:3", n_cuda=0)          # without a GPU, no cuda name is offered as valid
     with pytest.raises(UserError, match="valid devices here: cpu, cuda, cuda:0, cuda:1, all"):

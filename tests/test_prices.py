@@ -198,6 +198,17 @@ def test_selectors_and_names_combine_without_repeats():
     assert keys[0] == "aws:p3.2xlarge" and len(keys) == len(set(keys))
 
 
+@pytest.mark.parametrize("specs, what", [
+    (["aws", "AWS"], r"provider aws"),
+    (["all", " all"], r"every instance"),
+    (["gpu=V100", "gpu=v100"], r"gpu=tesla-v100"),
+])
+def test_one_selector_given_twice_is_refused(specs, what):
+    # overlapping selectors are fine (above); the same one twice is the slip an instance named twice is
+    with pytest.raises(UserError, match=rf"^--rent .* are the same selection \({what}"):
+        prices.select_instances(specs, prices.load_shipped_prices())
+
+
 # ---------------------------------------------------------------------------------------------- the shipped list
 
 

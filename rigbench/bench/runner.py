@@ -20,6 +20,7 @@ until the end: Ctrl-C, a crash or a kill leaves what was measured, marked so.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import time
@@ -154,7 +155,11 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
         raise UserError(f"--only names no kernel; valid kernels: {', '.join(registry)}")
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise UserError(f"unknown kernel {', '.join(map(shown, unknown))}; valid kernels: {', '.join(registry)}")
+        # kernel names are lower case; "GEMM" or "stream-triad" is the kernel a person meant, so name it
+        near = [hit for n in unknown
+                for hit in difflib.get_close_matches(n.lower().replace("-", "_"), list(registry), n=1, cutoff=0.6)]
+        hint = f" (did you mean {', '.join(dict.fromkeys(near))}?)" if near else ""
+        raise UserError(f"unknown kernel {', '.join(map(shown, unknown))}{hint}; valid kernels: {', '.join(registry)}")
     # named twice: refused, as a card named twice is, rather than measured once without a word
     refuse_repeats([(n, n) for n in names], "--only", "kernel")
     return [k for name, k in registry.items() if name in names]

@@ -291,6 +291,8 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
     selectors: list[str] = []
     seen: set[str] = set()
     named: list[tuple[str, str]] = []   # (spec, key) of each instance named itself, as --buy's cards are checked
+    chosen: list[tuple[str, str]] = []  # (spec, what it selects) of each selector: overlapping ones are fine, one
+                                        # selector given twice ("aws" and "AWS") is the same slip as an instance twice
 
     def add(items: Iterable[Instance]) -> None:
         for inst in items:
@@ -303,9 +305,13 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
         spec = raw.strip()
         low = spec.lower()
         if low == "all":
+            chosen.append((raw, "every instance"))
+            refuse_repeats(chosen, "--rent", "selection")
             selectors.append(spec)
             add(prices.instances)
         elif low in providers:
+            chosen.append((raw, f"provider {low}"))
+            refuse_repeats(chosen, "--rent", "selection")
             selectors.append(spec)
             add(i for i in prices.instances if i.provider == low)
         elif low.startswith("gpu="):
@@ -321,6 +327,8 @@ def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Inst
                 gpus = sorted({i.gpu_id for i in prices.instances})
                 raise UserError(f"--rent {shown(spec)}: no instance in {prices.source} has a GPU matching {shown(query)}; "
                                 f"the list has {', '.join(gpus)}")
+            chosen.append((raw, "gpu=" + ",".join(sorted({i.gpu_id for i in hits}))))
+            refuse_repeats(chosen, "--rent", "selection")
             selectors.append(spec)
             add(hits)
         else:
