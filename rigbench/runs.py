@@ -242,6 +242,8 @@ def summary(run: Run) -> dict:
         "run": run.path.name, "path": str(run.path), "origin": run.origin, "host": v.host,
         "machine": machine(run.doc), "created_utc": run.created_utc or None, "devices": sorted(v.devices()),
         "status": v.status, "quick": v.quick, "measurements": len(v.all()),
+        # dated after this machine's clock: listed where its date puts it, but never taken as ``latest``
+        "ahead_of_clock": results.ahead_of_clock(v),
         "ok": len(v.ok(valid_only=False)), "valid": len(v.ok()),
         # records that are no figure: a case skipped (no such dtype here, out of memory) or failed
         "skipped": sum(1 for f in v.all() if f.status == "skipped"),

@@ -516,6 +516,13 @@ def test_latest_passes_over_a_run_dated_in_the_future(folder):
         now + timedelta(minutes=2))
     # given by its path, a run dated ahead is read
     assert run_cli("results", "show", "results/ahead-1.json", cwd=folder).code == 0
+    # the list shows it where its date puts it, and says it is not the newest
+    listed = run_cli("results", "list", cwd=folder)
+    assert listed.code == 0, listed.stderr
+    assert "dated ahead: ahead-1.json (it says it started more than 5 minutes after this machine's clock, so it is " \
+           "not taken as the newest run" in " ".join(listed.stdout.split())
+    doc = run_cli("results", "list", "--json", cwd=folder).json()
+    assert [s["run"] for s in doc["runs"] if s["ahead_of_clock"]] == ["ahead-1.json"]
 
 
 def test_no_latest_names_the_runs_without_a_measurement_beside_those_dated_ahead(tmp_path):

@@ -92,6 +92,9 @@ def _list(fmt: str) -> None:
     notes = [f"valid: figures valid / figures measured (cases skipped or failed apart); runs from {folders}, "
              "newest first"]
     notes += [f"passed over {report.one_line(p)}: {why}" for p, why in skipped]
+    ahead = [report.one_line(s["run"]) for s in summaries if s["ahead_of_clock"]]
+    if ahead:
+        notes.append("dated ahead: " + results.ahead_note(ahead))
     if not summaries:
         notes.insert(0, "no runs yet: `rigbench bench` writes one")
     _emit_rows("Runs", ["run", "machine", "date", "devices", "valid", "status", "origin"], rows, fmt, notes,
