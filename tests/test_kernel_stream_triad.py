@@ -84,9 +84,16 @@ def test_check_compares_every_chunk_and_fails_on_nan():
     assert _check(a32, b.astype(np.float32), c.astype(np.float32), "float32", "t") == 0.0
 
 
-def test_cpu_triad_inputs_are_random_and_nonzero():
-    p = K.prepare("cpu", "float64", {"n": 1000, "itemsize": 8}, RunContext())
-    assert p.b.min() >= 1.0 and p.c.min() >= 1.0 and len(np.unique(p.b)) > 990
+def test_cpu_triad_inputs_are_varied_and_nonzero():
+    p = K.prepare("cpu", "float64", {"n": 20_000, "itemsize": 8}, RunContext())
+    assert p.b.min() >= 1.0 and p.c.min() > 1.0 and len(np.unique(p.b)) == len(np.unique(p.c)) == 8191
+    # an element moved by one place no longer matches: neighbours always differ
+    assert (np.diff(p.b) != 0).all() and (np.diff(p.c) != 0).all()
+    k = np.arange(20_000) % 8191 / 8191.0
+    np.testing.assert_array_equal(p.b, 1.0 + k)
+    np.testing.assert_array_equal(p.c, 2.0 - k)
+    # the untimed first triad; within the check's bound (an FMA rounds once where numpy rounds twice)
+    np.testing.assert_allclose(p.a, p.b + 3.0 * p.c, rtol=4 * np.finfo(np.float64).eps, atol=0)
 
 
 def test_cuda_kernel_under_numba_simulator():
