@@ -441,9 +441,12 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
         def one(r, i, lead=""):
             band = r["ratio_band"][i]
             if i != first and band is not None and (r["unvalidated"][i] or r["unvalidated"][first]):
-                # the band and why no verdict rests on it, together: "0.10x (+-14%, extrapolated past one machine:
-                # not called) as fast as 16x-rtx-3090 in fp32"
-                return f"{r['ratio'][i]:.2f}x (+-{band:.0%}, extrapolated past one machine: not called){lead}"
+                # the band and why no verdict rests on it, together, naming the side that is extrapolated (it may
+                # be the first device, not this one): "0.10x (+-14%, 16x-rtx-3090 extrapolated past published
+                # runs: not called) as fast as 16x-rtx-3090 in fp32"
+                which = " and ".join(x for x in (i, first) if r["unvalidated"][x])
+                return (f"{r['ratio'][i]:.2f}x (+-{band:.0%}, {which} extrapolated past published runs: not called)"
+                        f"{lead}")
             tie = ": a tie" if r["tie_with_first"][i] else ""
             return f"{r['ratio'][i]:.2f}x{_pm(band)}{lead}{tie}"
 
@@ -498,7 +501,7 @@ def _clause(pick: dict | None, what: str, unpriced: Sequence[str] = ()) -> str:
     if pick["unvalidated"]:
         return (f"{pick['best']} is ahead {what} ({1 + pick['gap']:.2f}x {pick['second']}) but not called: "
                 f"{' and '.join(pick['extrapolated'])} {'is' if len(pick['extrapolated']) == 1 else 'are'} "
-                "extrapolated past one machine")
+                "extrapolated past published runs")
     band = "" if pick["band"] is None else f", outside the +-{pick['band']:.0%} model error"
     return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']}{band})"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import pytest
 
@@ -587,6 +588,13 @@ def test_a_multi_node_figure_is_extrapolated_and_never_a_win(cli):
     assert watt["gap"] > watt["band"] and watt["unvalidated"] and not watt["tie"]
     assert "gives the most" not in doc["summary"] and ", buy " not in doc["summary"]
     assert "not called" in doc["summary"]
+    # the sentence names the side that is extrapolated, the first device too: a single card is not "past one machine"
+    doc = cli("compare", "8x a100-sxm4-80gb", "32x a100-sxm4-80gb", "a100-sxm4-80gb", "--workload", "resnet50",
+              "--precision", "amp", "--json").json()
+    summary = " ".join(doc["summary"].split())
+    assert re.search(r" a100-sxm4-80gb \d\.\d\dx \(\+-\d+%, 8x-a100-sxm4-80gb extrapolated past published runs: "
+                     r"not called\)", summary), summary
+    assert "32x-a100-sxm4-80gb and 8x-a100-sxm4-80gb extrapolated past published runs: not called" in summary
     table = cli("compare", "9x rtx-3090", "gtx-1080-ti", "--workload", "resnet50", "--precision", "amp")
     line = next(l for l in table.stdout.splitlines() if l.strip().startswith("9x-rtx-3090") and " amp " in l)
     assert "~" in line                                   # the band marked extrapolated
