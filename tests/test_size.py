@@ -738,3 +738,37 @@ def test_the_plot_names_the_instances_worth_renting_and_others_only_where_they_f
     ax.set_yscale("log")
     assert place_labels(ax, points, keep=["far-1"]) == 3
     assert sorted(t.get_text() for t in ax.texts) == ["far-1", "far-2", "pile-0"]
+
+
+# 21 M parameters (1024 -> 4096 -> 4096 -> 10): at batch 64 a step's compute is short beside its gradient all-reduce
+WIDE_MLP = ("import torch, torch.nn as nn\n\ndef build():\n    m = nn.Sequential(nn.Linear(1024, 4096), nn.ReLU(), "
+            "nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 10))\n"
+            "    return m, (torch.randn(64, 1024), torch.randint(0, 10, (64,)))\n")
+
+
+def test_n_cards_no_faster_than_one_are_named_with_the_all_reduce_that_makes_them_so(cli, tmp_path):
+    args = ("size", _write(tmp_path, WIDE_MLP), "--gpus", "rtx-3090,2x rtx-3090", "--dataset-size", "1000000",
+            "--epochs", "10")
+    doc = cli(*args, "--json").json()
+    one, two = doc["cards"]
+    v = two["versus_one_card"]
+    assert doc["not_faster_than_one_card"] == ["2x-rtx-3090"] and v["not_faster"] is True
+    assert v["one_card_samples_per_s"] == pytest.approx(one["samples_per_s"], rel=1e-12)
+    assert v["speedup"] == pytest.approx(two["samples_per_s"] / one["samples_per_s"], rel=1e-12) and v["speedup"] < 1
+    # the scaling model's step: compute plus the part of the all-reduce backward does not hide; two cards are no
+    # faster than one once that part is as long as the compute (N - 1 steps of it)
+    assert two["step_s"] == pytest.approx(v["compute_s"] + v["exposed_comm_s"], rel=1e-12)
+    assert v["exposed_comm_s"] >= v["compute_s"] and v["hidden_comm_s"] + v["exposed_comm_s"] == pytest.approx(v["comm_s"])
+    assert v["grad_bytes"] == doc["model"]["params"] * 4
+    assert one["versus_one_card"] is None
+    assert "One rtx-3090 is the better buy for this model" in v["note"]
+    assert set(doc["per_card"]["fields"]) == {"memory_bytes", "max_batch", "batch", "peak_bytes"}
+    out = " ".join(cli(*args).stdout.split())
+    assert v["note"] in out and "is predicted slower than one rtx-3090" in out
+    assert "memory/card" in out and "Nx rows: memory and max batch are per card" in out
+
+
+def test_n_cards_faster_than_one_get_no_such_note(tiny_doc):
+    two = tiny_doc["cards"][2]
+    assert two["versus_one_card"]["not_faster"] is False and two["versus_one_card"]["note"] is None
+    assert two["versus_one_card"]["speedup"] > 1 and tiny_doc["not_faster_than_one_card"] == []

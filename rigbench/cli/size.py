@@ -101,10 +101,14 @@ def render(rep, show_all: bool) -> list:
     title = (f"Cards: {len(fit)} of {len(cards)} fit batch {b}" +
              ("" if show_all or len(fit) <= 12 else f"; {order} (all: --all)"))
     if rows:
-        out.append(report.table(title, ["card", "memory", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
+        out.append(report.table(title, ["card", "memory/card", "fits", "max batch", "step ms", f"{rep.unit}/s", "epoch",
                                         run_col], rows))
     else:
         out.append(f"No card fits batch {b} (give a smaller --batch; --all lists every card).")
+    if any(o.gpu_count > 1 for o in shown):
+        out.append("Nx rows: memory and max batch are per card (each card holds the model and its own batch); "
+                   f"step ms is one step of all N together, {rep.unit}/s and the times are of all N cards.")
+    out.extend(filter(None, (planner.one_card_note(o, rep.unit) for o in shown)))
     not_fit = [o for o in cards if not o.fits]
     if not_fit and not show_all:
         out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +

@@ -28,7 +28,7 @@ from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
 from rigbench.prices.extras import load_extras
 from rigbench.size.demand import ANY_BATCH, ModelDemand
-from rigbench.units import shown
+from rigbench.units import fmt_bytes, fmt_num, shown
 
 SCHEMA = "rigbench.size/1"
 _NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)    # ASCII digits, as comparison.NX
@@ -83,6 +83,10 @@ def memory_budget(memory_bytes: float) -> float:
     return memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3
 
 
+# An option's figures that are each card's, whatever its gpu_count (every card holds the model and its batch).
+PER_CARD_FIELDS = ("memory_bytes", "max_batch", "batch", "peak_bytes")
+
+
 @dataclass
 class Option:
     """One card (or N of one card in one machine), or one cloud instance."""
@@ -113,6 +117,7 @@ class Option:
     meets_deadline: bool | str | None = None   # True, False, MAYBE (the range crosses the deadline), None: no deadline
     price_date: str | None = None
     note: str | None = None
+    versus_one_card: dict | None = None    # N cards: one card of the same GPU at the same batch, and the all-reduce
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -181,9 +186,41 @@ def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
     step = scaling.ddp_step(step_1, grad_bytes, n, link.busbw_gbps)
     opt.step_s, opt.samples_per_s = step["step_s"], n * run / step["step_s"]
     opt.scaling_efficiency, opt.interconnect = step["scaling_efficiency"], link.describe()
+    one = run / step_1
+    # N cards beat one only while the all-reduce backward cannot hide stays under (N - 1) steps of compute:
+    # speedup = N x compute / (compute + exposed)
+    opt.versus_one_card = {
+        "one_card_samples_per_s": one, "speedup": opt.samples_per_s / one,
+        "not_faster": opt.samples_per_s <= one * (1 + 1e-9),
+        "compute_s": step["compute_s"], "comm_s": step["comm_s"], "exposed_comm_s": step["exposed_comm_s"],
+        "hidden_comm_s": step["comm_s"] - step["exposed_comm_s"], "grad_bytes": grad_bytes,
+        "busbw_gbps": link.busbw_gbps, "link": link.name}
     if link.extrapolated:
         opt.note = f"all-reduce efficiency for {n} cards extrapolated from smaller published runs"
     return opt
+
+
+def one_card_note(o: Option, unit: str = "samples") -> str | None:
+    """Why N cards of ``o`` are predicted no faster than one of them, in the scaling model's numbers; None where they
+    are faster (or not predicted). Each card runs the same batch as one card alone, so N cards are faster only while
+    the part of the gradient all-reduce that backward cannot hide is shorter than N - 1 steps of compute."""
+    v = o.versus_one_card
+    if not v or not v["not_faster"]:
+        return None
+
+    def ms(seconds: float) -> str:
+        return f"{fmt_num(seconds * 1e3)} ms"
+
+    n = o.gpu_count
+    slower = "slower than" if v["speedup"] < 1 - 1e-9 else "no faster than"
+    return (f"{o.id} is predicted {slower} one {o.gpu_id} ({fmt_num(o.samples_per_s)} against "
+            f"{fmt_num(v['one_card_samples_per_s'])} {unit}/s, {v['speedup']:.2f}x): each step all-reduces "
+            f"{fmt_bytes(v['grad_bytes'], binary=False)} of gradients over {v['link']} at "
+            f"{fmt_num(v['busbw_gbps'])} GB/s of bus bandwidth, {ms(v['comm_s'])}; backward hides "
+            f"{ms(v['hidden_comm_s'])} of it and the other {ms(v['exposed_comm_s'])} adds to the "
+            f"{ms(v['compute_s'])} of compute: {n} cards take {ms(o.step_s)} a step for {n} batches of {o.batch}, one "
+            f"card {ms(n * v['compute_s'])} for the same {n}. One {o.gpu_id} is the better buy for this model (a "
+            "larger --batch gives each exchange more compute to hide behind).")
 
 
 def parse_gpus(text: str | None) -> list[str] | None:
@@ -301,6 +338,8 @@ class SizeReport:
 
         def opt_doc(o: Option) -> dict:
             d = o.to_dict()
+            if d["versus_one_card"] is not None:
+                d["versus_one_card"]["note"] = one_card_note(o, self.unit)
             d.update({"step_s_band": self.band(o, o.step_s), "samples_per_s_band": self.band(o, o.samples_per_s),
                       "epoch_h_band": self.band(o, o.epoch_h), "total_h_band": self.band(o, o.total_h),
                       "total_usd_band": self.usd_band(o),
@@ -318,7 +357,11 @@ class SizeReport:
                                    "counted_for": "CUDA: allocations rounded to 512-byte blocks, optimizer with "
                                                   "foreach kernels (torch.optim's CUDA default)"},
             "uncertainty": "per option: uncertainty (relative) and uncertainty_basis; every *_band is value x (1 -/+ it)",
+            "per_card": {"fields": list(PER_CARD_FIELDS),
+                         "note": "per card of an option's gpu_count; samples_per_s, step_s and every time and cost "
+                                 "are of all its cards together"},
             "cards": [opt_doc(o) for o in self.cards],
+            "not_faster_than_one_card": [o.id for o in self.cards if one_card_note(o)],
             "instances": [opt_doc(o) for o in self.instances],
             "fits_asked": self.fits_asked,
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
