@@ -772,3 +772,29 @@ def test_n_cards_faster_than_one_get_no_such_note(tiny_doc):
     two = tiny_doc["cards"][2]
     assert two["versus_one_card"]["not_faster"] is False and two["versus_one_card"]["note"] is None
     assert two["versus_one_card"]["speedup"] > 1 and tiny_doc["not_faster_than_one_card"] == []
+
+
+def _price_rows(tmp_path) -> str:
+    """Ten cheap rows of one date and a dear one, the list's oldest, dated by the day it was fetched."""
+    rows = ["provider,instance,gpu_id,gpu_count,vcpus,ram_gb,on_demand_usd_per_hour,spot_usd_per_hour,region,"
+            "price_date,source,date_basis"]
+    rows += [f"test,a{i},rtx-3090,1,8,32,{1 + i / 100:.2f},,r,2024-06-01,t,published" for i in range(10)]
+    rows.append("test,old,rtx-3090,1,8,32,9.0,,r,2024-01-15,t,fetched")
+    p = tmp_path / "prices.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return str(p)
+
+
+def test_the_cloud_heading_dates_the_rows_it_shows(cli, tmp_path):
+    args = ("size", _write(tmp_path, MLP_8), "--gpus", "rtx-3090", "--dataset-size", "1000", "--epochs", "1",
+            "--prices", _price_rows(tmp_path))
+    # the cheapest 10 share one date: the list's own, older date (its dear row's) is none of theirs
+    out = " ".join(cli(*args).stdout.split())
+    assert "Cloud, on-demand prices of 2024-06-01; the cheapest 10 of 11" in out and "2024-01-15" not in out.split(
+        "WARNING")[0]
+    # every row: the range, the fetched row's date marked as cost marks it
+    out = " ".join(cli(*args, "--all").stdout.split())
+    assert "Cloud, on-demand prices of 2024-01-15 (fetched: may be older) to 2024-06-01 " in out
+    doc = cli(*args, "--json").json()
+    assert doc["prices"]["dated"] == "2024-01-15 (fetched: may be older) to 2024-06-01"
+    assert doc["prices"]["date"] == "2024-01-15"

@@ -130,7 +130,7 @@ def render(rep, show_all: bool) -> list:
         irows.append(row)
     cols = ["instance", "GPUs", "fits", f"{rep.unit}/s", "USD/h", "run" if run else "per 1M",
             "USD" if run else "USD per 1M"] + ([f"by {_fmt_h(rep.deadline_h)}"] if rep.deadline_h is not None else [])
-    out.append(report.table(f"Cloud, on-demand prices of {rep.prices_date}" +
+    out.append(report.table(f"Cloud, on-demand prices of {rep.prices_dated(shown_i) or rep.prices_date}" +
                             ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
                             cols, irows))
     billing = sorted({(o.id.split(":")[0], o.billing) for o in shown_i if o.billing})

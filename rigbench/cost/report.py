@@ -96,6 +96,28 @@ class CostOption:
         return self.usd_per_hour * reference_throughput_per_s / self.throughput_per_s
 
 
+FETCHED = "fetched: may be older"
+
+
+def prices_dated(rows: list[tuple[str, bool]], today: _dt.date | None = None) -> str | None:
+    """The dates of some priced rows, ``(ISO date, dated by the day it was fetched)`` each, as one phrase: the
+    oldest, and the newest when they differ ('2026-01-21 to 2026-11-24'), each with its age when ``today`` is given
+    and the fetched-date caveat when a row of that date has it; None with no rows."""
+    if not rows:
+        return None
+    dates = sorted({d for d, _ in rows})
+
+    def one(date: str) -> str:
+        notes = []
+        if today is not None:
+            days = (today - _dt.date.fromisoformat(date)).days
+            notes.append("today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago")
+        if any(fetched for d, fetched in rows if d == date):
+            notes.append(FETCHED)
+        return date + (f" ({', '.join(notes)})" if notes else "")
+
+    return one(dates[0]) if len(dates) == 1 else f"{one(dates[0])} to {one(dates[-1])}"
+
 
 @dataclass
 class CostReport:
@@ -167,34 +189,19 @@ class CostReport:
         dates = [o.price_date for o in self.rents if o.price_date]
         return _dt.date.fromisoformat(min(dates)) if dates else None
 
-    FETCHED = "fetched: may be older"
-
     def price_date_of(self, option: CostOption) -> str:
         """A rented option's price date as it is shown: '2026-11-24', with ' (fetched: may be older)' when the row is
         dated by the day its catalog file was read rather than by a date its source states."""
         fetched = option.extra.get("price_date_basis") == "fetched"
-        return f"{option.price_date}" + (f" ({self.FETCHED})" if fetched else "")
+        return f"{option.price_date}" + (f" ({FETCHED})" if fetched else "")
 
     def prices_dated(self, ages: bool = True) -> str | None:
-        """The dates of the rented prices in the answer, as one phrase: the oldest (:attr:`prices_date`, which the
-        stale-price warning judges), and the newest when they differ, each with its age (``ages``) and the
-        fetched-date caveat when a row of that date has it; None with nothing rented. The verdict's date (the
-        rented option it names, :meth:`price_date_of`) is one of these, so the two never disagree."""
-        rents = [o for o in self.rents if o.price_date]
-        if not rents:
-            return None
-        dates = sorted({o.price_date for o in rents})
-
-        def one(date: str) -> str:
-            notes = []
-            if ages:
-                days = (self.today - _dt.date.fromisoformat(date)).days
-                notes.append("today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago")
-            if any(o.extra.get("price_date_basis") == "fetched" for o in rents if o.price_date == date):
-                notes.append(self.FETCHED)
-            return date + (f" ({', '.join(notes)})" if notes else "")
-
-        return one(dates[0]) if len(dates) == 1 else f"{one(dates[0])} to {one(dates[-1])}"
+        """The dates of the rented prices in the answer, as one phrase (:func:`prices_dated`): the oldest
+        (:attr:`prices_date`, which the stale-price warning judges), and the newest when they differ; None with
+        nothing rented. The verdict's date (the rented option it names, :meth:`price_date_of`) is one of these, so
+        the two never disagree."""
+        return prices_dated([(o.price_date, o.extra.get("price_date_basis") == "fetched") for o in self.rents
+                             if o.price_date], self.today if ages else None)
 
     @property
     def prices_age_days(self) -> int | None:

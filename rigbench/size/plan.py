@@ -24,6 +24,7 @@ from rigbench import model as perf_model
 from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, hours_for_samples,
                                       renting_total_usd)
 from rigbench.cost.ownership import load_ownership
+from rigbench.cost.report import prices_dated
 from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
 from rigbench.prices.extras import load_extras
@@ -317,6 +318,13 @@ class SizeReport:
             return None
         return self._cheapest_of([o for o in self.instances if not o.fits])
 
+    def prices_dated(self, options: list[Option] | None = None) -> str | None:
+        """The dates of the prices of ``options`` (default: every instance), as ``rigbench cost`` writes them: one
+        date, or the oldest to the newest, each marked where a row is dated by the day it was fetched. The list's
+        own date is its oldest row's, which need not be any of the rows shown."""
+        return prices_dated([(o.price_date, o.extra.get("price_date_basis") == "fetched")
+                             for o in (self.instances if options is None else options) if o.price_date])
+
     @staticmethod
     def band(o: Option, x: float | None) -> list[float] | None:
         if x is None or o.uncertainty is None:
@@ -366,7 +374,7 @@ class SizeReport:
             "fits_asked": self.fits_asked,
             "cheapest_by_deadline": None if cheapest is None else cheapest.id,
             "cheapest_at_smaller_batch": None if smaller is None else {"id": smaller.id, "batch": smaller.batch},
-            "prices": {"date": self.prices_date, "age_days": self.prices_age_days},
+            "prices": {"date": self.prices_date, "age_days": self.prices_age_days, "dated": self.prices_dated()},
             "warnings": self.warnings,
             "notes": self.notes,
         }
@@ -419,7 +427,7 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
         o = _card(gpu, inst.gpu_count, md, batch)
         o.id, o.kind, o.usd_per_hour, o.price_date = inst.key, "instance", inst.on_demand_usd_per_hour, \
             inst.price_date.isoformat()
-        o.extra = {"region": inst.region, "price_source": inst.source}
+        o.extra = {"region": inst.region, "price_source": inst.source, "price_date_basis": inst.date_basis}
         finish(o)
         if o.samples_per_s:
             o.usd_per_million = renting_total_usd(inst.on_demand_usd_per_hour, hours_for_samples(1e6, o.samples_per_s))

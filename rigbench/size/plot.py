@@ -42,7 +42,7 @@ def plot_time_vs_cost(rep: SizeReport, path: str | Path) -> Path:
     ax.set_xlabel("hours for the run (log)")
     ax.set_ylabel("on-demand cost of the run, USD (log)")
     ax.set_title(f"{one_line(rep.name)}: {rep.samples:,.0f} {rep.unit}, batch {rep.batch} per GPU, {rep.precision}\n"
-                 f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_date}"
+                 f"error bars: rigbench.model's uncertainty of each card; prices of {rep.prices_dated(pts)}"
                  + ("" if shown == len(pts) else f"\nnamed: {shown} of {len(pts)} (none faster and cheaper, and "
                                                  "those with room; all are in the table)"), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
