@@ -335,6 +335,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     return {"schema": SCHEMA, "devices": devices, "workloads": rows,
             "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
             "verdict": verdict, "notes": notes, results.NOTES: reading,
+            "max_batch_basis": max_batch_basis(devices, rows),
             "model": "rigbench.model: roofline sum of tensor-work time and memory time; efficiency factors per "
                      "architecture, precision and workload family fitted to named published results, a sustained-"
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
@@ -423,6 +424,31 @@ def _measured_sentence(w: str, rs: list[dict], measured: str, card: str) -> str:
         inside = "" if u is None else f" ({'inside' if abs(got - 1) <= u else 'outside'} the model's +-{u:.0%})"
         parts.append(f"{got:.2f}x{what} {PREC_WORDS.get(r['precision'], r['precision'])}{inside}")
     return f"On {workload_label(w)}, the measured {measured} does " + " and ".join(parts) + "."
+
+
+def size_command(workload: str, card: str) -> str:
+    """The ``rigbench size`` line that traces a real training step of a compare ``workload`` on ``card``: the built-in
+    of that name, BERT-base at the workload's sequence length for its SQuAD fine-tuning, else your own MODEL."""
+    if workload in model.WORKLOADS:
+        name = workload
+    else:
+        spec = model.load_workloads_profile()["workloads"].get(workload, {})
+        name = f"bert-base --seq {spec['seq']}" if workload.startswith("bert-base") and spec.get("seq") else "MODEL"
+    return f"rigbench size {name} --gpus {card}"
+
+
+def max_batch_basis(devices: list[dict], rows: list[dict]) -> str:
+    """What compare's max batch is (``rigbench.model.max_batch``: a count, not a traced step), and where a batch to
+    plan on comes from (``rigbench size``, which traces one)."""
+    precisions = list(dict.fromkeys(r["precision"] for r in rows)) or ["fp32", "amp"]
+    bytes_per = " and ".join(f"{model.BYTES_PER_ELEMENT[p]} bytes each in {p}" for p in precisions)
+    twice = " (so amp's is exactly twice fp32's)" if len(precisions) > 1 else ""
+    card = next((d["catalog_id"] for d in devices if d.get("catalog_id")), None)
+    example = f" ({size_command(rows[0]['workload'], card)})" if rows and card else ""
+    return ("max batch: per card, the memory left after the CUDA context, the reserve and the weights, gradients and "
+            f"optimizer state, over the activations rigbench.model counts each sample saving, at {bytes_per}{twice}: "
+            "a count, not a traced step, so workspaces and temporaries are not in it. For a batch to plan on, "
+            f"rigbench size WORKLOAD --gpus CARD traces a real step{example}.")
 
 
 def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:

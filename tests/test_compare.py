@@ -429,7 +429,7 @@ def test_a_power_limit_is_shown_as_one_number_and_named_in_the_per_watt_legend(c
     assert [d["power_limit_w"] for d in doc["devices"]] == [120, None]
     assert doc["devices"][0]["tdp_min_w"] == doc["devices"][0]["tdp_w"] == 120
     plain = cli("compare", "rtx-3080-laptop", "rtx-3090", "--precision", "fp32")
-    assert "per W: TDP; max batch" in " ".join(plain.stdout.split()) and "@W" not in plain.stdout.split("Verdict")[0]
+    assert "per W: TDP; measured: from a results file. max batch: per card" in " ".join(plain.stdout.split()) and "@W" not in plain.stdout.split("Verdict")[0]
     doc = cli("gpus", "--arch", "ada", "--json").json()
     lap = next(g for g in doc["gpus"] if g["id"] == "rtx-4090-laptop")
     assert (lap["form_factor"], lap["tdp_min_w"], lap["tdp_w"]) == ("laptop", 80, 150)
@@ -715,3 +715,18 @@ def test_a_priced_card_that_also_leads_per_watt_beside_an_unpriced_one_is_answer
             "give --price CARD=USD)") in r.json()["summary"]
     table = cli("compare", *pair)
     assert table.code == 0 and "Traceback" not in table.stderr, table.stderr
+
+
+def test_max_batch_is_explained_as_a_count_and_points_to_size_for_a_traced_step(cli):
+    doc = cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--json").json()
+    basis = doc["max_batch_basis"]
+    assert "4 bytes each in fp32 and 2 bytes each in amp" in basis and "not a traced step" in basis
+    assert "rigbench size WORKLOAD --gpus CARD" in basis and "(rigbench size resnet50 --gpus rtx-3090)" in basis
+    # the count it describes: amp's max batch is fp32's at half the bytes per saved activation
+    mb = {r["precision"]: r["max_batch"]["rtx-3090"] for r in doc["workloads"]}
+    assert mb["amp"] in (2 * mb["fp32"], 2 * mb["fp32"] + 1)
+    out = " ".join(cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50").stdout.split())
+    assert basis in out and "largest batch that fits in device memory" not in out
+    one = cli("compare", "rtx-3090", "rtx-4090", "--workload", "bert-base-squad", "--precision", "amp", "--json").json()
+    assert "at 2 bytes each in amp:" in one["max_batch_basis"] and "twice" not in one["max_batch_basis"]
+    assert "(rigbench size bert-base --seq 384 --gpus rtx-3090)" in one["max_batch_basis"]
