@@ -163,7 +163,12 @@ def workload_params(workload_id: str) -> tuple[int, str]:
     if workload_id in kinds:
         w = build_workload(kinds[workload_id], quick=False, device="cpu")
         return sum(p.numel() for p in w.model.parameters()), "counted from rigbench.kernels.train"
-    valid = sorted([*table, *kinds])
+    if workload_id in model.workload_ids():
+        # a workload the model predicts (bert-base-squad, bert-large-squad) without a row above: the parameters the
+        # model itself counts from its architecture, the count its optimizer step and memory already use
+        return int(model.demand(workload_id).params), ("counted by rigbench.model from the architecture in "
+                                                       "profiles/workloads.toml")
+    valid = sorted({*table, *kinds, *model.workload_ids()})
     raise UserError(f"unknown workload {shown(workload_id)}; valid: {', '.join(valid)}")
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rigbench import scaling
+from rigbench import model, scaling
 from rigbench.errors import UserError
 
 
@@ -123,6 +123,16 @@ def test_unknown_interconnect_is_null_with_a_reason():
 def test_bad_card_count_is_a_user_error(n):
     with pytest.raises(UserError, match="number of cards"):
         scaling.predict_data_parallel(card(), n, "resnet50", "fp32", single_throughput=200.0)
+
+
+@pytest.mark.parametrize("workload", ["bert-base-squad", "bert-large-squad"])
+def test_every_workload_compare_offers_scales_with_the_models_own_parameter_count(workload):
+    # compare --help offers the SQuAD workloads; past one card they were refused as unknown workloads
+    params, source = scaling.workload_params(workload)
+    assert params == model.demand(workload).params and "rigbench.model" in source
+    # BERT-base 110 M and BERT-large 340 M parameters (Devlin et al. 2019, section 3), within the heads they differ by
+    assert params == pytest.approx(110e6 if workload == "bert-base-squad" else 340e6, rel=0.02)
+    assert scaling.predict_data_parallel(card(), 2, workload, "amp", single_throughput=200.0)["throughput"] > 200.0
 
 
 def test_bad_workload_and_precision_are_user_errors():
