@@ -132,7 +132,8 @@ def test_every_workload_compare_offers_scales_with_the_models_own_parameter_coun
     assert params == model.demand(workload).params and "rigbench.model" in source
     # BERT-base 110 M and BERT-large 340 M parameters (Devlin et al. 2019, section 3), within the heads they differ by
     assert params == pytest.approx(110e6 if workload == "bert-base-squad" else 340e6, rel=0.02)
-    assert scaling.predict_data_parallel(card(), 2, workload, "amp", single_throughput=200.0)["throughput"] > 200.0
+    assert scaling.predict_data_parallel(card(), 2, workload, "amp", batch_per_gpu=32,
+                                         single_throughput=200.0)["throughput"] > 200.0
 
 
 def test_bad_workload_and_precision_are_user_errors():
