@@ -279,8 +279,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
     ``create``: the file must not exist yet (exclusive creation); with ``unique`` a taken name moves on to the next
     free one by the rule of :func:`free_names` (past a regular file, not past a folder or link; ``hint`` ends that
     refusal), without it a taken name is a ``UserError``. Otherwise an existing regular file
-    is replaced, if the user may write it (:func:`refuse_unwritable`). ``parents``: create missing folders (else a missing folder is refused). An unwritable folder or
-    a full disk is a ``UserError``.
+    is replaced, if the user may write it (:func:`refuse_unwritable`). ``parents``: create missing folders (else a
+    missing folder is refused). An unwritable folder or a full disk is a ``UserError``.
     """
     path = check_output(path, what, option)
     if not create:

@@ -417,6 +417,8 @@ def _load_for_replacing(path: Path) -> PriceList:
 
 # the ways out of a per-user list that cannot be written, in the words the per-user results folder uses
 _OWN_WAYS_OUT = f"move it away (or set {DATA_DIR_ENV} to another folder), or pass --out FILE"
+# what and option in the write policy's messages for the own list: "... choose another --out FILE"
+_OWN = ("your own price list", "--out FILE")
 
 
 def _check_own_list_path(path: Path) -> None:
@@ -435,9 +437,6 @@ def _check_own_list_path(path: Path) -> None:
                             f"{blocked}, not a folder; {_OWN_WAYS_OUT}")
         break
     check_replaceable(path, *_OWN)
-
-
-_OWN = ("your own price list", "--out FILE")   # what and option in the write policy's messages: "choose another --out FILE"
 
 
 def is_user_prices_path(path: str | Path) -> bool:
