@@ -4,8 +4,9 @@ Writing. rigbench writes regular files only. The last component of an output pat
 file: a symbolic link, a directory, a device node (``/dev/null``), a FIFO or a socket is refused with one line,
 because the atomic rename that protects a results file would otherwise replace the link or the device node itself
 (``rename(2)`` replaces whatever directory entry holds the name). A path written with a trailing ``/`` names a
-folder. Files are written atomically (a temporary file in the same directory, fsync, then rename), so a reader never
-sees half a file and a crash never destroys the previous one. A new run's file is created exclusively
+folder. A regular file is replaced only if the user may write it: the rename would pass over a read-only file.
+Files are written atomically (a temporary file in the same directory, fsync, then rename), so a reader never sees
+half a file and a crash never destroys the previous one. A new run's file is created exclusively
 (``link(2)`` of the finished temporary file fails with ``EEXIST`` when the name is taken, the classic atomic
 create-if-absent on POSIX), so two runs started in the same second never share a file: the second takes the next
 free name (``-2``, ``-3`` ...).
@@ -30,7 +31,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import platformdirs
 
@@ -157,6 +158,45 @@ def check_output(path: str | os.PathLike, what: str = "results", option: str = "
     return path
 
 
+def refuse_unwritable(path: str | os.PathLike, what: str = "results", option: str = "--out") -> None:
+    """Refuse to replace an existing file at ``path`` that the user may not write (``access(2)`` with ``W_OK``).
+
+    An atomic write replaces the directory entry (``rename(2)``), which needs only write permission on the folder:
+    the file's own mode is never consulted, so a read-only file, even another user's in a shared folder, would be
+    replaced in silence. A file rigbench replaces must be one the user could have overwritten in place."""
+    path = Path(path)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return                          # nothing there (or nothing to look at): the write itself says why
+    if stat.S_ISREG(st.st_mode) and not os.access(path, os.W_OK):
+        raise UserError(f"cannot write {what} to {one_line(path)}: {os.strerror(errno.EACCES)} (the file there is "
+                        f"not writable for you, and rigbench leaves it as it is); choose another {option}")
+
+
+def check_replaceable(path: str | os.PathLike, what: str = "results", option: str = "--out") -> Path:
+    """:func:`check_output`, and the file there, if any, is one the user may write (:func:`refuse_unwritable`):
+    every check a write that replaces ``path`` makes, without writing (a dry run, a check before a long run)."""
+    path = check_output(path, what, option)
+    refuse_unwritable(path, what, option)
+    return path
+
+
+def refuse_replacing_other_than(path: str | os.PathLike, load: Callable[[Path], Any], kind: str,
+                                option: str = "--out") -> None:
+    """An option may name an earlier file of rigbench's to replace it (a re-run, a refresh under one name); a file
+    that ``load`` cannot read as a rigbench ``kind`` ("run", "price list": notes, a CSV, another tool's JSON, a file
+    this version refuses) is someone's data, not rigbench's to replace: refused before any work, and left as it was.
+    ``load`` raises ``UserError`` on what it cannot read, its message beginning with the path (as readers here do)."""
+    path = Path(path)
+    try:
+        load(path)
+    except UserError as exc:
+        why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
+        raise UserError(f"{option} {one_line(path)} exists and is not a rigbench {kind} ({why}); it is left as it "
+                        "is: give another name, or move it away") from None
+
+
 def output_path(out: str | os.PathLike | None, default_name: str, *, default_folder: str | os.PathLike,
                 what: str = "results", option: str = "--out") -> tuple[Path, bool]:
     """Where a run writes: ``(path, is_default_name)``.
@@ -239,10 +279,12 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
     ``create``: the file must not exist yet (exclusive creation); with ``unique`` a taken name moves on to the next
     free one by the rule of :func:`free_names` (past a regular file, not past a folder or link; ``hint`` ends that
     refusal), without it a taken name is a ``UserError``. Otherwise an existing regular file
-    is replaced. ``parents``: create missing folders (else a missing folder is refused). An unwritable folder or
-    a full disk is a ``UserError``.
+    is replaced, if the user may write it (:func:`refuse_unwritable`). ``parents``: create missing folders (else a
+    missing folder is refused). An unwritable folder or a full disk is a ``UserError``.
     """
     path = check_output(path, what, option)
+    if not create:
+        refuse_unwritable(path, what, option)    # before the temporary file: a refused write leaves nothing behind
     _parent_ready(path, what, option, parents)
     tmp_name = None
     try:
@@ -261,7 +303,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
                     continue
             raise UserError(f"{option} {one_line(path)} already exists (another run took the name): "
                             f"give a new file name")
-        check_output(path, what, option)  # again, just before the rename: the name may have changed meanwhile
+        check_replaceable(path, what, option)  # again, just before the rename: the name may have changed meanwhile
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:

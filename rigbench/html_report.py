@@ -21,7 +21,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
-from rigbench.files import check_output, free_names, write_text_atomic
+from rigbench.files import check_replaceable, free_names, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
 from rigbench.results import NO_PROBE, case_label
@@ -542,7 +542,7 @@ def check_out(out: str | None) -> Path:
     out_path = Path(out)
     if out_path.is_dir():
         raise UserError(f"--out {out} is a folder: give a file name such as {out_path / 'report.html'}")
-    out_path = check_output(out, "the report", "--out")   # the string: Path() would drop a trailing /
+    out_path = check_replaceable(out, "the report", "--out")   # the string: Path() would drop a trailing /
     if not out_path.parent.is_dir() and str(out_path.parent):
         raise UserError(f"--out {out}: folder {out_path.parent} does not exist")
     if out_path.name.lower() in (".html", ".htm"):

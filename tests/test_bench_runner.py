@@ -215,6 +215,21 @@ def test_out_naming_a_file_that_is_no_run_is_refused_and_left_as_it_was(tmp_path
     assert out.read_text() == text and [p.name for p in tmp_path.iterdir()] == ["notes.csv"]
 
 
+def test_out_naming_an_earlier_run_the_user_may_not_write_is_refused_before_the_run(tmp_path, monkeypatch):
+    # the finished run is renamed over the earlier one, and a rename passes over a read-only file; the tests run as
+    # root, whom access(2) lets write anything, so "not writable" is answered at that one call
+    reg = {k.name: k for k in (Sleepy(), Skipping())}
+    out = tmp_path / "run.json"
+    run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
+    before = out.read_bytes()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **kw: False if os.fspath(path) == str(out) and
+                        mode & os.W_OK else real(path, mode, *a, **kw))
+    with pytest.raises(UserError, match=r"^cannot write results to .*run\.json: Permission denied"):
+        run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
 def test_only_and_device_names_are_checked():
     reg = {"sleepy": Sleepy()}
     with pytest.raises(UserError, match="valid kernels: sleepy"):

@@ -177,6 +177,32 @@ def test_a_run_never_replaces_a_non_regular_file_even_if_it_appears_meanwhile(tm
     assert stat.S_ISFIFO(os.lstat(path).st_mode)
 
 
+def _not_writable(monkeypatch, *paths):
+    """``os.access`` answering "not writable" for ``paths``: the tests run as root, for whom access(2) grants
+    writing any file whatever its mode, so a read-only file cannot stand in for one the user may not write."""
+    real, denied = os.access, {os.fspath(p) for p in paths}
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **kw: False if os.fspath(path) in denied and
+                        mode & os.W_OK else real(path, mode, *a, **kw))
+
+
+def test_a_file_the_user_may_not_write_is_never_replaced(tmp_path, monkeypatch):
+    # the atomic rename needs write permission on the folder only: another user's read-only page in a shared
+    # folder was replaced by `report --out`
+    path = tmp_path / "ro.html"
+    path.write_text("keep me")
+    _not_writable(monkeypatch, path)
+    for write in (lambda: files.write_text_atomic(path, "new", what="the report"),
+                  lambda: files.write_json_atomic(path, {"a": 1}, what="the report"),
+                  lambda: files.check_replaceable(path, "the report")):
+        with pytest.raises(UserError, match=r"^cannot write the report to .*ro\.html: Permission denied \(.*\); "
+                                            r"choose another --out$"):
+            write()
+    assert path.read_text() == "keep me" and [p.name for p in tmp_path.iterdir()] == ["ro.html"]
+    # a default name moves past it, as past any file of the user's
+    moved = files.write_text_atomic(path, "new", create=True, unique=True)
+    assert moved.name == "ro-2.html" and path.read_text() == "keep me"
+
+
 def test_a_plot_through_a_symlink_is_refused(tmp_path):
     (tmp_path / "real.png").write_bytes(b"x")
     (tmp_path / "p.png").symlink_to(tmp_path / "real.png")

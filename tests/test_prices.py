@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_user_error, run_cli
+from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog
 from rigbench.prices import cloud as prices, services, skypilot as sk
 from rigbench.errors import UserError
@@ -313,6 +313,61 @@ def test_cli_refresh_out_says_how_to_use_the_file_and_leaves_the_list_in_use(own
                 env=_env(own_data_dir))
     assert "`rigbench cost` and `rigbench recommend` now use it" in " ".join(r.stdout.split())
     assert json.loads(run_cli("prices", "list", "--json", env=_env(own_data_dir)).stdout)["origin"] == "user"
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("kept", ["run", "notes", "empty"])
+def test_cli_refresh_out_refuses_a_file_that_is_no_price_list_and_leaves_it(own_data_dir, tmp_path, kept, dry_run):
+    # `--out run.json` turned a saved benchmark run into a CSV price list, and exited 0
+    out = tmp_path / "victim.json"
+    run = next((REPO / "results" / "reference").glob("*.json"))
+    out.write_bytes({"run": run.read_bytes(), "notes": b"name,value\nimportant,1\n", "empty": b""}[kept])
+    before = out.read_bytes()
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", str(out),
+                *(["--dry-run"] if dry_run else []), env=_env(own_data_dir))
+    assert_user_error(r, f"--out {out} exists and is not a rigbench price list (", "it is left as it is")
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir() if p.name != "data"] == ["victim.json"]
+
+
+def test_cli_refresh_out_replaces_an_earlier_price_list(own_data_dir, tmp_path):
+    out = tmp_path / "lab.csv"
+    out.write_text(prices.prices_csv(prices.load_shipped_prices().instances))
+    r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), "--out", str(out), env=_env(own_data_dir))
+    assert r.code == 0, r.stderr
+    assert out.read_text().startswith("# written by rigbench prices refresh")
+
+
+@pytest.mark.parametrize("blocker", ["folder at the list", "file at the data folder"])
+def test_cli_refresh_names_the_own_list_it_cannot_write_not_an_option_never_given(own_data_dir, blocker):
+    # without --out, a folder at the list's name was reported as "--out .../cloud_prices.csv is a directory"
+    if blocker == "folder at the list":
+        (own_data_dir / "cloud_prices.csv").mkdir(parents=True)
+        why = "a directory (a folder) stands there"
+    else:
+        own_data_dir.parent.mkdir(parents=True, exist_ok=True)
+        own_data_dir.write_text("")
+        why = f"{own_data_dir} is a file, not a folder"
+    for dry_run in ([], ["--dry-run"]):
+        r = run_cli("prices", "refresh", "--from", str(FIXTURE / "lambda"), *dry_run, env=_env(own_data_dir))
+        assert_user_error(r, f"cannot write your own price list {own_data_dir / 'cloud_prices.csv'}: {why}; move it "
+                             f"away (or set {DATA_DIR_ENV} to another folder), or pass --out FILE")
+        assert "--out " + str(own_data_dir) not in r.stderr
+
+
+def test_an_own_list_the_user_may_not_write_is_refused_in_its_own_words(own_data_dir, monkeypatch):
+    # the tests run as root, whom access(2) lets write any file: "not writable" is answered at that one call
+    own = prices.user_prices_path()
+    own.parent.mkdir(parents=True)
+    own.write_text("x")
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **kw: False if os.fspath(path) == str(own) and
+                        mode & os.W_OK else real(path, mode, *a, **kw))
+    instances = prices.load_shipped_prices().instances
+    for dry_run in (True, False):
+        with pytest.raises(UserError, match=r"^cannot write your own price list to .*cloud_prices\.csv: Permission "
+                                            r"denied .*; choose another --out FILE$"):
+            prices.write_prices(None, instances, dry_run=dry_run)
+    assert own.read_text() == "x"
 
 
 def _huge_price_source(tmp_path) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from rigbench import catalog, cost, html_report, model, plots
 from rigbench import runs
 from rigbench.units import fmt_num
 from rigbench.comparison import build_comparison
+from rigbench.errors import UserError
 from rigbench.probe import probe
 from test_results_cli import craft_run, killed_run
 
@@ -535,3 +537,18 @@ def test_write_puts_the_page_at_the_path_given_and_write_default_under_the_defau
     written = html_report.write_default("<p>b</p>")
     assert Path(written).name == "report-2.html" and (tmp_path / "report-2.html").read_text() == "<p>b</p>"
     assert (tmp_path / "report.html").read_text() == "mine"
+
+
+def test_out_naming_a_page_the_user_may_not_write_is_refused_and_left(tmp_path, monkeypatch):
+    # another user's read-only page in a shared folder was replaced: the rename that writes the page atomically
+    # needs write permission on the folder only. The tests run as root, whom access(2) lets write any file, so
+    # "not writable" is answered at that one call
+    page = tmp_path / "ro.html"
+    page.write_text("x")
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **kw: False if os.fspath(path) == str(page) and
+                        mode & os.W_OK else real(path, mode, *a, **kw))
+    for step in (lambda: html_report.check_out(str(page)), lambda: html_report.write(page, "<html></html>")):
+        with pytest.raises(UserError, match=r"^cannot write the report to .*ro\.html: Permission denied"):
+            step()
+    assert page.read_text() == "x" and [p.name for p in tmp_path.iterdir()] == ["ro.html"]

@@ -297,6 +297,7 @@ def run_distributed(distributed: bool = True, nproc: int | None = None, nnodes: 
     files.check_writable(target)
     if not default_name and target.exists():
         refuse_replacing_other_than_a_run(target)     # only an earlier run is ours to replace
+        files.refuse_unwritable(target)                # and only one the user may write: said before the run
     if spec["node_rank"] > 0 and spec["rdzv_backend"] == "static":
         host, port = spec["master_host"], spec["master_port"]
         event(f"waiting up to {spec['join_timeout_s']} s for the master at {host}:{port}")

@@ -625,6 +625,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         check_writable(path)
         if path.exists():
             refuse_replacing_other_than_a_run(path)
+            files.refuse_unwritable(path)   # the run ends in a rename over it, which a read-only file would not stop
             # The file named is replaced only by a finished run: until then the run writes beside it, so a run
             # stopped, killed or failed on the way leaves the earlier file as it was.
             replaces, path = path, results.reserve_path(folder=path.parent, created=created)
@@ -719,7 +720,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         write_json_atomic(path, doc)
         if replaces is not None:
             # one rename, in one folder: the earlier file is the finished run or itself, never neither or both
-            files.check_output(replaces)
+            files.check_replaceable(replaces)
             what = replaced_note(replaces)
             os.replace(path, replaces)
             path = replaces
@@ -747,12 +748,7 @@ def refuse_replacing_other_than_a_run(path: Path) -> None:
     """``--out`` may name an earlier run to replace it (a re-run under one name); a file that is not a readable
     rigbench run (notes, a CSV, another tool's JSON, a run this version refuses) is someone's data, not ours to
     replace, so the run is refused before it starts and the file is left as it was."""
-    try:
-        results.load(path)
-    except UserError as exc:
-        why = str(exc).removeprefix(str(path)).lstrip(" :")    # the loader's words begin with the path said here
-        raise UserError(f"--out {one_line(path)} exists and is not a rigbench run ({why}); it is left as it is: "
-                        "give another name, or move it away") from None
+    files.refuse_replacing_other_than(path, results.load, "run")
 
 
 def replaced_note(path: Path) -> str:

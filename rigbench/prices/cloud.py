@@ -25,7 +25,8 @@ from typing import Iterable, Sequence
 
 from rigbench import catalog, data
 from rigbench.errors import UserError
-from rigbench.files import check_output, read_text, user_data_dir, write_text_atomic
+from rigbench.files import (DATA_DIR_ENV, check_replaceable, not_a_folder, read_text, refuse_replacing_other_than,
+                            taken_by, user_data_dir, write_text_atomic)
 from rigbench.units import MAX_USD, refuse_repeats, shown
 
 # The first GPU instance rented by the hour: Amazon EC2 Cluster GPU (cg1.4xlarge), announced 2010-11-15 (AWS News
@@ -380,22 +381,62 @@ def prices_csv(instances: Sequence[Instance], comments: Sequence[str] = ()) -> s
     return buf.getvalue()
 
 
-def write_prices(path: str | Path, instances: Sequence[Instance], comments: Sequence[str] = (), *,
+def write_prices(path: str | Path | None, instances: Sequence[Instance], comments: Sequence[str] = (), *,
                  dry_run: bool = False) -> Path | None:
     """Write a price list atomically (temp file + rename): a reader never sees half a list, a failure keeps the old.
 
+    ``path`` None (or naming it): the user's own list (:func:`user_prices_path`), which a refresh rebuilds whatever
+    it holds. Any other existing file is replaced only if it is a price list: ``--out`` naming a results file or
+    notes by mistake must not turn them into a CSV.
+
     ``dry_run``: every check of a real write (the list reads back, the path may be written to), then nothing is
     written and None is returned: a dry run that passes a list the real run then refuses tells the user nothing."""
+    own = path is None or is_user_prices_path(path)
+    target = user_prices_path() if path is None else path
     text = prices_csv(instances, comments)
     try:
         parse_prices(text, "the new list")   # what we write must read back
     except UserError as exc:
         # named as the file, the error blamed a file that was never written
-        raise UserError(f"nothing written to {path}: the new price list would not read back ({exc})") from None
+        raise UserError(f"nothing written to {target}: the new price list would not read back ({exc})") from None
+    if own:
+        _check_own_list_path(Path(target))
+    else:
+        check_replaceable(target, "the price list")
+        if os.path.lexists(target):
+            refuse_replacing_other_than(target, _load_for_replacing, "price list")
     if dry_run:
-        check_output(path, "the price list")
         return None
-    return write_text_atomic(path, text, what="the price list")
+    what, option = _OWN if own else ("the price list", "--out")
+    return write_text_atomic(target, text, what=what, option=option)
+
+
+def _load_for_replacing(path: Path) -> PriceList:
+    return parse_prices(read_text(path, "price file"), str(path))
+
+
+# the ways out of a per-user list that cannot be written, in the words the per-user results folder uses
+_OWN_WAYS_OUT = f"move it away (or set {DATA_DIR_ENV} to another folder), or pass --out FILE"
+# what and option in the write policy's messages for the own list: "... choose another --out FILE"
+_OWN = ("your own price list", "--out FILE")
+
+
+def _check_own_list_path(path: Path) -> None:
+    """Refuse, in the words of the per-user data folder, what stops the user's own list being written at ``path``:
+    no ``--out`` was given, so a message about "--out" would name an option the user never typed."""
+    taken = taken_by(path)
+    if taken is not None:
+        raise UserError(f"cannot write your own price list {one_line(str(path))}: {taken} stands there; "
+                        f"{_OWN_WAYS_OUT}")
+    for parent in path.parents:
+        blocked = not_a_folder(parent)
+        if blocked == "nothing":
+            continue
+        if blocked is not None:
+            raise UserError(f"cannot write your own price list {one_line(str(path))}: {one_line(str(parent))} is "
+                            f"{blocked}, not a folder; {_OWN_WAYS_OUT}")
+        break
+    check_replaceable(path, *_OWN)
 
 
 def is_user_prices_path(path: str | Path) -> bool:
