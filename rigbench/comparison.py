@@ -229,6 +229,10 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     ratio sentences and the buying answer."""
     reading: list[str] = []
     resolved = [(arg, _device(arg, device, reading)) for arg in args]
+    # a results file is read as a file (_device): the arguments resolved, a file among them is one of them
+    results.refuse_device_without_file(device, any(os.path.isfile(arg) for arg in args),
+                                       "compare one among the devices (rigbench compare FILE.json CARD), or drop "
+                                       "--device")
     per_node = cards_per_node()
     if network is not None and not any(n > per_node for _, (_, _, _, n, _) in resolved):
         # the fabric joins machines: with every device inside one, the figures would not depend on it at all
