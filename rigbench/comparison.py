@@ -30,6 +30,7 @@ SCHEMA = "rigbench.compare/1"
 # '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
 NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
 NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
+DOUBLED = re.compile(r"^\s*[0-9]+\s*x\s*-?\s*$", re.IGNORECASE)    # what is left of '2x 2x': a count alone
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")
@@ -123,7 +124,7 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
         if value <= 0:
             raise UserError(accepted)
         name = name.strip()
-        count = split_count(name)
+        count = split_count(name, "--price")
         if count and name.lower() not in shown_ids and catalog.find(name) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
@@ -162,11 +163,23 @@ def price_of(gpu_id: str, prices: Mapping[str, float], shown_id: str | None = No
     return prices.get(gpu_id, prices.get(price_key(gpu_id)))
 
 
-def split_count(arg: str) -> tuple[int, str] | None:
+def split_count(arg: str, option: str = "") -> tuple[int, str] | None:
     """``'2x rtx-3090'`` or ``'2x-rtx-3090'`` -> (2, 'rtx-3090'); None for a name without a count. The card name
-    may be empty ('2x '): the caller says what is missing."""
+    may be empty ('2x '): the caller says what is missing. A count given twice ('2x 2x a100', '2x 4x a100') is a
+    UserError (``option``, e.g. ``--buy``, begins it): the rest, '2x a100', is no card to look up, and which of the
+    two counts was meant is not for rigbench to guess. compare, cost --buy and size --gpus all split here."""
     m = NX.match(arg)
-    return (int(m.group(1)), m.group(2).strip()) if m else None
+    if not m:
+        return None
+    n, card = int(m.group(1)), m.group(2).strip()
+    inner = NX.match(card)
+    if (inner or DOUBLED.match(card)) and catalog.find(card) is None:
+        rest = inner.group(2).strip() if inner else "CARD"
+        other = int(inner.group(1)) if inner else n
+        either = f"'{n}x {rest}'" + (f" or '{other}x {rest}'" if other != n else "")
+        raise UserError(f"{option + ' ' if option else ''}{shown(arg)}: the card count is given twice; give one "
+                        f"'Nx' per card: {either}")
+    return n, card
 
 
 def count_error(arg: str) -> str | None:
@@ -186,6 +199,7 @@ def _device(arg: str, device: str | None, reading: list[str]):
     # an OSError (ENAMETOOLONG) from the check
     m = NX.match(arg)
     if m and not os.path.isfile(arg):
+        split_count(arg)        # a count given twice is refused before either count is read
         rest = m.group(2).strip()
         if not rest:
             raise UserError(f"{shown(arg)}: the card name is missing after {m.group(1)}x; write it like "
@@ -229,6 +243,10 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     ratio sentences and the buying answer."""
     reading: list[str] = []
     resolved = [(arg, _device(arg, device, reading)) for arg in args]
+    # a results file is read as a file (_device): the arguments resolved, a file among them is one of them
+    results.refuse_device_without_file(device, any(os.path.isfile(arg) for arg in args),
+                                       "compare one among the devices (rigbench compare FILE.json CARD), or drop "
+                                       "--device")
     per_node = cards_per_node()
     if network is not None and not any(n > per_node for _, (_, _, _, n, _) in resolved):
         # the fabric joins machines: with every device inside one, the figures would not depend on it at all

@@ -53,7 +53,7 @@ from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV, dumps, free_names, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import METRICS
-from rigbench.units import MAX_CORES
+from rigbench.units import MAX_CORES, shown
 
 KIND = "results"
 VERSION = 2
@@ -234,6 +234,14 @@ def _check(value, t, where: str, finite: bool = False) -> str | None:
 # The devices a measurement may name: what the suite runner and the distributed worker write, ``cpu`` and ``cuda:N``
 # (N the index torch and NVML count from 0). Any other name matches no GPU of the probe, or the wrong one.
 DEVICE = re.compile(r"cpu|cuda:[0-9]+", re.ASCII)
+
+
+def refuse_device_without_file(device: str | None, has_file: bool, give: str) -> None:
+    """``--device`` picks a device of a results file: with no file to pick from it would be set aside without a
+    word, and the figures would read as that device's. One wording for every command that takes it (cost's
+    ``--results FILE``, a file among compare's devices); ``give`` says how this command is given a file."""
+    if device is not None and not has_file:
+        raise UserError(f"--device {shown(device)} names a device of a results file: {give}")
 
 # The largest fraction of its device's peak a file may hold. Above 1 a figure is impossible as measured (nothing runs
 # faster than its hardware): the runner marks it invalid ("above_peak", rigbench.validity), and so does the loader

@@ -11,6 +11,7 @@ import pytest
 import rigbench
 from conftest import FIXTURES, assert_user_error, run_cli
 from rigbench import catalog, comparison, model
+from rigbench.errors import UserError
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -299,6 +300,41 @@ def test_compare_reads_the_first_gpu_of_a_results_file_or_the_one_device_names(c
     doc = cli(*args, "--device", "cuda:0").json()
     assert doc["workloads"][0]["throughput"]["rtx-2080-ti@box"] == 650.0
     assert_user_error(cli(*args, "--device", "cuda:5"), "no measurements for it (devices in it: cpu, cuda:1, cuda:0)")
+
+
+@pytest.mark.parametrize("device", ["banana", "cuda:x", "cuda:0", "cpu"])
+def test_device_without_a_results_file_is_refused_in_costs_words(cli, device):
+    """--device picks a device of a results file; with catalog cards alone it was set aside without a word (exit
+    0), while cost refuses it. One check (results.refuse_device_without_file) says it for both."""
+    assert_user_error(cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--device", device),
+                      f"--device '{device}' names a device of a results file: compare one among the devices")
+    with pytest.raises(UserError, match=f"--device '{device}' names a device of a results file"):
+        comparison.compare(["gtx-1080-ti", "2x rtx-2080-ti"], device=device)
+
+
+def test_device_that_names_no_device_is_refused_beside_a_results_file(cli, tmp_path):
+    gpus = [{"index": 0, "name": "NVIDIA GeForce RTX 2080 Ti", "catalog_id": "rtx-2080-ti"}]
+    path = _write(tmp_path, [{**CPU_CNN, "device": "cuda:0", "value": 650.0}], gpus)
+    args = ("compare", path, "gtx-1080-ti", "--workload", "train_cnn", "--precision", "fp32")
+    assert_user_error(cli(*args, "--device", "banana"), "--device banana: compare predicts GPU training workloads")
+    assert_user_error(cli(*args, "--device", "cuda:x"), "--device cuda:x", "no measurements for it (devices in it: "
+                      "cuda:0)")
+    assert_user_error(cli(*args, "--device", "cuda"), "--device cuda", "no measurements for it")
+    assert cli(*args, "--device", "cuda:0", "--json").code == 0
+
+
+@pytest.mark.parametrize("arg, either", [("2x 2x a100", "'2x a100'"), ("2x 4x a100", "'2x a100' or '4x a100'"),
+                                         ("2x2x-a100", "'2x a100'"), ("2X 2x A100", "'2x A100'"),
+                                         ("2x 2x", "'2x CARD'")])
+def test_a_count_given_twice_is_refused_as_such(cli, arg, either):
+    """'2x a100' is accepted: '2x 2x a100' was "unknown GPU '2x a100'", as if the count were part of the name."""
+    r = cli("compare", arg, "rtx-4090")
+    assert_user_error(r, f"'{arg}': the card count is given twice; give one 'Nx' per card: {either}")
+    assert "unknown GPU" not in r.stderr
+    with pytest.raises(UserError, match="--buy '2x 4x a100': the card count is given twice"):
+        comparison.split_count("2x 4x a100", "--buy")
+    assert_user_error(cli("compare", "2x a100", "rtx-4090", "--price", "2x 2x a100=500"),
+                      "--price '2x 2x a100': the card count is given twice")
 
 
 def test_1x_is_the_bare_card(cli):

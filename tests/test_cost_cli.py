@@ -469,6 +469,13 @@ def test_a_count_in_buy_points_at_buy_count(card):
                       "--buy takes one card", "give --buy rtx-3090 --buy-count 2")
 
 
+def test_a_count_given_twice_in_buy_is_said_as_compare_says_it():
+    # it said "--buy takes one card; ... give --buy 2x a100 --buy-count 2", a card name with a count still in it
+    r = run_cli("cost", "--buy", "2x 4x a100", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")
+    assert_user_error(r, "--buy '2x 4x a100': the card count is given twice; give one 'Nx' per card: '2x a100' or "
+                      "'4x a100'")
+
+
 @pytest.mark.parametrize("kind", ["launch", "used"])
 def test_a_card_with_no_price_at_all_says_to_give_one(kind):
     # it said "(it has: no price at all) ... or pick another --price-kind", which no kind would find

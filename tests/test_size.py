@@ -206,6 +206,8 @@ def test_a_newline_in_the_model_path_is_written_as_backslash_n(cli, tmp_path):
     ([TINY, "--gpus", "rtx-3090,,rtx-4090"], "--gpus 'rtx-3090,,rtx-4090' has an empty item"),
     ([TINY, "--gpus", "rtx-3090,"], "has an empty item"),
     ([TINY, "--gpus", " , "], "--gpus is empty"),
+    # split as compare and cost --buy split 'Nx CARD': it was "unknown GPU '2x a100'"
+    ([TINY, "--gpus", "rtx-3090,2x 2x a100"], "--gpus '2x 2x a100': the card count is given twice"),
     ([TINY, "--precision", "fp8"], "unknown precision"),
     ([TINY, "--optimizer", "lion"], "unknown optimizer"),
     ([TINY, "--dataset-size", "10"], "together"),

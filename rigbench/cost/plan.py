@@ -225,10 +225,7 @@ def _refuse_inapplicable(req: CostRequest) -> None:
     """An option that cannot change this request's answer is refused, saying what it needs: set aside without a
     word, it would read as applied (an electricity price named as a driver while nothing is bought). Every such
     check is here. A value equal to the option's default changes nothing and is not refused."""
-    if req.results_doc is None and req.results_device is not None:
-        # --device picks a device of the results file; without one it would be set aside without a word
-        raise UserError(f"--device {shown(req.results_device)} names a device of a results file: give it with "
-                        "--results FILE")
+    results.refuse_device_without_file(req.results_device, req.results_doc is not None, "give it with --results FILE")
     for present, options, what, add in ((req.buy, _BUY_ONLY, "a bought machine", "--buy CARD"),
                                         (req.rent, _RENT_ONLY, "rented instances", "--rent WHAT")):
         given = [flag for attr, default, flag in options if getattr(req, attr) != default]
@@ -395,7 +392,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
     # Bought cards.
     for name in req.buy:
-        count = split_count(name)
+        count = split_count(name, "--buy")
         if count and count[1]:
             # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"
             raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine give "

@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from rigbench import catalog, scaling
+from rigbench.comparison import split_count
 from rigbench import model as perf_model
 from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, hours_for_samples,
                                       renting_total_usd)
@@ -32,7 +33,6 @@ from rigbench.size.demand import ANY_BATCH, ModelDemand
 from rigbench.units import fmt_bytes, fmt_num, shown
 
 SCHEMA = "rigbench.size/1"
-_NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)    # ASCII digits, as comparison.NX
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m|min|h|d|w)?\s*$", re.IGNORECASE)
 # The largest batch sized: the "any batch" a model whose memory does not grow with it fits (past it, a batch typed
 # with hundreds of digits was multiplied out into figures with dozens of digits and float rounding in them).
@@ -248,8 +248,7 @@ def resolve_cards(names: list[str] | None, notes: list[str] | None = None) -> li
     out = []
     given: dict[tuple[str, int], str] = {}
     for name in names:
-        m = _NX.match(name)
-        n, card = (int(m.group(1)), m.group(2)) if m else (1, name)
+        n, card = split_count(name, "--gpus") or (1, name)
         if not 1 <= n <= top:
             raise UserError(f"--gpus {shown(name)}: one machine holds 1 to {top} cards")
         found = catalog.lookup(card)
