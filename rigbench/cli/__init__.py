@@ -23,7 +23,7 @@ from rigbench import __version__, signals, units
 from rigbench.errors import CheckFailed, UserError
 # By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
 # would replace a module imported here as 'report'.
-from rigbench.report import echo, setup_streams
+from rigbench.report import StdoutClosed, echo, setup_streams
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -276,8 +276,9 @@ def main(argv: list[str] | None = None) -> None:
             shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"
             fail(f"the path {shown!r} is too long for a file name: Linux allows 255 bytes a name and 4,096 a path")
         # Files rigbench writes say their own errors (rigbench.files); what is left of these is the output itself
-        # (stdout to a full disk or /dev/full). Any other OSError is a bug, and keeps its traceback.
-        if exc.errno not in _OUTPUT_ERRNOS:
+        # (stdout to a full disk or /dev/full, or closed when rigbench started: rigbench.report.setup_streams). Any
+        # other OSError is a bug, and keeps its traceback.
+        if exc.errno not in _OUTPUT_ERRNOS and not isinstance(exc, StdoutClosed):
             raise
         _stdout_to_devnull()
         fail(f"cannot write the output: {exc.strerror or exc}")
