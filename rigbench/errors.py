@@ -12,6 +12,14 @@ class UserError(Exception):
     exit_code = 2
 
 
+class RunFailed(Exception):
+    """A run that had started could not go on (its results file could not be written: a full disk): one line on
+    stderr, exit code 1, as ``rigbench bench --help`` says of a run that failed; 2 is kept for bad input found
+    before anything starts."""
+
+    exit_code = 1
+
+
 class CheckFailed(Exception):
     """A check the user asked to be strict about failed (exit code 1)."""
 

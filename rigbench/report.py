@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import errno
 import io
 import os
 import sys
@@ -54,11 +55,34 @@ def _ascii_fallback(exc: UnicodeError):
 codecs.register_error(ERRORS, _ascii_fallback)
 
 
+class StdoutClosed(OSError):
+    """What rigbench writes to standard output cannot go anywhere: it was closed when rigbench started."""
+
+
+class _ClosedStdout(io.RawIOBase):
+    """Standard output that was closed at start (``rigbench ... >&-``). Its descriptor is /dev/null (for child
+    processes, and so that no file opened later takes it), but a line written to it raises :class:`StdoutClosed`,
+    as a write to a full disk raises ENOSPC: the command's output is lost, which the CLI says in one line. Python
+    itself leaves ``sys.stdout`` None then, and ``print()`` to it writes nothing without a word."""
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return 1
+
+    def write(self, data) -> int:
+        if not len(data):          # click probes a stream with an empty write to tell bytes from text
+            return 0
+        raise StdoutClosed(errno.EBADF, "standard output is closed")
+
+
 def setup_streams() -> None:
     """stdout and stderr print every character: one the encoding cannot show becomes its ASCII stand-in. A standard
-    stream closed when rigbench started (``rigbench ... >&-``) becomes /dev/null: what would go there is dropped,
-    and no file rigbench opens later (a results file) takes its descriptor, where a child process or a stray print
-    would write into it."""
+    stream closed when rigbench started (``rigbench ... >&-``) becomes /dev/null, so that no file rigbench opens
+    later (a results file) takes its descriptor, where a child process or a stray print would write into it. What is
+    printed to a closed stderr is dropped; printing to a closed stdout raises :class:`StdoutClosed` (the output is
+    lost: an error, as a full disk is)."""
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
             os.fstat(fd)
@@ -67,8 +91,12 @@ def setup_streams() -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-            if fd:
-                setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))
+            if fd == 1:
+                # unbuffered all the way: each write raises at once, and nothing is left for a later flush (at exit)
+                # to raise again
+                sys.stdout = io.TextIOWrapper(_ClosedStdout(), encoding="utf-8", write_through=True)
+            elif fd == 2:
+                sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is None:

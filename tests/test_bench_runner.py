@@ -1,16 +1,18 @@
 """The runner with stand-in kernels: failures stay inside their measurement, OOM shrinks, lost GPUs, validity."""
 
+import errno
 import json
 import statistics
 import os
+import tempfile
 import time
 
 import pytest
 
-from rigbench import validity
+from rigbench import files, validity
 from rigbench.bench import runner, schema
 from rigbench.bench.runner import Settings, SuiteState, measure_case, run_suite
-from rigbench.errors import UserError
+from rigbench.errors import RunFailed, UserError
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
 
 FAST = Settings(quick=True, min_sample_s=0.001, min_samples=5, max_samples=10, min_total_s=0.0, warmup_s=0.0,
@@ -321,6 +323,61 @@ def test_a_run_that_fails_before_its_first_measurement_keeps_no_file(tmp_path, m
     with pytest.raises(UserError, match="refused late"):
         run_suite(registry={"sleepy": Sleepy()}, device="cpu", out=tmp_path / "r.json", peaks=PEAKS, settings=FAST)
     assert list(tmp_path.iterdir()) == []
+
+
+class _DiskFillsUp:
+    """rigbench.files' tempfile, whose Nth temporary results file (every write of the file makes one; the check that
+    the folder is writable makes a '.check' file) finds the disk full."""
+
+    def __init__(self, at: int):
+        self.at, self.calls = at, 0
+
+    def mkstemp(self, *args, **kwargs):
+        self.calls += kwargs.get("suffix") == ".tmp"
+        if self.calls >= self.at:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return tempfile.mkstemp(*args, **kwargs)
+
+
+@pytest.mark.parametrize("at", [2, 3])     # after the probe and peaks; the first record (made, never written)
+def test_a_disk_full_before_the_first_measurement_leaves_no_file_and_says_so(tmp_path, monkeypatch, at):
+    # the file created at the start (status "interrupted", no measurement) was left behind, and `results show`
+    # showed it as a run
+    monkeypatch.setattr(files, "tempfile", _DiskFillsUp(at=at))     # the first write (the claim) goes through
+    with pytest.raises(RunFailed) as info:
+        run_suite(registry={"sleepy": Sleepy()}, device="cpu", out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS,
+                  settings=FAST)
+    assert list(tmp_path.iterdir()) == []
+    assert str(info.value).startswith("the run stopped and left no results file (nothing had been measured): "
+                                      f"cannot write results to {tmp_path / 'r.json'}: No space left on device")
+    assert RunFailed.exit_code == 1      # a failure on the way (bench --help), not bad input before the start
+
+
+def test_a_disk_full_after_a_measurement_keeps_what_was_saved(tmp_path, monkeypatch):
+    full = _DiskFillsUp(at=4)            # the claim, the probe and peaks, the first case's record: then full
+    monkeypatch.setattr(files, "tempfile", full)
+    reg = {"sleepy": Sleepy(), "other": type("Other", (Sleepy,), {"name": "other"})()}
+    with pytest.raises(RunFailed) as info:
+        run_suite(registry=reg, device="cpu", out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS, settings=FAST)
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [m["kernel"] for m in doc["measurements"]] == ["sleepy"] and doc["status"] == "interrupted"
+    assert str(info.value).startswith(f"the run stopped after 1 measurement; {tmp_path / 'r.json'} keeps it: ")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]      # no temporary file beside it
+
+
+def test_a_disk_full_while_saving_an_interrupted_run_keeps_what_was_saved(tmp_path, monkeypatch):
+    class CtrlC(Sleepy):
+        name = "ctrlc"
+
+        def prepare(self, device, dtype, params, ctx):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "tempfile", _DiskFillsUp(at=4))     # the write of the interrupted document fails
+    with pytest.raises(runner.Interrupted) as info:
+        run_suite(registry={"sleepy": Sleepy(), "ctrlc": CtrlC()}, device="cpu", out=tmp_path / "r.json",
+                  probe=PROBE, peaks=PEAKS, settings=FAST)
+    assert info.value.path == tmp_path / "r.json"
+    assert [m["kernel"] for m in json.loads(info.value.path.read_text())["measurements"]] == ["sleepy"]
 
 
 @pytest.mark.parametrize("data_dir, words", [("/proc", "is on proc, a kernel pseudo filesystem"),

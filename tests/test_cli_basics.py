@@ -1,5 +1,6 @@
 """The command-line contract shared by every command: help, version, exit codes for bad input."""
 
+import configparser
 import importlib
 import json
 import os
@@ -266,3 +267,48 @@ def test_gpus_says_which_card_a_short_name_at_a_power_limit_took(cli):
     assert r.code == 0, r.stderr
     assert "rigbench: note: 'a100@300W' names 4 cards: took a100-sxm4-40gb@300W" in r.stderr
     assert "a100-sxm4-40gb@300W" in r.stdout
+
+
+# A Ctrl-C that lands while the command line is still loading. The child stops itself with SIGINT at the moment a
+# given module starts to load (an import hook), so the test places the signal in each phase whatever the machine's
+# speed; the process is started as `python -m rigbench` does it, or through the console script's function.
+_CTRL_C_WHILE_LOADING = """
+import os, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None, at=sys.argv[1]):
+        if name == at:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+how, sys.argv = sys.argv[2], ["rigbench", *sys.argv[3:]]
+if how == "-m":
+    import runpy
+    runpy.run_module("rigbench", run_name="__main__", alter_sys=True)
+else:                                   # what the console script rigbench = rigbench.__main__:main runs
+    from rigbench.__main__ import main
+    sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("how", ["-m", "console-script"])
+@pytest.mark.parametrize("module", ["click", "rich.console", "rigbench.signals", "rigbench.report", "rigbench.cli",
+                                    "rigbench.cli.gpus", "rigbench.catalog"])
+def test_ctrl_c_while_the_command_line_loads_says_one_line_and_exits_130(how, module):
+    # it printed a KeyboardInterrupt traceback out of whatever import it landed in, before main() had started
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_LOADING, module, how, "gpus"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert "Traceback" not in proc.stderr
+    assert (proc.returncode, proc.stderr) == (130, f"rigbench: {signals.reason(signal.SIGINT)}\n")
+    assert proc.stdout == ""
+
+
+def test_the_console_script_is_the_entry_module_s_main():
+    # rigbench.cli:main would load the command line before any handler is in place
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    scripts = [ln.strip() for ln in cfg.get("options.entry_points", "console_scripts").splitlines() if ln.strip()]
+    assert scripts == ["rigbench = rigbench.__main__:main"]

@@ -35,7 +35,7 @@ from rigbench import files, results, signals, validity
 from rigbench.bench import baseline, conditions, heap, schema
 from rigbench.bench import peaks as peaks_mod
 from rigbench.bench.timing import Measurement, Timer
-from rigbench.errors import UserError
+from rigbench.errors import RunFailed, UserError
 from rigbench.files import write_json_atomic
 from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
@@ -632,6 +632,16 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
             write_json_atomic(path, doc)
         else:
             path = write_json_atomic(path, doc, create=True)  # a new name is created exclusively
+    saved = 0    # measurements in the file as last written: what a run that stops now leaves there
+
+    def save() -> None:
+        nonlocal saved
+        try:
+            write_json_atomic(path, doc)
+        except UserError as exc:    # the disk filled up (or went away) under a run that had started
+            raise _SaveFailed(str(exc)) from None
+        saved = len(doc["measurements"])
+
     try:
         t0 = time.perf_counter()
         doc["probe"] = probe if probe is not None else run_probe(data_dir)
@@ -640,7 +650,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         t0 = time.perf_counter()
         doc["peaks"] = peaks if peaks is not None else measure_peaks(devices, doc["probe"])
         doc["peaks_s"] = time.perf_counter() - t0
-        write_json_atomic(path, doc)
+        save()
         contexts = {d: make_context(d, doc["probe"], quick, data_dir, results_dir=path.parent) for d in devices}
         todo, broken = plan(kernels, devices, contexts)
         doc["measurements"].extend(broken)
@@ -679,7 +689,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
                 total.add(c.machine)
             doc["machine"].update(total.result(), drift=conditions.drift(readings),
                                   slower=baseline.slower(readings, base))
-            write_json_atomic(path, doc)
+            save()
 
         warm_s = settings.first_warmup_s if settings.first_warmup_s is not None else settings.warmup_s
         with (progress(len(cases) * rounds) if progress else nullcontext(None)) as bar:
@@ -717,7 +727,7 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         doc["machine"]["loadavg_1m"] = {"start": (doc["conditions"]["start"] or {}).get("loadavg_1m"),
                                         "end": doc["conditions"]["end"].get("loadavg_1m")}
         doc["status"], doc["reason"] = "complete", None
-        write_json_atomic(path, doc)
+        save()
         if replaces is not None:
             # one rename, in one folder: the earlier file is the finished run or itself, never neither or both
             files.check_replaceable(replaces)
@@ -729,16 +739,31 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (rigbench.signals)
         doc["status"] = "interrupted"
         doc["reason"] = f"{signals.reason()} before the suite finished"
-        if not doc["measurements"]:
+        if doc["measurements"]:
+            try:
+                save()
+            except _SaveFailed:
+                pass            # the file keeps what was saved last, if anything
+        if not saved:
             # stopped before its first record: a file with a machine and no figure would only become the newest
             # run that `recommend` and `latest` read; the file is this run's own (created exclusively above)
             _remove_quietly(path)
             raise Interrupted(None, doc) from None
-        write_json_atomic(path, doc)
         raise Interrupted(path, doc) from None
+    except _SaveFailed as exc:
+        # The file holds the last document written, its status still "interrupted": with no figure in it, it goes
+        # (as below); a run that had saved some keeps them. Not bad input: the run had started (exit 1).
+        if not saved:
+            _remove_quietly(path)
+            kept = "and left no results file (nothing had been measured)"
+        else:
+            kept = (f"after {saved} measurement{'' if saved == 1 else 's'}; {one_line(path)} keeps "
+                    f"{'it' if saved == 1 else 'them'}")
+        raise RunFailed(f"the run stopped {kept}: {exc}") from None
     except BaseException:
-        # a run that failed before its first record (a bad input found late, a bug) leaves no empty run behind
-        if not doc["measurements"]:
+        # a run that failed before its first record (a bad input found late, a bug) leaves no empty run behind:
+        # what decides is the file, not the document in memory (a record made but never written is no figure there)
+        if not saved:
             _remove_quietly(path)
         raise
     return doc, path
@@ -762,6 +787,10 @@ def replaced_note(path: Path) -> str:
     status = "" if view.complete else f"{view.status} "
     return (f"replaced the earlier {status}run of {view.host_shown} started {view.created_utc}, "
             f"{n} figure{'' if n == 1 else 's'}")
+
+
+class _SaveFailed(Exception):
+    """The results file could not be rewritten during a run (run_suite turns it into :class:`RunFailed`)."""
 
 
 def _remove_quietly(path: Path) -> None:

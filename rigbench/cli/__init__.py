@@ -3,7 +3,7 @@
 Each sub-command lives in its own module (``rigbench/cli/probe.py`` holds ``rigbench probe``) and is imported only
 when it runs, so ``rigbench probe`` never pays for torch, numba or pandas.
 
-Exit codes: 0 success; 1 a check failed under ``--strict``; 2 bad input, with one line on stderr; 128 + N when
+Exit codes: 0 success; 1 a check failed under ``--strict``, or a run failed on the way; 2 bad input, with one line on stderr; 128 + N when
 stopped by signal N (SIGINT, SIGTERM, SIGHUP: see ``rigbench.signals``).
 """
 
@@ -20,10 +20,10 @@ import traceback
 import click
 
 from rigbench import __version__, signals, units
-from rigbench.errors import CheckFailed, UserError
+from rigbench.errors import CheckFailed, RunFailed, UserError
 # By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
 # would replace a module imported here as 'report'.
-from rigbench.report import echo, setup_streams
+from rigbench.report import StdoutClosed, echo, setup_streams
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -228,8 +228,8 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: maps errors to exit codes, never a traceback for user error.
 
-    Exit codes: 0 success; 1 a check failed where the user asked for strictness (``--strict``, a failed
-    distributed run); 2 bad input; 128 + N stopped by signal N (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM), 141 the
+    Exit codes: 0 success; 1 a check failed where the user asked for strictness (``--strict``), or a run failed on
+    the way (a failed distributed run, a results file that could not be written); 2 bad input; 128 + N stopped by signal N (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM), 141 the
     output pipe was closed (as if by SIGPIPE, quietly).
     """
     signals.install()
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
                     rv = cli.invoke(ctx)
             except _NO_ARGS_IS_HELP as exc:  # a group named alone: its help, as plain `rigbench` prints its own
                 echo(exc.ctx.get_help())
-    except UserError as exc:
+    except (UserError, RunFailed) as exc:
         fail(str(exc), exc.exit_code)
     except CheckFailed as exc:
         if str(exc):
@@ -276,8 +276,9 @@ def main(argv: list[str] | None = None) -> None:
             shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"
             fail(f"the path {shown!r} is too long for a file name: Linux allows 255 bytes a name and 4,096 a path")
         # Files rigbench writes say their own errors (rigbench.files); what is left of these is the output itself
-        # (stdout to a full disk or /dev/full). Any other OSError is a bug, and keeps its traceback.
-        if exc.errno not in _OUTPUT_ERRNOS:
+        # (stdout to a full disk or /dev/full, or closed when rigbench started: rigbench.report.setup_streams). Any
+        # other OSError is a bug, and keeps its traceback.
+        if exc.errno not in _OUTPUT_ERRNOS and not isinstance(exc, StdoutClosed):
             raise
         _stdout_to_devnull()
         fail(f"cannot write the output: {exc.strerror or exc}")

@@ -84,7 +84,9 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     earlier runs of it (the median of its last five). A busy machine is said once, above the table.
     Ctrl-C, SIGTERM or SIGHUP keeps what was measured (the file says "interrupted" and why; exit code 128 +
     the signal: 130, 143, 129). --out names a file, or a folder when it ends in / (the default name goes there);
-    it is never a link, a device or a FIFO, and a run never takes another run's file.
+    it is never a link, a device or a FIFO, and a run never takes another run's file. A run stopped or failed
+    before its first measurement leaves no file. Exit codes: 0 complete, 1 failed on the way (its results file
+    could not be written: a full disk), 2 bad input (before anything starts), 128 + N stopped by signal N.
 
     \b
     Several processes or machines (torch.distributed, see docs/distributed.md):
