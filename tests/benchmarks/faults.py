@@ -668,6 +668,21 @@ def drills() -> list[Drill]:
     out.append(Drill("bench --only h2d --device cpu (a GPU kernel on no GPU)", ["bench", "--quick", "--only", "h2d",
                                                                             "--device", "cpu"],
                      check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
+
+    def a_run(name: str):
+        def make(folder: Path) -> list[str]:
+            (folder / name).write_bytes(reference[0].read_bytes())
+            return [str(folder / name)]
+        return make
+    skypilot = str(Path(__file__).resolve().parents[1] / "fixtures" / "prices" / "skypilot")
+    out.append(Drill("prices refresh --out naming a saved run", ["prices", "refresh", "--from", skypilot, "--out"],
+                     setup=a_run("run.json"),
+                     check=lambda r, f: None if (f / "run.json").read_bytes() == reference[0].read_bytes()
+                     else "the saved run was replaced"))
+    out.append(Drill("compare --device without a results file", ["compare", "gtx-1080-ti", "rtx-2080-ti", "--device",
+                                                                 "cuda:0"]))
+    out.append(Drill("compare a card count given twice", ["compare", "2x 2x a100", "rtx-4090"]))
+    out.append(Drill("size --gpus a card count given twice", ["size", "resnet50", "--gpus", "2x 4x rtx-3090"]))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
