@@ -55,6 +55,9 @@ def _ascii_fallback(exc: UnicodeError):
 codecs.register_error(ERRORS, _ascii_fallback)
 
 
+CLOSED_STDOUT = "standard output is closed"
+
+
 class StdoutClosed(OSError):
     """What rigbench writes to standard output cannot go anywhere: it was closed when rigbench started."""
 
@@ -74,7 +77,12 @@ class _ClosedStdout(io.RawIOBase):
     def write(self, data) -> int:
         if not len(data):          # click probes a stream with an empty write to tell bytes from text
             return 0
-        raise StdoutClosed(errno.EBADF, "standard output is closed")
+        raise StdoutClosed(errno.EBADF, CLOSED_STDOUT)
+
+
+def stdout_closed() -> bool:
+    """Was standard output closed when rigbench started (:func:`setup_streams`)? Then nothing printed reaches anyone."""
+    return isinstance(getattr(sys.stdout, "buffer", None), _ClosedStdout)
 
 
 def setup_streams() -> None:

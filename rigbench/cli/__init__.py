@@ -23,7 +23,7 @@ from rigbench import __version__, signals, units
 from rigbench.errors import CheckFailed, RunFailed, UserError
 # By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
 # would replace a module imported here as 'report'.
-from rigbench.report import StdoutClosed, echo, setup_streams
+from rigbench.report import CLOSED_STDOUT, StdoutClosed, echo, setup_streams, stdout_closed
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -234,6 +234,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     signals.install()
     setup_streams()
+    if stdout_closed():
+        # refused before any work: a command that wrote its file or replaced a price list and then lost its output
+        # would have done its work and still answered "error", and a person could not tell which
+        fail(f"cannot write the output: {CLOSED_STDOUT}; nothing was done (redirect it to a file, or to /dev/null to "
+             "drop it)")
     args = sys.argv[1:] if argv is None else list(argv)
     rv = 0
     try:
