@@ -296,15 +296,24 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
     rows = []
     for w in workloads:
         for p in precisions:
-            thr, src, mb, bound, unc, extra, unval = {}, {}, {}, {}, {}, {}, {}
+            thr, src, mb, bound, unc, extra, unval, no_fit = {}, {}, {}, {}, {}, {}, {}, {}
             unit = model.demand(w).unit
             for label, cap, gpu, n in entries:
+                single = model.predict(model.capability_from_gpu(gpu), w, p) if n > 1 else model.predict(cap, w, p)
+                if single.throughput is None:
+                    # not one sample fits one card: no figure, and out of every ratio, tie and verdict
+                    thr[label], src[label], mb[label], bound[label] = None, single.source, single.max_batch, None
+                    unc[label], unval[label], extra[label], no_fit[label] = None, False, False, single.reason
+                    note = f"{label}: {single.reason} ({w}, {p})"
+                    if note not in notes:
+                        notes.append(note)
+                    continue
+                no_fit[label] = None
                 if n > 1:
                     r = scaling.predict_data_parallel(gpu, n, w, p, network=network)
                     if r["throughput"] is None:
                         raise UserError(f"cannot predict {n}x {gpu.id}: {r['reason']}")
                     note = f"{label}: predicted over {r['interconnect']}" + (f"; {r['reason']}" if r.get("reason") else "")
-                    single = model.predict(model.capability_from_gpu(gpu), w, p)
                     thr[label], src[label] = float(r["throughput"]), "predicted"
                     mb[label], bound[label], unc[label] = single.max_batch, None, single.uncertainty
                     extra[label] = bool(single.uncertainty_basis and single.uncertainty_basis.startswith("extrapolated"))
@@ -319,7 +328,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                     if note not in notes:
                         notes.append(note)
                 else:
-                    pr = model.predict(cap, w, p)
+                    pr = single
                     thr[label], src[label], mb[label], bound[label] = pr.throughput, pr.source, pr.max_batch, pr.bound
                     unc[label], unval[label] = pr.uncertainty, False
                     extra[label] = bool(pr.uncertainty_basis and pr.uncertainty_basis.startswith("extrapolated"))
@@ -328,8 +337,10 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             watts = {d["id"]: d["total_tdp_w"] for d in devices}
             facts = {label: {"gpu": gpu, "count": n, "uncertainty": unc[label], "unvalidated": unval[label]}
                      for label, cap, gpu, n in entries}
-            # the band of each ratio by the rule rigbench cost judges a tie by (rigbench.model.pair_uncertainty)
-            pair = {a: {b: (model.pair_uncertainty(facts[a], facts[b], w) if a != b else None) for b in thr}
+            # the band of each ratio by the rule rigbench cost judges a tie by (rigbench.model.pair_uncertainty); none
+            # with a device that has no figure
+            pair = {a: {b: (model.pair_uncertainty(facts[a], facts[b], w)
+                            if a != b and thr[a] is not None and thr[b] is not None else None) for b in thr}
                     for a in thr}
             pair_band = {a: {b: (u["fraction"] if u is not None else None) for b, u in row.items()}
                          for a, row in pair.items()}
@@ -337,15 +348,19 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             rows.append({
                 "workload": w, "precision": p, "unit": unit, "throughput": thr,
                 "uncertainty": unc,
-                "throughput_low": {k: (v * (1 - unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
-                "throughput_high": {k: (v * (1 + unc[k]) if unc[k] is not None else None) for k, v in thr.items()},
-                "ratio": {k: v / thr[first] for k, v in thr.items()},
+                "throughput_low": {k: (v * (1 - unc[k]) if unc[k] is not None and v is not None else None)
+                                   for k, v in thr.items()},
+                "throughput_high": {k: (v * (1 + unc[k]) if unc[k] is not None and v is not None else None)
+                                    for k, v in thr.items()},
+                "ratio": {k: (v / thr[first] if v is not None and thr[first] is not None else None)
+                          for k, v in thr.items()},
                 "ratio_band": band, "pair_band": pair_band, "extrapolated": extra, "unvalidated": unval,
                 "tie_with_first": {k: (k != first and band[k] is not None and abs(thr[k] / thr[first] - 1) <= band[k])
                                    for k in thr},
-                "source": src, "max_batch": mb, "bound": bound,
-                "per_1000_usd": {k: (v / price[k] * 1000 if price[k] else None) for k, v in thr.items()},
-                "per_watt": {k: (v / watts[k] if watts[k] else None) for k, v in thr.items()}})
+                "source": src, "max_batch": mb, "bound": bound, "does_not_fit": no_fit,
+                "per_1000_usd": {k: (v / price[k] * 1000 if price[k] and v is not None else None)
+                                 for k, v in thr.items()},
+                "per_watt": {k: (v / watts[k] if watts[k] and v is not None else None) for k, v in thr.items()}})
     for note in _unmeasured_notes(resolved, rows):
         if note not in notes:
             notes.append(note)
@@ -436,6 +451,11 @@ def _measured_sentence(w: str, rs: list[dict], measured: str, card: str) -> str:
     """The measurement of a card against the model's prediction for it, per precision, with the model's error."""
     parts = []
     for n, r in enumerate(rs):
+        if r["throughput"][measured] is None or r["throughput"][card] is None:
+            parts.append(f"{'not fit' if r['throughput'][measured] is None else 'train'} where the model says "
+                         f"{card} {'does not fit' if r['throughput'][card] is None else 'fits'} "
+                         f"{PREC_WORDS.get(r['precision'], r['precision'])}")
+            continue
         got = r["throughput"][measured] / r["throughput"][card]
         u = r["uncertainty"][card]
         what = f" what the model predicts for {card}" if n == 0 else ""
@@ -460,7 +480,8 @@ def max_batch_basis(devices: list[dict], rows: list[dict]) -> str:
     plan on comes from (``rigbench size``, which traces one)."""
     precisions = list(dict.fromkeys(r["precision"] for r in rows)) or ["fp32", "amp"]
     bytes_per = " and ".join(f"{model.BYTES_PER_ELEMENT[p]} bytes each in {p}" for p in precisions)
-    twice = " (so amp's is exactly twice fp32's)" if len(precisions) > 1 else ""
+    # each precision's count is rounded down on its own, so amp's is 2x fp32's or one more
+    twice = " (so amp's is about twice fp32's: each is rounded down)" if len(precisions) > 1 else ""
     card = next((d["catalog_id"] for d in devices if d.get("catalog_id")), None)
     example = f" ({size_command(rows[0]['workload'], card)})" if rows and card else ""
     return ("max batch: per card, the memory left after the CUDA context, the reserve and the weights, gradients and "
@@ -483,6 +504,11 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
 
         def one(r, i, lead=""):
+            # a device that does not fit has no figure, so no ratio to or from it (the notes say why)
+            if r["throughput"][i] is None:
+                return "unable to fit the workload"
+            if r["throughput"][first] is None:
+                return f"without a ratio ({first} does not fit)"
             band = r["ratio_band"][i]
             if i != first and band is not None and (r["unvalidated"][i] or r["unvalidated"][first]):
                 # the band and why no verdict rests on it, together, naming the side that is extrapolated (it may
@@ -500,7 +526,8 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
                                  + f" {PREC_WORDS.get(r['precision'], r['precision'])}" for n, r in enumerate(rs))
             text = f"On {workload_label(w)} ({sources}), {o} is {speed}"
         else:
-            speed = "; ".join(", ".join(f"{i} {one(r, i)}" for i in others) + " "
+            speed = "; ".join((f"{first} does not fit, so no ratios" if r["throughput"][first] is None else
+                               ", ".join(f"{i} {one(r, i)}" for i in others)) + " "
                               + PREC_WORDS.get(r["precision"], r["precision"]) for r in rs)
             text = f"On {workload_label(w)} ({sources}), relative to {first}: {speed}"
         sentences.append(text + ".")

@@ -278,7 +278,7 @@ def predicted(cap, workload: str, precision: str):
 
     pred = model.predict(cap, workload, precision)
     u = pred.uncertainty if pred.source == "predicted" else None
-    band = (pred.throughput * (1 - u), pred.throughput * (1 + u)) if u is not None else (None, None)
+    band = (pred.throughput * (1 - u), pred.throughput * (1 + u)) if u is not None and pred.throughput else (None, None)
     return pred, band
 
 
@@ -307,10 +307,11 @@ def predictions_section(run: Run, opts: Options) -> Section:
         for label, cap, here in entries:
             for p in ("fp32", "amp"):
                 pred, (low, high) = predicted(cap, workload, p)
-                rows.append([label, workload, p, f"{fmt_num(pred.throughput)} {pred.unit}",
+                rows.append([label, workload, p, pred.reason if pred.throughput is None else
+                             f"{fmt_num(pred.throughput)} {pred.unit}",
                              f"{fmt_num(low)}–{fmt_num(high)}" if low is not None else "-", pred.source,
                              pred.uncertainty_basis or "-"])
-                if workload == opts.workload:
+                if workload == opts.workload and pred.throughput is not None:
                     bars.append(plots.Bar(label, pred.throughput, low, high, True, group=p))
     unit = model.demand(opts.workload).unit
     s.add(image(plots.throughput(bars, f"{opts.workload} training throughput ({unit}), predicted by rigbench.model",

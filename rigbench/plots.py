@@ -153,12 +153,13 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
     priced = any(r["per_1000_usd"][i] is not None for r in rows for i in ids)
     for i, dev in enumerate(ids):
         xs = [g + i * width for g in range(len(groups))]
-        vals = [r["ratio"][dev] for r in rows]
+        vals = [r["ratio"][dev] or 0 for r in rows]      # no ratio: a device, or the first, does not fit
         err = [v * (r["ratio_band"][dev] or 0) for v, r in zip(vals, rows)]
         bars = ax.bar(xs, vals, width, yerr=err, capsize=3, label=dev)
         extrapolated = [bool((r.get("extrapolated") or {}).get(dev)) for r in rows]
         for b, r, far in zip(bars, rows, extrapolated):
-            ax.annotate(f"{'~' if far else ''}{r['throughput'][dev]:,.0f}",
+            t = r["throughput"][dev]
+            ax.annotate("does not fit" if t is None else f"{'~' if far else ''}{t:,.0f}",
                         (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
             if far:
                 b.set_hatch("//")     # the table's '~': a wider band, and past one machine no verdict

@@ -180,10 +180,11 @@ def workload_batch(workload_id: str) -> tuple[int | None, str]:
     return None, "no reference batch: the model's largest batch that fits"
 
 
-def _single_card(gpu: Any, workload_id: str, precision: str) -> tuple[float, str, int | None]:
-    """(samples/s of one card, unit, max batch) from rigbench.model."""
+def _single_card(gpu: Any, workload_id: str, precision: str) -> tuple[float | None, str, int | None, str | None]:
+    """(samples/s of one card, unit, max batch, why no samples/s) from rigbench.model: None and the model's reason
+    where not one sample fits the card."""
     p = model.predict(model.capability_from_gpu(gpu), workload_id, precision)
-    return float(p.throughput), p.unit, p.max_batch
+    return (None if p.throughput is None else float(p.throughput)), p.unit, p.max_batch, p.reason
 
 
 def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "fp32", *,
@@ -211,9 +212,9 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
         raise UserError(f"unknown precision {shown(precision)}; valid: {', '.join(valid)}")
     params, params_src = workload_params(workload_id)
 
-    unit, max_batch = "samples/s", None
+    unit, max_batch, no_fit = "samples/s", None, None
     if single_throughput is None:
-        single_throughput, unit, max_batch = _single_card(gpu, workload_id, precision)
+        single_throughput, unit, max_batch, no_fit = _single_card(gpu, workload_id, precision)
     if batch_per_gpu is None:
         batch_per_gpu, batch_src = workload_batch(workload_id)
         if max_batch:
@@ -230,6 +231,12 @@ def predict_data_parallel(gpu: Any, n: int, workload_id: str, precision: str = "
                     "backward": ic["ddp"]["backward_source"]},
         "reason": None, "extrapolated": False,
     }
+    if no_fit:
+        # not one sample fits a card: data parallel copies the whole model to each, so n of them fit no better
+        out.update(throughput=None, scaling_efficiency=None, interconnect_cost=None, allreduce_busbw_gbps=None,
+                   interconnect=None, comm_s_per_step=None, exposed_comm_s_per_step=None, compute_s_per_step=None,
+                   batch_per_gpu=0, reason=no_fit)
+        return out
     if n == 1:
         out.update(throughput=single_throughput, scaling_efficiency=1.0, interconnect_cost=0.0,
                    allreduce_busbw_gbps=None, interconnect="none (one card)", comm_s_per_step=0.0,

@@ -761,8 +761,46 @@ def test_max_batch_is_explained_as_a_count_and_points_to_size_for_a_traced_step(
     # the count it describes: amp's max batch is fp32's at half the bytes per saved activation
     mb = {r["precision"]: r["max_batch"]["rtx-3090"] for r in doc["workloads"]}
     assert mb["amp"] in (2 * mb["fp32"], 2 * mb["fp32"] + 1)
+    # each is rounded down on its own, so the legend says about twice, not exactly
+    assert "(so amp's is about twice fp32's: each is rounded down)" in basis and "exactly" not in basis
     out = " ".join(cli("compare", "rtx-3090", "rtx-4090", "--workload", "resnet50").stdout.split())
     assert basis in out and "largest batch that fits in device memory" not in out
     one = cli("compare", "rtx-3090", "rtx-4090", "--workload", "bert-base-squad", "--precision", "amp", "--json").json()
     assert "at 2 bytes each in amp:" in one["max_batch_basis"] and "twice" not in one["max_batch_basis"]
     assert "(rigbench size bert-base --seq 384 --gpus rtx-3090)" in one["max_batch_basis"]
+
+
+def test_a_card_that_cannot_hold_one_sample_is_shown_as_not_fitting_and_left_out_of_the_verdict(cli):
+    r = cli("compare", "gtx-1060", "gtx-1070", "gtx-1080", "--workload", "bert-large-squad", "--precision", "fp32",
+            "--json")
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    row = doc["workloads"][0]
+    assert row["max_batch"]["gtx-1060"] == 0 and row["throughput"]["gtx-1060"] is None
+    assert row["does_not_fit"]["gtx-1060"].startswith("does not fit: the weights, gradients and optimizer state")
+    assert row["does_not_fit"]["gtx-1080"] is None
+    for key in ("ratio", "per_1000_usd", "per_watt", "uncertainty", "throughput_low", "throughput_high"):
+        assert row[key]["gtx-1060"] is None, key
+    assert row["ratio"]["gtx-1080"] is None           # the first device has no figure to be a ratio to
+    assert not any(row["tie_with_first"].values())
+    picks = doc["verdict"]["picks"]["bert-large-squad"]["fp32"]
+    for metric in ("per_dollar", "per_watt", "fastest"):
+        assert "gtx-1060" not in (picks[metric]["best"], picks[metric]["second"]), metric
+    assert "buy gtx-1060" not in doc["summary"]
+    assert any(n.startswith("gtx-1060: does not fit:") for n in doc["notes"])
+    screen = cli("compare", "gtx-1060", "gtx-1080", "--workload", "bert-large-squad", "--precision", "fp32")
+    assert screen.code == 0 and "Traceback" not in screen.stderr, screen.stderr
+    line = next(x for x in screen.stdout.splitlines() if x.split()[:2] == ["gtx-1060", "fp32"])
+    assert "does not fit" in line and "3.78" not in line
+    assert "gtx-1060 does not fit, so no ratios in fp32" not in screen.stdout     # two devices: one sentence
+    assert "buy gtx-1060" not in " ".join(screen.stdout.split())
+
+
+def test_a_card_that_does_not_fit_is_no_ratio_base_and_n_of_it_fit_no_better(cli):
+    r = cli("compare", "gtx-1080", "2x gtx-1060", "gtx-1070", "--workload", "bert-large-squad", "--precision", "fp32",
+            "--json")
+    assert r.code == 0, r.stderr
+    row = r.json()["workloads"][0]
+    assert row["throughput"]["2x-gtx-1060"] is None and row["ratio"]["2x-gtx-1060"] is None
+    assert row["ratio"]["gtx-1080"] == 1.0 and row["ratio"]["gtx-1070"] > 0
+    assert "2x-gtx-1060 unable to fit the workload" in r.json()["summary"]

@@ -630,3 +630,30 @@ def test_the_tensor_share_is_fitted_on_its_named_rows_only(key):
     share = model.load_efficiency()["tensor_share"][key]["share"]
     assert model.fit_tensor_share(key) == pytest.approx(share, abs=1e-3)
     assert 0.0 <= share <= 1.0
+
+
+def test_a_card_that_cannot_hold_one_sample_has_no_throughput_and_says_why():
+    """BERT-large's weights, gradients and Adam state (16 bytes per parameter) do not fit a 6 GiB card after the
+    context and the reserve: max batch 0 is no training at all, not a figure. The roofline's would also have dropped
+    the optimizer step's share (spread over a batch of 0) and read faster than an 8 GiB card holding a batch of 1."""
+    cap = model.capability_from_gpu(catalog.resolve("gtx-1060"))
+    pred = model.predict(cap, "bert-large-squad", "fp32")
+    assert pred.max_batch == 0 and pred.throughput is None and pred.uncertainty is None
+    assert pred.reason.startswith("does not fit: the weights, gradients and optimizer state need 5.0 GiB of the ")
+    assert "card's 6.0 GiB" in pred.reason and pred.to_dict()["reason"] == pred.reason
+    # a card that holds one sample keeps its figure, with no reason
+    fits = model.predict(model.capability_from_gpu(catalog.resolve("gtx-1080")), "bert-large-squad", "fp32")
+    assert fits.max_batch >= 1 and fits.throughput > 0 and fits.reason is None
+    d = model.demand("bert-large-squad")
+    assert model.no_fit_reason(d, "fp32", catalog.resolve("gtx-1080").memory_bytes) is None
+    assert model.no_fit_reason(d, "fp32", None) is None
+
+
+def test_no_fit_reason_names_one_sample_where_the_fixed_state_alone_fits():
+    d = model.demand("bert-large-squad")
+    usable = model.usable_bytes(catalog.resolve("gtx-1080").memory_bytes)
+    # memory for the fixed state and half a sample, in a card whose usable memory is just that
+    mem = catalog.resolve("gtx-1080").memory_bytes * (d.fixed_bytes + d.sample_bytes("fp32") / 2) / usable
+    assert model.max_batch(d, "fp32", int(mem)) == 0
+    why = model.no_fit_reason(d, "fp32", int(mem))
+    assert why.startswith("does not fit: the weights, gradients and optimizer state (") and "one sample's" in why

@@ -118,8 +118,10 @@ def render_tables(doc: dict) -> list:
             for i in ids:
                 u = r["uncertainty"][i]
                 ext = "~" if r.get("extrapolated", {}).get(i) else ""
-                rows.append((i, r["precision"], fmt_num(r["throughput"][i]), "-" if u is None else f"{ext}{u:.0%}",
-                             f"{r['ratio'][i]:.2f}x" + (" tie" if r["tie_with_first"][i] else ""),
+                t, ratio = r["throughput"][i], r["ratio"][i]
+                rows.append((i, r["precision"], "does not fit" if t is None else fmt_num(t),
+                             "-" if u is None else f"{ext}{u:.0%}",
+                             "-" if ratio is None else f"{ratio:.2f}x" + (" tie" if r["tie_with_first"][i] else ""),
                              num(r["per_1000_usd"][i]), num(r["per_watt"][i]), r["max_batch"][i], r["source"][i]))
         out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
                                 ["device", "prec.", "per s", "+-", "ratio", "per $1000", "per W", "max batch",

@@ -61,8 +61,12 @@ class CostRequest:
 
 
 def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]:
-    """(samples/s, unit) predicted for one catalog GPU."""
+    """(samples/s, unit) predicted for one catalog GPU; a UserError where not one sample fits it (no throughput to
+    cost the work by)."""
     pred = model.predict(model.capability_from_gpu(gpu), workload, precision)
+    if pred.throughput is None:
+        raise UserError(f"{getattr(gpu, 'id', gpu)} cannot train {workload} in {precision}: {pred.reason}; pick a "
+                        "card with more memory, or a smaller workload")
     return float(pred.throughput), _unit_of(pred)
 
 

@@ -12,13 +12,16 @@ from rigbench.guidelines.profiles import gpu_bar_rule
 
 @lru_cache(maxsize=None)
 def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> tuple[float, str, str]:
-    """Predicted training throughput of a catalog card: (value, unit, precision). ``precision=None``: the better one."""
+    """Predicted training throughput of a catalog card: (value, unit, precision). ``precision=None``: the better one.
+    0 where not one sample fits the card (rigbench.model gives it no throughput): it cannot train the workload, so
+    it meets no bar."""
     cap = model.capability_from_gpu(catalog.resolve(gpu_id))
     best = None
     for p in ([precision] if precision else list(model.PRECISIONS)):
         pred = model.predict(cap, workload, p)
-        if best is None or pred.throughput > best[0]:
-            best = (float(pred.throughput), pred.unit, p)
+        value = float(pred.throughput) if pred.throughput is not None else 0.0
+        if best is None or value > best[0]:
+            best = (value, pred.unit, p)
     return best
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from rigbench.model.capability import Capability, capability_from_gpu
 from rigbench.model.demand import (BYTES_PER_ELEMENT, FAMILIES, PRECISIONS, WORKLOADS, Demand, demand,
-                                   load_workloads_profile, max_batch, workload_ids)
+                                   load_workloads_profile, max_batch, no_fit_reason, usable_bytes,
+                                   workload_ids)
 from rigbench.model.efficiency import (compute_factor, factor_key, fp32_is_tf32, full_rate_gain, gemm_reference,
                                        launch_seconds, load_efficiency, memory_factor, peak_tflops, spec_tensor_tflops,
                                        step_host_seconds, sustained_clock_fraction)
@@ -42,7 +43,7 @@ __all__ = [
     "capability_step_seconds", "compute_factor",
     "demand", "efficiency_for", "extra_fit_rows", "factor_key", "fit_compute_factor", "fit_entries", "fit_power_alpha",
     "fit_set_cards", "fit_step_host", "fit_target", "fit_tensor_share", "floored_step_seconds", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
-    "gemm_reference", "launch_floor_seconds", "launch_seconds", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "peak_tflops",
+    "gemm_reference", "launch_floor_seconds", "launch_seconds", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "no_fit_reason", "usable_bytes", "peak_tflops",
     "pair_uncertainty", "point_prediction", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
     "suite_config", "sustained_clock_fraction",
     "ratio_uncertainty", "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from rigbench import data
 from rigbench.errors import UserError
-from rigbench.units import shown
+from rigbench.units import fmt_bytes, shown
 
 PRECISIONS = ("fp32", "amp")
 # Workload families: each has its own efficiency factors (profiles/efficiency.toml [compute] for convolutional
@@ -236,10 +236,31 @@ def workload_ids() -> tuple[str, ...]:
     return tuple(load_workloads_profile()["workloads"])
 
 
+def usable_bytes(memory_bytes: int) -> float:
+    """A card's memory left for training: less the reserve and the CUDA context (profiles/workloads.toml
+    [memory])."""
+    mem = load_workloads_profile()["memory"]
+    return memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3
+
+
 def max_batch(d: Demand, precision: str, memory_bytes: int | None) -> int | None:
     """Largest batch whose saved activations fit beside the fixed state; 0 if even the weights do not fit."""
     if not memory_bytes:
         return None
-    mem = load_workloads_profile()["memory"]
-    usable = memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3 - d.fixed_bytes
-    return max(0, int(usable // d.sample_bytes(precision)))
+    return max(0, int((usable_bytes(memory_bytes) - d.fixed_bytes) // d.sample_bytes(precision)))
+
+
+def no_fit_reason(d: Demand, precision: str, memory_bytes: int | None) -> str | None:
+    """Why not one sample of ``d`` trains in ``memory_bytes`` (:func:`max_batch` 0), or None where one does (or no
+    memory is known). A card that cannot hold one sample cannot train the workload at all, so it has no
+    throughput."""
+    if max_batch(d, precision, memory_bytes) != 0:
+        return None
+    usable = usable_bytes(memory_bytes)
+    left = (f"{fmt_bytes(max(usable, 0.0))} the card's {fmt_bytes(memory_bytes)} leave after the CUDA context and "
+            "the reserve")
+    if d.fixed_bytes > usable:
+        return (f"does not fit: the weights, gradients and optimizer state need {fmt_bytes(d.fixed_bytes)} of the "
+                f"{left}")
+    return (f"does not fit: the weights, gradients and optimizer state ({fmt_bytes(d.fixed_bytes)}) and one sample's "
+            f"activations in {precision} ({fmt_bytes(d.sample_bytes(precision))}) need more than the {left}")

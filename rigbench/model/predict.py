@@ -114,9 +114,10 @@ def pair_uncertainty(a: dict, b: dict, workload_id: str) -> dict | None:
 
 def predict(capability: Capability, workload_id: str, precision: str) -> Prediction:
     """Training throughput of ``workload_id`` at ``precision`` on ``capability`` (measured if the capability has it),
-    with the uncertainty of a predicted figure (:func:`uncertainty`)."""
+    with the uncertainty of a predicted figure (:func:`uncertainty`). No throughput (None, with ``reason``) where
+    not one sample fits the card's memory."""
     pred = point_prediction(capability, workload_id, precision)
-    if pred.source == "predicted" and capability.gpu is not None:
+    if pred.source == "predicted" and capability.gpu is not None and pred.throughput is not None:
         u = uncertainty(capability.gpu, workload_id)
         pred.uncertainty, pred.uncertainty_basis = u["fraction"], u["basis"]
     return pred

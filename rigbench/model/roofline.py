@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rigbench.errors import UserError
 from rigbench.model.capability import Capability
-from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch
+from rigbench.model.demand import PRECISIONS, Demand, demand, max_batch, no_fit_reason
 from rigbench.model.efficiency import launch_seconds, step_host_seconds
 from rigbench.units import shown
 
@@ -26,7 +26,7 @@ from rigbench.units import shown
 class Prediction:
     workload: str
     precision: str
-    throughput: float            # samples per second
+    throughput: float | None     # samples per second; None where not one sample fits (``reason`` says why)
     unit: str
     bound: str                   # "compute" or "memory"
     source: str                  # "predicted" or "measured"
@@ -36,6 +36,7 @@ class Prediction:
     step_s: float | None = None      # per sample: the optimizer step over the batch
     uncertainty: float | None = None     # relative (0.08 = +-8 %), from the validation error of the card's cell
     uncertainty_basis: str | None = None
+    reason: str | None = None            # why there is no throughput ("does not fit: ...")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -119,5 +120,10 @@ def point_prediction(capability: Capability, workload_id: str, precision: str) -
     if measured is not None:
         return Prediction(workload_id, precision, measured, d.unit, bound, "measured", mb, compute_s, memory_s,
                           step_s)
+    if mb == 0:
+        # not one sample fits: the card cannot train the workload. A roofline figure would also drop the optimizer
+        # step's share (it is spread over a batch of 0), reading faster than a larger card that holds a batch of 1.
+        return Prediction(workload_id, precision, None, d.unit, bound, "predicted", mb, compute_s, memory_s, step_s,
+                          reason=no_fit_reason(d, precision, capability.memory_bytes))
     return Prediction(workload_id, precision, 1.0 / (compute_s + memory_s + step_s), d.unit, bound, "predicted", mb,
                       compute_s, memory_s, step_s)
