@@ -78,12 +78,6 @@ def launch_basis(kernels: float) -> str:
             "dispatch to each launch) and the validation error, measured on large models, does not apply")
 
 
-def memory_budget(memory_bytes: float) -> float:
-    """Bytes a training step may use on a card of ``memory_bytes``: the model's context and reserve taken off."""
-    mem = perf_model.load_workloads_profile()["memory"]
-    return memory_bytes * (1 - mem["reserve_fraction"]) - mem["context_gib"] * 1024**3
-
-
 # An option's figures that are each card's, whatever its gpu_count (every card holds the model and its batch).
 PER_CARD_FIELDS = ("memory_bytes", "max_batch", "batch", "peak_bytes")
 
@@ -151,7 +145,7 @@ def time_per_sample(cap, d: perf_model.Demand, precision: str) -> tuple[float, s
 
 
 def _card(gpu, n: int, md: ModelDemand, batch: int) -> Option:
-    budget = memory_budget(gpu.memory_bytes)
+    budget = perf_model.usable_bytes(gpu.memory_bytes)   # the context and reserve off, as compare counts them
     mb = md.max_batch(budget)
     fits = md.peak_bytes(batch) <= budget
     run = batch if fits else mb
