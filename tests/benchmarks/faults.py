@@ -679,6 +679,10 @@ def drills() -> list[Drill]:
                      setup=a_run("run.json"),
                      check=lambda r, f: None if (f / "run.json").read_bytes() == reference[0].read_bytes()
                      else "the saved run was replaced"))
+    out.append(Drill("report --out naming a saved run", ["report", str(reference[0]), "--out"],
+                     setup=a_run("run.html"),
+                     check=lambda r, f: None if (f / "run.html").read_bytes() == reference[0].read_bytes()
+                     else "the saved run was replaced"))
     out.append(Drill("compare --device without a results file", ["compare", "gtx-1080-ti", "rtx-2080-ti", "--device",
                                                                  "cuda:0"]))
     out.append(Drill("compare a card count given twice", ["compare", "2x 2x a100", "rtx-4090"]))
