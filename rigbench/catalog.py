@@ -84,6 +84,25 @@ def normalize(name: str) -> str:
     return _NON_ALNUM.sub("", _NOISE_WORDS.sub(" ", str(name).lower()))
 
 
+# A card count written before a card's name: '2x', '2×' (the multiplication sign), '2*'; what follows may be empty.
+_COUNT_PREFIX = re.compile(r"^\s*([0-9]+)\s*[x×*]\s*-?\s*(.*)$", re.IGNORECASE)
+
+
+def count_given_twice(count: int, card: str) -> str | None:
+    """Why ``card``, what follows a count of ``count`` cards, is no card to look up when it begins with a count of
+    its own ('2x 2x a100', '2x 4x a100', '2x 2x'); None otherwise, and for a name that only looks so and is a card's.
+    Which of the two counts was meant is not for rigbench to guess: the message offers both. Every parser of a card
+    count (compare, cost --buy, size --gpus, recommend --spec gpu=) asks here, so all say it in the same words."""
+    inner = _COUNT_PREFIX.match(card)
+    if inner is None or find(card) is not None:
+        return None
+    rest = inner.group(2).strip()
+    other = int(inner.group(1)) if rest else count        # a count alone ('2x 2x'): the card is missing too
+    rest = rest or "CARD"
+    either = f"'{count}x {rest}'" + (f" or '{other}x {rest}'" if other != count else "")
+    return f"the card count is given twice; give one 'Nx' per card: {either}"
+
+
 _INT_FIELDS = {"sm_count", "cuda_cores", "boost_clock_mhz", "pcie_gen", "pcie_lanes", "launch_year"}
 _FLOAT_FIELDS = {"fp32_tflops", "fp16_tflops", "fp16_tensor_tflops", "bf16_tensor_tflops", "tf32_tflops",
                  "memory_gb", "memory_bandwidth_gbps", "tdp_w", "nvlink_gbps", "launch_price_usd", "tdp_min_w"}

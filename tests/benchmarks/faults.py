@@ -687,6 +687,8 @@ def drills() -> list[Drill]:
                                                                  "cuda:0"]))
     out.append(Drill("compare a card count given twice", ["compare", "2x 2x a100", "rtx-4090"]))
     out.append(Drill("size --gpus a card count given twice", ["size", "resnet50", "--gpus", "2x 4x rtx-3090"]))
+    out.append(Drill("recommend --spec a card count given twice", ["recommend", "--spec", "gpu=2x 2x rtx-2080-ti"],
+                     check=lambda r, f: None if "given twice" in r.stderr else "not said as a count given twice"))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
