@@ -687,6 +687,10 @@ def drills() -> list[Drill]:
                                                                  "cuda:0"]))
     out.append(Drill("compare a card count given twice", ["compare", "2x 2x a100", "rtx-4090"]))
     out.append(Drill("size --gpus a card count given twice", ["size", "resnet50", "--gpus", "2x 4x rtx-3090"]))
+    for name in ("é a100", "a100 !"):
+        out.append(Drill(f"compare a card name holding {name.replace('a100', '').strip()!r}",
+                         ["compare", "rtx-4090", name],
+                         check=lambda r, f: None if "not a card name" in r.stderr else "the character was dropped"))
     out.append(Drill("recommend --spec a card count given twice", ["recommend", "--spec", "gpu=2x 2x rtx-2080-ti"],
                      check=lambda r, f: None if "given twice" in r.stderr else "not said as a count given twice"))
     # --- stop signals on real runs
