@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -79,9 +80,58 @@ class Gpu:
         return d
 
 
+# The marks a vendor's own spelling carries ("NVIDIA® GeForce RTX™ 4090"): dropped before folding, which would turn
+# ™ into the letters "TM".
+_MARKS = str.maketrans("", "", "®™")
+# The characters a card name may hold besides ASCII letters and digits, once folded (:func:`fold`): those of the
+# catalog's ids, names and aliases (space, '-', '(', ')'), the spellings people and tools write ('_', '.', '/'), the
+# power limit's '@' (:func:`lookup`), and the vendor's marks above.
+NAME_PUNCTUATION = " -_.()/@®™"
+
+
+def fold(name: str) -> str:
+    """``name`` as the catalog reads it: Unicode compatibility folding (NFKC, Unicode Standard Annex #15,
+    https://unicode.org/reports/tr15/), so a fullwidth 'ａ１００' typed on a Japanese or Chinese keyboard, or a
+    no-break space pasted from a web page, is the ASCII character it stands for."""
+    return unicodedata.normalize("NFKC", str(name).translate(_MARKS))
+
+
+def refuse_odd_characters(name: str) -> None:
+    """A ``UserError`` for a name that still holds, folded, a character no card name has: a letter or digit outside
+    ASCII ('é', a Cyrillic 'а' that looks like a Latin one, a superscript), or punctuation other than
+    :data:`NAME_PUNCTUATION` ('!', '–'). Without it :func:`normalize` would drop the character and 'é a100' or
+    'a100 !' would quietly be the A100."""
+    for ch in fold(name):
+        if ch.isascii() and (ch.isalnum() or ch.isspace()) or ch in NAME_PUNCTUATION:
+            continue
+        what = "a letter or digit outside ASCII" if ch.isalnum() else "a character no card name has"
+        raise UserError(f"{shown(name)} is not a card name: {ch!r} (U+{ord(ch):04X}) is {what}; card names are "
+                        "ASCII letters and digits with spaces and - _ . ( ) /, e.g. 'rtx-4090' or 'RTX 6000 Ada'")
+
+
 def normalize(name: str) -> str:
-    """'NVIDIA GeForce GTX 1080 Ti' -> 'gtx1080ti': lowercase, vendor words and punctuation dropped."""
-    return _NON_ALNUM.sub("", _NOISE_WORDS.sub(" ", str(name).lower()))
+    """'NVIDIA GeForce GTX 1080 Ti' -> 'gtx1080ti': folded (:func:`fold`), lowercase, vendor words and punctuation
+    dropped."""
+    return _NON_ALNUM.sub("", _NOISE_WORDS.sub(" ", fold(name).lower()))
+
+
+# A card count written before a card's name: '2x', '2×' (the multiplication sign), '2*'; what follows may be empty.
+_COUNT_PREFIX = re.compile(r"^\s*([0-9]+)\s*[x×*]\s*-?\s*(.*)$", re.IGNORECASE)
+
+
+def count_given_twice(count: int, card: str) -> str | None:
+    """Why ``card``, what follows a count of ``count`` cards, is no card to look up when it begins with a count of
+    its own ('2x 2x a100', '2x 4x a100', '2x 2x'); None otherwise, and for a name that only looks so and is a card's.
+    Which of the two counts was meant is not for rigbench to guess: the message offers both. Every parser of a card
+    count (compare, cost --buy, size --gpus, recommend --spec gpu=) asks here, so all say it in the same words."""
+    inner = _COUNT_PREFIX.match(card)
+    if inner is None or find(card) is not None:
+        return None
+    rest = inner.group(2).strip()
+    other = int(inner.group(1)) if rest else count        # a count alone ('2x 2x'): the card is missing too
+    rest = rest or "CARD"
+    either = f"'{count}x {rest}'" + (f" or '{other}x {rest}'" if other != count else "")
+    return f"the card count is given twice; give one 'Nx' per card: {either}"
 
 
 _INT_FIELDS = {"sm_count", "cuda_cores", "boost_clock_mhz", "pcie_gen", "pcie_lanes", "launch_year"}
@@ -331,10 +381,12 @@ def lookup(name: str) -> Resolution:
     them; one that starts exactly one card resolves to it. Unknown names: ``UserError`` with the closest ids.
     ``NAME@80W`` is the card at an 80 W power limit (:func:`with_power_limit`): a laptop's TGP, say.
     """
-    limited = _POWER_LIMIT.match(str(name))
-    if re.search(r"@\s*-", str(name)):
+    refuse_odd_characters(name)
+    text = fold(name)                   # '＠' is '@', a fullwidth digit a digit
+    limited = _POWER_LIMIT.match(text)
+    if re.search(r"@\s*-", text):
         raise UserError(f"{shown(name)}: a power limit is a number of watts above zero, e.g. rtx-4090-laptop@80W")
-    if "@" in str(name) and not (limited and limited.group(1).strip() and "@" not in limited.group(1)):
+    if "@" in text and not (limited and limited.group(1).strip() and "@" not in limited.group(1)):
         # no card has an @ in its name: without this, normalize() drops the @ and 'a100@' would quietly be the A100
         raise UserError(f"{shown(name)} is not a card name: a card at a power limit is written CARD@WATTS W, one card and "
                         f"a number of watts, e.g. rtx-4090-laptop@80W")
@@ -346,6 +398,11 @@ def lookup(name: str) -> Resolution:
     if gpu is not None:
         exact = key in {normalize(gpu.id), normalize(gpu.name)}
         return Resolution(gpu, str(name), () if exact else tuple(_variants(key, gpu)))
+    counted = _COUNT_PREFIX.match(text)
+    if counted and text != str(name) and find(counted.group(2)) is not None:
+        # '２x a100': a count, folded; the parsers of 'Nx' read ASCII digits only, so it came here as a name
+        raise UserError(f"{shown(name)}: write the card count in ASCII digits and x, as "
+                        f"'{int(counted.group(1))}x {counted.group(2).strip()}'")
     starts = _variants(key, None) if key else []
     if len(starts) == 1:
         return Resolution(_index(None)[normalize(starts[0])], str(name), ())
@@ -360,7 +417,8 @@ def named(name: str) -> list[Gpu]:
     """Every card ``name`` names, for a listing: the card alone for its id or full name, the whole family for a short
     one ('a100' -> the four A100s, 'titan x' -> the TITAN X cards), in catalog order. ``NAME@W`` is that one card at
     that power limit. Unknown names: ``UserError`` with the closest ids, as :func:`lookup`."""
-    if "@" in str(name):
+    refuse_odd_characters(name)
+    if "@" in fold(name):
         return [lookup(name).gpu]
     key = normalize(name)
     gpu = find(name)

@@ -30,7 +30,6 @@ SCHEMA = "rigbench.compare/1"
 # '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
 NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
 NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
-DOUBLED = re.compile(r"^\s*[0-9]+\s*x\s*-?\s*$", re.IGNORECASE)    # what is left of '2x 2x': a count alone
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")
@@ -172,13 +171,9 @@ def split_count(arg: str, option: str = "") -> tuple[int, str] | None:
     if not m:
         return None
     n, card = int(m.group(1)), m.group(2).strip()
-    inner = NX.match(card)
-    if (inner or DOUBLED.match(card)) and catalog.find(card) is None:
-        rest = inner.group(2).strip() if inner else "CARD"
-        other = int(inner.group(1)) if inner else n
-        either = f"'{n}x {rest}'" + (f" or '{other}x {rest}'" if other != n else "")
-        raise UserError(f"{option + ' ' if option else ''}{shown(arg)}: the card count is given twice; give one "
-                        f"'Nx' per card: {either}")
+    twice = catalog.count_given_twice(n, card)
+    if twice:
+        raise UserError(f"{option + ' ' if option else ''}{shown(arg)}: {twice}")
     return n, card
 
 

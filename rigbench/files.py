@@ -272,6 +272,19 @@ def _claim_names(path: Path, unique: bool, hint: str | None, option: str, what: 
     return iter([path])
 
 
+def _kept_mode(path: Path) -> int | None:
+    """The permission bits a file that replaces ``path`` keeps: those of the regular file there (a private
+    ``chmod 600`` file stays private, as editors and ``install -p`` keep a file's mode), else None (a new file
+    takes the umask's). Set-user-ID and set-group-ID are not kept: a written file is data, never a program."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return stat.S_IMODE(st.st_mode) & ~(stat.S_ISUID | stat.S_ISGID)
+
+
 def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results", option: str = "--out",
                  create: bool = False, unique: bool = False, parents: bool = True, hint: str | None = None) -> Path:
     """Write ``data`` to ``path`` atomically under the output policy; returns the path written.
@@ -279,7 +292,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
     ``create``: the file must not exist yet (exclusive creation); with ``unique`` a taken name moves on to the next
     free one by the rule of :func:`free_names` (past a regular file, not past a folder or link; ``hint`` ends that
     refusal), without it a taken name is a ``UserError``. Otherwise an existing regular file
-    is replaced, if the user may write it (:func:`refuse_unwritable`). ``parents``: create missing folders (else a
+    is replaced, if the user may write it (:func:`refuse_unwritable`), and the new file keeps its permission bits.
+    ``parents``: create missing folders (else a
     missing folder is refused). An unwritable folder or a full disk is a ``UserError``.
     """
     path = check_output(path, what, option)
@@ -304,6 +318,9 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
             raise UserError(f"{option} {one_line(path)} already exists (another run took the name): "
                             f"give a new file name")
         check_replaceable(path, what, option)  # again, just before the rename: the name may have changed meanwhile
+        old_mode = _kept_mode(path)
+        if old_mode is not None:
+            os.chmod(tmp_name, old_mode)
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import re
 import struct
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +23,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
-from rigbench.files import check_replaceable, free_names, write_text_atomic
+from rigbench.files import check_replaceable, free_names, read_bytes, refuse_replacing_other_than, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
 from rigbench.results import NO_PROBE, case_label
@@ -510,6 +512,7 @@ def render(run: Run, sections: list[Section], version: str) -> str:
     return ("<!DOCTYPE html>\n"
             '<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="generator" content="rigbench {esc(version)}">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{esc(title)}</h1><p class=\"note\">{esc(run.path.name)} ({esc(run.doc.get('status'))}"
             f"{', quick' if run.doc.get('quick') else ''}). Every number is measured on the machine or read from a "
@@ -521,6 +524,27 @@ def render(run: Run, sections: list[Section], version: str) -> str:
 
 
 DEFAULT_OUT = "report.html"
+
+# How a page says rigbench wrote it: HTML's own mark for the program that made a page, the "generator" meta name
+# (https://html.spec.whatwg.org/multipage/semantics.html#meta-generator). Pages written before it was added are
+# known by their title, which every page has begun with: "rigbench report: ".
+_OURS = re.compile(r'<meta name="generator" content="rigbench[ "]|<title>rigbench report: ')
+_HEAD_CHARS = 4096          # the mark stands in the first few hundred characters, before the inline CSS
+
+
+def _load_page(path: Path) -> None:
+    """Read ``path`` as a page rigbench wrote; a ``UserError`` beginning with the path when it is not one (a run,
+    notes, another program's page): the --out it names is someone's data, not an earlier report to replace."""
+    head = read_bytes(path, "report page")[:_HEAD_CHARS].decode("utf-8", "replace")
+    if not (head.lstrip("\ufeff \t\r\n").lower().startswith("<!doctype html>") and _OURS.search(head)):
+        raise UserError(f"{path}: not an HTML page with rigbench's generator mark")
+
+
+def refuse_replacing_other_than_a_report(path: str | Path) -> None:
+    """``--out`` may name an earlier page to replace it (a report made again under one name); anything else there
+    (a run, notes, another program's page) is refused, and left as it was, before any work."""
+    if os.path.lexists(path):
+        refuse_replacing_other_than(path, _load_page, "report", "--out")
 
 
 _DEFAULT_HINT = "pass --out FILE.html to name the page"
@@ -553,12 +577,16 @@ def check_out(out: str | None) -> Path:
     if out_path.suffix.lower() not in (".html", ".htm"):
         # the page is HTML whatever the name says: report.png would be an HTML file no image viewer opens
         raise UserError(f"--out {shown(out)}: the report is an HTML page; give a name ending in .html")
+    refuse_replacing_other_than_a_report(out_path)
     return out_path
 
 
 def write(path: str | Path, text: str) -> Path:
     """Write the page to ``path`` (from --out) atomically (a temporary file, then rename): a failed run never
-    leaves half a page, and an existing page there is replaced; returns ``path``."""
+    leaves half a page, and an earlier page there is replaced, nothing else (checked again here: the name may
+    have been taken while the page was made); returns ``path``."""
+    check_replaceable(path, "the report", "--out")      # a path that cannot be written is said first, as check_out does
+    refuse_replacing_other_than_a_report(path)
     return write_text_atomic(path, text, what="the report")
 
 

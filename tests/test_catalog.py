@@ -256,3 +256,42 @@ def test_gpus_min_memory_reads_the_catalog_gb_and_refuses_a_lone_binary_i():
     for size in ("24iB", "24i"):
         assert_user_error(run_cli("gpus", "--min-memory", size), f"cannot read size '{size}' for --min-memory",
                           "'i' goes with a prefix")
+
+
+@pytest.mark.parametrize("name, card_id", [("ａ100", "a100-sxm4-40gb"), ("ＲＴＸ　４０９０", "rtx-4090"),
+                                           ("rtx\u00a04090", "rtx-4090"), ("NVIDIA® GeForce RTX™ 4090", "rtx-4090"),
+                                           ("rtx-4090＠300W", "rtx-4090@300W"), ("gtx_1080_ti", "gtx-1080-ti")])
+def test_a_name_is_folded_to_ascii_before_it_is_looked_up(name, card_id):
+    # fullwidth letters and digits were dropped rather than read: 'ａ100' was unknown while 'a100４' was the A100
+    assert catalog.resolve(name).id == card_id
+
+
+@pytest.mark.parametrize("name, char", [("é a100", "'é' (U+00E9) is a letter or digit outside ASCII"),
+                                        ("а100", "'а' (U+0430) is a letter or digit outside ASCII"),
+                                        ("a100 !", "'!' (U+0021) is a character no card name has"),
+                                        ("rtx–4090", "'–' (U+2013) is a character no card name has")])
+def test_a_name_with_a_character_no_card_name_has_is_refused_not_dropped(name, char):
+    # 'é a100' and 'a100 !' were the A100: the character was dropped in silence
+    for find in (catalog.resolve, catalog.named):
+        with pytest.raises(UserError) as exc:
+            find(name)
+        assert str(exc.value).startswith(f"{name!r} is not a card name: {char}; card names are ASCII") and \
+            "\n" not in str(exc.value)
+
+
+def test_a_fullwidth_digit_is_a_digit_of_the_name_and_a_fullwidth_count_is_named():
+    # 'a100４' was the A100 (the ４ dropped): folded, it is 'a1004', no card's name
+    with pytest.raises(UserError, match="unknown GPU 'a100４'"):
+        catalog.resolve("a100４")
+    with pytest.raises(UserError, match=r"^'２x a100': write the card count in ASCII digits and x, as '2x a100'$"):
+        catalog.resolve("２x a100")
+
+
+def test_every_catalog_id_name_and_alias_resolves_to_its_card():
+    # the characters a name may hold (catalog.NAME_PUNCTUATION) include every one the catalog's own names use
+    for gpu in catalog.load_catalog():
+        for text in (gpu.id, gpu.name, *gpu.aliases):
+            catalog.refuse_odd_characters(text)
+        assert catalog.resolve(gpu.id).id == gpu.id and catalog.resolve(gpu.name).id == gpu.id
+    assert catalog.resolve("RTX 6000 Ada").id == "rtx-6000-ada"
+    assert catalog.resolve("rtx-4090@300W").id == "rtx-4090@300W"

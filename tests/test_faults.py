@@ -203,6 +203,23 @@ def test_a_file_the_user_may_not_write_is_never_replaced(tmp_path, monkeypatch):
     assert moved.name == "ro-2.html" and path.read_text() == "keep me"
 
 
+def test_a_replaced_file_keeps_its_permission_bits(tmp_path):
+    # the temporary file is created with the umask's mode: renamed over a private (0600) file, it made it readable
+    # for everyone; a replaced file keeps its mode, as an editor's save or `install -p` keeps it
+    private, shared = tmp_path / "p.csv", tmp_path / "s.html"
+    for path, mode in ((private, 0o600), (shared, 0o640)):
+        path.write_text("old")
+        path.chmod(mode)
+        files.write_text_atomic(path, "new")
+        assert path.read_text() == "new" and stat.S_IMODE(path.stat().st_mode) == mode
+    private.chmod(0o4700)               # set-user-ID is not carried over onto data
+    files.write_json_atomic(private, {"a": 1})
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    # a new file still takes the umask's mode
+    fresh = files.write_text_atomic(tmp_path / "new.html", "x")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~files._umask()
+
+
 def test_a_plot_through_a_symlink_is_refused(tmp_path):
     (tmp_path / "real.png").write_bytes(b"x")
     (tmp_path / "p.png").symlink_to(tmp_path / "real.png")

@@ -591,6 +591,18 @@ def test_bad_spec_is_a_user_error(text, fragment):
         spec(text)
 
 
+@pytest.mark.parametrize("part, either", [("2x 2x rtx-2080-ti", "'2x rtx-2080-ti'"),
+                                          ("2× 4*rtx-2080-ti", "'2x rtx-2080-ti' or '4x rtx-2080-ti'"),
+                                          ("2x 2x", "'2x CARD'")])
+def test_a_card_count_given_twice_in_a_spec_is_refused_as_compare_refuses_it(part, either):
+    # 'gpu=2x 2x rtx-2080-ti' was "unknown GPU '2x rtx-2080-ti'", as if the count were part of the name
+    with pytest.raises(UserError) as exc:
+        spec(f"gpu={part}+rtx-3090")
+    assert str(exc.value) == (f"--spec gpu={part!r}: the card count is given twice; give one 'Nx' per card: "
+                              f"{either}")
+    assert [u.catalog_id for u in spec("gpu=2x rtx-2080-ti").gpus] == ["rtx-2080-ti"] * 2
+
+
 def test_probe_of_this_kind_of_vm():
     m = probe_machine("probe_vm_2cpu_nogpu.json")
     doc = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())

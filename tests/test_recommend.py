@@ -464,6 +464,9 @@ def test_bad_spec_values_exit_2():
     assert_user_error(run_cli("recommend", "--spec", "ramm=16GB"), "unknown key", "ram")
     assert_user_error(run_cli("recommend", "--spec", "ram=sixteen"), "16GB")
     assert_user_error(run_cli("recommend", "--spec", "gpu=2x gtx-9999"), "gtx-9999")
+    # a count given twice is said as compare says it, not "unknown GPU '2x rtx-2080-ti'"
+    assert_user_error(run_cli("recommend", "--spec", "gpu=2x 2x rtx-2080-ti"), "--spec gpu='2x 2x rtx-2080-ti': the "
+                      "card count is given twice; give one 'Nx' per card: '2x rtx-2080-ti'")
     assert_user_error(run_cli("recommend", "--instance", "aws:no-such"), "no-such")
     assert_user_error(run_cli("recommend", "--profile", "boat"), "boat")
     assert_user_error(run_cli("recommend", "--budget", "lots"), "lots")

@@ -352,12 +352,47 @@ def test_a_page_the_user_did_not_name_never_replaces_a_file_already_there(tmp_pa
     assert (tmp_path / "report.html").read_text() == "my own page"
     assert "<section" in (tmp_path / "report-2.html").read_text(encoding="utf-8")
     assert r.stdout.startswith("report: report-2.html (a-20260101T000000Z.json against ")
-    # a name the user gives is theirs to replace
-    r = run_cli("report", str(run), "--out", "report.html", cwd=tmp_path, env=env)
+    # a name the user gives replaces an earlier report there, and only that: their own page is refused
+    r = run_cli("report", str(run), "--out", "report-2.html", cwd=tmp_path, env=env)
     assert r.code == 0, r.stderr
-    assert "<section" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<section" in (tmp_path / "report-2.html").read_text(encoding="utf-8")
+    assert_user_error(run_cli("report", str(run), "--out", "report.html", cwd=tmp_path, env=env),
+                      "--out report.html exists and is not a rigbench report")
+    assert (tmp_path / "report.html").read_text() == "my own page"
     assert not (tmp_path / "report-3.html").exists()
 
+
+
+def test_out_replaces_an_earlier_report_and_nothing_else(tmp_path):
+    # `report RUN --out run.html`, run.html a copy of the run: the results were replaced by the page in silence
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg-data")}
+    r = run_cli("report", str(run), "--out", "page.html", cwd=tmp_path, env=env)
+    assert r.code == 0, r.stderr
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert re.search(r'<meta name="generator" content="rigbench [^"]+">', page)
+    # an earlier report is replaced, the page of this version and one marked only by its title (written before the
+    # generator mark)
+    old_page = re.sub(r'<meta name="generator"[^>]*>', "", page).replace("</main>", "<p>old</p></main>")
+    for earlier in (page.replace("</main>", "<p>old</p></main>"), old_page):
+        (tmp_path / "page.html").write_text(earlier, encoding="utf-8")
+        r = run_cli("report", str(run), "--out", "page.html", cwd=tmp_path, env=env)
+        assert r.code == 0, r.stderr
+        assert "<p>old</p>" not in (tmp_path / "page.html").read_text(encoding="utf-8")
+    # a run, notes, another program's page: refused before any work, and left as they were
+    other_page = "<!DOCTYPE html>\n<html><head><title>my notes</title></head><body>rigbench report: </body></html>"
+    for name, text in (("run.html", run.read_text()), ("notes.html", "my notes"), ("mine.html", other_page),
+                       ("empty.html", "")):
+        (tmp_path / name).write_text(text)
+        r = run_cli("report", str(run), "--out", name, cwd=tmp_path, env=env)
+        assert_user_error(r, f"--out {name} exists and is not a rigbench report (not an HTML page with rigbench's "
+                             "generator mark); it is left as it is: give another name, or move it away")
+        assert (tmp_path / name).read_text() == text
+    assert not list(tmp_path.glob(".*.tmp")) and not (tmp_path / "report.html").exists()
+    # the library's write checks again: the name may be taken while the page is made
+    with pytest.raises(UserError, match="is not a rigbench report"):
+        html_report.write(tmp_path / "run.html", page)
+    assert (tmp_path / "run.html").read_text() == run.read_text()
 
 
 @pytest.mark.parametrize("kind", ["folder", "link to a page", "link to nowhere"])

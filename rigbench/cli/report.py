@@ -16,8 +16,8 @@ from rigbench.units import refuse_repeats, shown
 @click.command(name="report")
 @click.argument("runs", nargs=-1)
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=True),
-              help="The HTML file to write (a name ending in .html or .htm); an existing file of that name is "
-                   "replaced. Default: report.html here, or report-2.html ... past each file that has the name (a "
+              help="The HTML file to write (a name ending in .html or .htm); an earlier rigbench report of that "
+                   "name is replaced, any other file refused. Default: report.html here, or report-2.html ... past each file that has the name (a "
                    "folder or link at the name it would take is refused: give --out).")
 @click.option("--gpus", default=None, metavar="NAME[,NAME]",
               help="Catalog cards to predict beside this machine (default: gtx-1080-ti,rtx-2080-ti,rtx-3090,"

@@ -260,6 +260,9 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
         # the bounded parser: int() of thousands of digits raises ValueError, not a one-line error
         count, name = (parse_count(m.group(1), what="--spec gpu count", hi=MAX_SPEC_GPUS,
                                    example="gpu=2x rtx-2080-ti"), m.group(2)) if m else (1, part)
+        twice = catalog.count_given_twice(count, name) if m else None
+        if twice:
+            raise UserError(f"--spec gpu={shown(part)}: {twice}")
         gpu = catalog.resolve(name)   # unknown name -> UserError with the closest matches
         gpus += [GpuUnit(gpu.name, gpu.id, gpu.memory_bytes) for _ in range(count)]
         # counted in all, so that rtx-3090+rtx-3090+... cannot pass the bound each "Nx" is held to

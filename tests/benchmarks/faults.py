@@ -679,10 +679,20 @@ def drills() -> list[Drill]:
                      setup=a_run("run.json"),
                      check=lambda r, f: None if (f / "run.json").read_bytes() == reference[0].read_bytes()
                      else "the saved run was replaced"))
+    out.append(Drill("report --out naming a saved run", ["report", str(reference[0]), "--out"],
+                     setup=a_run("run.html"),
+                     check=lambda r, f: None if (f / "run.html").read_bytes() == reference[0].read_bytes()
+                     else "the saved run was replaced"))
     out.append(Drill("compare --device without a results file", ["compare", "gtx-1080-ti", "rtx-2080-ti", "--device",
                                                                  "cuda:0"]))
     out.append(Drill("compare a card count given twice", ["compare", "2x 2x a100", "rtx-4090"]))
     out.append(Drill("size --gpus a card count given twice", ["size", "resnet50", "--gpus", "2x 4x rtx-3090"]))
+    for name in ("é a100", "a100 !"):
+        out.append(Drill(f"compare a card name holding {name.replace('a100', '').strip()!r}",
+                         ["compare", "rtx-4090", name],
+                         check=lambda r, f: None if "not a card name" in r.stderr else "the character was dropped"))
+    out.append(Drill("recommend --spec a card count given twice", ["recommend", "--spec", "gpu=2x 2x rtx-2080-ti"],
+                     check=lambda r, f: None if "given twice" in r.stderr else "not said as a count given twice"))
     # --- stop signals on real runs
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         out.append(Drill(f"bench stopped by {signal.Signals(sig).name}", expect="custom", run=signalled([sig]),
