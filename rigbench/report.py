@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import copy
-import errno
 import io
 import os
 import sys
@@ -55,56 +54,24 @@ def _ascii_fallback(exc: UnicodeError):
 codecs.register_error(ERRORS, _ascii_fallback)
 
 
-CLOSED_STDOUT = "standard output is closed"
-
-
-class StdoutClosed(OSError):
-    """What rigbench writes to standard output cannot go anywhere: it was closed when rigbench started."""
-
-
-class _ClosedStdout(io.RawIOBase):
-    """Standard output that was closed at start (``rigbench ... >&-``). Its descriptor is /dev/null (for child
-    processes, and so that no file opened later takes it), but a line written to it raises :class:`StdoutClosed`,
-    as a write to a full disk raises ENOSPC: the command's output is lost, which the CLI says in one line. Python
-    itself leaves ``sys.stdout`` None then, and ``print()`` to it writes nothing without a word."""
-
-    def writable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return 1
-
-    def write(self, data) -> int:
-        if not len(data):          # click probes a stream with an empty write to tell bytes from text
-            return 0
-        raise StdoutClosed(errno.EBADF, CLOSED_STDOUT)
-
-
-def stdout_closed() -> bool:
-    """Was standard output closed when rigbench started (:func:`setup_streams`)? Then nothing printed reaches anyone."""
-    return isinstance(getattr(sys.stdout, "buffer", None), _ClosedStdout)
-
-
-def setup_streams() -> None:
+def setup_streams() -> set[str]:
     """stdout and stderr print every character: one the encoding cannot show becomes its ASCII stand-in. A standard
     stream closed when rigbench started (``rigbench ... >&-``) becomes /dev/null, so that no file rigbench opens
-    later (a results file) takes its descriptor, where a child process or a stray print would write into it. What is
-    printed to a closed stderr is dropped; printing to a closed stdout raises :class:`StdoutClosed` (the output is
-    lost: an error, as a full disk is)."""
+    later (a results file) takes its descriptor, where a child process or a stray print would write into it.
+    Returns the names of the streams that were closed ("stdin", "stdout", "stderr"): the CLI refuses to work for a
+    stdout that reaches no one."""
+    closed = set()
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
             os.fstat(fd)
         except OSError:
+            closed.add(name)
             null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-            if fd == 1:
-                # unbuffered all the way: each write raises at once, and nothing is left for a later flush (at exit)
-                # to raise again
-                sys.stdout = io.TextIOWrapper(_ClosedStdout(), encoding="utf-8", write_through=True)
-            elif fd == 2:
-                sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)
+            if fd:
+                setattr(sys, name, open(fd, "w", encoding="utf-8", closefd=False))
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is None:
@@ -113,6 +80,7 @@ def setup_streams() -> None:
             reconfigure(errors=ERRORS)
         except (ValueError, OSError):  # a closed or detached stream: nothing to print there anyway
             pass
+    return closed
 
 
 def echo(message="", *, err: bool = False, nl: bool = True) -> None:

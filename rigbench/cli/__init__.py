@@ -3,8 +3,8 @@
 Each sub-command lives in its own module (``rigbench/cli/probe.py`` holds ``rigbench probe``) and is imported only
 when it runs, so ``rigbench probe`` never pays for torch, numba or pandas.
 
-Exit codes: 0 success; 1 a check failed under ``--strict``, or a run failed on the way; 2 bad input, with one line on stderr; 128 + N when
-stopped by signal N (SIGINT, SIGTERM, SIGHUP: see ``rigbench.signals``).
+Exit codes: 0 success; 1 a check failed under ``--strict``, or a run failed on the way; 2 bad input, with one line
+on stderr; 128 + N when stopped by signal N (SIGINT, SIGTERM, SIGHUP: see ``rigbench.signals``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rigbench import __version__, signals, units
 from rigbench.errors import CheckFailed, RunFailed, UserError
 # By name: importing the report command (rigbench.cli.report) sets the attribute 'report' of this package, which
 # would replace a module imported here as 'report'.
-from rigbench.report import CLOSED_STDOUT, StdoutClosed, echo, setup_streams, stdout_closed
+from rigbench.report import echo, setup_streams
 
 # name -> (module, one-line help). The help is here so `rigbench --help` needs no imports.
 COMMANDS = {
@@ -229,16 +229,15 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: maps errors to exit codes, never a traceback for user error.
 
     Exit codes: 0 success; 1 a check failed where the user asked for strictness (``--strict``), or a run failed on
-    the way (a failed distributed run, a results file that could not be written); 2 bad input; 128 + N stopped by signal N (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM), 141 the
-    output pipe was closed (as if by SIGPIPE, quietly).
+    the way (a failed distributed run, a results file that could not be written); 2 bad input; 128 + N stopped by
+    signal N (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM), 141 the output pipe was closed (as if by SIGPIPE, quietly).
     """
     signals.install()
-    setup_streams()
-    if stdout_closed():
+    if "stdout" in setup_streams():
         # refused before any work: a command that wrote its file or replaced a price list and then lost its output
         # would have done its work and still answered "error", and a person could not tell which
-        fail(f"cannot write the output: {CLOSED_STDOUT}; nothing was done (redirect it to a file, or to /dev/null to "
-             "drop it)")
+        fail("cannot write the output: standard output is closed; nothing was done (redirect it to a file, or to "
+             "/dev/null to drop it)")
     args = sys.argv[1:] if argv is None else list(argv)
     rv = 0
     try:
@@ -281,9 +280,8 @@ def main(argv: list[str] | None = None) -> None:
             shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"
             fail(f"the path {shown!r} is too long for a file name: Linux allows 255 bytes a name and 4,096 a path")
         # Files rigbench writes say their own errors (rigbench.files); what is left of these is the output itself
-        # (stdout to a full disk or /dev/full, or closed when rigbench started: rigbench.report.setup_streams). Any
-        # other OSError is a bug, and keeps its traceback.
-        if exc.errno not in _OUTPUT_ERRNOS and not isinstance(exc, StdoutClosed):
+        # (stdout to a full disk or /dev/full). Any other OSError is a bug, and keeps its traceback.
+        if exc.errno not in _OUTPUT_ERRNOS:
             raise
         _stdout_to_devnull()
         fail(f"cannot write the output: {exc.strerror or exc}")
