@@ -293,8 +293,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, what: str = "results",
     free one by the rule of :func:`free_names` (past a regular file, not past a folder or link; ``hint`` ends that
     refusal), without it a taken name is a ``UserError``. Otherwise an existing regular file
     is replaced, if the user may write it (:func:`refuse_unwritable`), and the new file keeps its permission bits.
-    ``parents``: create missing folders (else a
-    missing folder is refused). An unwritable folder or a full disk is a ``UserError``.
+    ``parents``: create missing folders (else a missing folder is refused). An unwritable folder or a full disk is
+    a ``UserError``.
     """
     path = check_output(path, what, option)
     if not create:
