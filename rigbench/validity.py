@@ -23,7 +23,8 @@ to show it (a neighbour on the host for minutes, a vCPU moved to a busier core),
 still be far from the same machine's other runs (docs/bench.md has the measurements). A figure is therefore held
 also against the same machine's earlier runs of it (:mod:`rigbench.bench.baseline`): more than 10% from the median of
 its newest five earlier values, the machine did not repeat its own number, and the figure is flagged with how far.
-A first run has no history and is judged on the rest alone.
+Earlier runs are those of the hour before it (one sitting): a host that has settled into a slower stretch for hours
+gives that machine's figures then. A first run of a sitting has no history and is judged on the rest alone.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rigbench import validity
+from rigbench import results, validity
 from rigbench.bench import baseline
 
 WORKLOAD = "float32 matrix product 512x512x512 on the usable cores (torch)"
@@ -147,3 +147,32 @@ def test_copies_of_one_run_are_one_earlier_run(tmp_path):
     history = baseline.figure_history(runs)
     assert sorted(history[("gemm", "cpu", "float32", "2048³")]) == [0.120, 0.132]
 
+
+
+def test_only_runs_of_the_same_sitting_are_held_against_a_run(tmp_path):
+    # the same VM at 10:19 (0.64 ms a product) and from 14:30 on (0.83 ms) at the same clock: a slower stretch of the
+    # host that lasts hours. The morning's run is outside the hour before a 15:30 run; the 15:00 run is inside it.
+    fast = _run(readings=((0.00064, 3588),), created_utc="2026-12-04T10:19:00Z")      # 2.296 Mcycles
+    slow = _run(readings=((0.00083, 3588),), created_utc="2026-12-04T15:00:00Z")      # 2.978 Mcycles
+    fast["measurements"] = [{**_figure(0.424), "unit": "TFLOP/s"}]
+    slow["measurements"] = [{**_figure(0.327), "unit": "TFLOP/s"}]
+    _write(tmp_path, "fast.json", fast)
+    _write(tmp_path, "slow.json", slow)
+    sig = baseline.signature(_run())
+    started = results.created_at({"created_utc": "2026-12-04T15:30:00Z"})
+    runs = baseline.earlier(sig, [tmp_path], started=started)
+    assert [p.name for p, _ in runs] == ["slow.json"]
+    base = baseline.find(sig, [tmp_path], runs=runs, started=started)
+    assert base["mcycles"] == pytest.approx(2.978, abs=1e-3) and base["runs"] == 1
+    assert baseline.slower([{"median_s": 0.00082, "clock_mhz": 3588}], base) == pytest.approx(0.82 / 0.83 - 1, abs=1e-4)
+    assert baseline.figure_history(runs) == {("gemm", "cpu", "float32", "1024³"): [0.327]}
+    # without a start every stored run counts: the morning's is the quietest, and the afternoon reads 28 % slower
+    everything = baseline.find(sig, [tmp_path])
+    assert everything["mcycles"] == pytest.approx(2.296, abs=1e-3) and everything["runs"] == 2
+    # a run that says it started after this one, or says no time at all, is not an earlier run of this sitting
+    _write(tmp_path, "later.json", _run(readings=((0.0005, 3588),), created_utc="2026-12-04T15:31:00Z"))
+    _write(tmp_path, "undated.json", {k: v for k, v in _run(readings=((0.0005, 3588),)).items() if k != "created_utc"})
+    assert [p.name for p, _ in baseline.earlier(sig, [tmp_path], started=started)] == ["slow.json"]
+    # none inside the hour: no baseline, and the reason says where it looked and over what span
+    alone = baseline.find(sig, [tmp_path], started=results.created_at({"created_utc": "2026-12-04T18:00:00Z"}))
+    assert alone["mcycles"] is None and "started in the hour before this one" in alone["reason"]

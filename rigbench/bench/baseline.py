@@ -17,7 +17,9 @@ reading-to-reading noise, which reaches lower with every run stored. Measured he
 read 13 % "slower" (its median 6.05 Mcycles against one reading of 5.34 in an earlier run whose median was 6.68);
 against the quietest run's median (5.78) it is 5 %. Earlier runs are those in the folder this run is written to and in
 the per-user data folder, made on the same machine (host, CPU, usable cores), with the same reference workload,
-torch version and threads; the newest :data:`HISTORY` of them are read. A first run has no baseline and says so.
+torch version and threads, and started in the :data:`WINDOW` before this run: runs of one sitting, since a VM's host
+can settle into a slower stretch for hours; the newest :data:`HISTORY` of them are read. A first run of a sitting
+has no baseline and says so (``rigbench results diff`` compares runs any time apart).
 
 The same earlier runs hold each figure against itself (:func:`figure_history`, :func:`against`): the reference is
 one small workload, read for a moment at each round boundary, and a machine can move between runs in ways it does
@@ -31,12 +33,19 @@ from __future__ import annotations
 import math
 import os
 import statistics
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rigbench import files, results, validity
 from rigbench.errors import UserError
 
 HISTORY = 50      # earlier runs read at most (the newest)
+# Only runs started this long before a run are held against it: one sitting of back-to-back runs (three default
+# suites take about half an hour). Over hours a VM's host changes under it and stays changed: measured on this
+# project's VM, the reference read 0.64 ms a product at 10:19 UTC and 0.82-0.84 ms from 14:30 on (2026-12-04),
+# steady within each stretch (3 % over 12 s). A figure measured in a steady, slower stretch is that machine's figure
+# then; held against the morning it is flagged in every run, for hours, with nothing the user can do about it.
+WINDOW = timedelta(hours=1)
 FIGURE_HISTORY = 5    # a figure is held against the median of its newest this many earlier values
 
 
@@ -73,10 +82,12 @@ def median_of(doc: dict) -> float | None:
     return statistics.median(cycles) if cycles else None
 
 
-def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list[tuple[Path, dict]]:
+def earlier(sig: dict, folders: list[Path], exclude: Path | None = None,
+            started: datetime | None = None) -> list[tuple[Path, dict]]:
     """This machine's earlier runs, oldest first: of the newest :data:`HISTORY` runs in ``folders``, those whose
-    :func:`signature` is ``sig`` (``exclude``, this run's own file, left out). A run is read once however many
-    files hold it (:func:`rigbench.results.run_id`): copies of one run are not a history."""
+    :func:`signature` is ``sig`` (``exclude``, this run's own file, left out) and, given when this run ``started``,
+    that started within :data:`WINDOW` before it. A run is read once however many files hold it
+    (:func:`rigbench.results.run_id`): copies of one run are not a history."""
     if not sig.get("workload") or not sig.get("host"):
         return []
     found: dict[tuple[int, int], tuple[float, Path]] = {}     # one entry per file, however many names lead to it
@@ -101,19 +112,30 @@ def earlier(sig: dict, folders: list[Path], exclude: Path | None = None) -> list
         if run in read:     # a copy of a run already read (cp a.json b.json): one run of the machine, counted once
             continue
         read.add(run)
-        if signature(doc) == sig:
+        if signature(doc) == sig and (started is None or _within_window(doc, started)):
             out.append((path, doc))
     return out[::-1]
 
 
+def _window_words() -> str:
+    hours = WINDOW / timedelta(hours=1)
+    return "hour" if hours == 1 else f"{hours:g} hours"
+
+
+def _within_window(doc: dict, started: datetime) -> bool:
+    """The run started at most :data:`WINDOW` before ``started`` (and not after it)."""
+    when = results.created_at(doc)
+    return when is not None and started - WINDOW <= when <= started
+
+
 def find(sig: dict, folders: list[Path], exclude: Path | None = None,
-         runs: list[tuple[Path, dict]] | None = None) -> dict:
+         runs: list[tuple[Path, dict]] | None = None, started: datetime | None = None) -> dict:
     """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``; ``runs``:
-    its earlier runs when already read (:func:`earlier`)."""
+    its earlier runs when already read (:func:`earlier`, with the same ``started``)."""
     if not sig.get("workload") or not sig.get("host"):
         return {"mcycles": None, "reason": "no reference workload or host recorded for this run"}
     best, count = None, 0
-    for path, doc in earlier(sig, folders, exclude) if runs is None else runs:
+    for path, doc in earlier(sig, folders, exclude, started) if runs is None else runs:
         cycles = median_of(doc)
         if cycles is None:
             continue
@@ -122,7 +144,8 @@ def find(sig: dict, folders: list[Path], exclude: Path | None = None,
             best = (cycles, path)
     if best is None:
         where = ", ".join(str(f) for f in folders)
-        return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference in {where}"}
+        when = "" if started is None else f" started in the {_window_words()} before this one"
+        return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference{when} in {where}"}
     return {"mcycles": best[0], "file": str(best[1]), "runs": count}
 
 

@@ -671,8 +671,8 @@ def run_suite(*, only: Iterable[str] | None = None, device: str | None = None, q
         # the clock beside each reading turns its time into cycles: this run against the machine's earlier runs
         clock_mhz = ((doc["peaks"].get("cpu") or {}).get("clock") or {}).get("scalar_mhz")
         sig, folders = baseline.signature(doc), [path.parent, results.results_dir()]
-        earlier_runs = baseline.earlier(sig, folders, exclude=path)
-        base = baseline.find(sig, folders, runs=earlier_runs)
+        earlier_runs = baseline.earlier(sig, folders, exclude=path, started=created)
+        base = baseline.find(sig, folders, runs=earlier_runs, started=created)
         history = baseline.figure_history(earlier_runs)
         doc["machine"]["baseline"] = base
 

@@ -81,7 +81,7 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     confidence interval. It is INVALID, with why, when its spread or its movement between rounds is over 10%,
     the machine moved over 10% or was busy (steal or other programs over 5% of the CPUs), a timed sample was
     under 1 ms, it ran throttled, on battery or at a reduced size, or it lies over 10% from this machine's
-    earlier runs of it (the median of its last five). A busy machine is said once, above the table.
+    runs of it in the past hour (the median of its last five). A busy machine is said once, above the table.
     Ctrl-C, SIGTERM or SIGHUP keeps what was measured (the file says "interrupted" and why; exit code 128 +
     the signal: 130, 143, 129). --out names a file, or a folder when it ends in / (the default name goes there);
     it is never a link, a device or a FIFO, and a run never takes another run's file. A run stopped or failed
