@@ -5,11 +5,16 @@ The STREAM convention is followed: write-allocate traffic (a CPU reading a desti
 the copy does not use non-temporal stores) is not counted, so this is the bandwidth a program sees, not the bus.
 
 Buffers are larger than 4x the last-level cache (from the probe; 32 MiB assumed when unknown), so the copy streams
-from DRAM and not from cache. On a GPU the buffers are sized from its memory (1/8 of it, at most 2 GiB each).
+from DRAM and not from cache. On a GPU the buffers are sized from its memory (1/8 of it, at most 2 GiB each). On a
+CPU they are the arrays ``stream_triad`` streams as well (:mod:`rigbench.kernels.host_arrays`): each first touch of
+arrays this large costs more than the timed calls.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from rigbench.kernels import host_arrays
 from rigbench.kernels.base import Kernel, KernelFault, Prepared, RunContext, host_memory_cap
 from rigbench.units import fmt_bytes
 
@@ -60,18 +65,26 @@ class Memcopy(Kernel):
         import torch
 
         n = params["n"]
-        # 8191 distinct values repeated along the buffer: a dropped or shifted element still differs from its source,
-        # and it is built three times faster than torch.rand's buffer (a buffer of 128 MiB or more)
-        src = torch.arange(8191, device=device, dtype=torch.float32).repeat(-(-n // 8191))[:n]
-        dst = torch.empty_like(src)
+        if device == "cpu":
+            # the arrays stream_triad streams too (host_arrays): its first input as the source, its output as the
+            # destination. The source's bytes are float64 values, so the check compares bits, not float32 values
+            # (two halves of a double can read as a float32 NaN, which equals nothing).
+            src = torch.from_numpy(host_arrays.first_input_float64(n * _ITEMSIZE).view(np.float32)[:n])
+            dst = torch.from_numpy(host_arrays.shared(host_arrays.OUTPUT, n * _ITEMSIZE).view(np.float32))
+        else:
+            # 8191 distinct values repeated along the buffer: a dropped or shifted element still differs from its
+            # source, and it is built three times faster than torch.rand's buffer (a buffer of 128 MiB or more)
+            src = torch.arange(8191, device=device, dtype=torch.float32).repeat(-(-n // 8191))[:n]
+            dst = torch.empty_like(src)
         dst.fill_(-1.0)  # touch every page of dst now, not inside the first timed call
 
         def run() -> None:
             dst.copy_(src)
 
         def verify() -> None:
-            if not torch.equal(dst, src):
-                bad = int((dst != src).sum())
+            got, want = dst.view(torch.int32), src.view(torch.int32)
+            if not torch.equal(got, want):
+                bad = int((got != want).sum())
                 raise KernelFault(f"copy of {n} float32 values differs from its source in {bad} places")
 
         info = {"buffer_bytes": n * _ITEMSIZE, "llc_bytes": ctx.llc_bytes,

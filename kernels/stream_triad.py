@@ -11,7 +11,8 @@ count it), so on a CPU without streaming stores the memory bus really moves abou
 
 Each array is at least four times the last-level cache (``RunContext.llc_bytes``), the STREAM rule, so the
 arrays cannot live in cache between calls, unless the three together would pass a quarter of usable host memory
-(:func:`rigbench.kernels.base.host_memory_cap`), which bounds them first.
+(:func:`rigbench.kernels.base.host_memory_cap`), which bounds them first. On a CPU the arrays are shared with
+``memcopy`` (:mod:`rigbench.kernels.host_arrays`), and filled in parallel on the threads that stream them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 import numpy as np
 
 from rigbench import signals
+from rigbench.kernels import host_arrays
 from rigbench.kernels.base import (Kernel, KernelFault, KernelSkip, Prepared, RunContext, host_memory_cap,
                                   njit_cached)
 from rigbench.units import fmt_bytes
@@ -129,37 +131,18 @@ class StreamTriad(Kernel):
         return _CpuTriad(dtype, params, ctx)
 
 
-_PERIOD = 8191   # distinct input values, repeated along the arrays: a dropped or shifted element shows in the check
-_fill_fn = None
-
-
-def _fill():
-    """The compiled initialisation of a, b and c, in parallel on the threads that run the triad.
-
-    STREAM initialises its arrays in a parallel loop so that each page is first touched by the thread that will
-    stream it (McCalpin, stream.c: "so that the arrays are placed in the memory closest to the thread"). Here that
-    also decides the time ``prepare`` takes: a first touch is the slowest access a program makes, most of all in a
-    virtual machine whose host backs guest memory only when it is first written, and drawing three arrays four times
-    the cache from a random generator on one thread took two to three times as long as this loop on two."""
-    global _fill_fn
-    if _fill_fn is None:
-        from numba import prange
-
-        @njit_cached(parallel=True)
-        def fill(a, b, c):
-            for i in prange(a.shape[0]):
-                k = (i % _PERIOD) / _PERIOD
-                b[i] = 1.0 + k      # in [1, 2) and 2 - k in (1, 2]: never zero, a = b + s*c never cancels
-                c[i] = 2.0 - k
-                a[i] = 0.0
-        _fill_fn = fill
-    return _fill_fn
-
-
-def _inputs(n: int, dtype: str):
-    a, b, c = (np.empty(n, dtype=dtype) for _ in range(3))
-    with signals.deferred():   # the first call compiles, and a stop signal inside Numba's compiler is swallowed there
-        _fill()(a, b, c)
+def _inputs(n: int, dtype: str, shared: bool = False):
+    """a, b and c of ``n`` elements, filled (:mod:`rigbench.kernels.host_arrays`); ``shared``: in the slots the CPU
+    memory-bandwidth kernels share, else arrays of their own (a GPU's host copies)."""
+    item = np.dtype(dtype).itemsize
+    if shared:
+        a, b, c = (host_arrays.shared(slot, n * item).view(dtype)
+                   for slot in (host_arrays.OUTPUT, host_arrays.FIRST_INPUT, host_arrays.SECOND_INPUT))
+    else:
+        a, b, c = (np.empty(n, dtype=dtype) for _ in range(3))
+    host_arrays.fill_first_input(b)
+    host_arrays.fill_second_input(c)
+    host_arrays.fill_output(a)
     return a, b, c
 
 
@@ -205,7 +188,7 @@ class _CpuTriad(Prepared):
         with signals.deferred():   # a stop signal inside Numba's compiler would be swallowed there
             self.fn(*small, np.dtype(dtype).type(_SCALAR))  # compiles for this signature
         compile_s = time.perf_counter() - t0
-        self.a, self.b, self.c = _inputs(params["n"], dtype)
+        self.a, self.b, self.c = _inputs(params["n"], dtype, shared=True)
         self.s = np.dtype(dtype).type(_SCALAR)
         self.fn(self.a, self.b, self.c, self.s)  # the first triad, untimed
         self.keep_bytes = 3 * int(self.a.nbytes)  # a triad leaves b and c as they were: the runner may keep all three

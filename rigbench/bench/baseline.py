@@ -41,10 +41,9 @@ from rigbench.errors import UserError
 
 HISTORY = 50      # earlier runs read at most (the newest)
 # Only runs started this long before a run are held against it: one sitting of back-to-back runs (three default
-# suites take about half an hour). Over hours a VM's host changes under it and stays changed: measured on this
-# project's VM, the reference read 0.64 ms a product at 10:19 UTC and 0.82-0.84 ms from 14:30 on (2026-12-04),
-# steady within each stretch (3 % over 12 s). A figure measured in a steady, slower stretch is that machine's figure
-# then; held against the morning it is flagged in every run, for hours, with nothing the user can do about it.
+# suites take about half an hour). Over hours a VM's host can change under it and stay changed, steady within each
+# stretch (measured, docs/bench.md). A figure measured in a steady, slower stretch is that machine's figure then;
+# held against an earlier, faster stretch it is flagged in every run, for hours, with nothing the user can do.
 WINDOW = timedelta(hours=1)
 FIGURE_HISTORY = 5    # a figure is held against the median of its newest this many earlier values
 
