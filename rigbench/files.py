@@ -471,12 +471,10 @@ def not_a_folder(path: str | os.PathLike) -> str | None:
     return "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
 
 
-def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
-
-    The file is opened without blocking (a FIFO never makes rigbench wait) and checked with ``fstat`` on the open
-    descriptor, so what is read is what was checked.
-    """
+def _open_regular(path: str | os.PathLike, what: str) -> tuple[int, os.stat_result, Path]:
+    """A user-given regular file opened for reading, without blocking (a FIFO never makes rigbench wait), and its
+    ``fstat`` on the open descriptor, so what is read is what was checked; anything else is a ``UserError``. The
+    caller closes the descriptor."""
     text = os.fspath(path)
     if not str(text).strip():
         raise UserError(f"the {what} path is empty: give a file name")
@@ -497,10 +495,27 @@ def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX
             raise UserError(f"{path} is a directory, not a {what}")
         if not stat.S_ISREG(st.st_mode):
             raise UserError(f"{path} is {_kind(st.st_mode)}, not a {what}: rigbench reads regular files only")
+        os.set_blocking(fd, True)
+    except OSError as exc:
+        os.close(fd)
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UserError:
+        os.close(fd)
+        raise
+    return fd, st, path
+
+
+def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a user-given file: a regular file of at most ``max_bytes``; anything else is a ``UserError``.
+
+    The file is opened without blocking (a FIFO never makes rigbench wait) and checked with ``fstat`` on the open
+    descriptor, so what is read is what was checked.
+    """
+    fd, st, path = _open_regular(path, what)
+    try:
         if st.st_size > max_bytes:
             raise UserError(f"{path} is {st.st_size / 2 ** 20:.1f} MiB, more than a {what} can be "
                             f"({max_bytes // 2 ** 20} MiB at most): is it the right file?")
-        os.set_blocking(fd, True)
         with os.fdopen(fd, "rb") as fh:
             fd = None
             data = fh.read(max_bytes + 1)
@@ -512,6 +527,22 @@ def read_bytes(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX
     if len(data) > max_bytes:  # grew while being read
         raise UserError(f"{path} is more than {max_bytes // 2 ** 20} MiB, more than a {what} can be")
     return data
+
+
+def read_head(path: str | os.PathLike, what: str, head_bytes: int) -> bytes:
+    """The first ``head_bytes`` bytes (fewer if the file is shorter) of a user-given regular file, whatever its
+    size, under the opening policy of :func:`read_bytes`: for telling what a file is by its beginning without
+    reading the rest (a page's <head>, where a file that is no page may be a video of gigabytes)."""
+    fd, _, path = _open_regular(path, what)
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            fd = None
+            return fh.read(head_bytes)
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:

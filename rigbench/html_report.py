@@ -23,7 +23,7 @@ from rigbench import catalog, cost, guidelines, model, plots
 from rigbench import diff as diff_mod
 from rigbench.cost.plan import NoCardPrice
 from rigbench.errors import UserError
-from rigbench.files import check_replaceable, free_names, read_bytes, refuse_replacing_other_than, write_text_atomic
+from rigbench.files import check_replaceable, free_names, read_head, refuse_replacing_other_than, write_text_atomic
 from rigbench.prices.cloud import load_prices, select_instances
 from rigbench.report import literal
 from rigbench.results import NO_PROBE, case_label
@@ -529,13 +529,17 @@ DEFAULT_OUT = "report.html"
 # (https://html.spec.whatwg.org/multipage/semantics.html#meta-generator). Pages written before it was added are
 # known by their title, which every page has begun with: "rigbench report: ".
 _OURS = re.compile(r'<meta name="generator" content="rigbench[ "]|<title>rigbench report: ')
-_HEAD_CHARS = 4096          # the mark stands in the first few hundred characters, before the inline CSS
+# The mark stands in the first few hundred bytes of the page (render: the doctype, three <meta> and the <title>, before
+# the inline CSS); only this much is read, so an --out naming a large file of the user's (a video) is not read whole.
+HEAD_BYTES = 4096
 
 
 def _load_page(path: Path) -> None:
-    """Read ``path`` as a page rigbench wrote; a ``UserError`` beginning with the path when it is not one (a run,
-    notes, another program's page): the --out it names is someone's data, not an earlier report to replace."""
-    head = read_bytes(path, "report page")[:_HEAD_CHARS].decode("utf-8", "replace")
+    """Tell from its first :data:`HEAD_BYTES` bytes whether ``path`` is a page rigbench wrote; a ``UserError``
+    beginning with the path when it is not one (a run, notes, another program's page, a video): the --out it names
+    is someone's data, not an earlier report to replace."""
+    # bytes decoded leniently: a multi-byte character cut at the end of the head, or a binary file, is no error
+    head = read_head(path, "report page", HEAD_BYTES).decode("utf-8", "replace")
     if not (head.lstrip("\ufeff \t\r\n").lower().startswith("<!doctype html>") and _OURS.search(head)):
         raise UserError(f"{path}: not an HTML page with rigbench's generator mark")
 

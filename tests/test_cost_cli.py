@@ -502,3 +502,59 @@ def test_selectors_that_overlap_a_named_instance_are_still_accepted():
     r = run_cli("cost", "--rent", "aws", "--rent", "aws:p3.2xlarge", "--rent", "gpu=V100", "--hours-per-month", "10",
                 "--json")
     assert r.code == 0, r.stderr
+
+
+def _prices_with_a_small_card(tmp_path) -> Path:
+    """The tiny list plus two instances of a 6 GB card (GTX 1060 6GB): BERT-large's weights, gradients and Adam
+    state alone are more than the 6 GiB x 0.9 - 0.5 GiB = 4.9 GiB such a card leaves for training
+    (profiles/workloads.toml [memory])."""
+    text = (FIXTURES / "tiny_prices.csv").read_text()
+    text += ("test,small1,gtx-1060,1,4,16,0.50,,test-1,2024-02-01,hand-made test row\n"
+             "test,small4,gtx-1060,4,16,64,1.50,,test-1,2024-02-01,hand-made test row\n")
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+    return path
+
+
+SMALL_LEFT_OUT = ("test:small1, test:small4 left out: bert-large-squad (amp) does not fit the GPU memory of gtx-1060: "
+                  "the weights, gradients and optimizer state need 5.0 GiB of the 4.9 GiB the card's 6.0 GiB leave "
+                  "after the CUDA context and the reserve")
+
+
+def test_a_rented_instance_whose_gpu_the_workload_does_not_fit_is_left_out_and_the_rest_compared(tmp_path):
+    # one such instance stopped the whole command ("gtx-1060 cannot train ..."), the others uncompared
+    prices = _prices_with_a_small_card(tmp_path)
+    args = ("cost", "--rent", "all", "--workload", "bert-large-squad", "--hours-per-month", "10", "--prices",
+            str(prices))
+    r = run_cli(*args, env={"COLUMNS": "400"})
+    assert r.code == 0, r.stderr
+    assert f"WARNING: {SMALL_LEFT_OUT}" in r.stdout.splitlines()
+    assert "test:small" not in r.stdout.replace(SMALL_LEFT_OUT, "")
+    r = run_cli(*args, "--json")
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert sorted(o["name"] for o in doc["options"]) == ["test:t4x4", "test:v100"]
+    assert SMALL_LEFT_OUT in doc["warnings"]
+    assert f"rigbench: warning: {SMALL_LEFT_OUT}" in r.stderr.splitlines()
+    # the same through the library, with a card bought beside them
+    doc = cost.cost(buy="rtx-3090", rent="all", workload="bert-large-squad", hours_per_month=10, prices=prices)
+    assert sorted(o["name"] for o in doc["options"]) == ["rtx-3090", "test:t4x4", "test:v100"]
+    assert SMALL_LEFT_OUT in doc["warnings"]
+
+
+def test_nothing_rented_left_after_the_workload_does_not_fit_is_one_line_and_exit_2(tmp_path):
+    prices = _prices_with_a_small_card(tmp_path)
+    base = ("cost", "--rent", "test:small1", "--rent", "test:small4", "--workload", "bert-large-squad",
+            "--hours-per-month", "10", "--prices", str(prices))
+    # as --spot with no instance left: nothing rented is nothing to weigh a bought card against either
+    for extra in ((), ("--buy", "rtx-3090")):
+        assert_user_error(run_cli(*base, *extra), f"nothing rented to compare: {SMALL_LEFT_OUT}; rent an instance "
+                          "with more GPU memory, or pick a smaller workload")
+    # a reference the work cannot run on is no yardstick for it
+    assert_user_error(run_cli("cost", "--rent", "all", "--reference", "test:small1", "--workload", "bert-large-squad",
+                              "--hours-per-month", "10", "--prices", str(prices)),
+                      f"--reference 'test:small1': {SMALL_LEFT_OUT}; give another --reference")
+    # the default workload fits the card: nothing left out
+    doc = cost.cost(rent=["test:small1", "test:small4"], hours_per_month=10, prices=prices)
+    assert sorted(o["name"] for o in doc["options"]) == ["test:small1", "test:small4"]
+    assert not any("left out" in w for w in doc["warnings"])

@@ -395,6 +395,57 @@ def test_out_replaces_an_earlier_report_and_nothing_else(tmp_path):
     assert (tmp_path / "run.html").read_text() == run.read_text()
 
 
+def test_out_naming_a_large_file_is_told_by_its_head_without_reading_it_all(tmp_path, monkeypatch):
+    # the check read the whole file to look at its first 4 KiB: a video named as --out was read to the end (or,
+    # past 64 MiB, refused for its size, whatever its head said)
+    run = craft_run(tmp_path / "results" / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z")
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg-data")}
+    video = tmp_path / "video.html"
+    with open(video, "wb") as fh:
+        fh.write(b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00")   # an MP4's first box, then 1 GiB of holes
+        fh.truncate(1 << 30)
+    r = run_cli("report", str(run), "--out", "video.html", cwd=tmp_path, env=env)
+    assert_user_error(r, "--out video.html exists and is not a rigbench report (not an HTML page with rigbench's "
+                         "generator mark); it is left as it is")
+    assert video.stat().st_size == 1 << 30
+    with open(video, "rb") as fh:
+        assert fh.read(8) == b"\x00\x00\x00\x20ftyp"
+    # the check reads HEAD_BYTES at most, as bytes decoded leniently: a page's head followed by a gigabyte (and a
+    # character cut at the end of the head) is still told to be a page
+    page = run_cli("report", str(run), "--out", "page.html", cwd=tmp_path, env=env)
+    assert page.code == 0, page.stderr
+    head = (tmp_path / "page.html").read_bytes()[:html_report.HEAD_BYTES - 1] + "é".encode()
+    big = tmp_path / "big.html"
+    with open(big, "wb") as fh:
+        fh.write(head)
+        fh.truncate(1 << 30)
+    read: list[int] = []
+    real_fdopen = os.fdopen
+
+    class Counted:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def read(self, n=-1):
+            data = self.fh.read(n)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **kw: Counted(real_fdopen(*a, **kw)))
+    html_report.refuse_replacing_other_than_a_report(big)      # an earlier report: no error
+    assert read and sum(read) <= html_report.HEAD_BYTES
+    read.clear()
+    with pytest.raises(UserError, match="not an HTML page with rigbench's generator mark"):
+        html_report.refuse_replacing_other_than_a_report(video)
+    assert read and sum(read) <= html_report.HEAD_BYTES
+
+
 @pytest.mark.parametrize("kind", ["folder", "link to a page", "link to nowhere"])
 def test_a_default_name_taken_by_a_folder_or_link_is_named_as_the_default(tmp_path, kind):
     # the refusal read "--out report.html is a folder", of an --out that was never given

@@ -60,13 +60,21 @@ class CostRequest:
 
 
 
+class DoesNotFit(UserError):
+    """Not one sample of the workload fits a card (rigbench.model gives it no throughput to cost the work by).
+    ``reason`` is the model's own why, with the numbers (rigbench.model.no_fit_reason)."""
+
+    def __init__(self, gpu_id: str, workload: str, precision: str, reason: str):
+        self.gpu_id, self.workload, self.precision, self.reason = gpu_id, workload, precision, reason
+        super().__init__(f"{gpu_id} cannot train {workload} in {precision}: {reason}; pick a card with more memory, "
+                         "or a smaller workload")
+
+
 def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]:
-    """(samples/s, unit) predicted for one catalog GPU; a UserError where not one sample fits it (no throughput to
-    cost the work by)."""
+    """(samples/s, unit) predicted for one catalog GPU; :class:`DoesNotFit` where not one sample fits it."""
     pred = model.predict(model.capability_from_gpu(gpu), workload, precision)
     if pred.throughput is None:
-        raise UserError(f"{getattr(gpu, 'id', gpu)} cannot train {workload} in {precision}: {pred.reason}; pick a "
-                        "card with more memory, or a smaller workload")
+        raise DoesNotFit(str(getattr(gpu, "id", gpu)), workload, precision, str(pred.reason))
     return float(pred.throughput), _unit_of(pred)
 
 
@@ -278,6 +286,45 @@ def _rented_instances(req: CostRequest, prices: PriceList, warnings: list[str]) 
     return instances
 
 
+def _fitting_instances(req: CostRequest, instances: list[Instance], resolve_gpu: Callable, predict: Callable,
+                       warnings: list[str]) -> tuple[list[Instance], dict[str, tuple[object, float, str]]]:
+    """The rented instances whose GPU can train the workload, and gpu_id -> (catalog GPU, one GPU's samples/s,
+    unit) for them. An instance whose GPU cannot hold the weights, optimizer state and one sample is left out with
+    one warning per GPU, saying why with the numbers: data-parallel training keeps a whole copy of that state on
+    every GPU, so more GPUs of the kind do not help. Nothing rented left is refused, whatever is bought, as --spot
+    refuses: a comparison against no rented option at all would not answer buy-or-rent."""
+    fit: dict[str, tuple[object, float, str]] = {}
+    unfit: dict[str, DoesNotFit] = {}
+    for inst in instances:
+        if inst.gpu_id in fit or inst.gpu_id in unfit:
+            continue
+        gpu = resolve_gpu(inst.gpu_id)
+        try:
+            one, unit = predict(gpu, req.workload, req.precision)
+        except DoesNotFit as exc:
+            unfit[inst.gpu_id] = exc
+            continue
+        fit[inst.gpu_id] = (gpu, one, unit)
+    if not unfit:
+        return instances, fit
+    kept = [i for i in instances if i.gpu_id in fit]
+    notes = []
+    for gpu_id, exc in unfit.items():
+        keys = [i.key for i in instances if i.gpu_id == gpu_id]
+        why = exc.reason.removeprefix("does not fit: ")
+        note = (f"{', '.join(keys)} left out: {req.workload} ({req.precision}) does not fit the GPU memory of "
+                f"{gpu_id}: {why}")
+        if req.reference and req.reference.strip().lower() in {k.lower() for k in keys}:
+            # the hours are on it: it cannot be the yardstick of the work
+            raise UserError(f"--reference {shown(req.reference)}: {note}; give another --reference")
+        notes.append(note)
+    if not kept:
+        raise UserError(f"nothing rented to compare: {'; '.join(notes)}; rent an instance with more GPU memory, or "
+                        "pick a smaller workload")
+    warnings.extend(notes)
+    return kept, fit
+
+
 def _storage_and_egress(req: CostRequest, instances: list[Instance], warnings: list[str]
                         ) -> tuple[list[Instance], dict[str, tuple[float, str]], dict[str, dict]]:
     """Storage and egress: every rented option pays them per month; a provider without a cited price is left out.
@@ -392,6 +439,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     fraction = own.resale_at(req.months) if req.resale is None else req.resale
 
     instances = _rented_instances(req, prices, warnings)
+    instances, one_gpu = _fitting_instances(req, instances, resolve_gpu, predict, warnings)
     instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)
 
     # Bought cards.
@@ -451,12 +499,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
             src = src + how.removeprefix("predicted")
         through[f"buy:{name}"] = (t, src)
         efficiency[f"buy:{name}"] = t / (one * req.buy_count) if one > 0 else None
-    gpu_cache: dict[str, object] = {}
     for inst in instances:
-        if inst.gpu_id not in gpu_cache:
-            gpu_cache[inst.gpu_id] = resolve_gpu(inst.gpu_id)
-        gpu = gpu_cache[inst.gpu_id]
-        one, unit = predict(gpu, req.workload, req.precision)
+        gpu, one, unit = one_gpu[inst.gpu_id]
         t, src, unvalidated[f"rent:{inst.key}"] = _multi_gpu_throughput(gpu, inst.gpu_count, one, req.workload,
                                                                          req.precision, own, use_scaling)
         through[f"rent:{inst.key}"] = (t, src)

@@ -584,6 +584,18 @@ def drills() -> list[Drill]:
     out.append(Drill("cost: electricity and resale with nothing bought", ["cost", "--rent", "aws:p3.2xlarge",
                                                                           "--hours-per-month", "10", "--electricity",
                                                                           "0.5", "--resale", "0.2"]))
+    # a rented GPU the workload does not fit (BERT-large on a 6 GB card) is left out, saying why; none left is refused
+    small = price_row(instance="small", gpu_id="gtx-1060", gpu_count="4")
+    bert_large = ["--workload", "bert-large-squad", "--hours-per-month", "10", "--prices"]
+    out.append(Drill("cost --rent: only a GPU the workload does not fit", ["cost", "--rent", "all", *bert_large],
+                     setup=file_with(small, "p.csv"),
+                     check=lambda r, f: None if "does not fit the GPU memory of gtx-1060" in r.stderr
+                     else "not refused as not fitting"))
+    out.append(Drill("cost --rent: a GPU the workload does not fit beside one it fits",
+                     ["cost", "--rent", "all", *bert_large], expect="ok", env={"COLUMNS": "400"},
+                     setup=file_with(small + price_row().removeprefix(PRICES), "p.csv"),
+                     check=lambda r, f: None if "aws:small left out" in r.stdout and "aws:x1" in r.stdout
+                     else "the instance was not left out with a note, or the other not compared"))
     out.append(Drill("compare --network with every device in one machine", ["compare", "rtx-3090", "rtx-4090",
                                                                             "--network", "ib-hdr-8x"]))
     out.append(Drill("cost: one --gpu-price for two bought cards", ["cost", "--buy", "rtx-3090", "--buy", "rtx-4090",
