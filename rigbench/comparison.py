@@ -28,8 +28,10 @@ from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 SCHEMA = "rigbench.compare/1"
 # ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses.
 # '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
-NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
-NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
+# ('2× rtx-3090', the multiplication sign, is the same: catalog.COUNT_SIGNS)
+NX = re.compile(rf"^\s*([0-9]+)\s*[{catalog.COUNT_SIGNS}]\s*-?\s*(.+)$", re.IGNORECASE)
+# '-1x rtx-3090': a count below 1
+NEGATIVE_NX = re.compile(rf"^\s*-\s*[0-9]+\s*[{catalog.COUNT_SIGNS}]\s*\S", re.IGNORECASE)
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")

@@ -804,3 +804,26 @@ def test_a_card_that_does_not_fit_is_no_ratio_base_and_n_of_it_fit_no_better(cli
     assert row["throughput"]["2x-gtx-1060"] is None and row["ratio"]["2x-gtx-1060"] is None
     assert row["ratio"]["gtx-1080"] == 1.0 and row["ratio"]["gtx-1070"] > 0
     assert "2x-gtx-1060 unable to fit the workload" in r.json()["summary"]
+
+
+@pytest.mark.parametrize("arg", ["2× a100-sxm4-80gb", "2 × a100-sxm4-80gb", "2×a100-sxm4-80gb", "2×-a100-sxm4-80gb",
+                                 "2X a100-sxm4-80gb", "2ｘ a100-sxm4-80gb", "2✕ a100-sxm4-80gb", "2* a100-sxm4-80gb"])
+def test_the_multiplication_sign_and_its_look_alikes_are_a_card_count(cli, arg):
+    """'2× a100' (U+00D7, as a phone or a spec sheet writes it) was refused as a name with an odd character, with
+    no word of the count: it is 2x."""
+    typed = cli("compare", arg, "h100-sxm", "--workload", "resnet50", "--json")
+    assert typed.code == 0, typed.stderr
+    assert typed.json() == cli("compare", "2x a100-sxm4-80gb", "h100-sxm", "--workload", "resnet50", "--json").json()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("0× rtx-3090", "rtx-4090"), "'0× rtx-3090': the number of cards must be 1 to 4096"),
+    (("-1× rtx-3090", "rtx-4090"), "'-1× rtx-3090': the number of cards must be 1 to 4096"),
+    (("2× 4× a100", "rtx-4090"), "'2× 4× a100': the card count is given twice; give one 'Nx' per card: "
+                                 "'2x a100' or '4x a100'"),
+    (("２× rtx-3090", "rtx-4090"), "'２× rtx-3090': write the card count in ASCII digits and x, as '2x rtx-3090'"),
+    (("rtx-3090", "rtx-4090", "--price", "2× rtx-3090=800"),
+     "--price '2× rtx-3090=800': give the card's name without the count (the price is per card), e.g. rtx-3090=800"),
+])
+def test_a_count_with_the_multiplication_sign_is_held_to_the_rules_of_2x(cli, args, message):
+    assert_user_error(cli("compare", *args), message)
