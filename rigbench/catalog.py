@@ -115,8 +115,13 @@ def normalize(name: str) -> str:
     return _NON_ALNUM.sub("", _NOISE_WORDS.sub(" ", fold(name).lower()))
 
 
-# A card count written before a card's name: '2x', '2×' (the multiplication sign), '2*'; what follows may be empty.
-_COUNT_PREFIX = re.compile(r"^\s*([0-9]+)\s*[x×*]\s*-?\s*(.*)$", re.IGNORECASE)
+# The signs a card count may stand before a card's name with: 'x' ('2x a100', as the output writes it), the
+# multiplication sign U+00D7 and its look-alikes U+2715 and U+2A2F that a phone, a word processor or a spec sheet
+# puts there ('2× a100'), '*', and the fullwidth ｘ and ＊ (each matched in either case). Every parser of a count
+# reads them (comparison.NX, recommend --spec gpu=), so '2× a100' is '2x a100' to every command.
+COUNT_SIGNS = "x\u00d7\u2715\u2a2f*\uff58\uff0a"
+# A card count written before a card's name: '2x', '2×', '2*'; what follows may be empty.
+_COUNT_PREFIX = re.compile(rf"^\s*([0-9]+)\s*[{COUNT_SIGNS}]\s*-?\s*(.*)$", re.IGNORECASE)
 
 
 def count_given_twice(count: int, card: str) -> str | None:
@@ -381,8 +386,14 @@ def lookup(name: str) -> Resolution:
     them; one that starts exactly one card resolves to it. Unknown names: ``UserError`` with the closest ids.
     ``NAME@80W`` is the card at an 80 W power limit (:func:`with_power_limit`): a laptop's TGP, say.
     """
-    refuse_odd_characters(name)
     text = fold(name)                   # '＠' is '@', a fullwidth digit a digit
+    counted = _COUNT_PREFIX.match(text)
+    if counted and text != str(name) and find(counted.group(2)) is not None and find(name) is None:
+        # '２x a100': a count, folded; the parsers of 'Nx' read ASCII digits only, so it came here as a name (asked
+        # before the odd characters: '２× a100' would be refused for its '×', which a count may have)
+        raise UserError(f"{shown(name)}: write the card count in ASCII digits and x, as "
+                        f"'{int(counted.group(1))}x {counted.group(2).strip()}'")
+    refuse_odd_characters(name)
     limited = _POWER_LIMIT.match(text)
     if re.search(r"@\s*-", text):
         raise UserError(f"{shown(name)}: a power limit is a number of watts above zero, e.g. rtx-4090-laptop@80W")
@@ -398,11 +409,6 @@ def lookup(name: str) -> Resolution:
     if gpu is not None:
         exact = key in {normalize(gpu.id), normalize(gpu.name)}
         return Resolution(gpu, str(name), () if exact else tuple(_variants(key, gpu)))
-    counted = _COUNT_PREFIX.match(text)
-    if counted and text != str(name) and find(counted.group(2)) is not None:
-        # '２x a100': a count, folded; the parsers of 'Nx' read ASCII digits only, so it came here as a name
-        raise UserError(f"{shown(name)}: write the card count in ASCII digits and x, as "
-                        f"'{int(counted.group(1))}x {counted.group(2).strip()}'")
     starts = _variants(key, None) if key else []
     if len(starts) == 1:
         return Resolution(_index(None)[normalize(starts[0])], str(name), ())

@@ -28,8 +28,10 @@ from rigbench.units import MAX_USD, fmt_num, parse_usd, shown
 SCHEMA = "rigbench.compare/1"
 # ASCII digits only: \d also matches other scripts' digits ("٢x rtx-3090"), which every other number refuses.
 # '2x rtx-3090' as typed, or '2x-rtx-3090' as the output shows the device: the dash belongs to the count
-NX = re.compile(r"^\s*([0-9]+)\s*x\s*-?\s*(.+)$", re.IGNORECASE)
-NEGATIVE_NX = re.compile(r"^\s*-\s*[0-9]+\s*x\s*\S", re.IGNORECASE)   # '-1x rtx-3090': a count below 1
+# ('2× rtx-3090', the multiplication sign, is the same: catalog.COUNT_SIGNS)
+NX = re.compile(rf"^\s*([0-9]+)\s*[{catalog.COUNT_SIGNS}]\s*-?\s*(.+)$", re.IGNORECASE)
+# '-1x rtx-3090': a count below 1
+NEGATIVE_NX = re.compile(rf"^\s*-\s*[0-9]+\s*[{catalog.COUNT_SIGNS}]\s*\S", re.IGNORECASE)
 MAX_CARDS = 4096
 PREC_WORDS = {"fp32": "in fp32", "amp": "with mixed precision (amp)"}
 DEFAULT_WORKLOADS = ("resnet50", "bert-base")
@@ -327,7 +329,11 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                     thr[label], src[label], mb[label], bound[label] = pr.throughput, pr.source, pr.max_batch, pr.bound
                     unc[label], unval[label] = pr.uncertainty, False
                     extra[label] = bool(pr.uncertainty_basis and pr.uncertainty_basis.startswith("extrapolated"))
-            first = entries[0][0]
+            # ratios are to the first device that fits: a first device without a figure would leave every other
+            # device without a ratio; None where no device fits
+            first = next((label for label, *_ in entries if thr[label] is not None), None)
+            labels = [label for label, *_ in entries]
+            skipped = labels[:labels.index(first)] if first else labels
             price = {d["id"]: d["total_price_usd"] for d in devices}
             watts = {d["id"]: d["total_tdp_w"] for d in devices}
             facts = {label: {"gpu": gpu, "count": n, "uncertainty": unc[label], "unvalidated": unval[label]}
@@ -339,7 +345,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                     for a in thr}
             pair_band = {a: {b: (u["fraction"] if u is not None else None) for b, u in row.items()}
                          for a, row in pair.items()}
-            band = {k: pair_band[k][first] for k in thr}
+            band = {k: (pair_band[k][first] if first else None) for k in thr}
             rows.append({
                 "workload": w, "precision": p, "unit": unit, "throughput": thr,
                 "uncertainty": unc,
@@ -347,9 +353,10 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                                    for k, v in thr.items()},
                 "throughput_high": {k: (v * (1 + unc[k]) if unc[k] is not None and v is not None else None)
                                     for k, v in thr.items()},
-                "ratio": {k: (v / thr[first] if v is not None and thr[first] is not None else None)
-                          for k, v in thr.items()},
+                "reference": first, "reference_note": reference_note(first, skipped),
+                "ratio": {k: (v / thr[first] if v is not None and first else None) for k, v in thr.items()},
                 "ratio_band": band, "pair_band": pair_band, "extrapolated": extra, "unvalidated": unval,
+                # a tie with the row's reference (the first device that fits), kept under the schema's key
                 "tie_with_first": {k: (k != first and band[k] is not None and abs(thr[k] / thr[first] - 1) <= band[k])
                                    for k in thr},
                 "source": src, "max_batch": mb, "bound": bound, "does_not_fit": no_fit,
@@ -369,6 +376,16 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
                      "workstation parts on transformers, uncertainty from the validation error of each card's cell "
                      "(profiles/efficiency.toml, profiles/validation.csv, docs/model.md)"}
+
+
+def reference_note(reference: str | None, skipped: Sequence[str]) -> str | None:
+    """Why a row's ratios are not to the first device named: the devices before ``reference`` do not fit (no
+    figure to divide by), or none fits; None when the reference is the first device."""
+    if reference is None:
+        return f"no device fits ({_does(skipped)} not): no ratios and no verdict"
+    if not skipped:
+        return None
+    return f"ratios are to {reference}, the first device that fits: {_does(skipped)} not fit"
 
 
 def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
@@ -477,7 +494,10 @@ def max_batch_basis(devices: list[dict], rows: list[dict]) -> str:
     bytes_per = " and ".join(f"{model.BYTES_PER_ELEMENT[p]} bytes each in {p}" for p in precisions)
     # each precision's count is rounded down on its own, so amp's is 2x fp32's or one more
     twice = " (so amp's is about twice fp32's: each is rounded down)" if len(precisions) > 1 else ""
-    card = next((d["catalog_id"] for d in devices if d.get("catalog_id")), None)
+    # the example traces a card that fits: the first row's reference where it has a catalog card
+    ref = rows[0].get("reference") if rows else None
+    card = next((d["catalog_id"] for d in devices if d.get("catalog_id") and d["id"] == ref), None) or next(
+        (d["catalog_id"] for d in devices if d.get("catalog_id")), None)
     example = f" ({size_command(rows[0]['workload'], card)})" if rows and card else ""
     return ("max batch: per card, the memory left after the CUDA context, the reserve and the weights, gradients and "
             f"optimizer state, over the activations rigbench.model counts each sample saving, at {bytes_per}{twice}: "
@@ -485,8 +505,36 @@ def max_batch_basis(devices: list[dict], rows: list[dict]) -> str:
             f"rigbench size WORKLOAD --gpus CARD traces a real step{example}.")
 
 
+def ratio_caption(rs: list[dict], ids: Sequence[str]) -> str:
+    """What a workload's ratio column is to: 'ratio to FIRST', else the first device that fits and why the ones
+    before it are not (per precision where that differs), or that no device fits."""
+    refs = list(dict.fromkeys(r["reference"] for r in rs))
+    if refs == [ids[0]]:
+        return f"ratio to {ids[0]}"
+    if refs == [None]:
+        return "no device fits: no ratios"
+    if len(refs) == 1:
+        return f"ratio to {refs[0]} ({_does(ids[:ids.index(refs[0])])} not fit)"
+    return "ratio to the first that fits: " + ", ".join(f"{r['reference'] or 'none'} in {r['precision']}" for r in rs)
+
+
+def _does(names: Sequence[str]) -> str:
+    """'a does', 'a and b do', 'a, b and c do'."""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{listed} {'does' if len(names) == 1 else 'do'}"
+
+
+def _joined(parts: list[tuple[str, str]], sep: str) -> str:
+    """(what, precision words) pairs as one clause: said once for every precision where they all say the same."""
+    if len(parts) > 1 and len({what for what, _ in parts}) == 1:
+        return f"{parts[0][0]} " + " and ".join(words for _, words in parts)
+    return sep.join(f"{what} {words}" for what, words in parts)
+
+
 def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
-    """One sentence per workload: each device's ratio to the first per precision with its band, a tie named."""
+    """One sentence per workload: each device's ratio to the reference per precision with its band, a tie named.
+    The reference is the first device that fits (``row["reference"]``); a workload no device fits is one sentence
+    saying so, with no ratios."""
     ids = [d["id"] for d in devices]
     first, others = ids[0], ids[1:]
     twins = measured_twins(devices)
@@ -497,34 +545,73 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
         if len(ids) == 2 and twins:
             continue                   # the card and its own measurement: the sentence above is the comparison
         sources = " and ".join(sorted({s for r in rs for s in r["source"].values()}))
+        if all(r["reference"] is None for r in rs):
+            precs = " or ".join(PREC_WORDS.get(r["precision"], r["precision"]) for r in rs)
+            sentences.append(f"On {workload_label(w)} ({sources}), no device fits {precs} ({_does(ids)} not): no "
+                             "ratios and no verdict.")
+            continue
 
         def one(r, i, lead=""):
             # a device that does not fit has no figure, so no ratio to or from it (the notes say why)
+            ref = r["reference"]
             if r["throughput"][i] is None:
                 return "unable to fit the workload"
-            if r["throughput"][first] is None:
-                return f"without a ratio ({first} does not fit)"
             band = r["ratio_band"][i]
-            if i != first and band is not None and (r["unvalidated"][i] or r["unvalidated"][first]):
+            if i != ref and band is not None and (r["unvalidated"][i] or r["unvalidated"][ref]):
                 # the band and why no verdict rests on it, together, naming the side that is extrapolated (it may
-                # be the first device, not this one): "0.10x (+-14%, 16x-rtx-3090 extrapolated past published
+                # be the reference, not this one): "0.10x (+-14%, 16x-rtx-3090 extrapolated past published
                 # runs: not called) as fast as 16x-rtx-3090 in fp32"
-                which = " and ".join(x for x in (i, first) if r["unvalidated"][x])
+                which = " and ".join(x for x in (i, ref) if r["unvalidated"][x])
                 return (f"{r['ratio'][i]:.2f}x (+-{band:.0%}, {which} extrapolated past published runs: not called)"
                         f"{lead}")
             tie = ": a tie" if r["tie_with_first"][i] else ""
             return f"{r['ratio'][i]:.2f}x{_pm(band)}{lead}{tie}"
 
+        def words(r):
+            return PREC_WORDS.get(r["precision"], r["precision"])
+
+        def skipped(r):
+            return ids[:ids.index(r["reference"])] if r["reference"] else ids
+
         if len(others) == 1:
             o = others[0]
-            speed = " and ".join(one(r, o, f" as fast as {first}" if n == 0 else "")
-                                 + f" {PREC_WORDS.get(r['precision'], r['precision'])}" for n, r in enumerate(rs))
-            text = f"On {workload_label(w)} ({sources}), {o} is {speed}"
+            # 'as fast as FIRST' once, on the first ratio there is
+            lead_at = next((n for n, r in enumerate(rs) if r["reference"] == first and r["throughput"][o] is not None),
+                           None)
+            parts = []
+            for n, r in enumerate(rs):
+                if r["reference"] is None:
+                    parts.append((f"unable to fit the workload (neither does {first})", words(r)))
+                elif r["reference"] == o:
+                    parts.append((f"the only one that fits ({first} does not)", words(r)))
+                else:
+                    parts.append((one(r, o, f" as fast as {first}" if n == lead_at else ""), words(r)))
+            text = f"On {workload_label(w)} ({sources}), {o} is " + _joined(parts, " and ")
         else:
-            speed = "; ".join((f"{first} does not fit, so no ratios" if r["throughput"][first] is None else
-                               ", ".join(f"{i} {one(r, i)}" for i in others)) + " "
-                              + PREC_WORDS.get(r["precision"], r["precision"]) for r in rs)
-            text = f"On {workload_label(w)} ({sources}), relative to {first}: {speed}"
+            refs = {r["reference"] for r in rs}
+            common = refs.pop() if len(refs) == 1 else None      # one reference for every row: said once, up front
+
+            def part(r):
+                ref = r["reference"]
+                if ref is None:
+                    return "no device fits", words(r)
+                after = ids[ids.index(ref) + 1:]
+                if not after:
+                    return f"only {ref} fits ({_does(skipped(r))} not)", words(r)
+                ratios = ", ".join(f"{i} {one(r, i)}" for i in after)
+                if common is not None:
+                    return ratios, words(r)
+                return (f"relative to {ref}: {ratios}" if ref == first else
+                        f"relative to {ref}, the first that fits ({_does(skipped(r))} not): {ratios}"), words(r)
+
+            said = _joined([part(r) for r in rs], "; ")
+            if common is None or (common != first and not ids[ids.index(common) + 1:]):
+                text = f"On {workload_label(w)} ({sources}), {said}"
+            elif common == first:
+                text = f"On {workload_label(w)} ({sources}), relative to {common}: {said}"
+            else:
+                text = (f"On {workload_label(w)} ({sources}), relative to {common}, the first device that fits "
+                        f"({_does(skipped(rs[0]))} not): {said}")
         sentences.append(text + ".")
     return sentences
 
@@ -591,6 +678,13 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
             per_dollar, per_watt = _best(r, "per_1000_usd", twins), _best(r, "per_watt", twins)
             fastest = _best(r, "throughput", twins)
             picks[w][r["precision"]] = {"per_dollar": per_dollar, "per_watt": per_watt, "fastest": fastest}
+            fits = [k for k, v in r["throughput"].items() if v is not None and k not in twins]
+            if len(fits) < 2:
+                # nothing to choose between: no per dollar or per watt figure is missing for want of a price
+                if fits:
+                    clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {fits[0]} is the only one "
+                                   "that fits")
+                continue
             if per_dollar and per_watt and per_dollar["best"] == per_watt["best"] and not per_dollar["tie"] \
                     and not per_watt["tie"] and not per_dollar["unvalidated"] and not per_watt["unvalidated"] \
                     and per_dollar["second"] is not None:
@@ -603,7 +697,8 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
                 unpriced = [d["id"] for d in devices if not d["total_price_usd"] and d["id"] not in twins]
                 body = f"{_clause(per_dollar, 'per dollar', unpriced)}; {_clause(per_watt, 'per watt')}"
             clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
-        sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")
+        if clauses:                        # none: no device fits the workload, and the summary says so
+            sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")
     return {"sentences": sentences, "picks": picks}
 
 

@@ -141,8 +141,9 @@ def _postscript_alpha_note_silenced():
 
 
 def comparison_chart(doc: dict, path: str | Path) -> Path:
-    """Two panels of a ``rigbench.compare/1`` document: training speed relative to the first device, and samples/s
-    per $1000; bars carry the model's uncertainty as error bars (none on measured figures)."""
+    """Two panels of a ``rigbench.compare/1`` document: training speed relative to the first device that fits (the
+    table's reference), and samples/s per $1000; bars carry the model's uncertainty as error bars (none on measured
+    figures)."""
     path = check_plot_path(path)
     plt = pyplot()
     ids = [d["id"] for d in doc["devices"]]
@@ -171,7 +172,9 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
                     b.set_hatch("//")
     for a in (ax, ax_usd):
         a.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
-    ax.set_ylabel(f"training throughput relative to {ids[0]} (x)")
+    # the table's reference: the first device that fits (compare's row["reference"]), one per row
+    refs = list(dict.fromkeys(r.get("reference", ids[0]) for r in rows if r.get("reference", ids[0])))
+    ax.set_ylabel(f"training throughput relative to {refs[0] if len(refs) == 1 else 'the first that fits'} (x)")
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_title("training speed (labels: samples/s)")
     ax.legend(fontsize=8)
@@ -182,9 +185,9 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
     else:
         ax_usd.set_title("per dollar: no prices (give --price CARD=USD)")
     fig.suptitle(" vs ".join(ids))
-    fig.text(0.01, 0.01, "Error bars: speed, the band of each ratio to the first device; per dollar, the card's "
-             "validation error (docs/model.md). Hatched, ~: extrapolated, a wider band (past one machine no verdict "
-             "rests on it). Measured figures have none.", fontsize=7)
+    fig.text(0.01, 0.01, "Error bars: speed, the band of each ratio to the first device that fits; per dollar, the "
+             "card's validation error (docs/model.md). Hatched, ~: extrapolated, a wider band (past one machine no "
+             "verdict rests on it). Measured figures have none.", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     return save(fig, path, dpi=120)
 

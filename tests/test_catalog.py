@@ -285,6 +285,9 @@ def test_a_fullwidth_digit_is_a_digit_of_the_name_and_a_fullwidth_count_is_named
         catalog.resolve("a100４")
     with pytest.raises(UserError, match=r"^'２x a100': write the card count in ASCII digits and x, as '2x a100'$"):
         catalog.resolve("２x a100")
+    # a count's multiplication sign is no odd character of a name: the hint comes first
+    with pytest.raises(UserError, match=r"^'２× a100': write the card count in ASCII digits and x, as '2x a100'$"):
+        catalog.resolve("２× a100")
 
 
 def test_every_catalog_id_name_and_alias_resolves_to_its_card():

@@ -781,8 +781,17 @@ def test_a_card_that_cannot_hold_one_sample_is_shown_as_not_fitting_and_left_out
     assert row["does_not_fit"]["gtx-1080"] is None
     for key in ("ratio", "per_1000_usd", "per_watt", "uncertainty", "throughput_low", "throughput_high"):
         assert row[key]["gtx-1060"] is None, key
-    assert row["ratio"]["gtx-1080"] is None           # the first device has no figure to be a ratio to
-    assert not any(row["tie_with_first"].values())
+    # the first device has no figure to be a ratio to: the ratios are to the first device that fits
+    assert row["reference"] == "gtx-1070"
+    assert row["reference_note"] == "ratios are to gtx-1070, the first device that fits: gtx-1060 does not fit"
+    assert row["ratio"]["gtx-1070"] == 1.0
+    assert row["ratio"]["gtx-1080"] == pytest.approx(row["throughput"]["gtx-1080"] / row["throughput"]["gtx-1070"])
+    assert 1.15 < row["ratio"]["gtx-1080"] < 1.35                       # GP104 with 20 of 15 SMs enabled, GDDR5X
+    assert row["ratio_band"]["gtx-1080"] == row["pair_band"]["gtx-1080"]["gtx-1070"] is not None
+    assert row["tie_with_first"]["gtx-1080"] == (abs(row["ratio"]["gtx-1080"] - 1) <= row["ratio_band"]["gtx-1080"])
+    assert not row["tie_with_first"]["gtx-1060"] and not row["tie_with_first"]["gtx-1070"]
+    assert (f"relative to gtx-1070, the first device that fits (gtx-1060 does not): gtx-1080 "
+            f"{row['ratio']['gtx-1080']:.2f}x (+-{row['ratio_band']['gtx-1080']:.0%}) in fp32.") in doc["summary"]
     picks = doc["verdict"]["picks"]["bert-large-squad"]["fp32"]
     for metric in ("per_dollar", "per_watt", "fastest"):
         assert "gtx-1060" not in (picks[metric]["best"], picks[metric]["second"]), metric
@@ -804,3 +813,113 @@ def test_a_card_that_does_not_fit_is_no_ratio_base_and_n_of_it_fit_no_better(cli
     assert row["throughput"]["2x-gtx-1060"] is None and row["ratio"]["2x-gtx-1060"] is None
     assert row["ratio"]["gtx-1080"] == 1.0 and row["ratio"]["gtx-1070"] > 0
     assert "2x-gtx-1060 unable to fit the workload" in r.json()["summary"]
+
+
+def test_ratios_are_to_the_first_device_that_fits_on_screen_and_in_the_verdict(cli):
+    """With the first device unable to fit the workload, every ratio was None: 'rtx-3060 without a ratio'. They are
+    to the first device that fits, and the table, the sentence and the JSON say which and why."""
+    args = ("compare", "gtx-1060", "rtx-3090", "rtx-3060", "--workload", "bert-large-squad")
+    doc = cli(*args, "--json").json()
+    for row in doc["workloads"]:
+        assert row["reference"] == "rtx-3090" and row["ratio"]["rtx-3090"] == 1.0
+        assert row["ratio"]["gtx-1060"] is None
+        assert row["ratio"]["rtx-3060"] == pytest.approx(row["throughput"]["rtx-3060"] / row["throughput"]["rtx-3090"])
+    fp32 = doc["workloads"][0]["ratio"]["rtx-3060"]
+    assert 0.2 < fp32 < 0.4                     # 12.7 of 35.6 FP32 TFLOP/s, 360 of 936 GB/s
+    screen = cli(*args)
+    assert screen.code == 0, screen.stderr
+    out = " ".join(screen.stdout.split())
+    assert "bert-large-squad: training throughput in sequences/s; ratio to rtx-3090 (gtx-1060 does not fit)" in out
+    line = next(x for x in screen.stdout.splitlines() if x.split()[:2] == ["rtx-3060", "fp32"])
+    assert f"{fp32:.2f}x" in line.split()
+    assert ("On BERT-large (predicted), relative to rtx-3090, the first device that fits (gtx-1060 does not): "
+            f"rtx-3060 {fp32:.2f}x (+-8%) in fp32;") in out
+    assert "without a ratio" not in out and "no ratios" not in out and "buy gtx-1060" not in out
+
+
+def test_with_two_devices_and_the_first_not_fitting_the_other_is_the_only_one_that_fits(cli):
+    doc = cli("compare", "gtx-1060", "rtx-3090", "--workload", "bert-large-squad", "--json").json()
+    assert [r["reference"] for r in doc["workloads"]] == ["rtx-3090", "rtx-3090"]
+    assert doc["summary"] == ("On BERT-large (predicted), rtx-3090 is the only one that fits (gtx-1060 does not) in "
+                              "fp32 and with mixed precision (amp). Which to buy for BERT-large: in fp32, rtx-3090 is "
+                              "the only one that fits; with mixed precision (amp), rtx-3090 is the only one that fits.")
+    # the example of a traced step names a card that fits
+    assert doc["max_batch_basis"].endswith("--gpus rtx-3090).")
+
+
+def test_when_no_device_fits_it_is_said_in_one_line_without_ratios_or_verdict(cli, tmp_path):
+    plot = tmp_path / "none.png"
+    args = ("compare", "gtx-1060", "rtx-2060", "--workload", "bert-large-squad")
+    r = cli(*args, "--json", "--plot", str(plot))
+    assert r.code == 0, r.stderr
+    doc = r.json()
+    for row in doc["workloads"]:
+        assert row["reference"] is None and set(row["ratio"].values()) == {None}
+        assert row["reference_note"] == "no device fits (gtx-1060 and rtx-2060 do not): no ratios and no verdict"
+    assert doc["summary"] == ("On BERT-large (predicted), no device fits in fp32 or with mixed precision (amp) "
+                              "(gtx-1060 and rtx-2060 do not): no ratios and no verdict.")
+    assert doc["verdict"]["sentences"] == []
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    screen = cli(*args)
+    assert screen.code == 0, screen.stderr
+    out = " ".join(screen.stdout.split())
+    assert "bert-large-squad: training throughput in sequences/s; no device fits: no ratios" in out
+    assert "Which to buy" not in out and "give --price" not in out
+    verdict = screen.stdout.split("Verdict (from the tables above):")[1]
+    assert " ".join(verdict.split()) == doc["summary"]
+
+
+def test_the_plot_is_relative_to_the_same_reference_as_the_table(tmp_path, monkeypatch):
+    from rigbench import plots
+
+    doc = comparison.build_comparison(["gtx-1060", "rtx-3090", "rtx-3060"], ["bert-large-squad"], ["amp"])
+    drawn = {}
+    monkeypatch.setattr(plots, "save", lambda fig, path, **kw: drawn.setdefault("fig", fig) and path)
+    plots.comparison_chart(doc, tmp_path / "c.png")
+    speed = drawn["fig"].axes[0]
+    assert speed.get_ylabel() == "training throughput relative to rtx-3090 (x)"
+    heights = [b.get_height() for b in speed.patches]
+    assert heights[:2] == [0, 1.0] and heights[2] == pytest.approx(doc["workloads"][0]["ratio"]["rtx-3060"])
+
+
+def test_a_reference_that_differs_by_precision_is_named_per_precision():
+    """fp32 keeps more per sample than amp: a card can fit one precision and not the other, and then each row's
+    ratios are to its own first device that fits."""
+    ids = ["small", "big", "mid"]
+    devices = [{"id": i, "source": "catalog", "catalog_id": i, "count": 1} for i in ids]
+
+    def row(precision, thr, ref):
+        return {"workload": "bert-large-squad", "precision": precision, "source": dict.fromkeys(ids, "predicted"),
+                "throughput": thr, "reference": ref, "ratio": {k: v and v / thr[ref] for k, v in thr.items()},
+                "ratio_band": {k: (None if k == ref or thr[k] is None else 0.1) for k in ids},
+                "unvalidated": dict.fromkeys(ids, False), "tie_with_first": dict.fromkeys(ids, False)}
+
+    rows = [row("fp32", {"small": None, "big": 20.0, "mid": 10.0}, "big"),
+            row("amp", {"small": 5.0, "big": 40.0, "mid": 20.0}, "small")]
+    assert comparison.ratio_caption(rows, ids) == "ratio to the first that fits: big in fp32, small in amp"
+    assert comparison.summary_sentences(devices, rows) == [
+        "On BERT-large (predicted), relative to big, the first that fits (small does not): mid 0.50x (+-10%) in "
+        "fp32; relative to small: big 8.00x (+-10%), mid 4.00x (+-10%) with mixed precision (amp)."]
+
+
+@pytest.mark.parametrize("arg", ["2× a100-sxm4-80gb", "2 × a100-sxm4-80gb", "2×a100-sxm4-80gb", "2×-a100-sxm4-80gb",
+                                 "2X a100-sxm4-80gb", "2ｘ a100-sxm4-80gb", "2✕ a100-sxm4-80gb", "2* a100-sxm4-80gb"])
+def test_the_multiplication_sign_and_its_look_alikes_are_a_card_count(cli, arg):
+    """'2× a100' (U+00D7, as a phone or a spec sheet writes it) was refused as a name with an odd character, with
+    no word of the count: it is 2x."""
+    typed = cli("compare", arg, "h100-sxm", "--workload", "resnet50", "--json")
+    assert typed.code == 0, typed.stderr
+    assert typed.json() == cli("compare", "2x a100-sxm4-80gb", "h100-sxm", "--workload", "resnet50", "--json").json()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("0× rtx-3090", "rtx-4090"), "'0× rtx-3090': the number of cards must be 1 to 4096"),
+    (("-1× rtx-3090", "rtx-4090"), "'-1× rtx-3090': the number of cards must be 1 to 4096"),
+    (("2× 4× a100", "rtx-4090"), "'2× 4× a100': the card count is given twice; give one 'Nx' per card: "
+                                 "'2x a100' or '4x a100'"),
+    (("２× rtx-3090", "rtx-4090"), "'２× rtx-3090': write the card count in ASCII digits and x, as '2x rtx-3090'"),
+    (("rtx-3090", "rtx-4090", "--price", "2× rtx-3090=800"),
+     "--price '2× rtx-3090=800': give the card's name without the count (the price is per card), e.g. rtx-3090=800"),
+])
+def test_a_count_with_the_multiplication_sign_is_held_to_the_rules_of_2x(cli, args, message):
+    assert_user_error(cli("compare", *args), message)

@@ -461,7 +461,7 @@ def test_a_purchase_that_all_comes_back_is_the_reason_it_wins_at_any_usage():
     assert "monthly charges" not in screen
 
 
-@pytest.mark.parametrize("card", ["2x rtx-3090", "2 x rtx-3090", "2x-rtx-3090"])
+@pytest.mark.parametrize("card", ["2x rtx-3090", "2 x rtx-3090", "2x-rtx-3090", "2× rtx-3090", "2 × rtx-3090"])
 def test_a_count_in_buy_points_at_buy_count(card):
     # it said "unknown GPU '2x rtx-3090': did you mean rtx-3090", and nothing of --buy-count; '2x-rtx-3090' (the
     # id compare shows) is the same count, its dash not part of the card's name

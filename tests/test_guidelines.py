@@ -603,6 +603,13 @@ def test_a_card_count_given_twice_in_a_spec_is_refused_as_compare_refuses_it(par
     assert [u.catalog_id for u in spec("gpu=2x rtx-2080-ti").gpus] == ["rtx-2080-ti"] * 2
 
 
+@pytest.mark.parametrize("gpu", ["2× rtx-2080-ti", "2 × rtx-2080-ti", "2✕ rtx-2080-ti", "2ｘ rtx-2080-ti",
+                                 "2* rtx-2080-ti"])
+def test_a_spec_reads_every_count_sign_compare_reads(gpu):
+    # one set of signs (catalog.COUNT_SIGNS) for every parser of a count: compare, cost, size and this one
+    assert [u.catalog_id for u in spec(f"gpu={gpu}").gpus] == ["rtx-2080-ti"] * 2
+
+
 def test_probe_of_this_kind_of_vm():
     m = probe_machine("probe_vm_2cpu_nogpu.json")
     doc = json.loads((FX / "probe_vm_2cpu_nogpu.json").read_text())

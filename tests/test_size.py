@@ -800,3 +800,9 @@ def test_the_cloud_heading_dates_the_rows_it_shows(cli, tmp_path):
     doc = cli(*args, "--json").json()
     assert doc["prices"]["dated"] == "2024-01-15 (fetched: may be older) to 2024-06-01"
     assert doc["prices"]["date"] == "2024-01-15"
+
+
+@pytest.mark.parametrize("name", ["2× rtx-3090", "2 × rtx-3090", "2✕rtx-3090", "2ｘ rtx-3090"])
+def test_gpus_reads_the_multiplication_sign_as_a_count(name):
+    # '2× rtx-3090' was refused for its '×' as a character no card name has, with no word of the count
+    assert [(g.id, n) for g, n in plan.resolve_cards([name])] == [("rtx-3090", 2)]

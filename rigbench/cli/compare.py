@@ -123,7 +123,7 @@ def render_tables(doc: dict) -> list:
                              "-" if u is None else f"{ext}{u:.0%}",
                              "-" if ratio is None else f"{ratio:.2f}x" + (" tie" if r["tie_with_first"][i] else ""),
                              num(r["per_1000_usd"][i]), num(r["per_watt"][i]), r["max_batch"][i], r["source"][i]))
-        out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; ratio to {first}",
+        out.append(report.table(f"{w}: training throughput in {rs[0]['unit']}; {comparison.ratio_caption(rs, ids)}",
                                 ["device", "prec.", "per s", "+-", "ratio", "per $1000", "per W", "max batch",
                                  "source"], rows))
     width = min(report.console().width, 100)

@@ -256,7 +256,7 @@ def _parse_gpus(value: str) -> list[GpuUnit]:
         if not part:
             raise UserError(f"--spec gpu={shown(value)}: a '+' with no card beside it; write it like "
                             "gpu=rtx-3090+rtx-3060")
-        m = re.match(r"^(\d+)\s*[x×*]\s*(.+)$", part, re.I)
+        m = re.match(rf"^(\d+)\s*[{catalog.COUNT_SIGNS}]\s*(.+)$", part, re.I)
         # the bounded parser: int() of thousands of digits raises ValueError, not a one-line error
         count, name = (parse_count(m.group(1), what="--spec gpu count", hi=MAX_SPEC_GPUS,
                                    example="gpu=2x rtx-2080-ti"), m.group(2)) if m else (1, part)
