@@ -537,6 +537,8 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     saying so, with no ratios."""
     ids = [d["id"] for d in devices]
     first, others = ids[0], ids[1:]
+    if not others:          # one device (a library caller; the command asks for two): no ratio to say
+        return []
     twins = measured_twins(devices)
     by_workload = rows_by_workload(rows)
     sentences = []
