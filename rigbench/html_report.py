@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import html
 import os
-import re
 import struct
 from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 from rigbench import catalog, cost, guidelines, model, plots
@@ -526,12 +526,59 @@ def render(run: Run, sections: list[Section], version: str) -> str:
 DEFAULT_OUT = "report.html"
 
 # How a page says rigbench wrote it: HTML's own mark for the program that made a page, the "generator" meta name
-# (https://html.spec.whatwg.org/multipage/semantics.html#meta-generator). Pages written before it was added are
-# known by their title, which every page has begun with: "rigbench report: ".
-_OURS = re.compile(r'<meta name="generator" content="rigbench[ "]|<title>rigbench report: ')
+# (https://html.spec.whatwg.org/multipage/semantics.html#meta-generator), read from the page's own <head> only: a
+# page of another program that quotes the mark in its text (a blog post about rigbench) is not ours. Pages written
+# before the mark was added are known by their title, which every page has begun with: "rigbench report: ".
+_TITLE_PREFIX = "rigbench report: "
 # The mark stands in the first few hundred bytes of the page (render: the doctype, three <meta> and the <title>, before
 # the inline CSS); only this much is read, so an --out naming a large file of the user's (a video) is not read whole.
 HEAD_BYTES = 4096
+
+
+class _Head(HTMLParser):
+    """The generator marks and the title of a page's <head>, up to its end or the first element of the body."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.generators: list[str] = []
+        self.title: str | None = None
+        self._in_title = False
+        self.done = False
+
+    def handle_starttag(self, tag, attrs):
+        if self.done:
+            return
+        if tag == "meta":
+            attrs = dict(attrs)
+            if (attrs.get("name") or "").strip().lower() == "generator":
+                self.generators.append((attrs.get("content") or "").strip())
+        elif tag == "title" and self.title is None:
+            self._in_title, self.title = True, ""
+        elif tag == "body":
+            self.done = True
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        elif tag == "head":
+            self.done = True
+
+    def handle_data(self, data):
+        if self._in_title and not self.done:
+            self.title += data
+
+
+def _ours(head: str) -> bool:
+    """Whether a page's first bytes say rigbench wrote it: the first generator mark of its <head> names rigbench, or,
+    on a page with no generator mark (written before the mark), its title begins as every report's does."""
+    if not head.lstrip("\ufeff \t\r\n").lower().startswith("<!doctype html>"):
+        return False
+    parsed = _Head()
+    parsed.feed(head)
+    if parsed.generators:
+        first = parsed.generators[0]
+        return first == "rigbench" or first.startswith("rigbench ")
+    return (parsed.title or "").startswith(_TITLE_PREFIX)
 
 
 def _load_page(path: Path) -> None:
@@ -539,8 +586,7 @@ def _load_page(path: Path) -> None:
     beginning with the path when it is not one (a run, notes, another program's page, a video): the --out it names
     is someone's data, not an earlier report to replace."""
     # bytes decoded leniently: a multi-byte character cut at the end of the head, or a binary file, is no error
-    head = read_head(path, "report page", HEAD_BYTES).decode("utf-8", "replace")
-    if not (head.lstrip("\ufeff \t\r\n").lower().startswith("<!doctype html>") and _OURS.search(head)):
+    if not _ours(read_head(path, "report page", HEAD_BYTES).decode("utf-8", "replace")):
         raise UserError(f"{path}: not an HTML page with rigbench's generator mark")
 
 

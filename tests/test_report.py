@@ -395,6 +395,30 @@ def test_out_replaces_an_earlier_report_and_nothing_else(tmp_path):
     assert (tmp_path / "run.html").read_text() == run.read_text()
 
 
+def test_only_the_pages_own_head_says_rigbench_wrote_it(tmp_path):
+    # a blog post that quotes the mark in its text was replaced by a report: the mark counted anywhere in 4 KiB
+    quote = '<meta name="generator" content="rigbench 0.1.0">'
+    blog = ('<!doctype html><html><head><meta name="generator" content="Hugo 0.1"><title>How I use rigbench</title>'
+            f'</head><body><pre>{html.escape(quote)}</pre><p>The report starts with <code>{quote}</code></p></body>'
+            '</html>')
+    titled = ('<!doctype html><html><head><meta name="generator" content="Hugo 0.1"><title>rigbench report: my '
+              'notes</title></head><body></body></html>')
+    no_head_mark = f'<!doctype html><html><head><title>notes</title></head><body>{quote}</body></html>'
+    commented = f'<!doctype html><html><head><!-- {quote} --><title>notes</title></head><body></body></html>'
+    for page in (blog, titled, no_head_mark, commented):
+        (tmp_path / "page.html").write_text(page, encoding="utf-8")
+        with pytest.raises(UserError, match="not an HTML page with rigbench's generator mark"):
+            html_report.refuse_replacing_other_than_a_report(tmp_path / "page.html")
+        assert (tmp_path / "page.html").read_text(encoding="utf-8") == page
+    # rigbench's own marks, in the head: the generator (any version), or the title of a page written before it
+    ours = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="generator" content="rigbench '
+            '0.3.0"><title>rigbench report: vm, 2026-12-04</title></head><body></body></html>',
+            '<!doctype html><html><head><title>rigbench report: vm, 2026-12-01</title></head><body></body></html>')
+    for page in ours:
+        (tmp_path / "page.html").write_text(page, encoding="utf-8")
+        html_report.refuse_replacing_other_than_a_report(tmp_path / "page.html")     # an earlier report: no error
+
+
 def test_out_naming_a_large_file_is_told_by_its_head_without_reading_it_all(tmp_path, monkeypatch):
     # the check read the whole file to look at its first 4 KiB: a video named as --out was read to the end (or,
     # past 64 MiB, refused for its size, whatever its head said)
