@@ -176,3 +176,25 @@ def test_only_runs_of_the_same_sitting_are_held_against_a_run(tmp_path):
     # none inside the hour: no baseline, and the reason says where it looked and over what span
     alone = baseline.find(sig, [tmp_path], started=results.created_at({"created_utc": "2026-12-04T18:00:00Z"}))
     assert alone["mcycles"] is None and "started in the hour before this one" in alone["reason"]
+
+
+def test_the_screen_says_which_earlier_runs_a_run_was_held_against(tmp_path):
+    from rigbench.bench import table
+
+    started = results.created_at({"created_utc": "2026-12-04T15:30:00Z"})
+    sig = baseline.signature(_run())
+    alone = baseline.find(sig, [tmp_path], started=started)
+    assert alone["window_s"] == 3600
+    (line,) = table.history_note({"machine": {"baseline": alone}})
+    assert line == (f"Not held against earlier runs: no earlier run of this machine with the same reference started "
+                    f"in the hour before this one in {tmp_path}.")
+    _write(tmp_path, "a.json", _run(readings=((0.00083, 3588),), created_utc="2026-12-04T15:00:00Z"))
+    _write(tmp_path, "b.json", _run(readings=((0.00084, 3588),), created_utc="2026-12-04T15:10:00Z"))
+    held = baseline.find(sig, [tmp_path], started=started)
+    assert table.history_note({"machine": {"baseline": held}}) == [
+        f"Held against 2 earlier runs of this machine from the hour before it (the quietest: {tmp_path / 'a.json'})."]
+    # a file from before the window (no window_s) still says which run; one with no baseline says nothing
+    older = {k: v for k, v in held.items() if k != "window_s"}
+    assert table.history_note({"machine": {"baseline": older}})[0].startswith("Held against 2 earlier runs of this "
+                                                                              "machine (the quietest: ")
+    assert table.history_note({"machine": {}}) == [] and table.history_note({}) == []

@@ -116,8 +116,9 @@ def earlier(sig: dict, folders: list[Path], exclude: Path | None = None,
     return out[::-1]
 
 
-def _window_words() -> str:
-    hours = WINDOW / timedelta(hours=1)
+def window_words(window_s: float | None = None) -> str:
+    """'hour', '2 hours': the span of earlier runs a run is held against (:data:`WINDOW` unless given)."""
+    hours = (WINDOW.total_seconds() if window_s is None else window_s) / 3600
     return "hour" if hours == 1 else f"{hours:g} hours"
 
 
@@ -129,10 +130,12 @@ def _within_window(doc: dict, started: datetime) -> bool:
 
 def find(sig: dict, folders: list[Path], exclude: Path | None = None,
          runs: list[tuple[Path, dict]] | None = None, started: datetime | None = None) -> dict:
-    """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``; ``runs``:
-    its earlier runs when already read (:func:`earlier`, with the same ``started``)."""
+    """The baseline of a machine: ``{"mcycles", "file", "runs"}``, or ``{"mcycles": None, "reason"}``, with
+    ``window_s`` (the span of earlier runs read, :data:`WINDOW`) when ``started`` is given; ``runs``: its earlier
+    runs when already read (:func:`earlier`, with the same ``started``)."""
     if not sig.get("workload") or not sig.get("host"):
         return {"mcycles": None, "reason": "no reference workload or host recorded for this run"}
+    window = {} if started is None else {"window_s": int(WINDOW.total_seconds())}
     best, count = None, 0
     for path, doc in earlier(sig, folders, exclude, started) if runs is None else runs:
         cycles = median_of(doc)
@@ -143,9 +146,10 @@ def find(sig: dict, folders: list[Path], exclude: Path | None = None,
             best = (cycles, path)
     if best is None:
         where = ", ".join(str(f) for f in folders)
-        when = "" if started is None else f" started in the {_window_words()} before this one"
-        return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference{when} in {where}"}
-    return {"mcycles": best[0], "file": str(best[1]), "runs": count}
+        when = "" if started is None else f" started in the {window_words()} before this one"
+        return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference{when} in {where}",
+                **window}
+    return {"mcycles": best[0], "file": str(best[1]), "runs": count, **window}
 
 
 def slower(readings: list[dict], base: dict) -> float | None:

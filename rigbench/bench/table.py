@@ -10,6 +10,7 @@ import textwrap
 from rich.text import Text
 
 from rigbench import report, results, validity
+from rigbench.bench import baseline
 from rigbench.units import fmt_num
 
 
@@ -239,7 +240,7 @@ def renderables(doc: dict, title: str, out) -> list:
         if out.measure(table, options=wide).maximum <= out.width:
             break
     sentence = machine_sentence(doc)
-    lines = [*notes, *rounds_note(doc), *peak_caption(doc).splitlines(), *run_lines(doc)]
+    lines = [*notes, *rounds_note(doc), *history_note(doc), *peak_caption(doc).splitlines(), *run_lines(doc)]
     # literal before Text(), and before wrapping so an escape counts its width: rich's Text drops BEL and CR as it
     # is made, before the console could show their escapes
     return [*([Text(wrapped(report.literal(sentence), out.width))] if sentence else []), table,
@@ -258,6 +259,22 @@ def rounds_note(doc: dict) -> list[str]:
         return []
     return [f"1 round: no figure's movement between rounds was checked (--rounds 3 or more checks it, against "
             f"{validity.MAX_ROUND_MOVE:.0%})."]
+
+
+def history_note(doc: dict) -> list[str]:
+    """Which of this machine's earlier runs the run was held against (the `slower` and `earlier` checks), or why
+    none: the line that says so; none in a file that records no baseline (a distributed run, an older file)."""
+    base = (doc.get("machine") or {}).get("baseline")
+    if not isinstance(base, dict):
+        return []
+    runs, window = base.get("runs"), base.get("window_s")
+    span = f" from the {baseline.window_words(window)} before it" if isinstance(window, (int, float)) else ""
+    if isinstance(runs, int) and runs > 0 and base.get("file"):
+        return [f"Held against {runs} earlier run{'' if runs == 1 else 's'} of this machine{span} (the quietest: "
+                f"{base['file']})."]
+    if base.get("reason"):
+        return [f"Not held against earlier runs: {base['reason']}."]
+    return []
 
 
 def run_lines(doc: dict) -> list[str]:
