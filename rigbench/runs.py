@@ -54,13 +54,18 @@ class Run:
 SHIPPED_REFERENCE = Path(__file__).resolve().parent.parent / "results" / "reference"
 
 
-def folders(cwd: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
+def folders(cwd: str | os.PathLike | None = None, extra: tuple = ()) -> list[tuple[Path, str]]:
     """(folder, origin) of every results folder, the user's own first, in the order a name is looked up: the
     per-user data folder ``rigbench bench`` writes to (found from any working directory), ./results,
     ./results/reference, and the reference runs shipped with rigbench (:data:`SHIPPED_REFERENCE`, found from any
-    working directory; once when it is ./results/reference)."""
+    working directory; once when it is ./results/reference). ``extra``: more folders of the user's, named on the
+    command line (where ``bench --out DIR/`` wrote), looked in first."""
     base = Path(cwd) if cwd is not None else Path.cwd()
-    out = [(results.results_dir(), "yours"), (base / "results", "yours"), (base / "results" / "reference", "reference")]
+    out = [(base / Path(f), "yours") for f in extra]
+    out = [f for i, f in enumerate(out) if not any(_same(f[0], g) for g, _ in out[:i])]
+    out += [(f, origin) for f, origin in ((results.results_dir(), "yours"), (base / "results", "yours"),
+                                           (base / "results" / "reference", "reference"))
+            if not any(_same(f, g) for g, _ in out)]
     if SHIPPED_REFERENCE.is_dir() and not any(_same(SHIPPED_REFERENCE, folder) for folder, _ in out):
         out.append((SHIPPED_REFERENCE, "reference"))
     return out
@@ -82,11 +87,12 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> list[tuple[Path, str, float]]:
+def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None,
+                extra: tuple = ()) -> list[tuple[Path, str, float]]:
     """(path, origin, mtime) of every results file of the folders, one entry per file however many names lead to it."""
     seen: set[tuple[int, int]] = set()
     out = []
-    for folder, origin in folders(cwd):
+    for folder, origin in folders(cwd, extra):
         for path, st in files.json_files(folder, passed_over):
             if (st.st_dev, st.st_ino) in seen:       # one file under two names (a link): listed once
                 continue
@@ -95,10 +101,11 @@ def _candidates(cwd=None, passed_over: list[tuple[Path, str]] | None = None) -> 
     return out
 
 
-def find_runs(cwd=None) -> tuple[list[Run], list[tuple[Path, str]]]:
-    """Every readable run in the results folders, newest first; and (path, why) of the files passed over."""
+def find_runs(cwd=None, extra: tuple = ()) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """Every readable run in the results folders (and the folders ``extra``), newest first; and (path, why) of the
+    files passed over."""
     found, skipped = [], []
-    for path, origin, mtime in _candidates(cwd, skipped):
+    for path, origin, mtime in _candidates(cwd, skipped, extra):
         try:
             found.append((Run(results.load(path), origin), mtime))
         except UserError as exc:

@@ -313,6 +313,28 @@ def test_list_is_newest_first_with_valid_counts(folder):
     assert table.index("fast-") < table.index("box-20260101T000000Z")
 
 
+def test_list_also_lists_the_folders_named_where_bench_out_wrote(folder):
+    # `bench --out runs/` twice: `results list` showed neither run, and took no folder to look in
+    runs = folder / "runs"
+    runs.mkdir()
+    craft_run(runs / "other-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    doc = run_cli("results", "list", "runs/", "--json", cwd=folder).json()
+    assert doc["folders"][0] == str(folder / "runs")
+    assert [s["run"] for s in doc["runs"] if s["origin"] == "yours"][0] == "other-20260105T000000Z.json"
+    assert Path(next(r["path"] for r in doc["runs"] if r["origin"] == "yours")).parent == runs
+    table = run_cli("results", "list", "runs", cwd=folder)
+    assert table.code == 0 and "other-20260105T000000Z.json" in table.stdout
+    # the same folder twice, or one of the usual ones named, is read once
+    again = run_cli("results", "list", "runs", "runs/", "results", "--json", cwd=folder).json()
+    assert len(again["folders"]) == len(set(again["folders"])) and again["folders"][:2] == [str(runs),
+                                                                                          str(folder / "results")]
+    assert len(again["runs"]) == len(doc["runs"])
+    # a folder that is not there, or a file: one line, exit 2
+    assert_user_error(run_cli("results", "list", "nope", cwd=folder), "nope: no such folder")
+    assert_user_error(run_cli("results", "list", "runs/other-20260105T000000Z.json", cwd=folder),
+                      "runs/other-20260105T000000Z.json is a file, not a folder of runs")
+
+
 def test_show_prints_the_bench_table_from_the_file(folder):
     r = run_cli("results", "show", "noisy", cwd=folder)
     assert r.code == 0, r.stderr

@@ -10,7 +10,7 @@ import click
 
 from rigbench import diff as diff_mod
 from rigbench import frames
-from rigbench import report, results
+from rigbench import files, report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
@@ -70,13 +70,19 @@ def _emit_rows(title: str | None, columns: list[str], rows: list[list], fmt: str
 
 # ---------------------------------------------------------------- list
 
-def _list(fmt: str) -> None:
+def _list(fmt: str, extra: tuple = ()) -> None:
     runs_mod.check_data_folder()
-    found, skipped = runs_mod.find_runs()
+    for folder in extra:
+        what = files.not_a_folder(folder)
+        if what == "nothing":
+            raise UserError(f"{report.one_line(folder)}: no such folder")
+        if what is not None:
+            raise UserError(f"{report.one_line(folder)} is {what}, not a folder of runs")
+    found, skipped = runs_mod.find_runs(extra=extra)
     summaries = [runs_mod.summary(r) for r in found]
     if fmt == "json":
         report.emit_json({"schema": "rigbench.runs/1",
-                          "folders": [str(f) for f, _ in runs_mod.folders()],
+                          "folders": [str(f) for f, _ in runs_mod.folders(extra=extra)],
                           "runs": summaries, "skipped": [{"path": str(p), "reason": why} for p, why in skipped]})
         return
     if fmt == "csv":
@@ -88,7 +94,7 @@ def _list(fmt: str) -> None:
     rows = [[report.one_line(s["run"]), s["machine"], (s["created_utc"] or "-").replace("T", " ").replace("Z", " UTC"),
              ", ".join(s["devices"]) or "-", _counts(s),
              s["status"] + (", quick" if s["quick"] else ""), s["origin"]] for s in summaries]
-    folders = " and ".join(report.one_line(f) for f, _ in runs_mod.folders())
+    folders = " and ".join(report.one_line(f) for f, _ in runs_mod.folders(extra=extra))
     notes = [f"valid: figures valid / figures measured (cases skipped or failed apart); runs from {folders}, "
              "newest first"]
     notes += [f"passed over {report.one_line(p)}: {why}" for p, why in skipped]
@@ -280,17 +286,20 @@ def command():
 
 
 @command.command(name="list")
+@click.argument("folders", nargs=-1, metavar="[FOLDER]...")
 @_format_option
-def list_command(fmt, as_json):
+def list_command(folders, fmt, as_json):
     """The runs in the results folders, newest first: machine, date, devices, how many figures are valid.
+    FOLDER: more folders of runs to list first (where `rigbench bench --out DIR/` wrote).
 
     \b
     Examples:
       rigbench results list
+      rigbench results list runs/                        the runs of bench --out runs/ as well
       rigbench results list --format markdown            to paste into an issue
       rigbench results list --json                       with each run's path, for a program
     """
-    _list(_fmt(fmt, as_json))
+    _list(_fmt(fmt, as_json), tuple(folders))
 
 
 @command.command(name="show")
