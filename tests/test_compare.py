@@ -966,6 +966,9 @@ def test_the_multiplication_sign_and_its_look_alikes_are_a_card_count(cli, arg):
     (("２× rtx-3090", "rtx-4090"), "'２× rtx-3090': write the card count in ASCII digits and x, as '2x rtx-3090'"),
     (("rtx-3090", "rtx-4090", "--price", "2× rtx-3090=800"),
      "--price '2× rtx-3090=800': give the card's name without the count (the price is per card), e.g. rtx-3090=800"),
+    # a fullwidth count: --price takes none in any digits, so not "write the count in ASCII digits"
+    (("rtx-3090", "rtx-4090", "--price", "２×rtx-3090=1000"),
+     "--price '２×rtx-3090=1000': give the card's name without the count (the price is per card), e.g. rtx-3090=1000"),
 ])
 def test_a_count_with_the_multiplication_sign_is_held_to_the_rules_of_2x(cli, args, message):
     assert_user_error(cli("compare", *args), message)
