@@ -125,7 +125,7 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
         if value <= 0:
             raise UserError(accepted)
         name = name.strip()
-        count = split_count(name, "--price")
+        count = split_typed_count(name, "--price")
         if count and name.lower() not in shown_ids and catalog.find(name) is None:
             # 'Nx CARD' is N cards; a price is for one of them, and the comparison already multiplies it by N
             raise UserError(f"--price {shown(item)}: give the card's name without the count (the price is per card), "
@@ -164,19 +164,31 @@ def price_of(gpu_id: str, prices: Mapping[str, float], shown_id: str | None = No
     return prices.get(gpu_id, prices.get(price_key(gpu_id)))
 
 
-def split_count(arg: str, option: str = "") -> tuple[int, str] | None:
+def split_count(arg: str, option: str = "", typed: str | None = None) -> tuple[int, str] | None:
     """``'2x rtx-3090'`` or ``'2x-rtx-3090'`` -> (2, 'rtx-3090'); None for a name without a count. The card name
     may be empty ('2x '): the caller says what is missing. A count given twice ('2x 2x a100', '2x 4x a100') is a
     UserError (``option``, e.g. ``--buy``, begins it): the rest, '2x a100', is no card to look up, and which of the
-    two counts was meant is not for rigbench to guess. compare, cost --buy and size --gpus all split here."""
+    two counts was meant is not for rigbench to guess; the error shows ``typed`` if given (the argument before folding).
+    compare, cost --buy and size --gpus all split here."""
     m = NX.match(arg)
     if not m:
         return None
     n, card = int(m.group(1)), m.group(2).strip()
     twice = catalog.count_given_twice(n, card)
     if twice:
-        raise UserError(f"{option + ' ' if option else ''}{shown(arg)}: {twice}")
+        raise UserError(f"{option + ' ' if option else ''}{shown(arg if typed is None else typed)}: {twice}")
     return n, card
+
+
+def split_typed_count(arg: str, option: str = "") -> tuple[int, str] | None:
+    """:func:`split_count` of ``arg`` as typed, else of ``arg`` folded (:func:`rigbench.catalog.fold`): a count in
+    fullwidth digits ('２× rtx-3090') is a count too, so an option that takes no count says what it takes instead of
+    the catalog's "write the count in ASCII digits", which would suggest a count the option still refuses."""
+    count = split_count(arg, option)
+    folded = catalog.fold(arg)
+    if count is None and folded != arg:
+        count = split_count(folded, option, typed=arg)
+    return count
 
 
 def count_error(arg: str) -> str | None:

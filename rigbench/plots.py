@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import sys
+import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,18 +141,37 @@ def _postscript_alpha_note_silenced():
         logger.removeFilter(note)
 
 
+# The footer caption under a compare plot, wrapped to the figure's width (at 7 pt a character is at most about 0.6 of
+# the point size wide in DejaVu Sans, matplotlib's default font) so no line runs past the right edge.
+CAPTION_PT = 7
+COMPARE_CAPTION = ("Error bars: speed, the band of each ratio to the first device that fits; per dollar, the card's "
+                   "validation error (docs/model.md). Hatched, ~: extrapolated, a wider band (past one machine no "
+                   "verdict rests on it). Measured figures have none.")
+
+
+def _caption_lines(text: str, width_in: float) -> list[str]:
+    """``text`` wrapped to fit a figure ``width_in`` inches wide at CAPTION_PT, with a margin on each side."""
+    chars = int((width_in - 0.3) * 72 / (CAPTION_PT * 0.6))
+    return textwrap.wrap(text, max(20, chars))
+
+
 def comparison_chart(doc: dict, path: str | Path) -> Path:
     """Two panels of a ``rigbench.compare/1`` document: training speed relative to the first device that fits (the
-    table's reference), and samples/s per $1000; bars carry the model's uncertainty as error bars (none on measured
-    figures)."""
+    table's reference), and throughput (in each workload's own unit) per $1000; bars carry the model's uncertainty as
+    error bars (none on measured figures)."""
     path = check_plot_path(path)
     plt = pyplot()
     ids = [d["id"] for d in doc["devices"]]
     rows = doc["workloads"]
     groups = [f"{r['workload']}\n{r['precision']}" for r in rows]
-    fig, (ax, ax_usd) = plt.subplots(1, 2, figsize=(max(9, 3.0 * len(groups) + 3), 4.8))
+    fig_w, fig_h = max(9, 3.0 * len(groups) + 3), 4.8
+    fig, (ax, ax_usd) = plt.subplots(1, 2, figsize=(fig_w, fig_h))
     width = 0.8 / len(ids)
     priced = any(r["per_1000_usd"][i] is not None for r in rows for i in ids)
+    fits = any(r["throughput"][i] is not None for r in rows for i in ids)
+    # each row's own unit (BERT's sequences/s, ResNet's images/s), as the table prints it
+    units = list(dict.fromkeys(r.get("unit") or "samples/s" for r in rows)) or ["samples/s"]
+    unit = " or ".join(units)
     for i, dev in enumerate(ids):
         xs = [g + i * width for g in range(len(groups))]
         vals = [r["ratio"][dev] or 0 for r in rows]      # no ratio: a device, or the first, does not fit
@@ -172,23 +192,35 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
                     b.set_hatch("//")
     for a in (ax, ax_usd):
         a.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
-    # the table's reference: the first device that fits (compare's row["reference"]), one per row
+    # the table's reference: the first device that fits (compare's row["reference"]), one per row; None in a row no
+    # device fits, which then has no ratios
     refs = list(dict.fromkeys(r.get("reference", ids[0]) for r in rows if r.get("reference", ids[0])))
-    ax.set_ylabel(f"training throughput relative to {refs[0] if len(refs) == 1 else 'the first that fits'} (x)")
-    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
-    ax.set_title("training speed (labels: samples/s)")
+    if not refs:
+        ax.set_ylabel("training throughput: no device fits, no ratios")
+    else:
+        ax.set_ylabel(f"training throughput relative to {refs[0] if len(refs) == 1 else 'the first that fits'} (x)")
+        ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_title(f"training speed (labels: {unit})")
     ax.legend(fontsize=8)
     if priced:
-        ax_usd.set_ylabel("samples/s per $1000")
+        ax_usd.set_ylabel(f"{unit} per $1000")
         ax_usd.set_title("per dollar (" + ", ".join(sorted({d["price_source"] for d in doc["devices"]
                                                               if d["price_source"]})) + ")")
+    elif not fits:
+        # the cards may all have prices: there is no throughput to divide by them
+        ax_usd.set_title("per dollar: no device fits")
+    elif any(d.get("total_price_usd") for d in doc["devices"]):
+        ax_usd.set_title("per dollar: no device with a price fits")
     else:
         ax_usd.set_title("per dollar: no prices (give --price CARD=USD)")
+    if not priced:
+        ax_usd.set_xlim(ax.get_xlim())      # an empty panel: its workload names under the speed panel's
     fig.suptitle(" vs ".join(ids))
-    fig.text(0.01, 0.01, "Error bars: speed, the band of each ratio to the first device that fits; per dollar, the "
-             "card's validation error (docs/model.md). Hatched, ~: extrapolated, a wider band (past one machine no "
-             "verdict rests on it). Measured figures have none.", fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    lines = _caption_lines(COMPARE_CAPTION, fig_w)
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=CAPTION_PT, va="bottom")
+    # room under the panels for the caption's lines (1.3 line spacing) and the bottom margin
+    bottom = min(0.3, (len(lines) * CAPTION_PT * 1.3 + 6) / (fig_h * 72))
+    fig.tight_layout(rect=(0, bottom, 1, 0.95))
     return save(fig, path, dpi=120)
 
 

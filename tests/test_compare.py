@@ -56,7 +56,7 @@ def test_plot_has_a_per_dollar_panel_with_error_bars(cli, tmp_path):
     r = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--workload", "resnet50", "--plot", str(out))
     assert r.code == 0, r.stderr
     svg = out.read_text()
-    assert "samples/s per $1000" in svg and "Error bars" in svg and "per dollar (launch price)" in svg
+    assert "images/s per $1000" in svg and "Error bars" in svg and "per dollar (launch price)" in svg
 
 
 def test_the_plot_hatches_a_multi_node_figure_as_the_table_marks_it(tmp_path, monkeypatch):
@@ -72,6 +72,52 @@ def test_the_plot_hatches_a_multi_node_figure_as_the_table_marks_it(tmp_path, mo
     assert hatches == ["//", None]              # the 16-card bar, then the RTX 4090's
     labels = [t.get_text() for t in speed.texts]
     assert labels[0].startswith("~") and not labels[1].startswith("~")
+
+
+def _drawn_comparison(doc, tmp_path, monkeypatch):
+    """The Figure comparison_chart builds for ``doc``, drawn but not saved."""
+    from rigbench import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "save", lambda fig, path, **kw: drawn.setdefault("fig", fig) and path)
+    plots.comparison_chart(doc, tmp_path / "c.png")
+    fig = drawn["fig"]
+    fig.canvas.draw()
+    return fig
+
+
+def test_a_plot_where_no_device_fits_says_so_in_the_workloads_unit(tmp_path, monkeypatch):
+    """Both cards have launch prices, but neither fits BERT-large: the per-dollar panel blames the fit, not prices;
+    the speed panel has no reference to be relative to; the unit is the row's own, as in the table."""
+    doc = comparison.build_comparison(["gtx-1060", "rtx-2060"], ["bert-large-squad"], ["fp32"])
+    assert all(d["total_price_usd"] for d in doc["devices"]) and doc["workloads"][0]["reference"] is None
+    speed, usd = _drawn_comparison(doc, tmp_path, monkeypatch).axes
+    assert usd.get_title() == "per dollar: no device fits"
+    assert speed.get_ylabel() == "training throughput: no device fits, no ratios"
+    assert speed.get_title() == "training speed (labels: sequences/s)"
+    assert not [l for l in speed.lines if l.get_linestyle() == "--"]   # no reference line: nothing to be relative to
+
+
+def test_the_per_dollar_axis_is_in_the_workloads_unit(tmp_path, monkeypatch):
+    doc = comparison.build_comparison(["rtx-3090", "rtx-4090"], ["bert-large-squad"], ["amp"])
+    speed, usd = _drawn_comparison(doc, tmp_path, monkeypatch).axes
+    assert usd.get_ylabel() == "sequences/s per $1000" and speed.get_title() == "training speed (labels: sequences/s)"
+
+
+@pytest.mark.parametrize("devices", [["gtx-1060", "rtx-2060"], ["rtx-3090", "rtx-4090", "a100-sxm4-80gb"]])
+def test_the_plot_caption_is_whole_inside_the_figure(devices, tmp_path, monkeypatch):
+    """The footer caption wraps to the figure's width: no line runs past its right edge."""
+    from rigbench import plots
+
+    fig = _drawn_comparison(comparison.build_comparison(devices, ["resnet50", "bert-large-squad"], ["amp"]),
+                            tmp_path, monkeypatch)
+    caption = [t for t in fig.texts if t.get_text().startswith("Error bars")]
+    assert len(caption) == 1
+    assert " ".join(caption[0].get_text().split()) == " ".join(plots.COMPARE_CAPTION.split())
+    box, frame = caption[0].get_window_extent(), fig.bbox
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    for ax in fig.axes:                     # and the panels' tick labels stay above it
+        assert ax.get_tightbbox().y0 >= box.y1 - 1
 
 
 def _measured_2080_ti(tmp_path, catalog_id: str):
@@ -920,6 +966,9 @@ def test_the_multiplication_sign_and_its_look_alikes_are_a_card_count(cli, arg):
     (("２× rtx-3090", "rtx-4090"), "'２× rtx-3090': write the card count in ASCII digits and x, as '2x rtx-3090'"),
     (("rtx-3090", "rtx-4090", "--price", "2× rtx-3090=800"),
      "--price '2× rtx-3090=800': give the card's name without the count (the price is per card), e.g. rtx-3090=800"),
+    # a fullwidth count: --price takes none in any digits, so not "write the count in ASCII digits"
+    (("rtx-3090", "rtx-4090", "--price", "２×rtx-3090=1000"),
+     "--price '２×rtx-3090=1000': give the card's name without the count (the price is per card), e.g. rtx-3090=1000"),
 ])
 def test_a_count_with_the_multiplication_sign_is_held_to_the_rules_of_2x(cli, args, message):
     assert_user_error(cli("compare", *args), message)

@@ -469,6 +469,24 @@ def test_a_count_in_buy_points_at_buy_count(card):
                       "--buy takes one card", "give --buy rtx-3090 --buy-count 2")
 
 
+@pytest.mark.parametrize("card", ["0x rtx-3090", "0× rtx-3090", "16x rtx-3090", "１６x rtx-3090"])
+def test_a_count_in_buy_that_buy_count_refuses_is_not_suggested(card):
+    # it said "give --buy rtx-3090 --buy-count 0" (or 16), which --buy-count then refused
+    r = run_cli("cost", "--buy", card, "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")
+    assert_user_error(r, f"--buy {card!r}: --buy takes one card; --buy-count gives the cards in one machine, 1 to 8 "
+                      "(the largest NVLink board)")
+    assert "--buy-count 0" not in r.stderr and "--buy-count 16" not in r.stderr
+
+
+@pytest.mark.parametrize("card", ["２x rtx-3090", "２× rtx-3090"])
+def test_a_fullwidth_count_in_buy_points_at_buy_count(card):
+    # it said "write the card count in ASCII digits and x, as '2x rtx-3090'", a count --buy refuses as well
+    r = run_cli("cost", "--buy", card, "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")
+    assert_user_error(r, f"--buy {card!r}: --buy takes one card; for 2 of them in one machine give --buy rtx-3090 "
+                      "--buy-count 2")
+    assert "ASCII" not in r.stderr
+
+
 def test_a_count_given_twice_in_buy_is_said_as_compare_says_it():
     # it said "--buy takes one card; ... give --buy 2x a100 --buy-count 2", a card name with a count still in it
     r = run_cli("cost", "--buy", "2x 4x a100", "--rent", "aws:p3.2xlarge", "--hours-per-month", "10")

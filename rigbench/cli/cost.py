@@ -5,20 +5,15 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from rigbench import cost, report, results, scaling
+from rigbench import cost, report, results
 from rigbench.cli import Bounded
 from rigbench.cli.prices import render_list
 from rigbench.cost.arithmetic import (MAX_DATASET_SIZE, MAX_EPOCHS, MAX_JOBS_PER_MONTH, MAX_MONTHS,
                                       MAX_WORK_HOURS_PER_MONTH)
+from rigbench.cost.plan import max_buy_count
 from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices
 from rigbench.units import fmt_num, fmt_pct
-
-
-def _max_cards() -> int:
-    """The most cards one machine holds for --buy-count: the largest NVLink board (profiles/interconnects.toml)."""
-
-    return int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
 
 
 def _scaling(o: dict) -> str:
@@ -148,7 +143,7 @@ def _render(doc: dict, as_json: bool) -> None:
 @click.command(name="cost")
 @click.option("--buy", "buy", multiple=True, metavar="CARD",
               help="A card to buy (catalog name, e.g. rtx-2080-ti); repeat to compare several.")
-@click.option("--buy-count", type=Bounded(1, _max_cards(), integer=True), default=1, show_default=True,
+@click.option("--buy-count", type=Bounded(1, max_buy_count(), integer=True), default=1, show_default=True,
               help="Cards in the bought machine (1 to the largest NVLink board, 8).")
 @click.option("--rent", "rent", multiple=True, metavar="WHAT",
               help="What to rent, repeatable: an instance (aws:p3.2xlarge), a provider (aws, azure, gcp, lambda: all "

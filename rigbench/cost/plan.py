@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.comparison import price_key, split_count
+from rigbench.comparison import price_key, split_typed_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -68,6 +68,11 @@ class DoesNotFit(UserError):
         self.gpu_id, self.workload, self.precision, self.reason = gpu_id, workload, precision, reason
         super().__init__(f"{gpu_id} cannot train {workload} in {precision}: {reason}; pick a card with more memory, "
                          "or a smaller workload")
+
+
+def max_buy_count() -> int:
+    """The most cards one bought machine holds (--buy-count): the largest NVLink board (profiles/interconnects.toml)."""
+    return int(scaling.load_interconnects()["nvlink"]["board_max_cards"])
 
 
 def _predict_throughput(gpu, workload: str, precision: str) -> tuple[float, str]:
@@ -444,11 +449,15 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
 
     # Bought cards.
     for name in req.buy:
-        count = split_count(name, "--buy")
+        count = split_typed_count(name, "--buy")
         if count and count[1]:
-            # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"
-            raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine give "
-                            f"--buy {count[1]} --buy-count {count[0]}")
+            # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"; a count --buy-count
+            # refuses (0x, 16x) is not suggested, its range is said instead
+            if 1 <= count[0] <= max_buy_count():
+                raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine "
+                                f"give --buy {count[1]} --buy-count {count[0]}")
+            raise UserError(f"--buy {shown(name)}: --buy takes one card; --buy-count gives the cards in one machine, "
+                            f"1 to {max_buy_count()} (the largest NVLink board)")
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
     refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy", "card",
                    " (--buy-count N for several in one machine)")

@@ -609,6 +609,15 @@ def drills() -> list[Drill]:
                         ("compare --price", ["compare", "2x rtx-3090", "rtx-4090", "--price", "2x-rtx-3090=500"])):
         out.append(Drill(f"{label} with a count written as the output shows it (2x-rtx-3090)", args,
                          check=lambda r, f: "the hint keeps the count's dash" if " -rtx-3090" in r.stderr else None))
+    for label, args, bad in (
+            ("cost --buy 0x", ["cost", "--buy", "0x rtx-3090", "--hours-per-month", "10"], "--buy-count 0"),
+            ("cost --buy 16x", ["cost", "--buy", "16x rtx-3090", "--hours-per-month", "10"], "--buy-count 16"),
+            ("cost --buy fullwidth 2x", ["cost", "--buy", "２x rtx-3090", "--hours-per-month", "10"], "'2x rtx-3090'"),
+            ("compare --price fullwidth 2x", ["compare", "rtx-3090", "rtx-4090", "--price", "２×rtx-3090=500"],
+             "'2x rtx-3090'")):
+        # the hint suggests only what the option accepts: no count --buy-count refuses, no count in --price
+        out.append(Drill(f"{label}: the hint is a form the option accepts", args,
+                         check=lambda r, f, bad=bad: f"the hint suggests {bad}" if bad in r.stderr else None))
     out.append(Drill("compare a priced card with one that has no launch price", ["compare", "gtx-1080-ti", "k80"],
                      expect="ok"))
     tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
