@@ -516,6 +516,9 @@ def test_stale_prices_warn():
     rep = cost.compare(req, resolve_gpu=fake_resolve, predict=fake_predict, ownership=own_fixture(), use_scaling=False)
     assert rep.prices_stale
     assert "days old" in rep.warnings[0]
+    # the list was given with --prices: updating that file is the way out, not "pass --prices FILE" again
+    assert rep.warnings[0].endswith(f"update {FIXTURES / 'tiny_prices.csv'} with current prices, or leave out "
+                                    "--prices after 'rigbench prices refresh'")
     assert rep.to_doc()["prices_stale"] is True
 
 

@@ -21,7 +21,8 @@ from rigbench.cost.ownership import Ownership, load_ownership
 from rigbench.cost.report import CostOption, CostReport, Work
 from rigbench.errors import UserError
 from rigbench.prices import cards, extras
-from rigbench.prices.cloud import WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances
+from rigbench.prices.cloud import (WITH_PRICES_OPTION, Instance, PriceList, load_prices, select_instances,
+                                   stale_advice)
 from rigbench.units import fmt_num, fmt_pct, refuse_repeats, shown
 
 TRAINING_KERNELS = ("train_cnn", "train_transformer")   # measurements whose NVML power is a training load
@@ -635,8 +636,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
     if rep.prices_stale:
         rep.warnings.insert(0, f"prices are {rep.prices_age_days} days old (rented prices dated {rep.prices_date}, "
-                               f"older than {rep.stale_after_days} days): run 'rigbench prices refresh' or pass "
-                               f"--prices FILE")
+                               f"older than {rep.stale_after_days} days): {stale_advice(prices)}")
     return rep
 
 

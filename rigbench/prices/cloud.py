@@ -198,6 +198,15 @@ def load_shipped_prices() -> PriceList:
 WITH_PRICES_OPTION = "pass --prices FILE to use another list"
 
 
+def stale_advice(prices: PriceList) -> str:
+    """What to do about a price list past its age, for the commands that take --prices (cost, size): a list given
+    with --prices is the user's to update; otherwise refresh the own list, or give one."""
+    if prices.origin == "file":
+        return (f"update {prices.source} with current prices, or leave out --prices after 'rigbench prices "
+                "refresh'")
+    return "run 'rigbench prices refresh' or pass --prices FILE"
+
+
 def load_prices(path: str | Path | None = None, *, instead: str | None = None) -> PriceList:
     """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
     the shipped list.
