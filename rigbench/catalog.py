@@ -104,6 +104,10 @@ def refuse_odd_characters(name: str) -> None:
     for ch in fold(name):
         if ch.isascii() and (ch.isalnum() or ch.isspace()) or ch in NAME_PUNCTUATION:
             continue
+        if ch.lower() in COUNT_SIGNS:
+            # '2.5× a100', '×2 a100', a bare '2×': a count sign out of a count's place
+            raise UserError(f"{shown(name)} is not a card name: {ch!r} (U+{ord(ch):04X}) stands only between a whole "
+                            "number of cards and a card's name, as in '2× rtx-3090'")
         what = "a letter or digit outside ASCII" if ch.isalnum() else "a character no card name has"
         raise UserError(f"{shown(name)} is not a card name: {ch!r} (U+{ord(ch):04X}) is {what}; card names are "
                         "ASCII letters and digits with spaces and - _ . ( ) /, e.g. 'rtx-4090' or 'RTX 6000 Ada'")

@@ -279,6 +279,16 @@ def test_a_name_with_a_character_no_card_name_has_is_refused_not_dropped(name, c
             "\n" not in str(exc.value)
 
 
+@pytest.mark.parametrize("name", ["2×", "2.5× rtx-3090", "×2 rtx-3090", "rtx-3090 * 2", "a100 ✕"])
+def test_a_count_sign_out_of_a_counts_place_is_said_as_such(name):
+    # '2.5× rtx-3090' and a bare '2×' were refused as holding "a character no card name has", with no word of counts
+    sign = next(ch for ch in name if ch in "×*✕")
+    with pytest.raises(UserError) as exc:
+        catalog.resolve(name)
+    assert str(exc.value) == (f"{name!r} is not a card name: {sign!r} (U+{ord(sign):04X}) stands only between a whole "
+                              "number of cards and a card's name, as in '2× rtx-3090'")
+
+
 def test_a_fullwidth_digit_is_a_digit_of_the_name_and_a_fullwidth_count_is_named():
     # 'a100４' was the A100 (the ４ dropped): folded, it is 'a1004', no card's name
     with pytest.raises(UserError, match="unknown GPU 'a100４'"):
