@@ -183,7 +183,7 @@ def test_the_screen_says_which_earlier_runs_a_run_was_held_against(tmp_path):
 
     started = results.created_at({"created_utc": "2026-12-04T15:30:00Z"})
     sig = baseline.signature(_run())
-    alone = baseline.find(sig, [tmp_path], started=started)
+    alone = baseline.find(sig, [tmp_path, tmp_path], started=started)     # a run written to the data folder
     assert alone["window_s"] == 3600
     (line,) = table.history_note({"machine": {"baseline": alone}})
     assert line == (f"Not held against earlier runs: no earlier run of this machine with the same reference started "

@@ -145,7 +145,7 @@ def find(sig: dict, folders: list[Path], exclude: Path | None = None,
         if best is None or cycles < best[0]:
             best = (cycles, path)
     if best is None:
-        where = ", ".join(str(f) for f in folders)
+        where = ", ".join(dict.fromkeys(str(f) for f in folders))     # the run's folder may be the data folder
         when = "" if started is None else f" started in the {window_words()} before this one"
         return {"mcycles": None, "reason": f"no earlier run of this machine with the same reference{when} in {where}",
                 **window}
