@@ -553,6 +553,10 @@ def test_a_rented_instance_whose_gpu_the_workload_does_not_fit_is_left_out_and_t
     doc = json.loads(r.stdout)
     assert sorted(o["name"] for o in doc["options"]) == ["test:t4x4", "test:v100"]
     assert SMALL_LEFT_OUT in doc["warnings"]
+    # and as data, one record an instance, for a program
+    why = SMALL_LEFT_OUT.split("gtx-1060: ", 1)[1]
+    assert doc["left_out"] == [{"instance": k, "gpu": "gtx-1060", "reason": f"does not fit: {why}"}
+                               for k in ("test:small1", "test:small4")]
     assert f"rigbench: warning: {SMALL_LEFT_OUT}" in r.stderr.splitlines()
     # the same through the library, with a card bought beside them
     doc = cost.cost(buy="rtx-3090", rent="all", workload="bert-large-squad", hours_per_month=10, prices=prices)
@@ -575,4 +579,4 @@ def test_nothing_rented_left_after_the_workload_does_not_fit_is_one_line_and_exi
     # the default workload fits the card: nothing left out
     doc = cost.cost(rent=["test:small1", "test:small4"], hours_per_month=10, prices=prices)
     assert sorted(o["name"] for o in doc["options"]) == ["test:small1", "test:small4"]
-    assert not any("left out" in w for w in doc["warnings"])
+    assert not any("left out" in w for w in doc["warnings"]) and doc["left_out"] == []

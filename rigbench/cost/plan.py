@@ -293,9 +293,10 @@ def _rented_instances(req: CostRequest, prices: PriceList, warnings: list[str]) 
 
 
 def _fitting_instances(req: CostRequest, instances: list[Instance], resolve_gpu: Callable, predict: Callable,
-                       warnings: list[str]) -> tuple[list[Instance], dict[str, tuple[object, float, str]]]:
+                       warnings: list[str], left_out: list[dict]) -> tuple[list[Instance],
+                                                                          dict[str, tuple[object, float, str]]]:
     """The rented instances whose GPU can train the workload, and gpu_id -> (catalog GPU, one GPU's samples/s,
-    unit) for them. An instance whose GPU cannot hold the weights, optimizer state and one sample is left out with
+    unit) for them; ``left_out`` gets ``{"instance", "gpu", "reason"}`` of each instance left out. An instance whose GPU cannot hold the weights, optimizer state and one sample is left out with
     one warning per GPU, saying why with the numbers: data-parallel training keeps a whole copy of that state on
     every GPU, so more GPUs of the kind do not help. Nothing rented left is refused, whatever is bought, as --spot
     refuses: a comparison against no rented option at all would not answer buy-or-rent."""
@@ -324,6 +325,7 @@ def _fitting_instances(req: CostRequest, instances: list[Instance], resolve_gpu:
             # the hours are on it: it cannot be the yardstick of the work
             raise UserError(f"--reference {shown(req.reference)}: {note}; give another --reference")
         notes.append(note)
+        left_out.extend({"instance": key, "gpu": gpu_id, "reason": f"does not fit: {why}"} for key in keys)
     if not kept:
         raise UserError(f"nothing rented to compare: {'; '.join(notes)}; rent an instance with more GPU memory, or "
                         "pick a smaller workload")
@@ -445,7 +447,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     fraction = own.resale_at(req.months) if req.resale is None else req.resale
 
     instances = _rented_instances(req, prices, warnings)
-    instances, one_gpu = _fitting_instances(req, instances, resolve_gpu, predict, warnings)
+    left_out: list[dict] = []
+    instances, one_gpu = _fitting_instances(req, instances, resolve_gpu, predict, warnings, left_out)
     instances, extras_monthly, billing = _storage_and_egress(req, instances, warnings)
 
     # Bought cards.
@@ -631,7 +634,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                          if a == attr and getattr(req, attr) == default] if buy_gpus else [])
                        + (["--spot"] if instances and not req.spot else []),
     }
-    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today)
+    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today, left_out)
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
     # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
     if rep.prices_stale:

@@ -129,6 +129,8 @@ class CostReport:
     assumptions: dict
     warnings: list[str]
     today: _dt.date
+    # rented instances left out, {"instance", "gpu", "reason"}: the workload does not fit their GPU
+    left_out: list[dict] = field(default_factory=list)
 
     def __post_init__(self):
         # the top-level resale_extrapolated is that of the bought card the verdict weighs, not of the first --buy:
@@ -392,6 +394,7 @@ class CostReport:
             "prices_origin": self.prices.origin if rented else None,
             "prices_age_days": self.prices_age_days,
             "prices_stale": self.prices_stale,
+            "left_out": self.left_out,
             "months": self.months,
             "work": {
                 "description": self.work.description, "unit": self.work.unit,
