@@ -505,7 +505,7 @@ footer { color: var(--muted); font-size: .8rem; margin: 2rem auto; }
 def render(run: Run, sections: list[Section], version: str) -> str:
     """The page as one HTML string: CSS inline, images as data: URIs, no script, nothing fetched."""
     when = run.created_utc.replace("T", " ").replace("Z", " UTC") if run.created_utc else "date unknown"
-    title = f"rigbench report: {machine(run.doc)}, {when}"
+    title = f"{_TITLE_PREFIX}{machine(run.doc)}, {when}"
     nav = "".join(f'<li><a href="#{s.id}">{esc(s.title)}</a></li>' for s in sections)
     body = "".join(f'<section id="{s.id}" data-section="{s.id}"><h2>{esc(s.title)}</h2>{"".join(s.body)}</section>'
                    for s in sections)
