@@ -65,6 +65,11 @@ def _gpu_triad():
     if _gpu_fn is None:
         from numba import cuda as numba_cuda
 
+        # numpy 2.5 removed np.row_stack, an alias of np.vstack; numba-cuda 0.30 still registers an overload for it
+        # when its CUDA target first compiles, so every launch fails with AttributeError (NVIDIA/numba-cuda#907;
+        # the project is in maintenance mode and leaves it). Putting the alias back is exact.
+        if not hasattr(np, "row_stack"):
+            np.row_stack = np.vstack
         globals()["cuda"] = numba_cuda
         _gpu_fn = numba_cuda.jit(_triad_cuda_body)
     return _gpu_fn

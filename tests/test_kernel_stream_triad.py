@@ -118,6 +118,25 @@ def test_cuda_kernel_under_numba_simulator():
     assert res == {"equal": True, "blocks": 32, "min": pytest.approx(res["min"])} and res["min"] >= 4.0
 
 
+def test_the_cuda_triad_runs_on_a_numpy_without_row_stack():
+    # numpy 2.5 removed np.row_stack, which numba-cuda 0.30 still overloads when its target first compiles: the
+    # kernel puts the alias back. Here numpy is made to look like 2.5 before the first compile (simulator).
+    code = textwrap.dedent("""
+        import numpy as np
+        if hasattr(np, "row_stack"):
+            del np.row_stack
+        from rigbench.kernels import REGISTRY, RunContext
+        p = REGISTRY["stream_triad"].prepare("cuda:0", "float64", {"n": 4096, "itemsize": 8}, RunContext())
+        p.run()
+        p.verify()
+        print(np.row_stack is np.vstack)
+    """)
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "True"
+
+
 def test_real_gpu_triad():
     from numba import cuda
 
