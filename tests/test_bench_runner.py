@@ -9,11 +9,13 @@ import time
 
 import pytest
 
+from fixtures.probe.fake_nvml import FakeNvml
 from rigbench import files, validity
 from rigbench.bench import runner, schema
 from rigbench.bench.runner import Settings, SuiteState, measure_case, run_suite
 from rigbench.errors import RunFailed, UserError
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
+from rigbench.probe import nvml
 
 FAST = Settings(quick=True, min_sample_s=0.001, min_samples=5, max_samples=10, min_total_s=0.0, warmup_s=0.0,
                 budget_s=1.0)
@@ -697,3 +699,18 @@ def test_only_naming_a_kernel_that_runs_on_none_of_the_devices_is_refused_before
     # the whole suite leaves a kernel out where it cannot run, as before
     doc, _ = run_suite(registry=reg, device="cpu", out=tmp_path / "r.json", probe=PROBE, peaks=PEAKS, settings=FAST)
     assert {m["kernel"] for m in doc["measurements"]} == {"sleepy"}
+
+
+@pytest.mark.parametrize("enforced_mw,default_mw,flagged", [
+    (700000, 700000, []),                    # at the datasheet's 700 W: the card's sustained rate under full load
+    (450000, 700000, ["sw_power_cap"]),      # capped below its default (nvidia-smi -pl 450): slower than it can be
+    (700000, "NOT_SUPPORTED", ["sw_power_cap"]),   # the default unread: a cap is not known to be the rating
+])
+def test_a_power_cap_is_throttling_only_below_the_default_limit(enforced_mw, default_mw, flagged):
+    fake = FakeNvml(["h100_sxm_mig"], overrides={"h100_sxm_mig": {
+        "clocks_event_reasons": 0x4 | 0x20, "enforced_power_limit_mw": enforced_mw,   # sw_power_cap, thermal
+        "default_power_limit_mw": default_mw}})
+    state = runner.conditions.GpuMonitor(nvml.load(fake)).state(0)
+    assert state["power_limit_w"] == enforced_mw / 1000
+    assert state["clock_event_reasons"] == ["sw_power_cap", "sw_thermal_slowdown"]
+    assert runner.conditions.throttled(state, None) == flagged + ["sw_thermal_slowdown"]

@@ -31,6 +31,11 @@ from rigbench.probe.nvml import CLOCK_SM, TEMPERATURE_GPU, clock_event_names
 # Clock-event reasons that mean "slower than it could be because of heat or power" (nvml.h).
 THROTTLE_REASONS = ("sw_power_cap", "hw_slowdown", "sw_thermal_slowdown", "hw_thermal_slowdown",
                     "hw_power_brake_slowdown")
+# The power cap at the board's own default limit is how a GPU runs under full load, not a slowdown: NVIDIA's
+# datacenter parts (H100, H200 SXM at 700 W) hold dense tensor work at the limit with clocks under the boost
+# clock, and that sustained rate is what the card delivers. It is a slowdown when the limit was set below the
+# default (nvidia-smi -pl), or when either limit is unknown.
+RATED_POWER_CAP = "sw_power_cap"
 
 
 def cpu_state() -> dict:
@@ -79,20 +84,33 @@ class GpuMonitor:
         sm, _ = n.get("nvmlDeviceGetClockInfo", handle, CLOCK_SM)
         temp, _ = n.get("nvmlDeviceGetTemperature", handle, TEMPERATURE_GPU)
         power_mw, _ = n.get("nvmlDeviceGetPowerUsage", handle)
+        limit_mw, _ = n.get("nvmlDeviceGetEnforcedPowerLimit", handle)
+        default_mw, _ = n.get("nvmlDeviceGetPowerManagementDefaultLimit", handle)
         mask, why_mask = n.get("nvmlDeviceGetCurrentClocksEventReasons", handle)
         if mask is None:
             mask, why_mask = n.get("nvmlDeviceGetCurrentClocksThrottleReasons", handle)
         reasons = clock_event_names(mask)
         return {"sm_clock_mhz": sm, "temperature_c": temp,
                 "power_w": power_mw / 1000 if power_mw is not None else None,
+                "power_limit_w": limit_mw / 1000 if limit_mw is not None else None,
+                "default_power_limit_w": default_mw / 1000 if default_mw is not None else None,
                 "clock_event_reasons": reasons, "clock_event_reason_error": why_mask if reasons is None else None}
 
 
+def at_rated_limit(state: dict) -> bool:
+    """The board's enforced power limit is at least its default one (both read): a power cap there is its rating."""
+    limit, default = state.get("power_limit_w"), state.get("default_power_limit_w")
+    return limit is not None and default is not None and limit >= default
+
+
 def throttled(before: dict | None, after: dict | None) -> list[str]:
-    """Throttle reasons seen before or after (heat or power), as 'hw_thermal_slowdown' etc."""
+    """Throttle reasons seen before or after (heat or power), as 'hw_thermal_slowdown' etc.; a power cap at the
+    board's default limit is left out (``RATED_POWER_CAP``)."""
     seen: list[str] = []
     for st in (before or {}, after or {}):
         for r in st.get("clock_event_reasons") or []:
+            if r == RATED_POWER_CAP and at_rated_limit(st):
+                continue
             if r in THROTTLE_REASONS and r not in seen:
                 seen.append(r)
     return seen
