@@ -156,18 +156,19 @@ def judge(*, spread: float | None, sample_s: float | None, round_move: float | N
     info = info or {}
     if info.get("cache_bypass_verified") is False:
         out.append(reason("cache", f"the page cache was not kept out: {info.get('cache_bypass_reason')}"))
-    above = above_peak(fraction_of_peak)
+    above = above_peak(fraction_of_peak, info.get("above_peak_note"))
     if above is not None:
         out.append(above)
     return out
 
 
-def above_peak(fraction_of_peak: float | None) -> dict | None:
+def above_peak(fraction_of_peak: float | None, why: str | None = None) -> dict | None:
     """The reason a figure above its device's peak is not to be trusted (None at or under the peak): nothing runs
-    faster than its hardware can, so the peak or the timing is wrong."""
+    faster than its hardware can, so the peak or the timing is wrong, or (``why``, from the kernel) the work done
+    was less than the work counted."""
     if not _finite(fraction_of_peak) or fraction_of_peak <= 1.0:
         return None
-    return reason("above_peak", f"{fraction_of_peak:.0%} of the peak: the peak or the timing is wrong",
+    return reason("above_peak", f"{fraction_of_peak:.0%} of the peak: {why or 'the peak or the timing is wrong'}",
                   round(fraction_of_peak, 4), 1.0)
 
 

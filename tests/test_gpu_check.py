@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import model
+from rigbench import model, validity
 from rigbench.bench.schema import load_results
 from rigbench.gpucheck import checks as gpu_checks
 from rigbench.gpucheck import smi, summary
@@ -378,17 +378,20 @@ def test_dry_run_passes_writes_report_summary_and_results_files(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert "DRY RUN" in p.stdout and "PASS" in p.stdout.splitlines()[0]
     assert "on a GPU: nvidia-smi --query-gpu=" in p.stderr
-    files = sorted(f.name for f in tmp_path.iterdir())
+    files = sorted(f.name for f in tmp_path.glob("*.json"))
     stem = files[0].split(".")[0].removesuffix("-cpu")
     assert stem.startswith("h200-sxm-")
-    report = json.loads((tmp_path / f"{stem}.json").read_text())
+    # the results documents beside each other (reference runs), the report and summary one folder down
+    assert files == [f"{stem}-cpu.json", f"{stem}-cuda.json", f"{stem}-distributed.json"]
+    assert sorted(f.name for f in (tmp_path / "gpu-check").iterdir()) == [f"{stem}.json", f"{stem}.txt"]
+    report = json.loads((tmp_path / "gpu-check" / f"{stem}.json").read_text())
     assert report["schema"] == "rigbench.gpucheck/1" and report["dry_run"] and report["status"] == "pass"
     assert [s["step"] for s in report["steps"]] == ["nvidia-smi", "probe", "bench-cuda", "bench-distributed",
                                                     "recommend", "compare", "bench-cpu"]
     assert all(s["command"] and s["ran"] for s in report["steps"])   # what a GPU runs, and what the dry run ran
 
     assert load_results(tmp_path / f"{stem}-cuda.json")["measurements"]      # complete results documents
-    summary = (tmp_path / f"{stem}.txt").read_text()
+    summary = (tmp_path / "gpu-check" / f"{stem}.txt").read_text()
     assert summary.strip() == p.stdout.strip()
     assert len(summary.splitlines()) <= 50
 
@@ -396,8 +399,7 @@ def test_dry_run_passes_writes_report_summary_and_results_files(tmp_path):
 def test_dry_run_hang_is_stopped_and_the_dependent_steps_say_why(tmp_path):
     p = _run_script("--dry-run", "--out-dir", str(tmp_path), "--budget", "15", "--dry-hang", "bench-cuda")
     assert p.returncode == 1, p.stdout + p.stderr
-    (path,) = [f for f in tmp_path.glob("*.json") if not f.name.endswith(("-cuda.json", "-cpu.json",
-                                                                          "-distributed.json"))]
+    (path,) = tmp_path.glob("gpu-check/*.json")
     report = json.loads(path.read_text())
     st = {s["step"]: s for s in report["steps"]}
     assert st["nvidia-smi"]["status"] == "ok" and st["probe"]["status"] == "ok"
@@ -444,3 +446,12 @@ def test_packages_step_finds_what_this_python_has_and_names_what_it_lacks():
     (c,) = rec["checks"]
     assert rec["status"] == "ok" and c["status"] == "fail"
     assert "missing here: surely-not-installed-dist" in c["detail"] and "click " in c["detail"]
+
+
+@pytest.mark.parametrize("frac,bound,status", [(1.27, 4.0, "explained"), (4.2, 4.0, "fail"), (1.27, None, "fail")])
+def test_a_convolution_above_peak_is_explained_only_within_its_winograd_bound(frac, bound, status):
+    info = {"above_peak_note": "counted as direct convolution", "above_peak_bound": bound} if bound else {}
+    rec = _rec(kernel="conv2d", fraction_of_peak=frac, valid=False, info=info,
+               invalid_reasons=[validity.above_peak(frac, info.get("above_peak_note"))])
+    checks = gpu_checks.check_figures({"measurements": [rec]}, "bench-cuda")
+    assert [c["status"] for c in checks if c["check"].endswith("fraction of peak")] == [status]
