@@ -166,9 +166,14 @@ def render_summary(report: dict, paths: dict[str, str] | None = None, max_failur
     return "\n".join(lines)
 
 
+# The report and summary go one folder down: every *.json of the folder itself is a reference run (a
+# rigbench.results document) that report, diff and `results list` read, and the report is another kind of document.
+REPORT_FOLDER = "gpu-check"
+
+
 def report_paths(folder: Path, slug: str, started: datetime) -> dict[str, Path]:
     stem = f"{slug}-{started.strftime('%Y-%m-%d')}"
-    return {"report": folder / f"{stem}.json", "summary": folder / f"{stem}.txt",
+    return {"report": folder / REPORT_FOLDER / f"{stem}.json", "summary": folder / REPORT_FOLDER / f"{stem}.txt",
             "bench-cuda": folder / f"{stem}-cuda.json", "bench-distributed": folder / f"{stem}-distributed.json",
             "bench-cpu": folder / f"{stem}-cpu.json"}
 
@@ -177,6 +182,7 @@ def write_outputs(report: dict, ctx: dict, folder: Path, started: datetime) -> d
     """The report (JSON), the summary (text) and each bench step's complete results document, atomically."""
     paths = report_paths(folder, card_slug(ctx), started)
     keep = {k: p for k, p in paths.items() if k in ("report", "summary") or ctx.get(k)}
+    paths["report"].parent.mkdir(parents=True, exist_ok=True)
     for key in ("bench-cuda", "bench-distributed", "bench-cpu"):
         if key in keep:
             write_json_atomic(keep[key], ctx[key])
