@@ -891,6 +891,18 @@ def test_bought_multi_gpu_machine_uses_rigbench_scaling_like_instances():
     assert "fallback" in rep.buys[0].throughput_source
 
 
+
+@pytest.mark.parametrize("count", [0, 9, 10 ** 6])
+def test_the_library_holds_buy_count_to_one_machine_as_the_cli_does(count):
+    """The command line range-checks --buy-count; a caller of the library met no maximum and priced a million cards."""
+    assert cost.plan.max_buy_count() == 8      # profiles/interconnects.toml: the largest NVLink board (HGX, 8 cards)
+    req = cost.CostRequest(buy=["rtx-2080-ti"], buy_count=count, hours_per_month=10, months=24,
+                           prices_path=str(FIXTURES / "tiny_prices.csv"), today=dt.date(2024, 2, 1))
+    with pytest.raises(UserError, match=f"--buy-count is {count}; one machine holds 1 to 8 cards"):
+        cost.compare(req, resolve_gpu=catalog.resolve, predict=lambda g, w, p: (400.0, "images"),
+                     ownership=own_fixture())
+
+
 # ---------------------------------------------------------------------------------------------- plot paths
 
 

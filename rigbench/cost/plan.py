@@ -212,8 +212,9 @@ def _check_request(req: CostRequest) -> None:
         raise UserError(f"--resale is {req.resale}; give a fraction between 0 and 1 (0.5 = half the price back)")
     if req.electricity_usd_per_kwh is not None and req.electricity_usd_per_kwh < 0:
         raise UserError("--electricity must be zero or more (USD per kWh)")
-    if req.buy_count < 1:
-        raise UserError("--buy-count must be at least 1")
+    if not 1 <= req.buy_count <= max_buy_count():
+        raise UserError(f"--buy-count is {req.buy_count}; one machine holds 1 to {max_buy_count()} cards (the largest "
+                        "NVLink board)")
     if req.price_kind not in cards.KINDS:
         raise UserError(f"--price-kind is {req.price_kind!r}; use one of {', '.join(cards.KINDS)}")
     if not req.buy and not req.rent:
