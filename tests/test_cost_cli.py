@@ -580,3 +580,14 @@ def test_nothing_rented_left_after_the_workload_does_not_fit_is_one_line_and_exi
     doc = cost.cost(rent=["test:small1", "test:small4"], hours_per_month=10, prices=prices)
     assert sorted(o["name"] for o in doc["options"]) == ["test:small1", "test:small4"]
     assert not any("left out" in w for w in doc["warnings"]) and doc["left_out"] == []
+
+
+@pytest.mark.parametrize("typed,said", [
+    ("-1x rtx-3090", "--buy '-1x rtx-3090': --buy takes one card; --buy-count gives the cards in one machine, 1 to 8"),
+    ("-1×rtx-3090", "--buy '-1×rtx-3090': --buy takes one card; --buy-count gives the cards in one machine, 1 to 8"),
+    # the rest after the count is no card: said as compare says it, not suggested as --buy ×rtx-3090
+    ("2××rtx-3090", "'×rtx-3090' is not a card name"),
+])
+def test_a_negative_count_or_a_rest_that_is_no_card_is_said_as_such(typed, said):
+    r = run_cli("cost", "--buy", typed, "--hours-per-month", "10")
+    assert_user_error(r, said)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from rigbench import catalog, model, results, scaling
-from rigbench.comparison import price_key, split_typed_count
+from rigbench.comparison import NEGATIVE_NX, price_key, split_typed_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
 from rigbench.cost.ownership import Ownership, load_ownership
@@ -455,10 +455,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     # Bought cards.
     for name in req.buy:
         count = split_typed_count(name, "--buy")
-        if count and count[1]:
+        if (count and count[1]) or NEGATIVE_NX.match(name):
             # compare's 'Nx NAME' is --buy-count here: read as a card name it was "unknown GPU"; a count --buy-count
-            # refuses (0x, 16x) is not suggested, its range is said instead
-            if 1 <= count[0] <= max_buy_count():
+            # refuses (0x, 16x, -1x) is not suggested, its range is said instead
+            if count and 1 <= count[0] <= max_buy_count():
+                resolve_gpu(count[1])   # a rest that is no card ('2××rtx-3090') is said as compare says it
                 raise UserError(f"--buy {shown(name)}: --buy takes one card; for {count[0]} of them in one machine "
                                 f"give --buy {count[1]} --buy-count {count[0]}")
             raise UserError(f"--buy {shown(name)}: --buy takes one card; --buy-count gives the cards in one machine, "
