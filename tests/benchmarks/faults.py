@@ -612,6 +612,8 @@ def drills() -> list[Drill]:
     for label, args, bad in (
             ("cost --buy 0x", ["cost", "--buy", "0x rtx-3090", "--hours-per-month", "10"], "--buy-count 0"),
             ("cost --buy 16x", ["cost", "--buy", "16x rtx-3090", "--hours-per-month", "10"], "--buy-count 16"),
+            ("cost --buy -1x", ["cost", "--buy", "-1x rtx-3090", "--hours-per-month", "10"], "unknown GPU"),
+            ("cost --buy 2xx", ["cost", "--buy", "2××rtx-3090", "--hours-per-month", "10"], "--buy ×rtx-3090"),
             ("cost --buy fullwidth 2x", ["cost", "--buy", "２x rtx-3090", "--hours-per-month", "10"], "'2x rtx-3090'"),
             ("compare --price fullwidth 2x", ["compare", "rtx-3090", "rtx-4090", "--price", "２×rtx-3090=500"],
              "'2x rtx-3090'")):
