@@ -455,3 +455,25 @@ def test_a_convolution_above_peak_is_explained_only_within_its_winograd_bound(fr
                invalid_reasons=[validity.above_peak(frac, info.get("above_peak_note"))])
     checks = gpu_checks.check_figures({"measurements": [rec]}, "bench-cuda")
     assert [c["status"] for c in checks if c["check"].endswith("fraction of peak")] == [status]
+
+
+H200_RUN = REPO / "results" / "reference" / "h200-sxm-2026-12-04-cuda.json"   # make gpu-check on an NVIDIA H200
+
+
+def test_the_checks_hold_on_a_real_h200_run():
+    """The committed bench-cuda step of a real H200: every GPU path passed, and every figure passed or was explained
+    (18 and 9), the Winograd convolution above the FP32 peak among the explained ones, nothing failed."""
+    doc = load_results(H200_RUN)
+    paths = _statuses(gpu_checks.check_gpu_paths(doc, "cuda:0", "9.0"))
+    assert set(paths.values()) == {"pass"} and "Numba triad vs memcopy" in paths
+    figures = gpu_checks.check_figures(doc, "bench-cuda", "cuda:0")
+    counts = {s: sum(c["status"] == s for c in figures) for s in ("pass", "explained", "fail")}
+    assert counts == {"pass": 18, "explained": 9, "fail": 0}
+    winograd = [c for c in figures if c["check"].endswith("fraction of peak")]
+    assert [c["status"] for c in winograd] == ["explained"] and "Winograd" in winograd[0]["detail"]
+    # a power cap at the card's own 700 W is not throttling: no tensor-core figure is flagged for it
+    flagged = [m for m in doc["measurements"] for r in (m.get("invalid_reasons") or []) if r["code"] == "throttled"]
+    assert flagged == []
+    states = [st for m in doc["measurements"] for st in (m.get("conditions") or {}).get("gpu_rounds") or []]
+    assert any("sw_power_cap" in (st.get("clock_event_reasons") or []) and st["power_limit_w"] == 700.0
+               and st["default_power_limit_w"] == 700.0 for st in states)
