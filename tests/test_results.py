@@ -617,7 +617,8 @@ def test_a_file_nested_100_deep_is_read(tmp_path):
     deeper = _edited(tmp_path, lambda d: d.update(junk=json.loads("[" * 100 + "]" * 100)), "d.json")
     with pytest.raises(UserError, match="more than 100 levels deep"):
         results.load(deeper)
-    assert max(json_depth(json.loads(p.read_text())) for p in (REPO / "results" / "reference").glob("*.json")) == 6
+    # real runs are far under the limit: 6 levels on a CPU, 7 with a GPU's per-round NVML readings
+    assert max(json_depth(json.loads(p.read_text())) for p in (REPO / "results" / "reference").glob("*.json")) == 7
 
 
 def test_a_run_is_its_host_and_start_in_every_copy(tmp_path):
