@@ -256,6 +256,13 @@ class Kernel:
             return "mem_bw"
         return None
 
+    def host_timed(self, params: dict) -> bool:
+        """Whether the time of this case on a GPU includes the host's own work, so that the host's movement moves
+        the figure too: a training step's kernel launches (a small net's step is as long as the host takes to
+        dispatch it), a copy staged through host memory. Such a GPU figure is judged on the machine's movement as a
+        CPU figure is; a kernel whose time is the GPU's alone is not. Kernels override it."""
+        return False
+
     def label(self, params: dict) -> str:
         """A short human name of one case for tables ("1024³", "fwd L=512 d=64"); kernels override it.
 

@@ -40,6 +40,10 @@ class Transfer(Kernel):
     def label(self, params: dict) -> str:
         return f"{params['memory']} {fmt_bytes(params['size_bytes']).replace('.0 ', ' ')}"
 
+    def host_timed(self, params: dict) -> bool:
+        # a pageable copy is the host copying into the driver's pinned staging buffer; a pinned one is DMA alone
+        return params.get("memory") == "pageable"
+
     def bytes_moved(self, params: dict) -> float:
         return float(params["size_bytes"])
 

@@ -14,6 +14,7 @@ from rigbench import files, validity
 from rigbench.bench import runner, schema
 from rigbench.bench.runner import Settings, SuiteState, measure_case, run_suite
 from rigbench.errors import RunFailed, UserError
+from rigbench.kernels import REGISTRY
 from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext
 from rigbench.probe import nvml
 
@@ -530,7 +531,7 @@ def test_the_suite_runs_in_interleaved_rounds_with_the_reference_between_them(tm
         assert ("busy" in codes) == (m["machine"]["others"] > 0.05)
 
 
-def test_machine_reasons_are_structured_and_judged_for_cpu_figures_only(monkeypatch):
+def test_machine_reasons_are_structured_and_judged_for_cpu_and_host_timed_figures(monkeypatch):
     busy = {"drift": 0.14, "steal": 0.01, "others": 0.31}
     reasons = validity.judge(spread=0.02, sample_s=0.01, round_move=0.03, machine=busy)
     assert [(r["code"], r["value"], r["limit"]) for r in reasons] == [("drift", 0.14, 0.10), ("busy", 0.31, 0.05)]
@@ -548,6 +549,17 @@ def test_machine_reasons_are_structured_and_judged_for_cpu_figures_only(monkeypa
     cpu = measure(k, device="cpu")
     assert gpu["machine"]["others"] == 0.9 and "busy" not in {r["code"] for r in gpu["invalid_reasons"]}
     assert "busy" in {r["code"] for r in cpu["invalid_reasons"]} and cpu["valid"] is False
+    # ... unless its time includes the host's own work (a training step's launches, a pageable copy)
+    k.host_timed = lambda params: True
+    host = measure(k, device="cuda:0")
+    assert "busy" in {r["code"] for r in host["invalid_reasons"]} and host["valid"] is False
+
+
+def test_the_kernels_whose_gpu_time_includes_the_host_say_so():
+    assert REGISTRY["train_cnn"].host_timed({}) and REGISTRY["train_transformer"].host_timed({})
+    transfer = REGISTRY["h2d"]
+    assert transfer.host_timed({"memory": "pageable"}) and not transfer.host_timed({"memory": "pinned"})
+    assert not any(REGISTRY[k].host_timed({}) for k in ("gemm", "conv2d", "attention", "memcopy", "stream_triad"))
 
 
 def test_the_sampler_sees_another_program_on_the_cpus():
@@ -681,8 +693,6 @@ def test_a_kernel_whose_data_must_stay_cold_gets_no_untimed_pass(tmp_path):
     run_suite(registry={"a": Logged("a"), "c": Cold("c")}, device="cpu", quick=True, out=tmp_path / "r.json",
               probe=PROBE, peaks=PEAKS, settings=FAST)
     assert Logged.log == ["a", "a", "c"]        # a: its untimed pass, then its round; c: its round only
-    from rigbench.kernels import REGISTRY
-
     assert REGISTRY["disk_read"].warm_up is False and REGISTRY["disk_iops"].warm_up is False
     assert REGISTRY["gemm"].warm_up is True
 

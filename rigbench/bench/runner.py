@@ -515,9 +515,10 @@ def _finish(rec, kernel, dtype, params, original, shrinks, m, info, device_peaks
     throttle = [r for st in gpu_states for r in conditions.throttled(st, None)]
     reasons = validity.judge(
         spread=m.spread, sample_s=m.sample_s, round_move=m.round_move,
-        # the machine's movement is judged for CPU figures: a GPU kernel's time is the GPU's (its clocks and
-        # throttling are judged instead); the numbers are recorded either way
-        machine=machine if rec["device"] == "cpu" else None,
+        # the machine's movement is judged for CPU figures and for GPU figures whose time includes the host's work
+        # (Kernel.host_timed); a GPU kernel's own time is the GPU's (its clocks and throttling are judged instead);
+        # the numbers are recorded either way
+        machine=machine if rec["device"] == "cpu" or kernel.host_timed(params) else None,
         throttle=list(dict.fromkeys(throttle)),
         shrunk=(original, dict(params)) if shrinks else None, on_battery=on_battery(probe), info=info,
         fraction_of_peak=rec["fraction_of_peak"])
