@@ -386,8 +386,11 @@ def test_dry_run_passes_writes_report_summary_and_results_files(tmp_path):
     assert sorted(f.name for f in (tmp_path / "gpu-check").iterdir()) == [f"{stem}.json", f"{stem}.txt"]
     report = json.loads((tmp_path / "gpu-check" / f"{stem}.json").read_text())
     assert report["schema"] == "rigbench.gpucheck/1" and report["dry_run"] and report["status"] == "pass"
-    assert [s["step"] for s in report["steps"]] == ["nvidia-smi", "probe", "bench-cuda", "bench-distributed",
-                                                    "recommend", "compare", "bench-cpu"]
+    assert [s["step"] for s in report["steps"]] == ["nvidia-smi", "probe", "tests-gpu", "bench-cuda",
+                                                    "bench-distributed", "recommend", "compare", "bench-cpu"]
+    tests = next(s for s in report["steps"] if s["step"] == "tests-gpu")
+    assert "pytest" in tests["command"] and any(c.endswith("test_kernel_gemm.py") for c in tests["command"])
+    assert {c["status"] for c in tests["checks"]} == {"pass", "explained"}      # the CPU run's GPU tests skip
     assert all(s["command"] and s["ran"] for s in report["steps"])   # what a GPU runs, and what the dry run ran
 
     assert load_results(tmp_path / f"{stem}-cuda.json")["measurements"]      # complete results documents
@@ -477,3 +480,26 @@ def test_the_checks_hold_on_a_real_h200_run():
     states = [st for m in doc["measurements"] for st in (m.get("conditions") or {}).get("gpu_rounds") or []]
     assert any("sw_power_cap" in (st.get("clock_event_reasons") or []) and st["power_limit_w"] == 700.0
                and st["default_power_limit_w"] == 700.0 for st in states)
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="4">
+<testcase classname="tests.test_kernel_gemm" name="test_float32" time="0.1" />
+<testcase classname="tests.test_kernel_gemm" name="test_tf32"><failure message="AssertionError: 3e-2 &gt; 1e-2">x</failure>
+</testcase>
+<testcase classname="tests.test_kernel_train" name="test_amp"><error message="RuntimeError: CUDA error">y</error></testcase>
+<testcase classname="tests.test_kernel_memcopy" name="test_gpu"><skipped type="pytest.skip" message="no CUDA GPU" /></testcase>
+</testsuite></testsuites>"""
+
+
+def test_the_gpu_tests_report_is_read_per_test():
+    doc = gpu_checks.parse_junit(JUNIT)
+    assert doc == {"passed": ["tests.test_kernel_gemm::test_float32"],
+                   "failed": [("tests.test_kernel_gemm::test_tf32", "AssertionError: 3e-2 > 1e-2"),
+                              ("tests.test_kernel_train::test_amp", "RuntimeError: CUDA error")],
+                   "skipped": [("tests.test_kernel_memcopy::test_gpu", "no CUDA GPU")]}
+    st = [(c["check"], c["status"]) for c in gpu_checks.check_tests(doc)]
+    assert st == [("tests.test_kernel_gemm::test_tf32", "fail"), ("tests.test_kernel_train::test_amp", "fail"),
+                  ("tests.test_kernel_memcopy::test_gpu", "explained"), ("tests passed", "pass")]
+    assert [c["status"] for c in gpu_checks.check_tests(gpu_checks.parse_junit("<testsuites/>"))] == ["fail"]
+    with pytest.raises(ValueError, match="not a JUnit XML report"):
+        gpu_checks.parse_junit("collected 0 items")

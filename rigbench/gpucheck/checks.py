@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from xml.etree import ElementTree
 
 from rigbench import model, results, validity
 
@@ -256,6 +257,38 @@ def check_packages(found: dict) -> list[dict]:
                        f"missing here: {', '.join(missing)} (the steps that import them fail); present: {present}")]
     return [make_check("packages", "rigbench's requirements", PASS, present)]
 
+
+
+def parse_junit(text: str) -> dict:
+    """pytest's ``--junitxml`` report -> {"passed": [...], "failed": [(test, message)], "skipped": [(test, reason)]}:
+    each test case by its ``classname::name``. A report that is not XML is a ValueError."""
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"not a JUnit XML report: {exc}") from None
+    out: dict[str, list] = {"passed": [], "failed": [], "skipped": []}
+    for case in root.iter("testcase"):
+        who = f"{case.get('classname', '')}::{case.get('name', '')}"
+        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+        skip = case.find("skipped")
+        if bad is not None:
+            out["failed"].append((who, (bad.get("message") or "").strip()))
+        elif skip is not None:
+            out["skipped"].append((who, (skip.get("message") or "").strip()))
+        else:
+            out["passed"].append(who)
+    return out
+
+
+def check_tests(doc: dict) -> list[dict]:
+    """The GPU tests of the repository on this machine: each failure fails, each skip is explained by its reason."""
+    if not any(doc.values()):
+        return [make_check("tests-gpu", "tests ran", FAIL, "the report lists no test")]
+    checks = [make_check("tests-gpu", who, FAIL, message[:300]) for who, message in doc["failed"]]
+    checks += [make_check("tests-gpu", who, EXPLAINED, f"skipped: {reason[:300]}") for who, reason in doc["skipped"]]
+    if doc["passed"]:
+        checks.append(make_check("tests-gpu", "tests passed", PASS, f"{len(doc['passed'])} passed"))
+    return checks
 
 
 def _norm_uuid(u: str) -> str:

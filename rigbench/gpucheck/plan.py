@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rigbench.gpucheck.checks import (FAIL, PASS, SKIP, check_compare, check_distributed, check_figures,
                                       check_gpu_paths, check_packages, check_probe_against_smi, check_recommend,
-                                      make_check, model_band)
+                                      check_tests, make_check, model_band)
 from rigbench.gpucheck.runner import KILL_GRACE_S, MIN_STEP_S, Step, first_gpu, probe_gpus
 from rigbench.gpucheck.smi import smi_command, smi_retry
 
@@ -30,10 +30,13 @@ def requirement_names(lines: list[str]) -> list[str]:
     return out
 
 
-def plan(work: Path, python: list[str], *, cpu_suite: bool = True, requirements: list[str] | None = None) -> list[Step]:
+def plan(work: Path, python: list[str], *, cpu_suite: bool = True, requirements: list[str] | None = None,
+         tests: list[Path] | None = None) -> list[Step]:
     """The steps of one run; ``python`` is the command that runs rigbench ([sys.executable, '-m', 'rigbench']), its
-    first item the interpreter; ``requirements``: distribution names checked first (setup.cfg's install_requires)."""
+    first item the interpreter; ``requirements``: distribution names checked first (setup.cfg's install_requires);
+    ``tests``: the repository's test files whose GPU tests skip without a GPU, run with pytest after the probe."""
     rb = list(python)
+    tests_report = work / "tests-gpu.xml"
     bench_cuda, bench_dist, bench_cpu = work / "bench-cuda.json", work / "bench-distributed.json", work / "bench-cpu.json"
 
     def need(*names):
@@ -97,6 +100,13 @@ def plan(work: Path, python: list[str], *, cpu_suite: bool = True, requirements:
              check=smi_check, retry=smi_retry),
         Step("probe", 60, lambda ctx, t: [*rb, "probe", "--json"], "rigbench probe: NVML facts vs nvidia-smi",
              check=probe_check),
+    ]
+    if tests:
+        steps.append(Step("tests-gpu", 120, lambda ctx, t: [rb[0], "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                                            f"--junitxml={tests_report}", *map(str, tests)],
+                          "the GPU tests of the repository (kernels against float64, the probe against NVML)",
+                          out=tests_report, parse="junit", check=lambda ctx, doc: check_tests(doc), ok_codes=(0, 1)))
+    steps += [
         Step("bench-cuda", 240, build_bench_cuda, "default suite on cuda:0 (gemm dtypes, conv2d, attention, copies, "
              "Numba triad, training fp32/amp)", out=bench_cuda, check=bench_cuda_check, ok_codes=(0, 130)),
         Step("bench-distributed", 110, build_dist, "bench --distributed, one rank per GPU (NCCL)", out=bench_dist,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rigbench import proctree
-from rigbench.gpucheck.checks import FAIL, SKIP, make_check
+from rigbench.gpucheck.checks import FAIL, SKIP, make_check, parse_junit
 from rigbench.gpucheck.smi import parse_smi_csv
 
 DEFAULT_BUDGET_S = 450.0        # the whole run; the make target's 8-minute ceiling minus install and start-up
@@ -91,7 +91,7 @@ class Step:
     what: str
     out: Path | None = None
     check: Callable[[dict, Any], list[dict]] | None = None
-    parse: str = "json"          # "json" or "csv"
+    parse: str = "json"          # "json", "csv" (nvidia-smi) or "junit" (pytest's --junitxml, an ``out`` file)
     ok_codes: tuple[int, ...] = (0,)
     retry: Callable[[list[str], "Outcome"], list[str] | None] | None = None   # a narrower argv after a refusal
 
@@ -103,7 +103,8 @@ def _tail(text: str, lines: int = 8) -> str:
 def _read_output(step: Step, outcome: Outcome) -> tuple[Any, str | None]:
     if step.out is not None:
         try:
-            return json.loads(step.out.read_text(encoding="utf-8")), None
+            text = step.out.read_text(encoding="utf-8")
+            return (parse_junit(text) if step.parse == "junit" else json.loads(text)), None
         except FileNotFoundError:
             return None, f"wrote no {step.out.name}"
         except (OSError, ValueError) as exc:

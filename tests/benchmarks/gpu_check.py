@@ -28,6 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DOUBLES = REPO / "tests" / "fixtures" / "gpu_check"
+# the test files whose GPU tests skip without one (kernels on cuda against float64, the probe against real NVML)
+GPU_TESTS = sorted([*(REPO / "tests").glob("test_kernel_*.py"), *(REPO / "tests").glob("test_probe_*.py")])
 
 
 def _from_checkout() -> bool:
@@ -83,7 +85,8 @@ def replay(step: str, to: str | None, hang: bool) -> int:
     """The dry run's stand-in for one step's command: print or write the recorded output of ``step``."""
     if hang:
         time.sleep(10 ** 6)
-    src = next((p for p in (DOUBLES / f"{step}.json", DOUBLES / f"{step}.csv") if p.exists()), None)
+    src = next((p for p in (DOUBLES / f"{step}.json", DOUBLES / f"{step}.csv", DOUBLES / f"{step}.xml")
+                if p.exists()), None)
     if src is None:
         print(f"no recorded output for {step} in {DOUBLES}", file=sys.stderr)
         return 1
@@ -126,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     if not budget > 0:
         print(f"gpu_check.py: error: --budget must be a number of seconds > 0, got {args.budget}", file=sys.stderr)
         return 2
-    steps_known = ["packages", "nvidia-smi", "probe", "bench-cuda", "bench-distributed", "recommend", "compare", "bench-cpu"]
+    steps_known = ["packages", "nvidia-smi", "probe", "tests-gpu", "bench-cuda", "bench-distributed", "recommend",
+                   "compare", "bench-cpu"]
     bad = [s for s in args.dry_hang if s not in steps_known]
     if bad or (args.dry_hang and not args.dry_run):
         print(f"gpu_check.py: error: --dry-hang takes a step of a dry run ({', '.join(steps_known)}), got "
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = REPO / "results" / "reference"
     work = Path(tempfile.mkdtemp(prefix="rigbench-gpu-check-"))
     steps = plan(work, [sys.executable, "-m", "rigbench"], cpu_suite=not args.no_cpu,
-                          requirements=None if args.dry_run else requirements())
+                 requirements=None if args.dry_run else requirements(), tests=GPU_TESTS)
 
     rewrite = None
     if args.dry_run:
