@@ -74,6 +74,26 @@ def host_memory_cap(ctx: RunContext) -> int | None:
 ITEMSIZE = {"float32": 4, "bfloat16": 2, "float16": 2}
 
 
+def tf32_switches(*, matmul: bool | None = None, cudnn: bool | None = None) -> Callable[[], None]:
+    """Set PyTorch's process-wide TF32 switches for a CUDA case (``torch.backends.cuda.matmul.allow_tf32``,
+    ``torch.backends.cudnn.allow_tf32``; None leaves one alone) and return the call that puts back those it set:
+    the case calls it when it closes, so no other case inherits its arithmetic."""
+    import torch
+
+    prior = {}
+    for name, owner, want in (("matmul", torch.backends.cuda.matmul, matmul), ("cudnn", torch.backends.cudnn, cudnn)):
+        if want is not None:
+            prior[name] = (owner, owner.allow_tf32)
+            owner.allow_tf32 = want
+
+    def restore() -> None:
+        for owner, value in prior.values():
+            owner.allow_tf32 = value
+        prior.clear()
+
+    return restore
+
+
 def torch_dtype(name: str):
     """The torch dtype of a kernel dtype name ("float32", "bfloat16", "float16")."""
     import torch

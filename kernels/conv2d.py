@@ -21,7 +21,7 @@ for this layer in training; the forward output and the incoming gradient are mad
 from __future__ import annotations
 
 from rigbench.kernels.base import (ITEMSIZE, Kernel, KernelFault, Prepared, RunContext, rel_error,
-                                   require_torch_device, skip_without_native, torch_dtype)
+                                   require_torch_device, skip_without_native, tf32_switches, torch_dtype)
 
 # Relative error (Frobenius norm of the difference over the reference's norm) allowed against float64.
 # float32 is IEEE float32 on every device (cuDNN's TF32 default is switched off while the kernel runs).
@@ -126,10 +126,7 @@ class _ConvPrepared(Prepared):
             self._bwd = torch.ops.aten.convolution_backward
         # float32 means IEEE float32 arithmetic, as for gemm: cuDNN's default lets float32 convolutions run on TF32
         # tensor cores, which would be judged against the float32 peak (several times lower on Ampere and later).
-        self._prior_tf32 = None
-        if device.startswith("cuda"):
-            self._prior_tf32 = torch.backends.cudnn.allow_tf32
-            torch.backends.cudnn.allow_tf32 = False
+        self._restore_tf32 = tf32_switches(cudnn=False) if device.startswith("cuda") else None
         self.info = {"layout": "channels_last (NHWC)", "padding": list(self.padding), "stride": 1,
                      "tf32_allowed": False if device.startswith("cuda") else None}
         if (r, s) == (3, 3):
@@ -176,10 +173,9 @@ class _ConvPrepared(Prepared):
 
     def close(self) -> None:
         self.x = self.w = self.out = self.dy = None
-        if self._prior_tf32 is not None:
-            import torch
-
-            torch.backends.cudnn.allow_tf32 = self._prior_tf32
+        if self._restore_tf32 is not None:
+            self._restore_tf32()
+            self._restore_tf32 = None
 
 
 KERNELS = [Conv2d()]

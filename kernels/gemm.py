@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-from rigbench.kernels.base import Kernel, KernelFault, KernelSkip, Prepared, RunContext, skip_without_native
+from rigbench.kernels.base import (Kernel, KernelFault, KernelSkip, Prepared, RunContext, skip_without_native,
+                                  tf32_switches)
 
 _ITEMSIZE = {"float32": 4, "tf32": 4, "float16": 2, "bfloat16": 2}
 # Unit round-off of the precision the products are computed in: 2^-24 (fp32), 2^-11 (fp16, tf32: 10+1 bits),
@@ -88,10 +89,8 @@ class Gemm(Kernel):
         a = torch.randn(m, k, device=device, dtype=storage, generator=gen)
         b = torch.randn(k, n, device=device, dtype=storage, generator=gen)
         c = torch.empty(m, n, device=device, dtype=storage)
-        prior = torch.backends.cuda.matmul.allow_tf32 if kind == "cuda" else None
-        if kind == "cuda":
-            # float32 must be true float32 (cuBLAS would otherwise be free to use TF32); tf32 asks for it.
-            torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
+        # float32 must be true float32 (cuBLAS would otherwise be free to use TF32); tf32 asks for it.
+        restore = tf32_switches(matmul=dtype == "tf32") if kind == "cuda" else None
 
         def run() -> None:
             torch.matmul(a, b, out=c)
@@ -108,8 +107,8 @@ class Gemm(Kernel):
                                   f"{bound:.2e}")
 
         def close() -> None:
-            if prior is not None:
-                torch.backends.cuda.matmul.allow_tf32 = prior
+            if restore is not None:
+                restore()
 
         info = {"torch_threads": torch.get_num_threads() if kind == "cpu" else None,
                 "tf32": dtype == "tf32", "verify": f"{_VERIFY_BLOCK}x{_VERIFY_BLOCK} sampled block vs float64"}

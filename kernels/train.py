@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rigbench.kernels.base import (Kernel, KernelFault, KernelSkip, Prepared, RunContext, require_torch_device,
-                                   skip_without_native)
+                                   skip_without_native, tf32_switches)
 
 # --- model configurations (sizes, not data: no source needed) -----------------------------------------------------
 CNN_CONFIGS = {
@@ -424,14 +424,9 @@ class _TrainPrepared(Prepared):
         super().__init__()
         self.name, self.wl, self.dtype, self.amp_dtype, self.scaler = name, wl, dtype, amp_dtype, scaler
         self.tf32 = tf32
-        self._prior_tf32 = None
-        if tf32:
-            import torch
-
-            # PyTorch leaves matrix products in plain FP32 by default (since 1.12) while cuDNN's convolutions use
-            # TF32: both are switched on, and put back in close()
-            self._prior_tf32 = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        # PyTorch leaves matrix products in plain FP32 by default (since 1.12) while cuDNN's convolutions use TF32:
+        # both are switched on, and put back in close()
+        self._restore_tf32 = tf32_switches(matmul=True, cudnn=True) if tf32 else None
         self.optimizer = make_optimizer(wl)
         self.inputs, self.targets = wl.sample_batch()
         self.losses: list[float] = []
@@ -478,11 +473,9 @@ class _TrainPrepared(Prepared):
 
     def close(self) -> None:
         self.wl = self.optimizer = self.inputs = self.targets = None
-        if self._prior_tf32 is not None:
-            import torch
-
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self._prior_tf32
-            self._prior_tf32 = None
+        if self._restore_tf32 is not None:
+            self._restore_tf32()
+            self._restore_tf32 = None
 
 
 KERNELS = [TrainKernel("cnn"), TrainKernel("transformer")]

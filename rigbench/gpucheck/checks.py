@@ -269,7 +269,7 @@ def parse_junit(text: str) -> dict:
     out: dict[str, list] = {"passed": [], "failed": [], "skipped": []}
     for case in root.iter("testcase"):
         who = f"{case.get('classname', '')}::{case.get('name', '')}"
-        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+        bad = next((e for e in (case.find("failure"), case.find("error")) if e is not None), None)
         skip = case.find("skipped")
         if bad is not None:
             out["failed"].append((who, (bad.get("message") or "").strip()))
