@@ -383,6 +383,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
             "summary": " ".join(summary_sentences(devices, rows) + verdict["sentences"]),
             "verdict": verdict, "notes": notes, results.NOTES: reading,
             "max_batch_basis": max_batch_basis(devices, rows),
+            "precision_gain_basis": precision_gain_basis(entries, rows),
             "model": "rigbench.model: roofline sum of tensor-work time and memory time; efficiency factors per "
                      "architecture, precision and workload family fitted to named published results, a sustained-"
                      "clock term from board power per CUDA core and boost-clock MHz, the full-rate tensor gain of "
@@ -515,6 +516,22 @@ def max_batch_basis(devices: list[dict], rows: list[dict]) -> str:
             f"optimizer state, over the activations rigbench.model counts each sample saving, at {bytes_per}{twice}: "
             "a count, not a traced step, so workspaces and temporaries are not in it. For a batch to plan on, "
             f"rigbench size WORKLOAD --gpus CARD traces a real step{example}.")
+
+
+def precision_gain_basis(entries, rows: list[dict]) -> str | None:
+    """How far to trust one card's gain from fp32 to mixed precision (its amp row over its fp32 row), from
+    ``rigbench.model.precision_gain_summary``; None unless both precisions are compared for a predicted card."""
+    precisions = {r["precision"] for r in rows}
+    if not {"fp32", "amp"} <= precisions or all(cap is not None and cap.source == "measured"
+                                                for _label, cap, _gpu, _n in entries):
+        return None
+    s = model.precision_gain_summary()
+    harness, conv = s["harness"], s["others_families"]["conv"]
+    return (f"amp over fp32 on one card: the predicted gain is off by {harness['mae']:.1%} on average over "
+            f"{harness['pairs']} published cases (a card in one run) of the benchmark harness the model is fitted on "
+            f"(Lambda's PyTorch runs); in the other stacks (NVIDIA's containers, TensorFlow, timm) the ResNet-50 "
+            f"gain is {-conv['signed']:.0%} below the published one on average over {conv['pairs']} cases, off by up "
+            f"to {conv['max']:.0%} (docs/model.md).")
 
 
 def ratio_caption(rs: list[dict], ids: Sequence[str]) -> str:

@@ -183,6 +183,20 @@ def test_gpus_filters_by_architecture_memory_and_price(cli):
                                  "--json").json()["gpus"]] == ["rtx-2080-ti"]
 
 
+def test_compare_says_how_far_a_cards_gain_from_mixed_precision_holds(cli):
+    """With fp32 and amp both compared, the gain of one over the other on a card carries its validation error
+    (rigbench.model.precision_gain_summary), in --json and under the tables; with one precision there is no gain."""
+    s = model.precision_gain_summary()
+    doc = cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()
+    basis = doc["precision_gain_basis"]
+    assert f"off by {s['harness']['mae']:.1%} on average over {s['harness']['pairs']} published cases" in basis
+    assert f"over {s['others_families']['conv']['pairs']} cases" in basis
+    screen = " ".join(cli("compare", "gtx-1080-ti", "rtx-2080-ti").stdout.split())
+    assert " ".join(basis.split()) in screen
+    assert cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--precision", "fp32", "--json").json()[
+        "precision_gain_basis"] is None
+
+
 @pytest.mark.parametrize("devices", [("gtx-1080-ti", "rtx-2080-ti"),
                                      ("gtx-1080-ti", "rtx-2080-ti", "a100-sxm4-80gb", "rtx-4090", "h100-sxm")])
 def test_compare_terminal_output_fits_100_columns(cli, devices):

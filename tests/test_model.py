@@ -197,6 +197,52 @@ def test_every_fit_is_a_split_fit_row_of_the_data_and_no_fit_row_is_validated():
     assert {r["split"] for r in csv_rows} == {"fit", "validation"}
 
 
+def test_every_validation_pair_carries_its_two_published_throughputs():
+    """a_per_s / b_per_s are the figures the ratio was computed from: their quotient is the published ratio (to its
+    4 digits, or to the rounding of integer figures) and each stands in the row's own source text."""
+    for r in data.load_csv("validation.csv"):
+        if r["split"] == "fit":
+            assert r["a_per_s"] == r["b_per_s"] == "", r
+            continue
+        a, b, ratio = float(r["a_per_s"]), float(r["b_per_s"]), float(r["measured"])
+        assert a / b == pytest.approx(ratio, rel=1.1e-3), r
+        for value in (r["a_per_s"], r["b_per_s"]):
+            assert value in r["source"].replace(",", ""), (value, r["source"])
+
+
+def test_the_gain_of_mixed_precision_worked_by_hand():
+    """NVIDIA's PyTorch ResNet-50 README, release 20.12: the V100 16 GB trains 371 images/s in fp32 and 1,180 with
+    AMP, a gain of 3.18x; the prediction is the model's own amp over fp32 for that card. A card whose rows in a
+    family fitted a constant is left out there: the V100 16 GB in Lambda's 2023 table (it fits Volta's factors),
+    the A10 and RTX 6000 Ada in it (power term, tensor share), the GTX 1080 Ti in Lambda's 2020 runs (the step's
+    host time)."""
+    rows = {(r["family"], r["gpu"], r["workload"]): r for r in model.precision_gain_table()}
+    r = rows[("nvidia-dle-pyt-rn50-20.12", "tesla-v100-sxm2-16gb", "resnet50")]
+    assert (r["fp32_per_s"], r["amp_per_s"]) == (371, 1180)
+    assert r["measured"] == pytest.approx(1180 / 371)
+    cap = model.capability_from_gpu(catalog.resolve("tesla-v100-sxm2-16gb"))
+    gain = (model.point_prediction(cap, "resnet50", "amp").throughput
+            / model.point_prediction(cap, "resnet50", "fp32").throughput)
+    assert r["predicted"] == pytest.approx(gain) and r["error"] == pytest.approx(gain / (1180 / 371) - 1)
+    left_out = {("lambda-pytorch-2023", "tesla-v100-sxm2-16gb"), ("lambda-pytorch-2023", "a10"),
+                ("lambda-pytorch-2023", "rtx-6000-ada"), ("lambda-pytorch-2020", "gtx-1080-ti")}
+    assert not left_out & {(f, g) for f, g, _w in rows}
+    # the same card in another family is checked
+    assert ("lambda-pytorch-2020", "tesla-v100-sxm2-32gb", "resnet50") in rows
+
+
+def test_the_gain_error_is_the_documented_figure():
+    """docs/model.md states the gain's error as it comes out (rounded to 0.1 %), as it does the pairs' error."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text(encoding="utf-8")
+    m = re.search(r"Gain MAE ([0-9.]+) % over (\d+) cases \(the fitted harness: ([0-9.]+) % over (\d+); other "
+                  r"stacks: ([0-9.]+) % over (\d+)\)", " ".join(text.split()))
+    assert m, "docs/model.md must state 'Gain MAE x % over n cases (the fitted harness: ...; other stacks: ...)'"
+    s = model.precision_gain_summary()
+    for key, mae, n in (("all", 1, 2), ("harness", 3, 4), ("others", 5, 6)):
+        assert s[key]["pairs"] == int(m.group(n)), key
+        assert s[key]["mae"] == pytest.approx(float(m.group(mae)) / 100, abs=0.0005), key
+
+
 @pytest.mark.parametrize("family", model.FAMILIES)
 def test_fitted_factors_are_physical(family):
     """A factor is a fraction of a peak: above 1 would mean the model's traffic or FLOPs are wrong. B200 with AMP

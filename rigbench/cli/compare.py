@@ -131,7 +131,8 @@ def render_tables(doc: dict) -> list:
     legend = ("predicted: rigbench.model (docs/model.md); +-: the model's error for the card (validation MAE of its "
               "architecture and workload family; ~: extrapolated, wider); tie: the ratio is inside the band of that "
               "ratio (the verdict's +-, from published pairs of the two cards' architectures). "
-              f"per W: {per_w}; measured: from a results file. {doc['max_batch_basis']}")
+              f"per W: {per_w}; measured: from a results file. {doc['max_batch_basis']}"
+              + (f" {doc['precision_gain_basis']}" if doc.get("precision_gain_basis") else ""))
     out.append(textwrap.fill(legend, width, break_long_words=False, break_on_hyphens=False))
     if doc.get("notes"):
         lines = ["Notes (names, multi-GPU scaling, power):"]

@@ -34,8 +34,9 @@ from rigbench.model.roofline import (Prediction, capability_step_seconds, effici
                                      launch_floor_seconds, point_prediction, step_seconds, tensor_seconds,
                                      times_per_sample)
 from rigbench.model.validation import (extra_fit_rows, fit_compute_factor, fit_entries, fit_power_alpha, fit_set_cards,
-                                       fit_step_host, fit_target, fit_tensor_share, refit_factors, validation_cell,
-                                       validation_summary, validation_table)
+                                       fit_step_host, fit_target, fit_tensor_share, precision_gain_summary,
+                                       precision_gain_table, refit_factors, validation_cell, validation_summary,
+                                       validation_table)
 
 __all__ = [
     "BYTES_PER_ELEMENT", "EXTRAPOLATION", "FAMILIES", "MIN_CELL_PAIRS", "PRECISIONS", "WORKLOADS", "Capability",
@@ -44,7 +45,7 @@ __all__ = [
     "demand", "efficiency_for", "extra_fit_rows", "factor_key", "fit_compute_factor", "fit_entries", "fit_power_alpha",
     "fit_set_cards", "fit_step_host", "fit_target", "fit_tensor_share", "floored_step_seconds", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
     "gemm_reference", "launch_floor_seconds", "launch_seconds", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "no_fit_reason", "usable_bytes", "peak_tflops",
-    "pair_uncertainty", "point_prediction", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
+    "pair_uncertainty", "point_prediction", "precision_gain_summary", "precision_gain_table", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
     "suite_config", "sustained_clock_fraction",
     "ratio_uncertainty", "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",
     "workload_ids",

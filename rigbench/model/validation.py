@@ -185,6 +185,11 @@ def validation_cell(gpu) -> str:
     return key + ("-laptop" if getattr(gpu, "form_factor", None) == "laptop" else "")
 
 
+def mae(errors: list[float]) -> dict:
+    """Mean and largest absolute error of a list of absolute errors, and how many."""
+    return {"mae": sum(errors) / len(errors), "max": max(errors), "pairs": len(errors)}
+
+
 @lru_cache(maxsize=1)
 def validation_summary() -> dict:
     """Mean (and largest) absolute ratio error of the validation pairs: overall, per workload family, per source
@@ -205,9 +210,60 @@ def validation_summary() -> dict:
         pair = sorted(validation_cell(catalog.resolve(c)) for c in (r["gpu_a"], r["gpu_b"]))
         cell_pairs.setdefault((pair[0], pair[1], fam), []).append(abs(r["error"]))
 
-    def mae(v: list[float]) -> dict:
-        return {"mae": sum(v) / len(v), "max": max(v), "pairs": len(v)}
-
     return {"all": mae([abs(r["error"]) for r in rows]), "families": {k: mae(v) for k, v in fams.items()},
             "sources": {k: mae(v) for k, v in sources.items()}, "cells": {k: mae(v) for k, v in cells.items()},
             "cell_pairs": {k: mae(v) for k, v in cell_pairs.items()}}
+
+
+# Source families of the harness every factor is fitted on (Lambda's PyTorch benchmark: NVIDIA's
+# DeepLearningExamples scripts in an NGC container, run by one publisher across years and cards)
+FIT_HARNESS = "lambda-pytorch"
+
+
+@lru_cache(maxsize=1)
+def precision_gain_table() -> list[dict]:
+    """Mixed precision's speed-up over fp32 on one card, predicted vs published: every card whose fp32 and AMP
+    throughputs one source family publishes for one workload (the ``a_per_s`` / ``b_per_s`` columns of the
+    validation pairs in ``profiles/validation.csv``), with the signed relative error of the predicted gain. Left
+    out: a card in a source family whose rows of it fitted a constant (a factor, the power exponent, a tensor
+    share, the step's host time): there the gain is the fit's, not a check of it."""
+    fitted = ({(e["source_family"], e["gpu"]) for e in fit_entries()}
+              | {(r["family"], r["gpu"]) for r in extra_fit_rows()})
+    published: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for r in data.load_csv("validation.csv"):
+        if r["split"] != "validation":
+            continue
+        for card, value in ((r["gpu_a"], r["a_per_s"]), (r["gpu_b"], r["b_per_s"])):
+            published.setdefault((r["family"], card, r["workload"]), {})[r["precision"]] = {
+                "per_s": float(value), "source": r["source"], "url": r["url"]}
+    rows = []
+    for (family, card, workload), by_precision in sorted(published.items()):
+        if (family, card) in fitted or not {"fp32", "amp"} <= by_precision.keys():
+            continue
+        cap = capability_from_gpu(catalog.resolve(card))
+        fp32, amp = (point_prediction(cap, workload, p).throughput for p in ("fp32", "amp"))
+        measured = by_precision["amp"]["per_s"] / by_precision["fp32"]["per_s"]
+        rows.append({"gpu": catalog.resolve(card).id, "workload": workload, "family": family,
+                     "fp32_per_s": by_precision["fp32"]["per_s"], "amp_per_s": by_precision["amp"]["per_s"],
+                     "measured": measured, "predicted": amp / fp32, "error": (amp / fp32 - measured) / measured,
+                     "url": by_precision["amp"]["url"]})
+    return rows
+
+
+@lru_cache(maxsize=1)
+def precision_gain_summary() -> dict:
+    """The error of the predicted gain of mixed precision over fp32 (:func:`precision_gain_table`): over every
+    card, in the harness the factors are fitted on (``FIT_HARNESS``: other years and cards of it) and in the other
+    stacks, and per workload family; each with its signed mean (below zero: the published gain is larger)."""
+    rows = precision_gain_table()
+
+    def both(subset: list[dict]) -> dict:
+        return {**mae([abs(r["error"]) for r in subset]), "signed": sum(r["error"] for r in subset) / len(subset)}
+
+    harness = [r for r in rows if r["family"].startswith(FIT_HARNESS)]
+    others = [r for r in rows if not r["family"].startswith(FIT_HARNESS)]
+    return {"all": both(rows), "harness": both(harness), "others": both(others),
+            "families": {fam: both([r for r in rows if demand(r["workload"]).family == fam])
+                         for fam in sorted({demand(r["workload"]).family for r in rows})},
+            "others_families": {fam: both([r for r in others if demand(r["workload"]).family == fam])
+                                for fam in sorted({demand(r["workload"]).family for r in others})}}
