@@ -100,14 +100,16 @@ def cards_per_node() -> int:
 
 
 def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str] | None = None,
-                 files: Mapping[str, str] | None = None) -> dict[str, float]:
+                 files: Mapping[str, str] | None = None, compared: Sequence[str] = ()) -> dict[str, float]:
     """``("gtx-1080-ti=350", "rtx-2080-ti=$600")`` -> {price key: USD per card}; a bad item is a UserError.
     ``shown_ids``: the ids the output shows for devices that are not catalog names (a measured card,
     ``h200-sxm@vm``: CARD@HOST) -> their catalog id, so a price can name a device as the output shows it; such a
     price is keyed by that id and prices that measured device only (the catalog card beside it keeps its own price).
     ``files``: the results files compared, as typed -> the id the output shows for each, so a price naming the file
     is answered with the name to use. A price for ``NAME@W`` is keyed by that power-limited variant, a price for
-    ``NAME`` by the card (:func:`price_of` says which applies to a device)."""
+    ``NAME`` by the card (:func:`price_of` says which applies to a device). A short name that several cards share
+    (``a100``) prices the one of them among ``compared`` (the catalog ids of the devices); with several of them
+    compared it is refused with the list, as a price-list row naming a family is."""
     shown_ids = {k.lower(): k for k in (shown_ids or {})}
     files = dict(files or {})
     by_path = {os.path.realpath(f): label for f, label in files.items() if os.path.isfile(f)}
@@ -139,7 +141,7 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
                                 f"the output shows it: --price {label}={usd.strip()}")
             raise UserError(f"--price {shown(item)}: {shown(name)} is a file, not a card; price a device as the "
                             "output shows it (a catalog card, or CARD@HOST for a results file's)")
-        key = shown_ids.get(name.lower()) or catalog.resolve(name).id
+        key = shown_ids.get(name.lower()) or _priced_card(name, item, usd, compared)
         if key in out:
             # one price would silently win ("RTX 3090=800" and "rtx-3090=1000" name one card)
             raise UserError(f"--price names {key} twice ({out[key]:,.2f} and {value:,.2f} USD): give one price "
@@ -151,6 +153,20 @@ def parse_prices(items: tuple[str, ...] | list[str], shown_ids: Mapping[str, str
 def price_key(gpu_id: str) -> str:
     """The card a power-limited variant is (``rtx-3090@175W`` -> ``rtx-3090``): the limit is a setting of it."""
     return gpu_id.split("@", 1)[0]
+
+
+def _priced_card(name: str, item: str, usd: str, compared: Sequence[str]) -> str:
+    """The catalog id a --price NAME is for: the card itself, or for a short name several cards share the one of
+    them being compared; a price for a card the name only might mean would price it silently."""
+    found = catalog.lookup(name)
+    if not found.variants or "@" in found.gpu.id:
+        return found.gpu.id
+    family = [found.gpu.id, *found.variants]
+    among = [g for g in family if g in compared]
+    if len(among) <= 1:      # none compared: the card it names, which the caller refuses as not compared
+        return among[0] if among else found.gpu.id
+    raise UserError(f"--price {shown(item)}: {shown(name)} names {len(family)} cards ({', '.join(family)}) and "
+                    f"{len(among)} of them are compared: price one by its id, e.g. --price {among[0]}={usd.strip()}")
 
 
 def price_of(gpu_id: str, prices: Mapping[str, float], shown_id: str | None = None) -> float | None:
@@ -264,7 +280,8 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                         f"machine holds up to {per_node} cards)")
     prices = parse_prices(price_items, {label: gpu.id for _, (label, _, gpu, n, _) in resolved
                                         if gpu is not None and n == 1 and label != gpu.id},
-                          {arg: label for arg, (label, *_) in resolved if os.path.isfile(arg)})
+                          {arg: label for arg, (label, *_) in resolved if os.path.isfile(arg)},
+                          [gpu.id for _, (_, _, gpu, _, _) in resolved if gpu is not None])
     devices, entries, notes = [], [], []
     given: dict[str, str] = {}
     for arg, (label, cap, gpu, n, picked) in resolved:
@@ -410,10 +427,16 @@ def _unmeasured_notes(resolved, rows: list[dict]) -> list[str]:
     scaling model, measured or not, so it gets no such note."""
     out = []
     for arg, (label, cap, _gpu, n, _note) in resolved:
-        if n != 1 or cap is None or cap.source != "measured" or not cap.measured:
+        if n != 1 or cap is None or cap.source != "measured":
             continue
         missing = [(r["workload"], r["precision"]) for r in rows if r["source"].get(label) != "measured"]
-        if not missing:
+        # a figure of the row's own workload that ran but is flagged: named with its value and reasons
+        flagged = [pair for pair in missing if f"invalid_{pair[0]}_{pair[1]}" in cap.factors]
+        if flagged:
+            out.append(f"{label}: in {arg}, " + "; ".join(cap.factors[f"invalid_{w}_{p}"]["source"] for w, p in flagged)
+                       + f" ({'that row is' if len(flagged) == 1 else 'those rows are'} predicted from its kernels)")
+        missing = [pair for pair in missing if pair not in flagged]
+        if not missing or not cap.measured:
             continue
         own = list(cap.measured)                                     # (workload, precision) pairs it measured
         own_workloads = list(dict.fromkeys(k for k, _ in own))
@@ -473,20 +496,34 @@ def measured_twins(devices: list[dict]) -> dict[str, str]:
 
 
 def _measured_sentence(w: str, rs: list[dict], measured: str, card: str) -> str:
-    """The measurement of a card against the model's prediction for it, per precision, with the model's error."""
-    parts = []
-    for n, r in enumerate(rs):
+    """A results file's card against the model's prediction for it, per precision: a measured row with the model's
+    error; a row the file did not train (the model again, with what the file's kernels measured in place of the
+    spec sheet's: docs/model.md, Measured capability) said to be a prediction, so it never reads as a check of the
+    model."""
+    checked, from_kernels = [], []
+    for r in rs:
+        words = PREC_WORDS.get(r["precision"], r["precision"])
         if r["throughput"][measured] is None or r["throughput"][card] is None:
-            parts.append(f"{'not fit' if r['throughput'][measured] is None else 'train'} where the model says "
-                         f"{card} {'does not fit' if r['throughput'][card] is None else 'fits'} "
-                         f"{PREC_WORDS.get(r['precision'], r['precision'])}")
+            checked.append(f"{'not fit' if r['throughput'][measured] is None else 'train'} where the model says "
+                           f"{card} {'does not fit' if r['throughput'][card] is None else 'fits'} {words}")
             continue
         got = r["throughput"][measured] / r["throughput"][card]
+        if r["source"].get(measured) != "measured":
+            from_kernels.append(f"{got:.2f}x{'' if from_kernels else ' the prediction for ' + card} {words}")
+            continue
         u = r["uncertainty"][card]
-        what = f" what the model predicts for {card}" if n == 0 else ""
+        what = f" what the model predicts for {card}" if not checked else ""
         inside = "" if u is None else f" ({'inside' if abs(got - 1) <= u else 'outside'} the model's +-{u:.0%})"
-        parts.append(f"{got:.2f}x{what} {PREC_WORDS.get(r['precision'], r['precision'])}{inside}")
-    return f"On {workload_label(w)}, the measured {measured} does " + " and ".join(parts) + "."
+        checked.append(f"{got:.2f}x{what} {words}{inside}")
+    out = []
+    if checked:
+        out.append(f"On {workload_label(w)}, the measured {measured} does " + " and ".join(checked) + ".")
+    if from_kernels:
+        lead = (f"On {workload_label(w)}, {measured} has no training run of its own: predicted from its kernels in "
+                "place of the spec sheet's, it comes out at" if not checked else
+                "Its other rows are predicted from its kernels in place of the spec sheet's:")
+        out.append(f"{lead} {' and '.join(from_kernels)} (a prediction from other inputs, not a check of the model).")
+    return " ".join(out)
 
 
 def size_command(workload: str, card: str) -> str:

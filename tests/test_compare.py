@@ -274,6 +274,18 @@ def test_your_price_replaces_the_launch_price_and_is_marked(cli):
     assert "300*" in table.stdout and "* your price (--price)" in table.stdout
 
 
+def test_a_price_for_a_short_name_prices_the_one_card_of_it_compared(cli):
+    """'a100' names four cards: a price for it goes to the one A100 compared, and with two A100s compared it is
+    refused with the list (it would price one of them silently)."""
+    doc = cli("compare", "a100-pcie-80gb", "h100", "--price", "a100=10000", "--workload", "resnet50",
+              "--json").json()
+    assert {d["id"]: d["price_usd"] for d in doc["devices"]}["a100-pcie-80gb"] == 10000
+    r = cli("compare", "a100-pcie-80gb", "a100-sxm4-40gb", "--price", "a100=10000")
+    assert_user_error(r, "--price 'a100=10000': 'a100' names 4 cards (a100-sxm4-40gb, a100-pcie-40gb, "
+                         "a100-pcie-80gb, a100-sxm4-80gb) and 2 of them are compared: price one by its id, e.g. "
+                         "--price a100-sxm4-40gb=10000")
+
+
 @pytest.mark.parametrize("args, fragment", [
     (("--price", "gtx-1080-ti"), "write it as CARD=USD"),
     (("--price", "gtx-1080-ti=cheap"), "--price 'gtx-1080-ti=cheap': the price must be a positive amount"),
@@ -577,6 +589,26 @@ def test_gpus_named_cards_show_only_them_with_their_sources(cli):
     assert_user_error(cli("gpus", "rtx-9999"), "unknown GPU 'rtx-9999'")
 
 
+def test_a_row_the_file_did_not_train_is_never_called_a_check_of_the_model(cli):
+    """The H200 reference run trained only the suite's small nets, all four figures flagged for spread: beside its
+    catalog card its ResNet-50 row is the model with the file's memcopy bandwidth, and the verdict says that, not
+    'the measured h200-sxm@vm does 1.02x what the model predicts'. With --workload train_transformer the flagged
+    figures are named in the notes with their values (9,301 and 6,668 samples/s) and reasons."""
+    path = "results/reference/h200-sxm-2026-12-04-cuda.json"
+    doc = cli("compare", path, "h200-sxm", "--workload", "resnet50", "--json").json()
+    thr = {r["precision"]: r["throughput"] for r in doc["workloads"]}
+    got = thr["fp32"]["h200-sxm@vm"] / thr["fp32"]["h200-sxm"]
+    assert doc["workloads"][0]["source"]["h200-sxm@vm"] == "predicted"
+    assert (f"On ResNet-50, h200-sxm@vm has no training run of its own: predicted from its kernels in place of the "
+            f"spec sheet's, it comes out at {got:.2f}x the prediction for h200-sxm in fp32") in doc["summary"]
+    assert "not a check of the model" in doc["summary"] and "the measured h200-sxm@vm" not in doc["summary"]
+    doc = cli("compare", path, "a100-sxm4-80gb", "--workload", "train_transformer", "--json").json()
+    (note,) = [n for n in doc["notes"] if n.startswith("h200-sxm@vm: in ")]
+    assert "train_transformer fp32 measured 9,301 samples/s, present but INVALID (spread 36% of the median" in note
+    assert "train_transformer amp measured 6,668 samples/s, present but INVALID (spread 17% of the median" in note
+    assert note.endswith("(those rows are predicted from its kernels)")
+
+
 def test_a_measured_card_beside_its_own_prediction_is_a_measurement_not_a_second_card(cli):
     """bench-cuda.json measured an H200 on host 'vm': beside h200-sxm the verdict is that measurement against the
     model's prediction (11,129 / 19,123 sequences/s = 0.58x in fp32), not 'h200-sxm is 1.72x as fast as
@@ -618,7 +650,7 @@ def test_a_results_file_without_figures_of_the_workload_says_its_rows_are_predic
 @pytest.mark.parametrize("amp", [None, "invalid"])
 def test_a_results_file_missing_one_precision_of_a_workload_names_that_pair(cli, tmp_path, amp):
     """Measured figures are kept per workload and precision: a file with a train_cnn fp32 figure and no (valid) amp
-    one has its amp row predicted, and the note names that pair, never "no measured figures for train_cnn (it
+    one has its amp row predicted, and the note names that pair (a flagged one with its value and reason), never "no measured figures for train_cnn (it
     measured train_cnn)"; its measured pair, compared on its own, gets no note."""
     path = _measured_2080_ti(tmp_path, "rtx-2080-ti")
     if amp:
@@ -631,8 +663,12 @@ def test_a_results_file_missing_one_precision_of_a_workload_names_that_pair(cli,
     assert {r["precision"]: r["source"]["rtx-2080-ti@box"] for r in doc["workloads"]} == \
         {"fp32": "measured", "amp": "predicted"}
     (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
-    assert note == (f"rtx-2080-ti@box: {path} has no amp figure for train_cnn (it measured train_cnn in fp32): "
-                    "that row is predicted")
+    if amp:         # the flagged figure is named with its value and reason, not as missing
+        assert note == (f"rtx-2080-ti@box: in {path}, train_cnn amp measured 900 samples/s, present but INVALID "
+                        "(spread 31% of the median): not used (that row is predicted from its kernels)")
+    else:
+        assert note == (f"rtx-2080-ti@box: {path} has no amp figure for train_cnn (it measured train_cnn in fp32): "
+                        "that row is predicted")
     doc = cli("compare", str(path), "gtx-1080-ti", "--workload", "resnet50", "--precision", "amp", "--json").json()
     (note,) = [n for n in doc["notes"] if n.startswith("rtx-2080-ti@box:")]
     assert note.endswith("has no measured figures for resnet50 (it measured train_cnn in fp32): that row is "

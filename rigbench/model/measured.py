@@ -11,6 +11,7 @@ import statistics
 from typing import Any
 
 from rigbench import catalog, results
+from rigbench.units import fmt_num
 from rigbench.errors import UserError
 from rigbench.model.capability import Capability, capability_from_gpu
 from rigbench.model.demand import PRECISIONS, demand, load_workloads_profile
@@ -172,6 +173,12 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
         cap.bandwidth_gbps = bw
         cap.peak["measured_bandwidth_gbps"] = bw
         cap.factors["memory"] = {"factor": None, "source": "measured memcopy bandwidth"}
+    else:
+        flagged = [f for f in everything if f.kernel == "memcopy" and f.value is not None]
+        if flagged:
+            cap.factors["invalid_memcopy"] = {
+                "source": f"memcopy measured {fmt_num(statistics.median(f.value for f in flagged))} GB/s, "
+                          f"{view.invalid_note(flagged)}: the spec sheet's bandwidth used"}
     for kernel in ("train_cnn", "train_transformer"):
         want = suite_config(kernel)
         for p in PRECISIONS:
@@ -182,6 +189,16 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
                     "source": f"{kernel} {p} measured with other params than the workload's model "
                               f"({rows[0].get('params')} vs {want}; a --quick run?): not used"}
             if not same:
+                # a figure of the workload's own model that ran but is flagged: named, so a predicted row beside it
+                # does not read as if the file had nothing to say
+                flagged = [f for f in everything if f.kernel == kernel and f.value is not None
+                           and _DTYPE_PRECISION.get(str(f.dtype)) == p and want is not None
+                           and _same_model(f.params, want)]
+                if flagged:
+                    v = statistics.median(f.value for f in flagged)
+                    cap.factors[f"invalid_{kernel}_{p}"] = {
+                        "value": v, "source": f"{kernel} {p} measured {fmt_num(v)} {flagged[0].unit or '/s'}, "
+                                  f"{view.invalid_note(flagged)}: not used"}
                 continue
             v = statistics.median(same)
             cap.measured[(kernel, p)] = v
