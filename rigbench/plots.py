@@ -178,18 +178,25 @@ def comparison_chart(doc: dict, path: str | Path) -> Path:
         err = [v * (r["ratio_band"][dev] or 0) for v, r in zip(vals, rows)]
         bars = ax.bar(xs, vals, width, yerr=err, capsize=3, label=dev)
         extrapolated = [bool((r.get("extrapolated") or {}).get(dev)) for r in rows]
-        for b, r, far in zip(bars, rows, extrapolated):
+        for b, r, far, e in zip(bars, rows, extrapolated, err):
             t = r["throughput"][dev]
+            # above the error bar's cap, which would otherwise strike through the label
             ax.annotate("does not fit" if t is None else f"{'~' if far else ''}{t:,.0f}",
-                        (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
+                        (b.get_x() + b.get_width() / 2, b.get_height() + e), ha="center", va="bottom", fontsize=7)
             if far:
                 b.set_hatch("//")     # the table's '~': a wider band, and past one machine no verdict
         if priced:
             usd = [r["per_1000_usd"][dev] or 0 for r in rows]
-            uerr = [v * (r["uncertainty"][dev] or 0) for v, r in zip(usd, rows)]
-            for b, far in zip(ax_usd.bar(xs, usd, width, yerr=uerr, capsize=3, label=dev), extrapolated):
+            # no error bar where there is no figure: a cap at zero would read as a value of zero
+            uerr = [v * (r["uncertainty"][dev] or 0) if v else float("nan") for v, r in zip(usd, rows)]
+            for b, far, r in zip(ax_usd.bar(xs, usd, width, yerr=uerr, capsize=3, label=dev), extrapolated, rows):
                 if far:
                     b.set_hatch("//")
+                if r["per_1000_usd"][dev] is None:
+                    # a device without a price (or without a figure) has no bar; say why where it would stand
+                    ax_usd.annotate("does not fit" if r["throughput"][dev] is None else "no price",
+                                    (b.get_x() + b.get_width() / 2, 0), ha="center", va="bottom", fontsize=7,
+                                    rotation=90)
     for a in (ax, ax_usd):
         a.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
     # the table's reference: the first device that fits (compare's row["reference"]), one per row; None in a row no
