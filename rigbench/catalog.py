@@ -321,9 +321,14 @@ def with_power_limit(gpu: Gpu, watts: float) -> Gpu:
     ``tdp_w``."""
     if gpu.tdp_w is None:
         raise UserError(f"{gpu.id}: no board power published, so no power limit can be applied")
+    # Where NVIDIA publishes no range (desktop and data-centre cards: nvidia-smi -pl floors differ per board and are
+    # not in the spec sheets), half the TDP: the lowest power the model's sustained-clock term is validated at is
+    # the RTX 3080 Laptop at 80 of 150 W (docs/model.md, Laptops), 53 %.
     low = gpu.tdp_min_w if gpu.tdp_min_w is not None else gpu.tdp_w / 2
     if not low <= watts <= gpu.tdp_w:
-        raise UserError(f"{gpu.id}@{watts:g}W: power limit outside the card's range {low:g}-{gpu.tdp_w:g} W")
+        why = ("NVIDIA's published range" if gpu.tdp_min_w is not None else
+               "half the TDP to the TDP: below half the power term runs past the lowest power it is validated at")
+        raise UserError(f"{gpu.id}@{watts:g}W: power limit outside the card's range {low:g}-{gpu.tdp_w:g} W ({why})")
     if watts == gpu.tdp_w:
         return gpu
     # at a set limit the power is one number, no longer a range a maker may choose from
