@@ -311,6 +311,13 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                         "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None,
                         # NAME@W: the limit given, which per watt uses instead of the TDP
                         "power_limit_w": gpu.tdp_w if gpu is not None and "@" in gpu.id else None})
+        if gpu is not None and "@" in gpu.id and "laptop_gpu_configs" not in (gpu.source or ""):
+            # no published configuration at that limit: the spec column is the card's at its full TDP, while the
+            # prediction below it is lowered by the power term
+            full = catalog.find(gpu.id.partition("@")[0])
+            notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
+                         f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
+                         "power term (a lower sustained clock: docs/model.md)")
         if gpu is not None and gpu.form_factor == "laptop" and gpu.tdp_min_w and "@" not in gpu.id:
             notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                          f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "

@@ -339,6 +339,12 @@ def test_a_laptop_part_says_its_power_range_and_takes_a_power_limit(cli):
     assert [d["id"] for d in doc["devices"]] == ["rtx-4090-laptop", "rtx-4090-laptop@80W"]
     assert doc["workloads"][0]["ratio"]["rtx-4090-laptop@80W"] < 1
     assert any("laptops ship at 80-150 W" in n for n in doc["notes"])
+    # NVIDIA publishes no Ada laptop configurations: the spec column at 80 W is the 150 W card's, and says so; the
+    # RTX 3080 Laptop's 80 W configuration is published and its column is that configuration's
+    assert "rtx-4090-laptop@80W: its spec figures are the card's at 150 W (NVIDIA publishes no configuration at " \
+           "80 W)" in " ".join(doc["notes"])
+    other = cli("compare", "rtx-3080-laptop@80W", "rtx-3090", "--workload", "resnet50", "--json").json()
+    assert not any("its spec figures" in n for n in other["notes"])
 
 
 def _write(tmp_path, measurements, gpus):
