@@ -14,7 +14,7 @@ from conftest import FIXTURES, REPO
 from fixtures.probe.fake_nvml import FakeNvml
 from fixtures.probe.trees import materialize
 
-from rigbench import catalog, model
+from rigbench import catalog, comparison, model
 from rigbench import guidelines as g
 from rigbench.errors import UserError
 from rigbench.prices.cloud import load_prices, resolve_instance
@@ -369,13 +369,70 @@ def test_desktop_gpu_by_the_model():
         catalog.resolve("rtx-2070")), "resnet50", "fp32").throughput))
 
 
+def _amp(card: str) -> model.Prediction:
+    return model.predict(model.capability_from_gpu(catalog.resolve(card)), "resnet50", "amp")
+
+
+def test_gpu_a_tie_with_the_bar_inside_the_models_band_passes_and_says_it_is_a_tie():
+    """The RTX 3060 is predicted just under the RTX 2070 on ResNet-50, both at their better precision (amp): 333.2
+    against 337.0 images/s, so the 2070 is 1.0116x as fast. Their ratio's band is rigbench.model.pair_uncertainty's,
+    the one compare calls a tie by: only 2 published pairs of ampere-8.6 x turing on conv (under MIN_CELL_PAIRS),
+    so the two cards' own bands in quadrature, sqrt(6.42%^2 + 4.37%^2) = 7.77%. 1.16% < 7.77%: compare says "a tie",
+    and the rule, which warned, passes it while saying it is a tie, not clearly at or above the bar."""
+    a, b = _amp("rtx-3060"), _amp("rtx-2070")
+    assert (round(a.throughput, 1), round(b.throughput, 1)) == (333.2, 337.0)
+    assert b.throughput / a.throughput == pytest.approx(1.0116, abs=1e-4)
+    facts = [{"gpu": catalog.resolve(c), "count": 1, "uncertainty": p.uncertainty, "unvalidated": False}
+             for c, p in (("rtx-3060", a), ("rtx-2070", b))]
+    band = model.pair_uncertainty(facts[0], facts[1], "resnet50")["fraction"]
+    assert (round(a.uncertainty, 4), round(b.uncertainty, 4)) == (0.0642, 0.0437)
+    assert band == pytest.approx((a.uncertainty ** 2 + b.uncertainty ** 2) ** 0.5) and round(band, 4) == 0.0777
+    assert b.throughput / a.throughput - 1 <= band
+    # compare, on the same two cards, calls it a tie with that band
+    row = comparison.compare(["rtx-3060", "rtx-2070"], workload="resnet50", precision="amp")["workloads"][0]
+    assert row["tie_with_first"]["rtx-2070"] and row["pair_band"]["rtx-2070"]["rtx-3060"] == pytest.approx(band)
+    for profile, rule in (("desktop", "desktop.gpu"), ("cloud", "cloud.gpu_class")):
+        c = check(profile, rule, spec("gpu=rtx-3060,kind=" + profile))
+        assert c.status == "pass", rule
+        assert c.measured == ("GeForce RTX 3060 333 images/s predicted +-6% (amp), a tie with rtx-2070 inside the "
+                              "model's +-8%")
+        assert c.required == ">= rtx-2070 (337 images/s predicted +-4%, amp)"
+        assert c.why == ("GeForce RTX 3060: 333 images/s predicted +-6% (amp) vs rtx-2070 337 predicted +-4% (amp), "
+                         "gtx-1070 133 predicted +-5% (amp); rtx-2070 is 1.01x as fast: a tie with rtx-2070 inside "
+                         "the model's +-8% on that ratio, so not clearly at or above it")
+        assert c.measured_value == pytest.approx(a.throughput) and c.required_value == pytest.approx(b.throughput)
+
+
+def test_gpu_clearly_below_the_bar_still_warns_and_gives_the_band_it_is_outside():
+    """The Tesla T4 (Turing, as the RTX 2070): 274.3 against 337.0 images/s (amp), the 2070 1.2285x as fast. Two
+    cards of one cell with enough published pairs of turing x turing on conv: their ratio's band is those pairs' MAE,
+    3.3%, far under the 22.9% gap. Clearly below the bar, above the GTX 1070 (132.7): warn, as before."""
+    a, b = _amp("tesla-t4"), _amp("rtx-2070")
+    assert b.throughput / a.throughput == pytest.approx(1.2285, abs=1e-4)
+    u = model.ratio_uncertainty(catalog.resolve("tesla-t4"), catalog.resolve("rtx-2070"), "resnet50")
+    assert not u["extrapolated"] and round(u["fraction"], 3) == 0.033
+    c = check("desktop", "desktop.gpu", spec("gpu=tesla-t4"))
+    assert c.status == "warn" and c.change == {"kind": "gpu"}
+    assert c.measured == "Tesla T4 274 images/s predicted +-4% (amp)"
+    assert c.why.endswith("; rtx-2070 is 1.23x as fast, outside the model's +-3% on that ratio")
+    assert "tie" not in c.why
+
+
 def test_gpu_below_the_warn_reference_fails():
     """No catalog card is slower than a GTX 1070, so the fail side is shown with the bar raised: same engine, real model."""
     rule = dict(next(r for r in g.load_profile("desktop").rules if r["id"] == "desktop.gpu"),
                 pass_reference="rtx-4090", warn_reference="rtx-3090", listed_pass=[], listed_warn=[])
-    assert g.CHECKS["gpu_class"](rule, spec("gpu=gtx-1070")).status == "fail"
+    slow = g.CHECKS["gpu_class"](rule, spec("gpu=gtx-1070"))
+    assert slow.status == "fail"
+    # 1,301 / 132.7 and 905 / 132.7 images/s (amp): clearly below both bars, each outside its ratio's band
+    assert slow.why.endswith("; rtx-4090 is 9.80x as fast, outside the model's +-8% on that ratio; rtx-3090 is "
+                             "6.82x as fast, outside the model's +-8% on that ratio")
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-3090")).status == "warn"
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-4090")).status == "pass"
+    # the budget bar takes a tie too: the RTX 3060 just under an RTX 2070 there warns, and says why
+    budget = dict(rule, warn_reference="rtx-2070")
+    tie = g.CHECKS["gpu_class"](budget, spec("gpu=rtx-3060"))
+    assert tie.status == "warn" and tie.measured.endswith("(amp), a tie with rtx-2070 inside the model's +-8%")
 
 
 def test_no_gpu_fails_the_gpu_class_and_says_the_guideline_asks_for_one():

@@ -401,6 +401,26 @@ def test_a_planned_two_gpu_build_is_judged():
     assert checks["desktop.cooling"]["status"] == "unknown"
 
 
+def test_the_gpu_rule_shows_each_figure_predicted_with_its_band_and_a_tie_as_one():
+    """The RTX 3060 (333 images/s, amp) against the RTX 2070 bar (337): the 2070 is 1.01x as fast, inside the +-8%
+    band of that ratio (rigbench compare calls it a tie; tests/test_guidelines.py works the numbers): the rule
+    passes, and the passing rules' one line still says the figure is predicted, its +-, and that it is a tie. An
+    H200 far over the bar: its figure predicted +-4%, no tie."""
+    base = "ram=32GB,cpu=i7-9700K,cores=8,disk=4TB,disk_kind=ssd,os=linux,gpu="
+    r = run_cli("recommend", "--spec", base + "rtx-3060", "--profile", "desktop")
+    assert r.code == 0, r.stderr
+    screen = " ".join(r.stdout.split())
+    assert ("pass gpu GeForce RTX 3060 333 images/s predicted +-6% (amp), a tie with rtx-2070 inside the model's "
+            "+-8%, cores_per_gpu") in screen
+    verbose = " ".join(run_cli("recommend", "--spec", base + "rtx-3060", "--profile", "desktop", "-v").stdout.split())
+    assert ("pass desktop.gpu: GeForce RTX 3060 333 images/s predicted +-6% (amp), a tie with rtx-2070 inside the "
+            "model's +-8%; required >= rtx-2070 (337 images/s predicted +-4%, amp)") in verbose
+    assert ("rtx-2070 is 1.01x as fast: a tie with rtx-2070 inside the model's +-8% on that ratio, so not clearly at "
+            "or above it") in verbose
+    h200 = " ".join(run_cli("recommend", "--spec", base + "h200", "--profile", "desktop").stdout.split())
+    assert "pass gpu H200 SXM 141GB 2,896 images/s predicted +-4%, cores_per_gpu" in h200
+
+
 def test_price_only_spec_applies_to_a_results_file():
     r = run_cli("recommend", str(FX / "results_cool_fed.json"), "--spec", "price=2500", "--profile", "desktop", "--json")
     assert r.code == 0, r.stderr

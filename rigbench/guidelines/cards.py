@@ -3,6 +3,7 @@ of it (:mod:`rigbench.model`), which the GPU rules, the advice and the rentals c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rigbench import catalog, model
@@ -10,19 +11,59 @@ from rigbench.errors import UserError
 from rigbench.guidelines.profiles import gpu_bar_rule
 
 
+@dataclass(frozen=True)
+class CardSpeed:
+    """A catalog card's predicted training throughput as the GPU rules show it: the figure, its unit and precision,
+    and the model's band on it (``uncertainty``, a fraction; None where the card cannot train the workload)."""
+
+    value: float
+    unit: str
+    precision: str
+    uncertainty: float | None
+    extrapolated: bool
+
+    def label(self) -> str:
+        """'predicted +-6%': every figure a GPU rule prints says it is predicted and carries the model's band (a
+        card whose band is extrapolated says so, as compare marks it)."""
+        if self.uncertainty is None:
+            return "predicted"
+        return f"predicted +-{self.uncertainty:.0%}" + (", extrapolated" if self.extrapolated else "")
+
+
 @lru_cache(maxsize=None)
-def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> tuple[float, str, str]:
-    """Predicted training throughput of a catalog card: (value, unit, precision). ``precision=None``: the better one.
-    0 where not one sample fits the card (rigbench.model gives it no throughput): it cannot train the workload, so
-    it meets no bar."""
+def gpu_speed(gpu_id: str, workload: str, precision: str | None = None) -> CardSpeed:
+    """Predicted training throughput of a catalog card with its band (:func:`rigbench.model.predict`).
+    ``precision=None``: the better one. 0 where not one sample fits the card (rigbench.model gives it no
+    throughput): it cannot train the workload, so it meets no bar."""
     cap = model.capability_from_gpu(catalog.resolve(gpu_id))
     best = None
     for p in ([precision] if precision else list(model.PRECISIONS)):
         pred = model.predict(cap, workload, p)
         value = float(pred.throughput) if pred.throughput is not None else 0.0
-        if best is None or value > best[0]:
-            best = (value, pred.unit, p)
+        if best is None or value > best.value:
+            best = CardSpeed(value, pred.unit, p, pred.uncertainty if pred.throughput is not None else None,
+                             bool(pred.uncertainty_basis and pred.uncertainty_basis.startswith("extrapolated")))
     return best
+
+
+def gpu_throughput(gpu_id: str, workload: str, precision: str | None = None) -> tuple[float, str, str]:
+    """Predicted training throughput of a catalog card: (value, unit, precision) of :func:`gpu_speed`."""
+    s = gpu_speed(gpu_id, workload, precision)
+    return s.value, s.unit, s.precision
+
+
+def speed_ratio_band(gpu_id: str, reference_id: str, workload: str) -> dict | None:
+    """The model's band on the ratio of two catalog cards' predicted speeds ({"fraction", "basis", ...}), by the
+    rule ``rigbench compare`` gives a ratio and calls a tie by (:func:`rigbench.model.pair_uncertainty`, fed the
+    facts compare feeds it of one card each); None where either card cannot train the workload (no figure) or the
+    two are one card (the ratio is exactly 1)."""
+    facts = []
+    for gid in (gpu_id, reference_id):
+        s = gpu_speed(gid, workload)
+        if s.uncertainty is None:
+            return None
+        facts.append({"gpu": catalog.resolve(gid), "count": 1, "uncertainty": s.uncertainty, "unvalidated": False})
+    return model.pair_uncertainty(facts[0], facts[1], workload)
 
 
 def known_gpu(gpu_id: str) -> bool:

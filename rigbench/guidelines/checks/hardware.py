@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rigbench.guidelines.cards import gpu_throughput
+from rigbench.guidelines.cards import CardSpeed, gpu_speed, gpu_throughput, speed_ratio_band
 from rigbench.guidelines.checks.base import (GIB, TB, Check, below, judged, needs_bench, needs_gpu, needs_rerun,
                                              ram_need_bytes)
 from rigbench.guidelines.kind import is_mac
@@ -259,28 +259,62 @@ def check_gpu_class(rule: dict, m: Machine) -> Check:
         return judged(rule, below(rule), "no GPU", f">= {rule['pass_reference']}",
                       f"no GPU; the guideline asks for one at least as fast as {rule['pass_reference']} "
                       f"({rule['warn_reference']} on a budget)", change={"kind": rule.get("change", "gpu")})
-    ref_pass = gpu_throughput(rule["pass_reference"], wl)
-    ref_warn = gpu_throughput(rule["warn_reference"], wl)
-    req = f">= {rule['pass_reference']} ({fmt_num(ref_pass[0])} {ref_pass[1]}, {ref_pass[2]})"
-    worst = None   # (rank, value, gpu, why)
+    refs = {k: (rule[k], gpu_speed(rule[k], wl)) for k in ("pass_reference", "warn_reference")}
+    ref_pass = refs["pass_reference"][1]
+    req = (f">= {rule['pass_reference']} ({fmt_num(ref_pass.value)} {ref_pass.unit} {ref_pass.label()}, "
+           f"{ref_pass.precision})")
+    worst = None   # (rank, value, gpu, why, what the machine has, as shown)
     for g in m.gpus:
         if g.catalog_id is None:
-            cand = (0, None, g, f"{g.name} is not in the catalog: the model cannot judge it")
+            cand = (0, None, g, f"{g.name} is not in the catalog: the model cannot judge it", g.name)
         else:
-            value, unit, prec = gpu_throughput(g.catalog_id, wl)
-            rank = 3 if value >= ref_pass[0] else 2 if value >= ref_warn[0] else 1
+            speed = gpu_speed(g.catalog_id, wl)
+            rank, against, tie = _gpu_rank(g.catalog_id, speed, refs, wl)
             listed = 3 if g.catalog_id in rule.get("listed_pass", []) else 2 if g.catalog_id in rule.get("listed_warn", []) else 0
-            why = (f"{g.name}: {fmt_num(value)} {unit} predicted ({prec}) vs {rule['pass_reference']} "
-                   f"{fmt_num(ref_pass[0])}, {rule['warn_reference']} {fmt_num(ref_warn[0])}")
+            why = (f"{g.name}: {fmt_num(speed.value)} {speed.unit} {speed.label()} ({speed.precision}) vs "
+                   + ", ".join(f"{rid} {fmt_num(s.value)} {s.label()} ({s.precision})" for rid, s in refs.values())
+                   + "".join(f"; {x}" for x in against))
             if listed > rank:
                 why += "; a card the text names" + (" as its budget option" if listed == 2 else "")
-            cand = (max(rank, listed), value, g, why)
+            # the figure, what it is (predicted, its band), its precision and a tie: the passing rules' one-line
+            # list shows this alone, less a closing parenthesis (rigbench.cli.recommend._bare), so the label and
+            # band come before the precision's and the tie after it
+            shown = g.name if not speed.value else (
+                f"{g.name} {fmt_num(speed.value)} {speed.unit} {speed.label()} ({speed.precision})"
+                + (f", {tie}" if tie and listed <= rank else ""))
+            cand = (max(rank, listed), speed.value, g, why, shown)
         if worst is None or cand[0] < worst[0] or (cand[0] == worst[0] and (cand[1] or 0) < (worst[1] or 0)):
             worst = cand
-    rank, value, g, why = worst
+    rank, value, g, why, shown = worst
     status = {3: "pass", 2: "warn", 1: below(rule), 0: "unknown"}[rank]
-    return judged(rule, status, f"{g.name}" + (f" {fmt_num(value)} {ref_pass[1]}" if value else ""), req, why,
-                  value, ref_pass[0], ref_pass[1], None if status == "pass" else {"kind": rule.get("change", "gpu")})
+    return judged(rule, status, shown, req, why, value, ref_pass.value, ref_pass.unit,
+                  None if status == "pass" else {"kind": rule.get("change", "gpu")})
+
+
+def _gpu_rank(gpu_id: str, speed: CardSpeed, refs: dict, workload: str) -> tuple[int, list[str], str | None]:
+    """(3 at the pass reference, 2 at the warn reference, 1 below both; the clauses that decided it, for ``why``;
+    'a tie with REF inside the model's +-X%' where a tie did, else None).
+
+    A card predicted below a reference card counts as at it when the gap is inside the model's band on the ratio of
+    the two: ``rigbench compare`` calls such a pair a tie (the faster over the slower, minus 1, within
+    :func:`rigbench.guidelines.cards.speed_ratio_band`, which is :func:`rigbench.model.pair_uncertainty`), and a
+    rule that called it a miss would contradict it. The why then says it is a tie, not clearly at or above the
+    bar. A card clearly below (outside the band) keeps the lower rank, and the why gives the band it is outside."""
+    said = []
+    for rank, key in ((3, "pass_reference"), (2, "warn_reference")):
+        rid, ref = refs[key]
+        if speed.value >= ref.value:
+            return rank, said, None
+        band = speed_ratio_band(gpu_id, rid, workload) if speed.value > 0 else None
+        if band is None:
+            continue
+        times, u = ref.value / speed.value, band["fraction"]
+        if times - 1 <= u:
+            tie = f"a tie with {rid} inside the model's +-{u:.0%}"
+            said.append(f"{rid} is {times:.2f}x as fast: {tie} on that ratio, so not clearly at or above it")
+            return rank, said, tie
+        said.append(f"{rid} is {times:.2f}x as fast, outside the model's +-{u:.0%} on that ratio")
+    return 1, said, None
 
 
 def check_cores_per_gpu(rule: dict, m: Machine) -> Check:
