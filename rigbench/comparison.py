@@ -310,7 +310,12 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                         "total_price_usd": price * n if price else None,
                         "total_tdp_w": gpu.tdp_w * n if gpu is not None and gpu.tdp_w else None,
                         # NAME@W: the limit given, which per watt uses instead of the TDP
-                        "power_limit_w": gpu.tdp_w if gpu is not None and "@" in gpu.id else None})
+                        "power_limit_w": gpu.tdp_w if gpu is not None and "@" in gpu.id else None,
+                        # why a per-dollar or per-watt figure is null: the input it divides by is not published
+                        "missing": {k: why for k, why in (
+                            ("price_usd", None if price else "no launch price published (give --price CARD=USD)"),
+                            ("total_tdp_w", None if gpu is None or gpu.tdp_w else
+                             "no board power published for this card (profiles/gpus.csv)")) if why}})
         if gpu is not None and "@" in gpu.id and "laptop_gpu_configs" not in (gpu.source or ""):
             # no published configuration at that limit: the spec column is the card's at its full TDP, while the
             # prediction below it is lowered by the power term

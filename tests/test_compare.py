@@ -274,6 +274,18 @@ def test_your_price_replaces_the_launch_price_and_is_marked(cli):
     assert "300*" in table.stdout and "* your price (--price)" in table.stdout
 
 
+def test_a_null_per_dollar_or_per_watt_figure_says_why(cli):
+    """The A10G (an AWS part) has neither a launch price nor a published board power, the H100 SXM no launch price:
+    their per-dollar and per-watt figures are null, and each device says which input is not published."""
+    doc = cli("compare", "a10g", "h100", "--workload", "resnet50", "--json").json()
+    dev = {d["id"]: d for d in doc["devices"]}
+    assert doc["workloads"][0]["per_watt"]["a10g"] is None and doc["workloads"][0]["per_1000_usd"]["h100-sxm"] is None
+    assert dev["a10g"]["missing"] == {"price_usd": "no launch price published (give --price CARD=USD)",
+                                      "total_tdp_w": "no board power published for this card (profiles/gpus.csv)"}
+    assert dev["h100-sxm"]["missing"] == {"price_usd": "no launch price published (give --price CARD=USD)"}
+    assert cli("compare", "gtx-1080-ti", "rtx-2080-ti", "--json").json()["devices"][0]["missing"] == {}
+
+
 def test_a_price_for_a_short_name_prices_the_one_card_of_it_compared(cli):
     """'a100' names four cards: a price for it goes to the one A100 compared, and with two A100s compared it is
     refused with the list (it would price one of them silently)."""
