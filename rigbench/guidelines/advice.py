@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rigbench import catalog
-from rigbench.guidelines.cards import bar_card_name, gpu_throughput
+from rigbench.guidelines.cards import bar_card_name, gpu_throughput, reaches_bar
 from rigbench.guidelines.checks.base import TB
 from rigbench.guidelines.checks.hardware import disk_total
 from rigbench.guidelines.kind import MachineKind, machine_kind
@@ -38,15 +38,15 @@ def cheapest_gpu_option(rows: list[dict]) -> dict:
 
 
 def _gpus_over_the_bar(budget_usd: float | None) -> tuple[list[dict], str | None]:
-    """Every catalog card with a launch price whose predicted throughput reaches the desktop rule's pass reference."""
+    """Every catalog card with a launch price whose predicted throughput reaches the desktop rule's pass reference
+    (a tie inside the model's band counts, as the rule counts it)."""
     rule = gpu_bar_rule()
-    bar = gpu_throughput(rule["pass_reference"], rule["workload"])
     rows = []
     for g in catalog.load_catalog():
         if not g.launch_price_usd:
             continue
         value, unit, prec = gpu_throughput(g.id, rule["workload"])
-        if value < bar[0] or (budget_usd is not None and g.launch_price_usd > budget_usd):
+        if not reaches_bar(g.id) or (budget_usd is not None and g.launch_price_usd > budget_usd):
             continue
         rows.append({"id": g.id, "name": g.name, "launch_price_usd": g.launch_price_usd, "memory_gb": g.memory_gb,
                      "throughput": round(value, 1), "unit": unit, "precision": prec,
@@ -158,10 +158,12 @@ def _instance(a: _Ask) -> dict:
 def _gpu(a: _Ask) -> dict:
     opts, note = gpu_options(a.budget_usd)
     if not opts:
-        return {"options": opts, "change": f"a GPU at least as fast as the {bar_card_name()} ({note})"}
+        return {"options": opts, "change": f"a GPU at least as fast as the {bar_card_name()}, or inside the model's "
+                                           f"error of it ({note})"}
     cheapest = cheapest_gpu_option(opts)
     return {"options": opts,
-            "change": (f"a GPU at least as fast as the {bar_card_name()}; best throughput per dollar: {opts[0]['name']} "
+            "change": (f"a GPU at least as fast as the {bar_card_name()}, or inside the model's error of it; best "
+                       f"throughput per dollar: {opts[0]['name']} "
                        f"(${opts[0]['launch_price_usd']:,.0f}); cheapest: {cheapest['name']} "
                        f"(${cheapest['launch_price_usd']:,.0f})"),
             "cost_usd": float(cheapest["launch_price_usd"]),

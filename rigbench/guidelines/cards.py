@@ -75,12 +75,23 @@ def known_gpu(gpu_id: str) -> bool:
     return True
 
 
+def reaches(gpu_id: str, reference_id: str, workload: str) -> bool:
+    """Whether a catalog card's predicted throughput reaches a reference card's: at or above it, or below by less
+    than the model's band on their ratio (:func:`speed_ratio_band`: a tie, as the GPU rule and compare call it)."""
+    value, bar = gpu_speed(gpu_id, workload).value, gpu_speed(reference_id, workload).value
+    if value >= bar:
+        return True
+    band = speed_ratio_band(gpu_id, reference_id, workload) if value > 0 else None
+    return band is not None and bar / value - 1 <= band["fraction"]
+
+
 def reaches_bar(gpu_id: str | None) -> bool:
-    """Whether a catalog card's predicted throughput reaches the desktop GPU rule's pass reference."""
+    """Whether a catalog card reaches the desktop GPU rule's pass reference (:func:`reaches`), as the rule judges
+    it: the cards the advice lists and the rentals it names are the ones the rule would pass."""
     rule = gpu_bar_rule()
     if not gpu_id or not known_gpu(gpu_id):
         return False
-    return gpu_throughput(gpu_id, rule["workload"])[0] >= gpu_throughput(rule["pass_reference"], rule["workload"])[0]
+    return reaches(gpu_id, rule["pass_reference"], rule["workload"])
 
 
 def bar_card_name() -> str:
