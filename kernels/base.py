@@ -21,6 +21,7 @@ Rules for kernel modules:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -157,6 +158,18 @@ def skip_without_native(device: str, dtype: str) -> None:
                          "to float32 and back, a conversion path that says nothing of the hardware")
 
 
+# Params that record how a case was sized or stored on this machine (the element size, which the dtype already
+# names; the cache size a bandwidth buffer was sized against), not what the case runs.
+BOOKKEEPING = ("itemsize", "llc_bytes", "llc_known")
+
+
+def case_params(params: dict) -> str:
+    """The params that make a case what it runs (all but :data:`BOOKKEEPING`), as one canonical string. Two figures
+    are the same case only when these agree: a label may name two ("batch 32" is the quick suite's small net and the
+    default suite's 15x larger one; "random 4 KiB, QD1" 1,000 reads of a 64 MiB file or 10,000 of 1 GiB)."""
+    return json.dumps({k: v for k, v in params.items() if k not in BOOKKEEPING}, sort_keys=True, default=str)
+
+
 def require_torch_device(kernel_name: str, device: str, dtype: str, valid_dtypes) -> None:
     """Raise ``KernelSkip`` for what a torch kernel cannot run here: a CUDA device torch does not see (CPU-only
     build, no GPU), a dtype the kernel does not offer, or bfloat16 on a GPU without it (before compute capability 8.0).
@@ -289,8 +302,7 @@ class Kernel:
         The default lists up to four of the params as ``key=value``, leaving out bookkeeping (item sizes, cache
         sizes) and anything that is not a plain number or word."""
         parts = [f"{k}={v}" for k, v in params.items()
-                 if k not in ("itemsize", "llc_bytes", "llc_known") and isinstance(v, (int, float, str))
-                 and not isinstance(v, bool)]
+                 if k not in BOOKKEEPING and isinstance(v, (int, float, str)) and not isinstance(v, bool)]
         return " ".join(parts[:4]) + (" …" if len(parts) > 4 else "")
 
     def __repr__(self) -> str:

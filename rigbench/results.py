@@ -52,6 +52,7 @@ from rigbench import catalog, intervals, validity
 from rigbench.errors import UserError
 from rigbench.files import DATA_DIR_ENV, dumps, free_names, json_files, read_json, user_data_dir
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
+from rigbench.kernels.base import case_params
 from rigbench.kernels.base import METRICS
 from rigbench.units import MAX_CORES, shown
 
@@ -682,9 +683,11 @@ class Figure:
     machine = property(lambda self: self._get("machine", {}))
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        """What makes records of two runs the same figure: kernel, device, dtype and the case as a person reads it."""
-        return self.kernel, self.device, str(self.dtype), case_label(self)
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What makes records of two runs the same figure: kernel, device, dtype, the case as a person reads it,
+        and the params that make the case what it runs (:func:`rigbench.kernels.base.case_params`): one label can
+        name two cases."""
+        return self.kernel, self.device, str(self.dtype), case_label(self), case_params(self.params)
 
     @property
     def value(self) -> float | None:

@@ -109,10 +109,10 @@ def test_a_figure_is_held_against_its_own_earlier_values_not_those_of_a_moving_o
     # a figure flagged for its own timings alone is still this machine's level (its median)
     runs.append((None, {**_run(), "measurements": [_figure(0.180, codes=("spread", "rounds"))]}))
     history = baseline.figure_history(runs)
-    assert history[("gemm", "cpu", "float32", "1024³")] == [0.150, 0.170, 0.160, 0.180]
-    assert history[("memcopy", "cpu", "float32", "128 MiB")] == [9.0, 9.0, 9.0]
+    assert history[("gemm", "cpu", "float32", "1024³", "{}")] == [0.150, 0.170, 0.160, 0.180]
+    assert history[("memcopy", "cpu", "float32", "128 MiB", "{}")] == [9.0, 9.0, 9.0]
     # median of 0.150, 0.160, 0.170, 0.180 is 0.165; 0.140 is 15.2% below it: flagged, with the sign
-    earlier = baseline.against(0.140, history[("gemm", "cpu", "float32", "1024³")])
+    earlier = baseline.against(0.140, history[("gemm", "cpu", "float32", "1024³", "{}")])
     assert earlier == {"median": pytest.approx(0.165), "runs": 4, "off": pytest.approx(0.140 / 0.165 - 1, abs=1e-4)}
     (r,) = validity.machine_reasons({"earlier": earlier})
     assert (r["code"], r["limit"], r["value"]) == ("earlier", validity.MAX_EARLIER, pytest.approx(-0.1515, abs=1e-4))
@@ -126,7 +126,7 @@ def test_a_figure_is_held_against_its_own_earlier_values_not_those_of_a_moving_o
 
 def test_only_the_newest_earlier_values_of_a_figure_count():
     runs = [(None, {**_run(), "measurements": [_figure(float(v))]}) for v in range(1, 9)]
-    assert baseline.figure_history(runs)[("gemm", "cpu", "float32", "1024³")] == [4.0, 5.0, 6.0, 7.0, 8.0]
+    assert baseline.figure_history(runs)[("gemm", "cpu", "float32", "1024³", "{}")] == [4.0, 5.0, 6.0, 7.0, 8.0]
     assert baseline.FIGURE_HISTORY == 5
 
 
@@ -145,7 +145,7 @@ def test_copies_of_one_run_are_one_earlier_run(tmp_path):
     base = baseline.find(baseline.signature(one), [tmp_path], runs=runs)
     assert base["runs"] == 2 and base["mcycles"] == pytest.approx(6.08) and "copy-" in base["file"]
     history = baseline.figure_history(runs)
-    assert sorted(history[("gemm", "cpu", "float32", "2048³")]) == [0.120, 0.132]
+    assert sorted(history[("gemm", "cpu", "float32", "2048³", "{}")]) == [0.120, 0.132]
 
 
 
@@ -165,7 +165,7 @@ def test_only_runs_of_the_same_sitting_are_held_against_a_run(tmp_path):
     base = baseline.find(sig, [tmp_path], runs=runs, started=started)
     assert base["mcycles"] == pytest.approx(2.978, abs=1e-3) and base["runs"] == 1
     assert baseline.slower([{"median_s": 0.00082, "clock_mhz": 3588}], base) == pytest.approx(0.82 / 0.83 - 1, abs=1e-4)
-    assert baseline.figure_history(runs) == {("gemm", "cpu", "float32", "1024³"): [0.327]}
+    assert baseline.figure_history(runs) == {("gemm", "cpu", "float32", "1024³", "{}"): [0.327]}
     # without a start every stored run counts: the morning's is the quietest, and the afternoon reads 28 % slower
     everything = baseline.find(sig, [tmp_path])
     assert everything["mcycles"] == pytest.approx(2.296, abs=1e-3) and everything["runs"] == 2
@@ -198,3 +198,24 @@ def test_the_screen_says_which_earlier_runs_a_run_was_held_against(tmp_path):
     assert table.history_note({"machine": {"baseline": older}})[0].startswith("Held against 2 earlier runs of this "
                                                                               "machine (the quietest: ")
     assert table.history_note({"machine": {}}) == [] and table.history_note({}) == []
+
+
+def test_one_label_with_other_params_is_another_figure():
+    """'batch 32' labels the quick suite's small net (16-32-64 channels, 10 classes) and the default suite's
+    (64-128-256, 100 classes, 15x the FLOPs): a quick run after a default one is not held against its figure, and
+    a diff of the two lists each as only in its run. Bookkeeping (the cache size a buffer was sized against) does
+    not make another case."""
+    quick = {"image": 32, "channels": [16, 32, 64], "blocks": 1, "classes": 10, "model": "cnn", "batch_size": 32}
+    full = {**quick, "channels": [64, 128, 256], "classes": 100}
+    runs = [(None, {**_run(), "measurements": [{**_figure(146.0, kernel="train_cnn", label="batch 32"),
+                                                 "params": full}]}),
+            (None, {**_run(), "measurements": [{**_figure(649.0, kernel="train_cnn", label="batch 32"),
+                                                 "params": quick}]})]
+    history = baseline.figure_history(runs)
+    assert sorted(history.values()) == [[146.0], [649.0]]
+    keys = {results.Figure(doc["measurements"][0]).key for _, doc in runs}
+    assert len(keys) == 2 and {k[:4] for k in keys} == {("train_cnn", "cpu", "float32", "batch 32")}
+    a = {"kernel": "memcopy", "device": "cpu", "dtype": "float32", "label": "128 MiB",
+         "params": {"n": 33554432, "itemsize": 4, "llc_bytes": 16777216}}
+    b = {**a, "params": {**a["params"], "llc_bytes": 33554432}}
+    assert results.Figure(a).key == results.Figure(b).key
