@@ -408,11 +408,10 @@ def cost_section(run: Run, opts: Options) -> Section:
     rent_usd = [rent_rate * h for h in hours]
     rent_low = [x / (1 + err) for x in rent_usd]
     rent_high = [x / (1 - err) for x in rent_usd]
-
-    def cross(rate: float) -> float | None:
-        return b.fixed_usd / (rate - buy_rate) if rate > buy_rate else None
-
-    band = (cross(rent_rate / (1 - err)) if err < 1 else None, cross(rent_rate / (1 + err)))
+    # the break-even at the band's two ends, as rigbench cost gives it (CostReport.break_even_range)
+    within = rep.break_even_range(b, r)
+    band = ((within["low_hours_per_month"], within["high_hours_per_month"]) if within
+            else (crossing, crossing))
     where = rep.work.reference_name
     s.add(image(plots.break_even(hours, buy_usd, rent_usd, rent_low, rent_high, buy_label=b.name, rent_label=r.name,
                                   xlabel=f"hours of work per month on {where}",

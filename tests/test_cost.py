@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from rigbench import catalog, cost, model, scaling
+from rigbench import catalog, cost, model, results, scaling, validity
 from rigbench.cli.cost import _caption
 from rigbench.comparison import build_comparison
 from rigbench.cost import arithmetic, ownership, plan
 from rigbench.cost.plot import plot_cumulative, plot_lines, plot_title
 from rigbench.errors import UserError
-from rigbench.prices import cloud, extras
+from rigbench.prices import cards, cloud, extras
 from rigbench.units import fmt_num, parse_usd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cost"
@@ -462,7 +462,7 @@ def test_small_amounts_in_the_verdict_keep_their_significant_digits():
     rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=0.001)
     assert rep.rents[0].total_usd - rep.buys[0].total_usd == pytest.approx(0.0631167, abs=1e-7)
     assert rep.recommendation().startswith("buy card-a: 0.0631 USD cheaper than renting test:v100 over 0.001 months "
-                                           "at 80.0 h/month on card-a; buying wins above 36.2 h/month;")
+                                           "at 80.0 h/month on card-a; buying wins above 36.2 h/month (")
 
 def test_light_use_recommends_renting():
     """At 5 h/month renting the V100 (2.5 h x 3.00 x 24 = 180 USD) beats owning (1,250 + 0.06 x 5 x 24 = 1,257.2)."""
@@ -706,6 +706,76 @@ def test_invalid_results_make_the_bought_card_predicted_saying_why(monkeypatch, 
     assert "NVML" not in rep.buys[0].power_source      # nor is the invalid figure's power reading used
 
 
+H200_RUN = Path(__file__).resolve().parent.parent / "results" / "reference" / "h200-sxm-2026-12-04-cuda.json"
+
+
+def _h200(workload: str, doc: dict | None = None):
+    doc = doc if doc is not None else json.loads(H200_RUN.read_text(encoding="utf-8"))
+    return cost.compare(cost.CostRequest(buy=["h200-sxm"], gpu_price_usd=30000, rent=["aws:p5.48xlarge"],
+                                         hours_per_month=100, workload=workload, results_doc=doc))
+
+
+def test_figures_present_but_invalid_are_each_a_note_and_so_is_power_left_to_the_tdp():
+    """The H200 reference run measured train_cnn amp at 42,130 samples/s (95% CI 41,414-52,079), INVALID (spread 29%,
+    rounds 39% apart): costing train_cnn it is left out (the card is predicted from the file's valid kernels), and a
+    note says so with the figure and its reasons, as docs/model.md words it ("present but INVALID (spread ...)").
+    Every training figure that read NVML power is INVALID too, so the power is the TDP: (700 x 1 + 145) / 0.9 =
+    938.9 W, and a note says why, naming each reading. Before, both happened without a word (notes: [])."""
+    view = results.load(H200_RUN)
+    amp = next(f for f in view.invalid("train_cnn", device="cuda:0") if f.dtype == "amp")
+    assert fmt_num(amp.value) == "42,130" and [r["code"] for r in amp.reasons] == ["spread", "rounds"]
+    rep = _h200("train_cnn")
+    opt = rep.buys[0]
+    assert opt.throughput_source == "predicted from the results file's measured kernels"
+    own, gpu = ownership.load_ownership(), catalog.resolve("h200-sxm")
+    assert opt.power_w == pytest.approx((gpu.tdp_w * own.gpu_load_fraction + own.rest_of_system_w) / own.psu_efficiency)
+    notes = rep.to_doc()["notes"]
+    lo, hi = amp.ci
+    assert notes[0] == (f"--results: train_cnn amp on cuda:0, measured 42,130 samples/s (95% CI {fmt_num(lo)}-"
+                        f"{fmt_num(hi)}), is present but INVALID (spread 29% of the median (IQR over median above 10%); "
+                        "its rounds moved 39% apart (slowest vs fastest round, limit 10%)): left out of h200-sxm's "
+                        "train_cnn (amp) throughput")
+    readings = "; ".join(f"{f.kernel} {f.dtype} {f.power_w()[0]:.0f} W ("
+                         + ", ".join(f"{validity.CODES[r['code']]} {r['value']:.0%}" for r in f.reasons) + ")"
+                         for f in view.invalid(plan.TRAINING_KERNELS, device="cuda:0"))
+    assert readings.startswith("train_cnn float32 350 W (spread 19%, rounds moved 21%); train_cnn amp 396 W")
+    assert notes[1] == ("--results: h200-sxm's power is its catalog TDP, 700 W, an upper bound on sustained board "
+                        "power, not a measurement: the file reads NVML power of training kernels on cuda:0 only around "
+                        f"figures present but INVALID, not used: {readings}")
+    assert len(notes) == 2
+    assert any("only around figures present but INVALID" in b for b in rep.assumptions["power_basis"])
+
+
+def test_a_note_names_only_the_figures_the_prediction_reads():
+    """ResNet-50 from the same run reads its gemm (float16, bfloat16 for amp) and memcopy, all valid: no figure is
+    left out, only the power (TDP) is said. Marked INVALID, the memcopy (4,270 GB/s) is a note of its own; an INVALID
+    figure the prediction never reads (h2d, train_cnn for ResNet-50) is none."""
+    rep = _h200("resnet50")
+    assert [n.split(",")[0] for n in rep.to_doc()["notes"]] == ["--results: h200-sxm's power is its catalog TDP"]
+    doc = json.loads(H200_RUN.read_text(encoding="utf-8"))
+    memcopy = next(m for m in doc["measurements"] if m["kernel"] == "memcopy" and m["device"] == "cuda:0")
+    memcopy["valid"] = False
+    memcopy["invalid_reasons"] = [validity.reason("spread", "spread 12% of the median (IQR over median above 10%)",
+                                                  0.12, 0.1)]
+    notes = _h200("resnet50", doc).to_doc()["notes"]
+    assert len(notes) == 2 and notes[0].startswith("--results: memcopy float32 on cuda:0, measured 4,270 GB/s (95% CI ")
+    assert notes[0].endswith(", is present but INVALID (spread 12% of the median (IQR over median above 10%)): left "
+                             "out of h200-sxm's resnet50 (amp) throughput")
+
+
+def test_a_results_file_without_a_training_power_reading_says_so_in_a_note(monkeypatch, fake_ids):
+    """A results file of card-a with no training kernel: (250 + 110) / 0.9 = 400 W from the TDP, and a note saying
+    the file has no NVML reading of one."""
+    monkeypatch.setattr(model, "capability_from_results", lambda doc, device: object())
+    monkeypatch.setattr(model, "predict", lambda cap, workload, precision: _Pred())
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=80, months=24,
+              results_doc=_doc([_train("matmul", 60.0, 280.0)]))
+    assert rep.buys[0].power_w == pytest.approx(400.0)
+    assert rep.notes() == ["--results: card-a's power is its catalog TDP, 250 W, an upper bound on sustained board "
+                           "power, not a measurement: the file has no NVML power reading of a training kernel, "
+                           "train_cnn or train_transformer, on cuda:0"]
+
+
 MAIN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -772,8 +842,103 @@ def test_a_tie_is_judged_by_the_band_of_the_two_speeds_ratio_as_compare_judges_i
     assert rec.startswith("buy rtx-4090: 16.7 USD cheaper than buying rtx-3090") and "a tie" not in rec
     rec = cost.compare(cost.CostRequest(buy=["rtx-3090", "rtx-4090"], hours_per_month=100,
                                         resale=resale)).recommendation()
-    assert ("(a tie: inside the +-3% error of the predicted speed ratio, which moves the hour-priced costs by up to "
-            "12.7 USD)") in rec
+    # a tie leads the sentence, before its figures
+    assert rec.startswith("A tie between buying rtx-4090 and buying rtx-3090: rtx-4090 is 9.60 USD cheaper over 24 "
+                          "months at 100 h/month on rtx-3090, inside the +-3% error of the predicted speed ratio, which "
+                          "moves the hour-priced costs by up to 12.7 USD; driven by ")
+
+
+RESALE_24 = 0.7395249931790762     # exp(-0.0125728 x 24): the fitted curve after 24 months, whatever the date
+
+
+def _bought_2080ti_against_p3() -> dict:
+    """The hand-worked terms of an RTX 2080 Ti bought at its launch price (resale fixed at RESALE_24) against
+    aws:p3.2xlarge (one V100), ResNet-50 amp, 24 months, each read from the model, the price lists and the
+    ownership defaults: t_b, t_r the two predicted throughputs; F = (card + rest of machine) x (1 - resale);
+    e = (TDP x load + rest of system) / PSU x USD/kWh; r = the instance's USD/h x t_b / t_r (one bought-card hour of
+    work on the instance); u the band of the two speeds' ratio (model.ratio_uncertainty)."""
+    gpu, v100 = catalog.resolve("rtx-2080-ti"), catalog.resolve("tesla-v100-sxm2-16gb")
+    t_b = plan._predict_throughput(gpu, "resnet50", "amp")[0]
+    t_r = plan._predict_throughput(v100, "resnet50", "amp")[0]
+    own = ownership.load_ownership()
+    purchase = cards.card_price("rtx-2080-ti", "launch").usd + own.rest_of_machine_usd
+    e = ((gpu.tdp_w * own.gpu_load_fraction + own.rest_of_system_w) / own.psu_efficiency / 1000
+         * own.electricity_usd_per_kwh)
+    usd_h = cloud.resolve_instance("aws:p3.2xlarge").on_demand_usd_per_hour
+    return {"t_b": t_b, "t_r": t_r, "F": purchase * (1 - RESALE_24), "e": e, "R": usd_h, "r": usd_h * t_b / t_r,
+            "u": model.ratio_uncertainty(gpu, v100, "resnet50")["fraction"]}
+
+
+def test_a_tie_leads_the_recommendation_and_the_document_carries_its_band():
+    """RTX 2080 Ti against aws:p3.2xlarge at 14 h/month (on the card) over 24 months, by the terms of
+    _bought_2080ti_against_p3 (today: t_b 554, t_r 833 images/s; F = 2,500 x 0.2605 = 651.2 USD; e = 0.0723 USD/h;
+    r = 3.06 x 554/833 = 2.037 USD; u = 6.7%):
+    owning F + e x 14 x 24 = 675.5 USD, renting r x 14 x 24 = 684.3 USD: buying is 8.85 USD cheaper, and the band
+    moves the hour-priced costs by up to u x (e + r) x 14 x 24 = 47.3 USD: a tie, which the sentence leads with.
+    Break-even F / (24 (r - e)) = 13.8 h/month; at the band's ends the instance's hours are the predicted ones / (1
+    -+ u): F / (24 (r / (1 - u) - e)) = 12.9 and F / (24 (r / (1 + u) - e)) = 14.8 h/month. At 40 h/month buying
+    wins by 1,235 USD against a band of 135 USD: not a tie, and the sentence starts with the verdict as before."""
+    k = _bought_2080ti_against_p3()
+    F, e, r, u = k["F"], k["e"], k["r"], k["u"]
+    rep = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=14,
+                                        resale=RESALE_24))
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert (buy.throughput_per_s, rent.throughput_per_s) == (k["t_b"], k["t_r"])
+    diff = r * 14 * 24 - (F + e * 14 * 24)
+    movable = u * (e + r) * 14 * 24
+    assert rent.total_usd - buy.total_usd == pytest.approx(diff) and 0 < diff <= movable
+    be, low, high = F / (24 * (r - e)), F / (24 * (r / (1 - u) - e)), F / (24 * (r / (1 + u) - e))
+    assert rep.break_even(buy, rent) == pytest.approx(be)
+    rec = rep.recommendation()
+    assert rec.startswith(
+        f"A tie between buying rtx-2080-ti and renting aws:p3.2xlarge: buying is {fmt_num(diff)} USD cheaper over 24 "
+        f"months at 14.0 h/month on rtx-2080-ti, inside the +-{u:.0%} error of the predicted speed ratio, which moves "
+        f"the hour-priced costs by up to {fmt_num(movable)} USD; buying wins above {fmt_num(be)} h/month "
+        f"({fmt_num(low)} to {fmt_num(high)} within that error); driven by ")
+    doc = rep.to_doc()
+    band = doc["verdict_band"]
+    assert band["between"] == ["rtx-2080-ti", "aws:p3.2xlarge"] and band["tie"] is True
+    assert band["fraction"] == pytest.approx(u) and band["movable_usd"] == pytest.approx(movable)
+    assert band["difference_usd"] == pytest.approx(diff)
+    assert band["difference_usd_range"] == pytest.approx([diff - movable, diff + movable])
+    assert band["basis"].startswith("validation MAE of the ")
+    assert (doc["break_even_range"]["low_hours_per_month"], doc["break_even_range"]["high_hours_per_month"]) == \
+        pytest.approx((low, high))
+    assert doc["break_even_range"]["fraction"] == pytest.approx(u)
+    assert doc["options"][1]["break_even_range"] == doc["break_even_range"]
+
+    far = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=40,
+                                        resale=RESALE_24))
+    diff = r * 40 * 24 - (F + e * 40 * 24)
+    assert diff > u * (e + r) * 40 * 24
+    assert far.recommendation().startswith(
+        f"buy rtx-2080-ti: {fmt_num(diff)} USD cheaper than renting aws:p3.2xlarge over 24 months at 40.0 h/month on "
+        f"rtx-2080-ti; buying wins above {fmt_num(be)} h/month ({fmt_num(low)} to {fmt_num(high)} within the "
+        f"+-{u:.0%} error of the predicted speed ratio); driven by ")
+    assert far.to_doc()["verdict_band"]["tie"] is False
+
+
+def test_the_break_even_range_on_the_rented_instance_moves_the_bought_cards_hours():
+    """--reference aws:p3.2xlarge: the hours are the instance's, and the bought card's relative to them move by
+    (1 -+ u): its electricity per instance-hour of work is e x t_r / t_b, so the break-even is
+    F / (24 (R - e t_r / t_b)) with the ends F / (24 (R - e t_r / t_b (1 -+ u)))."""
+    k = _bought_2080ti_against_p3()
+    F, R, u = k["F"], k["R"], k["u"]
+    e = k["e"] * k["t_r"] / k["t_b"]
+    rep = cost.compare(cost.CostRequest(buy=["rtx-2080-ti"], rent=["aws:p3.2xlarge"], hours_per_month=10,
+                                        reference="aws:p3.2xlarge", resale=RESALE_24))
+    buy, rent = rep.buys[0], rep.rents[0]
+    assert rep.break_even(buy, rent) == pytest.approx(F / (24 * (R - e)))
+    band = rep.break_even_range(buy, rent)
+    assert (band["low_hours_per_month"], band["high_hours_per_month"]) == pytest.approx(
+        (F / (24 * (R - e * (1 - u))), F / (24 * (R - e * (1 + u)))))
+    # no band where both speeds are one prediction (the same card bought and rented)
+    same = cost.compare(cost.CostRequest(buy=["tesla-v100-sxm2-16gb"], rent=["aws:p3.2xlarge"], gpu_price_usd=2000,
+                                         hours_per_month=13))
+    assert same.break_even_range(same.buys[0], same.rents[0]) is None
+    doc = same.to_doc()
+    assert doc["break_even_range"] is None and doc["verdict_band"]["fraction"] is None
+    assert doc["verdict_band"]["tie"] is False and doc["verdict_band"]["difference_usd_range"] is None
 
 
 def test_the_same_card_bought_and_rented_has_no_tie_band():
@@ -826,7 +991,33 @@ def test_bought_card_needing_more_than_a_month_is_infeasible():
     opts = {o["name"]: o for o in doc["options"]}
     assert opts["card-a"]["feasible"] is False and opts["test:v100"]["break_even_hours_per_month"] is None
     assert doc["options"][-1]["name"] == "card-a"          # shown, after the feasible ones
-    assert len(doc["notes"]) == 1 and "2 cards" in doc["notes"][0] and "1.37x" in doc["notes"][0]
+    # 1,000 / 730.5 = 1.37 months of one card's hours: at least 2 cards even at perfect scaling, which one machine
+    # holds (--buy-count takes up to plan.max_buy_count(), the largest NVLink board): the note offers that
+    assert plan.max_buy_count() == 8
+    assert doc["notes"] == ["card-a would need 1,000 h/month, 1.37x the 730.5 h in a month: one card cannot do it; "
+                            "even at perfect scaling it takes 2 cards, which one machine holds: try --buy-count 2 or "
+                            "more (up to 8); left out of the recommendation and break-even"]
+
+
+def test_a_machine_past_the_buy_count_cap_is_said_to_be_past_one_machine():
+    """card-a x4 (4 x 400 x 0.9 = 1,440 img/s) doing 2,000 h/month of test:v100 work (800 img/s): 2,000 x 800 /
+    1,440 = 1,111 h/month, 1.52x a month: 4 cards cannot, and even at perfect scaling 1.52 x 4 = 6.08, so 7 cards:
+    one machine holds them. card-a alone at 5,000 h/month of test:v100 work needs 10,000 h/month, 13.7x: 14 cards
+    even at perfect scaling, more than the 8 --buy-count takes: the note says it is past one machine, not '14 cards
+    running all month', which the tool cannot cost."""
+    cap = plan.max_buy_count()
+    rep = run(buy=["card-a"], buy_count=4, rent=["test:v100"], hours_per_month=2000, months=24, reference="test:v100")
+    assert rep.buys[0].hours_per_month == pytest.approx(2000 * 800 / 1440)
+    assert rep.notes()[0] == (f"card-a x4 would need 1,111 h/month, 1.52x the 730.5 h in a month: 4 cards cannot do "
+                              f"it; even at perfect scaling it takes 7 cards, which one machine holds: try --buy-count "
+                              f"7 or more (up to {cap}); left out of the recommendation and break-even")
+    rep = run(buy=["card-a"], rent=["test:v100"], hours_per_month=5000, months=24, reference="test:v100")
+    note = rep.notes()[0]
+    assert note == (f"card-a would need 10,000 h/month, 13.7x the 730.5 h in a month: even at perfect scaling it takes "
+                    f"14 cards, more than the {cap} one machine holds (--buy-count takes 1 to {cap}): no machine "
+                    f"rigbench cost sizes can do it; give less work a month, or rent; left out of the recommendation "
+                    f"and break-even")
+    assert next(o for o in rep.to_doc()["options"] if o["name"] == "card-a")["infeasible_note"] == note
 
 
 def test_rented_instance_needing_more_than_a_month_is_infeasible():
@@ -955,8 +1146,10 @@ def test_a_huge_job_prints_its_figures_with_separators():
     730.5 h of a month (three significant digits, as fmt_num writes), 9,507 cards; never '1e+07' or '9506.4x'."""
     rep = run(buy=["card-a"], epochs=1e7, dataset_size=1e6, months=24)
     assert rep.work.description == "1 x (10,000,000 epochs x 1,000,000 images) of resnet50 per month"
-    assert rep.notes() == ["card-a would need 6,944,444 h/month, 9,506x the 730.5 h in a month: it would take 9,507 "
-                           "cards running all month; left out of the recommendation and break-even"]
+    assert rep.notes() == ["card-a would need 6,944,444 h/month, 9,506x the 730.5 h in a month: even at perfect "
+                           "scaling it takes 9,507 cards, more than the 8 one machine holds (--buy-count takes 1 to 8): "
+                           "no machine rigbench cost sizes can do it; give less work a month, or rent; left out of the "
+                           "recommendation and break-even"]
     assert run(buy=["card-a"], epochs=2.5, dataset_size=1e6, months=24).work.description.startswith(
         "1 x (2.50 epochs x 1,000,000 images)")
 

@@ -536,7 +536,8 @@ def test_the_cost_says_a_resale_outside_the_fit_is_extrapolated_and_what_a_month
     assert r.code == 0, r.stderr
     text = _cost_text(tmp_path / "busy.html")
     assert "none of the options can do 100,000 h/month on rtx-4090 within the 730.5 h of a month" in text
-    assert "rtx-4090 would need 100,000 h/month, 137x the 730.5 h in a month: it would take 137 cards" in text
+    assert ("rtx-4090 would need 100,000 h/month, 137x the 730.5 h in a month: even at perfect scaling it takes 137 "
+            "cards, more than the 8 one machine holds (--buy-count takes 1 to 8)") in text
 
 
 def test_a_card_without_a_price_is_advised_with_options_that_exist(tmp_path):

@@ -99,12 +99,19 @@ def _render(doc: dict, as_json: bool) -> None:
     be = doc["break_even_hours_per_month"]
     if doc["break_even_between"]:
         b, r = doc["break_even_between"]
+        band = doc["break_even_range"]
+        err = f"the +-{band['fraction']:.0%} error of the predicted speed ratio" if band else ""
         if be is None:
-            lines.append(f"Break-even: {b} never beats {r} ({doc['break_even_reason']})")
+            lines.append(f"Break-even: {b} never beats {r} ({doc['break_even_reason']})"
+                         + (f"; at the edge of {err}, above {fmt_num(band['low_hours_per_month'])} h/month on {ref}"
+                            if band else ""))
         elif be <= 0:
             lines.append(f"Break-even: {b} beats {r} at any usage ({doc['break_even_reason']})")
         else:
-            lines.append(f"Break-even: {b} beats {r} above {fmt_num(be)} h/month on {ref}")
+            high = band and band["high_hours_per_month"]
+            lines.append(f"Break-even: {b} beats {r} above {fmt_num(be)} h/month on {ref}"
+                         + (f" ({fmt_num(band['low_hours_per_month'])} to "
+                            f"{'never' if high is None else fmt_num(high)} within {err})" if band else ""))
     for n in doc["notes"]:
         lines.append(f"NOTE: {n}")
     for n in doc["assumptions"].get("card_prices") or []:

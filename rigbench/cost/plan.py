@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from rigbench import catalog, model, results, scaling
+from rigbench import catalog, model, results, scaling, validity
 from rigbench.comparison import NEGATIVE_NX, price_key, split_typed_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
@@ -132,6 +132,36 @@ def _measured_power_w(doc: dict | None, device: str) -> tuple[float, str] | None
         if got is not None and (best is None or got[0] > best[0]):
             best = (got[0], f"{f.kernel} {f.dtype or ''}".strip() + f", {got[1]}")
     return best
+
+
+def _unused_power(view: results.Results, device: str) -> tuple[str, str]:
+    """Why a results file gives no power to cost ``device`` by (:func:`_measured_power_w` found none), after 'the
+    file ', in a few words and in full: its NVML readings of training kernels are all around figures present but
+    INVALID (each named in full with its reading and its reasons, :func:`rigbench.validity.brief`), or it has none."""
+    read = [(f, w) for f in view.invalid(TRAINING_KERNELS, device=device) if (w := f.power_w()) is not None]
+    if not read:
+        none = f"has no NVML power reading of a training kernel, {' or '.join(TRAINING_KERNELS)}, on {device}"
+        return none, none
+    short = f"reads NVML power of training kernels on {device} only around figures present but INVALID, not used"
+    return short, short + ": " + "; ".join(
+        f"{f.kernel} {f.dtype} {w[0]:.0f} W ({', '.join(validity.brief(r) for r in f.reasons) or f.why_not()})"
+        for f, w in read)
+
+
+def _left_out_figures(view: results.Results, req: CostRequest, name: str) -> list[str]:
+    """One note per figure of the results file that the bought card's throughput would read
+    (:func:`rigbench.model.figures_read`: the gemm and memcopy the model corrects its prediction with, the
+    workload's own training run) and leaves out because it is not valid: the kernel, dtype, measured value with its
+    95% interval, and why, in the words docs/model.md promises ("present but INVALID (spread ...)")."""
+    notes = []
+    for f in model.figures_read(view, req.results_device, req.workload, req.precision):
+        if f.valid:
+            continue
+        ci = f" (95% CI {fmt_num(f.ci[0])}-{fmt_num(f.ci[1])})" if f.ci else ""
+        notes.append(f"--results: {f.kernel} {f.dtype} on {req.results_device}, measured {fmt_num(f.value)} "
+                     f"{f.unit or ''}{ci}".rstrip() + f", is {view.invalid_note([f])}: left out of "
+                     f"{name}'s {req.workload} ({req.precision}) throughput")
+    return notes
 
 
 def _unapplied(cap, precision: str) -> list[str]:
@@ -395,9 +425,10 @@ def _work(req: CostRequest, unit: str, buy_gpus, instances, through, resolve_gpu
 
 
 def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own: Ownership,
-               power_basis: list[str]) -> tuple[float, str]:
+               power_basis: list[str], notes: list[str]) -> tuple[float, str]:
     """Wall power of a bought machine while training, and how it was found: --power-w, else the results file's NVML
-    reading of a training kernel (for the card it measured), else the catalog's TDP x the load fraction."""
+    reading of a training kernel (for the card it measured), else the catalog's TDP x the load fraction. A results
+    file of the card that leaves its power to the TDP is a note in ``notes`` saying why."""
     if req.power_w is not None:
         power, power_src = float(req.power_w), "--power-w"
         power_basis.append(f"{getattr(gpu, 'id', name)}: wall power {power:g} W from --power-w")
@@ -422,8 +453,10 @@ def _buy_power(req: CostRequest, gpu, name: str, measured_name: str | None, own:
                          f"efficiency {own.psu_efficiency:g}")
             why = "TDP, an upper bound on sustained board power"
             if req.results_doc is not None and name == measured_name:
-                why += (f" (the results file has no NVML power reading of a training kernel, "
-                        f"{' or '.join(TRAINING_KERNELS)}, on {req.results_device})")
+                short, full = _unused_power(results.Results.of(req.results_doc), req.results_device)
+                why += f" (the results file {short})"
+                notes.append(f"--results: {getattr(gpu, 'id', name)}'s power is its catalog TDP, {float(tdp):.0f} W, "
+                             f"an upper bound on sustained board power, not a measurement: the file {full}")
             power_basis.append(f"{getattr(gpu, 'id', name)}: GPU {why}")
     return power, power_src
 
@@ -474,9 +507,11 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     through: dict[str, tuple[float, str]] = {}
     measured_buy = None
     measured_name = None      # the --buy card the results file measured; its figures are used for it alone
+    reading_notes: list[str] = []   # what of the results file the answer leaves out, and why
     if req.results_doc is not None and buy_gpus:
         view = results.Results.of(req.results_doc)
         measured_name = _measured_card(view, req.results_device, buy_gpus, resolve_gpu)
+        reading_notes += _left_out_figures(view, req, getattr(dict(buy_gpus)[measured_name], "id", measured_name))
         if view.ok(device=req.results_device):
             cap = model.capability_from_results(view, req.results_device)
             pred = model.predict(cap, req.workload, req.precision)
@@ -556,7 +591,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                     + " (--price-kind launch|new|used)")
         resale_usd, resale_how, sale_age = _resale(req, own, gpu, name, purchase, card_usd, fraction, listed, today,
                                                    warnings)
-        power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis)
+        power, power_src = _buy_power(req, gpu, name, measured_name, own, power_basis, reading_notes)
         options.append(CostOption(
             name=_buy_label(gpu, name, req.buy_count), kind="buy", gpu_id=getattr(gpu, "id", name),
             gpu_count=req.buy_count,
@@ -636,7 +671,8 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                          if a == attr and getattr(req, attr) == default] if buy_gpus else [])
                        + (["--spot"] if instances and not req.spot else []),
     }
-    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today, left_out)
+    rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today, left_out,
+                     reading_notes, max_buy_count())
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
     # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
     if rep.prices_stale:

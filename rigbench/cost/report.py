@@ -81,15 +81,29 @@ class CostOption:
         """How many such machines (instances) running all month the work would take."""
         return max(1, math.ceil(self.hours_per_month / HOURS_PER_MONTH - 1e-9))
 
-    def infeasible_note(self) -> str | None:
+    def infeasible_note(self, max_cards: int | None = None) -> str | None:
+        """Why the option is left out when one machine cannot do the month's work, with what would. A bought
+        machine: the fewest cards that could, even at perfect scaling (hours / the hours of a month x its cards,
+        rounded up; data-parallel scaling only loses), and whether one machine holds them (``max_cards``, the most
+        --buy-count takes; None: not said): within it, the note offers that --buy-count; past it, no machine
+        rigbench cost sizes could, and the note says so. A rented instance: how many running all month."""
         if self.feasible:
             return None
-        what = ("machines" if self.gpu_count > 1 else "cards") if self.kind == "buy" else "instances"
         # fmt_num, as the rest of the screen: 1.37x, 137x, 420,181x (not 420180.8x)
-        return (f"{self.name} would need {self.hours_per_month:,.0f} h/month, "
-                f"{fmt_num(self.hours_per_month / HOURS_PER_MONTH)}x the {HOURS_PER_MONTH:g} h in a month: it "
-                f"would take {self.machines_needed:,} {what} running all month; "
-                f"left out of the recommendation and break-even")
+        need = (f"{self.name} would need {self.hours_per_month:,.0f} h/month, "
+                f"{fmt_num(self.hours_per_month / HOURS_PER_MONTH)}x the {HOURS_PER_MONTH:g} h in a month")
+        out = "left out of the recommendation and break-even"
+        if self.kind != "buy":
+            return f"{need}: it would take {self.machines_needed:,} instances running all month; {out}"
+        cards = max(1, math.ceil(self.hours_per_month / HOURS_PER_MONTH * self.gpu_count - 1e-9))
+        least = f"even at perfect scaling it takes {cards:,} cards"
+        if max_cards is not None and cards > max_cards:
+            return (f"{need}: {least}, more than the {max_cards} one machine holds (--buy-count takes 1 to "
+                    f"{max_cards}): no machine rigbench cost sizes can do it; give less work a month, or rent; {out}")
+        have = f"{self.gpu_count} cards" if self.gpu_count > 1 else "one card"
+        holds = ", which one machine holds" if max_cards is not None else ""
+        upto = f" (up to {max_cards})" if max_cards is not None else ""
+        return f"{need}: {have} cannot do it; {least}{holds}: try --buy-count {cards} or more{upto}; {out}"
 
     def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
         """Running cost of one reference-device hour of work on this option."""
@@ -131,6 +145,10 @@ class CostReport:
     today: _dt.date
     # rented instances left out, {"instance", "gpu", "reason"}: the workload does not fit their GPU
     left_out: list[dict] = field(default_factory=list)
+    # what of a --results file the answer does not use and why (figures present but INVALID, power left to the TDP)
+    reading_notes: list[str] = field(default_factory=list)
+    # the most cards a bought machine holds (--buy-count): what an infeasible bought option's note offers
+    max_buy_count: int | None = None
 
     def __post_init__(self):
         # the top-level resale_extrapolated is that of the bought card the verdict weighs, not of the first --buy:
@@ -219,49 +237,149 @@ class CostReport:
         return age is not None and age > self.stale_after_days
 
     def recommendation(self) -> str:
+        """One sentence: the cheapest feasible option and its margin over the cheapest of the other kind (or, with
+        nothing rented, the next bought card), the break-even and what drives it. A margin inside the band of the
+        two options' predicted speed ratio (:meth:`margin`) is a tie, and the sentence leads with it."""
         best = self.cheapest()
         if best is None:
             if self.options:
                 return (f"none of the options can do {fmt_num(self.work.reference_hours_per_month)} h/month on "
                         f"{self.work.reference_name} within the {HOURS_PER_MONTH:g} h of a month on one machine: "
-                        f"see the notes for how many each would take")
+                        f"see the notes for what each would need")
             return "nothing to compare"
-        ref_h = self.work.reference_hours_per_month
-        months = f"{self.months:g} months"
+        at = (f"over {self.months:g} months at {fmt_num(self.work.reference_hours_per_month)} h/month on "
+              f"{self.work.reference_name}")
         if best.kind == "buy":
             rent = self.cheapest("rent")
             if rent is None:
-                margin = self._next_card_margin(best)
-                if margin is None:
-                    return f"buy {best.name}: {fmt_num(best.total_usd)} USD over {months}; {self._drivers()}"
-                runner_up, saving, tie = margin
-                return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than buying {runner_up.name} over {months} "
-                        f"at {fmt_num(ref_h)} h/month on {self.work.reference_name}{tie}; {self._drivers()}")
+                runner_up = self._runner_up(best)
+                if runner_up is None:
+                    return (f"buy {best.name}: {fmt_num(best.total_usd)} USD over {self.months:g} months; "
+                            f"{self._drivers()}")
+                m = self.margin(best, runner_up)
+                if m["tie"]:
+                    return (f"A tie between buying {best.name} and buying {runner_up.name}: {best.name} is "
+                            f"{fmt_num(m['difference_usd'])} USD cheaper {at}, {self._inside(m)}; {self._drivers()}")
+                return (f"buy {best.name}: {fmt_num(m['difference_usd'])} USD cheaper than buying {runner_up.name} "
+                        f"{at}; {self._drivers()}")
+            m = self.margin(best, rent)
             be = self.break_even(best, rent)
-            saving = rent.total_usd - best.total_usd
-            crossing = (f"buying wins above {fmt_num(be)} h/month" if be is not None and be > 0
-                        else "buying wins at any usage")
-            return (f"buy {best.name}: {fmt_num(saving)} USD cheaper than renting {rent.name} over {months} at "
-                    f"{fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, rent, saving)}; "
-                    f"{crossing}{self._against_next_card(best)}; {self._drivers(rent)}")
+            crossing = ("buying wins at any usage" if be is None or be <= 0
+                        else "buying wins " + self._break_even_words(best, rent, said=m["tie"]))
+            if m["tie"]:
+                lead = (f"A tie between buying {best.name} and renting {rent.name}: buying is "
+                        f"{fmt_num(m['difference_usd'])} USD cheaper {at}, {self._inside(m)}")
+            else:
+                lead = f"buy {best.name}: {fmt_num(m['difference_usd'])} USD cheaper than renting {rent.name} {at}"
+            return f"{lead}; {crossing}{self._against_next_card(best)}; {self._drivers(rent)}"
         buy = self.cheapest("buy")
         tail = f"; {self._drivers(best)}"
         if buy is None:
             cannot = [o.name for o in self.buys if not o.feasible]
             why = (f"; buying {', '.join(cannot)} cannot do this work within a month (see the note)" if cannot else "")
-            return f"rent {best.name}: {fmt_num(best.total_usd)} USD over {months}{why}{tail}"
+            return f"rent {best.name}: {fmt_num(best.total_usd)} USD over {self.months:g} months{why}{tail}"
+        m = self.margin(best, buy)
         be = self.break_even(buy, best)
+        words = self._break_even_words(buy, best, said=m["tie"])
         if be is None:
-            crossing = f"buying {buy.name} never pays off against it at these prices"
-        elif be * buy.hours_per_month / max(ref_h, 1e-12) > HOURS_PER_MONTH:
-            crossing = (f"buying {buy.name} would pay off only above {fmt_num(be)} h/month, more than "
-                        f"{buy.name} can run in a month")
+            crossing = f"buying {buy.name} never pays off against it at these prices" + (
+                f" and the predicted speeds ({words})" if words != "at no usage" else "")
+        elif be * buy.hours_per_month / max(self.work.reference_hours_per_month, 1e-12) > HOURS_PER_MONTH:
+            crossing = (f"buying {buy.name} would pay off only {words}, more than {buy.name} can run in a month")
         else:
-            crossing = f"buying {buy.name} pays off only above {fmt_num(be)} h/month"
-        saving = buy.total_usd - best.total_usd
-        return (f"rent {best.name}: {fmt_num(saving)} USD cheaper than buying {buy.name} over "
-                f"{months} at {fmt_num(ref_h)} h/month on {self.work.reference_name}{self._tie(best, buy, saving)}; "
-                f"{crossing}{tail}")
+            crossing = f"buying {buy.name} pays off only {words}"
+        if m["tie"]:
+            lead = (f"A tie between renting {best.name} and buying {buy.name}: renting is "
+                    f"{fmt_num(m['difference_usd'])} USD cheaper {at}, {self._inside(m)}")
+        else:
+            lead = f"rent {best.name}: {fmt_num(m['difference_usd'])} USD cheaper than buying {buy.name} {at}"
+        return f"{lead}; {crossing}{tail}"
+
+    def verdict_pair(self) -> tuple[CostOption, CostOption] | None:
+        """The two options the recommendation weighs: the cheapest feasible one and the cheapest feasible one of the
+        other kind, or, with nothing rented, the next cheapest bought card; None when there is no second."""
+        best = self.cheapest()
+        if best is None:
+            return None
+        other = self.cheapest("rent" if best.kind == "buy" else "buy")
+        if other is None and best.kind == "buy":
+            other = self._runner_up(best)
+        return (best, other) if other is not None else None
+
+    def margin(self, a: CostOption, b: CostOption) -> dict:
+        """How much cheaper ``a`` is than ``b`` and whether the model's error can undo it: ``difference_usd``
+        (b's total - a's), and the band of the two options' predicted speed ratio (:meth:`speed_band`):
+        ``fraction`` and ``basis`` (fraction None where no model error enters the ratio). Hours = samples / speed,
+        so an error of +-fraction on it moves each option's hour-priced cost (instance hours, electricity) by up to
+        fraction x that cost; purchase and resale do not move. ``movable_usd`` is that sum, ``difference_usd_range``
+        the difference moved by it, and ``tie`` whether the difference is inside it."""
+        diff = b.total_usd - a.total_usd
+        u = self.speed_band(a, b)
+        out = {"between": [a.name, b.name], "difference_usd": diff, "fraction": None,
+               "basis": "no band: neither speed is predicted, or both are one prediction of the same card",
+               "movable_usd": None, "difference_usd_range": None, "tie": False}
+        if u is None:
+            return out
+        hourly = (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
+        movable = u["fraction"] * hourly
+        out.update(fraction=u["fraction"], basis=u["basis"], movable_usd=movable,
+                   difference_usd_range=[diff - movable, diff + movable], tie=abs(diff) <= movable)
+        return out
+
+    @staticmethod
+    def _inside(m: dict) -> str:
+        """'inside the +-7% error of the predicted speed ratio, which moves the hour-priced costs by up to 86.2
+        USD': why a margin is a tie."""
+        return (f"inside the +-{m['fraction']:.0%} error of the predicted speed ratio, which moves the hour-priced "
+                f"costs by up to {fmt_num(m['movable_usd'])} USD")
+
+    def break_even_range(self, buy: CostOption, rent: CostOption) -> dict | None:
+        """The break-even (:meth:`break_even`) at the two ends of the band of the two options' predicted speed ratio
+        (:meth:`speed_band`, the band that judges a tie): the rented option's speed relative to the bought one off
+        by +-fraction moves its hours relative to the bought one's by 1 / (1 +- fraction) (those of the option the
+        hours are counted on hold still). ``low_hours_per_month`` (renting slower: buying wins sooner; 0 when the
+        band reaches 100%) and ``high_hours_per_month`` (None: at that end renting stays cheaper at any usage), with
+        ``fraction`` and ``basis``. None where the speed ratio carries no band, or buying wins at any usage (the
+        fixed cost alone decides: the band does not move it), or the lines cross at neither end."""
+        u = self.speed_band(buy, rent)
+        be = self.break_even(buy, rent)
+        if u is None or (be is not None and be <= 0):
+            return None
+        f = u["fraction"]
+        ref = self.work.reference_throughput_per_s
+        fixed = buy.fixed_usd + (buy.monthly_usd - rent.monthly_usd) * self.months
+        e, r = buy.usd_per_ref_hour(ref), rent.usd_per_ref_hour(ref)
+        on_rent = self.work.reference_name == rent.name and buy.name != rent.name
+
+        def cross(scale: float) -> float | None:
+            # scale: the rented option's hours relative to the bought one's, as a factor on the predicted ratio
+            if on_rent:
+                return crossover_hours_per_month(fixed, e / scale, r, self.months)
+            return crossover_hours_per_month(fixed, e, r * scale, self.months)
+
+        low = cross(1 / (1 - f)) if f < 1 else 0.0
+        high = cross(1 / (1 + f))
+        if low is None and high is None:
+            return None
+        return {"low_hours_per_month": low, "high_hours_per_month": high, "fraction": f, "basis": u["basis"]}
+
+    def _break_even_words(self, buy: CostOption, rent: CostOption, said: bool = False) -> str:
+        """'above 25.0 h/month (23.2 to 26.7 within the +-7% error of the predicted speed ratio)' (:meth:`break_even`
+        and :meth:`break_even_range`; 'within that error' when ``said``: the sentence named it already), 'above 25.0
+        h/month' where the ratio carries no band (or buying wins at any usage), or, where the lines do not cross at the
+        predicted speeds, 'above 31.0 h/month at the edge of the +-7% error of the predicted speed ratio' (or 'at no
+        usage')."""
+        be = self.break_even(buy, rent)
+        band = self.break_even_range(buy, rent)
+        err = f"the +-{band['fraction']:.0%} error of the predicted speed ratio" if band else ""
+        if be is None:
+            return (f"above {fmt_num(band['low_hours_per_month'])} h/month at the edge of {err}" if band
+                    else "at no usage")
+        if band is None:
+            return f"above {fmt_num(be)} h/month"
+        high = band["high_hours_per_month"]
+        return (f"above {fmt_num(be)} h/month ({fmt_num(band['low_hours_per_month'])} to "
+                f"{'never' if high is None else fmt_num(high)} within {'that error' if said else err})")
 
     def _runner_up(self, best: CostOption) -> CostOption | None:
         """The next cheapest feasible option of ``best``'s kind, or None."""
@@ -290,41 +408,23 @@ class CostReport:
                 u *= model.EXTRAPOLATION
         return {"gpu": gpu, "count": o.gpu_count, "uncertainty": u, "unvalidated": unvalidated}
 
-    def _next_card_margin(self, best: CostOption) -> tuple[CostOption, float, str] | None:
-        """(the next cheapest option of ``best``'s kind, how much more it costs, ' (a tie: ...)' or ''), or None with
-        no other: the margin between two bought cards, judged by the same rule as buy against rent (a difference
-        inside the model's error is called a tie), whether or not anything is rented."""
-        runner_up = self._runner_up(best)
-        if runner_up is None:
-            return None
-        saving = runner_up.total_usd - best.total_usd
-        return runner_up, saving, self._tie(best, runner_up, saving)
-
     def _against_next_card(self, best: CostOption) -> str:
         """'; rtx-4090 is 2.47 USD cheaper than buying rtx-3090 (a tie: ...)' when ``best`` is bought and another card
-        is (:meth:`_next_card_margin`); else ''."""
-        margin = self._next_card_margin(best)
-        if margin is None:
+        is, judged by the same rule as buy against rent (:meth:`margin`); else ''."""
+        runner_up = self._runner_up(best)
+        if runner_up is None:
             return ""
-        runner_up, saving, tie = margin
-        return f"; {best.name} is {fmt_num(saving)} USD cheaper than buying {runner_up.name}{tie}"
-
-    def _tie(self, a: CostOption, b: CostOption, saving_usd: float) -> str:
-        """' (a tie: ...)' when the difference is inside what the model's uncertainty on the two options' relative
-        speed (:meth:`speed_band`) can move: hours = samples / speed, so an error of +-u on it moves each option's
-        hour-priced cost (instance hours, electricity) by up to u x that cost; purchase and resale do not move.
-        Else ''."""
-        u = self.speed_band(a, b)
-        if u is None:
-            return ""
-        band = u["fraction"]
-        movable = band * (a.usd_per_hour * a.hours_per_month + b.usd_per_hour * b.hours_per_month) * self.months
-        return (f" (a tie: inside the +-{band:.0%} error of the predicted speed ratio, which moves the hour-priced "
-                f"costs by up to {fmt_num(movable)} USD)" if abs(saving_usd) <= movable else "")
+        m = self.margin(best, runner_up)
+        tie = f" (a tie: {self._inside(m)})" if m["tie"] else ""
+        return f"; {best.name} is {fmt_num(m['difference_usd'])} USD cheaper than buying {runner_up.name}{tie}"
 
     def notes(self) -> list[str]:
-        """One line per option that one machine cannot run within a month (many rented ones folded into one line)."""
-        buys = [o.infeasible_note() for o in self.buys if not o.feasible]
+        """What the results file gave that the answer does not use (:attr:`reading_notes`), then one line per option
+        that one machine cannot run within a month (many rented ones folded into one line)."""
+        return list(self.reading_notes) + self._infeasible_notes()
+
+    def _infeasible_notes(self) -> list[str]:
+        buys = [o.infeasible_note(self.max_buy_count) for o in self.buys if not o.feasible]
         rents = [o for o in self.rents if not o.feasible]
         if len(rents) > 3:
             rents.sort(key=lambda o: o.hours_per_month)
@@ -364,9 +464,9 @@ class CostReport:
         top_be = self.break_even(buy, best_rent) if buy and best_rent else None
         opts = []
         for o in sorted(self.options, key=lambda o: (not o.feasible, o.total_usd)):
-            be = None
+            be = be_range = None
             if o.kind == "rent" and buy is not None and o.feasible:
-                be = self.break_even(buy, o)
+                be, be_range = self.break_even(buy, o), self.break_even_range(buy, o)
             opts.append({
                 "name": o.name, "kind": o.kind, "gpu": o.gpu_id, "gpu_count": o.gpu_count,
                 "throughput_per_s": o.throughput_per_s, "throughput_unit": f"{self.work.unit}/s",
@@ -381,8 +481,9 @@ class CostReport:
                 "usd_per_hour": o.usd_per_hour,
                 "storage_egress_usd_per_month": o.monthly_usd if o.kind == "rent" else None,
                 "usd_per_hour_means": "electricity" if o.kind == "buy" else ("spot" if self.assumptions["spot"] else "on-demand"),
-                "break_even_hours_per_month": be,
-                "feasible": o.feasible, "machines_needed": o.machines_needed, "infeasible_note": o.infeasible_note(),
+                "break_even_hours_per_month": be, "break_even_range": be_range,
+                "feasible": o.feasible, "machines_needed": o.machines_needed,
+                "infeasible_note": o.infeasible_note(self.max_buy_count),
                 "price_date": o.price_date, **o.extra,
             })
         rented = bool(self.rents)    # the cloud price list is in the answer only through a rented option
@@ -406,12 +507,16 @@ class CostReport:
             "options": opts,
             "break_even_hours_per_month": top_be,
             "break_even_between": [buy.name, best_rent.name] if buy and best_rent else None,
+            # the break-even at the ends of the band of the two options' predicted speed ratio (null: no band)
+            "break_even_range": self.break_even_range(buy, best_rent) if buy and best_rent else None,
             "break_even_reason": self.break_even_reason(buy, best_rent) if buy and best_rent else None,
             "break_even_rent_options_against": buy.name if buy else None,
             "hours_in_a_month": HOURS_PER_MONTH,
             "notes": self.notes(),
             "break_even_hours_are_on": self.work.reference_name,
             "recommendation": self.recommendation(),
+            # the margin the recommendation weighs and the band that calls it a tie or not (null: nothing to weigh)
+            "verdict_band": self.margin(*pair) if (pair := self.verdict_pair()) else None,
             # the rented prices' date beside the other assumptions, from the one place that dates them
             "assumptions": {**self.assumptions,
                             "prices_date": self.prices_date.isoformat() if self.prices_date is not None else None},

@@ -82,6 +82,36 @@ def _same_model(params: Any, want: dict) -> bool:
     return all(norm(params.get(k)) == norm(v) for k, v in want.items())
 
 
+def _probed_gpu(view: results.Results, device: str):
+    """The catalog card the probe names for ``device`` (its catalog_id, else its name), or None."""
+    pg = view.device_measured(device) or {}
+    gpu = catalog.find(pg["catalog_id"]) if pg.get("catalog_id") else None
+    if gpu is None and pg.get("name"):
+        gpu = catalog.find(pg["name"])
+    return gpu
+
+
+def figures_read(doc: "dict | results.Results", device: str, workload_id: str, precision: str
+                 ) -> list[results.Figure]:
+    """The measured figures of ``device``, valid or not, that :func:`capability_from_results` reads for a prediction
+    of ``workload_id`` in ``precision``: the gemm of the dtypes that measure that precision on the card the probe
+    names (:func:`gemm_dtypes`), memcopy, and the workload's own training run in that precision when it is one the
+    suite runs and its ``params`` are the workload's model (:func:`suite_config`). Those that are not valid are what
+    such a prediction leaves out."""
+    view = results.Results.of(doc)
+    gpu = _probed_gpu(view, device)
+    want = suite_config(workload_id) if workload_id in ("train_cnn", "train_transformer") else None
+    out = []
+    for f in view.all(device=device):
+        if not f.measured:
+            continue
+        if ((f.kernel == "gemm" and str(f.dtype) in gemm_dtypes(gpu, precision)) or f.kernel == "memcopy"
+                or (want is not None and f.kernel == workload_id
+                    and _DTYPE_PRECISION.get(str(f.dtype)) == precision and _same_model(f.params, want))):
+            out.append(f)
+    return out
+
+
 def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0") -> Capability:
     """A device's capability from a ``rigbench.results/1`` document (docs/model.md, "Measured capability").
 
@@ -107,9 +137,7 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
                             "rerun rigbench bench on a quiet machine")
         raise UserError(f"results file has no valid measurements for device {device!r}")
     pg = view.device_measured(device) or {}
-    gpu = catalog.find(pg["catalog_id"]) if pg.get("catalog_id") else None
-    if gpu is None and pg.get("name"):
-        gpu = catalog.find(pg["name"])
+    gpu = _probed_gpu(view, device)
 
     def med(kernel: str) -> float | None:
         vals = [m["value"] for m in ms if m.get("kernel") == kernel]
