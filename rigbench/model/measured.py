@@ -201,12 +201,6 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
         cap.bandwidth_gbps = bw
         cap.peak["measured_bandwidth_gbps"] = bw
         cap.factors["memory"] = {"factor": None, "source": "measured memcopy bandwidth"}
-    else:
-        flagged = [f for f in everything if f.kernel == "memcopy" and f.value is not None]
-        if flagged:
-            cap.factors["invalid_memcopy"] = {
-                "source": f"memcopy measured {fmt_num(statistics.median(f.value for f in flagged))} GB/s, "
-                          f"{view.invalid_note(flagged)}: the spec sheet's bandwidth used"}
     for kernel in ("train_cnn", "train_transformer"):
         want = suite_config(kernel)
         for p in PRECISIONS:
@@ -219,9 +213,7 @@ def capability_from_results(doc: "dict | results.Results", device: str = "cuda:0
             if not same:
                 # a figure of the workload's own model that ran but is flagged: named, so a predicted row beside it
                 # does not read as if the file had nothing to say
-                flagged = [f for f in everything if f.kernel == kernel and f.value is not None
-                           and _DTYPE_PRECISION.get(str(f.dtype)) == p and want is not None
-                           and _same_model(f.params, want)]
+                flagged = [f for f in figures_read(view, device, kernel, p) if f.kernel == kernel and not f.valid]
                 if flagged:
                     v = statistics.median(f.value for f in flagged)
                     cap.factors[f"invalid_{kernel}_{p}"] = {
