@@ -82,15 +82,26 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def over(value: float, limit: float, sign: bool = False) -> str:
+    """``value`` as a percentage with as few decimals as show it beyond ``limit`` (10.4% against 10%, not 10%: a
+    reason must not read as a value at its own limit)."""
+    fmt = "+." if sign else "."
+    for digits in (0, 1, 2):
+        shown = f"{value:{fmt}{digits}%}"
+        if abs(float(shown.rstrip("%"))) != abs(float(f"{limit:.{digits}%}".rstrip("%"))):
+            return shown
+    return f"{value:{fmt}3%}"
+
+
 def timing_reasons(spread: float | None, sample_s: float | None, round_move: float | None = None) -> list[dict]:
     """Reasons from the figure's own timings: sample spread, movement between rounds, sample length."""
     out = []
     if spread is None or not _finite(spread) or spread > MAX_SPREAD:
-        shown = f"{spread:.0%}" if _finite(spread) else "unknown"
+        shown = over(spread, MAX_SPREAD) if _finite(spread) else "unknown"
         out.append(reason("spread", f"spread {shown} of the median (IQR over median above {MAX_SPREAD:.0%})",
                           round(spread, 4) if _finite(spread) else None, MAX_SPREAD))
     if _finite(round_move) and round_move > MAX_ROUND_MOVE:
-        out.append(reason("rounds", f"its rounds moved {round_move:.0%} apart (slowest vs fastest round, limit "
+        out.append(reason("rounds", f"its rounds moved {over(round_move, MAX_ROUND_MOVE)} apart (slowest vs fastest round, limit "
                                     f"{MAX_ROUND_MOVE:.0%})", round(round_move, 4), MAX_ROUND_MOVE))
     if _finite(sample_s) and sample_s < MIN_SAMPLE_S:
         out.append(reason("short_sample", f"timed sample {sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms",
@@ -106,24 +117,24 @@ def machine_reasons(machine: dict | None) -> list[dict]:
     out = []
     drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
     if _finite(drift) and drift > MAX_DRIFT:
-        out.append(reason("drift", f"the machine itself moved {drift:.0%} (reference workload, slowest vs fastest "
+        out.append(reason("drift", f"the machine itself moved {over(drift, MAX_DRIFT)} (reference workload, slowest vs fastest "
                                    f"round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
     slower = machine.get("slower")
     if _finite(slower) and slower > MAX_SLOWER:
-        out.append(reason("slower", f"the reference workload took {slower:.0%} more CPU cycles than on this machine's "
+        out.append(reason("slower", f"the reference workload took {over(slower, MAX_SLOWER)} more CPU cycles than on this machine's "
                                     f"best earlier run: its cores were shared for the whole stretch (limit "
                                     f"{MAX_SLOWER:.0%})", round(slower, 4), MAX_SLOWER))
     if _finite(steal) and steal > MAX_STEAL:
-        out.append(reason("steal", f"the hypervisor took {steal:.0%} of the CPU time (steal, limit {MAX_STEAL:.0%})",
+        out.append(reason("steal", f"the hypervisor took {over(steal, MAX_STEAL)} of the CPU time (steal, limit {MAX_STEAL:.0%})",
                           round(steal, 4), MAX_STEAL))
     if _finite(others) and others > MAX_OTHERS:
-        out.append(reason("busy", f"other programs used {others:.0%} of the usable CPUs (limit {MAX_OTHERS:.0%})",
+        out.append(reason("busy", f"other programs used {over(others, MAX_OTHERS)} of the usable CPUs (limit {MAX_OTHERS:.0%})",
                           round(others, 4), MAX_OTHERS))
     earlier = machine.get("earlier") if isinstance(machine.get("earlier"), dict) else {}
     off, runs = earlier.get("off"), earlier.get("runs")
     if _finite(off) and abs(off) > MAX_EARLIER:
         of = f"{runs} earlier run{'' if runs == 1 else 's'}" if isinstance(runs, int) else "earlier runs"
-        out.append(reason("earlier", f"{off:+.0%} against this machine's earlier runs of it (median of {of}, limit "
+        out.append(reason("earlier", f"{over(off, MAX_EARLIER, sign=True)} against this machine's earlier runs of it (median of {of}, limit "
                                      f"±{MAX_EARLIER:.0%}): the machine did not repeat its own figure",
                           round(off, 4), MAX_EARLIER))
     return out
@@ -177,10 +188,11 @@ def brief(r: dict) -> str:
     code = r.get("code")
     words = CODES.get(code, "see notes")
     value = r.get("value")
+    limit = r.get("limit")
     if code in ("spread", "rounds", "drift", "slower", "steal", "busy") and _finite(value):
-        return f"{words} {value:.0%}"
+        return f"{words} {over(value, limit) if _finite(limit) else f'{value:.0%}'}"
     if code == "earlier" and _finite(value):
-        return f"{words} {value:+.0%}"
+        return f"{words} {over(value, limit, sign=True) if _finite(limit) else f'{value:+.0%}'}"
     return words
 
 

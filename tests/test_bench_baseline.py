@@ -219,3 +219,16 @@ def test_one_label_with_other_params_is_another_figure():
          "params": {"n": 33554432, "itemsize": 4, "llc_bytes": 16777216}}
     b = {**a, "params": {**a["params"], "llc_bytes": 33554432}}
     assert results.Figure(a).key == results.Figure(b).key
+
+
+def test_a_reason_never_shows_its_value_at_its_own_limit():
+    """A stored 0.1038 against a 10% limit reads '10.4%', not '10% ... limit 10%' (which reads as no reason at
+    all); values clearly over stay whole percents, as before."""
+    assert validity.over(0.1038, 0.10) == "10.4%" and validity.over(0.16, 0.10) == "16%"
+    assert validity.over(0.1001, 0.10) == "10.01%" and validity.over(-0.104, 0.10, sign=True) == "-10.4%"
+    (spread, rounds) = validity.timing_reasons(0.1049, 0.02, 0.1038)
+    assert spread["text"] == "spread 10.5% of the median (IQR over median above 10%)"
+    assert rounds["text"].startswith("its rounds moved 10.4% apart") and validity.brief(rounds) == \
+        f"{validity.CODES['rounds']} 10.4%"
+    (steal,) = validity.machine_reasons({"steal": 0.0503})
+    assert steal["text"] == "the hypervisor took 5.03% of the CPU time (steal, limit 5%)"

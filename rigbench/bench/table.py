@@ -122,8 +122,10 @@ def _ci(f) -> str:
 def machine_sentence(doc: dict) -> str | None:
     """One sentence above the table when the machine was busy or moving, with its numbers and what to do (as pyperf
     warns when a benchmark looks unstable); None when it was quiet."""
-    v = results.Results.of(doc).machine_verdict()
-    inside = _inside_sentence(v)
+    view = results.Results.of(doc)
+    v = view.machine_verdict()
+    # a GPU figure timed on the GPU alone is not judged on the host's movement (runner: Kernel.host_timed)
+    inside = _inside_sentence(v, any(f.device.startswith("cuda") for f in view.all()))
     if not v["unlike"]:
         return inside
     if v["flagged"]:     # the machine was busy or moving inside this run: the sentence above already says why
@@ -135,8 +137,9 @@ def machine_sentence(doc: dict) -> str | None:
     return f"{inside} {across}" if inside else across
 
 
-def _inside_sentence(v: dict) -> str | None:
-    """What the machine did inside this run (``v``: :meth:`rigbench.results.Results.machine_verdict`)."""
+def _inside_sentence(v: dict, gpu: bool = False) -> str | None:
+    """What the machine did inside this run (``v``: :meth:`rigbench.results.Results.machine_verdict`; ``gpu``: the
+    run has GPU figures)."""
     more = (v["rounds"] or 1) + 2
     if v["quiet"]:
         if v["unsteady"] < UNSTEADY_SENTENCE:
@@ -150,11 +153,11 @@ def _inside_sentence(v: dict) -> str | None:
     busy = any(r["code"] in ("busy", "steal") for r in v["reasons"]) or (v["others"] or 0) > validity.MAX_OTHERS
     said = []
     if v["others"] is not None:
-        said.append(f"other programs used {v['others']:.0%} of the usable CPUs")
+        said.append(f"other programs used {validity.over(v['others'], validity.MAX_OTHERS)} of the usable CPUs")
     if v["steal"] is not None:
-        said.append(f"the hypervisor took {v['steal']:.0%} (steal)")
+        said.append(f"the hypervisor took {validity.over(v['steal'], validity.MAX_STEAL)} (steal)")
     if v["drift"] is not None:
-        said.append(f"the reference workload moved {v['drift']:.0%} between rounds")
+        said.append(f"the reference workload moved {validity.over(v['drift'], validity.MAX_DRIFT)} between rounds")
     if (v["slower"] or 0) > validity.MAX_SLOWER:
         said.append(f"and took {v['slower']:.0%} more CPU cycles than in this machine's best earlier run (its cores "
                     "shared with someone else the whole time)")
@@ -163,7 +166,8 @@ def _inside_sentence(v: dict) -> str | None:
         load = f" (load average {v['loadavg_start']:.1f} -> {v['loadavg_end']:.1f})"
     limits = f"limits {validity.MAX_OTHERS:.0%}, {validity.MAX_STEAL:.0%} and {validity.MAX_DRIFT:.0%}"
     flagged = (f"{v['flagged']} of {v['measured']} figures are flagged for it" if v["flagged"]
-               else "no figure was flagged for it")
+               else "no figure was flagged for it" + (" (a GPU figure timed on the GPU alone is not judged on the host's "
+                                                      "movement: docs/bench.md)" if gpu else ""))
     if v["unsteady"]:
         flagged += f", {v['unsteady']} more for their own timings"
     slower = (v["slower"] or 0) > validity.MAX_SLOWER

@@ -79,7 +79,8 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     workload timed between rounds to measure how far the machine itself moved; CPU steal and other programs'
     CPU use are read during every figure. Each figure is the median of its samples over all rounds, with a 95%
     confidence interval. It is INVALID, with why, when its spread or its movement between rounds is over 10%,
-    the machine moved over 10% or was busy (steal or other programs over 5% of the CPUs), a timed sample was
+    the machine moved over 10% or was busy (steal or other programs over 5% of the CPUs; a GPU figure timed
+    on the GPU alone is not judged on these, one whose time includes the host's work is), a timed sample was
     under 1 ms, it ran throttled, on battery or at a reduced size, or it lies over 10% from this machine's
     runs of it in the past hour (the median of its last five). A busy machine is said once, above the table.
     Ctrl-C, SIGTERM or SIGHUP keeps what was measured (the file says "interrupted" and why; exit code 128 +
