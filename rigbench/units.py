@@ -61,6 +61,19 @@ def shown(text) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def split_items(items, option: str, what: str, example: str) -> list[str]:
+    """The names of a comma-separated option, given once or repeated (``--only gemm,memcopy``), stripped. An empty
+    item ('gemm,,memcopy', 'gemm,') is refused: a doubled comma is a typo whose name would otherwise be left out in
+    silence. Nothing named at all is left to the caller (each option says what it lists)."""
+    items = [items] if isinstance(items, str) else list(items or ())
+    names = [n.strip() for item in items for n in str(item).split(",")]
+    if any(names) and not all(names):
+        bad = next(str(item) for item in items if not all(n.strip() for n in str(item).split(",")))
+        raise UserError(f"{option} {shown(bad)} has an empty item: name one {what} between each two commas, e.g. "
+                        f"{option} {example}")
+    return [n for n in names if n]
+
+
 def refuse_repeats(named: list[tuple[str, str]], option: str, what: str, hint: str = "") -> None:
     """``(name as given, what it names)`` pairs of one option: two names of one thing (a card spelt "RTX 3090" and
     "rtx-3090", a kernel named twice) are refused with one line naming both, since every row, note and measurement

@@ -248,6 +248,9 @@ def test_only_and_device_names_are_checked():
         runner.resolve_devices("cuda:3", n_cuda=2)
     with pytest.raises(UserError, match="--only names no kernel; valid kernels: sleepy"):
         runner.resolve_kernels([""], reg)                   # `--only ""` is a mistake, not "run nothing"
+    for typo in ("sleepy,,sleepy", "sleepy,"):          # a doubled comma drops a kernel in silence: refused
+        with pytest.raises(UserError, match=f"--only '{typo}' has an empty item: name one kernel between each two"):
+            runner.resolve_kernels([typo], reg)
     with pytest.raises(UserError, match="--device is empty"):
         runner.resolve_devices(" , ", n_cuda=0)
     assert runner.resolve_devices("cuda", n_cuda=2) == ["cuda:0", "cuda:1"]

@@ -53,7 +53,7 @@ from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import limits
 from rigbench.probe import probe as probe_machine
 from rigbench.scaling import busbw_from_time
-from rigbench.units import refuse_repeats
+from rigbench.units import refuse_repeats, split_items
 
 # The launcher process id, handed to the workers: their process tree is the job, whose CPU time is "ours"
 JOB_PID_ENV = "RIGBENCH_JOB_PID"
@@ -199,10 +199,8 @@ def plan(*, nproc: int | None = None, nnodes: int = 1, node_rank: int = 0, maste
                         f"got {timeout!r}")
     if master_port is not None:
         _whole("--master-port", master_port, 1, 65535)
-    if isinstance(only, str):
-        only = [only]
     if only:
-        only = [k.strip() for item in only for k in str(item).split(",") if k.strip()]
+        only = split_items(only, "--only", "kernel", ",".join(KERNEL_NAMES))
     kernels = [k for k in (only or KERNEL_NAMES) if k in KERNEL_NAMES]
     if only and (not kernels or len(kernels) != len(only)):
         bad = [k for k in only if k not in KERNEL_NAMES]

@@ -41,7 +41,7 @@ from rigbench.kernels import REGISTRY as KERNELS
 from rigbench.kernels.base import KernelFault, KernelSkip, RunContext
 from rigbench.probe import probe as probe_machine
 from rigbench.probe.disks import check_data_dir
-from rigbench.units import one_line, refuse_repeats, shown
+from rigbench.units import one_line, refuse_repeats, shown, split_items
 
 MAX_SPREAD = validity.MAX_SPREAD        # the limits live with the rules, in rigbench.validity
 MIN_SAMPLE_S = validity.MIN_SAMPLE_S
@@ -150,7 +150,7 @@ def resolve_kernels(only: Iterable[str] | None, registry: dict) -> list:
     """``--only gemm,memcopy`` (repeatable) -> kernels in suite order; unknown names list the valid ones."""
     if not only:
         return list(registry.values())
-    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    names = split_items(only, "--only", "kernel", "gemm,memcopy")
     if not names:
         raise UserError(f"--only names no kernel; valid kernels: {', '.join(registry)}")
     unknown = [n for n in names if n not in registry]

@@ -30,7 +30,7 @@ from rigbench.errors import UserError
 from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices, stale_advice
 from rigbench.prices.extras import load_extras
 from rigbench.size.demand import ANY_BATCH, ModelDemand
-from rigbench.units import fmt_bytes, fmt_num, shown
+from rigbench.units import fmt_bytes, fmt_num, shown, split_items
 
 SCHEMA = "rigbench.size/1"
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(m|min|h|d|w)?\s*$", re.IGNORECASE)
@@ -224,12 +224,9 @@ def parse_gpus(text: str | None) -> list[str] | None:
     whose card would otherwise be left out in silence."""
     if text is None:
         return None
-    names = [g.strip() for g in text.split(",")]
-    if not any(names):
+    names = split_items(text, "--gpus", "card", "rtx-3090,rtx-4090")
+    if not names:
         raise UserError("--gpus is empty; name catalog cards, e.g. --gpus rtx-3090,a100-sxm4-80gb")
-    if not all(names):
-        raise UserError(f"--gpus {shown(text)} has an empty item: name one card between each two commas, e.g. "
-                        "--gpus rtx-3090,rtx-4090")
     return names
 
 

@@ -623,6 +623,9 @@ def drills() -> list[Drill]:
                          check=lambda r, f, bad=bad: f"the hint suggests {bad}" if bad in r.stderr else None))
     out.append(Drill("compare a priced card with one that has no launch price", ["compare", "gtx-1080-ti", "k80"],
                      expect="ok"))
+    for args in (["bench", "--only", "gemm,,memcopy"], ["bench", "--only", "gemm,"],
+                 ["bench", "--distributed", "--only", "allreduce,,ddp_train"]):
+        out.append(Drill(f"{' '.join(args)} (an empty item between commas)", args))
     out.append(Drill("compare --price for a short name two compared cards share",
                      ["compare", "a100-pcie-80gb", "a100-sxm4-40gb", "--price", "a100=10000"]))
     tex = "#!/bin/sh\ncat > /dev/null\necho '! LaTeX Error: File fontspec.sty not found.'\nexit 1\n"
