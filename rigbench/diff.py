@@ -174,7 +174,7 @@ def unreached(runs: list[Run], changes: list[Change]) -> dict[str, str]:
         status = run.view.stopped
         missing = sum(1 for c in changes if c.run == run.path.name and c.new is None and c.base is not None)
         if status is not None and missing:
-            out[run.path.name] = (f"{status} before {missing} of the baseline's figure{'s' if missing != 1 else ''} "
+            out[run.path.name] = (f"{status} before {missing} of the baseline's figures "
                                   "(never measured in it)")
     return out
 
