@@ -121,6 +121,11 @@ def check_output(path: str | os.PathLike, what: str = "results", option: str = "
     text = os.fspath(path)
     if not str(text).strip():
         raise UserError(f"{option} is empty: give a file name")
+    if str(text) == "-":
+        # '-' reads as standard output in many tools; here it would be a file named '-'
+        raise UserError(f"{option} -: rigbench writes {what} to a file, not to standard output (--json prints the "
+                        "document there); give a file name")
+    _refuse_dotdot_through_missing(str(text), what, option)
     if str(text).endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
         # a name written as a folder: Path() drops the trailing /, and 'new.png/' was written as the file new.png.
         # Runs, which have a default name to put in a folder, resolve 'runs/' before this (output_path)
@@ -197,6 +202,18 @@ def refuse_replacing_other_than(path: str | os.PathLike, load: Callable[[Path], 
                         "is: give another name, or move it away") from None
 
 
+def _refuse_dotdot_through_missing(text: str, what: str, option: str) -> None:
+    """Refuse a path that climbs out ('..') of a folder that does not exist: writing there would first create that
+    folder ('/x/../run.json' made an empty /x), and the file would land beside it."""
+    parts = Path(text).parts
+    for i, part in enumerate(parts):
+        if part == ".." and i > 0:
+            before = Path(*parts[:i])
+            if not before.is_dir():
+                raise UserError(f"{option} {one_line(text)} goes through {one_line(before)}, which is not a folder "
+                                f"here: write where {what} should go without '..'")
+
+
 def output_path(out: str | os.PathLike | None, default_name: str, *, default_folder: str | os.PathLike,
                 what: str = "results", option: str = "--out") -> tuple[Path, bool]:
     """Where a run writes: ``(path, is_default_name)``.
@@ -210,6 +227,7 @@ def output_path(out: str | os.PathLike | None, default_name: str, *, default_fol
     text = os.fspath(out)
     if not str(text).strip():
         raise UserError(f"{option} is empty: give a file name such as run.json, or a folder ending in /")
+    _refuse_dotdot_through_missing(str(text), what, option)
     if str(text).endswith(("/", os.sep)) or (Path(text).is_dir() and not Path(text).is_symlink()):
         return check_output(Path(text) / default_name, what, option), True
     return check_output(text, what, option), False

@@ -121,6 +121,19 @@ def test_out_folder_with_a_slash_gets_the_default_name_inside(tmp_path):
     assert written == path and (tmp_path / "newdir").is_dir()
 
 
+def test_out_through_a_missing_folder_and_back_or_a_dash_is_refused_and_creates_nothing(tmp_path):
+    """'/x/../' would first create the folder x to climb out of it; '-' would be a file named '-'. A '..' out of a
+    folder that exists is a path like any other."""
+    with pytest.raises(UserError, match=r"goes through .*nowhere'?, which is not a folder here"):
+        files.output_path(str(tmp_path / "nowhere") + "/../", "h.json", default_folder="results")
+    with pytest.raises(UserError, match="not to standard output"):
+        files.check_output("-")
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "here").mkdir()
+    path, default = files.output_path(str(tmp_path / "here") + "/../", "h.json", default_folder="results")
+    assert default and path.resolve() == tmp_path / "h.json"
+
+
 def test_an_existing_folder_as_out_gets_the_default_name_inside(tmp_path):
     path, default = files.output_path(str(tmp_path), "x.json", default_folder="results")
     assert default and path == tmp_path / "x.json"

@@ -623,6 +623,11 @@ def drills() -> list[Drill]:
                          check=lambda r, f, bad=bad: f"the hint suggests {bad}" if bad in r.stderr else None))
     out.append(Drill("compare a priced card with one that has no launch price", ["compare", "gtx-1080-ti", "k80"],
                      expect="ok"))
+    for label, args in (("bench --out through a missing folder and back", ["bench", "--quick", "--only", "gemm",
+                                                                            "--out", "nowhere/../"]),
+                        ("bench --out -", ["bench", "--quick", "--only", "gemm", "--out", "-"])):
+        out.append(Drill(label, args, check=lambda r, f: "it made the missing folder" if (f / "nowhere").exists()
+                         or (f / "-").exists() else None))
     for args in (["bench", "--only", "gemm,,memcopy"], ["bench", "--only", "gemm,"],
                  ["bench", "--distributed", "--only", "allreduce,,ddp_train"]):
         out.append(Drill(f"{' '.join(args)} (an empty item between commas)", args))
