@@ -919,13 +919,24 @@ class Results:
         return list(dict.fromkeys(f.device for f in self.figures))
 
     def invalid_note(self, figures: Iterable[Figure]) -> str:
-        """'present but INVALID (reason; reason)' for figures that ran but may not be used."""
-        reasons: list[str] = []
-        for f in figures:
-            for r in ([*validity.texts(f.reasons)] or [f.why_not()]):
-                if r and r not in reasons:
-                    reasons.append(r)
-        return "present but INVALID" + (f" ({'; '.join(reasons[:3])})" if reasons else "")
+        """'present but INVALID (reason; reason)' for figures that ran but may not be used; those that did not run
+        (skipped, failed) are said apart, as not measured, so a skip's reason never reads as a figure's flaw."""
+        figures = list(figures)
+        ran = [f for f in figures if f.measured]
+
+        def why(group: list[Figure]) -> str:
+            reasons: list[str] = []
+            for f in group:
+                for r in ([*validity.texts(f.reasons)] or [f.why_not()]) if f.measured else [f.why_not()]:
+                    if r and r not in reasons:
+                        reasons.append(r)
+            return f" ({'; '.join(reasons[:3])})" if reasons else ""
+
+        rest = [f for f in figures if not f.measured]
+        not_run = f"not measured{why(rest)}"
+        if not ran and rest:
+            return not_run
+        return f"present but INVALID{why(ran)}" + (f"; {len(rest)} more {not_run}" if rest else "")
 
     # --- the device a figure belongs to
     def device_measured(self, device: str) -> dict | None:

@@ -95,6 +95,11 @@ def test_ok_hands_out_valid_figures_of_the_device_asked_for_only():
     assert len(view.all("gemm", device="cuda:0")) == 4 and view.devices() == ["cuda:0", "cuda:1", "cpu"]
     assert view.invalid_note(view.invalid("gemm")) == "present but INVALID (spread 16% of the median (IQR over " \
                                                       "median above 10%))"
+    # a figure that did not run is said apart: its skip reason is no flaw of a measured figure
+    every = view.all("gemm", device="cuda:0")
+    assert view.invalid_note([f for f in every if not f.valid]).startswith(
+        "present but INVALID (spread 16% of the median (IQR over median above 10%)); 2 more not measured (skipped: ")
+    assert view.invalid_note([f for f in every if f.status == "skipped"]).startswith("not measured (skipped: ")
     assert view.device_measured("cuda:0")["catalog_id"] == "rtx-2080-ti" and view.device_measured("cpu") is None
 
 

@@ -120,4 +120,9 @@ def predict(capability: Capability, workload_id: str, precision: str) -> Predict
     if pred.source == "predicted" and capability.gpu is not None and pred.throughput is not None:
         u = uncertainty(capability.gpu, workload_id)
         pred.uncertainty, pred.uncertainty_basis = u["fraction"], u["basis"]
+    elif pred.source == "predicted" and pred.throughput is not None:
+        # a device the catalog does not know (a CPU, an unlisted card): its rates are measured, its efficiency
+        # factor borrowed (rigbench.model.measured), and no published pair says how far that carries
+        pred.uncertainty_basis = ("none: a device the catalog does not know borrows another architecture's "
+                                  "efficiency factor, which no published measurement validates for it")
     return pred
