@@ -281,6 +281,39 @@ def test_a_model_too_large_for_this_machine_is_refused_before_it_runs(monkeypatc
         demand.measure(job)
 
 
+def test_a_model_whose_activations_cannot_fit_is_refused_before_it_runs(monkeypatch):
+    """One 3x3 convolution to 64 channels on 600 x 600 images: at batch 4 its forward saves the input (4 x 3 x 600^2
+    float32 = 17.28 MB) and the ReLU's output (4 x 64 x 600^2 x 4 = 368.64 MB), counted on the meta device without
+    allocating either; with 256 MiB free the step is refused before it runs (a 6000 x 6000 image ran the machine
+    into swap), with 1 GiB free it is traced."""
+    import psutil
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    job = load._job_from("wide", (model, (torch.randn(2, 3, 600, 600), torch.randint(0, 10, (2,)))), None)
+    saved = demand.saved_bytes_on_meta(job, 4)
+    assert 368_640_000 + 17_280_000 <= saved < 368_640_000 + 17_280_000 + 10_000    # + the head's few small tensors
+
+    class Free:
+        available = 2**28
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Free())
+    with pytest.raises(UserError, match=r"too large to trace on this machine: a training step at batch 4 saves 0.4 "
+                                        r"GiB of activations for its backward \(counted without running it\)"):
+        demand.measure(job)
+    # a model the meta device cannot run (a value read back to Python) is left to the trace
+    class ReadsBack(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(x) * float(x.sum())
+
+    assert demand.saved_bytes_on_meta(load._job_from("reads", (ReadsBack(), torch.zeros(2, 3)), None), 4) is None
+
+
 def test_terminal_output_names_the_cheapest_option_and_the_error_band(cli):
     mlp = str(REPO / "docs" / "examples" / "shapes.py") + ":mlp"
     r = cli("size", mlp, "--gpus", "rtx-3090", "--dataset-size", "50000", "--epochs", "10")

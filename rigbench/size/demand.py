@@ -247,6 +247,56 @@ def _check_room(job: loader.Job) -> None:
                         f"{free / 2**30:.1f} GiB is free")
 
 
+def saved_bytes_on_meta(job: loader.Job, n: int) -> int | None:
+    """Bytes autograd saves for the backward in one forward and loss of ``job`` at batch ``n``, run on the meta
+    device (shapes only: nothing is allocated); each saved tensor counted once. None where the model cannot run
+    there (an op without a meta kernel, a value read back to Python): the trace itself then judges."""
+    import torch
+    from torch.func import functional_call
+    from torch.utils._pytree import tree_map
+
+    def meta(t):
+        return t.detach().to("meta").requires_grad_(t.requires_grad) if isinstance(t, torch.Tensor) else t
+
+    state = {k: meta(v) for k, v in [*job.model.named_parameters(), *job.model.named_buffers()]}
+    weights = {id(v) for v in state.values()}
+    seen: dict[int, torch.Tensor] = {}
+
+    def pack(t):
+        # the weights a layer keeps for its backward are counted with the weights, not as activations
+        if id(t) not in weights and id(getattr(t, "_base", None)) not in weights:
+            seen.setdefault(id(t), t)    # held, so an id is not reused by another tensor within this forward
+        return t
+
+    try:
+        batch = loader.resize_batch(tree_map(meta, job.batch), n)
+        inputs, _, _ = loader.split_batch(batch)
+        args, kwargs = ((), inputs) if isinstance(inputs, dict) else (
+            (tuple(inputs), {}) if isinstance(inputs, (tuple, list)) else ((inputs,), {}))
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loader.loss_of(job, functional_call(job.model, state, args, kwargs), batch)
+    except Exception:                      # noqa: BLE001 - any failure here only means "cannot tell in advance"
+        return None
+    return sum(t.numel() * t.element_size() for t in seen.values())
+
+
+def _check_activation_room(job: loader.Job) -> None:
+    """Refuse, before running it, a model whose largest traced step cannot fit in this machine's free memory:
+    what its forward saves at that batch (:func:`saved_bytes_on_meta`, a lower bound of the step's peak) with the
+    weights, gradients and optimizer state. Without it a model of large inputs (a 6000 x 6000 image) ran until the
+    machine swapped."""
+    saved = saved_bytes_on_meta(job, TRACE_BATCHES[-1])
+    if saved is None:
+        return
+    param_bytes = sum(p.numel() * p.element_size() for p in job.model.parameters())
+    need, free = saved + param_bytes * 4, psutil.virtual_memory().available
+    if need > free:
+        raise UserError(f"{one_line(job.name)} is too large to trace on this machine: a training step at batch "
+                        f"{TRACE_BATCHES[-1]} saves {saved / 2**30:.1f} GiB of activations for its backward "
+                        f"(counted without running it), {need / 2**30:.1f} GiB with the weights, gradients and "
+                        f"optimizer state; {free / 2**30:.1f} GiB is free")
+
+
 def _create_state(model, optimizer) -> None:
     """Let the optimizer create its state (moments, momentum) with one step on zero gradients, so the traced steps
     are steady ones, without the cost of a forward and backward pass."""
@@ -267,6 +317,7 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
     _check_dense(job)
     _check_room(job)
     job.model.train()
+    _check_activation_room(job)
     optimizer = loader.make_optimizer(job, target)
     losses: list[bool] = []
     step = _step_fn(job, precision, losses)

@@ -601,6 +601,11 @@ def drills() -> list[Drill]:
                                                                             "--network", "ib-hdr-8x"]))
     out.append(Drill("cost: one --gpu-price for two bought cards", ["cost", "--buy", "rtx-3090", "--buy", "rtx-4090",
                                                                     "--hours-per-month", "10", "--gpu-price", "500"]))
+    huge = ("import torch\n\ndef build():\n    return (torch.nn.Sequential(torch.nn.Conv2d(3, 64, 3, padding=1), "
+            "torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(64, 2)),\n"
+            "            (torch.randn(2, 3, 8000, 8000), torch.randint(0, 2, (2,))))\n")
+    out.append(Drill("size: a model whose activations cannot fit this machine", ["size", "--gpus", "h200-sxm"],
+                     setup=lambda f: [(f / "huge.py").write_text(huge) and str(f / "huge.py")]))
     bf16 = ("import torch\n\ndef build():\n    return torch.nn.Linear(8, 2).to(torch.bfloat16), "
             "(torch.randn(4, 8, dtype=torch.bfloat16), torch.randint(0, 2, (4,)))\n")
     out.append(Drill("size: --precision fp32 for a bfloat16 model", ["size", "--gpus", "rtx-4090", "--precision",
