@@ -216,15 +216,17 @@ def gate(runs: list[Run], changes: list[Change], fail_above: float | None) -> di
 
 def machine_moved(base: Run, new: Run) -> float | None:
     """How many more CPU cycles ``new``'s reference workload took than ``base``'s (0.06 = 6% more; negative: fewer):
-    the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU, cores, torch,
-    threads, reference workload) and both recorded the clock beside their readings."""
+    the machine itself, whatever the figures did. None unless both runs are of one machine (host, CPU with its cache
+    and instruction sets, cores, torch, threads, reference workload) and both recorded the clock beside their
+    readings."""
     if baseline.signature(base.doc) != baseline.signature(new.doc):
         return None
     a, b = baseline.median_of(base.doc), baseline.median_of(new.doc)
     return round(b / a - 1.0, 4) if a and b else None
 
 
-SETUP_WORDS = {"host": "host", "cpu": "CPU", "usable_cores": "usable cores", "torch": "torch",
+SETUP_WORDS = {"host": "host", "cpu": "CPU", "cpu_cache": "CPU last-level cache",
+               "cpu_isa": "CPU instruction sets", "usable_cores": "usable cores", "torch": "torch",
                "threads": "torch threads"}
 
 

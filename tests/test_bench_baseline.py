@@ -232,3 +232,19 @@ def test_a_reason_never_shows_its_value_at_its_own_limit():
         f"{validity.CODES['rounds']} 10.4%"
     (steal,) = validity.machine_reasons({"steal": 0.0503})
     assert steal["text"] == "the hypervisor took 5.03% of the CPU time (steal, limit 5%)"
+
+
+def test_one_cpu_brand_with_another_cache_or_instruction_sets_is_another_machine():
+    """Some VMs report their CPU as plain "AMD EPYC" for several generations: one with a 16 MiB L3 and no AVX-512 and
+    one with 32 MiB and AVX-512 are two machines (no earlier run of one is held against the other), as a diff says."""
+    def probed(llc, avx512):
+        doc = _run()
+        cpu = doc.setdefault("probe", {}).setdefault("cpu", {})
+        cpu.update(llc_bytes=llc, flags={"avx2": True, "avx512f": avx512})
+        return doc
+
+    old, new = probed(16 * 2**20, False), probed(32 * 2**20, True)
+    assert baseline.signature(old) != baseline.signature(new)
+    assert baseline.signature(old) == baseline.signature(probed(16 * 2**20, False))
+    assert {k: v for k, v in baseline.signature(new).items() if k.startswith("cpu_")} == {
+        "cpu_cache": 32 * 2**20, "cpu_isa": "avx2 avx512f"}

@@ -14,7 +14,7 @@ from rigbench import files, report, results
 from rigbench import runs as runs_mod
 from rigbench.bench import table
 from rigbench.errors import CheckFailed, UserError
-from rigbench.units import fmt_num, parse_percent
+from rigbench.units import fmt_bytes, fmt_num, parse_percent
 
 FORMATS = ("table", "csv", "markdown", "json")
 
@@ -153,6 +153,8 @@ def _said(key: str, value, run: Run) -> str:
     every command shows it (:attr:`rigbench.results.Results.host_shown`)."""
     if key == "host":
         return report.one_line(run.view.host_shown)
+    if key == "cpu_cache" and isinstance(value, int):
+        return fmt_bytes(value)
     return "not recorded" if value is None else report.one_line(value)
 
 
