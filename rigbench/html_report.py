@@ -434,6 +434,9 @@ def cost_section(run: Run, opts: Options) -> Section:
              fmt_num(o.hours_per_month), fmt_num(o.usd_per_hour), fmt_num(o.total_usd)] for o in (b, r)]
     # fmt_num's significant digits, as rigbench cost prints them: a short horizon's totals are cents apart, not 0 and 0
     s.add(table(["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"], rows, {2, 4, 5, 6}))
+    # the list the rented price came from, as rigbench cost names it: your own list (prices refresh) is used before
+    # the shipped one, and the page must not say it read the other
+    s.note(f"Rented prices from {rep.prices.describe()}, dated {rep.prices.date.isoformat()}.")
     for w in rep.warnings:
         s.note(w, "warn")
     return s
@@ -518,8 +521,8 @@ def render(run: Run, sections: list[Section], version: str) -> str:
             "data file that names its source; intervals are 95%.</p>"
             f"<nav><ul>{nav}</ul></nav></header><main>{body}</main>"
             f"<footer>rigbench {esc(version)}. Intervals: 95% confidence interval of the median per-call time "
-            "(order statistics of the timed samples). Predictions: rigbench.model (docs/model.md). Prices: "
-            "profiles/cloud_prices.csv with their dates.</footer></body></html>\n")
+            "(order statistics of the timed samples). Predictions: rigbench.model (docs/model.md). Prices: the "
+            "list the cost section names, with their dates.</footer></body></html>\n")
 
 
 DEFAULT_OUT = "report.html"

@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog, cost, html_report, model, plots
 from rigbench import runs
+from rigbench.prices import cloud as prices
 from rigbench.units import fmt_num
 from rigbench.comparison import build_comparison
 from rigbench.errors import UserError
@@ -606,6 +607,19 @@ def test_the_cost_warnings_name_no_column_the_table_beside_them_lacks(tmp_path):
     assert len(multi) == 1 and "(predicted efficiency 98%)" in multi[0]
     assert "column" not in multi[0] and "'scaling'" not in multi[0]
     assert "rigbench.scaling: efficiency 0.98" in html.unescape(body)    # where the page shows it
+
+
+def test_the_cost_names_the_price_list_it_used_your_own_before_the_shipped_one(tmp_path):
+    """The page said 'Prices: profiles/cloud_prices.csv' while its cost used the user's own list (rigbench prices
+    refresh is read before the shipped list): the cost section names the list it read, as rigbench cost does."""
+    run = runs.load_run(craft_run(tmp_path / "a-20260101T000000Z.json", "2026-01-01T00:00:00Z"), "yours")
+    opts = html_report.Options(buy="rtx-4090", rent="aws:p3.2xlarge")
+    shipped = html.unescape("".join(html_report.cost_section(run, opts).body))
+    assert "Rented prices from the list shipped with rigbench, profiles/cloud_prices.csv, dated " in shipped
+    own = prices.load_shipped_prices()
+    prices.write_prices(prices.user_prices_path(), own.instances, ["test"])
+    mine = html.unescape("".join(html_report.cost_section(run, opts).body))
+    assert f"Rented prices from your own list (rigbench prices refresh), {prices.user_prices_path()}" in mine
 
 
 def test_the_cost_warnings_speak_of_the_two_options_the_table_shows(tmp_path):
