@@ -197,8 +197,25 @@ def brief(r: dict) -> str:
 
 
 def texts(reasons: Iterable[dict | str]) -> list[str]:
-    """The reasons' texts (a reason still held as prose, in a document not read through rigbench.results, as is)."""
-    return [str(r.get("text") or r.get("code")) if isinstance(r, dict) else str(r) for r in reasons]
+    """The reasons' texts (a reason still held as prose, in a document not read through rigbench.results, as is).
+    A file written before values were shown past their limit may say "moved 10% apart (... limit 10%)" for 0.1038:
+    its number is shown again from the stored value, as :func:`over` shows it now."""
+    return [_text(r) if isinstance(r, dict) else str(r) for r in reasons]
+
+
+def _text(r: dict) -> str:
+    text = str(r.get("text") or r.get("code"))
+    value, limit = r.get("value"), r.get("limit")
+    if r.get("code") in _SHOWN_PAST_LIMIT and _finite(value) and _finite(limit):
+        sign = r.get("code") == "earlier"
+        old = f"{value:{'+' if sign else ''}.0%}"
+        if old.lstrip("+-") == f"{limit:.0%}":      # shown as the limit itself: show it past it
+            text = text.replace(old, over(value, limit, sign=sign), 1)
+    return text
+
+
+# the codes whose text shows their value as a whole percent beside the limit (timing_reasons, machine_reasons)
+_SHOWN_PAST_LIMIT = ("spread", "rounds", "drift", "slower", "steal", "busy", "earlier")
 
 
 def recorded(text: str) -> dict:

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +249,17 @@ def test_one_cpu_brand_with_another_cache_or_instruction_sets_is_another_machine
     assert baseline.signature(old) == baseline.signature(probed(16 * 2**20, False))
     assert {k: v for k, v in baseline.signature(new).items() if k.startswith("cpu_")} == {
         "cpu_cache": 32 * 2**20, "cpu_isa": "avx2 avx512f"}
+
+
+def test_a_reason_stored_at_its_limit_by_an_older_rigbench_reads_past_it():
+    """The H200 reference run stores stream_triad's 'its rounds moved 10% apart (... limit 10%)' for 0.1038: read
+    back, the number is shown as it is shown now (10.4%); a text whose number is clearly past its limit is as stored."""
+    old = {"code": "rounds", "value": 0.1038, "limit": 0.10,
+           "text": "its rounds moved 10% apart (slowest vs fastest round, limit 10%)"}
+    clear = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
+    assert validity.texts([old, clear, "prose"]) == [
+        "its rounds moved 10.4% apart (slowest vs fastest round, limit 10%)", "spread 31% of the median", "prose"]
+    doc = json.loads((Path(__file__).resolve().parents[1] / "results" / "reference"
+                      / "h200-sxm-2026-12-04-cuda.json").read_text(encoding="utf-8"))
+    triad = next(m for m in doc["measurements"] if m["kernel"] == "stream_triad")
+    assert any("moved 10.4% apart" in t for t in validity.texts(triad["invalid_reasons"]))
