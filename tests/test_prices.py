@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, assert_user_error, run_cli
 from rigbench import catalog
 from rigbench.prices import cloud as prices, services, skypilot as sk
-from rigbench.errors import UserError
+from rigbench.errors import RunFailed, UserError
 from rigbench.files import DATA_DIR_ENV
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prices" / "skypilot"
@@ -103,12 +103,15 @@ def test_url_source_is_read_through_the_opener_without_network():
     assert len(result.refreshed) == len(prices.load_shipped_prices().instances)
 
 
-def test_network_failure_is_one_clear_error():
+def test_network_failure_is_one_clear_error_and_not_bad_input():
+    """No network is no fault of the input: one line, exit code 1 (RunFailed, a run that failed on the way), and 2
+    stays for bad input."""
     def opener(url):
         raise urllib.error.URLError("no route to host")
 
-    with pytest.raises(UserError, match="cannot fetch .*no route to host"):
+    with pytest.raises(RunFailed, match="cannot fetch .*no route to host") as exc:
         sk.refresh("https://example.invalid/v7", prices.load_shipped_prices(), opener=opener)
+    assert exc.value.exit_code == 1
 
 
 def test_a_file_that_is_not_a_catalog_is_refused(tmp_path):

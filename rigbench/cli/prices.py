@@ -58,8 +58,10 @@ def _parse_date(text: str | None) -> _dt.date | None:
 
 
 @click.group(name="prices", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Without a sub-command: the list in use as one "
+              "rigbench.cloud_prices/2 JSON document (as `prices list --json`).")
 @click.pass_context
-def command(ctx):
+def command(ctx, as_json):
     """The cloud price list behind `rigbench cost` and `rigbench recommend` (without a sub-command: `list`).
 
     \b
@@ -75,7 +77,10 @@ def command(ctx):
     """
     if ctx.invoked_subcommand is None:
         render_list(cloud.load_prices(instead="see the shipped one with 'rigbench prices list --shipped'"),
-                    as_json=False)
+                    as_json=as_json)
+    elif as_json:
+        # 'prices --json refresh' would be read as refresh's own --json and silently not be
+        raise UserError(f"--json goes after the sub-command: rigbench prices {ctx.invoked_subcommand} --json")
 
 
 @command.command(name="list")

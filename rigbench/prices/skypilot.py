@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from rigbench import data
-from rigbench.errors import UserError
+from rigbench.errors import RunFailed, UserError
 from rigbench.files import MAX_INPUT_BYTES, not_a_regular_file, read_text
 from rigbench.prices.cloud import Instance, PriceList, control_character, one_line
 from rigbench.units import shown
@@ -87,10 +87,11 @@ def read_source(base: str, provider: str, opener: Callable[[str], bytes] | None 
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            raise UserError(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
+            # the network or the server failed, not the input: exit 1 (a run that failed on the way), not 2
+            raise RunFailed(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise UserError(f"cannot fetch {url}: {reason}; check the network or pass --from FOLDER") from None
+            raise RunFailed(f"cannot fetch {url}: {reason}; check the network or pass --from FOLDER") from None
         except (ValueError, http.client.InvalidURL) as exc:
             # urllib refuses a malformed URL only when it opens it: an unclosed IPv6 bracket, a space in the host,
             # an empty or over-long host label (UnicodeError of the idna codec) all arrive here, before any network.
