@@ -593,3 +593,18 @@ def test_a_run_is_billed_in_whole_increments_and_never_under_the_minimum():
     assert aws.billed_hours(100.2 / 3600) * 3600 == pytest.approx(101)       # then whole seconds
     assert lam.billed_hours(61 / 3600) * 3600 == pytest.approx(120)          # Lambda: whole minutes
     assert lam.billed_hours(2.0) == pytest.approx(2.0)                       # an exact number of them stays
+
+
+def test_every_command_that_shows_a_price_says_when_the_list_is_old():
+    """cost and size warned of a list past the ownership profile's 180 days; prices list and recommend showed the same
+    prices in silence. The shipped list is dated 2026-01-21: past that limit from 2026-07-21 on."""
+    shipped = prices.load_shipped_prices()
+    age = (dt.date.today() - shipped.date).days
+    assert age > 180, "the shipped list is past the limit from 2026-07-21 on"
+    said = f"prices are {age} days old (list dated {shipped.date}): "
+    listed = run_cli("prices", "list", "--shipped", "--json")
+    assert listed.json()["warnings"] == [said + "run 'rigbench prices refresh' or pass --prices FILE"]
+    assert f"WARNING: {said}" in " ".join(run_cli("prices", "list", "--shipped").stdout.split())
+    rec = run_cli("recommend", "--instance", "aws:g4dn.xlarge", "--json").json()
+    assert rec["warnings"] == [said + "run 'rigbench prices refresh'"]        # recommend takes no --prices
+    assert prices.stale_warning(shipped, age) is None and prices.stale_warning(shipped, age - 1) is not None

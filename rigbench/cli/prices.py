@@ -8,6 +8,7 @@ import shlex
 import click
 
 from rigbench import report
+from rigbench.cost.ownership import load_ownership
 from rigbench.errors import UserError
 from rigbench.prices import cloud, services, skypilot
 from rigbench.units import shown
@@ -16,10 +17,11 @@ from rigbench.units import shown
 def render_list(prices, as_json: bool) -> None:
     """The instances of a price list, and the services it leaves out (with why)."""
     svc = services.load_services()
+    stale = cloud.stale_warning(prices, load_ownership().stale_after_days)
     if as_json:
         report.emit_json({
             "schema": "rigbench.cloud_prices/2", "prices_date": prices.date.isoformat(), "source": prices.source,
-            "origin": prices.origin,
+            "origin": prices.origin, "warnings": [stale] if stale else [],
             "instances": [{"name": i.key, "gpu": i.gpu_id, "gpu_count": i.gpu_count, "vcpus": i.vcpus,
                            "ram_gb": i.ram_gb, "on_demand_usd_per_hour": i.on_demand_usd_per_hour,
                            "spot_usd_per_hour": i.spot_usd_per_hour, "region": i.region,
@@ -39,6 +41,8 @@ def render_list(prices, as_json: bool) -> None:
     report.show(report.table("Services the guide names, and whether the list has them",
                              ["service", "in the list", "why"],
                              [(s.name, s.status, s.why) for s in svc], justify=["left", "left", "left"]))
+    if stale:
+        report.show(f"WARNING: {stale}")
 
 
 def _parse_date(text: str | None) -> _dt.date | None:

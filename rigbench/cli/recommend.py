@@ -200,6 +200,8 @@ def render_lines(doc: dict, verbose: bool = False, width: int = _MAX_WIDTH) -> l
         _left_out(out, profiles)
     _suggestions(out, doc, verbose)
     _providers(out, doc.get("providers"), verbose)
+    for w in doc.get("warnings") or []:
+        out.add(w, head="WARNING: ", indent=2)
     return out.items
 
 

@@ -15,6 +15,7 @@ from rigbench.guidelines.advice import suggestions
 from rigbench.guidelines.kind import machine_kind
 from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
 from rigbench.guidelines.providers import provider_notes
+from rigbench.guidelines.rentals import price_list_warning
 from rigbench.guidelines.spec import PURCHASE_KEYS, is_override_only, parse_spec
 from rigbench.guidelines.verdicts import evaluate, profile_ids
 from rigbench.probe import probe as probe_this_machine
@@ -49,6 +50,11 @@ def recommend(machine: Machine, profile_choice: str = "auto", budget_usd: float 
         doc["providers"] = provider_notes()
     for v, d in zip(verdicts, doc["profiles"]):
         d["inherited"] = sorted(v.inherited)
+    # a price of the list shown (the clouds' claims, a rental advised, the instance judged): its age, as cost says it
+    shows_prices = ("providers" in doc or machine.instance is not None
+                    or any("cheapest_instance" in s for s in doc["suggestions"]))
+    stale = price_list_warning() if shows_prices else None
+    doc["warnings"] = [stale] if stale else []
     return doc
 
 

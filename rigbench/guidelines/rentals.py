@@ -3,7 +3,8 @@ per GPU-hour, and the row as the recommend document shows it."""
 
 from __future__ import annotations
 
-from rigbench.prices.cloud import Instance, load_prices
+from rigbench.cost.ownership import load_ownership
+from rigbench.prices.cloud import Instance, load_prices, stale_warning
 from rigbench.guidelines.cards import reaches_bar
 
 
@@ -25,6 +26,11 @@ def price_list() -> tuple[list[Instance], str]:
 def price_source() -> str:
     """Which price list applies (the user's own from `rigbench prices refresh`, or the shipped one), for the screen."""
     return load_prices().origin_label
+
+
+def price_list_warning() -> str | None:
+    """The price list's age past the ownership profile's limit, as cost and size say it; None while it is fresh."""
+    return stale_warning(load_prices(), load_ownership().stale_after_days, takes_prices=False)
 
 
 def per_gpu_hour(inst: Instance, spot: bool = False) -> float | None:

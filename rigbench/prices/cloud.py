@@ -207,6 +207,16 @@ def stale_advice(prices: PriceList) -> str:
     return "run 'rigbench prices refresh' or pass --prices FILE"
 
 
+def stale_warning(prices: PriceList, max_age_days: int, takes_prices: bool = True) -> str | None:
+    """'prices are 317 days old (list dated 2026-01-21): run ...' for a list past ``max_age_days`` (the ownership
+    profile's ``stale_after_days``), else None: every command that shows a price of the list says it alike.
+    ``takes_prices``: the command has --prices FILE to offer (recommend has not)."""
+    if not prices.is_stale(max_age_days):
+        return None
+    advice = stale_advice(prices) if takes_prices else "run 'rigbench prices refresh'"
+    return f"prices are {prices.age_days()} days old (list dated {prices.date}): {advice}"
+
+
 def load_prices(path: str | Path | None = None, *, instead: str | None = None) -> PriceList:
     """``--prices FILE`` when given; else the user's own list (``rigbench prices refresh``) when there is one; else
     the shipped list.

@@ -27,7 +27,7 @@ from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPO
 from rigbench.cost.ownership import load_ownership
 from rigbench.cost.report import prices_dated
 from rigbench.errors import UserError
-from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices, stale_advice
+from rigbench.prices.cloud import WITH_PRICES_OPTION, load_prices, stale_warning
 from rigbench.prices.extras import load_extras
 from rigbench.size.demand import ANY_BATCH, ModelDemand
 from rigbench.units import fmt_bytes, fmt_num, shown, split_items
@@ -442,8 +442,9 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
     if unbilled and samples is not None:
         warnings.append(f"no billing increment or minimum for {', '.join(sorted(unbilled))} in "
                         "profiles/cloud_extras.toml: those runs are priced by the hour's fraction used, without one")
-    if prices.is_stale(own.stale_after_days):
-        warnings.append(f"prices are {prices.age_days()} days old (list dated {prices.date}): {stale_advice(prices)}")
+    stale = stale_warning(prices, own.stale_after_days)
+    if stale:
+        warnings.append(stale)
     return SizeReport(name=md.name, unit=md.unit, precision=md.precision, optimizer=md.optimizer, batch=batch,
                       demand=md, cards=cards, instances=instances, samples=samples, dataset_size=dataset_size,
                       epochs=epochs, deadline_h=deadline_h,
