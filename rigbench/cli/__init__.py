@@ -157,7 +157,7 @@ def cli():
     \b
     Start with:
       rigbench probe                         what this machine really has
-      rigbench bench --quick                 how fast it trains (about a minute)
+      rigbench bench --quick                 how fast it trains (under 30 s on a small machine)
       rigbench recommend                     does it meet the laptop/desktop/cloud guidelines?
       rigbench compare gtx-1080-ti rtx-2080-ti   which card is faster, and by how much
       rigbench cost --buy rtx-2080-ti --rent all --hours-per-month 80   buy or rent?
