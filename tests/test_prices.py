@@ -608,3 +608,12 @@ def test_every_command_that_shows_a_price_says_when_the_list_is_old():
     rec = run_cli("recommend", "--instance", "aws:g4dn.xlarge", "--json").json()
     assert rec["warnings"] == [said + "run 'rigbench prices refresh'"]        # recommend takes no --prices
     assert prices.stale_warning(shipped, age) is None and prices.stale_warning(shipped, age - 1) is not None
+
+
+def test_a_missing_spot_price_says_why():
+    """The dated AWS source has no spot prices (profiles/cloud_prices.md): a null spot price carries why."""
+    doc = run_cli("prices", "list", "--shipped", "--json").json()
+    aws = [i for i in doc["instances"] if i["name"].startswith("aws:")]
+    assert aws and all(i["spot_usd_per_hour"] is None for i in aws)
+    assert all(i["spot_missing"] == "the source published no spot price for it" for i in aws)
+    assert all("spot_missing" not in i for i in doc["instances"] if i["spot_usd_per_hour"] is not None)

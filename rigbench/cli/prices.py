@@ -24,7 +24,11 @@ def render_list(prices, as_json: bool) -> None:
             "origin": prices.origin, "warnings": [stale] if stale else [],
             "instances": [{"name": i.key, "gpu": i.gpu_id, "gpu_count": i.gpu_count, "vcpus": i.vcpus,
                            "ram_gb": i.ram_gb, "on_demand_usd_per_hour": i.on_demand_usd_per_hour,
-                           "spot_usd_per_hour": i.spot_usd_per_hour, "region": i.region,
+                           "spot_usd_per_hour": i.spot_usd_per_hour,
+                           # null with why, as every unknown value: the source row had no spot price
+                           **({"spot_missing": "the source published no spot price for it"}
+                              if i.spot_usd_per_hour is None else {}),
+                           "region": i.region,
                            "price_date": i.price_date.isoformat(), "date_basis": i.date_basis, "source": i.source}
                           for i in prices.instances],
             "services": [s.to_doc() for s in svc],
