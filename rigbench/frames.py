@@ -3,24 +3,26 @@ analysis (``pivot_table`` over several runs). Its own module so that only what n
 
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 import pandas as pd
 
-from rigbench.results import Results, case_label
+from rigbench.results import Results, case_label, load
 
 FRAME_COLUMNS = ["run", "host", "created_utc", "kernel", "device", "dtype", "case", "metric", "unit", "value", "low",
                  "high", "spread", "fraction_of_peak", "peak", "repeats", "status", "valid", "reasons"]
 
 
-def to_frame(runs: "Results | dict | Iterable[Results | dict]") -> pd.DataFrame:
-    """A pandas DataFrame with one row per measurement of every run given (views or documents), in the columns of
+def to_frame(runs: "Results | dict | str | os.PathLike | Iterable[Results | dict | str | os.PathLike]") -> pd.DataFrame:
+    """A pandas DataFrame with one row per measurement of every run given (views, documents or results files by
+    path, read by :func:`rigbench.results.load`), in the columns of
     :data:`FRAME_COLUMNS`: the figure, its 95% interval (``low``, ``high``), spread, fraction of peak, validity and
     the reasons as text. ``run`` is the file's name (the host for a document held in memory). A figure that was
     not measured (skipped, failed) has NaN for its numbers and its reason in ``reasons``."""
-    views = [runs] if isinstance(runs, (Results, dict)) else list(runs)
+    views = [runs] if isinstance(runs, (Results, dict, str, os.PathLike)) else list(runs)
     rows = []
-    for v in (Results.of(x) for x in views):
+    for v in (load(x) if isinstance(x, (str, os.PathLike)) else Results.of(x) for x in views):
         name = v.path.name if v.path is not None else v.host
         for f in v.figures:
             ci = f.ci if f.measured else None

@@ -450,6 +450,9 @@ def test_frame_has_one_row_per_measurement_with_intervals(folder):
     per_run = both[both.dtype == "float32"].pivot_table(index="kernel", columns="run", values="value")
     assert per_run.loc["gemm"].to_dict() == pytest.approx({
         "slow-20260102T000000Z.json": GEMM_FLOPS / 0.012 / 1e12, "fast-20260104T000000Z.json": GEMM_FLOPS / 0.008 / 1e12})
+    # a results file by its path is read as the results owner reads it (a path was refused as "not a JSON object")
+    by_path = frames.to_frame([str(run.path)])
+    assert by_path.equals(frame)
 
 
 def test_interval_recorded_by_the_runner_is_used_as_it_is():
