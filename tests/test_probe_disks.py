@@ -95,6 +95,9 @@ def test_data_dir_on_tmpfs_uses_mountinfo():
 def test_nonexistent_data_dir_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no such file or directory"):
         disks.probe_data_dir(str(tmp_path / "missing"))
+    # empty: realpath('') is the working directory, which the library probed in silence where the CLI refused it
+    with pytest.raises(UserError, match="--data-dir is empty"):
+        disks.probe_data_dir("")
 
 
 def test_dead_nfs_server_does_not_hang_the_probe(tmp_path, monkeypatch):

@@ -229,6 +229,9 @@ def check_data_dir(path: str, root: str | os.PathLike = "/", stat: Callable = os
     filesystem that stores files. Returns (the real path, its stat, the mount holding it or None); anything else is a
     one-line ``UserError`` naming what the path is (missing, a regular file, a device, a FIFO ...). A path longer
     than Linux allows is left to the caller's one line for every path (``OSError`` ENAMETOOLONG)."""
+    if not str(path).strip():
+        # realpath('') is the working directory: an empty value would probe it silently (the CLI refuses it too)
+        raise UserError("--data-dir is empty: give a value or leave it out")
     real = os.path.realpath(path)
     try:
         st = stat(real)
