@@ -227,7 +227,6 @@ def output_path(out: str | os.PathLike | None, default_name: str, *, default_fol
     text = os.fspath(out)
     if not str(text).strip():
         raise UserError(f"{option} is empty: give a file name such as run.json, or a folder ending in /")
-    _refuse_dotdot_through_missing(str(text), what, option)
     if str(text).endswith(("/", os.sep)) or (Path(text).is_dir() and not Path(text).is_symlink()):
         return check_output(Path(text) / default_name, what, option), True
     return check_output(text, what, option), False

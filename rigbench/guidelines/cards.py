@@ -75,14 +75,23 @@ def known_gpu(gpu_id: str) -> bool:
     return True
 
 
-def reaches(gpu_id: str, reference_id: str, workload: str) -> bool:
-    """Whether a catalog card's predicted throughput reaches a reference card's: at or above it, or below by less
-    than the model's band on their ratio (:func:`speed_ratio_band`: a tie, as the GPU rule and compare call it)."""
+def versus(gpu_id: str, reference_id: str, workload: str) -> dict:
+    """A catalog card's predicted throughput against a reference card's: ``at_or_above``; below it, ``times`` (how
+    many times as fast the reference is), ``band`` (the model's band on that ratio, :func:`speed_ratio_band`; None
+    without one) and ``tie`` (the gap inside the band: compare calls such a pair a tie)."""
     value, bar = gpu_speed(gpu_id, workload).value, gpu_speed(reference_id, workload).value
     if value >= bar:
-        return True
+        return {"at_or_above": True, "times": None, "band": None, "tie": False}
     band = speed_ratio_band(gpu_id, reference_id, workload) if value > 0 else None
-    return band is not None and bar / value - 1 <= band["fraction"]
+    times = bar / value if value > 0 else None
+    u = band["fraction"] if band is not None else None
+    return {"at_or_above": False, "times": times, "band": u, "tie": u is not None and times - 1 <= u}
+
+
+def reaches(gpu_id: str, reference_id: str, workload: str) -> bool:
+    """Whether a catalog card reaches a reference card: at or above it, or a tie with it (:func:`versus`)."""
+    v = versus(gpu_id, reference_id, workload)
+    return v["at_or_above"] or v["tie"]
 
 
 def reaches_bar(gpu_id: str | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rigbench.guidelines.cards import CardSpeed, gpu_speed, gpu_throughput, speed_ratio_band
+from rigbench.guidelines.cards import CardSpeed, gpu_speed, gpu_throughput, versus
 from rigbench.guidelines.checks.base import (GIB, TB, Check, below, judged, needs_bench, needs_gpu, needs_rerun,
                                              ram_need_bytes)
 from rigbench.guidelines.kind import is_mac
@@ -297,23 +297,22 @@ def _gpu_rank(gpu_id: str, speed: CardSpeed, refs: dict, workload: str) -> tuple
 
     A card predicted below a reference card counts as at it when the gap is inside the model's band on the ratio of
     the two: ``rigbench compare`` calls such a pair a tie (the faster over the slower, minus 1, within
-    :func:`rigbench.guidelines.cards.speed_ratio_band`, which is :func:`rigbench.model.pair_uncertainty`), and a
+    :func:`rigbench.guidelines.cards.versus`, on :func:`rigbench.model.pair_uncertainty`), and a
     rule that called it a miss would contradict it. The why then says it is a tie, not clearly at or above the
     bar. A card clearly below (outside the band) keeps the lower rank, and the why gives the band it is outside."""
     said = []
     for rank, key in ((3, "pass_reference"), (2, "warn_reference")):
-        rid, ref = refs[key]
-        if speed.value >= ref.value:
+        rid, _ref = refs[key]
+        v = versus(gpu_id, rid, workload)
+        if v["at_or_above"]:
             return rank, said, None
-        band = speed_ratio_band(gpu_id, rid, workload) if speed.value > 0 else None
-        if band is None:
+        if v["band"] is None:
             continue
-        times, u = ref.value / speed.value, band["fraction"]
-        if times - 1 <= u:
-            tie = f"a tie with {rid} inside the model's +-{u:.0%}"
-            said.append(f"{rid} is {times:.2f}x as fast: {tie} on that ratio, so not clearly at or above it")
+        if v["tie"]:
+            tie = f"a tie with {rid} inside the model's +-{v['band']:.0%}"
+            said.append(f"{rid} is {v['times']:.2f}x as fast: {tie} on that ratio, so not clearly at or above it")
             return rank, said, tie
-        said.append(f"{rid} is {times:.2f}x as fast, outside the model's +-{u:.0%} on that ratio")
+        said.append(f"{rid} is {v['times']:.2f}x as fast, outside the model's +-{v['band']:.0%} on that ratio")
     return 1, said, None
 
 
