@@ -101,8 +101,8 @@ def timing_reasons(spread: float | None, sample_s: float | None, round_move: flo
         out.append(reason("spread", f"spread {shown} of the median (IQR over median above {MAX_SPREAD:.0%})",
                           round(spread, 4) if _finite(spread) else None, MAX_SPREAD))
     if _finite(round_move) and round_move > MAX_ROUND_MOVE:
-        out.append(reason("rounds", f"its rounds moved {over(round_move, MAX_ROUND_MOVE)} apart (slowest vs fastest round, limit "
-                                    f"{MAX_ROUND_MOVE:.0%})", round(round_move, 4), MAX_ROUND_MOVE))
+        out.append(reason("rounds", f"its rounds moved {over(round_move, MAX_ROUND_MOVE)} apart (slowest vs fastest "
+                                    f"round, limit {MAX_ROUND_MOVE:.0%})", round(round_move, 4), MAX_ROUND_MOVE))
     if _finite(sample_s) and sample_s < MIN_SAMPLE_S:
         out.append(reason("short_sample", f"timed sample {sample_s * 1e3:.2f} ms is under {MIN_SAMPLE_S * 1e3:.0f} ms",
                           sample_s, MIN_SAMPLE_S))
@@ -117,25 +117,26 @@ def machine_reasons(machine: dict | None) -> list[dict]:
     out = []
     drift, steal, others = machine.get("drift"), machine.get("steal"), machine.get("others")
     if _finite(drift) and drift > MAX_DRIFT:
-        out.append(reason("drift", f"the machine itself moved {over(drift, MAX_DRIFT)} (reference workload, slowest vs fastest "
-                                   f"round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
+        out.append(reason("drift", f"the machine itself moved {over(drift, MAX_DRIFT)} (reference workload, slowest "
+                                   f"vs fastest round, limit {MAX_DRIFT:.0%})", round(drift, 4), MAX_DRIFT))
     slower = machine.get("slower")
     if _finite(slower) and slower > MAX_SLOWER:
-        out.append(reason("slower", f"the reference workload took {over(slower, MAX_SLOWER)} more CPU cycles than on this machine's "
-                                    f"best earlier run: its cores were shared for the whole stretch (limit "
-                                    f"{MAX_SLOWER:.0%})", round(slower, 4), MAX_SLOWER))
+        out.append(reason("slower", f"the reference workload took {over(slower, MAX_SLOWER)} more CPU cycles than "
+                                    f"on this machine's best earlier run: its cores were shared for the whole "
+                                    f"stretch (limit {MAX_SLOWER:.0%})", round(slower, 4), MAX_SLOWER))
     if _finite(steal) and steal > MAX_STEAL:
-        out.append(reason("steal", f"the hypervisor took {over(steal, MAX_STEAL)} of the CPU time (steal, limit {MAX_STEAL:.0%})",
-                          round(steal, 4), MAX_STEAL))
+        out.append(reason("steal", f"the hypervisor took {over(steal, MAX_STEAL)} of the CPU time (steal, limit "
+                                   f"{MAX_STEAL:.0%})", round(steal, 4), MAX_STEAL))
     if _finite(others) and others > MAX_OTHERS:
-        out.append(reason("busy", f"other programs used {over(others, MAX_OTHERS)} of the usable CPUs (limit {MAX_OTHERS:.0%})",
-                          round(others, 4), MAX_OTHERS))
+        out.append(reason("busy", f"other programs used {over(others, MAX_OTHERS)} of the usable CPUs (limit "
+                                  f"{MAX_OTHERS:.0%})", round(others, 4), MAX_OTHERS))
     earlier = machine.get("earlier") if isinstance(machine.get("earlier"), dict) else {}
     off, runs = earlier.get("off"), earlier.get("runs")
     if _finite(off) and abs(off) > MAX_EARLIER:
         of = f"{runs} earlier run{'' if runs == 1 else 's'}" if isinstance(runs, int) else "earlier runs"
-        out.append(reason("earlier", f"{over(off, MAX_EARLIER, sign=True)} against this machine's earlier runs of it (median of {of}, limit "
-                                     f"±{MAX_EARLIER:.0%}): the machine did not repeat its own figure",
+        out.append(reason("earlier", f"{over(off, MAX_EARLIER, sign=True)} against this machine's earlier runs of it "
+                                     f"(median of {of}, limit ±{MAX_EARLIER:.0%}): the machine did not repeat its own "
+                                     "figure",
                           round(off, 4), MAX_EARLIER))
     return out
 

@@ -166,8 +166,9 @@ def _inside_sentence(v: dict, gpu: bool = False) -> str | None:
         load = f" (load average {v['loadavg_start']:.1f} -> {v['loadavg_end']:.1f})"
     limits = f"limits {validity.MAX_OTHERS:.0%}, {validity.MAX_STEAL:.0%} and {validity.MAX_DRIFT:.0%}"
     flagged = (f"{v['flagged']} of {v['measured']} figures are flagged for it" if v["flagged"]
-               else "no figure was flagged for it" + (" (a GPU figure timed on the GPU alone is not judged on the host's "
-                                                      "movement: docs/bench.md)" if gpu else ""))
+               else "no figure was flagged for it"
+               + (" (a GPU figure timed on the GPU alone is not judged on the host's movement: docs/bench.md)"
+                  if gpu else ""))
     if v["unsteady"]:
         flagged += f", {v['unsteady']} more for their own timings"
     slower = (v["slower"] or 0) > validity.MAX_SLOWER
