@@ -225,6 +225,8 @@ def left_out(named: list[list[Gpu]] | None = None, architecture: str | None = No
         if max_launch_price_usd is not None and price is not None and price > max_launch_price_usd:
             notes.append(f"--max-price left out {g.id}: {g.id}'s launch price {price:,.0f} USD is above "
                          f"{max_launch_price_usd:,.2f}".removesuffix(".00"))
+    if named is None and not kept:
+        notes.append(_nothing_passes(architecture, min_memory_bytes, max_launch_price_usd))
     if max_launch_price_usd is not None:
         unpriced = [g.id for g in select(architecture, min_memory_bytes, cards=cards) if g.launch_price_usd is None]
         if unpriced:
@@ -232,6 +234,27 @@ def left_out(named: list[list[Gpu]] | None = None, architecture: str | None = No
                          f"without a launch price ({', '.join(unpriced[:3])}{', ...' if len(unpriced) > 3 else ''}"
                          "): leave --max-price out to list them")
     return notes
+
+
+def _nothing_passes(architecture: str | None, min_memory_bytes: int | None,
+                    max_launch_price_usd: float | None) -> str:
+    """Which filter left the whole catalog empty, with the nearest card it kept out: "0 cards" alone does not say
+    whether the limit was a little or far off."""
+    cards = select(architecture)
+    which = f"{architecture.strip().lower()} card" if architecture is not None else "card in the catalog"
+    if min_memory_bytes is not None and not select(min_memory_bytes=min_memory_bytes, cards=cards):
+        most = max(cards, key=lambda g: g.memory_bytes)
+        return (f"no {which} has {min_memory_bytes / 1024**3:,.4g} GB of memory or more (the most: {most.id}, "
+                f"{most.memory_gb:g} GB)")
+    if min_memory_bytes is not None:
+        cards = select(min_memory_bytes=min_memory_bytes, cards=cards)
+        which += f" with {min_memory_bytes / 1024**3:,.4g} GB or more"
+    priced = [g for g in cards if g.launch_price_usd is not None]
+    if not priced:
+        return f"no {which} has a published launch price"
+    cheapest = min(priced, key=lambda g: g.launch_price_usd)
+    return (f"no {which} launched at {max_launch_price_usd:,.2f} USD or less".replace(".00 USD", " USD")
+            + f" (the cheapest: {cheapest.id} at {cheapest.launch_price_usd:,.0f} USD)")
 
 
 def match_keys(gpu: Gpu) -> set[str]:

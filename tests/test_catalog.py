@@ -210,13 +210,35 @@ def test_gpus_says_how_many_cards_max_price_left_out_for_having_no_launch_price(
     r = run_cli("gpus", "--arch", "kepler", "--max-price", "10000")
     assert r.code == 0, r.stderr
     assert "GPU catalog (0 cards)" in r.stdout
-    assert r.stderr == ("rigbench: note: --max-price left out 1 card without a launch price (tesla-k80): leave "
+    assert r.stderr == ("rigbench: note: no kepler card has a published launch price\n"
+                        "rigbench: note: --max-price left out 1 card without a launch price (tesla-k80): leave "
                         "--max-price out to list them\n")
     unpriced = [g for g in catalog.load_catalog() if g.launch_price_usd is None]
     r = run_cli("gpus", "--max-price", "100000", "--json")
     assert r.code == 0 and f"left out {len(unpriced)} cards without a launch price ({unpriced[0].id}, " in r.stderr
     assert len(r.json()["gpus"]) == len(catalog.load_catalog()) - len(unpriced)
     assert run_cli("gpus", "--arch", "kepler").stderr == ""
+
+
+def test_gpus_that_lists_no_card_says_which_filter_emptied_the_catalog_and_the_nearest_card():
+    # "GPU catalog (0 cards)" alone for --max-price 50 does not say whether the limit was a little or far off
+    priced = [g for g in catalog.load_catalog() if g.launch_price_usd is not None]
+    cheapest = min(priced, key=lambda g: g.launch_price_usd)
+    r = run_cli("gpus", "--max-price", "50", "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["gpus"] == []
+    assert r.json()["notes"][0] == (f"no card in the catalog launched at 50 USD or less (the cheapest: {cheapest.id} at "
+                                    f"{cheapest.launch_price_usd:,.0f} USD)")
+    largest = max(catalog.load_catalog(), key=lambda g: g.memory_bytes)
+    assert catalog.left_out(min_memory_bytes=1024 * 1024**3) == [
+        f"no card in the catalog has 1,024 GB of memory or more (the most: {largest.id}, {largest.memory_gb:g} GB)"]
+    big = [g for g in priced if g.memory_bytes >= 48 * 1024**3]
+    low = min(big, key=lambda g: g.launch_price_usd)
+    assert catalog.left_out(min_memory_bytes=48 * 1024**3, max_launch_price_usd=1000.5)[0] == (
+        f"no card in the catalog with 48 GB or more launched at 1,000.50 USD or less (the cheapest: {low.id} at "
+        f"{low.launch_price_usd:,.0f} USD)")
+    # a list that is not empty gets no such note
+    assert not any(n.startswith("no card") for n in catalog.left_out(max_launch_price_usd=100000))
 
 
 def test_gpus_says_which_filter_left_out_a_named_card_and_why():
