@@ -565,3 +565,20 @@ def test_an_out_path_refused_is_named_on_one_line(tmp_path):
     with pytest.raises(UserError) as exc:
         files.check_writable(tmp_path / "file" / "a\nb.json")
     assert "a\\nb.json" in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("name, better", [("run.csv", "run.json"), ("run1", "run1.json"), ("run.JSON", "run.json"),
+                                          ("a.b.csv", "a.b.json")])
+def test_an_out_file_not_named_json_is_refused_before_the_run(tmp_path, name, better):
+    # a folder of runs is read by its *.json files (results list, report, the earlier-runs check): a run saved as
+    # run.csv would be missing from all of them
+    r = run_cli("bench", "--quick", "--only", "memcopy", "--out", str(tmp_path / "runs" / name))
+    assert_user_error(r, f"results files are JSON and are found by their .json name (results list, report read "
+                         f"*.json); name it {better}")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_out_file_named_as_hidden_is_refused_before_the_run(tmp_path):
+    r = run_cli("bench", "--quick", "--only", "memcopy", "--out", str(tmp_path / ".run.json"))
+    assert_user_error(r, "names a hidden file, which results list and report pass over; name it like ")
+    assert list(tmp_path.iterdir()) == []

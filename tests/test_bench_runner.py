@@ -210,14 +210,14 @@ def test_a_finished_run_says_what_the_file_it_replaced_held(tmp_path):
 
 @pytest.mark.parametrize("text", ["name,value\nimportant,1\n", '{"keep": 1}', ""])
 def test_out_naming_a_file_that_is_no_run_is_refused_and_left_as_it_was(tmp_path, text):
-    # `bench --out notes.csv` replaced the user's CSV with a results file, saying so only afterwards: only an
-    # earlier run is ours to replace
+    # `bench --out notes.json` replaced the user's file with a results file, saying so only afterwards: only an
+    # earlier run is ours to replace (a name not ending .json is refused before anything is read)
     reg = {k.name: k for k in (Sleepy(), Skipping())}
-    out = tmp_path / "notes.csv"
+    out = tmp_path / "notes.json"
     out.write_text(text)
-    with pytest.raises(UserError, match=r"--out .*notes.csv exists and is not a rigbench run .* left as it is"):
+    with pytest.raises(UserError, match=r"--out .*notes.json exists and is not a rigbench run .* left as it is"):
         run_suite(registry=reg, device="cpu", out=out, probe=PROBE, peaks=PEAKS, settings=FAST)
-    assert out.read_text() == text and [p.name for p in tmp_path.iterdir()] == ["notes.csv"]
+    assert out.read_text() == text and [p.name for p in tmp_path.iterdir()] == ["notes.json"]
 
 
 def test_out_naming_an_earlier_run_the_user_may_not_write_is_refused_before_the_run(tmp_path, monkeypatch):

@@ -261,11 +261,11 @@ def test_an_unwritable_out_is_refused_before_launch(tmp_path):
 
 def test_out_naming_a_file_that_is_no_run_is_refused_before_launch(tmp_path):
     # only an earlier run is ours to replace: a user's notes are left as they were
-    (tmp_path / "notes.csv").write_text("name,value\n")
+    (tmp_path / "notes.json").write_text('{"name": "value"}\n')
     with pytest.raises(UserError, match="exists and is not a rigbench run"):
-        D.run_distributed(nproc=2, quick=True, out=str(tmp_path / "notes.csv"))
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.csv"]
-    assert (tmp_path / "notes.csv").read_text() == "name,value\n"
+        D.run_distributed(nproc=2, quick=True, out=str(tmp_path / "notes.json"))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.json"]
+    assert (tmp_path / "notes.json").read_text() == '{"name": "value"}\n'
 
 
 def test_a_worker_failing_in_init_is_exit_1_with_a_results_file(tmp_path):
