@@ -409,7 +409,29 @@ def test_a_small_model_is_launch_bound_never_faster_than_its_kernel_launches(tmp
     flat = " ".join(r.stdout.split())     # where the screen wraps depends on the temporary folder's name
     assert "0.105" in flat and "76,190" in flat and "or more" in flat
     assert "Launch-bound" in flat and "21 kernels" in flat
+    assert "The cloud table lists every instance of the price list: --gpus narrows the cards table only." in flat
     assert "Ranges:" not in r.stdout          # no card's range applies
+
+
+def test_a_run_shorter_than_a_batch_takes_one_whole_step_and_a_batch_past_the_dataset_is_refused(tmp_path, cli):
+    """The launch-bound MLP above (105 us a step at batch 8, 76,190 samples/s): half an epoch of 10 samples is 5
+    samples, 65.6 us by the throughput, but a step runs whole: 105 us. Two cards at batch 8 each hold 16 samples, more
+    than the dataset's 10: an epoch is one step of the pair, and the row says so. A --batch above --dataset-size is
+    refused before the model is traced."""
+    path = _write(tmp_path, MLP_8)
+    md = demand.measure(load.load(path), "fp32", "cuda")
+    rep = plan.plan(md, batch=8, gpus=["rtx-3090", "2x rtx-3090"], dataset_size=10, epochs=0.5)
+    one, two = rep.cards
+    assert 5 / one.samples_per_s == pytest.approx(65.625e-6, rel=1e-6)
+    assert one.total_h * 3600 == pytest.approx(105e-6) and one.epoch_h * 3600 == pytest.approx(10 / 76_190.476)
+    assert one.note is None
+    assert two.epoch_h * 3600 == pytest.approx(two.step_s) and two.total_h * 3600 == pytest.approx(two.step_s)
+    assert "2 cards x batch 8 is more than the 10 samples of the dataset" in two.note
+    with pytest.raises(UserError, match=r"^batch 16 per GPU is more than the 10 samples of --dataset-size: one step "
+                                        r"would hold the whole dataset; give --batch 10 or less$"):
+        plan.check_request(16, 10, 1, None)
+    r = cli("size", path, "--batch", "16", "--dataset-size", "10", "--epochs", "1")
+    assert r.code == 2 and r.stderr.count("\n") == 1 and "give --batch 10 or less" in r.stderr
 
 
 def test_what_a_model_file_prints_is_shown_on_stderr_with_its_control_characters_escaped(cli, tmp_path):

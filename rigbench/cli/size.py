@@ -70,7 +70,7 @@ def _best_line(rep, best) -> str:
             f"{_count(rep.samples, rep.unit)}.{maybe}")
 
 
-def render(rep, show_all: bool) -> list:
+def render(rep, show_all: bool, narrowed: bool = False) -> list:
     md, b = rep.demand, rep.batch
     parts = md.breakdown(b)
     mem = " + ".join(f"{k.replace('_', ' ')} {fmt_bytes(v)}" for k, v in parts.items() if k != "peak")
@@ -109,6 +109,7 @@ def render(rep, show_all: bool) -> list:
         out.append("Nx rows: memory and max batch are per card (each card holds the model and its own batch); "
                    f"step ms is one step of all N together, {rep.unit}/s and the times are of all N cards.")
     out.extend(filter(None, (planner.one_card_note(o, rep.unit) for o in shown)))
+    out.extend(f"{o.id}: {o.note}" for o in shown if o.note)
     not_fit = [o for o in cards if not o.fits]
     if not_fit and not show_all:
         out.append("Do not fit batch %d: %s" % (b, ", ".join(f"{o.id} (max {o.max_batch})" for o in not_fit[:8]) +
@@ -133,6 +134,8 @@ def render(rep, show_all: bool) -> list:
     out.append(report.table(f"Cloud, on-demand prices of {rep.prices_dated(shown_i) or rep.prices_date}" +
                             ("" if show_all or len(insts) <= 10 else f"; the cheapest 10 of {len(insts)} (all: --all)"),
                             cols, irows))
+    if narrowed:
+        out.append("The cloud table lists every instance of the price list: --gpus narrows the cards table only.")
     billing = sorted({(o.id.split(":")[0], o.billing) for o in shown_i if o.billing})
     if run and billing:
         out.append("USD: the run's time rounded up as each provider bills it (profiles/cloud_extras.toml: " +
@@ -240,6 +243,6 @@ def command(model_arg, batch, seq, precision, optimizer, dataset_size, epochs, d
     if as_json:
         report.emit_json(rep.to_doc())
     else:
-        report.show(*render(rep, show_all))
+        report.show(*render(rep, show_all, narrowed=bool(names)))
     if plot:
         report.echo(f"wrote {plot}", err=True)

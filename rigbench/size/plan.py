@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from rigbench import catalog, scaling
 from rigbench.comparison import split_count
 from rigbench import model as perf_model
-from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, hours_for_samples,
+from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, SECONDS_PER_HOUR,
+                                      hours_for_samples,
                                       renting_total_usd)
 from rigbench.cost.ownership import load_ownership
 from rigbench.cost.report import prices_dated
@@ -385,6 +386,10 @@ def check_request(batch: int | None, dataset_size: int | None, epochs: float | N
     if dataset_size is not None and dataset_size * epochs < 1:
         raise UserError(f"--dataset-size {dataset_size:,} x --epochs {epochs:g} is {dataset_size * epochs:.3g} "
                         "samples: a run trains on one sample or more")
+    if batch is not None and dataset_size is not None and batch > dataset_size:
+        # a step would hold more samples than the dataset has: the time of a batch-sized step is not the run's
+        raise UserError(f"batch {batch:,} per GPU is more than the {dataset_size:,} samples of --dataset-size: one "
+                        f"step would hold the whole dataset; give --batch {dataset_size:,} or less")
     deadline_h = parse_deadline(deadline) if deadline is not None else None
     if deadline_h is not None and dataset_size is None:
         raise UserError("--deadline needs the size of the run: add --dataset-size N --epochs E")
@@ -396,10 +401,17 @@ def plan(md: ModelDemand, *, batch: int, gpus: list[str] | None = None, dataset_
     """Size ``md`` at ``batch`` per card on every card (or ``gpus``) and every instance of the price list."""
     deadline_h = check_request(batch, dataset_size, epochs, deadline)
     samples = float(dataset_size) * float(epochs) if dataset_size is not None else None
+
     def finish(o: Option) -> Option:
         if o.samples_per_s and samples is not None:
-            o.epoch_h = hours_for_samples(float(dataset_size), o.samples_per_s)
-            o.total_h = hours_for_samples(samples, o.samples_per_s)
+            # a run is made of whole steps: an epoch (or a run) of fewer samples than N cards' batches still takes
+            # one step, not the fraction of one the throughput gives
+            o.epoch_h = max(hours_for_samples(float(dataset_size), o.samples_per_s), o.step_s / SECONDS_PER_HOUR)
+            o.total_h = max(hours_for_samples(samples, o.samples_per_s), o.step_s / SECONDS_PER_HOUR)
+            if o.batch * o.gpu_count > dataset_size:
+                short = (f"{o.gpu_count} cards x batch {o.batch:,} is more than the {dataset_size:,} samples of the "
+                         "dataset: an epoch is one step with cards short of a full batch, timed as a full one")
+                o.note = short if o.note is None else f"{o.note}; {short}"
             if deadline_h is not None:
                 o.meets_deadline = deadline_verdict(o, deadline_h)
         return o
