@@ -25,8 +25,8 @@ from rigbench.model.demand import (BYTES_PER_ELEMENT, FAMILIES, PRECISIONS, WORK
                                    load_workloads_profile, max_batch, no_fit_reason, usable_bytes,
                                    workload_ids)
 from rigbench.model.efficiency import (compute_factor, factor_key, fp32_is_tf32, full_rate_gain, gemm_reference,
-                                       launch_seconds, load_efficiency, memory_factor, peak_tflops, spec_tensor_tflops,
-                                       step_host_seconds, sustained_clock_fraction)
+                                       issue_fraction, launch_seconds, load_efficiency, memory_factor, peak_tflops,
+                                       spec_tensor_tflops, step_host_seconds, sustained_clock_fraction)
 from rigbench.model.measured import (calibrate_factor, capability_from_results, figures_read, gemm_dtypes,
                                      suite_config)
 from rigbench.model.predict import (EXTRAPOLATION, MIN_CELL_PAIRS, pair_uncertainty, predict, ratio_uncertainty,
@@ -40,14 +40,15 @@ from rigbench.model.validation import (extra_fit_rows, fit_compute_factor, fit_e
                                        validation_table)
 
 __all__ = [
-    "BYTES_PER_ELEMENT", "EXTRAPOLATION", "FAMILIES", "MIN_CELL_PAIRS", "PRECISIONS", "WORKLOADS", "Capability",
-    "Demand", "Prediction", "calibrate_factor", "capability_from_gpu", "capability_from_results",
-    "capability_step_seconds", "compute_factor",
-    "demand", "efficiency_for", "extra_fit_rows", "factor_key", "fit_compute_factor", "fit_entries", "fit_power_alpha",
-    "figures_read", "fit_set_cards", "fit_step_host", "fit_target", "fit_tensor_share", "floored_step_seconds", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
-    "gemm_reference", "launch_floor_seconds", "launch_seconds", "load_efficiency", "load_workloads_profile", "max_batch", "memory_factor", "no_fit_reason", "usable_bytes", "peak_tflops",
-    "pair_uncertainty", "point_prediction", "precision_gain_summary", "precision_gain_table", "predict", "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds",
-    "suite_config", "sustained_clock_fraction",
-    "ratio_uncertainty", "tensor_seconds", "times_per_sample", "uncertainty", "validation_cell", "validation_summary", "validation_table",
-    "workload_ids",
+    "BYTES_PER_ELEMENT", "Capability", "Demand", "EXTRAPOLATION", "FAMILIES", "MIN_CELL_PAIRS", "PRECISIONS",
+    "Prediction", "WORKLOADS", "calibrate_factor", "capability_from_gpu", "capability_from_results",
+    "capability_step_seconds", "compute_factor", "demand", "efficiency_for", "extra_fit_rows", "factor_key",
+    "figures_read", "fit_compute_factor", "fit_entries", "fit_power_alpha", "fit_set_cards", "fit_step_host",
+    "fit_target", "fit_tensor_share", "floored_step_seconds", "fp32_is_tf32", "full_rate_gain", "gemm_dtypes",
+    "gemm_reference", "issue_fraction", "launch_floor_seconds", "launch_seconds", "load_efficiency",
+    "load_workloads_profile", "max_batch", "memory_factor", "no_fit_reason", "pair_uncertainty", "peak_tflops",
+    "point_prediction", "precision_gain_summary", "precision_gain_table", "predict", "ratio_uncertainty",
+    "refit_factors", "spec_tensor_tflops", "step_host_seconds", "step_seconds", "suite_config",
+    "sustained_clock_fraction", "tensor_seconds", "times_per_sample", "uncertainty", "usable_bytes",
+    "validation_cell", "validation_summary", "validation_table", "workload_ids"
 ]

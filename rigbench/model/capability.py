@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rigbench.model.demand import PRECISIONS
-from rigbench.model.efficiency import (compute_factor, full_rate_gain, memory_factor, peak_tflops,
+from rigbench.model.efficiency import (compute_factor, full_rate_gain, issue_fraction, memory_factor, peak_tflops,
                                        sustained_clock_fraction)
 
 
@@ -42,21 +42,23 @@ class Capability:
 
 def capability_from_gpu(gpu, *, alpha: float | None = None, share: float | None = None) -> Capability:
     """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors (per workload family)
-    x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml); the
+    x the part of the spec rate its SM issues (:func:`issue_fraction`: 2/3 on Kepler) x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml); the
     transformer family's rate also x the full-rate tensor gain of workstation parts (``share``: default fitted)."""
     peaks = peak_tflops(gpu)
     mem_f, mem_src = memory_factor()
     clock, clock_how = sustained_clock_fraction(gpu, alpha)
+    issue, issue_how = issue_fraction(gpu)
     conv, mm, tr = {}, {}, {}
-    factors = {"memory": {"factor": mem_f, "source": mem_src}, "clock": {"factor": clock, "source": clock_how}}
+    factors = {"memory": {"factor": mem_f, "source": mem_src}, "clock": {"factor": clock, "source": clock_how},
+               "issue": {"factor": issue, "source": issue_how}}
     for p in PRECISIONS:
         f, how = compute_factor(gpu.architecture, p, gpu.compute_capability)
-        conv[p] = peaks["conv"][p] * f * clock
-        mm[p] = peaks["matmul"][p] * f * clock
+        conv[p] = peaks["conv"][p] * f * clock * issue
+        mm[p] = peaks["matmul"][p] * f * clock * issue
         factors[p] = {"factor": f, "source": how}
         ft, how_t = compute_factor(gpu.architecture, p, gpu.compute_capability, "transformer")
         gain, how_g = full_rate_gain(gpu, p, share)
-        tr[p] = peaks["matmul"][p] * ft * clock * gain
+        tr[p] = peaks["matmul"][p] * ft * clock * gain * issue
         factors[f"transformer_{p}"] = {"factor": ft, "source": how_t}
         factors[f"transformer_full_rate_{p}"] = {"factor": gain, "source": how_g}
     return Capability(

@@ -150,6 +150,21 @@ def sustained_clock_fraction(gpu, alpha: float | None = None) -> tuple[float, st
                   f"{per} per MHz vs {w_ref * 1e6:.2f} of {ref.id}: sustained clock {frac:.0%} of boost (alpha {a:.3f})")
 
 
+def issue_fraction(gpu) -> tuple[float, str]:
+    """(the part of the spec FP32 rate one warp instruction per scheduler per clock reaches, how): 2/3 on Kepler's
+    SMX (four schedulers of 32 lanes for 192 cores, without dual issue), 1 on every later SM (one scheduler per 32
+    cores). ``[issue]`` of ``profiles/efficiency.toml``: read from the SM's layout, not fitted."""
+    table = load_efficiency().get("issue", {})
+    entry = table.get(gpu.architecture)
+    if not isinstance(entry, dict) or not gpu.sm_count or not gpu.cuda_cores:
+        return 1.0, "one warp scheduler per 32 FP32 cores: the spec rate at one instruction per clock"
+    lanes = int(entry["schedulers_per_sm"]) * int(table["lanes_per_scheduler"])
+    per_sm = gpu.cuda_cores / gpu.sm_count
+    frac = min(1.0, lanes / per_sm)
+    return frac, (f"{entry['schedulers_per_sm']} warp schedulers x {table['lanes_per_scheduler']} lanes for "
+                  f"{per_sm:g} cores per SM: {frac:.3f} of the spec rate without dual issue ({entry['source']})")
+
+
 def spec_tensor_tflops(gpu, precision: str) -> float | None:
     """The spec sheet's tensor rate with FP32 accumulate for a precision: TF32 for fp32, FP16 for amp; None on a card
     without tensor cores or without the figure."""

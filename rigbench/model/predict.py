@@ -21,8 +21,9 @@ EXTRAPOLATION = 2.0
 def uncertainty(gpu, workload_id: str) -> dict:
     """The relative uncertainty of a catalog card's predicted throughput on a workload: the validation MAE of its
     (cell, workload family) when the cell has MIN_CELL_PAIRS pairs or more and the card's factors are its own; else
-    EXTRAPOLATION x the family's MAE, or the largest error of the cell's few pairs where that is larger, marked
-    extrapolated (Blackwell GeForce, Tesla K80, Ada laptops, B200 ...)."""
+    EXTRAPOLATION x the family's MAE, or the largest error of the cell's few pairs where that is larger (for borrowed
+    factors, its pairs in either workload family), marked extrapolated (Blackwell GeForce, Tesla K80, Ada laptops,
+    B200 ...)."""
     fam = demand(workload_id).family
     summary = validation_summary()
     cell = validation_cell(gpu)
@@ -36,10 +37,15 @@ def uncertainty(gpu, workload_id: str) -> dict:
            f"{own['pairs'] if own else 0} validation pairs in {cell} x {fam}")
     basis = f"extrapolated ({why}): {EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}"
     fraction = EXTRAPOLATION * family_mae
-    if own is not None and own["max"] > fraction:
-        # never a band narrower than an error already seen on the cell's few published pairs (too few for a mean)
-        fraction = own["max"]
-        basis = (f"extrapolated ({why}): the largest error of those pairs, {own['max']:.1%}, above "
+    # never a band narrower than an error already seen on the cell's few published pairs (too few for a mean). Where
+    # the factors are borrowed, a miss in the other workload family counts too: it measures the borrowing itself
+    # (the same lender's factors, the same architecture's shortfall against them), not one workload's counting
+    seen = [(f, c) for (key, f), c in summary["cells"].items() if key == cell and (f == fam or borrowed)]
+    worst_family, worst = max(seen, key=lambda fc: fc[1]["max"], default=(None, None))
+    if worst is not None and worst["max"] > fraction:
+        fraction = worst["max"]
+        where = "those pairs" if worst_family == fam else f"{cell}'s {worst['pairs']} pairs on {worst_family}"
+        basis = (f"extrapolated ({why}): the largest error of {where}, {worst['max']:.1%}, above "
                  f"{EXTRAPOLATION:g} x the {fam} family's validation MAE {family_mae:.1%}")
     return {"fraction": fraction, "cell": f"{cell} x {fam}", "pairs": own["pairs"] if own else 0,
             "extrapolated": True, "basis": basis}

@@ -190,10 +190,20 @@ def mae(errors: list[float]) -> dict:
     return {"mae": sum(errors) / len(errors), "max": max(errors), "pairs": len(errors)}
 
 
+def _cells_charged(gpu_a: str, gpu_b: str) -> set[str]:
+    """The cards of a pair whose cells its error counts in: both, unless exactly one of them borrows its factors
+    from another architecture. Then the error is that card's: the other's factors are its own, fitted and
+    validated on pairs of their own, and the borrowed one's are not (a Tesla K80 on Pascal's factors, 34-39 % off
+    against a P100 and a V100, says nothing of how Pascal or Volta are predicted)."""
+    borrowed = {c for c in (gpu_a, gpu_b) if factor_key(catalog.resolve(c))[1]}
+    return borrowed if len(borrowed) == 1 else {gpu_a, gpu_b}
+
+
 @lru_cache(maxsize=1)
 def validation_summary() -> dict:
     """Mean (and largest) absolute ratio error of the validation pairs: overall, per workload family, per source
-    family and per (cell, workload family); a pair counts in the cell of each of its two cards. ``cell_pairs``:
+    family and per (cell, workload family); a pair counts in the cell of each of its two cards, or only in the
+    cell of the one whose factors are borrowed where exactly one is (:func:`_cells_charged`). ``cell_pairs``:
     per (cell, cell, workload family), the two cells sorted, the pairs whose two cards are in exactly those cells:
     the error of a ratio between two such cards, measured directly."""
     rows = validation_table()
@@ -205,7 +215,7 @@ def validation_summary() -> dict:
         fam = demand(r["workload"]).family
         fams.setdefault(fam, []).append(abs(r["error"]))
         sources.setdefault(r["family"], []).append(abs(r["error"]))
-        for c in {r["gpu_a"], r["gpu_b"]}:
+        for c in _cells_charged(r["gpu_a"], r["gpu_b"]):
             cells.setdefault((validation_cell(catalog.resolve(c)), fam), []).append(abs(r["error"]))
         pair = sorted(validation_cell(catalog.resolve(c)) for c in (r["gpu_a"], r["gpu_b"]))
         cell_pairs.setdefault((pair[0], pair[1], fam), []).append(abs(r["error"]))
