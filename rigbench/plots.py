@@ -27,7 +27,7 @@ from pathlib import Path
 from rigbench import files
 from rigbench.errors import UserError
 from rigbench.report import literal
-from rigbench.units import fmt_num
+from rigbench.units import fmt_num, one_line
 
 
 def _matplotlib():
@@ -59,7 +59,40 @@ def check_plot_path(path: str | Path) -> Path:
         raise UserError(f"cannot write plot {path}: folder {parent} does not exist")
     if path.is_dir():
         raise UserError(f"cannot write plot {path}: it is a folder")
+    if path.is_file() and not _holds_image(path, suffix):
+        # an earlier plot is replaced; a file of another kind under an image's name (notes.png, a CSV) is the user's
+        raise UserError(f"--plot {one_line(path)} exists and is not a .{suffix} image; it is left as it is: give "
+                        "another name, or move it away")
     return path
+
+
+# How each file type's content begins (the formats' own specifications: PNG, JFIF/EXIF, PDF, PostScript and its DOS
+# EPS header, SVG as XML, gzip for SVGZ, TIFF's two byte orders, GIF87a/89a, RIFF WebP, ISO-BMFF AVIF). raw and rgba
+# are bare pixels with no header: a file of theirs cannot be told from another, and is replaced as named.
+_SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "png": ((0, b"\x89PNG\r\n\x1a\n"),), "jpg": ((0, b"\xff\xd8\xff"),), "jpeg": ((0, b"\xff\xd8\xff"),),
+    "pdf": ((0, b"%PDF-"),), "ps": ((0, b"%!PS"),), "eps": ((0, b"%!PS"), (0, b"\xc5\xd0\xd3\xc6")),
+    "svg": ((0, b"<?xml"), (0, b"<svg")), "svgz": ((0, b"\x1f\x8b"),),
+    "tif": ((0, b"II*\x00"), (0, b"MM\x00*")), "tiff": ((0, b"II*\x00"), (0, b"MM\x00*")),
+    "gif": ((0, b"GIF87a"), (0, b"GIF89a")), "webp": ((8, b"WEBP"),), "avif": ((4, b"ftypavif"),),
+}
+
+
+def _holds_image(path: Path, suffix: str) -> bool:
+    """Whether the regular file at ``path`` begins as a ``suffix`` file does (an empty file holds nothing to lose)."""
+    signatures = _SIGNATURES.get(suffix)
+    if signatures is None:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return True     # the write that follows says what is wrong with the file
+    if not head:
+        return True
+    if suffix == "svg":
+        head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return any(head[at:at + len(sig)] == sig for at, sig in signatures)
 
 
 def plot_formats() -> tuple[list[str], dict[str, str]]:

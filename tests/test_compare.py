@@ -490,6 +490,24 @@ def test_plot_naming_a_folder_is_refused_and_nothing_written(cli, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_plot_replaces_an_earlier_plot_but_not_a_file_of_another_kind_under_its_name(cli, tmp_path):
+    # `--plot notes.png` over a text file replaced it with a chart and said only "wrote notes.png"
+    notes = tmp_path / "notes.png"
+    notes.write_text("my notes\n")
+    r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(notes))
+    assert_user_error(r, f"--plot {notes} exists and is not a .png image; it is left as it is")
+    assert notes.read_text() == "my notes\n"
+    for name in ("chart.png", "chart.svg", "chart.pdf"):
+        path = tmp_path / name
+        for _ in range(2):      # the second run replaces the first run's chart
+            r = cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(path))
+            assert r.code == 0, r.stderr
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+    # a format with no header (raw pixels) cannot be told from another file: it is replaced as named
+    (tmp_path / "pixels.raw").write_bytes(b"\x00" * 16)
+    assert cli("compare", "rtx-3090", "gtx-1080-ti", "--plot", str(tmp_path / "pixels.raw")).code == 0
+
+
 def test_the_specs_title_wraps_at_the_terminals_width_not_the_tables(cli):
     # at 200 columns it was folded at the 46-column table's width
     r = run_cli("compare", "rtx-3090", "gtx-1080-ti", env={"COLUMNS": "200"})

@@ -698,6 +698,13 @@ def drills() -> list[Drill]:
                      setup=lambda f: [(f / "notes.csv").write_text("name,value\n") and str(f / "notes.csv")],
                      check=lambda r, f: None if (f / "notes.csv").read_text() == "name,value\n"
                      else "the user's CSV was replaced"))
+    out.append(Drill("compare --plot over a text file named .png", ["compare", "rtx-3090", "gtx-1080-ti", "--plot"],
+                     setup=lambda f: [(f / "notes.png").write_text("my notes\n") and str(f / "notes.png")],
+                     check=lambda r, f: None if (f / "notes.png").read_text() == "my notes\n"
+                     else "the user's file was replaced by a chart"))
+    out.append(Drill("bench --out run.csv (a run is JSON, read back by its .json name)",
+                     ["bench", "--quick", "--only", "memcopy", "--out"], setup=lambda f: [str(f / "runs" / "run.csv")],
+                     check=lambda r, f: "a file or folder was written" if (f / "runs").exists() else None))
     for only in (["memcopy,memcopy"], ["memcopy", "--only", "memcopy"], ["allreduce,allreduce", "--distributed"]):
         out.append(Drill(f"bench --only {' '.join(only)} (a kernel named twice)", ["bench", "--quick", "--only", *only],
                          check=lambda r, f: "a results file was left" if list(f.rglob("*.json")) else None))
