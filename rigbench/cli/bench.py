@@ -36,7 +36,7 @@ def _exit_code(doc: dict) -> int:
 
 
 @click.command(name="bench")
-@click.option("--quick", is_flag=True, help="Small sizes, short timing: the whole suite in about a minute.")
+@click.option("--quick", is_flag=True, help="Small sizes, short timing: the whole suite in under 30 s on a 2-core machine.")
 @click.option("--only", "only", multiple=True, metavar="KERNEL[,KERNEL]",
               help=f"Run only these kernels (comma-separated, repeatable): {', '.join(KERNELS)}; with "
                    f"--distributed: {', '.join(DISTRIBUTED_KERNELS)}.")
@@ -84,9 +84,10 @@ def command(quick, only, device, data_dir, out, rounds, json_output, distributed
     under 1 ms, it ran throttled, on battery or at a reduced size, or it lies over 10% from this machine's
     runs of it in the past hour (the median of its last five). A busy machine is said once, above the table.
     Ctrl-C, SIGTERM or SIGHUP keeps what was measured (the file says "interrupted" and why; exit code 128 +
-    the signal: 130, 143, 129). --out names a file, or a folder when it ends in / (the default name goes there);
-    it is never a link, a device or a FIFO, and a run never takes another run's file. A run stopped or failed
-    before its first measurement leaves no file. Exit codes: 0 complete, 1 failed on the way (its results file
+    the signal: 130, 143, 129). --out names a NAME.json file, or a folder when it ends in / (the default name
+    goes there); it is never a link, a device or a FIFO. A file --out names is replaced only if it is an earlier
+    run, and only when the new run completes; two runs under default names never share a file. A run stopped or
+    failed before its first measurement leaves no file. Exit codes: 0 complete, 1 failed on the way (its results file
     could not be written: a full disk), 2 bad input (before anything starts), 128 + N stopped by signal N.
 
     \b
