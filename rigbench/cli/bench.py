@@ -36,7 +36,8 @@ def _exit_code(doc: dict) -> int:
 
 
 @click.command(name="bench")
-@click.option("--quick", is_flag=True, help="Small sizes, short timing: the whole suite in under 30 s on a 2-core machine.")
+@click.option("--quick", is_flag=True,
+              help="Small sizes, short timing: the whole suite in under 30 s on a 2-core machine.")
 @click.option("--only", "only", multiple=True, metavar="KERNEL[,KERNEL]",
               help=f"Run only these kernels (comma-separated, repeatable): {', '.join(KERNELS)}; with "
                    f"--distributed: {', '.join(DISTRIBUTED_KERNELS)}.")

@@ -42,8 +42,9 @@ class Capability:
 
 def capability_from_gpu(gpu, *, alpha: float | None = None, share: float | None = None) -> Capability:
     """A catalog card's capability: spec-sheet peaks x its architecture's efficiency factors (per workload family)
-    x the part of the spec rate its SM issues (:func:`issue_fraction`: 2/3 on Kepler) x its sustained clock fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml); the
-    transformer family's rate also x the full-rate tensor gain of workstation parts (``share``: default fitted)."""
+    x the part of the spec rate its SM issues (:func:`issue_fraction`: 2/3 on Kepler) x its sustained clock
+    fraction (``alpha``: the power exponent, default the fitted one in efficiency.toml); the transformer family's
+    rate also x the full-rate tensor gain of workstation parts (``share``: default fitted)."""
     peaks = peak_tflops(gpu)
     mem_f, mem_src = memory_factor()
     clock, clock_how = sustained_clock_fraction(gpu, alpha)
