@@ -237,6 +237,14 @@ def setup_differences(base: Run, new: Run) -> dict[str, list]:
     return {k: [a[k], b[k]] for k in SETUP_WORDS if a.get(k) != b.get(k)}
 
 
+def suite_difference(base: Run, new: Run) -> list[str] | None:
+    """``["default", "quick"]`` (A's suite, B's) when one run is ``--quick`` and the other not, else None. The quick
+    suite measures smaller cases (a 15x smaller training net, 32 images against 256), and a figure's key holds its
+    case, so such a diff pairs only the cases both suites share and lists the rest as only in A or only in B."""
+    a, b = ("quick" if run.view.quick else "default" for run in (base, new))
+    return None if a == b else [a, b]
+
+
 def stopped(run: Run) -> dict | None:
     """How a run that did not complete ended (``{"status": "interrupted", "reason": ...}``), as the results owner
     reads it (:attr:`rigbench.results.Results.stopped`); None for a complete run or a file that records no status.
@@ -263,6 +271,8 @@ def document(runs: list[Run], changes: list[Change], fail_above: float | None) -
         "figures": [asdict(c) for c in changes],
         "machine_moved": {r.path.name: machine_moved(runs[0], r) for r in runs[1:]},
         "setup_differs": {r.path.name: setup_differences(runs[0], r) for r in runs[1:]},
+        # per later run: [A's suite, B's] where one is --quick and the other not, else None
+        "suite_differs": {r.path.name: suite_difference(runs[0], r) for r in runs[1:]},
         # a run that did not complete, per side: None when it did
         "baseline_stopped": stopped(runs[0]),
         "stopped": {r.path.name: stopped(r) for r in runs[1:]},

@@ -285,6 +285,22 @@ def test_a_diff_across_two_machines_says_so(folder):
     assert doc["setup_differs"] == {"elsewhere-20260105T000000Z.json": {"host": ["testbox", "otherbox"]}}
 
 
+def test_a_diff_of_a_quick_run_against_a_full_one_says_so(folder):
+    # a quick run against a full one listed two "batch 32" rows as unrelated, with no word of why nothing compared
+    path = craft_run(folder / "results" / "full-20260105T000000Z.json", "2026-01-05T00:00:00Z")
+    doc = json.loads(path.read_text())
+    assert doc["quick"] is True        # craft_run writes quick runs
+    doc["quick"] = False
+    path.write_text(json.dumps(doc))
+    assert diff_mod.suite_difference(*_runs(folder, "box-20260101T0000", "box-20260101T0010")) is None
+    r = run_cli("results", "diff", "full-2026", "box-20260101T0000", cwd=folder, env={"COLUMNS": "200"})
+    assert r.code == 0, r.stderr
+    assert ("A is a default run and B a quick one: the quick suite measures smaller cases, so only the cases both "
+            "measured are compared") in r.stdout
+    doc = run_cli("results", "diff", "full-2026", "box-20260101T0000", "--json", cwd=folder).json()
+    assert doc["suite_differs"] == {"box-20260101T000000Z.json": ["default", "quick"]}
+
+
 def test_a_run_without_a_host_shows_it_as_unknown_never_none(folder):
     # `results show` titled it "nohost-...json: None, 2026-..." and `results diff` said "host None -> testbox"
     path = craft_run(folder / "results" / "nohost-20260105T000000Z.json", "2026-01-05T00:00:00Z")

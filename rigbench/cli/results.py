@@ -221,6 +221,11 @@ def _diff(paths: tuple[str, ...], fail_above: float | None, fmt: str) -> None:
                              + "; ".join(f"{diff_mod.SETUP_WORDS[k]} {_said(k, a, loaded[0])} -> {_said(k, b, run)}"
                                          for k, (a, b) in setup.items())
                              + "): the changes compare the two setups, not one machine over time")
+            suites = diff_mod.suite_difference(loaded[0], run)
+            if suites:
+                notes.insert(0, f"A is a {suites[0]} run and B a {suites[1]} one: the quick suite measures smaller "
+                                "cases, so only the cases both measured are compared and the rest are only in A or "
+                                "only in B; diff runs of one kind (--quick against --quick)")
             moved = diff_mod.machine_moved(loaded[0], run)
             if moved is not None:
                 notes.insert(1, f"the machine itself: B's reference workload took {abs(moved):.1%} "
@@ -282,7 +287,7 @@ def command():
     Examples:
       rigbench results list
       rigbench results show latest
-      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest    against a reference run
+      rigbench results diff vm-amd-epyc-2vcpu-20261202T170550Z.json latest    against a reference (full) run
       rigbench results diff old.json new.json --fail-above 5%    exit 1 on a regression (for CI)
     """
 
