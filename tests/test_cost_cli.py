@@ -643,3 +643,17 @@ def test_nothing_rented_left_after_the_workload_does_not_fit_is_one_line_and_exi
 def test_a_negative_count_or_a_rest_that_is_no_card_is_said_as_such(typed, said):
     r = run_cli("cost", "--buy", typed, "--hours-per-month", "10")
     assert_user_error(r, said)
+
+
+def test_no_work_names_no_rental_as_the_cheapest(tmp_path):
+    # at 0 h/month every rental costs nothing but its unused charges: "rent aws:g4dn.xlarge: 1,484 USD cheaper"
+    # named the first of a tie among all of them
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    doc = json.loads(run_cli("cost", "--buy", "rtx-3090", "--rent", "aws", "--hours-per-month", "0", "--json",
+                             env=env).stdout)
+    buy = next(o for o in doc["options"] if o["kind"] == "buy")
+    assert doc["recommendation"] == (
+        "no work at 0 h/month: a rented option costs only what it charges unused (storage, egress); buying rtx-3090 "
+        f"costs {fmt_num(buy['total_usd'])} USD over 24 months even unused (purchase less resale); give the "
+        "hours of work (--hours-per-month) to compare")
+    assert all(o["total_usd"] == 0 for o in doc["options"] if o["kind"] == "rent")

@@ -241,6 +241,16 @@ class CostReport:
         nothing rented, the next bought card), the break-even and what drives it. A margin inside the band of the
         two options' predicted speed ratio (:meth:`margin`) is a tie, and the sentence leads with it."""
         best = self.cheapest()
+        if best is not None and self.work.reference_hours_per_month == 0:
+            # every rental then costs only what it charges unused, a tie among all of them: naming the first
+            # reads as a choice
+            buy = self.cheapest("buy")
+            said = (["a rented option costs only what it charges unused (storage, egress)"]
+                    if self.cheapest("rent") is not None else [])
+            if buy is not None:
+                said.append(f"buying {buy.name} costs {fmt_num(buy.total_usd)} USD over {self.months:g} months even "
+                            "unused (purchase less resale)")
+            return f"no work at 0 h/month: {'; '.join(said)}; give the hours of work (--hours-per-month) to compare"
         if best is None:
             if self.options:
                 return (f"none of the options can do {fmt_num(self.work.reference_hours_per_month)} h/month on "
