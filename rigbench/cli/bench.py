@@ -141,12 +141,14 @@ def _interrupted(exc: Interrupted, json_output: bool, distributed: bool = False)
     signals.finishing()   # the output below is the last thing the run does: another signal must not cut it short
     if json_output:
         report.emit_json(exc.doc)
-    n = len(results.Results(exc.doc).all())
+    # figures with a value, as the note of a run that replaces this file will count them
+    n = len(results.Results(exc.doc).ok(valid_only=False))
+    got = f"{n} figure{'' if n == 1 else 's'}"
     if exc.path is not None:
-        report.echo(f"rigbench: {signals.reason()} after {n} measurements; partial results in "
+        report.echo(f"rigbench: {signals.reason()} after {got}; partial results in "
                     f"{report.one_line(exc.path)}", err=True)
     elif distributed:
-        report.echo(f"rigbench: {signals.reason()} after {n} measurements; no results file on this node "
+        report.echo(f"rigbench: {signals.reason()} after {got}; no results file on this node "
                     "(rank 0's node writes it)", err=True)
     else:
         report.echo(f"rigbench: {signals.reason()} before the first measurement; no results file was kept",
