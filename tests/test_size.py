@@ -118,6 +118,10 @@ BAD = {
                                    ".parameters())\n", "the optimizer (adam) holds none of the model's parameters"),
     "forward_fails": ("import torch\ndef build():\n    return torch.nn.Linear(3, 2), torch.zeros(4, 7)\n",
                       "a training step fails: RuntimeError"),
+    # one vector of 4 features read as 4 samples of none: the step fails inside the model, and the line says why
+    "vector_batch": ("import torch\ndef build():\n    return torch.nn.Linear(4, 2), torch.randn(4)\n",
+                     "(every tensor of the example batch has one dimension, read as the batch: 4 samples; a model "
+                     "that takes vectors needs them shaped (samples, features), e.g. torch.randn(8, 4))"),
 }
 
 

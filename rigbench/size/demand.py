@@ -339,7 +339,8 @@ def measure(job: loader.Job, precision: str = "fp32", target: str = "cuda") -> M
         if is_out_of_memory(exc):
             raise UserError(f"{one_line(job.name)} is too large to trace on this machine: a training step at batch "
                             f"{TRACE_BATCHES[-1]} ran out of memory ({describe_failure(exc)})") from None
-        raise UserError(f"{one_line(job.name)}: a training step fails: {describe_failure(exc)}") from None
+        raise UserError(f"{one_line(job.name)}: a training step fails: {describe_failure(exc)}"
+                        f"{job.vector_hint()}") from None
     uncounted = sorted({op for t in traces for op in t.uncounted_ops})
     if uncounted:
         raise UserError(f"{one_line(job.name)}: rigbench cannot count the work of the fused recurrent operator(s) "

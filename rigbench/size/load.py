@@ -66,6 +66,20 @@ class Job:
         """The example batch with ``n`` samples (rows repeated or dropped; fresh storage)."""
         return resize_batch(self.batch, n)
 
+    def vector_hint(self) -> str:
+        """Why a step may fail on an example batch whose every tensor has one dimension (``torch.randn(4)``): that
+        dimension is read as the batch, so a model that takes one vector of 4 features is given 4 samples of none.
+        Empty for any other batch."""
+        import torch
+        from torch.utils._pytree import tree_leaves
+
+        tensors = [t for t in tree_leaves(self.batch) if isinstance(t, torch.Tensor)]
+        if tensors and all(t.dim() == 1 for t in tensors):
+            return (f" (every tensor of the example batch has one dimension, read as the batch: {self.batch_size} "
+                    f"samples; a model that takes vectors needs them shaped (samples, features), e.g. "
+                    f"torch.randn(8, {self.batch_size}))")
+        return ""
+
 
 def resize_batch(batch, n: int):
     import torch
