@@ -229,6 +229,7 @@ def output_path(out: str | os.PathLike | None, default_name: str, *, default_fol
         raise UserError(f"{option} is empty: give a file name such as run.json, or a folder ending in /")
     if str(text).endswith(("/", os.sep)) or (Path(text).is_dir() and not Path(text).is_symlink()):
         return check_output(Path(text) / default_name, what, option), True
+    path = check_output(text, what, option)     # first what stands there: a FIFO is said to be one, whatever its name
     # the readers of a folder of runs (results list, report, the earlier-runs check: json_files) open its visible
     # *.json files only: a run saved as run.csv, run1 or .run.json would be missing from every one of them
     suffix, name = Path(default_name).suffix, Path(text).name
@@ -239,7 +240,7 @@ def output_path(out: str | os.PathLike | None, default_name: str, *, default_fol
         better = name.removesuffix(Path(text).suffix) + suffix
         raise UserError(f"{option} {one_line(text)}: {what} files are JSON and are found by their {suffix} name "
                         f"(results list, report read *{suffix}); name it {one_line(better)}")
-    return check_output(text, what, option), False
+    return path, False
 
 
 def _parent_ready(path: Path, what: str, option: str, parents: bool = True) -> None:
