@@ -209,9 +209,11 @@ def _text(r: dict) -> str:
     value, limit = r.get("value"), r.get("limit")
     if r.get("code") in _SHOWN_PAST_LIMIT and _finite(value) and _finite(limit):
         sign = r.get("code") == "earlier"
-        old = f"{value:{'+' if sign else ''}.0%}"
-        if old.lstrip("+-") == f"{limit:.0%}":      # shown as the limit itself: show it past it
-            text = text.replace(old, over(value, limit, sign=sign), 1)
+        old, now = f"{value:{'+' if sign else ''}.0%}", over(value, limit, sign=sign)
+        # shown as the limit itself, by a file written before values were shown past it: show it past it. A text
+        # that already shows it so is left alone: its first whole "10%" is then the limit
+        if old.lstrip("+-") == f"{limit:.0%}" and now not in text:
+            text = text.replace(old, now, 1)
     return text
 
 

@@ -259,6 +259,13 @@ def test_a_reason_stored_at_its_limit_by_an_older_rigbench_reads_past_it():
     clear = {"code": "spread", "value": 0.31, "limit": 0.10, "text": "spread 31% of the median"}
     assert validity.texts([old, clear, "prose"]) == [
         "its rounds moved 10.4% apart (slowest vs fastest round, limit 10%)", "spread 31% of the median", "prose"]
+    # a text written as now (the value past its limit) is as stored: its whole "10%" is the limit, not the value
+    for code, text in (("rounds", "its rounds moved 10.3% apart (slowest vs fastest round, limit 10%)"),
+                       ("spread", "spread 10.3% of the median (IQR over median above 10%)")):
+        assert validity.texts([{"code": code, "value": 0.1026, "limit": 0.10, "text": text}]) == [text]
+    fresh = validity.timing_reasons(0.1026, 0.01, 0.1026)
+    assert validity.texts(fresh) == [r["text"] for r in fresh]
+    assert all("10.3%" in t and "limit 10%" in t or "above 10%" in t for t in validity.texts(fresh))
     doc = json.loads((Path(__file__).resolve().parents[1] / "results" / "reference"
                       / "h200-sxm-2026-12-04-cuda.json").read_text(encoding="utf-8"))
     triad = next(m for m in doc["measurements"] if m["kernel"] == "stream_triad")
