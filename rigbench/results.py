@@ -54,7 +54,7 @@ from rigbench.files import DATA_DIR_ENV, dumps, free_names, json_files, read_jso
 from rigbench.kernels import REGISTRY, allreduce, ddp_train
 from rigbench.kernels.base import case_params
 from rigbench.kernels.base import METRICS
-from rigbench.units import MAX_CORES, shown
+from rigbench.units import MAX_CORES, fmt_bytes, shown
 
 KIND = "results"
 VERSION = 2
@@ -1054,16 +1054,17 @@ def search_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
 
 
 def machine_of(doc: "dict | Results | None") -> dict:
-    """Which machine a run was made on: ``{"host", "cpu"}``, the host name the run recorded (``host``, else its
-    probe's) and its CPU's brand (None where not recorded). Two runs are of the same machine when these are equal: the
-    earlier runs a run is held against (:mod:`rigbench.bench.baseline`), and the run ``recommend`` reads for the
-    machine it has just probed (:func:`probe_machine`). A host name alone is no identity (``localhost``, a VM image
-    cloned under one name), nor a CPU model alone (many machines have one)."""
+    """Which machine a run was made on: ``{"host", "cpu", "cpu_cache", "cpu_isa"}``, the host name the run recorded
+    (``host``, else its probe's), its CPU's brand, last-level cache in bytes and the instruction sets its probe
+    read (each None where not recorded). The earlier runs a run is held against (:mod:`rigbench.bench.baseline`)
+    share all of them; the run ``recommend`` reads for the machine it has just probed (:func:`probe_machine`) is one
+    of :func:`same_machine`. A host name alone is no identity (``localhost``, a VM image cloned under one name),
+    nor a CPU brand alone (some VMs report several generations as "AMD EPYC")."""
     doc = doc.doc if isinstance(doc, Results) else doc if isinstance(doc, dict) else {}
     probe = doc.get("probe") if isinstance(doc.get("probe"), dict) else {}
     seen = probe_machine(probe)
     host = doc.get("host")
-    return {"host": host if isinstance(host, str) and host else seen["host"], "cpu": seen["cpu"]}
+    return {**seen, "host": host if isinstance(host, str) and host else seen["host"]}
 
 
 def probe_machine(probe: dict | None) -> dict:
@@ -1073,14 +1074,27 @@ def probe_machine(probe: dict | None) -> dict:
     if isinstance(host, dict):
         host = host.get("hostname") or host.get("name")
     cpu = probe.get("cpu") if isinstance(probe.get("cpu"), dict) else {}
-    brand = cpu.get("brand")
+    brand, cache = cpu.get("brand"), cpu.get("llc_bytes")
+    flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else None
     return {"host": host if isinstance(host, str) and host else None,
-            "cpu": brand if isinstance(brand, str) and brand else None}
+            "cpu": brand if isinstance(brand, str) and brand else None,
+            "cpu_cache": cache if isinstance(cache, int) and not isinstance(cache, bool) and cache > 0 else None,
+            "cpu_isa": " ".join(sorted(k for k, v in flags.items() if v is True)) if flags else None}
+
+
+def same_machine(a: dict, b: dict) -> bool:
+    """Whether two machines of :func:`machine_of` are one: the same host and CPU brand, and the same last-level cache
+    and instruction sets wherever both recorded them (a run from before the probe read them is not another
+    machine's for that alone)."""
+    return all(a.get(k) == b.get(k) for k in ("host", "cpu")) and all(
+        a.get(k) is None or b.get(k) is None or a.get(k) == b.get(k) for k in ("cpu_cache", "cpu_isa"))
 
 
 def machine_shown(machine: dict) -> str:
-    """A machine of :func:`machine_of` for a person: "otherbox, AMD EPYC"."""
-    return ", ".join(str(machine.get(k) or f"{k} not recorded") for k in ("host", "cpu"))
+    """A machine of :func:`machine_of` for a person: "otherbox, AMD EPYC, 16.0 MiB last-level cache"."""
+    said = [str(machine.get(k) or f"{k} not recorded") for k in ("host", "cpu")]
+    cache = machine.get("cpu_cache")
+    return ", ".join(said + ([f"{fmt_bytes(cache)} last-level cache"] if cache else []))
 
 
 def newest(folder: str | os.PathLike | None = None, measured: bool = False,
@@ -1114,7 +1128,7 @@ def newest(folder: str | os.PathLike | None = None, measured: bool = False,
             # another machine's run first, whatever its date: it is passed over as another machine's, not as one
             # dated ahead of this machine's clock. A run without a measurement may record no probe to tell its
             # machine by: it is passed over as one without a measurement, as before
-            if machine is not None and holds_measurement(doc) and machine_of(doc) != machine:
+            if machine is not None and holds_measurement(doc) and not same_machine(machine_of(doc), machine):
                 others.append(key)
             elif ahead_of_clock(doc, now):
                 future.append(key)

@@ -425,7 +425,7 @@ def test_gpu_below_the_warn_reference_fails():
     slow = g.CHECKS["gpu_class"](rule, spec("gpu=gtx-1070"))
     assert slow.status == "fail"
     # 1,301 / 132.7 and 905 / 132.7 images/s (amp): clearly below both bars, each outside its ratio's band
-    assert slow.why.endswith("; rtx-4090 is 9.80x as fast, outside the model's +-8% on that ratio; rtx-3090 is "
+    assert slow.why.endswith("; rtx-4090 is 9.80x as fast, outside the model's +-6% on that ratio; rtx-3090 is "
                              "6.82x as fast, outside the model's +-8% on that ratio")
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-3090")).status == "warn"
     assert g.CHECKS["gpu_class"](rule, spec("gpu=rtx-4090")).status == "pass"

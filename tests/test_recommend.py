@@ -168,10 +168,19 @@ def test_newest_results_file_is_used_and_named(tmp_path):
 
 
 def _this_machine(tmp_path) -> dict:
-    """This machine's host and CPU brand, as `rigbench probe --json` finds them."""
+    """This machine's host, CPU brand, last-level cache and instruction-set flags, as `rigbench probe --json` finds
+    them."""
     probe = json.loads(run_cli("probe", "--json", cwd=tmp_path).stdout)
+    cpu = probe.get("cpu") or {}
     return {"host": (probe.get("host") or {}).get("hostname") or socket.gethostname(),
-            "cpu": (probe.get("cpu") or {}).get("brand")}
+            "cpu": cpu.get("brand"), "llc_bytes": cpu.get("llc_bytes"), "flags": cpu.get("flags")}
+
+
+def _made_here(doc: dict, here: dict) -> dict:
+    """A results document made a run of this machine: host, CPU brand, cache and flags of ``here``."""
+    doc["host"], doc["probe"]["host"]["hostname"] = here["host"], here["host"]
+    doc["probe"]["cpu"].update(brand=here["cpu"], llc_bytes=here["llc_bytes"], flags=here["flags"])
+    return doc
 
 
 def test_the_newest_run_of_another_machine_is_passed_over_for_this_machines(tmp_path):
@@ -179,9 +188,7 @@ def test_the_newest_run_of_another_machine_is_passed_over_for_this_machines(tmp_
     # recommend read its clocks and CPU as this machine's
     here = _this_machine(tmp_path)
     (tmp_path / "results").mkdir()
-    ours = json.loads((FX / "results_cool_fed.json").read_text())
-    ours["host"], ours["probe"]["host"]["hostname"] = here["host"], here["host"]
-    ours["probe"]["cpu"]["brand"] = here["cpu"]
+    ours = _made_here(json.loads((FX / "results_cool_fed.json").read_text()), here)
     (tmp_path / "results" / "ours-20250601T123000Z.json").write_text(json.dumps(ours))
     other = json.loads((FX / "results_cool_fed.json").read_text())
     other["host"], other["created_utc"] = "otherbox", "2025-07-01T00:00:00Z"
@@ -226,8 +233,7 @@ def test_a_newer_run_without_measurements_is_passed_over_for_the_newest_with_one
     (tmp_path / "results").mkdir()
     measured = json.loads((FX / "results_cool_fed.json").read_text())
     here = _this_machine(tmp_path)                  # a run of this machine
-    measured["host"], measured["probe"]["host"]["hostname"], measured["probe"]["cpu"]["brand"] = (
-        here["host"], here["host"], here["cpu"])
+    _made_here(measured, here)
     (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
     empty = {"schema": "rigbench.results/2", "status": "interrupted", "created_utc": "2026-06-01T00:00:00Z",
              "probe": None, "measurements": []}
@@ -247,8 +253,7 @@ def test_a_run_the_results_owner_refuses_is_noted_as_passed_over(tmp_path):
     (tmp_path / "results").mkdir()
     measured = json.loads((FX / "results_cool_fed.json").read_text())
     here = _this_machine(tmp_path)
-    measured["host"], measured["probe"]["host"]["hostname"], measured["probe"]["cpu"]["brand"] = (
-        here["host"], here["host"], here["cpu"])
+    _made_here(measured, here)
     (tmp_path / "results" / "box-20250601T123000Z.json").write_text(json.dumps(measured))
     (tmp_path / "results" / "box-29990101T000000Z.json").write_text(
         json.dumps({**measured, "created_utc": "2999-01-01T00:00:00Z"}))

@@ -54,12 +54,9 @@ def signature(doc: dict) -> dict:
     cpu = probe.get("cpu") or {}
     machine = doc.get("machine") or {}
     start = (doc.get("conditions") or {}).get("start") or {}
-    flags = cpu.get("flags") if isinstance(cpu.get("flags"), dict) else None
-    # a brand string alone does not name one CPU ("AMD EPYC" is what some VMs report for several generations): its
-    # last-level cache and the instruction sets the probe reads tell two of them apart
-    return {**results.machine_of(doc), "cpu_cache": cpu.get("llc_bytes"),
-            "cpu_isa": " ".join(sorted(k for k, v in flags.items() if v is True)) if flags else None,
-            "usable_cores": cpu.get("usable_cores"),
+    # the machine with its CPU's last-level cache and instruction sets: a brand string alone does not name one CPU
+    # ("AMD EPYC" is what some VMs report for several generations)
+    return {**results.machine_of(doc), "usable_cores": cpu.get("usable_cores"),
             "torch": (probe.get("software") or {}).get("torch"), "threads": start.get("torch_threads"),
             "workload": (machine.get("reference") or {}).get("workload")}
 
