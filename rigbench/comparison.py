@@ -398,7 +398,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                 "ratio": {k: (v / thr[first] if v is not None and first else None) for k, v in thr.items()},
                 "ratio_band": band, "pair_band": pair_band, "extrapolated": extra, "unvalidated": unval,
                 # a tie with the row's reference (the first device that fits), kept under the schema's key
-                "tie_with_first": {k: (k != first and band[k] is not None and abs(thr[k] / thr[first] - 1) <= band[k])
+                "tie_with_first": {k: (k != first and band[k] is not None and is_tie(thr[k], thr[first], band[k]))
                                    for k in thr},
                 "source": src, "max_batch": mb, "bound": bound, "does_not_fit": no_fit,
                 "per_1000_usd": {k: (v / price[k] * 1000 if price[k] and v is not None else None)
@@ -696,6 +696,13 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
     return sentences
 
 
+def is_tie(a: float, b: float, band: float) -> bool:
+    """Whether two positive figures are a tie inside ``band``: the faster over the slower, less one, within it. One
+    rule, whichever is named first (0.71x read as |0.71 - 1| = 29% was a tie where 1.41x, the same pair the other
+    way round, was not)."""
+    return max(a / b, b / a) - 1 <= band
+
+
 def _best(r: dict, metric: str, skip=()) -> dict | None:
     """The device with the most of ``metric`` in row ``r`` (``skip`` left out), the runner-up, their gap and whether
     it is a tie. One shape whether or not there is a runner-up (a card without a price has no per dollar figure):
@@ -705,38 +712,55 @@ def _best(r: dict, metric: str, skip=()) -> dict | None:
         return None
     order = sorted(vals, key=vals.get, reverse=True)
     top = order[0]
+    # the devices that fit but have no figure of this metric (no price, no TDP): named beside the pick
+    missing = [k for k, v in r["throughput"].items() if v is not None and k not in skip and k not in vals]
     if len(order) == 1:
         return {"best": top, "second": None, "gap": None, "band": None, "tie": False, "unvalidated": False,
-                "extrapolated": []}
+                "unvalidated_devices": [], "extrapolated": [k for k in (top,) if r["extrapolated"].get(k)],
+                "missing": missing}
     second = order[1]
     gap = vals[top] / vals[second] - 1
     # the band of the speed ratio of the two (a price or a TDP is exact): one rule for speed, per dollar and per watt
     band = r["pair_band"][top][second]
-    tie = band is not None and gap <= band
+    tie = band is not None and is_tie(vals[top], vals[second], band)
     # a multi-node figure's scaling is not validated: a gap outside its (widened) band is still no win
     unvalidated = [k for k in (top, second) if r["unvalidated"][k]]
     return {"best": top, "second": second, "gap": gap, "band": band, "tie": tie,
-            "unvalidated": bool(unvalidated) and not tie, "extrapolated": unvalidated}
+            "unvalidated": bool(unvalidated) and not tie, "unvalidated_devices": unvalidated,
+            "extrapolated": [k for k in (top, second) if r["extrapolated"].get(k)], "missing": missing}
 
 
-def _clause(pick: dict | None, what: str, unpriced: Sequence[str] = ()) -> str:
+def _without(missing: Sequence[str], what: str) -> str:
+    """'tesla-t4 has no price: give --price CARD=USD' for the devices left out of a per-dollar or per-watt pick."""
+    has = "has" if len(missing) == 1 else "have"
+    if what == "per dollar":
+        return f"{', '.join(missing)} {has} no price: give --price CARD=USD"
+    return f"{', '.join(missing)} {has} no published board power"
+
+
+def _clause(pick: dict | None, what: str) -> str:
     if pick is None:
         return f"no {what} figure (no price: give --price CARD=USD)" if what == "per dollar" else f"no {what} figure"
-    if pick["second"] is None and what == "per dollar" and unpriced:
-        # the others have no launch price in the catalog: say which, and how to give one
-        return (f"{pick['best']} is the only one with a price ({', '.join(unpriced)} "
-                f"{'has' if len(unpriced) == 1 else 'have'} none: give --price CARD=USD)")
+    missing = pick.get("missing") or []
+    left = f"; {_without(missing, what)}" if missing else ""
+    extra = pick.get("extrapolated") or []
+    # a card whose factors are borrowed or whose cell has few published pairs: its band is the extrapolated one
+    guess = f"; extrapolated: {', '.join(extra)}" if extra and not pick["unvalidated"] else ""
+    if pick["second"] is None and missing:
+        # the others have no figure of this kind: say which, and how to give one where there is a way
+        return (f"{pick['best']} is the only one with {'a price' if what == 'per dollar' else f'a {what} figure'} "
+                f"({_without(missing, what)}){guess}")
     if pick["second"] is None:
-        return f"{pick['best']} is the only one with a {what} figure"
+        return f"{pick['best']} is the only one with a {what} figure{guess}"
     if pick["tie"]:
         return (f"{pick['best']} and {pick['second']} tie {what} ({pick['gap']:.0%} apart, inside the "
-                f"+-{pick['band']:.0%} model error)")
+                f"+-{pick['band']:.0%} model error{left}{guess})")
     if pick["unvalidated"]:
+        off = pick["unvalidated_devices"]
         return (f"{pick['best']} is ahead {what} ({1 + pick['gap']:.2f}x {pick['second']}) but not called: "
-                f"{' and '.join(pick['extrapolated'])} {'is' if len(pick['extrapolated']) == 1 else 'are'} "
-                "extrapolated past published runs")
+                f"{' and '.join(off)} {'is' if len(off) == 1 else 'are'} extrapolated past published runs{left}")
     band = "" if pick["band"] is None else f", outside the +-{pick['band']:.0%} model error"
-    return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']}{band})"
+    return f"{pick['best']} gives the most {what} ({1 + pick['gap']:.2f}x {pick['second']}{band}{left}{guess})"
 
 
 def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
@@ -767,15 +791,15 @@ def buying_verdict(devices: list[dict], rows: list[dict]) -> dict:
                 continue
             if per_dollar and per_watt and per_dollar["best"] == per_watt["best"] and not per_dollar["tie"] \
                     and not per_watt["tie"] and not per_dollar["unvalidated"] and not per_watt["unvalidated"] \
-                    and per_dollar["second"] is not None:
+                    and per_dollar["second"] is not None and not per_dollar["missing"] and not per_watt["missing"]:
                 band = ("" if per_dollar["band"] is None or per_dollar["second"] != per_watt["second"]
                         else f"; +-{per_dollar['band']:.0%} model error")
+                extra = list(dict.fromkeys(per_dollar["extrapolated"] + per_watt["extrapolated"]))
                 body = (f"buy {per_dollar['best']} (most per dollar, {1 + per_dollar['gap']:.2f}x "
                         f"{per_dollar['second']}, and per watt, {1 + per_watt['gap']:.2f}x {per_watt['second']}"
-                        f"{band})")
+                        f"{band}{'; extrapolated: ' + ', '.join(extra) if extra else ''})")
             else:
-                unpriced = [d["id"] for d in devices if not d["total_price_usd"] and d["id"] not in twins]
-                body = f"{_clause(per_dollar, 'per dollar', unpriced)}; {_clause(per_watt, 'per watt')}"
+                body = f"{_clause(per_dollar, 'per dollar')}; {_clause(per_watt, 'per watt')}"
             clauses.append(f"{PREC_WORDS.get(r['precision'], r['precision'])}, {body}")
         if clauses:                        # none: no device fits the workload, and the summary says so
             sentences.append(f"Which to buy for {workload_label(w)}: " + "; ".join(clauses) + ".")

@@ -873,15 +873,45 @@ def test_every_pair_of_cards_gets_a_buying_answer_priced_or_not():
                 for pick in metrics.values():
                     # one shape, runner-up or not
                     assert pick is None or set(pick) == {"best", "second", "gap", "band", "tie", "unvalidated",
-                                                         "extrapolated"}, (a, b, pick)
+                                                         "unvalidated_devices", "extrapolated", "missing"}, (a, b, pick)
+
+
+def test_a_tie_is_one_whichever_card_is_named_first(cli):
+    # rtx-5090 first: 0.71x read as |0.71 - 1| = 29%, inside +-29%, "a tie"; rtx-4090 first: 1.41x, not one
+    one = cli("compare", "rtx-5090", "rtx-4090", "--workload", "bert-base", "--precision", "fp32", "--json").json()
+    two = cli("compare", "rtx-4090", "rtx-5090", "--workload", "bert-base", "--precision", "fp32", "--json").json()
+    r1, r2 = one["workloads"][0], two["workloads"][0]
+    assert r1["ratio"]["rtx-4090"] == pytest.approx(1 / r2["ratio"]["rtx-5090"])
+    assert r1["tie_with_first"]["rtx-4090"] == r2["tie_with_first"]["rtx-5090"]
+    fast, band = r2["ratio"]["rtx-5090"], r2["ratio_band"]["rtx-5090"]
+    assert r2["tie_with_first"]["rtx-5090"] == (fast - 1 <= band)
+    assert comparison.is_tie(1.41, 1.0, 0.29) is False and comparison.is_tie(0.71, 1.0, 0.29) is False
+    assert comparison.is_tie(1.0, 1.28, 0.29) and comparison.is_tie(1.28, 1.0, 0.29)
+
+
+def test_a_card_left_out_of_a_per_dollar_or_per_watt_pick_is_named_and_extrapolated_cards_are_said(cli):
+    # three cards, one without a price: "rtx-4090 gives the most per dollar" said nothing of the A100
+    doc = cli("compare", "a100", "rtx-3090", "rtx-4090", "--workload", "resnet50", "--json").json()
+    pick = doc["verdict"]["picks"]["resnet50"]["fp32"]["per_dollar"]
+    assert pick["best"] == "rtx-4090" and pick["missing"] == ["a100-sxm4-40gb"]
+    assert "a100-sxm4-40gb has no price: give --price CARD=USD" in doc["summary"]
+    # no board power published for the A10G: left out of per watt, with why
+    doc = cli("compare", "a10g", "a10", "tesla-t4", "--workload", "resnet50", "--json").json()
+    assert doc["verdict"]["picks"]["resnet50"]["fp32"]["per_watt"]["missing"] == ["a10g"]
+    assert "a10g has no published board power" in doc["summary"]
+    # the picks' extrapolated list names the extrapolated cards (it held the multi-node ones)
+    doc = cli("compare", "rtx-3090", "tesla-k80", "--workload", "resnet50", "--json").json()
+    watt = doc["verdict"]["picks"]["resnet50"]["fp32"]["per_watt"]
+    assert watt["extrapolated"] == ["tesla-k80"] and watt["unvalidated_devices"] == []
+    assert "extrapolated: tesla-k80" in doc["summary"]
 
 
 @pytest.mark.parametrize("pair", [("gtx-1080-ti", "k80"), ("rtx-3090", "tesla-t4"), ("rtx-4090", "tesla-k80")])
 def test_a_priced_card_that_also_leads_per_watt_beside_an_unpriced_one_is_answered(cli, pair):
     r = cli("compare", *pair, "--json")
     assert r.code == 0, r.stderr
-    assert (f"{catalog.resolve(pair[0]).id} is the only one with a price ({catalog.resolve(pair[1]).id} has none: "
-            "give --price CARD=USD)") in r.json()["summary"]
+    assert (f"{catalog.resolve(pair[0]).id} is the only one with a price ({catalog.resolve(pair[1]).id} has no "
+            "price: give --price CARD=USD)") in r.json()["summary"]
     table = cli("compare", *pair)
     assert table.code == 0 and "Traceback" not in table.stderr, table.stderr
 
