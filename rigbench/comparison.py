@@ -316,17 +316,7 @@ def build_comparison(args, workloads, precisions, device: str | None = None, pri
                             ("price_usd", None if price else "no launch price published (give --price CARD=USD)"),
                             ("total_tdp_w", None if gpu is None or gpu.tdp_w else
                              "no board power published for this card (profiles/gpus.csv)")) if why}})
-        if gpu is not None and "@" in gpu.id and "laptop_gpu_configs" not in (gpu.source or ""):
-            # no published configuration at that limit: the spec column is the card's at its full TDP, while the
-            # prediction below it is lowered by the power term
-            full = catalog.find(gpu.id.partition("@")[0])
-            notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
-                         f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
-                         "power term (a lower sustained clock: docs/model.md)")
-        if gpu is not None and gpu.form_factor == "laptop" and gpu.tdp_min_w and "@" not in gpu.id:
-            notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
-                         f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
-                         f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
+        notes += [n for n in power_notes(label, gpu) if n not in notes]
     unknown = set(prices) - {k for e in entries if e[2] is not None for k in (e[0], e[2].id, price_key(e[2].id))}
     if unknown:
         raise UserError(f"--price for {', '.join(sorted(unknown))}: not among the devices compared "
@@ -694,6 +684,26 @@ def summary_sentences(devices: list[dict], rows: list[dict]) -> list[str]:
                         f"({_does(skipped(rs[0]))} not): {said}")
         sentences.append(text + ".")
     return sentences
+
+
+def power_notes(label: str, gpu) -> list[str]:
+    """What a prediction of ``gpu`` (shown as ``label``) assumes of its power, one line each: at a limit NVIDIA
+    publishes no configuration for, the spec figures are the full-TDP card's; a laptop part named without its limit
+    is predicted at the top of its range. Said by every command that predicts a named card (compare, cost)."""
+    notes = []
+    gid = getattr(gpu, "id", "")
+    if gpu is not None and "@" in gid and "laptop_gpu_configs" not in (getattr(gpu, "source", None) or ""):
+        # no published configuration at that limit: the spec column is the card's at its full TDP, while the
+        # prediction below it is lowered by the power term
+        full = catalog.find(gpu.id.partition("@")[0])
+        notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
+                     f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
+                     "power term (a lower sustained clock: docs/model.md)")
+    if getattr(gpu, "form_factor", None) == "laptop" and getattr(gpu, "tdp_min_w", None) and "@" not in gid:
+        notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
+                     f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "
+                     f"'{gpu.id}@{gpu.tdp_min_w:g}W' to predict it")
+    return notes
 
 
 def is_tie(a: float, b: float, band: float) -> bool:

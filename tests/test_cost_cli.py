@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_user_error, run_cli
-from rigbench import cost
+from rigbench import catalog, comparison, cost
 from rigbench.errors import UserError
 from rigbench.units import fmt_num, fmt_pct
 
@@ -657,3 +657,19 @@ def test_no_work_names_no_rental_as_the_cheapest(tmp_path):
         f"costs {fmt_num(buy['total_usd'])} USD over 24 months even unused (purchase less resale); give the "
         "hours of work (--hours-per-month) to compare")
     assert all(o["total_usd"] == 0 for o in doc["options"] if o["kind"] == "rent")
+
+
+def test_cost_says_which_card_a_short_name_took_and_what_a_laptop_part_assumes(tmp_path):
+    # `cost --buy a100` took the SXM4 40 GB card in silence, and a laptop part was bought as a desktop card at the
+    # top of its power range, where `compare` says both
+    env = {"RIGBENCH_DATA_DIR": str(tmp_path)}
+    doc = json.loads(run_cli("cost", "--buy", "a100", "--gpu-price", "10000", "--hours-per-month", "50", "--json",
+                             env=env).stdout)
+    assert doc["notes"][0] == catalog.lookup("a100").note() and "took a100-sxm4-40gb" in doc["notes"][0]
+    doc = json.loads(run_cli("cost", "--buy", "rtx 3080 laptop", "--gpu-price", "1000", "--hours-per-month", "50",
+                             "--json", env=env).stdout)
+    assert doc["notes"] == [
+        comparison.power_notes("rtx-3080-laptop", catalog.resolve("rtx-3080-laptop"))[0],
+        "rtx-3080-laptop is a laptop part: the purchase adds a desktop's rest of machine and its power; give the "
+        "laptop's whole price with --build-price USD (and --power-w W)"]
+    assert "predicted at the top of NVIDIA's power range (150 W)" in doc["notes"][0]

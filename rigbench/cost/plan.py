@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from rigbench import catalog, model, results, scaling, validity
+from rigbench import catalog, comparison, model, results, scaling, validity
 from rigbench.comparison import NEGATIVE_NX, price_key, split_typed_count
 from rigbench.cost.arithmetic import (MAX_MONTHS, MAX_WORK_HOURS_PER_MONTH, SECONDS_PER_HOUR, card_resale_usd,
                                       electricity_usd_per_hour, hours_for_samples, system_power_w)
@@ -500,6 +500,15 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     buy_gpus = [(name, resolve_gpu(name)) for name in req.buy]
     refuse_repeats([(name, getattr(gpu, "id", name)) for name, gpu in buy_gpus], "--buy", "card",
                    " (--buy-count N for several in one machine)")
+    # which card a short name took, what a power limit or a laptop part assumes: as compare says it
+    name_notes: list[str] = []
+    for name, gpu in buy_gpus:
+        if resolve_gpu is catalog.resolve:
+            name_notes += [n for n in [catalog.lookup(name).note()] if n]
+        name_notes += comparison.power_notes(getattr(gpu, "id", name), gpu)
+        if getattr(gpu, "form_factor", None) == "laptop" and req.build_price_usd is None:
+            name_notes.append(f"{gpu.id} is a laptop part: the purchase adds a desktop's rest of machine and its "
+                              "power; give the laptop's whole price with --build-price USD (and --power-w W)")
 
     # Throughputs (samples/s) of every option, and the unit of work.
     efficiency: dict[str, float | None] = {}   # throughput / (N x one GPU): what a multi-GPU option keeps
@@ -672,7 +681,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
                        + (["--spot"] if instances and not req.spot else []),
     }
     rep = CostReport(options, work, req.months, prices, own.stale_after_days, assumptions, warnings, today, left_out,
-                     reading_notes, max_buy_count())
+                     name_notes + reading_notes, max_buy_count())
     # the cloud price list enters the answer only through a rented option's price: with none, its date and age are
     # nobody's concern; with some, theirs are (the oldest of them), as the report dates them (CostReport.prices_*)
     if rep.prices_stale:
