@@ -297,6 +297,7 @@ def closest(name: str, n: int = 3) -> list[str]:
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_SERIES_WORDS = ("rtx", "gtx")     # a GeForce card's series word, which people often leave out ('3090', '1080 ti')
 _POWER_LIMIT = re.compile(r"^(.*?)\s*@\s*([0-9]+(?:\.[0-9]+)?)\s*w\s*$", re.IGNORECASE)
 
 
@@ -379,7 +380,11 @@ def _token_prefixes(text: str) -> set[str]:
     """'Tesla V100-SXM2-16GB' -> {'v100', 'v100sxm2'}: the name's leading words joined, vendor words dropped,
     every proper prefix on a word boundary (so 'a10' is not a prefix of 'a100-sxm4-80gb')."""
     words = _TOKEN.findall(_NOISE_WORDS.sub(" ", str(text).lower()))
-    return {"".join(words[:k]) for k in range(1, len(words))}
+    out = {"".join(words[:k]) for k in range(1, len(words))}
+    if words and words[0] in _SERIES_WORDS:
+        # '4060' starts 'RTX 4060 Ti' as it starts '4060 laptop': a number said without its series word
+        out |= {"".join(words[1:k]) for k in range(2, len(words))}
+    return out
 
 
 @dataclass(frozen=True)

@@ -330,3 +330,12 @@ def test_every_catalog_id_name_and_alias_resolves_to_its_card():
         assert catalog.resolve(gpu.id).id == gpu.id and catalog.resolve(gpu.name).id == gpu.id
     assert catalog.resolve("RTX 6000 Ada").id == "rtx-6000-ada"
     assert catalog.resolve("rtx-4090@300W").id == "rtx-4090@300W"
+
+
+def test_a_number_said_without_its_series_word_names_every_card_it_starts():
+    # '4060' was the laptop part in silence ('4060 laptop' is its alias), while 'rtx 4060' listed both cards
+    with pytest.raises(UserError, match=r"GPU name '4060' matches 2 cards: rtx-4060-ti, rtx-4060-laptop"):
+        catalog.lookup("4060")
+    assert catalog.lookup("1080").variants == ("gtx-1080-ti",)
+    assert catalog.lookup("1080 ti").variants == () and catalog.lookup("3090").variants == ()
+    assert "rtx-2080-ti" in catalog.lookup("2080").variants
