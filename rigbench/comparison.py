@@ -699,6 +699,11 @@ def power_notes(label: str, gpu) -> list[str]:
         notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
                      f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
                      "power term (a lower sustained clock: docs/model.md)")
+    if gpu is not None and hasattr(gpu, "tdp_w") and not gpu.tdp_w:
+        # the power term needs a board power: without one the card is predicted at its boost clock, as its
+        # architecture's fit card runs, and has no per watt figure
+        notes.append(f"{label}: no board power published: predicted at its full boost clock (the model's power term "
+                     "cannot lower it) and with no per watt figure")
     if getattr(gpu, "form_factor", None) == "laptop" and getattr(gpu, "tdp_min_w", None) and "@" not in gid:
         notes.append(f"{label}: a laptop part, predicted at the top of NVIDIA's power range ({gpu.tdp_w:g} W); "
                      f"laptops ship at {gpu.tdp_min_w:g}-{gpu.tdp_w:g} W: name your laptop's limit as "

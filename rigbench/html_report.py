@@ -436,7 +436,8 @@ def cost_section(run: Run, opts: Options) -> Section:
     s.add(table(["option", "kind", "throughput", "source", "h/month", "USD/h", "total USD"], rows, {2, 4, 5, 6}))
     # the list the rented price came from, as rigbench cost names it: your own list (prices refresh) is used before
     # the shipped one, and the page must not say it read the other
-    s.note(f"Rented prices from {rep.prices.describe()}, dated {rep.prices.date.isoformat()}.")
+    # dated by the rented rows the answer used: the list's own date is its oldest row's, maybe another provider's
+    s.note(f"Rented prices from {rep.prices.describe()}, dated {rep.prices_dated(ages=False)}.")
     for w in rep.warnings:
         s.note(w, "warn")
     return s

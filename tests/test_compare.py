@@ -899,6 +899,9 @@ def test_a_card_left_out_of_a_per_dollar_or_per_watt_pick_is_named_and_extrapola
     doc = cli("compare", "a10g", "a10", "tesla-t4", "--workload", "resnet50", "--json").json()
     assert doc["verdict"]["picks"]["resnet50"]["fp32"]["per_watt"]["missing"] == ["a10g"]
     assert "a10g has no published board power" in doc["summary"]
+    # and its prediction says what the missing board power means for it
+    assert ("a10g: no board power published: predicted at its full boost clock (the model's power term cannot lower "
+            "it) and with no per watt figure") in doc["notes"]
     # the picks' extrapolated list names the extrapolated cards (it held the multi-node ones)
     doc = cli("compare", "rtx-3090", "tesla-k80", "--workload", "resnet50", "--json").json()
     watt = doc["verdict"]["picks"]["resnet50"]["fp32"]["per_watt"]

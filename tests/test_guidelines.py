@@ -548,6 +548,11 @@ def test_cloud_instance_from_the_price_list():
     assert by["cloud.cheapest_provider"].required_value == pytest.approx(cheapest, abs=1e-4)
     expected = "pass" if inst.on_demand_usd_per_hour / inst.gpu_count <= cheapest + 1e-9 else "warn"
     assert by["cloud.cheapest_provider"].status == expected
+    # each price dated by its own row, not by the list's oldest date (the list mixes providers' dates)
+    best = min(same_gpu, key=lambda i: i.on_demand_usd_per_hour / i.gpu_count)
+    why = by["cloud.cheapest_provider"].why
+    assert f"{best.key} at ${cheapest:.3f}/GPU-hour (priced {best.price_date.isoformat()}" in why
+    assert f"aws:p3.2xlarge priced {inst.price_date.isoformat()})" in why
 
 
 def test_azure_is_judged_among_the_three_clouds_the_text_compares():
@@ -834,6 +839,10 @@ def test_16000mb_of_ram_is_16_gb_and_931gib_of_disk_is_1_tb():
     # printed by the byte formatter, not :g ('1e-06 GB', '16.3845 GB')
     assert "(typed as 1.0 kB in decimal units" in check("laptop", "laptop.ram", spec("ram=1kB,gpu=rtx-2070")).why
     assert "(typed as 16.4 GB in decimal units" in check("laptop", "laptop.ram", spec("ram=16384.5MB,gpu=rtx-2070")).why
+    # 1 MB short of 16 GB: the figure and the gap in the units it is judged in ("16.0 GB ... 1.1 GiB short" before)
+    short = check("laptop", "laptop.ram", spec("ram=15999MB,gpu=rtx-2070"))
+    assert short.status == "fail"
+    assert short.why == "14.9 GiB (typed as 15,999 MB in decimal units: judged in those units), 1.0 MB short"
     assert "(typed as 1.0 TB in decimal units" in check("laptop", "laptop.ram", spec("ram=999999MB,gpu=rtx-2070")).why
     assert status("laptop", "laptop.ram", "ram=15000MB,gpu=rtx-2070") == "fail"
     disk = check("laptop", "laptop.storage", spec("disk=931GiB,gpu=rtx-2070"))

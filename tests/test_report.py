@@ -616,6 +616,9 @@ def test_the_cost_names_the_price_list_it_used_your_own_before_the_shipped_one(t
     opts = html_report.Options(buy="rtx-4090", rent="aws:p3.2xlarge")
     shipped = html.unescape("".join(html_report.cost_section(run, opts).body))
     assert "Rented prices from the list shipped with rigbench, profiles/cloud_prices.csv, dated " in shipped
+    # dated by the rented row used (aws:p3.2xlarge's), not by the list's oldest row, maybe another provider's
+    row = next(i for i in prices.load_shipped_prices().instances if i.key == "aws:p3.2xlarge")
+    assert f"profiles/cloud_prices.csv, dated {row.price_date.isoformat()}" in shipped
     own = prices.load_shipped_prices()
     prices.write_prices(prices.user_prices_path(), own.instances, ["test"])
     mine = html.unescape("".join(html_report.cost_section(run, opts).body))

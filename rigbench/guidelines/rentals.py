@@ -39,17 +39,26 @@ def per_gpu_hour(inst: Instance, spot: bool = False) -> float | None:
     return None if usd is None or not inst.gpu_count else usd / inst.gpu_count
 
 
+def row_date(row) -> str:
+    """A price row's own date, '2026-11-24 (fetched: may be older)' where the row is dated by the day its catalog
+    file was read: a list holds rows of several dates, and a price is as old as its row."""
+    fetched = getattr(row, "date_basis", None) == "fetched"
+    return row.price_date.isoformat() + (" (fetched: may be older)" if fetched else "")
+
+
 def cheapest_gpu_hour() -> dict:
     """The cheapest instance of the price list by the hour, and the cheapest whose GPU reaches the desktop GPU bar."""
-    rows, date = price_list()
+    rows, _ = price_list()
     priced = [r for r in rows if per_gpu_hour(r) is not None]
     if not priced:
         return {}
     best = min(priced, key=lambda r: r.on_demand_usd_per_hour)
     out = {"cheapest_instance": best.key, "cheapest_usd_per_hour": float(best.on_demand_usd_per_hour),
-           "cheapest_gpu": best.gpu_id, "price_date": date}
+           "cheapest_gpu": best.gpu_id, "price_date": best.price_date.isoformat(),
+           "price_date_basis": getattr(best, "date_basis", None)}
     over = [r for r in priced if reaches_bar(r.gpu_id)]
     if over:
         top = min(over, key=lambda r: r.on_demand_usd_per_hour)
-        out.update({"bar_instance": top.key, "bar_gpu": top.gpu_id, "bar_usd_per_hour": float(top.on_demand_usd_per_hour)})
+        out.update({"bar_instance": top.key, "bar_gpu": top.gpu_id, "bar_usd_per_hour": float(top.on_demand_usd_per_hour),
+                    "bar_price_date": top.price_date.isoformat()})
     return out

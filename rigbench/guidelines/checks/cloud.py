@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from rigbench.guidelines.checks.base import Check, below, judged
 from rigbench.guidelines.machine import Machine
-from rigbench.guidelines.rentals import per_gpu_hour, price_list
+from rigbench.guidelines.rentals import per_gpu_hour, price_list, row_date
 
 
 def check_cheapest_provider(rule: dict, m: Machine) -> Check:
     req = "cheapest USD per GPU-hour for its GPU"
     if not m.instance:
         return judged(rule, "unknown", "-", req, "judged only for an instance of the price list (--instance aws:p3.2xlarge)")
-    rows, date = price_list()
+    rows, _ = price_list()
     inst = m.instance
     per = per_gpu_hour(inst)
     # the same GPU in the same count: an 8-GPU box is not a cheaper way to rent one GPU
@@ -21,7 +21,9 @@ def check_cheapest_provider(rule: dict, m: Machine) -> Check:
     best = min(same, key=per_gpu_hour)
     bp = per_gpu_hour(best)
     ok = per <= bp + 1e-9
-    why = f"{inst.gpu_count}x {inst.gpu_id}: cheapest is {best.key} at ${bp:.3f}/GPU-hour (price list {date})"
+    # each price dated by its own row: one list holds rows of several dates (a provider refreshed, another kept)
+    why = (f"{inst.gpu_count}x {inst.gpu_id}: cheapest is {best.key} at ${bp:.3f}/GPU-hour (priced "
+           f"{row_date(best)}; {inst.key} priced {row_date(inst)})")
     return judged(rule, "pass" if ok else below(rule), f"${per:.3f}/GPU-hour ({inst.provider})", req,
-                  why if not ok else f"the cheapest {inst.gpu_id} GPU-hour in the price list ({date})",
+                  why if not ok else f"the cheapest {inst.gpu_id} GPU-hour in the price list (priced {row_date(inst)})",
                   round(per, 4), round(bp, 4), "USD/GPU-hour", None if ok else {"kind": "instance", "to": best.key})

@@ -26,13 +26,19 @@ def check_ram_min(rule: dict, m: Machine) -> Check:
     tol = rule.get("os_reported_tolerance", 0.0) if m.ram_reported else 0.0
     have = m.ram_bytes / GIB
     ok = m.ram_bytes >= need * (1 - tol)
+    # typed in decimal units it is judged in them, and said in them, with the digits that tell 15,999 MB from 16 GB
+    # where the byte formatter would round one to the other
+    typed = fmt_bytes(m.ram_bytes, binary=False)
+    if m.ram_bytes != need and typed == fmt_bytes(need, binary=False):
+        typed = f"{m.ram_bytes / 1000**2:,.6g} MB"
     how = " as the OS reports it" if m.ram_reported else (
-        f" (typed as {fmt_bytes(m.ram_bytes, binary=False)} in decimal units: judged in those units)"
-        if m.ram_typed_decimal else "")
+        f" (typed as {typed} in decimal units: judged in those units)" if m.ram_typed_decimal else "")
     why = (f"{have:.1f} GiB{how}" + (f" (counts as {rule['min_gib']} GB installed: the OS keeps up to {tol:.0%})"
                                      if ok and m.ram_bytes < need else ""))
+    short = (f"{fmt_bytes(need - m.ram_bytes, binary=False)} short" if m.ram_typed_decimal
+             else f"{rule['min_gib'] - have:.1f} GiB short")
     return judged(rule, "pass" if ok else below(rule), fmt_bytes(m.ram_bytes), req,
-                  why if ok else f"{have:.1f} GiB{how}, {rule['min_gib'] - have:.1f} GiB short",
+                  why if ok else f"{have:.1f} GiB{how}, {short}",
                   round(have, 2), rule["min_gib"], "GiB",
                   None if ok else {"kind": "ram", "gib": rule["min_gib"], "have_gib": have})
 
