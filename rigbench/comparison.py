@@ -207,6 +207,14 @@ def split_typed_count(arg: str, option: str = "") -> tuple[int, str] | None:
     return count
 
 
+def refuse_laptop_count(gpu, n: int, said: str) -> None:
+    """A laptop holds one GPU: N of a laptop part in one machine (``said``: the argument as typed) is refused, not
+    predicted as N desktop cards over PCIe. Asked by every command that takes a count of cards (compare, size,
+    cost --buy-count)."""
+    if n > 1 and getattr(gpu, "form_factor", None) == "laptop":
+        raise UserError(f"{shown(said)}: a laptop holds one GPU, so {n} of {gpu.id} are no machine; name one")
+
+
 def count_error(arg: str) -> str | None:
     """The message for a device argument whose card count is out of range ('0x rtx-3090', '-1x rtx-3090',
     '5000x rtx-3090'), or None. A negative count is said as 0x is: the command line reads '-1x ...' as an option
@@ -252,6 +260,7 @@ def _device(arg: str, device: str | None, reading: list[str]):
     if m:
         n = int(m.group(1))
         found = catalog.lookup(m.group(2))
+        refuse_laptop_count(found.gpu, n, arg)
         if n > 1:
             return f"{n}x-{found.gpu.id}", None, found.gpu, n, found.note()
         arg = m.group(2)

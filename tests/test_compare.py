@@ -12,6 +12,7 @@ import rigbench
 from conftest import FIXTURES, assert_user_error, run_cli
 from rigbench import catalog, comparison, model
 from rigbench.errors import UserError
+from rigbench.size import plan as size_plan
 from rigbench.files import dumps
 
 # kernels/train.py CNN_CONFIGS[False] as a default-suite train_cnn measurement records it
@@ -1092,3 +1093,14 @@ def test_the_multiplication_sign_and_its_look_alikes_are_a_card_count(cli, arg):
 ])
 def test_a_count_with_the_multiplication_sign_is_held_to_the_rules_of_2x(cli, args, message):
     assert_user_error(cli("compare", *args), message)
+
+
+def test_several_laptop_gpus_in_one_machine_are_refused_by_every_command(cli):
+    # '2x RTX 3080 Laptop' was predicted as two cards over PCIe 4.0 x16
+    assert_user_error(cli("compare", "2x RTX 3080 Laptop", "rtx-3090"),
+                      "'2x RTX 3080 Laptop': a laptop holds one GPU, so 2 of rtx-3080-laptop are no machine")
+    assert_user_error(cli("cost", "--buy", "rtx-3080-laptop", "--buy-count", "2", "--gpu-price", "900",
+                          "--hours-per-month", "10"), "a laptop holds one GPU")
+    with pytest.raises(UserError, match="a laptop holds one GPU, so 3 of rtx-4090-laptop are no machine"):
+        size_plan.resolve_cards(["3x rtx-4090-laptop"])
+    assert size_plan.resolve_cards(["rtx-4090-laptop"])[0][1] == 1

@@ -503,6 +503,7 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     # which card a short name took, what a power limit or a laptop part assumes: as compare says it
     name_notes: list[str] = []
     for name, gpu in buy_gpus:
+        comparison.refuse_laptop_count(gpu, req.buy_count, f"--buy {name} --buy-count {req.buy_count}")
         if resolve_gpu is catalog.resolve:
             name_notes += [n for n in [catalog.lookup(name).note()] if n]
         name_notes += comparison.power_notes(getattr(gpu, "id", name), gpu)

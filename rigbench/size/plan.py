@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from rigbench import catalog, scaling
-from rigbench.comparison import split_count
+from rigbench.comparison import refuse_laptop_count, split_count
 from rigbench import model as perf_model
 from rigbench.cost.arithmetic import (HOURS_PER_MONTH, MAX_DATASET_SIZE, MAX_EPOCHS, MAX_MONTHS, SECONDS_PER_HOUR,
                                       hours_for_samples,
@@ -245,6 +245,7 @@ def resolve_cards(names: list[str] | None, notes: list[str] | None = None) -> li
             raise UserError(f"--gpus {shown(name)}: one machine holds 1 to {top} cards")
         found = catalog.lookup(card)
         gpu = found.gpu
+        refuse_laptop_count(gpu, n, f"--gpus {name}")
         if notes is not None and found.note() and found.note() not in notes:
             notes.append(found.note())
         if (gpu.id, n) in given:
