@@ -497,6 +497,9 @@ def test_the_assumptions_hint_offers_only_the_options_not_given():
     assert r.code == 0, r.stderr
     screen = " ".join(r.stdout.split())
     assert "; change them with --resale, --gpu-price, --build-price Prices dated" in screen
+    # spot prices hold only for a run never interrupted: said, as docs/cost.md says it
+    assert ("WARNING: --spot: spot prices assume no interruption; an instance the provider takes back loses the work "
+            "since the last checkpoint, and availability is not guaranteed (neither is modelled)") in screen
     r = run_cli(*base, "--electricity", "0.2", "--power-w", "500", "--resale", "0.5", "--build-price", "4000",
                 "--gpu-price", "900")
     assert r.code == 0, r.stderr

@@ -633,6 +633,10 @@ def compare(req: CostRequest, *, resolve_gpu: Callable = catalog.resolve,
     if fetched:
         warnings.append(f"{', '.join(fetched)} prices are dated by the day their catalog file was read, not by a date "
                         f"the source states: they may be older than shown")
+    if req.spot and instances:
+        # a spot instance can be taken back at any time: the hours here are those of a run never interrupted
+        warnings.append("--spot: spot prices assume no interruption; an instance the provider takes back loses the "
+                        "work since the last checkpoint, and availability is not guaranteed (neither is modelled)")
     one_gpu_rest = _one_gpu_desktop_warning(req, own) if buy_gpus else None
     if one_gpu_rest:
         warnings.append(one_gpu_rest)
