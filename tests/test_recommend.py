@@ -595,3 +595,16 @@ def test_unknowns_are_grouped_by_their_remedy_field_not_by_reading_their_why():
     for why in ("no GPU reported by the spec", "rerun `rigbench bench --only disk_iops`: present but INVALID, rerun "
                 "`rigbench bench --only disk_iops` on a quiet machine"):
         assert _unknown_action(unknown(why)) == why          # no remedy: the why itself
+
+
+def test_a_planned_mac_with_an_nvidia_gpu_is_refused_and_an_unknown_cpu_is_said(tmp_path):
+    # os=macos beside gpu=gtx-1060-max-q passed the GPU rule on a card the Mac rule says it cannot use; cpu=💥 was
+    # read without a word
+    r = run_cli("recommend", "--spec", "cpu=i3-8130U,ram=8GB,gpu=gtx-1060-max-q,os=macos", cwd=tmp_path)
+    assert_user_error(r, "--spec: a Mac (os=macos or an Apple M CPU) with an NVIDIA GPU is no machine to plan")
+    assert_user_error(run_cli("recommend", "--spec", 'cpu="Apple M2",gpu=rtx-3060', cwd=tmp_path), "give gpu=none")
+    assert run_cli("recommend", "--spec", 'cpu="Apple M2",gpu=none,os=macos', cwd=tmp_path).code == 0
+    doc = run_cli("recommend", "--spec", "cpu=💥,ram=16GB", "--json", cwd=tmp_path).json()
+    assert any(n.startswith("cpu=💥: no CPU rigbench can class (profiles/cpu_tiers.toml") for n in doc["notes"])
+    doc = run_cli("recommend", "--spec", "cpu=i7-9700K,ram=16GB", "--json", cwd=tmp_path).json()
+    assert not any("no CPU rigbench can class" in n for n in doc["notes"])

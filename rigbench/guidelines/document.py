@@ -12,8 +12,9 @@ from rigbench import results
 from rigbench.errors import UserError
 from rigbench.files import json_files, not_a_folder, parse_schema, read_json, read_text
 from rigbench.guidelines.advice import suggestions
-from rigbench.guidelines.kind import machine_kind
+from rigbench.guidelines.kind import is_mac, machine_kind
 from rigbench.guidelines.machine import Machine, apply_spec, attach_instance
+from rigbench.guidelines.profiles import cpu_class
 from rigbench.guidelines.providers import provider_notes
 from rigbench.guidelines.rentals import price_list_warning
 from rigbench.guidelines.spec import PURCHASE_KEYS, is_override_only, parse_spec
@@ -186,8 +187,20 @@ def load_machine(results_path: str | None = None, spec: str | None = None, insta
         notes.append(f"judging {m.label} from the price list")
     elif hardware:
         m = Machine.from_spec(spec)
+        if m.gpus and is_mac(m):
+            # the guide's own words (laptop.mac_egpu): NVIDIA's macOS drivers end at 10.13 and CUDA's last macOS
+            # release was 10.2, so a planned Mac with an NVIDIA GPU would be judged on a card it cannot use
+            raise UserError("--spec: a Mac (os=macos or an Apple M CPU) with an NVIDIA GPU is no machine to plan: "
+                            "NVIDIA's macOS drivers stop at macOS 10.13 and CUDA 10.2 was its last macOS release; "
+                            "give gpu=none, or another os")
         values = {}
         notes.append("judging a planned machine; keys not in --spec are unknown")
+        cc = cpu_class(m.cpu_brand, m.cpu_tier, m.usable_cores)
+        if m.cpu_brand and cc.value is None and cc.family is None:
+            # a CPU no tier matches is judged unknown by every CPU rule: said, not left to a '?' that reads as
+            # "not given"
+            notes.append(f"cpu={one_line(m.cpu_brand)}: no CPU rigbench can class (profiles/cpu_tiers.toml: Intel Core "
+                         "i3-i9, Ryzen, Xeon, EPYC, Apple M ...); the CPU rules judge it unknown")
     elif results_path and _document_kind(results_path) == "probe":
         probe_doc = results.validate_probe(read_json(results_path, "probe", 1), results_path)
         m = Machine.from_probe(probe_doc, label=f"probe file {results_path}")
