@@ -608,3 +608,11 @@ def test_a_planned_mac_with_an_nvidia_gpu_is_refused_and_an_unknown_cpu_is_said(
     assert any(n.startswith("cpu=💥: no CPU rigbench can class (profiles/cpu_tiers.toml") for n in doc["notes"])
     doc = run_cli("recommend", "--spec", "cpu=i7-9700K,ram=16GB", "--json", cwd=tmp_path).json()
     assert not any("no CPU rigbench can class" in n for n in doc["notes"])
+
+
+def test_a_planned_laptop_is_told_to_choose_a_laptop_with_a_better_cpu(tmp_path):
+    # it was told "a CPU of i7 class or above (usually a new board too)", a desktop's change
+    doc = run_cli("recommend", "--spec", "cpu=i3-8100,kind=laptop,ram=16GB", "--json", cwd=tmp_path).json()
+    changes = [s["change"] for s in doc["suggestions"] if "cpu" in s.get("from", []) or "CPU" in s["change"]]
+    assert "a laptop with a CPU of i7 class or above (a laptop's CPU is soldered), or the cloud path" in changes
+    assert not any("new board" in c for c in changes)

@@ -67,7 +67,8 @@ def fit_change(kind: str, mk: MachineKind) -> str:
         return "volume"
     if mk.kind == "local-vm" and kind in ("ram", "cores", "cpu", "storage", "ssd"):
         return "vm_share"
-    if mk.kind == "laptop" and kind == "cpu":
+    if kind == "cpu" and (mk.kind == "laptop" or (mk.kind == "planned" and mk.profiles == ["laptop"])):
+        # a planned laptop too: its CPU is chosen with the laptop, not put on a new board
         return "other_laptop"
     if mk.memory_on_package and kind == "ram":
         return "mac_memory"
