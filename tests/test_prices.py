@@ -192,6 +192,12 @@ def test_rent_gpu_matches_whole_words_of_the_gpu_id():
     assert [i.key for i in a100_80] == ["azure:NC24ads_A100_v4"]
     with pytest.raises(UserError, match="no instance .* matching 'MI300X'"):
         prices.select_instances(["gpu=MI300X"], shipped)
+    # a form factor said without its generation: 'SXM' names sxm2 and sxm4 as 'h100 sxm' names h100-sxm
+    sxm, _ = prices.select_instances(["gpu=V100 SXM"], shipped)
+    assert {i.gpu_id for i in sxm} == {"tesla-v100-sxm2-16gb"}
+    a100_sxm, _ = prices.select_instances(["gpu=A100 SXM"], shipped)
+    assert a100_sxm and all("sxm4" in i.gpu_id for i in a100_sxm)
+    assert not prices.gpu_matches("a10", "a100-sxm4-40gb") and not prices.gpu_matches("pci", "tesla-v100-pcie-16gb")
 
 
 def test_selectors_and_names_combine_without_repeats():

@@ -295,10 +295,14 @@ def _tokens(text: str) -> list[str]:
 
 def gpu_matches(query: str, gpu_id: str) -> bool:
     """``gpu=V100`` matches every V100 (``tesla-v100-sxm2-16gb``, ``tesla-v100-pcie-16gb``): each word of the query is
-    a word of the catalog id, so ``A10`` is not ``A100`` or ``A10G``, and ``A100-80GB`` is only the 80 GB A100."""
+    a word of the catalog id, so ``A10`` is not ``A100`` or ``A10G``, and ``A100-80GB`` is only the 80 GB A100; a word
+    of letters alone also matches its numbered forms (``A100 SXM``: sxm4)."""
     want = _tokens(query)
     have = set(_tokens(gpu_id))
-    return bool(want) and all(t in have for t in want)
+    # a word of letters alone also names its numbered forms: 'SXM' is sxm2 and sxm4 (a form factor said without
+    # its generation); a word with a digit ('A10') names itself only
+    return bool(want) and all(t in have or (t.isalpha() and any(h.startswith(t) and h[len(t):].isdigit()
+                                                                   for h in have)) for t in want)
 
 
 def select_instances(specs: Sequence[str], prices: PriceList) -> tuple[list[Instance], list[str]]:
