@@ -222,6 +222,13 @@ def count_error(arg: str) -> str | None:
     m = NX.match(arg)
     if NEGATIVE_NX.match(arg) or (m and not 1 <= int(m.group(1)) <= MAX_CARDS):
         return f"{arg!r}: the number of cards must be 1 to {MAX_CARDS}"
+    # a count with no card ('2x') or not whole ('1.5x rtx-4090') is no card name either: said as a count
+    bare = re.fullmatch(rf"\s*([0-9]+)\s*[{catalog.COUNT_SIGNS}]\s*", arg, re.IGNORECASE)
+    if bare:
+        n = int(bare.group(1))
+        return f"{shown(arg)}: the card name is missing after {n}x; write it like '{n}x rtx-3090'"
+    if re.match(rf"^\s*[0-9]*[.,][0-9]+\s*[{catalog.COUNT_SIGNS}]\s*\S", arg, re.IGNORECASE):
+        return f"{shown(arg)}: the number of cards is a whole number, 1 to {MAX_CARDS}; write it like '2x rtx-3090'"
     return None
 
 

@@ -1104,3 +1104,11 @@ def test_several_laptop_gpus_in_one_machine_are_refused_by_every_command(cli):
     with pytest.raises(UserError, match="a laptop holds one GPU, so 3 of rtx-4090-laptop are no machine"):
         size_plan.resolve_cards(["3x rtx-4090-laptop"])
     assert size_plan.resolve_cards(["rtx-4090-laptop"])[0][1] == 1
+
+
+@pytest.mark.parametrize("arg, said", [("2x", "'2x': the card name is missing after 2x; write it like '2x rtx-3090'"),
+                                       ("1.5x rtx-4090", "'1.5x rtx-4090': the number of cards is a whole number, 1 to "),
+                                       ("0.5× a100", "the number of cards is a whole number")])
+def test_a_count_with_no_card_or_not_whole_is_said_as_a_count(cli, arg, said):
+    # they were "unknown GPU '2x': no close match" and "unknown GPU '1.5x rtx-4090': did you mean rtx-4090"
+    assert_user_error(cli("compare", arg, "rtx-3090"), said)
