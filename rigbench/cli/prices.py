@@ -35,11 +35,13 @@ def render_list(prices, as_json: bool) -> None:
         })
         return
     report.show(report.table(f"Cloud GPU instances: {prices.describe()}",
-                             ["instance", "GPU", "GPUs", "vCPUs", "RAM GB", "USD/h", "spot USD/h", "region",
+                             ["instance", "GPU", "GPUs", "vCPUs", "RAM GiB", "USD/h", "spot USD/h", "region",
                               "price date"],
                              list(cloud.format_instances(prices)),
                              justify=["left", "left"] + ["right"] * 6 + ["left"],
-                             caption="each instance at its cheapest region; * = dated by the day the data was read (the "
+                             caption="each instance at its cheapest region; RAM in GiB, as the providers list it (the "
+                                     "file's ram_gb column) and recommend judges it; * = dated by the day the data was "
+                                     "read (the "
                                      "source states no date): the prices may be older; sources of every row: "
                                      "--json, profiles/cloud_prices.md"))
     report.show(report.table("Services the guide names, and whether the list has them",
