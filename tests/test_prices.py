@@ -515,6 +515,19 @@ def test_an_own_list_that_cannot_be_read_says_whose_it_is_and_the_ways_out(own_d
     assert own.read_text() == "garbage\n"
 
 
+def test_an_own_list_that_is_a_link_to_no_list_points_to_the_link_not_to_a_refresh(own_data_dir, tmp_path):
+    # "run that again to rebuild it": the refresh then refused to write through the link
+    own_data_dir.mkdir(parents=True)
+    target = tmp_path / "notes.txt"
+    target.write_text("garbage\n")
+    (own_data_dir / "cloud_prices.csv").symlink_to(target)
+    r = run_cli("prices", "list", env=_env(own_data_dir))
+    assert_user_error(r, "it is your own price list, written by 'rigbench prices refresh': move the symbolic link ",
+                      "cloud_prices.csv away (then 'rigbench prices refresh' writes a new list, or the shipped one is "
+                      "used) or pass --shipped")
+    assert "run that again" not in r.stderr and target.read_text() == "garbage\n"
+
+
 @pytest.mark.parametrize("label", ["x\n# y", "a\tb", "a\rb", "a\u2028b"])
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_cli_refresh_refuses_a_label_with_a_control_character_up_front(own_data_dir, tmp_path, label, dry_run):

@@ -232,10 +232,16 @@ def load_prices(path: str | Path | None = None, *, instead: str | None = None) -
         except UserError as exc:
             # rigbench found and read this file without being asked: a user who never opened the data folder would
             # not know where the file came from, nor that the command it names is the one that rebuilds it
-            ways = ["run that again to rebuild it", "delete the file to go back to the shipped list",
-                    *([instead] if instead else [])]
+            if own.is_symlink():
+                # a refresh writes no file through a link (rigbench.files): pointing to it would be advice refused
+                ways = [f"move the symbolic link {one_line(str(own))} away (then 'rigbench prices refresh' writes a new "
+                        "list, or the shipped one is used)", *([instead] if instead else [])]
+            else:
+                ways = ["run that again to rebuild it", "delete the file to go back to the shipped list",
+                        *([instead] if instead else [])]
             raise UserError(f"{exc}; it is your own price list, written by 'rigbench prices refresh': "
-                            f"{', '.join(ways[:-1])}{',' if len(ways) > 2 else ''} or {ways[-1]}") from None
+                            + (ways[0] if len(ways) == 1 else
+                               f"{', '.join(ways[:-1])}{',' if len(ways) > 2 else ''} or {ways[-1]}")) from None
     return load_shipped_prices()
 
 
