@@ -715,6 +715,11 @@ def power_notes(label: str, gpu) -> list[str]:
         notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
                      f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
                      "power term (a lower sustained clock: docs/model.md)")
+    if gpu is not None and "@" in gid and "laptop_gpu_configs" in (getattr(gpu, "source", None) or ""):
+        # the configuration the prediction takes, which the spec column shows without saying whence
+        notes.append(f"{label}: NVIDIA's published configuration at {gpu.tdp_w:g} W, {gpu.boost_clock_mhz:g} MHz boost "
+                     f"and {gpu.memory_bandwidth_gbps:g} GB/s (profiles/laptop_gpu_configs.csv); the power term "
+                     "applies on top")
     if gpu is not None and hasattr(gpu, "tdp_w") and not gpu.tdp_w:
         # the power term needs a board power: without one the card is predicted at its boost clock, as its
         # architecture's fit card runs, and has no per watt figure

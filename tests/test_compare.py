@@ -1112,3 +1112,10 @@ def test_several_laptop_gpus_in_one_machine_are_refused_by_every_command(cli):
 def test_a_count_with_no_card_or_not_whole_is_said_as_a_count(cli, arg, said):
     # they were "unknown GPU '2x': no close match" and "unknown GPU '1.5x rtx-4090': did you mean rtx-4090"
     assert_user_error(cli("compare", arg, "rtx-3090"), said)
+
+
+def test_a_laptop_at_a_published_configuration_says_which_configuration(cli):
+    # its spec column showed 1245 MHz and 384 GB/s with no word of where they came from (`gpus` said it)
+    doc = cli("compare", "rtx-3080-laptop@80W", "rtx-3090", "--json").json()
+    assert doc["notes"] == ["rtx-3080-laptop@80W: NVIDIA's published configuration at 80 W, 1245 MHz boost and 384 GB/s "
+                            "(profiles/laptop_gpu_configs.csv); the power term applies on top"]
