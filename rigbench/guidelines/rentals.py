@@ -59,6 +59,6 @@ def cheapest_gpu_hour() -> dict:
     over = [r for r in priced if reaches_bar(r.gpu_id)]
     if over:
         top = min(over, key=lambda r: r.on_demand_usd_per_hour)
-        out.update({"bar_instance": top.key, "bar_gpu": top.gpu_id, "bar_usd_per_hour": float(top.on_demand_usd_per_hour),
-                    "bar_price_date": top.price_date.isoformat()})
+        out.update({"bar_instance": top.key, "bar_gpu": top.gpu_id,
+                    "bar_usd_per_hour": float(top.on_demand_usd_per_hour), "bar_price_date": top.price_date.isoformat()})
     return out

@@ -234,8 +234,8 @@ def load_prices(path: str | Path | None = None, *, instead: str | None = None) -
             # not know where the file came from, nor that the command it names is the one that rebuilds it
             if own.is_symlink():
                 # a refresh writes no file through a link (rigbench.files): pointing to it would be advice refused
-                ways = [f"move the symbolic link {one_line(str(own))} away (then 'rigbench prices refresh' writes a new "
-                        "list, or the shipped one is used)", *([instead] if instead else [])]
+                ways = [f"move the symbolic link {one_line(str(own))} away (then 'rigbench prices refresh' writes "
+                        "a new list, or the shipped one is used)", *([instead] if instead else [])]
             else:
                 ways = ["run that again to rebuild it", "delete the file to go back to the shipped list",
                         *([instead] if instead else [])]
