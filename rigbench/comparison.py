@@ -240,11 +240,8 @@ def _device(arg: str, device: str | None, reading: list[str]):
     m = NX.match(arg)
     if m and not os.path.isfile(arg):
         split_count(arg)        # a count given twice is refused before either count is read
-        rest = m.group(2).strip()
-        if not rest:
-            raise UserError(f"{shown(arg)}: the card name is missing after {m.group(1)}x; write it like "
-                            f"'{m.group(1)}x rtx-3090'")
-        if rest.endswith(".json") or os.path.isfile(rest):
+        rest = m.group(2).strip()      # none ('2x '): count_error says so below
+        if rest and (rest.endswith(".json") or os.path.isfile(rest)):
             # a results file is one measured machine: N of it would be a prediction rigbench has no basis for
             raise UserError(f"{shown(arg)}: {m.group(1)}x takes a catalog card, not a results file; compare the file "
                             f"as {shown(rest)}, or its card from the catalog as '{m.group(1)}x CARD'")
@@ -708,18 +705,19 @@ def power_notes(label: str, gpu) -> list[str]:
     is predicted at the top of its range. Said by every command that predicts a named card (compare, cost)."""
     notes = []
     gid = getattr(gpu, "id", "")
-    if gpu is not None and "@" in gid and "laptop_gpu_configs" not in (getattr(gpu, "source", None) or ""):
-        # no published configuration at that limit: the spec column is the card's at its full TDP, while the
-        # prediction below it is lowered by the power term
-        full = catalog.find(gpu.id.partition("@")[0])
-        notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
-                     f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
-                     "power term (a lower sustained clock: docs/model.md)")
-    if gpu is not None and "@" in gid and "laptop_gpu_configs" in (getattr(gpu, "source", None) or ""):
-        # the configuration the prediction takes, which the spec column shows without saying whence
-        notes.append(f"{label}: NVIDIA's published configuration at {gpu.tdp_w:g} W, {gpu.boost_clock_mhz:g} MHz boost "
-                     f"and {gpu.memory_bandwidth_gbps:g} GB/s (profiles/laptop_gpu_configs.csv); the power term "
-                     "applies on top")
+    if gpu is not None and "@" in gid:
+        if "laptop_gpu_configs" in (getattr(gpu, "source", None) or ""):
+            # the configuration the prediction takes, which the spec column shows without saying whence
+            notes.append(f"{label}: NVIDIA's published configuration at {gpu.tdp_w:g} W, {gpu.boost_clock_mhz:g} MHz "
+                         f"boost and {gpu.memory_bandwidth_gbps:g} GB/s (profiles/laptop_gpu_configs.csv); the power "
+                         "term applies on top")
+        else:
+            # no published configuration at that limit: the spec column is the card's at its full TDP, while the
+            # prediction below it is lowered by the power term
+            full = catalog.find(gpu.id.partition("@")[0])
+            notes.append(f"{label}: its spec figures are the card's at {full.tdp_w:g} W (NVIDIA publishes no "
+                         f"configuration at {gpu.tdp_w:g} W); its predictions take the limit through the model's "
+                         "power term (a lower sustained clock: docs/model.md)")
     if gpu is not None and hasattr(gpu, "tdp_w") and not gpu.tdp_w:
         # the power term needs a board power: without one the card is predicted at its boost clock, as its
         # architecture's fit card runs, and has no per watt figure

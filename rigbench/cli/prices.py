@@ -41,8 +41,7 @@ def render_list(prices, as_json: bool) -> None:
                              justify=["left", "left"] + ["right"] * 6 + ["left"],
                              caption="each instance at its cheapest region; RAM in GiB, as the providers list it (the "
                                      "file's ram_gb column) and recommend judges it; * = dated by the day the data was "
-                                     "read (the "
-                                     "source states no date): the prices may be older; sources of every row: "
+                                     "read (the source states no date): the prices may be older; sources of every row: "
                                      "--json, profiles/cloud_prices.md"))
     report.show(report.table("Services the guide names, and whether the list has them",
                              ["service", "in the list", "why"],

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from rigbench import catalog, model
 from rigbench.cost.arithmetic import HOURS_PER_MONTH, crossover_hours_per_month, hours_for_samples
-from rigbench.prices.cloud import PriceList
+from rigbench.prices.cloud import FETCHED, PriceList
 from rigbench.units import fmt_num, fmt_pct
 
 SCHEMA = "rigbench.cost/1"
@@ -108,9 +108,6 @@ class CostOption:
     def usd_per_ref_hour(self, reference_throughput_per_s: float) -> float:
         """Running cost of one reference-device hour of work on this option."""
         return self.usd_per_hour * reference_throughput_per_s / self.throughput_per_s
-
-
-FETCHED = "fetched: may be older"
 
 
 def prices_dated(rows: list[tuple[str, bool]], today: _dt.date | None = None) -> str | None:

@@ -39,13 +39,6 @@ def per_gpu_hour(inst: Instance, spot: bool = False) -> float | None:
     return None if usd is None or not inst.gpu_count else usd / inst.gpu_count
 
 
-def row_date(row) -> str:
-    """A price row's own date, '2026-11-24 (fetched: may be older)' where the row is dated by the day its catalog
-    file was read: a list holds rows of several dates, and a price is as old as its row."""
-    fetched = getattr(row, "date_basis", None) == "fetched"
-    return row.price_date.isoformat() + (" (fetched: may be older)" if fetched else "")
-
-
 def cheapest_gpu_hour() -> dict:
     """The cheapest instance of the price list by the hour, and the cheapest whose GPU reaches the desktop GPU bar."""
     rows, _ = price_list()

@@ -70,6 +70,15 @@ class Instance:
         """The hourly price; with ``spot``, the spot price or None where none is published."""
         return self.spot_usd_per_hour if spot else self.on_demand_usd_per_hour
 
+    def dated(self) -> str:
+        """Its price's own date as it is shown: '2026-11-24', with ' (fetched: may be older)' where the row is dated
+        by the day its catalog file was read. A list holds rows of several dates, and a price is as old as its row."""
+        return self.price_date.isoformat() + (f" ({FETCHED})" if self.date_basis == "fetched" else "")
+
+
+# said beside a price dated by the day its catalog file was read, not by a date its source states
+FETCHED = "fetched: may be older"
+
 
 @dataclass
 class PriceList:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rigbench.guidelines.checks.base import Check, below, judged
 from rigbench.guidelines.machine import Machine
-from rigbench.guidelines.rentals import per_gpu_hour, price_list, row_date
+from rigbench.guidelines.rentals import per_gpu_hour, price_list
 
 
 def check_cheapest_provider(rule: dict, m: Machine) -> Check:
@@ -23,7 +23,7 @@ def check_cheapest_provider(rule: dict, m: Machine) -> Check:
     ok = per <= bp + 1e-9
     # each price dated by its own row: one list holds rows of several dates (a provider refreshed, another kept)
     why = (f"{inst.gpu_count}x {inst.gpu_id}: cheapest is {best.key} at ${bp:.3f}/GPU-hour (priced "
-           f"{row_date(best)}; {inst.key} priced {row_date(inst)})")
+           f"{best.dated()}; {inst.key} priced {inst.dated()})")
     return judged(rule, "pass" if ok else below(rule), f"${per:.3f}/GPU-hour ({inst.provider})", req,
-                  why if not ok else f"the cheapest {inst.gpu_id} GPU-hour in the price list (priced {row_date(inst)})",
+                  why if not ok else f"the cheapest {inst.gpu_id} GPU-hour in the price list (priced {inst.dated()})",
                   round(per, 4), round(bp, 4), "USD/GPU-hour", None if ok else {"kind": "instance", "to": best.key})
